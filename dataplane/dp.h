@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp: the dataplane's public API, used by rampartd's main and control
+ * thread and by rampart-bench. Life cycle:
+ *   dp_create(cfg)  - after rte_eal_init: mempool, ports, tables, workers
+ *   dp_start()      - launch one worker per configured lcore
+ *   dp_ctl_poll()   - called in a loop by the control thread (slow path)
+ *   dp_stop()       - workers leave their loop; ports stop and close
+ *   dp_destroy()
+ * Only the control thread calls these.
+ */
+#ifndef RP_DP_H
+#define RP_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cfg.h"
+
+struct dp_ctx;
+struct dp_worker;
+
+struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen);
+int dp_start(struct dp_ctx *dp);
+/* Slow path work: ARP/ND, neighbour resolution, held packets, timers.
+ * Returns the number of items handled (0: idle). */
+unsigned dp_ctl_poll(struct dp_ctx *dp);
+void dp_stop(struct dp_ctx *dp);
+void dp_destroy(struct dp_ctx *dp);
+
+/* Human-readable counters (ports, workers, drops by reason). */
+void dp_stats_print(struct dp_ctx *dp, FILE *out);
+
+/* Bench and tests: drive one worker in the calling thread. */
+struct dp_worker *dp_worker_get(struct dp_ctx *dp, unsigned idx);
+unsigned dp_worker_poll(struct dp_worker *w);
+uint64_t dp_worker_drops(const struct dp_worker *w, unsigned reason);
+uint64_t dp_worker_tx(const struct dp_worker *w);
+/* rampart-bench floor: workers move rx to tx on the same port untouched. */
+void dp_bench_set_null(struct dp_ctx *dp, bool on);
+
+#endif

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_ctl: creation, start, slow-path polling, stop and statistics of the
+ * dataplane. Control thread only. Objects created here live until
+ * dp_destroy; workers receive pointers to them and never free anything.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dp_priv.h"
+#include "log.h"
+
+int dp_worker_main(void *arg);
+
+static uint32_t pool_size(const struct cfg *c)
+{
+	if (c->mbufs)
+		return c->mbufs;
+	uint64_t n = 0;
+	for (unsigned i = 0; i < c->n_ports; i++)
+		n += (uint64_t)c->n_workers * (c->ports[i].rx_desc + c->ports[i].tx_desc +
+					       DP_TXBUF);
+	n += (uint64_t)c->n_workers * (2 * DP_RING_SIZE + DP_BURST + 512 /* cache */);
+	n += c->neigh_queue + 1024;
+	return (uint32_t)RTE_MIN(n, 16u << 20);
+}
+
+struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
+{
+	struct dp_ctx *dp = rte_zmalloc("rp_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL) {
+		snprintf(err, errlen, "out of memory for the dataplane context");
+		return NULL;
+	}
+	dp->mode = c->mode;
+	dp->n_workers = c->n_workers;
+	dp->idle_sleep_us = c->idle_sleep_us;
+	dp->tsc_hz = rte_get_tsc_hz();
+	dp->icmp_rate = c->icmp_ratelimit;
+	dp->icmp_burst = c->icmp_burst;
+	dp->reachable_tsc = (uint64_t)c->neigh_timeout_s * dp->tsc_hz;
+	dp->nh_max = c->neigh_max;
+	memcpy(dp->worker_lcores, c->worker_lcores, sizeof(dp->worker_lcores));
+
+	uint16_t maxmtu = 0;
+	for (unsigned i = 0; i < c->n_ports; i++)
+		maxmtu = RTE_MAX(maxmtu, c->ports[i].mtu);
+	uint32_t room = RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE,
+				(uint32_t)RTE_PKTMBUF_HEADROOM + maxmtu + RTE_ETHER_HDR_LEN + 8 +
+					RTE_ETHER_CRC_LEN);
+	uint32_t n = pool_size(c);
+	dp->pool = rte_pktmbuf_pool_create("rp_pool", n, 256,
+					   RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+					   (uint16_t)room, (int)rte_socket_id());
+	if (dp->pool == NULL) {
+		snprintf(err, errlen, "cannot create a pool of %u mbufs: %s (size 'mbufs', or give "
+				      "EAL more memory)", n, rte_strerror(rte_errno));
+		goto fail;
+	}
+
+	size_t qsz = rte_rcu_qsbr_get_memsize(c->n_workers);
+	dp->qsbr = rte_zmalloc("rp_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, c->n_workers) != 0) {
+		snprintf(err, errlen, "cannot create the RCU state");
+		goto fail;
+	}
+
+	for (unsigned i = 0; i < c->n_workers; i++) {
+		char name[RTE_RING_NAMESIZE];
+		struct dp_worker *w = rte_zmalloc("rp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+		if (w == NULL) {
+			snprintf(err, errlen, "out of memory for worker %u", i);
+			goto fail;
+		}
+		dp->workers[i] = w;
+		w->dp = dp;
+		w->id = i;
+		w->lcore = c->worker_lcores[i];
+		w->q = (uint16_t)i;
+		w->icmp_tokens = (uint64_t)dp->icmp_burst * dp->tsc_hz;
+		w->icmp_last_tsc = rte_rdtsc();
+		snprintf(name, sizeof(name), "rp_punt%u", i);
+		w->punt = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "rp_inj%u", i);
+		w->inject = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->punt == NULL || w->inject == NULL) {
+			snprintf(err, errlen, "cannot create rings for worker %u: %s", i,
+				 rte_strerror(rte_errno));
+			goto fail;
+		}
+	}
+
+	struct rte_hash_parameters hp = {
+		.name = "rp_nh",
+		.entries = RTE_MAX(dp->nh_max, 64u),
+		.key_len = sizeof(struct dp_nh_key),
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	dp->nh_hash = rte_hash_create(&hp);
+	dp->nh = rte_zmalloc("rp_nh", (size_t)dp->nh_max * sizeof(struct dp_nh),
+			     RTE_CACHE_LINE_SIZE);
+	if (dp->nh_hash == NULL || dp->nh == NULL) {
+		snprintf(err, errlen, "cannot create the neighbour table (%u entries)", dp->nh_max);
+		goto fail;
+	}
+	if (dp_neigh_init(dp, c->neigh_queue) < 0) {
+		snprintf(err, errlen, "out of memory for the neighbour queue");
+		goto fail;
+	}
+	if (dp_ports_init(dp, c, err, errlen) < 0)
+		goto fail;
+	if (dp->mode == CFG_MODE_ROUTER && dp_routes_build(dp, c, err, errlen) < 0)
+		goto fail;
+	return dp;
+fail:
+	dp_destroy(dp);
+	return NULL;
+}
+
+int dp_start(struct dp_ctx *dp)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		unsigned lc = dp->workers[i]->lcore;
+		int rc = rte_eal_remote_launch(dp_worker_main, dp->workers[i], lc);
+		if (rc < 0) {
+			RP_ERR("dp", "cannot launch worker %u on lcore %u: %s", i, lc,
+			       rte_strerror(-rc));
+			dp->stop = true;
+			rte_eal_mp_wait_lcore();
+			return rc;
+		}
+	}
+	dp->started = true;
+	return 0;
+}
+
+unsigned dp_ctl_poll(struct dp_ctx *dp)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned total = 0;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		unsigned n = rte_ring_sc_dequeue_burst(dp->workers[i]->punt, (void **)pkts,
+						       DP_BURST, NULL);
+		for (unsigned k = 0; k < n; k++)
+			dp_neigh_handle(dp, pkts[k]);
+		total += n;
+	}
+	dp_neigh_timers(dp);
+	return total;
+}
+
+void dp_stop(struct dp_ctx *dp)
+{
+	/* release: pairs with the workers' relaxed polling of the flag; the
+	 * wait below is the real synchronisation point */
+	__atomic_store_n(&dp->stop, true, __ATOMIC_RELEASE);
+	if (dp->started)
+		rte_eal_mp_wait_lcore();
+	dp->started = false;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (dp->workers[i])
+			dp_tx_flush(dp->workers[i]);
+}
+
+static void free_ring(struct rte_ring *r)
+{
+	void *m;
+	if (r == NULL)
+		return;
+	while (rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
+void dp_destroy(struct dp_ctx *dp)
+{
+	if (dp == NULL)
+		return;
+	if (dp->started)
+		dp_stop(dp);
+	dp_ports_close(dp);
+	dp_neigh_free(dp);
+	for (unsigned i = 0; i < DP_MAX_WORKERS; i++) {
+		struct dp_worker *w = dp->workers[i];
+		if (w == NULL)
+			continue;
+		free_ring(w->punt);
+		free_ring(w->inject);
+		for (unsigned p = 0; p < DP_MAX_PORTS; p++)
+			for (unsigned k = 0; k < w->tx[p].n; k++)
+				rte_pktmbuf_free(w->tx[p].pkts[k]);
+		rte_free(w);
+	}
+	dp_routes_free(dp);
+	rte_hash_free(dp->nh_hash);
+	rte_free(dp->nh);
+	rte_free(dp->qsbr);
+	rte_mempool_free(dp->pool);
+	rte_free(dp);
+}
+
+struct dp_worker *dp_worker_get(struct dp_ctx *dp, unsigned idx)
+{
+	return idx < dp->n_workers ? dp->workers[idx] : NULL;
+}
+
+void dp_bench_set_null(struct dp_ctx *dp, bool on)
+{
+	dp->null_mode = on;
+}
+
+void dp_stats_print(struct dp_ctx *dp, FILE *out)
+{
+	fprintf(out, "ports:\n");
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		struct dp_port_stats s = { 0 };
+		for (unsigned i = 0; i < dp->n_workers; i++) {
+			const struct dp_port_stats *ws = &dp->workers[i]->st.port[p];
+			s.rx_pkts += ws->rx_pkts;
+			s.rx_bytes += ws->rx_bytes;
+			s.tx_pkts += ws->tx_pkts;
+			s.tx_bytes += ws->tx_bytes;
+			for (unsigned d = 0; d < DP_DROP_MAX; d++)
+				s.drop[d] += ws->drop[d];
+		}
+		struct rte_eth_stats es;
+		memset(&es, 0, sizeof(es));
+		rte_eth_stats_get(dp->ports[p].port_id, &es);
+		fprintf(out,
+			"  %s: rx_packets=%" PRIu64 " rx_bytes=%" PRIu64 " tx_packets=%" PRIu64
+			" tx_bytes=%" PRIu64 " nic_missed=%" PRIu64 " nic_rx_errors=%" PRIu64
+			" nic_tx_errors=%" PRIu64 "\n",
+			dp->ports[p].name, s.rx_pkts, s.rx_bytes, s.tx_pkts, s.tx_bytes, es.imissed,
+			es.ierrors, es.oerrors);
+		for (unsigned d = 1; d < DP_DROP_MAX; d++)
+			if (s.drop[d])
+				fprintf(out, "    drop %s=%" PRIu64 "\n", dp_drop_names[d], s.drop[d]);
+	}
+	fprintf(out, "workers:\n");
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		const struct dp_worker *w = dp->workers[i];
+		uint64_t rx = 0;
+		for (unsigned p = 0; p < dp->n_ports; p++)
+			rx += w->st.port[p].rx_pkts;
+		fprintf(out,
+			"  worker%u: lcore=%u rx_packets=%" PRIu64 " loops=%" PRIu64
+			" busy_loops=%" PRIu64 " punted=%" PRIu64 " injected=%" PRIu64
+			" icmp_sent=%" PRIu64 " local_in=%" PRIu64 "\n",
+			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
+			w->st.icmp_sent, w->st.local_in);
+	}
+	fprintf(out, "control:\n  neighbours=%u/%u held=%u\n", dp->nh_used, dp->nh_max,
+		dp_neigh_held(dp));
+	for (unsigned d = 1; d < DP_DROP_MAX; d++)
+		if (dp->ctl_drop[d])
+			fprintf(out, "    drop %s=%" PRIu64 "\n", dp_drop_names[d], dp->ctl_drop[d]);
+	fflush(out);
+}

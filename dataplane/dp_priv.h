@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_priv: dataplane internals shared by its files.
+ *
+ * Ownership and threads:
+ *  - struct dp_ctx is built by the control thread before workers start.
+ *    Ports, LPM tables and the neighbour hash's *structure* are then only
+ *    read by workers. The control thread is the single writer of the
+ *    neighbour table (hash inserts and struct dp_nh.mac); workers read it
+ *    lock-free (rte_hash RW_CONCURRENCY_LF; entries are never deleted, an
+ *    entry that stops answering is marked invalid and reused for the same
+ *    key, so no RCU grace period is needed for the table yet).
+ *  - struct dp_worker is private to its worker: tx buffers, ICMP token
+ *    bucket, counters (plain increments; readers on other threads may see a
+ *    slightly stale value, never a torn 64-bit one on x86-64).
+ *  - Slow-path packets travel worker -> control through the worker's punt
+ *    ring and control -> worker through its inject ring; both are
+ *    single-producer/single-consumer, so neither side ever waits.
+ */
+#ifndef RP_DP_PRIV_H
+#define RP_DP_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "cfg.h"
+#include "dp.h"
+#include "pkt_meta.h"
+
+#define DP_MAX_PORTS CFG_MAX_PORTS
+#define DP_MAX_WORKERS CFG_MAX_WORKERS
+#define DP_BURST 32
+#define DP_TXBUF 64
+#define DP_RING_SIZE 1024
+#define DP_PREFETCH 4
+
+/* LPM next-hop values: kind in the top bits, index below (fits lpm6's 21). */
+#define DP_NHV_SHIFT 19
+#define DP_NHV_IDX_MASK ((1u << DP_NHV_SHIFT) - 1)
+enum dp_nhv_kind {
+	DP_NHV_GW = 0,    /* idx: struct dp_nh index */
+	DP_NHV_CONN = 1,  /* idx: port; neighbour = destination */
+	DP_NHV_LOCAL = 2, /* one of our addresses */
+	DP_NHV_BCAST = 3, /* a connected subnet's broadcast: never forwarded */
+};
+#define DP_NHV(kind, idx) (((uint32_t)(kind) << DP_NHV_SHIFT) | (idx))
+
+/* A neighbour / next hop. Workers read mac and port only. */
+#define DP_NH_VALID (1ull << 63)
+struct dp_nh {
+	uint64_t mac;  /* DP_NH_VALID | 48-bit MAC (byte 0 lowest); atomic */
+	uint16_t port; /* egress port index */
+	uint8_t family;
+	uint8_t probes; /* control: unanswered probes */
+	uint32_t pad;
+	/* control thread only below */
+	uint8_t addr[16];
+	uint64_t confirmed_tsc; /* last proof of reachability */
+	uint64_t probe_tsc;     /* last probe sent */
+};
+
+struct dp_nh_key {
+	uint8_t addr[16];
+	uint8_t family;
+	uint8_t port;
+	uint16_t pad;
+};
+
+struct dp_port {
+	uint16_t port_id; /* ethdev id */
+	uint16_t mtu;
+	uint16_t peer;    /* bridge mode: the other port of the pair */
+	uint16_t nb_q;
+	char name[CFG_NAME_MAX];
+	struct rte_ether_addr mac;
+	bool rss;
+	uint8_t n4, n6;
+	uint32_t ip4[CFG_MAX_ADDRS]; /* network order */
+	uint8_t plen4[CFG_MAX_ADDRS];
+	uint8_t ip6[CFG_MAX_ADDRS + 1][16]; /* last configured + link-local */
+	uint8_t plen6[CFG_MAX_ADDRS + 1];
+};
+
+/* Why a packet was handed to the control thread. */
+enum dp_punt_reason {
+	DP_PUNT_ARP = 1,
+	DP_PUNT_ND,
+	DP_PUNT_RESOLVE, /* waiting for the next hop's link-layer address */
+};
+
+/* Stored in each mbuf's private area (mempool priv_size). */
+struct dp_mbuf_priv {
+	uint8_t reason;
+	uint8_t family;
+	uint16_t in_port;
+	uint16_t out_port;
+	uint16_t worker;
+	uint16_t l3_off;
+	uint8_t addr[16]; /* next hop to resolve */
+};
+
+static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
+{
+	return (struct dp_mbuf_priv *)rte_mbuf_to_priv(m);
+}
+
+struct dp_port_stats {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	uint64_t drop[DP_DROP_MAX];
+};
+
+struct dp_wstats {
+	uint64_t loops, busy_loops;
+	uint64_t punted, injected, icmp_sent, local_in;
+	struct dp_port_stats port[DP_MAX_PORTS];
+};
+
+struct dp_txq {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_TXBUF];
+};
+
+struct dp_worker {
+	struct dp_ctx *dp;
+	unsigned id;
+	unsigned lcore;
+	uint16_t q; /* rx and tx queue index on every port */
+	uint16_t ip_id;
+	struct rte_ring *punt;   /* worker -> control */
+	struct rte_ring *inject; /* control -> worker */
+	/* ICMP error token bucket (kernel icmp_msgs_per_sec/burst) */
+	uint64_t icmp_tokens;    /* in units of 1/tsc_hz messages */
+	uint64_t icmp_last_tsc;
+	struct dp_txq tx[DP_MAX_PORTS];
+	struct dp_wstats st;
+} __rte_cache_aligned;
+
+struct dp_pending; /* control-side held packets, neigh_ctl.c */
+
+struct dp_ctx {
+	enum cfg_mode mode;
+	bool null_mode; /* rampart-bench floor: rx -> tx on the same port */
+	volatile bool stop;
+	unsigned n_ports, n_workers;
+	unsigned idle_sleep_us;
+	uint64_t tsc_hz;
+	uint32_t icmp_rate, icmp_burst;
+	struct dp_port ports[DP_MAX_PORTS];
+	struct rte_mempool *pool;
+	struct rte_lpm *lpm4;
+	struct rte_lpm6 *lpm6;
+	struct rte_hash *nh_hash;
+	struct dp_nh *nh;
+	uint32_t nh_max, nh_used;
+	struct rte_rcu_qsbr *qsbr;
+	struct dp_worker *workers[DP_MAX_WORKERS];
+	unsigned worker_lcores[DP_MAX_WORKERS];
+	/* control thread only */
+	struct dp_pending *pending;
+	uint64_t reachable_tsc;
+	uint64_t last_scan_tsc;
+	uint64_t ctl_drop[DP_DROP_MAX];
+	bool started;
+};
+
+/* worker_fast.c */
+void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m);
+void dp_tx_flush(struct dp_worker *w);
+void dp_drop_pkt(struct dp_worker *w, uint16_t port, uint8_t reason, struct rte_mbuf *m);
+void dp_punt(struct dp_worker *w, struct rte_mbuf *m, uint8_t reason, uint16_t in_port);
+
+/* router_fast.c */
+void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n);
+void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n);
+/* Send a packet the box itself built (echo reply, ICMP error): route it on
+ * its destination and hand it to tx or to neighbour resolution. */
+void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port);
+
+/* icmp_fast.c: turn m in place into a reply; return 0 or -1 (m untouched) */
+int dp_icmp4_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+		   uint8_t type, uint8_t code, uint32_t info);
+int dp_icmp6_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+		   uint8_t type, uint8_t code, uint32_t info);
+void dp_icmp4_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm);
+void dp_icmp6_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm);
+bool dp_icmp_ratelimit_ok(struct dp_worker *w);
+uint16_t dp_csum_update16(uint16_t csum, uint16_t old, uint16_t new_);
+
+/* route_ctl.c */
+int dp_routes_build(struct dp_ctx *dp, const struct cfg *c, char *err, size_t errlen);
+void dp_routes_free(struct dp_ctx *dp);
+int dp_nh_get(struct dp_ctx *dp, uint8_t family, const uint8_t *addr, uint16_t port,
+	      bool create);
+int dp_addr_is_local6(const struct dp_ctx *dp, uint16_t port, const uint8_t *a);
+int dp_port_src6(const struct dp_port *p, const uint8_t *dst, uint8_t out[16]);
+
+/* neigh_ctl.c */
+int dp_neigh_init(struct dp_ctx *dp, uint32_t queue_len);
+void dp_neigh_free(struct dp_ctx *dp);
+unsigned dp_neigh_held(const struct dp_ctx *dp);
+void dp_neigh_handle(struct dp_ctx *dp, struct rte_mbuf *m);
+void dp_neigh_timers(struct dp_ctx *dp);
+
+/* port.c */
+int dp_ports_init(struct dp_ctx *dp, const struct cfg *c, char *err, size_t errlen);
+void dp_ports_close(struct dp_ctx *dp);
+
+static inline uint64_t dp_mac_pack(const struct rte_ether_addr *a)
+{
+	uint64_t v = 0;
+	for (int i = 5; i >= 0; i--)
+		v = (v << 8) | a->addr_bytes[i];
+	return v;
+}
+
+static inline void dp_mac_unpack(uint64_t v, struct rte_ether_addr *a)
+{
+	for (int i = 0; i < 6; i++, v >>= 8)
+		a->addr_bytes[i] = (uint8_t)v;
+}
+
+#endif

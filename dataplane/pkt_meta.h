@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pkt_meta: what the one parser learns about a packet. Every later stage
+ * (router, rules, conntrack, NAT) reads this and never re-parses headers.
+ * Offsets are from the start of the frame; header fields are read through
+ * them, so the struct stays small (one cache line).
+ */
+#ifndef RP_PKT_META_H
+#define RP_PKT_META_H
+
+#include <stdint.h>
+
+#include "dp_drop.h"
+
+enum pkt_l3 {
+	PKT_L3_NONE = 0, /* non-IP, non-ARP (passes only in bridge mode) */
+	PKT_L3_ARP,
+	PKT_L3_IPV4,
+	PKT_L3_IPV6,
+};
+
+/* flags */
+#define PKT_F_FRAG 0x0001      /* part of a fragmented datagram */
+#define PKT_F_FRAG_LATER 0x0002 /* a non-first fragment: no L4 header here */
+#define PKT_F_IP_OPTS 0x0004   /* IPv4 options present */
+#define PKT_F_L4 0x0008        /* l4_off and the L4 fields are valid */
+#define PKT_F_L2_BCAST 0x0010  /* Ethernet broadcast */
+#define PKT_F_L2_MCAST 0x0020  /* Ethernet multicast (incl. broadcast) */
+#define PKT_F_IP_DF 0x0040     /* IPv4 don't fragment */
+#define PKT_F_ICMP_ERR 0x0080  /* ICMP/ICMPv6 error message */
+#define PKT_F_EXTHDR 0x0100    /* IPv6 extension headers present */
+
+struct pkt_meta {
+	uint32_t pkt_len;   /* bytes of frame available */
+	uint16_t l3_off;    /* after Ethernet and VLAN tags */
+	uint16_t l4_off;    /* valid with PKT_F_L4, or for fragments: upper-layer start */
+	uint16_t l3_len;    /* IPv4 total length / IPv6 40 + payload length */
+	uint16_t ethertype; /* innermost, host order */
+	uint16_t vlan_tci[2];
+	uint16_t flags;
+	uint16_t sport, dport; /* host order; ICMP: id in sport, type<<8|code in dport */
+	uint8_t l3;          /* enum pkt_l3 */
+	uint8_t n_vlan;
+	uint8_t l4_proto;    /* IPPROTO_*, upper layer after IPv6 extension headers */
+	uint8_t ttl;         /* TTL / hop limit as received */
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint8_t drop;        /* enum dp_drop: DP_DROP_NONE when well formed */
+	uint16_t frag_hdr_off; /* IPv6: offset of the fragment header, 0 if none */
+	uint16_t in_port;    /* ingress port index, set by the worker */
+};
+
+/*
+ * Parse one frame of len bytes. Fills *m and returns m->drop: DP_DROP_NONE
+ * for a packet that is well formed as far as this parser looks, else the
+ * reason it is malformed. Never reads outside [data, data + len).
+ * Checks the IPv4 header checksum when verify_csum is set (software path
+ * when the NIC did not check it).
+ */
+uint8_t pkt_parse(const uint8_t *data, uint32_t len, struct pkt_meta *m, int verify_csum);
+
+#endif

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * router_fast: per-packet work of router and bridge mode on workers.
+ *
+ * A burst is parsed first (prefetching packet data a few packets ahead),
+ * then each packet is classified: slow-path protocols (ARP, neighbour
+ * discovery) are punted to the control thread; packets for the box get the
+ * local services (echo, ICMP errors); everything else is routed through the
+ * LPM tables, its TTL / hop limit decremented (RFC 1624 checksum update) and
+ * its Ethernet header rewritten for the next hop. A next hop whose
+ * link-layer address is unknown sends the packet to the control thread,
+ * which holds it (bounded) while it resolves the neighbour.
+ */
+#include <rte_byteorder.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_prefetch.h>
+
+#include "dp_priv.h"
+
+static inline int nh_lookup(const struct dp_ctx *dp, uint8_t family, const uint8_t *addr,
+			    uint16_t port)
+{
+	struct dp_nh_key k;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.addr, addr, family == 4 ? 4 : 16);
+	k.family = family;
+	k.port = (uint8_t)port;
+	void *data;
+	if (rte_hash_lookup_data(dp->nh_hash, &k, &data) < 0)
+		return -1;
+	return (int)(uintptr_t)data;
+}
+
+/* Route dst. Returns the nhv kind or -1 (no route); fills out port and the
+ * next hop index (-1: connected destination not yet in the table). */
+static inline int route4(const struct dp_ctx *dp, const uint8_t *dst, uint16_t *port, int *nh)
+{
+	uint32_t v;
+	uint32_t d;
+	memcpy(&d, dst, 4);
+	if (rte_lpm_lookup(dp->lpm4, rte_be_to_cpu_32(d), &v) < 0)
+		return -1;
+	int kind = (int)(v >> DP_NHV_SHIFT);
+	uint32_t idx = v & DP_NHV_IDX_MASK;
+	if (kind == DP_NHV_GW) {
+		*nh = (int)idx;
+		*port = dp->nh[idx].port;
+	} else if (kind == DP_NHV_CONN) {
+		*port = (uint16_t)idx;
+		*nh = nh_lookup(dp, 4, dst, (uint16_t)idx);
+	}
+	return kind;
+}
+
+static inline bool ip6_is_linklocal(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t in_port,
+			 uint16_t *port, int *nh)
+{
+	uint32_t v;
+	if (ip6_is_linklocal(dst)) {
+		/* link-local: on the link it came from, or ours */
+		if (dp_addr_is_local6(dp, in_port, dst))
+			return DP_NHV_LOCAL;
+		*port = in_port;
+		*nh = nh_lookup(dp, 6, dst, in_port);
+		return DP_NHV_CONN;
+	}
+	if (rte_lpm6_lookup(dp->lpm6, dst, &v) < 0)
+		return -1;
+	int kind = (int)(v >> DP_NHV_SHIFT);
+	uint32_t idx = v & DP_NHV_IDX_MASK;
+	if (kind == DP_NHV_GW) {
+		*nh = (int)idx;
+		*port = dp->nh[idx].port;
+	} else if (kind == DP_NHV_CONN) {
+		*port = (uint16_t)idx;
+		*nh = nh_lookup(dp, 6, dst, (uint16_t)idx);
+	}
+	return kind;
+}
+
+/* Put the Ethernet header on and queue for tx, or hand to resolution. */
+static inline void send_nh(struct dp_worker *w, struct rte_mbuf *m, uint8_t family,
+			   const uint8_t *dst, uint16_t in_port, uint16_t out, int nh)
+{
+	struct dp_ctx *dp = w->dp;
+	if (likely(nh >= 0)) {
+		/* acquire pairs with the control thread's release store of a
+		 * freshly resolved MAC */
+		uint64_t mac = __atomic_load_n(&dp->nh[nh].mac, __ATOMIC_ACQUIRE);
+		if (likely(mac & DP_NH_VALID)) {
+			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			dp_mac_unpack(mac, &eth->dst_addr);
+			rte_ether_addr_copy(&dp->ports[out].mac, &eth->src_addr);
+			dp_tx_enqueue(w, out, m);
+			return;
+		}
+		memcpy(dp_priv(m)->addr, dp->nh[nh].addr, 16);
+	} else {
+		memset(dp_priv(m)->addr, 0, 16);
+		memcpy(dp_priv(m)->addr, dst, family == 4 ? 4 : 16);
+	}
+	struct dp_mbuf_priv *pv = dp_priv(m);
+	pv->family = family;
+	pv->out_port = out;
+	dp_punt(w, m, DP_PUNT_RESOLVE, in_port);
+}
+
+static inline void trim_padding(struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	uint32_t want = (uint32_t)pm->l3_off + pm->l3_len;
+	if (rte_pktmbuf_pkt_len(m) > want)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - want));
+}
+
+static void error4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+		   uint8_t reason, uint8_t type, uint8_t code, uint32_t info)
+{
+	w->st.port[pm->in_port].drop[reason]++;
+	if (dp_icmp4_error(w, m, pm, type, code, info) == 0)
+		dp_output_local(w, m, PKT_L3_IPV4, pm->in_port);
+	else
+		rte_pktmbuf_free(m);
+}
+
+static void error6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+		   uint8_t reason, uint8_t type, uint8_t code, uint32_t info)
+{
+	w->st.port[pm->in_port].drop[reason]++;
+	if (dp_icmp6_error(w, m, pm, type, code, info) == 0)
+		dp_output_local(w, m, PKT_L3_IPV6, pm->in_port);
+	else
+		rte_pktmbuf_free(m);
+}
+
+static void local4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	w->st.local_in++;
+	if (pm->flags & PKT_F_FRAG) {
+		dp_drop_pkt(w, pm->in_port, DP_DROP_LOCAL_UNHANDLED, m);
+		return;
+	}
+	switch (pm->l4_proto) {
+	case IPPROTO_ICMP:
+		if (pm->icmp_type == 8 && pm->icmp_code == 0) {
+			trim_padding(m, pm);
+			dp_icmp4_echo_reply(m, pm);
+			dp_output_local(w, m, PKT_L3_IPV4, pm->in_port);
+			return;
+		}
+		break;
+	case IPPROTO_UDP:
+		error4(w, m, pm, DP_DROP_LOCAL_UNHANDLED, 3, 3, 0);
+		return;
+	case IPPROTO_TCP:
+		break;
+	default:
+		error4(w, m, pm, DP_DROP_LOCAL_UNHANDLED, 3, 2, 0);
+		return;
+	}
+	dp_drop_pkt(w, pm->in_port, DP_DROP_LOCAL_UNHANDLED, m);
+}
+
+static void local6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	w->st.local_in++;
+	if (pm->flags & PKT_F_FRAG) {
+		dp_drop_pkt(w, pm->in_port, DP_DROP_LOCAL_UNHANDLED, m);
+		return;
+	}
+	switch (pm->l4_proto) {
+	case IPPROTO_ICMPV6:
+		if (pm->icmp_type == 128 && pm->icmp_code == 0) {
+			trim_padding(m, pm);
+			dp_icmp6_echo_reply(m, pm);
+			dp_output_local(w, m, PKT_L3_IPV6, pm->in_port);
+			return;
+		}
+		break;
+	case IPPROTO_UDP:
+		error6(w, m, pm, DP_DROP_LOCAL_UNHANDLED, 1, 4, 0);
+		return;
+	default:
+		break;
+	}
+	dp_drop_pkt(w, pm->in_port, DP_DROP_LOCAL_UNHANDLED, m);
+}
+
+static inline bool ip4_martian_src(const uint8_t *a)
+{
+	return a[0] == 0 || a[0] == 127 || a[0] >= 224;
+}
+
+static void in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
+{
+	struct dp_ctx *dp = w->dp;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
+	const uint8_t *src = (const uint8_t *)&ip->src_addr;
+	const uint8_t *dst = (const uint8_t *)&ip->dst_addr;
+	uint16_t in = pm->in_port, out = 0;
+	int nh = -1;
+
+	if (unlikely(ip4_martian_src(src))) {
+		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
+		return;
+	}
+	if (unlikely(dst[0] >= 224 || dst[0] == 0)) {
+		/* multicast, limited broadcast, class E: not routed */
+		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
+		return;
+	}
+	int kind = route4(dp, dst, &out, &nh);
+	if (unlikely(kind < 0)) {
+		error4(w, m, pm, DP_DROP_NO_ROUTE, 3, 0, 0);
+		return;
+	}
+	if (kind == DP_NHV_LOCAL) {
+		local4(w, m, pm);
+		return;
+	}
+	if (unlikely(kind == DP_NHV_BCAST)) {
+		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
+		return;
+	}
+	if (unlikely(pm->ttl <= 1)) {
+		error4(w, m, pm, DP_DROP_TTL_EXPIRED, 11, 0, 0);
+		return;
+	}
+	if (unlikely(pm->l3_len > dp->ports[out].mtu)) {
+		if (pm->flags & PKT_F_IP_DF)
+			error4(w, m, pm, DP_DROP_MTU_EXCEEDED, 3, 4, dp->ports[out].mtu);
+		else
+			dp_drop_pkt(w, in, DP_DROP_MTU_EXCEEDED, m);
+		return;
+	}
+	trim_padding(m, pm);
+	/* RFC 1624: TTL is the high byte of the TTL/protocol word */
+	uint16_t old = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
+	ip->time_to_live--;
+	uint16_t new_ = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
+	ip->hdr_checksum = rte_cpu_to_be_16(
+		dp_csum_update16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
+	send_nh(w, m, 4, dst, in, out, nh);
+}
+
+static const uint8_t ip6_zero[16];
+
+static void in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
+{
+	struct dp_ctx *dp = w->dp;
+	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pm->l3_off);
+	const uint8_t *src = ip6->src_addr;
+	const uint8_t *dst = ip6->dst_addr;
+	uint16_t in = pm->in_port, out = 0;
+	int nh = -1;
+
+	bool nd = pm->l4_proto == IPPROTO_ICMPV6 && pm->icmp_type >= 133 && pm->icmp_type <= 137;
+	if (unlikely(src[0] == 0xff)) {
+		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
+		return;
+	}
+	if (dst[0] == 0xff) {
+		if (nd)
+			dp_punt(w, m, DP_PUNT_ND, in);
+		else /* MLD, mDNS, ...: we are not a multicast router */
+			dp_drop_pkt(w, in, DP_DROP_LOCAL_UNHANDLED, m);
+		return;
+	}
+	int kind = route6(dp, dst, in, &out, &nh);
+	if (kind == DP_NHV_LOCAL && nd) {
+		dp_punt(w, m, DP_PUNT_ND, in);
+		return;
+	}
+	if (unlikely(memcmp(src, ip6_zero, 16) == 0 ||
+		     (memcmp(src, ip6_zero, 15) == 0 && src[15] == 1) ||
+		     (memcmp(dst, ip6_zero, 15) == 0 && dst[15] <= 1))) {
+		/* unspecified or loopback where it has no business */
+		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
+		return;
+	}
+	if (unlikely(kind < 0)) {
+		error6(w, m, pm, DP_DROP_NO_ROUTE, 1, 0, 0);
+		return;
+	}
+	if (kind == DP_NHV_LOCAL) {
+		local6(w, m, pm);
+		return;
+	}
+	if (unlikely(ip6_is_linklocal(src) || ip6_is_linklocal(dst))) {
+		/* link-local scope never crosses a router (RFC 4291 2.5.6) */
+		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
+		return;
+	}
+	if (unlikely(pm->ttl <= 1)) {
+		error6(w, m, pm, DP_DROP_TTL_EXPIRED, 3, 0, 0);
+		return;
+	}
+	if (unlikely(pm->l3_len > dp->ports[out].mtu)) {
+		error6(w, m, pm, DP_DROP_MTU_EXCEEDED, 2, 0, dp->ports[out].mtu);
+		return;
+	}
+	trim_padding(m, pm);
+	ip6->hop_limits--;
+	send_nh(w, m, 6, dst, in, out, nh);
+}
+
+static inline void router_one(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
+{
+	uint16_t in = pm->in_port;
+	if (unlikely(pm->drop != DP_DROP_NONE)) {
+		dp_drop_pkt(w, in, pm->drop, m);
+		return;
+	}
+	if (unlikely(pm->n_vlan)) {
+		dp_drop_pkt(w, in, DP_DROP_VLAN_UNSUPPORTED, m);
+		return;
+	}
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ether_addr *mine = &w->dp->ports[in].mac;
+	if (unlikely((!(pm->flags & PKT_F_L2_MCAST) && !rte_is_same_ether_addr(&eth->dst_addr, mine)) ||
+		     rte_is_same_ether_addr(&eth->src_addr, mine))) {
+		/* promiscuous ports see other hosts' unicast, and our own echo */
+		dp_drop_pkt(w, in, DP_DROP_NOT_FOR_US, m);
+		return;
+	}
+	switch (pm->l3) {
+	case PKT_L3_IPV4:
+		in4(w, m, pm);
+		break;
+	case PKT_L3_IPV6:
+		in6(w, m, pm);
+		break;
+	case PKT_L3_ARP:
+		dp_punt(w, m, DP_PUNT_ARP, in);
+		break;
+	default:
+		dp_drop_pkt(w, in, DP_DROP_L2_UNSUPPORTED, m);
+		break;
+	}
+}
+
+static inline void parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in,
+			       struct pkt_meta *meta)
+{
+	for (uint16_t i = 0; i < n && i < DP_PREFETCH; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *pm = &meta[i];
+		if (i + DP_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
+		pm->in_port = in;
+		if (unlikely(!rte_pktmbuf_is_contiguous(m))) {
+			pm->drop = DP_DROP_NON_CONTIGUOUS;
+			continue;
+		}
+		uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), pm,
+			  ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+		if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD) && pm->l3 == PKT_L3_IPV4 &&
+		    pm->drop == DP_DROP_NONE)
+			pm->drop = DP_DROP_BAD_IPV4_CSUM;
+	}
+}
+
+void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct pkt_meta meta[DP_BURST];
+	parse_burst(pkts, n, in, meta);
+	for (uint16_t i = 0; i < n; i++)
+		router_one(w, pkts[i], &meta[i]);
+}
+
+void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct pkt_meta meta[DP_BURST];
+	uint16_t peer = w->dp->ports[in].peer;
+	parse_burst(pkts, n, in, meta);
+	for (uint16_t i = 0; i < n; i++) {
+		/* the frame crosses unchanged; only malformed IP is refused, as
+		 * a firewall cannot judge what it cannot parse */
+		if (unlikely(meta[i].drop != DP_DROP_NONE))
+			dp_drop_pkt(w, in, meta[i].drop, pkts[i]);
+		else
+			dp_tx_enqueue(w, peer, pkts[i]);
+	}
+}
+
+void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port)
+{
+	struct dp_ctx *dp = w->dp;
+	uint16_t out = 0;
+	int nh = -1, kind;
+	const uint8_t *dst;
+	if (l3 == PKT_L3_IPV4) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+								  RTE_ETHER_HDR_LEN);
+		dst = (const uint8_t *)&ip->dst_addr;
+		kind = route4(dp, dst, &out, &nh);
+	} else {
+		struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+								   RTE_ETHER_HDR_LEN);
+		dst = ip6->dst_addr;
+		kind = route6(dp, dst, in_port, &out, &nh);
+	}
+	if (kind != DP_NHV_GW && kind != DP_NHV_CONN) {
+		dp_drop_pkt(w, in_port, kind < 0 ? DP_DROP_NO_ROUTE : DP_DROP_MARTIAN_DST, m);
+		return;
+	}
+	send_nh(w, m, l3 == PKT_L3_IPV4 ? 4 : 6, dst, in_port, out, nh);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cfg: the daemon configuration (rampart.yaml), loaded and validated on
+ * the control thread into a plain struct. A load either fully succeeds or
+ * leaves nothing behind; every error names file, line and column.
+ */
+#ifndef RP_CFG_H
+#define RP_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_PORTS 16
+#define CFG_MAX_ADDRS 8
+#define CFG_MAX_ROUTES 4096
+#define CFG_MAX_WORKERS 64
+#define CFG_MAX_EAL_ARGS 64
+#define CFG_NAME_MAX 16 /* port names, like IFNAMSIZ */
+#define CFG_DEVICE_MAX 256
+#define CFG_ERR_MAX 512
+
+enum cfg_mode { CFG_MODE_ROUTER, CFG_MODE_BRIDGE };
+
+struct cfg_prefix {
+	uint8_t family; /* 4 or 6 */
+	uint8_t plen;
+	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+struct cfg_port {
+	char name[CFG_NAME_MAX];
+	char device[CFG_DEVICE_MAX]; /* PCI address or vdev string */
+	bool is_pci;
+	uint16_t mtu;
+	uint16_t rx_queues, tx_queues; /* 0: one per worker */
+	uint16_t rx_desc, tx_desc;
+	unsigned n_addrs;
+	struct cfg_prefix addrs[CFG_MAX_ADDRS];
+	int line, col;
+};
+
+struct cfg_route {
+	struct cfg_prefix dst;
+	bool has_via;
+	uint8_t via[16];
+	int port; /* index into ports, -1: derived from the gateway's subnet */
+	int line, col;
+};
+
+struct cfg {
+	char path[512];
+	unsigned n_eal;
+	char *eal_args[CFG_MAX_EAL_ARGS]; /* owned */
+	enum cfg_mode mode;
+	unsigned n_workers;
+	unsigned worker_lcores[CFG_MAX_WORKERS];
+	unsigned main_lcore;
+	unsigned idle_sleep_us;
+	unsigned n_ports;
+	struct cfg_port ports[CFG_MAX_PORTS];
+	unsigned n_pairs;
+	uint8_t pairs[CFG_MAX_PORTS / 2][2];
+	unsigned n_routes;
+	struct cfg_route *routes; /* owned */
+	uint32_t icmp_ratelimit; /* messages per second per worker, 0 = unlimited */
+	uint32_t icmp_burst;
+	uint32_t neigh_max;
+	uint32_t neigh_queue;   /* packets held awaiting resolution, total */
+	uint32_t neigh_timeout_s; /* reachable lifetime before re-probing */
+	uint32_t mbufs;         /* 0: sized automatically */
+	int log_level;
+	bool log_stderr, log_syslog;
+};
+
+/* Load and validate path into *c (zeroed first). 0 on success; -1 with a
+ * "file:line:col: message" in err. On failure *c holds nothing to free. */
+int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen);
+/* Same, from a memory buffer (tests, fuzzing); name is used in messages. */
+int cfg_load_buf(const char *buf, size_t len, const char *name, struct cfg *c, char *err,
+		 size_t errlen);
+void cfg_free(struct cfg *c);
+
+/* Helpers shared with other loaders. */
+int cfg_parse_prefix(const char *s, struct cfg_prefix *p, bool allow_host_bits);
+int cfg_parse_addr(const char *s, uint8_t *family, uint8_t addr[16]);
+int cfg_port_index(const struct cfg *c, const char *name);
+void cfg_format_prefix(const struct cfg_prefix *p, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rampartd: the daemon. Loads rampart.yaml (exit 2 on any error, nothing
+ * started), initialises DPDK's EAL, builds the dataplane, launches one
+ * worker per configured lcore and runs the control loop on the main lcore
+ * until SIGTERM/SIGINT; then workers stop, ports stop and close, exit 0.
+ * SIGUSR1 prints the counters to the log.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "cfg.h"
+#include "dp.h"
+#include "log.h"
+#include "rampart_version.h"
+
+#define EXIT_CONFIG 2
+
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_dump;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		g_dump = 1;
+	else
+		g_stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rampartd [-c FILE] [--check] [-h] [-V]\n"
+		"  -c, --config FILE  daemon configuration (default /etc/rampart/rampart.yaml)\n"
+		"      --check        validate the configuration and exit (0 valid, 2 invalid)\n"
+		"  -V, --version      print the version\n"
+		"signals: TERM/INT stop, USR1 prints counters to the log\n");
+}
+
+static bool eal_has_lcores(const struct cfg *c)
+{
+	for (unsigned i = 0; i < c->n_eal; i++) {
+		const char *a = c->eal_args[i];
+		if (!strcmp(a, "-l") || !strcmp(a, "-c") || !strncmp(a, "--lcores", 8) ||
+		    !strncmp(a, "-l", 2) || !strncmp(a, "--main-lcore", 12))
+			return true;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = "/etc/rampart/rampart.yaml";
+	bool check = false;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("rampartd %s\n", RAMPART_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+
+	static struct cfg c;
+	char err[CFG_ERR_MAX];
+	if (cfg_load(path, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rampartd: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		printf("%s: configuration is valid (%u ports, %u workers, %s mode)\n", path,
+		       c.n_ports, c.n_workers, c.mode == CFG_MODE_ROUTER ? "router" : "bridge");
+		cfg_free(&c);
+		return 0;
+	}
+	rp_log_setup((enum rp_log_level)c.log_level, c.log_stderr, c.log_syslog);
+
+	/* EAL argv: ours, then the lcore list unless the operator gave one */
+	char *eargv[CFG_MAX_EAL_ARGS + 8];
+	int eargc = 0;
+	char lcores[CFG_MAX_WORKERS * 6 + 16], mainl[16];
+	eargv[eargc++] = argv[0];
+	for (unsigned i = 0; i < c.n_eal; i++)
+		eargv[eargc++] = c.eal_args[i];
+	if (!eal_has_lcores(&c)) {
+		int off = snprintf(lcores, sizeof(lcores), "%u", c.main_lcore);
+		for (unsigned i = 0; i < c.n_workers; i++)
+			off += snprintf(lcores + off, sizeof(lcores) - (size_t)off, ",%u",
+					c.worker_lcores[i]);
+		snprintf(mainl, sizeof(mainl), "%u", c.main_lcore);
+		eargv[eargc++] = (char *)"-l";
+		eargv[eargc++] = lcores;
+		eargv[eargc++] = (char *)"--main-lcore";
+		eargv[eargc++] = mainl;
+	}
+	eargv[eargc] = NULL;
+	if (rte_eal_init(eargc, eargv) < 0) {
+		RP_ERR("main", "cannot initialise DPDK's EAL: %s", rte_strerror(rte_errno));
+		cfg_free(&c);
+		return 1;
+	}
+	int rc = 1;
+	struct dp_ctx *dp = NULL;
+	if (rte_get_main_lcore() != c.main_lcore) {
+		RP_ERR("main", "%s: main lcore is %u but workers.main_lcore says %u", path,
+		       rte_get_main_lcore(), c.main_lcore);
+		goto out;
+	}
+	for (unsigned i = 0; i < c.n_workers; i++) {
+		if (!rte_lcore_is_enabled(c.worker_lcores[i]) ||
+		    c.worker_lcores[i] == rte_get_main_lcore()) {
+			RP_ERR("main", "%s: worker lcore %u is not enabled in EAL (check 'eal' -l/--lcores)",
+			       path, c.worker_lcores[i]);
+			goto out;
+		}
+	}
+	dp = dp_create(&c, err, sizeof(err));
+	if (dp == NULL) {
+		RP_ERR("main", "%s", err);
+		goto out;
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (dp_start(dp) < 0)
+		goto out;
+	RP_NOTICE("main", "rampartd %s running: %u ports, %u workers, %s mode", RAMPART_VERSION,
+		  c.n_ports, c.n_workers, c.mode == CFG_MODE_ROUTER ? "router" : "bridge");
+	while (!g_stop) {
+		unsigned n = dp_ctl_poll(dp);
+		if (g_dump) {
+			g_dump = 0;
+			dp_stats_print(dp, stderr);
+		}
+		if (n == 0)
+			usleep(1000);
+	}
+	RP_NOTICE("main", "stopping");
+	dp_stop(dp);
+	dp_stats_print(dp, stderr);
+	rc = 0;
+out:
+	dp_destroy(dp);
+	rte_eal_cleanup();
+	cfg_free(&c);
+	if (rc == 0)
+		RP_NOTICE("main", "stopped");
+	return rc;
+}
