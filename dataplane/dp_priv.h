@@ -167,7 +167,8 @@ struct dp_ctx {
 };
 
 /* worker_fast.c */
-void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m);
+void dp_txq_send(struct dp_worker *w, uint16_t port);
+static inline void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m);
 void dp_tx_flush(struct dp_worker *w);
 void dp_drop_pkt(struct dp_worker *w, uint16_t port, uint8_t reason, struct rte_mbuf *m);
 void dp_punt(struct dp_worker *w, struct rte_mbuf *m, uint8_t reason, uint16_t in_port);
@@ -187,7 +188,6 @@ int dp_icmp6_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 void dp_icmp4_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm);
 void dp_icmp6_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm);
 bool dp_icmp_ratelimit_ok(struct dp_worker *w);
-uint16_t dp_csum_update16(uint16_t csum, uint16_t old, uint16_t new_);
 
 /* route_ctl.c */
 int dp_routes_build(struct dp_ctx *dp, const struct cfg *c, char *err, size_t errlen);
@@ -207,6 +207,26 @@ void dp_neigh_timers(struct dp_ctx *dp);
 /* port.c */
 int dp_ports_init(struct dp_ctx *dp, const struct cfg *c, char *err, size_t errlen);
 void dp_ports_close(struct dp_ctx *dp);
+
+/* Buffer m for tx on port; a full buffer is sent at once. */
+static inline void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct dp_txq *t = &w->tx[port];
+	w->st.port[port].tx_bytes += rte_pktmbuf_pkt_len(m);
+	t->pkts[t->n++] = m;
+	if (unlikely(t->n == DP_TXBUF))
+		dp_txq_send(w, port);
+}
+
+/* RFC 1624 eqn. 3 incremental checksum update: HC' = ~(~HC + ~m + m').
+ * Host-order 16-bit words in and out. */
+static inline uint16_t dp_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
+{
+	uint32_t s = (uint16_t)~csum + (uint32_t)(uint16_t)~old + new_;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
 
 static inline uint64_t dp_mac_pack(const struct rte_ether_addr *a)
 {

@@ -16,15 +16,6 @@
 #define ICMP4_ERR_MAX 576  /* RFC 1812 4.3.2.3 */
 #define ICMP6_ERR_MAX 1280 /* RFC 4443 2.4 (c) */
 
-uint16_t dp_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
-{
-	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
-	uint32_t s = (uint16_t)~csum + (uint32_t)(uint16_t)~old + new_;
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 bool dp_icmp_ratelimit_ok(struct dp_worker *w)
 {
 	const struct dp_ctx *dp = w->dp;

@@ -18,7 +18,7 @@
 /* Hand a port's buffered packets to its tx queue; what it refuses is
  * dropped and counted (never retried in a loop: a stuck NIC must not stall
  * the worker). */
-static void txq_send(struct dp_worker *w, uint16_t port)
+void dp_txq_send(struct dp_worker *w, uint16_t port)
 {
 	struct dp_txq *t = &w->tx[port];
 	uint16_t sent = rte_eth_tx_burst(w->dp->ports[port].port_id, w->q, t->pkts, t->n);
@@ -38,16 +38,7 @@ void dp_tx_flush(struct dp_worker *w)
 {
 	for (uint16_t p = 0; p < w->dp->n_ports; p++)
 		if (w->tx[p].n)
-			txq_send(w, p);
-}
-
-void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
-{
-	struct dp_txq *t = &w->tx[port];
-	w->st.port[port].tx_bytes += rte_pktmbuf_pkt_len(m);
-	t->pkts[t->n++] = m;
-	if (unlikely(t->n == DP_TXBUF))
-		txq_send(w, port);
+			dp_txq_send(w, p);
 }
 
 void dp_drop_pkt(struct dp_worker *w, uint16_t port, uint8_t reason, struct rte_mbuf *m)
