@@ -228,6 +228,22 @@ static inline uint16_t dp_csum_update16(uint16_t csum, uint16_t old, uint16_t ne
 	return (uint16_t)~s;
 }
 
+/* Queue pkts[i] on port out[i]; out[i] == UINT16_MAX means consumed. */
+static inline void dp_tx_enqueue_burst(struct dp_worker *w, struct rte_mbuf **pkts,
+				       const uint16_t *out, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t p = out[i];
+		if (p == UINT16_MAX)
+			continue;
+		struct dp_txq *t = &w->tx[p];
+		w->st.port[p].tx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		t->pkts[t->n++] = pkts[i];
+		if (unlikely(t->n == DP_TXBUF))
+			dp_txq_send(w, p);
+	}
+}
+
 static inline uint64_t dp_mac_pack(const struct rte_ether_addr *a)
 {
 	uint64_t v = 0;

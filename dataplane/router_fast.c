@@ -34,14 +34,24 @@ static inline int nh_lookup(const struct dp_ctx *dp, uint8_t family, const uint8
 	return (int)(uintptr_t)data;
 }
 
-/* Route dst. Returns the nhv kind or -1 (no route); fills out port and the
- * next hop index (-1: connected destination not yet in the table). */
-static inline int route4(const struct dp_ctx *dp, const uint8_t *dst, uint16_t *port, int *nh)
+#define NHV_MISS UINT32_MAX
+
+static inline uint32_t lpm4(const struct dp_ctx *dp, const uint8_t *dst)
 {
-	uint32_t v;
-	uint32_t d;
+	uint32_t v, d;
 	memcpy(&d, dst, 4);
 	if (rte_lpm_lookup(dp->lpm4, rte_be_to_cpu_32(d), &v) < 0)
+		return NHV_MISS;
+	return v;
+}
+
+/* Decode an LPM result. Returns the nhv kind or -1 (no route); fills the
+ * out port and the next hop index (-1: connected destination not yet in
+ * the neighbour table). */
+static inline int route4_decode(const struct dp_ctx *dp, uint32_t v, const uint8_t *dst,
+				uint16_t *port, int *nh)
+{
+	if (v == NHV_MISS)
 		return -1;
 	int kind = (int)(v >> DP_NHV_SHIFT);
 	uint32_t idx = v & DP_NHV_IDX_MASK;
@@ -53,6 +63,11 @@ static inline int route4(const struct dp_ctx *dp, const uint8_t *dst, uint16_t *
 		*nh = nh_lookup(dp, 4, dst, (uint16_t)idx);
 	}
 	return kind;
+}
+
+static inline int route4(const struct dp_ctx *dp, const uint8_t *dst, uint16_t *port, int *nh)
+{
+	return route4_decode(dp, lpm4(dp, dst), dst, port, nh);
 }
 
 static inline bool ip6_is_linklocal(const uint8_t *a)
@@ -86,9 +101,13 @@ static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t i
 	return kind;
 }
 
-/* Put the Ethernet header on and queue for tx, or hand to resolution. */
-static inline void send_nh(struct dp_worker *w, struct rte_mbuf *m, uint8_t family,
-			   const uint8_t *dst, uint16_t in_port, uint16_t out, int nh)
+#define OUT_NONE UINT16_MAX
+
+/* Put the Ethernet header on and return the egress port for the caller to
+ * queue (burst callers batch the tx enqueue), or hand the packet to
+ * neighbour resolution and return OUT_NONE. */
+static inline uint16_t send_nh(struct dp_worker *w, struct rte_mbuf *m, uint8_t family,
+			       const uint8_t *dst, uint16_t in_port, uint16_t out, int nh)
 {
 	struct dp_ctx *dp = w->dp;
 	if (likely(nh >= 0)) {
@@ -99,8 +118,7 @@ static inline void send_nh(struct dp_worker *w, struct rte_mbuf *m, uint8_t fami
 			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 			dp_mac_unpack(mac, &eth->dst_addr);
 			rte_ether_addr_copy(&dp->ports[out].mac, &eth->src_addr);
-			dp_tx_enqueue(w, out, m);
-			return;
+			return out;
 		}
 		memcpy(dp_priv(m)->addr, dp->nh[nh].addr, 16);
 	} else {
@@ -111,6 +129,7 @@ static inline void send_nh(struct dp_worker *w, struct rte_mbuf *m, uint8_t fami
 	pv->family = family;
 	pv->out_port = out;
 	dp_punt(w, m, DP_PUNT_RESOLVE, in_port);
+	return OUT_NONE;
 }
 
 static inline void trim_padding(struct rte_mbuf *m, const struct pkt_meta *pm)
@@ -198,7 +217,7 @@ static inline bool ip4_martian_src(const uint8_t *a)
 	return a[0] == 0 || a[0] == 127 || a[0] >= 224;
 }
 
-static void in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
+static uint16_t in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm, uint32_t v)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
@@ -209,36 +228,36 @@ static void in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 
 	if (unlikely(ip4_martian_src(src))) {
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(dst[0] >= 224 || dst[0] == 0)) {
 		/* multicast, limited broadcast, class E: not routed */
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
-		return;
+		return OUT_NONE;
 	}
-	int kind = route4(dp, dst, &out, &nh);
+	int kind = route4_decode(dp, v, dst, &out, &nh);
 	if (unlikely(kind < 0)) {
 		error4(w, m, pm, DP_DROP_NO_ROUTE, 3, 0, 0);
-		return;
+		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
 		local4(w, m, pm);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(kind == DP_NHV_BCAST)) {
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(pm->ttl <= 1)) {
 		error4(w, m, pm, DP_DROP_TTL_EXPIRED, 11, 0, 0);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(pm->l3_len > dp->ports[out].mtu)) {
 		if (pm->flags & PKT_F_IP_DF)
 			error4(w, m, pm, DP_DROP_MTU_EXCEEDED, 3, 4, dp->ports[out].mtu);
 		else
 			dp_drop_pkt(w, in, DP_DROP_MTU_EXCEEDED, m);
-		return;
+		return OUT_NONE;
 	}
 	trim_padding(m, pm);
 	/* RFC 1624: TTL is the high byte of the TTL/protocol word */
@@ -247,12 +266,12 @@ static void in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 	uint16_t new_ = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
 	ip->hdr_checksum = rte_cpu_to_be_16(
 		dp_csum_update16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
-	send_nh(w, m, 4, dst, in, out, nh);
+	return send_nh(w, m, 4, dst, in, out, nh);
 }
 
 static const uint8_t ip6_zero[16];
 
-static void in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
+static uint16_t in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pm->l3_off);
@@ -264,63 +283,64 @@ static void in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 	bool nd = pm->l4_proto == IPPROTO_ICMPV6 && pm->icmp_type >= 133 && pm->icmp_type <= 137;
 	if (unlikely(src[0] == 0xff)) {
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
-		return;
+		return OUT_NONE;
 	}
 	if (dst[0] == 0xff) {
 		if (nd)
 			dp_punt(w, m, DP_PUNT_ND, in);
 		else /* MLD, mDNS, ...: we are not a multicast router */
 			dp_drop_pkt(w, in, DP_DROP_LOCAL_UNHANDLED, m);
-		return;
+		return OUT_NONE;
 	}
 	int kind = route6(dp, dst, in, &out, &nh);
 	if (kind == DP_NHV_LOCAL && nd) {
 		dp_punt(w, m, DP_PUNT_ND, in);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(memcmp(src, ip6_zero, 16) == 0 ||
 		     (memcmp(src, ip6_zero, 15) == 0 && src[15] == 1) ||
 		     (memcmp(dst, ip6_zero, 15) == 0 && dst[15] <= 1))) {
 		/* unspecified or loopback where it has no business */
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(kind < 0)) {
 		error6(w, m, pm, DP_DROP_NO_ROUTE, 1, 0, 0);
-		return;
+		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
 		local6(w, m, pm);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(ip6_is_linklocal(src) || ip6_is_linklocal(dst))) {
 		/* link-local scope never crosses a router (RFC 4291 2.5.6) */
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(pm->ttl <= 1)) {
 		error6(w, m, pm, DP_DROP_TTL_EXPIRED, 3, 0, 0);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(pm->l3_len > dp->ports[out].mtu)) {
 		error6(w, m, pm, DP_DROP_MTU_EXCEEDED, 2, 0, dp->ports[out].mtu);
-		return;
+		return OUT_NONE;
 	}
 	trim_padding(m, pm);
 	ip6->hop_limits--;
-	send_nh(w, m, 6, dst, in, out, nh);
+	return send_nh(w, m, 6, dst, in, out, nh);
 }
 
-static inline void router_one(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
+static inline uint16_t router_one(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm,
+				  uint32_t v4)
 {
 	uint16_t in = pm->in_port;
 	if (unlikely(pm->drop != DP_DROP_NONE)) {
 		dp_drop_pkt(w, in, pm->drop, m);
-		return;
+		return OUT_NONE;
 	}
 	if (unlikely(pm->n_vlan)) {
 		dp_drop_pkt(w, in, DP_DROP_VLAN_UNSUPPORTED, m);
-		return;
+		return OUT_NONE;
 	}
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ether_addr *mine = &w->dp->ports[in].mac;
@@ -328,21 +348,19 @@ static inline void router_one(struct dp_worker *w, struct rte_mbuf *m, struct pk
 		     rte_is_same_ether_addr(&eth->src_addr, mine))) {
 		/* promiscuous ports see other hosts' unicast, and our own echo */
 		dp_drop_pkt(w, in, DP_DROP_NOT_FOR_US, m);
-		return;
+		return OUT_NONE;
 	}
 	switch (pm->l3) {
 	case PKT_L3_IPV4:
-		in4(w, m, pm);
-		break;
+		return in4(w, m, pm, v4);
 	case PKT_L3_IPV6:
-		in6(w, m, pm);
-		break;
+		return in6(w, m, pm);
 	case PKT_L3_ARP:
 		dp_punt(w, m, DP_PUNT_ARP, in);
-		break;
+		return OUT_NONE;
 	default:
 		dp_drop_pkt(w, in, DP_DROP_L2_UNSUPPORTED, m);
-		break;
+		return OUT_NONE;
 	}
 }
 
@@ -373,9 +391,20 @@ static inline void parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in,
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pkt_meta meta[DP_BURST];
+	uint16_t out[DP_BURST];
+	uint32_t v4[DP_BURST];
 	parse_burst(pkts, n, in, meta);
+	/* all IPv4 route lookups first: independent loads that overlap */
 	for (uint16_t i = 0; i < n; i++)
-		router_one(w, pkts[i], &meta[i]);
+		v4[i] = meta[i].l3 == PKT_L3_IPV4 && meta[i].drop == DP_DROP_NONE
+			? lpm4(w->dp, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
+							      meta[i].l3_off + 16))
+			: NHV_MISS;
+	for (uint16_t i = 0; i < n; i++)
+		out[i] = router_one(w, pkts[i], &meta[i], v4[i]);
+	/* queue for tx in a loop of its own: no packet byte stores in between,
+	 * so the tx buffer index can stay in a register */
+	dp_tx_enqueue_burst(w, pkts, out, n);
 }
 
 void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
@@ -383,14 +412,17 @@ void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	struct pkt_meta meta[DP_BURST];
 	uint16_t peer = w->dp->ports[in].peer;
 	parse_burst(pkts, n, in, meta);
+	uint16_t out[DP_BURST];
 	for (uint16_t i = 0; i < n; i++) {
 		/* the frame crosses unchanged; only malformed IP is refused, as
 		 * a firewall cannot judge what it cannot parse */
-		if (unlikely(meta[i].drop != DP_DROP_NONE))
+		out[i] = peer;
+		if (unlikely(meta[i].drop != DP_DROP_NONE)) {
 			dp_drop_pkt(w, in, meta[i].drop, pkts[i]);
-		else
-			dp_tx_enqueue(w, peer, pkts[i]);
+			out[i] = UINT16_MAX;
+		}
 	}
+	dp_tx_enqueue_burst(w, pkts, out, n);
 }
 
 void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port)
@@ -414,5 +446,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 		dp_drop_pkt(w, in_port, kind < 0 ? DP_DROP_NO_ROUTE : DP_DROP_MARTIAN_DST, m);
 		return;
 	}
-	send_nh(w, m, l3 == PKT_L3_IPV4 ? 4 : 6, dst, in_port, out, nh);
+	out = send_nh(w, m, l3 == PKT_L3_IPV4 ? 4 : 6, dst, in_port, out, nh);
+	if (out != OUT_NONE)
+		dp_tx_enqueue(w, out, m);
 }
