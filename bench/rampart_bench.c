@@ -375,7 +375,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	g_pool = rte_pktmbuf_pool_create("bench_pool", NPKT * 2 + 1023, 256,
-					 RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+					 RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_CACHE_LINE_SIZE),
 					 RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (g_pool == NULL) {
 		fprintf(stderr, "rampart-bench: cannot create the mbuf pool\n");

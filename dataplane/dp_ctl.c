@@ -63,7 +63,7 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 					RTE_ETHER_CRC_LEN);
 	uint32_t n = pool_size(c);
 	dp->pool = rte_pktmbuf_pool_create("rp_pool", n, 256,
-					   RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+					   RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_CACHE_LINE_SIZE),
 					   (uint16_t)room, (int)rte_socket_id());
 	if (dp->pool == NULL) {
 		snprintf(err, errlen, "cannot create a pool of %u mbufs: %s (size 'mbufs', or give "

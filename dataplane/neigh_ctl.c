@@ -312,9 +312,21 @@ static void handle_nd(struct dp_ctx *dp, struct rte_mbuf *m)
 	}
 	if (type == 136) { /* neighbour advertisement */
 		const uint8_t *tlla = nd_opt_lla(icmp + 24, ilen - 24, 2, &bad);
-		if (bad || tlla == NULL)
+		if (bad)
 			goto ignore;
 		int nh = dp_nh_get(dp, 6, target, in, false);
+		if (tlla == NULL) {
+			/* RFC 4861 7.2.5: without a target link-layer address a
+			 * solicited NA confirms an entry whose address we know.
+			 * Linux answers our unicast re-confirmation probes so. */
+			if (nh < 0 || !(icmp[4] & 0x40) || !(dp->nh[nh].mac & DP_NH_VALID))
+				goto ignore;
+			struct rte_ether_addr known;
+			dp_mac_unpack(dp->nh[nh].mac, &known);
+			nh_confirm(dp, nh, &known);
+			rte_pktmbuf_free(m);
+			return;
+		}
 		if (nh >= 0) {
 			struct rte_ether_addr mac;
 			memcpy(&mac, tlla, 6);
@@ -434,6 +446,14 @@ void dp_neigh_handle(struct dp_ctx *dp, struct rte_mbuf *m)
 	}
 }
 
+/* More than d cycles between t and now. probe() stamps entries with a fresh
+ * rte_rdtsc(), later than the now of the scan that probed them: such an
+ * entry was probed just now, not long ago (now - t would wrap). */
+static inline bool tsc_elapsed(uint64_t now, uint64_t t, uint64_t d)
+{
+	return now > t && now - t > d;
+}
+
 void dp_neigh_timers(struct dp_ctx *dp)
 {
 	uint64_t now = rte_rdtsc();
@@ -446,32 +466,33 @@ void dp_neigh_timers(struct dp_ctx *dp)
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < p->n; i++) {
 		struct dp_nh *nh = &dp->nh[p->q[i].nh];
-		if (nh->probes >= NEIGH_MAX_PROBES && now - nh->probe_tsc > dp->tsc_hz) {
+		if (nh->probes >= NEIGH_MAX_PROBES && tsc_elapsed(now, nh->probe_tsc, dp->tsc_hz)) {
 			dp->ctl_drop[DP_DROP_NEIGH_FAILED]++;
 			rte_pktmbuf_free(p->q[i].m);
 			continue;
 		}
-		if (now - nh->probe_tsc > dp->tsc_hz)
+		if (tsc_elapsed(now, nh->probe_tsc, dp->tsc_hz))
 			probe(dp, p->q[i].nh);
 		p->q[k++] = p->q[i];
 	}
 	p->n = k;
 	for (uint32_t i = 0; i < dp->nh_used; i++)
 		if (!(dp->nh[i].mac & DP_NH_VALID) && dp->nh[i].probes >= NEIGH_MAX_PROBES &&
-		    now - dp->nh[i].probe_tsc > dp->tsc_hz)
+		    tsc_elapsed(now, dp->nh[i].probe_tsc, dp->tsc_hz))
 			dp->nh[i].probes = 0; /* failed: the next packet starts afresh */
 
 	/* reachable entries: re-confirm after reachable time, drop if silent */
 	for (uint32_t i = 0; i < dp->nh_used; i++) {
 		struct dp_nh *nh = &dp->nh[i];
-		if (!(nh->mac & DP_NH_VALID) || now - nh->confirmed_tsc < dp->reachable_tsc)
+		if (!(nh->mac & DP_NH_VALID) || !tsc_elapsed(now, nh->confirmed_tsc, dp->reachable_tsc))
 			continue;
-		if (nh->probes >= NEIGH_MAX_PROBES && now - nh->probe_tsc > dp->tsc_hz) {
+		if (nh->probes >= NEIGH_MAX_PROBES && tsc_elapsed(now, nh->probe_tsc, dp->tsc_hz)) {
 			RP_INFO("neigh", "neighbour on %s stopped answering; entry invalidated",
 				dp->ports[nh->port].name);
 			__atomic_store_n(&nh->mac, 0, __ATOMIC_RELEASE);
 			nh->probes = 0;
-		} else if (nh->probes < NEIGH_MAX_PROBES && now - nh->probe_tsc > dp->tsc_hz) {
+		} else if (nh->probes < NEIGH_MAX_PROBES &&
+			   tsc_elapsed(now, nh->probe_tsc, dp->tsc_hz)) {
 			probe(dp, (int)i);
 		}
 	}

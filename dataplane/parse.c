@@ -46,7 +46,9 @@ static inline bool ip4_csum_ok(const uint8_t *h, uint32_t hlen)
 	return s == 0xffff;
 }
 
-static inline uint8_t parse_l4(const uint8_t *data, uint32_t end, struct pkt_meta *m, uint32_t off)
+/* more_frags: a first fragment, whose UDP length is the whole datagram's */
+static inline uint8_t parse_l4(const uint8_t *data, uint32_t end, struct pkt_meta *m, uint32_t off,
+			       bool more_frags)
 {
 	uint32_t avail = end > off ? end - off : 0;
 	const uint8_t *p = data + off;
@@ -68,7 +70,7 @@ static inline uint8_t parse_l4(const uint8_t *data, uint32_t end, struct pkt_met
 		if (avail < 8)
 			return DP_DROP_SHORT_UDP;
 		uint16_t ulen = rd16(p + 4);
-		if (ulen < 8 || ulen > avail)
+		if (ulen < 8 || (ulen > avail && !more_frags))
 			return DP_DROP_SHORT_UDP;
 		m->sport = rd16(p);
 		m->dport = rd16(p + 2);
@@ -137,7 +139,7 @@ static uint8_t parse_ipv4(const uint8_t *data, uint32_t len, struct pkt_meta *m,
 		m->l4_off = (uint16_t)(off + hlen);
 		return DP_DROP_NONE;
 	}
-	return parse_l4(data, off + tlen, m, off + hlen);
+	return parse_l4(data, off + tlen, m, off + hlen, (frag & RTE_IPV4_HDR_MF_FLAG) != 0);
 }
 
 static uint8_t parse_ipv6(const uint8_t *data, uint32_t len, struct pkt_meta *m)
@@ -159,6 +161,7 @@ static uint8_t parse_ipv6(const uint8_t *data, uint32_t len, struct pkt_meta *m)
 	uint32_t end = off + 40 + plen;
 	uint32_t cur = off + 40;
 	uint8_t nh = ip6->proto;
+	bool more_frags = false;
 
 	for (int i = 0;; i++) {
 		uint32_t hl;
@@ -184,6 +187,7 @@ static uint8_t parse_ipv6(const uint8_t *data, uint32_t len, struct pkt_meta *m)
 			uint16_t fo = rd16(data + cur + 2);
 			m->frag_hdr_off = (uint16_t)cur;
 			m->flags |= PKT_F_FRAG;
+			more_frags = (fo & 1) != 0;
 			hl = 8;
 			if ((fo & 0xfff8) != 0) {
 				m->flags |= PKT_F_FRAG_LATER | PKT_F_EXTHDR;
@@ -203,7 +207,7 @@ static uint8_t parse_ipv6(const uint8_t *data, uint32_t len, struct pkt_meta *m)
 				m->flags |= PKT_F_L4;
 				return DP_DROP_NONE;
 			}
-			return parse_l4(data, end, m, cur);
+			return parse_l4(data, end, m, cur, more_frags);
 		}
 		if (i >= IPV6_MAX_EXTHDRS || hl > end - cur)
 			return DP_DROP_BAD_IPV6_EXTHDR;

@@ -418,7 +418,12 @@ static int parse_route(struct cfg_ctx *x, struct cfg *c, const struct cy_node *n
 	}
 	if (!r->has_via && r->port < 0)
 		return fail(x, n, "route to %s needs 'via' (a gateway), 'port', or both", to->str);
-	if (r->has_via) {
+	bool via_ll = r->has_via && r->dst.family == 6 && r->via[0] == 0xfe &&
+		      (r->via[1] & 0xc0) == 0x80;
+	if (via_ll && r->port < 0)
+		return fail(x, via, "link-local gateway %s needs 'port' (the link it is on)",
+			    via->str);
+	if (r->has_via && !via_ll) {
 		/* the gateway must be on a connected subnet (of the given port) */
 		int found = -1;
 		for (unsigned i = 0; i < c->n_ports && found < 0; i++) {
