@@ -174,6 +174,24 @@ static void test_defaults(void **state)
 	cfg_free(&c);
 }
 
+static void test_linklocal_gateway(void **state)
+{
+	(void)state;
+	static const char y[] = "workers: {lcores: [1]}\n"
+				"ports: [{name: p0, device: net_x, addresses: [fd00::1/64]},\n"
+				"        {name: p1, device: net_y, addresses: [10.0.0.1/24]}]\n"
+				"routes: [{to: \"::/0\", via: \"fe80::1\", port: p1}]\n";
+	struct cfg c;
+	char err[CFG_ERR_MAX];
+	if (cfg_load_buf(y, strlen(y), "ll.yaml", &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.n_routes, 1);
+	assert_true(c.routes[0].has_via);
+	assert_int_equal(c.routes[0].port, 1); /* the port given, no subnet needed */
+	assert_int_equal(c.routes[0].via[0], 0xfe);
+	cfg_free(&c);
+}
+
 static void test_every_key(void **state)
 {
 	(void)state;
@@ -364,6 +382,9 @@ static const struct bad bad_cfgs[] = {
 	  "gateway 10.0.2.254 is not of the route's address family" },
 	{ "route with neither via nor port", WORKERS PORTS "routes:\n  - to: 10.5.0.0/16\n",
 	  "t.yaml:12:5:", "route to 10.5.0.0/16 needs 'via' (a gateway), 'port', or both" },
+	{ "link-local gateway without port",
+	  WORKERS PORTS "routes:\n  - to: \"::/0\"\n    via: \"fe80::1\"\n", "t.yaml:13:10:",
+	  "link-local gateway fe80::1 needs 'port' (the link it is on)" },
 	{ "route to an unknown port",
 	  WORKERS PORTS "routes:\n  - to: 10.5.0.0/16\n    port: dmz0\n",
 	  "t.yaml:13:11:", "unknown port 'dmz0'" },
@@ -582,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_demo),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_linklocal_gateway),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_parse_prefix),
