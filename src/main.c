@@ -27,11 +27,14 @@
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_dump;
+static volatile sig_atomic_t g_hup;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		g_dump = 1;
+	else if (sig == SIGHUP)
+		g_hup = 1;
 	else
 		g_stop = 1;
 }
@@ -43,7 +46,7 @@ static void usage(FILE *out)
 		"  -c, --config FILE  daemon configuration (default /etc/rampart/rampart.yaml)\n"
 		"      --check        validate the configuration and exit (0 valid, 2 invalid)\n"
 		"  -V, --version      print the version\n"
-		"signals: TERM/INT stop, USR1 prints counters to the log\n");
+		"signals: TERM/INT stop, USR1 prints counters to the log, HUP is logged and ignored\n");
 }
 
 static bool eal_has_lcores(const struct cfg *c)
@@ -159,6 +162,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (dp_start(dp) < 0)
@@ -167,6 +171,11 @@ int main(int argc, char **argv)
 		  c.n_ports, c.n_workers, c.mode == CFG_MODE_ROUTER ? "router" : "bridge");
 	while (!g_stop) {
 		unsigned n = dp_ctl_poll(dp);
+		if (g_hup) {
+			/* reloading arrives with the ruleset; a HUP must not kill the box */
+			g_hup = 0;
+			RP_NOTICE("main", "SIGHUP: nothing to reload yet (ruleset reload comes with the rule engine)");
+		}
 		if (g_dump) {
 			g_dump = 0;
 			dp_stats_print(dp, stderr);
