@@ -104,6 +104,14 @@ static void nh_confirm(struct dp_ctx *dp, int idx, const struct rte_ether_addr *
 {
 	struct dp_nh *nh = &dp->nh[idx];
 	uint64_t v = DP_NH_VALID | dp_mac_pack(mac);
+	uint64_t now = rte_rdtsc();
+	if ((nh->mac & DP_NH_VALID) && nh->mac != v && now > nh->confirmed_tsc &&
+	    now - nh->confirmed_tsc < dp->tsc_hz) {
+		/* Linux's ARP locktime (1 s): a different MAC right after a
+		 * confirmation is more likely a spoof or a race than a move */
+		dp->ctl_drop[DP_DROP_ARP_IGNORED]++;
+		return;
+	}
 	if (nh->mac != v)
 		RP_DEBUG("neigh", "%s neighbour on %s now %02x:%02x:%02x:%02x:%02x:%02x",
 			 nh->family == 4 ? "IPv4" : "IPv6", dp->ports[nh->port].name,
@@ -111,7 +119,7 @@ static void nh_confirm(struct dp_ctx *dp, int idx, const struct rte_ether_addr *
 			 mac->addr_bytes[3], mac->addr_bytes[4], mac->addr_bytes[5]);
 	/* release: workers that see the valid bit see the whole MAC */
 	__atomic_store_n(&nh->mac, v, __ATOMIC_RELEASE);
-	nh->confirmed_tsc = rte_rdtsc();
+	nh->confirmed_tsc = now;
 	nh->probes = 0;
 	release_pending(dp, idx);
 }
