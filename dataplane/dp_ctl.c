@@ -71,6 +71,14 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		goto fail;
 	}
 
+	dp->pool_indirect = rte_pktmbuf_pool_create("rp_indirect", n, 256, 0, 0,
+						    (int)rte_socket_id());
+	if (dp->pool_indirect == NULL) {
+		snprintf(err, errlen, "cannot create a pool of %u indirect mbufs: %s", n,
+			 rte_strerror(rte_errno));
+		goto fail;
+	}
+
 	size_t qsz = rte_rcu_qsbr_get_memsize(c->n_workers);
 	dp->qsbr = rte_zmalloc("rp_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, c->n_workers) != 0) {
@@ -212,6 +220,7 @@ void dp_destroy(struct dp_ctx *dp)
 	rte_free(dp->nh);
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
+	rte_mempool_free(dp->pool_indirect);
 	rte_free(dp);
 }
 
@@ -261,9 +270,9 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 		fprintf(out,
 			"  worker%u: lcore=%u rx_packets=%" PRIu64 " loops=%" PRIu64
 			" busy_loops=%" PRIu64 " punted=%" PRIu64 " injected=%" PRIu64
-			" icmp_sent=%" PRIu64 " local_in=%" PRIu64 "\n",
+			" icmp_sent=%" PRIu64 " local_in=%" PRIu64 " fragmented=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
-			w->st.icmp_sent, w->st.local_in);
+			w->st.icmp_sent, w->st.local_in, w->st.fragmented);
 	}
 	fprintf(out, "control:\n  neighbours=%u/%u held=%u\n", dp->nh_used, dp->nh_max,
 		dp_neigh_held(dp));

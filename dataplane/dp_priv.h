@@ -114,7 +114,7 @@ struct dp_port_stats {
 
 struct dp_wstats {
 	uint64_t loops, busy_loops;
-	uint64_t punted, injected, icmp_sent, local_in;
+	uint64_t punted, injected, icmp_sent, local_in, fragmented;
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 
@@ -150,6 +150,7 @@ struct dp_ctx {
 	uint32_t icmp_rate, icmp_burst;
 	struct dp_port ports[DP_MAX_PORTS];
 	struct rte_mempool *pool;
+	struct rte_mempool *pool_indirect; /* fragment payload references */
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
 	struct rte_hash *nh_hash;

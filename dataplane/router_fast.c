@@ -13,6 +13,7 @@
  */
 #include <rte_byteorder.h>
 #include <rte_hash.h>
+#include <rte_ip_frag.h>
 #include <rte_ip.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
@@ -212,6 +213,52 @@ static void local6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	dp_drop_pkt(w, pm->in_port, DP_DROP_LOCAL_UNHANDLED, m);
 }
 
+#define DP_MAX_FRAGS 16 /* 9000-byte MTU down to 576 */
+
+/* Forward an IPv4 datagram without DF that is larger than the egress MTU
+ * as fragments (RFC 791), as Linux does. Fragments are built by DPDK's
+ * rte_ipv4_fragment_packet: a new header mbuf from the packet pool per
+ * fragment, the payload attached by reference (indirect mbufs), so no
+ * payload is copied and nothing is allocated outside the pools. */
+static void fragment4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+		      uint16_t out, int nh)
+{
+	struct dp_ctx *dp = w->dp;
+	struct rte_mbuf *frags[DP_MAX_FRAGS];
+	uint16_t in = pm->in_port;
+	uint8_t dst[4];
+
+	trim_padding(m, pm);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
+	memcpy(dst, &ip->dst_addr, 4);
+	ip->time_to_live--; /* the header is copied into every fragment */
+	rte_pktmbuf_adj(m, pm->l3_off);
+	int n = rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+					 dp->pool_indirect);
+	rte_pktmbuf_free(m); /* the fragments hold their own references */
+	if (n < 0) {
+		w->st.port[in].drop[n == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
+		return;
+	}
+	w->st.fragmented++;
+	for (int i = 0; i < n; i++) {
+		struct rte_mbuf *f = frags[i];
+		struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+		fh->hdr_checksum = 0;
+		fh->hdr_checksum = rte_ipv4_cksum(fh);
+		struct rte_ether_hdr *eth =
+			(struct rte_ether_hdr *)rte_pktmbuf_prepend(f, RTE_ETHER_HDR_LEN);
+		if (eth == NULL) {
+			dp_drop_pkt(w, in, DP_DROP_NO_MBUF, f);
+			continue;
+		}
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		uint16_t o = send_nh(w, f, 4, dst, in, out, nh);
+		if (o != OUT_NONE)
+			dp_tx_enqueue(w, o, f);
+	}
+}
+
 static inline bool ip4_martian_src(const uint8_t *a)
 {
 	return a[0] == 0 || a[0] == 127 || a[0] >= 224;
@@ -256,7 +303,7 @@ static uint16_t in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm
 		if (pm->flags & PKT_F_IP_DF)
 			error4(w, m, pm, DP_DROP_MTU_EXCEEDED, 3, 4, dp->ports[out].mtu);
 		else
-			dp_drop_pkt(w, in, DP_DROP_MTU_EXCEEDED, m);
+			fragment4(w, m, pm, out, nh);
 		return OUT_NONE;
 	}
 	trim_padding(m, pm);
