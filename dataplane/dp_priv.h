@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -68,6 +69,15 @@ struct dp_nh_key {
 	uint8_t port;
 	uint16_t pad;
 };
+
+static inline void dp_nh_key_make(struct dp_nh_key *k, uint8_t family, const uint8_t *addr,
+				  uint16_t port)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, addr, family == 4 ? 4 : 16);
+	k->family = family;
+	k->port = (uint8_t)port;
+}
 
 struct dp_port {
 	uint16_t port_id; /* ethdev id */

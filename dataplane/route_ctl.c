@@ -20,10 +20,7 @@
 int dp_nh_get(struct dp_ctx *dp, uint8_t family, const uint8_t *addr, uint16_t port, bool create)
 {
 	struct dp_nh_key k;
-	memset(&k, 0, sizeof(k));
-	memcpy(k.addr, addr, family == 4 ? 4 : 16);
-	k.family = family;
-	k.port = (uint8_t)port;
+	dp_nh_key_make(&k, family, addr, port);
 	void *data;
 	if (rte_hash_lookup_data(dp->nh_hash, &k, &data) >= 0)
 		return (int)(uintptr_t)data;

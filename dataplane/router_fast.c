@@ -25,10 +25,7 @@ static inline int nh_lookup(const struct dp_ctx *dp, uint8_t family, const uint8
 			    uint16_t port)
 {
 	struct dp_nh_key k;
-	memset(&k, 0, sizeof(k));
-	memcpy(k.addr, addr, family == 4 ? 4 : 16);
-	k.family = family;
-	k.port = (uint8_t)port;
+	dp_nh_key_make(&k, family, addr, port);
 	void *data;
 	if (rte_hash_lookup_data(dp->nh_hash, &k, &data) < 0)
 		return -1;
