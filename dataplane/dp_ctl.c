@@ -270,9 +270,10 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 		fprintf(out,
 			"  worker%u: lcore=%u rx_packets=%" PRIu64 " loops=%" PRIu64
 			" busy_loops=%" PRIu64 " punted=%" PRIu64 " injected=%" PRIu64
-			" icmp_sent=%" PRIu64 " local_in=%" PRIu64 " fragmented=%" PRIu64 "\n",
+			" icmp_sent=%" PRIu64 " tcp_rst_sent=%" PRIu64 " local_in=%" PRIu64
+			" fragmented=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
-			w->st.icmp_sent, w->st.local_in, w->st.fragmented);
+			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented);
 	}
 	fprintf(out, "control:\n  neighbours=%u/%u held=%u\n", dp->nh_used, dp->nh_max,
 		dp_neigh_held(dp));

@@ -124,7 +124,7 @@ struct dp_port_stats {
 
 struct dp_wstats {
 	uint64_t loops, busy_loops;
-	uint64_t punted, injected, icmp_sent, local_in, fragmented;
+	uint64_t punted, injected, icmp_sent, tcp_rst_sent, local_in, fragmented;
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 
@@ -197,6 +197,7 @@ int dp_icmp4_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 int dp_icmp6_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
 		   uint8_t type, uint8_t code, uint32_t info);
 void dp_icmp4_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm);
+int dp_tcp_reset(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);
 void dp_icmp6_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm);
 bool dp_icmp_ratelimit_ok(struct dp_worker *w);
 

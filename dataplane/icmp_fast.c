@@ -5,7 +5,8 @@
  * exceeded, destination unreachable, fragmentation needed / packet too big)
  * and echo replies. The rules of RFC 1812 4.3.2.7 / RFC 4443 2.4 decide when
  * an error must not be sent; a per-worker token bucket mirrors the kernel's
- * icmp_msgs_per_sec / icmp_msgs_burst.
+ * icmp_msgs_per_sec / icmp_msgs_burst. TCP resets for segments nobody
+ * listens to are built here too (the future REJECT --reject-with tcp-reset).
  */
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -186,4 +187,91 @@ void dp_icmp6_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm)
 	icmp[0] = 129;
 	ck = rte_cpu_to_be_16(dp_csum_update16(rte_be_to_cpu_16(ck), 0x8000, 0x8100));
 	memcpy(icmp + 2, &ck, 2);
+}
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* Turn the segment in m into the RST the kernel would send for it
+ * (tcp_v4_send_reset): with an ACK in the segment, seq = its ack and no ACK;
+ * otherwise seq 0 and ack = its seq + its length (+1 for SYN and FIN). Never
+ * in answer to a RST, a fragment or a link-layer broadcast. */
+int dp_tcp_reset(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	if ((pm->flags & (PKT_F_FRAG | PKT_F_L2_MCAST)) || !(pm->flags & PKT_F_L4) ||
+	    pm->l4_proto != IPPROTO_TCP || pm->l3_off != RTE_ETHER_HDR_LEN)
+		return -1;
+	uint8_t *tcp = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l4_off);
+	uint8_t flags = tcp[13];
+	if (flags & TCP_RST)
+		return -1;
+	uint32_t doff = (uint32_t)(tcp[12] >> 4) * 4;
+	uint32_t seglen = (uint32_t)pm->l3_len - (pm->l4_off - pm->l3_off) - doff;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	memcpy(&sport, tcp, 2);
+	memcpy(&dport, tcp + 2, 2);
+	memcpy(&seq, tcp + 4, 4);
+	memcpy(&ack, tcp + 8, 4);
+	uint32_t rseq = 0, rack = 0;
+	uint8_t rflags;
+	if (flags & TCP_ACK) {
+		rseq = ack;
+		rflags = TCP_RST;
+	} else {
+		rack = rte_cpu_to_be_32(rte_be_to_cpu_32(seq) + seglen + !!(flags & TCP_SYN) +
+					!!(flags & TCP_FIN));
+		rflags = TCP_RST | TCP_ACK;
+	}
+
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr peer = eth->src_addr;
+	eth->dst_addr = peer;
+	rte_ether_addr_copy(&w->dp->ports[pm->in_port].mac, &eth->src_addr);
+	uint8_t *l3 = (uint8_t *)(eth + 1);
+	uint8_t *th;
+	uint16_t l3len;
+	if (pm->l3 == PKT_L3_IPV4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		uint32_t a = ip->src_addr, b = ip->dst_addr;
+		l3len = sizeof(*ip);
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16(20 + 20);
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_TCP;
+		ip->src_addr = b;
+		ip->dst_addr = a;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)l3;
+		uint8_t a[16], b[16];
+		memcpy(a, ip6->src_addr, 16);
+		memcpy(b, ip6->dst_addr, 16);
+		l3len = sizeof(*ip6);
+		memset(ip6, 0, sizeof(*ip6));
+		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip6->payload_len = rte_cpu_to_be_16(20);
+		ip6->proto = IPPROTO_TCP;
+		ip6->hop_limits = 64;
+		memcpy(ip6->src_addr, b, 16);
+		memcpy(ip6->dst_addr, a, 16);
+	}
+	th = l3 + l3len;
+	memset(th, 0, 20);
+	memcpy(th, &dport, 2);
+	memcpy(th + 2, &sport, 2);
+	memcpy(th + 4, &rseq, 4);
+	memcpy(th + 8, &rack, 4);
+	th[12] = 5 << 4;
+	th[13] = rflags;
+	uint16_t ck = pm->l3 == PKT_L3_IPV4 ? rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)l3, th)
+					    : rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)l3, th);
+	memcpy(th + 16, &ck, 2);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (RTE_ETHER_HDR_LEN + l3len + 20)));
+	w->st.tcp_rst_sent++;
+	return 0;
 }

@@ -157,6 +157,16 @@ static void error6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 		rte_pktmbuf_free(m);
 }
 
+/* TCP to the box: no service listens, answer with a reset as Linux does. */
+static void reset(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t l3)
+{
+	w->st.port[pm->in_port].drop[DP_DROP_LOCAL_UNHANDLED]++;
+	if (dp_tcp_reset(w, m, pm) == 0)
+		dp_output_local(w, m, l3, pm->in_port);
+	else
+		rte_pktmbuf_free(m);
+}
+
 static void local4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
 {
 	w->st.local_in++;
@@ -177,7 +187,8 @@ static void local4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 		error4(w, m, pm, DP_DROP_LOCAL_UNHANDLED, 3, 3, 0);
 		return;
 	case IPPROTO_TCP:
-		break;
+		reset(w, m, pm, PKT_L3_IPV4);
+		return;
 	default:
 		error4(w, m, pm, DP_DROP_LOCAL_UNHANDLED, 3, 2, 0);
 		return;
@@ -203,6 +214,9 @@ static void local6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 		break;
 	case IPPROTO_UDP:
 		error6(w, m, pm, DP_DROP_LOCAL_UNHANDLED, 1, 4, 0);
+		return;
+	case IPPROTO_TCP:
+		reset(w, m, pm, PKT_L3_IPV6);
 		return;
 	default:
 		break;

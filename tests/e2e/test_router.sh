@@ -70,6 +70,21 @@ ping_ok() { # DESC NS ADDR TTL
 	fi
 }
 
+tcp_refused() { # ADDR: a connect to ADDR:22 must be refused (RST) within 2 s
+	in_lan "$PY" -c '
+import socket, sys
+a = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+s.settimeout(2)
+try:
+    s.connect((a, 22))
+except ConnectionRefusedError:
+    print("ECONNREFUSED (RST)"); sys.exit(0)
+except Exception as e:
+    print("not refused:", repr(e)); sys.exit(1)
+print("connected?!"); sys.exit(1)' "$1"
+}
+
 udp_refused() { # ADDR: a datagram to ADDR:9 must come back as ECONNREFUSED
 	in_lan timeout 10 "$PY" - "$1" <<'PY'
 import socket, sys
@@ -210,6 +225,8 @@ router_round() {
 	check "UDP to 10.77.1.1:9 -> ICMP port unreachable (ECONNREFUSED)" udp_refused 10.77.1.1
 	check "UDP to fd77:1::1:9 -> ICMPv6 port unreachable (ECONNREFUSED)" udp_refused fd77:1::1
 	check "UDP to the far port's 10.77.2.1:9 -> ECONNREFUSED" udp_refused 10.77.2.1
+	check "TCP to 10.77.1.1:22 -> RST (connection refused at once)" tcp_refused 10.77.1.1
+	check "TCP to [fd77:1::1]:22 -> RST (connection refused at once)" tcp_refused fd77:1::1
 
 	if [ "$nw" -ge 2 ]; then
 		# Several flows at once: the kernel's fanout hash spreads them

@@ -939,6 +939,91 @@ static void test_fragment4(void **state)
 	assert_int_equal(got, payload);
 }
 
+
+/* TCP to the box: nobody listens, a reset comes back as Linux sends it. */
+static uint16_t tcp4_csum(const uint8_t *ip, const uint8_t *tcp, uint32_t len)
+{
+	uint32_t sum = csum_add(0, ip + 12, 8);
+	sum += IPPROTO_TCP + len;
+	return csum_fold(csum_add(sum, tcp, len));
+}
+
+static void test_tcp_reset(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+
+	/* SYN (seq 1000) -> RST|ACK, seq 0, ack 1001 */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(&f, IPPROTO_TCP, 64, 0x4000, H1_IP, LAN_IP, NULL, 0);
+	uint32_t l4 = fr_tcp(&f, 40000, 22, 0x02, 5);
+	fr_ip4_end(&f, ip);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_int_equal(out.n, 14 + 20 + 20);
+	assert_memory_equal(out.b, MAC_H1, 6);
+	const uint8_t *oip = out.b + 14, *t = oip + 20;
+	check_ip4_csum(oip);
+	assert_memory_equal(oip + 12, LAN_IP, 4);
+	assert_memory_equal(oip + 16, H1_IP, 4);
+	assert_int_equal(oip[9], IPPROTO_TCP);
+	assert_int_equal(rd_be16(t), 22);
+	assert_int_equal(rd_be16(t + 2), 40000);
+	assert_int_equal(rd_be32(t + 4), 0);
+	assert_int_equal(rd_be32(t + 8), 1001);
+	assert_int_equal(t[13], 0x14); /* RST|ACK */
+	assert_int_equal(tcp4_csum(oip, t, 20), 0);
+	assert_int_equal(w->st.tcp_rst_sent, 1);
+	(void)l4;
+
+	/* ACK with 10 bytes of data (ack field 0 in fr_tcp: set it) -> RST, seq = their ack */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	ip = fr_ip4(&f, IPPROTO_TCP, 64, 0x4000, H1_IP, LAN_IP, NULL, 0);
+	l4 = fr_tcp(&f, 40001, 80, 0x10, 5);
+	f.b[l4 + 8] = 0x12; f.b[l4 + 9] = 0x34; f.b[l4 + 10] = 0x56; f.b[l4 + 11] = 0x78;
+	fr_zero(&f, 10);
+	fr_ip4_end(&f, ip);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	t = out.b + 14 + 20;
+	assert_int_equal(rd_be32(t + 4), 0x12345678);
+	assert_int_equal(t[13], 0x04); /* RST only */
+	assert_int_equal(tcp4_csum(out.b + 14, t, 20), 0);
+
+	/* a RST is never answered */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	ip = fr_ip4(&f, IPPROTO_TCP, 64, 0x4000, H1_IP, LAN_IP, NULL, 0);
+	fr_tcp(&f, 40002, 80, 0x04, 5);
+	fr_ip4_end(&f, ip);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(w->st.tcp_rst_sent, 2);
+	assert_int_equal(drops(DP_DROP_LOCAL_UNHANDLED), 3);
+
+	/* IPv6: SYN to fd77:1::1 -> RST|ACK with a valid checksum */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+	ip = fr_ip6(&f, IPPROTO_TCP, 64, H1_IP6, LAN_IP6);
+	l4 = fr_tcp(&f, 40003, 443, 0x02, 5);
+	fr_ip6_end(&f, ip);
+	fr_ip6_l4_csum(&f, ip, IPPROTO_TCP, l4, 16);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_int_equal(out.n, 14 + 40 + 20);
+	t = out.b + 14 + 40;
+	assert_memory_equal(out.b + 14 + 8, LAN_IP6, 16);
+	assert_int_equal(rd_be32(t + 8), 1001);
+	assert_int_equal(csum_ip6_upper(out.b + 14, IPPROTO_TCP, t, 20), 0);
+}
+
 /* ---- drops ------------------------------------------------------------ */
 
 static void test_martian(void **state)
@@ -1393,6 +1478,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hop_limit6, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_mtu, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fragment4, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tcp_reset, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_martian, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_l2_drops, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_mixed_burst, router_setup, dp_down),
