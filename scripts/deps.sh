@@ -7,7 +7,7 @@ PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 	libdpdk-dev dpdk libyaml-dev libcmocka-dev libjemalloc-dev libedit-dev
 	iproute2 iputils-ping ethtool curl traceroute netcat-openbsd tcpdump iperf3
-	iptables conntrack python3 python3-scapy procps psmisc
+	iptables ipset conntrack python3 python3-scapy procps psmisc
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The whole suite, as `make test` runs it:
 #   unit tests (gcc build), unit tests under ASan+UBSan (clang build),
-#   libFuzzer targets for a short while, rampart-bench smoke run (it checks
+#   libFuzzer targets for a short while, the iptables-save printer against
+#   the kernel's own (tests/rules/kernel-diff.sh), rampart-bench smoke run (it checks
 #   every packet was forwarded; no timing is asserted), end-to-end tests.
 # usage: tests/run-all.sh BUILD SAN FUZZ_SECONDS
 set -uo pipefail
@@ -35,6 +36,7 @@ step() {
 step "unit" meson test -C "$BUILD" --suite unit --print-errorlogs
 step "unit-asan-ubsan" meson test -C "$SAN" --suite unit --print-errorlogs
 step "fuzz" tests/fuzz/run.sh "$SAN" "$FUZZ_SECONDS"
+step "rules-vs-kernel" tests/rules/kernel-diff.sh "$BUILD"
 step "bench-smoke" "$BUILD/rampart-bench" --packets 2000000 all
 step "e2e" tests/e2e/run.sh "$BUILD" "$SAN"
 

@@ -23,9 +23,13 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
 
 rc=0
-for t in parse cfg; do
+# target:binary-dir:seed-dir (relative to the source tree)
+targets="parse:tests/fuzz:tests/fuzz/corpus/parse cfg:tests/fuzz:tests/fuzz/corpus/cfg ipt:tests/rules:tests/rules/fuzz-seeds"
+root=$(cd "$here/../.." && pwd)
+for spec in $targets; do
+	IFS=: read -r t bdir sdir <<<"$spec"
 	name=fuzz_$t
-	bin=$build/tests/fuzz/$name
+	bin=$build/$bdir/$name
 	if [ ! -x "$bin" ]; then
 		echo "$name: MISSING ($bin not built: configure with CC=clang -Dfuzz=true)"
 		rc=1
@@ -33,7 +37,7 @@ for t in parse cfg; do
 	fi
 	corpus=$work/$t
 	mkdir -p "$corpus"
-	cp "$here/corpus/$t"/* "$corpus/"
+	cp "$root/$sdir"/* "$corpus/"
 	seeds=$(ls "$corpus" | wc -l)
 	art=$build/fuzz-artifacts/$name
 	mkdir -p "$art"

@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules: the ruleset model with Linux iptables semantics.
+ *
+ * What it is. A ruleset holds the four netfilter tables (raw, mangle, nat,
+ * filter), each with its built-in chains and its user-defined chains; a
+ * chain holds an ordered array of rules; a rule holds the base selectors
+ * of an ip(6)tables rule (addresses, protocol, interfaces, fragment flag),
+ * an array of matches, one optional target and its packet/byte counters.
+ * The ruleset also owns the named sets that `-m set` refers to.
+ *
+ * Families. One ruleset holds IPv4 and IPv6 together, the way an nftables
+ * `inet` table does, instead of two parallel trees: every rule carries a
+ * family mask (RULES_F_V4, RULES_F_V6 or both). An iptables-save file loads
+ * as IPv4 rules, an ip6tables-save file as IPv6 rules, and a native (YAML)
+ * rule without family-specific selectors is both. A packet only sees the
+ * rules of its family, so a chain shared by name behaves as two chains.
+ * What the kernel keeps per family stays per family here: built-in chain
+ * policies and their counters (policy[fam], pkts[fam]), whether a table or
+ * a user chain exists in that family (present/fam masks: iptables-save and
+ * ip6tables-save print only what exists in their family), and validation
+ * (jumps, loops and hook restrictions are checked per family). A rule of
+ * both families has one set of counters (it counts both families).
+ *
+ * Matches and targets. Both are `struct rules_ext`: a kind (index into one
+ * table of extension descriptors, rules_ext.c), bitmasks of the options
+ * given and inverted (RULES_O_*), and a union of small plain structs, one
+ * per kind, that the classifier reads directly. The descriptor table
+ * (rules_ext.c: names, option lists with value types, families, protocol
+ * and hook/table restrictions) drives parsing, validation and printing;
+ * value types are parsed and printed in rules_ext_val.c. There is no
+ * per-extension parser or printer except where iptables itself has a
+ * special format.
+ *
+ * Ownership and threads. Built, validated and printed on the control thread
+ * only (or in offline tools: rampartctl convert, tests, fuzzers). A ruleset
+ * is a plain tree of heap objects owned by the ruleset: rules_free() frees
+ * everything. Loads are transactional: a failed load leaves the ruleset
+ * exactly as it was. The dataplane never reads this tree: a later stage
+ * compiles it into an immutable classifier published by pointer swap.
+ */
+#ifndef RP_RULES_H
+#define RP_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Families (masks). */
+#define RULES_F_V4 0x1
+#define RULES_F_V6 0x2
+#define RULES_F_ALL 0x3
+
+enum rules_table_id { RULES_T_RAW, RULES_T_MANGLE, RULES_T_NAT, RULES_T_FILTER, RULES_T_COUNT };
+
+/* Netfilter hooks; built-in chains are named after them. */
+enum rules_hook {
+	RULES_H_PREROUTING,
+	RULES_H_INPUT,
+	RULES_H_FORWARD,
+	RULES_H_OUTPUT,
+	RULES_H_POSTROUTING,
+	RULES_H_COUNT
+};
+
+#define RULES_CHAIN_NAME_MAX 28 /* XT_EXTENSION_MAXNAMELEN - 1 */
+#define RULES_IFNAME_MAX 15     /* IFNAMSIZ - 1 */
+#define RULES_SET_NAME_MAX 31   /* IPSET_MAXNAMELEN - 1 */
+#define RULES_COMMENT_MAX 255
+#define RULES_LOG_PREFIX_MAX 29
+#define RULES_NFLOG_PREFIX_MAX 127
+#define RULES_MPORTS_MAX 15
+#define RULES_SET_DIM_MAX 6
+#define RULES_ERR_MAX 512
+
+enum rules_policy { RULES_POL_ACCEPT, RULES_POL_DROP };
+
+/* An address of either family: IPv4 in the first 4 bytes, network order. */
+struct rules_addr {
+	uint8_t b[16];
+};
+
+struct rules_prange {
+	uint16_t lo, hi;
+};
+
+/* ---- per-kind data of matches ---- */
+
+struct rules_m_tcp {
+	struct rules_prange sport, dport; /* 0:65535 when not given */
+	uint8_t flg_mask, flg_cmp;        /* TCP_FIN 0x01 ... TCP_URG 0x20 */
+	uint8_t option;
+};
+
+struct rules_m_udp {
+	struct rules_prange sport, dport;
+};
+
+struct rules_m_icmp { /* icmp and icmp6 */
+	uint8_t type;           /* 255 with codes 0:255: "any" (icmp only) */
+	uint8_t code_lo, code_hi;
+};
+
+struct rules_m_mport {
+	uint8_t n;                       /* used entries of port[] */
+	uint16_t port[RULES_MPORTS_MAX]; /* a range takes two entries */
+	uint16_t range;                  /* bit i: port[i]..port[i+1] is a range */
+};
+
+struct rules_m_iprange {
+	struct rules_addr src_lo, src_hi, dst_lo, dst_hi;
+};
+
+struct rules_m_mac {
+	uint8_t mac[6];
+};
+
+struct rules_m_range16 {
+	uint16_t lo, hi;
+};
+
+struct rules_m_ttl { /* ttl and hl: which of eq/lt/gt is in present */
+	uint8_t value;
+};
+
+struct rules_m_tos {
+	uint8_t value, mask;
+};
+
+struct rules_m_u8 {
+	uint8_t value;
+};
+
+struct rules_m_mark {
+	uint32_t mark, mask;
+};
+
+enum rules_pkttype { RULES_PKT_UNICAST = 0, RULES_PKT_BROADCAST = 1, RULES_PKT_MULTICAST = 2, RULES_PKT_OTHERHOST = 3 };
+
+/* addrtype bits, in the kernel's RTN_* order: 1 << RTN_x */
+enum {
+	RULES_AT_UNSPEC = 1 << 0,
+	RULES_AT_UNICAST = 1 << 1,
+	RULES_AT_LOCAL = 1 << 2,
+	RULES_AT_BROADCAST = 1 << 3,
+	RULES_AT_ANYCAST = 1 << 4,
+	RULES_AT_MULTICAST = 1 << 5,
+	RULES_AT_BLACKHOLE = 1 << 6,
+	RULES_AT_UNREACHABLE = 1 << 7,
+	RULES_AT_PROHIBIT = 1 << 8,
+	RULES_AT_THROW = 1 << 9,
+	RULES_AT_NAT = 1 << 10,
+	RULES_AT_XRESOLVE = 1 << 11,
+};
+
+struct rules_m_addrtype {
+	uint16_t src, dst; /* RULES_AT_* masks */
+};
+
+struct rules_m_str {
+	char *s; /* owned, NUL-terminated */
+};
+
+struct rules_m_set {
+	char name[RULES_SET_NAME_MAX + 1];
+	uint8_t dim;  /* number of src/dst directions given */
+	uint8_t dirs; /* bit i set: direction i is src, else dst */
+};
+
+/* conntrack states, as printed in this order */
+enum {
+	RULES_CT_INVALID = 1 << 0,
+	RULES_CT_NEW = 1 << 1,
+	RULES_CT_RELATED = 1 << 2,
+	RULES_CT_ESTABLISHED = 1 << 3,
+	RULES_CT_UNTRACKED = 1 << 4,
+	RULES_CT_SNAT = 1 << 5,
+	RULES_CT_DNAT = 1 << 6,
+};
+/* conntrack status bits (the kernel's IPS_*), NONE is 0 */
+enum {
+	RULES_CTS_EXPECTED = 1 << 0,
+	RULES_CTS_SEEN_REPLY = 1 << 1,
+	RULES_CTS_ASSURED = 1 << 2,
+	RULES_CTS_CONFIRMED = 1 << 3,
+};
+
+struct rules_hostmask {
+	struct rules_addr addr; /* not masked: the kernel masks both sides */
+	uint8_t plen;
+};
+
+struct rules_m_conntrack {
+	uint16_t state, status;
+	uint8_t proto;
+	uint8_t dir_reply; /* --ctdir: 0 ORIGINAL, 1 REPLY */
+	struct rules_hostmask origsrc, origdst, replsrc, repldst;
+	struct rules_prange origsrcport, origdstport, replsrcport, repldstport;
+	uint32_t expire_lo, expire_hi;
+};
+
+struct rules_m_limit {
+	uint32_t avg;   /* as the kernel: 1/10000 s per packet */
+	uint32_t burst;
+};
+
+/* ---- per-kind data of targets ---- */
+
+/* REJECT codes; the names depend on the family (rules_ext.c) */
+enum rules_reject {
+	RULES_RJ_DEFAULT, /* port unreachable of the packet's family */
+	RULES_RJ_TCP_RESET,
+	RULES_RJ_NET_UNREACH,   /* v4 */
+	RULES_RJ_HOST_UNREACH,  /* v4 */
+	RULES_RJ_PROTO_UNREACH, /* v4 */
+	RULES_RJ_PORT_UNREACH,  /* v4 */
+	RULES_RJ_NET_PROHIB,    /* v4 */
+	RULES_RJ_HOST_PROHIB,   /* v4 */
+	RULES_RJ_ADMIN_PROHIB,  /* v4 */
+	RULES_RJ6_NO_ROUTE,
+	RULES_RJ6_ADM_PROHIB,
+	RULES_RJ6_ADDR_UNREACH,
+	RULES_RJ6_PORT_UNREACH,
+	RULES_RJ6_POLICY_FAIL,
+	RULES_RJ6_REJECT_ROUTE,
+	RULES_RJ_COUNT
+};
+
+struct rules_t_reject {
+	uint8_t with; /* enum rules_reject */
+};
+
+enum {
+	RULES_LOG_TCPSEQ = 1 << 0,
+	RULES_LOG_TCPOPT = 1 << 1,
+	RULES_LOG_IPOPT = 1 << 2,
+	RULES_LOG_UID = 1 << 3,
+	RULES_LOG_MACDECODE = 1 << 4,
+};
+
+struct rules_t_log {
+	char *prefix; /* owned, may be NULL */
+	uint8_t level; /* syslog level, 4 (warning) by default */
+	uint8_t flags;
+};
+
+struct rules_t_xmark { /* MARK: mark = (mark & ~mask) ^ value */
+	uint32_t value, mask;
+};
+
+struct rules_t_tos { /* TOS: tos = (tos & ~mask) ^ value */
+	uint8_t value, mask;
+};
+
+struct rules_t_ttl { /* TTL and HL: which of set/dec/inc is in present */
+	uint8_t value;
+};
+
+enum rules_connmark_mode { RULES_CM_SET, RULES_CM_SAVE, RULES_CM_RESTORE };
+
+struct rules_t_connmark {
+	uint8_t mode;
+	uint8_t shift_dir; /* 0 left, 1 right */
+	uint8_t shift_bits;
+	uint32_t ctmark, ctmask, nfmask;
+};
+
+struct rules_t_nflog {
+	char *prefix; /* owned, may be NULL */
+	uint16_t group, threshold;
+	uint32_t size; /* snaplen when --nflog-size is given */
+};
+
+enum {
+	RULES_NAT_MAP_IPS = 1 << 0,
+	RULES_NAT_PROTO = 1 << 1,
+	RULES_NAT_RANDOM = 1 << 2,
+	RULES_NAT_PERSISTENT = 1 << 3,
+	RULES_NAT_RANDOM_FULLY = 1 << 4,
+	RULES_NAT_OFFSET = 1 << 5,
+};
+
+struct rules_t_nat { /* SNAT DNAT MASQUERADE REDIRECT NETMAP */
+	uint8_t flags;
+	struct rules_addr min, max;
+	uint16_t port_lo, port_hi, port_base;
+};
+
+union rules_ext_data {
+	struct rules_m_tcp tcp;
+	struct rules_m_udp udp;
+	struct rules_m_icmp icmp;
+	struct rules_m_mport mport;
+	struct rules_m_iprange iprange;
+	struct rules_m_mac mac;
+	struct rules_m_range16 length;
+	struct rules_m_ttl ttl;
+	struct rules_m_tos tos;
+	struct rules_m_u8 dscp;
+	struct rules_m_mark mark;
+	struct rules_m_u8 pkttype;
+	struct rules_m_addrtype addrtype;
+	struct rules_m_str comment;
+	struct rules_m_set set;
+	struct rules_m_conntrack ct; /* conntrack and state */
+	struct rules_m_limit limit;
+	struct rules_t_reject reject;
+	struct rules_t_log log;
+	struct rules_t_xmark xmark;
+	struct rules_t_tos settos;
+	struct rules_m_u8 setdscp;
+	struct rules_t_ttl setttl;
+	struct rules_t_connmark connmark;
+	struct rules_t_nflog nflog;
+	struct rules_t_nat nat;
+};
+
+/* Extension kinds: matches, then targets with a descriptor. */
+enum rules_ext_kind {
+	RULES_X_TCP,
+	RULES_X_UDP,
+	RULES_X_ICMP,
+	RULES_X_ICMP6,
+	RULES_X_MULTIPORT,
+	RULES_X_IPRANGE,
+	RULES_X_MAC,
+	RULES_X_LENGTH,
+	RULES_X_TTL,
+	RULES_X_HL,
+	RULES_X_TOS,
+	RULES_X_DSCP,
+	RULES_X_MARK,
+	RULES_X_PKTTYPE,
+	RULES_X_ADDRTYPE,
+	RULES_X_COMMENT,
+	RULES_X_SET,
+	RULES_X_STATE,
+	RULES_X_CONNTRACK,
+	RULES_X_LIMIT,
+	RULES_X_MATCH_END,
+	RULES_X_REJECT = RULES_X_MATCH_END,
+	RULES_X_LOG,
+	RULES_X_MARK_T,
+	RULES_X_TOS_T,
+	RULES_X_DSCP_T,
+	RULES_X_TTL_T,
+	RULES_X_HL_T,
+	RULES_X_NOTRACK,
+	RULES_X_CT,
+	RULES_X_CONNMARK,
+	RULES_X_NFLOG,
+	RULES_X_SNAT,
+	RULES_X_DNAT,
+	RULES_X_MASQUERADE,
+	RULES_X_REDIRECT,
+	RULES_X_NETMAP,
+	RULES_X_COUNT
+};
+
+/*
+ * Option ids: bit numbers in rules_ext.present/invert. A kind with a single
+ * option uses id 0; the ids below are those whose presence carries meaning
+ * beyond the data (everything else has a neutral default in the data:
+ * ports 0:65535, masks 0, ...).
+ */
+enum { RULES_O_SPORT = 0, RULES_O_DPORT = 1, RULES_O_TCP_OPTION = 2, RULES_O_TCP_FLAGS = 3 }; /* tcp, udp */
+enum { RULES_O_SPORTS = 0, RULES_O_DPORTS = 1, RULES_O_PORTS = 2 };   /* multiport */
+enum { RULES_O_EQ = 0, RULES_O_GT = 1, RULES_O_LT = 2 };             /* ttl, hl */
+enum { RULES_O_SRC = 0, RULES_O_DST = 1,                             /* iprange, addrtype */
+	RULES_O_LIMIT_IFACE_IN = 2, RULES_O_LIMIT_IFACE_OUT = 3 };
+enum {                                                               /* conntrack (state: id 0) */
+	RULES_O_CT_STATE, RULES_O_CT_PROTO, RULES_O_CT_ORIGSRC, RULES_O_CT_ORIGDST,
+	RULES_O_CT_REPLSRC, RULES_O_CT_REPLDST, RULES_O_CT_ORIGSRCPORT, RULES_O_CT_ORIGDSTPORT,
+	RULES_O_CT_REPLSRCPORT, RULES_O_CT_REPLDSTPORT, RULES_O_CT_STATUS, RULES_O_CT_EXPIRE,
+	RULES_O_CT_DIR
+};
+enum { RULES_O_SET = 0, RULES_O_DEC = 1, RULES_O_INC = 2 };          /* TTL, HL targets */
+enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
+	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
+
+/* A match or a target with options (kind-specific data in u). */
+struct rules_ext {
+	uint8_t kind; /* enum rules_ext_kind */
+	uint32_t present;
+	uint32_t invert;
+	uint16_t col; /* source column of -m / -j, 0 if unknown */
+	union rules_ext_data u;
+};
+
+enum rules_verdict {
+	RULES_V_NONE,   /* no target: the rule only counts */
+	RULES_V_ACCEPT,
+	RULES_V_DROP,
+	RULES_V_RETURN,
+	RULES_V_JUMP,   /* -j chain */
+	RULES_V_GOTO,   /* -g chain */
+	RULES_V_EXT,    /* target extension in ext */
+};
+
+struct rules_target {
+	uint8_t verdict;
+	char chain[RULES_CHAIN_NAME_MAX + 1]; /* JUMP, GOTO */
+	uint16_t col;
+	struct rules_ext ext; /* EXT */
+};
+
+/* Inversion flags of the base selectors. */
+enum {
+	RULES_INV_SRC = 1 << 0,
+	RULES_INV_DST = 1 << 1,
+	RULES_INV_IN = 1 << 2,
+	RULES_INV_OUT = 1 << 3,
+	RULES_INV_PROTO = 1 << 4,
+	RULES_INV_FRAG = 1 << 5,
+};
+
+struct rules_rule {
+	uint8_t fam;   /* RULES_F_* mask, never 0 */
+	uint8_t inv;   /* RULES_INV_* */
+	bool has_src, has_dst, frag;
+	uint8_t proto; /* 0: any */
+	uint8_t src_plen, dst_plen;
+	struct rules_addr src, dst; /* masked by the prefix */
+	/* Interfaces: "" none; wildcard: prefix match on the name without '+' */
+	char iniface[RULES_IFNAME_MAX + 2], outiface[RULES_IFNAME_MAX + 2];
+	bool in_wild, out_wild;
+	uint8_t n_match;
+	struct rules_ext *match; /* owned array of n_match */
+	struct rules_target target;
+	uint64_t pkts, bytes;
+	/* Where the rule came from, for validation errors (0: unknown). */
+	int line;
+	uint16_t col_in, col_out;
+};
+
+struct rules_chain {
+	char name[RULES_CHAIN_NAME_MAX + 1];
+	int8_t hook;   /* built-in: enum rules_hook; user chain: -1 */
+	uint8_t fam;   /* families in which the chain exists */
+	uint8_t policy[2];          /* built-in, per family (index fam-1 bit) */
+	uint64_t pkts[2], bytes[2]; /* built-in policy counters, per family */
+	size_t n_rules, cap_rules;
+	struct rules_rule *rules; /* owned */
+	int line;                 /* declaration, 0 if unknown */
+};
+
+struct rules_table {
+	uint8_t present;   /* families in which the table exists */
+	uint8_t n_builtin; /* chains[0..n_builtin-1] are the built-in ones */
+	size_t n_chains, cap_chains;
+	struct rules_chain *chains; /* built-ins in hook order, then user chains sorted by name */
+};
+
+/* Named sets (ipset). */
+enum rules_set_type {
+	RULES_SET_HASH_IP,      /* ip */
+	RULES_SET_HASH_NET,     /* ip/plen */
+	RULES_SET_HASH_IP_PORT, /* ip,[proto:]port */
+	RULES_SET_HASH_NET_PORT,/* ip/plen,[proto:]port */
+	RULES_SET_BITMAP_PORT,  /* port (in a declared range) */
+	RULES_SET_TYPE_COUNT
+};
+
+struct rules_set_entry {
+	struct rules_addr addr;
+	uint8_t plen;
+	uint8_t proto; /* port types: 6 tcp (default), 17 udp, ... */
+	uint16_t port_lo, port_hi;
+};
+
+struct rules_set {
+	char name[RULES_SET_NAME_MAX + 1];
+	uint8_t type; /* enum rules_set_type */
+	uint8_t fam;  /* RULES_F_V4 or RULES_F_V6; bitmap:port: RULES_F_ALL */
+	uint8_t dim;  /* dimensions of the type: 1 or 2 */
+	uint32_t hashsize, maxelem;
+	uint16_t range_lo, range_hi; /* bitmap:port */
+	size_t n, cap;
+	struct rules_set_entry *e; /* owned */
+};
+
+struct rules_ruleset {
+	struct rules_table tables[RULES_T_COUNT];
+	size_t n_sets, cap_sets;
+	struct rules_set *sets; /* owned, sorted by name */
+};
+
+/* ---- life cycle ---- */
+
+/* A new empty ruleset: all tables absent, built-in chains ACCEPT.
+ * NULL and errno on allocation failure. Free with rules_free(). */
+struct rules_ruleset *rules_new(void);
+void rules_free(struct rules_ruleset *rs);
+/* Deep copy; NULL and errno on failure. */
+struct rules_ruleset *rules_clone(const struct rules_ruleset *rs);
+/* Frees dst's contents, moves src's into dst, frees src (now empty). */
+void rules_replace(struct rules_ruleset *dst, struct rules_ruleset *src);
+
+const char *rules_table_name(enum rules_table_id t);
+int rules_table_by_name(const char *name); /* -1 if unknown */
+const char *rules_hook_name(enum rules_hook h);
+struct rules_chain *rules_chain_find(struct rules_ruleset *rs, enum rules_table_id t, const char *name);
+const struct rules_set *rules_set_find(const struct rules_ruleset *rs, const char *name);
+const char *rules_ext_name(enum rules_ext_kind k);
+
+/* ---- iptables text ---- */
+
+enum {
+	RULES_LOAD_NOFLUSH = 1 << 0, /* like iptables-restore -n */
+};
+
+/*
+ * Load iptables-restore text (fam RULES_F_V4: iptables, RULES_F_V6:
+ * ip6tables) into rs, replacing the tables the text names (unless
+ * RULES_LOAD_NOFLUSH). Counters in the text are kept. Transactional: on
+ * error nothing changes, -EINVAL (or -ENOMEM) is returned and err holds
+ * "name:line:col: message".
+ */
+int rules_ipt_load(struct rules_ruleset *rs, int fam, const char *buf, size_t len, const char *name,
+	unsigned flags, char *err, size_t errlen);
+
+/*
+ * Parse one rule written as iptables arguments ("-s 10.0.0.1 -p tcp --dport
+ * 22 -j ACCEPT", no command) for chain `chain` of table t, and append it
+ * (pos < 0) or insert it before rule pos (0-based). fam is RULES_F_V4,
+ * RULES_F_V6 or RULES_F_ALL (the family is then narrowed by addresses and
+ * family-specific options). Comma-separated -s/-d lists expand into several
+ * rules as in iptables. line/col locate the text in its file for messages
+ * ("name:line:col+offset: ..."). Transactional like rules_ipt_load.
+ */
+int rules_ipt_add_rule(struct rules_ruleset *rs, enum rules_table_id t, const char *chain,
+	long pos, int fam, const char *text, const char *name, int line, int col, char *err,
+	size_t errlen);
+
+enum {
+	RULES_PRINT_COUNTERS = 1 << 0, /* like iptables-save -c */
+};
+
+/* iptables-save (fam RULES_F_V4) or ip6tables-save (RULES_F_V6) text of rs,
+ * without the "# Generated"/"# Completed" lines. Returns a malloc'd string
+ * (caller frees), NULL and errno on failure. */
+char *rules_ipt_print(const struct rules_ruleset *rs, int fam, unsigned flags);
+
+/* One rule as iptables arguments, as in "-A CHAIN <this>" (family fam). */
+char *rules_ipt_print_rule(const struct rules_rule *r, int fam);
+
+/*
+ * Load ipset save text ("create NAME TYPE [family inet|inet6] [hashsize N]
+ * [maxelem N] [range A-B]" and "add NAME ENTRY" lines) into rs's sets.
+ * Transactional; errors as rules_ipt_load. A set that rules refer to cannot
+ * be redefined.
+ */
+int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
+	char *err, size_t errlen);
+
+/* Check the whole ruleset (jumps, loops, hook and table restrictions of
+ * every rule through the chains that reach it). 0 or -EINVAL with err. */
+int rules_validate(const struct rules_ruleset *rs, const char *name, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,737 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules_ext: the table of match and target extensions and the value types
+ * of their options.
+ *
+ * Each extension kind is one descriptor: its -m/-j name, families,
+ * required protocol, the tables and hooks where the kernel accepts it, and
+ * its options in iptables-save order. An option names a value type; one
+ * parser and one printer per value type (not per extension) turn text into
+ * the kind's plain data struct and back, byte for byte as iptables-save 1.8
+ * (nft backend) prints it. Aliases (--sport/--source-port, --syn,
+ * --set-mark and friends of --set-xmark) share an option id with the
+ * canonical spelling and are never printed. A few kinds have their own
+ * printer where iptables itself does (NAT ranges, CONNMARK).
+ *
+ * Control thread only; no state besides the const tables.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules_priv.h"
+
+#define OFF(f) ((uint16_t)offsetof(union rules_ext_data, f))
+#define BIT(i) (1u << (i))
+#define T(t) (1u << (t))
+#define H(h) (1u << (h))
+
+#define LIMIT_SCALE 10000u
+
+/* ---- option tables, in iptables-save order ---- */
+
+/* option ids: the public ones are RULES_O_* in rules.h */
+enum { O_ANY = 0 };
+enum { O_LOGPREFIX, O_LOGLEVEL, O_LOGSEQ, O_LOGTCPOPT, O_LOGIPOPT, O_LOGUID, O_LOGMAC };
+enum { O_CMSET, O_CMSAVE, O_CMRESTORE, O_CMMASK, O_CMNF, O_CMCT, O_CMSHIFT };
+enum { O_NATTO, O_NATRANDOM, O_NATFULLY, O_NATPERSIST };
+
+#define PORTS(n, i, f, fl) {n, i, RV_PORTRANGE, fl, OFF(f), 0, 0, 0, 0}
+static const struct rules_opt tcp_opts[] = {
+	PORTS("sport", RULES_O_SPORT, tcp.sport, RO_INV),
+	PORTS("source-port", RULES_O_SPORT, tcp.sport, RO_INV | RO_ALIAS),
+	PORTS("dport", RULES_O_DPORT, tcp.dport, RO_INV),
+	PORTS("destination-port", RULES_O_DPORT, tcp.dport, RO_INV | RO_ALIAS),
+	{"tcp-option", RULES_O_TCP_OPTION, RV_U8, RO_INV, OFF(tcp.option), 1, 255, 0, 0},
+	{"tcp-flags", RULES_O_TCP_FLAGS, RV_TCPFLAGS, RO_INV, OFF(tcp.flg_mask), 0, 0, 0, 0},
+	{"syn", RULES_O_TCP_FLAGS, RV_SYN, RO_INV | RO_ALIAS, OFF(tcp.flg_mask), 0, 0, 0, 0},
+};
+#define UPORTS(n, i, f, fl) {n, i, RV_UDPPORTS, fl, OFF(f), 0, 0, 0, 0}
+static const struct rules_opt udp_opts[] = {
+	UPORTS("sport", RULES_O_SPORT, udp.sport, RO_INV),
+	UPORTS("source-port", RULES_O_SPORT, udp.sport, RO_INV | RO_ALIAS),
+	UPORTS("dport", RULES_O_DPORT, udp.dport, RO_INV),
+	UPORTS("destination-port", RULES_O_DPORT, udp.dport, RO_INV | RO_ALIAS),
+};
+static const struct rules_opt icmp_opts[] = {
+	{"icmp-type", O_ANY, RV_ICMP4, RO_INV | RO_MAND, OFF(icmp), 0, 0, 0, 0},
+};
+static const struct rules_opt icmp6_opts[] = {
+	{"icmpv6-type", O_ANY, RV_ICMP6, RO_INV | RO_MAND, OFF(icmp), 0, 0, 0, 0},
+};
+#define MP_EXCL (BIT(0) | BIT(1) | BIT(2))
+static const struct rules_opt mport_opts[] = {
+	{"sports", RULES_O_SPORTS, RV_MPORTS, RO_INV, OFF(mport), 0, 0, 0, MP_EXCL},
+	{"source-ports", RULES_O_SPORTS, RV_MPORTS, RO_INV | RO_ALIAS, OFF(mport), 0, 0, 0, MP_EXCL},
+	{"dports", RULES_O_DPORTS, RV_MPORTS, RO_INV, OFF(mport), 0, 0, 0, MP_EXCL},
+	{"destination-ports", RULES_O_DPORTS, RV_MPORTS, RO_INV | RO_ALIAS, OFF(mport), 0, 0, 0, MP_EXCL},
+	{"ports", RULES_O_PORTS, RV_MPORTS, RO_INV, OFF(mport), 0, 0, 0, MP_EXCL},
+};
+static const struct rules_opt iprange_opts[] = {
+	{"src-range", RULES_O_SRC, RV_IPRANGE_SRC, RO_INV, OFF(iprange.src_lo), 0, 0, 0, 0},
+	{"dst-range", RULES_O_DST, RV_IPRANGE_DST, RO_INV, OFF(iprange.dst_lo), 0, 0, 0, 0},
+};
+static const struct rules_opt mac_opts[] = {
+	{"mac-source", O_ANY, RV_MAC, RO_INV | RO_MAND, OFF(mac), 0, 0, 0, 0},
+};
+static const struct rules_opt length_opts[] = {
+	{"length", O_ANY, RV_U16RANGE, RO_INV | RO_MAND, OFF(length), 0, 0, 0, 0},
+};
+#define TTL_EXCL (BIT(RULES_O_EQ) | BIT(RULES_O_GT) | BIT(RULES_O_LT))
+static const struct rules_opt ttl_opts[] = {
+	{"ttl-eq", RULES_O_EQ, RV_U8, RO_INV, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+	{"ttl", RULES_O_EQ, RV_U8, RO_ALIAS, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+	{"ttl-gt", RULES_O_GT, RV_U8, 0, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+	{"ttl-lt", RULES_O_LT, RV_U8, 0, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+};
+static const struct rules_opt hl_opts[] = {
+	{"hl-eq", RULES_O_EQ, RV_U8, RO_INV, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+	{"hl", RULES_O_EQ, RV_U8, RO_ALIAS, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+	{"hl-gt", RULES_O_GT, RV_U8, 0, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+	{"hl-lt", RULES_O_LT, RV_U8, 0, OFF(ttl.value), 0, 255, 0, TTL_EXCL},
+};
+static const struct rules_opt tos_opts[] = {
+	{"tos", O_ANY, RV_TOSMASK, RO_INV | RO_MAND, OFF(tos), 0, 0x3f, 0, 0},
+};
+static const struct rules_opt dscp_opts[] = {
+	{"dscp", O_ANY, RV_U8HEX, RO_INV | RO_MAND, OFF(dscp.value), 0, 63, 0, 0},
+	{"dscp-class", O_ANY, RV_DSCPCLASS, RO_INV | RO_ALIAS, OFF(dscp.value), 0, 63, 0, 0},
+};
+static const struct rules_opt mark_opts[] = {
+	{"mark", O_ANY, RV_MARKMASK, RO_INV | RO_MAND, OFF(mark), 0, 0, 0, 0},
+};
+static const struct rules_opt pkttype_opts[] = {
+	{"pkt-type", O_ANY, RV_PKTTYPE, RO_INV | RO_MAND, OFF(pkttype.value), 0, 0, 0, 0},
+};
+static const struct rules_opt addrtype_opts[] = {
+	{"src-type", RULES_O_SRC, RV_ADDRTYPES, RO_INV, OFF(addrtype.src), 0, 0, 0, 0},
+	{"dst-type", RULES_O_DST, RV_ADDRTYPES, RO_INV, OFF(addrtype.dst), 0, 0, 0, 0},
+	{"limit-iface-in", RULES_O_LIMIT_IFACE_IN, RV_NONE, 0, 0, 0, 0, 0, BIT(RULES_O_LIMIT_IFACE_OUT)},
+	{"limit-iface-out", RULES_O_LIMIT_IFACE_OUT, RV_NONE, 0, 0, 0, 0, 0, BIT(RULES_O_LIMIT_IFACE_IN)},
+};
+static const struct rules_opt comment_opts[] = {
+	{"comment", O_ANY, RV_STRING, RO_MAND, OFF(comment.s), 0, RULES_COMMENT_MAX, 0, 0},
+};
+static const struct rules_opt set_opts[] = {
+	{"match-set", O_ANY, RV_SET, RO_INV | RO_MAND, OFF(set), 0, 0, 0, 0},
+};
+static const struct rules_opt state_opts[] = {
+	{"state", O_ANY, RV_CTSTATES, RO_INV | RO_MAND, OFF(ct.state), 0, 0x1f, 0, 0},
+};
+#define HOSTM(n, i, f) {n, i, RV_HOSTMASK, RO_INV, OFF(ct.f), 0, 0, 0, 0}
+#define CTPORT(n, i, f) {n, i, RV_CTPORTS, RO_INV, OFF(ct.f), 0, 0, 0, 0}
+static const struct rules_opt ct_opts[] = {
+	{"ctstate", RULES_O_CT_STATE, RV_CTSTATES, RO_INV, OFF(ct.state), 0, 0x7f, 0, 0},
+	{"ctproto", RULES_O_CT_PROTO, RV_PROTO, RO_INV, OFF(ct.proto), 0, 0, 0, 0},
+	HOSTM("ctorigsrc", RULES_O_CT_ORIGSRC, origsrc), HOSTM("ctorigdst", RULES_O_CT_ORIGDST, origdst),
+	HOSTM("ctreplsrc", RULES_O_CT_REPLSRC, replsrc), HOSTM("ctrepldst", RULES_O_CT_REPLDST, repldst),
+	CTPORT("ctorigsrcport", RULES_O_CT_ORIGSRCPORT, origsrcport),
+	CTPORT("ctorigdstport", RULES_O_CT_ORIGDSTPORT, origdstport),
+	CTPORT("ctreplsrcport", RULES_O_CT_REPLSRCPORT, replsrcport),
+	CTPORT("ctrepldstport", RULES_O_CT_REPLDSTPORT, repldstport),
+	{"ctstatus", RULES_O_CT_STATUS, RV_CTSTATUS, RO_INV, OFF(ct.status), 0, 0, 0, 0},
+	{"ctexpire", RULES_O_CT_EXPIRE, RV_U32RANGE, RO_INV, OFF(ct.expire_lo), 0, 0, 0, 0},
+	{"ctdir", RULES_O_CT_DIR, RV_CTDIR, 0, OFF(ct.dir_reply), 0, 0, 0, 0},
+};
+static const struct rules_opt limit_opts[] = {
+	{"limit", 0, RV_RATE, RO_ALWAYS, OFF(limit.avg), 0, 0, 0, 0},
+	{"limit-burst", 1, RV_U32, RO_OMIT_DFLT, OFF(limit.burst), 0, 10000, 5, 0},
+};
+
+static const struct rules_opt reject_opts[] = {
+	{"reject-with", O_ANY, RV_REJECT, RO_ALWAYS, OFF(reject.with), 0, 0, 0, 0},
+};
+static const struct rules_opt log_opts[] = {
+	{"log-prefix", O_LOGPREFIX, RV_STRING, 0, OFF(log.prefix), 1, RULES_LOG_PREFIX_MAX, 0, 0},
+	{"log-level", O_LOGLEVEL, RV_LOGLEVEL, RO_OMIT_DFLT, OFF(log.level), 0, 7, 4, 0},
+	{"log-tcp-sequence", O_LOGSEQ, RV_LOGFLAG, 0, OFF(log.flags), 0, 0, RULES_LOG_TCPSEQ, 0},
+	{"log-tcp-options", O_LOGTCPOPT, RV_LOGFLAG, 0, OFF(log.flags), 0, 0, RULES_LOG_TCPOPT, 0},
+	{"log-ip-options", O_LOGIPOPT, RV_LOGFLAG, 0, OFF(log.flags), 0, 0, RULES_LOG_IPOPT, 0},
+	{"log-uid", O_LOGUID, RV_LOGFLAG, 0, OFF(log.flags), 0, 0, RULES_LOG_UID, 0},
+	{"log-macdecode", O_LOGMAC, RV_LOGFLAG, 0, OFF(log.flags), 0, 0, RULES_LOG_MACDECODE, 0},
+};
+static const struct rules_opt markt_opts[] = {
+	{"set-xmark", O_ANY, RV_XMARK, RO_MAND, OFF(xmark), 0, 0, 0, 0},
+	{"set-mark", O_ANY, RV_SETMARK, RO_ALIAS, OFF(xmark), 0, 0, 0, 0},
+	{"and-mark", O_ANY, RV_ANDMARK, RO_ALIAS, OFF(xmark), 0, 0, 0, 0},
+	{"or-mark", O_ANY, RV_ORMARK, RO_ALIAS, OFF(xmark), 0, 0, 0, 0},
+	{"xor-mark", O_ANY, RV_XORMARK, RO_ALIAS, OFF(xmark), 0, 0, 0, 0},
+};
+static const struct rules_opt tost_opts[] = {
+	{"set-tos", O_ANY, RV_SETTOS, RO_MAND, OFF(settos), 0, 0x3f, 0, 0},
+	{"and-tos", O_ANY, RV_ANDTOS, RO_ALIAS, OFF(settos), 0, 0, 0, 0},
+	{"or-tos", O_ANY, RV_ORTOS, RO_ALIAS, OFF(settos), 0, 0, 0, 0},
+	{"xor-tos", O_ANY, RV_XORTOS, RO_ALIAS, OFF(settos), 0, 0, 0, 0},
+};
+static const struct rules_opt dscpt_opts[] = {
+	{"set-dscp", O_ANY, RV_U8HEX, RO_MAND, OFF(setdscp.value), 0, 63, 0, 0},
+	{"set-dscp-class", O_ANY, RV_DSCPCLASS, RO_ALIAS, OFF(setdscp.value), 0, 63, 0, 0},
+};
+static const struct rules_opt ttlt_opts[] = {
+	{"ttl-set", RULES_O_SET, RV_U8, 0, OFF(setttl.value), 0, 255, 0, 7},
+	{"ttl-dec", RULES_O_DEC, RV_U8, 0, OFF(setttl.value), 1, 255, 0, 7},
+	{"ttl-inc", RULES_O_INC, RV_U8, 0, OFF(setttl.value), 1, 255, 0, 7},
+};
+static const struct rules_opt hlt_opts[] = {
+	{"hl-set", RULES_O_SET, RV_U8, 0, OFF(setttl.value), 0, 255, 0, 7},
+	{"hl-dec", RULES_O_DEC, RV_U8, 0, OFF(setttl.value), 1, 255, 0, 7},
+	{"hl-inc", RULES_O_INC, RV_U8, 0, OFF(setttl.value), 1, 255, 0, 7},
+};
+static const struct rules_opt ct_t_opts[] = {
+	{"notrack", O_ANY, RV_NONE, 0, 0, 0, 0, 0, 0},
+};
+#define CM_OPS (BIT(O_CMSET) | BIT(O_CMSAVE) | BIT(O_CMRESTORE))
+static const struct rules_opt connmark_opts[] = {
+	{"set-xmark", O_CMSET, RV_XMARK, RO_NOPRINT, OFF(connmark.ctmark), 0, 0, 0, CM_OPS},
+	{"set-mark", O_CMSET, RV_SETMARK, RO_ALIAS, OFF(connmark.ctmark), 0, 0, 0, CM_OPS},
+	{"and-mark", O_CMSET, RV_ANDMARK, RO_ALIAS, OFF(connmark.ctmark), 0, 0, 0, CM_OPS},
+	{"or-mark", O_CMSET, RV_ORMARK, RO_ALIAS, OFF(connmark.ctmark), 0, 0, 0, CM_OPS},
+	{"xor-mark", O_CMSET, RV_XORMARK, RO_ALIAS, OFF(connmark.ctmark), 0, 0, 0, CM_OPS},
+	{"save-mark", O_CMSAVE, RV_CM_MODE, RO_NOPRINT, OFF(connmark), 0, 0, RULES_CM_SAVE, CM_OPS},
+	{"restore-mark", O_CMRESTORE, RV_CM_MODE, RO_NOPRINT, OFF(connmark), 0, 0, RULES_CM_RESTORE,
+		CM_OPS},
+	{"mask", O_CMMASK, RV_CM_MASK, RO_NOPRINT, OFF(connmark), 0, 0, 0, BIT(O_CMNF) | BIT(O_CMCT)},
+	{"nfmask", O_CMNF, RV_U32, RO_NOPRINT, OFF(connmark.nfmask), 0, UINT32_MAX, 0, BIT(O_CMMASK)},
+	{"ctmask", O_CMCT, RV_U32, RO_NOPRINT, OFF(connmark.ctmask), 0, UINT32_MAX, 0, BIT(O_CMMASK)},
+	{"left-shift-mark", O_CMSHIFT, RV_CM_SHIFT, RO_NOPRINT, OFF(connmark), 0, 32, 0, 0},
+	{"right-shift-mark", O_CMSHIFT + 1, RV_CM_SHIFT, RO_NOPRINT, OFF(connmark), 0, 32, 1, 0},
+};
+static const struct rules_opt nflog_opts[] = {
+	{"nflog-prefix", RULES_O_NFLOG_PREFIX, RV_STRING, 0, OFF(nflog.prefix), 1, RULES_NFLOG_PREFIX_MAX, 0, 0},
+	{"nflog-group", RULES_O_NFLOG_GROUP, RV_U16, RO_OMIT_DFLT, OFF(nflog.group), 0, UINT16_MAX, 0, 0},
+	{"nflog-size", RULES_O_NFLOG_SIZE, RV_U32, 0, OFF(nflog.size), 0, UINT32_MAX, 0, 0},
+	{"nflog-threshold", RULES_O_NFLOG_THRESHOLD, RV_U16, RO_OMIT_DFLT, OFF(nflog.threshold), 0, UINT16_MAX, 0, 0},
+	{"nflog-range", RULES_O_NFLOG_RANGE_, RV_NONE, RO_REFUSE, 0, 0, 0, 0, 0},
+};
+#define NATFLAG(n, i, f) {n, i, RV_NATFLAG, RO_NOPRINT, OFF(nat), 0, 0, f, 0}
+static const struct rules_opt snat_opts[] = {
+	{"to-source", O_NATTO, RV_NATRANGE, RO_MAND | RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
+	NATFLAG("random", O_NATRANDOM, RULES_NAT_RANDOM),
+	NATFLAG("random-fully", O_NATFULLY, RULES_NAT_RANDOM_FULLY),
+	NATFLAG("persistent", O_NATPERSIST, RULES_NAT_PERSISTENT),
+};
+static const struct rules_opt dnat_opts[] = {
+	{"to-destination", O_NATTO, RV_NATRANGE, RO_MAND | RO_NOPRINT, OFF(nat), 0, 1, 0, 0},
+	NATFLAG("random", O_NATRANDOM, RULES_NAT_RANDOM),
+	NATFLAG("persistent", O_NATPERSIST, RULES_NAT_PERSISTENT),
+};
+static const struct rules_opt masq_opts[] = {
+	{"to-ports", O_NATTO, RV_NATPORTS, RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
+	NATFLAG("random", O_NATRANDOM, RULES_NAT_RANDOM),
+	NATFLAG("random-fully", O_NATFULLY, RULES_NAT_RANDOM_FULLY),
+};
+static const struct rules_opt redir_opts[] = {
+	{"to-ports", O_NATTO, RV_NATPORTS, RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
+	NATFLAG("random", O_NATRANDOM, RULES_NAT_RANDOM),
+};
+static const struct rules_opt netmap_opts[] = {
+	{"to", O_NATTO, RV_NETMAP, RO_MAND | RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
+};
+
+/* ---- kind hooks ---- */
+
+static void init_ports(union rules_ext_data *d)
+{
+	d->tcp.sport.hi = d->tcp.dport.hi = 0xFFFF; /* tcp and udp share the layout */
+}
+
+static void init_limit(union rules_ext_data *d)
+{
+	d->limit.avg = LIMIT_SCALE * 3600 / 3; /* 3/hour */
+	d->limit.burst = 5;
+}
+
+static void init_log(union rules_ext_data *d)
+{
+	d->log.level = 4;
+}
+
+static void init_connmark(union rules_ext_data *d)
+{
+	d->connmark.ctmask = d->connmark.nfmask = 0xFFFFFFFF;
+}
+
+static bool proto_is(const struct rules_rule *r, uint8_t p)
+{
+	return r->proto == p && !(r->inv & RULES_INV_PROTO);
+}
+
+static int check_mport(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!(x->present & MP_EXCL))
+		return rules_errf(pe, col, "multiport: one of --sports, --dports or --ports is required");
+	if (r->inv & RULES_INV_PROTO || !(r->proto == 6 || r->proto == 17 || r->proto == 136 ||
+						 r->proto == 132 || r->proto == 33))
+		return rules_errf(pe, col,
+			"multiport needs \"-p tcp\", \"-p udp\", \"-p udplite\", \"-p sctp\" or \"-p dccp\"");
+	return 0;
+}
+
+static int check_one(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!x->present)
+		return rules_errf(pe, col, "%s: at least one option is required",
+			rules_ext_descs[x->kind].name);
+	return 0;
+}
+
+static int check_addrtype(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!(x->present & (BIT(RULES_O_SRC) | BIT(RULES_O_DST))))
+		return rules_errf(pe, col, "addrtype: you must specify --src-type or --dst-type");
+	if (r->fam & RULES_F_V6) {
+		uint16_t m = x->u.addrtype.src | x->u.addrtype.dst;
+		const char *why = NULL;
+		if (m & RULES_AT_BLACKHOLE)
+			why = "BLACKHOLE";
+		else if (m >= RULES_AT_PROHIBIT)
+			why = "PROHIBIT, THROW, NAT and XRESOLVE";
+		else if (m & RULES_AT_BROADCAST)
+			why = "BROADCAST";
+		if (why)
+			return rules_errf(pe, col, "addrtype: IPv6 does not support %s matching", why);
+	}
+	return 0;
+}
+
+static int check_ct(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!x->present)
+		return rules_errf(pe, col, "conntrack: at least one option is required");
+	if ((x->present & BIT(RULES_O_CT_PROTO)) && x->u.ct.proto == 0 && (x->invert & BIT(RULES_O_CT_PROTO)))
+		return rules_errf(pe, col, "conntrack: rule would never match protocol");
+	return 0;
+}
+
+static int check_limit(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	/* iptables-nft makes this an nft limit; the kernel turns burst 0 into
+	 * its default, and has no xt_limit overflow check */
+	if (x->u.limit.burst == 0)
+		x->u.limit.burst = 5;
+	return 0;
+}
+
+static int check_reject(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (x->u.reject.with == RULES_RJ_TCP_RESET && !proto_is(r, 6))
+		return rules_errf(pe, col, "REJECT --reject-with tcp-reset needs \"-p tcp\"");
+	return 0;
+}
+
+static int check_connmark(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!(x->present & CM_OPS))
+		return rules_errf(pe, col, "CONNMARK target: no operation specified");
+	if (x->present & BIT(O_CMSET))
+		x->u.connmark.mode = RULES_CM_SET;
+	return 0;
+}
+
+static int check_required(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!x->present)
+		return rules_errf(pe, col, "%s: an action option is required",
+			rules_ext_descs[x->kind].name);
+	return 0;
+}
+
+static bool nat_portok(const struct rules_rule *r)
+{
+	return r->proto == 6 || r->proto == 17 || r->proto == 132 || r->proto == 33 || r->proto == 1;
+}
+
+static int check_nat(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if ((x->u.nat.flags & RULES_NAT_PROTO) && !nat_portok(r))
+		return rules_errf(pe, col, "%s: need TCP, UDP, SCTP or DCCP with port specification",
+			rules_ext_descs[x->kind].name);
+	return 0;
+}
+
+/* sprint_range() of libxt_NAT */
+static void print_nat_range(struct rules_buf *b, const struct rules_t_nat *n, int fam,
+	const char *opt, bool skip_colon)
+{
+	struct rules_buf t = {0};
+	bool br = fam == RULES_F_V6 && (n->flags & RULES_NAT_PROTO);
+	if (n->flags & RULES_NAT_MAP_IPS) {
+		if (br)
+			rbuf_putc(&t, '[');
+		rbuf_addr(&t, fam, &n->min);
+		if (memcmp(&n->min, &n->max, sizeof(n->min))) {
+			rbuf_putc(&t, '-');
+			rbuf_addr(&t, fam, &n->max);
+		}
+		if (br)
+			rbuf_putc(&t, ']');
+	}
+	if (n->flags & RULES_NAT_PROTO) {
+		rbuf_printf(&t, ":%u", n->port_lo);
+		if (n->port_hi != n->port_lo)
+			rbuf_printf(&t, "-%u", n->port_hi);
+		if (n->flags & RULES_NAT_OFFSET)
+			rbuf_printf(&t, "/%u", n->port_base);
+	}
+	if (t.s && t.len) {
+		const char *s = t.s;
+		if (skip_colon && s[0] == ':')
+			s++;
+		rbuf_printf(b, " --%s %s", opt, s);
+	}
+	if (t.oom)
+		b->oom = true;
+	free(t.s);
+}
+
+static void print_nat_flags(struct rules_buf *b, const struct rules_t_nat *n)
+{
+	if (n->flags & RULES_NAT_RANDOM)
+		rbuf_puts(b, " --random");
+	if (n->flags & RULES_NAT_RANDOM_FULLY)
+		rbuf_puts(b, " --random-fully");
+	if (n->flags & RULES_NAT_PERSISTENT)
+		rbuf_puts(b, " --persistent");
+}
+
+static void print_snat(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	print_nat_range(b, &x->u.nat, fam, "to-source", false);
+	print_nat_flags(b, &x->u.nat);
+}
+
+static void print_dnat(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	print_nat_range(b, &x->u.nat, fam, "to-destination", false);
+	print_nat_flags(b, &x->u.nat);
+}
+
+static void print_ports_nat(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	print_nat_range(b, &x->u.nat, fam, "to-ports", true);
+	print_nat_flags(b, &x->u.nat);
+}
+
+static void print_netmap(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	const struct rules_t_nat *n = &x->u.nat;
+	unsigned plen = 0, bytes = fam == RULES_F_V6 ? 16 : 4;
+	for (unsigned i = 0; i < bytes; i++) {
+		uint8_t diff = (uint8_t)~(n->min.b[i] ^ n->max.b[i]);
+		while (diff & 0x80) {
+			plen++;
+			diff = (uint8_t)(diff << 1);
+		}
+		if (plen < (i + 1) * 8)
+			break;
+	}
+	rbuf_puts(b, " --to ");
+	rbuf_addr(b, fam, &n->min);
+	rbuf_printf(b, "/%u", plen);
+}
+
+static void print_connmark(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	const struct rules_t_connmark *c = &x->u.connmark;
+	switch (c->mode) {
+	case RULES_CM_SET:
+		rbuf_printf(b, " --set-xmark 0x%x/0x%x", c->ctmark, c->ctmask);
+		break;
+	case RULES_CM_SAVE:
+		rbuf_printf(b, " --save-mark --nfmask 0x%x --ctmask 0x%x", c->nfmask, c->ctmask);
+		break;
+	default:
+		rbuf_printf(b, " --restore-mark --nfmask 0x%x --ctmask 0x%x", c->nfmask, c->ctmask);
+		break;
+	}
+	if (c->shift_bits)
+		rbuf_printf(b, " --%s %u", c->shift_dir ? "right-shift-mark" : "left-shift-mark",
+			c->shift_bits);
+}
+
+#define OPTS(a) a, (uint8_t)RULES_ARRAY_SIZE(a)
+#define HOOKS_IN (H(RULES_H_PREROUTING) | H(RULES_H_INPUT) | H(RULES_H_FORWARD))
+#define FILTER_HOOKS (H(RULES_H_INPUT) | H(RULES_H_FORWARD) | H(RULES_H_OUTPUT))
+
+const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
+	[RULES_X_TCP] = {"tcp", RULES_F_ALL, 6, 0, 0, false, OPTS(tcp_opts), init_ports, NULL, NULL},
+	[RULES_X_UDP] = {"udp", RULES_F_ALL, 17, 0, 0, false, OPTS(udp_opts), init_ports, NULL, NULL},
+	[RULES_X_ICMP] = {"icmp", RULES_F_V4, 1, 0, 0, false, OPTS(icmp_opts), NULL, NULL, NULL},
+	[RULES_X_ICMP6] = {"icmp6", RULES_F_V6, 58, 0, 0, false, OPTS(icmp6_opts), NULL, NULL, NULL},
+	[RULES_X_MULTIPORT] = {"multiport", RULES_F_ALL, 0, 0, 0, false, OPTS(mport_opts), NULL,
+		check_mport, NULL},
+	[RULES_X_IPRANGE] = {"iprange", RULES_F_ALL, 0, 0, 0, false, OPTS(iprange_opts), NULL, NULL, NULL},
+	[RULES_X_MAC] = {"mac", RULES_F_ALL, 0, 0, HOOKS_IN, false, OPTS(mac_opts), NULL, NULL, NULL},
+	[RULES_X_LENGTH] = {"length", RULES_F_ALL, 0, 0, 0, false, OPTS(length_opts), NULL, NULL, NULL},
+	[RULES_X_TTL] = {"ttl", RULES_F_V4, 0, 0, 0, false, OPTS(ttl_opts), NULL, check_one, NULL},
+	[RULES_X_HL] = {"hl", RULES_F_V6, 0, 0, 0, false, OPTS(hl_opts), NULL, check_one, NULL},
+	[RULES_X_TOS] = {"tos", RULES_F_ALL, 0, 0, 0, false, OPTS(tos_opts), NULL, NULL, NULL},
+	[RULES_X_DSCP] = {"dscp", RULES_F_ALL, 0, 0, 0, false, OPTS(dscp_opts), NULL, NULL, NULL},
+	[RULES_X_MARK] = {"mark", RULES_F_ALL, 0, 0, 0, false, OPTS(mark_opts), NULL, NULL, NULL},
+	[RULES_X_PKTTYPE] = {"pkttype", RULES_F_ALL, 0, 0, 0, false, OPTS(pkttype_opts), NULL, NULL, NULL},
+	[RULES_X_ADDRTYPE] = {"addrtype", RULES_F_ALL, 0, 0, 0, false, OPTS(addrtype_opts), NULL,
+		check_addrtype, NULL},
+	[RULES_X_COMMENT] = {"comment", RULES_F_ALL, 0, 0, 0, false, OPTS(comment_opts), NULL, NULL, NULL},
+	[RULES_X_SET] = {"set", RULES_F_ALL, 0, 0, 0, false, OPTS(set_opts), NULL, NULL, NULL},
+	[RULES_X_STATE] = {"state", RULES_F_ALL, 0, 0, 0, false, OPTS(state_opts), NULL, NULL, NULL},
+	[RULES_X_CONNTRACK] = {"conntrack", RULES_F_ALL, 0, 0, 0, false, OPTS(ct_opts), NULL, check_ct,
+		NULL},
+	[RULES_X_LIMIT] = {"limit", RULES_F_ALL, 0, 0, 0, false, OPTS(limit_opts), init_limit,
+		check_limit, NULL},
+	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,
+		OPTS(reject_opts), NULL, check_reject, NULL},
+	[RULES_X_LOG] = {"LOG", RULES_F_ALL, 0, 0, 0, true, OPTS(log_opts), init_log, NULL, NULL},
+	[RULES_X_MARK_T] = {"MARK", RULES_F_ALL, 0, 0, 0, true, OPTS(markt_opts), NULL, NULL, NULL},
+	[RULES_X_TOS_T] = {"TOS", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(tost_opts), NULL, NULL,
+		NULL},
+	[RULES_X_DSCP_T] = {"DSCP", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(dscpt_opts), NULL,
+		NULL, NULL},
+	[RULES_X_TTL_T] = {"TTL", RULES_F_V4, 0, T(RULES_T_MANGLE), 0, true, OPTS(ttlt_opts), NULL,
+		check_required, NULL},
+	[RULES_X_HL_T] = {"HL", RULES_F_V6, 0, T(RULES_T_MANGLE), 0, true, OPTS(hlt_opts), NULL,
+		check_required, NULL},
+	[RULES_X_NOTRACK] = {"NOTRACK", RULES_F_ALL, 0, T(RULES_T_RAW), 0, true, NULL, 0, NULL, NULL, NULL},
+	[RULES_X_CT] = {"CT", RULES_F_ALL, 0, T(RULES_T_RAW), 0, true, OPTS(ct_t_opts), NULL, NULL, NULL},
+	[RULES_X_CONNMARK] = {"CONNMARK", RULES_F_ALL, 0, 0, 0, true, OPTS(connmark_opts), init_connmark,
+		check_connmark, print_connmark},
+	[RULES_X_NFLOG] = {"NFLOG", RULES_F_ALL, 0, 0, 0, true, OPTS(nflog_opts), NULL, NULL, NULL},
+	[RULES_X_SNAT] = {"SNAT", RULES_F_ALL, 0, T(RULES_T_NAT),
+		H(RULES_H_POSTROUTING) | H(RULES_H_INPUT), true, OPTS(snat_opts), NULL, check_nat,
+		print_snat},
+	[RULES_X_DNAT] = {"DNAT", RULES_F_ALL, 0, T(RULES_T_NAT),
+		H(RULES_H_PREROUTING) | H(RULES_H_OUTPUT), true, OPTS(dnat_opts), NULL, check_nat,
+		print_dnat},
+	[RULES_X_MASQUERADE] = {"MASQUERADE", RULES_F_ALL, 0, T(RULES_T_NAT), H(RULES_H_POSTROUTING),
+		true, OPTS(masq_opts), NULL, check_nat, print_ports_nat},
+	[RULES_X_REDIRECT] = {"REDIRECT", RULES_F_ALL, 0, T(RULES_T_NAT),
+		H(RULES_H_PREROUTING) | H(RULES_H_OUTPUT), true, OPTS(redir_opts), NULL, check_nat,
+		print_ports_nat},
+	[RULES_X_NETMAP] = {"NETMAP", RULES_F_ALL, 0, T(RULES_T_NAT), 0, true, OPTS(netmap_opts), NULL,
+		NULL, print_netmap},
+};
+
+const char *rules_ext_name(enum rules_ext_kind k)
+{
+	return k < RULES_X_COUNT ? rules_ext_descs[k].name : "?";
+}
+
+int rules_ext_lookup(const char *name, bool target)
+{
+	if (!target && (strcmp(name, "icmpv6") == 0 || strcmp(name, "ipv6-icmp") == 0))
+		return RULES_X_ICMP6;
+	for (int k = 0; k < RULES_X_COUNT; k++)
+		if (rules_ext_descs[k].target == target && strcmp(rules_ext_descs[k].name, name) == 0)
+			return k;
+	return -1;
+}
+
+const struct rules_opt *rules_ext_opt(enum rules_ext_kind k, const char *name)
+{
+	const struct rules_ext_desc *d = &rules_ext_descs[k];
+	for (unsigned i = 0; i < d->n_opts; i++)
+		if (strcmp(d->opts[i].name, name) == 0)
+			return &d->opts[i];
+	return NULL;
+}
+
+int rules_opt_nargs(const struct rules_opt *o)
+{
+	switch (o->type) {
+	case RV_NONE:
+	case RV_SYN:
+	case RV_LOGFLAG:
+	case RV_CM_MODE:
+	case RV_NATFLAG:
+		return 0;
+	case RV_TCPFLAGS:
+	case RV_SET:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+void rules_ext_init(struct rules_ext *x, enum rules_ext_kind k)
+{
+	memset(x, 0, sizeof(*x));
+	x->kind = (uint8_t)k;
+	if (rules_ext_descs[k].init)
+		rules_ext_descs[k].init(&x->u);
+}
+
+static char **str_field(struct rules_ext *x, const struct rules_opt *o)
+{
+	return (char **)((char *)&x->u + o->off);
+}
+
+void rules_ext_free(struct rules_ext *x)
+{
+	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];
+	for (unsigned i = 0; i < d->n_opts; i++)
+		if (d->opts[i].type == RV_STRING && !(d->opts[i].flags & RO_ALIAS)) {
+			char **p = str_field(x, &d->opts[i]);
+			free(*p);
+			*p = NULL;
+		}
+}
+
+int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src)
+{
+	const struct rules_ext_desc *d = &rules_ext_descs[src->kind];
+	*dst = *src;
+	for (unsigned i = 0; i < d->n_opts; i++)
+		if (d->opts[i].type == RV_STRING && !(d->opts[i].flags & RO_ALIAS))
+			*str_field(dst, &d->opts[i]) = NULL;
+	for (unsigned i = 0; i < d->n_opts; i++) {
+		if (d->opts[i].type != RV_STRING || (d->opts[i].flags & RO_ALIAS))
+			continue;
+		const char *s = *str_field((struct rules_ext *)src, &d->opts[i]);
+		if (s && !(*str_field(dst, &d->opts[i]) = strdup(s))) {
+			rules_ext_free(dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int rules_ext_parse_opt(struct rules_pctx *pc, struct rules_ext *x, const struct rules_opt *o,
+	bool inv, const char *const *args, const int *cols, int opt_col)
+{
+	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];
+	int rc;
+
+	if (o->flags & RO_REFUSE)
+		return rules_errf(pc->pe, opt_col,
+			"%s: --%s is not supported: it never worked in the kernel, use --nflog-size", d->name,
+			o->name);
+	if (x->present & BIT(o->id)) {
+		struct rules_buf names = {0};
+		for (unsigned i = 0; i < d->n_opts; i++)
+			if (d->opts[i].id == o->id)
+				rbuf_printf(&names, "%s--%s", names.len ? ", " : "", d->opts[i].name);
+		if (names.oom) {
+			free(names.s);
+			return -ENOMEM;
+		}
+		rc = rules_errf(pc->pe, opt_col, "%s: only one of %s may be given", d->name, names.s);
+		free(names.s);
+		return rc;
+	}
+	if (x->present & o->excl) {
+		for (unsigned i = 0; i < d->n_opts; i++)
+			if ((x->present & o->excl & BIT(d->opts[i].id)) && !(d->opts[i].flags & RO_ALIAS))
+				return rules_errf(pc->pe, opt_col,
+					"%s: option --%s cannot be used together with --%s", d->name, o->name,
+					d->opts[i].name);
+	}
+	if (inv && !(o->flags & RO_INV))
+		return rules_errf(pc->pe, opt_col, "%s: option --%s cannot be inverted", d->name, o->name);
+	pc->col = cols ? cols[0] : opt_col;
+
+	rc = rules_val_parse(pc, x, o, args, cols, opt_col);
+	if (rc < 0)
+		return rc;
+	x->present |= BIT(o->id);
+	if (inv)
+		x->invert |= BIT(o->id);
+	return 0;
+}
+
+int rules_ext_finish(struct rules_pctx *pc, struct rules_ext *x)
+{
+	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];
+	struct rules_rule *r = pc->r;
+	int col = x->col;
+
+	for (unsigned i = 0; i < d->n_opts; i++) {
+		const struct rules_opt *o = &d->opts[i];
+		if ((o->flags & RO_MAND) && !(x->present & BIT(o->id)))
+			return rules_errf(pc->pe, col, "%s: option --%s must be specified", d->name, o->name);
+	}
+	if (!(r->fam & d->fam))
+		return rules_errf(pc->pe, col, "%s %s is %s only", d->name, d->target ? "target" : "match",
+			d->fam == RULES_F_V4 ? "IPv4" : "IPv6");
+	r->fam &= d->fam;
+	if (d->proto && !proto_is(r, d->proto)) {
+		const char *pn = rules_proto_name(d->proto);
+		return rules_errf(pc->pe, col, "%s match requires \"-p %s\"", d->name, pn ? pn : "?");
+	}
+	if (d->check)
+		return d->check(pc->pe, col, x, r);
+	return 0;
+}
+
+/*
+ * iptables-nft turns a tcp/udp match into native payload expressions unless
+ * it has nothing at all (then it keeps the xt match: "-m tcp") or uses
+ * what nft cannot express (--tcp-option, an inverted option). Natively, a
+ * full port range and a zero flag mask generate nothing even when
+ * inverted, and are gone when the rule is read back: iptables-save prints
+ * what remains, or no "-m tcp" at all.
+ */
+static bool tcpudp_native(const struct rules_ext *x)
+{
+	const struct rules_m_tcp *t = &x->u.tcp;
+	bool tcp = x->kind == RULES_X_TCP;
+	if (x->kind != RULES_X_TCP && x->kind != RULES_X_UDP)
+		return false;
+	if (tcp && (x->present & BIT(RULES_O_TCP_OPTION)))
+		return false;
+	bool empty = t->sport.lo == 0 && t->sport.hi == 0xFFFF && t->dport.lo == 0 &&
+		t->dport.hi == 0xFFFF && !x->invert && (!tcp || (t->flg_mask == 0 && t->flg_cmp == 0));
+	return !empty;
+}
+
+bool rules_ext_hidden(const struct rules_ext *x)
+{
+	if (!tcpudp_native(x))
+		return false;
+	const struct rules_m_tcp *t = &x->u.tcp;
+	return t->sport.lo == 0 && t->sport.hi == 0xFFFF && t->dport.lo == 0 && t->dport.hi == 0xFFFF &&
+		(x->kind == RULES_X_UDP || t->flg_mask == 0);
+}
+
+/* An inverted native range 0:N comes back from the kernel as N+1:65535. */
+static void native_port(struct rules_ext *x, struct rules_prange *p, uint32_t bit)
+{
+	if ((x->invert & bit) && p->lo == 0 && p->hi < 0xFFFF && p->lo != p->hi) {
+		p->lo = (uint16_t)(p->hi + 1);
+		p->hi = 0xFFFF;
+		x->invert &= ~bit;
+	}
+}
+
+void rules_ext_print(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];
+	bool native = tcpudp_native(x);
+	struct rules_ext n;
+	if (native) {
+		n = *x; /* tcp/udp own no strings: a shallow copy is fine */
+		native_port(&n, &n.u.tcp.sport, BIT(RULES_O_SPORT));
+		native_port(&n, &n.u.tcp.dport, BIT(RULES_O_DPORT));
+		x = &n;
+	}
+	for (unsigned i = 0; i < d->n_opts; i++) {
+		const struct rules_opt *o = &d->opts[i];
+		if (o->flags & (RO_ALIAS | RO_NOPRINT | RO_REFUSE))
+			continue;
+		bool pres = x->present & BIT(o->id), inv = x->invert & BIT(o->id);
+		if (!pres && !(o->flags & RO_ALWAYS))
+			continue;
+		/* tcp_save()/udp_save() leave a full port range out even when inverted */
+		bool ports = o->type == RV_PORTRANGE || o->type == RV_UDPPORTS;
+		if ((native || !inv || ports) && rules_val_omit(x, o))
+			continue;
+		if (inv)
+			rbuf_puts(b, " !");
+		rbuf_printf(b, " --%s", o->name);
+		rules_val_print(b, x, o, fam);
+	}
+	if (d->print)
+		d->print(b, x, fam);
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules_ipset: the named sets that `-m set --match-set` refers to, loaded
+ * from `ipset save` text. Supported types: hash:ip, hash:net, hash:ip,port,
+ * hash:net,port (each IPv4 or IPv6) and bitmap:port: the ones firewall
+ * rulesets use for address blocklists and service lists; each maps to a
+ * hash table or bitmap in the future classifier. Other types and options
+ * (timeouts, counters, comments) are refused with an error rather than
+ * ignored.
+ *
+ * Transactional like the iptables loader; control thread only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_priv.h"
+
+#define SET_ENTRIES_MAX (1u << 24)
+
+static const struct {
+	const char *name;
+	uint8_t type, dim;
+} set_types[] = {
+	{"hash:ip", RULES_SET_HASH_IP, 1},
+	{"hash:net", RULES_SET_HASH_NET, 1},
+	{"hash:ip,port", RULES_SET_HASH_IP_PORT, 2},
+	{"hash:net,port", RULES_SET_HASH_NET_PORT, 2},
+	{"bitmap:port", RULES_SET_BITMAP_PORT, 1},
+};
+
+static struct rules_set *set_get(struct rules_ruleset *rs, const char *name)
+{
+	return (struct rules_set *)rules_set_find(rs, name);
+}
+
+static bool set_used(const struct rules_ruleset *rs, const char *name)
+{
+	for (int t = 0; t < RULES_T_COUNT; t++)
+		for (size_t i = 0; i < rs->tables[t].n_chains; i++) {
+			const struct rules_chain *c = &rs->tables[t].chains[i];
+			for (size_t j = 0; j < c->n_rules; j++)
+				for (unsigned m = 0; m < c->rules[j].n_match; m++)
+					if (c->rules[j].match[m].kind == RULES_X_SET &&
+					    strcmp(c->rules[j].match[m].u.set.name, name) == 0)
+						return true;
+		}
+	return false;
+}
+
+static int parse_port_part(struct rules_pctx *pc, const char *s, struct rules_set_entry *e)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *colon = strchr(buf, ':');
+	const char *port = buf;
+	e->proto = 6;
+	if (colon) {
+		*colon = '\0';
+		if (!rules_parse_proto(buf, &e->proto) || e->proto == 0)
+			return rules_errf(pc->pe, pc->col, "unknown protocol \"%s\"", buf);
+		port = colon + 1;
+	}
+	char *dash = strchr(port, '-');
+	if (dash)
+		*dash++ = '\0';
+	const char *pn = e->proto == 17 ? "udp" : "tcp";
+	if (!rules_parse_port(port, pn, &e->port_lo) || (dash && !rules_parse_port(dash, pn, &e->port_hi)))
+		return rules_errf(pc->pe, pc->col, "invalid port \"%s\"", s);
+	if (!dash)
+		e->port_hi = e->port_lo;
+	if (e->port_hi < e->port_lo)
+		return rules_errf(pc->pe, pc->col, "invalid port range \"%s\"", s);
+	return 0;
+}
+
+static int parse_entry(struct rules_pctx *pc, struct rules_set *set, const char *s,
+	struct rules_set_entry *e)
+{
+	char buf[160];
+	memset(e, 0, sizeof(*e));
+	if (strlen(s) >= sizeof(buf))
+		return rules_errf(pc->pe, pc->col, "entry too long");
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (set->type == RULES_SET_BITMAP_PORT) {
+		int rc = parse_port_part(pc, buf, e);
+		if (rc < 0)
+			return rc;
+		if (strchr(buf, ':'))
+			return rules_errf(pc->pe, pc->col, "bitmap:port entries are plain ports");
+		if (e->port_lo < set->range_lo || e->port_hi > set->range_hi)
+			return rules_errf(pc->pe, pc->col, "port \"%s\" outside the set's range %u-%u", s,
+				set->range_lo, set->range_hi);
+		return 0;
+	}
+	char *comma = strchr(buf, ',');
+	bool with_port = set->type == RULES_SET_HASH_IP_PORT || set->type == RULES_SET_HASH_NET_PORT;
+	if (!!comma != with_port)
+		return rules_errf(pc->pe, pc->col, "entry \"%s\" does not fit the set's type", s);
+	if (comma)
+		*comma++ = '\0';
+	bool net = set->type == RULES_SET_HASH_NET || set->type == RULES_SET_HASH_NET_PORT;
+	if (!net && strchr(buf, '/'))
+		return rules_errf(pc->pe, pc->col, "entry \"%s\": no prefixes in a hash:ip set", s);
+	int rc = rules_parse_prefix(pc, set->fam, buf, &e->addr, &e->plen);
+	if (rc < 0)
+		return rc;
+	if (net && e->plen == 0)
+		return rules_errf(pc->pe, pc->col, "entry \"%s\": zero prefix length", s);
+	rules_addr_mask(set->fam, &e->addr, e->plen);
+	return comma ? parse_port_part(pc, comma, e) : 0;
+}
+
+static int opt_uint(struct rules_pctx *pc, const char *name, const char *v, uint64_t max, uint32_t *out)
+{
+	uint64_t x;
+	if (!v || !rules_parse_uint(v, max, &x))
+		return rules_errf(pc->pe, pc->col, "invalid value for %s", name);
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n)
+{
+	const char *name = tok[1];
+	size_t type = RULES_ARRAY_SIZE(set_types);
+	if (n < 3)
+		return rules_errf(pc->pe, col[0], "create needs a name and a type");
+	if (strlen(name) > RULES_SET_NAME_MAX || !name[0] || strpbrk(name, "\"'\\,!") ||
+	    name[0] == '-')
+		return rules_errf(pc->pe, col[1], "invalid set name \"%s\"", name);
+	for (size_t i = 0; i < RULES_ARRAY_SIZE(set_types); i++)
+		if (strcmp(tok[2], set_types[i].name) == 0)
+			type = i;
+	if (type == RULES_ARRAY_SIZE(set_types))
+		return rules_errf(pc->pe, col[2], "set type \"%s\" is not supported", tok[2]);
+	struct rules_set ns = {0};
+	snprintf(ns.name, sizeof(ns.name), "%s", name);
+	ns.type = set_types[type].type;
+	ns.dim = set_types[type].dim;
+	ns.fam = ns.type == RULES_SET_BITMAP_PORT ? RULES_F_ALL : RULES_F_V4;
+	ns.hashsize = 1024;
+	ns.maxelem = 65536;
+	bool have_range = false;
+	for (int i = 3; i < n; i += 2) {
+		const char *v = i + 1 < n ? tok[i + 1] : NULL;
+		pc->col = i + 1 < n ? col[i + 1] : col[i];
+		int rc = 0;
+		if (strcmp(tok[i], "family") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
+			if (v && strcmp(v, "inet") == 0)
+				ns.fam = RULES_F_V4;
+			else if (v && strcmp(v, "inet6") == 0)
+				ns.fam = RULES_F_V6;
+			else
+				rc = rules_errf(pc->pe, pc->col, "family must be inet or inet6");
+		} else if (strcmp(tok[i], "hashsize") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
+			rc = opt_uint(pc, "hashsize", v, 1u << 30, &ns.hashsize);
+		} else if (strcmp(tok[i], "maxelem") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
+			rc = opt_uint(pc, "maxelem", v, SET_ENTRIES_MAX, &ns.maxelem);
+		} else if (strcmp(tok[i], "range") == 0 && ns.type == RULES_SET_BITMAP_PORT) {
+			struct rules_set_entry e = {0};
+			rc = v ? parse_port_part(pc, v, &e) : rules_errf(pc->pe, pc->col, "range needs a value");
+			ns.range_lo = e.port_lo;
+			ns.range_hi = e.port_hi;
+			have_range = true;
+		} else {
+			rc = rules_errf(pc->pe, col[i], "set option \"%s\" is not supported", tok[i]);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (ns.type == RULES_SET_BITMAP_PORT && !have_range)
+		return rules_errf(pc->pe, col[2], "bitmap:port needs \"range FROM-TO\"");
+	if (set_get(rs, name)) {
+		if (set_used(rs, name))
+			return rules_errf(pc->pe, col[1], "set %s is in use by rules and cannot be recreated", name);
+		return rules_errf(pc->pe, col[1], "set %s already exists", name);
+	}
+	if (rs->n_sets == rs->cap_sets) {
+		size_t cap = rs->cap_sets ? rs->cap_sets * 2 : 8;
+		struct rules_set *s = realloc(rs->sets, cap * sizeof(*s));
+		if (!s)
+			return rules_errf(pc->pe, 0, "out of memory");
+		rs->sets = s;
+		rs->cap_sets = cap;
+	}
+	size_t pos = 0;
+	while (pos < rs->n_sets && strcmp(rs->sets[pos].name, name) < 0)
+		pos++;
+	memmove(&rs->sets[pos + 1], &rs->sets[pos], (rs->n_sets - pos) * sizeof(*rs->sets));
+	rs->sets[pos] = ns;
+	rs->n_sets++;
+	return 0;
+}
+
+static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n)
+{
+	if (n != 3)
+		return rules_errf(pc->pe, col[n > 3 ? 3 : 0], n > 3 ? "entry options are not supported" :
+								  "add needs a set name and an entry");
+	struct rules_set *set = set_get(rs, tok[1]);
+	if (!set)
+		return rules_errf(pc->pe, col[1], "set %s doesn't exist", tok[1]);
+	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
+		return rules_errf(pc->pe, col[2], "set %s is full (maxelem %u)", set->name, set->maxelem);
+	struct rules_set_entry e;
+	pc->col = col[2];
+	int rc = parse_entry(pc, set, tok[2], &e);
+	if (rc < 0)
+		return rc;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct rules_set_entry *ne = realloc(set->e, cap * sizeof(*ne));
+		if (!ne)
+			return rules_errf(pc->pe, 0, "out of memory");
+		set->e = ne;
+		set->cap = cap;
+	}
+	set->e[set->n++] = e;
+	return 0;
+}
+
+int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
+	char *err, size_t errlen)
+{
+	struct rules_perr pe = {name, 0, 0, err, errlen};
+	struct rules_rule dummy = {.fam = RULES_F_ALL};
+	struct rules_pctx pc = {&pe, NULL, &dummy, 0};
+	struct rules_ruleset *n = rules_clone(rs);
+	int rc = 0, line = 0;
+	size_t off = 0;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!n)
+		return rules_errf(&pe, 0, "out of memory"), -ENOMEM;
+	pc.rs = n;
+	while (off < len && rc == 0) {
+		const char *p = buf + off;
+		const char *nl = memchr(p, '\n', len - off);
+		size_t l = nl ? (size_t)(nl - p) : len - off;
+		char copy[1024], *tok[16];
+		int col[16], nt = 0;
+		off += l + (nl ? 1 : 0);
+		pe.line = ++line;
+		if (memchr(p, '\0', l)) {
+			rc = rules_errf(&pe, 0, "NUL byte in input");
+			break;
+		}
+		if (l >= sizeof(copy)) {
+			rc = rules_errf(&pe, 0, "line too long");
+			break;
+		}
+		memcpy(copy, p, l);
+		copy[l] = '\0';
+		for (size_t i = 0; i < l && nt <= 15;) {
+			while (i < l && (copy[i] == ' ' || copy[i] == '\t' || copy[i] == '\r'))
+				copy[i++] = '\0';
+			if (i >= l)
+				break;
+			if (nt == 15) {
+				rc = rules_errf(&pe, (int)i + 1, "too many words");
+				break;
+			}
+			tok[nt] = &copy[i];
+			col[nt++] = (int)i + 1;
+			while (i < l && copy[i] != ' ' && copy[i] != '\t' && copy[i] != '\r')
+				i++;
+		}
+		if (rc < 0 || nt == 0 || tok[0][0] == '#')
+			continue;
+		if (strcmp(tok[0], "create") == 0 || strcmp(tok[0], "-N") == 0)
+			rc = do_create(&pc, n, tok, col, nt);
+		else if (strcmp(tok[0], "add") == 0 || strcmp(tok[0], "-A") == 0)
+			rc = do_add(&pc, n, tok, col, nt);
+		else
+			rc = rules_errf(&pe, col[0], "unknown ipset command \"%s\"", tok[0]);
+	}
+	if (rc < 0) {
+		rules_free(n);
+		return rc;
+	}
+	rules_replace(rs, n);
+	return 0;
+}

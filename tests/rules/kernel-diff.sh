@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Differential test against the Linux kernel: every golden NAME.rules is
+# loaded into a throwaway network namespace with the kernel's
+# ip(6)tables-restore and saved back with ip(6)tables-save; the same file
+# goes through Rampart's parser and printer (ipt_conv). The two texts must
+# be identical (the kernel's "# ..." comment lines aside).
+# Usage: kernel-diff.sh BUILDDIR   (needs root, iptables, ipset)
+set -uo pipefail
+build=${1:?usage: kernel-diff.sh BUILDDIR}
+dir=$(cd "$(dirname "$0")/golden" && pwd)
+conv=$build/tests/rules/ipt_conv
+ns="rp-kdiff-$$"
+work=$(mktemp -d)
+cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT INT TERM
+
+if [ "$(id -u)" != 0 ]; then
+	echo "kernel-diff: needs root (network namespaces); refusing to skip" >&2
+	exit 1
+fi
+for c in iptables-restore ip6tables-save ipset "$conv"; do
+	command -v "$c" >/dev/null || [ -x "$c" ] || { echo "kernel-diff: $c missing" >&2; exit 1; }
+done
+
+fail=0 n=0
+for f in "$dir"/*.rules; do
+	base=${f%.rules}
+	name=$(basename "$base")
+	v="" c="" six="" sets=()
+	case "$name" in *-v6*) v=6 six=-6 ;; esac
+	case "$name" in *-counters*) c=-c ;; esac
+	[ -f "$base.ipset" ] && sets=(-s "$base.ipset")
+	ip netns add "$ns"
+	[ -f "$base.ipset" ] && ip netns exec "$ns" ipset restore <"$base.ipset"
+	if ! ip netns exec "$ns" "ip${v}tables-restore" -c <"$f" 2>"$work/err"; then
+		echo "kernel-diff: FAIL $name: the kernel refused it: $(cat "$work/err")"
+		fail=1
+	else
+		ip netns exec "$ns" "ip${v}tables-save" $c | grep -v '^# ' >"$work/kernel"
+		if ! "$conv" $six $c "${sets[@]}" <"$f" >"$work/rampart" 2>"$work/err"; then
+			echo "kernel-diff: FAIL $name: rampart refused it: $(cat "$work/err")"
+			fail=1
+		elif ! diff -u "$work/kernel" "$work/rampart" >"$work/diff"; then
+			echo "kernel-diff: FAIL $name: rampart prints differently from the kernel:"
+			head -40 "$work/diff"
+			fail=1
+		else
+			n=$((n + 1))
+		fi
+	fi
+	ip netns exec "$ns" ipset destroy 2>/dev/null || true
+	ip netns del "$ns"
+done
+echo "kernel-diff: $n rulesets print identically to the kernel's iptables-save; failures: $fail"
+exit $fail

@@ -1,0 +1,886 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tests of rules/: golden files (our printer against what the kernel's
+ * iptables-save printed for the same input, see make-golden.sh), every
+ * validation error with its line:col, transactional loads, the single-rule
+ * API with dual-family rules, and a seeded random round trip.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+
+#include "rules.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0, r;
+	char *b = malloc(cap + 1);
+	while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			char *nb = realloc(b, (cap *= 2) + 1);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+		}
+	}
+	fclose(f);
+	if (b)
+		b[n] = '\0';
+	*len = n;
+	return b;
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+/* Fails with the first differing line of two texts. */
+static void assert_same_text(const char *what, const char *want, const char *got)
+{
+	if (strcmp(want, got) == 0)
+		return;
+	int line = 1;
+	const char *w = want, *g = got;
+	while (*w && *w == *g) {
+		if (*w == '\n')
+			line++;
+		w++;
+		g++;
+	}
+	const char *ws = w, *gs = g;
+	while (ws > want && ws[-1] != '\n')
+		ws--;
+	while (gs > got && gs[-1] != '\n')
+		gs--;
+	print_error("%s: line %d differs\n want: %.*s\n  got: %.*s\n", what, line,
+		(int)strcspn(ws, "\n"), ws, (int)strcspn(gs, "\n"), gs);
+	fail();
+}
+
+static struct rules_ruleset *load_golden(const char *dir, const char *name, const char *ext,
+	int fam)
+{
+	char path[1024], err[RULES_ERR_MAX];
+	size_t len;
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	snprintf(path, sizeof(path), "%s/%.*s.ipset", dir, (int)(strlen(name) - strlen(".rules")), name);
+	char *sets = slurp(path, &len);
+	if (sets) {
+		if (rules_ipset_load(rs, sets, len, path, err, sizeof(err)) < 0) {
+			print_error("%s\n", err);
+			fail();
+		}
+		free(sets);
+	}
+	snprintf(path, sizeof(path), "%s/%.*s%s", dir, (int)(strlen(name) - strlen(".rules")), name, ext);
+	char *text = slurp(path, &len);
+	assert_non_null(text);
+	if (rules_ipt_load(rs, fam, text, len, path, 0, err, sizeof(err)) < 0) {
+		print_error("%s\n", err);
+		fail();
+	}
+	free(text);
+	return rs;
+}
+
+static void test_golden(void **state)
+{
+	DIR *d = opendir(GOLDEN_DIR);
+	struct dirent *de;
+	int n = 0;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (!ends_with(de->d_name, ".rules"))
+			continue;
+		int fam = strstr(de->d_name, "-v6") ? RULES_F_V6 : RULES_F_V4;
+		unsigned pf = strstr(de->d_name, "-counters") ? RULES_PRINT_COUNTERS : 0;
+		char path[1024];
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%.*s.save", GOLDEN_DIR,
+			(int)(strlen(de->d_name) - strlen(".rules")), de->d_name);
+		char *want = slurp(path, &len);
+		assert_non_null(want);
+
+		/* input -> print == what the kernel printed */
+		struct rules_ruleset *rs = load_golden(GOLDEN_DIR, de->d_name, ".rules", fam);
+		char *got = rules_ipt_print(rs, fam, pf);
+		assert_non_null(got);
+		assert_same_text(de->d_name, want, got);
+		/* the other family saw nothing */
+		char *other = rules_ipt_print(rs, fam == RULES_F_V4 ? RULES_F_V6 : RULES_F_V4, pf);
+		assert_non_null(other);
+		assert_string_equal(other, "");
+		free(other);
+		free(got);
+		rules_free(rs);
+
+		/* canonical text -> print is a fixed point */
+		rs = load_golden(GOLDEN_DIR, de->d_name, ".save", fam);
+		got = rules_ipt_print(rs, fam, pf);
+		assert_non_null(got);
+		assert_same_text(path, want, got);
+		free(got);
+		rules_free(rs);
+		free(want);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 6);
+}
+
+struct err_case {
+	int fam;
+	const char *in;
+	const char *expect; /* after "t:" */
+};
+
+static const struct err_case err_cases[] = {
+	{RULES_F_V4, "*filter\n-A INPUT --foo\nCOMMIT\n",
+		"2:10: unknown option \"--foo\""},
+	{RULES_F_V4, "*filter\n-A INPUT --dport 22\nCOMMIT\n",
+		"2:10: unknown option \"--dport\""},
+	{RULES_F_V4, "*filter\n-A INPUT -m tcp --dport 22\nCOMMIT\n",
+		"2:13: tcp match requires \"-p tcp\""},
+	{RULES_F_V4, "*filter\n-A INPUT ! -p tcp -m tcp --dport 22\nCOMMIT\n",
+		"2:22: tcp match requires \"-p tcp\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --dport 99999\nCOMMIT\n",
+		"2:25: invalid value \"99999\" for --dport: invalid port/service"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --dport 2:1\nCOMMIT\n",
+		"2:25: invalid value \"2:1\" for --dport: invalid port range (min > max)"},
+	{RULES_F_V4, "*filter\n-A INPUT -s 1.2.3.4/255.0.255.0\nCOMMIT\n",
+		"2:13: non-contiguous mask \"255.0.255.0\" is not supported"},
+	{RULES_F_V4, "*filter\n-A INPUT -s example.com\nCOMMIT\n",
+		"2:13: invalid address \"example.com\" (numeric addresses only, host names are refused)"},
+	{RULES_F_V4, "*filter\n-A INPUT -s 1.2.3.4/33\nCOMMIT\n",
+		"2:13: invalid mask \"33\" (prefix length 0-32 or dotted mask)"},
+	{RULES_F_V4, "*filter\n-A INPUT -d 2001:db8::1\nCOMMIT\n",
+		"2:13: IPv6 address \"2001:db8::1\" in an IPv4 rule"},
+	{RULES_F_V6, "*filter\n-A INPUT -d 10.0.0.1\nCOMMIT\n",
+		"2:13: IPv4 address \"10.0.0.1\" in an IPv6 rule"},
+	{RULES_F_V4, "*filter\n-A INPUT ! -s 0.0.0.0/0\nCOMMIT\n",
+		"2:15: \"! -s\" with a /0 prefix never matches"},
+	{RULES_F_V4, "*filter\n-A INPUT -s 1.1.1.1,2.2.2.2 ! -d 3.3.3.3\nCOMMIT\n",
+		"2:13: ! not allowed with multiple source or destination IP addresses"},
+	{RULES_F_V4, "*filter\n-A INPUT -j nope\nCOMMIT\n",
+		"2:13: chain 'nope' does not exist"},
+	{RULES_F_V4, "*filter\n-A INPUT -j OUTPUT\nCOMMIT\n",
+		"2:13: cannot jump to built-in chain OUTPUT"},
+	{RULES_F_V4, "*filter\n-A INPUT -g ACCEPT\nCOMMIT\n",
+		"2:13: -g needs a user-defined chain, ACCEPT is a target"},
+	{RULES_F_V4, "*filter\n:a - [0:0]\n:b - [0:0]\n-A a -j b\n-A b -j a\nCOMMIT\n",
+		"5:9: jump to chain 'a' creates a loop: a -> b -> a"},
+	{RULES_F_V4, "*filter\n:a - [0:0]\n-A a -g a\nCOMMIT\n",
+		"3:9: jump to chain 'a' creates a loop: a -> a"},
+	{RULES_F_V4, "*filter\n:a - [0:0]\n:b - [0:0]\n:c - [0:0]\n-A INPUT -j a\n-A a -j b\n-A b -j c\n-A c -j a\nCOMMIT\n",
+		"8:9: jump to chain 'a' creates a loop: a -> b -> c -> a"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j REJECT\nCOMMIT\n",
+		"2:13: REJECT target is not allowed in the mangle table"},
+	{RULES_F_V4, "*filter\n-A INPUT -j TOS --set-tos 1\nCOMMIT\n",
+		"2:13: TOS target is not allowed in the filter table"},
+	{RULES_F_V4, "*mangle\n-A PREROUTING -j NOTRACK\nCOMMIT\n",
+		"2:18: NOTRACK target is not allowed in the mangle table"},
+	{RULES_F_V4, "*filter\n-A INPUT -j DNAT --to-destination 1.2.3.4\nCOMMIT\n",
+		"2:13: DNAT target is not allowed in the filter table"},
+	{RULES_F_V4, "*nat\n-A POSTROUTING -j DNAT --to-destination 1.2.3.4\nCOMMIT\n",
+		"2:19: DNAT is not allowed in POSTROUTING (only in PREROUTING, OUTPUT)"},
+	{RULES_F_V4, "*nat\n:x - [0:0]\n-A x -j DNAT --to-destination 1.2.3.4\n-A POSTROUTING -j x\nCOMMIT\n",
+		"3:9: DNAT is not allowed in chain x: it is reached from POSTROUTING (only PREROUTING, OUTPUT allowed)"},
+	{RULES_F_V4, "*nat\n-A PREROUTING -j MASQUERADE\nCOMMIT\n",
+		"2:18: MASQUERADE is not allowed in PREROUTING (only in POSTROUTING)"},
+	{RULES_F_V4, "*nat\n-A OUTPUT -j SNAT --to-source 1.2.3.4\nCOMMIT\n",
+		"2:14: SNAT is not allowed in OUTPUT (only in INPUT, POSTROUTING)"},
+	{RULES_F_V4, "*filter\n-A INPUT -o eth0\nCOMMIT\n",
+		"2:13: can't use -o with INPUT"},
+	{RULES_F_V4, "*filter\n:x - [0:0]\n-A x -o eth0\n-A INPUT -j x\nCOMMIT\n",
+		"3:9: can't use -o in chain x: it is reached from INPUT"},
+	{RULES_F_V4, "*mangle\n-A OUTPUT -i eth0\nCOMMIT\n",
+		"2:14: can't use -i with OUTPUT"},
+	{RULES_F_V4, "*nat\n:x - [0:0]\n:y - [0:0]\n-A y -i eth0\n-A x -g y\n-A POSTROUTING -j x\nCOMMIT\n",
+		"4:9: can't use -i in chain y: it is reached from POSTROUTING"},
+	{RULES_F_V4, "*filter\n:x - [0:0]\n-A x -m mac --mac-source 00:11:22:33:44:55\n-A OUTPUT -j x\nCOMMIT\n",
+		"3:9: mac is not allowed in chain x: it is reached from OUTPUT (only PREROUTING, INPUT, FORWARD allowed)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m addrtype --src-type LOCAL --limit-iface-out\nCOMMIT\n",
+		"2:13: addrtype: interface limitation not valid in INPUT (chain INPUT)"},
+	{RULES_F_V4, "*filter\n:INPUT REJECT [0:0]\nCOMMIT\n",
+		"2:8: bad policy name \"REJECT\" (ACCEPT or DROP)"},
+	{RULES_F_V4, "*filter\n:foo ACCEPT [0:0]\nCOMMIT\n",
+		"2:6: user-defined chain 'foo' cannot have a policy (use \"-\")"},
+	{RULES_F_V4, "*filter\n:foo - [0:0]\n:foo - [0:0]\nCOMMIT\n",
+		"3:2: chain 'foo' already exists"},
+	{RULES_F_V4, "*filter\n:INPUT ACCEPT [0:0]\n:INPUT DROP [0:0]\nCOMMIT\n",
+		"3:2: chain 'INPUT' declared twice"},
+	{RULES_F_V4, "*filter\n:foo - [0:0]\n-N foo\nCOMMIT\n",
+		"3:4: chain 'foo' already exists"},
+	{RULES_F_V4, "*filter\n:abcdefghijklmnopqrstuvwxyz123 - [0:0]\nCOMMIT\n",
+		"2:2: chain name too long (must be under 29 chars): \"abcdefghijklmnopqrstuvwxyz123\""},
+	{RULES_F_V4, "*filter\n:LOG - [0:0]\nCOMMIT\n",
+		"2:2: chain name may not clash with a target name: \"LOG\""},
+	{RULES_F_V4, "*filter\n-N -x\nCOMMIT\n",
+		"2:4: chain name may not start with '-' or '!': \"-x\""},
+	{RULES_F_V4, "*nat\n:PREROUTING DROP [0:0]\nCOMMIT\n",
+		"2:13: the \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited"},
+	{RULES_F_V4, "*nat\n-A PREROUTING -j DROP\nCOMMIT\n",
+		"2:18: the \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited"},
+	{RULES_F_V4, "*nat\n-P OUTPUT DROP\nCOMMIT\n",
+		"2:11: the \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited"},
+	{RULES_F_V4, "*filter\n-A INPUT -s 1.2.3.4 -s 5.6.7.8\nCOMMIT\n",
+		"2:21: multiple -s flags not allowed"},
+	{RULES_F_V4, "*filter\n-A INPUT -j ACCEPT -g foo\nCOMMIT\n",
+		"2:23: multiple -j flags not allowed"},
+	{RULES_F_V4, "*filter\n-A INPUT ! -m tcp\nCOMMIT\n",
+		"2:10: unexpected ! flag before --match"},
+	{RULES_F_V4, "*filter\n-A INPUT ! -j ACCEPT\nCOMMIT\n",
+		"2:10: cannot have ! before -j"},
+	{RULES_F_V4, "*filter\n-A INPUT ! ! -s 1.2.3.4\nCOMMIT\n",
+		"2:12: multiple consecutive ! not allowed"},
+	{RULES_F_V4, "*filter\n-A INPUT -s 1.2.3.4 !\nCOMMIT\n",
+		"2:21: nothing appropriate following !"},
+	{RULES_F_V4, "*filter\n-A INPUT ! -p all\nCOMMIT\n",
+		"2:12: rule would never match protocol"},
+	{RULES_F_V4, "*filter\n-A INPUT -p foo\nCOMMIT\n",
+		"2:13: unknown protocol \"foo\" specified"},
+	{RULES_F_V4, "*filter\n-A INPUT -m foo\nCOMMIT\n",
+		"2:13: unknown match \"foo\""},
+	{RULES_F_V4, "*raw\n-A OUTPUT -j TRACE\nCOMMIT\n",
+		"2:14: target TRACE is not supported"},
+	{RULES_F_V4, "*filter\n-A INPUT -m hl --hl-eq 1\nCOMMIT\n",
+		"2:13: hl match is IPv6 only"},
+	{RULES_F_V6, "*filter\n-A INPUT -m ttl --ttl-eq 1\nCOMMIT\n",
+		"2:13: ttl match is IPv4 only"},
+	{RULES_F_V6, "*filter\n-A INPUT -f\nCOMMIT\n",
+		"2:10: -f is not supported in IPv6, use -m frag instead"},
+	{RULES_F_V6, "*filter\n-A INPUT -p icmp --icmp-type 8\nCOMMIT\n",
+		"2:18: unknown option \"--icmp-type\""},
+	{RULES_F_V4, "*filter\n-A INPUT -s\nCOMMIT\n",
+		"2:10: option \"-s\" requires an argument"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --tcp-flags SYN\nCOMMIT\n",
+		"2:17: --tcp-flags requires two arguments"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --tcp-flags SYN,FOO SYN\nCOMMIT\n",
+		"2:29: unknown TCP flag \"FOO\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\nCOMMIT\n",
+		"2:39: invalid value \"1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\" for --dports: too many ports specified (15 at most, a range counts as two)"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15:16\nCOMMIT\n",
+		"2:39: invalid value \"1,2,3,4,5,6,7,8,9,10,11,12,13,14,15:16\" for --dports: too many ports specified (15 at most, a range counts as two)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m multiport --dports 1\nCOMMIT\n",
+		"2:13: multiport needs \"-p tcp\", \"-p udp\", \"-p udplite\", \"-p sctp\" or \"-p dccp\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p icmp -m multiport --dports 1\nCOMMIT\n",
+		"2:21: multiport needs \"-p tcp\", \"-p udp\", \"-p udplite\", \"-p sctp\" or \"-p dccp\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m multiport --dports 1 --sports 2\nCOMMIT\n",
+		"2:41: multiport: option --sports cannot be used together with --dports"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m multiport --dports 5:5\nCOMMIT\n",
+		"2:39: invalid value \"5:5\" for --dports: invalid port range"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m multiport\nCOMMIT\n",
+		"2:20: multiport: one of --sports, --dports or --ports is required"},
+	{RULES_F_V4, "*filter\n-A INPUT -p icmp --icmp-type echo\nCOMMIT\n",
+		"2:30: ambiguous ICMP type \"echo\": \"echo-reply\" or \"echo-request\"?"},
+	{RULES_F_V4, "*filter\n-A INPUT -p icmp --icmp-type bogus\nCOMMIT\n",
+		"2:30: unknown ICMP type \"bogus\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p icmp --icmp-type 3:4\nCOMMIT\n",
+		"2:30: ICMP type range not supported"},
+	{RULES_F_V4, "*filter\n-A INPUT -p icmp -m icmp\nCOMMIT\n",
+		"2:21: icmp: option --icmp-type must be specified"},
+	{RULES_F_V4, "*filter\n-A INPUT -j LOG --log-prefix 123456789012345678901234567890\nCOMMIT\n",
+		"2:30: --log-prefix: argument too long (30 characters, max 29)"},
+	{RULES_F_V4, "*filter\n-A INPUT -j LOG --log-prefix \"\"\nCOMMIT\n",
+		"2:30: --log-prefix: argument must not be empty"},
+	{RULES_F_V4, "*filter\n-A INPUT -j LOG --log-level 8\nCOMMIT\n",
+		"2:29: log level \"8\" unknown"},
+	{RULES_F_V4, "*filter\n-A INPUT -j LOG --log-level warn\nCOMMIT\n",
+		"2:29: log level \"warn\" unknown"},
+	{RULES_F_V4, "*filter\n-A INPUT -m comment --comment \"\x01\"\nCOMMIT\n",
+		"2:31: --comment: control characters are not allowed"},
+	{RULES_F_V4, "*filter\n-A INPUT -m limit --limit 3/fortnight\nCOMMIT\n",
+		"2:27: bad rate \"3/fortnight\""},
+	{RULES_F_V4, "*filter\n-A INPUT -m limit --limit 20000/s\nCOMMIT\n",
+		"2:27: rate too fast \"20000/s\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --dport 22 -m tcp --sport 80\nCOMMIT\n",
+		"2:31: tcp match given twice in one rule"},
+	{RULES_F_V4, "*filter\n-A INPUT -m limit --limit-burst 10001\nCOMMIT\n",
+		"2:33: invalid value \"10001\" for --limit-burst (0-10000)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m limit ! --limit 1/s\nCOMMIT\n",
+		"2:21: limit: option --limit cannot be inverted"},
+	{RULES_F_V4, "*filter\n-A INPUT -m conntrack\nCOMMIT\n",
+		"2:13: conntrack: at least one option is required"},
+	{RULES_F_V4, "*filter\n-A INPUT -m state --state SNAT\nCOMMIT\n",
+		"2:27: unknown value \"SNAT\" in --state"},
+	{RULES_F_V4, "*filter\n-A INPUT -m conntrack --ctstate NEW,,ESTABLISHED\nCOMMIT\n",
+		"2:33: invalid value \"NEW,,ESTABLISHED\" for --ctstate: empty element (lists have no spaces, e.g. A,B)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m conntrack --ctdir SIDEWAYS\nCOMMIT\n",
+		"2:31: unknown --ctdir \"SIDEWAYS\" (ORIGINAL or REPLY)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m conntrack ! --ctdir REPLY\nCOMMIT\n",
+		"2:25: conntrack: option --ctdir cannot be inverted"},
+	{RULES_F_V4, "*filter\n-A INPUT -m conntrack ! --ctproto 0\nCOMMIT\n",
+		"2:13: conntrack: rule would never match protocol"},
+	{RULES_F_V4, "*filter\n-A INPUT -m set --match-set nosuch src\nCOMMIT\n",
+		"2:29: set nosuch doesn't exist"},
+	{RULES_F_V4, "*filter\n-A INPUT -m set --match-set v6set src\nCOMMIT\n",
+		"2:29: the protocol family of set v6set is IPv6, which is not applicable"},
+	{RULES_F_V4, "*filter\n-A INPUT -m set --match-set ipport src\nCOMMIT\n",
+		"2:36: set ipport has 2 dimensions, 1 src/dst given"},
+	{RULES_F_V4, "*filter\n-A INPUT -m set --match-set v4set sideways\nCOMMIT\n",
+		"2:35: you must specify (the comma separated list of) 'src' or 'dst'"},
+	{RULES_F_V4, "*filter\n-A INPUT -m set --match-set v4set\nCOMMIT\n",
+		"2:17: --match-set requires two arguments"},
+	{RULES_F_V4, "*filter\n-A INPUT -p udp -j REJECT --reject-with tcp-reset\nCOMMIT\n",
+		"2:20: REJECT --reject-with tcp-reset needs \"-p tcp\""},
+	{RULES_F_V4, "*filter\n-A INPUT -j REJECT --reject-with icmp6-no-route\nCOMMIT\n",
+		"2:34: unknown reject type \"icmp6-no-route\""},
+	{RULES_F_V6, "*filter\n-A INPUT -j REJECT --reject-with icmp-host-prohibited\nCOMMIT\n",
+		"2:34: unknown reject type \"icmp-host-prohibited\""},
+	{RULES_F_V4, "*nat\n-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:1-2/3\nCOMMIT\n",
+		"2:43: shifted port ranges (/base) are only supported by DNAT"},
+	{RULES_F_V4, "*nat\n-A POSTROUTING -j SNAT --to-source 1.2.3.4:80\nCOMMIT\n",
+		"2:19: SNAT: need TCP, UDP, SCTP or DCCP with port specification"},
+	{RULES_F_V4, "*nat\n-A POSTROUTING -p tcp -j MASQUERADE --to-ports 80:90\nCOMMIT\n",
+		"2:48: invalid port:port syntax \"80:90\", use a dash"},
+	{RULES_F_V4, "*nat\n-A POSTROUTING -j SNAT\nCOMMIT\n",
+		"2:19: SNAT: option --to-source must be specified"},
+	{RULES_F_V4, "*nat\n-A POSTROUTING -j SNAT --to-source 1.2.3\nCOMMIT\n",
+		"2:36: bad IP address \"1.2.3\""},
+	{RULES_F_V4, "*nat\n-A POSTROUTING -j NETMAP --to 1.2.3.4/255.0.255.0\nCOMMIT\n",
+		"2:31: non-contiguous mask \"255.0.255.0\" is not supported"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j CONNMARK\nCOMMIT\n",
+		"2:13: CONNMARK target: no operation specified"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j CONNMARK --save-mark --restore-mark\nCOMMIT\n",
+		"2:34: CONNMARK: option --restore-mark cannot be used together with --save-mark"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j CONNMARK --save-mark --mask 1 --nfmask 2\nCOMMIT\n",
+		"2:43: CONNMARK: option --nfmask cannot be used together with --mask"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j MARK\nCOMMIT\n",
+		"2:13: MARK: option --set-xmark must be specified"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j MARK --set-mark 1 --and-mark 2\nCOMMIT\n",
+		"2:31: MARK: only one of --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark may be given"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j TTL\nCOMMIT\n",
+		"2:13: TTL: an action option is required"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j TTL --ttl-dec 0\nCOMMIT\n",
+		"2:27: invalid value \"0\" for --ttl-dec (1-255)"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j TTL --ttl-set 1 --ttl-inc 2\nCOMMIT\n",
+		"2:29: TTL: option --ttl-inc cannot be used together with --ttl-set"},
+	{RULES_F_V4, "*mangle\n-A INPUT -j NFLOG --nflog-range 5\nCOMMIT\n",
+		"2:19: NFLOG: --nflog-range is not supported: it never worked in the kernel, use --nflog-size"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --dport 1 --dport 2\nCOMMIT\n",
+		"2:27: tcp: only one of --dport, --destination-port may be given"},
+	{RULES_F_V4, "*filter\n-A INPUT -m ttl ! --ttl-gt 2\nCOMMIT\n",
+		"2:19: ttl: option --ttl-gt cannot be inverted"},
+	{RULES_F_V4, "*filter\n-A INPUT -m ttl --ttl-eq 1 --ttl-gt 2\nCOMMIT\n",
+		"2:28: ttl: option --ttl-gt cannot be used together with --ttl-eq"},
+	{RULES_F_V4, "*filter\n-A INPUT -m ttl\nCOMMIT\n",
+		"2:13: ttl: at least one option is required"},
+	{RULES_F_V4, "*filter\n-A INPUT -m tos --tos Fast\nCOMMIT\n",
+		"2:23: symbolic TOS name \"Fast\" is unknown"},
+	{RULES_F_V4, "*filter\n-A INPUT -m dscp --dscp 64\nCOMMIT\n",
+		"2:25: invalid value \"64\" for --dscp (0-63)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m mark --mark 1/2/3\nCOMMIT\n",
+		"2:25: invalid value \"1/2/3\" for --mark: trailing garbage"},
+	{RULES_F_V4, "*filter\n-A INPUT -m mac --mac-source 00:11:22:33:44\nCOMMIT\n",
+		"2:30: invalid MAC address \"00:11:22:33:44\""},
+	{RULES_F_V4, "*filter\n-A INPUT -m pkttype --pkt-type anycast\nCOMMIT\n",
+		"2:32: bad packet type \"anycast\""},
+	{RULES_F_V4, "*filter\n-A INPUT -m addrtype --src-type LOCALX\nCOMMIT\n",
+		"2:33: unknown value \"LOCALX\" in --src-type"},
+	{RULES_F_V4, "*filter\n-A INPUT -m addrtype\nCOMMIT\n",
+		"2:13: addrtype: you must specify --src-type or --dst-type"},
+	{RULES_F_V6, "*filter\n-A INPUT -m addrtype --dst-type BROADCAST\nCOMMIT\n",
+		"2:13: addrtype: IPv6 does not support BROADCAST matching"},
+	{RULES_F_V4, "*filter\n-A INPUT -m iprange --src-range 1.2.3.4-foo\nCOMMIT\n",
+		"2:33: invalid value \"1.2.3.4-foo\" for --src-range: numeric address or address-address expected"},
+	{RULES_F_V4, "*filter\n-A INPUT -m length --length 1:2:3\nCOMMIT\n",
+		"2:29: invalid value \"1:2:3\" for --length: too many components (max: 2)"},
+	{RULES_F_V4, "*filter\n-I INPUT 2 -j ACCEPT\nCOMMIT\n",
+		"2:4: index of insertion too big"},
+	{RULES_F_V4, "*filter\n:x - [0:0]\n-A INPUT -j x\n-X x\nCOMMIT\n",
+		"4:4: chain 'x' is still referenced by rules"},
+	{RULES_F_V4, "*filter\n:x - [0:0]\n-A x -j ACCEPT\n-X x\nCOMMIT\n",
+		"4:4: chain 'x' is not empty (flush it first)"},
+	{RULES_F_V4, "*filter\n-X INPUT\nCOMMIT\n",
+		"2:4: cannot delete built-in chain INPUT"},
+	{RULES_F_V4, "*filter\n:x - [0:0]\n-P x DROP\nCOMMIT\n",
+		"3:4: -P is only for built-in chains ('x')"},
+	{RULES_F_V4, "*filter\n-F nope\nCOMMIT\n",
+		"2:4: chain 'nope' does not exist"},
+	{RULES_F_V4, "*filter\n-A INPUT -j ACCEPT\n",
+		"3: COMMIT expected at end of input (table 'filter' opened at line 1)"},
+	{RULES_F_V4, "*filter\n*nat\nCOMMIT\n",
+		"2:1: COMMIT expected before a new table (table 'filter' opened at line 1)"},
+	{RULES_F_V4, "-A INPUT -j ACCEPT\n",
+		"1:1: rule or chain outside of a table (missing *table line?)"},
+	{RULES_F_V4, "*security\nCOMMIT\n",
+		"1:2: table 'security' is not supported"},
+	{RULES_F_V4, "*bogus\nCOMMIT\n",
+		"1:2: table 'bogus' invalid"},
+	{RULES_F_V4, "*filter\n[a:b] -A INPUT\nCOMMIT\n",
+		"2:1: packet counter \"a\" is not numeric"},
+	{RULES_F_V4, "*filter\n:INPUT ACCEPT [1:x]\nCOMMIT\n",
+		"2:15: byte counter \"x\" is not numeric"},
+	{RULES_F_V4, "*filter\n-A INPUT -m comment --comment \"abc\nCOMMIT\n",
+		"2:31: unterminated quoted string"},
+	{RULES_F_V4, "*filter\n-A INPUT -i 0123456789abcdef\nCOMMIT\n",
+		"2:13: interface name \"0123456789abcdef\" must be shorter than IFNAMSIZ (15)"},
+	{RULES_F_V4, "*filter\n-A INPUT -i \"\"\nCOMMIT\n",
+		"2:13: empty interface is likely to be undesired"},
+	{RULES_F_V4, "*filter\n-A INPUT ! -i +\nCOMMIT\n",
+		"2:15: \"! -i +\" never matches"},
+	{RULES_F_V4, "*filter\n-s 1.2.3.4\nCOMMIT\n",
+		"2: no command specified"},
+	{RULES_F_V4, "*filter\n-A INPUT -t nat\nCOMMIT\n",
+		"2:10: the -t option cannot be used here"},
+	{RULES_F_V4, "*filter\n-D INPUT 1\nCOMMIT\n",
+		"2:1: command -D is not supported here"},
+	{RULES_F_V4, "*filter\n-A INPUT -I INPUT\nCOMMIT\n",
+		"2:10: cannot use -I with -A"},
+	{RULES_F_V4, "*filter\n-A INPUT foo\nCOMMIT\n",
+		"2:10: bad argument \"foo\""},
+	{RULES_F_V4, "*filter\n-N x -j ACCEPT\nCOMMIT\n",
+		"2:1: illegal option with -N"},
+	{RULES_F_V4, "*filter\n-A INPUT -c 1\nCOMMIT\n",
+		"2:10: -c requires packet and byte counter"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -j REJECT --reject-with bogus\nCOMMIT\n",
+		"2:41: unknown reject type \"bogus\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --syn --tcp-flags ALL NONE\nCOMMIT\n",
+		"2:23: tcp: only one of --tcp-flags, --syn may be given"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp --tcp-option 0\nCOMMIT\n",
+		"2:30: invalid value \"0\" for --tcp-option (1-255)"},
+};
+
+static const char err_sets[] = "create v4set hash:ip\n"
+			       "create v6set hash:ip family inet6\n"
+			       "create ipport hash:ip,port\n";
+
+/* A ruleset with content in both families: failed loads must not touch it. */
+static struct rules_ruleset *baseline(char **p4, char **p6)
+{
+	static const char v4[] = "*filter\n:INPUT DROP [1:2]\n:keep - [0:0]\n"
+				 "-A INPUT -p tcp --dport 22 -j keep\n-A keep -j ACCEPT\nCOMMIT\n"
+				 "*nat\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n";
+	static const char v6[] = "*filter\n:keep6 - [0:0]\n-A INPUT -j keep6\nCOMMIT\n";
+	char err[RULES_ERR_MAX];
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	assert_int_equal(rules_ipset_load(rs, err_sets, strlen(err_sets), "sets", err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, v4, strlen(v4), "b4", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V6, v6, strlen(v6), "b6", 0, err, sizeof(err)), 0);
+	*p4 = rules_ipt_print(rs, RULES_F_V4, RULES_PRINT_COUNTERS);
+	*p6 = rules_ipt_print(rs, RULES_F_V6, RULES_PRINT_COUNTERS);
+	assert_non_null(*p4);
+	assert_non_null(*p6);
+	return rs;
+}
+
+static void assert_unchanged(const struct rules_ruleset *rs, const char *p4, const char *p6)
+{
+	char *n4 = rules_ipt_print(rs, RULES_F_V4, RULES_PRINT_COUNTERS);
+	char *n6 = rules_ipt_print(rs, RULES_F_V6, RULES_PRINT_COUNTERS);
+	assert_non_null(n4);
+	assert_non_null(n6);
+	assert_same_text("after a failed load (v4)", p4, n4);
+	assert_same_text("after a failed load (v6)", p6, n6);
+	free(n4);
+	free(n6);
+}
+
+static void test_errors(void **state)
+{
+	char *p4, *p6, err[RULES_ERR_MAX], want[RULES_ERR_MAX];
+	struct rules_ruleset *rs = baseline(&p4, &p6);
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		const struct err_case *c = &err_cases[i];
+		int rc = rules_ipt_load(rs, c->fam, c->in, strlen(c->in), "t", 0, err, sizeof(err));
+		snprintf(want, sizeof(want), "t:%s", c->expect);
+		if (rc != -EINVAL || strcmp(err, want) != 0) {
+			print_error("case %zu: input:\n%s want: %s\n got (%d): %s\n", i, c->in, want, rc, err);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	assert_unchanged(rs, p4, p6);
+	free(p4);
+	free(p6);
+	rules_free(rs);
+}
+
+static void expect_err(struct rules_ruleset *rs, int fam, const char *in, size_t len, const char *want)
+{
+	char err[RULES_ERR_MAX];
+	assert_int_equal(rules_ipt_load(rs, fam, in, len, "t", 0, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, want)) {
+		print_error("want \"%s\" in \"%s\"\n", want, err);
+		fail();
+	}
+}
+
+/* Inputs that cannot be written as C string literals in the table. */
+static void test_errors_bounds(void **state)
+{
+	char *p4, *p6;
+	struct rules_ruleset *rs = baseline(&p4, &p6);
+	static const char nul[] = "*filter\n-A INPUT -j ACCEPT\0 -j DROP\nCOMMIT\n";
+	expect_err(rs, RULES_F_V4, nul, sizeof(nul) - 1, "t:2: NUL byte in input");
+
+	size_t n = 20000;
+	char *big = malloc(n + 64);
+	assert_non_null(big);
+	strcpy(big, "*filter\n-A INPUT -m comment --comment ");
+	size_t o = strlen(big);
+	memset(big + o, 'a', n);
+	strcpy(big + o + n, "\nCOMMIT\n");
+	expect_err(rs, RULES_F_V4, big, strlen(big), "t:2: line too long");
+
+	/* one argument over iptables' 1023 characters */
+	o = strlen("*filter\n-A INPUT -m comment --comment ");
+	strcpy(big + o + 1024, "\nCOMMIT\n");
+	expect_err(rs, RULES_F_V4, big, strlen(big), "t:2:31: argument too long");
+
+	/* too many arguments */
+	strcpy(big, "*filter\n-A INPUT");
+	for (int i = 0; i < 300; i++)
+		strcat(big, " !");
+	strcat(big, "\nCOMMIT\n");
+	expect_err(rs, RULES_F_V4, big, strlen(big), "too many arguments");
+
+	/* a comment of 256 characters */
+	strcpy(big, "*filter\n-A INPUT -m comment --comment ");
+	o = strlen(big);
+	memset(big + o, 'c', 256);
+	strcpy(big + o + 256, "\nCOMMIT\n");
+	expect_err(rs, RULES_F_V4, big, strlen(big), "argument too long (256 characters, max 255)");
+	big[o + 255] = '\n';
+	strcpy(big + o + 256, "COMMIT\n");
+	char err[RULES_ERR_MAX];
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, big, strlen(big), "t", 0, err, sizeof(err)), 0);
+	free(big);
+	free(p4);
+	free(p6);
+	rules_free(rs);
+}
+
+static char *print4(const struct rules_ruleset *rs, int fam)
+{
+	char *p = rules_ipt_print(rs, fam, 0);
+	assert_non_null(p);
+	return p;
+}
+
+static void test_add_rule(void **state)
+{
+	char err[RULES_ERR_MAX];
+	static const char v4[] = "*filter\n:svc - [0:0]\n:v4only - [0:0]\nCOMMIT\n";
+	static const char v6[] = "*filter\n:svc - [0:0]\nCOMMIT\n";
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, v4, strlen(v4), "a", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V6, v6, strlen(v6), "a", 0, err, sizeof(err)), 0);
+
+	const enum rules_table_id F = RULES_T_FILTER;
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-p tcp --dport 22 -j ACCEPT",
+				 "y", 1, 1, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-s 10.0.0.0/8 -j svc", "y",
+				 2, 1, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-p icmp --icmp-type 8", "y",
+				 3, 1, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL,
+				 "-p ipv6-icmp --icmpv6-type echo-request", "y", 4, 1, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-j REJECT", "y", 5, 1, err,
+				 sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", 0, RULES_F_ALL, "-i lo -j ACCEPT", "y", 6, 1,
+				 err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "FORWARD", -1, RULES_F_ALL,
+				 "-s 1.1.1.1,2.2.2.2 -d 3.3.3.3,4.4.4.4 -j DROP", "y", 7, 1, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "FORWARD", -1, RULES_F_ALL, "-j REJECT --reject-with tcp-reset -p tcp",
+				 "y", 8, 1, err, sizeof(err)), 0);
+
+	char *a = print4(rs, RULES_F_V4), *b = print4(rs, RULES_F_V6);
+	static const char want4[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				    ":svc - [0:0]\n:v4only - [0:0]\n"
+				    "-A INPUT -i lo -j ACCEPT\n"
+				    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+				    "-A INPUT -s 10.0.0.0/8 -j svc\n"
+				    "-A INPUT -p icmp -m icmp --icmp-type 8\n"
+				    "-A INPUT -j REJECT --reject-with icmp-port-unreachable\n"
+				    "-A FORWARD -s 1.1.1.1/32 -d 3.3.3.3/32 -j DROP\n"
+				    "-A FORWARD -s 1.1.1.1/32 -d 4.4.4.4/32 -j DROP\n"
+				    "-A FORWARD -s 2.2.2.2/32 -d 3.3.3.3/32 -j DROP\n"
+				    "-A FORWARD -s 2.2.2.2/32 -d 4.4.4.4/32 -j DROP\n"
+				    "-A FORWARD -p tcp -j REJECT --reject-with tcp-reset\n"
+				    "COMMIT\n";
+	static const char want6[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				    ":svc - [0:0]\n"
+				    "-A INPUT -i lo -j ACCEPT\n"
+				    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+				    "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128\n"
+				    "-A INPUT -j REJECT --reject-with icmp6-port-unreachable\n"
+				    "-A FORWARD -p tcp -j REJECT --reject-with tcp-reset\n"
+				    "COMMIT\n";
+	assert_same_text("v4 view", want4, a);
+	assert_same_text("v6 view", want6, b);
+	free(a);
+	free(b);
+
+	/* errors name the file, the line and the column inside it */
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-p tcp --dport x", "rules.yaml",
+				 7, 12, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "rules.yaml:7:27: invalid value \"x\" for --dport: invalid port/service");
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-j v4only", "y", 9, 1, err,
+				 sizeof(err)), -EINVAL);
+	assert_string_equal(err, "y:9:4: chain 'v4only' does not exist");
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_V4, "-j v4only", "y", 9, 1, err,
+				 sizeof(err)), 0);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-s 10.0.0.1 -d ::1", "y", 10,
+				 1, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "y:10:16: IPv6 address \"::1\" in an IPv4 rule");
+	assert_int_equal(rules_ipt_add_rule(rs, F, "OUTPUT", -1, RULES_F_ALL, "-i eth0", "y", 11, 1, err,
+				 sizeof(err)), -EINVAL);
+	assert_string_equal(err, "y:11:4: can't use -i with OUTPUT");
+	assert_int_equal(rules_ipt_add_rule(rs, F, "nope", -1, RULES_F_ALL, "-j ACCEPT", "y", 12, 1, err,
+				 sizeof(err)), -EINVAL);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", 99, RULES_F_ALL, "-j ACCEPT", "y", 13, 1, err,
+				 sizeof(err)), -EINVAL);
+	assert_int_equal(rules_ipt_add_rule(rs, F, "INPUT", -1, RULES_F_ALL, "-A INPUT -j ACCEPT", "y", 14,
+				 1, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "y:14:1: a command (-A) is not allowed in a rule");
+	assert_int_equal(rules_validate(rs, "y", err, sizeof(err)), 0);
+
+	/* one rule as "rampartctl -S" would show it */
+	struct rules_chain *in = rules_chain_find(rs, F, "INPUT");
+	assert_non_null(in);
+	char *one = rules_ipt_print_rule(&in->rules[1], RULES_F_V6);
+	assert_non_null(one);
+	assert_string_equal(one, "-p tcp -m tcp --dport 22 -j ACCEPT");
+	free(one);
+	one = rules_ipt_print_rule(&in->rules[5], RULES_F_V6);
+	assert_non_null(one);
+	assert_string_equal(one, "-j REJECT --reject-with icmp6-port-unreachable");
+	free(one);
+	assert_int_equal(in->rules[5].fam, RULES_F_ALL);
+	assert_int_equal(in->rules[2].fam, RULES_F_V4);
+	rules_free(rs);
+}
+
+static void test_clone_and_sets(void **state)
+{
+	char err[RULES_ERR_MAX];
+	static const char sets[] = "create allow hash:net family inet\nadd allow 10.0.0.0/8\n"
+				   "create svc hash:ip,port\nadd svc 10.0.0.1,udp:53\nadd svc 10.0.0.2,80-81\n"
+				   "create p bitmap:port range 1000-2000\nadd p 1500\n";
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	assert_int_equal(rules_ipset_load(rs, sets, strlen(sets), "s", err, sizeof(err)), 0);
+	const struct rules_set *s = rules_set_find(rs, "svc");
+	assert_non_null(s);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(s->e[0].proto, 17);
+	assert_int_equal(s->e[1].port_hi, 81);
+	static const char r[] = "*filter\n-A INPUT -m set --match-set allow src -j ACCEPT\nCOMMIT\n";
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, r, strlen(r), "r", 0, err, sizeof(err)), 0);
+
+	static const struct {
+		const char *in, *want;
+	} bad[] = {
+		{"create allow hash:ip\n", "s:1:8: set allow is in use by rules and cannot be recreated"},
+		{"create x hash:ip\ncreate x hash:ip\n", "s:2:8: set x already exists"},
+		{"create x list:set\n", "s:1:10: set type \"list:set\" is not supported"},
+		{"create x hash:ip timeout 5\n", "s:1:18: set option \"timeout\" is not supported"},
+		{"create x bitmap:port\n", "s:1:10: bitmap:port needs \"range FROM-TO\""},
+		{"add p 3000\n", "s:1:7: port \"3000\" outside the set's range 1000-2000"},
+		{"add nope 1.2.3.4\n", "s:1:5: set nope doesn't exist"},
+		{"add allow 1.2.3.4,80\n", "s:1:11: entry \"1.2.3.4,80\" does not fit the set's type"},
+		{"create x hash:ip family inet6\nadd x 1.2.3.4\n", "s:2:7: IPv4 address \"1.2.3.4\" in an IPv6 rule"},
+		{"flush\n", "s:1:1: unknown ipset command \"flush\""},
+		{"create a\"b hash:ip\n", "s:1:8: invalid set name \"a\"b\""},
+	};
+	char *before = rules_ipt_print(rs, RULES_F_V4, 0);
+	size_t nsets = rs->n_sets;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rules_ipset_load(rs, bad[i].in, strlen(bad[i].in), "s", err, sizeof(err)),
+			-EINVAL);
+		if (strcmp(err, bad[i].want)) {
+			print_error("ipset case %zu: want %s\n got %s\n", i, bad[i].want, err);
+			fail();
+		}
+		assert_int_equal(rs->n_sets, nsets);
+	}
+
+	struct rules_ruleset *c = rules_clone(rs);
+	assert_non_null(c);
+	char *after = rules_ipt_print(c, RULES_F_V4, 0);
+	assert_string_equal(before, after);
+	assert_int_equal(c->n_sets, rs->n_sets);
+	free(before);
+	free(after);
+	rules_free(c);
+	rules_free(rs);
+}
+
+/* ---- seeded random rulesets ---- */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+static const char *const base4[] = {"", "-s 10.1.2.3", "! -s 10.0.0.0/8", "-d 192.168.0.0/16",
+	"-s 172.16.0.0/255.240.0.0", "! -d 1.2.3.4/32", "-i eth0", "-i eth+", "! -i lo", "-o ppp+",
+	"! -o wan0", "-f", "! -f", "-p gre", "! -p udp"};
+static const char *const base6[] = {"", "-s 2001:db8::1", "! -s 2001:db8::/32", "-d fe80::/10",
+	"-i eth0", "-o eth+", "! -i lo"};
+static const char *const matches_any[] = {"-p tcp --dport %u", "-p tcp ! --sport %u:%u",
+	"-p tcp --tcp-flags SYN,ACK SYN", "-p tcp --syn", "-p tcp -m multiport --dports %u,%u:%u",
+	"-p udp -m multiport ! --ports %u", "-p udp --sport %u", "-m conntrack --ctstate NEW,RELATED",
+	"-m conntrack ! --ctstatus ASSURED --ctexpire %u:%u", "-m state --state ESTABLISHED",
+	"-m limit --limit %u/min --limit-burst %u", "-m comment --comment \"c %u\"", "-m mark --mark %u/0xff",
+	"-m mark ! --mark %u", "-m length --length %u:%u", "-m tos --tos %u", "-m dscp ! --dscp %u",
+	"-m pkttype --pkt-type multicast", "-m addrtype --dst-type LOCAL", "-m mac --mac-source 0:1:2:3:4:%x",
+	"-m iprange --src-range %s", "-m set --match-set s%u src", "-m comment --comment it's"};
+static const char *const match4[] = {"-p icmp --icmp-type %u", "-m ttl --ttl-gt %u", "-p icmp ! --icmp-type echo-reply"};
+static const char *const match6[] = {"-p ipv6-icmp --icmpv6-type %u", "-m hl --hl-lt %u"};
+static const char *const targets[] = {"", "-j ACCEPT", "-j DROP", "-j RETURN", "-j LOG --log-prefix \"p %u\"",
+	"-j NFLOG --nflog-group %u", "-j MARK --set-mark %u", "-j CONNMARK --save-mark", "-j REJECT",
+	"-j MARK --or-mark %u", "-j CONNMARK --restore-mark --mask %u", "-c %u %u -j ACCEPT"};
+
+static void add_fmt(char *buf, size_t len, const char *fmt, int fam)
+{
+	char tmp[256];
+	uint32_t a = rnd(60000) + 1, b = a + rnd(5000), c = b + rnd(10) + 1;
+	if (strstr(fmt, "%s"))
+		snprintf(tmp, sizeof(tmp), fmt, fam == 6 ? "2001:db8::1-2001:db8::9" : "10.0.0.1-10.0.0.9");
+	else if (strstr(fmt, "tos") || strstr(fmt, "dscp") || strstr(fmt, "icmp") || strstr(fmt, "ttl") ||
+		 strstr(fmt, "hl-") || strstr(fmt, "mac") || strstr(fmt, "s%u"))
+		snprintf(tmp, sizeof(tmp), fmt, rnd(strstr(fmt, "dscp") ? 64 : strstr(fmt, "s%u") ? 3 : 255));
+	else if (strstr(fmt, "limit"))
+		snprintf(tmp, sizeof(tmp), fmt, rnd(1000) + 1, rnd(10000) + 1);
+	else
+		snprintf(tmp, sizeof(tmp), fmt, a, b, c);
+	strncat(buf, " ", len - strlen(buf) - 1);
+	strncat(buf, tmp, len - strlen(buf) - 1);
+}
+
+static char *random_ruleset(int fam)
+{
+	size_t cap = 1 << 18;
+	char *t = calloc(1, cap);
+	int nchains = (int)rnd(6);
+	assert_non_null(t);
+	strcat(t, "*filter\n:FORWARD DROP [0:0]\n");
+	for (int i = 0; i < nchains; i++)
+		snprintf(t + strlen(t), cap - strlen(t), ":u%d - [0:0]\n", i);
+	int nrules = (int)rnd(60) + 1;
+	for (int i = 0; i < nrules; i++) {
+		char rule[1024] = "";
+		int chain = (int)rnd((uint32_t)nchains + 1) - 1; /* -1: FORWARD */
+		const char *const *base = fam == 6 ? base6 : base4;
+		size_t nb = fam == 6 ? sizeof(base6) / sizeof(*base6) : sizeof(base4) / sizeof(*base4);
+		const char *bf = base[rnd((uint32_t)nb)];
+		if (*bf) {
+			strcat(rule, " ");
+			strcat(rule, bf);
+		}
+		bool proto = strstr(rule, "-p ") != NULL;
+		int nm = (int)rnd(4);
+		for (int m = 0; m < nm; m++) {
+			const char *f;
+			if (rnd(4) == 0)
+				f = fam == 6 ? match6[rnd(2)] : match4[rnd(3)];
+			else
+				f = matches_any[rnd(sizeof(matches_any) / sizeof(*matches_any))];
+			if (strstr(f, "-p ") && (proto || strstr(rule, "-f")))
+				continue;
+			proto |= strstr(f, "-p ") != NULL;
+			add_fmt(rule, sizeof(rule), f, fam);
+		}
+		const char *tg = targets[rnd(sizeof(targets) / sizeof(*targets))];
+		if (strstr(tg, "MARK") && rnd(2))
+			tg = "";
+		if (nchains > chain + 1 && rnd(3) == 0) {
+			/* jumps only to later chains: no loops */
+			int to = chain + 1 + (int)rnd((uint32_t)(nchains - chain - 1));
+			snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule), " -%c u%d", rnd(2) ? 'j' : 'g', to);
+		} else if (*tg) {
+			add_fmt(rule, sizeof(rule), tg, fam);
+		}
+		if (chain < 0)
+			snprintf(t + strlen(t), cap - strlen(t), "-A FORWARD%s\n", rule);
+		else
+			snprintf(t + strlen(t), cap - strlen(t), "-A u%d%s\n", chain, rule);
+	}
+	strcat(t, "COMMIT\n");
+	return t;
+}
+
+static void test_random_roundtrip(void **state)
+{
+	static const char sets4[] = "create s0 hash:ip\ncreate s1 hash:net\ncreate s2 hash:ip\n";
+	static const char sets6[] = "create s0 hash:ip family inet6\ncreate s1 hash:net family inet6\n"
+				    "create s2 hash:ip family inet6\n";
+	char err[RULES_ERR_MAX];
+	rng_state = 0x9E3779B97F4A7C15ull;
+	for (int iter = 0; iter < 300; iter++) {
+		int fam = iter % 2 ? 6 : 4;
+		int f = fam == 6 ? RULES_F_V6 : RULES_F_V4;
+		const char *sets = fam == 6 ? sets6 : sets4;
+		char *text = random_ruleset(fam);
+		struct rules_ruleset *a = rules_new(), *b = rules_new();
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(rules_ipset_load(a, sets, strlen(sets), "s", err, sizeof(err)), 0);
+		assert_int_equal(rules_ipset_load(b, sets, strlen(sets), "s", err, sizeof(err)), 0);
+		if (rules_ipt_load(a, f, text, strlen(text), "random", 0, err, sizeof(err)) < 0) {
+			print_error("iteration %d: %s\n%s", iter, err, text);
+			fail();
+		}
+		for (unsigned pf = 0; pf <= RULES_PRINT_COUNTERS; pf += RULES_PRINT_COUNTERS) {
+			char *p1 = rules_ipt_print(a, f, pf);
+			assert_non_null(p1);
+			struct rules_ruleset *c = rules_clone(b);
+			assert_non_null(c);
+			if (rules_ipt_load(c, f, p1, strlen(p1), "print", 0, err, sizeof(err)) < 0) {
+				print_error("iteration %d: reparse: %s\n%s", iter, err, p1);
+				fail();
+			}
+			char *p2 = rules_ipt_print(c, f, pf);
+			assert_non_null(p2);
+			assert_same_text("print -> parse -> print", p1, p2);
+			free(p1);
+			free(p2);
+			rules_free(c);
+		}
+		rules_free(a);
+		rules_free(b);
+		free(text);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_errors_bounds),
+		cmocka_unit_test(test_add_rule),
+		cmocka_unit_test(test_clone_and_sets),
+		cmocka_unit_test(test_random_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
