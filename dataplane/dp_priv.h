@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "cfg.h"
@@ -254,6 +255,19 @@ static inline void dp_tx_enqueue_burst(struct dp_worker *w, struct rte_mbuf **pk
 		if (unlikely(t->n == DP_TXBUF))
 			dp_txq_send(w, p);
 	}
+}
+
+/* Write a fixed IPv6 header (traffic class and flow label 0) for a packet
+ * the box builds itself. */
+static inline void dp_ip6_hdr(struct rte_ipv6_hdr *ip6, uint16_t payload_len, uint8_t proto,
+			      uint8_t hop_limit, const uint8_t *src, const uint8_t *dst)
+{
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16(payload_len);
+	ip6->proto = proto;
+	ip6->hop_limits = hop_limit;
+	memcpy(ip6->src_addr, src, 16);
+	memcpy(ip6->dst_addr, dst, 16);
 }
 
 static inline uint64_t dp_mac_pack(const struct rte_ether_addr *a)

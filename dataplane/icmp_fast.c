@@ -136,12 +136,7 @@ int dp_icmp6_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
 
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(p + RTE_ETHER_HDR_LEN);
-	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-	ip6->payload_len = rte_cpu_to_be_16((uint16_t)(8 + orig_len));
-	ip6->proto = IPPROTO_ICMPV6;
-	ip6->hop_limits = 64;
-	memcpy(ip6->src_addr, src, 16);
-	memcpy(ip6->dst_addr, dst, 16);
+	dp_ip6_hdr(ip6, (uint16_t)(8 + orig_len), IPPROTO_ICMPV6, 64, src, dst);
 
 	uint8_t *icmp = (uint8_t *)(ip6 + 1);
 	icmp[0] = type;
@@ -252,13 +247,7 @@ int dp_tcp_reset(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta 
 		memcpy(a, ip6->src_addr, 16);
 		memcpy(b, ip6->dst_addr, 16);
 		l3len = sizeof(*ip6);
-		memset(ip6, 0, sizeof(*ip6));
-		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		ip6->payload_len = rte_cpu_to_be_16(20);
-		ip6->proto = IPPROTO_TCP;
-		ip6->hop_limits = 64;
-		memcpy(ip6->src_addr, b, 16);
-		memcpy(ip6->dst_addr, a, 16);
+		dp_ip6_hdr(ip6, 20, IPPROTO_TCP, 64, b, a);
 	}
 	th = l3 + l3len;
 	memset(th, 0, 20);

@@ -241,12 +241,7 @@ static void build_nd(struct rte_mbuf *m, const struct rte_ether_addr *eth_dst,
 	rte_ether_addr_copy(eth_src, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-	ip6->payload_len = rte_cpu_to_be_16(32);
-	ip6->proto = IPPROTO_ICMPV6;
-	ip6->hop_limits = 255;
-	memcpy(ip6->src_addr, src, 16);
-	memcpy(ip6->dst_addr, dst, 16);
+	dp_ip6_hdr(ip6, 32, IPPROTO_ICMPV6, 255, src, dst);
 	uint8_t *icmp = (uint8_t *)(ip6 + 1);
 	memset(icmp, 0, 32);
 	icmp[0] = type;
