@@ -29,6 +29,19 @@ unsigned dp_ctl_poll(struct dp_ctx *dp);
 void dp_stop(struct dp_ctx *dp);
 void dp_destroy(struct dp_ctx *dp);
 
+/*
+ * Rulesets. dp_rules_install() compiles rs against the ports and publishes
+ * it atomically (workers see the old or the new program, never a mix);
+ * on success the dataplane owns rs, on failure nothing changed and the
+ * caller still owns rs (err says why). Counters start at zero.
+ * dp_rules_save() prints the live ruleset as iptables-save (fam RULES_F_V4)
+ * or ip6tables-save (RULES_F_V6) text with flags RULES_PRINT_*; malloc'd,
+ * NULL if no ruleset is installed.
+ */
+struct rules_ruleset;
+int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen);
+char *dp_rules_save(struct dp_ctx *dp, int fam, unsigned flags);
+
 /* Human-readable counters (ports, workers, drops by reason). */
 void dp_stats_print(struct dp_ctx *dp, FILE *out);
 

@@ -49,6 +49,7 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	dp->n_workers = c->n_workers;
 	dp->idle_sleep_us = c->idle_sleep_us;
 	dp->tsc_hz = rte_get_tsc_hz();
+	dp->tsc_us = RTE_MAX(dp->tsc_hz / 1000000, (uint64_t)1);
 	dp->icmp_rate = c->icmp_ratelimit;
 	dp->icmp_burst = c->icmp_burst;
 	dp->reachable_tsc = (uint64_t)c->neigh_timeout_s * dp->tsc_hz;
@@ -106,7 +107,10 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		snprintf(name, sizeof(name), "rp_inj%u", i);
 		w->inject = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(),
 					    RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->punt == NULL || w->inject == NULL) {
+		snprintf(name, sizeof(name), "rp_log%u", i);
+		w->logq = rte_ring_create_elem(name, sizeof(struct dp_logrec), DP_LOG_RING,
+					       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->punt == NULL || w->inject == NULL || w->logq == NULL) {
 			snprintf(err, errlen, "cannot create rings for worker %u: %s", i,
 				 rte_strerror(rte_errno));
 			goto fail;
@@ -170,6 +174,7 @@ unsigned dp_ctl_poll(struct dp_ctx *dp)
 		total += n;
 	}
 	dp_neigh_timers(dp);
+	total += dp_logs_drain(dp);
 	return total;
 }
 
@@ -204,12 +209,14 @@ void dp_destroy(struct dp_ctx *dp)
 		dp_stop(dp);
 	dp_ports_close(dp);
 	dp_neigh_free(dp);
+	dp_rules_destroy(dp);
 	for (unsigned i = 0; i < DP_MAX_WORKERS; i++) {
 		struct dp_worker *w = dp->workers[i];
 		if (w == NULL)
 			continue;
 		free_ring(w->punt);
 		free_ring(w->inject);
+		rte_ring_free(w->logq);
 		for (unsigned p = 0; p < DP_MAX_PORTS; p++)
 			for (unsigned k = 0; k < w->tx[p].n; k++)
 				rte_pktmbuf_free(w->tx[p].pkts[k]);
@@ -271,12 +278,13 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 			"  worker%u: lcore=%u rx_packets=%" PRIu64 " loops=%" PRIu64
 			" busy_loops=%" PRIu64 " punted=%" PRIu64 " injected=%" PRIu64
 			" icmp_sent=%" PRIu64 " tcp_rst_sent=%" PRIu64 " local_in=%" PRIu64
-			" fragmented=%" PRIu64 "\n",
+			" fragmented=%" PRIu64 " rejects_sent=%" PRIu64 " log_dropped=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
-			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented);
+			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented,
+			w->st.rejects_sent, w->st.log_dropped);
 	}
-	fprintf(out, "control:\n  neighbours=%u/%u held=%u\n", dp->nh_used, dp->nh_max,
-		dp_neigh_held(dp));
+	fprintf(out, "control:\n  neighbours=%u/%u held=%u logs_written=%" PRIu64 "\n",
+		dp->nh_used, dp->nh_max, dp_neigh_held(dp), dp->logs_written);
 	for (unsigned d = 1; d < DP_DROP_MAX; d++)
 		if (dp->ctl_drop[d])
 			fprintf(out, "    drop %s=%" PRIu64 "\n", dp_drop_names[d], dp->ctl_drop[d]);

@@ -43,7 +43,9 @@
 	X(ICMP_RATELIMIT, "icmp_ratelimit")  /* ICMP error suppressed by the rate limit */ \
 	X(TX_FULL, "tx_full")                /* the tx queue did not take the packet */    \
 	X(NON_CONTIGUOUS, "non_contiguous")  /* chained mbuf where a linear one is needed */ \
-	X(NO_MBUF, "no_mbuf")                /* mempool exhausted */
+	X(NO_MBUF, "no_mbuf")                /* mempool exhausted */                       \
+	X(FILTER_DROP, "filter_drop")        /* a rule or policy said DROP */              \
+	X(FILTER_REJECT, "filter_reject")    /* a REJECT rule (response sent if allowed) */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

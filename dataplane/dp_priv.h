@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "dp.h"
 #include "pkt_meta.h"
+#include "rules_prog.h"
 
 #define DP_MAX_PORTS CFG_MAX_PORTS
 #define DP_MAX_WORKERS CFG_MAX_WORKERS
@@ -95,6 +96,32 @@ struct dp_port {
 	uint8_t plen6[CFG_MAX_ADDRS + 1];
 };
 
+#define DP_PORT_NONE UINT16_MAX
+
+/* A published ruleset: the compiled program, the model it came from (for
+ * printing with counters) and one counter array per worker. Immutable once
+ * published, except that each worker adds to its own counter array. */
+struct dp_rules {
+	struct rules_prog *prog;
+	struct rules_ruleset *rs;
+	uint32_t gen;
+	struct rules_counter *ctr[DP_MAX_WORKERS];
+};
+
+/* A LOG target's record, worker -> control thread (formatted there). */
+#define DP_LOG_SNAP 160 /* bytes of the IP packet kept */
+#define DP_LOG_RING 1024
+struct dp_logrec {
+	uint32_t gen;  /* dp_rules.gen of the program that logged */
+	uint32_t ctr;  /* counter id of the LOG rule */
+	uint8_t hook, fam, in_port, out_port;
+	uint16_t caplen;
+	uint8_t has_mac, pad;
+	uint8_t mac[14];
+	uint8_t pad2[2];
+	uint8_t data[DP_LOG_SNAP];
+};
+
 /* Why a packet was handed to the control thread. */
 enum dp_punt_reason {
 	DP_PUNT_ARP = 1,
@@ -126,6 +153,7 @@ struct dp_port_stats {
 struct dp_wstats {
 	uint64_t loops, busy_loops;
 	uint64_t punted, injected, icmp_sent, tcp_rst_sent, local_in, fragmented;
+	uint64_t rejects_sent, log_dropped;
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 
@@ -142,6 +170,7 @@ struct dp_worker {
 	uint16_t ip_id;
 	struct rte_ring *punt;   /* worker -> control */
 	struct rte_ring *inject; /* control -> worker */
+	struct rte_ring *logq;   /* LOG records, worker -> control */
 	/* ICMP error token bucket (kernel icmp_msgs_per_sec/burst) */
 	uint64_t icmp_tokens;    /* in units of 1/tsc_hz messages */
 	uint64_t icmp_last_tsc;
@@ -158,6 +187,8 @@ struct dp_ctx {
 	unsigned n_ports, n_workers;
 	unsigned idle_sleep_us;
 	uint64_t tsc_hz;
+	uint64_t tsc_us; /* tsc ticks per microsecond */
+	struct dp_rules *rules; /* published ruleset, NULL: none (RCU, see filter_fast.c) */
 	uint32_t icmp_rate, icmp_burst;
 	struct dp_port ports[DP_MAX_PORTS];
 	struct rte_mempool *pool;
@@ -176,7 +207,28 @@ struct dp_ctx {
 	uint64_t last_scan_tsc;
 	uint64_t ctl_drop[DP_DROP_MAX];
 	bool started;
+	struct dp_rules *rules_old; /* retired, kept until its LOG records are drained */
+	uint32_t rules_gen;
+	uint64_t logs_written;
 };
+
+/* filter_fast.c: run hook h; returns enum rules_res (*reject_with for REJECT) */
+uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h, struct rte_mbuf *m,
+	struct pkt_meta *pm, uint16_t in, uint16_t out, uint8_t *reject_with);
+/* Answer m as REJECT --reject-with says (or drop it where no answer is allowed). */
+void dp_reject(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t with);
+static inline const struct dp_rules *dp_rules_get(const struct dp_ctx *dp)
+{
+	/* acquire pairs with the control thread's release store on publish */
+	return __atomic_load_n(&dp->rules, __ATOMIC_ACQUIRE);
+}
+static inline bool dp_hook_on(const struct dp_rules *R, uint8_t l3, enum rules_hook h)
+{
+	return R != NULL && R->prog->f[l3 == PKT_L3_IPV6].hook_active[h];
+}
+/* rules_ctl.c */
+unsigned dp_logs_drain(struct dp_ctx *dp);
+void dp_rules_destroy(struct dp_ctx *dp);
 
 /* worker_fast.c */
 void dp_txq_send(struct dp_worker *w, uint16_t port);

@@ -130,6 +130,24 @@ static inline uint16_t send_nh(struct dp_worker *w, struct rte_mbuf *m, uint8_t 
 	return OUT_NONE;
 }
 
+/* Run hook h when the published ruleset has anything there. true: go on;
+ * false: the packet was dropped or rejected (and is gone). */
+static inline bool hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
+			struct rte_mbuf *m, struct pkt_meta *pm, uint16_t in, uint16_t out)
+{
+	if (likely(!dp_hook_on(R, pm->l3, h)))
+		return true;
+	uint8_t with;
+	uint8_t v = dp_hook(w, R, h, m, pm, in, out, &with);
+	if (likely(v == RULES_R_ACCEPT))
+		return true;
+	if (v == RULES_R_REJECT)
+		dp_reject(w, m, pm, with);
+	else
+		dp_drop_pkt(w, pm->in_port, DP_DROP_FILTER_DROP, m);
+	return false;
+}
+
 static inline void trim_padding(struct rte_mbuf *m, const struct pkt_meta *pm)
 {
 	uint32_t want = (uint32_t)pm->l3_off + pm->l3_len;
@@ -239,10 +257,9 @@ static void fragment4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_
 	uint16_t in = pm->in_port;
 	uint8_t dst[4];
 
-	trim_padding(m, pm);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
 	memcpy(dst, &ip->dst_addr, 4);
-	ip->time_to_live--; /* the header is copied into every fragment */
+	/* TTL already decremented by the caller; the header is copied into every fragment */
 	rte_pktmbuf_adj(m, pm->l3_off);
 	int n = rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
 					 dp->pool_indirect);
@@ -275,7 +292,8 @@ static inline bool ip4_martian_src(const uint8_t *a)
 	return a[0] == 0 || a[0] == 127 || a[0] >= 224;
 }
 
-static uint16_t in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm, uint32_t v)
+static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+		    struct pkt_meta *pm, uint32_t v)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
@@ -283,6 +301,9 @@ static uint16_t in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm
 	const uint8_t *dst = (const uint8_t *)&ip->dst_addr;
 	uint16_t in = pm->in_port, out = 0;
 	int nh = -1;
+
+	if (!hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE))
+		return OUT_NONE;
 
 	if (unlikely(ip4_martian_src(src))) {
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
@@ -299,7 +320,8 @@ static uint16_t in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm
 		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
-		local4(w, m, pm);
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE))
+			local4(w, m, pm);
 		return OUT_NONE;
 	}
 	if (unlikely(kind == DP_NHV_BCAST)) {
@@ -310,26 +332,33 @@ static uint16_t in4(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm
 		error4(w, m, pm, DP_DROP_TTL_EXPIRED, 11, 0, 0);
 		return OUT_NONE;
 	}
-	if (unlikely(pm->l3_len > dp->ports[out].mtu)) {
-		if (pm->flags & PKT_F_IP_DF)
-			error4(w, m, pm, DP_DROP_MTU_EXCEEDED, 3, 4, dp->ports[out].mtu);
-		else
-			fragment4(w, m, pm, out, nh);
+	bool frag = pm->l3_len > dp->ports[out].mtu;
+	if (unlikely(frag) && (pm->flags & PKT_F_IP_DF)) {
+		error4(w, m, pm, DP_DROP_MTU_EXCEEDED, 3, 4, dp->ports[out].mtu);
 		return OUT_NONE;
 	}
 	trim_padding(m, pm);
-	/* RFC 1624: TTL is the high byte of the TTL/protocol word */
+	/* RFC 1624: TTL is the high byte of the TTL/protocol word. As in
+	 * Linux's ip_forward(), the FORWARD chain sees the decremented TTL. */
 	uint16_t old = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
 	ip->time_to_live--;
 	uint16_t new_ = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
 	ip->hdr_checksum = rte_cpu_to_be_16(
 		dp_csum_update16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
+	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
+	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out))
+		return OUT_NONE;
+	if (unlikely(frag)) {
+		fragment4(w, m, pm, out, nh);
+		return OUT_NONE;
+	}
 	return send_nh(w, m, 4, dst, in, out, nh);
 }
 
 static const uint8_t ip6_zero[16];
 
-static uint16_t in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
+static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+		    struct pkt_meta *pm)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pm->l3_off);
@@ -338,21 +367,28 @@ static uint16_t in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm
 	uint16_t in = pm->in_port, out = 0;
 	int nh = -1;
 
+	if (!hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE))
+		return OUT_NONE;
+
 	bool nd = pm->l4_proto == IPPROTO_ICMPV6 && pm->icmp_type >= 133 && pm->icmp_type <= 137;
 	if (unlikely(src[0] == 0xff)) {
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
 		return OUT_NONE;
 	}
 	if (dst[0] == 0xff) {
-		if (nd)
-			dp_punt(w, m, DP_PUNT_ND, in);
-		else /* MLD, mDNS, ...: we are not a multicast router */
+		if (!nd) { /* MLD, mDNS, ...: we are not a multicast router */
 			dp_drop_pkt(w, in, DP_DROP_LOCAL_UNHANDLED, m);
+			return OUT_NONE;
+		}
+		/* neighbour discovery to the box crosses INPUT, as in Linux */
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE))
+			dp_punt(w, m, DP_PUNT_ND, in);
 		return OUT_NONE;
 	}
 	int kind = route6(dp, dst, in, &out, &nh);
 	if (kind == DP_NHV_LOCAL && nd) {
-		dp_punt(w, m, DP_PUNT_ND, in);
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE))
+			dp_punt(w, m, DP_PUNT_ND, in);
 		return OUT_NONE;
 	}
 	if (unlikely(memcmp(src, ip6_zero, 16) == 0 ||
@@ -367,7 +403,8 @@ static uint16_t in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm
 		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
-		local6(w, m, pm);
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE))
+			local6(w, m, pm);
 		return OUT_NONE;
 	}
 	if (unlikely(ip6_is_linklocal(src) || ip6_is_linklocal(dst))) {
@@ -385,11 +422,14 @@ static uint16_t in6(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm
 	}
 	trim_padding(m, pm);
 	ip6->hop_limits--;
+	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
+	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out))
+		return OUT_NONE;
 	return send_nh(w, m, 6, dst, in, out, nh);
 }
 
-static inline uint16_t router_one(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm,
-				  uint32_t v4)
+static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
+				  struct rte_mbuf *m, struct pkt_meta *pm, uint32_t v4)
 {
 	uint16_t in = pm->in_port;
 	if (unlikely(pm->drop != DP_DROP_NONE)) {
@@ -410,9 +450,9 @@ static inline uint16_t router_one(struct dp_worker *w, struct rte_mbuf *m, struc
 	}
 	switch (pm->l3) {
 	case PKT_L3_IPV4:
-		return in4(w, m, pm, v4);
+		return in4(w, R, m, pm, v4);
 	case PKT_L3_IPV6:
-		return in6(w, m, pm);
+		return in6(w, R, m, pm);
 	case PKT_L3_ARP:
 		dp_punt(w, m, DP_PUNT_ARP, in);
 		return OUT_NONE;
@@ -458,8 +498,9 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 			? lpm4(w->dp, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
 							      meta[i].l3_off + 16))
 			: NHV_MISS;
+	const struct dp_rules *R = dp_rules_get(w->dp);
 	for (uint16_t i = 0; i < n; i++)
-		out[i] = router_one(w, pkts[i], &meta[i], v4[i]);
+		out[i] = router_one(w, R, pkts[i], &meta[i], v4[i]);
 	/* queue for tx in a loop of its own: no packet byte stores in between,
 	 * so the tx buffer index can stay in a register */
 	dp_tx_enqueue_burst(w, pkts, out, n);
@@ -471,14 +512,24 @@ void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	uint16_t peer = w->dp->ports[in].peer;
 	parse_burst(pkts, n, in, meta);
 	uint16_t out[DP_BURST];
+	const struct dp_rules *R = dp_rules_get(w->dp);
 	for (uint16_t i = 0; i < n; i++) {
 		/* the frame crosses unchanged; only malformed IP is refused, as
 		 * a firewall cannot judge what it cannot parse */
 		out[i] = peer;
-		if (unlikely(meta[i].drop != DP_DROP_NONE)) {
-			dp_drop_pkt(w, in, meta[i].drop, pkts[i]);
+		struct pkt_meta *pm = &meta[i];
+		if (unlikely(pm->drop != DP_DROP_NONE)) {
+			dp_drop_pkt(w, in, pm->drop, pkts[i]);
 			out[i] = UINT16_MAX;
+			continue;
 		}
+		/* IP frames cross the hooks as with bridge-nf-call-iptables:
+		 * -i and -o are the bridge ports */
+		if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6) &&
+		    (!hook(w, R, RULES_H_PREROUTING, pkts[i], pm, in, DP_PORT_NONE) ||
+		     !hook(w, R, RULES_H_FORWARD, pkts[i], pm, in, peer) ||
+		     !hook(w, R, RULES_H_POSTROUTING, pkts[i], pm, DP_PORT_NONE, peer)))
+			out[i] = UINT16_MAX;
 	}
 	dp_tx_enqueue_burst(w, pkts, out, n);
 }
@@ -503,6 +554,25 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 	if (kind != DP_NHV_GW && kind != DP_NHV_CONN) {
 		dp_drop_pkt(w, in_port, kind < 0 ? DP_DROP_NO_ROUTE : DP_DROP_MARTIAN_DST, m);
 		return;
+	}
+	const struct dp_rules *R = dp_rules_get(dp);
+	if (R != NULL && (dp_hook_on(R, l3, RULES_H_OUTPUT) || dp_hook_on(R, l3, RULES_H_POSTROUTING))) {
+		/* the box's own packet: OUTPUT then POSTROUTING, after routing as in
+		 * Linux (so -o works); a REJECT here only drops (the answer would
+		 * be for the box itself) */
+		struct pkt_meta pm;
+		pm.in_port = in_port;
+		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
+		uint8_t with, v = RULES_R_ACCEPT;
+		if (dp_hook_on(R, l3, RULES_H_OUTPUT))
+			v = dp_hook(w, R, RULES_H_OUTPUT, m, &pm, DP_PORT_NONE, out, &with);
+		if (v == RULES_R_ACCEPT && dp_hook_on(R, l3, RULES_H_POSTROUTING))
+			v = dp_hook(w, R, RULES_H_POSTROUTING, m, &pm, DP_PORT_NONE, out, &with);
+		if (v != RULES_R_ACCEPT) {
+			dp_drop_pkt(w, in_port, v == RULES_R_REJECT ? DP_DROP_FILTER_REJECT :
+								     DP_DROP_FILTER_DROP, m);
+			return;
+		}
 	}
 	out = send_nh(w, m, l3 == PKT_L3_IPV4 ? 4 : 6, dst, in_port, out, nh);
 	if (out != OUT_NONE)

@@ -553,8 +553,36 @@ char *rules_ipt_print_rule(const struct rules_rule *r, int fam);
 int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
 	char *err, size_t errlen);
 
+/* ---- YAML (the native format, docs/rulesets.md) ---- */
+
+/*
+ * Load a YAML ruleset (sets, tables, chains, policies, rules as iptables
+ * strings or structured maps) into rs, replacing its contents. Both
+ * families; transactional; errors "name:line:col: message", -EINVAL.
+ */
+int rules_yaml_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
+	char *err, size_t errlen);
+/* The ruleset as YAML (rules as iptables strings); malloc'd, NULL on OOM.
+ * rules_yaml_load() of the text gives the same ruleset. */
+char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags);
+
 /* Check the whole ruleset (jumps, loops, hook and table restrictions of
  * every rule through the chains that reach it). 0 or -EINVAL with err. */
 int rules_validate(const struct rules_ruleset *rs, const char *name, char *err, size_t errlen);
+
+/* ---- LOG ---- */
+
+/*
+ * One line as the kernel's LOG target writes it (without the kernel's
+ * timestamp): "<prefix>IN=<in> OUT=<out> MAC=... SRC=... DST=... LEN=...".
+ * fam RULES_F_V4 or RULES_F_V6; in/out interface names ("" for none); mac
+ * the 14-byte Ethernet header or NULL (no MAC= field, as for OUTPUT); ip
+ * the IP header with len bytes available (truncated packets print what the
+ * kernel prints); flags RULES_LOG_*. snprintf semantics: writes at most
+ * size bytes including the NUL, returns the length it wanted. Never reads
+ * outside ip[0..len).
+ */
+int rules_log_format(char *buf, size_t size, const char *prefix, const char *in, const char *out,
+	const uint8_t *mac, const uint8_t *ip, size_t len, int fam, unsigned flags);
 
 #endif

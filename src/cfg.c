@@ -471,10 +471,67 @@ static int parse_bridge(struct cfg_ctx *x, struct cfg *c, const struct cy_node *
 	return 0;
 }
 
+/* A path relative to the configuration file's directory. */
+static int rel_path(struct cfg_ctx *x, const struct cy_node *n, const char *what, char *out)
+{
+	if (want(x, n, CY_SCALAR, what) < 0)
+		return -1;
+	if (n->str[0] == '\0')
+		return fail(x, n, "%s must not be empty", what);
+	const char *slash = strrchr(x->name, '/');
+	int len;
+	if (n->str[0] == '/' || slash == NULL)
+		len = snprintf(out, CFG_PATH_MAX, "%s", n->str);
+	else
+		len = snprintf(out, CFG_PATH_MAX, "%.*s/%s", (int)(slash - x->name), x->name, n->str);
+	if (len < 0 || len >= CFG_PATH_MAX)
+		return fail(x, n, "%s: path too long", what);
+	return 0;
+}
+
+/* ruleset: FILE, or a map naming the files and the format. */
+static int parse_ruleset(struct cfg_ctx *x, struct cfg *c, const struct cy_node *n)
+{
+	c->ruleset_line = n->line;
+	c->ruleset_col = n->col;
+	if (n->type == CY_SCALAR)
+		return rel_path(x, n, "ruleset", c->ruleset);
+	static const char *const keys[] = { "file", "format", "ip6tables", "ipsets", NULL };
+	if (want(x, n, CY_MAP, "ruleset (a file name or a map)") < 0 ||
+	    known_keys(x, n, "ruleset", keys) < 0)
+		return -1;
+	const struct cy_node *f;
+	if ((f = cy_map_get(n, "file")) && rel_path(x, f, "ruleset.file", c->ruleset) < 0)
+		return -1;
+	if ((f = cy_map_get(n, "ip6tables")) && rel_path(x, f, "ruleset.ip6tables", c->ruleset6) < 0)
+		return -1;
+	if ((f = cy_map_get(n, "ipsets")) && rel_path(x, f, "ruleset.ipsets", c->ipsets) < 0)
+		return -1;
+	if ((f = cy_map_get(n, "format"))) {
+		if (want(x, f, CY_SCALAR, "ruleset.format") < 0)
+			return -1;
+		if (strcmp(f->str, "auto") == 0)
+			c->ruleset_format = CFG_RS_AUTO;
+		else if (strcmp(f->str, "yaml") == 0)
+			c->ruleset_format = CFG_RS_YAML;
+		else if (strcmp(f->str, "iptables") == 0)
+			c->ruleset_format = CFG_RS_IPTABLES;
+		else
+			return fail(x, f, "ruleset.format must be auto, yaml or iptables, not '%s'",
+				    f->str);
+	}
+	if (!c->ruleset[0] && !c->ruleset6[0])
+		return fail(x, n, "ruleset needs a file (or ip6tables)");
+	if (c->ruleset_format == CFG_RS_YAML && c->ruleset6[0])
+		return fail(x, n, "ruleset.ip6tables goes with iptables files; a YAML ruleset holds "
+				  "IPv6 rules itself");
+	return 0;
+}
+
 static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *root)
 {
 	static const char *const keys[] = { "eal", "mode", "workers", "ports", "routes", "bridge",
-					    "icmp", "neighbours", "mbufs", "log", NULL };
+					    "icmp", "neighbours", "mbufs", "log", "ruleset", NULL };
 	uint64_t v;
 	if (want(x, root, CY_MAP, "the configuration") < 0 ||
 	    known_keys(x, root, "the configuration", keys) < 0)
@@ -611,6 +668,8 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 			return -1;
 		c->mbufs = (uint32_t)v;
 	}
+	if ((n = cy_map_get(root, "ruleset")) && parse_ruleset(x, c, n) < 0)
+		return -1;
 	if ((n = cy_map_get(root, "log"))) {
 		static const char *const lk[] = { "level", "stderr", "syslog", NULL };
 		const struct cy_node *f;

@@ -21,6 +21,8 @@
 #define CFG_ERR_MAX 512
 
 enum cfg_mode { CFG_MODE_ROUTER, CFG_MODE_BRIDGE };
+enum cfg_rs_format { CFG_RS_AUTO, CFG_RS_YAML, CFG_RS_IPTABLES };
+#define CFG_PATH_MAX 512
 
 struct cfg_prefix {
 	uint8_t family; /* 4 or 6 */
@@ -71,6 +73,12 @@ struct cfg {
 	uint32_t mbufs;         /* 0: sized automatically */
 	int log_level;
 	bool log_stderr, log_syslog;
+	/* ruleset files (resolved against the config file's directory), "" if none */
+	char ruleset[CFG_PATH_MAX];   /* YAML or iptables-save text */
+	char ruleset6[CFG_PATH_MAX];  /* ip6tables-save text */
+	char ipsets[CFG_PATH_MAX];    /* ipset save text */
+	uint8_t ruleset_format;       /* enum cfg_rs_format */
+	int ruleset_line, ruleset_col;
 };
 
 /* Load and validate path into *c (zeroed first). 0 on success; -1 with a

@@ -22,6 +22,8 @@
 #include "dp.h"
 #include "log.h"
 #include "rampart_version.h"
+#include "rules_prog.h"
+#include "ruleset.h"
 
 #define EXIT_CONFIG 2
 
@@ -58,6 +60,62 @@ static bool eal_has_lcores(const struct cfg *c)
 			return true;
 	}
 	return false;
+}
+
+/* Load and compile the ruleset the configuration names, as rampartd will
+ * run it (compile errors are configuration errors too). */
+static int load_rules(const struct cfg *c, struct rules_ruleset **rs, char *err, size_t errlen)
+{
+	if (rp_ruleset_load(c, rs, err, errlen) < 0)
+		return -1;
+	if (*rs == NULL)
+		return 0;
+	const char *names[CFG_MAX_PORTS];
+	for (unsigned i = 0; i < c->n_ports; i++)
+		names[i] = c->ports[i].name;
+	struct rules_prog *p = rules_prog_compile(*rs, names, c->n_ports, 0, err, errlen);
+	if (p == NULL) {
+		rules_free(*rs);
+		*rs = NULL;
+		return -1;
+	}
+	rules_prog_free(p);
+	return 0;
+}
+
+/* SIGHUP: read the ruleset files again; on any error keep the running one. */
+static void reload_rules(struct dp_ctx *dp, const struct cfg *c)
+{
+	char err[CFG_ERR_MAX];
+	struct rules_ruleset *rs = NULL;
+	if (rp_ruleset_load(c, &rs, err, sizeof(err)) < 0) {
+		RP_ERR("main", "SIGHUP: ruleset not reloaded, the running one stays: %s", err);
+		return;
+	}
+	if (rs == NULL) {
+		RP_NOTICE("main", "SIGHUP: no ruleset configured, nothing to reload");
+		return;
+	}
+	if (dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
+		RP_ERR("main", "SIGHUP: ruleset not reloaded, the running one stays: %s", err);
+		rules_free(rs);
+		return;
+	}
+	RP_NOTICE("main", "SIGHUP: ruleset reloaded");
+}
+
+/* SIGUSR1: the live ruleset with its counters, as iptables-save -c prints it. */
+static void dump_rules(struct dp_ctx *dp)
+{
+	static const int fams[2] = { RULES_F_V4, RULES_F_V6 };
+	for (int i = 0; i < 2; i++) {
+		char *s = dp_rules_save(dp, fams[i], RULES_PRINT_COUNTERS);
+		if (s == NULL)
+			continue;
+		fprintf(stderr, "# %s-save -c\n%s", i ? "ip6tables" : "iptables", s);
+		free(s);
+	}
+	fflush(stderr);
 }
 
 int main(int argc, char **argv)
@@ -102,9 +160,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rampartd: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	struct rules_ruleset *rs = NULL;
+	if (load_rules(&c, &rs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rampartd: %s\n", err);
+		cfg_free(&c);
+		return EXIT_CONFIG;
+	}
 	if (check) {
-		printf("%s: configuration is valid (%u ports, %u workers, %s mode)\n", path,
-		       c.n_ports, c.n_workers, c.mode == CFG_MODE_ROUTER ? "router" : "bridge");
+		printf("%s: configuration is valid (%u ports, %u workers, %s mode), %s\n", path,
+		       c.n_ports, c.n_workers, c.mode == CFG_MODE_ROUTER ? "router" : "bridge",
+		       rs ? "ruleset valid" : "no ruleset");
+		rules_free(rs);
 		cfg_free(&c);
 		return 0;
 	}
@@ -154,6 +220,13 @@ int main(int argc, char **argv)
 		RP_ERR("main", "%s", err);
 		goto out;
 	}
+	if (rs != NULL) {
+		if (dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
+			RP_ERR("main", "%s", err);
+			goto out;
+		}
+		rs = NULL; /* the dataplane owns it */
+	}
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -172,13 +245,13 @@ int main(int argc, char **argv)
 	while (!g_stop) {
 		unsigned n = dp_ctl_poll(dp);
 		if (g_hup) {
-			/* reloading arrives with the ruleset; a HUP must not kill the box */
 			g_hup = 0;
-			RP_NOTICE("main", "SIGHUP: nothing to reload yet (ruleset reload comes with the rule engine)");
+			reload_rules(dp, &c);
 		}
 		if (g_dump) {
 			g_dump = 0;
 			dp_stats_print(dp, stderr);
+			dump_rules(dp);
 		}
 		if (n == 0)
 			usleep(1000);
@@ -188,6 +261,7 @@ int main(int argc, char **argv)
 	dp_stats_print(dp, stderr);
 	rc = 0;
 out:
+	rules_free(rs);
 	dp_destroy(dp);
 	rte_eal_cleanup();
 	cfg_free(&c);

@@ -4,7 +4,9 @@
  * Input: one flag byte (bit 0: IPv6, bit 1: also try the single-rule
  * parser, bit 2: print counters), then restore text. Invariants checked:
  * no crash or leak on any input; whatever loads prints, and the printed
- * text loads again and prints identically (print is a fixed point).
+ * text loads again and prints identically (print is a fixed point); and
+ * it compiles, both as the linear reference and with classifiers, and the
+ * two give the same verdicts and counters for packets made of the input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "rules_prog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,6 +32,75 @@ static struct rules_ruleset *fresh(void)
 	    rules_ipset_load(rs, sets6, sizeof(sets6) - 1, "s", err, sizeof(err)) < 0)
 		abort();
 	return rs;
+}
+
+/* Compile rs twice and run packets built from data through every hook. */
+static void eval_both(const struct rules_ruleset *rs, const uint8_t *data, size_t size)
+{
+	static const char *const ports[] = {"lan0", "wan0", "dmz1"};
+	char err[RULES_ERR_MAX];
+	struct rules_prog *lin = rules_prog_compile(rs, ports, 3, RULES_COMPILE_LINEAR, err, sizeof(err));
+	struct rules_prog *cls = rules_prog_compile(rs, ports, 3, 0, err, sizeof(err));
+	if (!lin != !cls) {
+		fprintf(stderr, "one compile failed: %s\n", err);
+		abort();
+	}
+	if (!lin)
+		return;
+	struct rules_counter *c1 = calloc(lin->n_slots + 1, sizeof(*c1));
+	struct rules_counter *c2 = calloc(cls->n_slots + 1, sizeof(*c2));
+	if (!c1 || !c2)
+		abort();
+	for (size_t off = 0; off + 48 <= size && off < 48 * 16; off += 48) {
+		const uint8_t *d = data + off;
+		struct rules_pkt a;
+		memset(&a, 0, sizeof(a));
+		a.fam = (d[0] & 1) ? RULES_F_V6 : RULES_F_V4;
+		a.proto = d[1] % 4 == 0 ? 6 : d[1] % 4 == 1 ? 17 : d[1] % 4 == 2 ? (a.fam == RULES_F_V6 ? 58 : 1) : d[1];
+		a.l4 = !(d[0] & 2);
+		a.frag = !a.l4 && (d[0] & 4);
+		a.tcp_flags = d[2];
+		a.icmp_type = d[3];
+		a.icmp_code = d[4];
+		a.ttl = d[5];
+		a.tos = d[6];
+		a.pkttype = d[7] % 4;
+		a.in_port = d[8] % 5 < 3 ? d[8] % 5 : RULES_PORT_NONE;
+		a.out_port = d[9] % 5 < 3 ? d[9] % 5 : RULES_PORT_NONE;
+		a.sport = (uint16_t)(d[10] << 8 | d[11]);
+		a.dport = (uint16_t)(d[12] << 8 | d[13]);
+		a.len = (uint16_t)(d[14] << 8 | d[15]);
+		a.src_type = (uint16_t)(1u << (d[16] % 12));
+		a.dst_type = (uint16_t)(1u << (d[17] % 12));
+		a.ct_state = (uint16_t)(1u << (d[18] % 7));
+		a.mark = (uint32_t)d[19] << 24 | d[20];
+		a.now_us = (uint64_t)off * 1000;
+		a.mac_src = d + 21;
+		a.tcp_opt = d + 27;
+		a.tcp_optlen = d[26] % 5;
+		memcpy(a.src.b, d + 32, a.fam == RULES_F_V6 ? 16 : 4);
+		memcpy(a.dst.b, d + 16, a.fam == RULES_F_V6 ? 16 : 4);
+		for (int h = 0; h < RULES_H_COUNT; h++) {
+			struct rules_pkt b = a;
+			struct rules_pkt a2 = a;
+			struct rules_result r1, r2;
+			rules_eval_hook(lin, (enum rules_hook)h, &a2, c1, &r1, NULL);
+			rules_eval_hook(cls, (enum rules_hook)h, &b, c2, &r2, NULL);
+			if (r1.res != r2.res || r1.reject_with != r2.reject_with || r1.mods != r2.mods ||
+			    r1.n_log != r2.n_log || a2.mark != b.mark || a2.tos != b.tos || a2.ttl != b.ttl) {
+				fprintf(stderr, "linear and classified evaluation differ (hook %d)\n", h);
+				abort();
+			}
+		}
+	}
+	if (lin->n_ctr != cls->n_ctr || memcmp(c1, c2, lin->n_ctr * sizeof(*c1)) != 0) {
+		fprintf(stderr, "linear and classified counters differ\n");
+		abort();
+	}
+	free(c1);
+	free(c2);
+	rules_prog_free(lin);
+	rules_prog_free(cls);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -63,6 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(p1);
 		free(p2);
 		rules_free(b);
+		eval_both(rs, data, size);
 	}
 	if ((data[0] & 2) && len < 4096 && !memchr(text, '\0', len)) {
 		char *rule = malloc(len + 1);

@@ -227,12 +227,22 @@ static void test_every_key(void **state)
 		"icmp: {ratelimit: 0, burst: 7}\n"
 		"neighbours: {max: 100, queue: 0, reachable_s: 5}\n"
 		"mbufs: 1024\n"
-		"log: {level: debug, stderr: no, syslog: on}\n";
+		"log: {level: debug, stderr: no, syslog: on}\n"
+		"ruleset:\n"
+		"  file: rules.v4\n"
+		"  ip6tables: /etc/rampart/rules.v6\n"
+		"  ipsets: sets/ipsets.save\n"
+		"  format: iptables\n";
 	struct cfg c;
 	char err[CFG_ERR_MAX];
-	int rc = cfg_load_buf(y, sizeof(y) - 1, "all.yaml", &c, err, sizeof(err));
+	int rc = cfg_load_buf(y, sizeof(y) - 1, "/etc/rampart/all.yaml", &c, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("%s", err);
+	/* relative paths are resolved against the config file's directory */
+	assert_string_equal(c.ruleset, "/etc/rampart/rules.v4");
+	assert_string_equal(c.ruleset6, "/etc/rampart/rules.v6");
+	assert_string_equal(c.ipsets, "/etc/rampart/sets/ipsets.save");
+	assert_int_equal(c.ruleset_format, CFG_RS_IPTABLES);
 	assert_int_equal(c.n_eal, 3);
 	assert_string_equal(c.eal_args[2], "64");
 	assert_int_equal(c.main_lcore, 2);
@@ -460,6 +470,18 @@ static const struct bad bad_cfgs[] = {
 	  "log.stderr must be true or false, got 'maybe'" },
 	{ "eal not a list", "eal: --no-huge\n" WORKERS PORTS, "t.yaml:1:6:",
 	  "eal must be a list, not a scalar" },
+	{ "empty ruleset path", WORKERS PORTS "ruleset: \"\"\n", "t.yaml:11:10:",
+	  "ruleset must not be empty" },
+	{ "ruleset list", WORKERS PORTS "ruleset: [a]\n", "t.yaml:11:10:",
+	  "ruleset (a file name or a map) must be a map" },
+	{ "ruleset without file", WORKERS PORTS "ruleset: {format: yaml}\n", "t.yaml:11:10:",
+	  "ruleset needs a file" },
+	{ "ruleset bad format", WORKERS PORTS "ruleset: {file: a, format: nft}\n", "t.yaml:11:28:",
+	  "ruleset.format must be auto, yaml or iptables, not 'nft'" },
+	{ "ruleset unknown key", WORKERS PORTS "ruleset: {file: a, ip6: b}\n", "t.yaml:11:20:",
+	  "ip6" },
+	{ "yaml ruleset with ip6tables", WORKERS PORTS "ruleset: {file: a, format: yaml, ip6tables: b}\n",
+	  "t.yaml:11:10:", "ruleset.ip6tables goes with iptables files" },
 };
 
 static void test_bad(void **state)

@@ -36,6 +36,7 @@
 #include "dp_priv.h"
 #include "frame.h"
 #include "log.h"
+#include "rules.h"
 
 #define NPORTS 2
 #define POOL_N 4095
@@ -1466,6 +1467,290 @@ static void test_bridge(void **state)
 	assert_int_equal(dp_worker_tx(w), 2 * n);
 }
 
+
+/* ---- the rule engine in the pipeline ---------------------------------- */
+
+static void install(const char *v4, const char *v6)
+{
+	char err[512];
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	if (v4 && rules_ipt_load(rs, RULES_F_V4, v4, strlen(v4), "ut.rules", 0, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	if (v6 && rules_ipt_load(rs, RULES_F_V6, v6, strlen(v6), "ut.rules6", 0, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	if (dp_rules_install(dp, rs, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+}
+
+static void mk_tcp4(struct frame *f, const uint8_t *eth_dst, const uint8_t *src, const uint8_t *dst,
+		    uint16_t dport, uint8_t flags)
+{
+	f->n = 0;
+	fr_eth(f, eth_dst, MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(f, IPPROTO_TCP, 64, 0x4000, src, dst, NULL, 0);
+	fr_tcp(f, 40000, dport, flags, 5);
+	fr_ip4_end(f, ip);
+}
+
+static void mk_udp4_port(struct frame *f, const uint8_t *src, const uint8_t *dst, uint16_t dport)
+{
+	mk_udp4(f, port_mac(0), src, dst, 64, 0, 20);
+	wr_be16(f->b + 14 + 20 + 2, dport);
+	/* UDP checksum 0: none (IPv4) */
+	wr_be16(f->b + 14 + 20 + 6, 0);
+}
+
+static const char filter_v4[] =
+	"*filter\n"
+	":INPUT ACCEPT [0:0]\n"
+	":FORWARD DROP [0:0]\n"
+	":OUTPUT ACCEPT [0:0]\n"
+	":allow - [0:0]\n"
+	"-A INPUT -p icmp -m icmp --icmp-type 8 -j DROP\n"
+	"-A FORWARD -i lan0 -o wan0 -j allow\n"
+	"-A FORWARD -p udp -m udp --dport 54 -j REJECT --reject-with icmp-admin-prohibited\n"
+	"-A FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset\n"
+	"-A allow -p udp -m udp --dport 55 -j LOG --log-prefix \"ut55 \"\n"
+	"-A allow -p udp -m multiport --dports 53,55 -j ACCEPT\n"
+	"COMMIT\n";
+
+static void test_filter_forward(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install(filter_v4, NULL);
+
+	/* allowed through the user chain: forwarded, TTL decremented */
+	mk_udp4_port(&f, H1_IP, H2_IP, 53);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out.b[14 + 8], 63);
+	check_ip4_csum(out.b + 14);
+
+	/* LOG then ACCEPT: the record is written on the control thread */
+	mk_udp4_port(&f, H1_IP, H2_IP, 55);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	uint64_t logs = dp->logs_written;
+	dp_ctl_poll(dp);
+	assert_int_equal(dp->logs_written, logs + 1);
+
+	/* not allowed: the policy drops */
+	mk_udp4_port(&f, H1_IP, H2_IP, 56);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 1);
+
+	/* wrong direction: wan0 -> lan0 does not reach "allow" */
+	f.n = 0;
+	fr_eth(&f, port_mac(1), MAC_H2, 0x0800);
+	uint32_t ip = fr_ip4(&f, IPPROTO_UDP, 64, 0, H2_IP, H1_IP, NULL, 0);
+	fr_udp(&f, 53, 53, 4);
+	fr_ip4_end(&f, ip);
+	put(1, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 2);
+
+	/* REJECT with an ICMP error: administratively prohibited, from the box */
+	mk_udp4_port(&f, H1_IP, H2_IP, 54);
+	f.b[14 + 1] = 0; /* keep the header simple */
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	const uint8_t *oip = out.b + 14;
+	check_ip4_csum(oip);
+	assert_memory_equal(out.b, MAC_H1, 6);
+	assert_memory_equal(oip + 12, LAN_IP, 4);
+	assert_memory_equal(oip + 16, H1_IP, 4);
+	assert_int_equal(oip[9], IPPROTO_ICMP);
+	assert_int_equal(oip[20], 3);
+	assert_int_equal(oip[21], 13);
+	assert_int_equal(csum_fold(csum_add(0, oip + 20, rd_be16(oip + 2) - 20)), 0);
+	/* the quoted header is the one FORWARD saw: TTL already decremented */
+	assert_int_equal(oip[28 + 8], 63);
+	assert_memory_equal(oip + 28 + 12, H1_IP, 4);
+	assert_int_equal(drops(DP_DROP_FILTER_REJECT), 1);
+	assert_int_equal(w->st.rejects_sent, 1);
+
+	/* REJECT --reject-with tcp-reset: a RST|ACK from the destination */
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	oip = out.b + 14;
+	check_ip4_csum(oip);
+	assert_int_equal(oip[9], IPPROTO_TCP);
+	assert_memory_equal(oip + 12, H2_IP, 4);
+	assert_memory_equal(oip + 16, H1_IP, 4);
+	assert_int_equal(oip[20 + 13], 0x14);
+	assert_int_equal(tcp4_csum(oip, oip + 20, 20), 0);
+
+	/* INPUT: echo requests to the box are dropped, nothing answers */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	ip = fr_ip4(&f, IPPROTO_ICMP, 64, 0, H1_IP, LAN_IP, NULL, 0);
+	fr_icmp4_csum(&f, fr_icmp(&f, 8, 0, 1, 1, 0));
+	fr_ip4_end(&f, ip);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 3);
+
+	/* counters, as iptables-save -c prints them */
+	char *save = dp_rules_save(dp, RULES_F_V4, RULES_PRINT_COUNTERS);
+	assert_non_null(save);
+	if (!strstr(save, ":FORWARD DROP [2:80]") || !strstr(save, ":OUTPUT ACCEPT [2:116]") ||
+	    !strstr(save, "[1:28] -A INPUT -p icmp -m icmp --icmp-type 8 -j DROP") ||
+	    !strstr(save, "[2:96] -A allow -p udp -m multiport --dports 53,55 -j ACCEPT") ||
+	    !strstr(save, "[5:232] -A FORWARD -i lan0 -o wan0 -j allow") ||
+	    !strstr(save, "[1:48] -A allow -p udp -m udp --dport 55 -j LOG"))
+		fail_msg("unexpected counters:\n%s", save);
+	free(save);
+}
+
+static void test_filter_mangle(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*mangle\n"
+		":PREROUTING ACCEPT [0:0]\n"
+		":INPUT ACCEPT [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p udp -m udp --dport 53 -j MARK --set-xmark 0x5/0xffffffff\n"
+		"-A FORWARD -p udp -m udp --dport 54 -j TOS --set-tos 0x10/0x3f\n"
+		"-A POSTROUTING -p udp -m udp --dport 55 -j TTL --ttl-set 7\n"
+		"COMMIT\n"
+		"*filter\n"
+		":INPUT ACCEPT [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -m mark --mark 0x5 -j DROP\n"
+		"-A OUTPUT -p icmp -m icmp --icmp-type 0 -j DROP\n"
+		"COMMIT\n",
+		NULL);
+	/* the mark set in PREROUTING is seen by FORWARD */
+	mk_udp4_port(&f, H1_IP, H2_IP, 53);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 1);
+	/* TOS rewritten, checksum still right */
+	mk_udp4_port(&f, H1_IP, H2_IP, 54);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out.b[14 + 1] & 0x3f, 0x10);
+	check_ip4_csum(out.b + 14);
+	/* TTL set in POSTROUTING */
+	mk_udp4_port(&f, H1_IP, H2_IP, 55);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out.b[14 + 8], 7);
+	check_ip4_csum(out.b + 14);
+	/* OUTPUT sees the box's own echo reply */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(&f, IPPROTO_ICMP, 64, 0, H1_IP, LAN_IP, NULL, 0);
+	fr_icmp4_csum(&f, fr_icmp(&f, 8, 0, 1, 1, 0));
+	fr_ip4_end(&f, ip);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 2);
+}
+
+static void test_filter_ipv6_and_swap(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install(NULL, "*filter\n"
+		      ":INPUT ACCEPT [0:0]\n"
+		      ":FORWARD ACCEPT [0:0]\n"
+		      ":OUTPUT ACCEPT [0:0]\n"
+		      "-A FORWARD -p udp -m udp --dport 53 -j REJECT --reject-with icmp6-adm-prohibited\n"
+		      "COMMIT\n");
+	mk_udp6(&f, port_mac(0), H1_IP6, H2_IP6, 64, 20);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	const uint8_t *ip6 = out.b + 14;
+	assert_int_equal(ip6[6], IPPROTO_ICMPV6);
+	assert_int_equal(ip6[40], 1);
+	assert_int_equal(ip6[41], 1);
+	check_icmp6_csum(ip6);
+	/* IPv4 is not touched by IPv6 rules */
+	mk_udp4_port(&f, H1_IP, H2_IP, 53);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	/* a new ruleset replaces the old one at once */
+	install(NULL, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n");
+	mk_udp6(&f, port_mac(0), H1_IP6, H2_IP6, 64, 20);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+}
+
+static void test_filter_bridge(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	install("*filter\n"
+		":INPUT ACCEPT [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -i lan0 -p udp -m udp --dport 53 -j DROP\n"
+		"-A FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset\n"
+		"-A FORWARD -p udp -m udp --dport 54 -j REJECT\n"
+		"COMMIT\n",
+		NULL);
+	mk_udp4(&f, MAC_H2, H1_IP, H2_IP, 64, 0, 20);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 1);
+	/* the other direction is not -i lan0 */
+	f.n = 0;
+	fr_eth(&f, MAC_H1, MAC_H2, 0x0800);
+	uint32_t ip = fr_ip4(&f, IPPROTO_UDP, 64, 0, H2_IP, H1_IP, NULL, 0);
+	fr_udp(&f, 1000, 53, 4);
+	fr_ip4_end(&f, ip);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_memory_equal(out.b, f.b, f.n);
+	/* tcp-reset goes back out of the ingress port, from the destination */
+	mk_tcp4(&f, MAC_H2, H1_IP, H2_IP, 80, 0x02);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_memory_equal(out.b, MAC_H1, 6);
+	assert_memory_equal(out.b + 14 + 12, H2_IP, 4);
+	assert_int_equal(out.b[14 + 20 + 13], 0x14);
+	/* an ICMP REJECT has no address to come from on a bridge: dropped */
+	mk_udp4(&f, MAC_H2, H1_IP, H2_IP, 64, 0, 20);
+	wr_be16(f.b + 14 + 20 + 2, 54);
+	wr_be16(f.b + 14 + 20 + 6, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_REJECT), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1488,6 +1773,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_errors, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_icmp_ratelimit, router_rl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_bridge, bridge_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_filter_bridge, bridge_setup, dp_down),
 	};
 	return cmocka_run_group_tests_name("router", tests, group_setup, group_teardown);
 }

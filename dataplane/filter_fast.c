@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * filter_fast: the netfilter hooks on the worker.
+ *
+ * dp_hook() builds the rules' view of a packet (struct rules_pkt) from the
+ * parser's metadata and the headers, runs the hook's tables through the
+ * published program (rules_eval_hook), writes back what the targets changed
+ * (mark, TOS/DSCP, TTL/hop limit with an RFC 1624 checksum update), queues
+ * LOG records for the control thread, and returns the verdict. The caller
+ * drops or rejects; REJECT responses are built in place in the offending
+ * mbuf and sent as the box's own packets (OUTPUT hook).
+ *
+ * Worker context only: the program is read through the pointer loaded once
+ * per burst (RCU: the control thread frees an old program only after every
+ * worker has reported a quiescent state), counters are this worker's own.
+ */
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_lpm.h>
+#include <rte_ring.h>
+
+#include "dp_priv.h"
+
+static inline void addr_type4(const struct dp_ctx *dp, const uint8_t *a, uint16_t *t)
+{
+	if (a[0] >= 224 && a[0] < 240) {
+		*t = RULES_AT_MULTICAST;
+		return;
+	}
+	if ((a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255)) {
+		*t = RULES_AT_BROADCAST;
+		return;
+	}
+	if (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0) {
+		*t = RULES_AT_UNSPEC;
+		return;
+	}
+	uint32_t d, v;
+	memcpy(&d, a, 4);
+	if (rte_lpm_lookup(dp->lpm4, rte_be_to_cpu_32(d), &v) == 0) {
+		unsigned kind = v >> DP_NHV_SHIFT;
+		if (kind == DP_NHV_LOCAL) {
+			*t = RULES_AT_LOCAL;
+			return;
+		}
+		if (kind == DP_NHV_BCAST) {
+			*t = RULES_AT_BROADCAST;
+			return;
+		}
+		*t = RULES_AT_UNICAST;
+		return;
+	}
+	*t = RULES_AT_UNREACHABLE;
+}
+
+static inline void addr_type6(const struct dp_ctx *dp, const uint8_t *a, uint16_t *t)
+{
+	static const uint8_t zero[16];
+	if (a[0] == 0xff) {
+		*t = RULES_AT_MULTICAST;
+		return;
+	}
+	if (memcmp(a, zero, 16) == 0) {
+		*t = RULES_AT_UNSPEC;
+		return;
+	}
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		if (dp_addr_is_local6(dp, (uint16_t)p, a)) {
+			*t = RULES_AT_LOCAL;
+			return;
+		}
+	*t = RULES_AT_UNICAST;
+}
+
+static inline void fill_view(const struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+	const struct pkt_meta *pm, uint8_t in, uint8_t out, struct rules_pkt *v)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
+	const struct rules_prog *p = R->prog;
+	/* every field is set below: no memset of the whole view */
+	v->tcp_flags = v->icmp_type = v->icmp_code = 0;
+	v->sport = v->dport = 0;
+	v->src_type = v->dst_type = 0;
+	v->tcp_optlen = 0;
+	v->now_us = 0;
+	v->mac_src = NULL;
+	v->tcp_opt = NULL;
+	if (pm->l3 == PKT_L3_IPV4) {
+		v->fam = RULES_F_V4;
+		memcpy(v->src.b, l3 + 12, 4);
+		memcpy(v->dst.b, l3 + 16, 4);
+		v->tos = l3[1];
+		v->ttl = l3[8];
+	} else {
+		v->fam = RULES_F_V6;
+		memcpy(v->src.b, l3 + 8, 16);
+		memcpy(v->dst.b, l3 + 24, 16);
+		v->tos = (uint8_t)((l3[0] << 4) | (l3[1] >> 4));
+		v->ttl = l3[7];
+	}
+	v->proto = pm->l4_proto;
+	v->frag = (pm->flags & PKT_F_FRAG_LATER) != 0;
+	v->l4 = (pm->flags & PKT_F_L4) != 0;
+	v->len = pm->l3_len;
+	v->in_port = in;
+	v->out_port = out;
+	v->mark = pm->mark;
+	v->ct_state = RULES_CT_UNTRACKED; /* no connection tracking yet */
+	/* as skb->pkt_type: a bridge forwards unicast frames addressed to
+	 * other hosts (PACKET_OTHERHOST); a router only sees its own */
+	v->pkttype = (pm->flags & PKT_F_L2_BCAST) ? RULES_PKT_BROADCAST :
+		(pm->flags & PKT_F_L2_MCAST)         ? RULES_PKT_MULTICAST :
+		w->dp->mode == CFG_MODE_BRIDGE       ? RULES_PKT_OTHERHOST :
+						       RULES_PKT_UNICAST;
+	if (v->l4) {
+		switch (pm->l4_proto) {
+		case IPPROTO_TCP: {
+			v->sport = pm->sport;
+			v->dport = pm->dport;
+			v->tcp_flags = pm->tcp_flags;
+			if (unlikely(p->need_tcpopt)) {
+				const uint8_t *th = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off);
+				unsigned doff = (unsigned)(th[12] >> 4) * 4;
+				if (doff > 20) {
+					v->tcp_opt = th + 20;
+					v->tcp_optlen = (uint8_t)(doff - 20);
+				}
+			}
+			break;
+		}
+		case IPPROTO_UDP:
+			v->sport = pm->sport;
+			v->dport = pm->dport;
+			break;
+		case IPPROTO_ICMP:
+		case IPPROTO_ICMPV6:
+			v->icmp_type = pm->icmp_type;
+			v->icmp_code = pm->icmp_code;
+			break;
+		default:
+			break;
+		}
+	}
+	if (unlikely(p->need_mac) && in != RULES_PORT_NONE && pm->l3_off >= RTE_ETHER_HDR_LEN)
+		v->mac_src = rte_pktmbuf_mtod_offset(m, const uint8_t *, 6);
+	if (unlikely(p->need_addrtype)) {
+		if (v->fam == RULES_F_V4) {
+			addr_type4(w->dp, v->src.b, &v->src_type);
+			addr_type4(w->dp, v->dst.b, &v->dst_type);
+		} else {
+			addr_type6(w->dp, v->src.b, &v->src_type);
+			addr_type6(w->dp, v->dst.b, &v->dst_type);
+		}
+	}
+	if (unlikely(p->need_clock))
+		v->now_us = rte_rdtsc() / w->dp->tsc_us;
+}
+
+/* Write back what the targets changed. */
+static void write_back(struct rte_mbuf *m, struct pkt_meta *pm, const struct rules_pkt *v, uint8_t mods)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l3_off);
+	if (mods & RULES_MOD_MARK)
+		pm->mark = v->mark;
+	if (pm->l3 == PKT_L3_IPV4) {
+		if (mods & (RULES_MOD_TOS | RULES_MOD_TTL)) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+			uint16_t w0 = (uint16_t)(l3[0] << 8 | l3[1]), w4 = (uint16_t)(l3[8] << 8 | l3[9]);
+			ip->type_of_service = v->tos;
+			ip->time_to_live = v->ttl;
+			uint16_t n0 = (uint16_t)(l3[0] << 8 | l3[1]), n4 = (uint16_t)(l3[8] << 8 | l3[9]);
+			uint16_t ck = rte_be_to_cpu_16(ip->hdr_checksum);
+			ck = dp_csum_update16(ck, w0, n0);
+			ck = dp_csum_update16(ck, w4, n4);
+			ip->hdr_checksum = rte_cpu_to_be_16(ck);
+			pm->ttl = v->ttl;
+		}
+	} else {
+		if (mods & RULES_MOD_TOS) {
+			l3[0] = (uint8_t)((l3[0] & 0xf0) | (v->tos >> 4));
+			l3[1] = (uint8_t)((l3[1] & 0x0f) | (uint8_t)(v->tos << 4));
+		}
+		if (mods & RULES_MOD_TTL) {
+			l3[7] = v->ttl;
+			pm->ttl = v->ttl;
+		}
+	}
+}
+
+static void queue_logs(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+	const struct rules_result *res, enum rules_hook h, uint8_t in, uint8_t out,
+	const struct dp_rules *R)
+{
+	unsigned n = res->n_log < RULES_MAX_LOGS ? res->n_log : RULES_MAX_LOGS;
+	for (unsigned i = 0; i < n; i++) {
+		struct dp_logrec rec;
+		rec.gen = R->gen;
+		rec.ctr = res->log_rule[i];
+		rec.hook = (uint8_t)h;
+		rec.fam = pm->l3 == PKT_L3_IPV4 ? RULES_F_V4 : RULES_F_V6;
+		rec.in_port = in;
+		rec.out_port = out;
+		rec.has_mac = in != RULES_PORT_NONE && pm->l3_off >= RTE_ETHER_HDR_LEN;
+		if (rec.has_mac)
+			memcpy(rec.mac, rte_pktmbuf_mtod(m, const uint8_t *), 14);
+		uint32_t avail = rte_pktmbuf_data_len(m) > pm->l3_off ?
+			rte_pktmbuf_data_len(m) - pm->l3_off : 0;
+		if (avail > pm->l3_len)
+			avail = pm->l3_len;
+		rec.caplen = (uint16_t)(avail < DP_LOG_SNAP ? avail : DP_LOG_SNAP);
+		memcpy(rec.data, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off), rec.caplen);
+		if (rte_ring_sp_enqueue_elem(w->logq, &rec, sizeof(rec)) != 0)
+			w->st.log_dropped++;
+	}
+	if (res->n_log > n)
+		w->st.log_dropped += res->n_log - n;
+}
+
+uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h, struct rte_mbuf *m,
+	struct pkt_meta *pm, uint16_t in, uint16_t out, uint8_t *reject_with)
+{
+	struct rules_pkt v;
+	struct rules_result res;
+	uint8_t vin = in == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)in;
+	uint8_t vout = out == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)out;
+	fill_view(w, R, m, pm, vin, vout, &v);
+	rules_eval_hook(R->prog, h, &v, R->ctr[w->id], &res, NULL);
+	if (unlikely(res.mods))
+		write_back(m, pm, &v, res.mods);
+	if (unlikely(res.n_log))
+		queue_logs(w, m, pm, &res, h, vin, vout, R);
+	*reject_with = res.reject_with;
+	return res.res;
+}
+
+/* ICMP type and code of a REJECT, by family; type 0: a TCP reset. */
+static void reject_code(uint8_t with, bool v6, uint8_t *type, uint8_t *code)
+{
+	static const uint8_t c4[RULES_RJ_COUNT][2] = {
+		[RULES_RJ_DEFAULT] = {3, 3},        [RULES_RJ_NET_UNREACH] = {3, 0},
+		[RULES_RJ_HOST_UNREACH] = {3, 1},   [RULES_RJ_PROTO_UNREACH] = {3, 2},
+		[RULES_RJ_PORT_UNREACH] = {3, 3},   [RULES_RJ_NET_PROHIB] = {3, 9},
+		[RULES_RJ_HOST_PROHIB] = {3, 10},   [RULES_RJ_ADMIN_PROHIB] = {3, 13},
+	};
+	static const uint8_t c6[RULES_RJ_COUNT][2] = {
+		[RULES_RJ_DEFAULT] = {1, 4},        [RULES_RJ6_NO_ROUTE] = {1, 0},
+		[RULES_RJ6_ADM_PROHIB] = {1, 1},    [RULES_RJ6_ADDR_UNREACH] = {1, 3},
+		[RULES_RJ6_PORT_UNREACH] = {1, 4},  [RULES_RJ6_POLICY_FAIL] = {1, 5},
+		[RULES_RJ6_REJECT_ROUTE] = {1, 6},
+	};
+	if (with >= RULES_RJ_COUNT)
+		with = RULES_RJ_DEFAULT;
+	const uint8_t *c = v6 ? c6[with] : c4[with];
+	*type = c[0];
+	*code = c[1];
+	if (with == RULES_RJ_TCP_RESET)
+		*type = 0;
+	else if (*type == 0) { /* a code of the other family: the family's default */
+		*type = v6 ? 1 : 3;
+		*code = v6 ? 4 : 3;
+	}
+}
+
+void dp_reject(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t with)
+{
+	uint8_t type, code;
+	bool v6 = pm->l3 == PKT_L3_IPV6;
+	w->st.port[pm->in_port].drop[DP_DROP_FILTER_REJECT]++;
+	reject_code(with, v6, &type, &code);
+	int rc;
+	if (w->dp->mode == CFG_MODE_BRIDGE) {
+		/* a bridge has no address to answer from: only a reset, which
+		 * comes "from" the destination, goes back out the ingress port */
+		if (type == 0 && dp_tcp_reset(w, m, pm) == 0) {
+			w->st.rejects_sent++;
+			dp_tx_enqueue(w, pm->in_port, m);
+		} else {
+			rte_pktmbuf_free(m);
+		}
+		return;
+	}
+	if (type == 0)
+		rc = dp_tcp_reset(w, m, pm);
+	else if (v6)
+		rc = dp_icmp6_error(w, m, pm, type, code, 0);
+	else
+		rc = dp_icmp4_error(w, m, pm, type, code, 0);
+	if (rc == 0) {
+		w->st.rejects_sent++;
+		dp_output_local(w, m, v6 ? PKT_L3_IPV6 : PKT_L3_IPV4, pm->in_port);
+	} else {
+		rte_pktmbuf_free(m);
+	}
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules_ctl: rulesets on the control thread: compile and publish, print
+ * with the workers' counters, and write the records of LOG targets.
+ *
+ * Publishing is RCU: the new struct dp_rules is stored with release
+ * semantics; workers load the pointer once per burst and report a
+ * quiescent state after every loop, so once rte_rcu_qsbr_synchronize()
+ * returns no worker can still hold the previous program. The previous one
+ * is then kept (not freed) until the next install, so that LOG records it
+ * queued can still be formatted with its rule's prefix; it is freed when a
+ * third program replaces it, by which time its records are long drained.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dp_priv.h"
+#include "log.h"
+
+static void rules_obj_free(struct dp_rules *R)
+{
+	if (R == NULL)
+		return;
+	for (unsigned i = 0; i < DP_MAX_WORKERS; i++)
+		free(R->ctr[i]);
+	rules_prog_free(R->prog);
+	rules_free(R->rs);
+	free(R);
+}
+
+int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
+{
+	const char *names[DP_MAX_PORTS];
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		names[i] = dp->ports[i].name;
+	struct dp_rules *R = calloc(1, sizeof(*R));
+	if (R == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	R->prog = rules_prog_compile(rs, names, dp->n_ports, 0, err, errlen);
+	if (R->prog == NULL) {
+		free(R);
+		return -EINVAL;
+	}
+	R->prog->limit_share = dp->n_workers ? dp->n_workers : 1;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		/* own cache lines per worker: no false sharing between counters */
+		size_t sz = RTE_ALIGN_CEIL((size_t)(R->prog->n_slots ? R->prog->n_slots : 1) *
+						   sizeof(struct rules_counter),
+					   RTE_CACHE_LINE_SIZE);
+		R->ctr[i] = aligned_alloc(RTE_CACHE_LINE_SIZE, sz);
+		if (R->ctr[i] == NULL) {
+			R->rs = NULL;
+			rules_obj_free(R);
+			snprintf(err, errlen, "out of memory for rule counters");
+			return -ENOMEM;
+		}
+		memset(R->ctr[i], 0, sz);
+	}
+	R->rs = rs;
+	R->gen = ++dp->rules_gen;
+	struct dp_rules *old = dp->rules;
+	__atomic_store_n(&dp->rules, R, __ATOMIC_RELEASE);
+	if (dp->started)
+		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	/* no worker uses `old` now; write what it logged, keep it for stragglers */
+	dp_logs_drain(dp);
+	rules_obj_free(dp->rules_old);
+	dp->rules_old = old;
+	RP_INFO("rules", "ruleset %" PRIu32 " installed: %" PRIu32 " IPv4 and %" PRIu32
+		" IPv6 rules, %zu KiB", R->gen, R->prog->f[0].n_rules, R->prog->f[1].n_rules,
+		R->prog->mem / 1024);
+	return 0;
+}
+
+void dp_rules_destroy(struct dp_ctx *dp)
+{
+	dp_logs_drain(dp);
+	rules_obj_free(dp->rules);
+	rules_obj_free(dp->rules_old);
+	dp->rules = dp->rules_old = NULL;
+}
+
+char *dp_rules_save(struct dp_ctx *dp, int fam, unsigned flags)
+{
+	const struct dp_rules *R = dp->rules;
+	if (R == NULL)
+		return NULL;
+	struct rules_ruleset *copy = rules_clone(R->rs);
+	if (copy == NULL)
+		return NULL;
+	if (flags & RULES_PRINT_COUNTERS)
+		rules_prog_fold(R->prog, R->ctr, dp->n_workers, copy);
+	char *s = rules_ipt_print(copy, fam, flags);
+	rules_free(copy);
+	return s;
+}
+
+static void write_log(struct dp_ctx *dp, const struct dp_logrec *rec)
+{
+	const struct dp_rules *R = dp->rules && dp->rules->gen == rec->gen ? dp->rules :
+		dp->rules_old && dp->rules_old->gen == rec->gen         ? dp->rules_old :
+									  NULL;
+	const char *prefix = "";
+	unsigned level = 4, flags = 0;
+	if (R && rec->ctr < R->prog->n_ctr && R->prog->ctr_ext[rec->ctr]) {
+		const struct rules_ext *x = R->prog->ctr_ext[rec->ctr];
+		if (x->kind == RULES_X_LOG) {
+			prefix = x->u.log.prefix ? x->u.log.prefix : "";
+			level = x->u.log.level;
+			flags = x->u.log.flags;
+		}
+	}
+	const char *in = rec->in_port < dp->n_ports ? dp->ports[rec->in_port].name : "";
+	const char *out = rec->out_port < dp->n_ports ? dp->ports[rec->out_port].name : "";
+	char line[1024];
+	rules_log_format(line, sizeof(line), prefix, in, out, rec->has_mac ? rec->mac : NULL,
+			 rec->data, rec->caplen, rec->fam, flags);
+	rp_log((enum rp_log_level)(level > 7 ? 7 : level), "fw", "%s", line);
+	dp->logs_written++;
+}
+
+unsigned dp_logs_drain(struct dp_ctx *dp)
+{
+	unsigned total = 0;
+	struct dp_logrec recs[8];
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = dp->workers[i];
+		if (w == NULL || w->logq == NULL)
+			continue;
+		/* bounded per call: logging must not starve ARP/ND handling */
+		for (unsigned round = 0; round < 8; round++) {
+			unsigned n = rte_ring_sc_dequeue_burst_elem(w->logq, recs, sizeof(recs[0]),
+								    RTE_DIM(recs), NULL);
+			for (unsigned k = 0; k < n; k++)
+				write_log(dp, &recs[k]);
+			total += n;
+			if (n < RTE_DIM(recs))
+				break;
+		}
+	}
+	return total;
+}

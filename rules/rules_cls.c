@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules_cls: build the per-chain classifier, a HyperSplit-style decision
+ * tree (Qi et al., "Packet classification algorithms: from theory to
+ * practice", 2009).
+ *
+ * Each internal node cuts one dimension at one value; a rule whose range
+ * lies on both sides goes to both children. The cut is chosen among a few
+ * quantiles of the rules' range endpoints in every dimension, to minimise
+ * the larger child; splitting stops at BINTH rules, when no cut makes a
+ * child smaller than its parent (identical or all-wildcard rules), at a
+ * depth limit, or when replication has used its memory budget: a leaf may
+ * then be long, which costs time but never correctness. Leaves keep the
+ * rules in chain order, so the evaluator walks candidates in first-match
+ * order.
+ *
+ * Lookup is a root-to-leaf walk of 16-byte nodes in one array (children
+ * adjacent), O(depth), independent of the number of rules once the leaves
+ * are short.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_cls.h"
+
+#define BINTH 8
+#define MAX_DEPTH 48
+#define N_CUTS 5 /* candidate cuts per dimension */
+
+struct bld {
+	const struct rules_cls_range *r;
+	struct rules_cls_node *nodes;
+	uint32_t n_nodes, cap_nodes;
+	uint32_t *idx; /* shared by the trees */
+	size_t n_idx, cap_idx, budget;
+	uint32_t depth;
+	int err;
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	void *n = realloc(*p, c * elem);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void make_leaf(struct bld *b, uint32_t ni, const uint32_t *rs, uint32_t n)
+{
+	size_t cap = b->cap_idx;
+	if (grow((void **)&b->idx, &cap, b->n_idx + n, sizeof(uint32_t)) < 0) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->cap_idx = cap;
+	memcpy(b->idx + b->n_idx, rs, n * sizeof(uint32_t));
+	b->nodes[ni].a = (uint32_t)b->n_idx;
+	b->nodes[ni].b = RULES_CLS_LEAF | n;
+	b->nodes[ni].thr = 0;
+	b->n_idx += n;
+}
+
+/* Build node ni over rules rs[0..n) (ascending) within box [lo, hi]. */
+static void build(struct bld *b, uint32_t ni, uint32_t *rs, uint32_t n, uint64_t *lo, uint64_t *hi,
+	uint32_t depth)
+{
+	if (depth > b->depth)
+		b->depth = depth;
+	if (n <= BINTH || depth >= MAX_DEPTH || b->n_idx + n > b->budget) {
+		make_leaf(b, ni, rs, n);
+		return;
+	}
+	/* candidate cuts: quantiles of the endpoints inside the box */
+	uint64_t *ep = malloc(2 * (size_t)n * sizeof(uint64_t));
+	if (!ep) {
+		b->err = -ENOMEM;
+		return;
+	}
+	int best_d = -1;
+	uint64_t best_t = 0;
+	uint32_t best_max = n, best_sum = 2 * n;
+	for (int d = 0; d < RULES_CLS_DIMS; d++) {
+		size_t ne = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct rules_cls_range *r = &b->r[rs[i]];
+			uint64_t l = r->lo[d] > lo[d] ? r->lo[d] : lo[d];
+			uint64_t h = r->hi[d] < hi[d] ? r->hi[d] : hi[d];
+			if (l > lo[d])
+				ep[ne++] = l - 1;
+			if (h < hi[d])
+				ep[ne++] = h;
+		}
+		if (ne == 0)
+			continue;
+		qsort(ep, ne, sizeof(uint64_t), cmp_u64);
+		for (int k = 1; k <= N_CUTS; k++) {
+			uint64_t t = ep[(ne - 1) * (size_t)k / (N_CUTS + 1)];
+			if (t >= hi[d])
+				continue;
+			uint32_t nl = 0, nr = 0;
+			for (uint32_t i = 0; i < n; i++) {
+				const struct rules_cls_range *r = &b->r[rs[i]];
+				nl += r->lo[d] <= t && r->hi[d] >= lo[d];
+				nr += r->hi[d] > t && r->lo[d] <= hi[d];
+			}
+			uint32_t mx = nl > nr ? nl : nr;
+			if (mx < best_max || (mx == best_max && nl + nr < best_sum)) {
+				best_max = mx;
+				best_sum = nl + nr;
+				best_d = d;
+				best_t = t;
+			}
+		}
+	}
+	free(ep);
+	if (best_d < 0 || best_max >= n) {
+		make_leaf(b, ni, rs, n);
+		return;
+	}
+	/* the two children, adjacent */
+	size_t cap = b->cap_nodes;
+	if (grow((void **)&b->nodes, &cap, b->n_nodes + 2, sizeof(*b->nodes)) < 0) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->cap_nodes = (uint32_t)cap;
+	uint32_t c0 = b->n_nodes;
+	b->n_nodes += 2;
+	b->nodes[ni].thr = best_t;
+	b->nodes[ni].a = c0;
+	b->nodes[ni].b = (uint32_t)best_d;
+
+	uint32_t *sub = malloc((size_t)n * sizeof(uint32_t));
+	if (!sub) {
+		b->err = -ENOMEM;
+		return;
+	}
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (b->r[rs[i]].lo[best_d] <= best_t)
+			sub[m++] = rs[i];
+	uint64_t save = hi[best_d];
+	hi[best_d] = best_t;
+	build(b, c0, sub, m, lo, hi, depth + 1);
+	hi[best_d] = save;
+	if (b->err) {
+		free(sub);
+		return;
+	}
+	m = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (b->r[rs[i]].hi[best_d] > best_t)
+			sub[m++] = rs[i];
+	save = lo[best_d];
+	lo[best_d] = best_t + 1;
+	build(b, c0 + 1, sub, m, lo, hi, depth + 1);
+	lo[best_d] = save;
+	free(sub);
+}
+
+/* A rule is "large" in an address dimension when it covers more than a
+ * /8 (IPv4) or a /8 of the upper 64 bits (IPv6): such rules would be
+ * copied into most leaves of a tree that cuts that dimension. */
+static bool large(const struct rules_cls_range *r, int d)
+{
+	uint64_t w = r->hi[d] - r->lo[d];
+	return w >= (1ull << 24) && (w >> 32 == 0 || w >= (1ull << 56));
+}
+
+/* Which tree a rule goes to: by whether its source and destination are
+ * large (EffiCuts' separation, Vamanan et al., SIGCOMM 2010), so that each
+ * tree cuts the dimensions its rules are narrow in. */
+static unsigned tree_of(const struct rules_cls_range *r)
+{
+	return (large(r, RULES_CLS_SRC) ? 1u : 0u) | (large(r, RULES_CLS_DST) ? 2u : 0u);
+}
+
+struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
+{
+	struct rules_cls *c = calloc(1, sizeof(*c));
+	uint32_t *all = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	struct bld b = {.r = r};
+	if (!c || !all)
+		goto oom;
+	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
+		uint32_t m = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (tree_of(&r[i]) == t)
+				all[m++] = i;
+		if (m == 0)
+			continue;
+		/* replication budget per tree: beyond it, leaves grow instead */
+		b.budget = b.n_idx + 64 * (size_t)m + 1024;
+		b.nodes = NULL;
+		b.cap_nodes = 0;
+		size_t cap = 0;
+		if (grow((void **)&b.nodes, &cap, 1, sizeof(*b.nodes)) < 0)
+			goto oom;
+		b.cap_nodes = (uint32_t)cap;
+		b.n_nodes = 1;
+		b.depth = 0;
+		uint64_t lo[RULES_CLS_DIMS] = {0}, hi[RULES_CLS_DIMS];
+		for (int d = 0; d < RULES_CLS_DIMS; d++)
+			hi[d] = UINT64_MAX;
+		build(&b, 0, all, m, lo, hi, 0);
+		if (b.err) {
+			free(b.nodes);
+			goto oom;
+		}
+		c->t[t].nodes = b.nodes;
+		c->t[t].n_nodes = b.n_nodes;
+		c->t[t].depth = b.depth;
+	}
+	free(all);
+	all = NULL;
+	c->idx = b.idx ? b.idx : calloc(1, sizeof(uint32_t));
+	if (!c->idx)
+		goto oom;
+	c->n_idx = (uint32_t)b.n_idx;
+	c->n_rules = n;
+	return c;
+oom:
+	free(b.idx);
+	free(all);
+	if (c)
+		for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+			free(c->t[t].nodes);
+	free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void rules_cls_free(struct rules_cls *c)
+{
+	if (!c)
+		return;
+	for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+		free(c->t[t].nodes);
+	free(c->idx);
+	free(c);
+}
+
+size_t rules_cls_mem(const struct rules_cls *c)
+{
+	size_t m = sizeof(*c) + (size_t)c->n_idx * sizeof(uint32_t);
+	for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+		m += (size_t)c->t[t].n_nodes * sizeof(struct rules_cls_node);
+	return m;
+}

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules_eval: run a packet through the compiled program of one hook.
+ *
+ * The traversal is the kernel's ipt_do_table(): within a chain, rules are
+ * tried in order; a matching rule's counters go up before its target runs;
+ * a jump pushes the position after the rule, a goto does not; RETURN, or
+ * falling off the end of a user chain, pops; when the stack is empty the
+ * built-in chain's policy applies (and its counter goes up). ACCEPT ends
+ * the table (the hook's next table runs), DROP and REJECT end the hook.
+ *
+ * With a classifier, a chain is not walked rule by rule: its candidate
+ * list (ascending positions of the rules that may match) is walked instead,
+ * and each candidate is checked in full. The jump stack keeps the
+ * position in the caller's candidate list, so returning resumes exactly
+ * where the kernel would. Both paths share this code: without a classifier
+ * the candidate list is the identity 0..n-1.
+ *
+ * Worker context: no allocation, no locks, no system calls.
+ */
+#include <string.h>
+
+#include "rules_prog.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline bool addr_in(int fam, const struct rules_addr *a, const struct rules_addr *net,
+	const struct rules_addr *mask)
+{
+	if (fam == RULES_F_V4)
+		return (ld32(a->b) & ld32(mask->b)) == ld32(net->b);
+	return ((ld64(a->b) & ld64(mask->b)) == ld64(net->b)) &&
+		((ld64(a->b + 8) & ld64(mask->b + 8)) == ld64(net->b + 8));
+}
+
+static inline bool prange_in(const struct rules_prange *r, uint16_t v)
+{
+	return v >= r->lo && v <= r->hi;
+}
+
+/* x ^ inv on option bit id */
+#define INV(x, id) (((x)->invert >> (id)) & 1u)
+
+static bool tcp_has_option(const struct rules_pkt *pk, uint8_t opt)
+{
+	const uint8_t *o = pk->tcp_opt;
+	unsigned n = pk->tcp_optlen, i = 0;
+	if (!o)
+		return false;
+	while (i < n) {
+		if (o[i] == opt)
+			return true;
+		if (o[i] == 0) /* end of options */
+			return false;
+		if (o[i] == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || o[i + 1] < 2)
+			return false;
+		i += o[i + 1];
+	}
+	return false;
+}
+
+static int addr_cmp(int fam, const struct rules_addr *a, const struct rules_addr *b)
+{
+	return memcmp(a->b, b->b, fam == RULES_F_V4 ? 4 : 16);
+}
+
+static bool mport_match(const struct rules_m_mport *m, uint16_t sp, uint16_t dp, unsigned which)
+{
+	for (unsigned i = 0; i < m->n; i++) {
+		uint16_t lo = m->port[i], hi = lo;
+		bool range = (m->range >> i) & 1u;
+		if (range)
+			hi = m->port[i + 1];
+		bool hit;
+		if (which == RULES_O_SPORTS)
+			hit = sp >= lo && sp <= hi;
+		else if (which == RULES_O_DPORTS)
+			hit = dp >= lo && dp <= hi;
+		else
+			hit = (sp >= lo && sp <= hi) || (dp >= lo && dp <= hi);
+		if (hit)
+			return true;
+		if (range)
+			i++;
+	}
+	return false;
+}
+
+static bool set_has(const struct rules_cset *cs, int fam, const struct rules_addr *a, uint8_t proto,
+	uint16_t port, bool with_port)
+{
+	if (cs->type == RULES_SET_BITMAP_PORT)
+		return (cs->ports[port / 8] >> (port % 8)) & 1u;
+	if (cs->fam != fam)
+		return false;
+	unsigned alen = fam == RULES_F_V4 ? 4 : 16;
+	for (unsigned g = 0; g < cs->n_groups; g++) {
+		struct rules_addr k;
+		memset(&k, 0, sizeof(k));
+		unsigned pl = cs->g[g].plen;
+		for (unsigned i = 0; i < alen; i++) {
+			unsigned bits = pl >= 8 * (i + 1) ? 8 : pl > 8 * i ? pl - 8 * i : 0;
+			k.b[i] = (uint8_t)(a->b[i] & (uint8_t)(0xff00u >> bits));
+		}
+		/* first entry of the group with this address (binary search) */
+		uint32_t lo = cs->g[g].first, hi = lo + cs->g[g].n;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (memcmp(cs->e[mid].addr.b, k.b, sizeof(k.b)) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		uint32_t end = cs->g[g].first + cs->g[g].n;
+		for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
+			if (!with_port)
+				return true;
+			if (cs->e[i].proto == proto && port >= cs->e[i].port_lo && port <= cs->e[i].port_hi)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
+{
+	bool src0 = m->dirs & 1u;
+	const struct rules_addr *a = src0 ? &pk->src : &pk->dst;
+	switch (cs->type) {
+	case RULES_SET_HASH_IP:
+	case RULES_SET_HASH_NET:
+		return set_has(cs, pk->fam, a, 0, 0, false);
+	case RULES_SET_BITMAP_PORT:
+		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
+			return false;
+		return set_has(cs, pk->fam, NULL, pk->proto, src0 ? pk->sport : pk->dport, true);
+	default: {
+		/* ip,port: the second direction picks the port; without it, the first */
+		bool psrc = m->dim >= 2 ? (m->dirs & 2u) != 0 : src0;
+		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
+			return false;
+		return set_has(cs, pk->fam, a, pk->proto, psrc ? pk->sport : pk->dport, true);
+	}
+	}
+}
+
+/* Token bucket of -m limit, per worker, in microseconds of credit:
+ * slot.pkts holds the credit, slot.bytes the time of the last update. */
+static bool limit_ok(const struct rules_prog *p, const struct rules_m_limit *l, struct rules_counter *slot,
+	uint64_t now)
+{
+	/* avg: 1/10000 s per packet; per worker the interval is share times longer */
+	uint64_t cost = (uint64_t)l->avg * 100u * (p->limit_share ? p->limit_share : 1); /* us */
+	uint64_t cap = cost * l->burst;
+	if (slot->bytes == 0) { /* first use: full bucket */
+		slot->pkts = cap;
+		slot->bytes = now ? now : 1;
+	}
+	uint64_t credit = slot->pkts + (now > slot->bytes ? now - slot->bytes : 0);
+	slot->bytes = now ? now : 1;
+	if (credit > cap)
+		credit = cap;
+	if (credit >= cost) {
+		slot->pkts = credit - cost;
+		return true;
+	}
+	slot->pkts = credit;
+	return false;
+}
+
+static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, unsigned i,
+	const struct rules_pkt *pk, struct rules_counter *ctr)
+{
+	const struct rules_ext *x = &cr->match[i];
+	const union rules_ext_data *u = &x->u;
+	switch (x->kind) {
+	case RULES_X_TCP:
+		/* the kernel: a non-first fragment never matches tcp/udp/icmp */
+		if (!pk->l4 || pk->proto != 6)
+			return false;
+		if ((x->present & (1u << RULES_O_SPORT)) &&
+			prange_in(&u->tcp.sport, pk->sport) == INV(x, RULES_O_SPORT))
+			return false;
+		if ((x->present & (1u << RULES_O_DPORT)) &&
+			prange_in(&u->tcp.dport, pk->dport) == INV(x, RULES_O_DPORT))
+			return false;
+		if ((x->present & (1u << RULES_O_TCP_FLAGS)) &&
+			(((pk->tcp_flags & u->tcp.flg_mask) == u->tcp.flg_cmp) == INV(x, RULES_O_TCP_FLAGS)))
+			return false;
+		if ((x->present & (1u << RULES_O_TCP_OPTION)) &&
+			tcp_has_option(pk, u->tcp.option) == INV(x, RULES_O_TCP_OPTION))
+			return false;
+		return true;
+	case RULES_X_UDP:
+		if (!pk->l4 || pk->proto != 17)
+			return false;
+		if ((x->present & (1u << RULES_O_SPORT)) &&
+			prange_in(&u->udp.sport, pk->sport) == INV(x, RULES_O_SPORT))
+			return false;
+		if ((x->present & (1u << RULES_O_DPORT)) &&
+			prange_in(&u->udp.dport, pk->dport) == INV(x, RULES_O_DPORT))
+			return false;
+		return true;
+	case RULES_X_ICMP:
+	case RULES_X_ICMP6: {
+		if (!pk->l4 || pk->proto != (x->kind == RULES_X_ICMP ? 1 : 58))
+			return false;
+		bool hit = (u->icmp.type == 0xff && x->kind == RULES_X_ICMP) ||
+			(pk->icmp_type == u->icmp.type && pk->icmp_code >= u->icmp.code_lo &&
+				pk->icmp_code <= u->icmp.code_hi);
+		return hit != INV(x, 0);
+	}
+	case RULES_X_MULTIPORT: {
+		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
+			return false;
+		unsigned which = (x->present & (1u << RULES_O_SPORTS)) ? RULES_O_SPORTS :
+			(x->present & (1u << RULES_O_DPORTS))           ? RULES_O_DPORTS :
+									  RULES_O_PORTS;
+		return mport_match(&u->mport, pk->sport, pk->dport, which) != INV(x, which);
+	}
+	case RULES_X_IPRANGE:
+		if (x->present & (1u << RULES_O_SRC)) {
+			bool in = addr_cmp(pk->fam, &pk->src, &u->iprange.src_lo) >= 0 &&
+				addr_cmp(pk->fam, &pk->src, &u->iprange.src_hi) <= 0;
+			if (in == INV(x, RULES_O_SRC))
+				return false;
+		}
+		if (x->present & (1u << RULES_O_DST)) {
+			bool in = addr_cmp(pk->fam, &pk->dst, &u->iprange.dst_lo) >= 0 &&
+				addr_cmp(pk->fam, &pk->dst, &u->iprange.dst_hi) <= 0;
+			if (in == INV(x, RULES_O_DST))
+				return false;
+		}
+		return true;
+	case RULES_X_MAC:
+		if (!pk->mac_src)
+			return false;
+		return (memcmp(pk->mac_src, u->mac.mac, 6) == 0) != INV(x, 0);
+	case RULES_X_LENGTH:
+		return (pk->len >= u->length.lo && pk->len <= u->length.hi) != INV(x, 0);
+	case RULES_X_TTL:
+	case RULES_X_HL:
+		if (x->present & (1u << RULES_O_EQ))
+			return (pk->ttl == u->ttl.value) != INV(x, RULES_O_EQ);
+		if (x->present & (1u << RULES_O_GT))
+			return pk->ttl > u->ttl.value;
+		return pk->ttl < u->ttl.value;
+	case RULES_X_TOS:
+		return ((pk->tos & u->tos.mask) == u->tos.value) != INV(x, 0);
+	case RULES_X_DSCP:
+		return ((pk->tos >> 2) == u->dscp.value) != INV(x, 0);
+	case RULES_X_MARK:
+		return ((pk->mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
+	case RULES_X_PKTTYPE:
+		return (pk->pkttype == u->pkttype.value) != INV(x, 0);
+	case RULES_X_ADDRTYPE:
+		if ((x->present & (1u << RULES_O_SRC)) &&
+			((pk->src_type & u->addrtype.src) != 0) == INV(x, RULES_O_SRC))
+			return false;
+		if ((x->present & (1u << RULES_O_DST)) &&
+			((pk->dst_type & u->addrtype.dst) != 0) == INV(x, RULES_O_DST))
+			return false;
+		return true;
+	case RULES_X_COMMENT:
+		return true;
+	case RULES_X_SET: {
+		const struct rules_cset *cs = cr->sets[i];
+		return set_match(cs, &u->set, pk) != INV(x, 0);
+	}
+	case RULES_X_STATE:
+		return ((pk->ct_state & u->ct.state) != 0) != INV(x, 0);
+	case RULES_X_CONNTRACK:
+		if ((x->present & (1u << RULES_O_CT_STATE)) &&
+			((pk->ct_state & u->ct.state) != 0) == INV(x, RULES_O_CT_STATE))
+			return false;
+		/* the other conntrack options need a connection: none yet */
+		return (x->present & ~(1u << RULES_O_CT_STATE)) == 0;
+	case RULES_X_LIMIT:
+		/* limit state lives past the program's counters, one slot per ext */
+		return limit_ok(p, &u->limit, &ctr[p->n_ctr + (uint32_t)(x - p->exts)], pk->now_us);
+	default:
+		return false;
+	}
+}
+
+static inline bool rule_match(const struct rules_prog *p, const struct rules_crule *cr,
+	const struct rules_pkt *pk, struct rules_counter *ctr)
+{
+	uint8_t f = cr->flags, inv = cr->inv;
+	if (f) {
+		if ((f & RULES_CF_SRC) && addr_in(pk->fam, &pk->src, &cr->src, &cr->smask) == !!(inv & RULES_INV_SRC))
+			return false;
+		if ((f & RULES_CF_DST) && addr_in(pk->fam, &pk->dst, &cr->dst, &cr->dmask) == !!(inv & RULES_INV_DST))
+			return false;
+		if ((f & RULES_CF_PROTO) && (pk->proto == cr->proto) == !!(inv & RULES_INV_PROTO))
+			return false;
+		if ((f & RULES_CF_IN) &&
+			(pk->in_port < 32 && ((cr->in_ports >> pk->in_port) & 1u)) == !!(inv & RULES_INV_IN))
+			return false;
+		if ((f & RULES_CF_OUT) &&
+			(pk->out_port < 32 && ((cr->out_ports >> pk->out_port) & 1u)) == !!(inv & RULES_INV_OUT))
+			return false;
+		if ((f & RULES_CF_FRAG) && (pk->frag != 0) == !!(inv & RULES_INV_FRAG))
+			return false;
+	}
+	for (unsigned i = 0; i < cr->n_match; i++)
+		if (!ext_match(p, cr, i, pk, ctr))
+			return false;
+	return true;
+}
+
+static void pkt_key(const struct rules_pkt *pk, uint64_t key[RULES_CLS_DIMS])
+{
+	if (pk->fam == RULES_F_V4) {
+		key[RULES_CLS_SRC] = __builtin_bswap32(ld32(pk->src.b));
+		key[RULES_CLS_DST] = __builtin_bswap32(ld32(pk->dst.b));
+	} else {
+		key[RULES_CLS_SRC] = __builtin_bswap64(ld64(pk->src.b));
+		key[RULES_CLS_DST] = __builtin_bswap64(ld64(pk->dst.b));
+	}
+	bool ports = pk->l4 && (pk->proto == 6 || pk->proto == 17);
+	key[RULES_CLS_SPORT] = ports ? pk->sport : 0;
+	key[RULES_CLS_DPORT] = ports ? pk->dport : 0;
+	key[RULES_CLS_PROTO] = pk->proto;
+}
+
+/* Run one target with a side effect on the packet view. */
+static void apply(const struct rules_crule *cr, struct rules_pkt *pk, struct rules_result *res)
+{
+	const struct rules_ext *t = cr->target;
+	switch (cr->kind) {
+	case RULES_CK_LOG:
+		if (res->n_log < RULES_MAX_LOGS)
+			res->log_rule[res->n_log] = cr->ctr;
+		if (res->n_log < UINT8_MAX)
+			res->n_log++;
+		break;
+	case RULES_CK_MARK:
+		pk->mark = (pk->mark & ~t->u.xmark.mask) ^ t->u.xmark.value;
+		res->mods |= RULES_MOD_MARK;
+		break;
+	case RULES_CK_TOS:
+		pk->tos = (uint8_t)((pk->tos & ~t->u.settos.mask) ^ t->u.settos.value);
+		res->mods |= RULES_MOD_TOS;
+		break;
+	case RULES_CK_DSCP:
+		pk->tos = (uint8_t)((pk->tos & 0x03) | (t->u.setdscp.value << 2));
+		res->mods |= RULES_MOD_TOS;
+		break;
+	case RULES_CK_TTL: {
+		unsigned v = pk->ttl;
+		if (t->present & (1u << RULES_O_SET))
+			v = t->u.setttl.value;
+		else if (t->present & (1u << RULES_O_DEC))
+			v = v > t->u.setttl.value ? v - t->u.setttl.value : 0;
+		else
+			v = v + t->u.setttl.value > 255 ? 255 : v + t->u.setttl.value;
+		pk->ttl = (uint8_t)v;
+		res->mods |= RULES_MOD_TTL;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+struct frame {
+	uint32_t chain;
+	struct rules_cls_cur cur; /* the chain's candidates still to try */
+};
+
+static inline void trace(struct rules_trace *tr, uint32_t id)
+{
+	if (tr && tr->n < tr->cap)
+		tr->ctr[tr->n++] = id;
+}
+
+static inline void enter(const struct rules_prog *p, const struct rules_fprog *fp, uint32_t ci,
+	const uint64_t *key, struct frame *f)
+{
+	const struct rules_cchain *ch = &fp->chains[ci];
+	f->chain = ci;
+	if (ch->cls)
+		rules_cls_lookup(ch->cls, key, &f->cur);
+	else
+		rules_cls_all(p->ident, ch->n, &f->cur);
+}
+
+/* One table's built-in chain: 1 ACCEPT, 0 DROP, -1 REJECT. */
+static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, uint32_t base,
+	struct rules_pkt *pk, const uint64_t *key, struct rules_counter *ctr, struct rules_result *res,
+	struct rules_trace *tr)
+{
+	struct frame stack[RULES_MAX_DEPTH];
+	unsigned sp = 0;
+	struct frame *cur = &stack[0];
+	if (fp->chains[base].n == 0)
+		goto policy;
+	enter(p, fp, base, key, cur);
+	for (;;) {
+		const struct rules_cchain *ch = &fp->chains[cur->chain];
+		const struct rules_crule *rules = &fp->rules[ch->first];
+		const struct rules_crule *hit = NULL;
+		uint32_t pos;
+		while (rules_cls_next(&cur->cur, &pos)) {
+			const struct rules_crule *cr = &rules[pos];
+			if (rule_match(p, cr, pk, ctr)) {
+				hit = cr;
+				break;
+			}
+		}
+		if (hit == NULL) {
+			/* end of chain: implicit RETURN, or the policy */
+			if (sp == 0)
+				goto policy;
+			cur = &stack[--sp];
+			continue;
+		}
+		ctr[hit->ctr].pkts++;
+		ctr[hit->ctr].bytes += pk->len;
+		switch (hit->kind) {
+		case RULES_CK_NONE:
+			break;
+		case RULES_CK_ACCEPT:
+			trace(tr, hit->ctr);
+			return 1;
+		case RULES_CK_DROP:
+			trace(tr, hit->ctr);
+			return 0;
+		case RULES_CK_REJECT:
+			trace(tr, hit->ctr);
+			res->reject_with = (uint8_t)hit->arg;
+			return -1;
+		case RULES_CK_RETURN:
+			trace(tr, hit->ctr);
+			if (sp == 0)
+				goto policy;
+			cur = &stack[--sp];
+			break;
+		case RULES_CK_JUMP:
+			trace(tr, hit->ctr);
+			if (unlikely(sp + 1 >= RULES_MAX_DEPTH))
+				return 0; /* compile refuses this; never reached */
+			cur = &stack[++sp];
+			enter(p, fp, hit->arg, key, cur);
+			break;
+		case RULES_CK_GOTO:
+			trace(tr, hit->ctr);
+			enter(p, fp, hit->arg, key, cur);
+			break;
+		default:
+			trace(tr, hit->ctr);
+			apply(hit, pk, res);
+			break;
+		}
+	}
+policy: {
+	const struct rules_cchain *bc = &fp->chains[base];
+	ctr[bc->policy_ctr].pkts++;
+	ctr[bc->policy_ctr].bytes += pk->len;
+	trace(tr, bc->policy_ctr);
+	return bc->policy == RULES_POL_ACCEPT ? 1 : 0;
+}
+}
+
+void rules_eval_hook(const struct rules_prog *p, enum rules_hook h, struct rules_pkt *pk,
+	struct rules_counter *ctr, struct rules_result *res, struct rules_trace *tr)
+{
+	const struct rules_fprog *fp = &p->f[pk->fam == RULES_F_V6];
+	uint64_t key[RULES_CLS_DIMS];
+	res->res = RULES_R_ACCEPT;
+	res->reject_with = 0;
+	res->mods = 0;
+	res->n_log = 0;
+	if (!fp->hook_active[h])
+		return;
+	pkt_key(pk, key);
+	for (unsigned i = 0; i < fp->hook_n[h]; i++) {
+		int v = run_chain(p, fp, fp->hook_seq[h][i], pk, key, ctr, res, tr);
+		if (v == 1)
+			continue;
+		res->res = v == 0 ? RULES_R_DROP : RULES_R_REJECT;
+		return;
+	}
+}

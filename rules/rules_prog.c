@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules_prog: compile a validated ruleset into the immutable program the
+ * workers run (rules_prog.h), and fold worker counters back into a ruleset.
+ *
+ * Control thread only. Compilation walks the model twice per family: the
+ * first pass numbers the chains that exist in the family (so jumps can be
+ * resolved to indexes), the second flattens their rules. Counter ids follow
+ * the model (table, chain, rule), so a rule of both families has one id,
+ * and policies get one id per family, as the model keeps them.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_priv.h"
+#include "rules_prog.h"
+
+struct cctx {
+	const struct rules_ruleset *rs;
+	struct rules_prog *p;
+	const char *const *ports;
+	unsigned n_ports;
+	unsigned flags;
+	char *err;
+	size_t errlen;
+	/* per model (table, chain): counter id of rule 0 and of the policies */
+	uint32_t *rule_ctr0[RULES_T_COUNT];
+	uint32_t *pol_ctr[RULES_T_COUNT]; /* two per chain: [2*c + fi] */
+	int32_t *cidx[RULES_T_COUNT];     /* compiled chain index in the current family */
+	size_t ext_used; /* exts (and setrefs, parallel) filled so far */
+};
+
+static int cerr(struct cctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cerr(struct cctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (c->err && c->errlen)
+		vsnprintf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static uint32_t iface_mask(const struct cctx *c, const char *name, bool wild)
+{
+	uint32_t m = 0;
+	size_t len = strlen(name);
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		if (wild ? strncmp(c->ports[i], name, len) == 0 : strcmp(c->ports[i], name) == 0)
+			m |= 1u << i;
+	}
+	return m;
+}
+
+static void mask_of(int fam, uint8_t plen, struct rules_addr *m)
+{
+	memset(m, 0, sizeof(*m));
+	unsigned bits = fam == RULES_F_V4 ? 32 : 128;
+	if (plen > bits)
+		plen = (uint8_t)bits;
+	for (unsigned i = 0; i < plen / 8; i++)
+		m->b[i] = 0xff;
+	if (plen % 8)
+		m->b[plen / 8] = (uint8_t)(0xff00 >> (plen % 8));
+}
+
+static uint64_t addr_key(int fam, const struct rules_addr *a)
+{
+	uint64_t v = 0;
+	unsigned n = fam == RULES_F_V4 ? 4 : 8;
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | a->b[i];
+	return v;
+}
+
+/* The classifier's view of one rule: what it selects, widened where it
+ * cannot be expressed as one range per dimension. */
+static void project(int fam, const struct rules_crule *cr, struct rules_cls_range *rg)
+{
+	for (int d = 0; d < RULES_CLS_DIMS; d++) {
+		rg->lo[d] = 0;
+		rg->hi[d] = UINT64_MAX;
+	}
+	const struct rules_addr *a[2] = {&cr->src, &cr->dst};
+	const struct rules_addr *m[2] = {&cr->smask, &cr->dmask};
+	const uint8_t f[2] = {RULES_CF_SRC, RULES_CF_DST};
+	const uint8_t iv[2] = {RULES_INV_SRC, RULES_INV_DST};
+	for (int i = 0; i < 2; i++) {
+		if (!(cr->flags & f[i]) || (cr->inv & iv[i]))
+			continue;
+		uint64_t lo = addr_key(fam, a[i]), mk = addr_key(fam, m[i]);
+		uint64_t full = fam == RULES_F_V4 ? 0xffffffffull : UINT64_MAX;
+		rg->lo[i] = lo & mk;
+		rg->hi[i] = (lo & mk) | (full & ~mk);
+	}
+	if ((cr->flags & RULES_CF_PROTO) && !(cr->inv & RULES_INV_PROTO))
+		rg->lo[RULES_CLS_PROTO] = rg->hi[RULES_CLS_PROTO] = cr->proto;
+	for (unsigned i = 0; i < cr->n_match; i++) {
+		const struct rules_ext *x = &cr->match[i];
+		if (x->kind != RULES_X_TCP && x->kind != RULES_X_UDP)
+			continue;
+		const struct rules_prange *pr[2] = {&x->u.tcp.sport, &x->u.tcp.dport};
+		const int dim[2] = {RULES_CLS_SPORT, RULES_CLS_DPORT};
+		const uint32_t bit[2] = {1u << RULES_O_SPORT, 1u << RULES_O_DPORT};
+		for (int k = 0; k < 2; k++) {
+			if (!(x->present & bit[k]) || (x->invert & bit[k]))
+				continue;
+			/* several port matches in one rule: intersect */
+			if (pr[k]->lo > rg->lo[dim[k]])
+				rg->lo[dim[k]] = pr[k]->lo;
+			if (pr[k]->hi < rg->hi[dim[k]])
+				rg->hi[dim[k]] = pr[k]->hi;
+		}
+		if (rg->lo[RULES_CLS_SPORT] > rg->hi[RULES_CLS_SPORT] ||
+			rg->lo[RULES_CLS_DPORT] > rg->hi[RULES_CLS_DPORT]) {
+			/* can never match: keep it a candidate nowhere useful but valid */
+			rg->lo[RULES_CLS_DPORT] = rg->hi[RULES_CLS_DPORT] = 0;
+			rg->lo[RULES_CLS_SPORT] = rg->hi[RULES_CLS_SPORT] = 0;
+		}
+	}
+}
+
+/* ---- sets ---- */
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct rules_set_entry *x = a, *y = b;
+	if (x->plen != y->plen)
+		return x->plen > y->plen ? -1 : 1;
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
+}
+
+static int compile_set(struct rules_cset *cs, const struct rules_set *s)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->type = s->type;
+	cs->fam = s->fam;
+	cs->n = (uint32_t)s->n;
+	if (s->type == RULES_SET_BITMAP_PORT) {
+		cs->ports = calloc(65536 / 8, 1);
+		if (!cs->ports)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->n; i++)
+			for (uint32_t p = s->e[i].port_lo; p <= s->e[i].port_hi; p++)
+				cs->ports[p / 8] |= (uint8_t)(1u << (p % 8));
+		return 0;
+	}
+	cs->e = malloc((s->n ? s->n : 1) * sizeof(*cs->e));
+	if (!cs->e)
+		return -ENOMEM;
+	if (s->n)
+		memcpy(cs->e, s->e, s->n * sizeof(*cs->e));
+	qsort(cs->e, s->n, sizeof(*cs->e), ent_cmp);
+	/* groups of one prefix length, longest first */
+	for (uint32_t i = 0; i < cs->n;) {
+		uint32_t j = i;
+		while (j < cs->n && cs->e[j].plen == cs->e[i].plen)
+			j++;
+		if (cs->n_groups < RULES_CSET_GROUPS) {
+			cs->g[cs->n_groups].first = i;
+			cs->g[cs->n_groups].n = j - i;
+			cs->g[cs->n_groups].plen = cs->e[i].plen;
+			cs->n_groups++;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* ---- chains ---- */
+
+/* Longest run of jumps (pushes) from chain ci; -1 on a loop. */
+static int depth_of(const struct rules_fprog *fp, uint32_t ci, int8_t *memo, int guard)
+{
+	if (memo[ci] >= 0)
+		return memo[ci];
+	if (memo[ci] == -2 || guard > (int)fp->n_chains)
+		return -1;
+	memo[ci] = -2;
+	int best = 0;
+	const struct rules_cchain *ch = &fp->chains[ci];
+	for (uint32_t i = 0; i < ch->n; i++) {
+		const struct rules_crule *r = &fp->rules[ch->first + i];
+		if (r->kind != RULES_CK_JUMP && r->kind != RULES_CK_GOTO)
+			continue;
+		int d = depth_of(fp, r->arg, memo, guard + 1);
+		if (d < 0)
+			return -1;
+		d += r->kind == RULES_CK_JUMP;
+		if (d > best)
+			best = d;
+	}
+	memo[ci] = (int8_t)(best > 100 ? 100 : best);
+	return best;
+}
+
+static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const struct rules_rule *r,
+	struct rules_crule *cr)
+{
+	struct rules_prog *p = c->p;
+	memset(cr, 0, sizeof(*cr));
+	cr->inv = r->inv;
+	if (r->has_src) {
+		cr->flags |= RULES_CF_SRC;
+		cr->src = r->src;
+		mask_of(fam, r->src_plen, &cr->smask);
+	}
+	if (r->has_dst) {
+		cr->flags |= RULES_CF_DST;
+		cr->dst = r->dst;
+		mask_of(fam, r->dst_plen, &cr->dmask);
+	}
+	if (r->proto) {
+		cr->flags |= RULES_CF_PROTO;
+		cr->proto = r->proto;
+	}
+	if (r->iniface[0]) {
+		cr->flags |= RULES_CF_IN;
+		cr->in_ports = iface_mask(c, r->iniface, r->in_wild);
+	}
+	if (r->outiface[0]) {
+		cr->flags |= RULES_CF_OUT;
+		cr->out_ports = iface_mask(c, r->outiface, r->out_wild);
+	}
+	if (r->frag)
+		cr->flags |= RULES_CF_FRAG;
+
+	/* matches: copies owned by the program; the comment match is dropped */
+	struct rules_ext *mx = &p->exts[c->ext_used];
+	const struct rules_cset **sr = &p->setrefs[c->ext_used];
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->n_match; i++) {
+		const struct rules_ext *x = &r->match[i];
+		if (x->kind == RULES_X_COMMENT)
+			continue;
+		if (rules_ext_copy(&mx[n], x) < 0)
+			return -ENOMEM;
+		c->ext_used++;
+		sr[n] = NULL;
+		switch (x->kind) {
+		case RULES_X_SET: {
+			const struct rules_set *s = rules_set_find(c->rs, x->u.set.name);
+			if (!s)
+				return cerr(c, "rule %d: set \"%s\" does not exist", r->line, x->u.set.name);
+			sr[n] = &p->csets[s - c->rs->sets];
+			break;
+		}
+		case RULES_X_ADDRTYPE:
+			p->need_addrtype = true;
+			break;
+		case RULES_X_MAC:
+			p->need_mac = true;
+			break;
+		case RULES_X_LIMIT:
+			p->need_clock = true;
+			break;
+		case RULES_X_TCP:
+			if (x->present & (1u << RULES_O_TCP_OPTION))
+				p->need_tcpopt = true;
+			break;
+		default:
+			break;
+		}
+		n++;
+	}
+	cr->n_match = (uint8_t)n;
+	cr->match = mx;
+	cr->sets = sr;
+
+	switch (r->target.verdict) {
+	case RULES_V_NONE:
+		cr->kind = RULES_CK_NONE;
+		break;
+	case RULES_V_ACCEPT:
+		cr->kind = RULES_CK_ACCEPT;
+		break;
+	case RULES_V_DROP:
+		cr->kind = RULES_CK_DROP;
+		break;
+	case RULES_V_RETURN:
+		cr->kind = RULES_CK_RETURN;
+		break;
+	case RULES_V_JUMP:
+	case RULES_V_GOTO: {
+		const struct rules_table *tb = &c->rs->tables[t];
+		int32_t ci = -1;
+		for (size_t k = 0; k < tb->n_chains; k++)
+			if (strcmp(tb->chains[k].name, r->target.chain) == 0)
+				ci = c->cidx[t][k];
+		if (ci < 0)
+			return cerr(c, "%s: chain \"%s\" does not exist", rules_table_name(t), r->target.chain);
+		cr->kind = r->target.verdict == RULES_V_JUMP ? RULES_CK_JUMP : RULES_CK_GOTO;
+		cr->arg = (uint32_t)ci;
+		break;
+	}
+	case RULES_V_EXT: {
+		struct rules_ext *tx = &p->exts[c->ext_used];
+		if (rules_ext_copy(tx, &r->target.ext) < 0)
+			return -ENOMEM;
+		c->ext_used++;
+		cr->target = tx;
+		switch (tx->kind) {
+		case RULES_X_REJECT:
+			cr->kind = RULES_CK_REJECT;
+			cr->arg = tx->u.reject.with;
+			break;
+		case RULES_X_LOG:
+			cr->kind = RULES_CK_LOG;
+			break;
+		case RULES_X_MARK_T:
+			cr->kind = RULES_CK_MARK;
+			break;
+		case RULES_X_TOS_T:
+			cr->kind = RULES_CK_TOS;
+			break;
+		case RULES_X_DSCP_T:
+			cr->kind = RULES_CK_DSCP;
+			break;
+		case RULES_X_TTL_T:
+		case RULES_X_HL_T:
+			cr->kind = RULES_CK_TTL;
+			break;
+		default:
+			/* NOTRACK, CT, CONNMARK, NFLOG, NAT targets: no effect until
+			 * conntrack and NAT exist; they count and continue */
+			cr->kind = RULES_CK_NONE;
+			break;
+		}
+		break;
+	}
+	default:
+		return cerr(c, "rule %d: unknown verdict", r->line);
+	}
+	return 0;
+}
+
+static int compile_family(struct cctx *c, int fam)
+{
+	const struct rules_ruleset *rs = c->rs;
+	struct rules_prog *p = c->p;
+	int fi = fam == RULES_F_V6;
+	struct rules_fprog *fp = &p->f[fi];
+	uint32_t nch = 0, nr = 0, maxn = 0;
+
+	for (int h = 0; h < RULES_H_COUNT; h++)
+		for (int t = 0; t < RULES_T_COUNT; t++)
+			fp->hook_chain[h][t] = -1;
+	for (int t = 0; t < RULES_T_COUNT; t++) {
+		const struct rules_table *tb = &rs->tables[t];
+		for (size_t k = 0; k < tb->n_chains; k++) {
+			const struct rules_chain *ch = &tb->chains[k];
+			bool exists = (tb->present & fam) && (ch->hook >= 0 || (ch->fam & fam));
+			c->cidx[t][k] = exists ? (int32_t)nch++ : -1;
+			if (!exists)
+				continue;
+			uint32_t n = 0;
+			for (size_t i = 0; i < ch->n_rules; i++)
+				n += (ch->rules[i].fam & fam) != 0;
+			nr += n;
+			if (n > maxn)
+				maxn = n;
+		}
+	}
+	fp->chains = calloc(nch ? nch : 1, sizeof(*fp->chains));
+	fp->rules = calloc(nr ? nr : 1, sizeof(*fp->rules));
+	if (!fp->chains || !fp->rules)
+		return -ENOMEM;
+	fp->n_chains = nch;
+	p->mem += nch * sizeof(*fp->chains) + nr * sizeof(*fp->rules);
+
+	uint32_t at = 0;
+	for (int t = 0; t < RULES_T_COUNT; t++) {
+		const struct rules_table *tb = &rs->tables[t];
+		for (size_t k = 0; k < tb->n_chains; k++) {
+			if (c->cidx[t][k] < 0)
+				continue;
+			const struct rules_chain *ch = &tb->chains[k];
+			struct rules_cchain *cc = &fp->chains[c->cidx[t][k]];
+			cc->first = at;
+			cc->hook = ch->hook;
+			if (ch->hook >= 0) {
+				cc->policy = ch->policy[fi];
+				cc->policy_ctr = c->pol_ctr[t][2 * k + fi];
+				fp->hook_chain[ch->hook][t] = c->cidx[t][k];
+			}
+			for (size_t i = 0; i < ch->n_rules; i++) {
+				const struct rules_rule *r = &ch->rules[i];
+				if (!(r->fam & fam))
+					continue;
+				struct rules_crule *cr = &fp->rules[at];
+				int rc = compile_rule(c, fam, (enum rules_table_id)t, r, cr);
+				if (rc < 0)
+					return rc;
+				cr->ctr = c->rule_ctr0[t][k] + (uint32_t)i;
+				at++;
+			}
+			cc->n = at - cc->first;
+		}
+	}
+	fp->n_rules = at;
+
+	/* jump depth: the evaluator's stack is fixed */
+	int8_t *memo = malloc(nch ? nch : 1);
+	if (!memo)
+		return -ENOMEM;
+	memset(memo, -1, nch ? nch : 1);
+	for (uint32_t ci = 0; ci < nch; ci++) {
+		int d = depth_of(fp, ci, memo, 0);
+		if (d < 0 || d >= RULES_MAX_DEPTH) {
+			free(memo);
+			return cerr(c, "chains nest %s (at most %d levels of -j)",
+				d < 0 ? "in a loop" : "too deep", RULES_MAX_DEPTH - 1);
+		}
+	}
+	free(memo);
+
+	/* which hooks have a table to traverse (nat is not traversed yet);
+	 * an empty chain with an ACCEPT policy still counts its packets */
+	for (int h = 0; h < RULES_H_COUNT; h++) {
+		fp->hook_n[h] = 0;
+		for (int t = 0; t < RULES_T_COUNT; t++)
+			if (t != RULES_T_NAT && fp->hook_chain[h][t] >= 0)
+				fp->hook_seq[h][fp->hook_n[h]++] = (uint32_t)fp->hook_chain[h][t];
+		fp->hook_active[h] = fp->hook_n[h] > 0;
+	}
+
+	/* classifiers */
+	if (!(c->flags & RULES_COMPILE_LINEAR)) {
+		struct rules_cls_range *rg = malloc((maxn ? maxn : 1) * sizeof(*rg));
+		if (!rg)
+			return -ENOMEM;
+		for (uint32_t ci = 0; ci < nch; ci++) {
+			struct rules_cchain *cc = &fp->chains[ci];
+			if (cc->n < RULES_CLS_MIN_RULES)
+				continue;
+			for (uint32_t i = 0; i < cc->n; i++)
+				project(fam, &fp->rules[cc->first + i], &rg[i]);
+			cc->cls = rules_cls_build(rg, cc->n);
+			if (!cc->cls) {
+				free(rg);
+				return cerr(c, "cannot build the classifier of a chain of %u rules: %s", cc->n,
+					strerror(errno));
+			}
+			p->mem += rules_cls_mem(cc->cls);
+		}
+		free(rg);
+	}
+	if (maxn > p->n_ident)
+		p->n_ident = maxn;
+	return 0;
+}
+
+struct rules_prog *rules_prog_compile(const struct rules_ruleset *rs, const char *const *ports,
+	unsigned n_ports, unsigned flags, char *err, size_t errlen)
+{
+	struct cctx c = {.rs = rs, .ports = ports, .n_ports = n_ports, .flags = flags, .err = err,
+		.errlen = errlen};
+	int rc = -ENOMEM;
+	if (err && errlen)
+		err[0] = '\0';
+	if (n_ports > RULES_PORTS_MAX) {
+		cerr(&c, "too many ports (%u, at most %d)", n_ports, RULES_PORTS_MAX);
+		return NULL;
+	}
+	struct rules_prog *p = calloc(1, sizeof(*p));
+	if (!p)
+		goto fail;
+	c.p = p;
+	p->limit_share = 1;
+
+	/* counter ids and storage sizes */
+	size_t n_ext = 0;
+	uint32_t nctr = 0;
+	for (int t = 0; t < RULES_T_COUNT; t++) {
+		const struct rules_table *tb = &rs->tables[t];
+		size_t nc = tb->n_chains ? tb->n_chains : 1;
+		c.rule_ctr0[t] = calloc(nc, sizeof(uint32_t));
+		c.pol_ctr[t] = calloc(2 * nc, sizeof(uint32_t));
+		c.cidx[t] = calloc(nc, sizeof(int32_t));
+		if (!c.rule_ctr0[t] || !c.pol_ctr[t] || !c.cidx[t])
+			goto fail;
+		for (size_t k = 0; k < tb->n_chains; k++) {
+			const struct rules_chain *ch = &tb->chains[k];
+			c.rule_ctr0[t][k] = nctr;
+			nctr += (uint32_t)ch->n_rules;
+			for (size_t i = 0; i < ch->n_rules; i++)
+				n_ext += 2 * ((size_t)ch->rules[i].n_match + 1); /* both families */
+			if (ch->hook >= 0) {
+				c.pol_ctr[t][2 * k] = nctr++;
+				c.pol_ctr[t][2 * k + 1] = nctr++;
+			}
+		}
+	}
+	p->n_ctr = nctr;
+	p->ctr_src = calloc(nctr ? nctr : 1, sizeof(*p->ctr_src));
+	p->ctr_ext = calloc(nctr ? nctr : 1, sizeof(*p->ctr_ext));
+	p->exts = calloc(n_ext ? n_ext : 1, sizeof(*p->exts));
+	p->setrefs = calloc(n_ext ? n_ext : 1, sizeof(*p->setrefs));
+	p->csets = calloc(rs->n_sets ? rs->n_sets : 1, sizeof(*p->csets));
+	if (!p->ctr_src || !p->ctr_ext || !p->exts || !p->setrefs || !p->csets)
+		goto fail;
+	p->mem += sizeof(*p) + nctr * (sizeof(*p->ctr_src) + sizeof(*p->ctr_ext)) +
+		n_ext * (sizeof(*p->exts) + sizeof(*p->setrefs));
+	for (int t = 0; t < RULES_T_COUNT; t++) {
+		const struct rules_table *tb = &rs->tables[t];
+		for (size_t k = 0; k < tb->n_chains; k++) {
+			const struct rules_chain *ch = &tb->chains[k];
+			for (size_t i = 0; i < ch->n_rules; i++) {
+				struct rules_ctr_src *s = &p->ctr_src[c.rule_ctr0[t][k] + i];
+				s->table = (uint8_t)t;
+				snprintf(s->chain, sizeof(s->chain), "%s", ch->name);
+				s->rule = (uint32_t)i;
+				s->fam = ch->rules[i].fam;
+			}
+			if (ch->hook >= 0)
+				for (int fi = 0; fi < 2; fi++) {
+					struct rules_ctr_src *s = &p->ctr_src[c.pol_ctr[t][2 * k + fi]];
+					s->table = (uint8_t)t;
+					snprintf(s->chain, sizeof(s->chain), "%s", ch->name);
+					s->policy = true;
+					s->fam = fi ? RULES_F_V6 : RULES_F_V4;
+				}
+		}
+	}
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		if ((rc = compile_set(&p->csets[i], &rs->sets[i])) < 0)
+			goto fail;
+		p->n_csets++;
+		p->mem += rs->sets[i].n * sizeof(struct rules_set_entry);
+	}
+	for (int fam = RULES_F_V4; fam <= RULES_F_V6; fam <<= 1)
+		if ((rc = compile_family(&c, fam)) < 0)
+			goto fail;
+	p->n_exts = c.ext_used;
+	p->n_slots = p->n_ctr + (p->need_clock ? (uint32_t)p->n_exts : 0);
+	for (int fi = 0; fi < 2; fi++)
+		for (uint32_t i = 0; i < p->f[fi].n_rules; i++) {
+			const struct rules_crule *cr = &p->f[fi].rules[i];
+			if (cr->target)
+				p->ctr_ext[cr->ctr] = cr->target;
+		}
+	p->ident = malloc((p->n_ident ? p->n_ident : 1) * sizeof(uint32_t));
+	if (!p->ident) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < p->n_ident; i++)
+		p->ident[i] = i;
+	p->mem += p->n_ident * sizeof(uint32_t);
+	for (int t = 0; t < RULES_T_COUNT; t++) {
+		free(c.rule_ctr0[t]);
+		free(c.pol_ctr[t]);
+		free(c.cidx[t]);
+	}
+	return p;
+fail:
+	if (rc == -ENOMEM)
+		cerr(&c, "out of memory compiling the ruleset");
+	if (p)
+		p->n_exts = c.ext_used;
+	rules_prog_free(p);
+	for (int t = 0; t < RULES_T_COUNT; t++) {
+		free(c.rule_ctr0[t]);
+		free(c.pol_ctr[t]);
+		free(c.cidx[t]);
+	}
+	return NULL;
+}
+
+void rules_prog_free(struct rules_prog *p)
+{
+	if (!p)
+		return;
+	for (int fi = 0; fi < 2; fi++) {
+		struct rules_fprog *fp = &p->f[fi];
+		if (fp->chains)
+			for (uint32_t i = 0; i < fp->n_chains; i++)
+				rules_cls_free(fp->chains[i].cls);
+		free(fp->chains);
+		free(fp->rules);
+	}
+	if (p->exts) {
+		for (size_t i = 0; i < p->n_exts; i++)
+			rules_ext_free(&p->exts[i]);
+	}
+	free(p->exts);
+	for (size_t i = 0; i < p->n_csets; i++) {
+		free(p->csets[i].e);
+		free(p->csets[i].ports);
+	}
+	free(p->csets);
+	free(p->setrefs);
+	free(p->ctr_src);
+	free(p->ctr_ext);
+	free(p->ident);
+	free(p);
+}
+
+void rules_prog_fold(const struct rules_prog *p, struct rules_counter *const *ctr, unsigned nw,
+	struct rules_ruleset *rs)
+{
+	for (uint32_t id = 0; id < p->n_ctr; id++) {
+		uint64_t pk = 0, by = 0;
+		for (unsigned w = 0; w < nw; w++) {
+			pk += ctr[w][id].pkts;
+			by += ctr[w][id].bytes;
+		}
+		if (!pk && !by)
+			continue;
+		const struct rules_ctr_src *s = &p->ctr_src[id];
+		struct rules_chain *ch = rules_chain_find(rs, (enum rules_table_id)s->table, s->chain);
+		if (!ch)
+			continue;
+		if (s->policy) {
+			int fi = s->fam == RULES_F_V6;
+			ch->pkts[fi] += pk;
+			ch->bytes[fi] += by;
+		} else if (s->rule < ch->n_rules) {
+			ch->rules[s->rule].pkts += pk;
+			ch->rules[s->rule].bytes += by;
+		}
+	}
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rules_prog: a ruleset compiled for the dataplane, and its evaluator.
+ *
+ * rules_prog_compile() turns a validated ruleset (rules.h) into an
+ * immutable program: per family, one flat array of compiled rules in which
+ * every chain is a contiguous slice, jumps resolved to chain indexes,
+ * interface names resolved to port bitmaps, sets turned into sorted
+ * lookup arrays, and (unless disabled) one classifier per chain
+ * (rules_cls.h). The program owns copies of everything it reads, so the
+ * ruleset can change or go away while workers use it; it is published by
+ * pointer swap and freed after an RCU grace period.
+ *
+ * rules_eval_hook() runs one packet through the tables of one hook in the
+ * kernel's order (raw, mangle, nat, filter), with the kernel's traversal
+ * semantics: first match, non-terminating targets continue, -j pushes a
+ * return point, -g does not, RETURN pops (or falls to the built-in chain's
+ * policy), ACCEPT ends the table and the next table of the hook runs,
+ * DROP and REJECT end the hook. It never allocates, locks or blocks; it
+ * touches only the packet view, the program (read-only) and the calling
+ * worker's counters.
+ *
+ * Per-worker counters: the program numbers every rule and every built-in
+ * chain policy; a worker owns an array of p->n_slots rules_counter (the
+ * counters, then the token buckets of -m limit) and adds to it without
+ * atomics; readers sum the arrays of all workers
+ * (rules_prog_fold() writes the sums back into a ruleset for printing).
+ *
+ * Not in this stage: nat chains are compiled but not traversed (NAT
+ * translates nothing yet) and -m state/conntrack match the ct_state the
+ * caller sets (RULES_CT_UNTRACKED until connection tracking exists).
+ */
+#ifndef RP_RULES_PROG_H
+#define RP_RULES_PROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
+#include "rules_cls.h"
+
+#define RULES_PORTS_MAX 32   /* interfaces the program can name */
+#define RULES_PORT_NONE 0xff /* no input / output interface */
+#define RULES_MAX_DEPTH 64   /* chain nesting (the jump stack of a packet) */
+#define RULES_MAX_LOGS 4     /* LOG targets remembered per packet and hook */
+
+/* What a packet looks like to the rules; filled by the caller. */
+struct rules_pkt {
+	uint8_t fam;       /* RULES_F_V4 or RULES_F_V6 */
+	uint8_t proto;     /* upper-layer protocol (IPv6: after extension headers) */
+	uint8_t frag;      /* 1: a non-first fragment (what -f matches) */
+	uint8_t l4;        /* 1: sport/dport, tcp_flags, icmp_* are valid */
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint8_t ttl;       /* TTL or hop limit */
+	uint8_t tos;       /* IPv4 TOS / IPv6 traffic class */
+	uint8_t pkttype;   /* enum rules_pkttype */
+	uint8_t in_port, out_port; /* port index, RULES_PORT_NONE if none */
+	uint16_t sport, dport;     /* host order */
+	uint16_t len;      /* length of the IP datagram (-m length) */
+	uint16_t src_type, dst_type; /* RULES_AT_* of the addresses (addrtype) */
+	uint16_t ct_state; /* RULES_CT_* */
+	uint8_t tcp_optlen;
+	uint32_t mark;
+	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
+	const uint8_t *mac_src; /* NULL: no Ethernet header */
+	const uint8_t *tcp_opt; /* TCP options, tcp_optlen bytes */
+	struct rules_addr src, dst;
+};
+
+/* What running a hook decided. */
+enum rules_res {
+	RULES_R_ACCEPT,
+	RULES_R_DROP,
+	RULES_R_REJECT,
+};
+
+/* Changes made to the packet view that the caller must write back. */
+enum {
+	RULES_MOD_MARK = 1 << 0,
+	RULES_MOD_TOS = 1 << 1,
+	RULES_MOD_TTL = 1 << 2,
+};
+
+struct rules_result {
+	uint8_t res;         /* enum rules_res */
+	uint8_t reject_with; /* enum rules_reject, with RULES_R_REJECT */
+	uint8_t mods;        /* RULES_MOD_* */
+	uint8_t n_log;       /* LOG targets hit (at most RULES_MAX_LOGS kept) */
+	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
+};
+
+struct rules_counter {
+	uint64_t pkts, bytes;
+};
+
+/* Target kinds of compiled rules. */
+enum rules_ck {
+	RULES_CK_NONE,   /* no target (counts only) or a target with no effect here */
+	RULES_CK_ACCEPT,
+	RULES_CK_DROP,
+	RULES_CK_RETURN,
+	RULES_CK_JUMP,
+	RULES_CK_GOTO,
+	RULES_CK_REJECT,
+	RULES_CK_LOG,
+	RULES_CK_MARK,
+	RULES_CK_TOS,
+	RULES_CK_DSCP,
+	RULES_CK_TTL,    /* TTL and HL */
+};
+
+/* Base-selector flags of a compiled rule. */
+enum {
+	RULES_CF_SRC = 1 << 0,
+	RULES_CF_DST = 1 << 1,
+	RULES_CF_PROTO = 1 << 2,
+	RULES_CF_IN = 1 << 3,
+	RULES_CF_OUT = 1 << 4,
+	RULES_CF_FRAG = 1 << 5,
+};
+
+/* A compiled named set: entries sorted by prefix length (longest first),
+ * then address, protocol and port; one group per prefix length. */
+#define RULES_CSET_GROUPS 129
+struct rules_cset {
+	uint8_t type; /* enum rules_set_type */
+	uint8_t fam;
+	uint16_t n_groups;
+	uint32_t n;
+	struct rules_set_entry *e;
+	uint8_t *ports; /* bitmap:port: 65536 bits */
+	struct {
+		uint32_t first, n;
+		uint8_t plen;
+	} g[RULES_CSET_GROUPS];
+};
+
+/* Chains shorter than this are walked rule by rule: a classifier would
+ * not pay for its lookup. */
+#define RULES_CLS_MIN_RULES 12
+
+struct rules_crule {
+	uint8_t flags;  /* RULES_CF_* selectors present */
+	uint8_t inv;    /* RULES_INV_* */
+	uint8_t proto;
+	uint8_t kind;   /* enum rules_ck */
+	uint8_t n_match;
+	uint32_t ctr;   /* counter id */
+	uint32_t arg;   /* JUMP/GOTO: chain index; REJECT: code */
+	uint32_t in_ports, out_ports; /* bit i: port i matches */
+	struct rules_addr src, smask, dst, dmask;
+	const struct rules_ext *match;  /* n_match, owned by the program */
+	const struct rules_ext *target; /* target extension or NULL */
+	const struct rules_cset *const *sets; /* per match: the set of -m set, else NULL */
+};
+
+struct rules_cchain {
+	uint32_t first, n;  /* slice of the family's rules */
+	int8_t hook;        /* built-in: enum rules_hook; user chain: -1 */
+	uint8_t policy;     /* built-in: enum rules_policy */
+	uint32_t policy_ctr;
+	struct rules_cls *cls; /* NULL: walk every rule */
+};
+
+struct rules_fprog {
+	uint32_t n_rules, n_chains;
+	struct rules_crule *rules;
+	struct rules_cchain *chains;
+	/* chain index of the built-in chain of table t at hook h, -1 if none */
+	int32_t hook_chain[RULES_H_COUNT][RULES_T_COUNT];
+	/* a hook is active when one of its tables is loaded (nat aside) */
+	bool hook_active[RULES_H_COUNT];
+	/* the built-in chains a hook traverses, in table order (raw, mangle, filter) */
+	uint8_t hook_n[RULES_H_COUNT];
+	uint32_t hook_seq[RULES_H_COUNT][RULES_T_COUNT];
+};
+
+/* Where each counter id came from (for folding sums back into a ruleset). */
+struct rules_ctr_src {
+	uint8_t table;
+	uint8_t fam;    /* policy counters: the family */
+	bool policy;
+	char chain[RULES_CHAIN_NAME_MAX + 1];
+	uint32_t rule;  /* position in the model chain */
+};
+
+struct rules_prog {
+	struct rules_fprog f[2]; /* [0] IPv4, [1] IPv6 */
+	uint32_t n_ctr;
+	uint32_t n_slots; /* entries of a worker's counter array: n_ctr and limit state */
+	struct rules_ctr_src *ctr_src;
+	bool need_addrtype; /* some rule uses -m addrtype: the caller fills src/dst_type */
+	bool need_clock;    /* some rule uses -m limit: the caller fills now_us */
+	bool need_mac;      /* some rule uses -m mac: the caller fills mac_src */
+	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */
+	/* -m limit keeps its token bucket in the worker's counter array (an
+	 * extra slot per limit match); each worker gets rate/limit_share, so
+	 * the box as a whole keeps the rule's rate. Set before publishing. */
+	uint32_t limit_share;
+	/* per counter id: the rule's target extension (LOG prefix and level), or NULL */
+	const struct rules_ext **ctr_ext;
+	/* owned storage */
+	struct rules_ext *exts;
+	size_t n_exts;
+	struct rules_cset *csets;
+	size_t n_csets;
+	const struct rules_cset **setrefs; /* parallel to exts */
+	uint32_t *ident;  /* 0, 1, 2, ...: the candidates of a chain without classifier */
+	uint32_t n_ident;
+	size_t mem; /* bytes, including classifiers */
+};
+
+enum {
+	RULES_COMPILE_LINEAR = 1 << 0, /* no classifiers: the reference evaluator */
+};
+
+/*
+ * Compile rs. ports[i] names port i (n_ports <= RULES_PORTS_MAX); -i/-o
+ * naming no port match nothing, as in the kernel. NULL and err on failure
+ * (the ruleset must have passed rules_validate()).
+ */
+struct rules_prog *rules_prog_compile(const struct rules_ruleset *rs, const char *const *ports,
+	unsigned n_ports, unsigned flags, char *err, size_t errlen);
+void rules_prog_free(struct rules_prog *p);
+
+/* Optional trace of the rules whose target ran, for tests. */
+struct rules_trace {
+	uint32_t n, cap;
+	uint32_t *ctr; /* counter ids, in order (policies included) */
+};
+
+/*
+ * Run pkt through the tables of hook h. ctr: the calling worker's counter
+ * array (prog->n_slots entries, zeroed when the program is published). pkt->mark, tos and ttl may change (see
+ * res->mods). tr may be NULL.
+ */
+void rules_eval_hook(const struct rules_prog *p, enum rules_hook h, struct rules_pkt *pkt,
+	struct rules_counter *ctr, struct rules_result *res, struct rules_trace *tr);
+
+static inline bool rules_hook_active(const struct rules_prog *p, int fam, enum rules_hook h)
+{
+	return p != NULL && p->f[fam == RULES_F_V6].hook_active[h];
+}
+
+/*
+ * Add the sums of nw counter arrays into rs's rule and policy counters
+ * (rs must be the ruleset the program was compiled from, unchanged).
+ */
+void rules_prog_fold(const struct rules_prog *p, struct rules_counter *const *ctr, unsigned nw,
+	struct rules_ruleset *rs);
+
+#endif
