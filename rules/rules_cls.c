@@ -25,7 +25,7 @@
 
 #include "rules_cls.h"
 
-#define BINTH 8
+#define BINTH 4
 #define MAX_DEPTH 48
 #define N_CUTS 5 /* candidate cuts per dimension */
 

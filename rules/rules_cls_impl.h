@@ -37,17 +37,34 @@ struct rules_cls_cur {
 static inline void rules_cls_lookup(const struct rules_cls *c, const uint64_t key[RULES_CLS_DIMS],
 				    struct rules_cls_cur *cur)
 {
+	/* the trees are walked in lockstep: their node loads do not depend on
+	 * each other, so the CPU overlaps their cache misses */
+	const struct rules_cls_node *nd[RULES_CLS_TREES];
+	unsigned live = 0;
+	for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+		if (c->t[t].nodes != NULL)
+			nd[live++] = c->t[t].nodes;
+	const struct rules_cls_node *base[RULES_CLS_TREES];
+	for (unsigned t = 0; t < live; t++)
+		base[t] = nd[t];
+	for (;;) {
+		unsigned moving = 0;
+		for (unsigned t = 0; t < live; t++) {
+			const struct rules_cls_node *x = nd[t];
+			if (!(x->b & RULES_CLS_LEAF)) {
+				nd[t] = &base[t][x->a + (key[x->b] > x->thr)];
+				moving++;
+			}
+		}
+		if (moving == 0)
+			break;
+	}
 	unsigned k = 0;
-	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
-		const struct rules_cls_node *base = c->t[t].nodes, *nd = base;
-		if (nd == NULL)
-			continue;
-		while (!(nd->b & RULES_CLS_LEAF))
-			nd = &base[nd->a + (key[nd->b] > nd->thr)];
-		uint32_t n = nd->b & ~RULES_CLS_LEAF;
+	for (unsigned t = 0; t < live; t++) {
+		uint32_t n = nd[t]->b & ~RULES_CLS_LEAF;
 		if (n == 0)
 			continue;
-		cur->p[k] = &c->idx[nd->a];
+		cur->p[k] = &c->idx[nd[t]->a];
 		cur->end[k] = cur->p[k] + n;
 		k++;
 	}
