@@ -328,6 +328,16 @@ static inline bool rule_match(const struct rules_prog *p, const struct rules_cru
 	return true;
 }
 
+static inline bool quick_ok(const struct rules_quick *q, const uint64_t *key, uint32_t s32, uint32_t d32)
+{
+	/* unsigned wrap-around: one compare per range */
+	return s32 - q->src_lo <= (uint32_t)(q->src_hi - q->src_lo) &&
+		d32 - q->dst_lo <= (uint32_t)(q->dst_hi - q->dst_lo) &&
+		(uint32_t)(key[RULES_CLS_DPORT] - q->dp_lo) <= (uint32_t)(q->dp_hi - q->dp_lo) &&
+		(uint32_t)(key[RULES_CLS_PROTO] - q->pr_lo) <= (uint32_t)(q->pr_hi - q->pr_lo) &&
+		(uint32_t)(key[RULES_CLS_SPORT] - q->sp_lo) <= (uint32_t)(q->sp_hi - q->sp_lo);
+}
+
 static void pkt_key(const struct rules_pkt *pk, uint64_t key[RULES_CLS_DIMS])
 {
 	if (pk->fam == RULES_F_V4) {
@@ -413,15 +423,21 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 	struct frame stack[RULES_MAX_DEPTH];
 	unsigned sp = 0;
 	struct frame *cur = &stack[0];
+	const struct rules_quick *quick = fp->quick;
+	unsigned sh = pk->fam == RULES_F_V4 ? 0 : 32;
+	uint32_t s32 = (uint32_t)(key[RULES_CLS_SRC] >> sh), d32 = (uint32_t)(key[RULES_CLS_DST] >> sh);
 	if (fp->chains[base].n == 0)
 		goto policy;
 	enter(p, fp, base, key, cur);
 	for (;;) {
 		const struct rules_cchain *ch = &fp->chains[cur->chain];
 		const struct rules_crule *rules = &fp->rules[ch->first];
+		const struct rules_quick *q = quick ? &quick[ch->first] : NULL;
 		const struct rules_crule *hit = NULL;
 		uint32_t pos;
 		while (rules_cls_next(&cur->cur, &pos)) {
+			if (q && !quick_ok(&q[pos], key, s32, d32))
+				continue;
 			const struct rules_crule *cr = &rules[pos];
 			if (rule_match(p, cr, pk, ctr)) {
 				hit = cr;

@@ -432,13 +432,33 @@ static int compile_family(struct cctx *c, int fam)
 		fp->hook_active[h] = fp->hook_n[h] > 0;
 	}
 
-	/* classifiers */
+	/* classifiers, and the quick check of every rule */
 	if (!(c->flags & RULES_COMPILE_LINEAR)) {
 		struct rules_cls_range *rg = malloc((maxn ? maxn : 1) * sizeof(*rg));
-		if (!rg)
+		fp->quick = calloc(fp->n_rules ? fp->n_rules : 1, sizeof(*fp->quick));
+		if (!rg || !fp->quick) {
+			free(rg);
 			return -ENOMEM;
+		}
+		p->mem += fp->n_rules * sizeof(*fp->quick);
+		unsigned sh = fam == RULES_F_V4 ? 0 : 32;
 		for (uint32_t ci = 0; ci < nch; ci++) {
 			struct rules_cchain *cc = &fp->chains[ci];
+			for (uint32_t i = 0; i < cc->n; i++) {
+				struct rules_cls_range r1;
+				project(fam, &fp->rules[cc->first + i], &r1);
+				struct rules_quick *q = &fp->quick[cc->first + i];
+				q->src_lo = (uint32_t)(r1.lo[RULES_CLS_SRC] >> sh);
+				q->src_hi = (uint32_t)(r1.hi[RULES_CLS_SRC] >> sh);
+				q->dst_lo = (uint32_t)(r1.lo[RULES_CLS_DST] >> sh);
+				q->dst_hi = (uint32_t)(r1.hi[RULES_CLS_DST] >> sh);
+				q->sp_lo = (uint16_t)r1.lo[RULES_CLS_SPORT];
+				q->sp_hi = (uint16_t)(r1.hi[RULES_CLS_SPORT] > 0xffff ? 0xffff : r1.hi[RULES_CLS_SPORT]);
+				q->dp_lo = (uint16_t)r1.lo[RULES_CLS_DPORT];
+				q->dp_hi = (uint16_t)(r1.hi[RULES_CLS_DPORT] > 0xffff ? 0xffff : r1.hi[RULES_CLS_DPORT]);
+				q->pr_lo = (uint8_t)r1.lo[RULES_CLS_PROTO];
+				q->pr_hi = (uint8_t)(r1.hi[RULES_CLS_PROTO] > 0xff ? 0xff : r1.hi[RULES_CLS_PROTO]);
+			}
 			if (cc->n < RULES_CLS_MIN_RULES)
 				continue;
 			for (uint32_t i = 0; i < cc->n; i++)
@@ -586,6 +606,7 @@ void rules_prog_free(struct rules_prog *p)
 				rules_cls_free(fp->chains[i].cls);
 		free(fp->chains);
 		free(fp->rules);
+		free(fp->quick);
 	}
 	if (p->exts) {
 		for (size_t i = 0; i < p->n_exts; i++)

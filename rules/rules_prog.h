@@ -156,6 +156,17 @@ struct rules_crule {
 	const struct rules_cset *const *sets; /* per match: the set of -m set, else NULL */
 };
 
+/* The classifier's projection of a rule in 32 bytes (addresses: the upper
+ * 32 bits of the projected ranges), checked before the full rule: it
+ * rejects most candidates without touching the rule itself. A superset
+ * test, like the classifier. */
+struct rules_quick {
+	uint32_t src_lo, src_hi, dst_lo, dst_hi;
+	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;
+	uint8_t pr_lo, pr_hi;
+	uint8_t pad[6];
+};
+
 struct rules_cchain {
 	uint32_t first, n;  /* slice of the family's rules */
 	int8_t hook;        /* built-in: enum rules_hook; user chain: -1 */
@@ -167,6 +178,7 @@ struct rules_cchain {
 struct rules_fprog {
 	uint32_t n_rules, n_chains;
 	struct rules_crule *rules;
+	struct rules_quick *quick; /* parallel to rules; NULL with RULES_COMPILE_LINEAR */
 	struct rules_cchain *chains;
 	/* chain index of the built-in chain of table t at hook h, -1 if none */
 	int32_t hook_chain[RULES_H_COUNT][RULES_T_COUNT];
