@@ -38,6 +38,26 @@ bool dp_icmp_ratelimit_ok(struct dp_worker *w)
 	return true;
 }
 
+/* Whether a is one of the box's IPv4 addresses (slow path: errors only). */
+static bool box_addr4(const struct dp_ctx *dp, const uint8_t *a)
+{
+	uint32_t v;
+	memcpy(&v, a, 4);
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		for (unsigned i = 0; i < dp->ports[p].n4; i++)
+			if (dp->ports[p].ip4[i] == v)
+				return true;
+	return false;
+}
+
+static bool box_addr6(const struct dp_ctx *dp, const uint8_t *a)
+{
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		if (dp_addr_is_local6(dp, (uint16_t)p, a))
+			return true;
+	return false;
+}
+
 static bool ip4_no_error_src(const uint8_t *s)
 {
 	return s[0] == 0 || s[0] == 127 || s[0] >= 224;
@@ -65,8 +85,13 @@ int dp_icmp4_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 
 	struct rte_ether_addr peer;
 	rte_ether_addr_copy(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, &peer);
-	uint32_t orig_src;
+	uint32_t orig_src, src = port->ip4[0];
 	memcpy(&orig_src, orig + 12, 4);
+	/* as Linux's icmp_send(): an error about a packet addressed to the box
+	 * comes from the address it was sent to, otherwise from the ingress
+	 * port's address */
+	if (box_addr4(w->dp, orig + 16))
+		memcpy(&src, orig + 16, 4);
 
 	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, hdrs);
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
@@ -82,7 +107,7 @@ int dp_icmp4_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	ip->fragment_offset = 0;
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_ICMP;
-	ip->src_addr = port->ip4[0];
+	ip->src_addr = src;
 	ip->dst_addr = orig_src;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -112,7 +137,9 @@ int dp_icmp6_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	    pm->l3_off != RTE_ETHER_HDR_LEN)
 		return -1;
 	uint8_t src[16];
-	if (dp_port_src6(port, osrc, src) < 0)
+	if (box_addr6(w->dp, odst))
+		memcpy(src, odst, 16); /* as icmp6_send(): from the address it was sent to */
+	else if (dp_port_src6(port, osrc, src) < 0)
 		return -1;
 	if (!dp_icmp_ratelimit_ok(w)) {
 		w->st.port[pm->in_port].drop[DP_DROP_ICMP_RATELIMIT]++;

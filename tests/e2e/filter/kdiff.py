@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Probes for tests/e2e/test_filter_kernel.sh.
+
+  kdiff.py send LANPCAP     (in the lan namespace) send every probe, 25 ms
+                            apart, while capturing on eth0 into LANPCAP
+  kdiff.py outcome LANPCAP WANPCAP
+                            one line per probe: what reached the wan host,
+                            and what came back to the lan host
+
+Each probe is tagged so that it and the answers it provokes can be found:
+its source port (TCP/UDP), echo id (ICMP) is 20000 + n, its IPv4 id / IPv6
+flow label is n. An ICMP error is attributed through the packet it quotes.
+"""
+import sys
+import time
+from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
+                       ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig,
+                       IPerror, TCPerror, UDPerror, ICMPerror, IPerror6, TCPerror, UDPerror,
+                       Raw, AsyncSniffer, send, rdpcap, conf)
+
+conf.verb = 0
+BASE = 20000
+LAN4 = ["10.77.1.%d" % i for i in range(2, 8)]
+LAN6 = ["fd77:1::%d" % i for i in range(2, 8)]
+DST4 = ["10.77.2.2", "10.77.2.1", "10.77.1.1", "10.77.2.9"]
+DST6 = ["fd77:2::2", "fd77:2::1", "fd77:1::1"]
+
+
+def probes():
+    out = []
+    n = 0
+
+    def add(p):
+        nonlocal n
+        n += 1
+        out.append((n, p))
+
+    tcp_ports = [22, 25, 53, 80, 443, 1022, 1023, 1024, 3306, 8080, 65535]
+    for i, dport in enumerate(tcp_ports):
+        for flags in ("S", "A", "SA" if i % 3 == 0 else "F"):
+            add(("tcp4", LAN4[i % len(LAN4)], DST4[0], dport, flags, 64, 0, 0))
+    for i, dport in enumerate([53, 67, 123, 161, 514, 5000, 9999, 33434]):
+        add(("udp4", LAN4[(i + 1) % len(LAN4)], DST4[0], dport, None, 64, 0, i * 50))
+    for i, (t, c) in enumerate([(8, 0), (13, 0), (17, 0), (8, 0)]):
+        add(("icmp4", LAN4[i % len(LAN4)], DST4[i % 2], t, c, 64, 0, 0))
+    for ttl in (1, 2, 3):
+        add(("udp4", LAN4[0], DST4[0], 33500 + ttl, None, ttl, 0, 0))
+        add(("tcp4", LAN4[1], DST4[0], 80, "S", ttl, 0, 0))
+    for tos in (0x10, 0x28, 0xb8, 0x04):
+        add(("tcp4", LAN4[2], DST4[0], 443, "S", 64, tos, 0))
+    for size in (0, 100, 600, 1200):
+        add(("udp4", LAN4[3], DST4[0], 7000, None, 64, 0, size))
+    # to the box itself (INPUT): echo, TCP, UDP
+    for d in DST4[1:3]:
+        add(("icmp4", LAN4[0], d, 8, 0, 64, 0, 0))
+        add(("tcp4", LAN4[1], d, 22, "S", 64, 0, 0))
+        add(("udp4", LAN4[2], d, 53, None, 64, 0, 0))
+    # to a wan address nobody has (forwarded, not answered)
+    add(("tcp4", LAN4[0], DST4[3], 80, "S", 64, 0, 0))
+    for i, dport in enumerate([22, 80, 443, 8080, 5353]):
+        add(("tcp6", LAN6[i % len(LAN6)], DST6[0], dport, "S", 64, 0, 0))
+        add(("udp6", LAN6[(i + 2) % len(LAN6)], DST6[0], dport, None, 64, 0, 0))
+    add(("icmp6", LAN6[0], DST6[0], 128, 0, 64, 0, 0))
+    add(("icmp6", LAN6[1], DST6[1], 128, 0, 64, 0, 0))
+    add(("tcp6", LAN6[2], DST6[1], 22, "S", 64, 0, 0))
+    add(("udp6", LAN6[3], DST6[0], 33434, None, 1, 0, 0))
+    return out
+
+
+def build(n, p):
+    kind, src, dst, a, b, ttl, tos, size = p
+    sport = BASE + n
+    pay = Raw(b"k" * size) if size else Raw(b"probe%04d" % n)
+    if kind == "tcp4":
+        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n) / pay
+    if kind == "udp4":
+        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / UDP(sport=sport, dport=a) / pay
+    if kind == "icmp4":
+        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / ICMP(type=a, code=b, id=sport, seq=n) / pay
+    if kind == "tcp6":
+        return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n) / pay
+    if kind == "udp6":
+        return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / UDP(sport=sport, dport=a) / pay
+    return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / ICMPv6EchoRequest(id=sport, seq=n) / pay
+
+
+def send_all(lanpcap):
+    sn = AsyncSniffer(iface="eth0", filter="ip or ip6")
+    sn.start()
+    time.sleep(0.5)
+    for n, p in probes():
+        send(build(n, p), iface=None)
+        time.sleep(0.025)
+    time.sleep(1.5)
+    pk = sn.stop()
+    from scapy.utils import wrpcap
+    wrpcap(lanpcap, pk)
+
+
+def tag_of(pkt):
+    """The probe number a packet belongs to, or None."""
+    for L in (TCP, UDP, TCPerror, UDPerror):
+        if L in pkt:
+            for port in (pkt[L].sport, pkt[L].dport):
+                if BASE < port <= BASE + 1000:
+                    return port - BASE
+    if ICMPerror in pkt and BASE < pkt[ICMPerror].id <= BASE + 1000:
+        return pkt[ICMPerror].id - BASE
+    for L in (ICMPv6EchoRequest, ICMPv6EchoReply):
+        if L in pkt and BASE < pkt[L].id <= BASE + 1000:
+            return pkt[L].id - BASE
+    if ICMP in pkt and pkt[ICMP].type in (0, 8) and BASE < pkt[ICMP].id <= BASE + 1000:
+        return pkt[ICMP].id - BASE
+    return None
+
+
+def describe(pkt):
+    if IP in pkt:
+        src = pkt[IP].src
+        if ICMP in pkt:
+            ic = pkt[ICMP]
+            return "icmp%d/%d from %s" % (ic.type, ic.code, src)
+        if TCP in pkt:
+            return "tcp[%s] from %s" % (pkt[TCP].flags, src)
+        if UDP in pkt:
+            return "udp from %s" % src
+    if IPv6 in pkt:
+        src = pkt[IPv6].src
+        for L in (ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, ICMPv6EchoReply):
+            if L in pkt:
+                return "icmp6 %d/%d from %s" % (pkt[L].type, pkt[L].code, src)
+        if TCP in pkt:
+            return "tcp[%s] from %s" % (pkt[TCP].flags, src)
+        if UDP in pkt:
+            return "udp from %s" % src
+    return "?"
+
+
+def outcome(lanpcap, wanpcap):
+    sent = dict(probes())
+    delivered = {}
+    for pkt in rdpcap(wanpcap):
+        t = tag_of(pkt)
+        if t in sent and (TCP in pkt or UDP in pkt or ICMP in pkt or ICMPv6EchoRequest in pkt) \
+                and not (ICMPerror in pkt or IPerror6 in pkt):
+            # only the probe itself going towards the wan host
+            if (IP in pkt and pkt[IP].dst == sent[t][2]) or (IPv6 in pkt and pkt[IPv6].dst == sent[t][2]):
+                d = describe_arrival(pkt)
+                delivered[t] = d
+    back = {}
+    for pkt in rdpcap(lanpcap):
+        t = tag_of(pkt)
+        if t not in sent:
+            continue
+        src = pkt[IP].src if IP in pkt else (pkt[IPv6].src if IPv6 in pkt else "")
+        if src == sent[t][1]:
+            continue  # the probe itself leaving
+        back.setdefault(t, set()).add(describe(pkt))
+    for n in sorted(sent):
+        print("%3d %-60s delivered=%-12s back=%s" % (n, " ".join(str(x) for x in sent[n][:5]),
+              delivered.get(n, "no"), ",".join(sorted(back.get(n, []))) or "none"))
+
+
+def describe_arrival(pkt):
+    if IP in pkt:
+        return "ttl%d,tos%d" % (pkt[IP].ttl, pkt[IP].tos)
+    return "hl%d" % pkt[IPv6].hlim
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "send":
+        send_all(sys.argv[2])
+    else:
+        outcome(sys.argv[2], sys.argv[3])
