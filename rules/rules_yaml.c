@@ -81,7 +81,7 @@ static int known(struct yctx *y, const struct cy_node *map, const char *what, co
 static int scalar(struct yctx *y, const struct cy_node *n, const char *what)
 {
 	if (n->type != CY_SCALAR)
-		return yerr(y, n, "%s must be a single value, not a %s", what, cy_type_name(n->type));
+		return yerr(y, n, "%s must be a single value, not %s", what, cy_type_name(n->type));
 	return 0;
 }
 
@@ -331,7 +331,7 @@ static int load_rule(struct yctx *y, enum rules_table_id t, const char *chain, i
 			col = rr->col;
 		}
 	} else {
-		return yerr(y, r, "a rule is an iptables rule string or a map, not a %s",
+		return yerr(y, r, "a rule is an iptables rule string or a map, not %s",
 			cy_type_name(r->type));
 	}
 	if (b.oom) {
@@ -361,7 +361,7 @@ static int load_rule(struct yctx *y, enum rules_table_id t, const char *chain, i
 static int load_sets(struct yctx *y, const struct cy_node *sets)
 {
 	if (sets->type != CY_MAP)
-		return yerr(y, sets, "sets must be a map of set names, not a %s", cy_type_name(sets->type));
+		return yerr(y, sets, "sets must be a map of set names, not %s", cy_type_name(sets->type));
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct cy_node *k = key_of(sets, i), *v = val_of(sets, i);
 		static const char *const keys[] = {"type", "family", "range", "hashsize", "maxelem",
@@ -672,6 +672,15 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 					return NULL;
 				}
 				if (r->fam == RULES_F_ALL) {
+					/* REJECT's default code prints as the IPv4 one; written
+					 * out it would narrow the rule to IPv4 on reload */
+					static const char dflt[] = " --reject-with icmp-port-unreachable";
+					size_t tl = strlen(txt), dl = sizeof(dflt) - 1;
+					if (r->target.verdict == RULES_V_EXT &&
+					    r->target.ext.kind == RULES_X_REJECT &&
+					    r->target.ext.u.reject.with == RULES_RJ_DEFAULT && tl >= dl &&
+					    strcmp(txt + tl - dl, dflt) == 0)
+						txt[tl - dl] = '\0';
 					rbuf_puts(&b, "        - ");
 					yaml_str(&b, txt);
 				} else {

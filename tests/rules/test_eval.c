@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_eval: every match and target of the evaluator, and the traversal
+ * (jumps, gotos, returns, policies, tables of a hook, counters), against
+ * the behaviour of the kernel's ip_tables.c / ip6_tables.c and xt_*
+ * modules. Every case runs four ways: the linear reference and the
+ * classified program, each with the rule alone and behind 14 rules that
+ * never match (so that the chain gets a classifier).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rules.h"
+#include "rules_prog.h"
+
+static const char *const ports[] = {"lan0", "wan0", "dmz0", "dmz1"};
+
+static const char sets_text[] = "create ip4 hash:ip\nadd ip4 10.0.0.1\n"
+				"create net4 hash:net\nadd net4 10.9.0.0/16\nadd net4 10.0.0.0/30\n"
+				"create ipport hash:ip,port\nadd ipport 10.0.0.2,tcp:80\n"
+				"create ports bitmap:port range 1-2000\nadd ports 1234\n"
+				"create net6 hash:net family inet6\nadd net6 fd00::/64\n";
+
+/* The base packet: IPv4 TCP SYN 10.0.0.1:1234 -> 10.0.0.2:80, lan0 -> wan0. */
+static struct rules_pkt base4(void)
+{
+	struct rules_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.fam = RULES_F_V4;
+	p.proto = 6;
+	p.l4 = 1;
+	p.tcp_flags = 0x02;
+	p.ttl = 64;
+	p.len = 60;
+	p.in_port = 0;
+	p.out_port = 1;
+	p.sport = 1234;
+	p.dport = 80;
+	p.ct_state = RULES_CT_UNTRACKED;
+	p.src_type = RULES_AT_UNICAST;
+	p.dst_type = RULES_AT_UNICAST;
+	static const uint8_t s[4] = {10, 0, 0, 1}, d[4] = {10, 0, 0, 2};
+	memcpy(p.src.b, s, 4);
+	memcpy(p.dst.b, d, 4);
+	return p;
+}
+
+static struct rules_pkt base6(void)
+{
+	struct rules_pkt p = base4();
+	p.fam = RULES_F_V6;
+	memset(&p.src, 0, sizeof(p.src));
+	memset(&p.dst, 0, sizeof(p.dst));
+	p.src.b[0] = p.dst.b[0] = 0xfd;
+	p.src.b[15] = 1;
+	p.dst.b[15] = 2;
+	return p;
+}
+
+struct run {
+	struct rules_ruleset *rs;
+	struct rules_prog *p;
+	struct rules_counter *ctr;
+};
+
+/* Load v4 (and v6) restore text; compile with flags. */
+static void load(struct run *r, const char *v4, const char *v6, unsigned flags)
+{
+	char err[512];
+	r->rs = rules_new();
+	assert_non_null(r->rs);
+	if (rules_ipset_load(r->rs, sets_text, strlen(sets_text), "sets", err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	if (v4 && rules_ipt_load(r->rs, RULES_F_V4, v4, strlen(v4), "t4", 0, err, sizeof(err)) < 0)
+		fail_msg("%s\n%s", err, v4);
+	if (v6 && rules_ipt_load(r->rs, RULES_F_V6, v6, strlen(v6), "t6", 0, err, sizeof(err)) < 0)
+		fail_msg("%s\n%s", err, v6);
+	r->p = rules_prog_compile(r->rs, ports, 4, flags, err, sizeof(err));
+	if (!r->p)
+		fail_msg("compile: %s", err);
+	r->ctr = calloc(r->p->n_slots + 1, sizeof(*r->ctr));
+	assert_non_null(r->ctr);
+}
+
+static void unload(struct run *r)
+{
+	free(r->ctr);
+	rules_prog_free(r->p);
+	rules_free(r->rs);
+}
+
+/* FORWARD (policy DROP) with one rule "RULE -j ACCEPT" (padded or not). */
+static char *forward_text(const char *rule, bool pad, int fam)
+{
+	static char buf[8192];
+	size_t n = (size_t)snprintf(buf, sizeof(buf),
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+	for (int i = 0; pad && i < 14; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "-A FORWARD -s %s%d -p udp -j DROP\n",
+			fam == RULES_F_V6 ? "2001:db8::" : "203.0.113.", i + 1);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "-A FORWARD %s -j ACCEPT\nCOMMIT\n", rule);
+	return buf;
+}
+
+/* Does RULE match packet p? Same answer from all four programs, or fail. */
+static bool matches(const char *rule, const struct rules_pkt *p)
+{
+	int answer = -1;
+	for (int k = 0; k < 4; k++) {
+		struct run r;
+		const char *t = forward_text(rule, k & 1, p->fam);
+		load(&r, p->fam == RULES_F_V4 ? t : NULL, p->fam == RULES_F_V6 ? t : NULL,
+			(k & 2) ? RULES_COMPILE_LINEAR : 0);
+		struct rules_pkt q = *p;
+		struct rules_result res;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &q, r.ctr, &res, NULL);
+		int a = res.res == RULES_R_ACCEPT;
+		if (answer >= 0 && a != answer)
+			fail_msg("'%s': the four programs disagree (variant %d)", rule, k);
+		answer = a;
+		unload(&r);
+	}
+	return answer == 1;
+}
+
+#define MATCH(rule, pkt) \
+	do { \
+		struct rules_pkt _p = (pkt); \
+		if (!matches(rule, &_p)) \
+			fail_msg("'%s' should match (line %d)", rule, __LINE__); \
+	} while (0)
+#define NOMATCH(rule, pkt) \
+	do { \
+		struct rules_pkt _p = (pkt); \
+		if (matches(rule, &_p)) \
+			fail_msg("'%s' should not match (line %d)", rule, __LINE__); \
+	} while (0)
+
+static struct rules_pkt with_frag(struct rules_pkt p)
+{
+	p.frag = 1;
+	p.l4 = 0;
+	p.sport = p.dport = 0;
+	p.tcp_flags = 0;
+	return p;
+}
+
+static struct rules_pkt udp(struct rules_pkt p, uint16_t sport, uint16_t dport)
+{
+	p.proto = 17;
+	p.tcp_flags = 0;
+	p.sport = sport;
+	p.dport = dport;
+	return p;
+}
+
+static struct rules_pkt icmp(struct rules_pkt p, uint8_t type, uint8_t code)
+{
+	p.proto = p.fam == RULES_F_V6 ? 58 : 1;
+	p.sport = p.dport = 0;
+	p.tcp_flags = 0;
+	p.icmp_type = type;
+	p.icmp_code = code;
+	return p;
+}
+
+static void test_base_selectors(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4();
+	MATCH("-s 10.0.0.1", p);
+	MATCH("-s 10.0.0.0/24", p);
+	NOMATCH("! -s 10.0.0.0/24", p);
+	NOMATCH("-s 10.0.1.0/24", p);
+	MATCH("! -s 10.0.1.0/24", p);
+	MATCH("-d 10.0.0.2/32", p);
+	MATCH("-d 10.0.0.0/255.255.255.0", p);
+	NOMATCH("-d 10.0.0.3", p);
+	MATCH("-p tcp", p);
+	MATCH("-p 6", p);
+	MATCH("-p all", p);
+	NOMATCH("-p udp", p);
+	MATCH("! -p udp", p);
+	MATCH("-i lan0", p);
+	NOMATCH("-i wan0", p);
+	MATCH("-i la+", p);
+	NOMATCH("! -i lan0", p);
+	NOMATCH("-i nosuch0", p); /* no such interface: never matches */
+	MATCH("! -i nosuch0", p);
+	MATCH("-o wan+", p);
+	NOMATCH("-o dmz+", p);
+	NOMATCH("-f", p);
+	MATCH("! -f", p);
+	MATCH("-f", with_frag(p));
+	struct rules_pkt q = base6();
+	MATCH("-s fd00::1/128", q);
+	MATCH("-d fd00::/64", q);
+	NOMATCH("-d fd01::/64", q);
+	MATCH("! -d fd01::/64 -p tcp", q);
+}
+
+static void test_tcp_udp(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4();
+	MATCH("-p tcp -m tcp --dport 80", p);
+	NOMATCH("-p tcp -m tcp --dport 81", p);
+	MATCH("-p tcp -m tcp ! --dport 81", p);
+	MATCH("-p tcp -m tcp --dport 70:90", p);
+	MATCH("-p tcp -m tcp --sport 1234", p);
+	NOMATCH("-p tcp -m tcp --sport :1000", p);
+	MATCH("-p tcp -m tcp --sport 1000:", p);
+	MATCH("-p tcp -m tcp --sport 1234 --dport 80", p);
+	NOMATCH("-p tcp -m tcp --sport 1234 --dport 81", p);
+	MATCH("-p tcp -m tcp --tcp-flags SYN,ACK SYN", p);
+	MATCH("-p tcp --syn", p);
+	NOMATCH("-p tcp ! --syn", p);
+	NOMATCH("-p tcp -m tcp --tcp-flags ALL NONE", p);
+	struct rules_pkt a = p;
+	a.tcp_flags = 0x10;
+	MATCH("-p tcp ! --syn", a);
+	MATCH("-p tcp -m tcp --tcp-flags ALL ACK", a);
+	/* --tcp-option walks the options */
+	static const uint8_t opts[] = {1, 1, 2, 4, 5, 180, 4, 2, 3, 3, 7, 0};
+	struct rules_pkt o = p;
+	o.tcp_opt = opts;
+	o.tcp_optlen = sizeof(opts);
+	MATCH("-p tcp -m tcp --tcp-option 2", o);
+	MATCH("-p tcp -m tcp --tcp-option 3", o);
+	NOMATCH("-p tcp -m tcp --tcp-option 8", o);
+	MATCH("-p tcp -m tcp ! --tcp-option 8", o);
+	/* xt_tcpudp: a non-first fragment never matches, inverted or not */
+	NOMATCH("-p tcp -m tcp --dport 80", with_frag(p));
+	NOMATCH("-p tcp -m tcp ! --dport 81", with_frag(p));
+	struct rules_pkt u = udp(p, 5353, 53);
+	MATCH("-p udp -m udp --dport 53", u);
+	MATCH("-p udp -m udp --sport 5000:6000 --dport 53", u);
+	NOMATCH("-p udp -m udp ! --dport 53", u);
+	NOMATCH("-p udp -m udp --dport 53", with_frag(u));
+	NOMATCH("-p tcp -m tcp --dport 53", u);
+	struct rules_pkt q = base6();
+	MATCH("-p tcp -m tcp --dport 80", q);
+}
+
+static void test_icmp(void **state)
+{
+	(void)state;
+	struct rules_pkt e = icmp(base4(), 8, 0);
+	MATCH("-p icmp -m icmp --icmp-type echo-request", e);
+	MATCH("-p icmp -m icmp --icmp-type 8/0", e);
+	MATCH("-p icmp -m icmp --icmp-type 8", e);
+	NOMATCH("-p icmp -m icmp --icmp-type 0", e);
+	MATCH("-p icmp -m icmp ! --icmp-type 0", e);
+	MATCH("-p icmp -m icmp --icmp-type any", e);
+	struct rules_pkt u = icmp(base4(), 3, 1);
+	MATCH("-p icmp -m icmp --icmp-type destination-unreachable", u);
+	MATCH("-p icmp -m icmp --icmp-type host-unreachable", u);
+	NOMATCH("-p icmp -m icmp --icmp-type port-unreachable", u);
+	NOMATCH("-p icmp -m icmp --icmp-type any", with_frag(u));
+	struct rules_pkt e6 = icmp(base6(), 128, 0);
+	MATCH("-p ipv6-icmp -m icmp6 --icmpv6-type echo-request", e6);
+	MATCH("-p ipv6-icmp -m icmp6 --icmpv6-type 128", e6);
+	NOMATCH("-p ipv6-icmp -m icmp6 --icmpv6-type 129", e6);
+	MATCH("-p ipv6-icmp -m icmp6 ! --icmpv6-type neighbour-solicitation", e6);
+}
+
+static void test_other_matches(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4();
+	MATCH("-p tcp -m multiport --dports 22,80", p);
+	NOMATCH("-p tcp -m multiport --dports 22,8000:9000", p);
+	MATCH("-p tcp -m multiport --dports 22,70:90", p);
+	MATCH("-p tcp -m multiport --ports 1234", p);
+	NOMATCH("-p tcp -m multiport ! --dports 80", p);
+	MATCH("-p tcp -m multiport --sports 1000:2000", p);
+	NOMATCH("-p tcp -m multiport --dports 80", with_frag(p));
+	MATCH("-m iprange --src-range 10.0.0.0-10.0.0.5", p);
+	NOMATCH("-m iprange --dst-range 10.0.0.3-10.0.0.9", p);
+	MATCH("-m iprange ! --dst-range 10.0.0.3-10.0.0.9", p);
+	MATCH("-m iprange --src-range 10.0.0.1-10.0.0.1 --dst-range 10.0.0.2-10.0.0.2", p);
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	struct rules_pkt m = p;
+	m.mac_src = mac;
+	MATCH("-m mac --mac-source 02:00:00:00:00:01", m);
+	NOMATCH("-m mac --mac-source 02:00:00:00:00:02", m);
+	MATCH("-m mac ! --mac-source 02:00:00:00:00:02", m);
+	NOMATCH("-m mac --mac-source 02:00:00:00:00:01", p); /* no Ethernet header */
+	MATCH("-m length --length 60", p);
+	NOMATCH("-m length --length 61:100", p);
+	MATCH("-m length ! --length 61:100", p);
+	MATCH("-m ttl --ttl-eq 64", p);
+	NOMATCH("-m ttl ! --ttl-eq 64", p);
+	NOMATCH("-m ttl --ttl-gt 64", p);
+	MATCH("-m ttl --ttl-lt 65", p);
+	MATCH("-m hl --hl-eq 64", base6());
+	MATCH("-m hl --hl-gt 1", base6());
+	struct rules_pkt t = p;
+	t.tos = 0x28;
+	MATCH("-m dscp --dscp 0x0a", t);
+	MATCH("-m dscp --dscp-class AF11", t);
+	NOMATCH("-m dscp --dscp 0x0b", t);
+	MATCH("-m tos --tos 0x28/0x3f", t); /* 0x28 & 0x3f == 0x28 */
+	NOMATCH("-m tos --tos 0x10", t);
+	struct rules_pkt k = p;
+	k.mark = 5;
+	MATCH("-m mark --mark 0x5", k);
+	MATCH("-m mark --mark 0x4/0x4", k);
+	NOMATCH("-m mark ! --mark 0x5", k);
+	NOMATCH("-m mark --mark 0x5", p);
+	struct rules_pkt b = p;
+	b.pkttype = RULES_PKT_BROADCAST;
+	MATCH("-m pkttype --pkt-type broadcast", b);
+	NOMATCH("-m pkttype --pkt-type unicast", b);
+	MATCH("-m pkttype --pkt-type unicast", p);
+	struct rules_pkt l = p;
+	l.dst_type = RULES_AT_LOCAL;
+	MATCH("-m addrtype --dst-type LOCAL", l);
+	NOMATCH("-m addrtype --dst-type LOCAL", p);
+	MATCH("-m addrtype ! --dst-type LOCAL --src-type UNICAST", p);
+	MATCH("-m comment --comment \"anything at all\"", p);
+	MATCH("-m state --state UNTRACKED", p);
+	NOMATCH("-m state --state NEW,ESTABLISHED", p);
+	MATCH("-m state ! --state NEW", p);
+	MATCH("-m conntrack --ctstate UNTRACKED", p);
+	NOMATCH("-m conntrack --ctproto tcp", p); /* needs a connection: none yet */
+}
+
+static void test_sets(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4();
+	MATCH("-m set --match-set ip4 src", p);
+	NOMATCH("-m set --match-set ip4 dst", p);
+	MATCH("-m set ! --match-set ip4 dst", p);
+	MATCH("-m set --match-set net4 src", p);
+	MATCH("-m set --match-set net4 dst", p);
+	MATCH("-m set --match-set ipport dst,dst", p);
+	NOMATCH("-m set --match-set ipport dst,src", p);
+	NOMATCH("-m set --match-set ipport dst,dst", udp(p, 1234, 80)); /* tcp:80 only */
+	MATCH("-m set --match-set ports src", p);
+	NOMATCH("-m set --match-set ports dst", p);
+	struct rules_pkt f = p;
+	f.src.b[1] = 9;
+	f.src.b[2] = 200;
+	MATCH("-m set --match-set net4 src", f);
+	f.src.b[1] = 8;
+	NOMATCH("-m set --match-set net4 src", f);
+	MATCH("-m set --match-set net6 src", base6());
+}
+
+static void test_limit(void **state)
+{
+	(void)state;
+	struct run r;
+	load(&r, forward_text("-m limit --limit 2/sec --limit-burst 3", false, RULES_F_V4), NULL, 0);
+	struct rules_pkt p = base4();
+	int ok = 0;
+	p.now_us = 1000000;
+	for (int i = 0; i < 10; i++) {
+		struct rules_result res;
+		struct rules_pkt q = p;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &q, r.ctr, &res, NULL);
+		ok += res.res == RULES_R_ACCEPT;
+	}
+	assert_int_equal(ok, 3); /* the burst */
+	p.now_us += 500000;      /* one more token at 2/s */
+	struct rules_result res;
+	rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_ACCEPT);
+	rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_DROP);
+	unload(&r);
+}
+
+/* ---- targets and traversal ---- */
+
+static const char trav4[] =
+	"*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+	"-A FORWARD -p udp -m udp --dport 1 -j DROP\n"
+	"-A FORWARD -p udp -m udp --dport 2 -j MARK --set-xmark 0x10/0xff\n"
+	"-A FORWARD -p udp -m udp --dport 2 -j ACCEPT\n"
+	"-A FORWARD -p udp -m udp --dport 2 -j MARK --set-xmark 0x20/0xff\n"
+	"-A FORWARD -p udp -m udp --dport 11 -j TOS --set-tos 0x10/0x3f\n"
+	"-A FORWARD -p udp -m udp --dport 11 -j DSCP --set-dscp 0x0a\n"
+	"-A FORWARD -p udp -m udp --dport 11 -j TTL --ttl-dec 3\n"
+	"-A FORWARD -p udp -m udp --dport 11 -j MARK --or-mark 0x100\n"
+	"COMMIT\n"
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	":a - [0:0]\n:b - [0:0]\n:c - [0:0]\n"
+	"-A FORWARD -m mark --mark 0x10/0xff -p udp -m udp --dport 2 -j ACCEPT\n"
+	"-A FORWARD -p udp -j a\n"
+	"-A FORWARD -p udp -m udp --dport 7 -j LOG --log-prefix \"seven \"\n"
+	"-A FORWARD -p udp -m udp --dport 7 -j ACCEPT\n"
+	"-A FORWARD -p udp -m udp --dport 8 -j RETURN\n"
+	"-A FORWARD -p tcp -m tcp --dport 9 -j REJECT --reject-with tcp-reset\n"
+	"-A FORWARD -p udp -m udp --dport 10 -j REJECT --reject-with icmp-host-prohibited\n"
+	"-A FORWARD -p udp -m udp --dport 11 -m mark --mark 0x100/0x100 -j ACCEPT\n"
+	"-A FORWARD -p udp -m udp --dport 12 -g c\n"
+	"-A FORWARD -p udp\n"
+	"-A a -p udp -m udp --dport 3 -j ACCEPT\n"
+	"-A a -p udp -m udp --dport 4 -j b\n"
+	"-A a -p udp -m udp --dport 4 -j ACCEPT\n"
+	"-A a -p udp -m udp --dport 5 -j RETURN\n"
+	"-A a -p udp -m udp --dport 5 -j ACCEPT\n"
+	"-A a -p udp -m udp --dport 12 -j c\n"
+	"-A a -p udp -m udp --dport 12 -j ACCEPT\n"
+	"-A b -p udp -m udp --dport 4 -j RETURN\n"
+	"-A b -j DROP\n"
+	"-A c -p udp -m udp --dport 12 -g b\n"
+	"COMMIT\n";
+
+static struct rules_result eval_port(struct run *r, uint16_t dport, uint8_t proto, struct rules_pkt *out,
+	struct rules_trace *tr)
+{
+	struct rules_pkt p = base4();
+	p = proto == 6 ? p : udp(p, 1000, dport);
+	p.dport = dport;
+	struct rules_result res;
+	rules_eval_hook(r->p, RULES_H_FORWARD, &p, r->ctr, &res, tr);
+	if (out)
+		*out = p;
+	return res;
+}
+
+static void test_traversal(void **state)
+{
+	(void)state;
+	for (unsigned flags = 0; flags <= RULES_COMPILE_LINEAR; flags += RULES_COMPILE_LINEAR) {
+		struct run r;
+		load(&r, trav4, NULL, flags);
+		struct rules_pkt p;
+		uint32_t tv[64];
+		struct rules_trace tr = {0, 64, tv};
+		/* mangle DROP ends the hook: filter never runs */
+		assert_int_equal(eval_port(&r, 1, 17, NULL, NULL).res, RULES_R_DROP);
+		/* mangle ACCEPT ends mangle only; filter sees the mark it set */
+		struct rules_result res = eval_port(&r, 2, 17, &p, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		assert_int_equal(p.mark, 0x10);
+		assert_true(res.mods & RULES_MOD_MARK);
+		/* jump, ACCEPT in the user chain */
+		assert_int_equal(eval_port(&r, 3, 17, NULL, NULL).res, RULES_R_ACCEPT);
+		/* a -> b, RETURN from b back into a, then ACCEPT in a */
+		assert_int_equal(eval_port(&r, 4, 17, NULL, NULL).res, RULES_R_ACCEPT);
+		/* RETURN from a: back to FORWARD, to the rule without target, then the policy */
+		tr.n = 0;
+		assert_int_equal(eval_port(&r, 5, 17, NULL, &tr).res, RULES_R_DROP);
+		assert_int_equal(tr.n, 4); /* mangle policy, -j a, RETURN, filter policy */
+		assert_int_equal(tr.ctr[tr.n - 1], r.p->f[0].chains[r.p->f[0].hook_chain[RULES_H_FORWARD][RULES_T_FILTER]].policy_ctr);
+		/* falling off the end of a user chain returns (then policy) */
+		assert_int_equal(eval_port(&r, 6, 17, NULL, NULL).res, RULES_R_DROP);
+		/* LOG is not terminating */
+		res = eval_port(&r, 7, 17, NULL, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		assert_int_equal(res.n_log, 1);
+		const struct rules_ext *lx = r.p->ctr_ext[res.log_rule[0]];
+		assert_non_null(lx);
+		assert_string_equal(lx->u.log.prefix, "seven ");
+		/* RETURN in a built-in chain: the policy */
+		assert_int_equal(eval_port(&r, 8, 17, NULL, NULL).res, RULES_R_DROP);
+		/* REJECT codes */
+		res = eval_port(&r, 9, 6, NULL, NULL);
+		assert_int_equal(res.res, RULES_R_REJECT);
+		assert_int_equal(res.reject_with, RULES_RJ_TCP_RESET);
+		res = eval_port(&r, 10, 17, NULL, NULL);
+		assert_int_equal(res.res, RULES_R_REJECT);
+		assert_int_equal(res.reject_with, RULES_RJ_HOST_PROHIB);
+		/* TOS, DSCP, TTL, MARK --or-mark, then a match on the new mark */
+		res = eval_port(&r, 11, 17, &p, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		assert_int_equal(p.tos, 0x28);
+		assert_int_equal(p.ttl, 61);
+		assert_int_equal(p.mark, 0x100);
+		assert_int_equal(res.mods, RULES_MOD_TOS | RULES_MOD_TTL | RULES_MOD_MARK);
+		/* goto: a -j c, c -g b, b DROPs (12 != 4): ... and -g c from FORWARD:
+		 * FORWARD's -g c comes after a's ACCEPT, so: a -> c -> goto b -> DROP */
+		assert_int_equal(eval_port(&r, 12, 17, NULL, NULL).res, RULES_R_DROP);
+		/* counters: the rule without target counted packets 5 and 6 */
+		uint64_t none_rule = 0;
+		for (uint32_t i = 0; i < r.p->n_ctr; i++)
+			if (!r.p->ctr_src[i].policy && strcmp(r.p->ctr_src[i].chain, "FORWARD") == 0 &&
+				r.p->ctr_src[i].table == RULES_T_FILTER && r.p->ctr_src[i].rule == 9)
+				none_rule = r.ctr[i].pkts;
+		assert_int_equal(none_rule, 2);
+		unload(&r);
+	}
+}
+
+/* goto from a user chain returns to the caller of the chain that went. */
+static void test_goto_returns_to_caller(void **state)
+{
+	(void)state;
+	static const char t[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				":a - [0:0]\n:b - [0:0]\n"
+				"-A FORWARD -j a\n"
+				"-A FORWARD -j ACCEPT\n"
+				"-A a -g b\n"
+				"-A a -j DROP\n"
+				"-A b -p tcp -m tcp --dport 81 -j DROP\n"
+				"COMMIT\n";
+	for (unsigned flags = 0; flags <= RULES_COMPILE_LINEAR; flags += RULES_COMPILE_LINEAR) {
+		struct run r;
+		load(&r, t, NULL, flags);
+		struct rules_pkt p = base4();
+		struct rules_result res;
+		/* b ends without verdict: back to FORWARD after "-j a", not into a */
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		p.dport = 81;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(res.res, RULES_R_DROP);
+		unload(&r);
+	}
+	/* a goto from a built-in chain ends in the policy */
+	static const char t2[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				 ":b - [0:0]\n-A FORWARD -g b\n-A FORWARD -j ACCEPT\nCOMMIT\n";
+	struct run r;
+	load(&r, t2, NULL, 0);
+	struct rules_pkt p = base4();
+	struct rules_result res;
+	rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_DROP);
+	unload(&r);
+}
+
+/* Families, hooks and tables; counters folded into the ruleset. */
+static void test_families_and_counters(void **state)
+{
+	(void)state;
+	static const char v4[] = "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				 "-A PREROUTING -p udp -j DROP\nCOMMIT\n"
+				 "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				 "-A INPUT -p tcp -j ACCEPT\n-A FORWARD -p tcp\nCOMMIT\n";
+	static const char v6[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				 "COMMIT\n";
+	struct run r;
+	load(&r, v4, v6, 0);
+	struct rules_pkt p = base4();
+	struct rules_result res;
+	rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_ACCEPT); /* v4 FORWARD policy */
+	struct rules_pkt q = base6();
+	rules_eval_hook(r.p, RULES_H_FORWARD, &q, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_DROP); /* v6 FORWARD policy */
+	struct rules_pkt u = udp(base4(), 1, 2);
+	rules_eval_hook(r.p, RULES_H_PREROUTING, &u, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_DROP); /* raw */
+	rules_eval_hook(r.p, RULES_H_INPUT, &u, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_DROP); /* INPUT policy */
+	rules_eval_hook(r.p, RULES_H_INPUT, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_ACCEPT);
+	/* two workers' arrays folded */
+	struct rules_counter *c2 = calloc(r.p->n_slots + 1, sizeof(*c2));
+	memcpy(c2, r.ctr, r.p->n_slots * sizeof(*c2));
+	struct rules_counter *both[2] = {r.ctr, c2};
+	rules_prog_fold(r.p, both, 2, r.rs);
+	char *s = rules_ipt_print(r.rs, RULES_F_V4, RULES_PRINT_COUNTERS);
+	assert_non_null(s);
+	if (!strstr(s, ":FORWARD ACCEPT [2:120]") || !strstr(s, "[2:120] -A FORWARD -p tcp\n") ||
+		!strstr(s, ":INPUT DROP [2:120]") || !strstr(s, "[2:120] -A INPUT -p tcp -j ACCEPT") ||
+		!strstr(s, "[2:120] -A PREROUTING -p udp -j DROP"))
+		fail_msg("counters:\n%s", s);
+	free(s);
+	s = rules_ipt_print(r.rs, RULES_F_V6, RULES_PRINT_COUNTERS);
+	if (!strstr(s, ":FORWARD DROP [2:120]"))
+		fail_msg("v6 counters:\n%s", s);
+	free(s);
+	free(c2);
+	unload(&r);
+}
+
+static void test_compile_errors(void **state)
+{
+	(void)state;
+	char err[512];
+	struct rules_ruleset *rs = rules_new();
+	/* 70 chains, each jumping to the next: deeper than the jump stack */
+	char *t = malloc(65536);
+	size_t n = (size_t)sprintf(t, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+	for (int i = 0; i < 70; i++)
+		n += (size_t)sprintf(t + n, ":c%02d - [0:0]\n", i);
+	n += (size_t)sprintf(t + n, "-A FORWARD -j c00\n");
+	for (int i = 0; i < 69; i++)
+		n += (size_t)sprintf(t + n, "-A c%02d -j c%02d\n", i, i + 1);
+	n += (size_t)sprintf(t + n, "COMMIT\n");
+	if (rules_ipt_load(rs, RULES_F_V4, t, n, "deep", 0, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	struct rules_prog *p = rules_prog_compile(rs, ports, 4, 0, err, sizeof(err));
+	assert_null(p);
+	assert_non_null(strstr(err, "too deep"));
+	/* too many ports */
+	static const char *many[40];
+	for (int i = 0; i < 40; i++)
+		many[i] = "x";
+	p = rules_prog_compile(rs, many, 40, 0, err, sizeof(err));
+	assert_null(p);
+	assert_non_null(strstr(err, "too many ports"));
+	free(t);
+	rules_free(rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base_selectors),
+		cmocka_unit_test(test_tcp_udp),
+		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_other_matches),
+		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_traversal),
+		cmocka_unit_test(test_goto_returns_to_caller),
+		cmocka_unit_test(test_families_and_counters),
+		cmocka_unit_test(test_compile_errors),
+	};
+	return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
+}
