@@ -43,7 +43,9 @@ def probes():
     for i, dport in enumerate([53, 67, 123, 161, 514, 5000, 9999, 33434]):
         add(("udp4", LAN4[(i + 1) % len(LAN4)], DST4[0], dport, None, 64, 0, i * 50))
     for i, (t, c) in enumerate([(8, 0), (13, 0), (17, 0), (8, 0)]):
-        add(("icmp4", LAN4[i % len(LAN4)], DST4[i % 2], t, c, 64, 0, 0))
+        # timestamp requests only through the box: it does not answer them
+        # itself (Linux does), see docs/architecture.md
+        add(("icmp4", LAN4[i % len(LAN4)], DST4[0] if t == 13 else DST4[i % 2], t, c, 64, 0, 0))
     for ttl in (1, 2, 3):
         add(("udp4", LAN4[0], DST4[0], 33500 + ttl, None, ttl, 0, 0))
         add(("tcp4", LAN4[1], DST4[0], 80, "S", ttl, 0, 0))
@@ -110,7 +112,7 @@ def tag_of(pkt):
     for L in (ICMPv6EchoRequest, ICMPv6EchoReply):
         if L in pkt and BASE < pkt[L].id <= BASE + 1000:
             return pkt[L].id - BASE
-    if ICMP in pkt and pkt[ICMP].type in (0, 8) and BASE < pkt[ICMP].id <= BASE + 1000:
+    if ICMP in pkt and pkt[ICMP].type in (0, 8, 13, 14, 17, 18) and BASE < pkt[ICMP].id <= BASE + 1000:
         return pkt[ICMP].id - BASE
     return None
 
