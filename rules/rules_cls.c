@@ -190,6 +190,69 @@ static unsigned tree_of(const struct rules_cls_range *r)
 	return (large(r, RULES_CLS_SRC) ? 1u : 0u) | (large(r, RULES_CLS_DST) ? 2u : 0u);
 }
 
+#define ROOT_MAX_BITS 12
+
+/* Buckets [first, last] of rule range [lo, hi] under a root on bits
+ * [shift, shift + bits); all of them if the range crosses the bits above. */
+static void root_span(uint64_t lo, uint64_t hi, unsigned shift, unsigned bits, uint32_t *first,
+	uint32_t *last)
+{
+	uint64_t mask = (1ull << bits) - 1;
+	unsigned top = shift + bits;
+	if (top < 64 && (lo >> top) != (hi >> top)) {
+		*first = 0;
+		*last = (uint32_t)mask;
+		return;
+	}
+	*first = (uint32_t)((lo >> shift) & mask);
+	*last = (uint32_t)((hi >> shift) & mask);
+}
+
+/* Choose the root that copies rules the least: a dimension among those the
+ * tree's rules are narrow in, and a window of bits. Returns the total
+ * number of (rule, bucket) pairs, or UINT64_MAX when no root pays. */
+static uint64_t choose_root(const struct rules_cls_range *r, const uint32_t *rs, uint32_t m,
+	unsigned tree, unsigned *dim, unsigned *shift, unsigned *bits)
+{
+	unsigned nb = 4;
+	while (nb < ROOT_MAX_BITS && (1u << (nb + 1)) <= m / 2)
+		nb++;
+	if (m < 64)
+		return UINT64_MAX;
+	static const unsigned dims[4][2] = {
+		{RULES_CLS_SRC, RULES_CLS_DST}, /* both narrow */
+		{RULES_CLS_DST, RULES_CLS_DST}, /* source large */
+		{RULES_CLS_SRC, RULES_CLS_SRC}, /* destination large */
+		{RULES_CLS_DPORT, RULES_CLS_DPORT},
+	};
+	uint64_t best = UINT64_MAX;
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned d = dims[tree][k];
+		unsigned width = d == RULES_CLS_DPORT ? 16 : 32; /* IPv6: within the upper 64 bits */
+		bool v6 = false;
+		for (uint32_t i = 0; i < m && !v6; i++)
+			v6 = (r[rs[i]].hi[d] >> 32) != 0 && d != RULES_CLS_DPORT && r[rs[i]].hi[d] != UINT64_MAX;
+		if (v6)
+			width = 64;
+		for (unsigned sh = 0; sh + nb <= width; sh += 2) {
+			uint64_t cost = 0;
+			for (uint32_t i = 0; i < m; i++) {
+				uint32_t f, l;
+				root_span(r[rs[i]].lo[d], r[rs[i]].hi[d], sh, nb, &f, &l);
+				cost += (uint64_t)l - f + 1;
+			}
+			if (cost < best || (cost == best && sh > *shift)) {
+				best = cost;
+				*dim = d;
+				*shift = sh;
+				*bits = nb;
+			}
+		}
+	}
+	/* worth it only if rules are mostly in few buckets */
+	return best <= 3 * (uint64_t)m ? best : UINT64_MAX;
+}
+
 struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 {
 	struct rules_cls *c = calloc(1, sizeof(*c));
@@ -208,19 +271,71 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 		b.budget = b.n_idx + 64 * (size_t)m + 1024;
 		b.nodes = NULL;
 		b.cap_nodes = 0;
-		size_t cap = 0;
-		if (grow((void **)&b.nodes, &cap, 1, sizeof(*b.nodes)) < 0)
-			goto oom;
-		b.cap_nodes = (uint32_t)cap;
-		b.n_nodes = 1;
 		b.depth = 0;
 		uint64_t lo[RULES_CLS_DIMS] = {0}, hi[RULES_CLS_DIMS];
 		for (int d = 0; d < RULES_CLS_DIMS; d++)
 			hi[d] = UINT64_MAX;
-		build(&b, 0, all, m, lo, hi, 0);
-		if (b.err) {
-			free(b.nodes);
-			goto oom;
+		unsigned rdim = 0, rshift = 0, rbits = 0;
+		if (choose_root(r, all, m, t, &rdim, &rshift, &rbits) != UINT64_MAX) {
+			uint32_t nbk = 1u << rbits;
+			uint32_t *root = malloc(nbk * sizeof(uint32_t));
+			uint32_t *cnt = calloc((size_t)nbk + 1, sizeof(uint32_t));
+			size_t pairs = (size_t)choose_root(r, all, m, t, &rdim, &rshift, &rbits);
+			uint32_t *sub = malloc((pairs + 1) * sizeof(uint32_t));
+			size_t cap = 0;
+			if (!root || !cnt || !sub || grow((void **)&b.nodes, &cap, nbk, sizeof(*b.nodes)) < 0) {
+				free(root);
+				free(cnt);
+				free(sub);
+				free(b.nodes);
+				goto oom;
+			}
+			/* bucket lists in one pass (counting sort keeps chain order) */
+			for (uint32_t i = 0; i < m; i++) {
+				uint32_t f, l;
+				root_span(r[all[i]].lo[rdim], r[all[i]].hi[rdim], rshift, rbits, &f, &l);
+				for (uint32_t k = f; k <= l; k++)
+					cnt[k + 1]++;
+			}
+			for (uint32_t k = 0; k < nbk; k++)
+				cnt[k + 1] += cnt[k];
+			for (uint32_t i = 0; i < m; i++) {
+				uint32_t f, l;
+				root_span(r[all[i]].lo[rdim], r[all[i]].hi[rdim], rshift, rbits, &f, &l);
+				for (uint32_t k = f; k <= l; k++)
+					sub[cnt[k]++] = all[i];
+			}
+			/* cnt[k] is now the end of bucket k, cnt[k - 1] its start */
+			b.cap_nodes = (uint32_t)cap;
+			b.n_nodes = nbk; /* node k: bucket k's tree root */
+			for (uint32_t k = 0; k < nbk && !b.err; k++) {
+				uint32_t start = k ? cnt[k - 1] : 0;
+				root[k] = k;
+				build(&b, k, sub + start, cnt[k] - start, lo, hi, 1);
+			}
+			free(cnt);
+			free(sub);
+			if (b.err) {
+				free(root);
+				free(b.nodes);
+				goto oom;
+			}
+			c->t[t].root = root;
+			c->t[t].rdim = (uint8_t)rdim;
+			c->t[t].rshift = (uint8_t)rshift;
+			c->t[t].rbits = (uint8_t)rbits;
+			c->t[t].rmask = nbk - 1;
+		} else {
+			size_t cap = 0;
+			if (grow((void **)&b.nodes, &cap, 1, sizeof(*b.nodes)) < 0)
+				goto oom;
+			b.cap_nodes = (uint32_t)cap;
+			b.n_nodes = 1;
+			build(&b, 0, all, m, lo, hi, 0);
+			if (b.err) {
+				free(b.nodes);
+				goto oom;
+			}
 		}
 		c->t[t].nodes = b.nodes;
 		c->t[t].n_nodes = b.n_nodes;
@@ -238,8 +353,10 @@ oom:
 	free(b.idx);
 	free(all);
 	if (c)
-		for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+		for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 			free(c->t[t].nodes);
+			free(c->t[t].root);
+		}
 	free(c);
 	errno = ENOMEM;
 	return NULL;
@@ -249,8 +366,10 @@ void rules_cls_free(struct rules_cls *c)
 {
 	if (!c)
 		return;
-	for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 		free(c->t[t].nodes);
+		free(c->t[t].root);
+	}
 	free(c->idx);
 	free(c);
 }

@@ -16,8 +16,17 @@ struct rules_cls_node {
 	uint32_t a, b;
 };
 
+/*
+ * A tree may start with a direct-indexed root: 2^rbits buckets selected by
+ * bits [rshift, rshift + rbits) of dimension rdim, each the root node of
+ * its own binary tree (replacing the top levels of one big tree by one
+ * array load).
+ */
 struct rules_cls_tree {
 	struct rules_cls_node *nodes; /* NULL: no rule in this tree */
+	uint32_t *root;               /* NULL: the tree starts at nodes[0] */
+	uint32_t rmask;
+	uint8_t rdim, rshift, rbits;
 	uint32_t n_nodes, depth;
 };
 
@@ -40,13 +49,16 @@ static inline void rules_cls_lookup(const struct rules_cls *c, const uint64_t ke
 	/* the trees are walked in lockstep: their node loads do not depend on
 	 * each other, so the CPU overlaps their cache misses */
 	const struct rules_cls_node *nd[RULES_CLS_TREES];
-	unsigned live = 0;
-	for (unsigned t = 0; t < RULES_CLS_TREES; t++)
-		if (c->t[t].nodes != NULL)
-			nd[live++] = c->t[t].nodes;
 	const struct rules_cls_node *base[RULES_CLS_TREES];
-	for (unsigned t = 0; t < live; t++)
-		base[t] = nd[t];
+	unsigned live = 0;
+	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
+		const struct rules_cls_tree *tr = &c->t[t];
+		if (tr->nodes == NULL)
+			continue;
+		base[live] = tr->nodes;
+		nd[live++] = tr->root ? &tr->nodes[tr->root[(key[tr->rdim] >> tr->rshift) & tr->rmask]]
+				      : tr->nodes;
+	}
 	for (;;) {
 		unsigned moving = 0;
 		for (unsigned t = 0; t < live; t++) {

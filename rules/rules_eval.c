@@ -85,22 +85,22 @@ static int addr_cmp(int fam, const struct rules_addr *a, const struct rules_addr
 
 static bool mport_match(const struct rules_m_mport *m, uint16_t sp, uint16_t dp, unsigned which)
 {
-	for (unsigned i = 0; i < m->n; i++) {
+	/* entries: a port, or a range taking two slots (bit i of m->range) */
+	unsigned n = m->n < RULES_MPORTS_MAX ? m->n : RULES_MPORTS_MAX;
+	bool want_s = which != RULES_O_DPORTS, want_d = which != RULES_O_SPORTS;
+	unsigned i = 0;
+	while (i < n) {
 		uint16_t lo = m->port[i], hi = lo;
-		bool range = (m->range >> i) & 1u;
-		if (range)
+		unsigned step = 1;
+		if (((unsigned)m->range >> i) & 1u) {
+			if (i + 1 >= n)
+				break;
 			hi = m->port[i + 1];
-		bool hit;
-		if (which == RULES_O_SPORTS)
-			hit = sp >= lo && sp <= hi;
-		else if (which == RULES_O_DPORTS)
-			hit = dp >= lo && dp <= hi;
-		else
-			hit = (sp >= lo && sp <= hi) || (dp >= lo && dp <= hi);
-		if (hit)
+			step = 2;
+		}
+		if ((want_s && sp >= lo && sp <= hi) || (want_d && dp >= lo && dp <= hi))
 			return true;
-		if (range)
-			i++;
+		i += step;
 	}
 	return false;
 }
