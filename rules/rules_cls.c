@@ -68,7 +68,8 @@ static void make_leaf(struct bld *b, uint32_t ni, const uint32_t *rs, uint32_t n
 		return;
 	}
 	b->cap_idx = cap;
-	memcpy(b->idx + b->n_idx, rs, n * sizeof(uint32_t));
+	if (n) /* an empty bucket may come before any index storage exists */
+		memcpy(b->idx + b->n_idx, rs, n * sizeof(uint32_t));
 	b->nodes[ni].a = (uint32_t)b->n_idx;
 	b->nodes[ni].b = RULES_CLS_LEAF | n;
 	b->nodes[ni].thr = 0;
