@@ -25,6 +25,18 @@ mkdir -p "$D"
 
 check_out "--check accepts conf/demo/rampart.yaml" 'configuration is valid \(2 ports, 1 workers, router mode\)' \
 	"$RAMPARTD" --check -c "$ROOT/conf/demo/rampart.yaml"
+check_out "--check accepts conf/gateway (YAML ruleset)" 'configuration is valid \(2 ports, 4 workers, router mode\), ruleset valid' \
+	"$RAMPARTD" --check -c "$ROOT/conf/gateway/rampart.yaml"
+# the iptables-save copies of the example stay what rampartctl makes of it
+RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
+check "conf/gateway/rules.v4 is the iptables form of rules.yaml" \
+	sh -c "'$RCTL' convert --from yaml --to iptables '$ROOT/conf/gateway/rules.yaml' 2>/dev/null | diff - '$ROOT/conf/gateway/rules.v4'"
+check "conf/gateway/rules.v6 is the ip6tables form of rules.yaml" \
+	sh -c "'$RCTL' convert --from yaml --to ip6tables '$ROOT/conf/gateway/rules.yaml' 2>/dev/null | diff - '$ROOT/conf/gateway/rules.v6'"
+out=$(printf '*filter\n-A FORWARD -m nosuch -j ACCEPT\nCOMMIT\n' | "$RCTL" convert --from iptables --to yaml - 2>&1)
+rc=$?
+assert_eq "rampartctl convert refuses an unknown match (exit 1)" 1 "$rc"
+assert_match "rampartctl names the line and column" '<stdin>:2:[0-9]+: .*nosuch' "$out"
 check_out "-V prints the version" '^rampartd [0-9]+\.[0-9]+\.[0-9]+$' "$RAMPARTD" -V
 check_out "--help prints the usage" '^usage: rampartd' "$RAMPARTD" --help
 
