@@ -136,10 +136,14 @@ for rules in "$FDIR"/kdiff-*.rules; do
 		printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' |
 			ip netns exec "$K_RTR" ip6tables-restore
 	fi
-	kbefore=$(dmesg | wc -l)
+	# the kernel's lines of this run: by timestamp (the ring buffer may be
+	# full and drop old lines, so counting lines would not do)
+	t0=$(awk '{ print $1 }' /proc/uptime)
 	run_probes "$K_LAN" "$K_WAN" "$E2E_TMP/$name.kernel" || die "kernel probe run failed"
 	sleep 0.5
-	dmesg | tail -n +"$((kbefore + 1))" | norm_log >"$E2E_TMP/$name.kernel.log"
+	dmesg | awk -v t0="$t0" 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
+		ts = substr($0, 2, RLENGTH - 2) + 0; if (ts >= t0) print }' |
+		norm_log >"$E2E_TMP/$name.kernel.log"
 	# rampartd
 	CFG=$E2E_TMP/$name.yaml
 	gen_config "$CFG" router 1
