@@ -1145,52 +1145,73 @@ int rules_ipt_load(struct rules_ruleset *rs, int fam, const char *buf, size_t le
 	return 0;
 }
 
+/* Parse one rule into rs itself (no copy). On error rs may hold part of
+ * the work: callers either work on a copy (rules_ipt_add_rule) or throw rs
+ * away (the YAML loader builds a fresh ruleset and validates it whole). */
+static int add_rule_in(struct rules_ruleset *n, enum rules_table_id t, const char *chain, long pos,
+	int fam, const char *text, struct rules_perr *pe, int line, bool validate)
+{
+	int rc;
+	if (t >= RULES_T_COUNT || (fam & ~RULES_F_ALL) || !fam)
+		return rules_errf(pe, 0, "invalid table or family");
+	size_t len = strlen(text);
+	if (len >= LINE_MAX_LEN)
+		return rules_errf(pe, 0, "rule too long (max %d characters)", LINE_MAX_LEN - 1);
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n' || text[i] == '\r')
+			return rules_errf(pe, (int)i + 1, "line break in a rule");
+	struct toks *tv = malloc(sizeof(*tv));
+	if (!tv) {
+		rules_errf(pe, 0, "out of memory");
+		return -ENOMEM;
+	}
+	if ((rc = tokenize(pe, text, len, tv)) < 0)
+		goto out;
+	struct rules_chain *c = rules_chain_get(&n->tables[t], chain);
+	if (!c || !(c->fam & fam)) {
+		rc = rules_errf(pe, 0, "chain '%s' does not exist in table %s", chain, rules_table_name(t));
+		goto out;
+	}
+	if (pos >= 0 && (size_t)pos > fam_count(c, fam)) {
+		rc = rules_errf(pe, 0, "index of insertion too big");
+		goto out;
+	}
+	rc = rule_from_args(n, t, fam, tv, 0, pe, line, 0, 0, false, NULL, &c, &pos);
+	if (rc == 0) {
+		n->tables[t].present |= (uint8_t)(fam & c->fam);
+		if (validate)
+			rc = rules_validate_table(n, t, RULES_F_ALL, pe);
+	}
+out:
+	free(tv);
+	return rc;
+}
+
 int rules_ipt_add_rule(struct rules_ruleset *rs, enum rules_table_id t, const char *chain, long pos,
 	int fam, const char *text, const char *name, int line, int col, char *err, size_t errlen)
 {
 	struct rules_perr pe = {name, line, col > 0 ? col - 1 : 0, err, errlen};
-	int rc;
-
 	if (err && errlen)
 		err[0] = '\0';
-	if (t >= RULES_T_COUNT || (fam & ~RULES_F_ALL) || !fam)
-		return rules_errf(&pe, 0, "invalid table or family");
-	size_t len = strlen(text);
-	if (len >= LINE_MAX_LEN)
-		return rules_errf(&pe, 0, "rule too long (max %d characters)", LINE_MAX_LEN - 1);
-	for (size_t i = 0; i < len; i++)
-		if (text[i] == '\n' || text[i] == '\r')
-			return rules_errf(&pe, (int)i + 1, "line break in a rule");
-	struct toks *tv = malloc(sizeof(*tv));
 	struct rules_ruleset *n = rules_clone(rs);
-	if (!tv || !n) {
-		free(tv);
-		rules_free(n);
+	if (!n) {
 		rules_errf(&pe, 0, "out of memory");
 		return -ENOMEM;
 	}
-	if ((rc = tokenize(&pe, text, len, tv)) < 0)
-		goto out;
-	struct rules_chain *c = rules_chain_get(&n->tables[t], chain);
-	if (!c || !(c->fam & fam)) {
-		rc = rules_errf(&pe, 0, "chain '%s' does not exist in table %s", chain, rules_table_name(t));
-		goto out;
-	}
-	if (pos >= 0 && (size_t)pos > fam_count(c, fam)) {
-		rc = rules_errf(&pe, 0, "index of insertion too big");
-		goto out;
-	}
-	rc = rule_from_args(n, t, fam, tv, 0, &pe, line, 0, 0, false, NULL, &c, &pos);
-	if (rc == 0) {
-		n->tables[t].present |= (uint8_t)(fam & c->fam);
-		rc = rules_validate_table(n, t, RULES_F_ALL, &pe);
-	}
-out:
-	free(tv);
+	int rc = add_rule_in(n, t, chain, pos, fam, text, &pe, line, true);
 	if (rc < 0) {
 		rules_free(n);
 		return rc;
 	}
 	rules_replace(rs, n);
 	return 0;
+}
+
+int rules_ipt_add_rule_into(struct rules_ruleset *rs, enum rules_table_id t, const char *chain,
+	int fam, const char *text, const char *name, int line, int col, char *err, size_t errlen)
+{
+	struct rules_perr pe = {name, line, col > 0 ? col - 1 : 0, err, errlen};
+	if (err && errlen)
+		err[0] = '\0';
+	return add_rule_in(rs, t, chain, -1, fam, text, &pe, line, false);
 }

@@ -221,6 +221,13 @@ int rules_table_index(const struct rules_ruleset *rs, const struct rules_table *
 int rules_validate_table(const struct rules_ruleset *rs, enum rules_table_id t, int fam,
 	struct rules_perr *pe);
 
+/* rules_ipt_add_rule() without its copy of the ruleset and without the
+ * per-rule validation: appends to rs itself, which may hold part of the
+ * work after an error. For loaders that build a fresh ruleset, validate it
+ * whole and discard it on any error (the YAML loader). */
+int rules_ipt_add_rule_into(struct rules_ruleset *rs, enum rules_table_id t, const char *chain,
+	int fam, const char *text, const char *name, int line, int col, char *err, size_t errlen);
+
 /* Print helpers shared by ipt_print.c and tests. */
 void rules_print_rule(struct rules_buf *b, const struct rules_rule *r, int fam);
 

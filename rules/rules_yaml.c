@@ -341,7 +341,9 @@ static int load_rule(struct yctx *y, enum rules_table_id t, const char *chain, i
 	const char *text = b.s ? b.s : "";
 	while (*text == ' ')
 		text++;
-	rc = rules_ipt_add_rule(y->rs, t, chain, -1, fam, text, y->name, line,
+	/* y->rs is a fresh ruleset, validated whole at the end and thrown away
+	 * on any error: no per-rule copy (that made loading quadratic) */
+	rc = rules_ipt_add_rule_into(y->rs, t, chain, fam, text, y->name, line,
 		r->type == CY_SCALAR ? col : 0, y->err, y->errlen);
 	if (rc < 0 && r->type == CY_MAP && y->err && y->errlen) {
 		/* structured rules: the message names the generated arguments */
