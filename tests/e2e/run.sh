@@ -106,6 +106,7 @@ for t in "$HERE"/test_*.sh; do
 	run "$(basename "$t")" -- "$t"
 done
 run "test_router.sh [sanitizer build, 1 worker]" RAMPARTD="$RAMPARTD_SAN" E2E_WORKERS=1 -- "$HERE/test_router.sh"
+run "test_filter.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_filter.sh"
 
 echo "e2e: $(($(date +%s) - T0)) s; failed: ${FAILED_NAMES[*]:-none}"
 echo "e2e: $PASSED passed, $FAILED failed"

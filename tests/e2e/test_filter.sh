@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# The rule engine deciding real traffic (router mode, 1 worker), with the
+# The rule engine deciding real traffic (router mode, 2 workers: counters
+# are summed over both, SIGHUP waits for both), with the
 # iptables-save / ip6tables-save / ipset files in tests/e2e/filter/:
 #   - curl to an allowed port gets the file; to a port with REJECT
 #     --reject-with tcp-reset fails at once ("Connection refused"); to a
@@ -39,7 +40,7 @@ wait_for "http.server 8080 in the wan namespace" 10 in_wan curl -sf -o /dev/null
 in_lan ip addr add 10.77.1.66/24 dev eth0
 
 CFG=$E2E_TMP/rampart.yaml
-gen_config "$CFG" router 1
+gen_config "$CFG" router "${E2E_FILTER_WORKERS:-2}"
 cat >>"$CFG" <<YAML
 ruleset:
   file: $WORK/fw.rules
