@@ -5,8 +5,9 @@
 #   BUILD  meson build directory of the normal build (default build)
 #   SAN    meson build directory of the ASan+UBSan build (default build-san)
 # Runs every tests/e2e/test_*.sh with BUILD's rampartd (test_malformed.sh
-# drives SAN's), then test_router.sh once more with SAN's rampartd and one
-# worker. Prints PASS/FAIL per test and "e2e: N passed, M failed"; exits
+# drives SAN's), then test_router.sh (one worker) and test_filter.sh once
+# more with SAN's rampartd.
+# Prints PASS/FAIL per test and "e2e: N passed, M failed"; exits
 # non-zero on any failure. Each test gets at most E2E_TEST_TIMEOUT seconds
 # (default 300). A failing test's output is printed; all of them are kept
 # in a log directory. Needs root and ip netns (a test that lacks them
