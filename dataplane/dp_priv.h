@@ -127,6 +127,9 @@ enum dp_punt_reason {
 	DP_PUNT_ARP = 1,
 	DP_PUNT_ND,
 	DP_PUNT_RESOLVE, /* waiting for the next hop's link-layer address */
+	/* control -> worker: the next hop never answered; answer the sender
+	 * with ICMP host / address unreachable, as Linux does */
+	DP_INJ_UNREACH = 16,
 };
 
 /* Stored in each mbuf's private area (mempool priv_size). */
@@ -240,6 +243,8 @@ void dp_punt(struct dp_worker *w, struct rte_mbuf *m, uint8_t reason, uint16_t i
 /* router_fast.c */
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n);
 void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n);
+/* A held packet whose next hop never answered: ICMP(v6) unreachable to its sender. */
+void dp_unreach_held(struct dp_worker *w, struct rte_mbuf *m);
 /* Send a packet the box itself built (echo reply, ICMP error): route it on
  * its destination and hand it to tx or to neighbour resolution. */
 void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port);

@@ -470,8 +470,12 @@ void dp_neigh_timers(struct dp_ctx *dp)
 	for (uint32_t i = 0; i < p->n; i++) {
 		struct dp_nh *nh = &dp->nh[p->q[i].nh];
 		if (nh->probes >= NEIGH_MAX_PROBES && tsc_elapsed(now, nh->probe_tsc, dp->tsc_hz)) {
+			/* the worker that punted it answers the sender (it owns
+			 * the ICMP rate limit and the IP id counter) */
+			struct rte_mbuf *m = p->q[i].m;
 			dp->ctl_drop[DP_DROP_NEIGH_FAILED]++;
-			rte_pktmbuf_free(p->q[i].m);
+			dp_priv(m)->reason = DP_INJ_UNREACH;
+			inject(dp, dp_priv(m)->worker, m, dp_priv(m)->in_port);
 			continue;
 		}
 		if (tsc_elapsed(now, nh->probe_tsc, dp->tsc_hz))

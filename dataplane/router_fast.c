@@ -534,6 +534,38 @@ void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	dp_tx_enqueue_burst(w, pkts, out, n);
 }
 
+void dp_unreach_held(struct dp_worker *w, struct rte_mbuf *m)
+{
+	struct dp_ctx *dp = w->dp;
+	struct pkt_meta pm;
+	pm.in_port = dp_priv(m)->in_port;
+	if (pm.in_port >= dp->n_ports) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
+	int rc = -1;
+	if (pm.drop == DP_DROP_NONE && pm.l3 == PKT_L3_IPV4) {
+		/* not for the box's own packets: Linux reports those to the socket */
+		const uint8_t *src = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_off + 12);
+		uint16_t o;
+		int nh;
+		if (route4(dp, src, &o, &nh) != DP_NHV_LOCAL)
+			rc = dp_icmp4_error(w, m, &pm, 3, 1, 0); /* host unreachable */
+	} else if (pm.drop == DP_DROP_NONE && pm.l3 == PKT_L3_IPV6) {
+		const uint8_t *src = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_off + 8);
+		bool ours = false;
+		for (unsigned p = 0; p < dp->n_ports && !ours; p++)
+			ours = dp_addr_is_local6(dp, (uint16_t)p, src);
+		if (!ours)
+			rc = dp_icmp6_error(w, m, &pm, 1, 3, 0); /* address unreachable */
+	}
+	if (rc == 0)
+		dp_output_local(w, m, pm.l3, pm.in_port);
+	else
+		rte_pktmbuf_free(m);
+}
+
 void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port)
 {
 	struct dp_ctx *dp = w->dp;

@@ -71,6 +71,10 @@ static unsigned drain_inject(struct dp_worker *w)
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(w->inject, (void **)pkts, DP_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
+		if (unlikely(dp_priv(pkts[i])->reason == DP_INJ_UNREACH)) {
+			dp_unreach_held(w, pkts[i]);
+			continue;
+		}
 		uint16_t out = dp_priv(pkts[i])->out_port;
 		if (unlikely(out >= w->dp->n_ports)) {
 			rte_pktmbuf_free(pkts[i]);

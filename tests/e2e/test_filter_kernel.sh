@@ -89,8 +89,8 @@ sysctl -qw net.netfilter.nf_log_all_netns=1 || die "cannot enable nf_log_all_net
 trap 'kernel_down; sysctl -qw net.netfilter.nf_log_all_netns=$NFLOG_ALL; e2e_cleanup' EXIT
 # Also blanked: the IP id of the outer header (the kernel and rampartd
 # number their own packets differently), and lines about 10.77.2.9, a host
-# that never answers ARP: the kernel then sends ICMP host unreachable,
-# rampartd only drops (docs/architecture.md, known limits); and the echo
+# that never answers ARP: both send ICMP host unreachable some 3 s later,
+# which may fall before or after the end of a run; and the echo
 # requests that warm the neighbour caches (ping's id differs by run; the
 # probes never use sequence number 1).
 norm_log() {

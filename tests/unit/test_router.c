@@ -1305,6 +1305,7 @@ static void test_neigh_failed(void **state)
 {
 	(void)state;
 	struct frame f, out[8];
+	learn_h1();
 	mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, 0, 8);
 	put(0, &f);
 	put(0, &f);
@@ -1325,6 +1326,22 @@ static void test_neigh_failed(void **state)
 	assert_int_equal(dp->ctl_drop[DP_DROP_NEIGH_FAILED], 2);
 	assert_int_equal(probes, 3);
 	assert_int_equal(dp_neigh_held(dp), 0);
+	/* as Linux: the sender hears "host unreachable" from the box, quoting
+	 * the datagram as it was forwarded (TTL already decremented) */
+	dp_worker_poll(w);
+	assert_int_equal(take(0, out, 8), 2);
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *ip = out[i].b + 14;
+		assert_memory_equal(out[i].b, MAC_H1, 6);
+		check_ip4_csum(ip);
+		assert_int_equal(ip[9], IPPROTO_ICMP);
+		assert_memory_equal(ip + 12, LAN_IP, 4);
+		assert_memory_equal(ip + 16, H1_IP, 4);
+		assert_int_equal(ip[20], 3);
+		assert_int_equal(ip[21], 1);
+		assert_int_equal(ip[28 + 8], 63);
+		assert_memory_equal(ip + 28 + 16, H2_IP, 4);
+	}
 	expect_nothing();
 }
 
