@@ -17,6 +17,7 @@
 #   - SIGHUP reloads an edited ruleset (verdicts change at once); a broken
 #     file is refused, logged, and the running ruleset stays
 #   - rampartd --check names file:line:col of a ruleset error (exit 2)
+#   - 40 ruleset swaps (SIGHUP) while 400 pings cross: none lost (RCU)
 . "$(dirname "$0")/lib.sh"
 
 e2e_init f
@@ -156,6 +157,22 @@ wait_for "failed reload logged" 5 grep -q 'ruleset not reloaded, the running one
 assert_file_match "the reload error names the file" "ruleset not reloaded.*fw.rules:[0-9]+" "$RP_LOG"
 expect_curl "after a failed reload, 8081 still accepted" 10.77.2.2 8081 0 3000
 expect_curl "after a failed reload, 8083 still dropped" 10.77.2.2 8083 28 4000 2500
+
+# reloads under traffic: 40 swaps between two rulesets while 400 pings
+# cross; RCU means no packet is lost or misjudged, and the daemon stays up
+cp "$FDIR/fw.rules" "$WORK/fw.rules.a"
+sed 's/--dport 8083 -j DROP/--dport 8083 -j ACCEPT/' "$WORK/fw.rules.a" >"$WORK/fw.rules.b"
+in_lan ping -i 0.01 -c 400 -W 1 10.77.2.2 >"$E2E_TMP/flood.out" 2>&1 &
+PING_PID=$!
+for i in $(seq 1 40); do
+	if [ $((i % 2)) = 0 ]; then cp "$WORK/fw.rules.a" "$WORK/fw.rules"; else cp "$WORK/fw.rules.b" "$WORK/fw.rules"; fi
+	kill -HUP "$RP_PID"
+	sleep 0.1
+done
+wait "$PING_PID"
+assert_file_match "400 pings across 40 ruleset swaps: none lost" ' 0% packet loss' "$E2E_TMP/flood.out"
+wait_for "the 40 reloads logged" 10 sh -c "[ \$(grep -c 'SIGHUP: ruleset reloaded' '$RP_LOG') -ge 40 ]"
+check "rampartd alive after the swaps" kill -0 "$RP_PID"
 
 rp_stop
 e2e_finish
