@@ -58,6 +58,11 @@ start() {
 	ip netns exec rampart-lan ping -6 -c 3 -i 0.3 fd77:2::2
 	echo "\$ ip netns exec rampart-lan curl http://10.77.2.2:8080/"
 	ip netns exec rampart-lan curl -sS -m 5 http://10.77.2.2:8080/
+	echo "\$ ip netns exec rampart-lan curl http://10.77.2.2:8081/    # the ruleset refuses this port"
+	ip netns exec rampart-lan curl -sS -m 5 http://10.77.2.2:8081/ 2>&1 || true
+	sleep 0.2
+	echo "\$ grep demo-8081 $RUN/rampartd.log    # its LOG rule, in the kernel's format"
+	grep -m 1 'demo-8081' "$RUN/rampartd.log" || true
 	echo "\$ ip netns exec rampart-lan traceroute -n 10.77.2.2"
 	ip netns exec rampart-lan traceroute -n -q 1 -w 1 10.77.2.2
 	echo
