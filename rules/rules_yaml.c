@@ -440,66 +440,75 @@ static int load_table(struct yctx *y, enum rules_table_id t, const struct cy_nod
 {
 	if (tn->type != CY_MAP)
 		return yerr(y, tn, "table %s must be a map of chains", rules_table_name(t));
-	/* declare the table, its policies and user chains in both families */
-	struct rules_buf b = {0};
-	rbuf_printf(&b, "*%s\n", rules_table_name(t));
+	/* declare the table, its policies and user chains in both families;
+	 * `policy6` gives IPv6 its own policy (default: `policy`) */
+	struct rules_buf b[2] = {{0}, {0}};
+	int rc = 0;
+	for (int f = 0; f < 2; f++)
+		rbuf_printf(&b[f], "*%s\n", rules_table_name(t));
 	uint8_t hooks = rules_table_hooks(t);
-	for (int h = 0; h < RULES_H_COUNT; h++) {
+	for (int h = 0; h < RULES_H_COUNT && rc == 0; h++) {
 		if (!(hooks & (1u << h)))
 			continue;
-		const char *pol = "ACCEPT";
+		const char *pol[2] = {"ACCEPT", NULL};
 		const struct cy_node *c = cy_map_get(tn, rules_hook_name((enum rules_hook)h));
-		const struct cy_node *p = c && c->type == CY_MAP ? cy_map_get(c, "policy") : NULL;
-		if (p) {
-			if (scalar(y, p, "policy") < 0 ||
-			    (strcmp(p->str, "ACCEPT") != 0 && strcmp(p->str, "DROP") != 0)) {
-				free(b.s);
-				return yerr(y, p, "policy must be ACCEPT or DROP");
-			}
-			pol = p->str;
+		static const char *const pkey[2] = {"policy", "policy6"};
+		for (int f = 0; f < 2 && rc == 0; f++) {
+			const struct cy_node *p = c && c->type == CY_MAP ? cy_map_get(c, pkey[f]) : NULL;
+			if (!p)
+				continue;
+			if (scalar(y, p, pkey[f]) < 0 ||
+			    (strcmp(p->str, "ACCEPT") != 0 && strcmp(p->str, "DROP") != 0))
+				rc = yerr(y, p, "%s must be ACCEPT or DROP", pkey[f]);
+			else
+				pol[f] = p->str;
 		}
-		rbuf_printf(&b, ":%s %s [0:0]\n", rules_hook_name((enum rules_hook)h), pol);
+		if (!pol[1])
+			pol[1] = pol[0];
+		for (int f = 0; f < 2; f++)
+			rbuf_printf(&b[f], ":%s %s [0:0]\n", rules_hook_name((enum rules_hook)h), pol[f]);
 	}
-	for (size_t i = 0; i < tn->n; i++) {
+	for (size_t i = 0; i < tn->n && rc == 0; i++) {
 		const struct cy_node *k = key_of(tn, i), *v = val_of(tn, i);
-		static const char *const keys[] = {"policy", "rules", NULL};
+		static const char *const keys[] = {"policy", "policy6", "rules", NULL};
 		if (v->type != CY_MAP) {
-			free(b.s);
-			return yerr(y, v, "chain '%s' must be a map (policy, rules)", k->str);
+			rc = yerr(y, v, "chain '%s' must be a map (policy, rules)", k->str);
+			break;
 		}
 		if (known(y, v, "a chain", keys) < 0) {
-			free(b.s);
-			return -EINVAL;
+			rc = -EINVAL;
+			break;
 		}
 		if (builtin_chain(t, k->str))
 			continue;
-		if (cy_map_get(v, "policy")) {
-			free(b.s);
-			return yerr(y, cy_map_get(v, "policy"),
-				"'%s' is a user chain of table %s: only built-in chains have a policy",
+		const struct cy_node *pp = cy_map_get(v, "policy") ? cy_map_get(v, "policy") : cy_map_get(v, "policy6");
+		if (pp) {
+			rc = yerr(y, pp, "'%s' is a user chain of table %s: only built-in chains have a policy",
 				k->str, rules_table_name(t));
+			break;
 		}
 		const char *why;
 		if (!rules_chain_name_ok(k->str, &why)) {
-			free(b.s);
-			return yerr(y, k, "invalid chain name '%s': %s", k->str, why);
+			rc = yerr(y, k, "invalid chain name '%s': %s", k->str, why);
+			break;
 		}
-		rbuf_printf(&b, ":%s - [0:0]\n", k->str);
+		for (int f = 0; f < 2; f++)
+			rbuf_printf(&b[f], ":%s - [0:0]\n", k->str);
 	}
-	rbuf_puts(&b, "COMMIT\n");
-	if (b.oom) {
-		free(b.s);
-		return -ENOMEM;
+	for (int f = 0; f < 2; f++)
+		rbuf_puts(&b[f], "COMMIT\n");
+	if (rc == 0 && (b[0].oom || b[1].oom))
+		rc = -ENOMEM;
+	for (int f = 0; f < 2 && rc == 0; f++) {
+		rc = rules_ipt_load(y->rs, f ? RULES_F_V6 : RULES_F_V4, b[f].s, b[f].len, y->name,
+			RULES_LOAD_NOFLUSH, y->err, y->errlen);
+		if (rc == -EINVAL)
+			rc = yerr(y, tn, "table %s: %s", rules_table_name(t), y->err);
 	}
-	for (int fam = RULES_F_V4; fam <= RULES_F_V6; fam <<= 1) {
-		int rc = rules_ipt_load(y->rs, fam, b.s, b.len, y->name, RULES_LOAD_NOFLUSH, y->err,
-			y->errlen);
-		if (rc < 0) {
-			free(b.s);
-			return rc == -EINVAL ? yerr(y, tn, "table %s: %s", rules_table_name(t), y->err) : rc;
-		}
-	}
-	free(b.s);
+	free(b[0].s);
+	free(b[1].s);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < tn->n; i++) {
 		const struct cy_node *k = key_of(tn, i), *v = val_of(tn, i);
 		const struct cy_node *rl = cy_map_get(v, "rules");
@@ -508,7 +517,7 @@ static int load_table(struct yctx *y, enum rules_table_id t, const struct cy_nod
 		if (rl->type != CY_SEQ)
 			return yerr(y, rl, "rules must be a list");
 		for (size_t j = 0; j < rl->n; j++) {
-			int rc = load_rule(y, t, k->str, RULES_F_ALL, rl->items[j]);
+			rc = load_rule(y, t, k->str, RULES_F_ALL, rl->items[j]);
 			if (rc < 0)
 				return rc;
 		}
@@ -660,6 +669,9 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 				int fi = (tb->present & RULES_F_V4) ? 0 : 1;
 				rbuf_printf(&b, "      policy: %s\n",
 					ch->policy[fi] == RULES_POL_DROP ? "DROP" : "ACCEPT");
+				if (tb->present == RULES_F_ALL && ch->policy[1] != ch->policy[0])
+					rbuf_printf(&b, "      policy6: %s\n",
+						ch->policy[1] == RULES_POL_DROP ? "DROP" : "ACCEPT");
 			}
 			rbuf_puts(&b, "      rules:");
 			if (ch->n_rules == 0)

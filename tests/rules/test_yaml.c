@@ -35,6 +35,7 @@ static const char full[] =
 	"        - {proto: tcp, dport: 22, src: 10.0.0.0/8, action: ACCEPT, comment: ssh}\n"
 	"    FORWARD:\n"
 	"      policy: DROP\n"
+	"      policy6: ACCEPT\n"
 	"      rules:\n"
 	"        - {set: \"blocked src\", action: DROP}\n"
 	"        - {set: \"svc dst,dst\", action: ACCEPT}\n"
@@ -97,6 +98,10 @@ static void test_full(void **state)
 			fail_msg("missing in iptables-save:\n  %s\n---\n%s", want4[i], v4);
 	/* family: the v6 rule only in ip6tables, the v4-only ones not */
 	assert_non_null(strstr(v6, "-A INPUT -p ipv6-icmp -j ACCEPT"));
+	/* policy6: IPv6's own policy */
+	assert_non_null(strstr(v4, ":FORWARD DROP [0:0]"));
+	assert_non_null(strstr(v6, ":FORWARD ACCEPT [0:0]"));
+	assert_non_null(strstr(v6, ":INPUT DROP [0:0]"));
 	assert_null(strstr(v4, "ipv6-icmp"));
 	assert_null(strstr(v6, "blocked"));
 	assert_non_null(strstr(v6, "-A from-lan -p tcp -m multiport --dports 80,443,8000:8080 -j ACCEPT"));
@@ -150,6 +155,8 @@ struct bad {
 
 static const struct bad bads[] = {
 	{"tables: {filter: {INPUT: {policy: REJECT}}}\n", "t.yaml:1:35:", "policy must be ACCEPT or DROP"},
+	{"tables: {filter: {INPUT: {policy6: MAYBE}}}\n", "t.yaml:1:36:", "policy6 must be ACCEPT or DROP"},
+	{"tables:\n  filter:\n    mine: {policy6: DROP}\n", "t.yaml:3:21:", "only built-in chains have a policy"},
 	{"tables: {filtre: {}}\n", "t.yaml:1:10:", "unknown table 'filtre'"},
 	{"tabels: {}\n", "t.yaml:1:1:", "unknown key 'tabels'"},
 	{"tables:\n  filter:\n    mine: {policy: DROP}\n", "t.yaml:3:20:", "only built-in chains have a policy"},
