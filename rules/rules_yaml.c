@@ -360,6 +360,21 @@ static int load_rule(struct yctx *y, enum rules_table_id t, const char *chain, i
 	return rc;
 }
 
+/* One `ipset save` line through the ipset loader; its error is restated at
+ * the YAML node `at` ("set 'NAME': what"). */
+static int ipset_line(struct yctx *y, const struct rules_buf *b, const char *set,
+	const struct cy_node *at)
+{
+	int rc = b->oom ? -ENOMEM : rules_ipset_load(y->rs, b->s, b->len, y->name, y->err, y->errlen);
+	if (rc == -EINVAL) {
+		char inner[RULES_ERR_MAX];
+		const char *m = strstr(y->err, ": ");
+		snprintf(inner, sizeof(inner), "%s", m ? m + 2 : y->err);
+		yerr(y, at, "set '%s': %s", set, inner);
+	}
+	return rc;
+}
+
 static int load_sets(struct yctx *y, const struct cy_node *sets)
 {
 	if (sets->type != CY_MAP)
@@ -389,17 +404,10 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 				rbuf_printf(&b, " %s %s", cre[j], f->str);
 			}
 		rbuf_putc(&b, '\n');
-		int rc = b.oom ? -ENOMEM : rules_ipset_load(y->rs, b.s, b.len, y->name, y->err, y->errlen);
+		int rc = ipset_line(y, &b, k->str, k);
 		free(b.s);
-		if (rc < 0) {
-			if (rc == -EINVAL) {
-				char inner[RULES_ERR_MAX];
-				const char *m = strstr(y->err, ": ");
-				snprintf(inner, sizeof(inner), "%s", m ? m + 2 : y->err);
-				yerr(y, k, "set '%s': %s", k->str, inner);
-			}
+		if (rc < 0)
 			return rc;
-		}
 		const struct cy_node *el = cy_map_get(v, "elements");
 		if (!el)
 			continue;
@@ -411,17 +419,10 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 				return -EINVAL;
 			struct rules_buf a = {0};
 			rbuf_printf(&a, "add %s %s\n", k->str, e->str);
-			rc = a.oom ? -ENOMEM : rules_ipset_load(y->rs, a.s, a.len, y->name, y->err, y->errlen);
+			rc = ipset_line(y, &a, k->str, e);
 			free(a.s);
-			if (rc < 0) {
-				if (rc == -EINVAL) {
-					char inner[RULES_ERR_MAX];
-					const char *m = strstr(y->err, ": ");
-					snprintf(inner, sizeof(inner), "%s", m ? m + 2 : y->err);
-					yerr(y, e, "set '%s': %s", k->str, inner);
-				}
+			if (rc < 0)
 				return rc;
-			}
 		}
 	}
 	return 0;
