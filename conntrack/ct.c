@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct.c: the per-worker table: memory, hash, allocation, confirmation, the
+ * timer wheel and early drop. The protocol trackers are in ct_proto.c.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ct.h"
+#include "ct_priv.h"
+
+const char *const ct_timeout_names[CT_TO_COUNT] = {
+	[CT_TO_TCP_SYN_SENT] = "tcp-syn-sent",
+	[CT_TO_TCP_SYN_RECV] = "tcp-syn-recv",
+	[CT_TO_TCP_ESTABLISHED] = "tcp-established",
+	[CT_TO_TCP_FIN_WAIT] = "tcp-fin-wait",
+	[CT_TO_TCP_CLOSE_WAIT] = "tcp-close-wait",
+	[CT_TO_TCP_LAST_ACK] = "tcp-last-ack",
+	[CT_TO_TCP_TIME_WAIT] = "tcp-time-wait",
+	[CT_TO_TCP_CLOSE] = "tcp-close",
+	[CT_TO_TCP_SYN_SENT2] = "tcp-syn-sent2",
+	[CT_TO_TCP_RETRANS] = "tcp-max-retrans",
+	[CT_TO_TCP_UNACK] = "tcp-unacknowledged",
+	[CT_TO_UDP] = "udp",
+	[CT_TO_UDP_STREAM] = "udp-stream",
+	[CT_TO_ICMP] = "icmp",
+	[CT_TO_ICMPV6] = "icmpv6",
+	[CT_TO_GENERIC] = "generic",
+};
+
+const char *const ct_tcp_state_names[CT_TCP_MAX] = {
+	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+};
+
+void ct_params_default(struct ct_params *p)
+{
+	static const uint32_t def[CT_TO_COUNT] = {
+		[CT_TO_TCP_SYN_SENT] = 120,     [CT_TO_TCP_SYN_RECV] = 60,
+		[CT_TO_TCP_ESTABLISHED] = 432000, [CT_TO_TCP_FIN_WAIT] = 120,
+		[CT_TO_TCP_CLOSE_WAIT] = 60,    [CT_TO_TCP_LAST_ACK] = 30,
+		[CT_TO_TCP_TIME_WAIT] = 120,    [CT_TO_TCP_CLOSE] = 10,
+		[CT_TO_TCP_SYN_SENT2] = 120,    [CT_TO_TCP_RETRANS] = 300,
+		[CT_TO_TCP_UNACK] = 300,        [CT_TO_UDP] = 30,
+		[CT_TO_UDP_STREAM] = 120,       [CT_TO_ICMP] = 30,
+		[CT_TO_ICMPV6] = 30,            [CT_TO_GENERIC] = 600,
+	};
+	memset(p, 0, sizeof(*p));
+	p->max = 262144;
+	p->max6 = 65536;
+	memcpy(p->to, def, sizeof(def));
+	p->tcp_loose = 1;
+	p->tcp_max_retrans = 3;
+	p->checksum = 1;
+}
+
+_Static_assert(sizeof(struct ct_entry) == 120, "ct_entry must stay 120 bytes");
+_Static_assert(sizeof(struct ct_addr6) == 64, "ct_addr6 is one cache line");
+
+static uint32_t heads_for(uint32_t max)
+{
+	uint32_t n = 1024;
+	while (n < max && n < (1u << 31))
+		n <<= 1;
+	return n;
+}
+
+static size_t round64(size_t n)
+{
+	return (n + 63) & ~(size_t)63;
+}
+
+size_t ct_table_mem(const struct ct_params *p)
+{
+	return round64(sizeof(struct ct_table)) + round64((size_t)p->max * sizeof(struct ct_entry)) +
+		round64((size_t)p->max6 * sizeof(struct ct_addr6)) +
+		round64((size_t)heads_for(p->max) * sizeof(uint32_t));
+}
+
+struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
+	void *(*alloc)(size_t), void (*free_fn)(void *))
+{
+	if (par->max == 0 || par->max >= (1u << 30) || par->max6 > par->max)
+		return NULL;
+	size_t total = ct_table_mem(par);
+	uint8_t *mem = alloc(total);
+	if (mem == NULL)
+		return NULL;
+	struct ct_table *t = (struct ct_table *)mem;
+	size_t off = round64(sizeof(*t));
+	t->e = (struct ct_entry *)(mem + off);
+	off += round64((size_t)par->max * sizeof(struct ct_entry));
+	t->x6 = par->max6 ? (struct ct_addr6 *)(mem + off) : NULL;
+	off += round64((size_t)par->max6 * sizeof(struct ct_addr6));
+	t->head = (uint32_t *)(mem + off);
+	uint32_t nh = heads_for(par->max);
+	t->hmask = nh - 1;
+	memset(t->head, 0xff, (size_t)nh * sizeof(uint32_t));
+	t->max = par->max;
+	t->max6 = par->max6;
+	for (uint32_t i = 0; i < par->max; i++)
+		t->e[i].tnext = i + 1 < par->max ? i + 1 : CT_NIL;
+	t->free = 0;
+	for (uint32_t i = 0; i < par->max6; i++) {
+		uint32_t nx = i + 1 < par->max6 ? i + 1 : CT_NIL;
+		memcpy(t->x6[i].a[0], &nx, 4);
+	}
+	t->free6 = par->max6 ? 0 : CT_NIL;
+	t->pending = CT_NIL;
+	for (unsigned i = 0; i < CT_WHEEL; i++)
+		t->wheel[i] = CT_NIL;
+	t->wtick = now;
+	t->wrest = CT_NIL;
+	t->par = par;
+	t->mem = total;
+	t->free_fn = free_fn;
+	return t;
+}
+
+void ct_table_destroy(struct ct_table *t)
+{
+	if (t != NULL)
+		t->free_fn(t);
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
+}
+
+uint32_t ct_hash(const struct ct_tuple *k)
+{
+	uint64_t h = (uint64_t)k->proto << 8 | k->fam;
+	uint64_t w[4];
+	if (k->fam == 4) {
+		uint32_t s, d;
+		memcpy(&s, k->src, 4);
+		memcpy(&d, k->dst, 4);
+		h = mix(h, (uint64_t)s | (uint64_t)d << 32);
+	} else {
+		memcpy(&w[0], k->src, 8);
+		memcpy(&w[1], k->src + 8, 8);
+		memcpy(&w[2], k->dst, 8);
+		memcpy(&w[3], k->dst + 8, 8);
+		h = mix(h, w[0]);
+		h = mix(h, w[1]);
+		h = mix(h, w[2]);
+		h = mix(h, w[3]);
+	}
+	h = mix(h, (uint64_t)k->sport << 16 | k->dport);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct ct_tuple *k)
+{
+	const struct ct_entry *e = &t->e[idx];
+	memset(k, 0, sizeof(*k));
+	if (e->fam == 4) {
+		memcpy(k->src, &e->a.a4[2 * dir], 4);
+		memcpy(k->dst, &e->a.a4[2 * dir + 1], 4);
+	} else {
+		const struct ct_addr6 *x = &t->x6[e->a.x6];
+		memcpy(k->src, x->a[2 * dir], 16);
+		memcpy(k->dst, x->a[2 * dir + 1], 16);
+	}
+	k->sport = e->port[2 * dir];
+	k->dport = e->port[2 * dir + 1];
+	k->proto = e->proto;
+	k->fam = e->fam;
+}
+
+static inline bool node_is(const struct ct_table *t, uint32_t node, const struct ct_tuple *k)
+{
+	const struct ct_entry *e = &t->e[node >> 1];
+	unsigned d = node & 1;
+	if (e->port[2 * d] != k->sport || e->port[2 * d + 1] != k->dport || e->proto != k->proto ||
+	    e->fam != k->fam)
+		return false;
+	if (k->fam == 4) {
+		uint32_t s, dd;
+		memcpy(&s, k->src, 4);
+		memcpy(&dd, k->dst, 4);
+		return e->a.a4[2 * d] == s && e->a.a4[2 * d + 1] == dd;
+	}
+	const struct ct_addr6 *x = &t->x6[e->a.x6];
+	return memcmp(x->a[2 * d], k->src, 16) == 0 && memcmp(x->a[2 * d + 1], k->dst, 16) == 0;
+}
+
+uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t h)
+{
+	uint32_t n = t->head[h & t->hmask];
+	while (n != CT_NIL) {
+		if (node_is(t, n, k))
+			return n;
+		n = t->e[n >> 1].hnext[n & 1];
+	}
+	return CT_NIL;
+}
+
+static void hash_add(struct ct_table *t, uint32_t idx)
+{
+	struct ct_tuple k;
+	for (unsigned d = 0; d < 2; d++) {
+		ct_entry_tuple(t, idx, d, &k);
+		uint32_t *hd = &t->head[ct_hash(&k) & t->hmask];
+		t->e[idx].hnext[d] = *hd;
+		*hd = idx << 1 | d;
+	}
+}
+
+static void hash_del(struct ct_table *t, uint32_t idx)
+{
+	struct ct_tuple k;
+	for (unsigned d = 0; d < 2; d++) {
+		ct_entry_tuple(t, idx, d, &k);
+		uint32_t *pp = &t->head[ct_hash(&k) & t->hmask];
+		uint32_t me = idx << 1 | d;
+		while (*pp != CT_NIL && *pp != me)
+			pp = &t->e[*pp >> 1].hnext[*pp & 1];
+		if (*pp == me)
+			*pp = t->e[idx].hnext[d];
+	}
+}
+
+static inline uint32_t slot_of(const struct ct_table *t, uint32_t expire)
+{
+	/* a time already behind the wheel goes to the next slot it processes */
+	uint32_t at = (int32_t)(expire - t->wtick) < 0 ? t->wtick : expire;
+	return at & (CT_WHEEL - 1);
+}
+
+static inline void wheel_add(struct ct_table *t, uint32_t idx)
+{
+	uint32_t s = slot_of(t, t->e[idx].expire);
+	t->e[idx].tnext = t->wheel[s];
+	t->wheel[s] = idx;
+}
+
+/* Give an entry (not in the hash, not in the wheel) back. */
+static void entry_free(struct ct_table *t, uint32_t idx)
+{
+	struct ct_entry *e = &t->e[idx];
+	if (e->fam == 6 && e->a.x6 != CT_NIL) {
+		uint32_t x = e->a.x6;
+		memcpy(t->x6[x].a[0], &t->free6, 4);
+		t->free6 = x;
+		t->live6--;
+	}
+	e->fam = 0;
+	e->status = 0;
+	e->tnext = t->free;
+	t->free = idx;
+}
+
+static inline bool can_early_drop(const struct ct_entry *e)
+{
+	if (e->status & CT_S_DYING)
+		return true;
+	if (!(e->status & CT_S_ASSURED))
+		return true;
+	return e->proto == 6 && e->pstate >= CT_TCP_FIN_WAIT && e->pstate <= CT_TCP_CLOSE;
+}
+
+/* Table full: take the first evictable entry among those expiring soonest
+ * (the wheel's lists in time order), looking at no more than 128 entries. */
+static uint32_t early_drop(struct ct_table *t)
+{
+	unsigned looked = 0;
+	for (unsigned l = 0; l <= CT_WHEEL && looked < 128; l++) {
+		uint32_t *pp = l == 0 ? &t->wrest : &t->wheel[(t->wtick + l - 1) & (CT_WHEEL - 1)];
+		while (*pp != CT_NIL && looked < 128) {
+			uint32_t idx = *pp;
+			struct ct_entry *e = &t->e[idx];
+			looked++;
+			if (can_early_drop(e)) {
+				*pp = e->tnext;
+				if (!(e->status & CT_S_DYING)) {
+					hash_del(t, idx);
+					t->live--;
+					t->st.early_drop++;
+				}
+				entry_free(t, idx);
+				return idx;
+			}
+			pp = &e->tnext;
+		}
+	}
+	return CT_NIL;
+}
+
+uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
+{
+	if (fam == 6 && t->free6 == CT_NIL)
+		return CT_NIL;
+	if (t->free == CT_NIL && early_drop(t) == CT_NIL)
+		return CT_NIL;
+	uint32_t idx = t->free;
+	struct ct_entry *e = &t->e[idx];
+	t->free = e->tnext;
+	memset(e, 0, sizeof(*e));
+	e->fam = fam;
+	e->tnext = CT_NIL;
+	if (fam == 6) {
+		uint32_t x = t->free6;
+		memcpy(&t->free6, t->x6[x].a[0], 4);
+		e->a.x6 = x;
+		t->live6++;
+	}
+	return idx;
+}
+
+void ct_abort(struct ct_table *t)
+{
+	if (t->pending != CT_NIL) {
+		entry_free(t, t->pending);
+		t->pending = CT_NIL;
+	}
+}
+
+void ct_kill(struct ct_table *t, uint32_t idx)
+{
+	struct ct_entry *e = &t->e[idx];
+	if (e->fam == 0 || (e->status & CT_S_DYING))
+		return;
+	if (!(e->status & CT_S_CONFIRMED)) {
+		if (t->pending == idx)
+			t->pending = CT_NIL;
+		entry_free(t, idx);
+		return;
+	}
+	hash_del(t, idx);
+	e->status |= CT_S_DYING;
+	t->live--;
+}
+
+void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now)
+{
+	if (!r->fresh || r->idx == CT_NIL)
+		return;
+	uint32_t idx = r->idx;
+	r->fresh = 0;
+	if (t->pending == idx)
+		t->pending = CT_NIL;
+	struct ct_entry *e = &t->e[idx];
+	if (e->fam == 0)
+		return; /* killed on the way (an RST answered nothing) */
+	/* a clash (another packet confirmed the same tuple since) keeps the first */
+	struct ct_tuple k;
+	for (unsigned d = 0; d < 2; d++) {
+		ct_entry_tuple(t, idx, d, &k);
+		uint32_t n = ct_lookup(t, &k, ct_hash(&k));
+		if (n != CT_NIL) {
+			t->st.clash++;
+			t->st.insert_failed++;
+			entry_free(t, idx);
+			r->idx = n >> 1;
+			r->dir = (uint8_t)(n & 1);
+			return;
+		}
+	}
+	e->status |= CT_S_CONFIRMED;
+	hash_add(t, idx);
+	wheel_add(t, idx);
+	t->live++;
+	t->st.new_++;
+	(void)now;
+}
+
+unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
+{
+	unsigned done = 0;
+	while (done < budget) {
+		if (t->wrest != CT_NIL) {
+			uint32_t idx = t->wrest;
+			struct ct_entry *e = &t->e[idx];
+			t->wrest = e->tnext;
+			done++;
+			if (e->status & CT_S_DYING) {
+				entry_free(t, idx);
+			} else if ((int32_t)(e->expire - now) <= 0) {
+				hash_del(t, idx);
+				t->live--;
+				t->st.expired++;
+				entry_free(t, idx);
+			} else {
+				wheel_add(t, idx);
+			}
+			continue;
+		}
+		if ((int32_t)(t->wtick - now) > 0)
+			break;
+		uint32_t s = t->wtick & (CT_WHEEL - 1);
+		t->wrest = t->wheel[s];
+		t->wheel[s] = CT_NIL;
+		t->wrest_tick = t->wtick;
+		t->wtick++;
+		done++;
+	}
+	return done;
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	case 58: return "icmpv6";
+	case 136: return "udplite";
+	case 132: return "sctp";
+	case 33: return "dccp";
+	case 47: return "gre";
+	default: return "unknown";
+	}
+}
+
+static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigned dir, char *b,
+	size_t n)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = k->fam == 4 ? AF_INET : AF_INET6;
+	inet_ntop(af, k->src, s, sizeof(s));
+	inet_ntop(af, k->dst, d, sizeof(d));
+	int w = snprintf(b, n, "src=%s dst=%s ", s, d);
+	if (w < 0 || (size_t)w >= n)
+		return w;
+	int w2;
+	if (k->proto == 1 || k->proto == 58)
+		w2 = snprintf(b + w, n - (size_t)w, "type=%u code=%u id=%u ", k->dport >> 8,
+			k->dport & 0xff, k->sport);
+	else if (k->proto == 6 || k->proto == 17 || k->proto == 136 || k->proto == 132 ||
+		 k->proto == 33)
+		w2 = snprintf(b + w, n - (size_t)w, "sport=%u dport=%u ", k->sport, k->dport);
+	else
+		w2 = 0;
+	if (w2 < 0)
+		return w2;
+	w += w2;
+	if ((size_t)w >= n)
+		return w;
+	w2 = snprintf(b + w, n - (size_t)w, "packets=%llu bytes=%llu ",
+		(unsigned long long)ct_pkts(e, dir), (unsigned long long)ct_bytes(e, dir));
+	return w2 < 0 ? w2 : w + w2;
+}
+
+int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, size_t n)
+{
+	const struct ct_entry *e = &t->e[idx];
+	struct ct_tuple k;
+	int32_t left = (int32_t)(e->expire - now);
+	unsigned secs = left > 0 ? (unsigned)left / CT_HZ : 0;
+	int w = snprintf(buf, n, "%-8s %u %u ", proto_name(e->proto), e->proto, secs);
+	if (e->proto == 6 && w > 0 && (size_t)w < n)
+		w += snprintf(buf + w, n - (size_t)w, "%s ",
+			ct_tcp_state_names[e->pstate < CT_TCP_MAX ? e->pstate : 0]);
+	for (unsigned d = 0; d < 2 && w > 0 && (size_t)w < n; d++) {
+		ct_entry_tuple(t, idx, d, &k);
+		int x = fmt_tuple(&k, e, d, buf + w, n - (size_t)w);
+		if (x < 0)
+			return x;
+		w += x;
+		if (d == 0 && !(e->status & CT_S_SEEN_REPLY) && (size_t)w < n)
+			w += snprintf(buf + w, n - (size_t)w, "[UNREPLIED] ");
+	}
+	if (w > 0 && (size_t)w < n)
+		w += snprintf(buf + w, n - (size_t)w, "%smark=%u use=1",
+			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", e->mark);
+	return w;
+}

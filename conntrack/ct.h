@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct: connection tracking with Linux nf_conntrack's semantics, one table per
+ * worker core.
+ *
+ * A table belongs to one worker: lookups, inserts, the trackers and expiry
+ * run on that worker only, without locks or atomics. The control thread
+ * reads tables (listing, statistics) only through the owning worker (a
+ * message on its ring), never directly.
+ *
+ * Entries (struct ct_entry, 120 bytes) live in one array; both directions
+ * are indexed in one chained hash whose links are in the entry (node =
+ * index << 1 | direction), so a connection costs its entry plus about one
+ * 32-bit bucket head per direction. IPv4 addresses are in the entry; IPv6
+ * ones in a side array of 64-byte records (struct ct_addr6).
+ *
+ * Time is in ticks of 1/16 s (CT_HZ), a 32-bit count that wraps after 8.5
+ * years. Expiry uses a timer wheel of CT_WHEEL slots (64 s): an entry sits
+ * in the slot of its expiry time modulo the wheel; a refreshed entry stays
+ * where it is and is moved when its slot comes up (lazy, so a packet never
+ * touches the wheel). ct_expire() does a bounded amount of that work per
+ * call. Deleted entries leave the hash at once and are reclaimed by the
+ * wheel (or by early drop when the table is full).
+ *
+ * A packet's way: ct_in() at PREROUTING (after the raw table) or OUTPUT
+ * looks the packet up, runs the protocol tracker and gives the state rules
+ * see. A first packet gets an unconfirmed entry, not yet in the hash;
+ * ct_confirm() at the end of POSTROUTING or INPUT inserts it, as the kernel
+ * confirms there. A packet dropped on the way leaves its unconfirmed entry
+ * behind: the next ct_in() (or ct_abort()) frees it.
+ *
+ * No DPDK here: unit tests drive it with synthetic packets.
+ */
+#ifndef RP_CT_H
+#define RP_CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CT_HZ 16u
+#define CT_WHEEL 1024u /* slots of one tick: a 64 s wheel */
+#define CT_NIL UINT32_MAX
+
+/* TCP states, as the kernel numbers and names them */
+enum ct_tcp_state {
+	CT_TCP_NONE,
+	CT_TCP_SYN_SENT,
+	CT_TCP_SYN_RECV,
+	CT_TCP_ESTABLISHED,
+	CT_TCP_FIN_WAIT,
+	CT_TCP_CLOSE_WAIT,
+	CT_TCP_LAST_ACK,
+	CT_TCP_TIME_WAIT,
+	CT_TCP_CLOSE,
+	CT_TCP_SYN_SENT2,
+	CT_TCP_MAX,
+	CT_TCP_IGNORE = CT_TCP_MAX, /* transition results, never stored */
+	CT_TCP_INVALID,
+};
+
+/* timeouts, in seconds; index into struct ct_params.to */
+enum ct_timeout {
+	CT_TO_TCP_SYN_SENT,
+	CT_TO_TCP_SYN_RECV,
+	CT_TO_TCP_ESTABLISHED,
+	CT_TO_TCP_FIN_WAIT,
+	CT_TO_TCP_CLOSE_WAIT,
+	CT_TO_TCP_LAST_ACK,
+	CT_TO_TCP_TIME_WAIT,
+	CT_TO_TCP_CLOSE,
+	CT_TO_TCP_SYN_SENT2,
+	CT_TO_TCP_RETRANS,
+	CT_TO_TCP_UNACK,
+	CT_TO_UDP,
+	CT_TO_UDP_STREAM,
+	CT_TO_ICMP,
+	CT_TO_ICMPV6,
+	CT_TO_GENERIC,
+	CT_TO_COUNT
+};
+
+/* Tunables. The control thread may change timeouts and flags while workers
+ * run (single 32-bit stores); a change applies from each entry's next
+ * packet, as a sysctl change does in Linux. */
+struct ct_params {
+	uint32_t max;          /* entries per table */
+	uint32_t max6;         /* IPv6 address records per table */
+	uint32_t to[CT_TO_COUNT];
+	uint8_t tcp_loose;      /* pick up established connections */
+	uint8_t tcp_be_liberal; /* only out-of-window RSTs are INVALID */
+	uint8_t tcp_max_retrans;
+	uint8_t tcp_ignore_invalid_rst;
+	uint8_t checksum;       /* bad L4 checksums are INVALID (PREROUTING) */
+};
+
+/* The kernel's defaults (nf_conntrack_*_timeout). */
+void ct_params_default(struct ct_params *p);
+extern const char *const ct_timeout_names[CT_TO_COUNT]; /* "tcp-established", ... */
+extern const char *const ct_tcp_state_names[CT_TCP_MAX]; /* "ESTABLISHED", ... */
+
+/* status bits (the kernel's IPS_*; the first four as RULES_CTS_*) */
+enum {
+	CT_S_EXPECTED = 1 << 0,
+	CT_S_SEEN_REPLY = 1 << 1,
+	CT_S_ASSURED = 1 << 2,
+	CT_S_CONFIRMED = 1 << 3,
+	CT_S_SRC_NAT = 1 << 4,
+	CT_S_DST_NAT = 1 << 5,
+	CT_S_DYING = 1 << 7, /* out of the hash, waiting for the wheel */
+};
+
+/* packet states (as RULES_CT_*) */
+enum {
+	CT_INVALID = 1 << 0,
+	CT_NEW = 1 << 1,
+	CT_RELATED = 1 << 2,
+	CT_ESTABLISHED = 1 << 3,
+	CT_UNTRACKED = 1 << 4,
+};
+
+/* TCP per-direction flags (the kernel's IP_CT_TCP_FLAG_*) */
+enum {
+	CT_TF_WINDOW_SCALE = 0x01,
+	CT_TF_SACK_PERM = 0x02,
+	CT_TF_CLOSE_INIT = 0x04,
+	CT_TF_BE_LIBERAL = 0x08,
+	CT_TF_DATA_UNACK = 0x10,
+	CT_TF_MAXACK_SET = 0x20,
+};
+
+struct ct_tcp {
+	uint32_t end[2], maxend[2], maxwin[2], maxack[2];
+	uint32_t last_end, last_ack;
+	uint16_t last_win;
+	uint8_t scale[2], flags[2];
+	uint8_t last;   /* last_dir:1 | last_index:3 << 1 | retrans:4 << 4 */
+	uint8_t last_x; /* last_wscale:4 | last_flags:4 << 4 */
+};
+
+/* One connection: both tuples, state, accounting. 120 bytes. */
+struct ct_entry {
+	union {
+		uint32_t a4[4]; /* orig src, orig dst, reply src, reply dst (network order) */
+		uint32_t x6;    /* IPv6: index of the struct ct_addr6 */
+	} a;
+	uint16_t port[4];   /* orig sport, dport, reply sport, dport (host order);
+			       ICMP: id, type << 8 | code */
+	uint8_t proto, fam, status, pstate; /* pstate: enum ct_tcp_state for TCP */
+	uint32_t hnext[2];  /* hash chain of each direction's node */
+	uint32_t expire;    /* tick */
+	uint32_t tnext;     /* wheel slot list / free list */
+	uint32_t mark;      /* connmark */
+	uint32_t pk_lo[2];  /* accounting per direction: packets (40 bits) */
+	uint64_t by[2];     /* bytes (low 56 bits) | packets >> 32 << 56 */
+	union {
+		struct ct_tcp tcp;
+		struct {
+			uint32_t stream_ts; /* UDP: becomes a stream after this tick */
+		} udp;
+	} p;
+};
+
+struct ct_addr6 {
+	uint8_t a[4][16]; /* orig src, orig dst, reply src, reply dst */
+};
+
+/* A packet's tuple: what the hash indexes. Addresses in network order (v4
+ * in the first 4 bytes, the rest zero), ports in host order. */
+struct ct_tuple {
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint8_t proto, fam;
+};
+
+/* What the tracker needs of a packet; the caller fills it from its parser. */
+struct ct_pkt {
+	struct ct_tuple t;
+	const uint8_t *l3;    /* IP header */
+	const uint8_t *l4;    /* L4 header (TCP: at least 20 bytes present) */
+	uint32_t l4_len;      /* L4 bytes in the datagram (from the IP length) */
+	uint32_t l4_cap;      /* L4 bytes present in the buffer */
+	uint32_t len;         /* IP datagram length, for accounting */
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint8_t l4_ok;        /* ports/flags/types valid (not a non-first fragment) */
+	uint8_t icmp_err;     /* an ICMP/ICMPv6 error: inner packet at l4 + 8 */
+	uint8_t csum_bad;     /* the caller found the L4 checksum wrong */
+};
+
+/* What ct_in decided. */
+struct ct_res {
+	uint32_t idx;   /* entry, CT_NIL: none (INVALID, UNTRACKED) */
+	uint8_t dir;    /* 0 original, 1 reply */
+	uint8_t state;  /* CT_NEW ... */
+	uint8_t fresh;  /* the entry is unconfirmed: ct_confirm() inserts it */
+	uint8_t drop;   /* table full: drop the packet (counted) */
+};
+
+struct ct_stats {
+	uint64_t found, new_, invalid, ignore, insert_failed, early_drop, drop, expired,
+		related, untracked, searched, clash;
+};
+
+struct ct_table {
+	struct ct_entry *e;
+	struct ct_addr6 *x6;
+	uint32_t *head;
+	uint32_t hmask;
+	uint32_t max, live, free;
+	uint32_t max6, live6, free6;
+	uint32_t pending;    /* unconfirmed entry of the current packet */
+	uint32_t wheel[CT_WHEEL];
+	uint32_t wtick;      /* next tick to process */
+	uint32_t wrest;      /* the rest of tick wtick - 1's detached list */
+	uint32_t wrest_tick;
+	const struct ct_params *par;
+	struct ct_stats st;
+	size_t mem;          /* bytes held */
+	void (*free_fn)(void *);
+};
+
+/* Bytes a table of these parameters holds (entries, IPv6 records, heads). */
+size_t ct_table_mem(const struct ct_params *p);
+/* Build a table; alloc must return zeroed, 64-byte aligned memory (or NULL).
+ * par must outlive the table. NULL on failure. */
+struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
+	void *(*alloc)(size_t), void (*free_fn)(void *));
+void ct_table_destroy(struct ct_table *t);
+
+/* Hash of a tuple; ct_prefetch() starts loading its bucket. */
+uint32_t ct_hash(const struct ct_tuple *k);
+static inline void ct_prefetch(const struct ct_table *t, uint32_t h)
+{
+	__builtin_prefetch(&t->head[h & t->hmask]);
+}
+
+/* Track one packet (see the header comment). h: ct_hash(&p->t). */
+void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
+	struct ct_res *r);
+/* The packet passed every hook: insert its new entry. */
+void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now);
+/* Free the unconfirmed entry of a packet that was dropped. */
+void ct_abort(struct ct_table *t);
+
+/* Expire entries due by now, at most budget wheel items. Returns the items
+ * done (0: nothing due). */
+unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget);
+
+/* Lookup only: node (idx << 1 | dir) of a tuple, CT_NIL when absent. */
+uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t h);
+/* The tuple of direction dir of entry idx. */
+void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct ct_tuple *k);
+/* Remove an entry now (listing's -D, -F). */
+void ct_kill(struct ct_table *t, uint32_t idx);
+static inline bool ct_entry_live(const struct ct_table *t, uint32_t idx)
+{
+	const struct ct_entry *e = &t->e[idx];
+	return e->fam != 0 && !(e->status & CT_S_DYING) && (e->status & CT_S_CONFIRMED);
+}
+static inline uint64_t ct_pkts(const struct ct_entry *e, unsigned dir)
+{
+	return (uint64_t)e->pk_lo[dir] | (e->by[dir] >> 56 << 32);
+}
+static inline uint64_t ct_bytes(const struct ct_entry *e, unsigned dir)
+{
+	return e->by[dir] & ((1ull << 56) - 1);
+}
+
+/* Build a tuple from an IP packet (used for ICMP errors' inner packet and
+ * by tests): fills *k and returns 0, or -1 if too short or not trackable. */
+int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tuple *k);
+
+/* Text of one entry in conntrack -L's format, into buf. Returns the length. */
+int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_proto.c: the protocol trackers and ct_in(), with the semantics of
+ * Linux's nf_conntrack_core.c and nf_conntrack_proto_{tcp,udp,icmp,icmpv6,
+ * generic}.c: which packets may start a connection, the TCP state machine
+ * with window tracking ("Real Stateful TCP Packet Filtering in IP Filter",
+ * van Rooij, with the kernel's RFC 793 bounds), RELATED ICMP errors and the
+ * timeouts of each state.
+ *
+ * One deliberate difference: the kernel remembers the last segment's
+ * (seq, ack, end, win) to count retransmissions; the entry keeps (ack, end,
+ * win) only, so a retransmission is a segment repeating those three.
+ */
+#include <string.h>
+
+#include "ct.h"
+#include "ct_priv.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum { V_ACCEPT, V_INVALID, V_IGNORE, V_REPEAT };
+
+static inline bool before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline bool after(uint32_t a, uint32_t b)
+{
+	return before(b, a);
+}
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* ---- tuples ---- */
+
+/* ICMP query types and their answers; 0: not a query/answer pair */
+static uint8_t icmp_inverse(uint8_t fam, uint8_t type)
+{
+	if (fam == 4) {
+		switch (type) {
+		case 8: return 0 + 1; /* echo -> echo reply (stored + 1: 0 is "none") */
+		case 0: return 8 + 1;
+		case 13: return 14 + 1;
+		case 14: return 13 + 1;
+		case 15: return 16 + 1;
+		case 16: return 15 + 1;
+		case 17: return 18 + 1;
+		case 18: return 17 + 1;
+		default: return 0;
+		}
+	}
+	switch (type) {
+	case 128: return 129 + 1;
+	case 129: return 128 + 1;
+	case 139: return 140 + 1;
+	case 140: return 139 + 1;
+	default: return 0;
+	}
+}
+
+static inline bool icmp_proto(uint8_t p)
+{
+	return p == 1 || p == 58;
+}
+
+static inline bool port_proto(uint8_t p)
+{
+	return p == 6 || p == 17 || p == 136 || p == 132 || p == 33;
+}
+
+/* The tuple a reply to k has; false if k has no reply (an ICMP type that is
+ * not a query or its answer). */
+static bool tuple_invert(const struct ct_tuple *k, struct ct_tuple *r)
+{
+	memcpy(r->src, k->dst, 16);
+	memcpy(r->dst, k->src, 16);
+	r->proto = k->proto;
+	r->fam = k->fam;
+	if (icmp_proto(k->proto)) {
+		uint8_t inv = icmp_inverse(k->fam, (uint8_t)(k->dport >> 8));
+		if (inv == 0)
+			return false;
+		r->sport = k->sport;
+		r->dport = (uint16_t)((inv - 1) << 8 | (k->dport & 0xff));
+	} else if (port_proto(k->proto)) {
+		r->sport = k->dport;
+		r->dport = k->sport;
+	} else {
+		r->sport = r->dport = 0;
+	}
+	return true;
+}
+
+int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tuple *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->fam = fam;
+	uint32_t off;
+	uint8_t proto;
+	if (fam == 4) {
+		if (cap < 20 || (ip[0] >> 4) != 4)
+			return -1;
+		off = (uint32_t)(ip[0] & 15) * 4;
+		if (off < 20 || off > cap)
+			return -1;
+		if (rd16(ip + 6) & 0x1fff)
+			return -1; /* a later fragment: no ports */
+		proto = ip[9];
+		memcpy(k->src, ip + 12, 4);
+		memcpy(k->dst, ip + 16, 4);
+	} else {
+		if (cap < 40 || (ip[0] >> 4) != 6)
+			return -1;
+		memcpy(k->src, ip + 8, 16);
+		memcpy(k->dst, ip + 24, 16);
+		proto = ip[6];
+		off = 40;
+		for (int n = 0; n < 8; n++) {
+			if (proto == 0 || proto == 43 || proto == 60) {
+				if (off + 8 > cap)
+					return -1;
+				proto = ip[off];
+				off += (uint32_t)(ip[off + 1] + 1) * 8;
+			} else if (proto == 44) {
+				if (off + 8 > cap)
+					return -1;
+				if (rd16(ip + off + 2) & 0xfff8)
+					return -1;
+				proto = ip[off];
+				off += 8;
+			} else {
+				break;
+			}
+		}
+		if (off > cap)
+			return -1;
+	}
+	k->proto = proto;
+	const uint8_t *l4 = ip + off;
+	uint32_t left = cap - off;
+	if (icmp_proto(proto)) {
+		if (left < 8)
+			return -1;
+		k->sport = rd16(l4 + 4);
+		k->dport = (uint16_t)(l4[0] << 8 | l4[1]);
+	} else if (port_proto(proto)) {
+		if (left < 4)
+			return -1;
+		k->sport = rd16(l4);
+		k->dport = rd16(l4 + 2);
+	}
+	return 0;
+}
+
+static void entry_set_tuples(struct ct_table *t, struct ct_entry *e, const struct ct_tuple *o,
+	const struct ct_tuple *r)
+{
+	e->proto = o->proto;
+	if (o->fam == 4) {
+		memcpy(&e->a.a4[0], o->src, 4);
+		memcpy(&e->a.a4[1], o->dst, 4);
+		memcpy(&e->a.a4[2], r->src, 4);
+		memcpy(&e->a.a4[3], r->dst, 4);
+	} else {
+		struct ct_addr6 *x = &t->x6[e->a.x6];
+		memcpy(x->a[0], o->src, 16);
+		memcpy(x->a[1], o->dst, 16);
+		memcpy(x->a[2], r->src, 16);
+		memcpy(x->a[3], r->dst, 16);
+	}
+	e->port[0] = o->sport;
+	e->port[1] = o->dport;
+	e->port[2] = r->sport;
+	e->port[3] = r->dport;
+}
+
+static inline void refresh(const struct ct_table *t, struct ct_entry *e, uint32_t now, uint32_t secs)
+{
+	(void)t;
+	e->expire = now + ct_ticks(secs);
+}
+
+static inline void acct(struct ct_entry *e, unsigned dir, uint32_t len)
+{
+	if (++e->pk_lo[dir] == 0)
+		e->by[dir] += 1ull << 56;
+	e->by[dir] += len;
+}
+
+/* ---- TCP ---- */
+
+enum { I_SYN, I_SYNACK, I_FIN, I_ACK, I_RST, I_NONE };
+
+#define sNO CT_TCP_NONE
+#define sSS CT_TCP_SYN_SENT
+#define sSR CT_TCP_SYN_RECV
+#define sES CT_TCP_ESTABLISHED
+#define sFW CT_TCP_FIN_WAIT
+#define sCW CT_TCP_CLOSE_WAIT
+#define sLA CT_TCP_LAST_ACK
+#define sTW CT_TCP_TIME_WAIT
+#define sCL CT_TCP_CLOSE
+#define sS2 CT_TCP_SYN_SENT2
+#define sIV CT_TCP_INVALID
+#define sIG CT_TCP_IGNORE
+
+/* next state by [direction][segment kind][state], as Linux's table */
+static const uint8_t tcp_next[2][6][CT_TCP_MAX] = {
+	{ /* original */
+	/*           sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
+	/*syn*/    { sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2 },
+	/*synack*/ { sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR },
+	/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+	/*ack*/    { sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV },
+	/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+	/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },
+	},
+	{ /* reply */
+	/*           sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
+	/*syn*/    { sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2 },
+	/*synack*/ { sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR },
+	/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+	/*ack*/    { sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG },
+	/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+	/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },
+	},
+};
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+/* last_flags (4 bits) */
+#define LF_WS 1
+#define LF_SACK 2
+#define LF_CHALLENGE 4
+#define LF_SIMOPEN 8
+
+static inline unsigned last_dir(const struct ct_tcp *s) { return s->last & 1; }
+static inline unsigned last_index(const struct ct_tcp *s) { return (s->last >> 1) & 7; }
+static inline unsigned retrans(const struct ct_tcp *s) { return s->last >> 4; }
+static inline void set_last(struct ct_tcp *s, unsigned dir, unsigned index)
+{
+	s->last = (uint8_t)((s->last & 0xf0) | (index << 1) | dir);
+}
+static inline void set_retrans(struct ct_tcp *s, unsigned r)
+{
+	s->last = (uint8_t)((s->last & 0x0f) | ((r > 15 ? 15 : r) << 4));
+}
+static inline unsigned last_wscale(const struct ct_tcp *s) { return s->last_x & 15; }
+static inline unsigned last_flags(const struct ct_tcp *s) { return s->last_x >> 4; }
+static inline void set_last_x(struct ct_tcp *s, unsigned ws, unsigned fl)
+{
+	s->last_x = (uint8_t)((ws & 15) | (fl << 4));
+}
+
+static unsigned tcp_index(uint8_t f)
+{
+	if (f & TH_RST)
+		return I_RST;
+	if (f & TH_SYN)
+		return (f & TH_ACK) ? I_SYNACK : I_SYN;
+	if (f & TH_FIN)
+		return I_FIN;
+	if (f & TH_ACK)
+		return I_ACK;
+	return I_NONE;
+}
+
+static bool tcp_flags_valid(uint8_t f)
+{
+	switch (f & (TH_FIN | TH_SYN | TH_RST | TH_ACK | TH_URG)) {
+	case TH_SYN:
+	case TH_SYN | TH_URG:
+	case TH_SYN | TH_ACK:
+	case TH_RST:
+	case TH_RST | TH_ACK:
+	case TH_FIN | TH_ACK:
+	case TH_FIN | TH_ACK | TH_URG:
+	case TH_ACK:
+	case TH_ACK | TH_URG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct seg {
+	uint32_t seq, ack, end;
+	uint16_t win;
+	uint8_t flags;
+	const uint8_t *opt;
+	unsigned optlen;
+};
+
+static void seg_read(const struct ct_pkt *p, struct seg *s)
+{
+	const uint8_t *th = p->l4;
+	unsigned doff = (unsigned)(th[12] >> 4) * 4;
+	s->seq = rd32(th + 4);
+	s->ack = rd32(th + 8);
+	s->win = rd16(th + 14);
+	s->flags = th[13];
+	s->opt = th + 20;
+	s->optlen = doff > 20 ? doff - 20 : 0;
+	s->end = s->seq + (p->l4_len - doff) + ((s->flags & TH_SYN) ? 1 : 0) +
+		((s->flags & TH_FIN) ? 1 : 0);
+}
+
+/* window scale and SACK-permitted of a SYN's options */
+static void tcp_options(const struct seg *s, uint8_t *scale, uint8_t *flags)
+{
+	const uint8_t *o = s->opt;
+	int len = (int)s->optlen;
+	if (len == 0)
+		return;
+	*scale = 0;
+	*flags &= CT_TF_BE_LIBERAL;
+	while (len > 0) {
+		uint8_t op = *o++;
+		if (op == 0)
+			return;
+		if (op == 1) {
+			len--;
+			continue;
+		}
+		if (len < 2)
+			return;
+		int sz = *o++;
+		if (sz < 2 || sz > len)
+			return;
+		if (op == 4 && sz == 2)
+			*flags |= CT_TF_SACK_PERM;
+		else if (op == 3 && sz == 3) {
+			*scale = *o > 14 ? 14 : *o;
+			*flags |= CT_TF_WINDOW_SCALE;
+		}
+		o += sz - 2;
+		len -= sz;
+	}
+}
+
+/* the highest right edge of the SACK blocks, if above *sack */
+static void tcp_sack(const struct seg *s, uint32_t *sack)
+{
+	const uint8_t *o = s->opt;
+	int len = (int)s->optlen;
+	if (len == 12 && o[0] == 1 && o[1] == 1 && o[2] == 8 && o[3] == 10)
+		return; /* timestamps only */
+	while (len > 0) {
+		uint8_t op = *o++;
+		if (op == 0)
+			return;
+		if (op == 1) {
+			len--;
+			continue;
+		}
+		if (len < 2)
+			return;
+		int sz = *o++;
+		if (sz < 2 || sz > len)
+			return;
+		if (op == 5 && sz >= 10 && (sz - 2) % 8 == 0) {
+			for (int i = 0; i < sz - 2; i += 8) {
+				uint32_t edge = rd32(o + i + 4);
+				if (after(edge, *sack))
+					*sack = edge;
+			}
+			return;
+		}
+		o += sz - 2;
+		len -= sz;
+	}
+}
+
+static void tcp_init_sender(struct ct_tcp *st, unsigned dir, const struct seg *s)
+{
+	unsigned r = !dir;
+	st->end[dir] = st->maxend[dir] = s->end;
+	st->maxwin[dir] = s->win == 0 ? 1 : s->win;
+	tcp_options(s, &st->scale[dir], &st->flags[dir]);
+	/* RFC 1323: scaling only when both sides offered it */
+	if (dir == 1 && !((st->flags[dir] & CT_TF_WINDOW_SCALE) &&
+			  (st->flags[r] & CT_TF_WINDOW_SCALE))) {
+		st->scale[dir] = 0;
+		st->scale[r] = 0;
+	}
+}
+
+static inline uint32_t maxackwindow(const struct ct_tcp *st, unsigned dir)
+{
+	return st->maxwin[dir] > 66000 ? st->maxwin[dir] : 66000;
+}
+
+static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned dir,
+	unsigned index, const struct seg *s)
+{
+	struct ct_tcp *st = &e->p.tcp;
+	unsigned r = !dir;
+	bool liberal = (st->flags[dir] & CT_TF_BE_LIBERAL) || t->par->tcp_be_liberal;
+	uint32_t seq = s->seq, ack = s->ack, sack = s->ack, end = s->end, win = s->win;
+
+	if (st->flags[r] & CT_TF_SACK_PERM)
+		tcp_sack(s, &sack);
+
+	if (st->maxwin[dir] == 0) {
+		if (s->flags & TH_SYN) {
+			tcp_init_sender(st, dir, s);
+			if (!(s->flags & TH_ACK))
+				return V_ACCEPT; /* simultaneous open */
+		} else {
+			/* mid-connection: take what this segment says */
+			st->end[dir] = end;
+			uint32_t swin = win << st->scale[dir];
+			st->maxwin[dir] = swin == 0 ? 1 : swin;
+			st->maxend[dir] = end + st->maxwin[dir];
+			if (st->maxwin[r] == 0)
+				st->end[r] = st->maxend[r] = sack;
+			else if (sack == st->end[r] + 1)
+				st->end[r]++; /* a keepalive's answer */
+		}
+	} else if ((s->flags & TH_SYN) && after(end, st->end[dir]) &&
+		   (e->pstate == CT_TCP_SYN_SENT || e->pstate == CT_TCP_SYN_RECV)) {
+		/* a reinitialised SYN (RFC 793): start this direction again */
+		tcp_init_sender(st, dir, s);
+		if (dir == 1 && !(s->flags & TH_ACK))
+			return V_ACCEPT;
+	}
+
+	if (!(s->flags & TH_ACK))
+		ack = sack = st->end[r];
+	else if ((s->flags & (TH_ACK | TH_RST)) == (TH_ACK | TH_RST) && ack == 0)
+		ack = sack = st->end[r]; /* broken stacks: RST|ACK with ack 0 */
+
+	if ((s->flags & TH_RST) && seq == 0 && e->pstate == CT_TCP_SYN_SENT)
+		seq = end = st->end[dir]; /* RST answering a SYN */
+
+	if (!before(seq, st->maxend[dir] + 1)) {
+		uint32_t overshot = end - st->maxend[dir] + 1;
+		bool ack_ok = after(sack, st->end[r] - maxackwindow(st, dir) - 1);
+		bool in_recv = st->maxwin[r] && after(end, st->end[dir] - st->maxwin[r] - 1);
+		if (in_recv && ack_ok && overshot <= st->maxwin[r] && before(sack, st->end[r] + 1)) {
+			/* more than the window allowed, but acceptable: remember it */
+			st->end[dir] = end;
+			st->flags[dir] |= CT_TF_DATA_UNACK;
+			return liberal ? V_ACCEPT : V_IGNORE;
+		}
+		return liberal ? V_ACCEPT : V_INVALID; /* SEQ over the upper bound */
+	}
+	if (!before(sack, st->end[r] + 1))
+		return liberal ? V_ACCEPT : V_INVALID; /* ACK of data not seen yet */
+	if (st->maxwin[r] && !after(end, st->end[dir] - st->maxwin[r] - 1))
+		return liberal ? V_ACCEPT : V_IGNORE; /* old data retransmitted */
+	if (!after(sack, st->end[r] - maxackwindow(st, dir) - 1))
+		return liberal ? V_ACCEPT : V_IGNORE; /* ACK far below the window */
+
+	if (!(s->flags & TH_SYN))
+		win <<= st->scale[dir];
+	uint32_t swin = win + (sack - ack);
+	if (st->maxwin[dir] < swin)
+		st->maxwin[dir] = swin;
+	if (after(end, st->end[dir])) {
+		st->end[dir] = end;
+		st->flags[dir] |= CT_TF_DATA_UNACK;
+	}
+	if (s->flags & TH_ACK) {
+		if (!(st->flags[dir] & CT_TF_MAXACK_SET)) {
+			st->maxack[dir] = ack;
+			st->flags[dir] |= CT_TF_MAXACK_SET;
+		} else if (after(ack, st->maxack[dir])) {
+			st->maxack[dir] = ack;
+		}
+	}
+	if (st->maxwin[r] != 0 && after(end, st->maxend[dir]))
+		st->maxwin[r] += end - st->maxend[dir];
+	if (after(sack + win, st->maxend[r] - 1)) {
+		st->maxend[r] = sack + win;
+		if (win == 0)
+			st->maxend[r]++;
+	}
+	if (ack == st->end[r])
+		st->flags[r] &= (uint8_t)~CT_TF_DATA_UNACK;
+
+	if (index == I_ACK) {
+		if (last_dir(st) == dir && st->last_ack == ack && st->last_end == end &&
+		    st->last_win == s->win) {
+			set_retrans(st, retrans(st) + 1);
+		} else {
+			set_last(st, dir, last_index(st));
+			st->last_ack = ack;
+			st->last_end = end;
+			st->last_win = s->win;
+			set_retrans(st, 0);
+		}
+	}
+	return V_ACCEPT;
+}
+
+/* an invalid FIN/RST of an assured connection shortens its timeout */
+static void tcp_handle_invalid(const struct ct_table *t, struct ct_entry *e, unsigned dir,
+	unsigned index, uint32_t now)
+{
+	struct ct_tcp *st = &e->p.tcp;
+	if (!(e->status & CT_S_ASSURED) || (index != I_RST && index != I_FIN))
+		return;
+	if (last_dir(st) != dir && (last_index(st) == I_FIN || last_index(st) == I_RST)) {
+		int32_t left = (int32_t)(e->expire - now);
+		if (left < (int32_t)ct_ticks(120))
+			return;
+		uint32_t to = ct_ticks(t->par->to[CT_TO_TCP_UNACK]);
+		if ((uint32_t)left > to)
+			e->expire = now + to;
+	} else {
+		set_last(st, dir, index);
+	}
+}
+
+static bool tcp_new(const struct ct_table *t, struct ct_entry *e, const struct seg *s)
+{
+	unsigned index = tcp_index(s->flags);
+	uint8_t ns = tcp_next[0][index][CT_TCP_NONE];
+	struct ct_tcp *st = &e->p.tcp;
+	if (ns >= CT_TCP_MAX)
+		return false;
+	memset(st, 0, sizeof(*st));
+	st->end[0] = s->end;
+	st->maxwin[0] = s->win == 0 ? 1 : s->win;
+	if (ns == CT_TCP_SYN_SENT) {
+		st->maxend[0] = st->end[0];
+		tcp_options(s, &st->scale[0], &st->flags[0]);
+	} else {
+		if (!t->par->tcp_loose)
+			return false;
+		st->maxend[0] = st->end[0] + st->maxwin[0];
+		/* picked up: assume SACK and be liberal (window scale unknown) */
+		st->flags[0] = st->flags[1] = CT_TF_SACK_PERM | CT_TF_BE_LIBERAL;
+	}
+	set_last(st, 0, I_NONE);
+	return true;
+}
+
+static inline bool tcp_established(const struct ct_entry *e)
+{
+	return e->pstate == CT_TCP_ESTABLISHED;
+}
+
+static int tcp_packet(struct ct_table *t, struct ct_entry *e, uint32_t idx, unsigned dir,
+	const struct seg *s, uint32_t now, uint32_t len)
+{
+	struct ct_tcp *st = &e->p.tcp;
+	const struct ct_params *par = t->par;
+	unsigned index = tcp_index(s->flags);
+	unsigned old = e->pstate;
+	unsigned ns = tcp_next[dir][index][old];
+
+	switch (ns) {
+	case CT_TCP_SYN_SENT:
+		if (old < CT_TCP_TIME_WAIT)
+			break;
+		/* reopening a closed or aborted connection: start again */
+		if (((st->flags[dir] | st->flags[!dir]) & CT_TF_CLOSE_INIT) ||
+		    (last_dir(st) == dir && last_index(st) == I_RST)) {
+			ct_kill(t, idx);
+			return V_REPEAT;
+		}
+		/* fall through */
+	case CT_TCP_IGNORE:
+		if (index == I_SYNACK && last_index(st) == I_SYN && last_dir(st) != dir &&
+		    s->ack == st->last_end) {
+			/* this SYN/ACK answers a SYN we ignored: both ends are in
+			 * sync, we are not; take the SYN's annotated values */
+			unsigned ld = last_dir(st);
+			old = CT_TCP_SYN_SENT;
+			ns = CT_TCP_SYN_RECV;
+			st->end[ld] = st->maxend[ld] = st->last_end;
+			st->maxwin[ld] = st->last_win == 0 ? 1 : st->last_win;
+			st->scale[ld] = (uint8_t)last_wscale(st);
+			unsigned lf = last_flags(st) & ~LF_CHALLENGE;
+			set_last_x(st, last_wscale(st), lf);
+			st->flags[ld] = (uint8_t)(((lf & LF_WS) ? CT_TF_WINDOW_SCALE : 0) |
+						  ((lf & LF_SACK) ? CT_TF_SACK_PERM : 0));
+			st->end[dir] = st->maxend[dir] = st->maxwin[dir] = st->maxack[dir] = 0;
+			st->scale[dir] = 0;
+			st->flags[dir] &= CT_TF_BE_LIBERAL;
+			break;
+		}
+		set_last(st, dir, index);
+		st->last_end = s->end;
+		st->last_win = s->win;
+		if (index == I_SYN && dir == 0) {
+			uint8_t scale = 0, fl = 0;
+			tcp_options(s, &scale, &fl);
+			unsigned lf = 0;
+			if (fl & CT_TF_WINDOW_SCALE)
+				lf |= LF_WS;
+			else
+				scale = 0;
+			if (fl & CT_TF_SACK_PERM)
+				lf |= LF_SACK;
+			if (old == CT_TCP_LAST_ACK)
+				lf |= LF_CHALLENGE;
+			set_last_x(st, scale, lf);
+		}
+		if (old == CT_TCP_SYN_SENT && index == I_ACK && dir == 1)
+			st->last_ack = s->ack; /* a possible challenge ACK */
+		return V_IGNORE;
+	case CT_TCP_INVALID:
+		return V_INVALID;
+	case CT_TCP_TIME_WAIT:
+		if (old == CT_TCP_LAST_ACK && index == I_ACK && last_dir(st) != dir &&
+		    last_index(st) == I_SYN && (last_flags(st) & LF_CHALLENGE)) {
+			/* an RFC 5961 challenge ACK, not the last ACK */
+			set_last_x(st, last_wscale(st), last_flags(st) & ~LF_CHALLENGE);
+			return V_IGNORE;
+		}
+		break;
+	case CT_TCP_SYN_SENT2:
+		set_last_x(st, last_wscale(st), last_flags(st) | LF_SIMOPEN);
+		break;
+	case CT_TCP_SYN_RECV:
+		if (dir == 1 && index == I_ACK && (last_flags(st) & LF_SIMOPEN))
+			ns = CT_TCP_ESTABLISHED;
+		break;
+	case CT_TCP_CLOSE:
+		if (index != I_RST)
+			break;
+		if (old >= CT_TCP_FIN_WAIT && old <= CT_TCP_CLOSE)
+			goto in_window; /* closing: the tuple may be reused already */
+		if ((st->flags[!dir] & CT_TF_MAXACK_SET) && last_index(st) != I_SYN) {
+			if (s->seq == 0 && !tcp_established(e))
+				break;
+			if (before(s->seq, st->maxack[!dir]) && !par->tcp_ignore_invalid_rst)
+				return V_INVALID; /* RST below what was acknowledged */
+			if (!tcp_established(e) || s->seq == st->maxack[!dir])
+				break;
+			if (last_index(st) == I_ACK && last_dir(st) == dir && s->seq == st->last_end)
+				break; /* an RST at the end of a train of data */
+			ns = old; /* inexact: keep the state for a challenge ACK */
+		}
+		if ((((e->status & CT_S_SEEN_REPLY) && last_index(st) == I_SYN) ||
+		     (!(e->status & CT_S_ASSURED) && last_index(st) == I_ACK)) &&
+		    s->ack == st->last_end)
+			goto in_window; /* RST to a SYN or ACK we let through */
+		if (old == CT_TCP_SYN_SENT && last_index(st) == I_ACK && last_dir(st) == 1 &&
+		    s->seq == st->last_ack)
+			goto in_window; /* RST after a challenge ACK */
+		break;
+	default:
+		break;
+	}
+
+	switch (tcp_in_window(t, e, dir, index, s)) {
+	case V_IGNORE:
+		return V_IGNORE;
+	case V_INVALID:
+		tcp_handle_invalid(t, e, dir, index, now);
+		return V_INVALID;
+	default:
+		break;
+	}
+in_window:
+	set_last(st, dir, index);
+	e->pstate = (uint8_t)ns;
+	if (old != ns && ns == CT_TCP_FIN_WAIT)
+		st->flags[dir] |= CT_TF_CLOSE_INIT;
+
+	const uint32_t *to = par->to;
+	uint32_t timeout;
+	uint32_t ts = to[CT_TO_TCP_SYN_SENT + ns - 1];
+	if (retrans(st) >= par->tcp_max_retrans && ts > to[CT_TO_TCP_RETRANS])
+		timeout = to[CT_TO_TCP_RETRANS];
+	else if (index == I_RST)
+		timeout = to[CT_TO_TCP_CLOSE];
+	else if (((st->flags[0] | st->flags[1]) & CT_TF_DATA_UNACK) && ts > to[CT_TO_TCP_UNACK])
+		timeout = to[CT_TO_TCP_UNACK];
+	else if (st->last_win == 0 && ts > to[CT_TO_TCP_RETRANS])
+		timeout = to[CT_TO_TCP_RETRANS];
+	else
+		timeout = ts;
+
+	if (!(e->status & CT_S_SEEN_REPLY)) {
+		if (s->flags & TH_RST) {
+			/* the only answer is a reset: no connection */
+			acct(e, dir, len);
+			ct_kill(t, idx);
+			return V_ACCEPT;
+		}
+		if (index == I_SYN && old == CT_TCP_SYN_SENT) {
+			acct(e, dir, len); /* a retransmitted SYN does not extend */
+			return V_ACCEPT;
+		}
+		if (ns == CT_TCP_ESTABLISHED && timeout > to[CT_TO_TCP_UNACK])
+			timeout = to[CT_TO_TCP_UNACK];
+	} else if (!(e->status & CT_S_ASSURED) &&
+		   (old == CT_TCP_SYN_RECV || old == CT_TCP_ESTABLISHED) &&
+		   ns == CT_TCP_ESTABLISHED) {
+		e->status |= CT_S_ASSURED;
+	}
+	refresh(t, e, now, timeout);
+	acct(e, dir, len);
+	return V_ACCEPT;
+}
+
+/* ---- ct_in ---- */
+
+static bool icmp6_untracked(uint8_t type)
+{
+	return (type >= 130 && type <= 136) || type == 143;
+}
+
+static void related(struct ct_table *t, const struct ct_pkt *p, struct ct_res *r)
+{
+	struct ct_tuple in, inv;
+	r->state = CT_INVALID;
+	if (p->l4_cap < 8 || ct_tuple_from_ip(p->l4 + 8, p->l4_cap - 8, p->t.fam, &in) < 0) {
+		t->st.invalid++;
+		return;
+	}
+	if (icmp_proto(in.proto)) {
+		/* no errors about errors */
+		uint8_t ty = (uint8_t)(in.dport >> 8);
+		if (in.fam == 4 ? (ty == 3 || ty == 4 || ty == 5 || ty == 11 || ty == 12) : ty < 128) {
+			t->st.invalid++;
+			return;
+		}
+	}
+	if (!tuple_invert(&in, &inv)) {
+		t->st.invalid++;
+		return;
+	}
+	uint32_t n = ct_lookup(t, &inv, ct_hash(&inv));
+	if (n == CT_NIL) {
+		t->st.invalid++;
+		return;
+	}
+	/* the error must travel to the connection's end it is about */
+	struct ct_tuple k;
+	ct_entry_tuple(t, n >> 1, n & 1, &k);
+	if (memcmp(k.dst, p->t.dst, 16) != 0) {
+		t->st.invalid++;
+		return;
+	}
+	r->idx = n >> 1;
+	r->dir = (uint8_t)(n & 1);
+	r->state = CT_RELATED;
+	t->st.related++;
+}
+
+void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
+	struct ct_res *r)
+{
+	const struct ct_tuple *k = &p->t;
+	r->idx = CT_NIL;
+	r->dir = 0;
+	r->fresh = 0;
+	r->drop = 0;
+	r->state = CT_INVALID;
+	if (unlikely(t->pending != CT_NIL))
+		ct_abort(t); /* the previous packet did not get through */
+	if (unlikely(!p->l4_ok)) {
+		t->st.invalid++; /* a later fragment: not reassembled */
+		return;
+	}
+	uint8_t proto = k->proto;
+	if (icmp_proto(proto)) {
+		if (proto == 58 && icmp6_untracked(p->icmp_type)) {
+			r->state = CT_UNTRACKED;
+			t->st.untracked++;
+			return;
+		}
+		if (prerouting && p->csum_bad && t->par->checksum) {
+			t->st.invalid++;
+			return;
+		}
+		if (p->icmp_err) {
+			related(t, p, r);
+			return;
+		}
+	} else if (proto == 6) {
+		if (!tcp_flags_valid(p->tcp_flags) || (prerouting && p->csum_bad && t->par->checksum)) {
+			t->st.invalid++;
+			return;
+		}
+	} else if (proto == 17 || proto == 136) {
+		if (prerouting && p->csum_bad && t->par->checksum) {
+			t->st.invalid++;
+			return;
+		}
+	}
+
+	struct seg s = {0};
+	if (proto == 6)
+		seg_read(p, &s);
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		uint32_t n = ct_lookup(t, k, h);
+		uint32_t idx;
+		unsigned dir;
+		bool fresh = false;
+		if (n != CT_NIL && (int32_t)(t->e[n >> 1].expire - now) <= 0) {
+			ct_kill(t, n >> 1); /* timed out, not yet reaped */
+			t->st.expired++;
+			n = CT_NIL;
+		}
+		if (n == CT_NIL) {
+			struct ct_tuple rep;
+			if (!tuple_invert(k, &rep) ||
+			    (icmp_proto(proto) && icmp_inverse(k->fam, p->icmp_type) == 0)) {
+				t->st.invalid++;
+				return;
+			}
+			if (icmp_proto(proto)) {
+				/* only queries start a connection */
+				uint8_t ty = p->icmp_type;
+				bool q = k->fam == 4 ? (ty == 8 || ty == 13 || ty == 15 || ty == 17)
+						     : (ty == 128 || ty == 139);
+				if (!q) {
+					t->st.invalid++;
+					return;
+				}
+			}
+			idx = ct_alloc(t, k->fam);
+			if (idx == CT_NIL) {
+				t->st.drop++;
+				r->drop = 1;
+				return;
+			}
+			struct ct_entry *e = &t->e[idx];
+			entry_set_tuples(t, e, k, &rep);
+			t->pending = idx;
+			if (proto == 6 && !tcp_new(t, e, &s)) {
+				ct_abort(t);
+				t->st.invalid++;
+				return;
+			}
+			if (proto == 17 || proto == 136)
+				e->p.udp.stream_ts = now + ct_ticks(2);
+			fresh = true;
+			dir = 0;
+		} else {
+			idx = n >> 1;
+			dir = n & 1;
+			t->st.found++;
+		}
+		struct ct_entry *e = &t->e[idx];
+		uint8_t state = dir ? CT_ESTABLISHED :
+			(e->status & CT_S_SEEN_REPLY) ? CT_ESTABLISHED :
+			(e->status & CT_S_EXPECTED)   ? CT_RELATED : CT_NEW;
+		int v;
+		switch (proto) {
+		case 6:
+			v = tcp_packet(t, e, idx, dir, &s, now, p->len);
+			break;
+		case 17:
+		case 136:
+			if (e->status & CT_S_SEEN_REPLY) {
+				uint32_t to = t->par->to[CT_TO_UDP];
+				bool stream = false;
+				if ((int32_t)(now - e->p.udp.stream_ts) > 0) {
+					to = t->par->to[CT_TO_UDP_STREAM];
+					stream = !(e->status & CT_S_ASSURED);
+				}
+				refresh(t, e, now, to);
+				if (stream)
+					e->status |= CT_S_ASSURED;
+			} else {
+				refresh(t, e, now, t->par->to[CT_TO_UDP]);
+			}
+			acct(e, dir, p->len);
+			v = V_ACCEPT;
+			break;
+		case 1:
+		case 58:
+			refresh(t, e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
+			acct(e, dir, p->len);
+			v = V_ACCEPT;
+			break;
+		default:
+			refresh(t, e, now, t->par->to[CT_TO_GENERIC]);
+			acct(e, dir, p->len);
+			v = V_ACCEPT;
+			break;
+		}
+		if (v == V_REPEAT)
+			continue;
+		if (v == V_INVALID) {
+			if (fresh)
+				ct_abort(t);
+			t->st.invalid++;
+			return;
+		}
+		if (v == V_IGNORE)
+			t->st.ignore++;
+		if (dir == 1)
+			e->status |= CT_S_SEEN_REPLY;
+		if (e->fam == 0) {
+			r->state = state; /* freed by its own packet */
+			return;
+		}
+		r->idx = idx;
+		r->dir = (uint8_t)dir;
+		r->state = state;
+		r->fresh = fresh;
+		return;
+	}
+	t->st.invalid++;
+}

@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_ct: connection tracking on synthetic packets: the TCP state machine
+ * (every usual transition, window edges, retransmissions, RST handling,
+ * simultaneous open, pick-up), UDP, ICMP, RELATED errors, timeouts and the
+ * timer wheel, early drop, unconfirmed entries, IPv6, the listing format.
+ * Expected results follow Linux's nf_conntrack (the same sequences are
+ * replayed against the kernel in tests/e2e/test_ct_kernel.sh).
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ct.h"
+
+static struct ct_params par;
+static struct ct_table *T;
+static uint32_t now;
+
+static void *zalloc64(size_t n)
+{
+	void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+static int setup_n(uint32_t max)
+{
+	ct_params_default(&par);
+	par.max = max;
+	par.max6 = max / 2;
+	now = 1000;
+	T = ct_table_create(&par, now, zalloc64, free);
+	return T ? 0 : -1;
+}
+static int setup(void **st)
+{
+	(void)st;
+	return setup_n(1024);
+}
+static int teardown(void **st)
+{
+	(void)st;
+	ct_table_destroy(T);
+	T = NULL;
+	return 0;
+}
+
+/* ---- packet builders ---- */
+
+struct pk {
+	uint8_t b[256];
+	struct ct_pkt p;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* IPv4 header at b, proto, l4 length (with payload not present) */
+static uint8_t *ip4(struct pk *k, const char *src, const char *dst, uint8_t proto, uint32_t l4len)
+{
+	memset(k, 0, sizeof(*k));
+	uint8_t *b = k->b;
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)(20 + l4len));
+	b[8] = 64;
+	b[9] = proto;
+	inet_pton(AF_INET, src, b + 12);
+	inet_pton(AF_INET, dst, b + 16);
+	k->p.t.fam = 4;
+	k->p.t.proto = proto;
+	memcpy(k->p.t.src, b + 12, 4);
+	memcpy(k->p.t.dst, b + 16, 4);
+	k->p.l3 = b;
+	k->p.l4 = b + 20;
+	k->p.l4_len = l4len;
+	k->p.len = 20 + l4len;
+	k->p.l4_ok = 1;
+	return b + 20;
+}
+
+static uint8_t *ip6(struct pk *k, const char *src, const char *dst, uint8_t proto, uint32_t l4len)
+{
+	memset(k, 0, sizeof(*k));
+	uint8_t *b = k->b;
+	b[0] = 0x60;
+	put16(b + 4, (uint16_t)l4len);
+	b[6] = proto;
+	b[7] = 64;
+	inet_pton(AF_INET6, src, b + 8);
+	inet_pton(AF_INET6, dst, b + 24);
+	k->p.t.fam = 6;
+	k->p.t.proto = proto;
+	memcpy(k->p.t.src, b + 8, 16);
+	memcpy(k->p.t.dst, b + 24, 16);
+	k->p.l3 = b;
+	k->p.l4 = b + 40;
+	k->p.l4_len = l4len;
+	k->p.len = 40 + l4len;
+	k->p.l4_ok = 1;
+	return b + 40;
+}
+
+#define SYN 0x02
+#define ACK 0x10
+#define FIN 0x01
+#define RST 0x04
+#define PSH 0x08
+
+static const uint8_t opt_ws_sack[] = {2, 4, 5, 0xb4, 4, 2, 1, 3, 3, 7}; /* mss, sackok, nop, ws 7 */
+
+static void tcp_fill(struct pk *k, uint8_t *th, uint16_t sp, uint16_t dp, uint8_t fl, uint32_t seq,
+	uint32_t ack, uint16_t win, const uint8_t *opt, unsigned optlen)
+{
+	unsigned doff = 20 + ((optlen + 3) & ~3u);
+	put16(th, sp);
+	put16(th + 2, dp);
+	put32(th + 4, seq);
+	put32(th + 8, ack);
+	th[12] = (uint8_t)(doff / 4 << 4);
+	th[13] = fl;
+	put16(th + 14, win);
+	if (optlen)
+		memcpy(th + 20, opt, optlen);
+	for (unsigned i = 20 + optlen; i < doff; i++)
+		th[i] = 1; /* NOP padding */
+	k->p.t.sport = sp;
+	k->p.t.dport = dp;
+	k->p.tcp_flags = fl;
+	k->p.l4_cap = doff;
+}
+
+static void tcp4(struct pk *k, const char *s, const char *d, uint16_t sp, uint16_t dp, uint8_t fl,
+	uint32_t seq, uint32_t ack, uint16_t win, unsigned payload, const uint8_t *opt, unsigned optlen)
+{
+	unsigned doff = 20 + ((optlen + 3) & ~3u);
+	uint8_t *th = ip4(k, s, d, 6, doff + payload);
+	tcp_fill(k, th, sp, dp, fl, seq, ack, win, opt, optlen);
+}
+
+static void tcp6(struct pk *k, const char *s, const char *d, uint16_t sp, uint16_t dp, uint8_t fl,
+	uint32_t seq, uint32_t ack, uint16_t win, unsigned payload)
+{
+	uint8_t *th = ip6(k, s, d, 6, 20 + payload);
+	tcp_fill(k, th, sp, dp, fl, seq, ack, win, NULL, 0);
+}
+
+static void udp4(struct pk *k, const char *s, const char *d, uint16_t sp, uint16_t dp, unsigned payload)
+{
+	uint8_t *u = ip4(k, s, d, 17, 8 + payload);
+	put16(u, sp);
+	put16(u + 2, dp);
+	put16(u + 4, (uint16_t)(8 + payload));
+	k->p.t.sport = sp;
+	k->p.t.dport = dp;
+	k->p.l4_cap = 8;
+}
+
+static void icmp4(struct pk *k, const char *s, const char *d, uint8_t type, uint8_t code, uint16_t id)
+{
+	uint8_t *ic = ip4(k, s, d, 1, 8 + 56);
+	ic[0] = type;
+	ic[1] = code;
+	put16(ic + 4, id);
+	k->p.t.sport = id;
+	k->p.t.dport = (uint16_t)(type << 8 | code);
+	k->p.icmp_type = type;
+	k->p.icmp_code = code;
+	k->p.l4_cap = 8;
+}
+
+/* an ICMP error from s to d quoting the packet q (its first 28 bytes) */
+static void icmp4_err(struct pk *k, const char *s, const char *d, uint8_t type, uint8_t code,
+	const struct pk *q)
+{
+	uint8_t *ic = ip4(k, s, d, 1, 8 + 28);
+	ic[0] = type;
+	ic[1] = code;
+	memcpy(ic + 8, q->b, 28);
+	k->p.t.sport = 0;
+	k->p.t.dport = (uint16_t)(type << 8 | code);
+	k->p.icmp_type = type;
+	k->p.icmp_code = code;
+	k->p.icmp_err = 1;
+	k->p.l4_cap = 8 + 28;
+}
+
+/* run one packet through ct_in and confirm it; returns the state */
+static struct ct_res R;
+static uint8_t run(struct pk *k)
+{
+	ct_in(T, &k->p, ct_hash(&k->p.t), now, true, &R);
+	ct_confirm(T, &R, now);
+	return R.state;
+}
+
+static struct ct_entry *E(void)
+{
+	assert_int_not_equal(R.idx, CT_NIL);
+	return &T->e[R.idx];
+}
+
+static uint32_t secs_left(const struct ct_entry *e)
+{
+	return (e->expire - now) / CT_HZ;
+}
+
+#define C "10.0.0.1"
+#define S "10.0.1.2"
+
+/* client SYN, server SYN/ACK, client ACK: an established connection with
+ * client ISN 1000, server ISN 5000 */
+static void handshake(void)
+{
+	struct pk k;
+	tcp4(&k, C, S, 40000, 80, SYN, 1000, 0, 64240, 0, opt_ws_sack, sizeof(opt_ws_sack));
+	assert_int_equal(run(&k), CT_NEW);
+	assert_true(R.idx != CT_NIL);
+	assert_int_equal(E()->pstate, CT_TCP_SYN_SENT);
+	assert_int_equal(secs_left(E()), 120);
+	tcp4(&k, S, C, 80, 40000, SYN | ACK, 5000, 1001, 65160, 0, opt_ws_sack, sizeof(opt_ws_sack));
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(R.dir, 1);
+	assert_int_equal(E()->pstate, CT_TCP_SYN_RECV);
+	assert_int_equal(secs_left(E()), 60);
+	assert_true(E()->status & CT_S_SEEN_REPLY);
+	assert_false(E()->status & CT_S_ASSURED);
+	tcp4(&k, C, S, 40000, 80, ACK, 1001, 5001, 502, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(E()->pstate, CT_TCP_ESTABLISHED);
+	assert_true(E()->status & CT_S_ASSURED);
+	assert_int_equal(secs_left(E()), 432000);
+}
+
+static void test_tcp_handshake_and_close(void **st)
+{
+	(void)st;
+	struct pk k;
+	handshake();
+	uint32_t idx = R.idx;
+	/* data both ways, scaled windows */
+	tcp4(&k, C, S, 40000, 80, ACK | PSH, 1001, 5001, 502, 100, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	/* unacknowledged data: the timeout drops to 300 s */
+	assert_int_equal(secs_left(E()), 300);
+	tcp4(&k, S, C, 80, 40000, ACK | PSH, 5001, 1101, 509, 1000, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	tcp4(&k, C, S, 40000, 80, ACK, 1101, 6001, 502, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(secs_left(E()), 432000);
+	/* client closes */
+	tcp4(&k, C, S, 40000, 80, FIN | ACK, 1101, 6001, 502, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(E()->pstate, CT_TCP_FIN_WAIT);
+	tcp4(&k, S, C, 80, 40000, ACK, 6001, 1102, 509, 0, NULL, 0);
+	run(&k);
+	assert_int_equal(E()->pstate, CT_TCP_CLOSE_WAIT);
+	assert_int_equal(secs_left(E()), 60);
+	tcp4(&k, S, C, 80, 40000, FIN | ACK, 6001, 1102, 509, 0, NULL, 0);
+	run(&k);
+	assert_int_equal(E()->pstate, CT_TCP_LAST_ACK);
+	assert_int_equal(secs_left(E()), 30);
+	tcp4(&k, C, S, 40000, 80, ACK, 1102, 6002, 502, 0, NULL, 0);
+	run(&k);
+	assert_int_equal(E()->pstate, CT_TCP_TIME_WAIT);
+	assert_int_equal(secs_left(E()), 120);
+	assert_int_equal(R.idx, idx);
+	assert_int_equal(T->live, 1);
+	/* a new SYN on the same tuple after a close: a new connection */
+	tcp4(&k, C, S, 40000, 80, SYN, 90000, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(E()->pstate, CT_TCP_SYN_SENT);
+	assert_int_equal(T->live, 1);
+}
+
+static void test_tcp_window(void **st)
+{
+	(void)st;
+	struct pk k;
+	handshake();
+	/* window: server offered 65160 unscaled in its SYN/ACK, then 509 << 7 */
+	tcp4(&k, C, S, 40000, 80, ACK, 1001 + 200000, 5001, 502, 100, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID); /* beyond what the server can receive */
+	tcp4(&k, C, S, 40000, 80, ACK, 1001, 5001 + 10, 502, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID); /* acks data the server never sent */
+	tcp4(&k, C, S, 40000, 80, ACK | PSH, 1001 + 60000, 5001, 502, 100, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED); /* inside 65160 */
+	/* liberal mode lets what is out of window pass */
+	par.tcp_be_liberal = 1;
+	tcp4(&k, C, S, 40000, 80, ACK, 1001 + 9000000, 5001, 502, 100, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	par.tcp_be_liberal = 0;
+}
+
+static void test_tcp_retrans(void **st)
+{
+	(void)st;
+	struct pk k;
+	handshake();
+	tcp4(&k, C, S, 40000, 80, ACK | PSH, 1001, 5001, 502, 100, NULL, 0);
+	run(&k);
+	tcp4(&k, S, C, 80, 40000, ACK, 5001, 1101, 509, 0, NULL, 0);
+	run(&k);
+	assert_int_equal(secs_left(E()), 432000);
+	/* the same segment four times: after max_retrans (3), 300 s */
+	tcp4(&k, C, S, 40000, 80, ACK | PSH, 1101, 5001, 502, 100, NULL, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(secs_left(E()), 300);
+}
+
+static void test_tcp_rst(void **st)
+{
+	(void)st;
+	struct pk k;
+	handshake();
+	tcp4(&k, C, S, 40000, 80, ACK | PSH, 1001, 5001, 502, 100, NULL, 0);
+	run(&k);
+	tcp4(&k, S, C, 80, 40000, ACK, 5001, 1101, 509, 0, NULL, 0);
+	run(&k);
+	uint32_t idx = R.idx;
+	/* an RST below what the peer acknowledged is invalid */
+	tcp4(&k, C, S, 40000, 80, RST, 1050, 0, 0, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	assert_int_equal(T->e[idx].pstate, CT_TCP_ESTABLISHED);
+	/* at the exact point: closes */
+	tcp4(&k, C, S, 40000, 80, RST, 1101, 0, 0, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(E()->pstate, CT_TCP_CLOSE);
+	assert_int_equal(secs_left(E()), 10);
+}
+
+static void test_tcp_rst_answers_syn(void **st)
+{
+	(void)st;
+	struct pk k;
+	tcp4(&k, C, S, 40001, 81, SYN, 7000, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(T->live, 1);
+	tcp4(&k, S, C, 81, 40001, RST | ACK, 0, 7001, 0, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	/* refused: the connection is gone at once */
+	assert_int_equal(T->live, 0);
+	assert_int_equal(ct_lookup(T, &k.p.t, ct_hash(&k.p.t)), CT_NIL);
+}
+
+static void test_tcp_simultaneous_open(void **st)
+{
+	(void)st;
+	struct pk k;
+	tcp4(&k, C, S, 5000, 6000, SYN, 100, 0, 8000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	tcp4(&k, S, C, 6000, 5000, SYN, 900, 0, 8000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(E()->pstate, CT_TCP_SYN_SENT2);
+	tcp4(&k, C, S, 5000, 6000, SYN | ACK, 100, 901, 8000, 0, NULL, 0);
+	run(&k);
+	assert_int_equal(E()->pstate, CT_TCP_SYN_RECV);
+	tcp4(&k, S, C, 6000, 5000, SYN | ACK, 900, 101, 8000, 0, NULL, 0);
+	run(&k);
+	tcp4(&k, S, C, 6000, 5000, ACK, 901, 101, 8000, 0, NULL, 0);
+	run(&k);
+	assert_int_equal(E()->pstate, CT_TCP_ESTABLISHED);
+}
+
+static void test_tcp_pickup_and_invalid(void **st)
+{
+	(void)st;
+	struct pk k;
+	/* mid-stream ACK: picked up (tcp_loose), short timeout until a reply */
+	tcp4(&k, C, S, 41000, 22, ACK, 123456, 654321, 1000, 50, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(E()->pstate, CT_TCP_ESTABLISHED);
+	assert_int_equal(secs_left(E()), 300);
+	tcp4(&k, S, C, 22, 41000, ACK, 654321, 123506, 1000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	/* as the kernel: assured by the next packet after the reply was seen */
+	assert_false(E()->status & CT_S_ASSURED);
+	tcp4(&k, C, S, 41000, 22, ACK, 123506, 654321, 1000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_true(E()->status & CT_S_ASSURED);
+	/* not picked up without loose */
+	par.tcp_loose = 0;
+	tcp4(&k, C, S, 41001, 22, ACK, 1, 1, 1000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	par.tcp_loose = 1;
+	/* flag combinations no stack sends */
+	tcp4(&k, C, S, 41002, 22, SYN | FIN, 1, 0, 1000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	tcp4(&k, C, S, 41002, 22, 0, 1, 0, 1000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	/* a SYN/ACK with no SYN before it */
+	tcp4(&k, C, S, 41003, 22, SYN | ACK, 1, 1, 1000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	/* a bad checksum at PREROUTING */
+	tcp4(&k, C, S, 41004, 22, SYN, 1, 0, 1000, 0, NULL, 0);
+	k.p.csum_bad = 1;
+	assert_int_equal(run(&k), CT_INVALID);
+	assert_int_equal(T->live, 1);
+}
+
+static void test_udp(void **st)
+{
+	(void)st;
+	struct pk k;
+	udp4(&k, C, S, 5353, 53, 30);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(secs_left(E()), 30);
+	assert_int_equal(run(&k), CT_NEW); /* unanswered: still NEW */
+	udp4(&k, S, C, 53, 5353, 80);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_true(E()->status & CT_S_SEEN_REPLY);
+	assert_false(E()->status & CT_S_ASSURED);
+	udp4(&k, C, S, 5353, 53, 30);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(secs_left(E()), 30);
+	now += 3 * CT_HZ; /* still going after 2 s: a stream */
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_true(E()->status & CT_S_ASSURED);
+	assert_int_equal(secs_left(E()), 120);
+	assert_int_equal(ct_pkts(E(), 0), 4);
+	assert_int_equal(ct_bytes(E(), 0), 4 * 58);
+	assert_int_equal(ct_pkts(E(), 1), 1);
+	assert_int_equal(ct_bytes(E(), 1), 108);
+}
+
+static void test_icmp(void **st)
+{
+	(void)st;
+	struct pk k;
+	icmp4(&k, S, C, 0, 0, 77); /* a reply nobody asked for */
+	assert_int_equal(run(&k), CT_INVALID);
+	icmp4(&k, C, S, 8, 0, 77);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(secs_left(E()), 30);
+	icmp4(&k, S, C, 0, 0, 77);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	icmp4(&k, S, C, 0, 0, 78); /* another id */
+	assert_int_equal(run(&k), CT_INVALID);
+	icmp4(&k, C, S, 42, 0, 77); /* not a query */
+	assert_int_equal(run(&k), CT_INVALID);
+}
+
+static void test_related(void **st)
+{
+	(void)st;
+	struct pk q, k;
+	udp4(&q, C, S, 33434, 33435, 10);
+	assert_int_equal(run(&q), CT_NEW);
+	uint32_t idx = R.idx;
+	/* port unreachable from the server: RELATED, reply direction */
+	icmp4_err(&k, S, C, 3, 3, &q);
+	assert_int_equal(run(&k), CT_RELATED);
+	assert_int_equal(R.idx, idx);
+	assert_int_equal(R.dir, 1);
+	/* time exceeded from a router on the way: RELATED too */
+	icmp4_err(&k, "10.0.5.5", C, 11, 0, &q);
+	assert_int_equal(run(&k), CT_RELATED);
+	/* but not to someone else than the connection's end */
+	icmp4_err(&k, S, "10.0.0.9", 3, 3, &q);
+	assert_int_equal(run(&k), CT_INVALID);
+	/* about a connection nobody has */
+	udp4(&q, C, S, 33434, 9999, 10);
+	icmp4_err(&k, S, C, 3, 3, &q);
+	assert_int_equal(run(&k), CT_INVALID);
+	/* errors do not refresh nor count */
+	assert_int_equal(ct_pkts(&T->e[idx], 1), 0);
+	/* truncated quote */
+	udp4(&q, C, S, 33434, 33435, 10);
+	icmp4_err(&k, S, C, 3, 3, &q);
+	k.p.l4_cap = 8 + 20;
+	assert_int_equal(run(&k), CT_INVALID);
+}
+
+static void test_icmp6_nd_untracked(void **st)
+{
+	(void)st;
+	struct pk k;
+	uint8_t *ic = ip6(&k, "fe80::1", "ff02::1:ff00:2", 58, 32);
+	ic[0] = 135;
+	k.p.icmp_type = 135;
+	k.p.t.dport = 135 << 8;
+	k.p.l4_cap = 32;
+	assert_int_equal(run(&k), CT_UNTRACKED);
+	assert_int_equal(T->live, 0);
+}
+
+static void test_ipv6_tcp(void **st)
+{
+	(void)st;
+	struct pk k;
+	tcp6(&k, "fd77:1::2", "fd77:2::2", 50000, 443, SYN, 1, 0, 60000, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	tcp6(&k, "fd77:2::2", "fd77:1::2", 443, 50000, SYN | ACK, 100, 2, 60000, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	tcp6(&k, "fd77:1::2", "fd77:2::2", 50000, 443, ACK, 2, 101, 60000, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_true(E()->status & CT_S_ASSURED);
+	assert_int_equal(T->live6, 1);
+	char buf[512];
+	ct_format(T, R.idx, now, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "tcp      6 432000 ESTABLISHED src=fd77:1::2 dst=fd77:2::2 "
+				    "sport=50000 dport=443 packets=2 bytes=120 src=fd77:2::2 "
+				    "dst=fd77:1::2 sport=443 dport=50000 packets=1 bytes=60 "
+				    "[ASSURED] mark=0 use=1"));
+}
+
+static void test_unconfirmed_dropped(void **st)
+{
+	(void)st;
+	struct pk k;
+	udp4(&k, C, S, 1111, 2222, 1);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, &R);
+	assert_int_equal(R.state, CT_NEW);
+	assert_true(R.fresh);
+	/* not confirmed (dropped by the rules): the next packet frees it */
+	udp4(&k, C, S, 1111, 2222, 1);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, &R);
+	assert_int_equal(R.state, CT_NEW);
+	ct_abort(T);
+	assert_int_equal(T->live, 0);
+	/* every entry can still be had */
+	for (unsigned i = 0; i < par.max; i++) {
+		udp4(&k, C, S, (uint16_t)(2000 + i), 53, 1);
+		assert_int_equal(run(&k), CT_NEW);
+	}
+	assert_int_equal(T->live, par.max);
+}
+
+static void test_expiry_wheel(void **st)
+{
+	(void)st;
+	struct pk k;
+	for (unsigned i = 0; i < 1000; i++) {
+		udp4(&k, C, S, (uint16_t)(3000 + i), 53, 1);
+		run(&k);
+	}
+	/* one long-lived connection */
+	handshake();
+	uint32_t keep = R.idx;
+	assert_int_equal(T->live, 1001);
+	now += 29 * CT_HZ;
+	while (ct_expire(T, now, 64))
+		;
+	assert_int_equal(T->live, 1001);
+	now += 2 * CT_HZ;
+	/* bounded: one call does at most its budget */
+	unsigned calls = 0, done;
+	while ((done = ct_expire(T, now, 64)) != 0) {
+		assert_true(done <= 64);
+		calls++;
+	}
+	assert_true(calls >= 1000 / 64);
+	assert_int_equal(T->live, 1);
+	assert_int_equal(T->st.expired, 1000);
+	assert_true(ct_entry_live(T, keep));
+	/* a lookup after the time, before the wheel: gone too */
+	udp4(&k, C, S, 9999, 53, 1);
+	run(&k);
+	now += 31 * CT_HZ;
+	assert_int_equal(run(&k), CT_NEW); /* a new connection, not the old one */
+	/* the long one survives many wheel turns (re-filed, not expired) */
+	now += 3600 * CT_HZ;
+	while (ct_expire(T, now, 1000))
+		;
+	assert_true(ct_entry_live(T, keep));
+}
+
+static void test_early_drop(void **st)
+{
+	(void)st;
+	teardown(NULL);
+	setup_n(8);
+	struct pk k;
+	for (unsigned i = 0; i < 8; i++) {
+		udp4(&k, C, S, (uint16_t)(100 + i), 53, 1);
+		assert_int_equal(run(&k), CT_NEW);
+	}
+	/* full of unassured entries: the oldest-expiring gives way */
+	udp4(&k, C, S, 200, 53, 1);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(T->st.early_drop, 1);
+	assert_int_equal(T->live, 8);
+	/* full of assured connections: nothing to evict, the packet is dropped */
+	teardown(NULL);
+	setup_n(8);
+	for (unsigned i = 0; i < 8; i++) {
+		tcp4(&k, C, S, (uint16_t)(100 + i), 80, SYN, 1000, 0, 1000, 0, NULL, 0);
+		run(&k);
+		tcp4(&k, S, C, 80, (uint16_t)(100 + i), SYN | ACK, 5000, 1001, 1000, 0, NULL, 0);
+		run(&k);
+		tcp4(&k, C, S, (uint16_t)(100 + i), 80, ACK, 1001, 5001, 1000, 0, NULL, 0);
+		run(&k);
+		assert_true(E()->status & CT_S_ASSURED);
+	}
+	udp4(&k, C, S, 200, 53, 1);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, &R);
+	assert_true(R.drop);
+	assert_int_equal(T->st.drop, 1);
+	assert_int_equal(T->live, 8);
+}
+
+static void test_kill_and_format(void **st)
+{
+	(void)st;
+	struct pk k;
+	icmp4(&k, C, S, 8, 0, 5);
+	run(&k);
+	char buf[512];
+	ct_format(T, R.idx, now, buf, sizeof(buf));
+	assert_string_equal(buf, "icmp     1 30 src=10.0.0.1 dst=10.0.1.2 type=8 code=0 id=5 "
+				 "packets=1 bytes=84 [UNREPLIED] src=10.0.1.2 dst=10.0.0.1 type=0 "
+				 "code=0 id=5 packets=0 bytes=0 mark=0 use=1");
+	ct_kill(T, R.idx);
+	assert_int_equal(T->live, 0);
+	icmp4(&k, S, C, 0, 0, 5);
+	assert_int_equal(run(&k), CT_INVALID);
+	/* the killed entry's memory comes back through the wheel */
+	now += 40 * CT_HZ;
+	while (ct_expire(T, now, 64))
+		;
+	assert_int_equal(T->free != CT_NIL, 1);
+}
+
+static void test_sizes(void **st)
+{
+	(void)st;
+	assert_int_equal(sizeof(struct ct_entry), 120);
+	/* 10 million entries in less than 2 GiB */
+	struct ct_params p;
+	ct_params_default(&p);
+	p.max = 10000000;
+	p.max6 = 0;
+	assert_true(ct_table_mem(&p) < (2ull << 30));
+	assert_true(ct_table_mem(&p) / p.max <= 128);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tcp_handshake_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_retrans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_rst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_rst_answers_syn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_simultaneous_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_pickup_and_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_related, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp6_nd_untracked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unconfirmed_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_wheel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_and_format, setup, teardown),
+		cmocka_unit_test(test_sizes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
