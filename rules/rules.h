@@ -199,6 +199,14 @@ struct rules_m_conntrack {
 	uint32_t expire_lo, expire_hi;
 };
 
+/* connbytes: what and which direction (the kernel's XT_CONNBYTES_*) */
+enum { RULES_CB_PKTS, RULES_CB_BYTES, RULES_CB_AVGPKT };
+enum { RULES_CB_ORIGINAL, RULES_CB_REPLY, RULES_CB_BOTH };
+struct rules_m_connbytes {
+	uint64_t from, to;
+	uint8_t dir, mode;
+};
+
 struct rules_m_limit {
 	uint32_t avg;   /* as the kernel: 1/10000 s per packet */
 	uint32_t burst;
@@ -304,6 +312,7 @@ union rules_ext_data {
 	struct rules_m_set set;
 	struct rules_m_conntrack ct; /* conntrack and state */
 	struct rules_m_limit limit;
+	struct rules_m_connbytes connbytes;
 	struct rules_t_reject reject;
 	struct rules_t_log log;
 	struct rules_t_xmark xmark;
@@ -337,6 +346,8 @@ enum rules_ext_kind {
 	RULES_X_STATE,
 	RULES_X_CONNTRACK,
 	RULES_X_LIMIT,
+	RULES_X_CONNMARK_M, /* -m connmark */
+	RULES_X_CONNBYTES,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -375,6 +386,7 @@ enum {                                                               /* conntrac
 	RULES_O_CT_DIR
 };
 enum { RULES_O_SET = 0, RULES_O_DEC = 1, RULES_O_INC = 2 };          /* TTL, HL targets */
+enum { RULES_O_CB_BYTES, RULES_O_CB_DIR, RULES_O_CB_MODE };          /* connbytes */
 enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 

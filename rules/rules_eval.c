@@ -56,6 +56,92 @@ static inline bool prange_in(const struct rules_prange *r, uint16_t v)
 /* x ^ inv on option bit id */
 #define INV(x, id) (((x)->invert >> (id)) & 1u)
 
+/* the first plen bits of a and b are equal (the kernel masks both) */
+static bool prefix_eq(const struct rules_addr *a, const struct rules_addr *b, unsigned plen)
+{
+	unsigned i = 0;
+	for (; plen >= 8; plen -= 8, i++)
+		if (a->b[i] != b->b[i])
+			return false;
+	if (plen == 0)
+		return true;
+	uint8_t m = (uint8_t)(0xff << (8 - plen));
+	return ((a->b[i] ^ b->b[i]) & m) == 0;
+}
+
+#define CT_HAS(pk) (((pk)->ct_state & (RULES_CT_NEW | RULES_CT_ESTABLISHED | RULES_CT_RELATED)) != 0)
+
+/* -m conntrack, as xt_conntrack (revision 3) */
+static bool conntrack_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const struct rules_m_conntrack *m = &x->u.ct;
+	uint32_t pr = x->present;
+	if ((pr & (1u << RULES_O_CT_STATE)) &&
+		((pk->ct_state & m->state) != 0) == INV(x, RULES_O_CT_STATE))
+		return false;
+	if (!CT_HAS(pk))
+		return (pr & (1u << RULES_O_CT_STATE)) != 0;
+	if ((pr & (1u << RULES_O_CT_DIR)) && (pk->ct_dir == 1) != (m->dir_reply != 0))
+		return false;
+	if ((pr & (1u << RULES_O_CT_STATUS)) &&
+		((pk->ct_status & m->status) != 0) == INV(x, RULES_O_CT_STATUS))
+		return false;
+	const struct rules_ct *c = pk->ct;
+	if (!(pr & ~((1u << RULES_O_CT_STATE) | (1u << RULES_O_CT_DIR) | (1u << RULES_O_CT_STATUS))))
+		return true;
+	if (c == NULL)
+		return false; /* the caller did not fill it: never with need_ct */
+#define HM(id, f, a) \
+	if ((pr & (1u << (id))) && prefix_eq(&c->a, &m->f.addr, m->f.plen) == INV(x, id)) \
+		return false;
+	HM(RULES_O_CT_ORIGSRC, origsrc, osrc)
+	HM(RULES_O_CT_ORIGDST, origdst, odst)
+	HM(RULES_O_CT_REPLSRC, replsrc, rsrc)
+	HM(RULES_O_CT_REPLDST, repldst, rdst)
+#undef HM
+	if ((pr & (1u << RULES_O_CT_PROTO)) && (c->proto == m->proto) == INV(x, RULES_O_CT_PROTO))
+		return false;
+#define PR(id, f, v) \
+	if ((pr & (1u << (id))) && prange_in(&m->f, c->v) == INV(x, id)) \
+		return false;
+	PR(RULES_O_CT_ORIGSRCPORT, origsrcport, osport)
+	PR(RULES_O_CT_ORIGDSTPORT, origdstport, odport)
+	PR(RULES_O_CT_REPLSRCPORT, replsrcport, rsport)
+	PR(RULES_O_CT_REPLDSTPORT, repldstport, rdport)
+#undef PR
+	if ((pr & (1u << RULES_O_CT_EXPIRE)) &&
+		(c->expire_s >= m->expire_lo && c->expire_s <= m->expire_hi) == INV(x, RULES_O_CT_EXPIRE))
+		return false;
+	return true;
+}
+
+/* -m connbytes, as xt_connbytes */
+static bool connbytes_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const struct rules_m_connbytes *m = &x->u.connbytes;
+	const struct rules_ct *c = pk->ct;
+	if (!CT_HAS(pk) || c == NULL)
+		return false;
+	uint64_t p = 0, b = 0, what;
+	if (m->dir != RULES_CB_REPLY) {
+		p += c->pkts[0];
+		b += c->bytes[0];
+	}
+	if (m->dir != RULES_CB_ORIGINAL) {
+		p += c->pkts[1];
+		b += c->bytes[1];
+	}
+	what = m->mode == RULES_CB_PKTS ? p : m->mode == RULES_CB_BYTES ? b : (p ? b / p : 0);
+	uint64_t from = m->from, to = m->to;
+	if (INV(x, RULES_O_CB_BYTES)) { /* iptables stores "! a:b" as from b to a */
+		from = m->to;
+		to = m->from;
+	}
+	if (to >= from)
+		return what >= from && what <= to;
+	return what < to || what > from;
+}
+
 static bool tcp_has_option(const struct rules_pkt *pk, uint8_t opt)
 {
 	const uint8_t *o = pk->tcp_opt;
@@ -289,11 +375,11 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 	case RULES_X_STATE:
 		return ((pk->ct_state & u->ct.state) != 0) != INV(x, 0);
 	case RULES_X_CONNTRACK:
-		if ((x->present & (1u << RULES_O_CT_STATE)) &&
-			((pk->ct_state & u->ct.state) != 0) == INV(x, RULES_O_CT_STATE))
-			return false;
-		/* the other conntrack options need a connection: none yet */
-		return (x->present & ~(1u << RULES_O_CT_STATE)) == 0;
+		return conntrack_match(x, pk);
+	case RULES_X_CONNMARK_M:
+		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
+	case RULES_X_CONNBYTES:
+		return connbytes_match(x, pk);
 	case RULES_X_LIMIT:
 		/* limit state lives past the program's counters, one slot per ext */
 		return limit_ok(p, &u->limit, &ctr[p->n_ctr + (uint32_t)(x - p->exts)], pk->now_us);
@@ -376,6 +462,36 @@ static void apply(const struct rules_crule *cr, struct rules_pkt *pk, struct rul
 		pk->tos = (uint8_t)((pk->tos & 0x03) | (t->u.setdscp.value << 2));
 		res->mods |= RULES_MOD_TOS;
 		break;
+	case RULES_CK_NOTRACK:
+		res->notrack = 1;
+		break;
+	case RULES_CK_CONNMARK: {
+		if (!CT_HAS(pk))
+			break;
+		const struct rules_t_connmark *c = &t->u.connmark;
+		uint32_t v;
+		switch (c->mode) {
+		case RULES_CM_SET:
+			v = (pk->ct_mark & ~c->ctmask) ^ c->ctmark;
+			v = c->shift_dir ? v >> c->shift_bits : v << c->shift_bits;
+			pk->ct_mark = v;
+			res->mods |= RULES_MOD_CTMARK;
+			break;
+		case RULES_CM_SAVE:
+			v = pk->mark & c->nfmask;
+			v = c->shift_dir ? v >> c->shift_bits : v << c->shift_bits;
+			pk->ct_mark = (pk->ct_mark & ~c->ctmask) ^ v;
+			res->mods |= RULES_MOD_CTMARK;
+			break;
+		default:
+			v = pk->ct_mark & c->ctmask;
+			v = c->shift_dir ? v >> c->shift_bits : v << c->shift_bits;
+			pk->mark = (pk->mark & ~c->nfmask) ^ v;
+			res->mods |= RULES_MOD_MARK;
+			break;
+		}
+		break;
+	}
 	case RULES_CK_TTL: {
 		unsigned v = pk->ttl;
 		if (t->present & (1u << RULES_O_SET))
@@ -498,8 +614,9 @@ policy: {
 }
 }
 
-void rules_eval_hook(const struct rules_prog *p, enum rules_hook h, struct rules_pkt *pk,
-	struct rules_counter *ctr, struct rules_result *res, struct rules_trace *tr)
+void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_part part,
+	struct rules_pkt *pk, struct rules_counter *ctr, struct rules_result *res,
+	struct rules_trace *tr)
 {
 	const struct rules_fprog *fp = &p->f[pk->fam == RULES_F_V6];
 	uint64_t key[RULES_CLS_DIMS];
@@ -507,14 +624,28 @@ void rules_eval_hook(const struct rules_prog *p, enum rules_hook h, struct rules
 	res->reject_with = 0;
 	res->mods = 0;
 	res->n_log = 0;
+	res->notrack = 0;
 	if (!fp->hook_active[h])
 		return;
+	unsigned first = 0, end = fp->hook_n[h];
+	if (part == RULES_PART_RAW)
+		end = fp->hook_raw[h];
+	else if (part == RULES_PART_REST)
+		first = fp->hook_raw[h];
+	if (first >= end)
+		return;
 	pkt_key(pk, key);
-	for (unsigned i = 0; i < fp->hook_n[h]; i++) {
+	for (unsigned i = first; i < end; i++) {
 		int v = run_chain(p, fp, fp->hook_seq[h][i], pk, key, ctr, res, tr);
 		if (v == 1)
 			continue;
 		res->res = v == 0 ? RULES_R_DROP : RULES_R_REJECT;
 		return;
 	}
+}
+
+void rules_eval_hook(const struct rules_prog *p, enum rules_hook h, struct rules_pkt *pk,
+	struct rules_counter *ctr, struct rules_result *res, struct rules_trace *tr)
+{
+	rules_eval_part(p, h, RULES_PART_ALL, pk, ctr, res, tr);
 }

@@ -137,6 +137,14 @@ static const struct rules_opt ct_opts[] = {
 	{"ctexpire", RULES_O_CT_EXPIRE, RV_U32RANGE, RO_INV, OFF(ct.expire_lo), 0, 0, 0, 0},
 	{"ctdir", RULES_O_CT_DIR, RV_CTDIR, 0, OFF(ct.dir_reply), 0, 0, 0, 0},
 };
+static const struct rules_opt connmark_m_opts[] = {
+	{"mark", O_ANY, RV_MARKMASK, RO_INV | RO_MAND, OFF(mark), 0, 0, 0, 0},
+};
+static const struct rules_opt connbytes_opts[] = {
+	{"connbytes", RULES_O_CB_BYTES, RV_U64RANGE, RO_INV | RO_MAND, OFF(connbytes.from), 0, 0, 0, 0},
+	{"connbytes-mode", RULES_O_CB_MODE, RV_CBMODE, RO_MAND, OFF(connbytes.mode), 0, 0, 0, 0},
+	{"connbytes-dir", RULES_O_CB_DIR, RV_CBDIR, RO_MAND, OFF(connbytes.dir), 0, 0, 0, 0},
+};
 static const struct rules_opt limit_opts[] = {
 	{"limit", 0, RV_RATE, RO_ALWAYS, OFF(limit.avg), 0, 0, 0, 0},
 	{"limit-burst", 1, RV_U32, RO_OMIT_DFLT, OFF(limit.burst), 0, 10000, 5, 0},
@@ -482,6 +490,10 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		NULL},
 	[RULES_X_LIMIT] = {"limit", RULES_F_ALL, 0, 0, 0, false, OPTS(limit_opts), init_limit,
 		check_limit, NULL},
+	[RULES_X_CONNMARK_M] = {"connmark", RULES_F_ALL, 0, 0, 0, false, OPTS(connmark_m_opts), NULL,
+		NULL, NULL},
+	[RULES_X_CONNBYTES] = {"connbytes", RULES_F_ALL, 0, 0, 0, false, OPTS(connbytes_opts), NULL,
+		NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,
 		OPTS(reject_opts), NULL, check_reject, NULL},
 	[RULES_X_LOG] = {"LOG", RULES_F_ALL, 0, 0, 0, true, OPTS(log_opts), init_log, NULL, NULL},

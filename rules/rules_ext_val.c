@@ -919,6 +919,38 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	case RV_HOSTMASK:
 		rc = parse_hostmask(pc, o, arg, f);
 		break;
+	case RV_U64RANGE: {
+		uint64_t v[2];
+		if ((rc = parse_mint(pc, o, arg, UINT64_MAX, v)) < 0)
+			return rc;
+		if (strchr(arg, ':') == NULL)
+			v[1] = UINT64_MAX; /* "--connbytes N": N and up */
+		((uint64_t *)f)[0] = v[0];
+		((uint64_t *)f)[1] = v[1];
+		break;
+	}
+	case RV_CBDIR:
+		if (strcmp(arg, "original") == 0)
+			*(uint8_t *)f = RULES_CB_ORIGINAL;
+		else if (strcmp(arg, "reply") == 0)
+			*(uint8_t *)f = RULES_CB_REPLY;
+		else if (strcmp(arg, "both") == 0)
+			*(uint8_t *)f = RULES_CB_BOTH;
+		else
+			return rules_errf(pc->pe, pc->col,
+				"unknown --connbytes-dir \"%s\" (original, reply or both)", arg);
+		break;
+	case RV_CBMODE:
+		if (strcmp(arg, "packets") == 0)
+			*(uint8_t *)f = RULES_CB_PKTS;
+		else if (strcmp(arg, "bytes") == 0)
+			*(uint8_t *)f = RULES_CB_BYTES;
+		else if (strcmp(arg, "avgpkt") == 0)
+			*(uint8_t *)f = RULES_CB_AVGPKT;
+		else
+			return rules_errf(pc->pe, pc->col,
+				"unknown --connbytes-mode \"%s\" (packets, bytes or avgpkt)", arg);
+		break;
 	case RV_CTDIR:
 		if (strcasecmp(arg, "ORIGINAL") == 0)
 			*(uint8_t *)f = 0;
@@ -1216,6 +1248,24 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 	case RV_CTDIR:
 		rbuf_puts(b, *(const uint8_t *)f ? " REPLY" : " ORIGINAL");
 		break;
+	case RV_U64RANGE: {
+		const uint64_t *v = f;
+		if (v[1] == UINT64_MAX)
+			rbuf_printf(b, " %llu", (unsigned long long)v[0]);
+		else
+			rbuf_printf(b, " %llu:%llu", (unsigned long long)v[0], (unsigned long long)v[1]);
+		break;
+	}
+	case RV_CBDIR: {
+		static const char *const n[] = {"original", "reply", "both"};
+		rbuf_printf(b, " %s", n[*(const uint8_t *)f % 3]);
+		break;
+	}
+	case RV_CBMODE: {
+		static const char *const n[] = {"packets", "bytes", "avgpkt"};
+		rbuf_printf(b, " %s", n[*(const uint8_t *)f % 3]);
+		break;
+	}
 	case RV_RATE:
 		print_rate(b, *(const uint32_t *)f);
 		break;

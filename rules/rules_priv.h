@@ -77,6 +77,9 @@ enum rv_type {
 	RV_PROTO,
 	RV_HOSTMASK,
 	RV_CTDIR,
+	RV_U64RANGE,    /* "a[:b]", two uint64_t */
+	RV_CBDIR,       /* connbytes original|reply|both */
+	RV_CBMODE,      /* connbytes packets|bytes|avgpkt */
 	RV_RATE,
 	RV_LOGLEVEL,
 	RV_LOGFLAG,     /* sets bit opt->dflt in a u8 */

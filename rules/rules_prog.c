@@ -266,6 +266,19 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			if (x->present & (1u << RULES_O_TCP_OPTION))
 				p->need_tcpopt = true;
 			break;
+		case RULES_X_STATE:
+		case RULES_X_CONNMARK_M:
+			p->uses_ct = true;
+			break;
+		case RULES_X_CONNTRACK:
+			p->uses_ct = true;
+			if (x->present & ~((1u << RULES_O_CT_STATE) | (1u << RULES_O_CT_STATUS) |
+					   (1u << RULES_O_CT_DIR)))
+				p->need_ct = true;
+			break;
+		case RULES_X_CONNBYTES:
+			p->uses_ct = p->need_ct = true;
+			break;
 		default:
 			break;
 		}
@@ -328,9 +341,21 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_HL_T:
 			cr->kind = RULES_CK_TTL;
 			break;
+		case RULES_X_NOTRACK:
+			cr->kind = RULES_CK_NOTRACK;
+			p->uses_ct = true;
+			break;
+		case RULES_X_CT:
+			cr->kind = tx->present ? RULES_CK_NOTRACK : RULES_CK_NONE;
+			p->uses_ct = true;
+			break;
+		case RULES_X_CONNMARK:
+			cr->kind = RULES_CK_CONNMARK;
+			p->uses_ct = true;
+			break;
 		default:
-			/* NOTRACK, CT, CONNMARK, NFLOG, NAT targets: no effect until
-			 * conntrack and NAT exist; they count and continue */
+			/* NFLOG and the NAT targets: no effect until NFLOG and NAT
+			 * exist; they count and continue */
 			cr->kind = RULES_CK_NONE;
 			break;
 		}
@@ -426,9 +451,13 @@ static int compile_family(struct cctx *c, int fam)
 	 * an empty chain with an ACCEPT policy still counts its packets */
 	for (int h = 0; h < RULES_H_COUNT; h++) {
 		fp->hook_n[h] = 0;
+		fp->hook_raw[h] = 0;
 		for (int t = 0; t < RULES_T_COUNT; t++)
-			if (t != RULES_T_NAT && fp->hook_chain[h][t] >= 0)
+			if (t != RULES_T_NAT && fp->hook_chain[h][t] >= 0) {
+				if (t == RULES_T_RAW)
+					fp->hook_raw[h] = 1;
 				fp->hook_seq[h][fp->hook_n[h]++] = (uint32_t)fp->hook_chain[h][t];
+			}
 		fp->hook_active[h] = fp->hook_n[h] > 0;
 	}
 

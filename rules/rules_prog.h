@@ -46,6 +46,16 @@
 #define RULES_MAX_LOGS 4     /* LOG targets remembered per packet and hook */
 
 /* What a packet looks like to the rules; filled by the caller. */
+/* A packet's connection, as the caller's tracker sees it: what -m conntrack
+ * and -m connbytes look at beyond the state (filled when prog->need_ct). */
+struct rules_ct {
+	uint8_t proto;
+	uint32_t expire_s;            /* seconds left */
+	struct rules_addr osrc, odst, rsrc, rdst;
+	uint16_t osport, odport, rsport, rdport; /* ICMP: id, type << 8 | code */
+	uint64_t pkts[2], bytes[2];   /* original, reply */
+};
+
 struct rules_pkt {
 	uint8_t fam;       /* RULES_F_V4 or RULES_F_V6 */
 	uint8_t proto;     /* upper-layer protocol (IPv6: after extension headers) */
@@ -60,8 +70,12 @@ struct rules_pkt {
 	uint16_t sport, dport;     /* host order */
 	uint16_t len;      /* length of the IP datagram (-m length) */
 	uint16_t src_type, dst_type; /* RULES_AT_* of the addresses (addrtype) */
-	uint16_t ct_state; /* RULES_CT_* */
+	uint16_t ct_state; /* RULES_CT_* (with SNAT/DNAT) */
+	uint8_t ct_status; /* RULES_CTS_* */
+	uint8_t ct_dir;    /* 0 original, 1 reply */
 	uint8_t tcp_optlen;
+	uint32_t ct_mark;  /* the connection's mark (connmark, CONNMARK) */
+	const struct rules_ct *ct; /* NULL: no connection (INVALID, UNTRACKED) */
 	uint32_t mark;
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
 	const uint8_t *mac_src; /* NULL: no Ethernet header */
@@ -81,6 +95,7 @@ enum {
 	RULES_MOD_MARK = 1 << 0,
 	RULES_MOD_TOS = 1 << 1,
 	RULES_MOD_TTL = 1 << 2,
+	RULES_MOD_CTMARK = 1 << 3, /* ct_mark changed (CONNMARK) */
 };
 
 struct rules_result {
@@ -88,6 +103,7 @@ struct rules_result {
 	uint8_t reject_with; /* enum rules_reject, with RULES_R_REJECT */
 	uint8_t mods;        /* RULES_MOD_* */
 	uint8_t n_log;       /* LOG targets hit (at most RULES_MAX_LOGS kept) */
+	uint8_t notrack;     /* NOTRACK or CT --notrack (raw table) */
 	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
 };
 
@@ -107,6 +123,8 @@ enum rules_ck {
 	RULES_CK_LOG,
 	RULES_CK_MARK,
 	RULES_CK_TOS,
+	RULES_CK_NOTRACK,
+	RULES_CK_CONNMARK,
 	RULES_CK_DSCP,
 	RULES_CK_TTL,    /* TTL and HL */
 };
@@ -186,6 +204,7 @@ struct rules_fprog {
 	bool hook_active[RULES_H_COUNT];
 	/* the built-in chains a hook traverses, in table order (raw, mangle, filter) */
 	uint8_t hook_n[RULES_H_COUNT];
+	uint8_t hook_raw[RULES_H_COUNT]; /* 1: hook_seq[h][0] is the raw table's */
 	uint32_t hook_seq[RULES_H_COUNT][RULES_T_COUNT];
 };
 
@@ -207,6 +226,8 @@ struct rules_prog {
 	bool need_clock;    /* some rule uses -m limit: the caller fills now_us */
 	bool need_mac;      /* some rule uses -m mac: the caller fills mac_src */
 	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */
+	bool need_ct;       /* some rule looks into the connection: the caller fills ct */
+	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
 	/* -m limit keeps its token bucket in the worker's counter array (an
 	 * extra slot per limit match); each worker gets rate/limit_share, so
 	 * the box as a whole keeps the rule's rate. Set before publishing. */
@@ -250,6 +271,13 @@ struct rules_trace {
  */
 void rules_eval_hook(const struct rules_prog *p, enum rules_hook h, struct rules_pkt *pkt,
 	struct rules_counter *ctr, struct rules_result *res, struct rules_trace *tr);
+
+/* The same in two parts, for connection tracking between them as in Linux:
+ * the raw table of the hook, then the tables after it. */
+enum rules_part { RULES_PART_ALL, RULES_PART_RAW, RULES_PART_REST };
+void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_part part,
+	struct rules_pkt *pkt, struct rules_counter *ctr, struct rules_result *res,
+	struct rules_trace *tr);
 
 static inline bool rules_hook_active(const struct rules_prog *p, int fam, enum rules_hook h)
 {

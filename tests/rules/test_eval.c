@@ -330,7 +330,110 @@ static void test_other_matches(void **state)
 	NOMATCH("-m state --state NEW,ESTABLISHED", p);
 	MATCH("-m state ! --state NEW", p);
 	MATCH("-m conntrack --ctstate UNTRACKED", p);
-	NOMATCH("-m conntrack --ctproto tcp", p); /* needs a connection: none yet */
+	NOMATCH("-m conntrack --ctproto tcp", p); /* needs a connection */
+	NOMATCH("-m connmark --mark 0", p);
+}
+
+/* -m conntrack's options, connmark, connbytes: as xt_conntrack (rev 3),
+ * xt_connmark and xt_connbytes look at the packet's connection */
+static void test_connection(void **state)
+{
+	(void)state;
+	static struct rules_ct ct;
+	memset(&ct, 0, sizeof(ct));
+	struct rules_pkt p = base4();
+	ct.proto = 6;
+	ct.expire_s = 100;
+	ct.osrc = p.src;
+	ct.odst = p.dst;
+	ct.rsrc = p.dst;
+	ct.rdst = p.src;
+	ct.rdst.b[3] = 77; /* as if SNATed to 10.0.0.77 */
+	ct.osport = 1234;
+	ct.odport = 80;
+	ct.rsport = 80;
+	ct.rdport = 61000;
+	ct.pkts[0] = 10;
+	ct.bytes[0] = 1000;
+	ct.pkts[1] = 5;
+	ct.bytes[1] = 7500;
+	p.ct = &ct;
+	p.ct_state = RULES_CT_ESTABLISHED | RULES_CT_SNAT;
+	p.ct_status = RULES_CTS_SEEN_REPLY | RULES_CTS_ASSURED | RULES_CTS_CONFIRMED;
+	p.ct_dir = 0;
+	p.ct_mark = 0x25;
+	MATCH("-m state --state ESTABLISHED", p);
+	MATCH("-m conntrack --ctstate SNAT", p);
+	NOMATCH("-m conntrack --ctstate DNAT,NEW", p);
+	MATCH("-m conntrack --ctproto tcp --ctdir ORIGINAL", p);
+	NOMATCH("-m conntrack --ctdir REPLY", p);
+	MATCH("-m conntrack --ctstatus ASSURED", p);
+	NOMATCH("-m conntrack ! --ctstatus ASSURED,EXPECTED", p);
+	MATCH("-m conntrack --ctorigsrc 10.0.0.0/24 --ctorigdst 10.0.0.2 --ctrepldst 10.0.0.77", p);
+	NOMATCH("-m conntrack --ctrepldst 10.0.0.1", p);
+	MATCH("-m conntrack ! --ctrepldst 10.0.0.1", p);
+	MATCH("-m conntrack --ctreplsrc 10.0.0.2/255.255.255.255", p);
+	MATCH("-m conntrack --ctorigsrcport 1234 --ctorigdstport 80 --ctrepldstport 60000:62000", p);
+	NOMATCH("-m conntrack --ctreplsrcport 81:90", p);
+	MATCH("-m conntrack --ctexpire 50:100", p);
+	NOMATCH("-m conntrack --ctexpire 101:200", p);
+	MATCH("-m conntrack ! --ctexpire 0:99", p);
+	MATCH("-m connmark --mark 0x5/0xf", p);
+	NOMATCH("-m connmark --mark 0x25/0xf", p);
+	MATCH("-m connmark ! --mark 0x1", p);
+	MATCH("-m connbytes --connbytes 15 --connbytes-mode packets --connbytes-dir both", p);
+	NOMATCH("-m connbytes --connbytes 16 --connbytes-mode packets --connbytes-dir both", p);
+	MATCH("-m connbytes --connbytes 0:1000 --connbytes-mode bytes --connbytes-dir original", p);
+	NOMATCH("-m connbytes ! --connbytes 0:1000 --connbytes-mode bytes --connbytes-dir original", p);
+	MATCH("-m connbytes --connbytes 1500 --connbytes-mode avgpkt --connbytes-dir reply", p);
+	NOMATCH("-m connbytes --connbytes 600 --connbytes-mode avgpkt --connbytes-dir both", p);
+	/* no connection: xt_conntrack looks at --ctstate only, and without
+	 * --ctstate nothing matches */
+	p.ct = NULL;
+	p.ct_state = RULES_CT_INVALID;
+	MATCH("-m conntrack --ctstate INVALID", p);
+	MATCH("-m conntrack --ctstate INVALID --ctproto udp", p);
+	NOMATCH("-m conntrack --ctproto tcp", p);
+	NOMATCH("-m connbytes --connbytes 0 --connbytes-mode packets --connbytes-dir both", p);
+}
+
+/* NOTRACK and CONNMARK set what the caller writes back */
+static void test_ct_targets(void **state)
+{
+	(void)state;
+	struct run r;
+	load(&r, "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		 "-A PREROUTING -p udp -j CT --notrack\nCOMMIT\n"
+		 "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		 ":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+		 "-A PREROUTING -m mark --mark 0x7 -j CONNMARK --save-mark\n"
+		 "-A PREROUTING -m mark --mark 0 -j CONNMARK --restore-mark --mask 0xff\n"
+		 "-A FORWARD -j CONNMARK --set-xmark 0x100/0xf00\nCOMMIT\n", NULL, 0);
+	assert_true(r.p->uses_ct);
+	struct rules_pkt p = udp(base4(), 1, 2);
+	struct rules_result res;
+	rules_eval_part(r.p, RULES_H_PREROUTING, RULES_PART_RAW, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.notrack, 1);
+	p = base4();
+	rules_eval_part(r.p, RULES_H_PREROUTING, RULES_PART_RAW, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.notrack, 0);
+	/* the rest of the hook: mangle; restore the connection's low byte */
+	p.ct_state = RULES_CT_ESTABLISHED;
+	p.ct_mark = 0x1234;
+	rules_eval_part(r.p, RULES_H_PREROUTING, RULES_PART_REST, &p, r.ctr, &res, NULL);
+	assert_int_equal(p.mark, 0x34);
+	assert_true(res.mods & RULES_MOD_MARK);
+	p.mark = 0x7;
+	rules_eval_part(r.p, RULES_H_PREROUTING, RULES_PART_REST, &p, r.ctr, &res, NULL);
+	assert_int_equal(p.ct_mark, 0x7);
+	assert_true(res.mods & RULES_MOD_CTMARK);
+	rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+	assert_int_equal(p.ct_mark, 0x107);
+	/* no connection: CONNMARK does nothing */
+	p.ct_state = RULES_CT_UNTRACKED;
+	rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.mods, 0);
+	unload(&r);
 }
 
 static void test_sets(void **state)
@@ -615,6 +718,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_udp),
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_other_matches),
+		cmocka_unit_test(test_connection),
+		cmocka_unit_test(test_ct_targets),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_traversal),
