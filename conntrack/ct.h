@@ -195,7 +195,14 @@ struct ct_res {
 	uint8_t state;  /* CT_NEW ... */
 	uint8_t fresh;  /* the entry is unconfirmed: ct_confirm() inserts it */
 	uint8_t drop;   /* table full: drop the packet (counted) */
+	uint8_t miss;   /* with CT_IN_ASK: no entry here and the packet cannot
+			   start one: its connection may live on another worker */
 };
+
+/* ct_in flags */
+#define CT_IN_ASK 1u /* other workers may hold the connection: report misses
+			of packets that cannot start one (replies, ICMP errors,
+			TCP segments other than a SYN) instead of judging them */
 
 struct ct_stats {
 	uint64_t found, new_, invalid, ignore, insert_failed, early_drop, drop, expired,
@@ -237,7 +244,7 @@ static inline void ct_prefetch(const struct ct_table *t, uint32_t h)
 
 /* Track one packet (see the header comment). h: ct_hash(&p->t). */
 void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
-	struct ct_res *r);
+	unsigned flags, struct ct_res *r);
 /* The packet passed every hook: insert its new entry. */
 void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now);
 /* Free the unconfirmed entry of a packet that was dropped. */

@@ -718,7 +718,7 @@ static bool icmp6_untracked(uint8_t type)
 	return (type >= 130 && type <= 136) || type == 143;
 }
 
-static void related(struct ct_table *t, const struct ct_pkt *p, struct ct_res *r)
+static void related(struct ct_table *t, const struct ct_pkt *p, unsigned flags, struct ct_res *r)
 {
 	struct ct_tuple in, inv;
 	r->state = CT_INVALID;
@@ -740,7 +740,10 @@ static void related(struct ct_table *t, const struct ct_pkt *p, struct ct_res *r
 	}
 	uint32_t n = ct_lookup(t, &inv, ct_hash(&inv));
 	if (n == CT_NIL) {
-		t->st.invalid++;
+		if (flags & CT_IN_ASK)
+			r->miss = 1;
+		else
+			t->st.invalid++;
 		return;
 	}
 	/* the error must travel to the connection's end it is about */
@@ -757,13 +760,14 @@ static void related(struct ct_table *t, const struct ct_pkt *p, struct ct_res *r
 }
 
 void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
-	struct ct_res *r)
+	unsigned flags, struct ct_res *r)
 {
 	const struct ct_tuple *k = &p->t;
 	r->idx = CT_NIL;
 	r->dir = 0;
 	r->fresh = 0;
 	r->drop = 0;
+	r->miss = 0;
 	r->state = CT_INVALID;
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* the previous packet did not get through */
@@ -783,7 +787,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			return;
 		}
 		if (p->icmp_err) {
-			related(t, p, r);
+			related(t, p, flags, r);
 			return;
 		}
 	} else if (proto == 6) {
@@ -816,7 +820,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			struct ct_tuple rep;
 			if (!tuple_invert(k, &rep) ||
 			    (icmp_proto(proto) && icmp_inverse(k->fam, p->icmp_type) == 0)) {
-				t->st.invalid++;
+				t->st.invalid++; /* an ICMP type without a query/answer pair */
 				return;
 			}
 			if (icmp_proto(proto)) {
@@ -825,9 +829,18 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 				bool q = k->fam == 4 ? (ty == 8 || ty == 13 || ty == 15 || ty == 17)
 						     : (ty == 128 || ty == 139);
 				if (!q) {
-					t->st.invalid++;
+					if (flags & CT_IN_ASK)
+						r->miss = 1;
+					else
+						t->st.invalid++;
 					return;
 				}
+			}
+			if (proto == 6 && (flags & CT_IN_ASK) &&
+			    (p->tcp_flags & (0x02 | 0x10 | 0x04)) != 0x02) {
+				/* only a SYN surely starts a connection here */
+				r->miss = 1;
+				return;
 			}
 			idx = ct_alloc(t, k->fam);
 			if (idx == CT_NIL) {

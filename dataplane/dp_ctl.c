@@ -38,6 +38,11 @@ static uint32_t pool_size(const struct cfg *c)
 	return (uint32_t)RTE_MIN(n, 16u << 20);
 }
 
+static void *ct_mem(size_t n)
+{
+	return rte_zmalloc_socket("rp_ct", n, RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+}
+
 struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 {
 	struct dp_ctx *dp = rte_zmalloc("rp_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
@@ -55,6 +60,12 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	dp->reachable_tsc = (uint64_t)c->neigh_timeout_s * dp->tsc_hz;
 	dp->nh_max = c->neigh_max;
 	memcpy(dp->worker_lcores, c->worker_lcores, sizeof(dp->worker_lcores));
+	/* conntrack.max-entries is for the box: each worker gets its share */
+	dp->ct_mode = c->ct_mode;
+	dp->ct_par = c->ct;
+	dp->ct_par.max = (c->ct.max + c->n_workers - 1) / c->n_workers;
+	dp->ct_par.max6 = (c->ct.max6 + c->n_workers - 1) / c->n_workers;
+	dp->ct_tsc_tick = RTE_MAX(dp->tsc_hz / CT_HZ, (uint64_t)1);
 
 	uint16_t maxmtu = 0;
 	for (unsigned i = 0; i < c->n_ports; i++)
@@ -110,10 +121,25 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		snprintf(name, sizeof(name), "rp_log%u", i);
 		w->logq = rte_ring_create_elem(name, sizeof(struct dp_logrec), DP_LOG_RING,
 					       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->punt == NULL || w->inject == NULL || w->logq == NULL) {
+		snprintf(name, sizeof(name), "rp_ho%u", i);
+		w->handoff = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+		w->cur_origin = (uint8_t)i;
+		if (w->punt == NULL || w->inject == NULL || w->logq == NULL || w->handoff == NULL) {
 			snprintf(err, errlen, "cannot create rings for worker %u: %s", i,
 				 rte_strerror(rte_errno));
 			goto fail;
+		}
+		dp_ct_none(w, CT_UNTRACKED);
+		if (c->ct_mode != CFG_CT_OFF) {
+			uint32_t now = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
+			w->ct = ct_table_create(&dp->ct_par, now, ct_mem, rte_free);
+			if (w->ct == NULL) {
+				snprintf(err, errlen, "cannot allocate worker %u's conntrack table "
+						      "(%u entries, %zu MiB): give EAL more memory or "
+						      "lower conntrack.max-entries", i, dp->ct_par.max,
+					 ct_table_mem(&dp->ct_par) >> 20);
+				goto fail;
+			}
 		}
 	}
 
@@ -216,7 +242,9 @@ void dp_destroy(struct dp_ctx *dp)
 			continue;
 		free_ring(w->punt);
 		free_ring(w->inject);
+		free_ring(w->handoff);
 		rte_ring_free(w->logq);
+		ct_table_destroy(w->ct);
 		for (unsigned p = 0; p < DP_MAX_PORTS; p++)
 			for (unsigned k = 0; k < w->tx[p].n; k++)
 				rte_pktmbuf_free(w->tx[p].pkts[k]);
@@ -278,10 +306,23 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 			"  worker%u: lcore=%u rx_packets=%" PRIu64 " loops=%" PRIu64
 			" busy_loops=%" PRIu64 " punted=%" PRIu64 " injected=%" PRIu64
 			" icmp_sent=%" PRIu64 " tcp_rst_sent=%" PRIu64 " local_in=%" PRIu64
-			" fragmented=%" PRIu64 " rejects_sent=%" PRIu64 " log_dropped=%" PRIu64 "\n",
+			" fragmented=%" PRIu64 " rejects_sent=%" PRIu64 " log_dropped=%" PRIu64
+			" handoff_out=%" PRIu64 " handoff_in=%" PRIu64 " handoff_full=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
 			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented,
-			w->st.rejects_sent, w->st.log_dropped);
+			w->st.rejects_sent, w->st.log_dropped, w->st.handoff_out, w->st.handoff_in,
+			w->st.handoff_full);
+		if (w->ct) {
+			const struct ct_stats *s = &w->ct->st;
+			fprintf(out,
+				"    conntrack: entries=%u/%u ipv6=%u/%u found=%" PRIu64 " new=%" PRIu64
+				" invalid=%" PRIu64 " ignore=%" PRIu64 " related=%" PRIu64
+				" untracked=%" PRIu64 " insert_failed=%" PRIu64 " early_drop=%" PRIu64
+				" drop=%" PRIu64 " expired=%" PRIu64 "\n",
+				w->ct->live, w->ct->max, w->ct->live6, w->ct->max6, s->found, s->new_,
+				s->invalid, s->ignore, s->related, s->untracked, s->insert_failed,
+				s->early_drop, s->drop, s->expired);
+		}
 	}
 	fprintf(out, "control:\n  neighbours=%u/%u held=%u logs_written=%" PRIu64 "\n",
 		dp->nh_used, dp->nh_max, dp_neigh_held(dp), dp->logs_written);

@@ -45,7 +45,9 @@
 	X(NON_CONTIGUOUS, "non_contiguous")  /* chained mbuf where a linear one is needed */ \
 	X(NO_MBUF, "no_mbuf")                /* mempool exhausted */                       \
 	X(FILTER_DROP, "filter_drop")        /* a rule or policy said DROP */              \
-	X(FILTER_REJECT, "filter_reject")    /* a REJECT rule (response sent if allowed) */
+	X(FILTER_REJECT, "filter_reject")    /* a REJECT rule (response sent if allowed) */ \
+	X(CT_FULL, "conntrack_full")         /* new connection, table full, nothing evictable */ \
+	X(HANDOFF_FULL, "handoff_full")      /* the next worker's hand-off ring was full */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "dp.h"
 #include "pkt_meta.h"
+#include "ct.h"
 #include "rules_prog.h"
 
 #define DP_MAX_PORTS CFG_MAX_PORTS
@@ -105,6 +106,7 @@ struct dp_rules {
 	struct rules_prog *prog;
 	struct rules_ruleset *rs;
 	uint32_t gen;
+	bool ct; /* track connections (conntrack.mode, or the ruleset uses them) */
 	struct rules_counter *ctr[DP_MAX_WORKERS];
 };
 
@@ -141,6 +143,8 @@ struct dp_mbuf_priv {
 	uint16_t worker;
 	uint16_t l3_off;
 	uint8_t addr[16]; /* next hop to resolve */
+	uint8_t hops;     /* hand-off: workers that looked for its connection */
+	uint8_t origin;   /* hand-off: the worker that received it */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
@@ -157,6 +161,7 @@ struct dp_wstats {
 	uint64_t loops, busy_loops;
 	uint64_t punted, injected, icmp_sent, tcp_rst_sent, local_in, fragmented;
 	uint64_t rejects_sent, log_dropped;
+	uint64_t handoff_out, handoff_in, handoff_full;
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 
@@ -174,12 +179,45 @@ struct dp_worker {
 	struct rte_ring *punt;   /* worker -> control */
 	struct rte_ring *inject; /* control -> worker */
 	struct rte_ring *logq;   /* LOG records, worker -> control */
+	struct rte_ring *handoff; /* packets whose connection may live here (MP/SC) */
 	/* ICMP error token bucket (kernel icmp_msgs_per_sec/burst) */
 	uint64_t icmp_tokens;    /* in units of 1/tsc_hz messages */
 	uint64_t icmp_last_tsc;
 	struct dp_txq tx[DP_MAX_PORTS];
 	struct dp_wstats st;
+	/* connection tracking: this worker's table and the packet at hand */
+	struct ct_table *ct;
+	struct ct_res ctr;     /* the current packet's connection */
+	uint32_t ct_now;       /* ticks, read once per burst */
+	uint8_t ct_notrack;    /* the raw table said NOTRACK */
+	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
+	uint8_t cur_hops;      /* the current packet: workers that missed it before */
+	uint8_t cur_origin;    /* the current packet: the worker that received it */
+	struct rules_ct ctv;   /* the rules' view of the connection (need_ct) */
+	struct dp_ctmsg *ctl;  /* control's request, NULL: none (atomic) */
 } __rte_cache_aligned;
+
+/*
+ * Control -> worker requests on its connection table (the table is the
+ * worker's alone). The control thread stores the pointer (release), the
+ * worker does the work at the end of a loop and sets done (release).
+ */
+enum dp_ctop { DP_CT_LIST, DP_CT_KILL, DP_CT_FLUSH, DP_CT_PARAMS };
+struct dp_ctsnap { /* one listed entry */
+	uint32_t idx;
+	struct ct_entry e;
+	struct ct_addr6 a6;
+};
+struct dp_ctmsg {
+	uint8_t op;
+	uint32_t cursor;         /* LIST: next index; KILL: index */
+	uint32_t max;            /* LIST: room in out */
+	uint32_t n;              /* LIST: entries written */
+	uint32_t killed;         /* FLUSH: entries removed */
+	struct dp_ctsnap *out;
+	uint32_t now;            /* worker's tick at the time */
+	volatile uint32_t done;
+};
 
 struct dp_pending; /* control-side held packets, neigh_ctl.c */
 
@@ -211,13 +249,44 @@ struct dp_ctx {
 	uint64_t ctl_drop[DP_DROP_MAX];
 	bool started;
 	struct dp_rules *rules_old; /* retired, kept until its LOG records are drained */
+	/* connection tracking: parameters shared by the workers' tables (max is
+	 * per worker); timeouts may change while they run (32-bit stores) */
+	struct ct_params ct_par;
+	uint8_t ct_mode;         /* enum cfg_ct_mode */
+	uint64_t ct_tsc_tick;    /* tsc per conntrack tick */
 	uint32_t rules_gen;
 	uint64_t logs_written;
 };
 
-/* filter_fast.c: run hook h; returns enum rules_res (*reject_with for REJECT) */
-uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h, struct rte_mbuf *m,
-	struct pkt_meta *pm, uint16_t in, uint16_t out, uint8_t *reject_with);
+/* filter_fast.c: run hook h (part of it: raw, or the tables after raw);
+ * returns enum rules_res (*reject_with for REJECT); NOTRACK sets w->ct_notrack */
+uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
+	enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm, uint16_t in, uint16_t out,
+	uint8_t *reject_with);
+/* Track the packet (after the raw table): sets w->ctr. false: drop it (the
+ * table is full, counted). */
+bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting);
+/* Hand a packet whose connection is not here to the next worker (after the
+ * raw table): true if it went (or was dropped because that ring is full). */
+bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);
+/* Take packets handed to this worker. */
+unsigned dp_handoff_drain(struct dp_worker *w);
+static inline void dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R)
+{
+	if (R != NULL && R->ct && w->ctr.fresh)
+		ct_confirm(w->ct, &w->ctr, w->ct_now);
+}
+static inline void dp_ct_none(struct dp_worker *w, uint8_t state)
+{
+	w->ctr.idx = CT_NIL;
+	w->ctr.state = state;
+	w->ctr.fresh = 0;
+	w->ctr.dir = 0;
+	w->ctr.drop = 0;
+	w->ctr.miss = 0;
+}
+/* ct_ctl.c: worker side of control requests; control side in dp.h */
+void dp_ct_serve(struct dp_worker *w);
 /* Answer m as REJECT --reject-with says (or drop it where no answer is allowed). */
 void dp_reject(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t with);
 static inline const struct dp_rules *dp_rules_get(const struct dp_ctx *dp)

@@ -73,7 +73,33 @@ static inline void addr_type6(const struct dp_ctx *dp, const uint8_t *a, uint16_
 	*t = RULES_AT_UNICAST;
 }
 
-static inline void fill_view(const struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+/* The rules' view of connection idx (only when a rule looks into it). */
+static const struct rules_ct *dp_ct_view(struct dp_worker *w, uint32_t idx)
+{
+	struct rules_ct *c = &w->ctv;
+	const struct ct_entry *e = &w->ct->e[idx];
+	struct ct_tuple o, r;
+	ct_entry_tuple(w->ct, idx, 0, &o);
+	ct_entry_tuple(w->ct, idx, 1, &r);
+	c->proto = e->proto;
+	int32_t left = (int32_t)(e->expire - w->ct_now);
+	c->expire_s = left > 0 ? (uint32_t)left / CT_HZ : 0;
+	memcpy(c->osrc.b, o.src, 16);
+	memcpy(c->odst.b, o.dst, 16);
+	memcpy(c->rsrc.b, r.src, 16);
+	memcpy(c->rdst.b, r.dst, 16);
+	c->osport = o.sport;
+	c->odport = o.dport;
+	c->rsport = r.sport;
+	c->rdport = r.dport;
+	for (unsigned d = 0; d < 2; d++) {
+		c->pkts[d] = ct_pkts(e, d);
+		c->bytes[d] = ct_bytes(e, d);
+	}
+	return c;
+}
+
+static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const struct pkt_meta *pm, uint8_t in, uint8_t out, struct rules_pkt *v)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
@@ -106,7 +132,26 @@ static inline void fill_view(const struct dp_worker *w, const struct dp_rules *R
 	v->in_port = in;
 	v->out_port = out;
 	v->mark = pm->mark;
-	v->ct_state = RULES_CT_UNTRACKED; /* no connection tracking yet */
+	v->ct = NULL;
+	v->ct_status = v->ct_dir = 0;
+	v->ct_mark = 0;
+	if (!R->ct) {
+		v->ct_state = RULES_CT_UNTRACKED; /* no connection tracking */
+	} else {
+		v->ct_state = w->ctr.state;
+		if (w->ctr.idx != CT_NIL) {
+			const struct ct_entry *e = &w->ct->e[w->ctr.idx];
+			v->ct_status = e->status & 0x0f;
+			v->ct_dir = w->ctr.dir;
+			v->ct_mark = e->mark;
+			if (e->status & CT_S_SRC_NAT)
+				v->ct_state |= RULES_CT_SNAT;
+			if (e->status & CT_S_DST_NAT)
+				v->ct_state |= RULES_CT_DNAT;
+			if (unlikely(p->need_ct))
+				v->ct = dp_ct_view(w, w->ctr.idx);
+		}
+	}
 	/* as skb->pkt_type: a bridge forwards unicast frames addressed to
 	 * other hosts (PACKET_OTHERHOST); a router only sees its own */
 	v->pkttype = (pm->flags & PKT_F_L2_BCAST) ? RULES_PKT_BROADCAST :
@@ -158,11 +203,14 @@ static inline void fill_view(const struct dp_worker *w, const struct dp_rules *R
 }
 
 /* Write back what the targets changed. */
-static void write_back(struct rte_mbuf *m, struct pkt_meta *pm, const struct rules_pkt *v, uint8_t mods)
+static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm,
+	const struct rules_pkt *v, uint8_t mods)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l3_off);
 	if (mods & RULES_MOD_MARK)
 		pm->mark = v->mark;
+	if ((mods & RULES_MOD_CTMARK) && w->ctr.idx != CT_NIL)
+		w->ct->e[w->ctr.idx].mark = v->ct_mark;
 	if (pm->l3 == PKT_L3_IPV4) {
 		if (mods & (RULES_MOD_TOS | RULES_MOD_TTL)) {
 			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
@@ -217,17 +265,20 @@ static void queue_logs(struct dp_worker *w, struct rte_mbuf *m, const struct pkt
 		w->st.log_dropped += res->n_log - n;
 }
 
-uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h, struct rte_mbuf *m,
-	struct pkt_meta *pm, uint16_t in, uint16_t out, uint8_t *reject_with)
+uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
+	enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm, uint16_t in, uint16_t out,
+	uint8_t *reject_with)
 {
 	struct rules_pkt v;
 	struct rules_result res;
 	uint8_t vin = in == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)in;
 	uint8_t vout = out == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)out;
 	fill_view(w, R, m, pm, vin, vout, &v);
-	rules_eval_hook(R->prog, h, &v, R->ctr[w->id], &res, NULL);
+	rules_eval_part(R->prog, h, part, &v, R->ctr[w->id], &res, NULL);
 	if (unlikely(res.mods))
-		write_back(m, pm, &v, res.mods);
+		write_back(w, m, pm, &v, res.mods);
+	if (unlikely(res.notrack))
+		w->ct_notrack = 1;
 	if (unlikely(res.n_log))
 		queue_logs(w, m, pm, &res, h, vin, vout, R);
 	*reject_with = res.reject_with;
@@ -288,7 +339,9 @@ void dp_reject(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *p
 		rc = dp_icmp4_error(w, m, pm, type, code, 0);
 	if (rc == 0) {
 		w->st.rejects_sent++;
+		w->out_related = 1;
 		dp_output_local(w, m, v6 ? PKT_L3_IPV6 : PKT_L3_IPV4, pm->in_port);
+		w->out_related = 0;
 	} else {
 		rte_pktmbuf_free(m);
 	}

@@ -130,15 +130,18 @@ static inline uint16_t send_nh(struct dp_worker *w, struct rte_mbuf *m, uint8_t 
 	return OUT_NONE;
 }
 
-/* Run hook h when the published ruleset has anything there. true: go on;
- * false: the packet was dropped or rejected (and is gone). */
-static inline bool hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
-			struct rte_mbuf *m, struct pkt_meta *pm, uint16_t in, uint16_t out)
+/* Run hook h (or a part of it) when the published ruleset has anything
+ * there. true: go on; false: the packet was dropped or rejected (and is gone). */
+static inline bool hook_part(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
+			     enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm,
+			     uint16_t in, uint16_t out)
 {
 	if (likely(!dp_hook_on(R, pm->l3, h)))
 		return true;
+	if (part == RULES_PART_RAW && !R->prog->f[pm->l3 == PKT_L3_IPV6].hook_raw[h])
+		return true;
 	uint8_t with;
-	uint8_t v = dp_hook(w, R, h, m, pm, in, out, &with);
+	uint8_t v = dp_hook(w, R, h, part, m, pm, in, out, &with);
 	if (likely(v == RULES_R_ACCEPT))
 		return true;
 	if (v == RULES_R_REJECT)
@@ -146,6 +149,43 @@ static inline bool hook(struct dp_worker *w, const struct dp_rules *R, enum rule
 	else
 		dp_drop_pkt(w, pm->in_port, DP_DROP_FILTER_DROP, m);
 	return false;
+}
+
+static inline bool hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
+			struct rte_mbuf *m, struct pkt_meta *pm, uint16_t in, uint16_t out)
+{
+	return hook_part(w, R, h, RULES_PART_ALL, m, pm, in, out);
+}
+
+/* PREROUTING as in Linux: the raw table, connection tracking (unless raw
+ * said NOTRACK), then the tables after raw. */
+static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+			    struct pkt_meta *pm, uint16_t in)
+{
+	if (R == NULL || !R->ct)
+		return hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE);
+	dp_ct_none(w, CT_INVALID); /* what raw sees: no connection yet */
+	w->ct_notrack = 0;
+	/* a packet handed over by another worker has been through raw there */
+	if (w->cur_hops == 0 &&
+	    !hook_part(w, R, RULES_H_PREROUTING, RULES_PART_RAW, m, pm, in, DP_PORT_NONE))
+		return false;
+	if (w->ct_notrack)
+		dp_ct_none(w, CT_UNTRACKED);
+	else if (!dp_ct_in(w, m, pm, true))
+		return false;
+	if (unlikely(w->ctr.miss))
+		return !dp_ct_handoff(w, m, pm);
+	return hook_part(w, R, RULES_H_PREROUTING, RULES_PART_REST, m, pm, in, DP_PORT_NONE);
+}
+
+/* The box answers about the packet at hand: its answer is RELATED to that
+ * packet's connection (the kernel's nf_ct_attach). */
+static inline void output_about(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in)
+{
+	w->out_related = 1;
+	dp_output_local(w, m, l3, in);
+	w->out_related = 0;
 }
 
 static inline void trim_padding(struct rte_mbuf *m, const struct pkt_meta *pm)
@@ -160,7 +200,7 @@ static void error4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 {
 	w->st.port[pm->in_port].drop[reason]++;
 	if (dp_icmp4_error(w, m, pm, type, code, info) == 0)
-		dp_output_local(w, m, PKT_L3_IPV4, pm->in_port);
+		output_about(w, m, PKT_L3_IPV4, pm->in_port);
 	else
 		rte_pktmbuf_free(m);
 }
@@ -170,7 +210,7 @@ static void error6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 {
 	w->st.port[pm->in_port].drop[reason]++;
 	if (dp_icmp6_error(w, m, pm, type, code, info) == 0)
-		dp_output_local(w, m, PKT_L3_IPV6, pm->in_port);
+		output_about(w, m, PKT_L3_IPV6, pm->in_port);
 	else
 		rte_pktmbuf_free(m);
 }
@@ -180,7 +220,7 @@ static void reset(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta
 {
 	w->st.port[pm->in_port].drop[DP_DROP_LOCAL_UNHANDLED]++;
 	if (dp_tcp_reset(w, m, pm) == 0)
-		dp_output_local(w, m, l3, pm->in_port);
+		output_about(w, m, l3, pm->in_port);
 	else
 		rte_pktmbuf_free(m);
 }
@@ -302,7 +342,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	uint16_t in = pm->in_port, out = 0;
 	int nh = -1;
 
-	if (!hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE))
+	if (!hook_pre(w, R, m, pm, in))
 		return OUT_NONE;
 
 	if (unlikely(ip4_martian_src(src))) {
@@ -320,8 +360,10 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
-		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE))
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE)) {
+			dp_ct_confirm(w, R);
 			local4(w, m, pm);
+		}
 		return OUT_NONE;
 	}
 	if (unlikely(kind == DP_NHV_BCAST)) {
@@ -348,6 +390,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out))
 		return OUT_NONE;
+	dp_ct_confirm(w, R);
 	if (unlikely(frag)) {
 		fragment4(w, m, pm, out, nh);
 		return OUT_NONE;
@@ -367,7 +410,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	uint16_t in = pm->in_port, out = 0;
 	int nh = -1;
 
-	if (!hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE))
+	if (!hook_pre(w, R, m, pm, in))
 		return OUT_NONE;
 
 	bool nd = pm->l4_proto == IPPROTO_ICMPV6 && pm->icmp_type >= 133 && pm->icmp_type <= 137;
@@ -403,8 +446,10 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
-		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE))
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE)) {
+			dp_ct_confirm(w, R);
 			local6(w, m, pm);
+		}
 		return OUT_NONE;
 	}
 	if (unlikely(ip6_is_linklocal(src) || ip6_is_linklocal(dst))) {
@@ -425,6 +470,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out))
 		return OUT_NONE;
+	dp_ct_confirm(w, R);
 	return send_nh(w, m, 6, dst, in, out, nh);
 }
 
@@ -525,13 +571,67 @@ void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 		}
 		/* IP frames cross the hooks as with bridge-nf-call-iptables:
 		 * -i and -o are the bridge ports */
-		if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6) &&
-		    (!hook(w, R, RULES_H_PREROUTING, pkts[i], pm, in, DP_PORT_NONE) ||
-		     !hook(w, R, RULES_H_FORWARD, pkts[i], pm, in, peer) ||
-		     !hook(w, R, RULES_H_POSTROUTING, pkts[i], pm, DP_PORT_NONE, peer)))
-			out[i] = UINT16_MAX;
+		if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
+			if (!hook_pre(w, R, pkts[i], pm, in) ||
+			    !hook(w, R, RULES_H_FORWARD, pkts[i], pm, in, peer) ||
+			    !hook(w, R, RULES_H_POSTROUTING, pkts[i], pm, DP_PORT_NONE, peer))
+				out[i] = UINT16_MAX;
+			else
+				dp_ct_confirm(w, R);
+		}
 	}
 	dp_tx_enqueue_burst(w, pkts, out, n);
+}
+
+/* Packets another worker handed over: their connection may be ours. They
+ * went through the raw table there; here they continue with conntrack. */
+unsigned dp_handoff_drain(struct dp_worker *w)
+{
+	struct dp_ctx *dp = w->dp;
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, DP_BURST, NULL);
+	const struct dp_rules *R = dp_rules_get(dp);
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct dp_mbuf_priv *pv = dp_priv(m);
+		struct pkt_meta pm;
+		uint16_t in = pv->in_port;
+		w->st.handoff_in++;
+		if (in >= dp->n_ports || pv->hops >= dp->n_workers) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		w->cur_hops = pv->hops;
+		w->cur_origin = pv->origin;
+		pm.in_port = in;
+		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
+		uint16_t out;
+		if (dp->mode == CFG_MODE_ROUTER) {
+			uint32_t v4 = pm.l3 == PKT_L3_IPV4 && pm.drop == DP_DROP_NONE
+				? lpm4(dp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_off + 16))
+				: NHV_MISS;
+			out = router_one(w, R, m, &pm, v4);
+		} else {
+			uint16_t peer = dp->ports[in].peer;
+			out = peer;
+			if (pm.drop != DP_DROP_NONE) {
+				dp_drop_pkt(w, in, pm.drop, m);
+				out = OUT_NONE;
+			} else if (R != NULL && (pm.l3 == PKT_L3_IPV4 || pm.l3 == PKT_L3_IPV6)) {
+				if (!hook_pre(w, R, m, &pm, in) ||
+				    !hook(w, R, RULES_H_FORWARD, m, &pm, in, peer) ||
+				    !hook(w, R, RULES_H_POSTROUTING, m, &pm, DP_PORT_NONE, peer))
+					out = OUT_NONE;
+				else
+					dp_ct_confirm(w, R);
+			}
+		}
+		if (out != OUT_NONE)
+			dp_tx_enqueue(w, out, m);
+	}
+	w->cur_hops = 0;
+	w->cur_origin = (uint8_t)w->id;
+	return n;
 }
 
 void dp_unreach_held(struct dp_worker *w, struct rte_mbuf *m)
@@ -588,23 +688,55 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 		return;
 	}
 	const struct dp_rules *R = dp_rules_get(dp);
-	if (R != NULL && (dp_hook_on(R, l3, RULES_H_OUTPUT) || dp_hook_on(R, l3, RULES_H_POSTROUTING))) {
-		/* the box's own packet: OUTPUT then POSTROUTING, after routing as in
-		 * Linux (so -o works); a REJECT here only drops (the answer would
-		 * be for the box itself) */
+	bool track = R != NULL && R->ct;
+	if (track || (R != NULL && (dp_hook_on(R, l3, RULES_H_OUTPUT) ||
+				    dp_hook_on(R, l3, RULES_H_POSTROUTING)))) {
+		/* the box's own packet: OUTPUT (raw, conntrack, the rest) then
+		 * POSTROUTING, after routing as in Linux (so -o works); a REJECT
+		 * here only drops (the answer would be for the box itself) */
+		struct ct_res about = w->ctr; /* the packet this one answers */
 		struct pkt_meta pm;
 		pm.in_port = in_port;
 		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
 		uint8_t with, v = RULES_R_ACCEPT;
-		if (dp_hook_on(R, l3, RULES_H_OUTPUT))
-			v = dp_hook(w, R, RULES_H_OUTPUT, m, &pm, DP_PORT_NONE, out, &with);
+		bool out_on = dp_hook_on(R, l3, RULES_H_OUTPUT);
+		if (track) {
+			dp_ct_none(w, CT_INVALID);
+			w->ct_notrack = 0;
+			if (out_on && R->prog->f[l3 == PKT_L3_IPV6].hook_raw[RULES_H_OUTPUT])
+				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_RAW, m, &pm, DP_PORT_NONE,
+					    out, &with);
+			if (v == RULES_R_ACCEPT) {
+				if (w->ct_notrack) {
+					dp_ct_none(w, CT_UNTRACKED);
+				} else if (w->out_related && about.idx != CT_NIL) {
+					w->ctr = about;
+					w->ctr.state = CT_RELATED;
+					w->ctr.dir ^= 1;
+					w->ctr.fresh = 0;
+				} else if (!dp_ct_in(w, m, &pm, false)) {
+					w->ctr = about;
+					return;
+				}
+			}
+			if (v == RULES_R_ACCEPT && out_on)
+				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_REST, m, &pm, DP_PORT_NONE,
+					    out, &with);
+		} else if (out_on) {
+			v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_ALL, m, &pm, DP_PORT_NONE, out,
+				    &with);
+		}
 		if (v == RULES_R_ACCEPT && dp_hook_on(R, l3, RULES_H_POSTROUTING))
-			v = dp_hook(w, R, RULES_H_POSTROUTING, m, &pm, DP_PORT_NONE, out, &with);
+			v = dp_hook(w, R, RULES_H_POSTROUTING, RULES_PART_ALL, m, &pm, DP_PORT_NONE,
+				    out, &with);
 		if (v != RULES_R_ACCEPT) {
+			w->ctr = about;
 			dp_drop_pkt(w, in_port, v == RULES_R_REJECT ? DP_DROP_FILTER_REJECT :
 								     DP_DROP_FILTER_DROP, m);
 			return;
 		}
+		dp_ct_confirm(w, R);
+		w->ctr = about;
 	}
 	out = send_nh(w, m, l3 == PKT_L3_IPV4 ? 4 : 6, dst, in_port, out, nh);
 	if (out != OUT_NONE)

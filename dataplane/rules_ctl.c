@@ -48,6 +48,15 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 		return -EINVAL;
 	}
 	R->prog->limit_share = dp->n_workers ? dp->n_workers : 1;
+	if (R->prog->uses_ct && dp->ct_mode == CFG_CT_OFF) {
+		rules_prog_free(R->prog);
+		free(R);
+		snprintf(err, errlen, "the ruleset uses connection tracking (state, conntrack, "
+				      "connmark, connbytes, NOTRACK, CT or CONNMARK) but conntrack.mode "
+				      "is off");
+		return -EINVAL;
+	}
+	R->ct = dp->ct_mode == CFG_CT_ON || (dp->ct_mode == CFG_CT_AUTO && R->prog->uses_ct);
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		/* own cache lines per worker: no false sharing between counters */
 		size_t sz = RTE_ALIGN_CEIL((size_t)(R->prog->n_slots ? R->prog->n_slots : 1) *

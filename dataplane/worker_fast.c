@@ -92,6 +92,8 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned total = 0;
 
+	if (w->ct)
+		w->ct_now = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		uint16_t n = rte_eth_rx_burst(dp->ports[p].port_id, w->q, pkts, DP_BURST);
 		if (n == 0)
@@ -110,7 +112,15 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	}
 	if (unlikely(!rte_ring_empty(w->inject)))
 		total += drain_inject(w);
+	if (unlikely(!rte_ring_empty(w->handoff)))
+		total += dp_handoff_drain(w);
 	dp_tx_flush(w);
+	if (w->ct) {
+		/* bounded: a mass expiry spreads over many loops */
+		ct_expire(w->ct, w->ct_now, 64);
+		if (unlikely(__atomic_load_n(&w->ctl, __ATOMIC_RELAXED) != NULL))
+			dp_ct_serve(w);
+	}
 	w->st.loops++;
 	if (total)
 		w->st.busy_loops++;

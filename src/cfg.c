@@ -528,10 +528,99 @@ static int parse_ruleset(struct cfg_ctx *x, struct cfg *c, const struct cy_node 
 	return 0;
 }
 
+/* conntrack: sizes, TCP tracking options and timeouts (seconds, named as
+ * the kernel's nf_conntrack_*_timeout sysctls with dashes). */
+static int parse_conntrack(struct cfg_ctx *x, struct cfg *c, const struct cy_node *n)
+{
+	static const char *const keys[] = { "mode", "max-entries", "max-ipv6", "tcp-loose",
+					    "tcp-be-liberal", "tcp-max-retrans",
+					    "tcp-ignore-invalid-rst", "checksum", "timeouts", NULL };
+	const struct cy_node *f;
+	uint64_t v;
+	bool b;
+	if (want(x, n, CY_MAP, "conntrack") < 0 || known_keys(x, n, "conntrack", keys) < 0)
+		return -1;
+	if ((f = cy_map_get(n, "mode"))) {
+		if (want(x, f, CY_SCALAR, "conntrack.mode") < 0)
+			return -1;
+		if (!strcmp(f->str, "auto"))
+			c->ct_mode = CFG_CT_AUTO;
+		else if (!strcmp(f->str, "on"))
+			c->ct_mode = CFG_CT_ON;
+		else if (!strcmp(f->str, "off"))
+			c->ct_mode = CFG_CT_OFF;
+		else
+			return fail(x, f, "conntrack.mode must be auto, on or off, not '%s'", f->str);
+	}
+	if ((f = cy_map_get(n, "max-entries"))) {
+		if (get_uint(x, f, "conntrack.max-entries", 1024, 1u << 30, &v) < 0)
+			return -1;
+		c->ct.max = (uint32_t)v;
+	}
+	if ((f = cy_map_get(n, "max-ipv6"))) {
+		if (get_uint(x, f, "conntrack.max-ipv6", 0, 1u << 30, &v) < 0)
+			return -1;
+		c->ct.max6 = (uint32_t)v;
+	}
+	if (c->ct.max6 > c->ct.max) {
+		if (cy_map_get(n, "max-ipv6"))
+			return fail(x, cy_map_get(n, "max-ipv6"),
+				"conntrack.max-ipv6 (%u) cannot exceed max-entries (%u)", c->ct.max6,
+				c->ct.max);
+		c->ct.max6 = c->ct.max;
+	}
+	if ((f = cy_map_get(n, "tcp-loose"))) {
+		if (get_bool(x, f, "conntrack.tcp-loose", &b) < 0)
+			return -1;
+		c->ct.tcp_loose = b;
+	}
+	if ((f = cy_map_get(n, "tcp-be-liberal"))) {
+		if (get_bool(x, f, "conntrack.tcp-be-liberal", &b) < 0)
+			return -1;
+		c->ct.tcp_be_liberal = b;
+	}
+	if ((f = cy_map_get(n, "tcp-ignore-invalid-rst"))) {
+		if (get_bool(x, f, "conntrack.tcp-ignore-invalid-rst", &b) < 0)
+			return -1;
+		c->ct.tcp_ignore_invalid_rst = b;
+	}
+	if ((f = cy_map_get(n, "checksum"))) {
+		if (get_bool(x, f, "conntrack.checksum", &b) < 0)
+			return -1;
+		c->ct.checksum = b;
+	}
+	if ((f = cy_map_get(n, "tcp-max-retrans"))) {
+		if (get_uint(x, f, "conntrack.tcp-max-retrans", 0, 15, &v) < 0)
+			return -1;
+		c->ct.tcp_max_retrans = (uint8_t)v;
+	}
+	if ((f = cy_map_get(n, "timeouts"))) {
+		if (want(x, f, CY_MAP, "conntrack.timeouts") < 0)
+			return -1;
+		const char *names[CT_TO_COUNT + 1];
+		for (unsigned i = 0; i < CT_TO_COUNT; i++)
+			names[i] = ct_timeout_names[i];
+		names[CT_TO_COUNT] = NULL;
+		if (known_keys(x, f, "conntrack.timeouts", names) < 0)
+			return -1;
+		for (unsigned i = 0; i < CT_TO_COUNT; i++) {
+			const struct cy_node *t = cy_map_get(f, ct_timeout_names[i]);
+			char what[64];
+			snprintf(what, sizeof(what), "conntrack.timeouts.%s", ct_timeout_names[i]);
+			if (t && get_uint(x, t, what, 1, 30u * 86400, &v) < 0)
+				return -1;
+			if (t)
+				c->ct.to[i] = (uint32_t)v;
+		}
+	}
+	return 0;
+}
+
 static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *root)
 {
 	static const char *const keys[] = { "eal", "mode", "workers", "ports", "routes", "bridge",
-					    "icmp", "neighbours", "mbufs", "log", "ruleset", NULL };
+					    "icmp", "neighbours", "mbufs", "log", "ruleset", "conntrack",
+					    NULL };
 	uint64_t v;
 	if (want(x, root, CY_MAP, "the configuration") < 0 ||
 	    known_keys(x, root, "the configuration", keys) < 0)
@@ -545,6 +634,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	c->neigh_timeout_s = 30;
 	c->log_level = RP_LOG_INFO;
 	c->log_stderr = true;
+	ct_params_default(&c->ct);
 
 	const struct cy_node *n;
 	if ((n = cy_map_get(root, "eal")) && parse_eal(x, c, n) < 0)
@@ -669,6 +759,8 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 		c->mbufs = (uint32_t)v;
 	}
 	if ((n = cy_map_get(root, "ruleset")) && parse_ruleset(x, c, n) < 0)
+		return -1;
+	if ((n = cy_map_get(root, "conntrack")) && parse_conntrack(x, c, n) < 0)
 		return -1;
 	if ((n = cy_map_get(root, "log"))) {
 		static const char *const lk[] = { "level", "stderr", "syslog", NULL };

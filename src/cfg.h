@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ct.h"
+
 #define CFG_MAX_PORTS 16
 #define CFG_MAX_ADDRS 8
 #define CFG_MAX_ROUTES 4096
@@ -50,6 +52,9 @@ struct cfg_route {
 	int line, col;
 };
 
+/* conntrack.mode: auto tracks when the ruleset uses connection state */
+enum cfg_ct_mode { CFG_CT_AUTO, CFG_CT_ON, CFG_CT_OFF };
+
 struct cfg {
 	char path[512];
 	unsigned n_eal;
@@ -79,6 +84,9 @@ struct cfg {
 	char ipsets[CFG_PATH_MAX];    /* ipset save text */
 	uint8_t ruleset_format;       /* enum cfg_rs_format */
 	int ruleset_line, ruleset_col;
+	/* connection tracking; ct.max and ct.max6 are for the whole box */
+	uint8_t ct_mode;              /* enum cfg_ct_mode */
+	struct ct_params ct;
 };
 
 /* Load and validate path into *c (zeroed first). 0 on success; -1 with a

@@ -205,7 +205,7 @@ static void icmp4_err(struct pk *k, const char *s, const char *d, uint8_t type, 
 static struct ct_res R;
 static uint8_t run(struct pk *k)
 {
-	ct_in(T, &k->p, ct_hash(&k->p.t), now, true, &R);
+	ct_in(T, &k->p, ct_hash(&k->p.t), now, true, 0, &R);
 	ct_confirm(T, &R, now);
 	return R.state;
 }
@@ -526,12 +526,12 @@ static void test_unconfirmed_dropped(void **st)
 	(void)st;
 	struct pk k;
 	udp4(&k, C, S, 1111, 2222, 1);
-	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, &R);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
 	assert_int_equal(R.state, CT_NEW);
 	assert_true(R.fresh);
 	/* not confirmed (dropped by the rules): the next packet frees it */
 	udp4(&k, C, S, 1111, 2222, 1);
-	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, &R);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
 	assert_int_equal(R.state, CT_NEW);
 	ct_abort(T);
 	assert_int_equal(T->live, 0);
@@ -610,7 +610,7 @@ static void test_early_drop(void **st)
 		assert_true(E()->status & CT_S_ASSURED);
 	}
 	udp4(&k, C, S, 200, 53, 1);
-	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, &R);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
 	assert_true(R.drop);
 	assert_int_equal(T->st.drop, 1);
 	assert_int_equal(T->live, 8);
@@ -636,6 +636,44 @@ static void test_kill_and_format(void **st)
 	while (ct_expire(T, now, 64))
 		;
 	assert_int_equal(T->free != CT_NIL, 1);
+}
+
+/* CT_IN_ASK: packets that cannot start a connection are reported as
+ * misses (their connection may live on another worker), not judged */
+static void test_ask(void **st)
+{
+	(void)st;
+	struct pk k, q;
+	struct ct_res r;
+#define ASK(pk) (ct_in(T, &(pk).p, ct_hash(&(pk).p.t), now, true, CT_IN_ASK, &r), r)
+	tcp4(&k, S, C, 80, 40000, SYN | ACK, 5000, 1001, 65160, 0, NULL, 0);
+	assert_true(ASK(k).miss);
+	tcp4(&k, C, S, 40000, 80, ACK, 1001, 5001, 502, 0, NULL, 0);
+	assert_true(ASK(k).miss); /* no pick-up when others may have it */
+	icmp4(&k, S, C, 0, 0, 9);
+	assert_true(ASK(k).miss);
+	udp4(&q, C, S, 1000, 9, 1);
+	icmp4_err(&k, S, C, 3, 3, &q);
+	assert_true(ASK(k).miss);
+	assert_int_equal(T->st.invalid, 0);
+	/* a SYN starts one */
+	tcp4(&k, C, S, 40000, 80, SYN, 1000, 0, 64240, 0, NULL, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, CT_IN_ASK, &r);
+	assert_false(r.miss);
+	assert_int_equal(r.state, CT_NEW);
+	ct_confirm(T, &r, now);
+	/* and its reply is found, not missed */
+	tcp4(&k, S, C, 80, 40000, SYN | ACK, 5000, 1001, 65160, 0, NULL, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, CT_IN_ASK, &r);
+	assert_false(r.miss);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	/* without the flag, the last worker asked judges: a reply with no
+	 * connection is INVALID, an ACK is picked up */
+	icmp4(&k, S, C, 0, 0, 9);
+	assert_int_equal(run(&k), CT_INVALID);
+	tcp4(&k, C, S, 40001, 80, ACK, 1001, 5001, 502, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+#undef ASK
 }
 
 static void test_sizes(void **st)
@@ -670,6 +708,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_wheel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_and_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ask, setup, teardown),
 		cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

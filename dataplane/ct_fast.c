@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_fast: the worker's side of connection tracking. dp_ct_in() turns the
+ * parser's metadata into the tracker's view of a packet and runs it through
+ * this worker's table; dp_ct_serve() answers the control thread's requests
+ * on the table (listing, deletion, flush) a bounded slice at a time, so a
+ * listing of millions of entries never stalls the packets.
+ */
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include "dp_priv.h"
+
+bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting)
+{
+	struct ct_pkt p;
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
+	memset(&p.t, 0, sizeof(p.t));
+	if (pm->l3 == PKT_L3_IPV4) {
+		p.t.fam = 4;
+		memcpy(p.t.src, l3 + 12, 4);
+		memcpy(p.t.dst, l3 + 16, 4);
+	} else {
+		p.t.fam = 6;
+		memcpy(p.t.src, l3 + 8, 16);
+		memcpy(p.t.dst, l3 + 24, 16);
+	}
+	p.t.proto = pm->l4_proto;
+	/* fragments are not reassembled yet: the tracker sees them as
+	 * untrackable (INVALID), never as a connection of their own */
+	p.l4_ok = (pm->flags & PKT_F_L4) && !(pm->flags & PKT_F_FRAG);
+	if (p.l4_ok) {
+		switch (pm->l4_proto) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+		case IPPROTO_ICMP:
+		case IPPROTO_ICMPV6:
+			p.t.sport = pm->sport;
+			p.t.dport = pm->dport;
+			break;
+		default:
+			break;
+		}
+	}
+	uint32_t hdr = (uint32_t)(pm->l4_off - pm->l3_off);
+	p.l3 = l3;
+	p.l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off);
+	p.l4_len = pm->l3_len > hdr ? pm->l3_len - hdr : 0;
+	uint32_t avail = pm->pkt_len > pm->l4_off ? pm->pkt_len - pm->l4_off : 0;
+	p.l4_cap = avail < p.l4_len ? avail : p.l4_len;
+	p.len = pm->l3_len;
+	p.tcp_flags = pm->tcp_flags;
+	p.icmp_type = pm->icmp_type;
+	p.icmp_code = pm->icmp_code;
+	p.icmp_err = (pm->flags & PKT_F_ICMP_ERR) != 0;
+	p.csum_bad = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	/* with several workers, a packet that cannot start a connection is
+	 * asked around (dp_ct_handoff) before it is judged; only the last
+	 * worker asked decides INVALID or picks up */
+	unsigned flags = prerouting && w->dp->n_workers > 1 &&
+				 (unsigned)w->cur_hops + 1 < w->dp->n_workers ? CT_IN_ASK : 0;
+	ct_in(w->ct, &p, ct_hash(&p.t), w->ct_now, prerouting, flags, &w->ctr);
+	if (unlikely(w->ctr.drop)) {
+		dp_drop_pkt(w, pm->in_port, DP_DROP_CT_FULL, m);
+		return false;
+	}
+	return true;
+}
+
+bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	struct dp_ctx *dp = w->dp;
+	unsigned next = (w->id + 1) % dp->n_workers;
+	struct dp_mbuf_priv *pv = dp_priv(m);
+	pv->hops = (uint8_t)(w->cur_hops + 1);
+	pv->origin = w->cur_origin;
+	pv->in_port = pm->in_port;
+	if (rte_ring_mp_enqueue(dp->workers[next]->handoff, m) != 0) {
+		w->st.handoff_full++;
+		dp_drop_pkt(w, pm->in_port, DP_DROP_HANDOFF_FULL, m);
+		return true;
+	}
+	w->st.handoff_out++;
+	return true;
+}
+
+#define SERVE_SCAN 4096 /* entries looked at per loop iteration */
+
+void dp_ct_serve(struct dp_worker *w)
+{
+	struct dp_ctmsg *q = __atomic_load_n(&w->ctl, __ATOMIC_ACQUIRE);
+	if (q == NULL)
+		return;
+	struct ct_table *t = w->ct;
+	q->now = w->ct_now;
+	if (t == NULL) {
+		q->cursor = UINT32_MAX;
+		goto done;
+	}
+	switch (q->op) {
+	case DP_CT_LIST: {
+		uint32_t end = q->cursor + SERVE_SCAN < t->max ? q->cursor + SERVE_SCAN : t->max;
+		uint32_t i = q->cursor;
+		q->n = 0;
+		for (; i < end && q->n < q->max; i++) {
+			if (!ct_entry_live(t, i))
+				continue;
+			struct dp_ctsnap *s = &q->out[q->n++];
+			s->idx = i;
+			s->e = t->e[i];
+			if (s->e.fam == 6)
+				s->a6 = t->x6[s->e.a.x6];
+		}
+		q->cursor = i >= t->max ? UINT32_MAX : i;
+		break;
+	}
+	case DP_CT_KILL:
+		if (q->cursor < t->max && ct_entry_live(t, q->cursor)) {
+			ct_kill(t, q->cursor);
+			q->killed = 1;
+		}
+		break;
+	case DP_CT_FLUSH: {
+		uint32_t end = q->cursor + SERVE_SCAN < t->max ? q->cursor + SERVE_SCAN : t->max;
+		uint32_t i = q->cursor;
+		for (; i < end; i++)
+			if (ct_entry_live(t, i)) {
+				ct_kill(t, i);
+				q->killed++;
+			}
+		q->cursor = i >= t->max ? UINT32_MAX : i;
+		break;
+	}
+	default:
+		break;
+	}
+done:
+	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->ctl, NULL, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Connection tracking with real clients (router mode, 2 workers), with the
+# stateful rulesets in tests/e2e/conntrack/ (FORWARD and INPUT policy DROP,
+# ESTABLISHED/RELATED accepted, only NEW to allowed ports from the LAN):
+#   - curl lan -> wan:8080 gets the file (v4, v6); its answers pass only
+#     because they are ESTABLISHED
+#   - a NEW connection to a port without a rule (8081) times out
+#   - unsolicited connections and pings from the WAN to the LAN fail
+#   - ping lan -> wan and lan -> the box (INPUT) work, their replies are
+#     ESTABLISHED; IPv6 neighbour discovery passes as UNTRACKED
+#   - a UDP probe to a closed port comes back as ICMP port unreachable,
+#     RELATED, and the client sees ECONNREFUSED (v4, v6)
+#   - raw CT --notrack: UNTRACKED packets are matched as such
+#   - CONNMARK --set-xmark on NEW, connmark restored into the packet mark
+#     on every later packet: a mark-based REJECT sees the whole connection
+#   - a TCP segment with an impossible flag combination is INVALID (dropped,
+#     counted by the INVALID rule)
+#   - an established TCP connection keeps working across a ruleset reload
+#   - SIGUSR1 statistics show entries, found, new and invalid counts
+. "$(dirname "$0")/lib.sh"
+
+e2e_init c
+require_cmd curl
+topo_up
+
+CDIR=$E2E_DIR/conntrack
+WWW=$E2E_TMP/www
+mkdir -p "$WWW"
+echo "stateful hello $$" >"$WWW/hello.txt"
+bg http8080 in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8080
+bg http8081 in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8081
+bg http8082 in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8082
+bg lanhttp in_lan "$PY" -m http.server --bind :: --directory "$WWW" 8080
+wait_for "http.server in the wan namespace" 10 in_wan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
+	die "http.server did not start"
+wait_for "http.server in the lan namespace" 10 in_lan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
+	die "http.server did not start"
+
+CFG=$E2E_TMP/rampart.yaml
+gen_config "$CFG" router "${E2E_CT_WORKERS:-2}"
+cat >>"$CFG" <<YAML
+ruleset:
+  file: $CDIR/ct.rules
+  ip6tables: $CDIR/ct.rules6
+conntrack:
+  max-entries: 65536
+  max-ipv6: 16384
+  timeouts: {udp: 20}
+YAML
+check_out "--check accepts the conntrack section" "ruleset valid" "$RAMPARTD" --check -c "$CFG"
+rp_start "$CFG"
+
+# curl exit codes: 0 ok, 7 connection refused, 28 timeout
+curl_rc() { # NS URL [MAXTIME]
+	local ns=$1
+	shift
+	"$ns" curl -s -o /dev/null --max-time "${2:-3}" "$1"
+	echo $?
+}
+
+assert_eq "lan -> wan:8080 (NEW allowed, answers ESTABLISHED)" 0 "$(curl_rc in_lan http://10.77.2.2:8080/hello.txt)"
+assert_eq "lan -> wan:8080 over IPv6" 0 "$(curl_rc in_lan 'http://[fd77:2::2]:8080/hello.txt')"
+assert_eq "lan -> wan:8081 (no rule for NEW): times out" 28 "$(curl_rc in_lan http://10.77.2.2:8081/hello.txt 2)"
+assert_eq "wan -> lan:8080 unsolicited: times out" 28 "$(curl_rc in_wan http://10.77.1.2:8080/hello.txt 2)"
+assert_eq "wan -> lan:8080 unsolicited over IPv6: times out" 28 "$(curl_rc in_wan 'http://[fd77:1::2]:8080/hello.txt' 2)"
+# 8082: CONNMARK marks the connection on its first packet, the next mangle
+# rule copies the connection's mark into the packet's, and filter's
+# mark-based REJECT (before the NEW rules) refuses it at once
+assert_eq "CONNMARK on NEW, connmark -> mark, REJECT by mark: refused" 7 "$(curl_rc in_lan http://10.77.2.2:8082/hello.txt)"
+
+check "ping lan -> wan (replies ESTABLISHED)" in_lan ping -c 2 -i 0.2 -W 2 10.77.2.2
+check "ping lan -> wan over IPv6" in_lan ping -6 -c 2 -i 0.2 -W 2 fd77:2::2
+check "ping lan -> the box (INPUT NEW, reply on OUTPUT)" in_lan ping -c 2 -i 0.2 -W 2 10.77.1.1
+out=$(in_wan ping -c 2 -i 0.2 -W 1 10.77.1.2 2>&1)
+assert_match "ping wan -> lan unsolicited: lost" " 100% packet loss" "$out"
+out=$(in_wan ping -c 2 -i 0.2 -W 1 10.77.2.1 2>&1)
+assert_match "ping wan -> the box: INPUT policy DROP" " 100% packet loss" "$out"
+
+udp_probe() { # ADDR PORT: prints what the client got
+	in_lan timeout 10 "$PY" - "$1" "$2" <<'PY'
+import socket, sys
+addr, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((addr, port))
+s.send(b"probe")
+try:
+    s.recv(100)
+    print("answer")
+except ConnectionRefusedError:
+    print("ECONNREFUSED")
+except socket.timeout:
+    print("timeout")
+PY
+}
+check_out "UDP to a closed port: the port unreachable is RELATED, ECONNREFUSED (v4)" ECONNREFUSED udp_probe 10.77.2.2 9
+check_out "UDP to a closed port: ECONNREFUSED (v6)" ECONNREFUSED udp_probe fd77:2::2 9
+# raw NOTRACK: 7777 is UNTRACKED in FORWARD; its port unreachable answer is
+# not RELATED to anything (the probe made no connection), so it is dropped
+check_out "CT --notrack: the UNTRACKED probe crosses, no RELATED answer comes back" timeout udp_probe 10.77.2.2 7777
+
+# an impossible flag combination is INVALID
+in_lan "$PY" - <<'PY' >/dev/null 2>&1
+from scapy.all import IP, TCP, send, conf
+conf.verb = 0
+send(IP(dst="10.77.2.2") / TCP(sport=40000, dport=8080, flags="SF"), count=3, iface="eth0")
+PY
+
+rp_stats
+ct_sum() { grep -o "conntrack: .*" "$STATS" | grep -o " $1=[0-9]*" | awk -F= '{ n += $2 } END { print n + 0 }'; }
+found=$(ct_sum found)
+new=$(ct_sum new)
+inv=$(ct_sum invalid)
+assert_ge "conntrack found packets of known connections" "${found:-0}" 20
+assert_ge "conntrack confirmed new connections (curl v4+v6, 3 pings, 2 UDP probes)" "${new:-0}" 7
+assert_ge "conntrack saw INVALID packets" "${inv:-0}" 3
+# the dump also has the ruleset with counters
+kill -USR1 "$RP_PID"
+wait_for "ruleset dump" 5 grep -q '# iptables-save -c' "$RP_LOG"
+assert_file_match "the RELATED rule counted the port unreachables" \
+	'^\[[1-9][0-9]*:[0-9]+\] -A FORWARD -m conntrack --ctstate RELATED -j ACCEPT' "$RP_LOG"
+assert_file_match "the INVALID rule counted the SYN+FIN segments" \
+	'^\[[3-9]:[0-9]+\] -A FORWARD -m conntrack --ctstate INVALID -j DROP' "$RP_LOG"
+assert_file_match "the UNTRACKED rule counted the notrack probe" \
+	'^\[[1-9][0-9]*:[0-9]+\] -A FORWARD -i lan0 -o wan0 -p udp -m udp --dport 7777 -m conntrack --ctstate UNTRACKED -j ACCEPT' "$RP_LOG"
+log "hand-offs between workers: $(grep -o 'handoff_[a-z]*=[0-9]*' "$STATS" | tr '\n' ' ')"
+
+# a connection that lives across a ruleset reload
+in_wan "$PY" - >"$E2E_TMP/echo.out" 2>&1 <<'PY' &
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 9000))
+s.listen(1)
+c, _ = s.accept()
+while True:
+    d = c.recv(100)
+    if not d:
+        break
+    c.sendall(d)
+PY
+ECHO_PID=$!
+sleep 0.5
+in_lan "$PY" - "$RP_PID" >"$E2E_TMP/client.out" 2>&1 <<'PY' &
+import os, socket, sys, time
+pid = int(sys.argv[1])
+s = socket.create_connection(("10.77.2.2", 9000), timeout=3)
+s.sendall(b"before")
+print("1", s.recv(100).decode())
+os.kill(pid, 1)  # SIGHUP: the same ruleset again
+time.sleep(1.5)
+s.sendall(b"after")
+print("2", s.recv(100).decode())
+PY
+CLIENT_PID=$!
+wait "$CLIENT_PID"
+kill "$ECHO_PID" 2>/dev/null
+assert_file_match "TCP echo before the reload" "^1 before$" "$E2E_TMP/client.out"
+assert_file_match "the same connection after a ruleset reload" "^2 after$" "$E2E_TMP/client.out"
+assert_file_match "the reload happened" "SIGHUP: ruleset reloaded" "$RP_LOG"
+
+rp_stop
+e2e_finish
