@@ -38,6 +38,8 @@
 #define NPKT 1024 /* packets in flight, like one NIC rx ring */
 #define RING_SZ 4096
 #define FRAME_LEN 64
+#define CBGEN_SEED 20261124
+#define CBGEN_SEED_CT 20261205
 
 struct bench {
 	const char *name;
@@ -64,7 +66,7 @@ static const char cfg_fmt[] =
 	"ports:\n"
 	"  - {name: lan0, device: net_ring_b%u_0, addresses: [10.77.1.1/24, fd77:1::1/64]}\n"
 	"  - {name: wan0, device: net_ring_b%u_1, addresses: [10.77.2.1/24, fd77:2::1/64]}\n"
-	"routes:\n%s";
+	"routes:\n%s%s";
 
 static struct rte_mempool *g_pool;
 static uint8_t g_tmpl[NPKT][FRAME_LEN + 16];
@@ -211,9 +213,11 @@ static int install_rules(struct dp_ctx *dp, uint32_t n)
 	return 0;
 }
 
-static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
+/* Two ring ports and a router dataplane (extra: more of rampart.yaml),
+ * with its gateways resolved. NULL on failure (reported). */
+static struct dp_ctx *setup(unsigned seq, const char *extra, struct rte_ring *rx[2],
+			    struct rte_ring *tx[2])
 {
-	struct rte_ring *rx[2], *tx[2];
 	char name[64];
 	for (int p = 0; p < 2; p++) {
 		snprintf(name, sizeof(name), "b%u_rx%d", seq, p);
@@ -224,7 +228,7 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		snprintf(name, sizeof(name), "b%u_%d", seq, p);
 		if (rx[p] == NULL || tx[p] == NULL || rte_eth_from_rings(name, &rx[p], 1, &tx[p], 1, 0) < 0) {
 			fprintf(stderr, "rampart-bench: cannot create ring port %s\n", name);
-			return -1;
+			return NULL;
 		}
 	}
 	char routes[2048] = "";
@@ -238,19 +242,19 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 					"  - {to: \"2001:d%02x::/32\", via: \"fd77:2::%x\"}\n", i,
 					i % 2 ? 0xfe : 0xfd);
 	char ybuf[4096];
-	int ylen = snprintf(ybuf, sizeof(ybuf), cfg_fmt, seq, seq, routes);
+	int ylen = snprintf(ybuf, sizeof(ybuf), cfg_fmt, seq, seq, routes, extra);
 	struct cfg c;
 	char err[CFG_ERR_MAX];
 	if (cfg_load_buf(ybuf, (size_t)ylen, "bench.yaml", &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rampart-bench: %s\n", err);
-		return -1;
+		return NULL;
 	}
 	c.icmp_ratelimit = 0;
 	struct dp_ctx *dp = dp_create(&c, err, sizeof(err));
 	cfg_free(&c);
 	if (dp == NULL) {
 		fprintf(stderr, "rampart-bench: %s\n", err);
-		return -1;
+		return NULL;
 	}
 	struct dp_worker *w = dp_worker_get(dp, 0);
 
@@ -277,22 +281,46 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 	unsigned resolved = 0;
 	for (uint32_t i = 0; i < dp->nh_used; i++)
 		resolved += (dp->nh[i].mac & DP_NH_VALID) != 0;
-	if (!b->null_mode && resolved < 4) {
+	if (resolved < 4) {
 		fprintf(stderr, "rampart-bench: gateways not resolved (%u/4)\n", resolved);
 		dp_destroy(dp);
-		return -1;
+		return NULL;
 	}
+	return dp;
+}
+
+static void teardown(struct dp_ctx *dp, struct rte_ring *rx[2], struct rte_ring *tx[2])
+{
+	dp_destroy(dp);
+	for (int p = 0; p < 2; p++) {
+		struct rte_mbuf *m;
+		while (rte_ring_dequeue(rx[p], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		while (rte_ring_dequeue(tx[p], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(rx[p]);
+		rte_ring_free(tx[p]);
+	}
+}
+
+static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
+{
+	struct rte_ring *rx[2], *tx[2];
+	struct dp_ctx *dp = setup(seq, "", rx, tx);
+	if (dp == NULL)
+		return -1;
+	struct dp_worker *w = dp_worker_get(dp, 0);
 
 	dp_bench_set_null(dp, b->null_mode);
 	if (b->rules && install_rules(dp, b->rules) < 0) {
-		dp_destroy(dp);
+		teardown(dp, rx, tx);
 		return -1;
 	}
 	build_templates(dp, b->ipv6);
 	struct rte_mbuf *all[NPKT];
 	if (rte_pktmbuf_alloc_bulk(g_pool, all, NPKT) != 0) {
 		fprintf(stderr, "rampart-bench: out of mbufs\n");
-		dp_destroy(dp);
+		teardown(dp, rx, tx);
 		return -1;
 	}
 	for (unsigned i = 0; i < NPKT; i++) {
@@ -343,16 +371,7 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		printf("%-8s %-70s %7.2f Mpps %7.1f cyc/pkt  scenario=%s pps=%.0f cycles_per_packet=%.1f\n",
 		       b->name, b->desc, pps / 1e6, cpp, b->name, pps, cpp);
 	fflush(stdout);
-	dp_destroy(dp);
-	for (int p = 0; p < 2; p++) {
-		struct rte_mbuf *m;
-		while (rte_ring_dequeue(rx[p], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		while (rte_ring_dequeue(tx[p], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		rte_ring_free(rx[p]);
-		rte_ring_free(tx[p]);
-	}
+	teardown(dp, rx, tx);
 	if (drops || sent < pkts) {
 		fprintf(stderr, "rampart-bench: %s: %" PRIu64 " drops, %" PRIu64 " of %" PRIu64
 				" forwarded: the scenario is not measuring what it claims\n",
@@ -360,6 +379,219 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- ct-*: connection tracking in the whole pipeline ------------------- */
+
+struct ctbench {
+	const char *name;
+	const char *desc;
+	uint32_t flows;    /* established connections set up before timing */
+	unsigned new_per4; /* of every 4 packets timed, how many start a connection */
+	uint32_t max;      /* conntrack.max-entries */
+	uint32_t rules;    /* ClassBench-like count-only rules between ESTABLISHED and NEW */
+};
+
+static const struct ctbench ctscenarios[] = {
+	{ "ct-established", "1M UDP connections, packets of existing ones (ESTABLISHED first rule)",
+	  1u << 20, 0, 1u << 20, 0 },
+	{ "ct-established-64k", "64k UDP connections (a table that fits in cache), existing ones",
+	  1u << 16, 0, 1u << 16, 0 },
+	{ "ct-new", "every packet a new UDP connection, 1000-rule FORWARD, entries expiring (1 s)",
+	  0, 4, 4u << 20, 1000 },
+	{ "ct-mix", "1M established connections, 1 packet in 4 a new one (1000-rule FORWARD)",
+	  1u << 20, 1, 4u << 20, 1000 },
+};
+
+#define CT_LAN_HOST 0x0a4d0102u /* 10.77.1.2 */
+
+/* Flow f: 10.77.1.2:sport -> 192.x.y.z:53, 2^35 of them. */
+static void ct_flow_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f, bool reply)
+{
+	rte_pktmbuf_reset(m);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, FRAME_LEN);
+	memset(p, 0, FRAME_LEN);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	eth->dst_addr = dp->ports[reply ? 1 : 0].mac;
+	struct rte_ether_addr s = { { 0x02, 0, 0, 0, 0x01, reply ? 0xfd : 0x02 } };
+	eth->src_addr = s;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16(FRAME_LEN - 14);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	uint32_t far = 0xc0000000u | (uint32_t)((f >> 15) & 0xf) << 16 | (uint32_t)((f >> 19) & 0xffff);
+	uint16_t sport = (uint16_t)(1024 + (f & 0x7fff));
+	ip->src_addr = rte_cpu_to_be_32(reply ? far : CT_LAN_HOST);
+	ip->dst_addr = rte_cpu_to_be_32(reply ? CT_LAN_HOST : far);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+	u->src_port = rte_cpu_to_be_16(reply ? 53 : sport);
+	u->dst_port = rte_cpu_to_be_16(reply ? sport : 53);
+	u->dgram_len = rte_cpu_to_be_16(FRAME_LEN - 14 - 20);
+}
+
+/* ESTABLISHED,RELATED accepted first, n ClassBench-like rules that only
+ * count, NEW accepted, policy DROP. */
+static int install_ct_rules(struct dp_ctx *dp, uint32_t n)
+{
+	struct cbgen g;
+	if (cbgen_rules(&g, CBGEN_SEED_CT, n) < 0)
+		return -1;
+	for (uint32_t i = 0; i < g.n; i++)
+		g.r[i].action = 2;
+	size_t len;
+	char *cb = cbgen_restore_text(&g, &len);
+	cbgen_free(&g);
+	if (cb == NULL)
+		return -1;
+	/* cb is a whole *filter table with a FORWARD chain: wrap its rules */
+	size_t cap = len + 512;
+	char *text = malloc(cap);
+	if (text == NULL) {
+		free(cb);
+		return -1;
+	}
+	size_t off = (size_t)snprintf(text, cap, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n"
+				":OUTPUT ACCEPT [0:0]\n"
+				"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
+	for (char *line = strtok(cb, "\n"); line; line = strtok(NULL, "\n"))
+		if (strncmp(line, "-A FORWARD ", 11) == 0)
+			off += (size_t)snprintf(text + off, cap - off, "%s\n", line);
+	off += (size_t)snprintf(text + off, cap - off,
+				"-A FORWARD -m conntrack --ctstate NEW -j ACCEPT\nCOMMIT\n");
+	free(cb);
+	char err[512];
+	struct rules_ruleset *rs = rules_new();
+	int rc = 0;
+	if (!rs || rules_ipt_load(rs, RULES_F_V4, text, off, "bench-ct", 0, err, sizeof(err)) < 0 ||
+	    dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rampart-bench: ct ruleset: %s\n", rs ? err : "out of memory");
+		rules_free(rs);
+		rc = -1;
+	}
+	free(text);
+	return rc;
+}
+
+/* Push one burst through the worker; true if all n were forwarded. */
+static bool ct_push(struct dp_worker *w, struct rte_ring *rx, struct rte_ring *tx[2],
+		    struct rte_mbuf **m, unsigned n)
+{
+	rte_ring_enqueue_bulk(rx, (void **)m, n, NULL);
+	dp_worker_poll(w);
+	unsigned got = 0, k;
+	for (int p = 0; p < 2; p++)
+		while ((k = rte_ring_dequeue_burst(tx[p], (void **)m + got, n - got, NULL)) > 0)
+			got += k;
+	return got == n;
+}
+
+static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool json)
+{
+	struct rte_ring *rx[2], *tx[2];
+	char extra[256];
+	/* a short UDP timeout: the new connections expire while we measure */
+	snprintf(extra, sizeof(extra),
+		 "conntrack: {max-entries: %u, max-ipv6: 0, timeouts: {udp: 1, udp-stream: 1}}\n", b->max);
+	if (b->flows)
+		snprintf(extra, sizeof(extra), "conntrack: {max-entries: %u, max-ipv6: 0, timeouts: "
+			 "{udp: 3600, udp-stream: 3600}}\n", b->max);
+	struct dp_ctx *dp = setup(seq, extra, rx, tx);
+	if (dp == NULL)
+		return -1;
+	struct dp_worker *w = dp_worker_get(dp, 0);
+	/* the LAN host answers ARP, as the gateways did */
+	static const uint8_t us4[4] = { 10, 77, 1, 1 }, host[4] = { 10, 77, 1, 2 };
+	put_arp_request(rx[0], NULL, host, us4, 2);
+	for (int k = 0; k < 4; k++) {
+		dp_worker_poll(w);
+		dp_ctl_poll(dp);
+	}
+	struct rte_mbuf *m[DP_BURST];
+	for (int p = 0; p < 2; p++) {
+		unsigned n;
+		while ((n = rte_ring_dequeue_burst(tx[p], (void **)m, DP_BURST, NULL)) > 0)
+			rte_pktmbuf_free_bulk(m, n);
+	}
+	if (install_ct_rules(dp, b->rules) < 0) {
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	if (rte_pktmbuf_alloc_bulk(g_pool, m, DP_BURST) != 0) {
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	int rc = 0;
+	/* set up the established connections: a packet each way, then one
+	 * more each way 2 s later would make them streams; ESTABLISHED is
+	 * reached with the first answer already */
+	for (int dir = 0; dir < 2 && rc == 0; dir++)
+		for (uint64_t f = 0; f < b->flows && rc == 0; f += DP_BURST) {
+			for (unsigned i = 0; i < DP_BURST; i++)
+				ct_flow_pkt(m[i], dp, f + i, dir == 1);
+			if (!ct_push(w, rx[dir], tx, m, DP_BURST)) {
+				fprintf(stderr, "rampart-bench: %s: set-up packets lost\n", b->name);
+				rc = -1;
+			}
+		}
+	uint64_t cycles = 0, pkts = 0, fresh = 1ull << 34, k = 0;
+	uint64_t tx0 = dp_worker_tx(w), drop0 = 0;
+	for (unsigned d = 1; d < DP_DROP_MAX; d++)
+		drop0 += dp_worker_drops(w, d);
+	uint64_t mask = b->flows ? b->flows - 1 : 0;
+	while (rc == 0 && pkts < target) {
+		for (unsigned i = 0; i < DP_BURST; i++, k++) {
+			if ((k & 3) < b->new_per4)
+				ct_flow_pkt(m[i], dp, fresh++, false);
+			else /* an odd stride: every flow in turn, cache-unfriendly order */
+				ct_flow_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, false);
+		}
+		rte_ring_enqueue_bulk(rx[0], (void **)m, DP_BURST, NULL);
+		uint64_t t0 = rte_rdtsc_precise();
+		unsigned n = dp_worker_poll(w);
+		cycles += rte_rdtsc_precise() - t0;
+		pkts += n;
+		unsigned got = 0, g;
+		for (int p = 0; p < 2; p++)
+			while ((g = rte_ring_dequeue_burst(tx[p], (void **)m + got, DP_BURST - got, NULL)) > 0)
+				got += g;
+		if (got != DP_BURST) {
+			fprintf(stderr, "rampart-bench: %s: packets lost in the pipeline\n", b->name);
+			rc = -1;
+		}
+	}
+	uint64_t drops = 0;
+	for (unsigned d = 1; d < DP_DROP_MAX; d++)
+		drops += dp_worker_drops(w, d);
+	drops -= drop0;
+	uint64_t sent = dp_worker_tx(w) - tx0;
+	const struct ct_table *t = w->ct;
+	double bpe = t->live ? (double)t->mem / (double)t->live : 0;
+	double cpp = pkts ? (double)cycles / (double)pkts : 0;
+	double pps = cycles ? (double)pkts * (double)rte_get_tsc_hz() / (double)cycles : 0;
+	double nps = pps * (double)b->new_per4 / 4;
+	if (rc == 0 && json)
+		printf("{\"scenario\":\"%s\",\"pps\":%.0f,\"cycles_per_packet\":%.1f,\"packets\":%" PRIu64
+		       ",\"new_per_s\":%.0f,\"live_entries\":%u,\"table_bytes\":%zu,\"bytes_per_entry\":%.1f,"
+		       "\"expired\":%" PRIu64 ",\"early_drop\":%" PRIu64 "}\n",
+		       b->name, pps, cpp, pkts, nps, t->live, t->mem, bpe, t->st.expired, t->st.early_drop);
+	else if (rc == 0)
+		printf("%-15s %-75s %7.2f Mpps %7.1f cyc/pkt  new/s=%.2fM live=%u bytes_per_entry=%.1f "
+		       "expired=%" PRIu64 " early_drop=%" PRIu64 "  scenario=%s pps=%.0f cycles_per_packet=%.1f\n",
+		       b->name, b->desc, pps / 1e6, cpp, nps / 1e6, t->live, bpe, t->st.expired,
+		       t->st.early_drop, b->name, pps, cpp);
+	fflush(stdout);
+	rte_pktmbuf_free_bulk(m, DP_BURST);
+	teardown(dp, rx, tx);
+	if (rc == 0 && (drops || sent < pkts)) {
+		fprintf(stderr, "rampart-bench: %s: %" PRIu64 " drops, %" PRIu64 " of %" PRIu64
+				" forwarded: the scenario is not measuring what it claims\n",
+			b->name, drops, sent, pkts);
+		rc = -1;
+	}
+	return rc;
 }
 
 /* ---- filter-N: the rule engine alone ---------------------------------- */
@@ -382,7 +614,6 @@ static const struct fbench fscenarios[] = {
 };
 
 #define FPKTS 4096
-#define CBGEN_SEED 20261124
 
 static double now_ms(void)
 {
@@ -507,6 +738,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(f, "  %-19s %s\n", scenarios[i].name, scenarios[i].desc);
 
+	for (size_t i = 0; i < sizeof(ctscenarios) / sizeof(ctscenarios[0]); i++)
+		fprintf(f, "  %-19s %s\n", ctscenarios[i].name, ctscenarios[i].desc);
 	for (size_t i = 0; i < sizeof(fscenarios) / sizeof(fscenarios[0]); i++)
 		fprintf(f, "  %-19s FORWARD chain of %u ClassBench-like rules%s, packets matching late or "
 			   "not at all\n", fscenarios[i].name, fscenarios[i].n_rules,
@@ -551,7 +784,7 @@ int main(int argc, char **argv)
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=rampart-bench-%d", (int)getpid());
 	char *eargv[] = { argv[0], (char *)"--no-huge", (char *)"--no-pci", (char *)"--no-shconf",
-			  prefix, (char *)"-m", (char *)"1024", (char *)"-l", (char *)"0",
+			  prefix, (char *)"-m", (char *)"2048", (char *)"-l", (char *)"0",
 			  (char *)"--log-level=error", NULL };
 	if (rte_eal_init(10, eargv) < 0) {
 		fprintf(stderr, "rampart-bench: EAL init failed\n");
@@ -572,6 +805,13 @@ int main(int argc, char **argv)
 			if (all || strcmp(argv[a], scenarios[i].name) == 0) {
 				found = true;
 				if (run(&scenarios[i], seq++, target, json) < 0)
+					rc = 1;
+			}
+		}
+		for (size_t i = 0; i < sizeof(ctscenarios) / sizeof(ctscenarios[0]); i++) {
+			if (all || strcmp(argv[a], ctscenarios[i].name) == 0) {
+				found = true;
+				if (run_ct(&ctscenarios[i], seq++, target, json) < 0)
 					rc = 1;
 			}
 		}

@@ -55,15 +55,15 @@ void ct_params_default(struct ct_params *p)
 	p->checksum = 1;
 }
 
-_Static_assert(sizeof(struct ct_entry) == 120, "ct_entry must stay 120 bytes");
+_Static_assert(sizeof(struct ct_entry) == 112, "ct_entry must stay 112 bytes");
 _Static_assert(sizeof(struct ct_addr6) == 64, "ct_addr6 is one cache line");
+_Static_assert(sizeof(struct ct_bucket) == 64, "a bucket is one cache line");
 
-static uint32_t heads_for(uint32_t max)
+/* Buckets for 2 nodes per entry filling at most 80% of the slots. */
+static uint32_t buckets_for(uint32_t max)
 {
-	uint32_t n = 1024;
-	while (n < max && n < (1u << 31))
-		n <<= 1;
-	return n;
+	uint64_t n = ((uint64_t)max * 2 * 10 + CT_BSLOTS * 8 - 1) / (CT_BSLOTS * 8);
+	return n < 64 ? 64 : (uint32_t)n;
 }
 
 static size_t round64(size_t n)
@@ -75,7 +75,7 @@ size_t ct_table_mem(const struct ct_params *p)
 {
 	return round64(sizeof(struct ct_table)) + round64((size_t)p->max * sizeof(struct ct_entry)) +
 		round64((size_t)p->max6 * sizeof(struct ct_addr6)) +
-		round64((size_t)heads_for(p->max) * sizeof(uint32_t));
+		round64((size_t)buckets_for(p->max) * sizeof(struct ct_bucket));
 }
 
 struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
@@ -93,10 +93,8 @@ struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
 	off += round64((size_t)par->max * sizeof(struct ct_entry));
 	t->x6 = par->max6 ? (struct ct_addr6 *)(mem + off) : NULL;
 	off += round64((size_t)par->max6 * sizeof(struct ct_addr6));
-	t->head = (uint32_t *)(mem + off);
-	uint32_t nh = heads_for(par->max);
-	t->hmask = nh - 1;
-	memset(t->head, 0xff, (size_t)nh * sizeof(uint32_t));
+	t->b = (struct ct_bucket *)(mem + off);
+	t->nb = buckets_for(par->max); /* zeroed by alloc: every slot free */
 	t->max = par->max;
 	t->max6 = par->max6;
 	for (uint32_t i = 0; i < par->max; i++)
@@ -124,34 +122,26 @@ void ct_table_destroy(struct ct_table *t)
 		t->free_fn(t);
 }
 
-static inline uint64_t mix(uint64_t h, uint64_t v)
+/* CRC32-C over the tuple (SSE 4.2, as DPDK's rte_hash_crc; DPDK needs it
+ * anyway): cheap, and its low bits, which pick the bucket, are well mixed. */
+__attribute__((target("sse4.2"))) uint32_t ct_hash(const struct ct_tuple *k)
 {
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 31);
-}
-
-uint32_t ct_hash(const struct ct_tuple *k)
-{
-	uint64_t h = (uint64_t)k->proto << 8 | k->fam;
 	uint64_t w[4];
+	uint32_t h = 0x9747b28cu;
 	if (k->fam == 4) {
 		uint32_t s, d;
 		memcpy(&s, k->src, 4);
 		memcpy(&d, k->dst, 4);
-		h = mix(h, (uint64_t)s | (uint64_t)d << 32);
+		h = (uint32_t)__builtin_ia32_crc32di(h, (uint64_t)s | (uint64_t)d << 32);
 	} else {
-		memcpy(&w[0], k->src, 8);
-		memcpy(&w[1], k->src + 8, 8);
-		memcpy(&w[2], k->dst, 8);
-		memcpy(&w[3], k->dst + 8, 8);
-		h = mix(h, w[0]);
-		h = mix(h, w[1]);
-		h = mix(h, w[2]);
-		h = mix(h, w[3]);
+		memcpy(w, k->src, 16);
+		memcpy(w + 2, k->dst, 16);
+		for (int i = 0; i < 4; i++)
+			h = (uint32_t)__builtin_ia32_crc32di(h, w[i]);
 	}
-	h = mix(h, (uint64_t)k->sport << 16 | k->dport);
-	return (uint32_t)(h ^ (h >> 32));
+	uint64_t rest = (uint64_t)k->sport << 32 | (uint64_t)k->dport << 16 |
+		(uint64_t)k->proto << 8 | k->fam;
+	return (uint32_t)__builtin_ia32_crc32di(h, rest);
 }
 
 void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct ct_tuple *k)
@@ -191,24 +181,76 @@ static inline bool node_is(const struct ct_table *t, uint32_t node, const struct
 
 uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t h)
 {
-	uint32_t n = t->head[h & t->hmask];
-	while (n != CT_NIL) {
-		if (node_is(t, n, k))
-			return n;
-		n = t->e[n >> 1].hnext[n & 1];
+	uint32_t bi = ct_bucket_of(t, h);
+	uint16_t s = ct_sig(h);
+	for (uint32_t probe = 0; probe < t->nb; probe++) {
+		const struct ct_bucket *b = &t->b[bi];
+		for (unsigned i = 0; i < CT_BSLOTS; i++)
+			if (b->sig[i] == s && node_is(t, b->node[i], k))
+				return b->node[i];
+		if (b->passed == 0)
+			break;
+		if (++bi == t->nb)
+			bi = 0;
 	}
 	return CT_NIL;
 }
 
-static void hash_add(struct ct_table *t, uint32_t idx)
+/* Index node under hash h: the first free slot from its bucket on; false
+ * if none within CT_MAX_PROBE buckets (the table is pathologically full). */
+#define CT_MAX_PROBE 64
+static bool index_add(struct ct_table *t, uint32_t node, uint32_t h)
+{
+	uint32_t home = ct_bucket_of(t, h), bi = home;
+	for (uint32_t probe = 0; probe < CT_MAX_PROBE; probe++) {
+		struct ct_bucket *b = &t->b[bi];
+		for (unsigned i = 0; i < CT_BSLOTS; i++)
+			if (b->sig[i] == 0) {
+				b->sig[i] = ct_sig(h);
+				b->node[i] = node;
+				for (uint32_t j = home; j != bi; j = j + 1 == t->nb ? 0 : j + 1)
+					t->b[j].passed++;
+				return true;
+			}
+		if (++bi == t->nb)
+			bi = 0;
+	}
+	return false;
+}
+
+static void index_del(struct ct_table *t, uint32_t node, uint32_t h)
+{
+	uint32_t home = ct_bucket_of(t, h), bi = home;
+	uint16_t s = ct_sig(h);
+	for (uint32_t probe = 0; probe < CT_MAX_PROBE; probe++) {
+		struct ct_bucket *b = &t->b[bi];
+		for (unsigned i = 0; i < CT_BSLOTS; i++)
+			if (b->sig[i] == s && b->node[i] == node) {
+				b->sig[i] = 0;
+				for (uint32_t j = home; j != bi; j = j + 1 == t->nb ? 0 : j + 1)
+					t->b[j].passed--;
+				return;
+			}
+		if (++bi == t->nb)
+			bi = 0;
+	}
+}
+
+static bool hash_add(struct ct_table *t, uint32_t idx)
 {
 	struct ct_tuple k;
+	uint32_t h[2];
 	for (unsigned d = 0; d < 2; d++) {
 		ct_entry_tuple(t, idx, d, &k);
-		uint32_t *hd = &t->head[ct_hash(&k) & t->hmask];
-		t->e[idx].hnext[d] = *hd;
-		*hd = idx << 1 | d;
+		h[d] = ct_hash(&k);
 	}
+	if (!index_add(t, idx << 1, h[0]))
+		return false;
+	if (!index_add(t, idx << 1 | 1, h[1])) {
+		index_del(t, idx << 1, h[0]);
+		return false;
+	}
+	return true;
 }
 
 static void hash_del(struct ct_table *t, uint32_t idx)
@@ -216,12 +258,7 @@ static void hash_del(struct ct_table *t, uint32_t idx)
 	struct ct_tuple k;
 	for (unsigned d = 0; d < 2; d++) {
 		ct_entry_tuple(t, idx, d, &k);
-		uint32_t *pp = &t->head[ct_hash(&k) & t->hmask];
-		uint32_t me = idx << 1 | d;
-		while (*pp != CT_NIL && *pp != me)
-			pp = &t->e[*pp >> 1].hnext[*pp & 1];
-		if (*pp == me)
-			*pp = t->e[idx].hnext[d];
+		index_del(t, idx << 1 | d, ct_hash(&k));
 	}
 }
 
@@ -361,8 +398,14 @@ void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now)
 			return;
 		}
 	}
+	if (!hash_add(t, idx)) {
+		t->st.insert_failed++;
+		entry_free(t, idx);
+		r->idx = CT_NIL;
+		r->state = CT_INVALID;
+		return;
+	}
 	e->status |= CT_S_CONFIRMED;
-	hash_add(t, idx);
 	wheel_add(t, idx);
 	t->live++;
 	t->st.new_++;

@@ -8,11 +8,16 @@
  * reads tables (listing, statistics) only through the owning worker (a
  * message on its ring), never directly.
  *
- * Entries (struct ct_entry, 120 bytes) live in one array; both directions
- * are indexed in one chained hash whose links are in the entry (node =
- * index << 1 | direction), so a connection costs its entry plus about one
- * 32-bit bucket head per direction. IPv4 addresses are in the entry; IPv6
- * ones in a side array of 64-byte records (struct ct_addr6).
+ * Entries (struct ct_entry, 112 bytes) live in one array; both directions
+ * are indexed (node = index << 1 | direction) in an array of 64-byte
+ * buckets of 10 slots, each a 16-bit signature of the hash and a node, with
+ * linear probing to the next bucket when one is full (each bucket counts
+ * the nodes that went past it, so lookups stop early and deletions need no
+ * tombstones). A lookup reads one bucket line and, through the signature,
+ * only the entry that matches: no chain of entries to walk. The buckets are
+ * sized for 80% of the slots at most, 16 bytes per connection: with the
+ * entry, 128 bytes. IPv4 addresses are in the entry; IPv6 ones in a side
+ * array of 64-byte records (struct ct_addr6).
  *
  * Time is in ticks of 1/16 s (CT_HZ), a 32-bit count that wraps after 8.5
  * years. Expiry uses a timer wheel of CT_WHEEL slots (64 s): an entry sits
@@ -138,7 +143,7 @@ struct ct_tcp {
 	uint8_t last_x; /* last_wscale:4 | last_flags:4 << 4 */
 };
 
-/* One connection: both tuples, state, accounting. 120 bytes. */
+/* One connection: both tuples, state, accounting. 112 bytes. */
 struct ct_entry {
 	union {
 		uint32_t a4[4]; /* orig src, orig dst, reply src, reply dst (network order) */
@@ -147,7 +152,6 @@ struct ct_entry {
 	uint16_t port[4];   /* orig sport, dport, reply sport, dport (host order);
 			       ICMP: id, type << 8 | code */
 	uint8_t proto, fam, status, pstate; /* pstate: enum ct_tcp_state for TCP */
-	uint32_t hnext[2];  /* hash chain of each direction's node */
 	uint32_t expire;    /* tick */
 	uint32_t tnext;     /* wheel slot list / free list */
 	uint32_t mark;      /* connmark */
@@ -159,6 +163,13 @@ struct ct_entry {
 			uint32_t stream_ts; /* UDP: becomes a stream after this tick */
 		} udp;
 	} p;
+};
+
+#define CT_BSLOTS 10
+struct ct_bucket {
+	uint16_t sig[CT_BSLOTS];   /* 0: free slot */
+	uint32_t node[CT_BSLOTS];
+	uint32_t passed;           /* nodes stored beyond this bucket that probed it */
 };
 
 struct ct_addr6 {
@@ -212,8 +223,8 @@ struct ct_stats {
 struct ct_table {
 	struct ct_entry *e;
 	struct ct_addr6 *x6;
-	uint32_t *head;
-	uint32_t hmask;
+	struct ct_bucket *b;
+	uint32_t nb;          /* buckets */
 	uint32_t max, live, free;
 	uint32_t max6, live6, free6;
 	uint32_t pending;    /* unconfirmed entry of the current packet */
@@ -227,7 +238,7 @@ struct ct_table {
 	void (*free_fn)(void *);
 };
 
-/* Bytes a table of these parameters holds (entries, IPv6 records, heads). */
+/* Bytes a table of these parameters holds (entries, IPv6 records, buckets). */
 size_t ct_table_mem(const struct ct_params *p);
 /* Build a table; alloc must return zeroed, 64-byte aligned memory (or NULL).
  * par must outlive the table. NULL on failure. */
@@ -235,11 +246,33 @@ struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
 	void *(*alloc)(size_t), void (*free_fn)(void *));
 void ct_table_destroy(struct ct_table *t);
 
-/* Hash of a tuple; ct_prefetch() starts loading its bucket. */
+/* Hash of a tuple; ct_prefetch() starts loading its bucket, then
+ * ct_prefetch_entry() (once the bucket is there) the entries whose
+ * signature matches. */
 uint32_t ct_hash(const struct ct_tuple *k);
+static inline uint32_t ct_bucket_of(const struct ct_table *t, uint32_t h)
+{
+	return (uint32_t)(((uint64_t)h * t->nb) >> 32);
+}
+static inline uint16_t ct_sig(uint32_t h)
+{
+	uint16_t s = (uint16_t)h;
+	return s ? s : 1;
+}
 static inline void ct_prefetch(const struct ct_table *t, uint32_t h)
 {
-	__builtin_prefetch(&t->head[h & t->hmask]);
+	__builtin_prefetch(&t->b[ct_bucket_of(t, h)]);
+}
+static inline void ct_prefetch_entry(const struct ct_table *t, uint32_t h)
+{
+	const struct ct_bucket *b = &t->b[ct_bucket_of(t, h)];
+	uint16_t s = ct_sig(h);
+	for (unsigned i = 0; i < CT_BSLOTS; i++)
+		if (b->sig[i] == s) {
+			const char *e = (const char *)&t->e[b->node[i] >> 1];
+			__builtin_prefetch(e);
+			__builtin_prefetch(e + 64);
+		}
 }
 
 /* Track one packet (see the header comment). h: ct_hash(&p->t). */

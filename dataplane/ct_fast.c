@@ -8,40 +8,71 @@
  */
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "dp_priv.h"
 
-bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting)
+/* The tracker's tuple of a parsed IPv4/IPv6 packet; false if it has no
+ * usable L4 (fragments are not reassembled yet: the tracker sees them as
+ * untrackable, INVALID, never as a connection of their own). */
+static inline bool tuple_of(const struct rte_mbuf *m, const struct pkt_meta *pm, struct ct_tuple *t)
 {
-	struct ct_pkt p;
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
-	memset(&p.t, 0, sizeof(p.t));
+	memset(t, 0, sizeof(*t));
 	if (pm->l3 == PKT_L3_IPV4) {
-		p.t.fam = 4;
-		memcpy(p.t.src, l3 + 12, 4);
-		memcpy(p.t.dst, l3 + 16, 4);
+		t->fam = 4;
+		memcpy(t->src, l3 + 12, 4);
+		memcpy(t->dst, l3 + 16, 4);
 	} else {
-		p.t.fam = 6;
-		memcpy(p.t.src, l3 + 8, 16);
-		memcpy(p.t.dst, l3 + 24, 16);
+		t->fam = 6;
+		memcpy(t->src, l3 + 8, 16);
+		memcpy(t->dst, l3 + 24, 16);
 	}
-	p.t.proto = pm->l4_proto;
-	/* fragments are not reassembled yet: the tracker sees them as
-	 * untrackable (INVALID), never as a connection of their own */
-	p.l4_ok = (pm->flags & PKT_F_L4) && !(pm->flags & PKT_F_FRAG);
-	if (p.l4_ok) {
+	t->proto = pm->l4_proto;
+	bool ok = (pm->flags & PKT_F_L4) && !(pm->flags & PKT_F_FRAG);
+	if (ok) {
 		switch (pm->l4_proto) {
 		case IPPROTO_TCP:
 		case IPPROTO_UDP:
 		case IPPROTO_ICMP:
 		case IPPROTO_ICMPV6:
-			p.t.sport = pm->sport;
-			p.t.dport = pm->dport;
+			t->sport = pm->sport;
+			t->dport = pm->dport;
 			break;
 		default:
 			break;
 		}
 	}
+	return ok;
+}
+
+void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pkt_meta *meta,
+	uint16_t n, uint32_t *hash)
+{
+	const struct ct_table *t = w->ct;
+	struct ct_tuple k;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct pkt_meta *pm = &meta[i];
+		if (pm->drop != DP_DROP_NONE || (pm->l3 != PKT_L3_IPV4 && pm->l3 != PKT_L3_IPV6)) {
+			hash[i] = 0;
+			continue;
+		}
+		tuple_of(pkts[i], pm, &k);
+		hash[i] = ct_hash(&k);
+		ct_prefetch(t, hash[i]);
+	}
+	/* then the entries the signatures point to (both lines: the
+	 * tracker touches tuples, state, timer and counters) */
+	for (uint16_t i = 0; i < n; i++)
+		if (hash[i] != 0)
+			ct_prefetch_entry(t, hash[i]);
+}
+
+bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting)
+{
+	struct ct_pkt p;
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
+	p.l4_ok = tuple_of(m, pm, &p.t);
 	uint32_t hdr = (uint32_t)(pm->l4_off - pm->l3_off);
 	p.l3 = l3;
 	p.l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off);
@@ -59,7 +90,8 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
 	 * worker asked decides INVALID or picks up */
 	unsigned flags = prerouting && w->dp->n_workers > 1 &&
 				 (unsigned)w->cur_hops + 1 < w->dp->n_workers ? CT_IN_ASK : 0;
-	ct_in(w->ct, &p, ct_hash(&p.t), w->ct_now, prerouting, flags, &w->ctr);
+	uint32_t h = prerouting && w->cur_hash_ok ? w->cur_hash : ct_hash(&p.t);
+	ct_in(w->ct, &p, h, w->ct_now, prerouting, flags, &w->ctr);
 	if (unlikely(w->ctr.drop)) {
 		dp_drop_pkt(w, pm->in_port, DP_DROP_CT_FULL, m);
 		return false;

@@ -191,6 +191,8 @@ struct dp_worker {
 	uint32_t ct_now;       /* ticks, read once per burst */
 	uint8_t ct_notrack;    /* the raw table said NOTRACK */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
+	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
+	uint32_t cur_hash;
 	uint8_t cur_hops;      /* the current packet: workers that missed it before */
 	uint8_t cur_origin;    /* the current packet: the worker that received it */
 	struct rules_ct ctv;   /* the rules' view of the connection (need_ct) */
@@ -266,6 +268,10 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 /* Track the packet (after the raw table): sets w->ctr. false: drop it (the
  * table is full, counted). */
 bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting);
+/* Hash the tuples of a burst and prefetch their buckets, then the entries
+ * the buckets point to (DPDK style: the loads of all packets overlap). */
+void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pkt_meta *meta,
+	uint16_t n, uint32_t *hash);
 /* Hand a packet whose connection is not here to the next worker (after the
  * raw table): true if it went (or was dropped because that ring is full). */
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);

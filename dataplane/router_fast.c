@@ -545,8 +545,19 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 							      meta[i].l3_off + 16))
 			: NHV_MISS;
 	const struct dp_rules *R = dp_rules_get(w->dp);
-	for (uint16_t i = 0; i < n; i++)
-		out[i] = router_one(w, R, pkts[i], &meta[i], v4[i]);
+	if (R != NULL && R->ct) {
+		uint32_t h[DP_BURST];
+		dp_ct_prefetch_burst(w, pkts, meta, n, h);
+		w->cur_hash_ok = 1;
+		for (uint16_t i = 0; i < n; i++) {
+			w->cur_hash = h[i];
+			out[i] = router_one(w, R, pkts[i], &meta[i], v4[i]);
+		}
+		w->cur_hash_ok = 0;
+	} else {
+		for (uint16_t i = 0; i < n; i++)
+			out[i] = router_one(w, R, pkts[i], &meta[i], v4[i]);
+	}
 	/* queue for tx in a loop of its own: no packet byte stores in between,
 	 * so the tx buffer index can stay in a register */
 	dp_tx_enqueue_burst(w, pkts, out, n);
