@@ -558,8 +558,16 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 			while ((g = rte_ring_dequeue_burst(tx[p], (void **)m + got, DP_BURST - got, NULL)) > 0)
 				got += g;
 		if (got != DP_BURST) {
-			fprintf(stderr, "rampart-bench: %s: packets lost in the pipeline\n", b->name);
+			fprintf(stderr, "rampart-bench: %s: %u of %u packets lost in the pipeline:", b->name,
+				DP_BURST - got, DP_BURST);
+			for (unsigned d = 1; d < DP_DROP_MAX; d++)
+				if (dp_worker_drops(w, d))
+					fprintf(stderr, " %s=%" PRIu64, dp_drop_names[d], dp_worker_drops(w, d));
+			fprintf(stderr, "\n");
 			rc = -1;
+			if (got < DP_BURST) /* what was dropped is gone: refill */
+				if (rte_pktmbuf_alloc_bulk(g_pool, m + got, DP_BURST - got) != 0)
+					break;
 		}
 	}
 	uint64_t drops = 0;

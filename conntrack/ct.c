@@ -106,6 +106,7 @@ struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
 	}
 	t->free6 = par->max6 ? 0 : CT_NIL;
 	t->pending = CT_NIL;
+	t->rnd = 0x2545f491u;
 	for (unsigned i = 0; i < CT_WHEEL; i++)
 		t->wheel[i] = CT_NIL;
 	t->wtick = now;
@@ -236,14 +237,8 @@ static void index_del(struct ct_table *t, uint32_t node, uint32_t h)
 	}
 }
 
-static bool hash_add(struct ct_table *t, uint32_t idx)
+static bool hash_add(struct ct_table *t, uint32_t idx, const uint32_t h[2])
 {
-	struct ct_tuple k;
-	uint32_t h[2];
-	for (unsigned d = 0; d < 2; d++) {
-		ct_entry_tuple(t, idx, d, &k);
-		h[d] = ct_hash(&k);
-	}
 	if (!index_add(t, idx << 1, h[0]))
 		return false;
 	if (!index_add(t, idx << 1 | 1, h[1])) {
@@ -253,13 +248,26 @@ static bool hash_add(struct ct_table *t, uint32_t idx)
 	return true;
 }
 
-static void hash_del(struct ct_table *t, uint32_t idx)
+static void entry_hashes(const struct ct_table *t, uint32_t idx, uint32_t h[2])
 {
 	struct ct_tuple k;
 	for (unsigned d = 0; d < 2; d++) {
 		ct_entry_tuple(t, idx, d, &k);
-		index_del(t, idx << 1 | d, ct_hash(&k));
+		h[d] = ct_hash(&k);
 	}
+}
+
+static void hash_del_h(struct ct_table *t, uint32_t idx, const uint32_t h[2])
+{
+	index_del(t, idx << 1, h[0]);
+	index_del(t, idx << 1 | 1, h[1]);
+}
+
+static void hash_del(struct ct_table *t, uint32_t idx)
+{
+	uint32_t h[2];
+	entry_hashes(t, idx, h);
+	hash_del_h(t, idx, h);
 }
 
 static inline uint32_t slot_of(const struct ct_table *t, uint32_t expire)
@@ -301,14 +309,19 @@ static inline bool can_early_drop(const struct ct_entry *e)
 	return e->proto == 6 && e->pstate >= CT_TCP_FIN_WAIT && e->pstate <= CT_TCP_CLOSE;
 }
 
-/* Table full: take the first evictable entry among those expiring soonest
- * (the wheel's lists in time order), looking at no more than 128 entries. */
-static uint32_t early_drop(struct ct_table *t)
+/* One early-drop pass: the wheel's lists from slot `from` on (the rest of
+ * the list being processed first when from is the current slot), at most
+ * 8 entries of a list and 128 in all. */
+static uint32_t early_drop_pass(struct ct_table *t, uint32_t from)
 {
 	unsigned looked = 0;
 	for (unsigned l = 0; l <= CT_WHEEL && looked < 128; l++) {
-		uint32_t *pp = l == 0 ? &t->wrest : &t->wheel[(t->wtick + l - 1) & (CT_WHEEL - 1)];
-		while (*pp != CT_NIL && looked < 128) {
+		uint32_t *pp;
+		if (l == 0)
+			pp = from == t->wtick ? &t->wrest : &t->wheel[from & (CT_WHEEL - 1)];
+		else
+			pp = &t->wheel[(from + l - (from == t->wtick)) & (CT_WHEEL - 1)];
+		for (unsigned here = 0; *pp != CT_NIL && looked < 128 && here < 8; here++) {
 			uint32_t idx = *pp;
 			struct ct_entry *e = &t->e[idx];
 			looked++;
@@ -326,6 +339,23 @@ static uint32_t early_drop(struct ct_table *t)
 		}
 	}
 	return CT_NIL;
+}
+
+/* Table full: evict an entry that is not assured (or a TCP connection
+ * closing), among those expiring soonest: the wheel in time order; the
+ * lists are LIFO, so their heads are the entries filed last and a list of
+ * long-lived assured connections does not hide the others for long. If
+ * that finds nothing, once more from a random point of the wheel; then
+ * give up (the caller drops the packet): at most 256 entries looked at. */
+static uint32_t early_drop(struct ct_table *t)
+{
+	uint32_t v = early_drop_pass(t, t->wtick);
+	if (v != CT_NIL)
+		return v;
+	t->rnd ^= t->rnd << 13;
+	t->rnd ^= t->rnd >> 17;
+	t->rnd ^= t->rnd << 5;
+	return early_drop_pass(t, t->wtick + 1 + t->rnd % (CT_WHEEL - 1));
 }
 
 uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
@@ -383,22 +413,13 @@ void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now)
 		t->pending = CT_NIL;
 	struct ct_entry *e = &t->e[idx];
 	if (e->fam == 0)
-		return; /* killed on the way (an RST answered nothing) */
-	/* a clash (another packet confirmed the same tuple since) keeps the first */
-	struct ct_tuple k;
-	for (unsigned d = 0; d < 2; d++) {
-		ct_entry_tuple(t, idx, d, &k);
-		uint32_t n = ct_lookup(t, &k, ct_hash(&k));
-		if (n != CT_NIL) {
-			t->st.clash++;
-			t->st.insert_failed++;
-			entry_free(t, idx);
-			r->idx = n >> 1;
-			r->dir = (uint8_t)(n & 1);
-			return;
-		}
-	}
-	if (!hash_add(t, idx)) {
+		return; /* killed on the way */
+	/* No clash check: a table has one writer and a packet goes through
+	 * its hooks before the next one is looked up, so neither tuple can
+	 * have been inserted since ct_in() missed the original one (and an
+	 * entry holding our reply tuple would have been found as that
+	 * connection's reply). NAT, which rewrites tuples, will check. */
+	if (!hash_add(t, idx, r->h)) {
 		t->st.insert_failed++;
 		entry_free(t, idx);
 		r->idx = CT_NIL;
@@ -417,20 +438,40 @@ unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 	unsigned done = 0;
 	while (done < budget) {
 		if (t->wrest != CT_NIL) {
-			uint32_t idx = t->wrest;
-			struct ct_entry *e = &t->e[idx];
-			t->wrest = e->tnext;
-			done++;
-			if (e->status & CT_S_DYING) {
-				entry_free(t, idx);
-			} else if ((int32_t)(e->expire - now) <= 0) {
-				hash_del(t, idx);
-				t->live--;
-				t->st.expired++;
-				entry_free(t, idx);
-			} else {
-				wheel_add(t, idx);
+			/* a few at a time: the buckets of those that expire are
+			 * loaded together, not one miss after the other */
+			uint32_t batch[8], h[8][2];
+			unsigned n = 0;
+			while (n < 8 && t->wrest != CT_NIL && done + n < budget) {
+				batch[n] = t->wrest;
+				t->wrest = t->e[t->wrest].tnext;
+				if (t->wrest != CT_NIL)
+					__builtin_prefetch(&t->e[t->wrest]);
+				n++;
 			}
+			for (unsigned i = 0; i < n; i++) {
+				const struct ct_entry *e = &t->e[batch[i]];
+				if (!(e->status & CT_S_DYING) && (int32_t)(e->expire - now) <= 0) {
+					entry_hashes(t, batch[i], h[i]);
+					ct_prefetch(t, h[i][0]);
+					ct_prefetch(t, h[i][1]);
+				}
+			}
+			for (unsigned i = 0; i < n; i++) {
+				uint32_t idx = batch[i];
+				struct ct_entry *e = &t->e[idx];
+				if (e->status & CT_S_DYING) {
+					entry_free(t, idx);
+				} else if ((int32_t)(e->expire - now) <= 0) {
+					hash_del_h(t, idx, h[i]);
+					t->live--;
+					t->st.expired++;
+					entry_free(t, idx);
+				} else {
+					wheel_add(t, idx);
+				}
+			}
+			done += n;
 			continue;
 		}
 		if ((int32_t)(t->wtick - now) > 0)

@@ -208,6 +208,7 @@ struct ct_res {
 	uint8_t drop;   /* table full: drop the packet (counted) */
 	uint8_t miss;   /* with CT_IN_ASK: no entry here and the packet cannot
 			   start one: its connection may live on another worker */
+	uint32_t h[2];  /* fresh: the hashes of both tuples, for ct_confirm */
 };
 
 /* ct_in flags */
@@ -232,6 +233,7 @@ struct ct_table {
 	uint32_t wtick;      /* next tick to process */
 	uint32_t wrest;      /* the rest of tick wtick - 1's detached list */
 	uint32_t wrest_tick;
+	uint32_t rnd;        /* early drop's second look */
 	const struct ct_params *par;
 	struct ct_stats st;
 	size_t mem;          /* bytes held */

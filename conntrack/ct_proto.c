@@ -924,6 +924,15 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 		r->dir = (uint8_t)dir;
 		r->state = state;
 		r->fresh = fresh;
+		if (fresh) {
+			/* ct_confirm indexes both directions: start loading the
+			 * reply's bucket now, the rules run meanwhile */
+			struct ct_tuple rep;
+			ct_entry_tuple(t, idx, 1, &rep);
+			r->h[0] = h;
+			r->h[1] = ct_hash(&rep);
+			ct_prefetch(t, r->h[1]);
+		}
 		return;
 	}
 	t->st.invalid++;
