@@ -146,12 +146,18 @@ void dp_ct_serve(struct dp_worker *w)
 		q->cursor = i >= t->max ? UINT32_MAX : i;
 		break;
 	}
-	case DP_CT_KILL:
-		if (q->cursor < t->max && ct_entry_live(t, q->cursor)) {
+	case DP_CT_KILL: {
+		/* the entry listed, not whatever reused its slot since */
+		const struct ct_entry *e = q->cursor < t->max ? &t->e[q->cursor] : NULL;
+		const struct ct_entry *was = q->out ? &q->out->e : NULL;
+		if (e && was && ct_entry_live(t, q->cursor) && e->fam == was->fam &&
+		    e->proto == was->proto && memcmp(e->port, was->port, sizeof(e->port)) == 0 &&
+		    memcmp(&e->a, &was->a, sizeof(e->a)) == 0) {
 			ct_kill(t, q->cursor);
 			q->killed = 1;
 		}
 		break;
+	}
 	case DP_CT_FLUSH: {
 		uint32_t end = q->cursor + SERVE_SCAN < t->max ? q->cursor + SERVE_SCAN : t->max;
 		uint32_t i = q->cursor;

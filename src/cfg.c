@@ -620,7 +620,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 {
 	static const char *const keys[] = { "eal", "mode", "workers", "ports", "routes", "bridge",
 					    "icmp", "neighbours", "mbufs", "log", "ruleset", "conntrack",
-					    NULL };
+					    "control", NULL };
 	uint64_t v;
 	if (want(x, root, CY_MAP, "the configuration") < 0 ||
 	    known_keys(x, root, "the configuration", keys) < 0)
@@ -635,6 +635,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	c->log_level = RP_LOG_INFO;
 	c->log_stderr = true;
 	ct_params_default(&c->ct);
+	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", "/run/rampart/rampart.sock");
 
 	const struct cy_node *n;
 	if ((n = cy_map_get(root, "eal")) && parse_eal(x, c, n) < 0)
@@ -762,6 +763,23 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 		return -1;
 	if ((n = cy_map_get(root, "conntrack")) && parse_conntrack(x, c, n) < 0)
 		return -1;
+	if ((n = cy_map_get(root, "control"))) {
+		static const char *const ck[] = { "socket", NULL };
+		const struct cy_node *f;
+		if (want(x, n, CY_MAP, "control") < 0 || known_keys(x, n, "control", ck) < 0)
+			return -1;
+		if ((f = cy_map_get(n, "socket"))) {
+			if (want(x, f, CY_SCALAR, "control.socket") < 0)
+				return -1;
+			if (f->str[0] == '\0')
+				c->ctl_socket[0] = '\0'; /* no control socket */
+			else if (rel_path(x, f, "control.socket", c->ctl_socket) < 0)
+				return -1;
+			else if (strlen(c->ctl_socket) >= 108) /* sockaddr_un.sun_path */
+				return fail(x, f, "control.socket: a UNIX socket path has at most 107 "
+						  "characters");
+		}
+	}
 	if ((n = cy_map_get(root, "log"))) {
 		static const char *const lk[] = { "level", "stderr", "syslog", NULL };
 		const struct cy_node *f;

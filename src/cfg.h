@@ -84,6 +84,8 @@ struct cfg {
 	char ipsets[CFG_PATH_MAX];    /* ipset save text */
 	uint8_t ruleset_format;       /* enum cfg_rs_format */
 	int ruleset_line, ruleset_col;
+	/* control socket (rampartctl) */
+	char ctl_socket[CFG_PATH_MAX];
 	/* connection tracking; ct.max and ct.max6 are for the whole box */
 	uint8_t ct_mode;              /* enum cfg_ct_mode */
 	struct ct_params ct;

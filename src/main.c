@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 
 #include "cfg.h"
+#include "ctl.h"
 #include "dp.h"
 #include "log.h"
 #include "rampart_version.h"
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 	}
 	int rc = 1;
 	struct dp_ctx *dp = NULL;
+	struct rp_ctl *ctl = NULL;
 	if (rte_get_main_lcore() != c.main_lcore) {
 		RP_ERR("main", "%s: main lcore is %u but workers.main_lcore says %u", path,
 		       rte_get_main_lcore(), c.main_lcore);
@@ -240,6 +242,8 @@ int main(int argc, char **argv)
 
 	if (dp_start(dp) < 0)
 		goto out;
+	if (c.ctl_socket[0] && (ctl = rp_ctl_open(c.ctl_socket)) == NULL)
+		goto out;
 	RP_NOTICE("main", "rampartd %s running: %u ports, %u workers, %s mode", RAMPART_VERSION,
 		  c.n_ports, c.n_workers, c.mode == CFG_MODE_ROUTER ? "router" : "bridge");
 	while (!g_stop) {
@@ -253,6 +257,7 @@ int main(int argc, char **argv)
 			dp_stats_print(dp, stderr);
 			dump_rules(dp);
 		}
+		n += (unsigned)rp_ctl_poll(ctl, dp);
 		if (n == 0)
 			usleep(1000);
 	}
@@ -261,6 +266,7 @@ int main(int argc, char **argv)
 	dp_stats_print(dp, stderr);
 	rc = 0;
 out:
+	rp_ctl_close(ctl);
 	rules_free(rs);
 	dp_destroy(dp);
 	rte_eal_cleanup();

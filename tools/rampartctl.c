@@ -3,25 +3,33 @@
  * rampartctl: Rampart's command-line tool.
  *
  * Subcommands are a table: each has a name, a one-line summary and a
- * function taking its own argv. Today: `convert` (offline, no daemon)
- * translates rulesets between iptables-save, ip6tables-save and YAML with
- * full validation. The daemon commands (talking to rampartd over its UNIX
- * socket) join the table with the control-plane issue.
+ * function taking its own argv. `convert` (offline, no daemon) translates
+ * rulesets between iptables-save, ip6tables-save and YAML with full
+ * validation. `conntrack` talks to rampartd over its control socket
+ * (-s PATH or $RAMPART_SOCKET, default /run/rampart/rampart.sock; the
+ * protocol is in src/ctl.h): -L/-C/-D/-F/-S as conntrack(8).
  *
- * Exit status: 0 success, 1 invalid input or refused conversion (the
- * message, with file:line:col, on stderr), 2 usage error.
+ * Exit status: 0 success, 1 invalid input, refused conversion or an error
+ * from the daemon (the message on stderr), 2 usage error, 3 the daemon
+ * cannot be reached.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "rules.h"
 #include "rules_prog.h"
 
 #define EXIT_INVALID 1
 #define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+static const char *g_socket = "/run/rampart/rampart.sock";
 #define INPUT_MAX (256u << 20)
 
 static char *slurp(FILE *f, size_t *len)
@@ -227,17 +235,116 @@ static int cmd_convert(int argc, char **argv)
 	return rc == 0 ? 0 : EXIT_INVALID;
 }
 
+/* Send argv as one request line to rampartd and print its answer; the
+ * last line ("%% ok ..." or "%% error: ...") becomes the exit status. */
+static int daemon_request(int argc, char **argv)
+{
+	char line[4096];
+	size_t n = 0;
+	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]);
+		if (l == 0 || strpbrk(argv[i], " \t\r\n") != NULL) {
+			fprintf(stderr, "rampartctl: argument '%s' is empty or has a blank\n", argv[i]);
+			return EXIT_USAGE;
+		}
+		if (n + l + 2 > sizeof(line)) {
+			fprintf(stderr, "rampartctl: request too long\n");
+			return EXIT_USAGE;
+		}
+		if (i)
+			line[n++] = ' ';
+		memcpy(line + n, argv[i], l);
+		n += l;
+	}
+	line[n++] = '\n';
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(g_socket) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "rampartctl: socket path too long: %s\n", g_socket);
+		return EXIT_USAGE;
+	}
+	memcpy(sa.sun_path, g_socket, strlen(g_socket));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "rampartctl: cannot reach rampartd at %s: %s (is it running? -s PATH "
+				"names another socket)\n", g_socket, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return EXIT_UNREACHABLE;
+	}
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, line + off, n - off);
+		if (w <= 0) {
+			fprintf(stderr, "rampartctl: write to %s: %s\n", g_socket, strerror(errno));
+			close(fd);
+			return EXIT_UNREACHABLE;
+		}
+		off += (size_t)w;
+	}
+	shutdown(fd, SHUT_WR);
+	FILE *in = fdopen(fd, "r");
+	if (in == NULL) {
+		close(fd);
+		return EXIT_UNREACHABLE;
+	}
+	char buf[8192];
+	int rc = -1;
+	while (fgets(buf, sizeof(buf), in)) {
+		if (strncmp(buf, "%% ", 3) == 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			if (strncmp(buf + 3, "ok", 2) == 0) {
+				rc = 0;
+				if (buf[5] == ' ')
+					fprintf(stderr, "rampartctl: %s\n", buf + 6);
+			} else {
+				rc = EXIT_INVALID;
+				fprintf(stderr, "rampartctl: %s\n", buf + 3);
+			}
+			continue;
+		}
+		fputs(buf, stdout);
+	}
+	fclose(in);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "rampartctl: write error: %s\n", strerror(errno));
+		return EXIT_INVALID;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "rampartctl: the answer from rampartd ended early\n");
+		return EXIT_UNREACHABLE;
+	}
+	return rc;
+}
+
+static int cmd_conntrack(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		FILE *f = argc < 2 ? stderr : stdout;
+		fprintf(f, "usage: rampartctl conntrack -L|-C|-D [FILTERS]   list, count, delete\n"
+			   "       rampartctl conntrack -F                 delete every connection\n"
+			   "       rampartctl conntrack -S                 per-worker statistics\n"
+			   "filters (on the original direction), as conntrack(8):\n"
+			   "  -p PROTO  -s ADDR  -d ADDR  --sport N  --dport N  --state TCPSTATE\n"
+			   "  -m MARK[/MASK]  -f ipv4|ipv6\n");
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	return daemon_request(argc, argv);
+}
+
 static const struct {
 	const char *name, *summary;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
 	{"convert", "translate a ruleset between iptables-save, ip6tables-save and YAML (offline)",
 	 cmd_convert},
+	{"conntrack", "list, count, delete or flush tracked connections; statistics (rampartd)",
+	 cmd_conntrack},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rampartctl COMMAND [ARGS]\ncommands:\n");
+	fprintf(f, "usage: rampartctl [-s SOCKET] COMMAND [ARGS]\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "rampartctl COMMAND --help for a command's options.\n");
@@ -245,6 +352,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	const char *env = getenv("RAMPART_SOCKET");
+	if (env && *env)
+		g_socket = env;
+	while (argc >= 3 && (!strcmp(argv[1], "-s") || !strcmp(argv[1], "--socket"))) {
+		g_socket = argv[2];
+		argv[2] = argv[0];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

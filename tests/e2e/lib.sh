@@ -374,6 +374,7 @@ gen_config() {
 		[ "$mode" = router ] && echo "    addresses: [10.77.2.1/24, fd77:2::1/64]"
 		[ "$mode" = bridge ] && echo "bridge: [[lan0, wan0]]"
 		echo "log: {level: $level}"
+		echo "control: {socket: $E2E_TMP/rampart.sock}"
 	} >"$f"
 }
 

@@ -127,6 +127,43 @@ assert_file_match "the UNTRACKED rule counted the notrack probe" \
 	'^\[[1-9][0-9]*:[0-9]+\] -A FORWARD -i lan0 -o wan0 -p udp -m udp --dport 7777 -m conntrack --ctstate UNTRACKED -j ACCEPT' "$RP_LOG"
 log "hand-offs between workers: $(grep -o 'handoff_[a-z]*=[0-9]*' "$STATS" | tr '\n' ' ')"
 
+# rampartctl conntrack over the control socket
+RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
+SOCK=$E2E_TMP/rampart.sock
+ctl() { "$RCTL" -s "$SOCK" conntrack "$@"; }
+ctl -L >"$E2E_TMP/ct.list" 2>"$E2E_TMP/ct.err"
+assert_eq "rampartctl conntrack -L: exit 0" 0 "$?"
+assert_file_match "-L: the curl connection, in conntrack -L's format" \
+	'^tcp +6 [0-9]+ TIME_WAIT src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=8080 packets=[0-9]+ bytes=[0-9]+ src=10\.77\.2\.2 dst=10\.77\.1\.2 sport=8080 dport=[0-9]+ packets=[0-9]+ bytes=[0-9]+ \[ASSURED\] mark=0 use=1$' \
+	"$E2E_TMP/ct.list"
+assert_file_match "-L: the IPv6 curl connection" \
+	'^tcp +6 [0-9]+ TIME_WAIT src=fd77:1::2 dst=fd77:2::2 sport=[0-9]+ dport=8080 ' "$E2E_TMP/ct.list"
+assert_file_match "-L: a ping, with its id and the reply type" \
+	'^icmp +1 [0-9]+ src=10\.77\.1\.2 dst=10\.77\.2\.2 type=8 code=0 id=[0-9]+ packets=2 bytes=168 src=10\.77\.2\.2 dst=10\.77\.1\.2 type=0 code=0 id=[0-9]+ packets=2 bytes=168 mark=0 use=1$' \
+	"$E2E_TMP/ct.list"
+assert_file_match "-L: the UDP probe, its timeout from conntrack.timeouts.udp (20 s)" \
+	'^udp +17 (1[0-9]|20) src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=9 ' "$E2E_TMP/ct.list"
+assert_file_match "-L says how many it showed" "flow entries have been shown" "$E2E_TMP/ct.err"
+total=$(wc -l <"$E2E_TMP/ct.list")
+assert_eq "-C counts what -L lists" "$total" "$(ctl -C 2>/dev/null)"
+out=$(ctl -L -p tcp --dport 8080 -f ipv6 2>/dev/null)
+assert_match "-L with filters: the IPv6 8080 connection" '^tcp +6 [0-9]+ TIME_WAIT src=fd77:1::2 dst=fd77:2::2 sport=[0-9]+ dport=8080 ' "$out"
+assert_eq "-L with filters: nothing else" 1 "$(printf '%s\n' "$out" | wc -l)"
+out=$(ctl -S 2>&1)
+assert_match "-S: one line per worker" "worker=0 entries=[0-9]+ .*found=[0-9]+ new=[0-9]+ invalid=[0-9]+" "$out"
+out=$(ctl -D -p icmp 2>&1)
+assert_match "-D -p icmp deletes the pings" "flow entries have been deleted" "$out"
+assert_eq "after -D, no icmp entry is left" "" "$(ctl -L -p icmp 2>/dev/null)"
+out=$(ctl -L --state NOSUCH 2>&1)
+rc=$?
+assert_eq "a bad filter: exit 1" 1 "$rc"
+assert_match "a bad filter is named" "unknown TCP state 'NOSUCH'" "$out"
+"$RCTL" -s "$E2E_TMP/nosuch.sock" conntrack -L >/dev/null 2>&1
+assert_eq "no daemon at the socket: exit 3" 3 "$?"
+ctl -F >/dev/null 2>&1
+assert_eq "-F empties the table" 0 "$(ctl -C 2>/dev/null)"
+check "traffic still crosses after the flush (a new connection)" in_lan curl -sf -o /dev/null --max-time 3 http://10.77.2.2:8080/hello.txt
+
 # a connection that lives across a ruleset reload
 in_wan "$PY" - >"$E2E_TMP/echo.out" 2>&1 <<'PY' &
 import socket

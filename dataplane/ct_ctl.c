@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_ctl: the control thread's side of the workers' connection tables.
+ *
+ * A table belongs to its worker: the control thread never reads entries
+ * directly. It posts a request in the worker's mailbox (struct dp_ctmsg,
+ * one at a time) and waits for the worker to do it at the end of a loop:
+ * copy up to DP_CT_CHUNK live entries from a cursor, kill one entry, or
+ * flush a slice. The worker's share of the work per loop is bounded; the
+ * formatting (slow) happens here. Statistics are plain per-worker counters,
+ * read directly as all counters are.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include "dp_ct.h"
+#include "dp_priv.h"
+
+#define DP_CT_CHUNK 256
+#define DP_CT_WAIT_US 2000000 /* a worker that does not answer in 2 s is stuck */
+
+/* Run q on worker w (in its thread when the dataplane runs, else here). */
+static int ask(struct dp_ctx *dp, struct dp_worker *w, struct dp_ctmsg *q)
+{
+	q->done = 0;
+	if (!dp->started) {
+		__atomic_store_n(&w->ctl, q, __ATOMIC_RELEASE);
+		dp_ct_serve(w);
+		return 0;
+	}
+	__atomic_store_n(&w->ctl, q, __ATOMIC_RELEASE);
+	uint64_t end = rte_rdtsc() + DP_CT_WAIT_US * dp->tsc_us;
+	while (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) {
+		if (rte_rdtsc() > end) {
+			/* take the request back if the worker has not started it */
+			struct dp_ctmsg *exp = q;
+			if (__atomic_compare_exchange_n(&w->ctl, &exp, NULL, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return -1;
+			/* it has: it will finish shortly */
+		}
+		rte_pause();
+	}
+	return 0;
+}
+
+int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optind_out, char *err,
+	size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	f->sport = f->dport = -1;
+	f->state = -1;
+	int i = 0;
+	for (; i < argc; i++) {
+		const char *o = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (o[0] != '-')
+			break;
+		if (v == NULL) {
+			snprintf(err, errlen, "option %s needs a value", o);
+			return -1;
+		}
+		if (!strcmp(o, "-p") || !strcmp(o, "--proto") || !strcmp(o, "--protonum")) {
+			static const struct { const char *n; uint8_t p; } pn[] = {
+				{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
+				{ "ipv6-icmp", 58 }, { "udplite", 136 }, { "sctp", 132 },
+				{ "dccp", 33 }, { "gre", 47 },
+			};
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (*v && *end == '\0' && n <= 255) {
+				f->proto = (uint8_t)n;
+			} else {
+				f->proto = 0;
+				for (size_t k = 0; k < sizeof(pn) / sizeof(pn[0]); k++)
+					if (!strcmp(pn[k].n, v))
+						f->proto = pn[k].p;
+				if (f->proto == 0) {
+					snprintf(err, errlen, "unknown protocol '%s'", v);
+					return -1;
+				}
+			}
+			f->has_proto = true;
+		} else if (!strcmp(o, "-s") || !strcmp(o, "--src") || !strcmp(o, "--orig-src") ||
+			   !strcmp(o, "-d") || !strcmp(o, "--dst") || !strcmp(o, "--orig-dst")) {
+			bool src = o[1] == 's' || strstr(o, "src") != NULL;
+			uint8_t *a = src ? f->src : f->dst;
+			uint8_t fam;
+			if (inet_pton(AF_INET, v, a) == 1) {
+				memset(a + 4, 0, 12);
+				fam = 4;
+			} else if (inet_pton(AF_INET6, v, a) == 1) {
+				fam = 6;
+			} else {
+				snprintf(err, errlen, "invalid address '%s' for %s", v, o);
+				return -1;
+			}
+			if (f->fam && f->fam != fam) {
+				snprintf(err, errlen, "%s: address family differs from the other filters", o);
+				return -1;
+			}
+			f->fam = fam;
+			if (src)
+				f->has_src = true;
+			else
+				f->has_dst = true;
+		} else if (!strcmp(o, "--sport") || !strcmp(o, "--orig-port-src") ||
+			   !strcmp(o, "--dport") || !strcmp(o, "--orig-port-dst")) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (!*v || *end || n > 65535) {
+				snprintf(err, errlen, "invalid port '%s' for %s", v, o);
+				return -1;
+			}
+			if (strstr(o, "sport") || strstr(o, "src"))
+				f->sport = (int)n;
+			else
+				f->dport = (int)n;
+		} else if (!strcmp(o, "--state")) {
+			f->state = -1;
+			for (int s = 1; s < CT_TCP_MAX; s++)
+				if (!strcasecmp(v, ct_tcp_state_names[s]))
+					f->state = s;
+			if (f->state < 0) {
+				snprintf(err, errlen, "unknown TCP state '%s' (SYN_SENT, SYN_RECV, "
+						      "ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK, "
+						      "TIME_WAIT, CLOSE)", v);
+				return -1;
+			}
+		} else if (!strcmp(o, "-m") || !strcmp(o, "--mark")) {
+			char *end;
+			unsigned long long n = strtoull(v, &end, 0), m = 0xffffffffull;
+			if (*end == '/')
+				m = strtoull(end + 1, &end, 0);
+			if (!*v || *end || n > 0xffffffffull || m > 0xffffffffull) {
+				snprintf(err, errlen, "invalid mark '%s' (value[/mask])", v);
+				return -1;
+			}
+			f->has_mark = true;
+			f->mark = (uint32_t)n;
+			f->mask = (uint32_t)m;
+		} else if (!strcmp(o, "-f") || !strcmp(o, "--family")) {
+			uint8_t fam = !strcmp(v, "ipv4") ? 4 : !strcmp(v, "ipv6") ? 6 : 0;
+			if (fam == 0 || (f->fam && f->fam != fam)) {
+				snprintf(err, errlen, "invalid family '%s' (ipv4 or ipv6)", v);
+				return -1;
+			}
+			f->fam = fam;
+		} else {
+			snprintf(err, errlen, "unknown option '%s'", o);
+			return -1;
+		}
+		i++;
+	}
+	*optind_out = i;
+	return 0;
+}
+
+/* A one-entry table over a snapshot, for the ct_* readers. */
+static void view_of(struct ct_table *v, struct dp_ctsnap *s)
+{
+	memset(v, 0, sizeof(*v));
+	v->e = &s->e;
+	v->x6 = &s->a6;
+	if (s->e.fam == 6)
+		s->e.a.x6 = 0;
+	v->max = 1;
+}
+
+static bool matches(const struct ct_table *v, const struct dp_ct_filter *f)
+{
+	const struct ct_entry *e = &v->e[0];
+	struct ct_tuple k;
+	ct_entry_tuple(v, 0, 0, &k);
+	if (f->fam && e->fam != f->fam)
+		return false;
+	if (f->has_proto && e->proto != f->proto)
+		return false;
+	if (f->has_src && memcmp(k.src, f->src, 16) != 0)
+		return false;
+	if (f->has_dst && memcmp(k.dst, f->dst, 16) != 0)
+		return false;
+	if (f->sport >= 0 && (e->proto == 1 || e->proto == 58 || k.sport != f->sport))
+		return false;
+	if (f->dport >= 0 && (e->proto == 1 || e->proto == 58 || k.dport != f->dport))
+		return false;
+	if (f->state >= 0 && (e->proto != 6 || e->pstate != f->state))
+		return false;
+	if (f->has_mark && (e->mark & f->mask) != f->mark)
+		return false;
+	return true;
+}
+
+int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct_visit_fn fn,
+	void *arg, char *err, size_t errlen)
+{
+	struct dp_ctsnap *buf = malloc(DP_CT_CHUNK * sizeof(*buf));
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int n = 0;
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		struct dp_worker *w = dp->workers[wi];
+		if (w->ct == NULL)
+			continue;
+		struct dp_ctmsg q = { .op = DP_CT_LIST, .cursor = 0, .max = DP_CT_CHUNK, .out = buf };
+		while (q.cursor != UINT32_MAX) {
+			if (ask(dp, w, &q) < 0) {
+				snprintf(err, errlen, "worker %u does not answer", wi);
+				free(buf);
+				return -1;
+			}
+			for (uint32_t i = 0; i < q.n; i++) {
+				struct ct_table v;
+				struct dp_ctsnap snap = buf[i];
+				view_of(&v, &snap);
+				if (!matches(&v, f))
+					continue;
+				if (kill) {
+					struct dp_ctmsg kq = { .op = DP_CT_KILL, .cursor = buf[i].idx,
+							       .out = &buf[i] };
+					if (ask(dp, w, &kq) < 0) {
+						snprintf(err, errlen, "worker %u does not answer", wi);
+						free(buf);
+						return -1;
+					}
+					if (!kq.killed)
+						continue; /* gone or replaced meanwhile */
+				}
+				n++;
+				if (fn != NULL && fn(arg, wi, &v, q.now) < 0) {
+					free(buf);
+					return n;
+				}
+			}
+		}
+	}
+	free(buf);
+	return n;
+}
+
+int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen)
+{
+	int n = 0;
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		struct dp_worker *w = dp->workers[wi];
+		if (w->ct == NULL)
+			continue;
+		struct dp_ctmsg q = { .op = DP_CT_FLUSH, .cursor = 0 };
+		while (q.cursor != UINT32_MAX) {
+			if (ask(dp, w, &q) < 0) {
+				snprintf(err, errlen, "worker %u does not answer", wi);
+				return -1;
+			}
+		}
+		n += (int)q.killed;
+	}
+	return n;
+}
+
+void dp_ct_stats(struct dp_ctx *dp, FILE *out)
+{
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		const struct dp_worker *w = dp->workers[wi];
+		if (w->ct == NULL) {
+			fprintf(out, "worker=%u tracking=off\n", wi);
+			continue;
+		}
+		const struct ct_stats *s = &w->ct->st;
+		fprintf(out,
+			"worker=%u entries=%u max=%u ipv6=%u max_ipv6=%u found=%" PRIu64 " new=%" PRIu64
+			" invalid=%" PRIu64 " ignore=%" PRIu64 " related=%" PRIu64 " untracked=%" PRIu64
+			" insert_failed=%" PRIu64 " early_drop=%" PRIu64 " drop=%" PRIu64
+			" expired=%" PRIu64 " handoff_out=%" PRIu64 " handoff_in=%" PRIu64 "\n",
+			wi, w->ct->live, w->ct->max, w->ct->live6, w->ct->max6, s->found, s->new_,
+			s->invalid, s->ignore, s->related, s->untracked, s->insert_failed, s->early_drop,
+			s->drop, s->expired, w->st.handoff_out, w->st.handoff_in);
+	}
+}
+
+unsigned dp_ct_count(struct dp_ctx *dp)
+{
+	unsigned n = 0;
+	for (unsigned wi = 0; wi < dp->n_workers; wi++)
+		if (dp->workers[wi]->ct)
+			n += __atomic_load_n(&dp->workers[wi]->ct->live, __ATOMIC_RELAXED);
+	return n;
+}

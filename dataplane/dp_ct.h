@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_ct: the connection tables seen from the control thread (listing,
+ * deletion, flush, statistics), as `conntrack -L/-D/-F/-S/-C` do.
+ */
+#ifndef RP_DP_CT_H
+#define RP_DP_CT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ct.h"
+
+struct dp_ctx;
+
+/* conntrack's filters, on the original tuple */
+struct dp_ct_filter {
+	uint8_t fam;   /* 0: both */
+	bool has_proto, has_src, has_dst, has_mark;
+	uint8_t proto;
+	uint8_t src[16], dst[16];
+	int sport, dport; /* -1: any */
+	int state;        /* enum ct_tcp_state, -1: any */
+	uint32_t mark, mask;
+};
+
+/* Parse conntrack-style filter options from argv; *used: how many words. */
+int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *used, char *err,
+	size_t errlen);
+
+/* Called with a one-entry view of each matching connection (index 0) and
+ * its worker's clock; a negative return stops the walk. */
+typedef int (*dp_ct_visit_fn)(void *arg, unsigned worker, const struct ct_table *view,
+	uint32_t now);
+/* Visit (and with kill, delete) the connections that match f. Returns how
+ * many, or -1 with err. */
+int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct_visit_fn fn,
+	void *arg, char *err, size_t errlen);
+/* Delete every connection; returns how many, or -1 with err. */
+int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen);
+/* Per-worker statistics, one line each. */
+void dp_ct_stats(struct dp_ctx *dp, FILE *out);
+/* Live connections of all workers. */
+unsigned dp_ct_count(struct dp_ctx *dp);
+
+#endif
