@@ -342,6 +342,53 @@ wait_for() {
 	return 1
 }
 
+# ---------------------------------------------------------------- kernel router
+
+# ktopo_up: the same topology with the Linux kernel forwarding instead of
+# rampartd, for differential tests: namespaces K_LAN (host eth0
+# 10.77.1.2, fd77:1::2), K_RTR (lan0 10.77.1.1 / wan0 10.77.2.1, forwarding,
+# no rp_filter, no redirects, no ICMP rate limit) and K_WAN (host 10.77.2.2,
+# fd77:2::2). The caller's EXIT trap must call ktopo_down.
+K_LAN=e2e-k$$-klan K_RTR=e2e-k$$-krtr K_WAN=e2e-k$$-kwan
+ktopo_down() {
+	ip netns del "$K_LAN" 2>/dev/null
+	ip netns del "$K_RTR" 2>/dev/null
+	ip netns del "$K_WAN" 2>/dev/null
+	return 0
+}
+
+ktopo_up() {
+	ip netns add "$K_LAN" && ip netns add "$K_RTR" && ip netns add "$K_WAN" || die "cannot create namespaces"
+	ip link add lan0 netns "$K_RTR" type veth peer name eth0 netns "$K_LAN" || die "veth"
+	ip link add wan0 netns "$K_RTR" type veth peer name eth0 netns "$K_WAN" || die "veth"
+	local ns
+	for ns in "$K_LAN" "$K_RTR" "$K_WAN"; do
+		ip netns exec "$ns" ip link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+	done
+	ip netns exec "$K_LAN" ip link set eth0 up
+	ip netns exec "$K_LAN" ip addr add 10.77.1.2/24 dev eth0
+	ip netns exec "$K_LAN" ip -6 addr add fd77:1::2/64 dev eth0 nodad
+	ip netns exec "$K_LAN" ip route add default via 10.77.1.1
+	ip netns exec "$K_LAN" ip -6 route add default via fd77:1::1
+	ip netns exec "$K_WAN" ip link set eth0 up
+	ip netns exec "$K_WAN" ip addr add 10.77.2.2/24 dev eth0
+	ip netns exec "$K_WAN" ip -6 addr add fd77:2::2/64 dev eth0 nodad
+	ip netns exec "$K_WAN" ip route add default via 10.77.2.1
+	ip netns exec "$K_WAN" ip -6 route add default via fd77:2::1
+	ip netns exec "$K_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
+	for i in lan0 wan0; do
+		ip netns exec "$K_RTR" sysctl -qw "net.ipv4.conf.$i.rp_filter=0" "net.ipv4.conf.$i.send_redirects=0"
+		ip netns exec "$K_RTR" ip link set "$i" up
+	done
+	ip netns exec "$K_RTR" ip addr add 10.77.1.1/24 dev lan0
+	ip netns exec "$K_RTR" ip addr add 10.77.2.1/24 dev wan0
+	ip netns exec "$K_RTR" ip -6 addr add fd77:1::1/64 dev lan0 nodad
+	ip netns exec "$K_RTR" ip -6 addr add fd77:2::1/64 dev wan0 nodad
+}
+
 # ---------------------------------------------------------------- rampartd
 
 is_sanitized() { grep -aq __asan_init "$1" 2>/dev/null; }

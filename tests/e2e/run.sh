@@ -5,8 +5,8 @@
 #   BUILD  meson build directory of the normal build (default build)
 #   SAN    meson build directory of the ASan+UBSan build (default build-san)
 # Runs every tests/e2e/test_*.sh with BUILD's rampartd (test_malformed.sh
-# drives SAN's), then test_router.sh (one worker) and test_filter.sh once
-# more with SAN's rampartd.
+# drives SAN's), then test_router.sh (one worker), test_filter.sh and
+# test_conntrack.sh once more with SAN's rampartd.
 # Prints PASS/FAIL per test and "e2e: N passed, M failed"; exits
 # non-zero on any failure. Each test gets at most E2E_TEST_TIMEOUT seconds
 # (default 300). A failing test's output is printed; all of them are kept
@@ -108,6 +108,7 @@ for t in "$HERE"/test_*.sh; do
 done
 run "test_router.sh [sanitizer build, 1 worker]" RAMPARTD="$RAMPARTD_SAN" E2E_WORKERS=1 -- "$HERE/test_router.sh"
 run "test_filter.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_filter.sh"
+run "test_conntrack.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_conntrack.sh"
 
 echo "e2e: $(($(date +%s) - T0)) s; failed: ${FAILED_NAMES[*]:-none}"
 echo "e2e: $PASSED passed, $FAILED failed"

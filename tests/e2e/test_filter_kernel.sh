@@ -22,16 +22,8 @@ topo_up
 
 FDIR=$E2E_DIR/filter
 KDIFF=$FDIR/kdiff.py
-K_LAN=e2e-k$$-klan K_RTR=e2e-k$$-krtr K_WAN=e2e-k$$-kwan
-
-kernel_down() {
-	ip netns del "$K_LAN" 2>/dev/null
-	ip netns del "$K_RTR" 2>/dev/null
-	ip netns del "$K_WAN" 2>/dev/null
-	return 0
-}
-# lib.sh's EXIT trap (e2e_cleanup) removes the harness's namespaces; ours too
-trap 'kernel_down; e2e_cleanup' EXIT
+# the kernel's router: lib.sh's ktopo_up (namespaces K_LAN, K_RTR, K_WAN)
+trap 'ktopo_down; e2e_cleanup' EXIT
 
 lan_addrs() { # NS
 	local i
@@ -41,40 +33,8 @@ lan_addrs() { # NS
 	done
 }
 
-kernel_up() {
-	ip netns add "$K_LAN" && ip netns add "$K_RTR" && ip netns add "$K_WAN" || die "cannot create namespaces"
-	ip link add lan0 netns "$K_RTR" type veth peer name eth0 netns "$K_LAN" || die "veth"
-	ip link add wan0 netns "$K_RTR" type veth peer name eth0 netns "$K_WAN" || die "veth"
-	local ns
-	for ns in "$K_LAN" "$K_RTR" "$K_WAN"; do
-		ip netns exec "$ns" ip link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
-	done
-	ip netns exec "$K_LAN" ip link set eth0 up
-	ip netns exec "$K_LAN" ip addr add 10.77.1.2/24 dev eth0
-	ip netns exec "$K_LAN" ip -6 addr add fd77:1::2/64 dev eth0 nodad
-	ip netns exec "$K_LAN" ip route add default via 10.77.1.1
-	ip netns exec "$K_LAN" ip -6 route add default via fd77:1::1
-	ip netns exec "$K_WAN" ip link set eth0 up
-	ip netns exec "$K_WAN" ip addr add 10.77.2.2/24 dev eth0
-	ip netns exec "$K_WAN" ip -6 addr add fd77:2::2/64 dev eth0 nodad
-	ip netns exec "$K_WAN" ip route add default via 10.77.2.1
-	ip netns exec "$K_WAN" ip -6 route add default via fd77:2::1
-	ip netns exec "$K_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
-	for i in lan0 wan0; do
-		ip netns exec "$K_RTR" sysctl -qw "net.ipv4.conf.$i.rp_filter=0" "net.ipv4.conf.$i.send_redirects=0"
-		ip netns exec "$K_RTR" ip link set "$i" up
-	done
-	ip netns exec "$K_RTR" ip addr add 10.77.1.1/24 dev lan0
-	ip netns exec "$K_RTR" ip addr add 10.77.2.1/24 dev wan0
-	ip netns exec "$K_RTR" ip -6 addr add fd77:1::1/64 dev lan0 nodad
-	ip netns exec "$K_RTR" ip -6 addr add fd77:2::1/64 dev wan0 nodad
-	lan_addrs "$K_LAN"
-}
-
-kernel_up
+ktopo_up
+lan_addrs "$K_LAN"
 lan_addrs "$LAN_NS"
 in_wan sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 in_lan sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
@@ -86,7 +46,7 @@ in_lan sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 NFLOG_ALL=$(sysctl -n net.netfilter.nf_log_all_netns 2>/dev/null)
 [ -n "$NFLOG_ALL" ] || die "net.netfilter.nf_log_all_netns is missing: cannot compare LOG lines"
 sysctl -qw net.netfilter.nf_log_all_netns=1 || die "cannot enable nf_log_all_netns"
-trap 'kernel_down; sysctl -qw net.netfilter.nf_log_all_netns=$NFLOG_ALL; e2e_cleanup' EXIT
+trap 'ktopo_down; sysctl -qw net.netfilter.nf_log_all_netns=$NFLOG_ALL; e2e_cleanup' EXIT
 # Also blanked: the IP id of the outer header (the kernel and rampartd
 # number their own packets differently), and lines about 10.77.2.9, a host
 # that never answers ARP: both send ICMP host unreachable some 3 s later,

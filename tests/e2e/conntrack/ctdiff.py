@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Connection-tracking sequences for tests/e2e/test_ct_kernel.sh.
+
+The same packet sequences cross the kernel's router namespace and rampartd,
+driven from both ends (the lan host and the wan host send in turn, as the
+two ends of a connection would). The router's mangle FORWARD chain writes
+each packet's conntrack state into its DSCP (ctstate.rules), so the
+receiving end's capture tells which state every packet got.
+
+  ctdiff.py drive LANNS WANNS   send every step from its side, in order
+  ctdiff.py agent               (in a namespace) send the steps it is told
+  ctdiff.py outcome LANPCAP WANPCAP
+                                one line per step: delivered or not, and
+                                the state (DSCP) it arrived with
+
+A step is tagged with its number: IPv4 id, IPv6 flow label.
+"""
+import subprocess
+import sys
+import time
+
+from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
+                       ICMPv6DestUnreach, Raw, send, rdpcap, conf)
+
+conf.verb = 0
+C4, S4 = "10.77.1.2", "10.77.2.2"
+C6, S6 = "fd77:1::2", "fd77:2::2"
+STATES = {1: "NEW", 2: "ESTABLISHED", 3: "RELATED", 4: "INVALID", 5: "UNTRACKED"}
+
+
+def steps():
+    """(side, scapy packet without the tag) in order; side 'c' (lan) or 's' (wan)."""
+    out = []
+
+    def c(p):
+        out.append(("c", p))
+
+    def s(p):
+        out.append(("s", p))
+
+    def tcp(src, dst, sp, dp, fl, seq, ack=0, win=8192, data=b"", v6=False, opts=None):
+        ip = IPv6(src=src, dst=dst) if v6 else IP(src=src, dst=dst)
+        t = TCP(sport=sp, dport=dp, flags=fl, seq=seq, ack=ack, window=win,
+                options=opts if opts is not None else [])
+        return ip / t / Raw(data) if data else ip / t
+
+    ws = [("MSS", 1460), ("SAckOK", b""), ("WScale", 7)]
+    # 1. handshake, data both ways, close (window scaling negotiated)
+    p = 41001
+    c(tcp(C4, S4, p, 80, "S", 1000, opts=ws))
+    s(tcp(S4, C4, 80, p, "SA", 5000, 1001, opts=ws))
+    c(tcp(C4, S4, p, 80, "A", 1001, 5001, 502))
+    c(tcp(C4, S4, p, 80, "PA", 1001, 5001, 502, b"x" * 100))
+    s(tcp(S4, C4, 80, p, "A", 5001, 1101, 509))
+    s(tcp(S4, C4, 80, p, "PA", 5001, 1101, 509, b"y" * 1000))
+    c(tcp(C4, S4, p, 80, "A", 1101, 6001, 502))
+    # out of window: far beyond what the server can receive; an ACK of
+    # data never sent
+    c(tcp(C4, S4, p, 80, "PA", 1101 + 3000000, 6001, 502, b"z" * 10))
+    c(tcp(C4, S4, p, 80, "A", 1101, 6001 + 100000, 502))
+    # a retransmission (in window)
+    c(tcp(C4, S4, p, 80, "PA", 1001, 5001, 502, b"x" * 100))
+    c(tcp(C4, S4, p, 80, "FA", 1101, 6001, 502))
+    s(tcp(S4, C4, 80, p, "A", 6001, 1102, 509))
+    s(tcp(S4, C4, 80, p, "FA", 6001, 1102, 509))
+    c(tcp(C4, S4, p, 80, "A", 1102, 6002, 502))
+    # reopened from TIME_WAIT with a new SYN
+    c(tcp(C4, S4, p, 80, "S", 900000, opts=ws))
+    s(tcp(S4, C4, 80, p, "SA", 70000, 900001, opts=ws))
+    # 2. a SYN/ACK nobody asked for; a reply RST for nothing; flags no stack sends
+    s(tcp(S4, C4, 81, 41002, "SA", 1, 1))
+    s(tcp(S4, C4, 81, 41003, "R", 1))
+    c(tcp(C4, S4, 41004, 82, "SF", 1))
+    c(tcp(C4, S4, 41005, 82, "", 1))
+    # 3. a connection picked up mid-stream (tcp_loose), then its reply
+    c(tcp(C4, S4, 41006, 22, "A", 777000, 888000, 1000, b"m" * 20))
+    s(tcp(S4, C4, 22, 41006, "A", 888000, 777020, 1000))
+    c(tcp(C4, S4, 41006, 22, "A", 777020, 888000, 1000))
+    # 4. refused: RST answering a SYN ends it at once; the next SYN is new
+    c(tcp(C4, S4, 41007, 23, "S", 5555))
+    s(tcp(S4, C4, 23, 41007, "RA", 0, 5556, 0))
+    c(tcp(C4, S4, 41007, 23, "A", 5556, 1))
+    c(tcp(C4, S4, 41007, 23, "S", 6666))
+    # 5. RST validation on an established connection
+    p = 41008
+    c(tcp(C4, S4, p, 443, "S", 100))
+    s(tcp(S4, C4, 443, p, "SA", 900, 101))
+    c(tcp(C4, S4, p, 443, "A", 101, 901))
+    c(tcp(C4, S4, p, 443, "PA", 101, 901, 8192, b"q" * 50))
+    s(tcp(S4, C4, 443, p, "A", 901, 151))
+    s(tcp(S4, C4, 443, p, "R", 5000000))       # far outside: invalid
+    s(tcp(S4, C4, 443, p, "R", 901))           # exact: closes
+    c(tcp(C4, S4, p, 443, "A", 151, 901))
+    # 6. simultaneous open
+    p = 41009
+    c(tcp(C4, S4, p, 6000, "S", 300))
+    s(tcp(S4, C4, 6000, p, "S", 800))
+    c(tcp(C4, S4, p, 6000, "SA", 300, 801))
+    s(tcp(S4, C4, 6000, p, "SA", 800, 301))
+    s(tcp(S4, C4, 6000, p, "A", 801, 301))
+    c(tcp(C4, S4, p, 6000, "A", 301, 801))
+    # 7. UDP: request, reply, more; an answer to nothing
+    c(IP(src=C4, dst=S4) / UDP(sport=41010, dport=53) / Raw(b"q1"))
+    c(IP(src=C4, dst=S4) / UDP(sport=41010, dport=53) / Raw(b"q2"))
+    s(IP(src=S4, dst=C4) / UDP(sport=53, dport=41010) / Raw(b"a1"))
+    c(IP(src=C4, dst=S4) / UDP(sport=41010, dport=53) / Raw(b"q3"))
+    s(IP(src=S4, dst=C4) / UDP(sport=53, dport=41011) / Raw(b"a?"))
+    # 8. ICMP errors: about a tracked flow (RELATED), about nothing
+    probe = IP(src=C4, dst=S4, id=4242) / UDP(sport=41012, dport=33434) / Raw(b"tr")
+    c(probe)
+    s(IP(src=S4, dst=C4) / ICMP(type=3, code=3) / bytes(probe)[:28])
+    s(IP(src=S4, dst=C4) / ICMP(type=11, code=0) / bytes(probe)[:28])
+    ghost = IP(src=C4, dst=S4, id=4243) / UDP(sport=41013, dport=33434)
+    s(IP(src=S4, dst=C4) / ICMP(type=3, code=3) / bytes(ghost)[:28])
+    # 9. ICMP echo: request, reply, a reply nobody asked for, another id
+    c(IP(src=C4, dst=S4) / ICMP(type=8, id=41014, seq=1))
+    s(IP(src=S4, dst=C4) / ICMP(type=0, id=41014, seq=1))
+    s(IP(src=S4, dst=C4) / ICMP(type=0, id=41015, seq=1))
+    c(IP(src=C4, dst=S4) / ICMP(type=13, id=41016))
+    # 10. IPv6: TCP handshake, echo, a RELATED unreachable
+    p = 41017
+    c(tcp(C6, S6, p, 80, "S", 1, v6=True))
+    s(tcp(S6, C6, 80, p, "SA", 500, 2, v6=True))
+    c(tcp(C6, S6, p, 80, "A", 2, 501, v6=True))
+    c(IPv6(src=C6, dst=S6) / ICMPv6EchoRequest(id=41018, seq=1))
+    s(IPv6(src=S6, dst=C6) / ICMPv6EchoReply(id=41018, seq=1))
+    s(IPv6(src=S6, dst=C6) / ICMPv6EchoReply(id=41019, seq=1))
+    u6 = IPv6(src=C6, dst=S6) / UDP(sport=41020, dport=33434) / Raw(b"u6")
+    c(u6)
+    s(IPv6(src=S6, dst=C6) / ICMPv6DestUnreach(code=4) / bytes(u6))
+    return out
+
+
+def tagged(n, p):
+    p = p.copy()
+    if IP in p:
+        p[IP].id = n
+        del p[IP].chksum
+    else:
+        p[IPv6].fl = n
+    for L in (TCP, UDP, ICMP):
+        if L in p and not (L is ICMP and p[ICMP].type in (3, 11)):
+            del p[L].chksum
+    return p
+
+
+def agent():
+    seq = steps()
+    for line in sys.stdin:
+        n = int(line)
+        send(tagged(n, seq[n - 1][1]))
+        print("ok %d" % n, flush=True)
+
+
+def drive(lanns, wanns):
+    me = sys.argv[0]
+    ag = {}
+    for side, ns in (("c", lanns), ("s", wanns)):
+        ag[side] = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, me, "agent"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    for n, (side, _) in enumerate(steps(), 1):
+        a = ag[side]
+        a.stdin.write("%d\n" % n)
+        a.stdin.flush()
+        if a.stdout.readline().strip() != "ok %d" % n:
+            sys.exit("agent %s failed at step %d" % (side, n))
+        time.sleep(0.03)
+    for a in ag.values():
+        a.stdin.close()
+        a.wait()
+
+
+def outcome(lanpcap, wanpcap):
+    seen = {"c": {}, "s": {}}  # arrived at: tag -> dscp
+    for where, f in (("c", lanpcap), ("s", wanpcap)):
+        for pk in rdpcap(f):
+            if IP in pk:
+                tag, tc = pk[IP].id, pk[IP].tos
+            elif IPv6 in pk:
+                tag, tc = pk[IPv6].fl, pk[IPv6].tc
+            else:
+                continue
+            seen[where].setdefault(tag, tc >> 2)
+    for n, (side, p) in enumerate(steps(), 1):
+        other = "s" if side == "c" else "c"
+        d = seen[other].get(n)
+        what = p.summary().split("/ Raw")[0].strip()
+        if d is None:
+            print("%3d %s %-60s not delivered" % (n, side, what))
+        else:
+            st = STATES.get(d & 7, "dscp%d" % d)
+            print("%3d %s %-60s %s%s%s" % (n, side, what, st, " reply" if d & 8 else "",
+                                           " assured" if d & 16 else ""))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "agent":
+        agent()
+    elif sys.argv[1] == "drive":
+        drive(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "outcome":
+        outcome(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)
