@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_filter: conntrack(8)-style filter options of `rampartctl conntrack`
+ * (no DPDK: the control-protocol fuzzer runs it).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dp_ct.h"
+
+int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optind_out, char *err,
+	size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	f->sport = f->dport = -1;
+	f->state = -1;
+	int i = 0;
+	for (; i < argc; i++) {
+		const char *o = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (o[0] != '-')
+			break;
+		if (v == NULL) {
+			snprintf(err, errlen, "option %s needs a value", o);
+			return -1;
+		}
+		if (!strcmp(o, "-p") || !strcmp(o, "--proto") || !strcmp(o, "--protonum")) {
+			static const struct { const char *n; uint8_t p; } pn[] = {
+				{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
+				{ "ipv6-icmp", 58 }, { "udplite", 136 }, { "sctp", 132 },
+				{ "dccp", 33 }, { "gre", 47 },
+			};
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (*v && *end == '\0' && n <= 255) {
+				f->proto = (uint8_t)n;
+			} else {
+				f->proto = 0;
+				for (size_t k = 0; k < sizeof(pn) / sizeof(pn[0]); k++)
+					if (!strcmp(pn[k].n, v))
+						f->proto = pn[k].p;
+				if (f->proto == 0) {
+					snprintf(err, errlen, "unknown protocol '%s'", v);
+					return -1;
+				}
+			}
+			f->has_proto = true;
+		} else if (!strcmp(o, "-s") || !strcmp(o, "--src") || !strcmp(o, "--orig-src") ||
+			   !strcmp(o, "-d") || !strcmp(o, "--dst") || !strcmp(o, "--orig-dst")) {
+			bool src = o[1] == 's' || strstr(o, "src") != NULL;
+			uint8_t *a = src ? f->src : f->dst;
+			uint8_t fam;
+			if (inet_pton(AF_INET, v, a) == 1) {
+				memset(a + 4, 0, 12);
+				fam = 4;
+			} else if (inet_pton(AF_INET6, v, a) == 1) {
+				fam = 6;
+			} else {
+				snprintf(err, errlen, "invalid address '%s' for %s", v, o);
+				return -1;
+			}
+			if (f->fam && f->fam != fam) {
+				snprintf(err, errlen, "%s: address family differs from the other filters", o);
+				return -1;
+			}
+			f->fam = fam;
+			if (src)
+				f->has_src = true;
+			else
+				f->has_dst = true;
+		} else if (!strcmp(o, "--sport") || !strcmp(o, "--orig-port-src") ||
+			   !strcmp(o, "--dport") || !strcmp(o, "--orig-port-dst")) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (!*v || *end || n > 65535) {
+				snprintf(err, errlen, "invalid port '%s' for %s", v, o);
+				return -1;
+			}
+			if (strstr(o, "sport") || strstr(o, "src"))
+				f->sport = (int)n;
+			else
+				f->dport = (int)n;
+		} else if (!strcmp(o, "--state")) {
+			f->state = -1;
+			for (int s = 1; s < CT_TCP_MAX; s++)
+				if (!strcasecmp(v, ct_tcp_state_names[s]))
+					f->state = s;
+			if (f->state < 0) {
+				snprintf(err, errlen, "unknown TCP state '%s' (SYN_SENT, SYN_RECV, "
+						      "ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK, "
+						      "TIME_WAIT, CLOSE)", v);
+				return -1;
+			}
+		} else if (!strcmp(o, "-m") || !strcmp(o, "--mark")) {
+			char *end;
+			unsigned long long n = strtoull(v, &end, 0), m = 0xffffffffull;
+			if (*end == '/')
+				m = strtoull(end + 1, &end, 0);
+			if (!*v || *end || n > 0xffffffffull || m > 0xffffffffull) {
+				snprintf(err, errlen, "invalid mark '%s' (value[/mask])", v);
+				return -1;
+			}
+			f->has_mark = true;
+			f->mark = (uint32_t)n;
+			f->mask = (uint32_t)m;
+		} else if (!strcmp(o, "-f") || !strcmp(o, "--family")) {
+			uint8_t fam = !strcmp(v, "ipv4") ? 4 : !strcmp(v, "ipv6") ? 6 : 0;
+			if (fam == 0 || (f->fam && f->fam != fam)) {
+				snprintf(err, errlen, "invalid family '%s' (ipv4 or ipv6)", v);
+				return -1;
+			}
+			f->fam = fam;
+		} else {
+			snprintf(err, errlen, "unknown option '%s'", o);
+			return -1;
+		}
+		i++;
+	}
+	*optind_out = i;
+	return 0;
+}
+
