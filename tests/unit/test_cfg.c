@@ -232,7 +232,17 @@ static void test_every_key(void **state)
 		"  file: rules.v4\n"
 		"  ip6tables: /etc/rampart/rules.v6\n"
 		"  ipsets: sets/ipsets.save\n"
-		"  format: iptables\n";
+		"  format: iptables\n"
+		"conntrack:\n"
+		"  mode: on\n"
+		"  max-entries: 100000\n"
+		"  max-ipv6: 5000\n"
+		"  tcp-loose: no\n"
+		"  tcp-be-liberal: yes\n"
+		"  tcp-max-retrans: 5\n"
+		"  checksum: off\n"
+		"  timeouts: {tcp-established: 3600, udp: 20, icmpv6: 7}\n"
+		"control: {socket: run/ctl.sock}\n";
 	struct cfg c;
 	char err[CFG_ERR_MAX];
 	int rc = cfg_load_buf(y, sizeof(y) - 1, "/etc/rampart/all.yaml", &c, err, sizeof(err));
@@ -243,6 +253,18 @@ static void test_every_key(void **state)
 	assert_string_equal(c.ruleset6, "/etc/rampart/rules.v6");
 	assert_string_equal(c.ipsets, "/etc/rampart/sets/ipsets.save");
 	assert_int_equal(c.ruleset_format, CFG_RS_IPTABLES);
+	assert_int_equal(c.ct_mode, CFG_CT_ON);
+	assert_int_equal(c.ct.max, 100000);
+	assert_int_equal(c.ct.max6, 5000);
+	assert_int_equal(c.ct.tcp_loose, 0);
+	assert_int_equal(c.ct.tcp_be_liberal, 1);
+	assert_int_equal(c.ct.tcp_max_retrans, 5);
+	assert_int_equal(c.ct.checksum, 0);
+	assert_int_equal(c.ct.to[CT_TO_TCP_ESTABLISHED], 3600);
+	assert_int_equal(c.ct.to[CT_TO_UDP], 20);
+	assert_int_equal(c.ct.to[CT_TO_ICMPV6], 7);
+	assert_int_equal(c.ct.to[CT_TO_TCP_TIME_WAIT], 120); /* the kernel's default stays */
+	assert_string_equal(c.ctl_socket, "/etc/rampart/run/ctl.sock");
 	assert_int_equal(c.n_eal, 3);
 	assert_string_equal(c.eal_args[2], "64");
 	assert_int_equal(c.main_lcore, 2);
@@ -482,6 +504,24 @@ static const struct bad bad_cfgs[] = {
 	  "ip6" },
 	{ "yaml ruleset with ip6tables", WORKERS PORTS "ruleset: {file: a, format: yaml, ip6tables: b}\n",
 	  "t.yaml:11:10:", "ruleset.ip6tables goes with iptables files" },
+	{ "conntrack mode", WORKERS PORTS "conntrack: {mode: maybe}\n", "t.yaml:11:19:",
+	  "conntrack.mode must be auto, on or off, not 'maybe'" },
+	{ "conntrack unknown key", WORKERS PORTS "conntrack: {max: 5}\n", "t.yaml:11:13:",
+	  "unknown key 'max' in conntrack" },
+	{ "conntrack too small", WORKERS PORTS "conntrack: {max-entries: 10}\n", "t.yaml:11:26:",
+	  "conntrack.max-entries must be between 1024 and" },
+	{ "conntrack ipv6 above max", WORKERS PORTS "conntrack: {max-entries: 2000, max-ipv6: 3000}\n",
+	  "t.yaml:11:42:", "conntrack.max-ipv6 (3000) cannot exceed max-entries (2000)" },
+	{ "conntrack timeout name", WORKERS PORTS "conntrack: {timeouts: {tcp-closed: 5}}\n",
+	  "t.yaml:11:24:", "unknown key 'tcp-closed' in conntrack.timeouts" },
+	{ "conntrack timeout zero", WORKERS PORTS "conntrack: {timeouts: {udp: 0}}\n", "t.yaml:11:29:",
+	  "conntrack.timeouts.udp must be between 1 and" },
+	{ "conntrack loose", WORKERS PORTS "conntrack: {tcp-loose: sometimes}\n", "t.yaml:11:24:",
+	  "conntrack.tcp-loose must be true or false" },
+	{ "control socket too long", WORKERS PORTS "control: {socket: /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n",
+	  "t.yaml:11:19:", "a UNIX socket path has at most 107 characters" },
+	{ "control unknown key", WORKERS PORTS "control: {path: x}\n", "t.yaml:11:11:",
+	  "unknown key 'path' in control" },
 };
 
 static void test_bad(void **state)
