@@ -35,6 +35,8 @@ static uint32_t pool_size(const struct cfg *c)
 					       DP_TXBUF);
 	n += (uint64_t)c->n_workers * (2 * DP_RING_SIZE + DP_BURST + 512 /* cache */);
 	n += c->neigh_queue + 1024;
+	if (c->ct_mode != CFG_CT_OFF) /* fragments held for reassembly */
+		n += (uint64_t)c->n_workers * DP_FRAG_DATAGRAMS * RTE_LIBRTE_IP_FRAG_MAX_FRAG;
 	return (uint32_t)RTE_MIN(n, 16u << 20);
 }
 
@@ -91,6 +93,19 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		goto fail;
 	}
 
+	if (c->ct_mode != CFG_CT_OFF) {
+		/* one contiguous buffer per reassembled datagram (the pipeline
+		 * works on contiguous packets); 64 KiB - 1 is an mbuf's limit */
+		dp->pool_jumbo = rte_pktmbuf_pool_create("rp_jumbo", DP_JUMBO_MBUFS * c->n_workers, 0,
+			RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_CACHE_LINE_SIZE), UINT16_MAX,
+			(int)rte_socket_id());
+		if (dp->pool_jumbo == NULL) {
+			snprintf(err, errlen, "cannot create the reassembly buffers: %s",
+				 rte_strerror(rte_errno));
+			goto fail;
+		}
+	}
+
 	size_t qsz = rte_rcu_qsbr_get_memsize(c->n_workers);
 	dp->qsbr = rte_zmalloc("rp_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, c->n_workers) != 0) {
@@ -138,6 +153,12 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 						      "(%u entries, %zu MiB): give EAL more memory or "
 						      "lower conntrack.max-entries", i, dp->ct_par.max,
 					 ct_table_mem(&dp->ct_par) >> 20);
+				goto fail;
+			}
+			w->frag = rte_ip_frag_table_create(DP_FRAG_DATAGRAMS / 4, 4, DP_FRAG_DATAGRAMS,
+				dp->tsc_hz * DP_FRAG_TIMEOUT_S, (int)rte_socket_id());
+			if (w->frag == NULL) {
+				snprintf(err, errlen, "cannot create worker %u's reassembly table", i);
 				goto fail;
 			}
 		}
@@ -245,6 +266,10 @@ void dp_destroy(struct dp_ctx *dp)
 		free_ring(w->handoff);
 		rte_ring_free(w->logq);
 		ct_table_destroy(w->ct);
+		if (w->frag) {
+			rte_ip_frag_table_destroy(w->frag);
+			rte_ip_frag_free_death_row(&w->dr, 0);
+		}
 		for (unsigned p = 0; p < DP_MAX_PORTS; p++)
 			for (unsigned k = 0; k < w->tx[p].n; k++)
 				rte_pktmbuf_free(w->tx[p].pkts[k]);
@@ -256,6 +281,7 @@ void dp_destroy(struct dp_ctx *dp)
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
 	rte_mempool_free(dp->pool_indirect);
+	rte_mempool_free(dp->pool_jumbo);
 	rte_free(dp);
 }
 
@@ -307,11 +333,12 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 			" busy_loops=%" PRIu64 " punted=%" PRIu64 " injected=%" PRIu64
 			" icmp_sent=%" PRIu64 " tcp_rst_sent=%" PRIu64 " local_in=%" PRIu64
 			" fragmented=%" PRIu64 " rejects_sent=%" PRIu64 " log_dropped=%" PRIu64
-			" handoff_out=%" PRIu64 " handoff_in=%" PRIu64 " handoff_full=%" PRIu64 "\n",
+			" handoff_out=%" PRIu64 " handoff_in=%" PRIu64 " handoff_full=%" PRIu64
+			" reassembled=%" PRIu64 " frag_failed=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
 			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented,
 			w->st.rejects_sent, w->st.log_dropped, w->st.handoff_out, w->st.handoff_in,
-			w->st.handoff_full);
+			w->st.handoff_full, w->st.reassembled, w->st.frag_failed);
 		if (w->ct) {
 			const struct ct_stats *s = &w->ct->st;
 			fprintf(out,

@@ -47,7 +47,8 @@
 	X(FILTER_DROP, "filter_drop")        /* a rule or policy said DROP */              \
 	X(FILTER_REJECT, "filter_reject")    /* a REJECT rule (response sent if allowed) */ \
 	X(CT_FULL, "conntrack_full")         /* new connection, table full, nothing evictable */ \
-	X(HANDOFF_FULL, "handoff_full")      /* the next worker's hand-off ring was full */
+	X(HANDOFF_FULL, "handoff_full")      /* the next worker's hand-off ring was full */ \
+	X(FRAG_TOO_BIG, "frag_too_big")      /* a reassembled datagram with no buffer to hold it */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

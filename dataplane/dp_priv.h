@@ -26,6 +26,7 @@
 
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "cfg.h"
@@ -162,6 +163,7 @@ struct dp_wstats {
 	uint64_t punted, injected, icmp_sent, tcp_rst_sent, local_in, fragmented;
 	uint64_t rejects_sent, log_dropped;
 	uint64_t handoff_out, handoff_in, handoff_full;
+	uint64_t reassembled, frag_failed; /* frag_failed: fragments dropped by reassembly */
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 
@@ -197,6 +199,9 @@ struct dp_worker {
 	uint8_t cur_origin;    /* the current packet: the worker that received it */
 	struct rules_ct ctv;   /* the rules' view of the connection (need_ct) */
 	struct dp_ctmsg *ctl;  /* control's request, NULL: none (atomic) */
+	/* IP reassembly before connection tracking (as nf_defrag) */
+	struct rte_ip_frag_tbl *frag;
+	struct rte_ip_frag_death_row dr;
 } __rte_cache_aligned;
 
 /*
@@ -236,6 +241,7 @@ struct dp_ctx {
 	struct dp_port ports[DP_MAX_PORTS];
 	struct rte_mempool *pool;
 	struct rte_mempool *pool_indirect; /* fragment payload references */
+	struct rte_mempool *pool_jumbo;    /* reassembled datagrams, one buffer each */
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
 	struct rte_hash *nh_hash;
@@ -277,6 +283,11 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);
 /* Take packets handed to this worker. */
 unsigned dp_handoff_drain(struct dp_worker *w);
+/* Datagrams being reassembled per worker, fragments each (DPDK's limit),
+ * and how long fragments wait for the rest (the kernel's ipfrag_time). */
+#define DP_FRAG_DATAGRAMS 512
+#define DP_FRAG_TIMEOUT_S 30
+#define DP_JUMBO_MBUFS 64
 static inline void dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R)
 {
 	if (R != NULL && R->ct && w->ctr.fresh)

@@ -29,6 +29,7 @@ enum pkt_l3 {
 #define PKT_F_IP_DF 0x0040     /* IPv4 don't fragment */
 #define PKT_F_ICMP_ERR 0x0080  /* ICMP/ICMPv6 error message */
 #define PKT_F_EXTHDR 0x0100    /* IPv6 extension headers present */
+#define PKT_F_REASM 0x0200     /* reassembled from fragments (set by the worker) */
 
 struct pkt_meta {
 	uint32_t pkt_len;   /* bytes of frame available */

@@ -289,18 +289,17 @@ static void local6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
  * rte_ipv4_fragment_packet: a new header mbuf from the packet pool per
  * fragment, the payload attached by reference (indirect mbufs), so no
  * payload is copied and nothing is allocated outside the pools. */
-static void fragment4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+static void fragment4(struct dp_worker *w, struct rte_mbuf *m, uint16_t l3_off, uint16_t in,
 		      uint16_t out, int nh)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_mbuf *frags[DP_MAX_FRAGS];
-	uint16_t in = pm->in_port;
 	uint8_t dst[4];
 
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
 	memcpy(dst, &ip->dst_addr, 4);
 	/* TTL already decremented by the caller; the header is copied into every fragment */
-	rte_pktmbuf_adj(m, pm->l3_off);
+	rte_pktmbuf_adj(m, l3_off);
 	int n = rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
 					 dp->pool_indirect);
 	rte_pktmbuf_free(m); /* the fragments hold their own references */
@@ -322,6 +321,41 @@ static void fragment4(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_
 		}
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		uint16_t o = send_nh(w, f, 4, dst, in, out, nh);
+		if (o != OUT_NONE)
+			dp_tx_enqueue(w, o, f);
+	}
+}
+
+/* A datagram reassembled for connection tracking leaves as fragments again
+ * when it does not fit the egress MTU (IPv6 routers never fragment what
+ * they did not reassemble: the others get "packet too big"). */
+static void fragment6(struct dp_worker *w, struct rte_mbuf *m, uint16_t l3_off, uint16_t in,
+		      uint16_t out, int nh)
+{
+	struct dp_ctx *dp = w->dp;
+	struct rte_mbuf *frags[DP_MAX_FRAGS];
+	uint8_t dst[16];
+	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, l3_off);
+	memcpy(dst, ip6->dst_addr, 16);
+	rte_pktmbuf_adj(m, l3_off);
+	int n = rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+					 dp->pool_indirect);
+	rte_pktmbuf_free(m);
+	if (n < 0) {
+		w->st.port[in].drop[n == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
+		return;
+	}
+	w->st.fragmented++;
+	for (int i = 0; i < n; i++) {
+		struct rte_mbuf *f = frags[i];
+		struct rte_ether_hdr *eth =
+			(struct rte_ether_hdr *)rte_pktmbuf_prepend(f, RTE_ETHER_HDR_LEN);
+		if (eth == NULL) {
+			dp_drop_pkt(w, in, DP_DROP_NO_MBUF, f);
+			continue;
+		}
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		uint16_t o = send_nh(w, f, 6, dst, in, out, nh);
 		if (o != OUT_NONE)
 			dp_tx_enqueue(w, o, f);
 	}
@@ -392,7 +426,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	dp_ct_confirm(w, R);
 	if (unlikely(frag)) {
-		fragment4(w, m, pm, out, nh);
+		fragment4(w, m, pm->l3_off, in, out, nh);
 		return OUT_NONE;
 	}
 	return send_nh(w, m, 4, dst, in, out, nh);
@@ -461,7 +495,8 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		error6(w, m, pm, DP_DROP_TTL_EXPIRED, 3, 0, 0);
 		return OUT_NONE;
 	}
-	if (unlikely(pm->l3_len > dp->ports[out].mtu)) {
+	bool refrag = pm->l3_len > dp->ports[out].mtu;
+	if (unlikely(refrag) && !(pm->flags & PKT_F_REASM)) {
 		error6(w, m, pm, DP_DROP_MTU_EXCEEDED, 2, 0, dp->ports[out].mtu);
 		return OUT_NONE;
 	}
@@ -471,12 +506,74 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out))
 		return OUT_NONE;
 	dp_ct_confirm(w, R);
+	if (unlikely(refrag)) {
+		fragment6(w, m, pm->l3_off, in, out, nh);
+		return OUT_NONE;
+	}
 	return send_nh(w, m, 6, dst, in, out, nh);
 }
 
-static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
-				  struct rte_mbuf *m, struct pkt_meta *pm, uint32_t v4)
+/*
+ * Reassemble a fragment before connection tracking, as Linux's nf_defrag
+ * does when conntrack is in use: the rules and the tracker then see the
+ * whole datagram, and it is fragmented again on the way out. Returns the
+ * datagram (one contiguous buffer from the jumbo pool, *pm parsed again),
+ * or NULL while fragments are missing (DPDK's table holds them; those that
+ * never complete, overlap or exceed RTE_LIBRTE_IP_FRAG_MAX_FRAG go to its
+ * death row and are counted as frag_failed).
+ */
+static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 {
+	uint16_t in = pm->in_port;
+	struct rte_mbuf *mo;
+	m->l2_len = pm->l3_off;
+	if (pm->l3 == PKT_L3_IPV4) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
+		m->l3_len = (uint16_t)((ip->version_ihl & 0xf) * 4);
+		mo = rte_ipv4_frag_reassemble_packet(w->frag, &w->dr, m, rte_rdtsc(), ip);
+	} else {
+		struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pm->l3_off);
+		/* DPDK reassembles a fragment header right after the IPv6 one */
+		if (pm->frag_hdr_off != pm->l3_off + sizeof(*ip6))
+			return m;
+		struct rte_ipv6_fragment_ext *fh = (struct rte_ipv6_fragment_ext *)(ip6 + 1);
+		m->l3_len = sizeof(*ip6) + sizeof(*fh);
+		mo = rte_ipv6_frag_reassemble_packet(w->frag, &w->dr, m, rte_rdtsc(), ip6, fh);
+	}
+	if (mo == NULL)
+		return NULL;
+	/* one buffer: the rest of the pipeline works on contiguous packets */
+	struct rte_mbuf *d = mo;
+	if (mo->nb_segs > 1) {
+		d = rte_pktmbuf_alloc(w->dp->pool_jumbo);
+		uint32_t len = rte_pktmbuf_pkt_len(mo);
+		char *p = d ? rte_pktmbuf_append(d, (uint16_t)RTE_MIN(len, (uint32_t)UINT16_MAX)) : NULL;
+		if (p == NULL || len > UINT16_MAX) {
+			rte_pktmbuf_free(d);
+			dp_drop_pkt(w, in, DP_DROP_FRAG_TOO_BIG, mo);
+			return NULL;
+		}
+		rte_pktmbuf_read(mo, 0, len, p);
+		*dp_priv(d) = *dp_priv(mo);
+		d->port = mo->port;
+		rte_pktmbuf_free(mo);
+	}
+	w->st.reassembled++;
+	if (pm->l3 == PKT_L3_IPV4) { /* DPDK leaves the header checksum at 0 */
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(d, struct rte_ipv4_hdr *, pm->l3_off);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	pkt_parse(rte_pktmbuf_mtod(d, const uint8_t *), rte_pktmbuf_data_len(d), pm, 0);
+	pm->in_port = in;
+	pm->flags |= PKT_F_REASM;
+	return d;
+}
+
+static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
+				  struct rte_mbuf **mp, struct pkt_meta *pm, uint32_t v4)
+{
+	struct rte_mbuf *m = *mp;
 	uint16_t in = pm->in_port;
 	if (unlikely(pm->drop != DP_DROP_NONE)) {
 		dp_drop_pkt(w, in, pm->drop, m);
@@ -493,6 +590,13 @@ static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
 		/* promiscuous ports see other hosts' unicast, and our own echo */
 		dp_drop_pkt(w, in, DP_DROP_NOT_FOR_US, m);
 		return OUT_NONE;
+	}
+	if (unlikely(pm->flags & PKT_F_FRAG) && R != NULL && R->ct && w->frag != NULL &&
+	    (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
+		m = defrag(w, m, pm);
+		if (m == NULL)
+			return OUT_NONE;
+		*mp = m;
 	}
 	switch (pm->l3) {
 	case PKT_L3_IPV4:
@@ -551,12 +655,12 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 		w->cur_hash_ok = 1;
 		for (uint16_t i = 0; i < n; i++) {
 			w->cur_hash = h[i];
-			out[i] = router_one(w, R, pkts[i], &meta[i], v4[i]);
+			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 		}
 		w->cur_hash_ok = 0;
 	} else {
 		for (uint16_t i = 0; i < n; i++)
-			out[i] = router_one(w, R, pkts[i], &meta[i], v4[i]);
+			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 	}
 	/* queue for tx in a loop of its own: no packet byte stores in between,
 	 * so the tx buffer index can stay in a register */
@@ -621,7 +725,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 			uint32_t v4 = pm.l3 == PKT_L3_IPV4 && pm.drop == DP_DROP_NONE
 				? lpm4(dp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_off + 16))
 				: NHV_MISS;
-			out = router_one(w, R, m, &pm, v4);
+			out = router_one(w, R, &m, &pm, v4);
 		} else {
 			uint16_t peer = dp->ports[in].peer;
 			out = peer;
@@ -748,6 +852,16 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 		}
 		dp_ct_confirm(w, R);
 		w->ctr = about;
+	}
+	if (l3 == PKT_L3_IPV4) {
+		/* an answer to a reassembled datagram (a large echo) may not fit */
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+									RTE_ETHER_HDR_LEN);
+		if (rte_be_to_cpu_16(ip->total_length) > dp->ports[out].mtu &&
+		    !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
+			fragment4(w, m, RTE_ETHER_HDR_LEN, in_port, out, nh);
+			return;
+		}
 	}
 	out = send_nh(w, m, l3 == PKT_L3_IPV4 ? 4 : 6, dst, in_port, out, nh);
 	if (out != OUT_NONE)

@@ -1632,6 +1632,112 @@ static void test_filter_forward(void **state)
 	free(save);
 }
 
+static const char stateful_v4[] =
+	"*filter\n"
+	":INPUT ACCEPT [0:0]\n"
+	":FORWARD DROP [0:0]\n"
+	":OUTPUT ACCEPT [0:0]\n"
+	"-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+	"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	"-A FORWARD -i lan0 -o wan0 -m conntrack --ctstate NEW -j ACCEPT\n"
+	"COMMIT\n";
+
+static void udp4_from(struct frame *f, int port, const uint8_t *src, const uint8_t *dst,
+	uint16_t sport, uint16_t dport, uint16_t plen)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(port), port ? MAC_H2 : MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(f, IPPROTO_UDP, 64, 0, src, dst, NULL, 0);
+	fr_udp(f, sport, dport, plen);
+	fr_ip4_end(f, ip);
+}
+
+/* Connection tracking in the pipeline: replies pass because they are
+ * ESTABLISHED, what nobody asked for is dropped. */
+static void test_conntrack_forward(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install(stateful_v4, NULL);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out); /* NEW from the lan */
+	udp4_from(&f, 1, H2_IP, H1_IP, 53, 5000, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out); /* its reply: ESTABLISHED */
+	udp4_from(&f, 1, H2_IP, H1_IP, 53, 5001, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	expect_nothing(); /* NEW from the wan: the policy drops it */
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 1);
+	assert_int_equal(w->ct->live, 1);
+	assert_int_equal(w->ct->st.new_, 1);
+	/* the dropped NEW packet left no connection behind */
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(w->ct->live, 1);
+}
+
+/* A fragmented datagram is reassembled before tracking (the rules see it
+ * whole, NEW) and leaves as fragments again, byte for byte the same
+ * datagram; a lone fragment waits. */
+static void test_conntrack_reassembly(void **state)
+{
+	(void)state;
+	struct frame whole, frag[2], out[4];
+	learn_h1();
+	learn_h2();
+	install(stateful_v4, NULL);
+	udp4_from(&whole, 0, H1_IP, H2_IP, 6000, 7000, 2000); /* a 2028-byte datagram */
+	const uint8_t *wip = whole.b + 14;
+	unsigned total = rd_be16(wip + 2), first = 1480;
+	for (int i = 0; i < 2; i++) {
+		unsigned off = i ? first : 0, len = i ? total - 20 - first : first;
+		struct frame *g = &frag[i];
+		g->n = 0;
+		fr_eth(g, port_mac(0), MAC_H1, 0x0800);
+		uint32_t ip = fr_ip4(g, IPPROTO_UDP, 64, (uint16_t)((i ? 0 : 0x2000) | off / 8), H1_IP,
+				     H2_IP, NULL, 0);
+		fr_put(g, wip + 20 + off, len);
+		fr_ip4_end(g, ip);
+	}
+	/* the second fragment first: held */
+	put(0, &frag[1]);
+	dp_worker_poll(w);
+	expect_nothing();
+	put(0, &frag[0]);
+	dp_worker_poll(w);
+	unsigned n = take(1, out, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(w->st.reassembled, 1);
+	assert_int_equal(w->st.fragmented, 1);
+	assert_int_equal(w->ct->live, 1); /* tracked as one NEW UDP connection */
+	unsigned got = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *ip = out[i].b + 14;
+		check_ip4_csum(ip);
+		assert_int_equal(ip[8], 63);
+		uint16_t fo = rd_be16(ip + 6);
+		unsigned len = rd_be16(ip + 2) - 20;
+		assert_int_equal((fo & 0x1fff) * 8u, got);
+		assert_int_equal((fo & 0x2000) != 0, i == 0);
+		assert_memory_equal(ip + 20, wip + 20 + got, len);
+		got += len;
+	}
+	assert_int_equal(got, total - 20);
+	/* a lone first fragment stays in the table; nothing goes out */
+	put(0, &frag[0]);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(w->st.reassembled, 1);
+}
+
 static void test_filter_mangle(void **state)
 {
 	(void)state;
@@ -1792,6 +1898,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bridge, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_bridge, bridge_setup, dp_down),
 	};
