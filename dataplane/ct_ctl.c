@@ -181,3 +181,28 @@ unsigned dp_ct_count(struct dp_ctx *dp)
 			n += __atomic_load_n(&dp->workers[wi]->ct->live, __ATOMIC_RELAXED);
 	return n;
 }
+
+bool dp_ct_set_params(struct dp_ctx *dp, const struct ct_params *p)
+{
+	struct ct_params *cur = &dp->ct_par;
+	bool changed = false;
+	/* single aligned stores: a worker reads the old or the new value of
+	 * each, and every value alone is valid */
+	for (unsigned i = 0; i < CT_TO_COUNT; i++)
+		if (cur->to[i] != p->to[i]) {
+			__atomic_store_n(&cur->to[i], p->to[i], __ATOMIC_RELAXED);
+			changed = true;
+		}
+#define SET(f)                                                              \
+	if (cur->f != p->f) {                                               \
+		__atomic_store_n(&cur->f, p->f, __ATOMIC_RELAXED);          \
+		changed = true;                                             \
+	}
+	SET(tcp_loose)
+	SET(tcp_be_liberal)
+	SET(tcp_max_retrans)
+	SET(tcp_ignore_invalid_rst)
+	SET(checksum)
+#undef SET
+	return changed;
+}

@@ -43,5 +43,8 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen);
 void dp_ct_stats(struct dp_ctx *dp, FILE *out);
 /* Live connections of all workers. */
 unsigned dp_ct_count(struct dp_ctx *dp);
+/* New timeouts and TCP options (not sizes), seen by the workers from each
+ * entry's next packet; true if anything changed. */
+bool dp_ct_set_params(struct dp_ctx *dp, const struct ct_params *p);
 
 #endif

@@ -271,6 +271,10 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 {
 	struct rules_pkt v;
 	struct rules_result res;
+	if (R->ct && part == RULES_PART_ALL &&
+	    rules_est_shortcut(R->prog, pm->l3 == PKT_L3_IPV6 ? RULES_F_V6 : RULES_F_V4, h,
+			       w->ctr.state, pm->l3_len, R->ctr[w->id]))
+		return RULES_R_ACCEPT;
 	uint8_t vin = in == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)in;
 	uint8_t vout = out == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)out;
 	fill_view(w, R, m, pm, vin, vout, &v);

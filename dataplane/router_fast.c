@@ -559,6 +559,7 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 		rte_pktmbuf_free(mo);
 	}
 	w->st.reassembled++;
+	w->cur_hash_ok = 0; /* the burst's hash was the fragment's */
 	if (pm->l3 == PKT_L3_IPV4) { /* DPDK leaves the header checksum at 0 */
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(d, struct rte_ipv4_hdr *, pm->l3_off);
 		ip->hdr_checksum = 0;
@@ -652,9 +653,9 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	if (R != NULL && R->ct) {
 		uint32_t h[DP_BURST];
 		dp_ct_prefetch_burst(w, pkts, meta, n, h);
-		w->cur_hash_ok = 1;
 		for (uint16_t i = 0; i < n; i++) {
 			w->cur_hash = h[i];
+			w->cur_hash_ok = 1; /* until the packet changes (reassembly) */
 			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 		}
 		w->cur_hash_ok = 0;

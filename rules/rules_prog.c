@@ -459,6 +459,23 @@ static int compile_family(struct cctx *c, int fam)
 				fp->hook_seq[h][fp->hook_n[h]++] = (uint32_t)fp->hook_chain[h][t];
 			}
 		fp->hook_active[h] = fp->hook_n[h] > 0;
+		fp->est_mask[h] = 0;
+		if (fp->hook_n[h] == 1) {
+			const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][0]];
+			const struct rules_crule *cr = ch->n ? &fp->rules[ch->first] : NULL;
+			const struct rules_ext *x = cr && cr->n_match == 1 ? &cr->match[0] : NULL;
+			uint16_t st = 0;
+			if (x && x->kind == RULES_X_STATE && !x->invert)
+				st = x->u.ct.state;
+			else if (x && x->kind == RULES_X_CONNTRACK && x->present == 1u << RULES_O_CT_STATE &&
+				 !x->invert)
+				st = x->u.ct.state;
+			if (cr && cr->flags == 0 && cr->kind == RULES_CK_ACCEPT && st &&
+			    !(st & ~(RULES_CT_ESTABLISHED | RULES_CT_RELATED))) {
+				fp->est_mask[h] = st;
+				fp->est_ctr[h] = cr->ctr;
+			}
+		}
 	}
 
 	/* classifiers, and the quick check of every rule */

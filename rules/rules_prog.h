@@ -205,6 +205,16 @@ struct rules_fprog {
 	/* the built-in chains a hook traverses, in table order (raw, mangle, filter) */
 	uint8_t hook_n[RULES_H_COUNT];
 	uint8_t hook_raw[RULES_H_COUNT]; /* 1: hook_seq[h][0] is the raw table's */
+	/*
+	 * The shortcut of the classic first rule: when the only table of hook h
+	 * begins with a rule that matches nothing but the connection state
+	 * (`-m state --state ESTABLISHED[,RELATED] -j ACCEPT`, or the same with
+	 * -m conntrack --ctstate), a packet in one of est_mask's states is
+	 * accepted by that rule (counter est_ctr) without looking further:
+	 * exactly what the traversal would do. est_mask 0: no shortcut.
+	 */
+	uint16_t est_mask[RULES_H_COUNT];
+	uint32_t est_ctr[RULES_H_COUNT];
 	uint32_t hook_seq[RULES_H_COUNT][RULES_T_COUNT];
 };
 
@@ -278,6 +288,19 @@ enum rules_part { RULES_PART_ALL, RULES_PART_RAW, RULES_PART_REST };
 void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_part part,
 	struct rules_pkt *pkt, struct rules_counter *ctr, struct rules_result *res,
 	struct rules_trace *tr);
+
+/* The shortcut (see est_mask): true if the packet is accepted by it, with
+ * the rule's counter counted. */
+static inline bool rules_est_shortcut(const struct rules_prog *p, int fam, enum rules_hook h,
+	uint16_t ct_state, uint32_t len, struct rules_counter *ctr)
+{
+	const struct rules_fprog *fp = &p->f[fam == RULES_F_V6];
+	if (!(fp->est_mask[h] & ct_state))
+		return false;
+	ctr[fp->est_ctr[h]].pkts++;
+	ctr[fp->est_ctr[h]].bytes += len;
+	return true;
+}
 
 static inline bool rules_hook_active(const struct rules_prog *p, int fam, enum rules_hook h)
 {

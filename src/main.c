@@ -20,6 +20,7 @@
 
 #include "cfg.h"
 #include "ctl.h"
+#include "dp_ct.h"
 #include "dp.h"
 #include "log.h"
 #include "rampart_version.h"
@@ -82,6 +83,25 @@ static int load_rules(const struct cfg *c, struct rules_ruleset **rs, char *err,
 	}
 	rules_prog_free(p);
 	return 0;
+}
+
+/* SIGHUP, first: the configuration's conntrack timeouts and TCP options
+ * (sizes need a restart). A configuration that does not load changes
+ * nothing. */
+static void reload_ct_params(struct dp_ctx *dp, const struct cfg *c)
+{
+	char err[CFG_ERR_MAX];
+	struct cfg n;
+	if (cfg_load(c->path, &n, err, sizeof(err)) < 0) {
+		RP_ERR("main", "SIGHUP: configuration not reloaded: %s", err);
+		return;
+	}
+	if (n.ct.max != c->ct.max || n.ct.max6 != c->ct.max6 || n.ct_mode != c->ct_mode)
+		RP_WARN("main", "SIGHUP: conntrack.mode, max-entries and max-ipv6 change at the next "
+				"start only");
+	if (dp_ct_set_params(dp, &n.ct))
+		RP_NOTICE("main", "SIGHUP: conntrack timeouts and options reloaded");
+	cfg_free(&n);
 }
 
 /* SIGHUP: read the ruleset files again; on any error keep the running one. */
@@ -250,6 +270,7 @@ int main(int argc, char **argv)
 		unsigned n = dp_ctl_poll(dp);
 		if (g_hup) {
 			g_hup = 0;
+			reload_ct_params(dp, &c);
 			reload_rules(dp, &c);
 		}
 		if (g_dump) {

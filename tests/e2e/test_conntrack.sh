@@ -19,6 +19,8 @@
 #     counted by the INVALID rule)
 #   - an established TCP connection keeps working across a ruleset reload
 #   - SIGUSR1 statistics show entries, found, new and invalid counts
+#   - rampartctl conntrack -L/-C/-D/-F/-S over the control socket
+#   - SIGHUP applies changed conntrack timeouts
 . "$(dirname "$0")/lib.sh"
 
 e2e_init c
@@ -197,6 +199,14 @@ kill "$ECHO_PID" 2>/dev/null
 assert_file_match "TCP echo before the reload" "^1 before$" "$E2E_TMP/client.out"
 assert_file_match "the same connection after a ruleset reload" "^2 after$" "$E2E_TMP/client.out"
 assert_file_match "the reload happened" "SIGHUP: ruleset reloaded" "$RP_LOG"
+
+# SIGHUP also reloads the configuration's conntrack timeouts
+sed -i 's/timeouts: {udp: 20}/timeouts: {udp: 7}/' "$CFG"
+kill -HUP "$RP_PID"
+wait_for "timeouts reloaded" 5 grep -q 'SIGHUP: conntrack timeouts and options reloaded' "$RP_LOG"
+udp_probe 10.77.2.2 10 >/dev/null
+out=$(ctl -L -p udp --dport 10 2>/dev/null)
+assert_match "a new UDP connection gets the reloaded timeout (7 s)" '^udp +17 [0-7] src=10\.77\.1\.2 dst=10\.77\.2\.2 ' "$out"
 
 rp_stop
 e2e_finish

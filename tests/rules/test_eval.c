@@ -397,6 +397,54 @@ static void test_connection(void **state)
 	NOMATCH("-m connbytes --connbytes 0 --connbytes-mode packets --connbytes-dir both", p);
 }
 
+/* The compiled shortcut of a first "ESTABLISHED -j ACCEPT" rule: only when
+ * that rule looks at nothing else and its table is alone at the hook. */
+static void test_est_shortcut(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *first;
+		bool mangle;
+		uint16_t mask;
+	} cases[] = {
+		{ "-m state --state RELATED,ESTABLISHED -j ACCEPT", false,
+		  RULES_CT_ESTABLISHED | RULES_CT_RELATED },
+		{ "-m conntrack --ctstate ESTABLISHED -j ACCEPT", false, RULES_CT_ESTABLISHED },
+		{ "-m conntrack --ctstate ESTABLISHED -j ACCEPT", true, 0 },
+		{ "-i lan0 -m conntrack --ctstate ESTABLISHED -j ACCEPT", false, 0 },
+		{ "-m conntrack ! --ctstate ESTABLISHED -j ACCEPT", false, 0 },
+		{ "-m conntrack --ctstate ESTABLISHED,NEW -j ACCEPT", false, 0 },
+		{ "-m conntrack --ctstate ESTABLISHED --ctdir REPLY -j ACCEPT", false, 0 },
+		{ "-m conntrack --ctstate ESTABLISHED -j DROP", false, 0 },
+		{ "-p tcp -m state --state ESTABLISHED -j ACCEPT", false, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 "%s*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+			 "-A FORWARD %s\n-A FORWARD -j ACCEPT\nCOMMIT\n",
+			 cases[i].mangle ? "*mangle\n:FORWARD ACCEPT [0:0]\nCOMMIT\n" : "", cases[i].first);
+		struct run r;
+		load(&r, text, NULL, 0);
+		if (r.p->f[0].est_mask[RULES_H_FORWARD] != cases[i].mask)
+			fail_msg("'%s'%s: est_mask 0x%x, expected 0x%x", cases[i].first,
+				 cases[i].mangle ? " (with mangle)" : "",
+				 r.p->f[0].est_mask[RULES_H_FORWARD], cases[i].mask);
+		if (cases[i].mask) {
+			/* and it counts as the rule would */
+			struct rules_counter *c = r.ctr;
+			assert_true(rules_est_shortcut(r.p, RULES_F_V4, RULES_H_FORWARD,
+						       RULES_CT_ESTABLISHED, 100, c));
+			assert_false(rules_est_shortcut(r.p, RULES_F_V4, RULES_H_FORWARD, RULES_CT_NEW,
+							100, c));
+			assert_int_equal(c[r.p->f[0].est_ctr[RULES_H_FORWARD]].pkts, 1);
+			assert_int_equal(c[r.p->f[0].est_ctr[RULES_H_FORWARD]].bytes, 100);
+			assert_int_equal(r.p->f[0].est_mask[RULES_H_INPUT], 0);
+		}
+		unload(&r);
+	}
+}
+
 /* NOTRACK and CONNMARK set what the caller writes back */
 static void test_ct_targets(void **state)
 {
@@ -720,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_other_matches),
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_ct_targets),
+		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_traversal),

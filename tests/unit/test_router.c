@@ -1731,6 +1731,20 @@ static void test_conntrack_reassembly(void **state)
 		got += len;
 	}
 	assert_int_equal(got, total - 20);
+	/* the datagram's connection is the real one: its reply is ESTABLISHED */
+	udp4_from(&whole, 1, H2_IP, H1_IP, 7000, 6000, 30);
+	put(1, &whole);
+	dp_worker_poll(w);
+	take_one(0, &out[0]);
+	assert_int_equal(w->ct->live, 1);
+	/* and the original direction finds it too (indexed under the whole
+	 * datagram's tuple, not the fragment's) */
+	udp4_from(&whole, 0, H1_IP, H2_IP, 6000, 7000, 30);
+	put(0, &whole);
+	dp_worker_poll(w);
+	take_one(1, &out[0]);
+	assert_int_equal(w->ct->live, 1);
+	assert_int_equal(w->ct->st.new_, 1);
 	/* a lone first fragment stays in the table; nothing goes out */
 	put(0, &frag[0]);
 	dp_worker_poll(w);
