@@ -281,18 +281,31 @@ static inline void wheel_add(struct ct_table *t, uint32_t idx)
 {
 	uint32_t s = slot_of(t, t->e[idx].expire);
 	t->e[idx].tnext = t->wheel[s];
+	t->e[idx].status |= CT_S_WHEEL;
 	t->wheel[s] = idx;
 }
 
-/* Give an entry (not in the hash, not in the wheel) back. */
-static void entry_free(struct ct_table *t, uint32_t idx)
+/* An IPv6 entry's address record back to its free list. */
+static void x6_release(struct ct_table *t, struct ct_entry *e)
 {
-	struct ct_entry *e = &t->e[idx];
 	if (e->fam == 6 && e->a.x6 != CT_NIL) {
 		uint32_t x = e->a.x6;
 		memcpy(t->x6[x].a[0], &t->free6, 4);
 		t->free6 = x;
 		t->live6--;
+		e->a.x6 = CT_NIL;
+	}
+}
+
+/* Give an entry that is not in the hash back: to the free list, or, if it
+ * is still on a wheel list, to the wheel, which frees it when it comes by. */
+static void entry_free(struct ct_table *t, uint32_t idx)
+{
+	struct ct_entry *e = &t->e[idx];
+	x6_release(t, e);
+	if (e->status & CT_S_WHEEL) {
+		e->status = CT_S_WHEEL | CT_S_DYING;
+		return;
 	}
 	e->fam = 0;
 	e->status = 0;
@@ -309,30 +322,33 @@ static inline bool can_early_drop(const struct ct_entry *e)
 	return e->proto == 6 && e->pstate >= CT_TCP_FIN_WAIT && e->pstate <= CT_TCP_CLOSE;
 }
 
-/* One early-drop pass: the wheel's lists from slot `from` on (the rest of
- * the list being processed first when from is the current slot), at most
- * 8 entries of a list and 128 in all. */
+/* One early-drop pass over the wheel's lists from slot `from` on (the rest
+ * of the list being processed first when from is the current slot), at
+ * most 8 entries of a list and 64 in all. The victim leaves its list and
+ * is returned for reuse (status 0). */
 static uint32_t early_drop_pass(struct ct_table *t, uint32_t from)
 {
 	unsigned looked = 0;
-	for (unsigned l = 0; l <= CT_WHEEL && looked < 128; l++) {
+	for (unsigned l = 0; l <= CT_WHEEL && looked < 64; l++) {
 		uint32_t *pp;
 		if (l == 0)
 			pp = from == t->wtick ? &t->wrest : &t->wheel[from & (CT_WHEEL - 1)];
 		else
 			pp = &t->wheel[(from + l - (from == t->wtick)) & (CT_WHEEL - 1)];
-		for (unsigned here = 0; *pp != CT_NIL && looked < 128 && here < 8; here++) {
+		for (unsigned here = 0; *pp != CT_NIL && looked < 64 && here < 8; here++) {
 			uint32_t idx = *pp;
 			struct ct_entry *e = &t->e[idx];
 			looked++;
 			if (can_early_drop(e)) {
 				*pp = e->tnext;
+				e->status &= (uint8_t)~CT_S_WHEEL;
 				if (!(e->status & CT_S_DYING)) {
 					hash_del(t, idx);
 					t->live--;
 					t->st.early_drop++;
 				}
-				entry_free(t, idx);
+				x6_release(t, e);
+				e->status = 0;
 				return idx;
 			}
 			pp = &e->tnext;
@@ -341,35 +357,78 @@ static uint32_t early_drop_pass(struct ct_table *t, uint32_t from)
 	return CT_NIL;
 }
 
-/* Table full: evict an entry that is not assured (or a TCP connection
- * closing), among those expiring soonest: the wheel in time order; the
- * lists are LIFO, so their heads are the entries filed last and a list of
- * long-lived assured connections does not hide the others for long. If
- * that finds nothing, once more from a random point of the wheel; then
- * give up (the caller drops the packet): at most 256 entries looked at. */
-static uint32_t early_drop(struct ct_table *t)
+static inline uint32_t rnd_next(struct ct_table *t)
 {
-	uint32_t v = early_drop_pass(t, t->wtick);
-	if (v != CT_NIL)
-		return v;
 	t->rnd ^= t->rnd << 13;
 	t->rnd ^= t->rnd >> 17;
 	t->rnd ^= t->rnd << 5;
-	return early_drop_pass(t, t->wtick + 1 + t->rnd % (CT_WHEEL - 1));
+	return t->rnd;
+}
+
+/* Random sampling, as the kernel's early drop: the original-direction
+ * entries of 8 random buckets (at most 16), the evictable one expiring
+ * soonest. It is taken over where it stands: unhashed, still on its
+ * wheel list (CT_S_WHEEL kept), the wheel re-files it by its new time. */
+static uint32_t early_drop_sample(struct ct_table *t)
+{
+	uint32_t best = CT_NIL, looked = 0;
+	for (unsigned k = 0; k < 8 && looked < 16; k++) {
+		const struct ct_bucket *b = &t->b[rnd_next(t) % t->nb];
+		for (unsigned i = 0; i < CT_BSLOTS && looked < 16; i++) {
+			if (b->sig[i] == 0 || (b->node[i] & 1))
+				continue;
+			uint32_t idx = b->node[i] >> 1;
+			const struct ct_entry *e = &t->e[idx];
+			looked++;
+			if (!can_early_drop(e))
+				continue;
+			if (best == CT_NIL || (int32_t)(e->expire - t->e[best].expire) < 0)
+				best = idx;
+		}
+	}
+	if (best != CT_NIL) {
+		struct ct_entry *e = &t->e[best];
+		hash_del(t, best);
+		t->live--;
+		t->st.early_drop++;
+		x6_release(t, e);
+		e->status = CT_S_WHEEL;
+	}
+	return best;
+}
+
+/* Table full: evict an entry that is not assured (or a TCP connection
+ * closing). First among those expiring soonest (the wheel in time order;
+ * its lists are LIFO, so their heads are the entries filed last), then by
+ * random sampling; if both find nothing, the caller drops the packet.
+ * Returns the entry to reuse. */
+static uint32_t early_drop(struct ct_table *t)
+{
+	uint32_t v = early_drop_pass(t, t->wtick);
+	if (v == CT_NIL)
+		v = early_drop_sample(t);
+	return v;
 }
 
 uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 {
 	if (fam == 6 && t->free6 == CT_NIL)
 		return CT_NIL;
-	if (t->free == CT_NIL && early_drop(t) == CT_NIL)
-		return CT_NIL;
 	uint32_t idx = t->free;
+	if (idx != CT_NIL) {
+		t->free = t->e[idx].tnext;
+		t->e[idx].status = 0;
+	} else if ((idx = early_drop(t)) == CT_NIL) {
+		return CT_NIL;
+	}
 	struct ct_entry *e = &t->e[idx];
-	t->free = e->tnext;
+	/* an entry taken over on its wheel list stays linked there */
+	uint8_t wheel = e->status & CT_S_WHEEL;
+	uint32_t tnext = wheel ? e->tnext : CT_NIL;
 	memset(e, 0, sizeof(*e));
 	e->fam = fam;
-	e->tnext = CT_NIL;
+	e->status = wheel;
+	e->tnext = tnext;
 	if (fam == 6) {
 		uint32_t x = t->free6;
 		memcpy(&t->free6, t->x6[x].a[0], 4);
@@ -427,7 +486,8 @@ void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now)
 		return;
 	}
 	e->status |= CT_S_CONFIRMED;
-	wheel_add(t, idx);
+	if (!(e->status & CT_S_WHEEL))
+		wheel_add(t, idx);
 	t->live++;
 	t->st.new_++;
 	(void)now;
@@ -460,6 +520,7 @@ unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 			for (unsigned i = 0; i < n; i++) {
 				uint32_t idx = batch[i];
 				struct ct_entry *e = &t->e[idx];
+				e->status &= (uint8_t)~CT_S_WHEEL; /* off its list now */
 				if (e->status & CT_S_DYING) {
 					entry_free(t, idx);
 				} else if ((int32_t)(e->expire - now) <= 0) {

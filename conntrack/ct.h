@@ -112,6 +112,7 @@ enum {
 	CT_S_CONFIRMED = 1 << 3,
 	CT_S_SRC_NAT = 1 << 4,
 	CT_S_DST_NAT = 1 << 5,
+	CT_S_WHEEL = 1 << 6, /* on a wheel list (internal) */
 	CT_S_DYING = 1 << 7, /* out of the hash, waiting for the wheel */
 };
 

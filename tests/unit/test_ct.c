@@ -676,6 +676,93 @@ static void test_ask(void **st)
 #undef ASK
 }
 
+/* Every entry is in exactly one place: the free list, a wheel list (live
+ * or dying) or pending; every live entry is found under both tuples. */
+static void check_invariants(void)
+{
+	uint8_t *seen = calloc(T->max, 1);
+	assert_non_null(seen);
+	unsigned n = 0, live = 0;
+	for (uint32_t i = T->free; i != CT_NIL; i = T->e[i].tnext) {
+		assert_int_equal(seen[i], 0);
+		seen[i] = 1;
+		n++;
+	}
+	for (unsigned s = 0; s <= CT_WHEEL; s++) {
+		uint32_t h = s == CT_WHEEL ? T->wrest : T->wheel[s];
+		for (uint32_t i = h; i != CT_NIL; i = T->e[i].tnext) {
+			assert_int_equal(seen[i], 0);
+			seen[i] = 2;
+			n++;
+			assert_true(T->e[i].status & CT_S_WHEEL);
+			if (ct_entry_live(T, i)) {
+				live++;
+				struct ct_tuple k;
+				for (unsigned d = 0; d < 2; d++) {
+					ct_entry_tuple(T, i, d, &k);
+					assert_int_equal(ct_lookup(T, &k, ct_hash(&k)), i << 1 | d);
+				}
+			}
+		}
+	}
+	if (T->pending != CT_NIL && !seen[T->pending])
+		n++;
+	assert_int_equal(n, T->max);
+	assert_int_equal(live, T->live);
+	free(seen);
+}
+
+/* A small table under churn: connections of every kind come and go, some
+ * are killed, some confirmed, some not, time jumps; early drop takes over
+ * entries where they stand. The bookkeeping must stay exact. */
+static void test_churn(void **st)
+{
+	(void)st;
+	teardown(NULL);
+	setup_n(256);
+	struct pk k;
+	uint32_t seed = 12345;
+	for (unsigned round = 0; round < 20000; round++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned r = seed >> 8;
+		uint16_t sp = (uint16_t)(1024 + r % 700);
+		switch (r % 7) {
+		case 0:
+		case 1:
+			udp4(&k, C, S, sp, 53, 1);
+			break;
+		case 2:
+			udp4(&k, S, C, 53, sp, 1);
+			break;
+		case 3:
+			tcp4(&k, C, S, sp, 80, SYN, 1000, 0, 1000, 0, NULL, 0);
+			break;
+		case 4:
+			tcp4(&k, S, C, 80, sp, SYN | ACK, 5000, 1001, 1000, 0, NULL, 0);
+			break;
+		case 5:
+			tcp4(&k, C, S, sp, 80, ACK, 1001, 5001, 1000, 0, NULL, 0);
+			break;
+		default:
+			tcp6(&k, "fd00::1", "fd00::2", sp, 443, SYN, 7, 0, 1000, 0);
+			break;
+		}
+		ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
+		if ((r >> 4) % 5 != 0) /* most get through the rules */
+			ct_confirm(T, &R, now);
+		if ((r >> 7) % 53 == 0 && R.idx != CT_NIL && !R.fresh)
+			ct_kill(T, R.idx);
+		if ((r >> 9) % 97 == 0)
+			now += ((r >> 12) % 40) * CT_HZ;
+		ct_expire(T, now, 16);
+		if (round % 1000 == 0)
+			check_invariants();
+	}
+	ct_abort(T);
+	check_invariants();
+	assert_true(T->st.early_drop > 0);
+}
+
 static void test_sizes(void **st)
 {
 	(void)st;
@@ -710,6 +797,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_early_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_and_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ask, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
