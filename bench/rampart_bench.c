@@ -742,7 +742,9 @@ static int run_filter(const struct fbench *b, uint64_t target, bool json)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rampart-bench [--json] [--packets N] SCENARIO...|all\nscenarios:\n");
+	fprintf(f, "usage: rampart-bench [--json] [--hugepages] [--packets N] SCENARIO...|all\n"
+		   "  --hugepages  EAL memory from hugepages (reserve them first), as on a real box;\n"
+		   "               without it, anonymous memory (--no-huge)\nscenarios:\n");
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(f, "  %-19s %s\n", scenarios[i].name, scenarios[i].desc);
 
@@ -756,19 +758,23 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, huge = false;
 	uint64_t target = 50000000;
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "hugepages", no_argument, NULL, 'H' },
 		{ "packets", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
-	while ((o = getopt_long(argc, argv, "jn:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "jHn:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'j':
 			json = true;
+			break;
+		case 'H':
+			huge = true;
 			break;
 		case 'n':
 			target = strtoull(optarg, NULL, 10);
@@ -791,9 +797,10 @@ int main(int argc, char **argv)
 	}
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=rampart-bench-%d", (int)getpid());
-	char *eargv[] = { argv[0], (char *)"--no-huge", (char *)"--no-pci", (char *)"--no-shconf",
-			  prefix, (char *)"-m", (char *)"2048", (char *)"-l", (char *)"0",
-			  (char *)"--log-level=error", NULL };
+	/* hugepages when asked (as production runs), else anonymous memory */
+	char *eargv[] = { argv[0], huge ? (char *)"--in-memory" : (char *)"--no-huge",
+			  (char *)"--no-pci", (char *)"--no-shconf", prefix, (char *)"-m",
+			  (char *)"2048", (char *)"-l", (char *)"0", (char *)"--log-level=error", NULL };
 	if (rte_eal_init(10, eargv) < 0) {
 		fprintf(stderr, "rampart-bench: EAL init failed\n");
 		return 1;

@@ -61,9 +61,11 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 		hash[i] = ct_hash(&k);
 		ct_prefetch(t, hash[i]);
 	}
-	/* then the entries the signatures point to (both lines: the
-	 * tracker touches tuples, state, timer and counters) */
-	for (uint16_t i = 0; i < n; i++)
+	/* the entries the signatures point to are prefetched a few packets
+	 * ahead of their turn (dp_ct_prefetch_ahead): all at once would
+	 * overflow the core's outstanding misses, and the first ones would
+	 * not have arrived when their packet comes */
+	for (uint16_t i = 0; i < n && i < DP_CT_AHEAD; i++)
 		if (hash[i] != 0)
 			ct_prefetch_entry(t, hash[i]);
 }

@@ -278,6 +278,15 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
  * the buckets point to (DPDK style: the loads of all packets overlap). */
 void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pkt_meta *meta,
 	uint16_t n, uint32_t *hash);
+/* How many packets ahead the entries are prefetched: call it for packet i
+ * before processing packet i - DP_CT_AHEAD. */
+#define DP_CT_AHEAD 4
+static inline void dp_ct_prefetch_ahead(const struct dp_worker *w, const uint32_t *hash,
+	uint16_t i, uint16_t n)
+{
+	if (i < n && hash[i] != 0)
+		ct_prefetch_entry(w->ct, hash[i]);
+}
 /* Hand a packet whose connection is not here to the next worker (after the
  * raw table): true if it went (or was dropped because that ring is full). */
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);
