@@ -65,6 +65,10 @@ start() {
 	grep -m 1 'demo-8081' "$RUN/rampartd.log" || true
 	echo "\$ ip netns exec rampart-lan traceroute -n 10.77.2.2"
 	ip netns exec rampart-lan traceroute -n -q 1 -w 1 10.77.2.2
+	echo "\$ ip netns exec rampart-wan curl http://10.77.1.2:8080/    # nothing from the WAN may start a connection"
+	ip netns exec rampart-wan curl -sS -m 2 http://10.77.1.2:8080/ 2>&1 || true
+	echo "\$ rampartctl conntrack -L    # the connections rampartd tracks"
+	"$BUILD/tools/rampartctl" conntrack -L || true
 	echo
 	echo "rampartd log: $RUN/rampartd.log (counters: kill -USR1 \$(cat $RUN/rampartd.pid))"
 	echo "Try it: ip netns exec rampart-lan bash"

@@ -293,6 +293,7 @@ static int daemon_request(int argc, char **argv)
 	while (fgets(buf, sizeof(buf), in)) {
 		if (strncmp(buf, "%% ", 3) == 0) {
 			buf[strcspn(buf, "\n")] = '\0';
+			fflush(stdout); /* the listing before its summary */
 			if (strncmp(buf + 3, "ok", 2) == 0) {
 				rc = 0;
 				if (buf[5] == ' ')
