@@ -506,7 +506,7 @@ unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 				batch[n] = t->wrest;
 				t->wrest = t->e[t->wrest].tnext;
 				if (t->wrest != CT_NIL)
-					__builtin_prefetch(&t->e[t->wrest]);
+					ct_prefetch0(&t->e[t->wrest]);
 				n++;
 			}
 			for (unsigned i = 0; i < n; i++) {

@@ -280,7 +280,7 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 	uint16_t n, uint32_t *hash);
 /* How many packets ahead the entries are prefetched: call it for packet i
  * before processing packet i - DP_CT_AHEAD. */
-#define DP_CT_AHEAD 4
+#define DP_CT_AHEAD 8
 static inline void dp_ct_prefetch_ahead(const struct dp_worker *w, const uint32_t *hash,
 	uint16_t i, uint16_t n)
 {
