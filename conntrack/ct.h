@@ -198,6 +198,7 @@ struct ct_pkt {
 	uint8_t l4_ok;        /* ports/flags/types valid (not a non-first fragment) */
 	uint8_t icmp_err;     /* an ICMP/ICMPv6 error: inner packet at l4 + 8 */
 	uint8_t csum_bad;     /* the caller found the L4 checksum wrong */
+	uint32_t h_rep;       /* ct_hash_reply(&t) if the caller has it, else 0 */
 };
 
 /* What ct_in decided. */
@@ -260,6 +261,9 @@ static inline void ct_prefetch0(const void *p)
 #endif
 }
 
+/* Hash of the tuple a reply to k would have; 0 if k has no reply. */
+uint32_t ct_hash_reply(const struct ct_tuple *k);
+
 /* Hash of a tuple; ct_prefetch() starts loading its bucket, then
  * ct_prefetch_entry() (once the bucket is there) the entries whose
  * signature matches. */
@@ -277,16 +281,20 @@ static inline void ct_prefetch(const struct ct_table *t, uint32_t h)
 {
 	ct_prefetch0(&t->b[ct_bucket_of(t, h)]);
 }
-static inline void ct_prefetch_entry(const struct ct_table *t, uint32_t h)
+/* Returns false if no signature matched (a new connection, most likely). */
+static inline bool ct_prefetch_entry(const struct ct_table *t, uint32_t h)
 {
 	const struct ct_bucket *b = &t->b[ct_bucket_of(t, h)];
 	uint16_t s = ct_sig(h);
+	bool any = false;
 	for (unsigned i = 0; i < CT_BSLOTS; i++)
 		if (b->sig[i] == s) {
 			const char *e = (const char *)&t->e[b->node[i] >> 1];
 			ct_prefetch0(e);
 			ct_prefetch0(e + 64);
+			any = true;
 		}
+	return any;
 }
 
 /* Track one packet (see the header comment). h: ct_hash(&p->t). */

@@ -98,6 +98,12 @@ static bool tuple_invert(const struct ct_tuple *k, struct ct_tuple *r)
 	return true;
 }
 
+uint32_t ct_hash_reply(const struct ct_tuple *k)
+{
+	struct ct_tuple r;
+	return tuple_invert(k, &r) ? ct_hash(&r) : 0;
+}
+
 int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tuple *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -927,11 +933,15 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 		if (fresh) {
 			/* ct_confirm indexes both directions: start loading the
 			 * reply's bucket now, the rules run meanwhile */
-			struct ct_tuple rep;
-			ct_entry_tuple(t, idx, 1, &rep);
 			r->h[0] = h;
-			r->h[1] = ct_hash(&rep);
-			ct_prefetch(t, r->h[1]);
+			if (p->h_rep) {
+				r->h[1] = p->h_rep; /* its bucket was prefetched */
+			} else {
+				struct ct_tuple rep;
+				ct_entry_tuple(t, idx, 1, &rep);
+				r->h[1] = ct_hash(&rep);
+				ct_prefetch(t, r->h[1]);
+			}
 		}
 		return;
 	}

@@ -50,15 +50,15 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 	uint16_t n, uint32_t *hash)
 {
 	const struct ct_table *t = w->ct;
-	struct ct_tuple k;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct pkt_meta *pm = &meta[i];
+		w->bhrep[i] = 0;
 		if (pm->drop != DP_DROP_NONE || (pm->l3 != PKT_L3_IPV4 && pm->l3 != PKT_L3_IPV6)) {
 			hash[i] = 0;
 			continue;
 		}
-		tuple_of(pkts[i], pm, &k);
-		hash[i] = ct_hash(&k);
+		tuple_of(pkts[i], pm, &w->btup[i]);
+		hash[i] = ct_hash(&w->btup[i]);
 		ct_prefetch(t, hash[i]);
 	}
 	/* the entries the signatures point to are prefetched a few packets
@@ -66,8 +66,7 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 	 * overflow the core's outstanding misses, and the first ones would
 	 * not have arrived when their packet comes */
 	for (uint16_t i = 0; i < n && i < DP_CT_AHEAD; i++)
-		if (hash[i] != 0)
-			ct_prefetch_entry(t, hash[i]);
+		dp_ct_prefetch_ahead(w, hash, i, n);
 }
 
 bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting)
@@ -93,6 +92,7 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
 	unsigned flags = prerouting && w->dp->n_workers > 1 &&
 				 (unsigned)w->cur_hops + 1 < w->dp->n_workers ? CT_IN_ASK : 0;
 	uint32_t h = prerouting && w->cur_hash_ok ? w->cur_hash : ct_hash(&p.t);
+	p.h_rep = prerouting && w->cur_hash_ok ? w->cur_hrep : 0;
 	ct_in(w->ct, &p, h, w->ct_now, prerouting, flags, &w->ctr);
 	if (unlikely(w->ctr.drop)) {
 		dp_drop_pkt(w, pm->in_port, DP_DROP_CT_FULL, m);

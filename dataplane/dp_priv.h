@@ -195,6 +195,9 @@ struct dp_worker {
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
 	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
 	uint32_t cur_hash;
+	uint32_t cur_hrep;     /* its reply tuple's hash, 0: not computed */
+	struct ct_tuple btup[DP_BURST]; /* the burst's tuples (dp_ct_prefetch_burst) */
+	uint32_t bhrep[DP_BURST];
 	uint8_t cur_hops;      /* the current packet: workers that missed it before */
 	uint8_t cur_origin;    /* the current packet: the worker that received it */
 	struct rules_ct ctv;   /* the rules' view of the connection (need_ct) */
@@ -281,11 +284,18 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 /* How many packets ahead the entries are prefetched: call it for packet i
  * before processing packet i - DP_CT_AHEAD. */
 #define DP_CT_AHEAD 8
-static inline void dp_ct_prefetch_ahead(const struct dp_worker *w, const uint32_t *hash,
+static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *hash,
 	uint16_t i, uint16_t n)
 {
-	if (i < n && hash[i] != 0)
-		ct_prefetch_entry(w->ct, hash[i]);
+	if (i >= n || hash[i] == 0)
+		return;
+	w->bhrep[i] = 0;
+	if (!ct_prefetch_entry(w->ct, hash[i])) {
+		/* no such connection yet: confirming one will index its reply */
+		w->bhrep[i] = ct_hash_reply(&w->btup[i]);
+		if (w->bhrep[i])
+			ct_prefetch(w->ct, w->bhrep[i]);
+	}
 }
 /* Hand a packet whose connection is not here to the next worker (after the
  * raw table): true if it went (or was dropped because that ring is full). */

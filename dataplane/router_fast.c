@@ -656,6 +656,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 		for (uint16_t i = 0; i < n; i++) {
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), n);
 			w->cur_hash = h[i];
+			w->cur_hrep = w->bhrep[i];
 			w->cur_hash_ok = 1; /* until the packet changes (reassembly) */
 			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 		}
