@@ -109,6 +109,7 @@ bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	pv->hops = (uint8_t)(w->cur_hops + 1);
 	pv->origin = w->cur_origin;
 	pv->in_port = pm->in_port;
+	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
 	if (rte_ring_mp_enqueue(dp->workers[next]->handoff, m) != 0) {
 		w->st.handoff_full++;
 		dp_drop_pkt(w, pm->in_port, DP_DROP_HANDOFF_FULL, m);

@@ -146,6 +146,7 @@ struct dp_mbuf_priv {
 	uint8_t addr[16]; /* next hop to resolve */
 	uint8_t hops;     /* hand-off: workers that looked for its connection */
 	uint8_t origin;   /* hand-off: the worker that received it */
+	uint8_t reasm;    /* hand-off: reassembled from fragments (PKT_F_REASM) */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)

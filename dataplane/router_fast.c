@@ -670,6 +670,50 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	dp_tx_enqueue_burst(w, pkts, out, n);
 }
 
+/* Bridge mode: a datagram reassembled for connection tracking that does
+ * not fit the peer port's MTU leaves as fragments, each with the frame's
+ * own link-layer header (as br_netfilter refragments). */
+static void bridge_fragment(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
+			    uint16_t out)
+{
+	struct dp_ctx *dp = w->dp;
+	struct rte_mbuf *frags[DP_MAX_FRAGS];
+	uint8_t l2[RTE_ETHER_HDR_LEN + 8];
+	uint16_t l2len = pm->l3_off;
+	if (l2len > sizeof(l2)) {
+		dp_drop_pkt(w, pm->in_port, DP_DROP_MTU_EXCEEDED, m);
+		return;
+	}
+	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), l2len);
+	rte_pktmbuf_adj(m, l2len);
+	int k = pm->l3 == PKT_L3_IPV4
+		? rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+					   dp->pool_indirect)
+		: rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+					   dp->pool_indirect);
+	rte_pktmbuf_free(m);
+	if (k < 0) {
+		w->st.port[pm->in_port].drop[k == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
+		return;
+	}
+	w->st.fragmented++;
+	for (int i = 0; i < k; i++) {
+		struct rte_mbuf *f = frags[i];
+		if (pm->l3 == PKT_L3_IPV4) {
+			struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+			fh->hdr_checksum = 0;
+			fh->hdr_checksum = rte_ipv4_cksum(fh);
+		}
+		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(f, l2len);
+		if (h == NULL) {
+			dp_drop_pkt(w, pm->in_port, DP_DROP_NO_MBUF, f);
+			continue;
+		}
+		memcpy(h, l2, l2len);
+		dp_tx_enqueue(w, out, f);
+	}
+}
+
 void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pkt_meta meta[DP_BURST];
@@ -690,12 +734,26 @@ void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 		/* IP frames cross the hooks as with bridge-nf-call-iptables:
 		 * -i and -o are the bridge ports */
 		if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
+			if (unlikely(pm->flags & PKT_F_FRAG) && R->ct && w->frag != NULL) {
+				struct rte_mbuf *d = defrag(w, pkts[i], pm);
+				if (d == NULL) {
+					out[i] = UINT16_MAX;
+					continue;
+				}
+				pkts[i] = d;
+			}
 			if (!hook_pre(w, R, pkts[i], pm, in) ||
 			    !hook(w, R, RULES_H_FORWARD, pkts[i], pm, in, peer) ||
-			    !hook(w, R, RULES_H_POSTROUTING, pkts[i], pm, DP_PORT_NONE, peer))
+			    !hook(w, R, RULES_H_POSTROUTING, pkts[i], pm, DP_PORT_NONE, peer)) {
 				out[i] = UINT16_MAX;
-			else
+			} else {
 				dp_ct_confirm(w, R);
+				if (unlikely(pm->flags & PKT_F_REASM) &&
+				    pm->l3_len > w->dp->ports[peer].mtu) {
+					bridge_fragment(w, pkts[i], pm, peer);
+					out[i] = UINT16_MAX;
+				}
+			}
 		}
 	}
 	dp_tx_enqueue_burst(w, pkts, out, n);
@@ -723,6 +781,8 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		w->cur_origin = pv->origin;
 		pm.in_port = in;
 		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
+		if (pv->reasm)
+			pm.flags |= PKT_F_REASM;
 		uint16_t out;
 		if (dp->mode == CFG_MODE_ROUTER) {
 			uint32_t v4 = pm.l3 == PKT_L3_IPV4 && pm.drop == DP_DROP_NONE

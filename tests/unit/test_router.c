@@ -1752,6 +1752,53 @@ static void test_conntrack_reassembly(void **state)
 	assert_int_equal(w->st.reassembled, 1);
 }
 
+/* Bridge mode: fragments are reassembled for tracking too, and leave as
+ * fragments with their own Ethernet header. */
+static void test_conntrack_bridge_reassembly(void **state)
+{
+	(void)state;
+	struct frame whole, frag[2], out[4];
+	install(stateful_v4, NULL);
+	whole.n = 0;
+	fr_eth(&whole, MAC_H2, MAC_H1, 0x0800);
+	uint32_t wi = fr_ip4(&whole, IPPROTO_UDP, 64, 0, H1_IP, H2_IP, NULL, 0);
+	fr_udp(&whole, 6000, 7000, 2000);
+	fr_ip4_end(&whole, wi);
+	const uint8_t *wip = whole.b + 14;
+	unsigned total = rd_be16(wip + 2), first = 1480;
+	for (int i = 0; i < 2; i++) {
+		unsigned off = i ? first : 0, len = i ? total - 20 - first : first;
+		struct frame *g = &frag[i];
+		g->n = 0;
+		fr_eth(g, MAC_H2, MAC_H1, 0x0800);
+		uint32_t ip = fr_ip4(g, IPPROTO_UDP, 64, (uint16_t)((i ? 0 : 0x2000) | off / 8), H1_IP,
+				     H2_IP, NULL, 0);
+		fr_put(g, wip + 20 + off, len);
+		fr_ip4_end(g, ip);
+	}
+	put(0, &frag[0]);
+	dp_worker_poll(w);
+	expect_nothing();
+	put(0, &frag[1]);
+	dp_worker_poll(w);
+	unsigned n = take(1, out, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(w->st.reassembled, 1);
+	unsigned got = 0;
+	for (unsigned i = 0; i < n; i++) {
+		assert_memory_equal(out[i].b, whole.b, 14); /* the frame's own MACs */
+		const uint8_t *ip = out[i].b + 14;
+		check_ip4_csum(ip);
+		assert_int_equal(ip[8], 64); /* a bridge does not touch the TTL */
+		unsigned len = rd_be16(ip + 2) - 20;
+		assert_int_equal((rd_be16(ip + 6) & 0x1fff) * 8u, got);
+		assert_memory_equal(ip + 20, wip + 20 + got, len);
+		got += len;
+	}
+	assert_int_equal(got, total - 20);
+	assert_int_equal(w->ct->live, 1);
+}
+
 static void test_filter_mangle(void **state)
 {
 	(void)state;
@@ -1916,6 +1963,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_bridge, bridge_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_conntrack_bridge_reassembly, bridge_setup, dp_down),
 	};
 	return cmocka_run_group_tests_name("router", tests, group_setup, group_teardown);
 }
