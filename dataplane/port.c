@@ -98,6 +98,13 @@ static int port_setup(struct dp_ctx *dp, unsigned idx, const struct cfg_port *cp
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	/* TCP/UDP checksums checked by the NIC: connection tracking treats
+	 * a packet it reports bad as INVALID (conntrack.checksum), as the
+	 * kernel does; without the offload nothing is checked in software
+	 * (virtual NICs hand over locally built packets whose checksum is
+	 * left to offload, which the kernel trusts too) */
+	conf.rxmode.offloads |= info.rx_offload_capa &
+		(RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 
 	rc = rte_eth_dev_configure(pid, nq, nq, &conf);
 	if (rc < 0) {
