@@ -462,7 +462,7 @@ void ct_kill(struct ct_table *t, uint32_t idx)
 	t->live--;
 }
 
-void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now)
+void ct_confirm(struct ct_table *t, struct ct_res *r)
 {
 	if (!r->fresh || r->idx == CT_NIL)
 		return;
@@ -490,7 +490,6 @@ void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now)
 		wheel_add(t, idx);
 	t->live++;
 	t->st.new_++;
-	(void)now;
 }
 
 unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)

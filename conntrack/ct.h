@@ -220,7 +220,7 @@ struct ct_res {
 
 struct ct_stats {
 	uint64_t found, new_, invalid, ignore, insert_failed, early_drop, drop, expired,
-		related, untracked, searched, clash;
+		related, untracked;
 };
 
 struct ct_table {
@@ -301,7 +301,7 @@ static inline bool ct_prefetch_entry(const struct ct_table *t, uint32_t h)
 void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
 	unsigned flags, struct ct_res *r);
 /* The packet passed every hook: insert its new entry. */
-void ct_confirm(struct ct_table *t, struct ct_res *r, uint32_t now);
+void ct_confirm(struct ct_table *t, struct ct_res *r);
 /* Free the unconfirmed entry of a packet that was dropped. */
 void ct_abort(struct ct_table *t);
 

@@ -187,9 +187,8 @@ static void entry_set_tuples(struct ct_table *t, struct ct_entry *e, const struc
 	e->port[3] = r->dport;
 }
 
-static inline void refresh(const struct ct_table *t, struct ct_entry *e, uint32_t now, uint32_t secs)
+static inline void refresh(struct ct_entry *e, uint32_t now, uint32_t secs)
 {
-	(void)t;
 	e->expire = now + ct_ticks(secs);
 }
 
@@ -323,69 +322,72 @@ static void seg_read(const struct ct_pkt *p, struct seg *s)
 		((s->flags & TH_FIN) ? 1 : 0);
 }
 
+/* The next option of a TCP option list, NOPs skipped: its kind in *op, its
+ * size in *sz, its data returned; NULL at the end, or at a malformed option
+ * (where the kernel stops too). */
+static const uint8_t *opt_next(const uint8_t **o, int *len, uint8_t *op, int *sz)
+{
+	while (*len > 0) {
+		uint8_t kind = (*o)[0];
+		if (kind == 0)
+			return NULL;
+		if (kind == 1) {
+			(*o)++;
+			(*len)--;
+			continue;
+		}
+		if (*len < 2)
+			return NULL;
+		int size = (*o)[1];
+		if (size < 2 || size > *len)
+			return NULL;
+		const uint8_t *data = *o + 2;
+		*o += size;
+		*len -= size;
+		*op = kind;
+		*sz = size;
+		return data;
+	}
+	return NULL;
+}
+
 /* window scale and SACK-permitted of a SYN's options */
 static void tcp_options(const struct seg *s, uint8_t *scale, uint8_t *flags)
 {
-	const uint8_t *o = s->opt;
-	int len = (int)s->optlen;
+	const uint8_t *o = s->opt, *d;
+	int len = (int)s->optlen, sz;
+	uint8_t op;
 	if (len == 0)
 		return;
 	*scale = 0;
 	*flags &= CT_TF_BE_LIBERAL;
-	while (len > 0) {
-		uint8_t op = *o++;
-		if (op == 0)
-			return;
-		if (op == 1) {
-			len--;
-			continue;
-		}
-		if (len < 2)
-			return;
-		int sz = *o++;
-		if (sz < 2 || sz > len)
-			return;
-		if (op == 4 && sz == 2)
+	while ((d = opt_next(&o, &len, &op, &sz)) != NULL) {
+		if (op == 4 && sz == 2) {
 			*flags |= CT_TF_SACK_PERM;
-		else if (op == 3 && sz == 3) {
-			*scale = *o > 14 ? 14 : *o;
+		} else if (op == 3 && sz == 3) {
+			*scale = *d > 14 ? 14 : *d;
 			*flags |= CT_TF_WINDOW_SCALE;
 		}
-		o += sz - 2;
-		len -= sz;
 	}
 }
 
 /* the highest right edge of the SACK blocks, if above *sack */
 static void tcp_sack(const struct seg *s, uint32_t *sack)
 {
-	const uint8_t *o = s->opt;
-	int len = (int)s->optlen;
+	const uint8_t *o = s->opt, *d;
+	int len = (int)s->optlen, sz;
+	uint8_t op;
 	if (len == 12 && o[0] == 1 && o[1] == 1 && o[2] == 8 && o[3] == 10)
 		return; /* timestamps only */
-	while (len > 0) {
-		uint8_t op = *o++;
-		if (op == 0)
-			return;
-		if (op == 1) {
-			len--;
-			continue;
-		}
-		if (len < 2)
-			return;
-		int sz = *o++;
-		if (sz < 2 || sz > len)
-			return;
+	while ((d = opt_next(&o, &len, &op, &sz)) != NULL) {
 		if (op == 5 && sz >= 10 && (sz - 2) % 8 == 0) {
 			for (int i = 0; i < sz - 2; i += 8) {
-				uint32_t edge = rd32(o + i + 4);
+				uint32_t edge = rd32(d + i + 4);
 				if (after(edge, *sack))
 					*sack = edge;
 			}
 			return;
 		}
-		o += sz - 2;
-		len -= sz;
 	}
 }
 
@@ -712,7 +714,7 @@ in_window:
 		   ns == CT_TCP_ESTABLISHED) {
 		e->status |= CT_S_ASSURED;
 	}
-	refresh(t, e, now, timeout);
+	refresh(e, now, timeout);
 	acct(e, dir, len);
 	return V_ACCEPT;
 }
@@ -797,7 +799,9 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			return;
 		}
 	} else if (proto == 6) {
-		if (!tcp_flags_valid(p->tcp_flags) || (prerouting && p->csum_bad && t->par->checksum)) {
+		unsigned doff = p->l4_cap >= 20 ? (unsigned)(p->l4[12] >> 4) * 4 : 0;
+		if (doff < 20 || doff > p->l4_cap || doff > p->l4_len || /* truncated */
+		    !tcp_flags_valid(p->tcp_flags) || (prerouting && p->csum_bad && t->par->checksum)) {
 			t->st.invalid++;
 			return;
 		}
@@ -889,23 +893,23 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 					to = t->par->to[CT_TO_UDP_STREAM];
 					stream = !(e->status & CT_S_ASSURED);
 				}
-				refresh(t, e, now, to);
+				refresh(e, now, to);
 				if (stream)
 					e->status |= CT_S_ASSURED;
 			} else {
-				refresh(t, e, now, t->par->to[CT_TO_UDP]);
+				refresh(e, now, t->par->to[CT_TO_UDP]);
 			}
 			acct(e, dir, p->len);
 			v = V_ACCEPT;
 			break;
 		case 1:
 		case 58:
-			refresh(t, e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
+			refresh(e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
 			acct(e, dir, p->len);
 			v = V_ACCEPT;
 			break;
 		default:
-			refresh(t, e, now, t->par->to[CT_TO_GENERIC]);
+			refresh(e, now, t->par->to[CT_TO_GENERIC]);
 			acct(e, dir, p->len);
 			v = V_ACCEPT;
 			break;

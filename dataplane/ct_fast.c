@@ -57,7 +57,7 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 			hash[i] = 0;
 			continue;
 		}
-		tuple_of(pkts[i], pm, &w->btup[i]);
+		w->bl4ok[i] = tuple_of(pkts[i], pm, &w->btup[i]);
 		hash[i] = ct_hash(&w->btup[i]);
 		ct_prefetch(t, hash[i]);
 	}
@@ -73,7 +73,14 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
 {
 	struct ct_pkt p;
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
-	p.l4_ok = tuple_of(m, pm, &p.t);
+	/* the burst's pass has the tuple already (until the packet changes) */
+	bool cached = prerouting && w->cur_hash_ok;
+	if (cached) {
+		p.t = w->btup[w->cur_i];
+		p.l4_ok = w->bl4ok[w->cur_i];
+	} else {
+		p.l4_ok = tuple_of(m, pm, &p.t);
+	}
 	uint32_t hdr = (uint32_t)(pm->l4_off - pm->l3_off);
 	p.l3 = l3;
 	p.l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off);
@@ -91,8 +98,8 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
 	 * worker asked decides INVALID or picks up */
 	unsigned flags = prerouting && w->dp->n_workers > 1 &&
 				 (unsigned)w->cur_hops + 1 < w->dp->n_workers ? CT_IN_ASK : 0;
-	uint32_t h = prerouting && w->cur_hash_ok ? w->cur_hash : ct_hash(&p.t);
-	p.h_rep = prerouting && w->cur_hash_ok ? w->cur_hrep : 0;
+	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);
+	p.h_rep = cached ? w->cur_hrep : 0;
 	ct_in(w->ct, &p, h, w->ct_now, prerouting, flags, &w->ctr);
 	if (unlikely(w->ctr.drop)) {
 		dp_drop_pkt(w, pm->in_port, DP_DROP_CT_FULL, m);

@@ -18,7 +18,7 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 	f->sport = f->dport = -1;
 	f->state = -1;
 	int i = 0;
-	for (; i < argc; i++) {
+	while (i < argc) { /* an option and its value each time */
 		const char *o = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (o[0] != '-')
@@ -117,7 +117,7 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 			snprintf(err, errlen, "unknown option '%s'", o);
 			return -1;
 		}
-		i++;
+		i += 2;
 	}
 	*optind_out = i;
 	return 0;

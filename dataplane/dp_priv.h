@@ -198,7 +198,9 @@ struct dp_worker {
 	uint32_t cur_hash;
 	uint32_t cur_hrep;     /* its reply tuple's hash, 0: not computed */
 	struct ct_tuple btup[DP_BURST]; /* the burst's tuples (dp_ct_prefetch_burst) */
+	uint8_t bl4ok[DP_BURST];
 	uint32_t bhrep[DP_BURST];
+	uint16_t cur_i;        /* with cur_hash_ok: the packet's index in the burst */
 	uint8_t cur_hops;      /* the current packet: workers that missed it before */
 	uint8_t cur_origin;    /* the current packet: the worker that received it */
 	struct rules_ct ctv;   /* the rules' view of the connection (need_ct) */
@@ -311,7 +313,7 @@ unsigned dp_handoff_drain(struct dp_worker *w);
 static inline void dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R)
 {
 	if (R != NULL && R->ct && w->ctr.fresh)
-		ct_confirm(w->ct, &w->ctr, w->ct_now);
+		ct_confirm(w->ct, &w->ctr);
 }
 static inline void dp_ct_none(struct dp_worker *w, uint8_t state)
 {

@@ -73,6 +73,21 @@ static inline void addr_type6(const struct dp_ctx *dp, const uint8_t *a, uint16_
 	*t = RULES_AT_UNICAST;
 }
 
+/* The tracker's states and status bits are the rules' own values: the view
+ * takes them as they are. */
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(CT_INVALID, RULES_CT_INVALID) && SAME(CT_NEW, RULES_CT_NEW) &&
+		       SAME(CT_RELATED, RULES_CT_RELATED) &&
+		       SAME(CT_ESTABLISHED, RULES_CT_ESTABLISHED) &&
+		       SAME(CT_UNTRACKED, RULES_CT_UNTRACKED),
+	       "conntrack states must equal RULES_CT_*");
+_Static_assert(SAME(CT_S_EXPECTED, RULES_CTS_EXPECTED) &&
+		       SAME(CT_S_SEEN_REPLY, RULES_CTS_SEEN_REPLY) &&
+		       SAME(CT_S_ASSURED, RULES_CTS_ASSURED) &&
+		       SAME(CT_S_CONFIRMED, RULES_CTS_CONFIRMED),
+	       "conntrack status bits must equal RULES_CTS_*");
+#undef SAME
+
 /* The rules' view of connection idx (only when a rule looks into it). */
 static const struct rules_ct *dp_ct_view(struct dp_worker *w, uint32_t idx)
 {

@@ -284,24 +284,31 @@ static void local6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 
 #define DP_MAX_FRAGS 16 /* 9000-byte MTU down to 576 */
 
-/* Forward an IPv4 datagram without DF that is larger than the egress MTU
- * as fragments (RFC 791), as Linux does. Fragments are built by DPDK's
- * rte_ipv4_fragment_packet: a new header mbuf from the packet pool per
- * fragment, the payload attached by reference (indirect mbufs), so no
- * payload is copied and nothing is allocated outside the pools. */
-static void fragment4(struct dp_worker *w, struct rte_mbuf *m, uint16_t l3_off, uint16_t in,
-		      uint16_t out, int nh)
+/*
+ * Send m (IPv4 or IPv6 from l3_off) as fragments that fit port out's MTU:
+ * an IPv4 datagram without DF larger than the MTU (RFC 791, as Linux), or a
+ * datagram reassembled for connection tracking (IPv6 too: routers never
+ * fragment what they did not reassemble). DPDK's rte_ipv{4,6}_fragment_packet
+ * build a header mbuf per fragment from the packet pool and attach the
+ * payload by reference (indirect mbufs): no payload is copied and nothing is
+ * allocated outside the pools. Router: each fragment gets an Ethernet header
+ * and goes to next hop nh; bridge (l2 != NULL): each keeps the frame's own
+ * link-layer header (l3_off bytes), as br_netfilter refragments. The TTL was
+ * decremented by the caller; the header is copied into every fragment.
+ */
+static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint16_t l3_off,
+			 uint16_t in, uint16_t out, int nh, const uint8_t *l2)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_mbuf *frags[DP_MAX_FRAGS];
-	uint8_t dst[4];
-
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
-	memcpy(dst, &ip->dst_addr, 4);
-	/* TTL already decremented by the caller; the header is copied into every fragment */
+	uint8_t dst[16];
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
+	memcpy(dst, v6 ? l3 + 24 : l3 + 16, v6 ? 16 : 4);
 	rte_pktmbuf_adj(m, l3_off);
-	int n = rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
-					 dp->pool_indirect);
+	int n = v6 ? rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+					      dp->pool_indirect)
+		   : rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+					      dp->pool_indirect);
 	rte_pktmbuf_free(m); /* the fragments hold their own references */
 	if (n < 0) {
 		w->st.port[in].drop[n == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
@@ -310,52 +317,24 @@ static void fragment4(struct dp_worker *w, struct rte_mbuf *m, uint16_t l3_off, 
 	w->st.fragmented++;
 	for (int i = 0; i < n; i++) {
 		struct rte_mbuf *f = frags[i];
-		struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
-		fh->hdr_checksum = 0;
-		fh->hdr_checksum = rte_ipv4_cksum(fh);
-		struct rte_ether_hdr *eth =
-			(struct rte_ether_hdr *)rte_pktmbuf_prepend(f, RTE_ETHER_HDR_LEN);
-		if (eth == NULL) {
+		if (!v6) {
+			struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+			fh->hdr_checksum = 0;
+			fh->hdr_checksum = rte_ipv4_cksum(fh);
+		}
+		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(f, l2 ? l3_off : RTE_ETHER_HDR_LEN);
+		if (h == NULL) {
 			dp_drop_pkt(w, in, DP_DROP_NO_MBUF, f);
 			continue;
 		}
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		uint16_t o = send_nh(w, f, 4, dst, in, out, nh);
-		if (o != OUT_NONE)
-			dp_tx_enqueue(w, o, f);
-	}
-}
-
-/* A datagram reassembled for connection tracking leaves as fragments again
- * when it does not fit the egress MTU (IPv6 routers never fragment what
- * they did not reassemble: the others get "packet too big"). */
-static void fragment6(struct dp_worker *w, struct rte_mbuf *m, uint16_t l3_off, uint16_t in,
-		      uint16_t out, int nh)
-{
-	struct dp_ctx *dp = w->dp;
-	struct rte_mbuf *frags[DP_MAX_FRAGS];
-	uint8_t dst[16];
-	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, l3_off);
-	memcpy(dst, ip6->dst_addr, 16);
-	rte_pktmbuf_adj(m, l3_off);
-	int n = rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
-					 dp->pool_indirect);
-	rte_pktmbuf_free(m);
-	if (n < 0) {
-		w->st.port[in].drop[n == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
-		return;
-	}
-	w->st.fragmented++;
-	for (int i = 0; i < n; i++) {
-		struct rte_mbuf *f = frags[i];
-		struct rte_ether_hdr *eth =
-			(struct rte_ether_hdr *)rte_pktmbuf_prepend(f, RTE_ETHER_HDR_LEN);
-		if (eth == NULL) {
-			dp_drop_pkt(w, in, DP_DROP_NO_MBUF, f);
+		if (l2 != NULL) {
+			memcpy(h, l2, l3_off);
+			dp_tx_enqueue(w, out, f);
 			continue;
 		}
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-		uint16_t o = send_nh(w, f, 6, dst, in, out, nh);
+		((struct rte_ether_hdr *)h)->ether_type =
+			rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+		uint16_t o = send_nh(w, f, v6 ? 6 : 4, dst, in, out, nh);
 		if (o != OUT_NONE)
 			dp_tx_enqueue(w, o, f);
 	}
@@ -426,7 +405,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	dp_ct_confirm(w, R);
 	if (unlikely(frag)) {
-		fragment4(w, m, pm->l3_off, in, out, nh);
+		fragment_out(w, m, false, pm->l3_off, in, out, nh, NULL);
 		return OUT_NONE;
 	}
 	return send_nh(w, m, 4, dst, in, out, nh);
@@ -507,7 +486,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	dp_ct_confirm(w, R);
 	if (unlikely(refrag)) {
-		fragment6(w, m, pm->l3_off, in, out, nh);
+		fragment_out(w, m, true, pm->l3_off, in, out, nh, NULL);
 		return OUT_NONE;
 	}
 	return send_nh(w, m, 6, dst, in, out, nh);
@@ -657,6 +636,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), n);
 			w->cur_hash = h[i];
 			w->cur_hrep = w->bhrep[i];
+			w->cur_i = i;
 			w->cur_hash_ok = 1; /* until the packet changes (reassembly) */
 			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 		}
@@ -671,47 +651,18 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 }
 
 /* Bridge mode: a datagram reassembled for connection tracking that does
- * not fit the peer port's MTU leaves as fragments, each with the frame's
- * own link-layer header (as br_netfilter refragments). */
+ * not fit the peer port's MTU leaves as fragments with the frame's own
+ * link-layer header. */
 static void bridge_fragment(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
 			    uint16_t out)
 {
-	struct dp_ctx *dp = w->dp;
-	struct rte_mbuf *frags[DP_MAX_FRAGS];
-	uint8_t l2[RTE_ETHER_HDR_LEN + 8];
-	uint16_t l2len = pm->l3_off;
-	if (l2len > sizeof(l2)) {
+	uint8_t l2[RTE_ETHER_HDR_LEN + 8]; /* two VLAN tags at most */
+	if (pm->l3_off > sizeof(l2)) {
 		dp_drop_pkt(w, pm->in_port, DP_DROP_MTU_EXCEEDED, m);
 		return;
 	}
-	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), l2len);
-	rte_pktmbuf_adj(m, l2len);
-	int k = pm->l3 == PKT_L3_IPV4
-		? rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
-					   dp->pool_indirect)
-		: rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
-					   dp->pool_indirect);
-	rte_pktmbuf_free(m);
-	if (k < 0) {
-		w->st.port[pm->in_port].drop[k == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
-		return;
-	}
-	w->st.fragmented++;
-	for (int i = 0; i < k; i++) {
-		struct rte_mbuf *f = frags[i];
-		if (pm->l3 == PKT_L3_IPV4) {
-			struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
-			fh->hdr_checksum = 0;
-			fh->hdr_checksum = rte_ipv4_cksum(fh);
-		}
-		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(f, l2len);
-		if (h == NULL) {
-			dp_drop_pkt(w, pm->in_port, DP_DROP_NO_MBUF, f);
-			continue;
-		}
-		memcpy(h, l2, l2len);
-		dp_tx_enqueue(w, out, f);
-	}
+	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), pm->l3_off);
+	fragment_out(w, m, pm->l3 == PKT_L3_IPV6, pm->l3_off, pm->in_port, out, -1, l2);
 }
 
 void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
@@ -922,7 +873,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 									RTE_ETHER_HDR_LEN);
 		if (rte_be_to_cpu_16(ip->total_length) > dp->ports[out].mtu &&
 		    !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
-			fragment4(w, m, RTE_ETHER_HDR_LEN, in_port, out, nh);
+			fragment_out(w, m, false, RTE_ETHER_HDR_LEN, in_port, out, nh, NULL);
 			return;
 		}
 	}

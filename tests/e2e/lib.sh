@@ -342,6 +342,26 @@ wait_for() {
 	return 1
 }
 
+# udp_probe ADDR PORT: one datagram from the lan host; prints what came
+# back: "answer", "ECONNREFUSED" (an ICMP unreachable) or "timeout" (3 s)
+udp_probe() { # ADDR PORT: prints what the client got
+	in_lan timeout 10 "$PY" - "$1" "$2" <<'PY'
+import socket, sys
+addr, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((addr, port))
+s.send(b"probe")
+try:
+    s.recv(100)
+    print("answer")
+except ConnectionRefusedError:
+    print("ECONNREFUSED")
+except socket.timeout:
+    print("timeout")
+PY
+}
+
 # ---------------------------------------------------------------- kernel router
 
 # ktopo_up: the same topology with the Linux kernel forwarding instead of

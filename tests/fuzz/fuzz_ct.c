@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct ct_res r;
 			ct_in(t, &p, ct_hash(&p.t), now, true, (fl & 0x20) ? CT_IN_ASK : 0, &r);
 			if (fl & 2)
-				ct_confirm(t, &r, now);
+				ct_confirm(t, &r);
 			if ((fl & 0x10) && r.idx != CT_NIL && !r.fresh)
 				ct_kill(t, r.idx);
 			if (r.idx != CT_NIL && t->e[r.idx].fam) {

@@ -206,7 +206,7 @@ static struct ct_res R;
 static uint8_t run(struct pk *k)
 {
 	ct_in(T, &k->p, ct_hash(&k->p.t), now, true, 0, &R);
-	ct_confirm(T, &R, now);
+	ct_confirm(T, &R);
 	return R.state;
 }
 
@@ -407,6 +407,13 @@ static void test_tcp_pickup_and_invalid(void **st)
 	assert_int_equal(run(&k), CT_INVALID);
 	/* a SYN/ACK with no SYN before it */
 	tcp4(&k, C, S, 41003, 22, SYN | ACK, 1, 1, 1000, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	/* a header that does not fit what the packet holds */
+	tcp4(&k, C, S, 41005, 22, SYN, 1, 0, 1000, 0, NULL, 0);
+	k.p.l4_cap = 19;
+	assert_int_equal(run(&k), CT_INVALID);
+	tcp4(&k, C, S, 41005, 22, SYN, 1, 0, 1000, 0, NULL, 0);
+	k.b[20 + 12] = 0xf0; /* 60-byte header in a 20-byte segment */
 	assert_int_equal(run(&k), CT_INVALID);
 	/* a bad checksum at PREROUTING */
 	tcp4(&k, C, S, 41004, 22, SYN, 1, 0, 1000, 0, NULL, 0);
@@ -661,7 +668,7 @@ static void test_ask(void **st)
 	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, CT_IN_ASK, &r);
 	assert_false(r.miss);
 	assert_int_equal(r.state, CT_NEW);
-	ct_confirm(T, &r, now);
+	ct_confirm(T, &r);
 	/* and its reply is found, not missed */
 	tcp4(&k, S, C, 80, 40000, SYN | ACK, 5000, 1001, 65160, 0, NULL, 0);
 	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, CT_IN_ASK, &r);
@@ -749,7 +756,7 @@ static void test_churn(void **st)
 		}
 		ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
 		if ((r >> 4) % 5 != 0) /* most get through the rules */
-			ct_confirm(T, &R, now);
+			ct_confirm(T, &R);
 		if ((r >> 7) % 53 == 0 && R.idx != CT_NIL && !R.fresh)
 			ct_kill(T, R.idx);
 		if ((r >> 9) % 97 == 0)

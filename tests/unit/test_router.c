@@ -1684,6 +1684,29 @@ static void test_conntrack_forward(void **state)
 	assert_int_equal(w->ct->live, 1);
 }
 
+/* A 2028-byte UDP datagram from H1 to H2 in frame whole (Ethernet dst
+ * eth_dst) and its two fragments (1480 payload bytes, then the rest). */
+static void mk_frags(struct frame *whole, struct frame frag[2], const uint8_t *eth_dst)
+{
+	whole->n = 0;
+	fr_eth(whole, eth_dst, MAC_H1, 0x0800);
+	uint32_t wi = fr_ip4(whole, IPPROTO_UDP, 64, 0, H1_IP, H2_IP, NULL, 0);
+	fr_udp(whole, 6000, 7000, 2000);
+	fr_ip4_end(whole, wi);
+	const uint8_t *wip = whole->b + 14;
+	unsigned total = rd_be16(wip + 2), first = 1480;
+	for (int i = 0; i < 2; i++) {
+		unsigned off = i ? first : 0, len = i ? total - 20 - first : first;
+		struct frame *g = &frag[i];
+		g->n = 0;
+		fr_eth(g, eth_dst, MAC_H1, 0x0800);
+		uint32_t ip = fr_ip4(g, IPPROTO_UDP, 64, (uint16_t)((i ? 0 : 0x2000) | off / 8), H1_IP,
+				     H2_IP, NULL, 0);
+		fr_put(g, wip + 20 + off, len);
+		fr_ip4_end(g, ip);
+	}
+}
+
 /* A fragmented datagram is reassembled before tracking (the rules see it
  * whole, NEW) and leaves as fragments again, byte for byte the same
  * datagram; a lone fragment waits. */
@@ -1694,19 +1717,9 @@ static void test_conntrack_reassembly(void **state)
 	learn_h1();
 	learn_h2();
 	install(stateful_v4, NULL);
-	udp4_from(&whole, 0, H1_IP, H2_IP, 6000, 7000, 2000); /* a 2028-byte datagram */
+	mk_frags(&whole, frag, port_mac(0));
 	const uint8_t *wip = whole.b + 14;
-	unsigned total = rd_be16(wip + 2), first = 1480;
-	for (int i = 0; i < 2; i++) {
-		unsigned off = i ? first : 0, len = i ? total - 20 - first : first;
-		struct frame *g = &frag[i];
-		g->n = 0;
-		fr_eth(g, port_mac(0), MAC_H1, 0x0800);
-		uint32_t ip = fr_ip4(g, IPPROTO_UDP, 64, (uint16_t)((i ? 0 : 0x2000) | off / 8), H1_IP,
-				     H2_IP, NULL, 0);
-		fr_put(g, wip + 20 + off, len);
-		fr_ip4_end(g, ip);
-	}
+	unsigned total = rd_be16(wip + 2);
 	/* the second fragment first: held */
 	put(0, &frag[1]);
 	dp_worker_poll(w);
@@ -1759,23 +1772,9 @@ static void test_conntrack_bridge_reassembly(void **state)
 	(void)state;
 	struct frame whole, frag[2], out[4];
 	install(stateful_v4, NULL);
-	whole.n = 0;
-	fr_eth(&whole, MAC_H2, MAC_H1, 0x0800);
-	uint32_t wi = fr_ip4(&whole, IPPROTO_UDP, 64, 0, H1_IP, H2_IP, NULL, 0);
-	fr_udp(&whole, 6000, 7000, 2000);
-	fr_ip4_end(&whole, wi);
+	mk_frags(&whole, frag, MAC_H2);
 	const uint8_t *wip = whole.b + 14;
-	unsigned total = rd_be16(wip + 2), first = 1480;
-	for (int i = 0; i < 2; i++) {
-		unsigned off = i ? first : 0, len = i ? total - 20 - first : first;
-		struct frame *g = &frag[i];
-		g->n = 0;
-		fr_eth(g, MAC_H2, MAC_H1, 0x0800);
-		uint32_t ip = fr_ip4(g, IPPROTO_UDP, 64, (uint16_t)((i ? 0 : 0x2000) | off / 8), H1_IP,
-				     H2_IP, NULL, 0);
-		fr_put(g, wip + 20 + off, len);
-		fr_ip4_end(g, ip);
-	}
+	unsigned total = rd_be16(wip + 2);
 	put(0, &frag[0]);
 	dp_worker_poll(w);
 	expect_nothing();
