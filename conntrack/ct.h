@@ -217,6 +217,8 @@ struct ct_res {
 #define CT_IN_ASK 1u /* other workers may hold the connection: report misses
 			of packets that cannot start one (replies, ICMP errors,
 			TCP segments other than a SYN) instead of judging them */
+#define CT_IN_ASK_ALL 2u /* report the miss of a packet that could start a
+			    connection too (a NAT reply may look like one) */
 
 struct ct_stats {
 	uint64_t found, new_, invalid, ignore, insert_failed, early_drop, drop, expired,

@@ -852,6 +852,10 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 				r->miss = 1;
 				return;
 			}
+			if (flags & CT_IN_ASK_ALL) {
+				r->miss = 1;
+				return;
+			}
 			idx = ct_alloc(t, k->fam);
 			if (idx == CT_NIL) {
 				t->st.drop++;

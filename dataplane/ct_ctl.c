@@ -166,10 +166,13 @@ void dp_ct_stats(struct dp_ctx *dp, FILE *out)
 			"worker=%u entries=%u max=%u ipv6=%u max_ipv6=%u found=%" PRIu64 " new=%" PRIu64
 			" invalid=%" PRIu64 " ignore=%" PRIu64 " related=%" PRIu64 " untracked=%" PRIu64
 			" insert_failed=%" PRIu64 " early_drop=%" PRIu64 " drop=%" PRIu64
-			" expired=%" PRIu64 " handoff_out=%" PRIu64 " handoff_in=%" PRIu64 "\n",
+			" expired=%" PRIu64 " handoff_out=%" PRIu64 " handoff_in=%" PRIu64
+			" nat_src=%" PRIu64 " nat_dst=%" PRIu64 " nat_port_changed=%" PRIu64
+			" nat_fail=%" PRIu64 " nat_icmp=%" PRIu64 "\n",
 			wi, w->ct->live, w->ct->max, w->ct->live6, w->ct->max6, s->found, s->new_,
 			s->invalid, s->ignore, s->related, s->untracked, s->insert_failed, s->early_drop,
-			s->drop, s->expired, w->st.handoff_out, w->st.handoff_in);
+			s->drop, s->expired, w->st.handoff_out, w->st.handoff_in, w->nst.bind_src,
+			w->nst.bind_dst, w->nst.port_changed, w->nst.alloc_fail, w->nst.icmp_err);
 	}
 }
 

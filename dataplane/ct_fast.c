@@ -69,7 +69,93 @@ void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pk
 		dp_ct_prefetch_ahead(w, hash, i, n);
 }
 
-bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting)
+static bool natset_has(const struct dp_natset *s, const struct dp_ctx *dp, uint8_t fam,
+	const uint8_t *a)
+{
+	if (s->all)
+		return true;
+	unsigned alen = fam == 4 ? 4 : 16;
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->r[i].fam == fam && memcmp(a, s->r[i].lo, alen) >= 0 &&
+		    memcmp(a, s->r[i].hi, alen) <= 0)
+			return true;
+	if (s->box)
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			const struct dp_port *pt = &dp->ports[p];
+			if (fam == 4) {
+				for (unsigned j = 0; j < pt->n4; j++)
+					if (memcmp(a, &pt->ip4[j], 4) == 0)
+						return true;
+			} else {
+				for (unsigned j = 0; j < pt->n6; j++)
+					if (memcmp(a, pt->ip6[j], 16) == 0)
+						return true;
+			}
+		}
+	return false;
+}
+
+/*
+ * With several workers, where the packet's connection may live and what
+ * this worker may decide (the ct_in flags). A packet addressed to a
+ * source translation's address goes straight to the worker its ports name
+ * (nat_owner), which decides alone. Others are looked up here; on a miss,
+ * a packet that cannot start a connection (and, from a destination
+ * translation's target, any packet: a reply may look like a new
+ * connection) is asked around the workers in turn; when nobody has it, the
+ * last one judges, or for a packet that could start a connection, hands it
+ * back to the worker that received it, which creates it.
+ */
+static unsigned ask_flags(struct dp_worker *w, const struct dp_rules *R, const struct pkt_meta *pm,
+	const struct ct_tuple *t, bool *steered)
+{
+	const struct dp_ctx *dp = w->dp;
+	unsigned n = dp->n_workers, hops = w->cur_hops;
+	bool all;
+	*steered = false;
+	if (w->cur_create)
+		return 0;
+	if (hops == 0) {
+		all = false;
+		if (R->nat) {
+			if (natset_has(&R->nat_pub, dp, t->fam, t->dst)) {
+				int o = (pm->flags & PKT_F_L4) && !(pm->flags & PKT_F_ICMP_ERR) ?
+					nat_owner(t->proto, pm->sport, pm->dport, pm->icmp_type, n) : -1;
+				if (o >= 0) {
+					if ((unsigned)o == w->id)
+						return 0; /* ours, or nobody's */
+					w->ho_dest = (uint8_t)o;
+					w->ho_hops = (uint8_t)(n - 1); /* the owner decides */
+					w->ho_all = 0;
+					w->ho_create = 0;
+					*steered = true;
+					return 0;
+				}
+			}
+			all = natset_has(&R->nat_priv, dp, t->fam, t->src);
+		}
+	} else {
+		all = w->cur_ask_all;
+	}
+	if (hops + 1 < n) {
+		w->ho_dest = (uint8_t)((w->id + 1) % n);
+		w->ho_hops = (uint8_t)(hops + 1);
+		w->ho_all = all;
+		w->ho_create = 0;
+		return CT_IN_ASK | (all ? CT_IN_ASK_ALL : 0);
+	}
+	if (!all)
+		return 0;
+	/* the last one asked: back to the origin, which creates it */
+	w->ho_dest = w->cur_origin;
+	w->ho_hops = (uint8_t)(n - 1);
+	w->ho_all = 0;
+	w->ho_create = 1;
+	return CT_IN_ASK_ALL;
+}
+
+bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+	const struct pkt_meta *pm, bool prerouting)
 {
 	struct ct_pkt p;
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
@@ -80,6 +166,16 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
 		p.l4_ok = w->bl4ok[w->cur_i];
 	} else {
 		p.l4_ok = tuple_of(m, pm, &p.t);
+	}
+	unsigned flags = 0;
+	if (prerouting && w->dp->n_workers > 1) {
+		bool steered;
+		flags = ask_flags(w, R, pm, &p.t, &steered);
+		if (steered) {
+			dp_ct_none(w, CT_INVALID);
+			w->ctr.miss = 1;
+			return true;
+		}
 	}
 	uint32_t hdr = (uint32_t)(pm->l4_off - pm->l3_off);
 	p.l3 = l3;
@@ -93,11 +189,6 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
 	p.icmp_code = pm->icmp_code;
 	p.icmp_err = (pm->flags & PKT_F_ICMP_ERR) != 0;
 	p.csum_bad = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
-	/* with several workers, a packet that cannot start a connection is
-	 * asked around (dp_ct_handoff) before it is judged; only the last
-	 * worker asked decides INVALID or picks up */
-	unsigned flags = prerouting && w->dp->n_workers > 1 &&
-				 (unsigned)w->cur_hops + 1 < w->dp->n_workers ? CT_IN_ASK : 0;
 	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
 	ct_in(w->ct, &p, h, w->ct_now, prerouting, flags, &w->ctr);
@@ -111,13 +202,14 @@ bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
 {
 	struct dp_ctx *dp = w->dp;
-	unsigned next = (w->id + 1) % dp->n_workers;
 	struct dp_mbuf_priv *pv = dp_priv(m);
-	pv->hops = (uint8_t)(w->cur_hops + 1);
+	pv->hops = w->ho_hops;
 	pv->origin = w->cur_origin;
+	pv->ask_all = w->ho_all;
+	pv->create = w->ho_create;
 	pv->in_port = pm->in_port;
 	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
-	if (rte_ring_mp_enqueue(dp->workers[next]->handoff, m) != 0) {
+	if (rte_ring_mp_enqueue(dp->workers[w->ho_dest]->handoff, m) != 0) {
 		w->st.handoff_full++;
 		dp_drop_pkt(w, pm->in_port, DP_DROP_HANDOFF_FULL, m);
 		return true;

@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -125,6 +126,9 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		w->id = i;
 		w->lcore = c->worker_lcores[i];
 		w->q = (uint16_t)i;
+		w->nat_share.id = (uint16_t)i;
+		w->nat_share.n = (uint16_t)c->n_workers;
+		w->nat_rnd = (uint32_t)rte_rand() | 1u;
 		w->icmp_tokens = (uint64_t)dp->icmp_burst * dp->tsc_hz;
 		w->icmp_last_tsc = rte_rdtsc();
 		snprintf(name, sizeof(name), "rp_punt%u", i);

@@ -48,7 +48,8 @@
 	X(FILTER_REJECT, "filter_reject")    /* a REJECT rule (response sent if allowed) */ \
 	X(CT_FULL, "conntrack_full")         /* new connection, table full, nothing evictable */ \
 	X(HANDOFF_FULL, "handoff_full")      /* the next worker's hand-off ring was full */ \
-	X(FRAG_TOO_BIG, "frag_too_big")      /* a reassembled datagram with no buffer to hold it */
+	X(FRAG_TOO_BIG, "frag_too_big")      /* a reassembled datagram with no buffer to hold it */ \
+	X(NAT_FAIL, "nat_fail")              /* no free tuple (port) for a new connection's NAT */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

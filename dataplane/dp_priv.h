@@ -33,6 +33,7 @@
 #include "dp.h"
 #include "pkt_meta.h"
 #include "ct.h"
+#include "nat.h"
 #include "rules_prog.h"
 
 #define DP_MAX_PORTS CFG_MAX_PORTS
@@ -103,11 +104,27 @@ struct dp_port {
 /* A published ruleset: the compiled program, the model it came from (for
  * printing with counters) and one counter array per worker. Immutable once
  * published, except that each worker adds to its own counter array. */
+/* Addresses of one side of the ruleset's NAT bindings, for steering
+ * packets to the worker that owns their connection (ct_fast.c). */
+#define DP_NATSET_MAX 16
+struct dp_natset {
+	bool box;   /* the box's own addresses (MASQUERADE) */
+	bool all;   /* any address (a binding that keeps the address) */
+	uint8_t n;
+	struct {
+		uint8_t fam; /* 4 or 6 */
+		uint8_t lo[16], hi[16];
+	} r[DP_NATSET_MAX];
+};
+
 struct dp_rules {
 	struct rules_prog *prog;
 	struct rules_ruleset *rs;
 	uint32_t gen;
 	bool ct; /* track connections (conntrack.mode, or the ruleset uses them) */
+	bool nat; /* the nat table translates (a NAT target is there) */
+	struct dp_natset nat_pub;  /* source translations' addresses: replies come to them */
+	struct dp_natset nat_priv; /* destination translations' targets: replies come from them */
 	struct rules_counter *ctr[DP_MAX_WORKERS];
 };
 
@@ -147,6 +164,8 @@ struct dp_mbuf_priv {
 	uint8_t hops;     /* hand-off: workers that looked for its connection */
 	uint8_t origin;   /* hand-off: the worker that received it */
 	uint8_t reasm;    /* hand-off: reassembled from fragments (PKT_F_REASM) */
+	uint8_t ask_all;  /* hand-off: asked although it could start a connection */
+	uint8_t create;   /* hand-off: back at its origin, nobody has its connection */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
@@ -203,7 +222,17 @@ struct dp_worker {
 	uint16_t cur_i;        /* with cur_hash_ok: the packet's index in the burst */
 	uint8_t cur_hops;      /* the current packet: workers that missed it before */
 	uint8_t cur_origin;    /* the current packet: the worker that received it */
+	uint8_t cur_ask_all;   /* ... is asked around although it could start a connection */
+	uint8_t cur_create;    /* ... came back to its origin: nobody has its connection */
+	/* where dp_ct_handoff sends the current packet (set by dp_ct_in) */
+	uint8_t ho_dest, ho_hops, ho_all, ho_create;
 	struct rules_ct ctv;   /* the rules' view of the connection (need_ct) */
+	/* NAT: the binding the last hook's nat table chose, this worker's
+	 * share of the ports, its counters */
+	const struct rules_ext *nat_tg;
+	struct nat_share nat_share;
+	uint32_t nat_rnd;
+	struct nat_stats nst;
 	struct dp_ctmsg *ctl;  /* control's request, NULL: none (atomic) */
 	/* IP reassembly before connection tracking (as nf_defrag) */
 	struct rte_ip_frag_tbl *frag;
@@ -279,7 +308,8 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 	uint8_t *reject_with);
 /* Track the packet (after the raw table): sets w->ctr. false: drop it (the
  * table is full, counted). */
-bool dp_ct_in(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, bool prerouting);
+bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+	const struct pkt_meta *pm, bool prerouting);
 /* Hash the tuples of a burst and prefetch their buckets, then the entries
  * the buckets point to (DPDK style: the loads of all packets overlap). */
 void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pkt_meta *meta,
@@ -337,6 +367,17 @@ static inline bool dp_hook_on(const struct dp_rules *R, uint8_t l3, enum rules_h
 {
 	return R != NULL && R->prog->f[l3 == PKT_L3_IPV6].hook_active[h];
 }
+/* The hook has a nat table that this packet (a connection's first) traverses. */
+static inline bool dp_nat_on(const struct dp_worker *w, const struct dp_rules *R, uint8_t l3,
+	enum rules_hook h)
+{
+	return R != NULL && R->nat && w->ctr.fresh && R->prog->f[l3 == PKT_L3_IPV6].hook_nat[h];
+}
+/* nat_fast.c: after the nat table of a hook with manip m: make the binding
+ * the table chose (first packet), then rewrite the packet if its
+ * connection is translated. false: no tuple was free (dropped, counted). */
+bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+	struct pkt_meta *pm, enum nat_manip mp, uint16_t in, uint16_t out);
 /* rules_ctl.c */
 unsigned dp_logs_drain(struct dp_ctx *dp);
 void dp_rules_destroy(struct dp_ctx *dp);

@@ -148,12 +148,14 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	v->out_port = out;
 	v->mark = pm->mark;
 	v->ct = NULL;
+	v->nat_new = 0;
 	v->ct_status = v->ct_dir = 0;
 	v->ct_mark = 0;
 	if (!R->ct) {
 		v->ct_state = RULES_CT_UNTRACKED; /* no connection tracking */
 	} else {
 		v->ct_state = w->ctr.state;
+		v->nat_new = w->ctr.fresh && R->nat;
 		if (w->ctr.idx != CT_NIL) {
 			const struct ct_entry *e = &w->ct->e[w->ctr.idx];
 			v->ct_status = e->status & 0x0f;
@@ -298,6 +300,8 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 		write_back(w, m, pm, &v, res.mods);
 	if (unlikely(res.notrack))
 		w->ct_notrack = 1;
+	if (unlikely(res.nat != NULL))
+		w->nat_tg = res.nat;
 	if (unlikely(res.n_log))
 		queue_logs(w, m, pm, &res, h, vin, vout, R);
 	*reject_with = res.reject_with;

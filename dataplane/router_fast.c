@@ -136,7 +136,7 @@ static inline bool hook_part(struct dp_worker *w, const struct dp_rules *R, enum
 			     enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm,
 			     uint16_t in, uint16_t out)
 {
-	if (likely(!dp_hook_on(R, pm->l3, h)))
+	if (likely(!dp_hook_on(R, pm->l3, h)) && likely(!dp_nat_on(w, R, pm->l3, h)))
 		return true;
 	if (part == RULES_PART_RAW && !R->prog->f[pm->l3 == PKT_L3_IPV6].hook_raw[h])
 		return true;
@@ -166,17 +166,28 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 		return hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE);
 	dp_ct_none(w, CT_INVALID); /* what raw sees: no connection yet */
 	w->ct_notrack = 0;
+	w->nat_tg = NULL;
 	/* a packet handed over by another worker has been through raw there */
 	if (w->cur_hops == 0 &&
 	    !hook_part(w, R, RULES_H_PREROUTING, RULES_PART_RAW, m, pm, in, DP_PORT_NONE))
 		return false;
 	if (w->ct_notrack)
 		dp_ct_none(w, CT_UNTRACKED);
-	else if (!dp_ct_in(w, m, pm, true))
+	else if (!dp_ct_in(w, R, m, pm, true))
 		return false;
 	if (unlikely(w->ctr.miss))
 		return !dp_ct_handoff(w, m, pm);
-	return hook_part(w, R, RULES_H_PREROUTING, RULES_PART_REST, m, pm, in, DP_PORT_NONE);
+	if (!hook_part(w, R, RULES_H_PREROUTING, RULES_PART_REST, m, pm, in, DP_PORT_NONE))
+		return false;
+	/* destination NAT: the binding on the first packet, then every packet */
+	return !R->nat || dp_nat_step(w, R, m, pm, NAT_MANIP_DST, in, DP_PORT_NONE);
+}
+
+/* After INPUT or POSTROUTING: source NAT (false: dropped). */
+static inline bool nat_src(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+			   struct pkt_meta *pm, uint16_t in, uint16_t out)
+{
+	return R == NULL || !R->nat || dp_nat_step(w, R, m, pm, NAT_MANIP_SRC, in, out);
 }
 
 /* The box answers about the packet at hand: its answer is RELATED to that
@@ -354,9 +365,12 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	const uint8_t *dst = (const uint8_t *)&ip->dst_addr;
 	uint16_t in = pm->in_port, out = 0;
 	int nh = -1;
+	uint32_t dst0 = ip->dst_addr;
 
 	if (!hook_pre(w, R, m, pm, in))
 		return OUT_NONE;
+	if (unlikely(ip->dst_addr != dst0))
+		v = lpm4(dp, dst); /* DNAT: routed to the new destination */
 
 	if (unlikely(ip4_martian_src(src))) {
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
@@ -373,7 +387,8 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
-		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE)) {
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE) &&
+		    nat_src(w, R, m, pm, in, DP_PORT_NONE)) {
 			dp_ct_confirm(w, R);
 			local4(w, m, pm);
 		}
@@ -401,7 +416,8 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	ip->hdr_checksum = rte_cpu_to_be_16(
 		dp_csum_update16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
-	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out))
+	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
+	    !nat_src(w, R, m, pm, in, out))
 		return OUT_NONE;
 	dp_ct_confirm(w, R);
 	if (unlikely(frag)) {
@@ -459,7 +475,8 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	}
 	if (kind == DP_NHV_LOCAL) {
-		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE)) {
+		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE) &&
+		    nat_src(w, R, m, pm, in, DP_PORT_NONE)) {
 			dp_ct_confirm(w, R);
 			local6(w, m, pm);
 		}
@@ -482,7 +499,8 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	trim_padding(m, pm);
 	ip6->hop_limits--;
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
-	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out))
+	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
+	    !nat_src(w, R, m, pm, in, out))
 		return OUT_NONE;
 	dp_ct_confirm(w, R);
 	if (unlikely(refrag)) {
@@ -730,6 +748,8 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		}
 		w->cur_hops = pv->hops;
 		w->cur_origin = pv->origin;
+		w->cur_ask_all = pv->ask_all;
+		w->cur_create = pv->create;
 		pm.in_port = in;
 		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
 		if (pv->reasm)
@@ -760,6 +780,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 	}
 	w->cur_hops = 0;
 	w->cur_origin = (uint8_t)w->id;
+	w->cur_ask_all = w->cur_create = 0;
 	return n;
 }
 
@@ -843,21 +864,33 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 					w->ctr.state = CT_RELATED;
 					w->ctr.dir ^= 1;
 					w->ctr.fresh = 0;
-				} else if (!dp_ct_in(w, m, &pm, false)) {
+				} else if (!dp_ct_in(w, R, m, &pm, false)) {
 					w->ctr = about;
 					return;
 				}
 			}
-			if (v == RULES_R_ACCEPT && out_on)
+			w->nat_tg = NULL;
+			if (v == RULES_R_ACCEPT && (out_on || dp_nat_on(w, R, l3, RULES_H_OUTPUT)))
 				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_REST, m, &pm, DP_PORT_NONE,
 					    out, &with);
+			if (v == RULES_R_ACCEPT && R->nat &&
+			    !dp_nat_step(w, R, m, &pm, NAT_MANIP_DST, DP_PORT_NONE, out)) {
+				w->ctr = about;
+				return;
+			}
 		} else if (out_on) {
 			v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_ALL, m, &pm, DP_PORT_NONE, out,
 				    &with);
 		}
-		if (v == RULES_R_ACCEPT && dp_hook_on(R, l3, RULES_H_POSTROUTING))
+		if (v == RULES_R_ACCEPT && (dp_hook_on(R, l3, RULES_H_POSTROUTING) ||
+					    dp_nat_on(w, R, l3, RULES_H_POSTROUTING)))
 			v = dp_hook(w, R, RULES_H_POSTROUTING, RULES_PART_ALL, m, &pm, DP_PORT_NONE,
 				    out, &with);
+		if (v == RULES_R_ACCEPT && track && R->nat &&
+		    !dp_nat_step(w, R, m, &pm, NAT_MANIP_SRC, DP_PORT_NONE, out)) {
+			w->ctr = about;
+			return;
+		}
 		if (v != RULES_R_ACCEPT) {
 			w->ctr = about;
 			dp_drop_pkt(w, in_port, v == RULES_R_REJECT ? DP_DROP_FILTER_REJECT :

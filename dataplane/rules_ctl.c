@@ -32,6 +32,65 @@ static void rules_obj_free(struct dp_rules *R)
 	free(R);
 }
 
+static void natset_add(struct dp_natset *s, int fam, const struct rules_addr *lo,
+	const struct rules_addr *hi)
+{
+	if (s->n >= DP_NATSET_MAX) {
+		s->all = true; /* too many to test: ask for every packet */
+		return;
+	}
+	s->r[s->n].fam = fam == RULES_F_V6 ? 6 : 4;
+	memcpy(s->r[s->n].lo, lo->b, 16);
+	memcpy(s->r[s->n].hi, hi->b, 16);
+	s->n++;
+}
+
+/* Which packets may belong to a translated connection living on another
+ * worker: those addressed to a source translation's addresses (nat_pub:
+ * steered by their ports, nat_owner) and those coming from a destination
+ * translation's targets (nat_priv: asked around before they start a
+ * connection). */
+static void build_natsets(struct dp_rules *R)
+{
+	memset(&R->nat_pub, 0, sizeof(R->nat_pub));
+	memset(&R->nat_priv, 0, sizeof(R->nat_priv));
+	for (int f = 0; f < 2; f++) {
+		const struct rules_fprog *fp = &R->prog->f[f];
+		int fam = f ? RULES_F_V6 : RULES_F_V4;
+		for (uint32_t i = 0; i < fp->n_rules; i++) {
+			const struct rules_crule *cr = &fp->rules[i];
+			if (cr->kind != RULES_CK_NAT)
+				continue;
+			const struct rules_ext *t = cr->target;
+			const struct rules_t_nat *n = &t->u.nat;
+			bool ips = (n->flags & RULES_NAT_MAP_IPS) != 0;
+			switch (t->kind) {
+			case RULES_X_MASQUERADE:
+				R->nat_pub.box = true;
+				break;
+			case RULES_X_SNAT:
+				if (ips)
+					natset_add(&R->nat_pub, fam, &n->min, &n->max);
+				else
+					R->nat_priv.all = true;
+				break;
+			case RULES_X_DNAT:
+				if (ips)
+					natset_add(&R->nat_priv, fam, &n->min, &n->max);
+				else
+					R->nat_priv.all = true;
+				break;
+			case RULES_X_NETMAP:
+				natset_add(&R->nat_pub, fam, &n->min, &n->max);
+				natset_add(&R->nat_priv, fam, &n->min, &n->max);
+				break;
+			default: /* REDIRECT: to the box itself */
+				break;
+			}
+		}
+	}
+}
+
 int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
 {
 	const char *names[DP_MAX_PORTS];
@@ -56,7 +115,17 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 				      "is off");
 		return -EINVAL;
 	}
+	if (R->prog->uses_nat && dp->mode == CFG_MODE_BRIDGE) {
+		rules_prog_free(R->prog);
+		free(R);
+		snprintf(err, errlen, "the nat table translates in router mode only (this box is a "
+				      "bridge)");
+		return -EINVAL;
+	}
 	R->ct = dp->ct_mode == CFG_CT_ON || (dp->ct_mode == CFG_CT_AUTO && R->prog->uses_ct);
+	R->nat = R->prog->uses_nat;
+	if (R->nat)
+		build_natsets(R);
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		/* own cache lines per worker: no false sharing between counters */
 		size_t sz = RTE_ALIGN_CEIL((size_t)(R->prog->n_slots ? R->prog->n_slots : 1) *

@@ -582,6 +582,11 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 			trace(tr, hit->ctr);
 			res->reject_with = (uint8_t)hit->arg;
 			return -1;
+		case RULES_CK_NAT:
+			/* the binding is made; the nat table is done (NF_ACCEPT) */
+			trace(tr, hit->ctr);
+			res->nat = hit->target;
+			return 1;
 		case RULES_CK_RETURN:
 			trace(tr, hit->ctr);
 			if (sp == 0)
@@ -625,7 +630,9 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->mods = 0;
 	res->n_log = 0;
 	res->notrack = 0;
-	if (!fp->hook_active[h])
+	res->nat = NULL;
+	unsigned nat = pk->nat_new ? fp->hook_nat[h] : 0;
+	if (!fp->hook_active[h] && !nat)
 		return;
 	unsigned first = 0, end = fp->hook_n[h];
 	if (part == RULES_PART_RAW)
@@ -636,6 +643,8 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 		return;
 	pkt_key(pk, key);
 	for (unsigned i = first; i < end; i++) {
+		if (i + 1 == fp->hook_nat[h] && !nat)
+			continue;
 		int v = run_chain(p, fp, fp->hook_seq[h][i], pk, key, ctr, res, tr);
 		if (v == 1)
 			continue;

@@ -353,9 +353,17 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			cr->kind = RULES_CK_CONNMARK;
 			p->uses_ct = true;
 			break;
+		case RULES_X_SNAT:
+		case RULES_X_DNAT:
+		case RULES_X_MASQUERADE:
+		case RULES_X_REDIRECT:
+		case RULES_X_NETMAP:
+			/* a binding for the connection's first packet (nat table only) */
+			cr->kind = RULES_CK_NAT;
+			p->uses_ct = p->uses_nat = true;
+			break;
 		default:
-			/* NFLOG and the NAT targets: no effect until NFLOG and NAT
-			 * exist; they count and continue */
+			/* NFLOG: no effect until NFLOG exists; it counts and continues */
 			cr->kind = RULES_CK_NONE;
 			break;
 		}
@@ -447,21 +455,40 @@ static int compile_family(struct cctx *c, int fam)
 	}
 	free(memo);
 
-	/* which hooks have a table to traverse (nat is not traversed yet);
-	 * an empty chain with an ACCEPT policy still counts its packets */
+	/* which hooks have a table to traverse, in the kernel's priority
+	 * order: raw, mangle, nat, filter, except at INPUT where nat (SNAT,
+	 * priority 100) comes after filter. The nat table is traversed by the
+	 * first packet of a connection only (rules_pkt.nat_new); hook_active
+	 * says whether any other table is there. An empty chain with an ACCEPT
+	 * policy still counts its packets. */
+	static const uint8_t order[RULES_T_COUNT] = {RULES_T_RAW, RULES_T_MANGLE, RULES_T_NAT,
+		RULES_T_FILTER};
+	static const uint8_t order_in[RULES_T_COUNT] = {RULES_T_RAW, RULES_T_MANGLE, RULES_T_FILTER,
+		RULES_T_NAT};
 	for (int h = 0; h < RULES_H_COUNT; h++) {
+		const uint8_t *ord = h == RULES_H_INPUT ? order_in : order;
+		unsigned others = 0;
 		fp->hook_n[h] = 0;
 		fp->hook_raw[h] = 0;
-		for (int t = 0; t < RULES_T_COUNT; t++)
-			if (t != RULES_T_NAT && fp->hook_chain[h][t] >= 0) {
-				if (t == RULES_T_RAW)
-					fp->hook_raw[h] = 1;
-				fp->hook_seq[h][fp->hook_n[h]++] = (uint32_t)fp->hook_chain[h][t];
-			}
-		fp->hook_active[h] = fp->hook_n[h] > 0;
+		fp->hook_nat[h] = 0;
+		for (int k = 0; k < RULES_T_COUNT; k++) {
+			int t = ord[k];
+			if (fp->hook_chain[h][t] < 0)
+				continue;
+			if (t == RULES_T_RAW)
+				fp->hook_raw[h] = 1;
+			if (t == RULES_T_NAT)
+				fp->hook_nat[h] = (uint8_t)(fp->hook_n[h] + 1);
+			else
+				others++;
+			fp->hook_seq[h][fp->hook_n[h]++] = (uint32_t)fp->hook_chain[h][t];
+		}
+		fp->hook_active[h] = others > 0;
 		fp->est_mask[h] = 0;
-		if (fp->hook_n[h] == 1) {
-			const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][0]];
+		/* the shortcut: nat sees no ESTABLISHED or RELATED packet */
+		if (others == 1) {
+			uint32_t only = fp->hook_seq[h][fp->hook_nat[h] == 1 ? 1 : 0];
+			const struct rules_cchain *ch = &fp->chains[only];
 			const struct rules_crule *cr = ch->n ? &fp->rules[ch->first] : NULL;
 			const struct rules_ext *x = cr && cr->n_match == 1 ? &cr->match[0] : NULL;
 			uint16_t st = 0;

@@ -76,6 +76,8 @@ struct rules_pkt {
 	uint8_t tcp_optlen;
 	uint32_t ct_mark;  /* the connection's mark (connmark, CONNMARK) */
 	const struct rules_ct *ct; /* NULL: no connection (INVALID, UNTRACKED) */
+	uint8_t nat_new;   /* the connection's first packet, still without a binding of
+			      this hook's kind: the nat table is traversed */
 	uint32_t mark;
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
 	const uint8_t *mac_src; /* NULL: no Ethernet header */
@@ -104,6 +106,7 @@ struct rules_result {
 	uint8_t mods;        /* RULES_MOD_* */
 	uint8_t n_log;       /* LOG targets hit (at most RULES_MAX_LOGS kept) */
 	uint8_t notrack;     /* NOTRACK or CT --notrack (raw table) */
+	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
 };
 
@@ -127,6 +130,7 @@ enum rules_ck {
 	RULES_CK_CONNMARK,
 	RULES_CK_DSCP,
 	RULES_CK_TTL,    /* TTL and HL */
+	RULES_CK_NAT,    /* SNAT DNAT MASQUERADE REDIRECT NETMAP: the binding */
 };
 
 /* Base-selector flags of a compiled rule. */
@@ -200,11 +204,12 @@ struct rules_fprog {
 	struct rules_cchain *chains;
 	/* chain index of the built-in chain of table t at hook h, -1 if none */
 	int32_t hook_chain[RULES_H_COUNT][RULES_T_COUNT];
-	/* a hook is active when one of its tables is loaded (nat aside) */
+	/* a hook is active when a table other than nat is loaded there */
 	bool hook_active[RULES_H_COUNT];
 	/* the built-in chains a hook traverses, in table order (raw, mangle, filter) */
 	uint8_t hook_n[RULES_H_COUNT];
 	uint8_t hook_raw[RULES_H_COUNT]; /* 1: hook_seq[h][0] is the raw table's */
+	uint8_t hook_nat[RULES_H_COUNT]; /* 1 + position of the nat table in hook_seq, 0: none */
 	/*
 	 * The shortcut of the classic first rule: when the only table of hook h
 	 * begins with a rule that matches nothing but the connection state
@@ -238,6 +243,7 @@ struct rules_prog {
 	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */
 	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
+	bool uses_nat;      /* some rule translates (the nat table has a NAT target) */
 	/* -m limit keeps its token bucket in the worker's counter array (an
 	 * extra slot per limit match); each worker gets rate/limit_share, so
 	 * the box as a whole keeps the rule's rate. Set before publishing. */

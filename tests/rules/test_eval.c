@@ -445,6 +445,70 @@ static void test_est_shortcut(void **state)
 	}
 }
 
+/* The nat table: traversed by a connection's first packet only, in the
+ * kernel's place at each hook (after filter at INPUT); its targets give the
+ * binding and end the table; it does not hide the ESTABLISHED shortcut. */
+static void test_nat_table(void **state)
+{
+	(void)state;
+	struct run r;
+	load(&r, "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		 ":POSTROUTING ACCEPT [0:0]\n"
+		 "-A PREROUTING -p tcp --dport 8888 -j DNAT --to-destination 10.0.0.5:80\n"
+		 "-A PREROUTING -p tcp --dport 8888 -j DNAT --to-destination 10.0.0.6:80\n"
+		 "-A INPUT -p udp -j SNAT --to-source 10.9.9.9\n"
+		 "-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+		 "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		 "-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+		 "-A FORWARD -j ACCEPT\nCOMMIT\n", NULL, 0);
+	assert_true(r.p->uses_nat);
+	assert_true(r.p->uses_ct);
+	const struct rules_fprog *fp = &r.p->f[0];
+	assert_int_equal(fp->hook_nat[RULES_H_PREROUTING], 1);
+	assert_int_equal(fp->hook_nat[RULES_H_POSTROUTING], 1);
+	assert_int_equal(fp->hook_nat[RULES_H_INPUT], 2); /* after filter */
+	assert_int_equal(fp->hook_nat[RULES_H_FORWARD], 0);
+	assert_false(fp->hook_active[RULES_H_PREROUTING]); /* nat alone */
+	assert_true(fp->hook_active[RULES_H_INPUT]);
+	assert_int_equal(fp->est_mask[RULES_H_FORWARD], RULES_CT_ESTABLISHED);
+
+	/* not the first packet: the nat table is not looked at */
+	struct rules_pkt p = base4();
+	p.dport = 8888;
+	p.ct_state = RULES_CT_NEW;
+	struct rules_result res;
+	rules_eval_hook(r.p, RULES_H_PREROUTING, &p, r.ctr, &res, NULL);
+	assert_null(res.nat);
+	/* the first: the first DNAT wins and ends the table */
+	p.nat_new = 1;
+	rules_eval_hook(r.p, RULES_H_PREROUTING, &p, r.ctr, &res, NULL);
+	assert_non_null(res.nat);
+	assert_int_equal(res.nat->kind, RULES_X_DNAT);
+	assert_int_equal(res.nat->u.nat.min.b[3], 5);
+	assert_int_equal(res.res, RULES_R_ACCEPT);
+	/* no rule: the policy, no binding */
+	p.dport = 22;
+	rules_eval_hook(r.p, RULES_H_PREROUTING, &p, r.ctr, &res, NULL);
+	assert_null(res.nat);
+	/* INPUT: filter's DROP policy comes first, the nat table never runs */
+	p = udp(base4(), 1, 2);
+	p.nat_new = 1;
+	rules_eval_hook(r.p, RULES_H_INPUT, &p, r.ctr, &res, NULL);
+	assert_int_equal(res.res, RULES_R_DROP);
+	assert_null(res.nat);
+	/* POSTROUTING: MASQUERADE by output port */
+	p = base4();
+	p.nat_new = 1;
+	p.out_port = 1; /* wan0 */
+	rules_eval_hook(r.p, RULES_H_POSTROUTING, &p, r.ctr, &res, NULL);
+	assert_non_null(res.nat);
+	assert_int_equal(res.nat->kind, RULES_X_MASQUERADE);
+	p.out_port = 0;
+	rules_eval_hook(r.p, RULES_H_POSTROUTING, &p, r.ctr, &res, NULL);
+	assert_null(res.nat);
+	unload(&r);
+}
+
 /* NOTRACK and CONNMARK set what the caller writes back */
 static void test_ct_targets(void **state)
 {
@@ -768,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_other_matches),
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_ct_targets),
+		cmocka_unit_test(test_nat_table),
 		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_limit),

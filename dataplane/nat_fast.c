@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nat_fast: the worker's side of NAT. After the nat table of a hook,
+ * dp_nat_step() turns the target the table chose (SNAT, DNAT, MASQUERADE,
+ * REDIRECT, NETMAP) into a range for this connection (the port's address
+ * for MASQUERADE and REDIRECT, the mapped address for NETMAP), makes the
+ * binding with this worker's port share, and rewrites the packet (and an
+ * ICMP error's quoted packet) from the connection's tuples. Destinations
+ * are rewritten at PREROUTING and OUTPUT, sources at POSTROUTING and INPUT.
+ */
+#include <rte_mbuf.h>
+
+#include "dp_priv.h"
+
+static inline uint32_t nat_rand(struct dp_worker *w)
+{
+	uint32_t x = w->nat_rnd;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	w->nat_rnd = x;
+	return x;
+}
+
+/* The port's first address of the family, false if it has none. */
+static bool port_addr(const struct dp_ctx *dp, uint16_t port, bool v6, uint8_t *a)
+{
+	if (port >= dp->n_ports)
+		return false;
+	const struct dp_port *p = &dp->ports[port];
+	memset(a, 0, 16);
+	if (!v6) {
+		if (p->n4 == 0)
+			return false;
+		memcpy(a, &p->ip4[0], 4);
+		return true;
+	}
+	if (p->n6 == 0)
+		return false;
+	memcpy(a, p->ip6[0], 16);
+	return true;
+}
+
+/* The range target tg gives this connection; false if it gives none (no
+ * address on the port). */
+static bool target_range(struct dp_worker *w, const struct rules_ext *tg, enum nat_manip mp,
+	bool v6, uint16_t in, uint16_t out, struct nat_range *rg)
+{
+	const struct rules_t_nat *n = &tg->u.nat;
+	unsigned alen = v6 ? 16 : 4;
+	memset(rg, 0, sizeof(*rg));
+	if (n->flags & RULES_NAT_PROTO) {
+		rg->flags |= NAT_R_PROTO;
+		rg->port_lo = n->port_lo;
+		rg->port_hi = n->port_hi;
+	}
+	if (n->flags & RULES_NAT_OFFSET) {
+		rg->flags |= NAT_R_OFFSET;
+		rg->port_base = n->port_base;
+	}
+	if (n->flags & RULES_NAT_RANDOM)
+		rg->flags |= NAT_R_RANDOM;
+	if (n->flags & RULES_NAT_RANDOM_FULLY)
+		rg->flags |= NAT_R_RANDOM_FULLY;
+	if (n->flags & RULES_NAT_PERSISTENT)
+		rg->flags |= NAT_R_PERSISTENT;
+	switch (tg->kind) {
+	case RULES_X_MASQUERADE:
+		if (!port_addr(w->dp, out, v6, rg->min))
+			return false;
+		memcpy(rg->max, rg->min, 16);
+		return true;
+	case RULES_X_REDIRECT:
+		if (!port_addr(w->dp, in, v6, rg->min))
+			return false;
+		memcpy(rg->max, rg->min, 16);
+		return true;
+	case RULES_X_NETMAP: {
+		/* the host part of the original address under the new prefix */
+		struct ct_tuple o;
+		ct_entry_tuple(w->ct, w->ctr.idx, 0, &o);
+		const uint8_t *a = mp == NAT_MANIP_SRC ? o.src : o.dst;
+		for (unsigned i = 0; i < alen; i++) {
+			uint8_t host = n->min.b[i] ^ n->max.b[i];
+			rg->min[i] = (uint8_t)((a[i] & host) | n->min.b[i]);
+		}
+		memcpy(rg->max, rg->min, 16);
+		return true;
+	}
+	default: /* SNAT, DNAT */
+		if (n->flags & RULES_NAT_MAP_IPS) {
+			memcpy(rg->min, n->min.b, alen);
+			memcpy(rg->max, n->max.b, alen);
+		} else {
+			/* ports only (DNAT --to-destination :p): the address stays */
+			struct ct_tuple o;
+			ct_entry_tuple(w->ct, w->ctr.idx, 0, &o);
+			memcpy(rg->min, mp == NAT_MANIP_SRC ? o.src : o.dst, alen);
+			memcpy(rg->max, rg->min, alen);
+		}
+		return true;
+	}
+}
+
+bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+	struct pkt_meta *pm, enum nat_manip mp, uint16_t in, uint16_t out)
+{
+	const struct rules_ext *tg = w->nat_tg;
+	w->nat_tg = NULL;
+	if (!R->nat || w->ctr.idx == CT_NIL)
+		return true;
+	bool v6 = pm->l3 == PKT_L3_IPV6;
+	if (unlikely(tg != NULL) && w->ctr.fresh) {
+		struct nat_range rg;
+		bool ok = target_range(w, tg, mp, v6, in, out, &rg);
+		if (!ok)
+			w->nst.alloc_fail++; /* MASQUERADE/REDIRECT on a port without address */
+		else
+			ok = nat_bind(w->ct, &w->ctr, mp, &rg, &w->nat_share, nat_rand(w), &w->nst);
+		if (unlikely(!ok)) {
+			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);
+			return false;
+		}
+	}
+	const struct ct_entry *e = &w->ct->e[w->ctr.idx];
+	if (likely(!nat_needed(e, w->ctr.dir, mp)))
+		return true;
+	if (unlikely(!rte_pktmbuf_is_contiguous(m)))
+		return true; /* a reassembled datagram is one buffer; nothing else is chained */
+	struct nat_pkt np;
+	np.l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l3_off);
+	np.proto = pm->l4_proto;
+	if (pm->flags & PKT_F_L4) {
+		np.l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l4_off);
+		uint32_t avail = rte_pktmbuf_data_len(m) > pm->l4_off ?
+			rte_pktmbuf_data_len(m) - pm->l4_off : 0;
+		uint32_t l4_len = (uint32_t)pm->l3_off + pm->l3_len > pm->l4_off ?
+			(uint32_t)pm->l3_off + pm->l3_len - pm->l4_off : 0;
+		np.l4_cap = avail < l4_len ? avail : l4_len;
+		if (unlikely(w->ctr.state == CT_RELATED && (pm->flags & PKT_F_ICMP_ERR))) {
+			if (nat_manip_icmp_error(w->ct, w->ctr.idx, w->ctr.dir, mp, &np, l4_len))
+				w->nst.icmp_err++;
+			return true;
+		}
+	} else {
+		np.l4 = NULL;
+		np.l4_cap = 0;
+	}
+	nat_manip_packet(w->ct, w->ctr.idx, w->ctr.dir, mp, &np);
+	if (np.l4 != NULL && np.l4_cap >= 4) {
+		/* later hooks (FORWARD's --dport after DNAT) see the new ports */
+		if (pm->l4_proto == IPPROTO_TCP || pm->l4_proto == IPPROTO_UDP) {
+			pm->sport = (uint16_t)(np.l4[0] << 8 | np.l4[1]);
+			pm->dport = (uint16_t)(np.l4[2] << 8 | np.l4[3]);
+		} else if (np.l4_cap >= 8) {
+			pm->sport = (uint16_t)(np.l4[4] << 8 | np.l4[5]);
+		}
+	}
+	w->cur_hash_ok = 0;
+	return true;
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# NAT with real clients (router mode; 2 workers, E2E_NAT_WORKERS=1 for one),
+# with the gateway rulesets in tests/e2e/nat/ (MASQUERADE out of wan0, DNAT
+# port forwards to a LAN server, FORWARD policy DROP). The WAN host has no
+# route back to the LAN: only translated traffic can work.
+#   - curl lan -> wan (v4, v6): the server sees the box's WAN address
+#   - curl wan -> box:8888 reaches the LAN server on 8080 (DNAT), which
+#     sees the WAN client; v4 and v6 (NAT66)
+#   - a UDP DNAT without ports keeps the destination port
+#   - ping lan -> wan through MASQUERADE (the echo id is translated back)
+#   - 300 parallel connections from one LAN host, whose local ports are
+#     forced into one small range, all succeed
+#   - traceroute -n through the NAT shows its hops (ICMP errors translated,
+#     outer and quoted headers), and a UDP probe to a closed port comes
+#     back as "connection refused" through the NAT
+#   - rampartctl conntrack -L shows the translated reply tuples; -S shows
+#     the bindings per worker; with 2 workers, the replies that arrived on
+#     the other worker were handed to the connection's owner
+#   - a NAT ruleset in bridge mode is refused with a clear error
+. "$(dirname "$0")/lib.sh"
+
+e2e_init n
+require_cmd curl
+require_cmd traceroute
+topo_up
+
+NDIR=$E2E_DIR/nat
+WWW=$E2E_TMP/www
+mkdir -p "$WWW"
+echo "nat hello $$" >"$WWW/hello.txt"
+bg wanhttp in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8080
+bg lanhttp in_lan "$PY" -m http.server --bind :: --directory "$WWW" 8080
+wait_for "http.server in the wan namespace" 10 in_wan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
+	die "http.server did not start"
+wait_for "http.server in the lan namespace" 10 in_lan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
+	die "http.server did not start"
+# the WAN host knows only its own subnet: answers to the LAN's addresses
+# have nowhere to go unless they are translated
+in_wan ip route del default || die "cannot remove the wan default route"
+in_wan ip -6 route del default || die "cannot remove the wan IPv6 default route"
+
+NW=${E2E_NAT_WORKERS:-2}
+CFG=$E2E_TMP/rampart.yaml
+gen_config "$CFG" router "$NW"
+cat >>"$CFG" <<YAML
+ruleset:
+  file: $NDIR/nat.rules
+  ip6tables: $NDIR/nat.rules6
+conntrack:
+  max-entries: 65536
+  max-ipv6: 16384
+YAML
+check_out "--check accepts the NAT rulesets" "ruleset valid" "$RAMPARTD" --check -c "$CFG"
+rp_start "$CFG"
+
+curl_rc() { # NS URL [MAXTIME]
+	local ns=$1
+	shift
+	"$ns" curl -s -o /dev/null --max-time "${2:-3}" "$1"
+	echo $?
+}
+
+# MASQUERADE
+out=$(in_lan curl -s --max-time 5 http://10.77.2.2:8080/hello.txt)
+assert_eq "lan -> wan through MASQUERADE gets the file" "nat hello $$" "$out"
+assert_file_match "the wan server saw the box's address" '^(::ffff:)?10\.77\.2\.1 - - .*GET /hello.txt' "$E2E_TMP/wanhttp.log"
+assert_file_nomatch "the wan server never saw the lan address" '^(::ffff:)?10\.77\.1\.2 ' "$E2E_TMP/wanhttp.log"
+out=$(in_lan curl -s --max-time 5 'http://[fd77:2::2]:8080/hello.txt')
+assert_eq "lan -> wan over IPv6 through MASQUERADE (NAT66)" "nat hello $$" "$out"
+assert_file_match "the wan server saw the box's IPv6 address" '^fd77:2::1 - - .*GET /hello.txt' "$E2E_TMP/wanhttp.log"
+
+check "ping lan -> wan through MASQUERADE" in_lan ping -c 3 -i 0.2 -W 2 10.77.2.2
+check "ping lan -> wan over IPv6 through MASQUERADE" in_lan ping -6 -c 3 -i 0.2 -W 2 fd77:2::2
+
+# DNAT: port forwarding to the LAN server
+out=$(in_wan curl -s --max-time 5 http://10.77.2.1:8888/hello.txt)
+assert_eq "wan -> box:8888 is forwarded to lan:8080 (DNAT)" "nat hello $$" "$out"
+assert_file_match "the lan server saw the wan client" '^(::ffff:)?10\.77\.2\.2 - - .*GET /hello.txt' "$E2E_TMP/lanhttp.log"
+out=$(in_wan curl -s --max-time 5 'http://[fd77:2::1]:8888/hello.txt')
+assert_eq "wan -> box:8888 over IPv6 is forwarded (DNAT66)" "nat hello $$" "$out"
+# UDP DNAT without a port: the destination port stays
+bg udpecho in_lan "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(b"echo:" + d + b" from " + a[0].encode(), a)
+'
+sleep 0.5
+out=$(in_wan "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"hi", ("10.77.2.1", 5353))
+d, a = s.recvfrom(2048)
+print(d.decode(), a[0], a[1])
+' 2>&1)
+assert_eq "UDP DNAT to lan:5353, the answer comes from the box's address" "echo:hi from 10.77.2.2 10.77.2.1 5353" "$out"
+
+# many parallel connections from one host, source ports squeezed into a
+# small range: the same port toward the same server from different
+# sessions (and, with 2 workers, ports of the other worker's share) must
+# be translated to distinct tuples
+urls=()
+for i in $(seq 1 300); do urls+=(-o /dev/null "http://10.77.2.2:8080/hello.txt?$i"); done
+codes=$(in_lan curl -s --parallel --parallel-max 60 --max-time 15 --local-port 41000-41999 \
+	-w '%{http_code}\n' "${urls[@]}" 2>/dev/null)
+ok=$(grep -c '^200$' <<<"$codes")
+[ "$ok" = 300 ] || log "curl --parallel: $(grep -v '^200$' <<<"$codes" | sort | uniq -c | tr '\n' ' ')"
+assert_eq "300 parallel connections through MASQUERADE all succeed" 300 "$ok"
+
+# traceroute: the hops' ICMP errors come back translated
+out=$(in_lan traceroute -n -q 1 -w 2 -m 4 10.77.2.2 2>&1)
+log "traceroute: $(tr '\n' '|' <<<"$out")"
+assert_match "traceroute: hop 1 is the box" '(^|\|| )1 +10\.77\.1\.1 ' "$(tr '\n' '|' <<<"$out")"
+assert_match "traceroute: hop 2 is the server, reached through the NAT" '(^|\|| )2 +10\.77\.2\.2 ' "$(tr '\n' '|' <<<"$out")"
+assert_eq "a UDP probe to a closed port: refused through the NAT (ICMP translated)" \
+	"ECONNREFUSED" "$(udp_probe 10.77.2.2 9)"
+
+# rampartctl: translated tuples and per-worker bindings
+RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
+SOCK=$E2E_TMP/rampart.sock
+"$RCTL" -s "$SOCK" conntrack -L >"$E2E_TMP/ct.list" 2>&1
+assert_eq "rampartctl conntrack -L: exit 0" 0 "$?"
+assert_file_match "-L: a masqueraded connection: the reply goes to the box's address" \
+	'^tcp +6 [0-9]+ [A-Z_]+ src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=8080 .* src=10\.77\.2\.2 dst=10\.77\.2\.1 sport=8080 dport=[0-9]+ ' \
+	"$E2E_TMP/ct.list"
+assert_file_match "-L: the port forward: the reply comes from the LAN server" \
+	'^tcp +6 [0-9]+ [A-Z_]+ src=10\.77\.2\.2 dst=10\.77\.2\.1 sport=[0-9]+ dport=8888 .* src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=8080 dport=[0-9]+ ' \
+	"$E2E_TMP/ct.list"
+"$RCTL" -s "$SOCK" conntrack -S >"$E2E_TMP/ct.stats" 2>&1
+log "conntrack -S: $(tr '\n' '|' <"$E2E_TMP/ct.stats")"
+sum_of() { grep -o "$1=[0-9]*" "$E2E_TMP/ct.stats" | awk -F= '{ s += $2 } END { print s + 0 }'; }
+src=$(sum_of nat_src)
+dst=$(sum_of nat_dst)
+fails=$(sum_of nat_fail)
+assert_ge "source bindings made (MASQUERADE)" "$src" 300
+assert_ge "destination bindings made (DNAT)" "$dst" 3
+assert_eq "no binding failed" 0 "$fails"
+if [ "$NW" = 2 ]; then
+	workers_src=$(grep -c 'nat_src=[1-9]' "$E2E_TMP/ct.stats")
+	assert_eq "both workers translated connections" 2 "$workers_src"
+	hin=$(sum_of handoff_in)
+	log "replies handed over to the owning worker: $hin"
+	assert_ge "replies that reached the other worker were handed to the owner" "$hin" 1
+fi
+rp_stop
+
+# bridge mode: NAT is refused, clearly
+gen_config "$CFG" bridge 1
+cat >>"$CFG" <<YAML
+ruleset:
+  file: $NDIR/nat.rules
+YAML
+out=$("$RAMPARTD" --check -c "$CFG" 2>&1)
+assert_match "a NAT ruleset in bridge mode is refused" "router mode only" "$out"
+
+e2e_finish

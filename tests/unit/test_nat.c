@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_nat: NAT bindings and header rewriting on synthetic packets:
+ * minimal mangling (port kept, address changed before a port), exhaustion
+ * of a small range (dropped and counted, nothing corrupted, reuse after the
+ * connection goes), per-worker port shares, persistent and random modes,
+ * DNAT, incremental checksums against full recomputation on random
+ * packets (IPv4/IPv6, TCP/UDP/ICMP), zero UDP checksums, ICMP errors.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nat.h"
+
+static struct ct_params par;
+static struct ct_table *T;
+static uint32_t now = 1000;
+static struct nat_stats ST;
+static const struct nat_share ONE = {.id = 0, .n = 1};
+
+static void *zalloc64(size_t n)
+{
+	void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	ct_params_default(&par);
+	par.max = 4096;
+	par.max6 = 4096;
+	T = ct_table_create(&par, now, zalloc64, free);
+	memset(&ST, 0, sizeof(ST));
+	return T ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	ct_table_destroy(T);
+	return 0;
+}
+
+/* ---- packets ---- */
+
+struct pk {
+	uint8_t b[512];
+	uint32_t l3len;
+	struct ct_pkt p;
+};
+
+static uint16_t g16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static void p16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* the full checksums, from scratch */
+static uint16_t fold(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+static uint64_t sum(const uint8_t *b, uint32_t n)
+{
+	uint64_t s = 0;
+	for (uint32_t i = 0; i + 1 < n; i += 2)
+		s += g16(b + i);
+	if (n & 1)
+		s += (uint32_t)b[n - 1] << 8;
+	return s;
+}
+static bool v6(const struct pk *k)
+{
+	return (k->b[0] >> 4) == 6;
+}
+static uint32_t hl(const struct pk *k)
+{
+	return v6(k) ? 40 : (uint32_t)(k->b[0] & 15) * 4;
+}
+static uint8_t proto(const struct pk *k)
+{
+	return v6(k) ? k->b[6] : k->b[9];
+}
+static uint64_t pseudo(const struct pk *k, uint32_t l4len)
+{
+	if (v6(k))
+		return sum(k->b + 8, 32) + l4len + proto(k);
+	return sum(k->b + 12, 8) + l4len + proto(k);
+}
+static uint16_t l4_csum_field(const struct pk *k)
+{
+	const uint8_t *l4 = k->b + hl(k);
+	switch (proto(k)) {
+	case 6: return 16;
+	case 17: return 6;
+	default: return 2;
+	}
+	(void)l4;
+}
+/* set every checksum right */
+static void fix(struct pk *k)
+{
+	uint32_t h = hl(k), l4len = k->l3len - h;
+	uint8_t *l4 = k->b + h;
+	if (!v6(k)) {
+		p16(k->b + 10, 0);
+		p16(k->b + 10, (uint16_t)~fold(sum(k->b, h)));
+	}
+	uint16_t f = l4_csum_field(k);
+	p16(l4 + f, 0);
+	uint64_t s = sum(l4, l4len);
+	if (proto(k) != 1)
+		s += pseudo(k, l4len);
+	uint16_t c = (uint16_t)~fold(s);
+	if (proto(k) == 17 && c == 0)
+		c = 0xffff;
+	p16(l4 + f, c);
+}
+static bool csum_ok(const struct pk *k)
+{
+	uint32_t h = hl(k), l4len = k->l3len - h;
+	const uint8_t *l4 = k->b + h;
+	if (!v6(k) && fold(sum(k->b, h)) != 0xffff)
+		return false;
+	if (proto(k) == 17 && !v6(k) && g16(l4 + 6) == 0)
+		return true;
+	uint64_t s = sum(l4, l4len);
+	if (proto(k) != 1)
+		s += pseudo(k, l4len);
+	return fold(s) == 0xffff;
+}
+
+static void build(struct pk *k, int fam, const char *s, const char *d, uint8_t pr, uint16_t sp,
+	uint16_t dp, uint32_t payload)
+{
+	memset(k, 0, sizeof(*k));
+	uint8_t *b = k->b;
+	uint32_t h = fam == 4 ? 20 : 40;
+	uint32_t l4 = pr == 6 ? 20 : 8;
+	k->l3len = h + l4 + payload;
+	if (fam == 4) {
+		b[0] = 0x45;
+		p16(b + 2, (uint16_t)k->l3len);
+		b[8] = 64;
+		b[9] = pr;
+		inet_pton(AF_INET, s, b + 12);
+		inet_pton(AF_INET, d, b + 16);
+		memcpy(k->p.t.src, b + 12, 4);
+		memcpy(k->p.t.dst, b + 16, 4);
+	} else {
+		b[0] = 0x60;
+		p16(b + 4, (uint16_t)(l4 + payload));
+		b[6] = pr;
+		b[7] = 64;
+		inet_pton(AF_INET6, s, b + 8);
+		inet_pton(AF_INET6, d, b + 24);
+		memcpy(k->p.t.src, b + 8, 16);
+		memcpy(k->p.t.dst, b + 24, 16);
+	}
+	uint8_t *t = b + h;
+	for (uint32_t i = 0; i < payload; i++)
+		t[l4 + i] = (uint8_t)(i * 7 + sp);
+	k->p.t.fam = (uint8_t)fam;
+	k->p.t.proto = pr;
+	if (pr == 6 || pr == 17) {
+		p16(t, sp);
+		p16(t + 2, dp);
+		k->p.t.sport = sp;
+		k->p.t.dport = dp;
+	}
+	if (pr == 6) {
+		t[12] = 5 << 4;
+		t[13] = 0x02; /* SYN */
+		p16(t + 14, 65535);
+		k->p.tcp_flags = 0x02;
+	} else if (pr == 17) {
+		p16(t + 4, (uint16_t)(8 + payload));
+	} else { /* echo request; sp: id */
+		t[0] = fam == 4 ? 8 : 128;
+		p16(t + 4, sp);
+		p16(t + 6, 1);
+		k->p.t.sport = sp;
+		k->p.t.dport = (uint16_t)(t[0] << 8);
+		k->p.icmp_type = t[0];
+	}
+	k->p.l3 = b;
+	k->p.l4 = t;
+	k->p.l4_len = k->l3len - h;
+	k->p.l4_cap = k->p.l4_len;
+	k->p.len = k->l3len;
+	k->p.l4_ok = 1;
+	fix(k);
+}
+
+static struct nat_pkt npk(struct pk *k)
+{
+	struct nat_pkt n = {.l3 = k->b, .l4 = k->b + hl(k), .l4_cap = k->l3len - hl(k), .proto = proto(k)};
+	return n;
+}
+
+static void range4(struct nat_range *rg, const char *lo, const char *hi, uint16_t plo, uint16_t phi)
+{
+	memset(rg, 0, sizeof(*rg));
+	inet_pton(AF_INET, lo, rg->min);
+	inet_pton(AF_INET, hi ? hi : lo, rg->max);
+	if (plo) {
+		rg->flags |= NAT_R_PROTO;
+		rg->port_lo = plo;
+		rg->port_hi = phi;
+	}
+}
+
+/* a new connection through SNAT (or DNAT): its entry, confirmed; CT_NIL if
+ * the binding failed */
+static uint32_t open_conn(struct pk *k, enum nat_manip m, const struct nat_range *rg,
+	const struct nat_share *sh, uint32_t rnd)
+{
+	struct ct_res r;
+	ct_in(T, &k->p, ct_hash(&k->p.t), now, true, 0, &r);
+	if (r.state != CT_NEW)
+		fail_msg("not NEW: fam %u proto %u %u>%u", k->p.t.fam, k->p.t.proto, k->p.t.sport, k->p.t.dport);
+	assert_true(r.fresh);
+	if (!nat_bind(T, &r, m, rg, sh, rnd, &ST)) {
+		ct_abort(T);
+		return CT_NIL;
+	}
+	ct_confirm(T, &r);
+	assert_int_not_equal(r.idx, CT_NIL);
+	return r.idx;
+}
+
+static void reply_tuple(uint32_t idx, struct ct_tuple *k)
+{
+	ct_entry_tuple(T, idx, 1, k);
+}
+
+static uint32_t a4(const char *s)
+{
+	uint32_t a;
+	inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+/* ---- tests ---- */
+
+static void test_snat_keeps_port_then_changes_it(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 17, 5000, 53, 10);
+	uint32_t i1 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 777);
+	struct ct_tuple r;
+	reply_tuple(i1, &r);
+	uint32_t d;
+	memcpy(&d, r.dst, 4);
+	assert_int_equal(d, a4("198.51.100.1"));
+	assert_int_equal(r.dport, 5000); /* minimal mangling: the port stays */
+	assert_true(T->e[i1].status & CT_S_SRC_NAT);
+	/* another client, same port, same server: the tuple is taken */
+	build(&k, 4, "10.0.0.3", "203.0.113.9", 17, 5000, 53, 10);
+	uint32_t i2 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 777);
+	reply_tuple(i2, &r);
+	assert_int_not_equal(r.dport, 5000);
+	assert_true(r.dport >= 1024); /* the port's class: >= 1024 */
+	assert_int_equal(ST.port_changed, 1);
+	/* privileged ports stay privileged (< 512, 600-1023) */
+	build(&k, 4, "10.0.0.4", "203.0.113.9", 17, 5000, 53, 10);
+	build(&k, 4, "10.0.0.5", "203.0.113.9", 6, 700, 22, 0);
+	uint32_t i3 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 5);
+	build(&k, 4, "10.0.0.6", "203.0.113.9", 6, 700, 22, 0);
+	uint32_t i4 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 5);
+	reply_tuple(i3, &r);
+	assert_int_equal(r.dport, 700);
+	reply_tuple(i4, &r);
+	assert_true(r.dport >= 600 && r.dport <= 1023 && r.dport != 700);
+	/* the reply finds the connection through the translated tuple */
+	build(&k, 4, "203.0.113.9", "198.51.100.1", 17, 53, 5000, 4);
+	struct ct_res res;
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &res);
+	assert_int_equal(res.idx, i1);
+	assert_int_equal(res.dir, 1);
+	assert_int_equal(res.state, CT_ESTABLISHED);
+}
+
+static void test_exhaustion_and_reuse(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 1000, 1003);
+	uint32_t idx[4];
+	uint16_t seen = 0;
+	for (int i = 0; i < 4; i++) {
+		build(&k, 4, "10.0.0.2", "203.0.113.9", 6, (uint16_t)(40000 + i), 80, 0);
+		idx[i] = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, (uint32_t)i * 13);
+		assert_int_not_equal(idx[i], CT_NIL);
+		struct ct_tuple r;
+		reply_tuple(idx[i], &r);
+		assert_true(r.dport >= 1000 && r.dport <= 1003);
+		assert_false(seen & (1u << (r.dport - 1000)));
+		seen |= (uint16_t)(1u << (r.dport - 1000));
+	}
+	assert_int_equal(T->live, 4);
+	/* the fifth: no tuple left; dropped and counted, nothing changed */
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 6, 40009, 80, 0);
+	assert_int_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3), CT_NIL);
+	assert_int_equal(ST.alloc_fail, 1);
+	assert_int_equal(T->live, 4);
+	/* the same destination port elsewhere is another tuple: it fits */
+	build(&k, 4, "10.0.0.2", "203.0.113.10", 6, 40009, 80, 0);
+	assert_int_not_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3), CT_NIL);
+	/* one connection goes: its port is free again */
+	struct ct_tuple gone;
+	reply_tuple(idx[2], &gone);
+	ct_kill(T, idx[2]);
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 6, 40010, 80, 0);
+	uint32_t n = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 99);
+	assert_int_not_equal(n, CT_NIL);
+	struct ct_tuple r;
+	reply_tuple(n, &r);
+	assert_int_equal(r.dport, gone.dport);
+}
+
+static void test_shares_are_disjoint(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	struct nat_share w1 = {.id = 1, .n = 2};
+	for (int i = 0; i < 200; i++) {
+		/* worker 1 of 2 owns the ports p with (p + 53) odd: the reply
+		 * from port 53 names its owner (nat_owner) */
+		uint16_t sp = (uint16_t)(20000 + i);
+		build(&k, 4, "10.0.0.2", "203.0.113.9", 17, sp, 53, 0);
+		uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &w1, (uint32_t)i * 7919u);
+		struct ct_tuple r;
+		reply_tuple(idx, &r);
+		assert_int_equal(nat_owner(17, r.sport, r.dport, 0, 2), 1);
+		if ((sp + 53) % 2 == 1)
+			assert_int_equal(r.dport, sp); /* its own: kept */
+		else
+			assert_int_not_equal(r.dport, sp);
+	}
+	/* the same for the ids of pings */
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 1, 100, 0, 8);
+	uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &w1, 3);
+	struct ct_tuple r;
+	reply_tuple(idx, &r);
+	assert_int_equal(nat_owner(1, r.sport, 0, 0, 2), 1);
+	/* a range of one port: the worker it belongs to for this server
+	 * port translates, the other cannot (dropped and counted) */
+	range4(&rg, "198.51.100.2", NULL, 7000, 7000);
+	build(&k, 4, "10.0.0.9", "203.0.113.9", 17, 1234, 53, 0); /* 7000 + 53: odd */
+	idx = open_conn(&k, NAT_MANIP_SRC, &rg, &w1, 1);
+	reply_tuple(idx, &r);
+	assert_int_equal(r.dport, 7000);
+	uint64_t fails = ST.alloc_fail;
+	build(&k, 4, "10.0.0.9", "203.0.113.9", 17, 1234, 54, 0); /* 7000 + 54: even */
+	assert_int_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &w1, 1), CT_NIL);
+	assert_int_equal(ST.alloc_fail, fails + 1);
+}
+
+static void test_addresses_before_ports(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", "198.51.100.3", 0, 0);
+	uint32_t used_addrs = 0;
+	for (int i = 0; i < 3; i++) {
+		build(&k, 4, i == 0 ? "10.0.0.2" : i == 1 ? "10.0.0.3" : "10.0.0.4", "203.0.113.9", 17,
+			5000, 53, 0);
+		uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+		struct ct_tuple r;
+		reply_tuple(idx, &r);
+		assert_int_equal(r.dport, 5000);
+		used_addrs |= 1u << (r.dst[3] - 1);
+	}
+	assert_int_equal(used_addrs, 7); /* each address once, no port changed */
+	assert_int_equal(ST.port_changed, 0);
+	/* the fourth must change its port */
+	build(&k, 4, "10.0.0.5", "203.0.113.9", 17, 5000, 53, 0);
+	uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+	struct ct_tuple r;
+	reply_tuple(idx, &r);
+	assert_int_not_equal(r.dport, 5000);
+}
+
+static void test_persistent_and_random(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.0", "198.51.100.255", 0, 0);
+	/* persistent: one client, one address, whatever the server */
+	rg.flags |= NAT_R_PERSISTENT;
+	uint8_t first = 0;
+	for (int i = 0; i < 20; i++) {
+		char dst[32];
+		snprintf(dst, sizeof(dst), "203.0.113.%d", i + 1);
+		build(&k, 4, "10.0.0.2", dst, 17, 5000, 53, 0);
+		uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+		struct ct_tuple r;
+		reply_tuple(idx, &r);
+		if (i == 0)
+			first = r.dst[3];
+		assert_int_equal(r.dst[3], first);
+	}
+	/* random-fully: the port changes although it is free */
+	range4(&rg, "198.51.100.7", NULL, 0, 0);
+	rg.flags |= NAT_R_RANDOM_FULLY;
+	int changed = 0;
+	for (int i = 0; i < 10; i++) {
+		build(&k, 4, "10.0.1.2", "203.0.113.77", 17, (uint16_t)(6000 + i), 53, 0);
+		uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, (uint32_t)(i * 40503 + 17));
+		struct ct_tuple r;
+		reply_tuple(idx, &r);
+		changed += r.dport != 6000 + i;
+	}
+	assert_true(changed >= 9);
+}
+
+static void test_dnat_and_packet_rewrite(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "192.168.1.10", NULL, 8080, 8080);
+	build(&k, 4, "203.0.113.9", "198.51.100.1", 6, 41000, 80, 0);
+	uint32_t idx = open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 5);
+	struct ct_tuple r;
+	reply_tuple(idx, &r);
+	uint32_t s;
+	memcpy(&s, r.src, 4);
+	assert_int_equal(s, a4("192.168.1.10"));
+	assert_int_equal(r.sport, 8080);
+	assert_true(T->e[idx].status & CT_S_DST_NAT);
+	assert_false(nat_needed(&T->e[idx], 0, NAT_MANIP_SRC));
+	assert_true(nat_needed(&T->e[idx], 0, NAT_MANIP_DST));
+	assert_true(nat_needed(&T->e[idx], 1, NAT_MANIP_SRC));
+	/* the original packet at PREROUTING: to 192.168.1.10:8080 */
+	struct nat_pkt n = npk(&k);
+	nat_manip_packet(T, idx, 0, NAT_MANIP_DST, &n);
+	uint32_t d;
+	memcpy(&d, k.b + 16, 4);
+	assert_int_equal(d, a4("192.168.1.10"));
+	assert_int_equal(g16(k.b + 22), 8080);
+	assert_true(csum_ok(&k));
+	/* the server's reply at POSTROUTING: from 198.51.100.1:80 again */
+	build(&k, 4, "192.168.1.10", "203.0.113.9", 6, 8080, 41000, 30);
+	struct ct_res res;
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &res);
+	assert_int_equal(res.idx, idx);
+	assert_int_equal(res.dir, 1);
+	n = npk(&k);
+	nat_manip_packet(T, idx, 1, NAT_MANIP_SRC, &n);
+	memcpy(&s, k.b + 12, 4);
+	assert_int_equal(s, a4("198.51.100.1"));
+	assert_int_equal(g16(k.b + 20), 80);
+	assert_true(csum_ok(&k));
+	/* DNAT with the port unchanged and an address taken by a clash */
+	range4(&rg, "192.168.1.11", NULL, 0, 0);
+	build(&k, 4, "203.0.113.9", "198.51.100.1", 17, 41000, 53, 0);
+	uint32_t a = open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 5);
+	reply_tuple(a, &r);
+	assert_int_equal(r.sport, 53);
+	build(&k, 4, "203.0.113.9", "198.51.100.2", 17, 41000, 53, 0);
+	assert_int_equal(open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 5), CT_NIL);
+	assert_int_equal(ST.alloc_fail, 1);
+}
+
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+static void test_checksums_against_recomputation(void **st)
+{
+	(void)st;
+	static const uint8_t protos[] = {6, 17, 1};
+	for (int it = 0; it < 3000; it++) {
+		int fam = (it & 1) ? 6 : 4;
+		uint8_t pr = protos[rnd() % 3];
+		if (fam == 6 && pr == 1)
+			pr = 58;
+		char s[64], d[64], ns[64];
+		if (fam == 4) {
+			snprintf(s, sizeof(s), "10.%u.%u.%u", rnd() % 256, rnd() % 256, rnd() % 256);
+			snprintf(d, sizeof(d), "203.0.%u.%u", rnd() % 256, rnd() % 256);
+			snprintf(ns, sizeof(ns), "198.51.%u.%u", rnd() % 256, rnd() % 256);
+		} else {
+			snprintf(s, sizeof(s), "fd00::%x:%x", rnd() % 65536, rnd() % 65536);
+			snprintf(d, sizeof(d), "2001:db8::%x", rnd() % 65536);
+			snprintf(ns, sizeof(ns), "2001:db8:ff::%x:%x", rnd() % 65536, rnd() % 65536);
+		}
+		struct pk k;
+		build(&k, fam, s, d, pr, (uint16_t)(1 + rnd() % 65535), (uint16_t)(1 + rnd() % 65535), rnd() % 200);
+		if (pr == 17 && fam == 4 && rnd() % 4 == 0) {
+			p16(k.b + 26, 0); /* no UDP checksum: must stay so */
+		}
+		struct nat_range rg;
+		memset(&rg, 0, sizeof(rg));
+		inet_pton(fam == 4 ? AF_INET : AF_INET6, ns, rg.min);
+		memcpy(rg.max, rg.min, 16);
+		rg.flags = NAT_R_PROTO | NAT_R_RANDOM_FULLY;
+		rg.port_lo = (uint16_t)(1 + rnd() % 60000);
+		rg.port_hi = (uint16_t)(rg.port_lo + rnd() % 5000);
+		enum nat_manip m = rnd() % 2 ? NAT_MANIP_SRC : NAT_MANIP_DST;
+		uint8_t ck0[2];
+		memcpy(ck0, k.b + 26, 2);
+		bool zero_udp = pr == 17 && fam == 4 && g16(ck0) == 0;
+		uint32_t idx = open_conn(&k, m, &rg, &ONE, rnd());
+		assert_int_not_equal(idx, CT_NIL);
+		struct nat_pkt n = npk(&k);
+		nat_manip_packet(T, idx, 0, m, &n);
+		if (!csum_ok(&k))
+			fail_msg("iteration %d: fam %d proto %u manip %d: checksum wrong", it, fam, pr, m);
+		if (zero_udp)
+			assert_int_equal(g16(k.b + 26), 0);
+		ct_kill(T, idx);
+	}
+}
+
+static void test_icmp_echo_id(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	/* two pings with the same id from two hosts: the second id changes */
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 1, 77, 0, 56);
+	uint32_t i1 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 9);
+	build(&k, 4, "10.0.0.3", "203.0.113.9", 1, 77, 0, 56);
+	uint32_t i2 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 9);
+	struct ct_tuple r1, r2;
+	reply_tuple(i1, &r1);
+	reply_tuple(i2, &r2);
+	assert_int_equal(r1.sport, 77);
+	assert_int_not_equal(r2.sport, 77);
+	struct nat_pkt n = npk(&k);
+	nat_manip_packet(T, i2, 0, NAT_MANIP_SRC, &n);
+	assert_int_equal(g16(k.b + 24), r2.sport);
+	assert_true(csum_ok(&k));
+	/* the echo reply finds it and gets the original id back */
+	build(&k, 4, "203.0.113.9", "198.51.100.1", 1, r2.sport, 0, 56);
+	k.b[20] = 0; /* echo reply */
+	k.p.t.dport = 0;
+	k.p.icmp_type = 0;
+	fix(&k);
+	struct ct_res res;
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &res);
+	assert_int_equal(res.idx, i2);
+	n = npk(&k);
+	nat_manip_packet(T, i2, 1, NAT_MANIP_DST, &n);
+	assert_int_equal(g16(k.b + 24), 77);
+	uint32_t d;
+	memcpy(&d, k.b + 16, 4);
+	assert_int_equal(d, a4("10.0.0.3"));
+	assert_true(csum_ok(&k));
+}
+
+static void test_icmp_error_translation(void **st)
+{
+	(void)st;
+	struct pk k, q, e;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	/* a client's UDP probe, SNATed (a second client took its port first) */
+	build(&k, 4, "10.0.0.9", "203.0.113.9", 17, 33434, 33434, 20);
+	open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3);
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 17, 33434, 33434, 20);
+	uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3);
+	struct nat_pkt n = npk(&k);
+	nat_manip_packet(T, idx, 0, NAT_MANIP_SRC, &n);
+	q = k; /* as it left the box */
+	uint16_t nport = g16(q.b + 20);
+	assert_int_not_equal(nport, 33434);
+	/* a router's time exceeded about it, to the NAT address */
+	memset(&e, 0, sizeof(e));
+	e.b[0] = 0x45;
+	e.b[8] = 64;
+	e.b[9] = 1;
+	inet_pton(AF_INET, "192.0.2.1", e.b + 12);
+	inet_pton(AF_INET, "198.51.100.1", e.b + 16);
+	uint8_t *ic = e.b + 20;
+	ic[0] = 11;
+	memcpy(ic + 8, q.b, 28 + 20); /* the quoted header, 8 + 20 bytes of L4 */
+	e.l3len = 20 + 8 + 48;
+	p16(e.b + 2, (uint16_t)e.l3len);
+	fix(&e);
+	e.p.t.fam = 4;
+	e.p.t.proto = 1;
+	memcpy(e.p.t.src, e.b + 12, 4);
+	memcpy(e.p.t.dst, e.b + 16, 4);
+	e.p.t.dport = 11 << 8;
+	e.p.icmp_type = 11;
+	e.p.icmp_err = 1;
+	e.p.l3 = e.b;
+	e.p.l4 = ic;
+	e.p.l4_len = e.p.l4_cap = 56;
+	e.p.len = e.l3len;
+	e.p.l4_ok = 1;
+	struct ct_res res;
+	ct_in(T, &e.p, ct_hash(&e.p.t), now, true, 0, &res);
+	assert_int_equal(res.state, CT_RELATED);
+	assert_int_equal(res.idx, idx);
+	assert_int_equal(res.dir, 1);
+	assert_true(nat_needed(&T->e[idx], 1, NAT_MANIP_DST));
+	n = npk(&e);
+	assert_true(nat_manip_icmp_error(T, idx, 1, NAT_MANIP_DST, &n, 56));
+	uint32_t d;
+	memcpy(&d, e.b + 16, 4);
+	assert_int_equal(d, a4("10.0.0.2"));          /* outer: to the client */
+	memcpy(&d, ic + 8 + 12, 4);
+	assert_int_equal(d, a4("10.0.0.2"));          /* inner: from the client */
+	assert_int_equal(g16(ic + 8 + 20), 33434);     /* with its own port */
+	assert_true(csum_ok(&e));                      /* outer IP and ICMP */
+	assert_int_equal(fold(sum(ic + 8, 20)), 0xffff); /* inner IP header */
+	/* the quoted UDP checksum is right again too */
+	struct pk in;
+	memset(&in, 0, sizeof(in));
+	memcpy(in.b, ic + 8, 48);
+	in.l3len = 48;
+	assert_true(csum_ok(&in));
+	assert_false(nat_manip_icmp_error(T, idx, 1, NAT_MANIP_DST, &n, 20)); /* too short */
+}
+
+static void test_ipv6_snat(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	memset(&rg, 0, sizeof(rg));
+	inet_pton(AF_INET6, "2001:db8:1::1", rg.min);
+	memcpy(rg.max, rg.min, 16);
+	build(&k, 6, "fd00::2", "2001:db8:2::9", 6, 50000, 443, 0);
+	uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+	struct nat_pkt n = npk(&k);
+	nat_manip_packet(T, idx, 0, NAT_MANIP_SRC, &n);
+	assert_memory_equal(k.b + 8, rg.min, 16);
+	assert_int_equal(g16(k.b + 40), 50000);
+	assert_true(csum_ok(&k));
+	build(&k, 6, "2001:db8:2::9", "2001:db8:1::1", 6, 443, 50000, 0);
+	struct ct_res res;
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &res);
+	assert_int_equal(res.idx, idx);
+	assert_int_equal(res.dir, 1);
+	n = npk(&k);
+	nat_manip_packet(T, idx, 1, NAT_MANIP_DST, &n);
+	uint8_t want[16];
+	inet_pton(AF_INET6, "fd00::2", want);
+	assert_memory_equal(k.b + 24, want, 16);
+	assert_true(csum_ok(&k));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_snat_keeps_port_then_changes_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exhaustion_and_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shares_are_disjoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_addresses_before_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persistent_and_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dnat_and_packet_rewrite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checksums_against_recomputation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_echo_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_error_translation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_snat, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
