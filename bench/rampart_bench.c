@@ -390,23 +390,31 @@ struct ctbench {
 	unsigned new_per4; /* of every 4 packets timed, how many start a connection */
 	uint32_t max;      /* conntrack.max-entries */
 	uint32_t rules;    /* ClassBench-like count-only rules between ESTABLISHED and NEW */
+	bool nat;          /* SNAT to one address (CT_NAT_ADDR) on the way out */
 };
 
 static const struct ctbench ctscenarios[] = {
 	{ "ct-established", "1M UDP connections, packets of existing ones (ESTABLISHED first rule)",
-	  1u << 20, 0, 1u << 20, 0 },
+	  1u << 20, 0, 1u << 20, 0, false },
 	{ "ct-established-64k", "64k UDP connections (a table that fits in cache), existing ones",
-	  1u << 16, 0, 1u << 16, 0 },
+	  1u << 16, 0, 1u << 16, 0, false },
 	{ "ct-new", "every packet a new UDP connection, 1000-rule FORWARD, entries expiring (1 s)",
-	  0, 4, 4u << 20, 1000 },
+	  0, 4, 4u << 20, 1000, false },
 	{ "ct-mix", "1M established connections, 1 packet in 4 a new one (1000-rule FORWARD)",
-	  1u << 20, 1, 4u << 20, 1000 },
+	  1u << 20, 1, 4u << 20, 1000, false },
+	{ "nat-established", "1M SNATed UDP connections, packets of existing ones (translated)",
+	  1u << 20, 0, 1u << 20, 0, true },
+	{ "nat-new", "every packet a new UDP connection SNATed to one address, 1000-rule FORWARD",
+	  0, 4, 4u << 20, 1000, true },
 };
+
+#define CT_NAT_ADDR 0x0a4d0264u /* 10.77.2.100: the SNAT address */
 
 #define CT_LAN_HOST 0x0a4d0102u /* 10.77.1.2 */
 
 /* Flow f: 10.77.1.2:sport -> 192.x.y.z:53, 2^35 of them. */
-static void ct_flow_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f, bool reply)
+static void ct_flow_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f, bool reply,
+			bool nat)
 {
 	rte_pktmbuf_reset(m);
 	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, FRAME_LEN);
@@ -424,7 +432,7 @@ static void ct_flow_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f,
 	uint32_t far = 0xc0000000u | (uint32_t)((f >> 15) & 0xf) << 16 | (uint32_t)((f >> 19) & 0xffff);
 	uint16_t sport = (uint16_t)(1024 + (f & 0x7fff));
 	ip->src_addr = rte_cpu_to_be_32(reply ? far : CT_LAN_HOST);
-	ip->dst_addr = rte_cpu_to_be_32(reply ? CT_LAN_HOST : far);
+	ip->dst_addr = rte_cpu_to_be_32(reply ? (nat ? CT_NAT_ADDR : CT_LAN_HOST) : far);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
 	u->src_port = rte_cpu_to_be_16(reply ? 53 : sport);
@@ -434,7 +442,7 @@ static void ct_flow_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f,
 
 /* ESTABLISHED,RELATED accepted first, n ClassBench-like rules that only
  * count, NEW accepted, policy DROP. */
-static int install_ct_rules(struct dp_ctx *dp, uint32_t n)
+static int install_ct_rules(struct dp_ctx *dp, uint32_t n, bool nat)
 {
 	struct cbgen g;
 	if (cbgen_rules(&g, CBGEN_SEED_CT, n) < 0)
@@ -453,7 +461,12 @@ static int install_ct_rules(struct dp_ctx *dp, uint32_t n)
 		free(cb);
 		return -1;
 	}
-	size_t off = (size_t)snprintf(text, cap, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n"
+	size_t off = 0;
+	if (nat) /* the source port stays (minimal mangling): every tuple differs */
+		off = (size_t)snprintf(text, cap, "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n"
+				       ":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+				       "-A POSTROUTING -o wan0 -j SNAT --to-source 10.77.2.100\nCOMMIT\n");
+	off += (size_t)snprintf(text + off, cap - off, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n"
 				":OUTPUT ACCEPT [0:0]\n"
 				"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
 	for (char *line = strtok(cb, "\n"); line; line = strtok(NULL, "\n"))
@@ -515,7 +528,7 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		while ((n = rte_ring_dequeue_burst(tx[p], (void **)m, DP_BURST, NULL)) > 0)
 			rte_pktmbuf_free_bulk(m, n);
 	}
-	if (install_ct_rules(dp, b->rules) < 0) {
+	if (install_ct_rules(dp, b->rules, b->nat) < 0) {
 		teardown(dp, rx, tx);
 		return -1;
 	}
@@ -530,7 +543,7 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	for (int dir = 0; dir < 2 && rc == 0; dir++)
 		for (uint64_t f = 0; f < b->flows && rc == 0; f += DP_BURST) {
 			for (unsigned i = 0; i < DP_BURST; i++)
-				ct_flow_pkt(m[i], dp, f + i, dir == 1);
+				ct_flow_pkt(m[i], dp, f + i, dir == 1, b->nat);
 			if (!ct_push(w, rx[dir], tx, m, DP_BURST)) {
 				fprintf(stderr, "rampart-bench: %s: set-up packets lost\n", b->name);
 				rc = -1;
@@ -544,9 +557,9 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	while (rc == 0 && pkts < target) {
 		for (unsigned i = 0; i < DP_BURST; i++, k++) {
 			if ((k & 3) < b->new_per4)
-				ct_flow_pkt(m[i], dp, fresh++, false);
+				ct_flow_pkt(m[i], dp, fresh++, false, b->nat);
 			else /* an odd stride: every flow in turn, cache-unfriendly order */
-				ct_flow_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, false);
+				ct_flow_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, false, b->nat);
 		}
 		rte_ring_enqueue_bulk(rx[0], (void **)m, DP_BURST, NULL);
 		uint64_t t0 = rte_rdtsc_precise();

@@ -232,6 +232,11 @@ struct dp_worker {
 	const struct rules_ext *nat_tg;
 	struct nat_share nat_share;
 	uint32_t nat_rnd;
+	/* the address of the last source binding: a new connection's reply
+	 * bucket under that binding is prefetched with the burst (the port
+	 * is usually kept), as the plain reply's is */
+	uint8_t nat_hint_fam;
+	uint8_t nat_hint[16];
 	struct nat_stats nst;
 	struct dp_ctmsg *ctl;  /* control's request, NULL: none (atomic) */
 	/* IP reassembly before connection tracking (as nf_defrag) */
@@ -328,6 +333,17 @@ static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *has
 		w->bhrep[i] = ct_hash_reply(&w->btup[i]);
 		if (w->bhrep[i])
 			ct_prefetch(w->ct, w->bhrep[i]);
+		const struct ct_tuple *t = &w->btup[i];
+		if (w->nat_hint_fam == t->fam && (t->proto == 6 || t->proto == 17)) {
+			struct ct_tuple r;
+			memcpy(r.src, t->dst, 16);
+			memcpy(r.dst, w->nat_hint, 16);
+			r.sport = t->dport;
+			r.dport = t->sport;
+			r.proto = t->proto;
+			r.fam = t->fam;
+			ct_prefetch(w->ct, ct_hash(&r));
+		}
 	}
 }
 /* Hand a packet whose connection is not here to the next worker (after the

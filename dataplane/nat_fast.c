@@ -121,6 +121,12 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);
 			return false;
 		}
+		if (mp == NAT_MANIP_SRC) {
+			struct ct_tuple r;
+			ct_entry_tuple(w->ct, w->ctr.idx, 1, &r);
+			memcpy(w->nat_hint, r.dst, 16);
+			w->nat_hint_fam = r.fam;
+		}
 	}
 	const struct ct_entry *e = &w->ct->e[w->ctr.idx];
 	if (likely(!nat_needed(e, w->ctr.dir, mp)))

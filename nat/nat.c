@@ -114,10 +114,13 @@ static uint32_t client_hash(const struct ct_tuple *o, bool persistent)
 	return h;
 }
 
-static bool used(const struct ct_table *t, const struct ct_tuple *k, struct nat_stats *st)
+/* Is tuple k taken? *h: its hash (the binding's reply hash when it is not). */
+static bool used(const struct ct_table *t, const struct ct_tuple *k, uint32_t *h,
+	struct nat_stats *st)
 {
 	st->tried++;
-	return ct_lookup(t, k, ct_hash(k)) != CT_NIL;
+	*h = ct_hash(k);
+	return ct_lookup(t, k, *h) != CT_NIL;
 }
 
 /* The ports p of [lo, lo + size) that the share owns ((p + salt) mod n is
@@ -161,6 +164,7 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 	uint64_t n_addr = range_count(rg, alen);
 	bool found = false;
 	bool src_share = m == NAT_MANIP_SRC;
+	uint32_t hrep = 0;
 
 	/* the port interval to choose from (nf_nat_l4proto_unique_tuple) */
 	uint32_t lo, size;
@@ -191,7 +195,7 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 
 	/* 1. the original tuple, if it is in the range and free (SNAT) */
 	if (m == NAT_MANIP_SRC && !random_all && port_ok && addr_in_range(rg, alen, a) &&
-	    !used(t, &rep, st)) {
+	    !used(t, &rep, &hrep, st)) {
 		found = true;
 		goto done;
 	}
@@ -204,7 +208,7 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 			range_addr(rg, alen, (start + i) % n_addr, a);
 			if (proto_given && m == NAT_MANIP_DST && rg->port_lo == rg->port_hi)
 				*pp = rg->port_lo;
-			if (!used(t, &rep, st)) {
+			if (!used(t, &rep, &hrep, st)) {
 				found = true;
 				goto done;
 			}
@@ -234,7 +238,7 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 			for (; count > 0;) {
 				for (uint32_t i = 0; i < attempts; i++) {
 					*pp = (uint16_t)(first + ((off + i) % count) * step);
-					if (!used(t, &rep, st)) {
+					if (!used(t, &rep, &hrep, st)) {
 						found = true;
 						break;
 					}
@@ -265,7 +269,7 @@ done:
 	e->port[2] = rep.sport;
 	e->port[3] = rep.dport;
 	e->status |= m == NAT_MANIP_SRC ? CT_S_SRC_NAT : CT_S_DST_NAT;
-	r->h[1] = ct_hash(&rep);
+	r->h[1] = hrep;
 	if (m == NAT_MANIP_SRC)
 		st->bind_src++;
 	else
