@@ -129,6 +129,13 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		w->nat_share.id = (uint16_t)i;
 		w->nat_share.n = (uint16_t)c->n_workers;
 		w->nat_rnd = (uint32_t)rte_rand() | 1u;
+		w->nat_src.slot = rte_zmalloc("rp_natsrc", DP_NAT_SRCMAP * sizeof(uint32_t),
+					      RTE_CACHE_LINE_SIZE);
+		w->nat_src.mask = DP_NAT_SRCMAP - 1;
+		if (w->nat_src.slot == NULL) {
+			snprintf(err, errlen, "out of memory for worker %u's NAT mappings", i);
+			goto fail;
+		}
 		w->icmp_tokens = (uint64_t)dp->icmp_burst * dp->tsc_hz;
 		w->icmp_last_tsc = rte_rdtsc();
 		snprintf(name, sizeof(name), "rp_punt%u", i);
@@ -277,6 +284,7 @@ void dp_destroy(struct dp_ctx *dp)
 		for (unsigned p = 0; p < DP_MAX_PORTS; p++)
 			for (unsigned k = 0; k < w->tx[p].n; k++)
 				rte_pktmbuf_free(w->tx[p].pkts[k]);
+		rte_free(w->nat_src.slot);
 		rte_free(w);
 	}
 	dp_routes_free(dp);

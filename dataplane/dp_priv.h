@@ -100,6 +100,7 @@ struct dp_port {
 };
 
 #define DP_PORT_NONE UINT16_MAX
+#define DP_NAT_SRCMAP 65536 /* source mapping cache slots per worker (256 KiB) */
 
 /* A published ruleset: the compiled program, the model it came from (for
  * printing with counters) and one counter array per worker. Immutable once
@@ -231,6 +232,7 @@ struct dp_worker {
 	 * share of the ports, its counters */
 	const struct rules_ext *nat_tg;
 	struct nat_share nat_share;
+	struct nat_srcmap nat_src; /* DP_NAT_SRCMAP slots */
 	uint32_t nat_rnd;
 	/* the address of the last source binding: a new connection's reply
 	 * bucket under that binding is prefetched with the burst (the port

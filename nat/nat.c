@@ -146,8 +146,20 @@ static bool port_ours(const struct nat_share *sh, uint32_t salt, uint32_t port)
 	return (port + salt) % n == sh->id % n;
 }
 
+/* The source mapping cache's key: client address, port, protocol. */
+static uint32_t srckey(const struct ct_tuple *o)
+{
+	uint32_t h = 0x2545f491u ^ ((uint32_t)o->proto << 16 | o->sport);
+	for (unsigned i = 0; i < 16; i += 4) {
+		h ^= ld_be32(o->src + i);
+		h *= 0x9e3779b1u;
+		h ^= h >> 15;
+	}
+	return h;
+}
+
 bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const struct nat_range *rg,
-	const struct nat_share *sh, uint32_t rnd, struct nat_stats *st)
+	const struct nat_share *sh, struct nat_srcmap *sm, uint32_t rnd, struct nat_stats *st)
 {
 	uint32_t idx = r->idx;
 	struct ct_entry *e = &t->e[idx];
@@ -199,10 +211,41 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 		found = true;
 		goto done;
 	}
+	/* 1b. the mapping this client's address and port already have (the
+	 *     kernel's find_appropriate_src: one mapping per endpoint) */
+	if (m == NAT_MANIP_SRC && !random_all && sm != NULL && !addr_in_range(rg, alen, a)) {
+		uint32_t s = sm->slot[srckey(&o) & sm->mask];
+		if (s != 0 && s - 1 != idx && s - 1 < t->max) {
+			uint32_t j = s - 1;
+			const struct ct_entry *x = &t->e[j];
+			struct ct_tuple xo, xr;
+			if (x->fam == o.fam && x->proto == o.proto && (x->status & CT_S_SRC_NAT) &&
+			    !(x->status & CT_S_DYING)) {
+				ct_entry_tuple(t, j, 0, &xo);
+				ct_entry_tuple(t, j, 1, &xr);
+				uint16_t xp = *side_port(&xr, m);
+				if (memcmp(xo.src, o.src, 16) == 0 && xo.sport == o.sport &&
+				    addr_in_range(rg, alen, xr.dst) &&
+				    (!proto_given || (xp >= lo && xp - lo < size)) &&
+				    (!ports || port_ours(share, salt, xp))) {
+					memcpy(a, xr.dst, alen);
+					*pp = xp;
+					if (!used(t, &rep, &hrep, st)) {
+						found = true;
+						if (xp != orig_port)
+							st->port_changed++;
+						goto done;
+					}
+					memcpy(a, o.src, alen); /* as it was */
+					*pp = orig_port;
+				}
+			}
+		}
+	}
 	/* 2. the original port with the range's addresses, the client's hashed
 	 *    address first, then the others in turn */
 	uint64_t start = n_addr > 1 ? client_hash(&o, rg->flags & NAT_R_PERSISTENT) % n_addr : 0;
-	if (!(rg->flags & NAT_R_RANDOM_FULLY) && (port_ok || !ports)) {
+	if (!random_all && (port_ok || !ports)) {
 		uint64_t tries = n_addr < 16 ? n_addr : 16;
 		for (uint64_t i = 0; i < tries; i++) {
 			range_addr(rg, alen, (start + i) % n_addr, a);
@@ -270,6 +313,8 @@ done:
 	e->port[3] = rep.dport;
 	e->status |= m == NAT_MANIP_SRC ? CT_S_SRC_NAT : CT_S_DST_NAT;
 	r->h[1] = hrep;
+	if (m == NAT_MANIP_SRC && sm != NULL)
+		sm->slot[srckey(&o) & sm->mask] = idx + 1;
 	if (m == NAT_MANIP_SRC)
 		st->bind_src++;
 	else

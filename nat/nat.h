@@ -90,14 +90,28 @@ struct nat_stats {
 };
 
 /*
+ * The source mappings made lately, by client address and port (a
+ * direct-mapped cache of entry indexes + 1): a client's next connection
+ * reuses its current mapping when it fits and is free, as the kernel's
+ * find_appropriate_src() does (endpoint-independent mapping, which NAT
+ * traversal relies on). A lost slot only costs that reuse. mask + 1 slots,
+ * a power of two.
+ */
+struct nat_srcmap {
+	uint32_t *slot;
+	uint32_t mask;
+};
+
+/*
  * Bind the unconfirmed entry r->idx (fresh, the connection's first
  * packet): choose the tuple for manip m in rg and rewrite the entry's
- * reply tuple; r->h[1] gets its new hash. rnd: a random number (the port
- * offset, as the kernel's get_random_u16()). false: no free tuple in the
- * range (counted; drop the packet).
+ * reply tuple; r->h[1] gets its new hash. sm (may be NULL): the worker's
+ * source mappings. rnd: a random number (the port offset, as the kernel's
+ * get_random_u16()). false: no free tuple in the range (counted; drop the
+ * packet).
  */
 bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const struct nat_range *rg,
-	const struct nat_share *sh, uint32_t rnd, struct nat_stats *st);
+	const struct nat_share *sh, struct nat_srcmap *sm, uint32_t rnd, struct nat_stats *st);
 
 /* Does a packet of direction dir of entry e need manip m? (the kernel's
  * statusbit test) */

@@ -25,6 +25,9 @@ static struct ct_table *T;
 static uint32_t now = 1000;
 static struct nat_stats ST;
 static const struct nat_share ONE = {.id = 0, .n = 1};
+static uint32_t sm_slots[1024];
+static struct nat_srcmap SM0 = {.slot = sm_slots, .mask = 1023};
+static struct nat_srcmap *SM = &SM0;
 
 static void *zalloc64(size_t n)
 {
@@ -42,6 +45,7 @@ static int setup(void **st)
 	par.max6 = 4096;
 	T = ct_table_create(&par, now, zalloc64, free);
 	memset(&ST, 0, sizeof(ST));
+	memset(sm_slots, 0, sizeof(sm_slots));
 	return T ? 0 : -1;
 }
 
@@ -237,7 +241,7 @@ static uint32_t open_conn(struct pk *k, enum nat_manip m, const struct nat_range
 	if (r.state != CT_NEW)
 		fail_msg("not NEW: fam %u proto %u %u>%u", k->p.t.fam, k->p.t.proto, k->p.t.sport, k->p.t.dport);
 	assert_true(r.fresh);
-	if (!nat_bind(T, &r, m, rg, sh, rnd, &ST)) {
+	if (!nat_bind(T, &r, m, rg, sh, SM, rnd, &ST)) {
 		ct_abort(T);
 		return CT_NIL;
 	}
@@ -299,6 +303,41 @@ static void test_snat_keeps_port_then_changes_it(void **st)
 	assert_int_equal(res.idx, i1);
 	assert_int_equal(res.dir, 1);
 	assert_int_equal(res.state, CT_ESTABLISHED);
+}
+
+/* one client endpoint, one mapping: its next connection reuses the
+ * mapping its first one got, even when that changed the port */
+static void test_endpoint_mapping(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 17, 5000, 53, 0);
+	open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+	build(&k, 4, "10.0.0.3", "203.0.113.9", 17, 5000, 53, 0);
+	uint32_t a = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 12345);
+	struct ct_tuple ra, rb;
+	reply_tuple(a, &ra);
+	assert_int_not_equal(ra.dport, 5000);
+	/* 10.0.0.3:5000 to another server: the same outside port */
+	build(&k, 4, "10.0.0.3", "203.0.113.10", 17, 5000, 53, 0);
+	uint32_t b = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 999);
+	reply_tuple(b, &rb);
+	assert_int_equal(rb.dport, ra.dport);
+	/* without the cache, the free original port */
+	SM = NULL;
+	build(&k, 4, "10.0.0.3", "203.0.113.11", 17, 5000, 53, 0);
+	uint32_t c = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 999);
+	reply_tuple(c, &rb);
+	assert_int_equal(rb.dport, 5000);
+	SM = &SM0;
+	/* --random: never the endpoint's mapping nor its port */
+	rg.flags |= NAT_R_RANDOM;
+	build(&k, 4, "10.0.0.3", "203.0.113.12", 17, 5000, 53, 0);
+	uint32_t d = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 4242);
+	reply_tuple(d, &rb);
+	assert_int_not_equal(rb.dport, ra.dport);
 }
 
 static void test_exhaustion_and_reuse(void **st)
@@ -681,6 +720,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snat_keeps_port_then_changes_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exhaustion_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shares_are_disjoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addresses_before_ports, setup, teardown),

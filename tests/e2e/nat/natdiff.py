@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""NAT differential test helper (tests/e2e/test_nat_kernel.sh).
+
+  natdiff.py serve PORT...      UDP and TCP echo servers on PORT... (all
+                                addresses, v4 and v6): each answers
+                                "seen=ADDR:PORT at=PORT"
+  natdiff.py udp SRC SPORT DST DPORT
+  natdiff.py tcp SRC SPORT DST DPORT
+                                one exchange from SRC:SPORT; prints
+                                "seen=ADDR:PORT at=PORT from=ADDR:PORT"
+                                (the peer the server saw, the server's own
+                                port, where the answer came from)
+
+Ports the translation chose are printed as "kept" (the client's own) or by
+the class the kernel picks them from (1-511, 600-1023, 1024-65535), so that
+the kernel's random choices compare equal to ours.
+"""
+import socket
+import sys
+import threading
+
+
+def norm_addr(a):
+    return a[7:] if a.startswith("::ffff:") else a
+
+
+def port_class(p, own):
+    if p == own:
+        return "kept"
+    if 1 <= p <= 511:
+        return "1-511"
+    if 600 <= p <= 1023:
+        return "600-1023"
+    if p >= 1024:
+        return "1024-65535"
+    return "other(%d)" % p
+
+
+def serve(ports):
+    def udp(port):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", port))
+        while True:
+            _, a = s.recvfrom(2048)
+            s.sendto(("seen=%s:%d at=%d" % (norm_addr(a[0]), a[1], port)).encode(), a)
+
+    def tcp(port):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::", port))
+        s.listen(64)
+        while True:
+            c, a = s.accept()
+            c.sendall(("seen=%s:%d at=%d" % (norm_addr(a[0]), a[1], port)).encode())
+            c.close()
+
+    for p in ports:
+        threading.Thread(target=udp, args=(p,), daemon=True).start()
+        threading.Thread(target=tcp, args=(p,), daemon=True).start()
+    print("serving", flush=True)
+    threading.Event().wait()
+
+
+def client(kind, src, sport, dst, dport):
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(3)
+    s.bind((src, sport))
+    try:
+        if kind == "udp":
+            s.sendto(b"hello", (dst, dport))
+            data, a = s.recvfrom(2048)
+        else:
+            s.connect((dst, dport))
+            a = s.getpeername()
+            data = s.recv(2048)
+    except (socket.timeout, OSError) as e:
+        print("failed(%s)" % type(e).__name__)
+        return
+    seen, at = data.decode().split(" ")
+    addr, port = seen.split("=", 1)[1].rsplit(":", 1)
+    print("seen=%s:%s %s from=%s:%d" % (addr, port_class(int(port), sport), at, norm_addr(a[0]), a[1]))
+
+
+def main():
+    if sys.argv[1] == "serve":
+        serve([int(p) for p in sys.argv[2:]])
+    else:
+        client(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# NAT against the Linux kernel's: the same iptables-restore nat tables
+# (tests/e2e/nat/natdiff.rules*: MASQUERADE out of wan0, DNAT port forwards
+# with a port, a port range and no port; NAT66) in the kernel's router
+# namespace (lib.sh's ktopo_up) and in rampartd (one worker: the kernel's
+# choices are a single table's). The same connections (tests/e2e/nat/
+# natdiff.py: UDP and TCP from fixed source ports, including clashes on the
+# same port from a second LAN address, privileged and low ports) go
+# through both; what each server saw and where each answer came from must
+# be the same. Ports the kernel picks at random compare by their class
+# (1-511, 600-1023, 1024-65535); kept ports must be kept by both.
+. "$(dirname "$0")/lib.sh"
+
+e2e_init m
+topo_up
+
+NDIR=$E2E_DIR/nat
+NATDIFF=$NDIR/natdiff.py
+trap 'ktopo_down; e2e_cleanup' EXIT
+ktopo_up
+
+for ns in "$LAN_NS" "$K_LAN"; do
+	ip netns exec "$ns" ip addr add 10.77.1.3/24 dev eth0 || die "cannot add 10.77.1.3"
+	ip netns exec "$ns" ip -6 addr add fd77:1::3/64 dev eth0 nodad || die "cannot add fd77:1::3"
+done
+ip netns exec "$K_RTR" iptables-restore <"$NDIR/natdiff.rules" || die "the kernel refused natdiff.rules"
+ip netns exec "$K_RTR" ip6tables-restore <"$NDIR/natdiff.rules6" || die "the kernel refused natdiff.rules6"
+
+CFG=$E2E_TMP/rampart.yaml
+gen_config "$CFG" router 1
+cat >>"$CFG" <<YAML
+ruleset:
+  file: $NDIR/natdiff.rules
+  ip6tables: $NDIR/natdiff.rules6
+YAML
+rp_start "$CFG"
+
+for ns in "$LAN_NS" "$K_LAN"; do
+	bg "srv-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" serve 7000 7001 8055
+done
+for ns in "$WAN_NS" "$K_WAN"; do
+	bg "srv-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" serve 7000 7001
+done
+sleep 1
+
+cases() { # LAN_NS WAN_NS: one line per connection
+	local l=$1 w=$2
+	c() { # NAME NS KIND SRC SPORT DST DPORT
+		local name=$1 ns=$2
+		shift 2
+		printf '%-22s %s\n' "$name" "$(ip netns exec "$ns" timeout 10 "$PY" "$NATDIFF" "$@")"
+	}
+	c masq-udp "$l" udp 10.77.1.2 40001 10.77.2.2 7000
+	c masq-udp-clash "$l" udp 10.77.1.3 40001 10.77.2.2 7000
+	c masq-udp-other-server "$l" udp 10.77.1.3 40001 10.77.2.2 7001
+	c masq-udp-600 "$l" udp 10.77.1.2 700 10.77.2.2 7000
+	c masq-udp-600-clash "$l" udp 10.77.1.3 700 10.77.2.2 7000
+	c masq-udp-low "$l" udp 10.77.1.2 300 10.77.2.2 7000
+	c masq-udp-low-clash "$l" udp 10.77.1.3 300 10.77.2.2 7000
+	c masq-tcp "$l" tcp 10.77.1.2 40011 10.77.2.2 7001
+	c masq-tcp-clash "$l" tcp 10.77.1.3 40011 10.77.2.2 7001
+	c dnat-udp "$w" udp 10.77.2.2 40021 10.77.2.1 8053
+	c dnat-tcp "$w" tcp 10.77.2.2 40022 10.77.2.1 8053
+	c dnat-udp-range "$w" udp 10.77.2.2 40023 10.77.2.1 8054
+	c dnat-udp-range-2 "$w" udp 10.77.2.2 40024 10.77.2.1 8054
+	c dnat-udp-noport "$w" udp 10.77.2.2 40025 10.77.2.1 8055
+	c masq6-udp "$l" udp fd77:1::2 40031 fd77:2::2 7000
+	c masq6-udp-clash "$l" udp fd77:1::3 40031 fd77:2::2 7000
+	c masq6-tcp "$l" tcp fd77:1::2 40032 fd77:2::2 7001
+	c dnat6-udp "$w" udp fd77:2::2 40033 fd77:2::1 8053
+}
+
+cases "$K_LAN" "$K_WAN" >"$E2E_TMP/kernel.out"
+cases "$LAN_NS" "$WAN_NS" >"$E2E_TMP/rampart.out"
+log "kernel:"
+sed 's/^/    /' "$E2E_TMP/kernel.out"
+n=$(grep -c 'seen=' "$E2E_TMP/kernel.out")
+assert_eq "the kernel answered every connection (the test itself works)" 18 "$n"
+assert_file_match "the kernel keeps a free port" '^masq-udp +seen=10\.77\.2\.1:kept ' "$E2E_TMP/kernel.out"
+if diff -u "$E2E_TMP/kernel.out" "$E2E_TMP/rampart.out" >"$E2E_TMP/nat.diff"; then
+	pass "rampartd translated all 18 connections as the kernel did"
+else
+	fail "rampartd and the kernel translated differently: $(cat "$E2E_TMP/nat.diff")"
+fi
+rp_stop
+e2e_finish
