@@ -153,6 +153,22 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen)
 	return n;
 }
 
+int dp_ct_flush_snat(struct dp_ctx *dp, uint16_t port)
+{
+	int n = 0;
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		struct dp_worker *w = dp->workers[wi];
+		if (w->ct == NULL)
+			continue;
+		struct dp_ctmsg q = { .op = DP_CT_FLUSH_SNAT, .cursor = 0, .port = port };
+		while (q.cursor != UINT32_MAX)
+			if (ask(dp, w, &q) < 0)
+				return -1;
+		n += (int)q.killed;
+	}
+	return n;
+}
+
 void dp_ct_stats(struct dp_ctx *dp, FILE *out)
 {
 	for (unsigned wi = 0; wi < dp->n_workers; wi++) {

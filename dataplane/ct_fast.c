@@ -271,6 +271,32 @@ void dp_ct_serve(struct dp_worker *w)
 		q->cursor = i >= t->max ? UINT32_MAX : i;
 		break;
 	}
+	case DP_CT_FLUSH_SNAT: {
+		/* MASQUERADE's rule: the port went down, its mappings go */
+		const struct dp_port *pt = q->port < w->dp->n_ports ? &w->dp->ports[q->port] : NULL;
+		uint32_t end = q->cursor + SERVE_SCAN < t->max ? q->cursor + SERVE_SCAN : t->max;
+		uint32_t i = q->cursor;
+		for (; i < end && pt != NULL; i++) {
+			if (!ct_entry_live(t, i) || !(t->e[i].status & CT_S_SRC_NAT))
+				continue;
+			struct ct_tuple r;
+			ct_entry_tuple(t, i, 1, &r);
+			bool mine = false;
+			if (r.fam == 4) {
+				for (unsigned j = 0; j < pt->n4 && !mine; j++)
+					mine = memcmp(r.dst, &pt->ip4[j], 4) == 0;
+			} else {
+				for (unsigned j = 0; j < pt->n6 && !mine; j++)
+					mine = memcmp(r.dst, pt->ip6[j], 16) == 0;
+			}
+			if (mine) {
+				ct_kill(t, i);
+				q->killed++;
+			}
+		}
+		q->cursor = i >= t->max || pt == NULL ? UINT32_MAX : i;
+		break;
+	}
 	default:
 		break;
 	}

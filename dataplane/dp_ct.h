@@ -39,6 +39,10 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 	void *arg, char *err, size_t errlen);
 /* Delete every connection; returns how many, or -1 with err. */
 int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen);
+/* Delete the connections whose source was translated to one of port's
+ * addresses (MASQUERADE, when the port goes down); how many, -1 if a
+ * worker does not answer. */
+int dp_ct_flush_snat(struct dp_ctx *dp, uint16_t port);
 /* Per-worker statistics, one line each. */
 void dp_ct_stats(struct dp_ctx *dp, FILE *out);
 /* Live connections of all workers. */

@@ -21,6 +21,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "dp_ct.h"
 #include "dp_priv.h"
 #include "log.h"
 
@@ -55,6 +56,7 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	}
 	dp->mode = c->mode;
 	dp->n_workers = c->n_workers;
+	memset(dp->link_up, 0xff, sizeof(dp->link_up));
 	dp->idle_sleep_us = c->idle_sleep_us;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->tsc_us = RTE_MAX(dp->tsc_hz / 1000000, (uint64_t)1);
@@ -220,6 +222,35 @@ int dp_start(struct dp_ctx *dp)
 	return 0;
 }
 
+/* Link state, twice a second. A port that goes down takes its source
+ * translations with it (MASQUERADE's rule: the address they use may not
+ * come back), as the kernel's masquerade notifier does. */
+static void link_poll(struct dp_ctx *dp)
+{
+	uint64_t now = rte_rdtsc();
+	if (now < dp->link_next_tsc)
+		return;
+	dp->link_next_tsc = now + dp->tsc_hz / 2;
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		struct rte_eth_link l;
+		if (rte_eth_link_get_nowait(dp->ports[p].port_id, &l) != 0)
+			continue;
+		uint8_t up = l.link_status == RTE_ETH_LINK_UP;
+		uint8_t was = dp->link_up[p];
+		dp->link_up[p] = up;
+		if (was == 0xff || was == up)
+			continue;
+		if (up) {
+			RP_INFO("dp", "port %s: link up", dp->ports[p].name);
+			continue;
+		}
+		const struct dp_rules *R = dp->rules;
+		int n = R != NULL && R->nat && R->nat_pub.box ? dp_ct_flush_snat(dp, (uint16_t)p) : 0;
+		RP_WARN("dp", "port %s: link down; %d connections translated to its addresses dropped",
+			dp->ports[p].name, n);
+	}
+}
+
 unsigned dp_ctl_poll(struct dp_ctx *dp)
 {
 	struct rte_mbuf *pkts[DP_BURST];
@@ -233,6 +264,7 @@ unsigned dp_ctl_poll(struct dp_ctx *dp)
 	}
 	dp_neigh_timers(dp);
 	total += dp_logs_drain(dp);
+	link_poll(dp);
 	return total;
 }
 

@@ -251,7 +251,7 @@ struct dp_worker {
  * worker's alone). The control thread stores the pointer (release), the
  * worker does the work at the end of a loop and sets done (release).
  */
-enum dp_ctop { DP_CT_LIST, DP_CT_KILL, DP_CT_FLUSH, DP_CT_PARAMS };
+enum dp_ctop { DP_CT_LIST, DP_CT_KILL, DP_CT_FLUSH, DP_CT_PARAMS, DP_CT_FLUSH_SNAT };
 struct dp_ctsnap { /* one listed entry */
 	uint32_t idx;
 	struct ct_entry e;
@@ -263,6 +263,7 @@ struct dp_ctmsg {
 	uint32_t max;            /* LIST: room in out */
 	uint32_t n;              /* LIST: entries written */
 	uint32_t killed;         /* FLUSH: entries removed */
+	uint16_t port;           /* FLUSH_SNAT: source translations to this port's addresses */
 	struct dp_ctsnap *out;
 	uint32_t now;            /* worker's tick at the time */
 	volatile uint32_t done;
@@ -303,6 +304,8 @@ struct dp_ctx {
 	 * per worker); timeouts may change while they run (32-bit stores) */
 	struct ct_params ct_par;
 	uint8_t ct_mode;         /* enum cfg_ct_mode */
+	uint8_t link_up[DP_MAX_PORTS]; /* last link state seen (dp_ctl_poll), 0xff: unknown */
+	uint64_t link_next_tsc;        /* next link state poll */
 	uint64_t ct_tsc_tick;    /* tsc per conntrack tick */
 	uint32_t rules_gen;
 	uint64_t logs_written;

@@ -32,6 +32,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dp_ct.h"
 #include "dp.h"
 #include "dp_priv.h"
 #include "frame.h"
@@ -1684,6 +1685,50 @@ static void test_conntrack_forward(void **state)
 	assert_int_equal(w->ct->live, 1);
 }
 
+/* MASQUERADE in the pipeline: the source becomes wan0's address (the port
+ * kept), the reply is translated back; when wan0's link goes down, the
+ * masqueraded connection goes with it. */
+static void test_nat_masquerade(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+		NULL);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	const uint8_t *ip = out.b + 14;
+	check_ip4_csum(ip);
+	assert_memory_equal(ip + 12, WAN_IP, 4);
+	assert_memory_equal(ip + 16, H2_IP, 4);
+	assert_int_equal(rd_be16(ip + 20), 5000);
+	assert_int_equal(w->nst.bind_src, 1);
+	udp4_from(&f, 1, H2_IP, WAN_IP, 53, 5000, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	check_ip4_csum(ip);
+	assert_memory_equal(ip + 12, H2_IP, 4);
+	assert_memory_equal(ip + 16, H1_IP, 4);
+	assert_int_equal(rd_be16(ip + 22), 5000);
+	assert_int_equal(dp_ct_count(dp), 1);
+	/* the link state is polled by the control loop */
+	dp->link_next_tsc = 0;
+	dp_ctl_poll(dp);
+	assert_int_equal(rte_eth_dev_set_link_down(dp->ports[1].port_id), 0);
+	dp->link_next_tsc = 0;
+	dp_ctl_poll(dp);
+	assert_int_equal(dp_ct_count(dp), 0);
+	assert_int_equal(rte_eth_dev_set_link_up(dp->ports[1].port_id), 0);
+	dp->link_next_tsc = 0;
+	dp_ctl_poll(dp);
+}
+
 /* A 2028-byte UDP datagram from H1 to H2 in frame whole (Ethernet dst
  * eth_dst) and its two fragments (1480 payload bytes, then the rest). */
 static void mk_frags(struct frame *whole, struct frame frag[2], const uint8_t *eth_dst)
@@ -1959,6 +2004,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_bridge, bridge_setup, dp_down),
