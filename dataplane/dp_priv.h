@@ -348,6 +348,7 @@ static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *has
 			r.proto = t->proto;
 			r.fam = t->fam;
 			ct_prefetch(w->ct, ct_hash(&r));
+			ct_prefetch0(&w->nat_src.slot[nat_srckey(t) & w->nat_src.mask]);
 		}
 	}
 }

@@ -146,17 +146,7 @@ static bool port_ours(const struct nat_share *sh, uint32_t salt, uint32_t port)
 	return (port + salt) % n == sh->id % n;
 }
 
-/* The source mapping cache's key: client address, port, protocol. */
-static uint32_t srckey(const struct ct_tuple *o)
-{
-	uint32_t h = 0x2545f491u ^ ((uint32_t)o->proto << 16 | o->sport);
-	for (unsigned i = 0; i < 16; i += 4) {
-		h ^= ld_be32(o->src + i);
-		h *= 0x9e3779b1u;
-		h ^= h >> 15;
-	}
-	return h;
-}
+#define SRCMAP_REUSE 0x80000000u /* a slot's mapping differs from a fresh choice */
 
 bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const struct nat_range *rg,
 	const struct nat_share *sh, struct nat_srcmap *sm, uint32_t rnd, struct nat_stats *st)
@@ -214,9 +204,11 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 	/* 1b. the mapping this client's address and port already have (the
 	 *     kernel's find_appropriate_src: one mapping per endpoint) */
 	if (m == NAT_MANIP_SRC && !random_all && sm != NULL && !addr_in_range(rg, alen, a)) {
-		uint32_t s = sm->slot[srckey(&o) & sm->mask];
-		if (s != 0 && s - 1 != idx && s - 1 < t->max) {
-			uint32_t j = s - 1;
+		/* only mappings that step 2 would not find again are kept (see
+		 * below): a single address with the port kept needs no look */
+		uint32_t s = sm->slot[nat_srckey(&o) & sm->mask];
+		uint32_t j = (s & ~SRCMAP_REUSE) - 1;
+		if ((s & SRCMAP_REUSE) && j != idx && j < t->max) {
 			const struct ct_entry *x = &t->e[j];
 			struct ct_tuple xo, xr;
 			if (x->fam == o.fam && x->proto == o.proto && (x->status & CT_S_SRC_NAT) &&
@@ -313,8 +305,17 @@ done:
 	e->port[3] = rep.dport;
 	e->status |= m == NAT_MANIP_SRC ? CT_S_SRC_NAT : CT_S_DST_NAT;
 	r->h[1] = hrep;
-	if (m == NAT_MANIP_SRC && sm != NULL)
-		sm->slot[srckey(&o) & sm->mask] = idx + 1;
+	if (m == NAT_MANIP_SRC && sm != NULL) {
+		/* worth finding again only if the next connection would not get
+		 * it anyway: the port changed, or the range has a choice of
+		 * addresses (picked by client and server) */
+		bool reuse = (ports && *pp != orig_port) || n_addr > 1;
+		uint32_t *slot = &sm->slot[nat_srckey(&o) & sm->mask];
+		if (reuse)
+			*slot = (idx + 1) | SRCMAP_REUSE;
+		else if (*slot != 0 && ((*slot & ~SRCMAP_REUSE) - 1) == idx)
+			*slot = 0;
+	}
 	if (m == NAT_MANIP_SRC)
 		st->bind_src++;
 	else

@@ -102,6 +102,20 @@ struct nat_srcmap {
 	uint32_t mask;
 };
 
+/* The cache's key: client address, port, protocol (of an original tuple). */
+static inline uint32_t nat_srckey(const struct ct_tuple *o)
+{
+	uint32_t h = 0x2545f491u ^ ((uint32_t)o->proto << 16 | o->sport);
+	for (unsigned i = 0; i < 16; i += 4) {
+		uint32_t w = (uint32_t)o->src[i] << 24 | (uint32_t)o->src[i + 1] << 16 |
+			(uint32_t)o->src[i + 2] << 8 | o->src[i + 3];
+		h ^= w;
+		h *= 0x9e3779b1u;
+		h ^= h >> 15;
+	}
+	return h;
+}
+
 /*
  * Bind the unconfirmed entry r->idx (fresh, the connection's first
  * packet): choose the tuple for manip m in rg and rewrite the entry's
