@@ -192,6 +192,19 @@ void dp_ct_stats(struct dp_ctx *dp, FILE *out)
 	}
 }
 
+void dp_nat_stats(struct dp_ctx *dp, FILE *out)
+{
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		const struct nat_stats *s = &dp->workers[wi]->nst;
+		fprintf(out,
+			"worker=%u bindings_src=%" PRIu64 " bindings_dst=%" PRIu64
+			" port_changed=%" PRIu64 " alloc_fail=%" PRIu64 " tuples_tried=%" PRIu64
+			" icmp_errors=%" PRIu64 " handoff_out=%" PRIu64 " handoff_in=%" PRIu64 "\n",
+			wi, s->bind_src, s->bind_dst, s->port_changed, s->alloc_fail, s->tried,
+			s->icmp_err, dp->workers[wi]->st.handoff_out, dp->workers[wi]->st.handoff_in);
+	}
+}
+
 unsigned dp_ct_count(struct dp_ctx *dp)
 {
 	unsigned n = 0;

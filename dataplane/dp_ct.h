@@ -45,6 +45,8 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen);
 int dp_ct_flush_snat(struct dp_ctx *dp, uint16_t port);
 /* Per-worker statistics, one line each. */
 void dp_ct_stats(struct dp_ctx *dp, FILE *out);
+/* NAT's per-worker counters, one line each. */
+void dp_nat_stats(struct dp_ctx *dp, FILE *out);
 /* Live connections of all workers. */
 unsigned dp_ct_count(struct dp_ctx *dp);
 /* New timeouts and TCP options (not sizes), seen by the workers from each

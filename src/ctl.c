@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ctl: the control socket. See ctl.h for the protocol. Commands today:
- *   conntrack -L|-C|-D [filters], conntrack -F, conntrack -S, version
+ *   conntrack -L|-C|-D [filters], conntrack -F, conntrack -S, show nat,
+ *   show version, version
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -187,6 +190,125 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out)
 	}
 }
 
+/* ---- show nat ---- */
+
+#define NAT_ADDRS_MAX 256 /* (worker, address, protocol) groups shown */
+
+struct nat_group {
+	unsigned worker;
+	uint8_t fam, proto;
+	bool src;            /* source translation (else destination) */
+	uint8_t addr[16];
+	uint64_t conns;
+	uint32_t ports;      /* distinct ports in use */
+	uint8_t *bits;       /* 65536-bit map of the ports (source translations) */
+};
+
+struct nat_arg {
+	struct nat_group g[NAT_ADDRS_MAX];
+	unsigned n;
+	bool truncated;
+};
+
+static int tally_nat(void *arg, unsigned worker, const struct ct_table *v, uint32_t now)
+{
+	struct nat_arg *a = arg;
+	const struct ct_entry *e = &v->e[0];
+	(void)now;
+	if (!(e->status & (CT_S_SRC_NAT | CT_S_DST_NAT)))
+		return 0;
+	struct ct_tuple r;
+	ct_entry_tuple(v, 0, 1, &r);
+	for (int k = 0; k < 2; k++) {
+		bool src = k == 0;
+		if (!(e->status & (src ? CT_S_SRC_NAT : CT_S_DST_NAT)))
+			continue;
+		/* the translated address: the reply's destination (SNAT) or source (DNAT) */
+		const uint8_t *addr = src ? r.dst : r.src;
+		uint16_t port = e->proto == 1 || e->proto == 58 ? r.sport : src ? r.dport : r.sport;
+		struct nat_group *g = NULL;
+		for (unsigned i = 0; i < a->n; i++)
+			if (a->g[i].worker == worker && a->g[i].src == src && a->g[i].proto == e->proto &&
+			    memcmp(a->g[i].addr, addr, 16) == 0) {
+				g = &a->g[i];
+				break;
+			}
+		if (g == NULL) {
+			if (a->n == NAT_ADDRS_MAX) {
+				a->truncated = true;
+				continue;
+			}
+			g = &a->g[a->n++];
+			memset(g, 0, sizeof(*g));
+			g->worker = worker;
+			g->src = src;
+			g->fam = e->fam;
+			g->proto = e->proto;
+			memcpy(g->addr, addr, 16);
+			if (src && (g->bits = calloc(1, 65536 / 8)) == NULL)
+				return -1;
+		}
+		g->conns++;
+		if (g->bits && !(g->bits[port >> 3] & (1u << (port & 7)))) {
+			g->bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+			g->ports++;
+		}
+	}
+	return 0;
+}
+
+/* Per worker: the addresses connections are translated to, with their
+ * connections and (source translations) the ports in use, by protocol;
+ * then the binding counters. */
+static void cmd_show_nat(struct dp_ctx *dp, FILE *out)
+{
+	char err[256];
+	struct nat_arg *a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	struct dp_ct_filter f;
+	memset(&f, 0, sizeof(f));
+	f.sport = f.dport = f.state = -1;
+	int n = dp_ct_walk(dp, &f, false, tally_nat, a, err, sizeof(err));
+	if (n < 0) {
+		fprintf(out, "%%%% error: show nat: %s\n", err);
+	} else {
+		for (unsigned i = 0; i < a->n; i++) {
+			const struct nat_group *g = &a->g[i];
+			char ab[INET6_ADDRSTRLEN];
+			inet_ntop(g->fam == 4 ? AF_INET : AF_INET6, g->addr, ab, sizeof(ab));
+			const char *pn = g->proto == 6 ? "tcp" : g->proto == 17 ? "udp" :
+				g->proto == 1 ? "icmp" : g->proto == 58 ? "icmpv6" : "other";
+			if (g->src)
+				fprintf(out, "worker=%u snat address=%s proto=%s connections=%" PRIu64
+					" ports=%u\n", g->worker, ab, pn, g->conns, g->ports);
+			else
+				fprintf(out, "worker=%u dnat address=%s proto=%s connections=%" PRIu64 "\n",
+					g->worker, ab, pn, g->conns);
+		}
+		dp_nat_stats(dp, out);
+		if (a->truncated)
+			fprintf(out, "%%%% ok only the first %d addresses are shown\n", NAT_ADDRS_MAX);
+		else
+			fprintf(out, "%%%% ok\n");
+	}
+	for (unsigned i = 0; i < a->n; i++)
+		free(a->g[i].bits);
+	free(a);
+}
+
+static void cmd_show(struct dp_ctx *dp, int argc, char **argv, FILE *out)
+{
+	if (argc == 2 && !strcmp(argv[1], "nat"))
+		cmd_show_nat(dp, out);
+	else if (argc == 2 && !strcmp(argv[1], "version"))
+		fprintf(out, "rampartd %s\n%%%% ok\n", RAMPART_VERSION);
+	else
+		fprintf(out, "%%%% error: show: nat or version\n");
+}
+
 void rp_ctl_exec(struct dp_ctx *dp, char *line, FILE *out)
 {
 	char *argv[CTL_ARGS_MAX + 1];
@@ -214,10 +336,12 @@ void rp_ctl_exec(struct dp_ctx *dp, char *line, FILE *out)
 	}
 	if (!strcmp(argv[0], "conntrack"))
 		cmd_conntrack(dp, argc, argv, out);
+	else if (!strcmp(argv[0], "show"))
+		cmd_show(dp, argc, argv, out);
 	else if (!strcmp(argv[0], "version"))
 		fprintf(out, "rampartd %s\n%%%% ok\n", RAMPART_VERSION);
 	else
-		fprintf(out, "%%%% error: unknown command '%s' (conntrack, version)\n", argv[0]);
+		fprintf(out, "%%%% error: unknown command '%s' (conntrack, show, version)\n", argv[0]);
 }
 
 int rp_ctl_poll(struct rp_ctl *c, struct dp_ctx *dp)

@@ -333,6 +333,18 @@ static int cmd_conntrack(int argc, char **argv)
 	return daemon_request(argc, argv);
 }
 
+static int cmd_show(int argc, char **argv)
+{
+	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		FILE *f = argc != 2 ? stderr : stdout;
+		fprintf(f, "usage: rampartctl show nat       addresses in use by NAT, per worker; "
+			   "binding counters\n"
+			   "       rampartctl show version   the daemon's version\n");
+		return argc != 2 ? EXIT_USAGE : 0;
+	}
+	return daemon_request(argc, argv);
+}
+
 static const struct {
 	const char *name, *summary;
 	int (*fn)(int argc, char **argv);
@@ -341,6 +353,7 @@ static const struct {
 	 cmd_convert},
 	{"conntrack", "list, count, delete or flush tracked connections; statistics (rampartd)",
 	 cmd_conntrack},
+	{"show", "show nat: NAT addresses and ports in use, binding counters (rampartd)", cmd_show},
 };
 
 static void usage(FILE *f)

@@ -8,6 +8,8 @@
 #   - curl lan -> wan (v4, v6): the server sees the box's WAN address
 #   - curl wan -> box:8888 reaches the LAN server on 8080 (DNAT), which
 #     sees the WAN client; v4 and v6 (NAT66)
+#   - hairpin NAT: the LAN host reaches the forward through the public
+#     address (DNAT + a MASQUERADE back into the LAN)
 #   - a UDP DNAT without ports keeps the destination port
 #   - ping lan -> wan through MASQUERADE (the echo id is translated back)
 #   - 300 parallel connections from one LAN host, whose local ports are
@@ -15,8 +17,8 @@
 #   - traceroute -n through the NAT shows its hops (ICMP errors translated,
 #     outer and quoted headers), and a UDP probe to a closed port comes
 #     back as "connection refused" through the NAT
-#   - rampartctl conntrack -L shows the translated reply tuples; -S shows
-#     the bindings per worker; with 2 workers, the replies that arrived on
+#   - rampartctl conntrack -L shows the translated reply tuples; -S and
+#     show nat the bindings and the ports in use per worker and address; with 2 workers, the replies that arrived on
 #     the other worker were handed to the connection's owner
 #   - a NAT ruleset in bridge mode is refused with a clear error
 . "$(dirname "$0")/lib.sh"
@@ -78,6 +80,11 @@ check "ping lan -> wan over IPv6 through MASQUERADE" in_lan ping -6 -c 3 -i 0.2 
 out=$(in_wan curl -s --max-time 5 http://10.77.2.1:8888/hello.txt)
 assert_eq "wan -> box:8888 is forwarded to lan:8080 (DNAT)" "nat hello $$" "$out"
 assert_file_match "the lan server saw the wan client" '^(::ffff:)?10\.77\.2\.2 - - .*GET /hello.txt' "$E2E_TMP/lanhttp.log"
+# hairpin: the LAN reaches the forwarded port through the public address;
+# the hairpin MASQUERADE makes the server answer through the box
+out=$(in_lan curl -s --max-time 5 http://10.77.2.1:8888/hello.txt)
+assert_eq "lan -> box:8888 -> lan:8080 (hairpin NAT)" "nat hello $$" "$out"
+assert_file_match "the server saw the hairpin from the box's lan address" '^(::ffff:)?10\.77\.1\.1 - - .*GET /hello.txt' "$E2E_TMP/lanhttp.log"
 out=$(in_wan curl -s --max-time 5 'http://[fd77:2::1]:8888/hello.txt')
 assert_eq "wan -> box:8888 over IPv6 is forwarded (DNAT66)" "nat hello $$" "$out"
 # UDP DNAT without a port: the destination port stays
@@ -140,6 +147,14 @@ fails=$(sum_of nat_fail)
 assert_ge "source bindings made (MASQUERADE)" "$src" 300
 assert_ge "destination bindings made (DNAT)" "$dst" 3
 assert_eq "no binding failed" 0 "$fails"
+"$RCTL" -s "$SOCK" show nat >"$E2E_TMP/shownat" 2>&1
+assert_eq "rampartctl show nat: exit 0" 0 "$?"
+log "show nat: $(tr '\n' '|' <"$E2E_TMP/shownat")"
+assert_file_match "show nat: the box's address with its TCP ports in use" \
+	'^worker=[0-9] snat address=10\.77\.2\.1 proto=tcp connections=[1-9][0-9]* ports=[1-9]' "$E2E_TMP/shownat"
+assert_file_match "show nat: the hairpin's address" '^worker=[0-9] snat address=10\.77\.1\.1 proto=tcp ' "$E2E_TMP/shownat"
+assert_file_match "show nat: the port forward's target" '^worker=[0-9] dnat address=10\.77\.1\.2 proto=tcp connections=[1-9]' "$E2E_TMP/shownat"
+assert_file_match "show nat: binding counters per worker" '^worker=0 bindings_src=[1-9][0-9]* bindings_dst=[0-9]+ port_changed=[0-9]+ alloc_fail=0 ' "$E2E_TMP/shownat"
 if [ "$NW" = 2 ]; then
 	workers_src=$(grep -c 'nat_src=[1-9]' "$E2E_TMP/ct.stats")
 	assert_eq "both workers translated connections" 2 "$workers_src"

@@ -32,9 +32,13 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 	e[0].pstate = CT_TCP_ESTABLISHED;
 	e[0].a.a4[0] = 0x0201a8c0;
 	e[0].port[0] = 1234;
+	e[0].status = CT_S_SRC_NAT | CT_S_CONFIRMED; /* show nat counts it */
+	e[0].a.a4[3] = 0x0102000a;
+	e[0].port[3] = 40000;
 	e[1].fam = 6;
 	e[1].proto = 58;
 	e[1].port[1] = 128 << 8;
+	e[1].status = CT_S_DST_NAT;
 	struct ct_table v;
 	int n = 0;
 	for (int i = 0; i < 2; i++) {
@@ -61,6 +65,12 @@ void dp_ct_stats(struct dp_ctx *dp, FILE *out)
 {
 	(void)dp;
 	fprintf(out, "worker=0 entries=0\n");
+}
+
+void dp_nat_stats(struct dp_ctx *dp, FILE *out)
+{
+	(void)dp;
+	fprintf(out, "worker=0 bindings_src=0\n");
 }
 
 unsigned dp_ct_count(struct dp_ctx *dp)
