@@ -62,13 +62,16 @@ static const struct bench scenarios[] = {
 
 static const char cfg_fmt[] =
 	"mode: router\n"
-	"workers: {main_lcore: 0, lcores: [1]}\n"
+	"workers: {main_lcore: 0, lcores: %s}\n"
 	"ports:\n"
 	"  - {name: lan0, device: net_ring_b%u_0, addresses: [10.77.1.1/24, fd77:1::1/64]}\n"
 	"  - {name: wan0, device: net_ring_b%u_1, addresses: [10.77.2.1/24, fd77:2::1/64]}\n"
 	"routes:\n%s%s";
 
 static struct rte_mempool *g_pool;
+/* nat-handoff: two workers, so every port has a second queue (worker 1's) */
+static unsigned g_nq = 1;
+static struct rte_ring *g_rxq1[2], *g_txq1[2];
 static uint8_t g_tmpl[NPKT][FRAME_LEN + 16];
 static uint16_t g_tlen[NPKT];
 
@@ -226,7 +229,18 @@ static struct dp_ctx *setup(unsigned seq, const char *extra, struct rte_ring *rx
 		tx[p] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		/* the ring PMD names the ethdev "net_ring_" + name */
 		snprintf(name, sizeof(name), "b%u_%d", seq, p);
-		if (rx[p] == NULL || tx[p] == NULL || rte_eth_from_rings(name, &rx[p], 1, &tx[p], 1, 0) < 0) {
+		struct rte_ring *rq[2] = { rx[p], NULL }, *tq[2] = { tx[p], NULL };
+		if (g_nq == 2) {
+			char q1[64];
+			snprintf(q1, sizeof(q1), "b%u_rxq1_%d", seq, p);
+			rq[1] = g_rxq1[p] = rte_ring_create(q1, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(q1, sizeof(q1), "b%u_txq1_%d", seq, p);
+			tq[1] = g_txq1[p] = rte_ring_create(q1, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (rq[1] == NULL || tq[1] == NULL)
+				return NULL;
+		}
+		if (rx[p] == NULL || tx[p] == NULL ||
+		    rte_eth_from_rings(name, rq, g_nq, tq, g_nq, 0) < 0) {
 			fprintf(stderr, "rampart-bench: cannot create ring port %s\n", name);
 			return NULL;
 		}
@@ -242,7 +256,8 @@ static struct dp_ctx *setup(unsigned seq, const char *extra, struct rte_ring *rx
 					"  - {to: \"2001:d%02x::/32\", via: \"fd77:2::%x\"}\n", i,
 					i % 2 ? 0xfe : 0xfd);
 	char ybuf[4096];
-	int ylen = snprintf(ybuf, sizeof(ybuf), cfg_fmt, seq, seq, routes, extra);
+	int ylen = snprintf(ybuf, sizeof(ybuf), cfg_fmt, g_nq == 2 ? "[1, 2]" : "[1]", seq, seq,
+			    routes, extra);
 	struct cfg c;
 	char err[CFG_ERR_MAX];
 	if (cfg_load_buf(ybuf, (size_t)ylen, "bench.yaml", &c, err, sizeof(err)) < 0) {
@@ -300,6 +315,15 @@ static void teardown(struct dp_ctx *dp, struct rte_ring *rx[2], struct rte_ring 
 			rte_pktmbuf_free(m);
 		rte_ring_free(rx[p]);
 		rte_ring_free(tx[p]);
+		struct rte_ring *q1[2] = { g_rxq1[p], g_txq1[p] };
+		for (int k = 0; k < 2; k++) {
+			if (q1[k] == NULL)
+				continue;
+			while (rte_ring_dequeue(q1[k], (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(q1[k]);
+		}
+		g_rxq1[p] = g_txq1[p] = NULL;
 	}
 }
 
@@ -615,6 +639,112 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	return rc;
 }
 
+/* ---- nat-handoff: the cost of a reply that reaches the wrong worker ----- */
+
+/* Time one burst through worker w (and then worker w2, when not NULL, as
+ * the packets it was handed); returns the cycles, or 0 if packets were
+ * lost. */
+static uint64_t handoff_push(struct dp_worker *w, struct dp_worker *w2, struct rte_ring *rx,
+			     struct rte_ring *out, struct rte_mbuf **m, unsigned n)
+{
+	rte_ring_enqueue_bulk(rx, (void **)m, n, NULL);
+	uint64_t t0 = rte_rdtsc_precise();
+	dp_worker_poll(w);
+	if (w2 != NULL)
+		dp_worker_poll(w2);
+	uint64_t c = rte_rdtsc_precise() - t0;
+	unsigned got = 0, k;
+	while ((k = rte_ring_dequeue_burst(out, (void **)m + got, n - got, NULL)) > 0)
+		got += k;
+	if (got < n && rte_pktmbuf_alloc_bulk(g_pool, m + got, n - got) != 0)
+		return 0;
+	return got == n ? c : 0;
+}
+
+/*
+ * 1M connections SNATed by worker 0 (source ports of worker 0's share, so
+ * they are kept), then their replies: first on worker 0's own queue (the
+ * owner: lookup, un-NAT, forward), then on worker 1's queue, which steers
+ * each to worker 0 through the hand-off ring (both workers' time counted).
+ * The difference is what a reply on the wrong worker costs.
+ */
+static int run_handoff(unsigned seq, uint64_t target, bool json)
+{
+	struct rte_ring *rx[2], *tx[2];
+	const uint32_t flows = 1u << 20;
+	g_nq = 2;
+	struct dp_ctx *dp = setup(seq, "conntrack: {max-entries: 2097152, max-ipv6: 0, timeouts: "
+				  "{udp: 3600, udp-stream: 3600}}\n", rx, tx);
+	g_nq = 1;
+	if (dp == NULL)
+		return -1;
+	struct dp_worker *w0 = dp_worker_get(dp, 0), *w1 = dp_worker_get(dp, 1);
+	static const uint8_t us4[4] = { 10, 77, 1, 1 }, host[4] = { 10, 77, 1, 2 };
+	put_arp_request(rx[0], NULL, host, us4, 2);
+	for (int k = 0; k < 4; k++) {
+		dp_worker_poll(w0);
+		dp_ctl_poll(dp);
+	}
+	struct rte_mbuf *m[DP_BURST];
+	for (int p = 0; p < 2; p++) {
+		unsigned n;
+		while ((n = rte_ring_dequeue_burst(tx[p], (void **)m, DP_BURST, NULL)) > 0)
+			rte_pktmbuf_free_bulk(m, n);
+	}
+	if (install_ct_rules(dp, 0, true) < 0 || rte_pktmbuf_alloc_bulk(g_pool, m, DP_BURST) != 0) {
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	int rc = 0;
+	/* flow 2i+1: an odd source port, kept by worker 0 ((port + 53) even) */
+	for (int dir = 0; dir < 2 && rc == 0; dir++)
+		for (uint64_t f = 0; f < flows && rc == 0; f += DP_BURST) {
+			for (unsigned i = 0; i < DP_BURST; i++)
+				ct_flow_pkt(m[i], dp, 2 * (f + i) + 1, dir == 1, true);
+			if (!ct_push(w0, rx[dir], tx, m, DP_BURST)) {
+				fprintf(stderr, "rampart-bench: nat-handoff: set-up packets lost\n");
+				rc = -1;
+			}
+		}
+	uint64_t cyc[2] = { 0, 0 }, pkts[2] = { 0, 0 }, k = 0;
+	uint64_t h0 = w0->st.handoff_in;
+	for (int phase = 0; phase < 2 && rc == 0; phase++)
+		while (pkts[phase] < target / 2) {
+			for (unsigned i = 0; i < DP_BURST; i++, k++)
+				ct_flow_pkt(m[i], dp, 2 * ((k * 0x9e3779b1ull) & (flows - 1)) + 1, true, true);
+			uint64_t c = phase == 0 ? handoff_push(w0, NULL, rx[1], tx[0], m, DP_BURST)
+						: handoff_push(w1, w0, g_rxq1[1], tx[0], m, DP_BURST);
+			if (c == 0) {
+				fprintf(stderr, "rampart-bench: nat-handoff: replies lost (phase %d)\n", phase);
+				rc = -1;
+				break;
+			}
+			cyc[phase] += c;
+			pkts[phase] += DP_BURST;
+		}
+	uint64_t handed = w0->st.handoff_in - h0;
+	if (rc == 0 && handed != pkts[1]) {
+		fprintf(stderr, "rampart-bench: nat-handoff: %" PRIu64 " of %" PRIu64
+				" replies were handed over\n", handed, pkts[1]);
+		rc = -1;
+	}
+	double own = pkts[0] ? (double)cyc[0] / (double)pkts[0] : 0;
+	double other = pkts[1] ? (double)cyc[1] / (double)pkts[1] : 0;
+	if (rc == 0 && json)
+		printf("{\"scenario\":\"nat-handoff\",\"cycles_per_packet_owner\":%.1f,"
+		       "\"cycles_per_packet_handed\":%.1f,\"handoff_cycles\":%.1f,\"packets\":%" PRIu64 "}\n",
+		       own, other, other - own, pkts[0] + pkts[1]);
+	else if (rc == 0)
+		printf("%-15s %-75s %7.1f cyc/pkt on the owner, %7.1f handed over: hand-off %.1f cyc/pkt  "
+		       "scenario=nat-handoff cycles_per_packet=%.1f handoff_cycles=%.1f\n",
+		       "nat-handoff", "replies of 1M SNATed connections on the owner, then on the other worker",
+		       own, other, other - own, other, other - own);
+	fflush(stdout);
+	rte_pktmbuf_free_bulk(m, DP_BURST);
+	teardown(dp, rx, tx);
+	return rc;
+}
+
 /* ---- filter-N: the rule engine alone ---------------------------------- */
 
 struct fbench {
@@ -763,6 +893,8 @@ static void usage(FILE *f)
 
 	for (size_t i = 0; i < sizeof(ctscenarios) / sizeof(ctscenarios[0]); i++)
 		fprintf(f, "  %-19s %s\n", ctscenarios[i].name, ctscenarios[i].desc);
+	fprintf(f, "  %-19s %s\n", "nat-handoff",
+		"replies of SNATed connections on their owner, then handed over by the other worker");
 	for (size_t i = 0; i < sizeof(fscenarios) / sizeof(fscenarios[0]); i++)
 		fprintf(f, "  %-19s FORWARD chain of %u ClassBench-like rules%s, packets matching late or "
 			   "not at all\n", fscenarios[i].name, fscenarios[i].n_rules,
@@ -842,6 +974,11 @@ int main(int argc, char **argv)
 				if (run_ct(&ctscenarios[i], seq++, target, json) < 0)
 					rc = 1;
 			}
+		}
+		if (all || strcmp(argv[a], "nat-handoff") == 0) {
+			found = true;
+			if (run_handoff(seq++, target, json) < 0)
+				rc = 1;
 		}
 		for (size_t i = 0; i < sizeof(fscenarios) / sizeof(fscenarios[0]); i++) {
 			if ((all && fscenarios[i].in_all) || strcmp(argv[a], fscenarios[i].name) == 0) {

@@ -46,18 +46,33 @@ static inline bool tuple_of(const struct rte_mbuf *m, const struct pkt_meta *pm,
 	return ok;
 }
 
-void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pkt_meta *meta,
-	uint16_t n, uint32_t *hash)
+static int steer_of(struct dp_worker *w, const struct dp_rules *R, const struct pkt_meta *pm,
+	const struct ct_tuple *t);
+
+void dp_ct_prefetch_burst(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf **pkts,
+	struct pkt_meta *meta, uint16_t n, uint32_t *hash)
 {
 	const struct ct_table *t = w->ct;
+	bool steering = R->nat && w->dp->n_workers > 1 && w->cur_hops == 0;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct pkt_meta *pm = &meta[i];
 		w->bhrep[i] = 0;
+		w->bsteer[i] = -1;
 		if (pm->drop != DP_DROP_NONE || (pm->l3 != PKT_L3_IPV4 && pm->l3 != PKT_L3_IPV6)) {
 			hash[i] = 0;
 			continue;
 		}
 		w->bl4ok[i] = tuple_of(pkts[i], pm, &w->btup[i]);
+		if (unlikely(steering)) {
+			/* a translated connection's reply owned by another worker:
+			 * nothing to look up here */
+			int o = steer_of(w, R, pm, &w->btup[i]);
+			w->bsteer[i] = (int8_t)o;
+			if (o >= 0 && (unsigned)o != w->id) {
+				hash[i] = 0;
+				continue;
+			}
+		}
 		hash[i] = ct_hash(&w->btup[i]);
 		ct_prefetch(t, hash[i]);
 	}
@@ -106,8 +121,20 @@ static bool natset_has(const struct dp_natset *s, const struct dp_ctx *dp, uint8
  * last one judges, or for a packet that could start a connection, hands it
  * back to the worker that received it, which creates it.
  */
+/* The owner of a packet addressed to a source translation's address, by
+ * its ports; -1 if it is not one (or says nothing). */
+static int steer_of(struct dp_worker *w, const struct dp_rules *R, const struct pkt_meta *pm,
+	const struct ct_tuple *t)
+{
+	if (!natset_has(&R->nat_pub, w->dp, t->fam, t->dst))
+		return -1;
+	if (!(pm->flags & PKT_F_L4) || (pm->flags & PKT_F_ICMP_ERR))
+		return -1;
+	return nat_owner(t->proto, pm->sport, pm->dport, pm->icmp_type, w->dp->n_workers);
+}
+
 static unsigned ask_flags(struct dp_worker *w, const struct dp_rules *R, const struct pkt_meta *pm,
-	const struct ct_tuple *t, bool *steered)
+	const struct ct_tuple *t, bool cached, bool *steered)
 {
 	const struct dp_ctx *dp = w->dp;
 	unsigned n = dp->n_workers, hops = w->cur_hops;
@@ -118,19 +145,17 @@ static unsigned ask_flags(struct dp_worker *w, const struct dp_rules *R, const s
 	if (hops == 0) {
 		all = false;
 		if (R->nat) {
-			if (natset_has(&R->nat_pub, dp, t->fam, t->dst)) {
-				int o = (pm->flags & PKT_F_L4) && !(pm->flags & PKT_F_ICMP_ERR) ?
-					nat_owner(t->proto, pm->sport, pm->dport, pm->icmp_type, n) : -1;
-				if (o >= 0) {
-					if ((unsigned)o == w->id)
-						return 0; /* ours, or nobody's */
-					w->ho_dest = (uint8_t)o;
-					w->ho_hops = (uint8_t)(n - 1); /* the owner decides */
-					w->ho_all = 0;
-					w->ho_create = 0;
-					*steered = true;
-					return 0;
-				}
+			/* the burst's pass knows already */
+			int o = cached ? w->bsteer[w->cur_i] : steer_of(w, R, pm, t);
+			if (o >= 0) {
+				if ((unsigned)o == w->id)
+					return 0; /* ours, or nobody's */
+				w->ho_dest = (uint8_t)o;
+				w->ho_hops = (uint8_t)(n - 1); /* the owner decides */
+				w->ho_all = 0;
+				w->ho_create = 0;
+				*steered = true;
+				return 0;
 			}
 			all = natset_has(&R->nat_priv, dp, t->fam, t->src);
 		}
@@ -170,7 +195,7 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	unsigned flags = 0;
 	if (prerouting && w->dp->n_workers > 1) {
 		bool steered;
-		flags = ask_flags(w, R, pm, &p.t, &steered);
+		flags = ask_flags(w, R, pm, &p.t, cached, &steered);
 		if (steered) {
 			dp_ct_none(w, CT_INVALID);
 			w->ctr.miss = 1;

@@ -219,6 +219,7 @@ struct dp_worker {
 	uint32_t cur_hrep;     /* its reply tuple's hash, 0: not computed */
 	struct ct_tuple btup[DP_BURST]; /* the burst's tuples (dp_ct_prefetch_burst) */
 	uint8_t bl4ok[DP_BURST];
+	int8_t bsteer[DP_BURST]; /* NAT: the worker the packet goes to, -1: this one decides */
 	uint32_t bhrep[DP_BURST];
 	uint16_t cur_i;        /* with cur_hash_ok: the packet's index in the burst */
 	uint8_t cur_hops;      /* the current packet: workers that missed it before */
@@ -322,8 +323,8 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const struct pkt_meta *pm, bool prerouting);
 /* Hash the tuples of a burst and prefetch their buckets, then the entries
  * the buckets point to (DPDK style: the loads of all packets overlap). */
-void dp_ct_prefetch_burst(struct dp_worker *w, struct rte_mbuf **pkts, struct pkt_meta *meta,
-	uint16_t n, uint32_t *hash);
+void dp_ct_prefetch_burst(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf **pkts,
+	struct pkt_meta *meta, uint16_t n, uint32_t *hash);
 /* How many packets ahead the entries are prefetched: call it for packet i
  * before processing packet i - DP_CT_AHEAD. */
 #define DP_CT_AHEAD 8

@@ -649,7 +649,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	const struct dp_rules *R = dp_rules_get(w->dp);
 	if (R != NULL && R->ct) {
 		uint32_t h[DP_BURST];
-		dp_ct_prefetch_burst(w, pkts, meta, n, h);
+		dp_ct_prefetch_burst(w, R, pkts, meta, n, h);
 		for (uint16_t i = 0; i < n; i++) {
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), n);
 			w->cur_hash = h[i];
@@ -734,42 +734,66 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_mbuf *pkts[DP_BURST];
+	struct pkt_meta meta[DP_BURST];
+	uint32_t h[DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, DP_BURST, NULL);
 	const struct dp_rules *R = dp_rules_get(dp);
+	w->st.handoff_in += n;
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_mbuf_priv *pv = dp_priv(m);
-		struct pkt_meta pm;
-		uint16_t in = pv->in_port;
-		w->st.handoff_in++;
-		if (in >= dp->n_ports || pv->hops >= dp->n_workers) {
+		struct pkt_meta *pm = &meta[i];
+		pm->in_port = pv->in_port;
+		if (pv->in_port >= dp->n_ports || pv->hops >= dp->n_workers) {
+			pm->drop = DP_DROP_MAX; /* not ours to count: freed below */
+			continue;
+		}
+		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), pm, 0);
+		if (pv->reasm)
+			pm->flags |= PKT_F_REASM;
+	}
+	/* the burst's lookups overlap here too (hops > 0: no steering) */
+	bool pre = R != NULL && R->ct && n > 0;
+	if (pre) {
+		w->cur_hops = 1;
+		dp_ct_prefetch_burst(w, R, pkts, meta, (uint16_t)n, h);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *pm = &meta[i];
+		if (unlikely(pm->drop == DP_DROP_MAX)) {
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		struct dp_mbuf_priv *pv = dp_priv(m);
+		uint16_t in = pm->in_port;
 		w->cur_hops = pv->hops;
 		w->cur_origin = pv->origin;
 		w->cur_ask_all = pv->ask_all;
 		w->cur_create = pv->create;
-		pm.in_port = in;
-		pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
-		if (pv->reasm)
-			pm.flags |= PKT_F_REASM;
+		if (pre) {
+			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), (uint16_t)n);
+			w->cur_hash = h[i];
+			w->cur_hrep = w->bhrep[i];
+			w->cur_i = (uint16_t)i;
+			w->cur_hash_ok = h[i] != 0;
+		}
 		uint16_t out;
 		if (dp->mode == CFG_MODE_ROUTER) {
-			uint32_t v4 = pm.l3 == PKT_L3_IPV4 && pm.drop == DP_DROP_NONE
-				? lpm4(dp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_off + 16))
+			uint32_t v4 = pm->l3 == PKT_L3_IPV4 && pm->drop == DP_DROP_NONE
+				? lpm4(dp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off + 16))
 				: NHV_MISS;
-			out = router_one(w, R, &m, &pm, v4);
+			out = router_one(w, R, &m, pm, v4);
 		} else {
 			uint16_t peer = dp->ports[in].peer;
 			out = peer;
-			if (pm.drop != DP_DROP_NONE) {
-				dp_drop_pkt(w, in, pm.drop, m);
+			if (pm->drop != DP_DROP_NONE) {
+				dp_drop_pkt(w, in, pm->drop, m);
 				out = OUT_NONE;
-			} else if (R != NULL && (pm.l3 == PKT_L3_IPV4 || pm.l3 == PKT_L3_IPV6)) {
-				if (!hook_pre(w, R, m, &pm, in) ||
-				    !hook(w, R, RULES_H_FORWARD, m, &pm, in, peer) ||
-				    !hook(w, R, RULES_H_POSTROUTING, m, &pm, DP_PORT_NONE, peer))
+			} else if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
+				if (!hook_pre(w, R, m, pm, in) ||
+				    !hook(w, R, RULES_H_FORWARD, m, pm, in, peer) ||
+				    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, peer))
 					out = OUT_NONE;
 				else
 					dp_ct_confirm(w, R);
@@ -778,6 +802,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		if (out != OUT_NONE)
 			dp_tx_enqueue(w, out, m);
 	}
+	w->cur_hash_ok = 0;
 	w->cur_hops = 0;
 	w->cur_origin = (uint8_t)w->id;
 	w->cur_ask_all = w->cur_create = 0;
