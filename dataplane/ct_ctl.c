@@ -184,11 +184,12 @@ void dp_ct_stats(struct dp_ctx *dp, FILE *out)
 			" insert_failed=%" PRIu64 " early_drop=%" PRIu64 " drop=%" PRIu64
 			" expired=%" PRIu64 " handoff_out=%" PRIu64 " handoff_in=%" PRIu64
 			" nat_src=%" PRIu64 " nat_dst=%" PRIu64 " nat_port_changed=%" PRIu64
-			" nat_fail=%" PRIu64 " nat_icmp=%" PRIu64 "\n",
+			" nat_fail=%" PRIu64 " nat_icmp=%" PRIu64 " connlimit_full=%" PRIu64 "\n",
 			wi, w->ct->live, w->ct->max, w->ct->live6, w->ct->max6, s->found, s->new_,
 			s->invalid, s->ignore, s->related, s->untracked, s->insert_failed, s->early_drop,
 			s->drop, s->expired, w->st.handoff_out, w->st.handoff_in, w->nst.bind_src,
-			w->nst.bind_dst, w->nst.port_changed, w->nst.alloc_fail, w->nst.icmp_err);
+			w->nst.bind_dst, w->nst.port_changed, w->nst.alloc_fail, w->nst.icmp_err,
+			dp->rules && dp->rules->climit[wi] ? dp->rules->climit[wi]->full : 0);
 	}
 }
 

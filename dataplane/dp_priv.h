@@ -33,6 +33,7 @@
 #include "dp.h"
 #include "pkt_meta.h"
 #include "ct.h"
+#include "ct_limit.h"
 #include "nat.h"
 #include "rules_prog.h"
 
@@ -101,6 +102,10 @@ struct dp_port {
 
 #define DP_PORT_NONE UINT16_MAX
 #define DP_NAT_SRCMAP 65536 /* source mapping cache slots per worker (256 KiB) */
+/* -m connlimit per worker and ruleset: addresses counted, connections
+ * remembered (a full table drops what it cannot count, counted) */
+#define DP_CLIMIT_KEYS 16384
+#define DP_CLIMIT_MEMBERS 65536
 
 /* A published ruleset: the compiled program, the model it came from (for
  * printing with counters) and one counter array per worker. Immutable once
@@ -126,6 +131,7 @@ struct dp_rules {
 	bool nat; /* the nat table translates (a NAT target is there) */
 	struct dp_natset nat_pub;  /* source translations' addresses: replies come to them */
 	struct dp_natset nat_priv; /* destination translations' targets: replies come from them */
+	struct ct_limit *climit[DP_MAX_WORKERS]; /* -m connlimit's counts, per worker */
 	struct rules_counter *ctr[DP_MAX_WORKERS];
 };
 
@@ -232,6 +238,8 @@ struct dp_worker {
 	/* NAT: the binding the last hook's nat table chose, this worker's
 	 * share of the ports, its counters */
 	const struct rules_ext *nat_tg;
+	const struct dp_rules *cl_R; /* -m connlimit: the ruleset of the packet at hand */
+	uint8_t cl_hotdrop;          /* connlimit could not count: drop the packet */
 	struct nat_share nat_share;
 	struct nat_srcmap nat_src; /* DP_NAT_SRCMAP slots */
 	uint32_t nat_rnd;

@@ -114,6 +114,24 @@ static const struct rules_ct *dp_ct_view(struct dp_worker *w, uint32_t idx)
 	return c;
 }
 
+/* -m connlimit's count: this worker's connections of the key, this one
+ * added, and what the other workers published */
+static uint32_t dp_connlimit(void *ctx, uint32_t match, uint8_t fam, const struct rules_addr *key)
+{
+	struct dp_worker *w = ctx;
+	const struct dp_rules *R = w->cl_R;
+	uint8_t f = fam == RULES_F_V6 ? 6 : 4;
+	uint32_t n = ct_limit_count(R->climit[w->id], w->ct, (uint16_t)match, f, key->b, w->ctr.idx);
+	if (n == UINT32_MAX) {
+		w->cl_hotdrop = 1;
+		return n;
+	}
+	for (unsigned i = 0; i < w->dp->n_workers; i++)
+		if (i != w->id)
+			n += ct_limit_peek(R->climit[i], (uint16_t)match, f, key->b);
+	return n;
+}
+
 static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const struct pkt_meta *pm, uint8_t in, uint8_t out, struct rules_pkt *v)
 {
@@ -149,6 +167,7 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	v->mark = pm->mark;
 	v->ct = NULL;
 	v->nat_new = 0;
+	v->connlimit = NULL;
 	v->ct_status = v->ct_dir = 0;
 	v->ct_mark = 0;
 	if (!R->ct) {
@@ -156,6 +175,11 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	} else {
 		v->ct_state = w->ctr.state;
 		v->nat_new = w->ctr.fresh && R->nat;
+		if (unlikely(R->climit[w->id] != NULL)) {
+			v->connlimit = dp_connlimit;
+			v->connlimit_ctx = w;
+			w->cl_R = R;
+		}
 		if (w->ctr.idx != CT_NIL) {
 			const struct ct_entry *e = &w->ct->e[w->ctr.idx];
 			v->ct_status = e->status & 0x0f;
@@ -302,6 +326,10 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 		w->ct_notrack = 1;
 	if (unlikely(res.nat != NULL))
 		w->nat_tg = res.nat;
+	if (unlikely(w->cl_hotdrop)) {
+		w->cl_hotdrop = 0;
+		res.res = RULES_R_DROP; /* connlimit could not count it */
+	}
 	if (unlikely(res.n_log))
 		queue_logs(w, m, pm, &res, h, vin, vout, R);
 	*reject_with = res.reject_with;

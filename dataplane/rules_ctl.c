@@ -25,11 +25,18 @@ static void rules_obj_free(struct dp_rules *R)
 {
 	if (R == NULL)
 		return;
-	for (unsigned i = 0; i < DP_MAX_WORKERS; i++)
+	for (unsigned i = 0; i < DP_MAX_WORKERS; i++) {
 		free(R->ctr[i]);
+		ct_limit_destroy(R->climit[i]);
+	}
 	rules_prog_free(R->prog);
 	rules_free(R->rs);
 	free(R);
+}
+
+static void *zcalloc(size_t n)
+{
+	return calloc(1, n);
 }
 
 static void natset_add(struct dp_natset *s, int fam, const struct rules_addr *lo,
@@ -139,6 +146,16 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 			return -ENOMEM;
 		}
 		memset(R->ctr[i], 0, sz);
+		if (R->prog->uses_connlimit) {
+			/* the connections that passed a connlimit match, by key */
+			R->climit[i] = ct_limit_create(DP_CLIMIT_KEYS, DP_CLIMIT_MEMBERS, zcalloc, free);
+			if (R->climit[i] == NULL) {
+				R->rs = NULL;
+				rules_obj_free(R);
+				snprintf(err, errlen, "out of memory for connlimit's counts");
+				return -ENOMEM;
+			}
+		}
 	}
 	R->rs = rs;
 	R->gen = ++dp->rules_gen;

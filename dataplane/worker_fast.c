@@ -123,6 +123,10 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	if (w->ct) {
 		/* bounded: a mass expiry spreads over many loops */
 		ct_expire(w->ct, w->ct_now, 64);
+		/* connlimit: the counts other workers read stay fresh */
+		const struct dp_rules *R = dp_rules_get(w->dp);
+		if (unlikely(R != NULL && R->climit[w->id] != NULL))
+			ct_limit_gc(R->climit[w->id], w->ct, 16);
 		if (unlikely(__atomic_load_n(&w->ctl, __ATOMIC_RELAXED) != NULL))
 			dp_ct_serve(w);
 	}

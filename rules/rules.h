@@ -207,6 +207,14 @@ struct rules_m_connbytes {
 	uint8_t dir, mode;
 };
 
+/* connlimit: connections per (masked) source or destination address */
+struct rules_m_connlimit {
+	uint32_t limit;
+	uint8_t mask;  /* prefix length; 0xff: the family's full length */
+	uint8_t daddr; /* count by destination (else source) */
+	uint8_t upto;  /* match while count <= limit (else count > limit) */
+};
+
 struct rules_m_limit {
 	uint32_t avg;   /* as the kernel: 1/10000 s per packet */
 	uint32_t burst;
@@ -313,6 +321,7 @@ union rules_ext_data {
 	struct rules_m_conntrack ct; /* conntrack and state */
 	struct rules_m_limit limit;
 	struct rules_m_connbytes connbytes;
+	struct rules_m_connlimit connlimit;
 	struct rules_t_reject reject;
 	struct rules_t_log log;
 	struct rules_t_xmark xmark;
@@ -348,6 +357,7 @@ enum rules_ext_kind {
 	RULES_X_LIMIT,
 	RULES_X_CONNMARK_M, /* -m connmark */
 	RULES_X_CONNBYTES,
+	RULES_X_CONNLIMIT,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -387,6 +397,8 @@ enum {                                                               /* conntrac
 };
 enum { RULES_O_SET = 0, RULES_O_DEC = 1, RULES_O_INC = 2 };          /* TTL, HL targets */
 enum { RULES_O_CB_BYTES, RULES_O_CB_DIR, RULES_O_CB_MODE };          /* connbytes */
+enum { RULES_O_CL_UPTO, RULES_O_CL_ABOVE, RULES_O_CL_MASK, RULES_O_CL_SADDR,
+	RULES_O_CL_DADDR };                                          /* connlimit */
 enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 

@@ -142,6 +142,32 @@ static bool connbytes_match(const struct rules_ext *x, const struct rules_pkt *p
 	return what < to || what > from;
 }
 
+/* -m connlimit, as xt_connlimit: the key is the connection's original
+ * source (or destination) under the mask, or the packet's own addresses
+ * when it has no connection */
+static bool connlimit_match(const struct rules_prog *p, const struct rules_ext *x,
+	const struct rules_pkt *pk)
+{
+	const struct rules_m_connlimit *c = &x->u.connlimit;
+	if (pk->connlimit == NULL)
+		return false;
+	const struct rules_addr *a = pk->ct ? (c->daddr ? &pk->ct->odst : &pk->ct->osrc) :
+		(c->daddr ? &pk->dst : &pk->src);
+	unsigned full = pk->fam == RULES_F_V6 ? 128 : 32;
+	unsigned plen = c->mask == 0xff || c->mask > full ? full : c->mask;
+	struct rules_addr k;
+	memset(&k, 0, sizeof(k));
+	for (unsigned i = 0; i < full / 8; i++) {
+		unsigned bit = i * 8;
+		uint8_t m = plen >= bit + 8 ? 0xff : plen <= bit ? 0 : (uint8_t)(0xff << (8 - (plen - bit)));
+		k.b[i] = a->b[i] & m;
+	}
+	uint32_t n = pk->connlimit(pk->connlimit_ctx, (uint32_t)(x - p->exts), pk->fam, &k);
+	if (n == UINT32_MAX)
+		return false; /* not counted: the caller drops the packet */
+	return c->upto ? n <= c->limit : n > c->limit;
+}
+
 static bool tcp_has_option(const struct rules_pkt *pk, uint8_t opt)
 {
 	const uint8_t *o = pk->tcp_opt;
@@ -380,6 +406,8 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
 	case RULES_X_CONNBYTES:
 		return connbytes_match(x, pk);
+	case RULES_X_CONNLIMIT:
+		return connlimit_match(p, x, pk);
 	case RULES_X_LIMIT:
 		/* limit state lives past the program's counters, one slot per ext */
 		return limit_ok(p, &u->limit, &ctr[p->n_ctr + (uint32_t)(x - p->exts)], pk->now_us);

@@ -137,6 +137,17 @@ static const struct rules_opt ct_opts[] = {
 	{"ctexpire", RULES_O_CT_EXPIRE, RV_U32RANGE, RO_INV, OFF(ct.expire_lo), 0, 0, 0, 0},
 	{"ctdir", RULES_O_CT_DIR, RV_CTDIR, 0, OFF(ct.dir_reply), 0, 0, 0, 0},
 };
+#define CL_EXCL_N (BIT(RULES_O_CL_UPTO) | BIT(RULES_O_CL_ABOVE))
+#define CL_EXCL_A (BIT(RULES_O_CL_SADDR) | BIT(RULES_O_CL_DADDR))
+static const struct rules_opt connlimit_opts[] = {
+	{"connlimit-upto", RULES_O_CL_UPTO, RV_U32, RO_INV | RO_NOPRINT, OFF(connlimit.limit), 0,
+		UINT32_MAX, 0, CL_EXCL_N},
+	{"connlimit-above", RULES_O_CL_ABOVE, RV_U32, RO_INV | RO_NOPRINT, OFF(connlimit.limit), 0,
+		UINT32_MAX, 0, CL_EXCL_N},
+	{"connlimit-mask", RULES_O_CL_MASK, RV_U8, RO_NOPRINT, OFF(connlimit.mask), 0, 128, 0, 0},
+	{"connlimit-saddr", RULES_O_CL_SADDR, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, CL_EXCL_A},
+	{"connlimit-daddr", RULES_O_CL_DADDR, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, CL_EXCL_A},
+};
 static const struct rules_opt connmark_m_opts[] = {
 	{"mark", O_ANY, RV_MARKMASK, RO_INV | RO_MAND, OFF(mark), 0, 0, 0, 0},
 };
@@ -258,6 +269,11 @@ static void init_log(union rules_ext_data *d)
 	d->log.level = 4;
 }
 
+static void init_connlimit(union rules_ext_data *d)
+{
+	d->connlimit.mask = 0xff;
+}
+
 static void init_connmark(union rules_ext_data *d)
 {
 	d->connmark.ctmask = d->connmark.nfmask = 0xFFFFFFFF;
@@ -328,6 +344,27 @@ static int check_reject(struct rules_perr *pe, int col, struct rules_ext *x, con
 {
 	if (x->u.reject.with == RULES_RJ_TCP_RESET && !proto_is(r, 6))
 		return rules_errf(pe, col, "REJECT --reject-with tcp-reset needs \"-p tcp\"");
+	return 0;
+}
+
+/* libxt_connlimit: one of --connlimit-upto/above; "! --connlimit-upto N"
+ * is "--connlimit-above N" and the other way round */
+static int check_connlimit(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	struct rules_m_connlimit *c = &x->u.connlimit;
+	if (!(x->present & CL_EXCL_N))
+		return rules_errf(pe, col, "connlimit: give --connlimit-above or --connlimit-upto");
+	bool upto = (x->present & BIT(RULES_O_CL_UPTO)) != 0;
+	if (x->invert & CL_EXCL_N)
+		upto = !upto;
+	c->upto = upto;
+	x->present = (x->present & ~CL_EXCL_N) | (upto ? BIT(RULES_O_CL_UPTO) : BIT(RULES_O_CL_ABOVE));
+	x->invert &= ~CL_EXCL_N;
+	c->daddr = (x->present & BIT(RULES_O_CL_DADDR)) != 0;
+	unsigned full = (r->fam & RULES_F_V4) ? 32 : 128;
+	if (c->mask != 0xff && c->mask > full)
+		return rules_errf(pe, col, "connlimit: --connlimit-mask %u is longer than an address (%u)",
+			c->mask, full);
 	return 0;
 }
 
@@ -442,6 +479,14 @@ static void print_netmap(struct rules_buf *b, const struct rules_ext *x, int fam
 	rbuf_printf(b, "/%u", plen);
 }
 
+static void print_connlimit(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	const struct rules_m_connlimit *c = &x->u.connlimit;
+	unsigned mask = c->mask != 0xff ? c->mask : fam == RULES_F_V6 ? 128 : 32;
+	rbuf_printf(b, " --connlimit-%s %u --connlimit-mask %u --connlimit-%s", c->upto ? "upto" : "above",
+		c->limit, mask, c->daddr ? "daddr" : "saddr");
+}
+
 static void print_connmark(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
 	const struct rules_t_connmark *c = &x->u.connmark;
@@ -494,6 +539,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		NULL, NULL},
 	[RULES_X_CONNBYTES] = {"connbytes", RULES_F_ALL, 0, 0, 0, false, OPTS(connbytes_opts), NULL,
 		NULL, NULL},
+	[RULES_X_CONNLIMIT] = {"connlimit", RULES_F_ALL, 0, 0, 0, false, OPTS(connlimit_opts),
+		init_connlimit, check_connlimit, print_connlimit},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,
 		OPTS(reject_opts), NULL, check_reject, NULL},
 	[RULES_X_LOG] = {"LOG", RULES_F_ALL, 0, 0, 0, true, OPTS(log_opts), init_log, NULL, NULL},

@@ -279,6 +279,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_CONNBYTES:
 			p->uses_ct = p->need_ct = true;
 			break;
+		case RULES_X_CONNLIMIT:
+			p->uses_ct = p->need_ct = p->uses_connlimit = true;
+			break;
 		default:
 			break;
 		}

@@ -78,6 +78,12 @@ struct rules_pkt {
 	const struct rules_ct *ct; /* NULL: no connection (INVALID, UNTRACKED) */
 	uint8_t nat_new;   /* the connection's first packet, still without a binding of
 			      this hook's kind: the nat table is traversed */
+	/* -m connlimit: the caller counts the connections of key (the masked
+	 * address) for match (its index in prog->exts), this one included;
+	 * UINT32_MAX when it cannot count (the caller then drops the packet,
+	 * as the kernel's hotdrop). NULL: connlimit matches nothing. */
+	uint32_t (*connlimit)(void *ctx, uint32_t match, uint8_t fam, const struct rules_addr *key);
+	void *connlimit_ctx;
 	uint32_t mark;
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
 	const uint8_t *mac_src; /* NULL: no Ethernet header */
@@ -244,6 +250,7 @@ struct rules_prog {
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */
 	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
 	bool uses_nat;      /* some rule translates (the nat table has a NAT target) */
+	bool uses_connlimit; /* some rule has -m connlimit: the caller counts (connlimit) */
 	/* -m limit keeps its token bucket in the worker's counter array (an
 	 * extra slot per limit match); each worker gets rate/limit_share, so
 	 * the box as a whole keeps the rule's rate. Set before publishing. */

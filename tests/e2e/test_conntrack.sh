@@ -21,6 +21,8 @@
 #   - SIGUSR1 statistics show entries, found, new and invalid counts
 #   - rampartctl conntrack -L/-C/-D/-F/-S over the control socket
 #   - SIGHUP applies changed conntrack timeouts
+#   - -m connlimit: a third connection from one host is refused (2
+#     workers: counted over both), a closed one no longer counts
 . "$(dirname "$0")/lib.sh"
 
 e2e_init c
@@ -182,6 +184,47 @@ kill "$ECHO_PID" 2>/dev/null
 assert_file_match "TCP echo before the reload" "^1 before$" "$E2E_TMP/client.out"
 assert_file_match "the same connection after a ruleset reload" "^2 after$" "$E2E_TMP/client.out"
 assert_file_match "the reload happened" "SIGHUP: ruleset reloaded" "$RP_LOG"
+
+# -m connlimit: at most 2 connections from the LAN host to port 9100, counted
+# over both workers; a closed one no longer counts
+bg holder in_wan "$PY" -c '
+import socket, threading
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 9100))
+s.listen(16)
+def hold(c):
+    while c.recv(100):
+        pass
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=hold, args=(c,), daemon=True).start()
+'
+sleep 0.5
+in_lan "$PY" - >"$E2E_TMP/connlimit.out" 2>&1 <<'PY'
+import socket, time
+def conn(port):
+    try:
+        return socket.create_connection(("10.77.2.2", 9100), timeout=3, source_address=("", port))
+    except ConnectionRefusedError:
+        return "refused"
+    except OSError as e:
+        return type(e).__name__
+a = conn(42001)
+b = conn(42002)
+c = conn(42003)
+print("third:", c if isinstance(c, str) else "open")
+a.close()
+time.sleep(1)
+d = conn(42004)
+print("after a close:", d if isinstance(d, str) else "open")
+e = conn(42005)
+print("third again:", e if isinstance(e, str) else "open")
+PY
+assert_file_match "connlimit: a third connection is refused (tcp-reset)" "^third: refused$" "$E2E_TMP/connlimit.out"
+assert_file_match "connlimit: after one closes, another may open" "^after a close: open$" "$E2E_TMP/connlimit.out"
+assert_file_match "connlimit: and the limit holds again" "^third again: refused$" "$E2E_TMP/connlimit.out"
 
 # SIGHUP also reloads the configuration's conntrack timeouts
 sed -i 's/timeouts: {udp: 20}/timeouts: {udp: 7}/' "$CFG"

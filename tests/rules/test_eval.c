@@ -509,6 +509,50 @@ static void test_nat_table(void **state)
 	unload(&r);
 }
 
+/* -m connlimit asks the caller for the count of the masked address */
+static uint32_t cl_count;
+static struct rules_addr cl_key;
+static uint32_t cl_match;
+static uint32_t fake_connlimit(void *ctx, uint32_t match, uint8_t fam, const struct rules_addr *key)
+{
+	(void)ctx;
+	(void)fam;
+	cl_key = *key;
+	cl_match = match;
+	return cl_count;
+}
+
+static void test_connlimit(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4(); /* 10.0.0.1 -> 10.0.0.2 */
+	p.connlimit = fake_connlimit;
+	cl_count = 3;
+	assert_true(matches("-m connlimit --connlimit-above 2", &p));
+	assert_false(matches("-m connlimit --connlimit-above 3", &p));
+	assert_true(matches("-m connlimit --connlimit-upto 3", &p));
+	assert_true(matches("-m connlimit ! --connlimit-above 3", &p));
+	assert_true(matches("-m connlimit --connlimit-above 2 --connlimit-mask 8", &p));
+	assert_int_equal(cl_key.b[0], 10);
+	assert_int_equal(cl_key.b[3], 0); /* masked to 10.0.0.0/8 */
+	assert_true(matches("-m connlimit --connlimit-above 2 --connlimit-daddr", &p));
+	assert_int_equal(cl_key.b[3], 2); /* the destination */
+	/* the connection's original addresses, when there is one */
+	struct rules_ct c;
+	memset(&c, 0, sizeof(c));
+	c.osrc.b[0] = 192;
+	p.ct = &c;
+	assert_true(matches("-m connlimit --connlimit-above 2", &p));
+	assert_int_equal(cl_key.b[0], 192);
+	/* cannot count: no match (the caller drops the packet) */
+	cl_count = UINT32_MAX;
+	assert_false(matches("-m connlimit --connlimit-upto 100", &p));
+	/* no counter: nothing matches */
+	p.connlimit = NULL;
+	cl_count = 3;
+	assert_false(matches("-m connlimit --connlimit-above 0", &p));
+}
+
 /* NOTRACK and CONNMARK set what the caller writes back */
 static void test_ct_targets(void **state)
 {
@@ -833,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_ct_targets),
 		cmocka_unit_test(test_nat_table),
+		cmocka_unit_test(test_connlimit),
 		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_limit),

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "ct.h"
+#include "ct_limit.h"
 
 static struct ct_params par;
 static struct ct_table *T;
@@ -645,6 +646,72 @@ static void test_kill_and_format(void **st)
 	assert_int_equal(T->free != CT_NIL, 1);
 }
 
+/* -m connlimit's counts: a connection counted once however many of its
+ * packets pass, dead and closing connections dropped from the count, the
+ * packet's own unconfirmed connection counted, another worker's count
+ * read through ct_limit_peek, a full table refusing (UINT32_MAX) */
+static void test_connlimit(void **st)
+{
+	(void)st;
+	struct ct_limit *l = ct_limit_create(4, 3, zalloc64, free);
+	assert_non_null(l);
+	uint8_t key[16] = {10, 0, 0, 1};
+	struct pk k;
+	uint32_t idx[3];
+	for (int i = 0; i < 2; i++) {
+		tcp4(&k, C, S, (uint16_t)(40000 + i), 22, SYN, 1000, 0, 64240, 0, NULL, 0);
+		ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
+		/* counted while unconfirmed: the rules run before the confirm */
+		assert_int_equal(ct_limit_count(l, T, 7, 4, key, R.idx), (uint32_t)i + 1);
+		ct_confirm(T, &R);
+		idx[i] = R.idx;
+	}
+	/* the same connection again: not twice */
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, idx[0]), 2);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 2);
+	/* another match or family: another key */
+	assert_int_equal(ct_limit_count(l, T, 8, 4, key, CT_NIL), 0);
+	/* a dropped first packet leaves a dead member behind: not counted */
+	tcp4(&k, C, S, 40009, 22, SYN, 1000, 0, 64240, 0, NULL, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, R.idx), 3);
+	ct_abort(T);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 2);
+	/* a killed connection goes from the count */
+	ct_kill(T, idx[0]);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 1);
+	/* a connection reaching TIME_WAIT no longer counts */
+	handshake();
+	idx[2] = R.idx;
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, idx[2]), 2);
+	tcp4(&k, C, S, 40000, 80, FIN | ACK, 1001, 5001, 502, 0, NULL, 0);
+	run(&k);
+	tcp4(&k, S, C, 80, 40000, FIN | ACK, 5001, 1002, 509, 0, NULL, 0);
+	run(&k);
+	tcp4(&k, C, S, 40000, 80, ACK, 1002, 5002, 502, 0, NULL, 0);
+	run(&k);
+	assert_int_equal(T->e[idx[2]].pstate, CT_TCP_TIME_WAIT);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 1);
+	/* what another worker sees, and keeps seeing after gc */
+	assert_int_equal(ct_limit_peek(l, 7, 4, key), 1);
+	assert_int_equal(ct_limit_peek(l, 9, 4, key), 0);
+	ct_kill(T, idx[1]);
+	assert_int_equal(ct_limit_peek(l, 7, 4, key), 1); /* stale until walked */
+	ct_limit_gc(l, T, 64);
+	assert_int_equal(ct_limit_peek(l, 7, 4, key), 0);
+	/* 3 members: a fourth connection cannot be remembered */
+	uint8_t key2[16] = {10, 0, 0, 2};
+	for (int i = 0; i < 4; i++) {
+		udp4(&k, C, S, (uint16_t)(50000 + i), 53, 0);
+		ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
+		uint32_t n = ct_limit_count(l, T, 7, 4, key2, R.idx);
+		ct_confirm(T, &R);
+		assert_int_equal(n, i < 3 ? (uint32_t)i + 1 : UINT32_MAX);
+	}
+	assert_int_equal(l->full, 1);
+	ct_limit_destroy(l);
+}
+
 /* CT_IN_ASK: packets that cannot start a connection are reported as
  * misses (their connection may live on another worker), not judged */
 static void test_ask(void **st)
@@ -804,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_early_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_and_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ask, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connlimit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test(test_sizes),
 	};
