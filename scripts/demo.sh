@@ -69,6 +69,8 @@ start() {
 	ip netns exec rampart-wan curl -sS -m 2 http://10.77.1.2:8080/ 2>&1 || true
 	echo "\$ rampartctl conntrack -L    # the connections rampartd tracks"
 	"$BUILD/tools/rampartctl" conntrack -L || true
+	echo "\$ curl -s http://127.0.0.1:9617/metrics | grep rampart_rule_packets_total    # Prometheus' view"
+	curl -s -m 2 http://127.0.0.1:9617/metrics | grep '^rampart_rule_packets_total' | head -n 5 || true
 	echo
 	echo "rampartd log: $RUN/rampartd.log (counters: kill -USR1 \$(cat $RUN/rampartd.pid))"
 	echo "Try it: ip netns exec rampart-lan bash"

@@ -18,6 +18,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cfg_parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	char host[64];
+	const char *port;
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (end == NULL || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		port = end + 2;
+	} else {
+		const char *colon = strchr(s, ':');
+		if (colon == NULL || strchr(colon + 1, ':') || (size_t)(colon - s) >= sizeof(host))
+			return -1; /* IPv6 needs its brackets */
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		port = colon + 1;
+	}
+	char *e;
+	errno = 0;
+	unsigned long p = strtoul(port, &e, 10);
+	if (*port == '\0' || *e != '\0' || errno || p > 65535 || !isdigit((unsigned char)*port))
+		return -1;
+	struct sockaddr_storage tmp;
+	if (ss == NULL)
+		ss = &tmp;
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)p);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)p);
+		return 0;
+	}
+	return -1;
+}
+
 struct cfg_ctx {
 	const char *name;
 	char *err;
@@ -620,7 +663,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 {
 	static const char *const keys[] = { "eal", "mode", "workers", "ports", "routes", "bridge",
 					    "icmp", "neighbours", "mbufs", "log", "ruleset", "conntrack",
-					    "control", NULL };
+					    "control", "metrics", NULL };
 	uint64_t v;
 	if (want(x, root, CY_MAP, "the configuration") < 0 ||
 	    known_keys(x, root, "the configuration", keys) < 0)
@@ -636,6 +679,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	c->log_stderr = true;
 	ct_params_default(&c->ct);
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", "/run/rampart/rampart.sock");
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", "127.0.0.1:9617");
 
 	const struct cy_node *n;
 	if ((n = cy_map_get(root, "eal")) && parse_eal(x, c, n) < 0)
@@ -778,6 +822,20 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 			else if (strlen(c->ctl_socket) >= 108) /* sockaddr_un.sun_path */
 				return fail(x, f, "control.socket: a UNIX socket path has at most 107 "
 						  "characters");
+		}
+	}
+	if ((n = cy_map_get(root, "metrics"))) {
+		static const char *const mk[] = { "listen", NULL };
+		const struct cy_node *f;
+		if (want(x, n, CY_MAP, "metrics") < 0 || known_keys(x, n, "metrics", mk) < 0)
+			return -1;
+		if ((f = cy_map_get(n, "listen"))) {
+			if (want(x, f, CY_SCALAR, "metrics.listen") < 0)
+				return -1;
+			if (f->str[0] != '\0' && cfg_parse_listen(f->str, NULL) < 0)
+				return fail(x, f, "metrics.listen: '%s' is not ADDRESS:PORT (an IP "
+						  "address, IPv6 in brackets, and a port)", f->str);
+			snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", f->str);
 		}
 	}
 	if ((n = cy_map_get(root, "log"))) {

@@ -86,6 +86,8 @@ struct cfg {
 	int ruleset_line, ruleset_col;
 	/* control socket (rampartctl) */
 	char ctl_socket[CFG_PATH_MAX];
+	/* Prometheus endpoint: "address:port" ("[v6]:port"), "" if none */
+	char metrics_listen[64];
 	/* connection tracking; ct.max and ct.max6 are for the whole box */
 	uint8_t ct_mode;              /* enum cfg_ct_mode */
 	struct ct_params ct;
@@ -98,6 +100,10 @@ int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen);
 int cfg_load_buf(const char *buf, size_t len, const char *name, struct cfg *c, char *err,
 		 size_t errlen);
 void cfg_free(struct cfg *c);
+/* Parse "ADDRESS:PORT" ("[IPv6]:PORT") into *ss (may be NULL: check only).
+ * 0 on success, -1 if it is not one. */
+struct sockaddr_storage;
+int cfg_parse_listen(const char *s, struct sockaddr_storage *ss);
 
 /* Helpers shared with other loaders. */
 int cfg_parse_prefix(const char *s, struct cfg_prefix *p, bool allow_host_bits);

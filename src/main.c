@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -20,6 +21,8 @@
 
 #include "cfg.h"
 #include "ctl.h"
+#include "dp_metrics.h"
+#include "metrics.h"
 #include "dp_ct.h"
 #include "dp.h"
 #include "log.h"
@@ -118,11 +121,21 @@ static void reload_ct_params(struct dp_ctx *dp, const struct cfg *c)
 	cfg_free(&n);
 }
 
+/* the last ruleset load, for the metrics */
+static struct dp_metrics_info g_info = { .version = RAMPART_VERSION };
+
+static void reload_done(bool ok)
+{
+	g_info.reload_ok = ok;
+	g_info.reload_time = (uint64_t)time(NULL);
+}
+
 /* SIGHUP: read the ruleset files again; on any error keep the running one. */
 static void reload_rules(struct dp_ctx *dp, const struct cfg *c)
 {
 	char err[CFG_ERR_MAX];
 	struct rules_ruleset *rs = NULL;
+	reload_done(false);
 	if (rp_ruleset_load(c, &rs, err, sizeof(err)) < 0) {
 		RP_ERR("main", "SIGHUP: ruleset not reloaded, the running one stays: %s", err);
 		return;
@@ -136,6 +149,7 @@ static void reload_rules(struct dp_ctx *dp, const struct cfg *c)
 		rules_free(rs);
 		return;
 	}
+	reload_done(true);
 	RP_NOTICE("main", "SIGHUP: ruleset reloaded");
 }
 
@@ -238,6 +252,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 	struct dp_ctx *dp = NULL;
 	struct rp_ctl *ctl = NULL;
+	struct rp_metrics *metrics = NULL;
 	if (rte_get_main_lcore() != c.main_lcore) {
 		RP_ERR("main", "%s: main lcore is %u but workers.main_lcore says %u", path,
 		       rte_get_main_lcore(), c.main_lcore);
@@ -263,6 +278,7 @@ int main(int argc, char **argv)
 		}
 		rs = NULL; /* the dataplane owns it */
 	}
+	reload_done(true);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -277,6 +293,8 @@ int main(int argc, char **argv)
 	if (dp_start(dp) < 0)
 		goto out;
 	if (c.ctl_socket[0] && (ctl = rp_ctl_open(c.ctl_socket)) == NULL)
+		goto out;
+	if (c.metrics_listen[0] && (metrics = rp_metrics_open(c.metrics_listen, dp, &g_info)) == NULL)
 		goto out;
 	RP_NOTICE("main", "rampartd %s running: %u ports, %u workers, %s mode", RAMPART_VERSION,
 		  c.n_ports, c.n_workers, c.mode == CFG_MODE_ROUTER ? "router" : "bridge");
@@ -293,6 +311,7 @@ int main(int argc, char **argv)
 			dump_rules(dp);
 		}
 		n += (unsigned)rp_ctl_poll(ctl, dp);
+		n += (unsigned)rp_metrics_poll(metrics);
 		if (n == 0)
 			usleep(1000);
 	}
@@ -302,6 +321,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	rp_ctl_close(ctl);
+	rp_metrics_close(metrics);
 	rules_free(rs);
 	dp_destroy(dp);
 	rte_eal_cleanup();

@@ -442,7 +442,13 @@ gen_config() {
 		[ "$mode" = bridge ] && echo "bridge: [[lan0, wan0]]"
 		echo "log: {level: $level}"
 		echo "control: {socket: $E2E_TMP/rampart.sock}"
+		echo "metrics: {listen: \"127.0.0.1:0\"}" # any free port: see metrics_port
 	} >"$f"
+}
+
+# metrics_port: the port rampartd's metrics endpoint got (from its log)
+metrics_port() {
+	grep -o 'metrics on http://127\.0\.0\.1:[0-9]*/metrics' "$RP_LOG" | tail -n1 | sed 's/.*:\([0-9]*\)\/metrics/\1/'
 }
 
 # rp_san_env: the sanitizer settings for a sanitized daemon (put into

@@ -110,6 +110,7 @@ run "test_router.sh [sanitizer build, 1 worker]" RAMPARTD="$RAMPARTD_SAN" E2E_WO
 run "test_filter.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_filter.sh"
 run "test_conntrack.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_conntrack.sh"
 run "test_nat.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_nat.sh"
+run "test_metrics.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_metrics.sh"
 
 echo "e2e: $(($(date +%s) - T0)) s; failed: ${FAILED_NAMES[*]:-none}"
 echo "e2e: $PASSED passed, $FAILED failed"

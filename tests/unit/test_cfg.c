@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -522,7 +524,30 @@ static const struct bad bad_cfgs[] = {
 	  "t.yaml:11:19:", "a UNIX socket path has at most 107 characters" },
 	{ "control unknown key", WORKERS PORTS "control: {path: x}\n", "t.yaml:11:11:",
 	  "unknown key 'path' in control" },
+	{ "metrics without port", WORKERS PORTS "metrics: {listen: 127.0.0.1}\n", "t.yaml:11:19:",
+	  "metrics.listen: '127.0.0.1' is not ADDRESS:PORT" },
+	{ "metrics host name", WORKERS PORTS "metrics: {listen: \"localhost:9617\"}\n", "t.yaml:11:19:",
+	  "is not ADDRESS:PORT" },
+	{ "metrics port too big", WORKERS PORTS "metrics: {listen: \"[::1]:70000\"}\n", "t.yaml:11:19:",
+	  "is not ADDRESS:PORT" },
+	{ "metrics unknown key", WORKERS PORTS "metrics: {port: 1}\n", "t.yaml:11:11:",
+	  "unknown key 'port' in metrics" },
 };
+
+/* metrics.listen: the default, IPv6, off */
+static void test_metrics_listen(void **state)
+{
+	(void)state;
+	struct sockaddr_storage ss;
+	assert_int_equal(cfg_parse_listen("127.0.0.1:9617", &ss), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(cfg_parse_listen("[::1]:0", &ss), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(cfg_parse_listen("::1:9617", NULL), -1);
+	assert_int_equal(cfg_parse_listen("1.2.3.4:", NULL), -1);
+	assert_int_equal(cfg_parse_listen("1.2.3.4:+5", NULL), -1);
+	assert_int_equal(cfg_parse_listen("[::1]9617", NULL), -1);
+}
 
 static void test_bad(void **state)
 {
@@ -667,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_linklocal_gateway),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_parse_prefix),
 		cmocka_unit_test(test_parse_addr),

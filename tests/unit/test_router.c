@@ -33,6 +33,7 @@
 #include <rte_ring.h>
 
 #include "dp_ct.h"
+#include "dp_metrics.h"
 #include "dp.h"
 #include "dp_priv.h"
 #include "frame.h"
@@ -1729,6 +1730,59 @@ static void test_nat_masquerade(void **state)
 	dp_ctl_poll(dp);
 }
 
+/* The Prometheus exposition: families with HELP and TYPE, label values
+ * escaped, a rule's counter summed over the workers. */
+static void test_metrics_exposition(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp -m comment --comment \"a \\\"quoted\\\" one\" -j ACCEPT\nCOMMIT\n",
+		NULL);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	assert_non_null(o);
+	struct dp_metrics_info info = { .version = "9.9\"x", .reload_ok = true, .reload_time = 42 };
+	dp_metrics_write(dp, o, &info);
+	fclose(o);
+	assert_non_null(strstr(buf, "# TYPE rampart_rule_packets_total counter\n"));
+	assert_non_null(strstr(buf, "rampart_build_info{version=\"9.9\\\"x\"} 1\n"));
+	assert_non_null(strstr(buf, "rampart_rule_packets_total{family=\"ipv4\",table=\"filter\","
+				    "chain=\"FORWARD\",position=\"1\",comment=\"a \\\"quoted\\\" one\"} 1\n"));
+	assert_non_null(strstr(buf, "rampart_rule_bytes_total{family=\"ipv4\",table=\"filter\","
+				    "chain=\"FORWARD\",position=\"1\","));
+	assert_non_null(strstr(buf, "rampart_port_rx_packets_total{port=\"lan0\"} "));
+	assert_non_null(strstr(buf, "rampart_ruleset_last_reload_timestamp_seconds 42\n"));
+	/* every sample line belongs to a family declared before it */
+	char *save = NULL;
+	char declared[64][80];
+	unsigned nd = 0;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			assert_true(nd < 64);
+			snprintf(declared[nd++], sizeof(declared[0]), "%.*s", (int)strcspn(line + 7, " "),
+				 line + 7);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		size_t n = strcspn(line, "{ ");
+		bool ok = false;
+		for (unsigned i = 0; i < nd && !ok; i++)
+			ok = strlen(declared[i]) == n && strncmp(declared[i], line, n) == 0;
+		if (!ok)
+			fail_msg("sample of an undeclared family: %s", line);
+	}
+	free(buf);
+}
+
 /* A 2028-byte UDP datagram from H1 to H2 in frame whole (Ethernet dst
  * eth_dst) and its two fragments (1480 payload bytes, then the rest). */
 static void mk_frags(struct frame *whole, struct frame frag[2], const uint8_t *eth_dst)
@@ -2005,6 +2059,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_metrics_exposition, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_bridge, bridge_setup, dp_down),

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * metrics_ctl: the counters in Prometheus' text exposition format 0.0.4.
+ *
+ * Control thread only (the ruleset is read through the published pointer,
+ * which only the control thread replaces). Worker counters are plain
+ * per-worker 64-bit integers: read while the workers run, summed here, as
+ * every counter reader does; a scrape never stops or slows a worker.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "dp_metrics.h"
+#include "dp_priv.h"
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(o, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", o);
+		else
+			fputc(*s, o);
+	}
+}
+
+static void family(FILE *o, const char *name, const char *type, const char *help)
+{
+	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The comment of a rule (-m comment), "" if none. */
+static const char *rule_comment(const struct rules_rule *r)
+{
+	for (unsigned i = 0; i < r->n_match; i++)
+		if (r->match[i].kind == RULES_X_COMMENT && r->match[i].u.comment.s)
+			return r->match[i].u.comment.s;
+	return "";
+}
+
+/* The rule's model and its position among its family's rules (1-based, as
+ * iptables -L --line-numbers counts). */
+static const struct rules_rule *model_rule(const struct rules_ruleset *rs,
+	const struct rules_ctr_src *src, unsigned *pos)
+{
+	if (rs == NULL || src->table >= RULES_T_COUNT)
+		return NULL;
+	const struct rules_table *t = &rs->tables[src->table];
+	for (size_t c = 0; c < t->n_chains; c++) {
+		const struct rules_chain *ch = &t->chains[c];
+		if (strcmp(ch->name, src->chain) != 0)
+			continue;
+		if (src->rule >= ch->n_rules)
+			return NULL;
+		const struct rules_rule *r = &ch->rules[src->rule];
+		unsigned n = 0;
+		for (uint32_t i = 0; i <= src->rule; i++)
+			n += (ch->rules[i].fam & r->fam & (src->fam ? src->fam : r->fam)) != 0;
+		*pos = n;
+		return r;
+	}
+	return NULL;
+}
+
+static void rules_metrics(FILE *o, const struct dp_ctx *dp, const struct dp_rules *R)
+{
+	if (R == NULL)
+		return;
+	const struct rules_prog *p = R->prog;
+	for (int what = 0; what < 2; what++) {
+		const char *name = what ? "rampart_rule_bytes_total" : "rampart_rule_packets_total";
+		family(o, name, "counter",
+		       what ? "Bytes (IP datagram lengths) that matched the rule (position=\"policy\": "
+			      "the built-in chain's policy)"
+			    : "Packets that matched the rule (position=\"policy\": the built-in chain's "
+			      "policy)");
+		for (uint32_t id = 0; id < p->n_ctr; id++) {
+			const struct rules_ctr_src *src = &p->ctr_src[id];
+			uint64_t v = 0;
+			for (unsigned w = 0; w < dp->n_workers; w++)
+				v += what ? R->ctr[w][id].bytes : R->ctr[w][id].pkts;
+			unsigned pos = 0;
+			const struct rules_rule *r = src->policy ? NULL : model_rule(R->rs, src, &pos);
+			const char *fam = src->fam == RULES_F_V6 ? "ipv6" : src->fam == RULES_F_V4 ? "ipv4" :
+				r && r->fam == RULES_F_V6 ? "ipv6" : r && r->fam == RULES_F_V4 ? "ipv4" : "any";
+			fprintf(o, "%s{family=\"%s\",table=\"%s\",chain=\"", name, fam,
+				rules_table_name((enum rules_table_id)src->table));
+			label(o, src->chain);
+			if (src->policy)
+				fprintf(o, "\",position=\"policy\",comment=\"\"} %" PRIu64 "\n", v);
+			else {
+				fprintf(o, "\",position=\"%u\",comment=\"", pos);
+				label(o, r ? rule_comment(r) : "");
+				fprintf(o, "\"} %" PRIu64 "\n", v);
+			}
+		}
+	}
+}
+
+void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *info)
+{
+	family(o, "rampart_build_info", "gauge", "The running rampartd's version");
+	fputs("rampart_build_info{version=\"", o);
+	label(o, info->version);
+	fputs("\"} 1\n", o);
+
+	/* ports: what the workers counted, and what the NIC says */
+	static const struct {
+		const char *name, *help;
+		int which;
+	} port_fams[] = {
+		{"rampart_port_rx_packets_total", "Packets received on the port (by the workers)", 0},
+		{"rampart_port_rx_bytes_total", "Bytes received on the port (by the workers)", 1},
+		{"rampart_port_tx_packets_total", "Packets sent on the port (by the workers)", 2},
+		{"rampart_port_tx_bytes_total", "Bytes sent on the port (by the workers)", 3},
+		{"rampart_port_nic_missed_total", "Packets the NIC dropped for want of rx descriptors", 4},
+		{"rampart_port_nic_rx_errors_total", "Erroneous packets the NIC received", 5},
+		{"rampart_port_nic_tx_errors_total", "Packets the NIC failed to send", 6},
+		{"rampart_port_nic_rx_nombuf_total", "Receive buffer allocation failures", 7},
+	};
+	for (size_t f = 0; f < RTE_DIM(port_fams); f++) {
+		family(o, port_fams[f].name, "counter", port_fams[f].help);
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			uint64_t v = 0;
+			if (port_fams[f].which < 4) {
+				for (unsigned i = 0; i < dp->n_workers; i++) {
+					const struct dp_port_stats *s = &dp->workers[i]->st.port[p];
+					const uint64_t vals[4] = {s->rx_pkts, s->rx_bytes, s->tx_pkts, s->tx_bytes};
+					v += vals[port_fams[f].which];
+				}
+			} else {
+				struct rte_eth_stats es;
+				memset(&es, 0, sizeof(es));
+				rte_eth_stats_get(dp->ports[p].port_id, &es);
+				const uint64_t vals[4] = {es.imissed, es.ierrors, es.oerrors, es.rx_nombuf};
+				v = vals[port_fams[f].which - 4];
+			}
+			fputs(port_fams[f].name, o);
+			fputs("{port=\"", o);
+			label(o, dp->ports[p].name);
+			fprintf(o, "\"} %" PRIu64 "\n", v);
+		}
+	}
+	family(o, "rampart_port_dropped_packets_total", "counter",
+	       "Packets dropped, by the port they came in on and the reason");
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		for (unsigned d = 1; d < DP_DROP_MAX; d++) {
+			uint64_t v = 0;
+			for (unsigned i = 0; i < dp->n_workers; i++)
+				v += dp->workers[i]->st.port[p].drop[d];
+			fputs("rampart_port_dropped_packets_total{port=\"", o);
+			label(o, dp->ports[p].name);
+			fprintf(o, "\",reason=\"%s\"} %" PRIu64 "\n", dp_drop_names[d], v);
+		}
+
+	/* workers */
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} wfams[] = {
+#define W(n, f, h) {"rampart_worker_" n, h, offsetof(struct dp_wstats, f)}
+		W("loops_total", loops, "Poll loop iterations"),
+		W("busy_loops_total", busy_loops, "Poll loop iterations that found work"),
+		W("punted_total", punted, "Packets sent to the control thread (ARP, ND, resolution)"),
+		W("icmp_sent_total", icmp_sent, "ICMP errors and echo replies the box sent"),
+		W("rejects_sent_total", rejects_sent, "REJECT answers sent"),
+		W("log_dropped_total", log_dropped, "LOG records lost (the logging ring was full)"),
+		W("handoff_out_total", handoff_out, "Packets handed to another worker (conntrack, NAT)"),
+		W("handoff_in_total", handoff_in, "Packets another worker handed over"),
+		W("handoff_full_total", handoff_full, "Hand-offs dropped: the ring was full"),
+		W("reassembled_total", reassembled, "Datagrams reassembled from fragments"),
+		W("frag_failed_total", frag_failed, "Fragments dropped by reassembly"),
+		W("fragmented_total", fragmented, "Datagrams fragmented on output"),
+#undef W
+	};
+	for (size_t f = 0; f < RTE_DIM(wfams); f++) {
+		family(o, wfams[f].name, "counter", wfams[f].help);
+		for (unsigned i = 0; i < dp->n_workers; i++) {
+			uint64_t v;
+			memcpy(&v, (const char *)&dp->workers[i]->st + wfams[f].off, sizeof(v));
+			fprintf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", wfams[f].name, i, v);
+		}
+	}
+
+	/* connection tracking and NAT */
+	bool ct = false;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		ct |= dp->workers[i]->ct != NULL;
+	if (ct) {
+		family(o, "rampart_conntrack_entries", "gauge", "Connections in the worker's table");
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			if (dp->workers[i]->ct)
+				fprintf(o, "rampart_conntrack_entries{worker=\"%u\"} %u\n", i,
+					__atomic_load_n(&dp->workers[i]->ct->live, __ATOMIC_RELAXED));
+		family(o, "rampart_conntrack_max_entries", "gauge", "Size of the worker's table");
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			if (dp->workers[i]->ct)
+				fprintf(o, "rampart_conntrack_max_entries{worker=\"%u\"} %u\n", i,
+					dp->workers[i]->ct->max);
+		static const struct {
+			const char *name, *help;
+			size_t off;
+		} cfams[] = {
+#define C(n, f, h) {"rampart_conntrack_" n, h, offsetof(struct ct_stats, f)}
+			C("found_total", found, "Packets of known connections"),
+			C("new_total", new_, "Connections confirmed"),
+			C("invalid_total", invalid, "Packets the tracker found INVALID"),
+			C("early_drop_total", early_drop, "Connections evicted to make room"),
+			C("table_full_drops_total", drop, "New connections dropped: table full"),
+			C("insert_failed_total", insert_failed, "Confirmations that failed"),
+			C("expired_total", expired, "Connections that timed out"),
+			C("related_total", related, "ICMP errors RELATED to a connection"),
+#undef C
+		};
+		for (size_t f = 0; f < RTE_DIM(cfams); f++) {
+			family(o, cfams[f].name, "counter", cfams[f].help);
+			for (unsigned i = 0; i < dp->n_workers; i++) {
+				if (dp->workers[i]->ct == NULL)
+					continue;
+				uint64_t v;
+				memcpy(&v, (const char *)&dp->workers[i]->ct->st + cfams[f].off, sizeof(v));
+				fprintf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", cfams[f].name, i, v);
+			}
+		}
+		family(o, "rampart_nat_bindings_total", "counter",
+		       "NAT bindings made, by kind (src: SNAT/MASQUERADE, dst: DNAT/REDIRECT)");
+		for (unsigned i = 0; i < dp->n_workers; i++) {
+			const struct nat_stats *s = &dp->workers[i]->nst;
+			fprintf(o, "rampart_nat_bindings_total{worker=\"%u\",kind=\"src\"} %" PRIu64 "\n", i,
+				s->bind_src);
+			fprintf(o, "rampart_nat_bindings_total{worker=\"%u\",kind=\"dst\"} %" PRIu64 "\n", i,
+				s->bind_dst);
+		}
+		family(o, "rampart_nat_port_changed_total", "counter",
+		       "NAT bindings that had to change the source port");
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			fprintf(o, "rampart_nat_port_changed_total{worker=\"%u\"} %" PRIu64 "\n", i,
+				dp->workers[i]->nst.port_changed);
+		family(o, "rampart_nat_allocation_failures_total", "counter",
+		       "New connections dropped: no free tuple for their NAT binding");
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			fprintf(o, "rampart_nat_allocation_failures_total{worker=\"%u\"} %" PRIu64 "\n", i,
+				dp->workers[i]->nst.alloc_fail);
+	}
+
+	/* the ruleset */
+	const struct dp_rules *R = dp->rules;
+	family(o, "rampart_ruleset_generation", "gauge",
+	       "Generation of the published ruleset (counts installs; 0: none)");
+	fprintf(o, "rampart_ruleset_generation %u\n", R ? R->gen : 0);
+	family(o, "rampart_ruleset_last_reload_success", "gauge",
+	       "1 if the last ruleset load or reload succeeded");
+	fprintf(o, "rampart_ruleset_last_reload_success %d\n", info->reload_ok ? 1 : 0);
+	family(o, "rampart_ruleset_last_reload_timestamp_seconds", "gauge",
+	       "Time of the last ruleset load or reload attempt (Unix time)");
+	fprintf(o, "rampart_ruleset_last_reload_timestamp_seconds %" PRIu64 "\n", info->reload_time);
+	rules_metrics(o, dp, R);
+}
