@@ -19,13 +19,14 @@
 /* A label value: backslash, double quote and newline escaped. */
 static void label(FILE *o, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(o, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", o);
-		else
-			fputc(*s, o);
+	while (*s) {
+		size_t n = strcspn(s, "\\\"\n");
+		fwrite(s, 1, n, o);
+		s += n;
+		if (*s == '\0')
+			break;
+		fputs(*s == '\n' ? "\\n" : *s == '"' ? "\\\"" : "\\\\", o);
+		s++;
 	}
 }
 
@@ -43,28 +44,46 @@ static const char *rule_comment(const struct rules_rule *r)
 	return "";
 }
 
-/* The rule's model and its position among its family's rules (1-based, as
- * iptables -L --line-numbers counts). */
-static const struct rules_rule *model_rule(const struct rules_ruleset *rs,
-	const struct rules_ctr_src *src, unsigned *pos)
+/* Walks the model alongside the counter ids, which follow the model's
+ * order (table, chain, rule): each id's rule and its position among its
+ * family's rules (1-based, as iptables -L --line-numbers counts) without
+ * searching from the start each time. */
+struct model_cursor {
+	const struct rules_ruleset *rs;
+	const struct rules_chain *ch;
+	uint8_t table, fam;
+	uint32_t rule;  /* last rule counted */
+	unsigned pos;
+};
+
+static const struct rules_rule *model_rule(struct model_cursor *mc, const struct rules_ctr_src *src,
+	unsigned *pos)
 {
-	if (rs == NULL || src->table >= RULES_T_COUNT)
+	if (mc->rs == NULL || src->table >= RULES_T_COUNT)
 		return NULL;
-	const struct rules_table *t = &rs->tables[src->table];
-	for (size_t c = 0; c < t->n_chains; c++) {
-		const struct rules_chain *ch = &t->chains[c];
-		if (strcmp(ch->name, src->chain) != 0)
-			continue;
-		if (src->rule >= ch->n_rules)
+	if (mc->ch == NULL || mc->table != src->table || mc->fam != src->fam ||
+	    strcmp(mc->ch->name, src->chain) != 0 || src->rule <= mc->rule) {
+		const struct rules_table *t = &mc->rs->tables[src->table];
+		mc->ch = NULL;
+		for (size_t c = 0; c < t->n_chains && mc->ch == NULL; c++)
+			if (strcmp(t->chains[c].name, src->chain) == 0)
+				mc->ch = &t->chains[c];
+		if (mc->ch == NULL)
 			return NULL;
-		const struct rules_rule *r = &ch->rules[src->rule];
-		unsigned n = 0;
-		for (uint32_t i = 0; i <= src->rule; i++)
-			n += (ch->rules[i].fam & r->fam & (src->fam ? src->fam : r->fam)) != 0;
-		*pos = n;
-		return r;
+		mc->table = src->table;
+		mc->fam = src->fam;
+		mc->rule = UINT32_MAX; /* before the first */
+		mc->pos = 0;
 	}
-	return NULL;
+	if (src->rule >= mc->ch->n_rules)
+		return NULL;
+	const struct rules_rule *r = &mc->ch->rules[src->rule];
+	uint8_t fam = src->fam ? src->fam : r->fam;
+	for (uint32_t i = mc->rule + 1; i <= src->rule; i++)
+		mc->pos += (mc->ch->rules[i].fam & fam) != 0;
+	mc->rule = src->rule;
+	*pos = mc->pos;
+	return r;
 }
 
 static void rules_metrics(FILE *o, const struct dp_ctx *dp, const struct dp_rules *R)
@@ -79,13 +98,14 @@ static void rules_metrics(FILE *o, const struct dp_ctx *dp, const struct dp_rule
 			      "the built-in chain's policy)"
 			    : "Packets that matched the rule (position=\"policy\": the built-in chain's "
 			      "policy)");
+		struct model_cursor mc = {.rs = R->rs};
 		for (uint32_t id = 0; id < p->n_ctr; id++) {
 			const struct rules_ctr_src *src = &p->ctr_src[id];
 			uint64_t v = 0;
 			for (unsigned w = 0; w < dp->n_workers; w++)
 				v += what ? R->ctr[w][id].bytes : R->ctr[w][id].pkts;
 			unsigned pos = 0;
-			const struct rules_rule *r = src->policy ? NULL : model_rule(R->rs, src, &pos);
+			const struct rules_rule *r = src->policy ? NULL : model_rule(&mc, src, &pos);
 			const char *fam = src->fam == RULES_F_V6 ? "ipv6" : src->fam == RULES_F_V4 ? "ipv4" :
 				r && r->fam == RULES_F_V6 ? "ipv6" : r && r->fam == RULES_F_V4 ? "ipv4" : "any";
 			fprintf(o, "%s{family=\"%s\",table=\"%s\",chain=\"", name, fam,

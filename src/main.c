@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 		n += (unsigned)rp_ctl_poll(ctl, dp);
 		n += (unsigned)rp_metrics_poll(metrics);
 		if (n == 0)
-			usleep(1000);
+			rp_metrics_wait(metrics, 1000); /* 1 ms, less when a scrape is going on */
 	}
 	RP_NOTICE("main", "stopping");
 	dp_stop(dp);

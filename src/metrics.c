@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -160,6 +161,23 @@ int rp_metrics_poll(struct rp_metrics *m)
 	unsigned before = m->served;
 	MHD_run(m->d);
 	return m->served != before;
+}
+
+void rp_metrics_wait(struct rp_metrics *m, unsigned usec)
+{
+	fd_set rs, ws, es;
+	FD_ZERO(&rs);
+	FD_ZERO(&ws);
+	FD_ZERO(&es);
+	MHD_socket max = MHD_INVALID_SOCKET;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = (suseconds_t)usec };
+	if (m == NULL || MHD_get_fdset2(m->d, &rs, &ws, &es, &max, FD_SETSIZE) != MHD_YES ||
+	    max == MHD_INVALID_SOCKET) {
+		select(0, NULL, NULL, NULL, &tv);
+		return;
+	}
+	/* a reply being sent wakes us as soon as the socket takes more */
+	select(max + 1, &rs, &ws, &es, &tv);
 }
 
 void rp_metrics_close(struct rp_metrics *m)
