@@ -216,7 +216,7 @@ static void write_log(struct dp_ctx *dp, const struct dp_logrec *rec)
 	char line[1024];
 	rules_log_format(line, sizeof(line), prefix, in, out, rec->has_mac ? rec->mac : NULL,
 			 rec->data, rec->caplen, rec->fam, flags);
-	rp_log((enum rp_log_level)(level > 7 ? 7 : level), "fw", "%s", line);
+	rp_pktlog(level, line);
 	dp->logs_written++;
 }
 

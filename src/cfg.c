@@ -680,6 +680,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	ct_params_default(&c->ct);
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", "/run/rampart/rampart.sock");
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", "127.0.0.1:9617");
+	c->pktlog_facility = -1;
 
 	const struct cy_node *n;
 	if ((n = cy_map_get(root, "eal")) && parse_eal(x, c, n) < 0)
@@ -839,7 +840,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 		}
 	}
 	if ((n = cy_map_get(root, "log"))) {
-		static const char *const lk[] = { "level", "stderr", "syslog", NULL };
+		static const char *const lk[] = { "level", "stderr", "syslog", "packets", NULL };
 		const struct cy_node *f;
 		if (want(x, n, CY_MAP, "log") < 0 || known_keys(x, n, "log", lk) < 0)
 			return -1;
@@ -855,6 +856,31 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 			return -1;
 		if ((f = cy_map_get(n, "syslog")) && get_bool(x, f, "log.syslog", &c->log_syslog) < 0)
 			return -1;
+		if ((f = cy_map_get(n, "packets"))) {
+			static const char *const pk[] = { "syslog", "file", NULL };
+			const struct cy_node *g;
+			if (want(x, f, CY_MAP, "log.packets") < 0 || known_keys(x, f, "log.packets", pk) < 0)
+				return -1;
+			c->pktlog_set = true;
+			if ((g = cy_map_get(f, "syslog"))) {
+				if (want(x, g, CY_SCALAR, "log.packets.syslog") < 0)
+					return -1;
+				if (strcmp(g->str, "false") == 0 || strcmp(g->str, "no") == 0)
+					c->pktlog_facility = -1;
+				else if (strcmp(g->str, "kern") == 0)
+					return fail(x, g, "log.packets.syslog: a program cannot log with the "
+							  "kern facility (syslog turns it into another); use "
+							  "local0 .. local7");
+				else if ((c->pktlog_facility = rp_log_facility_parse(g->str)) < 0)
+					return fail(x, g, "log.packets.syslog must be a facility (user, "
+							  "daemon, local0 .. local7) or false, not '%s'", g->str);
+			}
+			if ((g = cy_map_get(f, "file"))) {
+				if (want(x, g, CY_SCALAR, "log.packets.file") < 0 ||
+				    rel_path(x, g, "log.packets.file", c->pktlog_file) < 0)
+					return -1;
+			}
+		}
 	}
 	return 0;
 }

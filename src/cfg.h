@@ -78,6 +78,10 @@ struct cfg {
 	uint32_t mbufs;         /* 0: sized automatically */
 	int log_level;
 	bool log_stderr, log_syslog;
+	/* log.packets: the LOG target's lines; unset: the daemon log */
+	bool pktlog_set;
+	int pktlog_facility;          /* -1: not to syslog */
+	char pktlog_file[CFG_PATH_MAX];
 	/* ruleset files (resolved against the config file's directory), "" if none */
 	char ruleset[CFG_PATH_MAX];   /* YAML or iptables-save text */
 	char ruleset6[CFG_PATH_MAX];  /* ip6tables-save text */

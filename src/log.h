@@ -31,6 +31,20 @@ void rp_log(enum rp_log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void rp_vlog(enum rp_log_level level, const char *module, const char *fmt, va_list ap);
 
+/*
+ * The packet log (LOG target lines, formatted as the kernel's). By default
+ * the lines go to the daemon log at the rule's --log-level (filtered by
+ * log.level); with log.packets they go, unfiltered as the kernel's do, to
+ * syslog with the given facility (LOG_LOCAL0 ..., -1: not to syslog)
+ * and/or appended to a file (NULL: none). -1 if the file cannot be opened.
+ */
+int rp_pktlog_setup(bool to_daemon_log, int facility, const char *file);
+/* Close and open the file again (log rotation: SIGHUP). */
+void rp_pktlog_reopen(void);
+void rp_pktlog(unsigned level, const char *line);
+/* A syslog facility by name (user, daemon, local0 .. local7), -1 if unknown. */
+int rp_log_facility_parse(const char *s);
+
 #define RP_ERR(mod, ...) rp_log(RP_LOG_ERR, mod, __VA_ARGS__)
 #define RP_WARN(mod, ...) rp_log(RP_LOG_WARNING, mod, __VA_ARGS__)
 #define RP_NOTICE(mod, ...) rp_log(RP_LOG_NOTICE, mod, __VA_ARGS__)

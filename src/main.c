@@ -224,6 +224,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	rp_log_setup((enum rp_log_level)c.log_level, c.log_stderr, c.log_syslog);
+	if (rp_pktlog_setup(!c.pktlog_set, c.pktlog_facility, c.pktlog_file) < 0) {
+		cfg_free(&c);
+		return 1;
+	}
 
 	/* EAL argv: ours, then the lcore list unless the operator gave one */
 	char *eargv[CFG_MAX_EAL_ARGS + 8];
@@ -303,6 +307,7 @@ int main(int argc, char **argv)
 		if (g_hup) {
 			g_hup = 0;
 			reload_ct_params(dp, &c);
+			rp_pktlog_reopen(); /* after a log rotation */
 			reload_rules(dp, &c);
 		}
 		if (g_dump) {

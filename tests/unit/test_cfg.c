@@ -532,6 +532,12 @@ static const struct bad bad_cfgs[] = {
 	  "is not ADDRESS:PORT" },
 	{ "metrics unknown key", WORKERS PORTS "metrics: {port: 1}\n", "t.yaml:11:11:",
 	  "unknown key 'port' in metrics" },
+	{ "packet log kern facility", WORKERS PORTS "log: {packets: {syslog: kern}}\n", "t.yaml:11:25:",
+	  "cannot log with the kern facility" },
+	{ "packet log unknown facility", WORKERS PORTS "log: {packets: {syslog: local9}}\n",
+	  "t.yaml:11:25:", "must be a facility (user, daemon, local0 .. local7) or false" },
+	{ "packet log unknown key", WORKERS PORTS "log: {packets: {fifo: x}}\n", "t.yaml:11:17:",
+	  "unknown key 'fifo' in log.packets" },
 };
 
 /* metrics.listen: the default, IPv6, off */

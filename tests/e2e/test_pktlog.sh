@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The packet log (LOG target) to its own destinations (log.packets):
+#   - every LOG line, in the kernel's format, is appended to the file, at
+#     any --log-level (debug too: not filtered by the daemon's log.level)
+#   - and sent to syslog with the configured facility (local3): the test
+#     listens on a socket bind-mounted over /dev/log in rampartd's own mount
+#     namespace, so the machine's syslog is never touched
+#   - after the file is moved away (log rotation), SIGHUP opens it again
+#   - the daemon log no longer carries the packet lines
+. "$(dirname "$0")/lib.sh"
+
+e2e_init l
+require_cmd unshare
+topo_up
+
+LOGSOCK=$E2E_TMP/devlog.sock
+bg syslogd "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+f = open(sys.argv[2], "ab", 0)
+while True:
+    f.write(s.recv(8192) + b"\n")
+' "$LOGSOCK" "$E2E_TMP/syslog.out"
+wait_for "the syslog listener" 5 test -S "$LOGSOCK" || die "no syslog listener"
+# a mount point for the bind mount, if the machine has no /dev/log
+CREATED=0
+if [ ! -e /dev/log ]; then
+	: >/dev/log || die "cannot create the /dev/log mount point"
+	CREATED=1
+fi
+trap '[ "$CREATED" = 1 ] && rm -f /dev/log; e2e_cleanup' EXIT
+WRAP=$E2E_TMP/rampartd-ns
+cat >"$WRAP" <<EOF
+#!/bin/sh
+# rampartd in a mount namespace of its own where /dev/log is the test's socket
+exec unshare -m --propagation private sh -c 'mount --bind "$LOGSOCK" /dev/log && exec "\$0" "\$@"' "$RAMPARTD" "\$@"
+EOF
+chmod +x "$WRAP"
+
+RULES=$E2E_TMP/log.rules
+cat >"$RULES" <<'EOF'
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -i lan0 -p icmp -j LOG --log-prefix "rp-fwd: " --log-level 7
+COMMIT
+EOF
+CFG=$E2E_TMP/rampart.yaml
+PKT=$E2E_TMP/packets.log
+gen_config "$CFG" router 1
+cat >>"$CFG" <<YAML
+ruleset:
+  file: $RULES
+YAML
+sed -i "s|^log: {level: info}|log: {level: info, packets: {syslog: local3, file: $PKT}}|" "$CFG"
+grep -q 'packets: {syslog: local3' "$CFG" || die "gen_config's log line changed: fix this test"
+rp_start "$CFG" "$WRAP"
+
+check "ping lan -> wan (logged)" in_lan ping -c 2 -i 0.2 -W 2 10.77.2.2
+wait_for "the packet log file has the LOG lines" 5 grep -q 'rp-fwd: IN=lan0 OUT=wan0 ' "$PKT"
+assert_file_match "the file: the kernel's format" \
+	'Z rp-fwd: IN=lan0 OUT=wan0 MAC=[0-9a-f:]+ SRC=10\.77\.1\.2 DST=10\.77\.2\.2 LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=[0-9]+ (DF )?PROTO=ICMP TYPE=8 CODE=0 ID=[0-9]+ SEQ=1 ?$' "$PKT"
+wait_for "syslog got them" 5 grep -q 'rp-fwd: IN=lan0' "$E2E_TMP/syslog.out"
+# <PRI> = facility local3 (19) * 8 + level debug (7) = 159
+assert_file_match "syslog: facility local3, level debug" '^<159>.*rampartd\[[0-9]+\]: rp-fwd: IN=lan0 OUT=wan0 ' "$E2E_TMP/syslog.out"
+assert_file_nomatch "the daemon log does not carry them" 'rp-fwd: IN=' "$RP_LOG"
+
+mv "$PKT" "$PKT.1"
+kill -HUP "$RP_PID"
+wait_for "SIGHUP handled" 5 grep -q 'SIGHUP: ruleset reloaded' "$RP_LOG"
+check "ping lan -> wan again" in_lan ping -c 1 -W 2 10.77.2.2
+wait_for "a new packet log file after SIGHUP" 5 grep -q 'rp-fwd: IN=lan0' "$PKT"
+assert_eq "the rotated file kept its two lines" 2 "$(grep -c 'rp-fwd: ' "$PKT.1")"
+
+rp_stop
+e2e_finish
