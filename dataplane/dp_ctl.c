@@ -56,6 +56,8 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	}
 	dp->mode = c->mode;
 	dp->n_workers = c->n_workers;
+	snprintf(dp->nflog_dir, sizeof(dp->nflog_dir), "%s", c->nflog_dir);
+	dp->nflog_max = (uint64_t)c->nflog_max_mb << 20;
 	memset(dp->link_up, 0xff, sizeof(dp->link_up));
 	dp->idle_sleep_us = c->idle_sleep_us;
 	dp->tsc_hz = rte_get_tsc_hz();
@@ -300,6 +302,7 @@ void dp_destroy(struct dp_ctx *dp)
 	dp_ports_close(dp);
 	dp_neigh_free(dp);
 	dp_rules_destroy(dp);
+	dp_nflog_close(dp);
 	for (unsigned i = 0; i < DP_MAX_WORKERS; i++) {
 		struct dp_worker *w = dp->workers[i];
 		if (w == NULL)

@@ -279,6 +279,7 @@ struct dp_ctmsg {
 };
 
 struct dp_pending; /* control-side held packets, neigh_ctl.c */
+struct dp_nflog;   /* NFLOG captures, nflog_ctl.c */
 
 struct dp_ctx {
 	enum cfg_mode mode;
@@ -314,6 +315,11 @@ struct dp_ctx {
 	struct ct_params ct_par;
 	uint8_t ct_mode;         /* enum cfg_ct_mode */
 	uint8_t link_up[DP_MAX_PORTS]; /* last link state seen (dp_ctl_poll), 0xff: unknown */
+	/* NFLOG: captures by group (control thread) */
+	char nflog_dir[CFG_PATH_MAX];  /* "": NFLOG packets are only counted as lost */
+	uint64_t nflog_max;            /* bytes before a capture is rotated */
+	struct dp_nflog *nflog;
+	uint64_t nflog_written, nflog_lost;
 	uint64_t link_next_tsc;        /* next link state poll */
 	uint64_t ct_tsc_tick;    /* tsc per conntrack tick */
 	uint32_t rules_gen;
@@ -411,6 +417,9 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 	struct pkt_meta *pm, enum nat_manip mp, uint16_t in, uint16_t out);
 /* rules_ctl.c */
 unsigned dp_logs_drain(struct dp_ctx *dp);
+/* nflog_ctl.c */
+void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const struct dp_logrec *rec);
+void dp_nflog_close(struct dp_ctx *dp);
 void dp_rules_destroy(struct dp_ctx *dp);
 
 /* worker_fast.c */

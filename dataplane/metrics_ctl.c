@@ -268,6 +268,16 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 				dp->workers[i]->nst.alloc_fail);
 	}
 
+	family(o, "rampart_log_records_total", "counter",
+	       "LOG lines written, and NFLOG packets written to a capture or lost (no "
+	       "log.nflog.dir, no FIFO reader, a full disk)");
+	fprintf(o, "rampart_log_records_total{target=\"LOG\",result=\"written\"} %" PRIu64 "\n",
+		dp->logs_written - dp->nflog_written - dp->nflog_lost);
+	fprintf(o, "rampart_log_records_total{target=\"NFLOG\",result=\"written\"} %" PRIu64 "\n",
+		dp->nflog_written);
+	fprintf(o, "rampart_log_records_total{target=\"NFLOG\",result=\"lost\"} %" PRIu64 "\n",
+		dp->nflog_lost);
+
 	/* the ruleset */
 	const struct dp_rules *R = dp->rules;
 	family(o, "rampart_ruleset_generation", "gauge",

@@ -205,6 +205,11 @@ static void write_log(struct dp_ctx *dp, const struct dp_logrec *rec)
 	unsigned level = 4, flags = 0;
 	if (R && rec->ctr < R->prog->n_ctr && R->prog->ctr_ext[rec->ctr]) {
 		const struct rules_ext *x = R->prog->ctr_ext[rec->ctr];
+		if (x->kind == RULES_X_NFLOG) {
+			dp_nflog_write(dp, &x->u.nflog, rec);
+			dp->logs_written++;
+			return;
+		}
 		if (x->kind == RULES_X_LOG) {
 			prefix = x->u.log.prefix ? x->u.log.prefix : "";
 			level = x->u.log.level;

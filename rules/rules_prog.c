@@ -365,8 +365,12 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			cr->kind = RULES_CK_NAT;
 			p->uses_ct = p->uses_nat = true;
 			break;
+		case RULES_X_NFLOG:
+			/* as LOG: a record for the control thread, which writes the
+			 * packet into the group's capture */
+			cr->kind = RULES_CK_LOG;
+			break;
 		default:
-			/* NFLOG: no effect until NFLOG exists; it counts and continues */
 			cr->kind = RULES_CK_NONE;
 			break;
 		}

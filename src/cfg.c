@@ -681,6 +681,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", "/run/rampart/rampart.sock");
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", "127.0.0.1:9617");
 	c->pktlog_facility = -1;
+	c->nflog_max_mb = 64;
 
 	const struct cy_node *n;
 	if ((n = cy_map_get(root, "eal")) && parse_eal(x, c, n) < 0)
@@ -840,7 +841,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 		}
 	}
 	if ((n = cy_map_get(root, "log"))) {
-		static const char *const lk[] = { "level", "stderr", "syslog", "packets", NULL };
+		static const char *const lk[] = { "level", "stderr", "syslog", "packets", "nflog", NULL };
 		const struct cy_node *f;
 		if (want(x, n, CY_MAP, "log") < 0 || known_keys(x, n, "log", lk) < 0)
 			return -1;
@@ -879,6 +880,25 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 				if (want(x, g, CY_SCALAR, "log.packets.file") < 0 ||
 				    rel_path(x, g, "log.packets.file", c->pktlog_file) < 0)
 					return -1;
+			}
+		}
+		if ((f = cy_map_get(n, "nflog"))) {
+			static const char *const nk[] = { "dir", "max-size-mb", NULL };
+			const struct cy_node *g;
+			if (want(x, f, CY_MAP, "log.nflog") < 0 || known_keys(x, f, "log.nflog", nk) < 0)
+				return -1;
+			if ((g = cy_map_get(f, "dir"))) {
+				if (want(x, g, CY_SCALAR, "log.nflog.dir") < 0 ||
+				    rel_path(x, g, "log.nflog.dir", c->nflog_dir) < 0)
+					return -1;
+				if (strlen(c->nflog_dir) > CFG_PATH_MAX - 32)
+					return fail(x, g, "log.nflog.dir: path too long");
+			}
+			if ((g = cy_map_get(f, "max-size-mb"))) {
+				uint64_t mb;
+				if (get_uint(x, g, "log.nflog.max-size-mb", 1, 1u << 20, &mb) < 0)
+					return -1;
+				c->nflog_max_mb = (uint32_t)mb;
 			}
 		}
 	}

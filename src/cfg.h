@@ -82,6 +82,9 @@ struct cfg {
 	bool pktlog_set;
 	int pktlog_facility;          /* -1: not to syslog */
 	char pktlog_file[CFG_PATH_MAX];
+	/* log.nflog: the NFLOG target's captures, "" if none */
+	char nflog_dir[CFG_PATH_MAX];
+	uint32_t nflog_max_mb;
 	/* ruleset files (resolved against the config file's directory), "" if none */
 	char ruleset[CFG_PATH_MAX];   /* YAML or iptables-save text */
 	char ruleset6[CFG_PATH_MAX];  /* ip6tables-save text */

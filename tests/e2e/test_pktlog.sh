@@ -9,6 +9,8 @@
 #     namespace, so the machine's syslog is never touched
 #   - after the file is moved away (log rotation), SIGHUP opens it again
 #   - the daemon log no longer carries the packet lines
+#   - NFLOG: group 5's packets in a pcap file tcpdump reads, group 6's
+#     streamed live into a FIFO that tcpdump reads
 . "$(dirname "$0")/lib.sh"
 
 e2e_init l
@@ -47,6 +49,8 @@ cat >"$RULES" <<'EOF'
 :FORWARD ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
 -A FORWARD -i lan0 -p icmp -j LOG --log-prefix "rp-fwd: " --log-level 7
+-A FORWARD -i lan0 -p icmp -j NFLOG --nflog-prefix "cap" --nflog-group 5
+-A FORWARD -i wan0 -p icmp -j NFLOG --nflog-group 6 --nflog-size 64
 COMMIT
 EOF
 CFG=$E2E_TMP/rampart.yaml
@@ -56,9 +60,13 @@ cat >>"$CFG" <<YAML
 ruleset:
   file: $RULES
 YAML
-sed -i "s|^log: {level: info}|log: {level: info, packets: {syslog: local3, file: $PKT}}|" "$CFG"
+NFDIR=$E2E_TMP/nflog
+mkdir -p "$NFDIR"
+mkfifo "$NFDIR/nflog-6.pcap" # group 6 streams to a reader
+sed -i "s|^log: {level: info}|log: {level: info, packets: {syslog: local3, file: $PKT}, nflog: {dir: $NFDIR}}|" "$CFG"
 grep -q 'packets: {syslog: local3' "$CFG" || die "gen_config's log line changed: fix this test"
 rp_start "$CFG" "$WRAP"
+bg fiforeader tcpdump -n -r "$NFDIR/nflog-6.pcap"
 
 check "ping lan -> wan (logged)" in_lan ping -c 2 -i 0.2 -W 2 10.77.2.2
 wait_for "the packet log file has the LOG lines" 5 grep -q 'rp-fwd: IN=lan0 OUT=wan0 ' "$PKT"
@@ -77,4 +85,12 @@ wait_for "a new packet log file after SIGHUP" 5 grep -q 'rp-fwd: IN=lan0' "$PKT"
 assert_eq "the rotated file kept its two lines" 2 "$(grep -c 'rp-fwd: ' "$PKT.1")"
 
 rp_stop
+# NFLOG: group 5 in a pcap file, group 6 streamed into the FIFO's reader
+out=$(tcpdump -n -r "$NFDIR/nflog-5.pcap" 2>&1)
+log "nflog-5.pcap: $(tr '\n' '|' <<<"$out")"
+assert_eq "NFLOG group 5: the 3 echo requests in the capture" 3 \
+	"$(grep -c 'IP 10\.77\.1\.2 > 10\.77\.2\.2: ICMP echo request' <<<"$out")"
+wait_for "the FIFO's reader saw the stream end" 5 sh -c "! kill -0 $BG_PID 2>/dev/null"
+assert_eq "NFLOG group 6: the 3 echo replies, read live from the FIFO" 3 \
+	"$(grep -c 'IP 10\.77\.2\.2 > 10\.77\.1\.2: ICMP echo reply' "$E2E_TMP/fiforeader.log")"
 e2e_finish

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nflog_ctl: the NFLOG target's packets as pcap, one capture per group
+ * (control thread; the records come through the same per-worker rings as
+ * LOG's, so a worker never waits).
+ *
+ * Group g goes to DIR/nflog-g.pcap (log.nflog.dir), link type "raw IP"
+ * (the packets the rules saw, from their IP header; the Ethernet header is
+ * not kept, as NFLOG's own packets have none). A file grows to
+ * log.nflog.max-size, then is renamed to .1 and started again. If the path
+ * is a FIFO (mkfifo it first), the capture is streamed into it while a
+ * reader is there (`tcpdump -r DIR/nflog-5.pcap`, `wireshark -k -i ...`);
+ * without a reader, packets are counted as lost. Packets carry at most
+ * DP_LOG_SNAP bytes (the record's size), or --nflog-size if smaller; the
+ * timestamp is when the control thread writes them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dp_priv.h"
+#include "log.h"
+
+#define LINKTYPE_RAW 101
+
+struct dp_nflog {
+	uint16_t group;
+	int fd;
+	bool fifo;
+	uint64_t bytes;
+	uint64_t next_try; /* a FIFO without reader: when to try again (seconds) */
+	struct dp_nflog *next;
+};
+
+static void path_of(const struct dp_ctx *dp, uint16_t group, char *buf, size_t n, const char *sfx)
+{
+	snprintf(buf, n, "%s/nflog-%u.pcap%s", dp->nflog_dir, group, sfx);
+}
+
+static void wr(int fd, const void *p, size_t n, bool *ok)
+{
+	if (*ok && write(fd, p, n) != (ssize_t)n)
+		*ok = false;
+}
+
+static bool open_file(struct dp_ctx *dp, struct dp_nflog *f)
+{
+	char path[CFG_PATH_MAX + 32];
+	path_of(dp, f->group, path, sizeof(path), "");
+	struct stat st;
+	f->fifo = stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+	f->fd = open(path, O_WRONLY | O_CLOEXEC | (f->fifo ? O_NONBLOCK : O_CREAT | O_TRUNC), 0640);
+	if (f->fd < 0) {
+		if (!f->fifo)
+			RP_WARN("nflog", "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	/* the pcap file header */
+	const struct {
+		uint32_t magic;
+		uint16_t major, minor;
+		int32_t zone;
+		uint32_t sigfigs, snaplen, linktype;
+	} h = {0xa1b2c3d4u, 2, 4, 0, 0, 65535, LINKTYPE_RAW};
+	bool ok = true;
+	wr(f->fd, &h, sizeof(h), &ok);
+	f->bytes = sizeof(h);
+	if (!ok) {
+		close(f->fd);
+		f->fd = -1;
+	}
+	return ok;
+}
+
+static struct dp_nflog *group_file(struct dp_ctx *dp, uint16_t group)
+{
+	for (struct dp_nflog *f = dp->nflog; f; f = f->next)
+		if (f->group == group)
+			return f;
+	struct dp_nflog *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	f->group = group;
+	f->fd = -1;
+	f->next = dp->nflog;
+	dp->nflog = f;
+	return f;
+}
+
+void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const struct dp_logrec *rec)
+{
+	if (dp->nflog_dir[0] == '\0') {
+		dp->nflog_lost++;
+		return;
+	}
+	struct dp_nflog *f = group_file(dp, n->group);
+	if (f == NULL) {
+		dp->nflog_lost++;
+		return;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (f->fd < 0) {
+		if ((uint64_t)ts.tv_sec < f->next_try || !open_file(dp, f)) {
+			f->next_try = (uint64_t)ts.tv_sec + 1;
+			dp->nflog_lost++;
+			return;
+		}
+	}
+	/* the datagram's length from its header, the captured part from the record */
+	uint32_t len = rec->caplen;
+	if (rec->caplen >= 4 && (rec->data[0] >> 4) == 4)
+		len = (uint32_t)(rec->data[2] << 8 | rec->data[3]);
+	else if (rec->caplen >= 6 && (rec->data[0] >> 4) == 6)
+		len = 40u + (uint32_t)(rec->data[4] << 8 | rec->data[5]);
+	uint32_t cap = rec->caplen;
+	if (n->size && n->size < cap)
+		cap = n->size;
+	if (len < cap)
+		len = cap;
+	/* one write per packet: into a FIFO (non-blocking), a write of less
+	 * than PIPE_BUF goes whole or not at all, so a slow reader loses
+	 * packets, never the stream's framing, and never holds us up */
+	uint32_t rec4[4] = {(uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), cap, len};
+	uint8_t buf[sizeof(rec4) + DP_LOG_SNAP];
+	memcpy(buf, rec4, sizeof(rec4));
+	memcpy(buf + sizeof(rec4), rec->data, cap);
+	ssize_t w = write(f->fd, buf, sizeof(rec4) + cap);
+	if (w < 0 && f->fifo && errno == EAGAIN) {
+		dp->nflog_lost++; /* the reader is behind */
+		return;
+	}
+	if (w != (ssize_t)(sizeof(rec4) + cap)) { /* the reader went away, or the disk is full */
+		close(f->fd);
+		f->fd = -1;
+		f->next_try = (uint64_t)ts.tv_sec + 1;
+		dp->nflog_lost++;
+		return;
+	}
+	dp->nflog_written++;
+	f->bytes += sizeof(rec4) + cap;
+	if (!f->fifo && f->bytes >= dp->nflog_max) {
+		/* rotate: the full capture becomes .1 */
+		char a[CFG_PATH_MAX + 32], b[CFG_PATH_MAX + 32];
+		path_of(dp, f->group, a, sizeof(a), "");
+		path_of(dp, f->group, b, sizeof(b), ".1");
+		close(f->fd);
+		f->fd = -1;
+		if (rename(a, b) != 0)
+			RP_WARN("nflog", "cannot rotate %s: %s", a, strerror(errno));
+	}
+}
+
+void dp_nflog_close(struct dp_ctx *dp)
+{
+	struct dp_nflog *f = dp->nflog;
+	while (f) {
+		struct dp_nflog *next = f->next;
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f);
+		f = next;
+	}
+	dp->nflog = NULL;
+}
