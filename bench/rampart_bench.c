@@ -512,6 +512,25 @@ static int install_ct_rules(struct dp_ctx *dp, uint32_t n, bool nat)
 	return rc;
 }
 
+/* The LAN host asks for us (as the gateways did), so the box knows it;
+ * then nothing is left in the tx rings. */
+static void learn_lan_host(struct dp_ctx *dp, struct dp_worker *w, struct rte_ring *rx[2],
+			   struct rte_ring *tx[2])
+{
+	static const uint8_t us4[4] = { 10, 77, 1, 1 }, host[4] = { 10, 77, 1, 2 };
+	put_arp_request(rx[0], NULL, host, us4, 2);
+	for (int k = 0; k < 4; k++) {
+		dp_worker_poll(w);
+		dp_ctl_poll(dp);
+	}
+	struct rte_mbuf *m[DP_BURST];
+	for (int p = 0; p < 2; p++) {
+		unsigned n;
+		while ((n = rte_ring_dequeue_burst(tx[p], (void **)m, DP_BURST, NULL)) > 0)
+			rte_pktmbuf_free_bulk(m, n);
+	}
+}
+
 /* Push one burst through the worker; true if all n were forwarded. */
 static bool ct_push(struct dp_worker *w, struct rte_ring *rx, struct rte_ring *tx[2],
 		    struct rte_mbuf **m, unsigned n)
@@ -539,19 +558,8 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	if (dp == NULL)
 		return -1;
 	struct dp_worker *w = dp_worker_get(dp, 0);
-	/* the LAN host answers ARP, as the gateways did */
-	static const uint8_t us4[4] = { 10, 77, 1, 1 }, host[4] = { 10, 77, 1, 2 };
-	put_arp_request(rx[0], NULL, host, us4, 2);
-	for (int k = 0; k < 4; k++) {
-		dp_worker_poll(w);
-		dp_ctl_poll(dp);
-	}
+	learn_lan_host(dp, w, rx, tx);
 	struct rte_mbuf *m[DP_BURST];
-	for (int p = 0; p < 2; p++) {
-		unsigned n;
-		while ((n = rte_ring_dequeue_burst(tx[p], (void **)m, DP_BURST, NULL)) > 0)
-			rte_pktmbuf_free_bulk(m, n);
-	}
 	if (install_ct_rules(dp, b->rules, b->nat) < 0) {
 		teardown(dp, rx, tx);
 		return -1;
@@ -679,18 +687,8 @@ static int run_handoff(unsigned seq, uint64_t target, bool json)
 	if (dp == NULL)
 		return -1;
 	struct dp_worker *w0 = dp_worker_get(dp, 0), *w1 = dp_worker_get(dp, 1);
-	static const uint8_t us4[4] = { 10, 77, 1, 1 }, host[4] = { 10, 77, 1, 2 };
-	put_arp_request(rx[0], NULL, host, us4, 2);
-	for (int k = 0; k < 4; k++) {
-		dp_worker_poll(w0);
-		dp_ctl_poll(dp);
-	}
+	learn_lan_host(dp, w0, rx, tx);
 	struct rte_mbuf *m[DP_BURST];
-	for (int p = 0; p < 2; p++) {
-		unsigned n;
-		while ((n = rte_ring_dequeue_burst(tx[p], (void **)m, DP_BURST, NULL)) > 0)
-			rte_pktmbuf_free_bulk(m, n);
-	}
 	if (install_ct_rules(dp, 0, true) < 0 || rte_pktmbuf_alloc_bulk(g_pool, m, DP_BURST) != 0) {
 		teardown(dp, rx, tx);
 		return -1;

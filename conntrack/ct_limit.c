@@ -127,16 +127,11 @@ static uint32_t walk(struct ct_limit *l, const struct ct_table *t, struct ct_lim
 	return n;
 }
 
-static void masked_key(const uint8_t key[16], uint32_t k[4])
-{
-	memcpy(k, key, 16);
-}
-
 uint32_t ct_limit_count(struct ct_limit *l, const struct ct_table *t, uint16_t match, uint8_t fam,
 	const uint8_t key[16], uint32_t idx)
 {
 	uint32_t k[4];
-	masked_key(key, k);
+	memcpy(k, key, 16);
 	uint32_t h = key_hash(match, fam, k), mask = l->nkeys - 1;
 	struct ct_limit_key *s = NULL, *hole = NULL;
 	for (uint32_t p = 0; p < PROBES && p < l->nkeys; p++) {
@@ -201,7 +196,7 @@ uint32_t ct_limit_count(struct ct_limit *l, const struct ct_table *t, uint16_t m
 uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, const uint8_t key[16])
 {
 	uint32_t k[4];
-	masked_key(key, k);
+	memcpy(k, key, 16);
 	uint32_t h = key_hash(match, fam, k), mask = l->nkeys - 1;
 	for (uint32_t p = 0; p < PROBES && p < l->nkeys; p++) {
 		const struct ct_limit_key *c = &l->k[(h + p) & mask];

@@ -477,16 +477,6 @@ static inline void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_
 		dp_txq_send(w, port);
 }
 
-/* RFC 1624 eqn. 3 incremental checksum update: HC' = ~(~HC + ~m + m').
- * Host-order 16-bit words in and out. */
-static inline uint16_t dp_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
-{
-	uint32_t s = (uint16_t)~csum + (uint32_t)(uint16_t)~old + new_;
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* Queue pkts[i] on port out[i]; out[i] == UINT16_MAX means consumed. */
 static inline void dp_tx_enqueue_burst(struct dp_worker *w, struct rte_mbuf **pkts,
 				       const uint16_t *out, uint16_t n)

@@ -260,8 +260,8 @@ static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 			ip->time_to_live = v->ttl;
 			uint16_t n0 = (uint16_t)(l3[0] << 8 | l3[1]), n4 = (uint16_t)(l3[8] << 8 | l3[9]);
 			uint16_t ck = rte_be_to_cpu_16(ip->hdr_checksum);
-			ck = dp_csum_update16(ck, w0, n0);
-			ck = dp_csum_update16(ck, w4, n4);
+			ck = nat_csum16(ck, w0, n0);
+			ck = nat_csum16(ck, w4, n4);
 			ip->hdr_checksum = rte_cpu_to_be_16(ck);
 			pm->ttl = v->ttl;
 		}

@@ -190,7 +190,7 @@ void dp_icmp4_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm)
 	uint16_t ck;
 	memcpy(&ck, icmp + 2, 2);
 	icmp[0] = 0; /* echo reply */
-	ck = rte_cpu_to_be_16(dp_csum_update16(rte_be_to_cpu_16(ck), 0x0800, 0x0000));
+	ck = rte_cpu_to_be_16(nat_csum16(rte_be_to_cpu_16(ck), 0x0800, 0x0000));
 	memcpy(icmp + 2, &ck, 2);
 }
 
@@ -207,7 +207,7 @@ void dp_icmp6_echo_reply(struct rte_mbuf *m, const struct pkt_meta *pm)
 	uint16_t ck;
 	memcpy(&ck, icmp + 2, 2);
 	icmp[0] = 129;
-	ck = rte_cpu_to_be_16(dp_csum_update16(rte_be_to_cpu_16(ck), 0x8000, 0x8100));
+	ck = rte_cpu_to_be_16(nat_csum16(rte_be_to_cpu_16(ck), 0x8000, 0x8100));
 	memcpy(icmp + 2, &ck, 2);
 }
 

@@ -122,6 +122,44 @@ static void rules_metrics(FILE *o, const struct dp_ctx *dp, const struct dp_rule
 	}
 }
 
+/* A table of per-worker 64-bit counters at offsets of a struct that base()
+ * finds for each worker (NULL: that worker has none). */
+struct wcounter {
+	const char *name, *help;
+	size_t off;
+};
+
+static void worker_counters(FILE *o, const struct dp_ctx *dp, const struct wcounter *t, size_t n,
+	const void *(*base)(const struct dp_worker *w))
+{
+	for (size_t f = 0; f < n; f++) {
+		family(o, t[f].name, "counter", t[f].help);
+		for (unsigned i = 0; i < dp->n_workers; i++) {
+			const void *b = base(dp->workers[i]);
+			if (b == NULL)
+				continue;
+			uint64_t v;
+			memcpy(&v, (const char *)b + t[f].off, sizeof(v));
+			fprintf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", t[f].name, i, v);
+		}
+	}
+}
+
+static const void *wstats_of(const struct dp_worker *w)
+{
+	return &w->st;
+}
+
+static const void *natstats_of(const struct dp_worker *w)
+{
+	return &w->nst;
+}
+
+static const void *ctstats_of(const struct dp_worker *w)
+{
+	return w->ct ? &w->ct->st : NULL;
+}
+
 void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *info)
 {
 	family(o, "rampart_build_info", "gauge", "The running rampartd's version");
@@ -179,10 +217,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 		}
 
 	/* workers */
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} wfams[] = {
+	static const struct wcounter wfams[] = {
 #define W(n, f, h) {"rampart_worker_" n, h, offsetof(struct dp_wstats, f)}
 		W("loops_total", loops, "Poll loop iterations"),
 		W("busy_loops_total", busy_loops, "Poll loop iterations that found work"),
@@ -198,14 +233,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 		W("fragmented_total", fragmented, "Datagrams fragmented on output"),
 #undef W
 	};
-	for (size_t f = 0; f < RTE_DIM(wfams); f++) {
-		family(o, wfams[f].name, "counter", wfams[f].help);
-		for (unsigned i = 0; i < dp->n_workers; i++) {
-			uint64_t v;
-			memcpy(&v, (const char *)&dp->workers[i]->st + wfams[f].off, sizeof(v));
-			fprintf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", wfams[f].name, i, v);
-		}
-	}
+	worker_counters(o, dp, wfams, RTE_DIM(wfams), wstats_of);
 
 	/* connection tracking and NAT */
 	bool ct = false;
@@ -222,10 +250,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			if (dp->workers[i]->ct)
 				fprintf(o, "rampart_conntrack_max_entries{worker=\"%u\"} %u\n", i,
 					dp->workers[i]->ct->max);
-		static const struct {
-			const char *name, *help;
-			size_t off;
-		} cfams[] = {
+		static const struct wcounter cfams[] = {
 #define C(n, f, h) {"rampart_conntrack_" n, h, offsetof(struct ct_stats, f)}
 			C("found_total", found, "Packets of known connections"),
 			C("new_total", new_, "Connections confirmed"),
@@ -237,16 +262,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			C("related_total", related, "ICMP errors RELATED to a connection"),
 #undef C
 		};
-		for (size_t f = 0; f < RTE_DIM(cfams); f++) {
-			family(o, cfams[f].name, "counter", cfams[f].help);
-			for (unsigned i = 0; i < dp->n_workers; i++) {
-				if (dp->workers[i]->ct == NULL)
-					continue;
-				uint64_t v;
-				memcpy(&v, (const char *)&dp->workers[i]->ct->st + cfams[f].off, sizeof(v));
-				fprintf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", cfams[f].name, i, v);
-			}
-		}
+		worker_counters(o, dp, cfams, RTE_DIM(cfams), ctstats_of);
 		family(o, "rampart_nat_bindings_total", "counter",
 		       "NAT bindings made, by kind (src: SNAT/MASQUERADE, dst: DNAT/REDIRECT)");
 		for (unsigned i = 0; i < dp->n_workers; i++) {
@@ -256,16 +272,14 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			fprintf(o, "rampart_nat_bindings_total{worker=\"%u\",kind=\"dst\"} %" PRIu64 "\n", i,
 				s->bind_dst);
 		}
-		family(o, "rampart_nat_port_changed_total", "counter",
-		       "NAT bindings that had to change the source port");
-		for (unsigned i = 0; i < dp->n_workers; i++)
-			fprintf(o, "rampart_nat_port_changed_total{worker=\"%u\"} %" PRIu64 "\n", i,
-				dp->workers[i]->nst.port_changed);
-		family(o, "rampart_nat_allocation_failures_total", "counter",
-		       "New connections dropped: no free tuple for their NAT binding");
-		for (unsigned i = 0; i < dp->n_workers; i++)
-			fprintf(o, "rampart_nat_allocation_failures_total{worker=\"%u\"} %" PRIu64 "\n", i,
-				dp->workers[i]->nst.alloc_fail);
+		static const struct wcounter nfams[] = {
+			{"rampart_nat_port_changed_total", "NAT bindings that had to change the source port",
+			 offsetof(struct nat_stats, port_changed)},
+			{"rampart_nat_allocation_failures_total",
+			 "New connections dropped: no free tuple for their NAT binding",
+			 offsetof(struct nat_stats, alloc_fail)},
+		};
+		worker_counters(o, dp, nfams, RTE_DIM(nfams), natstats_of);
 	}
 
 	family(o, "rampart_log_records_total", "counter",

@@ -414,7 +414,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	ip->time_to_live--;
 	uint16_t new_ = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
 	ip->hdr_checksum = rte_cpu_to_be_16(
-		dp_csum_update16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
+		nat_csum16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
 	    !nat_src(w, R, m, pm, in, out))

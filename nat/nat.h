@@ -160,7 +160,8 @@ bool nat_manip_icmp_error(const struct ct_table *t, uint32_t idx, unsigned dir, 
 	const struct nat_pkt *p, uint32_t l4_len);
 
 /* RFC 1624 incremental update of a one's complement checksum (host order
- * words) for a 16-bit field going from old to new_. */
+ * words) for a 16-bit field going from old to new_ (the dataplane's TTL,
+ * TOS and ICMP rewrites use it too). */
 static inline uint16_t nat_csum16(uint16_t ck, uint16_t old, uint16_t new_)
 {
 	uint32_t s = (uint16_t)~ck + (uint32_t)(uint16_t)~old + new_;

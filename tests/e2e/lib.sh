@@ -342,6 +342,16 @@ wait_for() {
 	return 1
 }
 
+# http_serve NAME NS DIR PORT: python's http.server for DIR in namespace NS
+# (in_lan or in_wan) on PORT, v4 and v6, log in $E2E_TMP/NAME.log; returns
+# once it answers, dies if it never does
+http_serve() {
+	local name=$1 ns=$2 dir=$3 port=$4
+	bg "$name" "$ns" "$PY" -m http.server --bind :: --directory "$dir" "$port"
+	wait_for "http.server $name ($ns, port $port)" 10 \
+		"$ns" curl -sf -o /dev/null "http://127.0.0.1:$port/" || die "http.server $name did not start"
+}
+
 # udp_probe ADDR PORT: one datagram from the lan host; prints what came
 # back: "answer", "ECONNREFUSED" (an ICMP unreachable) or "timeout" (3 s)
 udp_probe() { # ADDR PORT: prints what the client got

@@ -33,14 +33,10 @@ CDIR=$E2E_DIR/conntrack
 WWW=$E2E_TMP/www
 mkdir -p "$WWW"
 echo "stateful hello $$" >"$WWW/hello.txt"
-bg http8080 in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8080
-bg http8081 in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8081
-bg http8082 in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8082
-bg lanhttp in_lan "$PY" -m http.server --bind :: --directory "$WWW" 8080
-wait_for "http.server in the wan namespace" 10 in_wan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
-	die "http.server did not start"
-wait_for "http.server in the lan namespace" 10 in_lan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
-	die "http.server did not start"
+for p in 8080 8081 8082; do
+	http_serve "http$p" in_wan "$WWW" "$p"
+done
+http_serve lanhttp in_lan "$WWW" 8080
 
 CFG=$E2E_TMP/rampart.yaml
 gen_config "$CFG" router "${E2E_CT_WORKERS:-2}"

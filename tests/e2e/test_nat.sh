@@ -32,12 +32,8 @@ NDIR=$E2E_DIR/nat
 WWW=$E2E_TMP/www
 mkdir -p "$WWW"
 echo "nat hello $$" >"$WWW/hello.txt"
-bg wanhttp in_wan "$PY" -m http.server --bind :: --directory "$WWW" 8080
-bg lanhttp in_lan "$PY" -m http.server --bind :: --directory "$WWW" 8080
-wait_for "http.server in the wan namespace" 10 in_wan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
-	die "http.server did not start"
-wait_for "http.server in the lan namespace" 10 in_lan curl -sf -o /dev/null http://127.0.0.1:8080/hello.txt ||
-	die "http.server did not start"
+http_serve wanhttp in_wan "$WWW" 8080
+http_serve lanhttp in_lan "$WWW" 8080
 # the WAN host knows only its own subnet: answers to the LAN's addresses
 # have nowhere to go unless they are translated
 in_wan ip route del default || die "cannot remove the wan default route"
