@@ -227,7 +227,9 @@ uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, co
 void ct_limit_gc(struct ct_limit *l, const struct ct_table *t, unsigned budget)
 {
 	unsigned visited = 0;
-	for (uint32_t i = 0; i < l->nkeys && visited < budget; i++) {
+	/* a few slots per call, used or not: a worker loop never scans the
+	 * whole table (a sweep takes nkeys / 64 calls) */
+	for (uint32_t i = 0; i < 64 && i < l->nkeys && visited < budget; i++) {
 		struct ct_limit_key *s = &l->k[l->gc_key];
 		l->gc_key = (l->gc_key + 1) & (l->nkeys - 1);
 		if (s->state != 1)

@@ -71,8 +71,8 @@ uint32_t ct_limit_count(struct ct_limit *l, const struct ct_table *t, uint16_t m
 /* Another worker's published count for key (a lock-free read). */
 uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, const uint8_t key[16]);
 
-/* Walk some keys' lists (budget members at most), dropping the dead and
- * publishing the counts again. */
+/* Walk the lists of the next few key slots (64 slots, budget members at
+ * most), dropping the dead and publishing the counts again. */
 void ct_limit_gc(struct ct_limit *l, const struct ct_table *t, unsigned budget);
 
 #endif

@@ -326,6 +326,10 @@ void dp_ct_serve(struct dp_worker *w)
 		break;
 	}
 done:
-	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
+	/* the mailbox is emptied before the request is marked done: once the
+	 * control thread sees done it may post its next request at once, which
+	 * a later clearing would wipe out (it did: conntrack -F hung between
+	 * two slices) */
 	__atomic_store_n(&w->ctl, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
 }
