@@ -30,7 +30,7 @@ static void print_iface(struct rules_buf *b, char letter, const char *name, bool
 	rbuf_printf(b, "%s -%c %s%s", inv ? " !" : "", letter, name, wild ? "+" : "");
 }
 
-void rules_print_rule(struct rules_buf *b, const struct rules_rule *r, int fam)
+void rules_print_rule_matches(struct rules_buf *b, const struct rules_rule *r, int fam)
 {
 	if (r->has_src)
 		print_addr(b, 's', fam, &r->src, r->src_plen, r->inv & RULES_INV_SRC);
@@ -55,6 +55,10 @@ void rules_print_rule(struct rules_buf *b, const struct rules_rule *r, int fam)
 		rbuf_printf(b, " -m %s", rules_ext_name((enum rules_ext_kind)r->match[i].kind));
 		rules_ext_print(b, &r->match[i], fam);
 	}
+}
+
+void rules_print_rule_target(struct rules_buf *b, const struct rules_rule *r, int fam)
+{
 	switch (r->target.verdict) {
 	case RULES_V_ACCEPT:
 		rbuf_puts(b, " -j ACCEPT");
@@ -78,6 +82,12 @@ void rules_print_rule(struct rules_buf *b, const struct rules_rule *r, int fam)
 	default:
 		break;
 	}
+}
+
+void rules_print_rule(struct rules_buf *b, const struct rules_rule *r, int fam)
+{
+	rules_print_rule_matches(b, r, fam);
+	rules_print_rule_target(b, r, fam);
 }
 
 char *rules_ipt_print_rule(const struct rules_rule *r, int fam)

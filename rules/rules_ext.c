@@ -764,6 +764,22 @@ static void native_port(struct rules_ext *x, struct rules_prange *p, uint32_t bi
 	}
 }
 
+bool rules_ext_kernel_view(const struct rules_ext *x, struct rules_ext *out)
+{
+	*out = *x;
+	if (!tcpudp_native(x))
+		return false;
+	native_port(out, &out->u.tcp.sport, BIT(RULES_O_SPORT));
+	native_port(out, &out->u.tcp.dport, BIT(RULES_O_DPORT));
+	if (out->u.tcp.sport.lo == 0 && out->u.tcp.sport.hi == 0xFFFF)
+		out->invert &= ~BIT(RULES_O_SPORT);
+	if (out->u.tcp.dport.lo == 0 && out->u.tcp.dport.hi == 0xFFFF)
+		out->invert &= ~BIT(RULES_O_DPORT);
+	if (x->kind == RULES_X_TCP && out->u.tcp.flg_mask == 0)
+		out->invert &= ~BIT(RULES_O_TCP_FLAGS);
+	return true;
+}
+
 void rules_ext_print(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
 	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];

@@ -1013,6 +1013,16 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 
 /* ---- printing ---- */
 
+const char *rules_icmp_name(int fam, uint8_t type, uint8_t code_lo, uint8_t code_hi)
+{
+	const struct icmp_name *t = fam == RULES_F_V6 ? icmp6_names : icmp4_names;
+	size_t n = fam == RULES_F_V6 ? RULES_ARRAY_SIZE(icmp6_names) : RULES_ARRAY_SIZE(icmp4_names);
+	for (size_t i = 0; i < n; i++) /* canonical names come before their aliases */
+		if (t[i].type == type && t[i].lo == code_lo && t[i].hi == code_hi)
+			return t[i].name;
+	return NULL;
+}
+
 static void print_flags(struct rules_buf *b, uint8_t f)
 {
 	bool any = false;

@@ -231,7 +231,20 @@ int rules_validate_table(const struct rules_ruleset *rs, enum rules_table_id t, 
 int rules_ipt_add_rule_into(struct rules_ruleset *rs, enum rules_table_id t, const char *chain,
 	int fam, const char *text, const char *name, int line, int col, char *err, size_t errlen);
 
-/* Print helpers shared by ipt_print.c and tests. */
+/* Print helpers shared by ipt_print.c, ipt_list.c and tests: a rule's
+ * iptables arguments (leading blank), all of them or the part before the
+ * target (selectors and matches) and the target ("-j X ..." / "-g C"). */
 void rules_print_rule(struct rules_buf *b, const struct rules_rule *r, int fam);
+void rules_print_rule_matches(struct rules_buf *b, const struct rules_rule *r, int fam);
+void rules_print_rule_target(struct rules_buf *b, const struct rules_rule *r, int fam);
+
+/* A tcp/udp match as iptables-nft reads it back from the kernel (the native
+ * payload form: inverted 0:N ranges become N+1:65535, a full range or an
+ * empty flag mask loses its inversion); *out is a shallow copy of x (same
+ * for other kinds, unchanged). Returns whether the match is native. */
+bool rules_ext_kernel_view(const struct rules_ext *x, struct rules_ext *out);
+/* The name iptables prints (-L) for an ICMP (fam RULES_F_V4) or ICMPv6 type
+ * and code range, NULL when it has none. */
+const char *rules_icmp_name(int fam, uint8_t type, uint8_t code_lo, uint8_t code_hi);
 
 #endif

@@ -5,7 +5,11 @@
 # loaded into a throwaway network namespace with the kernel's
 # ip(6)tables-restore and saved back with ip(6)tables-save; the same file
 # goes through Rampart's parser and printer (ipt_conv). The two texts must
-# be identical (the kernel's "# ..." comment lines aside).
+# be identical (the kernel's "# ..." comment lines aside). Then the listings
+# of every table the file names: `-L -n -v -x --line-numbers`, `-L -n`,
+# `-L -n -v` (abbreviated counters), `-S` and `-S -v`, and for every chain
+# `-L CHAIN -n -v --line-numbers`, `-L CHAIN 1 -n -v`, `-S CHAIN -v` and
+# `-S CHAIN 1`, must print exactly as the kernel's ip(6)tables prints them.
 # Usage: kernel-diff.sh BUILDDIR   (needs root, iptables, ipset)
 set -uo pipefail
 build=${1:?usage: kernel-diff.sh BUILDDIR}
@@ -24,7 +28,7 @@ for c in iptables-restore ip6tables-save ipset "$conv"; do
 	command -v "$c" >/dev/null || [ -x "$c" ] || { echo "kernel-diff: $c missing" >&2; exit 1; }
 done
 
-fail=0 n=0
+fail=0 n=0 nl=0
 for f in "$dir"/*.rules; do
 	base=${f%.rules}
 	name=$(basename "$base")
@@ -49,9 +53,42 @@ for f in "$dir"/*.rules; do
 		else
 			n=$((n + 1))
 		fi
+		# compare: what, kernel command (args after ip(6)tables), ipt_conv args
+		compare() {
+			local what=$1 kargs=$2 cargs=$3
+			# shellcheck disable=SC2086
+			ip netns exec "$ns" "ip${v}tables" $kargs >"$work/kernel" 2>&1
+			# shellcheck disable=SC2086
+			if ! "$conv" $six "${sets[@]}" $cargs <"$f" >"$work/rampart" 2>"$work/err"; then
+				echo "kernel-diff: FAIL $name ($what): rampart refused it: $(cat "$work/err")"
+				fail=1
+			elif ! diff -u "$work/kernel" "$work/rampart" >"$work/diff"; then
+				echo "kernel-diff: FAIL $name ($what): rampart lists differently from the kernel:"
+				head -40 "$work/diff"
+				fail=1
+			else
+				nl=$((nl + 1))
+			fi
+		}
+		for t in raw mangle nat filter; do
+			grep -q "^\*$t\b" "$f" || continue
+			for fl in "-L -n -v -x --line-numbers" "-L -n" "-L -n -v" "-S" "-S -v"; do
+				mode=--list
+				case "$fl" in -S*) mode=--spec ;; esac
+				compare "-t $t $fl" "-t $t $fl" "$mode ${fl:2} -t $t"
+			done
+			chains=$(ip netns exec "$ns" "ip${v}tables" -t "$t" -S | awk '$1 == "-P" || $1 == "-N" { print $2 }')
+			for ch in $chains; do
+				compare "-t $t -L $ch" "-t $t -L $ch -n -v --line-numbers" \
+					"--list -n -v --line-numbers -t $t --chain $ch"
+				compare "-t $t -L $ch 1" "-t $t -L $ch 1 -n -v" "--list -n -v -t $t --chain $ch --rule 1"
+				compare "-t $t -S $ch" "-t $t -S $ch -v" "--spec -v -t $t --chain $ch"
+				compare "-t $t -S $ch 1" "-t $t -S $ch 1" "--spec -t $t --chain $ch --rule 1"
+			done
+		done
 	fi
 	ip netns exec "$ns" ipset destroy 2>/dev/null || true
 	ip netns del "$ns"
 done
-echo "kernel-diff: $n rulesets print identically to the kernel's iptables-save; failures: $fail"
+echo "kernel-diff: $n rulesets print identically to the kernel's iptables-save, $nl listings (-L/-S) identically to ip(6)tables; failures: $fail"
 exit $fail

@@ -6,6 +6,10 @@
 # (ip6tables-restore when NAME ends in -v6; NAME.ipset, if present, is
 # loaded with ipset restore first) and saved back with iptables-save (-c when
 # NAME contains -counters), without the "# Generated"/"# Completed" lines.
+# Also NAME.list and NAME.spec: for every table the file names (in the order
+# raw, mangle, nat, filter), a line "# table T" followed by what
+# `ip(6)tables -t T -L -n -v -x --line-numbers` (NAME.list) or
+# `ip(6)tables -t T -S -v` (NAME.spec) prints.
 # Needs root, iptables (nft backend) and ipset. Usage: make-golden.sh [NAME.rules...]
 set -euo pipefail
 dir=$(cd "$(dirname "$0")/golden" && pwd)
@@ -31,8 +35,17 @@ for f in "$@"; do
 		exit 1
 	fi
 	ip netns exec "$ns" "ip${v}tables-save" $c | grep -v '^# ' > "$base.save.tmp"
+	: > "$base.list.tmp"
+	: > "$base.spec.tmp"
+	for t in raw mangle nat filter; do
+		grep -q "^\*$t\b" "$f" || continue
+		{ echo "# table $t"; ip netns exec "$ns" "ip${v}tables" -t "$t" -L -n -v -x --line-numbers; } >> "$base.list.tmp"
+		{ echo "# table $t"; ip netns exec "$ns" "ip${v}tables" -t "$t" -S -v; } >> "$base.spec.tmp"
+	done
 	mv "$base.save.tmp" "$base.save"
+	mv "$base.list.tmp" "$base.list"
+	mv "$base.spec.tmp" "$base.spec"
 	ip netns exec "$ns" ipset destroy 2>/dev/null || true
 	ip netns del "$ns"
-	echo "make-golden: $name.save"
+	echo "make-golden: $name.save $name.list $name.spec"
 done

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Tests of rules/: golden files (our printer against what the kernel's
- * iptables-save printed for the same input, see make-golden.sh), every
+ * iptables-save printed for the same input, and our -L / -S listings
+ * against `iptables -L -n -v -x --line-numbers` / `iptables -S -v`, see
+ * make-golden.sh), single-chain and single-rule listings, every
  * validation error with its line:col, transactional loads, the single-rule
  * API with dual-family rules, and a seeded random round trip.
  */
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 
+#include "ipt_list.h"
 #include "rules.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -144,6 +147,180 @@ static void test_golden(void **state)
 	}
 	closedir(d);
 	assert_true(n >= 6);
+}
+
+/* Whether restore text names table `name` on a "*name" line (make-golden.sh's rule). */
+static bool text_names_table(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (p[0] == '*' && strncmp(p + 1, name, n) == 0 &&
+			(p[1 + n] == '\0' || strchr(" \t\r\n", p[1 + n])))
+			return true;
+	}
+	return false;
+}
+
+/* NAME.rules listed with -L -n -v -x --line-numbers / -S -v == NAME.list / NAME.spec. */
+static void test_golden_list(void **state)
+{
+	static const enum rules_table_id order[] = {RULES_T_RAW, RULES_T_MANGLE, RULES_T_NAT,
+		RULES_T_FILTER};
+	DIR *d = opendir(GOLDEN_DIR);
+	struct dirent *de;
+	int n = 0;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (!ends_with(de->d_name, ".rules"))
+			continue;
+		int fam = strstr(de->d_name, "-v6") ? RULES_F_V6 : RULES_F_V4;
+		int stem = (int)(strlen(de->d_name) - strlen(".rules"));
+		char path[1024];
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, de->d_name);
+		char *text = slurp(path, &len);
+		assert_non_null(text);
+		struct rules_ruleset *rs = load_golden(GOLDEN_DIR, de->d_name, ".rules", fam);
+		for (int spec = 0; spec < 2; spec++) {
+			snprintf(path, sizeof(path), "%s/%.*s.%s", GOLDEN_DIR, stem, de->d_name,
+				spec ? "spec" : "list");
+			char *want = slurp(path, &len);
+			assert_non_null(want);
+			char *got = NULL;
+			size_t got_len = 0;
+			FILE *f = open_memstream(&got, &got_len);
+			assert_non_null(f);
+			for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+				if (!text_names_table(text, rules_table_name(order[k])))
+					continue;
+				char *out = spec ? rules_ipt_spec(rs, fam, order[k], NULL, 0, RULES_LIST_VERBOSE) :
+						   rules_ipt_list(rs, fam, order[k], NULL, 0,
+							   RULES_LIST_NUMERIC | RULES_LIST_VERBOSE |
+								   RULES_LIST_EXACT | RULES_LIST_LINENUMBERS);
+				assert_non_null(out);
+				fprintf(f, "# table %s\n%s", rules_table_name(order[k]), out);
+				free(out);
+			}
+			fclose(f);
+			assert_same_text(path, want, got);
+			free(got);
+			free(want);
+		}
+		rules_free(rs);
+		free(text);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 6);
+}
+
+/* Single chains and rules, abbreviated counters, errors. The expected texts
+ * are what iptables 1.8.9 (nft) printed for the same ruleset. */
+static void test_list_chain(void **state)
+{
+	static const char in[] = "*filter\n"
+				 ":INPUT DROP [123456789:99999]\n"
+				 ":FORWARD ACCEPT [100000:9999999999]\n"
+				 ":OUTPUT ACCEPT [5:6]\n"
+				 ":u - [0:0]\n"
+				 "[99999:100000] -A INPUT -i eth0 -j u\n"
+				 "[123456789012:12345678901234] -A INPUT -p tcp --dport 64999 -g u\n"
+				 "[1:2] -A INPUT ! -i eth+ -j ACCEPT\n"
+				 "-A u -j RETURN\n"
+				 "-A u -p tcp\n"
+				 "COMMIT\n";
+	char err[RULES_ERR_MAX];
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, in, strlen(in), "t", 0, err, sizeof(err)), 0);
+	static const struct {
+		bool spec;
+		const char *chain;
+		long num;
+		unsigned flags;
+		const char *want;
+	} cases[] = {
+		{false, "INPUT", 0, RULES_LIST_VERBOSE | RULES_LIST_NUMERIC,
+			"Chain INPUT (policy DROP 123M packets, 99999 bytes)\n"
+			" pkts bytes target     prot opt in     out     source               destination         \n"
+			"99999  100K u          0    --  eth0   *       0.0.0.0/0            0.0.0.0/0           \n"
+			" 123G   12T u          6    --  *      *       0.0.0.0/0            0.0.0.0/0           [goto]  tcp dpt:64999\n"
+			"    1     2 ACCEPT     0    --  !eth+  *       0.0.0.0/0            0.0.0.0/0           \n"},
+		{false, "FORWARD", 0, RULES_LIST_VERBOSE,
+			"Chain FORWARD (policy ACCEPT 100K packets, 10G bytes)\n"
+			" pkts bytes target     prot opt in     out     source               destination         \n"},
+		{false, "INPUT", 0, RULES_LIST_VERBOSE | RULES_LIST_EXACT,
+			"Chain INPUT (policy DROP 123456789 packets, 99999 bytes)\n"
+			"    pkts      bytes target     prot opt in     out     source               destination         \n"
+			"   99999   100000 u          all  --  eth0   any     anywhere             anywhere            \n"
+			"123456789012 12345678901234 u          tcp  --  any    any     anywhere             anywhere            [goto]  tcp dpt:64999\n"
+			"       1        2 ACCEPT     all  --  !eth+  any     anywhere             anywhere            \n"},
+		{false, "u", 0, 0,
+			"Chain u (2 references)\n"
+			"target     prot opt source               destination         \n"
+			"RETURN     all  --  anywhere             anywhere            \n"
+			"           tcp  --  anywhere             anywhere            \n"},
+		{false, "u", 0, RULES_LIST_VERBOSE | RULES_LIST_LINENUMBERS,
+			"Chain u (2 references)\n"
+			"num   pkts bytes target     prot opt in     out     source               destination         \n"
+			"1        0     0 RETURN     all  --  any    any     anywhere             anywhere            \n"
+			"2        0     0            tcp  --  any    any     anywhere             anywhere            \n"},
+		{false, "INPUT", 2, RULES_LIST_VERBOSE | RULES_LIST_NUMERIC,
+			" 123G   12T u          6    --  *      *       0.0.0.0/0            0.0.0.0/0           [goto]  tcp dpt:64999\n"},
+		{false, "INPUT", 9, 0, ""},
+		{true, "u", 0, 0, "-N u\n-A u -j RETURN\n-A u -p tcp\n"},
+		{true, "u", 2, 0, "-A u -p tcp\n"},
+		{true, "u", 5, 0, ""},
+		{true, "INPUT", 2, RULES_LIST_VERBOSE,
+			"-A INPUT -p tcp -m tcp --dport 64999 -c 123456789012 12345678901234 -g u\n"},
+		{true, "INPUT", 0, RULES_LIST_VERBOSE,
+			"-P INPUT DROP -c 123456789 99999\n"
+			"-A INPUT -i eth0 -c 99999 100000 -j u\n"
+			"-A INPUT -p tcp -m tcp --dport 64999 -c 123456789012 12345678901234 -g u\n"
+			"-A INPUT ! -i eth+ -c 1 2 -j ACCEPT\n"},
+		{true, NULL, 0, 0,
+			"-P INPUT DROP\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N u\n"
+			"-A INPUT -i eth0 -j u\n"
+			"-A INPUT -p tcp -m tcp --dport 64999 -g u\n"
+			"-A INPUT ! -i eth+ -j ACCEPT\n"
+			"-A u -j RETURN\n"
+			"-A u -p tcp\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = cases[i].spec ?
+			rules_ipt_spec(rs, RULES_F_V4, RULES_T_FILTER, cases[i].chain, cases[i].num,
+				cases[i].flags) :
+			rules_ipt_list(rs, RULES_F_V4, RULES_T_FILTER, cases[i].chain, cases[i].num,
+				cases[i].flags);
+		assert_non_null(got);
+		assert_same_text(cases[i].chain ? cases[i].chain : "(all)", cases[i].want, got);
+		free(got);
+	}
+	/* errors: unknown chain, chain of the other family, bad arguments */
+	errno = 0;
+	assert_null(rules_ipt_list(rs, RULES_F_V4, RULES_T_FILTER, "nosuch", 0, 0));
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_null(rules_ipt_spec(rs, RULES_F_V6, RULES_T_FILTER, "u", 0, 0));
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_null(rules_ipt_list(rs, RULES_F_V4, RULES_T_NAT, "FORWARD", 0, 0));
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_null(rules_ipt_list(rs, RULES_F_V4, RULES_T_FILTER, NULL, 1, 0));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(rules_ipt_spec(rs, RULES_F_ALL, RULES_T_FILTER, NULL, 0, 0));
+	assert_int_equal(errno, EINVAL);
+	/* built-in chains of the other family exist (empty, ACCEPT) */
+	char *got = rules_ipt_list(rs, RULES_F_V6, RULES_T_FILTER, "INPUT", 0, RULES_LIST_NUMERIC);
+	assert_non_null(got);
+	assert_string_equal(got, "Chain INPUT (policy ACCEPT)\n"
+				 "target     prot opt source               destination         \n");
+	free(got);
+	rules_free(rs);
 }
 
 struct err_case {
@@ -876,6 +1053,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_golden_list),
+		cmocka_unit_test(test_list_chain),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_bounds),
 		cmocka_unit_test(test_add_rule),
