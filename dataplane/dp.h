@@ -41,6 +41,26 @@ void dp_destroy(struct dp_ctx *dp);
 struct rules_ruleset;
 int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen);
 char *dp_rules_save(struct dp_ctx *dp, int fam, unsigned flags);
+/* Whether rs would install (compiles for these ports and modes); nothing
+ * changes. 0 or -EINVAL with err. */
+int dp_rules_check(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen);
+/*
+ * Replace the live ruleset by rs (a change: an edited copy of
+ * dp_rules_snapshot(), or a ruleset read from a file with inherit set so
+ * that rules printing as before keep their identity). Rules without an id
+ * get one; after the swap, every rule that existed before keeps its
+ * counters and built-in chains keep their policy counters unless the
+ * change set them (rules_carry_counters). Ownership and errors as
+ * dp_rules_install. *us: microseconds from the call until every worker
+ * runs the new program (may be NULL).
+ */
+int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, char *err,
+	size_t errlen, uint64_t *us);
+/* A copy of the live ruleset with the live counters in it (caller frees);
+ * an empty ruleset if none is installed; NULL on OOM. */
+struct rules_ruleset *dp_rules_snapshot(struct dp_ctx *dp);
+/* The live ruleset's generation (0: none yet). */
+uint32_t dp_rules_generation(const struct dp_ctx *dp);
 
 /* Human-readable counters (ports, workers, drops by reason). */
 void dp_stats_print(struct dp_ctx *dp, FILE *out);

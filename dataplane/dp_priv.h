@@ -323,6 +323,7 @@ struct dp_ctx {
 	uint64_t link_next_tsc;        /* next link state poll */
 	uint64_t ct_tsc_tick;    /* tsc per conntrack tick */
 	uint32_t rules_gen;
+	uint64_t rule_ids; /* the last rule id given (rules_assign_ids) */
 	uint64_t logs_written;
 };
 

@@ -106,6 +106,17 @@ static void rules_metrics(FILE *o, const struct dp_ctx *dp, const struct dp_rule
 				v += what ? R->ctr[w][id].bytes : R->ctr[w][id].pkts;
 			unsigned pos = 0;
 			const struct rules_rule *r = src->policy ? NULL : model_rule(&mc, src, &pos);
+			/* plus what the model holds: counts carried over from earlier
+			 * rulesets, or restored with -c */
+			if (r != NULL) {
+				v += what ? r->bytes : r->pkts;
+			} else if (src->policy) {
+				const struct rules_chain *ch = rules_chain_find(
+					R->rs, (enum rules_table_id)src->table, src->chain);
+				int fi = src->fam == RULES_F_V6;
+				if (ch != NULL)
+					v += what ? ch->bytes[fi] : ch->pkts[fi];
+			}
 			const char *fam = src->fam == RULES_F_V6 ? "ipv6" : src->fam == RULES_F_V4 ? "ipv4" :
 				r && r->fam == RULES_F_V6 ? "ipv6" : r && r->fam == RULES_F_V4 ? "ipv4" : "any";
 			fprintf(o, "%s{family=\"%s\",table=\"%s\",chain=\"", name, fam,

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include <rte_cycles.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -98,7 +99,43 @@ static void build_natsets(struct dp_rules *R)
 	}
 }
 
+static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs, char *err,
+	size_t errlen);
+
+int dp_rules_check(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
+{
+	struct dp_rules *R = rules_build(dp, rs, err, errlen);
+	if (R == NULL)
+		return -EINVAL;
+	R->rs = NULL; /* the caller's */
+	rules_obj_free(R);
+	return 0;
+}
+
 int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
+{
+	struct dp_rules *R = rules_build(dp, rs, err, errlen);
+	if (R == NULL)
+		return -EINVAL;
+	R->rs = rs;
+	R->gen = ++dp->rules_gen;
+	struct dp_rules *old = dp->rules;
+	__atomic_store_n(&dp->rules, R, __ATOMIC_RELEASE);
+	if (dp->started)
+		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	/* no worker uses `old` now; write what it logged, keep it for stragglers */
+	dp_logs_drain(dp);
+	rules_obj_free(dp->rules_old);
+	dp->rules_old = old;
+	RP_INFO("rules", "ruleset %" PRIu32 " installed: %" PRIu32 " IPv4 and %" PRIu32
+		" IPv6 rules, %zu KiB", R->gen, R->prog->f[0].n_rules, R->prog->f[1].n_rules,
+		R->prog->mem / 1024);
+	return 0;
+}
+
+/* Compile rs for this dataplane with its per-worker state; NULL with err. */
+static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs, char *err,
+	size_t errlen)
 {
 	const char *names[DP_MAX_PORTS];
 	for (unsigned i = 0; i < dp->n_ports; i++)
@@ -106,12 +143,12 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 	struct dp_rules *R = calloc(1, sizeof(*R));
 	if (R == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return NULL;
 	}
 	R->prog = rules_prog_compile(rs, names, dp->n_ports, 0, err, errlen);
 	if (R->prog == NULL) {
 		free(R);
-		return -EINVAL;
+		return NULL;
 	}
 	R->prog->limit_share = dp->n_workers ? dp->n_workers : 1;
 	if (R->prog->uses_ct && dp->ct_mode == CFG_CT_OFF) {
@@ -120,14 +157,14 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 		snprintf(err, errlen, "the ruleset uses connection tracking (state, conntrack, "
 				      "connmark, connbytes, NOTRACK, CT or CONNMARK) but conntrack.mode "
 				      "is off");
-		return -EINVAL;
+		return NULL;
 	}
 	if (R->prog->uses_nat && dp->mode == CFG_MODE_BRIDGE) {
 		rules_prog_free(R->prog);
 		free(R);
 		snprintf(err, errlen, "the nat table translates in router mode only (this box is a "
 				      "bridge)");
-		return -EINVAL;
+		return NULL;
 	}
 	R->ct = dp->ct_mode == CFG_CT_ON || (dp->ct_mode == CFG_CT_AUTO && R->prog->uses_ct);
 	R->nat = R->prog->uses_nat;
@@ -143,7 +180,7 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 			R->rs = NULL;
 			rules_obj_free(R);
 			snprintf(err, errlen, "out of memory for rule counters");
-			return -ENOMEM;
+			return NULL;
 		}
 		memset(R->ctr[i], 0, sz);
 		if (R->prog->uses_connlimit) {
@@ -153,24 +190,61 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 				R->rs = NULL;
 				rules_obj_free(R);
 				snprintf(err, errlen, "out of memory for connlimit's counts");
-				return -ENOMEM;
+				return NULL;
 			}
 		}
 	}
-	R->rs = rs;
-	R->gen = ++dp->rules_gen;
+	return R;
+}
+
+/* Fold a retired program's per-worker counters into its model (no worker
+ * writes them any more) and zero them, so that they count only once. */
+static void fold_retired(struct dp_ctx *dp, struct dp_rules *R)
+{
+	rules_prog_fold(R->prog, R->ctr, dp->n_workers, R->rs);
+	size_t sz = (size_t)(R->prog->n_slots ? R->prog->n_slots : 1) * sizeof(struct rules_counter);
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (R->ctr[i] != NULL)
+			memset(R->ctr[i], 0, sz);
+}
+
+int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, char *err,
+	size_t errlen, uint64_t *us)
+{
+	uint64_t t0 = rte_get_timer_cycles();
 	struct dp_rules *old = dp->rules;
-	__atomic_store_n(&dp->rules, R, __ATOMIC_RELEASE);
-	if (dp->started)
-		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
-	/* no worker uses `old` now; write what it logged, keep it for stragglers */
-	dp_logs_drain(dp);
-	rules_obj_free(dp->rules_old);
-	dp->rules_old = old;
-	RP_INFO("rules", "ruleset %" PRIu32 " installed: %" PRIu32 " IPv4 and %" PRIu32
-		" IPv6 rules, %zu KiB", R->gen, R->prog->f[0].n_rules, R->prog->f[1].n_rules,
-		R->prog->mem / 1024);
+	if (inherit && old != NULL)
+		(void)rules_inherit_ids(rs, old->rs); /* on OOM: counters restart, nothing worse */
+	rules_assign_ids(rs, &dp->rule_ids);
+	int rc = dp_rules_install(dp, rs, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (us != NULL)
+		*us = (rte_get_timer_cycles() - t0) * 1000000 / rte_get_timer_hz();
+	if (old != NULL) {
+		/* old is dp->rules_old now: retired, no worker holds it */
+		fold_retired(dp, old);
+		rules_carry_counters(rs, old->rs);
+	} else {
+		rules_carry_counters(rs, NULL);
+	}
 	return 0;
+}
+
+struct rules_ruleset *dp_rules_snapshot(struct dp_ctx *dp)
+{
+	const struct dp_rules *R = dp->rules;
+	if (R == NULL)
+		return rules_new();
+	struct rules_ruleset *copy = rules_clone(R->rs);
+	if (copy != NULL)
+		rules_prog_fold(R->prog, R->ctr, dp->n_workers, copy);
+	return copy;
+}
+
+uint32_t dp_rules_generation(const struct dp_ctx *dp)
+{
+	return dp->rules ? dp->rules->gen : 0;
 }
 
 void dp_rules_destroy(struct dp_ctx *dp)

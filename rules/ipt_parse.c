@@ -117,17 +117,35 @@ add:
 /* ---- one rule ---- */
 
 enum cmd_kind { CMD_NONE, CMD_APPEND = 'A', CMD_INSERT = 'I', CMD_NEW = 'N', CMD_POLICY = 'P',
-	CMD_FLUSH = 'F', CMD_DELCHAIN = 'X' };
+	CMD_FLUSH = 'F', CMD_DELCHAIN = 'X', CMD_DELETE = 'D', CMD_REPLACE = 'R',
+	CMD_RENAME = 'E', CMD_ZERO = 'Z', CMD_CHECK = 'C' };
 
 struct cmd {
 	int kind;
 	int col;
 	const char *chain;
 	int chain_col;
-	unsigned long num; /* -I position, 1-based */
-	const char *policy;
+	unsigned long num; /* -I/-R/-D/-Z position, 1-based; 0: none given */
+	int num_col;
+	const char *policy; /* -P policy, -E new name */
 	int policy_col;
 };
+
+/* Whether a command takes a rule specification. */
+static bool cmd_takes_rule(const struct cmd *cmd)
+{
+	switch (cmd->kind) {
+	case CMD_APPEND:
+	case CMD_INSERT:
+	case CMD_REPLACE:
+	case CMD_CHECK:
+		return true;
+	case CMD_DELETE:
+		return cmd->num == 0;
+	default:
+		return false;
+	}
+}
 
 struct addr_arg {
 	const char *s;
@@ -392,6 +410,11 @@ static int parse_args(struct rule_state *st, const struct toks *tv, int first, s
 			case 'P':
 			case 'F':
 			case 'X':
+			case 'D':
+			case 'R':
+			case 'E':
+			case 'Z':
+			case 'C':
 				if (!cmd)
 					return rules_errf(pe, col, "a command (%s) is not allowed in a rule", a);
 				if (inv)
@@ -400,39 +423,40 @@ static int parse_args(struct rule_state *st, const struct toks *tv, int first, s
 					return rules_errf(pe, col, "cannot use -%c with -%c", shrt, cmd->kind);
 				cmd->kind = shrt;
 				cmd->col = col;
-				if (shrt == 'F' || shrt == 'X') {
+				if (shrt == 'F' || shrt == 'X' || shrt == 'Z') {
 					if (eqarg || has_arg(tv, i + 1)) {
 						TAKE_ARG();
 						cmd->chain = arg;
 						cmd->chain_col = arg_col;
 					}
-					break;
+				} else {
+					TAKE_ARG();
+					cmd->chain = arg;
+					cmd->chain_col = arg_col;
 				}
-				TAKE_ARG();
-				cmd->chain = arg;
-				cmd->chain_col = arg_col;
-				if (shrt == 'I' && has_arg(tv, i + 1)) {
+				/* a rule number: required by -R, optional for -I, -D and -Z */
+				if ((shrt == 'I' || shrt == 'R' || shrt == 'D' || shrt == 'Z') && cmd->chain &&
+				    has_arg(tv, i + 1) && tv->t[i + 1].s[0] >= '0' && tv->t[i + 1].s[0] <= '9') {
 					uint64_t v;
 					i++;
 					if (!rules_parse_uint(tv->t[i].s, 1u << 30, &v) || v == 0)
 						return rules_errf(pe, tv->t[i].col, "invalid rule number \"%s\"",
 							tv->t[i].s);
 					cmd->num = (unsigned long)v;
+					cmd->num_col = tv->t[i].col;
+				} else if (shrt == 'R') {
+					return rules_errf(pe, col, "-R requires a chain and a rule number");
 				}
-				if (shrt == 'P') {
+				if (shrt == 'P' || shrt == 'E') {
 					if (!has_arg(tv, i + 1))
-						return rules_errf(pe, col, "-P requires a chain and a policy");
+						return rules_errf(pe, col, shrt == 'P' ? "-P requires a chain and a policy"
+							: "-E requires an old and a new chain name");
 					cmd->policy = tv->t[++i].s;
 					cmd->policy_col = tv->t[i].col;
 				}
 				break;
-			case 'D':
-			case 'R':
-			case 'E':
-			case 'Z':
 			case 'L':
 			case 'S':
-			case 'C':
 				return rules_errf(pe, col, "command -%c is not supported here", shrt);
 			case 't':
 				return rules_errf(pe, col, "the -t option cannot be used here");
@@ -716,7 +740,7 @@ static int rule_from_args(struct rules_ruleset *rs, enum rules_table_id t, int f
 	int rc = parse_args(&st, tv, first, cmd);
 	if (rc == 0 && cmd && cmd->kind == CMD_NONE)
 		rc = rules_errf(pe, 0, "no command specified");
-	if (rc == 0 && cmd && cmd->kind != CMD_APPEND && cmd->kind != CMD_INSERT) {
+	if (rc == 0 && cmd && !cmd_takes_rule(cmd)) {
 		/* a chain command: no rule options allowed */
 		if (r.n_match || r.target.verdict != RULES_V_NONE || st.src.given || st.dst.given ||
 		    st.proto_given || r.iniface[0] || r.outiface[0] || r.frag || st.counters_given)
@@ -749,9 +773,20 @@ static int rule_from_args(struct rules_ruleset *rs, enum rules_table_id t, int f
 				goto out;
 			}
 			*posp = (long)(num - 1);
+		} else if (cmd->kind == CMD_REPLACE) {
+			if (cmd->num > fam_count(c, r.fam)) {
+				rc = rules_errf(pe, cmd->num_col, "index of replacement too big");
+				goto out;
+			}
+			*posp = (long)(cmd->num - 1);
 		} else {
 			*posp = -1;
 		}
+	}
+	if (cmd && cmd->kind != CMD_APPEND && cmd->kind != CMD_INSERT && (ns > 1 || nd > 1)) {
+		rc = rules_errf(pe, ns > 1 ? st.src.col : st.dst.col,
+			"-%c takes one source and one destination address", cmd->kind);
+		goto out;
 	}
 	if (ns * (nd ? nd : 1) > EXPAND_MAX) {
 		rc = rules_errf(pe, st.src.col, "-s/-d lists expand into too many rules (max %d)", EXPAND_MAX);
@@ -874,6 +909,7 @@ static int chain_line(struct restore *rp, const char *line, size_t len)
 		c->policy[fi] = pol;
 		c->pkts[fi] = pk;
 		c->bytes[fi] = by;
+		c->ctr_set |= (uint8_t)rp->fam;
 		t->present |= (uint8_t)rp->fam;
 		return 0;
 	}
@@ -920,6 +956,113 @@ static int do_delete_chain(struct restore *rp, struct rules_table *t, struct rul
 	c->fam &= (uint8_t)~rp->fam;
 	if (!c->fam)
 		rules_chain_del(t, c);
+	return 0;
+}
+
+/* Take rule i of c out of family fam (the rule goes when no family is left). */
+static void rule_drop_fam(struct rules_chain *c, size_t i, int fam)
+{
+	struct rules_rule *r = &c->rules[i];
+	r->fam &= (uint8_t)~fam;
+	if (r->fam)
+		return;
+	rules_rule_free(r);
+	memmove(r, r + 1, (c->n_rules - i - 1) * sizeof(*r));
+	c->n_rules--;
+}
+
+/* -D/-C with a rule: the rule was parsed and appended at the end of c; find
+ * the first earlier rule of the family that prints the same (iptables
+ * compares the whole entry, which the canonical text is here). Returns its
+ * index or -1; the appended rule is removed either way. */
+static long find_same_rule(struct rules_chain *c, int fam, struct rules_perr *pe, int *rc)
+{
+	*rc = 0;
+	if (c->n_rules == 0)
+		return -1;
+	size_t last = c->n_rules - 1;
+	char *want = rules_ipt_print_rule(&c->rules[last], fam);
+	long found = -1;
+	if (want == NULL) {
+		*rc = rules_errf(pe, 0, "out of memory");
+	} else {
+		for (size_t i = 0; i < last && found < 0; i++) {
+			if (!(c->rules[i].fam & fam))
+				continue;
+			char *have = rules_ipt_print_rule(&c->rules[i], fam);
+			if (have == NULL) {
+				*rc = rules_errf(pe, 0, "out of memory");
+				break;
+			}
+			if (strcmp(have, want) == 0)
+				found = (long)i;
+			free(have);
+		}
+	}
+	free(want);
+	rules_rule_free(&c->rules[last]);
+	c->n_rules--;
+	return *rc < 0 ? -1 : found;
+}
+
+static void zero_rule(struct rules_rule *r)
+{
+	r->pkts = r->bytes = 0;
+	r->id = 0; /* a new identity: nothing is carried over to it */
+}
+
+static int zero_chain(struct rules_chain *c, int fam)
+{
+	for (size_t j = 0; j < c->n_rules; j++)
+		if (c->rules[j].fam & fam)
+			zero_rule(&c->rules[j]);
+	if (c->hook >= 0) {
+		int fi = FAM_IDX(fam);
+		c->pkts[fi] = c->bytes[fi] = 0;
+		c->ctr_set |= (uint8_t)fam;
+	}
+	return 0;
+}
+
+/* -E: a user chain of this family gets a new name; rules jumping to it follow. */
+static int rename_chain(struct restore *rp, struct rules_table *t, const struct cmd *cmd)
+{
+	struct rules_perr *pe = &rp->pe;
+	const char *why;
+	struct rules_chain *c = rules_chain_get(t, cmd->chain);
+	if (!c || !(c->fam & rp->fam))
+		return rules_errf(pe, cmd->chain_col, "chain '%s' does not exist", cmd->chain);
+	if (c->hook >= 0)
+		return rules_errf(pe, cmd->chain_col, "cannot rename built-in chain %s", c->name);
+	if (!rules_chain_name_ok(cmd->policy, &why))
+		return rules_errf(pe, cmd->policy_col, "%s: \"%s\"", why, cmd->policy);
+	struct rules_chain *n = rules_chain_get(t, cmd->policy);
+	if (n && (n->hook >= 0 || n->fam))
+		return rules_errf(pe, cmd->policy_col, "chain '%s' already exists", cmd->policy);
+	if (c->fam != rp->fam)
+		return rules_errf(pe, cmd->chain_col, "chain '%s' holds IPv4 and IPv6 rules (a YAML "
+			"ruleset's chain): rename it in the YAML ruleset", cmd->chain);
+	char old[RULES_CHAIN_NAME_MAX + 1];
+	snprintf(old, sizeof(old), "%s", cmd->chain);
+	if (!n && !(n = rules_chain_add(t, cmd->policy)))
+		return rules_errf(pe, 0, "out of memory");
+	c = rules_chain_get(t, old); /* the array may have moved */
+	n->fam = c->fam;
+	n->line = c->line;
+	n->rules = c->rules;
+	n->n_rules = c->n_rules;
+	n->cap_rules = c->cap_rules;
+	c->rules = NULL;
+	c->n_rules = c->cap_rules = 0;
+	c->fam = 0;
+	rules_chain_del(t, c);
+	for (size_t i = 0; i < t->n_chains; i++)
+		for (size_t j = 0; j < t->chains[i].n_rules; j++) {
+			struct rules_rule *r = &t->chains[i].rules[j];
+			if ((r->target.verdict == RULES_V_JUMP || r->target.verdict == RULES_V_GOTO) &&
+			    strcmp(r->target.chain, old) == 0)
+				snprintf(r->target.chain, sizeof(r->target.chain), "%s", cmd->policy);
+		}
 	return 0;
 }
 
@@ -970,6 +1113,59 @@ static int command_line(struct restore *rp, const char *line, size_t len)
 	case CMD_APPEND:
 	case CMD_INSERT:
 		break;
+	case CMD_REPLACE: {
+		/* the new rule went in before the old one; the old one goes */
+		size_t at = fam_pos(c, rp->fam, cmd.num);
+		if (at < c->n_rules)
+			rule_drop_fam(c, at, rp->fam);
+		break;
+	}
+	case CMD_DELETE:
+	case CMD_CHECK: {
+		long i;
+		if (cmd.kind == CMD_DELETE && cmd.num) {
+			c = rules_chain_get(t, cmd.chain);
+			if (!c || !(c->fam & rp->fam))
+				return rules_errf(pe, cmd.chain_col, "chain '%s' does not exist", cmd.chain);
+			if (cmd.num > fam_count(c, rp->fam))
+				return rules_errf(pe, cmd.num_col, "index of deletion too big");
+			i = (long)fam_pos(c, rp->fam, cmd.num - 1);
+		} else {
+			if (!c)
+				return 0; /* a rule of the other family (-4/-6): ignored */
+			i = find_same_rule(c, rp->fam, pe, &rc);
+			if (rc < 0)
+				return rc;
+			if (i < 0)
+				return rules_errf(pe, cmd.col,
+					"Bad rule (does a matching rule exist in that chain?)");
+		}
+		if (cmd.kind == CMD_DELETE)
+			rule_drop_fam(c, (size_t)i, rp->fam);
+		break;
+	}
+	case CMD_RENAME:
+		if ((rc = rename_chain(rp, t, &cmd)) < 0)
+			return rc;
+		break;
+	case CMD_ZERO:
+		if (cmd.chain) {
+			c = rules_chain_get(t, cmd.chain);
+			if (!c || !(c->fam & rp->fam))
+				return rules_errf(pe, cmd.chain_col, "chain '%s' does not exist", cmd.chain);
+			if (cmd.num) {
+				if (cmd.num > fam_count(c, rp->fam))
+					return rules_errf(pe, cmd.num_col, "index of zero too big");
+				zero_rule(&c->rules[fam_pos(c, rp->fam, cmd.num - 1)]);
+			} else {
+				zero_chain(c, rp->fam);
+			}
+		} else {
+			for (size_t k = 0; k < t->n_chains; k++)
+				if (t->chains[k].fam & rp->fam || t->chains[k].hook >= 0)
+					zero_chain(&t->chains[k], rp->fam);
+		}
+		break;
 	case CMD_NEW:
 		if (!rules_chain_name_ok(cmd.chain, &why))
 			return rules_errf(pe, cmd.chain_col, "%s: \"%s\"", why, cmd.chain);
@@ -992,6 +1188,7 @@ static int command_line(struct restore *rp, const char *line, size_t len)
 		/* the nft backend rewrites the chain: its counters restart */
 		c->policy[FAM_IDX(rp->fam)] = pol;
 		c->pkts[FAM_IDX(rp->fam)] = c->bytes[FAM_IDX(rp->fam)] = 0;
+		c->ctr_set |= (uint8_t)rp->fam;
 		break;
 	}
 	case CMD_FLUSH:

@@ -782,3 +782,226 @@ const struct rules_set *rules_set_find(const struct rules_ruleset *rs, const cha
 	}
 	return NULL;
 }
+
+/* ---- rule identity across updates ---- */
+
+void rules_assign_ids(struct rules_ruleset *rs, uint64_t *next)
+{
+	for (int t = 0; t < RULES_T_COUNT; t++)
+		for (size_t i = 0; i < rs->tables[t].n_chains; i++) {
+			struct rules_chain *c = &rs->tables[t].chains[i];
+			for (size_t j = 0; j < c->n_rules; j++)
+				if (c->rules[j].id == 0)
+					c->rules[j].id = ++*next;
+		}
+}
+
+/* An open-addressing map from 64-bit keys to rules (control thread, transient). */
+struct idmap {
+	size_t mask;
+	uint64_t *key; /* 0: empty */
+	const struct rules_rule **val;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static int idmap_init(struct idmap *m, size_t n)
+{
+	size_t cap = 16;
+	while (cap < n * 2)
+		cap <<= 1;
+	m->mask = cap - 1;
+	m->key = calloc(cap, sizeof(*m->key));
+	m->val = calloc(cap, sizeof(*m->val));
+	if (!m->key || !m->val) {
+		free(m->key);
+		free(m->val);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void idmap_free(struct idmap *m)
+{
+	free(m->key);
+	free(m->val);
+}
+
+/* Insert; an existing key keeps its first value. */
+static void idmap_put(struct idmap *m, uint64_t k, const struct rules_rule *v)
+{
+	for (size_t i = mix64(k) & m->mask;; i = (i + 1) & m->mask) {
+		if (m->key[i] == k)
+			return;
+		if (m->key[i] == 0) {
+			m->key[i] = k;
+			m->val[i] = v;
+			return;
+		}
+	}
+}
+
+static const struct rules_rule *idmap_get(const struct idmap *m, uint64_t k)
+{
+	for (size_t i = mix64(k) & m->mask;; i = (i + 1) & m->mask) {
+		if (m->key[i] == k)
+			return m->val[i];
+		if (m->key[i] == 0)
+			return NULL;
+	}
+}
+
+static size_t count_rules(const struct rules_ruleset *rs)
+{
+	size_t n = 0;
+	for (int t = 0; t < RULES_T_COUNT; t++)
+		for (size_t i = 0; i < rs->tables[t].n_chains; i++)
+			n += rs->tables[t].chains[i].n_rules;
+	return n;
+}
+
+void rules_carry_counters(struct rules_ruleset *rs, const struct rules_ruleset *old)
+{
+	struct idmap m;
+	if (old != NULL && idmap_init(&m, count_rules(old)) == 0) {
+		for (int t = 0; t < RULES_T_COUNT; t++)
+			for (size_t i = 0; i < old->tables[t].n_chains; i++) {
+				const struct rules_chain *c = &old->tables[t].chains[i];
+				for (size_t j = 0; j < c->n_rules; j++)
+					if (c->rules[j].id)
+						idmap_put(&m, c->rules[j].id, &c->rules[j]);
+			}
+		for (int t = 0; t < RULES_T_COUNT; t++)
+			for (size_t i = 0; i < rs->tables[t].n_chains; i++) {
+				struct rules_chain *c = &rs->tables[t].chains[i];
+				for (size_t j = 0; j < c->n_rules; j++) {
+					const struct rules_rule *o =
+						c->rules[j].id ? idmap_get(&m, c->rules[j].id) : NULL;
+					if (o) {
+						c->rules[j].pkts = o->pkts;
+						c->rules[j].bytes = o->bytes;
+					}
+				}
+			}
+		idmap_free(&m);
+	}
+	for (int t = 0; t < RULES_T_COUNT; t++)
+		for (size_t i = 0; i < rs->tables[t].n_builtin; i++) {
+			struct rules_chain *c = &rs->tables[t].chains[i];
+			const struct rules_chain *o = old && i < old->tables[t].n_builtin ?
+				&old->tables[t].chains[i] : NULL;
+			for (int fi = 0; fi < 2 && o; fi++)
+				if (!(c->ctr_set & (1u << fi))) {
+					c->pkts[fi] = o->pkts[fi];
+					c->bytes[fi] = o->bytes[fi];
+				}
+			c->ctr_set = 0;
+		}
+}
+
+/* The canonical text of a rule with its table, chain and families: rules
+ * that print the same are the same rule. */
+static char *rule_key(enum rules_table_id t, const char *chain, const struct rules_rule *r)
+{
+	char *txt = rules_ipt_print_rule(r, r->fam == RULES_F_V6 ? RULES_F_V6 : RULES_F_V4);
+	if (txt == NULL)
+		return NULL;
+	size_t n = strlen(chain) + strlen(txt) + 8;
+	char *k = malloc(n);
+	if (k != NULL)
+		snprintf(k, n, "%d %u %s %s", (int)t, r->fam, chain, txt);
+	free(txt);
+	return k;
+}
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+int rules_inherit_ids(struct rules_ruleset *rs, const struct rules_ruleset *old)
+{
+	/* old rules by key hash; equal keys are taken in order (the k-th copy
+	 * of a rule inherits from the k-th copy) */
+	size_t n = count_rules(old);
+	struct ent {
+		uint64_t h;
+		char *key;
+		uint64_t id;
+		size_t next; /* same hash chain, SIZE_MAX ends */
+		bool used;
+	} *e = calloc(n ? n : 1, sizeof(*e));
+	struct idmap m = {0};
+	int rc = -ENOMEM;
+	if (e == NULL || idmap_init(&m, n) < 0)
+		goto out;
+	size_t k = 0;
+	for (int t = 0; t < RULES_T_COUNT; t++)
+		for (size_t i = 0; i < old->tables[t].n_chains; i++) {
+			const struct rules_chain *c = &old->tables[t].chains[i];
+			for (size_t j = 0; j < c->n_rules; j++) {
+				if (!c->rules[j].id)
+					continue;
+				if (!(e[k].key = rule_key((enum rules_table_id)t, c->name, &c->rules[j])))
+					goto out;
+				e[k].h = str_hash(e[k].key);
+				e[k].id = c->rules[j].id;
+				e[k].next = SIZE_MAX;
+				k++;
+			}
+		}
+	/* chains of equal hashes, kept in order; the map points at each chain's head
+	 * through a fake rule pointer (index + 1) */
+	for (size_t i = k; i-- > 0;) {
+		const struct rules_rule *head = idmap_get(&m, e[i].h);
+		e[i].next = head ? (size_t)(uintptr_t)head - 1 : SIZE_MAX;
+		/* replace the head */
+		for (size_t s = mix64(e[i].h) & m.mask;; s = (s + 1) & m.mask)
+			if (m.key[s] == e[i].h || m.key[s] == 0) {
+				m.key[s] = e[i].h;
+				m.val[s] = (const struct rules_rule *)(uintptr_t)(i + 1);
+				break;
+			}
+	}
+	for (int t = 0; t < RULES_T_COUNT; t++)
+		for (size_t i = 0; i < rs->tables[t].n_chains; i++) {
+			struct rules_chain *c = &rs->tables[t].chains[i];
+			for (size_t j = 0; j < c->n_rules; j++) {
+				struct rules_rule *r = &c->rules[j];
+				if (r->id)
+					continue;
+				char *key = rule_key((enum rules_table_id)t, c->name, r);
+				if (key == NULL)
+					goto out;
+				uint64_t h = str_hash(key);
+				const struct rules_rule *head = idmap_get(&m, h);
+				for (size_t x = head ? (size_t)(uintptr_t)head - 1 : SIZE_MAX; x != SIZE_MAX;
+				     x = e[x].next)
+					if (!e[x].used && strcmp(e[x].key, key) == 0) {
+						e[x].used = true;
+						r->id = e[x].id;
+						break;
+					}
+				free(key);
+			}
+		}
+	rc = 0;
+out:
+	if (e != NULL)
+		for (size_t i = 0; i < n; i++)
+			free(e[i].key);
+	free(e);
+	idmap_free(&m);
+	return rc;
+}

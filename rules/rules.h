@@ -452,6 +452,10 @@ struct rules_rule {
 	struct rules_ext *match; /* owned array of n_match */
 	struct rules_target target;
 	uint64_t pkts, bytes;
+	/* Identity across ruleset updates: a rule keeps its id through copies
+	 * (edits work on a clone of the live ruleset), so its counters can be
+	 * carried to the next program. 0: new (rules_assign_ids gives one). */
+	uint64_t id;
 	/* Where the rule came from, for validation errors (0: unknown). */
 	int line;
 	uint16_t col_in, col_out;
@@ -463,6 +467,7 @@ struct rules_chain {
 	uint8_t fam;   /* families in which the chain exists */
 	uint8_t policy[2];          /* built-in, per family (index fam-1 bit) */
 	uint64_t pkts[2], bytes[2]; /* built-in policy counters, per family */
+	uint8_t ctr_set;            /* families whose policy counters this change set (restore, -P, -Z) */
 	size_t n_rules, cap_rules;
 	struct rules_rule *rules; /* owned */
 	int line;                 /* declaration, 0 if unknown */
@@ -589,6 +594,20 @@ int rules_yaml_load(struct rules_ruleset *rs, const char *buf, size_t len, const
 /* The ruleset as YAML (rules as iptables strings); malloc'd, NULL on OOM.
  * rules_yaml_load() of the text gives the same ruleset. */
 char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags);
+
+/* ---- identity of rules across updates (counters survive changes) ---- */
+
+/* Give every rule without an id (new ones) a fresh one from *next. */
+void rules_assign_ids(struct rules_ruleset *rs, uint64_t *next);
+/* A ruleset loaded from a file: each rule without an id takes the id of a
+ * rule of old that prints identically in the same table and chain (the
+ * k-th copy of a text takes the k-th copy's), so unchanged rules keep
+ * their counters. 0, or -ENOMEM (then some rules simply start from zero). */
+int rules_inherit_ids(struct rules_ruleset *rs, const struct rules_ruleset *old);
+/* rs replaces old: each rule whose id is in old takes old's counters, and
+ * built-in chains take old's policy counters except in the families whose
+ * counters this change set (ctr_set, then cleared). old may be NULL. */
+void rules_carry_counters(struct rules_ruleset *rs, const struct rules_ruleset *old);
 
 /* Check the whole ruleset (jumps, loops, hook and table restrictions of
  * every rule through the chains that reach it). 0 or -EINVAL with err. */

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -679,6 +680,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	c->log_stderr = true;
 	ct_params_default(&c->ct);
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", "/run/rampart/rampart.sock");
+	c->ctl_gid = c->ctl_ro_gid = -1;
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", "127.0.0.1:9617");
 	c->pktlog_facility = -1;
 	c->nflog_max_mb = 64;
@@ -810,7 +812,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	if ((n = cy_map_get(root, "conntrack")) && parse_conntrack(x, c, n) < 0)
 		return -1;
 	if ((n = cy_map_get(root, "control"))) {
-		static const char *const ck[] = { "socket", NULL };
+		static const char *const ck[] = { "socket", "group", "readonly-group", NULL };
 		const struct cy_node *f;
 		if (want(x, n, CY_MAP, "control") < 0 || known_keys(x, n, "control", ck) < 0)
 			return -1;
@@ -825,6 +827,24 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 				return fail(x, f, "control.socket: a UNIX socket path has at most 107 "
 						  "characters");
 		}
+		for (int g = 0; g < 2; g++) {
+			const char *key = g ? "readonly-group" : "group";
+			if (!(f = cy_map_get(n, key)))
+				continue;
+			char what[40];
+			snprintf(what, sizeof(what), "control.%s", key);
+			if (want(x, f, CY_SCALAR, what) < 0)
+				return -1;
+			if (f->str[0] == '\0')
+				continue;
+			struct group *gr = getgrnam(f->str);
+			if (gr == NULL || strlen(f->str) >= sizeof(c->ctl_group))
+				return fail(x, f, "%s: no such group '%s' (see /etc/group)", what, f->str);
+			snprintf(g ? c->ctl_ro_group : c->ctl_group, sizeof(c->ctl_group), "%s", f->str);
+			*(g ? &c->ctl_ro_gid : &c->ctl_gid) = (long)gr->gr_gid;
+		}
+		if (c->ctl_gid >= 0 && c->ctl_gid == c->ctl_ro_gid)
+			return fail(x, n, "control: group and readonly-group are the same group");
 	}
 	if ((n = cy_map_get(root, "metrics"))) {
 		static const char *const mk[] = { "listen", NULL };

@@ -93,6 +93,9 @@ struct cfg {
 	int ruleset_line, ruleset_col;
 	/* control socket (rampartctl) */
 	char ctl_socket[CFG_PATH_MAX];
+	/* groups allowed to change state / to read; -1: none (root only) */
+	long ctl_gid, ctl_ro_gid;
+	char ctl_group[64], ctl_ro_group[64];
 	/* Prometheus endpoint: "address:port" ("[v6]:port"), "" if none */
 	char metrics_listen[64];
 	/* connection tracking; ct.max and ct.max6 are for the whole box */

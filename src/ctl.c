@@ -1,34 +1,69 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ctl: the control socket. See ctl.h for the protocol. Commands today:
- *   conntrack -L|-C|-D [filters], conntrack -F, conntrack -S, show nat,
- *   show version, version
+ * ctl: the control socket's server (protocol and rules in ctl.h).
+ *
+ * Each client is a small state machine: READ (its request accumulates in a
+ * buffer that grows up to the header limit, then to the announced body
+ * size), WRITE (the answer, built in memory by rp_ctl_exec, is sent as the
+ * socket accepts it), then closed. Sockets are non-blocking and watched by
+ * one epoll set; rp_ctl_poll() handles what is ready without waiting, so a
+ * slow, stuck or malicious client costs the control thread a few system
+ * calls, never a wait. Deadlines (ctl.h) drop clients that stall.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "ctl.h"
-#include "dp.h"
-#include "dp_ct.h"
 #include "log.h"
-#include "rampart_version.h"
 
-#define CTL_LINE_MAX 4096
-#define CTL_ARGS_MAX 64
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+enum { CS_READ, CS_WRITE };
+enum { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
+
+struct conn {
+	int fd;
+	uint8_t state, role;
+	uid_t uid;
+	pid_t pid;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off;
+	uint64_t deadline; /* ms, CLOCK_MONOTONIC */
+	unsigned slot;
+};
 
 struct rp_ctl {
-	int fd;
+	int fd, ep;
 	char path[108];
+	long gid, ro_gid;
+	char group[64];
+	struct rp_ctl_env *env;
+	struct conn *conns[CTL_CONN_MAX];
+	unsigned n_conns;
+	uint64_t refused_log_t; /* rate limit of refusal logs */
+	unsigned refused_log_n;
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int mkdirs(const char *path)
 {
@@ -51,8 +86,37 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
-struct rp_ctl *rp_ctl_open(const char *path)
+/*
+ * A read-only group needs to connect to a 0660 root:group socket too: it
+ * gets its own entry in the socket's POSIX access ACL (user::rw-,
+ * group::rw-, group:RO:rw-, mask::rw-, other::---), written as the
+ * system.posix_acl_access extended attribute (no libacl needed).
+ */
+#include <sys/xattr.h>
+static int acl_add_group(const char *path, long gid)
 {
+	struct {
+		uint32_t version;
+		struct {
+			uint16_t tag, perm;
+			uint32_t id;
+		} __attribute__((packed)) e[5];
+	} __attribute__((packed)) acl = {
+		.version = 2,
+		.e = {
+			{ 0x01, 6, 0xffffffffu }, /* ACL_USER_OBJ rw */
+			{ 0x04, 6, 0xffffffffu }, /* ACL_GROUP_OBJ rw */
+			{ 0x08, 6, (uint32_t)gid }, /* ACL_GROUP rw */
+			{ 0x10, 6, 0xffffffffu }, /* ACL_MASK rw */
+			{ 0x20, 0, 0xffffffffu }, /* ACL_OTHER --- */
+		},
+	};
+	return setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0);
+}
+
+struct rp_ctl *rp_ctl_open(const struct cfg *cf, struct rp_ctl_env *env)
+{
+	const char *path = cf->ctl_socket;
 	struct sockaddr_un sa;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		RP_ERR("ctl", "control socket path too long: %s", path);
@@ -84,305 +148,345 @@ struct rp_ctl *rp_ctl_open(const char *path)
 			close(probe);
 		unlink(path);
 	}
-	mode_t old = umask(0117);
+	mode_t old = umask(0177); /* born 0600: nobody else may connect before chown/chmod */
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (rc < 0 || listen(fd, 16) < 0) {
+	if (rc < 0) {
 		RP_ERR("ctl", "cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
-	struct rp_ctl *c = calloc(1, sizeof(*c));
-	if (c == NULL) {
+	if ((cf->ctl_gid >= 0 && chown(path, 0, (gid_t)cf->ctl_gid) < 0) || chmod(path, 0660) < 0) {
+		RP_ERR("ctl", "%s: cannot set owner root:%s and mode 0660: %s", path, cf->ctl_group,
+		       strerror(errno));
 		close(fd);
 		unlink(path);
 		return NULL;
 	}
+	if (cf->ctl_ro_gid >= 0 && acl_add_group(path, cf->ctl_ro_gid) < 0)
+		RP_WARN("ctl", "%s: cannot give group %s access (ACL: %s); its members cannot connect",
+			path, cf->ctl_ro_group, strerror(errno));
+	struct rp_ctl *c = calloc(1, sizeof(*c));
+	if (c == NULL || listen(fd, 128) < 0 || (c->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		RP_ERR("ctl", "cannot listen on %s: %s", path, strerror(errno));
+		free(c);
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = CTL_CONN_MAX };
+	epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev);
 	c->fd = fd;
+	c->gid = cf->ctl_gid;
+	c->ro_gid = cf->ctl_ro_gid;
+	snprintf(c->group, sizeof(c->group), "%s", cf->ctl_group[0] ? cf->ctl_group : "(none)");
+	c->env = env;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	RP_INFO("ctl", "control socket %s", path);
+	RP_INFO("ctl", "control socket %s (group %s%s%s)", path, c->group,
+		cf->ctl_ro_gid >= 0 ? ", read-only group " : "", cf->ctl_ro_group);
 	return c;
+}
+
+static void conn_close(struct rp_ctl *c, struct conn *k)
+{
+	epoll_ctl(c->ep, EPOLL_CTL_DEL, k->fd, NULL);
+	close(k->fd);
+	c->conns[k->slot] = NULL;
+	c->n_conns--;
+	free(k->in);
+	free(k->out);
+	free(k);
 }
 
 void rp_ctl_close(struct rp_ctl *c)
 {
 	if (c == NULL)
 		return;
+	for (unsigned i = 0; i < CTL_CONN_MAX; i++)
+		if (c->conns[i] != NULL)
+			conn_close(c, c->conns[i]);
+	close(c->ep);
 	close(c->fd);
 	unlink(c->path);
 	free(c);
 }
 
-/* ---- conntrack ---- */
-
-struct list_arg {
-	FILE *out;
-	char line[1024];
-};
-
-static int print_entry(void *arg, unsigned worker, const struct ct_table *v, uint32_t now)
+/* Who is at the other end: root and control.group change, the read-only
+ * group reads, nobody else. */
+static uint8_t peer_role(const struct rp_ctl *c, int fd, uid_t *uid, pid_t *pid)
 {
-	struct list_arg *a = arg;
-	(void)worker;
-	ct_format(v, 0, now, a->line, sizeof(a->line));
-	return fprintf(a->out, "%s\n", a->line) < 0 ? -1 : 0;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return ROLE_NONE;
+	*uid = cr.uid;
+	*pid = cr.pid;
+	if (cr.uid == 0)
+		return ROLE_ADMIN;
+	gid_t groups[256];
+	len = sizeof(groups);
+	int n = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		n = (int)(len / sizeof(gid_t));
+	bool admin = c->gid >= 0 && cr.gid == (gid_t)c->gid;
+	bool ro = c->ro_gid >= 0 && cr.gid == (gid_t)c->ro_gid;
+	for (int i = 0; i < n; i++) {
+		admin |= c->gid >= 0 && groups[i] == (gid_t)c->gid;
+		ro |= c->ro_gid >= 0 && groups[i] == (gid_t)c->ro_gid;
+	}
+	return admin ? ROLE_ADMIN : ro ? ROLE_READ : ROLE_NONE;
 }
 
-static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out)
+static void refuse_log(struct rp_ctl *c, const char *fmt, uid_t uid, pid_t pid, const char *what)
 {
-	char err[256];
-	if (argc < 2) {
-		fprintf(out, "%%%% error: conntrack needs a command: -L, -C, -D, -F or -S\n");
-		return;
+	uint64_t t = now_ms();
+	if (t - c->refused_log_t >= 1000) {
+		if (c->refused_log_n > 10)
+			RP_WARN("ctl", "%u more refusals not logged", c->refused_log_n - 10);
+		c->refused_log_t = t;
+		c->refused_log_n = 0;
 	}
-	const char *op = argv[1];
-	struct dp_ct_filter f;
-	int used = 0;
-	if (dp_ct_filter_parse(&f, argc - 2, argv + 2, &used, err, sizeof(err)) < 0) {
-		fprintf(out, "%%%% error: conntrack: %s\n", err);
-		return;
-	}
-	if (used != argc - 2) {
-		fprintf(out, "%%%% error: conntrack: unexpected '%s'\n", argv[2 + used]);
-		return;
-	}
-	bool filtered = argc > 2;
-	if (!strcmp(op, "-L") || !strcmp(op, "--dump")) {
-		struct list_arg a = { .out = out };
-		int n = dp_ct_walk(dp, &f, false, print_entry, &a, err, sizeof(err));
-		if (n < 0)
-			fprintf(out, "%%%% error: conntrack: %s\n", err);
-		else
-			fprintf(out, "%%%% ok %d flow entries have been shown.\n", n);
-	} else if (!strcmp(op, "-C") || !strcmp(op, "--count")) {
-		if (!filtered) {
-			fprintf(out, "%u\n%%%% ok\n", dp_ct_count(dp));
-			return;
-		}
-		int n = dp_ct_walk(dp, &f, false, NULL, NULL, err, sizeof(err));
-		if (n < 0)
-			fprintf(out, "%%%% error: conntrack: %s\n", err);
-		else
-			fprintf(out, "%d\n%%%% ok\n", n);
-	} else if (!strcmp(op, "-D") || !strcmp(op, "--delete")) {
-		struct list_arg a = { .out = out };
-		int n = dp_ct_walk(dp, &f, true, print_entry, &a, err, sizeof(err));
-		if (n < 0)
-			fprintf(out, "%%%% error: conntrack: %s\n", err);
-		else
-			fprintf(out, "%%%% ok %d flow entries have been deleted.\n", n);
-	} else if (!strcmp(op, "-F") || !strcmp(op, "--flush")) {
-		if (filtered) {
-			fprintf(out, "%%%% error: conntrack -F takes no filter (use -D)\n");
-			return;
-		}
-		int n = dp_ct_flush(dp, err, sizeof(err));
-		if (n < 0)
-			fprintf(out, "%%%% error: conntrack: %s\n", err);
-		else
-			fprintf(out, "%%%% ok connection tracking table has been emptied (%d entries).\n",
-				n);
-	} else if (!strcmp(op, "-S") || !strcmp(op, "--stats")) {
-		dp_ct_stats(dp, out);
-		fprintf(out, "%%%% ok\n");
-	} else {
-		fprintf(out, "%%%% error: conntrack: unknown command '%s' (-L, -C, -D, -F, -S)\n", op);
-	}
+	if (c->refused_log_n++ < 10)
+		RP_WARN("ctl", fmt, (unsigned)uid, (int)pid, what);
 }
 
-/* ---- show nat ---- */
-
-#define NAT_ADDRS_MAX 256 /* (worker, address, protocol) groups shown */
-
-struct nat_group {
-	unsigned worker;
-	uint8_t fam, proto;
-	bool src;            /* source translation (else destination) */
-	uint8_t addr[16];
-	uint64_t conns;
-	uint32_t ports;      /* distinct ports in use */
-	uint8_t *bits;       /* 65536-bit map of the ports (source translations) */
-};
-
-struct nat_arg {
-	struct nat_group g[NAT_ADDRS_MAX];
-	unsigned n;
-	bool truncated;
-};
-
-static int tally_nat(void *arg, unsigned worker, const struct ct_table *v, uint32_t now)
+/* Queue an answer and switch to writing it. */
+static void conn_answer(struct rp_ctl *c, struct conn *k, char *text, size_t len)
 {
-	struct nat_arg *a = arg;
-	const struct ct_entry *e = &v->e[0];
-	(void)now;
-	if (!(e->status & (CT_S_SRC_NAT | CT_S_DST_NAT)))
-		return 0;
-	struct ct_tuple r;
-	ct_entry_tuple(v, 0, 1, &r);
-	for (int k = 0; k < 2; k++) {
-		bool src = k == 0;
-		if (!(e->status & (src ? CT_S_SRC_NAT : CT_S_DST_NAT)))
-			continue;
-		/* the translated address: the reply's destination (SNAT) or source (DNAT) */
-		const uint8_t *addr = src ? r.dst : r.src;
-		uint16_t port = e->proto == 1 || e->proto == 58 ? r.sport : src ? r.dport : r.sport;
-		struct nat_group *g = NULL;
-		for (unsigned i = 0; i < a->n; i++)
-			if (a->g[i].worker == worker && a->g[i].src == src && a->g[i].proto == e->proto &&
-			    memcmp(a->g[i].addr, addr, 16) == 0) {
-				g = &a->g[i];
-				break;
-			}
-		if (g == NULL) {
-			if (a->n == NAT_ADDRS_MAX) {
-				a->truncated = true;
-				continue;
-			}
-			g = &a->g[a->n++];
-			memset(g, 0, sizeof(*g));
-			g->worker = worker;
-			g->src = src;
-			g->fam = e->fam;
-			g->proto = e->proto;
-			memcpy(g->addr, addr, 16);
-			if (src && (g->bits = calloc(1, 65536 / 8)) == NULL)
-				return -1;
-		}
-		g->conns++;
-		if (g->bits && !(g->bits[port >> 3] & (1u << (port & 7)))) {
-			g->bits[port >> 3] |= (uint8_t)(1u << (port & 7));
-			g->ports++;
-		}
-	}
-	return 0;
+	free(k->in);
+	k->in = NULL;
+	k->in_len = k->in_cap = 0;
+	k->out = text;
+	k->out_len = len;
+	k->out_off = 0;
+	k->state = CS_WRITE;
+	k->deadline = now_ms() + CTL_IDLE_MS;
+	struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = k->slot };
+	epoll_ctl(c->ep, EPOLL_CTL_MOD, k->fd, &ev);
 }
 
-/* Per worker: the addresses connections are translated to, with their
- * connections and (source translations) the ports in use, by protocol;
- * then the binding counters. */
-static void cmd_show_nat(struct dp_ctx *dp, FILE *out)
+static void conn_error(struct rp_ctl *c, struct conn *k, const char *msg)
 {
-	char err[256];
-	struct nat_arg *a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		fprintf(out, "%%%% error: out of memory\n");
-		return;
-	}
-	struct dp_ct_filter f;
-	memset(&f, 0, sizeof(f));
-	f.sport = f.dport = f.state = -1;
-	int n = dp_ct_walk(dp, &f, false, tally_nat, a, err, sizeof(err));
+	char *s = NULL;
+	int n = asprintf(&s, "%%%% error: %s\n", msg);
 	if (n < 0) {
-		fprintf(out, "%%%% error: show nat: %s\n", err);
-	} else {
-		for (unsigned i = 0; i < a->n; i++) {
-			const struct nat_group *g = &a->g[i];
-			char ab[INET6_ADDRSTRLEN];
-			inet_ntop(g->fam == 4 ? AF_INET : AF_INET6, g->addr, ab, sizeof(ab));
-			const char *pn = g->proto == 6 ? "tcp" : g->proto == 17 ? "udp" :
-				g->proto == 1 ? "icmp" : g->proto == 58 ? "icmpv6" : "other";
-			if (g->src)
-				fprintf(out, "worker=%u snat address=%s proto=%s connections=%" PRIu64
-					" ports=%u\n", g->worker, ab, pn, g->conns, g->ports);
-			else
-				fprintf(out, "worker=%u dnat address=%s proto=%s connections=%" PRIu64 "\n",
-					g->worker, ab, pn, g->conns);
-		}
-		dp_nat_stats(dp, out);
-		if (a->truncated)
-			fprintf(out, "%%%% ok only the first %d addresses are shown\n", NAT_ADDRS_MAX);
-		else
-			fprintf(out, "%%%% ok\n");
-	}
-	for (unsigned i = 0; i < a->n; i++)
-		free(a->g[i].bits);
-	free(a);
-}
-
-static void cmd_show(struct dp_ctx *dp, int argc, char **argv, FILE *out)
-{
-	if (argc == 2 && !strcmp(argv[1], "nat"))
-		cmd_show_nat(dp, out);
-	else if (argc == 2 && !strcmp(argv[1], "version"))
-		fprintf(out, "rampartd %s\n%%%% ok\n", RAMPART_VERSION);
-	else
-		fprintf(out, "%%%% error: show: nat or version\n");
-}
-
-void rp_ctl_exec(struct dp_ctx *dp, char *line, FILE *out)
-{
-	char *argv[CTL_ARGS_MAX + 1];
-	int argc = 0;
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
-			if (*p == '\t') {
-				*p = ' ';
-				continue;
-			}
-			fprintf(out, "%%%% error: the request has a control or non-ASCII character\n");
-			return;
-		}
-	for (char *tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
-		if (argc == CTL_ARGS_MAX) {
-			fprintf(out, "%%%% error: too many words in the request\n");
-			return;
-		}
-		argv[argc++] = tok;
-	}
-	argv[argc] = NULL;
-	if (argc == 0) {
-		fprintf(out, "%%%% error: empty request\n");
+		conn_close(c, k);
 		return;
 	}
-	if (!strcmp(argv[0], "conntrack"))
-		cmd_conntrack(dp, argc, argv, out);
-	else if (!strcmp(argv[0], "show"))
-		cmd_show(dp, argc, argv, out);
-	else if (!strcmp(argv[0], "version"))
-		fprintf(out, "rampartd %s\n%%%% ok\n", RAMPART_VERSION);
-	else
-		fprintf(out, "%%%% error: unknown command '%s' (conntrack, show, version)\n", argv[0]);
+	conn_answer(c, k, s, (size_t)n);
 }
 
-int rp_ctl_poll(struct rp_ctl *c, struct dp_ctx *dp)
+static void accept_one(struct rp_ctl *c, int fd)
+{
+	unsigned slot = CTL_CONN_MAX;
+	for (unsigned i = 0; i < CTL_CONN_MAX && c->n_conns < CTL_CONN_MAX; i++)
+		if (c->conns[i] == NULL) {
+			slot = i;
+			break;
+		}
+	struct conn *k = slot < CTL_CONN_MAX ? calloc(1, sizeof(*k)) : NULL;
+	if (k == NULL) {
+		static const char busy[] = "%% error: too many clients, try again\n";
+		ssize_t w = write(fd, busy, sizeof(busy) - 1); /* non-blocking, best effort */
+		(void)w;
+		close(fd);
+		return;
+	}
+	k->fd = fd;
+	k->slot = slot;
+	k->state = CS_READ;
+	k->deadline = now_ms() + CTL_HEAD_MS;
+	c->conns[slot] = k;
+	c->n_conns++;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = slot };
+	if (epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		c->conns[slot] = NULL;
+		c->n_conns--;
+		close(fd);
+		free(k);
+		return;
+	}
+	k->role = peer_role(c, fd, &k->uid, &k->pid);
+	if (k->role == ROLE_NONE) {
+		refuse_log(c, "control socket: uid %u (pid %d) refused: %s", k->uid, k->pid,
+			   "neither root nor a member of the control groups");
+		char msg[160];
+		snprintf(msg, sizeof(msg), "permission denied: uid %u is neither root nor a member of "
+			 "group %s", (unsigned)k->uid, c->group);
+		conn_error(c, k, msg);
+	}
+}
+
+/* Run a complete request. */
+static void conn_exec(struct rp_ctl *c, struct conn *k, size_t head, size_t body_off,
+	size_t body_len)
+{
+	char err[160];
+	char **argv = malloc((CTL_ARGS_MAX + 1) * sizeof(*argv));
+	if (argv == NULL) {
+		conn_close(c, k);
+		return;
+	}
+	k->in[head] = '\0';
+	int argc = rp_ctl_decode(k->in, argv, CTL_ARGS_MAX, err, sizeof(err));
+	if (argc <= 0) {
+		free(argv);
+		conn_error(c, k, argc == 0 ? "empty request" : err);
+		return;
+	}
+	if (k->role != ROLE_ADMIN && !rp_ctl_readonly(argc, argv)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "permission denied: '%s' changes state; uid %u may only "
+			 "read (members of group %s may change)", argv[0], (unsigned)k->uid, c->group);
+		refuse_log(c, "control socket: uid %u (pid %d) refused: %s", k->uid, k->pid,
+			   "a change by a read-only client");
+		free(argv);
+		conn_error(c, k, msg);
+		return;
+	}
+	RP_DEBUG("ctl", "request from uid %u: %s%s", (unsigned)k->uid, argv[0],
+		 argc > 1 ? " ..." : "");
+	if (rp_ctl_streams(argc, argv)) {
+		/* long listings: written as they are produced, blocking with a timeout */
+		int fl = fcntl(k->fd, F_GETFL);
+		fcntl(k->fd, F_SETFL, fl & ~O_NONBLOCK);
+		struct timeval wt = { .tv_sec = 5 };
+		setsockopt(k->fd, SOL_SOCKET, SO_SNDTIMEO, &wt, sizeof(wt));
+		FILE *out = fdopen(dup(k->fd), "w");
+		if (out != NULL) {
+			rp_ctl_exec(c->env, argc, argv, NULL, 0, out);
+			fclose(out);
+		}
+		free(argv);
+		conn_close(c, k);
+		return;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	if (out == NULL) {
+		free(argv);
+		conn_close(c, k);
+		return;
+	}
+	rp_ctl_exec(c->env, argc, argv, body_len ? k->in + body_off : NULL, body_len, out);
+	free(argv);
+	if (fclose(out) != 0) {
+		free(text);
+		conn_close(c, k);
+		return;
+	}
+	conn_answer(c, k, text, len);
+}
+
+static void conn_read(struct rp_ctl *c, struct conn *k)
+{
+	for (int round = 0; round < 16 && k->state == CS_READ; round++) {
+		if (k->in_cap - k->in_len < 4096) {
+			size_t cap = k->in_cap ? k->in_cap * 2 : 8192;
+			char *n = realloc(k->in, cap + 1);
+			if (n == NULL) {
+				conn_close(c, k);
+				return;
+			}
+			k->in = n;
+			k->in_cap = cap;
+		}
+		ssize_t r = read(k->fd, k->in + k->in_len, k->in_cap - k->in_len);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) { /* gone, or closed before a whole request */
+			if (r == 0 && k->in_len > 0 && memchr(k->in, '\n', k->in_len) == NULL) {
+				conn_error(c, k, "no request line (end it with a newline)");
+				return;
+			}
+			conn_close(c, k);
+			return;
+		}
+		k->in_len += (size_t)r;
+		size_t head, off, blen;
+		char err[160];
+		int f = rp_ctl_frame(k->in, k->in_len, &head, &off, &blen, err, sizeof(err));
+		if (f < 0) {
+			conn_error(c, k, err);
+			return;
+		}
+		if (f > 0) {
+			conn_exec(c, k, head, off, blen);
+			return;
+		}
+		/* header seen, body coming: the deadline grows with its size */
+		if (blen > 0 && k->in_cap < off + blen) {
+			char *n = realloc(k->in, off + blen + 1);
+			if (n == NULL) {
+				conn_error(c, k, "out of memory for the request body");
+				return;
+			}
+			k->in = n;
+			k->in_cap = off + blen;
+			k->deadline = now_ms() + CTL_HEAD_MS + CTL_BODY_MS * (1 + blen / (1u << 20));
+		}
+	}
+}
+
+static void conn_write(struct rp_ctl *c, struct conn *k)
+{
+	while (k->out_off < k->out_len) {
+		ssize_t w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (w <= 0) {
+			conn_close(c, k);
+			return;
+		}
+		k->out_off += (size_t)w;
+		k->deadline = now_ms() + CTL_IDLE_MS;
+	}
+	conn_close(c, k);
+}
+
+int rp_ctl_poll(struct rp_ctl *c)
 {
 	if (c == NULL)
 		return 0;
-	int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	struct timeval rt = { .tv_sec = 1 }, wt = { .tv_sec = 5 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wt, sizeof(wt));
-	char line[CTL_LINE_MAX + 1];
-	size_t n = 0;
-	bool done = false;
-	while (n < CTL_LINE_MAX && !done) {
-		ssize_t r = read(fd, line + n, CTL_LINE_MAX - n);
-		if (r <= 0)
-			break;
-		for (ssize_t i = 0; i < r; i++)
-			if (line[n + (size_t)i] == '\n') {
-				n += (size_t)i;
-				done = true;
-				break;
+	struct epoll_event ev[64];
+	int n = epoll_wait(c->ep, ev, 64, 0);
+	int done = 0;
+	for (int i = 0; i < n; i++) {
+		uint32_t s = ev[i].data.u32;
+		if (s == CTL_CONN_MAX) {
+			for (int a = 0; a < 64; a++) {
+				int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+				if (fd < 0)
+					break;
+				accept_one(c, fd);
+				done++;
 			}
-		if (!done)
-			n += (size_t)r;
+			continue;
+		}
+		struct conn *k = c->conns[s];
+		if (k == NULL)
+			continue;
+		done++;
+		if (k->state == CS_READ)
+			conn_read(c, k);
+		else
+			conn_write(c, k);
 	}
-	FILE *out = fdopen(fd, "w");
-	if (out == NULL) {
-		close(fd);
-		return 1;
+	/* deadlines, checked a few times a second */
+	static uint64_t last;
+	uint64_t t = now_ms();
+	if (c->n_conns && t - last >= 200) {
+		last = t;
+		for (unsigned i = 0; i < CTL_CONN_MAX; i++) {
+			struct conn *k = c->conns[i];
+			if (k == NULL || t < k->deadline)
+				continue;
+			if (k->state == CS_READ)
+				conn_error(c, k, "request not received in time");
+			else
+				conn_close(c, k); /* not reading its answer */
+		}
 	}
-	if (!done) {
-		fprintf(out, "%%%% error: %s\n", n >= CTL_LINE_MAX ? "request line too long (4 KiB at most)"
-								 : "no request line (end it with a newline)");
-	} else {
-		line[n] = '\0';
-		RP_DEBUG("ctl", "request: %s", line);
-		rp_ctl_exec(dp, line, out);
-	}
-	fclose(out);
-	return 1;
+	return done;
 }

@@ -1,30 +1,98 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ctl: rampartd's control socket (rampartctl's other end).
+ * ctl: rampartd's control socket (rampartctl's other end). docs/cli.md
+ * ("Control protocol") is the reference; in short:
  *
- * A UNIX stream socket (control.socket, /run/rampart/rampart.sock by
- * default, mode 0660). A client sends one request line (words separated by
- * blanks, at most 4 KiB) and reads the answer until the server closes:
- * text lines, then a last line "%% ok[ message]" or "%% error: message".
- * Served by the control thread between its other duties, one client at a
- * time; a client gets 1 s to send its request and 5 s per write.
+ * Request: one header line of words separated by blanks, at most
+ * CTL_HEAD_MAX bytes, ended by '\n'. Inside a word, '%XX' (two hex digits)
+ * stands for any byte, so words may hold blanks, quotes or UTF-8; a decoded
+ * word may not hold NUL or other control characters. When the last word
+ * is "<<N" (N decimal, at most CTL_BODY_MAX), exactly N bytes of body
+ * (a ruleset file) follow the header. One request per connection.
+ *
+ * Answer: text lines, then a last line "%% ok[ message]" or
+ * "%% error: message"; then the server closes the connection.
+ *
+ * Server: the control thread, between its other duties, never blocking on
+ * a client: every socket is non-blocking and watched with epoll; at most
+ * CTL_CONN_MAX clients at once (more are told so and closed); a client gets
+ * CTL_HEAD_MS to send its header, CTL_BODY_MS per MiB of body, and
+ * CTL_IDLE_MS without progress while reading the answer, or it is dropped.
+ * Answers are built in memory and sent as the client reads them, except
+ * connection listings (conntrack -L/-D), which are written as the walk goes
+ * (blocking writes with a 5 s timeout per write, like before).
+ *
+ * Permissions: the socket is created mode 0660, owner root, group
+ * control.group; each client's credentials (SO_PEERCRED, SO_PEERGROUPS)
+ * decide: root and members of control.group may change state, members of
+ * control.readonly-group may only read (listings, save, show). Refusals are
+ * answered and logged.
  */
 #ifndef RP_CTL_H
 #define RP_CTL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CTL_HEAD_MAX 65536u
+#define CTL_BODY_MAX (256u << 20)
+#define CTL_ARGS_MAX 1024
+#define CTL_CONN_MAX 512
+#define CTL_HEAD_MS 5000
+#define CTL_BODY_MS 5000
+#define CTL_IDLE_MS 10000
+
+struct cfg;
 struct dp_ctx;
+struct dp_metrics_info;
 struct rp_ctl;
 
-/* Listen on path (its directory is created if missing); NULL on error
- * (logged). */
-struct rp_ctl *rp_ctl_open(const char *path);
-/* Serve at most one waiting client. Returns 1 if one was served. */
-int rp_ctl_poll(struct rp_ctl *c, struct dp_ctx *dp);
+/* What commands act on. */
+struct rp_ctl_env {
+	struct dp_ctx *dp;
+	const struct cfg *cfg;         /* the ruleset files `reload` reads */
+	struct dp_metrics_info *info;  /* last change: time and result */
+	uint64_t last_apply_us;        /* the last change: call to live on every worker */
+};
+
+/* Listen on c->ctl_socket (its directory is created if missing) with
+ * c's groups; NULL on error (logged). env must outlive the socket. */
+struct rp_ctl *rp_ctl_open(const struct cfg *c, struct rp_ctl_env *env);
+/* Accept, read, execute and answer what is ready, never waiting.
+ * Returns the number of events handled (0: idle). */
+int rp_ctl_poll(struct rp_ctl *c);
 void rp_ctl_close(struct rp_ctl *c);
 
-/* Execute one request line, writing the answer (with its last line) to
- * out; also used by tests. */
-#include <stdio.h>
-void rp_ctl_exec(struct dp_ctx *dp, char *line, FILE *out);
+/* ---- protocol (ctl_proto.c; pure, fuzzed) ---- */
+
+/*
+ * Is a whole request in buf[0..len)? Returns 0: not yet (need more bytes);
+ * 1: complete, *head = length of the header line (without '\n'), the body
+ * is buf[*body_off .. *body_off + *body_len) (body_len 0: none) and nothing
+ * may follow it; -1: malformed (err says why: header too long, bad body length, ...).
+ */
+int rp_ctl_frame(const char *buf, size_t len, size_t *head, size_t *body_off, size_t *body_len,
+	char *err, size_t errlen);
+/* Split a header line (modified in place) into decoded words; the "<<N"
+ * word, if any, is dropped. argc, or -1 with err. */
+int rp_ctl_decode(char *line, char **argv, int max, char *err, size_t errlen);
+/* Encode one word for a request into out (NUL-terminated); returns the
+ * length, or (size_t)-1 if it does not fit. */
+size_t rp_ctl_encode(const char *word, char *out, size_t outlen);
+
+/* ---- commands (ctl_cmd.c) ---- */
+
+/* Whether a request only reads (allowed to the read-only group). */
+bool rp_ctl_readonly(int argc, char **argv);
+/* Whether its answer is streamed (written while the command runs). */
+bool rp_ctl_streams(int argc, char **argv);
+/* Execute one request; write the answer (with its last line) to out. */
+void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
+	size_t body_len, FILE *out);
+/* Read the configured ruleset files again and make them live (SIGHUP,
+ * `reload`). 0, or -1 with err (the running ruleset stays). */
+int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen);
 
 #endif

@@ -53,7 +53,7 @@ static void usage(FILE *out)
 		"  -c, --config FILE  daemon configuration (default /etc/rampart/rampart.yaml)\n"
 		"      --check        validate the configuration and exit (0 valid, 2 invalid)\n"
 		"  -V, --version      print the version\n"
-		"signals: TERM/INT stop, USR1 prints counters to the log, HUP is logged and ignored\n");
+		"signals: TERM/INT stop, USR1 prints counters to the log, HUP reloads the ruleset\n");
 }
 
 static bool eal_has_lcores(const struct cfg *c)
@@ -130,26 +130,15 @@ static void reload_done(bool ok)
 	g_info.reload_time = (uint64_t)time(NULL);
 }
 
-/* SIGHUP: read the ruleset files again; on any error keep the running one. */
-static void reload_rules(struct dp_ctx *dp, const struct cfg *c)
+/* SIGHUP: read the ruleset files again; on any error keep the running one.
+ * Rules that did not change keep their counters. */
+static void reload_rules(struct rp_ctl_env *env)
 {
 	char err[CFG_ERR_MAX];
-	struct rules_ruleset *rs = NULL;
-	reload_done(false);
-	if (rp_ruleset_load(c, &rs, err, sizeof(err)) < 0) {
+	if (rp_ctl_reload(env, err, sizeof(err)) < 0) {
 		RP_ERR("main", "SIGHUP: ruleset not reloaded, the running one stays: %s", err);
 		return;
 	}
-	if (rs == NULL) {
-		RP_NOTICE("main", "SIGHUP: no ruleset configured, nothing to reload");
-		return;
-	}
-	if (dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
-		RP_ERR("main", "SIGHUP: ruleset not reloaded, the running one stays: %s", err);
-		rules_free(rs);
-		return;
-	}
-	reload_done(true);
 	RP_NOTICE("main", "SIGHUP: ruleset reloaded");
 }
 
@@ -276,7 +265,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (rs != NULL) {
-		if (dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
+		if (dp_rules_update(dp, rs, false, err, sizeof(err), NULL) < 0) {
 			RP_ERR("main", "%s", err);
 			goto out;
 		}
@@ -296,7 +285,8 @@ int main(int argc, char **argv)
 
 	if (dp_start(dp) < 0)
 		goto out;
-	if (c.ctl_socket[0] && (ctl = rp_ctl_open(c.ctl_socket)) == NULL)
+	struct rp_ctl_env env = { .dp = dp, .cfg = &c, .info = &g_info };
+	if (c.ctl_socket[0] && (ctl = rp_ctl_open(&c, &env)) == NULL)
 		goto out;
 	if (c.metrics_listen[0] && (metrics = rp_metrics_open(c.metrics_listen, dp, &g_info)) == NULL)
 		goto out;
@@ -308,14 +298,14 @@ int main(int argc, char **argv)
 			g_hup = 0;
 			reload_ct_params(dp, &c);
 			rp_pktlog_reopen(); /* after a log rotation */
-			reload_rules(dp, &c);
+			reload_rules(&env);
 		}
 		if (g_dump) {
 			g_dump = 0;
 			dp_stats_print(dp, stderr);
 			dump_rules(dp);
 		}
-		n += (unsigned)rp_ctl_poll(ctl, dp);
+		n += (unsigned)rp_ctl_poll(ctl);
 		n += (unsigned)rp_metrics_poll(metrics);
 		if (n == 0)
 			rp_metrics_wait(metrics, 1000); /* 1 ms, less when a scrape is going on */

@@ -22,6 +22,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <stdbool.h>
+
+#include "ctl.h"
+#include "rampartctl.h"
 #include "rules.h"
 #include "rules_prog.h"
 
@@ -235,34 +240,15 @@ static int cmd_convert(int argc, char **argv)
 	return rc == 0 ? 0 : EXIT_INVALID;
 }
 
-/* Send argv as one request line to rampartd and print its answer; the
- * last line ("%% ok ..." or "%% error: ...") becomes the exit status. */
-static int daemon_request(int argc, char **argv)
+/* Connect to rampartd's control socket; -1 (message printed) if it cannot. */
+static int ctl_connect(void)
 {
-	char line[4096];
-	size_t n = 0;
-	for (int i = 0; i < argc; i++) {
-		size_t l = strlen(argv[i]);
-		if (l == 0 || strpbrk(argv[i], " \t\r\n") != NULL) {
-			fprintf(stderr, "rampartctl: argument '%s' is empty or has a blank\n", argv[i]);
-			return EXIT_USAGE;
-		}
-		if (n + l + 2 > sizeof(line)) {
-			fprintf(stderr, "rampartctl: request too long\n");
-			return EXIT_USAGE;
-		}
-		if (i)
-			line[n++] = ' ';
-		memcpy(line + n, argv[i], l);
-		n += l;
-	}
-	line[n++] = '\n';
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(g_socket) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "rampartctl: socket path too long: %s\n", g_socket);
-		return EXIT_USAGE;
+		return -1;
 	}
 	memcpy(sa.sun_path, g_socket, strlen(g_socket));
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -271,32 +257,84 @@ static int daemon_request(int argc, char **argv)
 				"names another socket)\n", g_socket, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Print-the-ok-message policy: iptables is silent on success. */
+static bool g_quiet_ok;
+
+/*
+ * Send argv (encoded words, ctl.h) and an optional body to rampartd and
+ * print its answer; the last line ("%% ok ..." or "%% error: ...") becomes
+ * the exit status. out receives the answer's text lines.
+ */
+static int daemon_request_to(int argc, char **argv, const char *body, size_t blen, FILE *outf)
+{
+	size_t cap = 256, n = 0;
+	for (int i = 0; i < argc; i++)
+		cap += strlen(argv[i]) * 3 + 4;
+	char *line = malloc(cap + 32);
+	if (line == NULL) {
+		fprintf(stderr, "rampartctl: out of memory\n");
+		return EXIT_INVALID;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			line[n++] = ' ';
+		n += rp_ctl_encode(argv[i], line + n, cap - n);
+	}
+	if (body != NULL)
+		n += (size_t)snprintf(line + n, 32, " <<%zu", blen);
+	line[n++] = '\n';
+	if (n > CTL_HEAD_MAX) {
+		fprintf(stderr, "rampartctl: request too long\n");
+		free(line);
+		return EXIT_USAGE;
+	}
+	int fd = ctl_connect();
+	if (fd < 0) {
+		free(line);
 		return EXIT_UNREACHABLE;
 	}
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, line + off, n - off);
-		if (w <= 0) {
-			fprintf(stderr, "rampartctl: write to %s: %s\n", g_socket, strerror(errno));
-			close(fd);
-			return EXIT_UNREACHABLE;
-		}
-		off += (size_t)w;
-	}
+	signal(SIGPIPE, SIG_IGN);
+	int wr = write_all(fd, line, n);
+	free(line);
+	if (wr == 0 && body != NULL)
+		wr = write_all(fd, body, blen);
+	/* a refusal may come before the whole body is sent: read the answer anyway */
 	shutdown(fd, SHUT_WR);
 	FILE *in = fdopen(fd, "r");
 	if (in == NULL) {
 		close(fd);
 		return EXIT_UNREACHABLE;
 	}
-	char buf[8192];
+	char *buf = NULL;
+	size_t bcap = 0;
+	ssize_t len;
 	int rc = -1;
-	while (fgets(buf, sizeof(buf), in)) {
+	while ((len = getline(&buf, &bcap, in)) > 0) {
 		if (strncmp(buf, "%% ", 3) == 0) {
 			buf[strcspn(buf, "\n")] = '\0';
-			fflush(stdout); /* the listing before its summary */
+			fflush(outf); /* the listing before its summary */
 			if (strncmp(buf + 3, "ok", 2) == 0) {
 				rc = 0;
-				if (buf[5] == ' ')
+				if (buf[5] == ' ' && !g_quiet_ok)
 					fprintf(stderr, "rampartctl: %s\n", buf + 6);
 			} else {
 				rc = EXIT_INVALID;
@@ -304,18 +342,25 @@ static int daemon_request(int argc, char **argv)
 			}
 			continue;
 		}
-		fputs(buf, stdout);
+		fputs(buf, outf);
 	}
+	free(buf);
 	fclose(in);
-	if (fflush(stdout) != 0) {
+	if (fflush(outf) != 0) {
 		fprintf(stderr, "rampartctl: write error: %s\n", strerror(errno));
 		return EXIT_INVALID;
 	}
 	if (rc < 0) {
-		fprintf(stderr, "rampartctl: the answer from rampartd ended early\n");
+		fprintf(stderr, "rampartctl: the answer from rampartd ended early%s\n",
+			wr < 0 ? " (it closed the connection while the request was sent)" : "");
 		return EXIT_UNREACHABLE;
 	}
 	return rc;
+}
+
+static int daemon_request(int argc, char **argv)
+{
+	return daemon_request_to(argc, argv, NULL, 0, stdout);
 }
 
 static int cmd_conntrack(int argc, char **argv)
@@ -339,9 +384,153 @@ static int cmd_show(int argc, char **argv)
 		FILE *f = argc != 2 ? stderr : stdout;
 		fprintf(f, "usage: rampartctl show nat       addresses in use by NAT, per worker; "
 			   "binding counters\n"
-			   "       rampartctl show version   the daemon's version\n");
+			   "       rampartctl show ports     per port and per worker counters (also: workers)\n"
+			   "       rampartctl show version   the daemon's version, ruleset generation, last change\n");
 		return argc != 2 ? EXIT_USAGE : 0;
 	}
+	return daemon_request(argc, argv);
+}
+
+static bool want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+static int cmd_save(int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		printf("usage: rampartctl save [-t TABLE] [-c] [-6]\n"
+		       "  the live ruleset as iptables-save (-6: ip6tables-save) prints it;\n"
+		       "  -c with the counters, -t one table only\n");
+		return 0;
+	}
+	return daemon_request(argc, argv);
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		printf("usage: rampartctl restore [-n|--noflush] [-t|--test] [-c|--counters] [-6]\n"
+		       "                          [-T TABLE] [FILE]\n"
+		       "  iptables-restore (-6: ip6tables-restore) text from FILE or standard input,\n"
+		       "  applied as one transaction: all of it or nothing. --noflush keeps the rules\n"
+		       "  of the tables the file names; --test only validates; -c takes the counters.\n");
+		return 0;
+	}
+	const char *file = NULL;
+	char *words[64];
+	int n = 0;
+	for (int i = 0; i < argc && n < 63; i++) {
+		if (i > 0 && argv[i][0] != '-' && (i < 2 || strcmp(argv[i - 1], "-T") != 0) &&
+		    strcmp(argv[i - 1], "--table") != 0) {
+			file = argv[i];
+			continue;
+		}
+		words[n++] = argv[i];
+	}
+	FILE *f = file ? fopen(file, "rb") : stdin;
+	if (f == NULL) {
+		fprintf(stderr, "rampartctl: %s: %s\n", file, strerror(errno));
+		return EXIT_INVALID;
+	}
+	size_t len;
+	char *body = slurp(f, &len);
+	if (file)
+		fclose(f);
+	if (body == NULL)
+		return EXIT_INVALID;
+	int rc = daemon_request_to(n, words, body, len, stdout);
+	free(body);
+	return rc;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	if (want_help(argc, argv) || argc < 2) {
+		fprintf(argc < 2 ? stderr : stdout,
+			"usage: rampartctl load [--test] FILE.yaml\n"
+			"  replace the whole live ruleset by a YAML ruleset (docs/rulesets.md); rules\n"
+			"  that did not change keep their counters; --test only validates\n");
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	const char *file = NULL;
+	bool test = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--test") || !strcmp(argv[i], "-t"))
+			test = true;
+		else if (argv[i][0] != '-' && file == NULL)
+			file = argv[i];
+		else {
+			fprintf(stderr, "rampartctl: load: unexpected '%s'\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (file == NULL) {
+		fprintf(stderr, "rampartctl: load: which file?\n");
+		return EXIT_USAGE;
+	}
+	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
+	if (f == NULL) {
+		fprintf(stderr, "rampartctl: %s: %s\n", file, strerror(errno));
+		return EXIT_INVALID;
+	}
+	size_t len;
+	char *body = slurp(f, &len);
+	if (f != stdin)
+		fclose(f);
+	if (body == NULL)
+		return EXIT_INVALID;
+	char *words[3] = { (char *)"load", (char *)file, (char *)"--test" };
+	int rc = daemon_request_to(test ? 3 : 2, words, body, len, stdout);
+	free(body);
+	return rc;
+}
+
+static int cmd_simple(int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		if (!strcmp(argv[0], "reload"))
+			printf("usage: rampartctl reload\n  read the configured ruleset files again "
+			       "(as SIGHUP); unchanged rules keep their counters\n");
+		else if (!strcmp(argv[0], "dump"))
+			printf("usage: rampartctl dump [--yaml]\n  the live ruleset as YAML that "
+			       "`rampartctl load` accepts\n");
+		else
+			printf("usage: rampartctl %s\n", argv[0]);
+		return 0;
+	}
+	return daemon_request(argc, argv);
+}
+
+static void ipt_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rampartctl [-4|-6] [-t TABLE] COMMAND [CHAIN] [RULE] [OPTIONS]\n"
+		"iptables' own commands, applied to the live ruleset as one atomic change:\n"
+		"  -A CHAIN RULE          append            -I CHAIN [N] RULE   insert (N from 1)\n"
+		"  -D CHAIN RULE|N        delete            -R CHAIN N RULE     replace\n"
+		"  -C CHAIN RULE          check it exists   -N CHAIN / -X [CHAIN]  new / delete chain\n"
+		"  -E OLD NEW             rename a chain    -F [CHAIN] / -Z [CHAIN [N]]  flush / zero\n"
+		"  -P CHAIN POLICY        built-in chain's policy\n"
+		"  -L [CHAIN [N]]         list (-n numeric, -v verbose, -x exact, --line-numbers)\n"
+		"  -S [CHAIN [N]]         list as rules (-v with counters)\n"
+		"RULE is written as for iptables (-s, -d, -p, -i, -o, -m MATCH ..., -j/-g TARGET).\n"
+		"-6 works on the IPv6 rules (ip6tables); -t defaults to filter.\n");
+}
+
+static int cmd_ipt(int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		ipt_usage(stdout);
+		return 0;
+	}
+	bool verbose = false;
+	for (int i = 0; i < argc; i++)
+		verbose |= !strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose");
+	g_quiet_ok = !verbose;
 	return daemon_request(argc, argv);
 }
 
@@ -353,7 +542,13 @@ static const struct {
 	 cmd_convert},
 	{"conntrack", "list, count, delete or flush tracked connections; statistics (rampartd)",
 	 cmd_conntrack},
-	{"show", "show nat: NAT addresses and ports in use, binding counters (rampartd)", cmd_show},
+	{"show", "nat, ports, workers, version: the daemon's state (rampartd)", cmd_show},
+	{"save", "the live ruleset as iptables-save text (rampartd)", cmd_save},
+	{"restore", "apply iptables-restore text as one transaction (rampartd)", cmd_restore},
+	{"load", "replace the live ruleset by a YAML file (rampartd)", cmd_load},
+	{"reload", "read the configured ruleset files again, as SIGHUP (rampartd)", cmd_simple},
+	{"dump", "the live ruleset as YAML (rampartd)", cmd_simple},
+	{"version", "the daemon's version (rampartd)", cmd_simple},
 };
 
 static void usage(FILE *f)
@@ -361,7 +556,53 @@ static void usage(FILE *f)
 	fprintf(f, "usage: rampartctl [-s SOCKET] COMMAND [ARGS]\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "rampartctl COMMAND --help for a command's options.\n");
+	fprintf(f, "  -A, -I, -D, -R, -C, -N, -X, -E, -F, -Z, -P, -L, -S: iptables' own commands "
+		   "(rampartctl -h -A)\n"
+		   "With no command: an interactive shell.\n"
+		   "rampartctl COMMAND --help for a command's options.\n");
+}
+
+int ctl_dispatch(int argc, char **argv)
+{
+	if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
+		if (argc > 1)
+			ipt_usage(stdout);
+		else
+			usage(stdout);
+		return 0;
+	}
+	g_quiet_ok = false;
+	if (argv[0][0] == '-')
+		return cmd_ipt(argc, argv);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			return cmds[i].fn(argc, argv);
+	fprintf(stderr, "rampartctl: unknown command '%s'\n", argv[0]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+int ctl_capture(int argc, char **argv, char **text)
+{
+	size_t len = 0;
+	*text = NULL;
+	FILE *f = open_memstream(text, &len);
+	if (f == NULL)
+		return EXIT_INVALID;
+	bool q = g_quiet_ok;
+	g_quiet_ok = true;
+	FILE *saved = stderr;
+	FILE *null = fopen("/dev/null", "w");
+	if (null)
+		stderr = null;
+	int rc = daemon_request_to(argc, argv, NULL, 0, f);
+	if (null) {
+		stderr = saved;
+		fclose(null);
+	}
+	g_quiet_ok = q;
+	fclose(f);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -369,24 +610,15 @@ int main(int argc, char **argv)
 	const char *env = getenv("RAMPART_SOCKET");
 	if (env && *env)
 		g_socket = env;
-	while (argc >= 3 && (!strcmp(argv[1], "-s") || !strcmp(argv[1], "--socket"))) {
+	/* -s SOCKET (a path: iptables' -s ADDRESS never starts with '/' or '.') */
+	while (argc >= 3 && (!strcmp(argv[1], "--socket") ||
+			     (!strcmp(argv[1], "-s") && (argv[2][0] == '/' || argv[2][0] == '.')))) {
 		g_socket = argv[2];
 		argv[2] = argv[0];
 		argv += 2;
 		argc -= 2;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "rampartctl: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	if (argc < 2)
+		return ctl_shell();
+	return ctl_dispatch(argc - 1, argv + 1);
 }

@@ -111,6 +111,7 @@ run "test_filter.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_f
 run "test_conntrack.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_conntrack.sh"
 run "test_nat.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_nat.sh"
 run "test_metrics.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_metrics.sh"
+run "test_ctl.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_ctl.sh"
 
 echo "e2e: $(($(date +%s) - T0)) s; failed: ${FAILED_NAMES[*]:-none}"
 echo "e2e: $PASSED passed, $FAILED failed"

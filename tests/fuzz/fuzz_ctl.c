@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fuzz_ctl: control-socket request lines (src/ctl.c's tokenizer, command
- * dispatch and conntrack filter parsing). The dataplane side is stubbed:
+ * fuzz_ctl: control-socket requests (src/ctl_proto.c's framing and word
+ * decoding, src/ctl_cmd.c's commands: iptables-style edits, restore and
+ * load bodies, conntrack filters). The dataplane side is stubbed: rulesets
+ * are kept here as the live one would be, and
  * the walk shows one synthetic IPv4 and one IPv6 connection to the
  * visitor, so the listing code runs too.
  */
@@ -79,20 +81,129 @@ unsigned dp_ct_count(struct dp_ctx *dp)
 	return 0;
 }
 
+/* ---- the ruleset side: a small live ruleset kept here ---- */
+
+#include "dp.h"
+#include "rules.h"
+
+static struct rules_ruleset *g_live;
+static uint64_t g_ids;
+static uint32_t g_gen;
+
+static void live_init(void)
+{
+	static const char text[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n:web - [0:0]\n-A FORWARD -p tcp --dport 80 -j web\n"
+		"-A web -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n"
+		":INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+		"-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n";
+	char err[256];
+	rules_free(g_live);
+	g_live = rules_new();
+	if (g_live == NULL || rules_ipt_load(g_live, RULES_F_V4, text, sizeof(text) - 1, "seed", 0,
+					     err, sizeof(err)) < 0)
+		abort();
+	rules_assign_ids(g_live, &g_ids);
+}
+
+struct rules_ruleset *dp_rules_snapshot(struct dp_ctx *dp)
+{
+	(void)dp;
+	return rules_clone(g_live);
+}
+
+int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, char *err,
+	size_t errlen, uint64_t *us)
+{
+	(void)dp;
+	(void)err;
+	(void)errlen;
+	if (inherit)
+		rules_inherit_ids(rs, g_live);
+	rules_assign_ids(rs, &g_ids);
+	rules_carry_counters(rs, g_live);
+	rules_free(g_live);
+	g_live = rs;
+	g_gen++;
+	if (us)
+		*us = 1;
+	return 0;
+}
+
+int dp_rules_check(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
+{
+	(void)dp;
+	(void)rs;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+uint32_t dp_rules_generation(const struct dp_ctx *dp)
+{
+	(void)dp;
+	return g_gen;
+}
+
+void dp_stats_print(struct dp_ctx *dp, FILE *out)
+{
+	(void)dp;
+	fprintf(out, "port lan0 rx=0\n");
+}
+
+/*
+ * One input: a whole connection's bytes. The framing decides (header,
+ * body), the header is decoded into words and, if it frames, executed
+ * against the small live ruleset (every state change is kept, so a run
+ * explores sequences of edits; it is reset every 1000 inputs).
+ */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > 4096)
+	static unsigned runs;
+	if (g_live == NULL || ++runs % 1000 == 0)
+		live_init();
+	if (size > (1u << 20))
 		return 0;
-	char *line = malloc(size + 1);
-	if (line == NULL)
+	char *buf = malloc(size + 1);
+	if (buf == NULL)
 		return 0;
-	memcpy(line, data, size);
-	line[size] = '\0';
-	FILE *out = fopen("/dev/null", "w");
-	if (out) {
-		rp_ctl_exec(NULL, line, out);
-		fclose(out);
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	size_t head, off, blen;
+	char err[256];
+	int f = rp_ctl_frame(buf, size, &head, &off, &blen, err, sizeof(err));
+	if (f <= 0) {
+		/* not framed: the decoder still gets the first line */
+		char *nl = memchr(buf, '\n', size);
+		if (nl)
+			*nl = '\0';
+		head = strlen(buf);
+		off = head;
+		blen = 0;
 	}
-	free(line);
+	buf[head] = '\0';
+	char *argv[CTL_ARGS_MAX + 1];
+	int argc = rp_ctl_decode(buf, argv, CTL_ARGS_MAX, err, sizeof(err));
+	if (argc > 0) {
+		/* encoding a decoded word and decoding it again gives it back */
+		char enc[4096], *one[2];
+		if (rp_ctl_encode(argv[0], enc, sizeof(enc)) != (size_t)-1) {
+			char copy[4096];
+			snprintf(copy, sizeof(copy), "%s", argv[0]);
+			if (rp_ctl_decode(enc, one, 1, err, sizeof(err)) != 1 || strcmp(one[0], copy) != 0)
+				abort();
+		}
+	}
+	if (f > 0 && argc > 0) {
+		struct rp_ctl_env env = { 0 };
+		(void)rp_ctl_readonly(argc, argv);
+		FILE *out = fopen("/dev/null", "w");
+		if (out) {
+			(void)rp_ctl_streams(argc, argv);
+			rp_ctl_exec(&env, argc, argv, blen ? buf + off : NULL, blen, out);
+			fclose(out);
+		}
+	}
+	free(buf);
 	return 0;
 }

@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_cmd: what the control socket's requests do (ctl.h). Control thread.
+ *
+ * Ruleset changes all go the same way: a copy of the live ruleset with
+ * its live counters (dp_rules_snapshot), the change applied to the copy
+ * with the iptables-restore parser (one-shot commands such as
+ * "-t nat -A POSTROUTING ..." become a one-line restore --noflush), the
+ * whole copy validated, then dp_rules_update() compiles it, swaps it in
+ * with one pointer store and waits for every worker to pass a quiescent
+ * state; rules that existed before keep their counters. A change that
+ * fails anywhere changes nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "dp.h"
+#include "dp_ct.h"
+#include "dp_metrics.h"
+#include "log.h"
+#include "rampart_version.h"
+#include "rules.h"
+#include "ruleset.h"
+
+/* ---- conntrack ---- */
+
+struct list_arg {
+	FILE *out;
+	char line[1024];
+};
+
+static int print_entry(void *arg, unsigned worker, const struct ct_table *v, uint32_t now)
+{
+	struct list_arg *a = arg;
+	(void)worker;
+	ct_format(v, 0, now, a->line, sizeof(a->line));
+	return fprintf(a->out, "%s\n", a->line) < 0 ? -1 : 0;
+}
+
+static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out)
+{
+	char err[256];
+	if (argc < 2) {
+		fprintf(out, "%%%% error: conntrack needs a command: -L, -C, -D, -F or -S\n");
+		return;
+	}
+	const char *op = argv[1];
+	struct dp_ct_filter f;
+	int used = 0;
+	if (dp_ct_filter_parse(&f, argc - 2, argv + 2, &used, err, sizeof(err)) < 0) {
+		fprintf(out, "%%%% error: conntrack: %s\n", err);
+		return;
+	}
+	if (used != argc - 2) {
+		fprintf(out, "%%%% error: conntrack: unexpected '%s'\n", argv[2 + used]);
+		return;
+	}
+	bool filtered = argc > 2;
+	if (!strcmp(op, "-L") || !strcmp(op, "--dump")) {
+		struct list_arg a = { .out = out };
+		int n = dp_ct_walk(dp, &f, false, print_entry, &a, err, sizeof(err));
+		if (n < 0)
+			fprintf(out, "%%%% error: conntrack: %s\n", err);
+		else
+			fprintf(out, "%%%% ok %d flow entries have been shown.\n", n);
+	} else if (!strcmp(op, "-C") || !strcmp(op, "--count")) {
+		if (!filtered) {
+			fprintf(out, "%u\n%%%% ok\n", dp_ct_count(dp));
+			return;
+		}
+		int n = dp_ct_walk(dp, &f, false, NULL, NULL, err, sizeof(err));
+		if (n < 0)
+			fprintf(out, "%%%% error: conntrack: %s\n", err);
+		else
+			fprintf(out, "%d\n%%%% ok\n", n);
+	} else if (!strcmp(op, "-D") || !strcmp(op, "--delete")) {
+		struct list_arg a = { .out = out };
+		int n = dp_ct_walk(dp, &f, true, print_entry, &a, err, sizeof(err));
+		if (n < 0)
+			fprintf(out, "%%%% error: conntrack: %s\n", err);
+		else
+			fprintf(out, "%%%% ok %d flow entries have been deleted.\n", n);
+	} else if (!strcmp(op, "-F") || !strcmp(op, "--flush")) {
+		if (filtered) {
+			fprintf(out, "%%%% error: conntrack -F takes no filter (use -D)\n");
+			return;
+		}
+		int n = dp_ct_flush(dp, err, sizeof(err));
+		if (n < 0)
+			fprintf(out, "%%%% error: conntrack: %s\n", err);
+		else
+			fprintf(out, "%%%% ok connection tracking table has been emptied (%d entries).\n",
+				n);
+	} else if (!strcmp(op, "-S") || !strcmp(op, "--stats")) {
+		dp_ct_stats(dp, out);
+		fprintf(out, "%%%% ok\n");
+	} else {
+		fprintf(out, "%%%% error: conntrack: unknown command '%s' (-L, -C, -D, -F, -S)\n", op);
+	}
+}
+
+/* ---- show nat ---- */
+
+#define NAT_ADDRS_MAX 256 /* (worker, address, protocol) groups shown */
+
+struct nat_group {
+	unsigned worker;
+	uint8_t fam, proto;
+	bool src;            /* source translation (else destination) */
+	uint8_t addr[16];
+	uint64_t conns;
+	uint32_t ports;      /* distinct ports in use */
+	uint8_t *bits;       /* 65536-bit map of the ports (source translations) */
+};
+
+struct nat_arg {
+	struct nat_group g[NAT_ADDRS_MAX];
+	unsigned n;
+	bool truncated;
+};
+
+static int tally_nat(void *arg, unsigned worker, const struct ct_table *v, uint32_t now)
+{
+	struct nat_arg *a = arg;
+	const struct ct_entry *e = &v->e[0];
+	(void)now;
+	if (!(e->status & (CT_S_SRC_NAT | CT_S_DST_NAT)))
+		return 0;
+	struct ct_tuple r;
+	ct_entry_tuple(v, 0, 1, &r);
+	for (int k = 0; k < 2; k++) {
+		bool src = k == 0;
+		if (!(e->status & (src ? CT_S_SRC_NAT : CT_S_DST_NAT)))
+			continue;
+		/* the translated address: the reply's destination (SNAT) or source (DNAT) */
+		const uint8_t *addr = src ? r.dst : r.src;
+		uint16_t port = e->proto == 1 || e->proto == 58 ? r.sport : src ? r.dport : r.sport;
+		struct nat_group *g = NULL;
+		for (unsigned i = 0; i < a->n; i++)
+			if (a->g[i].worker == worker && a->g[i].src == src && a->g[i].proto == e->proto &&
+			    memcmp(a->g[i].addr, addr, 16) == 0) {
+				g = &a->g[i];
+				break;
+			}
+		if (g == NULL) {
+			if (a->n == NAT_ADDRS_MAX) {
+				a->truncated = true;
+				continue;
+			}
+			g = &a->g[a->n++];
+			memset(g, 0, sizeof(*g));
+			g->worker = worker;
+			g->src = src;
+			g->fam = e->fam;
+			g->proto = e->proto;
+			memcpy(g->addr, addr, 16);
+			if (src && (g->bits = calloc(1, 65536 / 8)) == NULL)
+				return -1;
+		}
+		g->conns++;
+		if (g->bits && !(g->bits[port >> 3] & (1u << (port & 7)))) {
+			g->bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+			g->ports++;
+		}
+	}
+	return 0;
+}
+
+/* Per worker: the addresses connections are translated to, with their
+ * connections and (source translations) the ports in use, by protocol;
+ * then the binding counters. */
+static void cmd_show_nat(struct dp_ctx *dp, FILE *out)
+{
+	char err[256];
+	struct nat_arg *a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	struct dp_ct_filter f;
+	memset(&f, 0, sizeof(f));
+	f.sport = f.dport = f.state = -1;
+	int n = dp_ct_walk(dp, &f, false, tally_nat, a, err, sizeof(err));
+	if (n < 0) {
+		fprintf(out, "%%%% error: show nat: %s\n", err);
+	} else {
+		for (unsigned i = 0; i < a->n; i++) {
+			const struct nat_group *g = &a->g[i];
+			char ab[INET6_ADDRSTRLEN];
+			inet_ntop(g->fam == 4 ? AF_INET : AF_INET6, g->addr, ab, sizeof(ab));
+			const char *pn = g->proto == 6 ? "tcp" : g->proto == 17 ? "udp" :
+				g->proto == 1 ? "icmp" : g->proto == 58 ? "icmpv6" : "other";
+			if (g->src)
+				fprintf(out, "worker=%u snat address=%s proto=%s connections=%" PRIu64
+					" ports=%u\n", g->worker, ab, pn, g->conns, g->ports);
+			else
+				fprintf(out, "worker=%u dnat address=%s proto=%s connections=%" PRIu64 "\n",
+					g->worker, ab, pn, g->conns);
+		}
+		dp_nat_stats(dp, out);
+		if (a->truncated)
+			fprintf(out, "%%%% ok only the first %d addresses are shown\n", NAT_ADDRS_MAX);
+		else
+			fprintf(out, "%%%% ok\n");
+	}
+	for (unsigned i = 0; i < a->n; i++)
+		free(a->g[i].bits);
+	free(a);
+}
+
+/* ---- ruleset changes ---- */
+
+static void set_info(struct rp_ctl_env *env, bool ok)
+{
+	if (env->info != NULL) {
+		env->info->reload_ok = ok;
+		env->info->reload_time = (uint64_t)time(NULL);
+	}
+}
+
+/* Validate and publish rs (taken in every case). 0 or -1 with err. */
+static int apply(struct rp_ctl_env *env, struct rules_ruleset *rs, bool inherit, const char *what,
+	char *err, size_t errlen)
+{
+	if (rules_validate(rs, what, err, errlen) < 0) {
+		rules_free(rs);
+		set_info(env, false);
+		return -1;
+	}
+	uint64_t us = 0;
+	if (dp_rules_update(env->dp, rs, inherit, err, errlen, &us) < 0) {
+		rules_free(rs);
+		set_info(env, false);
+		return -1;
+	}
+	env->last_apply_us = us;
+	set_info(env, true);
+	return 0;
+}
+
+static void answer_applied(struct rp_ctl_env *env, FILE *out)
+{
+	fprintf(out, "%%%% ok ruleset %" PRIu32 " live on every worker in %" PRIu64 ".%03" PRIu64
+		" ms\n", dp_rules_generation(env->dp), env->last_apply_us / 1000,
+		env->last_apply_us % 1000);
+}
+
+/* "request:2:col: message" -> "message" (one-line requests: the
+ * message names the option) */
+static const char *strip_where(const char *err)
+{
+	if (strncmp(err, "request:", 8) != 0)
+		return err;
+	const char *p = err;
+	for (int colons = 0; *p && colons < 3; p++)
+		if (*p == ':')
+			colons++;
+	while (*p == ' ')
+		p++;
+	return *p ? p : err;
+}
+
+/* Rules restored without -c start from zero (the file's counters are
+ * ignored, as iptables-restore does), rules kept by --noflush keep theirs. */
+static void zero_new_counters(struct rules_ruleset *rs)
+{
+	for (int t = 0; t < RULES_T_COUNT; t++)
+		for (size_t i = 0; i < rs->tables[t].n_chains; i++) {
+			struct rules_chain *c = &rs->tables[t].chains[i];
+			for (size_t j = 0; j < c->n_rules; j++)
+				if (c->rules[j].id == 0)
+					c->rules[j].pkts = c->rules[j].bytes = 0;
+			for (int fi = 0; fi < 2; fi++)
+				if (c->ctr_set & (1u << fi))
+					c->pkts[fi] = c->bytes[fi] = 0;
+		}
+}
+
+/* A word as the iptables-restore tokenizer reads it back. */
+static void put_word(FILE *f, const char *w)
+{
+	if (*w && strpbrk(w, " \t\"\\'") == NULL) {
+		fputs(w, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *w; w++) {
+		if (*w == '"' || *w == '\\')
+			fputc('\\', f);
+		fputc(*w, f);
+	}
+	fputc('"', f);
+}
+
+static const struct {
+	const char *lng;
+	char shrt;
+} ipt_cmds[] = {
+	{ "append", 'A' }, { "insert", 'I' }, { "delete", 'D' }, { "replace", 'R' },
+	{ "new-chain", 'N' }, { "delete-chain", 'X' }, { "rename-chain", 'E' }, { "flush", 'F' },
+	{ "zero", 'Z' }, { "policy", 'P' }, { "list", 'L' }, { "list-rules", 'S' }, { "check", 'C' },
+};
+
+/* The command letter of an iptables-style request, 0 if none. */
+static char ipt_command(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-')
+			continue;
+		if (a[1] == '-') {
+			for (size_t k = 0; k < sizeof(ipt_cmds) / sizeof(ipt_cmds[0]); k++)
+				if (!strcmp(a + 2, ipt_cmds[k].lng))
+					return ipt_cmds[k].shrt;
+		} else if (a[1] && !a[2] && strchr("AIDRNXEFZPLSC", a[1])) {
+			return a[1];
+		}
+	}
+	return 0;
+}
+
+#include "ipt_list.h"
+
+/*
+ * iptables' own command line: [-4|-6] [-t table] COMMAND ... with the
+ * listing options -n -v -x --line-numbers. Changes go through the restore
+ * parser as a one-line transaction on a copy.
+ */
+static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+{
+	int fam = RULES_F_V4;
+	const char *table = "filter";
+	unsigned lflags = 0;
+	char cmd = ipt_command(argc, argv);
+	if (cmd == 0) {
+		fprintf(out, "%%%% error: no command specified (-A, -I, -D, -R, -N, -X, -E, -F, -Z, -P, "
+			     "-L, -S, -C)\n");
+		return;
+	}
+	/* what is ours to take out: family, table, listing options */
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (rest == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	int nrest = 0;
+	const char *chain = NULL;
+	long rulenum = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-4") || !strcmp(a, "--ipv4")) {
+			fam = RULES_F_V4;
+		} else if (!strcmp(a, "-6") || !strcmp(a, "--ipv6")) {
+			fam = RULES_F_V6;
+		} else if (!strcmp(a, "-t") || !strcmp(a, "--table")) {
+			if (i + 1 >= argc) {
+				fprintf(out, "%%%% error: option \"%s\" requires an argument\n", a);
+				goto out;
+			}
+			table = argv[++i];
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--numeric")) {
+			lflags |= RULES_LIST_NUMERIC;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			lflags |= RULES_LIST_VERBOSE;
+		} else if (!strcmp(a, "-x") || !strcmp(a, "--exact")) {
+			lflags |= RULES_LIST_EXACT;
+		} else if (!strcmp(a, "--line-numbers")) {
+			lflags |= RULES_LIST_LINENUMBERS;
+		} else if (!strcmp(a, "-w") || !strcmp(a, "--wait")) {
+			/* iptables' xtables lock: nothing to wait for here */
+			if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+				i++;
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	int t = rules_table_by_name(table);
+	if (t < 0) {
+		fprintf(out, "%%%% error: can't initialize iptables table `%s': Table does not exist\n",
+			table);
+		goto out;
+	}
+	if (cmd == 'L' || cmd == 'S') {
+		/* -L [chain] / -S [chain [rulenum]] */
+		for (int i = 0; i < nrest; i++) {
+			const char *a = rest[i];
+			if (a[0] == '-' && (!strcmp(a, "-L") || !strcmp(a, "-S") || !strcmp(a, "--list") ||
+					    !strcmp(a, "--list-rules"))) {
+				if (i + 1 < nrest && rest[i + 1][0] != '-')
+					chain = rest[++i];
+				if (chain && i + 1 < nrest && rest[i + 1][0] >= '0' &&
+				    rest[i + 1][0] <= '9')
+					rulenum = strtol(rest[++i], NULL, 10);
+				continue;
+			}
+			fprintf(out, "%%%% error: unexpected \"%s\" with -%c\n", a, cmd);
+			goto out;
+		}
+		struct rules_ruleset *snap = dp_rules_snapshot(env->dp);
+		if (snap == NULL) {
+			fprintf(out, "%%%% error: out of memory\n");
+			goto out;
+		}
+		char *s = cmd == 'L' ? rules_ipt_list(snap, fam, (enum rules_table_id)t, chain, rulenum,
+						       lflags) :
+			rules_ipt_spec(snap, fam, (enum rules_table_id)t, chain, rulenum, lflags);
+		int e = errno;
+		rules_free(snap);
+		if (s == NULL) {
+			if (e == ENOENT)
+				fprintf(out, "%%%% error: %s: No chain/target/match by that name.\n",
+					chain ? chain : table);
+			else
+				fprintf(out, "%%%% error: out of memory\n");
+			goto out;
+		}
+		fputs(s, out);
+		free(s);
+		fprintf(out, "%%%% ok\n");
+		goto out;
+	}
+	/* a change: one line of iptables-restore --noflush on a copy */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		goto out;
+	}
+	fprintf(f, "*%s\n", table);
+	for (int i = 0; i < nrest; i++) {
+		if (i)
+			fputc(' ', f);
+		put_word(f, rest[i]);
+	}
+	fputs("\nCOMMIT\n", f);
+	if (fclose(f) != 0) {
+		free(text);
+		fprintf(out, "%%%% error: out of memory\n");
+		goto out;
+	}
+	struct rules_ruleset *n = dp_rules_snapshot(env->dp);
+	char err[RULES_ERR_MAX];
+	if (n == NULL) {
+		free(text);
+		fprintf(out, "%%%% error: out of memory\n");
+		goto out;
+	}
+	int rc = rules_ipt_load(n, fam, text, len, "request", RULES_LOAD_NOFLUSH, err, sizeof(err));
+	free(text);
+	if (rc < 0) {
+		rules_free(n);
+		fprintf(out, "%%%% error: %s\n", strip_where(err));
+		goto out;
+	}
+	zero_new_counters(n);
+	if (cmd == 'C') { /* the rule exists: nothing to change */
+		rules_free(n);
+		fprintf(out, "%%%% ok\n");
+		goto out;
+	}
+	if (apply(env, n, false, "request", err, sizeof(err)) < 0) {
+		fprintf(out, "%%%% error: %s\n", strip_where(err));
+		goto out;
+	}
+	answer_applied(env, out);
+out:
+	free(rest);
+}
+
+/* save [-t table] [-c] [-6] */
+static void cmd_save(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+{
+	int fam = RULES_F_V4, t = -1;
+	unsigned flags = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-c") || !strcmp(a, "--counters"))
+			flags |= RULES_PRINT_COUNTERS;
+		else if (!strcmp(a, "-6") || !strcmp(a, "--ipv6"))
+			fam = RULES_F_V6;
+		else if (!strcmp(a, "-4") || !strcmp(a, "--ipv4"))
+			fam = RULES_F_V4;
+		else if ((!strcmp(a, "-t") || !strcmp(a, "--table")) && i + 1 < argc) {
+			if ((t = rules_table_by_name(argv[++i])) < 0) {
+				fprintf(out, "%%%% error: save: no table '%s'\n", argv[i]);
+				return;
+			}
+		} else {
+			fprintf(out, "%%%% error: save: unknown option '%s' (-t TABLE, -c, -6)\n", a);
+			return;
+		}
+	}
+	struct rules_ruleset *snap = dp_rules_snapshot(env->dp);
+	if (snap == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	if (t >= 0)
+		for (int k = 0; k < RULES_T_COUNT; k++)
+			if (k != t)
+				snap->tables[k].present = 0;
+	char *s = rules_ipt_print(snap, fam, flags);
+	rules_free(snap);
+	if (s == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	char when[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", localtime_r(&now, &tm));
+	fprintf(out, "# Generated by rampartd %s on %s\n%s# Completed on %s\n%%%% ok\n",
+		RAMPART_VERSION, when, s, when);
+	free(s);
+}
+
+/* restore [-n|--noflush] [-t|--test] [-c|--counters] [-6] [-T table] <<body */
+static void cmd_restore(struct rp_ctl_env *env, int argc, char **argv, const char *body,
+	size_t blen, FILE *out)
+{
+	int fam = RULES_F_V4, only = -1;
+	unsigned flags = 0;
+	bool test = false, counters = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-n") || !strcmp(a, "--noflush"))
+			flags |= RULES_LOAD_NOFLUSH;
+		else if (!strcmp(a, "-t") || !strcmp(a, "--test"))
+			test = true;
+		else if (!strcmp(a, "-c") || !strcmp(a, "--counters"))
+			counters = true;
+		else if (!strcmp(a, "-6") || !strcmp(a, "--ipv6"))
+			fam = RULES_F_V6;
+		else if (!strcmp(a, "-4") || !strcmp(a, "--ipv4"))
+			fam = RULES_F_V4;
+		else if ((!strcmp(a, "-T") || !strcmp(a, "--table")) && i + 1 < argc) {
+			if ((only = rules_table_by_name(argv[++i])) < 0) {
+				fprintf(out, "%%%% error: restore: no table '%s'\n", argv[i]);
+				return;
+			}
+		} else {
+			fprintf(out, "%%%% error: restore: unknown option '%s' (--noflush, --test, "
+				     "--counters, -6, -T TABLE)\n", a);
+			return;
+		}
+	}
+	if (body == NULL) {
+		fprintf(out, "%%%% error: restore: no input (the ruleset is the request's body)\n");
+		return;
+	}
+	(void)only; /* -T: the file's other tables are refused below */
+	struct rules_ruleset *n = dp_rules_snapshot(env->dp);
+	char err[RULES_ERR_MAX];
+	if (n == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	struct rules_ruleset *before = only >= 0 ? rules_clone(n) : NULL;
+	int rc = rules_ipt_load(n, fam, body, blen, "stdin", flags, err, sizeof(err));
+	if (rc < 0) {
+		rules_free(n);
+		rules_free(before);
+		fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	if (only >= 0 && before != NULL) {
+		/* -T: only that table changes (the others as they were) */
+		for (int k = 0; k < RULES_T_COUNT; k++)
+			if (k != only) {
+				struct rules_table tmp = n->tables[k];
+				n->tables[k] = before->tables[k];
+				before->tables[k] = tmp;
+			}
+	}
+	rules_free(before);
+	if (!counters)
+		zero_new_counters(n);
+	if (test) {
+		int ok = rules_validate(n, "stdin", err, sizeof(err)) == 0 &&
+			dp_rules_check(env->dp, n, err, sizeof(err)) == 0;
+		rules_free(n);
+		if (ok)
+			fprintf(out, "%%%% ok the ruleset is valid (nothing changed)\n");
+		else
+			fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	if (apply(env, n, false, "stdin", err, sizeof(err)) < 0) {
+		fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	answer_applied(env, out);
+}
+
+/* load [--test] NAME <<body: a whole YAML ruleset replaces the live one */
+static void cmd_load(struct rp_ctl_env *env, int argc, char **argv, const char *body, size_t blen,
+	FILE *out)
+{
+	bool test = false;
+	const char *name = "request";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--test"))
+			test = true;
+		else if (argv[i][0] != '-')
+			name = argv[i];
+		else {
+			fprintf(out, "%%%% error: load: unknown option '%s' (--test)\n", argv[i]);
+			return;
+		}
+	}
+	if (body == NULL) {
+		fprintf(out, "%%%% error: load: no input (the ruleset is the request's body)\n");
+		return;
+	}
+	if (rp_ruleset_is_iptables(body, blen)) {
+		fprintf(out, "%%%% error: %s: this is iptables-save text: use `rampartctl restore` (or "
+			     "`rampartctl convert` it to YAML)\n", name);
+		return;
+	}
+	struct rules_ruleset *n = rules_new();
+	char err[RULES_ERR_MAX];
+	if (n == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	if (rules_yaml_load(n, body, blen, name, err, sizeof(err)) < 0) {
+		rules_free(n);
+		fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	if (test) {
+		int ok = rules_validate(n, name, err, sizeof(err)) == 0 &&
+			dp_rules_check(env->dp, n, err, sizeof(err)) == 0;
+		rules_free(n);
+		if (ok)
+			fprintf(out, "%%%% ok %s is valid (nothing changed)\n", name);
+		else
+			fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	if (apply(env, n, true, name, err, sizeof(err)) < 0) {
+		fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	answer_applied(env, out);
+}
+
+int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen)
+{
+	struct rules_ruleset *rs = NULL;
+	if (rp_ruleset_load(env->cfg, &rs, err, errlen) < 0) {
+		set_info(env, false);
+		return -1;
+	}
+	if (rs == NULL)
+		rs = rules_new(); /* no ruleset configured: none */
+	if (rs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const char *name = env->cfg->ruleset[0] ? env->cfg->ruleset : env->cfg->ruleset6;
+	return apply(env, rs, true, name, err, errlen);
+}
+
+static void cmd_reload(struct rp_ctl_env *env, int argc, FILE *out)
+{
+	char err[CFG_ERR_MAX];
+	if (argc != 1) {
+		fprintf(out, "%%%% error: reload takes no argument (it reads the configured files)\n");
+		return;
+	}
+	if (rp_ctl_reload(env, err, sizeof(err)) < 0) {
+		RP_ERR("ctl", "reload: the running ruleset stays: %s", err);
+		fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	RP_NOTICE("ctl", "reload: ruleset %" PRIu32 " live", dp_rules_generation(env->dp));
+	answer_applied(env, out);
+}
+
+/* dump [--yaml] [-c] */
+static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--yaml") != 0) {
+			fprintf(out, "%%%% error: dump: unknown option '%s' (--yaml)\n", argv[i]);
+			return;
+		}
+	struct rules_ruleset *snap = dp_rules_snapshot(env->dp);
+	char *s = snap ? rules_yaml_print(snap, 0) : NULL;
+	rules_free(snap);
+	if (s == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	fputs(s, out);
+	free(s);
+	fprintf(out, "%%%% ok\n");
+}
+
+static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+{
+	if (argc == 2 && !strcmp(argv[1], "nat")) {
+		cmd_show_nat(env->dp, out);
+	} else if (argc == 2 && !strcmp(argv[1], "version")) {
+		fprintf(out, "rampartd %s\nruleset_generation %" PRIu32 "\n", RAMPART_VERSION,
+			dp_rules_generation(env->dp));
+		if (env->info != NULL) {
+			char when[64] = "never";
+			time_t t = (time_t)env->info->reload_time;
+			struct tm tm;
+			if (t)
+				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime_r(&t, &tm));
+			fprintf(out, "last_change %s %s\n", when, env->info->reload_ok ? "ok" : "failed");
+		}
+		fprintf(out, "last_apply_ms %" PRIu64 ".%03" PRIu64 "\n%%%% ok\n",
+			env->last_apply_us / 1000, env->last_apply_us % 1000);
+	} else if (argc == 2 && (!strcmp(argv[1], "ports") || !strcmp(argv[1], "workers") ||
+				   !strcmp(argv[1], "stats"))) {
+		dp_stats_print(env->dp, out);
+		fprintf(out, "%%%% ok\n");
+	} else {
+		fprintf(out, "%%%% error: show: nat, ports, workers or version\n");
+	}
+}
+
+/* ---- dispatch ---- */
+
+bool rp_ctl_readonly(int argc, char **argv)
+{
+	const char *c = argv[0];
+	if (!strcmp(c, "show") || !strcmp(c, "version") || !strcmp(c, "save") || !strcmp(c, "dump"))
+		return true;
+	if (!strcmp(c, "conntrack"))
+		return argc >= 2 && (!strcmp(argv[1], "-L") || !strcmp(argv[1], "--dump") ||
+				     !strcmp(argv[1], "-C") || !strcmp(argv[1], "--count") ||
+				     !strcmp(argv[1], "-S") || !strcmp(argv[1], "--stats"));
+	if (!strcmp(c, "restore") || !strcmp(c, "load")) { /* --test only reads */
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "--test") || (!strcmp(c, "load") && !strcmp(argv[i], "-t")))
+				return true;
+		return false;
+	}
+	if (!strcmp(c, "trace"))
+		return argc >= 2 && !strcmp(argv[1], "show");
+	if (c[0] == '-') {
+		char k = ipt_command(argc, argv);
+		return k == 'L' || k == 'S' || k == 'C';
+	}
+	return false;
+}
+
+bool rp_ctl_streams(int argc, char **argv)
+{
+	return argc >= 2 && !strcmp(argv[0], "conntrack") &&
+	       (!strcmp(argv[1], "-L") || !strcmp(argv[1], "--dump") || !strcmp(argv[1], "-D") ||
+		!strcmp(argv[1], "--delete"));
+}
+
+void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
+	size_t body_len, FILE *out)
+{
+	const char *c = argv[0];
+	if (body != NULL && strcmp(c, "restore") != 0 && strcmp(c, "load") != 0) {
+		fprintf(out, "%%%% error: '%s' takes no input\n", c);
+		return;
+	}
+	if (!strcmp(c, "conntrack"))
+		cmd_conntrack(env->dp, argc, argv, out);
+	else if (!strcmp(c, "show"))
+		cmd_show(env, argc, argv, out);
+	else if (!strcmp(c, "version"))
+		fprintf(out, "rampartd %s\n%%%% ok\n", RAMPART_VERSION);
+	else if (!strcmp(c, "save"))
+		cmd_save(env, argc, argv, out);
+	else if (!strcmp(c, "restore"))
+		cmd_restore(env, argc, argv, body, body_len, out);
+	else if (!strcmp(c, "load"))
+		cmd_load(env, argc, argv, body, body_len, out);
+	else if (!strcmp(c, "reload"))
+		cmd_reload(env, argc, out);
+	else if (!strcmp(c, "dump"))
+		cmd_dump(env, argc, argv, out);
+	else if (c[0] == '-')
+		cmd_ipt(env, argc, argv, out);
+	else
+		fprintf(out, "%%%% error: unknown command '%s' (iptables options such as -A or -L, "
+			     "save, restore, load, reload, dump, conntrack, show, version)\n", c);
+}

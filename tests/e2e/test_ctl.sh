@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The control plane with a live rampartd (router mode, 2 workers) and real
+# clients, driven by rampartctl:
+#   - iptables commands on the live ruleset: -A/-I/-D (by rule and by
+#     number)/-R/-C/-N/-E/-X/-F/-Z/-P, each taking effect on traffic at once
+#     (curl to a port is refused after -I ... -j REJECT, works after -D)
+#   - -L -n -v -x --line-numbers and -S print what the kernel's iptables
+#     prints for the same rules (the same ruleset restored into a kernel
+#     namespace), counters included
+#   - counters survive changes: a rule's packet count is still there after
+#     other rules were appended, inserted and deleted
+#   - save prints iptables-save's text of the same rules; restore --test of
+#     a bad file changes nothing; restore -c sets counters; restore of the
+#     saved text gives the same save again (round trip)
+#   - load of a YAML ruleset, dump --yaml, load of the dump: same ruleset
+#   - SIGHUP and `reload` re-read the configured files; unchanged rules keep
+#     their counters
+#   - permissions: a member of control.group may change, a member of
+#     control.readonly-group may only list (and is told so), anybody else is
+#     refused; refusals are logged
+#   - hostile clients (garbage, oversized and truncated requests, clients
+#     that connect and say nothing, 300 clients at once) while a ping flood
+#     crosses the box: no packet lost, the daemon answers on
+#   - the interactive shell in a pty (script): a listing, Tab completion of
+#     a chain name, history file
+. "$(dirname "$0")/lib.sh"
+
+e2e_init x
+require_cmd curl iptables-restore iptables-save ip6tables-restore script useradd groupadd setpriv
+topo_up
+
+RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
+CDIR=$E2E_DIR/ctl
+WWW=$E2E_TMP/www
+mkdir -p "$WWW"
+echo "hello $$" >"$WWW/hello.txt"
+for p in 8080 8081; do
+	http_serve "http$p" in_wan "$WWW" "$p"
+done
+
+# users and groups for the permission checks (left in place: harmless)
+getent group rp-e2e-adm >/dev/null || groupadd rp-e2e-adm
+getent group rp-e2e-ro >/dev/null || groupadd rp-e2e-ro
+for u in rpadm:rp-e2e-adm rpro:rp-e2e-ro rpnone:; do
+	name=${u%%:*} grp=${u#*:}
+	getent passwd "$name" >/dev/null || useradd -M -N -s /usr/sbin/nologin ${grp:+-G "$grp"} "$name"
+done
+chmod 755 "$E2E_TMP" # the socket's directory: others may traverse it
+
+RULES=$E2E_TMP/fw.rules
+cp "$CDIR/base.rules" "$RULES"
+CFG=$E2E_TMP/rampart.yaml
+gen_config "$CFG" router 2
+sed -i "s|^control: .*|control: {socket: $E2E_TMP/rampart.sock, group: rp-e2e-adm, readonly-group: rp-e2e-ro}|" "$CFG"
+cat >>"$CFG" <<YAML
+ruleset:
+  file: $RULES
+  ip6tables: $CDIR/base.rules6
+YAML
+check_out "--check accepts control groups" "ruleset valid" "$RAMPARTD" --check -c "$CFG"
+rp_start "$CFG"
+export RAMPART_SOCKET=$E2E_TMP/rampart.sock
+check_out "the socket is root:rp-e2e-adm 0660" "^srw-rw----\+? .* root rp-e2e-adm " ls -l "$RAMPART_SOCKET"
+
+curl_rc() { # PORT
+	in_lan curl -s -o /dev/null --max-time 3 "http://10.77.2.2:$1/hello.txt"
+	echo $?
+}
+
+assert_eq "curl :8080 passes the web chain" 0 "$(curl_rc 8080)"
+assert_eq "curl :8081 is dropped (policy DROP)" 28 "$(curl_rc 8081)"
+
+# ---- edits take effect at once
+check "-I FORWARD 1 ... -j REJECT --reject-with tcp-reset" \
+	"$RCTL" -I FORWARD 1 -p tcp --dport 8080 -j REJECT --reject-with tcp-reset
+assert_eq "curl :8080 now refused (RST)" 7 "$(curl_rc 8080)"
+check "-D FORWARD <the same rule>" \
+	"$RCTL" -D FORWARD -p tcp --dport 8080 -j REJECT --reject-with tcp-reset
+assert_eq "curl :8080 passes again" 0 "$(curl_rc 8080)"
+check "-A FORWARD -i lan0 -p tcp --dport 8081 -j ACCEPT" "$RCTL" -A FORWARD -i lan0 -p tcp --dport 8081 -j ACCEPT
+assert_eq "curl :8081 now passes" 0 "$(curl_rc 8081)"
+out=$("$RCTL" -D FORWARD -p tcp --dport 9999 -j ACCEPT 2>&1)
+assert_eq "-D of a rule that does not exist: exit 1" 1 "$?"
+assert_match "... with iptables' message" "Bad rule \(does a matching rule exist in that chain\?\)" "$out"
+check "-C finds an existing rule" "$RCTL" -C FORWARD -i lan0 -p tcp --dport 8081 -j ACCEPT
+"$RCTL" -C FORWARD -p udp -j ACCEPT 2>/dev/null
+assert_eq "-C of a missing rule: exit 1" 1 "$?"
+n=$("$RCTL" -S FORWARD | grep -c -- '--dport 8081')
+check "-D FORWARD 5 (by number)" "$RCTL" -D FORWARD 5
+assert_eq "rule 5 (:8081) is gone" 0 "$("$RCTL" -S FORWARD | grep -c -- '--dport 8081')"
+assert_eq "(it was there before)" 1 "$n"
+assert_eq "curl :8081 dropped again" 28 "$(curl_rc 8081)"
+check "-R FORWARD 4 (replace the web jump)" "$RCTL" -R FORWARD 4 -i lan0 -p tcp -m multiport --dports 8080,8081 -j web
+assert_eq "curl :8081 passes through the replaced rule" 0 "$(curl_rc 8081)"
+check "-N svc" "$RCTL" -N svc
+check "-E svc services" "$RCTL" -E svc services
+check "-A services" "$RCTL" -A services -j RETURN
+check "-I web 1 -j services" "$RCTL" -I web 1 -j services
+"$RCTL" -X services 2>/dev/null
+assert_eq "-X of a referenced chain refused" 1 "$?"
+check "-D web 1; -F services; -X services" sh -c "'$RCTL' -D web 1 && '$RCTL' -F services && '$RCTL' -X services"
+"$RCTL" -P FORWARD REJECT 2>/dev/null
+assert_eq "-P FORWARD REJECT refused (ACCEPT or DROP)" 1 "$?"
+"$RCTL" -t nat -P POSTROUTING DROP 2>/dev/null
+assert_eq "-t nat -P ... DROP refused" 1 "$?"
+"$RCTL" -A NOPE -j ACCEPT 2>/dev/null
+assert_eq "-A to a missing chain refused" 1 "$?"
+"$RCTL" -A FORWARD -m nosuchmatch -j ACCEPT 2>/dev/null
+assert_eq "an unknown match refused" 1 "$?"
+check "-6 -A FORWARD (IPv6 rule)" "$RCTL" -6 -A FORWARD -p udp --dport 53 -j ACCEPT
+check_out "-6 -S shows it" "^-A FORWARD -p udp -m udp --dport 53 -j ACCEPT$" "$RCTL" -6 -S FORWARD
+assert_eq "... and -S (IPv4) does not" 0 "$("$RCTL" -S FORWARD | grep -c 'dport 53')"
+
+# ---- counters survive changes
+for i in 1 2 3 4 5; do curl_rc 8080 >/dev/null; done
+ctr_web() { "$RCTL" -L web -v -x -n | awk '/the web service/ {print $1}'; }
+before=$(ctr_web)
+assert_ge "the web rule counted the connections (their first packets)" "${before:-0}" 5
+check "-A FORWARD ... (another rule)" "$RCTL" -A FORWARD -p udp --dport 5000 -j DROP
+check "-I FORWARD 1 ... (another rule)" "$RCTL" -I FORWARD 1 -p udp --dport 5001 -j DROP
+check "-D FORWARD 1" "$RCTL" -D FORWARD 1
+after=$(ctr_web)
+assert_ge "the web rule kept its count across three changes" "${after:-0}" "$before"
+check "-Z web" "$RCTL" -Z web
+assert_eq "-Z web zeroed it" 0 "$(ctr_web)"
+curl_rc 8080 >/dev/null
+assert_eq "it counts again from zero" 1 "$(ctr_web)"
+
+# ---- listings identical to the kernel's iptables for the same rules
+KNS=$RP_PREFIX-k
+ip netns add "$KNS"
+"$RCTL" save -c >"$E2E_TMP/live.save"
+check "the live ruleset (save -c) restores into the kernel" ip netns exec "$KNS" iptables-restore -c "$E2E_TMP/live.save"
+ip netns exec "$KNS" iptables-save | grep -v '^#' >"$E2E_TMP/k.save"
+"$RCTL" save | grep -v '^#' >"$E2E_TMP/r.save"
+check "save: iptables-save's text of the same rules" diff -u "$E2E_TMP/k.save" "$E2E_TMP/r.save"
+for opts in "-L -n -v -x --line-numbers" "-L -n" "-S" "-S -v" "-L web -n -v -x" "-S FORWARD 2"; do
+	# shellcheck disable=SC2086
+	ip netns exec "$KNS" iptables $opts >"$E2E_TMP/k.list" 2>&1
+	# shellcheck disable=SC2086
+	"$RCTL" $opts >"$E2E_TMP/r.list" 2>&1
+	check "rampartctl $opts prints as iptables $opts" diff -u "$E2E_TMP/k.list" "$E2E_TMP/r.list"
+done
+ip netns del "$KNS"
+
+# ---- save / restore
+gen0=$("$RCTL" show version | awk '/ruleset_generation/ {print $2}')
+printf '*filter\n-A FORWARD -j NOSUCHCHAIN\nCOMMIT\n' >"$E2E_TMP/bad.rules"
+out=$("$RCTL" restore --noflush "$E2E_TMP/bad.rules" 2>&1)
+assert_eq "restore of a bad file: exit 1" 1 "$?"
+assert_match "... the error names the file position" "stdin:2:[0-9]+:" "$out"
+assert_eq "... and nothing changed" "$gen0" "$("$RCTL" show version | awk '/ruleset_generation/ {print $2}')"
+check "restore --test of a good file" "$RCTL" restore --test "$E2E_TMP/live.save"
+assert_eq "... changed nothing" "$gen0" "$("$RCTL" show version | awk '/ruleset_generation/ {print $2}')"
+"$RCTL" save >"$E2E_TMP/s1"
+check "restore of the saved text" "$RCTL" restore "$E2E_TMP/s1"
+"$RCTL" save >"$E2E_TMP/s2"
+# (the policy counters of the restored table restart, as with iptables-restore)
+nocount() { grep -v '^#' "$1" | sed 's/ \[[0-9]*:[0-9]*\]$//'; }
+check "save after restore: same text" diff -u <(nocount "$E2E_TMP/s1") <(nocount "$E2E_TMP/s2")
+sed 's/^-A web -m comment/[1234:567890] -A web -m comment/' "$E2E_TMP/s1" >"$E2E_TMP/s1c"
+check "restore -c with counters" "$RCTL" restore -c "$E2E_TMP/s1c"
+check_out "-L -v -x shows the restored counters" "^ +1234 +567890 ACCEPT" "$RCTL" -L web -v -x -n
+assert_eq "curl :8080 after the restores" 0 "$(curl_rc 8080)"
+
+# ---- YAML: dump, load, round trip
+"$RCTL" dump --yaml >"$E2E_TMP/d1.yaml"
+check "load the dump" "$RCTL" load "$E2E_TMP/d1.yaml"
+"$RCTL" dump --yaml >"$E2E_TMP/d2.yaml"
+check "dump after load: same YAML" diff -u "$E2E_TMP/d1.yaml" "$E2E_TMP/d2.yaml"
+check_out "load kept the counters of unchanged rules" "^ +[0-9]*[1-9][0-9]* +[0-9]+ ACCEPT .*the web service" "$RCTL" -L web -v -x -n
+out=$("$RCTL" load "$E2E_TMP/s1" 2>&1)
+assert_eq "load of iptables text is refused" 1 "$?"
+assert_match "... pointing to restore" "use .rampartctl restore" "$out"
+
+# ---- SIGHUP and reload
+web0=$(ctr_web)
+echo "-A FORWARD -p udp --dport 7777 -j DROP" >"$E2E_TMP/extra"
+sed -i "/^COMMIT/e cat $E2E_TMP/extra" "$RULES"
+kill -HUP "$RP_PID"
+wait_for "SIGHUP applied the changed file" 5 sh -c "'$RCTL' -S FORWARD | grep -q 'dport 7777'"
+assert_ge "the web rule kept its count across SIGHUP" "$(ctr_web)" "$web0"
+sed -i '/dport 7777/d' "$RULES"
+check "reload" "$RCTL" reload
+assert_eq "reload applied the file again" 0 "$("$RCTL" -S FORWARD | grep -c 'dport 7777')"
+echo "-A FORWARD -j NOWHERE" >"$E2E_TMP/extra"
+sed -i "/^COMMIT/e cat $E2E_TMP/extra" "$RULES"
+out=$("$RCTL" reload 2>&1)
+assert_eq "reload of a broken file: exit 1" 1 "$?"
+assert_match "... with file:line:col" "fw.rules:[0-9]+:[0-9]+:" "$out"
+assert_eq "curl :8080 still passes (the running ruleset stayed)" 0 "$(curl_rc 8080)"
+check_out "show version reports the failed change" "last_change .* failed" "$RCTL" show version
+
+# ---- permissions
+as() { local u=$1; shift; setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env RAMPART_SOCKET="$RAMPART_SOCKET" "$@"; }
+check "group member may change (-A)" as rpadm "$RCTL" -A FORWARD -p udp --dport 6000 -j DROP
+check "group member may list" as rpadm "$RCTL" -L -n
+check "read-only member may list" as rpro "$RCTL" -S
+check "read-only member may save" as rpro "$RCTL" save
+out=$(as rpro "$RCTL" -A FORWARD -j DROP 2>&1)
+assert_eq "read-only member may not change: exit 1" 1 "$?"
+assert_match "... and is told why" "permission denied: .* may only read" "$out"
+out=$(as rpnone "$RCTL" -L 2>&1)
+rc=$?
+[ $rc != 0 ] && pass "a non-member is refused (exit $rc)" || fail "a non-member could list"
+assert_match "... with a clear message" "(permission denied|Permission denied)" "$out"
+assert_file_match "refusals are logged" "uid [0-9]+ .*refused" "$RP_LOG"
+
+# ---- the interactive shell in a pty
+hist=$E2E_TMP/home
+mkdir -p "$hist"
+printf -- '-L FORW\t -n\nshow version\nquit\n' |
+	HOME=$hist timeout 20 script -qfec "$RCTL" /dev/null >"$E2E_TMP/shell.out" 2>&1
+assert_file_match "shell: prompt" "rampart> " "$E2E_TMP/shell.out"
+assert_file_match "shell: Tab completed FORW into FORWARD, listed" "Chain FORWARD \(policy DROP" "$E2E_TMP/shell.out"
+assert_file_match "shell: show version" "ruleset_generation [0-9]+" "$E2E_TMP/shell.out"
+assert_file_match "shell: history kept" "show(.040| )version" "$hist/.rampartctl_history"
+printf -- '-S web\nbogus\n' | "$RCTL" >"$E2E_TMP/shell2.out" 2>&1
+assert_eq "shell from a pipe: exit status of the last command" 2 "$?"
+assert_file_match "shell from a pipe: ran the commands" "^-N web" "$E2E_TMP/shell2.out"
+
+# ---- hostile clients while traffic flows
+in_lan ping -q -i 0.01 -c 1500 -W 1 10.77.2.2 >"$E2E_TMP/ping.out" 2>&1 &
+PING=$!
+"$PY" - "$RAMPART_SOCKET" <<'PY' >"$E2E_TMP/hostile.out" 2>&1
+import os, socket, sys, random, time
+path = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+def ask(data, shut=True, wait=True):
+    s = conn()
+    try:
+        s.sendall(data)
+    except OSError:
+        pass
+    if shut:
+        s.shutdown(socket.SHUT_WR)
+    s.settimeout(10)
+    out = b""
+    try:
+        while wait:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except OSError:
+        pass
+    s.close()
+    return out
+res = {}
+random.seed(7)
+res["garbage"] = ask(bytes(random.getrandbits(8) for _ in range(3000)) + b"\n")
+res["ctl"] = ask(b"-L \x01\x02\n")
+res["badpct"] = ask(b"-L %zz\n")
+res["long"] = ask(b"A" * 70000)
+res["bodylen"] = ask(b"restore <<99999999999\n")
+res["truncated"] = ask(b"restore <<1000\n*filter\n")
+res["nonl"] = ask(b"show version")
+res["twice"] = ask(b"version\nversion\n")
+idle = [conn() for _ in range(50)]     # say nothing, keep the slots
+halfbody = conn(); halfbody.sendall(b"restore <<100000\n*filter\n")
+for k, v in res.items():
+    print(k, v.decode(errors="replace").strip().splitlines()[-1:] )
+ok = ask(b"version\n")
+print("after", ok.decode().strip().splitlines()[-1])
+time.sleep(1)
+for s in idle: s.close()
+halfbody.close()
+PY
+assert_file_match "garbage: an error answer" "^garbage .*%% error" "$E2E_TMP/hostile.out"
+assert_file_match "control characters: refused" "^ctl .*control character" "$E2E_TMP/hostile.out"
+assert_file_match "bad %-escape: refused" "^badpct .*hex digits" "$E2E_TMP/hostile.out"
+assert_file_match "oversized header: refused" "^long .*longer than" "$E2E_TMP/hostile.out"
+assert_file_match "absurd body length: refused" "^bodylen .*bad body length" "$E2E_TMP/hostile.out"
+assert_file_match "truncated body: no change, an answer or a close" "^truncated " "$E2E_TMP/hostile.out"
+assert_file_match "no newline: refused" "^nonl .*no request line" "$E2E_TMP/hostile.out"
+assert_file_match "two requests on one connection: refused" "^twice .*one request per connection" "$E2E_TMP/hostile.out"
+assert_file_match "an answer while 51 clients hold connections" "^after %% ok" "$E2E_TMP/hostile.out"
+# 300 clients at once
+seq 300 | xargs -P 300 -I{} sh -c "'$RCTL' -L -n >/dev/null 2>&1 || echo FAIL" >"$E2E_TMP/par.out"
+fails=$(grep -c FAIL "$E2E_TMP/par.out")
+assert_le "300 parallel listings: (almost) all answered" "$fails" 5
+wait $PING
+loss=$(grep -o '[0-9.]*% packet loss' "$E2E_TMP/ping.out" | cut -d% -f1)
+assert_eq "ping flood (1500 at 10 ms) lost nothing meanwhile" 0 "${loss:-x}"
+check "rampartd still answers" "$RCTL" show version
+
+rp_stop
+e2e_finish

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_ctl: the control protocol's framing, word decoding and encoding
+ * (src/ctl_proto.c), and which requests are read-only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+
+static int frame(const char *s, size_t *head, size_t *off, size_t *blen, char *err)
+{
+	return rp_ctl_frame(s, strlen(s), head, off, blen, err, 160);
+}
+
+static void test_frame(void **state)
+{
+	(void)state;
+	size_t h, o, b;
+	char err[160];
+	assert_int_equal(frame("show vers", &h, &o, &b, err), 0); /* more to come */
+	assert_int_equal(frame("show version\n", &h, &o, &b, err), 1);
+	assert_int_equal(h, 12);
+	assert_int_equal(b, 0);
+	assert_int_equal(frame("restore <<5\nab", &h, &o, &b, err), 0);
+	assert_int_equal(frame("restore <<5\nabcde", &h, &o, &b, err), 1);
+	assert_int_equal(o, 12);
+	assert_int_equal(b, 5);
+	assert_int_equal(frame("restore <<5\nabcdef", &h, &o, &b, err), -1);
+	assert_non_null(strstr(err, "one request per connection"));
+	assert_int_equal(frame("version\nversion\n", &h, &o, &b, err), -1);
+	assert_int_equal(frame("restore <<99999999999\n", &h, &o, &b, err), -1);
+	assert_non_null(strstr(err, "bad body length"));
+	assert_int_equal(frame("restore <<12x\n", &h, &o, &b, err), -1);
+	assert_int_equal(frame("restore <<0\n", &h, &o, &b, err), 1);
+	/* a header that never ends */
+	size_t n = CTL_HEAD_MAX + 10;
+	char *big = malloc(n + 1);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	assert_int_equal(rp_ctl_frame(big, n, &h, &o, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "longer than"));
+	assert_int_equal(rp_ctl_frame(big, 100, &h, &o, &b, err, sizeof(err)), 0);
+	free(big);
+}
+
+static void test_decode(void **state)
+{
+	(void)state;
+	char *argv[8], err[160];
+	char l1[] = "  -A FORWARD  -m comment --comment a%20b%25c\t-j %00 ";
+	assert_int_equal(rp_ctl_decode(l1, argv, 8, err, sizeof(err)), 8);
+	assert_string_equal(argv[0], "-A");
+	assert_string_equal(argv[5], "a b%c");
+	assert_string_equal(argv[6], "-j");
+	assert_string_equal(argv[7], "");
+	char l1b[] = "-j %00 x";
+	assert_int_equal(rp_ctl_decode(l1b, argv, 8, err, sizeof(err)), 3);
+	assert_string_equal(argv[1], "");
+	char l2[] = "restore --noflush <<120";
+	assert_int_equal(rp_ctl_decode(l2, argv, 8, err, sizeof(err)), 2); /* the marker is not a word */
+	char l3[] = "-L %0a";
+	assert_int_equal(rp_ctl_decode(l3, argv, 8, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "control character"));
+	char l4[] = "-L %g1";
+	assert_int_equal(rp_ctl_decode(l4, argv, 8, err, sizeof(err)), -1);
+	char l5[] = "-L %4";
+	assert_int_equal(rp_ctl_decode(l5, argv, 8, err, sizeof(err)), -1);
+	char l6[] = "a b c d e f g h i";
+	assert_int_equal(rp_ctl_decode(l6, argv, 8, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too many words"));
+	char l7[] = "   ";
+	assert_int_equal(rp_ctl_decode(l7, argv, 8, err, sizeof(err)), 0);
+	char l8[] = "echo <<5 x"; /* not last: an ordinary word */
+	assert_int_equal(rp_ctl_decode(l8, argv, 8, err, sizeof(err)), 3);
+}
+
+static void test_encode_roundtrip(void **state)
+{
+	(void)state;
+	const char *words[] = { "plain", "with space", "100%", "<<5", "quote\"d", "", "ünïcode",
+				"tab\there" };
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		char enc[128], *argv[2], err[160];
+		size_t n = rp_ctl_encode(words[i], enc, sizeof(enc));
+		assert_true(n != (size_t)-1);
+		assert_null(strpbrk(enc, " \t\n<"));
+		int argc = rp_ctl_decode(enc, argv, 2, err, sizeof(err));
+		if (strchr(words[i], '\t')) { /* control characters never reach commands */
+			assert_int_equal(argc, -1);
+			continue;
+		}
+		assert_int_equal(argc, 1);
+		assert_string_equal(argv[0], words[i]);
+	}
+	char small[4];
+	assert_true(rp_ctl_encode("a b", small, sizeof(small)) == (size_t)-1);
+}
+
+static void test_readonly(void **state)
+{
+	(void)state;
+	char *ro[][4] = {
+		{ "-L", "-n", NULL }, { "-t", "nat", "-S", NULL }, { "save", NULL }, { "show", "nat", NULL },
+		{ "conntrack", "-L", NULL }, { "restore", "--test", NULL }, { "-C", "INPUT", NULL },
+	};
+	char *rw[][4] = {
+		{ "-A", "INPUT", NULL }, { "-t", "nat", "-F", NULL }, { "restore", NULL }, { "reload", NULL },
+		{ "conntrack", "-F", NULL }, { "load", "x.yaml", NULL }, { "conntrack", "-D", NULL },
+		{ "trace", "add", NULL },
+	};
+	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
+		int argc = 0;
+		while (ro[i][argc])
+			argc++;
+		assert_true(rp_ctl_readonly(argc, ro[i]));
+	}
+	for (size_t i = 0; i < sizeof(rw) / sizeof(rw[0]); i++) {
+		int argc = 0;
+		while (rw[i][argc])
+			argc++;
+		assert_false(rp_ctl_readonly(argc, rw[i]));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frame),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_encode_roundtrip),
+		cmocka_unit_test(test_readonly),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
