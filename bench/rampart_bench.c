@@ -881,6 +881,101 @@ static int run_filter(const struct fbench *b, uint64_t target, bool json)
 	return 0;
 }
 
+/*
+ * apply-N: the control plane's cost of one change (rampartctl -A) on an
+ * N-rule ClassBench-like ruleset in a live dataplane, phase by phase:
+ * snapshot (copy of the live ruleset with its counters), parse (one
+ * iptables-restore line), validate, update (compile, publish, fold and
+ * carry the counters), as rampartd's control thread does it: the change
+ * reuses the chain's classifier and walks the appended rules after it
+ * (rules_prog_compile_from); then the full rebuild the control thread
+ * runs once changes pause (dp_rules_rebuild) is timed too. One worker,
+ * polled by this thread between changes (the RCU wait of a real daemon, a
+ * worker loop, is not included).
+ */
+static int run_apply(uint32_t n, unsigned seq, bool json)
+{
+	struct rte_ring *rx[2], *tx[2];
+	struct dp_ctx *dp = setup(seq, "", rx, tx);
+	if (dp == NULL)
+		return -1;
+	struct cbgen g;
+	int rc = -1;
+	if (cbgen_rules(&g, CBGEN_SEED, n) < 0) {
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	size_t len;
+	char *text = cbgen_restore_text(&g, &len);
+	cbgen_free(&g);
+	char err[512];
+	struct rules_ruleset *rs = rules_new();
+	if (!text || !rs || rules_ipt_load(rs, RULES_F_V4, text, len, "bench", 0, err, sizeof(err)) < 0 ||
+	    dp_rules_update(dp, rs, false, err, sizeof(err), NULL) < 0) {
+		fprintf(stderr, "rampart-bench: apply: %s\n", text && rs ? err : "out of memory");
+		free(text);
+		rules_free(rs);
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	free(text);
+	enum { ROUNDS = 10 };
+	double t[4] = { 0 }, tot_min = 1e18;
+	for (int i = 0; i < ROUNDS; i++) {
+		char line[160];
+		snprintf(line, sizeof(line), "*filter\n-A FORWARD -p tcp --dport %d -j DROP\nCOMMIT\n",
+			 20000 + i);
+		double t0 = now_ms();
+		struct rules_ruleset *c = dp_rules_snapshot(dp);
+		double t1 = now_ms();
+		int r = c ? rules_ipt_load(c, RULES_F_V4, line, strlen(line), "request",
+					   RULES_LOAD_NOFLUSH | RULES_LOAD_INPLACE, err, sizeof(err)) : -1;
+		double t2 = now_ms();
+		r = r < 0 ? r : rules_validate(c, "request", err, sizeof(err));
+		double t3 = now_ms();
+		r = r < 0 ? r : dp_rules_update(dp, c, false, err, sizeof(err), NULL);
+		double t4 = now_ms();
+		if (r < 0) {
+			fprintf(stderr, "rampart-bench: apply: %s\n", err);
+			rules_free(c);
+			goto out;
+		}
+		t[0] += t1 - t0;
+		t[1] += t2 - t1;
+		t[2] += t3 - t2;
+		t[3] += t4 - t3;
+		if (t4 - t0 < tot_min)
+			tot_min = t4 - t0;
+		dp_worker_poll(dp_worker_get(dp, 0));
+	}
+	double r0 = now_ms();
+	if (dp_rules_rebuild(dp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rampart-bench: apply: rebuild: %s\n", err);
+		goto out;
+	}
+	double rebuild = now_ms() - r0;
+	double total = (t[0] + t[1] + t[2] + t[3]) / ROUNDS;
+	char name[32];
+	snprintf(name, sizeof(name), "apply-%u", n);
+	if (json)
+		printf("{\"scenario\":\"%s\",\"rules\":%u,\"apply_ms\":%.2f,\"apply_min_ms\":%.2f,"
+		       "\"snapshot_ms\":%.2f,\"parse_ms\":%.2f,\"validate_ms\":%.2f,\"update_ms\":%.2f,"
+		       "\"rebuild_ms\":%.2f}\n",
+		       name, n, total, tot_min, t[0] / ROUNDS, t[1] / ROUNDS, t[2] / ROUNDS, t[3] / ROUNDS,
+		       rebuild);
+	else
+		printf("%-19s one -A on %u rules: %.2f ms (min %.2f): snapshot %.2f, parse %.2f, validate "
+		       "%.2f, compile+publish+carry %.2f; full rebuild %.2f  scenario=%s apply_ms=%.2f "
+		       "rebuild_ms=%.2f\n",
+		       name, n, total, tot_min, t[0] / ROUNDS, t[1] / ROUNDS, t[2] / ROUNDS, t[3] / ROUNDS,
+		       rebuild, name, total, rebuild);
+	fflush(stdout);
+	rc = 0;
+out:
+	teardown(dp, rx, tx);
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rampart-bench [--json] [--hugepages] [--packets N] SCENARIO...|all\n"
@@ -893,6 +988,9 @@ static void usage(FILE *f)
 		fprintf(f, "  %-19s %s\n", ctscenarios[i].name, ctscenarios[i].desc);
 	fprintf(f, "  %-19s %s\n", "nat-handoff",
 		"replies of SNATed connections on their owner, then handed over by the other worker");
+	fprintf(f, "  %-19s %s\n", "apply-10000",
+		"one rampartctl -A on a 10000-rule ruleset: snapshot, parse, validate, compile+publish");
+	fprintf(f, "  %-19s %s\n", "apply-1000", "the same on 1000 rules");
 	for (size_t i = 0; i < sizeof(fscenarios) / sizeof(fscenarios[0]); i++)
 		fprintf(f, "  %-19s FORWARD chain of %u ClassBench-like rules%s, packets matching late or "
 			   "not at all\n", fscenarios[i].name, fscenarios[i].n_rules,
@@ -976,6 +1074,16 @@ int main(int argc, char **argv)
 		if (all || strcmp(argv[a], "nat-handoff") == 0) {
 			found = true;
 			if (run_handoff(seq++, target, json) < 0)
+				rc = 1;
+		}
+		if (all || strcmp(argv[a], "apply-1000") == 0) {
+			found = true;
+			if (run_apply(1000, seq++, json) < 0)
+				rc = 1;
+		}
+		if (strcmp(argv[a], "apply-10000") == 0) {
+			found = true;
+			if (run_apply(10000, seq++, json) < 0)
 				rc = 1;
 		}
 		for (size_t i = 0; i < sizeof(fscenarios) / sizeof(fscenarios[0]); i++) {

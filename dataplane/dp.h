@@ -56,9 +56,19 @@ int dp_rules_check(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_
  */
 int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, char *err,
 	size_t errlen, uint64_t *us);
-/* A copy of the live ruleset with the live counters in it (caller frees);
- * an empty ruleset if none is installed; NULL on OOM. */
+/* A copy of the live ruleset to change and give to dp_rules_update (caller
+ * frees it otherwise); its counters are not the live ones (the update
+ * carries those); an empty ruleset if none is installed; NULL on OOM. */
 struct rules_ruleset *dp_rules_snapshot(struct dp_ctx *dp);
+/* Whether the live program walks rules appended since its classifiers
+ * were built (a change reused them); dp_rules_rebuild() then compiles the
+ * same ruleset again in full and swaps it in (counters carried). */
+bool dp_rules_tailed(const struct dp_ctx *dp);
+int dp_rules_rebuild(struct dp_ctx *dp, char *err, size_t errlen);
+/* Call fn with the live ruleset, its live counters in it, without copying
+ * it (listings, save): fn only reads and keeps no pointer. 0 or -ENOMEM. */
+int dp_rules_view(struct dp_ctx *dp, void (*fn)(const struct rules_ruleset *rs, void *arg),
+	void *arg);
 /* The live ruleset's generation (0: none yet). */
 uint32_t dp_rules_generation(const struct dp_ctx *dp);
 

@@ -99,12 +99,12 @@ static void build_natsets(struct dp_rules *R)
 	}
 }
 
-static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs, char *err,
-	size_t errlen);
+static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
+	const struct rules_prog *prev, char *err, size_t errlen);
 
 int dp_rules_check(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
 {
-	struct dp_rules *R = rules_build(dp, rs, err, errlen);
+	struct dp_rules *R = rules_build(dp, rs, NULL, err, errlen);
 	if (R == NULL)
 		return -EINVAL;
 	R->rs = NULL; /* the caller's */
@@ -112,9 +112,11 @@ int dp_rules_check(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_
 	return 0;
 }
 
-int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
+static int install(struct dp_ctx *dp, struct rules_ruleset *rs, bool reuse, char *err,
+	size_t errlen)
 {
-	struct dp_rules *R = rules_build(dp, rs, err, errlen);
+	struct dp_rules *R = rules_build(dp, rs, reuse && dp->rules ? dp->rules->prog : NULL, err,
+		errlen);
 	if (R == NULL)
 		return -EINVAL;
 	R->rs = rs;
@@ -123,19 +125,27 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 	__atomic_store_n(&dp->rules, R, __ATOMIC_RELEASE);
 	if (dp->started)
 		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
-	/* no worker uses `old` now; write what it logged, keep it for stragglers */
-	dp_logs_drain(dp);
-	rules_obj_free(dp->rules_old);
+	/* no worker uses `old` now: keep it for the records it queued (their
+	 * prefixes and NFLOG groups), write them, then free the one before */
+	struct dp_rules *older = dp->rules_old;
 	dp->rules_old = old;
+	dp_logs_drain(dp);
+	rules_obj_free(older);
 	RP_INFO("rules", "ruleset %" PRIu32 " installed: %" PRIu32 " IPv4 and %" PRIu32
-		" IPv6 rules, %zu KiB", R->gen, R->prog->f[0].n_rules, R->prog->f[1].n_rules,
-		R->prog->mem / 1024);
+		" IPv6 rules, %zu KiB%s", R->gen, R->prog->f[0].n_rules, R->prog->f[1].n_rules,
+		R->prog->mem / 1024, R->prog->has_tail ? " (appended rules walked in order until "
+		"the next rebuild)" : "");
 	return 0;
 }
 
+int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
+{
+	return install(dp, rs, false, err, errlen);
+}
+
 /* Compile rs for this dataplane with its per-worker state; NULL with err. */
-static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs, char *err,
-	size_t errlen)
+static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
+	const struct rules_prog *prev, char *err, size_t errlen)
 {
 	const char *names[DP_MAX_PORTS];
 	for (unsigned i = 0; i < dp->n_ports; i++)
@@ -145,7 +155,7 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	R->prog = rules_prog_compile(rs, names, dp->n_ports, 0, err, errlen);
+	R->prog = rules_prog_compile_from(rs, names, dp->n_ports, 0, prev, err, errlen);
 	if (R->prog == NULL) {
 		free(R);
 		return NULL;
@@ -213,10 +223,16 @@ int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, c
 {
 	uint64_t t0 = rte_get_timer_cycles();
 	struct dp_rules *old = dp->rules;
-	if (inherit && old != NULL)
+	if (inherit && old != NULL) {
 		(void)rules_inherit_ids(rs, old->rs); /* on OOM: counters restart, nothing worse */
+		/* a file read again: its chains' [p:b] were for a fresh start,
+		 * the running policy counters go on */
+		for (int t = 0; t < RULES_T_COUNT; t++)
+			for (size_t i = 0; i < rs->tables[t].n_chains; i++)
+				rs->tables[t].chains[i].ctr_set = 0;
+	}
 	rules_assign_ids(rs, &dp->rule_ids);
-	int rc = dp_rules_install(dp, rs, err, errlen);
+	int rc = install(dp, rs, true, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (us != NULL)
@@ -236,10 +252,68 @@ struct rules_ruleset *dp_rules_snapshot(struct dp_ctx *dp)
 	const struct dp_rules *R = dp->rules;
 	if (R == NULL)
 		return rules_new();
-	struct rules_ruleset *copy = rules_clone(R->rs);
-	if (copy != NULL)
-		rules_prog_fold(R->prog, R->ctr, dp->n_workers, copy);
-	return copy;
+	/* the counters need no folding: dp_rules_update carries the final ones */
+	return rules_clone(R->rs);
+}
+
+bool dp_rules_tailed(const struct dp_ctx *dp)
+{
+	return dp->rules && dp->rules->prog->has_tail;
+}
+
+int dp_rules_rebuild(struct dp_ctx *dp, char *err, size_t errlen)
+{
+	if (dp->rules == NULL)
+		return 0;
+	struct rules_ruleset *rs = dp_rules_snapshot(dp);
+	if (rs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	struct dp_rules *old = dp->rules;
+	int rc = install(dp, rs, false, err, errlen); /* the same rules, every classifier built */
+	if (rc < 0) {
+		rules_free(rs);
+		return rc;
+	}
+	fold_retired(dp, old);
+	rules_carry_counters(rs, old->rs);
+	return 0;
+}
+
+int dp_rules_view(struct dp_ctx *dp, void (*fn)(const struct rules_ruleset *rs, void *arg),
+	void *arg)
+{
+	struct dp_rules *R = dp->rules;
+	if (R == NULL) {
+		struct rules_ruleset *e = rules_new();
+		if (e == NULL)
+			return -ENOMEM;
+		fn(e, arg);
+		rules_free(e);
+		return 0;
+	}
+	uint32_t n = R->prog->n_ctr;
+	struct rules_counter *sum = calloc(n ? n : 1, sizeof(*sum));
+	if (sum == NULL)
+		return -ENOMEM;
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		for (uint32_t i = 0; i < n; i++) {
+			sum[i].pkts += R->ctr[w][i].pkts;
+			sum[i].bytes += R->ctr[w][i].bytes;
+		}
+	/* in, look, out again: exactly what was added is taken away (the
+	 * workers never read the model; this thread is its only user) */
+	struct rules_counter *one = sum;
+	rules_prog_fold(R->prog, &one, 1, R->rs);
+	fn(R->rs, arg);
+	for (uint32_t i = 0; i < n; i++) {
+		sum[i].pkts = (uint64_t)0 - sum[i].pkts;
+		sum[i].bytes = (uint64_t)0 - sum[i].bytes;
+	}
+	rules_prog_fold(R->prog, &one, 1, R->rs);
+	free(sum);
+	return 0;
 }
 
 uint32_t dp_rules_generation(const struct dp_ctx *dp)

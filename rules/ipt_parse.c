@@ -1299,11 +1299,13 @@ int rules_ipt_load(struct rules_ruleset *rs, int fam, const char *buf, size_t le
 	rp.fam = fam;
 	rp.flags = flags;
 	rp.table = -1;
+	bool inplace = (flags & RULES_LOAD_INPLACE) != 0;
 	rp.tv = malloc(sizeof(*rp.tv));
-	rp.rs = rules_clone(rs);
+	rp.rs = inplace ? rs : rules_clone(rs);
 	if (!rp.tv || !rp.rs) {
 		free(rp.tv);
-		rules_free(rp.rs);
+		if (!inplace)
+			rules_free(rp.rs);
 		rules_errf(&rp.pe, 0, "out of memory");
 		return -ENOMEM;
 	}
@@ -1334,6 +1336,8 @@ int rules_ipt_load(struct rules_ruleset *rs, int fam, const char *buf, size_t le
 			rules_table_name((enum rules_table_id)rp.table), rp.table_line);
 	}
 	free(rp.tv);
+	if (inplace)
+		return rc;
 	if (rc < 0) {
 		rules_free(rp.rs);
 		return rc;

@@ -536,6 +536,9 @@ const char *rules_ext_name(enum rules_ext_kind k);
 
 enum {
 	RULES_LOAD_NOFLUSH = 1 << 0, /* like iptables-restore -n */
+	/* load into rs itself, not a copy: on error rs is left half-changed
+	 * (for a caller that throws its private copy away then) */
+	RULES_LOAD_INPLACE = 1 << 1,
 };
 
 /*

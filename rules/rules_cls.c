@@ -349,6 +349,7 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 		goto oom;
 	c->n_idx = (uint32_t)b.n_idx;
 	c->n_rules = n;
+	c->refs = 1;
 	return c;
 oom:
 	free(b.idx);
@@ -363,9 +364,15 @@ oom:
 	return NULL;
 }
 
+struct rules_cls *rules_cls_ref(struct rules_cls *c)
+{
+	c->refs++;
+	return c;
+}
+
 void rules_cls_free(struct rules_cls *c)
 {
-	if (!c)
+	if (!c || --c->refs > 0)
 		return;
 	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 		free(c->t[t].nodes);

@@ -39,6 +39,9 @@ struct rules_cls;
  * position i. NULL and errno (ENOMEM, E2BIG) on failure.
  */
 struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n);
+/* Another owner for c (programs share the classifiers of unchanged chains);
+ * each owner calls rules_cls_free. */
+struct rules_cls *rules_cls_ref(struct rules_cls *c);
 void rules_cls_free(struct rules_cls *c);
 /* Bytes the classifier uses. */
 size_t rules_cls_mem(const struct rules_cls *c);

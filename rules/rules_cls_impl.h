@@ -33,13 +33,18 @@ struct rules_cls_tree {
 struct rules_cls {
 	struct rules_cls_tree t[RULES_CLS_TREES];
 	uint32_t *idx;
-	uint32_t n_idx, n_rules;
+	uint32_t n_idx, n_rules; /* n_rules: the chain's first rules it was built for */
+	uint32_t refs;           /* programs sharing it (control thread only) */
 };
+
+/* Lists a cursor merges: the trees' candidates, and the rules appended to
+ * the chain after its classifier was built (walked in order). */
+#define RULES_CLS_LISTS (RULES_CLS_TREES + 1)
 
 /* The candidates of a key: up to RULES_CLS_TREES ascending lists, merged
  * on the fly by rules_cls_next(). */
 struct rules_cls_cur {
-	const uint32_t *p[RULES_CLS_TREES], *end[RULES_CLS_TREES];
+	const uint32_t *p[RULES_CLS_LISTS], *end[RULES_CLS_LISTS];
 	unsigned k;
 };
 
@@ -83,6 +88,15 @@ static inline void rules_cls_lookup(const struct rules_cls *c, const uint64_t ke
 	cur->k = k;
 }
 
+/* Add the positions from..n-1 to a cursor (rules after the classifier's). */
+static inline void rules_cls_tail(const uint32_t *ident, uint32_t from, uint32_t n,
+				  struct rules_cls_cur *cur)
+{
+	cur->p[cur->k] = ident + from;
+	cur->end[cur->k] = ident + n;
+	cur->k++;
+}
+
 /* A cursor over the positions 0..n-1 (a chain without classifier). */
 static inline void rules_cls_all(const uint32_t *ident, uint32_t n, struct rules_cls_cur *cur)
 {
@@ -100,14 +114,14 @@ static inline bool rules_cls_next(struct rules_cls_cur *cur, uint32_t *pos)
 		*pos = *cur->p[0]++;
 		return true;
 	}
-	unsigned best = RULES_CLS_TREES;
+	unsigned best = RULES_CLS_LISTS;
 	uint32_t v = UINT32_MAX;
 	for (unsigned i = 0; i < cur->k; i++)
 		if (cur->p[i] != cur->end[i] && *cur->p[i] < v) {
 			v = *cur->p[i];
 			best = i;
 		}
-	if (best == RULES_CLS_TREES)
+	if (best == RULES_CLS_LISTS)
 		return false;
 	cur->p[best]++;
 	*pos = v;

@@ -553,9 +553,13 @@ static inline void enter(const struct rules_prog *p, const struct rules_fprog *f
 {
 	const struct rules_cchain *ch = &fp->chains[ci];
 	f->chain = ci;
-	if (ch->cls)
+	if (ch->cls) {
 		rules_cls_lookup(ch->cls, key, &f->cur);
-	else
+		/* rules appended since the classifier was built, until the
+		 * control thread rebuilds it (rules_prog.h: tails) */
+		if (unlikely(ch->n > ch->cls->n_rules))
+			rules_cls_tail(p->ident, ch->cls->n_rules, ch->n, &f->cur);
+	} else
 		rules_cls_all(p->ident, ch->n, &f->cur);
 }
 

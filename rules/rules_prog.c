@@ -31,7 +31,32 @@ struct cctx {
 	uint32_t *pol_ctr[RULES_T_COUNT]; /* two per chain: [2*c + fi] */
 	int32_t *cidx[RULES_T_COUNT];     /* compiled chain index in the current family */
 	size_t ext_used; /* exts (and setrefs, parallel) filled so far */
+	const struct rules_prog *prev; /* the program replaced: classifiers to reuse */
 };
+
+/* The classifier of prev's chain (table, name) in family fi if the new
+ * chain (ids, n rules) starts with the rules it was built for and adds at
+ * most RULES_TAIL_MAX after them; NULL otherwise. */
+static struct rules_cls *reusable_cls(const struct rules_prog *prev, int fi, uint8_t table,
+	const char *name, const uint64_t *ids, uint32_t n)
+{
+	if (prev == NULL)
+		return NULL;
+	const struct rules_fprog *pf = &prev->f[fi];
+	for (uint32_t k = 0; pf->meta && k < pf->n_chains; k++) {
+		const struct rules_cmeta *m = &pf->meta[k];
+		if (m->table != table || strcmp(m->name, name) != 0)
+			continue;
+		struct rules_cls *cls = pf->chains[k].cls;
+		if (cls == NULL || cls->n_rules > n || n - cls->n_rules > RULES_TAIL_MAX)
+			return NULL;
+		for (uint32_t i = 0; i < cls->n_rules; i++)
+			if (ids[i] == 0 || ids[i] != m->ids[i])
+				return NULL;
+		return cls;
+	}
+	return NULL;
+}
 
 static int cerr(struct cctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int cerr(struct cctx *c, const char *fmt, ...)
@@ -411,7 +436,8 @@ static int compile_family(struct cctx *c, int fam)
 	}
 	fp->chains = calloc(nch ? nch : 1, sizeof(*fp->chains));
 	fp->rules = calloc(nr ? nr : 1, sizeof(*fp->rules));
-	if (!fp->chains || !fp->rules)
+	fp->meta = calloc(nch ? nch : 1, sizeof(*fp->meta));
+	if (!fp->chains || !fp->rules || !fp->meta)
 		return -ENOMEM;
 	fp->n_chains = nch;
 	p->mem += nch * sizeof(*fp->chains) + nr * sizeof(*fp->rules);
@@ -424,6 +450,12 @@ static int compile_family(struct cctx *c, int fam)
 				continue;
 			const struct rules_chain *ch = &tb->chains[k];
 			struct rules_cchain *cc = &fp->chains[c->cidx[t][k]];
+			struct rules_cmeta *meta = &fp->meta[c->cidx[t][k]];
+			meta->table = (uint8_t)t;
+			snprintf(meta->name, sizeof(meta->name), "%s", ch->name);
+			meta->ids = malloc((ch->n_rules ? ch->n_rules : 1) * sizeof(uint64_t));
+			if (!meta->ids)
+				return -ENOMEM;
 			cc->first = at;
 			cc->hook = ch->hook;
 			if (ch->hook >= 0) {
@@ -439,6 +471,7 @@ static int compile_family(struct cctx *c, int fam)
 				int rc = compile_rule(c, fam, (enum rules_table_id)t, r, cr);
 				if (rc < 0)
 					return rc;
+				meta->ids[at - cc->first] = r->id;
 				cr->ctr = c->rule_ctr0[t][k] + (uint32_t)i;
 				at++;
 			}
@@ -541,6 +574,13 @@ static int compile_family(struct cctx *c, int fam)
 			}
 			if (cc->n < RULES_CLS_MIN_RULES)
 				continue;
+			struct rules_cls *old = reusable_cls(c->prev, fi, fp->meta[ci].table,
+				fp->meta[ci].name, fp->meta[ci].ids, cc->n);
+			if (old != NULL) {
+				cc->cls = rules_cls_ref(old);
+				p->has_tail |= cc->n > old->n_rules;
+				continue; /* shared: its memory is counted by its first owner */
+			}
 			for (uint32_t i = 0; i < cc->n; i++)
 				project(fam, &fp->rules[cc->first + i], &rg[i]);
 			cc->cls = rules_cls_build(rg, cc->n);
@@ -561,8 +601,15 @@ static int compile_family(struct cctx *c, int fam)
 struct rules_prog *rules_prog_compile(const struct rules_ruleset *rs, const char *const *ports,
 	unsigned n_ports, unsigned flags, char *err, size_t errlen)
 {
+	return rules_prog_compile_from(rs, ports, n_ports, flags, NULL, err, errlen);
+}
+
+struct rules_prog *rules_prog_compile_from(const struct rules_ruleset *rs,
+	const char *const *ports, unsigned n_ports, unsigned flags, const struct rules_prog *prev,
+	char *err, size_t errlen)
+{
 	struct cctx c = {.rs = rs, .ports = ports, .n_ports = n_ports, .flags = flags, .err = err,
-		.errlen = errlen};
+		.errlen = errlen, .prev = prev};
 	int rc = -ENOMEM;
 	if (err && errlen)
 		err[0] = '\0';
@@ -684,6 +731,10 @@ void rules_prog_free(struct rules_prog *p)
 		if (fp->chains)
 			for (uint32_t i = 0; i < fp->n_chains; i++)
 				rules_cls_free(fp->chains[i].cls);
+		if (fp->meta)
+			for (uint32_t i = 0; i < fp->n_chains; i++)
+				free(fp->meta[i].ids);
+		free(fp->meta);
 		free(fp->chains);
 		free(fp->rules);
 		free(fp->quick);

@@ -203,9 +203,18 @@ struct rules_cchain {
 	struct rules_cls *cls; /* NULL: walk every rule */
 };
 
+/* What the next compile needs to reuse a chain's classifier (cold data,
+ * parallel to rules_fprog.chains): the chain's name and its rules' ids. */
+struct rules_cmeta {
+	uint8_t table;
+	char name[RULES_CHAIN_NAME_MAX + 1];
+	uint64_t *ids; /* the model rules' ids, in chain order (n of the chain) */
+};
+
 struct rules_fprog {
 	uint32_t n_rules, n_chains;
 	struct rules_crule *rules;
+	struct rules_cmeta *meta;
 	struct rules_quick *quick; /* parallel to rules; NULL with RULES_COMPILE_LINEAR */
 	struct rules_cchain *chains;
 	/* chain index of the built-in chain of table t at hook h, -1 if none */
@@ -265,6 +274,9 @@ struct rules_prog {
 	const struct rules_cset **setrefs; /* parallel to exts */
 	uint32_t *ident;  /* 0, 1, 2, ...: the candidates of a chain without classifier */
 	uint32_t n_ident;
+	/* some chain's classifier covers only its first rules, the others
+	 * (appended since) are walked in order: rules_prog_compile_from */
+	bool has_tail;
 	size_t mem; /* bytes, including classifiers */
 };
 
@@ -279,6 +291,18 @@ enum {
  */
 struct rules_prog *rules_prog_compile(const struct rules_ruleset *rs, const char *const *ports,
 	unsigned n_ports, unsigned flags, char *err, size_t errlen);
+/*
+ * The same, reusing what it can of prev (the program being replaced; may
+ * be NULL): a chain whose first rules are those (same ids) a classifier of
+ * prev was built for keeps that classifier (shared, reference-counted);
+ * rules appended after them, RULES_TAIL_MAX at most, are walked in order
+ * behind its candidates (has_tail). One -A on a big chain then costs no
+ * classifier build; the control thread recompiles without prev later.
+ */
+#define RULES_TAIL_MAX 32
+struct rules_prog *rules_prog_compile_from(const struct rules_ruleset *rs,
+	const char *const *ports, unsigned n_ports, unsigned flags, const struct rules_prog *prev,
+	char *err, size_t errlen);
 void rules_prog_free(struct rules_prog *p);
 
 /* Optional trace of the rules whose target ran, for tests. */

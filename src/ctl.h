@@ -55,6 +55,7 @@ struct rp_ctl_env {
 	const struct cfg *cfg;         /* the ruleset files `reload` reads */
 	struct dp_metrics_info *info;  /* last change: time and result */
 	uint64_t last_apply_us;        /* the last change: call to live on every worker */
+	uint64_t last_change_ms;       /* when (CLOCK_MONOTONIC) */
 };
 
 /* Listen on c->ctl_socket (its directory is created if missing) with
@@ -91,6 +92,9 @@ bool rp_ctl_streams(int argc, char **argv);
 /* Execute one request; write the answer (with its last line) to out. */
 void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
 	size_t body_len, FILE *out);
+/* Housekeeping between polls (control loop): rebuilds the classifiers a
+ * quick change reused once changes pause (dp_rules_rebuild). */
+void rp_ctl_tick(struct rp_ctl_env *env);
 /* Read the configured ruleset files again and make them live (SIGHUP,
  * `reload`). 0, or -1 with err (the running ruleset stays). */
 int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen);

@@ -216,6 +216,13 @@ static void cmd_show_nat(struct dp_ctx *dp, FILE *out)
 
 /* ---- ruleset changes ---- */
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void set_info(struct rp_ctl_env *env, bool ok)
 {
 	if (env->info != NULL) {
@@ -240,8 +247,26 @@ static int apply(struct rp_ctl_env *env, struct rules_ruleset *rs, bool inherit,
 		return -1;
 	}
 	env->last_apply_us = us;
+	env->last_change_ms = now_ms();
 	set_info(env, true);
 	return 0;
+}
+
+void rp_ctl_tick(struct rp_ctl_env *env)
+{
+	/* a change that reused classifiers leaves appended rules walked in
+	 * order: once changes pause for a second, build them all again */
+	if (!dp_rules_tailed(env->dp) || now_ms() - env->last_change_ms < 1000)
+		return;
+	char err[RULES_ERR_MAX];
+	uint64_t t0 = now_ms();
+	if (dp_rules_rebuild(env->dp, err, sizeof(err)) < 0) {
+		RP_WARN("ctl", "rebuilding the classifiers failed (the running program stays): %s", err);
+		env->last_change_ms = now_ms(); /* try again later */
+		return;
+	}
+	RP_INFO("ctl", "classifiers rebuilt after appends: ruleset %" PRIu32 " in %" PRIu64 " ms",
+		dp_rules_generation(env->dp), now_ms() - t0);
 }
 
 static void answer_applied(struct rp_ctl_env *env, FILE *out)
@@ -327,6 +352,64 @@ static char ipt_command(int argc, char **argv)
 
 #include "ipt_list.h"
 
+/* A listing of the live ruleset (dp_rules_view: no copy). */
+enum view_kind { VIEW_LIST, VIEW_SPEC, VIEW_SAVE, VIEW_YAML };
+struct view {
+	enum view_kind kind;
+	int fam, table; /* table -1: all (save) */
+	const char *chain;
+	long rulenum;
+	unsigned flags;
+	char *out;
+	int err;
+};
+
+static void view_print(const struct rules_ruleset *rs, void *arg)
+{
+	struct view *v = arg;
+	switch (v->kind) {
+	case VIEW_LIST:
+		v->out = rules_ipt_list(rs, v->fam, (enum rules_table_id)v->table, v->chain, v->rulenum,
+			v->flags);
+		break;
+	case VIEW_SPEC:
+		v->out = rules_ipt_spec(rs, v->fam, (enum rules_table_id)v->table, v->chain, v->rulenum,
+			v->flags);
+		break;
+	case VIEW_SAVE: {
+		/* one table: the others hidden for the print, then shown again */
+		struct rules_ruleset *w = (struct rules_ruleset *)rs;
+		uint8_t present[RULES_T_COUNT];
+		for (int k = 0; k < RULES_T_COUNT; k++) {
+			present[k] = w->tables[k].present;
+			if (v->table >= 0 && k != v->table)
+				w->tables[k].present = 0;
+		}
+		v->out = rules_ipt_print(w, v->fam, v->flags);
+		for (int k = 0; k < RULES_T_COUNT; k++)
+			w->tables[k].present = present[k];
+		break;
+	}
+	case VIEW_YAML:
+		v->out = rules_yaml_print(rs, 0);
+		break;
+	}
+	v->err = v->out ? 0 : errno;
+}
+
+/* Run a view; its text, or NULL with errno. */
+static char *view(struct rp_ctl_env *env, struct view *v)
+{
+	v->out = NULL;
+	v->err = ENOMEM;
+	if (dp_rules_view(env->dp, view_print, v) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	errno = v->err;
+	return v->out;
+}
+
 /*
  * iptables' own command line: [-4|-6] [-t table] COMMAND ... with the
  * listing options -n -v -x --line-numbers. Changes go through the restore
@@ -402,16 +485,10 @@ static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 			fprintf(out, "%%%% error: unexpected \"%s\" with -%c\n", a, cmd);
 			goto out;
 		}
-		struct rules_ruleset *snap = dp_rules_snapshot(env->dp);
-		if (snap == NULL) {
-			fprintf(out, "%%%% error: out of memory\n");
-			goto out;
-		}
-		char *s = cmd == 'L' ? rules_ipt_list(snap, fam, (enum rules_table_id)t, chain, rulenum,
-						       lflags) :
-			rules_ipt_spec(snap, fam, (enum rules_table_id)t, chain, rulenum, lflags);
+		struct view v = { .kind = cmd == 'L' ? VIEW_LIST : VIEW_SPEC, .fam = fam, .table = t,
+				  .chain = chain, .rulenum = rulenum, .flags = lflags };
+		char *s = view(env, &v);
 		int e = errno;
-		rules_free(snap);
 		if (s == NULL) {
 			if (e == ENOENT)
 				fprintf(out, "%%%% error: %s: No chain/target/match by that name.\n",
@@ -452,14 +529,15 @@ static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		fprintf(out, "%%%% error: out of memory\n");
 		goto out;
 	}
-	int rc = rules_ipt_load(n, fam, text, len, "request", RULES_LOAD_NOFLUSH, err, sizeof(err));
+	int rc = rules_ipt_load(n, fam, text, len, "request", RULES_LOAD_NOFLUSH | RULES_LOAD_INPLACE,
+		err, sizeof(err));
 	free(text);
 	if (rc < 0) {
 		rules_free(n);
 		fprintf(out, "%%%% error: %s\n", strip_where(err));
 		goto out;
 	}
-	zero_new_counters(n);
+	/* new rules start at zero unless -c PKTS BYTES said otherwise */
 	if (cmd == 'C') { /* the rule exists: nothing to change */
 		rules_free(n);
 		fprintf(out, "%%%% ok\n");
@@ -497,17 +575,8 @@ static void cmd_save(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 			return;
 		}
 	}
-	struct rules_ruleset *snap = dp_rules_snapshot(env->dp);
-	if (snap == NULL) {
-		fprintf(out, "%%%% error: out of memory\n");
-		return;
-	}
-	if (t >= 0)
-		for (int k = 0; k < RULES_T_COUNT; k++)
-			if (k != t)
-				snap->tables[k].present = 0;
-	char *s = rules_ipt_print(snap, fam, flags);
-	rules_free(snap);
+	struct view v = { .kind = VIEW_SAVE, .fam = fam, .table = t, .flags = flags };
+	char *s = view(env, &v);
 	if (s == NULL) {
 		fprintf(out, "%%%% error: out of memory\n");
 		return;
@@ -555,7 +624,7 @@ static void cmd_restore(struct rp_ctl_env *env, int argc, char **argv, const cha
 		fprintf(out, "%%%% error: restore: no input (the ruleset is the request's body)\n");
 		return;
 	}
-	(void)only; /* -T: the file's other tables are refused below */
+	/* -T: only that table is taken from the file (the others are ignored) */
 	struct rules_ruleset *n = dp_rules_snapshot(env->dp);
 	char err[RULES_ERR_MAX];
 	if (n == NULL) {
@@ -563,7 +632,8 @@ static void cmd_restore(struct rp_ctl_env *env, int argc, char **argv, const cha
 		return;
 	}
 	struct rules_ruleset *before = only >= 0 ? rules_clone(n) : NULL;
-	int rc = rules_ipt_load(n, fam, body, blen, "stdin", flags, err, sizeof(err));
+	int rc = rules_ipt_load(n, fam, body, blen, "stdin", flags | RULES_LOAD_INPLACE, err,
+		sizeof(err));
 	if (rc < 0) {
 		rules_free(n);
 		rules_free(before);
@@ -685,7 +755,7 @@ static void cmd_reload(struct rp_ctl_env *env, int argc, FILE *out)
 	answer_applied(env, out);
 }
 
-/* dump [--yaml] [-c] */
+/* dump [--yaml] */
 static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 {
 	for (int i = 1; i < argc; i++)
@@ -693,9 +763,8 @@ static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 			fprintf(out, "%%%% error: dump: unknown option '%s' (--yaml)\n", argv[i]);
 			return;
 		}
-	struct rules_ruleset *snap = dp_rules_snapshot(env->dp);
-	char *s = snap ? rules_yaml_print(snap, 0) : NULL;
-	rules_free(snap);
+	struct view v = { .kind = VIEW_YAML };
+	char *s = view(env, &v);
 	if (s == NULL) {
 		fprintf(out, "%%%% error: out of memory\n");
 		return;
@@ -744,7 +813,7 @@ bool rp_ctl_readonly(int argc, char **argv)
 				     !strcmp(argv[1], "-S") || !strcmp(argv[1], "--stats"));
 	if (!strcmp(c, "restore") || !strcmp(c, "load")) { /* --test only reads */
 		for (int i = 1; i < argc; i++)
-			if (!strcmp(argv[i], "--test") || (!strcmp(c, "load") && !strcmp(argv[i], "-t")))
+			if (!strcmp(argv[i], "--test") || !strcmp(argv[i], "-t"))
 				return true;
 		return false;
 	}

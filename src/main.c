@@ -306,6 +306,7 @@ int main(int argc, char **argv)
 			dump_rules(dp);
 		}
 		n += (unsigned)rp_ctl_poll(ctl);
+		rp_ctl_tick(&env);
 		n += (unsigned)rp_metrics_poll(metrics);
 		if (n == 0)
 			rp_metrics_wait(metrics, 1000); /* 1 ms, less when a scrape is going on */

@@ -130,6 +130,28 @@ int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, c
 	return 0;
 }
 
+int dp_rules_view(struct dp_ctx *dp, void (*fn)(const struct rules_ruleset *rs, void *arg),
+	void *arg)
+{
+	(void)dp;
+	fn(g_live, arg);
+	return 0;
+}
+
+bool dp_rules_tailed(const struct dp_ctx *dp)
+{
+	(void)dp;
+	return false;
+}
+
+int dp_rules_rebuild(struct dp_ctx *dp, char *err, size_t errlen)
+{
+	(void)dp;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
 int dp_rules_check(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen)
 {
 	(void)dp;

@@ -18,14 +18,27 @@
 static uint64_t s = 1234567;
 static uint32_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return (uint32_t)s; }
 static void addr(char *b, int wild) { if (wild) { b[0] = 0; return; } int pl = 8 + rnd() % 25; sprintf(b, "10.%u.%u.%u/%d", rnd() % 4, rnd() % 4, rnd() % 8, pl); }
-static int run_one(uint64_t seed, int nrules) {
-	s = seed;
-	static char txt[1 << 22]; size_t o = 0;
+static size_t gen_rule(char *line, const char *ch);
+
+static size_t gen_text(char *txt, int nrules)
+{
+	size_t o = 0;
 	o += sprintf(txt + o, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:c1 - [0:0]\n:c2 - [0:0]\n");
 	const char *chains[] = {"FORWARD", "c1", "c2"};
 	for (int i = 0; i < nrules; i++) {
-		char a[64], b[64], line[512]; int k = 0;
+		char line[512];
 		const char *ch = chains[i < nrules / 2 ? 0 : rnd() % 3];
+		gen_rule(line, ch);
+		o += sprintf(txt + o, "%s", line);
+	}
+	o += sprintf(txt + o, "COMMIT\n");
+	return o;
+}
+
+static size_t gen_rule(char *line, const char *ch)
+{
+	{
+		char a[64], b[64]; int k = 0;
 		k += sprintf(line + k, "-A %s", ch);
 		addr(a, rnd() % 4 == 0); addr(b, rnd() % 4 == 0);
 		if (a[0]) k += sprintf(line + k, "%s -s %s", rnd() % 8 == 0 ? " !" : "", a);
@@ -39,9 +52,18 @@ static int run_one(uint64_t seed, int nrules) {
 		int t = rnd() % 10;
 		const char *tg = t < 2 ? " -j ACCEPT" : t < 4 ? " -j DROP" : t < 5 ? " -j RETURN" : t < 6 ? " -j MARK --set-xmark 0x1/0xffffffff" : t < 7 ? " -j LOG" : t < 8 ? (strcmp(ch, "FORWARD") == 0 ? " -j c1" : strcmp(ch, "c1") == 0 ? " -j c2" : "") : t < 9 ? (strcmp(ch, "FORWARD") == 0 ? " -g c2" : "") : "";
 		k += sprintf(line + k, "%s\n", tg);
-		o += sprintf(txt + o, "%s", line);
+		return (size_t)k;
 	}
-	o += sprintf(txt + o, "COMMIT\n");
+}
+
+/* The packets and the comparison of two programs over them: 0 same, 1 not. */
+static int compare(struct rules_prog *a, struct rules_prog *c, uint64_t seed, int nrules,
+	const char *what);
+
+static int run_one(uint64_t seed, int nrules) {
+	s = seed;
+	static char txt[1 << 22];
+	size_t o = gen_text(txt, nrules);
 	char err[512];
 	struct rules_ruleset *rs = rules_new();
 	if (rules_ipt_load(rs, RULES_F_V4, txt, o, "gen", 0, err, sizeof err) < 0) { printf("seed %llu: load: %s\n", (unsigned long long)seed, err); return 2; }
@@ -49,6 +71,36 @@ static int run_one(uint64_t seed, int nrules) {
 	struct rules_prog *a = rules_prog_compile(rs, ports, 3, RULES_COMPILE_LINEAR, err, sizeof err);
 	struct rules_prog *c = rules_prog_compile(rs, ports, 3, 0, err, sizeof err);
 	if (!a || !c) { printf("seed %llu: compile: %s\n", (unsigned long long)seed, err); return 2; }
+	int rc = compare(a, c, seed, nrules, "classifier");
+	rules_prog_free(a); rules_prog_free(c);
+	if (rc)
+		return rc;
+	/* rules appended to a chain whose classifier is reused: walked after it */
+	uint64_t ids = 0;
+	rules_assign_ids(rs, &ids);
+	struct rules_prog *prev = rules_prog_compile(rs, ports, 3, 0, err, sizeof err);
+	struct rules_ruleset *more = rules_clone(rs);
+	static char add[1 << 16];
+	size_t ao = (size_t)sprintf(add, "*filter\n");
+	int extra = 1 + (int)(rnd() % RULES_TAIL_MAX);
+	for (int i = 0; i < extra; i++)
+		ao += gen_rule(add + ao, i % 3 == 2 ? "c1" : "FORWARD");
+	ao += (size_t)sprintf(add + ao, "COMMIT\n");
+	if (!prev || !more || rules_ipt_load(more, RULES_F_V4, add, ao, "add", RULES_LOAD_NOFLUSH, err, sizeof err) < 0) { printf("seed %llu: append: %s\n", (unsigned long long)seed, err); return 2; }
+	rules_assign_ids(more, &ids);
+	a = rules_prog_compile(more, ports, 3, RULES_COMPILE_LINEAR, err, sizeof err);
+	c = rules_prog_compile_from(more, ports, 3, 0, prev, err, sizeof err);
+	if (!a || !c) { printf("seed %llu: compile: %s\n", (unsigned long long)seed, err); return 2; }
+	if (nrules >= 100 && !c->has_tail) { printf("seed %llu rules %d: the appended rules did not reuse the classifier\n", (unsigned long long)seed, nrules); return 1; }
+	rc = compare(a, c, seed, nrules, c->has_tail ? "classifier + appended tail" : "classifier (rebuilt)");
+	rules_prog_free(prev); /* the shared classifiers stay with c */
+	rules_prog_free(a); rules_prog_free(c); rules_free(rs); rules_free(more);
+	return rc;
+}
+
+static int compare(struct rules_prog *a, struct rules_prog *c, uint64_t seed, int nrules,
+	const char *what)
+{
 	struct rules_counter *ca = calloc(a->n_slots + 1, sizeof *ca), *cc = calloc(c->n_slots + 1, sizeof *cc);
 	uint32_t ta[4096], tc[4096];
 	for (int i = 0; i < 20000; i++) {
@@ -69,9 +121,9 @@ static int run_one(uint64_t seed, int nrules) {
 	}
 	if (memcmp(ca, cc, a->n_ctr * sizeof *ca)) { printf("seed %llu rules %d: counters differ\n", (unsigned long long)seed, nrules); return 1; }
 	uint64_t hits = 0; for (uint32_t i = 0; i < a->n_ctr; i++) hits += ca[i].pkts;
-	printf("ok seed %llu rules %d: %llu rule hits, classifier program %zu bytes\n", (unsigned long long)seed, nrules, (unsigned long long)hits, c->mem);
+	printf("ok seed %llu rules %d (%s): %llu rule hits, classifier program %zu bytes\n", (unsigned long long)seed, nrules, what, (unsigned long long)hits, c->mem);
+	free(ca); free(cc);
 	if (hits == 0) { printf("seed %llu: no rule ever matched: the test would prove nothing\n", (unsigned long long)seed); return 1; }
-	rules_prog_free(a); rules_prog_free(c); rules_free(rs); free(ca); free(cc);
 	return 0;
 }
 
