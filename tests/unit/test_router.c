@@ -2218,6 +2218,50 @@ static void test_trace(void **state)
 	assert_true(__atomic_load_n(&dp->trace.left, __ATOMIC_RELAXED) <= 0);
 }
 
+/* Tracing NAT and a REJECT: the translation and the box's answer. */
+static void test_trace_nat_reject(void **state)
+{
+	(void)state;
+	struct frame f, got[4];
+	learn_h1();
+	learn_h2();
+	install("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset\nCOMMIT\n",
+		NULL);
+	char *a = trace_cmd("trace add 3 -i lan0");
+	free(a);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, got, 4), 1);
+	assert_int_equal(take(0, got, 4), 1); /* the reset */
+	a = trace_cmd("trace show");
+	printf("%s", a);
+	const char *must[] = {
+		"  POSTROUTING: nat POSTROUTING rule 1: -A POSTROUTING -o wan0 -j MASQUERADE\n"
+		"  POSTROUTING: ACCEPT\n"
+		"  nat: 10.77.1.2:5000 > 10.77.2.2:53 became 10.77.2.1:5000 > 10.77.2.2:53\n"
+		"  verdict: forwarded out wan0\n",
+		"  packet: ipv4 10.77.1.2 > 10.77.2.2 tcp sport 40000 dport 80 len 40 flags SYN\n"
+		"  conntrack: NEW\n"
+		"  PREROUTING: nat PREROUTING policy ACCEPT\n"
+		"  PREROUTING: ACCEPT\n"
+		"  FORWARD: filter FORWARD rule 1: -A FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset\n"
+		"  FORWARD: REJECT\n",
+		"  OUTPUT (the box's answer): filter OUTPUT policy ACCEPT\n",
+		"  verdict: rejected (filter_reject) in FORWARD\n",
+	};
+	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++)
+		if (strstr(a, must[i]) == NULL)
+			fail_msg("trace show lacks:\n%s\ngot:\n%s", must[i], a);
+	assert_string_equal(last_line(a), "%% ok 2 packets traced, 1 more to trace\n");
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2242,6 +2286,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bridge, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_trace_nat_reject, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
