@@ -898,6 +898,8 @@ void dp_unreach_held(struct dp_worker *w, struct rte_mbuf *m)
 void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port)
 {
 	struct dp_ctx *dp = w->dp;
+	if (unlikely(w->trc != NULL))
+		w->trc->answer = 1; /* rampartctl trace: what follows is the box's answer */
 	uint16_t out = 0;
 	int nh = -1, kind;
 	const uint8_t *dst;
