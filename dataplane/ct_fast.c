@@ -234,6 +234,7 @@ bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	pv->create = w->ho_create;
 	pv->in_port = pm->in_port;
 	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
+	pv->trace = w->trc != NULL; /* rampartctl trace: the next worker traces it too */
 	if (rte_ring_mp_enqueue(dp->workers[w->ho_dest]->handoff, m) != 0) {
 		w->st.handoff_full++;
 		dp_drop_pkt(w, pm->in_port, DP_DROP_HANDOFF_FULL, m);

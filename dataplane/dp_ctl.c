@@ -153,8 +153,12 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 					       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "rp_ho%u", i);
 		w->handoff = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "rp_trace%u", i);
+		w->traceq = rte_ring_create_elem(name, sizeof(struct dp_trace_rec), DP_TRACE_RING,
+						 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		w->cur_origin = (uint8_t)i;
-		if (w->punt == NULL || w->inject == NULL || w->logq == NULL || w->handoff == NULL) {
+		if (w->punt == NULL || w->inject == NULL || w->logq == NULL || w->handoff == NULL ||
+		    w->traceq == NULL) {
 			snprintf(err, errlen, "cannot create rings for worker %u: %s", i,
 				 rte_strerror(rte_errno));
 			goto fail;
@@ -266,6 +270,8 @@ unsigned dp_ctl_poll(struct dp_ctx *dp)
 	}
 	dp_neigh_timers(dp);
 	total += dp_logs_drain(dp);
+	if (dp->trace_list != NULL)
+		total += dp_trace_drain(dp);
 	link_poll(dp);
 	return total;
 }
@@ -303,6 +309,7 @@ void dp_destroy(struct dp_ctx *dp)
 	dp_neigh_free(dp);
 	dp_rules_destroy(dp);
 	dp_nflog_close(dp);
+	dp_trace_free(dp);
 	for (unsigned i = 0; i < DP_MAX_WORKERS; i++) {
 		struct dp_worker *w = dp->workers[i];
 		if (w == NULL)
@@ -311,6 +318,7 @@ void dp_destroy(struct dp_ctx *dp)
 		free_ring(w->inject);
 		free_ring(w->handoff);
 		rte_ring_free(w->logq);
+		rte_ring_free(w->traceq);
 		ct_table_destroy(w->ct);
 		if (w->frag) {
 			rte_ip_frag_table_destroy(w->frag);

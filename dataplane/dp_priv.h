@@ -36,6 +36,7 @@
 #include "ct_limit.h"
 #include "nat.h"
 #include "rules_prog.h"
+#include "dp_trace.h"
 
 #define DP_MAX_PORTS CFG_MAX_PORTS
 #define DP_MAX_WORKERS CFG_MAX_WORKERS
@@ -173,6 +174,7 @@ struct dp_mbuf_priv {
 	uint8_t reasm;    /* hand-off: reassembled from fragments (PKT_F_REASM) */
 	uint8_t ask_all;  /* hand-off: asked although it could start a connection */
 	uint8_t create;   /* hand-off: back at its origin, nobody has its connection */
+	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
@@ -253,6 +255,13 @@ struct dp_worker {
 	/* IP reassembly before connection tracking (as nf_defrag) */
 	struct rte_ip_frag_tbl *frag;
 	struct rte_ip_frag_death_row dr;
+	/* rampartctl trace (trace_fast.c): the current packet's record, NULL
+	 * when it is not traced; the filter as copied at the burst's start */
+	struct dp_trace_rec *trc;
+	struct rte_ring *traceq; /* records, worker -> control (SP/SC) */
+	uint64_t trace_lost;     /* records the full ring refused */
+	uint32_t tf_epoch;
+	struct dp_trace_filter tf;
 } __rte_cache_aligned;
 
 /*
@@ -279,6 +288,7 @@ struct dp_ctmsg {
 };
 
 struct dp_pending; /* control-side held packets, neigh_ctl.c */
+struct dp_trace_list; /* trace_ctl.c */
 struct dp_nflog;   /* NFLOG captures, nflog_ctl.c */
 
 struct dp_ctx {
@@ -325,6 +335,10 @@ struct dp_ctx {
 	uint32_t rules_gen;
 	uint64_t rule_ids; /* the last rule id given (rules_assign_ids) */
 	uint64_t logs_written;
+	struct dp_trace_list *trace_list; /* control thread: the kept records */
+	/* rampartctl trace: read by every worker once per burst, written only
+	 * by `trace add` / `trace clear` (a cache line of its own) */
+	struct dp_trace_arm trace __rte_cache_aligned;
 };
 
 /* filter_fast.c: run hook h (part of it: raw, or the tables after raw);
@@ -422,6 +436,31 @@ unsigned dp_logs_drain(struct dp_ctx *dp);
 void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const struct dp_logrec *rec);
 void dp_nflog_close(struct dp_ctx *dp);
 void dp_rules_destroy(struct dp_ctx *dp);
+
+/* trace_fast.c: is tracing armed (one relaxed load, per burst) */
+static inline bool dp_trace_on(const struct dp_ctx *dp)
+{
+	return __atomic_load_n(&dp->trace.left, __ATOMIC_RELAXED) > 0;
+}
+/* Burst start while armed: copy the filter; false: trace nothing now. */
+bool dp_trace_burst(struct dp_worker *w);
+/* A traced packet: the record and what its fate is read from. */
+struct dp_trace_pkt {
+	struct dp_trace_rec rec;
+	uint64_t drop[DP_DROP_MAX]; /* the in port's drop counters before */
+	uint64_t local_in, punted, handoff_out, fragmented, handoff_full;
+	bool had_ct;
+};
+/* Does the packet match the burst's filter and get a ticket (ticket false:
+ * it was traced by the worker that handed it over, no filter, no ticket)?
+ * true: tp is filled and w->trc set, the caller runs the pipeline and then
+ * calls dp_trace_end. */
+bool dp_trace_begin(struct dp_worker *w, struct dp_trace_pkt *tp, const struct dp_rules *R,
+	struct rte_mbuf *m, const struct pkt_meta *pm, bool ticket);
+/* After the pipeline: out is the port the packet leaves by (m still valid)
+ * or UINT16_MAX (consumed; m must not be read). Pushes the record. */
+void dp_trace_end(struct dp_worker *w, struct dp_trace_pkt *tp, const struct dp_rules *R,
+	struct rte_mbuf *m, uint16_t out);
 
 /* worker_fast.c */
 void dp_txq_send(struct dp_worker *w, uint16_t port);

@@ -306,20 +306,48 @@ static void queue_logs(struct dp_worker *w, struct rte_mbuf *m, const struct pkt
 		w->st.log_dropped += res->n_log - n;
 }
 
-uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
-	enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm, uint16_t in, uint16_t out,
-	uint8_t *reject_with)
+/* rampartctl trace: what the hook did, as events of the packet's record */
+static void trace_ev(struct dp_trace_rec *r, uint8_t kind, enum rules_hook h,
+	enum rules_part part, uint32_t ctr, uint8_t res)
+{
+	if (h == RULES_H_OUTPUT)
+		r->answer = 1; /* a received packet never crosses OUTPUT: the box's answer */
+	if (r->n_ev >= DP_TRACE_EVENTS) {
+		if (r->ev_lost < UINT8_MAX)
+			r->ev_lost++;
+		return;
+	}
+	struct dp_trace_ev *e = &r->ev[r->n_ev++];
+	e->ctr = ctr;
+	e->kind = kind;
+	e->hook = (uint8_t)h;
+	e->res = res;
+	e->part = part;
+	e->flags = r->answer ? DP_TEV_F_ANSWER : 0;
+}
+
+/* The hook; trc (a constant NULL on the fast path) records the trace. */
+static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp_rules *R,
+	enum rules_hook h, enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm,
+	uint16_t in, uint16_t out, uint8_t *reject_with, struct dp_trace_rec *trc)
 {
 	struct rules_pkt v;
 	struct rules_result res;
+	int fam = pm->l3 == PKT_L3_IPV6 ? RULES_F_V6 : RULES_F_V4;
 	if (R->ct && part == RULES_PART_ALL &&
-	    rules_est_shortcut(R->prog, pm->l3 == PKT_L3_IPV6 ? RULES_F_V6 : RULES_F_V4, h,
-			       w->ctr.state, pm->l3_len, R->ctr[w->id]))
+	    rules_est_shortcut(R->prog, fam, h, w->ctr.state, pm->l3_len, R->ctr[w->id])) {
+		if (trc != NULL) {
+			trace_ev(trc, DP_TEV_RULE, h, part, R->prog->f[fam == RULES_F_V6].est_ctr[h], 0);
+			trace_ev(trc, DP_TEV_HOOK, h, part, 0, RULES_R_ACCEPT);
+		}
 		return RULES_R_ACCEPT;
+	}
 	uint8_t vin = in == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)in;
 	uint8_t vout = out == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)out;
 	fill_view(w, R, m, pm, vin, vout, &v);
-	rules_eval_part(R->prog, h, part, &v, R->ctr[w->id], &res, NULL);
+	uint32_t ids[DP_TRACE_EVENTS];
+	struct rules_trace tr = { .n = 0, .cap = DP_TRACE_EVENTS, .ctr = ids };
+	rules_eval_part(R->prog, h, part, &v, R->ctr[w->id], &res, trc != NULL ? &tr : NULL);
 	if (unlikely(res.mods))
 		write_back(w, m, pm, &v, res.mods);
 	if (unlikely(res.notrack))
@@ -332,8 +360,30 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 	}
 	if (unlikely(res.n_log))
 		queue_logs(w, m, pm, &res, h, vin, vout, R);
+	if (trc != NULL) {
+		for (uint32_t i = 0; i < tr.n; i++)
+			trace_ev(trc, DP_TEV_RULE, h, part, ids[i], 0);
+		trace_ev(trc, DP_TEV_HOOK, h, part, 0, res.res);
+	}
 	*reject_with = res.reject_with;
 	return res.res;
+}
+
+static __rte_noinline uint8_t hook_traced(struct dp_worker *w, const struct dp_rules *R,
+	enum rules_hook h, enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm,
+	uint16_t in, uint16_t out, uint8_t *reject_with)
+{
+	return hook_run(w, R, h, part, m, pm, in, out, reject_with, w->trc);
+}
+
+uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h,
+	enum rules_part part, struct rte_mbuf *m, struct pkt_meta *pm, uint16_t in, uint16_t out,
+	uint8_t *reject_with)
+{
+	/* rampartctl trace: set only for a packet being traced */
+	if (unlikely(w->trc != NULL))
+		return hook_traced(w, R, h, part, m, pm, in, out, reject_with);
+	return hook_run(w, R, h, part, m, pm, in, out, reject_with, NULL);
 }
 
 /* ICMP type and code of a REJECT, by family; type 0: a TCP reset. */

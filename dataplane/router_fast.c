@@ -610,6 +610,21 @@ static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
 	}
 }
 
+/* rampartctl trace: router_one for a packet of a burst that began armed
+ * (ticket) or that its origin traced (no ticket). */
+static __rte_noinline uint16_t router_one_tr(struct dp_worker *w, const struct dp_rules *R,
+					    struct rte_mbuf **mp, struct pkt_meta *pm, uint32_t v4,
+					    bool ticket, uint16_t from)
+{
+	struct dp_trace_pkt tp;
+	if (!dp_trace_begin(w, &tp, R, *mp, pm, ticket))
+		return router_one(w, R, mp, pm, v4);
+	tp.rec.from_worker = from;
+	uint16_t out = router_one(w, R, mp, pm, v4);
+	dp_trace_end(w, &tp, R, *mp, out);
+	return out;
+}
+
 static inline void parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in,
 			       struct pkt_meta *meta)
 {
@@ -634,6 +649,31 @@ static inline void parse_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t in,
 	}
 }
 
+/* dp_router_burst's loop while tracing is armed: each packet is checked
+ * against the filter (a copy of it, taken at the burst's start). */
+static __rte_noinline void dp_router_burst_tr(struct dp_worker *w, struct rte_mbuf **pkts,
+					      struct pkt_meta *meta, uint16_t n,
+					      const uint32_t *v4, uint16_t *out,
+					      const struct dp_rules *R)
+{
+	uint32_t h[DP_BURST];
+	bool ct = R != NULL && R->ct;
+	if (ct)
+		dp_ct_prefetch_burst(w, R, pkts, meta, n, h);
+	for (uint16_t i = 0; i < n; i++) {
+		if (ct) {
+			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), n);
+			w->cur_hash = h[i];
+			w->cur_hrep = w->bhrep[i];
+			w->cur_i = i;
+			w->cur_hash_ok = 1;
+		}
+		out[i] = router_one_tr(w, R, &pkts[i], &meta[i], v4[i], true, UINT16_MAX);
+	}
+	w->cur_hash_ok = 0;
+	dp_tx_enqueue_burst(w, pkts, out, n);
+}
+
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pkt_meta meta[DP_BURST];
@@ -647,6 +687,11 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 							      meta[i].l3_off + 16))
 			: NHV_MISS;
 	const struct dp_rules *R = dp_rules_get(w->dp);
+	/* rampartctl trace: the one test when nothing is armed */
+	if (unlikely(dp_trace_on(w->dp)) && dp_trace_burst(w)) {
+		dp_router_burst_tr(w, pkts, meta, n, v4, out, R);
+		return;
+	}
 	if (R != NULL && R->ct) {
 		uint32_t h[DP_BURST];
 		dp_ct_prefetch_burst(w, R, pkts, meta, n, h);
@@ -683,6 +728,51 @@ static void bridge_fragment(struct dp_worker *w, struct rte_mbuf *m, const struc
 	fragment_out(w, m, pm->l3 == PKT_L3_IPV6, pm->l3_off, pm->in_port, out, -1, l2);
 }
 
+/* One frame of a bridge burst: the port it leaves by or OUT_NONE. */
+static inline uint16_t bridge_one(struct dp_worker *w, const struct dp_rules *R,
+				  struct rte_mbuf **mp, struct pkt_meta *pm, uint16_t in, uint16_t peer)
+{
+	/* the frame crosses unchanged; only malformed IP is refused, as
+	 * a firewall cannot judge what it cannot parse */
+	if (unlikely(pm->drop != DP_DROP_NONE)) {
+		dp_drop_pkt(w, in, pm->drop, *mp);
+		return OUT_NONE;
+	}
+	/* IP frames cross the hooks as with bridge-nf-call-iptables:
+	 * -i and -o are the bridge ports */
+	if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
+		if (unlikely(pm->flags & PKT_F_FRAG) && R->ct && w->frag != NULL) {
+			struct rte_mbuf *d = defrag(w, *mp, pm);
+			if (d == NULL)
+				return OUT_NONE;
+			*mp = d;
+		}
+		if (!hook_pre(w, R, *mp, pm, in) ||
+		    !hook(w, R, RULES_H_FORWARD, *mp, pm, in, peer) ||
+		    !hook(w, R, RULES_H_POSTROUTING, *mp, pm, DP_PORT_NONE, peer))
+			return OUT_NONE;
+		dp_ct_confirm(w, R);
+		if (unlikely(pm->flags & PKT_F_REASM) && pm->l3_len > w->dp->ports[peer].mtu) {
+			bridge_fragment(w, *mp, pm, peer);
+			return OUT_NONE;
+		}
+	}
+	return peer;
+}
+
+static __rte_noinline uint16_t bridge_one_tr(struct dp_worker *w, const struct dp_rules *R,
+					    struct rte_mbuf **mp, struct pkt_meta *pm, uint16_t in,
+					    uint16_t peer, bool ticket, uint16_t from)
+{
+	struct dp_trace_pkt tp;
+	if (!dp_trace_begin(w, &tp, R, *mp, pm, ticket))
+		return bridge_one(w, R, mp, pm, in, peer);
+	tp.rec.from_worker = from;
+	uint16_t out = bridge_one(w, R, mp, pm, in, peer);
+	dp_trace_end(w, &tp, R, *mp, out);
+	return out;
+}
+
 void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pkt_meta meta[DP_BURST];
@@ -690,41 +780,12 @@ void dp_bridge_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	parse_burst(pkts, n, in, meta);
 	uint16_t out[DP_BURST];
 	const struct dp_rules *R = dp_rules_get(w->dp);
-	for (uint16_t i = 0; i < n; i++) {
-		/* the frame crosses unchanged; only malformed IP is refused, as
-		 * a firewall cannot judge what it cannot parse */
-		out[i] = peer;
-		struct pkt_meta *pm = &meta[i];
-		if (unlikely(pm->drop != DP_DROP_NONE)) {
-			dp_drop_pkt(w, in, pm->drop, pkts[i]);
-			out[i] = UINT16_MAX;
-			continue;
-		}
-		/* IP frames cross the hooks as with bridge-nf-call-iptables:
-		 * -i and -o are the bridge ports */
-		if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
-			if (unlikely(pm->flags & PKT_F_FRAG) && R->ct && w->frag != NULL) {
-				struct rte_mbuf *d = defrag(w, pkts[i], pm);
-				if (d == NULL) {
-					out[i] = UINT16_MAX;
-					continue;
-				}
-				pkts[i] = d;
-			}
-			if (!hook_pre(w, R, pkts[i], pm, in) ||
-			    !hook(w, R, RULES_H_FORWARD, pkts[i], pm, in, peer) ||
-			    !hook(w, R, RULES_H_POSTROUTING, pkts[i], pm, DP_PORT_NONE, peer)) {
-				out[i] = UINT16_MAX;
-			} else {
-				dp_ct_confirm(w, R);
-				if (unlikely(pm->flags & PKT_F_REASM) &&
-				    pm->l3_len > w->dp->ports[peer].mtu) {
-					bridge_fragment(w, pkts[i], pm, peer);
-					out[i] = UINT16_MAX;
-				}
-			}
-		}
-	}
+	/* rampartctl trace: the one test when nothing is armed */
+	bool tr = unlikely(dp_trace_on(w->dp)) && dp_trace_burst(w);
+	for (uint16_t i = 0; i < n; i++)
+		out[i] = likely(!tr) ? bridge_one(w, R, &pkts[i], &meta[i], in, peer)
+				     : bridge_one_tr(w, R, &pkts[i], &meta[i], in, peer, true,
+						     UINT16_MAX);
 	dp_tx_enqueue_burst(w, pkts, out, n);
 }
 
@@ -779,25 +840,18 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 			w->cur_hash_ok = h[i] != 0;
 		}
 		uint16_t out;
+		/* rampartctl trace: its origin traced it, so does this worker */
+		bool tr = pv->trace;
 		if (dp->mode == CFG_MODE_ROUTER) {
 			uint32_t v4 = pm->l3 == PKT_L3_IPV4 && pm->drop == DP_DROP_NONE
 				? lpm4(dp, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off + 16))
 				: NHV_MISS;
-			out = router_one(w, R, &m, pm, v4);
+			out = likely(!tr) ? router_one(w, R, &m, pm, v4)
+					  : router_one_tr(w, R, &m, pm, v4, false, pv->origin);
 		} else {
 			uint16_t peer = dp->ports[in].peer;
-			out = peer;
-			if (pm->drop != DP_DROP_NONE) {
-				dp_drop_pkt(w, in, pm->drop, m);
-				out = OUT_NONE;
-			} else if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
-				if (!hook_pre(w, R, m, pm, in) ||
-				    !hook(w, R, RULES_H_FORWARD, m, pm, in, peer) ||
-				    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, peer))
-					out = OUT_NONE;
-				else
-					dp_ct_confirm(w, R);
-			}
+			out = likely(!tr) ? bridge_one(w, R, &m, pm, in, peer)
+					  : bridge_one_tr(w, R, &m, pm, in, peer, false, pv->origin);
 		}
 		if (out != OUT_NONE)
 			dp_tx_enqueue(w, out, m);
@@ -844,6 +898,8 @@ void dp_unreach_held(struct dp_worker *w, struct rte_mbuf *m)
 void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port)
 {
 	struct dp_ctx *dp = w->dp;
+	if (unlikely(w->trc != NULL))
+		w->trc->answer = 1; /* rampartctl trace: what follows is the box's answer */
 	uint16_t out = 0;
 	int nh = -1, kind;
 	const uint8_t *dst;

@@ -23,6 +23,7 @@
 #include "dp.h"
 #include "dp_ct.h"
 #include "dp_metrics.h"
+#include "dp_trace.h"
 #include "log.h"
 #include "rampart_version.h"
 #include "rules.h"
@@ -857,9 +858,11 @@ void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 		cmd_reload(env, argc, out);
 	else if (!strcmp(c, "dump"))
 		cmd_dump(env, argc, argv, out);
+	else if (!strcmp(c, "trace"))
+		dp_trace_ctl(env->dp, argc, argv, out);
 	else if (c[0] == '-')
 		cmd_ipt(env, argc, argv, out);
 	else
 		fprintf(out, "%%%% error: unknown command '%s' (iptables options such as -A or -L, "
-			     "save, restore, load, reload, dump, conntrack, show, version)\n", c);
+			     "save, restore, load, reload, dump, trace, conntrack, show, version)\n", c);
 }

@@ -505,6 +505,20 @@ static int cmd_simple(int argc, char **argv)
 	return daemon_request(argc, argv);
 }
 
+static int cmd_trace(int argc, char **argv)
+{
+	if (argc < 2 || want_help(argc, argv)) {
+		fprintf(argc < 2 ? stderr : stdout,
+			"usage: rampartctl trace add N [FILTER]   trace the next N packets (1-1000) that match\n"
+			"       rampartctl trace show             the packets traced so far\n"
+			"       rampartctl trace clear            stop and forget\n"
+			"FILTER (all must match): -s ADDR[/PLEN] -d ADDR[/PLEN] -p PROTO --sport N --dport N\n"
+			"                         -i PORT -4 -6\n");
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	return daemon_request(argc, argv);
+}
+
 static void ipt_usage(FILE *f)
 {
 	fprintf(f,
@@ -549,6 +563,8 @@ static const struct {
 	{"reload", "read the configured ruleset files again, as SIGHUP (rampartd)", cmd_simple},
 	{"dump", "the live ruleset as YAML (rampartd)", cmd_simple},
 	{"version", "the daemon's version (rampartd)", cmd_simple},
+	{"trace", "trace the next packets through the pipeline: add N [FILTER], show, clear (rampartd)",
+	 cmd_trace},
 };
 
 static void usage(FILE *f)

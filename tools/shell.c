@@ -24,7 +24,7 @@
 #define SHELL_WORDS 512
 
 static const char *const g_commands[] = {
-	"conntrack", "convert", "dump", "load", "reload", "restore", "save", "show", "version",
+	"conntrack", "convert", "dump", "load", "reload", "restore", "save", "show", "trace", "version",
 	"help", "quit", "exit", "-A", "-I", "-D", "-R", "-C", "-N", "-X", "-E", "-F", "-Z", "-P",
 	"-L", "-S", "-t", "-4", "-6", NULL,
 };

@@ -23,6 +23,8 @@
 #   - hostile clients (garbage, oversized and truncated requests, clients
 #     that connect and say nothing, 300 clients at once) while a ping flood
 #     crosses the box: no packet lost, the daemon answers on
+#   - trace add/show: the next packets of a connection, the rule that
+#     accepted them and their fate
 #   - the interactive shell in a pty (script): a listing, Tab completion of
 #     a chain name, history file
 . "$(dirname "$0")/lib.sh"
@@ -193,12 +195,26 @@ assert_match "... with file:line:col" "fw.rules:[0-9]+:[0-9]+:" "$out"
 assert_eq "curl :8080 still passes (the running ruleset stayed)" 0 "$(curl_rc 8080)"
 check_out "show version reports the failed change" "last_change .* failed" "$RCTL" show version
 
+# ---- trace
+check "trace add 3 -p tcp --dport 8080 -i lan0" "$RCTL" trace add 3 -p tcp --dport 8080 -i lan0
+curl_rc 8080 >/dev/null
+"$RCTL" trace show >"$E2E_TMP/trace.out" 2>&1
+assert_file_match "trace: the SYN went through the web chain's rule" "filter web rule [0-9]+: -A web .*the web service.* -j ACCEPT" "$E2E_TMP/trace.out"
+assert_file_match "trace: and was forwarded" "verdict: forwarded out wan0" "$E2E_TMP/trace.out"
+assert_eq "trace: exactly 3 packets traced" 3 "$(grep -c '^trace [0-9]*:' "$E2E_TMP/trace.out")"
+"$RCTL" trace add 0 2>/dev/null
+assert_eq "trace add 0 refused" 1 "$?"
+check "trace clear" "$RCTL" trace clear
+
 # ---- permissions
 as() { local u=$1; shift; setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env RAMPART_SOCKET="$RAMPART_SOCKET" "$@"; }
 check "group member may change (-A)" as rpadm "$RCTL" -A FORWARD -p udp --dport 6000 -j DROP
 check "group member may list" as rpadm "$RCTL" -L -n
 check "read-only member may list" as rpro "$RCTL" -S
 check "read-only member may save" as rpro "$RCTL" save
+check "read-only member may see traces" as rpro "$RCTL" trace show
+as rpro "$RCTL" trace add 1 >/dev/null 2>&1
+assert_eq "read-only member may not arm a trace" 1 "$?"
 out=$(as rpro "$RCTL" -A FORWARD -j DROP 2>&1)
 assert_eq "read-only member may not change: exit 1" 1 "$?"
 assert_match "... and is told why" "permission denied: .* may only read" "$out"

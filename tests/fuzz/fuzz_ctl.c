@@ -130,6 +130,14 @@ int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, c
 	return 0;
 }
 
+void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out)
+{
+	(void)dp;
+	(void)argc;
+	(void)argv;
+	fprintf(out, "%%%% ok\n");
+}
+
 int dp_rules_view(struct dp_ctx *dp, void (*fn)(const struct rules_ruleset *rs, void *arg),
 	void *arg)
 {

@@ -36,6 +36,7 @@
 #include "dp_metrics.h"
 #include "dp.h"
 #include "dp_priv.h"
+#include "dp_trace.h"
 #include "frame.h"
 #include "log.h"
 #include "rules.h"
@@ -2033,6 +2034,234 @@ static void test_filter_bridge(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_REJECT), 2);
 }
 
+/* ---- rampartctl trace ------------------------------------------------ */
+
+/* Run `words` (split on spaces) through dp_trace_ctl; the answer, malloc'd. */
+static char *trace_cmd(const char *words)
+{
+	char line[512], *argv[32], *save = NULL;
+	int argc = 0;
+	snprintf(line, sizeof(line), "%s", words);
+	for (char *t = strtok_r(line, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	assert_non_null(o);
+	dp_trace_ctl(dp, argc, argv, o);
+	fclose(o);
+	assert_non_null(buf);
+	return buf;
+}
+
+/* The answer's last line. */
+static const char *last_line(const char *s)
+{
+	size_t n = strlen(s);
+	assert_true(n > 0 && s[n - 1] == '\n');
+	const char *p = s + n - 1;
+	while (p > s && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+static unsigned count_of(const char *s, const char *what)
+{
+	unsigned n = 0;
+	for (const char *p = strstr(s, what); p; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
+static void expect_error(const char *words, const char *msg)
+{
+	char *a = trace_cmd(words);
+	if (strncmp(last_line(a), "%% error: ", 10) != 0 || strstr(a, msg) == NULL)
+		fail_msg("'%s': expected an error about '%s', got:\n%s", words, msg, a);
+	free(a);
+}
+
+static const char trace_v4[] =
+	"*filter\n"
+	":INPUT ACCEPT [0:0]\n"
+	":FORWARD DROP [0:0]\n"
+	":OUTPUT ACCEPT [0:0]\n"
+	"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	"-A FORWARD -s 10.77.1.2/32 -p udp -m udp --dport 53 -j ACCEPT\n"
+	"-A FORWARD -p udp -m udp --dport 53 -j DROP\n"
+	"-A FORWARD -p tcp -j ACCEPT\n"
+	"COMMIT\n";
+
+static void test_trace(void **state)
+{
+	(void)state;
+	static const uint8_t H3_IP[4] = { 10, 77, 1, 3 };
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install(trace_v4, NULL);
+
+	/* nothing armed: nothing recorded, the worker's record pointer unused */
+	udp4_from(&f, 0, H1_IP, H2_IP, 5300, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	char *a = trace_cmd("trace show");
+	assert_string_equal(last_line(a), "%% ok nothing traced (trace add N [FILTER] arms tracing)\n");
+	free(a);
+
+	a = trace_cmd("trace add 2 -p udp --dport 53");
+	assert_string_equal(a, "%% ok tracing the next 2 packets matching -p udp --dport 53\n");
+	free(a);
+	/* one burst: a TCP packet (forwarded, not traced, no ticket taken),
+	 * UDP/53 from H1 (a new connection, accepted by rule 2), UDP/53 from
+	 * H3 (dropped by rule 3), a third UDP/53: the two tickets are gone */
+	struct frame got[4];
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 22, 0x02);
+	put(0, &f);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5301, 53, 10);
+	put(0, &f);
+	udp4_from(&f, 0, H3_IP, H2_IP, 5302, 53, 10);
+	put(0, &f);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5303, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_null(w->trc);
+	assert_int_equal(take(1, got, 4), 3);
+	assert_int_equal(take(0, got, 4), 0);
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 1);
+	dp_ctl_poll(dp);
+
+	a = trace_cmd("trace show");
+	printf("%s", a); /* docs/cli.md shows this output */
+	assert_int_equal(count_of(a, "\ntrace ") + (strncmp(a, "trace ", 6) == 0), 2);
+	assert_int_equal(count_of(a, " tcp "), 0);
+	assert_int_equal(count_of(a, "sport 5303"), 0);
+	const char *must[] = {
+		"trace 1: worker 0, in lan0, ruleset 1\n"
+		"  packet: ipv4 10.77.1.2 > 10.77.2.2 udp sport 5301 dport 53 len 38\n"
+		"  conntrack: NEW\n"
+		"  FORWARD: filter FORWARD rule 2: -A FORWARD -s 10.77.1.2/32 -p udp -m udp --dport 53 -j ACCEPT\n"
+		"  FORWARD: ACCEPT\n"
+		"  verdict: forwarded out wan0\n",
+		"trace 2: worker 0, in lan0, ruleset 1\n"
+		"  packet: ipv4 10.77.1.3 > 10.77.2.2 udp sport 5302 dport 53 len 38\n"
+		"  conntrack: NEW\n"
+		"  FORWARD: filter FORWARD rule 3: -A FORWARD -p udp -m udp --dport 53 -j DROP\n"
+		"  FORWARD: DROP\n"
+		"  verdict: dropped (filter_drop) in FORWARD\n",
+	};
+	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++)
+		if (strstr(a, must[i]) == NULL)
+			fail_msg("trace show lacks:\n%s\ngot:\n%s", must[i], a);
+	assert_string_equal(last_line(a), "%% ok 2 packets traced, tracing done\n");
+	free(a);
+
+	/* the reply of the traced connection is ESTABLISHED, with a filter on
+	 * the source address and the input port; REJECT-free TCP not matched */
+	a = trace_cmd("trace add 5 -s 10.77.2.0/24 -i wan0 -4");
+	assert_string_equal(last_line(a), "%% ok tracing the next 5 packets matching -s 10.77.2.0/24 -i wan0 -4\n");
+	free(a);
+	udp4_from(&f, 1, H2_IP, H1_IP, 53, 5301, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	a = trace_cmd("trace show");
+	if (!strstr(a, "trace 3: worker 0, in wan0, ruleset 1\n"
+		       "  packet: ipv4 10.77.2.2 > 10.77.1.2 udp sport 53 dport 5301 len 58\n"
+		       "  conntrack: ESTABLISHED\n"
+		       "  FORWARD: filter FORWARD rule 1: -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+		       "  FORWARD: ACCEPT\n"
+		       "  verdict: forwarded out lan0\n"))
+		fail_msg("unexpected:\n%s", a);
+	assert_string_equal(last_line(a), "%% ok 3 packets traced, 4 more to trace\n");
+	free(a);
+
+	/* a new ruleset: older records print what is known */
+	install(trace_v4, NULL);
+	install(trace_v4, NULL);
+	a = trace_cmd("trace show");
+	if (!strstr(a, "trace 1: worker 0, in lan0, ruleset 1 (replaced)\n") ||
+	    count_of(a, " (ruleset replaced)\n") != 3 || count_of(a, "  FORWARD: counter ") != 3 ||
+	    !strstr(a, "  verdict: dropped (filter_drop) in FORWARD\n"))
+		fail_msg("unexpected:\n%s", a);
+	free(a);
+
+	a = trace_cmd("trace clear");
+	assert_string_equal(a, "%% ok tracing off, records cleared\n");
+	free(a);
+	udp4_from(&f, 1, H2_IP, H1_IP, 53, 5301, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	a = trace_cmd("trace show");
+	assert_string_equal(a, "%% ok 0 packets traced, tracing done\n");
+	free(a);
+
+	expect_error("trace", "usage: trace add N");
+	expect_error("trace frob", "usage: trace add N");
+	expect_error("trace add", "N is the number of packets");
+	expect_error("trace add 0", "between 1 and 1000");
+	expect_error("trace add 1001", "between 1 and 1000");
+	expect_error("trace add -3", "N is the number of packets");
+	expect_error("trace add 2 --bogus 1", "unknown filter word '--bogus'");
+	expect_error("trace add 2 -p", "-p needs a value");
+	expect_error("trace add 2 -p xyz", "-p xyz: not tcp");
+	expect_error("trace add 2 -s 10.0.0.300", "not an address");
+	expect_error("trace add 2 -d 10.0.0.0/33", "not an address");
+	expect_error("trace add 2 --dport 70000", "not a port number");
+	expect_error("trace add 2 -i eth9", "-i eth9: no such port");
+	expect_error("trace add 2 -s 10.0.0.1 -6", "both families");
+	expect_error("trace add 2 -p icmp --dport 53", "need -p tcp");
+	/* an error arms nothing */
+	assert_true(__atomic_load_n(&dp->trace.left, __ATOMIC_RELAXED) <= 0);
+}
+
+/* Tracing NAT and a REJECT: the translation and the box's answer. */
+static void test_trace_nat_reject(void **state)
+{
+	(void)state;
+	struct frame f, got[4];
+	learn_h1();
+	learn_h2();
+	install("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset\nCOMMIT\n",
+		NULL);
+	char *a = trace_cmd("trace add 3 -i lan0");
+	free(a);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, got, 4), 1);
+	assert_int_equal(take(0, got, 4), 1); /* the reset */
+	a = trace_cmd("trace show");
+	printf("%s", a);
+	const char *must[] = {
+		"  POSTROUTING: nat POSTROUTING rule 1: -A POSTROUTING -o wan0 -j MASQUERADE\n"
+		"  POSTROUTING: ACCEPT\n"
+		"  nat: 10.77.1.2:5000 > 10.77.2.2:53 became 10.77.2.1:5000 > 10.77.2.2:53\n"
+		"  verdict: forwarded out wan0\n",
+		"  packet: ipv4 10.77.1.2 > 10.77.2.2 tcp sport 40000 dport 80 len 40 flags SYN\n"
+		"  conntrack: NEW\n"
+		"  PREROUTING: nat PREROUTING policy ACCEPT\n"
+		"  PREROUTING: ACCEPT\n"
+		"  FORWARD: filter FORWARD rule 1: -A FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset\n"
+		"  FORWARD: REJECT\n",
+		"  OUTPUT (the box's answer): filter OUTPUT policy ACCEPT\n",
+		"  verdict: rejected (filter_reject) in FORWARD\n",
+	};
+	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++)
+		if (strstr(a, must[i]) == NULL)
+			fail_msg("trace show lacks:\n%s\ngot:\n%s", must[i], a);
+	assert_string_equal(last_line(a), "%% ok 2 packets traced, 1 more to trace\n");
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2056,6 +2285,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_icmp_ratelimit, router_rl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_bridge, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_trace, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_trace_nat_reject, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
