@@ -584,6 +584,17 @@ char *rules_ipt_print_rule(const struct rules_rule *r, int fam);
  */
 int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
 	char *err, size_t errlen);
+/* The loader also reads "del NAME ENTRY" (-D: the entry must be there) and
+ * "flush NAME" (-F), and with RULES_IPSET_EXCL refuses to add an entry
+ * already there (ipset's "it's already added"; a scan: for single changes). */
+#define RULES_IPSET_EXCL 1u
+int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
+	unsigned flags, char *err, size_t errlen);
+/* `ipset save` text of one set (name) or of all (NULL): "create" and "add"
+ * lines, which rules_ipset_load reads back. malloc'd; NULL with errno
+ * (ENOENT: no such set). */
+char *rules_ipset_print(const struct rules_ruleset *rs, const char *name);
+const char *rules_set_type_name(uint8_t type);
 
 /* ---- YAML (the native format, docs/rulesets.md) ---- */
 

@@ -193,7 +193,53 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 	return 0;
 }
 
-static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n)
+static bool entry_eq(const struct rules_set_entry *a, const struct rules_set_entry *b)
+{
+	return memcmp(a->addr.b, b->addr.b, 16) == 0 && a->plen == b->plen && a->proto == b->proto &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
+}
+
+static long entry_find(const struct rules_set *set, const struct rules_set_entry *e)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (entry_eq(&set->e[i], e))
+			return (long)i;
+	return -1;
+}
+
+static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n)
+{
+	if (n != 3)
+		return rules_errf(pc->pe, col[0], "del needs a set name and an entry");
+	struct rules_set *set = set_get(rs, tok[1]);
+	if (!set)
+		return rules_errf(pc->pe, col[1], "set %s doesn't exist", tok[1]);
+	struct rules_set_entry e;
+	pc->col = col[2];
+	int rc = parse_entry(pc, set, tok[2], &e);
+	if (rc < 0)
+		return rc;
+	long i = entry_find(set, &e);
+	if (i < 0)
+		return rules_errf(pc->pe, col[2], "element cannot be deleted from set %s: it's not added",
+			set->name);
+	set->e[i] = set->e[--set->n];
+	return 0;
+}
+
+static int do_flush(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n)
+{
+	if (n != 2)
+		return rules_errf(pc->pe, col[0], "flush needs a set name");
+	struct rules_set *set = set_get(rs, tok[1]);
+	if (!set)
+		return rules_errf(pc->pe, col[1], "set %s doesn't exist", tok[1]);
+	set->n = 0;
+	return 0;
+}
+
+static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
+	unsigned flags)
 {
 	if (n != 3)
 		return rules_errf(pc->pe, col[n > 3 ? 3 : 0], n > 3 ? "entry options are not supported" :
@@ -208,6 +254,9 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	int rc = parse_entry(pc, set, tok[2], &e);
 	if (rc < 0)
 		return rc;
+	if ((flags & RULES_IPSET_EXCL) && entry_find(set, &e) >= 0)
+		return rules_errf(pc->pe, col[2], "element cannot be added to set %s: it's already added",
+			set->name);
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 16;
 		struct rules_set_entry *ne = realloc(set->e, cap * sizeof(*ne));
@@ -222,6 +271,12 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 
 int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
 	char *err, size_t errlen)
+{
+	return rules_ipset_change(rs, buf, len, name, 0, err, errlen);
+}
+
+int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
+	unsigned flags, char *err, size_t errlen)
 {
 	struct rules_perr pe = {name, 0, 0, err, errlen};
 	struct rules_rule dummy = {.fam = RULES_F_ALL};
@@ -272,7 +327,11 @@ int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, cons
 		if (strcmp(tok[0], "create") == 0 || strcmp(tok[0], "-N") == 0)
 			rc = do_create(&pc, n, tok, col, nt);
 		else if (strcmp(tok[0], "add") == 0 || strcmp(tok[0], "-A") == 0)
-			rc = do_add(&pc, n, tok, col, nt);
+			rc = do_add(&pc, n, tok, col, nt, flags);
+		else if (strcmp(tok[0], "del") == 0 || strcmp(tok[0], "-D") == 0)
+			rc = do_del(&pc, n, tok, col, nt);
+		else if (strcmp(tok[0], "flush") == 0 || strcmp(tok[0], "-F") == 0)
+			rc = do_flush(&pc, n, tok, col, nt);
 		else
 			rc = rules_errf(&pe, col[0], "unknown ipset command \"%s\"", tok[0]);
 	}
@@ -282,4 +341,70 @@ int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, cons
 	}
 	rules_replace(rs, n);
 	return 0;
+}
+
+const char *rules_set_type_name(uint8_t type)
+{
+	for (size_t i = 0; i < RULES_ARRAY_SIZE(set_types); i++)
+		if (set_types[i].type == type)
+			return set_types[i].name;
+	return "?";
+}
+
+void rules_set_entry_print(struct rules_buf *t, const struct rules_set *s,
+	const struct rules_set_entry *e)
+{
+	if (s->type != RULES_SET_BITMAP_PORT) {
+		rbuf_addr(t, s->fam, &e->addr);
+		unsigned full = s->fam == RULES_F_V6 ? 128 : 32;
+		if (e->plen != full)
+			rbuf_printf(t, "/%u", e->plen);
+	}
+	if (s->type == RULES_SET_HASH_IP_PORT || s->type == RULES_SET_HASH_NET_PORT) {
+		const char *pn = rules_proto_name(e->proto);
+		if (pn)
+			rbuf_printf(t, ",%s:%u", pn, e->port_lo);
+		else
+			rbuf_printf(t, ",%u:%u", e->proto, e->port_lo);
+		if (e->port_hi != e->port_lo)
+			rbuf_printf(t, "-%u", e->port_hi);
+	} else if (s->type == RULES_SET_BITMAP_PORT) {
+		rbuf_printf(t, "%u", e->port_lo);
+		if (e->port_hi != e->port_lo)
+			rbuf_printf(t, "-%u", e->port_hi);
+	}
+}
+
+char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
+{
+	struct rules_buf b = {0};
+	bool found = false;
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct rules_set *s = &rs->sets[i];
+		if (name && strcmp(s->name, name) != 0)
+			continue;
+		found = true;
+		rbuf_printf(&b, "create %s %s", s->name, rules_set_type_name(s->type));
+		if (s->type == RULES_SET_BITMAP_PORT)
+			rbuf_printf(&b, " range %u-%u\n", s->range_lo, s->range_hi);
+		else
+			rbuf_printf(&b, " family %s hashsize %u maxelem %u\n",
+				s->fam == RULES_F_V6 ? "inet6" : "inet", s->hashsize, s->maxelem);
+		for (size_t j = 0; j < s->n; j++) {
+			rbuf_printf(&b, "add %s ", s->name);
+			rules_set_entry_print(&b, s, &s->e[j]);
+			rbuf_putc(&b, '\n');
+		}
+	}
+	if (name && !found) {
+		free(b.s);
+		errno = ENOENT;
+		return NULL;
+	}
+	if (b.oom || (!b.s && !(b.s = calloc(1, 1)))) {
+		free(b.s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b.s;
 }

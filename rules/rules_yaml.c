@@ -593,35 +593,10 @@ static void yaml_str(struct rules_buf *b, const char *s)
 	rbuf_putc(b, '"');
 }
 
-static const char *set_type_name(uint8_t t)
-{
-	static const char *const n[] = {"hash:ip", "hash:net", "hash:ip,port", "hash:net,port",
-		"bitmap:port"};
-	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "?";
-}
-
 static void print_entry(struct rules_buf *b, const struct rules_set *s, const struct rules_set_entry *e)
 {
 	struct rules_buf t = {0};
-	if (s->type != RULES_SET_BITMAP_PORT) {
-		rbuf_addr(&t, s->fam, &e->addr);
-		unsigned full = s->fam == RULES_F_V6 ? 128 : 32;
-		if (e->plen != full)
-			rbuf_printf(&t, "/%u", e->plen);
-	}
-	if (s->type == RULES_SET_HASH_IP_PORT || s->type == RULES_SET_HASH_NET_PORT) {
-		const char *pn = rules_proto_name(e->proto);
-		if (pn)
-			rbuf_printf(&t, ",%s:%u", pn, e->port_lo);
-		else
-			rbuf_printf(&t, ",%u:%u", e->proto, e->port_lo);
-		if (e->port_hi != e->port_lo)
-			rbuf_printf(&t, "-%u", e->port_hi);
-	} else if (s->type == RULES_SET_BITMAP_PORT) {
-		rbuf_printf(&t, "%u", e->port_lo);
-		if (e->port_hi != e->port_lo)
-			rbuf_printf(&t, "-%u", e->port_hi);
-	}
+	rules_set_entry_print(&t, s, e);
 	yaml_str(b, t.s ? t.s : "");
 	if (t.oom)
 		b->oom = true;
@@ -637,7 +612,7 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 		rbuf_puts(&b, "sets:\n");
 		for (size_t i = 0; i < rs->n_sets; i++) {
 			const struct rules_set *s = &rs->sets[i];
-			rbuf_printf(&b, "  %s:\n    type: %s\n", s->name, set_type_name(s->type));
+			rbuf_printf(&b, "  %s:\n    type: %s\n", s->name, rules_set_type_name(s->type));
 			if (s->type != RULES_SET_BITMAP_PORT)
 				rbuf_printf(&b, "    family: %s\n", s->fam == RULES_F_V6 ? "inet6" : "inet");
 			else

@@ -69,7 +69,8 @@ void rp_ctl_close(struct rp_ctl *c);
 /* ---- protocol (ctl_proto.c; pure, fuzzed) ---- */
 
 /*
- * Is a whole request in buf[0..len)? Returns 0: not yet (need more bytes);
+ * Is a whole request in buf[0..len)? Every out value is set on every
+ * return (0 when unknown yet). Returns 0: not yet (need more bytes);
  * 1: complete, *head = length of the header line (without '\n'), the body
  * is buf[*body_off .. *body_off + *body_len) (body_len 0: none) and nothing
  * may follow it; -1: malformed (err says why: header too long, bad body length, ...).

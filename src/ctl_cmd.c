@@ -354,7 +354,7 @@ static char ipt_command(int argc, char **argv)
 #include "ipt_list.h"
 
 /* A listing of the live ruleset (dp_rules_view: no copy). */
-enum view_kind { VIEW_LIST, VIEW_SPEC, VIEW_SAVE, VIEW_YAML };
+enum view_kind { VIEW_LIST, VIEW_SPEC, VIEW_SAVE, VIEW_YAML, VIEW_SETS, VIEW_SETSUM };
 struct view {
 	enum view_kind kind;
 	int fam, table; /* table -1: all (save) */
@@ -394,6 +394,25 @@ static void view_print(const struct rules_ruleset *rs, void *arg)
 	case VIEW_YAML:
 		v->out = rules_yaml_print(rs, 0);
 		break;
+	case VIEW_SETS:
+		v->out = rules_ipset_print(rs, v->chain);
+		break;
+	case VIEW_SETSUM: {
+		char *s = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&s, &len);
+		if (f == NULL)
+			break;
+		for (size_t i = 0; i < rs->n_sets; i++) {
+			const struct rules_set *st = &rs->sets[i];
+			fprintf(f, "set=%s type=%s family=%s entries=%zu maxelem=%u\n", st->name,
+				rules_set_type_name(st->type),
+				st->type == RULES_SET_BITMAP_PORT ? "any" : st->fam == RULES_F_V6 ? "inet6" : "inet",
+				st->n, st->maxelem);
+		}
+		v->out = fclose(f) == 0 ? s : (free(s), NULL);
+		break;
+	}
 	}
 	v->err = v->out ? 0 : errno;
 }
@@ -775,6 +794,54 @@ static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	fprintf(out, "%%%% ok\n");
 }
 
+/* set add|del NAME ENTRY, set flush NAME, set list [NAME]: named sets,
+ * changed live (a change like any other: copy, change, compile, swap) */
+static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+{
+	const char *op = argc > 1 ? argv[1] : "";
+	if (!strcmp(op, "list") && argc <= 3) {
+		struct view v = { .kind = VIEW_SETS, .chain = argc == 3 ? argv[2] : NULL };
+		char *s = view(env, &v);
+		if (s == NULL) {
+			fprintf(out, "%%%% error: %s\n", errno == ENOENT ? "no such set" : "out of memory");
+			return;
+		}
+		fputs(s, out);
+		free(s);
+		fprintf(out, "%%%% ok\n");
+		return;
+	}
+	bool two = !strcmp(op, "add") || !strcmp(op, "del");
+	if (!(two && argc == 4) && !(!strcmp(op, "flush") && argc == 3)) {
+		fprintf(out, "%%%% error: set add|del NAME ENTRY, set flush NAME, set list [NAME]\n");
+		return;
+	}
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%s %s%s%s\n", op, argv[2], two ? " " : "",
+			 two ? argv[3] : "");
+	if (n < 0 || (size_t)n >= sizeof(line) || strpbrk(argv[2], " \t") ||
+	    (two && strpbrk(argv[3], " \t"))) {
+		fprintf(out, "%%%% error: set: bad set name or entry\n");
+		return;
+	}
+	struct rules_ruleset *rs = dp_rules_snapshot(env->dp);
+	char err[RULES_ERR_MAX];
+	if (rs == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	if (rules_ipset_change(rs, line, (size_t)n, "set", RULES_IPSET_EXCL, err, sizeof(err)) < 0) {
+		rules_free(rs);
+		fprintf(out, "%%%% error: %s\n", strip_where(err));
+		return;
+	}
+	if (apply(env, rs, false, "set", err, sizeof(err)) < 0) {
+		fprintf(out, "%%%% error: %s\n", err);
+		return;
+	}
+	answer_applied(env, out);
+}
+
 static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 {
 	if (argc == 2 && !strcmp(argv[1], "nat")) {
@@ -792,12 +859,22 @@ static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		}
 		fprintf(out, "last_apply_ms %" PRIu64 ".%03" PRIu64 "\n%%%% ok\n",
 			env->last_apply_us / 1000, env->last_apply_us % 1000);
+	} else if (argc == 2 && !strcmp(argv[1], "sets")) {
+		struct view v = { .kind = VIEW_SETSUM };
+		char *s = view(env, &v);
+		if (s == NULL) {
+			fprintf(out, "%%%% error: out of memory\n");
+			return;
+		}
+		fputs(s, out);
+		free(s);
+		fprintf(out, "%%%% ok\n");
 	} else if (argc == 2 && (!strcmp(argv[1], "ports") || !strcmp(argv[1], "workers") ||
 				   !strcmp(argv[1], "stats"))) {
 		dp_stats_print(env->dp, out);
 		fprintf(out, "%%%% ok\n");
 	} else {
-		fprintf(out, "%%%% error: show: nat, ports, workers or version\n");
+		fprintf(out, "%%%% error: show: nat, ports, workers, sets or version\n");
 	}
 }
 
@@ -820,6 +897,8 @@ bool rp_ctl_readonly(int argc, char **argv)
 	}
 	if (!strcmp(c, "trace"))
 		return argc >= 2 && !strcmp(argv[1], "show");
+	if (!strcmp(c, "set"))
+		return argc >= 2 && !strcmp(argv[1], "list");
 	if (c[0] == '-') {
 		char k = ipt_command(argc, argv);
 		return k == 'L' || k == 'S' || k == 'C';
@@ -860,9 +939,11 @@ void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 		cmd_dump(env, argc, argv, out);
 	else if (!strcmp(c, "trace"))
 		dp_trace_ctl(env->dp, argc, argv, out);
+	else if (!strcmp(c, "set"))
+		cmd_set(env, argc, argv, out);
 	else if (c[0] == '-')
 		cmd_ipt(env, argc, argv, out);
 	else
 		fprintf(out, "%%%% error: unknown command '%s' (iptables options such as -A or -L, "
-			     "save, restore, load, reload, dump, trace, conntrack, show, version)\n", c);
+			     "save, restore, load, reload, dump, set, trace, conntrack, show, version)\n", c);
 }

@@ -37,6 +37,7 @@ static long long body_word(const char *w, size_t n)
 int rp_ctl_frame(const char *buf, size_t len, size_t *head, size_t *body_off, size_t *body_len,
 	char *err, size_t errlen)
 {
+	*head = *body_off = *body_len = 0; /* defined on every return */
 	const char *nl = memchr(buf, '\n', len < CTL_HEAD_MAX + 1 ? len : CTL_HEAD_MAX + 1);
 	if (nl == NULL) {
 		if (len > CTL_HEAD_MAX) {

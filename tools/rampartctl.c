@@ -385,6 +385,7 @@ static int cmd_show(int argc, char **argv)
 		fprintf(f, "usage: rampartctl show nat       addresses in use by NAT, per worker; "
 			   "binding counters\n"
 			   "       rampartctl show ports     per port and per worker counters (also: workers)\n"
+			   "       rampartctl show sets      the named sets and their sizes\n"
 			   "       rampartctl show version   the daemon's version, ruleset generation, last change\n");
 		return argc != 2 ? EXIT_USAGE : 0;
 	}
@@ -505,6 +506,20 @@ static int cmd_simple(int argc, char **argv)
 	return daemon_request(argc, argv);
 }
 
+static int cmd_set(int argc, char **argv)
+{
+	if (argc < 2 || want_help(argc, argv)) {
+		fprintf(argc < 2 ? stderr : stdout,
+			"usage: rampartctl set add NAME ENTRY   add an entry to a named set (-m set)\n"
+			"       rampartctl set del NAME ENTRY   remove it\n"
+			"       rampartctl set flush NAME       remove every entry\n"
+			"       rampartctl set list [NAME]      the sets as `ipset save` prints them\n"
+			"ENTRY as ipset writes it: 10.0.0.1, 10.0.0.0/8, 10.0.0.1,tcp:80, 8080-8090\n");
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	return daemon_request(argc, argv);
+}
+
 static int cmd_trace(int argc, char **argv)
 {
 	if (argc < 2 || want_help(argc, argv)) {
@@ -563,6 +578,7 @@ static const struct {
 	{"reload", "read the configured ruleset files again, as SIGHUP (rampartd)", cmd_simple},
 	{"dump", "the live ruleset as YAML (rampartd)", cmd_simple},
 	{"version", "the daemon's version (rampartd)", cmd_simple},
+	{"set", "named sets: add|del NAME ENTRY, flush NAME, list [NAME] (rampartd)", cmd_set},
 	{"trace", "trace the next packets through the pipeline: add N [FILTER], show, clear (rampartd)",
 	 cmd_trace},
 };

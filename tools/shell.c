@@ -24,7 +24,8 @@
 #define SHELL_WORDS 512
 
 static const char *const g_commands[] = {
-	"conntrack", "convert", "dump", "load", "reload", "restore", "save", "show", "trace", "version",
+	"conntrack", "convert", "dump", "load", "reload", "restore", "save", "set", "show", "trace",
+	"version",
 	"help", "quit", "exit", "-A", "-I", "-D", "-R", "-C", "-N", "-X", "-E", "-F", "-Z", "-P",
 	"-L", "-S", "-t", "-4", "-6", NULL,
 };
@@ -44,7 +45,7 @@ static const char *const g_matches[] = {
 	"dscp", "mark", "pkttype", "addrtype", "comment", "set", "state", "conntrack", "limit",
 	"connmark", "connbytes", "connlimit", NULL,
 };
-static const char *const g_show[] = { "nat", "ports", "workers", "version", NULL };
+static const char *const g_show[] = { "nat", "ports", "workers", "sets", "version", NULL };
 static const char *const g_conntrack[] = { "-L", "-C", "-D", "-F", "-S", NULL };
 
 /* chain names, from the daemon */

@@ -23,6 +23,7 @@
 #   - hostile clients (garbage, oversized and truncated requests, clients
 #     that connect and say nothing, 300 clients at once) while a ping flood
 #     crosses the box: no packet lost, the daemon answers on
+#   - named sets: set add/del/flush/list change -m set's sets live
 #   - trace add/show: the next packets of a connection, the rule that
 #     accepted them and their fate
 #   - the interactive shell in a pty (script): a listing, Tab completion of
@@ -30,7 +31,7 @@
 . "$(dirname "$0")/lib.sh"
 
 e2e_init x
-require_cmd curl iptables-restore iptables-save ip6tables-restore script useradd groupadd setpriv
+require_cmd curl ipset iptables-restore iptables-save ip6tables-restore script useradd groupadd setpriv
 topo_up
 
 RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
@@ -60,6 +61,7 @@ cat >>"$CFG" <<YAML
 ruleset:
   file: $RULES
   ip6tables: $CDIR/base.rules6
+  ipsets: $CDIR/base.ipsets
 YAML
 check_out "--check accepts control groups" "ruleset valid" "$RAMPARTD" --check -c "$CFG"
 rp_start "$CFG"
@@ -90,11 +92,11 @@ check "-C finds an existing rule" "$RCTL" -C FORWARD -i lan0 -p tcp --dport 8081
 "$RCTL" -C FORWARD -p udp -j ACCEPT 2>/dev/null
 assert_eq "-C of a missing rule: exit 1" 1 "$?"
 n=$("$RCTL" -S FORWARD | grep -c -- '--dport 8081')
-check "-D FORWARD 5 (by number)" "$RCTL" -D FORWARD 5
-assert_eq "rule 5 (:8081) is gone" 0 "$("$RCTL" -S FORWARD | grep -c -- '--dport 8081')"
+check "-D FORWARD 6 (by number)" "$RCTL" -D FORWARD 6
+assert_eq "rule 6 (:8081) is gone" 0 "$("$RCTL" -S FORWARD | grep -c -- '--dport 8081')"
 assert_eq "(it was there before)" 1 "$n"
 assert_eq "curl :8081 dropped again" 28 "$(curl_rc 8081)"
-check "-R FORWARD 4 (replace the web jump)" "$RCTL" -R FORWARD 4 -i lan0 -p tcp -m multiport --dports 8080,8081 -j web
+check "-R FORWARD 5 (replace the web jump)" "$RCTL" -R FORWARD 5 -i lan0 -p tcp -m multiport --dports 8080,8081 -j web
 assert_eq "curl :8081 passes through the replaced rule" 0 "$(curl_rc 8081)"
 check "-N svc" "$RCTL" -N svc
 check "-E svc services" "$RCTL" -E svc services
@@ -133,6 +135,7 @@ assert_eq "it counts again from zero" 1 "$(ctr_web)"
 # ---- listings identical to the kernel's iptables for the same rules
 KNS=$RP_PREFIX-k
 ip netns add "$KNS"
+ip netns exec "$KNS" ipset restore <"$CDIR/base.ipsets"
 "$RCTL" save -c >"$E2E_TMP/live.save"
 check "the live ruleset (save -c) restores into the kernel" ip netns exec "$KNS" iptables-restore -c "$E2E_TMP/live.save"
 ip netns exec "$KNS" iptables-save | grep -v '^#' >"$E2E_TMP/k.save"
@@ -194,6 +197,23 @@ assert_eq "reload of a broken file: exit 1" 1 "$?"
 assert_match "... with file:line:col" "fw.rules:[0-9]+:[0-9]+:" "$out"
 assert_eq "curl :8080 still passes (the running ruleset stayed)" 0 "$(curl_rc 8080)"
 check_out "show version reports the failed change" "last_change .* failed" "$RCTL" show version
+
+# ---- named sets, changed live
+check_out "set list blocklist (ipset save format)" "^add blocklist 192\.0\.2\.0/24$" "$RCTL" set list blocklist
+check "set add blocklist 10.77.1.2" "$RCTL" set add blocklist 10.77.1.2
+assert_eq "curl from the blocked host is refused (icmp-admin-prohibited)" 7 "$(curl_rc 8080)"
+out=$("$RCTL" set add blocklist 10.77.1.2 2>&1)
+assert_eq "adding it twice: exit 1" 1 "$?"
+assert_match "... as ipset says" "already added" "$out"
+check_out "show sets" "^set=blocklist type=hash:net family=inet entries=2 " "$RCTL" show sets
+check "set del blocklist 10.77.1.2" "$RCTL" set del blocklist 10.77.1.2
+assert_eq "curl passes again" 0 "$(curl_rc 8080)"
+"$RCTL" set del blocklist 10.77.1.2 2>/dev/null
+assert_eq "deleting it again: exit 1" 1 "$?"
+"$RCTL" set add nosuchset 1.2.3.4 2>/dev/null
+assert_eq "a missing set: exit 1" 1 "$?"
+"$RCTL" set add blocklist 10.77.1.0/33 2>/dev/null
+assert_eq "a bad entry: exit 1" 1 "$?"
 
 # ---- trace
 check "trace add 3 -p tcp --dport 8080 -i lan0" "$RCTL" trace add 3 -p tcp --dport 8080 -i lan0

@@ -84,6 +84,7 @@ unsigned dp_ct_count(struct dp_ctx *dp)
 /* ---- the ruleset side: a small live ruleset kept here ---- */
 
 #include "dp.h"
+#include "dp_trace.h"
 #include "rules.h"
 
 static struct rules_ruleset *g_live;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,12 +218,53 @@ static void test_carry(void **state)
 	rules_free(old);
 }
 
+static void test_sets(void **state)
+{
+	(void)state;
+	char err[RULES_ERR_MAX];
+	struct rules_ruleset *rs = rules_new();
+	static const char def[] = "create bl hash:net family inet\nadd bl 10.0.0.0/8\n"
+				  "create svc hash:ip,port\nadd svc 1.2.3.4,tcp:80\n";
+	assert_int_equal(rules_ipset_load(rs, def, strlen(def), "s", err, sizeof(err)), 0);
+	static const char add[] = "add bl 192.168.1.0/24\n";
+	assert_int_equal(rules_ipset_change(rs, add, strlen(add), "x", RULES_IPSET_EXCL, err,
+		sizeof(err)), 0);
+	assert_int_equal(rules_ipset_change(rs, add, strlen(add), "x", RULES_IPSET_EXCL, err,
+		sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "already added"));
+	char *p = rules_ipset_print(rs, "bl");
+	assert_string_equal(p, "create bl hash:net family inet hashsize 1024 maxelem 65536\n"
+			       "add bl 10.0.0.0/8\nadd bl 192.168.1.0/24\n");
+	free(p);
+	static const char del[] = "del bl 10.0.0.0/8\n";
+	assert_int_equal(rules_ipset_change(rs, del, strlen(del), "x", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_change(rs, del, strlen(del), "x", 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "it's not added"));
+	static const char fl[] = "flush svc\n";
+	assert_int_equal(rules_ipset_change(rs, fl, strlen(fl), "x", 0, err, sizeof(err)), 0);
+	p = rules_ipset_print(rs, NULL);
+	assert_string_equal(p, "create bl hash:net family inet hashsize 1024 maxelem 65536\n"
+			       "add bl 192.168.1.0/24\n"
+			       "create svc hash:ip,port family inet hashsize 1024 maxelem 65536\n");
+	/* what it prints loads back the same */
+	struct rules_ruleset *again = rules_new();
+	assert_int_equal(rules_ipset_load(again, p, strlen(p), "p", err, sizeof(err)), 0);
+	char *q = rules_ipset_print(again, NULL);
+	assert_string_equal(p, q);
+	free(p);
+	free(q);
+	assert_null(rules_ipset_print(rs, "nosuch"));
+	rules_free(again);
+	rules_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delete_replace),
 		cmocka_unit_test(test_rename_zero),
 		cmocka_unit_test(test_carry),
+		cmocka_unit_test(test_sets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -882,7 +882,9 @@ static void test_clone_and_sets(void **state)
 		{"add nope 1.2.3.4\n", "s:1:5: set nope doesn't exist"},
 		{"add allow 1.2.3.4,80\n", "s:1:11: entry \"1.2.3.4,80\" does not fit the set's type"},
 		{"create x hash:ip family inet6\nadd x 1.2.3.4\n", "s:2:7: IPv4 address \"1.2.3.4\" in an IPv6 rule"},
-		{"flush\n", "s:1:1: unknown ipset command \"flush\""},
+		{"flush\n", "s:1:1: flush needs a set name"},
+		{"destroy x\n", "s:1:1: unknown ipset command \"destroy\""},
+		{"del nosuch 1.2.3.4\n", "s:1:5: set nosuch doesn't exist"},
 		{"create a\"b hash:ip\n", "s:1:8: invalid set name \"a\"b\""},
 	};
 	char *before = rules_ipt_print(rs, RULES_F_V4, 0);

@@ -24,7 +24,9 @@ static void test_frame(void **state)
 	(void)state;
 	size_t h, o, b;
 	char err[160];
+	h = o = b = 12345;
 	assert_int_equal(frame("show vers", &h, &o, &b, err), 0); /* more to come */
+	assert_int_equal(h + o + b, 0); /* nothing known yet, and said so */
 	assert_int_equal(frame("show version\n", &h, &o, &b, err), 1);
 	assert_int_equal(h, 12);
 	assert_int_equal(b, 0);
