@@ -546,7 +546,7 @@ unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 	return done;
 }
 
-static const char *proto_name(uint8_t p)
+const char *ct_proto_name(uint8_t p)
 {
 	switch (p) {
 	case 6: return "tcp";
@@ -559,6 +559,11 @@ static const char *proto_name(uint8_t p)
 	case 47: return "gre";
 	default: return "unknown";
 	}
+}
+
+bool ct_proto_has_ports(uint8_t p)
+{
+	return p == 6 || p == 17 || p == 136 || p == 132 || p == 33;
 }
 
 static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigned dir, char *b,
@@ -575,8 +580,7 @@ static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigne
 	if (k->proto == 1 || k->proto == 58)
 		w2 = snprintf(b + w, n - (size_t)w, "type=%u code=%u id=%u ", k->dport >> 8,
 			k->dport & 0xff, k->sport);
-	else if (k->proto == 6 || k->proto == 17 || k->proto == 136 || k->proto == 132 ||
-		 k->proto == 33)
+	else if (ct_proto_has_ports(k->proto))
 		w2 = snprintf(b + w, n - (size_t)w, "sport=%u dport=%u ", k->sport, k->dport);
 	else
 		w2 = 0;
@@ -596,7 +600,7 @@ int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, s
 	struct ct_tuple k;
 	int32_t left = (int32_t)(e->expire - now);
 	unsigned secs = left > 0 ? (unsigned)left / CT_HZ : 0;
-	int w = snprintf(buf, n, "%-8s %u %u ", proto_name(e->proto), e->proto, secs);
+	int w = snprintf(buf, n, "%-8s %u %u ", ct_proto_name(e->proto), e->proto, secs);
 	if (e->proto == 6 && w > 0 && (size_t)w < n)
 		w += snprintf(buf + w, n - (size_t)w, "%s ",
 			ct_tcp_state_names[e->pstate < CT_TCP_MAX ? e->pstate : 0]);

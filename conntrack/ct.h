@@ -335,6 +335,11 @@ static inline uint64_t ct_bytes(const struct ct_entry *e, unsigned dir)
  * by tests): fills *k and returns 0, or -1 if too short or not trackable. */
 int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tuple *k);
 
+/* The protocol's name as conntrack -L prints it ("tcp", ..., "unknown"). */
+const char *ct_proto_name(uint8_t p);
+/* Whether conntrack -L shows sport/dport for the protocol (else ICMP's
+ * type/code/id, or nothing). */
+bool ct_proto_has_ports(uint8_t p);
 /* Text of one entry in conntrack -L's format, into buf. Returns the length. */
 int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, size_t n);
 

@@ -21,6 +21,7 @@
 
 #include "dp_ct.h"
 #include "dp_priv.h"
+#include "json.h"
 
 #define DP_CT_CHUNK 256
 #define DP_CT_WAIT_US 2000000 /* a worker that does not answer in 2 s is stuck */
@@ -169,41 +170,84 @@ int dp_ct_flush_snat(struct dp_ctx *dp, uint16_t port)
 	return n;
 }
 
-void dp_ct_stats(struct dp_ctx *dp, FILE *out)
+/* One worker's counters: "worker=N name=value ..." (text) or
+ * {"worker":N,"name":value,...} (j). */
+struct kv {
+	const char *k;
+	uint64_t v;
+};
+
+static void print_kv(FILE *out, struct json *j, unsigned wi, const struct kv *kv, size_t n)
 {
+	if (j != NULL) {
+		json_obj(j);
+		json_ku64(j, "worker", wi);
+		for (size_t i = 0; i < n; i++)
+			json_ku64(j, kv[i].k, kv[i].v);
+		json_obj_end(j);
+		return;
+	}
+	fprintf(out, "worker=%u", wi);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, " %s=%" PRIu64, kv[i].k, kv[i].v);
+	fputc('\n', out);
+}
+
+void dp_ct_stats(struct dp_ctx *dp, FILE *out, struct json *j)
+{
+	if (j != NULL)
+		json_arr(j);
 	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
 		const struct dp_worker *w = dp->workers[wi];
 		if (w->ct == NULL) {
-			fprintf(out, "worker=%u tracking=off\n", wi);
+			if (j != NULL) {
+				json_obj(j);
+				json_ku64(j, "worker", wi);
+				json_kbool(j, "tracking", false);
+				json_obj_end(j);
+			} else {
+				fprintf(out, "worker=%u tracking=off\n", wi);
+			}
 			continue;
 		}
 		const struct ct_stats *s = &w->ct->st;
-		fprintf(out,
-			"worker=%u entries=%u max=%u ipv6=%u max_ipv6=%u found=%" PRIu64 " new=%" PRIu64
-			" invalid=%" PRIu64 " ignore=%" PRIu64 " related=%" PRIu64 " untracked=%" PRIu64
-			" insert_failed=%" PRIu64 " early_drop=%" PRIu64 " drop=%" PRIu64
-			" expired=%" PRIu64 " handoff_out=%" PRIu64 " handoff_in=%" PRIu64
-			" nat_src=%" PRIu64 " nat_dst=%" PRIu64 " nat_port_changed=%" PRIu64
-			" nat_fail=%" PRIu64 " nat_icmp=%" PRIu64 " connlimit_full=%" PRIu64 "\n",
-			wi, w->ct->live, w->ct->max, w->ct->live6, w->ct->max6, s->found, s->new_,
-			s->invalid, s->ignore, s->related, s->untracked, s->insert_failed, s->early_drop,
-			s->drop, s->expired, w->st.handoff_out, w->st.handoff_in, w->nst.bind_src,
-			w->nst.bind_dst, w->nst.port_changed, w->nst.alloc_fail, w->nst.icmp_err,
-			dp->rules && dp->rules->climit[wi] ? dp->rules->climit[wi]->full : 0);
+		const struct kv kv[] = {
+			{ "entries", w->ct->live }, { "max", w->ct->max },
+			{ "ipv6", w->ct->live6 }, { "max_ipv6", w->ct->max6 },
+			{ "found", s->found }, { "new", s->new_ }, { "invalid", s->invalid },
+			{ "ignore", s->ignore }, { "related", s->related },
+			{ "untracked", s->untracked }, { "insert_failed", s->insert_failed },
+			{ "early_drop", s->early_drop }, { "drop", s->drop },
+			{ "expired", s->expired }, { "handoff_out", w->st.handoff_out },
+			{ "handoff_in", w->st.handoff_in }, { "nat_src", w->nst.bind_src },
+			{ "nat_dst", w->nst.bind_dst }, { "nat_port_changed", w->nst.port_changed },
+			{ "nat_fail", w->nst.alloc_fail }, { "nat_icmp", w->nst.icmp_err },
+			{ "connlimit_full",
+			  dp->rules && dp->rules->climit[wi] ? dp->rules->climit[wi]->full : 0 },
+		};
+		print_kv(out, j, wi, kv, sizeof(kv) / sizeof(kv[0]));
 	}
+	if (j != NULL)
+		json_arr_end(j);
 }
 
-void dp_nat_stats(struct dp_ctx *dp, FILE *out)
+void dp_nat_stats(struct dp_ctx *dp, FILE *out, struct json *j)
 {
+	if (j != NULL)
+		json_arr(j);
 	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
 		const struct nat_stats *s = &dp->workers[wi]->nst;
-		fprintf(out,
-			"worker=%u bindings_src=%" PRIu64 " bindings_dst=%" PRIu64
-			" port_changed=%" PRIu64 " alloc_fail=%" PRIu64 " tuples_tried=%" PRIu64
-			" icmp_errors=%" PRIu64 " handoff_out=%" PRIu64 " handoff_in=%" PRIu64 "\n",
-			wi, s->bind_src, s->bind_dst, s->port_changed, s->alloc_fail, s->tried,
-			s->icmp_err, dp->workers[wi]->st.handoff_out, dp->workers[wi]->st.handoff_in);
+		const struct kv kv[] = {
+			{ "bindings_src", s->bind_src }, { "bindings_dst", s->bind_dst },
+			{ "port_changed", s->port_changed }, { "alloc_fail", s->alloc_fail },
+			{ "tuples_tried", s->tried }, { "icmp_errors", s->icmp_err },
+			{ "handoff_out", dp->workers[wi]->st.handoff_out },
+			{ "handoff_in", dp->workers[wi]->st.handoff_in },
+		};
+		print_kv(out, j, wi, kv, sizeof(kv) / sizeof(kv[0]));
 	}
+	if (j != NULL)
+		json_arr_end(j);
 }
 
 unsigned dp_ct_count(struct dp_ctx *dp)

@@ -13,6 +13,7 @@
 #include "ct.h"
 
 struct dp_ctx;
+struct json;
 
 /* conntrack's filters, on the original tuple */
 struct dp_ct_filter {
@@ -43,10 +44,11 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen);
  * addresses (MASQUERADE, when the port goes down); how many, -1 if a
  * worker does not answer. */
 int dp_ct_flush_snat(struct dp_ctx *dp, uint16_t port);
-/* Per-worker statistics, one line each. */
-void dp_ct_stats(struct dp_ctx *dp, FILE *out);
-/* NAT's per-worker counters, one line each. */
-void dp_nat_stats(struct dp_ctx *dp, FILE *out);
+/* Per-worker statistics, one line each ("worker=N name=value ..."), or
+ * with j (out unused) one JSON array of objects with the same names. */
+void dp_ct_stats(struct dp_ctx *dp, FILE *out, struct json *j);
+/* NAT's per-worker counters, one line each, or a JSON array with j. */
+void dp_nat_stats(struct dp_ctx *dp, FILE *out, struct json *j);
 /* Live connections of all workers. */
 unsigned dp_ct_count(struct dp_ctx *dp);
 /* New timeouts and TCP options (not sizes), seen by the workers from each

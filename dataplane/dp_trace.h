@@ -25,6 +25,7 @@
 #ifndef RP_DP_TRACE_H
 #define RP_DP_TRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -110,8 +111,9 @@ struct dp_trace_rec {
 };
 
 /* Control thread: execute `trace ...` (argv[0] == "trace"); write the answer
- * lines to out, ending with a last line "%% ok[ message]" or "%% error: message". */
-void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out);
+ * lines to out, ending with a last line "%% ok[ message]" or "%% error: message".
+ * json: `trace show` writes the records as one JSON array (json.h). */
+void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out, bool json);
 
 /* Control thread: move the workers' records into the kept list (dp_ctl_poll). */
 unsigned dp_trace_drain(struct dp_ctx *dp);

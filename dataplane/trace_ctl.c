@@ -22,6 +22,7 @@
 
 #include "dp_priv.h"
 #include "dp_trace.h"
+#include "json.h"
 #include "rules.h"
 
 struct dp_trace_list {
@@ -292,6 +293,21 @@ static bool rec_ports(const struct dp_trace_rec *r)
 			 r->proto == IPPROTO_SCTP || r->proto == IPPROTO_UDPLITE);
 }
 
+static const char *const tcp_flag_names[8] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE",
+						 "CWR" };
+
+static const char *l4_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case IPPROTO_SCTP: return "sctp";
+	default: return NULL;
+	}
+}
+
 static void print_summary(FILE *o, const struct dp_trace_rec *r)
 {
 	if (r->l3 != PKT_L3_IPV4 && r->l3 != PKT_L3_IPV6) {
@@ -305,22 +321,17 @@ static void print_summary(FILE *o, const struct dp_trace_rec *r)
 	addr_str(r->l3, r->src, s, sizeof(s));
 	addr_str(r->l3, r->dst, d, sizeof(d));
 	fprintf(o, "%s %s > %s ", r->l3 == PKT_L3_IPV4 ? "ipv4" : "ipv6", s, d);
-	switch (r->proto) {
-	case IPPROTO_TCP: fprintf(o, "tcp"); break;
-	case IPPROTO_UDP: fprintf(o, "udp"); break;
-	case IPPROTO_ICMP: fprintf(o, "icmp"); break;
-	case IPPROTO_ICMPV6: fprintf(o, "icmpv6"); break;
-	case IPPROTO_SCTP: fprintf(o, "sctp"); break;
-	default: fprintf(o, "proto %u", r->proto); break;
-	}
+	if (l4_name(r->proto) != NULL)
+		fprintf(o, "%s", l4_name(r->proto));
+	else
+		fprintf(o, "proto %u", r->proto);
 	if (rec_ports(r))
 		fprintf(o, " sport %u dport %u", r->sport, r->dport);
 	else if (r->l4 && (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6))
 		fprintf(o, " type %u code %u", r->icmp_type, r->icmp_code);
 	fprintf(o, " len %u", r->len);
 	if (r->l4 && r->proto == IPPROTO_TCP) {
-		static const char *const fl[8] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE",
-						   "CWR" };
+		const char *const *fl = tcp_flag_names;
 		const char *sep = " flags ";
 		for (unsigned b = 0; b < 8; b++)
 			if (r->tcp_flags & (1u << b)) {
@@ -357,33 +368,55 @@ static const struct dp_rules *rules_of(const struct dp_ctx *dp, uint32_t gen)
 	return NULL;
 }
 
+/* What a counter id of a trace event is: a rule (rule > 0, 1-based, with
+ * its text, malloc'd, NULL if out of memory) or a policy (rule 0). */
+struct ev_rule {
+	const char *table, *chain, *policy;
+	unsigned rule;
+	char *text; /* "-A CHAIN ..." */
+};
+
+/* 0, or -1 when the ruleset was replaced (R NULL) or the id is unknown. */
+static int ev_rule(const struct dp_rules *R, const struct dp_trace_rec *r, uint32_t id,
+		   struct ev_rule *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (R == NULL || id >= R->prog->n_ctr)
+		return -1;
+	const struct rules_ctr_src *s = &R->prog->ctr_src[id];
+	struct rules_chain *ch = rules_chain_find(R->rs, (enum rules_table_id)s->table, s->chain);
+	int fam = r->l3 == PKT_L3_IPV6 ? RULES_F_V6 : RULES_F_V4;
+	x->table = rules_table_name((enum rules_table_id)s->table);
+	x->chain = s->chain;
+	if (s->policy) {
+		x->policy = ch == NULL ? "?" :
+			ch->policy[fam == RULES_F_V6] == RULES_POL_ACCEPT ? "ACCEPT" : "DROP";
+		return 0;
+	}
+	x->rule = s->rule + 1;
+	char *txt = ch != NULL && s->rule < ch->n_rules ? rules_ipt_print_rule(&ch->rules[s->rule], fam)
+						       : NULL;
+	if (txt != NULL && asprintf(&x->text, "-A %s %s", s->chain, txt) < 0)
+		x->text = NULL;
+	free(txt);
+	return 0;
+}
+
 /* One rule or policy whose target ran. */
 static void print_rule(FILE *o, const struct dp_rules *R, const struct dp_trace_rec *r,
 		       uint32_t id)
 {
-	if (R == NULL) {
-		fprintf(o, "counter %" PRIu32 " (ruleset replaced)", id);
+	struct ev_rule x;
+	if (ev_rule(R, r, id, &x) < 0) {
+		fprintf(o, "counter %" PRIu32 " (%s)", id, R == NULL ? "ruleset replaced" : "unknown");
 		return;
 	}
-	if (id >= R->prog->n_ctr) {
-		fprintf(o, "counter %" PRIu32 " (unknown)", id);
-		return;
-	}
-	const struct rules_ctr_src *s = &R->prog->ctr_src[id];
-	const char *table = rules_table_name((enum rules_table_id)s->table);
-	struct rules_chain *ch = rules_chain_find(R->rs, (enum rules_table_id)s->table, s->chain);
-	int fam = r->l3 == PKT_L3_IPV6 ? RULES_F_V6 : RULES_F_V4;
-	if (s->policy) {
-		fprintf(o, "%s %s policy %s", table, s->chain,
-			ch == NULL ? "?" : ch->policy[fam == RULES_F_V6] == RULES_POL_ACCEPT ? "ACCEPT" : "DROP");
-		return;
-	}
-	fprintf(o, "%s %s rule %" PRIu32, table, s->chain, s->rule + 1);
-	char *txt = ch != NULL && s->rule < ch->n_rules ? rules_ipt_print_rule(&ch->rules[s->rule], fam)
-						       : NULL;
-	if (txt != NULL)
-		fprintf(o, ": -A %s %s", s->chain, txt);
-	free(txt);
+	if (x.policy != NULL)
+		fprintf(o, "%s %s policy %s", x.table, x.chain, x.policy);
+	else
+		fprintf(o, "%s %s rule %u%s%s", x.table, x.chain, x.rule, x.text ? ": " : "",
+			x.text ? x.text : "");
+	free(x.text);
 }
 
 static const char *hook_label(const struct dp_trace_ev *e, char *buf, size_t len)
@@ -394,46 +427,23 @@ static const char *hook_label(const struct dp_trace_ev *e, char *buf, size_t len
 	return buf;
 }
 
-static void print_rec(FILE *o, const struct dp_ctx *dp, uint64_t no, const struct dp_trace_rec *r)
+/* The first hook verdict that was not ACCEPT (the one the packet's fate
+ * comes from), NULL if none. */
+static const struct dp_trace_ev *first_verdict(const struct dp_trace_rec *r)
 {
-	const struct dp_rules *R = rules_of(dp, r->gen);
-	fprintf(o, "trace %" PRIu64 ": worker %u", no, r->worker);
-	if (r->from_worker != UINT16_MAX)
-		fprintf(o, " (handed over by worker %u)", r->from_worker);
-	fprintf(o, ", in %s, ruleset %" PRIu32 "%s\n", port_name(dp, r->in_port), r->gen,
-		r->gen == 0 ? " (none)" : R == NULL ? " (replaced)" : "");
-	fprintf(o, "  packet: ");
-	print_summary(o, r);
-	fprintf(o, "\n  conntrack: %s\n", ct_name(r->ct));
-	const struct dp_trace_ev *verdict = NULL;
-	char hb[64];
 	for (unsigned i = 0; i < r->n_ev; i++) {
 		const struct dp_trace_ev *e = &r->ev[i];
-		fprintf(o, "  %s: ", hook_label(e, hb, sizeof(hb)));
-		if (e->kind == DP_TEV_RULE) {
-			print_rule(o, R, r, e->ctr);
-		} else {
-			fprintf(o, "%s", res_name(e->res));
-			if (verdict == NULL && e->res != RULES_R_ACCEPT && !(e->flags & DP_TEV_F_ANSWER))
-				verdict = e;
-		}
-		fputc('\n', o);
+		if (e->kind != DP_TEV_RULE && e->res != RULES_R_ACCEPT && !(e->flags & DP_TEV_F_ANSWER))
+			return e;
 	}
-	if (r->ev_lost)
-		fprintf(o, "  ... %u more steps not recorded\n", r->ev_lost);
-	if (r->nat) {
-		fprintf(o, "  nat: ");
-		print_endpoint(o, r, r->src, r->sport);
-		fprintf(o, " > ");
-		print_endpoint(o, r, r->dst, r->dport);
-		fprintf(o, " became ");
-		print_endpoint(o, r, r->nsrc, r->nsport);
-		fprintf(o, " > ");
-		print_endpoint(o, r, r->ndst, r->ndport);
-		fputc('\n', o);
-	}
+	return NULL;
+}
+
+/* How the packet left, in words ("forwarded out p1", "dropped (...) in INPUT"). */
+static void print_fate(FILE *o, const struct dp_ctx *dp, const struct dp_trace_rec *r,
+		       const struct dp_trace_ev *verdict)
+{
 	const char *by = verdict ? rules_hook_name((enum rules_hook)verdict->hook) : "?";
-	fprintf(o, "  verdict: ");
 	switch (r->fate) {
 	case DP_TF_FORWARD:
 		fprintf(o, "forwarded out %s", port_name(dp, r->out_port));
@@ -471,7 +481,165 @@ static void print_rec(FILE *o, const struct dp_ctx *dp, uint64_t no, const struc
 		fprintf(o, "unknown (consumed without a counted reason)");
 		break;
 	}
+}
+
+static void print_rec(FILE *o, const struct dp_ctx *dp, uint64_t no, const struct dp_trace_rec *r)
+{
+	const struct dp_rules *R = rules_of(dp, r->gen);
+	fprintf(o, "trace %" PRIu64 ": worker %u", no, r->worker);
+	if (r->from_worker != UINT16_MAX)
+		fprintf(o, " (handed over by worker %u)", r->from_worker);
+	fprintf(o, ", in %s, ruleset %" PRIu32 "%s\n", port_name(dp, r->in_port), r->gen,
+		r->gen == 0 ? " (none)" : R == NULL ? " (replaced)" : "");
+	fprintf(o, "  packet: ");
+	print_summary(o, r);
+	fprintf(o, "\n  conntrack: %s\n", ct_name(r->ct));
+	char hb[64];
+	for (unsigned i = 0; i < r->n_ev; i++) {
+		const struct dp_trace_ev *e = &r->ev[i];
+		fprintf(o, "  %s: ", hook_label(e, hb, sizeof(hb)));
+		if (e->kind == DP_TEV_RULE)
+			print_rule(o, R, r, e->ctr);
+		else
+			fprintf(o, "%s", res_name(e->res));
+		fputc('\n', o);
+	}
+	if (r->ev_lost)
+		fprintf(o, "  ... %u more steps not recorded\n", r->ev_lost);
+	if (r->nat) {
+		fprintf(o, "  nat: ");
+		print_endpoint(o, r, r->src, r->sport);
+		fprintf(o, " > ");
+		print_endpoint(o, r, r->dst, r->dport);
+		fprintf(o, " became ");
+		print_endpoint(o, r, r->nsrc, r->nsport);
+		fprintf(o, " > ");
+		print_endpoint(o, r, r->ndst, r->ndport);
+		fputc('\n', o);
+	}
+	fprintf(o, "  verdict: ");
+	print_fate(o, dp, r, first_verdict(r));
 	fputc('\n', o);
+}
+
+static const char *const fate_names[] = {
+	[DP_TF_NONE] = "unknown", [DP_TF_FORWARD] = "forward", [DP_TF_FRAGMENTED] = "fragmented",
+	[DP_TF_LOCAL] = "local", [DP_TF_DROP] = "drop", [DP_TF_REJECT] = "reject",
+	[DP_TF_RESOLVE] = "resolve", [DP_TF_PUNT] = "punt", [DP_TF_HANDOFF] = "handoff",
+	[DP_TF_HELD] = "held",
+};
+
+/* An address and, for protocols with ports, the port. */
+static void json_endpoint(struct json *j, const struct dp_trace_rec *r, const char *ka,
+			  const uint8_t *a, const char *kp, uint16_t port)
+{
+	char s[INET6_ADDRSTRLEN];
+	addr_str(r->l3, a, s, sizeof(s));
+	json_kstr(j, ka, s);
+	if (rec_ports(r))
+		json_ku64(j, kp, port);
+}
+
+/* trace show --json: one record as an object, the facts print_rec words. */
+static void json_rec(struct json *j, const struct dp_ctx *dp, uint64_t no,
+		     const struct dp_trace_rec *r)
+{
+	const struct dp_rules *R = rules_of(dp, r->gen);
+	json_obj(j);
+	json_ku64(j, "trace", no);
+	json_ku64(j, "worker", r->worker);
+	json_key(j, "handed_over_by");
+	if (r->from_worker != UINT16_MAX)
+		json_u64(j, r->from_worker);
+	else
+		json_null(j);
+	json_kstr(j, "in", port_name(dp, r->in_port));
+	json_ku64(j, "ruleset", r->gen);
+	json_kbool(j, "ruleset_replaced", r->gen != 0 && R == NULL);
+	json_key(j, "packet");
+	json_obj(j);
+	if (r->l3 == PKT_L3_IPV4 || r->l3 == PKT_L3_IPV6) {
+		json_kstr(j, "family", r->l3 == PKT_L3_IPV4 ? "ipv4" : "ipv6");
+		json_endpoint(j, r, "src", r->src, "sport", r->sport);
+		json_endpoint(j, r, "dst", r->dst, "dport", r->dport);
+		json_key(j, "proto");
+		json_str(j, l4_name(r->proto));
+		json_ku64(j, "protonum", r->proto);
+		if (r->l4 && (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6)) {
+			json_ku64(j, "type", r->icmp_type);
+			json_ku64(j, "code", r->icmp_code);
+		}
+		if (r->l4 && r->proto == IPPROTO_TCP) {
+			json_key(j, "tcp_flags");
+			json_arr(j);
+			for (unsigned b = 0; b < 8; b++)
+				if (r->tcp_flags & (1u << b))
+					json_str(j, tcp_flag_names[b]);
+			json_arr_end(j);
+		}
+		json_kbool(j, "fragment", r->frag);
+	} else {
+		json_ku64(j, "ethertype", r->ethertype);
+	}
+	json_ku64(j, "len", r->len);
+	json_obj_end(j);
+	json_kstr(j, "conntrack", ct_name(r->ct));
+	json_key(j, "steps");
+	json_arr(j);
+	for (unsigned i = 0; i < r->n_ev; i++) {
+		const struct dp_trace_ev *e = &r->ev[i];
+		json_obj(j);
+		json_kstr(j, "hook", rules_hook_name((enum rules_hook)e->hook));
+		json_kbool(j, "raw", e->part == RULES_PART_RAW);
+		json_kbool(j, "answer", e->flags & DP_TEV_F_ANSWER);
+		if (e->kind != DP_TEV_RULE) {
+			json_kstr(j, "verdict", res_name(e->res));
+		} else {
+			struct ev_rule x;
+			if (ev_rule(R, r, e->ctr, &x) < 0) {
+				json_ku64(j, "counter", e->ctr);
+			} else {
+				json_kstr(j, "table", x.table);
+				json_kstr(j, "chain", x.chain);
+				if (x.policy != NULL) {
+					json_kstr(j, "policy", x.policy);
+				} else {
+					json_ku64(j, "rule", x.rule);
+					json_kstr(j, "text", x.text);
+				}
+				free(x.text);
+			}
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_ku64(j, "steps_lost", r->ev_lost);
+	if (r->nat) {
+		json_key(j, "nat");
+		json_obj(j);
+		json_endpoint(j, r, "src", r->nsrc, "sport", r->nsport);
+		json_endpoint(j, r, "dst", r->ndst, "dport", r->ndport);
+		json_obj_end(j);
+	}
+	json_kstr(j, "fate", r->fate < sizeof(fate_names) / sizeof(fate_names[0]) &&
+				     fate_names[r->fate] ? fate_names[r->fate] : "unknown");
+	if (r->fate == DP_TF_FORWARD)
+		json_kstr(j, "out", port_name(dp, r->out_port));
+	if (r->drop != DP_DROP_NONE && r->drop < DP_DROP_MAX)
+		json_kstr(j, "drop_reason", dp_drop_names[r->drop]);
+	char *v = NULL;
+	size_t vlen = 0;
+	FILE *vf = open_memstream(&v, &vlen);
+	if (vf != NULL) {
+		print_fate(vf, dp, r, first_verdict(r));
+		if (fclose(vf) != 0) {
+			free(v);
+			v = NULL;
+		}
+	}
+	json_kstr(j, "verdict", v);
+	free(v);
+	json_obj_end(j);
 }
 
 /* ---- the command ------------------------------------------------------------ */
@@ -489,7 +657,7 @@ static uint64_t lost_total(const struct dp_ctx *dp)
 	return s;
 }
 
-void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out)
+void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out, bool json)
 {
 	char err[256];
 	if (argc < 2) {
@@ -531,13 +699,25 @@ void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out)
 	if (strcmp(cmd, "show") == 0 && argc == 2) {
 		struct dp_trace_list *l = dp->trace_list;
 		if (l == NULL) {
-			fprintf(out, "%%%% ok nothing traced (trace add N [FILTER] arms tracing)\n");
+			fprintf(out, "%s%%%% ok nothing traced (trace add N [FILTER] arms tracing)\n",
+				json ? "[]\n" : "");
 			return;
 		}
 		dp_trace_drain(dp);
+		struct json j;
+		json_init(&j, out);
+		if (json)
+			json_arr(&j);
 		for (unsigned i = 0; i < l->n; i++) {
 			unsigned k = (l->head + i) % DP_TRACE_KEEP;
-			print_rec(out, dp, l->no[k], &l->rec[k]);
+			if (json)
+				json_rec(&j, dp, l->no[k], &l->rec[k]);
+			else
+				print_rec(out, dp, l->no[k], &l->rec[k]);
+		}
+		if (json) {
+			json_arr_end(&j);
+			fputc('\n', out);
 		}
 		int32_t left = __atomic_load_n(&dp->trace.left, __ATOMIC_ACQUIRE);
 		fprintf(out, "%%%% ok %u packet%s traced", l->n, l->n == 1 ? "" : "s");

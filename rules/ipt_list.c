@@ -643,7 +643,7 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 
 /* ---- rules and chains ---- */
 
-static const char *target_name(const struct rules_rule *r)
+const char *rules_ipt_target_name(const struct rules_rule *r)
 {
 	switch (r->target.verdict) {
 	case RULES_V_ACCEPT:
@@ -698,7 +698,7 @@ static void list_rule(struct lctx *c, const struct rules_rule *r, long num, unsi
 		print_num(b, r->pkts, kmg, false);
 		print_num(b, r->bytes, kmg, false);
 	}
-	rbuf_printf(b, "%-9s ", target_name(r));
+	rbuf_printf(b, "%-9s ", rules_ipt_target_name(r));
 
 	rbuf_putc(b, (r->inv & RULES_INV_PROTO) ? '!' : ' ');
 	const char *pname = NULL;
@@ -732,7 +732,7 @@ static void list_rule(struct lctx *c, const struct rules_rule *r, long num, unsi
 	rbuf_putc(b, '\n');
 }
 
-static unsigned chain_refs(const struct rules_table *t, const char *name, int fam)
+unsigned rules_ipt_chain_refs(const struct rules_table *t, const char *name, int fam)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < t->n_chains; i++) {
@@ -769,7 +769,7 @@ static void list_header(struct lctx *c, const struct rules_table *t, const struc
 		}
 		rbuf_puts(b, ")\n");
 	} else {
-		rbuf_printf(b, " (%u references)\n", chain_refs(t, ch->name, c->fam));
+		rbuf_printf(b, " (%u references)\n", rules_ipt_chain_refs(t, ch->name, c->fam));
 	}
 	if (flags & RULES_LIST_LINENUMBERS)
 		rbuf_printf(b, "%-4s ", "num");
@@ -781,7 +781,7 @@ static void list_header(struct lctx *c, const struct rules_table *t, const struc
 	rbuf_printf(b, " %-19s  %-19s \n", "source", "destination");
 }
 
-static bool chain_listed(const struct rules_chain *ch, int fam)
+bool rules_ipt_chain_listed(const struct rules_chain *ch, int fam)
 {
 	return ch->hook >= 0 || (ch->fam & fam);
 }
@@ -800,7 +800,8 @@ static bool find_chain(const struct rules_ruleset *rs, int fam, enum rules_table
 		return true;
 	const struct rules_table *tb = &rs->tables[t];
 	for (size_t i = 0; i < tb->n_chains; i++)
-		if (strcmp(tb->chains[i].name, chain) == 0 && chain_listed(&tb->chains[i], fam)) {
+		if (strcmp(tb->chains[i].name, chain) == 0 &&
+		    rules_ipt_chain_listed(&tb->chains[i], fam)) {
 			*out = &tb->chains[i];
 			return true;
 		}
@@ -857,7 +858,7 @@ char *rules_ipt_list(const struct rules_ruleset *rs, int fam, enum rules_table_i
 	} else {
 		bool first = true;
 		for (size_t i = 0; i < tb->n_chains; i++) {
-			if (!chain_listed(&tb->chains[i], fam))
+			if (!rules_ipt_chain_listed(&tb->chains[i], fam))
 				continue;
 			if (!first)
 				rbuf_putc(&b, '\n');
@@ -921,10 +922,10 @@ char *rules_ipt_spec(const struct rules_ruleset *rs, int fam, enum rules_table_i
 		spec_rules(&b, ch, fam, verbose);
 	} else {
 		for (size_t i = 0; i < tb->n_chains; i++)
-			if (chain_listed(&tb->chains[i], fam))
+			if (rules_ipt_chain_listed(&tb->chains[i], fam))
 				spec_chain_line(&b, &tb->chains[i], fam, verbose);
 		for (size_t i = 0; i < tb->n_chains; i++)
-			if (chain_listed(&tb->chains[i], fam))
+			if (rules_ipt_chain_listed(&tb->chains[i], fam))
 				spec_rules(&b, &tb->chains[i], fam, verbose);
 	}
 	return finish(&b);

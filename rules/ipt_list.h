@@ -56,4 +56,14 @@ char *rules_ipt_list(const struct rules_ruleset *rs, int fam, enum rules_table_i
 char *rules_ipt_spec(const struct rules_ruleset *rs, int fam, enum rules_table_id t,
 	const char *chain, long rulenum, unsigned flags);
 
+/* What the listings show, for other renderings of the same data (rampartd's
+ * `-L --json`): */
+/* A rule's target column: ACCEPT, DROP, RETURN, the chain jumped or gone
+ * to, the target extension's name (NOTRACK as CT); "" without a target. */
+const char *rules_ipt_target_name(const struct rules_rule *r);
+/* "(N references)" of a user chain: jumps and gotos to it in family fam. */
+unsigned rules_ipt_chain_refs(const struct rules_table *t, const char *name, int fam);
+/* Whether -L/-S list chain ch in family fam (built-ins always). */
+bool rules_ipt_chain_listed(const struct rules_chain *ch, int fam);
+
 #endif

@@ -10,7 +10,8 @@
  * is "<<N" (N decimal, at most CTL_BODY_MAX), exactly N bytes of body
  * (a ruleset file) follow the header. One request per connection.
  *
- * Answer: text lines, then a last line "%% ok[ message]" or
+ * Answer: text lines (with "--json", one JSON document whose lines never
+ * start with '%'), then a last line "%% ok[ message]" or
  * "%% error: message"; then the server closes the connection.
  *
  * Server: the control thread, between its other duties, never blocking on
@@ -90,7 +91,10 @@ size_t rp_ctl_encode(const char *word, char *out, size_t outlen);
 bool rp_ctl_readonly(int argc, char **argv);
 /* Whether its answer is streamed (written while the command runs). */
 bool rp_ctl_streams(int argc, char **argv);
-/* Execute one request; write the answer (with its last line) to out. */
+/* Execute one request; write the answer (with its last line) to out.
+ * "--json" among the words of a listing (-L/-S, show version|nat,
+ * conntrack -L/-S, trace show) makes its answer one JSON document (json.h);
+ * readonly/streams judge the request without that word. */
 void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
 	size_t body_len, FILE *out);
 /* Housekeeping between polls (control loop): rebuilds the classifiers a

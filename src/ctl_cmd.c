@@ -24,6 +24,7 @@
 #include "dp_ct.h"
 #include "dp_metrics.h"
 #include "dp_trace.h"
+#include "json.h"
 #include "log.h"
 #include "rampart_version.h"
 #include "rules.h"
@@ -33,18 +34,78 @@
 
 struct list_arg {
 	FILE *out;
+	struct json *j; /* --json */
 	char line[1024];
 };
+
+static const char *const ct_status_names[] = { "EXPECTED", "SEEN_REPLY", "ASSURED", "CONFIRMED",
+					       "SRC_NAT", "DST_NAT" };
+
+/* One direction of a connection, as conntrack -L shows it. */
+static void json_tuple(struct json *j, const struct ct_table *v, unsigned dir)
+{
+	const struct ct_entry *e = &v->e[0];
+	struct ct_tuple k;
+	char a[INET6_ADDRSTRLEN];
+	int af = e->fam == 4 ? AF_INET : AF_INET6;
+	ct_entry_tuple(v, 0, dir, &k);
+	json_obj(j);
+	json_kstr(j, "src", inet_ntop(af, k.src, a, sizeof(a)));
+	json_kstr(j, "dst", inet_ntop(af, k.dst, a, sizeof(a)));
+	if (k.proto == 1 || k.proto == 58) {
+		json_ku64(j, "type", k.dport >> 8);
+		json_ku64(j, "code", k.dport & 0xff);
+		json_ku64(j, "id", k.sport);
+	} else if (ct_proto_has_ports(k.proto)) {
+		json_ku64(j, "sport", k.sport);
+		json_ku64(j, "dport", k.dport);
+	}
+	json_ku64(j, "packets", ct_pkts(e, dir));
+	json_ku64(j, "bytes", ct_bytes(e, dir));
+	json_obj_end(j);
+}
+
+/* conntrack -L --json: one object per connection, the fields of the text. */
+static void json_entry(struct json *j, unsigned worker, const struct ct_table *v, uint32_t now)
+{
+	const struct ct_entry *e = &v->e[0];
+	int32_t left = (int32_t)(e->expire - now);
+	json_obj(j);
+	json_kstr(j, "family", e->fam == 4 ? "ipv4" : "ipv6");
+	json_kstr(j, "proto", ct_proto_name(e->proto));
+	json_ku64(j, "protonum", e->proto);
+	json_ku64(j, "timeout", left > 0 ? (unsigned)left / CT_HZ : 0);
+	if (e->proto == 6)
+		json_kstr(j, "state", ct_tcp_state_names[e->pstate < CT_TCP_MAX ? e->pstate : 0]);
+	json_key(j, "original");
+	json_tuple(j, v, 0);
+	json_key(j, "reply");
+	json_tuple(j, v, 1);
+	json_key(j, "status");
+	json_arr(j);
+	for (unsigned b = 0; b < sizeof(ct_status_names) / sizeof(ct_status_names[0]); b++)
+		if (e->status & (1u << b))
+			json_str(j, ct_status_names[b]);
+	json_arr_end(j);
+	json_kbool(j, "unreplied", !(e->status & CT_S_SEEN_REPLY));
+	json_kbool(j, "assured", e->status & CT_S_ASSURED);
+	json_ku64(j, "mark", e->mark);
+	json_ku64(j, "worker", worker);
+	json_obj_end(j);
+}
 
 static int print_entry(void *arg, unsigned worker, const struct ct_table *v, uint32_t now)
 {
 	struct list_arg *a = arg;
-	(void)worker;
+	if (a->j != NULL) {
+		json_entry(a->j, worker, v, now);
+		return ferror(a->out) ? -1 : 0;
+	}
 	ct_format(v, 0, now, a->line, sizeof(a->line));
 	return fprintf(a->out, "%s\n", a->line) < 0 ? -1 : 0;
 }
 
-static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out)
+static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out, bool json)
 {
 	char err[256];
 	if (argc < 2) {
@@ -64,12 +125,25 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out)
 	}
 	bool filtered = argc > 2;
 	if (!strcmp(op, "-L") || !strcmp(op, "--dump")) {
-		struct list_arg a = { .out = out };
+		/* --json: streamed as the walk goes, "[" first and "]" last; a
+		 * walk that fails leaves the array open (a truncated listing
+		 * must not parse as a whole one) before its error line */
+		struct json j;
+		struct list_arg a = { .out = out, .j = json ? &j : NULL };
+		if (json) {
+			json_init(&j, out);
+			json_arr(&j);
+		}
 		int n = dp_ct_walk(dp, &f, false, print_entry, &a, err, sizeof(err));
-		if (n < 0)
-			fprintf(out, "%%%% error: conntrack: %s\n", err);
-		else
-			fprintf(out, "%%%% ok %d flow entries have been shown.\n", n);
+		if (n < 0) {
+			fprintf(out, "%s%%%% error: conntrack: %s\n", json ? "\n" : "", err);
+			return;
+		}
+		if (json) {
+			json_arr_end(&j);
+			fputc('\n', out);
+		}
+		fprintf(out, "%%%% ok %d flow entries have been shown.\n", n);
 	} else if (!strcmp(op, "-C") || !strcmp(op, "--count")) {
 		if (!filtered) {
 			fprintf(out, "%u\n%%%% ok\n", dp_ct_count(dp));
@@ -99,8 +173,10 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out)
 			fprintf(out, "%%%% ok connection tracking table has been emptied (%d entries).\n",
 				n);
 	} else if (!strcmp(op, "-S") || !strcmp(op, "--stats")) {
-		dp_ct_stats(dp, out);
-		fprintf(out, "%%%% ok\n");
+		struct json j;
+		json_init(&j, out);
+		dp_ct_stats(dp, out, json ? &j : NULL);
+		fprintf(out, "%s%%%% ok\n", json ? "\n" : "");
 	} else {
 		fprintf(out, "%%%% error: conntrack: unknown command '%s' (-L, -C, -D, -F, -S)\n", op);
 	}
@@ -176,7 +252,7 @@ static int tally_nat(void *arg, unsigned worker, const struct ct_table *v, uint3
 /* Per worker: the addresses connections are translated to, with their
  * connections and (source translations) the ports in use, by protocol;
  * then the binding counters. */
-static void cmd_show_nat(struct dp_ctx *dp, FILE *out)
+static void cmd_show_nat(struct dp_ctx *dp, FILE *out, bool json)
 {
 	char err[256];
 	struct nat_arg *a = calloc(1, sizeof(*a));
@@ -191,20 +267,46 @@ static void cmd_show_nat(struct dp_ctx *dp, FILE *out)
 	if (n < 0) {
 		fprintf(out, "%%%% error: show nat: %s\n", err);
 	} else {
+		struct json j;
+		json_init(&j, out);
+		if (json) {
+			json_obj(&j);
+			json_key(&j, "addresses");
+			json_arr(&j);
+		}
 		for (unsigned i = 0; i < a->n; i++) {
 			const struct nat_group *g = &a->g[i];
 			char ab[INET6_ADDRSTRLEN];
 			inet_ntop(g->fam == 4 ? AF_INET : AF_INET6, g->addr, ab, sizeof(ab));
 			const char *pn = g->proto == 6 ? "tcp" : g->proto == 17 ? "udp" :
 				g->proto == 1 ? "icmp" : g->proto == 58 ? "icmpv6" : "other";
-			if (g->src)
+			if (json) {
+				json_obj(&j);
+				json_ku64(&j, "worker", g->worker);
+				json_kstr(&j, "type", g->src ? "snat" : "dnat");
+				json_kstr(&j, "address", ab);
+				json_kstr(&j, "proto", pn);
+				json_ku64(&j, "connections", g->conns);
+				if (g->src)
+					json_ku64(&j, "ports", g->ports);
+				json_obj_end(&j);
+			} else if (g->src)
 				fprintf(out, "worker=%u snat address=%s proto=%s connections=%" PRIu64
 					" ports=%u\n", g->worker, ab, pn, g->conns, g->ports);
 			else
 				fprintf(out, "worker=%u dnat address=%s proto=%s connections=%" PRIu64 "\n",
 					g->worker, ab, pn, g->conns);
 		}
-		dp_nat_stats(dp, out);
+		if (json) {
+			json_arr_end(&j);
+			json_kbool(&j, "truncated", a->truncated);
+			json_key(&j, "workers");
+		}
+		dp_nat_stats(dp, out, json ? &j : NULL);
+		if (json) {
+			json_obj_end(&j);
+			fputc('\n', out);
+		}
 		if (a->truncated)
 			fprintf(out, "%%%% ok only the first %d addresses are shown\n", NAT_ADDRS_MAX);
 		else
@@ -354,7 +456,7 @@ static char ipt_command(int argc, char **argv)
 #include "ipt_list.h"
 
 /* A listing of the live ruleset (dp_rules_view: no copy). */
-enum view_kind { VIEW_LIST, VIEW_SPEC, VIEW_SAVE, VIEW_YAML, VIEW_SETS, VIEW_SETSUM };
+enum view_kind { VIEW_LIST, VIEW_SPEC, VIEW_SAVE, VIEW_YAML, VIEW_SETS, VIEW_SETSUM, VIEW_JSON };
 struct view {
 	enum view_kind kind;
 	int fam, table; /* table -1: all (save) */
@@ -364,6 +466,104 @@ struct view {
 	char *out;
 	int err;
 };
+
+/*
+ * -L/-S --json: {"family","table","chains":[{"name", built-ins: "policy",
+ * "packets", "bytes" (the policy's counters); user chains: "references";
+ * "rules":[{"num","packets","bytes","rule" (iptables-save text),
+ * "target", "goto" (-g), "comment" (-m comment)}]}]}, counters exact.
+ * chain NULL: every chain listed; rulenum > 0: that rule of chain alone.
+ * Text with its newline, or NULL with errno (ENOENT: no such chain).
+ */
+static char *ipt_json(const struct rules_ruleset *rs, int fam, int t, const char *chain,
+	long rulenum)
+{
+	const struct rules_table *tb = &rs->tables[t];
+	const struct rules_chain *only = NULL;
+	if (chain != NULL) {
+		for (size_t i = 0; i < tb->n_chains && only == NULL; i++)
+			if (!strcmp(tb->chains[i].name, chain) &&
+			    rules_ipt_chain_listed(&tb->chains[i], fam))
+				only = &tb->chains[i];
+		if (only == NULL) {
+			errno = ENOENT;
+			return NULL;
+		}
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	bool oom = false;
+	int fi = fam == RULES_F_V6;
+	struct json j;
+	json_init(&j, f);
+	json_obj(&j);
+	json_kstr(&j, "family", fam == RULES_F_V6 ? "ipv6" : "ipv4");
+	json_kstr(&j, "table", rules_table_name((enum rules_table_id)t));
+	json_key(&j, "chains");
+	json_arr(&j);
+	for (size_t i = 0; i < tb->n_chains; i++) {
+		const struct rules_chain *ch = &tb->chains[i];
+		if (!rules_ipt_chain_listed(ch, fam) || (only != NULL && ch != only))
+			continue;
+		json_obj(&j);
+		json_kstr(&j, "name", ch->name);
+		if (ch->hook >= 0) {
+			json_kstr(&j, "policy",
+				  ch->policy[fi] == RULES_POL_DROP ? "DROP" : "ACCEPT");
+			json_ku64(&j, "packets", ch->pkts[fi]);
+			json_ku64(&j, "bytes", ch->bytes[fi]);
+		} else {
+			json_ku64(&j, "references", rules_ipt_chain_refs(tb, ch->name, fam));
+		}
+		json_key(&j, "rules");
+		json_arr(&j);
+		long num = 0;
+		for (size_t k = 0; k < ch->n_rules; k++) {
+			const struct rules_rule *r = &ch->rules[k];
+			if (!(r->fam & fam) || (++num != rulenum && rulenum > 0))
+				continue;
+			json_obj(&j);
+			json_ku64(&j, "num", (uint64_t)num);
+			json_ku64(&j, "packets", r->pkts);
+			json_ku64(&j, "bytes", r->bytes);
+			char *txt = rules_ipt_print_rule(r, fam), *line = NULL;
+			if (txt == NULL || asprintf(&line, "-A %s%s%s", ch->name, *txt ? " " : "",
+						    txt) < 0) {
+				line = NULL;
+				oom = true;
+			}
+			json_kstr(&j, "rule", line);
+			free(line);
+			free(txt);
+			const char *tn = rules_ipt_target_name(r);
+			json_kstr(&j, "target", *tn ? tn : NULL);
+			if (r->target.verdict == RULES_V_GOTO)
+				json_kbool(&j, "goto", true);
+			for (unsigned m = 0; m < r->n_match; m++)
+				if (r->match[m].kind == RULES_X_COMMENT) {
+					json_kstr(&j, "comment", r->match[m].u.comment.s);
+					break;
+				}
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	fputc('\n', f);
+	if (fclose(f) != 0 || oom) {
+		free(text);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return text;
+}
 
 static void view_print(const struct rules_ruleset *rs, void *arg)
 {
@@ -413,6 +613,9 @@ static void view_print(const struct rules_ruleset *rs, void *arg)
 		v->out = fclose(f) == 0 ? s : (free(s), NULL);
 		break;
 	}
+	case VIEW_JSON:
+		v->out = ipt_json(rs, v->fam, v->table, v->chain, v->rulenum);
+		break;
 	}
 	v->err = v->out ? 0 : errno;
 }
@@ -435,7 +638,7 @@ static char *view(struct rp_ctl_env *env, struct view *v)
  * listing options -n -v -x --line-numbers. Changes go through the restore
  * parser as a one-line transaction on a copy.
  */
-static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out, bool json)
 {
 	int fam = RULES_F_V4;
 	const char *table = "filter";
@@ -505,8 +708,10 @@ static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 			fprintf(out, "%%%% error: unexpected \"%s\" with -%c\n", a, cmd);
 			goto out;
 		}
-		struct view v = { .kind = cmd == 'L' ? VIEW_LIST : VIEW_SPEC, .fam = fam, .table = t,
-				  .chain = chain, .rulenum = rulenum, .flags = lflags };
+		/* --json: the same document for -L and -S (-n -v -x ignored: exact) */
+		struct view v = { .kind = json ? VIEW_JSON : cmd == 'L' ? VIEW_LIST : VIEW_SPEC,
+				  .fam = fam, .table = t, .chain = chain, .rulenum = rulenum,
+				  .flags = lflags };
 		char *s = view(env, &v);
 		int e = errno;
 		if (s == NULL) {
@@ -842,10 +1047,36 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	answer_applied(env, out);
 }
 
-static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+static void show_version_json(struct rp_ctl_env *env, FILE *out)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj(&j);
+	json_kstr(&j, "version", RAMPART_VERSION);
+	json_ku64(&j, "ruleset_generation", dp_rules_generation(env->dp));
+	char when[64];
+	time_t t = env->info != NULL ? (time_t)env->info->reload_time : 0;
+	struct tm tm;
+	if (t)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime_r(&t, &tm));
+	json_kstr(&j, "last_change", t ? when : NULL);
+	json_key(&j, "last_change_ok");
+	if (env->info != NULL && t)
+		json_bool(&j, env->info->reload_ok);
+	else
+		json_null(&j);
+	json_key(&j, "last_apply_ms");
+	json_milli(&j, env->last_apply_us);
+	json_obj_end(&j);
+	fprintf(out, "\n%%%% ok\n");
+}
+
+static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out, bool json)
 {
 	if (argc == 2 && !strcmp(argv[1], "nat")) {
-		cmd_show_nat(env->dp, out);
+		cmd_show_nat(env->dp, out, json);
+	} else if (argc == 2 && !strcmp(argv[1], "version") && json) {
+		show_version_json(env, out);
 	} else if (argc == 2 && !strcmp(argv[1], "version")) {
 		fprintf(out, "rampartd %s\nruleset_generation %" PRIu32 "\n", RAMPART_VERSION,
 			dp_rules_generation(env->dp));
@@ -880,7 +1111,49 @@ static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 
 /* ---- dispatch ---- */
 
-bool rp_ctl_readonly(int argc, char **argv)
+/*
+ * "--json", anywhere among the words, asks a listing for one JSON document
+ * (then the usual last line). The listings that have one: -L/-S, show
+ * version, show nat, conntrack -L/-S, trace show. In any other request the
+ * word stays where it was (an iptables comment may be "--json"; elsewhere
+ * it is an unknown option, as before).
+ */
+static bool json_listing(int argc, char **argv)
+{
+	const char *c = argv[0];
+	if (c[0] == '-') {
+		char k = ipt_command(argc, argv);
+		return k == 'L' || k == 'S';
+	}
+	if (!strcmp(c, "show"))
+		return argc == 2 && (!strcmp(argv[1], "version") || !strcmp(argv[1], "nat"));
+	if (!strcmp(c, "conntrack"))
+		return argc >= 2 && (!strcmp(argv[1], "-L") || !strcmp(argv[1], "--dump") ||
+				     !strcmp(argv[1], "-S") || !strcmp(argv[1], "--stats"));
+	if (!strcmp(c, "trace"))
+		return argc == 2 && !strcmp(argv[1], "show");
+	return false;
+}
+
+/* argv without its "--json" words into w (room for argc + 1): the new
+ * argc; *json whether that is the request to run (a listing with --json).
+ * Otherwise w is argv as it was. */
+static int take_json(int argc, char **argv, char **w, bool *json)
+{
+	int n = 0;
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--json") != 0)
+			w[n++] = argv[i];
+	w[n] = NULL;
+	*json = n < argc && n > 0 && json_listing(n, w);
+	if (*json)
+		return n;
+	memcpy(w, argv, (size_t)argc * sizeof(*w));
+	w[argc] = NULL;
+	return argc;
+}
+
+static bool readonly(int argc, char **argv)
 {
 	const char *c = argv[0];
 	if (!strcmp(c, "show") || !strcmp(c, "version") || !strcmp(c, "save") || !strcmp(c, "dump"))
@@ -906,15 +1179,37 @@ bool rp_ctl_readonly(int argc, char **argv)
 	return false;
 }
 
-bool rp_ctl_streams(int argc, char **argv)
+bool rp_ctl_readonly(int argc, char **argv)
+{
+	char **w = malloc(((size_t)argc + 1) * sizeof(*w));
+	if (w == NULL)
+		return false;
+	bool json;
+	bool ro = readonly(take_json(argc, argv, w, &json), w);
+	free(w);
+	return ro;
+}
+
+static bool streams(int argc, char **argv)
 {
 	return argc >= 2 && !strcmp(argv[0], "conntrack") &&
 	       (!strcmp(argv[1], "-L") || !strcmp(argv[1], "--dump") || !strcmp(argv[1], "-D") ||
 		!strcmp(argv[1], "--delete"));
 }
 
-void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
-	size_t body_len, FILE *out)
+bool rp_ctl_streams(int argc, char **argv)
+{
+	char **w = malloc(((size_t)argc + 1) * sizeof(*w));
+	if (w == NULL)
+		return false;
+	bool json;
+	bool st = streams(take_json(argc, argv, w, &json), w);
+	free(w);
+	return st;
+}
+
+static void exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
+	size_t body_len, FILE *out, bool json)
 {
 	const char *c = argv[0];
 	if (body != NULL && strcmp(c, "restore") != 0 && strcmp(c, "load") != 0) {
@@ -922,9 +1217,9 @@ void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 		return;
 	}
 	if (!strcmp(c, "conntrack"))
-		cmd_conntrack(env->dp, argc, argv, out);
+		cmd_conntrack(env->dp, argc, argv, out, json);
 	else if (!strcmp(c, "show"))
-		cmd_show(env, argc, argv, out);
+		cmd_show(env, argc, argv, out, json);
 	else if (!strcmp(c, "version"))
 		fprintf(out, "rampartd %s\n%%%% ok\n", RAMPART_VERSION);
 	else if (!strcmp(c, "save"))
@@ -938,12 +1233,26 @@ void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 	else if (!strcmp(c, "dump"))
 		cmd_dump(env, argc, argv, out);
 	else if (!strcmp(c, "trace"))
-		dp_trace_ctl(env->dp, argc, argv, out);
+		dp_trace_ctl(env->dp, argc, argv, out, json);
 	else if (!strcmp(c, "set"))
 		cmd_set(env, argc, argv, out);
 	else if (c[0] == '-')
-		cmd_ipt(env, argc, argv, out);
+		cmd_ipt(env, argc, argv, out, json);
 	else
 		fprintf(out, "%%%% error: unknown command '%s' (iptables options such as -A or -L, "
 			     "save, restore, load, reload, dump, set, trace, conntrack, show, version)\n", c);
+}
+
+void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
+	size_t body_len, FILE *out)
+{
+	char **w = malloc(((size_t)argc + 1) * sizeof(*w));
+	if (w == NULL) {
+		fprintf(out, "%%%% error: out of memory\n");
+		return;
+	}
+	bool json;
+	int n = take_json(argc, argv, w, &json);
+	exec(env, n, w, body, body_len, out, json);
+	free(w);
 }

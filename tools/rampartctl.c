@@ -372,22 +372,30 @@ static int cmd_conntrack(int argc, char **argv)
 			   "       rampartctl conntrack -S                 per-worker statistics\n"
 			   "filters (on the original direction), as conntrack(8):\n"
 			   "  -p PROTO  -s ADDR  -d ADDR  --sport N  --dport N  --state TCPSTATE\n"
-			   "  -m MARK[/MASK]  -f ipv4|ipv6\n");
+			   "  -m MARK[/MASK]  -f ipv4|ipv6\n"
+			   "--json (-L, -S): a JSON array of objects instead\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	return daemon_request(argc, argv);
 }
 
+static bool want_help(int argc, char **argv);
+
 static int cmd_show(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		FILE *f = argc != 2 ? stderr : stdout;
+	/* --json (nat, version) goes to the daemon with the rest */
+	int words = argc;
+	for (int i = 1; i < argc; i++)
+		words -= !strcmp(argv[i], "--json");
+	if (words != 2 || want_help(argc, argv)) {
+		FILE *f = words != 2 ? stderr : stdout;
 		fprintf(f, "usage: rampartctl show nat       addresses in use by NAT, per worker; "
 			   "binding counters\n"
 			   "       rampartctl show ports     per port and per worker counters (also: workers)\n"
 			   "       rampartctl show sets      the named sets and their sizes\n"
-			   "       rampartctl show version   the daemon's version, ruleset generation, last change\n");
-		return argc != 2 ? EXIT_USAGE : 0;
+			   "       rampartctl show version   the daemon's version, ruleset generation, last change\n"
+			   "--json (nat, version): one JSON document instead\n");
+		return words != 2 ? EXIT_USAGE : 0;
 	}
 	return daemon_request(argc, argv);
 }
@@ -528,7 +536,8 @@ static int cmd_trace(int argc, char **argv)
 			"       rampartctl trace show             the packets traced so far\n"
 			"       rampartctl trace clear            stop and forget\n"
 			"FILTER (all must match): -s ADDR[/PLEN] -d ADDR[/PLEN] -p PROTO --sport N --dport N\n"
-			"                         -i PORT -4 -6\n");
+			"                         -i PORT -4 -6\n"
+			"trace show --json: the records as a JSON array\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	return daemon_request(argc, argv);
@@ -546,6 +555,7 @@ static void ipt_usage(FILE *f)
 		"  -P CHAIN POLICY        built-in chain's policy\n"
 		"  -L [CHAIN [N]]         list (-n numeric, -v verbose, -x exact, --line-numbers)\n"
 		"  -S [CHAIN [N]]         list as rules (-v with counters)\n"
+		"  -L/-S ... --json       one JSON document: chains, policies, rules, exact counters\n"
 		"RULE is written as for iptables (-s, -d, -p, -i, -o, -m MATCH ..., -j/-g TARGET).\n"
 		"-6 works on the IPv6 rules (ip6tables); -t defaults to filter.\n");
 }

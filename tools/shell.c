@@ -30,7 +30,7 @@ static const char *const g_commands[] = {
 	"-L", "-S", "-t", "-4", "-6", NULL,
 };
 static const char *const g_options[] = {
-	"-s", "-d", "-p", "-i", "-o", "-j", "-g", "-m", "-n", "-v", "-x", "--line-numbers", "-f",
+	"-s", "-d", "-p", "-i", "-o", "-j", "-g", "-m", "-n", "-v", "-x", "--line-numbers", "--json", "-f",
 	"--dport", "--sport", "--dports", "--sports", "--state", "--ctstate", "--to-source",
 	"--to-destination", "--to-ports", "--reject-with", "--log-prefix", "--log-level",
 	"--comment", "--set-mark", "--icmp-type", "--tcp-flags", "--syn", NULL,

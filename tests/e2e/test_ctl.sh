@@ -26,6 +26,8 @@
 #   - named sets: set add/del/flush/list change -m set's sets live
 #   - trace add/show: the next packets of a connection, the rule that
 #     accepted them and their fate
+#   - --json: -L, conntrack -L and show version parse as JSON (python's
+#     json module) with the chains, counters and connections of the text
 #   - the interactive shell in a pty (script): a listing, Tab completion of
 #     a chain name, history file
 . "$(dirname "$0")/lib.sh"
@@ -132,6 +134,36 @@ assert_eq "-Z web zeroed it" 0 "$(ctr_web)"
 curl_rc 8080 >/dev/null
 assert_eq "it counts again from zero" 1 "$(ctr_web)"
 
+# ---- --json: one JSON document per listing, exact counters
+curl_rc 8080 >/dev/null
+out=$("$RCTL" -L web -n --json | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+c = d["chains"][0]
+r = c["rules"][0]
+print(d["table"], c["name"], c["references"], r["comment"], r["target"], r["packets"])')
+assert_eq "-L web --json: the chain, its reference, the rule's comment and count" \
+	"filter web 1 the web service ACCEPT 2" "$out"
+out=$("$RCTL" --json -L FORWARD | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+c = d["chains"][0]
+est = [r for r in c["rules"] if "ESTABLISHED" in r["rule"]]
+print(c["name"], c["policy"], est[0]["num"], int(est[0]["packets"] > 0), int(est[0]["bytes"] > 0))')
+assert_eq "-L FORWARD --json: policy, the conntrack rule counted packets and bytes" \
+	"FORWARD DROP 2 1 1" "$out"
+out=$("$RCTL" conntrack -L --json -p tcp 2>/dev/null | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+e = [x for x in d if x["original"]["dport"] == 8080]
+print(int(len(e) > 0), e[0]["proto"], e[0]["reply"]["sport"], int(e[0]["original"]["packets"] > 0))')
+assert_eq "conntrack -L --json: the curl connections to :8080, both directions" "1 tcp 8080 1" "$out"
+gen=$("$RCTL" show version | awk '/ruleset_generation/ {print $2}')
+out=$("$RCTL" show version --json | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print(d["ruleset_generation"], d["last_change_ok"])')
+assert_eq "show version --json: the generation show version prints" "$gen True" "$out"
+out=$("$RCTL" -L nochain --json 2>&1 >/dev/null)
+assert_eq "-L of a missing chain with --json: exit 1" 1 "$?"
+assert_match "... an error, not JSON" "^rampartctl: error: nochain: No chain/target/match by that name" "$out"
+
 # ---- listings identical to the kernel's iptables for the same rules
 KNS=$RP_PREFIX-k
 ip netns add "$KNS"
@@ -232,6 +264,7 @@ check "group member may change (-A)" as rpadm "$RCTL" -A FORWARD -p udp --dport 
 check "group member may list" as rpadm "$RCTL" -L -n
 check "read-only member may list" as rpro "$RCTL" -S
 check "read-only member may save" as rpro "$RCTL" save
+check "read-only member may list with --json" as rpro "$RCTL" conntrack --json -L
 check "read-only member may see traces" as rpro "$RCTL" trace show
 as rpro "$RCTL" trace add 1 >/dev/null 2>&1
 assert_eq "read-only member may not arm a trace" 1 "$?"

@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "ctl.h"
 #include "dp_ct.h"
+#include "dp_trace.h"
+#include "json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,15 +66,28 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen)
 	return 0;
 }
 
-void dp_ct_stats(struct dp_ctx *dp, FILE *out)
+void dp_ct_stats(struct dp_ctx *dp, FILE *out, struct json *j)
 {
 	(void)dp;
+	if (j != NULL) {
+		json_arr(j);
+		json_obj(j);
+		json_ku64(j, "worker", 0);
+		json_obj_end(j);
+		json_arr_end(j);
+		return;
+	}
 	fprintf(out, "worker=0 entries=0\n");
 }
 
-void dp_nat_stats(struct dp_ctx *dp, FILE *out)
+void dp_nat_stats(struct dp_ctx *dp, FILE *out, struct json *j)
 {
 	(void)dp;
+	if (j != NULL) {
+		json_arr(j);
+		json_arr_end(j);
+		return;
+	}
 	fprintf(out, "worker=0 bindings_src=0\n");
 }
 
@@ -131,9 +147,10 @@ int dp_rules_update(struct dp_ctx *dp, struct rules_ruleset *rs, bool inherit, c
 	return 0;
 }
 
-void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out)
+void dp_trace_ctl(struct dp_ctx *dp, int argc, char **argv, FILE *out, bool json)
 {
 	(void)dp;
+	(void)json;
 	(void)argc;
 	(void)argv;
 	fprintf(out, "%%%% ok\n");
@@ -226,7 +243,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (f > 0 && argc > 0) {
-		struct rp_ctl_env env = { 0 };
+		static struct cfg nocfg; /* no ruleset files: reload installs an empty ruleset */
+		struct rp_ctl_env env = { .cfg = &nocfg };
 		(void)rp_ctl_readonly(argc, argv);
 		FILE *out = fopen("/dev/null", "w");
 		if (out) {

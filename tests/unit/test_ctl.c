@@ -111,11 +111,14 @@ static void test_readonly(void **state)
 	char *ro[][4] = {
 		{ "-L", "-n", NULL }, { "-t", "nat", "-S", NULL }, { "save", NULL }, { "show", "nat", NULL },
 		{ "conntrack", "-L", NULL }, { "restore", "--test", NULL }, { "-C", "INPUT", NULL },
+		/* --json anywhere in a listing */
+		{ "--json", "-L", NULL }, { "show", "version", "--json", NULL },
+		{ "conntrack", "--json", "-L", NULL }, { "trace", "--json", "show", NULL },
 	};
 	char *rw[][4] = {
 		{ "-A", "INPUT", NULL }, { "-t", "nat", "-F", NULL }, { "restore", NULL }, { "reload", NULL },
 		{ "conntrack", "-F", NULL }, { "load", "x.yaml", NULL }, { "conntrack", "-D", NULL },
-		{ "trace", "add", NULL },
+		{ "trace", "add", NULL }, { "--json", "-F", NULL }, { "conntrack", "--json", "-D", NULL },
 	};
 	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
 		int argc = 0;
@@ -131,6 +134,32 @@ static void test_readonly(void **state)
 	}
 }
 
+/* Which answers are streamed: conntrack listings, --json or not. */
+static void test_streams(void **state)
+{
+	(void)state;
+	char *yes[][4] = {
+		{ "conntrack", "-L", NULL }, { "conntrack", "-D", NULL },
+		{ "conntrack", "--json", "-L", NULL }, { "conntrack", "-L", "--json", NULL },
+	};
+	char *no[][4] = {
+		{ "conntrack", "-S", "--json", NULL }, { "-L", "--json", NULL }, { "show", "nat", NULL },
+		{ "--json", NULL },
+	};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		int argc = 0;
+		while (yes[i][argc])
+			argc++;
+		assert_true(rp_ctl_streams(argc, yes[i]));
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		int argc = 0;
+		while (no[i][argc])
+			argc++;
+		assert_false(rp_ctl_streams(argc, no[i]));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_encode_roundtrip),
 		cmocka_unit_test(test_readonly),
+		cmocka_unit_test(test_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

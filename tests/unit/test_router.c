@@ -32,6 +32,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "ctl.h"
 #include "dp_ct.h"
 #include "dp_metrics.h"
 #include "dp.h"
@@ -39,6 +40,7 @@
 #include "dp_trace.h"
 #include "frame.h"
 #include "log.h"
+#include "rampart_version.h"
 #include "rules.h"
 
 #define NPORTS 2
@@ -2049,7 +2051,7 @@ static char *trace_cmd(const char *words)
 	size_t len = 0;
 	FILE *o = open_memstream(&buf, &len);
 	assert_non_null(o);
-	dp_trace_ctl(dp, argc, argv, o);
+	dp_trace_ctl(dp, argc, argv, o, false);
 	fclose(o);
 	assert_non_null(buf);
 	return buf;
@@ -2262,6 +2264,247 @@ static void test_trace_nat_reject(void **state)
 	free(a);
 }
 
+/* ---- rampartctl --json ------------------------------------------------- */
+
+/* Run `words` (split on spaces) through rp_ctl_exec, as rampartd does for a
+ * request; the answer, malloc'd. */
+static char *ctl_cmd(struct rp_ctl_env *env, const char *words)
+{
+	char line[512], *argv[32], *save = NULL;
+	int argc = 0;
+	snprintf(line, sizeof(line), "%s", words);
+	for (char *t = strtok_r(line, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	assert_non_null(o);
+	rp_ctl_exec(env, argc, argv, NULL, 0, o);
+	fclose(o);
+	assert_non_null(buf);
+	return buf;
+}
+
+/* The answer is one JSON document then a "%% ok" line: the document must
+ * parse (python3's json module) and the Python expression `check` on it
+ * (d) must hold. */
+static void json_check(const char *words, const char *answer, const char *check)
+{
+	const char *last = last_line(answer);
+	if (strncmp(last, "%% ok", 5) != 0)
+		fail_msg("'%s': not ok:\n%s", words, answer);
+	if (answer[0] != '{' && answer[0] != '[')
+		fail_msg("'%s': not a JSON document:\n%s", words, answer);
+	for (const char *p = answer; p < last; p = strchr(p, '\n') + 1)
+		if (*p == '%')
+			fail_msg("'%s': a line of the document starts with '%%':\n%s", words, answer);
+	char doc[] = "/tmp/rampart-ut-json-XXXXXX", py[] = "/tmp/rampart-ut-py-XXXXXX";
+	int fd = mkstemp(doc), fp = mkstemp(py);
+	assert_true(fd >= 0 && fp >= 0);
+	size_t n = (size_t)(last - answer);
+	assert_int_equal(write(fd, answer, n), (ssize_t)n);
+	char prog[2048];
+	int pl = snprintf(prog, sizeof(prog),
+			  "import json, sys\n"
+			  "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			  "if not (%s):\n"
+			  "    sys.exit('check failed: %%s' %% json.dumps(d))\n",
+			  check);
+	assert_true(pl > 0 && (size_t)pl < sizeof(prog));
+	assert_int_equal(write(fp, prog, (size_t)pl), pl);
+	close(fd);
+	close(fp);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "python3 %s %s", py, doc);
+	int rc = system(cmd);
+	unlink(doc);
+	unlink(py);
+	if (rc != 0)
+		fail_msg("'%s': invalid JSON or check '%s' failed (rc %d):\n%s", words, check, rc,
+			 answer);
+}
+
+static const char json_v4[] =
+	"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+	"*filter\n"
+	":INPUT ACCEPT [0:0]\n"
+	":FORWARD DROP [0:0]\n"
+	":OUTPUT ACCEPT [0:0]\n"
+	":lan-out - [0:0]\n"
+	"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	"-A FORWARD -i lan0 -o wan0 -j lan-out\n"
+	"-A lan-out -p udp -m udp --dport 53 -m comment --comment \"dns \\\"out\\\"\" -j ACCEPT\n"
+	"-A lan-out -p tcp -m comment --comment --json -j ACCEPT\n"
+	"COMMIT\n";
+
+/* --json on the listings, through the real command code (src/ctl_cmd.c) on
+ * a real dataplane: counters after packets, chains, conntrack, NAT, version,
+ * trace; errors stay "%% error"; --json elsewhere is an ordinary word. */
+static void test_ctl_json(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	struct dp_metrics_info info = { .version = "ut", .reload_ok = true,
+					.reload_time = 1700000000 };
+	struct rp_ctl_env env = { .dp = dp, .info = &info, .last_apply_us = 1234 };
+	learn_h1();
+	learn_h2();
+	install(json_v4, NULL);
+	/* a DNS query out (NEW, lan-out rule 1), its answer (ESTABLISHED) and a
+	 * second query on the same connection */
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	udp4_from(&f, 1, H2_IP, WAN_IP, 53, 5000, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	/* not allowed: the policy drops it */
+	udp4_from(&f, 0, H1_IP, H2_IP, 5001, 54, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+
+	char *a = ctl_cmd(&env, "-L FORWARD -n --json");
+	printf("%s", a); /* docs/cli.md shows this output */
+	assert_true(a[0] == '{');
+	assert_non_null(strstr(a, "\"name\":\"FORWARD\",\"policy\":\"DROP\",\"packets\":1,"
+				  "\"bytes\":38,"));
+	json_check("-L FORWARD --json", a,
+		   "d['family'] == 'ipv4' and d['table'] == 'filter' and len(d['chains']) == 1 and "
+		   "d['chains'][0]['name'] == 'FORWARD' and d['chains'][0]['policy'] == 'DROP' and "
+		   "d['chains'][0]['packets'] == 1 and "
+		   "[(r['num'], r['packets'], r['bytes'], r['target']) for r in d['chains'][0]['rules']]"
+		   " == [(1, 2, 96, 'ACCEPT'), (2, 2, 76, 'lan-out')] and "
+		   "d['chains'][0]['rules'][1]['rule'] == '-A FORWARD -i lan0 -o wan0 -j lan-out'");
+	free(a);
+
+	/* every chain; the user chain's references, comments (quotes escaped) */
+	a = ctl_cmd(&env, "--json -L");
+	printf("%s", a);
+	json_check("--json -L", a,
+		   "[c['name'] for c in d['chains']] == ['INPUT', 'FORWARD', 'OUTPUT', 'lan-out'] and "
+		   "d['chains'][3]['references'] == 1 and 'policy' not in d['chains'][3] and "
+		   "d['chains'][3]['rules'][0]['comment'] == 'dns \"out\"' and "
+		   "d['chains'][3]['rules'][0]['packets'] == 1 and "
+		   "d['chains'][3]['rules'][0]['bytes'] == 38 and "
+		   "d['chains'][3]['rules'][1]['comment'] == '--json'");
+	free(a);
+
+	/* -S with a rule number, another table */
+	a = ctl_cmd(&env, "-S lan-out 2 --json");
+	json_check("-S lan-out 2 --json", a,
+		   "len(d['chains'][0]['rules']) == 1 and d['chains'][0]['rules'][0]['num'] == 2 and "
+		   "d['chains'][0]['rules'][0]['rule'] == "
+		   "'-A lan-out -p tcp -m comment --comment --json -j ACCEPT'");
+	free(a);
+	a = ctl_cmd(&env, "-t nat -L POSTROUTING --json");
+	json_check("-t nat -L POSTROUTING --json", a,
+		   "d['table'] == 'nat' and d['chains'][0]['rules'][0]['target'] == 'MASQUERADE' and "
+		   "d['chains'][0]['rules'][0]['packets'] == 1");
+	free(a);
+	a = ctl_cmd(&env, "-6 -L --json");
+	json_check("-6 -L --json", a, "d['family'] == 'ipv6' and len(d['chains']) == 3");
+	free(a);
+
+	/* errors are not JSON */
+	a = ctl_cmd(&env, "-L nochain --json");
+	assert_string_equal(a, "%% error: nochain: No chain/target/match by that name.\n");
+	free(a);
+	a = ctl_cmd(&env, "save --json");
+	assert_string_equal(a, "%% error: save: unknown option '--json' (-t TABLE, -c, -6)\n");
+	free(a);
+	/* --json outside a listing is a word like any other: here a comment */
+	char cmd[] = "-C lan-out -p tcp -m comment --comment --json -j ACCEPT";
+	a = ctl_cmd(&env, cmd);
+	assert_string_equal(a, "%% ok\n");
+	free(a);
+
+	/* conntrack: the connection, both directions, the translation */
+	a = ctl_cmd(&env, "conntrack -L --json");
+	printf("%s", a);
+	json_check("conntrack -L --json", a,
+		   "len(d) == 1 and d[0]['proto'] == 'udp' and d[0]['protonum'] == 17 and "
+		   "d[0]['original'] == {'src': '10.77.1.2', 'dst': '10.77.2.2', 'sport': 5000, "
+		   "'dport': 53, 'packets': 2, 'bytes': 76} and "
+		   "d[0]['reply'] == {'src': '10.77.2.2', 'dst': '10.77.2.1', 'sport': 53, "
+		   "'dport': 5000, 'packets': 1, 'bytes': 58} and "
+		   "'SRC_NAT' in d[0]['status'] and 'SEEN_REPLY' in d[0]['status'] and "
+		   "not d[0]['unreplied'] and d[0]['mark'] == 0 and d[0]['timeout'] > 0");
+	assert_string_equal(last_line(a), "%% ok 1 flow entries have been shown.\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack --json -L -p tcp");
+	assert_string_equal(a, "[]\n%% ok 0 flow entries have been shown.\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -S --json");
+	printf("%s", a);
+	json_check("conntrack -S --json", a,
+		   "len(d) == 1 and d[0]['worker'] == 0 and d[0]['entries'] == 1 and "
+		   "d[0]['new'] == 1 and d[0]['nat_src'] == 1");
+	free(a);
+	/* the text, from the same table of names */
+	a = ctl_cmd(&env, "conntrack -S");
+	assert_non_null(strstr(a, "worker=0 entries=1 max=262144 ipv6=0 max_ipv6=65536 found=2 new=1 "));
+	assert_non_null(strstr(a, " nat_src=1 nat_dst=0 nat_port_changed=0 nat_fail=0 nat_icmp=0 "
+				  "connlimit_full=0\n%% ok\n"));
+	free(a);
+	a = ctl_cmd(&env, "show nat");
+	assert_string_equal(a, "worker=0 snat address=10.77.2.1 proto=udp connections=1 ports=1\n"
+			       "worker=0 bindings_src=1 bindings_dst=0 port_changed=0 alloc_fail=0 "
+			       "tuples_tried=1 icmp_errors=0 handoff_out=0 handoff_in=0\n%% ok\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -C --json");
+	assert_string_equal(a, "%% error: conntrack: option --json needs a value\n");
+	free(a);
+
+	a = ctl_cmd(&env, "show nat --json");
+	printf("%s", a);
+	json_check("show nat --json", a,
+		   "d['addresses'] == [{'worker': 0, 'type': 'snat', 'address': '10.77.2.1', "
+		   "'proto': 'udp', 'connections': 1, 'ports': 1}] and not d['truncated'] and "
+		   "d['workers'][0]['bindings_src'] == 1");
+	free(a);
+
+	a = ctl_cmd(&env, "show version --json");
+	printf("%s", a);
+	json_check("show version --json", a,
+		   "d['version'] == '" RAMPART_VERSION "' and d['ruleset_generation'] == 1 and "
+		   "d['last_change'].startswith('2023-11-1') and d['last_change_ok'] is True and "
+		   "d['last_apply_ms'] == 1.234");
+	free(a);
+
+	/* trace show: the traced packets as an array */
+	a = ctl_cmd(&env, "trace show --json");
+	assert_string_equal(a, "[]\n%% ok nothing traced (trace add N [FILTER] arms tracing)\n");
+	free(a);
+	a = ctl_cmd(&env, "trace add 1 -p udp");
+	free(a);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	a = ctl_cmd(&env, "trace show --json");
+	printf("%s", a);
+	json_check("trace show --json", a,
+		   "len(d) == 1 and d[0]['trace'] == 1 and d[0]['in'] == 'lan0' and "
+		   "d[0]['packet']['sport'] == 5000 and d[0]['packet']['proto'] == 'udp' and "
+		   "d[0]['conntrack'] == 'ESTABLISHED' and d[0]['fate'] == 'forward' and "
+		   "d[0]['out'] == 'wan0' and d[0]['nat'] == {'src': '10.77.2.1', 'sport': 5000, "
+		   "'dst': '10.77.2.2', 'dport': 53} and "
+		   "{'hook': 'FORWARD', 'raw': False, 'answer': False, 'table': 'filter', "
+		   "'chain': 'FORWARD', 'rule': 1, 'text': "
+		   "'-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'} in d[0]['steps']"
+		   " and d[0]['verdict'] == 'forwarded out wan0'");
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2287,6 +2530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace_nat_reject, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ctl_json, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
