@@ -285,6 +285,48 @@ static inline void wheel_add(struct ct_table *t, uint32_t idx)
 	t->wheel[s] = idx;
 }
 
+#ifndef unlikely
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+/* A source-translated connection confirmed (d = 1) or dying (d = -1):
+ * its public address's count (the reply tuple's destination). */
+static void natc_count(struct ct_table *t, uint32_t idx, int d)
+{
+	struct ct_tuple r;
+	ct_entry_tuple(t, idx, 1, &r);
+	uint32_t h = 0;
+	for (int i = 0; i < 16; i++)
+		h = h * 31 + r.dst[i];
+	h ^= r.proto;
+	struct ct_natc *c = &t->natc;
+	for (unsigned k = 0; k < CT_NATC_SLOTS; k++) {
+		struct ct_natc_slot *s = &c->s[(h + k) % CT_NATC_SLOTS];
+		if (__atomic_load_n(&s->used, __ATOMIC_RELAXED)) {
+			if (s->fam == r.fam && s->proto == r.proto && memcmp(s->addr, r.dst, 16) == 0) {
+				s->conns += (uint64_t)(int64_t)d;
+				return;
+			}
+			continue;
+		}
+		if (d < 0)
+			break; /* never counted here */
+		s->fam = r.fam;
+		s->proto = r.proto;
+		memcpy(s->addr, r.dst, 16);
+		s->conns = 1;
+		__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	c->other += (uint64_t)(int64_t)d;
+}
+
+static inline void natc_dying(struct ct_table *t, uint32_t idx)
+{
+	if (unlikely(t->e[idx].status & CT_S_SRC_NAT))
+		natc_count(t, idx, -1);
+}
+
 /* An IPv6 entry's address record back to its free list. */
 static void x6_release(struct ct_table *t, struct ct_entry *e)
 {
@@ -343,6 +385,7 @@ static uint32_t early_drop_pass(struct ct_table *t, uint32_t from)
 				*pp = e->tnext;
 				e->status &= (uint8_t)~CT_S_WHEEL;
 				if (!(e->status & CT_S_DYING)) {
+					natc_dying(t, idx);
 					hash_del(t, idx);
 					t->live--;
 					t->st.early_drop++;
@@ -388,6 +431,7 @@ static uint32_t early_drop_sample(struct ct_table *t)
 	}
 	if (best != CT_NIL) {
 		struct ct_entry *e = &t->e[best];
+		natc_dying(t, best);
 		hash_del(t, best);
 		t->live--;
 		t->st.early_drop++;
@@ -457,6 +501,7 @@ void ct_kill(struct ct_table *t, uint32_t idx)
 		entry_free(t, idx);
 		return;
 	}
+	natc_dying(t, idx);
 	hash_del(t, idx);
 	e->status |= CT_S_DYING;
 	t->live--;
@@ -488,6 +533,8 @@ void ct_confirm(struct ct_table *t, struct ct_res *r)
 	e->status |= CT_S_CONFIRMED;
 	if (!(e->status & CT_S_WHEEL))
 		wheel_add(t, idx);
+	if (unlikely(e->status & CT_S_SRC_NAT))
+		natc_count(t, idx, 1);
 	t->live++;
 	t->st.new_++;
 }
@@ -523,6 +570,7 @@ unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 				if (e->status & CT_S_DYING) {
 					entry_free(t, idx);
 				} else if ((int32_t)(e->expire - now) <= 0) {
+					natc_dying(t, idx);
 					hash_del_h(t, idx, h[i]);
 					t->live--;
 					t->st.expired++;

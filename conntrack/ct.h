@@ -225,6 +225,24 @@ struct ct_stats {
 		related, untracked;
 };
 
+/*
+ * Live source-translated connections per public address and protocol,
+ * kept as connections are confirmed and die (the metrics' NAT usage
+ * without walking the table). The table's writer is its only writer; a
+ * slot's key is written before `used` (release), readers load `used`
+ * (acquire) first. Addresses beyond CT_NATC_SLOTS are counted in `other`.
+ */
+#define CT_NATC_SLOTS 64
+struct ct_natc_slot {
+	uint8_t used, fam, proto, pad;
+	uint8_t addr[16];
+	uint64_t conns;
+};
+struct ct_natc {
+	struct ct_natc_slot s[CT_NATC_SLOTS];
+	uint64_t other;
+};
+
 struct ct_table {
 	struct ct_entry *e;
 	struct ct_addr6 *x6;
@@ -242,6 +260,7 @@ struct ct_table {
 	struct ct_stats st;
 	size_t mem;          /* bytes held */
 	void (*free_fn)(void *);
+	struct ct_natc natc; /* live SNAT connections per address (cold) */
 };
 
 /* Bytes a table of these parameters holds (entries, IPv6 records, buckets). */

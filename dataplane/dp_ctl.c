@@ -58,6 +58,8 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	dp->n_workers = c->n_workers;
 	snprintf(dp->nflog_dir, sizeof(dp->nflog_dir), "%s", c->nflog_dir);
 	dp->nflog_max = (uint64_t)c->nflog_max_mb << 20;
+	dp->tsc0 = rte_rdtsc();
+	clock_gettime(CLOCK_REALTIME, &dp->real0);
 	memset(dp->link_up, 0xff, sizeof(dp->link_up));
 	dp->idle_sleep_us = c->idle_sleep_us;
 	dp->tsc_hz = rte_get_tsc_hz();

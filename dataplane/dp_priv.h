@@ -147,6 +147,7 @@ struct dp_logrec {
 	uint8_t has_mac, pad;
 	uint8_t mac[14];
 	uint8_t pad2[2];
+	uint64_t tsc; /* when the worker logged it (rte_rdtsc; dp_tsc_to_real) */
 	uint8_t data[DP_LOG_SNAP];
 };
 
@@ -333,6 +334,9 @@ struct dp_ctx {
 	uint64_t link_next_tsc;        /* next link state poll */
 	uint64_t ct_tsc_tick;    /* tsc per conntrack tick */
 	uint32_t rules_gen;
+	/* a TSC reading and the wall clock at the same instant: record times */
+	uint64_t tsc0;
+	struct timespec real0;
 	uint64_t rule_ids; /* the last rule id given (rules_assign_ids) */
 	uint64_t logs_written;
 	struct dp_trace_list *trace_list; /* control thread: the kept records */
@@ -433,6 +437,8 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 /* rules_ctl.c */
 unsigned dp_logs_drain(struct dp_ctx *dp);
 /* nflog_ctl.c */
+/* A worker's TSC reading as wall-clock time (records' timestamps). */
+void dp_tsc_to_real(const struct dp_ctx *dp, uint64_t tsc, struct timespec *ts);
 void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const struct dp_logrec *rec);
 void dp_nflog_close(struct dp_ctx *dp);
 void dp_rules_destroy(struct dp_ctx *dp);

@@ -287,6 +287,7 @@ static void queue_logs(struct dp_worker *w, struct rte_mbuf *m, const struct pkt
 		rec.gen = R->gen;
 		rec.ctr = res->log_rule[i];
 		rec.hook = (uint8_t)h;
+		rec.tsc = rte_rdtsc();
 		rec.fam = pm->l3 == PKT_L3_IPV4 ? RULES_F_V4 : RULES_F_V6;
 		rec.in_port = in;
 		rec.out_port = out;

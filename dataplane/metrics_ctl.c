@@ -7,6 +7,7 @@
  * per-worker 64-bit integers: read while the workers run, summed here, as
  * every counter reader does; a scrape never stops or slows a worker.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -171,6 +172,62 @@ static const void *ctstats_of(const struct dp_worker *w)
 	return w->ct ? &w->ct->st : NULL;
 }
 
+/* Live source-translated connections per public address and protocol,
+ * summed over the workers' counts (ct_natc: kept as connections come and
+ * go, no table walk). */
+static void nat_usage(FILE *o, const struct dp_ctx *dp)
+{
+	struct usage {
+		uint8_t fam, proto, addr[16];
+		uint64_t conns;
+	} u[CT_NATC_SLOTS * 2];
+	unsigned n = 0;
+	uint64_t other = 0;
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		const struct ct_table *t = dp->workers[w]->ct;
+		if (t == NULL)
+			continue;
+		other += t->natc.other;
+		for (unsigned k = 0; k < CT_NATC_SLOTS; k++) {
+			const struct ct_natc_slot *s = &t->natc.s[k];
+			if (!__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+				continue;
+			unsigned j = 0;
+			while (j < n && !(u[j].fam == s->fam && u[j].proto == s->proto &&
+					  memcmp(u[j].addr, s->addr, 16) == 0))
+				j++;
+			if (j == n) {
+				if (n == RTE_DIM(u)) {
+					other += s->conns;
+					continue;
+				}
+				u[n].fam = s->fam;
+				u[n].proto = s->proto;
+				memcpy(u[n].addr, s->addr, 16);
+				u[n++].conns = 0;
+			}
+			u[j].conns += s->conns;
+		}
+	}
+	family(o, "rampart_nat_connections", "gauge",
+	       "Live source-translated (SNAT, MASQUERADE) connections per public address and "
+	       "protocol: the address's ports in use (a port serves one connection per "
+	       "destination; rampartctl show nat counts distinct ports)");
+	for (unsigned j = 0; j < n; j++) {
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(u[j].fam == 6 ? AF_INET6 : AF_INET, u[j].addr, a, sizeof(a));
+		const char *pn = u[j].proto == 6 ? "tcp" : u[j].proto == 17 ? "udp" :
+			u[j].proto == 1 ? "icmp" : u[j].proto == 58 ? "icmpv6" : NULL;
+		if (pn)
+			fprintf(o, "rampart_nat_connections{address=\"%s\",proto=\"%s\"} %" PRIu64 "\n", a,
+				pn, u[j].conns);
+		else
+			fprintf(o, "rampart_nat_connections{address=\"%s\",proto=\"%u\"} %" PRIu64 "\n", a,
+				u[j].proto, u[j].conns);
+	}
+	fprintf(o, "rampart_nat_connections{address=\"other\",proto=\"any\"} %" PRIu64 "\n", other);
+}
+
 void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *info)
 {
 	family(o, "rampart_build_info", "gauge", "The running rampartd's version");
@@ -291,6 +348,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			 offsetof(struct nat_stats, alloc_fail)},
 		};
 		worker_counters(o, dp, nfams, RTE_DIM(nfams), natstats_of);
+		nat_usage(o, dp);
 	}
 
 	family(o, "rampart_log_records_total", "counter",

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+
 #include "dp_priv.h"
 #include "log.h"
 
@@ -104,11 +106,12 @@ void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const stru
 		dp->nflog_lost++;
 		return;
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	struct timespec ts, now;
+	dp_tsc_to_real(dp, rec->tsc, &ts); /* the packet's time, not the write's */
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (f->fd < 0) {
-		if ((uint64_t)ts.tv_sec < f->next_try || !open_file(dp, f)) {
-			f->next_try = (uint64_t)ts.tv_sec + 1;
+		if ((uint64_t)now.tv_sec < f->next_try || !open_file(dp, f)) {
+			f->next_try = (uint64_t)now.tv_sec + 1;
 			dp->nflog_lost++;
 			return;
 		}
@@ -139,7 +142,7 @@ void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const stru
 	if (w != (ssize_t)(sizeof(rec4) + cap)) { /* the reader went away, or the disk is full */
 		close(f->fd);
 		f->fd = -1;
-		f->next_try = (uint64_t)ts.tv_sec + 1;
+		f->next_try = (uint64_t)now.tv_sec + 1;
 		dp->nflog_lost++;
 		return;
 	}
@@ -168,4 +171,14 @@ void dp_nflog_close(struct dp_ctx *dp)
 		f = next;
 	}
 	dp->nflog = NULL;
+}
+
+void dp_tsc_to_real(const struct dp_ctx *dp, uint64_t tsc, struct timespec *ts)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	int64_t d = (int64_t)(tsc - dp->tsc0);
+	int64_t ns = hz ? (int64_t)((__int128)d * 1000000000 / (int64_t)hz) : 0;
+	int64_t t = (int64_t)dp->real0.tv_sec * 1000000000 + dp->real0.tv_nsec + ns;
+	ts->tv_sec = (time_t)(t / 1000000000);
+	ts->tv_nsec = (long)(t % 1000000000);
 }

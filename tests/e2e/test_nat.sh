@@ -150,6 +150,12 @@ assert_file_match "show nat: the box's address with its TCP ports in use" \
 	'^worker=[0-9] snat address=10\.77\.2\.1 proto=tcp connections=[1-9][0-9]* ports=[1-9]' "$E2E_TMP/shownat"
 assert_file_match "show nat: the hairpin's address" '^worker=[0-9] snat address=10\.77\.1\.1 proto=tcp ' "$E2E_TMP/shownat"
 assert_file_match "show nat: the port forward's target" '^worker=[0-9] dnat address=10\.77\.1\.2 proto=tcp connections=[1-9]' "$E2E_TMP/shownat"
+# the metrics count the same connections as they come and go (no walk)
+walked=$(awk '/snat address=10\.77\.2\.1 proto=tcp/ { for (i = 1; i <= NF; i++) if ($i ~ /^connections=/) { split($i, kv, "="); n += kv[2] } } END { print n + 0 }' "$E2E_TMP/shownat")
+mport=$(metrics_port)
+counted=$(curl -s "http://127.0.0.1:$mport/metrics" | awk '/^rampart_nat_connections\{address="10\.77\.2\.1",proto="tcp"\}/ { print $2 }')
+assert_ge "metrics: rampart_nat_connections for 10.77.2.1/tcp counts live connections" "${counted:-0}" 1
+assert_eq "metrics: ... the same number show nat finds by walking the tables" "$walked" "${counted:-x}"
 assert_file_match "show nat: binding counters per worker" '^worker=0 bindings_src=[1-9][0-9]* bindings_dst=[0-9]+ port_changed=[0-9]+ alloc_fail=0 ' "$E2E_TMP/shownat"
 if [ "$NW" = 2 ]; then
 	workers_src=$(grep -c 'nat_src=[1-9]' "$E2E_TMP/ct.stats")

@@ -68,6 +68,7 @@ grep -q 'packets: {syslog: local3' "$CFG" || die "gen_config's log line changed:
 rp_start "$CFG" "$WRAP"
 bg fiforeader tcpdump -n -r "$NFDIR/nflog-6.pcap"
 
+T_PING=$(date +%s)
 check "ping lan -> wan (logged)" in_lan ping -c 2 -i 0.2 -W 2 10.77.2.2
 wait_for "the packet log file has the LOG lines" 5 grep -q 'rp-fwd: IN=lan0 OUT=wan0 ' "$PKT"
 assert_file_match "the file: the kernel's format" \
@@ -90,6 +91,13 @@ out=$(tcpdump -n -r "$NFDIR/nflog-5.pcap" 2>&1)
 log "nflog-5.pcap: $(tr '\n' '|' <<<"$out")"
 assert_eq "NFLOG group 5: the 3 echo requests in the capture" 3 \
 	"$(grep -c 'IP 10\.77\.1\.2 > 10\.77\.2\.2: ICMP echo request' <<<"$out")"
+# the records carry the packets' own times: the first two 0.2 s apart, when pinged
+tcpdump -tt -n -r "$NFDIR/nflog-5.pcap" 2>/dev/null | head -2 | awk '{print $1}' >"$E2E_TMP/ts"
+gap=$(awk 'NR == 1 {a = $1} NR == 2 {printf "%d", ($1 - a) * 1000}' "$E2E_TMP/ts")
+first=$(head -1 "$E2E_TMP/ts" | cut -d. -f1)
+assert_ge "NFLOG timestamps: the pings' 200 ms spacing (ms)" "${gap:-0}" 150
+assert_le "NFLOG timestamps: ... not more (ms)" "${gap:-9999}" 400
+assert_le "NFLOG timestamps: the time of the ping (s off)" "$(( ${first:-0} - T_PING < 0 ? T_PING - ${first:-0} : ${first:-0} - T_PING ))" 3
 wait_for "the FIFO's reader saw the stream end" 5 sh -c "! kill -0 $BG_PID 2>/dev/null"
 assert_eq "NFLOG group 6: the 3 echo replies, read live from the FIFO" 3 \
 	"$(grep -c 'IP 10\.77\.2\.2 > 10\.77\.1\.2: ICMP echo reply' "$E2E_TMP/fiforeader.log")"

@@ -262,6 +262,19 @@ static uint32_t a4(const char *s)
 	return a;
 }
 
+/* live SNAT connections the table counts for a public address */
+static uint64_t natc_get(const char *addr, uint8_t proto)
+{
+	uint8_t a[16] = {0};
+	inet_pton(AF_INET, addr, a);
+	for (unsigned k = 0; k < CT_NATC_SLOTS; k++) {
+		const struct ct_natc_slot *s = &T->natc.s[k];
+		if (s->used && s->proto == proto && memcmp(s->addr, a, 16) == 0)
+			return s->conns;
+	}
+	return 0;
+}
+
 /* ---- tests ---- */
 
 static void test_snat_keeps_port_then_changes_it(void **st)
@@ -359,6 +372,8 @@ static void test_exhaustion_and_reuse(void **st)
 		seen |= (uint16_t)(1u << (r.dport - 1000));
 	}
 	assert_int_equal(T->live, 4);
+	uint64_t base = natc_get("198.51.100.1", 6);
+	assert_true(base >= 4);
 	/* the fifth: no tuple left; dropped and counted, nothing changed */
 	build(&k, 4, "10.0.0.2", "203.0.113.9", 6, 40009, 80, 0);
 	assert_int_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3), CT_NIL);
@@ -367,10 +382,12 @@ static void test_exhaustion_and_reuse(void **st)
 	/* the same destination port elsewhere is another tuple: it fits */
 	build(&k, 4, "10.0.0.2", "203.0.113.10", 6, 40009, 80, 0);
 	assert_int_not_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3), CT_NIL);
+	assert_int_equal(natc_get("198.51.100.1", 6), base + 1); /* counted as confirmed */
 	/* one connection goes: its port is free again */
 	struct ct_tuple gone;
 	reply_tuple(idx[2], &gone);
 	ct_kill(T, idx[2]);
+	assert_int_equal(natc_get("198.51.100.1", 6), base); /* and uncounted as it dies */
 	build(&k, 4, "10.0.0.2", "203.0.113.9", 6, 40010, 80, 0);
 	uint32_t n = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 99);
 	assert_int_not_equal(n, CT_NIL);
