@@ -137,7 +137,8 @@ struct dp_rules {
 };
 
 /* A LOG target's record, worker -> control thread (formatted there). */
-#define DP_LOG_SNAP 160 /* bytes of the IP packet kept */
+#define DP_LOG_SNAP 160 /* bytes of the IP packet kept in a record */
+#define DP_NFLOG_MAX 9216 /* an NFLOG copy's largest size (a jumbo frame's IP packet) */
 #define DP_LOG_RING 1024
 struct dp_logrec {
 	uint32_t gen;  /* dp_rules.gen of the program that logged */
@@ -148,6 +149,10 @@ struct dp_logrec {
 	uint8_t mac[14];
 	uint8_t pad2[2];
 	uint64_t tsc; /* when the worker logged it (rte_rdtsc; dp_tsc_to_real) */
+	/* NFLOG wanting more than DP_LOG_SNAP bytes: a copy of the packet from
+	 * its IP header (rte_pktmbuf_copy), freed by whoever takes the record
+	 * out of the ring; NULL otherwise (data[] holds the snap) */
+	struct rte_mbuf *copy;
 	uint8_t data[DP_LOG_SNAP];
 };
 

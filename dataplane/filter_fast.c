@@ -300,8 +300,25 @@ static void queue_logs(struct dp_worker *w, struct rte_mbuf *m, const struct pkt
 			avail = pm->l3_len;
 		rec.caplen = (uint16_t)(avail < DP_LOG_SNAP ? avail : DP_LOG_SNAP);
 		memcpy(rec.data, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off), rec.caplen);
-		if (rte_ring_sp_enqueue_elem(w->logq, &rec, sizeof(rec)) != 0)
+		rec.copy = NULL;
+		/* NFLOG: the whole packet (or --nflog-size of it), as the kernel
+		 * copies it, in an mbuf of our pool; if the pool is short, the
+		 * snap above goes alone */
+		const struct rules_ext *x = rec.ctr < R->prog->n_ctr ? R->prog->ctr_ext[rec.ctr] : NULL;
+		if (x != NULL && x->kind == RULES_X_NFLOG && pm->l3_len > rec.caplen) {
+			uint32_t want = (x->present & (1u << RULES_O_NFLOG_SIZE)) ? x->u.nflog.size :
+										      pm->l3_len;
+			if (want > pm->l3_len)
+				want = pm->l3_len;
+			if (want > DP_NFLOG_MAX)
+				want = DP_NFLOG_MAX;
+			if (want > rec.caplen)
+				rec.copy = rte_pktmbuf_copy(m, w->dp->pool, pm->l3_off, want);
+		}
+		if (rte_ring_sp_enqueue_elem(w->logq, &rec, sizeof(rec)) != 0) {
 			w->st.log_dropped++;
+			rte_pktmbuf_free(rec.copy);
+		}
 	}
 	if (res->n_log > n)
 		w->st.log_dropped += res->n_log - n;

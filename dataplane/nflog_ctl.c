@@ -10,13 +10,16 @@
  * log.nflog.max-size, then is renamed to .1 and started again. If the path
  * is a FIFO (mkfifo it first), the capture is streamed into it while a
  * reader is there (`tcpdump -r DIR/nflog-5.pcap`, `wireshark -k -i ...`);
- * without a reader, packets are counted as lost. Packets carry at most
- * DP_LOG_SNAP bytes (the record's size), or --nflog-size if smaller; the
- * timestamp is when the control thread writes them.
+ * without a reader, packets are counted as lost. Packets are whole (as
+ * the kernel's NFLOG copies them), or --nflog-size bytes of them: the
+ * worker copies them into an mbuf that comes with the record (the
+ * record's own DP_LOG_SNAP bytes if the pool is short); the timestamp is
+ * when the worker logged the packet.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,17 +126,36 @@ void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const stru
 	else if (rec->caplen >= 6 && (rec->data[0] >> 4) == 6)
 		len = 40u + (uint32_t)(rec->data[4] << 8 | rec->data[5]);
 	uint32_t cap = rec->caplen;
+	const uint8_t *data = rec->data;
+	uint8_t big[DP_NFLOG_MAX];
+	if (rec->copy != NULL) {
+		/* the worker's copy: from the IP header, as long as it wanted */
+		uint32_t l = rte_pktmbuf_pkt_len(rec->copy);
+		if (l > sizeof(big))
+			l = sizeof(big);
+		const uint8_t *p = rte_pktmbuf_read(rec->copy, 0, l, big);
+		if (p != NULL) {
+			if (p != big)
+				memcpy(big, p, l);
+			data = big;
+			cap = l;
+		}
+	}
 	if (n->size && n->size < cap)
 		cap = n->size;
+	/* into a FIFO, a write of at most PIPE_BUF bytes goes whole or not at
+	 * all (below); longer packets are cut there */
+	if (f->fifo && cap > PIPE_BUF - 16)
+		cap = PIPE_BUF - 16;
 	if (len < cap)
 		len = cap;
 	/* one write per packet: into a FIFO (non-blocking), a write of less
 	 * than PIPE_BUF goes whole or not at all, so a slow reader loses
 	 * packets, never the stream's framing, and never holds us up */
 	uint32_t rec4[4] = {(uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), cap, len};
-	uint8_t buf[sizeof(rec4) + DP_LOG_SNAP];
+	uint8_t buf[sizeof(rec4) + DP_NFLOG_MAX];
 	memcpy(buf, rec4, sizeof(rec4));
-	memcpy(buf + sizeof(rec4), rec->data, cap);
+	memcpy(buf + sizeof(rec4), data, cap);
 	ssize_t w = write(f->fd, buf, sizeof(rec4) + cap);
 	if (w < 0 && f->fifo && errno == EAGAIN) {
 		dp->nflog_lost++; /* the reader is behind */

@@ -385,8 +385,10 @@ unsigned dp_logs_drain(struct dp_ctx *dp)
 		for (unsigned round = 0; round < 8; round++) {
 			unsigned n = rte_ring_sc_dequeue_burst_elem(w->logq, recs, sizeof(recs[0]),
 								    RTE_DIM(recs), NULL);
-			for (unsigned k = 0; k < n; k++)
+			for (unsigned k = 0; k < n; k++) {
 				write_log(dp, &recs[k]);
+				rte_pktmbuf_free(recs[k].copy); /* an NFLOG copy, if any */
+			}
 			total += n;
 			if (n < RTE_DIM(recs))
 				break;

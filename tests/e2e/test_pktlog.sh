@@ -84,13 +84,30 @@ wait_for "SIGHUP handled" 5 grep -q 'SIGHUP: ruleset reloaded' "$RP_LOG"
 check "ping lan -> wan again" in_lan ping -c 1 -W 2 10.77.2.2
 wait_for "a new packet log file after SIGHUP" 5 grep -q 'rp-fwd: IN=lan0' "$PKT"
 assert_eq "the rotated file kept its two lines" 2 "$(grep -c 'rp-fwd: ' "$PKT.1")"
+check "a big ping lan -> wan (1400 bytes of data)" in_lan ping -c 1 -s 1400 -W 2 10.77.2.2
 
 rp_stop
 # NFLOG: group 5 in a pcap file, group 6 streamed into the FIFO's reader
 out=$(tcpdump -n -r "$NFDIR/nflog-5.pcap" 2>&1)
 log "nflog-5.pcap: $(tr '\n' '|' <<<"$out")"
-assert_eq "NFLOG group 5: the 3 echo requests in the capture" 3 \
+assert_eq "NFLOG group 5: the 4 echo requests in the capture" 4 \
 	"$(grep -c 'IP 10\.77\.1\.2 > 10\.77\.2\.2: ICMP echo request' <<<"$out")"
+assert_match "NFLOG group 5: the big one whole (1428 bytes, as the kernel's NFLOG copies it)" \
+	'ICMP echo request, id [0-9]+, seq 1, length 1408' "$out"
+# the pcap records' captured and original lengths (tcpdump prints the IP length either way)
+big=$("$PY" - "$NFDIR/nflog-5.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off, out = 24, []
+while off + 16 <= len(d):
+    _, _, incl, orig = struct.unpack_from("<IIII", d, off)
+    out.append("%d/%d" % (incl, orig))
+    off += 16 + incl
+print(" ".join(out))
+PY
+)
+log "nflog-5.pcap records (captured/original bytes): $big"
+assert_match "NFLOG group 5: the big packet captured whole, not cut at the record's 160 bytes" "(^| )1428/1428( |$)" "$big"
 # the records carry the packets' own times: the first two 0.2 s apart, when pinged
 tcpdump -tt -n -r "$NFDIR/nflog-5.pcap" 2>/dev/null | head -2 | awk '{print $1}' >"$E2E_TMP/ts"
 gap=$(awk 'NR == 1 {a = $1} NR == 2 {printf "%d", ($1 - a) * 1000}' "$E2E_TMP/ts")
@@ -99,6 +116,6 @@ assert_ge "NFLOG timestamps: the pings' 200 ms spacing (ms)" "${gap:-0}" 150
 assert_le "NFLOG timestamps: ... not more (ms)" "${gap:-9999}" 400
 assert_le "NFLOG timestamps: the time of the ping (s off)" "$(( ${first:-0} - T_PING < 0 ? T_PING - ${first:-0} : ${first:-0} - T_PING ))" 3
 wait_for "the FIFO's reader saw the stream end" 5 sh -c "! kill -0 $BG_PID 2>/dev/null"
-assert_eq "NFLOG group 6: the 3 echo replies, read live from the FIFO" 3 \
+assert_eq "NFLOG group 6: the 4 echo replies, read live from the FIFO" 4 \
 	"$(grep -c 'IP 10\.77\.2\.2 > 10\.77\.1\.2: ICMP echo reply' "$E2E_TMP/fiforeader.log")"
 e2e_finish
