@@ -293,17 +293,26 @@ static inline void wheel_add(struct ct_table *t, uint32_t idx)
  * its public address's count (the reply tuple's destination). */
 static void natc_count(struct ct_table *t, uint32_t idx, int d)
 {
-	struct ct_tuple r;
-	ct_entry_tuple(t, idx, 1, &r);
-	uint32_t h = 0;
-	for (int i = 0; i < 16; i++)
-		h = h * 31 + r.dst[i];
-	h ^= r.proto;
+	const struct ct_entry *e = &t->e[idx];
+	/* the public address in place: the reply tuple's destination */
+	uint8_t a[16] = {0};
+	if (e->fam == 4)
+		memcpy(a, &e->a.a4[3], 4);
+	else
+		memcpy(a, t->x6[e->a.x6].a[3], 16);
+	uint64_t w0, w1;
+	memcpy(&w0, a, 8);
+	memcpy(&w1, a + 8, 8);
+	uint64_t hh = (w0 ^ (w1 * 0x9e3779b97f4a7c15ull) ^ e->proto) * 0xff51afd7ed558ccdull;
+	uint32_t h = (uint32_t)(hh >> 40);
 	struct ct_natc *c = &t->natc;
 	for (unsigned k = 0; k < CT_NATC_SLOTS; k++) {
 		struct ct_natc_slot *s = &c->s[(h + k) % CT_NATC_SLOTS];
 		if (__atomic_load_n(&s->used, __ATOMIC_RELAXED)) {
-			if (s->fam == r.fam && s->proto == r.proto && memcmp(s->addr, r.dst, 16) == 0) {
+			uint64_t s0, s1;
+			memcpy(&s0, s->addr, 8);
+			memcpy(&s1, s->addr + 8, 8);
+			if (s0 == w0 && s1 == w1 && s->proto == e->proto && s->fam == e->fam) {
 				s->conns += (uint64_t)(int64_t)d;
 				return;
 			}
@@ -311,9 +320,9 @@ static void natc_count(struct ct_table *t, uint32_t idx, int d)
 		}
 		if (d < 0)
 			break; /* never counted here */
-		s->fam = r.fam;
-		s->proto = r.proto;
-		memcpy(s->addr, r.dst, 16);
+		s->fam = e->fam;
+		s->proto = e->proto;
+		memcpy(s->addr, a, 16);
 		s->conns = 1;
 		__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
 		return;
