@@ -950,6 +950,10 @@ static void cmd_load(struct rp_ctl_env *env, int argc, char **argv, const char *
 int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen)
 {
 	struct rules_ruleset *rs = NULL;
+	if (env->cfg == NULL) {
+		snprintf(err, errlen, "no configuration to read the ruleset files from");
+		return -1;
+	}
 	if (rp_ruleset_load(env->cfg, &rs, err, errlen) < 0) {
 		set_info(env, false);
 		return -1;

@@ -2342,6 +2342,138 @@ static const char json_v4[] =
 /* --json on the listings, through the real command code (src/ctl_cmd.c) on
  * a real dataplane: counters after packets, chains, conntrack, NAT, version,
  * trace; errors stay "%% error"; --json elsewhere is an ordinary word. */
+/* A request with a body (restore, load), through the real command code. */
+static char *ctl_body(struct rp_ctl_env *env, const char *words, const char *body)
+{
+	char line[512], *argv[32], *save = NULL;
+	int argc = 0;
+	snprintf(line, sizeof(line), "%s", words);
+	for (char *t = strtok_r(line, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	assert_non_null(o);
+	rp_ctl_exec(env, argc, argv, body, strlen(body), o);
+	fclose(o);
+	assert_non_null(buf);
+	return buf;
+}
+
+static void expect_ok(char *a, const char *what)
+{
+	if (strncmp(last_line(a), "%% ok", 5) != 0)
+		fail_msg("%s: not ok:\n%s", what, a);
+	free(a);
+}
+
+static void expect_err(char *a, const char *what, const char *msg)
+{
+	if (strncmp(last_line(a), "%% error", 8) != 0 || strstr(a, msg) == NULL)
+		fail_msg("%s: wanted an error with '%s':\n%s", what, msg, a);
+	free(a);
+}
+
+static unsigned long generation(struct rp_ctl_env *env)
+{
+	char *a = ctl_cmd(env, "show version");
+	const char *g = strstr(a, "ruleset_generation ");
+	unsigned long n = g ? strtoul(g + 19, NULL, 10) : 0;
+	free(a);
+	return n;
+}
+
+/* the packets the DNS rule of lan-out counted, from -L -v -x */
+static unsigned long dns_count(struct rp_ctl_env *env)
+{
+	char *a = ctl_cmd(env, "-L lan-out -v -x -n");
+	unsigned long n = 0;
+	for (char *l = a; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strstr(l, "udp dpt:53") && strncmp(l, "Chain", 5) != 0)
+			n = strtoul(l, NULL, 10);
+	free(a);
+	return n;
+}
+
+/* Every kind of change through the command code (src/ctl_cmd.c) on a live
+ * dataplane: counters carried, failures changing nothing. */
+static void test_ctl_commands(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	struct dp_metrics_info info = { .version = "ut" };
+	struct rp_ctl_env env = { .dp = dp, .info = &info };
+	learn_h1();
+	learn_h2();
+	expect_ok(ctl_body(&env, "restore", json_v4), "restore");
+	unsigned long g0 = generation(&env);
+	udp4_from(&f, 0, H1_IP, H2_IP, 5100, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(dns_count(&env), 1);
+
+	/* one-shot commands; the DNS rule keeps its count through them */
+	expect_ok(ctl_cmd(&env, "-I lan-out 1 -p udp --dport 5353 -j DROP"), "-I");
+	expect_ok(ctl_cmd(&env, "-A FORWARD -p icmp -j ACCEPT"), "-A");
+	expect_ok(ctl_cmd(&env, "-N spare"), "-N");
+	expect_ok(ctl_cmd(&env, "-E spare extra"), "-E");
+	expect_ok(ctl_cmd(&env, "-X extra"), "-X");
+	expect_ok(ctl_cmd(&env, "-D lan-out 1"), "-D by number");
+	expect_ok(ctl_cmd(&env, "-C FORWARD -p icmp -j ACCEPT"), "-C");
+	expect_ok(ctl_cmd(&env, "-D FORWARD -p icmp -j ACCEPT"), "-D by rule");
+	assert_int_equal(dns_count(&env), 1);
+	unsigned long g1 = generation(&env);
+	assert_int_equal(g1, g0 + 7); /* -C changes nothing */
+
+	/* failures change nothing */
+	expect_err(ctl_cmd(&env, "-D FORWARD 9"), "-D 9", "index of deletion too big");
+	expect_err(ctl_cmd(&env, "-A nochain -j ACCEPT"), "-A nochain", "does not exist");
+	expect_err(ctl_cmd(&env, "-P FORWARD MAYBE"), "-P", "bad policy");
+	expect_err(ctl_body(&env, "restore --noflush", "*filter\n-A FORWARD -j NOWHERE\nCOMMIT\n"),
+		   "bad restore", "stdin:2:");
+	expect_err(ctl_cmd(&env, "set add nosuch 1.2.3.4"), "set add", "doesn't exist");
+	expect_err(ctl_cmd(&env, "reload"), "reload without a configuration", "no configuration");
+	expect_ok(ctl_body(&env, "restore --test", "*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"),
+		  "restore --test");
+	assert_int_equal(generation(&env), g1);
+	assert_int_equal(dns_count(&env), 1);
+
+	/* save: the rules as iptables-save prints them */
+	char *a = ctl_cmd(&env, "save -t filter");
+	assert_non_null(strstr(a, "-A lan-out -p udp -m udp --dport 53 -m comment"));
+	assert_null(strstr(a, "*nat"));
+	expect_ok(a, "save");
+	/* -Z zeroes, -c sets */
+	expect_ok(ctl_cmd(&env, "-Z lan-out 1"), "-Z");
+	assert_int_equal(dns_count(&env), 0);
+	expect_ok(ctl_body(&env, "restore -c --noflush",
+			   "*filter\n[7:700] -A FORWARD -p tcp --dport 9 -j DROP\nCOMMIT\n"), "restore -c");
+	a = ctl_cmd(&env, "-S FORWARD -v");
+	assert_non_null(strstr(a, "--dport 9 -c 7 700 -j DROP"));
+	expect_ok(a, "-S -v");
+
+	/* YAML: dump, load of the dump, dump again: the same */
+	char *d1 = ctl_cmd(&env, "dump --yaml");
+	const char *end = strstr(d1, "%% ok");
+	assert_non_null(end);
+	char *yaml = strndup(d1, (size_t)(end - d1));
+	expect_ok(ctl_body(&env, "load ut.yaml", yaml), "load");
+	char *d2 = ctl_cmd(&env, "dump --yaml");
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	free(yaml);
+	expect_err(ctl_body(&env, "load ut.yaml", json_v4), "load iptables text", "restore");
+	assert_int_equal(dns_count(&env), 0); /* load kept the (zeroed) rule's identity */
+	udp4_from(&f, 0, H1_IP, H2_IP, 5101, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(dns_count(&env), 1);
+}
+
 static void test_ctl_json(void **state)
 {
 	(void)state;
@@ -2531,6 +2663,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace_nat_reject, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_json, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
