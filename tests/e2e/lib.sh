@@ -417,6 +417,22 @@ ktopo_up() {
 	ip netns exec "$K_RTR" ip addr add 10.77.2.1/24 dev wan0
 	ip netns exec "$K_RTR" ip -6 addr add fd77:1::1/64 dev lan0 nodad
 	ip netns exec "$K_RTR" ip -6 addr add fd77:2::1/64 dev wan0 nodad
+	# permanent neighbours: the reference never waits on neighbour
+	# discovery (a packet queued behind an NS that came late was seen as
+	# "not delivered" by the kernel once in a CI run)
+	local mac_of
+	mac_of() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }
+	local lmac wmac rl rw
+	lmac=$(mac_of "$K_LAN" eth0) wmac=$(mac_of "$K_WAN" eth0)
+	rl=$(mac_of "$K_RTR" lan0) rw=$(mac_of "$K_RTR" wan0)
+	ip netns exec "$K_RTR" ip neigh replace 10.77.1.2 lladdr "$lmac" dev lan0 nud permanent
+	ip netns exec "$K_RTR" ip -6 neigh replace fd77:1::2 lladdr "$lmac" dev lan0 nud permanent
+	ip netns exec "$K_RTR" ip neigh replace 10.77.2.2 lladdr "$wmac" dev wan0 nud permanent
+	ip netns exec "$K_RTR" ip -6 neigh replace fd77:2::2 lladdr "$wmac" dev wan0 nud permanent
+	ip netns exec "$K_LAN" ip neigh replace 10.77.1.1 lladdr "$rl" dev eth0 nud permanent
+	ip netns exec "$K_LAN" ip -6 neigh replace fd77:1::1 lladdr "$rl" dev eth0 nud permanent
+	ip netns exec "$K_WAN" ip neigh replace 10.77.2.1 lladdr "$rw" dev eth0 nud permanent
+	ip netns exec "$K_WAN" ip -6 neigh replace fd77:2::1 lladdr "$rw" dev eth0 nud permanent
 }
 
 # ---------------------------------------------------------------- rampartd

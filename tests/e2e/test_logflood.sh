@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# A flood of logged packets does not slow forwarding (router mode, 2
-# workers, LOG lines to a file):
-#   - a baseline: a UDP flood (20 000 datagrams, as fast as one sender
-#     goes) crosses the box with no LOG rule; what arrives is the baseline
+# A flood of logged packets does not slow forwarding (router mode, 1
+# worker on its own CPU and the control thread, which writes the log, on
+# the other, as on a real box; with 2 workers on these 2 CPUs the second
+# worker would share the control thread's CPU and the log writing would
+# take its time: a scheduling matter, not the dataplane's; LOG lines to a
+# file):
+#   - a baseline: a UDP flood (20 000 datagrams at 20 000/s) crosses the
+#     box with no LOG rule: all of it arrives
 #   - the same flood with `-j LOG` on every datagram: as much arrives (the
 #     workers never wait for the logging side: a full ring drops the record
 #     and counts it), and every datagram is accounted for: LOG lines
@@ -20,6 +24,10 @@ topo_up
 
 RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
 N=${E2E_FLOOD:-20000}
+# a steady flood the veth/af_packet path carries without loss on these
+# machines (the dataplane is not what limits it), so that a slowdown
+# caused by logging would show as loss
+RATE=${E2E_FLOOD_RATE:-20000}
 PKT=$E2E_TMP/packets.log
 RULES=$E2E_TMP/flood.rules
 cat >"$RULES" <<'EOF'
@@ -30,7 +38,7 @@ cat >"$RULES" <<'EOF'
 COMMIT
 EOF
 CFG=$E2E_TMP/rampart.yaml
-gen_config "$CFG" router 2
+gen_config "$CFG" router 1
 cat >>"$CFG" <<YAML
 ruleset:
   file: $RULES
@@ -66,17 +74,17 @@ PY
 	rm -f "$E2E_TMP/rx.ready"
 	local t0 t1
 	t0=$(date +%s%N)
-	in_lan "$PY" - "$port" "$N" <<'PY'
+	in_lan "$PY" - "$port" "$N" "$RATE" <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+t0 = time.monotonic()
 for i in range(n):
-    while True:
-        try:
-            s.sendto(b"flood %d" % i, ("10.77.2.2", port))
-            break
-        except BlockingIOError:
-            time.sleep(0.0001)
+    s.sendto(b"flood %d" % i, ("10.77.2.2", port))
+    if i % 50 == 49:  # paced in bursts of 50
+        d = t0 + (i + 1) / rate - time.monotonic()
+        if d > 0:
+            time.sleep(d)
 PY
 	t1=$(date +%s%N)
 	wait $rx
@@ -86,12 +94,12 @@ PY
 logged() { grep -c "$1" "$PKT" 2>/dev/null || echo 0; }
 log_dropped() {
 	rp_stats
-	echo $(($(stat_worker "$STATS" 0 log_dropped) + $(stat_worker "$STATS" 1 log_dropped)))
+	stat_worker "$STATS" 0 log_dropped
 }
 
 read -r base base_ms < <(flood 9000)
 log "baseline: $base of $N arrived, sent in $base_ms ms"
-assert_ge "baseline: most of the flood crosses the box" "$base" $((N * 8 / 10))
+assert_ge "baseline: the flood crosses the box (99 %)" "$base" $((N * 99 / 100))
 
 # ---- every datagram logged
 check "LOG rule on every datagram" "$RCTL" -I FORWARD 1 -p udp --dport 9001 -j LOG --log-prefix "flood-all: "
@@ -101,7 +109,7 @@ sleep 2 # the logging side catches up
 lines=$(logged "flood-all: ")
 d1=$(log_dropped)
 log "LOG on every datagram: $all of $N arrived (sent in $all_ms ms); $lines lines written, $((d1 - d0)) records dropped"
-assert_ge "logging every datagram: as much crosses as without (>= 95% of the baseline)" "$all" $((base * 95 / 100))
+assert_ge "logging every datagram: as much crosses as without (>= 99% of the baseline)" "$all" $((base * 99 / 100))
 assert_eq "every logged datagram is a line or a counted drop" "$all" $((lines + d1 - d0))
 assert_ge "lines were written" "$lines" 1
 
@@ -113,10 +121,9 @@ t1=$(date +%s%N)
 sleep 1
 lines=$(logged "flood-lim: ")
 secs=$(((t1 - t0) / 1000000000 + 1))
-# each of the 2 workers has half the rate and the whole burst (docs/rulesets.md)
-max=$((2 * 5 + 20 * secs))
+max=$((5 + 20 * secs))
 log "LOG behind the limit: $lim of $N arrived (sent in $lim_ms ms); $lines lines in about $secs s (at most $max)"
-assert_ge "the limited log: as much crosses as without (>= 95% of the baseline)" "$lim" $((base * 95 / 100))
+assert_ge "the limited log: as much crosses as without (>= 99% of the baseline)" "$lim" $((base * 99 / 100))
 assert_le "the limited log: no more lines than the limit allows" "$lines" "$max"
 assert_ge "the limited log: but the limit let some through" "$lines" 5
 
