@@ -435,25 +435,7 @@ static void print_nat(struct lctx *c, const struct rules_ext *x, const char *pfx
 {
 	const struct rules_t_nat *n = &x->u.nat;
 	struct rules_buf t = {0};
-	bool br = c->fam == RULES_F_V6 && (n->flags & RULES_NAT_PROTO);
-	if (n->flags & RULES_NAT_MAP_IPS) {
-		if (br)
-			rbuf_putc(&t, '[');
-		rbuf_addr(&t, c->fam, &n->min);
-		if (memcmp(&n->min, &n->max, sizeof(n->min))) {
-			rbuf_putc(&t, '-');
-			rbuf_addr(&t, c->fam, &n->max);
-		}
-		if (br)
-			rbuf_putc(&t, ']');
-	}
-	if (n->flags & RULES_NAT_PROTO) {
-		rbuf_printf(&t, ":%u", n->port_lo);
-		if (n->port_hi != n->port_lo)
-			rbuf_printf(&t, "-%u", n->port_hi);
-		if (n->flags & RULES_NAT_OFFSET)
-			rbuf_printf(&t, "/%u", n->port_base);
-	}
+	rules_nat_range_text(&t, n, c->fam);
 	if (t.oom)
 		c->b->oom = true;
 	else if (t.s && t.len)

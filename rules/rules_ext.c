@@ -398,30 +398,36 @@ static int check_nat(struct rules_perr *pe, int col, struct rules_ext *x, const 
 	return 0;
 }
 
-/* sprint_range() of libxt_NAT */
+/* sprint_range() of libxt_NAT: "a[-b][:p[-q][/base]]", IPv6 addresses in
+ * brackets when ports follow; saved (--to-source) and listed (to:) alike */
+void rules_nat_range_text(struct rules_buf *t, const struct rules_t_nat *n, int fam)
+{
+	bool br = fam == RULES_F_V6 && (n->flags & RULES_NAT_PROTO);
+	if (n->flags & RULES_NAT_MAP_IPS) {
+		if (br)
+			rbuf_putc(t, '[');
+		rbuf_addr(t, fam, &n->min);
+		if (memcmp(&n->min, &n->max, sizeof(n->min))) {
+			rbuf_putc(t, '-');
+			rbuf_addr(t, fam, &n->max);
+		}
+		if (br)
+			rbuf_putc(t, ']');
+	}
+	if (n->flags & RULES_NAT_PROTO) {
+		rbuf_printf(t, ":%u", n->port_lo);
+		if (n->port_hi != n->port_lo)
+			rbuf_printf(t, "-%u", n->port_hi);
+		if (n->flags & RULES_NAT_OFFSET)
+			rbuf_printf(t, "/%u", n->port_base);
+	}
+}
+
 static void print_nat_range(struct rules_buf *b, const struct rules_t_nat *n, int fam,
 	const char *opt, bool skip_colon)
 {
 	struct rules_buf t = {0};
-	bool br = fam == RULES_F_V6 && (n->flags & RULES_NAT_PROTO);
-	if (n->flags & RULES_NAT_MAP_IPS) {
-		if (br)
-			rbuf_putc(&t, '[');
-		rbuf_addr(&t, fam, &n->min);
-		if (memcmp(&n->min, &n->max, sizeof(n->min))) {
-			rbuf_putc(&t, '-');
-			rbuf_addr(&t, fam, &n->max);
-		}
-		if (br)
-			rbuf_putc(&t, ']');
-	}
-	if (n->flags & RULES_NAT_PROTO) {
-		rbuf_printf(&t, ":%u", n->port_lo);
-		if (n->port_hi != n->port_lo)
-			rbuf_printf(&t, "-%u", n->port_hi);
-		if (n->flags & RULES_NAT_OFFSET)
-			rbuf_printf(&t, "/%u", n->port_base);
-	}
+	rules_nat_range_text(&t, n, fam);
 	if (t.s && t.len) {
 		const char *s = t.s;
 		if (skip_colon && s[0] == ':')

@@ -30,6 +30,8 @@ void rbuf_printf(struct rules_buf *b, const char *fmt, ...) __attribute__((forma
 /* iptables' xtables_save_string(): " word" or " \"quoted \\\"text\\\"\"" */
 void rbuf_save_string(struct rules_buf *b, const char *s);
 void rbuf_addr(struct rules_buf *b, int fam, const struct rules_addr *a);
+/* A NAT target's range as libxt_NAT prints it (no option name). */
+void rules_nat_range_text(struct rules_buf *t, const struct rules_t_nat *n, int fam);
 /* A set element as ipset prints it ("10.0.0.0/8", "1.2.3.4,tcp:80"). */
 void rules_set_entry_print(struct rules_buf *b, const struct rules_set *s,
 	const struct rules_set_entry *e);

@@ -394,6 +394,30 @@ static const char *strip_where(const char *err)
 	return *p ? p : err;
 }
 
+/* The end of every change: with --test only check rs (compiled for this
+ * dataplane, nothing changes), else make it live; answer either way. rs is
+ * taken. */
+static void finish(struct rp_ctl_env *env, struct rules_ruleset *rs, bool test, bool inherit,
+	const char *name, FILE *out)
+{
+	char err[RULES_ERR_MAX];
+	if (test) {
+		int ok = rules_validate(rs, name, err, sizeof(err)) == 0 &&
+			dp_rules_check(env->dp, rs, err, sizeof(err)) == 0;
+		rules_free(rs);
+		if (ok)
+			fprintf(out, "%%%% ok %s is valid (nothing changed)\n", name);
+		else
+			fprintf(out, "%%%% error: %s\n", strip_where(err));
+		return;
+	}
+	if (apply(env, rs, inherit, name, err, sizeof(err)) < 0) {
+		fprintf(out, "%%%% error: %s\n", strip_where(err));
+		return;
+	}
+	answer_applied(env, out);
+}
+
 /* Rules restored without -c start from zero (the file's counters are
  * ignored, as iptables-restore does), rules kept by --noflush keep theirs. */
 static void zero_new_counters(struct rules_ruleset *rs)
@@ -633,6 +657,21 @@ static char *view(struct rp_ctl_env *env, struct view *v)
 	return v->out;
 }
 
+/* Answer with a view: its text and "%% ok", or the error (missing: what
+ * to say when the thing listed does not exist). */
+static void answer_view(struct rp_ctl_env *env, struct view *v, const char *missing, FILE *out)
+{
+	char *s = view(env, v);
+	if (s == NULL) {
+		fprintf(out, "%%%% error: %s\n", errno == ENOENT && missing ? missing :
+			errno == EINVAL ? "invalid rule number" : "out of memory");
+		return;
+	}
+	fputs(s, out);
+	free(s);
+	fprintf(out, "%%%% ok\n");
+}
+
 /*
  * iptables' own command line: [-4|-6] [-t table] COMMAND ... with the
  * listing options -n -v -x --line-numbers. Changes go through the restore
@@ -712,19 +751,10 @@ static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out, bo
 		struct view v = { .kind = json ? VIEW_JSON : cmd == 'L' ? VIEW_LIST : VIEW_SPEC,
 				  .fam = fam, .table = t, .chain = chain, .rulenum = rulenum,
 				  .flags = lflags };
-		char *s = view(env, &v);
-		int e = errno;
-		if (s == NULL) {
-			if (e == ENOENT)
-				fprintf(out, "%%%% error: %s: No chain/target/match by that name.\n",
-					chain ? chain : table);
-			else
-				fprintf(out, "%%%% error: out of memory\n");
-			goto out;
-		}
-		fputs(s, out);
-		free(s);
-		fprintf(out, "%%%% ok\n");
+		char missing[96];
+		snprintf(missing, sizeof(missing), "%s: No chain/target/match by that name.",
+			 chain ? chain : table);
+		answer_view(env, &v, missing, out);
 		goto out;
 	}
 	/* a change: one line of iptables-restore --noflush on a copy */
@@ -768,11 +798,7 @@ static void cmd_ipt(struct rp_ctl_env *env, int argc, char **argv, FILE *out, bo
 		fprintf(out, "%%%% ok\n");
 		goto out;
 	}
-	if (apply(env, n, false, "request", err, sizeof(err)) < 0) {
-		fprintf(out, "%%%% error: %s\n", strip_where(err));
-		goto out;
-	}
-	answer_applied(env, out);
+	finish(env, n, false, false, "request", out);
 out:
 	free(rest);
 }
@@ -877,21 +903,7 @@ static void cmd_restore(struct rp_ctl_env *env, int argc, char **argv, const cha
 	rules_free(before);
 	if (!counters)
 		zero_new_counters(n);
-	if (test) {
-		int ok = rules_validate(n, "stdin", err, sizeof(err)) == 0 &&
-			dp_rules_check(env->dp, n, err, sizeof(err)) == 0;
-		rules_free(n);
-		if (ok)
-			fprintf(out, "%%%% ok the ruleset is valid (nothing changed)\n");
-		else
-			fprintf(out, "%%%% error: %s\n", err);
-		return;
-	}
-	if (apply(env, n, false, "stdin", err, sizeof(err)) < 0) {
-		fprintf(out, "%%%% error: %s\n", err);
-		return;
-	}
-	answer_applied(env, out);
+	finish(env, n, test, false, "stdin", out);
 }
 
 /* load [--test] NAME <<body: a whole YAML ruleset replaces the live one */
@@ -930,21 +942,7 @@ static void cmd_load(struct rp_ctl_env *env, int argc, char **argv, const char *
 		fprintf(out, "%%%% error: %s\n", err);
 		return;
 	}
-	if (test) {
-		int ok = rules_validate(n, name, err, sizeof(err)) == 0 &&
-			dp_rules_check(env->dp, n, err, sizeof(err)) == 0;
-		rules_free(n);
-		if (ok)
-			fprintf(out, "%%%% ok %s is valid (nothing changed)\n", name);
-		else
-			fprintf(out, "%%%% error: %s\n", err);
-		return;
-	}
-	if (apply(env, n, true, name, err, sizeof(err)) < 0) {
-		fprintf(out, "%%%% error: %s\n", err);
-		return;
-	}
-	answer_applied(env, out);
+	finish(env, n, test, true, name, out);
 }
 
 int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen)
@@ -993,14 +991,7 @@ static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 			return;
 		}
 	struct view v = { .kind = VIEW_YAML };
-	char *s = view(env, &v);
-	if (s == NULL) {
-		fprintf(out, "%%%% error: out of memory\n");
-		return;
-	}
-	fputs(s, out);
-	free(s);
-	fprintf(out, "%%%% ok\n");
+	answer_view(env, &v, NULL, out);
 }
 
 /* set add|del NAME ENTRY, set flush NAME, set list [NAME]: named sets,
@@ -1010,14 +1001,7 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	const char *op = argc > 1 ? argv[1] : "";
 	if (!strcmp(op, "list") && argc <= 3) {
 		struct view v = { .kind = VIEW_SETS, .chain = argc == 3 ? argv[2] : NULL };
-		char *s = view(env, &v);
-		if (s == NULL) {
-			fprintf(out, "%%%% error: %s\n", errno == ENOENT ? "no such set" : "out of memory");
-			return;
-		}
-		fputs(s, out);
-		free(s);
-		fprintf(out, "%%%% ok\n");
+		answer_view(env, &v, "no such set", out);
 		return;
 	}
 	bool two = !strcmp(op, "add") || !strcmp(op, "del");
@@ -1044,11 +1028,7 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		fprintf(out, "%%%% error: %s\n", strip_where(err));
 		return;
 	}
-	if (apply(env, rs, false, "set", err, sizeof(err)) < 0) {
-		fprintf(out, "%%%% error: %s\n", err);
-		return;
-	}
-	answer_applied(env, out);
+	finish(env, rs, false, false, "set", out);
 }
 
 static void show_version_json(struct rp_ctl_env *env, FILE *out)
@@ -1096,14 +1076,7 @@ static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out, b
 			env->last_apply_us / 1000, env->last_apply_us % 1000);
 	} else if (argc == 2 && !strcmp(argv[1], "sets")) {
 		struct view v = { .kind = VIEW_SETSUM };
-		char *s = view(env, &v);
-		if (s == NULL) {
-			fprintf(out, "%%%% error: out of memory\n");
-			return;
-		}
-		fputs(s, out);
-		free(s);
-		fprintf(out, "%%%% ok\n");
+		answer_view(env, &v, NULL, out);
 	} else if (argc == 2 && (!strcmp(argv[1], "ports") || !strcmp(argv[1], "workers") ||
 				   !strcmp(argv[1], "stats"))) {
 		dp_stats_print(env->dp, out);
