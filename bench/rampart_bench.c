@@ -415,21 +415,29 @@ struct ctbench {
 	uint32_t max;      /* conntrack.max-entries */
 	uint32_t rules;    /* ClassBench-like count-only rules between ESTABLISHED and NEW */
 	bool nat;          /* SNAT to one address (CT_NAT_ADDR) on the way out */
+	/* 0: one worker; 1: worker 0 of 2, 250 clients (nat-new's traffic as
+	 * one of two workers would see it); 2: the same with wan0's RSS
+	 * known, so the ports chosen follow it */
+	uint8_t two;
 };
 
 static const struct ctbench ctscenarios[] = {
 	{ "ct-established", "1M UDP connections, packets of existing ones (ESTABLISHED first rule)",
-	  1u << 20, 0, 1u << 20, 0, false },
+	  1u << 20, 0, 1u << 20, 0, false, 0 },
 	{ "ct-established-64k", "64k UDP connections (a table that fits in cache), existing ones",
-	  1u << 16, 0, 1u << 16, 0, false },
+	  1u << 16, 0, 1u << 16, 0, false, 0 },
 	{ "ct-new", "every packet a new UDP connection, 1000-rule FORWARD, entries expiring (1 s)",
-	  0, 4, 4u << 20, 1000, false },
+	  0, 4, 4u << 20, 1000, false, 0 },
 	{ "ct-mix", "1M established connections, 1 packet in 4 a new one (1000-rule FORWARD)",
-	  1u << 20, 1, 4u << 20, 1000, false },
+	  1u << 20, 1, 4u << 20, 1000, false, 0 },
 	{ "nat-established", "1M SNATed UDP connections, packets of existing ones (translated)",
-	  1u << 20, 0, 1u << 20, 0, true },
+	  1u << 20, 0, 1u << 20, 0, true, 0 },
 	{ "nat-new", "every packet a new UDP connection SNATed to one address, 1000-rule FORWARD",
-	  0, 4, 4u << 20, 1000, true },
+	  0, 4, 4u << 20, 1000, true, 0 },
+	{ "nat-new-2w", "nat-new from 250 clients on worker 0 of 2, wan0's RSS unknown",
+	  0, 4, 4u << 20, 1000, true, 1 },
+	{ "nat-new-rss", "nat-new-2w with wan0's RSS known: replies steered by the port choice",
+	  0, 4, 4u << 20, 1000, true, 2 },
 };
 
 #define CT_NAT_ADDR 0x0a4d0264u /* 10.77.2.100: the SNAT address */
@@ -554,10 +562,32 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	if (b->flows)
 		snprintf(extra, sizeof(extra), "conntrack: {max-entries: %u, max-ipv6: 0, timeouts: "
 			 "{udp: 3600, udp-stream: 3600}}\n", b->max);
+	if (b->two) /* each worker gets half the entries: the same share as nat-new */
+		snprintf(extra, sizeof(extra), "conntrack: {max-entries: %u, max-ipv6: 0, timeouts: "
+			 "{udp: 1, udp-stream: 1}}\n", 2 * b->max);
+	g_nq = b->two ? 2 : 1;
 	struct dp_ctx *dp = setup(seq, extra, rx, tx);
+	g_nq = 1;
 	if (dp == NULL)
 		return -1;
 	struct dp_worker *w = dp_worker_get(dp, 0);
+	if (b->two == 2) {
+		/* what port.c would read from a NIC: rampartd's symmetric key,
+		 * a 128-entry redirection table over the two queues */
+		uint8_t key[40];
+		uint16_t reta[128];
+		for (unsigned i = 0; i < 40; i += 2) {
+			key[i] = 0x6d;
+			key[i + 1] = 0x5a;
+		}
+		for (unsigned i = 0; i < 128; i++)
+			reta[i] = (uint16_t)(i % 2);
+		if (dp_port_rss_steer(dp, 1, key, 40, reta, 128, RTE_ETH_RSS_NONFRAG_IPV4_UDP) < 0) {
+			fprintf(stderr, "rampart-bench: %s: cannot model the RSS\n", b->name);
+			teardown(dp, rx, tx);
+			return -1;
+		}
+	}
 	learn_lan_host(dp, w, rx, tx);
 	struct rte_mbuf *m[DP_BURST];
 	if (install_ct_rules(dp, b->rules, b->nat) < 0) {
@@ -588,7 +618,22 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	uint64_t mask = b->flows ? b->flows - 1 : 0;
 	while (rc == 0 && pkts < target) {
 		for (unsigned i = 0; i < DP_BURST; i++, k++) {
-			if ((k & 3) < b->new_per4)
+			if ((k & 3) < b->new_per4 && b->two) {
+				/* a quarter of a client's ports per server (the
+				 * other worker would get about half of them, and
+				 * a worker's steered ports toward one server are
+				 * a quarter of the range), 250 clients in turn (a
+				 * client port comes back after 2M connections,
+				 * when its last mapping has expired: a live one
+				 * would be kept, steered or not) */
+				ct_flow_pkt(m[i], dp, 4 * fresh, false, b->nat);
+				struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m[i],
+					struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+				ip->src_addr = rte_cpu_to_be_32(CT_LAN_HOST + (uint32_t)((fresh >> 13) % 250));
+				ip->hdr_checksum = 0;
+				ip->hdr_checksum = rte_ipv4_cksum(ip);
+				fresh++;
+			} else if ((k & 3) < b->new_per4)
 				ct_flow_pkt(m[i], dp, fresh++, false, b->nat);
 			else /* an odd stride: every flow in turn, cache-unfriendly order */
 				ct_flow_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, false, b->nat);
@@ -620,6 +665,18 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		drops += dp_worker_drops(w, d);
 	drops -= drop0;
 	uint64_t sent = dp_worker_tx(w) - tx0;
+	if (rc == 0 && b->two == 2) {
+		/* the hash of each reply is checked in test_nat and test_router;
+		 * here, that the choice was the steered one */
+		uint64_t st = w->nst.rss_steered, all = w->nst.bind_src;
+		printf("%-15s %" PRIu64 " of %" PRIu64 " bindings steered (%.3f %%), %" PRIu64
+		       " left to the hand-off\n", b->name, st, all, all ? 100.0 * (double)st / (double)all : 0,
+		       w->nst.rss_unsteered);
+		if (st + w->nst.rss_unsteered != all || st < all - all / 100) {
+			fprintf(stderr, "rampart-bench: %s: too few bindings steered\n", b->name);
+			rc = -1;
+		}
+	}
 	const struct ct_table *t = w->ct;
 	double bpe = t->live ? (double)t->mem / (double)t->live : 0;
 	double cpp = pkts ? (double)cycles / (double)pkts : 0;

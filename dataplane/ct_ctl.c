@@ -241,6 +241,7 @@ void dp_nat_stats(struct dp_ctx *dp, FILE *out, struct json *j)
 			{ "bindings_src", s->bind_src }, { "bindings_dst", s->bind_dst },
 			{ "port_changed", s->port_changed }, { "alloc_fail", s->alloc_fail },
 			{ "tuples_tried", s->tried }, { "icmp_errors", s->icmp_err },
+			{ "rss_steered", s->rss_steered }, { "rss_unsteered", s->rss_unsteered },
 			{ "handoff_out", dp->workers[wi]->st.handoff_out },
 			{ "handoff_in", dp->workers[wi]->st.handoff_in },
 		};

@@ -56,6 +56,7 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	}
 	dp->mode = c->mode;
 	dp->n_workers = c->n_workers;
+	dp->nat_rss_steer = c->nat_rss_steer;
 	snprintf(dp->nflog_dir, sizeof(dp->nflog_dir), "%s", c->nflog_dir);
 	dp->nflog_max = (uint64_t)c->nflog_max_mb << 20;
 	dp->tsc0 = rte_rdtsc();
@@ -135,7 +136,7 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		w->nat_share.id = (uint16_t)i;
 		w->nat_share.n = (uint16_t)c->n_workers;
 		w->nat_rnd = (uint32_t)rte_rand() | 1u;
-		w->nat_src.slot = rte_zmalloc("rp_natsrc", DP_NAT_SRCMAP * sizeof(uint32_t),
+		w->nat_src.slot = rte_zmalloc("rp_natsrc", DP_NAT_SRCMAP * sizeof(uint64_t),
 					      RTE_CACHE_LINE_SIZE);
 		w->nat_src.mask = DP_NAT_SRCMAP - 1;
 		if (w->nat_src.slot == NULL) {

@@ -94,6 +94,7 @@ struct dp_port {
 	char name[CFG_NAME_MAX];
 	struct rte_ether_addr mac;
 	bool rss;
+	struct nat_rss *nat_rss; /* the NIC's hash, known: NAT steers replies by it */
 	uint8_t n4, n6;
 	uint32_t ip4[CFG_MAX_ADDRS]; /* network order */
 	uint8_t plen4[CFG_MAX_ADDRS];
@@ -102,7 +103,7 @@ struct dp_port {
 };
 
 #define DP_PORT_NONE UINT16_MAX
-#define DP_NAT_SRCMAP 65536 /* source mapping cache slots per worker (256 KiB) */
+#define DP_NAT_SRCMAP 65536 /* source mapping cache slots per worker (512 KiB) */
 /* -m connlimit per worker and ruleset: addresses counted, connections
  * remembered (a full table drops what it cannot count, counted) */
 #define DP_CLIMIT_KEYS 16384
@@ -302,6 +303,7 @@ struct dp_ctx {
 	bool null_mode; /* rampart-bench floor: rx -> tx on the same port */
 	volatile bool stop;
 	unsigned n_ports, n_workers;
+	bool nat_rss_steer; /* nat.rss-steering */
 	unsigned idle_sleep_us;
 	uint64_t tsc_hz;
 	uint64_t tsc_us; /* tsc ticks per microsecond */
@@ -517,6 +519,13 @@ void dp_neigh_timers(struct dp_ctx *dp);
 /* port.c */
 int dp_ports_init(struct dp_ctx *dp, const struct cfg *c, char *err, size_t errlen);
 void dp_ports_close(struct dp_ctx *dp);
+/* Port idx's NIC hashes with key, spreads by reta (queue per entry) and
+ * hashes the flows of rss_hf (RTE_ETH_RSS_*): source translations
+ * through it choose ports whose replies the NIC gives their worker
+ * (nat_rss). -1 (nothing changed) if that cannot be modelled. Called by
+ * the port set-up with what the NIC reports; tests call it directly. */
+int dp_port_rss_steer(struct dp_ctx *dp, unsigned idx, const uint8_t *key, unsigned klen,
+		      const uint16_t *reta, unsigned reta_size, uint64_t rss_hf);
 
 /* Buffer m for tx on port; a full buffer is sent at once. */
 static inline void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)

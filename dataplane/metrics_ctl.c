@@ -346,6 +346,12 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			{"rampart_nat_allocation_failures_total",
 			 "New connections dropped: no free tuple for their NAT binding",
 			 offsetof(struct nat_stats, alloc_fail)},
+			{"rampart_nat_rss_steered_total",
+			 "Source bindings whose replies the NIC's RSS hands to the owning worker",
+			 offsetof(struct nat_stats, rss_steered)},
+			{"rampart_nat_rss_unsteered_total",
+			 "Source bindings on a port with a known RSS whose replies need the hand-off",
+			 offsetof(struct nat_stats, rss_unsteered)},
 		};
 		worker_counters(o, dp, nfams, RTE_DIM(nfams), natstats_of);
 		nat_usage(o, dp);

@@ -116,7 +116,10 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 		if (!ok)
 			w->nst.alloc_fail++; /* MASQUERADE/REDIRECT on a port without address */
 		else
-			ok = nat_bind(w->ct, &w->ctr, mp, &rg, &w->nat_share, &w->nat_src, nat_rand(w),
+			ok = nat_bind(w->ct, &w->ctr, mp, &rg, &w->nat_share, &w->nat_src,
+				      mp == NAT_MANIP_SRC && out < w->dp->n_ports ?
+					      w->dp->ports[out].nat_rss : NULL,
+				      nat_rand(w),
 				      &w->nst);
 		if (unlikely(!ok)) {
 			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);

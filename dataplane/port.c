@@ -13,6 +13,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "dp_priv.h"
 #include "log.h"
@@ -29,6 +30,82 @@ static void ethdev_name(const struct cfg_port *cp, char *name, size_t len)
 		snprintf(name, len, "0000:%.*s", (int)n, cp->device);
 	else
 		snprintf(name, len, "%.*s", (int)n, cp->device);
+}
+
+int dp_port_rss_steer(struct dp_ctx *dp, unsigned idx, const uint8_t *key, unsigned klen,
+		      const uint16_t *reta, unsigned reta_size, uint64_t rss_hf)
+{
+	struct dp_port *p = &dp->ports[idx];
+	uint8_t hashes = 0;
+	if (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP)
+		hashes |= NAT_RSS_TCP4;
+	if (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP)
+		hashes |= NAT_RSS_UDP4;
+	if (rss_hf & RTE_ETH_RSS_NONFRAG_IPV6_TCP)
+		hashes |= NAT_RSS_TCP6;
+	if (rss_hf & RTE_ETH_RSS_NONFRAG_IPV6_UDP)
+		hashes |= NAT_RSS_UDP6;
+	for (unsigned i = 0; i < reta_size && i < NAT_RSS_RETA_MAX; i++)
+		if (reta[i] >= dp->n_workers)
+			return -1; /* a queue no worker polls: not ours to model */
+	struct nat_rss *r = rte_zmalloc("rp_nat_rss", sizeof(*r), RTE_CACHE_LINE_SIZE);
+	if (r == NULL)
+		return -1;
+	if (hashes == 0 || nat_rss_init(r, key, klen, reta, reta_size, hashes) < 0) {
+		rte_free(r);
+		return -1;
+	}
+	rte_free(p->nat_rss);
+	p->nat_rss = r;
+	return 0;
+}
+
+/*
+ * Replies to source translations through this port can be steered by the
+ * NIC (nat_rss) if we know how it spreads packets: the key (ours, read
+ * back), the flows it hashes with ports, and a redirection table, which
+ * we set to queue i mod n and read back. Anything unknown or refused
+ * leaves steering off for the port: the hand-off does the work then.
+ */
+static void port_steer_setup(struct dp_ctx *dp, unsigned idx, const struct rte_eth_dev_info *info)
+{
+	struct dp_port *p = &dp->ports[idx];
+	const char *why = NULL;
+	uint16_t reta[NAT_RSS_RETA_MAX];
+	uint8_t key[128];
+	struct rte_eth_rss_conf rc = { .rss_key = key, .rss_key_len = sizeof(key) };
+	unsigned n = info->reta_size;
+	if (n == 0 || n > NAT_RSS_RETA_MAX || (n & (n - 1)) != 0) {
+		why = "its redirection table size is not a power of two up to 512";
+	} else {
+		struct rte_eth_rss_reta_entry64 conf[NAT_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+		memset(conf, 0, sizeof(conf));
+		for (unsigned i = 0; i < n; i++) {
+			conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+			conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+				(uint16_t)(i % p->nb_q);
+		}
+		if (rte_eth_dev_rss_reta_update(p->port_id, conf, (uint16_t)n) != 0)
+			why = "the redirection table cannot be set";
+		for (unsigned i = 0; i < n && why == NULL; i++)
+			conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = 0;
+		if (why == NULL && rte_eth_dev_rss_reta_query(p->port_id, conf, (uint16_t)n) != 0)
+			why = "the redirection table cannot be read";
+		for (unsigned i = 0; i < n && why == NULL; i++)
+			reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+		if (why == NULL && rte_eth_dev_rss_hash_conf_get(p->port_id, &rc) != 0)
+			why = "its hash key cannot be read";
+	}
+	if (why == NULL && dp_port_rss_steer(dp, idx, key, rc.rss_key_len, reta, n, rc.rss_hf) != 0)
+		why = "its hash does not cover TCP/UDP ports or its key is shorter than 40 bytes";
+	if (why != NULL)
+		RP_NOTICE("port", "port %s: NAT replies not steered by RSS (%s); the hand-off "
+				  "between workers carries them",
+			  p->name, why);
+	else
+		RP_INFO("port", "port %s: NAT port choice follows its RSS (%u-entry redirection "
+				"table): replies arrive on the owning worker",
+			p->name, n);
 }
 
 static int port_setup(struct dp_ctx *dp, unsigned idx, const struct cfg_port *cp, char *err,
@@ -150,6 +227,8 @@ static int port_setup(struct dp_ctx *dp, unsigned idx, const struct cfg_port *cp
 		p->rss ? ", symmetric RSS" : "", cp->mtu, p->mac.addr_bytes[0],
 		p->mac.addr_bytes[1], p->mac.addr_bytes[2], p->mac.addr_bytes[3],
 		p->mac.addr_bytes[4], p->mac.addr_bytes[5]);
+	if (p->rss && dp->nat_rss_steer)
+		port_steer_setup(dp, idx, &info);
 	return 0;
 }
 
@@ -205,6 +284,8 @@ void dp_ports_close(struct dp_ctx *dp)
 		if (rc < 0)
 			RP_WARN("port", "port %s: stop: %s", dp->ports[i].name, rte_strerror(-rc));
 		rte_eth_dev_close(pid);
+		rte_free(dp->ports[i].nat_rss);
+		dp->ports[i].nat_rss = NULL;
 	}
 	dp->n_ports = 0;
 }

@@ -35,6 +35,65 @@ uint16_t nat_csum_raw(const uint8_t *b, uint32_t n, uint32_t seed)
 	return (uint16_t)s;
 }
 
+/* ---- receive-side scaling ---- */
+
+/* The 32 key bits from bit s on (bit 0: the first byte's top bit). */
+static uint32_t key_window(const uint8_t *key, unsigned s)
+{
+	unsigned b = s / 8;
+	uint64_t v = (uint64_t)key[b] << 32 | (uint64_t)key[b + 1] << 24 |
+		(uint64_t)key[b + 2] << 16 | (uint64_t)key[b + 3] << 8 | key[b + 4];
+	return (uint32_t)(v >> (8 - s % 8));
+}
+
+int nat_rss_init(struct nat_rss *r, const uint8_t *key, unsigned klen, const uint16_t *reta,
+	unsigned reta_size, uint8_t hashes)
+{
+	/* 36 input bytes use key bits up to 36 * 8 + 31: 40 bytes */
+	if (klen < 40 || reta_size == 0 || reta_size > NAT_RSS_RETA_MAX ||
+	    (reta_size & (reta_size - 1)) != 0)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	for (unsigned i = 0; i < 36; i++) {
+		uint32_t bit[8];
+		for (unsigned j = 0; j < 8; j++)
+			bit[j] = key_window(key, i * 8 + j);
+		for (unsigned v = 0; v < 256; v++) {
+			uint32_t h = 0;
+			for (unsigned j = 0; j < 8; j++)
+				if (v & (0x80u >> j))
+					h ^= bit[j];
+			r->t[i][v] = h;
+		}
+	}
+	for (unsigned i = 0; i < reta_size; i++)
+		r->reta[i] = reta[i];
+	r->reta_mask = (uint16_t)(reta_size - 1);
+	r->hashes = hashes;
+	return 0;
+}
+
+uint32_t nat_rss_hash(const struct nat_rss *r, uint8_t fam, const uint8_t *src,
+	const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+	unsigned alen = fam == 4 ? 4 : 16;
+	uint32_t h = 0;
+	for (unsigned i = 0; i < alen; i++)
+		h ^= r->t[i][src[i]] ^ r->t[alen + i][dst[i]];
+	unsigned p = 2 * alen;
+	return h ^ r->t[p][sport >> 8] ^ r->t[p + 1][sport & 0xff] ^ r->t[p + 2][dport >> 8] ^
+		r->t[p + 3][dport & 0xff];
+}
+
+/* The queue the NIC gives a packet with hash base (its destination port
+ * left out: 0) and destination port dport, at input byte dpos. */
+static inline uint16_t rss_queue(const struct nat_rss *r, uint32_t base, unsigned dpos,
+	uint16_t dport)
+{
+	uint32_t h = base ^ r->t[dpos][dport >> 8] ^ r->t[dpos + 1][dport & 0xff];
+	return r->reta[h & r->reta_mask];
+}
+
 /* ---- tuple choice ---- */
 
 static bool is_icmp_query(const struct ct_tuple *k)
@@ -148,8 +207,13 @@ static bool port_ours(const struct nat_share *sh, uint32_t salt, uint32_t port)
 
 #define SRCMAP_REUSE 0x80000000u /* a slot's mapping differs from a fresh choice */
 
+/* Unsteered candidates passed over, at most, while looking for a port
+ * whose reply the NIC steers here, before any port will do. */
+#define RSS_SKIPS 4096
+
 bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const struct nat_range *rg,
-	const struct nat_share *sh, struct nat_srcmap *sm, uint32_t rnd, struct nat_stats *st)
+	const struct nat_share *sh, struct nat_srcmap *sm, const struct nat_rss *rss, uint32_t rnd,
+	struct nat_stats *st)
 {
 	uint32_t idx = r->idx;
 	struct ct_entry *e = &t->e[idx];
@@ -195,20 +259,36 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 	if (ports && src_share && !port_ours(share, salt, orig_port))
 		port_ok = false;
 
+	/* With a known RSS hash on the replies' port and several workers, a
+	 * first pass takes only ports whose reply the NIC gives this worker
+	 * (steered); if none is free, a second pass takes any port of the
+	 * share (its replies come through the hand-off). The client's
+	 * existing mapping (1b) is kept either way: endpoint-independent
+	 * mapping comes before speed. */
+	bool steer = m == NAT_MANIP_SRC && sh->n > 1 && nat_rss_covers(rss, o.fam, o.proto);
+	bool want = steer, kept_map = false;
+	unsigned dpos = 2 * alen + 2; /* the reply's destination port in the hash input */
+	uint16_t me = sh->id;
+again:
 	/* 1. the original tuple, if it is in the range and free (SNAT) */
 	if (m == NAT_MANIP_SRC && !random_all && port_ok && addr_in_range(rg, alen, a) &&
+	    (!want || rss_queue(rss, nat_rss_hash(rss, o.fam, rep.src, rep.dst, rep.sport, 0),
+				dpos, rep.dport) == me) &&
 	    !used(t, &rep, &hrep, st)) {
 		found = true;
 		goto done;
 	}
 	/* 1b. the mapping this client's address and port already have (the
 	 *     kernel's find_appropriate_src: one mapping per endpoint) */
-	if (m == NAT_MANIP_SRC && !random_all && sm != NULL && !addr_in_range(rg, alen, a)) {
+	if (m == NAT_MANIP_SRC && want == steer && !random_all && sm != NULL &&
+	    !addr_in_range(rg, alen, a)) {
 		/* only mappings that step 2 would not find again are kept (see
 		 * below): a single address with the port kept needs no look */
-		uint32_t s = sm->slot[nat_srckey(&o) & sm->mask];
+		uint32_t hk = nat_srckey(&o);
+		uint64_t s64 = sm->slot[hk & sm->mask];
+		uint32_t s = (uint32_t)s64;
 		uint32_t j = (s & ~SRCMAP_REUSE) - 1;
-		if ((s & SRCMAP_REUSE) && j != idx && j < t->max) {
+		if ((s & SRCMAP_REUSE) && (uint32_t)(s64 >> 32) == hk && j != idx && j < t->max) {
 			const struct ct_entry *x = &t->e[j];
 			struct ct_tuple xo, xr;
 			if (x->fam == o.fam && x->proto == o.proto && (x->status & CT_S_SRC_NAT) &&
@@ -224,6 +304,7 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 					*pp = xp;
 					if (!used(t, &rep, &hrep, st)) {
 						found = true;
+						kept_map = true;
 						if (xp != orig_port)
 							st->port_changed++;
 						goto done;
@@ -243,7 +324,10 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 			range_addr(rg, alen, (start + i) % n_addr, a);
 			if (proto_given && m == NAT_MANIP_DST && rg->port_lo == rg->port_hi)
 				*pp = rg->port_lo;
-			if (!used(t, &rep, &hrep, st)) {
+			if ((!want || rss_queue(rss, nat_rss_hash(rss, o.fam, rep.src, rep.dst,
+								  rep.sport, 0),
+						dpos, *pp) == me) &&
+			    !used(t, &rep, &hrep, st)) {
 				found = true;
 				goto done;
 			}
@@ -254,14 +338,17 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 		goto done; /* nothing else to change */
 	/* 3. another port of the share, from an offset (random for SNAT, as
 	 *    the kernel's; 0 or the shifted port for DNAT), a bounded number
-	 *    of attempts per round, halved each round, on the first few
-	 *    addresses */
+	 *    of lookups per round, halved each round, on the first few
+	 *    addresses; in the steered pass, ports the NIC would give another
+	 *    worker are passed over without a lookup (at most RSS_SKIPS) */
 	{
-		uint32_t first, count, step;
+		uint32_t first, count, step, skips = 0;
 		share_ports(share, salt, lo, size, &first, &count, &step);
 		uint64_t addrs = n_addr < 4 ? n_addr : 4;
-		for (uint64_t ai = 0; ai < addrs && !found; ai++) {
+		for (uint64_t ai = 0; ai < addrs && !found && skips <= RSS_SKIPS; ai++) {
 			range_addr(rg, alen, (start + ai) % n_addr, a);
+			uint32_t base = want ? nat_rss_hash(rss, o.fam, rep.src, rep.dst, rep.sport, 0)
+					     : 0;
 			uint32_t off;
 			if (rg->flags & NAT_R_OFFSET)
 				off = (uint32_t)(uint16_t)(orig_port - rg->port_base);
@@ -271,14 +358,21 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 				off = 0;
 			uint32_t attempts = count < 128 ? count : 128;
 			for (; count > 0;) {
-				for (uint32_t i = 0; i < attempts; i++) {
+				uint32_t probes = 0;
+				for (uint32_t i = 0; i < count && probes < attempts; i++) {
 					*pp = (uint16_t)(first + ((off + i) % count) * step);
+					if (want && rss_queue(rss, base, dpos, *pp) != me) {
+						if (++skips > RSS_SKIPS)
+							break;
+						continue;
+					}
+					probes++;
 					if (!used(t, &rep, &hrep, st)) {
 						found = true;
 						break;
 					}
 				}
-				if (found || attempts >= count || attempts < 16)
+				if (found || attempts >= count || attempts < 16 || skips > RSS_SKIPS)
 					break;
 				attempts /= 2;
 				off = off * 2654435761u + 0x9e37u; /* another region */
@@ -286,6 +380,12 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 		}
 		if (found && *pp != orig_port)
 			st->port_changed++;
+	}
+	if (!found && want) {
+		want = false; /* any port of the share, then */
+		memcpy(a, m == NAT_MANIP_SRC ? o.src : o.dst, alen);
+		*pp = orig_port;
+		goto again;
 	}
 done:
 	if (!found) {
@@ -310,16 +410,26 @@ done:
 		 * it anyway: the port changed, or the range has a choice of
 		 * addresses (picked by client and server) */
 		bool reuse = (ports && *pp != orig_port) || n_addr > 1;
-		uint32_t *slot = &sm->slot[nat_srckey(&o) & sm->mask];
+		uint32_t hk = nat_srckey(&o);
+		uint64_t *slot = &sm->slot[hk & sm->mask];
 		if (reuse)
-			*slot = (idx + 1) | SRCMAP_REUSE;
-		else if (*slot != 0 && ((*slot & ~SRCMAP_REUSE) - 1) == idx)
+			*slot = (uint64_t)hk << 32 | (idx + 1) | SRCMAP_REUSE;
+		else if (*slot != 0 && (((uint32_t)*slot & ~SRCMAP_REUSE) - 1) == idx)
 			*slot = 0;
 	}
 	if (m == NAT_MANIP_SRC)
 		st->bind_src++;
 	else
 		st->bind_dst++;
+	if (steer) {
+		/* found in the steered pass: steered by construction */
+		if ((want && !kept_map) ||
+		    rss_queue(rss, nat_rss_hash(rss, o.fam, rep.src, rep.dst, rep.sport, 0), dpos,
+			      rep.dport) == me)
+			st->rss_steered++;
+		else
+			st->rss_unsteered++;
+	}
 	return true;
 }
 

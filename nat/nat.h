@@ -81,8 +81,52 @@ static inline int nat_owner(uint8_t proto, uint16_t sport, uint16_t dport, uint8
 	return -1;
 }
 
+/*
+ * The receive-side scaling of the port a source translation's replies come
+ * in by, when the NIC hashes with a known Toeplitz key and redirection
+ * table: a reply's queue (= worker) can then be computed before the port
+ * is chosen, and nat_bind() prefers ports whose reply the NIC itself
+ * hands to the worker that owns the connection (no hand-off). The hash is
+ * linear over GF(2), so it is kept as the contribution of each input byte
+ * (IPv4: source, destination, source port, destination port = 12 bytes;
+ * IPv6: 36), a table of 256 words per byte position. Built on the control
+ * thread (nat_rss_init), read-only to the workers.
+ */
+#define NAT_RSS_RETA_MAX 512
+enum { NAT_RSS_TCP4 = 1, NAT_RSS_UDP4 = 2, NAT_RSS_TCP6 = 4, NAT_RSS_UDP6 = 8 };
+struct nat_rss {
+	uint8_t hashes;     /* NAT_RSS_*: flows the NIC hashes with their ports */
+	uint16_t reta_mask; /* redirection table entries - 1 (a power of two) */
+	uint16_t reta[NAT_RSS_RETA_MAX]; /* queue of each entry */
+	uint32_t t[36][256]; /* contribution of byte i of the input with value v */
+};
+
+/* Fill r from the NIC's key (klen >= 40 bytes, the first 40 are used),
+ * redirection table (reta_size a power of two <= NAT_RSS_RETA_MAX) and
+ * the NAT_RSS_* flows it hashes with ports. -1 if these cannot be used. */
+int nat_rss_init(struct nat_rss *r, const uint8_t *key, unsigned klen, const uint16_t *reta,
+	unsigned reta_size, uint8_t hashes);
+
+/* The Toeplitz hash of a TCP/UDP packet from src:sport to dst:dport (fam
+ * 4 or 6, addresses in network order, ports in host order), as r's NIC
+ * computes it. */
+uint32_t nat_rss_hash(const struct nat_rss *r, uint8_t fam, const uint8_t *src,
+	const uint8_t *dst, uint16_t sport, uint16_t dport);
+
+/* Does r hash proto (6, 17) of family fam with its ports? */
+static inline bool nat_rss_covers(const struct nat_rss *r, uint8_t fam, uint8_t proto)
+{
+	uint8_t bit = proto == 6 ? (fam == 4 ? NAT_RSS_TCP4 : NAT_RSS_TCP6) :
+		proto == 17 ? (fam == 4 ? NAT_RSS_UDP4 : NAT_RSS_UDP6) : 0;
+	return r != NULL && (r->hashes & bit) != 0;
+}
+
 struct nat_stats {
 	uint64_t bind_src, bind_dst; /* bindings made */
+	/* source bindings on a port with a known RSS hash (nat_rss): replies
+	 * steered to this worker by the NIC, or left to the hand-off (no
+	 * steered port was free, or the client's mapping was kept) */
+	uint64_t rss_steered, rss_unsteered;
 	uint64_t port_changed;       /* bindings that had to change the port */
 	uint64_t alloc_fail;         /* no free tuple: the packet is dropped */
 	uint64_t tried;              /* tuples looked up while allocating */
@@ -95,10 +139,12 @@ struct nat_stats {
  * reuses its current mapping when it fits and is free, as the kernel's
  * find_appropriate_src() does (endpoint-independent mapping, which NAT
  * traversal relies on). A lost slot only costs that reuse. mask + 1 slots,
- * a power of two.
+ * a power of two. A slot also holds its key's hash (upper 32 bits), so a
+ * slot taken by another client is recognised without reading its entry
+ * (a cache miss of its own).
  */
 struct nat_srcmap {
-	uint32_t *slot;
+	uint64_t *slot;
 	uint32_t mask;
 };
 
@@ -120,12 +166,15 @@ static inline uint32_t nat_srckey(const struct ct_tuple *o)
  * Bind the unconfirmed entry r->idx (fresh, the connection's first
  * packet): choose the tuple for manip m in rg and rewrite the entry's
  * reply tuple; r->h[1] gets its new hash. sm (may be NULL): the worker's
- * source mappings. rnd: a random number (the port offset, as the kernel's
- * get_random_u16()). false: no free tuple in the range (counted; drop the
- * packet).
+ * source mappings. rss (may be NULL): the hash of the port the replies of
+ * a source translation come in by; with several workers, ports whose
+ * reply that hash gives to this worker are tried first. rnd: a random
+ * number (the port offset, as the kernel's get_random_u16()). false: no
+ * free tuple in the range (counted; drop the packet).
  */
 bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const struct nat_range *rg,
-	const struct nat_share *sh, struct nat_srcmap *sm, uint32_t rnd, struct nat_stats *st);
+	const struct nat_share *sh, struct nat_srcmap *sm, const struct nat_rss *rss, uint32_t rnd,
+	struct nat_stats *st);
 
 /* Does a packet of direction dir of entry e need manip m? (the kernel's
  * statusbit test) */

@@ -664,7 +664,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 {
 	static const char *const keys[] = { "eal", "mode", "workers", "ports", "routes", "bridge",
 					    "icmp", "neighbours", "mbufs", "log", "ruleset", "conntrack",
-					    "control", "metrics", NULL };
+					    "control", "metrics", "nat", NULL };
 	uint64_t v;
 	if (want(x, root, CY_MAP, "the configuration") < 0 ||
 	    known_keys(x, root, "the configuration", keys) < 0)
@@ -684,6 +684,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", "127.0.0.1:9617");
 	c->pktlog_facility = -1;
 	c->nflog_max_mb = 64;
+	c->nat_rss_steer = true;
 
 	const struct cy_node *n;
 	if ((n = cy_map_get(root, "eal")) && parse_eal(x, c, n) < 0)
@@ -801,6 +802,15 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 				return -1;
 			c->neigh_timeout_s = (uint32_t)v;
 		}
+	}
+	if ((n = cy_map_get(root, "nat"))) {
+		static const char *const nk[] = { "rss-steering", NULL };
+		const struct cy_node *f;
+		if (want(x, n, CY_MAP, "nat") < 0 || known_keys(x, n, "nat", nk) < 0)
+			return -1;
+		if ((f = cy_map_get(n, "rss-steering")) &&
+		    get_bool(x, f, "nat.rss-steering", &c->nat_rss_steer) < 0)
+			return -1;
 	}
 	if ((n = cy_map_get(root, "mbufs"))) {
 		if (get_uint(x, n, "mbufs", 1024, 16u << 20, &v) < 0)

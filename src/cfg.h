@@ -98,6 +98,9 @@ struct cfg {
 	char ctl_group[64], ctl_ro_group[64];
 	/* Prometheus endpoint: "address:port" ("[v6]:port"), "" if none */
 	char metrics_listen[64];
+	/* nat.rss-steering: choose source ports whose replies the NIC's RSS
+	 * gives the owning worker, where the NIC's hash is known */
+	bool nat_rss_steer;
 	/* connection tracking; ct.max and ct.max6 are for the whole box */
 	uint8_t ct_mode;              /* enum cfg_ct_mode */
 	struct ct_params ct;

@@ -173,6 +173,7 @@ static void test_defaults(void **state)
 	assert_true(c.log_stderr);
 	assert_false(c.log_syslog);
 	assert_null(c.routes);
+	assert_true(c.nat_rss_steer);
 	cfg_free(&c);
 }
 
@@ -235,6 +236,7 @@ static void test_every_key(void **state)
 		"  ip6tables: /etc/rampart/rules.v6\n"
 		"  ipsets: sets/ipsets.save\n"
 		"  format: iptables\n"
+		"nat: {rss-steering: off}\n"
 		"conntrack:\n"
 		"  mode: on\n"
 		"  max-entries: 100000\n"
@@ -256,6 +258,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.ipsets, "/etc/rampart/sets/ipsets.save");
 	assert_int_equal(c.ruleset_format, CFG_RS_IPTABLES);
 	assert_int_equal(c.ct_mode, CFG_CT_ON);
+	assert_false(c.nat_rss_steer);
 	assert_int_equal(c.ct.max, 100000);
 	assert_int_equal(c.ct.max6, 5000);
 	assert_int_equal(c.ct.tcp_loose, 0);
@@ -520,6 +523,10 @@ static const struct bad bad_cfgs[] = {
 	  "conntrack.timeouts.udp must be between 1 and" },
 	{ "conntrack loose", WORKERS PORTS "conntrack: {tcp-loose: sometimes}\n", "t.yaml:11:24:",
 	  "conntrack.tcp-loose must be true or false" },
+	{ "nat steering", WORKERS PORTS "nat: {rss-steering: maybe}\n", "t.yaml:11:21:",
+	  "nat.rss-steering must be true or false" },
+	{ "nat unknown key", WORKERS PORTS "nat: {ports: 5}\n", "t.yaml:11:7:",
+	  "unknown key 'ports' in nat" },
 	{ "control socket too long", WORKERS PORTS "control: {socket: /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n",
 	  "t.yaml:11:19:", "a UNIX socket path has at most 107 characters" },
 	{ "control unknown key", WORKERS PORTS "control: {path: x}\n", "t.yaml:11:11:",

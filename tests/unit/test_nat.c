@@ -25,9 +25,10 @@ static struct ct_table *T;
 static uint32_t now = 1000;
 static struct nat_stats ST;
 static const struct nat_share ONE = {.id = 0, .n = 1};
-static uint32_t sm_slots[1024];
+static uint64_t sm_slots[1024];
 static struct nat_srcmap SM0 = {.slot = sm_slots, .mask = 1023};
 static struct nat_srcmap *SM = &SM0;
+static const struct nat_rss *RSS; /* the replies' port hash, NULL: none */
 
 static void *zalloc64(size_t n)
 {
@@ -46,6 +47,7 @@ static int setup(void **st)
 	T = ct_table_create(&par, now, zalloc64, free);
 	memset(&ST, 0, sizeof(ST));
 	memset(sm_slots, 0, sizeof(sm_slots));
+	RSS = NULL;
 	return T ? 0 : -1;
 }
 
@@ -241,7 +243,7 @@ static uint32_t open_conn(struct pk *k, enum nat_manip m, const struct nat_range
 	if (r.state != CT_NEW)
 		fail_msg("not NEW: fam %u proto %u %u>%u", k->p.t.fam, k->p.t.proto, k->p.t.sport, k->p.t.dport);
 	assert_true(r.fresh);
-	if (!nat_bind(T, &r, m, rg, sh, SM, rnd, &ST)) {
+	if (!nat_bind(T, &r, m, rg, sh, SM, RSS, rnd, &ST)) {
 		ct_abort(T);
 		return CT_NIL;
 	}
@@ -434,6 +436,209 @@ static void test_shares_are_disjoint(void **st)
 	build(&k, 4, "10.0.0.9", "203.0.113.9", 17, 1234, 54, 0); /* 7000 + 54: even */
 	assert_int_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &w1, 1), CT_NIL);
 	assert_int_equal(ST.alloc_fail, fails + 1);
+}
+
+/* ---- receive-side scaling ---- */
+
+/* Toeplitz, the textbook way (a bit at a time), to check nat_rss against */
+static uint32_t toeplitz(const uint8_t *key, const uint8_t *in, unsigned n)
+{
+	uint32_t h = 0;
+	for (unsigned i = 0; i < n * 8; i++) {
+		if (!(in[i / 8] & (0x80 >> (i % 8))))
+			continue;
+		uint32_t w = 0;
+		for (unsigned j = 0; j < 32; j++)
+			w = w << 1 | ((key[(i + j) / 8] >> (7 - (i + j) % 8)) & 1);
+		h ^= w;
+	}
+	return h;
+}
+
+static uint32_t toeplitz_tuple(const uint8_t *key, const struct ct_tuple *t)
+{
+	uint8_t in[36];
+	unsigned a = t->fam == 4 ? 4 : 16;
+	memcpy(in, t->src, a);
+	memcpy(in + a, t->dst, a);
+	p16(in + 2 * a, t->sport);
+	p16(in + 2 * a + 2, t->dport);
+	return toeplitz(key, in, 2 * a + 4);
+}
+
+/* The verification suite of Microsoft's RSS specification (the key and
+ * the TCP 4-tuple hashes it publishes), through nat_rss and the
+ * reference above. */
+static void test_rss_hash_vectors(void **st)
+{
+	(void)st;
+	static const uint8_t ms_key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+		0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+		0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa
+	};
+	static const struct {
+		int fam;
+		const char *src, *dst;
+		uint16_t sport, dport;
+		uint32_t hash;
+	} v[] = {
+		{ 4, "66.9.149.187", "161.142.100.80", 2794, 1766, 0x51ccc178 },
+		{ 4, "199.92.111.2", "65.69.140.83", 14230, 4739, 0xc626b0ea },
+		{ 4, "24.19.198.95", "12.22.207.184", 12898, 38024, 0x5c2b394a },
+		{ 4, "38.27.205.30", "209.142.163.6", 48228, 2217, 0xafc7327f },
+		{ 4, "153.39.163.191", "202.188.127.2", 44251, 1303, 0x10e828a2 },
+		{ 6, "3ffe:2501:200:1fff::7", "3ffe:2501:200:3::1", 2794, 1766, 0x40207d3d },
+		{ 6, "3ffe:501:8::260:97ff:fe40:efab", "ff02::1", 14230, 4739, 0xdde51bbf },
+		{ 6, "3ffe:1900:4545:3:200:f8ff:fe21:67cf", "fe80::200:f8ff:fe21:67cf", 44251,
+		  38024, 0x02d1feef },
+	};
+	static struct nat_rss r;
+	uint16_t reta[128];
+	for (unsigned i = 0; i < 128; i++)
+		reta[i] = (uint16_t)(i % 4);
+	assert_int_equal(nat_rss_init(&r, ms_key, 40, reta, 128, NAT_RSS_TCP4 | NAT_RSS_TCP6), 0);
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ct_tuple t;
+		memset(&t, 0, sizeof(t));
+		t.fam = (uint8_t)v[i].fam;
+		inet_pton(v[i].fam == 4 ? AF_INET : AF_INET6, v[i].src, t.src);
+		inet_pton(v[i].fam == 4 ? AF_INET : AF_INET6, v[i].dst, t.dst);
+		t.sport = v[i].sport;
+		t.dport = v[i].dport;
+		assert_int_equal(nat_rss_hash(&r, t.fam, t.src, t.dst, t.sport, t.dport), v[i].hash);
+		assert_int_equal(toeplitz_tuple(ms_key, &t), v[i].hash);
+	}
+	assert_true(nat_rss_covers(&r, 4, 6));
+	assert_false(nat_rss_covers(&r, 4, 17));
+	assert_false(nat_rss_covers(&r, 6, 1));
+	assert_false(nat_rss_covers(NULL, 4, 6));
+	/* what cannot be modelled is refused */
+	assert_int_equal(nat_rss_init(&r, ms_key, 39, reta, 128, NAT_RSS_TCP4), -1);
+	assert_int_equal(nat_rss_init(&r, ms_key, 40, reta, 100, NAT_RSS_TCP4), -1);
+	assert_int_equal(nat_rss_init(&r, ms_key, 40, reta, 0, NAT_RSS_TCP4), -1);
+}
+
+/* rampartd's symmetric key (port.c) */
+static void sym_key(uint8_t *key)
+{
+	for (unsigned i = 0; i < 40; i += 2) {
+		key[i] = 0x6d;
+		key[i + 1] = 0x5a;
+	}
+}
+
+/* With the NIC's hash known, every source binding of worker id of n gets a
+ * port whose reply the NIC hands to that worker (checked with the
+ * reference Toeplitz and the redirection table) and that is in its share
+ * (nat_owner agrees), for TCP and UDP, IPv4 and IPv6, several workers. */
+static void test_rss_steered_ports(void **st)
+{
+	(void)st;
+	static struct nat_rss r;
+	uint8_t key[40];
+	sym_key(key);
+	for (unsigned n = 2; n <= 4; n++) {
+		uint16_t reta[128];
+		for (unsigned i = 0; i < 128; i++)
+			reta[i] = (uint16_t)(i % n);
+		assert_int_equal(nat_rss_init(&r, key, 40, reta, 128,
+					      NAT_RSS_TCP4 | NAT_RSS_UDP4 | NAT_RSS_TCP6 |
+						      NAT_RSS_UDP6),
+				 0);
+		RSS = &r;
+		for (unsigned id = 0; id < n; id++) {
+			struct nat_share sh = {.id = (uint16_t)id, .n = (uint16_t)n};
+			uint64_t steered = ST.rss_steered;
+			for (int i = 0; i < 120; i++) {
+				struct pk k;
+				struct nat_range rg;
+				int fam = i % 3 == 2 ? 6 : 4;
+				uint8_t pr = i % 2 ? 6 : 17;
+				uint16_t sp = (uint16_t)(20000 + (int)n * 5000 + i * 13 + (int)id * 3);
+				if (fam == 4) {
+					range4(&rg, "198.51.100.1", NULL, 0, 0);
+					build(&k, 4, "10.0.0.2", "203.0.113.9", pr, sp,
+					      (uint16_t)(80 + n), 0);
+				} else {
+					memset(&rg, 0, sizeof(rg));
+					inet_pton(AF_INET6, "2001:db8:1::1", rg.min);
+					memcpy(rg.max, rg.min, 16);
+					build(&k, 6, "fd00::2", "2001:db8:2::9", pr, sp,
+					      (uint16_t)(80 + n), 0);
+				}
+				uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &sh,
+							 (uint32_t)i * 2654435761u);
+				assert_int_not_equal(idx, CT_NIL);
+				struct ct_tuple rep;
+				reply_tuple(idx, &rep);
+				assert_int_equal(reta[toeplitz_tuple(key, &rep) & 127], id);
+				assert_int_equal(nat_owner(pr, rep.sport, rep.dport, 0, n), (int)id);
+			}
+			assert_int_equal(ST.rss_steered - steered, 120);
+		}
+	}
+	assert_int_equal(ST.rss_unsteered, 0);
+	assert_int_equal(ST.alloc_fail, 0);
+	/* ICMP echo is hashed on addresses only: nothing to steer, not
+	 * counted either way */
+	struct pk k;
+	struct nat_range rg;
+	struct nat_share sh = {.id = 1, .n = 2};
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	build(&k, 4, "10.0.0.2", "203.0.113.9", 1, 77, 0, 8);
+	uint64_t before = ST.rss_steered + ST.rss_unsteered;
+	assert_int_not_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &sh, 5), CT_NIL);
+	assert_int_equal(ST.rss_steered + ST.rss_unsteered, before);
+}
+
+/* When no steered port is free the binding still succeeds with any port
+ * of the share (the hand-off carries its replies), counted as unsteered;
+ * a redirection table that never names the worker steers nothing. */
+static void test_rss_fallback(void **st)
+{
+	(void)st;
+	static struct nat_rss r;
+	uint8_t key[40];
+	sym_key(key);
+	uint16_t reta[128];
+	for (unsigned i = 0; i < 128; i++)
+		reta[i] = (uint16_t)(i % 2);
+	assert_int_equal(nat_rss_init(&r, key, 40, reta, 128, NAT_RSS_UDP4), 0);
+	RSS = &r;
+	struct nat_share sh = {.id = 0, .n = 2};
+	struct nat_range rg;
+	/* 16 ports, 8 of them worker 0's share, some of those steered to it */
+	range4(&rg, "198.51.100.7", NULL, 5000, 5015);
+	unsigned ok = 0;
+	for (int i = 0; i < 12; i++) {
+		struct pk k;
+		build(&k, 4, "10.0.0.3", "203.0.113.9", 17, (uint16_t)(40000 + i), 53, 0);
+		if (open_conn(&k, NAT_MANIP_SRC, &rg, &sh, (uint32_t)i) != CT_NIL)
+			ok++;
+	}
+	assert_int_equal(ok, 8); /* the whole share, then exhaustion */
+	assert_int_equal(ST.alloc_fail, 4);
+	assert_true(ST.rss_steered >= 1);
+	assert_true(ST.rss_unsteered >= 1);
+	assert_int_equal(ST.rss_steered + ST.rss_unsteered, 8);
+	/* every entry of the table on queue 1: worker 0 is never steered to */
+	for (unsigned i = 0; i < 128; i++)
+		reta[i] = 1;
+	assert_int_equal(nat_rss_init(&r, key, 40, reta, 128, NAT_RSS_UDP4), 0);
+	range4(&rg, "198.51.100.8", NULL, 0, 0);
+	uint64_t un = ST.rss_unsteered;
+	for (int i = 0; i < 10; i++) {
+		struct pk k;
+		build(&k, 4, "10.0.0.4", "203.0.113.9", 17, (uint16_t)(41000 + i), 53, 0);
+		assert_int_not_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &sh, (uint32_t)i), CT_NIL);
+	}
+	assert_int_equal(ST.rss_unsteered, un + 10);
+	/* TCP is not in the hashed flows: not steered, not counted */
+	struct pk k;
+	build(&k, 4, "10.0.0.4", "203.0.113.9", 6, 42000, 443, 0);
+	assert_int_not_equal(open_conn(&k, NAT_MANIP_SRC, &rg, &sh, 1), CT_NIL);
+	assert_int_equal(ST.rss_unsteered, un + 10);
 }
 
 static void test_addresses_before_ports(void **st)
@@ -747,6 +952,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_icmp_echo_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_error_translation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_snat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rss_hash_vectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rss_steered_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rss_fallback, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_thash.h>
 
 #include "ctl.h"
 #include "dp_ct.h"
@@ -52,6 +53,9 @@ static const char *const dev_names[NPORTS] = { "net_ring_ut0", "net_ring_ut1" };
 
 static struct rte_mempool *pool;
 static struct rte_ring *rxr[NPORTS], *txr[NPORTS];
+/* the second queue of each port, for two-worker tests (n_q = 2) */
+static struct rte_ring *rxr1[NPORTS], *txr1[NPORTS];
+static unsigned n_q = 1;
 static struct dp_ctx *dp;
 static struct dp_worker *w;
 
@@ -113,7 +117,11 @@ static int group_setup(void **state)
 		rxr[p] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "ut_tx%d", p);
 		txr[p] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (rxr[p] == NULL || txr[p] == NULL)
+		snprintf(name, sizeof(name), "ut_rx%d_1", p);
+		rxr1[p] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "ut_tx%d_1", p);
+		txr1[p] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (rxr[p] == NULL || txr[p] == NULL || rxr1[p] == NULL || txr1[p] == NULL)
 			return -1;
 	}
 	return 0;
@@ -125,6 +133,8 @@ static int group_teardown(void **state)
 	for (int p = 0; p < NPORTS; p++) {
 		rte_ring_free(rxr[p]);
 		rte_ring_free(txr[p]);
+		rte_ring_free(rxr1[p]);
+		rte_ring_free(txr1[p]);
 	}
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
@@ -145,7 +155,10 @@ static int dp_up(const char *yaml)
 	for (int p = 0; p < NPORTS; p++) {
 		drain(rxr[p]);
 		drain(txr[p]);
-		int pid = rte_eth_from_rings(ring_names[p], &rxr[p], 1, &txr[p], 1, 0);
+		drain(rxr1[p]);
+		drain(txr1[p]);
+		struct rte_ring *rx[2] = { rxr[p], rxr1[p] }, *tx[2] = { txr[p], txr1[p] };
+		int pid = rte_eth_from_rings(ring_names[p], rx, n_q, tx, n_q, 0);
 		if (pid < 0) {
 			fprintf(stderr, "rte_eth_from_rings(%s) failed\n", ring_names[p]);
 			dp_down(NULL);
@@ -219,9 +232,12 @@ static int dp_down(void **state)
 	dp_destroy(dp);
 	dp = NULL;
 	w = NULL;
+	n_q = 1;
 	for (int p = 0; p < NPORTS; p++) {
 		drain(rxr[p]);
 		drain(txr[p]);
+		drain(rxr1[p]);
+		drain(txr1[p]);
 		/* dp_destroy closed (released) the ethdev; drop the vdev so the
 		 * next test can create it again under the same name */
 		if (rte_eal_hotplug_remove("vdev", dev_names[p]) != 0 && state != NULL) {
@@ -1733,6 +1749,139 @@ static void test_nat_masquerade(void **state)
 	dp_ctl_poll(dp);
 }
 
+/* Two workers, two queues per port, and a NIC modelled in this test: it
+ * spreads what arrives by the Toeplitz hash of the packet (DPDK's own
+ * rte_softrss, not the dataplane's code) over a 128-entry redirection
+ * table, as port.c configures a real one (rampartd's symmetric key, queue
+ * i mod 2). With the hash known to the dataplane (what port.c reads from
+ * the NIC), the replies to 64 masqueraded connections arrive on the worker
+ * that owns them: nothing is handed over. Without it, about half the
+ * replies land on the other worker and go through the hand-off; every
+ * reply is delivered either way. */
+static const char nat2_yaml[] =
+	"mode: router\n"
+	"workers: {main_lcore: 0, lcores: [1, 2]}\n"
+	"ports:\n"
+	"  - name: lan0\n"
+	"    device: net_ring_ut0\n"
+	"    addresses: [10.77.1.1/24, \"fd77:1::1/64\"]\n"
+	"  - name: wan0\n"
+	"    device: net_ring_ut1\n"
+	"    addresses: [10.77.2.1/24, \"fd77:2::1/64\"]\n"
+	"mbufs: 2048\n"
+	"conntrack: {max-entries: 8192, max-ipv6: 1024}\n";
+
+static uint8_t nic_key[40];
+static uint16_t nic_reta[128];
+
+/* the queue the modelled NIC gives an IPv4 UDP frame */
+static unsigned nic_queue(const struct frame *f)
+{
+	const uint8_t *ip = f->b + 14, *udp = ip + 20;
+	uint32_t t[3] = { (uint32_t)rd_be16(ip + 12) << 16 | rd_be16(ip + 14),
+			  (uint32_t)rd_be16(ip + 16) << 16 | rd_be16(ip + 18),
+			  (uint32_t)rd_be16(udp) << 16 | rd_be16(udp + 2) };
+	return nic_reta[rte_softrss(t, 3, nic_key) & 127];
+}
+
+static void nic_put(int port, const struct frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	char *d = rte_pktmbuf_append(m, (uint16_t)f->n);
+	assert_non_null(d);
+	memcpy(d, f->b, f->n);
+	struct rte_ring *r = nic_queue(f) ? rxr1[port] : rxr[port];
+	assert_int_equal(rte_ring_sp_enqueue(r, m), 0);
+}
+
+/* one frame out of either tx queue of a port */
+static bool nic_take(int port, struct frame *out)
+{
+	void *p;
+	if (rte_ring_sc_dequeue(txr[port], &p) != 0 && rte_ring_sc_dequeue(txr1[port], &p) != 0)
+		return false;
+	struct rte_mbuf *m = p;
+	out->n = rte_pktmbuf_pkt_len(m);
+	memcpy(out->b, rte_pktmbuf_mtod(m, const void *), out->n);
+	rte_pktmbuf_free(m);
+	return true;
+}
+
+static void nat_two_workers(bool steer, uint64_t *handoffs, uint64_t *steered)
+{
+	n_q = 2;
+	assert_int_equal(dp_up(nat2_yaml), 0);
+	struct dp_worker *w1 = dp_worker_get(dp, 1);
+	assert_non_null(w1);
+	for (unsigned i = 0; i < 40; i += 2) {
+		nic_key[i] = 0x6d;
+		nic_key[i + 1] = 0x5a;
+	}
+	for (unsigned i = 0; i < 128; i++)
+		nic_reta[i] = (uint16_t)(i % 2);
+	if (steer)
+		assert_int_equal(dp_port_rss_steer(dp, 1, nic_key, 40, nic_reta, 128,
+						   RTE_ETH_RSS_NONFRAG_IPV4_UDP),
+				 0);
+	assert_null(dp->ports[0].nat_rss);
+	learn_h1();
+	learn_h2();
+	install("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n",
+		NULL);
+	unsigned delivered = 0;
+	for (unsigned c = 0; c < 64; c++) {
+		struct frame f, out;
+		uint16_t sp = (uint16_t)(33000 + c * 7);
+		udp4_from(&f, 0, H1_IP, H2_IP, sp, 53, 10);
+		nic_put(0, &f);
+		for (int k = 0; k < 3; k++) {
+			dp_worker_poll(w);
+			dp_worker_poll(w1);
+		}
+		assert_true(nic_take(1, &out));
+		const uint8_t *ip = out.b + 14;
+		assert_memory_equal(ip + 12, WAN_IP, 4);
+		uint16_t natp = rd_be16(ip + 20);
+		udp4_from(&f, 1, H2_IP, WAN_IP, 53, natp, 30);
+		nic_put(1, &f);
+		for (int k = 0; k < 3; k++) {
+			dp_worker_poll(w);
+			dp_worker_poll(w1);
+		}
+		if (nic_take(0, &out)) {
+			assert_memory_equal(out.b + 14 + 16, H1_IP, 4);
+			assert_int_equal(rd_be16(out.b + 14 + 22), sp);
+			delivered++;
+		}
+	}
+	assert_int_equal(delivered, 64);
+	*handoffs = w->st.handoff_out + w1->st.handoff_out;
+	*steered = w->nst.rss_steered + w1->nst.rss_steered;
+	assert_int_equal(w->nst.bind_src + w1->nst.bind_src, 64);
+	assert_int_equal(w->nst.alloc_fail + w1->nst.alloc_fail, 0);
+	assert_int_equal(dp_down((void **)1), 0);
+}
+
+/* a failed assertion leaves the dataplane up */
+static int dp_down_if_up(void **state)
+{
+	return dp != NULL ? dp_down(state) : 0;
+}
+
+static void test_nat_rss_steering(void **state)
+{
+	(void)state;
+	uint64_t ho, st;
+	nat_two_workers(true, &ho, &st);
+	assert_int_equal(st, 64);
+	assert_int_equal(ho, 0);
+	nat_two_workers(false, &ho, &st);
+	assert_int_equal(st, 0);
+	assert_true(ho > 0);
+}
+
 /* The Prometheus exposition: families with HELP and TYPE, label values
  * escaped, a rule's counter summed over the workers. */
 static void test_metrics_exposition(void **state)
@@ -2590,7 +2739,8 @@ static void test_ctl_json(void **state)
 	a = ctl_cmd(&env, "show nat");
 	assert_string_equal(a, "worker=0 snat address=10.77.2.1 proto=udp connections=1 ports=1\n"
 			       "worker=0 bindings_src=1 bindings_dst=0 port_changed=0 alloc_fail=0 "
-			       "tuples_tried=1 icmp_errors=0 handoff_out=0 handoff_in=0\n%% ok\n");
+			       "tuples_tried=1 icmp_errors=0 rss_steered=0 rss_unsteered=0 handoff_out=0 "
+			       "handoff_in=0\n%% ok\n");
 	free(a);
 	a = ctl_cmd(&env, "conntrack -C --json");
 	assert_string_equal(a, "%% error: conntrack: option --json needs a value\n");
@@ -2667,6 +2817,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
+		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_metrics_exposition, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
