@@ -257,6 +257,10 @@ struct dp_worker {
 	 * is usually kept), as the plain reply's is */
 	uint8_t nat_hint_fam;
 	uint8_t nat_hint[16];
+	/* the next hop of the routed packet at hand (its gateway, or its
+	 * destination on a connected subnet): MASQUERADE takes the out
+	 * port's address on that subnet, as the kernel's inet_select_addr */
+	const uint8_t *nat_nh;
 	struct nat_stats nst;
 	struct dp_ctmsg *ctl;  /* control's request, NULL: none (atomic) */
 	/* IP reassembly before connection tracking (as nf_defrag) */

@@ -22,22 +22,39 @@ static inline uint32_t nat_rand(struct dp_worker *w)
 	return x;
 }
 
-/* The port's first address of the family, false if it has none. */
-static bool port_addr(const struct dp_ctx *dp, uint16_t port, bool v6, uint8_t *a)
+/* Does a lie in the plen-bit prefix of b? */
+static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen)
+{
+	unsigned n = plen / 8, r = plen % 8;
+	if (memcmp(a, b, n) != 0)
+		return false;
+	return r == 0 || ((a[n] ^ b[n]) & (uint8_t)(0xff00 >> r)) == 0;
+}
+
+/* The port's configured address of the family on toward's subnet, else its
+ * first one (the kernel's inet_select_addr: the primary address that
+ * shares the next hop's subnet); false if it has none. toward may be NULL.
+ * The IPv6 link-local address is never chosen. */
+static bool port_addr(const struct dp_ctx *dp, uint16_t port, bool v6, const uint8_t *toward,
+	uint8_t *a)
 {
 	if (port >= dp->n_ports)
 		return false;
 	const struct dp_port *p = &dp->ports[port];
 	memset(a, 0, 16);
-	if (!v6) {
-		if (p->n4 == 0)
-			return false;
-		memcpy(a, &p->ip4[0], 4);
-		return true;
-	}
-	if (p->n6 == 0)
+	unsigned n = v6 ? (p->n6 > 0 ? p->n6 - 1u : 0) : p->n4, k = 0;
+	if (n == 0)
 		return false;
-	memcpy(a, p->ip6[0], 16);
+	for (unsigned j = 0; toward != NULL && j < n; j++)
+		if (v6 ? same_prefix(toward, p->ip6[j], p->plen6[j]) :
+			 same_prefix(toward, (const uint8_t *)&p->ip4[j], p->plen4[j])) {
+			k = j;
+			break;
+		}
+	if (v6)
+		memcpy(a, p->ip6[k], 16);
+	else
+		memcpy(a, &p->ip4[k], 4);
 	return true;
 }
 
@@ -66,12 +83,12 @@ static bool target_range(struct dp_worker *w, const struct rules_ext *tg, enum n
 		rg->flags |= NAT_R_PERSISTENT;
 	switch (tg->kind) {
 	case RULES_X_MASQUERADE:
-		if (!port_addr(w->dp, out, v6, rg->min))
+		if (!port_addr(w->dp, out, v6, w->nat_nh, rg->min))
 			return false;
 		memcpy(rg->max, rg->min, 16);
 		return true;
 	case RULES_X_REDIRECT:
-		if (!port_addr(w->dp, in, v6, rg->min))
+		if (!port_addr(w->dp, in, v6, NULL, rg->min))
 			return false;
 		memcpy(rg->max, rg->min, 16);
 		return true;

@@ -415,6 +415,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	uint16_t new_ = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
 	ip->hdr_checksum = rte_cpu_to_be_16(
 		nat_csum16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
+	w->nat_nh = kind == DP_NHV_GW ? dp->nh[nh].addr : dst;
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
 	    !nat_src(w, R, m, pm, in, out))
@@ -498,6 +499,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	}
 	trim_padding(m, pm);
 	ip6->hop_limits--;
+	w->nat_nh = kind == DP_NHV_GW ? dp->nh[nh].addr : dst;
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
 	    !nat_src(w, R, m, pm, in, out))
@@ -967,6 +969,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 					    dp_nat_on(w, R, l3, RULES_H_POSTROUTING)))
 			v = dp_hook(w, R, RULES_H_POSTROUTING, RULES_PART_ALL, m, &pm, DP_PORT_NONE,
 				    out, &with);
+		w->nat_nh = NULL; /* MASQUERADE: the port's first address */
 		if (v == RULES_R_ACCEPT && track && R->nat &&
 		    !dp_nat_step(w, R, m, &pm, NAT_MANIP_SRC, DP_PORT_NONE, out)) {
 			w->ctr = about;

@@ -1749,6 +1749,73 @@ static void test_nat_masquerade(void **state)
 	dp_ctl_poll(dp);
 }
 
+/* MASQUERADE takes the out port's address on the next hop's subnet (the
+ * kernel's inet_select_addr), not just its first: wan0 has 10.77.2.1/24
+ * and 10.88.0.1/24, 192.168.0.0/16 is routed via 10.88.0.254. */
+static const char masq2_yaml[] =
+	"mode: router\n"
+	"workers: {main_lcore: 0, lcores: [1]}\n"
+	"ports:\n"
+	"  - name: lan0\n"
+	"    device: net_ring_ut0\n"
+	"    addresses: [10.77.1.1/24, \"fd77:1::1/64\"]\n"
+	"  - name: wan0\n"
+	"    device: net_ring_ut1\n"
+	"    addresses: [10.77.2.1/24, 10.88.0.1/24, \"fd77:2::1/64\", \"fd88::1/64\"]\n"
+	"routes:\n"
+	"  - to: 192.168.0.0/16\n"
+	"    via: 10.88.0.254\n"
+	"  - to: \"2001:db8::/32\"\n"
+	"    via: \"fd88::fe\"\n";
+
+static int masq2_setup(void **state)
+{
+	(void)state;
+	return dp_up(masq2_yaml);
+}
+
+static void test_masquerade_address(void **state)
+{
+	(void)state;
+	struct frame f, f2, out;
+	static const uint8_t gw[4] = { 10, 88, 0, 254 }, wan2[4] = { 10, 88, 0, 1 };
+	static const uint8_t far[4] = { 192, 168, 7, 7 };
+	learn_h1();
+	learn_h2();
+	install("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n",
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n");
+	/* on-link destination: the address of that subnet */
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 53, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_memory_equal(out.b + 14 + 12, WAN_IP, 4);
+	/* via the gateway on the second subnet: the second address */
+	udp4_from(&f, 0, H1_IP, far, 5001, 53, 10);
+	put(0, &f);
+	round_trip();
+	take_one(1, &out); /* the gateway's ARP request */
+	assert_int_equal(rd_be16(out.b + 12), 0x0806);
+	assert_memory_equal(out.b + 14 + 24, gw, 4);
+	mk_arp(&f2, 2, port_mac(1), MAC_GW, gw, port_mac(1), wan2);
+	put(1, &f2);
+	round_trip();
+	take_one(1, &out);
+	assert_memory_equal(out.b + 14 + 12, wan2, 4);
+	assert_memory_equal(out.b + 14 + 16, far, 4);
+	/* IPv6: the on-link destination gets fd77:2::1, not the link-local
+	 * address that ports also have */
+	static const uint8_t wan6[16] = { 0xfd, 0x77, 0, 2, [15] = 1 };
+	mk_udp6(&f, port_mac(0), H1_IP6, H2_IP6, 64, 30);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(rd_be16(out.b + 12), 0x86dd);
+	assert_memory_equal(out.b + 14 + 8, wan6, 16);
+}
+
 /* Two workers, two queues per port, and a NIC modelled in this test: it
  * spreads what arrives by the Toeplitz hash of the packet (DPDK's own
  * rte_softrss, not the dataplane's code) over a 128-entry redirection
@@ -2818,6 +2885,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
+		cmocka_unit_test_setup_teardown(test_masquerade_address, masq2_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_metrics_exposition, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
