@@ -72,7 +72,7 @@ static void port_steer_setup(struct dp_ctx *dp, unsigned idx, const struct rte_e
 	struct dp_port *p = &dp->ports[idx];
 	const char *why = NULL;
 	uint16_t reta[NAT_RSS_RETA_MAX];
-	uint8_t key[128];
+	uint8_t key[128] = { 0 };
 	struct rte_eth_rss_conf rc = { .rss_key = key, .rss_key_len = sizeof(key) };
 	unsigned n = info->reta_size;
 	if (n == 0 || n > NAT_RSS_RETA_MAX || (n & (n - 1)) != 0) {
@@ -96,7 +96,11 @@ static void port_steer_setup(struct dp_ctx *dp, unsigned idx, const struct rte_e
 		if (why == NULL && rte_eth_dev_rss_hash_conf_get(p->port_id, &rc) != 0)
 			why = "its hash key cannot be read";
 	}
-	if (why == NULL && dp_port_rss_steer(dp, idx, key, rc.rss_key_len, reta, n, rc.rss_hf) != 0)
+	/* not every driver sets the length it wrote: its key size says it */
+	unsigned klen = info->hash_key_size ? info->hash_key_size : rc.rss_key_len;
+	if (klen > sizeof(key))
+		klen = sizeof(key);
+	if (why == NULL && dp_port_rss_steer(dp, idx, key, klen, reta, n, rc.rss_hf) != 0)
 		why = "its hash does not cover TCP/UDP ports or its key is shorter than 40 bytes";
 	if (why != NULL)
 		RP_NOTICE("port", "port %s: NAT replies not steered by RSS (%s); the hand-off "
