@@ -370,7 +370,7 @@ static inline bool can_early_drop(const struct ct_entry *e)
 		return true;
 	if (!(e->status & CT_S_ASSURED))
 		return true;
-	return e->proto == 6 && e->pstate >= CT_TCP_FIN_WAIT && e->pstate <= CT_TCP_CLOSE;
+	return e->proto == 6 && ct_tcp_state(e) >= CT_TCP_FIN_WAIT && ct_tcp_state(e) <= CT_TCP_CLOSE;
 }
 
 /* One early-drop pass over the wheel's lists from slot `from` on (the rest
@@ -660,7 +660,7 @@ int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, s
 	int w = snprintf(buf, n, "%-8s %u %u ", ct_proto_name(e->proto), e->proto, secs);
 	if (e->proto == 6 && w > 0 && (size_t)w < n)
 		w += snprintf(buf + w, n - (size_t)w, "%s ",
-			ct_tcp_state_names[e->pstate < CT_TCP_MAX ? e->pstate : 0]);
+			ct_tcp_state_names[ct_tcp_state(e) < CT_TCP_MAX ? ct_tcp_state(e) : 0]);
 	for (unsigned d = 0; d < 2 && w > 0 && (size_t)w < n; d++) {
 		ct_entry_tuple(t, idx, d, &k);
 		int x = fmt_tuple(&k, e, d, buf + w, n - (size_t)w);

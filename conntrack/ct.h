@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ct_expect;
+
 #define CT_HZ 16u
 #define CT_WHEEL 1024u /* slots of one tick: a 64 s wheel */
 #define CT_NIL UINT32_MAX
@@ -152,7 +154,9 @@ struct ct_entry {
 	} a;
 	uint16_t port[4];   /* orig sport, dport, reply sport, dport (host order);
 			       ICMP: id, type << 8 | code */
-	uint8_t proto, fam, status, pstate; /* pstate: enum ct_tcp_state for TCP */
+	uint8_t proto, fam, status;
+	uint8_t ps;         /* TCP: enum ct_tcp_state (low 4 bits); the helper
+			       (enum ct_helper, high 4 bits): ct_tcp_state(), ct_helper() */
 	uint32_t expire;    /* tick */
 	uint32_t tnext;     /* wheel slot list / free list */
 	uint32_t mark;      /* connmark */
@@ -198,6 +202,7 @@ struct ct_pkt {
 	uint8_t l4_ok;        /* ports/flags/types valid (not a non-first fragment) */
 	uint8_t icmp_err;     /* an ICMP/ICMPv6 error: inner packet at l4 + 8 */
 	uint8_t csum_bad;     /* the caller found the L4 checksum wrong */
+	uint8_t helper;       /* enum ct_helper for a new connection (CT --helper) */
 	uint32_t h_rep;       /* ct_hash_reply(&t) if the caller has it, else 0 */
 };
 
@@ -210,6 +215,8 @@ struct ct_res {
 	uint8_t drop;   /* table full: drop the packet (counted) */
 	uint8_t miss;   /* with CT_IN_ASK: no entry here and the packet cannot
 			   start one: its connection may live on another worker */
+	uint8_t helper; /* the entry's helper (enum ct_helper): ct_help() reads
+			   its accepted packets */
 	uint32_t h[2];  /* fresh: the hashes of both tuples, for ct_confirm */
 };
 
@@ -223,6 +230,9 @@ struct ct_res {
 struct ct_stats {
 	uint64_t found, new_, invalid, ignore, insert_failed, early_drop, drop, expired,
 		related, untracked;
+	/* helpers: expectations made, not made (no free slot), refused (an
+	 * address that is not the announcing side's), used by a connection */
+	uint64_t expect_new, expect_full, expect_refused, expect_match;
 };
 
 /*
@@ -261,7 +271,18 @@ struct ct_table {
 	size_t mem;          /* bytes held */
 	void (*free_fn)(void *);
 	struct ct_natc natc; /* live SNAT connections per address (cold) */
+	struct ct_expect *exp; /* the helpers' expectations, shared by the workers
+				  (ct_help.h); NULL: none */
 };
+
+static inline unsigned ct_tcp_state(const struct ct_entry *e)
+{
+	return e->ps & 0x0f;
+}
+static inline unsigned ct_helper(const struct ct_entry *e)
+{
+	return e->ps >> 4;
+}
 
 /* Bytes a table of these parameters holds (entries, IPv6 records, buckets). */
 size_t ct_table_mem(const struct ct_params *p);

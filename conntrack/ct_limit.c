@@ -96,7 +96,7 @@ static bool alive(const struct ct_table *t, const struct ct_limit_member *m)
 	bool cur = m->idx == t->pending; /* the packet at hand's, not confirmed yet */
 	if (e->fam == 0 || (e->status & CT_S_DYING) || (!cur && !(e->status & CT_S_CONFIRMED)))
 		return false;
-	if (e->proto == 6 && (e->pstate == CT_TCP_TIME_WAIT || e->pstate == CT_TCP_CLOSE))
+	if (e->proto == 6 && (ct_tcp_state(e) == CT_TCP_TIME_WAIT || ct_tcp_state(e) == CT_TCP_CLOSE))
 		return false; /* closing: no longer counted (nf_conncount's already_closed) */
 	struct ct_tuple k;
 	ct_entry_tuple(t, m->idx, 0, &k);

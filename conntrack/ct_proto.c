@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "ct_help.h"
 #include "ct_priv.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -438,7 +439,7 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 				st->end[r]++; /* a keepalive's answer */
 		}
 	} else if ((s->flags & TH_SYN) && after(end, st->end[dir]) &&
-		   (e->pstate == CT_TCP_SYN_SENT || e->pstate == CT_TCP_SYN_RECV)) {
+		   (ct_tcp_state(e) == CT_TCP_SYN_SENT || ct_tcp_state(e) == CT_TCP_SYN_RECV)) {
 		/* a reinitialised SYN (RFC 793): start this direction again */
 		tcp_init_sender(st, dir, s);
 		if (dir == 1 && !(s->flags & TH_ACK))
@@ -450,7 +451,7 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 	else if ((s->flags & (TH_ACK | TH_RST)) == (TH_ACK | TH_RST) && ack == 0)
 		ack = sack = st->end[r]; /* broken stacks: RST|ACK with ack 0 */
 
-	if ((s->flags & TH_RST) && seq == 0 && e->pstate == CT_TCP_SYN_SENT)
+	if ((s->flags & TH_RST) && seq == 0 && ct_tcp_state(e) == CT_TCP_SYN_SENT)
 		seq = end = st->end[dir]; /* RST answering a SYN */
 
 	if (!before(seq, st->maxend[dir] + 1)) {
@@ -559,7 +560,7 @@ static bool tcp_new(const struct ct_table *t, struct ct_entry *e, const struct s
 
 static inline bool tcp_established(const struct ct_entry *e)
 {
-	return e->pstate == CT_TCP_ESTABLISHED;
+	return ct_tcp_state(e) == CT_TCP_ESTABLISHED;
 }
 
 static int tcp_packet(struct ct_table *t, struct ct_entry *e, uint32_t idx, unsigned dir,
@@ -568,7 +569,7 @@ static int tcp_packet(struct ct_table *t, struct ct_entry *e, uint32_t idx, unsi
 	struct ct_tcp *st = &e->p.tcp;
 	const struct ct_params *par = t->par;
 	unsigned index = tcp_index(s->flags);
-	unsigned old = e->pstate;
+	unsigned old = ct_tcp_state(e);
 	unsigned ns = tcp_next[dir][index][old];
 
 	switch (ns) {
@@ -678,7 +679,7 @@ static int tcp_packet(struct ct_table *t, struct ct_entry *e, uint32_t idx, unsi
 	}
 in_window:
 	set_last(st, dir, index);
-	e->pstate = (uint8_t)ns;
+	e->ps = (uint8_t)((e->ps & 0xf0) | ns);
 	if (old != ns && ns == CT_TCP_FIN_WAIT)
 		st->flags[dir] |= CT_TF_CLOSE_INIT;
 
@@ -776,6 +777,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	r->fresh = 0;
 	r->drop = 0;
 	r->miss = 0;
+	r->helper = 0;
 	r->state = CT_INVALID;
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* the previous packet did not get through */
@@ -872,6 +874,13 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			}
 			if (proto == 17 || proto == 136)
 				e->p.udp.stream_ts = now + ct_ticks(2);
+			if (p->helper)
+				e->ps = (uint8_t)((e->ps & 0x0f) | p->helper << 4);
+			/* a connection a helper announced (ct_help.h) */
+			if (t->exp != NULL && ct_expect_take(t->exp, k, now)) {
+				e->status |= CT_S_EXPECTED;
+				t->st.expect_match++;
+			}
 			fresh = true;
 			dir = 0;
 		} else {
@@ -938,6 +947,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 		r->dir = (uint8_t)dir;
 		r->state = state;
 		r->fresh = fresh;
+		r->helper = (uint8_t)ct_helper(e);
 		if (fresh) {
 			/* ct_confirm indexes both directions: start loading the
 			 * reply's bucket now, the rules run meanwhile */

@@ -79,7 +79,7 @@ static bool matches(const struct ct_table *v, const struct dp_ct_filter *f)
 		return false;
 	if (f->dport >= 0 && (e->proto == 1 || e->proto == 58 || k.dport != f->dport))
 		return false;
-	if (f->state >= 0 && (e->proto != 6 || e->pstate != f->state))
+	if (f->state >= 0 && (e->proto != 6 || (int)ct_tcp_state(e) != f->state))
 		return false;
 	if (f->has_mark && (e->mark & f->mask) != f->mark)
 		return false;
@@ -151,6 +151,10 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen)
 		}
 		n += (int)q.killed;
 	}
+	/* the helpers' expectations go too, as conntrack -F's do (the
+	 * table is shared: claimed slot by slot, no worker stops) */
+	if (dp->ct_exp != NULL)
+		ct_expect_flush(dp->ct_exp);
 	return n;
 }
 
@@ -218,7 +222,9 @@ void dp_ct_stats(struct dp_ctx *dp, FILE *out, struct json *j)
 			{ "ignore", s->ignore }, { "related", s->related },
 			{ "untracked", s->untracked }, { "insert_failed", s->insert_failed },
 			{ "early_drop", s->early_drop }, { "drop", s->drop },
-			{ "expired", s->expired }, { "handoff_out", w->st.handoff_out },
+			{ "expired", s->expired }, { "expect_new", s->expect_new },
+			{ "expect_match", s->expect_match }, { "expect_full", s->expect_full },
+			{ "expect_refused", s->expect_refused }, { "handoff_out", w->st.handoff_out },
 			{ "handoff_in", w->st.handoff_in }, { "nat_src", w->nst.bind_src },
 			{ "nat_dst", w->nst.bind_dst }, { "nat_port_changed", w->nst.port_changed },
 			{ "nat_fail", w->nst.alloc_fail }, { "nat_icmp", w->nst.icmp_err },

@@ -214,6 +214,7 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	p.icmp_code = pm->icmp_code;
 	p.icmp_err = (pm->flags & PKT_F_ICMP_ERR) != 0;
 	p.csum_bad = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	p.helper = w->ct_helper; /* CT --helper, for a new connection */
 	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
 	ct_in(w->ct, &p, h, w->ct_now, prerouting, flags, &w->ctr);
@@ -222,6 +223,25 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 		return false;
 	}
 	return true;
+}
+
+/* The helper of the packet's connection reads its payload (an accepted
+ * packet: after the filter, as the kernel's helper hook). */
+void dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	if (!(pm->flags & PKT_F_L4) || (pm->flags & PKT_F_ICMP_ERR) ||
+	    (pm->l4_proto != IPPROTO_TCP && pm->l4_proto != IPPROTO_UDP) ||
+	    !rte_pktmbuf_is_contiguous(m))
+		return;
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off);
+	uint32_t end = (uint32_t)pm->l3_off + pm->l3_len, have = rte_pktmbuf_data_len(m);
+	if (end > have)
+		end = have;
+	uint32_t hl = pm->l4_proto == IPPROTO_TCP ? (uint32_t)(l4[12] >> 4) * 4 : 8;
+	uint32_t off = (uint32_t)pm->l4_off + hl;
+	if (off > end)
+		return;
+	ct_help(w->ct, w->ctr.idx, w->ctr.dir, l4 + hl, end - off, w->ct_now);
 }
 
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
@@ -235,6 +255,7 @@ bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	pv->in_port = pm->in_port;
 	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
 	pv->trace = w->trc != NULL; /* rampartctl trace: the next worker traces it too */
+	pv->helper = w->ct_helper;
 	if (rte_ring_mp_enqueue(dp->workers[w->ho_dest]->handoff, m) != 0) {
 		w->st.handoff_full++;
 		dp_drop_pkt(w, pm->in_port, DP_DROP_HANDOFF_FULL, m);

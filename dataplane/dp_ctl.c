@@ -170,7 +170,11 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		if (c->ct_mode != CFG_CT_OFF) {
 			uint32_t now = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
 			w->ct = ct_table_create(&dp->ct_par, now, ct_mem, rte_free);
-			if (w->ct == NULL) {
+			if (w->ct != NULL && dp->ct_exp == NULL)
+				dp->ct_exp = ct_expect_create(DP_CT_EXPECT_SLOTS, ct_mem);
+			if (w->ct != NULL)
+				w->ct->exp = dp->ct_exp;
+			if (w->ct == NULL || dp->ct_exp == NULL) {
 				snprintf(err, errlen, "cannot allocate worker %u's conntrack table "
 						      "(%u entries, %zu MiB): give EAL more memory or "
 						      "lower conntrack.max-entries", i, dp->ct_par.max,
@@ -340,6 +344,7 @@ void dp_destroy(struct dp_ctx *dp)
 	rte_mempool_free(dp->pool);
 	rte_mempool_free(dp->pool_indirect);
 	rte_mempool_free(dp->pool_jumbo);
+	rte_free(dp->ct_exp);
 	rte_free(dp);
 }
 

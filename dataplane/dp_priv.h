@@ -33,6 +33,7 @@
 #include "dp.h"
 #include "pkt_meta.h"
 #include "ct.h"
+#include "ct_help.h"
 #include "ct_limit.h"
 #include "nat.h"
 #include "rules_prog.h"
@@ -182,6 +183,7 @@ struct dp_mbuf_priv {
 	uint8_t ask_all;  /* hand-off: asked although it could start a connection */
 	uint8_t create;   /* hand-off: back at its origin, nobody has its connection */
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
+	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
@@ -228,6 +230,8 @@ struct dp_worker {
 	struct ct_res ctr;     /* the current packet's connection */
 	uint32_t ct_now;       /* ticks, read once per burst */
 	uint8_t ct_notrack;    /* the raw table said NOTRACK */
+	uint8_t ct_helper;     /* the raw table said CT --helper (enum ct_helper) */
+	uint8_t cur_helper;    /* a handed-over packet: its origin's raw table's helper */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
 	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
 	uint32_t cur_hash;
@@ -317,6 +321,7 @@ struct dp_ctx {
 	struct rte_mempool *pool;
 	struct rte_mempool *pool_indirect; /* fragment payload references */
 	struct rte_mempool *pool_jumbo;    /* reassembled datagrams, one buffer each */
+	struct ct_expect *ct_exp; /* the helpers' expectations, all workers' (ct_help.h) */
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
 	struct rte_hash *nh_hash;
@@ -407,9 +412,19 @@ unsigned dp_handoff_drain(struct dp_worker *w);
 #define DP_FRAG_DATAGRAMS 512
 #define DP_FRAG_TIMEOUT_S 30
 #define DP_JUMBO_MBUFS 64
-static inline void dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R)
+#define DP_CT_EXPECT_SLOTS 16384 /* expectations of the helpers, the whole box */
+/* ct_fast.c: the connection's helper reads the accepted packet */
+void dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);
+/* The packet passed POSTROUTING or INPUT: its helper runs (as the
+ * kernel's at the same place), its new connection is inserted. */
+static inline void dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
+	const struct pkt_meta *pm)
 {
-	if (R != NULL && R->ct && w->ctr.fresh)
+	if (R == NULL || !R->ct)
+		return;
+	if (unlikely(w->ctr.helper) && w->ctr.idx != CT_NIL)
+		dp_ct_help(w, m, pm);
+	if (w->ctr.fresh)
 		ct_confirm(w->ct, &w->ctr);
 }
 static inline void dp_ct_none(struct dp_worker *w, uint8_t state)

@@ -81,6 +81,9 @@ _Static_assert(SAME(CT_INVALID, RULES_CT_INVALID) && SAME(CT_NEW, RULES_CT_NEW) 
 		       SAME(CT_ESTABLISHED, RULES_CT_ESTABLISHED) &&
 		       SAME(CT_UNTRACKED, RULES_CT_UNTRACKED),
 	       "conntrack states must equal RULES_CT_*");
+_Static_assert((int)RULES_HELPER_FTP == (int)CT_HELPER_FTP &&
+		       (int)RULES_HELPER_TFTP == (int)CT_HELPER_TFTP,
+	       "the rules' helper ids are the tracker's");
 _Static_assert(SAME(CT_S_EXPECTED, RULES_CTS_EXPECTED) &&
 		       SAME(CT_S_SEEN_REPLY, RULES_CTS_SEEN_REPLY) &&
 		       SAME(CT_S_ASSURED, RULES_CTS_ASSURED) &&
@@ -370,6 +373,8 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 		write_back(w, m, pm, &v, res.mods);
 	if (unlikely(res.notrack))
 		w->ct_notrack = 1;
+	if (unlikely(res.helper))
+		w->ct_helper = res.helper;
 	if (unlikely(res.nat != NULL))
 		w->nat_tg = res.nat;
 	if (unlikely(w->cl_hotdrop)) {

@@ -328,6 +328,12 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			C("insert_failed_total", insert_failed, "Confirmations that failed"),
 			C("expired_total", expired, "Connections that timed out"),
 			C("related_total", related, "ICMP errors RELATED to a connection"),
+			C("expectations_total", expect_new,
+			  "Expectations the helpers (CT --helper ftp, tftp) recorded"),
+			C("expected_total", expect_match,
+			  "New connections that an expectation made RELATED"),
+			C("expectations_failed_total", expect_full,
+			  "Expectations not recorded: the shared table had no free slot near"),
 #undef C
 		};
 		worker_counters(o, dp, cfams, RTE_DIM(cfams), ctstats_of);

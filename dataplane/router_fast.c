@@ -166,6 +166,7 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 		return hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE);
 	dp_ct_none(w, CT_INVALID); /* what raw sees: no connection yet */
 	w->ct_notrack = 0;
+	w->ct_helper = w->cur_helper; /* handed over: raw ran at its origin */
 	w->nat_tg = NULL;
 	/* a packet handed over by another worker has been through raw there */
 	if (w->cur_hops == 0 &&
@@ -389,7 +390,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	if (kind == DP_NHV_LOCAL) {
 		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE) &&
 		    nat_src(w, R, m, pm, in, DP_PORT_NONE)) {
-			dp_ct_confirm(w, R);
+			dp_ct_confirm(w, R, m, pm);
 			local4(w, m, pm);
 		}
 		return OUT_NONE;
@@ -420,7 +421,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
 	    !nat_src(w, R, m, pm, in, out))
 		return OUT_NONE;
-	dp_ct_confirm(w, R);
+	dp_ct_confirm(w, R, m, pm);
 	if (unlikely(frag)) {
 		fragment_out(w, m, false, pm->l3_off, in, out, nh, NULL);
 		return OUT_NONE;
@@ -478,7 +479,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	if (kind == DP_NHV_LOCAL) {
 		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE) &&
 		    nat_src(w, R, m, pm, in, DP_PORT_NONE)) {
-			dp_ct_confirm(w, R);
+			dp_ct_confirm(w, R, m, pm);
 			local6(w, m, pm);
 		}
 		return OUT_NONE;
@@ -504,7 +505,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
 	    !nat_src(w, R, m, pm, in, out))
 		return OUT_NONE;
-	dp_ct_confirm(w, R);
+	dp_ct_confirm(w, R, m, pm);
 	if (unlikely(refrag)) {
 		fragment_out(w, m, true, pm->l3_off, in, out, nh, NULL);
 		return OUT_NONE;
@@ -753,7 +754,7 @@ static inline uint16_t bridge_one(struct dp_worker *w, const struct dp_rules *R,
 		    !hook(w, R, RULES_H_FORWARD, *mp, pm, in, peer) ||
 		    !hook(w, R, RULES_H_POSTROUTING, *mp, pm, DP_PORT_NONE, peer))
 			return OUT_NONE;
-		dp_ct_confirm(w, R);
+		dp_ct_confirm(w, R, *mp, pm);
 		if (unlikely(pm->flags & PKT_F_REASM) && pm->l3_len > w->dp->ports[peer].mtu) {
 			bridge_fragment(w, *mp, pm, peer);
 			return OUT_NONE;
@@ -834,6 +835,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		w->cur_origin = pv->origin;
 		w->cur_ask_all = pv->ask_all;
 		w->cur_create = pv->create;
+		w->cur_helper = pv->helper;
 		if (pre) {
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), (uint16_t)n);
 			w->cur_hash = h[i];
@@ -862,6 +864,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 	w->cur_hops = 0;
 	w->cur_origin = (uint8_t)w->id;
 	w->cur_ask_all = w->cur_create = 0;
+	w->cur_helper = 0;
 	return n;
 }
 
@@ -936,6 +939,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 		if (track) {
 			dp_ct_none(w, CT_INVALID);
 			w->ct_notrack = 0;
+			w->ct_helper = 0;
 			if (out_on && R->prog->f[l3 == PKT_L3_IPV6].hook_raw[RULES_H_OUTPUT])
 				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_RAW, m, &pm, DP_PORT_NONE,
 					    out, &with);
@@ -981,7 +985,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 								     DP_DROP_FILTER_DROP, m);
 			return;
 		}
-		dp_ct_confirm(w, R);
+		dp_ct_confirm(w, R, m, &pm);
 		w->ctr = about;
 	}
 	if (l3 == PKT_L3_IPV4) {

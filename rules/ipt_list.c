@@ -597,7 +597,11 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 		rbuf_puts(c->b, " NOTRACK");
 		break;
 	case RULES_X_CT:
-		rbuf_puts(c->b, x->present ? " CT notrack" : " CT");
+		rbuf_puts(c->b, " CT");
+		if (x->present & BIT(RULES_O_CT_NOTRACK))
+			rbuf_puts(c->b, " notrack");
+		if ((x->present & BIT(RULES_O_CT_HELPER)) && x->u.ctt.helper != NULL)
+			rbuf_printf(c->b, " helper %s", x->u.ctt.helper);
 		break;
 	case RULES_X_CONNMARK:
 		print_connmark(c, x);

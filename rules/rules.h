@@ -296,6 +296,14 @@ enum {
 	RULES_NAT_OFFSET = 1 << 5,
 };
 
+/* CT: --notrack, --helper NAME (a connection tracking helper, as the
+ * kernel's: ftp for TCP, tftp for UDP) */
+enum { RULES_HELPER_NONE, RULES_HELPER_FTP, RULES_HELPER_TFTP };
+struct rules_t_ct {
+	char *helper; /* owned, may be NULL */
+	uint8_t helper_id; /* RULES_HELPER_*, set by validation */
+};
+
 struct rules_t_nat { /* SNAT DNAT MASQUERADE REDIRECT NETMAP */
 	uint8_t flags;
 	struct rules_addr min, max;
@@ -331,6 +339,7 @@ union rules_ext_data {
 	struct rules_t_connmark connmark;
 	struct rules_t_nflog nflog;
 	struct rules_t_nat nat;
+	struct rules_t_ct ctt;
 };
 
 /* Extension kinds: matches, then targets with a descriptor. */
@@ -401,6 +410,7 @@ enum { RULES_O_CL_UPTO, RULES_O_CL_ABOVE, RULES_O_CL_MASK, RULES_O_CL_SADDR,
 	RULES_O_CL_DADDR };                                          /* connlimit */
 enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
+enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 
 /* A match or a target with options (kind-specific data in u). */
 struct rules_ext {

@@ -493,6 +493,9 @@ static void apply(const struct rules_crule *cr, struct rules_pkt *pk, struct rul
 	case RULES_CK_NOTRACK:
 		res->notrack = 1;
 		break;
+	case RULES_CK_CT_HELPER:
+		res->helper = t->u.ctt.helper_id;
+		break;
 	case RULES_CK_CONNMARK: {
 		if (!CT_HAS(pk))
 			break;
@@ -662,6 +665,7 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->mods = 0;
 	res->n_log = 0;
 	res->notrack = 0;
+	res->helper = 0;
 	res->nat = NULL;
 	unsigned nat = pk->nat_new ? fp->hook_nat[h] : 0;
 	if (!fp->hook_active[h] && !nat)

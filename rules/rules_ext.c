@@ -201,7 +201,8 @@ static const struct rules_opt hlt_opts[] = {
 	{"hl-inc", RULES_O_INC, RV_U8, 0, OFF(setttl.value), 1, 255, 0, 7},
 };
 static const struct rules_opt ct_t_opts[] = {
-	{"notrack", O_ANY, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"notrack", RULES_O_CT_NOTRACK, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"helper", RULES_O_CT_HELPER, RV_STRING, 0, OFF(ctt.helper), 1, 15, 0, 0},
 };
 #define CM_OPS (BIT(O_CMSET) | BIT(O_CMSAVE) | BIT(O_CMRESTORE))
 static const struct rules_opt connmark_opts[] = {
@@ -345,6 +346,31 @@ static int check_reject(struct rules_perr *pe, int col, struct rules_ext *x, con
 	if (x->u.reject.with == RULES_RJ_TCP_RESET && !proto_is(r, 6))
 		return rules_errf(pe, col, "REJECT --reject-with tcp-reset needs \"-p tcp\"");
 	return 0;
+}
+
+/* CT --helper: a helper the kernel has, for the rule's protocol (xt_CT
+ * refuses the rule otherwise: "-p tcp" for ftp, "-p udp" for tftp, not
+ * inverted) */
+static int check_ct_t(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	struct rules_t_ct *c = &x->u.ctt;
+	c->helper_id = RULES_HELPER_NONE;
+	if (!(x->present & BIT(RULES_O_CT_HELPER)) || c->helper == NULL)
+		return 0;
+	static const struct {
+		const char *name;
+		uint8_t id, proto;
+	} helpers[] = { { "ftp", RULES_HELPER_FTP, 6 }, { "tftp", RULES_HELPER_TFTP, 17 } };
+	for (unsigned i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
+		if (strcmp(c->helper, helpers[i].name) != 0)
+			continue;
+		if (!proto_is(r, helpers[i].proto))
+			return rules_errf(pe, col, "CT --helper %s needs \"-p %s\"", helpers[i].name,
+				helpers[i].proto == 6 ? "tcp" : "udp");
+		c->helper_id = helpers[i].id;
+		return 0;
+	}
+	return rules_errf(pe, col, "CT: unknown helper \"%s\" (ftp, tftp)", c->helper);
 }
 
 /* libxt_connlimit: one of --connlimit-upto/above; "! --connlimit-upto N"
@@ -560,7 +586,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_HL_T] = {"HL", RULES_F_V6, 0, T(RULES_T_MANGLE), 0, true, OPTS(hlt_opts), NULL,
 		check_required, NULL},
 	[RULES_X_NOTRACK] = {"NOTRACK", RULES_F_ALL, 0, T(RULES_T_RAW), 0, true, NULL, 0, NULL, NULL, NULL},
-	[RULES_X_CT] = {"CT", RULES_F_ALL, 0, T(RULES_T_RAW), 0, true, OPTS(ct_t_opts), NULL, NULL, NULL},
+	[RULES_X_CT] = {"CT", RULES_F_ALL, 0, T(RULES_T_RAW), 0, true, OPTS(ct_t_opts), NULL, check_ct_t,
+		NULL},
 	[RULES_X_CONNMARK] = {"CONNMARK", RULES_F_ALL, 0, 0, 0, true, OPTS(connmark_opts), init_connmark,
 		check_connmark, print_connmark},
 	[RULES_X_NFLOG] = {"NFLOG", RULES_F_ALL, 0, 0, 0, true, OPTS(nflog_opts), NULL, NULL, NULL},

@@ -112,6 +112,7 @@ struct rules_result {
 	uint8_t mods;        /* RULES_MOD_* */
 	uint8_t n_log;       /* LOG targets hit (at most RULES_MAX_LOGS kept) */
 	uint8_t notrack;     /* NOTRACK or CT --notrack (raw table) */
+	uint8_t helper;      /* CT --helper (raw table): RULES_HELPER_* */
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
 };
@@ -133,6 +134,7 @@ enum rules_ck {
 	RULES_CK_MARK,
 	RULES_CK_TOS,
 	RULES_CK_NOTRACK,
+	RULES_CK_CT_HELPER, /* CT --helper: the new connection gets a helper */
 	RULES_CK_CONNMARK,
 	RULES_CK_DSCP,
 	RULES_CK_TTL,    /* TTL and HL */

@@ -76,7 +76,7 @@ static void json_entry(struct json *j, unsigned worker, const struct ct_table *v
 	json_ku64(j, "protonum", e->proto);
 	json_ku64(j, "timeout", left > 0 ? (unsigned)left / CT_HZ : 0);
 	if (e->proto == 6)
-		json_kstr(j, "state", ct_tcp_state_names[e->pstate < CT_TCP_MAX ? e->pstate : 0]);
+		json_kstr(j, "state", ct_tcp_state_names[ct_tcp_state(e) < CT_TCP_MAX ? ct_tcp_state(e) : 0]);
 	json_key(j, "original");
 	json_tuple(j, v, 0);
 	json_key(j, "reply");

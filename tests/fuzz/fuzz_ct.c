@@ -4,8 +4,9 @@
  * options and windows, ICMP errors quoting anything, IPv6 extension
  * headers, a tiny table (early drop, the wheel, kills). The input is a
  * list of records: u16 length, u8 flags (bit 0: IPv6, bit 1: confirm,
- * bits 2-3: advance the clock, bit 4: kill what it found, bit 5: CT_IN_ASK),
- * then the IP packet.
+ * bits 2-3: advance the clock, bit 4: kill what it found, bit 5: CT_IN_ASK,
+ * bits 6-7: the helper a new connection gets (FTP, TFTP), whose parser
+ * then reads the payload of every packet found), then the IP packet.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "ct_help.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ct_table *t = ct_table_create(&par, now, zalloc, free);
 	if (t == NULL)
 		return 0;
+	t->exp = ct_expect_create(16, zalloc);
 	size_t i = 0;
 	while (i + 3 <= size) {
 		uint32_t len = (uint32_t)data[i] << 8 | data[i + 1];
@@ -94,7 +97,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ct_pkt p;
 		if (mkpkt(ip, len, fl & 1, &p) == 0) {
 			struct ct_res r;
+			p.helper = (uint8_t)((fl >> 6) % CT_HELPER_MAX);
 			ct_in(t, &p, ct_hash(&p.t), now, true, (fl & 0x20) ? CT_IN_ASK : 0, &r);
+			if (r.idx != CT_NIL && r.helper && t->e[r.idx].fam) {
+				uint32_t h = p.t.proto == 6 ? (uint32_t)(p.l4[12] >> 4) * 4 : 8;
+				if (h <= p.l4_cap)
+					ct_help(t, r.idx, r.dir, p.l4 + h, p.l4_cap - h, now);
+			}
 			if (fl & 2)
 				ct_confirm(t, &r);
 			if ((fl & 0x10) && r.idx != CT_NIL && !r.fresh)
@@ -109,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ct_expire(t, now, 64);
 	}
 	ct_abort(t);
+	free(t->exp);
 	ct_table_destroy(t);
 	return 0;
 }

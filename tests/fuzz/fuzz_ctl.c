@@ -34,7 +34,7 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 	memset(e, 0, sizeof(e));
 	e[0].fam = 4;
 	e[0].proto = 6;
-	e[0].pstate = CT_TCP_ESTABLISHED;
+	e[0].ps = CT_TCP_ESTABLISHED;
 	e[0].a.a4[0] = 0x0201a8c0;
 	e[0].port[0] = 1234;
 	e[0].status = CT_S_SRC_NAT | CT_S_CONFIRMED; /* show nat counts it */

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "ct.h"
+#include "ct_help.h"
 #include "ct_limit.h"
 
 static struct ct_params par;
@@ -233,18 +234,18 @@ static void handshake(void)
 	tcp4(&k, C, S, 40000, 80, SYN, 1000, 0, 64240, 0, opt_ws_sack, sizeof(opt_ws_sack));
 	assert_int_equal(run(&k), CT_NEW);
 	assert_true(R.idx != CT_NIL);
-	assert_int_equal(E()->pstate, CT_TCP_SYN_SENT);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_SYN_SENT);
 	assert_int_equal(secs_left(E()), 120);
 	tcp4(&k, S, C, 80, 40000, SYN | ACK, 5000, 1001, 65160, 0, opt_ws_sack, sizeof(opt_ws_sack));
 	assert_int_equal(run(&k), CT_ESTABLISHED);
 	assert_int_equal(R.dir, 1);
-	assert_int_equal(E()->pstate, CT_TCP_SYN_RECV);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_SYN_RECV);
 	assert_int_equal(secs_left(E()), 60);
 	assert_true(E()->status & CT_S_SEEN_REPLY);
 	assert_false(E()->status & CT_S_ASSURED);
 	tcp4(&k, C, S, 40000, 80, ACK, 1001, 5001, 502, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_ESTABLISHED);
-	assert_int_equal(E()->pstate, CT_TCP_ESTABLISHED);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_ESTABLISHED);
 	assert_true(E()->status & CT_S_ASSURED);
 	assert_int_equal(secs_left(E()), 432000);
 }
@@ -268,25 +269,25 @@ static void test_tcp_handshake_and_close(void **st)
 	/* client closes */
 	tcp4(&k, C, S, 40000, 80, FIN | ACK, 1101, 6001, 502, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_ESTABLISHED);
-	assert_int_equal(E()->pstate, CT_TCP_FIN_WAIT);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_FIN_WAIT);
 	tcp4(&k, S, C, 80, 40000, ACK, 6001, 1102, 509, 0, NULL, 0);
 	run(&k);
-	assert_int_equal(E()->pstate, CT_TCP_CLOSE_WAIT);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_CLOSE_WAIT);
 	assert_int_equal(secs_left(E()), 60);
 	tcp4(&k, S, C, 80, 40000, FIN | ACK, 6001, 1102, 509, 0, NULL, 0);
 	run(&k);
-	assert_int_equal(E()->pstate, CT_TCP_LAST_ACK);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_LAST_ACK);
 	assert_int_equal(secs_left(E()), 30);
 	tcp4(&k, C, S, 40000, 80, ACK, 1102, 6002, 502, 0, NULL, 0);
 	run(&k);
-	assert_int_equal(E()->pstate, CT_TCP_TIME_WAIT);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_TIME_WAIT);
 	assert_int_equal(secs_left(E()), 120);
 	assert_int_equal(R.idx, idx);
 	assert_int_equal(T->live, 1);
 	/* a new SYN on the same tuple after a close: a new connection */
 	tcp4(&k, C, S, 40000, 80, SYN, 90000, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
-	assert_int_equal(E()->pstate, CT_TCP_SYN_SENT);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_SYN_SENT);
 	assert_int_equal(T->live, 1);
 }
 
@@ -339,11 +340,11 @@ static void test_tcp_rst(void **st)
 	/* an RST below what the peer acknowledged is invalid */
 	tcp4(&k, C, S, 40000, 80, RST, 1050, 0, 0, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_INVALID);
-	assert_int_equal(T->e[idx].pstate, CT_TCP_ESTABLISHED);
+	assert_int_equal(ct_tcp_state(&T->e[idx]), CT_TCP_ESTABLISHED);
 	/* at the exact point: closes */
 	tcp4(&k, C, S, 40000, 80, RST, 1101, 0, 0, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_ESTABLISHED);
-	assert_int_equal(E()->pstate, CT_TCP_CLOSE);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_CLOSE);
 	assert_int_equal(secs_left(E()), 10);
 }
 
@@ -369,15 +370,15 @@ static void test_tcp_simultaneous_open(void **st)
 	assert_int_equal(run(&k), CT_NEW);
 	tcp4(&k, S, C, 6000, 5000, SYN, 900, 0, 8000, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_ESTABLISHED);
-	assert_int_equal(E()->pstate, CT_TCP_SYN_SENT2);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_SYN_SENT2);
 	tcp4(&k, C, S, 5000, 6000, SYN | ACK, 100, 901, 8000, 0, NULL, 0);
 	run(&k);
-	assert_int_equal(E()->pstate, CT_TCP_SYN_RECV);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_SYN_RECV);
 	tcp4(&k, S, C, 6000, 5000, SYN | ACK, 900, 101, 8000, 0, NULL, 0);
 	run(&k);
 	tcp4(&k, S, C, 6000, 5000, ACK, 901, 101, 8000, 0, NULL, 0);
 	run(&k);
-	assert_int_equal(E()->pstate, CT_TCP_ESTABLISHED);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_ESTABLISHED);
 }
 
 static void test_tcp_pickup_and_invalid(void **st)
@@ -387,7 +388,7 @@ static void test_tcp_pickup_and_invalid(void **st)
 	/* mid-stream ACK: picked up (tcp_loose), short timeout until a reply */
 	tcp4(&k, C, S, 41000, 22, ACK, 123456, 654321, 1000, 50, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
-	assert_int_equal(E()->pstate, CT_TCP_ESTABLISHED);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_ESTABLISHED);
 	assert_int_equal(secs_left(E()), 300);
 	tcp4(&k, S, C, 22, 41000, ACK, 654321, 123506, 1000, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_ESTABLISHED);
@@ -690,7 +691,7 @@ static void test_connlimit(void **st)
 	run(&k);
 	tcp4(&k, C, S, 40000, 80, ACK, 1002, 5002, 502, 0, NULL, 0);
 	run(&k);
-	assert_int_equal(T->e[idx[2]].pstate, CT_TCP_TIME_WAIT);
+	assert_int_equal(ct_tcp_state(&T->e[idx[2]]), CT_TCP_TIME_WAIT);
 	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 1);
 	/* what another worker sees, and keeps seeing after gc */
 	assert_int_equal(ct_limit_peek(l, 7, 4, key), 1);
@@ -851,6 +852,270 @@ static void test_sizes(void **st)
 	assert_true(ct_table_mem(&p) / p.max <= 128);
 }
 
+/* ---- helpers (FTP, TFTP) and expectations ---- */
+
+static bool ftp(const char *line, unsigned dir, uint8_t fam, uint8_t *addr, uint16_t *port)
+{
+	return ct_ftp_parse((const uint8_t *)line, (uint32_t)strlen(line), dir, fam, addr, port);
+}
+
+static void test_ftp_parse(void **st)
+{
+	(void)st;
+	uint8_t a[16], want[16] = { 0 };
+	uint16_t port = 0;
+	assert_true(ftp("PORT 10,0,0,1,195,80", 0, 4, a, &port));
+	inet_pton(AF_INET, "10.0.0.1", want);
+	assert_memory_equal(a, want, 16);
+	assert_int_equal(port, 195 * 256 + 80);
+	assert_true(ftp("port 10,0,0,1,0,21", 0, 4, a, &port)); /* case-insensitive */
+	assert_int_equal(port, 21);
+	assert_true(ftp("EPRT |1|10.0.0.1|50000|", 0, 4, a, &port));
+	assert_memory_equal(a, want, 16);
+	assert_int_equal(port, 50000);
+	assert_true(ftp("EPRT |2|fd00::1:2|6000|", 0, 6, a, &port));
+	inet_pton(AF_INET6, "fd00::1:2", want);
+	assert_memory_equal(a, want, 16);
+	assert_true(ftp("EPRT !2!2001:db8:0:0:1:0:0:1!6001!", 0, 6, a, &port));
+	inet_pton(AF_INET6, "2001:db8::1:0:0:1", want);
+	assert_memory_equal(a, want, 16);
+	assert_int_equal(port, 6001);
+	assert_true(ftp("227 Entering Passive Mode (10,0,1,2,117,48).", 1, 4, a, &port));
+	inet_pton(AF_INET, "10.0.1.2", want);
+	assert_memory_equal(a, want, 4);
+	assert_int_equal(port, 30000);
+	memset(a, 0xaa, sizeof(a));
+	assert_true(ftp("229 Entering Extended Passive Mode (|||40001|)", 1, 4, a, &port));
+	assert_int_equal(a[0], 0xaa); /* EPSV gives no address */
+	assert_int_equal(port, 40001);
+	/* what announces nothing, or nothing usable */
+	static const char *const bad0[] = {
+		"PORT 10,0,0,1,195", "PORT 10,0,0,256,1,1", "PORT 10,0,0,1,0,0", "PORT ",
+		"PORTX 10,0,0,1,1,1", "EPRT |2|10.0.0.1|5|", "EPRT |1|10.0.0|5|", "EPRT |1|10.0.0.1|70000|",
+		"EPRT |1|10.0.0.1|5", "EPRT 1|10.0.0.1|5|", "RETR file", "227 Entering Passive Mode",
+		"EPRT |2|1::2::3|5|", "EPRT |2|1:2:3:4:5:6:7:8:9|5|",
+	};
+	for (unsigned i = 0; i < sizeof(bad0) / sizeof(bad0[0]); i++) {
+		unsigned dir = bad0[i][0] == '2' ? 1 : 0;
+		uint8_t fam = strstr(bad0[i], "|2|") ? 6 : 4;
+		if (ftp(bad0[i], dir, fam, a, &port))
+			fail_msg("accepted: %s", bad0[i]);
+	}
+	assert_false(ftp("PORT 10,0,0,1,1,1", 1, 4, a, &port)); /* wrong direction */
+	assert_false(ftp("227 (10,0,0,1,1,1)", 0, 4, a, &port));
+	assert_false(ftp("PORT 10,0,0,1,1,1", 0, 6, a, &port)); /* PORT is IPv4 only */
+}
+
+/* a TCP segment of an established connection carrying text */
+static void tcp4_text(struct pk *k, const char *s, const char *d, uint16_t sp, uint16_t dp,
+	uint32_t seq, uint32_t ack, const char *text)
+{
+	unsigned n = (unsigned)strlen(text);
+	tcp4(k, s, d, sp, dp, ACK | PSH, seq, ack, 502, n, NULL, 0);
+	memcpy(k->b + 40, text, n);
+	k->p.l4_cap = 20 + n;
+}
+
+/* run a packet and, as the dataplane does for an accepted one, its helper */
+static uint8_t run_help(struct pk *k)
+{
+	uint8_t s = run(k);
+	if (R.idx != CT_NIL && R.helper) {
+		uint32_t h = k->p.t.proto == 6 ? (uint32_t)(k->p.l4[12] >> 4) * 4 : 8;
+		ct_help(T, R.idx, R.dir, k->p.l4 + h, k->p.l4_cap - h, now);
+	}
+	return s;
+}
+
+static struct ct_expect *X;
+static int setup_help(void **st)
+{
+	(void)st;
+	X = ct_expect_create(64, zalloc64);
+	if (setup_n(1024) < 0 || X == NULL)
+		return -1;
+	T->exp = X;
+	return 0;
+}
+static int teardown_help(void **st)
+{
+	free(X);
+	X = NULL;
+	return teardown(st);
+}
+
+/* the control connection C:40000 -> S:21 with the FTP helper, established */
+static void ftp_control(void)
+{
+	struct pk k;
+	tcp4(&k, C, S, 40000, 21, SYN, 1000, 0, 64240, 0, NULL, 0);
+	k.p.helper = CT_HELPER_FTP;
+	assert_int_equal(run_help(&k), CT_NEW);
+	assert_int_equal(ct_helper(E()), CT_HELPER_FTP);
+	assert_int_equal(R.helper, CT_HELPER_FTP);
+	tcp4(&k, S, C, 21, 40000, SYN | ACK, 5000, 1001, 65160, 0, NULL, 0);
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	tcp4(&k, C, S, 40000, 21, ACK, 1001, 5001, 502, 0, NULL, 0);
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_ESTABLISHED);
+	assert_int_equal(ct_helper(E()), CT_HELPER_FTP); /* the state change kept it */
+}
+
+/* Active FTP: the client's PORT makes the server's connection from port
+ * 20 to the announced port RELATED (once); a PORT naming another host is
+ * refused; without the helper nothing is expected. */
+static void test_ftp_active(void **st)
+{
+	(void)st;
+	struct pk k;
+	ftp_control();
+	uint32_t ctl = R.idx;
+	tcp4_text(&k, S, C, 21, 40000, 5001, 1001, "220 ready\r\n");
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	tcp4_text(&k, C, S, 40000, 21, 1001, 5012, "PORT 10,0,0,1,195,80\r\n");
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	assert_int_equal(T->st.expect_new, 1);
+	assert_int_equal(X->live, 1);
+	/* the data connection: S:20 -> C:50000 */
+	tcp4(&k, S, C, 20, 50000, SYN, 9000, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	assert_true(E()->status & CT_S_EXPECTED);
+	assert_int_equal(ct_helper(E()), CT_HELPER_NONE); /* not the control's helper */
+	assert_int_equal(T->st.expect_match, 1);
+	assert_int_equal(X->live, 0);
+	/* RELATED until the answer, then ESTABLISHED */
+	tcp4(&k, C, S, 50000, 20, SYN | ACK, 7000, 9001, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	/* used up: the same connection again is NEW */
+	tcp4(&k, S, C, 20, 50001, SYN, 9100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	/* a PORT that names a third host (an FTP bounce) is not recorded */
+	tcp4_text(&k, C, S, 40000, 21, 1023, 5012, "PORT 10,9,9,9,195,81\r\n");
+	R.idx = ctl;
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	assert_int_equal(T->st.expect_refused, 1);
+	assert_int_equal(X->live, 0);
+	tcp4(&k, S, "10.9.9.9", 20, 50001, SYN, 9200, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	/* a connection without the helper announces nothing */
+	tcp4(&k, C, S, 40001, 2121, SYN, 1000, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run_help(&k), CT_NEW);
+	assert_int_equal(R.helper, 0);
+	tcp4_text(&k, C, S, 40001, 2121, 1001, 0, "PORT 10,0,0,1,195,82\r\n");
+	run_help(&k);
+	assert_int_equal(X->live, 0);
+}
+
+/* Passive FTP (227 and 229): the client's connection to the announced
+ * port is RELATED; the expectation waits 5 minutes, no more. */
+static void test_ftp_passive(void **st)
+{
+	(void)st;
+	struct pk k;
+	ftp_control();
+	tcp4_text(&k, S, C, 21, 40000, 5001, 1001,
+		  "227 Entering Passive Mode (10,0,1,2,117,48).\r\n");
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	tcp4_text(&k, S, C, 21, 40000, 5049, 1001, "229 Entering Extended Passive Mode (|||40001|)\r\n");
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	assert_int_equal(X->live, 2);
+	tcp4(&k, C, S, 51000, 30000, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	tcp4(&k, C, S, 51001, 40001, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	/* the port of another host, or another port: not expected */
+	tcp4_text(&k, S, C, 21, 40000, 5100, 1001, "229 Entering Extended Passive Mode (|||40002|)\r\n");
+	run_help(&k);
+	tcp4(&k, "10.0.0.7", S, 51002, 40002, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	tcp4(&k, C, S, 51003, 40003, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	/* 5 minutes later the expectation is gone */
+	now += (CT_EXPECT_TIMEOUT_S + 1) * CT_HZ;
+	tcp4(&k, C, S, 51004, 40002, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	/* a line split over two segments is not seen (as in the kernel) */
+	tcp4_text(&k, S, C, 21, 40000, 5200, 1001, "227 Entering Passive Mode (10,0,1,2,1");
+	run_help(&k);
+	tcp4_text(&k, S, C, 21, 40000, 5236, 1001, "17,49).\r\n");
+	run_help(&k);
+	assert_int_equal(T->st.expect_new, 3);
+}
+
+/* IPv6 EPRT, TFTP, the table's limits: renewal, expiry, flush, full. */
+static void test_expectations(void **st)
+{
+	(void)st;
+	struct pk k;
+	/* IPv6 active FTP */
+	tcp6(&k, "fd00::1", "fd00::2", 40000, 21, SYN, 1000, 0, 64240, 0);
+	k.p.helper = CT_HELPER_FTP;
+	assert_int_equal(run_help(&k), CT_NEW);
+	tcp6(&k, "fd00::2", "fd00::1", 21, 40000, SYN | ACK, 5000, 1001, 65160, 0);
+	run_help(&k);
+	const char *eprt = "EPRT |2|fd00::1|6000|\r\n";
+	tcp6(&k, "fd00::1", "fd00::2", 40000, 21, ACK | PSH, 1001, 5001, 502,
+	     (unsigned)strlen(eprt));
+	memcpy(k.b + 60, eprt, strlen(eprt));
+	k.p.l4_cap = 20 + (uint32_t)strlen(eprt);
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	tcp6(&k, "fd00::2", "fd00::1", 20, 6000, SYN, 9000, 0, 64240, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	/* TFTP: a read request to port 69; the server answers from another
+	 * port to the client's */
+	udp4(&k, C, S, 3333, 69, 12);
+	memcpy(k.b + 28, "\0\1file\0octet", 12);
+	k.p.l4_cap = 8 + 12;
+	k.p.helper = CT_HELPER_TFTP;
+	assert_int_equal(run_help(&k), CT_NEW);
+	assert_int_equal(ct_helper(E()), CT_HELPER_TFTP);
+	udp4(&k, S, C, 40123, 3333, 4);
+	assert_int_equal(run(&k), CT_RELATED);
+	/* a data packet (opcode 3) expects nothing */
+	udp4(&k, C, S, 3334, 69, 4);
+	memcpy(k.b + 28, "\0\3\0\1", 4);
+	k.p.l4_cap = 12;
+	k.p.helper = CT_HELPER_TFTP;
+	run_help(&k);
+	assert_int_equal(X->live, 0);
+
+	/* the table itself */
+	struct ct_tuple e;
+	memset(&e, 0, sizeof(e));
+	e.fam = 4;
+	e.proto = 6;
+	inet_pton(AF_INET, S, e.src);
+	inet_pton(AF_INET, C, e.dst);
+	e.dport = 7000;
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, now + 10, now));
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, now + 20, now)); /* renewed */
+	assert_int_equal(X->live, 1);
+	struct ct_tuple c = e;
+	c.sport = 20;
+	assert_false(ct_expect_take(X, &c, now + 20)); /* expired */
+	assert_true(ct_expect_take(X, &c, now + 19));
+	assert_false(ct_expect_take(X, &c, now));
+	/* full: 8 slots from its place, all taken by live ones */
+	unsigned made = 0, failed = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		e.dport = (uint16_t)(7000 + i);
+		if (ct_expect_add(X, &e, CT_HELPER_FTP, now + 100, now))
+			made++;
+		else
+			failed++;
+	}
+	assert_true(made <= 64 && failed > 0);
+	assert_int_equal(X->live, made);
+	/* expired slots are taken again */
+	e.dport = 9999;
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, now + 200, now + 100));
+	ct_expect_flush(X);
+	assert_int_equal(X->live, 0);
+	c = e;
+	c.sport = 1;
+	assert_false(ct_expect_take(X, &c, now));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +1139,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connlimit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_ftp_parse),
+		cmocka_unit_test_setup_teardown(test_ftp_active, setup_help, teardown_help),
+		cmocka_unit_test_setup_teardown(test_ftp_passive, setup_help, teardown_help),
+		cmocka_unit_test_setup_teardown(test_expectations, setup_help, teardown_help),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_help: FTP and TFTP helpers and the shared expectation table. See
+ * ct_help.h.
+ */
+#include <string.h>
+
+#include "ct_help.h"
+#include "ct_priv.h"
+
+const char *const ct_helper_names[CT_HELPER_MAX] = { "", "ftp", "tftp" };
+
+enum ct_helper ct_helper_by_name(const char *s)
+{
+	for (unsigned i = 1; i < CT_HELPER_MAX; i++)
+		if (strcmp(s, ct_helper_names[i]) == 0)
+			return (enum ct_helper)i;
+	return CT_HELPER_NONE;
+}
+
+/* ---- expectations ---- */
+
+#define PROBES 8 /* slots looked at from an expectation's place */
+
+size_t ct_expect_mem(uint32_t slots)
+{
+	return sizeof(struct ct_expect) + (size_t)slots * sizeof(struct ct_exp_slot);
+}
+
+struct ct_expect *ct_expect_create(uint32_t slots, void *(*alloc)(size_t))
+{
+	if (slots == 0 || (slots & (slots - 1)) != 0)
+		return NULL;
+	struct ct_expect *x = alloc(ct_expect_mem(slots));
+	if (x != NULL)
+		x->mask = slots - 1;
+	return x;
+}
+
+/* The place of an expectation: by what a matching connection surely has
+ * (the source port may be anything). */
+static uint32_t exp_hash(const struct ct_tuple *k)
+{
+	uint32_t h = 0x811c9dc5u ^ ((uint32_t)k->proto << 24 | (uint32_t)k->fam << 16 | k->dport);
+	for (unsigned i = 0; i < 16; i += 4) {
+		uint32_t a, b;
+		memcpy(&a, k->src + i, 4);
+		memcpy(&b, k->dst + i, 4);
+		h = (h ^ a) * 0x9e3779b1u;
+		h = (h ^ b) * 0x85ebca6bu;
+		h ^= h >> 15;
+	}
+	return h;
+}
+
+static bool same_exp(const struct ct_tuple *a, const struct ct_tuple *b)
+{
+	return a->fam == b->fam && a->proto == b->proto && a->dport == b->dport &&
+		a->sport == b->sport && memcmp(a->src, b->src, 16) == 0 &&
+		memcmp(a->dst, b->dst, 16) == 0;
+}
+
+/* Does the connection k match expectation e (its source port open)? */
+static bool exp_match(const struct ct_tuple *e, const struct ct_tuple *k)
+{
+	return e->fam == k->fam && e->proto == k->proto && e->dport == k->dport &&
+		(e->sport == 0 || e->sport == k->sport) && memcmp(e->src, k->src, 16) == 0 &&
+		memcmp(e->dst, k->dst, 16) == 0;
+}
+
+static inline bool claim(struct ct_exp_slot *s, uint32_t from)
+{
+	return __atomic_compare_exchange_n(&s->state, &from, CT_EXP_BUSY, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+static inline bool expired(const struct ct_exp_slot *s, uint32_t now)
+{
+	return (int32_t)(s->expire - now) <= 0;
+}
+
+bool ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
+	uint32_t expire, uint32_t now)
+{
+	uint32_t h = exp_hash(k);
+	struct ct_exp_slot *spot = NULL;
+	uint32_t spot_from = 0;
+	for (unsigned i = 0; i < PROBES; i++) {
+		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
+		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		if (st == CT_EXP_LIVE && same_exp(&s->k, k) && claim(s, CT_EXP_LIVE)) {
+			if (same_exp(&s->k, k)) { /* the same announcement again: renew */
+				s->expire = expire;
+				__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+				return true;
+			}
+			__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+			continue;
+		}
+		if (spot == NULL && (st == CT_EXP_FREE || (st == CT_EXP_LIVE && expired(s, now)))) {
+			spot = s;
+			spot_from = st;
+		}
+	}
+	if (spot == NULL || !claim(spot, spot_from))
+		return false;
+	if (spot_from == CT_EXP_LIVE)
+		__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED); /* an expired one goes */
+	spot->k = *k;
+	spot->helper = helper;
+	spot->expire = expire;
+	__atomic_fetch_add(&x->live, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&spot->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+	return true;
+}
+
+bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now)
+{
+	if (__atomic_load_n(&x->live, __ATOMIC_RELAXED) == 0)
+		return false;
+	/* the place ignores the source port: hash the tuple with sport 0 */
+	struct ct_tuple q = *k;
+	q.sport = 0;
+	uint32_t h = exp_hash(&q);
+	for (unsigned i = 0; i < PROBES; i++) {
+		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE ||
+		    !exp_match(&s->k, k) || expired(s, now))
+			continue;
+		if (!claim(s, CT_EXP_LIVE))
+			continue; /* another worker got there first */
+		if (exp_match(&s->k, k) && !expired(s, now)) {
+			__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->state, CT_EXP_FREE, __ATOMIC_RELEASE);
+			return true;
+		}
+		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE); /* reused meanwhile */
+	}
+	return false;
+}
+
+void ct_expect_flush(struct ct_expect *x)
+{
+	for (uint32_t i = 0; i <= x->mask; i++) {
+		struct ct_exp_slot *s = &x->s[i];
+		if (claim(s, CT_EXP_LIVE)) {
+			__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->state, CT_EXP_FREE, __ATOMIC_RELEASE);
+		}
+	}
+}
+
+/* ---- FTP ---- */
+
+static bool prefix_ci(const uint8_t *l, uint32_t n, const char *p)
+{
+	uint32_t m = (uint32_t)strlen(p);
+	if (n < m)
+		return false;
+	for (uint32_t i = 0; i < m; i++) {
+		uint8_t c = l[i];
+		if (c >= 'a' && c <= 'z')
+			c = (uint8_t)(c - 32);
+		if (c != (uint8_t)p[i])
+			return false;
+	}
+	return true;
+}
+
+/* Decimal number up to max at *i, at least one digit. */
+static bool number(const uint8_t *l, uint32_t n, uint32_t *i, uint32_t max, uint32_t *v)
+{
+	uint32_t x = 0, start = *i;
+	while (*i < n && l[*i] >= '0' && l[*i] <= '9') {
+		x = x * 10 + (uint32_t)(l[*i] - '0');
+		if (x > max)
+			return false;
+		(*i)++;
+	}
+	*v = x;
+	return *i > start;
+}
+
+/* "a1,a2,a3,a4,p1,p2" (PORT, 227): an IPv4 address and a port, comma
+ * separated, as the kernel's try_rfc959. */
+static bool rfc959(const uint8_t *l, uint32_t n, uint32_t i, uint8_t *addr, uint16_t *port)
+{
+	uint32_t v[6];
+	for (unsigned j = 0; j < 6; j++) {
+		if (!number(l, n, &i, 255, &v[j]))
+			return false;
+		if (j < 5) {
+			if (i >= n || l[i] != ',')
+				return false;
+			i++;
+		}
+	}
+	memset(addr, 0, 16);
+	for (unsigned j = 0; j < 4; j++)
+		addr[j] = (uint8_t)v[j];
+	*port = (uint16_t)(v[4] << 8 | v[5]);
+	return *port != 0;
+}
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* An IPv4 dotted quad or an IPv6 address (RFC 4291 text) in l[i..end). */
+static bool addr_text(const uint8_t *l, uint32_t i, uint32_t end, uint8_t fam, uint8_t *addr)
+{
+	memset(addr, 0, 16);
+	if (fam == 4) {
+		for (unsigned j = 0; j < 4; j++) {
+			uint32_t v;
+			if (!number(l, end, &i, 255, &v))
+				return false;
+			addr[j] = (uint8_t)v;
+			if (j < 3) {
+				if (i >= end || l[i] != '.')
+					return false;
+				i++;
+			}
+		}
+		return i == end;
+	}
+	uint16_t w[8];
+	int gap = -1, nw = 0;
+	if (end - i >= 2 && l[i] == ':' && l[i + 1] == ':') {
+		gap = 0;
+		i += 2;
+	}
+	while (i < end && nw < 8) {
+		uint32_t v = 0, d = 0;
+		int hv;
+		while (i < end && d < 4 && (hv = hexval(l[i])) >= 0) {
+			v = v << 4 | (uint32_t)hv;
+			i++;
+			d++;
+		}
+		if (d == 0)
+			return false;
+		w[nw++] = (uint16_t)v;
+		if (i == end)
+			break;
+		if (l[i] != ':')
+			return false;
+		i++;
+		if (i < end && l[i] == ':') {
+			if (gap >= 0)
+				return false;
+			gap = nw;
+			i++;
+		}
+	}
+	if (i != end || (gap < 0 && nw != 8) || (gap >= 0 && nw > 7))
+		return false;
+	int tail = gap < 0 ? 0 : nw - gap;
+	for (int j = 0; j < nw - tail; j++) {
+		addr[2 * j] = (uint8_t)(w[j] >> 8);
+		addr[2 * j + 1] = (uint8_t)w[j];
+	}
+	for (int j = 0; j < tail; j++) {
+		int pos = 8 - tail + j;
+		addr[2 * pos] = (uint8_t)(w[nw - tail + j] >> 8);
+		addr[2 * pos + 1] = (uint8_t)w[nw - tail + j];
+	}
+	return true;
+}
+
+/* "|1|a.b.c.d|port|" or "|2|v6|port|" (EPRT, RFC 2428), any delimiter. */
+static bool eprt(const uint8_t *l, uint32_t n, uint32_t i, uint8_t fam, uint8_t *addr,
+	uint16_t *port)
+{
+	if (i + 3 > n)
+		return false;
+	uint8_t d = l[i];
+	if (d < 33 || d > 126 || (d >= '0' && d <= '9'))
+		return false;
+	i++;
+	uint32_t af;
+	if (!number(l, n, &i, 2, &af) || af != (fam == 4 ? 1u : 2u) || i >= n || l[i] != d)
+		return false;
+	uint32_t a0 = ++i;
+	while (i < n && l[i] != d)
+		i++;
+	if (i >= n || !addr_text(l, a0, i, fam, addr))
+		return false;
+	i++;
+	uint32_t p;
+	if (!number(l, n, &i, 65535, &p) || i >= n || l[i] != d || p == 0)
+		return false;
+	*port = (uint16_t)p;
+	return true;
+}
+
+/* "(|||port|)" (229, RFC 2428): the port only. */
+static bool epsv(const uint8_t *l, uint32_t n, uint32_t i, uint16_t *port)
+{
+	if (i + 4 > n)
+		return false;
+	uint8_t d = l[i];
+	if (d < 33 || d > 126 || l[i + 1] != d || l[i + 2] != d)
+		return false;
+	i += 3;
+	uint32_t p;
+	if (!number(l, n, &i, 65535, &p) || i >= n || l[i] != d || p == 0)
+		return false;
+	*port = (uint16_t)p;
+	return true;
+}
+
+bool ct_ftp_parse(const uint8_t *l, uint32_t n, unsigned dir, uint8_t fam, uint8_t *addr,
+	uint16_t *port)
+{
+	if (dir == 0) {
+		if (fam == 4 && prefix_ci(l, n, "PORT "))
+			return rfc959(l, n, 5, addr, port);
+		if (prefix_ci(l, n, "EPRT "))
+			return eprt(l, n, 5, fam, addr, port);
+		return false;
+	}
+	/* the number is where the kernel looks: after the code, from '(' */
+	uint32_t i = 4;
+	if (fam == 4 && prefix_ci(l, n, "227 ")) {
+		while (i < n && l[i] != '(' && l[i] != '\r' && l[i] != '\n')
+			i++;
+		return i < n && l[i] == '(' && rfc959(l, n, i + 1, addr, port);
+	}
+	if (prefix_ci(l, n, "229 ")) {
+		while (i < n && l[i] != '(' && l[i] != '\r' && l[i] != '\n')
+			i++;
+		return i < n && l[i] == '(' && epsv(l, n, i + 1, port);
+	}
+	return false;
+}
+
+/* The expectation entry idx's helper announces: a connection to addr:port
+ * from the other side (the kernel's tuplehash[!dir].src), which must be
+ * where the announcing side is (tuplehash[dir].src: no PORT bounce to a
+ * third host), expected at tuplehash[!dir].dst after any translation. */
+static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
+	const uint8_t *addr, uint16_t port, uint8_t helper, uint32_t now)
+{
+	struct ct_tuple me, other, k;
+	ct_entry_tuple(t, idx, dir, &me);
+	ct_entry_tuple(t, idx, !dir, &other);
+	if (addr != NULL && memcmp(addr, me.src, 16) != 0) {
+		t->st.expect_refused++;
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	k.fam = me.fam;
+	k.proto = proto;
+	memcpy(k.src, other.src, 16);
+	memcpy(k.dst, other.dst, 16);
+	k.sport = 0;
+	k.dport = port;
+	if (t->exp != NULL &&
+	    ct_expect_add(t->exp, &k, helper, now + ct_ticks(CT_EXPECT_TIMEOUT_S), now))
+		t->st.expect_new++;
+	else
+		t->st.expect_full++;
+}
+
+static void ftp_help(struct ct_table *t, uint32_t idx, unsigned dir, const uint8_t *pl,
+	uint32_t n, uint32_t now)
+{
+	const struct ct_entry *e = &t->e[idx];
+	/* one line per segment, as the kernel reads it (a command split over
+	 * segments is not seen, as there) */
+	uint32_t end = 0;
+	while (end < n && pl[end] != '\n')
+		end++;
+	if (end == n)
+		return;
+	uint8_t addr[16];
+	struct ct_tuple me;
+	ct_entry_tuple(t, idx, dir, &me);
+	memcpy(addr, me.src, 16); /* EPSV: the sender's address */
+	uint16_t port;
+	if (ct_ftp_parse(pl, end, dir, e->fam, addr, &port))
+		expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, now);
+}
+
+/* TFTP: a read or write request from the client; the server answers from
+ * another port to the client's (nf_conntrack_tftp). */
+static void tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl, uint32_t n,
+	uint32_t now)
+{
+	if (n < 2 || pl[0] != 0 || (pl[1] != 1 && pl[1] != 2))
+		return;
+	struct ct_tuple rep;
+	ct_entry_tuple(t, idx, 1, &rep);
+	/* expected: from the server (reply source), any port, to the
+	 * client's address and port (the reply's destination) */
+	expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, now);
+}
+
+void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, const uint8_t *pl, uint32_t n,
+	uint32_t now)
+{
+	const struct ct_entry *e = &t->e[idx];
+	switch (ct_helper(e)) {
+	case CT_HELPER_FTP:
+		if (e->proto == 6 && n > 0)
+			ftp_help(t, idx, dir, pl, n, now);
+		break;
+	case CT_HELPER_TFTP:
+		if (e->proto == 17)
+			tftp_help(t, idx, pl, n, now);
+		break;
+	default:
+		break;
+	}
+}
