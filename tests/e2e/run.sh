@@ -5,8 +5,9 @@
 #   BUILD  meson build directory of the normal build (default build)
 #   SAN    meson build directory of the ASan+UBSan build (default build-san)
 # Runs every tests/e2e/test_*.sh with BUILD's rampartd (test_malformed.sh
-# drives SAN's), then test_router.sh (one worker), test_filter.sh and
-# test_conntrack.sh once more with SAN's rampartd.
+# drives SAN's), then test_router.sh (one worker), test_filter.sh,
+# test_conntrack.sh, test_nat.sh, test_metrics.sh, test_ctl.sh and
+# test_helpers.sh once more with SAN's rampartd.
 # Prints PASS/FAIL per test and "e2e: N passed, M failed"; exits
 # non-zero on any failure. Each test gets at most E2E_TEST_TIMEOUT seconds
 # (default 300). A failing test's output is printed; all of them are kept
@@ -112,6 +113,7 @@ run "test_conntrack.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/tes
 run "test_nat.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_nat.sh"
 run "test_metrics.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_metrics.sh"
 run "test_ctl.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_ctl.sh"
+run "test_helpers.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_helpers.sh"
 
 echo "e2e: $(($(date +%s) - T0)) s; failed: ${FAILED_NAMES[*]:-none}"
 echo "e2e: $PASSED passed, $FAILED failed"

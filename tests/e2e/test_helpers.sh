@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Connection tracking helpers with real clients, against the kernel's. The
+# ruleset (tests/e2e/conntrack/helpers.rules*) gives FTP and TFTP control
+# connections their helper (-j CT --helper) and lets through FORWARD only
+# ESTABLISHED packets, RELATED+EXPECTED ones and new control connections:
+# a data connection passes only if the helper announced it. curl fetches a
+# file from tests/e2e/conntrack/ftpd.py on the WAN host over FTP (passive
+# EPSV and PASV, active EPRT and PORT, IPv6 EPSV and EPRT) and TFTP
+# (several blocks), through the kernel's router namespace and through
+# rampartd with one and with two workers (the data connection may land on
+# the other worker: the expectation table is shared). Every transfer must
+# end the same way as through the kernel (all succeed there); without the
+# helper rules, passive FTP must fail on both (the test can fail).
+. "$(dirname "$0")/lib.sh"
+
+e2e_init h
+require_cmd curl iptables-restore ip6tables-restore
+topo_up
+
+CDIR=$E2E_DIR/conntrack
+RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
+SOCK=$E2E_TMP/rampart.sock
+trap 'ktopo_down; e2e_cleanup' EXIT
+ktopo_up
+
+FILES=$E2E_TMP/files
+mkdir -p "$FILES"
+head -c 3000 /dev/urandom | base64 -w 76 >"$FILES/hello.txt" # several TFTP blocks
+SUM=$(md5sum <"$FILES/hello.txt" | cut -d' ' -f1)
+
+ftpd() { # NS: the FTP/TFTP server on that namespace's host
+	bg "ftpd-$1" ip netns exec "$1" "$PY" "$CDIR/ftpd.py" "$FILES" "$E2E_TMP/ftpd-$1.pid"
+	wait_for "ftpd on $1" 10 test -s "$E2E_TMP/ftpd-$1.pid" || die "ftpd did not start on $1"
+}
+ftpd "$WAN_NS"
+ftpd "$K_WAN"
+
+# fetch NS NAME CURL-ARGS...: "ok" if the file came whole, else "fail"
+fetch() {
+	local ns=$1 name=$2 got
+	shift 2
+	got=$(ip netns exec "$ns" timeout 20 curl -s --max-time 12 --connect-timeout 5 "$@" 2>/dev/null |
+		md5sum | cut -d' ' -f1)
+	if [ "$got" = "$SUM" ]; then echo "$name ok"; else echo "$name fail"; fi
+}
+
+# transfers LAN_NS: every kind, one line each
+transfers() {
+	local ns=$1
+	fetch "$ns" ftp-epsv "ftp://10.77.2.2/hello.txt"
+	fetch "$ns" ftp-pasv --disable-epsv "ftp://10.77.2.2/hello.txt"
+	fetch "$ns" ftp-eprt -P 10.77.1.2 "ftp://10.77.2.2/hello.txt"
+	fetch "$ns" ftp-port -P 10.77.1.2 --disable-eprt "ftp://10.77.2.2/hello.txt"
+	fetch "$ns" ftp6-epsv -g "ftp://[fd77:2::2]/hello.txt"
+	fetch "$ns" ftp6-eprt -g -P fd77:1::2 "ftp://[fd77:2::2]/hello.txt"
+	fetch "$ns" tftp "tftp://10.77.2.2/hello.txt"
+}
+
+ip netns exec "$K_RTR" iptables-restore <"$CDIR/helpers.rules" || die "the kernel refused helpers.rules"
+ip netns exec "$K_RTR" ip6tables-restore <"$CDIR/helpers.rules6" || die "the kernel refused helpers.rules6"
+transfers "$K_LAN" >"$E2E_TMP/kernel"
+cat "$E2E_TMP/kernel"
+assert_eq "through the kernel, every transfer succeeds" 0 "$(grep -c ' fail' "$E2E_TMP/kernel")"
+
+for nw in 1 2; do
+	CFG=$E2E_TMP/rampart-$nw.yaml
+	gen_config "$CFG" router "$nw"
+	cat >>"$CFG" <<YAML
+ruleset:
+  file: $CDIR/helpers.rules
+  ip6tables: $CDIR/helpers.rules6
+YAML
+	rp_start "$CFG"
+	transfers "$LAN_NS" >"$E2E_TMP/rampart-$nw"
+	if diff -u "$E2E_TMP/kernel" "$E2E_TMP/rampart-$nw" >"$E2E_TMP/helpers-$nw.diff"; then
+		pass "$nw worker(s): all $(wc -l <"$E2E_TMP/kernel") transfers end as through the kernel"
+	else
+		fail "$nw worker(s): transfers differ from the kernel's (- kernel, + rampartd)" \
+			"$E2E_TMP/helpers-$nw.diff"
+	fi
+	S=$("$RCTL" -s "$SOCK" conntrack -S)
+	echo "$S"
+	made=$(echo "$S" | grep -o 'expect_new=[0-9]*' | awk -F= '{s += $2} END {print s + 0}')
+	used=$(echo "$S" | grep -o 'expect_match=[0-9]*' | awk -F= '{s += $2} END {print s + 0}')
+	assert_ge "$nw worker(s): expectations recorded (one per transfer)" "$made" 7
+	assert_ge "$nw worker(s): expectations used by the data connections" "$used" 7
+	check "$nw worker(s): the RELATED rule counted the data connections" \
+		sh -c "'$RCTL' -s '$SOCK' -t filter -L FORWARD -v -x -n | awk '/ctstatus EXPECTED/ && \$1 > 0 {f=1} END {exit !f}'"
+	if [ "$nw" = 1 ]; then
+		# without the helpers, the data connection is just NEW: dropped
+		"$RCTL" -s "$SOCK" -t raw -F PREROUTING >/dev/null || fail "rampartctl -t raw -F"
+		"$RCTL" -s "$SOCK" -6 -t raw -F PREROUTING >/dev/null || fail "rampartctl -6 -t raw -F"
+		assert_eq "rampartd without the helper rules: passive FTP fails" "ftp-epsv fail" \
+			"$(fetch "$LAN_NS" ftp-epsv --connect-timeout 3 --max-time 6 "ftp://10.77.2.2/hello.txt")"
+	fi
+	rp_stop
+done
+
+ip netns exec "$K_RTR" iptables -t raw -F PREROUTING
+assert_eq "the kernel without the helper rules: passive FTP fails" "ftp-epsv fail" \
+	"$(fetch "$K_LAN" ftp-epsv --connect-timeout 3 --max-time 6 "ftp://10.77.2.2/hello.txt")"
+e2e_finish
