@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "ct_help.h"
 #include "ct_priv.h"
 
 const char *const ct_timeout_names[CT_TO_COUNT] = {
@@ -671,7 +672,10 @@ int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, s
 			w += snprintf(buf + w, n - (size_t)w, "[UNREPLIED] ");
 	}
 	if (w > 0 && (size_t)w < n)
-		w += snprintf(buf + w, n - (size_t)w, "%smark=%u use=1",
-			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", e->mark);
+		w += snprintf(buf + w, n - (size_t)w, "%smark=%u %s%s%suse=1",
+			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", e->mark,
+			ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? "helper=" : "",
+			ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? ct_helper_names[ct_helper(e)] : "",
+			ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? " " : "");
 	return w;
 }

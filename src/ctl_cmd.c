@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "ct_help.h"
 #include "ctl.h"
 #include "dp.h"
 #include "dp_ct.h"
@@ -90,6 +91,8 @@ static void json_entry(struct json *j, unsigned worker, const struct ct_table *v
 	json_kbool(j, "unreplied", !(e->status & CT_S_SEEN_REPLY));
 	json_kbool(j, "assured", e->status & CT_S_ASSURED);
 	json_ku64(j, "mark", e->mark);
+	if (ct_helper(e) != CT_HELPER_NONE && ct_helper(e) < CT_HELPER_MAX)
+		json_kstr(j, "helper", ct_helper_names[ct_helper(e)]);
 	json_ku64(j, "worker", worker);
 	json_obj_end(j);
 }

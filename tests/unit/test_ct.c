@@ -970,6 +970,9 @@ static void test_ftp_active(void **st)
 	struct pk k;
 	ftp_control();
 	uint32_t ctl = R.idx;
+	char line[512];
+	ct_format(T, ctl, now, line, sizeof(line));
+	assert_non_null(strstr(line, "[ASSURED] mark=0 helper=ftp use=1")); /* as conntrack -L */
 	tcp4_text(&k, S, C, 21, 40000, 5001, 1001, "220 ready\r\n");
 	assert_int_equal(run_help(&k), CT_ESTABLISHED);
 	tcp4_text(&k, C, S, 40000, 21, 1001, 5012, "PORT 10,0,0,1,195,80\r\n");
