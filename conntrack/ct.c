@@ -331,10 +331,14 @@ static void natc_count(struct ct_table *t, uint32_t idx, int d)
 	c->other += (uint64_t)(int64_t)d;
 }
 
+/* Entry idx leaves the living: its NAT usage count, its helper's
+ * expectation (every way out of the hash passes here). */
 static inline void natc_dying(struct ct_table *t, uint32_t idx)
 {
 	if (unlikely(t->e[idx].status & CT_S_SRC_NAT))
 		natc_count(t, idx, -1);
+	if (unlikely(ct_helper(&t->e[idx])))
+		ct_help_dying(t, idx);
 }
 
 /* An IPv6 entry's address record back to its free list. */

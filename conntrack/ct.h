@@ -46,6 +46,7 @@
 struct ct_expect;
 
 #define CT_HZ 16u
+#define CT_HELP_MAP 1024u /* control connections with a helper, per table */
 #define CT_WHEEL 1024u /* slots of one tick: a 64 s wheel */
 #define CT_NIL UINT32_MAX
 
@@ -273,6 +274,15 @@ struct ct_table {
 	struct ct_natc natc; /* live SNAT connections per address (cold) */
 	struct ct_expect *exp; /* the helpers' expectations, shared by the workers
 				  (ct_help.h); NULL: none */
+	/* the helpers' state of their control connections, direct-mapped by
+	 * entry index (a clash costs the older one its state: its next line
+	 * is not read, its expectation only expires) */
+	struct ct_help_state {
+		uint32_t idx1;  /* entry index + 1, 0: free */
+		uint32_t slot1; /* its expectation's slot + 1, 0: none */
+		uint32_t nl[2]; /* per direction: sequence number after the last newline */
+		uint8_t nl_ok[2];
+	} help[CT_HELP_MAP];
 };
 
 static inline unsigned ct_tcp_state(const struct ct_entry *e)

@@ -79,39 +79,76 @@ static inline bool expired(const struct ct_exp_slot *s, uint32_t now)
 	return (int32_t)(s->expire - now) <= 0;
 }
 
-bool ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
-	uint32_t expire, uint32_t now)
+static void fill(struct ct_exp_slot *s, const struct ct_tuple *k, uint8_t helper,
+	const void *owner, uint32_t oidx, uint32_t expire)
+{
+	s->k = *k;
+	s->helper = helper;
+	s->owner = owner;
+	s->oidx = oidx;
+	s->expire = expire;
+}
+
+int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
+	const void *owner, uint32_t oidx, uint32_t expire, uint32_t now)
 {
 	uint32_t h = exp_hash(k);
-	struct ct_exp_slot *spot = NULL;
-	uint32_t spot_from = 0;
+	/* the same announcement again: renewed (by its latest announcer) */
+	for (unsigned i = 0; i < PROBES; i++) {
+		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE ||
+		    !same_exp(&s->k, k) || !claim(s, CT_EXP_LIVE))
+			continue;
+		bool same = same_exp(&s->k, k) && !expired(s, now); /* not changed meanwhile */
+		if (same)
+			fill(s, k, helper, owner, oidx, expire);
+		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+		if (same)
+			return (int)((h + i) & x->mask);
+	}
+	/* a free slot, or an expired one; what another thread took between
+	 * the look and the claim is checked again once ours */
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
 		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-		if (st == CT_EXP_LIVE && same_exp(&s->k, k) && claim(s, CT_EXP_LIVE)) {
-			if (same_exp(&s->k, k)) { /* the same announcement again: renew */
-				s->expire = expire;
+		if (st == CT_EXP_FREE) {
+			if (!claim(s, CT_EXP_FREE))
+				continue;
+			fill(s, k, helper, owner, oidx, expire);
+			__atomic_fetch_add(&x->live, 1, __ATOMIC_RELAXED);
+		} else if (st == CT_EXP_LIVE && expired(s, now)) {
+			if (!claim(s, CT_EXP_LIVE))
+				continue;
+			if (!expired(s, now)) { /* renewed or replaced meanwhile */
 				__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
-				return true;
+				continue;
 			}
-			__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+			fill(s, k, helper, owner, oidx, expire); /* one goes, one comes: live stays */
+		} else {
 			continue;
 		}
-		if (spot == NULL && (st == CT_EXP_FREE || (st == CT_EXP_LIVE && expired(s, now)))) {
-			spot = s;
-			spot_from = st;
-		}
+		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+		return (int)((h + i) & x->mask);
 	}
-	if (spot == NULL || !claim(spot, spot_from))
-		return false;
-	if (spot_from == CT_EXP_LIVE)
-		__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED); /* an expired one goes */
-	spot->k = *k;
-	spot->helper = helper;
-	spot->expire = expire;
-	__atomic_fetch_add(&x->live, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&spot->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
-	return true;
+	return -1;
+}
+
+/* Free a slot we hold (busy) that was live. */
+static inline void release_live(struct ct_expect *x, struct ct_exp_slot *s)
+{
+	__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->state, CT_EXP_FREE, __ATOMIC_RELEASE);
+}
+
+void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint32_t oidx)
+{
+	struct ct_exp_slot *s = &x->s[slot & x->mask];
+	if (!claim(s, CT_EXP_LIVE))
+		return; /* taken, flushed, or being changed: not ours any more */
+	if (s->owner == owner && s->oidx == oidx)
+		release_live(x, s);
+	else
+		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 }
 
 bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now)
@@ -124,14 +161,19 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now)
 	uint32_t h = exp_hash(&q);
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE ||
-		    !exp_match(&s->k, k) || expired(s, now))
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE)
+			continue;
+		bool dead = expired(s, now);
+		if (!dead && !exp_match(&s->k, k))
 			continue;
 		if (!claim(s, CT_EXP_LIVE))
-			continue; /* another worker got there first */
-		if (exp_match(&s->k, k) && !expired(s, now)) {
-			__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED);
-			__atomic_store_n(&s->state, CT_EXP_FREE, __ATOMIC_RELEASE);
+			continue; /* another thread got there first */
+		if (expired(s, now)) {
+			release_live(x, s); /* passing by an expired one: free it */
+			continue;
+		}
+		if (exp_match(&s->k, k)) {
+			release_live(x, s); /* used once */
 			return true;
 		}
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE); /* reused meanwhile */
@@ -139,14 +181,29 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now)
 	return false;
 }
 
+void ct_expect_sweep(struct ct_expect *x, uint32_t now)
+{
+	if (__atomic_load_n(&x->live, __ATOMIC_RELAXED) == 0)
+		return;
+	for (uint32_t i = 0; i <= x->mask; i++) {
+		struct ct_exp_slot *s = &x->s[i];
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE || !expired(s, now))
+			continue;
+		if (!claim(s, CT_EXP_LIVE))
+			continue;
+		if (expired(s, now))
+			release_live(x, s);
+		else
+			__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+	}
+}
+
 void ct_expect_flush(struct ct_expect *x)
 {
 	for (uint32_t i = 0; i <= x->mask; i++) {
 		struct ct_exp_slot *s = &x->s[i];
-		if (claim(s, CT_EXP_LIVE)) {
-			__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED);
-			__atomic_store_n(&s->state, CT_EXP_FREE, __ATOMIC_RELEASE);
-		}
+		if (claim(s, CT_EXP_LIVE))
+			release_live(x, s);
 	}
 }
 
@@ -182,8 +239,10 @@ static bool number(const uint8_t *l, uint32_t n, uint32_t *i, uint32_t max, uint
 }
 
 /* "a1,a2,a3,a4,p1,p2" (PORT, 227): an IPv4 address and a port, comma
- * separated, as the kernel's try_rfc959. */
-static bool rfc959(const uint8_t *l, uint32_t n, uint32_t i, uint8_t *addr, uint16_t *port)
+ * separated, as the kernel's try_rfc959; with term, the character that
+ * must follow (PORT's '\r'). */
+static bool rfc959(const uint8_t *l, uint32_t n, uint32_t i, uint8_t term, uint8_t *addr,
+	uint16_t *port)
 {
 	uint32_t v[6];
 	for (unsigned j = 0; j < 6; j++) {
@@ -195,6 +254,8 @@ static bool rfc959(const uint8_t *l, uint32_t n, uint32_t i, uint8_t *addr, uint
 			i++;
 		}
 	}
+	if (term && (i >= n || l[i] != term))
+		return false;
 	memset(addr, 0, 16);
 	for (unsigned j = 0; j < 4; j++)
 		addr[j] = (uint8_t)v[j];
@@ -285,9 +346,9 @@ static bool eprt(const uint8_t *l, uint32_t n, uint32_t i, uint8_t fam, uint8_t 
 	if (d < 33 || d > 126 || (d >= '0' && d <= '9'))
 		return false;
 	i++;
-	uint32_t af;
-	if (!number(l, n, &i, 2, &af) || af != (fam == 4 ? 1u : 2u) || i >= n || l[i] != d)
-		return false;
+	if (i + 1 >= n || l[i] != (fam == 4 ? '1' : '2') || l[i + 1] != d)
+		return false; /* one digit, as the kernel's */
+	i++;
 	uint32_t a0 = ++i;
 	while (i < n && l[i] != d)
 		i++;
@@ -297,6 +358,8 @@ static bool eprt(const uint8_t *l, uint32_t n, uint32_t i, uint8_t fam, uint8_t 
 	uint32_t p;
 	if (!number(l, n, &i, 65535, &p) || i >= n || l[i] != d || p == 0)
 		return false;
+	if (i + 1 >= n || l[i + 1] != '\r')
+		return false; /* the kernel's terminator */
 	*port = (uint16_t)p;
 	return true;
 }
@@ -307,7 +370,7 @@ static bool epsv(const uint8_t *l, uint32_t n, uint32_t i, uint16_t *port)
 	if (i + 4 > n)
 		return false;
 	uint8_t d = l[i];
-	if (d < 33 || d > 126 || l[i + 1] != d || l[i + 2] != d)
+	if (d < 33 || d > 126 || (d >= '0' && d <= '9') || l[i + 1] != d || l[i + 2] != d)
 		return false;
 	i += 3;
 	uint32_t p;
@@ -317,23 +380,33 @@ static bool epsv(const uint8_t *l, uint32_t n, uint32_t i, uint16_t *port)
 	return true;
 }
 
+/* After a command word: the spaces the kernel skips. */
+static uint32_t skip_spaces(const uint8_t *l, uint32_t n, uint32_t i)
+{
+	while (i < n && l[i] == ' ')
+		i++;
+	return i;
+}
+
 bool ct_ftp_parse(const uint8_t *l, uint32_t n, unsigned dir, uint8_t fam, uint8_t *addr,
 	uint16_t *port)
 {
 	if (dir == 0) {
 		if (fam == 4 && prefix_ci(l, n, "PORT "))
-			return rfc959(l, n, 5, addr, port);
+			return rfc959(l, n, skip_spaces(l, n, 5), '\r', addr, port);
 		if (prefix_ci(l, n, "EPRT "))
-			return eprt(l, n, 5, fam, addr, port);
+			return eprt(l, n, skip_spaces(l, n, 5), fam, addr, port);
 		return false;
 	}
-	/* the number is where the kernel looks: after the code, from '(' */
+	/* 227: the numbers start at the first digit, parentheses or not
+	 * (RFC 1123 4.1.2.6; the kernel's try_rfc1123) */
 	uint32_t i = 4;
 	if (fam == 4 && prefix_ci(l, n, "227 ")) {
-		while (i < n && l[i] != '(' && l[i] != '\r' && l[i] != '\n')
+		while (i < n && !(l[i] >= '0' && l[i] <= '9'))
 			i++;
-		return i < n && l[i] == '(' && rfc959(l, n, i + 1, addr, port);
+		return i < n && rfc959(l, n, i, 0, addr, port);
 	}
+	/* 229: from '(' */
 	if (prefix_ci(l, n, "229 ")) {
 		while (i < n && l[i] != '(' && l[i] != '\r' && l[i] != '\n')
 			i++;
@@ -342,10 +415,34 @@ bool ct_ftp_parse(const uint8_t *l, uint32_t n, unsigned dir, uint8_t fam, uint8
 	return false;
 }
 
-/* The expectation entry idx's helper announces: a connection to addr:port
- * from the other side (the kernel's tuplehash[!dir].src), which must be
- * where the announcing side is (tuplehash[dir].src: no PORT bounce to a
- * third host), expected at tuplehash[!dir].dst after any translation. */
+/* The helper state of entry idx: its slot of t->help, claimed for it if
+ * it has none (another connection's state there is lost: a clash). */
+static struct ct_help_state *state_of(struct ct_table *t, uint32_t idx)
+{
+	struct ct_help_state *h = &t->help[idx & (CT_HELP_MAP - 1)];
+	if (h->idx1 != idx + 1) {
+		memset(h, 0, sizeof(*h));
+		h->idx1 = idx + 1;
+	}
+	return h;
+}
+
+void ct_help_dying(struct ct_table *t, uint32_t idx)
+{
+	struct ct_help_state *h = &t->help[idx & (CT_HELP_MAP - 1)];
+	if (h->idx1 != idx + 1)
+		return;
+	if (h->slot1 && t->exp != NULL)
+		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Entry idx's helper announces a connection to addr:port from the other
+ * side (the kernel's tuplehash[!dir].src), which must come from where the
+ * announcing side is (tuplehash[dir].src: no PORT bounce to a third host;
+ * addr NULL: nothing to check), expected at tuplehash[!dir].dst after any
+ * translation. It replaces the connection's previous expectation (the
+ * kernel's max_expected of 1 for both helpers). */
 static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
 	const uint8_t *addr, uint16_t port, uint8_t helper, uint32_t now)
 {
@@ -363,19 +460,42 @@ static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto
 	memcpy(k.dst, other.dst, 16);
 	k.sport = 0;
 	k.dport = port;
-	if (t->exp != NULL &&
-	    ct_expect_add(t->exp, &k, helper, now + ct_ticks(CT_EXPECT_TIMEOUT_S), now))
-		t->st.expect_new++;
-	else
+	if (t->exp == NULL) {
 		t->st.expect_full++;
+		return;
+	}
+	struct ct_help_state *h = state_of(t, idx);
+	if (h->slot1) {
+		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
+		h->slot1 = 0;
+	}
+	int slot = ct_expect_add(t->exp, &k, helper, t, idx, now + ct_ticks(CT_EXPECT_TIMEOUT_S), now);
+	if (slot < 0) {
+		t->st.expect_full++;
+		return;
+	}
+	h->slot1 = (uint32_t)slot + 1;
+	t->st.expect_new++;
 }
 
-static void ftp_help(struct ct_table *t, uint32_t idx, unsigned dir, const uint8_t *pl,
-	uint32_t n, uint32_t now)
+/* FTP: one line per segment, read only if the segment starts right after
+ * the last newline seen in its direction, as the kernel's (a segment that
+ * starts mid-line, or the first one of each direction, is not read; it
+ * only tells where the next line starts). */
+static void ftp_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
+	const uint8_t *pl, uint32_t n, uint32_t now)
 {
 	const struct ct_entry *e = &t->e[idx];
-	/* one line per segment, as the kernel reads it (a command split over
-	 * segments is not seen, as there) */
+	if (!(e->status & CT_S_SEEN_REPLY))
+		return; /* established packets only, as the kernel's */
+	struct ct_help_state *h = state_of(t, idx);
+	bool at_line = h->nl_ok[dir] && h->nl[dir] == seq;
+	if (n > 0 && pl[n - 1] == '\n') {
+		h->nl[dir] = seq + n;
+		h->nl_ok[dir] = 1;
+	}
+	if (!at_line)
+		return;
 	uint32_t end = 0;
 	while (end < n && pl[end] != '\n')
 		end++;
@@ -386,7 +506,7 @@ static void ftp_help(struct ct_table *t, uint32_t idx, unsigned dir, const uint8
 	ct_entry_tuple(t, idx, dir, &me);
 	memcpy(addr, me.src, 16); /* EPSV: the sender's address */
 	uint16_t port;
-	if (ct_ftp_parse(pl, end, dir, e->fam, addr, &port))
+	if (ct_ftp_parse(pl, end + 1, dir, e->fam, addr, &port))
 		expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, now);
 }
 
@@ -404,14 +524,14 @@ static void tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl, uint3
 	expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, now);
 }
 
-void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, const uint8_t *pl, uint32_t n,
-	uint32_t now)
+void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq, const uint8_t *pl,
+	uint32_t n, uint32_t now)
 {
 	const struct ct_entry *e = &t->e[idx];
 	switch (ct_helper(e)) {
 	case CT_HELPER_FTP:
 		if (e->proto == 6 && n > 0)
-			ftp_help(t, idx, dir, pl, n, now);
+			ftp_help(t, idx, dir, seq, pl, n, now);
 		break;
 	case CT_HELPER_TFTP:
 		if (e->proto == 17)

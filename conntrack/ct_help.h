@@ -49,6 +49,8 @@ struct ct_exp_slot {
 	uint32_t expire; /* tick */
 	struct ct_tuple k; /* the expected original tuple; sport 0: any */
 	uint8_t helper;  /* the helper that made it */
+	uint32_t oidx;   /* its control connection: entry oidx of table owner */
+	const void *owner;
 };
 
 struct ct_expect {
@@ -63,10 +65,16 @@ struct ct_expect *ct_expect_create(uint32_t slots, void *(*alloc)(size_t));
 size_t ct_expect_mem(uint32_t slots);
 
 /* Record an expectation for tuple k (k->sport 0: any source port) until
- * tick expire. An identical live one is renewed. false: no free slot near
- * its place (counted by the caller). */
-bool ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
-	uint32_t expire, uint32_t now);
+ * tick expire, made by entry oidx of table owner (NULL: none). An identical
+ * live one is renewed. Returns its slot, or -1: no free slot near its
+ * place (counted by the caller). */
+int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
+	const void *owner, uint32_t oidx, uint32_t expire, uint32_t now);
+/* Drop slot's expectation if entry oidx of table owner made it. */
+void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint32_t oidx);
+/* Free the expired slots (the control thread, now and then): until then
+ * they count as live and new connections look at the table. */
+void ct_expect_sweep(struct ct_expect *x, uint32_t now);
 /* Does a new connection with original tuple k match a live expectation?
  * If so, the expectation is used up and true returned. */
 bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now);
@@ -74,10 +82,16 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now)
 void ct_expect_flush(struct ct_expect *x);
 
 /* Run the helper of entry idx on a packet of direction dir whose L4
- * payload (TCP after its header, UDP after its 8 bytes) is pl[0..n).
- * Expectations go to t->exp; counted in t->st (expect_new, expect_full). */
-void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, const uint8_t *pl, uint32_t n,
-	uint32_t now);
+ * payload (TCP after its header, UDP after its 8 bytes) is pl[0..n);
+ * seq: the TCP segment's sequence number. Only packets of an established
+ * connection are read (the caller's state), as in the kernel. As the
+ * kernel's, a control connection has one expectation at a time (a new one
+ * replaces it) and loses it when it dies (ct_help_dying). Expectations go
+ * to t->exp; counted in t->st (expect_new, expect_full, expect_refused). */
+void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq, const uint8_t *pl,
+	uint32_t n, uint32_t now);
+/* Entry idx (with a helper) dies: its expectation goes. */
+void ct_help_dying(struct ct_table *t, uint32_t idx);
 
 /* FTP command/response parsing, exposed for tests and fuzzing: does line
  * l[0..n) (dir 0: from the client, 1: from the server) announce a data

@@ -290,3 +290,48 @@ bool dp_ct_set_params(struct dp_ctx *dp, const struct ct_params *p)
 #undef SET
 	return changed;
 }
+
+int dp_ct_expect_list(struct dp_ctx *dp, FILE *out, struct json *j, bool flush)
+{
+	struct ct_expect *x = dp->ct_exp;
+	if (x == NULL)
+		return 0;
+	if (flush) {
+		uint32_t live = __atomic_load_n(&x->live, __ATOMIC_RELAXED);
+		ct_expect_flush(x);
+		return (int)live;
+	}
+	uint32_t now = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
+	int n = 0;
+	for (uint32_t i = 0; i <= x->mask; i++) {
+		const struct ct_exp_slot *s = &x->s[i];
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE)
+			continue;
+		struct ct_exp_slot c = *s; /* a worker may take it meanwhile: */
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE ||
+		    (int32_t)(c.expire - now) <= 0)
+			continue; /* ... then it is not shown */
+		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+		int af = c.k.fam == 4 ? AF_INET : AF_INET6;
+		inet_ntop(af, c.k.src, src, sizeof(src));
+		inet_ntop(af, c.k.dst, dst, sizeof(dst));
+		unsigned secs = (unsigned)(c.expire - now) / CT_HZ;
+		const char *h = c.helper < CT_HELPER_MAX ? ct_helper_names[c.helper] : "?";
+		if (j != NULL) {
+			json_obj(j);
+			json_ku64(j, "timeout", secs);
+			json_kstr(j, "family", c.k.fam == 4 ? "ipv4" : "ipv6");
+			json_kstr(j, "proto", ct_proto_name(c.k.proto));
+			json_kstr(j, "src", src);
+			json_kstr(j, "dst", dst);
+			json_ku64(j, "dport", c.k.dport);
+			json_kstr(j, "helper", h);
+			json_obj_end(j);
+		} else if (out != NULL) {
+			fprintf(out, "%u proto=%u src=%s dst=%s sport=0 dport=%u helper=%s\n", secs,
+				c.k.proto, src, dst, c.k.dport, h);
+		}
+		n++;
+	}
+	return n;
+}

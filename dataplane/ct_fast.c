@@ -241,7 +241,9 @@ void dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *
 	uint32_t off = (uint32_t)pm->l4_off + hl;
 	if (off > end)
 		return;
-	ct_help(w->ct, w->ctr.idx, w->ctr.dir, l4 + hl, end - off, w->ct_now);
+	uint32_t seq = pm->l4_proto == IPPROTO_TCP ?
+		(uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 | (uint32_t)l4[6] << 8 | l4[7] : 0;
+	ct_help(w->ct, w->ctr.idx, w->ctr.dir, seq, l4 + hl, end - off, w->ct_now);
 }
 
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)

@@ -47,6 +47,10 @@ int dp_ct_flush_snat(struct dp_ctx *dp, uint16_t port);
 /* Per-worker statistics, one line each ("worker=N name=value ..."), or
  * with j (out unused) one JSON array of objects with the same names. */
 void dp_ct_stats(struct dp_ctx *dp, FILE *out, struct json *j);
+/* The helpers' live expectations (conntrack -L expect), as text lines or
+ * JSON objects; returns how many. With flush, they are dropped instead
+ * (conntrack -F expect) and nothing is printed. */
+int dp_ct_expect_list(struct dp_ctx *dp, FILE *out, struct json *j, bool flush);
 /* NAT's per-worker counters, one line each, or a JSON array with j. */
 void dp_nat_stats(struct dp_ctx *dp, FILE *out, struct json *j);
 /* Live connections of all workers. */

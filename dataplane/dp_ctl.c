@@ -244,6 +244,10 @@ static void link_poll(struct dp_ctx *dp)
 	if (now < dp->link_next_tsc)
 		return;
 	dp->link_next_tsc = now + dp->tsc_hz / 2;
+	/* the helpers' expired expectations are freed here too, so that new
+	 * connections stop looking at the table once none is live */
+	if (dp->ct_exp != NULL)
+		ct_expect_sweep(dp->ct_exp, (uint32_t)(now / dp->ct_tsc_tick));
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		struct rte_eth_link l;
 		if (rte_eth_link_get_nowait(dp->ports[p].port_id, &l) != 0)

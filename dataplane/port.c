@@ -100,6 +100,11 @@ static void port_steer_setup(struct dp_ctx *dp, unsigned idx, const struct rte_e
 	unsigned klen = info->hash_key_size ? info->hash_key_size : rc.rss_key_len;
 	if (klen > sizeof(key))
 		klen = sizeof(key);
+	/* the key read back must be the one port_setup gave (a driver that
+	 * answers without copying it leaves zeros: every hash 0) */
+	for (unsigned i = 0; i + 1 < klen && i < 40 && why == NULL; i += 2)
+		if (key[i] != (SYM_RSS_WORD >> 8) || key[i + 1] != (SYM_RSS_WORD & 0xff))
+			why = "the hash key read back is not the one it was given";
 	if (why == NULL && dp_port_rss_steer(dp, idx, key, klen, reta, n, rc.rss_hf) != 0)
 		why = "its hash does not cover TCP/UDP ports or its key is shorter than 40 bytes";
 	if (why != NULL)

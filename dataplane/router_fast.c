@@ -500,7 +500,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	}
 	trim_padding(m, pm);
 	ip6->hop_limits--;
-	w->nat_nh = kind == DP_NHV_GW ? dp->nh[nh].addr : dst;
+	w->nat_nh = dst; /* IPv6: the source address is chosen toward the destination */
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
 	    !nat_src(w, R, m, pm, in, out))

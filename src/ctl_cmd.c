@@ -116,6 +116,35 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out, b
 		return;
 	}
 	const char *op = argv[1];
+	if (argc == 3 && !strcmp(argv[2], "expect")) {
+		/* the helpers' expectations, as conntrack -L/-C/-F expect */
+		bool list = !strcmp(op, "-L") || !strcmp(op, "--dump");
+		bool count = !strcmp(op, "-C") || !strcmp(op, "--count");
+		bool flush = !strcmp(op, "-F") || !strcmp(op, "--flush");
+		if (!list && !count && !flush) {
+			fprintf(out, "%%%% error: conntrack: expect goes with -L, -C or -F\n");
+			return;
+		}
+		struct json j;
+		if (list && json) {
+			json_init(&j, out);
+			json_arr(&j);
+		}
+		FILE *sink = list ? out : NULL;
+		int n = count ? dp_ct_expect_list(dp, NULL, NULL, false) :
+			dp_ct_expect_list(dp, sink, list && json ? &j : NULL, flush);
+		if (list && json) {
+			json_arr_end(&j);
+			fputc('\n', out);
+		}
+		if (list)
+			fprintf(out, "%%%% ok %d expectations have been shown.\n", n);
+		else if (count)
+			fprintf(out, "%d\n%%%% ok\n", n);
+		else
+			fprintf(out, "%%%% ok expectation table has been emptied (%d entries).\n", n);
+		return;
+	}
 	struct dp_ct_filter f;
 	int used = 0;
 	if (dp_ct_filter_parse(&f, argc - 2, argv + 2, &used, err, sizeof(err)) < 0) {

@@ -89,6 +89,20 @@ YAML
 	check "$nw worker(s): the RELATED rule counted the data connections" \
 		sh -c "'$RCTL' -s '$SOCK' -t filter -L FORWARD -v -x -n | awk '/ctstatus EXPECTED/ && \$1 > 0 {f=1} END {exit !f}'"
 	if [ "$nw" = 1 ]; then
+		# an announced connection nobody makes: listed until it expires
+		# (one command at a time: a helper reads a segment's first line
+		# only, as the kernel's, so answers must not share a segment)
+		ip netns exec "$LAN_NS" bash -c 'exec 3<>/dev/tcp/10.77.2.2/21 &&
+			for c in "USER a" "PASS b" "PASV"; do printf "%s\r\n" "$c" >&3; sleep 0.3; done &&
+			sleep 0.5 && printf "QUIT\r\n" >&3 && timeout 2 cat <&3' >"$E2E_TMP/pasv.txt" 2>&1
+		port=$(sed -n 's/^227 .*(10,77,2,2,\([0-9]*\),\([0-9]*\)).*/\1 \2/p' "$E2E_TMP/pasv.txt" |
+			awk '{print $1 * 256 + $2}')
+		check_out "conntrack -L expect lists the unused passive-mode expectation" \
+			"^[0-9]+ proto=6 src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=0 dport=${port:-none} helper=ftp$" \
+			"$RCTL" -s "$SOCK" conntrack -L expect
+		assert_eq "conntrack -C expect" 1 "$("$RCTL" -s "$SOCK" conntrack -C expect)"
+		check "conntrack -F expect" "$RCTL" -s "$SOCK" conntrack -F expect
+		assert_eq "conntrack -C expect after -F" 0 "$("$RCTL" -s "$SOCK" conntrack -C expect)"
 		# without the helpers, the data connection is just NEW: dropped
 		"$RCTL" -s "$SOCK" -t raw -F PREROUTING >/dev/null || fail "rampartctl -t raw -F"
 		"$RCTL" -s "$SOCK" -6 -t raw -F PREROUTING >/dev/null || fail "rampartctl -6 -t raw -F"

@@ -101,8 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ct_in(t, &p, ct_hash(&p.t), now, true, (fl & 0x20) ? CT_IN_ASK : 0, &r);
 			if (r.idx != CT_NIL && r.helper && t->e[r.idx].fam) {
 				uint32_t h = p.t.proto == 6 ? (uint32_t)(p.l4[12] >> 4) * 4 : 8;
+				uint32_t seq = p.t.proto == 6 ? (uint32_t)p.l4[4] << 24 |
+					(uint32_t)p.l4[5] << 16 | (uint32_t)p.l4[6] << 8 | p.l4[7] : 0;
 				if (h <= p.l4_cap)
-					ct_help(t, r.idx, r.dir, p.l4 + h, p.l4_cap - h, now);
+					ct_help(t, r.idx, r.dir, seq, p.l4 + h, p.l4_cap - h, now);
 			}
 			if (fl & 2)
 				ct_confirm(t, &r);

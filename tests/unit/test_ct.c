@@ -864,19 +864,19 @@ static void test_ftp_parse(void **st)
 	(void)st;
 	uint8_t a[16], want[16] = { 0 };
 	uint16_t port = 0;
-	assert_true(ftp("PORT 10,0,0,1,195,80", 0, 4, a, &port));
+	assert_true(ftp("PORT 10,0,0,1,195,80\r\n", 0, 4, a, &port));
 	inet_pton(AF_INET, "10.0.0.1", want);
 	assert_memory_equal(a, want, 16);
 	assert_int_equal(port, 195 * 256 + 80);
-	assert_true(ftp("port 10,0,0,1,0,21", 0, 4, a, &port)); /* case-insensitive */
+	assert_true(ftp("port   10,0,0,1,0,21\r\n", 0, 4, a, &port)); /* case, spaces */
 	assert_int_equal(port, 21);
-	assert_true(ftp("EPRT |1|10.0.0.1|50000|", 0, 4, a, &port));
+	assert_true(ftp("EPRT |1|10.0.0.1|50000|\r\n", 0, 4, a, &port));
 	assert_memory_equal(a, want, 16);
 	assert_int_equal(port, 50000);
-	assert_true(ftp("EPRT |2|fd00::1:2|6000|", 0, 6, a, &port));
+	assert_true(ftp("EPRT |2|fd00::1:2|6000|\r\n", 0, 6, a, &port));
 	inet_pton(AF_INET6, "fd00::1:2", want);
 	assert_memory_equal(a, want, 16);
-	assert_true(ftp("EPRT !2!2001:db8:0:0:1:0:0:1!6001!", 0, 6, a, &port));
+	assert_true(ftp("EPRT !2!2001:db8:0:0:1:0:0:1!6001!\r\n", 0, 6, a, &port));
 	inet_pton(AF_INET6, "2001:db8::1:0:0:1", want);
 	assert_memory_equal(a, want, 16);
 	assert_int_equal(port, 6001);
@@ -884,26 +884,38 @@ static void test_ftp_parse(void **st)
 	inet_pton(AF_INET, "10.0.1.2", want);
 	assert_memory_equal(a, want, 4);
 	assert_int_equal(port, 30000);
+	/* RFC 1123: parentheses or not, from the first digit */
+	assert_true(ftp("227 Entering Passive Mode 10,0,1,2,117,49\r\n", 1, 4, a, &port));
+	assert_int_equal(port, 30001);
 	memset(a, 0xaa, sizeof(a));
 	assert_true(ftp("229 Entering Extended Passive Mode (|||40001|)", 1, 4, a, &port));
 	assert_int_equal(a[0], 0xaa); /* EPSV gives no address */
 	assert_int_equal(port, 40001);
-	/* what announces nothing, or nothing usable */
+	/* what announces nothing, or nothing usable (each with one defect) */
 	static const char *const bad0[] = {
-		"PORT 10,0,0,1,195", "PORT 10,0,0,256,1,1", "PORT 10,0,0,1,0,0", "PORT ",
-		"PORTX 10,0,0,1,1,1", "EPRT |2|10.0.0.1|5|", "EPRT |1|10.0.0|5|", "EPRT |1|10.0.0.1|70000|",
-		"EPRT |1|10.0.0.1|5", "EPRT 1|10.0.0.1|5|", "RETR file", "227 Entering Passive Mode",
-		"EPRT |2|1::2::3|5|", "EPRT |2|1:2:3:4:5:6:7:8:9|5|",
+		"PORT 10,0,0,1,195\r\n", "PORT 10,0,0,256,1,1\r\n", "PORT 10,0,0,1,0,0\r\n",
+		"PORT \r\n", "PORTX 10,0,0,1,1,1\r\n", "PORT 10,0,0,1,1,1x\r\n",
+		"PORT 10,0,0,1,1,1", "EPRT |2|10.0.0.1|5|\r\n", "EPRT |1|10.0.0|5|\r\n",
+		"EPRT |1|10.0.0.1|70000|\r\n", "EPRT |1|10.0.0.1|5\r\n", "EPRT 1|10.0.0.1|5|\r\n",
+		"EPRT |01|10.0.0.1|5|\r\n", "RETR file\r\n", "2EPRT |2|1::2::3|5|\r\n",
+		"EPRT |2|1::2::3|5|\r\n", "EPRT |2|1:2:3:4:5:6:7:8:9|5|\r\n",
 	};
 	for (unsigned i = 0; i < sizeof(bad0) / sizeof(bad0[0]); i++) {
-		unsigned dir = bad0[i][0] == '2' ? 1 : 0;
 		uint8_t fam = strstr(bad0[i], "|2|") ? 6 : 4;
-		if (ftp(bad0[i], dir, fam, a, &port))
+		if (ftp(bad0[i], 0, fam, a, &port))
 			fail_msg("accepted: %s", bad0[i]);
 	}
-	assert_false(ftp("PORT 10,0,0,1,1,1", 1, 4, a, &port)); /* wrong direction */
+	static const char *const bad1[] = {
+		"227 Entering Passive Mode\r\n", "227 Entering Passive Mode (10,0,1,2,117)\r\n",
+		"229 Entering Extended Passive Mode (1114000011)\r\n", "229 Entering (|||0|)\r\n",
+		"229 Entering (||40001|)\r\n", "230 (10,0,1,2,1,1)\r\n",
+	};
+	for (unsigned i = 0; i < sizeof(bad1) / sizeof(bad1[0]); i++)
+		if (ftp(bad1[i], 1, 4, a, &port))
+			fail_msg("accepted: %s", bad1[i]);
+	assert_false(ftp("PORT 10,0,0,1,1,1\r\n", 1, 4, a, &port)); /* wrong direction */
 	assert_false(ftp("227 (10,0,0,1,1,1)", 0, 4, a, &port));
-	assert_false(ftp("PORT 10,0,0,1,1,1", 0, 6, a, &port)); /* PORT is IPv4 only */
+	assert_false(ftp("PORT 10,0,0,1,1,1\r\n", 0, 6, a, &port)); /* PORT is IPv4 only */
 }
 
 /* a TCP segment of an established connection carrying text */
@@ -921,8 +933,11 @@ static uint8_t run_help(struct pk *k)
 {
 	uint8_t s = run(k);
 	if (R.idx != CT_NIL && R.helper) {
-		uint32_t h = k->p.t.proto == 6 ? (uint32_t)(k->p.l4[12] >> 4) * 4 : 8;
-		ct_help(T, R.idx, R.dir, k->p.l4 + h, k->p.l4_cap - h, now);
+		const uint8_t *l4 = k->p.l4;
+		uint32_t h = k->p.t.proto == 6 ? (uint32_t)(l4[12] >> 4) * 4 : 8;
+		uint32_t seq = k->p.t.proto == 6 ? (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 |
+			(uint32_t)l4[6] << 8 | l4[7] : 0;
+		ct_help(T, R.idx, R.dir, seq, l4 + h, k->p.l4_cap - h, now);
 	}
 	return s;
 }
@@ -963,7 +978,9 @@ static void ftp_control(void)
 
 /* Active FTP: the client's PORT makes the server's connection from port
  * 20 to the announced port RELATED (once); a PORT naming another host is
- * refused; without the helper nothing is expected. */
+ * refused; a line is read only where a line starts (the first segment of
+ * each direction only tells where the next starts); without the helper
+ * nothing is expected. */
 static void test_ftp_active(void **st)
 {
 	(void)st;
@@ -975,7 +992,11 @@ static void test_ftp_active(void **st)
 	assert_non_null(strstr(line, "[ASSURED] mark=0 helper=ftp use=1")); /* as conntrack -L */
 	tcp4_text(&k, S, C, 21, 40000, 5001, 1001, "220 ready\r\n");
 	assert_int_equal(run_help(&k), CT_ESTABLISHED);
-	tcp4_text(&k, C, S, 40000, 21, 1001, 5012, "PORT 10,0,0,1,195,80\r\n");
+	/* the client's first segment is not read: it only marks where lines start */
+	tcp4_text(&k, C, S, 40000, 21, 1001, 5012, "PORT 10,0,0,1,195,79\r\n");
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	assert_int_equal(T->st.expect_new, 0);
+	tcp4_text(&k, C, S, 40000, 21, 1023, 5012, "PORT 10,0,0,1,195,80\r\n");
 	assert_int_equal(run_help(&k), CT_ESTABLISHED);
 	assert_int_equal(T->st.expect_new, 1);
 	assert_int_equal(X->live, 1);
@@ -993,18 +1014,38 @@ static void test_ftp_active(void **st)
 	tcp4(&k, S, C, 20, 50001, SYN, 9100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
 	/* a PORT that names a third host (an FTP bounce) is not recorded */
-	tcp4_text(&k, C, S, 40000, 21, 1023, 5012, "PORT 10,9,9,9,195,81\r\n");
-	R.idx = ctl;
+	tcp4_text(&k, C, S, 40000, 21, 1045, 5012, "PORT 10,9,9,9,195,81\r\n");
 	assert_int_equal(run_help(&k), CT_ESTABLISHED);
 	assert_int_equal(T->st.expect_refused, 1);
 	assert_int_equal(X->live, 0);
 	tcp4(&k, S, "10.9.9.9", 20, 50001, SYN, 9200, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
+	/* a segment that starts mid-line is not read (nor one whose start
+	 * was never seen): "PORT" must begin a line */
+	tcp4_text(&k, C, S, 40000, 21, 1067, 5012, "NOOP");
+	run_help(&k);
+	tcp4_text(&k, C, S, 40000, 21, 1071, 5012, "PORT 10,0,0,1,195,82\r\n");
+	run_help(&k);
+	assert_int_equal(X->live, 0);
+	/* one expectation per control connection: a new PORT replaces it */
+	tcp4_text(&k, C, S, 40000, 21, 1093, 5012, "PORT 10,0,0,1,195,83\r\n");
+	run_help(&k);
+	tcp4_text(&k, C, S, 40000, 21, 1115, 5012, "PORT 10,0,0,1,195,84\r\n");
+	run_help(&k);
+	assert_int_equal(T->st.expect_new, 3);
+	assert_int_equal(X->live, 1);
+	tcp4(&k, S, C, 20, 195 * 256 + 83, SYN, 9300, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW); /* the replaced one */
+	/* the control connection dies: its expectation goes with it */
+	ct_kill(T, ctl);
+	assert_int_equal(X->live, 0);
+	tcp4(&k, S, C, 20, 195 * 256 + 84, SYN, 9400, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
 	/* a connection without the helper announces nothing */
 	tcp4(&k, C, S, 40001, 2121, SYN, 1000, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run_help(&k), CT_NEW);
 	assert_int_equal(R.helper, 0);
-	tcp4_text(&k, C, S, 40001, 2121, 1001, 0, "PORT 10,0,0,1,195,82\r\n");
+	tcp4_text(&k, C, S, 40001, 2121, 1001, 0, "PORT 10,0,0,1,195,85\r\n");
 	run_help(&k);
 	assert_int_equal(X->live, 0);
 }
@@ -1016,32 +1057,38 @@ static void test_ftp_passive(void **st)
 	(void)st;
 	struct pk k;
 	ftp_control();
-	tcp4_text(&k, S, C, 21, 40000, 5001, 1001,
-		  "227 Entering Passive Mode (10,0,1,2,117,48).\r\n");
+	static const char *const l227 = "227 Entering Passive Mode (10,0,1,2,117,48).\r\n";
+	static const char *const l229 = "229 Entering Extended Passive Mode (|||40001|)\r\n";
+	uint32_t sq = 5001;
+	tcp4_text(&k, S, C, 21, 40000, sq, 1001, "220 ready\r\n");
+	run_help(&k);
+	sq += 11;
+	tcp4_text(&k, S, C, 21, 40000, sq, 1001, l227);
 	assert_int_equal(run_help(&k), CT_ESTABLISHED);
-	tcp4_text(&k, S, C, 21, 40000, 5049, 1001, "229 Entering Extended Passive Mode (|||40001|)\r\n");
-	assert_int_equal(run_help(&k), CT_ESTABLISHED);
-	assert_int_equal(X->live, 2);
+	sq += (uint32_t)strlen(l227);
+	assert_int_equal(X->live, 1);
 	tcp4(&k, C, S, 51000, 30000, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_RELATED);
+	tcp4_text(&k, S, C, 21, 40000, sq, 1001, l229);
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	sq += (uint32_t)strlen(l229);
 	tcp4(&k, C, S, 51001, 40001, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_RELATED);
 	/* the port of another host, or another port: not expected */
-	tcp4_text(&k, S, C, 21, 40000, 5100, 1001, "229 Entering Extended Passive Mode (|||40002|)\r\n");
+	tcp4_text(&k, S, C, 21, 40000, sq, 1001, "229 Entering Extended Passive Mode (|||40002|)\r\n");
 	run_help(&k);
+	assert_int_equal(X->live, 1);
 	tcp4(&k, "10.0.0.7", S, 51002, 40002, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
 	tcp4(&k, C, S, 51003, 40003, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
-	/* 5 minutes later the expectation is gone */
+	/* 5 minutes later the expectation is gone, and the sweep frees it */
 	now += (CT_EXPECT_TIMEOUT_S + 1) * CT_HZ;
+	assert_int_equal(X->live, 1);
+	ct_expect_sweep(X, now);
+	assert_int_equal(X->live, 0);
 	tcp4(&k, C, S, 51004, 40002, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
-	/* a line split over two segments is not seen (as in the kernel) */
-	tcp4_text(&k, S, C, 21, 40000, 5200, 1001, "227 Entering Passive Mode (10,0,1,2,1");
-	run_help(&k);
-	tcp4_text(&k, S, C, 21, 40000, 5236, 1001, "17,49).\r\n");
-	run_help(&k);
 	assert_int_equal(T->st.expect_new, 3);
 }
 
@@ -1056,12 +1103,17 @@ static void test_expectations(void **st)
 	assert_int_equal(run_help(&k), CT_NEW);
 	tcp6(&k, "fd00::2", "fd00::1", 21, 40000, SYN | ACK, 5000, 1001, 65160, 0);
 	run_help(&k);
-	const char *eprt = "EPRT |2|fd00::1|6000|\r\n";
-	tcp6(&k, "fd00::1", "fd00::2", 40000, 21, ACK | PSH, 1001, 5001, 502,
-	     (unsigned)strlen(eprt));
-	memcpy(k.b + 60, eprt, strlen(eprt));
-	k.p.l4_cap = 20 + (uint32_t)strlen(eprt);
-	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	static const char *const lines[] = { "USER anonymous\r\n", "EPRT |2|fd00::1|6000|\r\n" };
+	uint32_t sq = 1001;
+	for (unsigned i = 0; i < 2; i++) { /* the first only marks where lines start */
+		uint32_t n = (uint32_t)strlen(lines[i]);
+		tcp6(&k, "fd00::1", "fd00::2", 40000, 21, ACK | PSH, sq, 5001, 502, n);
+		memcpy(k.b + 60, lines[i], n);
+		k.p.l4_cap = 20 + n;
+		assert_int_equal(run_help(&k), CT_ESTABLISHED);
+		sq += n;
+	}
+	assert_int_equal(X->live, 1);
 	tcp6(&k, "fd00::2", "fd00::1", 20, 6000, SYN, 9000, 0, 64240, 0);
 	assert_int_equal(run(&k), CT_RELATED);
 	/* TFTP: a read request to port 69; the server answers from another
@@ -1090,19 +1142,30 @@ static void test_expectations(void **st)
 	inet_pton(AF_INET, S, e.src);
 	inet_pton(AF_INET, C, e.dst);
 	e.dport = 7000;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, now + 10, now));
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, now + 20, now)); /* renewed */
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 10, now) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 20, now) >= 0); /* renewed */
 	assert_int_equal(X->live, 1);
 	struct ct_tuple c = e;
 	c.sport = 20;
-	assert_false(ct_expect_take(X, &c, now + 20)); /* expired */
 	assert_true(ct_expect_take(X, &c, now + 19));
-	assert_false(ct_expect_take(X, &c, now));
+	assert_false(ct_expect_take(X, &c, now)); /* used once */
+	assert_int_equal(X->live, 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 10, now) >= 0);
+	assert_false(ct_expect_take(X, &c, now + 10)); /* expired: freed on the way */
+	assert_int_equal(X->live, 0);
+	/* dropped only by the connection that made it */
+	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, T, 7, now + 10, now);
+	assert_true(sl >= 0);
+	ct_expect_drop(X, (uint32_t)sl, T, 8);
+	ct_expect_drop(X, (uint32_t)sl, NULL, 7);
+	assert_int_equal(X->live, 1);
+	ct_expect_drop(X, (uint32_t)sl, T, 7);
+	assert_int_equal(X->live, 0);
 	/* full: 8 slots from its place, all taken by live ones */
 	unsigned made = 0, failed = 0;
 	for (unsigned i = 0; i < 200; i++) {
 		e.dport = (uint16_t)(7000 + i);
-		if (ct_expect_add(X, &e, CT_HELPER_FTP, now + 100, now))
+		if (ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 100, now) >= 0)
 			made++;
 		else
 			failed++;
@@ -1111,7 +1174,7 @@ static void test_expectations(void **st)
 	assert_int_equal(X->live, made);
 	/* expired slots are taken again */
 	e.dport = 9999;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, now + 200, now + 100));
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 200, now + 100) >= 0);
 	ct_expect_flush(X);
 	assert_int_equal(X->live, 0);
 	c = e;

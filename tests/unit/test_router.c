@@ -2812,6 +2812,37 @@ static void test_ctl_json(void **state)
 	a = ctl_cmd(&env, "conntrack -C --json");
 	assert_string_equal(a, "%% error: conntrack: option --json needs a value\n");
 	free(a);
+	/* the helpers' expectations: conntrack -L/-C/-F expect */
+	struct ct_tuple ek;
+	memset(&ek, 0, sizeof(ek));
+	ek.fam = 4;
+	ek.proto = 6;
+	memcpy(ek.src, H1_IP, 4);
+	memcpy(ek.dst, H2_IP, 4);
+	ek.dport = 30000;
+	uint32_t tnow = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
+	assert_true(ct_expect_add(dp->ct_exp, &ek, CT_HELPER_FTP, NULL, 0, tnow + 300 * CT_HZ, tnow) >= 0);
+	a = ctl_cmd(&env, "conntrack -L expect");
+	assert_non_null(strstr(a, " proto=6 src=10.77.1.2 dst=10.77.2.2 sport=0 dport=30000 "
+				  "helper=ftp\n%% ok 1 expectations have been shown.\n"));
+	free(a);
+	a = ctl_cmd(&env, "conntrack -L expect --json");
+	json_check("conntrack -L expect --json", a,
+		   "len(d) == 1 and d[0]['proto'] == 'tcp' and d[0]['dport'] == 30000 and "
+		   "d[0]['helper'] == 'ftp' and 295 <= d[0]['timeout'] <= 300");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -C expect");
+	assert_string_equal(a, "1\n%% ok\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -D expect");
+	assert_string_equal(a, "%% error: conntrack: expect goes with -L, -C or -F\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -F expect");
+	assert_string_equal(a, "%% ok expectation table has been emptied (1 entries).\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -C expect");
+	assert_string_equal(a, "0\n%% ok\n");
+	free(a);
 
 	a = ctl_cmd(&env, "show nat --json");
 	printf("%s", a);
