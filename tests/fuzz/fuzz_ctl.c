@@ -66,6 +66,21 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen)
 	return 0;
 }
 
+int dp_ct_expect_list(struct dp_ctx *dp, FILE *out, struct json *j, bool flush)
+{
+	(void)dp;
+	if (flush)
+		return 1;
+	if (j != NULL) {
+		json_obj(j);
+		json_kstr(j, "helper", "ftp");
+		json_obj_end(j);
+	} else if (out != NULL) {
+		fprintf(out, "300 proto=6 src=10.0.0.1 dst=10.0.0.2 sport=0 dport=1 helper=ftp\n");
+	}
+	return 1;
+}
+
 void dp_ct_stats(struct dp_ctx *dp, FILE *out, struct json *j)
 {
 	(void)dp;
