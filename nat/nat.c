@@ -209,7 +209,7 @@ static bool port_ours(const struct nat_share *sh, uint32_t salt, uint32_t port)
 
 /* Unsteered candidates passed over, at most, while looking for a port
  * whose reply the NIC steers here, before any port will do. */
-#define RSS_SKIPS 4096
+#define RSS_SKIPS 512
 
 bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const struct nat_range *rg,
 	const struct nat_share *sh, struct nat_srcmap *sm, const struct nat_rss *rss, uint32_t rnd,
