@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include "ct.h"
 #include "ct_help.h"
 #include "ct_limit.h"
@@ -1182,6 +1184,87 @@ static void test_expectations(void **st)
 	assert_false(ct_expect_take(X, &c, now));
 }
 
+/* Several threads make, take, renew, drop and sweep expectations in a
+ * small shared table at once (workers and the control thread do): at the
+ * end the live count is the number of live slots and every slot is free
+ * or live. The threads share keys, so they take each other's too. */
+struct exp_stress {
+	struct ct_expect *x;
+	unsigned id;
+	uint64_t made, taken;
+};
+
+static void *exp_stress_run(void *arg)
+{
+	struct exp_stress *a = arg;
+	uint32_t r = 0x9e3779b9u * (a->id + 1), t = 1000;
+	for (unsigned i = 0; i < 200000; i++) {
+		r ^= r << 13;
+		r ^= r >> 17;
+		r ^= r << 5;
+		struct ct_tuple k;
+		memset(&k, 0, sizeof(k));
+		k.fam = 4;
+		k.proto = 6;
+		k.src[0] = 10;
+		k.dst[0] = 10;
+		k.dst[3] = (uint8_t)((r >> 8) & 3);
+		k.dport = (uint16_t)(1000 + (r & 15));
+		t += (r >> 20) & 1;
+		switch ((r >> 24) & 7) {
+		case 0:
+		case 1:
+		case 2: {
+			int sl = ct_expect_add(a->x, &k, CT_HELPER_FTP, a, r & 255, t + 4, t);
+			if (sl >= 0)
+				a->made++;
+			if (sl >= 0 && ((r >> 27) & 1))
+				ct_expect_drop(a->x, (uint32_t)sl, a, r & 255);
+			break;
+		}
+		case 7:
+			ct_expect_sweep(a->x, t);
+			break;
+		default: {
+			k.sport = (uint16_t)r;
+			if (ct_expect_take(a->x, &k, t))
+				a->taken++;
+			break;
+		}
+		}
+	}
+	return NULL;
+}
+
+static void test_expect_threads(void **st)
+{
+	(void)st;
+	struct ct_expect *x = ct_expect_create(64, zalloc64);
+	assert_non_null(x);
+	struct exp_stress a[3];
+	pthread_t th[3];
+	for (unsigned i = 0; i < 3; i++) {
+		a[i] = (struct exp_stress){ .x = x, .id = i };
+		assert_int_equal(pthread_create(&th[i], NULL, exp_stress_run, &a[i]), 0);
+	}
+	uint64_t made = 0, taken = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		made += a[i].made;
+		taken += a[i].taken;
+	}
+	unsigned live = 0;
+	for (unsigned i = 0; i <= x->mask; i++) {
+		assert_true(x->s[i].state == CT_EXP_FREE || x->s[i].state == CT_EXP_LIVE);
+		live += x->s[i].state == CT_EXP_LIVE;
+	}
+	assert_int_equal(x->live, live);
+	assert_true(made > 1000 && taken > 100); /* the mix did happen */
+	ct_expect_flush(x);
+	assert_int_equal(x->live, 0);
+	free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1209,6 +1292,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ftp_active, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_ftp_passive, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_expectations, setup_help, teardown_help),
+		cmocka_unit_test(test_expect_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
