@@ -62,17 +62,26 @@ static int cmp_u64(const void *a, const void *b)
 
 static void make_leaf(struct bld *b, uint32_t ni, const uint32_t *rs, uint32_t n)
 {
+	if (n >= RULES_CLS_LEAF_MAX || b->n_idx + n > UINT32_MAX) { /* the fields of a leaf */
+		b->err = -E2BIG;
+		return;
+	}
+	/* a leaf is its own child (rules_cls_node) */
+	b->nodes[ni].a = ni;
+	b->nodes[ni].b = RULES_CLS_LEAF | n << RULES_CLS_LEAF_SHIFT | RULES_CLS_DIM_ZERO;
+	b->nodes[ni].thr = 0;
+	if (n <= RULES_CLS_INLINE) {
+		memcpy(b->nodes[ni].in, rs, n * sizeof(uint32_t));
+		return;
+	}
 	size_t cap = b->cap_idx;
 	if (grow((void **)&b->idx, &cap, b->n_idx + n, sizeof(uint32_t)) < 0) {
 		b->err = -ENOMEM;
 		return;
 	}
 	b->cap_idx = cap;
-	if (n) /* an empty bucket may come before any index storage exists */
-		memcpy(b->idx + b->n_idx, rs, n * sizeof(uint32_t));
-	b->nodes[ni].a = (uint32_t)b->n_idx;
-	b->nodes[ni].b = RULES_CLS_LEAF | n;
-	b->nodes[ni].thr = 0;
+	memcpy(b->idx + b->n_idx, rs, n * sizeof(uint32_t));
+	b->nodes[ni].in[0] = (uint32_t)b->n_idx;
 	b->n_idx += n;
 }
 
@@ -261,7 +270,11 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 	struct bld b = {.r = r};
 	if (!c || !all)
 		goto oom;
+	/* no candidate, and a step from it stays on it (rules_cls_node) */
+	c->empty.a = 0;
+	c->empty.b = RULES_CLS_LEAF | RULES_CLS_DIM_ZERO;
 	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
+		c->t[t].walk = &c->empty;
 		uint32_t m = 0;
 		for (uint32_t i = 0; i < n; i++)
 			if (tree_of(&r[i]) == t)
@@ -277,15 +290,13 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 		for (int d = 0; d < RULES_CLS_DIMS; d++)
 			hi[d] = UINT64_MAX;
 		unsigned rdim = 0, rshift = 0, rbits = 0;
-		if (choose_root(r, all, m, t, &rdim, &rshift, &rbits) != UINT64_MAX) {
+		uint64_t pairs = choose_root(r, all, m, t, &rdim, &rshift, &rbits);
+		if (pairs != UINT64_MAX) {
 			uint32_t nbk = 1u << rbits;
-			uint32_t *root = malloc(nbk * sizeof(uint32_t));
 			uint32_t *cnt = calloc((size_t)nbk + 1, sizeof(uint32_t));
-			size_t pairs = (size_t)choose_root(r, all, m, t, &rdim, &rshift, &rbits);
-			uint32_t *sub = malloc((pairs + 1) * sizeof(uint32_t));
+			uint32_t *sub = malloc(((size_t)pairs + 1) * sizeof(uint32_t));
 			size_t cap = 0;
-			if (!root || !cnt || !sub || grow((void **)&b.nodes, &cap, nbk, sizeof(*b.nodes)) < 0) {
-				free(root);
+			if (!cnt || !sub || grow((void **)&b.nodes, &cap, nbk, sizeof(*b.nodes)) < 0) {
 				free(cnt);
 				free(sub);
 				free(b.nodes);
@@ -311,17 +322,14 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 			b.n_nodes = nbk; /* node k: bucket k's tree root */
 			for (uint32_t k = 0; k < nbk && !b.err; k++) {
 				uint32_t start = k ? cnt[k - 1] : 0;
-				root[k] = k;
 				build(&b, k, sub + start, cnt[k] - start, lo, hi, 1);
 			}
 			free(cnt);
 			free(sub);
 			if (b.err) {
-				free(root);
 				free(b.nodes);
 				goto oom;
 			}
-			c->t[t].root = root;
 			c->t[t].rdim = (uint8_t)rdim;
 			c->t[t].rshift = (uint8_t)rshift;
 			c->t[t].rbits = (uint8_t)rbits;
@@ -339,6 +347,7 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 			}
 		}
 		c->t[t].nodes = b.nodes;
+		c->t[t].walk = b.nodes;
 		c->t[t].n_nodes = b.n_nodes;
 		c->t[t].depth = b.depth;
 	}
@@ -357,10 +366,9 @@ oom:
 	if (c)
 		for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 			free(c->t[t].nodes);
-			free(c->t[t].root);
 		}
 	free(c);
-	errno = ENOMEM;
+	errno = b.err == -E2BIG ? E2BIG : ENOMEM;
 	return NULL;
 }
 
@@ -376,7 +384,6 @@ void rules_cls_free(struct rules_cls *c)
 		return;
 	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 		free(c->t[t].nodes);
-		free(c->t[t].root);
 	}
 	free(c->idx);
 	free(c);
