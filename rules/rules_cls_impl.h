@@ -9,15 +9,20 @@
 #define RULES_CLS_TREES 4
 
 /*
- * 16 bytes. An internal node splits dimension b at thr (key <= thr goes to
- * child a, else a + 1). A leaf (b & RULES_CLS_LEAF) is its own child: its
- * a is its own index and its b's low bits select a key slot that is always
- * 0 (RULES_CLS_DIM_ZERO), so a step from a leaf stays there and the lookup
- * walks the trees with no branch per node, whose outcome (leaf or not) the
- * CPU could not predict. A leaf's b holds its number of candidates
- * (RULES_CLS_LEAF_N); up to RULES_CLS_INLINE of them are in the leaf
- * itself, in place of thr (no further cache miss), more are in idx[] from
- * in[0] on.
+ * 16 bytes. b's low bits select the key's dimension. A binary node splits
+ * it at thr (key <= thr goes to child a, else a + 1). A multi-way node
+ * (thr all ones, so that the comparison never adds) goes to child
+ * a + ((key >> shift) & mask), shift and mask in b (RULES_CLS_SHIFT_OF,
+ * RULES_CLS_MASK_OF: mask 0 for binary nodes): it replaces several levels
+ * of binary cuts where the rules spread over the bits of one window. A
+ * leaf (b & RULES_CLS_LEAF) is its own child: its a is its own index and
+ * its dimension a key slot that is always 0 (RULES_CLS_DIM_ZERO), so a
+ * step from a leaf stays there and the lookup walks the trees with no
+ * branch per node, whose outcome (leaf or not) the CPU could not predict.
+ * A leaf's b holds its number of candidates (RULES_CLS_LEAF_N, in the
+ * bits of the mask: against a 0 key they add nothing); up to
+ * RULES_CLS_INLINE of them are in the leaf itself, in place of thr (no
+ * further cache miss), more are in idx[] from in[0] on.
  */
 struct rules_cls_node {
 	union {
@@ -30,7 +35,10 @@ struct rules_cls_node {
 #define RULES_CLS_INLINE 2
 #define RULES_CLS_DIM_MASK 7u
 #define RULES_CLS_DIM_ZERO 7u /* the lookup's copy of the key is 0 there */
-#define RULES_CLS_LEAF_SHIFT 3
+#define RULES_CLS_SHIFT_OF(b) (((b) >> 3) & 63u)
+#define RULES_CLS_MASK_OF(b) (((b) >> 9) & 0xfffu)
+#define RULES_CLS_MW(shift, bits) ((shift) << 3 | ((1u << (bits)) - 1) << 9) /* bits <= 12 */
+#define RULES_CLS_LEAF_SHIFT 9
 #define RULES_CLS_LEAF_MAX (RULES_CLS_LEAF >> RULES_CLS_LEAF_SHIFT) /* exclusive */
 #define RULES_CLS_LEAF_N(b) (((b) & ~RULES_CLS_LEAF) >> RULES_CLS_LEAF_SHIFT)
 
@@ -89,8 +97,11 @@ static inline void rules_cls_lookup(const struct rules_cls *c, const uint64_t ke
 		uint32_t leaf = RULES_CLS_LEAF;
 		for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 			const struct rules_cls_node *x = nd[t];
-			leaf &= x->b;
-			nd[t] = &base[t][x->a + (k8[x->b & RULES_CLS_DIM_MASK] > x->thr)];
+			uint32_t b = x->b;
+			uint64_t v = k8[b & RULES_CLS_DIM_MASK];
+			leaf &= b;
+			nd[t] = &base[t][x->a + (v > x->thr) +
+					 (uint32_t)((v >> RULES_CLS_SHIFT_OF(b)) & RULES_CLS_MASK_OF(b))];
 		}
 		if (leaf)
 			break;
