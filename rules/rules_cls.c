@@ -25,7 +25,7 @@
 
 #include "rules_cls.h"
 
-#define BINTH 4
+#define BINTH 2 /* a leaf of up to 2 candidates holds them itself (rules_cls_node) */
 #define MAX_DEPTH 48
 #define N_CUTS 5 /* candidate cuts per dimension */
 #define MW_MIN 32 /* rules under a node before a multi-way cut is considered */
