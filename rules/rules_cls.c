@@ -25,9 +25,11 @@
 
 #include "rules_cls.h"
 
-#define BINTH 4
+#define BINTH 2 /* a leaf of up to 2 candidates holds them itself (rules_cls_node) */
 #define MAX_DEPTH 48
 #define N_CUTS 5 /* candidate cuts per dimension */
+#define MW_MIN 32 /* rules under a node before a multi-way cut is considered */
+#define MW_BITS 8 /* children of a multi-way node: at most 2^MW_BITS */
 
 struct bld {
 	const struct rules_cls_range *r;
@@ -62,18 +64,185 @@ static int cmp_u64(const void *a, const void *b)
 
 static void make_leaf(struct bld *b, uint32_t ni, const uint32_t *rs, uint32_t n)
 {
+	if (n >= RULES_CLS_LEAF_MAX || b->n_idx + n > UINT32_MAX) { /* the fields of a leaf */
+		b->err = -E2BIG;
+		return;
+	}
+	/* a leaf is its own child (rules_cls_node) */
+	b->nodes[ni].a = ni;
+	b->nodes[ni].b = RULES_CLS_LEAF | n << RULES_CLS_LEAF_SHIFT | RULES_CLS_DIM_ZERO;
+	b->nodes[ni].thr = 0;
+	if (n <= RULES_CLS_INLINE) {
+		memcpy(b->nodes[ni].in, rs, n * sizeof(uint32_t));
+		return;
+	}
 	size_t cap = b->cap_idx;
 	if (grow((void **)&b->idx, &cap, b->n_idx + n, sizeof(uint32_t)) < 0) {
 		b->err = -ENOMEM;
 		return;
 	}
 	b->cap_idx = cap;
-	if (n) /* an empty bucket may come before any index storage exists */
-		memcpy(b->idx + b->n_idx, rs, n * sizeof(uint32_t));
-	b->nodes[ni].a = (uint32_t)b->n_idx;
-	b->nodes[ni].b = RULES_CLS_LEAF | n;
-	b->nodes[ni].thr = 0;
+	memcpy(b->idx + b->n_idx, rs, n * sizeof(uint32_t));
+	b->nodes[ni].in[0] = (uint32_t)b->n_idx;
 	b->n_idx += n;
+}
+
+/* x log2 x in 16ths (the fraction from the mantissa's top bits): about
+ * the levels a subtree over x rules needs, times its rules */
+static uint64_t nlog(uint32_t x)
+{
+	if (x <= 1)
+		return 0;
+	unsigned l = 31u - (unsigned)__builtin_clz(x);
+	unsigned frac = l >= 4 ? (x >> (l - 4)) & 15u : (x << (4 - l)) & 15u;
+	return (uint64_t)x * (l * 16u + frac);
+}
+
+/* Rule r's range in dimension d within the box; false if it is outside
+ * (no key that reaches the node can match it). */
+static bool clip(const struct rules_cls_range *r, int d, const uint64_t *lo, const uint64_t *hi,
+	uint64_t *l, uint64_t *h)
+{
+	*l = r->lo[d] > lo[d] ? r->lo[d] : lo[d];
+	*h = r->hi[d] < hi[d] ? r->hi[d] : hi[d];
+	return *l <= *h;
+}
+
+static void root_span(uint64_t lo, uint64_t hi, unsigned shift, unsigned bits, uint32_t *first,
+	uint32_t *last);
+
+struct mw {
+	int d;
+	unsigned shift, bits;
+	uint64_t spread, pairs;
+};
+
+/*
+ * The best multi-way cut of n rules in the box: in each dimension, a
+ * window of bits below those the box fixes (so that each child's box is an
+ * interval), rules spread over its children as evenly as possible (the
+ * least sum of n log n, as choose_root), each rule copied into at most two
+ * children on average. cnt: 2^MW_BITS + 1 scratch counters.
+ */
+static bool mw_choose(const struct bld *b, const uint32_t *rs, uint32_t n, const uint64_t *lo,
+	const uint64_t *hi, int64_t *cnt, struct mw *best)
+{
+	unsigned nb = 2;
+	while (nb < MW_BITS && (1u << (nb + 1)) <= n / 2)
+		nb++;
+	best->d = -1;
+	best->spread = UINT64_MAX;
+	for (int d = 0; d < RULES_CLS_DIMS; d++) {
+		if (lo[d] == hi[d])
+			continue;
+		unsigned top = 64u - (unsigned)__builtin_clzll(lo[d] ^ hi[d]); /* bits the box lets vary */
+		unsigned bits = nb < top ? nb : top;
+		if (bits < 2)
+			continue;
+		uint32_t nbk = 1u << bits;
+		for (unsigned sh = top - bits;; sh = sh >= 2 ? sh - 2 : 0) {
+			memset(cnt, 0, ((size_t)nbk + 1) * sizeof(*cnt));
+			uint64_t pairs = 0;
+			for (uint32_t i = 0; i < n; i++) {
+				uint64_t l, h;
+				if (!clip(&b->r[rs[i]], d, lo, hi, &l, &h))
+					continue;
+				uint32_t f, e;
+				root_span(l, h, sh, bits, &f, &e);
+				pairs += (uint64_t)e - f + 1;
+				cnt[f]++;
+				cnt[e + 1]--;
+			}
+			if (pairs <= 2 * (uint64_t)n) {
+				uint64_t spread = 0;
+				int64_t run = 0;
+				for (uint32_t k = 0; k < nbk; k++) {
+					run += cnt[k];
+					spread += nlog((uint32_t)run);
+				}
+				if (spread < best->spread) {
+					best->d = d;
+					best->shift = sh;
+					best->bits = bits;
+					best->spread = spread;
+					best->pairs = pairs;
+				}
+			}
+			if (sh == 0)
+				break;
+		}
+	}
+	return best->d >= 0;
+}
+
+static void build(struct bld *b, uint32_t ni, uint32_t *rs, uint32_t n, uint64_t *lo, uint64_t *hi,
+	uint32_t depth);
+
+/* Node ni as the multi-way cut m of rules rs[0..n) in the box. */
+static void build_mw(struct bld *b, uint32_t ni, const uint32_t *rs, uint32_t n, uint64_t *lo,
+	uint64_t *hi, uint32_t depth, const struct mw *m)
+{
+	uint32_t nbk = 1u << m->bits;
+	int d = m->d;
+	size_t cap = b->cap_nodes;
+	uint32_t *cnt = calloc((size_t)nbk + 1, sizeof(uint32_t));
+	uint32_t *sub = malloc(((size_t)m->pairs + 1) * sizeof(uint32_t));
+	if (!cnt || !sub || b->n_nodes + (size_t)nbk > UINT32_MAX ||
+		grow((void **)&b->nodes, &cap, b->n_nodes + (size_t)nbk, sizeof(*b->nodes)) < 0) {
+		free(cnt);
+		free(sub);
+		b->err = -ENOMEM;
+		return;
+	}
+	b->cap_nodes = (uint32_t)cap;
+	uint32_t c0 = b->n_nodes;
+	b->n_nodes += nbk;
+	b->nodes[ni].thr = UINT64_MAX;
+	b->nodes[ni].a = c0;
+	b->nodes[ni].b = (uint32_t)d | RULES_CLS_MW(m->shift, m->bits);
+	/* the children's lists in one pass (counting sort keeps chain order) */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t l, h;
+			if (!clip(&b->r[rs[i]], d, lo, hi, &l, &h))
+				continue;
+			uint32_t f, e;
+			root_span(l, h, m->shift, m->bits, &f, &e);
+			for (uint32_t k = f; k <= e; k++) {
+				if (pass == 0)
+					cnt[k + 1]++;
+				else
+					sub[cnt[k]++] = rs[i];
+			}
+		}
+		if (pass == 0)
+			for (uint32_t k = 0; k < nbk; k++)
+				cnt[k + 1] += cnt[k];
+	}
+	/* cnt[k] is now the end of child k's list, cnt[k - 1] its start. A
+	 * child's box is an interval when the window is right below the bits
+	 * the box fixes; else it keeps the parent's (a superset) */
+	uint64_t save_lo = lo[d], save_hi = hi[d];
+	unsigned top = 64u - (unsigned)__builtin_clzll(save_lo ^ save_hi);
+	bool narrow = m->shift + m->bits == top;
+	uint64_t above = top >= 64 ? 0 : save_lo & ~((1ull << top) - 1);
+	for (uint32_t k = 0; k < nbk && !b->err; k++) {
+		uint32_t start = k ? cnt[k - 1] : 0;
+		if (narrow) {
+			uint64_t klo = above | (uint64_t)k << m->shift;
+			uint64_t khi = klo | ((1ull << m->shift) - 1);
+			lo[d] = klo > save_lo ? klo : save_lo;
+			hi[d] = khi < save_hi ? khi : save_hi;
+		}
+		if (lo[d] > hi[d]) /* outside the box: no key comes here */
+			make_leaf(b, c0 + k, sub, 0);
+		else
+			build(b, c0 + k, sub + start, cnt[k] - start, lo, hi, depth + 1);
+	}
+	lo[d] = save_lo;
+	hi[d] = save_hi;
+	free(cnt);
+	free(sub);
 }
 
 /* Build node ni over rules rs[0..n) (ascending) within box [lo, hi]. */
@@ -94,7 +263,7 @@ static void build(struct bld *b, uint32_t ni, uint32_t *rs, uint32_t n, uint64_t
 	}
 	int best_d = -1;
 	uint64_t best_t = 0;
-	uint32_t best_max = n, best_sum = 2 * n;
+	uint32_t best_max = n, best_sum = 2 * n, best_nl = 0, best_nr = 0;
 	for (int d = 0; d < RULES_CLS_DIMS; d++) {
 		size_t ne = 0;
 		for (uint32_t i = 0; i < n; i++) {
@@ -125,10 +294,29 @@ static void build(struct bld *b, uint32_t ni, uint32_t *rs, uint32_t n, uint64_t
 				best_sum = nl + nr;
 				best_d = d;
 				best_t = t;
+				best_nl = nl;
+				best_nr = nr;
 			}
 		}
 	}
 	free(ep);
+	/* a multi-way cut where it saves at least a level on average over
+	 * the best binary cut (its children: 16ths of a level per rule) */
+	if (n >= MW_MIN) {
+		struct mw m = {.d = -1};
+		int64_t *cnt = malloc(((size_t)1 << MW_BITS) * sizeof(*cnt) + sizeof(*cnt));
+		if (!cnt) {
+			b->err = -ENOMEM;
+			return;
+		}
+		bool ok = mw_choose(b, rs, n, lo, hi, cnt, &m);
+		free(cnt);
+		uint64_t bin = best_d < 0 || best_max >= n ? UINT64_MAX : nlog(best_nl) + nlog(best_nr);
+		if (ok && (bin == UINT64_MAX || m.spread + 16 * (uint64_t)n <= bin)) {
+			build_mw(b, ni, rs, n, lo, hi, depth, &m);
+			return;
+		}
+	}
 	if (best_d < 0 || best_max >= n) {
 		make_leaf(b, ni, rs, n);
 		return;
@@ -261,7 +449,11 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 	struct bld b = {.r = r};
 	if (!c || !all)
 		goto oom;
+	/* no candidate, and a step from it stays on it (rules_cls_node) */
+	c->empty.a = 0;
+	c->empty.b = RULES_CLS_LEAF | RULES_CLS_DIM_ZERO;
 	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
+		c->t[t].walk = &c->empty;
 		uint32_t m = 0;
 		for (uint32_t i = 0; i < n; i++)
 			if (tree_of(&r[i]) == t)
@@ -277,15 +469,13 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 		for (int d = 0; d < RULES_CLS_DIMS; d++)
 			hi[d] = UINT64_MAX;
 		unsigned rdim = 0, rshift = 0, rbits = 0;
-		if (choose_root(r, all, m, t, &rdim, &rshift, &rbits) != UINT64_MAX) {
+		uint64_t pairs = choose_root(r, all, m, t, &rdim, &rshift, &rbits);
+		if (pairs != UINT64_MAX) {
 			uint32_t nbk = 1u << rbits;
-			uint32_t *root = malloc(nbk * sizeof(uint32_t));
 			uint32_t *cnt = calloc((size_t)nbk + 1, sizeof(uint32_t));
-			size_t pairs = (size_t)choose_root(r, all, m, t, &rdim, &rshift, &rbits);
-			uint32_t *sub = malloc((pairs + 1) * sizeof(uint32_t));
+			uint32_t *sub = malloc(((size_t)pairs + 1) * sizeof(uint32_t));
 			size_t cap = 0;
-			if (!root || !cnt || !sub || grow((void **)&b.nodes, &cap, nbk, sizeof(*b.nodes)) < 0) {
-				free(root);
+			if (!cnt || !sub || grow((void **)&b.nodes, &cap, nbk, sizeof(*b.nodes)) < 0) {
 				free(cnt);
 				free(sub);
 				free(b.nodes);
@@ -311,17 +501,14 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 			b.n_nodes = nbk; /* node k: bucket k's tree root */
 			for (uint32_t k = 0; k < nbk && !b.err; k++) {
 				uint32_t start = k ? cnt[k - 1] : 0;
-				root[k] = k;
 				build(&b, k, sub + start, cnt[k] - start, lo, hi, 1);
 			}
 			free(cnt);
 			free(sub);
 			if (b.err) {
-				free(root);
 				free(b.nodes);
 				goto oom;
 			}
-			c->t[t].root = root;
 			c->t[t].rdim = (uint8_t)rdim;
 			c->t[t].rshift = (uint8_t)rshift;
 			c->t[t].rbits = (uint8_t)rbits;
@@ -339,6 +526,7 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 			}
 		}
 		c->t[t].nodes = b.nodes;
+		c->t[t].walk = b.nodes;
 		c->t[t].n_nodes = b.n_nodes;
 		c->t[t].depth = b.depth;
 	}
@@ -357,10 +545,9 @@ oom:
 	if (c)
 		for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 			free(c->t[t].nodes);
-			free(c->t[t].root);
 		}
 	free(c);
-	errno = ENOMEM;
+	errno = b.err == -E2BIG ? E2BIG : ENOMEM;
 	return NULL;
 }
 
@@ -376,7 +563,6 @@ void rules_cls_free(struct rules_cls *c)
 		return;
 	for (unsigned t = 0; t < RULES_CLS_TREES; t++) {
 		free(c->t[t].nodes);
-		free(c->t[t].root);
 	}
 	free(c->idx);
 	free(c);

@@ -577,6 +577,9 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 	const struct rules_quick *quick = fp->quick;
 	unsigned sh = pk->fam == RULES_F_V4 ? 0 : 32;
 	uint32_t s32 = (uint32_t)(key[RULES_CLS_SRC] >> sh), d32 = (uint32_t)(key[RULES_CLS_DST] >> sh);
+	/* the quick check of a -m tcp/udp rule is its whole match only for a
+	 * packet with its L4 header (rules_quick) */
+	unsigned qx_max = pk->l4 ? RULES_QX_L4 : RULES_QX_YES;
 	if (fp->chains[base].n == 0)
 		goto policy;
 	enter(p, fp, base, key, cur);
@@ -585,13 +588,26 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 		const struct rules_crule *rules = &fp->rules[ch->first];
 		const struct rules_quick *q = quick ? &quick[ch->first] : NULL;
 		const struct rules_crule *hit = NULL;
-		uint32_t pos;
+		uint32_t pos, hit_ctr = 0;
+		unsigned kind = RULES_CK_NONE;
 		while (rules_cls_next(&cur->cur, &pos)) {
-			if (q && !quick_ok(&q[pos], key, s32, d32))
-				continue;
 			const struct rules_crule *cr = &rules[pos];
+			if (q) {
+				if (!quick_ok(&q[pos], key, s32, d32))
+					continue;
+				/* exact: the rule's record (a cache miss in a big
+				 * chain) is not read */
+				if (q[pos].exact != RULES_QX_NO && q[pos].exact <= qx_max) {
+					hit = cr;
+					hit_ctr = q[pos].ctr;
+					kind = q[pos].kind;
+					break;
+				}
+			}
 			if (rule_match(p, cr, pk, ctr)) {
 				hit = cr;
+				hit_ctr = cr->ctr;
+				kind = cr->kind;
 				break;
 			}
 		}
@@ -602,45 +618,45 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 			cur = &stack[--sp];
 			continue;
 		}
-		ctr[hit->ctr].pkts++;
-		ctr[hit->ctr].bytes += pk->len;
-		switch (hit->kind) {
+		ctr[hit_ctr].pkts++;
+		ctr[hit_ctr].bytes += pk->len;
+		switch (kind) {
 		case RULES_CK_NONE:
 			break;
 		case RULES_CK_ACCEPT:
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			return 1;
 		case RULES_CK_DROP:
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			return 0;
 		case RULES_CK_REJECT:
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			res->reject_with = (uint8_t)hit->arg;
 			return -1;
 		case RULES_CK_NAT:
 			/* the binding is made; the nat table is done (NF_ACCEPT) */
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			res->nat = hit->target;
 			return 1;
 		case RULES_CK_RETURN:
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			if (sp == 0)
 				goto policy;
 			cur = &stack[--sp];
 			break;
 		case RULES_CK_JUMP:
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			if (unlikely(sp + 1 >= RULES_MAX_DEPTH))
 				return 0; /* compile refuses this; never reached */
 			cur = &stack[++sp];
 			enter(p, fp, hit->arg, key, cur);
 			break;
 		case RULES_CK_GOTO:
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			enter(p, fp, hit->arg, key, cur);
 			break;
 		default:
-			trace(tr, hit->ctr);
+			trace(tr, hit_ctr);
 			apply(hit, pk, res);
 			break;
 		}

@@ -148,6 +148,53 @@ static void project(int fam, const struct rules_crule *cr, struct rules_cls_rang
 	}
 }
 
+/* A contiguous IPv4 prefix mask (host order), with no bit of net outside it. */
+static bool v4_prefix(const struct rules_addr *net, const struct rules_addr *mask)
+{
+	uint32_t n = (uint32_t)addr_key(RULES_F_V4, net), m = (uint32_t)addr_key(RULES_F_V4, mask);
+	return ((~m + 1) & ~m) == 0 && (n & ~m) == 0;
+}
+
+/*
+ * Whether the quick check of cr (its projection) is its whole match, so
+ * that the evaluator need not read the rule to know that it matches:
+ * IPv4, addresses as prefixes, protocol, and at most one -m tcp/udp with
+ * plain port ranges (comments aside), nothing inverted. rule_match() is
+ * what this must agree with; test_evaldiff compares the two paths.
+ */
+static enum rules_qx quick_exact(int fam, const struct rules_crule *cr)
+{
+	if (fam != RULES_F_V4 || cr->inv != 0 ||
+		(cr->flags & ~(RULES_CF_SRC | RULES_CF_DST | RULES_CF_PROTO)) != 0)
+		return RULES_QX_NO;
+	if ((cr->flags & RULES_CF_SRC) && !v4_prefix(&cr->src, &cr->smask))
+		return RULES_QX_NO;
+	if ((cr->flags & RULES_CF_DST) && !v4_prefix(&cr->dst, &cr->dmask))
+		return RULES_QX_NO;
+	enum rules_qx qx = RULES_QX_YES;
+	for (unsigned i = 0; i < cr->n_match; i++) {
+		const struct rules_ext *x = &cr->match[i];
+		if (x->kind == RULES_X_COMMENT)
+			continue;
+		if ((x->kind != RULES_X_TCP && x->kind != RULES_X_UDP) || qx != RULES_QX_YES)
+			return RULES_QX_NO;
+		/* the ext checks the packet's protocol itself: the projection
+		 * does so only through -p */
+		if (!(cr->flags & RULES_CF_PROTO) || cr->proto != (x->kind == RULES_X_TCP ? 6 : 17))
+			return RULES_QX_NO;
+		if (x->invert != 0 || (x->present & ~((1u << RULES_O_SPORT) | (1u << RULES_O_DPORT))) != 0)
+			return RULES_QX_NO;
+		/* an empty range matches nothing; its projection is not empty */
+		if (((x->present & (1u << RULES_O_SPORT)) && x->u.tcp.sport.lo > x->u.tcp.sport.hi) ||
+			((x->present & (1u << RULES_O_DPORT)) && x->u.tcp.dport.lo > x->u.tcp.dport.hi))
+			return RULES_QX_NO;
+		/* the key's ports are 0 without an L4 header, the ext never
+		 * matches then: exact only for packets that have one */
+		qx = RULES_QX_L4;
+	}
+	return qx;
+}
+
 /* ---- sets ---- */
 
 static int ent_cmp(const void *a, const void *b)
@@ -574,6 +621,9 @@ static int compile_family(struct cctx *c, int fam)
 				q->dp_hi = (uint16_t)(r1.hi[RULES_CLS_DPORT] > 0xffff ? 0xffff : r1.hi[RULES_CLS_DPORT]);
 				q->pr_lo = (uint8_t)r1.lo[RULES_CLS_PROTO];
 				q->pr_hi = (uint8_t)(r1.hi[RULES_CLS_PROTO] > 0xff ? 0xff : r1.hi[RULES_CLS_PROTO]);
+				q->kind = fp->rules[cc->first + i].kind;
+				q->ctr = fp->rules[cc->first + i].ctr;
+				q->exact = (uint8_t)quick_exact(fam, &fp->rules[cc->first + i]);
 			}
 			if (cc->n < RULES_CLS_MIN_RULES)
 				continue;

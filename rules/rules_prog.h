@@ -189,12 +189,23 @@ struct rules_crule {
 /* The classifier's projection of a rule in 32 bytes (addresses: the upper
  * 32 bits of the projected ranges), checked before the full rule: it
  * rejects most candidates without touching the rule itself. A superset
- * test, like the classifier. */
+ * test, like the classifier; for the plain IPv4 rules it is the whole
+ * match (exact), and the rule's own record is then read only when it
+ * matches with a target that needs more than kind and ctr. */
 struct rules_quick {
 	uint32_t src_lo, src_hi, dst_lo, dst_hi;
 	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;
 	uint8_t pr_lo, pr_hi;
-	uint8_t pad[6];
+	uint8_t kind;  /* the rule's kind and counter, copied */
+	uint8_t exact; /* enum rules_qx */
+	uint32_t ctr;
+};
+
+/* When passing the quick check is the rule's full match. */
+enum rules_qx {
+	RULES_QX_NO,   /* a superset only: check the rule */
+	RULES_QX_YES,  /* exact */
+	RULES_QX_L4,   /* exact for a packet with its L4 header (-m tcp/udp) */
 };
 
 struct rules_cchain {

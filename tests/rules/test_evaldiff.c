@@ -3,7 +3,8 @@
  * test_evaldiff: the classifier against the reference. For seeded random
  * rulesets (hundreds to thousands of rules over three chains, with jumps,
  * gotos, RETURN, inversions, ports, flags, interfaces, marks set and
- * matched, LOG and rules without target) and thousands of random packets,
+ * matched, comments, LOG and rules without target; packets with and
+ * without their L4 header) and thousands of random packets,
  * the program compiled with classifiers and the one compiled linear
  * (RULES_COMPILE_LINEAR) must give the same verdict, the same changes to
  * the packet, the same sequence of targets run and the same counters.
@@ -49,6 +50,8 @@ static size_t gen_rule(char *line, const char *ch)
 		else if (pr == 2 && rnd() % 2) k += sprintf(line + k, " -p icmp");
 		if (rnd() % 10 == 0) k += sprintf(line + k, " -i %s", rnd() % 2 ? "lan0" : "wan+");
 		if (rnd() % 10 == 0) k += sprintf(line + k, " -m mark --mark %u", rnd() % 3);
+		/* a comment keeps a rule's quick check exact (rules_quick) */
+		if (rnd() % 10 == 0) k += sprintf(line + k, " -m comment --comment c%u", rnd() % 5);
 		int t = rnd() % 10;
 		const char *tg = t < 2 ? " -j ACCEPT" : t < 4 ? " -j DROP" : t < 5 ? " -j RETURN" : t < 6 ? " -j MARK --set-xmark 0x1/0xffffffff" : t < 7 ? " -j LOG" : t < 8 ? (strcmp(ch, "FORWARD") == 0 ? " -j c1" : strcmp(ch, "c1") == 0 ? " -j c2" : "") : t < 9 ? (strcmp(ch, "FORWARD") == 0 ? " -g c2" : "") : "";
 		k += sprintf(line + k, "%s\n", tg);
