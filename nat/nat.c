@@ -207,6 +207,25 @@ static bool port_ours(const struct nat_share *sh, uint32_t salt, uint32_t port)
 
 #define SRCMAP_REUSE 0x80000000u /* a slot's mapping differs from a fresh choice */
 
+/* The reply's hash without its destination port, for the address the
+ * binding is trying (the reply's destination): kept for the last address,
+ * as steps 1-3 try the same one in turn (12-36 table reads each). */
+struct rss_memo {
+	uint8_t addr[16];
+	uint32_t base;
+	bool ok;
+};
+
+static uint32_t rss_base(const struct nat_rss *rss, struct rss_memo *mo, const struct ct_tuple *rep)
+{
+	if (!mo->ok || memcmp(mo->addr, rep->dst, 16) != 0) {
+		memcpy(mo->addr, rep->dst, 16);
+		mo->base = nat_rss_hash(rss, rep->fam, rep->src, rep->dst, rep->sport, 0);
+		mo->ok = true;
+	}
+	return mo->base;
+}
+
 /* Unsteered candidates passed over, at most, while looking for a port
  * whose reply the NIC steers here, before any port will do. */
 #define RSS_SKIPS 512
@@ -267,13 +286,13 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 	 * mapping comes before speed. */
 	bool steer = m == NAT_MANIP_SRC && sh->n > 1 && nat_rss_covers(rss, o.fam, o.proto);
 	bool want = steer, kept_map = false;
+	struct rss_memo memo = { .ok = false };
 	unsigned dpos = 2 * alen + 2; /* the reply's destination port in the hash input */
 	uint16_t me = sh->id;
 again:
 	/* 1. the original tuple, if it is in the range and free (SNAT) */
 	if (m == NAT_MANIP_SRC && !random_all && port_ok && addr_in_range(rg, alen, a) &&
-	    (!want || rss_queue(rss, nat_rss_hash(rss, o.fam, rep.src, rep.dst, rep.sport, 0),
-				dpos, rep.dport) == me) &&
+	    (!want || rss_queue(rss, rss_base(rss, &memo, &rep), dpos, rep.dport) == me) &&
 	    !used(t, &rep, &hrep, st)) {
 		found = true;
 		goto done;
@@ -324,9 +343,7 @@ again:
 			range_addr(rg, alen, (start + i) % n_addr, a);
 			if (proto_given && m == NAT_MANIP_DST && rg->port_lo == rg->port_hi)
 				*pp = rg->port_lo;
-			if ((!want || rss_queue(rss, nat_rss_hash(rss, o.fam, rep.src, rep.dst,
-								  rep.sport, 0),
-						dpos, *pp) == me) &&
+			if ((!want || rss_queue(rss, rss_base(rss, &memo, &rep), dpos, *pp) == me) &&
 			    !used(t, &rep, &hrep, st)) {
 				found = true;
 				goto done;
@@ -347,8 +364,7 @@ again:
 		uint64_t addrs = n_addr < 4 ? n_addr : 4;
 		for (uint64_t ai = 0; ai < addrs && !found && skips <= RSS_SKIPS; ai++) {
 			range_addr(rg, alen, (start + ai) % n_addr, a);
-			uint32_t base = want ? nat_rss_hash(rss, o.fam, rep.src, rep.dst, rep.sport, 0)
-					     : 0;
+			uint32_t base = want ? rss_base(rss, &memo, &rep) : 0;
 			uint32_t off;
 			if (rg->flags & NAT_R_OFFSET)
 				off = (uint32_t)(uint16_t)(orig_port - rg->port_base);
@@ -424,7 +440,7 @@ done:
 	if (steer) {
 		/* found in the steered pass: steered by construction */
 		if ((want && !kept_map) ||
-		    rss_queue(rss, nat_rss_hash(rss, o.fam, rep.src, rep.dst, rep.sport, 0), dpos,
+		    rss_queue(rss, rss_base(rss, &memo, &rep), dpos,
 			      rep.dport) == me)
 			st->rss_steered++;
 		else
