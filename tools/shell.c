@@ -33,7 +33,8 @@ static const char *const g_options[] = {
 	"-s", "-d", "-p", "-i", "-o", "-j", "-g", "-m", "-n", "-v", "-x", "--line-numbers", "--json", "-f",
 	"--dport", "--sport", "--dports", "--sports", "--state", "--ctstate", "--to-source",
 	"--to-destination", "--to-ports", "--reject-with", "--log-prefix", "--log-level",
-	"--comment", "--set-mark", "--icmp-type", "--tcp-flags", "--syn", NULL,
+	"--comment", "--set-mark", "--icmp-type", "--tcp-flags", "--syn", "--notrack", "--helper",
+	NULL,
 };
 static const char *const g_tables[] = { "filter", "nat", "mangle", "raw", NULL };
 static const char *const g_targets[] = {
@@ -47,6 +48,8 @@ static const char *const g_matches[] = {
 };
 static const char *const g_show[] = { "nat", "ports", "workers", "sets", "version", NULL };
 static const char *const g_conntrack[] = { "-L", "-C", "-D", "-F", "-S", NULL };
+static const char *const g_helpers[] = { "ftp", "tftp", NULL };
+static const char *const g_expect[] = { "expect", NULL };
 
 /* chain names, from the daemon */
 static char **g_chains;
@@ -152,6 +155,11 @@ static char **complete(const char *text, int start, int end)
 		g_list_chains = true;
 	} else if (!strcmp(prev, "-m"))
 		g_list = g_matches;
+	else if (!strcmp(prev, "--helper"))
+		g_list = g_helpers;
+	else if (!strcmp(first, "conntrack") && n == 2 &&
+		 (!strcmp(prev, "-L") || !strcmp(prev, "-C") || !strcmp(prev, "-F")))
+		g_list = g_expect;
 	else if (strchr("AIDRCNXEFZPLS", prev[1] ? prev[1] : '?') && prev[0] == '-' && prev[2] == 0)
 		g_list_chains = true;
 	else if (!strcmp(first, "show") && n == 1)
