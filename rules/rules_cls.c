@@ -37,6 +37,7 @@ struct bld {
 	uint32_t n_nodes, cap_nodes;
 	uint32_t *idx; /* shared by the trees */
 	size_t n_idx, cap_idx, budget;
+	size_t node_budget; /* nodes of this tree, at most (leaves inline use no idx) */
 	uint32_t depth;
 	int err;
 };
@@ -155,12 +156,18 @@ static bool mw_choose(const struct bld *b, const uint32_t *rs, uint32_t n, const
 			}
 			if (pairs <= 2 * (uint64_t)n) {
 				uint64_t spread = 0;
-				int64_t run = 0;
+				int64_t run = 0, most = 0;
 				for (uint32_t k = 0; k < nbk; k++) {
 					run += cnt[k];
 					spread += nlog((uint32_t)run);
+					if (run > most)
+						most = run;
 				}
-				if (spread < best->spread) {
+				/* a window that leaves every rule in one child
+				 * splits nothing (rules alike in this dimension):
+				 * taken, it would stack useless levels that every
+				 * lookup walks */
+				if (most < (int64_t)n && spread < best->spread) {
 					best->d = d;
 					best->shift = sh;
 					best->bits = bits;
@@ -251,7 +258,8 @@ static void build(struct bld *b, uint32_t ni, uint32_t *rs, uint32_t n, uint64_t
 {
 	if (depth > b->depth)
 		b->depth = depth;
-	if (n <= BINTH || depth >= MAX_DEPTH || b->n_idx + n > b->budget) {
+	if (n <= BINTH || depth >= MAX_DEPTH || b->n_idx + n > b->budget ||
+		b->n_nodes > b->node_budget) {
 		make_leaf(b, ni, rs, n);
 		return;
 	}
@@ -462,6 +470,7 @@ struct rules_cls *rules_cls_build(const struct rules_cls_range *r, uint32_t n)
 			continue;
 		/* replication budget per tree: beyond it, leaves grow instead */
 		b.budget = b.n_idx + 64 * (size_t)m + 1024;
+		b.node_budget = 64 * (size_t)m + 4096 + ((size_t)1 << ROOT_MAX_BITS);
 		b.nodes = NULL;
 		b.cap_nodes = 0;
 		b.depth = 0;

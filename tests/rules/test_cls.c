@@ -169,6 +169,32 @@ static void test_identical(void **state)
 	for (int i = 1; i < 500; i++)
 		r[i] = r[0];
 	check(r, 500, 100);
+	/* and no levels that split nothing: every lookup would walk them */
+	struct rules_cls *c = rules_cls_build(r, 500);
+	assert_non_null(c);
+	for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+		assert_true(c->t[t].depth <= 1);
+	rules_cls_free(c);
+	/* 40 rules alike but for what the classifier does not see (-i, -m
+	 * state...): "-p tcp" and "-p tcp -d 10.0.0.1 --dport 22" */
+	for (int i = 0; i < 40; i++) {
+		for (int d = 0; d < RULES_CLS_DIMS; d++) {
+			r[i].lo[d] = 0;
+			r[i].hi[d] = UINT64_MAX;
+		}
+		r[i].lo[RULES_CLS_PROTO] = r[i].hi[RULES_CLS_PROTO] = 6;
+	}
+	for (int k = 0; k < 2; k++) {
+		c = rules_cls_build(r, 40);
+		assert_non_null(c);
+		for (unsigned t = 0; t < RULES_CLS_TREES; t++)
+			assert_true(c->t[t].depth <= 1);
+		rules_cls_free(c);
+		for (int i = 0; i < 40; i++) {
+			r[i].lo[RULES_CLS_DST] = r[i].hi[RULES_CLS_DST] = 0x0a000001;
+			r[i].lo[RULES_CLS_DPORT] = r[i].hi[RULES_CLS_DPORT] = 22;
+		}
+	}
 	free(r);
 }
 
