@@ -576,10 +576,7 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		 * a 128-entry redirection table over the two queues */
 		uint8_t key[40];
 		uint16_t reta[128];
-		for (unsigned i = 0; i < 40; i += 2) {
-			key[i] = 0x6d;
-			key[i + 1] = 0x5a;
-		}
+		dp_sym_rss_key(key, sizeof(key));
 		for (unsigned i = 0; i < 128; i++)
 			reta[i] = (uint16_t)(i % 2);
 		if (dp_port_rss_steer(dp, 1, key, 40, reta, 128, RTE_ETH_RSS_NONFRAG_IPV4_UDP) < 0) {

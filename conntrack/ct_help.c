@@ -3,6 +3,7 @@
  * ct_help: FTP and TFTP helpers and the shared expectation table. See
  * ct_help.h.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "ct_help.h"
@@ -263,77 +264,17 @@ static bool rfc959(const uint8_t *l, uint32_t n, uint32_t i, uint8_t term, uint8
 	return *port != 0;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* An IPv4 dotted quad or an IPv6 address (RFC 4291 text) in l[i..end). */
+/* An IPv4 dotted quad or an IPv6 address (RFC 4291 text) in l[i..end),
+ * as the C library reads them (the kernel's in4_pton/in6_pton). */
 static bool addr_text(const uint8_t *l, uint32_t i, uint32_t end, uint8_t fam, uint8_t *addr)
 {
+	char txt[INET6_ADDRSTRLEN];
+	if (end - i >= sizeof(txt) || memchr(l + i, '\0', end - i) != NULL)
+		return false; /* too long, or cut short for the library */
+	memcpy(txt, l + i, end - i);
+	txt[end - i] = '\0';
 	memset(addr, 0, 16);
-	if (fam == 4) {
-		for (unsigned j = 0; j < 4; j++) {
-			uint32_t v;
-			if (!number(l, end, &i, 255, &v))
-				return false;
-			addr[j] = (uint8_t)v;
-			if (j < 3) {
-				if (i >= end || l[i] != '.')
-					return false;
-				i++;
-			}
-		}
-		return i == end;
-	}
-	uint16_t w[8];
-	int gap = -1, nw = 0;
-	if (end - i >= 2 && l[i] == ':' && l[i + 1] == ':') {
-		gap = 0;
-		i += 2;
-	}
-	while (i < end && nw < 8) {
-		uint32_t v = 0, d = 0;
-		int hv;
-		while (i < end && d < 4 && (hv = hexval(l[i])) >= 0) {
-			v = v << 4 | (uint32_t)hv;
-			i++;
-			d++;
-		}
-		if (d == 0)
-			return false;
-		w[nw++] = (uint16_t)v;
-		if (i == end)
-			break;
-		if (l[i] != ':')
-			return false;
-		i++;
-		if (i < end && l[i] == ':') {
-			if (gap >= 0)
-				return false;
-			gap = nw;
-			i++;
-		}
-	}
-	if (i != end || (gap < 0 && nw != 8) || (gap >= 0 && nw > 7))
-		return false;
-	int tail = gap < 0 ? 0 : nw - gap;
-	for (int j = 0; j < nw - tail; j++) {
-		addr[2 * j] = (uint8_t)(w[j] >> 8);
-		addr[2 * j + 1] = (uint8_t)w[j];
-	}
-	for (int j = 0; j < tail; j++) {
-		int pos = 8 - tail + j;
-		addr[2 * pos] = (uint8_t)(w[nw - tail + j] >> 8);
-		addr[2 * pos + 1] = (uint8_t)w[nw - tail + j];
-	}
-	return true;
+	return inet_pton(fam == 4 ? AF_INET : AF_INET6, txt, addr) == 1;
 }
 
 /* "|1|a.b.c.d|port|" or "|2|v6|port|" (EPRT, RFC 2428), any delimiter. */

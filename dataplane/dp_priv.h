@@ -538,6 +538,8 @@ void dp_neigh_timers(struct dp_ctx *dp);
 /* port.c */
 int dp_ports_init(struct dp_ctx *dp, const struct cfg *c, char *err, size_t errlen);
 void dp_ports_close(struct dp_ctx *dp);
+/* rampartd's symmetric Toeplitz key (one 16-bit word repeated), len bytes */
+void dp_sym_rss_key(uint8_t *key, unsigned len);
 /* Port idx's NIC hashes with key, spreads by reta (queue per entry) and
  * hashes the flows of rss_hf (RTE_ETH_RSS_*): source translations
  * through it choose ports whose replies the NIC gives their worker

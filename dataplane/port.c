@@ -23,6 +23,14 @@
  * Symmetric Receive-side Scaling"). */
 #define SYM_RSS_WORD 0x6d5a
 
+void dp_sym_rss_key(uint8_t *key, unsigned len)
+{
+	for (unsigned i = 0; i + 1 < len; i += 2) {
+		key[i] = SYM_RSS_WORD >> 8;
+		key[i + 1] = SYM_RSS_WORD & 0xff;
+	}
+}
+
 static void ethdev_name(const struct cfg_port *cp, char *name, size_t len)
 {
 	size_t n = strcspn(cp->device, ",");
@@ -102,9 +110,10 @@ static void port_steer_setup(struct dp_ctx *dp, unsigned idx, const struct rte_e
 		klen = sizeof(key);
 	/* the key read back must be the one port_setup gave (a driver that
 	 * answers without copying it leaves zeros: every hash 0) */
-	for (unsigned i = 0; i + 1 < klen && i < 40 && why == NULL; i += 2)
-		if (key[i] != (SYM_RSS_WORD >> 8) || key[i + 1] != (SYM_RSS_WORD & 0xff))
-			why = "the hash key read back is not the one it was given";
+	uint8_t ours[40];
+	dp_sym_rss_key(ours, sizeof(ours));
+	if (why == NULL && (klen < sizeof(ours) || memcmp(key, ours, sizeof(ours)) != 0))
+		why = "the hash key read back is not the one it was given";
 	if (why == NULL && dp_port_rss_steer(dp, idx, key, klen, reta, n, rc.rss_hf) != 0)
 		why = "its hash does not cover TCP/UDP ports or its key is shorter than 40 bytes";
 	if (why != NULL)
@@ -166,10 +175,7 @@ static int port_setup(struct dp_ctx *dp, unsigned idx, const struct cfg_port *cp
 		uint8_t klen = info.hash_key_size ? info.hash_key_size : 40;
 		if (klen > sizeof(key))
 			klen = sizeof(key);
-		for (unsigned i = 0; i < klen; i += 2) {
-			key[i] = SYM_RSS_WORD >> 8;
-			key[i + 1] = SYM_RSS_WORD & 0xff;
-		}
+		dp_sym_rss_key(key, klen);
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = klen;

@@ -226,6 +226,14 @@ static uint32_t rss_base(const struct nat_rss *rss, struct rss_memo *mo, const s
 	return mo->base;
 }
 
+/* Would the NIC hand the reply rep (to the candidate port rep->dport) to
+ * worker me? */
+static inline bool steered_here(const struct nat_rss *rss, struct rss_memo *mo,
+	const struct ct_tuple *rep, unsigned dpos, uint16_t me)
+{
+	return rss_queue(rss, rss_base(rss, mo, rep), dpos, rep->dport) == me;
+}
+
 /* Unsteered candidates passed over, at most, while looking for a port
  * whose reply the NIC steers here, before any port will do. */
 #define RSS_SKIPS 512
@@ -292,7 +300,7 @@ bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const stru
 again:
 	/* 1. the original tuple, if it is in the range and free (SNAT) */
 	if (m == NAT_MANIP_SRC && !random_all && port_ok && addr_in_range(rg, alen, a) &&
-	    (!want || rss_queue(rss, rss_base(rss, &memo, &rep), dpos, rep.dport) == me) &&
+	    (!want || steered_here(rss, &memo, &rep, dpos, me)) &&
 	    !used(t, &rep, &hrep, st)) {
 		found = true;
 		goto done;
@@ -343,7 +351,7 @@ again:
 			range_addr(rg, alen, (start + i) % n_addr, a);
 			if (proto_given && m == NAT_MANIP_DST && rg->port_lo == rg->port_hi)
 				*pp = rg->port_lo;
-			if ((!want || rss_queue(rss, rss_base(rss, &memo, &rep), dpos, *pp) == me) &&
+			if ((!want || steered_here(rss, &memo, &rep, dpos, me)) &&
 			    !used(t, &rep, &hrep, st)) {
 				found = true;
 				goto done;
@@ -439,9 +447,7 @@ done:
 		st->bind_dst++;
 	if (steer) {
 		/* found in the steered pass: steered by construction */
-		if ((want && !kept_map) ||
-		    rss_queue(rss, rss_base(rss, &memo, &rep), dpos,
-			      rep.dport) == me)
+		if ((want && !kept_map) || steered_here(rss, &memo, &rep, dpos, me))
 			st->rss_steered++;
 		else
 			st->rss_unsteered++;

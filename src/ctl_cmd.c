@@ -130,9 +130,8 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out, b
 			json_init(&j, out);
 			json_arr(&j);
 		}
-		FILE *sink = list ? out : NULL;
-		int n = count ? dp_ct_expect_list(dp, NULL, NULL, false) :
-			dp_ct_expect_list(dp, sink, list && json ? &j : NULL, flush);
+		/* with neither a stream nor flush, it only counts */
+		int n = dp_ct_expect_list(dp, list ? out : NULL, list && json ? &j : NULL, flush);
 		if (list && json) {
 			json_arr_end(&j);
 			fputc('\n', out);
@@ -1188,15 +1187,21 @@ static bool readonly(int argc, char **argv)
 	return false;
 }
 
-bool rp_ctl_readonly(int argc, char **argv)
+/* pred on the request's words without --json (false if out of memory) */
+static bool without_json(int argc, char **argv, bool (*pred)(int, char **))
 {
 	char **w = malloc(((size_t)argc + 1) * sizeof(*w));
 	if (w == NULL)
 		return false;
 	bool json;
-	bool ro = readonly(take_json(argc, argv, w, &json), w);
+	bool r = pred(take_json(argc, argv, w, &json), w);
 	free(w);
-	return ro;
+	return r;
+}
+
+bool rp_ctl_readonly(int argc, char **argv)
+{
+	return without_json(argc, argv, readonly);
 }
 
 static bool streams(int argc, char **argv)
@@ -1208,13 +1213,7 @@ static bool streams(int argc, char **argv)
 
 bool rp_ctl_streams(int argc, char **argv)
 {
-	char **w = malloc(((size_t)argc + 1) * sizeof(*w));
-	if (w == NULL)
-		return false;
-	bool json;
-	bool st = streams(take_json(argc, argv, w, &json), w);
-	free(w);
-	return st;
+	return without_json(argc, argv, streams);
 }
 
 static void exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,

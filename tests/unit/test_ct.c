@@ -918,6 +918,8 @@ static void test_ftp_parse(void **st)
 	assert_false(ftp("PORT 10,0,0,1,1,1\r\n", 1, 4, a, &port)); /* wrong direction */
 	assert_false(ftp("227 (10,0,0,1,1,1)", 0, 4, a, &port));
 	assert_false(ftp("PORT 10,0,0,1,1,1\r\n", 0, 6, a, &port)); /* PORT is IPv4 only */
+	static const char nul[] = "EPRT |1|10.0.0.1\0x|5|\r\n"; /* a NUL inside the address */
+	assert_false(ct_ftp_parse((const uint8_t *)nul, sizeof(nul) - 1, 0, 4, a, &port));
 }
 
 /* a TCP segment of an established connection carrying text */

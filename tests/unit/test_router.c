@@ -261,14 +261,20 @@ static const uint8_t *port_mac(int p)
 	return dp->ports[p].mac.addr_bytes;
 }
 
-static void put(int port, const struct frame *f)
+/* A copy of frame f into rx ring r (a port's queue). */
+static void put_ring(struct rte_ring *r, const struct frame *f)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	assert_non_null(m);
 	char *d = rte_pktmbuf_append(m, (uint16_t)f->n);
 	assert_non_null(d);
 	memcpy(d, f->b, f->n);
-	assert_int_equal(rte_ring_sp_enqueue(rxr[port], m), 0);
+	assert_int_equal(rte_ring_sp_enqueue(r, m), 0);
+}
+
+static void put(int port, const struct frame *f)
+{
+	put_ring(rxr[port], f);
 }
 
 /* Take up to max frames from a port's tx ring into out (copies). */
@@ -1853,13 +1859,7 @@ static unsigned nic_queue(const struct frame *f)
 
 static void nic_put(int port, const struct frame *f)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	assert_non_null(m);
-	char *d = rte_pktmbuf_append(m, (uint16_t)f->n);
-	assert_non_null(d);
-	memcpy(d, f->b, f->n);
-	struct rte_ring *r = nic_queue(f) ? rxr1[port] : rxr[port];
-	assert_int_equal(rte_ring_sp_enqueue(r, m), 0);
+	put_ring(nic_queue(f) ? rxr1[port] : rxr[port], f);
 }
 
 /* one frame out of either tx queue of a port */
@@ -2254,8 +2254,9 @@ static void test_filter_bridge(void **state)
 
 /* ---- rampartctl trace ------------------------------------------------ */
 
-/* Run `words` (split on spaces) through dp_trace_ctl; the answer, malloc'd. */
-static char *trace_cmd(const char *words)
+/* Split `words` on spaces and run fn on them with an in-memory stream;
+ * what fn wrote, malloc'd. */
+static char *run_words(const char *words, void (*fn)(void *, int, char **, FILE *), void *arg)
 {
 	char line[512], *argv[32], *save = NULL;
 	int argc = 0;
@@ -2267,10 +2268,22 @@ static char *trace_cmd(const char *words)
 	size_t len = 0;
 	FILE *o = open_memstream(&buf, &len);
 	assert_non_null(o);
-	dp_trace_ctl(dp, argc, argv, o, false);
+	fn(arg, argc, argv, o);
 	fclose(o);
 	assert_non_null(buf);
 	return buf;
+}
+
+static void trace_fn(void *arg, int argc, char **argv, FILE *o)
+{
+	(void)arg;
+	dp_trace_ctl(dp, argc, argv, o, false);
+}
+
+/* Run `words` through dp_trace_ctl; the answer, malloc'd. */
+static char *trace_cmd(const char *words)
+{
+	return run_words(words, trace_fn, NULL);
 }
 
 /* The answer's last line. */
@@ -2482,24 +2495,16 @@ static void test_trace_nat_reject(void **state)
 
 /* ---- rampartctl --json ------------------------------------------------- */
 
+static void ctl_fn(void *env, int argc, char **argv, FILE *o)
+{
+	rp_ctl_exec(env, argc, argv, NULL, 0, o);
+}
+
 /* Run `words` (split on spaces) through rp_ctl_exec, as rampartd does for a
  * request; the answer, malloc'd. */
 static char *ctl_cmd(struct rp_ctl_env *env, const char *words)
 {
-	char line[512], *argv[32], *save = NULL;
-	int argc = 0;
-	snprintf(line, sizeof(line), "%s", words);
-	for (char *t = strtok_r(line, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
-		argv[argc++] = t;
-	argv[argc] = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
-	assert_non_null(o);
-	rp_ctl_exec(env, argc, argv, NULL, 0, o);
-	fclose(o);
-	assert_non_null(buf);
-	return buf;
+	return run_words(words, ctl_fn, env);
 }
 
 /* The answer is one JSON document then a "%% ok" line: the document must
