@@ -38,7 +38,7 @@ static uint32_t pool_size(const struct cfg *c)
 	n += (uint64_t)c->n_workers * (2 * DP_RING_SIZE + DP_BURST + 512 /* cache */);
 	n += c->neigh_queue + 1024;
 	if (c->ct_mode != CFG_CT_OFF) /* fragments held for reassembly */
-		n += (uint64_t)c->n_workers * DP_FRAG_DATAGRAMS * RTE_LIBRTE_IP_FRAG_MAX_FRAG;
+		n += (uint64_t)c->n_workers * DP_FRAG_HELD;
 	return (uint32_t)RTE_MIN(n, 16u << 20);
 }
 
@@ -181,9 +181,11 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 					 ct_table_mem(&dp->ct_par) >> 20);
 				goto fail;
 			}
-			w->frag = rte_ip_frag_table_create(DP_FRAG_DATAGRAMS / 4, 4, DP_FRAG_DATAGRAMS,
-				dp->tsc_hz * DP_FRAG_TIMEOUT_S, (int)rte_socket_id());
-			if (w->frag == NULL) {
+			w->reasm = reasm_create(DP_FRAG_DATAGRAMS, DP_FRAG_HELD,
+						dp->tsc_hz * DP_FRAG_TIMEOUT_S,
+						dp->tsc_hz * DP_FRAG6_TIMEOUT_S, rte_rand(),
+						dp_reasm_drop, w, ct_mem, rte_free);
+			if (w->reasm == NULL) {
 				snprintf(err, errlen, "cannot create worker %u's reassembly table", i);
 				goto fail;
 			}
@@ -331,9 +333,9 @@ void dp_destroy(struct dp_ctx *dp)
 		rte_ring_free(w->logq);
 		rte_ring_free(w->traceq);
 		ct_table_destroy(w->ct);
-		if (w->frag) {
-			rte_ip_frag_table_destroy(w->frag);
-			rte_ip_frag_free_death_row(&w->dr, 0);
+		if (w->reasm) {
+			reasm_destroy(w->reasm);
+			w->reasm = NULL;
 		}
 		for (unsigned p = 0; p < DP_MAX_PORTS; p++)
 			for (unsigned k = 0; k < w->tx[p].n; k++)

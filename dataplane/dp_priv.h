@@ -26,12 +26,12 @@
 
 #include <rte_ether.h>
 #include <rte_ip.h>
-#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "cfg.h"
 #include "dp.h"
 #include "pkt_meta.h"
+#include "reasm.h"
 #include "ct.h"
 #include "ct_help.h"
 #include "ct_limit.h"
@@ -184,6 +184,7 @@ struct dp_mbuf_priv {
 	uint8_t create;   /* hand-off: back at its origin, nobody has its connection */
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
+	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
@@ -268,8 +269,7 @@ struct dp_worker {
 	struct nat_stats nst;
 	struct dp_ctmsg *ctl;  /* control's request, NULL: none (atomic) */
 	/* IP reassembly before connection tracking (as nf_defrag) */
-	struct rte_ip_frag_tbl *frag;
-	struct rte_ip_frag_death_row dr;
+	struct reasm *reasm;
 	/* rampartctl trace (trace_fast.c): the current packet's record, NULL
 	 * when it is not traced; the filter as copied at the burst's start */
 	struct dp_trace_rec *trc;
@@ -407,10 +407,15 @@ static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *has
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);
 /* Take packets handed to this worker. */
 unsigned dp_handoff_drain(struct dp_worker *w);
-/* Datagrams being reassembled per worker, fragments each (DPDK's limit),
- * and how long fragments wait for the rest (the kernel's ipfrag_time). */
-#define DP_FRAG_DATAGRAMS 512
+/* Datagrams being reassembled per worker, fragments held per worker (what
+ * the packet pool is sized for), and how long fragments wait for the rest
+ * (the kernel's ipfrag_time and nf_conntrack_frag6_timeout). */
+#define DP_FRAG_DATAGRAMS 1024
+#define DP_FRAG_HELD 4096
 #define DP_FRAG_TIMEOUT_S 30
+#define DP_FRAG6_TIMEOUT_S 60
+/* reassembly's drop callback (router_fast.c): frees and counts a fragment */
+void dp_reasm_drop(void *worker, void *mbuf);
 #define DP_JUMBO_MBUFS 64
 #define DP_CT_EXPECT_SLOTS 16384 /* expectations of the helpers, the whole box */
 /* ct_fast.c: the connection's helper reads the accepted packet */

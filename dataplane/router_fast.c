@@ -294,7 +294,21 @@ static void local6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	dp_drop_pkt(w, pm->in_port, DP_DROP_LOCAL_UNHANDLED, m);
 }
 
-#define DP_MAX_FRAGS 16 /* 9000-byte MTU down to 576 */
+/* The size a reassembled datagram leaves in: its largest fragment, as the
+ * kernel refragments (frag_max_size), not below the minimum MTU every
+ * link carries (a sender's 68-byte fragments would make 1 366 of a
+ * 64 KiB datagram), not above the port's MTU. */
+static inline uint16_t out_mtu(const struct dp_ctx *dp, struct rte_mbuf *m,
+			       const struct pkt_meta *pm, uint16_t out)
+{
+	uint16_t mtu = dp->ports[out].mtu;
+	if (likely(!(pm->flags & PKT_F_REASM)))
+		return mtu;
+	uint16_t fm = RTE_MAX(dp_priv(m)->frag_max, (uint16_t)(pm->l3 == PKT_L3_IPV6 ? 1280 : 576));
+	return RTE_MIN(mtu, fm);
+}
+
+#define DP_MAX_FRAGS 128 /* 64 KiB down to 576 */
 
 /*
  * Send m (IPv4 or IPv6 from l3_off) as fragments that fit port out's MTU:
@@ -309,7 +323,7 @@ static void local6(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
  * decremented by the caller; the header is copied into every fragment.
  */
 static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint16_t l3_off,
-			 uint16_t in, uint16_t out, int nh, const uint8_t *l2)
+			 uint16_t in, uint16_t out, int nh, const uint8_t *l2, uint16_t mtu)
 {
 	struct dp_ctx *dp = w->dp;
 	struct rte_mbuf *frags[DP_MAX_FRAGS];
@@ -317,9 +331,9 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
 	memcpy(dst, v6 ? l3 + 24 : l3 + 16, v6 ? 16 : 4);
 	rte_pktmbuf_adj(m, l3_off);
-	int n = v6 ? rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+	int n = v6 ? rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, dp->pool,
 					      dp->pool_indirect)
-		   : rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].mtu, dp->pool,
+		   : rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, dp->pool,
 					      dp->pool_indirect);
 	rte_pktmbuf_free(m); /* the fragments hold their own references */
 	if (n < 0) {
@@ -403,7 +417,8 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		error4(w, m, pm, DP_DROP_TTL_EXPIRED, 11, 0, 0);
 		return OUT_NONE;
 	}
-	bool frag = pm->l3_len > dp->ports[out].mtu;
+	uint16_t mtu = out_mtu(dp, m, pm, out);
+	bool frag = pm->l3_len > mtu;
 	if (unlikely(frag) && (pm->flags & PKT_F_IP_DF)) {
 		error4(w, m, pm, DP_DROP_MTU_EXCEEDED, 3, 4, dp->ports[out].mtu);
 		return OUT_NONE;
@@ -423,7 +438,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	dp_ct_confirm(w, R, m, pm);
 	if (unlikely(frag)) {
-		fragment_out(w, m, false, pm->l3_off, in, out, nh, NULL);
+		fragment_out(w, m, false, pm->l3_off, in, out, nh, NULL, mtu);
 		return OUT_NONE;
 	}
 	return send_nh(w, m, 4, dst, in, out, nh);
@@ -493,7 +508,8 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		error6(w, m, pm, DP_DROP_TTL_EXPIRED, 3, 0, 0);
 		return OUT_NONE;
 	}
-	bool refrag = pm->l3_len > dp->ports[out].mtu;
+	uint16_t mtu = out_mtu(dp, m, pm, out);
+	bool refrag = pm->l3_len > mtu;
 	if (unlikely(refrag) && !(pm->flags & PKT_F_REASM)) {
 		error6(w, m, pm, DP_DROP_MTU_EXCEEDED, 2, 0, dp->ports[out].mtu);
 		return OUT_NONE;
@@ -507,64 +523,157 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	dp_ct_confirm(w, R, m, pm);
 	if (unlikely(refrag)) {
-		fragment_out(w, m, true, pm->l3_off, in, out, nh, NULL);
+		fragment_out(w, m, true, pm->l3_off, in, out, nh, NULL, mtu);
 		return OUT_NONE;
 	}
 	return send_nh(w, m, 6, dst, in, out, nh);
+}
+
+void dp_reasm_drop(void *worker, void *mbuf)
+{
+	struct dp_worker *w = worker;
+	w->st.frag_failed++;
+	rte_pktmbuf_free(mbuf);
+}
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The IPv6 datagram in d (copied up to frag_hdr_off of the first fragment,
+ * whose frame is f): the next-header field that named the fragment header
+ * gets the fragment header's own next header. */
+static void unlink_frag_hdr6(uint8_t *d, const uint8_t *f, uint16_t l3_off, uint16_t fh_off)
+{
+	uint32_t nh = l3_off + 6u, pos = l3_off + 40u;
+	while (pos + 1 < fh_off) { /* the chain the parser walked */
+		uint8_t type = d[nh];
+		nh = pos;
+		pos += type == 51 ? ((uint32_t)d[pos + 1] + 2) * 4 /* AH: 4-byte units */
+				  : ((uint32_t)d[pos + 1] + 1) * 8;
+	}
+	d[nh] = f[fh_off];
 }
 
 /*
  * Reassemble a fragment before connection tracking, as Linux's nf_defrag
  * does when conntrack is in use: the rules and the tracker then see the
  * whole datagram, and it is fragmented again on the way out. Returns the
- * datagram (one contiguous buffer from the jumbo pool, *pm parsed again),
- * or NULL while fragments are missing (DPDK's table holds them; those that
- * never complete, overlap or exceed RTE_LIBRTE_IP_FRAG_MAX_FRAG go to its
- * death row and are counted as frag_failed).
+ * datagram (one contiguous buffer from the jumbo pool, *pm parsed again,
+ * its largest fragment in dp_priv()->frag_max), the packet itself when it
+ * is an atomic IPv6 fragment (offset 0, no more: not reassembled, as the
+ * kernel), or NULL while fragments are missing or when it was refused
+ * (counted). The worker's reasm table holds fragments (reasm.h).
  */
 static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 {
 	uint16_t in = pm->in_port;
-	struct rte_mbuf *mo;
-	m->l2_len = pm->l3_off;
-	if (pm->l3 == PKT_L3_IPV4) {
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l3_off);
-		m->l3_len = (uint16_t)((ip->version_ihl & 0xf) * 4);
-		mo = rte_ipv4_frag_reassemble_packet(w->frag, &w->dr, m, rte_rdtsc(), ip);
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *ip = p + pm->l3_off;
+	bool v6 = pm->l3 == PKT_L3_IPV6;
+	struct reasm_key k;
+	memset(&k, 0, sizeof(k));
+	uint32_t off;
+	uint16_t hdr, fo;
+	bool more;
+	if (!v6) {
+		hdr = (uint16_t)((ip[0] & 15) * 4);
+		fo = rd16(ip + 6);
+		memcpy(k.src, ip + 12, 4);
+		memcpy(k.dst, ip + 16, 4);
+		k.id = rd16(ip + 4);
+		k.proto = ip[9];
+		off = (fo & 0x1fffu) * 8;
+		more = fo & 0x2000;
 	} else {
-		struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pm->l3_off);
-		/* DPDK reassembles a fragment header right after the IPv6 one */
-		if (pm->frag_hdr_off != pm->l3_off + sizeof(*ip6))
-			return m;
-		struct rte_ipv6_fragment_ext *fh = (struct rte_ipv6_fragment_ext *)(ip6 + 1);
-		m->l3_len = sizeof(*ip6) + sizeof(*fh);
-		mo = rte_ipv6_frag_reassemble_packet(w->frag, &w->dr, m, rte_rdtsc(), ip6, fh);
+		const uint8_t *fh = p + pm->frag_hdr_off;
+		fo = rd16(fh + 2);
+		off = fo & ~7u;
+		more = fo & 1;
+		if (off == 0 && !more)
+			return m; /* atomic fragment (RFC 6946) */
+		k.v6 = 1;
+		memcpy(k.src, ip + 8, 16);
+		memcpy(k.dst, ip + 24, 16);
+		k.id = (uint32_t)rd16(fh + 4) << 16 | rd16(fh + 6);
+		hdr = (uint16_t)(pm->frag_hdr_off + 8 - pm->l3_off);
 	}
-	if (mo == NULL)
+	if (unlikely(pm->l3_len < hdr)) {
+		dp_drop_pkt(w, in, DP_DROP_FRAG_INVALID, m);
 		return NULL;
-	/* one buffer: the rest of the pipeline works on contiguous packets */
-	struct rte_mbuf *d = mo;
-	if (mo->nb_segs > 1) {
-		d = rte_pktmbuf_alloc(w->dp->pool_jumbo);
-		uint32_t len = rte_pktmbuf_pkt_len(mo);
-		char *p = d ? rte_pktmbuf_append(d, (uint16_t)RTE_MIN(len, (uint32_t)UINT16_MAX)) : NULL;
-		if (p == NULL || len > UINT16_MAX) {
-			rte_pktmbuf_free(d);
-			dp_drop_pkt(w, in, DP_DROP_FRAG_TOO_BIG, mo);
-			return NULL;
-		}
-		rte_pktmbuf_read(mo, 0, len, p);
-		*dp_priv(d) = *dp_priv(mo);
-		d->port = mo->port;
-		rte_pktmbuf_free(mo);
 	}
+	struct reasm *r = w->reasm;
+	uint32_t dg;
+	switch (reasm_add(r, &k, off, (uint32_t)pm->l3_len - hdr, more, pm->l3_len, hdr, m,
+			  (uint16_t)(pm->l3_off + hdr), rte_rdtsc(), &dg)) {
+	case REASM_HELD:
+		return NULL;
+	case REASM_DONE:
+		break;
+	default:
+		w->st.frag_failed++;
+		dp_drop_pkt(w, in, DP_DROP_FRAG_INVALID, m);
+		return NULL;
+	}
+
+	/* complete: the first fragment's headers (without an IPv6 fragment
+	 * header), then every payload in order, into one buffer */
+	void *fp;
+	uint32_t foff, flen;
+	uint16_t fdata;
+	int32_t f = reasm_first(r, dg);
+	reasm_frag(r, f, &fp, &foff, &flen, &fdata);
+	struct rte_mbuf *first = fp;
+	const uint8_t *fb = rte_pktmbuf_mtod(first, const uint8_t *);
+	struct pkt_meta fm;
+	pkt_parse(fb, rte_pktmbuf_data_len(first), &fm, 0);
+	uint32_t front = v6 ? fm.frag_hdr_off : fdata; /* bytes before the payload */
+	uint32_t total = reasm_total(r, dg);
+	uint16_t frag_max = reasm_frag_max(r, dg);
+	struct rte_mbuf *d = rte_pktmbuf_alloc(w->dp->pool_jumbo);
+	uint8_t *o = d && front + total <= rte_pktmbuf_tailroom(d) ?
+			     (uint8_t *)rte_pktmbuf_append(d, (uint16_t)(front + total)) : NULL;
+	if (o != NULL) {
+		memcpy(o, fb, front);
+		uint8_t *dip = o + fm.l3_off;
+		if (!v6) {
+			uint16_t tl = (uint16_t)(front - fm.l3_off + total);
+			dip[2] = (uint8_t)(tl >> 8);
+			dip[3] = (uint8_t)tl;
+			dip[6] = dip[7] = 0;
+			struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)dip;
+			h->hdr_checksum = 0;
+			h->hdr_checksum = rte_ipv4_cksum(h);
+		} else {
+			uint16_t pl = (uint16_t)(front - fm.l3_off - 40 + total);
+			dip[4] = (uint8_t)(pl >> 8);
+			dip[5] = (uint8_t)pl;
+			unlink_frag_hdr6(o, fb, fm.l3_off, fm.frag_hdr_off);
+		}
+	}
+	for (; f >= 0; f = reasm_next(r, f)) {
+		reasm_frag(r, f, &fp, &foff, &flen, &fdata);
+		struct rte_mbuf *fr = fp;
+		if (o != NULL)
+			memcpy(o + front + foff, rte_pktmbuf_mtod_offset(fr, const uint8_t *, fdata),
+			       flen);
+		if (fr != m)
+			rte_pktmbuf_free(fr);
+	}
+	reasm_release(r, dg);
+	if (o == NULL) {
+		rte_pktmbuf_free(d);
+		w->st.frag_failed++;
+		dp_drop_pkt(w, in, DP_DROP_FRAG_TOO_BIG, m);
+		return NULL;
+	}
+	*dp_priv(d) = *dp_priv(m);
+	dp_priv(d)->frag_max = frag_max;
+	d->port = m->port;
+	rte_pktmbuf_free(m);
 	w->st.reassembled++;
 	w->cur_hash_ok = 0; /* the burst's hash was the fragment's */
-	if (pm->l3 == PKT_L3_IPV4) { /* DPDK leaves the header checksum at 0 */
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(d, struct rte_ipv4_hdr *, pm->l3_off);
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-	}
 	pkt_parse(rte_pktmbuf_mtod(d, const uint8_t *), rte_pktmbuf_data_len(d), pm, 0);
 	pm->in_port = in;
 	pm->flags |= PKT_F_REASM;
@@ -592,7 +701,7 @@ static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
 		dp_drop_pkt(w, in, DP_DROP_NOT_FOR_US, m);
 		return OUT_NONE;
 	}
-	if (unlikely(pm->flags & PKT_F_FRAG) && R != NULL && R->ct && w->frag != NULL &&
+	if (unlikely(pm->flags & PKT_F_FRAG) && R != NULL && R->ct && w->reasm != NULL &&
 	    (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
 		m = defrag(w, m, pm);
 		if (m == NULL)
@@ -728,7 +837,8 @@ static void bridge_fragment(struct dp_worker *w, struct rte_mbuf *m, const struc
 		return;
 	}
 	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), pm->l3_off);
-	fragment_out(w, m, pm->l3 == PKT_L3_IPV6, pm->l3_off, pm->in_port, out, -1, l2);
+	fragment_out(w, m, pm->l3 == PKT_L3_IPV6, pm->l3_off, pm->in_port, out, -1, l2,
+		     out_mtu(w->dp, m, pm, out));
 }
 
 /* One frame of a bridge burst: the port it leaves by or OUT_NONE. */
@@ -744,7 +854,7 @@ static inline uint16_t bridge_one(struct dp_worker *w, const struct dp_rules *R,
 	/* IP frames cross the hooks as with bridge-nf-call-iptables:
 	 * -i and -o are the bridge ports */
 	if (R != NULL && (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {
-		if (unlikely(pm->flags & PKT_F_FRAG) && R->ct && w->frag != NULL) {
+		if (unlikely(pm->flags & PKT_F_FRAG) && R->ct && w->reasm != NULL) {
 			struct rte_mbuf *d = defrag(w, *mp, pm);
 			if (d == NULL)
 				return OUT_NONE;
@@ -755,7 +865,7 @@ static inline uint16_t bridge_one(struct dp_worker *w, const struct dp_rules *R,
 		    !hook(w, R, RULES_H_POSTROUTING, *mp, pm, DP_PORT_NONE, peer))
 			return OUT_NONE;
 		dp_ct_confirm(w, R, *mp, pm);
-		if (unlikely(pm->flags & PKT_F_REASM) && pm->l3_len > w->dp->ports[peer].mtu) {
+		if (unlikely(pm->flags & PKT_F_REASM) && pm->l3_len > out_mtu(w->dp, *mp, pm, peer)) {
 			bridge_fragment(w, *mp, pm, peer);
 			return OUT_NONE;
 		}
@@ -994,7 +1104,8 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 									RTE_ETHER_HDR_LEN);
 		if (rte_be_to_cpu_16(ip->total_length) > dp->ports[out].mtu &&
 		    !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
-			fragment_out(w, m, false, RTE_ETHER_HDR_LEN, in_port, out, nh, NULL);
+			fragment_out(w, m, false, RTE_ETHER_HDR_LEN, in_port, out, nh, NULL,
+				     dp->ports[out].mtu);
 			return;
 		}
 	}

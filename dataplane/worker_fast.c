@@ -115,11 +115,8 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	if (unlikely(!rte_ring_empty(w->handoff)))
 		total += dp_handoff_drain(w);
 	dp_tx_flush(w);
-	if (w->frag && w->dr.cnt) {
-		/* fragments that timed out or could not be reassembled */
-		w->st.frag_failed += w->dr.cnt;
-		rte_ip_frag_free_death_row(&w->dr, 3);
-	}
+	if (w->reasm)
+		reasm_expire(w->reasm, rte_rdtsc(), 4); /* bounded, as conntrack's */
 	if (w->ct) {
 		/* bounded: a mass expiry spreads over many loops */
 		ct_expire(w->ct, w->ct_now, 64);

@@ -10,6 +10,8 @@
 #   - unsolicited connections and pings from the WAN to the LAN fail
 #   - ping lan -> wan and lan -> the box (INPUT) work, their replies are
 #     ESTABLISHED; IPv6 neighbour discovery passes as UNTRACKED
+#   - a 20 000-byte IPv6 ping (14 fragments each way) is reassembled for
+#     tracking and crosses
 #   - a UDP probe to a closed port comes back as ICMP port unreachable,
 #     RELATED, and the client sees ECONNREFUSED (v4, v6)
 #   - raw CT --notrack: UNTRACKED packets are matched as such
@@ -72,6 +74,10 @@ assert_eq "CONNMARK on NEW, connmark -> mark, REJECT by mark: refused" 7 "$(curl
 
 check "ping lan -> wan (replies ESTABLISHED)" in_lan ping -c 2 -i 0.2 -W 2 10.77.2.2
 check "ping lan -> wan over IPv6" in_lan ping -6 -c 2 -i 0.2 -W 2 fd77:2::2
+# 20 000 bytes: 14 fragments each way, more than DPDK's reassembly takes (8);
+# rampartd reassembles them for tracking and fragments them again
+check "20000-byte ping lan -> wan over IPv6 (fragments reassembled, tracked, refragmented)" \
+	in_lan ping -6 -c 2 -i 0.2 -W 2 -s 20000 fd77:2::2
 check "ping lan -> the box (INPUT NEW, reply on OUTPUT)" in_lan ping -c 2 -i 0.2 -W 2 10.77.1.1
 out=$(in_wan ping -c 2 -i 0.2 -W 1 10.77.1.2 2>&1)
 assert_match "ping wan -> lan unsolicited: lost" " 100% packet loss" "$out"
@@ -99,6 +105,8 @@ inv=$(ct_sum invalid)
 assert_ge "conntrack found packets of known connections" "${found:-0}" 20
 assert_ge "conntrack confirmed new connections (curl v4+v6, 3 pings, 2 UDP probes)" "${new:-0}" 7
 assert_ge "conntrack saw INVALID packets" "${inv:-0}" 3
+reasm=$(grep -o " reassembled=[0-9]*" "$STATS" | awk -F= '{ n += $2 } END { print n + 0 }')
+assert_ge "datagrams reassembled (2 echo requests, 2 replies)" "${reasm:-0}" 4
 # the dump also has the ruleset with counters
 kill -USR1 "$RP_PID"
 wait_for "ruleset dump" 5 grep -q '# iptables-save -c' "$RP_LOG"

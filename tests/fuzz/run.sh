@@ -24,7 +24,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_sta
 
 rc=0
 # target:binary-dir:seed-dir (relative to the source tree)
-targets="parse:tests/fuzz:tests/fuzz/corpus/parse cfg:tests/fuzz:tests/fuzz/corpus/cfg ipt:tests/rules:tests/rules/fuzz-seeds rules_yaml:tests/rules:tests/rules/fuzz-seeds-yaml ct:tests/fuzz:tests/fuzz/corpus/ct ctl:tests/fuzz:tests/fuzz/corpus/ctl"
+targets="parse:tests/fuzz:tests/fuzz/corpus/parse cfg:tests/fuzz:tests/fuzz/corpus/cfg ipt:tests/rules:tests/rules/fuzz-seeds rules_yaml:tests/rules:tests/rules/fuzz-seeds-yaml ct:tests/fuzz:tests/fuzz/corpus/ct reasm:tests/fuzz:tests/fuzz/corpus/reasm ctl:tests/fuzz:tests/fuzz/corpus/ctl"
 root=$(cd "$here/../.." && pwd)
 for spec in $targets; do
 	IFS=: read -r t bdir sdir <<<"$spec"

@@ -2116,6 +2116,158 @@ static void test_conntrack_bridge_reassembly(void **state)
 	assert_int_equal(w->ct->live, 1);
 }
 
+/* The payload of a large datagram, byte i = f(i), UDP header first. */
+static uint8_t big_payload[24000];
+
+static void mk_big_payload(unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		big_payload[i] = (uint8_t)(i * 7 + i / 251);
+	/* UDP 6000 -> 7000, length, no checksum */
+	wr_be16(big_payload, 6000);
+	wr_be16(big_payload + 2, 7000);
+	wr_be16(big_payload + 4, (uint16_t)len);
+	wr_be16(big_payload + 6, 0);
+}
+
+/* The fragments that left by port 1 put back together: each fragment's
+ * payload at its offset, checked against big_payload; returns how many. */
+static unsigned check_refragmented(unsigned total, bool v6, unsigned unfrag_extra,
+				   unsigned max_ip_len)
+{
+	static struct frame out[200];
+	unsigned n = take(1, out, 200);
+	unsigned got = 0;
+	for (unsigned i = 0; i < n && i < 200; i++) {
+		const uint8_t *ip = out[i].b + 14;
+		unsigned iplen, off, hdr;
+		bool more;
+		if (!v6) {
+			check_ip4_csum(ip);
+			iplen = rd_be16(ip + 2);
+			hdr = (ip[0] & 15u) * 4;
+			off = (rd_be16(ip + 6) & 0x1fffu) * 8;
+			more = rd_be16(ip + 6) & 0x2000;
+		} else {
+			iplen = 40u + rd_be16(ip + 4);
+			assert_int_equal(ip[6], 44); /* DPDK puts the fragment header first */
+			const uint8_t *fh = ip + 40;
+			hdr = 48;
+			off = rd_be16(fh + 2) & ~7u;
+			more = rd_be16(fh + 2) & 1;
+		}
+		assert_true(iplen <= max_ip_len);
+		assert_int_equal(more, i + 1 < n);
+		assert_int_equal(off, got);
+		unsigned len = iplen - hdr;
+		/* IPv6: the options header that was in front of the fragment
+		 * header now heads the fragmentable part */
+		unsigned skip = off < unfrag_extra ? unfrag_extra - off : 0;
+		if (skip)
+			assert_int_equal(ip[hdr], IPPROTO_UDP); /* its next header */
+		assert_memory_equal(ip + hdr + skip, big_payload + off + skip - unfrag_extra,
+				    len - skip);
+		got += len;
+	}
+	assert_int_equal(got, total + unfrag_extra);
+	return n;
+}
+
+/* More fragments than DPDK's table takes (8): a 20 000-byte UDP datagram in
+ * 20 fragments of 1 000 bytes, out of order, one sent twice. It is
+ * reassembled (one NEW connection), the duplicate dropped and counted, and
+ * it leaves in fragments no larger than the largest that came (the
+ * kernel's frag_max_size), not in the 1 500-byte MTU. */
+static void test_conntrack_reassembly_many(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install(stateful_v4, NULL);
+	const unsigned total = 20000, fl = 1000, nf = total / fl;
+	mk_big_payload(total);
+	static const unsigned order[] = { 3,  0,  1,  2,  19, 4,  5,  6,  7,  8, 9,
+					  10, 11, 12, 13, 14, 15, 16, 17, 18 };
+	struct frame f;
+	for (unsigned i = 0; i < nf; i++) {
+		unsigned k = order[i];
+		f.n = 0;
+		fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+		uint32_t ip = fr_ip4(&f, IPPROTO_UDP, 64,
+				     (uint16_t)((k + 1 < nf ? 0x2000 : 0) | (k * fl) / 8), H1_IP, H2_IP,
+				     NULL, 0);
+		fr_put(&f, big_payload + k * fl, fl);
+		fr_ip4_end(&f, ip);
+		put(0, &f);
+		if (i == 6)
+			put(0, &f); /* a duplicate */
+		dp_worker_poll(w);
+		if (i + 1 < nf)
+			expect_nothing();
+	}
+	assert_int_equal(w->st.reassembled, 1);
+	assert_int_equal(drops(DP_DROP_FRAG_INVALID), 1);
+	assert_int_equal(w->ct->live, 1);
+	assert_int_equal(check_refragmented(total, false, 0, 20 + fl), nf);
+	assert_int_equal(reasm_held_frags(w->reasm), 0);
+	assert_int_equal(reasm_stats(w->reasm)->dup, 1);
+}
+
+/* IPv6 with a destination options header in front of the fragment header
+ * (the unfragmentable part, in every fragment), 5 000 bytes in 1 232-byte
+ * pieces: reassembled (the options header's next header becomes UDP), one
+ * NEW connection, and out again in pieces no larger than the largest that
+ * came. An overlapping fragment discards a datagram. */
+static void test_conntrack_reassembly6(void **state)
+{
+	(void)state;
+	static const char stateful_v6[] =
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+		"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+		"-A FORWARD -i lan0 -o wan0 -p udp -m conntrack --ctstate NEW -j ACCEPT\n"
+		"COMMIT\n";
+	learn_h1();
+	learn_h2();
+	install(stateful_v4, stateful_v6);
+	const unsigned total = 5000, fl = 1232, nf = (total + fl - 1) / fl;
+	mk_big_payload(total);
+	struct frame f;
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned k = nf; k-- > 0;) { /* last first */
+			unsigned off = k * fl, len = k + 1 < nf ? fl : total - off;
+			f.n = 0;
+			fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+			uint32_t ip = fr_ip6(&f, 60, 64, H1_IP6, H2_IP6);
+			fr_ip6_opts(&f, 44, 0);
+			fr_u8(&f, IPPROTO_UDP);
+			fr_u8(&f, 0);
+			/* the second pass's fragment 1 overlaps fragment 0 */
+			unsigned o = pass && k == 1 ? off - 8 : off;
+			fr_u16(&f, (uint16_t)(o | (k + 1 < nf)));
+			fr_u32(&f, 0xabc0 + (unsigned)pass);
+			fr_put(&f, big_payload + off, len);
+			fr_ip6_end(&f, ip);
+			put(0, &f);
+			dp_worker_poll(w);
+			if (k || pass)
+				expect_nothing();
+			if (k || pass)
+				continue;
+			/* out as fragments (8 bytes of options now lead the
+			 * fragmentable part) */
+			assert_int_equal(w->st.reassembled, 1);
+			assert_int_equal(w->ct->live, 1);
+			unsigned n = check_refragmented(total, true, 8, 40 + 8 + 8 + fl);
+			assert_int_equal(n, (total + 8 + 1239) / 1240);
+		}
+	/* the second: nothing (overlap), counted */
+	assert_int_equal(w->st.reassembled, 1);
+	assert_int_equal(reasm_stats(w->reasm)->overlap, 1);
+	assert_int_equal(drops(DP_DROP_FRAG_INVALID), 1);
+	assert_int_equal(reasm_held_dgrams(w->reasm), 0);
+}
+
 static void test_filter_mangle(void **state)
 {
 	(void)state;
@@ -2927,6 +3079,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_bridge, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_bridge_reassembly, bridge_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_conntrack_reassembly_many, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_conntrack_reassembly6, router_setup, dp_down),
 	};
 	return cmocka_run_group_tests_name("router", tests, group_setup, group_teardown);
 }
