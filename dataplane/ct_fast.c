@@ -7,6 +7,7 @@
  * listing of millions of entries never stalls the packets.
  */
 #include <rte_cycles.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -48,6 +49,47 @@ static inline bool tuple_of(const struct rte_mbuf *m, const struct pkt_meta *pm,
 
 static int steer_of(struct dp_worker *w, const struct dp_rules *R, const struct pkt_meta *pm,
 	const struct ct_tuple *t);
+
+/*
+ * nf_conntrack_checksum in software, for what the NIC did not check: ICMP
+ * and ICMPv6 always (NICs do not), TCP and UDP on ports without receive
+ * checksum offload (dp_port.sw_l4_csum) and in reassembled datagrams (their
+ * buffer was never a NIC's). As the kernel: a UDP checksum of 0 means none,
+ * UDP-Lite's partial coverage is not checked, and a packet whose L4 bytes
+ * are not all in the buffer is not judged.
+ */
+static inline bool sw_csum_wanted(const struct dp_ctx *dp, const struct pkt_meta *pm)
+{
+	switch (pm->l4_proto) {
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return true;
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		return dp->ports[pm->in_port].sw_l4_csum || (pm->flags & PKT_F_REASM);
+	default:
+		return false;
+	}
+}
+
+static bool l4_csum_bad(const struct pkt_meta *pm, const uint8_t *l3, const uint8_t *l4,
+			uint32_t len, uint32_t cap)
+{
+	if (cap < len || len < 4)
+		return false;
+	uint8_t proto = pm->l4_proto;
+	if (proto == IPPROTO_UDP && (len < 8 || (l4[6] == 0 && l4[7] == 0)))
+		return false;
+	uint32_t sum = rte_raw_cksum(l4, len);
+	if (proto != IPPROTO_ICMP) { /* the pseudo-header */
+		sum += pm->l3 == PKT_L3_IPV4 ? rte_raw_cksum(l3 + 12, 8) : rte_raw_cksum(l3 + 8, 32);
+		sum += rte_cpu_to_be_16((uint16_t)proto);
+		sum += rte_cpu_to_be_16((uint16_t)len);
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum != 0xffff;
+}
 
 void dp_ct_prefetch_burst(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf **pkts,
 	struct pkt_meta *meta, uint16_t n, uint32_t *hash)
@@ -213,7 +255,11 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	p.icmp_type = pm->icmp_type;
 	p.icmp_code = pm->icmp_code;
 	p.icmp_err = (pm->flags & PKT_F_ICMP_ERR) != 0;
-	p.csum_bad = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	p.csum_bad = ck == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	if (prerouting && ck == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN && w->dp->ct_par.checksum &&
+	    p.l4_ok && sw_csum_wanted(w->dp, pm))
+		p.csum_bad = l4_csum_bad(pm, l3, p.l4, p.l4_len, p.l4_cap);
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
 	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;

@@ -95,6 +95,9 @@ struct dp_port {
 	char name[CFG_NAME_MAX];
 	struct rte_ether_addr mac;
 	bool rss;
+	/* connection tracking checks TCP/UDP checksums in software: the NIC
+	 * does not (and the port's rx_checksum is not 'trust') */
+	bool sw_l4_csum;
 	struct nat_rss *nat_rss; /* the NIC's hash, known: NAT steers replies by it */
 	uint8_t n4, n6;
 	uint32_t ip4[CFG_MAX_ADDRS]; /* network order */
@@ -185,6 +188,7 @@ struct dp_mbuf_priv {
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
+	uint32_t frag_id;  /* reassembled IPv6: its identification, kept when fragmented again */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)

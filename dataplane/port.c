@@ -192,11 +192,12 @@ static int port_setup(struct dp_ctx *dp, unsigned idx, const struct cfg_port *cp
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	/* TCP/UDP checksums checked by the NIC: connection tracking treats
 	 * a packet it reports bad as INVALID (conntrack.checksum), as the
-	 * kernel does; without the offload nothing is checked in software
-	 * (virtual NICs hand over locally built packets whose checksum is
-	 * left to offload, which the kernel trusts too) */
-	conf.rxmode.offloads |= info.rx_offload_capa &
-		(RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	 * kernel does; without the offload the worker checks them in
+	 * software (ct_fast.c), unless the port says rx_checksum: trust (a
+	 * virtual device whose peer leaves checksums to offload) */
+	const uint64_t l4ck = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	conf.rxmode.offloads |= info.rx_offload_capa & l4ck;
+	p->sw_l4_csum = (info.rx_offload_capa & l4ck) != l4ck && !cp->rx_csum_trust;
 
 	rc = rte_eth_dev_configure(pid, nq, nq, &conf);
 	if (rc < 0) {

@@ -30,6 +30,9 @@ struct rdg {
 	uint32_t covered;     /* payload bytes held (no overlaps: sum of lengths) */
 	uint32_t end;         /* highest end seen; with last_in, the datagram's length */
 	uint16_t frag_max;    /* largest fragment (IP length) */
+	uint16_t df_max;      /* largest fragment with DF */
+	uint16_t n;           /* fragments held */
+	int32_t hint;         /* the last one inserted */
 	uint16_t hdr_len;     /* unfragmentable part of the first fragment */
 	uint8_t last_in, used;
 };
@@ -172,7 +175,7 @@ static int32_t dg_find(struct reasm *r, const struct reasm_key *k, uint64_t now)
 	memset(g, 0, sizeof(*g));
 	g->k = *k;
 	g->t0 = now;
-	g->head = g->tail = NIL;
+	g->head = g->tail = g->hint = NIL;
 	g->used = 1;
 	g->hnext = r->bucket[b];
 	r->bucket[b] = d;
@@ -189,8 +192,8 @@ static int32_t dg_find(struct reasm *r, const struct reasm_key *k, uint64_t now)
 }
 
 enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t off, uint32_t len,
-			 bool more, uint16_t ip_len, uint16_t hdr_len, void *pkt, uint16_t data_off,
-			 uint64_t now, uint32_t *dg)
+			 bool more, bool df, uint16_t ip_len, uint16_t hdr_len, void *pkt,
+			 uint16_t data_off, uint64_t now, uint32_t *dg)
 {
 	bool v6 = k->v6;
 	uint32_t end = off + len;
@@ -201,8 +204,8 @@ enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t of
 	int32_t d = dg_find(r, k, now);
 	struct rdg *g = &r->dg[d];
 	/* IPv4 discards the datagram on an inconsistent fragment
-	 * (ip_frag_queue's discard_qp); IPv6 drops the fragment, except for
-	 * a length that is not a multiple of 8 (nf_ct_frag6_queue) */
+	 * (ip_frag_queue's discard_qp); IPv6 drops the fragment
+	 * (nf_ct_frag6_queue), except for overlaps and odd lengths */
 	bool kill = !v6;
 	if (!more) {
 		if (end < g->end || (g->last_in && end != g->end))
@@ -212,8 +215,12 @@ enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t of
 	} else {
 		if (end & 7) {
 			if (v6) {
-				kill = true;
-				goto inconsistent;
+				/* the kernel discards the datagram and lets the
+				 * fragment go on unreassembled (INVALID to the
+				 * tracker) */
+				dg_unlink(r, d, true);
+				r->st.bad++;
+				return REASM_PASS;
 			}
 			end &= ~7u; /* IPv4: the kernel cuts the odd tail */
 			len = end - off;
@@ -226,13 +233,22 @@ enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t of
 	}
 	if (end <= off)
 		goto inconsistent;
-	/* where it goes: after prev (NIL: at the head) */
+	/* where it goes: after prev (NIL: at the head). In order (the usual
+	 * case) it goes at the tail; after the last one inserted, the walk
+	 * starts there (fragments sent last first, then in order) */
 	int32_t prev = NIL;
 	if (g->tail != NIL && off >= r->fr[g->tail].off + r->fr[g->tail].len) {
-		prev = g->tail; /* in order, the usual case */
+		prev = g->tail;
 	} else {
 		uint32_t run_s = 0, run_e = 0;
-		for (int32_t f = g->head; f != NIL; prev = f, f = r->fr[f].next) {
+		int32_t f = g->head;
+		if (g->hint != NIL && off >= r->fr[g->hint].off + r->fr[g->hint].len) {
+			prev = g->hint;
+			f = r->fr[prev].next;
+			run_s = r->fr[prev].off; /* the run may start earlier: <= off anyway */
+			run_e = r->fr[prev].off + r->fr[prev].len;
+		}
+		for (; f != NIL; prev = f, f = r->fr[f].next) {
 			const struct rfrag *F = &r->fr[f];
 			if (prev == NIL || F->off != run_e)
 				run_s = F->off;
@@ -253,6 +269,11 @@ enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t of
 				goto inconsistent;
 			}
 		}
+	}
+	if (g->n == REASM_MAX_PER_DG) {
+		dg_unlink(r, d, true);
+		r->st.too_many++;
+		return REASM_OVERLAP;
 	}
 	if (off == 0)
 		g->hdr_len = hdr_len;
@@ -301,8 +322,12 @@ enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t of
 	if (F->next == NIL)
 		g->tail = f;
 	g->covered += len;
+	g->n++;
+	g->hint = f;
 	if (ip_len > g->frag_max)
 		g->frag_max = ip_len;
+	if (df && ip_len > g->df_max)
+		g->df_max = ip_len;
 	if (g->last_in && g->covered == g->end) {
 		r->st.done++;
 		*dg = (uint32_t)d;
@@ -333,6 +358,11 @@ uint32_t reasm_total(const struct reasm *r, uint32_t dg)
 uint16_t reasm_frag_max(const struct reasm *r, uint32_t dg)
 {
 	return r->dg[dg].frag_max;
+}
+
+bool reasm_df(const struct reasm *r, uint32_t dg)
+{
+	return r->dg[dg].df_max != 0 && r->dg[dg].df_max == r->dg[dg].frag_max;
 }
 
 int32_t reasm_first(const struct reasm *r, uint32_t dg)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IP fragment reassembly for connection tracking, as Linux's nf_defrag_ipv4
- * and nf_defrag_ipv6 do it: one table per worker, no limit on the number of
- * fragments of a datagram other than the table's (a 64 KiB datagram cut to
- * 68-byte MTUs is 1 366 fragments), overlaps discard the datagram (RFC 5722,
- * and Linux for IPv4 since the FragmentSmack fixes), a fragment wholly inside
- * what is already there is a duplicate (dropped, the datagram kept).
+ * and nf_defrag_ipv6 do it: one table per worker, up to REASM_MAX_PER_DG
+ * fragments per datagram (a 64 KiB datagram in 576-byte IPv4 packets is
+ * 119; the kernel has no count limit, but a sorted list walked per insert
+ * must be short: FragmentSmack, CVE-2018-5391), overlaps discard the
+ * datagram (RFC 5722, and Linux for IPv4 since the FragmentSmack fixes), a
+ * fragment wholly inside what is already there is a duplicate (dropped, the
+ * datagram kept).
  *
  * The table only keeps ranges and opaque packet handles: it neither reads
  * nor copies packets, so it carries no DPDK dependency and is fuzzed on its
@@ -29,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define REASM_MAX_PER_DG 128
+
 struct reasm_key {
 	uint8_t src[16], dst[16]; /* IPv4: first 4 bytes, the rest zero */
 	uint32_t id;              /* IPv4: 16 bits */
@@ -44,6 +48,8 @@ enum reasm_res {
 	REASM_DUP,     /* not kept: wholly inside what the datagram has (caller drops it) */
 	REASM_BAD,     /* not kept: malformed for reassembly (caller drops it) */
 	REASM_OVERLAP, /* not kept, and the datagram was discarded (overlap or inconsistent end) */
+	REASM_PASS,    /* not kept, the datagram was discarded, the fragment goes on as it is
+			  (IPv6, a length not a multiple of 8: nf_ct_frag6_queue's -EPROTO) */
 };
 
 struct reasm_stats {
@@ -54,6 +60,7 @@ struct reasm_stats {
 	uint64_t dup;      /* duplicate fragments */
 	uint64_t bad;      /* fragments refused (lengths, offsets) */
 	uint64_t oversize; /* datagrams discarded: longer than an IP packet can be */
+	uint64_t too_many; /* datagrams discarded: more than REASM_MAX_PER_DG fragments */
 };
 
 /* called for every held fragment the table discards (timeout, eviction,
@@ -74,21 +81,24 @@ void reasm_destroy(struct reasm *r);
 
 /*
  * Add one fragment: off and len are its payload's place in the datagram
- * (bytes), more its MF flag, ip_len its whole length as an IP packet (the
- * largest gives the size to fragment to again), hdr_len the length of the
+ * (bytes), more its MF flag, df its DF flag (IPv4), ip_len its whole length
+ * as an IP packet (the largest gives the size to fragment to again), hdr_len the length of the
  * unfragmentable part in front of the payload (IPv4 header; IPv6 header,
  * extension headers before the fragment header and the fragment header).
  * data_off is where the payload starts in pkt, kept for the caller.
  * On REASM_DONE *dg is the complete datagram.
  */
 enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t off, uint32_t len,
-			 bool more, uint16_t ip_len, uint16_t hdr_len, void *pkt, uint16_t data_off,
-			 uint64_t now, uint32_t *dg);
+			 bool more, bool df, uint16_t ip_len, uint16_t hdr_len, void *pkt,
+			 uint16_t data_off, uint64_t now, uint32_t *dg);
 
 /* a complete datagram: total payload length, largest fragment, and its
  * fragments in order (reasm_first, then reasm_next until it returns -1) */
 uint32_t reasm_total(const struct reasm *r, uint32_t dg);
 uint16_t reasm_frag_max(const struct reasm *r, uint32_t dg);
+/* the largest fragment had DF (IPv4): the datagram keeps DF, as Linux's
+ * max_df_size == max_size */
+bool reasm_df(const struct reasm *r, uint32_t dg);
 int32_t reasm_first(const struct reasm *r, uint32_t dg);
 int32_t reasm_next(const struct reasm *r, int32_t f);
 void reasm_frag(const struct reasm *r, int32_t f, void **pkt, uint32_t *off, uint32_t *len,

@@ -310,14 +310,92 @@ static inline uint16_t out_mtu(const struct dp_ctx *dp, struct rte_mbuf *m,
 
 #define DP_MAX_FRAGS 128 /* 64 KiB down to 576 */
 
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void wr16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/*
+ * The IPv6 datagram in m (IPv6 header at offset 0, one buffer) as
+ * fragments of at most mtu bytes into out[] (copies from the packet pool),
+ * identification id. Unlike DPDK's rte_ipv6_fragment_packet, which puts
+ * the fragment header right after the IPv6 header and gives every datagram
+ * the identification 0, the unfragmentable part (RFC 8200 4.5: Hop-by-Hop,
+ * routing headers, and destination options before a routing header) is
+ * repeated in every fragment, and the datagram keeps the identification it
+ * came with. Returns the number of fragments or a negative errno.
+ */
+static int fragment6(struct dp_worker *w, struct rte_mbuf *m, uint16_t mtu, uint32_t id,
+		     struct rte_mbuf **out, int max)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t have = rte_pktmbuf_data_len(m);
+	if (!rte_pktmbuf_is_contiguous(m) || have < 40)
+		return -EINVAL;
+	uint32_t total = 40u + rd16(ip + 4);
+	if (total > have)
+		return -EINVAL;
+	uint32_t unf = 40, nh_at = 6;
+	uint8_t nh = ip[6];
+	while (nh == 0 || nh == 43 || nh == 60) {
+		if (unf + 2 > total)
+			return -EINVAL;
+		uint32_t l = ((uint32_t)ip[unf + 1] + 1) * 8;
+		if (unf + l > total)
+			return -EINVAL;
+		if ((nh == 0 && unf != 40) || (nh == 60 && ip[unf] != 43))
+			break; /* the fragmentable part starts here */
+		nh_at = unf;
+		nh = ip[unf];
+		unf += l;
+	}
+	uint32_t chunk = mtu > unf + 8 + 8 ? (mtu - unf - 8) & ~7u : 0;
+	uint32_t rest = total - unf;
+	if (chunk == 0 || rest == 0)
+		return -EINVAL;
+	uint32_t n = (rest + chunk - 1) / chunk;
+	if (n > (uint32_t)max)
+		return -E2BIG;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t off = i * chunk, len = RTE_MIN(chunk, rest - off);
+		struct rte_mbuf *f = rte_pktmbuf_alloc(w->dp->pool);
+		uint8_t *p = f && unf + 8 + len <= rte_pktmbuf_tailroom(f) ?
+				     (uint8_t *)rte_pktmbuf_append(f, (uint16_t)(unf + 8 + len)) : NULL;
+		if (p == NULL) {
+			rte_pktmbuf_free(f);
+			rte_pktmbuf_free_bulk(out, i);
+			return -ENOMEM;
+		}
+		memcpy(p, ip, unf);
+		p[nh_at] = 44;
+		wr16(p + 4, unf - 40 + 8 + len);
+		uint8_t *fh = p + unf;
+		fh[0] = nh;
+		fh[1] = 0;
+		wr16(fh + 2, off | (i + 1 < n));
+		wr16(fh + 4, id >> 16);
+		wr16(fh + 6, id & 0xffff);
+		memcpy(fh + 8, ip + unf + off, len);
+		out[i] = f;
+	}
+	return (int)n;
+}
+
 /*
  * Send m (IPv4 or IPv6 from l3_off) as fragments that fit port out's MTU:
  * an IPv4 datagram without DF larger than the MTU (RFC 791, as Linux), or a
  * datagram reassembled for connection tracking (IPv6 too: routers never
- * fragment what they did not reassemble). DPDK's rte_ipv{4,6}_fragment_packet
- * build a header mbuf per fragment from the packet pool and attach the
- * payload by reference (indirect mbufs): no payload is copied and nothing is
- * allocated outside the pools. Router: each fragment gets an Ethernet header
+ * fragment what they did not reassemble), in pieces of at most mtu bytes.
+ * IPv4: DPDK's rte_ipv4_fragment_packet builds a header mbuf per fragment
+ * from the packet pool and attaches the payload by reference (indirect
+ * mbufs); IPv6: fragment6 (copies; the rare path of reassembled datagrams).
+ * Nothing is allocated outside the pools. Router: each fragment gets an Ethernet header
  * and goes to next hop nh; bridge (l2 != NULL): each keeps the frame's own
  * link-layer header (l3_off bytes), as br_netfilter refragments. The TTL was
  * decremented by the caller; the header is copied into every fragment.
@@ -331,11 +409,10 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
 	memcpy(dst, v6 ? l3 + 24 : l3 + 16, v6 ? 16 : 4);
 	rte_pktmbuf_adj(m, l3_off);
-	int n = v6 ? rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, dp->pool,
-					      dp->pool_indirect)
+	int n = v6 ? fragment6(w, m, mtu, dp_priv(m)->frag_id, frags, DP_MAX_FRAGS)
 		   : rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, dp->pool,
 					      dp->pool_indirect);
-	rte_pktmbuf_free(m); /* the fragments hold their own references */
+	rte_pktmbuf_free(m); /* IPv4: the fragments hold their own references */
 	if (n < 0) {
 		w->st.port[in].drop[n == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
 		return;
@@ -419,7 +496,10 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	}
 	uint16_t mtu = out_mtu(dp, m, pm, out);
 	bool frag = pm->l3_len > mtu;
-	if (unlikely(frag) && (pm->flags & PKT_F_IP_DF)) {
+	/* with DF, too big for the port (Linux's ip_exceeds_mtu: for a
+	 * reassembled datagram, when its largest fragment is) */
+	if (unlikely(frag) && (pm->flags & PKT_F_IP_DF) &&
+	    (!(pm->flags & PKT_F_REASM) || dp_priv(m)->frag_max > dp->ports[out].mtu)) {
 		error4(w, m, pm, DP_DROP_MTU_EXCEEDED, 3, 4, dp->ports[out].mtu);
 		return OUT_NONE;
 	}
@@ -510,7 +590,11 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	}
 	uint16_t mtu = out_mtu(dp, m, pm, out);
 	bool refrag = pm->l3_len > mtu;
-	if (unlikely(refrag) && !(pm->flags & PKT_F_REASM)) {
+	/* too big: routers do not fragment IPv6; a reassembled datagram is
+	 * fragmented again as it came, unless its largest fragment does not
+	 * fit the port (Linux's ip6_pkt_too_big with frag_max_size) */
+	if (unlikely(refrag) &&
+	    (!(pm->flags & PKT_F_REASM) || dp_priv(m)->frag_max > dp->ports[out].mtu)) {
 		error6(w, m, pm, DP_DROP_MTU_EXCEEDED, 2, 0, dp->ports[out].mtu);
 		return OUT_NONE;
 	}
@@ -534,11 +618,6 @@ void dp_reasm_drop(void *worker, void *mbuf)
 	struct dp_worker *w = worker;
 	w->st.frag_failed++;
 	rte_pktmbuf_free(mbuf);
-}
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /* The IPv6 datagram in d (copied up to frag_hdr_off of the first fragment,
@@ -576,7 +655,7 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	memset(&k, 0, sizeof(k));
 	uint32_t off;
 	uint16_t hdr, fo;
-	bool more;
+	bool more, df = false;
 	if (!v6) {
 		hdr = (uint16_t)((ip[0] & 15) * 4);
 		fo = rd16(ip + 6);
@@ -586,6 +665,7 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 		k.proto = ip[9];
 		off = (fo & 0x1fffu) * 8;
 		more = fo & 0x2000;
+		df = fo & 0x4000;
 	} else {
 		const uint8_t *fh = p + pm->frag_hdr_off;
 		fo = rd16(fh + 2);
@@ -605,12 +685,14 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	}
 	struct reasm *r = w->reasm;
 	uint32_t dg;
-	switch (reasm_add(r, &k, off, (uint32_t)pm->l3_len - hdr, more, pm->l3_len, hdr, m,
+	switch (reasm_add(r, &k, off, (uint32_t)pm->l3_len - hdr, more, df, pm->l3_len, hdr, m,
 			  (uint16_t)(pm->l3_off + hdr), rte_rdtsc(), &dg)) {
 	case REASM_HELD:
 		return NULL;
 	case REASM_DONE:
 		break;
+	case REASM_PASS:
+		return m; /* on as a fragment: INVALID to the tracker */
 	default:
 		w->st.frag_failed++;
 		dp_drop_pkt(w, in, DP_DROP_FRAG_INVALID, m);
@@ -626,12 +708,15 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	reasm_frag(r, f, &fp, &foff, &flen, &fdata);
 	struct rte_mbuf *first = fp;
 	const uint8_t *fb = rte_pktmbuf_mtod(first, const uint8_t *);
-	struct pkt_meta fm;
+	struct pkt_meta fm = { 0 };
 	pkt_parse(fb, rte_pktmbuf_data_len(first), &fm, 0);
 	uint32_t front = v6 ? fm.frag_hdr_off : fdata; /* bytes before the payload */
 	uint32_t total = reasm_total(r, dg);
 	uint16_t frag_max = reasm_frag_max(r, dg);
+	bool keep_df = reasm_df(r, dg);
 	struct rte_mbuf *d = rte_pktmbuf_alloc(w->dp->pool_jumbo);
+	if (d != NULL) /* headroom for an ICMP error's headers, the rest for the datagram */
+		d->data_off = RTE_MIN(d->data_off, (uint16_t)64);
 	uint8_t *o = d && front + total <= rte_pktmbuf_tailroom(d) ?
 			     (uint8_t *)rte_pktmbuf_append(d, (uint16_t)(front + total)) : NULL;
 	if (o != NULL) {
@@ -641,7 +726,8 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 			uint16_t tl = (uint16_t)(front - fm.l3_off + total);
 			dip[2] = (uint8_t)(tl >> 8);
 			dip[3] = (uint8_t)tl;
-			dip[6] = dip[7] = 0;
+			dip[6] = keep_df ? 0x40 : 0; /* Linux: DF if the largest fragment had it */
+			dip[7] = 0;
 			struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)dip;
 			h->hdr_checksum = 0;
 			h->hdr_checksum = rte_ipv4_cksum(h);
@@ -670,11 +756,18 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	}
 	*dp_priv(d) = *dp_priv(m);
 	dp_priv(d)->frag_max = frag_max;
+	dp_priv(d)->frag_id = k.id;
 	d->port = m->port;
 	rte_pktmbuf_free(m);
 	w->st.reassembled++;
 	w->cur_hash_ok = 0; /* the burst's hash was the fragment's */
-	pkt_parse(rte_pktmbuf_mtod(d, const uint8_t *), rte_pktmbuf_data_len(d), pm, 0);
+	if (pkt_parse(rte_pktmbuf_mtod(d, const uint8_t *), rte_pktmbuf_data_len(d), pm, 0) !=
+	    DP_DROP_NONE) {
+		/* malformed as a whole (a UDP length past its end, ...):
+		 * dropped as any malformed packet is */
+		dp_drop_pkt(w, in, pm->drop, d);
+		return NULL;
+	}
 	pm->in_port = in;
 	pm->flags |= PKT_F_REASM;
 	return d;

@@ -309,7 +309,7 @@ static int parse_workers(struct cfg_ctx *x, struct cfg *c, const struct cy_node 
 static int parse_port(struct cfg_ctx *x, struct cfg *c, const struct cy_node *n)
 {
 	static const char *const keys[] = { "name", "device", "mtu", "rx_queues", "tx_queues",
-					    "rx_desc", "tx_desc", "addresses", NULL };
+					    "rx_desc", "tx_desc", "addresses", "rx_checksum", NULL };
 	if (want(x, n, CY_MAP, "a port") < 0 || known_keys(x, n, "a port", keys) < 0)
 		return -1;
 	if (c->n_ports == CFG_MAX_PORTS)
@@ -367,6 +367,14 @@ static int parse_port(struct cfg_ctx *x, struct cfg *c, const struct cy_node *n)
 		return -1;
 	if (f)
 		p->mtu = (uint16_t)v;
+	if ((f = cy_map_get(n, "rx_checksum"))) {
+		if (want(x, f, CY_SCALAR, "rx_checksum") < 0)
+			return -1;
+		if (strcmp(f->str, "trust") == 0)
+			p->rx_csum_trust = true;
+		else if (strcmp(f->str, "auto") != 0)
+			return fail(x, f, "rx_checksum: 'auto' or 'trust', not '%s'", f->str);
+	}
 	if ((f = cy_map_get(n, "rx_queues")) && get_uint(x, f, "rx_queues", 1, 64, &v) < 0)
 		return -1;
 	if (f)

@@ -39,6 +39,7 @@ struct cfg_port {
 	uint16_t mtu;
 	uint16_t rx_queues, tx_queues; /* 0: one per worker */
 	uint16_t rx_desc, tx_desc;
+	bool rx_csum_trust; /* rx_checksum: trust (TCP/UDP never checked in software) */
 	unsigned n_addrs;
 	struct cfg_prefix addrs[CFG_MAX_ADDRS];
 	int line, col;

@@ -4,7 +4,7 @@
  * (dataplane/reasm.c), a small one so that eviction and record exhaustion
  * happen. The input is a list of 6-byte records: u8 flags (bit 0: IPv6,
  * bit 1: more fragments, bits 2-3: which of 4 datagram ids, bits 4-5:
- * advance the clock 0 / 1 / 20 / 70 units, bit 6: run expiry), u8 header
+ * advance the clock 0 / 1 / 20 / 70 units, bit 6: run expiry, bit 7: DF), u8 header
  * length / 4, u16 offset (bytes), u16 length.
  *
  * Checked: every fragment handed in is accounted for exactly once (given
@@ -69,8 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t dg;
 		state[h] = 1;
 		held++;
-		enum reasm_res res = reasm_add(r, &k, off, len, fl & 2, (uint16_t)(hdr + len), hdr,
-					       (void *)h, 0, now, &dg);
+		enum reasm_res res = reasm_add(r, &k, off, len, fl & 2, fl & 0x80,
+					       (uint16_t)(hdr + len), hdr, (void *)h, 0, now, &dg);
 		if (res == REASM_HELD)
 			continue;
 		if (res != REASM_DONE) {

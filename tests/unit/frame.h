@@ -278,6 +278,21 @@ static inline void fr_icmp4_csum(struct frame *f, uint32_t off)
 	wr_be16(f->b + off + 2, csum_fold(csum_add(0, f->b + off, f->n - off)));
 }
 
+/* TCP/UDP checksum of an IPv4 packet (header at ip4) whose upper layer
+ * starts at l4 and runs to the end of the frame; the checksum field is at
+ * l4 + ck_at (TCP 16, UDP 6). */
+static inline void fr_ip4_l4_csum(struct frame *f, uint32_t ip4, uint8_t proto, uint32_t l4,
+				  uint32_t ck_at)
+{
+	uint32_t len = f->n - l4;
+	f->b[l4 + ck_at] = f->b[l4 + ck_at + 1] = 0;
+	uint32_t s = csum_add(0, f->b + ip4 + 12, 8);
+	s += proto;
+	s += len;
+	s = csum_add(s, f->b + l4, len);
+	wr_be16(f->b + l4 + ck_at, csum_fold(s));
+}
+
 /* L4 checksum of an IPv6 packet whose upper layer starts at l4 and runs to
  * the end of the frame; the checksum field is at l4 + ck_at. */
 static inline void fr_ip6_l4_csum(struct frame *f, uint32_t ip6, uint8_t proto, uint32_t l4,

@@ -213,6 +213,7 @@ static void test_every_key(void **state)
 		"    tx_queues: 2\n"
 		"    rx_desc: 512\n"
 		"    tx_desc: 2048\n"
+		"    rx_checksum: trust\n"
 		"    addresses: [10.0.1.1/24, \"fd00:1::1/64\"]\n"
 		"  - name: wan0\n"
 		"    device: \"04:00.1\"\n"
@@ -284,6 +285,8 @@ static void test_every_key(void **state)
 	assert_int_equal(c.ports[0].tx_queues, 2);
 	assert_int_equal(c.ports[0].rx_desc, 512);
 	assert_int_equal(c.ports[0].tx_desc, 2048);
+	assert_true(c.ports[0].rx_csum_trust);
+	assert_false(c.ports[1].rx_csum_trust);
 	check_prefix(&c.ports[1].addrs[0], 4, "192.0.2.1", 30);
 	check_prefix(&c.ports[1].addrs[1], 4, "198.51.100.7", 32);
 
@@ -291,7 +294,7 @@ static void test_every_key(void **state)
 	check_prefix(&c.routes[0].dst, 4, "0.0.0.0", 0);
 	assert_true(c.routes[0].has_via);
 	assert_int_equal(c.routes[0].port, 1); /* derived from the gateway's subnet */
-	assert_int_equal(c.routes[0].line, 20);
+	assert_int_equal(c.routes[0].line, 21);
 	assert_int_equal(c.routes[0].col, 5);
 	check_prefix(&c.routes[1].dst, 6, "::", 0);
 	uint8_t gw6[16];
@@ -365,6 +368,8 @@ static const struct bad bad_cfgs[] = {
 	  "unknown key 'colour' in the configuration (expected one of: eal, mode," },
 	{ "unknown key in a port", WORKERS PORT1("    speed: 10G\n"), "t.yaml:7:5:",
 	  "unknown key 'speed' in a port" },
+	{ "bad rx_checksum", WORKERS PORT1("    rx_checksum: maybe\n"), "t.yaml:7:18:",
+	  "rx_checksum: 'auto' or 'trust', not 'maybe'" },
 	{ "unknown key in workers", "workers:\n  lcores: [1]\n  threads: 4\n" PORTS,
 	  "t.yaml:3:3:",
 	  "unknown key 'threads' in workers (expected one of: lcores, main_lcore, idle_sleep_us)" },

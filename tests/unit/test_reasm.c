@@ -70,7 +70,7 @@ static enum reasm_res add(struct reasm *r, const struct reasm_key *k, uint32_t o
 			  bool more, uintptr_t h, uint64_t now, uint32_t *dg)
 {
 	uint16_t hdr = k->v6 ? 48 : 20;
-	return reasm_add(r, k, off, len, more, (uint16_t)(hdr + len), hdr, (void *)h,
+	return reasm_add(r, k, off, len, more, false, (uint16_t)(hdr + len), hdr, (void *)h,
 			 (uint16_t)(14 + hdr), now, dg);
 }
 
@@ -228,8 +228,11 @@ static void test_ends(void **state)
 	check_done(r, dg, 810, hs4, 2);
 	k6.id = 2;
 	assert_int_equal(add(r, &k6, 0, 800, true, 9, 0, &dg), REASM_HELD);
-	assert_int_equal(add(r, &k6, 800, 803, true, 10, 0, &dg), REASM_OVERLAP);
+	/* IPv6: the datagram goes, the fragment is passed on as it is */
+	assert_int_equal(add(r, &k6, 800, 803, true, 10, 0, &dg), REASM_PASS);
 	assert_int_equal(dropped[9], 1);
+	assert_int_equal(dropped[10], 0);
+	assert_int_equal(reasm_held_dgrams(r), 0);
 	/* an IPv4 fragment shorter than 8 bytes with more to come: nothing
 	 * is left of it */
 	k4.id = 3;
@@ -372,6 +375,52 @@ static void test_interleaved(void **state)
 	reasm_destroy(r);
 }
 
+/* The FragmentSmack pattern (the last fragment first, then the rest in
+ * order, each insert before the tail): the walk starts after the last one
+ * inserted, and the datagram completes; REASM_MAX_PER_DG fragments at most,
+ * one more discards the datagram. DF: kept when the largest fragment had
+ * it. */
+static void test_many_small(void **state)
+{
+	(void)state;
+	struct reasm *r = mk(8, 1024);
+	uint32_t dg;
+	const unsigned n = REASM_MAX_PER_DG;
+	struct reasm_key k = key4(77);
+	assert_int_equal(add(r, &k, (n - 1) * 8, 8, false, 1000, 0, &dg), REASM_HELD);
+	for (unsigned i = 0; i + 1 < n; i++)
+		assert_int_equal(add(r, &k, i * 8, 8, true, 1 + i, 0, &dg),
+				 i + 2 < n ? REASM_HELD : REASM_DONE);
+	assert_int_equal(reasm_total(r, dg), n * 8);
+	assert_false(reasm_df(r, dg));
+	reasm_release(r, dg);
+	/* one fragment too many */
+	k.id = 78;
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(add(r, &k, i * 8, 8, true, 1 + i, 0, &dg), REASM_HELD);
+	assert_int_equal(add(r, &k, n * 8, 8, true, 999, 0, &dg), REASM_OVERLAP);
+	assert_int_equal(reasm_stats(r)->too_many, 1);
+	assert_int_equal(n_dropped, n);
+	assert_int_equal(reasm_held_dgrams(r), 0);
+	/* DF on the largest fragment: kept; on a smaller one only: not */
+	k.id = 79;
+	assert_int_equal(reasm_add(r, &k, 0, 800, true, true, 820, 20, (void *)1, 34, 0, &dg),
+			 REASM_HELD);
+	assert_int_equal(reasm_add(r, &k, 800, 100, false, false, 120, 20, (void *)2, 34, 0, &dg),
+			 REASM_DONE);
+	assert_true(reasm_df(r, dg));
+	assert_int_equal(reasm_frag_max(r, dg), 820);
+	reasm_release(r, dg);
+	k.id = 80;
+	assert_int_equal(reasm_add(r, &k, 0, 800, true, false, 820, 20, (void *)1, 34, 0, &dg),
+			 REASM_HELD);
+	assert_int_equal(reasm_add(r, &k, 800, 100, false, true, 120, 20, (void *)2, 34, 0, &dg),
+			 REASM_DONE);
+	assert_false(reasm_df(r, dg));
+	reasm_release(r, dg);
+	reasm_destroy(r);
+}
+
 /* destroy drops what is still held */
 static void test_destroy(void **state)
 {
@@ -393,7 +442,8 @@ int main(void)
 		cmocka_unit_test(test_orders),   cmocka_unit_test(test_dup_overlap),
 		cmocka_unit_test(test_ends),     cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_timeout),  cmocka_unit_test(test_evict),
-		cmocka_unit_test(test_interleaved), cmocka_unit_test(test_destroy),
+		cmocka_unit_test(test_interleaved), cmocka_unit_test(test_many_small),
+		cmocka_unit_test(test_destroy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

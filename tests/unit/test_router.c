@@ -277,6 +277,18 @@ static void put(int port, const struct frame *f)
 	put_ring(rxr[port], f);
 }
 
+/* put, with the receive flags a NIC would have set (checksum verdicts) */
+static void put_flags(int port, const struct frame *f, uint64_t ol_flags)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	char *d = rte_pktmbuf_append(m, (uint16_t)f->n);
+	assert_non_null(d);
+	memcpy(d, f->b, f->n);
+	m->ol_flags |= ol_flags;
+	assert_int_equal(rte_ring_sp_enqueue(rxr[port], m), 0);
+}
+
 /* Take up to max frames from a port's tx ring into out (copies). */
 static unsigned take(int port, struct frame *out, unsigned max)
 {
@@ -1533,8 +1545,9 @@ static void mk_tcp4(struct frame *f, const uint8_t *eth_dst, const uint8_t *src,
 	f->n = 0;
 	fr_eth(f, eth_dst, MAC_H1, 0x0800);
 	uint32_t ip = fr_ip4(f, IPPROTO_TCP, 64, 0x4000, src, dst, NULL, 0);
-	fr_tcp(f, 40000, dport, flags, 5);
+	uint32_t l4 = fr_tcp(f, 40000, dport, flags, 5);
 	fr_ip4_end(f, ip);
+	fr_ip4_l4_csum(f, ip, IPPROTO_TCP, l4, 16);
 }
 
 static void mk_udp4_port(struct frame *f, const uint8_t *src, const uint8_t *dst, uint16_t dport)
@@ -2116,6 +2129,99 @@ static void test_conntrack_bridge_reassembly(void **state)
 	assert_int_equal(w->ct->live, 1);
 }
 
+static const char stateful_v6[] =
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	"-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+	"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	"-A FORWARD -i lan0 -o wan0 -p udp -m conntrack --ctstate NEW -j ACCEPT\n"
+	"COMMIT\n";
+
+/* One packet in on lan0: true if it went out wan0. */
+static bool crosses(const struct frame *f)
+{
+	struct frame out[2];
+	put(0, f);
+	dp_worker_poll(w);
+	unsigned n = take(1, out, 2);
+	assert_true(n <= 1);
+	expect_nothing();
+	return n == 1;
+}
+
+/* nf_conntrack_checksum: with the ring PMD (no receive checksum offload)
+ * TCP and UDP checksums are checked in software, ICMP's always; a bad
+ * one makes the packet INVALID (the first rule drops it), a good one or
+ * a UDP checksum of 0 passes; a port with rx_checksum: trust skips TCP and
+ * UDP (not ICMP). The NIC's verdict, when it gives one, is taken as is. */
+static void test_conntrack_checksum(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install(stateful_v4, stateful_v6);
+	assert_true(dp->ports[0].sw_l4_csum);
+	struct frame f;
+	uint64_t inv0 = w->ct->st.invalid;
+
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02);
+	assert_true(crosses(&f));
+	f.b[14 + 20 + 17] ^= 0x01; /* the checksum */
+	assert_false(crosses(&f));
+	assert_int_equal(w->ct->st.invalid, inv0 + 1);
+
+	/* UDP: a good checksum, none (0), a bad one */
+	mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, 0, 20);
+	fr_ip4_l4_csum(&f, 14, IPPROTO_UDP, 14 + 20, 6);
+	assert_true(crosses(&f));
+	wr_be16(f.b + 14 + 20 + 6, 0);
+	assert_true(crosses(&f));
+	wr_be16(f.b + 14 + 20 + 6, 0x1234);
+	assert_false(crosses(&f));
+	assert_int_equal(w->ct->st.invalid, inv0 + 2);
+	/* IPv6 (its pseudo-header) */
+	mk_udp6(&f, port_mac(0), H1_IP6, H2_IP6, 64, 20);
+	assert_true(crosses(&f));
+	f.b[f.n - 1] ^= 0x40; /* the payload, not the checksum */
+	assert_false(crosses(&f));
+	assert_int_equal(w->ct->st.invalid, inv0 + 3);
+
+	/* ICMP echo, good and bad */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(&f, IPPROTO_ICMP, 64, 0, H1_IP, H2_IP, NULL, 0);
+	uint32_t l4 = fr_icmp(&f, 8, 0, 77, 1, 16);
+	fr_ip4_end(&f, ip);
+	fr_icmp4_csum(&f, l4);
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+		"-A FORWARD -i lan0 -o wan0 -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT\n"
+		"COMMIT\n", stateful_v6);
+	assert_true(crosses(&f));
+	f.b[l4 + 8] ^= 0x01; /* the id */
+	assert_false(crosses(&f));
+	uint64_t inv1 = w->ct->st.invalid;
+
+	/* rx_checksum: trust: TCP and UDP pass unchecked, ICMP is still read */
+	dp->ports[0].sw_l4_csum = false;
+	assert_false(crosses(&f));
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 81, 0x02);
+	f.b[14 + 20 + 17] ^= 0x01;
+	assert_true(crosses(&f));
+	/* a NIC that said good is believed, one that said bad too */
+	dp->ports[0].sw_l4_csum = true;
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 82, 0x02);
+	f.b[14 + 20 + 17] ^= 0x01;
+	put_flags(0, &f, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	dp_worker_poll(w);
+	struct frame out[2];
+	assert_int_equal(take(1, out, 2), 1);
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 83, 0x02);
+	put_flags(0, &f, RTE_MBUF_F_RX_L4_CKSUM_BAD);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(w->ct->st.invalid, inv1 + 2);
+}
+
 /* The payload of a large datagram, byte i = f(i), UDP header first. */
 static uint8_t big_payload[24000];
 
@@ -2131,9 +2237,12 @@ static void mk_big_payload(unsigned len)
 }
 
 /* The fragments that left by port 1 put back together: each fragment's
- * payload at its offset, checked against big_payload; returns how many. */
-static unsigned check_refragmented(unsigned total, bool v6, unsigned unfrag_extra,
-				   unsigned max_ip_len)
+ * payload at its offset, checked against big_payload; returns how many.
+ * IPv6: hbh says the fragments carry a Hop-by-Hop header in front of the
+ * fragment header; unfrag_extra bytes of a destination options header lead
+ * the fragmentable part; every fragment has identification id. */
+static unsigned check_refragmented(unsigned total, bool v6, bool hbh, unsigned unfrag_extra,
+				   unsigned max_ip_len, uint32_t id)
 {
 	static struct frame out[200];
 	unsigned n = take(1, out, 200);
@@ -2150,11 +2259,19 @@ static unsigned check_refragmented(unsigned total, bool v6, unsigned unfrag_extr
 			more = rd_be16(ip + 6) & 0x2000;
 		} else {
 			iplen = 40u + rd_be16(ip + 4);
-			assert_int_equal(ip[6], 44); /* DPDK puts the fragment header first */
-			const uint8_t *fh = ip + 40;
-			hdr = 48;
+			unsigned fo = 40;
+			if (hbh) { /* the Hop-by-Hop header stays in front */
+				assert_int_equal(ip[6], 0);
+				assert_int_equal(ip[40], 44);
+				fo = 48;
+			} else {
+				assert_int_equal(ip[6], 44);
+			}
+			const uint8_t *fh = ip + fo;
+			hdr = fo + 8;
 			off = rd_be16(fh + 2) & ~7u;
 			more = rd_be16(fh + 2) & 1;
+			assert_int_equal((uint32_t)rd_be16(fh + 4) << 16 | rd_be16(fh + 6), id);
 		}
 		assert_true(iplen <= max_ip_len);
 		assert_int_equal(more, i + 1 < n);
@@ -2173,11 +2290,26 @@ static unsigned check_refragmented(unsigned total, bool v6, unsigned unfrag_extr
 	return n;
 }
 
+/* Fragment k of a datagram (IPv4) cut into fl-byte pieces from big_payload. */
+static void frag4_of(struct frame *f, unsigned k, unsigned fl, unsigned total, uint16_t flags)
+{
+	unsigned nf = (total + fl - 1) / fl, off = k * fl, len = k + 1 < nf ? fl : total - off;
+	f->n = 0;
+	fr_eth(f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(f, IPPROTO_UDP, 64, (uint16_t)(flags | (k + 1 < nf ? 0x2000 : 0) | off / 8),
+			     H1_IP, H2_IP, NULL, 0);
+	fr_put(f, big_payload + off, len);
+	fr_ip4_end(f, ip);
+}
+
 /* More fragments than DPDK's table takes (8): a 20 000-byte UDP datagram in
  * 20 fragments of 1 000 bytes, out of order, one sent twice. It is
  * reassembled (one NEW connection), the duplicate dropped and counted, and
  * it leaves in fragments no larger than the largest that came (the
- * kernel's frag_max_size), not in the 1 500-byte MTU. */
+ * kernel's frag_max_size), not in the 1 500-byte MTU. With DF, a datagram
+ * whose fragments do not fit the port gets "fragmentation needed"; without,
+ * it leaves in pieces that fit. A datagram malformed as a whole (its UDP
+ * length past its end) is dropped as such. */
 static void test_conntrack_reassembly_many(void **state)
 {
 	(void)state;
@@ -2188,16 +2320,9 @@ static void test_conntrack_reassembly_many(void **state)
 	mk_big_payload(total);
 	static const unsigned order[] = { 3,  0,  1,  2,  19, 4,  5,  6,  7,  8, 9,
 					  10, 11, 12, 13, 14, 15, 16, 17, 18 };
-	struct frame f;
+	struct frame f, out;
 	for (unsigned i = 0; i < nf; i++) {
-		unsigned k = order[i];
-		f.n = 0;
-		fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
-		uint32_t ip = fr_ip4(&f, IPPROTO_UDP, 64,
-				     (uint16_t)((k + 1 < nf ? 0x2000 : 0) | (k * fl) / 8), H1_IP, H2_IP,
-				     NULL, 0);
-		fr_put(&f, big_payload + k * fl, fl);
-		fr_ip4_end(&f, ip);
+		frag4_of(&f, order[i], fl, total, 0);
 		put(0, &f);
 		if (i == 6)
 			put(0, &f); /* a duplicate */
@@ -2208,64 +2333,122 @@ static void test_conntrack_reassembly_many(void **state)
 	assert_int_equal(w->st.reassembled, 1);
 	assert_int_equal(drops(DP_DROP_FRAG_INVALID), 1);
 	assert_int_equal(w->ct->live, 1);
-	assert_int_equal(check_refragmented(total, false, 0, 20 + fl), nf);
+	assert_int_equal(check_refragmented(total, false, false, 0, 20 + fl, 0), nf);
 	assert_int_equal(reasm_held_frags(w->reasm), 0);
 	assert_int_equal(reasm_stats(w->reasm)->dup, 1);
+
+	/* the port's MTU below the fragments (1 020 bytes): with DF on every
+	 * fragment (kept on the datagram), fragmentation needed */
+	dp->ports[1].mtu = 1000;
+	mk_big_payload(3000);
+	for (unsigned k = 0; k < 3; k++) {
+		frag4_of(&f, k, fl, 3000, 0x4000);
+		put(0, &f);
+		dp_worker_poll(w);
+	}
+	take_one(0, &out);
+	const uint8_t *icmp = out.b + 14 + 20;
+	assert_int_equal(icmp[0], 3);
+	assert_int_equal(icmp[1], 4);
+	assert_int_equal(rd_be16(icmp + 6), 1000);
+	expect_nothing();
+	/* without DF: out in pieces of at most 1 000 bytes */
+	for (unsigned k = 0; k < 3; k++) {
+		frag4_of(&f, k, fl, 3000, 0);
+		put(0, &f);
+		dp_worker_poll(w);
+	}
+	assert_int_equal(check_refragmented(3000, false, false, 0, 1000, 0), 4);
+	dp->ports[1].mtu = 1500;
+
+	/* a UDP length longer than the datagram: dropped whole */
+	wr_be16(big_payload + 4, 3100);
+	uint64_t short0 = drops(DP_DROP_SHORT_UDP);
+	for (unsigned k = 0; k < 3; k++) {
+		frag4_of(&f, k, fl, 3000, 0);
+		put(0, &f);
+		dp_worker_poll(w);
+	}
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_SHORT_UDP), short0 + 1);
+	assert_int_equal(w->st.reassembled, 4);
 }
 
-/* IPv6 with a destination options header in front of the fragment header
- * (the unfragmentable part, in every fragment), 5 000 bytes in 1 232-byte
- * pieces: reassembled (the options header's next header becomes UDP), one
- * NEW connection, and out again in pieces no larger than the largest that
- * came. An overlapping fragment discards a datagram. */
+/* IPv6 fragments of 1 232 bytes of a 5 000-byte UDP datagram, identification
+ * id, sent last first, behind a header ext (60: destination options,
+ * fragmentable, so it leads the fragmentable part once reassembled; 0:
+ * Hop-by-Hop, unfragmentable, so every fragment carries it); the second
+ * fragment overlaps the first by 8 bytes when overlap. */
+static void send_frags6(uint8_t ext, uint32_t id, bool overlap)
+{
+	const unsigned total = 5000, fl = 1232, nf = (total + fl - 1) / fl;
+	struct frame f;
+	for (unsigned k = nf; k-- > 0;) {
+		unsigned off = k * fl, len = k + 1 < nf ? fl : total - off;
+		f.n = 0;
+		fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+		uint32_t ip = fr_ip6(&f, ext, 64, H1_IP6, H2_IP6);
+		fr_ip6_opts(&f, 44, 0);
+		fr_u8(&f, IPPROTO_UDP);
+		fr_u8(&f, 0);
+		unsigned o = overlap && k == 1 ? off - 8 : off;
+		fr_u16(&f, (uint16_t)(o | (k + 1 < nf)));
+		fr_u32(&f, id);
+		fr_put(&f, big_payload + off, len);
+		fr_ip6_end(&f, ip);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (k)
+			expect_nothing();
+	}
+}
+
+/* IPv6: reassembled behind a destination options header or a Hop-by-Hop
+ * header (the header before the fragment header takes its next header),
+ * one NEW connection, out again in pieces no larger than the largest that
+ * came, with the identification it came with and the Hop-by-Hop header in
+ * every fragment (DPDK's fragmenter would move it behind the fragment
+ * header, and give identification 0). An overlapping fragment discards a
+ * datagram. A port whose MTU is below the largest fragment: Packet Too Big,
+ * as the kernel (routers do not fragment IPv6). */
 static void test_conntrack_reassembly6(void **state)
 {
 	(void)state;
-	static const char stateful_v6[] =
-		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-		"-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
-		"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
-		"-A FORWARD -i lan0 -o wan0 -p udp -m conntrack --ctstate NEW -j ACCEPT\n"
-		"COMMIT\n";
 	learn_h1();
 	learn_h2();
 	install(stateful_v4, stateful_v6);
-	const unsigned total = 5000, fl = 1232, nf = (total + fl - 1) / fl;
+	const unsigned total = 5000, fl = 1232;
 	mk_big_payload(total);
-	struct frame f;
-	for (int pass = 0; pass < 2; pass++)
-		for (unsigned k = nf; k-- > 0;) { /* last first */
-			unsigned off = k * fl, len = k + 1 < nf ? fl : total - off;
-			f.n = 0;
-			fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
-			uint32_t ip = fr_ip6(&f, 60, 64, H1_IP6, H2_IP6);
-			fr_ip6_opts(&f, 44, 0);
-			fr_u8(&f, IPPROTO_UDP);
-			fr_u8(&f, 0);
-			/* the second pass's fragment 1 overlaps fragment 0 */
-			unsigned o = pass && k == 1 ? off - 8 : off;
-			fr_u16(&f, (uint16_t)(o | (k + 1 < nf)));
-			fr_u32(&f, 0xabc0 + (unsigned)pass);
-			fr_put(&f, big_payload + off, len);
-			fr_ip6_end(&f, ip);
-			put(0, &f);
-			dp_worker_poll(w);
-			if (k || pass)
-				expect_nothing();
-			if (k || pass)
-				continue;
-			/* out as fragments (8 bytes of options now lead the
-			 * fragmentable part) */
-			assert_int_equal(w->st.reassembled, 1);
-			assert_int_equal(w->ct->live, 1);
-			unsigned n = check_refragmented(total, true, 8, 40 + 8 + 8 + fl);
-			assert_int_equal(n, (total + 8 + 1239) / 1240);
-		}
-	/* the second: nothing (overlap), counted */
+	send_frags6(60, 0xabc0, false);
 	assert_int_equal(w->st.reassembled, 1);
+	assert_int_equal(w->ct->live, 1);
+	unsigned n = check_refragmented(total, true, false, 8, 40 + 8 + 8 + fl, 0xabc0);
+	assert_int_equal(n, (total + 8 + 1239) / 1240);
+
+	send_frags6(0, 0x12345678, false);
+	assert_int_equal(w->st.reassembled, 2);
+	/* 56 bytes of headers in every fragment: 1 232 bytes of payload each */
+	n = check_refragmented(total, true, true, 0, 40 + 8 + 8 + fl, 0x12345678);
+	assert_int_equal(n, (total + 1231) / 1232);
+
+	send_frags6(60, 0xabc1, true);
+	expect_nothing();
+	assert_int_equal(w->st.reassembled, 2);
 	assert_int_equal(reasm_stats(w->reasm)->overlap, 1);
 	assert_int_equal(drops(DP_DROP_FRAG_INVALID), 1);
 	assert_int_equal(reasm_held_dgrams(w->reasm), 0);
+
+	dp->ports[1].mtu = 1280;
+	send_frags6(60, 0xabc2, false);
+	dp->ports[1].mtu = 1500;
+	struct frame out;
+	take_one(0, &out);
+	const uint8_t *ip6 = out.b + 14;
+	assert_int_equal(ip6[6], IPPROTO_ICMPV6);
+	assert_int_equal(ip6[40], 2); /* Packet Too Big */
+	assert_int_equal((uint32_t)rd_be16(ip6 + 44) << 16 | rd_be16(ip6 + 46), 1280);
+	expect_nothing();
+	assert_int_equal(w->st.reassembled, 3);
 }
 
 static void test_filter_mangle(void **state)
@@ -3081,6 +3264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conntrack_bridge_reassembly, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly_many, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly6, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_conntrack_checksum, router_setup, dp_down),
 	};
 	return cmocka_run_group_tests_name("router", tests, group_setup, group_teardown);
 }
