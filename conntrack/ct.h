@@ -218,7 +218,14 @@ struct ct_res {
 			   start one: its connection may live on another worker */
 	uint8_t helper; /* the entry's helper (enum ct_helper): ct_help() reads
 			   its accepted packets */
+	uint8_t follow; /* fresh and expected by a translated control
+			   connection (nf_nat_follow_master; no nat table):
+			   1: destination NAT to follow_addr:follow_port,
+			   2: source NAT to follow_src (bits) */
+	uint16_t follow_port;
 	uint32_t h[2];  /* fresh: the hashes of both tuples, for ct_confirm */
+	uint8_t follow_addr[16];
+	uint8_t follow_src[16];
 };
 
 /* ct_in flags */

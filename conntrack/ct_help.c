@@ -81,17 +81,22 @@ static inline bool expired(const struct ct_exp_slot *s, uint32_t now)
 }
 
 static void fill(struct ct_exp_slot *s, const struct ct_tuple *k, uint8_t helper,
-	const void *owner, uint32_t oidx, uint32_t expire)
+	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire)
 {
 	s->k = *k;
 	s->helper = helper;
+	if (nat != NULL)
+		s->nat = *nat;
+	else
+		memset(&s->nat, 0, sizeof(s->nat));
 	s->owner = owner;
 	s->oidx = oidx;
 	s->expire = expire;
 }
 
 int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
-	const void *owner, uint32_t oidx, uint32_t expire, uint32_t now)
+	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire,
+	uint32_t now)
 {
 	uint32_t h = exp_hash(k);
 	/* the same announcement again: renewed (by its latest announcer) */
@@ -102,7 +107,7 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 			continue;
 		bool same = same_exp(&s->k, k) && !expired(s, now); /* not changed meanwhile */
 		if (same)
-			fill(s, k, helper, owner, oidx, expire);
+			fill(s, k, helper, nat, owner, oidx, expire);
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 		if (same)
 			return (int)((h + i) & x->mask);
@@ -115,7 +120,7 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 		if (st == CT_EXP_FREE) {
 			if (!claim(s, CT_EXP_FREE))
 				continue;
-			fill(s, k, helper, owner, oidx, expire);
+			fill(s, k, helper, nat, owner, oidx, expire);
 			__atomic_fetch_add(&x->live, 1, __ATOMIC_RELAXED);
 		} else if (st == CT_EXP_LIVE && expired(s, now)) {
 			if (!claim(s, CT_EXP_LIVE))
@@ -124,7 +129,7 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 				__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 				continue;
 			}
-			fill(s, k, helper, owner, oidx, expire); /* one goes, one comes: live stays */
+			fill(s, k, helper, nat, owner, oidx, expire); /* one goes, one comes: live stays */
 		} else {
 			continue;
 		}
@@ -152,7 +157,8 @@ void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint3
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 }
 
-bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now)
+bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
+	struct ct_exp_nat *nat)
 {
 	if (__atomic_load_n(&x->live, __ATOMIC_RELAXED) == 0)
 		return false;
@@ -174,6 +180,8 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now)
 			continue;
 		}
 		if (exp_match(&s->k, k)) {
+			if (nat != NULL)
+				*nat = s->nat; /* ours while busy */
 			release_live(x, s); /* used once */
 			return true;
 		}
@@ -385,7 +393,8 @@ void ct_help_dying(struct ct_table *t, uint32_t idx)
  * translation. It replaces the connection's previous expectation (the
  * kernel's max_expected of 1 for both helpers). */
 static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
-	const uint8_t *addr, uint16_t port, uint8_t helper, uint32_t now)
+	const uint8_t *addr, uint16_t port, uint8_t helper, const struct ct_exp_nat *nat,
+	uint32_t now)
 {
 	struct ct_tuple me, other, k;
 	ct_entry_tuple(t, idx, dir, &me);
@@ -410,7 +419,8 @@ static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto
 		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
 		h->slot1 = 0;
 	}
-	int slot = ct_expect_add(t->exp, &k, helper, t, idx, now + ct_ticks(CT_EXPECT_TIMEOUT_S), now);
+	int slot = ct_expect_add(t->exp, &k, helper, nat, t, idx,
+				 now + ct_ticks(CT_EXPECT_TIMEOUT_S), now);
 	if (slot < 0) {
 		t->st.expect_full++;
 		return;
@@ -448,7 +458,7 @@ static void ftp_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t se
 	memcpy(addr, me.src, 16); /* EPSV: the sender's address */
 	uint16_t port;
 	if (ct_ftp_parse(pl, end + 1, dir, e->fam, addr, &port))
-		expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, now);
+		expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, NULL, now);
 }
 
 /* TFTP: a read or write request from the client; the server answers from
@@ -458,11 +468,28 @@ static void tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl, uint3
 {
 	if (n < 2 || pl[0] != 0 || (pl[1] != 1 && pl[1] != 2))
 		return;
-	struct ct_tuple rep;
+	struct ct_tuple orig, rep;
+	ct_entry_tuple(t, idx, 0, &orig);
 	ct_entry_tuple(t, idx, 1, &rep);
 	/* expected: from the server (reply source), any port, to the
-	 * client's address and port (the reply's destination) */
-	expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, now);
+	 * client's address and port as the server sees them (the reply's
+	 * destination). When the request was translated (the client behind
+	 * SNAT or MASQUERADE), that is the translated address and port: the
+	 * answer is translated back to the client's own, as nf_nat_tftp
+	 * (nf_nat_follow_master, the saved source port) */
+	struct ct_exp_nat nat = { 0 };
+	if (memcmp(rep.dst, orig.src, 16) != 0 || rep.dport != orig.sport) {
+		nat.on |= CT_EXP_NAT_DST;
+		nat.port = orig.sport;
+		memcpy(nat.addr, orig.src, 16);
+	}
+	/* the server behind DNAT: the client hears it from the address it
+	 * asked */
+	if (memcmp(rep.src, orig.dst, 16) != 0) {
+		nat.on |= CT_EXP_NAT_SRC;
+		memcpy(nat.src_addr, orig.dst, 16);
+	}
+	expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, nat.on ? &nat : NULL, now);
 }
 
 void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq, const uint8_t *pl,

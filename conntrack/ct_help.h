@@ -44,11 +44,25 @@ enum ct_helper ct_helper_by_name(const char *s);
 #define CT_EXPECT_TIMEOUT_S 300
 
 enum { CT_EXP_FREE, CT_EXP_BUSY, CT_EXP_LIVE };
+
+/* The expected connection of a translated control connection is
+ * translated too, to the addresses its master's peers really have (the
+ * kernel's nf_nat_follow_master): with dst, its destination becomes
+ * addr:port; with src, its source becomes src_addr. */
+struct ct_exp_nat {
+	uint8_t on;      /* 0, or CT_EXP_NAT_DST | CT_EXP_NAT_SRC */
+	uint16_t port;   /* host order */
+	uint8_t addr[16];
+	uint8_t src_addr[16];
+};
+#define CT_EXP_NAT_DST 1
+#define CT_EXP_NAT_SRC 2
 struct ct_exp_slot {
 	uint32_t state; /* CT_EXP_* (atomic) */
 	uint32_t expire; /* tick */
 	struct ct_tuple k; /* the expected original tuple; sport 0: any */
 	uint8_t helper;  /* the helper that made it */
+	struct ct_exp_nat nat; /* the expected connection's translation */
 	uint32_t oidx;   /* its control connection: entry oidx of table owner */
 	const void *owner;
 };
@@ -65,19 +79,23 @@ struct ct_expect *ct_expect_create(uint32_t slots, void *(*alloc)(size_t));
 size_t ct_expect_mem(uint32_t slots);
 
 /* Record an expectation for tuple k (k->sport 0: any source port) until
- * tick expire, made by entry oidx of table owner (NULL: none). An identical
+ * tick expire, made by entry oidx of table owner (NULL: none), the
+ * expected connection translated as nat says (NULL: not). An identical
  * live one is renewed. Returns its slot, or -1: no free slot near its
  * place (counted by the caller). */
 int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
-	const void *owner, uint32_t oidx, uint32_t expire, uint32_t now);
+	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire,
+	uint32_t now);
 /* Drop slot's expectation if entry oidx of table owner made it. */
 void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint32_t oidx);
 /* Free the expired slots (the control thread, now and then): until then
  * they count as live and new connections look at the table. */
 void ct_expect_sweep(struct ct_expect *x, uint32_t now);
 /* Does a new connection with original tuple k match a live expectation?
- * If so, the expectation is used up and true returned. */
-bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now);
+ * If so, the expectation is used up, its translation copied to *nat (if
+ * not NULL) and true returned. */
+bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
+	struct ct_exp_nat *nat);
 /* Drop every expectation (conntrack -F). */
 void ct_expect_flush(struct ct_expect *x);
 

@@ -778,6 +778,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	r->drop = 0;
 	r->miss = 0;
 	r->helper = 0;
+	r->follow = 0;
 	r->state = CT_INVALID;
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* the previous packet did not get through */
@@ -877,9 +878,16 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			if (p->helper)
 				e->ps = (uint8_t)((e->ps & 0x0f) | p->helper << 4);
 			/* a connection a helper announced (ct_help.h) */
-			if (t->exp != NULL && ct_expect_take(t->exp, k, now)) {
+			struct ct_exp_nat xn;
+			if (t->exp != NULL && ct_expect_take(t->exp, k, now, &xn)) {
 				e->status |= CT_S_EXPECTED;
 				t->st.expect_match++;
+				if (xn.on) {
+					r->follow = xn.on;
+					r->follow_port = xn.port;
+					memcpy(r->follow_addr, xn.addr, 16);
+					memcpy(r->follow_src, xn.src_addr, 16);
+				}
 			}
 			fresh = true;
 			dir = 0;

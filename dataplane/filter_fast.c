@@ -177,7 +177,9 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 		v->ct_state = RULES_CT_UNTRACKED; /* no connection tracking */
 	} else {
 		v->ct_state = w->ctr.state;
-		v->nat_new = w->ctr.fresh && R->nat;
+		/* an expected connection of a translated one has its
+		 * translation already (nf_nat_follow_master): no nat table */
+		v->nat_new = w->ctr.fresh && R->nat && !w->ctr.follow;
 		if (unlikely(R->climit[w->id] != NULL)) {
 			v->connlimit = dp_connlimit;
 			v->connlimit_ctx = w;

@@ -119,6 +119,27 @@ static bool target_range(struct dp_worker *w, const struct rules_ext *tg, enum n
 	}
 }
 
+/* The follow-master translation of hook manip mp for the fresh expected
+ * connection at hand; false if it has none for that manip. */
+static bool follow_range(const struct dp_worker *w, enum nat_manip mp, struct nat_range *rg)
+{
+	const struct ct_res *c = &w->ctr;
+	memset(rg, 0, sizeof(*rg));
+	if (mp == NAT_MANIP_DST && (c->follow & CT_EXP_NAT_DST)) {
+		memcpy(rg->min, c->follow_addr, 16);
+		memcpy(rg->max, c->follow_addr, 16);
+		rg->flags = NAT_R_PROTO;
+		rg->port_lo = rg->port_hi = c->follow_port;
+		return true;
+	}
+	if (mp == NAT_MANIP_SRC && (c->follow & CT_EXP_NAT_SRC)) {
+		memcpy(rg->min, c->follow_src, 16);
+		memcpy(rg->max, c->follow_src, 16);
+		return true;
+	}
+	return false;
+}
+
 bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	struct pkt_meta *pm, enum nat_manip mp, uint16_t in, uint16_t out)
 {
@@ -127,7 +148,17 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 	if (!R->nat || w->ctr.idx == CT_NIL)
 		return true;
 	bool v6 = pm->l3 == PKT_L3_IPV6;
-	if (unlikely(tg != NULL) && w->ctr.fresh) {
+	struct nat_range frg;
+	if (unlikely(w->ctr.follow) && w->ctr.fresh && follow_range(w, mp, &frg)) {
+		/* the expected connection of a translated control connection
+		 * (a TFTP answer to a client behind MASQUERADE): translated
+		 * to where its master's peer is, as nf_nat_follow_master */
+		if (!nat_bind(w->ct, &w->ctr, mp, &frg, &w->nat_share, &w->nat_src, NULL,
+			      nat_rand(w), &w->nst)) {
+			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);
+			return false;
+		}
+	} else if (unlikely(tg != NULL) && w->ctr.fresh) {
 		struct nat_range rg;
 		bool ok = target_range(w, tg, mp, v6, in, out, &rg);
 		if (!ok)

@@ -1146,19 +1146,29 @@ static void test_expectations(void **st)
 	inet_pton(AF_INET, S, e.src);
 	inet_pton(AF_INET, C, e.dst);
 	e.dport = 7000;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 10, now) >= 0);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 20, now) >= 0); /* renewed */
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 20, now) >= 0); /* renewed */
 	assert_int_equal(X->live, 1);
 	struct ct_tuple c = e;
 	c.sport = 20;
-	assert_true(ct_expect_take(X, &c, now + 19));
-	assert_false(ct_expect_take(X, &c, now)); /* used once */
+	assert_true(ct_expect_take(X, &c, now + 19, NULL));
+	assert_false(ct_expect_take(X, &c, now, NULL)); /* used once */
 	assert_int_equal(X->live, 0);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 10, now) >= 0);
-	assert_false(ct_expect_take(X, &c, now + 10)); /* expired: freed on the way */
+	/* the translation it carries comes out with it (nf_nat_follow_master) */
+	struct ct_exp_nat xn = { .on = CT_EXP_NAT_DST, .port = 5000 }, got;
+	inet_pton(AF_INET, C, xn.addr);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, &xn, NULL, 0, now + 10, now) >= 0);
+	memset(&got, 0xee, sizeof(got));
+	assert_true(ct_expect_take(X, &c, now, &got));
+	assert_memory_equal(&got, &xn, sizeof(xn));
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now) >= 0);
+	assert_true(ct_expect_take(X, &c, now, &got));
+	assert_int_equal(got.on, 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now) >= 0);
+	assert_false(ct_expect_take(X, &c, now + 10, NULL)); /* expired: freed on the way */
 	assert_int_equal(X->live, 0);
 	/* dropped only by the connection that made it */
-	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, T, 7, now + 10, now);
+	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, NULL, T, 7, now + 10, now);
 	assert_true(sl >= 0);
 	ct_expect_drop(X, (uint32_t)sl, T, 8);
 	ct_expect_drop(X, (uint32_t)sl, NULL, 7);
@@ -1169,7 +1179,7 @@ static void test_expectations(void **st)
 	unsigned made = 0, failed = 0;
 	for (unsigned i = 0; i < 200; i++) {
 		e.dport = (uint16_t)(7000 + i);
-		if (ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 100, now) >= 0)
+		if (ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 100, now) >= 0)
 			made++;
 		else
 			failed++;
@@ -1178,12 +1188,12 @@ static void test_expectations(void **st)
 	assert_int_equal(X->live, made);
 	/* expired slots are taken again */
 	e.dport = 9999;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, 0, now + 200, now + 100) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 200, now + 100) >= 0);
 	ct_expect_flush(X);
 	assert_int_equal(X->live, 0);
 	c = e;
 	c.sport = 1;
-	assert_false(ct_expect_take(X, &c, now));
+	assert_false(ct_expect_take(X, &c, now, NULL));
 }
 
 /* Several threads make, take, renew, drop and sweep expectations in a
@@ -1217,7 +1227,7 @@ static void *exp_stress_run(void *arg)
 		case 0:
 		case 1:
 		case 2: {
-			int sl = ct_expect_add(a->x, &k, CT_HELPER_FTP, a, r & 255, t + 4, t);
+			int sl = ct_expect_add(a->x, &k, CT_HELPER_FTP, NULL, a, r & 255, t + 4, t);
 			if (sl >= 0)
 				a->made++;
 			if (sl >= 0 && ((r >> 27) & 1))
@@ -1229,7 +1239,7 @@ static void *exp_stress_run(void *arg)
 			break;
 		default: {
 			k.sport = (uint16_t)r;
-			if (ct_expect_take(a->x, &k, t))
+			if (ct_expect_take(a->x, &k, t, NULL))
 				a->taken++;
 			break;
 		}

@@ -1768,6 +1768,73 @@ static void test_nat_masquerade(void **state)
 	dp_ctl_poll(dp);
 }
 
+/* TFTP through MASQUERADE (nf_nat_tftp): the read request leaves from
+ * wan0's address; the server answers from another port to that address,
+ * and the answer, expected by the helper, is translated back to the
+ * client's own address and port (nf_nat_follow_master), RELATED, without a
+ * rule of the nat table; the client's next packet leaves translated too. */
+static void test_nat_tftp_follow(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A PREROUTING -p udp -m udp --dport 69 -j CT --helper tftp\nCOMMIT\n"
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+		"-A FORWARD -m conntrack --ctstate RELATED -m conntrack --ctstatus EXPECTED -j ACCEPT\n"
+		"-A FORWARD -i lan0 -p udp -m udp --dport 69 -m conntrack --ctstate NEW -j ACCEPT\n"
+		"COMMIT\n",
+		NULL);
+	static const uint8_t rrq[10] = { 0, 1, 'f', 0, 'o', 'c', 't', 'e', 't', 0 };
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 69, sizeof(rrq));
+	memcpy(f.b + 14 + 20 + 8, rrq, sizeof(rrq));
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	const uint8_t *ip = out.b + 14;
+	assert_memory_equal(ip + 12, WAN_IP, 4);
+	assert_int_equal(rd_be16(ip + 20), 5000);
+	assert_int_equal(w->ct->st.expect_new, 1);
+
+	/* the answer, from port 3000 to the translated address and port */
+	udp4_from(&f, 1, H2_IP, WAN_IP, 3000, 5000, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	check_ip4_csum(ip);
+	assert_memory_equal(ip + 12, H2_IP, 4);
+	assert_memory_equal(ip + 16, H1_IP, 4);
+	assert_int_equal(rd_be16(ip + 20), 3000);
+	assert_int_equal(rd_be16(ip + 22), 5000);
+	assert_int_equal(w->ct->st.expect_match, 1);
+	/* the client's acknowledgement: out from wan0's address and port */
+	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 3000, 4);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	check_ip4_csum(ip);
+	assert_memory_equal(ip + 12, WAN_IP, 4);
+	assert_memory_equal(ip + 16, H2_IP, 4);
+	assert_int_equal(rd_be16(ip + 20), 5000);
+	assert_int_equal(rd_be16(ip + 22), 3000);
+	assert_int_equal(dp_ct_count(dp), 2);
+	/* a second answer from yet another port is nobody's (the
+	 * expectation was used): addressed to the box, which has no such
+	 * service, port unreachable */
+	udp4_from(&f, 1, H2_IP, WAN_IP, 3001, 5000, 30);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(ip[9], IPPROTO_ICMP);
+	assert_int_equal(ip[20], 3);
+	assert_int_equal(ip[21], 3);
+	assert_int_equal(dp_ct_count(dp), 3);
+}
+
 /* MASQUERADE takes the out port's address on the next hop's subnet (the
  * kernel's inet_select_addr), not just its first: wan0 has 10.77.2.1/24
  * and 10.88.0.1/24, 192.168.0.0/16 is routed via 10.88.0.254. */
@@ -3161,7 +3228,7 @@ static void test_ctl_json(void **state)
 	memcpy(ek.dst, H2_IP, 4);
 	ek.dport = 30000;
 	uint32_t tnow = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
-	assert_true(ct_expect_add(dp->ct_exp, &ek, CT_HELPER_FTP, NULL, 0, tnow + 300 * CT_HZ, tnow) >= 0);
+	assert_true(ct_expect_add(dp->ct_exp, &ek, CT_HELPER_FTP, NULL, NULL, 0, tnow + 300 * CT_HZ, tnow) >= 0);
 	a = ctl_cmd(&env, "conntrack -L expect");
 	assert_non_null(strstr(a, " proto=6 src=10.77.1.2 dst=10.77.2.2 sport=0 dport=30000 "
 				  "helper=ftp\n%% ok 1 expectations have been shown.\n"));
@@ -3265,6 +3332,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly_many, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly6, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_checksum, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_nat_tftp_follow, router_setup, dp_down),
 	};
 	return cmocka_run_group_tests_name("router", tests, group_setup, group_teardown);
 }
