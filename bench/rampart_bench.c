@@ -1077,7 +1077,7 @@ static int run_reasm(uint64_t target, bool json)
 				unsigned j = pat == 0 ? i : pat == 1 ? (i ? i - 1 : n - 1)
 					     : (i & 1 ? n - 1 - i / 2 : i / 2);
 				uint32_t dg;
-				enum reasm_res res = reasm_add(r, &k, j * 8, 8, j + 1 < n, false, 28, 20,
+				enum reasm_res res = reasm_add(r, &k, j * 8, 8, j + 1 < n, 0, 28, 20,
 							       (void *)1, 34, 0, &dg);
 				frags++;
 				if (res == REASM_DONE)

@@ -35,6 +35,15 @@ struct rdg {
 	int32_t hint;         /* the last one inserted */
 	uint16_t hdr_len;     /* unfragmentable part of the first fragment */
 	uint8_t last_in, used;
+	uint8_t ecn; /* 1 << codepoint of every fragment (the kernel's IPFRAG_ECN_*) */
+};
+
+/* The kernel's ip_frag_ecn_table: what the datagram's ECN field gets from
+ * the codepoints its fragments had; 0xff: an invalid mix, dropped. */
+static const uint8_t ecn_table[16] = {
+	[8 | 4] = 3, [8 | 2] = 3, [8 | 4 | 2] = 3, /* CE and ECT: CE */
+	[1 | 8] = 0xff, [1 | 4] = 0xff, [1 | 2] = 0xff, [1 | 4 | 2] = 0xff,
+	[1 | 8 | 4] = 0xff, [1 | 8 | 2] = 0xff, [1 | 8 | 4 | 2] = 0xff,
 };
 
 struct reasm {
@@ -192,7 +201,7 @@ static int32_t dg_find(struct reasm *r, const struct reasm_key *k, uint64_t now)
 }
 
 enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t off, uint32_t len,
-			 bool more, bool df, uint16_t ip_len, uint16_t hdr_len, void *pkt,
+			 bool more, unsigned fl, uint16_t ip_len, uint16_t hdr_len, void *pkt,
 			 uint16_t data_off, uint64_t now, uint32_t *dg)
 {
 	bool v6 = k->v6;
@@ -277,6 +286,13 @@ enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t of
 	}
 	if (off == 0)
 		g->hdr_len = hdr_len;
+	uint8_t ecn = (uint8_t)(g->ecn | 1u << (fl & REASM_F_ECN_MASK));
+	if (g->last_in && g->covered + len == g->end && ecn_table[ecn] == 0xff) {
+		/* complete, but ECN-capable and not-ECT fragments mixed */
+		dg_unlink(r, d, true);
+		r->st.ecn++;
+		return REASM_OVERLAP;
+	}
 	if (g->last_in && g->covered + len == g->end) {
 		/* it completes the datagram (so the first fragment is there):
 		 * one longer than an IP packet can be is dropped whole, as the
@@ -326,8 +342,9 @@ enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t of
 	g->hint = f;
 	if (ip_len > g->frag_max)
 		g->frag_max = ip_len;
-	if (df && ip_len > g->df_max)
+	if ((fl & REASM_F_DF) && ip_len > g->df_max)
 		g->df_max = ip_len;
+	g->ecn = ecn;
 	if (g->last_in && g->covered == g->end) {
 		r->st.done++;
 		*dg = (uint32_t)d;
@@ -363,6 +380,11 @@ uint16_t reasm_frag_max(const struct reasm *r, uint32_t dg)
 bool reasm_df(const struct reasm *r, uint32_t dg)
 {
 	return r->dg[dg].df_max != 0 && r->dg[dg].df_max == r->dg[dg].frag_max;
+}
+
+uint8_t reasm_ecn(const struct reasm *r, uint32_t dg)
+{
+	return ecn_table[r->dg[dg].ecn & 15];
 }
 
 int32_t reasm_first(const struct reasm *r, uint32_t dg)

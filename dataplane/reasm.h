@@ -33,6 +33,11 @@
 
 #define REASM_MAX_PER_DG 128
 
+/* reasm_add's fl: the fragment's ECN codepoint (the low 2 bits of its
+ * TOS / traffic class) and its DF flag */
+#define REASM_F_ECN_MASK 0x3
+#define REASM_F_DF 0x4
+
 struct reasm_key {
 	uint8_t src[16], dst[16]; /* IPv4: first 4 bytes, the rest zero */
 	uint32_t id;              /* IPv4: 16 bits */
@@ -61,6 +66,7 @@ struct reasm_stats {
 	uint64_t bad;      /* fragments refused (lengths, offsets) */
 	uint64_t oversize; /* datagrams discarded: longer than an IP packet can be */
 	uint64_t too_many; /* datagrams discarded: more than REASM_MAX_PER_DG fragments */
+	uint64_t ecn;      /* datagrams discarded: ECN-capable and not-ECT fragments mixed */
 };
 
 /* called for every held fragment the table discards (timeout, eviction,
@@ -81,7 +87,8 @@ void reasm_destroy(struct reasm *r);
 
 /*
  * Add one fragment: off and len are its payload's place in the datagram
- * (bytes), more its MF flag, df its DF flag (IPv4), ip_len its whole length
+ * (bytes), more its MF flag, fl its ECN codepoint and DF flag (REASM_F_*),
+ * ip_len its whole length
  * as an IP packet (the largest gives the size to fragment to again), hdr_len the length of the
  * unfragmentable part in front of the payload (IPv4 header; IPv6 header,
  * extension headers before the fragment header and the fragment header).
@@ -89,7 +96,7 @@ void reasm_destroy(struct reasm *r);
  * On REASM_DONE *dg is the complete datagram.
  */
 enum reasm_res reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t off, uint32_t len,
-			 bool more, bool df, uint16_t ip_len, uint16_t hdr_len, void *pkt,
+			 bool more, unsigned fl, uint16_t ip_len, uint16_t hdr_len, void *pkt,
 			 uint16_t data_off, uint64_t now, uint32_t *dg);
 
 /* a complete datagram: total payload length, largest fragment, and its
@@ -99,6 +106,9 @@ uint16_t reasm_frag_max(const struct reasm *r, uint32_t dg);
 /* the largest fragment had DF (IPv4): the datagram keeps DF, as Linux's
  * max_df_size == max_size */
 bool reasm_df(const struct reasm *r, uint32_t dg);
+/* the ECN codepoint to OR into the datagram's header: CE when a fragment
+ * had it (the kernel's ip_frag_ecn_table) */
+uint8_t reasm_ecn(const struct reasm *r, uint32_t dg);
 int32_t reasm_first(const struct reasm *r, uint32_t dg);
 int32_t reasm_next(const struct reasm *r, int32_t f);
 void reasm_frag(const struct reasm *r, int32_t f, void **pkt, uint32_t *off, uint32_t *len,

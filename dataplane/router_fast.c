@@ -655,7 +655,8 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	memset(&k, 0, sizeof(k));
 	uint32_t off;
 	uint16_t hdr, fo;
-	bool more, df = false;
+	bool more;
+	unsigned fl;
 	if (!v6) {
 		hdr = (uint16_t)((ip[0] & 15) * 4);
 		fo = rd16(ip + 6);
@@ -665,12 +666,13 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 		k.proto = ip[9];
 		off = (fo & 0x1fffu) * 8;
 		more = fo & 0x2000;
-		df = fo & 0x4000;
+		fl = (ip[1] & 3u) | (fo & 0x4000 ? REASM_F_DF : 0);
 	} else {
 		const uint8_t *fh = p + pm->frag_hdr_off;
 		fo = rd16(fh + 2);
 		off = fo & ~7u;
 		more = fo & 1;
+		fl = (ip[1] >> 4) & 3u; /* the traffic class's low bits */
 		if (off == 0 && !more)
 			return m; /* atomic fragment (RFC 6946) */
 		k.v6 = 1;
@@ -685,7 +687,7 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	}
 	struct reasm *r = w->reasm;
 	uint32_t dg;
-	switch (reasm_add(r, &k, off, (uint32_t)pm->l3_len - hdr, more, df, pm->l3_len, hdr, m,
+	switch (reasm_add(r, &k, off, (uint32_t)pm->l3_len - hdr, more, fl, pm->l3_len, hdr, m,
 			  (uint16_t)(pm->l3_off + hdr), rte_rdtsc(), &dg)) {
 	case REASM_HELD:
 		return NULL;
@@ -714,6 +716,7 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	uint32_t total = reasm_total(r, dg);
 	uint16_t frag_max = reasm_frag_max(r, dg);
 	bool keep_df = reasm_df(r, dg);
+	uint8_t ecn = reasm_ecn(r, dg);
 	struct rte_mbuf *d = rte_pktmbuf_alloc(w->dp->pool_jumbo);
 	if (d != NULL) /* headroom for an ICMP error's headers, the rest for the datagram */
 		d->data_off = RTE_MIN(d->data_off, (uint16_t)64);
@@ -728,6 +731,7 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 			dip[3] = (uint8_t)tl;
 			dip[6] = keep_df ? 0x40 : 0; /* Linux: DF if the largest fragment had it */
 			dip[7] = 0;
+			dip[1] |= ecn; /* CE if a fragment had it */
 			struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)dip;
 			h->hdr_checksum = 0;
 			h->hdr_checksum = rte_ipv4_cksum(h);
@@ -735,6 +739,7 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 			uint16_t pl = (uint16_t)(front - fm.l3_off - 40 + total);
 			dip[4] = (uint8_t)(pl >> 8);
 			dip[5] = (uint8_t)pl;
+			dip[1] |= (uint8_t)(ecn << 4); /* the traffic class's ECN bits */
 			unlink_frag_hdr6(o, fb, fm.l3_off, fm.frag_hdr_off);
 		}
 	}

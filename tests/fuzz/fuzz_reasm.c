@@ -5,7 +5,7 @@
  * happen. The input is a list of 6-byte records: u8 flags (bit 0: IPv6,
  * bit 1: more fragments, bits 2-3: which of 4 datagram ids, bits 4-5:
  * advance the clock 0 / 1 / 20 / 70 units, bit 6: run expiry, bit 7: DF), u8 header
- * length / 4, u16 offset (bytes), u16 length.
+ * length / 4 (low 6 bits) and ECN codepoint (high 2), u16 offset (bytes), u16 length.
  *
  * Checked: every fragment handed in is accounted for exactly once (given
  * back to the caller, dropped by the table once, or part of one complete
@@ -62,14 +62,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k.v6 = fl & 1;
 		k.id = (fl >> 2) & 3;
 		k.src[0] = 10;
-		uint16_t hdr = (uint16_t)(p[1] * 4);
+		uint16_t hdr = (uint16_t)((p[1] & 0x3f) * 4);
 		uint32_t off = (uint32_t)p[2] << 8 | p[3];
 		uint32_t len = (uint32_t)p[4] << 8 | p[5];
 		uintptr_t h = next++;
 		uint32_t dg;
 		state[h] = 1;
 		held++;
-		enum reasm_res res = reasm_add(r, &k, off, len, fl & 2, fl & 0x80,
+		enum reasm_res res = reasm_add(r, &k, off, len, fl & 2,
+					       (fl & 0x80 ? REASM_F_DF : 0) | p[1] >> 6,
 					       (uint16_t)(hdr + len), hdr, (void *)h, 0, now, &dg);
 		if (res == REASM_HELD)
 			continue;

@@ -70,7 +70,7 @@ static enum reasm_res add(struct reasm *r, const struct reasm_key *k, uint32_t o
 			  bool more, uintptr_t h, uint64_t now, uint32_t *dg)
 {
 	uint16_t hdr = k->v6 ? 48 : 20;
-	return reasm_add(r, k, off, len, more, false, (uint16_t)(hdr + len), hdr, (void *)h,
+	return reasm_add(r, k, off, len, more, 0, (uint16_t)(hdr + len), hdr, (void *)h,
 			 (uint16_t)(14 + hdr), now, dg);
 }
 
@@ -379,7 +379,7 @@ static void test_interleaved(void **state)
  * order, each insert before the tail): the walk starts after the last one
  * inserted, and the datagram completes; REASM_MAX_PER_DG fragments at most,
  * one more discards the datagram. DF: kept when the largest fragment had
- * it. */
+ * it. ECN as the kernel combines it. */
 static void test_many_small(void **state)
 {
 	(void)state;
@@ -404,20 +404,44 @@ static void test_many_small(void **state)
 	assert_int_equal(reasm_held_dgrams(r), 0);
 	/* DF on the largest fragment: kept; on a smaller one only: not */
 	k.id = 79;
-	assert_int_equal(reasm_add(r, &k, 0, 800, true, true, 820, 20, (void *)1, 34, 0, &dg),
+	assert_int_equal(reasm_add(r, &k, 0, 800, true, REASM_F_DF, 820, 20, (void *)1, 34, 0, &dg),
 			 REASM_HELD);
-	assert_int_equal(reasm_add(r, &k, 800, 100, false, false, 120, 20, (void *)2, 34, 0, &dg),
+	assert_int_equal(reasm_add(r, &k, 800, 100, false, 0, 120, 20, (void *)2, 34, 0, &dg),
 			 REASM_DONE);
 	assert_true(reasm_df(r, dg));
 	assert_int_equal(reasm_frag_max(r, dg), 820);
 	reasm_release(r, dg);
 	k.id = 80;
-	assert_int_equal(reasm_add(r, &k, 0, 800, true, false, 820, 20, (void *)1, 34, 0, &dg),
+	assert_int_equal(reasm_add(r, &k, 0, 800, true, 0, 820, 20, (void *)1, 34, 0, &dg),
 			 REASM_HELD);
-	assert_int_equal(reasm_add(r, &k, 800, 100, false, true, 120, 20, (void *)2, 34, 0, &dg),
+	assert_int_equal(reasm_add(r, &k, 800, 100, false, REASM_F_DF, 120, 20, (void *)2, 34, 0, &dg),
 			 REASM_DONE);
 	assert_false(reasm_df(r, dg));
 	reasm_release(r, dg);
+
+	/* ECN (the kernel's ip_frag_ecn_table): CE on one fragment and ECT
+	 * on the others: CE; all ECT(0): nothing to add; not-ECT mixed with
+	 * ECN-capable: the datagram is dropped */
+	static const struct { unsigned a, b; int want; } ecn[] = {
+		{ 2, 3, 3 }, { 3, 1, 3 }, { 2, 2, 0 }, { 0, 0, 0 }, { 0, 3, -1 }, { 1, 0, -1 },
+	};
+	for (unsigned i = 0; i < sizeof(ecn) / sizeof(ecn[0]); i++) {
+		k.id = (uint16_t)(90 + i);
+		n_dropped = 0;
+		assert_int_equal(reasm_add(r, &k, 0, 800, true, ecn[i].a, 820, 20, (void *)1, 34, 0,
+					   &dg), REASM_HELD);
+		enum reasm_res res = reasm_add(r, &k, 800, 100, false, ecn[i].b, 120, 20, (void *)2,
+					       34, 0, &dg);
+		if (ecn[i].want < 0) {
+			assert_int_equal(res, REASM_OVERLAP);
+			assert_int_equal(n_dropped, 1);
+			continue;
+		}
+		assert_int_equal(res, REASM_DONE);
+		assert_int_equal(reasm_ecn(r, dg), ecn[i].want);
+		reasm_release(r, dg);
+	}
+	assert_int_equal(reasm_stats(r)->ecn, 2);
 	reasm_destroy(r);
 }
 
