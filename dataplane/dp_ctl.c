@@ -419,6 +419,16 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 				s->invalid, s->ignore, s->related, s->untracked, s->insert_failed,
 				s->early_drop, s->drop, s->expired);
 		}
+		if (w->reasm) {
+			const struct reasm_stats *r = reasm_stats(w->reasm);
+			fprintf(out,
+				"    reassembly: pending=%u held=%u done=%" PRIu64 " timeout=%" PRIu64
+				" evicted=%" PRIu64 " overlap=%" PRIu64 " dup=%" PRIu64 " bad=%" PRIu64
+				" oversize=%" PRIu64 " too_many=%" PRIu64 " ecn=%" PRIu64 "\n",
+				reasm_held_dgrams(w->reasm), reasm_held_frags(w->reasm), r->done,
+				r->timeout, r->evicted, r->overlap, r->dup, r->bad, r->oversize,
+				r->too_many, r->ecn);
+		}
 	}
 	fprintf(out, "control:\n  neighbours=%u/%u held=%u logs_written=%" PRIu64 "\n",
 		dp->nh_used, dp->nh_max, dp_neigh_held(dp), dp->logs_written);

@@ -303,6 +303,40 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 	};
 	worker_counters(o, dp, wfams, RTE_DIM(wfams), wstats_of);
 
+	/* reassembly (the kernel's ReasmTimeout, ReasmOverlaps, ... of nstat) */
+	bool ra = false;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		ra |= dp->workers[i]->reasm != NULL;
+	if (ra) {
+		family(o, "rampart_reasm_pending_datagrams", "gauge",
+		       "Datagrams being reassembled (fragments missing)");
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			if (dp->workers[i]->reasm)
+				fprintf(o, "rampart_reasm_pending_datagrams{worker=\"%u\"} %u\n", i,
+					reasm_held_dgrams(dp->workers[i]->reasm));
+		family(o, "rampart_reasm_held_fragments", "gauge",
+		       "Fragments held for reassembly");
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			if (dp->workers[i]->reasm)
+				fprintf(o, "rampart_reasm_held_fragments{worker=\"%u\"} %u\n", i,
+					reasm_held_frags(dp->workers[i]->reasm));
+		family(o, "rampart_reasm_discarded_total", "counter",
+		       "Datagrams or fragments reassembly gave up, by reason (timeout, evicted, "
+		       "overlap, oversize, too_many, ecn: datagrams; dup, bad: fragments)");
+		static const char *const why[] = { "timeout", "evicted", "overlap", "dup", "bad",
+						   "oversize", "too_many", "ecn" };
+		for (unsigned i = 0; i < dp->n_workers; i++) {
+			if (!dp->workers[i]->reasm)
+				continue;
+			const struct reasm_stats *r = reasm_stats(dp->workers[i]->reasm);
+			const uint64_t v[] = { r->timeout, r->evicted, r->overlap, r->dup, r->bad,
+					       r->oversize, r->too_many, r->ecn };
+			for (unsigned k = 0; k < RTE_DIM(why); k++)
+				fprintf(o, "rampart_reasm_discarded_total{worker=\"%u\",reason=\"%s\"} %"
+					PRIu64 "\n", i, why[k], v[k]);
+		}
+	}
+
 	/* connection tracking and NAT */
 	bool ct = false;
 	for (unsigned i = 0; i < dp->n_workers; i++)

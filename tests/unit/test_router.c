@@ -2403,6 +2403,17 @@ static void test_conntrack_reassembly_many(void **state)
 	assert_int_equal(check_refragmented(total, false, false, 0, 20 + fl, 0), nf);
 	assert_int_equal(reasm_held_frags(w->reasm), 0);
 	assert_int_equal(reasm_stats(w->reasm)->dup, 1);
+	/* in the metrics, as the kernel's Reasm* counters */
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *o = open_memstream(&buf, &blen);
+	assert_non_null(o);
+	struct dp_metrics_info info = { .version = "ut" };
+	dp_metrics_write(dp, o, &info);
+	fclose(o);
+	assert_non_null(strstr(buf, "rampart_reasm_discarded_total{worker=\"0\",reason=\"dup\"} 1\n"));
+	assert_non_null(strstr(buf, "rampart_reasm_pending_datagrams{worker=\"0\"} 0\n"));
+	free(buf);
 
 	/* the port's MTU below the fragments (1 020 bytes): with DF on every
 	 * fragment (kept on the datagram), fragmentation needed */
