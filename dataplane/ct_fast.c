@@ -199,7 +199,8 @@ static unsigned ask_flags(struct dp_worker *w, const struct dp_rules *R, const s
 				*steered = true;
 				return 0;
 			}
-			all = natset_has(&R->nat_priv, dp, t->fam, t->src);
+			all = natset_has(&R->nat_priv, dp, t->fam, t->src) ||
+			      (R->follow_udp && t->proto == IPPROTO_UDP);
 		}
 	} else {
 		all = w->cur_ask_all;
@@ -258,8 +259,12 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	p.csum_bad = ck == RTE_MBUF_F_RX_L4_CKSUM_BAD;
 	if (prerouting && ck == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN && w->dp->ct_par.checksum &&
-	    p.l4_ok && sw_csum_wanted(w->dp, pm))
+	    p.l4_ok && sw_csum_wanted(w->dp, pm)) {
 		p.csum_bad = l4_csum_bad(pm, l3, p.l4, p.l4_len, p.l4_cap);
+		/* as a NIC would have said: a worker it is handed to does not
+		 * check it again */
+		m->ol_flags |= p.csum_bad ? RTE_MBUF_F_RX_L4_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	}
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
 	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;

@@ -137,6 +137,7 @@ struct dp_rules {
 	bool nat; /* the nat table translates (a NAT target is there) */
 	struct dp_natset nat_pub;  /* source translations' addresses: replies come to them */
 	struct dp_natset nat_priv; /* destination translations' targets: replies come from them */
+	bool follow_udp; /* TFTP helper and NAT: new UDP packets are asked around (rules_ctl.c) */
 	struct ct_limit *climit[DP_MAX_WORKERS]; /* -m connlimit's counts, per worker */
 	struct rules_counter *ctr[DP_MAX_WORKERS];
 };

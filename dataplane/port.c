@@ -198,6 +198,11 @@ static int port_setup(struct dp_ctx *dp, unsigned idx, const struct cfg_port *cp
 	const uint64_t l4ck = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	conf.rxmode.offloads |= info.rx_offload_capa & l4ck;
 	p->sw_l4_csum = (info.rx_offload_capa & l4ck) != l4ck && !cp->rx_csum_trust;
+	if (p->sw_l4_csum && dp->ct_mode != CFG_CT_OFF && dp->ct_par.checksum)
+		RP_NOTICE("port", "port %s (%s): no TCP/UDP receive checksum offload: connection "
+				  "tracking checks checksums in software (a peer that leaves them to "
+				  "offload, as a veth with tx offload on, needs rx_checksum: trust)",
+			  cp->name, info.driver_name);
 
 	rc = rte_eth_dev_configure(pid, nq, nq, &conf);
 	if (rc < 0) {

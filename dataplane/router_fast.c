@@ -409,6 +409,13 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
 	memcpy(dst, v6 ? l3 + 24 : l3 + 16, v6 ? 16 : 4);
 	rte_pktmbuf_adj(m, l3_off);
+	/* DPDK refuses DF; a reassembled datagram keeps DF (its largest
+	 * fragment had it, and fits): its fragments get it back, as Linux's
+	 * IPSKB_FRAG_PMTU */
+	struct rte_ipv4_hdr *h4 = (struct rte_ipv4_hdr *)rte_pktmbuf_mtod(m, uint8_t *);
+	rte_be16_t df = v6 ? 0 : h4->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	if (df)
+		h4->fragment_offset &= (rte_be16_t)~df;
 	int n = v6 ? fragment6(w, m, mtu, dp_priv(m)->frag_id, frags, DP_MAX_FRAGS)
 		   : rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, dp->pool,
 					      dp->pool_indirect);
@@ -422,6 +429,7 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 		struct rte_mbuf *f = frags[i];
 		if (!v6) {
 			struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+			fh->fragment_offset |= df;
 			fh->hdr_checksum = 0;
 			fh->hdr_checksum = rte_ipv4_cksum(fh);
 		}

@@ -57,22 +57,24 @@ static void natset_add(struct dp_natset *s, int fam, const struct rules_addr *lo
  * worker: those addressed to a source translation's addresses (nat_pub:
  * steered by their ports, nat_owner) and those coming from a destination
  * translation's targets (nat_priv: asked around before they start a
- * connection). With helpers and NAT in one ruleset, an expected connection
- * may be translated back to any host (nf_nat_follow_master: a TFTP answer
- * to a client behind MASQUERADE lives on the worker the server's packet
- * reached, which the client's next packet may not reach): every packet
- * that could start a connection is asked around first. */
+ * connection). With the TFTP helper and NAT in one ruleset, an expected
+ * connection may be translated back to any host (nf_nat_follow_master: a
+ * TFTP answer to a client behind MASQUERADE lives on the worker the
+ * server's packet reached, which the client's next packet may not reach):
+ * every UDP packet that could start a connection is asked around first
+ * (follow_udp). */
 static void build_natsets(struct dp_rules *R)
 {
 	memset(&R->nat_pub, 0, sizeof(R->nat_pub));
 	memset(&R->nat_priv, 0, sizeof(R->nat_priv));
-	bool helper = false, nat = false;
+	bool tftp = false, nat = false;
 	for (int f = 0; f < 2; f++) {
 		const struct rules_fprog *fp = &R->prog->f[f];
 		int fam = f ? RULES_F_V6 : RULES_F_V4;
 		for (uint32_t i = 0; i < fp->n_rules; i++) {
 			const struct rules_crule *cr = &fp->rules[i];
-			helper |= cr->kind == RULES_CK_CT_HELPER;
+			tftp |= cr->kind == RULES_CK_CT_HELPER &&
+				cr->target->u.ctt.helper_id == RULES_HELPER_TFTP;
 			if (cr->kind != RULES_CK_NAT)
 				continue;
 			nat = true;
@@ -104,8 +106,7 @@ static void build_natsets(struct dp_rules *R)
 			}
 		}
 	}
-	if (helper && nat)
-		R->nat_priv.all = true;
+	R->follow_udp = tftp && nat;
 }
 
 static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,

@@ -2415,6 +2415,23 @@ static void test_conntrack_reassembly_many(void **state)
 	assert_non_null(strstr(buf, "rampart_reasm_pending_datagrams{worker=\"0\"} 0\n"));
 	free(buf);
 
+	/* DF on every fragment, which fit the port: the datagram keeps DF and
+	 * leaves as fragments that have it again (DPDK's fragmenter refuses
+	 * DF: cleared for it, then set on each) */
+	mk_big_payload(3000);
+	for (unsigned k = 0; k < 3; k++) {
+		frag4_of(&f, k, fl, 3000, 0x4000);
+		put(0, &f);
+		dp_worker_poll(w);
+	}
+	struct frame df_out[4];
+	assert_int_equal(take(1, df_out, 4), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		check_ip4_csum(df_out[i].b + 14);
+		assert_true(rd_be16(df_out[i].b + 14 + 6) & 0x4000);
+		assert_int_equal(rd_be16(df_out[i].b + 14 + 6) & 0x1fff, i * fl / 8);
+	}
+
 	/* the port's MTU below the fragments (1 020 bytes): with DF on every
 	 * fragment (kept on the datagram), fragmentation needed */
 	dp->ports[1].mtu = 1000;
@@ -2449,7 +2466,7 @@ static void test_conntrack_reassembly_many(void **state)
 	}
 	expect_nothing();
 	assert_int_equal(drops(DP_DROP_SHORT_UDP), short0 + 1);
-	assert_int_equal(w->st.reassembled, 4);
+	assert_int_equal(w->st.reassembled, 5);
 }
 
 /* IPv6 fragments of 1 232 bytes of a 5 000-byte UDP datagram, identification
