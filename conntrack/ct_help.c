@@ -157,6 +157,15 @@ void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint3
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
 bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
 	struct ct_exp_nat *nat)
 {
@@ -168,7 +177,15 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
 	uint32_t h = exp_hash(&q);
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE)
+		/* a slot busy for a moment (its announcer renewing it on a
+		 * retransmitted request, another worker passing by) may be
+		 * ours: wait for it, a bounded while */
+		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		for (unsigned spin = 0; st == CT_EXP_BUSY && spin < 1024; spin++) {
+			cpu_relax();
+			st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		}
+		if (st != CT_EXP_LIVE)
 			continue;
 		bool dead = expired(s, now);
 		if (!dead && !exp_match(&s->k, k))

@@ -189,7 +189,6 @@ struct dp_mbuf_priv {
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
-	uint32_t frag_id;  /* reassembled IPv6: its identification, kept when fragmented again */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
@@ -283,6 +282,18 @@ struct dp_worker {
 	uint32_t tf_epoch;
 	struct dp_trace_filter tf;
 } __rte_cache_aligned;
+
+/* The worker's xorshift (seeded at random per worker): NAT's port choice,
+ * IPv6 fragment identifications. */
+static inline uint32_t dp_rand32(struct dp_worker *w)
+{
+	uint32_t x = w->nat_rnd;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	w->nat_rnd = x;
+	return x;
+}
 
 /*
  * Control -> worker requests on its connection table (the table is the

@@ -14,12 +14,7 @@
 
 static inline uint32_t nat_rand(struct dp_worker *w)
 {
-	uint32_t x = w->nat_rnd;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	w->nat_rnd = x;
-	return x;
+	return dp_rand32(w);
 }
 
 /* Does a lie in the plen-bit prefix of b? */

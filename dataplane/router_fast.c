@@ -324,12 +324,13 @@ static inline void wr16(uint8_t *p, uint32_t v)
 /*
  * The IPv6 datagram in m (IPv6 header at offset 0, one buffer) as
  * fragments of at most mtu bytes into out[] (copies from the packet pool),
- * identification id. Unlike DPDK's rte_ipv6_fragment_packet, which puts
- * the fragment header right after the IPv6 header and gives every datagram
- * the identification 0, the unfragmentable part (RFC 8200 4.5: Hop-by-Hop,
+ * identification id (a fresh one per datagram, from the worker's random
+ * sequence, as Linux's ipv6_select_ident picks a new one: a datagram translated by NAT must not share one with
+ * another host's). Unlike DPDK's rte_ipv6_fragment_packet, which puts the
+ * fragment header right after the IPv6 header and gives every datagram the
+ * identification 0, the unfragmentable part (RFC 8200 4.5: Hop-by-Hop,
  * routing headers, and destination options before a routing header) is
- * repeated in every fragment, and the datagram keeps the identification it
- * came with. Returns the number of fragments or a negative errno.
+ * repeated in every fragment. Returns the number of fragments or a negative errno.
  */
 static int fragment6(struct dp_worker *w, struct rte_mbuf *m, uint16_t mtu, uint32_t id,
 		     struct rte_mbuf **out, int max)
@@ -416,7 +417,7 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 	rte_be16_t df = v6 ? 0 : h4->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	if (df)
 		h4->fragment_offset &= (rte_be16_t)~df;
-	int n = v6 ? fragment6(w, m, mtu, dp_priv(m)->frag_id, frags, DP_MAX_FRAGS)
+	int n = v6 ? fragment6(w, m, mtu, dp_rand32(w), frags, DP_MAX_FRAGS)
 		   : rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, dp->pool,
 					      dp->pool_indirect);
 	rte_pktmbuf_free(m); /* IPv4: the fragments hold their own references */
@@ -769,7 +770,6 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	}
 	*dp_priv(d) = *dp_priv(m);
 	dp_priv(d)->frag_max = frag_max;
-	dp_priv(d)->frag_id = k.id;
 	d->port = m->port;
 	rte_pktmbuf_free(m);
 	w->st.reassembled++;

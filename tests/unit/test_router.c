@@ -2307,9 +2307,10 @@ static void mk_big_payload(unsigned len)
  * payload at its offset, checked against big_payload; returns how many.
  * IPv6: hbh says the fragments carry a Hop-by-Hop header in front of the
  * fragment header; unfrag_extra bytes of a destination options header lead
- * the fragmentable part; every fragment has identification id. */
+ * the fragmentable part; every fragment has the identification of the
+ * first, returned in *id. */
 static unsigned check_refragmented(unsigned total, bool v6, bool hbh, unsigned unfrag_extra,
-				   unsigned max_ip_len, uint32_t id)
+				   unsigned max_ip_len, uint32_t *id)
 {
 	static struct frame out[200];
 	unsigned n = take(1, out, 200);
@@ -2338,7 +2339,10 @@ static unsigned check_refragmented(unsigned total, bool v6, bool hbh, unsigned u
 			hdr = fo + 8;
 			off = rd_be16(fh + 2) & ~7u;
 			more = rd_be16(fh + 2) & 1;
-			assert_int_equal((uint32_t)rd_be16(fh + 4) << 16 | rd_be16(fh + 6), id);
+			uint32_t fid = (uint32_t)rd_be16(fh + 4) << 16 | rd_be16(fh + 6);
+			if (i == 0)
+				*id = fid;
+			assert_int_equal(fid, *id);
 		}
 		assert_true(iplen <= max_ip_len);
 		assert_int_equal(more, i + 1 < n);
@@ -2400,7 +2404,7 @@ static void test_conntrack_reassembly_many(void **state)
 	assert_int_equal(w->st.reassembled, 1);
 	assert_int_equal(drops(DP_DROP_FRAG_INVALID), 1);
 	assert_int_equal(w->ct->live, 1);
-	assert_int_equal(check_refragmented(total, false, false, 0, 20 + fl, 0), nf);
+	assert_int_equal(check_refragmented(total, false, false, 0, 20 + fl, NULL), nf);
 	assert_int_equal(reasm_held_frags(w->reasm), 0);
 	assert_int_equal(reasm_stats(w->reasm)->dup, 1);
 	/* in the metrics, as the kernel's Reasm* counters */
@@ -2453,7 +2457,7 @@ static void test_conntrack_reassembly_many(void **state)
 		put(0, &f);
 		dp_worker_poll(w);
 	}
-	assert_int_equal(check_refragmented(3000, false, false, 0, 1000, 0), 4);
+	assert_int_equal(check_refragmented(3000, false, false, 0, 1000, NULL), 4);
 	dp->ports[1].mtu = 1500;
 
 	/* a UDP length longer than the datagram: dropped whole */
@@ -2501,9 +2505,9 @@ static void send_frags6(uint8_t ext, uint32_t id, bool overlap)
 /* IPv6: reassembled behind a destination options header or a Hop-by-Hop
  * header (the header before the fragment header takes its next header),
  * one NEW connection, out again in pieces no larger than the largest that
- * came, with the identification it came with and the Hop-by-Hop header in
- * every fragment (DPDK's fragmenter would move it behind the fragment
- * header, and give identification 0). An overlapping fragment discards a
+ * came, with a fresh identification and the Hop-by-Hop header in every
+ * fragment (DPDK's fragmenter would move it behind the fragment header,
+ * and give identification 0). An overlapping fragment discards a
  * datagram. A port whose MTU is below the largest fragment: Packet Too Big,
  * as the kernel (routers do not fragment IPv6). */
 static void test_conntrack_reassembly6(void **state)
@@ -2517,14 +2521,16 @@ static void test_conntrack_reassembly6(void **state)
 	send_frags6(60, 0xabc0, false);
 	assert_int_equal(w->st.reassembled, 1);
 	assert_int_equal(w->ct->live, 1);
-	unsigned n = check_refragmented(total, true, false, 8, 40 + 8 + 8 + fl, 0xabc0);
+	uint32_t id1, id2;
+	unsigned n = check_refragmented(total, true, false, 8, 40 + 8 + 8 + fl, &id1);
 	assert_int_equal(n, (total + 8 + 1239) / 1240);
 
 	send_frags6(0, 0x12345678, false);
 	assert_int_equal(w->st.reassembled, 2);
 	/* 56 bytes of headers in every fragment: 1 232 bytes of payload each */
-	n = check_refragmented(total, true, true, 0, 40 + 8 + 8 + fl, 0x12345678);
+	n = check_refragmented(total, true, true, 0, 40 + 8 + 8 + fl, &id2);
 	assert_int_equal(n, (total + 1231) / 1232);
+	assert_true(id1 != id2); /* a fresh identification per datagram */
 
 	send_frags6(60, 0xabc1, true);
 	expect_nothing();
