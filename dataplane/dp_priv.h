@@ -579,19 +579,34 @@ static inline void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_
 		dp_txq_send(w, port);
 }
 
-/* Queue pkts[i] on port out[i]; out[i] == UINT16_MAX means consumed. */
+/* Queue pkts[i] on port out[i]; out[i] == UINT16_MAX means consumed. A
+ * run of packets to one port (the usual burst) keeps the buffer's count
+ * and the byte counter in registers: no store-to-load chain through
+ * memory per packet. */
 static inline void dp_tx_enqueue_burst(struct dp_worker *w, struct rte_mbuf **pkts,
 				       const uint16_t *out, uint16_t n)
 {
-	for (uint16_t i = 0; i < n; i++) {
+	uint16_t i = 0;
+	while (i < n) {
 		uint16_t p = out[i];
-		if (p == UINT16_MAX)
+		if (p == UINT16_MAX) {
+			i++;
 			continue;
+		}
 		struct dp_txq *t = &w->tx[p];
-		w->st.port[p].tx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		t->pkts[t->n++] = pkts[i];
-		if (unlikely(t->n == DP_TXBUF))
-			dp_txq_send(w, p);
+		uint16_t k = t->n;
+		uint64_t bytes = 0;
+		do {
+			bytes += rte_pktmbuf_pkt_len(pkts[i]);
+			t->pkts[k++] = pkts[i++];
+			if (unlikely(k == DP_TXBUF)) {
+				t->n = k;
+				dp_txq_send(w, p);
+				k = t->n;
+			}
+		} while (i < n && out[i] == p);
+		t->n = k;
+		w->st.port[p].tx_bytes += bytes;
 	}
 }
 
