@@ -186,7 +186,10 @@ static uint8_t parse_ipv6(const uint8_t *data, uint32_t len, struct pkt_meta *m)
 				return DP_DROP_BAD_IPV6_EXTHDR;
 			uint16_t fo = rd16(data + cur + 2);
 			m->frag_hdr_off = (uint16_t)cur;
-			m->flags |= PKT_F_FRAG;
+			/* an atomic fragment (offset 0, M clear: RFC 6946) is a
+			 * whole packet: tracked as one, as the kernel does */
+			if (fo & 0xfff9)
+				m->flags |= PKT_F_FRAG;
 			more_frags = (fo & 1) != 0;
 			hl = 8;
 			if ((fo & 0xfff8) != 0) {

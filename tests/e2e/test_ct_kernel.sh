@@ -7,10 +7,13 @@
 # packet's state, direction and ASSURED bit into its DSCP). The same
 # sequences (tests/e2e/conntrack/ctdiff.py: TCP handshakes, data, windows,
 # retransmissions, RSTs, simultaneous open, pick-up, reopening; UDP; ICMP
-# echo and errors, RELATED or not; IPv6) are sent from both ends in turn,
+# echo and errors, RELATED or not; IPv6; IPv6 fragments in order, last
+# first, duplicated, overlapping, 17 of them, behind destination options or
+# Hop-by-Hop, an atomic fragment) are sent from both ends in turn,
 # the hosts' own stacks silenced so that only the script speaks; each end
-# captures what arrives. The state every packet arrived with must be the
-# same through the kernel and through rampartd.
+# captures what arrives. The state every packet arrived with (and for a
+# fragmented datagram, how many fragments came out) must be the same
+# through the kernel and through rampartd.
 . "$(dirname "$0")/lib.sh"
 
 e2e_init t

@@ -595,7 +595,8 @@ static void test_ipv6_frag(void **state)
 	fr_ip6_end(&f, ip);
 	assert_int_equal(parse(&f, &m), DP_DROP_BAD_IPV6_EXTHDR);
 
-	/* atomic fragment (offset 0, M clear): a whole packet, L4 parsed */
+	/* atomic fragment (offset 0, M clear): a whole packet, L4 parsed, not
+	 * a fragment (RFC 6946: connection tracking sees it whole) */
 	f.n = 0;
 	fr_eth(&f, MAC_H2, MAC_H1, 0x86dd);
 	ip = fr_ip6(&f, IPPROTO_FRAGMENT, 64, S1, S2);
@@ -603,7 +604,8 @@ static void test_ipv6_frag(void **state)
 	fr_udp(&f, 10, 20, 0);
 	fr_ip6_end(&f, ip);
 	assert_int_equal(parse(&f, &m), DP_DROP_NONE);
-	assert_int_equal(m.flags, PKT_F_FRAG | PKT_F_EXTHDR | PKT_F_L4);
+	assert_int_equal(m.flags, PKT_F_EXTHDR | PKT_F_L4);
+	assert_int_equal(m.frag_hdr_off, 14 + 40);
 	assert_int_equal(m.sport, 10);
 	/* ... so its UDP length is checked like any whole packet's */
 	wr_be16(f.b + 62 + 4, 9);

@@ -14,14 +14,18 @@ receiving end's capture tells which state every packet got.
                                 one line per step: delivered or not, and
                                 the state (DSCP) it arrived with
 
-A step is tagged with its number: IPv4 id, IPv6 flow label.
+A step is tagged with its number: IPv4 id, IPv6 flow label. A step may be
+a list of packets (the fragments of a datagram, sent in the list's order):
+its outcome is how many packets arrived and the state of the first (both
+routers reassemble before tracking and fragment again as they received).
 """
 import subprocess
 import sys
 import time
 
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
-                       ICMPv6DestUnreach, Raw, send, rdpcap, conf)
+                       ICMPv6DestUnreach, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                       IPv6ExtHdrDestOpt, Raw, fragment6, send, rdpcap, conf)
 
 conf.verb = 0
 C4, S4 = "10.77.1.2", "10.77.2.2"
@@ -129,10 +133,44 @@ def steps():
     u6 = IPv6(src=C6, dst=S6) / UDP(sport=41020, dport=33434) / Raw(b"u6")
     c(u6)
     s(IPv6(src=S6, dst=C6) / ICMPv6DestUnreach(code=4) / bytes(u6))
+
+    # 11. IPv6 fragments, reassembled before tracking (nf_defrag_ipv6)
+    def frags(sp, size, fid, ext=None, mtu=1280):
+        """a UDP datagram of size payload bytes from C6:sp, cut into
+        fragments of at most mtu bytes (its checksum over the whole)"""
+        ip = IPv6(src=C6, dst=S6)
+        if ext is not None:
+            ip = ip / ext
+        d = ip / IPv6ExtHdrFragment(id=fid) / UDP(sport=sp, dport=9) / Raw((bytes(range(256)) * (size // 256 + 1))[:size])
+        d = IPv6(bytes(d))  # checksums computed over the whole datagram
+        return fragment6(d, mtu)
+
+    c(frags(41021, 3000, 0x101))                      # in order
+    s(IPv6(src=S6, dst=C6) / UDP(sport=9, dport=41021) / Raw(b"r"))   # its reply
+    c(list(reversed(frags(41022, 3000, 0x102))))      # last first
+    f = frags(41023, 3000, 0x103)
+    c(f[:2] + [f[1]] + f[2:])                          # a duplicate
+    f = frags(41024, 3000, 0x104)
+    g = f[1].copy()
+    g[IPv6ExtHdrFragment].offset -= 1                 # overlaps the first
+    c([f[0], g] + f[2:])
+    c(frags(41025, 20000, 0x105))                      # 16 fragments
+    c(frags(41026, 3000, 0x106, IPv6ExtHdrDestOpt()))  # options before it
+    c(frags(41027, 3000, 0x107, IPv6ExtHdrHopByHop())) # Hop-by-Hop before it
+    atomic = IPv6(src=C6, dst=S6) / IPv6ExtHdrFragment(id=0x108, m=0, offset=0) / UDP(sport=41028, dport=9) / Raw(b"a")
+    c(atomic)                                          # atomic fragment: a whole packet
+    s(IPv6(src=S6, dst=C6) / UDP(sport=9, dport=41028) / Raw(b"r"))
     return out
 
 
 def tagged(n, p):
+    if isinstance(p, list):  # fragments: the flow label only (checksums are the datagram's)
+        out = []
+        for x in p:
+            x = x.copy()
+            x[IPv6].fl = n
+            out.append(x)
+        return out
     p = p.copy()
     if IP in p:
         p[IP].id = n
@@ -173,6 +211,7 @@ def drive(lanns, wanns):
 
 def outcome(lanpcap, wanpcap):
     seen = {"c": {}, "s": {}}  # arrived at: tag -> dscp
+    count = {"c": {}, "s": {}}  # arrived at: tag -> packets
     for where, f in (("c", lanpcap), ("s", wanpcap)):
         for pk in rdpcap(f):
             if IP in pk:
@@ -182,10 +221,16 @@ def outcome(lanpcap, wanpcap):
             else:
                 continue
             seen[where].setdefault(tag, tc >> 2)
+            count[where][tag] = count[where].get(tag, 0) + 1
     for n, (side, p) in enumerate(steps(), 1):
         other = "s" if side == "c" else "c"
         d = seen[other].get(n)
-        what = p.summary().split("/ Raw")[0].strip()
+        if isinstance(p, list):
+            what = "%d fragments of %s" % (len(p), p[0].summary().split("/ Raw")[0].strip())
+            if d is not None:
+                what += ", %d packets arrived" % count[other][n]
+        else:
+            what = p.summary().split("/ Raw")[0].strip()
         if d is None:
             print("%3d %s %-60s not delivered" % (n, side, what))
         else:
