@@ -9,7 +9,8 @@
 # retransmissions, RSTs, simultaneous open, pick-up, reopening; UDP; ICMP
 # echo and errors, RELATED or not; IPv6; IPv6 fragments in order, last
 # first, duplicated, overlapping, 17 of them, behind destination options or
-# Hop-by-Hop, an atomic fragment) are sent from both ends in turn,
+# Hop-by-Hop, an atomic fragment; bad L4 checksums) are sent from both
+# ends in turn,
 # the hosts' own stacks silenced so that only the script speaks; each end
 # captures what arrives. The state every packet arrived with (and for a
 # fragmented datagram, how many fragments came out) must be the same
@@ -36,6 +37,11 @@ hush() { # NS
 for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
 	hush "$ns"
 	ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+done
+# the kernel's router checks L4 checksums itself (a veth marks what it
+# receives CHECKSUM_UNNECESSARY when its receive offload is on)
+for i in lan0 wan0; do
+	ip netns exec "$K_RTR" ethtool -K "$i" rx off >/dev/null 2>&1 || die "ethtool -K $i rx off"
 done
 ip netns exec "$K_RTR" iptables-restore <"$CDIR/ctstate.rules" || die "the kernel refused ctstate.rules"
 ip netns exec "$K_RTR" ip6tables-restore <"$CDIR/ctstate.rules6" || die "the kernel refused ctstate.rules6"

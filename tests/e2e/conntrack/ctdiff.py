@@ -160,6 +160,18 @@ def steps():
     atomic = IPv6(src=C6, dst=S6) / IPv6ExtHdrFragment(id=0x108, m=0, offset=0) / UDP(sport=41028, dport=9) / Raw(b"a")
     c(atomic)                                          # atomic fragment: a whole packet
     s(IPv6(src=S6, dst=C6) / UDP(sport=9, dport=41028) / Raw(b"r"))
+
+    # 12. L4 checksums (nf_conntrack_checksum): a bad one is INVALID and
+    # starts nothing; a UDP checksum of 0 is none
+    def bad(p):
+        p.keepsum = True  # tagged() leaves the L4 checksum as it is
+        return p
+    c(bad(IP(src=C4, dst=S4) / UDP(sport=41030, dport=9, chksum=0x1234) / Raw(b"b")))
+    c(IP(src=C4, dst=S4) / UDP(sport=41030, dport=9) / Raw(b"b"))
+    c(bad(IP(src=C4, dst=S4) / UDP(sport=41031, dport=9, chksum=0) / Raw(b"z")))
+    c(bad(tcp(C4, S4, 41032, 80, "S", 7000) / Raw(b"")))
+    c(bad(IP(src=C4, dst=S4) / ICMP(type=8, id=41033, seq=1, chksum=0x4321)))
+    c(bad(IPv6(src=C6, dst=S6) / UDP(sport=41034, dport=9, chksum=0x1234) / Raw(b"b")))
     return out
 
 
@@ -171,6 +183,7 @@ def tagged(n, p):
             x[IPv6].fl = n
             out.append(x)
         return out
+    keep = getattr(p, "keepsum", False)
     p = p.copy()
     if IP in p:
         p[IP].id = n
@@ -178,8 +191,10 @@ def tagged(n, p):
     else:
         p[IPv6].fl = n
     for L in (TCP, UDP, ICMP):
-        if L in p and not (L is ICMP and p[ICMP].type in (3, 11)):
+        if L in p and not (L is ICMP and p[ICMP].type in (3, 11)) and not keep:
             del p[L].chksum
+    if keep and TCP in p:
+        p[TCP].chksum = 0xbad  # a bad one
     return p
 
 
