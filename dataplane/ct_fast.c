@@ -72,14 +72,15 @@ static inline bool sw_csum_wanted(const struct dp_ctx *dp, const struct pkt_meta
 	}
 }
 
-static bool l4_csum_bad(const struct pkt_meta *pm, const uint8_t *l3, const uint8_t *l4,
-			uint32_t len, uint32_t cap)
+/* 1: bad, 0: good, -1: not judged (a UDP checksum of 0, bytes missing) */
+static int l4_csum_bad(const struct pkt_meta *pm, const uint8_t *l3, const uint8_t *l4,
+		       uint32_t len, uint32_t cap)
 {
 	if (cap < len || len < 4)
-		return false;
+		return -1;
 	uint8_t proto = pm->l4_proto;
 	if (proto == IPPROTO_UDP && (len < 8 || (l4[6] == 0 && l4[7] == 0)))
-		return false;
+		return -1;
 	uint32_t sum = rte_raw_cksum(l4, len);
 	if (proto != IPPROTO_ICMP) { /* the pseudo-header */
 		sum += pm->l3 == PKT_L3_IPV4 ? rte_raw_cksum(l3 + 12, 8) : rte_raw_cksum(l3 + 8, 32);
@@ -260,10 +261,12 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	p.csum_bad = ck == RTE_MBUF_F_RX_L4_CKSUM_BAD;
 	if (prerouting && ck == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN && w->dp->ct_par.checksum &&
 	    p.l4_ok && sw_csum_wanted(w->dp, pm)) {
-		p.csum_bad = l4_csum_bad(pm, l3, p.l4, p.l4_len, p.l4_cap);
+		int v = l4_csum_bad(pm, l3, p.l4, p.l4_len, p.l4_cap);
+		p.csum_bad = v > 0;
 		/* as a NIC would have said: a worker it is handed to does not
 		 * check it again */
-		m->ol_flags |= p.csum_bad ? RTE_MBUF_F_RX_L4_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		if (v >= 0)
+			m->ol_flags |= v ? RTE_MBUF_F_RX_L4_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	}
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
 	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);

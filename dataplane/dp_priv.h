@@ -600,7 +600,10 @@ static inline void dp_tx_enqueue_burst(struct dp_worker *w, struct rte_mbuf **pk
 			bytes += rte_pktmbuf_pkt_len(pkts[i]);
 			t->pkts[k++] = pkts[i++];
 			if (unlikely(k == DP_TXBUF)) {
+				/* the send takes back the bytes it could not send */
 				t->n = k;
+				w->st.port[p].tx_bytes += bytes;
+				bytes = 0;
 				dp_txq_send(w, p);
 				k = t->n;
 			}

@@ -972,6 +972,13 @@ static inline uint16_t bridge_one(struct dp_worker *w, const struct dp_rules *R,
 			return OUT_NONE;
 		dp_ct_confirm(w, R, *mp, pm);
 		if (unlikely(pm->flags & PKT_F_REASM) && pm->l3_len > out_mtu(w->dp, *mp, pm, peer)) {
+			/* its largest fragment does not fit the peer port: dropped,
+			 * as br_netfilter's br_nf_ip_fragment (a bridge sends no
+			 * ICMP) */
+			if (dp_priv(*mp)->frag_max > w->dp->ports[peer].mtu) {
+				dp_drop_pkt(w, in, DP_DROP_MTU_EXCEEDED, *mp);
+				return OUT_NONE;
+			}
 			bridge_fragment(w, *mp, pm, peer);
 			return OUT_NONE;
 		}

@@ -2194,6 +2194,17 @@ static void test_conntrack_bridge_reassembly(void **state)
 	}
 	assert_int_equal(got, total - 20);
 	assert_int_equal(w->ct->live, 1);
+	/* the peer port's MTU below the largest fragment: dropped (a bridge
+	 * sends no ICMP), as br_netfilter */
+	dp->ports[1].mtu = 1000;
+	uint64_t mtu0 = drops(DP_DROP_MTU_EXCEEDED);
+	put(0, &frag[0]);
+	put(0, &frag[1]);
+	dp_worker_poll(w);
+	dp->ports[1].mtu = 1500;
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_MTU_EXCEEDED), mtu0 + 1);
+	assert_int_equal(w->st.reassembled, 2);
 }
 
 static const char stateful_v6[] =
@@ -2436,6 +2447,21 @@ static void test_conntrack_reassembly_many(void **state)
 		assert_int_equal(rd_be16(df_out[i].b + 14 + 6) & 0x1fff, i * fl / 8);
 	}
 
+	/* ECN: ECT(0) fragments, one marked CE on the way: the datagram, and
+	 * so every fragment that leaves, is CE (ip_frag_ecn_table) */
+	for (unsigned k = 0; k < 3; k++) {
+		frag4_of(&f, k, fl, 3000, 0);
+		f.b[14 + 1] = k == 1 ? 3 : 2;
+		fr_ip4_csum(&f, 14);
+		put(0, &f);
+		dp_worker_poll(w);
+	}
+	assert_int_equal(take(1, df_out, 4), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		check_ip4_csum(df_out[i].b + 14);
+		assert_int_equal(df_out[i].b[14 + 1] & 3, 3);
+	}
+
 	/* the port's MTU below the fragments (1 020 bytes): with DF on every
 	 * fragment (kept on the datagram), fragmentation needed */
 	dp->ports[1].mtu = 1000;
@@ -2470,7 +2496,7 @@ static void test_conntrack_reassembly_many(void **state)
 	}
 	expect_nothing();
 	assert_int_equal(drops(DP_DROP_SHORT_UDP), short0 + 1);
-	assert_int_equal(w->st.reassembled, 5);
+	assert_int_equal(w->st.reassembled, 6);
 }
 
 /* IPv6 fragments of 1 232 bytes of a 5 000-byte UDP datagram, identification
