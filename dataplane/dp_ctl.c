@@ -93,14 +93,6 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		goto fail;
 	}
 
-	dp->pool_indirect = rte_pktmbuf_pool_create("rp_indirect", n, 256, 0, 0,
-						    (int)rte_socket_id());
-	if (dp->pool_indirect == NULL) {
-		snprintf(err, errlen, "cannot create a pool of %u indirect mbufs: %s", n,
-			 rte_strerror(rte_errno));
-		goto fail;
-	}
-
 	if (c->ct_mode != CFG_CT_OFF) {
 		/* one contiguous buffer per reassembled datagram (the pipeline
 		 * works on contiguous packets); 64 KiB - 1 is an mbuf's limit */
@@ -348,7 +340,6 @@ void dp_destroy(struct dp_ctx *dp)
 	rte_free(dp->nh);
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
-	rte_mempool_free(dp->pool_indirect);
 	rte_mempool_free(dp->pool_jumbo);
 	rte_free(dp->ct_exp);
 	rte_free(dp);

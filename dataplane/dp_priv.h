@@ -335,7 +335,6 @@ struct dp_ctx {
 	uint32_t icmp_rate, icmp_burst;
 	struct dp_port ports[DP_MAX_PORTS];
 	struct rte_mempool *pool;
-	struct rte_mempool *pool_indirect; /* fragment payload references */
 	struct rte_mempool *pool_jumbo;    /* reassembled datagrams, one buffer each */
 	struct ct_expect *ct_exp; /* the helpers' expectations, all workers' (ct_help.h) */
 	struct rte_lpm *lpm4;

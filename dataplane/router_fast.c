@@ -13,7 +13,6 @@
  */
 #include <rte_byteorder.h>
 #include <rte_hash.h>
-#include <rte_ip_frag.h>
 #include <rte_ip.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
@@ -322,6 +321,85 @@ static inline void wr16(uint8_t *p, uint32_t v)
 }
 
 /*
+ * The IPv4 datagram in m (header at offset 0, one buffer) as fragments of
+ * at most mtu bytes into out[] (copies from the packet pool, one buffer
+ * each: not every PMD transmits chained mbufs, af_xdp for one). As RFC 791
+ * and Linux's ip_fragment: the first fragment carries the whole header,
+ * the others only the options whose copied flag is set; a fragment being
+ * fragmented again keeps its offset and its MF on the last piece; DF is
+ * copied as it is (the caller decided the datagram may be fragmented).
+ * Returns the number of fragments or a negative errno.
+ */
+static int fragment4(struct dp_worker *w, struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **out,
+		     int max)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t have = rte_pktmbuf_data_len(m);
+	if (!rte_pktmbuf_is_contiguous(m) || have < 20)
+		return -EINVAL;
+	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4, total = rd16(ip + 2);
+	if (hlen < 20 || total < hlen || total > have)
+		return -EINVAL;
+	/* the header of the later fragments: the options to copy */
+	uint8_t later[60];
+	memcpy(later, ip, 20);
+	uint32_t llen = 20;
+	for (uint32_t i = 20; i < hlen;) {
+		uint8_t t = ip[i];
+		if (t == 0) /* end of options */
+			break;
+		if (t == 1) { /* no-op: not copied */
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen || ip[i + 1] < 2 || i + ip[i + 1] > hlen)
+			break; /* malformed: the parser let it through; copy no more */
+		if (t & 0x80) {
+			memcpy(later + llen, ip + i, ip[i + 1]);
+			llen += ip[i + 1];
+		}
+		i += ip[i + 1];
+	}
+	while (llen & 3)
+		later[llen++] = 0;
+	later[0] = (uint8_t)(0x40 | llen / 4);
+	uint16_t fo = rd16(ip + 6);
+	uint32_t base = (uint32_t)(fo & 0x1fff) * 8, rest = total - hlen, off = 0;
+	bool mf = fo & 0x2000;
+	uint16_t keep = fo & 0x4000; /* DF, as it is */
+	int n = 0;
+	while (off < rest) {
+		const uint8_t *h = off == 0 ? ip : later;
+		uint32_t hl = off == 0 ? hlen : llen;
+		uint32_t room = mtu > hl ? (mtu - hl) & ~7u : 0;
+		if (room == 0 || n == max) {
+			rte_pktmbuf_free_bulk(out, (unsigned)n);
+			return room == 0 ? -EINVAL : -E2BIG;
+		}
+		uint32_t len = RTE_MIN(room, rest - off);
+		bool last = off + len == rest;
+		struct rte_mbuf *f = rte_pktmbuf_alloc(w->dp->pool);
+		uint8_t *p = f && hl + len <= rte_pktmbuf_tailroom(f) ?
+				     (uint8_t *)rte_pktmbuf_append(f, (uint16_t)(hl + len)) : NULL;
+		if (p == NULL) {
+			rte_pktmbuf_free(f);
+			rte_pktmbuf_free_bulk(out, (unsigned)n);
+			return -ENOMEM;
+		}
+		memcpy(p, h, hl);
+		memcpy(p + hl, ip + hlen + off, len);
+		wr16(p + 2, hl + len);
+		wr16(p + 6, keep | (!last || mf ? 0x2000u : 0) | ((base + off) / 8));
+		struct rte_ipv4_hdr *fh = (struct rte_ipv4_hdr *)p;
+		fh->hdr_checksum = 0;
+		fh->hdr_checksum = rte_ipv4_cksum(fh);
+		out[n++] = f;
+		off += len;
+	}
+	return n;
+}
+
+/*
  * The IPv6 datagram in m (IPv6 header at offset 0, one buffer) as
  * fragments of at most mtu bytes into out[] (copies from the packet pool),
  * identification id (a fresh one per datagram, from the worker's random
@@ -393,10 +471,9 @@ static int fragment6(struct dp_worker *w, struct rte_mbuf *m, uint16_t mtu, uint
  * an IPv4 datagram without DF larger than the MTU (RFC 791, as Linux), or a
  * datagram reassembled for connection tracking (IPv6 too: routers never
  * fragment what they did not reassemble), in pieces of at most mtu bytes.
- * IPv4: DPDK's rte_ipv4_fragment_packet builds a header mbuf per fragment
- * from the packet pool and attaches the payload by reference (indirect
- * mbufs); IPv6: fragment6 (copies; the rare path of reassembled datagrams).
- * Nothing is allocated outside the pools. Router: each fragment gets an Ethernet header
+ * fragment4 / fragment6 copy each fragment into one buffer of the packet
+ * pool (a rare path; not every PMD sends chained mbufs). Nothing is
+ * allocated outside the pool. Router: each fragment gets an Ethernet header
  * and goes to next hop nh; bridge (l2 != NULL): each keeps the frame's own
  * link-layer header (l3_off bytes), as br_netfilter refragments. The TTL was
  * decremented by the caller; the header is copied into every fragment.
@@ -404,23 +481,16 @@ static int fragment6(struct dp_worker *w, struct rte_mbuf *m, uint16_t mtu, uint
 static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint16_t l3_off,
 			 uint16_t in, uint16_t out, int nh, const uint8_t *l2, uint16_t mtu)
 {
-	struct dp_ctx *dp = w->dp;
 	struct rte_mbuf *frags[DP_MAX_FRAGS];
 	uint8_t dst[16];
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
 	memcpy(dst, v6 ? l3 + 24 : l3 + 16, v6 ? 16 : 4);
 	rte_pktmbuf_adj(m, l3_off);
-	/* DPDK refuses DF; a reassembled datagram keeps DF (its largest
-	 * fragment had it, and fits): its fragments get it back, as Linux's
-	 * IPSKB_FRAG_PMTU */
-	struct rte_ipv4_hdr *h4 = (struct rte_ipv4_hdr *)rte_pktmbuf_mtod(m, uint8_t *);
-	rte_be16_t df = v6 ? 0 : h4->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	if (df)
-		h4->fragment_offset &= (rte_be16_t)~df;
+	/* a reassembled datagram that keeps DF (its largest fragment had it,
+	 * and fits) gives it to its fragments, as Linux's IPSKB_FRAG_PMTU */
 	int n = v6 ? fragment6(w, m, mtu, dp_rand32(w), frags, DP_MAX_FRAGS)
-		   : rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, dp->pool,
-					      dp->pool_indirect);
-	rte_pktmbuf_free(m); /* IPv4: the fragments hold their own references */
+		   : fragment4(w, m, mtu, frags, DP_MAX_FRAGS);
+	rte_pktmbuf_free(m);
 	if (n < 0) {
 		w->st.port[in].drop[n == -ENOMEM ? DP_DROP_NO_MBUF : DP_DROP_MTU_EXCEEDED]++;
 		return;
@@ -428,12 +498,6 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 	w->st.fragmented++;
 	for (int i = 0; i < n; i++) {
 		struct rte_mbuf *f = frags[i];
-		if (!v6) {
-			struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
-			fh->fragment_offset |= df;
-			fh->hdr_checksum = 0;
-			fh->hdr_checksum = rte_ipv4_cksum(fh);
-		}
 		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(f, l2 ? l3_off : RTE_ETHER_HDR_LEN);
 		if (h == NULL) {
 			dp_drop_pkt(w, in, DP_DROP_NO_MBUF, f);

@@ -440,6 +440,8 @@ ktopo_up() {
 is_sanitized() { grep -aq __asan_init "$1" 2>/dev/null; }
 
 # gen_config FILE MODE(router|bridge) WORKERS [LOGLEVEL]
+# E2E_PMD=af_xdp: the ports are net_af_xdp devices (one worker) instead of
+# net_af_packet (whose fanout group reassembles IPv4 fragments in the kernel)
 gen_config() {
 	local f=$1 mode=$2 nw=$3 level=${4:-info} eal_extra="" lcores="[1]" q=1
 	RP_RUNS=$((RP_RUNS + 1))
@@ -459,11 +461,16 @@ gen_config() {
 		echo "mode: $mode"
 		echo "workers: {main_lcore: 0, lcores: $lcores, idle_sleep_us: 100}"
 		echo "ports:"
+		local dev0="net_af_packet0,iface=$LAN_IF,qpairs=$q" dev1="net_af_packet1,iface=$WAN_IF,qpairs=$q"
+		if [ "${E2E_PMD:-af_packet}" = af_xdp ]; then
+			[ "$nw" = 1 ] || die "gen_config: af_xdp ports with one worker only"
+			dev0="net_af_xdp0,iface=$LAN_IF" dev1="net_af_xdp1,iface=$WAN_IF"
+		fi
 		echo "  - name: lan0"
-		echo "    device: net_af_packet0,iface=$LAN_IF,qpairs=$q"
+		echo "    device: $dev0"
 		[ "$mode" = router ] && echo "    addresses: [10.77.1.1/24, fd77:1::1/64]"
 		echo "  - name: wan0"
-		echo "    device: net_af_packet1,iface=$WAN_IF,qpairs=$q"
+		echo "    device: $dev1"
 		[ "$mode" = router ] && echo "    addresses: [10.77.2.1/24, fd77:2::1/64]"
 		[ "$mode" = bridge ] && echo "bridge: [[lan0, wan0]]"
 		echo "log: {level: $level}"
@@ -482,7 +489,7 @@ metrics_port() {
 rp_san_env() {
 	local d=$E2E_TMP/san
 	mkdir -p "$d"
-	local lsan="report_objects=1"
+	local lsan="report_objects=1:print_suppressions=0"
 	[ -f "$E2E_DIR/lsan.supp" ] && lsan="$lsan:suppressions=$E2E_DIR/lsan.supp"
 	echo "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:log_path=$d/asan"
 	echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$d/ubsan"

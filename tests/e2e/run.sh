@@ -114,6 +114,7 @@ run "test_nat.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_nat.
 run "test_metrics.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_metrics.sh"
 run "test_ctl.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_ctl.sh"
 run "test_helpers.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_helpers.sh"
+run "test_frag.sh [sanitizer build]" RAMPARTD="$RAMPARTD_SAN" -- "$HERE/test_frag.sh"
 
 echo "e2e: $(($(date +%s) - T0)) s; failed: ${FAILED_NAMES[*]:-none}"
 echo "e2e: $PASSED passed, $FAILED failed"

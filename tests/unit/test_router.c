@@ -977,6 +977,41 @@ static void test_fragment4(void **state)
 		got += len;
 	}
 	assert_int_equal(got, payload);
+
+	/* with options: the first fragment has them all, the later ones only
+	 * those with the copied flag (RFC 791), here a router alert's 148
+	 * kept and a timestamp's 68 and the no-ops not; each fragment's own
+	 * header length */
+	static const uint8_t opts[16] = { 68, 8, 5, 0, 0, 0, 0, 0, /* timestamp */
+					  148, 4, 0, 0,            /* router alert */
+					  1, 1, 1, 1 };            /* no-ops */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip0 = fr_ip4(&f, IPPROTO_UDP, 64, 0, H1_IP, H2_IP, opts, sizeof(opts));
+	fr_udp(&f, 33434, 53, 1600);
+	fr_ip4_end(&f, ip0);
+	put(0, &f);
+	dp_worker_poll(w);
+	unsigned n = take(1, out, 4);
+	assert_int_equal(n, 2);
+	in_ip = f.b + 14;
+	payload = rd_be16(in_ip + 2) - 36;
+	got = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *ip = out[i].b + 14;
+		check_ip4_csum(ip);
+		unsigned hl = (ip[0] & 15u) * 4;
+		assert_int_equal(hl, i == 0 ? 36 : 24);
+		if (i == 0)
+			assert_memory_equal(ip + 20, opts, 16);
+		else /* the router alert only */
+			assert_memory_equal(ip + 20, opts + 8, 4);
+		unsigned len = rd_be16(ip + 2) - hl;
+		assert_int_equal((rd_be16(ip + 6) & 0x1fff) * 8u, got);
+		assert_memory_equal(ip + hl, in_ip + 36 + got, len);
+		got += len;
+	}
+	assert_int_equal(got, payload);
 }
 
 
