@@ -1036,6 +1036,125 @@ out:
 	return rc;
 }
 
+/* ---- frag-ct: fragmented datagrams through connection tracking --------- */
+
+#define FRAG_DGRAM 2000 /* UDP header and payload: 1480 + 520 bytes in two fragments */
+
+/* Fragment k (0, 1) of datagram id of flow f (10.77.1.2:sport -> 192.0.x.y:53),
+ * its UDP checksum over the whole datagram. */
+static void frag_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint32_t f, uint16_t id,
+		     unsigned k)
+{
+	static uint8_t whole[20 + FRAG_DGRAM];
+	struct rte_ipv4_hdr *wi = (struct rte_ipv4_hdr *)whole;
+	memset(whole, 0, sizeof(whole));
+	wi->version_ihl = 0x45;
+	wi->total_length = rte_cpu_to_be_16(sizeof(whole));
+	wi->time_to_live = 64;
+	wi->next_proto_id = IPPROTO_UDP;
+	wi->src_addr = rte_cpu_to_be_32(CT_LAN_HOST);
+	wi->dst_addr = rte_cpu_to_be_32(0xc0000000u | (f & 0xffff));
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(wi + 1);
+	u->src_port = rte_cpu_to_be_16((uint16_t)(1024 + (f >> 16)));
+	u->dst_port = rte_cpu_to_be_16(53);
+	u->dgram_len = rte_cpu_to_be_16(FRAG_DGRAM);
+	for (unsigned i = 8; i < FRAG_DGRAM; i++)
+		((uint8_t *)u)[i] = (uint8_t)i;
+	u->dgram_cksum = rte_ipv4_udptcp_cksum(wi, u);
+	unsigned off = k ? 1480 : 0, len = k ? FRAG_DGRAM - 1480 : 1480;
+	rte_pktmbuf_reset(m);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + 20 + len));
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	eth->dst_addr = dp->ports[0].mac;
+	struct rte_ether_addr src = { { 0x02, 0, 0, 0, 0x01, 0x02 } };
+	eth->src_addr = src;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	*ip = *wi;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + len));
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->fragment_offset = rte_cpu_to_be_16((uint16_t)((k ? 0 : RTE_IPV4_HDR_MF_FLAG) | off / 8));
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	memcpy(ip + 1, whole + 20 + off, len);
+}
+
+/*
+ * Datagrams of 2000 bytes in two fragments (1500 and 540 bytes), of 64
+ * flows, through the whole pipeline with connection tracking (ESTABLISHED
+ * first, NEW accepted): reassembled (the table, the copy into one buffer,
+ * the software UDP checksum over the datagram), tracked, routed, and
+ * fragmented again (two copies). Cycles per datagram.
+ */
+static int run_frag(unsigned seq, uint64_t target, bool json)
+{
+	struct rte_ring *rx[2], *tx[2];
+	struct dp_ctx *dp = setup(seq, "conntrack: {max-entries: 65536, max-ipv6: 0}\n", rx, tx);
+	if (dp == NULL)
+		return -1;
+	struct dp_worker *w = dp_worker_get(dp, 0);
+	learn_lan_host(dp, w, rx, tx);
+	if (install_ct_rules(dp, 0, false) < 0) {
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	struct rte_mbuf *m[DP_BURST];
+	uint64_t cycles = 0, dgrams = 0, r0 = w->st.reassembled, drop0 = 0;
+	for (unsigned d = 1; d < DP_DROP_MAX; d++)
+		drop0 += dp_worker_drops(w, d);
+	uint16_t id = 0;
+	int rc = 0;
+	uint64_t want = RTE_MAX(target / 16, (uint64_t)10000);
+	while (rc == 0 && dgrams < want) {
+		if (rte_pktmbuf_alloc_bulk(g_pool, m, DP_BURST) != 0) {
+			rc = -1;
+			break;
+		}
+		for (unsigned i = 0; i < DP_BURST; i += 2, id++)
+			for (unsigned k = 0; k < 2; k++)
+				frag_pkt(m[i + k], dp, (uint32_t)(id % 64) * 0x10001u, id, k);
+		rte_ring_enqueue_bulk(rx[0], (void **)m, DP_BURST, NULL);
+		uint64_t t0 = rte_rdtsc_precise();
+		dp_worker_poll(w);
+		cycles += rte_rdtsc_precise() - t0;
+		dgrams = w->st.reassembled - r0;
+		unsigned g, got = 0;
+		struct rte_mbuf *out[64];
+		for (int p = 0; p < 2; p++)
+			while ((g = rte_ring_dequeue_burst(tx[p], (void **)out, 64, NULL)) > 0) {
+				rte_pktmbuf_free_bulk(out, g);
+				got += g;
+			}
+		if (got != DP_BURST) {
+			fprintf(stderr, "rampart-bench: frag-ct: %u fragments out of %u in\n", got,
+				DP_BURST);
+			rc = -1;
+		}
+	}
+	uint64_t drops = 0;
+	for (unsigned d = 1; d < DP_DROP_MAX; d++)
+		drops += dp_worker_drops(w, d);
+	drops -= drop0;
+	teardown(dp, rx, tx);
+	if (rc == 0 && drops) {
+		fprintf(stderr, "rampart-bench: frag-ct: %" PRIu64 " drops\n", drops);
+		rc = -1;
+	}
+	if (rc < 0)
+		return -1;
+	double cpd = dgrams ? (double)cycles / (double)dgrams : 0;
+	double dps = cycles ? (double)dgrams * (double)rte_get_tsc_hz() / (double)cycles : 0;
+	if (json)
+		printf("{\"scenario\":\"frag-ct\",\"datagrams_per_s\":%.0f,\"cycles_per_datagram\":%.1f}\n",
+		       dps, cpd);
+	else
+		printf("frag-ct  2000-byte UDP datagrams in 2 fragments, reassembled, tracked, fragmented "
+		       "again %7.2f M datagrams/s %7.1f cyc/datagram  scenario=frag-ct "
+		       "datagrams_per_s=%.0f cycles_per_datagram=%.1f\n",
+		       dps / 1e6, cpd, dps, cpd);
+	fflush(stdout);
+	return 0;
+}
+
 /* ---- reasm: the reassembly table alone --------------------------------- */
 
 static void reasm_noop(void *ctx, void *pkt)
@@ -1119,6 +1238,8 @@ static void usage(FILE *f)
 	fprintf(f, "  %-19s %s\n", "apply-10000",
 		"one rampartctl -A on a 10000-rule ruleset: snapshot, parse, validate, compile+publish");
 	fprintf(f, "  %-19s %s\n", "apply-1000", "the same on 1000 rules");
+	fprintf(f, "  %-19s %s\n", "frag-ct",
+		"2000-byte UDP datagrams in 2 fragments through conntrack: reassembled, fragmented again");
 	fprintf(f, "  %-19s %s\n", "reasm",
 		"the reassembly table alone: 128-fragment datagrams in three arrival orders");
 	for (size_t i = 0; i < sizeof(fscenarios) / sizeof(fscenarios[0]); i++)
@@ -1209,6 +1330,11 @@ int main(int argc, char **argv)
 		if (all || strcmp(argv[a], "apply-1000") == 0) {
 			found = true;
 			if (run_apply(1000, seq++, json) < 0)
+				rc = 1;
+		}
+		if (all || strcmp(argv[a], "frag-ct") == 0) {
+			found = true;
+			if (run_frag(seq++, target, json) < 0)
 				rc = 1;
 		}
 		if (all || strcmp(argv[a], "reasm") == 0) {
