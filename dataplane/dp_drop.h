@@ -50,6 +50,7 @@
 	X(HANDOFF_FULL, "handoff_full")      /* the next worker's hand-off ring was full */ \
 	X(FRAG_TOO_BIG, "frag_too_big")      /* a reassembled datagram with no buffer to hold it */ \
 	X(FRAG_INVALID, "frag_invalid")      /* a fragment reassembly refused (overlap, length, duplicate) */ \
+	X(SOURCE_ROUTE, "source_route")      /* IPv4 LSRR/SSRR option (accept_source_route 0) */ \
 	X(NAT_FAIL, "nat_fail")              /* no free tuple (port) for a new connection's NAT */
 
 enum dp_drop {

@@ -516,6 +516,27 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 	}
 }
 
+/* Does the IPv4 header carry a loose or strict source route option? */
+static bool ip4_source_routed(const uint8_t *ip)
+{
+	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4;
+	for (uint32_t i = 20; i < hlen;) {
+		uint8_t t = ip[i];
+		if (t == 0)
+			break;
+		if (t == 1) {
+			i++;
+			continue;
+		}
+		if (t == 131 || t == 137)
+			return true;
+		if (i + 1 >= hlen || ip[i + 1] < 2)
+			break;
+		i += ip[i + 1];
+	}
+	return false;
+}
+
 static inline bool ip4_martian_src(const uint8_t *a)
 {
 	return a[0] == 0 || a[0] == 127 || a[0] >= 224;
@@ -534,6 +555,12 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 
 	if (!hook_pre(w, R, m, pm, in))
 		return OUT_NONE;
+	/* source-routed: dropped after PREROUTING, as Linux with its default
+	 * accept_source_route 0 (ip_rcv_options); the route is not followed */
+	if (unlikely(pm->flags & PKT_F_IP_OPTS) && ip4_source_routed((const uint8_t *)ip)) {
+		dp_drop_pkt(w, in, DP_DROP_SOURCE_ROUTE, m);
+		return OUT_NONE;
+	}
 	if (unlikely(ip->dst_addr != dst0))
 		v = lpm4(dp, dst); /* DNAT: routed to the new destination */
 

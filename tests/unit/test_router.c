@@ -943,6 +943,35 @@ static void test_mtu(void **state)
 	assert_int_equal(drops(DP_DROP_MTU_EXCEEDED), 2);
 }
 
+/* Source-routed IPv4 (LSRR, SSRR): dropped, as Linux with its default
+ * accept_source_route 0; other options pass. */
+static void test_source_route(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	static const uint8_t lsrr[8] = { 131, 7, 4, 10, 77, 2, 9, 0 };
+	static const uint8_t ssrr[8] = { 1, 137, 7, 4, 10, 77, 2, 9 }; /* after a no-op */
+	static const uint8_t ra[4] = { 148, 4, 0, 0 };
+	const uint8_t *opts[3] = { lsrr, ssrr, ra };
+	const uint8_t lens[3] = { 8, 8, 4 };
+	for (int k = 0; k < 3; k++) {
+		f.n = 0;
+		fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+		uint32_t ip = fr_ip4(&f, IPPROTO_UDP, 64, 0, H1_IP, H2_IP, opts[k], lens[k]);
+		fr_udp(&f, 33434, 53, 20);
+		fr_ip4_end(&f, ip);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (k < 2)
+			expect_nothing();
+		else
+			take_one(1, &out);
+	}
+	assert_int_equal(drops(DP_DROP_SOURCE_ROUTE), 2);
+}
+
 /* IPv4 without DF, larger than the egress MTU: forwarded as fragments. */
 static void test_fragment4(void **state)
 {
@@ -3399,6 +3428,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hop_limit6, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_mtu, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fragment4, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_source_route, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcp_reset, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_martian, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_l2_drops, router_setup, dp_down),
