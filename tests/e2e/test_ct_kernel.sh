@@ -9,8 +9,8 @@
 # retransmissions, RSTs, simultaneous open, pick-up, reopening; UDP; ICMP
 # echo and errors, RELATED or not; IPv6; IPv6 fragments in order, last
 # first, duplicated, overlapping, 17 of them, behind destination options or
-# Hop-by-Hop, an atomic fragment; bad L4 checksums) are sent from both
-# ends in turn,
+# Hop-by-Hop, an atomic fragment; bad L4 checksums; a loose source route
+# and a router alert) are sent from both ends in turn,
 # the hosts' own stacks silenced so that only the script speaks; each end
 # captures what arrives. The state every packet arrived with (and for a
 # fragmented datagram, how many fragments came out) must be the same

@@ -25,7 +25,8 @@ import time
 
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
                        ICMPv6DestUnreach, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
-                       IPv6ExtHdrDestOpt, Raw, fragment6, send, rdpcap, conf)
+                       IPv6ExtHdrDestOpt, IPOption_LSRR, IPOption_Router_Alert, Raw, fragment6,
+                       send, rdpcap, conf)
 
 conf.verb = 0
 C4, S4 = "10.77.1.2", "10.77.2.2"
@@ -172,6 +173,11 @@ def steps():
     c(bad(tcp(C4, S4, 41032, 80, "S", 7000) / Raw(b"")))
     c(bad(IP(src=C4, dst=S4) / ICMP(type=8, id=41033, seq=1, chksum=0x4321)))
     c(bad(IPv6(src=C6, dst=S6) / UDP(sport=41034, dport=9, chksum=0x1234) / Raw(b"b")))
+
+    # 13. IPv4 options: a loose source route (dropped after PREROUTING:
+    # accept_source_route 0), a router alert (forwarded)
+    c(IP(src=C4, dst=S4, options=[IPOption_LSRR(routers=["10.77.2.9"])]) / UDP(sport=41035, dport=9) / Raw(b"o"))
+    c(IP(src=C4, dst=S4, options=[IPOption_Router_Alert()]) / UDP(sport=41036, dport=9) / Raw(b"o"))
     return out
 
 
