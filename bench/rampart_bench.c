@@ -1106,6 +1106,7 @@ static int run_frag(unsigned seq, uint64_t target, bool json)
 	uint64_t want = RTE_MAX(target / 16, (uint64_t)10000);
 	while (rc == 0 && dgrams < want) {
 		if (rte_pktmbuf_alloc_bulk(g_pool, m, DP_BURST) != 0) {
+			fprintf(stderr, "rampart-bench: frag-ct: out of mbufs\n");
 			rc = -1;
 			break;
 		}
@@ -1113,10 +1114,18 @@ static int run_frag(unsigned seq, uint64_t target, bool json)
 			for (unsigned k = 0; k < 2; k++)
 				frag_pkt(m[i + k], dp, (uint32_t)(id % 64) * 0x10001u, id, k);
 		rte_ring_enqueue_bulk(rx[0], (void **)m, DP_BURST, NULL);
+		uint64_t before = w->st.reassembled, fr0 = w->st.fragmented;
 		uint64_t t0 = rte_rdtsc_precise();
 		dp_worker_poll(w);
 		cycles += rte_rdtsc_precise() - t0;
 		dgrams = w->st.reassembled - r0;
+		if (w->st.reassembled - before != DP_BURST / 2 ||
+		    w->st.fragmented - fr0 != DP_BURST / 2) {
+			fprintf(stderr, "rampart-bench: frag-ct: %" PRIu64 " datagrams reassembled and %"
+					PRIu64 " fragmented of %u\n", w->st.reassembled - before,
+				w->st.fragmented - fr0, DP_BURST / 2);
+			rc = -1;
+		}
 		unsigned g, got = 0;
 		struct rte_mbuf *out[64];
 		for (int p = 0; p < 2; p++)

@@ -51,6 +51,7 @@
 	X(FRAG_TOO_BIG, "frag_too_big")      /* a reassembled datagram with no buffer to hold it */ \
 	X(FRAG_INVALID, "frag_invalid")      /* a fragment reassembly refused (overlap, length, duplicate) */ \
 	X(SOURCE_ROUTE, "source_route")      /* IPv4 LSRR/SSRR option (accept_source_route 0) */ \
+	X(BAD_IPV4_OPTS, "bad_ipv4_opts")    /* IPv4 options whose lengths do not add up (router) */ \
 	X(NAT_FAIL, "nat_fail")              /* no free tuple (port) for a new connection's NAT */
 
 enum dp_drop {

@@ -516,8 +516,10 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 	}
 }
 
-/* Does the IPv4 header carry a loose or strict source route option? */
-static bool ip4_source_routed(const uint8_t *ip)
+/* The IPv4 header's options: DP_DROP_NONE, DP_DROP_SOURCE_ROUTE (a loose
+ * or strict source route) or DP_DROP_BAD_IPV4_OPTS (a length that runs past
+ * the header or is below 2: Linux's ip_options_compile refuses them). */
+static uint8_t ip4_opts_check(const uint8_t *ip)
 {
 	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4;
 	for (uint32_t i = 20; i < hlen;) {
@@ -528,13 +530,13 @@ static bool ip4_source_routed(const uint8_t *ip)
 			i++;
 			continue;
 		}
+		if (i + 1 >= hlen || ip[i + 1] < 2 || i + ip[i + 1] > hlen)
+			return DP_DROP_BAD_IPV4_OPTS;
 		if (t == 131 || t == 137)
-			return true;
-		if (i + 1 >= hlen || ip[i + 1] < 2)
-			break;
+			return DP_DROP_SOURCE_ROUTE;
 		i += ip[i + 1];
 	}
-	return false;
+	return DP_DROP_NONE;
 }
 
 static inline bool ip4_martian_src(const uint8_t *a)
@@ -555,11 +557,15 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 
 	if (!hook_pre(w, R, m, pm, in))
 		return OUT_NONE;
-	/* source-routed: dropped after PREROUTING, as Linux with its default
-	 * accept_source_route 0 (ip_rcv_options); the route is not followed */
-	if (unlikely(pm->flags & PKT_F_IP_OPTS) && ip4_source_routed((const uint8_t *)ip)) {
-		dp_drop_pkt(w, in, DP_DROP_SOURCE_ROUTE, m);
-		return OUT_NONE;
+	/* options, after PREROUTING as Linux's ip_rcv_options: source-routed
+	 * packets dropped (its default accept_source_route 0; the route is
+	 * not followed), malformed options too */
+	if (unlikely(pm->flags & PKT_F_IP_OPTS)) {
+		uint8_t why = ip4_opts_check((const uint8_t *)ip);
+		if (why != DP_DROP_NONE) {
+			dp_drop_pkt(w, in, why, m);
+			return OUT_NONE;
+		}
 	}
 	if (unlikely(ip->dst_addr != dst0))
 		v = lpm4(dp, dst); /* DNAT: routed to the new destination */
