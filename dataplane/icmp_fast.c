@@ -116,7 +116,8 @@ int dp_icmp4_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	icmp[0] = type;
 	icmp[1] = code;
 	icmp[2] = icmp[3] = 0;
-	uint32_t inf = rte_cpu_to_be_32(info & 0xffff); /* frag needed: next-hop MTU */
+	/* frag needed: the next-hop MTU; parameter problem: the pointer << 24 */
+	uint32_t inf = rte_cpu_to_be_32(info);
 	memcpy(icmp + 4, &inf, 4);
 	uint16_t ck = (uint16_t)~rte_raw_cksum(icmp, 8 + orig_len);
 	memcpy(icmp + 2, &ck, 2);

@@ -518,8 +518,9 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 
 /* The IPv4 header's options: DP_DROP_NONE, DP_DROP_SOURCE_ROUTE (a loose
  * or strict source route) or DP_DROP_BAD_IPV4_OPTS (a length that runs past
- * the header or is below 2: Linux's ip_options_compile refuses them). */
-static uint8_t ip4_opts_check(const uint8_t *ip)
+ * the header or is below 2: Linux's ip_options_compile refuses them; *at
+ * is the offending option's offset in the header). */
+static uint8_t ip4_opts_check(const uint8_t *ip, uint32_t *at)
 {
 	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4;
 	for (uint32_t i = 20; i < hlen;) {
@@ -530,8 +531,10 @@ static uint8_t ip4_opts_check(const uint8_t *ip)
 			i++;
 			continue;
 		}
-		if (i + 1 >= hlen || ip[i + 1] < 2 || i + ip[i + 1] > hlen)
+		if (i + 1 >= hlen || ip[i + 1] < 2 || i + ip[i + 1] > hlen) {
+			*at = i;
 			return DP_DROP_BAD_IPV4_OPTS;
+		}
 		if (t == 131 || t == 137)
 			return DP_DROP_SOURCE_ROUTE;
 		i += ip[i + 1];
@@ -561,7 +564,13 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	 * packets dropped (its default accept_source_route 0; the route is
 	 * not followed), malformed options too */
 	if (unlikely(pm->flags & PKT_F_IP_OPTS)) {
-		uint8_t why = ip4_opts_check((const uint8_t *)ip);
+		uint32_t at = 0;
+		uint8_t why = ip4_opts_check((const uint8_t *)ip, &at);
+		if (why == DP_DROP_BAD_IPV4_OPTS) {
+			/* as ip_options_compile: parameter problem, pointing at it */
+			error4(w, m, pm, why, 12, 0, at << 24);
+			return OUT_NONE;
+		}
 		if (why != DP_DROP_NONE) {
 			dp_drop_pkt(w, in, why, m);
 			return OUT_NONE;
