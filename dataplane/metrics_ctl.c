@@ -308,18 +308,22 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		ra |= dp->workers[i]->reasm != NULL;
 	if (ra) {
-		family(o, "rampart_reasm_pending_datagrams", "gauge",
-		       "Datagrams being reassembled (fragments missing)");
-		for (unsigned i = 0; i < dp->n_workers; i++)
-			if (dp->workers[i]->reasm)
-				fprintf(o, "rampart_reasm_pending_datagrams{worker=\"%u\"} %u\n", i,
-					reasm_held_dgrams(dp->workers[i]->reasm));
-		family(o, "rampart_reasm_held_fragments", "gauge",
-		       "Fragments held for reassembly");
-		for (unsigned i = 0; i < dp->n_workers; i++)
-			if (dp->workers[i]->reasm)
-				fprintf(o, "rampart_reasm_held_fragments{worker=\"%u\"} %u\n", i,
-					reasm_held_frags(dp->workers[i]->reasm));
+		static const struct {
+			const char *name, *help;
+			uint32_t (*get)(const struct reasm *r);
+		} gauges[] = {
+			{ "rampart_reasm_pending_datagrams",
+			  "Datagrams being reassembled (fragments missing)", reasm_held_dgrams },
+			{ "rampart_reasm_held_fragments", "Fragments held for reassembly",
+			  reasm_held_frags },
+		};
+		for (unsigned g = 0; g < RTE_DIM(gauges); g++) {
+			family(o, gauges[g].name, "gauge", gauges[g].help);
+			for (unsigned i = 0; i < dp->n_workers; i++)
+				if (dp->workers[i]->reasm)
+					fprintf(o, "%s{worker=\"%u\"} %u\n", gauges[g].name, i,
+						gauges[g].get(dp->workers[i]->reasm));
+		}
 		family(o, "rampart_reasm_discarded_total", "counter",
 		       "Datagrams or fragments reassembly gave up, by reason (timeout, evicted, "
 		       "overlap, oversize, too_many, ecn: datagrams; dup, bad: fragments)");

@@ -320,6 +320,24 @@ static inline void wr16(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* The IPv4 option at or after *at in header ip of hlen bytes, no-ops
+ * skipped: its offset (*at moves past it), -1 at the end of the options,
+ * -2 when its length runs past the header or is below 2 (*at stays on
+ * it). */
+static inline int ip4_opt_next(const uint8_t *ip, uint32_t hlen, uint32_t *at)
+{
+	uint32_t o = *at;
+	while (o < hlen && ip[o] == 1)
+		o++;
+	*at = o;
+	if (o >= hlen || ip[o] == 0)
+		return -1;
+	if (o + 1 >= hlen || ip[o + 1] < 2 || o + ip[o + 1] > hlen)
+		return -2;
+	*at = o + ip[o + 1];
+	return (int)o;
+}
+
 /*
  * The IPv4 datagram in m (header at offset 0, one buffer) as fragments of
  * at most mtu bytes into out[] (copies from the packet pool, one buffer
@@ -340,26 +358,16 @@ static int fragment4(struct dp_worker *w, struct rte_mbuf *m, uint16_t mtu, stru
 	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4, total = rd16(ip + 2);
 	if (hlen < 20 || total < hlen || total > have)
 		return -EINVAL;
-	/* the header of the later fragments: the options to copy */
+	/* the header of the later fragments: the options to copy (no-ops
+	 * are not; after a malformed one, nothing more is) */
 	uint8_t later[60];
 	memcpy(later, ip, 20);
-	uint32_t llen = 20;
-	for (uint32_t i = 20; i < hlen;) {
-		uint8_t t = ip[i];
-		if (t == 0) /* end of options */
-			break;
-		if (t == 1) { /* no-op: not copied */
-			i++;
-			continue;
+	uint32_t llen = 20, at = 20;
+	for (int o; (o = ip4_opt_next(ip, hlen, &at)) >= 0;)
+		if (ip[o] & 0x80) {
+			memcpy(later + llen, ip + o, ip[o + 1]);
+			llen += ip[o + 1];
 		}
-		if (i + 1 >= hlen || ip[i + 1] < 2 || i + ip[i + 1] > hlen)
-			break; /* malformed: the parser let it through; copy no more */
-		if (t & 0x80) {
-			memcpy(later + llen, ip + i, ip[i + 1]);
-			llen += ip[i + 1];
-		}
-		i += ip[i + 1];
-	}
 	while (llen & 3)
 		later[llen++] = 0;
 	later[0] = (uint8_t)(0x40 | llen / 4);
@@ -523,23 +531,12 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 static uint8_t ip4_opts_check(const uint8_t *ip, uint32_t *at)
 {
 	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4;
-	for (uint32_t i = 20; i < hlen;) {
-		uint8_t t = ip[i];
-		if (t == 0)
-			break;
-		if (t == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= hlen || ip[i + 1] < 2 || i + ip[i + 1] > hlen) {
-			*at = i;
-			return DP_DROP_BAD_IPV4_OPTS;
-		}
-		if (t == 131 || t == 137)
+	int o;
+	*at = 20;
+	while ((o = ip4_opt_next(ip, hlen, at)) >= 0)
+		if (ip[o] == 131 || ip[o] == 137)
 			return DP_DROP_SOURCE_ROUTE;
-		i += ip[i + 1];
-	}
-	return DP_DROP_NONE;
+	return o == -2 ? DP_DROP_BAD_IPV4_OPTS : DP_DROP_NONE;
 }
 
 static inline bool ip4_martian_src(const uint8_t *a)
@@ -755,10 +752,10 @@ static void unlink_frag_hdr6(uint8_t *d, const uint8_t *f, uint16_t l3_off, uint
  * does when conntrack is in use: the rules and the tracker then see the
  * whole datagram, and it is fragmented again on the way out. Returns the
  * datagram (one contiguous buffer from the jumbo pool, *pm parsed again,
- * its largest fragment in dp_priv()->frag_max), the packet itself when it
- * is an atomic IPv6 fragment (offset 0, no more: not reassembled, as the
- * kernel), or NULL while fragments are missing or when it was refused
- * (counted). The worker's reasm table holds fragments (reasm.h).
+ * its largest fragment in dp_priv()->frag_max), the packet itself when
+ * reassembly lets it go on as a fragment (REASM_PASS; an atomic IPv6
+ * fragment is not a fragment to the parser and never comes here), or NULL
+ * while fragments are missing or when it was refused (counted). The worker's reasm table holds fragments (reasm.h).
  */
 static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 {
@@ -788,8 +785,6 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 		off = fo & ~7u;
 		more = fo & 1;
 		fl = (ip[1] >> 4) & 3u; /* the traffic class's low bits */
-		if (off == 0 && !more)
-			return m; /* atomic fragment (RFC 6946) */
 		k.v6 = 1;
 		memcpy(k.src, ip + 8, 16);
 		memcpy(k.dst, ip + 24, 16);

@@ -352,6 +352,32 @@ http_serve() {
 		"$ns" curl -sf -o /dev/null "http://127.0.0.1:$port/" || die "http.server $name did not start"
 }
 
+# udp_big ADDR SIZE: one SIZE-byte UDP datagram from the lan host to
+# ADDR:7777 (IPv4 or IPv6; fragmented when larger than the MTU) must
+# arrive at the wan host whole: its length and sha256
+udp_big() {
+	local addr=$1 size=$2 pid want got
+	bg udp-rx in_wan timeout 10 "$PY" -c '
+import hashlib, socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)  # "::" takes IPv4 too
+s.bind(("::", 7777))
+s.settimeout(8)
+d, a = s.recvfrom(65535)
+print(len(d), hashlib.sha256(d).hexdigest(), flush=True)'
+	pid=$BG_PID
+	wait_for "UDP receiver bound" 5 sh -c "ip netns exec $WAN_NS ss -uln | grep -q ':7777 '" || return 1
+	local payload='bytes(i % 251 for i in range(int(sys.argv[1])))'
+	in_lan "$PY" -c "
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[2] else socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto($payload, (sys.argv[2], 7777))" "$size" "$addr" || return 1
+	wait "$pid"
+	want="$size $("$PY" -c "import hashlib, sys; print(hashlib.sha256($payload).hexdigest())" "$size")"
+	got=$(cat "$E2E_TMP/udp-rx.log")
+	echo "received: $got"
+	[ "$got" = "$want" ]
+}
+
 # udp_probe ADDR PORT: one datagram from the lan host; prints what came
 # back: "answer", "ECONNREFUSED" (an ICMP unreachable) or "timeout" (3 s)
 udp_probe() { # ADDR PORT: prints what the client got

@@ -186,7 +186,8 @@ static void test_dup_overlap(void **state)
 /* Ends: a last fragment that disagrees with what is known, data past the
  * end, empty fragments. IPv4 discards the datagram (ip_frag_queue), IPv6
  * drops only the fragment (nf_ct_frag6_queue). Odd lengths: IPv4 cuts the
- * tail to 8 bytes, IPv6 discards the datagram. */
+ * tail to 8 bytes, IPv6 discards the datagram and lets the fragment go on
+ * as it is. */
 static void test_ends(void **state)
 {
 	(void)state;

@@ -261,15 +261,22 @@ static const uint8_t *port_mac(int p)
 	return dp->ports[p].mac.addr_bytes;
 }
 
-/* A copy of frame f into rx ring r (a port's queue). */
-static void put_ring(struct rte_ring *r, const struct frame *f)
+/* A copy of frame f into rx ring r (a port's queue), with the receive
+ * flags a NIC would have set (checksum verdicts). */
+static void put_ring_flags(struct rte_ring *r, const struct frame *f, uint64_t ol_flags)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	assert_non_null(m);
 	char *d = rte_pktmbuf_append(m, (uint16_t)f->n);
 	assert_non_null(d);
 	memcpy(d, f->b, f->n);
+	m->ol_flags |= ol_flags;
 	assert_int_equal(rte_ring_sp_enqueue(r, m), 0);
+}
+
+static void put_ring(struct rte_ring *r, const struct frame *f)
+{
+	put_ring_flags(r, f, 0);
 }
 
 static void put(int port, const struct frame *f)
@@ -280,13 +287,7 @@ static void put(int port, const struct frame *f)
 /* put, with the receive flags a NIC would have set (checksum verdicts) */
 static void put_flags(int port, const struct frame *f, uint64_t ol_flags)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	assert_non_null(m);
-	char *d = rte_pktmbuf_append(m, (uint16_t)f->n);
-	assert_non_null(d);
-	memcpy(d, f->b, f->n);
-	m->ol_flags |= ol_flags;
-	assert_int_equal(rte_ring_sp_enqueue(rxr[port], m), 0);
+	put_ring_flags(rxr[port], f, ol_flags);
 }
 
 /* Take up to max frames from a port's tx ring into out (copies). */
@@ -1841,6 +1842,18 @@ static void test_nat_masquerade(void **state)
 	dp_ctl_poll(dp);
 }
 
+/* The IPv4 UDP packet at ip (header checksum checked) goes src:sport ->
+ * dst:dport. */
+static void check_udp4(const uint8_t *ip, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+		       uint16_t dport)
+{
+	check_ip4_csum(ip);
+	assert_memory_equal(ip + 12, src, 4);
+	assert_memory_equal(ip + 16, dst, 4);
+	assert_int_equal(rd_be16(ip + 20), sport);
+	assert_int_equal(rd_be16(ip + 22), dport);
+}
+
 /* TFTP through MASQUERADE (nf_nat_tftp): the read request leaves from
  * wan0's address; the server answers from another port to that address,
  * and the answer, expected by the helper, is translated back to the
@@ -1869,8 +1882,7 @@ static void test_nat_tftp_follow(void **state)
 	dp_worker_poll(w);
 	take_one(1, &out);
 	const uint8_t *ip = out.b + 14;
-	assert_memory_equal(ip + 12, WAN_IP, 4);
-	assert_int_equal(rd_be16(ip + 20), 5000);
+	check_udp4(ip, WAN_IP, H2_IP, 5000, 69);
 	assert_int_equal(w->ct->st.expect_new, 1);
 
 	/* the answer, from port 3000 to the translated address and port */
@@ -1878,22 +1890,14 @@ static void test_nat_tftp_follow(void **state)
 	put(1, &f);
 	dp_worker_poll(w);
 	take_one(0, &out);
-	check_ip4_csum(ip);
-	assert_memory_equal(ip + 12, H2_IP, 4);
-	assert_memory_equal(ip + 16, H1_IP, 4);
-	assert_int_equal(rd_be16(ip + 20), 3000);
-	assert_int_equal(rd_be16(ip + 22), 5000);
+	check_udp4(ip, H2_IP, H1_IP, 3000, 5000);
 	assert_int_equal(w->ct->st.expect_match, 1);
 	/* the client's acknowledgement: out from wan0's address and port */
 	udp4_from(&f, 0, H1_IP, H2_IP, 5000, 3000, 4);
 	put(0, &f);
 	dp_worker_poll(w);
 	take_one(1, &out);
-	check_ip4_csum(ip);
-	assert_memory_equal(ip + 12, WAN_IP, 4);
-	assert_memory_equal(ip + 16, H2_IP, 4);
-	assert_int_equal(rd_be16(ip + 20), 5000);
-	assert_int_equal(rd_be16(ip + 22), 3000);
+	check_udp4(ip, WAN_IP, H2_IP, 5000, 3000);
 	assert_int_equal(dp_ct_count(dp), 2);
 	/* a second answer from yet another port is nobody's (the
 	 * expectation was used): addressed to the box, which has no such
