@@ -12,11 +12,6 @@
 
 #include "dp_priv.h"
 
-static inline uint32_t nat_rand(struct dp_worker *w)
-{
-	return dp_rand32(w);
-}
-
 /* Does a lie in the plen-bit prefix of b? */
 static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen)
 {
@@ -143,27 +138,28 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 	if (!R->nat || w->ctr.idx == CT_NIL)
 		return true;
 	bool v6 = pm->l3 == PKT_L3_IPV6;
-	struct nat_range frg;
-	if (unlikely(w->ctr.follow) && w->ctr.fresh && follow_range(w, mp, &frg)) {
-		/* the expected connection of a translated control connection
-		 * (a TFTP answer to a client behind MASQUERADE): translated
-		 * to where its master's peer is, as nf_nat_follow_master */
-		if (!nat_bind(w->ct, &w->ctr, mp, &frg, &w->nat_share, &w->nat_src, NULL,
-			      nat_rand(w), &w->nst)) {
-			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);
-			return false;
+	/* the first packet binds: to where an expected connection's master's
+	 * peer is (a TFTP answer to a client behind MASQUERADE, as
+	 * nf_nat_follow_master; the nat table was skipped), or as the nat
+	 * table's target said */
+	struct nat_range rg;
+	bool bind = false, ok = true;
+	if (w->ctr.fresh) {
+		if (unlikely(w->ctr.follow)) {
+			bind = follow_range(w, mp, &rg);
+		} else if (unlikely(tg != NULL)) {
+			bind = true;
+			ok = target_range(w, tg, mp, v6, in, out, &rg);
+			if (!ok)
+				w->nst.alloc_fail++; /* MASQUERADE/REDIRECT on a port without address */
 		}
-	} else if (unlikely(tg != NULL) && w->ctr.fresh) {
-		struct nat_range rg;
-		bool ok = target_range(w, tg, mp, v6, in, out, &rg);
-		if (!ok)
-			w->nst.alloc_fail++; /* MASQUERADE/REDIRECT on a port without address */
-		else
+	}
+	if (bind) {
+		if (ok)
 			ok = nat_bind(w->ct, &w->ctr, mp, &rg, &w->nat_share, &w->nat_src,
 				      mp == NAT_MANIP_SRC && out < w->dp->n_ports ?
 					      w->dp->ports[out].nat_rss : NULL,
-				      nat_rand(w),
-				      &w->nst);
+				      dp_rand32(w), &w->nst);
 		if (unlikely(!ok)) {
 			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);
 			return false;
