@@ -359,6 +359,8 @@ static void entry_free(struct ct_table *t, uint32_t idx)
 {
 	struct ct_entry *e = &t->e[idx];
 	x6_release(t, e);
+	if (unlikely(ct_helper(e)))
+		ct_help_dying(t, idx); /* never confirmed: a TFTP request's state */
 	if (e->status & CT_S_WHEEL) {
 		e->status = CT_S_WHEEL | CT_S_DYING;
 		return;

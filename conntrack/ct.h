@@ -46,7 +46,7 @@
 struct ct_expect;
 
 #define CT_HZ 16u
-#define CT_HELP_MAP 1024u /* control connections with a helper, per table */
+#define CT_HELP_MAP 4096u /* helper state slots per table (3/4 usable) */
 #define CT_WHEEL 1024u /* slots of one tick: a 64 s wheel */
 #define CT_NIL UINT32_MAX
 
@@ -241,6 +241,10 @@ struct ct_stats {
 	/* helpers: expectations made, not made (no free slot), refused (an
 	 * address that is not the announcing side's), used by a connection */
 	uint64_t expect_new, expect_full, expect_refused, expect_match;
+	/* helpers: no room for a connection's state; NAT rewrote an
+	 * announcement (nf_nat_ftp); a packet dropped because it could not
+	 * be (no room in the buffer, no free port) */
+	uint64_t help_full, help_mangled, help_drop;
 };
 
 /*
@@ -281,14 +285,26 @@ struct ct_table {
 	struct ct_natc natc; /* live SNAT connections per address (cold) */
 	struct ct_expect *exp; /* the helpers' expectations, shared by the workers
 				  (ct_help.h); NULL: none */
-	/* the helpers' state of their control connections, direct-mapped by
-	 * entry index (a clash costs the older one its state: its next line
-	 * is not read, its expectation only expires) */
+	/* the helpers' state of their control connections, by entry index
+	 * (open addressing, ct_help.c); a connection that finds the map
+	 * full has none (counted: help_full): its lines are not read */
+	uint32_t help_n;
 	struct ct_help_state {
 		uint32_t idx1;  /* entry index + 1, 0: free */
 		uint32_t slot1; /* its expectation's slot + 1, 0: none */
-		uint32_t nl[2]; /* per direction: sequence number after the last newline */
-		uint8_t nl_ok[2];
+		/* per direction: the last two sequence numbers after a
+		 * newline (the kernel's NUM_SEQ_TO_REMEMBER: a retransmitted
+		 * command is read again) */
+		uint32_t nl[2][2];
+		uint8_t nl_n[2];
+		uint8_t sa_on; /* sa holds an adjustment */
+		/* per direction: the payload length NAT changed (the
+		 * kernel's nf_ct_seqadj): sequence numbers after pos move by
+		 * after, those up to it by before */
+		struct ct_seqadj {
+			uint32_t pos;
+			int32_t before, after;
+		} sa[2];
 	} help[CT_HELP_MAP];
 };
 

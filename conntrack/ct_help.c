@@ -96,19 +96,23 @@ static void fill(struct ct_exp_slot *s, const struct ct_tuple *k, uint8_t helper
 
 int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire,
-	uint32_t now)
+	uint32_t now, bool excl)
 {
 	uint32_t h = exp_hash(k);
-	/* the same announcement again: renewed (by its latest announcer) */
+	/* the same announcement again: renewed (by its latest announcer),
+	 * or, excl, refused if another connection made it */
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
 		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE ||
 		    !same_exp(&s->k, k) || !claim(s, CT_EXP_LIVE))
 			continue;
 		bool same = same_exp(&s->k, k) && !expired(s, now); /* not changed meanwhile */
-		if (same)
+		bool busy = same && excl && (s->owner != owner || s->oidx != oidx);
+		if (same && !busy)
 			fill(s, k, helper, nat, owner, oidx, expire);
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+		if (busy)
+			return -2;
 		if (same)
 			return (int)((h + i) & x->mask);
 	}
@@ -268,7 +272,7 @@ static bool number(const uint8_t *l, uint32_t n, uint32_t *i, uint32_t max, uint
  * separated, as the kernel's try_rfc959; with term, the character that
  * must follow (PORT's '\r'). */
 static bool rfc959(const uint8_t *l, uint32_t n, uint32_t i, uint8_t term, uint8_t *addr,
-	uint16_t *port)
+	uint16_t *port, uint32_t *endp)
 {
 	uint32_t v[6];
 	for (unsigned j = 0; j < 6; j++) {
@@ -282,6 +286,7 @@ static bool rfc959(const uint8_t *l, uint32_t n, uint32_t i, uint8_t term, uint8
 	}
 	if (term && (i >= n || l[i] != term))
 		return false;
+	*endp = i;
 	memset(addr, 0, 16);
 	for (unsigned j = 0; j < 4; j++)
 		addr[j] = (uint8_t)v[j];
@@ -304,7 +309,7 @@ static bool addr_text(const uint8_t *l, uint32_t i, uint32_t end, uint8_t fam, u
 
 /* "|1|a.b.c.d|port|" or "|2|v6|port|" (EPRT, RFC 2428), any delimiter. */
 static bool eprt(const uint8_t *l, uint32_t n, uint32_t i, uint8_t fam, uint8_t *addr,
-	uint16_t *port)
+	uint16_t *port, uint32_t *endp)
 {
 	if (i + 3 > n)
 		return false;
@@ -327,11 +332,12 @@ static bool eprt(const uint8_t *l, uint32_t n, uint32_t i, uint8_t fam, uint8_t 
 	if (i + 1 >= n || l[i + 1] != '\r')
 		return false; /* the kernel's terminator */
 	*port = (uint16_t)p;
+	*endp = i + 1;
 	return true;
 }
 
 /* "(|||port|)" (229, RFC 2428): the port only. */
-static bool epsv(const uint8_t *l, uint32_t n, uint32_t i, uint16_t *port)
+static bool epsv(const uint8_t *l, uint32_t n, uint32_t i, uint16_t *port, uint32_t *endp)
 {
 	if (i + 4 > n)
 		return false;
@@ -343,6 +349,7 @@ static bool epsv(const uint8_t *l, uint32_t n, uint32_t i, uint16_t *port)
 	if (!number(l, n, &i, 65535, &p) || i >= n || l[i] != d || p == 0)
 		return false;
 	*port = (uint16_t)p;
+	*endp = i + 1;
 	return true;
 }
 
@@ -355,127 +362,375 @@ static uint32_t skip_spaces(const uint8_t *l, uint32_t n, uint32_t i)
 }
 
 bool ct_ftp_parse(const uint8_t *l, uint32_t n, unsigned dir, uint8_t fam, uint8_t *addr,
-	uint16_t *port)
+	uint16_t *port, struct ct_ftp_match *mt)
 {
+	struct ct_ftp_match m;
+	uint32_t end = 0;
+	bool ok = false;
 	if (dir == 0) {
-		if (fam == 4 && prefix_ci(l, n, "PORT "))
-			return rfc959(l, n, skip_spaces(l, n, 5), '\r', addr, port);
-		if (prefix_ci(l, n, "EPRT "))
-			return eprt(l, n, skip_spaces(l, n, 5), fam, addr, port);
-		return false;
-	}
-	/* 227: the numbers start at the first digit, parentheses or not
-	 * (RFC 1123 4.1.2.6; the kernel's try_rfc1123) */
-	uint32_t i = 4;
-	if (fam == 4 && prefix_ci(l, n, "227 ")) {
+		if (fam == 4 && prefix_ci(l, n, "PORT ")) {
+			m.type = CT_FTP_PORT;
+			m.off = skip_spaces(l, n, 5);
+			ok = rfc959(l, n, m.off, '\r', addr, port, &end);
+		} else if (prefix_ci(l, n, "EPRT ")) {
+			m.type = CT_FTP_EPRT;
+			m.off = skip_spaces(l, n, 5);
+			ok = eprt(l, n, m.off, fam, addr, port, &end);
+		}
+	} else if (fam == 4 && prefix_ci(l, n, "227 ")) {
+		/* the numbers start at the first digit, parentheses or not
+		 * (RFC 1123 4.1.2.6; the kernel's try_rfc1123) */
+		uint32_t i = 4;
 		while (i < n && !(l[i] >= '0' && l[i] <= '9'))
 			i++;
-		return i < n && rfc959(l, n, i, 0, addr, port);
-	}
-	/* 229: from '(' */
-	if (prefix_ci(l, n, "229 ")) {
+		m.type = CT_FTP_PASV;
+		m.off = i;
+		ok = i < n && rfc959(l, n, i, 0, addr, port, &end);
+	} else if (prefix_ci(l, n, "229 ")) {
+		/* from '(' */
+		uint32_t i = 4;
 		while (i < n && l[i] != '(' && l[i] != '\r' && l[i] != '\n')
 			i++;
-		return i < n && l[i] == '(' && epsv(l, n, i + 1, port);
+		m.type = CT_FTP_EPSV;
+		m.off = i + 1;
+		ok = i < n && l[i] == '(' && epsv(l, n, i + 1, port, &end);
 	}
-	return false;
+	if (ok && mt != NULL) {
+		m.len = end - m.off;
+		*mt = m;
+	}
+	return ok;
 }
 
-/* The helper state of entry idx: its slot of t->help, claimed for it if
- * it has none (another connection's state there is lost: a clash). */
-static struct ct_help_state *state_of(struct ct_table *t, uint32_t idx)
+/* Decimal v at p; returns the digits written. */
+static uint32_t put_dec(char *p, uint32_t v)
 {
-	struct ct_help_state *h = &t->help[idx & (CT_HELP_MAP - 1)];
-	if (h->idx1 != idx + 1) {
-		memset(h, 0, sizeof(*h));
-		h->idx1 = idx + 1;
+	char t[10];
+	uint32_t n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (uint32_t i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
+uint32_t ct_ftp_format(uint8_t type, uint8_t fam, const uint8_t *addr, uint16_t port, char *out,
+	uint32_t cap)
+{
+	char b[sizeof("|2||65535|") + INET6_ADDRSTRLEN];
+	uint32_t n = 0;
+	switch (type) {
+	case CT_FTP_PORT:
+	case CT_FTP_PASV:
+		if (fam != 4)
+			return 0;
+		for (unsigned i = 0; i < 4; i++) {
+			n += put_dec(b + n, addr[i]);
+			b[n++] = ',';
+		}
+		n += put_dec(b + n, port >> 8);
+		b[n++] = ',';
+		n += put_dec(b + n, port & 0xff);
+		break;
+	case CT_FTP_EPRT:
+		b[n++] = '|';
+		b[n++] = fam == 4 ? '1' : '2';
+		b[n++] = '|';
+		if (inet_ntop(fam == 4 ? AF_INET : AF_INET6, addr, b + n, INET6_ADDRSTRLEN) == NULL)
+			return 0;
+		n += (uint32_t)strlen(b + n);
+		b[n++] = '|';
+		n += put_dec(b + n, port);
+		b[n++] = '|';
+		break;
+	case CT_FTP_EPSV:
+		memcpy(b, "|||", 3);
+		n = 3;
+		n += put_dec(b + n, port);
+		b[n++] = '|';
+		break;
+	default:
+		return 0;
 	}
+	if (n > cap)
+		return 0;
+	memcpy(out, b, n);
+	return n;
+}
+
+/* ---- helper state: open addressing by entry index ---- */
+
+#define HBITS 12
+#define HMASK (CT_HELP_MAP - 1)
+#define HMAX (CT_HELP_MAP / 4 * 3) /* states held at most: probes stay short */
+_Static_assert(CT_HELP_MAP == 1u << HBITS, "CT_HELP_MAP is 2^HBITS");
+
+static inline uint32_t hpos(uint32_t idx)
+{
+	return (idx * 0x9e3779b1u) >> (32 - HBITS);
+}
+
+/* Entry idx's state, NULL if it has none. */
+static struct ct_help_state *hfind(const struct ct_table *t, uint32_t idx)
+{
+	for (uint32_t i = hpos(idx);; i = (i + 1) & HMASK) {
+		const struct ct_help_state *h = &t->help[i];
+		if (h->idx1 == idx + 1)
+			return (struct ct_help_state *)h;
+		if (h->idx1 == 0)
+			return NULL;
+	}
+}
+
+/* Entry idx's state, made if it has none; NULL: the map is full
+ * (counted). */
+static struct ct_help_state *hget(struct ct_table *t, uint32_t idx)
+{
+	uint32_t i = hpos(idx);
+	for (;; i = (i + 1) & HMASK) {
+		if (t->help[i].idx1 == idx + 1)
+			return &t->help[i];
+		if (t->help[i].idx1 == 0)
+			break;
+	}
+	if (t->help_n >= HMAX) {
+		t->st.help_full++;
+		return NULL;
+	}
+	struct ct_help_state *h = &t->help[i];
+	memset(h, 0, sizeof(*h));
+	h->idx1 = idx + 1;
+	t->help_n++;
 	return h;
+}
+
+/* Free slot i, moving later states of its run back so every state stays
+ * reachable from its place (no tombstones). */
+static void hdel(struct ct_table *t, uint32_t i)
+{
+	for (uint32_t j = (i + 1) & HMASK;; j = (j + 1) & HMASK) {
+		struct ct_help_state *h = &t->help[j];
+		if (h->idx1 == 0)
+			break;
+		uint32_t home = hpos(h->idx1 - 1);
+		/* h may fill the hole at i if i lies between its home and j */
+		if (((j - home) & HMASK) >= ((j - i) & HMASK)) {
+			t->help[i] = *h;
+			i = j;
+		}
+	}
+	memset(&t->help[i], 0, sizeof(t->help[i]));
+	t->help_n--;
 }
 
 void ct_help_dying(struct ct_table *t, uint32_t idx)
 {
-	struct ct_help_state *h = &t->help[idx & (CT_HELP_MAP - 1)];
-	if (h->idx1 != idx + 1)
+	struct ct_help_state *h = hfind(t, idx);
+	if (h == NULL)
 		return;
 	if (h->slot1 && t->exp != NULL)
 		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
-	memset(h, 0, sizeof(*h));
+	hdel(t, (uint32_t)(h - t->help));
 }
 
-/* Entry idx's helper announces a connection to addr:port from the other
- * side (the kernel's tuplehash[!dir].src), which must come from where the
- * announcing side is (tuplehash[dir].src: no PORT bounce to a third host;
- * addr NULL: nothing to check), expected at tuplehash[!dir].dst after any
- * translation. It replaces the connection's previous expectation (the
- * kernel's max_expected of 1 for both helpers). */
-static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
-	const uint8_t *addr, uint16_t port, uint8_t helper, const struct ct_exp_nat *nat,
-	uint32_t now)
+/* The expectation entry idx's helper announces: a connection to addr:port
+ * from the other side (the kernel's tuplehash[!dir].src), which must come
+ * from where the announcing side is (tuplehash[dir].src: no PORT bounce to
+ * a third host; addr NULL: nothing to check), expected at
+ * tuplehash[!dir].dst after any translation. false: refused (counted). */
+static bool exp_tuple(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
+	const uint8_t *addr, uint16_t port, struct ct_tuple *k)
 {
-	struct ct_tuple me, other, k;
+	struct ct_tuple me, other;
 	ct_entry_tuple(t, idx, dir, &me);
 	ct_entry_tuple(t, idx, !dir, &other);
 	if (addr != NULL && memcmp(addr, me.src, 16) != 0) {
 		t->st.expect_refused++;
-		return;
+		return false;
 	}
-	memset(&k, 0, sizeof(k));
-	k.fam = me.fam;
-	k.proto = proto;
-	memcpy(k.src, other.src, 16);
-	memcpy(k.dst, other.dst, 16);
-	k.sport = 0;
-	k.dport = port;
-	if (t->exp == NULL) {
+	memset(k, 0, sizeof(*k));
+	k->fam = me.fam;
+	k->proto = proto;
+	memcpy(k->src, other.src, 16);
+	memcpy(k->dst, other.dst, 16);
+	k->sport = 0;
+	k->dport = port;
+	return true;
+}
+
+/* Replace the connection's expectation (the kernel's max_expected of 1
+ * for both helpers) by one for k. Returns ct_expect_add's answer; -1
+ * counted as full. */
+static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
+	const struct ct_tuple *k, uint8_t helper, const struct ct_exp_nat *nat, bool excl,
+	uint32_t now)
+{
+	if (t->exp == NULL || h == NULL) {
 		t->st.expect_full++;
-		return;
+		return -1;
 	}
-	struct ct_help_state *h = state_of(t, idx);
 	if (h->slot1) {
 		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
 		h->slot1 = 0;
 	}
-	int slot = ct_expect_add(t->exp, &k, helper, nat, t, idx,
-				 now + ct_ticks(CT_EXPECT_TIMEOUT_S), now);
-	if (slot < 0) {
+	int slot = ct_expect_add(t->exp, k, helper, nat, t, idx,
+				 now + ct_ticks(CT_EXPECT_TIMEOUT_S), now, excl);
+	if (slot == -1)
 		t->st.expect_full++;
-		return;
-	}
+	if (slot < 0)
+		return slot;
 	h->slot1 = (uint32_t)slot + 1;
 	t->st.expect_new++;
+	return slot;
+}
+
+static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
+	const uint8_t *addr, uint16_t port, uint8_t helper, const struct ct_exp_nat *nat,
+	uint32_t now)
+{
+	struct ct_tuple k;
+	if (exp_tuple(t, idx, dir, proto, addr, port, &k))
+		(void)expect_set(t, idx, hget(t, idx), &k, helper, nat, false, now);
+}
+
+/* The kernel's nf_ct_seqadj_set: a segment of direction dir at seq grew by
+ * off bytes; later sequence numbers move by off more than earlier ones (a
+ * retransmission of an already adjusted segment changes nothing). */
+static void seqadj_set(struct ct_help_state *h, unsigned dir, uint32_t seq, int32_t off)
+{
+	struct ct_seqadj *a = &h->sa[dir];
+	if (off == 0)
+		return;
+	if (a->before == a->after || (int32_t)(a->pos - seq) < 0) {
+		a->pos = seq;
+		a->before = a->after;
+		a->after += off;
+	}
+	h->sa_on = 1;
+}
+
+/* nf_nat_ftp: the announcement mt of line pl[0..) of translated
+ * connection idx becomes the address and port the other side must use:
+ * the connection's address as that side sees it (tuplehash[!dir].dst) and
+ * the announced port if no other connection expects it there, else one
+ * drawn above it; the data connection is expected there and translated
+ * back to the announced address and port (nf_nat_follow_master). */
+static enum ct_help_verdict nat_ftp(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
+	struct ct_help_buf *b, const struct ct_ftp_match *mt, const uint8_t *addr, uint16_t port,
+	uint32_t now)
+{
+	struct ct_tuple me, k;
+	if (!exp_tuple(t, idx, dir, 6, addr, port, &k))
+		return CT_HELP_PASS;
+	struct ct_help_state *h = hget(t, idx);
+	if (h == NULL) {
+		t->st.help_drop++;
+		return CT_HELP_DROP; /* no state: a change of length could not be followed */
+	}
+	ct_entry_tuple(t, idx, dir, &me);
+	struct ct_exp_nat nat = { .on = CT_EXP_NAT_DST, .port = port };
+	memcpy(nat.addr, me.src, 16);
+	if (memcmp(me.dst, k.src, 16) != 0) {
+		nat.on |= CT_EXP_NAT_SRC; /* the other side is translated: seen as before */
+		memcpy(nat.src_addr, me.dst, 16);
+	}
+	/* nf_nat_exp_find_port: the same port, else up to 128 drawn above */
+	uint32_t range = 65535u - port;
+	int left = range < 128 ? (int)range : 128;
+	int slot;
+	for (;;) {
+		slot = expect_set(t, idx, h, &k, CT_HELPER_FTP, &nat, true, now);
+		if (slot != -2 || --left < 0)
+			break;
+		t->rnd = t->rnd * 1103515245u + 12345u;
+		k.dport = (uint16_t)(port + (t->rnd >> 8) % range);
+	}
+	if (slot < 0) {
+		t->st.help_drop++;
+		return CT_HELP_DROP; /* "all ports in use" */
+	}
+	char text[sizeof("|2||65535|") + 46];
+	uint32_t tl = ct_ftp_format(mt->type, k.fam, k.dst, k.dport, text, sizeof(text));
+	uint32_t tail = b->n - mt->off - mt->len;
+	if (tl == 0 || b->n - mt->len + tl > b->room) {
+		/* "cannot mangle packet": its expectation goes with it */
+		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
+		h->slot1 = 0;
+		t->st.help_drop++;
+		return CT_HELP_DROP;
+	}
+	memmove(b->pl + mt->off + tl, b->pl + mt->off + mt->len, tail);
+	memcpy(b->pl + mt->off, text, tl);
+	int32_t delta = (int32_t)tl - (int32_t)mt->len;
+	b->n = (uint32_t)((int32_t)b->n + delta);
+	seqadj_set(h, dir, seq, delta);
+	t->st.help_mangled++;
+	return CT_HELP_MANGLED;
+}
+
+/* Is seq one of the positions after a newline remembered for dir? */
+static bool at_nl(const struct ct_help_state *h, unsigned dir, uint32_t seq)
+{
+	for (unsigned i = 0; i < h->nl_n[dir]; i++)
+		if (h->nl[dir][i] == seq)
+			return true;
+	return false;
+}
+
+/* The kernel's update_nl_seq: remember nl, in place of the older of two. */
+static void nl_note(struct ct_help_state *h, unsigned dir, uint32_t nl)
+{
+	if (at_nl(h, dir, nl))
+		return;
+	if (h->nl_n[dir] < 2) {
+		h->nl[dir][h->nl_n[dir]++] = nl;
+		return;
+	}
+	unsigned old = (int32_t)(h->nl[dir][0] - h->nl[dir][1]) < 0 ? 0 : 1;
+	if ((int32_t)(nl - h->nl[dir][old]) > 0)
+		h->nl[dir][old] = nl;
 }
 
 /* FTP: one line per segment, read only if the segment starts right after
- * the last newline seen in its direction, as the kernel's (a segment that
- * starts mid-line, or the first one of each direction, is not read; it
- * only tells where the next line starts). */
-static void ftp_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
-	const uint8_t *pl, uint32_t n, uint32_t now)
+ * a newline seen in its direction (the last two are remembered, so a
+ * retransmitted command is read again), as the kernel's; a segment that
+ * starts mid-line, or the first one of each direction, is not read, it
+ * only tells where the next line starts. */
+static enum ct_help_verdict ftp_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
+	struct ct_help_buf *b, uint32_t now)
 {
 	const struct ct_entry *e = &t->e[idx];
 	if (!(e->status & CT_S_SEEN_REPLY))
-		return; /* established packets only, as the kernel's */
-	struct ct_help_state *h = state_of(t, idx);
-	bool at_line = h->nl_ok[dir] && h->nl[dir] == seq;
-	if (n > 0 && pl[n - 1] == '\n') {
-		h->nl[dir] = seq + n;
-		h->nl_ok[dir] = 1;
-	}
+		return CT_HELP_PASS; /* established packets only, as the kernel's */
+	struct ct_help_state *h = hget(t, idx);
+	if (h == NULL)
+		return CT_HELP_PASS;
+	const uint8_t *pl = b->pl;
+	uint32_t n = b->n;
+	bool at_line = at_nl(h, dir, seq);
+	if (pl[n - 1] == '\n')
+		nl_note(h, dir, seq + n); /* as received: before any rewriting */
 	if (!at_line)
-		return;
+		return CT_HELP_PASS;
 	uint32_t end = 0;
 	while (end < n && pl[end] != '\n')
 		end++;
 	if (end == n)
-		return;
+		return CT_HELP_PASS;
 	uint8_t addr[16];
 	struct ct_tuple me;
 	ct_entry_tuple(t, idx, dir, &me);
 	memcpy(addr, me.src, 16); /* EPSV: the sender's address */
 	uint16_t port;
-	if (ct_ftp_parse(pl, end + 1, dir, e->fam, addr, &port))
-		expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, NULL, now);
+	struct ct_ftp_match mt;
+	if (!ct_ftp_parse(pl, end + 1, dir, e->fam, addr, &port, &mt))
+		return CT_HELP_PASS;
+	if (e->status & (CT_S_SRC_NAT | CT_S_DST_NAT))
+		return nat_ftp(t, idx, dir, seq, b, &mt, addr, port, now);
+	expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, NULL, now);
+	return CT_HELP_PASS;
 }
 
 /* TFTP: a read or write request from the client; the server answers from
@@ -509,20 +764,103 @@ static void tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl, uint3
 	expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, nat.on ? &nat : NULL, now);
 }
 
-void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq, const uint8_t *pl,
-	uint32_t n, uint32_t now)
+enum ct_help_verdict ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
+	struct ct_help_buf *b, uint32_t now)
 {
 	const struct ct_entry *e = &t->e[idx];
 	switch (ct_helper(e)) {
 	case CT_HELPER_FTP:
-		if (e->proto == 6 && n > 0)
-			ftp_help(t, idx, dir, seq, pl, n, now);
+		if (e->proto == 6 && b->n > 0)
+			return ftp_help(t, idx, dir, seq, b, now);
 		break;
 	case CT_HELPER_TFTP:
 		if (e->proto == 17)
-			tftp_help(t, idx, pl, n, now);
+			tftp_help(t, idx, b->pl, b->n, now);
 		break;
 	default:
 		break;
 	}
+	return CT_HELP_PASS;
+}
+
+/* ---- sequence adjustment ---- */
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Write v at p, the checksum at ck following (RFC 1624, 16-bit words). */
+static void put32_csum(uint8_t *p, uint32_t v, uint8_t *ck)
+{
+	uint32_t old = rd32(p);
+	uint32_t sum = (uint16_t)~((uint32_t)ck[0] << 8 | ck[1]);
+	sum += (uint16_t)~(old >> 16) + (uint16_t)~(old & 0xffff);
+	sum += (v >> 16) + (v & 0xffff);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (uint16_t)~sum;
+	ck[0] = (uint8_t)(sum >> 8);
+	ck[1] = (uint8_t)sum;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline int32_t sa_off(const struct ct_seqadj *a, uint32_t seq)
+{
+	return (int32_t)(seq - a->pos) > 0 ? a->after : a->before;
+}
+
+int32_t ct_seq_offset(const struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq)
+{
+	if (ct_helper(&t->e[idx]) != CT_HELPER_FTP)
+		return 0;
+	const struct ct_help_state *h = hfind(t, idx);
+	return h != NULL && h->sa_on ? sa_off(&h->sa[dir], seq) : 0;
+}
+
+/* An acknowledged sequence number of the other direction, back in the
+ * numbering its sender used (nf_ct_seq_adjust's ack, nf_ct_sack_adjust). */
+static inline uint32_t ack_back(const struct ct_seqadj *a, uint32_t v)
+{
+	return v - sa_off(a, v - (uint32_t)a->before);
+}
+
+bool ct_seqadj(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t *th, uint32_t cap)
+{
+	if (ct_helper(&t->e[idx]) != CT_HELPER_FTP || cap < 20)
+		return false;
+	const struct ct_help_state *h = hfind(t, idx);
+	if (h == NULL || !h->sa_on)
+		return false;
+	const struct ct_seqadj *me = &h->sa[dir], *other = &h->sa[!dir];
+	uint8_t *ck = th + 16;
+	uint32_t seq = rd32(th + 4);
+	put32_csum(th + 4, seq + (uint32_t)sa_off(me, seq), ck);
+	if (!(th[13] & 0x10))
+		return true; /* no ACK */
+	put32_csum(th + 8, ack_back(other, rd32(th + 8)), ck);
+	/* SACK blocks (the kernel's nf_ct_sack_adjust: whole options only) */
+	uint32_t end = (uint32_t)(th[12] >> 4) * 4;
+	if (end > cap)
+		end = cap;
+	for (uint32_t o = 20; o < end;) {
+		uint8_t kind = th[o];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 >= end || th[o + 1] < 2 || o + th[o + 1] > end)
+			break;
+		uint8_t len = th[o + 1];
+		if (kind == 5 && len >= 10 && (len - 2) % 8 == 0)
+			for (uint32_t s = o + 2; s < o + len; s += 4)
+				put32_csum(th + s, ack_back(other, rd32(th + s)), ck);
+		o += len;
+	}
+	return true;
 }

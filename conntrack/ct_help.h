@@ -81,11 +81,13 @@ size_t ct_expect_mem(uint32_t slots);
 /* Record an expectation for tuple k (k->sport 0: any source port) until
  * tick expire, made by entry oidx of table owner (NULL: none), the
  * expected connection translated as nat says (NULL: not). An identical
- * live one is renewed. Returns its slot, or -1: no free slot near its
- * place (counted by the caller). */
+ * live one is renewed, unless excl is set and another connection made it.
+ * Returns its slot; -1: no free slot near its place (counted by the
+ * caller); -2 (excl): the same expectation is another connection's (the
+ * kernel's -EBUSY, on which NAT tries another port). */
 int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire,
-	uint32_t now);
+	uint32_t now, bool excl);
 /* Drop slot's expectation if entry oidx of table owner made it. */
 void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint32_t oidx);
 /* Free the expired slots (the control thread, now and then): until then
@@ -99,24 +101,70 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
 /* Drop every expectation (conntrack -F). */
 void ct_expect_flush(struct ct_expect *x);
 
-/* Run the helper of entry idx on a packet of direction dir whose L4
- * payload (TCP after its header, UDP after its 8 bytes) is pl[0..n);
- * seq: the TCP segment's sequence number. Only packets of an established
+/* The packet a helper reads, which it may rewrite: its L4 payload (TCP
+ * after its header, UDP after its 8 bytes) is pl[0..n), writable up to
+ * pl[room). */
+struct ct_help_buf {
+	uint8_t *pl;
+	uint32_t n, room;
+};
+enum ct_help_verdict {
+	CT_HELP_PASS,    /* payload unchanged */
+	CT_HELP_MANGLED, /* payload rewritten, its length now b->n: the caller
+			    fixes the IP length and the checksums */
+	CT_HELP_DROP,    /* drop the packet (the kernel's NF_DROP: a
+			    translated announcement that could not be
+			    rewritten, no port to expect it on) */
+};
+
+/* Run the helper of entry idx on a packet of direction dir; seq: the TCP
+ * segment's sequence number as received. Only packets of an established
  * connection are read (the caller's state), as in the kernel. As the
  * kernel's, a control connection has one expectation at a time (a new one
  * replaces it) and loses it when it dies (ct_help_dying). Expectations go
- * to t->exp; counted in t->st (expect_new, expect_full, expect_refused). */
-void ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq, const uint8_t *pl,
-	uint32_t n, uint32_t now);
-/* Entry idx (with a helper) dies: its expectation goes. */
+ * to t->exp; counted in t->st (expect_new, expect_full, expect_refused).
+ *
+ * A translated FTP control connection (SNAT, DNAT, MASQUERADE) has its
+ * announcements rewritten as nf_nat_ftp does: the address and port the
+ * other side must use (the connection's translated address; the same
+ * port if no other connection expects it there, else another), the data
+ * connection expected there and translated back (nf_nat_follow_master).
+ * A change of length is remembered per direction and applied to every
+ * later segment by ct_seqadj (nf_ct_seqadj). */
+enum ct_help_verdict ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
+	struct ct_help_buf *b, uint32_t now);
+/* Entry idx (with a helper) dies: its expectation and state go. */
 void ct_help_dying(struct ct_table *t, uint32_t idx);
+
+/* Sequence adjustment (nf_ct_seq_adjust): after ct_help, the TCP segment
+ * of direction dir whose header is th[0..cap) (cap >= its data offset)
+ * gets its sequence number moved by what NAT added to its direction
+ * before it, its acknowledgement number and SACK blocks by what NAT added
+ * to the other; the checksum follows (RFC 1624). false: nothing to do. */
+bool ct_seqadj(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t *th, uint32_t cap);
+/* The offset NAT added to direction dir's sequence numbers at seq (the
+ * kernel's nf_ct_seq_offset; the window tracker takes it off the other
+ * direction's acknowledgements). */
+int32_t ct_seq_offset(const struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq);
 
 /* FTP command/response parsing, exposed for tests and fuzzing: does line
  * l[0..n) (dir 0: from the client, 1: from the server) announce a data
  * connection? Fills the address (family fam, network order, 16 bytes;
- * EPSV leaves it untouched: the caller preset the sender's address) and
- * the port. */
+ * EPSV leaves it untouched: the caller preset the sender's address), the
+ * port and, if mt is not NULL, what NAT rewrites: the kind of
+ * announcement and where its address/port text is (the kernel's
+ * matchoff/matchlen). */
+enum ct_ftp_type { CT_FTP_PORT, CT_FTP_EPRT, CT_FTP_PASV, CT_FTP_EPSV };
+struct ct_ftp_match {
+	uint8_t type; /* enum ct_ftp_type */
+	uint32_t off, len;
+};
 bool ct_ftp_parse(const uint8_t *l, uint32_t n, unsigned dir, uint8_t fam, uint8_t *addr,
-	uint16_t *port);
+	uint16_t *port, struct ct_ftp_match *mt);
+/* The text NAT puts in place of an announcement of type type (PORT and
+ * 227: "a,b,c,d,p1,p2"; EPRT: "|1|a.b.c.d|port|" or "|2|v6|port|"; EPSV:
+ * "|||port|") into out[0..cap); returns its length, 0 if it does not fit. */
+uint32_t ct_ftp_format(uint8_t type, uint8_t fam, const uint8_t *addr, uint16_t port, char *out,
+	uint32_t cap);
 
 #endif

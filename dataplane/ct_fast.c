@@ -279,25 +279,77 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	return true;
 }
 
+/* The L4 checksum of a TCP segment NAT rewrote, computed again. */
+static void tcp_csum_fill(const struct pkt_meta *pm, const uint8_t *l3, uint8_t *l4, uint32_t len)
+{
+	l4[16] = l4[17] = 0;
+	uint32_t sum = rte_raw_cksum(l4, len);
+	sum += pm->l3 == PKT_L3_IPV4 ? rte_raw_cksum(l3 + 12, 8) : rte_raw_cksum(l3 + 8, 32);
+	sum += rte_cpu_to_be_16((uint16_t)IPPROTO_TCP);
+	sum += rte_cpu_to_be_16((uint16_t)len);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t ck = (uint16_t)~sum;
+	memcpy(l4 + 16, &ck, 2);
+}
+
 /* The helper of the packet's connection reads its payload (an accepted
- * packet: after the filter, as the kernel's helper hook). */
-void dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)
+ * packet: after the filter, as the kernel's helper hook), may rewrite it
+ * (NAT), and the sequence numbers follow what NAT changed before. */
+bool dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm)
 {
 	if (!(pm->flags & PKT_F_L4) || (pm->flags & PKT_F_ICMP_ERR) ||
 	    (pm->l4_proto != IPPROTO_TCP && pm->l4_proto != IPPROTO_UDP) ||
 	    !rte_pktmbuf_is_contiguous(m))
-		return;
-	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off);
+		return true;
+	bool tcp = pm->l4_proto == IPPROTO_TCP;
+	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l4_off);
 	uint32_t end = (uint32_t)pm->l3_off + pm->l3_len, have = rte_pktmbuf_data_len(m);
 	if (end > have)
 		end = have;
-	uint32_t hl = pm->l4_proto == IPPROTO_TCP ? (uint32_t)(l4[12] >> 4) * 4 : 8;
+	uint32_t hl = tcp ? (uint32_t)(l4[12] >> 4) * 4 : 8;
 	uint32_t off = (uint32_t)pm->l4_off + hl;
 	if (off > end)
-		return;
-	uint32_t seq = pm->l4_proto == IPPROTO_TCP ?
-		(uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 | (uint32_t)l4[6] << 8 | l4[7] : 0;
-	ct_help(w->ct, w->ctr.idx, w->ctr.dir, seq, l4 + hl, end - off, w->ct_now);
+		return true;
+	uint32_t seq = tcp ? (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 | (uint32_t)l4[6] << 8 | l4[7] :
+			     0;
+	/* room to grow: the padding after the datagram and the tailroom */
+	struct ct_help_buf b = { .pl = l4 + hl, .n = end - off,
+				 .room = have - off + rte_pktmbuf_tailroom(m) };
+	enum ct_help_verdict v = ct_help(w->ct, w->ctr.idx, w->ctr.dir, seq, &b, w->ct_now);
+	if (unlikely(v == CT_HELP_DROP)) {
+		dp_drop_pkt(w, pm->in_port, DP_DROP_HELPER, m);
+		return false;
+	}
+	if (!tcp)
+		return true;
+	bool adj = ct_seqadj(w->ct, w->ctr.idx, w->ctr.dir, l4, hl);
+	if (v == CT_HELP_MANGLED && b.n != end - off) {
+		/* a new length: the frame, the IP header, the parse */
+		uint32_t flen = off + b.n;
+		if (flen > have)
+			rte_pktmbuf_append(m, (uint16_t)(flen - have)); /* within the room */
+		else
+			rte_pktmbuf_trim(m, (uint16_t)(have - flen));
+		pm->l3_len = (uint16_t)(flen - pm->l3_off);
+		pm->pkt_len = flen;
+		uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l3_off);
+		if (pm->l3 == PKT_L3_IPV4) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+			ip->total_length = rte_cpu_to_be_16(pm->l3_len);
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		} else {
+			((struct rte_ipv6_hdr *)l3)->payload_len =
+				rte_cpu_to_be_16((uint16_t)(pm->l3_len - 40));
+		}
+	}
+	if (v == CT_HELP_MANGLED)
+		tcp_csum_fill(pm, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off), l4,
+			      off + b.n - pm->l4_off);
+	if (adj || v == CT_HELP_MANGLED)
+		w->cur_hash_ok = 0;
+	return true;
 }
 
 bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm)

@@ -52,7 +52,8 @@
 	X(FRAG_INVALID, "frag_invalid")      /* a fragment reassembly refused (overlap, length, duplicate) */ \
 	X(SOURCE_ROUTE, "source_route")      /* IPv4 LSRR/SSRR option (accept_source_route 0) */ \
 	X(BAD_IPV4_OPTS, "bad_ipv4_opts")    /* IPv4 options whose lengths do not add up (router) */ \
-	X(NAT_FAIL, "nat_fail")              /* no free tuple (port) for a new connection's NAT */
+	X(NAT_FAIL, "nat_fail")              /* no free tuple (port) for a new connection's NAT */ \
+	X(HELPER, "helper")                  /* a helper could not rewrite a translated announcement */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

@@ -433,19 +433,27 @@ unsigned dp_handoff_drain(struct dp_worker *w);
 void dp_reasm_drop(void *worker, void *mbuf);
 #define DP_JUMBO_MBUFS 64
 #define DP_CT_EXPECT_SLOTS 16384 /* expectations of the helpers, the whole box */
-/* ct_fast.c: the connection's helper reads the accepted packet */
-void dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm);
+/* ct_fast.c: the connection's helper reads the accepted packet and may
+ * rewrite it (NAT: its length, the IP header and pm follow); false: the
+ * packet was dropped (freed, counted) */
+bool dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm);
 /* The packet passed POSTROUTING or INPUT: its helper runs (as the
- * kernel's at the same place), its new connection is inserted. */
-static inline void dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
-	const struct pkt_meta *pm)
+ * kernel's at the same place), its new connection is inserted. false:
+ * the helper dropped it (freed, counted). */
+static inline bool dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R,
+	struct rte_mbuf *m, struct pkt_meta *pm)
 {
 	if (R == NULL || !R->ct)
-		return;
-	if (unlikely(w->ctr.helper) && w->ctr.idx != CT_NIL)
-		dp_ct_help(w, m, pm);
+		return true;
+	if (unlikely(w->ctr.helper) && w->ctr.idx != CT_NIL && !dp_ct_help(w, m, pm)) {
+		if (w->ctr.fresh)
+			ct_abort(w->ct); /* its new connection is not made */
+		w->ctr.fresh = 0;
+		return false;
+	}
 	if (w->ctr.fresh)
 		ct_confirm(w->ct, &w->ctr);
+	return true;
 }
 static inline void dp_ct_none(struct dp_worker *w, uint8_t state)
 {

@@ -372,6 +372,12 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			  "New connections that an expectation made RELATED"),
 			C("expectations_failed_total", expect_full,
 			  "Expectations not recorded: the shared table had no free slot near"),
+			C("helper_rewrites_total", help_mangled,
+			  "Announcements of translated FTP connections rewritten (nf_nat_ftp)"),
+			C("helper_drops_total", help_drop,
+			  "Packets dropped because a translated announcement could not be rewritten"),
+			C("helper_state_full_total", help_full,
+			  "Helper connections without state: the worker's helper map was full"),
 #undef C
 		};
 		worker_counters(o, dp, cfams, RTE_DIM(cfams), ctstats_of);

@@ -592,10 +592,8 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	}
 	if (kind == DP_NHV_LOCAL) {
 		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE) &&
-		    nat_src(w, R, m, pm, in, DP_PORT_NONE)) {
-			dp_ct_confirm(w, R, m, pm);
+		    nat_src(w, R, m, pm, in, DP_PORT_NONE) && dp_ct_confirm(w, R, m, pm))
 			local4(w, m, pm);
-		}
 		return OUT_NONE;
 	}
 	if (unlikely(kind == DP_NHV_BCAST)) {
@@ -626,9 +624,17 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	w->nat_nh = kind == DP_NHV_GW ? dp->nh[nh].addr : dst;
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
-	    !nat_src(w, R, m, pm, in, out))
+	    !nat_src(w, R, m, pm, in, out) || !dp_ct_confirm(w, R, m, pm))
 		return OUT_NONE;
-	dp_ct_confirm(w, R, m, pm);
+	if (unlikely(pm->l3_len > mtu) && !frag) {
+		/* a helper's rewriting made it too big (an FTP command one
+		 * MTU long): fragmented if it may be, else dropped */
+		if (pm->flags & PKT_F_IP_DF) {
+			dp_drop_pkt(w, in, DP_DROP_MTU_EXCEEDED, m);
+			return OUT_NONE;
+		}
+		frag = true;
+	}
 	if (unlikely(frag)) {
 		fragment_out(w, m, false, pm->l3_off, in, out, nh, NULL, mtu);
 		return OUT_NONE;
@@ -685,10 +691,8 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	}
 	if (kind == DP_NHV_LOCAL) {
 		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE) &&
-		    nat_src(w, R, m, pm, in, DP_PORT_NONE)) {
-			dp_ct_confirm(w, R, m, pm);
+		    nat_src(w, R, m, pm, in, DP_PORT_NONE) && dp_ct_confirm(w, R, m, pm))
 			local6(w, m, pm);
-		}
 		return OUT_NONE;
 	}
 	if (unlikely(ip6_is_linklocal(src) || ip6_is_linklocal(dst))) {
@@ -715,9 +719,14 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	w->nat_nh = dst; /* IPv6: the source address is chosen toward the destination */
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
-	    !nat_src(w, R, m, pm, in, out))
+	    !nat_src(w, R, m, pm, in, out) || !dp_ct_confirm(w, R, m, pm))
 		return OUT_NONE;
-	dp_ct_confirm(w, R, m, pm);
+	if (unlikely(pm->l3_len > mtu) && !refrag) {
+		/* a helper's rewriting made it too big: routers do not
+		 * fragment IPv6 */
+		dp_drop_pkt(w, in, DP_DROP_MTU_EXCEEDED, m);
+		return OUT_NONE;
+	}
 	if (unlikely(refrag)) {
 		fragment_out(w, m, true, pm->l3_off, in, out, nh, NULL, mtu);
 		return OUT_NONE;
@@ -1069,9 +1078,9 @@ static inline uint16_t bridge_one(struct dp_worker *w, const struct dp_rules *R,
 		}
 		if (!hook_pre(w, R, *mp, pm, in) ||
 		    !hook(w, R, RULES_H_FORWARD, *mp, pm, in, peer) ||
-		    !hook(w, R, RULES_H_POSTROUTING, *mp, pm, DP_PORT_NONE, peer))
+		    !hook(w, R, RULES_H_POSTROUTING, *mp, pm, DP_PORT_NONE, peer) ||
+		    !dp_ct_confirm(w, R, *mp, pm))
 			return OUT_NONE;
-		dp_ct_confirm(w, R, *mp, pm);
 		if (unlikely(pm->flags & PKT_F_REASM) && pm->l3_len > out_mtu(w->dp, *mp, pm, peer)) {
 			/* its largest fragment does not fit the peer port: dropped,
 			 * as br_netfilter's br_nf_ip_fragment (a bridge sends no
@@ -1309,8 +1318,10 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 								     DP_DROP_FILTER_DROP, m);
 			return;
 		}
-		dp_ct_confirm(w, R, m, &pm);
+		bool sent = dp_ct_confirm(w, R, m, &pm);
 		w->ctr = about;
+		if (!sent)
+			return;
 	}
 	if (l3 == PKT_L3_IPV4) {
 		/* an answer to a reassembled datagram (a large echo) may not fit */

@@ -16,8 +16,12 @@
 # same through NAT (the LAN masqueraded, helpers-nat.rules): passive FTP and
 # TFTP (its answer translated back to the client: nf_nat_tftp's follow-
 # master) must succeed as through the kernel, and without the helper rules
-# TFTP must fail on both; active FTP through NAT needs the PORT/EPRT
-# rewriting of nf_nat_ftp, which rampartd does not do (a known issue).
+# TFTP must fail on both; active FTP (PORT, EPRT) too, its command
+# rewritten to the masqueraded address (nf_nat_ftp). Last, NAT that
+# changes the announcements' length (helpers-natlen.rules: the LAN SNATed
+# to 10.77.2.100, the LAN host's FTP server DNATed from 10.77.2.100:21):
+# every FTP mode out of the LAN and into it, whose control connections
+# only survive if the sequence numbers follow the rewriting.
 . "$(dirname "$0")/lib.sh"
 
 e2e_init h
@@ -41,6 +45,8 @@ ftpd() { # NS: the FTP/TFTP server on that namespace's host
 }
 ftpd "$WAN_NS"
 ftpd "$K_WAN"
+ftpd "$LAN_NS"
+ftpd "$K_LAN"
 
 # fetch NS NAME CURL-ARGS...: "ok" if the file came whole, else "fail"
 fetch() {
@@ -125,20 +131,17 @@ assert_eq "the kernel without the helper rules: passive FTP fails" "ftp-epsv fai
 nat_transfers() { # LAN_NS
 	fetch "$1" ftp-epsv "ftp://10.77.2.2/hello.txt"
 	fetch "$1" ftp-pasv --disable-epsv "ftp://10.77.2.2/hello.txt"
+	fetch "$1" ftp-eprt -P 10.77.1.2 "ftp://10.77.2.2/hello.txt"
+	fetch "$1" ftp-port -P 10.77.1.2 --disable-eprt "ftp://10.77.2.2/hello.txt"
 	fetch "$1" tftp "tftp://10.77.2.2/hello.txt"
 }
 ip netns exec "$K_RTR" iptables-restore <"$CDIR/helpers-nat.rules" || die "the kernel refused helpers-nat.rules"
 nat_transfers "$K_LAN" >"$E2E_TMP/kernel-nat"
 cat "$E2E_TMP/kernel-nat"
 assert_eq "through the kernel's NAT, every transfer succeeds" 0 "$(grep -c ' fail' "$E2E_TMP/kernel-nat")"
-assert_eq "the kernel's NAT: active FTP too (nf_nat_ftp)" "ftp-port ok" \
-	"$(fetch "$K_LAN" ftp-port -P 10.77.1.2 --disable-eprt "ftp://10.77.2.2/hello.txt")"
 ip netns exec "$K_RTR" iptables -t raw -F PREROUTING
 assert_eq "the kernel's NAT without the helper rules: TFTP fails" "tftp fail" \
 	"$(fetch "$K_LAN" tftp --max-time 6 "tftp://10.77.2.2/hello.txt")"
-active_nat() {
-	[ "$(fetch "$LAN_NS" ftp-port -P 10.77.1.2 --disable-eprt --max-time 6 "ftp://10.77.2.2/hello.txt")" = "ftp-port ok" ]
-}
 for nw in 1 2; do
 	CFG=$E2E_TMP/rampart-nat-$nw.yaml
 	gen_config "$CFG" router "$nw"
@@ -157,13 +160,55 @@ YAML
 	check_out "$nw worker(s), NAT: the TFTP answer's connection is translated back to the client" \
 		"^udp +17 [0-9]+ src=10\.77\.2\.2 dst=10\.77\.2\.1 sport=[0-9]+ dport=[0-9]+ .*src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=[0-9]+" \
 		"$RCTL" -s "$SOCK" conntrack -L -p udp
-	known_issue "$nw worker(s), NAT: active FTP (PORT)" "no nf_nat_ftp: the PORT command is not rewritten" \
-		active_nat
 	if [ "$nw" = 1 ]; then
 		"$RCTL" -s "$SOCK" -t raw -F PREROUTING >/dev/null || fail "rampartctl -t raw -F"
 		assert_eq "rampartd's NAT without the helper rules: TFTP fails" "tftp fail" \
 			"$(fetch "$LAN_NS" tftp --max-time 6 "tftp://10.77.2.2/hello.txt")"
 	fi
+	rp_stop
+done
+
+# ---- through NAT that changes the announcements' length
+natlen_transfers() { # LAN_NS WAN_NS
+	# out of the LAN, SNATed to 10.77.2.100
+	fetch "$1" out-epsv "ftp://10.77.2.2/hello.txt"
+	fetch "$1" out-pasv --disable-epsv "ftp://10.77.2.2/hello.txt"
+	fetch "$1" out-eprt -P 10.77.1.2 "ftp://10.77.2.2/hello.txt"
+	fetch "$1" out-port -P 10.77.1.2 --disable-eprt "ftp://10.77.2.2/hello.txt"
+	# into the LAN: the server at 10.77.2.100 (curl must use the address
+	# of the 227 answer, not the control connection's)
+	fetch "$2" in-epsv "ftp://10.77.2.100/hello.txt"
+	fetch "$2" in-pasv --disable-epsv --no-ftp-skip-pasv-ip "ftp://10.77.2.100/hello.txt"
+	fetch "$2" in-eprt -P 10.77.2.2 "ftp://10.77.2.100/hello.txt"
+	fetch "$2" in-port -P 10.77.2.2 --disable-eprt "ftp://10.77.2.100/hello.txt"
+}
+ip netns exec "$K_RTR" ip addr add 10.77.2.100/24 dev wan0 || die "cannot add 10.77.2.100 to the kernel router"
+ip netns exec "$K_RTR" iptables-restore <"$CDIR/helpers-natlen.rules" || die "the kernel refused helpers-natlen.rules"
+natlen_transfers "$K_LAN" "$K_WAN" >"$E2E_TMP/kernel-natlen"
+cat "$E2E_TMP/kernel-natlen"
+assert_eq "through the kernel's length-changing NAT, every transfer succeeds" 0 \
+	"$(grep -c ' fail' "$E2E_TMP/kernel-natlen")"
+for nw in 1 2; do
+	CFG=$E2E_TMP/rampart-natlen-$nw.yaml
+	gen_config "$CFG" router "$nw"
+	sed -i 's|addresses: \[10.77.2.1/24, fd77:2::1/64\]|addresses: [10.77.2.1/24, 10.77.2.100/24, fd77:2::1/64]|' "$CFG"
+	grep -q 10.77.2.100 "$CFG" || die "gen_config's wan0 addresses changed: cannot add 10.77.2.100"
+	cat >>"$CFG" <<YAML
+ruleset:
+  file: $CDIR/helpers-natlen.rules
+YAML
+	rp_start "$CFG"
+	natlen_transfers "$LAN_NS" "$WAN_NS" >"$E2E_TMP/rampart-natlen-$nw"
+	if diff -u "$E2E_TMP/kernel-natlen" "$E2E_TMP/rampart-natlen-$nw" >"$E2E_TMP/helpers-natlen-$nw.diff"; then
+		pass "$nw worker(s), length-changing NAT: all $(wc -l <"$E2E_TMP/kernel-natlen") transfers end as through the kernel"
+	else
+		fail "$nw worker(s), length-changing NAT: transfers differ from the kernel's (- kernel, + rampartd)" \
+			"$E2E_TMP/helpers-natlen-$nw.diff"
+	fi
+	S=$("$RCTL" -s "$SOCK" conntrack -S)
+	mangled=$(echo "$S" | grep -o 'helper_mangled=[0-9]*' | awk -F= '{s += $2} END {print s + 0}')
+	# PORT, EPRT and 227 out and in; EPSV's 229 carries a port only
+	assert_ge "$nw worker(s): announcements rewritten" "$mangled" 6
 	rp_stop
 done
 e2e_finish

@@ -103,8 +103,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				uint32_t h = p.t.proto == 6 ? (uint32_t)(p.l4[12] >> 4) * 4 : 8;
 				uint32_t seq = p.t.proto == 6 ? (uint32_t)p.l4[4] << 24 |
 					(uint32_t)p.l4[5] << 16 | (uint32_t)p.l4[6] << 8 | p.l4[7] : 0;
-				if (h <= p.l4_cap)
-					ct_help(t, r.idx, r.dir, seq, p.l4 + h, p.l4_cap - h, now);
+				if (h <= p.l4_cap) {
+					/* the helper on a copy of the payload with room to
+					 * grow; a connection made to look translated (its
+					 * tuples stay mirrored: NAT to its own address)
+					 * has its announcements rewritten, and every later
+					 * segment's numbers adjusted */
+					if (fl & 0x08)
+						t->e[r.idx].status |= CT_S_SRC_NAT;
+					uint32_t n = p.l4_cap - h;
+					uint8_t *pl = malloc(n + 64), *th = malloc(h ? h : 1);
+					if (pl != NULL && th != NULL) {
+						memcpy(pl, p.l4 + h, n);
+						struct ct_help_buf b = { pl, n, n + 64 };
+						if (ct_help(t, r.idx, r.dir, seq, &b, now) ==
+							    CT_HELP_MANGLED &&
+						    b.n > n + 64)
+							abort();
+						memcpy(th, p.l4, h);
+						if (p.t.proto == 6)
+							ct_seqadj(t, r.idx, r.dir, th, h);
+					}
+					free(pl);
+					free(th);
+				}
 			}
 			if (fl & 2)
 				ct_confirm(t, &r);

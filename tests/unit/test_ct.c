@@ -858,7 +858,7 @@ static void test_sizes(void **st)
 
 static bool ftp(const char *line, unsigned dir, uint8_t fam, uint8_t *addr, uint16_t *port)
 {
-	return ct_ftp_parse((const uint8_t *)line, (uint32_t)strlen(line), dir, fam, addr, port);
+	return ct_ftp_parse((const uint8_t *)line, (uint32_t)strlen(line), dir, fam, addr, port, NULL);
 }
 
 static void test_ftp_parse(void **st)
@@ -919,7 +919,7 @@ static void test_ftp_parse(void **st)
 	assert_false(ftp("227 (10,0,0,1,1,1)", 0, 4, a, &port));
 	assert_false(ftp("PORT 10,0,0,1,1,1\r\n", 0, 6, a, &port)); /* PORT is IPv4 only */
 	static const char nul[] = "EPRT |1|10.0.0.1\0x|5|\r\n"; /* a NUL inside the address */
-	assert_false(ct_ftp_parse((const uint8_t *)nul, sizeof(nul) - 1, 0, 4, a, &port));
+	assert_false(ct_ftp_parse((const uint8_t *)nul, sizeof(nul) - 1, 0, 4, a, &port, NULL));
 }
 
 /* a TCP segment of an established connection carrying text */
@@ -941,7 +941,8 @@ static uint8_t run_help(struct pk *k)
 		uint32_t h = k->p.t.proto == 6 ? (uint32_t)(l4[12] >> 4) * 4 : 8;
 		uint32_t seq = k->p.t.proto == 6 ? (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 |
 			(uint32_t)l4[6] << 8 | l4[7] : 0;
-		ct_help(T, R.idx, R.dir, seq, l4 + h, k->p.l4_cap - h, now);
+		struct ct_help_buf b = { (uint8_t *)l4 + h, k->p.l4_cap - h, k->p.l4_cap - h };
+		ct_help(T, R.idx, R.dir, seq, &b, now);
 	}
 	return s;
 }
@@ -1146,8 +1147,8 @@ static void test_expectations(void **st)
 	inet_pton(AF_INET, S, e.src);
 	inet_pton(AF_INET, C, e.dst);
 	e.dport = 7000;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now) >= 0);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 20, now) >= 0); /* renewed */
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 20, now, false) >= 0); /* renewed */
 	assert_int_equal(X->live, 1);
 	struct ct_tuple c = e;
 	c.sport = 20;
@@ -1157,18 +1158,18 @@ static void test_expectations(void **st)
 	/* the translation it carries comes out with it (nf_nat_follow_master) */
 	struct ct_exp_nat xn = { .on = CT_EXP_NAT_DST, .port = 5000 }, got;
 	inet_pton(AF_INET, C, xn.addr);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, &xn, NULL, 0, now + 10, now) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, &xn, NULL, 0, now + 10, now, false) >= 0);
 	memset(&got, 0xee, sizeof(got));
 	assert_true(ct_expect_take(X, &c, now, &got));
 	assert_memory_equal(&got, &xn, sizeof(xn));
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
 	assert_true(ct_expect_take(X, &c, now, &got));
 	assert_int_equal(got.on, 0);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
 	assert_false(ct_expect_take(X, &c, now + 10, NULL)); /* expired: freed on the way */
 	assert_int_equal(X->live, 0);
 	/* dropped only by the connection that made it */
-	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, NULL, T, 7, now + 10, now);
+	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, NULL, T, 7, now + 10, now, false);
 	assert_true(sl >= 0);
 	ct_expect_drop(X, (uint32_t)sl, T, 8);
 	ct_expect_drop(X, (uint32_t)sl, NULL, 7);
@@ -1179,7 +1180,7 @@ static void test_expectations(void **st)
 	unsigned made = 0, failed = 0;
 	for (unsigned i = 0; i < 200; i++) {
 		e.dport = (uint16_t)(7000 + i);
-		if (ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 100, now) >= 0)
+		if (ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 100, now, false) >= 0)
 			made++;
 		else
 			failed++;
@@ -1188,7 +1189,7 @@ static void test_expectations(void **st)
 	assert_int_equal(X->live, made);
 	/* expired slots are taken again */
 	e.dport = 9999;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 200, now + 100) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 200, now + 100, false) >= 0);
 	ct_expect_flush(X);
 	assert_int_equal(X->live, 0);
 	c = e;
@@ -1227,7 +1228,7 @@ static void *exp_stress_run(void *arg)
 		case 0:
 		case 1:
 		case 2: {
-			int sl = ct_expect_add(a->x, &k, CT_HELPER_FTP, NULL, a, r & 255, t + 4, t);
+			int sl = ct_expect_add(a->x, &k, CT_HELPER_FTP, NULL, a, r & 255, t + 4, t, false);
 			if (sl >= 0)
 				a->made++;
 			if (sl >= 0 && ((r >> 27) & 1))

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "ct_help.h"
 #include "nat.h"
 
 static struct ct_params par;
@@ -938,6 +939,325 @@ static void test_ipv6_snat(void **st)
 	assert_true(csum_ok(&k));
 }
 
+/* ---- nf_nat_ftp ---- */
+
+/* a TCP segment sp -> dp with flags, seq, ack and payload text (options:
+ * opt[0..olen), a multiple of 4) */
+static void seg(struct pk *k, const char *s, const char *d, uint16_t sp, uint16_t dp, uint8_t fl,
+	uint32_t seq, uint32_t ack, const char *text, const uint8_t *opt, uint32_t olen)
+{
+	uint32_t n = (uint32_t)strlen(text);
+	build(k, 4, s, d, 6, sp, dp, olen + n);
+	uint8_t *t = k->b + 20;
+	t[4] = (uint8_t)(seq >> 24), t[5] = (uint8_t)(seq >> 16), t[6] = (uint8_t)(seq >> 8);
+	t[7] = (uint8_t)seq;
+	t[8] = (uint8_t)(ack >> 24), t[9] = (uint8_t)(ack >> 16), t[10] = (uint8_t)(ack >> 8);
+	t[11] = (uint8_t)ack;
+	t[12] = (uint8_t)((5 + olen / 4) << 4);
+	t[13] = fl;
+	if (olen)
+		memcpy(t + 20, opt, olen);
+	memcpy(t + 20 + olen, text, n);
+	k->p.tcp_flags = fl;
+	fix(k);
+}
+static uint32_t g32(const uint8_t *p)
+{
+	return (uint32_t)g16(p) << 16 | g16(p + 2);
+}
+
+/* ct_in, then the helper on a buffer with room bytes of room; the
+ * verdict, the payload left in out */
+static enum ct_help_verdict through(struct pk *k, uint32_t room, struct ct_res *r, char *out)
+{
+	ct_in(T, &k->p, ct_hash(&k->p.t), now, true, 0, r);
+	assert_int_not_equal(r->idx, CT_NIL);
+	uint32_t h = 20 + (uint32_t)(k->b[32] >> 4) * 4;
+	struct ct_help_buf b = { k->b + h, k->l3len - h, room ? room : sizeof(k->b) - h };
+	enum ct_help_verdict v = ct_help(T, r->idx, r->dir, g32(k->b + 24), &b, now);
+	memcpy(out, b.pl, b.n);
+	out[b.n] = '\0';
+	if (v == CT_HELP_MANGLED) { /* as the dataplane: lengths and checksums */
+		k->l3len = h + b.n;
+		p16(k->b + 2, (uint16_t)k->l3len);
+	}
+	ct_seqadj(T, r->idx, r->dir, k->b + 20, h - 20);
+	if (v == CT_HELP_MANGLED)
+		fix(k);
+	return v;
+}
+
+#define ACK_ 0x10
+#define PSH_ 0x08
+/* Active FTP from a client behind SNAT that lengthens its address
+ * (10,0,0,2 -> 198,51,100,10: 5 bytes more): PORT rewritten, the data
+ * connection expected at the public address and translated back, the
+ * sequence numbers after the command moved by 5 (and acknowledgements and
+ * SACK blocks back), the window tracker not fooled by the server's
+ * acknowledgements, a retransmission rewritten again without moving
+ * anything twice, a busy port replaced, no room: dropped. */
+static void test_ftp_port_through_snat(void **st)
+{
+	(void)st;
+	struct ct_expect *X = ct_expect_create(64, zalloc64);
+	assert_non_null(X);
+	T->exp = X;
+	struct pk k;
+	struct ct_res r;
+	char out[512];
+	struct nat_range rg;
+	range4(&rg, "198.51.100.10", NULL, 0, 0);
+	const char *C = "10.0.0.2", *S = "203.0.113.9", *P = "198.51.100.10";
+	seg(&k, C, S, 40000, 21, 0x02, 1000, 0, "", NULL, 0);
+	k.p.helper = CT_HELPER_FTP;
+	uint32_t ctl = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+	assert_int_equal(ct_helper(&T->e[ctl]), CT_HELPER_FTP);
+	seg(&k, S, P, 21, 40000, 0x12, 5000, 1001, "", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_PASS);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	seg(&k, C, S, 40000, 21, ACK_, 1001, 5001, "", NULL, 0);
+	through(&k, 0, &r, out);
+	seg(&k, S, P, 21, 40000, ACK_ | PSH_, 5001, 1001, "220 ready\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_PASS);
+	seg(&k, C, S, 40000, 21, ACK_ | PSH_, 1001, 5012, "USER a\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_PASS);
+	/* PORT: rewritten to the public address, the port kept */
+	seg(&k, C, S, 40000, 21, ACK_ | PSH_, 1009, 5012, "PORT 10,0,0,2,195,80\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	assert_string_equal(out, "PORT 198,51,100,10,195,80\r\n");
+	assert_int_equal(g32(k.b + 24), 1009); /* the segment itself starts where it did */
+	assert_true(csum_ok(&k));
+	assert_int_equal(T->st.help_mangled, 1);
+	assert_int_equal(X->live, 1);
+	/* the PORT segment again (a retransmission, its start one of the two
+	 * line starts remembered): rewritten the same,
+	 * nothing moved twice */
+	seg(&k, C, S, 40000, 21, ACK_ | PSH_, 1009, 5012, "PORT 10,0,0,2,195,80\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	assert_string_equal(out, "PORT 198,51,100,10,195,80\r\n");
+	assert_int_equal(g32(k.b + 24), 1009);
+	/* the next segment moves by 5 */
+	seg(&k, C, S, 40000, 21, ACK_ | PSH_, 1031, 5012, "RETR x\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_PASS);
+	assert_int_equal(g32(k.b + 24), 1036);
+	assert_true(csum_ok(&k));
+	/* the server acknowledges all of it in its numbering (1044): the
+	 * tracker takes that back to 1039, and so does the packet */
+	seg(&k, S, P, 21, 40000, ACK_, 5012, 1044, "", NULL, 0);
+	through(&k, 0, &r, out);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	assert_int_equal(g32(k.b + 28), 1039);
+	assert_true(csum_ok(&k));
+	/* an acknowledgement beyond anything sent is still INVALID */
+	seg(&k, S, P, 21, 40000, ACK_, 5012, 1144, "", NULL, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_INVALID);
+	/* SACK blocks: edges after the command move back by 5, before it not */
+	static const uint8_t sack[] = { 1, 1, 5, 18, 0, 0, 0x03, 0xf1, 0, 0, 0x04, 0x1e,
+		0, 0, 0x04, 0x0f, 0, 0, 0x04, 0x14 }; /* 1009-1054, 1039-1044 */
+	seg(&k, S, P, 21, 40000, ACK_, 5012, 1009, "", sack, sizeof(sack));
+	through(&k, 0, &r, out);
+	assert_int_equal(g32(k.b + 28), 1009);
+	assert_int_equal(g32(k.b + 40 + 4), 1009);   /* the command's start: not moved */
+	assert_int_equal(g32(k.b + 40 + 8), 1049);   /* 1054 - 5 */
+	assert_int_equal(g32(k.b + 40 + 12), 1034);  /* 1039 - 5 */
+	assert_int_equal(g32(k.b + 40 + 16), 1039);
+	assert_true(csum_ok(&k));
+	seg(&k, C, S, 40000, 21, ACK_ | PSH_, 1039, 5012, "QUIT\r\n", NULL, 0);
+	through(&k, 0, &r, out);
+	assert_int_equal(g32(k.b + 24), 1044);
+	assert_int_equal(ct_seq_offset(T, ctl, 0, 1040), 5);
+	assert_int_equal(ct_seq_offset(T, ctl, 0, 1009), 0);
+	assert_int_equal(ct_seq_offset(T, ctl, 1, 6000), 0);
+	/* the data connection: from the server's port 20 to the public
+	 * address, translated back to the client's own address and port */
+	build(&k, 4, S, P, 6, 20, 195 * 256 + 80, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_RELATED);
+	assert_true(r.follow & CT_EXP_NAT_DST);
+	assert_false(r.follow & CT_EXP_NAT_SRC); /* the server is not translated */
+	assert_int_equal(r.follow_port, 195 * 256 + 80);
+	uint32_t fa;
+	memcpy(&fa, r.follow_addr, 4);
+	assert_int_equal(fa, a4(C));
+	ct_abort(T);
+	/* a second client announcing the same port: expected on another */
+	build(&k, 4, "10.0.0.3", S, 6, 40001, 21, 0);
+	seg(&k, "10.0.0.3", S, 40001, 21, 0x02, 1000, 0, "", NULL, 0);
+	k.p.helper = CT_HELPER_FTP;
+	uint32_t ctl2 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+	seg(&k, S, P, 21, 40001, 0x12, 5000, 1001, "", NULL, 0);
+	through(&k, 0, &r, out);
+	seg(&k, "10.0.0.3", S, 40001, 21, ACK_ | PSH_, 1001, 5001, "USER a\r\n", NULL, 0);
+	through(&k, 0, &r, out);
+	build(&k, 4, S, P, 6, 20, 195 * 256 + 80, 0); /* the first one's, used: announce it again */
+	seg(&k, C, S, 40000, 21, ACK_ | PSH_, 1039, 5012, "PORT 10,0,0,2,195,80\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	seg(&k, "10.0.0.3", S, 40001, 21, ACK_ | PSH_, 1009, 5001, "PORT 10,0,0,3,195,80\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	unsigned a, b_, c, d, p1, p2;
+	assert_int_equal(sscanf(out, "PORT %u,%u,%u,%u,%u,%u\r\n", &a, &b_, &c, &d, &p1, &p2), 6);
+	assert_true(a == 198 && b_ == 51 && c == 100 && d == 10);
+	uint16_t port2 = (uint16_t)(p1 * 256 + p2);
+	assert_int_not_equal(port2, 195 * 256 + 80);
+	assert_true(port2 > 195 * 256 + 80);
+	build(&k, 4, S, P, 6, 20, port2, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_RELATED);
+	assert_int_equal(r.follow_port, 195 * 256 + 80); /* back to the port it announced */
+	memcpy(&fa, r.follow_addr, 4);
+	assert_int_equal(fa, a4("10.0.0.3"));
+	ct_abort(T);
+	/* no room to grow: dropped, its expectation gone */
+	uint64_t live = X->live;
+	seg(&k, "10.0.0.3", S, 40001, 21, ACK_ | PSH_, 1031, 5001, "PORT 10,0,0,3,195,81\r\n", NULL,
+	    0);
+	assert_int_equal(through(&k, 22, &r, out), CT_HELP_DROP);
+	assert_int_equal(T->st.help_drop, 1);
+	assert_int_equal(X->live, live); /* the one it made went again */
+	/* the control connections die: their state goes */
+	ct_kill(T, ctl);
+	ct_kill(T, ctl2);
+	assert_int_equal(T->help_n, 0);
+	assert_int_equal(ct_seq_offset(T, ctl, 0, 1040), 0);
+	T->exp = NULL;
+	free(X);
+}
+
+/* A server behind DNAT: its 227 answer gives the address the client
+ * reached (the reply direction grows), EPSV's port only; the client's
+ * connection to the public address is translated to the server. */
+static void test_ftp_pasv_through_dnat(void **st)
+{
+	(void)st;
+	struct ct_expect *X = ct_expect_create(64, zalloc64);
+	T->exp = X;
+	struct pk k;
+	struct ct_res r;
+	char out[512];
+	struct nat_range rg;
+	range4(&rg, "192.168.1.10", NULL, 0, 0);
+	const char *C = "203.0.113.9", *P = "198.51.100.100", *S = "192.168.1.10";
+	seg(&k, C, P, 41000, 21, 0x02, 1000, 0, "", NULL, 0);
+	k.p.helper = CT_HELPER_FTP;
+	uint32_t ctl = open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 1);
+	seg(&k, S, C, 21, 41000, 0x12, 5000, 1001, "", NULL, 0);
+	through(&k, 0, &r, out);
+	seg(&k, S, C, 21, 41000, ACK_ | PSH_, 5001, 1001, "220 ready\r\n", NULL, 0);
+	through(&k, 0, &r, out);
+	seg(&k, S, C, 21, 41000, ACK_ | PSH_, 5012, 1001,
+	    "227 Entering Passive Mode (192,168,1,10,117,48).\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	assert_string_equal(out, "227 Entering Passive Mode (198,51,100,100,117,48).\r\n");
+	assert_true(csum_ok(&k));
+	/* +2 bytes from here on in the reply direction */
+	seg(&k, S, C, 21, 41000, ACK_ | PSH_, 5012 + 50, 1001,
+	    "229 Entering Extended Passive Mode (|||40001|)\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	assert_string_equal(out, "229 Entering Extended Passive Mode (|||40001|)\r\n");
+	assert_int_equal(g32(k.b + 24), 5064);
+	/* the client acknowledges in its numbering */
+	seg(&k, C, P, 41000, 21, ACK_, 1001, 5064 + 48, "", NULL, 0);
+	through(&k, 0, &r, out);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	assert_int_equal(g32(k.b + 28), 5062 + 48);
+	/* the data connection to the public address and the 229 port */
+	build(&k, 4, C, P, 6, 51000, 40001, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_RELATED);
+	uint32_t fa;
+	memcpy(&fa, r.follow_addr, 4);
+	assert_int_equal(fa, a4(S));
+	assert_int_equal(r.follow_port, 40001);
+	ct_abort(T);
+	(void)ctl;
+	T->exp = NULL;
+	free(X);
+}
+
+/* The announcement texts NAT writes, and where the parser says they are. */
+static void test_ftp_format(void **st)
+{
+	(void)st;
+	char b[64];
+	uint8_t a[16] = { 198, 51, 100, 10 };
+	uint32_t n = ct_ftp_format(CT_FTP_PORT, 4, a, 50000, b, sizeof(b));
+	assert_int_equal(n, strlen("198,51,100,10,195,80"));
+	assert_memory_equal(b, "198,51,100,10,195,80", n);
+	n = ct_ftp_format(CT_FTP_EPRT, 4, a, 50000, b, sizeof(b));
+	assert_memory_equal(b, "|1|198.51.100.10|50000|", n);
+	n = ct_ftp_format(CT_FTP_EPSV, 4, a, 7, b, sizeof(b));
+	assert_memory_equal(b, "|||7|", n);
+	uint8_t a6[16];
+	inet_pton(AF_INET6, "2001:db8::1", a6);
+	n = ct_ftp_format(CT_FTP_EPRT, 6, a6, 65535, b, sizeof(b));
+	assert_memory_equal(b, "|2|2001:db8::1|65535|", n);
+	assert_int_equal(ct_ftp_format(CT_FTP_PORT, 6, a6, 1, b, sizeof(b)), 0); /* PORT: IPv4 */
+	assert_int_equal(ct_ftp_format(CT_FTP_PORT, 4, a, 50000, b, 5), 0);      /* no room */
+	static const struct {
+		const char *line;
+		unsigned dir, fam;
+		const char *match;
+	} cases[] = {
+		{ "PORT 10,0,0,1,195,80\r\n", 0, 4, "10,0,0,1,195,80" },
+		{ "PORT   10,0,0,1,195,80\r\n", 0, 4, "10,0,0,1,195,80" },
+		{ "EPRT |1|10.0.0.1|50000|\r\n", 0, 4, "|1|10.0.0.1|50000|" },
+		{ "EPRT !2!fd00::1!6000!\r\n", 0, 6, "!2!fd00::1!6000!" },
+		{ "227 Entering Passive Mode (10,0,1,2,117,48).\r\n", 1, 4, "10,0,1,2,117,48" },
+		{ "227 =10,0,1,2,117,48\r\n", 1, 4, "10,0,1,2,117,48" },
+		{ "229 Entering Extended Passive Mode (|||40001|)\r\n", 1, 4, "|||40001|" },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t ad[16] = { 0 };
+		uint16_t port;
+		struct ct_ftp_match mt;
+		const char *l = cases[i].line;
+		assert_true(ct_ftp_parse((const uint8_t *)l, (uint32_t)strlen(l), cases[i].dir,
+					 (uint8_t)cases[i].fam, ad, &port, &mt));
+		assert_int_equal(mt.len, strlen(cases[i].match));
+		assert_memory_equal(l + mt.off, cases[i].match, mt.len);
+	}
+}
+
+/* The helper state map: more control connections than it holds; those
+ * that got a state keep it, found until they die in any order (every
+ * removal finds its own); the rest are counted. */
+static void test_help_map(void **st)
+{
+	(void)st;
+	struct ct_expect *X = ct_expect_create(16384, zalloc64);
+	T->exp = X;
+	struct pk k;
+	struct ct_res r;
+	enum { N = 4000, HELD = CT_HELP_MAP / 4 * 3 };
+	static uint32_t idx[N];
+	for (unsigned n = 0; n < N; n++) {
+		char c[32];
+		snprintf(c, sizeof(c), "10.1.%u.%u", n / 250, n % 250 + 1);
+		build(&k, 4, c, "203.0.113.9", 17, 1000, 69, 0);
+		k.p.helper = CT_HELPER_TFTP;
+		ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+		assert_int_equal(r.state, CT_NEW);
+		uint8_t rq[] = { 0, 1, 'f', 0, 'o', 'c', 't', 'e', 't', 0 };
+		struct ct_help_buf b = { rq, sizeof(rq), sizeof(rq) };
+		ct_help(T, r.idx, 0, 0, &b, now);
+		ct_confirm(T, &r);
+		idx[n] = r.idx;
+	}
+	assert_int_equal(T->help_n, HELD);
+	assert_int_equal(T->st.help_full, N - HELD);
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned i = pass; i < N; i += 2) {
+			uint32_t before = T->help_n;
+			ct_kill(T, idx[i]);
+			assert_int_equal(T->help_n, before - (i < HELD ? 1 : 0));
+		}
+	assert_int_equal(T->help_n, 0);
+	assert_int_equal(X->live, 0); /* every expectation went with its connection */
+	T->exp = NULL;
+	free(X);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +1275,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rss_hash_vectors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rss_steered_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rss_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ftp_port_through_snat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ftp_pasv_through_dnat, setup, teardown),
+		cmocka_unit_test(test_ftp_format),
+		cmocka_unit_test_setup_teardown(test_help_map, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3365,7 +3365,7 @@ static void test_ctl_json(void **state)
 	memcpy(ek.dst, H2_IP, 4);
 	ek.dport = 30000;
 	uint32_t tnow = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
-	assert_true(ct_expect_add(dp->ct_exp, &ek, CT_HELPER_FTP, NULL, NULL, 0, tnow + 300 * CT_HZ, tnow) >= 0);
+	assert_true(ct_expect_add(dp->ct_exp, &ek, CT_HELPER_FTP, NULL, NULL, 0, tnow + 300 * CT_HZ, tnow, false) >= 0);
 	a = ctl_cmd(&env, "conntrack -L expect");
 	assert_non_null(strstr(a, " proto=6 src=10.77.1.2 dst=10.77.2.2 sport=0 dport=30000 "
 				  "helper=ftp\n%% ok 1 expectations have been shown.\n"));
