@@ -94,6 +94,43 @@ static void fill(struct ct_exp_slot *s, const struct ct_tuple *k, uint8_t helper
 	s->expire = expire;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* A slot's state, waiting a bounded while if it is busy for a moment (its
+ * owner filling or renewing it, another worker passing by). */
+static inline uint32_t settled(const struct ct_exp_slot *s)
+{
+	uint32_t st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
+	for (unsigned spin = 0; st == CT_EXP_BUSY && spin < 1024; spin++) {
+		cpu_relax();
+		st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
+	}
+	return st;
+}
+
+/* excl: does another connection than (owner, oidx) hold a live k around h,
+ * other than slot mine? */
+static bool taken_by_other(struct ct_expect *x, uint32_t h, const struct ct_tuple *k,
+	uint32_t mine, const void *owner, uint32_t oidx, uint32_t now)
+{
+	for (unsigned i = 0; i < PROBES; i++) {
+		uint32_t j = (h + i) & x->mask;
+		struct ct_exp_slot *s = &x->s[j];
+		if (j == mine || settled(s) != CT_EXP_LIVE || !same_exp(&s->k, k) || expired(s, now))
+			continue;
+		if (s->owner != owner || s->oidx != oidx)
+			return true;
+	}
+	return false;
+}
+
 int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire,
 	uint32_t now, bool excl)
@@ -103,8 +140,8 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 	 * or, excl, refused if another connection made it */
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE ||
-		    !same_exp(&s->k, k) || !claim(s, CT_EXP_LIVE))
+		uint32_t st = excl ? settled(s) : __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		if (st != CT_EXP_LIVE || !same_exp(&s->k, k) || !claim(s, CT_EXP_LIVE))
 			continue;
 		bool same = same_exp(&s->k, k) && !expired(s, now); /* not changed meanwhile */
 		bool busy = same && excl && (s->owner != owner || s->oidx != oidx);
@@ -119,7 +156,8 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 	/* a free slot, or an expired one; what another thread took between
 	 * the look and the claim is checked again once ours */
 	for (unsigned i = 0; i < PROBES; i++) {
-		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
+		uint32_t j = (h + i) & x->mask;
+		struct ct_exp_slot *s = &x->s[j];
 		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 		if (st == CT_EXP_FREE) {
 			if (!claim(s, CT_EXP_FREE))
@@ -137,8 +175,20 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 		} else {
 			continue;
 		}
-		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
-		return (int)((h + i) & x->mask);
+		if (!excl) {
+			__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+			return (int)j;
+		}
+		/* excl: another worker may have published the same key in
+		 * another free slot meanwhile. Published first, then looked
+		 * for (sequentially consistent: of two such writers, at least
+		 * one sees the other); if one is there, ours is withdrawn (both
+		 * may be: each tries another port) */
+		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_SEQ_CST);
+		if (!taken_by_other(x, h, k, j, owner, oidx, now))
+			return (int)j;
+		ct_expect_drop(x, j, owner, oidx);
+		return -2;
 	}
 	return -1;
 }
@@ -159,15 +209,6 @@ void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint3
 		release_live(x, s);
 	else
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
 }
 
 bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
@@ -484,22 +525,48 @@ static struct ct_help_state *hfind(const struct ct_table *t, uint32_t idx)
 	}
 }
 
-/* Entry idx's state, made if it has none; NULL: the map is full
- * (counted). */
+static void hdel(struct ct_table *t, uint32_t i);
+
+static inline uint32_t xorshift(struct ct_table *t)
+{
+	t->rnd ^= t->rnd << 13;
+	t->rnd ^= t->rnd >> 17;
+	t->rnd ^= t->rnd << 5;
+	return t->rnd;
+}
+
+/* The map is full: a state without a sequence adjustment makes room,
+ * looked for from a random place (its connection's next line is not read
+ * and its expectation only expires, as a clash cost in a direct-mapped
+ * table); one whose connection NAT lengthened is never given up. */
+static bool hevict(struct ct_table *t)
+{
+	uint32_t at = xorshift(t);
+	for (uint32_t k = 0; k < 64; k++) {
+		uint32_t i = (at + k) & HMASK;
+		if (t->help[i].idx1 != 0 && !t->help[i].sa_on) {
+			hdel(t, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Entry idx's state, made if it has none; NULL: the map is full of
+ * states that cannot be given up (counted). */
 static struct ct_help_state *hget(struct ct_table *t, uint32_t idx)
 {
-	uint32_t i = hpos(idx);
-	for (;; i = (i + 1) & HMASK) {
-		if (t->help[i].idx1 == idx + 1)
-			return &t->help[i];
-		if (t->help[i].idx1 == 0)
-			break;
-	}
-	if (t->help_n >= HMAX) {
+	struct ct_help_state *h = hfind(t, idx);
+	if (h != NULL)
+		return h;
+	if (t->help_n >= HMAX && !hevict(t)) {
 		t->st.help_full++;
 		return NULL;
 	}
-	struct ct_help_state *h = &t->help[i];
+	uint32_t i = hpos(idx);
+	while (t->help[i].idx1 != 0)
+		i = (i + 1) & HMASK;
+	h = &t->help[i];
 	memset(h, 0, sizeof(*h));
 	h->idx1 = idx + 1;
 	t->help_n++;
@@ -644,8 +711,7 @@ static enum ct_help_verdict nat_ftp(struct ct_table *t, uint32_t idx, unsigned d
 		slot = expect_set(t, idx, h, &k, CT_HELPER_FTP, &nat, true, now);
 		if (slot != -2 || --left < 0)
 			break;
-		t->rnd = t->rnd * 1103515245u + 12345u;
-		k.dport = (uint16_t)(port + (t->rnd >> 8) % range);
+		k.dport = (uint16_t)(port + xorshift(t) % range);
 	}
 	if (slot < 0) {
 		t->st.help_drop++;
@@ -705,10 +771,25 @@ static enum ct_help_verdict ftp_help(struct ct_table *t, uint32_t idx, unsigned 
 	if (!(e->status & CT_S_SEEN_REPLY))
 		return CT_HELP_PASS; /* established packets only, as the kernel's */
 	struct ct_help_state *h = hget(t, idx);
-	if (h == NULL)
-		return CT_HELP_PASS;
 	const uint8_t *pl = b->pl;
 	uint32_t n = b->n;
+	bool nat = (e->status & (CT_S_SRC_NAT | CT_S_DST_NAT)) != 0;
+	if (h == NULL) {
+		/* no state (the map is full of lengthened connections): where
+		 * lines start is not known. A translated connection's segment
+		 * that reads as an announcement is dropped rather than let out
+		 * with the address NAT hides (the kernel would rewrite it) */
+		uint8_t a[16];
+		uint16_t p;
+		uint32_t end = 0;
+		while (end < n && pl[end] != '\n')
+			end++;
+		if (nat && end < n && ct_ftp_parse(pl, end + 1, dir, e->fam, a, &p, NULL)) {
+			t->st.help_drop++;
+			return CT_HELP_DROP;
+		}
+		return CT_HELP_PASS;
+	}
 	bool at_line = at_nl(h, dir, seq);
 	if (pl[n - 1] == '\n')
 		nl_note(h, dir, seq + n); /* as received: before any rewriting */
@@ -727,7 +808,7 @@ static enum ct_help_verdict ftp_help(struct ct_table *t, uint32_t idx, unsigned 
 	struct ct_ftp_match mt;
 	if (!ct_ftp_parse(pl, end + 1, dir, e->fam, addr, &port, &mt))
 		return CT_HELP_PASS;
-	if (e->status & (CT_S_SRC_NAT | CT_S_DST_NAT))
+	if (nat)
 		return nat_ftp(t, idx, dir, seq, b, &mt, addr, port, now);
 	expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, NULL, now);
 	return CT_HELP_PASS;

@@ -427,7 +427,14 @@ done:
 	}
 	e->port[2] = rep.sport;
 	e->port[3] = rep.dport;
-	e->status |= m == NAT_MANIP_SRC ? CT_S_SRC_NAT : CT_S_DST_NAT;
+	/* translated only if the tuple changed, as the kernel sets
+	 * IPS_SRC_NAT/IPS_DST_NAT (MASQUERADE to the address a packet
+	 * already has is no translation: nothing to rewrite, no helper
+	 * rewriting, no SNAT in --ctstate) */
+	const uint8_t *oa = m == NAT_MANIP_SRC ? o.src : o.dst;
+	uint16_t op = m == NAT_MANIP_SRC ? o.sport : o.dport;
+	if (memcmp(a, oa, alen) != 0 || *pp != op)
+		e->status |= m == NAT_MANIP_SRC ? CT_S_SRC_NAT : CT_S_DST_NAT;
 	r->h[1] = hrep;
 	if (m == NAT_MANIP_SRC && sm != NULL) {
 		/* worth finding again only if the next connection would not get

@@ -1842,6 +1842,110 @@ static void test_nat_masquerade(void **state)
 	dp_ctl_poll(dp);
 }
 
+/* A TCP segment in from port (0: lan0, 1: wan0) with seq, ack, flags and
+ * payload text; checksums right. */
+static void tcp4_seg(struct frame *f, int port, const uint8_t *src, const uint8_t *dst,
+	uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, const char *text)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(port), port ? MAC_H2 : MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(f, IPPROTO_TCP, 64, 0x4000, src, dst, NULL, 0);
+	uint32_t l4 = fr_tcp(f, sport, dport, flags, 5);
+	wr_be16(f->b + l4 + 4, (uint16_t)(seq >> 16));
+	wr_be16(f->b + l4 + 6, (uint16_t)seq);
+	wr_be16(f->b + l4 + 8, (uint16_t)(ack >> 16));
+	wr_be16(f->b + l4 + 10, (uint16_t)ack);
+	for (const char *c = text; *c; c++)
+		fr_u8(f, (uint8_t)*c);
+	fr_ip4_end(f, ip);
+	fr_ip4_l4_csum(f, ip, IPPROTO_TCP, l4, 16);
+}
+
+/* The forwarded segment's checksums, sequence and acknowledgement numbers
+ * and payload. */
+static void check_tcp4(const struct frame *out, uint32_t seq, uint32_t ack, const char *text)
+{
+	const uint8_t *ip = out->b + 14;
+	uint32_t len = rd_be16(ip + 2);
+	assert_int_equal(out->n, 14 + len);
+	check_ip4_csum(ip);
+	const uint8_t *th = ip + 20;
+	assert_int_equal(tcp4_csum(ip, th, len - 20), 0);
+	assert_int_equal((uint32_t)rd_be16(th + 4) << 16 | rd_be16(th + 6), seq);
+	assert_int_equal((uint32_t)rd_be16(th + 8) << 16 | rd_be16(th + 10), ack);
+	uint32_t doff = (uint32_t)(th[12] >> 4) * 4;
+	assert_int_equal(len - 20 - doff, strlen(text));
+	assert_memory_equal(th + doff, text, strlen(text));
+}
+
+/* Active FTP through SNAT to an address two characters longer
+ * (nf_nat_ftp): the PORT command is rewritten in the pipeline (length,
+ * IPv4 header, TCP checksum), the client's later segments move by 2, the
+ * server's acknowledgements move back and are not INVALID, and the
+ * server's data connection to the public address reaches the client. */
+static void test_nat_ftp_port(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	static const uint8_t PUB[4] = { 10, 77, 2, 100 };
+	learn_h1();
+	learn_h2();
+	install("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT\n"
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j SNAT --to-source 10.77.2.100\n"
+		"COMMIT\n"
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+		"-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+		"-A FORWARD -i lan0 -p tcp --dport 21 -j ACCEPT\nCOMMIT\n",
+		NULL);
+	tcp4_seg(&f, 0, H1_IP, H2_IP, 40000, 21, 0x02, 1000, 0, "");
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_memory_equal(out.b + 14 + 12, PUB, 4);
+	tcp4_seg(&f, 1, H2_IP, PUB, 21, 40000, 0x12, 5000, 1001, "");
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	tcp4_seg(&f, 0, H1_IP, H2_IP, 40000, 21, 0x10, 1001, 5001, "");
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	tcp4_seg(&f, 0, H1_IP, H2_IP, 40000, 21, 0x18, 1001, 5001, "USER a\r\n");
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	check_tcp4(&out, 1001, 5001, "USER a\r\n");
+	tcp4_seg(&f, 0, H1_IP, H2_IP, 40000, 21, 0x18, 1009, 5001, "PORT 10,77,1,2,195,80\r\n");
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	check_tcp4(&out, 1009, 5001, "PORT 10,77,2,100,195,80\r\n");
+	tcp4_seg(&f, 0, H1_IP, H2_IP, 40000, 21, 0x18, 1031, 5001, "RETR x\r\n");
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	check_tcp4(&out, 1033, 5001, "RETR x\r\n");
+	/* the server has everything up to 1041 in its numbering */
+	tcp4_seg(&f, 1, H2_IP, PUB, 21, 40000, 0x10, 5001, 1041, "");
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	check_tcp4(&out, 5001, 1039, "");
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 0);
+	/* the data connection from port 20 to the public address and the
+	 * announced port reaches the client's own */
+	tcp4_seg(&f, 1, H2_IP, PUB, 20, 195 * 256 + 80, 0x02, 9000, 0, "");
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_memory_equal(out.b + 14 + 16, H1_IP, 4);
+	assert_int_equal(rd_be16(out.b + 14 + 22), 195 * 256 + 80);
+	assert_int_equal(w->ct->st.help_mangled, 1);
+}
+
 /* The IPv4 UDP packet at ip (header checksum checked) goes src:sport ->
  * dst:dport. */
 static void check_udp4(const uint8_t *ip, const uint8_t *src, const uint8_t *dst, uint16_t sport,
@@ -2711,6 +2815,7 @@ static void test_filter_mangle(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_DROP), 2);
 }
 
+
 static void test_filter_ipv6_and_swap(void **state)
 {
 	(void)state;
@@ -3458,6 +3563,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_json, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
