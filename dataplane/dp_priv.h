@@ -207,6 +207,7 @@ struct dp_wstats {
 	uint64_t rejects_sent, log_dropped;
 	uint64_t handoff_out, handoff_in, handoff_full;
 	uint64_t reassembled, frag_failed; /* frag_failed: fragments dropped by reassembly */
+	uint64_t mss_rewritten; /* TCPMSS: SYNs whose MSS option was lowered or added */
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 

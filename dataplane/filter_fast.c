@@ -18,6 +18,7 @@
 #include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_lpm.h>
+#include <rte_lpm6.h>
 #include <rte_ring.h>
 
 #include "dp_priv.h"
@@ -248,6 +249,124 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 		v->now_us = rte_rdtsc() / w->dp->tsc_us;
 }
 
+/* The MTU of the port the route to a leads through; UINT32_MAX when there
+ * is none (no route, or the box itself). */
+static uint32_t route_mtu(const struct dp_ctx *dp, bool v6, const uint8_t *a)
+{
+	uint32_t v, d;
+	int rc;
+	if (v6) {
+		rc = rte_lpm6_lookup(dp->lpm6, a, &v);
+	} else {
+		memcpy(&d, a, 4);
+		rc = rte_lpm_lookup(dp->lpm4, rte_be_to_cpu_32(d), &v);
+	}
+	if (rc < 0)
+		return UINT32_MAX;
+	uint32_t kind = v >> DP_NHV_SHIFT, idx = v & DP_NHV_IDX_MASK;
+	uint32_t port = kind == DP_NHV_GW ? dp->nh[idx].port : kind == DP_NHV_CONN ? idx : UINT32_MAX;
+	return port < dp->n_ports ? dp->ports[port].mtu : UINT32_MAX;
+}
+
+static inline void csum16(uint8_t *ck, uint16_t old, uint16_t new_)
+{
+	uint16_t c = nat_csum16((uint16_t)(ck[0] << 8 | ck[1]), old, new_);
+	ck[0] = (uint8_t)(c >> 8);
+	ck[1] = (uint8_t)c;
+}
+
+/*
+ * TCPMSS, as xt_TCPMSS's tcpmss_mangle_packet: a SYN's MSS option is
+ * lowered to res->mss, or with --clamp-mss-to-pmtu to the smaller MTU of
+ * the way out and the way back to the source less 40 (IPv6: 60) bytes;
+ * never raised. A SYN without the option and without data gets one
+ * (at most 536, IPv6 1220: what the peer would assume without it).
+ * Checksums follow incrementally (a bad one stays bad). false: drop (a
+ * path MTU too small to clamp to, as the kernel).
+ */
+static bool tcpmss(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm,
+	const struct rules_result *res, uint16_t out)
+{
+	const struct dp_ctx *dp = w->dp;
+	if (pm->l4_proto != IPPROTO_TCP || !(pm->flags & PKT_F_L4) || !rte_pktmbuf_is_contiguous(m))
+		return true; /* a later fragment, or not TCP (-p tcp says it is) */
+	bool v6 = pm->l3 == PKT_L3_IPV6;
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l3_off);
+	uint8_t *th = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l4_off);
+	uint32_t end = (uint32_t)pm->l3_off + pm->l3_len, have = rte_pktmbuf_data_len(m);
+	if (end > have || end < (uint32_t)pm->l4_off + 20)
+		return true; /* the parser let nothing like this through */
+	uint32_t len = end - pm->l4_off, hl = (uint32_t)(th[12] >> 4) * 4;
+	if (hl < 20 || hl > len)
+		return true;
+	uint32_t minlen = v6 ? 60 : 40, newmss = res->mss;
+	if (res->mss_clamp) {
+		uint32_t mtu = out < dp->n_ports ? dp->ports[out].mtu : UINT32_MAX;
+		uint32_t back = route_mtu(dp, v6, l3 + (v6 ? 8 : 12));
+		if (back < mtu)
+			mtu = back;
+		if (mtu <= minlen)
+			return false;
+		if (mtu - minlen < newmss)
+			newmss = mtu - minlen;
+	}
+	uint8_t *ck = th + 16;
+	for (uint32_t i = 20; i + 4 <= hl; i += (th[i] <= 1 || th[i + 1] == 0) ? 1 : th[i + 1]) {
+		if (th[i] != 2 || th[i + 1] != 4)
+			continue;
+		uint16_t old = (uint16_t)(th[i + 2] << 8 | th[i + 3]);
+		if (old <= newmss)
+			return true; /* never raised */
+		th[i + 2] = (uint8_t)(newmss >> 8);
+		th[i + 3] = (uint8_t)newmss;
+		csum16(ck, old, (uint16_t)newmss);
+		w->st.mss_rewritten++;
+		return true;
+	}
+	/* no MSS option: added before the others if there is room, no data
+	 * behind the header and the data offset can grow */
+	if (len > hl || hl >= 60)
+		return true;
+	uint32_t room = have - end + rte_pktmbuf_tailroom(m);
+	if (room < 4 || pm->l3_len > UINT16_MAX - 4)
+		return true;
+	if (have > end)
+		rte_pktmbuf_trim(m, (uint16_t)(have - end)); /* Ethernet padding */
+	if (rte_pktmbuf_append(m, 4) == NULL)
+		return true;
+	uint16_t cap = v6 ? 1220 : 536;
+	if (newmss > cap)
+		newmss = cap;
+	uint8_t *opt = th + 20;
+	memmove(opt + 4, opt, hl - 20);
+	opt[0] = 2;
+	opt[1] = 4;
+	opt[2] = (uint8_t)(newmss >> 8);
+	opt[3] = (uint8_t)newmss;
+	/* the checksum: the pseudo-header's length, the new option word,
+	 * the data offset (the moved options keep their 16-bit alignment) */
+	csum16(ck, (uint16_t)len, (uint16_t)(len + 4));
+	csum16(ck, 0, 0x0204);
+	csum16(ck, 0, (uint16_t)newmss);
+	uint16_t w12 = (uint16_t)(th[12] << 8 | th[13]);
+	th[12] = (uint8_t)(th[12] + 0x10);
+	csum16(ck, w12, (uint16_t)(th[12] << 8 | th[13]));
+	pm->l3_len = (uint16_t)(pm->l3_len + 4);
+	pm->pkt_len = end + 4;
+	if (v6) {
+		uint16_t pl = (uint16_t)(l3[4] << 8 | l3[5]);
+		l3[4] = (uint8_t)((pl + 4) >> 8);
+		l3[5] = (uint8_t)(pl + 4);
+	} else {
+		uint16_t tl = (uint16_t)(l3[2] << 8 | l3[3]);
+		l3[2] = (uint8_t)((tl + 4) >> 8);
+		l3[3] = (uint8_t)(tl + 4);
+		csum16(l3 + 10, tl, (uint16_t)(tl + 4));
+	}
+	w->st.mss_rewritten++;
+	return true;
+}
+
 /* Write back what the targets changed. */
 static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm,
 	const struct rules_pkt *v, uint8_t mods)
@@ -371,8 +490,12 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 	uint32_t ids[DP_TRACE_EVENTS];
 	struct rules_trace tr = { .n = 0, .cap = DP_TRACE_EVENTS, .ctr = ids };
 	rules_eval_part(R->prog, h, part, &v, R->ctr[w->id], &res, trc != NULL ? &tr : NULL);
-	if (unlikely(res.mods))
+	if (unlikely(res.mods)) {
 		write_back(w, m, pm, &v, res.mods);
+		if ((res.mods & RULES_MOD_MSS) && res.res == RULES_R_ACCEPT &&
+		    !tcpmss(w, m, pm, &res, out))
+			res.res = RULES_R_DROP;
+	}
 	if (unlikely(res.notrack))
 		w->ct_notrack = 1;
 	if (unlikely(res.helper))

@@ -298,6 +298,8 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 		W("handoff_full_total", handoff_full, "Hand-offs dropped: the ring was full"),
 		W("reassembled_total", reassembled, "Datagrams reassembled from fragments"),
 		W("frag_failed_total", frag_failed, "Fragments dropped by reassembly"),
+		W("tcpmss_rewritten_total", mss_rewritten,
+		  "TCP SYNs whose MSS option TCPMSS lowered or added"),
 		W("fragmented_total", fragmented, "Datagrams fragmented on output"),
 #undef W
 	};
@@ -377,7 +379,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 			C("helper_drops_total", help_drop,
 			  "Packets dropped because a translated announcement could not be rewritten"),
 			C("helper_state_full_total", help_full,
-			  "Helper connections without state: the worker's helper map was full"),
+			  "Packets of helper connections that found no room for a state"),
 #undef C
 		};
 		worker_counters(o, dp, cfams, RTE_DIM(cfams), ctstats_of);

@@ -340,6 +340,7 @@ union rules_ext_data {
 	struct rules_t_nflog nflog;
 	struct rules_t_nat nat;
 	struct rules_t_ct ctt;
+	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
 /* Extension kinds: matches, then targets with a descriptor. */
@@ -384,6 +385,7 @@ enum rules_ext_kind {
 	RULES_X_MASQUERADE,
 	RULES_X_REDIRECT,
 	RULES_X_NETMAP,
+	RULES_X_TCPMSS,
 	RULES_X_COUNT
 };
 
@@ -411,6 +413,7 @@ enum { RULES_O_CL_UPTO, RULES_O_CL_ABOVE, RULES_O_CL_MASK, RULES_O_CL_SADDR,
 enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
+enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 
 /* A match or a target with options (kind-specific data in u). */
 struct rules_ext {

@@ -535,6 +535,13 @@ static void apply(const struct rules_crule *cr, struct rules_pkt *pk, struct rul
 		res->mods |= RULES_MOD_TTL;
 		break;
 	}
+	case RULES_CK_TCPMSS:
+		if (t->present & (1u << RULES_O_MSS_CLAMP))
+			res->mss_clamp = 1;
+		else if (t->u.setmss < res->mss)
+			res->mss = t->u.setmss;
+		res->mods |= RULES_MOD_MSS;
+		break;
 	default:
 		break;
 	}
@@ -683,6 +690,8 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->notrack = 0;
 	res->helper = 0;
 	res->nat = NULL;
+	res->mss = 0xffff;
+	res->mss_clamp = 0;
 	unsigned nat = pk->nat_new ? fp->hook_nat[h] : 0;
 	if (!fp->hook_active[h] && !nat)
 		return;

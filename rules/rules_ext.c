@@ -248,6 +248,11 @@ static const struct rules_opt redir_opts[] = {
 	{"to-ports", O_NATTO, RV_NATPORTS, RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
 	NATFLAG("random", O_NATRANDOM, RULES_NAT_RANDOM),
 };
+#define MSS_EXCL (BIT(RULES_O_MSS_SET) | BIT(RULES_O_MSS_CLAMP))
+static const struct rules_opt tcpmss_opts[] = {
+	{"set-mss", RULES_O_MSS_SET, RV_U16, 0, OFF(setmss), 0, UINT16_MAX - 20, 0, MSS_EXCL},
+	{"clamp-mss-to-pmtu", RULES_O_MSS_CLAMP, RV_NONE, 0, 0, 0, 0, 0, MSS_EXCL},
+};
 static const struct rules_opt netmap_opts[] = {
 	{"to", O_NATTO, RV_NETMAP, RO_MAND | RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
 };
@@ -408,6 +413,23 @@ static int check_required(struct rules_perr *pe, int col, struct rules_ext *x, c
 	if (!x->present)
 		return rules_errf(pe, col, "%s: an action option is required",
 			rules_ext_descs[x->kind].name);
+	return 0;
+}
+
+/* TCPMSS: an option. xt_TCPMSS also wants a tcp match that selects SYN
+ * segments, but not through nf_tables (iptables-nft, nft_compat), which
+ * is what these rulesets come from: a rule without one is taken, and
+ * rewrites whatever TCP segment it hits, as the kernel's. Where
+ * --clamp-mss-to-pmtu may go is checked with the hooks
+ * (rules_validate.c). */
+static int check_tcpmss(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!x->present)
+		return rules_errf(pe, col, "TCPMSS target: At least one parameter is required");
+	/* the largest MSS less the smallest header: 20 bytes of IPv4, 40 of IPv6 */
+	if ((x->present & BIT(RULES_O_MSS_SET)) && (r->fam & RULES_F_V6) && x->u.setmss > 65495)
+		return rules_errf(pe, col, "TCPMSS: bad value for option \"--set-mss\", or out of "
+					   "range (0-65495)");
 	return 0;
 }
 
@@ -604,6 +626,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		print_ports_nat},
 	[RULES_X_NETMAP] = {"NETMAP", RULES_F_ALL, 0, T(RULES_T_NAT), 0, true, OPTS(netmap_opts), NULL,
 		NULL, print_netmap},
+	[RULES_X_TCPMSS] = {"TCPMSS", RULES_F_ALL, 6, 0, 0, true, OPTS(tcpmss_opts), NULL, check_tcpmss,
+		NULL},
 };
 
 const char *rules_ext_name(enum rules_ext_kind k)
@@ -750,7 +774,8 @@ int rules_ext_finish(struct rules_pctx *pc, struct rules_ext *x)
 	r->fam &= d->fam;
 	if (d->proto && !proto_is(r, d->proto)) {
 		const char *pn = rules_proto_name(d->proto);
-		return rules_errf(pc->pe, col, "%s match requires \"-p %s\"", d->name, pn ? pn : "?");
+		return rules_errf(pc->pe, col, "%s %s requires \"-p %s\"", d->name,
+			d->target ? "target" : "match", pn ? pn : "?");
 	}
 	if (d->check)
 		return d->check(pc->pe, col, x, r);

@@ -416,6 +416,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_HL_T:
 			cr->kind = RULES_CK_TTL;
 			break;
+		case RULES_X_TCPMSS:
+			cr->kind = RULES_CK_TCPMSS;
+			break;
 		case RULES_X_NOTRACK:
 			cr->kind = RULES_CK_NOTRACK;
 			p->uses_ct = true;

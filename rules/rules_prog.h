@@ -104,6 +104,7 @@ enum {
 	RULES_MOD_TOS = 1 << 1,
 	RULES_MOD_TTL = 1 << 2,
 	RULES_MOD_CTMARK = 1 << 3, /* ct_mark changed (CONNMARK) */
+	RULES_MOD_MSS = 1 << 4,    /* TCPMSS: rules_result.mss, mss_clamp */
 };
 
 struct rules_result {
@@ -114,6 +115,12 @@ struct rules_result {
 	uint8_t notrack;     /* NOTRACK or CT --notrack (raw table) */
 	uint8_t helper;      /* CT --helper (raw table): RULES_HELPER_* */
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
+	/* TCPMSS (RULES_MOD_MSS): the smallest --set-mss of the rules hit
+	 * (0xffff: none), and whether one clamps to the path MTU; the
+	 * caller lowers the SYN's MSS option to it (never raises it), as the
+	 * targets one after the other would */
+	uint16_t mss;
+	uint8_t mss_clamp;
 	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
 };
 
@@ -139,6 +146,7 @@ enum rules_ck {
 	RULES_CK_DSCP,
 	RULES_CK_TTL,    /* TTL and HL */
 	RULES_CK_NAT,    /* SNAT DNAT MASQUERADE REDIRECT NETMAP: the binding */
+	RULES_CK_TCPMSS,
 };
 
 /* Base-selector flags of a compiled rule. */

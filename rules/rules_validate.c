@@ -50,9 +50,15 @@ static int check_ext_hooks(struct rules_perr *pe, const struct rules_chain *c,
 		if (x->present & (1u << RULES_O_LIMIT_IFACE_OUT))
 			bad |= hooks & (H(RULES_H_PREROUTING) | H(RULES_H_INPUT));
 	}
+	if (x->kind == RULES_X_TCPMSS && (x->present & (1u << RULES_O_MSS_CLAMP)))
+		bad |= hooks & (uint8_t)~(H(RULES_H_FORWARD) | H(RULES_H_OUTPUT) | H(RULES_H_POSTROUTING));
 	if (!bad)
 		return 0;
 	hook_list(where, sizeof(where), bad);
+	if (x->kind == RULES_X_TCPMSS)
+		return rules_errf(pe, x->col, "TCPMSS: path-MTU clamping only supported in FORWARD, "
+					      "OUTPUT and POSTROUTING hooks, not in %s (chain %s)",
+			where, c->name);
 	if (x->kind == RULES_X_ADDRTYPE)
 		return rules_errf(pe, x->col, "addrtype: interface limitation not valid in %s (chain %s)",
 			where, c->name);

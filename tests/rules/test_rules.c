@@ -330,6 +330,22 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{RULES_F_V4, "*mangle\n-A FORWARD -p udp -j TCPMSS --set-mss 5\nCOMMIT\n",
+		"2:22: TCPMSS target requires \"-p tcp\""},
+	{RULES_F_V4, "*mangle\n-A FORWARD -p tcp -j TCPMSS\nCOMMIT\n",
+		"2:22: TCPMSS target: At least one parameter is required"},
+	{RULES_F_V4, "*mangle\n-A FORWARD -p tcp -j TCPMSS --set-mss 65516\nCOMMIT\n",
+		"2:39: invalid value \"65516\" for --set-mss (0-65515)"},
+	{RULES_F_V6, "*mangle\n-A FORWARD -p tcp -j TCPMSS --set-mss 65496\nCOMMIT\n",
+		"2:22: TCPMSS: bad value for option \"--set-mss\", or out of range (0-65495)"},
+	{RULES_F_V4, "*mangle\n-A FORWARD -p tcp -j TCPMSS --set-mss 5 --clamp-mss-to-pmtu\nCOMMIT\n",
+		"2:41: TCPMSS: option --clamp-mss-to-pmtu cannot be used together with --set-mss"},
+	{RULES_F_V4, "*mangle\n-A PREROUTING -p tcp -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n",
+		"2:25: TCPMSS: path-MTU clamping only supported in FORWARD, OUTPUT and POSTROUTING "
+		"hooks, not in PREROUTING (chain PREROUTING)"},
+	{RULES_F_V4, "*mangle\n:c - [0:0]\n-A INPUT -j c\n-A c -p tcp -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n",
+		"4:16: TCPMSS: path-MTU clamping only supported in FORWARD, OUTPUT and POSTROUTING "
+		"hooks, not in INPUT (chain c)"},
 	{RULES_F_V4, "*filter\n-A INPUT --foo\nCOMMIT\n",
 		"2:10: unknown option \"--foo\""},
 	{RULES_F_V4, "*filter\n-A INPUT --dport 22\nCOMMIT\n",

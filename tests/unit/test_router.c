@@ -2815,6 +2815,134 @@ static void test_filter_mangle(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_DROP), 2);
 }
 
+/* A SYN to dport with an MSS option of mss (0: none) and pad bytes of
+ * Ethernet padding after the datagram. */
+static void mk_syn(struct frame *f, bool v6, uint16_t dport, uint16_t mss, uint32_t pad)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(0), MAC_H1, v6 ? 0x86dd : 0x0800);
+	uint32_t ip = v6 ? fr_ip6(f, IPPROTO_TCP, 64, H1_IP6, H2_IP6) :
+			   fr_ip4(f, IPPROTO_TCP, 64, 0x4000, H1_IP, H2_IP, NULL, 0);
+	uint32_t l4 = fr_tcp(f, 40000, dport, 0x02, mss ? 7 : 5);
+	if (mss) { /* NOP, NOP, SACK permitted, MSS: the MSS is not first */
+		uint8_t *o = f->b + l4 + 20;
+		o[0] = 1, o[1] = 1, o[2] = 4, o[3] = 2;
+		o[4] = 2, o[5] = 4, o[6] = (uint8_t)(mss >> 8), o[7] = (uint8_t)mss;
+	}
+	if (v6) {
+		fr_ip6_end(f, ip);
+		fr_ip6_l4_csum(f, ip, IPPROTO_TCP, l4, 16);
+	} else {
+		fr_ip4_end(f, ip);
+		fr_ip4_l4_csum(f, ip, IPPROTO_TCP, l4, 16);
+	}
+	fr_zero(f, pad);
+}
+
+/* The MSS option of a forwarded segment (0: none), its checksums checked. */
+static uint16_t out_mss(const struct frame *out, bool v6)
+{
+	const uint8_t *ip = out->b + 14;
+	uint32_t hl = v6 ? 40 : (uint32_t)(ip[0] & 15) * 4;
+	uint32_t len = v6 ? rd_be16(ip + 4) : rd_be16(ip + 2) - hl;
+	const uint8_t *th = ip + hl;
+	assert_int_equal(out->n, 14 + hl + len); /* no padding left behind */
+	if (v6) {
+		assert_int_equal(csum_ip6_upper(ip, IPPROTO_TCP, th, len), 0);
+	} else {
+		check_ip4_csum(ip);
+		assert_int_equal(tcp4_csum(ip, th, len), 0);
+	}
+	uint32_t doff = (uint32_t)(th[12] >> 4) * 4;
+	for (uint32_t i = 20; i + 4 <= doff; i += th[i] <= 1 ? 1 : th[i + 1])
+		if (th[i] == 2 && th[i + 1] == 4)
+			return rd_be16(th + i + 2);
+	return 0;
+}
+
+/* TCPMSS: --set-mss lowers a SYN's MSS and never raises it; a SYN without
+ * one gets one (at most 536; 1220 for IPv6); --clamp-mss-to-pmtu takes
+ * the smaller MTU of the way out and the way back; two rules on one
+ * packet: the smaller wins; segments other than SYNs are not touched. */
+static void test_tcpmss(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1(); /* both families */
+	learn_h2();
+	static const char mangle[] =
+		"*mangle\n"
+		":PREROUTING ACCEPT [0:0]\n"
+		":INPUT ACCEPT [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp -m tcp --dport 81 --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1000\n"
+		"-A FORWARD -p tcp -m tcp --dport 82 --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\n"
+		"-A FORWARD -p tcp -m tcp --dport 83 --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1300\n"
+		"-A POSTROUTING -p tcp -m tcp --dport 83 --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1200\n"
+		"COMMIT\n";
+	install(mangle, mangle);
+	mk_syn(&f, false, 81, 1460, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, false), 1000);
+	mk_syn(&f, false, 81, 900, 0); /* never raised */
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, false), 900);
+	/* no option, a frame padded to 60 bytes: one is added, the padding
+	 * goes */
+	mk_syn(&f, false, 81, 0, 6);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, false), 536);
+	assert_int_equal(rd_be16(out.b + 14 + 2), 44);
+	assert_int_equal(out.b[14 + 20 + 12] >> 4, 6);
+	/* the smaller of the two hooks' values */
+	mk_syn(&f, false, 83, 1460, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, false), 1200);
+	/* clamped: the way out, then the way back when it is smaller */
+	dp->ports[1].mtu = 1400;
+	mk_syn(&f, false, 82, 1460, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, false), 1360);
+	dp->ports[0].mtu = 1300;
+	mk_syn(&f, false, 82, 1460, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, false), 1260);
+	/* IPv6: 60 bytes of headers */
+	mk_syn(&f, true, 82, 1440, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, true), 1240);
+	mk_syn(&f, true, 81, 0, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, true), 1000);
+	dp->ports[0].mtu = dp->ports[1].mtu = 1500;
+	/* not a SYN: left alone */
+	mk_syn(&f, false, 81, 1460, 0);
+	f.b[14 + 20 + 13] = 0x10;
+	fr_ip4_l4_csum(&f, 14, IPPROTO_TCP, 14 + 20, 16);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(out_mss(&out, false), 1460);
+	assert_int_equal(w->st.mss_rewritten, 8); /* dport 83: once per hook */
+}
 
 static void test_filter_ipv6_and_swap(void **state)
 {
@@ -3563,6 +3691,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_json, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
