@@ -276,7 +276,7 @@ static inline void csum16(uint8_t *ck, uint16_t old, uint16_t new_)
 }
 
 /*
- * TCPMSS, as xt_TCPMSS's tcpmss_mangle_packet: a SYN's MSS option is
+ * TCPMSS, as xt_TCPMSS's tcpmss_mangle_packet: a segment's MSS option is
  * lowered to res->mss, or with --clamp-mss-to-pmtu to the smaller MTU of
  * the way out and the way back to the source less 40 (IPv6: 60) bytes;
  * never raised. A SYN without the option and without data gets one
@@ -324,8 +324,10 @@ static bool tcpmss(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm,
 		return true;
 	}
 	/* no MSS option: added before the others if there is room, no data
-	 * behind the header and the data offset can grow */
-	if (len > hl || hl >= 60)
+	 * behind the header and the data offset can grow; not to a first
+	 * fragment (without connection tracking nothing is reassembled: its
+	 * data would no longer meet the next fragment's) */
+	if (len > hl || hl >= 60 || (pm->flags & PKT_F_FRAG))
 		return true;
 	uint32_t room = have - end + rte_pktmbuf_tailroom(m);
 	if (room < 4 || pm->l3_len > UINT16_MAX - 4)

@@ -299,7 +299,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 		W("reassembled_total", reassembled, "Datagrams reassembled from fragments"),
 		W("frag_failed_total", frag_failed, "Fragments dropped by reassembly"),
 		W("tcpmss_rewritten_total", mss_rewritten,
-		  "TCP SYNs whose MSS option TCPMSS lowered or added"),
+		  "TCP segments whose MSS option TCPMSS lowered or added"),
 		W("fragmented_total", fragmented, "Datagrams fragmented on output"),
 #undef W
 	};

@@ -248,10 +248,12 @@ static const struct rules_opt redir_opts[] = {
 	{"to-ports", O_NATTO, RV_NATPORTS, RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
 	NATFLAG("random", O_NATRANDOM, RULES_NAT_RANDOM),
 };
-#define MSS_EXCL (BIT(RULES_O_MSS_SET) | BIT(RULES_O_MSS_CLAMP))
+/* --set-mss and --clamp-mss-to-pmtu write one field in libxt_TCPMSS:
+ * both may be given, the last one wins */
 static const struct rules_opt tcpmss_opts[] = {
-	{"set-mss", RULES_O_MSS_SET, RV_U16, 0, OFF(setmss), 0, UINT16_MAX - 20, 0, MSS_EXCL},
-	{"clamp-mss-to-pmtu", RULES_O_MSS_CLAMP, RV_NONE, 0, 0, 0, 0, 0, MSS_EXCL},
+	{"set-mss", RULES_O_MSS_SET, RV_U16, RO_LAST, OFF(setmss), 0, UINT16_MAX - 20, 0,
+		BIT(RULES_O_MSS_CLAMP)},
+	{"clamp-mss-to-pmtu", RULES_O_MSS_CLAMP, RV_NONE, RO_LAST, 0, 0, 0, 0, BIT(RULES_O_MSS_SET)},
 };
 static const struct rules_opt netmap_opts[] = {
 	{"to", O_NATTO, RV_NETMAP, RO_MAND | RO_NOPRINT, OFF(nat), 0, 0, 0, 0},
@@ -737,6 +739,8 @@ int rules_ext_parse_opt(struct rules_pctx *pc, struct rules_ext *x, const struct
 		free(names.s);
 		return rc;
 	}
+	if (o->flags & RO_LAST)
+		x->present &= ~(uint32_t)o->excl;
 	if (x->present & o->excl) {
 		for (unsigned i = 0; i < d->n_opts; i++)
 			if ((x->present & o->excl & BIT(d->opts[i].id)) && !(d->opts[i].flags & RO_ALIAS))

@@ -117,6 +117,9 @@ enum {
 	RO_NOPRINT = 1 << 4,  /* printed by the kind's own printer */
 	RO_ALWAYS = 1 << 5,   /* printed even when not given (its default) */
 	RO_REFUSE = 1 << 6,   /* known but refused with an explanation */
+	RO_LAST = 1 << 7,     /* the options of excl given before are forgotten, not
+				 refused: the last one wins (TCPMSS's two options
+				 write one field in libxt) */
 };
 
 struct rules_opt {

@@ -54,7 +54,7 @@ run() {
 	for side in wan lan; do
 		tcpdump -nn -v -r "$out.$side.pcap" 2>/dev/null |
 			grep -o 'Flags \[S\.\?\].*mss [0-9]*' | sed 's/Flags \[\(S\.\?\)\].*mss \([0-9]*\)/\1 \2/' |
-			sort | uniq -c | sed "s/^ */$side /" >>"$out"
+			sort -u | sed "s/^/$side /" >>"$out" # distinct values: a retransmitted SYN is no difference
 	done
 }
 
@@ -85,9 +85,9 @@ if diff -u "$E2E_TMP/kernel" "$E2E_TMP/rampart" >"$E2E_TMP/tcpmss.diff"; then
 else
 	fail "fetches or MSS values differ from the kernel's (- kernel, + rampartd)" "$E2E_TMP/tcpmss.diff"
 fi
-check_out "the SYNs to port 8080 reached the server clamped (IPv4 1240)" "^wan +[0-9]+ S 1240$" cat "$E2E_TMP/rampart"
-check_out "those to port 8081 lowered to 700" "^wan +[0-9]+ S 700$" cat "$E2E_TMP/rampart"
-check_out "the SYN-ACKs reached the client clamped (IPv6 1220)" "^lan +[0-9]+ S\. 1220$" cat "$E2E_TMP/rampart"
+check_out "the SYNs to port 8080 reached the server clamped (IPv4 1240)" "^wan S 1240$" cat "$E2E_TMP/rampart"
+check_out "those to port 8081 lowered to 700" "^wan S 700$" cat "$E2E_TMP/rampart"
+check_out "the SYN-ACKs reached the client clamped (IPv6 1220)" "^lan S\. 1220$" cat "$E2E_TMP/rampart"
 check_out "rampartctl show workers counts the rewrites" "mss_rewritten=[1-9]" \
 	"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show workers
 rp_stop

@@ -338,8 +338,8 @@ static const struct err_case err_cases[] = {
 		"2:39: invalid value \"65516\" for --set-mss (0-65515)"},
 	{RULES_F_V6, "*mangle\n-A FORWARD -p tcp -j TCPMSS --set-mss 65496\nCOMMIT\n",
 		"2:22: TCPMSS: bad value for option \"--set-mss\", or out of range (0-65495)"},
-	{RULES_F_V4, "*mangle\n-A FORWARD -p tcp -j TCPMSS --set-mss 5 --clamp-mss-to-pmtu\nCOMMIT\n",
-		"2:41: TCPMSS: option --clamp-mss-to-pmtu cannot be used together with --set-mss"},
+	{RULES_F_V4, "*mangle\n-A FORWARD -p tcp -j TCPMSS --set-mss 5 --set-mss 6\nCOMMIT\n",
+		"2:41: TCPMSS: only one of --set-mss may be given"},
 	{RULES_F_V4, "*mangle\n-A PREROUTING -p tcp -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n",
 		"2:25: TCPMSS: path-MTU clamping only supported in FORWARD, OUTPUT and POSTROUTING "
 		"hooks, not in PREROUTING (chain PREROUTING)"},

@@ -2941,6 +2941,15 @@ static void test_tcpmss(void **state)
 	dp_worker_poll(w);
 	take_one(1, &out);
 	assert_int_equal(out_mss(&out, false), 1460);
+	/* a first fragment without the option gets none: its data would no
+	 * longer meet the next fragment's */
+	mk_syn(&f, false, 81, 0, 0);
+	f.b[14 + 6] |= 0x20; /* more fragments */
+	fr_ip4_csum(&f, 14);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(rd_be16(out.b + 14 + 2), 40);
 	assert_int_equal(w->st.mss_rewritten, 8); /* dport 83: once per hook */
 }
 
