@@ -21,7 +21,8 @@
 # changes the announcements' length (helpers-natlen.rules: the LAN SNATed
 # to 10.77.2.100, the LAN host's FTP server DNATed from 10.77.2.100:21):
 # every FTP mode out of the LAN and into it, whose control connections
-# only survive if the sequence numbers follow the rewriting.
+# only survive if the sequence numbers follow the rewriting; and the same
+# with IPv6 (NAT66 to fd77:2::100, helpers-natlen.rules6).
 . "$(dirname "$0")/lib.sh"
 
 e2e_init h
@@ -181,9 +182,17 @@ natlen_transfers() { # LAN_NS WAN_NS
 	fetch "$2" in-pasv --disable-epsv --no-ftp-skip-pasv-ip "ftp://10.77.2.100/hello.txt"
 	fetch "$2" in-eprt -P 10.77.2.2 "ftp://10.77.2.100/hello.txt"
 	fetch "$2" in-port -P 10.77.2.2 --disable-eprt "ftp://10.77.2.100/hello.txt"
+	# IPv6: SNATed to fd77:2::100 (EPRT two bytes longer), the server at
+	# [fd77:2::100]:21
+	fetch "$1" out6-epsv -g "ftp://[fd77:2::2]/hello.txt"
+	fetch "$1" out6-eprt -g -P fd77:1::2 "ftp://[fd77:2::2]/hello.txt"
+	fetch "$2" in6-epsv -g "ftp://[fd77:2::100]/hello.txt"
+	fetch "$2" in6-eprt -g -P fd77:2::2 "ftp://[fd77:2::100]/hello.txt"
 }
 ip netns exec "$K_RTR" ip addr add 10.77.2.100/24 dev wan0 || die "cannot add 10.77.2.100 to the kernel router"
+ip netns exec "$K_RTR" ip -6 addr add fd77:2::100/64 dev wan0 nodad || die "cannot add fd77:2::100 to the kernel router"
 ip netns exec "$K_RTR" iptables-restore <"$CDIR/helpers-natlen.rules" || die "the kernel refused helpers-natlen.rules"
+ip netns exec "$K_RTR" ip6tables-restore <"$CDIR/helpers-natlen.rules6" || die "the kernel refused helpers-natlen.rules6"
 natlen_transfers "$K_LAN" "$K_WAN" >"$E2E_TMP/kernel-natlen"
 cat "$E2E_TMP/kernel-natlen"
 assert_eq "through the kernel's length-changing NAT, every transfer succeeds" 0 \
@@ -191,11 +200,12 @@ assert_eq "through the kernel's length-changing NAT, every transfer succeeds" 0 
 for nw in 1 2; do
 	CFG=$E2E_TMP/rampart-natlen-$nw.yaml
 	gen_config "$CFG" router "$nw"
-	sed -i 's|addresses: \[10.77.2.1/24, fd77:2::1/64\]|addresses: [10.77.2.1/24, 10.77.2.100/24, fd77:2::1/64]|' "$CFG"
+	sed -i 's|addresses: \[10.77.2.1/24, fd77:2::1/64\]|addresses: [10.77.2.1/24, 10.77.2.100/24, fd77:2::1/64, fd77:2::100/64]|' "$CFG"
 	grep -q 10.77.2.100 "$CFG" || die "gen_config's wan0 addresses changed: cannot add 10.77.2.100"
 	cat >>"$CFG" <<YAML
 ruleset:
   file: $CDIR/helpers-natlen.rules
+  ip6tables: $CDIR/helpers-natlen.rules6
 YAML
 	rp_start "$CFG"
 	natlen_transfers "$LAN_NS" "$WAN_NS" >"$E2E_TMP/rampart-natlen-$nw"
@@ -207,8 +217,8 @@ YAML
 	fi
 	S=$("$RCTL" -s "$SOCK" conntrack -S)
 	mangled=$(echo "$S" | grep -o 'helper_mangled=[0-9]*' | awk -F= '{s += $2} END {print s + 0}')
-	# PORT, EPRT and 227 out and in; EPSV's 229 carries a port only
-	assert_ge "$nw worker(s): announcements rewritten" "$mangled" 6
+	# PORT, EPRT (IPv4 and IPv6) and 227, out and in, 229
+	assert_ge "$nw worker(s): announcements rewritten" "$mangled" 12
 	rp_stop
 done
 e2e_finish
