@@ -157,7 +157,9 @@ struct ct_entry {
 			       ICMP: id, type << 8 | code */
 	uint8_t proto, fam, status;
 	uint8_t ps;         /* TCP: enum ct_tcp_state (low 4 bits); the helper
-			       (enum ct_helper, high 4 bits): ct_tcp_state(), ct_helper() */
+			       (enum ct_helper, bits 4-5) and the master's helper
+			       (bits 6-7): ct_tcp_state(), ct_helper(),
+			       ct_master_helper() */
 	uint32_t expire;    /* tick */
 	uint32_t tnext;     /* wheel slot list / free list */
 	uint32_t mark;      /* connmark */
@@ -314,7 +316,13 @@ static inline unsigned ct_tcp_state(const struct ct_entry *e)
 }
 static inline unsigned ct_helper(const struct ct_entry *e)
 {
-	return e->ps >> 4;
+	return (e->ps >> 4) & 3;
+}
+/* The helper of the connection that announced this one (EXPECTED): what
+ * -m helper matches (the kernel's ct->master's helper), 0 if none. */
+static inline unsigned ct_master_helper(const struct ct_entry *e)
+{
+	return e->ps >> 6;
 }
 
 /* Bytes a table of these parameters holds (entries, IPv6 records, buckets). */

@@ -212,7 +212,7 @@ void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint3
 }
 
 bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
-	struct ct_exp_nat *nat)
+	struct ct_exp_nat *nat, uint8_t *helper)
 {
 	if (__atomic_load_n(&x->live, __ATOMIC_RELAXED) == 0)
 		return false;
@@ -244,6 +244,8 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
 		if (exp_match(&s->k, k)) {
 			if (nat != NULL)
 				*nat = s->nat; /* ours while busy */
+			if (helper != NULL)
+				*helper = s->helper;
 			release_live(x, s); /* used once */
 			return true;
 		}

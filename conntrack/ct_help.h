@@ -35,6 +35,7 @@
 #include "ct.h"
 
 enum ct_helper { CT_HELPER_NONE, CT_HELPER_FTP, CT_HELPER_TFTP, CT_HELPER_MAX };
+_Static_assert(CT_HELPER_MAX <= 4, "a helper id takes two bits of ct_entry.ps");
 extern const char *const ct_helper_names[CT_HELPER_MAX]; /* "", "ftp", "tftp" */
 /* The helper named s, CT_HELPER_NONE if none has that name. */
 enum ct_helper ct_helper_by_name(const char *s);
@@ -94,10 +95,11 @@ void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint3
  * they count as live and new connections look at the table. */
 void ct_expect_sweep(struct ct_expect *x, uint32_t now);
 /* Does a new connection with original tuple k match a live expectation?
- * If so, the expectation is used up, its translation copied to *nat (if
- * not NULL) and true returned. */
+ * If so, the expectation is used up, its translation copied to *nat and
+ * the helper that made it to *helper (each if not NULL) and true
+ * returned. */
 bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
-	struct ct_exp_nat *nat);
+	struct ct_exp_nat *nat, uint8_t *helper);
 /* Drop every expectation (conntrack -F). */
 void ct_expect_flush(struct ct_expect *x);
 

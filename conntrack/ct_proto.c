@@ -884,11 +884,13 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			if (proto == 17 || proto == 136)
 				e->p.udp.stream_ts = now + ct_ticks(2);
 			if (p->helper)
-				e->ps = (uint8_t)((e->ps & 0x0f) | p->helper << 4);
+				e->ps = (uint8_t)((e->ps & 0xcf) | (p->helper & 3) << 4);
 			/* a connection a helper announced (ct_help.h) */
 			struct ct_exp_nat xn;
-			if (t->exp != NULL && ct_expect_take(t->exp, k, now, &xn)) {
+			uint8_t mh = 0;
+			if (t->exp != NULL && ct_expect_take(t->exp, k, now, &xn, &mh)) {
 				e->status |= CT_S_EXPECTED;
+				e->ps = (uint8_t)((e->ps & 0x3f) | (mh & 3) << 6);
 				t->st.expect_match++;
 				if (xn.on) {
 					r->follow = xn.on;

@@ -23,6 +23,9 @@
 
 #include "dp_priv.h"
 
+_Static_assert((int)RULES_HELPER_FTP == (int)CT_HELPER_FTP && (int)RULES_HELPER_TFTP == (int)CT_HELPER_TFTP,
+	"the rule engine's helper ids are conntrack's");
+
 static inline void addr_type4(const struct dp_ctx *dp, const uint8_t *a, uint16_t *t)
 {
 	if (a[0] >= 224 && a[0] < 240) {
@@ -172,7 +175,7 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	v->ct = NULL;
 	v->nat_new = 0;
 	v->connlimit = NULL;
-	v->ct_status = v->ct_dir = 0;
+	v->ct_status = v->ct_dir = v->ct_mhelper = 0;
 	v->ct_mark = 0;
 	if (!R->ct) {
 		v->ct_state = RULES_CT_UNTRACKED; /* no connection tracking */
@@ -190,6 +193,7 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 			const struct ct_entry *e = &w->ct->e[w->ctr.idx];
 			v->ct_status = e->status & 0x0f;
 			v->ct_dir = w->ctr.dir;
+			v->ct_mhelper = (uint8_t)ct_master_helper(e);
 			v->ct_mark = e->mark;
 			if (e->status & CT_S_SRC_NAT)
 				v->ct_state |= RULES_CT_SNAT;

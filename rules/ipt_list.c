@@ -413,6 +413,10 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_printf(c->b, " connmark match %s", inv ? "!" : "");
 		print_markmask(c->b, &x->u.mark);
 		break;
+	case RULES_X_HELPER:
+		rbuf_printf(c->b, " helper match %s\"%s\"", inv ? "! " : "",
+			x->u.helper.name ? x->u.helper.name : "");
+		break;
 	case RULES_X_CONNBYTES:
 		print_connbytes(c, x);
 		break;

@@ -304,6 +304,11 @@ struct rules_t_ct {
 	uint8_t helper_id; /* RULES_HELPER_*, set by validation */
 };
 
+struct rules_m_helper { /* -m helper --helper NAME */
+	char *name;    /* owned */
+	uint8_t ids;   /* the RULES_HELPER_* it names, as bits (set by validation) */
+};
+
 struct rules_t_nat { /* SNAT DNAT MASQUERADE REDIRECT NETMAP */
 	uint8_t flags;
 	struct rules_addr min, max;
@@ -340,6 +345,7 @@ union rules_ext_data {
 	struct rules_t_nflog nflog;
 	struct rules_t_nat nat;
 	struct rules_t_ct ctt;
+	struct rules_m_helper helper;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -368,6 +374,7 @@ enum rules_ext_kind {
 	RULES_X_CONNMARK_M, /* -m connmark */
 	RULES_X_CONNBYTES,
 	RULES_X_CONNLIMIT,
+	RULES_X_HELPER,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,

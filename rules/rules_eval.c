@@ -404,6 +404,12 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return conntrack_match(x, pk);
 	case RULES_X_CONNMARK_M:
 		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
+	case RULES_X_HELPER:
+		/* xt_helper: no connection, no master, or a master without a
+		 * helper: the inversion alone */
+		if (pk->ct_mhelper == 0)
+			return INV(x, 0);
+		return ((u->helper.ids >> pk->ct_mhelper) & 1) != INV(x, 0);
 	case RULES_X_CONNBYTES:
 		return connbytes_match(x, pk);
 	case RULES_X_CONNLIMIT:

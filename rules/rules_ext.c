@@ -156,6 +156,9 @@ static const struct rules_opt connbytes_opts[] = {
 	{"connbytes-mode", RULES_O_CB_MODE, RV_CBMODE, RO_MAND, OFF(connbytes.mode), 0, 0, 0, 0},
 	{"connbytes-dir", RULES_O_CB_DIR, RV_CBDIR, RO_MAND, OFF(connbytes.dir), 0, 0, 0, 0},
 };
+static const struct rules_opt helper_opts[] = {
+	{"helper", O_ANY, RV_STRING, RO_INV | RO_MAND, OFF(helper.name), 0, 29, 0, 0},
+};
 static const struct rules_opt limit_opts[] = {
 	{"limit", 0, RV_RATE, RO_ALWAYS, OFF(limit.avg), 0, 0, 0, 0},
 	{"limit-burst", 1, RV_U32, RO_OMIT_DFLT, OFF(limit.burst), 0, 10000, 5, 0},
@@ -435,6 +438,24 @@ static int check_tcpmss(struct rules_perr *pe, int col, struct rules_ext *x, con
 	return 0;
 }
 
+/* -m helper: the helpers the name selects, as xt_helper compares them (a
+ * helper whose name begins the given one: "ftp" for "ftp-21"; "" for
+ * any). A name no helper has matches nothing, as in the kernel. */
+static int check_helper(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)pe, (void)col, (void)r;
+	static const struct {
+		const char *name;
+		uint8_t id;
+	} helpers[] = { { "ftp", RULES_HELPER_FTP }, { "tftp", RULES_HELPER_TFTP } };
+	const char *n = x->u.helper.name ? x->u.helper.name : "";
+	x->u.helper.ids = 0;
+	for (unsigned i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+		if (strncmp(helpers[i].name, n, strlen(helpers[i].name)) == 0 || n[0] == '\0')
+			x->u.helper.ids |= (uint8_t)(1u << helpers[i].id);
+	return 0;
+}
+
 static bool nat_portok(const struct rules_rule *r)
 {
 	return r->proto == 6 || r->proto == 17 || r->proto == 132 || r->proto == 33 || r->proto == 1;
@@ -597,6 +618,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		NULL, NULL},
 	[RULES_X_CONNLIMIT] = {"connlimit", RULES_F_ALL, 0, 0, 0, false, OPTS(connlimit_opts),
 		init_connlimit, check_connlimit, print_connlimit},
+	[RULES_X_HELPER] = {"helper", RULES_F_ALL, 0, 0, 0, false, OPTS(helper_opts), NULL,
+		check_helper, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,
 		OPTS(reject_opts), NULL, check_reject, NULL},
 	[RULES_X_LOG] = {"LOG", RULES_F_ALL, 0, 0, 0, true, OPTS(log_opts), init_log, NULL, NULL},

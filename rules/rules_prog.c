@@ -340,6 +340,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			break;
 		case RULES_X_STATE:
 		case RULES_X_CONNMARK_M:
+		case RULES_X_HELPER:
 			p->uses_ct = true;
 			break;
 		case RULES_X_CONNTRACK:

@@ -73,6 +73,7 @@ struct rules_pkt {
 	uint16_t ct_state; /* RULES_CT_* (with SNAT/DNAT) */
 	uint8_t ct_status; /* RULES_CTS_* */
 	uint8_t ct_dir;    /* 0 original, 1 reply */
+	uint8_t ct_mhelper; /* RULES_HELPER_* of the connection's master (-m helper), 0: none */
 	uint8_t tcp_optlen;
 	uint32_t ct_mark;  /* the connection's mark (connmark, CONNMARK) */
 	const struct rules_ct *ct; /* NULL: no connection (INVALID, UNTRACKED) */

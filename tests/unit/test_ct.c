@@ -1010,6 +1010,8 @@ static void test_ftp_active(void **st)
 	assert_int_equal(run(&k), CT_RELATED);
 	assert_true(E()->status & CT_S_EXPECTED);
 	assert_int_equal(ct_helper(E()), CT_HELPER_NONE); /* not the control's helper */
+	assert_int_equal(ct_master_helper(E()), CT_HELPER_FTP); /* -m helper --helper ftp */
+	assert_int_equal(ct_master_helper(&T->e[ctl]), CT_HELPER_NONE);
 	assert_int_equal(T->st.expect_match, 1);
 	assert_int_equal(X->live, 0);
 	/* RELATED until the answer, then ESTABLISHED */
@@ -1152,21 +1154,21 @@ static void test_expectations(void **st)
 	assert_int_equal(X->live, 1);
 	struct ct_tuple c = e;
 	c.sport = 20;
-	assert_true(ct_expect_take(X, &c, now + 19, NULL));
-	assert_false(ct_expect_take(X, &c, now, NULL)); /* used once */
+	assert_true(ct_expect_take(X, &c, now + 19, NULL, NULL));
+	assert_false(ct_expect_take(X, &c, now, NULL, NULL)); /* used once */
 	assert_int_equal(X->live, 0);
 	/* the translation it carries comes out with it (nf_nat_follow_master) */
 	struct ct_exp_nat xn = { .on = CT_EXP_NAT_DST, .port = 5000 }, got;
 	inet_pton(AF_INET, C, xn.addr);
 	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, &xn, NULL, 0, now + 10, now, false) >= 0);
 	memset(&got, 0xee, sizeof(got));
-	assert_true(ct_expect_take(X, &c, now, &got));
+	assert_true(ct_expect_take(X, &c, now, &got, NULL));
 	assert_memory_equal(&got, &xn, sizeof(xn));
 	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
-	assert_true(ct_expect_take(X, &c, now, &got));
+	assert_true(ct_expect_take(X, &c, now, &got, NULL));
 	assert_int_equal(got.on, 0);
 	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
-	assert_false(ct_expect_take(X, &c, now + 10, NULL)); /* expired: freed on the way */
+	assert_false(ct_expect_take(X, &c, now + 10, NULL, NULL)); /* expired: freed on the way */
 	assert_int_equal(X->live, 0);
 	/* dropped only by the connection that made it */
 	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, NULL, T, 7, now + 10, now, false);
@@ -1194,7 +1196,7 @@ static void test_expectations(void **st)
 	assert_int_equal(X->live, 0);
 	c = e;
 	c.sport = 1;
-	assert_false(ct_expect_take(X, &c, now, NULL));
+	assert_false(ct_expect_take(X, &c, now, NULL, NULL));
 }
 
 /* Several threads make, take, renew, drop and sweep expectations in a
@@ -1240,7 +1242,7 @@ static void *exp_stress_run(void *arg)
 			break;
 		default: {
 			k.sport = (uint16_t)r;
-			if (ct_expect_take(a->x, &k, t, NULL))
+			if (ct_expect_take(a->x, &k, t, NULL, NULL))
 				a->taken++;
 			break;
 		}
