@@ -555,6 +555,10 @@ void dp_routes_free(struct dp_ctx *dp);
 int dp_nh_get(struct dp_ctx *dp, uint8_t family, const uint8_t *addr, uint16_t port,
 	      bool create);
 int dp_addr_is_local6(const struct dp_ctx *dp, uint16_t port, const uint8_t *a);
+/* router_fast.c: what the route back to src says for a packet to dst that
+ * came in by port in (enum rules_rpf, -m rpfilter) */
+uint8_t dp_rpf(const struct dp_ctx *dp, bool v6, const uint8_t *src, const uint8_t *dst,
+	uint16_t in);
 int dp_port_src6(const struct dp_port *p, const uint8_t *dst, uint8_t out[16]);
 
 /* neigh_ctl.c */

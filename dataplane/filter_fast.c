@@ -249,6 +249,9 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 			addr_type6(w->dp, v->dst.b, &v->dst_type);
 		}
 	}
+	if (unlikely(p->need_rpf))
+		v->rpf = in == RULES_PORT_NONE ? RULES_RPF_NONE :
+			dp_rpf(w->dp, v->fam == RULES_F_V6, v->src.b, v->dst.b, in);
 	if (unlikely(p->need_clock))
 		v->now_us = rte_rdtsc() / w->dp->tsc_us;
 }

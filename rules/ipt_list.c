@@ -413,6 +413,14 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_printf(c->b, " connmark match %s", inv ? "!" : "");
 		print_markmask(c->b, &x->u.mark);
 		break;
+	case RULES_X_RPFILTER: {
+		static const char *const f[] = { "loose", "validmark", "accept-local", "invert" };
+		rbuf_puts(c->b, " rpfilter");
+		for (unsigned i = 0; i < 4; i++)
+			if (x->present & BIT(i))
+				rbuf_printf(c->b, " %s", f[i]);
+		break;
+	}
 	case RULES_X_HELPER:
 		rbuf_printf(c->b, " helper match %s\"%s\"", inv ? "! " : "",
 			x->u.helper.name ? x->u.helper.name : "");

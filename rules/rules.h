@@ -375,6 +375,7 @@ enum rules_ext_kind {
 	RULES_X_CONNBYTES,
 	RULES_X_CONNLIMIT,
 	RULES_X_HELPER,
+	RULES_X_RPFILTER,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -421,6 +422,8 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
+enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
+	RULES_O_RPF_INVERT };                                        /* rpfilter */
 
 /* A match or a target with options (kind-specific data in u). */
 struct rules_ext {

@@ -404,6 +404,30 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return conntrack_match(x, pk);
 	case RULES_X_CONNMARK_M:
 		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
+	case RULES_X_RPFILTER: {
+		bool ok, loose = x->present & (1u << RULES_O_RPF_LOOSE),
+			  local = x->present & (1u << RULES_O_RPF_ACCEPT_LOCAL);
+		switch (pk->rpf) {
+		case RULES_RPF_TRUE:
+		case RULES_RPF_SAME:
+			ok = true;
+			break;
+		case RULES_RPF_OTHER:
+			ok = loose;
+			break;
+		case RULES_RPF_LOCAL_SAME:
+		case RULES_RPF_LOCAL6:
+			ok = local;
+			break;
+		case RULES_RPF_LOCAL_OTHER:
+			ok = local && loose;
+			break;
+		default:
+			ok = false;
+			break;
+		}
+		return ok != ((x->present & (1u << RULES_O_RPF_INVERT)) != 0);
+	}
 	case RULES_X_HELPER:
 		/* xt_helper: no connection, no master, or a master without a
 		 * helper: the inversion alone */

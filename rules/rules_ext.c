@@ -156,6 +156,12 @@ static const struct rules_opt connbytes_opts[] = {
 	{"connbytes-mode", RULES_O_CB_MODE, RV_CBMODE, RO_MAND, OFF(connbytes.mode), 0, 0, 0, 0},
 	{"connbytes-dir", RULES_O_CB_DIR, RV_CBDIR, RO_MAND, OFF(connbytes.dir), 0, 0, 0, 0},
 };
+static const struct rules_opt rpfilter_opts[] = {
+	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"accept-local", RULES_O_RPF_ACCEPT_LOCAL, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"invert", RULES_O_RPF_INVERT, RV_NONE, 0, 0, 0, 0, 0, 0},
+};
 static const struct rules_opt helper_opts[] = {
 	{"helper", O_ANY, RV_STRING, RO_INV | RO_MAND, OFF(helper.name), 0, 29, 0, 0},
 };
@@ -620,6 +626,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		init_connlimit, check_connlimit, print_connlimit},
 	[RULES_X_HELPER] = {"helper", RULES_F_ALL, 0, 0, 0, false, OPTS(helper_opts), NULL,
 		check_helper, NULL},
+	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
+		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,
 		OPTS(reject_opts), NULL, check_reject, NULL},
 	[RULES_X_LOG] = {"LOG", RULES_F_ALL, 0, 0, 0, true, OPTS(log_opts), init_log, NULL, NULL},

@@ -74,6 +74,7 @@ struct rules_pkt {
 	uint8_t ct_status; /* RULES_CTS_* */
 	uint8_t ct_dir;    /* 0 original, 1 reply */
 	uint8_t ct_mhelper; /* RULES_HELPER_* of the connection's master (-m helper), 0: none */
+	uint8_t rpf;       /* RULES_RPF_*: the route back to the source (need_rpf) */
 	uint8_t tcp_optlen;
 	uint32_t ct_mark;  /* the connection's mark (connmark, CONNMARK) */
 	const struct rules_ct *ct; /* NULL: no connection (INVALID, UNTRACKED) */
@@ -90,6 +91,18 @@ struct rules_pkt {
 	const uint8_t *mac_src; /* NULL: no Ethernet header */
 	const uint8_t *tcp_opt; /* TCP options, tcp_optlen bytes */
 	struct rules_addr src, dst;
+};
+
+/* What the route back to a packet's source says (-m rpfilter, as
+ * xt_rpfilter's reverse lookup). */
+enum rules_rpf {
+	RULES_RPF_NONE,        /* no route, or not a unicast one */
+	RULES_RPF_TRUE,        /* matches whatever the flags (0.0.0.0 to broadcast, ::) */
+	RULES_RPF_SAME,        /* unicast, through the port it came in by */
+	RULES_RPF_OTHER,       /* unicast, through another port */
+	RULES_RPF_LOCAL_SAME,  /* the box's own address, on the port it came in by */
+	RULES_RPF_LOCAL_OTHER, /* the box's own address, on another port */
+	RULES_RPF_LOCAL6,      /* IPv6: the box's own address */
 };
 
 /* What running a hook decided. */
@@ -275,6 +288,7 @@ struct rules_prog {
 	uint32_t n_slots; /* entries of a worker's counter array: n_ctr and limit state */
 	struct rules_ctr_src *ctr_src;
 	bool need_addrtype; /* some rule uses -m addrtype: the caller fills src/dst_type */
+	bool need_rpf;      /* some rule uses -m rpfilter: the caller fills rpf */
 	bool need_clock;    /* some rule uses -m limit: the caller fills now_us */
 	bool need_mac;      /* some rule uses -m mac: the caller fills mac_src */
 	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */

@@ -82,6 +82,21 @@ static int check_rule(struct rules_perr *pe, enum rules_table_id t, const struct
 			return rules_errf(pe, r->target.col, "%s target is not allowed in the %s table",
 				d->name, rules_table_name(t));
 	}
+	for (unsigned i = 0; i < r->n_match; i++) {
+		const struct rules_ext_desc *d = &rules_ext_descs[r->match[i].kind];
+		if (d->tables && !(d->tables & (1u << t))) {
+			char allowed[64];
+			size_t o = 0;
+			allowed[0] = '\0';
+			for (int k = 0; k < RULES_T_COUNT; k++)
+				if (d->tables & (1u << k))
+					o += (size_t)snprintf(allowed + o, o < sizeof(allowed) ? sizeof(allowed) - o : 0,
+						"%s%s", o ? ", " : "", rules_table_name((enum rules_table_id)k));
+			return rules_errf(pe, r->match[i].col,
+				"%s match is not allowed in the %s table (only in %s)", d->name,
+				rules_table_name(t), allowed);
+		}
+	}
 	if (t == RULES_T_NAT && r->target.verdict == RULES_V_DROP)
 		return rules_errf(pe, r->target.col,
 			"the \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited");

@@ -330,6 +330,12 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{RULES_F_V4, "*filter\n-A INPUT -m rpfilter -j DROP\nCOMMIT\n",
+		"2:13: rpfilter match is not allowed in the filter table (only in raw, mangle)"},
+	{RULES_F_V4, "*mangle\n-A FORWARD -m rpfilter -j DROP\nCOMMIT\n",
+		"2:15: rpfilter is not allowed in FORWARD (only in PREROUTING)"},
+	{RULES_F_V4, "*raw\n-A PREROUTING -m rpfilter ! --loose -j DROP\nCOMMIT\n",
+		"2:29: rpfilter: option --loose cannot be inverted"},
 	{RULES_F_V4, "*mangle\n-A FORWARD -p udp -j TCPMSS --set-mss 5\nCOMMIT\n",
 		"2:22: TCPMSS target requires \"-p tcp\""},
 	{RULES_F_V4, "*mangle\n-A FORWARD -p tcp -j TCPMSS\nCOMMIT\n",

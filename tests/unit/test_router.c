@@ -2953,6 +2953,73 @@ static void test_tcpmss(void **state)
 	assert_int_equal(w->st.mss_rewritten, 8); /* dport 83: once per hook */
 }
 
+/* -m rpfilter in raw PREROUTING, as xt_rpfilter: strict, a source whose
+ * route back leaves by another port (or that has none, or is the box's
+ * own) fails; --loose takes any route; --accept-local the box's own on
+ * the port it came by. */
+static void test_rpfilter(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	static const char raw4[] =
+		"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A PREROUTING -i lan0 -m rpfilter --invert -j DROP\n"
+		"-A PREROUTING -i wan0 -m rpfilter --loose --accept-local --invert -j DROP\nCOMMIT\n";
+	static const char raw6[] =
+		"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A PREROUTING -i lan0 -m rpfilter --invert -j DROP\nCOMMIT\n";
+	install(raw4, raw6);
+	static const uint8_t WAN_HOST[4] = { 10, 77, 2, 55 }, FAR[4] = { 192, 168, 3, 4 },
+			     NOWHERE[4] = { 203, 0, 113, 5 }, OTHER_LAN[4] = { 10, 77, 1, 77 };
+	/* from lan0: a LAN source passes, the rest is spoofed */
+	mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, 0, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	const uint8_t *bad[] = { WAN_HOST, FAR, NOWHERE, WAN_IP, LAN_IP };
+	for (unsigned i = 0; i < 5; i++) {
+		mk_udp4(&f, port_mac(0), bad[i], H2_IP, 64, 0, 10);
+		put(0, &f);
+		dp_worker_poll(w);
+		expect_nothing();
+		assert_int_equal(drops(DP_DROP_FILTER_DROP), i + 1);
+	}
+	/* from wan0 with --loose: any routed source; with --accept-local the
+	 * box's own on this port, not another port's (no route: dropped) */
+	const uint8_t *good[] = { OTHER_LAN, FAR, WAN_IP, LAN_IP };
+	uint64_t before = drops(DP_DROP_FILTER_DROP);
+	uint64_t martians = drops(DP_DROP_MARTIAN_SRC);
+	for (unsigned i = 0; i < 4; i++) {
+		mk_udp4(&f, port_mac(1), good[i], H1_IP, 64, 0, 10);
+		put(1, &f);
+		dp_worker_poll(w);
+		if (i < 2)
+			take_one(0, &out);
+		else /* the box's own: past rpfilter, then a martian (the route check) */
+			expect_nothing();
+	}
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), before); /* none of them */
+	assert_int_equal(drops(DP_DROP_MARTIAN_SRC), martians + 2);
+	mk_udp4(&f, port_mac(1), NOWHERE, H1_IP, 64, 0, 10);
+	put(1, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), before + 1);
+	/* IPv6: a WAN source on lan0 is spoofed, a LAN one is not */
+	static const uint8_t WAN6[16] = { 0xfd, 0x77, 0, 2, [15] = 0x55 };
+	mk_udp6(&f, port_mac(0), WAN6, H2_IP6, 64, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), before + 2);
+	mk_udp6(&f, port_mac(0), H1_IP6, H2_IP6, 64, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+}
+
 static void test_filter_ipv6_and_swap(void **state)
 {
 	(void)state;
@@ -3701,6 +3768,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),

@@ -67,6 +67,12 @@ def probes():
     add(("icmp6", LAN6[1], DST6[1], 128, 0, 64, 0, 0))
     add(("tcp6", LAN6[2], DST6[1], 22, "S", 64, 0, 0))
     add(("udp6", LAN6[3], DST6[0], 33434, None, 1, 0, 0))
+    # sources that are not the lan's: a wan address, an unrouted one, the
+    # router's own (martian), for rpfilter and the route check
+    for src in ("10.77.2.77", "192.0.2.1", "10.77.1.1", "10.77.2.1"):
+        add(("udp4", src, DST4[0], 7100, None, 64, 0, 0))
+    for src in ("fd77:2::77", "2001:db8::1", "fd77:1::1"):
+        add(("udp6", src, DST6[0], 7100, None, 64, 0, 0))
     return out
 
 
