@@ -413,6 +413,19 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_printf(c->b, " connmark match %s", inv ? "!" : "");
 		print_markmask(c->b, &x->u.mark);
 		break;
+	case RULES_X_STATISTIC: {
+		const struct rules_m_statistic *st = &x->u.stat;
+		bool sinv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;
+		if (st->mode == RULES_STAT_RANDOM) {
+			rbuf_printf(c->b, " statistic mode random%s probability %.11f", sinv ? " !" : "",
+				st->probability / 2147483648.0);
+		} else {
+			rbuf_printf(c->b, " statistic mode nth%s every %u", sinv ? " !" : "", st->every + 1u);
+			if (st->packet)
+				rbuf_printf(c->b, " packet %u", st->packet);
+		}
+		break;
+	}
 	case RULES_X_RPFILTER: {
 		static const char *const f[] = { "loose", "validmark", "accept-local", "invert" };
 		rbuf_puts(c->b, " rpfilter");

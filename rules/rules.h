@@ -304,6 +304,14 @@ struct rules_t_ct {
 	uint8_t helper_id; /* RULES_HELPER_*, set by validation */
 };
 
+struct rules_m_statistic { /* -m statistic */
+	uint8_t mode;         /* RULES_STAT_RANDOM, RULES_STAT_NTH */
+	uint32_t probability; /* random: p * 2^31, as xt_statistic */
+	uint32_t every;       /* nth: n - 1 */
+	uint32_t packet;      /* nth: the match's place in each n, 0 .. n - 1 */
+};
+enum { RULES_STAT_RANDOM, RULES_STAT_NTH };
+
 struct rules_m_helper { /* -m helper --helper NAME */
 	char *name;    /* owned */
 	uint8_t ids;   /* the RULES_HELPER_* it names, as bits (set by validation) */
@@ -346,6 +354,7 @@ union rules_ext_data {
 	struct rules_t_nat nat;
 	struct rules_t_ct ctt;
 	struct rules_m_helper helper;
+	struct rules_m_statistic stat;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -376,6 +385,7 @@ enum rules_ext_kind {
 	RULES_X_CONNLIMIT,
 	RULES_X_HELPER,
 	RULES_X_RPFILTER,
+	RULES_X_STATISTIC,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -422,6 +432,7 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
+enum { RULES_O_ST_MODE, RULES_O_ST_PROB, RULES_O_ST_EVERY, RULES_O_ST_PACKET }; /* statistic */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

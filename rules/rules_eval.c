@@ -404,6 +404,27 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return conntrack_match(x, pk);
 	case RULES_X_CONNMARK_M:
 		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
+	case RULES_X_STATISTIC: {
+		bool inv = (x->invert & ((1u << RULES_O_ST_PROB) | (1u << RULES_O_ST_EVERY))) != 0;
+		uint32_t xi = (uint32_t)(x - p->exts);
+		if (u->stat.mode == RULES_STAT_RANDOM) {
+			/* the worker's own generator (xorshift64*) in its slot */
+			uint64_t *s = &ctr[p->n_ctr + xi].pkts;
+			if (*s == 0)
+				*s = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)s;
+			*s ^= *s >> 12;
+			*s ^= *s << 25;
+			*s ^= *s >> 27;
+			uint32_t r = (uint32_t)((*s * 0x2545f4914f6cdd1dull) >> 33);
+			return (r < u->stat.probability) != inv;
+		}
+		uint32_t *cnt = &p->nth[xi].count, o = __atomic_load_n(cnt, __ATOMIC_RELAXED), n;
+		do
+			n = o == u->stat.every ? 0 : o + 1;
+		while (!__atomic_compare_exchange_n(cnt, &o, n, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED));
+		return (n == 0) != inv;
+	}
 	case RULES_X_RPFILTER: {
 		bool ok, loose = x->present & (1u << RULES_O_RPF_LOOSE),
 			  local = x->present & (1u << RULES_O_RPF_ACCEPT_LOCAL);

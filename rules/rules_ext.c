@@ -156,6 +156,14 @@ static const struct rules_opt connbytes_opts[] = {
 	{"connbytes-mode", RULES_O_CB_MODE, RV_CBMODE, RO_MAND, OFF(connbytes.mode), 0, 0, 0, 0},
 	{"connbytes-dir", RULES_O_CB_DIR, RV_CBDIR, RO_MAND, OFF(connbytes.dir), 0, 0, 0, 0},
 };
+static const struct rules_opt statistic_opts[] = {
+	{"mode", RULES_O_ST_MODE, RV_STATMODE, RO_MAND | RO_NOPRINT, OFF(stat.mode), 0, 0, 0, 0},
+	{"probability", RULES_O_ST_PROB, RV_PROB, RO_INV | RO_NOPRINT, OFF(stat.probability), 0, 0, 0,
+		BIT(RULES_O_ST_EVERY)},
+	{"every", RULES_O_ST_EVERY, RV_EVERY, RO_INV | RO_NOPRINT, OFF(stat.every), 1, UINT32_MAX, 0,
+		BIT(RULES_O_ST_PROB)},
+	{"packet", RULES_O_ST_PACKET, RV_U32, RO_NOPRINT, OFF(stat.packet), 0, UINT32_MAX, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -462,6 +470,32 @@ static int check_helper(struct rules_perr *pe, int col, struct rules_ext *x, con
 	return 0;
 }
 
+/* -m statistic: libxt_statistic's checks (iptables 1.8.9's order and words) */
+static int check_statistic(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	const struct rules_m_statistic *s = &x->u.stat;
+	uint32_t has = x->present;
+	if ((has & BIT(RULES_O_ST_EVERY)) && !(has & BIT(RULES_O_ST_PACKET)))
+		return rules_errf(pe, col, "statistic: option \"--every\" also requires \"--packet\"");
+	if (s->mode == RULES_STAT_RANDOM && !(has & BIT(RULES_O_ST_PROB)))
+		return rules_errf(pe, col, "statistic: --probability must be specified when using random mode");
+	if (s->mode == RULES_STAT_NTH && !(has & (BIT(RULES_O_ST_EVERY) | BIT(RULES_O_ST_PACKET))))
+		return rules_errf(pe, col,
+			"statistic: --every and --packet must be specified when using nth mode");
+	if ((has & BIT(RULES_O_ST_PROB)) && s->mode != RULES_STAT_RANDOM)
+		return rules_errf(pe, col, "statistic: --probability can only be used in random mode");
+	if ((has & BIT(RULES_O_ST_EVERY)) && s->mode != RULES_STAT_NTH)
+		return rules_errf(pe, col, "statistic: --every can only be used in nth mode");
+	if ((has & BIT(RULES_O_ST_PACKET)) && s->mode != RULES_STAT_NTH)
+		return rules_errf(pe, col, "statistic: --packet can only be used in nth mode");
+	if ((has & BIT(RULES_O_ST_PACKET)) && !(has & BIT(RULES_O_ST_EVERY)))
+		return rules_errf(pe, col, "statistic: --packet can only be used with --every");
+	if (s->packet > s->every)
+		return rules_errf(pe, col, "statistic: the --packet p must be 0 <= p <= n-1");
+	return 0;
+}
+
 static bool nat_portok(const struct rules_rule *r)
 {
 	return r->proto == 6 || r->proto == 17 || r->proto == 132 || r->proto == 33 || r->proto == 1;
@@ -570,6 +604,19 @@ static void print_connlimit(struct rules_buf *b, const struct rules_ext *x, int 
 		c->limit, mask, c->daddr ? "daddr" : "saddr");
 }
 
+static void print_statistic(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	(void)fam;
+	const struct rules_m_statistic *s = &x->u.stat;
+	bool inv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;
+	if (s->mode == RULES_STAT_RANDOM)
+		rbuf_printf(b, " --mode random%s --probability %.11f", inv ? " !" : "",
+			s->probability / 2147483648.0);
+	else
+		rbuf_printf(b, " --mode nth%s --every %u --packet %u", inv ? " !" : "", s->every + 1u,
+			s->packet);
+}
+
 static void print_connmark(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
 	const struct rules_t_connmark *c = &x->u.connmark;
@@ -626,6 +673,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		init_connlimit, check_connlimit, print_connlimit},
 	[RULES_X_HELPER] = {"helper", RULES_F_ALL, 0, 0, 0, false, OPTS(helper_opts), NULL,
 		check_helper, NULL},
+	[RULES_X_STATISTIC] = {"statistic", RULES_F_ALL, 0, 0, 0, false, OPTS(statistic_opts), NULL,
+		check_statistic, print_statistic},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,

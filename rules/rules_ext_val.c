@@ -951,6 +951,29 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 			return rules_errf(pc->pe, pc->col,
 				"unknown --connbytes-mode \"%s\" (packets, bytes or avgpkt)", arg);
 		break;
+	case RV_STATMODE:
+		if (strcmp(arg, "random") == 0)
+			*(uint8_t *)f = RULES_STAT_RANDOM;
+		else if (strcmp(arg, "nth") == 0)
+			*(uint8_t *)f = RULES_STAT_NTH;
+		else
+			return rules_errf(pc->pe, pc->col, "statistic: bad mode \"%s\" (random or nth)", arg);
+		break;
+	case RV_PROB: {
+		char *end;
+		errno = 0;
+		double v = strtod(arg, &end);
+		if (errno || end == arg || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+			return rules_errf(pc->pe, pc->col,
+				"invalid value \"%s\" for --%s (a probability, 0 to 1)", arg, o->name);
+		/* libxt_statistic's scale, rounded as its lround() */
+		*(uint32_t *)f = (uint32_t)(2147483648.0 * v + 0.5);
+		break;
+	}
+	case RV_EVERY:
+		if ((rc = parse_uint_opt(pc, o, arg, &u)) == 0)
+			*(uint32_t *)f = u - 1;
+		break;
 	case RV_CTDIR:
 		if (strcasecmp(arg, "ORIGINAL") == 0)
 			*(uint8_t *)f = 0;

@@ -341,6 +341,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_RPFILTER:
 			p->need_rpf = true;
 			break;
+		case RULES_X_STATISTIC:
+			p->need_slots = true; /* random: the worker's generator */
+			break;
 		case RULES_X_STATE:
 		case RULES_X_CONNMARK_M:
 		case RULES_X_HELPER:
@@ -747,7 +750,24 @@ struct rules_prog *rules_prog_compile_from(const struct rules_ruleset *rs,
 		if ((rc = compile_family(&c, fam)) < 0)
 			goto fail;
 	p->n_exts = c.ext_used;
-	p->n_slots = p->n_ctr + (p->need_clock ? (uint32_t)p->n_exts : 0);
+	p->n_slots = p->n_ctr + (p->need_clock || p->need_slots ? (uint32_t)p->n_exts : 0);
+	for (size_t i = 0; i < p->n_exts; i++) {
+		const struct rules_ext *x = &p->exts[i];
+		if (x->kind != RULES_X_STATISTIC || x->u.stat.mode != RULES_STAT_NTH)
+			continue;
+		if (p->nth == NULL) {
+			p->nth = aligned_alloc(64, p->n_exts * sizeof(*p->nth));
+			if (p->nth == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			memset(p->nth, 0, p->n_exts * sizeof(*p->nth));
+			p->mem += p->n_exts * sizeof(*p->nth);
+		}
+		/* libxt_statistic starts the count so that packet p of each n
+		 * matches */
+		p->nth[i].count = x->u.stat.every - x->u.stat.packet;
+	}
 	for (int fi = 0; fi < 2; fi++)
 		for (uint32_t i = 0; i < p->f[fi].n_rules; i++) {
 			const struct rules_crule *cr = &p->f[fi].rules[i];
@@ -804,6 +824,7 @@ void rules_prog_free(struct rules_prog *p)
 			rules_ext_free(&p->exts[i]);
 	}
 	free(p->exts);
+	free(p->nth);
 	for (size_t i = 0; i < p->n_csets; i++) {
 		free(p->csets[i].e);
 		free(p->csets[i].ports);

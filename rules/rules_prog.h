@@ -290,6 +290,7 @@ struct rules_prog {
 	bool need_addrtype; /* some rule uses -m addrtype: the caller fills src/dst_type */
 	bool need_rpf;      /* some rule uses -m rpfilter: the caller fills rpf */
 	bool need_clock;    /* some rule uses -m limit: the caller fills now_us */
+	bool need_slots;    /* some match keeps per-worker state in the counter array */
 	bool need_mac;      /* some rule uses -m mac: the caller fills mac_src */
 	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */
@@ -300,6 +301,13 @@ struct rules_prog {
 	 * extra slot per limit match); each worker gets rate/limit_share, so
 	 * the box as a whole keeps the rule's rate. Set before publishing. */
 	uint32_t limit_share;
+	/* -m statistic --mode nth: one counter per match, shared by the
+	 * workers (compare-and-swap, as xt_statistic's atomic), a cache line
+	 * each; indexed by the match's place in exts. NULL: none. */
+	struct rules_nth {
+		uint32_t count;
+		uint8_t pad[60];
+	} *nth;
 	/* per counter id: the rule's target extension (LOG prefix and level), or NULL */
 	const struct rules_ext **ctr_ext;
 	/* owned storage */

@@ -330,6 +330,18 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode random\nCOMMIT\n",
+		"2:13: statistic: --probability must be specified when using random mode"},
+	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode nth --every 3\nCOMMIT\n",
+		"2:13: statistic: option \"--every\" also requires \"--packet\""},
+	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode nth --every 3 --packet 3\nCOMMIT\n",
+		"2:13: statistic: the --packet p must be 0 <= p <= n-1"},
+	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode bogus\nCOMMIT\n",
+		"2:30: statistic: bad mode \"bogus\" (random or nth)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode random --probability 1.5\nCOMMIT\n",
+		"2:51: invalid value \"1.5\" for --probability (a probability, 0 to 1)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode random --every 2 --packet 0\nCOMMIT\n",
+		"2:13: statistic: --probability must be specified when using random mode"},
 	{RULES_F_V4, "*filter\n-A INPUT -m rpfilter -j DROP\nCOMMIT\n",
 		"2:13: rpfilter match is not allowed in the filter table (only in raw, mangle)"},
 	{RULES_F_V4, "*mangle\n-A FORWARD -m rpfilter -j DROP\nCOMMIT\n",

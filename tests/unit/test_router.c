@@ -3020,6 +3020,59 @@ static void test_rpfilter(void **state)
 	take_one(1, &out);
 }
 
+/* -m statistic: nth matches packet p of every n (one counter for the
+ * rule, whichever worker), random about the share it is given, 0 and 1
+ * exactly never and always. */
+static void test_statistic(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp --dport 53 -m statistic --mode nth --every 3 --packet 1 -j DROP\n"
+		"-A FORWARD -p udp --dport 54 -m statistic --mode random --probability 0.25 -j DROP\n"
+		"-A FORWARD -p udp --dport 55 -m statistic --mode random --probability 1 -j DROP\n"
+		"-A FORWARD -p udp --dport 56 -m statistic --mode random ! --probability 1 -j DROP\n"
+		"COMMIT\n",
+		NULL);
+	uint64_t d0 = drops(DP_DROP_FILTER_DROP);
+	for (unsigned i = 1; i <= 9; i++) {
+		mk_udp4_port(&f, H1_IP, H2_IP, 53);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (i % 3 == 2) { /* the second of each three */
+			expect_nothing();
+		} else {
+			take_one(1, &out);
+		}
+	}
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), d0 + 3);
+	unsigned dropped = 0;
+	for (unsigned i = 0; i < 2000; i++) {
+		mk_udp4_port(&f, H1_IP, H2_IP, 54);
+		put(0, &f);
+		uint64_t before = drops(DP_DROP_FILTER_DROP);
+		dp_worker_poll(w);
+		if (drops(DP_DROP_FILTER_DROP) != before)
+			dropped++;
+		else
+			take_one(1, &out);
+	}
+	/* 500 expected; the bounds are 6 standard deviations out */
+	assert_true(dropped > 380 && dropped < 620);
+	for (unsigned i = 0; i < 50; i++) {
+		mk_udp4_port(&f, H1_IP, H2_IP, 55);
+		put(0, &f);
+		dp_worker_poll(w);
+		expect_nothing();
+		mk_udp4_port(&f, H1_IP, H2_IP, 56);
+		put(0, &f);
+		dp_worker_poll(w);
+		take_one(1, &out);
+	}
+}
+
 static void test_filter_ipv6_and_swap(void **state)
 {
 	(void)state;
@@ -3769,6 +3822,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
