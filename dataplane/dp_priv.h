@@ -340,6 +340,10 @@ struct dp_ctx {
 	struct ct_expect *ct_exp; /* the helpers' expectations, all workers' (ct_help.h) */
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
+	/* the box's IPv4 addresses in one line (the martian check of every
+	 * packet), network order; router mode */
+	uint32_t local4[DP_MAX_PORTS * CFG_MAX_ADDRS];
+	uint32_t n_local4;
 	struct rte_hash *nh_hash;
 	struct dp_nh *nh;
 	uint32_t nh_max, nh_used;

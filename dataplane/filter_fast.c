@@ -42,6 +42,10 @@ static inline void addr_type4(const struct dp_ctx *dp, const uint8_t *a, uint16_
 	}
 	uint32_t d, v;
 	memcpy(&d, a, 4);
+	if (dp->lpm4 == NULL) { /* a bridge: no addresses, no routes */
+		*t = RULES_AT_UNICAST;
+		return;
+	}
 	if (rte_lpm_lookup(dp->lpm4, rte_be_to_cpu_32(d), &v) == 0) {
 		unsigned kind = v >> DP_NHV_SHIFT;
 		if (kind == DP_NHV_LOCAL) {
@@ -140,7 +144,7 @@ static uint32_t dp_connlimit(void *ctx, uint32_t match, uint8_t fam, const struc
 }
 
 static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
-	const struct pkt_meta *pm, uint8_t in, uint8_t out, struct rules_pkt *v)
+	const struct pkt_meta *pm, enum rules_hook h, uint8_t in, uint8_t out, struct rules_pkt *v)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
 	const struct rules_prog *p = R->prog;
@@ -249,9 +253,8 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 			addr_type6(w->dp, v->dst.b, &v->dst_type);
 		}
 	}
-	if (unlikely(p->need_rpf))
-		v->rpf = in == RULES_PORT_NONE ? RULES_RPF_NONE :
-			dp_rpf(w->dp, v->fam == RULES_F_V6, v->src.b, v->dst.b, in);
+	if (unlikely(p->need_rpf) && h == RULES_H_PREROUTING) /* rpfilter's only hook */
+		v->rpf = dp_rpf(w->dp, v->fam == RULES_F_V6, v->src.b, v->dst.b, in);
 	if (unlikely(p->need_clock))
 		v->now_us = rte_rdtsc() / w->dp->tsc_us;
 }
@@ -495,7 +498,7 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 	}
 	uint8_t vin = in == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)in;
 	uint8_t vout = out == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)out;
-	fill_view(w, R, m, pm, vin, vout, &v);
+	fill_view(w, R, m, pm, h, vin, vout, &v);
 	uint32_t ids[DP_TRACE_EVENTS];
 	struct rules_trace tr = { .n = 0, .cap = DP_TRACE_EVENTS, .ctr = ids };
 	rules_eval_part(R->prog, h, part, &v, R->ctr[w->id], &res, trc != NULL ? &tr : NULL);

@@ -72,45 +72,8 @@ static inline bool ip6_is_linklocal(const uint8_t *a)
 	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
-static int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t in_port, uint16_t *port,
-	int *nh);
-
-uint8_t dp_rpf(const struct dp_ctx *dp, bool v6, const uint8_t *src, const uint8_t *dst,
-	uint16_t in)
-{
-	static const uint8_t zero[16];
-	uint16_t port = 0;
-	int nh = -1, kind;
-	if (v6) {
-		if (memcmp(src, zero, 16) == 0)
-			return RULES_RPF_TRUE; /* not routable: the forward path decides */
-		kind = route6(dp, src, in, &port, &nh);
-		if (kind == DP_NHV_LOCAL)
-			return RULES_RPF_LOCAL6;
-	} else {
-		/* DHCP discovers and the like: 0.0.0.0 to the limited
-		 * broadcast or a link-local multicast group */
-		if (memcmp(src, zero, 4) == 0 &&
-		    (memcmp(dst, "\xff\xff\xff\xff", 4) == 0 ||
-		     (dst[0] == 224 && dst[1] == 0 && dst[2] == 0)))
-			return RULES_RPF_TRUE;
-		kind = route4(dp, src, &port, &nh);
-		if (kind == DP_NHV_LOCAL) {
-			uint32_t a;
-			memcpy(&a, src, 4);
-			for (unsigned j = 0; in < dp->n_ports && j < dp->ports[in].n4; j++)
-				if (dp->ports[in].ip4[j] == a)
-					return RULES_RPF_LOCAL_SAME;
-			return RULES_RPF_LOCAL_OTHER;
-		}
-	}
-	if (kind != DP_NHV_GW && kind != DP_NHV_CONN)
-		return RULES_RPF_NONE; /* none, or a subnet's broadcast address */
-	return port == in ? RULES_RPF_SAME : RULES_RPF_OTHER;
-}
-
-static int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t in_port, uint16_t *port,
-	int *nh)
+static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t in_port,
+			 uint16_t *port, int *nh)
 {
 	uint32_t v;
 	if (ip6_is_linklocal(dst)) {
@@ -133,6 +96,53 @@ static int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t in_port,
 		*nh = nh_lookup(dp, 6, dst, (uint16_t)idx);
 	}
 	return kind;
+}
+
+/* The port an LPM value leads to, or the kind's verdict (rpfilter). */
+static uint8_t rpf_of(const struct dp_ctx *dp, uint32_t v, uint16_t in, bool v6)
+{
+	uint32_t kind = v >> DP_NHV_SHIFT, idx = v & DP_NHV_IDX_MASK;
+	switch (kind) {
+	case DP_NHV_LOCAL: /* idx: the port that has the address */
+		if (v6)
+			return RULES_RPF_LOCAL6;
+		return idx == in ? RULES_RPF_LOCAL_SAME : RULES_RPF_LOCAL_OTHER;
+	case DP_NHV_GW:
+		return dp->nh[idx].port == in ? RULES_RPF_SAME : RULES_RPF_OTHER;
+	case DP_NHV_CONN:
+		return idx == in ? RULES_RPF_SAME : RULES_RPF_OTHER;
+	default: /* a subnet's broadcast address */
+		return RULES_RPF_NONE;
+	}
+}
+
+uint8_t dp_rpf(const struct dp_ctx *dp, bool v6, const uint8_t *src, const uint8_t *dst,
+	uint16_t in)
+{
+	static const uint8_t zero[16];
+	uint32_t v;
+	if (v6) {
+		if (memcmp(src, zero, 16) == 0)
+			return RULES_RPF_TRUE; /* not routable: the forward path decides */
+		if (dp->lpm6 == NULL)
+			return RULES_RPF_NONE;
+		if (ip6_is_linklocal(src)) /* on the link it came from, or ours */
+			return dp_addr_is_local6(dp, in, src) ? RULES_RPF_LOCAL6 : RULES_RPF_SAME;
+		if (rte_lpm6_lookup(dp->lpm6, src, &v) < 0)
+			return RULES_RPF_NONE;
+		return rpf_of(dp, v, in, true);
+	}
+	/* DHCP discovers and the like: 0/8 to the limited broadcast or a
+	 * link-local multicast group */
+	if (src[0] == 0 && (memcmp(dst, "\xff\xff\xff\xff", 4) == 0 ||
+			    (dst[0] == 224 && dst[1] == 0 && dst[2] == 0)))
+		return RULES_RPF_TRUE;
+	if (src[0] == 127)
+		return RULES_RPF_LOCAL_OTHER; /* the kernel's loopback routes */
+	if (dp->lpm4 == NULL)
+		return RULES_RPF_NONE;
+	v = lpm4(dp, src);
+	return v == NHV_MISS ? RULES_RPF_NONE : rpf_of(dp, v, in, false);
 }
 
 #define OUT_NONE UINT16_MAX
@@ -586,10 +596,9 @@ static inline bool ip4_martian_src(const uint8_t *a)
  * came in by. */
 static inline bool ip4_src_is_ours(const struct dp_ctx *dp, uint32_t src)
 {
-	for (unsigned p = 0; p < dp->n_ports; p++)
-		for (unsigned j = 0; j < dp->ports[p].n4; j++)
-			if (unlikely(dp->ports[p].ip4[j] == src))
-				return true;
+	for (unsigned j = 0; j < dp->n_local4; j++)
+		if (dp->local4[j] == src)
+			return true;
 	return false;
 }
 
@@ -625,7 +634,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 	if (unlikely(ip->dst_addr != dst0))
 		v = lpm4(dp, dst); /* DNAT: routed to the new destination */
 
-	if (unlikely(ip4_martian_src(src)) || ip4_src_is_ours(dp, ip->src_addr)) {
+	if (unlikely(ip4_martian_src(src) || ip4_src_is_ours(dp, ip->src_addr))) {
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
 		return OUT_NONE;
 	}

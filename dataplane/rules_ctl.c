@@ -175,14 +175,21 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 		rules_prog_free(R->prog);
 		free(R);
 		snprintf(err, errlen, "the ruleset uses connection tracking (state, conntrack, "
-				      "connmark, connbytes, NOTRACK, CT or CONNMARK) but conntrack.mode "
-				      "is off");
+				      "connmark, connbytes, helper, NOTRACK, CT or CONNMARK) but "
+				      "conntrack.mode is off");
 		return NULL;
 	}
 	if (R->prog->uses_nat && dp->mode == CFG_MODE_BRIDGE) {
 		rules_prog_free(R->prog);
 		free(R);
 		snprintf(err, errlen, "the nat table translates in router mode only (this box is a "
+				      "bridge)");
+		return NULL;
+	}
+	if (R->prog->need_rpf && dp->mode == CFG_MODE_BRIDGE) {
+		rules_prog_free(R->prog);
+		free(R);
+		snprintf(err, errlen, "-m rpfilter looks up routes: router mode only (this box is a "
 				      "bridge)");
 		return NULL;
 	}

@@ -1017,6 +1017,8 @@ static void test_ftp_active(void **st)
 	/* RELATED until the answer, then ESTABLISHED */
 	tcp4(&k, C, S, 50000, 20, SYN | ACK, 7000, 9001, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_master_helper(E()), CT_HELPER_FTP); /* kept by the state change */
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_SYN_RECV);
 	/* used up: the same connection again is NEW */
 	tcp4(&k, S, C, 20, 50001, SYN, 9100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);

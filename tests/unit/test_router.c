@@ -2965,7 +2965,7 @@ static void test_rpfilter(void **state)
 	learn_h2();
 	static const char raw4[] =
 		"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-		"-A PREROUTING -i lan0 -m rpfilter --invert -j DROP\n"
+		"-A PREROUTING -i lan0 -m rpfilter --accept-local --invert -j DROP\n"
 		"-A PREROUTING -i wan0 -m rpfilter --loose --accept-local --invert -j DROP\nCOMMIT\n";
 	static const char raw6[] =
 		"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
@@ -2973,21 +2973,31 @@ static void test_rpfilter(void **state)
 	install(raw4, raw6);
 	static const uint8_t WAN_HOST[4] = { 10, 77, 2, 55 }, FAR[4] = { 192, 168, 3, 4 },
 			     NOWHERE[4] = { 203, 0, 113, 5 }, OTHER_LAN[4] = { 10, 77, 1, 77 };
-	/* from lan0: a LAN source passes, the rest is spoofed */
+	/* from lan0: a LAN source passes, the rest is spoofed; with
+	 * --accept-local (strict) the box's address on lan0 passes the match
+	 * (and then is a martian), wan0's does not */
 	mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, 0, 10);
 	put(0, &f);
 	dp_worker_poll(w);
 	take_one(1, &out);
-	const uint8_t *bad[] = { WAN_HOST, FAR, NOWHERE, WAN_IP, LAN_IP };
-	for (unsigned i = 0; i < 5; i++) {
+	const uint8_t *bad[] = { WAN_HOST, FAR, NOWHERE, WAN_IP };
+	for (unsigned i = 0; i < 4; i++) {
 		mk_udp4(&f, port_mac(0), bad[i], H2_IP, 64, 0, 10);
 		put(0, &f);
 		dp_worker_poll(w);
 		expect_nothing();
 		assert_int_equal(drops(DP_DROP_FILTER_DROP), i + 1);
 	}
-	/* from wan0 with --loose: any routed source; with --accept-local the
-	 * box's own on this port, not another port's (no route: dropped) */
+	uint64_t m0 = drops(DP_DROP_MARTIAN_SRC);
+	mk_udp4(&f, port_mac(0), LAN_IP, H2_IP, 64, 0, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 4);
+	assert_int_equal(drops(DP_DROP_MARTIAN_SRC), m0 + 1);
+	/* from wan0 with --loose: any routed source, and with --accept-local
+	 * the box's own on any port (both martians after the match); no
+	 * route: dropped */
 	const uint8_t *good[] = { OTHER_LAN, FAR, WAN_IP, LAN_IP };
 	uint64_t before = drops(DP_DROP_FILTER_DROP);
 	uint64_t martians = drops(DP_DROP_MARTIAN_SRC);
@@ -3018,6 +3028,23 @@ static void test_rpfilter(void **state)
 	put(0, &f);
 	dp_worker_poll(w);
 	take_one(1, &out);
+	/* "::" and a link-local source pass the match (the router drops them
+	 * afterwards); the box's own address without --accept-local fails */
+	static const uint8_t LL6[16] = { 0xfe, 0x80, [15] = 9 }, ZERO6_[16] = { 0 };
+	uint64_t fd = drops(DP_DROP_FILTER_DROP);
+	const uint8_t *pass6[] = { ZERO6_, LL6 };
+	for (unsigned i = 0; i < 2; i++) {
+		mk_udp6(&f, port_mac(0), pass6[i], H2_IP6, 64, 10);
+		put(0, &f);
+		dp_worker_poll(w);
+		expect_nothing();
+		assert_int_equal(drops(DP_DROP_FILTER_DROP), fd);
+	}
+	mk_udp6(&f, port_mac(0), LAN_IP6, H2_IP6, 64, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), fd + 1);
 }
 
 /* -m statistic: nth matches packet p of every n (one counter for the
