@@ -413,6 +413,33 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_printf(c->b, " connmark match %s", inv ? "!" : "");
 		print_markmask(c->b, &x->u.mark);
 		break;
+	case RULES_X_RECENT: {
+		const struct rules_m_recent *rc = &x->u.recent;
+		if (x->invert)
+			rbuf_puts(c->b, " !");
+		rbuf_puts(c->b, " recent:");
+		if (x->present & BIT(RULES_O_RC_SET))
+			rbuf_puts(c->b, " SET");
+		if (x->present & BIT(RULES_O_RC_CHECK))
+			rbuf_puts(c->b, " CHECK");
+		if (x->present & BIT(RULES_O_RC_UPDATE))
+			rbuf_puts(c->b, " UPDATE");
+		if (x->present & BIT(RULES_O_RC_REMOVE))
+			rbuf_puts(c->b, " REMOVE");
+		if (rc->seconds)
+			rbuf_printf(c->b, " seconds: %u", rc->seconds);
+		if (x->present & BIT(RULES_O_RC_REAP))
+			rbuf_puts(c->b, " reap");
+		if (rc->hitcount)
+			rbuf_printf(c->b, " hit_count: %u", rc->hitcount);
+		if (x->present & BIT(RULES_O_RC_TTL))
+			rbuf_puts(c->b, " TTL-Match");
+		rbuf_printf(c->b, " name: %s", rc->name ? rc->name : "DEFAULT");
+		rbuf_puts(c->b, (x->present & BIT(RULES_O_RC_RDEST)) ? " side: dest" : " side: source");
+		rbuf_puts(c->b, " mask: ");
+		rbuf_addr(c->b, c->fam, &rc->mask);
+		break;
+	}
 	case RULES_X_STATISTIC: {
 		const struct rules_m_statistic *st = &x->u.stat;
 		bool sinv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;

@@ -312,6 +312,15 @@ struct rules_m_statistic { /* -m statistic */
 };
 enum { RULES_STAT_RANDOM, RULES_STAT_NTH };
 
+struct rules_recent;
+struct rules_m_recent { /* -m recent */
+	char *name;             /* owned; NULL: DEFAULT */
+	uint32_t seconds, hitcount;
+	struct rules_addr mask; /* all ones unless --mask */
+	uint8_t flags;          /* RULES_RECENT_* (rules_recent.h), set by validation */
+	struct rules_recent *list; /* the list, set when compiled */
+};
+
 struct rules_m_helper { /* -m helper --helper NAME */
 	char *name;    /* owned */
 	uint8_t ids;   /* the RULES_HELPER_* it names, as bits (set by validation) */
@@ -355,6 +364,7 @@ union rules_ext_data {
 	struct rules_t_ct ctt;
 	struct rules_m_helper helper;
 	struct rules_m_statistic stat;
+	struct rules_m_recent recent;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -386,6 +396,7 @@ enum rules_ext_kind {
 	RULES_X_HELPER,
 	RULES_X_RPFILTER,
 	RULES_X_STATISTIC,
+	RULES_X_RECENT,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -433,6 +444,9 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_ST_MODE, RULES_O_ST_PROB, RULES_O_ST_EVERY, RULES_O_ST_PACKET }; /* statistic */
+enum { RULES_O_RC_SET, RULES_O_RC_CHECK, RULES_O_RC_UPDATE, RULES_O_RC_REMOVE, RULES_O_RC_SECONDS,
+	RULES_O_RC_REAP, RULES_O_RC_HITCOUNT, RULES_O_RC_TTL, RULES_O_RC_NAME, RULES_O_RC_MASK,
+	RULES_O_RC_RSOURCE, RULES_O_RC_RDEST };                      /* recent */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "rules_prog.h"
+#include "rules_recent.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -404,6 +405,21 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return conntrack_match(x, pk);
 	case RULES_X_CONNMARK_M:
 		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
+	case RULES_X_RECENT: {
+		const struct rules_m_recent *rc = &u->recent;
+		uint8_t a[16] = { 0 };
+		unsigned alen = pk->fam == RULES_F_V4 ? 4 : 16;
+		const uint8_t *s = (x->present & (1u << RULES_O_RC_RDEST)) ? pk->dst.b : pk->src.b;
+		for (unsigned k = 0; k < alen; k++)
+			a[k] = s[k] & rc->mask.b[k];
+		/* the TTL as it came in (xt_recent: one more after the
+		 * forward path decremented it) */
+		uint8_t ttl = (uint8_t)(pk->ttl + (pk->out_port != RULES_PORT_NONE ? 1 : 0));
+		uint32_t modes = (1u << RULES_O_RC_SET) | (1u << RULES_O_RC_CHECK) |
+			(1u << RULES_O_RC_UPDATE) | (1u << RULES_O_RC_REMOVE);
+		return rules_recent_match(rc->list, pk->fam == RULES_F_V4 ? 4 : 6, a, ttl, rc->flags,
+			rc->seconds, rc->hitcount, (x->invert & modes) != 0, pk->now_us);
+	}
 	case RULES_X_STATISTIC: {
 		bool inv = (x->invert & ((1u << RULES_O_ST_PROB) | (1u << RULES_O_ST_EVERY))) != 0;
 		uint32_t xi = (uint32_t)(x - p->exts);

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "rules_priv.h"
+#include "rules_recent.h"
 
 #define OFF(f) ((uint16_t)offsetof(union rules_ext_data, f))
 #define BIT(i) (1u << (i))
@@ -155,6 +156,23 @@ static const struct rules_opt connbytes_opts[] = {
 	{"connbytes", RULES_O_CB_BYTES, RV_U64RANGE, RO_INV | RO_MAND, OFF(connbytes.from), 0, 0, 0, 0},
 	{"connbytes-mode", RULES_O_CB_MODE, RV_CBMODE, RO_MAND, OFF(connbytes.mode), 0, 0, 0, 0},
 	{"connbytes-dir", RULES_O_CB_DIR, RV_CBDIR, RO_MAND, OFF(connbytes.dir), 0, 0, 0, 0},
+};
+#define RC_MODES (BIT(RULES_O_RC_SET) | BIT(RULES_O_RC_CHECK) | BIT(RULES_O_RC_UPDATE) | \
+	BIT(RULES_O_RC_REMOVE))
+#define RC_SIDES (BIT(RULES_O_RC_RSOURCE) | BIT(RULES_O_RC_RDEST))
+static const struct rules_opt recent_opts[] = {
+	{"set", RULES_O_RC_SET, RV_NONE, RO_INV | RO_NOPRINT, 0, 0, 0, 0, RC_MODES},
+	{"rcheck", RULES_O_RC_CHECK, RV_NONE, RO_INV | RO_NOPRINT, 0, 0, 0, 0, RC_MODES},
+	{"update", RULES_O_RC_UPDATE, RV_NONE, RO_INV | RO_NOPRINT, 0, 0, 0, 0, RC_MODES},
+	{"remove", RULES_O_RC_REMOVE, RV_NONE, RO_INV | RO_NOPRINT, 0, 0, 0, 0, RC_MODES},
+	{"seconds", RULES_O_RC_SECONDS, RV_U32, RO_NOPRINT, OFF(recent.seconds), 1, UINT32_MAX, 0, 0},
+	{"reap", RULES_O_RC_REAP, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, 0},
+	{"hitcount", RULES_O_RC_HITCOUNT, RV_U32, RO_NOPRINT, OFF(recent.hitcount), 1, 255, 0, 0},
+	{"rttl", RULES_O_RC_TTL, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, 0},
+	{"name", RULES_O_RC_NAME, RV_STRING, RO_NOPRINT, OFF(recent.name), 1, 199, 0, 0},
+	{"mask", RULES_O_RC_MASK, RV_ADDRMASK, RO_NOPRINT, OFF(recent.mask), 0, 0, 0, 0},
+	{"rsource", RULES_O_RC_RSOURCE, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, RC_SIDES},
+	{"rdest", RULES_O_RC_RDEST, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, RC_SIDES},
 };
 static const struct rules_opt statistic_opts[] = {
 	{"mode", RULES_O_ST_MODE, RV_STATMODE, RO_MAND | RO_NOPRINT, OFF(stat.mode), 0, 0, 0, 0},
@@ -470,6 +488,63 @@ static int check_helper(struct rules_perr *pe, int col, struct rules_ext *x, con
 	return 0;
 }
 
+static void init_recent(union rules_ext_data *d)
+{
+	memset(&d->recent.mask, 0xff, sizeof(d->recent.mask));
+}
+
+/* -m recent: libxt_recent's and xt_recent's checks; the mode and its
+ * modifiers into flags */
+static int check_recent(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	struct rules_m_recent *c = &x->u.recent;
+	uint32_t has = x->present;
+	if (!(has & RC_MODES))
+		return rules_errf(pe, col, "recent: you must specify one of `--set', `--rcheck' "
+					   "`--update' or `--remove'");
+	if ((has & (BIT(RULES_O_RC_SET) | BIT(RULES_O_RC_REMOVE))) &&
+	    (has & (BIT(RULES_O_RC_SECONDS) | BIT(RULES_O_RC_HITCOUNT) | BIT(RULES_O_RC_TTL) |
+		    BIT(RULES_O_RC_REAP))))
+		return rules_errf(pe, col, "recent: --seconds, --hitcount, --rttl and --reap go with "
+					   "--rcheck or --update only");
+	if ((has & BIT(RULES_O_RC_REAP)) && !(has & BIT(RULES_O_RC_SECONDS)))
+		return rules_errf(pe, col, "recent: --reap needs --seconds");
+	c->flags = (uint8_t)(((has & BIT(RULES_O_RC_SET)) ? RULES_RECENT_SET : 0) |
+		((has & BIT(RULES_O_RC_CHECK)) ? RULES_RECENT_CHECK : 0) |
+		((has & BIT(RULES_O_RC_UPDATE)) ? RULES_RECENT_UPDATE : 0) |
+		((has & BIT(RULES_O_RC_REMOVE)) ? RULES_RECENT_REMOVE : 0) |
+		((has & BIT(RULES_O_RC_TTL)) ? RULES_RECENT_TTL : 0) |
+		((has & BIT(RULES_O_RC_REAP)) ? RULES_RECENT_REAP : 0));
+	return 0;
+}
+
+static void print_recent(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	const struct rules_m_recent *c = &x->u.recent;
+	if (x->invert & RC_MODES)
+		rbuf_puts(b, " !");
+	if (x->present & BIT(RULES_O_RC_SET))
+		rbuf_puts(b, " --set");
+	if (x->present & BIT(RULES_O_RC_CHECK))
+		rbuf_puts(b, " --rcheck");
+	if (x->present & BIT(RULES_O_RC_UPDATE))
+		rbuf_puts(b, " --update");
+	if (x->present & BIT(RULES_O_RC_REMOVE))
+		rbuf_puts(b, " --remove");
+	if (c->seconds)
+		rbuf_printf(b, " --seconds %u", c->seconds);
+	if (x->present & BIT(RULES_O_RC_REAP))
+		rbuf_puts(b, " --reap");
+	if (c->hitcount)
+		rbuf_printf(b, " --hitcount %u", c->hitcount);
+	if (x->present & BIT(RULES_O_RC_TTL))
+		rbuf_puts(b, " --rttl");
+	rbuf_printf(b, " --name %s --mask ", c->name ? c->name : "DEFAULT");
+	rbuf_addr(b, fam, &c->mask);
+	rbuf_puts(b, (x->present & BIT(RULES_O_RC_RDEST)) ? " --rdest" : " --rsource");
+}
+
 /* -m statistic: libxt_statistic's checks (iptables 1.8.9's order and words) */
 static int check_statistic(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
 {
@@ -673,6 +748,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		init_connlimit, check_connlimit, print_connlimit},
 	[RULES_X_HELPER] = {"helper", RULES_F_ALL, 0, 0, 0, false, OPTS(helper_opts), NULL,
 		check_helper, NULL},
+	[RULES_X_RECENT] = {"recent", RULES_F_ALL, 0, 0, 0, false, OPTS(recent_opts), init_recent,
+		check_recent, print_recent},
 	[RULES_X_STATISTIC] = {"statistic", RULES_F_ALL, 0, 0, 0, false, OPTS(statistic_opts), NULL,
 		check_statistic, print_statistic},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),

@@ -951,6 +951,16 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 			return rules_errf(pc->pe, pc->col,
 				"unknown --connbytes-mode \"%s\" (packets, bytes or avgpkt)", arg);
 		break;
+	case RV_ADDRMASK: {
+		int fam = RULES_F_V4;
+		if ((rc = addr_family(pc, arg, &fam)) < 0)
+			return rc;
+		struct rules_addr *am = f;
+		memset(am, 0, sizeof(*am));
+		if (inet_pton(fam == RULES_F_V6 ? AF_INET6 : AF_INET, arg, am->b) != 1)
+			return rules_errf(pc->pe, pc->col, "invalid mask \"%s\"", arg);
+		break;
+	}
 	case RV_STATMODE:
 		if (strcmp(arg, "random") == 0)
 			*(uint8_t *)f = RULES_STAT_RANDOM;

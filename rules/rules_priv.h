@@ -79,6 +79,7 @@ enum rv_type {
 	RV_STATMODE,    /* statistic --mode random|nth (uint8_t) */
 	RV_PROB,        /* a probability 0..1 as p * 2^31 (uint32_t) */
 	RV_EVERY,       /* statistic --every n, kept as n - 1 (uint32_t) */
+	RV_ADDRMASK,    /* an address of the rule's family (recent --mask), struct rules_addr */
 	RV_SET,         /* two arguments: name dirs */
 	RV_CTSTATES,
 	RV_CTSTATUS,

@@ -17,6 +17,7 @@
 
 #include "rules_priv.h"
 #include "rules_prog.h"
+#include "rules_recent.h"
 
 struct cctx {
 	const struct rules_ruleset *rs;
@@ -343,6 +344,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			break;
 		case RULES_X_STATISTIC:
 			p->need_slots = true; /* random: the worker's generator */
+			break;
+		case RULES_X_RECENT:
+			p->need_clock = true; /* hit times */
 			break;
 		case RULES_X_STATE:
 		case RULES_X_CONNMARK_M:
@@ -752,7 +756,18 @@ struct rules_prog *rules_prog_compile_from(const struct rules_ruleset *rs,
 	p->n_exts = c.ext_used;
 	p->n_slots = p->n_ctr + (p->need_clock || p->need_slots ? (uint32_t)p->n_exts : 0);
 	for (size_t i = 0; i < p->n_exts; i++) {
-		const struct rules_ext *x = &p->exts[i];
+		struct rules_ext *x = &p->exts[i];
+		if (x->kind == RULES_X_RECENT) {
+			/* the list by name, kept from one ruleset to the next */
+			const char *name = x->u.recent.name ? x->u.recent.name : "DEFAULT";
+			x->u.recent.list = rules_recent_get(name);
+			if (x->u.recent.list == NULL) {
+				rc = cerr(&c, "recent: cannot have list \"%s\": %u lists at most", name,
+					  RULES_RECENT_LISTS);
+				goto fail;
+			}
+			continue;
+		}
 		if (x->kind != RULES_X_STATISTIC || x->u.stat.mode != RULES_STAT_NTH)
 			continue;
 		if (p->nth == NULL) {
