@@ -71,6 +71,9 @@ int dp_rules_view(struct dp_ctx *dp, void (*fn)(const struct rules_ruleset *rs, 
 	void *arg);
 /* The live ruleset's generation (0: none yet). */
 uint32_t dp_rules_generation(const struct dp_ctx *dp);
+/* The rule engine's clock (microseconds, the workers' now_us): the time
+ * base of -m limit and -m recent. */
+uint64_t dp_rules_clock_us(const struct dp_ctx *dp);
 
 /* Human-readable counters (ports, workers, drops by reason). */
 void dp_stats_print(struct dp_ctx *dp, FILE *out);

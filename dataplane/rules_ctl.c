@@ -338,6 +338,11 @@ uint32_t dp_rules_generation(const struct dp_ctx *dp)
 	return dp->rules ? dp->rules->gen : 0;
 }
 
+uint64_t dp_rules_clock_us(const struct dp_ctx *dp)
+{
+	return rte_rdtsc() / dp->tsc_us;
+}
+
 void dp_rules_destroy(struct dp_ctx *dp)
 {
 	dp_logs_drain(dp);

@@ -14,6 +14,11 @@ enum { FREE, BUSY, LIVE };
 static struct rules_recent *lists[RULES_RECENT_LISTS];
 static unsigned n_lists;
 
+const struct rules_recent *rules_recent_at(unsigned i)
+{
+	return i < n_lists ? lists[i] : NULL;
+}
+
 struct rules_recent *rules_recent_find(const char *name)
 {
 	for (unsigned i = 0; i < n_lists; i++)

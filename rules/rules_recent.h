@@ -51,6 +51,8 @@ struct rules_recent {
  * process already has RULES_RECENT_LISTS lists or no memory (control
  * thread; lists are never freed). */
 struct rules_recent *rules_recent_get(const char *name);
+/* The i-th list made, NULL past the last (listings). */
+const struct rules_recent *rules_recent_at(unsigned i);
 /* The list called name, NULL if none. */
 struct rules_recent *rules_recent_find(const char *name);
 /* Empty every list (tests). */

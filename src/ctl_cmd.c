@@ -29,6 +29,7 @@
 #include "log.h"
 #include "rampart_version.h"
 #include "rules.h"
+#include "rules_recent.h"
 #include "ruleset.h"
 
 /* ---- conntrack ---- */
@@ -1086,9 +1087,49 @@ static void show_version_json(struct rp_ctl_env *env, FILE *out)
 	fprintf(out, "\n%%%% ok\n");
 }
 
+/* ---- show recent ---- */
+
+struct recent_walk {
+	FILE *out;
+	uint64_t now;
+	unsigned n;
+};
+
+static void recent_line(void *arg, uint8_t fam, const uint8_t *addr, uint8_t ttl, uint64_t last,
+	uint32_t hits)
+{
+	struct recent_walk *rw = arg;
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(fam == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
+	uint64_t ago = rw->now > last ? rw->now - last : 0;
+	fprintf(rw->out, "src=%s ttl: %u last_seen: %" PRIu64 ".%03" PRIu64 "s ago hits: %" PRIu32 "\n",
+		a, ttl, ago / 1000000, ago / 1000 % 1000, hits);
+	rw->n++;
+}
+
+/* The -m recent lists, as /proc/net/xt_recent/NAME lists them (the time
+ * since each address was last seen instead of jiffies). */
+static void cmd_show_recent(struct rp_ctl_env *env, FILE *out)
+{
+	struct recent_walk rw = { .out = out, .now = dp_rules_clock_us(env->dp) };
+	unsigned lists = 0;
+	for (unsigned i = 0; i < RULES_RECENT_LISTS; i++) {
+		const struct rules_recent *l = rules_recent_at(i);
+		if (l == NULL)
+			break;
+		fprintf(out, "list %s: %" PRIu32 " addresses\n", l->name,
+			__atomic_load_n(&l->live, __ATOMIC_RELAXED));
+		rules_recent_walk(l, recent_line, &rw);
+		lists++;
+	}
+	fprintf(out, "%%%% ok %u lists\n", lists);
+}
+
 static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out, bool json)
 {
-	if (argc == 2 && !strcmp(argv[1], "nat")) {
+	if (argc == 2 && !strcmp(argv[1], "recent")) {
+		cmd_show_recent(env, out);
+	} else if (argc == 2 && !strcmp(argv[1], "nat")) {
 		cmd_show_nat(env->dp, out, json);
 	} else if (argc == 2 && !strcmp(argv[1], "version") && json) {
 		show_version_json(env, out);
@@ -1113,7 +1154,7 @@ static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out, b
 		dp_stats_print(env->dp, out);
 		fprintf(out, "%%%% ok\n");
 	} else {
-		fprintf(out, "%%%% error: show: nat, ports, workers, sets or version\n");
+		fprintf(out, "%%%% error: show: nat, ports, workers, sets, recent or version\n");
 	}
 }
 

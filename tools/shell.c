@@ -46,7 +46,8 @@ static const char *const g_matches[] = {
 	"dscp", "mark", "pkttype", "addrtype", "comment", "set", "state", "conntrack", "limit",
 	"connmark", "connbytes", "connlimit", NULL,
 };
-static const char *const g_show[] = { "nat", "ports", "workers", "sets", "version", NULL };
+static const char *const g_show[] = { "nat", "ports", "workers", "sets", "recent", "version",
+	NULL };
 static const char *const g_conntrack[] = { "-L", "-C", "-D", "-F", "-S", NULL };
 static const char *const g_helpers[] = { "ftp", "tftp", NULL };
 static const char *const g_expect[] = { "expect", NULL };

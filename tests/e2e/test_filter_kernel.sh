@@ -115,6 +115,11 @@ for rules in "$FDIR"/kdiff-*.rules; do
 	} >>"$CFG"
 	rp_start "$CFG"
 	run_probes "$LAN_NS" "$WAN_NS" "$E2E_TMP/$name.rampart" || die "rampartd probe run failed"
+	if [ "$name" = kdiff-6 ]; then
+		check_out "kdiff-6: rampartctl show recent lists the LAN senders of port 80" \
+			"^src=10\.77\.1\.[0-9]+ ttl: 64 last_seen: [0-9.]+s ago hits: [0-9]+$" \
+			"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show recent
+	fi
 	rp_stop
 	norm_log <"$RP_LOG" >"$E2E_TMP/$name.rampart.log"
 	nlog=$(wc -l <"$E2E_TMP/$name.kernel.log")

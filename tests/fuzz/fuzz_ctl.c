@@ -208,6 +208,12 @@ uint32_t dp_rules_generation(const struct dp_ctx *dp)
 	return g_gen;
 }
 
+uint64_t dp_rules_clock_us(const struct dp_ctx *dp)
+{
+	(void)dp;
+	return 1000000;
+}
+
 void dp_stats_print(struct dp_ctx *dp, FILE *out)
 {
 	(void)dp;
