@@ -255,6 +255,11 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	}
 	if (unlikely(p->need_rpf) && h == RULES_H_PREROUTING) /* rpfilter's only hook */
 		v->rpf = dp_rpf(w->dp, v->fam == RULES_F_V6, v->src.b, v->dst.b, in);
+	if (unlikely(p->need_payload)) {
+		uint32_t have = rte_pktmbuf_data_len(m) > pm->l3_off ? rte_pktmbuf_data_len(m) - pm->l3_off : 0;
+		v->l3p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
+		v->l3cap = have < pm->l3_len ? have : pm->l3_len;
+	}
 	if (unlikely(p->need_clock))
 		v->now_us = rte_rdtsc() / w->dp->tsc_us;
 }

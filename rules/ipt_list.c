@@ -413,6 +413,19 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_printf(c->b, " connmark match %s", inv ? "!" : "");
 		print_markmask(c->b, &x->u.mark);
 		break;
+	case RULES_X_STRING: {
+		const struct rules_m_string *ms = &x->u.str;
+		rbuf_printf(c->b, " STRING match %s", x->invert ? "!" : "");
+		rules_string_pattern(c->b, ms);
+		rbuf_printf(c->b, " ALGO name %s", ms->algo);
+		if (ms->from)
+			rbuf_printf(c->b, " FROM %u", ms->from);
+		if (ms->to != UINT16_MAX)
+			rbuf_printf(c->b, " TO %u", ms->to);
+		if (ms->icase)
+			rbuf_puts(c->b, " ICASE");
+		break;
+	}
 	case RULES_X_RECENT: {
 		const struct rules_m_recent *rc = &x->u.recent;
 		if (x->invert)

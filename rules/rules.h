@@ -312,6 +312,13 @@ struct rules_m_statistic { /* -m statistic */
 };
 enum { RULES_STAT_RANDOM, RULES_STAT_NTH };
 
+struct rules_m_string { /* -m string */
+	uint8_t *pat;     /* owned: pat[0] the length (1..128), then the bytes */
+	char *algo;       /* owned: bm, kmp, fsm */
+	uint16_t from, to; /* offsets from the IP header: the window searched */
+	uint8_t icase;
+};
+
 struct rules_recent;
 struct rules_m_recent { /* -m recent */
 	char *name;             /* owned; NULL: DEFAULT */
@@ -365,6 +372,7 @@ union rules_ext_data {
 	struct rules_m_helper helper;
 	struct rules_m_statistic stat;
 	struct rules_m_recent recent;
+	struct rules_m_string str;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -397,6 +405,7 @@ enum rules_ext_kind {
 	RULES_X_RPFILTER,
 	RULES_X_STATISTIC,
 	RULES_X_RECENT,
+	RULES_X_STRING,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -444,6 +453,8 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_ST_MODE, RULES_O_ST_PROB, RULES_O_ST_EVERY, RULES_O_ST_PACKET }; /* statistic */
+enum { RULES_O_STR_ALGO, RULES_O_STR_FROM, RULES_O_STR_TO, RULES_O_STR_STRING,
+	RULES_O_STR_ICASE };                                         /* string */
 enum { RULES_O_RC_SET, RULES_O_RC_CHECK, RULES_O_RC_UPDATE, RULES_O_RC_REMOVE, RULES_O_RC_SECONDS,
 	RULES_O_RC_REAP, RULES_O_RC_HITCOUNT, RULES_O_RC_TTL, RULES_O_RC_NAME, RULES_O_RC_MASK,
 	RULES_O_RC_RSOURCE, RULES_O_RC_RDEST };                      /* recent */

@@ -300,6 +300,11 @@ static bool limit_ok(const struct rules_prog *p, const struct rules_m_limit *l, 
 	return false;
 }
 
+static inline uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
 static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, unsigned i,
 	const struct rules_pkt *pk, struct rules_counter *ctr)
 {
@@ -405,6 +410,27 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return conntrack_match(x, pk);
 	case RULES_X_CONNMARK_M:
 		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
+	case RULES_X_STRING: {
+		/* xt_string: the pattern wholly inside [from, to) of the packet
+		 * from its IP header on; bm, kmp and fsm find the same */
+		const struct rules_m_string *ms = &u->str;
+		uint32_t n = ms->pat[0], end = ms->to < pk->l3cap ? ms->to : pk->l3cap;
+		bool found = false;
+		if (pk->l3p != NULL && end >= ms->from + n) {
+			const uint8_t *pat = ms->pat + 1, *d = pk->l3p;
+			for (uint32_t at = ms->from; at + n <= end && !found; at++) {
+				uint32_t k = 0;
+				if (ms->icase)
+					while (k < n && lower(d[at + k]) == lower(pat[k]))
+						k++;
+				else
+					while (k < n && d[at + k] == pat[k])
+						k++;
+				found = k == n;
+			}
+		}
+		return found != INV(x, RULES_O_STR_STRING);
+	}
 	case RULES_X_RECENT: {
 		const struct rules_m_recent *rc = &u->recent;
 		uint8_t a[16] = { 0 };

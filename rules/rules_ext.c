@@ -157,6 +157,15 @@ static const struct rules_opt connbytes_opts[] = {
 	{"connbytes-mode", RULES_O_CB_MODE, RV_CBMODE, RO_MAND, OFF(connbytes.mode), 0, 0, 0, 0},
 	{"connbytes-dir", RULES_O_CB_DIR, RV_CBDIR, RO_MAND, OFF(connbytes.dir), 0, 0, 0, 0},
 };
+static const struct rules_opt string_opts[] = {
+	{"algo", RULES_O_STR_ALGO, RV_STRING, RO_NOPRINT, OFF(str.algo), 1, 15, 0, 0},
+	{"from", RULES_O_STR_FROM, RV_U16, RO_NOPRINT, OFF(str.from), 0, UINT16_MAX, 0, 0},
+	{"to", RULES_O_STR_TO, RV_U16, RO_NOPRINT, OFF(str.to), 0, UINT16_MAX, 0, 0},
+	{"string", RULES_O_STR_STRING, RV_BYTES, RO_INV | RO_NOPRINT, OFF(str.pat), 1, 128, 0, 0},
+	{"hex-string", RULES_O_STR_STRING, RV_HEXBYTES, RO_INV | RO_NOPRINT | RO_ALIAS, OFF(str.pat), 1,
+		128, 0, 0},
+	{"icase", RULES_O_STR_ICASE, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, 0},
+};
 #define RC_MODES (BIT(RULES_O_RC_SET) | BIT(RULES_O_RC_CHECK) | BIT(RULES_O_RC_UPDATE) | \
 	BIT(RULES_O_RC_REMOVE))
 #define RC_SIDES (BIT(RULES_O_RC_RSOURCE) | BIT(RULES_O_RC_RDEST))
@@ -488,6 +497,75 @@ static int check_helper(struct rules_perr *pe, int col, struct rules_ext *x, con
 	return 0;
 }
 
+static void init_string(union rules_ext_data *d)
+{
+	d->str.to = UINT16_MAX;
+}
+
+/* -m string: libxt_string's and xt_string's checks */
+static int check_string(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	struct rules_m_string *s = &x->u.str;
+	if (!(x->present & BIT(RULES_O_STR_STRING)))
+		return rules_errf(pe, col, "STRING match: You must specify `--string' or `--hex-string'");
+	if (!(x->present & BIT(RULES_O_STR_ALGO)))
+		return rules_errf(pe, col, "STRING match: You must specify `--algo'");
+	if (strcmp(s->algo, "bm") && strcmp(s->algo, "kmp") && strcmp(s->algo, "fsm"))
+		return rules_errf(pe, col, "STRING match: unknown algorithm \"%s\" (bm, kmp or fsm)",
+			s->algo);
+	if (s->from > s->to)
+		return rules_errf(pe, col, "STRING match: --from %u is after --to %u", s->from, s->to);
+	s->icase = (x->present & BIT(RULES_O_STR_ICASE)) != 0;
+	return 0;
+}
+
+/* libxt_string's is_hex_string: any byte that is not printable */
+bool rules_string_is_hex(const uint8_t *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return true;
+	return false;
+}
+
+void rules_string_pattern(struct rules_buf *b, const struct rules_m_string *s)
+{
+	const uint8_t *p = s->pat + 1;
+	unsigned n = s->pat[0];
+	if (rules_string_is_hex(p, n)) {
+		rbuf_puts(b, " \"|");
+		for (unsigned i = 0; i < n; i++)
+			rbuf_printf(b, "%02x", p[i]);
+		rbuf_puts(b, "|\"");
+		return;
+	}
+	rbuf_puts(b, " \"");
+	for (unsigned i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			rbuf_putc(b, '\\');
+		rbuf_putc(b, (char)p[i]);
+	}
+	rbuf_putc(b, '"');
+}
+
+static void print_string_m(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	(void)fam;
+	const struct rules_m_string *s = &x->u.str;
+	bool inv = (x->invert & BIT(RULES_O_STR_STRING)) != 0;
+	rbuf_printf(b, "%s --%s", inv ? " !" : "",
+		rules_string_is_hex(s->pat + 1, s->pat[0]) ? "hex-string" : "string");
+	rules_string_pattern(b, s);
+	rbuf_printf(b, " --algo %s", s->algo);
+	if (s->from)
+		rbuf_printf(b, " --from %u", s->from);
+	if (s->to != UINT16_MAX) /* the default (libxt_string's init) */
+		rbuf_printf(b, " --to %u", s->to);
+	if (s->icase)
+		rbuf_puts(b, " --icase");
+}
+
 static void init_recent(union rules_ext_data *d)
 {
 	memset(&d->recent.mask, 0xff, sizeof(d->recent.mask));
@@ -748,6 +826,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		init_connlimit, check_connlimit, print_connlimit},
 	[RULES_X_HELPER] = {"helper", RULES_F_ALL, 0, 0, 0, false, OPTS(helper_opts), NULL,
 		check_helper, NULL},
+	[RULES_X_STRING] = {"string", RULES_F_ALL, 0, 0, 0, false, OPTS(string_opts), init_string,
+		check_string, print_string_m},
 	[RULES_X_RECENT] = {"recent", RULES_F_ALL, 0, 0, 0, false, OPTS(recent_opts), init_recent,
 		check_recent, print_recent},
 	[RULES_X_STATISTIC] = {"statistic", RULES_F_ALL, 0, 0, 0, false, OPTS(statistic_opts), NULL,
@@ -847,7 +927,8 @@ void rules_ext_free(struct rules_ext *x)
 {
 	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];
 	for (unsigned i = 0; i < d->n_opts; i++)
-		if (d->opts[i].type == RV_STRING && !(d->opts[i].flags & RO_ALIAS)) {
+		if ((d->opts[i].type == RV_STRING || d->opts[i].type == RV_BYTES) &&
+		    !(d->opts[i].flags & RO_ALIAS)) {
 			char **p = str_field(x, &d->opts[i]);
 			free(*p);
 			*p = NULL;
@@ -859,16 +940,24 @@ int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src)
 	const struct rules_ext_desc *d = &rules_ext_descs[src->kind];
 	*dst = *src;
 	for (unsigned i = 0; i < d->n_opts; i++)
-		if (d->opts[i].type == RV_STRING && !(d->opts[i].flags & RO_ALIAS))
+		if ((d->opts[i].type == RV_STRING || d->opts[i].type == RV_BYTES) &&
+		    !(d->opts[i].flags & RO_ALIAS))
 			*str_field(dst, &d->opts[i]) = NULL;
 	for (unsigned i = 0; i < d->n_opts; i++) {
-		if (d->opts[i].type != RV_STRING || (d->opts[i].flags & RO_ALIAS))
+		bool bytes = d->opts[i].type == RV_BYTES;
+		if ((d->opts[i].type != RV_STRING && !bytes) || (d->opts[i].flags & RO_ALIAS))
 			continue;
 		const char *s = *str_field((struct rules_ext *)src, &d->opts[i]);
-		if (s && !(*str_field(dst, &d->opts[i]) = strdup(s))) {
+		if (s == NULL)
+			continue;
+		char *c = bytes ? malloc(1u + (uint8_t)s[0]) : strdup(s);
+		if (c == NULL) {
 			rules_ext_free(dst);
 			return -ENOMEM;
 		}
+		if (bytes)
+			memcpy(c, s, 1u + (uint8_t)s[0]);
+		*str_field(dst, &d->opts[i]) = c;
 	}
 	return 0;
 }

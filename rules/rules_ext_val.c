@@ -482,6 +482,65 @@ static int parse_string(struct rules_pctx *pc, const struct rules_opt *o, const 
 	return 0;
 }
 
+/* -m string's pattern: --string as it is, --hex-string with "|41 42|"
+ * runs of hex bytes and "\\" escaping the next character outside them
+ * (libxt_string's parse_hex_string). Stored as [length, bytes...]. */
+static int parse_bytes(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, bool hex,
+	uint8_t **out)
+{
+	uint8_t b[256];
+	size_t n = 0, len = strlen(arg);
+	if (!hex) {
+		if (len > o->max)
+			return rules_errf(pc->pe, pc->col, "STRING too long \"%s\"", arg);
+		memcpy(b, arg, len);
+		n = len;
+	} else {
+		bool in_hex = false;
+		for (size_t i = 0; i < len;) {
+			if (n > o->max)
+				return rules_errf(pc->pe, pc->col, "STRING too long \"%s\"", arg);
+			char ch = arg[i];
+			if (ch == '|') {
+				in_hex = !in_hex;
+				i++;
+				continue;
+			}
+			if (!in_hex) {
+				if (ch == '\\' && i + 1 < len)
+					ch = arg[++i];
+				b[n++] = (uint8_t)ch;
+				i++;
+				continue;
+			}
+			if (ch == ' ') {
+				i++;
+				continue;
+			}
+			if (i + 1 >= len || !isxdigit((unsigned char)arg[i]) ||
+			    !isxdigit((unsigned char)arg[i + 1]))
+				return rules_errf(pc->pe, pc->col, "Invalid hex char \"%s\"", arg);
+			char hx[3] = { arg[i], arg[i + 1], 0 };
+			b[n++] = (uint8_t)strtoul(hx, NULL, 16);
+			i += 2;
+		}
+		if (in_hex)
+			return rules_errf(pc->pe, pc->col, "Invalid hex block \"%s\"", arg);
+		if (n > o->max)
+			return rules_errf(pc->pe, pc->col, "STRING too long \"%s\"", arg);
+	}
+	if (n == 0)
+		return rules_errf(pc->pe, pc->col, "--%s: the pattern must not be empty", o->name);
+	uint8_t *p = malloc(n + 1);
+	if (p == NULL)
+		return -ENOMEM;
+	p[0] = (uint8_t)n;
+	memcpy(p + 1, b, n);
+	free(*out);
+	*out = p;
+	return 0;
+}
+
 static int parse_set(struct rules_pctx *pc, const struct rules_opt *o, const char *const *args,
 	const int *cols, struct rules_m_set *s)
 {
@@ -908,6 +967,10 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	}
 	case RV_STRING:
 		rc = parse_string(pc, o, arg, (char **)f);
+		break;
+	case RV_BYTES:
+	case RV_HEXBYTES:
+		rc = parse_bytes(pc, o, arg, o->type == RV_HEXBYTES, (uint8_t **)f);
 		break;
 	case RV_SET:
 		rc = parse_set(pc, o, args, cols, f);

@@ -29,6 +29,10 @@ void rbuf_puts(struct rules_buf *b, const char *s);
 void rbuf_printf(struct rules_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* iptables' xtables_save_string(): " word" or " \"quoted \\\"text\\\"\"" */
 void rbuf_save_string(struct rules_buf *b, const char *s);
+/* -m string's pattern as libxt_string prints it (quoted, or "|hex|") */
+struct rules_m_string;
+bool rules_string_is_hex(const uint8_t *p, unsigned n);
+void rules_string_pattern(struct rules_buf *b, const struct rules_m_string *s);
 void rbuf_addr(struct rules_buf *b, int fam, const struct rules_addr *a);
 /* A NAT target's range as libxt_NAT prints it (no option name). */
 void rules_nat_range_text(struct rules_buf *t, const struct rules_t_nat *n, int fam);
@@ -80,6 +84,8 @@ enum rv_type {
 	RV_PROB,        /* a probability 0..1 as p * 2^31 (uint32_t) */
 	RV_EVERY,       /* statistic --every n, kept as n - 1 (uint32_t) */
 	RV_ADDRMASK,    /* an address of the rule's family (recent --mask), struct rules_addr */
+	RV_BYTES,       /* uint8_t *: [0] length, then bytes (string --string, max opt->max) */
+	RV_HEXBYTES,    /* the same from --hex-string's "ab|0d 0a|c" */
 	RV_SET,         /* two arguments: name dirs */
 	RV_CTSTATES,
 	RV_CTSTATUS,

@@ -348,6 +348,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_RECENT:
 			p->need_clock = true; /* hit times */
 			break;
+		case RULES_X_STRING:
+			p->need_payload = true;
+			break;
 		case RULES_X_STATE:
 		case RULES_X_CONNMARK_M:
 		case RULES_X_HELPER:

@@ -90,6 +90,8 @@ struct rules_pkt {
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
 	const uint8_t *mac_src; /* NULL: no Ethernet header */
 	const uint8_t *tcp_opt; /* TCP options, tcp_optlen bytes */
+	const uint8_t *l3p;     /* the IP header and what follows, l3cap bytes (need_payload) */
+	uint32_t l3cap;
 	struct rules_addr src, dst;
 };
 
@@ -291,6 +293,7 @@ struct rules_prog {
 	bool need_rpf;      /* some rule uses -m rpfilter: the caller fills rpf */
 	bool need_clock;    /* some rule uses -m limit: the caller fills now_us */
 	bool need_slots;    /* some match keeps per-worker state in the counter array */
+	bool need_payload;  /* some rule uses -m string: the caller fills l3p, l3cap */
 	bool need_mac;      /* some rule uses -m mac: the caller fills mac_src */
 	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */

@@ -3100,6 +3100,49 @@ static void test_statistic(void **state)
 	}
 }
 
+/* -m string on a routed packet: the pattern wholly inside [from, to) of
+ * the datagram from its IP header on, --icase, inversion. */
+static void test_string(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp --dport 53 -m string --string \"0123\" --algo bm -j DROP\n"
+		"-A FORWARD -p udp --dport 54 -m string --string \"ABCD\" --algo kmp --icase --to 32 -j DROP\n"
+		"-A FORWARD -p udp --dport 55 -m string ! --string \"zzz\" --algo bm -j DROP\n"
+		"COMMIT\n",
+		NULL);
+	/* the payload fr_udp writes: 0x30 + i % 64 ("0123...") */
+	mk_udp4_port(&f, H1_IP, H2_IP, 53);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 1);
+	/* "abcd" sits at payload 49..52 = offset 77 of the datagram: past
+	 * --to 32 on a 20-byte payload it is not there, in 60 it is but too
+	 * late for the window */
+	mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, 0, 60);
+	wr_be16(f.b + 14 + 20 + 2, 54);
+	wr_be16(f.b + 14 + 20 + 6, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	/* in the window: 'A','B','C','D' at offset 28 (payload 0..3) */
+	memcpy(f.b + 14 + 28, "aBcD", 4);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 2);
+	/* inverted: no "zzz" anywhere, dropped */
+	mk_udp4_port(&f, H1_IP, H2_IP, 55);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 3);
+}
+
 static void test_filter_ipv6_and_swap(void **state)
 {
 	(void)state;
@@ -3850,6 +3893,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_string, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
