@@ -176,7 +176,7 @@ static const struct rules_opt recent_opts[] = {
 	{"remove", RULES_O_RC_REMOVE, RV_NONE, RO_INV | RO_NOPRINT, 0, 0, 0, 0, RC_MODES},
 	{"seconds", RULES_O_RC_SECONDS, RV_U32, RO_NOPRINT, OFF(recent.seconds), 1, UINT32_MAX, 0, 0},
 	{"reap", RULES_O_RC_REAP, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, 0},
-	{"hitcount", RULES_O_RC_HITCOUNT, RV_U32, RO_NOPRINT, OFF(recent.hitcount), 1, 255, 0, 0},
+	{"hitcount", RULES_O_RC_HITCOUNT, RV_U32, RO_NOPRINT, OFF(recent.hitcount), 0, 255, 0, 0},
 	{"rttl", RULES_O_RC_TTL, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, 0},
 	{"name", RULES_O_RC_NAME, RV_STRING, RO_NOPRINT, OFF(recent.name), 1, 199, 0, 0},
 	{"mask", RULES_O_RC_MASK, RV_ADDRMASK, RO_NOPRINT, OFF(recent.mask), 0, 0, 0, 0},
@@ -588,6 +588,11 @@ static int check_recent(struct rules_perr *pe, int col, struct rules_ext *x, con
 					   "--rcheck or --update only");
 	if ((has & BIT(RULES_O_RC_REAP)) && !(has & BIT(RULES_O_RC_SECONDS)))
 		return rules_errf(pe, col, "recent: --reap needs --seconds");
+	if (c->hitcount > RULES_RECENT_STAMPS)
+		return rules_errf(pe, col, "recent: --hitcount %u: at most %u hits per address are kept "
+					   "(the kernel keeps up to 255)", c->hitcount, RULES_RECENT_STAMPS);
+	if (c->name && (strchr(c->name, '/') || !strcmp(c->name, ".") || !strcmp(c->name, "..")))
+		return rules_errf(pe, col, "recent: bad list name \"%s\"", c->name);
 	c->flags = (uint8_t)(((has & BIT(RULES_O_RC_SET)) ? RULES_RECENT_SET : 0) |
 		((has & BIT(RULES_O_RC_CHECK)) ? RULES_RECENT_CHECK : 0) |
 		((has & BIT(RULES_O_RC_UPDATE)) ? RULES_RECENT_UPDATE : 0) |

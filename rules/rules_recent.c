@@ -10,6 +10,7 @@
 
 enum { FREE, BUSY, LIVE };
 #define PROBES 16u /* slots looked at from an address's place */
+#define MASK (RULES_RECENT_SLOTS - 1)
 
 static struct rules_recent *lists[RULES_RECENT_LISTS];
 static unsigned n_lists;
@@ -55,10 +56,43 @@ static uint32_t hash(uint8_t fam, const uint8_t *a)
 	return h ^ (h >> 16);
 }
 
-static inline bool claim(struct rules_recent_entry *e, uint32_t from)
+static inline uint32_t word(const struct rules_recent_entry *e)
 {
-	return __atomic_compare_exchange_n(&e->state, &from, BUSY, false, __ATOMIC_ACQUIRE,
+	return __atomic_load_n(&e->sv, __ATOMIC_ACQUIRE);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* The word once its slot is not busy (a bounded wait: a slot is busy for
+ * the few stores of a fill). */
+static uint32_t settled(const struct rules_recent_entry *e)
+{
+	uint32_t w = __atomic_load_n(&e->sv, __ATOMIC_SEQ_CST);
+	for (unsigned spin = 0; (w & 3) == BUSY && spin < 1024; spin++) {
+		cpu_relax();
+		w = __atomic_load_n(&e->sv, __ATOMIC_SEQ_CST);
+	}
+	return w;
+}
+
+/* Claim a slot whose word is still w (-> busy, same version). */
+static inline bool claim(struct rules_recent_entry *e, uint32_t w)
+{
+	return __atomic_compare_exchange_n(&e->sv, &w, (w & ~3u) | BUSY, false, __ATOMIC_ACQUIRE,
 					   __ATOMIC_RELAXED);
+}
+
+/* Leave busy (claimed from w) as state st, the version advanced. */
+static inline void publish(struct rules_recent_entry *e, uint32_t w, uint32_t st)
+{
+	__atomic_store_n(&e->sv, (w & ~3u) + 4u + st, __ATOMIC_SEQ_CST);
 }
 
 static inline bool same_key(const struct rules_recent_entry *e, uint8_t fam, const uint8_t *a)
@@ -67,27 +101,30 @@ static inline bool same_key(const struct rules_recent_entry *e, uint8_t fam, con
 }
 
 /* The live entry of (fam, a) around h whose TTL agrees (ttl 0 or its own
- * 0: any), NULL if none. The version read before and after the key makes
- * a slot being given to another address at that moment a miss. */
+ * 0: any), and its word; NULL if none. */
 static struct rules_recent_entry *lookup(struct rules_recent *l, uint32_t h, uint8_t fam,
-	const uint8_t *a, uint8_t ttl)
+	const uint8_t *a, uint8_t ttl, uint32_t *wp)
 {
 	for (uint32_t k = 0; k < PROBES; k++) {
-		struct rules_recent_entry *e = &l->e[(h + k) & (RULES_RECENT_SLOTS - 1)];
-		uint32_t v = __atomic_load_n(&e->version, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != LIVE || !same_key(e, fam, a))
+		struct rules_recent_entry *e = &l->e[(h + k) & MASK];
+		uint32_t w = word(e);
+		if ((w & 3) != LIVE || !same_key(e, fam, a))
 			continue;
-		if (ttl != 0 && e->ttl != 0 && e->ttl != ttl)
+		uint8_t et = __atomic_load_n(&e->ttl, __ATOMIC_RELAXED);
+		if (ttl != 0 && et != 0 && et != ttl)
 			continue;
-		if (__atomic_load_n(&e->version, __ATOMIC_ACQUIRE) == v)
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (word(e) == w) { /* the key read was this entry's */
+			*wp = w;
 			return e;
+		}
 	}
 	return NULL;
 }
 
 static void hit(struct rules_recent_entry *e, uint64_t now)
 {
-	uint32_t i = __atomic_fetch_add(&e->head, 1, __ATOMIC_RELAXED);
+	uint64_t i = __atomic_fetch_add(&e->head, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->stamps[i % RULES_RECENT_STAMPS], now, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
 }
@@ -96,75 +133,82 @@ static void hit(struct rules_recent_entry *e, uint64_t now)
 static void fill(struct rules_recent_entry *e, uint8_t fam, const uint8_t *a, uint8_t ttl,
 	uint64_t now)
 {
-	__atomic_fetch_add(&e->version, 1, __ATOMIC_RELEASE);
 	e->fam = fam;
-	e->ttl = ttl;
+	__atomic_store_n(&e->ttl, ttl, __ATOMIC_RELAXED);
 	memcpy(e->addr, a, 16);
-	memset(e->stamps, 0, sizeof(e->stamps));
-	e->stamps[0] = now;
-	e->last = now;
+	for (unsigned i = 0; i < RULES_RECENT_STAMPS; i++)
+		__atomic_store_n(&e->stamps[i], i == 0 ? now : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->head, 1, __ATOMIC_RELAXED);
 }
 
-/* Give up a live slot we now hold (busy). */
-static void release(struct rules_recent *l, struct rules_recent_entry *e)
+/* Remove the entry whose word was w, if it still is. */
+static bool remove_entry(struct rules_recent *l, struct rules_recent_entry *e, uint32_t w)
 {
-	__atomic_fetch_add(&e->version, 1, __ATOMIC_RELEASE);
+	if (!claim(e, w))
+		return false; /* taken or changed meanwhile: not that entry any more */
 	__atomic_fetch_sub(&l->live, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->state, FREE, __ATOMIC_RELEASE);
-}
-
-static void remove_entry(struct rules_recent *l, struct rules_recent_entry *e)
-{
-	if (claim(e, LIVE))
-		release(l, e);
+	publish(e, w, FREE);
+	return true;
 }
 
 /* Add (fam, a): a free slot while the list has room, else the least
- * recently seen address around h gives its slot. */
+ * recently seen address around h gives its slot. Then the neighbourhood
+ * is looked at again: a copy another worker added at the same time in a
+ * slot nearer the place wins, a copy farther is withdrawn. */
 static void insert(struct rules_recent *l, uint32_t h, uint8_t fam, const uint8_t *a, uint8_t ttl,
 	uint64_t now)
 {
 	struct rules_recent_entry *mine = NULL;
-	uint32_t at = 0;
+	uint32_t at = 0, mw = 0;
 	if (__atomic_load_n(&l->live, __ATOMIC_RELAXED) < RULES_RECENT_ENTRIES)
 		for (uint32_t k = 0; k < PROBES && mine == NULL; k++) {
-			struct rules_recent_entry *e = &l->e[(h + k) & (RULES_RECENT_SLOTS - 1)];
-			if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == FREE && claim(e, FREE)) {
+			struct rules_recent_entry *e = &l->e[(h + k) & MASK];
+			uint32_t w = word(e);
+			if ((w & 3) == FREE && claim(e, w)) {
 				mine = e;
 				at = k;
+				mw = w;
 				__atomic_fetch_add(&l->live, 1, __ATOMIC_RELAXED);
 			}
 		}
-	while (mine == NULL) {
+	for (unsigned tries = 0; mine == NULL && tries < 8; tries++) {
 		/* full (or no free slot near): the oldest around gives way */
 		struct rules_recent_entry *old = NULL;
+		uint32_t ow = 0;
 		for (uint32_t k = 0; k < PROBES; k++) {
-			struct rules_recent_entry *e = &l->e[(h + k) & (RULES_RECENT_SLOTS - 1)];
-			if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == LIVE &&
-			    (old == NULL || e->last < old->last)) {
+			struct rules_recent_entry *e = &l->e[(h + k) & MASK];
+			uint32_t w = word(e);
+			if ((w & 3) == LIVE && (old == NULL || __atomic_load_n(&e->last, __ATOMIC_RELAXED) <
+								 __atomic_load_n(&old->last, __ATOMIC_RELAXED))) {
 				old = e;
+				ow = w;
 				at = k;
 			}
 		}
-		if (old == NULL)
-			return; /* all busy this instant: the address is not added */
-		if (claim(old, LIVE))
+		if (old != NULL && claim(old, ow)) {
 			mine = old;
+			mw = ow;
+		}
 	}
+	if (mine == NULL)
+		return; /* every slot around busy this instant: not added */
 	fill(mine, fam, a, ttl, now);
-	__atomic_store_n(&mine->state, LIVE, __ATOMIC_SEQ_CST);
-	/* another worker added the same address at the same time: the one
-	 * nearer its place stays, the other gives way (and its hit goes to
-	 * the one that stays) */
-	for (uint32_t k = 0; k < at; k++) {
-		struct rules_recent_entry *e = &l->e[(h + k) & (RULES_RECENT_SLOTS - 1)];
-		if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) == LIVE && same_key(e, fam, a)) {
-			if (claim(mine, LIVE))
-				release(l, mine);
-			hit(e, now);
+	publish(mine, mw, LIVE);
+	uint32_t myw = (mw & ~3u) + 4u + LIVE;
+	for (uint32_t k = 0; k < PROBES; k++) {
+		if (k == at)
+			continue;
+		struct rules_recent_entry *e = &l->e[(h + k) & MASK];
+		uint32_t w = settled(e);
+		if ((w & 3) != LIVE || !same_key(e, fam, a))
+			continue;
+		if (k < at) { /* theirs stays: ours goes, its hit to theirs */
+			if (remove_entry(l, mine, myw))
+				hit(e, now);
 			return;
 		}
+		remove_entry(l, e, w); /* ours stays: theirs goes */
 	}
 }
 
@@ -172,8 +216,8 @@ bool rules_recent_match(struct rules_recent *l, uint8_t fam, const uint8_t *a, u
 	uint8_t flags, uint32_t seconds, uint32_t hitcount, bool invert, uint64_t now_us)
 {
 	bool ret = invert;
-	uint32_t h = hash(fam, a);
-	struct rules_recent_entry *e = lookup(l, h, fam, a, (flags & RULES_RECENT_TTL) ? ttl : 0);
+	uint32_t h = hash(fam, a), w = 0;
+	struct rules_recent_entry *e = lookup(l, h, fam, a, (flags & RULES_RECENT_TTL) ? ttl : 0, &w);
 	if (e == NULL) {
 		if (!(flags & RULES_RECENT_SET))
 			return ret;
@@ -183,12 +227,13 @@ bool rules_recent_match(struct rules_recent *l, uint8_t fam, const uint8_t *a, u
 	if (flags & RULES_RECENT_SET) {
 		ret = !ret;
 	} else if (flags & RULES_RECENT_REMOVE) {
-		remove_entry(l, e);
+		remove_entry(l, e, w);
 		return !ret;
 	} else if (flags & (RULES_RECENT_CHECK | RULES_RECENT_UPDATE)) {
 		uint64_t win = (uint64_t)seconds * 1000000u;
 		uint64_t since = now_us > win ? now_us - win : 0;
-		uint32_t n = __atomic_load_n(&e->head, __ATOMIC_RELAXED), hits = 0;
+		uint64_t n = __atomic_load_n(&e->head, __ATOMIC_RELAXED);
+		uint32_t hits = 0;
 		if (n > RULES_RECENT_STAMPS)
 			n = RULES_RECENT_STAMPS;
 		for (uint32_t i = 0; i < n; i++) {
@@ -204,20 +249,30 @@ bool rules_recent_match(struct rules_recent *l, uint8_t fam, const uint8_t *a, u
 			 * hit is out of the window; here: those around this one */
 			bool keep = (flags & RULES_RECENT_UPDATE) && ret;
 			for (uint32_t k = 0; k < PROBES; k++) {
-				struct rules_recent_entry *o = &l->e[(h + k) & (RULES_RECENT_SLOTS - 1)];
-				if ((o == e && keep) ||
-				    __atomic_load_n(&o->state, __ATOMIC_RELAXED) != LIVE ||
+				struct rules_recent_entry *o = &l->e[(h + k) & MASK];
+				uint32_t ow = word(o);
+				if ((o == e && keep) || (ow & 3) != LIVE ||
 				    __atomic_load_n(&o->last, __ATOMIC_RELAXED) >= since)
 					continue;
-				remove_entry(l, o);
+				if (!claim(o, ow))
+					continue;
+				if (__atomic_load_n(&o->last, __ATOMIC_RELAXED) >= since) {
+					/* hit meanwhile: left as it was */
+					__atomic_store_n(&o->sv, ow, __ATOMIC_RELEASE);
+					continue;
+				}
+				__atomic_fetch_sub(&l->live, 1, __ATOMIC_RELAXED);
+				publish(o, ow, FREE);
 				if (o == e)
 					return ret;
 			}
 		}
 	}
 	if ((flags & RULES_RECENT_SET) || ((flags & RULES_RECENT_UPDATE) && ret)) {
-		hit(e, now_us);
-		e->ttl = ttl;
+		if (word(e) == w) { /* still this address's slot */
+			hit(e, now_us);
+			__atomic_store_n(&e->ttl, ttl, __ATOMIC_RELAXED);
+		}
 	}
 	return ret;
 }
@@ -229,16 +284,25 @@ void rules_recent_walk(const struct rules_recent *l,
 {
 	for (uint32_t i = 0; i < RULES_RECENT_SLOTS; i++) {
 		const struct rules_recent_entry *e = &l->e[i];
-		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != LIVE)
+		uint32_t w = word(e);
+		if ((w & 3) != LIVE)
 			continue;
-		uint32_t n = __atomic_load_n(&e->head, __ATOMIC_RELAXED);
-		fn(arg, e->fam, e->addr, e->ttl, __atomic_load_n(&e->last, __ATOMIC_RELAXED),
-		   n < RULES_RECENT_STAMPS ? n : RULES_RECENT_STAMPS);
+		uint8_t fam = e->fam, ttl = __atomic_load_n(&e->ttl, __ATOMIC_RELAXED), addr[16];
+		memcpy(addr, e->addr, 16);
+		uint64_t n = __atomic_load_n(&e->head, __ATOMIC_RELAXED);
+		uint64_t last = __atomic_load_n(&e->last, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (word(e) != w)
+			continue; /* changed while read */
+		fn(arg, fam, addr, ttl, last, n < RULES_RECENT_STAMPS ? (uint32_t)n : RULES_RECENT_STAMPS);
 	}
 }
 
 void rules_recent_flush(struct rules_recent *l)
 {
-	for (uint32_t i = 0; i < RULES_RECENT_SLOTS; i++)
-		remove_entry(l, &l->e[i]);
+	for (uint32_t i = 0; i < RULES_RECENT_SLOTS; i++) {
+		uint32_t w = word(&l->e[i]);
+		if ((w & 3) == LIVE)
+			remove_entry(l, &l->e[i], w);
+	}
 }

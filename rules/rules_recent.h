@@ -14,10 +14,12 @@
  *
  * Workers share a list without a lock: slots in an open-addressed array
  * are claimed with a compare-and-swap (free -> busy), filled and published
- * (-> live, release), and a version that changes whenever a slot gets
- * another address lets a reader see that it read a slot being reused. A
- * hit takes the next stamp index with an atomic add. Two workers adding
- * the same address at once: the one in the later slot gives way.
+ * (-> live, release); the slot's state word carries a version, so that
+ * removing, evicting or reaping claims exactly the entry that was looked
+ * up, never one that took its slot since. A hit takes the next stamp
+ * index with an atomic add. Two workers adding the same address at once:
+ * both look again once published, and the copy nearer the address's place
+ * stays (the other is withdrawn, its hit moved).
  */
 #ifndef RP_RULES_RECENT_H
 #define RP_RULES_RECENT_H
@@ -25,18 +27,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RULES_RECENT_ENTRIES 200u /* addresses per list (ip_list_tot) */
-#define RULES_RECENT_SLOTS 512u   /* open-addressing slots (a power of two) */
-#define RULES_RECENT_STAMPS 32u   /* hit times kept per address */
+#define RULES_RECENT_ENTRIES 100u /* addresses per list (ip_list_tot) */
+#define RULES_RECENT_SLOTS 256u   /* open-addressing slots (a power of two) */
+#define RULES_RECENT_STAMPS 32u   /* hit times kept per address; --hitcount at most this */
 #define RULES_RECENT_NAME_MAX 199u
 #define RULES_RECENT_LISTS 64u    /* lists per process */
 
 struct rules_recent_entry {
-	uint32_t state;   /* free, busy, live (atomic) */
-	uint32_t version; /* changes when the slot changes address (atomic) */
+	/* state (free, busy, live: the low 2 bits) and a version (above)
+	 * that every transition out of busy advances, in one word: a claim
+	 * is a compare-and-swap of the word seen, so a slot given to another
+	 * address since is never taken for the one looked up (atomic) */
+	uint32_t sv;
 	uint8_t fam, ttl;
 	uint8_t addr[16];
-	uint32_t head;    /* hits so far (atomic): the next stamp is head % STAMPS */
+	uint64_t head;    /* hits so far (atomic): the next stamp is head % STAMPS */
 	uint64_t last;    /* the latest hit, microseconds */
 	uint64_t stamps[RULES_RECENT_STAMPS];
 };

@@ -330,6 +330,14 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{RULES_F_V4, "*filter\n-A INPUT -m recent --rcheck --hitcount 40\nCOMMIT\n",
+		"2:13: recent: --hitcount 40: at most 32 hits per address are kept (the kernel keeps up to 255)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m recent --set --name a/b\nCOMMIT\n",
+		"2:13: recent: bad list name \"a/b\""},
+	{RULES_F_V4, "*filter\n-A INPUT -m recent --set --seconds 5\nCOMMIT\n",
+		"2:13: recent: --seconds, --hitcount, --rttl and --reap go with --rcheck or --update only"},
+	{RULES_F_V4, "*filter\n-A INPUT -m recent --name x\nCOMMIT\n",
+		"2:13: recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'"},
 	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode random\nCOMMIT\n",
 		"2:13: statistic: --probability must be specified when using random mode"},
 	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode nth --every 3\nCOMMIT\n",
