@@ -647,9 +647,7 @@ static int check_statistic(struct rules_perr *pe, int col, struct rules_ext *x, 
 		return rules_errf(pe, col, "statistic: --every can only be used in nth mode");
 	if ((has & BIT(RULES_O_ST_PACKET)) && s->mode != RULES_STAT_NTH)
 		return rules_errf(pe, col, "statistic: --packet can only be used in nth mode");
-	if ((has & BIT(RULES_O_ST_PACKET)) && !(has & BIT(RULES_O_ST_EVERY)))
-		return rules_errf(pe, col, "statistic: --packet can only be used with --every");
-	if (s->packet > s->every)
+	if (s->packet > s->every) /* also --packet without --every, as libxt_statistic */
 		return rules_errf(pe, col, "statistic: the --packet p must be 0 <= p <= n-1");
 	return 0;
 }
