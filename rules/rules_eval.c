@@ -300,9 +300,12 @@ static bool limit_ok(const struct rules_prog *p, const struct rules_m_limit *l, 
 	return false;
 }
 
+/* The kernel's case folding (its ctype: ASCII and Latin-1 letters) */
 static inline uint8_t lower(uint8_t c)
 {
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+	if ((c >= 'A' && c <= 'Z') || (c >= 0xc0 && c <= 0xde && c != 0xd7))
+		return (uint8_t)(c + 32);
+	return c;
 }
 
 static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, unsigned i,
@@ -412,7 +415,7 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return CT_HAS(pk) && ((pk->ct_mark & u->mark.mask) == u->mark.mark) != INV(x, 0);
 	case RULES_X_STRING: {
 		/* xt_string: the pattern wholly inside [from, to) of the packet
-		 * from its IP header on; bm, kmp and fsm find the same */
+		 * from its IP header on; bm and kmp find the same */
 		const struct rules_m_string *ms = &u->str;
 		uint32_t n = ms->pat[0], end = ms->to < pk->l3cap ? ms->to : pk->l3cap;
 		bool found = false;

@@ -511,18 +511,21 @@ static int check_string(struct rules_perr *pe, int col, struct rules_ext *x, con
 		return rules_errf(pe, col, "STRING match: You must specify `--string' or `--hex-string'");
 	if (!(x->present & BIT(RULES_O_STR_ALGO)))
 		return rules_errf(pe, col, "STRING match: You must specify `--algo'");
-	if (strcmp(s->algo, "bm") && strcmp(s->algo, "kmp") && strcmp(s->algo, "fsm"))
-		return rules_errf(pe, col, "STRING match: unknown algorithm \"%s\" (bm, kmp or fsm)",
-			s->algo);
+	if (strcmp(s->algo, "bm") && strcmp(s->algo, "kmp"))
+		return rules_errf(pe, col, "STRING match: algorithm \"%s\" is not supported (bm or kmp; "
+					   "the kernel's fsm takes token patterns)", s->algo);
 	if (s->from > s->to)
 		return rules_errf(pe, col, "STRING match: --from %u is after --to %u", s->from, s->to);
 	s->icase = (x->present & BIT(RULES_O_STR_ICASE)) != 0;
 	return 0;
 }
 
-/* libxt_string's is_hex_string: any byte that is not printable */
+/* libxt_string's is_hex_string: a byte that is not printable, or a
+ * backslash at the end (it could not be written back as a string) */
 bool rules_string_is_hex(const uint8_t *p, unsigned n)
 {
+	if (n > 0 && p[n - 1] == '\\')
+		return true;
 	for (unsigned i = 0; i < n; i++)
 		if (p[i] < 0x20 || p[i] > 0x7e)
 			return true;

@@ -496,38 +496,53 @@ static int parse_bytes(struct rules_pctx *pc, const struct rules_opt *o, const c
 		memcpy(b, arg, len);
 		n = len;
 	} else {
+		/* libxt_string's parse_hex_string, quirks and all: a '|'
+		 * toggles hex mode and the character after it is read in the
+		 * same step; one space may follow a hex byte; "\\" takes the
+		 * next character literally outside hex */
 		bool in_hex = false;
-		for (size_t i = 0; i < len;) {
-			if (n > o->max)
+		size_t i = 0;
+		while (i < len) {
+			if (n >= o->max)
 				return rules_errf(pc->pe, pc->col, "STRING too long \"%s\"", arg);
-			char ch = arg[i];
-			if (ch == '|') {
-				in_hex = !in_hex;
+			bool literal = false;
+			if (arg[i] == '\\' && !in_hex)
+				literal = true;
+			else if (arg[i] == '\\')
+				return rules_errf(pc->pe, pc->col, "Cannot include literals in hex data");
+			else if (arg[i] == '|') {
+				if (in_hex) {
+					in_hex = false;
+				} else {
+					in_hex = true;
+					while (arg[i + 1] == ' ')
+						i++;
+				}
+				if (i + 1 >= len)
+					break;
 				i++;
-				continue;
 			}
-			if (!in_hex) {
-				if (ch == '\\' && i + 1 < len)
-					ch = arg[++i];
-				b[n++] = (uint8_t)ch;
-				i++;
-				continue;
+			if (literal) {
+				if (i + 1 >= len)
+					return rules_errf(pc->pe, pc->col,
+						"Bad literal placement at end of string");
+				b[n++] = (uint8_t)arg[i + 1];
+				i += 2;
+			} else if (in_hex) {
+				if (i + 1 >= len)
+					return rules_errf(pc->pe, pc->col, "Odd number of hex digits");
+				if (i + 2 >= len)
+					return rules_errf(pc->pe, pc->col, "Invalid hex block");
+				if (!isxdigit((unsigned char)arg[i]) || !isxdigit((unsigned char)arg[i + 1]))
+					return rules_errf(pc->pe, pc->col, "Invalid hex char '%c'",
+						isxdigit((unsigned char)arg[i]) ? arg[i + 1] : arg[i]);
+				char hx[3] = { arg[i], arg[i + 1], 0 };
+				b[n++] = (uint8_t)strtoul(hx, NULL, 16);
+				i += arg[i + 2] == ' ' ? 3 : 2;
+			} else {
+				b[n++] = (uint8_t)arg[i++];
 			}
-			if (ch == ' ') {
-				i++;
-				continue;
-			}
-			if (i + 1 >= len || !isxdigit((unsigned char)arg[i]) ||
-			    !isxdigit((unsigned char)arg[i + 1]))
-				return rules_errf(pc->pe, pc->col, "Invalid hex char \"%s\"", arg);
-			char hx[3] = { arg[i], arg[i + 1], 0 };
-			b[n++] = (uint8_t)strtoul(hx, NULL, 16);
-			i += 2;
 		}
-		if (in_hex)
-			return rules_errf(pc->pe, pc->col, "Invalid hex block \"%s\"", arg);
-		if (n > o->max)
-			return rules_errf(pc->pe, pc->col, "STRING too long \"%s\"", arg);
 	}
 	if (n == 0)
 		return rules_errf(pc->pe, pc->col, "--%s: the pattern must not be empty", o->name);

@@ -56,6 +56,13 @@ static uint32_t hash(uint8_t fam, const uint8_t *a)
 	return h ^ (h >> 16);
 }
 
+void (*rules_recent_test_published)(struct rules_recent *l, uint32_t place);
+
+uint32_t rules_recent_place(uint8_t fam, const uint8_t *a)
+{
+	return hash(fam, a) & MASK;
+}
+
 static inline uint32_t word(const struct rules_recent_entry *e)
 {
 	return __atomic_load_n(&e->sv, __ATOMIC_ACQUIRE);
@@ -122,22 +129,33 @@ static struct rules_recent_entry *lookup(struct rules_recent *l, uint32_t h, uin
 	return NULL;
 }
 
-static void hit(struct rules_recent_entry *e, uint64_t now)
+/* A hit time carries the version of the entry it was made for (high 24
+ * bits; the time in milliseconds below): a hit that raced the slot's
+ * reuse lands with the old version and is ignored by the new address. */
+#define STAMP_T ((1ull << 40) - 1)
+static inline uint64_t stamp(uint32_t w, uint64_t now_us)
+{
+	return (uint64_t)((w >> 2) & 0xffffff) << 40 | ((now_us / 1000) & STAMP_T);
+}
+
+static void hit(struct rules_recent_entry *e, uint32_t w, uint64_t now)
 {
 	uint64_t i = __atomic_fetch_add(&e->head, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->stamps[i % RULES_RECENT_STAMPS], now, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->stamps[i % RULES_RECENT_STAMPS], stamp(w, now), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
 }
 
-/* A slot we hold (busy) gets the address and its first hit. */
-static void fill(struct rules_recent_entry *e, uint8_t fam, const uint8_t *a, uint8_t ttl,
-	uint64_t now)
+/* A slot we hold (busy, claimed from w) gets the address and its first
+ * hit, stamped with the version it is published with. */
+static void fill(struct rules_recent_entry *e, uint32_t w, uint8_t fam, const uint8_t *a,
+	uint8_t ttl, uint64_t now)
 {
+	uint32_t live = (w & ~3u) + 4u + LIVE;
 	e->fam = fam;
 	__atomic_store_n(&e->ttl, ttl, __ATOMIC_RELAXED);
 	memcpy(e->addr, a, 16);
 	for (unsigned i = 0; i < RULES_RECENT_STAMPS; i++)
-		__atomic_store_n(&e->stamps[i], i == 0 ? now : 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->stamps[i], i == 0 ? stamp(live, now) : 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->head, 1, __ATOMIC_RELAXED);
 }
@@ -193,9 +211,11 @@ static void insert(struct rules_recent *l, uint32_t h, uint8_t fam, const uint8_
 	}
 	if (mine == NULL)
 		return; /* every slot around busy this instant: not added */
-	fill(mine, fam, a, ttl, now);
+	fill(mine, mw, fam, a, ttl, now);
 	publish(mine, mw, LIVE);
 	uint32_t myw = (mw & ~3u) + 4u + LIVE;
+	if (rules_recent_test_published != NULL)
+		rules_recent_test_published(l, h & MASK);
 	for (uint32_t k = 0; k < PROBES; k++) {
 		if (k == at)
 			continue;
@@ -205,10 +225,11 @@ static void insert(struct rules_recent *l, uint32_t h, uint8_t fam, const uint8_
 			continue;
 		if (k < at) { /* theirs stays: ours goes, its hit to theirs */
 			if (remove_entry(l, mine, myw))
-				hit(e, now);
+				hit(e, w, now);
 			return;
 		}
-		remove_entry(l, e, w); /* ours stays: theirs goes */
+		if (remove_entry(l, e, w)) /* ours stays: theirs goes, its hit to ours */
+			hit(mine, myw, now);
 	}
 }
 
@@ -232,12 +253,14 @@ bool rules_recent_match(struct rules_recent *l, uint8_t fam, const uint8_t *a, u
 	} else if (flags & (RULES_RECENT_CHECK | RULES_RECENT_UPDATE)) {
 		uint64_t win = (uint64_t)seconds * 1000000u;
 		uint64_t since = now_us > win ? now_us - win : 0;
-		uint64_t n = __atomic_load_n(&e->head, __ATOMIC_RELAXED);
+		uint64_t since_ms = since / 1000 + (since % 1000 != 0); /* a stamp is whole ms */
+		uint64_t ver = (w >> 2) & 0xffffff;
 		uint32_t hits = 0;
-		if (n > RULES_RECENT_STAMPS)
-			n = RULES_RECENT_STAMPS;
-		for (uint32_t i = 0; i < n; i++) {
-			if (seconds && __atomic_load_n(&e->stamps[i], __ATOMIC_RELAXED) < since)
+		for (uint32_t i = 0; i < RULES_RECENT_STAMPS; i++) {
+			uint64_t s = __atomic_load_n(&e->stamps[i], __ATOMIC_RELAXED);
+			if (s == 0 || (s >> 40) != ver)
+				continue; /* no hit there, or another address's */
+			if (seconds && (s & STAMP_T) < since_ms)
 				continue;
 			if (!hitcount || ++hits >= hitcount) {
 				ret = !ret;
@@ -269,10 +292,9 @@ bool rules_recent_match(struct rules_recent *l, uint8_t fam, const uint8_t *a, u
 		}
 	}
 	if ((flags & RULES_RECENT_SET) || ((flags & RULES_RECENT_UPDATE) && ret)) {
-		if (word(e) == w) { /* still this address's slot */
-			hit(e, now_us);
+		hit(e, w, now_us); /* a stale one carries the old version: ignored */
+		if (word(e) == w)
 			__atomic_store_n(&e->ttl, ttl, __ATOMIC_RELAXED);
-		}
 	}
 	return ret;
 }

@@ -62,6 +62,11 @@ const struct rules_recent *rules_recent_at(unsigned i);
 struct rules_recent *rules_recent_find(const char *name);
 /* Empty every list (tests). */
 void rules_recent_reset_all(void);
+/* Tests: the slot an address's search starts at, and a hook called when
+ * a new address has just been published, before the neighbourhood is
+ * looked at again (a race played step by step). NULL in the daemon. */
+uint32_t rules_recent_place(uint8_t fam, const uint8_t *a);
+extern void (*rules_recent_test_published)(struct rules_recent *l, uint32_t place);
 
 /* What a -m recent match does to a list (the kernel's check_set). */
 enum {

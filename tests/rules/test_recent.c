@@ -221,6 +221,58 @@ static void test_same_address_race(void **st)
 	assert_int_equal(race_l->live, 0);
 }
 
+/* The race of two adds played step by step: a copy of the address
+ * appears (another worker's) while ours is being published, once nearer
+ * the address's place (ours gives way), once farther (theirs goes); one
+ * copy is left, with both hits. */
+static const uint8_t X[16] = { 203, 0, 113, 7 };
+static unsigned copy_at;
+static void plant_copy(struct rules_recent *l, uint32_t place)
+{
+	struct rules_recent_entry *e = &l->e[(place + copy_at) & (RULES_RECENT_SLOTS - 1)];
+	uint32_t w = e->sv & ~3u;
+	e->fam = 4;
+	memcpy(e->addr, X, 16);
+	e->ttl = 64;
+	memset(e->stamps, 0, sizeof(e->stamps));
+	e->stamps[0] = (uint64_t)(((w + 4u) >> 2) & 0xffffff) << 40 | 123456;
+	e->head = 1;
+	e->last = 123456000;
+	__atomic_fetch_add(&l->live, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->sv, w + 4u + 2u, __ATOMIC_SEQ_CST); /* live */
+}
+static unsigned copies_of(const struct rules_recent *l, const uint8_t *a)
+{
+	unsigned c = 0;
+	for (unsigned i = 0; i < RULES_RECENT_SLOTS; i++)
+		c += (l->e[i].sv & 3) == 2 && memcmp(l->e[i].addr, a, 16) == 0;
+	return c;
+}
+static void test_dedup_steps(void **st)
+{
+	(void)st;
+	struct rules_recent *l = rules_recent_get("dedup");
+	uint32_t place = rules_recent_place(4, X);
+	for (unsigned round = 0; round < 2; round++) {
+		rules_recent_flush(l);
+		/* ours lands one slot on (the first is busy), theirs appears in
+		 * the first (nearer) or the third (farther) */
+		struct rules_recent_entry *first = &l->e[place];
+		if (round == 0)
+			first->sv = (first->sv & ~3u) | 1u; /* busy: ours goes one on */
+		copy_at = round == 0 ? 0 : 2;
+		rules_recent_test_published = plant_copy;
+		assert_true(rules_recent_match(l, 4, X, 64, RULES_RECENT_SET, 0, 0, false, 200000 * S));
+		rules_recent_test_published = NULL;
+		assert_int_equal(copies_of(l, X), 1);
+		/* the copy that stayed: the nearer one */
+		assert_true((first->sv & 3) == 2 && memcmp(first->addr, X, 16) == 0);
+		/* both hits counted in the copy that stayed */
+		assert_true(rules_recent_match(l, 4, X, 64, RULES_RECENT_CHECK, 0, 2, false, 200000 * S));
+		assert_false(rules_recent_match(l, 4, X, 64, RULES_RECENT_CHECK, 0, 3, false, 200000 * S));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_reap_and_full),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_same_address_race),
+		cmocka_unit_test(test_dedup_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
