@@ -416,13 +416,6 @@ static uint32_t early_drop_pass(struct ct_table *t, uint32_t from)
 	return CT_NIL;
 }
 
-static inline uint32_t rnd_next(struct ct_table *t)
-{
-	t->rnd ^= t->rnd << 13;
-	t->rnd ^= t->rnd >> 17;
-	t->rnd ^= t->rnd << 5;
-	return t->rnd;
-}
 
 /* Random sampling, as the kernel's early drop: the original-direction
  * entries of 8 random buckets (at most 16), the evictable one expiring

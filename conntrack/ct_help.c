@@ -8,6 +8,7 @@
 
 #include "ct_help.h"
 #include "ct_priv.h"
+#include "rp_cpu.h"
 
 const char *const ct_helper_names[CT_HELPER_MAX] = { "", "ftp", "tftp" };
 
@@ -94,22 +95,13 @@ static void fill(struct ct_exp_slot *s, const struct ct_tuple *k, uint8_t helper
 	s->expire = expire;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
 /* A slot's state, waiting a bounded while if it is busy for a moment (its
  * owner filling or renewing it, another worker passing by). */
 static inline uint32_t settled(const struct ct_exp_slot *s)
 {
 	uint32_t st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
 	for (unsigned spin = 0; st == CT_EXP_BUSY && spin < 1024; spin++) {
-		cpu_relax();
+		rp_cpu_relax();
 		st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
 	}
 	return st;
@@ -227,7 +219,7 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
 		 * ours: wait for it, a bounded while */
 		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 		for (unsigned spin = 0; st == CT_EXP_BUSY && spin < 1024; spin++) {
-			cpu_relax();
+			rp_cpu_relax();
 			st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 		}
 		if (st != CT_EXP_LIVE)
@@ -529,21 +521,13 @@ static struct ct_help_state *hfind(const struct ct_table *t, uint32_t idx)
 
 static void hdel(struct ct_table *t, uint32_t i);
 
-static inline uint32_t xorshift(struct ct_table *t)
-{
-	t->rnd ^= t->rnd << 13;
-	t->rnd ^= t->rnd >> 17;
-	t->rnd ^= t->rnd << 5;
-	return t->rnd;
-}
-
 /* The map is full: a state without a sequence adjustment makes room,
  * looked for from a random place (its connection's next line is not read
  * and its expectation only expires, as a clash cost in a direct-mapped
  * table); one whose connection NAT lengthened is never given up. */
 static bool hevict(struct ct_table *t)
 {
-	uint32_t at = xorshift(t);
+	uint32_t at = rnd_next(t);
 	for (uint32_t k = 0; k < 64; k++) {
 		uint32_t i = (at + k) & HMASK;
 		if (t->help[i].idx1 != 0 && !t->help[i].sa_on) {
@@ -713,7 +697,7 @@ static enum ct_help_verdict nat_ftp(struct ct_table *t, uint32_t idx, unsigned d
 		slot = expect_set(t, idx, h, &k, CT_HELPER_FTP, &nat, true, now);
 		if (slot != -2 || --left < 0)
 			break;
-		k.dport = (uint16_t)(port + xorshift(t) % range);
+		k.dport = (uint16_t)(port + rnd_next(t) % range);
 	}
 	if (slot < 0) {
 		t->st.help_drop++;

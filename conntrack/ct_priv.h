@@ -9,6 +9,16 @@
  * table is full and nothing can be evicted. */
 uint32_t ct_alloc(struct ct_table *t, uint8_t fam);
 
+/* The table's xorshift generator (early drop's second look, the helpers'
+ * eviction and NAT port draws). */
+static inline uint32_t rnd_next(struct ct_table *t)
+{
+	t->rnd ^= t->rnd << 13;
+	t->rnd ^= t->rnd >> 17;
+	t->rnd ^= t->rnd << 5;
+	return t->rnd;
+}
+
 static inline uint32_t ct_ticks(uint32_t seconds)
 {
 	return seconds * CT_HZ;

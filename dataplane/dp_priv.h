@@ -559,6 +559,10 @@ void dp_routes_free(struct dp_ctx *dp);
 int dp_nh_get(struct dp_ctx *dp, uint8_t family, const uint8_t *addr, uint16_t port,
 	      bool create);
 int dp_addr_is_local6(const struct dp_ctx *dp, uint16_t port, const uint8_t *a);
+/* router_fast.c: the kind (DP_NHV_*) of the route to a and the port it
+ * leads out by (for the box's own address: the port that has it); -1: no
+ * route, or no route tables (a bridge). */
+int dp_route_port(const struct dp_ctx *dp, bool v6, const uint8_t *a, uint16_t *port);
 /* router_fast.c: what the route back to src says for a packet to dst that
  * came in by port in (enum rules_rpf, -m rpfilter) */
 uint8_t dp_rpf(const struct dp_ctx *dp, bool v6, const uint8_t *src, const uint8_t *dst,

@@ -268,19 +268,11 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
  * is none (no route, or the box itself). */
 static uint32_t route_mtu(const struct dp_ctx *dp, bool v6, const uint8_t *a)
 {
-	uint32_t v, d;
-	int rc;
-	if (v6) {
-		rc = rte_lpm6_lookup(dp->lpm6, a, &v);
-	} else {
-		memcpy(&d, a, 4);
-		rc = rte_lpm_lookup(dp->lpm4, rte_be_to_cpu_32(d), &v);
-	}
-	if (rc < 0)
-		return UINT32_MAX;
-	uint32_t kind = v >> DP_NHV_SHIFT, idx = v & DP_NHV_IDX_MASK;
-	uint32_t port = kind == DP_NHV_GW ? dp->nh[idx].port : kind == DP_NHV_CONN ? idx : UINT32_MAX;
-	return port < dp->n_ports ? dp->ports[port].mtu : UINT32_MAX;
+	uint16_t port;
+	int kind = dp_route_port(dp, v6, a, &port);
+	if ((kind != DP_NHV_GW && kind != DP_NHV_CONN) || port >= dp->n_ports)
+		return UINT32_MAX; /* no route, the box itself, or a bridge */
+	return dp->ports[port].mtu;
 }
 
 static inline void csum16(uint8_t *ck, uint16_t old, uint16_t new_)

@@ -98,51 +98,47 @@ static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t i
 	return kind;
 }
 
-/* The port an LPM value leads to, or the kind's verdict (rpfilter). */
-static uint8_t rpf_of(const struct dp_ctx *dp, uint32_t v, uint16_t in, bool v6)
+int dp_route_port(const struct dp_ctx *dp, bool v6, const uint8_t *a, uint16_t *port)
 {
+	uint32_t v;
+	if (v6 ? dp->lpm6 == NULL || rte_lpm6_lookup(dp->lpm6, a, &v) < 0 :
+		 dp->lpm4 == NULL || (v = lpm4(dp, a)) == NHV_MISS)
+		return -1;
 	uint32_t kind = v >> DP_NHV_SHIFT, idx = v & DP_NHV_IDX_MASK;
-	switch (kind) {
-	case DP_NHV_LOCAL: /* idx: the port that has the address */
-		if (v6)
-			return RULES_RPF_LOCAL6;
-		return idx == in ? RULES_RPF_LOCAL_SAME : RULES_RPF_LOCAL_OTHER;
-	case DP_NHV_GW:
-		return dp->nh[idx].port == in ? RULES_RPF_SAME : RULES_RPF_OTHER;
-	case DP_NHV_CONN:
-		return idx == in ? RULES_RPF_SAME : RULES_RPF_OTHER;
-	default: /* a subnet's broadcast address */
-		return RULES_RPF_NONE;
-	}
+	*port = kind == DP_NHV_GW ? dp->nh[idx].port : (uint16_t)idx; /* LOCAL: the port that has it */
+	return (int)kind;
 }
 
 uint8_t dp_rpf(const struct dp_ctx *dp, bool v6, const uint8_t *src, const uint8_t *dst,
 	uint16_t in)
 {
 	static const uint8_t zero[16];
-	uint32_t v;
 	if (v6) {
 		if (memcmp(src, zero, 16) == 0)
 			return RULES_RPF_TRUE; /* not routable: the forward path decides */
-		if (dp->lpm6 == NULL)
-			return RULES_RPF_NONE;
 		if (ip6_is_linklocal(src)) /* on the link it came from, or ours */
 			return dp_addr_is_local6(dp, in, src) ? RULES_RPF_LOCAL6 : RULES_RPF_SAME;
-		if (rte_lpm6_lookup(dp->lpm6, src, &v) < 0)
-			return RULES_RPF_NONE;
-		return rpf_of(dp, v, in, true);
+	} else {
+		/* DHCP discovers and the like: 0/8 to the limited broadcast or
+		 * a link-local multicast group */
+		if (src[0] == 0 && (memcmp(dst, "\xff\xff\xff\xff", 4) == 0 ||
+				    (dst[0] == 224 && dst[1] == 0 && dst[2] == 0)))
+			return RULES_RPF_TRUE;
+		if (src[0] == 127)
+			return RULES_RPF_LOCAL_OTHER; /* the kernel's loopback routes */
 	}
-	/* DHCP discovers and the like: 0/8 to the limited broadcast or a
-	 * link-local multicast group */
-	if (src[0] == 0 && (memcmp(dst, "\xff\xff\xff\xff", 4) == 0 ||
-			    (dst[0] == 224 && dst[1] == 0 && dst[2] == 0)))
-		return RULES_RPF_TRUE;
-	if (src[0] == 127)
-		return RULES_RPF_LOCAL_OTHER; /* the kernel's loopback routes */
-	if (dp->lpm4 == NULL)
+	uint16_t port = 0;
+	switch (dp_route_port(dp, v6, src, &port)) {
+	case DP_NHV_LOCAL:
+		if (v6)
+			return RULES_RPF_LOCAL6;
+		return port == in ? RULES_RPF_LOCAL_SAME : RULES_RPF_LOCAL_OTHER;
+	case DP_NHV_GW:
+	case DP_NHV_CONN:
+		return port == in ? RULES_RPF_SAME : RULES_RPF_OTHER;
+	default: /* none, or a subnet's broadcast address */
 		return RULES_RPF_NONE;
-	v = lpm4(dp, src);
-	return v == NHV_MISS ? RULES_RPF_NONE : rpf_of(dp, v, in, false);
+	}
 }
 
 #define OUT_NONE UINT16_MAX

@@ -171,26 +171,20 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 		return NULL;
 	}
 	R->prog->limit_share = dp->n_workers ? dp->n_workers : 1;
-	if (R->prog->uses_ct && dp->ct_mode == CFG_CT_OFF) {
+	/* what this box cannot run */
+	const char *refused =
+		R->prog->uses_ct && dp->ct_mode == CFG_CT_OFF ?
+			"the ruleset uses connection tracking (state, conntrack, connmark, connbytes, "
+			"helper, NOTRACK, CT or CONNMARK) but conntrack.mode is off" :
+		R->prog->uses_nat && dp->mode == CFG_MODE_BRIDGE ?
+			"the nat table translates in router mode only (this box is a bridge)" :
+		R->prog->need_rpf && dp->mode == CFG_MODE_BRIDGE ?
+			"-m rpfilter looks up routes: router mode only (this box is a bridge)" :
+			NULL;
+	if (refused != NULL) {
 		rules_prog_free(R->prog);
 		free(R);
-		snprintf(err, errlen, "the ruleset uses connection tracking (state, conntrack, "
-				      "connmark, connbytes, helper, NOTRACK, CT or CONNMARK) but "
-				      "conntrack.mode is off");
-		return NULL;
-	}
-	if (R->prog->uses_nat && dp->mode == CFG_MODE_BRIDGE) {
-		rules_prog_free(R->prog);
-		free(R);
-		snprintf(err, errlen, "the nat table translates in router mode only (this box is a "
-				      "bridge)");
-		return NULL;
-	}
-	if (R->prog->need_rpf && dp->mode == CFG_MODE_BRIDGE) {
-		rules_prog_free(R->prog);
-		free(R);
-		snprintf(err, errlen, "-m rpfilter looks up routes: router mode only (this box is a "
-				      "bridge)");
+		snprintf(err, errlen, "%s", refused);
 		return NULL;
 	}
 	R->ct = dp->ct_mode == CFG_CT_ON || (dp->ct_mode == CFG_CT_AUTO && R->prog->uses_ct);

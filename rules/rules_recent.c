@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rules_recent.h"
+#include "rp_cpu.h"
 
 enum { FREE, BUSY, LIVE };
 #define PROBES 16u /* slots looked at from an address's place */
@@ -68,22 +69,13 @@ static inline uint32_t word(const struct rules_recent_entry *e)
 	return __atomic_load_n(&e->sv, __ATOMIC_ACQUIRE);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
 /* The word once its slot is not busy (a bounded wait: a slot is busy for
  * the few stores of a fill). */
 static uint32_t settled(const struct rules_recent_entry *e)
 {
 	uint32_t w = __atomic_load_n(&e->sv, __ATOMIC_SEQ_CST);
 	for (unsigned spin = 0; (w & 3) == BUSY && spin < 1024; spin++) {
-		cpu_relax();
+		rp_cpu_relax();
 		w = __atomic_load_n(&e->sv, __ATOMIC_SEQ_CST);
 	}
 	return w;

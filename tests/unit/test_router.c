@@ -3143,6 +3143,26 @@ static void test_string(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_DROP), 3);
 }
 
+/* TCPMSS --clamp-mss-to-pmtu on a bridge: no routes to look back along
+ * (it crashed on the missing table), the peer port's MTU clamps. */
+static void test_tcpmss_bridge(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	install("*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\n"
+		"COMMIT\n",
+		NULL);
+	dp->ports[1].mtu = 1400;
+	mk_syn(&f, false, 80, 1460, 0);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	dp->ports[1].mtu = 1500;
+	assert_int_equal(out_mss(&out, false), 1360);
+}
+
 static void test_filter_ipv6_and_swap(void **state)
 {
 	(void)state;
@@ -3903,6 +3923,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_ipv6_and_swap, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_bridge, bridge_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tcpmss_bridge, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_bridge_reassembly, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly_many, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly6, router_setup, dp_down),
