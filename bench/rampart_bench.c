@@ -47,17 +47,23 @@ struct bench {
 	bool null_mode;
 	bool ipv6;
 	uint32_t rules; /* a FORWARD chain of this many rules that only count */
+	const char *text; /* or this iptables-restore text */
 };
 
 static const struct bench scenarios[] = {
-	{ "null", "rx -> tx on the same port, no processing (the floor)", true, false, 0 },
+	{ "null", "rx -> tx on the same port, no processing (the floor)", true, false, 0, NULL },
 	{ "router", "IPv4 parse + LPM route (16 prefixes, 2 gateways) + TTL + L2 rewrite", false,
-	  false, 0 },
-	{ "router6", "IPv6 parse + LPM route + hop limit + L2 rewrite", false, true, 0 },
+	  false, 0, NULL },
+	{ "router6", "IPv6 parse + LPM route + hop limit + L2 rewrite", false, true, 0, NULL },
 	{ "router-filter-10", "router + filter FORWARD of 10 ClassBench-like rules (no verdict: all tried)",
-	  false, false, 10 },
+	  false, false, 10, NULL },
 	{ "router-filter-10000", "router + filter FORWARD of 10000 ClassBench-like rules (no verdict)",
-	  false, false, 10000 },
+	  false, false, 10000, NULL },
+	{ "router-hashlimit", "router + one FORWARD -m hashlimit rule keyed by source and "
+	  "destination (1024 keys, every packet under the limit)", false, false, 0,
+	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	  "-A FORWARD -m hashlimit --hashlimit-upto 1000000/sec --hashlimit-burst 1000000 "
+	  "--hashlimit-mode srcip,dstip --hashlimit-name bench -j ACCEPT\nCOMMIT\n" },
 };
 
 static const char cfg_fmt[] =
@@ -193,6 +199,19 @@ static void refill(struct rte_mbuf *m, unsigned i)
 /* The FORWARD hook in the real pipeline: cbgen rules without targets
  * (they count; the policy accepts), so every packet crosses the whole chain
  * and is still forwarded. */
+static int install_text(struct dp_ctx *dp, const char *text)
+{
+	char err[512];
+	struct rules_ruleset *rs = rules_new();
+	if (!rs || rules_ipt_load(rs, RULES_F_V4, text, strlen(text), "bench", 0, err, sizeof(err)) < 0 ||
+	    dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rampart-bench: ruleset: %s\n", rs ? err : "out of memory");
+		rules_free(rs);
+		return -1;
+	}
+	return 0;
+}
+
 static int install_rules(struct dp_ctx *dp, uint32_t n)
 {
 	struct cbgen g;
@@ -336,7 +355,7 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 	struct dp_worker *w = dp_worker_get(dp, 0);
 
 	dp_bench_set_null(dp, b->null_mode);
-	if (b->rules && install_rules(dp, b->rules) < 0) {
+	if ((b->rules && install_rules(dp, b->rules) < 0) || (b->text && install_text(dp, b->text) < 0)) {
 		teardown(dp, rx, tx);
 		return -1;
 	}

@@ -258,7 +258,7 @@ struct dp_worker {
 	 * share of the ports, its counters */
 	const struct rules_ext *nat_tg;
 	const struct dp_rules *cl_R; /* -m connlimit: the ruleset of the packet at hand */
-	uint8_t cl_hotdrop;          /* connlimit could not count: drop the packet */
+	uint8_t cl_hotdrop;          /* a match could not judge (connlimit, hashlimit): drop it */
 	struct nat_share nat_share;
 	struct nat_srcmap nat_src; /* DP_NAT_SRCMAP slots */
 	uint32_t nat_rnd;

@@ -179,6 +179,7 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	v->ct = NULL;
 	v->nat_new = 0;
 	v->connlimit = NULL;
+	v->hotdrop = &w->cl_hotdrop;
 	v->ct_status = v->ct_dir = v->ct_mhelper = 0;
 	v->ct_mark = 0;
 	if (!R->ct) {
@@ -259,6 +260,7 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 		uint32_t have = rte_pktmbuf_data_len(m) > pm->l3_off ? rte_pktmbuf_data_len(m) - pm->l3_off : 0;
 		v->l3p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
 		v->l3cap = have < pm->l3_len ? have : pm->l3_len;
+		v->l4_off = (uint16_t)(pm->l4_off > pm->l3_off ? pm->l4_off - pm->l3_off : 0);
 	}
 	if (unlikely(p->need_clock))
 		v->now_us = rte_rdtsc() / w->dp->tsc_us;
@@ -513,7 +515,7 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 		w->nat_tg = res.nat;
 	if (unlikely(w->cl_hotdrop)) {
 		w->cl_hotdrop = 0;
-		res.res = RULES_R_DROP; /* connlimit could not count it */
+		res.res = RULES_R_DROP; /* connlimit could not count it, hashlimit had no room */
 	}
 	if (unlikely(res.n_log))
 		queue_logs(w, m, pm, &res, h, vin, vout, R);

@@ -453,6 +453,35 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_addr(c->b, c->fam, &rc->mask);
 		break;
 	}
+	case RULES_X_HASHLIMIT: {
+		const struct rules_m_hashlimit *h = &x->u.hashlimit;
+		unsigned dmask = c->fam == RULES_F_V6 ? 128 : 32;
+		uint32_t quantum;
+		rbuf_puts(c->b, h->above ? " limit: above" : " limit: up to");
+		if (h->rate.bytes) {
+			quantum = rules_hl_print_bytes(c->b, h->rate.avg, h->burst, "");
+		} else {
+			quantum = rules_hl_print_rate(c->b, h->rate.avg);
+			rbuf_printf(c->b, " burst %llu", (unsigned long long)h->burst);
+		}
+		if (h->mode) {
+			rbuf_puts(c->b, " mode");
+			rules_hl_print_mode(c->b, h->mode, '-');
+		}
+		if (h->size)
+			rbuf_printf(c->b, " htable-size %u", h->size);
+		if (h->max)
+			rbuf_printf(c->b, " htable-max %u", h->max);
+		if (h->gc_interval != 1000)
+			rbuf_printf(c->b, " htable-gcinterval %u", h->gc_interval);
+		if (h->expire != quantum)
+			rbuf_printf(c->b, " htable-expire %u", h->expire);
+		if (h->srcmask != 0xff && h->srcmask != dmask)
+			rbuf_printf(c->b, " srcmask %u", h->srcmask);
+		if (h->dstmask != 0xff && h->dstmask != dmask)
+			rbuf_printf(c->b, " dstmask %u", h->dstmask);
+		break;
+	}
 	case RULES_X_STATISTIC: {
 		const struct rules_m_statistic *st = &x->u.stat;
 		bool sinv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;

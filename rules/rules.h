@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rules_hashlimit.h"
+
 /* Families (masks). */
 #define RULES_F_V4 0x1
 #define RULES_F_V6 0x2
@@ -328,6 +330,30 @@ struct rules_m_recent { /* -m recent */
 	struct rules_recent *list; /* the list, set when compiled */
 };
 
+struct rules_hl_rate { /* --hashlimit-upto/above */
+	uint64_t avg;   /* packets: microseconds per packet (libxt_hashlimit's v2 scale);
+			   bytes: the cost of 16 bytes (its bytes_to_cost) */
+	uint32_t mult;  /* the rate's unit in seconds: the default expiry */
+	uint8_t bytes;  /* "b/s", "kb/s", "mb/s" */
+};
+struct rules_m_hashlimit { /* -m hashlimit */
+	char *name;          /* owned */
+	struct rules_hl_rate rate;
+	uint64_t burst;      /* packets; byte mode: the refills (validation turns the bytes
+				given into them, as libxt_hashlimit) */
+	uint32_t size, max, gc_interval, expire; /* htable-*, as the kernel keeps them */
+	uint32_t interval;   /* --hashlimit-rate-interval (refused) */
+	uint8_t mode;        /* RULES_HL_* (rules_hashlimit.h) */
+	uint8_t srcmask, dstmask; /* prefix lengths; 0xff: the whole address */
+	uint8_t above;       /* set by validation: matches over the limit (kernel's INVERT) */
+	uint8_t fam;         /* compiled: 4 or 6 */
+	struct rules_hl_cfg cfg; /* compiled: what the table's entries are charged with */
+	struct rules_hl *tbl; /* compiled: the table (NULL in a rule that shares an earlier
+				 rule's: see tc) */
+	const struct rules_m_hashlimit *tc; /* compiled: the rule that made the table, whose
+					       config every rule of that name uses */
+};
+
 struct rules_m_helper { /* -m helper --helper NAME */
 	char *name;    /* owned */
 	uint8_t ids;   /* the RULES_HELPER_* it names, as bits (set by validation) */
@@ -373,6 +399,7 @@ union rules_ext_data {
 	struct rules_m_statistic stat;
 	struct rules_m_recent recent;
 	struct rules_m_string str;
+	struct rules_m_hashlimit hashlimit;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -406,6 +433,7 @@ enum rules_ext_kind {
 	RULES_X_STATISTIC,
 	RULES_X_RECENT,
 	RULES_X_STRING,
+	RULES_X_HASHLIMIT,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -458,6 +486,9 @@ enum { RULES_O_STR_ALGO, RULES_O_STR_FROM, RULES_O_STR_TO, RULES_O_STR_STRING,
 enum { RULES_O_RC_SET, RULES_O_RC_CHECK, RULES_O_RC_UPDATE, RULES_O_RC_REMOVE, RULES_O_RC_SECONDS,
 	RULES_O_RC_REAP, RULES_O_RC_HITCOUNT, RULES_O_RC_TTL, RULES_O_RC_NAME, RULES_O_RC_MASK,
 	RULES_O_RC_RSOURCE, RULES_O_RC_RDEST };                      /* recent */
+enum { RULES_O_HL_UPTO, RULES_O_HL_ABOVE, RULES_O_HL_MODE, RULES_O_HL_SRCMASK, RULES_O_HL_DSTMASK,
+	RULES_O_HL_NAME, RULES_O_HL_BURST, RULES_O_HL_SIZE, RULES_O_HL_MAX, RULES_O_HL_GC,
+	RULES_O_HL_EXPIRE, RULES_O_HL_RATEMATCH, RULES_O_HL_INTERVAL };  /* hashlimit */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

@@ -300,6 +300,87 @@ static bool limit_ok(const struct rules_prog *p, const struct rules_m_limit *l, 
 	return false;
 }
 
+/* The 4 bytes xt_hashlimit reads as a packet's ports (proto_ports_offset:
+ * ESP's and AH's SPI, the ports of TCP, UDP, SCTP, DCCP, UDP-Lite; none
+ * for other protocols), false when they are not in the packet. */
+static bool hl_ports(const struct rules_pkt *pk, uint8_t out[4])
+{
+	unsigned off;
+	switch (pk->proto) {
+	case 6:
+	case 17:
+		if (pk->l4) {
+			out[0] = (uint8_t)(pk->sport >> 8);
+			out[1] = (uint8_t)pk->sport;
+			out[2] = (uint8_t)(pk->dport >> 8);
+			out[3] = (uint8_t)pk->dport;
+			return true;
+		}
+		off = 0; /* a non-first fragment: read where they would be */
+		break;
+	case 33:  /* DCCP */
+	case 50:  /* ESP */
+	case 132: /* SCTP */
+	case 136: /* UDP-Lite */
+		off = 0;
+		break;
+	case 51: /* AH (IPv4; IPv6 walks past it) */
+		off = 4;
+		break;
+	default:
+		memset(out, 0, 4);
+		return true;
+	}
+	if (pk->l3p == NULL || (uint32_t)pk->l4_off + off + 4 > pk->l3cap)
+		return false;
+	memcpy(out, pk->l3p + pk->l4_off + off, 4);
+	return true;
+}
+
+static inline void hl_mask(uint8_t *dst, const uint8_t *src, unsigned bytes, unsigned plen)
+{
+	for (unsigned i = 0; i < bytes; i++) {
+		unsigned bit = i * 8;
+		dst[i] = plen >= bit + 8 ? src[i] : plen <= bit ? 0 : (uint8_t)(src[i] & (0xff << (8 - (plen - bit))));
+	}
+}
+
+/* -m hashlimit (xt_hashlimit's hashlimit_mt_common): the key as the
+ * table's config picks it, one charge; a key the table has no room for
+ * drops the packet */
+static bool hashlimit_match(const struct rules_m_hashlimit *h, const struct rules_pkt *pk)
+{
+	const struct rules_m_hashlimit *tc = h->tc;
+	if (tc == NULL || tc->tbl == NULL)
+		return false; /* not compiled (cannot happen in a program) */
+	unsigned alen = tc->fam == 6 ? 16 : 4;
+	uint8_t key[RULES_HL_KEY_MAX];
+	memset(key, 0, sizeof(key));
+	if (tc->mode & RULES_HL_SIP)
+		hl_mask(key, pk->src.b, alen, tc->srcmask);
+	if (tc->mode & RULES_HL_DIP)
+		hl_mask(key + alen, pk->dst.b, alen, tc->dstmask);
+	if (tc->mode & (RULES_HL_SPT | RULES_HL_DPT)) {
+		uint8_t ports[4];
+		if (!hl_ports(pk, ports)) {
+			if (pk->hotdrop)
+				*pk->hotdrop = 1;
+			return false;
+		}
+		if (tc->mode & RULES_HL_SPT)
+			memcpy(key + 2 * alen, ports, 2);
+		if (tc->mode & RULES_HL_DPT)
+			memcpy(key + 2 * alen + 2, ports + 2, 2);
+	}
+	int r = rules_hl_charge(tc->tbl, &tc->cfg, key, pk->len, pk->now_us);
+	if (r < 0) {
+		if (pk->hotdrop)
+			*pk->hotdrop = 1;
+		return false;
+	}
+	return (r == 1) != (h->above != 0);
+}
+
 /* The kernel's case folding (its ctype: ASCII and Latin-1 letters) */
 static inline uint8_t lower(uint8_t c)
 {
@@ -504,6 +585,8 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return connbytes_match(x, pk);
 	case RULES_X_CONNLIMIT:
 		return connlimit_match(p, x, pk);
+	case RULES_X_HASHLIMIT:
+		return hashlimit_match(&u->hashlimit, pk);
 	case RULES_X_LIMIT:
 		/* limit state lives past the program's counters, one slot per ext */
 		return limit_ok(p, &u->limit, &ctr[p->n_ctr + (uint32_t)(x - p->exts)], pk->now_us);

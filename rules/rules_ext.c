@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "rules_priv.h"
+#include "rules_hashlimit.h"
 #include "rules_recent.h"
 
 #define OFF(f) ((uint16_t)offsetof(union rules_ext_data, f))
@@ -190,6 +191,23 @@ static const struct rules_opt statistic_opts[] = {
 	{"every", RULES_O_ST_EVERY, RV_EVERY, RO_INV | RO_NOPRINT, OFF(stat.every), 1, UINT32_MAX, 0,
 		BIT(RULES_O_ST_PROB)},
 	{"packet", RULES_O_ST_PACKET, RV_U32, RO_NOPRINT, OFF(stat.packet), 0, UINT32_MAX, 0, 0},
+};
+#define HL(n, i, t, f, fl, lo, hi, ex) {n, i, t, RO_NOPRINT | (fl), OFF(hashlimit.f), lo, hi, 0, ex}
+static const struct rules_opt hashlimit_opts[] = {
+	HL("hashlimit-upto", RULES_O_HL_UPTO, RV_HLRATE, rate, RO_INV, 0, 0, BIT(RULES_O_HL_ABOVE)),
+	HL("hashlimit-above", RULES_O_HL_ABOVE, RV_HLRATE, rate, RO_INV, 0, 0, BIT(RULES_O_HL_UPTO)),
+	HL("hashlimit", RULES_O_HL_UPTO, RV_HLRATE, rate, RO_INV | RO_ALIAS, 0, 0, BIT(RULES_O_HL_ABOVE)),
+	HL("hashlimit-srcmask", RULES_O_HL_SRCMASK, RV_U8, srcmask, 0, 0, 128, 0),
+	HL("hashlimit-dstmask", RULES_O_HL_DSTMASK, RV_U8, dstmask, 0, 0, 128, 0),
+	HL("hashlimit-burst", RULES_O_HL_BURST, RV_HLBURST, burst, 0, 0, 0, 0),
+	HL("hashlimit-htable-size", RULES_O_HL_SIZE, RV_U32, size, 0, 0, UINT32_MAX, 0),
+	HL("hashlimit-htable-max", RULES_O_HL_MAX, RV_U32, max, 0, 0, UINT32_MAX, 0),
+	HL("hashlimit-htable-gcinterval", RULES_O_HL_GC, RV_U32, gc_interval, 0, 0, UINT32_MAX, 0),
+	HL("hashlimit-htable-expire", RULES_O_HL_EXPIRE, RV_U32, expire, 0, 0, UINT32_MAX, 0),
+	HL("hashlimit-mode", RULES_O_HL_MODE, RV_HLMODE, mode, 0, 0, 0, 0),
+	HL("hashlimit-name", RULES_O_HL_NAME, RV_STRING, name, RO_MAND, 1, 1024, 0),
+	HL("hashlimit-rate-match", RULES_O_HL_RATEMATCH, RV_NONE, mode, 0, 0, 0, 0),
+	HL("hashlimit-rate-interval", RULES_O_HL_INTERVAL, RV_U32, interval, 0, 1, INT32_MAX, 0),
 };
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -631,6 +649,191 @@ static void print_recent(struct rules_buf *b, const struct rules_ext *x, int fam
 	rbuf_puts(b, (x->present & BIT(RULES_O_RC_RDEST)) ? " --rdest" : " --rsource");
 }
 
+static void init_hashlimit(union rules_ext_data *d)
+{
+	d->hashlimit.burst = 5;
+	d->hashlimit.gc_interval = 1000;
+	d->hashlimit.srcmask = d->hashlimit.dstmask = 0xff;
+}
+
+/* libxt_hashlimit's byte cost and back (16-byte chunks) */
+static uint64_t hl_cost_to_bytes(uint64_t cost)
+{
+	uint64_t r = cost ? UINT32_MAX / cost : UINT32_MAX;
+	return (r - 1) << 4;
+}
+static uint64_t hl_bytes_to_cost(uint64_t bytes)
+{
+	uint32_t r = (uint32_t)(bytes >> 4);
+	return UINT32_MAX / ((uint64_t)r + 1);
+}
+
+/* The kernel's user2credits() of revision 3 on a 250 Hz kernel: the
+ * credits of a packet interval, wrapping as its u64 does */
+static uint64_t hl_user2credits(uint64_t user)
+{
+	/* HZ * CREDITS_PER_JIFFY / XT_HASHLIMIT_SCALE_v2 = 250 * 2^39 / 10^6 */
+	return user * 137438953u;
+}
+
+/* -m hashlimit: libxt_hashlimit's checks (burst in bytes turned into
+ * refills, the default expiry from the rate's unit) and then
+ * xt_hashlimit's (hashlimit_mt_check_common); the effective direction */
+static int check_hashlimit(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	struct rules_m_hashlimit *h = &x->u.hashlimit;
+	uint32_t has = x->present;
+	if (!(has & (BIT(RULES_O_HL_UPTO) | BIT(RULES_O_HL_ABOVE))))
+		return rules_errf(pe, col, "hashlimit: you have to specify --hashlimit-upto or "
+					   "--hashlimit-above");
+	if (has & (BIT(RULES_O_HL_RATEMATCH) | BIT(RULES_O_HL_INTERVAL)))
+		return rules_errf(pe, col, "hashlimit: --hashlimit-rate-match and "
+					   "--hashlimit-rate-interval are not supported");
+	bool inv = (x->invert & (BIT(RULES_O_HL_UPTO) | BIT(RULES_O_HL_ABOVE))) != 0;
+	h->above = ((has & BIT(RULES_O_HL_ABOVE)) != 0) != inv;
+	if (!(has & BIT(RULES_O_HL_EXPIRE)))
+		h->expire = h->rate.mult * 1000u;
+	if (h->rate.bytes) {
+		uint32_t refills = 0; /* libxt_hashlimit's uint32_t */
+		if (has & BIT(RULES_O_HL_BURST)) {
+			uint64_t unit = hl_cost_to_bytes(h->rate.avg);
+			if (h->burst < unit)
+				return rules_errf(pe, col, "hashlimit: burst cannot be smaller than %lub",
+					(unsigned long)unit);
+			refills = (uint32_t)h->burst;
+			refills = (uint32_t)(refills / unit);
+			if (h->burst % unit)
+				refills++;
+			if (!(has & BIT(RULES_O_HL_EXPIRE)))
+				h->expire = 60000; /* XT_HASHLIMIT_BYTE_EXPIRE_BURST */
+		}
+		h->burst = refills;
+		if (((h->rate.avg * RULES_HL_BYTE_FULL) >> 32) == 0)
+			return rules_errf(pe, col, "hashlimit: rate too high for the kernel "
+						   "(overflow)");
+	} else {
+		if (h->burst > 1000000u)
+			return rules_errf(pe, col, "bad value for option \"--hashlimit-burst\", or out "
+						   "of range (1-1000000)");
+		if (hl_user2credits(h->rate.avg * h->burst) < hl_user2credits(h->rate.avg))
+			return rules_errf(pe, col, "hashlimit: overflow, try a lower rate or burst "
+						   "(the kernel refuses it)");
+	}
+	if (h->gc_interval == 0 || h->expire == 0)
+		return rules_errf(pe, col, "hashlimit: --hashlimit-htable-gcinterval and "
+					   "--hashlimit-htable-expire must be more than 0");
+	unsigned full = (r->fam & RULES_F_V4) ? 32 : 128;
+	if (h->srcmask != 0xff && h->srcmask > full)
+		return rules_errf(pe, col, "hashlimit: --hashlimit-srcmask %u is longer than an address (%u)",
+			h->srcmask, full);
+	if (h->dstmask != 0xff && h->dstmask > full)
+		return rules_errf(pe, col, "hashlimit: --hashlimit-dstmask %u is longer than an address (%u)",
+			h->dstmask, full);
+	if (strlen(h->name) > RULES_HL_NAME_MAX)
+		return rules_errf(pe, col, "hashlimit: name longer than %u characters", RULES_HL_NAME_MAX);
+	if (strchr(h->name, '/') || !strcmp(h->name, ".") || !strcmp(h->name, ".."))
+		return rules_errf(pe, col, "hashlimit: bad table name \"%s\"", h->name);
+	if (h->size > 1048576u) /* the kernel truncates it (HASHLIMIT_MAX_SIZE) */
+		h->size = 1048576u;
+	uint32_t size = h->size ? h->size : 8192u;
+	uint64_t max = h->max ? (h->max < size ? size : h->max) : 8ull * size;
+	if (max > RULES_HL_MAX_ENTRIES)
+		return rules_errf(pe, col, "hashlimit: a table of %llu entries: at most %u",
+			(unsigned long long)max, RULES_HL_MAX_ENTRIES);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint64_t mult;
+} hl_rates[] = {{"day", 86400000000ull}, {"hour", 3600000000ull}, {"min", 60000000ull},
+		{"sec", 1000000ull}};
+
+uint32_t rules_hl_print_rate(struct rules_buf *b, uint64_t period)
+{
+	unsigned i;
+	for (i = 1; i < RULES_ARRAY_SIZE(hl_rates); i++)
+		if (period > hl_rates[i].mult || hl_rates[i].mult / period < hl_rates[i].mult % period)
+			break;
+	rbuf_printf(b, " %llu/%s", (unsigned long long)(hl_rates[i - 1].mult / period),
+		hl_rates[i - 1].name);
+	return (uint32_t)(hl_rates[i - 1].mult / 1000u); /* the unit in ms: the default expiry */
+}
+
+uint32_t rules_hl_print_bytes(struct rules_buf *b, uint64_t avg, uint64_t burst, const char *prefix)
+{
+	static const struct {
+		const char *n;
+		uint64_t thresh;
+	} units[] = {{"m", 1048576}, {"k", 1024}, {"", 1}};
+	uint64_t r = hl_cost_to_bytes(avg);
+	unsigned i;
+	for (i = 0; i < 2; i++)
+		/* libxt's mask is a uint32_t: the bits above 32 go too */
+		if (r >= units[i].thresh &&
+		    hl_bytes_to_cost(r & (uint32_t)~(uint32_t)(units[i].thresh - 1)) == avg)
+			break;
+	rbuf_printf(b, " %llu%sb/s", (unsigned long long)(r / units[i].thresh), units[i].n);
+	if (burst == 0)
+		return 15000;
+	r *= burst;
+	rbuf_printf(b, " %sburst", prefix);
+	for (i = 0; i < 2; i++)
+		if (r >= units[i].thresh)
+			break;
+	rbuf_printf(b, " %llu%sb", (unsigned long long)(r / units[i].thresh), units[i].n);
+	return 60000;
+}
+
+void rules_hl_print_mode(struct rules_buf *b, uint8_t mode, char sep)
+{
+	static const struct {
+		uint8_t bit;
+		const char *n;
+	} order[] = {{RULES_HL_SIP, "srcip"}, {RULES_HL_SPT, "srcport"}, {RULES_HL_DIP, "dstip"},
+		     {RULES_HL_DPT, "dstport"}};
+	bool first = true;
+	rbuf_puts(b, " ");
+	for (unsigned i = 0; i < RULES_ARRAY_SIZE(order); i++)
+		if (mode & order[i].bit) {
+			if (!first)
+				rbuf_printf(b, "%c", sep);
+			rbuf_puts(b, order[i].n);
+			first = false;
+		}
+}
+
+static void print_hashlimit(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	const struct rules_m_hashlimit *h = &x->u.hashlimit;
+	unsigned dmask = fam == RULES_F_V6 ? 128 : 32;
+	rbuf_puts(b, h->above ? " --hashlimit-above" : " --hashlimit-upto");
+	uint32_t quantum;
+	if (h->rate.bytes) {
+		quantum = rules_hl_print_bytes(b, h->rate.avg, h->burst, "--hashlimit-");
+	} else {
+		quantum = rules_hl_print_rate(b, h->rate.avg);
+		rbuf_printf(b, " --hashlimit-burst %llu", (unsigned long long)h->burst);
+	}
+	if (h->mode) {
+		rbuf_puts(b, " --hashlimit-mode");
+		rules_hl_print_mode(b, h->mode, ',');
+	}
+	rbuf_printf(b, " --hashlimit-name %s", h->name);
+	if (h->size)
+		rbuf_printf(b, " --hashlimit-htable-size %u", h->size);
+	if (h->max)
+		rbuf_printf(b, " --hashlimit-htable-max %u", h->max);
+	if (h->gc_interval != 1000)
+		rbuf_printf(b, " --hashlimit-htable-gcinterval %u", h->gc_interval);
+	if (h->expire != quantum)
+		rbuf_printf(b, " --hashlimit-htable-expire %u", h->expire);
+	if (h->srcmask != 0xff && h->srcmask != dmask)
+		rbuf_printf(b, " --hashlimit-srcmask %u", h->srcmask);
+	if (h->dstmask != 0xff && h->dstmask != dmask)
+		rbuf_printf(b, " --hashlimit-dstmask %u", h->dstmask);
+}
+
 /* -m statistic: libxt_statistic's checks (iptables 1.8.9's order and words) */
 static int check_statistic(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
 {
@@ -838,6 +1041,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		check_recent, print_recent},
 	[RULES_X_STATISTIC] = {"statistic", RULES_F_ALL, 0, 0, 0, false, OPTS(statistic_opts), NULL,
 		check_statistic, print_statistic},
+	[RULES_X_HASHLIMIT] = {"hashlimit", RULES_F_ALL, 0, 0, 0, false, OPTS(hashlimit_opts),
+		init_hashlimit, check_hashlimit, print_hashlimit},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,

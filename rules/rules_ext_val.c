@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rules_hashlimit.h"
 #include "rules_priv.h"
 
 #define BIT(i) (1u << (i))
@@ -658,6 +659,106 @@ static int parse_rate(struct rules_pctx *pc, const struct rules_opt *o, const ch
 	return 0;
 }
 
+/* -m hashlimit's rate, as libxt_hashlimit reads it: "N[kb|mb|b]/s" is a
+ * byte rate (atoll's number: trailing characters ignored), else
+ * "N[/second|minute|hour|day]" (prefixes allowed) in microseconds per
+ * packet */
+static int parse_hlrate(struct rules_pctx *pc, const struct rules_opt *o, const char *arg,
+	struct rules_hl_rate *r)
+{
+	const char *b = strstr(arg, "b/s");
+	if (b != NULL && b != arg) {
+		long long v = strtoll(arg, NULL, 10);
+		if (v != 0) {
+			uint64_t f = b[-1] == 'm' ? 1048576u : b[-1] == 'k' ? 1024u : 1u;
+			uint64_t bytes = (uint64_t)v * f;
+			uint32_t chunks = (uint32_t)(bytes >> 4);
+			uint64_t cost = chunks == UINT32_MAX ? 0 : UINT32_MAX / (chunks + 1u);
+			if (cost == 0)
+				return rules_errf(pc->pe, pc->col, "rate too high \"%s\"", arg);
+			r->avg = cost;
+			r->bytes = 1;
+			r->mult = 15; /* XT_HASHLIMIT_BYTE_EXPIRE */
+			return 0;
+		}
+	}
+	uint32_t mult = 1;
+	const char *slash = strchr(arg, '/');
+	if (slash) {
+		const char *u = slash + 1;
+		size_t lu = strlen(u);
+		if (lu == 0)
+			return bad(pc, o, arg, NULL);
+		if (strncasecmp(u, "second", lu) == 0 && lu <= 6)
+			mult = 1;
+		else if (strncasecmp(u, "minute", lu) == 0 && lu <= 6)
+			mult = 60;
+		else if (strncasecmp(u, "hour", lu) == 0 && lu <= 4)
+			mult = 3600;
+		else if (strncasecmp(u, "day", lu) == 0 && lu <= 3)
+			mult = 86400;
+		else
+			return bad(pc, o, arg, NULL);
+	}
+	long long v = strtoll(arg, NULL, 10);
+	if (v == 0)
+		return bad(pc, o, arg, NULL);
+	uint64_t avg = 1000000ull * mult / (uint64_t)v; /* a negative rate: 0, too fast */
+	if (avg == 0)
+		return rules_errf(pc->pe, pc->col, "rate too fast \"%s\"", arg);
+	r->avg = avg;
+	r->bytes = 0;
+	r->mult = mult;
+	return 0;
+}
+
+/* --hashlimit-burst: xtables_strtoul's number (any base, trailing text
+ * allowed), at most 1000000 without a suffix, "k" and "m" multiply */
+static int parse_hlburst(struct rules_pctx *pc, const char *arg, uint64_t *out)
+{
+	const char *p = arg;
+	while (isspace((unsigned char)*p))
+		p++;
+	char *end;
+	errno = 0;
+	unsigned long long v = *p == '-' ? 0 : strtoull(arg, &end, 0);
+	if (*p == '-' || end == arg || errno == ERANGE || v < 1 || (*end == '\0' && v > 1000000u))
+		return rules_errf(pc->pe, pc->col,
+			"bad value for option \"--hashlimit-burst\", or out of range (1-1000000)");
+	*out = (uint64_t)v * (*end == 'm' ? 1048576u : *end == 'k' ? 1024u : 1u);
+	return 0;
+}
+
+/* --hashlimit-mode: names separated by ',' or '|' (none: no key at all) */
+static int parse_hlmode(struct rules_pctx *pc, const struct rules_opt *o, const char *arg,
+	uint8_t *mode)
+{
+	static const struct {
+		const char *n;
+		uint8_t bit;
+	} names[] = {{"dstip", RULES_HL_DIP}, {"srcip", RULES_HL_SIP}, {"srcport", RULES_HL_SPT},
+		     {"dstport", RULES_HL_DPT}};
+	uint8_t m = 0;
+	const char *s = arg;
+	while (*s) {
+		size_t n = strcspn(s, ",|");
+		if (n > 0) {
+			size_t i = 0;
+			while (i < RULES_ARRAY_SIZE(names) &&
+			       !(strlen(names[i].n) == n && strncmp(names[i].n, s, n) == 0))
+				i++;
+			if (i == RULES_ARRAY_SIZE(names))
+				return bad(pc, o, arg, "dstip, srcip, srcport, dstport");
+			m |= names[i].bit;
+		}
+		s += n;
+		if (*s)
+			s++;
+	}
+	*mode = m;
+	return 0;
+}
+
 static int parse_reject(struct rules_pctx *pc, const struct rules_opt *o, const char *arg,
 	uint8_t *with)
 {
@@ -1072,6 +1173,15 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 		break;
 	case RV_RATE:
 		rc = parse_rate(pc, o, arg, f);
+		break;
+	case RV_HLRATE:
+		rc = parse_hlrate(pc, o, arg, f);
+		break;
+	case RV_HLBURST:
+		rc = parse_hlburst(pc, arg, f);
+		break;
+	case RV_HLMODE:
+		rc = parse_hlmode(pc, o, arg, f);
 		break;
 	case RV_LOGLEVEL: {
 		uint64_t v;

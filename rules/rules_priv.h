@@ -96,6 +96,9 @@ enum rv_type {
 	RV_CBDIR,       /* connbytes original|reply|both */
 	RV_CBMODE,      /* connbytes packets|bytes|avgpkt */
 	RV_RATE,
+	RV_HLRATE,      /* hashlimit "N[/unit]" or "N[k|m]b/s": struct rules_hl_rate */
+	RV_HLBURST,     /* hashlimit burst "N[k|m]" (uint64_t) */
+	RV_HLMODE,      /* hashlimit mode list (uint8_t RULES_HL_* bits) */
 	RV_LOGLEVEL,
 	RV_LOGFLAG,     /* sets bit opt->dflt in a u8 */
 	RV_REJECT,
@@ -159,6 +162,12 @@ struct rules_ext_desc {
 };
 
 extern const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT];
+
+/* -m hashlimit's rate, byte rate and mode as libxt_hashlimit prints them
+ * (rates: the unit's length in ms returned, the default expiry). */
+uint32_t rules_hl_print_rate(struct rules_buf *b, uint64_t period);
+uint32_t rules_hl_print_bytes(struct rules_buf *b, uint64_t avg, uint64_t burst, const char *prefix);
+void rules_hl_print_mode(struct rules_buf *b, uint8_t mode, char sep);
 
 /* Parse context for one rule. */
 struct rules_pctx {

@@ -17,6 +17,7 @@
 
 #include "rules_priv.h"
 #include "rules_prog.h"
+#include "rules_hashlimit.h"
 #include "rules_recent.h"
 
 struct cctx {
@@ -275,6 +276,48 @@ static int depth_of(const struct rules_fprog *fp, uint32_t ci, int8_t *memo, int
 	return best;
 }
 
+/* -m hashlimit: the table of the match's name and family. The first rule
+ * of a name (in the program's order) makes it and gives it its config;
+ * later rules of that name use that config (the kernel's hinfo->cfg) and
+ * only their own direction. */
+static int compile_hashlimit(struct cctx *c, int fam, struct rules_ext *x)
+{
+	struct rules_m_hashlimit *h = &x->u.hashlimit;
+	h->fam = fam == RULES_F_V6 ? 6 : 4;
+	h->tbl = NULL;
+	h->tc = NULL;
+	for (size_t i = 0; i + 1 < c->ext_used; i++) {
+		const struct rules_ext *o = &c->p->exts[i];
+		if (o->kind == RULES_X_HASHLIMIT && o->u.hashlimit.fam == h->fam &&
+		    strcmp(o->u.hashlimit.name, h->name) == 0) {
+			h->tc = o->u.hashlimit.tc;
+			return 0;
+		}
+	}
+	unsigned full = h->fam == 6 ? 128 : 32;
+	if (h->srcmask == 0xff)
+		h->srcmask = (uint8_t)full;
+	if (h->dstmask == 0xff)
+		h->dstmask = (uint8_t)full;
+	uint32_t size = h->size ? h->size : 8192u; /* the kernel's size on a box of > 1 GiB */
+	struct rules_hl_cfg hc = {
+		.avg = h->rate.avg,
+		.burst = h->burst,
+		.max = h->max ? (h->max < size ? size : h->max) : 8u * size,
+		.expire_ms = h->expire,
+		.gc_ms = h->gc_interval,
+		.bytes = h->rate.bytes,
+		.fam = h->fam,
+	};
+	h->tbl = rules_hl_get(h->name, &hc);
+	if (h->tbl == NULL)
+		return cerr(c, "hashlimit: cannot make table \"%s\" (%u entries): out of memory",
+			    h->name, hc.max);
+	h->cfg = hc;
+	h->tc = h;
+	return 0;
+}
+
 static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const struct rules_rule *r,
 	struct rules_crule *cr)
 {
@@ -350,6 +393,13 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			break;
 		case RULES_X_STRING:
 			p->need_payload = true;
+			break;
+		case RULES_X_HASHLIMIT:
+			p->need_clock = true;
+			if (x->u.hashlimit.mode & (RULES_HL_SPT | RULES_HL_DPT))
+				p->need_payload = true; /* ports of ESP, SCTP, ...; fragments */
+			if (compile_hashlimit(c, fam, &mx[n]) < 0)
+				return -EINVAL;
 			break;
 		case RULES_X_STATE:
 		case RULES_X_CONNMARK_M:
@@ -838,8 +888,11 @@ void rules_prog_free(struct rules_prog *p)
 		free(fp->quick);
 	}
 	if (p->exts) {
-		for (size_t i = 0; i < p->n_exts; i++)
+		for (size_t i = 0; i < p->n_exts; i++) {
+			if (p->exts[i].kind == RULES_X_HASHLIMIT)
+				rules_hl_put(p->exts[i].u.hashlimit.tbl);
 			rules_ext_free(&p->exts[i]);
+		}
 	}
 	free(p->exts);
 	free(p->nth);

@@ -92,6 +92,13 @@ struct rules_pkt {
 	const uint8_t *tcp_opt; /* TCP options, tcp_optlen bytes */
 	const uint8_t *l3p;     /* the IP header and what follows, l3cap bytes (need_payload) */
 	uint32_t l3cap;
+	uint16_t l4_off;        /* need_payload: the upper-layer header's offset in l3p
+				   (after IPv6 extension headers; in a non-first fragment,
+				   where it would be) */
+	/* set to 1 by a match that could not judge the packet and wants it
+	 * dropped (the kernel's hotdrop: -m hashlimit's full table); NULL:
+	 * nobody listens */
+	uint8_t *hotdrop;
 	struct rules_addr src, dst;
 };
 

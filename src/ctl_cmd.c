@@ -29,6 +29,7 @@
 #include "log.h"
 #include "rampart_version.h"
 #include "rules.h"
+#include "rules_hashlimit.h"
 #include "rules_recent.h"
 #include "ruleset.h"
 
@@ -389,6 +390,8 @@ static int apply(struct rp_ctl_env *env, struct rules_ruleset *rs, bool inherit,
 
 void rp_ctl_tick(struct rp_ctl_env *env)
 {
+	/* -m hashlimit: idle entries leave their tables every gc interval */
+	rules_hl_gc(dp_rules_clock_us(env->dp), 1u << 16);
 	/* a change that reused classifiers leaves appended rules walked in
 	 * order: once changes pause for a second, build them all again */
 	if (!dp_rules_tailed(env->dp) || now_ms() - env->last_change_ms < 1000)
@@ -1125,10 +1128,63 @@ static void cmd_show_recent(struct rp_ctl_env *env, FILE *out)
 	fprintf(out, "%%%% ok %u lists\n", lists);
 }
 
+/* ---- show hashlimit ---- */
+
+struct hl_walk {
+	FILE *out;
+	uint8_t fam;
+	uint64_t cap, cost;
+};
+
+static void hl_line(void *arg, const uint8_t *key, uint64_t expires_us, uint64_t credit,
+	uint64_t refills)
+{
+	struct hl_walk *hw = arg;
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	unsigned alen = hw->fam == 6 ? 16 : 4;
+	int af = hw->fam == 6 ? AF_INET6 : AF_INET;
+	inet_ntop(af, key, s, sizeof(s));
+	inet_ntop(af, key + alen, d, sizeof(d));
+	const uint8_t *p = key + 2 * alen;
+	fprintf(hw->out, "%" PRIu64 " %s:%u->%s:%u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+		(expires_us + 999999) / 1000000, s, (unsigned)(p[0] << 8 | p[1]), d,
+		(unsigned)(p[2] << 8 | p[3]), credit, hw->cap ? hw->cap : refills, hw->cost);
+}
+
+/* The -m hashlimit tables, as /proc/net/ipt_hashlimit/NAME lists them:
+ * seconds until the entry expires, the key, then the credit, its cap and
+ * a packet's cost (packet mode: in microseconds of the rate; byte mode:
+ * byte credits, the refills left, the cost of 16 bytes). */
+static void cmd_show_hashlimit(struct rp_ctl_env *env, FILE *out)
+{
+	uint64_t now = dp_rules_clock_us(env->dp);
+	unsigned n = 0;
+	const struct rules_hl *t;
+	while ((t = rules_hl_at(n)) != NULL) {
+		struct rules_hl_info in;
+		rules_hl_info(t, &in);
+		fprintf(out, "table %s (IPv%u): %" PRIu32 " of %" PRIu32 " entries, %" PRIu64
+			" packets dropped for want of room\n", in.name, in.cfg.fam, in.live, in.cfg.max,
+			in.full);
+		struct hl_walk hw = { .out = out, .fam = in.cfg.fam };
+		if (in.cfg.bytes) {
+			hw.cost = (in.cfg.avg * RULES_HL_BYTE_FULL) >> 32;
+		} else {
+			hw.cap = in.cfg.avg * in.cfg.burst;
+			hw.cost = in.cfg.avg;
+		}
+		rules_hl_walk(t, now, hl_line, &hw);
+		n++;
+	}
+	fprintf(out, "%%%% ok %u tables\n", n);
+}
+
 static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out, bool json)
 {
 	if (argc == 2 && !strcmp(argv[1], "recent")) {
 		cmd_show_recent(env, out);
+	} else if (argc == 2 && !strcmp(argv[1], "hashlimit")) {
+		cmd_show_hashlimit(env, out);
 	} else if (argc == 2 && !strcmp(argv[1], "nat")) {
 		cmd_show_nat(env->dp, out, json);
 	} else if (argc == 2 && !strcmp(argv[1], "version") && json) {
@@ -1154,7 +1210,7 @@ static void cmd_show(struct rp_ctl_env *env, int argc, char **argv, FILE *out, b
 		dp_stats_print(env->dp, out);
 		fprintf(out, "%%%% ok\n");
 	} else {
-		fprintf(out, "%%%% error: show: nat, ports, workers, sets, recent or version\n");
+		fprintf(out, "%%%% error: show: nat, ports, workers, sets, recent, hashlimit or version\n");
 	}
 }
 

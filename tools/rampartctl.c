@@ -394,6 +394,7 @@ static int cmd_show(int argc, char **argv)
 			   "       rampartctl show ports     per port and per worker counters (also: workers)\n"
 			   "       rampartctl show sets      the named sets and their sizes\n"
 			   "       rampartctl show recent    the -m recent lists and their addresses\n"
+			   "       rampartctl show hashlimit the -m hashlimit tables and their entries\n"
 			   "       rampartctl show version   the daemon's version, ruleset generation, last change\n"
 			   "--json (nat, version): one JSON document instead\n");
 		return words != 2 ? EXIT_USAGE : 0;

@@ -46,7 +46,7 @@ static const char *const g_matches[] = {
 	"dscp", "mark", "pkttype", "addrtype", "comment", "set", "state", "conntrack", "limit",
 	"connmark", "connbytes", "connlimit", NULL,
 };
-static const char *const g_show[] = { "nat", "ports", "workers", "sets", "recent", "version",
+static const char *const g_show[] = { "nat", "ports", "workers", "sets", "recent", "hashlimit", "version",
 	NULL };
 static const char *const g_conntrack[] = { "-L", "-C", "-D", "-F", "-S", NULL };
 static const char *const g_helpers[] = { "ftp", "tftp", NULL };

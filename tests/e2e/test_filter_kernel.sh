@@ -120,6 +120,11 @@ for rules in "$FDIR"/kdiff-*.rules; do
 			"^src=10\.77\.1\.[0-9]+ ttl: 64 last_seen: [0-9.]+s ago hits: [0-9]+$" \
 			"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show recent
 	fi
+	if [ "$name" = kdiff-8 ]; then
+		check_out "kdiff-8: rampartctl show hashlimit counts the 3 TCP probes the full table refused" \
+			"^table tcpfull6 \(IPv6\): 2 of 2 entries, 3 packets dropped for want of room$" \
+			"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show hashlimit
+	fi
 	rp_stop
 	norm_log <"$RP_LOG" >"$E2E_TMP/$name.rampart.log"
 	nlog=$(wc -l <"$E2E_TMP/$name.kernel.log")
