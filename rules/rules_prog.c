@@ -351,6 +351,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_STRING:
 			p->need_payload = true;
 			break;
+		case RULES_X_TIME:
+			p->need_wall = true;
+			break;
 		case RULES_X_STATE:
 		case RULES_X_CONNMARK_M:
 		case RULES_X_HELPER:
