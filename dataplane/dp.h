@@ -74,6 +74,12 @@ uint32_t dp_rules_generation(const struct dp_ctx *dp);
 /* The rule engine's clock (microseconds, the workers' now_us): the time
  * base of -m limit and -m recent. */
 uint64_t dp_rules_clock_us(const struct dp_ctx *dp);
+/* The wall clock of -m time as the workers read it: UTC seconds since 1970. */
+int64_t dp_wall_clock_s(const struct dp_ctx *dp);
+/* Tests and rampart-bench: from now on the workers' wall clock reads utc_s
+ * (and runs on with the TSC) and the kernel's time zone is tz_west_s
+ * seconds west of UTC; the control thread stops following the system's. */
+void dp_wall_clock_set(struct dp_ctx *dp, int64_t utc_s, int32_t tz_west_s);
 
 /* Human-readable counters (ports, workers, drops by reason). */
 void dp_stats_print(struct dp_ctx *dp, FILE *out);

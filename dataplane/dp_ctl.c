@@ -8,6 +8,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -47,6 +49,48 @@ static void *ct_mem(size_t n)
 	return rte_zmalloc_socket("rp_ct", n, RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
 }
 
+/*
+ * The wall clock of -m time. Workers make no system calls: they add an
+ * offset to the rule engine's TSC clock (rte_rdtsc() / tsc_us), and the
+ * control thread measures that offset again about once a second, so NTP's
+ * slewing and steps and the integer tsc_us reach the workers within a
+ * second (between two refreshes the error is tsc_us's rounding, at most
+ * a millisecond). The kernel's time zone (--kerneltz) is sys_tz, which
+ * gettimeofday still reports; xt_time reads the same.
+ */
+static void wall_refresh(struct dp_ctx *dp)
+{
+	struct timespec ts;
+	struct timeval tv;
+	struct timezone tz = { 0, 0 };
+	uint64_t t0 = rte_rdtsc();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t t1 = rte_rdtsc();
+	int64_t mono = (int64_t)((t0 / 2 + t1 / 2) / dp->tsc_us); /* the reading's midpoint */
+	int64_t real = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (gettimeofday(&tv, &tz) < 0)
+		tz.tz_minuteswest = 0;
+	/* relaxed: each value stands alone (see dp_priv.h) */
+	__atomic_store_n(&dp->wall_off_us, real - mono, __ATOMIC_RELAXED);
+	__atomic_store_n(&dp->wall_tz_west_s, (int32_t)tz.tz_minuteswest * 60, __ATOMIC_RELAXED);
+	dp->wall_next_tsc = t1 + dp->tsc_hz;
+}
+
+int64_t dp_wall_clock_s(const struct dp_ctx *dp)
+{
+	int64_t us = (int64_t)(rte_rdtsc() / dp->tsc_us) +
+		__atomic_load_n(&dp->wall_off_us, __ATOMIC_RELAXED);
+	return us / 1000000;
+}
+
+void dp_wall_clock_set(struct dp_ctx *dp, int64_t utc_s, int32_t tz_west_s)
+{
+	dp->wall_pinned = true;
+	int64_t mono = (int64_t)(rte_rdtsc() / dp->tsc_us);
+	__atomic_store_n(&dp->wall_off_us, utc_s * 1000000 - mono, __ATOMIC_RELAXED);
+	__atomic_store_n(&dp->wall_tz_west_s, tz_west_s, __ATOMIC_RELAXED);
+}
+
 struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 {
 	struct dp_ctx *dp = rte_zmalloc("rp_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
@@ -65,6 +109,7 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	dp->idle_sleep_us = c->idle_sleep_us;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->tsc_us = RTE_MAX(dp->tsc_hz / 1000000, (uint64_t)1);
+	wall_refresh(dp);
 	dp->icmp_rate = c->icmp_ratelimit;
 	dp->icmp_burst = c->icmp_burst;
 	dp->reachable_tsc = (uint64_t)c->neigh_timeout_s * dp->tsc_hz;
@@ -274,6 +319,8 @@ unsigned dp_ctl_poll(struct dp_ctx *dp)
 		total += n;
 	}
 	dp_neigh_timers(dp);
+	if (!dp->wall_pinned && rte_rdtsc() >= dp->wall_next_tsc)
+		wall_refresh(dp);
 	total += dp_logs_drain(dp);
 	if (dp->trace_list != NULL)
 		total += dp_trace_drain(dp);

@@ -332,6 +332,15 @@ struct dp_ctx {
 	unsigned idle_sleep_us;
 	uint64_t tsc_hz;
 	uint64_t tsc_us; /* tsc ticks per microsecond */
+	/* -m time's wall clock (docs/architecture.md#wall-clock): the system's
+	 * realtime clock minus the rule engine's clock (rte_rdtsc() / tsc_us)
+	 * in microseconds, and the kernel's time zone (sys_tz, seconds west
+	 * of UTC). Written by the control thread about once a second
+	 * (dp_ctl_poll), read by a worker for each packet a -m time rule
+	 * looks at: two independent values, each a relaxed atomic (no order
+	 * between them or with anything else matters). */
+	int64_t wall_off_us;
+	int32_t wall_tz_west_s;
 	struct dp_rules *rules; /* published ruleset, NULL: none (RCU, see filter_fast.c) */
 	uint32_t icmp_rate, icmp_burst;
 	struct dp_port ports[DP_MAX_PORTS];
@@ -370,6 +379,8 @@ struct dp_ctx {
 	uint64_t link_next_tsc;        /* next link state poll */
 	uint64_t ct_tsc_tick;    /* tsc per conntrack tick */
 	uint32_t rules_gen;
+	bool wall_pinned;        /* dp_wall_clock_set: the system clock no longer followed */
+	uint64_t wall_next_tsc;  /* the wall clock's next refresh */
 	/* a TSC reading and the wall clock at the same instant: record times */
 	uint64_t tsc0;
 	struct timespec real0;

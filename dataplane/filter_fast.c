@@ -262,8 +262,16 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 		v->l3cap = have < pm->l3_len ? have : pm->l3_len;
 		v->l4_off = (uint16_t)(pm->l4_off > pm->l3_off ? pm->l4_off - pm->l3_off : 0);
 	}
-	if (unlikely(p->need_clock))
+	if (unlikely(p->need_clock | p->need_wall)) {
 		v->now_us = rte_rdtsc() / w->dp->tsc_us;
+		if (p->need_wall) {
+			/* relaxed: the offset and the zone are values of their
+			 * own, refreshed by the control thread (dp_priv.h) */
+			int64_t off = __atomic_load_n(&w->dp->wall_off_us, __ATOMIC_RELAXED);
+			v->wall_s = ((int64_t)v->now_us + off) / 1000000;
+			v->tz_west_s = __atomic_load_n(&w->dp->wall_tz_west_s, __ATOMIC_RELAXED);
+		}
+	}
 }
 
 /* The MTU of the port the route to a leads through; UINT32_MAX when there

@@ -426,6 +426,9 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 			rbuf_puts(c->b, " ICASE");
 		break;
 	}
+	case RULES_X_TIME:
+		rules_time_list(c->b, x);
+		break;
 	case RULES_X_RECENT: {
 		const struct rules_m_recent *rc = &x->u.recent;
 		if (x->invert)

@@ -321,6 +321,19 @@ struct rules_m_string { /* -m string */
 	uint8_t icase;
 };
 
+struct rules_m_time { /* -m time, as xt_time_info */
+	uint32_t date_start, date_stop;       /* UTC seconds (or kernel-zone, --kerneltz) */
+	uint32_t daytime_start, daytime_stop; /* seconds of the day, 0 .. 86399 */
+	uint32_t monthdays;                   /* bit d: day d of the month (1..31) */
+	uint8_t weekdays;                     /* bit d: 1 Monday .. 7 Sunday */
+	uint8_t flags;                        /* RULES_TIME_* */
+};
+enum { RULES_TIME_KERNELTZ = 1, RULES_TIME_CONTIGUOUS = 2 }; /* xt_time's flags */
+#define RULES_TIME_ALL_MONTHDAYS 0xfffffffeu
+#define RULES_TIME_ALL_WEEKDAYS 0xfeu
+#define RULES_TIME_MAX_DAYTIME 86399u
+#define RULES_TIME_DATE_MAX 0x7fffffffu /* libxt_time's default --datestop (INT_MAX) */
+
 struct rules_recent;
 struct rules_m_recent { /* -m recent */
 	char *name;             /* owned; NULL: DEFAULT */
@@ -400,6 +413,7 @@ union rules_ext_data {
 	struct rules_m_recent recent;
 	struct rules_m_string str;
 	struct rules_m_hashlimit hashlimit;
+	struct rules_m_time time;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -434,6 +448,7 @@ enum rules_ext_kind {
 	RULES_X_RECENT,
 	RULES_X_STRING,
 	RULES_X_HASHLIMIT,
+	RULES_X_TIME,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -489,6 +504,9 @@ enum { RULES_O_RC_SET, RULES_O_RC_CHECK, RULES_O_RC_UPDATE, RULES_O_RC_REMOVE, R
 enum { RULES_O_HL_UPTO, RULES_O_HL_ABOVE, RULES_O_HL_MODE, RULES_O_HL_SRCMASK, RULES_O_HL_DSTMASK,
 	RULES_O_HL_NAME, RULES_O_HL_BURST, RULES_O_HL_SIZE, RULES_O_HL_MAX, RULES_O_HL_GC,
 	RULES_O_HL_EXPIRE, RULES_O_HL_RATEMATCH, RULES_O_HL_INTERVAL };  /* hashlimit */
+enum { RULES_O_TM_DATESTART, RULES_O_TM_DATESTOP, RULES_O_TM_TIMESTART, RULES_O_TM_TIMESTOP,
+	RULES_O_TM_CONTIGUOUS, RULES_O_TM_MONTHDAYS, RULES_O_TM_WEEKDAYS, RULES_O_TM_LOCALTZ,
+	RULES_O_TM_UTC, RULES_O_TM_KERNELTZ };                       /* time (libxt_time's ids) */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

@@ -22,6 +22,7 @@
 
 #include "rules_prog.h"
 #include "rules_recent.h"
+#include "rules_time.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -515,6 +516,8 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		}
 		return found != INV(x, RULES_O_STR_STRING);
 	}
+	case RULES_X_TIME:
+		return rules_time_match(&u->time, pk->wall_s, pk->tz_west_s);
 	case RULES_X_RECENT: {
 		const struct rules_m_recent *rc = &u->recent;
 		uint8_t a[16] = { 0 };

@@ -209,6 +209,20 @@ static const struct rules_opt hashlimit_opts[] = {
 	HL("hashlimit-rate-match", RULES_O_HL_RATEMATCH, RV_NONE, mode, 0, 0, 0, 0),
 	HL("hashlimit-rate-interval", RULES_O_HL_INTERVAL, RV_U32, interval, 0, 1, INT32_MAX, 0),
 };
+#define TM(n, i, t, fl, f, ex) {n, i, t, RO_NOPRINT | (fl), OFF(f), 0, 0, 0, ex}
+static const struct rules_opt time_opts[] = { /* printed by rules_time_save */
+	TM("datestart", RULES_O_TM_DATESTART, RV_DATE, 0, time.date_start, 0),
+	TM("datestop", RULES_O_TM_DATESTOP, RV_DATE, 0, time.date_stop, 0),
+	TM("timestart", RULES_O_TM_TIMESTART, RV_DAYTIME, 0, time.daytime_start, 0),
+	TM("timestop", RULES_O_TM_TIMESTOP, RV_DAYTIME, 0, time.daytime_stop, 0),
+	TM("contiguous", RULES_O_TM_CONTIGUOUS, RV_NONE, 0, time.flags, 0),
+	TM("weekdays", RULES_O_TM_WEEKDAYS, RV_WEEKDAYS, RO_INV, time.weekdays, 0),
+	TM("monthdays", RULES_O_TM_MONTHDAYS, RV_MONTHDAYS, RO_INV, time.monthdays, 0),
+	TM("localtz", RULES_O_TM_LOCALTZ, RV_NONE, 0, time.flags, BIT(RULES_O_TM_UTC)),
+	TM("utc", RULES_O_TM_UTC, RV_NONE, 0, time.flags,
+		BIT(RULES_O_TM_LOCALTZ) | BIT(RULES_O_TM_KERNELTZ)),
+	TM("kerneltz", RULES_O_TM_KERNELTZ, RV_NONE, 0, time.flags, BIT(RULES_O_TM_UTC)),
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -585,6 +599,15 @@ static void print_string_m(struct rules_buf *b, const struct rules_ext *x, int f
 		rbuf_printf(b, " --to %u", s->to);
 	if (s->icase)
 		rbuf_puts(b, " --icase");
+}
+
+/* libxt_time's time_init: every day, all day, no date bounds (INT_MAX) */
+static void init_time(union rules_ext_data *d)
+{
+	d->time.monthdays = RULES_TIME_ALL_MONTHDAYS;
+	d->time.weekdays = RULES_TIME_ALL_WEEKDAYS;
+	d->time.daytime_stop = RULES_TIME_MAX_DAYTIME;
+	d->time.date_stop = RULES_TIME_DATE_MAX;
 }
 
 static void init_recent(union rules_ext_data *d)
@@ -1037,6 +1060,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		check_helper, NULL},
 	[RULES_X_STRING] = {"string", RULES_F_ALL, 0, 0, 0, false, OPTS(string_opts), init_string,
 		check_string, print_string_m},
+	[RULES_X_TIME] = {"time", RULES_F_ALL, 0, 0, 0, false, OPTS(time_opts), init_time,
+		rules_time_check, rules_time_save},
 	[RULES_X_RECENT] = {"recent", RULES_F_ALL, 0, 0, 0, false, OPTS(recent_opts), init_recent,
 		check_recent, print_recent},
 	[RULES_X_STATISTIC] = {"statistic", RULES_F_ALL, 0, 0, 0, false, OPTS(statistic_opts), NULL,

@@ -1140,6 +1140,12 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 			return rules_errf(pc->pe, pc->col, "invalid mask \"%s\"", arg);
 		break;
 	}
+	case RV_DATE:
+	case RV_DAYTIME:
+	case RV_MONTHDAYS:
+	case RV_WEEKDAYS:
+		rc = rules_time_parse(pc, o, arg, f);
+		break;
 	case RV_STATMODE:
 		if (strcmp(arg, "random") == 0)
 			*(uint8_t *)f = RULES_STAT_RANDOM;

@@ -34,6 +34,10 @@ struct rules_m_string;
 bool rules_string_is_hex(const uint8_t *p, unsigned n);
 void rules_string_pattern(struct rules_buf *b, const struct rules_m_string *s);
 void rbuf_addr(struct rules_buf *b, int fam, const struct rules_addr *a);
+/* -m time (rules_time.c): libxt_time's save (" --timestart ...") and
+ * print ("TIME from ... UTC", without the leading blank's word) texts */
+void rules_time_save(struct rules_buf *b, const struct rules_ext *x, int fam);
+void rules_time_list(struct rules_buf *b, const struct rules_ext *x);
 /* A NAT target's range as libxt_NAT prints it (no option name). */
 void rules_nat_range_text(struct rules_buf *t, const struct rules_t_nat *n, int fam);
 /* A set element as ipset prints it ("10.0.0.0/8", "1.2.3.4,tcp:80"). */
@@ -86,6 +90,10 @@ enum rv_type {
 	RV_ADDRMASK,    /* an address of the rule's family (recent --mask), struct rules_addr */
 	RV_BYTES,       /* uint8_t *: [0] length, then bytes (string --string, max opt->max) */
 	RV_HEXBYTES,    /* the same from --hex-string's "ab|0d 0a|c" */
+	RV_DATE,        /* time --datestart/--datestop, ISO 8601 (uint32_t UTC seconds) */
+	RV_DAYTIME,     /* time --timestart/--timestop hh:mm[:ss] (uint32_t seconds) */
+	RV_MONTHDAYS,   /* time --monthdays 1,15,31 (uint32_t bits) */
+	RV_WEEKDAYS,    /* time --weekdays Mon,2 (uint8_t bits) */
 	RV_SET,         /* two arguments: name dirs */
 	RV_CTSTATES,
 	RV_CTSTATUS,
@@ -196,6 +204,10 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 /* Whether iptables-save leaves a (not inverted) option out, and its value text. */
 bool rules_val_omit(const struct rules_ext *x, const struct rules_opt *o);
 void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struct rules_opt *o, int fam);
+/* -m time's value types (rules_time.c): RV_DATE .. RV_WEEKDAYS into f. */
+int rules_time_parse(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, void *f);
+/* -m time's final check: inversions folded into the day masks, --contiguous. */
+int rules_time_check(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r);
 /* Final per-instance checks (mandatory options, kind check). */
 int rules_ext_finish(struct rules_pctx *pc, struct rules_ext *x);
 /* Append " --opt value ..." of x in iptables-save order. */

@@ -401,6 +401,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			if (compile_hashlimit(c, fam, &mx[n]) < 0)
 				return -EINVAL;
 			break;
+		case RULES_X_TIME:
+			p->need_wall = true;
+			break;
 		case RULES_X_STATE:
 		case RULES_X_CONNMARK_M:
 		case RULES_X_HELPER:

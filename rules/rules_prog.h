@@ -88,6 +88,8 @@ struct rules_pkt {
 	void *connlimit_ctx;
 	uint32_t mark;
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
+	int64_t wall_s;    /* wall clock, UTC seconds since 1970, when prog->need_wall (-m time) */
+	int32_t tz_west_s; /* the kernel's time zone, seconds west of UTC (-m time --kerneltz) */
 	const uint8_t *mac_src; /* NULL: no Ethernet header */
 	const uint8_t *tcp_opt; /* TCP options, tcp_optlen bytes */
 	const uint8_t *l3p;     /* the IP header and what follows, l3cap bytes (need_payload) */
@@ -301,6 +303,7 @@ struct rules_prog {
 	bool need_clock;    /* some rule uses -m limit: the caller fills now_us */
 	bool need_slots;    /* some match keeps per-worker state in the counter array */
 	bool need_payload;  /* some rule uses -m string: the caller fills l3p, l3cap */
+	bool need_wall;     /* some rule uses -m time: the caller fills wall_s, tz_west_s */
 	bool need_mac;      /* some rule uses -m mac: the caller fills mac_src */
 	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */

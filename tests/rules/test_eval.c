@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "rules.h"
 #include "rules_prog.h"
+#include "rules_time.h"
 
 static const char *const ports[] = {"lan0", "wan0", "dmz0", "dmz1"};
 
@@ -639,6 +641,135 @@ static void test_limit(void **state)
 	unload(&r);
 }
 
+/* ---- -m time (xt_time) with the clock the caller gives ---- */
+
+static int64_t utc(int y, int mo, int d, int h, int mi, int sec)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+		.tm_min = mi, .tm_sec = sec };
+	return (int64_t)timegm(&tm);
+}
+
+static struct rules_pkt at(int64_t t)
+{
+	struct rules_pkt p = base4();
+	p.wall_s = t;
+	return p;
+}
+
+/* The calendar arithmetic against libc's for every day of 1969..2040. */
+static void test_time_calendar(void **state)
+{
+	(void)state;
+	for (int64_t day = -365; day < 25600; day++) {
+		time_t t = (time_t)(day * 86400);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		int64_t y;
+		unsigned m, d;
+		rules_time_civil(day, &y, &m, &d);
+		assert_int_equal(y, tm.tm_year + 1900);
+		assert_int_equal(m, tm.tm_mon + 1);
+		assert_int_equal(d, tm.tm_mday);
+		assert_int_equal(rules_time_days(y, m, d), day);
+		/* one weekday rule per day: exactly tm's day matches */
+		struct rules_m_time mt = { .date_stop = RULES_TIME_DATE_MAX,
+			.daytime_stop = RULES_TIME_MAX_DAYTIME, .monthdays = RULES_TIME_ALL_MONTHDAYS,
+			.weekdays = (uint8_t)(1u << (tm.tm_wday == 0 ? 7 : tm.tm_wday)) };
+		if (day >= 0 && day * 86400 + 43200 <= RULES_TIME_DATE_MAX) {
+			assert_true(rules_time_match(&mt, day * 86400 + 43200, 0));
+			mt.weekdays = (uint8_t)(RULES_TIME_ALL_WEEKDAYS & ~mt.weekdays);
+			assert_false(rules_time_match(&mt, day * 86400 + 43200, 0));
+		}
+	}
+	/* mktime's carries, as libxt_time's dates get them */
+	assert_int_equal(rules_time_days(2023, 2, 31), rules_time_days(2023, 3, 3));
+	assert_int_equal(rules_time_days(2024, 1, 0), rules_time_days(2023, 12, 31));
+}
+
+static void test_time(void **state)
+{
+	(void)state;
+	int64_t mon = utc(2024, 3, 4, 0, 0, 0); /* a Monday */
+	/* a window in the day: both ends included */
+	const char *office = "-m time --timestart 08:00 --timestop 17:00";
+	MATCH(office, at(mon + 12 * 3600));
+	MATCH(office, at(mon + 8 * 3600));
+	MATCH(office, at(mon + 17 * 3600));
+	NOMATCH(office, at(mon + 17 * 3600 + 1));
+	NOMATCH(office, at(mon + 8 * 3600 - 1));
+	/* past midnight: the evening and the morning of every day */
+	const char *night = "-m time --timestart 22:00 --timestop 06:00";
+	MATCH(night, at(mon + 23 * 3600));
+	MATCH(night, at(mon + 3 * 3600));
+	MATCH(night, at(mon + 22 * 3600));
+	MATCH(night, at(mon + 6 * 3600));
+	NOMATCH(night, at(mon + 6 * 3600 + 1));
+	NOMATCH(night, at(mon + 22 * 3600 - 1));
+	NOMATCH(night, at(mon + 12 * 3600));
+	/* equal ends: the kernel's test lets the whole day through */
+	MATCH("-m time --timestart 12:00 --timestop 12:00", at(mon + 3 * 3600));
+	/* weekdays, names and numbers, inverted */
+	MATCH("-m time --weekdays Mon", at(mon + 3600));
+	MATCH("-m time --weekdays 1", at(mon + 3600));
+	NOMATCH("-m time --weekdays Tue", at(mon + 3600));
+	NOMATCH("-m time ! --weekdays Mon", at(mon + 3600));
+	MATCH("-m time ! --weekdays Mon", at(mon - 3600));
+	MATCH("-m time --weekdays Sun", at(mon - 1));
+	MATCH("-m time --weekdays 7", at(mon - 86400));
+	/* a wrapped window on a Monday: without --contiguous the hours after
+	 * midnight are Monday's own; with it they belong to the day before */
+	const char *mon_night = "-m time --timestart 23:00 --timestop 01:00 --weekdays Mon";
+	MATCH(mon_night, at(mon + 1800));
+	NOMATCH(mon_night, at(mon + 86400 + 1800));
+	MATCH(mon_night, at(mon + 23 * 3600 + 1800));
+	const char *mon_cont = "-m time --timestart 23:00 --timestop 01:00 --weekdays Mon --contiguous";
+	NOMATCH(mon_cont, at(mon + 1800));
+	MATCH(mon_cont, at(mon + 86400 + 1800));
+	MATCH(mon_cont, at(mon + 86400 + 3600));
+	NOMATCH(mon_cont, at(mon + 86400 + 3601));
+	MATCH(mon_cont, at(mon + 23 * 3600));
+	/* month days: a leap day, month ends, the year's end */
+	int64_t leap = utc(2024, 2, 29, 10, 0, 0);
+	MATCH("-m time --monthdays 29", at(leap));
+	NOMATCH("-m time --monthdays 28", at(leap));
+	NOMATCH("-m time ! --monthdays 29", at(leap));
+	MATCH("-m time --monthdays 1", at(leap + 86400));
+	MATCH("-m time --monthdays 31 --weekdays Tue", at(utc(2024, 12, 31, 23, 59, 59)));
+	MATCH("-m time --monthdays 29", at(utc(2000, 2, 29, 0, 0, 0)));
+	/* --contiguous across a month and a year */
+	const char *nye = "-m time --timestart 23:00 --timestop 02:00 --contiguous --monthdays 31";
+	MATCH(nye, at(utc(2025, 1, 1, 1, 0, 0)));
+	NOMATCH(nye, at(utc(2024, 12, 31, 1, 0, 0)));
+	NOMATCH("-m time --timestart 23:00 --timestop 02:00 --monthdays 31",
+		at(utc(2025, 1, 1, 1, 0, 0)));
+	/* dates: both ends included, every ISO 8601 length */
+	const char *range = "-m time --datestart 2024-03-04T12:00:00 --datestop 2024-03-04T12:00:10";
+	MATCH(range, at(mon + 12 * 3600));
+	MATCH(range, at(mon + 12 * 3600 + 10));
+	NOMATCH(range, at(mon + 12 * 3600 - 1));
+	NOMATCH(range, at(mon + 12 * 3600 + 11));
+	MATCH("-m time --datestart 2024-03", at(utc(2024, 3, 1, 0, 0, 0)));
+	NOMATCH("-m time --datestart 2024-03", at(utc(2024, 2, 29, 23, 59, 59)));
+	NOMATCH("-m time --datestop 2024-03-04T10", at(mon + 10 * 3600 + 1));
+	MATCH("-m time --datestart 2023-02-31", at(utc(2023, 3, 3, 0, 0, 0)));
+	NOMATCH("-m time --datestart 2023-02-31", at(utc(2023, 3, 2, 23, 59, 59)));
+	/* the default --datestop is INT_MAX, as libxt_time's: the kernel's
+	 * rules stop then too */
+	MATCH("-m time", at(RULES_TIME_DATE_MAX));
+	NOMATCH("-m time", at((int64_t)RULES_TIME_DATE_MAX + 1));
+	MATCH("-m time --datestop 2038-12-31T23:59:59", at((int64_t)RULES_TIME_DATE_MAX + 1));
+	/* --kerneltz: the kernel's zone, here UTC+1 (minuteswest -60) */
+	struct rules_pkt p = at(mon + 23 * 3600 + 1800); /* Monday 23:30 UTC, Tuesday 00:30 there */
+	p.tz_west_s = -3600;
+	MATCH("-m time --kerneltz --weekdays Tue", p);
+	MATCH("-m time --localtz --timestart 00:00 --timestop 01:00", p);
+	NOMATCH("-m time --weekdays Tue", p);
+	MATCH("-m time --utc --weekdays Mon", p);
+	NOMATCH("-m time --kerneltz --datestop 2024-03-04T23:59:59", p);
+	MATCH("-m time --datestop 2024-03-04T23:59:59", p);
+}
+
 /* ---- targets and traversal ---- */
 
 static const char trav4[] =
@@ -881,6 +1012,8 @@ int main(void)
 		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_time_calendar),
+		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_traversal),
 		cmocka_unit_test(test_goto_returns_to_caller),
 		cmocka_unit_test(test_families_and_counters),

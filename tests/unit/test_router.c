@@ -3211,6 +3211,53 @@ static void test_tcpmss_bridge(void **state)
 	assert_int_equal(out_mss(&out, false), 1360);
 }
 
+/* -m time through the pipeline: the workers read the wall clock the
+ * control side publishes (pinned here), and --kerneltz its zone; the
+ * control thread's refresh leaves a pinned clock alone. */
+static void test_time(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp --dport 53 -m time --timestart 22:00 --timestop 06:00 -j DROP\n"
+		"-A FORWARD -p udp --dport 54 -m time --weekdays Tue --kerneltz -j DROP\n"
+		"-A FORWARD -p udp --dport 55 -m time --datestart 2024-03-04T23:00 -j DROP\n"
+		"COMMIT\n",
+		NULL);
+	static const struct {
+		int64_t t;      /* UTC */
+		int32_t tz;     /* seconds west */
+		uint16_t port;
+		bool drop;
+	} cases[] = {
+		{1709594400, 0, 53, true},     /* Mon 2024-03-04 23:20 UTC: in the night window */
+		{1709553600, 0, 53, false},    /* Mon 12:00 */
+		{1709553600 + 10 * 3600 - 1, 0, 53, false}, /* 21:59:59 */
+		{1709553600 + 10 * 3600, 0, 53, true},      /* 22:00:00 */
+		{1709594400, 0, 54, false},    /* Monday in UTC */
+		{1709594400, -3600, 54, true}, /* Tuesday 00:20 in UTC+1 */
+		{1709594400 - 1200 - 1, 0, 55, false}, /* 22:59:59, before the date */
+		{1709594400 - 1200, 0, 55, true},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dp_wall_clock_set(dp, cases[i].t, cases[i].tz);
+		dp_ctl_poll(dp);
+		assert_true(dp_wall_clock_s(dp) - cases[i].t <= 1);
+		uint64_t d0 = drops(DP_DROP_FILTER_DROP);
+		mk_udp4_port(&f, H1_IP, H2_IP, cases[i].port);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (cases[i].drop) {
+			expect_nothing();
+			assert_int_equal(drops(DP_DROP_FILTER_DROP), d0 + 1);
+		} else {
+			take_one(1, &out);
+		}
+	}
+}
+
 static void test_filter_ipv6_and_swap(void **state)
 {
 	(void)state;
@@ -3962,6 +4009,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_hashlimit, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_time, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_string, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
