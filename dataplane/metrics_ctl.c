@@ -419,6 +419,31 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 	fprintf(o, "rampart_log_records_total{target=\"NFLOG\",result=\"lost\"} %" PRIu64 "\n",
 		dp->nflog_lost);
 
+	/* -m hashlimit's tables (a table lives while a program uses it) */
+	const struct rules_hl *hl;
+	static const char *const hlf[3] = {
+		"# HELP rampart_hashlimit_entries Keys held by a -m hashlimit table\n"
+		"# TYPE rampart_hashlimit_entries gauge\n",
+		"# HELP rampart_hashlimit_max_entries Keys a -m hashlimit table holds at most\n"
+		"# TYPE rampart_hashlimit_max_entries gauge\n",
+		"# HELP rampart_hashlimit_full_drops_total Packets dropped because their -m hashlimit "
+		"table had no room for a new key (the kernel's hotdrop)\n"
+		"# TYPE rampart_hashlimit_full_drops_total counter\n",
+	};
+	for (unsigned k = 0; k < 3 && rules_hl_at(0) != NULL; k++) {
+		fputs(hlf[k], o);
+		for (unsigned i = 0; (hl = rules_hl_at(i)) != NULL; i++) {
+			struct rules_hl_info in;
+			rules_hl_info(hl, &in);
+			static const char *const nm[3] = { "rampart_hashlimit_entries",
+				"rampart_hashlimit_max_entries", "rampart_hashlimit_full_drops_total" };
+			fprintf(o, "%s{table=\"", nm[k]);
+			label(o, in.name);
+			fprintf(o, "\",family=\"ipv%u\"} %" PRIu64 "\n", in.cfg.fam,
+				k == 0 ? (uint64_t)in.live : k == 1 ? (uint64_t)in.cfg.max : in.full);
+		}
+	}
+
 	/* the ruleset */
 	const struct dp_rules *R = dp->rules;
 	family(o, "rampart_ruleset_generation", "gauge",

@@ -3146,6 +3146,19 @@ static void test_hashlimit(void **state)
 	put(0, &f);
 	dp_worker_poll(w);
 	take_one(1, &out);
+	/* the tables in the metrics */
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *o = open_memstream(&buf, &blen);
+	assert_non_null(o);
+	struct dp_metrics_info info = { .version = "ut" };
+	dp_metrics_write(dp, o, &info);
+	fclose(o);
+	assert_non_null(strstr(buf, "rampart_hashlimit_full_drops_total{table=\"hl2\",family=\"ipv4\"} 1\n"));
+	assert_non_null(strstr(buf, "rampart_hashlimit_entries{table=\"hl2\",family=\"ipv4\"} 2\n"));
+	assert_non_null(strstr(buf, "rampart_hashlimit_max_entries{table=\"hl1\",family=\"ipv4\"} 65536\n"));
+	assert_non_null(strstr(buf, "rampart_hashlimit_entries{table=\"hl1\",family=\"ipv4\"} 5\n"));
+	free(buf);
 }
 
 /* -m string on a routed packet: the pattern wholly inside [from, to) of
