@@ -1128,6 +1128,39 @@ static void cmd_show_recent(struct rp_ctl_env *env, FILE *out)
 	fprintf(out, "%%%% ok %u lists\n", lists);
 }
 
+/* ---- recent: what writing to /proc/net/xt_recent/NAME does ---- */
+
+/* "+ADDR" adds the address (or records a hit if it is there), "-ADDR"
+ * removes it, "/" empties the list. The workers use the list meanwhile:
+ * the same lock-free operations as a rule's --set and --remove. */
+static void cmd_recent(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
+{
+	if (argc != 3) {
+		fprintf(out, "%%%% error: recent NAME +ADDR|-ADDR|/\n");
+		return;
+	}
+	struct rules_recent *l = rules_recent_find(argv[1]);
+	if (l == NULL) {
+		fprintf(out, "%%%% error: recent: no list \"%s\" (a -m recent rule makes it)\n", argv[1]);
+		return;
+	}
+	const char *op = argv[2];
+	if (!strcmp(op, "/")) {
+		rules_recent_flush(l);
+		fprintf(out, "%%%% ok\n");
+		return;
+	}
+	uint8_t a[16] = { 0 }, fam = 4;
+	if ((op[0] != '+' && op[0] != '-') ||
+	    (inet_pton(AF_INET, op + 1, a) != 1 && (fam = 6, inet_pton(AF_INET6, op + 1, a) != 1))) {
+		fprintf(out, "%%%% error: recent: need +ADDR, -ADDR or / (got \"%s\")\n", op);
+		return;
+	}
+	rules_recent_match(l, fam, a, 0, op[0] == '+' ? RULES_RECENT_SET : RULES_RECENT_REMOVE, 0, 0,
+			   false, dp_rules_clock_us(env->dp));
+	fprintf(out, "%%%% ok\n");
+}
+
 /* ---- show hashlimit ---- */
 
 struct hl_walk {
@@ -1341,11 +1374,13 @@ static void exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 		dp_trace_ctl(env->dp, argc, argv, out, json);
 	else if (!strcmp(c, "set"))
 		cmd_set(env, argc, argv, out);
+	else if (!strcmp(c, "recent"))
+		cmd_recent(env, argc, argv, out);
 	else if (c[0] == '-')
 		cmd_ipt(env, argc, argv, out, json);
 	else
 		fprintf(out, "%%%% error: unknown command '%s' (iptables options such as -A or -L, "
-			     "save, restore, load, reload, dump, set, trace, conntrack, show, version)\n", c);
+			     "save, restore, load, reload, dump, set, recent, trace, conntrack, show, version)\n", c);
 }
 
 void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,

@@ -530,6 +530,20 @@ static int cmd_set(int argc, char **argv)
 	return daemon_request(argc, argv);
 }
 
+static int cmd_recent(int argc, char **argv)
+{
+	if (argc != 3 || want_help(argc, argv)) {
+		fprintf(argc != 3 ? stderr : stdout,
+			"usage: rampartctl recent NAME +ADDR   add ADDR to the -m recent list NAME\n"
+			"                                     (a hit if it is there)\n"
+			"       rampartctl recent NAME -ADDR   remove it\n"
+			"       rampartctl recent NAME /       empty the list\n"
+			"as writing to /proc/net/xt_recent/NAME; rampartctl show recent lists them\n");
+		return argc != 3 ? EXIT_USAGE : 0;
+	}
+	return daemon_request(argc, argv);
+}
+
 static int cmd_trace(int argc, char **argv)
 {
 	if (argc < 2 || want_help(argc, argv)) {
@@ -591,6 +605,7 @@ static const struct {
 	{"dump", "the live ruleset as YAML (rampartd)", cmd_simple},
 	{"version", "the daemon's version (rampartd)", cmd_simple},
 	{"set", "named sets: add|del NAME ENTRY, flush NAME, list [NAME] (rampartd)", cmd_set},
+	{"recent", "-m recent lists: NAME +ADDR, NAME -ADDR, NAME / (rampartd)", cmd_recent},
 	{"trace", "trace the next packets through the pipeline: add N [FILTER], show, clear (rampartd)",
 	 cmd_trace},
 };

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "rampart_version.h"
 #include "rules.h"
+#include "rules_recent.h"
 
 #define NPORTS 2
 #define POOL_N 4095
@@ -3606,6 +3607,56 @@ static char *ctl_cmd(struct rp_ctl_env *env, const char *words)
 	return run_words(words, ctl_fn, env);
 }
 
+/* rampartctl recent NAME +ADDR / -ADDR / "/": the kernel's writes to
+ * /proc/net/xt_recent/NAME, on a list the workers use */
+static void test_ctl_recent(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	struct dp_metrics_info info = { .version = "ut" };
+	struct rp_ctl_env env = { .dp = dp, .info = &info };
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp -m recent --rcheck --name ctlbl -j DROP\n"
+		"COMMIT\n",
+		NULL);
+	static const char *const steps[][2] = {
+		{ "recent ctlbl +10.77.1.2", "drop" },
+		{ "recent ctlbl -10.77.1.2", "pass" },
+		{ "recent ctlbl +10.77.1.2", "drop" },
+		{ "recent ctlbl /", "pass" },
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char *a = ctl_cmd(&env, steps[i][0]);
+		assert_string_equal(a, "%% ok\n");
+		free(a);
+		mk_udp4_port(&f, H1_IP, H2_IP, 53);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (!strcmp(steps[i][1], "drop"))
+			expect_nothing();
+		else
+			take_one(1, &out);
+	}
+	char *a = ctl_cmd(&env, "recent ctlbl +fd77:1::2");
+	assert_string_equal(a, "%% ok\n");
+	free(a);
+	a = ctl_cmd(&env, "show recent");
+	assert_non_null(strstr(a, "src=fd77:1::2 ttl: 0 last_seen: "));
+	free(a);
+	a = ctl_cmd(&env, "recent nosuchlist +10.0.0.1");
+	assert_non_null(strstr(a, "%% error: recent: no list \"nosuchlist\""));
+	free(a);
+	a = ctl_cmd(&env, "recent ctlbl 10.0.0.1");
+	assert_non_null(strstr(a, "%% error: recent: need +ADDR, -ADDR or /"));
+	free(a);
+	a = ctl_cmd(&env, "recent ctlbl +10.0.0.300");
+	assert_non_null(strstr(a, "%% error: recent: need +ADDR"));
+	free(a);
+	rules_recent_reset_all();
+}
+
 /* The answer is one JSON document then a "%% ok" line: the document must
  * parse (python3's json module) and the Python expression `check` on it
  * (d) must hold. */
@@ -4017,6 +4068,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_nat_reject, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_json, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ctl_recent, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
