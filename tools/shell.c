@@ -24,8 +24,8 @@
 #define SHELL_WORDS 512
 
 static const char *const g_commands[] = {
-	"conntrack", "convert", "dump", "load", "reload", "restore", "save", "set", "show", "trace",
-	"version",
+	"conntrack", "convert", "dump", "load", "reload", "recent", "restore", "save", "set", "show",
+	"trace", "version",
 	"help", "quit", "exit", "-A", "-I", "-D", "-R", "-C", "-N", "-X", "-E", "-F", "-Z", "-P",
 	"-L", "-S", "-t", "-4", "-6", NULL,
 };
@@ -39,12 +39,14 @@ static const char *const g_options[] = {
 static const char *const g_tables[] = { "filter", "nat", "mangle", "raw", NULL };
 static const char *const g_targets[] = {
 	"ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "NFLOG", "MARK", "CONNMARK", "TOS", "DSCP",
-	"TTL", "HL", "NOTRACK", "CT", "SNAT", "DNAT", "MASQUERADE", "REDIRECT", "NETMAP", NULL,
+	"TTL", "HL", "NOTRACK", "CT", "SNAT", "DNAT", "MASQUERADE", "REDIRECT", "NETMAP", "TCPMSS",
+	NULL,
 };
 static const char *const g_matches[] = {
 	"tcp", "udp", "icmp", "icmp6", "multiport", "iprange", "mac", "length", "ttl", "hl", "tos",
 	"dscp", "mark", "pkttype", "addrtype", "comment", "set", "state", "conntrack", "limit",
-	"connmark", "connbytes", "connlimit", NULL,
+	"connmark", "connbytes", "connlimit", "helper", "rpfilter", "statistic", "recent", "string",
+	"hashlimit", "time", NULL,
 };
 static const char *const g_show[] = { "nat", "ports", "workers", "sets", "recent", "hashlimit", "version",
 	NULL };
