@@ -473,9 +473,22 @@ uint32_t ct_ftp_format(uint8_t type, uint8_t fam, const uint8_t *addr, uint16_t 
 		b[n++] = '|';
 		b[n++] = fam == 4 ? '1' : '2';
 		b[n++] = '|';
-		if (inet_ntop(fam == 4 ? AF_INET : AF_INET6, addr, b + n, INET6_ADDRSTRLEN) == NULL)
-			return 0;
-		n += (uint32_t)strlen(b + n);
+		if (fam == 4) {
+			for (unsigned i = 0; i < 4; i++) {
+				n += put_dec(b + n, addr[i]);
+				if (i < 3)
+					b[n++] = '.';
+			}
+		} else {
+			/* all eight groups of four digits, as the kernel's %pI6 */
+			static const char hex[] = "0123456789abcdef";
+			for (unsigned i = 0; i < 16; i++) {
+				b[n++] = hex[addr[i] >> 4];
+				b[n++] = hex[addr[i] & 15];
+				if ((i & 1) && i < 15)
+					b[n++] = ':';
+			}
+		}
 		b[n++] = '|';
 		n += put_dec(b + n, port);
 		b[n++] = '|';

@@ -1209,7 +1209,8 @@ static void test_ftp_format(void **st)
 	uint8_t a6[16];
 	inet_pton(AF_INET6, "2001:db8::1", a6);
 	n = ct_ftp_format(CT_FTP_EPRT, 6, a6, 65535, b, sizeof(b));
-	assert_memory_equal(b, "|2|2001:db8::1|65535|", n);
+	assert_int_equal(n, strlen("|2|2001:0db8:0000:0000:0000:0000:0000:0001|65535|"));
+	assert_memory_equal(b, "|2|2001:0db8:0000:0000:0000:0000:0000:0001|65535|", n);
 	assert_int_equal(ct_ftp_format(CT_FTP_PORT, 6, a6, 1, b, sizeof(b)), 0); /* PORT: IPv4 */
 	assert_int_equal(ct_ftp_format(CT_FTP_PORT, 4, a, 50000, b, 5), 0);      /* no room */
 	static const struct {
