@@ -453,6 +453,17 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_addr(c->b, c->fam, &rc->mask);
 		break;
 	}
+	case RULES_X_ECN: {
+		static const char *const bit[] = { "ECE", "CWR" };
+		rbuf_puts(c->b, " ECN match");
+		for (unsigned k = RULES_O_ECN_ECE; k <= RULES_O_ECN_CWR; k++)
+			if (x->present & BIT(k))
+				rbuf_printf(c->b, " %s%s", (x->invert & BIT(k)) ? "!" : "", bit[k]);
+		if (x->present & BIT(RULES_O_ECN_IP))
+			rbuf_printf(c->b, " %sECT=%u", (x->invert & BIT(RULES_O_ECN_IP)) ? "!" : "",
+				x->u.ecn.ect);
+		break;
+	}
 	case RULES_X_STATISTIC: {
 		const struct rules_m_statistic *st = &x->u.stat;
 		bool sinv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;

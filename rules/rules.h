@@ -319,6 +319,10 @@ struct rules_m_string { /* -m string */
 	uint8_t icase;
 };
 
+struct rules_m_ecn { /* -m ecn: which tests are in present */
+	uint8_t ect; /* --ecn-ip-ect: the IP header's ECN field, 0..3 */
+};
+
 struct rules_recent;
 struct rules_m_recent { /* -m recent */
 	char *name;             /* owned; NULL: DEFAULT */
@@ -373,6 +377,7 @@ union rules_ext_data {
 	struct rules_m_statistic stat;
 	struct rules_m_recent recent;
 	struct rules_m_string str;
+	struct rules_m_ecn ecn;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -406,6 +411,7 @@ enum rules_ext_kind {
 	RULES_X_STATISTIC,
 	RULES_X_RECENT,
 	RULES_X_STRING,
+	RULES_X_ECN,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -458,6 +464,7 @@ enum { RULES_O_STR_ALGO, RULES_O_STR_FROM, RULES_O_STR_TO, RULES_O_STR_STRING,
 enum { RULES_O_RC_SET, RULES_O_RC_CHECK, RULES_O_RC_UPDATE, RULES_O_RC_REMOVE, RULES_O_RC_SECONDS,
 	RULES_O_RC_REAP, RULES_O_RC_HITCOUNT, RULES_O_RC_TTL, RULES_O_RC_NAME, RULES_O_RC_MASK,
 	RULES_O_RC_RSOURCE, RULES_O_RC_RDEST };                      /* recent */
+enum { RULES_O_ECN_ECE, RULES_O_ECN_CWR, RULES_O_ECN_IP };          /* ecn */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

@@ -449,6 +449,24 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return rules_recent_match(rc->list, pk->fam == RULES_F_V4 ? 4 : 6, a, ttl, rc->flags,
 			rc->seconds, rc->hitcount, (x->invert & modes) != 0, pk->now_us);
 	}
+	case RULES_X_ECN: {
+		/* xt_ecn: the IP header's ECN field (IPv6: the traffic class's
+		 * low bits), then the TCP header's ECE and CWR flags */
+		if ((x->present & (1u << RULES_O_ECN_IP)) &&
+			((pk->tos & 3) == u->ecn.ect) == INV(x, RULES_O_ECN_IP))
+			return false;
+		if (!(x->present & ((1u << RULES_O_ECN_ECE) | (1u << RULES_O_ECN_CWR))))
+			return true;
+		if (!pk->l4 || pk->proto != 6)
+			return false; /* a later fragment: no TCP header to read */
+		if ((x->present & (1u << RULES_O_ECN_ECE)) &&
+			((pk->tcp_flags & 0x40) != 0) == INV(x, RULES_O_ECN_ECE))
+			return false;
+		if ((x->present & (1u << RULES_O_ECN_CWR)) &&
+			((pk->tcp_flags & 0x80) != 0) == INV(x, RULES_O_ECN_CWR))
+			return false;
+		return true;
+	}
 	case RULES_X_STATISTIC: {
 		bool inv = (x->invert & ((1u << RULES_O_ST_PROB) | (1u << RULES_O_ST_EVERY))) != 0;
 		uint32_t xi = (uint32_t)(x - p->exts);

@@ -191,6 +191,12 @@ static const struct rules_opt statistic_opts[] = {
 		BIT(RULES_O_ST_PROB)},
 	{"packet", RULES_O_ST_PACKET, RV_U32, RO_NOPRINT, OFF(stat.packet), 0, UINT32_MAX, 0, 0},
 };
+/* libxt_ecn saves ECE before CWR whatever the order given */
+static const struct rules_opt ecn_opts[] = {
+	{"ecn-tcp-ece", RULES_O_ECN_ECE, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
+	{"ecn-tcp-cwr", RULES_O_ECN_CWR, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
+	{"ecn-ip-ect", RULES_O_ECN_IP, RV_U8, RO_INV, OFF(ecn.ect), 0, 3, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -476,6 +482,18 @@ static int check_tcpmss(struct rules_perr *pe, int col, struct rules_ext *x, con
 	if ((x->present & BIT(RULES_O_MSS_SET)) && (r->fam & RULES_F_V6) && x->u.setmss > 65495)
 		return rules_errf(pe, col, "TCPMSS: bad value for option \"--set-mss\", or out of "
 					   "range (0-65495)");
+	return 0;
+}
+
+/* -m ecn: libxt_ecn wants an option; xt_ecn's checkentry refuses the TCP
+ * bits unless the rule says -p tcp (not inverted) */
+static int check_ecn(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!x->present)
+		return rules_errf(pe, col, "ECN match: some option required");
+	if ((x->present & (BIT(RULES_O_ECN_ECE) | BIT(RULES_O_ECN_CWR))) && !proto_is(r, 6))
+		return rules_errf(pe, col, "ecn: --ecn-tcp-ece and --ecn-tcp-cwr need \"-p tcp\" "
+					   "(the kernel refuses TCP bits in a rule for non-TCP packets)");
 	return 0;
 }
 
@@ -838,6 +856,7 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		check_recent, print_recent},
 	[RULES_X_STATISTIC] = {"statistic", RULES_F_ALL, 0, 0, 0, false, OPTS(statistic_opts), NULL,
 		check_statistic, print_statistic},
+	[RULES_X_ECN] = {"ecn", RULES_F_ALL, 0, 0, 0, false, OPTS(ecn_opts), NULL, check_ecn, NULL},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,

@@ -330,6 +330,14 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{RULES_F_V4, "*filter\n-A INPUT -m ecn\nCOMMIT\n", "2:13: ECN match: some option required"},
+	{RULES_F_V4, "*filter\n-A INPUT -m ecn --ecn-tcp-cwr\nCOMMIT\n",
+		"2:13: ecn: --ecn-tcp-ece and --ecn-tcp-cwr need \"-p tcp\" (the kernel refuses TCP bits "
+		"in a rule for non-TCP packets)"},
+	{RULES_F_V6, "*filter\n-A INPUT ! -p tcp -m ecn --ecn-tcp-ece\nCOMMIT\n",
+		"2:22: ecn: --ecn-tcp-ece and --ecn-tcp-cwr need \"-p tcp\" (the kernel refuses TCP bits "
+		"in a rule for non-TCP packets)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m ecn --ecn-ip-ect 4\nCOMMIT\n", "2:30: invalid value \"4\" for --ecn-ip-ect (0-3)"},
 	{RULES_F_V4, "*filter\n-A INPUT -m recent --rcheck --hitcount 40\nCOMMIT\n",
 		"2:13: recent: --hitcount 40: at most 32 hits per address are kept (the kernel keeps up to 255)"},
 	{RULES_F_V4, "*filter\n-A INPUT -m recent --set --name a/b\nCOMMIT\n",

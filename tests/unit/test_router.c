@@ -3143,6 +3143,73 @@ static void test_string(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_DROP), 3);
 }
 
+/* -m ecn: the IPv4 header's and the IPv6 traffic class's ECN field, the
+ * TCP ECE and CWR bits, each inverted. */
+static void test_ecn(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp --dport 53 -m ecn --ecn-ip-ect 3 -j DROP\n"
+		"-A FORWARD -p udp --dport 54 -m ecn ! --ecn-ip-ect 0 -j DROP\n"
+		"-A FORWARD -p tcp --dport 80 -m ecn --ecn-tcp-ece ! --ecn-tcp-cwr -j DROP\n"
+		"COMMIT\n",
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp -m ecn --ecn-ip-ect 1 -j DROP\n"
+		"COMMIT\n");
+	static const struct { uint16_t dport; uint8_t tos; bool drop; } u4[] = {
+		{53, 0x03, true}, {53, 0xb8 | 0x02, false}, {53, 0x00, false},
+		{54, 0x00, false}, {54, 0x01, true}, {54, 0xfe, true},
+	};
+	uint64_t fd = drops(DP_DROP_FILTER_DROP);
+	for (unsigned i = 0; i < sizeof(u4) / sizeof(u4[0]); i++) {
+		mk_udp4_port(&f, H1_IP, H2_IP, u4[i].dport);
+		f.b[14 + 1] = u4[i].tos;
+		fr_ip4_csum(&f, 14);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (u4[i].drop) {
+			expect_nothing();
+			assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+		} else {
+			take_one(1, &out);
+			assert_int_equal(out.b[14 + 1], u4[i].tos);
+		}
+	}
+	/* ECN-setup SYN (ECE and CWR) passes; ECE alone is dropped */
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02 | 0x40 | 0x80);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02 | 0x40);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	/* IPv6: traffic class 0x01 (ECT(1)) is dropped, 0x04 (ECN 0) and
+	 * 0x11 (ECN 1, DSCP 4) as the kernel reads the field */
+	static const struct { uint8_t tc; bool drop; } u6[] = { {0x01, true}, {0x04, false}, {0x11, true} };
+	for (unsigned i = 0; i < 3; i++) {
+		mk_udp6(&f, port_mac(0), LAN_IP6, H2_IP6, 64, 10);
+		f.b[14] = (uint8_t)(0x60 | (u6[i].tc >> 4));
+		f.b[15] = (uint8_t)((u6[i].tc & 15) << 4 | (f.b[15] & 15));
+		put(0, &f);
+		dp_worker_poll(w);
+		if (u6[i].drop) {
+			expect_nothing();
+			assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+		} else {
+			take_one(1, &out);
+		}
+	}
+}
+
 /* TCPMSS --clamp-mss-to-pmtu on a bridge: no routes to look back along
  * (it crashed on the missing table), the peer port's MTU clamps. */
 static void test_tcpmss_bridge(void **state)
@@ -3913,6 +3980,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ecn, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_string, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),

@@ -73,6 +73,12 @@ def probes():
         add(("udp4", src, DST4[0], 7100, None, 64, 0, 0))
     for src in ("fd77:2::77", "2001:db8::1", "fd77:1::1"):
         add(("udp6", src, DST6[0], 7100, None, 64, 0, 0))
+    # ECN: the IP field (IPv4 TOS, IPv6 traffic class) and the TCP ECE and
+    # CWR bits, for -m ecn
+    for tos, flags in ((0x01, "S"), (0x02, "SEC"), (0x03, "SE"), (0xb9, "SC"), (0x00, "SE")):
+        add(("tcp4", LAN4[4], DST4[0], 8443, flags, 64, tos, 0))
+    for tc, flags in ((0x01, "SEC"), (0x03, "S"), (0x00, "SE")):
+        add(("tcp6", LAN6[4], DST6[0], 8443, flags, 64, tc, 0))
     return out
 
 
@@ -87,7 +93,7 @@ def build(n, p):
     if kind == "icmp4":
         return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / ICMP(type=a, code=b, id=sport, seq=n) / pay
     if kind == "tcp6":
-        return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n) / pay
+        return IPv6(src=src, dst=dst, hlim=ttl, tc=tos, fl=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n) / pay
     if kind == "udp6":
         return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / UDP(sport=sport, dport=a) / pay
     return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / ICMPv6EchoRequest(id=sport, seq=n) / pay
