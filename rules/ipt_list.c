@@ -464,6 +464,11 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 				x->u.ecn.ect);
 		break;
 	}
+	case RULES_X_TCPMSS_M:
+		rbuf_printf(c->b, " tcpmss match %s%u", inv ? "!" : "", x->u.mss.lo);
+		if (x->u.mss.lo != x->u.mss.hi)
+			rbuf_printf(c->b, ":%u", x->u.mss.hi);
+		break;
 	case RULES_X_STATISTIC: {
 		const struct rules_m_statistic *st = &x->u.stat;
 		bool sinv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;

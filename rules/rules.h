@@ -378,6 +378,7 @@ union rules_ext_data {
 	struct rules_m_recent recent;
 	struct rules_m_string str;
 	struct rules_m_ecn ecn;
+	struct rules_m_range16 mss; /* -m tcpmss --mss */
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -412,6 +413,7 @@ enum rules_ext_kind {
 	RULES_X_RECENT,
 	RULES_X_STRING,
 	RULES_X_ECN,
+	RULES_X_TCPMSS_M, /* -m tcpmss */
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,

@@ -191,6 +191,31 @@ static bool tcp_has_option(const struct rules_pkt *pk, uint8_t opt)
 	return false;
 }
 
+/*
+ * The MSS option's value as xt_tcpmss finds it: the first kind 2 of
+ * length 4 wholly inside the options; a kind 0 or 1 is one byte (the end
+ * of the list does not stop the walk), any other kind its length (a zero
+ * length counts one). -1: none. (A data offset under 5 or options beyond
+ * the segment, which the kernel drops, never get here: the parser drops
+ * them first.)
+ */
+static int tcp_mss_opt(const struct rules_pkt *pk)
+{
+	const uint8_t *o = pk->tcp_opt;
+	unsigned n = o ? pk->tcp_optlen : 0, i = 0;
+	while (i < n) {
+		if (o[i] == 2 && n - i >= 4 && o[i + 1] == 4)
+			return o[i + 2] << 8 | o[i + 3];
+		if (o[i] < 2)
+			i++;
+		else if (i + 1 >= n)
+			break;
+		else
+			i += o[i + 1] ? o[i + 1] : 1;
+	}
+	return -1;
+}
+
 static int addr_cmp(int fam, const struct rules_addr *a, const struct rules_addr *b)
 {
 	return memcmp(a->b, b->b, fam == RULES_F_V4 ? 4 : 16);
@@ -466,6 +491,16 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 			((pk->tcp_flags & 0x80) != 0) == INV(x, RULES_O_ECN_CWR))
 			return false;
 		return true;
+	}
+	case RULES_X_TCPMSS_M: {
+		/* xt_tcpmss: a segment without the option matches only when
+		 * inverted; a later fragment (no TCP header here) never */
+		if (!pk->l4 || pk->proto != 6)
+			return false;
+		int mss = tcp_mss_opt(pk);
+		if (mss < 0)
+			return INV(x, 0);
+		return (mss >= u->mss.lo && mss <= u->mss.hi) != INV(x, 0);
 	}
 	case RULES_X_STATISTIC: {
 		bool inv = (x->invert & ((1u << RULES_O_ST_PROB) | (1u << RULES_O_ST_EVERY))) != 0;

@@ -197,6 +197,9 @@ static const struct rules_opt ecn_opts[] = {
 	{"ecn-tcp-cwr", RULES_O_ECN_CWR, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
 	{"ecn-ip-ect", RULES_O_ECN_IP, RV_U8, RO_INV, OFF(ecn.ect), 0, 3, 0, 0},
 };
+static const struct rules_opt tcpmss_m_opts[] = {
+	{"mss", O_ANY, RV_U16RANGE, RO_INV | RO_MAND, OFF(mss), 0, 0, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -494,6 +497,16 @@ static int check_ecn(struct rules_perr *pe, int col, struct rules_ext *x, const 
 	if ((x->present & (BIT(RULES_O_ECN_ECE) | BIT(RULES_O_ECN_CWR))) && !proto_is(r, 6))
 		return rules_errf(pe, col, "ecn: --ecn-tcp-ece and --ecn-tcp-cwr need \"-p tcp\" "
 					   "(the kernel refuses TCP bits in a rule for non-TCP packets)");
+	return 0;
+}
+
+/* -m tcpmss: libxt_tcpmss refuses a range that ends below its start */
+static int check_tcpmss_m(struct rules_perr *pe, int col, struct rules_ext *x,
+	const struct rules_rule *r)
+{
+	(void)r;
+	if (x->u.mss.hi < x->u.mss.lo)
+		return rules_errf(pe, col, "tcpmss: invalid range given");
 	return 0;
 }
 
@@ -857,6 +870,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_STATISTIC] = {"statistic", RULES_F_ALL, 0, 0, 0, false, OPTS(statistic_opts), NULL,
 		check_statistic, print_statistic},
 	[RULES_X_ECN] = {"ecn", RULES_F_ALL, 0, 0, 0, false, OPTS(ecn_opts), NULL, check_ecn, NULL},
+	[RULES_X_TCPMSS_M] = {"tcpmss", RULES_F_ALL, 6, 0, 0, false, OPTS(tcpmss_m_opts), NULL,
+		check_tcpmss_m, NULL},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,

@@ -330,6 +330,14 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{RULES_F_V4, "*filter\n-A INPUT -m tcpmss --mss 42\nCOMMIT\n",
+		"2:13: tcpmss match requires \"-p tcp\""},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m tcpmss\nCOMMIT\n",
+		"2:20: tcpmss: option --mss must be specified"},
+	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m tcpmss --mss 65535:1000\nCOMMIT\n",
+		"2:20: tcpmss: invalid range given"},
+	{RULES_F_V6, "*filter\n-A INPUT -p tcp -m tcpmss ! --mss 42:65536\nCOMMIT\n",
+		"2:35: invalid value \"42:65536\" for --mss (0-65535)"},
 	{RULES_F_V4, "*filter\n-A INPUT -m ecn\nCOMMIT\n", "2:13: ECN match: some option required"},
 	{RULES_F_V4, "*filter\n-A INPUT -m ecn --ecn-tcp-cwr\nCOMMIT\n",
 		"2:13: ecn: --ecn-tcp-ece and --ecn-tcp-cwr need \"-p tcp\" (the kernel refuses TCP bits "

@@ -3210,6 +3210,49 @@ static void test_ecn(void **state)
 	}
 }
 
+/* -m tcpmss as xt_tcpmss walks the options: the first MSS option of
+ * length 4 counts, an end-of-list byte does not stop the walk, a segment
+ * without the option matches only inverted; IPv6 the same. */
+static void test_tcpmss_match(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	static const char rules[] =
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp --dport 80 -m tcpmss --mss 1400:1500 -j DROP\n"
+		"-A FORWARD -p tcp --dport 81 -m tcpmss ! --mss 536 -j DROP\n"
+		"COMMIT\n";
+	install(rules, rules);
+	static const struct { uint16_t dport, mss; int opt0, opt5; bool drop; } c[] = {
+		{80, 1460, -1, -1, true},  {80, 1300, -1, -1, false}, {80, 0, -1, -1, false},
+		{81, 0, -1, -1, true},     {81, 536, -1, -1, false},  {81, 1460, -1, -1, true},
+		/* EOL first: the kernel walks on and finds the MSS */
+		{80, 1460, 0, -1, true},   {81, 536, 0, -1, false},
+		/* the MSS option with length 5: no MSS at all */
+		{80, 1460, -1, 5, false},  {81, 536, -1, 5, true},
+	};
+	uint64_t fd = drops(DP_DROP_FILTER_DROP);
+	for (unsigned v6 = 0; v6 < 2; v6++)
+		for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			mk_syn(&f, v6, c[i].dport, c[i].mss, 0);
+			uint32_t th = 14 + (v6 ? 40 : 20);
+			if (c[i].opt0 >= 0)
+				f.b[th + 20] = (uint8_t)c[i].opt0;
+			if (c[i].opt5 >= 0)
+				f.b[th + 25] = (uint8_t)c[i].opt5;
+			put(0, &f);
+			dp_worker_poll(w);
+			if (c[i].drop) {
+				expect_nothing();
+				assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+			} else {
+				take_one(1, &out);
+			}
+		}
+}
+
 /* TCPMSS --clamp-mss-to-pmtu on a bridge: no routes to look back along
  * (it crashed on the missing table), the peer port's MTU clamps. */
 static void test_tcpmss_bridge(void **state)
@@ -3981,6 +4024,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ecn, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tcpmss_match, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_string, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),

@@ -79,21 +79,30 @@ def probes():
         add(("tcp4", LAN4[4], DST4[0], 8443, flags, 64, tos, 0))
     for tc, flags in ((0x01, "SEC"), (0x03, "S"), (0x00, "SE")):
         add(("tcp6", LAN6[4], DST6[0], 8443, flags, 64, tc, 0))
+    # TCP options (a ninth element, scapy's list): the MSS option, for
+    # -m tcpmss; none, one in range, out of range, after an end-of-list
+    for opts in ([], [("MSS", 1460)], [("MSS", 536)], [("EOL", None), ("NOP", None), ("MSS", 1400)]):
+        add(("tcp4", LAN4[5], DST4[0], 8444, "S", 64, 0, 0, opts))
+    for opts in ([], [("MSS", 1440)], [("MSS", 1220)]):
+        add(("tcp6", LAN6[5], DST6[0], 8444, "S", 64, 0, 0, opts))
     return out
 
 
 def build(n, p):
-    kind, src, dst, a, b, ttl, tos, size = p
+    kind, src, dst, a, b, ttl, tos, size = p[:8]
+    opts = p[8] if len(p) > 8 else []
     sport = BASE + n
     pay = Raw(b"k" * size) if size else Raw(b"probe%04d" % n)
     if kind == "tcp4":
-        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n) / pay
+        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n,
+                                                                 options=opts) / pay
     if kind == "udp4":
         return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / UDP(sport=sport, dport=a) / pay
     if kind == "icmp4":
         return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=n) / ICMP(type=a, code=b, id=sport, seq=n) / pay
     if kind == "tcp6":
-        return IPv6(src=src, dst=dst, hlim=ttl, tc=tos, fl=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n) / pay
+        return IPv6(src=src, dst=dst, hlim=ttl, tc=tos, fl=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n,
+                                                                    options=opts) / pay
     if kind == "udp6":
         return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / UDP(sport=sport, dport=a) / pay
     return IPv6(src=src, dst=dst, hlim=ttl, fl=n) / ICMPv6EchoRequest(id=sport, seq=n) / pay
