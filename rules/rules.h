@@ -323,6 +323,11 @@ struct rules_m_ecn { /* -m ecn: which tests are in present */
 	uint8_t ect; /* --ecn-ip-ect: the IP header's ECN field, 0..3 */
 };
 
+struct rules_m_spi { /* -m esp, -m ah */
+	uint32_t lo, hi;  /* --espspi / --ahspi range, 0:0xffffffff when not given */
+	uint32_t ahlen;   /* ip6tables' ah --ahlen: the header's length in bytes, 0: any */
+};
+
 struct rules_recent;
 struct rules_m_recent { /* -m recent */
 	char *name;             /* owned; NULL: DEFAULT */
@@ -379,6 +384,7 @@ union rules_ext_data {
 	struct rules_m_string str;
 	struct rules_m_ecn ecn;
 	struct rules_m_range16 mss; /* -m tcpmss --mss */
+	struct rules_m_spi spi;     /* -m esp, -m ah */
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -414,6 +420,8 @@ enum rules_ext_kind {
 	RULES_X_STRING,
 	RULES_X_ECN,
 	RULES_X_TCPMSS_M, /* -m tcpmss */
+	RULES_X_ESP,
+	RULES_X_AH,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -467,6 +475,7 @@ enum { RULES_O_RC_SET, RULES_O_RC_CHECK, RULES_O_RC_UPDATE, RULES_O_RC_REMOVE, R
 	RULES_O_RC_REAP, RULES_O_RC_HITCOUNT, RULES_O_RC_TTL, RULES_O_RC_NAME, RULES_O_RC_MASK,
 	RULES_O_RC_RSOURCE, RULES_O_RC_RDEST };                      /* recent */
 enum { RULES_O_ECN_ECE, RULES_O_ECN_CWR, RULES_O_ECN_IP };          /* ecn */
+enum { RULES_O_SPI, RULES_O_AH_LEN, RULES_O_AH_RES };               /* esp, ah */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

@@ -502,6 +502,25 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 			return INV(x, 0);
 		return (mss >= u->mss.lo && mss <= u->mss.hi) != INV(x, 0);
 	}
+	case RULES_X_ESP:
+	case RULES_X_AH: {
+		/* xt_esp, ipt_ah: never a later fragment; ip6t_ah: the first AH
+		 * among the extension headers, only ahead of a later fragment's
+		 * header (ipv6_find_hdr). The filler leaves ipsec 0 for what
+		 * the kernel would not look at, and for a header cut short,
+		 * which matches nothing (the kernel drops the packet). */
+		uint8_t want = x->kind == RULES_X_ESP ? 50 : 51;
+		if (pk->ipsec != want)
+			return false;
+		if ((pk->spi >= u->spi.lo && pk->spi <= u->spi.hi) == INV(x, RULES_O_SPI))
+			return false;
+		if (want == 50)
+			return true;
+		if (u->spi.ahlen != 0 &&
+			(((uint32_t)pk->ah_hlen + 2) * 4 == u->spi.ahlen) == INV(x, RULES_O_AH_LEN))
+			return false;
+		return !((x->present & (1u << RULES_O_AH_RES)) && pk->ah_res != 0);
+	}
 	case RULES_X_STATISTIC: {
 		bool inv = (x->invert & ((1u << RULES_O_ST_PROB) | (1u << RULES_O_ST_EVERY))) != 0;
 		uint32_t xi = (uint32_t)(x - p->exts);

@@ -330,6 +330,16 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{RULES_F_V6, "*filter\n-A INPUT -m esp --espspi 1\nCOMMIT\n",
+		"2:13: esp match requires \"-p esp\""},
+	{RULES_F_V4, "*filter\n-A INPUT -m ah --ahspi 1\nCOMMIT\n",
+		"2:13: ah match requires \"-p ah\" in IPv4 rules"},
+	{RULES_F_V4, "*filter\n-A INPUT -p ah -m ah --ahlen 24\nCOMMIT\n",
+		"2:19: ah: --ahlen and --ahres are ip6tables options (iptables' ah has --ahspi only)"},
+	{RULES_F_V4, "*filter\n-A INPUT -p esp -m esp --espspi 4294967296\nCOMMIT\n",
+		"2:33: invalid value \"4294967296\" for --espspi (0-4294967295)"},
+	{RULES_F_V6, "*filter\n-A INPUT -m ah --ahspi -1\nCOMMIT\n",
+		"2:24: invalid value \"-1\" for --ahspi (0-4294967295)"},
 	{RULES_F_V4, "*filter\n-A INPUT -m tcpmss --mss 42\nCOMMIT\n",
 		"2:13: tcpmss match requires \"-p tcp\""},
 	{RULES_F_V4, "*filter\n-A INPUT -p tcp -m tcpmss\nCOMMIT\n",

@@ -3253,6 +3253,116 @@ static void test_tcpmss_match(void **state)
 		}
 }
 
+/* An IPv4 ESP (proto 50) or AH (51, then UDP) packet with spi; frag: the
+ * IPv4 fragment field; cut: the IPsec header's bytes kept (0: all). */
+static void mk_ipsec4(struct frame *f, uint8_t proto, uint32_t spi, uint16_t frag, uint32_t cut)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(f, proto, 64, frag, H1_IP, H2_IP, NULL, 0);
+	uint32_t at = f->n;
+	if (proto == IPPROTO_AH) {
+		fr_u8(f, IPPROTO_UDP);
+		fr_u8(f, 4); /* (4 + 2) * 4 = 24 bytes */
+		fr_u16(f, 0);
+	}
+	fr_u32(f, spi);
+	fr_u32(f, 1); /* sequence */
+	fr_zero(f, proto == IPPROTO_AH ? 12 : 16);
+	if (cut)
+		f->n = at + cut;
+	fr_ip4_end(f, ip);
+}
+
+/* IPv6 with an AH extension header (length byte hlen, reserved res) in
+ * front of UDP, or an ESP packet (ah false). */
+static void mk_ipsec6(struct frame *f, bool ah, uint32_t spi, uint8_t hlen, uint16_t res)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(0), MAC_H1, 0x86dd);
+	uint32_t ip = fr_ip6(f, ah ? IPPROTO_AH : IPPROTO_ESP, 64, H1_IP6, H2_IP6);
+	if (ah) {
+		fr_u8(f, IPPROTO_UDP);
+		fr_u8(f, hlen);
+		fr_u16(f, res);
+		fr_u32(f, spi);
+		fr_u32(f, 1);
+		fr_zero(f, ((uint32_t)hlen + 2) * 4 - 12);
+		fr_udp(f, 33434, 53, 8);
+	} else {
+		fr_u32(f, spi);
+		fr_u32(f, 1);
+		fr_zero(f, 16);
+	}
+	fr_ip6_end(f, ip);
+}
+
+/* -m esp and -m ah: SPI ranges and inversion, never a later fragment,
+ * a header cut short matches nothing; IPv6 AH found among the extension
+ * headers with --ahlen and --ahres. */
+static void test_esp_ah(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p esp -m esp --espspi 256:511 -j DROP\n"
+		"-A FORWARD -p esp -m esp ! --espspi 1000 -j ACCEPT\n"
+		"-A FORWARD -p esp -j DROP\n"
+		"-A FORWARD -p ah -m ah ! --ahspi 7 -j DROP\n"
+		"COMMIT\n",
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p esp -m esp --espspi 5 -j DROP\n"
+		"-A FORWARD -m ah --ahspi 1:9 --ahlen 24 -j DROP\n"
+		"-A FORWARD -m ah --ahspi 10 --ahres -j DROP\n"
+		"COMMIT\n");
+	uint64_t fd = drops(DP_DROP_FILTER_DROP);
+#define SENT(drop) do { \
+		put(0, &f); \
+		dp_worker_poll(w); \
+		if (drop) { \
+			expect_nothing(); \
+			assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd); \
+		} else { \
+			take_one(1, &out); \
+		} \
+	} while (0)
+	mk_ipsec4(&f, IPPROTO_ESP, 300, 0, 0);
+	SENT(true);
+	mk_ipsec4(&f, IPPROTO_ESP, 512, 0, 0); /* ! 1000: accepted */
+	SENT(false);
+	mk_ipsec4(&f, IPPROTO_ESP, 1000, 0, 0); /* on to -p esp -j DROP */
+	SENT(true);
+	/* a later fragment: neither esp match, so the plain -p esp drops it */
+	mk_ipsec4(&f, IPPROTO_ESP, 300, 0x2000 | 0x10, 0);
+	f.b[14 + 6] = 0x00; /* offset 128 bytes, no more fragments */
+	f.b[14 + 7] = 0x10;
+	fr_ip4_csum(&f, 14);
+	SENT(true);
+	/* 4 bytes of ESP: the SPI is there, the sequence not: no match */
+	mk_ipsec4(&f, IPPROTO_ESP, 512, 0, 4);
+	SENT(true);
+	mk_ipsec4(&f, IPPROTO_AH, 7, 0, 0);
+	SENT(false);
+	mk_ipsec4(&f, IPPROTO_AH, 8, 0, 0);
+	SENT(true);
+	/* IPv6 */
+	mk_ipsec6(&f, false, 5, 0, 0);
+	SENT(true);
+	mk_ipsec6(&f, false, 6, 0, 0);
+	SENT(false);
+	mk_ipsec6(&f, true, 3, 4, 0); /* 24 bytes */
+	SENT(true);
+	mk_ipsec6(&f, true, 3, 5, 0); /* 28 bytes */
+	SENT(false);
+	mk_ipsec6(&f, true, 10, 4, 0); /* reserved 0 */
+	SENT(true);
+	mk_ipsec6(&f, true, 10, 4, 1); /* reserved not 0: --ahres fails */
+	SENT(false);
+#undef SENT
+}
+
 /* TCPMSS --clamp-mss-to-pmtu on a bridge: no routes to look back along
  * (it crashed on the missing table), the peer port's MTU clamps. */
 static void test_tcpmss_bridge(void **state)
@@ -4025,6 +4135,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ecn, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss_match, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_esp_ah, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_string, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
