@@ -180,6 +180,8 @@ static uint8_t parse_ipv6(const uint8_t *data, uint32_t len, struct pkt_meta *m)
 			if (end - cur < 8)
 				return DP_DROP_BAD_IPV6_EXTHDR;
 			hl = ((uint32_t)data[cur + 1] + 2) * 4;
+			if (m->ah_off == 0) /* ip6t_ah looks at the first one */
+				m->ah_off = (uint16_t)cur;
 			break;
 		case IPPROTO_FRAGMENT: {
 			if (end - cur < 8 || m->frag_hdr_off != 0)

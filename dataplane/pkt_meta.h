@@ -48,6 +48,7 @@ struct pkt_meta {
 	uint8_t icmp_type, icmp_code;
 	uint8_t drop;        /* enum dp_drop: DP_DROP_NONE when well formed */
 	uint16_t frag_hdr_off; /* IPv6: offset of the fragment header, 0 if none */
+	uint16_t ah_off;     /* IPv6: offset of the first AH extension header, 0 if none */
 	uint16_t in_port;    /* ingress port index, set by the worker */
 	uint32_t mark;       /* netfilter mark (MARK target), 0 on arrival */
 };

@@ -485,6 +485,45 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 			rbuf_printf(c->b, " dstmask %u", h->dstmask);
 		break;
 	}
+	case RULES_X_ECN: {
+		static const char *const bit[] = { "ECE", "CWR" };
+		rbuf_puts(c->b, " ECN match");
+		for (unsigned k = RULES_O_ECN_ECE; k <= RULES_O_ECN_CWR; k++)
+			if (x->present & BIT(k))
+				rbuf_printf(c->b, " %s%s", (x->invert & BIT(k)) ? "!" : "", bit[k]);
+		if (x->present & BIT(RULES_O_ECN_IP))
+			rbuf_printf(c->b, " %sECT=%u", (x->invert & BIT(RULES_O_ECN_IP)) ? "!" : "",
+				x->u.ecn.ect);
+		break;
+	}
+	case RULES_X_TCPMSS_M:
+		rbuf_printf(c->b, " tcpmss match %s%u", inv ? "!" : "", x->u.mss.lo);
+		if (x->u.mss.lo != x->u.mss.hi)
+			rbuf_printf(c->b, ":%u", x->u.mss.hi);
+		break;
+	case RULES_X_ESP:
+	case RULES_X_AH: {
+		/* libxt_esp: " esp spi:N"; libipt_ah/libip6t_ah: " ah spi:N"
+		 * with no blank after "ah " and none before "length:" */
+		const struct rules_m_spi *s = &x->u.spi;
+		bool esp = x->kind == RULES_X_ESP, sinv = x->invert & BIT(RULES_O_SPI);
+		rbuf_puts(c->b, esp ? " esp" : " ah ");
+		if (s->lo != 0 || s->hi != UINT32_MAX || sinv) {
+			const char *sp = esp ? " " : "", *iv = sinv ? "!" : "";
+			if (s->lo == s->hi)
+				rbuf_printf(c->b, "%sspi:%s%u", sp, iv, s->lo);
+			else
+				rbuf_printf(c->b, "%sspis:%s%u:%u", sp, iv, s->lo, s->hi);
+		}
+		if (esp)
+			break;
+		if (s->ahlen != 0 || (x->invert & BIT(RULES_O_AH_LEN)))
+			rbuf_printf(c->b, "length:%s%u", (x->invert & BIT(RULES_O_AH_LEN)) ? "!" : "",
+				s->ahlen);
+		if (x->present & BIT(RULES_O_AH_RES))
+			rbuf_puts(c->b, " reserved");
+		break;
+	}
 	case RULES_X_STATISTIC: {
 		const struct rules_m_statistic *st = &x->u.stat;
 		bool sinv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;

@@ -333,6 +333,14 @@ enum { RULES_TIME_KERNELTZ = 1, RULES_TIME_CONTIGUOUS = 2 }; /* xt_time's flags 
 #define RULES_TIME_ALL_WEEKDAYS 0xfeu
 #define RULES_TIME_MAX_DAYTIME 86399u
 #define RULES_TIME_DATE_MAX 0x7fffffffu /* libxt_time's default --datestop (INT_MAX) */
+struct rules_m_ecn { /* -m ecn: which tests are in present */
+	uint8_t ect; /* --ecn-ip-ect: the IP header's ECN field, 0..3 */
+};
+
+struct rules_m_spi { /* -m esp, -m ah */
+	uint32_t lo, hi;  /* --espspi / --ahspi range, 0:0xffffffff when not given */
+	uint32_t ahlen;   /* ip6tables' ah --ahlen: the header's length in bytes, 0: any */
+};
 
 struct rules_recent;
 struct rules_m_recent { /* -m recent */
@@ -414,6 +422,9 @@ union rules_ext_data {
 	struct rules_m_string str;
 	struct rules_m_hashlimit hashlimit;
 	struct rules_m_time time;
+	struct rules_m_ecn ecn;
+	struct rules_m_range16 mss; /* -m tcpmss --mss */
+	struct rules_m_spi spi;     /* -m esp, -m ah */
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -449,6 +460,10 @@ enum rules_ext_kind {
 	RULES_X_STRING,
 	RULES_X_HASHLIMIT,
 	RULES_X_TIME,
+	RULES_X_ECN,
+	RULES_X_TCPMSS_M, /* -m tcpmss */
+	RULES_X_ESP,
+	RULES_X_AH,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -507,6 +522,8 @@ enum { RULES_O_HL_UPTO, RULES_O_HL_ABOVE, RULES_O_HL_MODE, RULES_O_HL_SRCMASK, R
 enum { RULES_O_TM_DATESTART, RULES_O_TM_DATESTOP, RULES_O_TM_TIMESTART, RULES_O_TM_TIMESTOP,
 	RULES_O_TM_CONTIGUOUS, RULES_O_TM_MONTHDAYS, RULES_O_TM_WEEKDAYS, RULES_O_TM_LOCALTZ,
 	RULES_O_TM_UTC, RULES_O_TM_KERNELTZ };                       /* time (libxt_time's ids) */
+enum { RULES_O_ECN_ECE, RULES_O_ECN_CWR, RULES_O_ECN_IP };          /* ecn */
+enum { RULES_O_SPI, RULES_O_AH_LEN, RULES_O_AH_RES };               /* esp, ah */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

@@ -192,6 +192,31 @@ static bool tcp_has_option(const struct rules_pkt *pk, uint8_t opt)
 	return false;
 }
 
+/*
+ * The MSS option's value as xt_tcpmss finds it: the first kind 2 of
+ * length 4 wholly inside the options; a kind 0 or 1 is one byte (the end
+ * of the list does not stop the walk), any other kind its length (a zero
+ * length counts one). -1: none. (A data offset under 5 or options beyond
+ * the segment, which the kernel drops, never get here: the parser drops
+ * them first.)
+ */
+static int tcp_mss_opt(const struct rules_pkt *pk)
+{
+	const uint8_t *o = pk->tcp_opt;
+	unsigned n = o ? pk->tcp_optlen : 0, i = 0;
+	while (i < n) {
+		if (o[i] == 2 && n - i >= 4 && o[i + 1] == 4)
+			return o[i + 2] << 8 | o[i + 3];
+		if (o[i] < 2)
+			i++;
+		else if (i + 1 >= n)
+			break;
+		else
+			i += o[i + 1] ? o[i + 1] : 1;
+	}
+	return -1;
+}
+
 static int addr_cmp(int fam, const struct rules_addr *a, const struct rules_addr *b)
 {
 	return memcmp(a->b, b->b, fam == RULES_F_V4 ? 4 : 16);
@@ -532,6 +557,53 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 			(1u << RULES_O_RC_UPDATE) | (1u << RULES_O_RC_REMOVE);
 		return rules_recent_match(rc->list, pk->fam == RULES_F_V4 ? 4 : 6, a, ttl, rc->flags,
 			rc->seconds, rc->hitcount, (x->invert & modes) != 0, pk->now_us);
+	}
+	case RULES_X_ECN: {
+		/* xt_ecn: the IP header's ECN field (IPv6: the traffic class's
+		 * low bits), then the TCP header's ECE and CWR flags */
+		if ((x->present & (1u << RULES_O_ECN_IP)) &&
+			((pk->tos & 3) == u->ecn.ect) == INV(x, RULES_O_ECN_IP))
+			return false;
+		if (!(x->present & ((1u << RULES_O_ECN_ECE) | (1u << RULES_O_ECN_CWR))))
+			return true;
+		if (!pk->l4 || pk->proto != 6)
+			return false; /* a later fragment: no TCP header to read */
+		if ((x->present & (1u << RULES_O_ECN_ECE)) &&
+			((pk->tcp_flags & 0x40) != 0) == INV(x, RULES_O_ECN_ECE))
+			return false;
+		if ((x->present & (1u << RULES_O_ECN_CWR)) &&
+			((pk->tcp_flags & 0x80) != 0) == INV(x, RULES_O_ECN_CWR))
+			return false;
+		return true;
+	}
+	case RULES_X_TCPMSS_M: {
+		/* xt_tcpmss: a segment without the option matches only when
+		 * inverted; a later fragment (no TCP header here) never */
+		if (!pk->l4 || pk->proto != 6)
+			return false;
+		int mss = tcp_mss_opt(pk);
+		if (mss < 0)
+			return INV(x, 0);
+		return (mss >= u->mss.lo && mss <= u->mss.hi) != INV(x, 0);
+	}
+	case RULES_X_ESP:
+	case RULES_X_AH: {
+		/* xt_esp, ipt_ah: never a later fragment; ip6t_ah: the first AH
+		 * among the extension headers, only ahead of a later fragment's
+		 * header (ipv6_find_hdr). The filler leaves ipsec 0 for what
+		 * the kernel would not look at, and for a header cut short,
+		 * which matches nothing (the kernel drops the packet). */
+		uint8_t want = x->kind == RULES_X_ESP ? 50 : 51;
+		if (pk->ipsec != want)
+			return false;
+		if ((pk->spi >= u->spi.lo && pk->spi <= u->spi.hi) == INV(x, RULES_O_SPI))
+			return false;
+		if (want == 50)
+			return true;
+		if (u->spi.ahlen != 0 &&
+			(((uint32_t)pk->ah_hlen + 2) * 4 == u->spi.ahlen) == INV(x, RULES_O_AH_LEN))
+			return false;
+		return !((x->present & (1u << RULES_O_AH_RES)) && pk->ah_res != 0);
 	}
 	case RULES_X_STATISTIC: {
 		bool inv = (x->invert & ((1u << RULES_O_ST_PROB) | (1u << RULES_O_ST_EVERY))) != 0;

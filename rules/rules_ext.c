@@ -223,6 +223,24 @@ static const struct rules_opt time_opts[] = { /* printed by rules_time_save */
 		BIT(RULES_O_TM_LOCALTZ) | BIT(RULES_O_TM_KERNELTZ)),
 	TM("kerneltz", RULES_O_TM_KERNELTZ, RV_NONE, 0, time.flags, BIT(RULES_O_TM_UTC)),
 };
+/* libxt_ecn saves ECE before CWR whatever the order given */
+static const struct rules_opt ecn_opts[] = {
+	{"ecn-tcp-ece", RULES_O_ECN_ECE, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
+	{"ecn-tcp-cwr", RULES_O_ECN_CWR, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
+	{"ecn-ip-ect", RULES_O_ECN_IP, RV_U8, RO_INV, OFF(ecn.ect), 0, 3, 0, 0},
+};
+static const struct rules_opt tcpmss_m_opts[] = {
+	{"mss", O_ANY, RV_U16RANGE, RO_INV | RO_MAND, OFF(mss), 0, 0, 0, 0},
+};
+static const struct rules_opt esp_opts[] = {
+	{"espspi", RULES_O_SPI, RV_U32RANGE, RO_INV | RO_NOPRINT, OFF(spi.lo), 0, 0, 0, 0},
+};
+/* --ahlen and --ahres: ip6tables only (libip6t_ah; libipt_ah has --ahspi alone) */
+static const struct rules_opt ah_opts[] = {
+	{"ahspi", RULES_O_SPI, RV_U32RANGE, RO_INV | RO_NOPRINT, OFF(spi.lo), 0, 0, 0, 0},
+	{"ahlen", RULES_O_AH_LEN, RV_U32, RO_INV | RO_NOPRINT, OFF(spi.ahlen), 0, UINT32_MAX, 0, 0},
+	{"ahres", RULES_O_AH_RES, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -509,6 +527,70 @@ static int check_tcpmss(struct rules_perr *pe, int col, struct rules_ext *x, con
 		return rules_errf(pe, col, "TCPMSS: bad value for option \"--set-mss\", or out of "
 					   "range (0-65495)");
 	return 0;
+}
+
+/* -m ecn: libxt_ecn wants an option; xt_ecn's checkentry refuses the TCP
+ * bits unless the rule says -p tcp (not inverted) */
+static int check_ecn(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!x->present)
+		return rules_errf(pe, col, "ECN match: some option required");
+	if ((x->present & (BIT(RULES_O_ECN_ECE) | BIT(RULES_O_ECN_CWR))) && !proto_is(r, 6))
+		return rules_errf(pe, col, "ecn: --ecn-tcp-ece and --ecn-tcp-cwr need \"-p tcp\" "
+					   "(the kernel refuses TCP bits in a rule for non-TCP packets)");
+	return 0;
+}
+
+/* -m tcpmss: libxt_tcpmss refuses a range that ends below its start */
+static int check_tcpmss_m(struct rules_perr *pe, int col, struct rules_ext *x,
+	const struct rules_rule *r)
+{
+	(void)r;
+	if (x->u.mss.hi < x->u.mss.lo)
+		return rules_errf(pe, col, "tcpmss: invalid range given");
+	return 0;
+}
+
+static void init_spi(union rules_ext_data *d)
+{
+	d->spi.hi = UINT32_MAX;
+}
+
+/* -m ah: ipt_ah is registered for protocol 51 (the kernel refuses the rule
+ * without -p ah); ip6t_ah finds the header among the extension headers,
+ * whatever -p says */
+static int check_ah(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!(r->fam & RULES_F_V4))
+		return 0;
+	if (x->present & (BIT(RULES_O_AH_LEN) | BIT(RULES_O_AH_RES)))
+		return rules_errf(pe, col, "ah: --ahlen and --ahres are ip6tables options (iptables' ah "
+					   "has --ahspi only)");
+	if (!proto_is(r, 51))
+		return rules_errf(pe, col, "ah match requires \"-p ah\" in IPv4 rules");
+	return 0;
+}
+
+/* -m esp, -m ah as libxt_esp / libip6t_ah save them: the full range is
+ * left out even when inverted */
+static void print_spi(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	(void)fam;
+	const struct rules_m_spi *s = &x->u.spi;
+	if (s->lo != 0 || s->hi != UINT32_MAX) {
+		rbuf_printf(b, "%s --%s ", (x->invert & BIT(RULES_O_SPI)) ? " !" : "",
+			x->kind == RULES_X_ESP ? "espspi" : "ahspi");
+		if (s->lo != s->hi)
+			rbuf_printf(b, "%u:%u", s->lo, s->hi);
+		else
+			rbuf_printf(b, "%u", s->lo);
+	}
+	if (x->kind != RULES_X_AH)
+		return;
+	if (s->ahlen != 0 || (x->invert & BIT(RULES_O_AH_LEN)))
+		rbuf_printf(b, "%s --ahlen %u", (x->invert & BIT(RULES_O_AH_LEN)) ? " !" : "", s->ahlen);
+	if (x->present & BIT(RULES_O_AH_RES))
+		rbuf_puts(b, " --ahres");
 }
 
 /* -m helper: the helpers the name selects, as xt_helper compares them (a
@@ -1068,6 +1150,11 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		check_statistic, print_statistic},
 	[RULES_X_HASHLIMIT] = {"hashlimit", RULES_F_ALL, 0, 0, 0, false, OPTS(hashlimit_opts),
 		init_hashlimit, check_hashlimit, print_hashlimit},
+	[RULES_X_ECN] = {"ecn", RULES_F_ALL, 0, 0, 0, false, OPTS(ecn_opts), NULL, check_ecn, NULL},
+	[RULES_X_TCPMSS_M] = {"tcpmss", RULES_F_ALL, 6, 0, 0, false, OPTS(tcpmss_m_opts), NULL,
+		check_tcpmss_m, NULL},
+	[RULES_X_ESP] = {"esp", RULES_F_ALL, 50, 0, 0, false, OPTS(esp_opts), init_spi, NULL, print_spi},
+	[RULES_X_AH] = {"ah", RULES_F_ALL, 0, 0, 0, false, OPTS(ah_opts), init_spi, check_ah, print_spi},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,

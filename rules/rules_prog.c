@@ -382,6 +382,13 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			if (x->present & (1u << RULES_O_TCP_OPTION))
 				p->need_tcpopt = true;
 			break;
+		case RULES_X_TCPMSS_M:
+			p->need_tcpopt = true;
+			break;
+		case RULES_X_ESP:
+		case RULES_X_AH:
+			p->need_ipsec = true;
+			break;
 		case RULES_X_RPFILTER:
 			p->need_rpf = true;
 			break;

@@ -3205,6 +3205,226 @@ static void test_string(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_DROP), 3);
 }
 
+/* -m ecn: the IPv4 header's and the IPv6 traffic class's ECN field, the
+ * TCP ECE and CWR bits, each inverted. */
+static void test_ecn(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp --dport 53 -m ecn --ecn-ip-ect 3 -j DROP\n"
+		"-A FORWARD -p udp --dport 54 -m ecn ! --ecn-ip-ect 0 -j DROP\n"
+		"-A FORWARD -p tcp --dport 80 -m ecn --ecn-tcp-ece ! --ecn-tcp-cwr -j DROP\n"
+		"COMMIT\n",
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp -m ecn --ecn-ip-ect 1 -j DROP\n"
+		"COMMIT\n");
+	static const struct { uint16_t dport; uint8_t tos; bool drop; } u4[] = {
+		{53, 0x03, true}, {53, 0xb8 | 0x02, false}, {53, 0x00, false},
+		{54, 0x00, false}, {54, 0x01, true}, {54, 0xfe, true},
+	};
+	uint64_t fd = drops(DP_DROP_FILTER_DROP);
+	for (unsigned i = 0; i < sizeof(u4) / sizeof(u4[0]); i++) {
+		mk_udp4_port(&f, H1_IP, H2_IP, u4[i].dport);
+		f.b[14 + 1] = u4[i].tos;
+		fr_ip4_csum(&f, 14);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (u4[i].drop) {
+			expect_nothing();
+			assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+		} else {
+			take_one(1, &out);
+			assert_int_equal(out.b[14 + 1], u4[i].tos);
+		}
+	}
+	/* ECN-setup SYN (ECE and CWR) passes; ECE alone is dropped */
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02 | 0x40 | 0x80);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02 | 0x40);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	/* IPv6: traffic class 0x01 (ECT(1)) is dropped, 0x04 (ECN 0) and
+	 * 0x11 (ECN 1, DSCP 4) as the kernel reads the field */
+	static const struct { uint8_t tc; bool drop; } u6[] = { {0x01, true}, {0x04, false}, {0x11, true} };
+	for (unsigned i = 0; i < 3; i++) {
+		mk_udp6(&f, port_mac(0), LAN_IP6, H2_IP6, 64, 10);
+		f.b[14] = (uint8_t)(0x60 | (u6[i].tc >> 4));
+		f.b[15] = (uint8_t)((u6[i].tc & 15) << 4 | (f.b[15] & 15));
+		put(0, &f);
+		dp_worker_poll(w);
+		if (u6[i].drop) {
+			expect_nothing();
+			assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+		} else {
+			take_one(1, &out);
+		}
+	}
+}
+
+/* -m tcpmss as xt_tcpmss walks the options: the first MSS option of
+ * length 4 counts, an end-of-list byte does not stop the walk, a segment
+ * without the option matches only inverted; IPv6 the same. */
+static void test_tcpmss_match(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	static const char rules[] =
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp --dport 80 -m tcpmss --mss 1400:1500 -j DROP\n"
+		"-A FORWARD -p tcp --dport 81 -m tcpmss ! --mss 536 -j DROP\n"
+		"COMMIT\n";
+	install(rules, rules);
+	static const struct { uint16_t dport, mss; int opt0, opt5; bool drop; } c[] = {
+		{80, 1460, -1, -1, true},  {80, 1300, -1, -1, false}, {80, 0, -1, -1, false},
+		{81, 0, -1, -1, true},     {81, 536, -1, -1, false},  {81, 1460, -1, -1, true},
+		/* EOL first: the kernel walks on and finds the MSS */
+		{80, 1460, 0, -1, true},   {81, 536, 0, -1, false},
+		/* the MSS option with length 5: no MSS at all */
+		{80, 1460, -1, 5, false},  {81, 536, -1, 5, true},
+	};
+	uint64_t fd = drops(DP_DROP_FILTER_DROP);
+	for (unsigned v6 = 0; v6 < 2; v6++)
+		for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			mk_syn(&f, v6, c[i].dport, c[i].mss, 0);
+			uint32_t th = 14 + (v6 ? 40 : 20);
+			if (c[i].opt0 >= 0)
+				f.b[th + 20] = (uint8_t)c[i].opt0;
+			if (c[i].opt5 >= 0)
+				f.b[th + 25] = (uint8_t)c[i].opt5;
+			put(0, &f);
+			dp_worker_poll(w);
+			if (c[i].drop) {
+				expect_nothing();
+				assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd);
+			} else {
+				take_one(1, &out);
+			}
+		}
+}
+
+/* An IPv4 ESP (proto 50) or AH (51, then UDP) packet with spi; frag: the
+ * IPv4 fragment field; cut: the IPsec header's bytes kept (0: all). */
+static void mk_ipsec4(struct frame *f, uint8_t proto, uint32_t spi, uint16_t frag, uint32_t cut)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(f, proto, 64, frag, H1_IP, H2_IP, NULL, 0);
+	uint32_t at = f->n;
+	if (proto == IPPROTO_AH) {
+		fr_u8(f, IPPROTO_UDP);
+		fr_u8(f, 4); /* (4 + 2) * 4 = 24 bytes */
+		fr_u16(f, 0);
+	}
+	fr_u32(f, spi);
+	fr_u32(f, 1); /* sequence */
+	fr_zero(f, proto == IPPROTO_AH ? 12 : 16);
+	if (cut)
+		f->n = at + cut;
+	fr_ip4_end(f, ip);
+}
+
+/* IPv6 with an AH extension header (length byte hlen, reserved res) in
+ * front of UDP, or an ESP packet (ah false). */
+static void mk_ipsec6(struct frame *f, bool ah, uint32_t spi, uint8_t hlen, uint16_t res)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(0), MAC_H1, 0x86dd);
+	uint32_t ip = fr_ip6(f, ah ? IPPROTO_AH : IPPROTO_ESP, 64, H1_IP6, H2_IP6);
+	if (ah) {
+		fr_u8(f, IPPROTO_UDP);
+		fr_u8(f, hlen);
+		fr_u16(f, res);
+		fr_u32(f, spi);
+		fr_u32(f, 1);
+		fr_zero(f, ((uint32_t)hlen + 2) * 4 - 12);
+		fr_udp(f, 33434, 53, 8);
+	} else {
+		fr_u32(f, spi);
+		fr_u32(f, 1);
+		fr_zero(f, 16);
+	}
+	fr_ip6_end(f, ip);
+}
+
+/* -m esp and -m ah: SPI ranges and inversion, never a later fragment,
+ * a header cut short matches nothing; IPv6 AH found among the extension
+ * headers with --ahlen and --ahres. */
+static void test_esp_ah(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p esp -m esp --espspi 256:511 -j DROP\n"
+		"-A FORWARD -p esp -m esp ! --espspi 1000 -j ACCEPT\n"
+		"-A FORWARD -p esp -j DROP\n"
+		"-A FORWARD -p ah -m ah ! --ahspi 7 -j DROP\n"
+		"COMMIT\n",
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p esp -m esp --espspi 5 -j DROP\n"
+		"-A FORWARD -m ah --ahspi 1:9 --ahlen 24 -j DROP\n"
+		"-A FORWARD -m ah --ahspi 10 --ahres -j DROP\n"
+		"COMMIT\n");
+	uint64_t fd = drops(DP_DROP_FILTER_DROP);
+#define SENT(drop) do { \
+		put(0, &f); \
+		dp_worker_poll(w); \
+		if (drop) { \
+			expect_nothing(); \
+			assert_int_equal(drops(DP_DROP_FILTER_DROP), ++fd); \
+		} else { \
+			take_one(1, &out); \
+		} \
+	} while (0)
+	mk_ipsec4(&f, IPPROTO_ESP, 300, 0, 0);
+	SENT(true);
+	mk_ipsec4(&f, IPPROTO_ESP, 512, 0, 0); /* ! 1000: accepted */
+	SENT(false);
+	mk_ipsec4(&f, IPPROTO_ESP, 1000, 0, 0); /* on to -p esp -j DROP */
+	SENT(true);
+	/* a later fragment: neither esp match, so the plain -p esp drops it */
+	mk_ipsec4(&f, IPPROTO_ESP, 300, 0x2000 | 0x10, 0);
+	f.b[14 + 6] = 0x00; /* offset 128 bytes, no more fragments */
+	f.b[14 + 7] = 0x10;
+	fr_ip4_csum(&f, 14);
+	SENT(true);
+	/* 4 bytes of ESP: the SPI is there, the sequence not: no match */
+	mk_ipsec4(&f, IPPROTO_ESP, 512, 0, 4);
+	SENT(true);
+	mk_ipsec4(&f, IPPROTO_AH, 7, 0, 0);
+	SENT(false);
+	mk_ipsec4(&f, IPPROTO_AH, 8, 0, 0);
+	SENT(true);
+	/* IPv6 */
+	mk_ipsec6(&f, false, 5, 0, 0);
+	SENT(true);
+	mk_ipsec6(&f, false, 6, 0, 0);
+	SENT(false);
+	mk_ipsec6(&f, true, 3, 4, 0); /* 24 bytes */
+	SENT(true);
+	mk_ipsec6(&f, true, 3, 5, 0); /* 28 bytes */
+	SENT(false);
+	mk_ipsec6(&f, true, 10, 4, 0); /* reserved 0 */
+	SENT(true);
+	mk_ipsec6(&f, true, 10, 4, 1); /* reserved not 0: --ahres fails */
+	SENT(false);
+#undef SENT
+}
+
 /* TCPMSS --clamp-mss-to-pmtu on a bridge: no routes to look back along
  * (it crashed on the missing table), the peer port's MTU clamps. */
 static void test_tcpmss_bridge(void **state)
@@ -4075,6 +4295,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_hashlimit, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_time, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ecn, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tcpmss_match, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_esp_ah, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_string, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
