@@ -332,6 +332,16 @@ static bool limit_ok(const struct rules_prog *p, const struct rules_m_limit *l, 
 static bool hl_ports(const struct rules_pkt *pk, uint8_t out[4])
 {
 	unsigned off;
+	if (pk->fam == RULES_F_V6) {
+		/* ipv6_skip_exthdr() stops at a non-first fragment's header
+		 * (no ports: protocol 44) and fails on No Next Header */
+		if (pk->proto == 59)
+			return false;
+		if (pk->frag) {
+			memset(out, 0, 4);
+			return true;
+		}
+	}
 	switch (pk->proto) {
 	case 6:
 	case 17:
@@ -871,6 +881,10 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 				kind = cr->kind;
 				break;
 			}
+			/* a match that could not judge the packet drops it there
+			 * (ipt_do_table's hotdrop): no later rule sees it */
+			if (__builtin_expect(pk->hotdrop != NULL && *pk->hotdrop, 0))
+				return 0;
 		}
 		if (hit == NULL) {
 			/* end of chain: implicit RETURN, or the policy */

@@ -197,8 +197,8 @@ static const struct rules_opt hashlimit_opts[] = {
 	HL("hashlimit-upto", RULES_O_HL_UPTO, RV_HLRATE, rate, RO_INV, 0, 0, BIT(RULES_O_HL_ABOVE)),
 	HL("hashlimit-above", RULES_O_HL_ABOVE, RV_HLRATE, rate, RO_INV, 0, 0, BIT(RULES_O_HL_UPTO)),
 	HL("hashlimit", RULES_O_HL_UPTO, RV_HLRATE, rate, RO_INV | RO_ALIAS, 0, 0, BIT(RULES_O_HL_ABOVE)),
-	HL("hashlimit-srcmask", RULES_O_HL_SRCMASK, RV_U8, srcmask, 0, 0, 128, 0),
-	HL("hashlimit-dstmask", RULES_O_HL_DSTMASK, RV_U8, dstmask, 0, 0, 128, 0),
+	HL("hashlimit-srcmask", RULES_O_HL_SRCMASK, RV_PLEN, srcmask, 0, 0, 128, 0),
+	HL("hashlimit-dstmask", RULES_O_HL_DSTMASK, RV_PLEN, dstmask, 0, 0, 128, 0),
 	HL("hashlimit-burst", RULES_O_HL_BURST, RV_HLBURST, burst, 0, 0, 0, 0),
 	HL("hashlimit-htable-size", RULES_O_HL_SIZE, RV_U32, size, 0, 0, UINT32_MAX, 0),
 	HL("hashlimit-htable-max", RULES_O_HL_MAX, RV_U32, max, 0, 0, UINT32_MAX, 0),
@@ -838,8 +838,11 @@ static int check_hashlimit(struct rules_perr *pe, int col, struct rules_ext *x, 
 		return rules_errf(pe, col, "hashlimit: name longer than %u characters", RULES_HL_NAME_MAX);
 	if (strchr(h->name, '/') || !strcmp(h->name, ".") || !strcmp(h->name, ".."))
 		return rules_errf(pe, col, "hashlimit: bad table name \"%s\"", h->name);
-	if (h->size > 1048576u) /* the kernel truncates it (HASHLIMIT_MAX_SIZE) */
+	/* the kernel truncates both (HASHLIMIT_MAX_SIZE); iptables-save shows it */
+	if (h->size > 1048576u)
 		h->size = 1048576u;
+	if (h->max > 1048576u)
+		h->max = 1048576u;
 	uint32_t size = h->size ? h->size : 8192u;
 	uint64_t max = h->max ? (h->max < size ? size : h->max) : 8ull * size;
 	if (max > RULES_HL_MAX_ENTRIES)

@@ -759,6 +759,33 @@ static int parse_hlmode(struct rules_pctx *pc, const struct rules_opt *o, const 
 	return 0;
 }
 
+/* libxtables' XTTYPE_PLEN: a number (any base), or a netmask, which
+ * becomes its prefix length */
+static int parse_plen(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, uint8_t *out)
+{
+	uint64_t v;
+	if (rules_parse_uint(arg, 128, &v)) {
+		*out = (uint8_t)v;
+		return 0;
+	}
+	uint8_t m[16];
+	unsigned n = 0;
+	if (inet_pton(AF_INET, arg, m) == 1)
+		n = 4;
+	else if (inet_pton(AF_INET6, arg, m) == 1)
+		n = 16;
+	if (n == 0)
+		return bad(pc, o, arg, "a prefix length or a netmask");
+	unsigned plen = 0;
+	while (plen < n * 8 && (m[plen / 8] & (0x80 >> (plen % 8))))
+		plen++;
+	for (unsigned b = plen; b < n * 8; b++)
+		if (m[b / 8] & (0x80 >> (b % 8)))
+			return bad(pc, o, arg, "not a prefix mask (the kernel refuses it)");
+	*out = (uint8_t)plen;
+	return 0;
+}
+
 static int parse_reject(struct rules_pctx *pc, const struct rules_opt *o, const char *arg,
 	uint8_t *with)
 {
@@ -1188,6 +1215,9 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 		break;
 	case RV_HLMODE:
 		rc = parse_hlmode(pc, o, arg, f);
+		break;
+	case RV_PLEN:
+		rc = parse_plen(pc, o, arg, f);
 		break;
 	case RV_LOGLEVEL: {
 		uint64_t v;

@@ -13,25 +13,32 @@
 enum { FREE, BUSY, LIVE };
 #define PROBES 32u /* slots looked at from a key's place */
 
-/* One key's bucket. tat and vr change together (16-byte compare-and-swap):
- * tat the time the credit is full again (packets: microseconds; bytes:
- * byte credits of the workers' clock, RULES_HL_BYTE_FULL a second), vr the
- * slot word the entry was published with (high half) and the refills left
- * (byte mode, low half). */
+/* One key's bucket, in the kernel's own terms (xt_hashlimit's rateinfo on
+ * a 250 Hz kernel). w0 and w1 change together (16-byte compare-and-swap):
+ * w0 the credit (packets: credits, RULES_HL_CPJ per jiffy; bytes: the
+ * credit in the low half, the refills left, credit_cap, in the high
+ * half), w1 the slot word the entry was published with (high half) and
+ * the jiffy of its last recalculation (low half, rateinfo.prev). */
 struct entry {
-	uint64_t tat;
-	uint64_t vr;
+	uint64_t w0;
+	uint64_t w1;
 	uint32_t sv;   /* FREE/BUSY/LIVE (low 2 bits) and a version (atomic) */
 	uint32_t hash;
-	uint64_t last; /* the latest packet, microseconds (atomic) */
+	uint64_t last; /* the latest packet, microseconds (atomic): expiry */
 	uint8_t key[];
 };
 
+#define REFS_MAX 8 /* programs using a table at once (live, retired, being built) */
+
 struct rules_hl {
 	char name[RULES_HL_NAME_MAX + 1];
-	struct rules_hl_cfg cfg; /* of the latest program: gc and listings */
-	uint32_t refs;           /* programs using it (control thread) */
-	bool current;            /* the one rules_hl_get() hands out for its name */
+	uint8_t fam, bytes;
+	uint32_t max;
+	/* the configs of the programs using the table, oldest first: the
+	 * newest one's expiry and gc interval rule the collector and the
+	 * listings (control thread) */
+	struct rules_hl_cfg refs[REFS_MAX];
+	uint32_t nrefs;
 	uint32_t nslots, stride, klen;
 	uint64_t seed;
 	uint32_t live;           /* entries held (atomic) */
@@ -107,28 +114,90 @@ static inline uint32_t next_word(uint32_t w, uint32_t st)
 	return (w & ~3u) + 4u + st;
 }
 
+/* ---- the kernel's arithmetic (xt_hashlimit revision 3, HZ = 250) ---- */
+
+#define HZ 250u
+#define US_PER_JIFFY (1000000u / HZ)
+/* CREDITS_PER_JIFFY: the power of two below 2^64 / (HZ * 86400) */
+#define CPJ (1ull << 39)
+/* CREDITS_PER_JIFFY_BYTES: the power of two below 2^32 / HZ */
+#define CPJ_BYTES (1ull << 24)
+
+static inline uint32_t jiffy(uint64_t now_us)
+{
+	return (uint32_t)(now_us / US_PER_JIFFY);
+}
+
+/* user2credits(): HZ * CPJ / XT_HASHLIMIT_SCALE_v2 credits per microsecond
+ * of the rate's interval, wrapping as the kernel's u64 does */
+static inline uint64_t user2credits(uint64_t user)
+{
+	return user * (HZ * CPJ / 1000000u);
+}
+
+static inline uint64_t byte_cost(const struct rules_hl_cfg *c)
+{
+	return (c->avg * (HZ * CPJ_BYTES)) >> 32; /* user2credits_byte() */
+}
+
+uint64_t rules_hl_cost(const struct rules_hl_cfg *c)
+{
+	return c->bytes ? byte_cost(c) : user2credits(c->avg);
+}
+
+uint64_t rules_hl_cap(const struct rules_hl_cfg *c)
+{
+	return c->bytes ? RULES_HL_BYTE_FULL : user2credits(c->avg * c->burst);
+}
+
+/* rateinfo_init() as the pair (w0, w1 without the version) */
+static inline uint64_t init_w0(const struct rules_hl_cfg *c)
+{
+	return c->bytes ? (uint64_t)(uint32_t)c->burst << 32 | RULES_HL_BYTE_FULL : rules_hl_cap(c);
+}
+
+/* rateinfo_recalc(): the credit at jiffy j */
+static inline uint64_t recalc(const struct rules_hl_cfg *c, uint64_t w0, uint32_t prev, uint32_t j)
+{
+	int32_t delta = (int32_t)(j - prev);
+	if (delta <= 0)
+		return w0; /* this jiffy already (or a worker's clock a hair behind) */
+	if (c->bytes) {
+		uint64_t credit = (uint32_t)w0, refills = w0 >> 32;
+		credit += CPJ_BYTES * (uint64_t)delta;
+		if (credit > RULES_HL_BYTE_FULL)
+			credit = RULES_HL_BYTE_FULL;
+		return refills << 32 | credit;
+	}
+	uint64_t credit = w0 + (uint64_t)delta * CPJ, cap = rules_hl_cap(c);
+	return credit > cap ? cap : credit;
+}
+
 /* ---- tables (control thread) ---- */
 
 struct rules_hl *rules_hl_get(const char *name, const struct rules_hl_cfg *c)
 {
 	if (strlen(name) > RULES_HL_NAME_MAX || c->max == 0 || c->max > RULES_HL_MAX_ENTRIES)
 		return NULL;
+	/* a table of that name, family, size and unit is the same table: its
+	 * buckets carry over. Nothing else about it changes here, so that a
+	 * program that is only checked (--test) or refused leaves the running
+	 * one's table as it was. */
 	for (struct rules_hl *t = tables; t != NULL; t = t->next)
-		if (t->current && t->cfg.fam == c->fam && strcmp(t->name, name) == 0) {
-			if (t->cfg.max == c->max && t->cfg.bytes == c->bytes) {
-				t->refs++;
-				t->cfg = *c;
-				return t;
-			}
-			t->current = false; /* its programs keep it until they go */
+		if (t->fam == c->fam && t->max == c->max && t->bytes == c->bytes &&
+		    t->nrefs < REFS_MAX && strcmp(t->name, name) == 0) {
+			t->refs[t->nrefs++] = *c;
+			return t;
 		}
 	struct rules_hl *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
 	strcpy(t->name, name);
-	t->cfg = *c;
-	t->refs = 1;
-	t->current = true;
+	t->fam = c->fam;
+	t->bytes = c->bytes;
+	t->max = c->max;
+	t->refs[0] = *c;
+	t->nrefs = 1;
 	t->klen = rules_hl_keylen(c->fam);
 	t->stride = (uint32_t)((sizeof(struct entry) + t->klen + 15) & ~(size_t)15);
 	t->nslots = 64;
@@ -148,9 +217,17 @@ struct rules_hl *rules_hl_get(const char *name, const struct rules_hl_cfg *c)
 	return t;
 }
 
-void rules_hl_put(struct rules_hl *t)
+void rules_hl_put(struct rules_hl *t, const struct rules_hl_cfg *c)
 {
-	if (t == NULL || --t->refs > 0)
+	if (t == NULL)
+		return;
+	/* this program's config leaves the list (the latest equal one) */
+	for (uint32_t i = t->nrefs; i-- > 0;)
+		if (memcmp(&t->refs[i], c, sizeof(*c)) == 0) {
+			memmove(&t->refs[i], &t->refs[i + 1], (t->nrefs - i - 1) * sizeof(*c));
+			break;
+		}
+	if (--t->nrefs > 0)
 		return;
 	for (struct rules_hl **pp = &tables; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == t) {
@@ -169,21 +246,17 @@ const struct rules_hl *rules_hl_at(unsigned i)
 	return t;
 }
 
+static inline const struct rules_hl_cfg *newest(const struct rules_hl *t)
+{
+	return &t->refs[t->nrefs - 1];
+}
+
 void rules_hl_info(const struct rules_hl *t, struct rules_hl_info *info)
 {
 	info->name = t->name;
-	info->cfg = t->cfg;
+	info->cfg = *newest(t);
 	info->live = __atomic_load_n(&t->live, __ATOMIC_RELAXED);
 	info->full = __atomic_load_n(&t->full, __ATOMIC_RELAXED);
-}
-
-/* ---- time ---- */
-
-/* The workers' clock in byte credits (a second: RULES_HL_BYTE_FULL). */
-static inline uint64_t byte_time(uint64_t now_us)
-{
-	return now_us / 1000000u * RULES_HL_BYTE_FULL +
-		now_us % 1000000u * RULES_HL_BYTE_FULL / 1000000u;
 }
 
 static inline bool expired(uint64_t last, uint64_t now_us, uint32_t expire_ms)
@@ -193,8 +266,7 @@ static inline bool expired(uint64_t last, uint64_t now_us, uint32_t expire_ms)
 
 /* ---- the workers' side ---- */
 
-static struct entry *lookup(struct rules_hl *t, uint32_t h, const uint8_t *key, uint32_t *wp,
-	uint32_t *at)
+static struct entry *lookup(struct rules_hl *t, uint32_t h, const uint8_t *key, uint32_t *wp)
 {
 	for (uint32_t k = 0; k < PROBES; k++) {
 		struct entry *e = slot(t, h + k);
@@ -204,18 +276,23 @@ static struct entry *lookup(struct rules_hl *t, uint32_t h, const uint8_t *key, 
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (word(e) == w) { /* the key read was this entry's */
 			*wp = w;
-			*at = k;
 			return e;
 		}
 	}
 	return NULL;
 }
 
-/* Give up a slot we hold (busy, claimed from w). */
+/* Give up a slot we hold (busy, claimed from w): its pair gets a version
+ * no charge holds, so a worker still charging the old entry fails. */
 static void release(struct rules_hl *t, struct entry *e, uint32_t w)
 {
+	uint32_t free_w = next_word(w, FREE);
+	uint64_t o0 = __atomic_load_n(&e->w0, __ATOMIC_RELAXED);
+	uint64_t o1 = __atomic_load_n(&e->w1, __ATOMIC_RELAXED);
+	while (!cas16(&e->w0, &o0, &o1, 0, (uint64_t)free_w << 32))
+		;
 	__atomic_fetch_sub(&t->live, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->sv, next_word(w, FREE), __ATOMIC_RELEASE);
+	__atomic_store_n(&e->sv, free_w, __ATOMIC_RELEASE);
 }
 
 /* Withdraw the live entry whose word is w, if it still is. */
@@ -227,48 +304,33 @@ static bool remove_entry(struct rules_hl *t, struct entry *e, uint32_t w)
 	return true;
 }
 
-/* A slot for a new key: a free one while the table has room, else an
- * entry that has expired (the kernel's gc would have removed it). */
+/* A slot for a new key: a free one while the table has room (the kernel:
+ * dsthash_alloc_init refuses once count reaches max, until its gc runs). */
 static struct entry *insert(struct rules_hl *t, const struct rules_hl_cfg *c, uint32_t h,
 	const uint8_t *key, uint64_t now, uint32_t *wp)
 {
 	struct entry *mine = NULL;
 	uint32_t at = 0, mw = 0;
-	if (__atomic_load_n(&t->live, __ATOMIC_RELAXED) < c->max)
-		for (uint32_t k = 0; k < PROBES && mine == NULL; k++) {
-			struct entry *e = slot(t, h + k);
-			uint32_t w = word(e);
-			if ((w & 3) == FREE && claim(e, w)) {
-				__atomic_fetch_add(&t->live, 1, __ATOMIC_RELAXED);
-				mine = e;
-				mw = w;
-				at = k;
-			}
-		}
+	if (__atomic_load_n(&t->live, __ATOMIC_RELAXED) >= c->max)
+		return NULL;
 	for (uint32_t k = 0; k < PROBES && mine == NULL; k++) {
 		struct entry *e = slot(t, h + k);
 		uint32_t w = word(e);
-		if ((w & 3) != LIVE || !expired(__atomic_load_n(&e->last, __ATOMIC_RELAXED), now, c->expire_ms))
-			continue;
-		if (!claim(e, w))
-			continue;
-		if (!expired(__atomic_load_n(&e->last, __ATOMIC_RELAXED), now, c->expire_ms)) {
-			__atomic_store_n(&e->sv, w, __ATOMIC_RELEASE); /* used meanwhile: left */
-			continue;
+		if ((w & 3) == FREE && claim(e, w)) {
+			__atomic_fetch_add(&t->live, 1, __ATOMIC_RELAXED);
+			mine = e;
+			mw = w;
+			at = k;
 		}
-		mine = e;
-		mw = w;
-		at = k;
 	}
 	if (mine == NULL)
-		return NULL;
+		return NULL; /* 32 slots in a row taken: as full */
 	uint32_t live = next_word(mw, LIVE);
-	/* the version first: a worker still charging the slot's previous
-	 * key fails its swap from here on */
-	__atomic_store_n(&mine->vr, (uint64_t)live << 32 | (c->bytes ? (uint32_t)c->burst : 0),
-			 __ATOMIC_SEQ_CST);
-	/* a full bucket: its time is now or before (0), burst refills */
-	__atomic_store_n(&mine->tat, 0, __ATOMIC_RELAXED);
+	/* the pair first, with the new version: rateinfo_init() */
+	uint64_t o0 = __atomic_load_n(&mine->w0, __ATOMIC_RELAXED);
+	uint64_t o1 = __atomic_load_n(&mine->w1, __ATOMIC_RELAXED);
+	while (!cas16(&mine->w0, &o0, &o1, init_w0(c), (uint64_t)live << 32 | jiffy(now)))
+		;
 	memcpy(mine->key, key, t->klen);
 	mine->hash = h;
 	__atomic_store_n(&mine->last, now, __ATOMIC_RELAXED);
@@ -287,11 +349,10 @@ static struct entry *insert(struct rules_hl *t, const struct rules_hl_cfg *c, ui
 		if ((w & 3) != LIVE || e->hash != h || memcmp(e->key, key, t->klen) != 0)
 			continue;
 		if (k < at) {
-			if (remove_entry(t, mine, live)) {
-				*wp = w;
-				return e;
-			}
-			break;
+			/* theirs stays; ours goes (or went: they withdrew it) */
+			remove_entry(t, mine, live);
+			*wp = w;
+			return e;
 		}
 		remove_entry(t, e, w);
 	}
@@ -300,57 +361,51 @@ static struct entry *insert(struct rules_hl *t, const struct rules_hl_cfg *c, ui
 }
 
 /* Charge e (live with word w): 1 under, 0 over, -2 if e is no longer the
- * entry that was looked up. */
-static int charge(struct rules_hl *t, struct entry *e, uint32_t w, const struct rules_hl_cfg *c,
-	uint32_t len, uint64_t now)
+ * entry that was looked up. hashlimit_mt_common() on the pair: the credit
+ * recalculated to this jiffy, then the packet's cost taken if there is
+ * enough (byte mode: a refill first when there is not and refills are
+ * left). */
+static int charge(struct entry *e, uint32_t w, const struct rules_hl_cfg *c, uint32_t len,
+	uint64_t now)
 {
-	(void)t;
-	uint64_t o0 = __atomic_load_n(&e->tat, __ATOMIC_RELAXED);
-	uint64_t o1 = __atomic_load_n(&e->vr, __ATOMIC_RELAXED);
-	uint64_t last = __atomic_load_n(&e->last, __ATOMIC_RELAXED);
-	bool fresh = expired(last, now, c->expire_ms);
-	int ret = 1;
-	for (unsigned tries = 0; tries < 64; tries++) {
+	uint32_t j = jiffy(now);
+	uint64_t o0 = __atomic_load_n(&e->w0, __ATOMIC_RELAXED);
+	uint64_t o1 = __atomic_load_n(&e->w1, __ATOMIC_RELAXED);
+	int ret = 0;
+	for (;;) {
 		/* o0/o1 may be torn here: the swap checks them */
 		if ((uint32_t)(o1 >> 32) != w)
 			return -2;
-		uint64_t tat = fresh ? 0 : o0, n0, n1 = o1;
-		if (!c->bytes) {
-			uint64_t cap = c->avg * c->burst, base = tat > now ? tat : now;
-			if (base - now + c->avg > cap) {
-				ret = 0; /* not enough credit: nothing changes */
-				break;
-			}
-			n0 = base + c->avg;
-		} else {
-			uint64_t tnow = byte_time(now), base = tat > tnow ? tat : tnow;
-			uint64_t refills = fresh ? (uint32_t)c->burst : (uint32_t)o1;
-			/* xt_hashlimit's hashlimit_byte_cost: 16-byte chunks at
-			 * the rate's cost, a second's credit at most */
-			uint64_t cost = (c->avg * RULES_HL_BYTE_FULL) >> 32;
-			uint64_t need = ((uint64_t)(len >> 4) + 1) * cost;
+		uint64_t n0 = recalc(c, o0, (uint32_t)o1, j);
+		uint32_t prev = (int32_t)(j - (uint32_t)o1) > 0 ? j : (uint32_t)o1;
+		if (c->bytes) {
+			uint64_t credit = (uint32_t)n0, refills = n0 >> 32;
+			/* hashlimit_byte_cost(): 16-byte chunks, a second's credit at most */
+			uint64_t need = ((uint64_t)(len >> 4) + 1) * byte_cost(c);
 			if (need > RULES_HL_BYTE_FULL)
 				need = RULES_HL_BYTE_FULL;
-			if (RULES_HL_BYTE_FULL - (base - tnow) < need && refills > 0) {
-				refills--; /* the credit filled again, once of burst */
-				base = tnow;
+			if (credit < need && refills > 0) {
+				refills--;
+				credit = RULES_HL_BYTE_FULL;
 			}
-			if (RULES_HL_BYTE_FULL - (base - tnow) < need) {
-				ret = 0;
-				if (!(fresh || refills != (uint32_t)o1))
-					break;
-				n0 = base; /* over, but the refills and expiry still change */
-			} else {
-				n0 = base + need;
-			}
-			n1 = (o1 & ~0xffffffffull) | refills;
+			ret = credit >= need;
+			if (ret)
+				credit -= need;
+			n0 = refills << 32 | credit;
+		} else {
+			uint64_t cost = user2credits(c->avg);
+			ret = n0 >= cost;
+			if (ret)
+				n0 -= cost;
 		}
-		if (cas16(&e->tat, &o0, &o1, n0, n1))
+		/* always swapped, even unchanged: the swap is what checks that
+		 * the pair was read whole */
+		uint64_t n1 = (o1 & ~0xffffffffull) | prev;
+		if (cas16(&e->w0, &o0, &o1, n0, n1))
 			break;
-		fresh = false; /* someone charged meanwhile: from what they left */
-		ret = 1;
 	}
 	/* every packet keeps its key alive, over the limit or not */
+	uint64_t last = __atomic_load_n(&e->last, __ATOMIC_RELAXED);
 	if (last < now)
 		__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
 	return ret;
@@ -360,45 +415,56 @@ int rules_hl_charge(struct rules_hl *t, const struct rules_hl_cfg *c, const uint
 	uint32_t len, uint64_t now_us)
 {
 	uint32_t h = hash(t, key);
-	for (unsigned attempt = 0; attempt < 4; attempt++) {
-		uint32_t w = 0, at = 0;
-		struct entry *e = lookup(t, h, key, &w, &at);
+	for (unsigned attempt = 0; attempt < 16; attempt++) {
+		uint32_t w = 0;
+		struct entry *e = lookup(t, h, key, &w);
 		if (e == NULL && (e = insert(t, c, h, key, now_us, &w)) == NULL) {
 			__atomic_fetch_add(&t->full, 1, __ATOMIC_RELAXED);
 			return -1;
 		}
-		int r = charge(t, e, w, c, len, now_us);
+		int r = charge(e, w, c, len, now_us);
 		if (r >= 0)
 			return r;
+		/* the entry went (collected, or a duplicate withdrawn) between
+		 * the lookup and the charge: look again */
 	}
-	return 1; /* the slot changed hands four times in a row: let it pass */
+	return 0; /* the slot changed hands 16 times in a row: over, never uncharged */
 }
 
 /* ---- control thread ---- */
 
 void rules_hl_gc(uint64_t now_us, uint32_t budget)
 {
-	for (struct rules_hl *t = tables; t != NULL && budget > 0; t = t->next) {
+	unsigned n = 0;
+	for (struct rules_hl *t = tables; t != NULL; t = t->next)
+		n++;
+	if (n == 0)
+		return;
+	/* a share of the budget each, so a big table does not starve the others */
+	uint32_t share = budget / n > 1024 ? budget / n : 1024;
+	for (struct rules_hl *t = tables; t != NULL; t = t->next) {
 		if (t->gc_cursor == 0 && now_us < t->gc_next_us)
 			continue;
-		while (budget > 0 && t->gc_cursor < t->nslots) {
+		uint32_t expire_ms = newest(t)->expire_ms;
+		for (uint32_t left = share; left > 0 && t->gc_cursor < t->nslots; left--) {
 			struct entry *e = slot(t, t->gc_cursor++);
-			budget--;
 			uint32_t w = word(e);
+			/* the kernel's select_gc: expires (the last packet plus
+			 * the expiry) reached */
 			if ((w & 3) != LIVE ||
-			    !expired(__atomic_load_n(&e->last, __ATOMIC_RELAXED), now_us, t->cfg.expire_ms))
+			    !expired(__atomic_load_n(&e->last, __ATOMIC_RELAXED), now_us, expire_ms))
 				continue;
 			if (!claim(e, w))
 				continue;
-			if (!expired(__atomic_load_n(&e->last, __ATOMIC_RELAXED), now_us, t->cfg.expire_ms)) {
-				__atomic_store_n(&e->sv, w, __ATOMIC_RELEASE);
+			if (!expired(__atomic_load_n(&e->last, __ATOMIC_RELAXED), now_us, expire_ms)) {
+				__atomic_store_n(&e->sv, w, __ATOMIC_RELEASE); /* a packet meanwhile */
 				continue;
 			}
 			release(t, e, w);
 		}
 		if (t->gc_cursor >= t->nslots) {
 			t->gc_cursor = 0;
-			t->gc_next_us = now_us + (uint64_t)t->cfg.gc_ms * 1000u;
+			t->gc_next_us = now_us + (uint64_t)newest(t)->gc_ms * 1000u;
 		}
 	}
 }
@@ -408,7 +474,7 @@ void rules_hl_walk(const struct rules_hl *t, uint64_t now_us,
 		uint64_t refills),
 	void *arg)
 {
-	const struct rules_hl_cfg *c = &t->cfg;
+	const struct rules_hl_cfg *c = newest(t);
 	for (uint32_t i = 0; i < t->nslots; i++) {
 		const struct entry *e = slot(t, i);
 		uint32_t w = word(e);
@@ -416,23 +482,17 @@ void rules_hl_walk(const struct rules_hl *t, uint64_t now_us,
 			continue;
 		uint8_t key[RULES_HL_KEY_MAX];
 		memcpy(key, e->key, t->klen);
-		uint64_t tat = __atomic_load_n(&e->tat, __ATOMIC_RELAXED);
-		uint64_t vr = __atomic_load_n(&e->vr, __ATOMIC_RELAXED);
+		uint64_t w0 = __atomic_load_n(&e->w0, __ATOMIC_RELAXED);
+		uint64_t w1 = __atomic_load_n(&e->w1, __ATOMIC_RELAXED);
 		uint64_t last = __atomic_load_n(&e->last, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (word(e) != w || expired(last, now_us, c->expire_ms))
-			continue; /* changed while read, or gone for the matches */
+		if (word(e) != w || (uint32_t)(w1 >> 32) != w)
+			continue; /* changed while read */
+		/* as the kernel's listing: recalculated to now first */
+		w0 = recalc(c, w0, (uint32_t)w1, jiffy(now_us));
 		uint64_t exp = last + (uint64_t)c->expire_ms * 1000u;
-		uint64_t credit;
-		if (c->bytes) {
-			uint64_t tnow = byte_time(now_us);
-			credit = RULES_HL_BYTE_FULL - (tat > tnow ? tat - tnow : 0);
-		} else {
-			uint64_t cap = c->avg * c->burst;
-			uint64_t ahead = tat > now_us ? tat - now_us : 0;
-			credit = ahead < cap ? cap - ahead : 0;
-		}
-		fn(arg, key, exp > now_us ? exp - now_us : 0, credit, c->bytes ? (uint32_t)vr : 0);
+		fn(arg, key, exp > now_us ? exp - now_us : 0, c->bytes ? (uint32_t)w0 : w0,
+		   c->bytes ? w0 >> 32 : 0);
 	}
 }
 

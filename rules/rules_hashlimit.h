@@ -8,27 +8,26 @@
  * keeps a table while a rule uses it. Each entry is one key (the masked
  * addresses and the ports the mode picks) with its token bucket.
  *
- * The bucket is kept as the time its credit will be full again (a
- * "theoretical arrival time": the credit is the capacity minus how far
- * that time lies ahead), so that a packet's whole decision is one 16-byte
- * compare-and-swap of that time and a word holding the entry's version
- * (and, in byte mode, the refills left): no lock, and a worker that raced
- * the entry's reuse by another key fails its swap instead of charging the
- * other key. Packet mode counts in microseconds (the kernel's scale: the
- * rate's average interval is the cost of a packet, the burst times it the
- * capacity); byte mode in the kernel's byte credits, one second of them
- * the capacity, refilled at once up to `burst` times (xt_hashlimit's
- * credit_cap counter).
+ * Each entry holds the kernel's own bucket state for its key, as
+ * xt_hashlimit (revision 3) keeps it on a 250 Hz kernel (Debian's): the
+ * credit, refilled by whole jiffies of 4 ms, the jiffy it was last
+ * recalculated, and in byte mode the refills left (credit_cap), so that a
+ * packet gets the kernel's answer, quirks included (at most burst packets
+ * per jiffy: 250 x burst a second whatever the rate). The credit and the
+ * jiffy change together with one 16-byte compare-and-swap that also
+ * covers the entry's version: no lock, and a worker that raced the
+ * entry's reuse by another key fails its swap instead of charging the
+ * other key. A worker whose clock reads a hair behind another's sees no
+ * time passing, never negative time.
  *
  * Entries live in an open-addressed array twice the table's maximum, so
  * that a key's place and the few slots after it nearly always have room;
  * a new key claims a free slot with a compare-and-swap of the slot's state
  * word (free -> busy -> live, a version advanced at every step) as the -m
- * recent lists do. An entry idle for the expiry time counts as gone (the
- * kernel's garbage collector removes it at the next gc interval), and the
- * control thread's rules_hl_gc() frees such slots every gc interval. A
- * table holding its maximum refuses new keys: the packet is dropped, as
- * the kernel's hotdrop, and counted.
+ * recent lists do. The control thread's rules_hl_gc() frees the entries
+ * idle for the expiry time every gc interval (the kernel's htable_gc); a
+ * table holding its maximum refuses new keys until then: the packet is
+ * dropped, as the kernel's hotdrop, and counted.
  */
 #ifndef RP_RULES_HASHLIMIT_H
 #define RP_RULES_HASHLIMIT_H
@@ -64,13 +63,17 @@ struct rules_hl_cfg {
 struct rules_hl;
 
 /* The table called name for family c->fam, for a program about to use it
- * with config c: the one live programs already use when its size and unit
- * agree (its entries are kept), else a new one. NULL when out of memory.
- * Control thread. */
+ * with config c: the one other programs already use when its size and
+ * unit agree (its entries are kept), else a new one. Changes nothing a
+ * running program sees. NULL when out of memory. Control thread. */
 struct rules_hl *rules_hl_get(const char *name, const struct rules_hl_cfg *c);
-/* A program that had the table from rules_hl_get() is gone (after the
- * RCU grace period): the last one frees it. Control thread. */
-void rules_hl_put(struct rules_hl *t);
+/* A program that had the table from rules_hl_get() with config c is gone
+ * (after the RCU grace period): the last one frees it. Control thread. */
+void rules_hl_put(struct rules_hl *t, const struct rules_hl_cfg *c);
+/* The kernel's cost of a packet (bytes: of 16 bytes) and the bucket's
+ * capacity, in its credits (the /proc listing's columns). */
+uint64_t rules_hl_cost(const struct rules_hl_cfg *c);
+uint64_t rules_hl_cap(const struct rules_hl_cfg *c);
 
 /* Key bytes of a family: source, destination (4 or 16 each), ports. */
 static inline unsigned rules_hl_keylen(uint8_t fam)
@@ -101,9 +104,8 @@ struct rules_hl_info {
 };
 void rules_hl_info(const struct rules_hl *t, struct rules_hl_info *info);
 /* Calls fn for every live entry: its key, the microseconds until it
- * expires, and its credit and capacity in the table's unit (packets:
- * microseconds of credit, the cost of a packet being cfg.avg; bytes:
- * byte credits, RULES_HL_BYTE_FULL a second's). */
+ * expires, its credit in the kernel's credits (recalculated to now_us, as
+ * the kernel's listing does) and in byte mode the refills left. */
 void rules_hl_walk(const struct rules_hl *t, uint64_t now_us,
 	void (*fn)(void *arg, const uint8_t *key, uint64_t expires_us, uint64_t credit,
 		uint64_t refills),

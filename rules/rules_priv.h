@@ -107,6 +107,7 @@ enum rv_type {
 	RV_HLRATE,      /* hashlimit "N[/unit]" or "N[k|m]b/s": struct rules_hl_rate */
 	RV_HLBURST,     /* hashlimit burst "N[k|m]" (uint64_t) */
 	RV_HLMODE,      /* hashlimit mode list (uint8_t RULES_HL_* bits) */
+	RV_PLEN,        /* a prefix length, or a netmask turned into one (uint8_t) */
 	RV_LOGLEVEL,
 	RV_LOGFLAG,     /* sets bit opt->dflt in a u8 */
 	RV_REJECT,

@@ -900,7 +900,7 @@ void rules_prog_free(struct rules_prog *p)
 	if (p->exts) {
 		for (size_t i = 0; i < p->n_exts; i++) {
 			if (p->exts[i].kind == RULES_X_HASHLIMIT)
-				rules_hl_put(p->exts[i].u.hashlimit.tbl);
+				rules_hl_put(p->exts[i].u.hashlimit.tbl, &p->exts[i].u.hashlimit.cfg);
 			rules_ext_free(&p->exts[i]);
 		}
 	}

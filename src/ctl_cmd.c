@@ -1173,11 +1173,18 @@ static void hl_line(void *arg, const uint8_t *key, uint64_t expires_us, uint64_t
 	uint64_t refills)
 {
 	struct hl_walk *hw = arg;
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	char s[48], d[48];
 	unsigned alen = hw->fam == 6 ? 16 : 4;
-	int af = hw->fam == 6 ? AF_INET6 : AF_INET;
-	inet_ntop(af, key, s, sizeof(s));
-	inet_ntop(af, key + alen, d, sizeof(d));
+	if (hw->fam == 6) { /* all eight groups, as the kernel's %pI6 */
+		for (unsigned i = 0, n = 0; i < 16; i += 2, n += 5) {
+			snprintf(s + n, sizeof(s) - n, "%02x%02x%s", key[i], key[i + 1], i < 14 ? ":" : "");
+			snprintf(d + n, sizeof(d) - n, "%02x%02x%s", key[16 + i], key[17 + i],
+				 i < 14 ? ":" : "");
+		}
+	} else {
+		inet_ntop(AF_INET, key, s, sizeof(s));
+		inet_ntop(AF_INET, key + alen, d, sizeof(d));
+	}
 	const uint8_t *p = key + 2 * alen;
 	fprintf(hw->out, "%" PRIu64 " %s:%u->%s:%u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
 		(expires_us + 999999) / 1000000, s, (unsigned)(p[0] << 8 | p[1]), d,
@@ -1199,13 +1206,8 @@ static void cmd_show_hashlimit(struct rp_ctl_env *env, FILE *out)
 		fprintf(out, "table %s (IPv%u): %" PRIu32 " of %" PRIu32 " entries, %" PRIu64
 			" packets dropped for want of room\n", in.name, in.cfg.fam, in.live, in.cfg.max,
 			in.full);
-		struct hl_walk hw = { .out = out, .fam = in.cfg.fam };
-		if (in.cfg.bytes) {
-			hw.cost = (in.cfg.avg * RULES_HL_BYTE_FULL) >> 32;
-		} else {
-			hw.cap = in.cfg.avg * in.cfg.burst;
-			hw.cost = in.cfg.avg;
-		}
+		struct hl_walk hw = { .out = out, .fam = in.cfg.fam, .cost = rules_hl_cost(&in.cfg),
+				      .cap = in.cfg.bytes ? 0 : rules_hl_cap(&in.cfg) };
 		rules_hl_walk(t, now, hl_line, &hw);
 		n++;
 	}

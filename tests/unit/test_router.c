@@ -3116,6 +3116,7 @@ static void test_hashlimit(void **state)
 		"-A FORWARD -p udp --dport 7000:7100 -m hashlimit --hashlimit-upto 1/hour "
 		"--hashlimit-mode srcip,dstport --hashlimit-name hl2 --hashlimit-htable-size 2 "
 		"--hashlimit-htable-max 2 -j ACCEPT\n"
+		"-A FORWARD -p udp --dport 7002 -m comment --comment after\n"
 		"COMMIT\n",
 		NULL);
 	uint64_t d0 = drops(DP_DROP_FILTER_DROP);
@@ -3159,6 +3160,10 @@ static void test_hashlimit(void **state)
 	assert_non_null(strstr(buf, "rampart_hashlimit_entries{table=\"hl2\",family=\"ipv4\"} 2\n"));
 	assert_non_null(strstr(buf, "rampart_hashlimit_max_entries{table=\"hl1\",family=\"ipv4\"} 65536\n"));
 	assert_non_null(strstr(buf, "rampart_hashlimit_entries{table=\"hl1\",family=\"ipv4\"} 5\n"));
+	/* the full table's drop ended the traversal there: the rule after
+	 * it never saw the packet (ipt_do_table's hotdrop) */
+	assert_non_null(strstr(buf, "rampart_rule_packets_total{family=\"ipv4\",table=\"filter\","
+				    "chain=\"FORWARD\",position=\"3\",comment=\"after\"} 0\n"));
 	free(buf);
 }
 
