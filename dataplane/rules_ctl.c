@@ -129,6 +129,13 @@ static int install(struct dp_ctx *dp, struct rules_ruleset *rs, bool reuse, char
 		errlen);
 	if (R == NULL)
 		return -EINVAL;
+	/* -m quota: what the rules kept spent stays spent (one budget for
+	 * both programs while the workers move over) */
+	if (rules_prog_quota_adopt(R->prog, dp->rules ? dp->rules->prog : NULL) < 0) {
+		rules_obj_free(R); /* R->rs is still NULL: rs stays the caller's */
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	R->rs = rs;
 	R->gen = ++dp->rules_gen;
 	struct dp_rules *old = dp->rules;

@@ -524,6 +524,11 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 			rbuf_puts(c->b, " reserved");
 		break;
 	}
+	case RULES_X_QUOTA:
+		/* libxt_quota: the configured amount, never a "!" (the kernel
+		 * keeps what is left to itself) */
+		rbuf_printf(c->b, " quota: %llu bytes", (unsigned long long)x->u.quota.quota);
+		break;
 	case RULES_X_STATISTIC: {
 		const struct rules_m_statistic *st = &x->u.stat;
 		bool sinv = (x->invert & (BIT(RULES_O_ST_PROB) | BIT(RULES_O_ST_EVERY))) != 0;

@@ -375,6 +375,12 @@ struct rules_m_hashlimit { /* -m hashlimit */
 					       config every rule of that name uses */
 };
 
+struct rules_quota; /* rules_prog.h */
+struct rules_m_quota { /* -m quota */
+	uint64_t quota;            /* the bytes configured (what -L, -S and save print) */
+	struct rules_quota *left;  /* compiled: the bytes left, shared by the workers */
+};
+
 struct rules_m_helper { /* -m helper --helper NAME */
 	char *name;    /* owned */
 	uint8_t ids;   /* the RULES_HELPER_* it names, as bits (set by validation) */
@@ -425,6 +431,7 @@ union rules_ext_data {
 	struct rules_m_ecn ecn;
 	struct rules_m_range16 mss; /* -m tcpmss --mss */
 	struct rules_m_spi spi;     /* -m esp, -m ah */
+	struct rules_m_quota quota;
 	uint16_t setmss; /* TCPMSS --set-mss */
 };
 
@@ -464,6 +471,7 @@ enum rules_ext_kind {
 	RULES_X_TCPMSS_M, /* -m tcpmss */
 	RULES_X_ESP,
 	RULES_X_AH,
+	RULES_X_QUOTA,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -524,6 +532,7 @@ enum { RULES_O_TM_DATESTART, RULES_O_TM_DATESTOP, RULES_O_TM_TIMESTART, RULES_O_
 	RULES_O_TM_UTC, RULES_O_TM_KERNELTZ };                       /* time (libxt_time's ids) */
 enum { RULES_O_ECN_ECE, RULES_O_ECN_CWR, RULES_O_ECN_IP };          /* ecn */
 enum { RULES_O_SPI, RULES_O_AH_LEN, RULES_O_AH_RES };               /* esp, ah */
+enum { RULES_O_QUOTA };                                              /* quota */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

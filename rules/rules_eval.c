@@ -615,6 +615,24 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 			return false;
 		return !((x->present & (1u << RULES_O_AH_RES)) && pk->ah_res != 0);
 	}
+	case RULES_X_QUOTA: {
+		/* xt_quota: a packet that fits (skb->len, the IP datagram) is
+		 * taken from what is left; one that does not ends the quota, so
+		 * no later packet fits however small. One budget for all the
+		 * workers, charged by compare-and-swap; relaxed: the count
+		 * orders no other memory. A spent quota is only read. */
+		uint64_t *left = &u->quota.left->left;
+		uint64_t o = __atomic_load_n(left, __ATOMIC_RELAXED), n;
+		bool fit;
+		do {
+			fit = o >= pk->len;
+			if (!fit && o == 0)
+				break;
+			n = fit ? o - pk->len : 0;
+		} while (!__atomic_compare_exchange_n(left, &o, n, false, __ATOMIC_RELAXED,
+						      __ATOMIC_RELAXED));
+		return fit != INV(x, RULES_O_QUOTA);
+	}
 	case RULES_X_STATISTIC: {
 		bool inv = (x->invert & ((1u << RULES_O_ST_PROB) | (1u << RULES_O_ST_EVERY))) != 0;
 		uint32_t xi = (uint32_t)(x - p->exts);

@@ -241,6 +241,10 @@ static const struct rules_opt ah_opts[] = {
 	{"ahlen", RULES_O_AH_LEN, RV_U32, RO_INV | RO_NOPRINT, OFF(spi.ahlen), 0, UINT32_MAX, 0, 0},
 	{"ahres", RULES_O_AH_RES, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, 0},
 };
+/* libxt_quota: XTTYPE_UINT64 (xtables_strtoul, any base), mandatory */
+static const struct rules_opt quota_opts[] = {
+	{"quota", RULES_O_QUOTA, RV_U64, RO_INV | RO_MAND, OFF(quota.quota), 0, 0, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -1158,6 +1162,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		check_tcpmss_m, NULL},
 	[RULES_X_ESP] = {"esp", RULES_F_ALL, 50, 0, 0, false, OPTS(esp_opts), init_spi, NULL, print_spi},
 	[RULES_X_AH] = {"ah", RULES_F_ALL, 0, 0, 0, false, OPTS(ah_opts), init_spi, check_ah, print_spi},
+	[RULES_X_QUOTA] = {"quota", RULES_F_ALL, 0, 0, 0, false, OPTS(quota_opts), NULL, NULL,
+		NULL},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,

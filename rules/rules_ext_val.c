@@ -1004,6 +1004,18 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 		if ((rc = parse_uint_opt(pc, o, arg, &u)) == 0)
 			*(uint32_t *)f = u;
 		break;
+	case RV_U64: {
+		/* strtoumax's leading blanks and '+', as xtables_strtoul takes them */
+		const char *a = arg;
+		while (isspace((unsigned char)*a))
+			a++;
+		if (*a == '+')
+			a++;
+		if (!rules_parse_uint(a, UINT64_MAX, (uint64_t *)f))
+			return rules_errf(pc->pe, pc->col, "invalid value \"%s\" for --%s (0-%llu)",
+				arg, o->name, (unsigned long long)UINT64_MAX);
+		break;
+	}
 	case RV_DSCPCLASS:
 		if (lookup_name(dscp_classes, RULES_ARRAY_SIZE(dscp_classes), arg, true, &u))
 			return rules_errf(pc->pe, pc->col, "invalid DSCP class \"%s\"", arg);
@@ -1386,6 +1398,9 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 		break;
 	case RV_U8HEX:
 		rbuf_printf(b, " 0x%02x", *(const uint8_t *)f);
+		break;
+	case RV_U64:
+		rbuf_printf(b, " %llu", (unsigned long long)*(const uint64_t *)f);
 		break;
 	case RV_U16RANGE: {
 		const uint16_t *v = f;

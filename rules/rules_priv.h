@@ -71,6 +71,7 @@ enum rv_type {
 	RV_DSCPCLASS,   /* class name into a u8 */
 	RV_U16,
 	RV_U32,
+	RV_U64,         /* the whole uint64_t range (min and max unused) */
 	RV_U16RANGE,    /* "a[:b]" with empty sides */
 	RV_U32RANGE,
 	RV_ICMP4,

@@ -318,6 +318,77 @@ static int compile_hashlimit(struct cctx *c, int fam, struct rules_ext *x)
 	return 0;
 }
 
+/* -m quota: x's own budget, the whole quota left (rules_prog_quota_adopt
+ * may exchange it for the one of the program replaced). */
+static int compile_quota(struct rules_prog *p, struct rules_ext *x, const struct rules_rule *r,
+	int fam, uint8_t nth)
+{
+	struct rules_quota *q = aligned_alloc(_Alignof(struct rules_quota), sizeof(*q));
+	x->u.quota.left = q;
+	if (q == NULL)
+		return -ENOMEM;
+	memset(q, 0, sizeof(*q));
+	q->left = x->u.quota.quota;
+	q->rule_id = r->id;
+	q->quota = x->u.quota.quota;
+	q->refs = 1;
+	q->fam = (uint8_t)fam;
+	q->nth = nth;
+	q->inv = (uint8_t)((x->invert >> RULES_O_QUOTA) & 1u);
+	p->quota_n++;
+	p->mem += sizeof(*q);
+	return 0;
+}
+
+static void quota_put(struct rules_quota *q)
+{
+	if (q != NULL && --q->refs == 0)
+		free(q);
+}
+
+static int quota_cmp(const void *a, const void *b)
+{
+	const struct rules_quota *x = *(const struct rules_quota *const *)a,
+				 *y = *(const struct rules_quota *const *)b;
+	if (x->rule_id != y->rule_id)
+		return x->rule_id < y->rule_id ? -1 : 1;
+	if (x->fam != y->fam)
+		return x->fam < y->fam ? -1 : 1;
+	return (int)x->nth - (int)y->nth;
+}
+
+int rules_prog_quota_adopt(struct rules_prog *p, const struct rules_prog *old)
+{
+	if (old == NULL || old->quota_n == 0 || p->quota_n == 0)
+		return 0;
+	struct rules_quota **v = malloc(old->quota_n * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < old->n_exts && n < old->quota_n; i++)
+		if (old->exts[i].kind == RULES_X_QUOTA && old->exts[i].u.quota.left->rule_id != 0)
+			v[n++] = old->exts[i].u.quota.left;
+	qsort(v, n, sizeof(*v), quota_cmp);
+	for (size_t i = 0; i < p->n_exts; i++) {
+		struct rules_ext *x = &p->exts[i];
+		if (x->kind != RULES_X_QUOTA)
+			continue;
+		struct rules_quota *q = x->u.quota.left;
+		if (q->rule_id == 0)
+			continue;
+		struct rules_quota **hit = bsearch(&q, v, n, sizeof(*v), quota_cmp);
+		/* an equal id means the same rule text (-R and -Z give new
+		 * ids); amount and "!" are compared anyway, a cheap guard */
+		if (hit == NULL || *hit == q || (*hit)->quota != q->quota || (*hit)->inv != q->inv)
+			continue;
+		(*hit)->refs++;
+		quota_put(q);
+		x->u.quota.left = *hit;
+	}
+	free(v);
+	return 0;
+}
+
 static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const struct rules_rule *r,
 	struct rules_crule *cr)
 {
@@ -353,6 +424,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 	struct rules_ext *mx = &p->exts[c->ext_used];
 	const struct rules_cset **sr = &p->setrefs[c->ext_used];
 	unsigned n = 0;
+	uint8_t n_quota = 0;
 	for (unsigned i = 0; i < r->n_match; i++) {
 		const struct rules_ext *x = &r->match[i];
 		if (x->kind == RULES_X_COMMENT)
@@ -394,6 +466,10 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			break;
 		case RULES_X_STATISTIC:
 			p->need_slots = true; /* random: the worker's generator */
+			break;
+		case RULES_X_QUOTA:
+			if (compile_quota(p, &mx[n], r, fam, n_quota++) < 0)
+				return -ENOMEM;
 			break;
 		case RULES_X_RECENT:
 			p->need_clock = true; /* hit times */
@@ -901,6 +977,8 @@ void rules_prog_free(struct rules_prog *p)
 		for (size_t i = 0; i < p->n_exts; i++) {
 			if (p->exts[i].kind == RULES_X_HASHLIMIT)
 				rules_hl_put(p->exts[i].u.hashlimit.tbl, &p->exts[i].u.hashlimit.cfg);
+			if (p->exts[i].kind == RULES_X_QUOTA)
+				quota_put(p->exts[i].u.quota.left);
 			rules_ext_free(&p->exts[i]);
 		}
 	}

@@ -329,6 +329,9 @@ struct rules_prog {
 		uint32_t count;
 		uint8_t pad[60];
 	} *nth;
+	/* -m quota: each match's rules_m_quota.left (compiled) points at a
+	 * struct rules_quota; quota_n of them (for rules_prog_quota_adopt). */
+	uint32_t quota_n;
 	/* per counter id: the rule's target extension (LOG prefix and level), or NULL */
 	const struct rules_ext **ctr_ext;
 	/* owned storage */
@@ -344,6 +347,40 @@ struct rules_prog {
 	bool has_tail;
 	size_t mem; /* bytes, including classifiers */
 };
+
+/*
+ * -m quota: the bytes one match has left, for the whole box (xt_quota's
+ * one counter under a spinlock). Workers take a packet's length with one
+ * compare-and-swap of `left` (rules_eval.c); nothing else on it changes
+ * after compile. A cache line each, so two quotas never share one.
+ *
+ * Life cycle: made by the compile (left = the configured quota, refs 1);
+ * rules_prog_quota_adopt() lets the program that replaces another take
+ * over the object of the same match of the same rule, so that both
+ * programs charge one budget while workers move from the old one to the
+ * new one (nothing counted twice or lost) and what was spent stays spent
+ * through -A, -D, -I, --noflush and reloads that keep the rule. refs
+ * counts the programs holding it; control thread only, like compiling
+ * and freeing programs.
+ */
+struct rules_quota {
+	_Alignas(64) uint64_t left;
+	uint64_t rule_id; /* rules_rule.id; 0: no identity, never adopted */
+	uint64_t quota;   /* configured: adopted only by an equal match */
+	uint32_t refs;
+	uint8_t fam;      /* RULES_F_V4 or RULES_F_V6 (a rule of both has one per family) */
+	uint8_t nth;      /* the rule's first, second, ... quota match */
+	uint8_t inv;
+};
+
+/*
+ * Before p is published in place of old (may be NULL): every quota match
+ * of p whose rule (same id, family, place in the rule, quota and
+ * inversion) was in old shares old's budget instead of a fresh one. 0 or
+ * -ENOMEM (then p keeps fresh budgets: still a working program).
+ * Control thread.
+ */
+int rules_prog_quota_adopt(struct rules_prog *p, const struct rules_prog *old);
 
 enum {
 	RULES_COMPILE_LINEAR = 1 << 0, /* no classifiers: the reference evaluator */

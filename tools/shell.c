@@ -46,7 +46,7 @@ static const char *const g_matches[] = {
 	"tcp", "udp", "icmp", "icmp6", "multiport", "iprange", "mac", "length", "ttl", "hl", "tos",
 	"dscp", "mark", "pkttype", "addrtype", "comment", "set", "state", "conntrack", "limit",
 	"connmark", "connbytes", "connlimit", "helper", "rpfilter", "statistic", "recent", "string",
-	"hashlimit", "time", NULL,
+	"hashlimit", "time", "quota", NULL,
 };
 static const char *const g_show[] = { "nat", "ports", "workers", "sets", "recent", "hashlimit", "version",
 	NULL };

@@ -330,6 +330,25 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	/* -m quota: libxt_quota's --quota is mandatory, a uint64 in any base */
+	{RULES_F_V4, "*filter\n-A INPUT -m quota -j DROP\nCOMMIT\n",
+		"2:13: quota: option --quota must be specified"},
+	{RULES_F_V4, "*filter\n-A INPUT -m quota --quota 18446744073709551616\nCOMMIT\n",
+		"2:27: invalid value \"18446744073709551616\" for --quota (0-18446744073709551615)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m quota --quota -1\nCOMMIT\n",
+		"2:27: invalid value \"-1\" for --quota (0-18446744073709551615)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m quota --quota 10k\nCOMMIT\n",
+		"2:27: invalid value \"10k\" for --quota (0-18446744073709551615)"},
+	{RULES_F_V6, "*filter\n-A INPUT -m quota --quota 0x\nCOMMIT\n",
+		"2:27: invalid value \"0x\" for --quota (0-18446744073709551615)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m quota --quota +-1\nCOMMIT\n",
+		"2:27: invalid value \"+-1\" for --quota (0-18446744073709551615)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m quota --quota 08\nCOMMIT\n",
+		"2:27: invalid value \"08\" for --quota (0-18446744073709551615)"},
+	{RULES_F_V4, "*filter\n-A INPUT -m quota --quota 1 --quota 2\nCOMMIT\n",
+		"2:29: quota: only one of --quota may be given"},
+	{RULES_F_V4, "*filter\n-A INPUT -m quota --quota\nCOMMIT\n",
+		"2:19: option \"--quota\" requires an argument"},
 	/* -m time: libxt_time's words, the column of the value (or of "time") */
 	{RULES_F_V4, "*filter\n-A INPUT -m time --weekdays 0\nCOMMIT\n",
 		"2:29: No, the week does NOT begin with Sunday."},

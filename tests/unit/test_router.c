@@ -3101,6 +3101,69 @@ static void test_statistic(void **state)
 	}
 }
 
+/* One UDP datagram of len bytes (20 + 8 + payload) from H1 to H2's port
+ * dport through the box: whether it came out on the wan side. */
+static bool quota_pass4(uint16_t dport, uint16_t len)
+{
+	struct frame f, out;
+	udp4_from(&f, 0, H1_IP, H2_IP, 5300, dport, (uint16_t)(len - 28));
+	put(0, &f);
+	dp_worker_poll(w);
+	return take(1, &out, 1) == 1;
+}
+
+/* -m quota: one budget of bytes per match (the IP datagram's length, the
+ * kernel's skb->len): a packet passes while it fits, exactly all of it
+ * included; the first that does not fit spends the rest, and no later
+ * packet matches, even one small enough for what was left; "!" inverts;
+ * an IPv6 rule has its own budget; --quota 0 never matches. */
+static void test_quota(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp --dport 53 -m quota --quota 200 -j ACCEPT\n"
+		"-A FORWARD -p udp --dport 53 -j DROP\n"
+		"-A FORWARD -p udp --dport 54 -m quota --quota 150 -j ACCEPT\n"
+		"-A FORWARD -p udp --dport 54 -j DROP\n"
+		"-A FORWARD -p udp --dport 55 -m quota ! --quota 100 -j DROP\n"
+		"-A FORWARD -p udp --dport 56 -m quota --quota 0 -j DROP\n"
+		"-A FORWARD -p udp --dport 57 -m quota ! --quota 0 -j DROP\n"
+		"COMMIT\n",
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp -m quota --quota 100 -j ACCEPT\n"
+		"-A FORWARD -p udp -j DROP\n"
+		"COMMIT\n");
+	uint64_t d0 = drops(DP_DROP_FILTER_DROP);
+	/* 100 + 100 is all of 200: both pass, then nothing is left */
+	assert_true(quota_pass4(53, 100));
+	assert_true(quota_pass4(53, 100));
+	assert_false(quota_pass4(53, 29));
+	/* 80 of 150, then 80 does not fit the 70 left: spent, so 29 no
+	 * longer passes either */
+	assert_true(quota_pass4(54, 80));
+	assert_false(quota_pass4(54, 80));
+	assert_false(quota_pass4(54, 29));
+	assert_false(quota_pass4(54, 29));
+	/* inverted: no match (pass) while it fits, DROP once spent */
+	assert_true(quota_pass4(55, 80));
+	assert_false(quota_pass4(55, 80));
+	assert_false(quota_pass4(55, 29));
+	assert_true(quota_pass4(56, 28));
+	assert_false(quota_pass4(57, 28));
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), d0 + 7);
+	/* IPv6: 40 + 8 + 30 = 78 of 100, then 78 does not fit */
+	mk_udp6(&f, port_mac(0), H1_IP6, H2_IP6, 64, 30);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+}
+
 /* -m hashlimit in the pipeline: a key per destination port, --hashlimit-above
  * dropping what exceeds the burst, and a table without room for a new key
  * dropping its packet (the kernel's hotdrop) */
@@ -4070,6 +4133,47 @@ static void test_ctl_commands(void **state)
 	assert_int_equal(dns_count(&env), 1);
 }
 
+/* -m quota through the command code: what a rule has spent stays spent
+ * through changes that keep the rule (-I, --noflush, a rebuild), as
+ * iptables-nft leaves the rule's xt_quota alone; -Z (a new identity, as
+ * iptables-nft replaces the rule to zero it) and a restore that flushes
+ * start it again; -S and -L show the configured amount, as the kernel. */
+static void test_quota_ctl(void **state)
+{
+	(void)state;
+	struct dp_metrics_info info = { .version = "ut" };
+	struct rp_ctl_env env = { .dp = dp, .info = &info };
+	static const char rs[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+				 ":OUTPUT ACCEPT [0:0]\n"
+				 "-A FORWARD -p udp -m udp --dport 53 -m quota --quota 150 -j ACCEPT\n"
+				 "-A FORWARD -p udp -m udp --dport 53 -j DROP\n"
+				 "COMMIT\n";
+	char err[256];
+	learn_h1();
+	learn_h2();
+	expect_ok(ctl_body(&env, "restore", rs), "restore");
+	assert_true(quota_pass4(53, 80)); /* 70 left */
+	expect_ok(ctl_cmd(&env, "-I FORWARD 1 -p tcp -j ACCEPT"), "-I");
+	assert_false(quota_pass4(53, 80)); /* kept: 80 > 70, spent */
+	char *a = ctl_cmd(&env, "-S FORWARD");
+	assert_non_null(strstr(a, "-A FORWARD -p udp -m udp --dport 53 -m quota --quota 150 -j ACCEPT\n"));
+	expect_ok(a, "-S");
+	a = ctl_cmd(&env, "-L FORWARD -v -n -x");
+	assert_non_null(strstr(a, "udp dpt:53 quota: 150 bytes\n"));
+	expect_ok(a, "-L");
+	expect_ok(ctl_cmd(&env, "-Z FORWARD 2"), "-Z");
+	assert_true(quota_pass4(53, 80)); /* a fresh 150: 70 left */
+	assert_int_equal(dp_rules_rebuild(dp, err, sizeof(err)), 0);
+	assert_false(quota_pass4(53, 80)); /* the rebuild kept it */
+	expect_ok(ctl_body(&env, "restore --noflush", "*filter\n-A INPUT -p tcp -j ACCEPT\nCOMMIT\n"),
+		  "restore --noflush");
+	assert_false(quota_pass4(53, 29)); /* still spent */
+	expect_ok(ctl_body(&env, "restore", rs), "restore again");
+	assert_true(quota_pass4(53, 80)); /* new rules, a new budget */
+	assert_true(quota_pass4(53, 70)); /* exactly all of it */
+	assert_false(quota_pass4(53, 28));
+}
+
 static void test_ctl_json(void **state)
 {
 	(void)state;
@@ -4291,6 +4395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace_nat_reject, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_quota_ctl, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_json, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_recent, router_setup, dp_down),
@@ -4298,6 +4403,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_quota, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_hashlimit, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_time, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ecn, router_setup, dp_down),
