@@ -128,7 +128,7 @@ for rules in "$FDIR"/kdiff-*.rules; do
 	rp_stop
 	norm_log <"$RP_LOG" >"$E2E_TMP/$name.rampart.log"
 	nlog=$(wc -l <"$E2E_TMP/$name.kernel.log")
-	if grep -q -- '-j LOG' "$rules"; then
+	if grep -qs -- '-j LOG' "$rules" "$rules6"; then
 		assert_ge "$name: the kernel wrote LOG lines" "$nlog" 10
 		if diff -u "$E2E_TMP/$name.kernel.log" "$E2E_TMP/$name.rampart.log" >"$E2E_TMP/$name.log.diff"; then
 			pass "$name: $nlog LOG lines identical to the kernel's"
