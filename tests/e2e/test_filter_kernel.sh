@@ -121,8 +121,8 @@ for rules in "$FDIR"/kdiff-*.rules; do
 			"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show recent
 	fi
 	if [ "$name" = kdiff-8 ]; then
-		check_out "kdiff-8: rampartctl show hashlimit counts the 3 TCP probes the full table refused" \
-			"^table tcpfull6 \(IPv6\): 2 of 2 entries, 3 packets dropped for want of room$" \
+		check_out "kdiff-8: rampartctl show hashlimit counts the 9 TCP probes the full table refused" \
+			"^table tcpfull6 \(IPv6\): 2 of 2 entries, 9 packets dropped for want of room$" \
 			"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show hashlimit
 	fi
 	rp_stop
