@@ -768,8 +768,10 @@ int rules_validate(const struct rules_ruleset *rs, const char *name, char *err, 
  * timestamp): "<prefix>IN=<in> OUT=<out> MAC=... SRC=... DST=... LEN=...".
  * fam RULES_F_V4 or RULES_F_V6; in/out interface names ("" for none); mac
  * the 14-byte Ethernet header or NULL (no MAC= field, as for OUTPUT); ip
- * the IP header with len bytes available (truncated packets print what the
- * kernel prints); flags RULES_LOG_*. snprintf semantics: writes at most
+ * the IP header with len bytes available (a snap of the packet: the
+ * packet's length, for the kernel's "INCOMPLETE [n bytes]" counts, is the
+ * one its IP header declares; a header cut off prints what the kernel
+ * prints for a packet that short); flags RULES_LOG_*. snprintf semantics: writes at most
  * size bytes including the NUL, returns the length it wanted. Never reads
  * outside ip[0..len).
  */

@@ -121,14 +121,14 @@ for rules in "$FDIR"/kdiff-*.rules; do
 			"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show recent
 	fi
 	if [ "$name" = kdiff-8 ]; then
-		check_out "kdiff-8: rampartctl show hashlimit counts the TCP probes the full table refused" \
-			"^table tcpfull6 \(IPv6\): 2 of 2 entries, [1-9][0-9]* packets dropped for want of room$" \
+		check_out "kdiff-8: rampartctl show hashlimit counts the 9 TCP probes the full table refused" \
+			"^table tcpfull6 \(IPv6\): 2 of 2 entries, 9 packets dropped for want of room$" \
 			"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" show hashlimit
 	fi
 	rp_stop
 	norm_log <"$RP_LOG" >"$E2E_TMP/$name.rampart.log"
 	nlog=$(wc -l <"$E2E_TMP/$name.kernel.log")
-	if grep -q -- '-j LOG' "$rules"; then
+	if grep -qs -- '-j LOG' "$rules" "$rules6"; then
 		assert_ge "$name: the kernel wrote LOG lines" "$nlog" 10
 		if diff -u "$E2E_TMP/$name.kernel.log" "$E2E_TMP/$name.rampart.log" >"$E2E_TMP/$name.log.diff"; then
 			pass "$name: $nlog LOG lines identical to the kernel's"

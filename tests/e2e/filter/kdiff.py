@@ -15,7 +15,8 @@ flow label is n. An ICMP error is attributed through the packet it quotes.
 import sys
 import time
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
-                       ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig,
+                       ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, ICMPv6ParamProblem,
+                       IPv6ExtHdrFragment, fragment6,
                        IPerror, TCPerror, UDPerror, ICMPerror, IPerror6, TCPerror, UDPerror,
                        Raw, AsyncSniffer, send, rdpcap, conf)
 from scapy.layers.ipsec import ESP, AH
@@ -87,13 +88,19 @@ def probes():
     for opts in ([], [("MSS", 1440)], [("MSS", 1220)]):
         add(("tcp6", LAN6[5], DST6[0], 8444, "S", 64, 0, 0, opts))
     # IPsec with various SPIs, for -m esp and -m ah (tagged by their
-    # sequence number); IPv6 AH as an extension header in front of UDP
-    # (IPv4 only: the wan host answers IPv6 ones with a parameter problem
-    # whose LOG line rampartd does not print as the kernel does yet)
-    for kind, spis in (("esp4", (256, 300, 1000, 5000)), ("ah4", (7, 8, 1500))):
+    # sequence number); IPv6 AH as an extension header in front of UDP (the
+    # wan host answers IPv6 ones with a parameter problem)
+    for kind, spis in (("esp4", (256, 300, 1000, 5000)), ("ah4", (7, 8, 1500)),
+                       ("esp6", (256, 300, 1000, 5000)), ("ah6", (7, 8, 1500))):
         for spi in spis:
             src = LAN6[0] if kind.endswith("6") else LAN4[0]
             add((kind, src, DST6[0] if kind.endswith("6") else DST4[0], spi, None, 64, 0, 0))
+    # IPv6 fragments (no reassembly on either router): a UDP datagram in
+    # three fragments, and a later fragment alone (its first never comes);
+    # from a source kdiff-1 does not REJECT (rampartd answers a first
+    # fragment's REJECT, the kernel does not: its checksum check fails)
+    add(("frag6", LAN6[3], DST6[0], 7200, None, 64, 0, 300))
+    add(("frag6later", LAN6[3], DST6[0], 7200, None, 64, 0, 300))
     return out
 
 
@@ -115,6 +122,10 @@ def build(n, p):
     if kind in ("ah4", "ah6"):
         ip = IP(src=src, dst=dst, ttl=ttl, id=n) if kind == "ah4" else IPv6(src=src, dst=dst, hlim=ttl, fl=n)
         return ip / AH(spi=a, seq=BASE + n, nh=17, payloadlen=4, icv=b"\0" * 12) / UDP(sport=sport, dport=9) / pay
+    if kind in ("frag6", "frag6later"):
+        fr = fragment6(IPv6(src=src, dst=dst, hlim=ttl, fl=n) / IPv6ExtHdrFragment(id=n) /
+                       UDP(sport=sport, dport=a) / pay, 160)
+        return fr if kind == "frag6" else fr[1:2]
     if kind == "tcp6":
         return IPv6(src=src, dst=dst, hlim=ttl, tc=tos, fl=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n,
                                                                     options=opts) / pay
@@ -168,7 +179,8 @@ def describe(pkt):
             return "udp from %s" % src
     if IPv6 in pkt:
         src = pkt[IPv6].src
-        for L in (ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, ICMPv6EchoReply):
+        for L in (ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, ICMPv6ParamProblem,
+                  ICMPv6EchoReply):
             if L in pkt:
                 return "icmp6 %d/%d from %s" % (pkt[L].type, pkt[L].code, src)
         if TCP in pkt:
