@@ -607,11 +607,74 @@ static void reject_code(uint8_t with, bool v6, uint8_t *type, uint8_t *code)
 	}
 }
 
+/* The kernel answers a REJECT only about a packet it can trust: not a
+ * later fragment, and one whose transport checksum is right
+ * (nf_send_unreach, reject6_csum_ok, nf_reject_ip_tcphdr_get), unless
+ * the protocol has none to check (nf_reject_verify_csum: UDP without a
+ * checksum, GRE without one, AH, ESP, SCTP, UDP-Lite, DCCP). A first
+ * fragment's checksum covers the whole datagram: it fails, and the
+ * kernel stays silent about it too. */
+static bool reject_csum_ok(const struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	if (pm->flags & PKT_F_FRAG_LATER)
+		return false;
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return true; /* skb_csum_unnecessary */
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return false;
+	bool v6 = pm->l3 == PKT_L3_IPV6;
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off);
+	uint32_t hdr = (uint32_t)pm->l4_off - pm->l3_off;
+	if (pm->l4_off < pm->l3_off || pm->l3_len <= hdr)
+		return !v6; /* IPv6: nothing after the headers (thoff >= skb->len) */
+	uint32_t len = pm->l3_len - hdr;
+	uint32_t have = rte_pktmbuf_data_len(m) > pm->l4_off ? rte_pktmbuf_data_len(m) - pm->l4_off : 0;
+	uint8_t proto = pm->l4_proto;
+	switch (proto) {
+	case IPPROTO_UDP:
+		if (len >= 8 && have >= 8 && l4[6] == 0 && l4[7] == 0)
+			return true;
+		break;
+	case IPPROTO_GRE:
+		if (len >= 2 && have >= 2 && (l4[0] & 0x80))
+			break; /* a checksum present */
+		return true;
+	case IPPROTO_AH:
+	case IPPROTO_ESP:
+	case IPPROTO_SCTP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_DCCP:
+		return true;
+	default:
+		break;
+	}
+	if (have < len)
+		return true; /* not all in the buffer: not judged */
+	uint32_t sum = rte_raw_cksum(l4, len);
+	/* the pseudo-header: IPv6 always, IPv4 for TCP and UDP (nf_ip_checksum) */
+	if (v6 || proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		sum += v6 ? rte_raw_cksum(l3 + 8, 32) : rte_raw_cksum(l3 + 12, 8);
+		sum += rte_cpu_to_be_16((uint16_t)proto);
+		sum += rte_cpu_to_be_16((uint16_t)len);
+		if (v6 && len > 0xffff)
+			sum += rte_cpu_to_be_16((uint16_t)(len >> 16));
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 void dp_reject(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t with)
 {
 	uint8_t type, code;
 	bool v6 = pm->l3 == PKT_L3_IPV6;
 	w->st.port[pm->in_port].drop[DP_DROP_FILTER_REJECT]++;
+	if (!reject_csum_ok(m, pm)) {
+		rte_pktmbuf_free(m); /* rejected, not answered */
+		return;
+	}
 	reject_code(with, v6, &type, &code);
 	int rc;
 	if (w->dp->mode == CFG_MODE_BRIDGE) {

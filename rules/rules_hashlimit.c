@@ -283,8 +283,9 @@ static struct entry *lookup(struct rules_hl *t, uint32_t h, const uint8_t *key, 
 }
 
 /* Give up a slot we hold (busy, claimed from w): its pair gets a version
- * no charge holds, so a worker still charging the old entry fails. */
-static void release(struct rules_hl *t, struct entry *e, uint32_t w)
+ * no charge holds, so a worker still charging the old entry fails. The
+ * credit it had last (w0) is returned. */
+static uint64_t release(struct rules_hl *t, struct entry *e, uint32_t w)
 {
 	uint32_t free_w = next_word(w, FREE);
 	uint64_t o0 = __atomic_load_n(&e->w0, __ATOMIC_RELAXED);
@@ -293,14 +294,44 @@ static void release(struct rules_hl *t, struct entry *e, uint32_t w)
 		;
 	__atomic_fetch_sub(&t->live, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->sv, free_w, __ATOMIC_RELEASE);
+	return o0;
 }
 
-/* Withdraw the live entry whose word is w, if it still is. */
-static bool remove_entry(struct rules_hl *t, struct entry *e, uint32_t w)
+/* Two copies of one key, both from a full bucket: what was taken from the
+ * withdrawn one (its last credit, gone) is taken from the one that stays
+ * too, so the key gets its burst once. */
+static void merge_into(struct entry *e, uint32_t w, uint64_t gone, const struct rules_hl_cfg *c)
+{
+	uint64_t full = c->bytes ? RULES_HL_BYTE_FULL : rules_hl_cap(c);
+	uint64_t used = full - ((c->bytes ? (uint32_t)gone : gone) < full ? (c->bytes ? (uint32_t)gone : gone) : full);
+	uint64_t o0 = __atomic_load_n(&e->w0, __ATOMIC_RELAXED);
+	uint64_t o1 = __atomic_load_n(&e->w1, __ATOMIC_RELAXED);
+	for (;;) {
+		if ((uint32_t)(o1 >> 32) != w)
+			return; /* that one went too */
+		uint64_t credit = c->bytes ? (uint32_t)o0 : o0, n0;
+		credit = credit > used ? credit - used : 0;
+		if (c->bytes) {
+			uint64_t r = o0 >> 32, rg = gone >> 32;
+			n0 = (r < rg ? r : rg) << 32 | credit;
+		} else {
+			n0 = credit;
+		}
+		if (cas16(&e->w0, &o0, &o1, n0, o1))
+			return;
+	}
+}
+
+/* Withdraw the live entry whose word is w, if it still is; its credit
+ * goes into keep (with word kw) when keep is given. */
+static bool remove_entry(struct rules_hl *t, struct entry *e, uint32_t w, struct entry *keep,
+	uint32_t kw, const struct rules_hl_cfg *c)
 {
 	if (!claim(e, w))
 		return false;
-	release(t, e, w);
+	uint64_t gone = release(t, e, w);
+	if (keep != NULL)
+		merge_into(keep, kw, gone, c);
 	return true;
 }
 
@@ -350,11 +381,11 @@ static struct entry *insert(struct rules_hl *t, const struct rules_hl_cfg *c, ui
 			continue;
 		if (k < at) {
 			/* theirs stays; ours goes (or went: they withdrew it) */
-			remove_entry(t, mine, live);
+			remove_entry(t, mine, live, e, w, c);
 			*wp = w;
 			return e;
 		}
-		remove_entry(t, e, w);
+		remove_entry(t, e, w, mine, live, c);
 	}
 	*wp = live;
 	return mine;
@@ -460,7 +491,7 @@ void rules_hl_gc(uint64_t now_us, uint32_t budget)
 				__atomic_store_n(&e->sv, w, __ATOMIC_RELEASE); /* a packet meanwhile */
 				continue;
 			}
-			release(t, e, w);
+			(void)release(t, e, w);
 		}
 		if (t->gc_cursor >= t->nslots) {
 			t->gc_cursor = 0;

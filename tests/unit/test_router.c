@@ -1647,6 +1647,55 @@ static const char filter_v4[] =
 	"-A allow -p udp -m multiport --dports 53,55 -j ACCEPT\n"
 	"COMMIT\n";
 
+/* REJECT answers only about a packet the kernel would trust: a wrong
+ * transport checksum, or the first fragment of a datagram (its checksum
+ * covers the whole), gets no ICMP error and no reset (nf_send_unreach,
+ * reject6_csum_ok, nf_reject_ip_tcphdr_get); the packet is rejected all
+ * the same */
+static void test_reject_csum(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install(filter_v4, NULL);
+	/* UDP to 54 with a right checksum: answered */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(&f, IPPROTO_UDP, 64, 0, H1_IP, H2_IP, NULL, 0);
+	uint32_t l4 = fr_udp(&f, 4000, 54, 12);
+	fr_ip4_end(&f, ip);
+	fr_ip4_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_int_equal(out.b[14 + 20], 3);
+	/* the same with its checksum off by one: rejected, not answered */
+	f.b[l4 + 7] ^= 1;
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	/* the first fragment of a datagram: not answered */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x0800);
+	ip = fr_ip4(&f, IPPROTO_UDP, 64, 0x2000, H1_IP, H2_IP, NULL, 0);
+	l4 = fr_udp(&f, 4000, 54, 12);
+	wr_be16(f.b + l4 + 4, 1000); /* the datagram's UDP length */
+	wr_be16(f.b + l4 + 6, 0x1234); /* the datagram's checksum */
+	fr_ip4_end(&f, ip);
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	/* TCP to 80 with a wrong checksum: no reset */
+	mk_tcp4(&f, port_mac(0), H1_IP, H2_IP, 80, 0x02);
+	f.b[14 + 20 + 16] ^= 0x40;
+	put(0, &f);
+	dp_worker_poll(w);
+	expect_nothing();
+	assert_int_equal(drops(DP_DROP_FILTER_REJECT), 4);
+	assert_int_equal(w->st.rejects_sent, 1);
+}
+
 static void test_filter_forward(void **state)
 {
 	(void)state;
@@ -4393,6 +4442,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_icmp_ratelimit, router_rl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_bridge, bridge_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_forward, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_reject_csum, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_trace_nat_reject, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_quota_ctl, router_setup, dp_down),
