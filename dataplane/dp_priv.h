@@ -154,6 +154,7 @@ struct dp_logrec {
 	uint8_t has_mac, pad;
 	uint8_t mac[14];
 	uint8_t pad2[2];
+	uint32_t mark; /* the packet's mark when the LOG rule saw it */
 	uint64_t tsc; /* when the worker logged it (rte_rdtsc; dp_tsc_to_real) */
 	/* NFLOG wanting more than DP_LOG_SNAP bytes: a copy of the packet from
 	 * its IP header (rte_pktmbuf_copy), freed by whoever takes the record

@@ -455,6 +455,7 @@ static void queue_logs(struct dp_worker *w, struct rte_mbuf *m, const struct pkt
 		struct dp_logrec rec;
 		rec.gen = R->gen;
 		rec.ctr = res->log_rule[i];
+		rec.mark = res->log_mark[i];
 		rec.hook = (uint8_t)h;
 		rec.tsc = rte_rdtsc();
 		rec.fam = pm->l3 == PKT_L3_IPV4 ? RULES_F_V4 : RULES_F_V6;

@@ -391,7 +391,7 @@ static void write_log(struct dp_ctx *dp, const struct dp_logrec *rec)
 	const char *out = rec->out_port < dp->n_ports ? dp->ports[rec->out_port].name : "";
 	char line[1024];
 	rules_log_format(line, sizeof(line), prefix, in, out, rec->has_mac ? rec->mac : NULL,
-			 rec->data, rec->caplen, rec->fam, flags);
+			 rec->data, rec->caplen, rec->fam, flags, rec->mark);
 	rp_pktlog(level, line);
 	dp->logs_written++;
 }

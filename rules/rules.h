@@ -771,11 +771,13 @@ int rules_validate(const struct rules_ruleset *rs, const char *name, char *err, 
  * the IP header with len bytes available (a snap of the packet: the
  * packet's length, for the kernel's "INCOMPLETE [n bytes]" counts, is the
  * one its IP header declares; a header cut off prints what the kernel
- * prints for a packet that short); flags RULES_LOG_*. snprintf semantics: writes at most
+ * prints for a packet that short); flags RULES_LOG_*; mark the packet's
+ * mark when the LOG rule saw it ("MARK=0x..." at the end, when not 0).
+ * snprintf semantics: writes at most
  * size bytes including the NUL, returns the length it wanted. Never reads
  * outside ip[0..len).
  */
 int rules_log_format(char *buf, size_t size, const char *prefix, const char *in, const char *out,
-	const uint8_t *mac, const uint8_t *ip, size_t len, int fam, unsigned flags);
+	const uint8_t *mac, const uint8_t *ip, size_t len, int fam, unsigned flags, uint32_t mark);
 
 #endif

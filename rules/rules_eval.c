@@ -755,8 +755,10 @@ static void apply(const struct rules_crule *cr, struct rules_pkt *pk, struct rul
 	const struct rules_ext *t = cr->target;
 	switch (cr->kind) {
 	case RULES_CK_LOG:
-		if (res->n_log < RULES_MAX_LOGS)
+		if (res->n_log < RULES_MAX_LOGS) {
 			res->log_rule[res->n_log] = cr->ctr;
+			res->log_mark[res->n_log] = pk->mark;
+		}
 		if (res->n_log < UINT8_MAX)
 			res->n_log++;
 		break;

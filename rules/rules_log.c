@@ -64,6 +64,7 @@ static uint32_t be32(const uint8_t *p)
 struct pk {
 	const uint8_t *p;
 	uint32_t cap, len;
+	uint32_t mark; /* skb->mark, printed at the end of the outer packet */
 };
 
 static const uint8_t *hp(const struct pk *k, uint32_t off, uint32_t n)
@@ -249,6 +250,8 @@ static void dump4(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 		add(b, "PROTO=%u ", ih[9]);
 		break;
 	}
+	if (off == 0 && k->mark)
+		add(b, "MARK=0x%x ", k->mark);
 }
 
 static void addr6(struct lbuf *b, const uint8_t *a)
@@ -404,10 +407,13 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 		add(b, "PROTO=%u ", cur);
 		break;
 	}
+	if (recurse && k->mark)
+		add(b, "MARK=0x%x ", k->mark);
 }
 
 int rules_log_format(char *buf, size_t size, const char *prefix, const char *in, const char *out,
-		     const uint8_t *mac, const uint8_t *ip, size_t len, int fam, unsigned flags)
+		     const uint8_t *mac, const uint8_t *ip, size_t len, int fam, unsigned flags,
+		     uint32_t mark)
 {
 	struct lbuf b = {.s = buf, .size = size, .len = 0};
 	if (size)
@@ -436,7 +442,7 @@ int rules_log_format(char *buf, size_t size, const char *prefix, const char *in,
 	else if (fam != RULES_F_V6 && len >= 4)
 		declared = be16(ip + 2);
 	uint32_t have = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	struct pk k = {.p = ip, .len = declared ? declared : have};
+	struct pk k = {.p = ip, .len = declared ? declared : have, .mark = mark};
 	k.cap = have < k.len ? have : k.len;
 	if (fam == RULES_F_V6)
 		dump6(&b, &k, 0, flags, true);

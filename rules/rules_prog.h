@@ -154,6 +154,7 @@ struct rules_result {
 	uint16_t mss;
 	uint8_t mss_clamp;
 	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
+	uint32_t log_mark[RULES_MAX_LOGS]; /* the packet's mark as each saw it */
 };
 
 struct rules_counter {
