@@ -96,14 +96,6 @@ for rules in "$FDIR"/kdiff-*.rules; do
 		printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' |
 			ip netns exec "$K_RTR" ip6tables-restore
 	fi
-	# the kernel's lines of this run: by timestamp (the ring buffer may be
-	# full and drop old lines, so counting lines would not do)
-	t0=$(awk '{ print $1 }' /proc/uptime)
-	run_probes "$K_LAN" "$K_WAN" "$E2E_TMP/$name.kernel" || die "kernel probe run failed"
-	sleep 0.5
-	dmesg | awk -v t0="$t0" 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
-		ts = substr($0, 2, RLENGTH - 2) + 0; if (ts >= t0) print }' |
-		norm_log >"$E2E_TMP/$name.kernel.log"
 	# rampartd
 	CFG=$E2E_TMP/$name.yaml
 	gen_config "$CFG" router 1
@@ -114,7 +106,20 @@ for rules in "$FDIR"/kdiff-*.rules; do
 		[ -f "$rules6" ] && echo "  ip6tables: $rules6"
 	} >>"$CFG"
 	rp_start "$CFG"
-	run_probes "$LAN_NS" "$WAN_NS" "$E2E_TMP/$name.rampart" || die "rampartd probe run failed"
+	# both routers probed at once (their namespaces are apart); the
+	# kernel's lines of this run: by timestamp (the ring buffer may be
+	# full and drop old lines, so counting lines would not do)
+	t0=$(awk '{ print $1 }' /proc/uptime)
+	run_probes "$K_LAN" "$K_WAN" "$E2E_TMP/$name.kernel" &
+	kpid=$!
+	run_probes "$LAN_NS" "$WAN_NS" "$E2E_TMP/$name.rampart" &
+	rpid=$!
+	wait "$kpid" || die "kernel probe run failed"
+	wait "$rpid" || die "rampartd probe run failed"
+	sleep 0.5
+	dmesg | awk -v t0="$t0" 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
+		ts = substr($0, 2, RLENGTH - 2) + 0; if (ts >= t0) print }' |
+		norm_log >"$E2E_TMP/$name.kernel.log"
 	if [ "$name" = kdiff-6 ]; then
 		check_out "kdiff-6: rampartctl show recent lists the LAN senders of port 80" \
 			"^src=10\.77\.1\.[0-9]+ ttl: 64 last_seen: [0-9.]+s ago hits: [0-9]+$" \
