@@ -118,7 +118,8 @@ static bool conntrack_match(const struct rules_ext *x, const struct rules_pkt *p
 }
 
 /* -m connbytes, as xt_connbytes */
-static bool connbytes_match(const struct rules_ext *x, const struct rules_pkt *pk)
+/* rare: kept out of the traversal's loop */
+static __attribute__((noinline)) bool connbytes_match(const struct rules_ext *x, const struct rules_pkt *pk)
 {
 	const struct rules_m_connbytes *m = &x->u.connbytes;
 	const struct rules_ct *c = pk->ct;
@@ -147,7 +148,8 @@ static bool connbytes_match(const struct rules_ext *x, const struct rules_pkt *p
 /* -m connlimit, as xt_connlimit: the key is the connection's original
  * source (or destination) under the mask, or the packet's own addresses
  * when it has no connection */
-static bool connlimit_match(const struct rules_prog *p, const struct rules_ext *x,
+/* rare: kept out of the traversal's loop */
+static __attribute__((noinline)) bool connlimit_match(const struct rules_prog *p, const struct rules_ext *x,
 	const struct rules_pkt *pk)
 {
 	const struct rules_m_connlimit *c = &x->u.connlimit;
@@ -280,7 +282,8 @@ static bool set_has(const struct rules_cset *cs, int fam, const struct rules_add
 	return false;
 }
 
-static bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
+/* rare: kept out of the traversal's loop */
+static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
 {
 	bool src0 = m->dirs & 1u;
 	const struct rules_addr *a = src0 ? &pk->src : &pk->dst;
@@ -304,7 +307,8 @@ static bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, 
 
 /* Token bucket of -m limit, per worker, in microseconds of credit:
  * slot.pkts holds the credit, slot.bytes the time of the last update. */
-static bool limit_ok(const struct rules_prog *p, const struct rules_m_limit *l, struct rules_counter *slot,
+/* rare: kept out of the traversal's loop */
+static __attribute__((noinline)) bool limit_ok(const struct rules_prog *p, const struct rules_m_limit *l, struct rules_counter *slot,
 	uint64_t now)
 {
 	/* avg: 1/10000 s per packet; per worker the interval is share times longer */
@@ -384,7 +388,8 @@ static inline void hl_mask(uint8_t *dst, const uint8_t *src, unsigned bytes, uns
 /* -m hashlimit (xt_hashlimit's hashlimit_mt_common): the key as the
  * table's config picks it, one charge; a key the table has no room for
  * drops the packet */
-static bool hashlimit_match(const struct rules_m_hashlimit *h, const struct rules_pkt *pk)
+/* rare: kept out of the traversal's loop */
+static __attribute__((noinline)) bool hashlimit_match(const struct rules_m_hashlimit *h, const struct rules_pkt *pk)
 {
 	const struct rules_m_hashlimit *tc = h->tc;
 	if (tc == NULL || tc->tbl == NULL)
@@ -903,7 +908,7 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 			}
 			/* a match that could not judge the packet drops it there
 			 * (ipt_do_table's hotdrop): no later rule sees it */
-			if (__builtin_expect(pk->hotdrop != NULL && *pk->hotdrop, 0))
+			if (__builtin_expect(cr->hotdrop, 0) && pk->hotdrop != NULL && *pk->hotdrop)
 				return 0;
 		}
 		if (hit == NULL) {

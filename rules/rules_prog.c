@@ -483,6 +483,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 				p->need_payload = true; /* ports of ESP, SCTP, ...; fragments */
 			if (compile_hashlimit(c, fam, &mx[n]) < 0)
 				return -EINVAL;
+			cr->hotdrop = 1;
 			break;
 		case RULES_X_TIME:
 			p->need_wall = true;
@@ -503,6 +504,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			break;
 		case RULES_X_CONNLIMIT:
 			p->uses_ct = p->need_ct = p->uses_connlimit = true;
+			cr->hotdrop = 1;
 			break;
 		default:
 			break;

@@ -69,6 +69,10 @@ struct rules_pkt {
 	uint8_t in_port, out_port; /* port index, RULES_PORT_NONE if none */
 	uint16_t sport, dport;     /* host order */
 	uint16_t len;      /* length of the IP datagram (-m length) */
+	uint32_t mark;
+	/* first, with the fields above: what every rule looks at (the rest
+	 * is read by the matches that need it) */
+	struct rules_addr src, dst;
 	uint16_t src_type, dst_type; /* RULES_AT_* of the addresses (addrtype) */
 	uint16_t ct_state; /* RULES_CT_* (with SNAT/DNAT) */
 	uint8_t ct_status; /* RULES_CTS_* */
@@ -93,7 +97,6 @@ struct rules_pkt {
 	 * as the kernel's hotdrop). NULL: connlimit matches nothing. */
 	uint32_t (*connlimit)(void *ctx, uint32_t match, uint8_t fam, const struct rules_addr *key);
 	void *connlimit_ctx;
-	uint32_t mark;
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
 	int64_t wall_s;    /* wall clock, UTC seconds since 1970, when prog->need_wall (-m time) */
 	int32_t tz_west_s; /* the kernel's time zone, seconds west of UTC (-m time --kerneltz) */
@@ -108,7 +111,6 @@ struct rules_pkt {
 	 * dropped (the kernel's hotdrop: -m hashlimit's full table); NULL:
 	 * nobody listens */
 	uint8_t *hotdrop;
-	struct rules_addr src, dst;
 };
 
 /* What the route back to a packet's source says (-m rpfilter, as
@@ -218,6 +220,7 @@ struct rules_crule {
 	uint8_t proto;
 	uint8_t kind;   /* enum rules_ck */
 	uint8_t n_match;
+	uint8_t hotdrop; /* a match that may drop the packet itself (hashlimit, connlimit) */
 	uint32_t ctr;   /* counter id */
 	uint32_t arg;   /* JUMP/GOTO: chain index; REJECT: code */
 	uint32_t in_ports, out_ports; /* bit i: port i matches */
