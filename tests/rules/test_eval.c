@@ -7,6 +7,7 @@
  * classified program, each with the rule alone and behind 14 rules that
  * never match (so that the chain gets a classifier).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -998,10 +999,62 @@ static void test_compile_errors(void **state)
 	rules_free(rs);
 }
 
+/* -m quota charged by two workers at once (each with its own counters, as
+ * the dataplane's): exactly the budget passes, never more, and once a
+ * packet did not fit nothing does */
+struct qworker {
+	const struct rules_prog *p;
+	struct rules_counter *ctr;
+	unsigned accepted, refused_then_accepted;
+};
+
+static void *quota_worker(void *arg)
+{
+	struct qworker *q = arg;
+	struct rules_pkt pk = udp(base4(), 1000, 53);
+	pk.len = 100;
+	bool refused = false;
+	for (unsigned i = 0; i < 20000; i++) {
+		struct rules_pkt v = pk;
+		struct rules_result res;
+		rules_eval_hook(q->p, RULES_H_FORWARD, &v, q->ctr, &res, NULL);
+		if (res.res == RULES_R_ACCEPT) {
+			q->accepted++;
+			q->refused_then_accepted += refused;
+		} else {
+			refused = true;
+		}
+	}
+	return NULL;
+}
+
+static void test_quota_threads(void **state)
+{
+	(void)state;
+	struct run r;
+	load(&r, forward_text("-p udp -m quota --quota 1000000", false, RULES_F_V4), NULL, 0);
+	struct qworker q[2];
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		q[i] = (struct qworker){ .p = r.p, .ctr = calloc(r.p->n_slots + 1, sizeof(*r.ctr)) };
+		assert_non_null(q[i].ctr);
+		assert_int_equal(pthread_create(&th[i], NULL, quota_worker, &q[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	/* 1 000 000 bytes of 100-byte datagrams: 10 000 of the 40 000 */
+	assert_int_equal(q[0].accepted + q[1].accepted, 10000);
+	assert_int_equal(q[0].refused_then_accepted + q[1].refused_then_accepted, 0);
+	for (int i = 0; i < 2; i++)
+		free(q[i].ctr);
+	unload(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_selectors),
+		cmocka_unit_test(test_quota_threads),
 		cmocka_unit_test(test_tcp_udp),
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_other_matches),
