@@ -4226,6 +4226,16 @@ static void test_quota_ctl(void **state)
 	assert_true(quota_pass4(53, 80)); /* new rules, a new budget */
 	assert_true(quota_pass4(53, 70)); /* exactly all of it */
 	assert_false(quota_pass4(53, 28));
+	/* another rule inserted and deleted: kept (spent) */
+	expect_ok(ctl_cmd(&env, "-I FORWARD 1 -p tcp -j ACCEPT"), "-I again");
+	expect_ok(ctl_cmd(&env, "-D FORWARD 1"), "-D");
+	assert_false(quota_pass4(53, 28));
+	/* the rule replaced (-R), even by the same text: a new budget, as
+	 * iptables-nft's new rule */
+	expect_ok(ctl_cmd(&env, "-R FORWARD 1 -p udp -m udp --dport 53 -m quota --quota 150 -j ACCEPT"),
+		  "-R");
+	assert_true(quota_pass4(53, 80));
+	assert_false(quota_pass4(53, 80));
 }
 
 static void test_ctl_json(void **state)
