@@ -464,7 +464,8 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		if (h->rate.bytes) {
 			quantum = rules_hl_print_bytes(c->b, h->rate.avg, h->burst, "");
 		} else {
-			quantum = rules_hl_print_rate(c->b, h->rate.avg);
+			/* revision 3's -L: the rate-match interval's share */
+			quantum = rules_hl_print_rate(c->b, h->rate.avg * (h->interval ? h->interval : 1));
 			rbuf_printf(c->b, " burst %llu", (unsigned long long)h->burst);
 		}
 		if (h->mode) {
@@ -483,6 +484,11 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 			rbuf_printf(c->b, " srcmask %u", h->srcmask);
 		if (h->dstmask != 0xff && h->dstmask != dmask)
 			rbuf_printf(c->b, " dstmask %u", h->dstmask);
+		if (x->present & BIT(RULES_O_HL_RATEMATCH)) {
+			rbuf_puts(c->b, " rate-match");
+			if (h->interval != 1)
+				rbuf_printf(c->b, " rate-interval %u", h->interval);
+		}
 		break;
 	}
 	case RULES_X_ECN: {

@@ -363,7 +363,7 @@ struct rules_m_hashlimit { /* -m hashlimit */
 	uint64_t burst;      /* packets; byte mode: the refills (validation turns the bytes
 				given into them, as libxt_hashlimit) */
 	uint32_t size, max, gc_interval, expire; /* htable-*, as the kernel keeps them */
-	uint32_t interval;   /* --hashlimit-rate-interval (refused) */
+	uint32_t interval;   /* --hashlimit-rate-interval, seconds (rate-match: 0 none) */
 	uint8_t mode;        /* RULES_HL_* (rules_hashlimit.h) */
 	uint8_t srcmask, dstmask; /* prefix lengths; 0xff: the whole address */
 	uint8_t above;       /* set by validation: matches over the limit (kernel's INVERT) */

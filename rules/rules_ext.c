@@ -795,9 +795,7 @@ static int check_hashlimit(struct rules_perr *pe, int col, struct rules_ext *x, 
 	if (!(has & (BIT(RULES_O_HL_UPTO) | BIT(RULES_O_HL_ABOVE))))
 		return rules_errf(pe, col, "hashlimit: you have to specify --hashlimit-upto or "
 					   "--hashlimit-above");
-	if (has & (BIT(RULES_O_HL_RATEMATCH) | BIT(RULES_O_HL_INTERVAL)))
-		return rules_errf(pe, col, "hashlimit: --hashlimit-rate-match and "
-					   "--hashlimit-rate-interval are not supported");
+	bool rm = (has & BIT(RULES_O_HL_RATEMATCH)) != 0;
 	bool inv = (x->invert & (BIT(RULES_O_HL_UPTO) | BIT(RULES_O_HL_ABOVE))) != 0;
 	h->above = ((has & BIT(RULES_O_HL_ABOVE)) != 0) != inv;
 	if (!(has & BIT(RULES_O_HL_EXPIRE)))
@@ -817,16 +815,27 @@ static int check_hashlimit(struct rules_perr *pe, int col, struct rules_ext *x, 
 				h->expire = 60000; /* XT_HASHLIMIT_BYTE_EXPIRE_BURST */
 		}
 		h->burst = refills;
+	} else if (h->burst > 1000000u) {
+		return rules_errf(pe, col, "bad value for option \"--hashlimit-burst\", or out "
+					   "of range (1-1000000)");
+	}
+	if (rm) {
+		/* libxt_hashlimit: a packet rate per second, the interval in
+		 * seconds (the rate's unit by default; 1 for bytes) */
+		if (!h->rate.bytes)
+			h->rate.avg /= h->rate.mult;
+		if (h->interval == 0)
+			h->interval = h->rate.bytes ? 1 : h->rate.mult;
+		if (h->rate.avg == 0 || h->rate.avg > UINT32_MAX)
+			return rules_errf(pe, col, "hashlimit: invalid rate for --hashlimit-rate-match "
+						   "(the kernel refuses it)");
+	} else if (h->rate.bytes) {
 		if (((h->rate.avg * RULES_HL_BYTE_FULL) >> 32) == 0)
 			return rules_errf(pe, col, "hashlimit: rate too high for the kernel "
 						   "(overflow)");
-	} else {
-		if (h->burst > 1000000u)
-			return rules_errf(pe, col, "bad value for option \"--hashlimit-burst\", or out "
-						   "of range (1-1000000)");
-		if (hl_user2credits(h->rate.avg * h->burst) < hl_user2credits(h->rate.avg))
-			return rules_errf(pe, col, "hashlimit: overflow, try a lower rate or burst "
-						   "(the kernel refuses it)");
+	} else if (hl_user2credits(h->rate.avg * h->burst) < hl_user2credits(h->rate.avg)) {
+		return rules_errf(pe, col, "hashlimit: overflow, try a lower rate or burst "
+					   "(the kernel refuses it)");
 	}
 	if (h->gc_interval == 0 || h->expire == 0)
 		return rules_errf(pe, col, "hashlimit: --hashlimit-htable-gcinterval and "
@@ -944,6 +953,11 @@ static void print_hashlimit(struct rules_buf *b, const struct rules_ext *x, int 
 		rbuf_printf(b, " --hashlimit-srcmask %u", h->srcmask);
 	if (h->dstmask != 0xff && h->dstmask != dmask)
 		rbuf_printf(b, " --hashlimit-dstmask %u", h->dstmask);
+	if (x->present & BIT(RULES_O_HL_RATEMATCH)) {
+		rbuf_puts(b, " --hashlimit-rate-match");
+		if (h->interval != 1)
+			rbuf_printf(b, " --hashlimit-rate-interval %u", h->interval);
+	}
 }
 
 /* -m statistic: libxt_statistic's checks (iptables 1.8.9's order and words) */

@@ -32,7 +32,7 @@ struct entry {
 
 struct rules_hl {
 	char name[RULES_HL_NAME_MAX + 1];
-	uint8_t fam, bytes;
+	uint8_t fam, bytes, rate_match;
 	uint32_t max;
 	/* the configs of the programs using the table, oldest first: the
 	 * newest one's expiry and gc interval rule the collector and the
@@ -150,17 +150,41 @@ uint64_t rules_hl_cap(const struct rules_hl_cfg *c)
 	return c->bytes ? RULES_HL_BYTE_FULL : user2credits(c->avg * c->burst);
 }
 
-/* rateinfo_init() as the pair (w0, w1 without the version) */
+/* rateinfo_init() as the pair (w0, w1 without the version); rate-match:
+ * no packets counted yet, the previous window not over the rate */
 static inline uint64_t init_w0(const struct rules_hl_cfg *c)
 {
+	if (c->rate_match)
+		return 0;
 	return c->bytes ? (uint64_t)(uint32_t)c->burst << 32 | RULES_HL_BYTE_FULL : rules_hl_cap(c);
 }
+
+/* Rate-match's rate and burst (rateinfo_init, revision 3): packets or
+ * bytes a second, and what a window may count before it is over */
+static inline uint64_t rm_rate(const struct rules_hl_cfg *c)
+{
+	if (c->bytes) { /* user2rate_bytes() */
+		uint64_t r = c->avg ? UINT32_MAX / c->avg : UINT32_MAX;
+		return (r - 1) << 4;
+	}
+	return c->avg ? 1000000u / c->avg : 0; /* user2rate() */
+}
+
+static inline uint64_t rm_burst(const struct rules_hl_cfg *c)
+{
+	uint64_t rate = rm_rate(c);
+	if (c->bytes)
+		return c->burst ? c->burst * rate : rate;
+	return c->burst + rate;
+}
+
+#define RM_WINDOW (1ull << 63) /* w0's top bit: prev_window; the rest current_rate */
 
 /* rateinfo_recalc(): the credit at jiffy j */
 static inline uint64_t recalc(const struct rules_hl_cfg *c, uint64_t w0, uint32_t prev, uint32_t j)
 {
 	int32_t delta = (int32_t)(j - prev);
-	if (delta <= 0)
+	if (delta <= 0 || c->rate_match)
 		return w0; /* this jiffy already (or a worker's clock a hair behind) */
 	if (c->bytes) {
 		uint64_t credit = (uint32_t)w0, refills = w0 >> 32;
@@ -185,7 +209,8 @@ struct rules_hl *rules_hl_get(const char *name, const struct rules_hl_cfg *c)
 	 * one's table as it was. */
 	for (struct rules_hl *t = tables; t != NULL; t = t->next)
 		if (t->fam == c->fam && t->max == c->max && t->bytes == c->bytes &&
-		    t->nrefs < REFS_MAX && strcmp(t->name, name) == 0) {
+		    t->rate_match == c->rate_match && t->nrefs < REFS_MAX &&
+		    strcmp(t->name, name) == 0) {
 			t->refs[t->nrefs++] = *c;
 			return t;
 		}
@@ -195,6 +220,7 @@ struct rules_hl *rules_hl_get(const char *name, const struct rules_hl_cfg *c)
 	strcpy(t->name, name);
 	t->fam = c->fam;
 	t->bytes = c->bytes;
+	t->rate_match = c->rate_match;
 	t->max = c->max;
 	t->refs[0] = *c;
 	t->nrefs = 1;
@@ -409,7 +435,22 @@ static int charge(struct entry *e, uint32_t w, const struct rules_hl_cfg *c, uin
 			return -2;
 		uint64_t n0 = recalc(c, o0, (uint32_t)o1, j);
 		uint32_t prev = (int32_t)(j - (uint32_t)o1) > 0 ? j : (uint32_t)o1;
-		if (c->bytes) {
+		if (c->rate_match) {
+			/* rateinfo_recalc's rate-match window, then hashlimit_mt_common's
+			 * count: the window is over once interval seconds have passed */
+			int32_t delta = (int32_t)(j - (uint32_t)o1);
+			uint64_t interval = (uint64_t)c->interval * HZ, cur = o0 & ~RM_WINDOW;
+			bool win = (o0 & RM_WINDOW) != 0;
+			prev = (uint32_t)o1;
+			if (delta > 0 && (uint64_t)delta >= interval) {
+				prev = j;
+				win = cur * interval > (uint64_t)delta * rm_rate(c);
+				cur = 0;
+			}
+			cur = (cur + (c->bytes ? len : 1)) & ~RM_WINDOW;
+			ret = !win && cur <= rm_burst(c);
+			n0 = cur | (win ? RM_WINDOW : 0);
+		} else if (c->bytes) {
 			uint64_t credit = (uint32_t)n0, refills = n0 >> 32;
 			/* hashlimit_byte_cost(): 16-byte chunks, a second's credit at most */
 			uint64_t need = ((uint64_t)(len >> 4) + 1) * byte_cost(c);
@@ -522,8 +563,11 @@ void rules_hl_walk(const struct rules_hl *t, uint64_t now_us,
 		/* as the kernel's listing: recalculated to now first */
 		w0 = recalc(c, w0, (uint32_t)w1, jiffy(now_us));
 		uint64_t exp = last + (uint64_t)c->expire_ms * 1000u;
-		fn(arg, key, exp > now_us ? exp - now_us : 0, c->bytes ? (uint32_t)w0 : w0,
-		   c->bytes ? w0 >> 32 : 0);
+		if (c->rate_match) /* the count of the window, and whether the last was over */
+			fn(arg, key, exp > now_us ? exp - now_us : 0, w0 & ~RM_WINDOW, w0 >> 63);
+		else
+			fn(arg, key, exp > now_us ? exp - now_us : 0, c->bytes ? (uint32_t)w0 : w0,
+			   c->bytes ? w0 >> 32 : 0);
 	}
 }
 

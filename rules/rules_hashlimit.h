@@ -58,6 +58,8 @@ struct rules_hl_cfg {
 	uint32_t gc_ms;     /* rules_hl_gc's interval for the table */
 	uint8_t bytes;      /* byte mode */
 	uint8_t fam;        /* 4 or 6 */
+	uint8_t rate_match; /* --hashlimit-rate-match: measure the rate, limit nothing */
+	uint32_t interval;  /* its window, seconds */
 };
 
 struct rules_hl;

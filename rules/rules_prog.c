@@ -308,6 +308,8 @@ static int compile_hashlimit(struct cctx *c, int fam, struct rules_ext *x)
 		.gc_ms = h->gc_interval,
 		.bytes = h->rate.bytes,
 		.fam = h->fam,
+		.rate_match = (x->present & (1u << RULES_O_HL_RATEMATCH)) != 0,
+		.interval = h->interval,
 	};
 	h->tbl = rules_hl_get(h->name, &hc);
 	if (h->tbl == NULL)

@@ -1165,8 +1165,8 @@ static void cmd_recent(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 
 struct hl_walk {
 	FILE *out;
-	uint8_t fam;
-	uint64_t cap, cost;
+	uint8_t fam, rm;
+	uint64_t cap, cost, interval;
 };
 
 static void hl_line(void *arg, const uint8_t *key, uint64_t expires_us, uint64_t credit,
@@ -1186,9 +1186,12 @@ static void hl_line(void *arg, const uint8_t *key, uint64_t expires_us, uint64_t
 		inet_ntop(AF_INET, key + alen, d, sizeof(d));
 	}
 	const uint8_t *p = key + 2 * alen;
+	/* rate-match: the kernel's union shows interval, prev_window, current_rate */
+	uint64_t c1 = hw->rm ? hw->interval : credit, c2 = hw->rm ? refills : hw->cap ? hw->cap : refills;
+	uint64_t c3 = hw->rm ? credit : hw->cost;
 	fprintf(hw->out, "%" PRIu64 " %s:%u->%s:%u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
 		(expires_us + 999999) / 1000000, s, (unsigned)(p[0] << 8 | p[1]), d,
-		(unsigned)(p[2] << 8 | p[3]), credit, hw->cap ? hw->cap : refills, hw->cost);
+		(unsigned)(p[2] << 8 | p[3]), c1, c2, c3);
 }
 
 /* The -m hashlimit tables, as /proc/net/ipt_hashlimit/NAME lists them:
@@ -1207,7 +1210,8 @@ static void cmd_show_hashlimit(struct rp_ctl_env *env, FILE *out)
 			" packets dropped for want of room\n", in.name, in.cfg.fam, in.live, in.cfg.max,
 			in.full);
 		struct hl_walk hw = { .out = out, .fam = in.cfg.fam, .cost = rules_hl_cost(&in.cfg),
-				      .cap = in.cfg.bytes ? 0 : rules_hl_cap(&in.cfg) };
+				      .cap = in.cfg.bytes ? 0 : rules_hl_cap(&in.cfg),
+				      .rm = in.cfg.rate_match, .interval = in.cfg.interval };
 		rules_hl_walk(t, now, hl_line, &hw);
 		n++;
 	}

@@ -197,6 +197,86 @@ static void test_vs_model_bytes(void **st)
 	}
 }
 
+/* --hashlimit-rate-match against the kernel's code (rateinfo_init,
+ * rateinfo_recalc, hashlimit_mt_common of revision 3): a window of
+ * interval seconds counts packets (or bytes); a packet matches while the
+ * previous window was not over the rate and this one is within the burst */
+struct rm_model {
+	uint64_t prev, cur, rate, burst, interval;
+	bool win, bytes;
+};
+
+static void rm_init(struct rm_model *m, const struct rules_hl_cfg *c, uint64_t now)
+{
+	memset(m, 0, sizeof(*m));
+	m->prev = now / J_US;
+	m->bytes = c->bytes;
+	if (c->bytes) {
+		uint64_t r = UINT32_MAX / c->avg;
+		m->rate = (r - 1) << 4;
+		m->burst = c->burst ? c->burst * m->rate : m->rate;
+	} else {
+		m->rate = 1000000u / c->avg;
+		m->burst = c->burst + m->rate;
+	}
+	m->interval = c->interval;
+}
+
+static bool rm_charge(struct rm_model *m, uint32_t len, uint64_t now)
+{
+	uint64_t j = now / J_US, delta = j - m->prev;
+	if (delta != 0 && delta >= m->interval * 250) {
+		m->prev = j;
+		m->win = m->cur * (m->interval * 250) > delta * m->rate;
+		m->cur = 0;
+	}
+	m->cur += m->bytes ? len : 1;
+	return !m->win && m->cur <= m->burst;
+}
+
+static void test_rate_match(void **st)
+{
+	(void)st;
+	/* 3/sec burst 5 over 5 s windows; 100/sec burst 1 over 1 s; 16kb/s
+	 * over 2 s with 2 refills' worth of burst */
+	static const uint64_t avgs[] = { 333333, 10000, 4294967295ull / 1025 };
+	static const uint64_t bursts[] = { 5, 1, 2 };
+	static const uint32_t intervals[] = { 5, 1, 2 };
+	for (unsigned v = 0; v < 3; v++) {
+		struct rules_hl_cfg c = pkt_cfg(avgs[v], bursts[v], 64, 1000000000u);
+		c.bytes = v == 2;
+		c.rate_match = 1;
+		c.interval = intervals[v];
+		char name[32];
+		snprintf(name, sizeof(name), "rm%u", v);
+		struct rules_hl *t = rules_hl_get(name, &c);
+		assert_non_null(t);
+		uint8_t k[12];
+		key4(k, 4);
+		struct rm_model m;
+		uint64_t now = 8000 * S + 77;
+		rm_init(&m, &c, now);
+		unsigned passed = 0, mism = 0;
+		for (unsigned i = 0; i < 20000; i++) {
+			/* traffic around the rate: bursts, then quiet spells */
+			uint64_t r = rnd();
+			uint64_t gap = c.bytes ? 20000 : avgs[v];
+			now += (r & 7) ? r % (gap / 2 + 1) : r % (gap * 40 + 1);
+			uint32_t len = 40 + (uint32_t)(rnd() % 1461);
+			bool want = rm_charge(&m, len, now);
+			int got = rules_hl_charge(t, &c, k, len, now);
+			if ((got == 1) != want)
+				mism++;
+			passed += want;
+		}
+		if (mism)
+			print_error("rate-match %u: %u of 20000 decisions differ\n", v, mism);
+		assert_int_equal(mism, 0);
+		assert_true(passed > 10 && passed < 20000);
+		rules_hl_put(t, &c);
+	}
+}
+
 /* Two workers whose clocks read a hair apart charge the same key in turn:
  * the older reading sees no time pass (never negative time), and the key
  * gets what one clock would give it, in both units. */
@@ -454,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_vs_model_packets),
 		cmocka_unit_test(test_vs_model_bytes),
 		cmocka_unit_test(test_clocks_apart),
+		cmocka_unit_test(test_rate_match),
 		cmocka_unit_test(test_keys_expiry_full),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_race),

@@ -481,8 +481,6 @@ static const struct err_case err_cases[] = {
 		"2:13: hashlimit: bad table name \"..\""},
 	{RULES_F_V4, "*filter\n-A INPUT -m hashlimit --hashlimit-upto 3/s --hashlimit-above 4/s --hashlimit-name x\nCOMMIT\n",
 		"2:44: hashlimit: option --hashlimit-above cannot be used together with --hashlimit-upto"},
-	{RULES_F_V4, "*filter\n-A INPUT -m hashlimit --hashlimit-upto 3/sec --hashlimit-name x --hashlimit-rate-match\nCOMMIT\n",
-		"2:13: hashlimit: --hashlimit-rate-match and --hashlimit-rate-interval are not supported"},
 	{RULES_F_V4, "*filter\n-A INPUT -m hashlimit --hashlimit-upto 3/sec --hashlimit-name x --hashlimit-mode srcip --hashlimit-mode dstip\nCOMMIT\n",
 		"2:88: hashlimit: only one of --hashlimit-mode may be given"},
 	{RULES_F_V4, "*filter\n-A INPUT -m statistic --mode random\nCOMMIT\n",
