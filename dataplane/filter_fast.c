@@ -246,27 +246,34 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	if (unlikely(p->need_ipsec)) {
 		/* -m esp/ah: ESP (8 bytes: SPI, sequence) as the upper layer;
 		 * AH (12 bytes) as IPv4's upper layer or IPv6's first AH
-		 * extension header */
-		uint32_t at = 0, need = 8;
-		v->ipsec = 0;
-		if (pm->l4_proto == IPPROTO_ESP && !(pm->flags & PKT_F_FRAG_LATER)) {
-			at = pm->l4_off;
-		} else if (v->fam == RULES_F_V4 && pm->l4_proto == IPPROTO_AH &&
-			   !(pm->flags & PKT_F_FRAG_LATER)) {
-			at = pm->l4_off;
-			need = 12;
-		} else if (v->fam == RULES_F_V6 && pm->ah_off != 0) {
-			at = pm->ah_off;
-			need = 12;
-		}
+		 * extension header; each on its own (AH then ESP in IPv6) */
 		uint32_t end = (uint32_t)pm->l3_off + pm->l3_len;
-		if (at != 0 && at + need <= end && at + need <= rte_pktmbuf_data_len(m)) {
-			const uint8_t *ah = rte_pktmbuf_mtod_offset(m, const uint8_t *, at);
-			v->ipsec = need == 8 ? IPPROTO_ESP : IPPROTO_AH;
-			const uint8_t *sp = need == 8 ? ah : ah + 4; /* bytes: no alignment */
-			v->spi = (uint32_t)sp[0] << 24 | (uint32_t)sp[1] << 16 | (uint32_t)sp[2] << 8 | sp[3];
-			v->ah_hlen = ah[1];
-			v->ah_res = (uint16_t)(ah[2] << 8 | ah[3]);
+		if (end > rte_pktmbuf_data_len(m))
+			end = rte_pktmbuf_data_len(m);
+		v->esp = v->ah = RULES_IPSEC_NONE;
+		if (pm->l4_proto == IPPROTO_ESP && !(pm->flags & PKT_F_FRAG_LATER)) {
+			uint32_t at = pm->l4_off;
+			v->esp = at + 8 <= end ? RULES_IPSEC_WHOLE : RULES_IPSEC_SHORT;
+			if (v->esp == RULES_IPSEC_WHOLE) {
+				const uint8_t *e = rte_pktmbuf_mtod_offset(m, const uint8_t *, at);
+				v->esp_spi = (uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 |
+					     (uint32_t)e[2] << 8 | e[3];
+			}
+		}
+		uint32_t at = 0;
+		if (v->fam == RULES_F_V4 && pm->l4_proto == IPPROTO_AH && !(pm->flags & PKT_F_FRAG_LATER))
+			at = pm->l4_off;
+		else if (v->fam == RULES_F_V6 && pm->ah_off != 0)
+			at = pm->ah_off;
+		if (at != 0) {
+			v->ah = at + 12 <= end ? RULES_IPSEC_WHOLE : RULES_IPSEC_SHORT;
+			if (v->ah == RULES_IPSEC_WHOLE) {
+				const uint8_t *ah = rte_pktmbuf_mtod_offset(m, const uint8_t *, at);
+				v->ah_spi = (uint32_t)ah[4] << 24 | (uint32_t)ah[5] << 16 |
+					    (uint32_t)ah[6] << 8 | ah[7]; /* bytes: no alignment */
+				v->ah_hlen = ah[1];
+				v->ah_res = (uint16_t)(ah[2] << 8 | ah[3]);
+			}
 		}
 	}
 	if (unlikely(p->need_mac) && in != RULES_PORT_NONE && pm->l3_off >= RTE_ETHER_HDR_LEN)

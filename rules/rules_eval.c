@@ -605,15 +605,18 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 	case RULES_X_AH: {
 		/* xt_esp, ipt_ah: never a later fragment; ip6t_ah: the first AH
 		 * among the extension headers, only ahead of a later fragment's
-		 * header (ipv6_find_hdr). The filler leaves ipsec 0 for what
-		 * the kernel would not look at, and for a header cut short,
-		 * which matches nothing (the kernel drops the packet). */
-		uint8_t want = x->kind == RULES_X_ESP ? 50 : 51;
-		if (pk->ipsec != want)
+		 * header (ipv6_find_hdr). A header cut short drops the packet
+		 * (their hotdrop). */
+		bool esp = x->kind == RULES_X_ESP;
+		uint8_t have = esp ? pk->esp : pk->ah;
+		if (have == RULES_IPSEC_SHORT && pk->hotdrop)
+			*pk->hotdrop = 1;
+		if (have != RULES_IPSEC_WHOLE)
 			return false;
-		if ((pk->spi >= u->spi.lo && pk->spi <= u->spi.hi) == INV(x, RULES_O_SPI))
+		uint32_t spi = esp ? pk->esp_spi : pk->ah_spi;
+		if ((spi >= u->spi.lo && spi <= u->spi.hi) == INV(x, RULES_O_SPI))
 			return false;
-		if (want == 50)
+		if (esp)
 			return true;
 		if (u->spi.ahlen != 0 &&
 			(((uint32_t)pk->ah_hlen + 2) * 4 == u->spi.ahlen) == INV(x, RULES_O_AH_LEN))

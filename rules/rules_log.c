@@ -13,8 +13,9 @@
  * extension headers as nf_log_syslog's dump_ipv6_packet walks them. Each
  * function below is named after the kernel's it follows (Linux 6.18);
  * test_log.c holds lines the kernel wrote for the same packets. Not
- * printed: UID=/GID= (no local sockets) and MARK= (the record does not
- * carry the mark).
+ * printed: UID=/GID= (no local sockets). MARK= ends the line of a marked
+ * packet, unless a transport header was cut short (the kernel returns
+ * before it too).
  *
  * Control thread only (formatting is slow work); reads only ip[0..len).
  */
@@ -81,16 +82,17 @@ static void hex_opts(struct lbuf *b, const uint8_t *p, size_t n)
 }
 
 /* nf_log_dump_tcp_header */
-static void tcp_fields(struct lbuf *b, const struct pk *k, bool fragment, uint32_t off,
+/* true: the line ends here (the kernel's helpers return 1) */
+static bool tcp_fields(struct lbuf *b, const struct pk *k, bool fragment, uint32_t off,
 		       unsigned flags)
 {
 	add(b, "PROTO=TCP ");
 	if (fragment)
-		return;
+		return false;
 	const uint8_t *th = hp(k, off, 20);
 	if (th == NULL) {
 		add(b, "INCOMPLETE [%u bytes] ", k->len - off);
-		return;
+		return true;
 	}
 	add(b, "SPT=%u DPT=%u ", be16(th), be16(th + 2));
 	if (flags & RULES_LOG_TCPSEQ)
@@ -115,25 +117,27 @@ static void tcp_fields(struct lbuf *b, const struct pk *k, bool fragment, uint32
 		const uint8_t *op = hp(k, off + 20, doff - 20);
 		if (op == NULL) {
 			add(b, "OPT (TRUNCATED)");
-			return;
+			return true;
 		}
 		hex_opts(b, op, doff - 20);
 	}
+	return false;
 }
 
 /* nf_log_dump_udp_header */
-static void udp_fields(struct lbuf *b, const struct pk *k, uint8_t proto, bool fragment,
+static bool udp_fields(struct lbuf *b, const struct pk *k, uint8_t proto, bool fragment,
 		       uint32_t off)
 {
 	add(b, "PROTO=%s ", proto == 17 ? "UDP" : "UDPLITE");
 	if (fragment)
-		return;
+		return false;
 	const uint8_t *uh = hp(k, off, 8);
 	if (uh == NULL) {
 		add(b, "INCOMPLETE [%u bytes] ", k->len - off);
-		return;
+		return true;
 	}
 	add(b, "SPT=%u DPT=%u LEN=%u ", be16(uh), be16(uh + 2), be16(uh + 4));
+	return false;
 }
 
 /* dump_ipv4_packet: the IPv4 packet at off (0: the outer one, which alone
@@ -171,11 +175,13 @@ static void dump4(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 	bool later = (fo & 0x1fff) != 0;
 	switch (ih[9]) {
 	case 6:
-		tcp_fields(b, k, later, l4, flags);
+		if (tcp_fields(b, k, later, l4, flags))
+			return;
 		break;
 	case 17:
 	case 136:
-		udp_fields(b, k, ih[9], later, l4);
+		if (udp_fields(b, k, ih[9], later, l4))
+			return;
 		break;
 	case 1: {
 		/* the kernel's required_len[], by type (NR_ICMP_TYPES 18) */
@@ -363,11 +369,13 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 	}
 	switch (cur) {
 	case 6:
-		tcp_fields(b, k, fragment, ptr, flags);
+		if (tcp_fields(b, k, fragment, ptr, flags))
+			return;
 		break;
 	case 17:
 	case 136:
-		udp_fields(b, k, cur, fragment, ptr);
+		if (udp_fields(b, k, cur, fragment, ptr))
+			return;
 		break;
 	case 58: {
 		add(b, "PROTO=ICMPv6 ");

@@ -462,6 +462,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_ESP:
 		case RULES_X_AH:
 			p->need_ipsec = true;
+			cr->hotdrop = 1; /* a header cut short */
 			break;
 		case RULES_X_RPFILTER:
 			p->need_rpf = true;

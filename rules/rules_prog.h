@@ -56,6 +56,9 @@ struct rules_ct {
 	uint64_t pkts[2], bytes[2];   /* original, reply */
 };
 
+/* rules_pkt.esp, .ah */
+enum { RULES_IPSEC_NONE, RULES_IPSEC_WHOLE, RULES_IPSEC_SHORT };
+
 struct rules_pkt {
 	uint8_t fam;       /* RULES_F_V4 or RULES_F_V6 */
 	uint8_t proto;     /* upper-layer protocol (IPv6: after extension headers) */
@@ -80,13 +83,14 @@ struct rules_pkt {
 	uint8_t ct_mhelper; /* RULES_HELPER_* of the connection's master (-m helper), 0: none */
 	uint8_t rpf;       /* RULES_RPF_*: the route back to the source (need_rpf) */
 	uint8_t tcp_optlen;
-	/* -m esp/ah (need_ipsec): 50 or 51 when that header is here whole
-	 * (ESP 8 bytes, AH 12), else 0; its SPI, and AH's length byte and
-	 * reserved field */
-	uint8_t ipsec;
+	/* -m esp/ah (need_ipsec), each header on its own (an IPv6 packet may
+	 * carry AH then ESP): RULES_IPSEC_* (the header is here whole: ESP
+	 * 8 bytes, AH 12; or cut short, which drops the packet as the
+	 * kernel's hotdrop); the SPIs, and AH's length byte and reserved field */
+	uint8_t esp, ah;
 	uint8_t ah_hlen;
 	uint16_t ah_res;
-	uint32_t spi;
+	uint32_t esp_spi, ah_spi;
 	uint32_t ct_mark;  /* the connection's mark (connmark, CONNMARK) */
 	const struct rules_ct *ct; /* NULL: no connection (INVALID, UNTRACKED) */
 	uint8_t nat_new;   /* the connection's first packet, still without a binding of
@@ -317,7 +321,7 @@ struct rules_prog {
 	bool need_wall;     /* some rule uses -m time: the caller fills wall_s, tz_west_s */
 	bool need_mac;      /* some rule uses -m mac: the caller fills mac_src */
 	bool need_tcpopt;   /* some rule uses --tcp-option: the caller fills tcp_opt */
-	bool need_ipsec;    /* some rule uses -m esp/ah: the caller fills ipsec, spi, ah_* */
+	bool need_ipsec;    /* some rule uses -m esp/ah: the caller fills esp, ah, *_spi, ah_* */
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */
 	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
 	bool uses_nat;      /* some rule translates (the nat table has a NAT target) */

@@ -109,6 +109,11 @@ static void test_mark(void **state)
 	assert_string_equal(b, "mkchk: IN=mkb OUT= SRC=fd98:0000:0000:0000:0000:0000:0000:0001 "
 			       "DST=fd98:0000:0000:0000:0000:0000:0000:0002 LEN=56 TC=0 HOPLIMIT=64 "
 			       "FLOWLBL=0 PROTO=UDP SPT=1000 DPT=2000 LEN=16 MARK=0x2b ");
+	/* a UDP header cut short ends the line before MARK=, as the kernel's
+	 * nf_log_dump_udp_header returning 1 */
+	rules_log_format(b, sizeof(b), "", "mkb", "", NULL, m4, 24, RULES_F_V4, 0, 0x2a);
+	assert_string_equal(b, "IN=mkb OUT= SRC=10.98.0.1 DST=10.98.0.2 LEN=36 TOS=0x00 PREC=0x00 "
+			       "TTL=64 ID=7 PROTO=UDP INCOMPLETE [16 bytes] ");
 	/* no mark: no MARK= */
 	rules_log_format(b, sizeof(b), "", "mkb", "", NULL, m4, sizeof(m4), RULES_F_V4, 0, 0);
 	assert_null(strstr(b, "MARK="));

@@ -3540,6 +3540,35 @@ static void test_esp_ah(void **state)
 	SENT(true);
 	mk_ipsec6(&f, true, 10, 4, 1); /* reserved not 0: --ahres fails */
 	SENT(false);
+	/* AH then ESP: ip6t_ah still finds the AH (SPI 3, 24 bytes: dropped);
+	 * with SPI 30 neither v6 rule holds and it passes */
+	for (unsigned k = 0; k < 2; k++) {
+		f.n = 0;
+		fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+		uint32_t ip = fr_ip6(&f, IPPROTO_AH, 64, H1_IP6, H2_IP6);
+		fr_u8(&f, IPPROTO_ESP);
+		fr_u8(&f, 4);
+		fr_u16(&f, 0);
+		fr_u32(&f, k ? 30 : 3);
+		fr_u32(&f, 1);
+		fr_zero(&f, 12);
+		fr_u32(&f, 77); /* ESP: SPI 77, sequence, payload */
+		fr_u32(&f, 1);
+		fr_zero(&f, 16);
+		fr_ip6_end(&f, ip);
+		SENT(k == 0);
+	}
+	/* a header cut short drops the packet there, whatever follows (the
+	 * kernel's hotdrop): an ACCEPT policy and no DROP rule after it */
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p esp -m esp --espspi 5 -j ACCEPT\n"
+		"-A FORWARD -p ah -m ah --ahspi 5 -j ACCEPT\n"
+		"COMMIT\n",
+		NULL);
+	mk_ipsec4(&f, IPPROTO_ESP, 512, 0, 4);
+	SENT(true);
+	mk_ipsec4(&f, IPPROTO_ESP, 512, 0, 0); /* whole: no match, the policy accepts */
+	SENT(false);
 #undef SENT
 }
 
