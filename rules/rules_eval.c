@@ -148,6 +148,15 @@ static __attribute__((noinline)) bool connbytes_match(const struct rules_ext *x,
 /* -m connlimit, as xt_connlimit: the key is the connection's original
  * source (or destination) under the mask, or the packet's own addresses
  * when it has no connection */
+/* src's first bytes with only the first plen bits kept (a masked address) */
+static inline void mask_prefix(uint8_t *dst, const uint8_t *src, unsigned bytes, unsigned plen)
+{
+	for (unsigned i = 0; i < bytes; i++) {
+		unsigned bit = i * 8;
+		dst[i] = plen >= bit + 8 ? src[i] : plen <= bit ? 0 : (uint8_t)(src[i] & (0xff << (8 - (plen - bit))));
+	}
+}
+
 /* rare: kept out of the traversal's loop */
 static __attribute__((noinline)) bool connlimit_match(const struct rules_prog *p, const struct rules_ext *x,
 	const struct rules_pkt *pk)
@@ -161,11 +170,7 @@ static __attribute__((noinline)) bool connlimit_match(const struct rules_prog *p
 	unsigned plen = c->mask == 0xff || c->mask > full ? full : c->mask;
 	struct rules_addr k;
 	memset(&k, 0, sizeof(k));
-	for (unsigned i = 0; i < full / 8; i++) {
-		unsigned bit = i * 8;
-		uint8_t m = plen >= bit + 8 ? 0xff : plen <= bit ? 0 : (uint8_t)(0xff << (8 - (plen - bit)));
-		k.b[i] = a->b[i] & m;
-	}
+	mask_prefix(k.b, a->b, full / 8, plen);
 	uint32_t n = pk->connlimit(pk->connlimit_ctx, (uint32_t)(x - p->exts), pk->fam, &k);
 	if (n == UINT32_MAX)
 		return false; /* not counted: the caller drops the packet */
@@ -377,14 +382,6 @@ static bool hl_ports(const struct rules_pkt *pk, uint8_t out[4])
 	return true;
 }
 
-static inline void hl_mask(uint8_t *dst, const uint8_t *src, unsigned bytes, unsigned plen)
-{
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned bit = i * 8;
-		dst[i] = plen >= bit + 8 ? src[i] : plen <= bit ? 0 : (uint8_t)(src[i] & (0xff << (8 - (plen - bit))));
-	}
-}
-
 /* -m hashlimit (xt_hashlimit's hashlimit_mt_common): the key as the
  * table's config picks it, one charge; a key the table has no room for
  * drops the packet */
@@ -398,9 +395,9 @@ static __attribute__((noinline)) bool hashlimit_match(const struct rules_m_hashl
 	uint8_t key[RULES_HL_KEY_MAX];
 	memset(key, 0, sizeof(key));
 	if (tc->mode & RULES_HL_SIP)
-		hl_mask(key, pk->src.b, alen, tc->srcmask);
+		mask_prefix(key, pk->src.b, alen, tc->srcmask);
 	if (tc->mode & RULES_HL_DIP)
-		hl_mask(key + alen, pk->dst.b, alen, tc->dstmask);
+		mask_prefix(key + alen, pk->dst.b, alen, tc->dstmask);
 	if (tc->mode & (RULES_HL_SPT | RULES_HL_DPT)) {
 		uint8_t ports[4];
 		if (!hl_ports(pk, ports)) {

@@ -620,6 +620,21 @@ static int parse_hostmask(struct rules_pctx *pc, const struct rules_opt *o, cons
 	return 0;
 }
 
+/* A rate's unit after '/', any prefix of second, minute, hour or day (as
+ * libxt_limit and libxt_hashlimit read it): its length in seconds, 0 if
+ * none of them */
+static uint32_t rate_unit(const char *u, size_t lu)
+{
+	static const struct {
+		const char *name;
+		uint32_t s;
+	} units[] = {{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+	for (size_t i = 0; i < RULES_ARRAY_SIZE(units); i++)
+		if (lu <= strlen(units[i].name) && strncasecmp(u, units[i].name, lu) == 0)
+			return units[i].s;
+	return 0;
+}
+
 static int parse_rate(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, uint32_t *avg)
 {
 	const char *slash = strchr(arg, '/');
@@ -641,15 +656,7 @@ static int parse_rate(struct rules_pctx *pc, const struct rules_opt *o, const ch
 		size_t lu = strlen(u);
 		if (lu == 0)
 			return rules_errf(pc->pe, pc->col, "bad rate \"%s\"", arg);
-		if (strncasecmp(u, "second", lu) == 0 && lu <= 6)
-			mult = 1;
-		else if (strncasecmp(u, "minute", lu) == 0 && lu <= 6)
-			mult = 60;
-		else if (strncasecmp(u, "hour", lu) == 0 && lu <= 4)
-			mult = 3600;
-		else if (strncasecmp(u, "day", lu) == 0 && lu <= 3)
-			mult = 86400;
-		else
+		if ((mult = rate_unit(u, lu)) == 0)
 			return rules_errf(pc->pe, pc->col, "bad rate \"%s\"", arg);
 	}
 	uint32_t v = (uint32_t)(LIMIT_SCALE * mult / r);
@@ -689,15 +696,7 @@ static int parse_hlrate(struct rules_pctx *pc, const struct rules_opt *o, const 
 		size_t lu = strlen(u);
 		if (lu == 0)
 			return bad(pc, o, arg, NULL);
-		if (strncasecmp(u, "second", lu) == 0 && lu <= 6)
-			mult = 1;
-		else if (strncasecmp(u, "minute", lu) == 0 && lu <= 6)
-			mult = 60;
-		else if (strncasecmp(u, "hour", lu) == 0 && lu <= 4)
-			mult = 3600;
-		else if (strncasecmp(u, "day", lu) == 0 && lu <= 3)
-			mult = 86400;
-		else
+		if ((mult = rate_unit(u, lu)) == 0)
 			return bad(pc, o, arg, NULL);
 	}
 	long long v = strtoll(arg, NULL, 10);
