@@ -94,6 +94,7 @@ struct dp_port {
 	uint16_t nb_q;
 	char name[CFG_NAME_MAX];
 	struct rte_ether_addr mac;
+	uint64_t mac48; /* mac packed as dp_mac_pack (the fast lane's compares) */
 	bool rss;
 	/* connection tracking checks TCP/UDP checksums in software: the NIC
 	 * does not (and the port's rx_checksum is not 'trust') */
@@ -138,6 +139,12 @@ struct dp_rules {
 	struct dp_natset nat_pub;  /* source translations' addresses: replies come to them */
 	struct dp_natset nat_priv; /* destination translations' targets: replies come from them */
 	bool follow_udp; /* TFTP helper and NAT: new UDP packets are asked around (rules_ctl.c) */
+	/* router mode's IPv4 fast lane (router_fast.c) is open: forwarding
+	 * crosses nothing but empty ACCEPT chains, whose policy counters
+	 * (fast4_ctr) it counts */
+	bool fast4;
+	uint8_t fast4_n;
+	uint32_t fast4_ctr[3 * RULES_T_COUNT];
 	struct ct_limit *climit[DP_MAX_WORKERS]; /* -m connlimit's counts, per worker */
 	struct rules_counter *ctr[DP_MAX_WORKERS];
 };
@@ -209,6 +216,7 @@ struct dp_wstats {
 	uint64_t handoff_out, handoff_in, handoff_full;
 	uint64_t reassembled, frag_failed; /* frag_failed: fragments dropped by reassembly */
 	uint64_t mss_rewritten; /* TCPMSS: SYNs whose MSS option was lowered or added */
+	uint64_t fast; /* packets the router's fast lane forwarded */
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 
@@ -327,6 +335,7 @@ struct dp_nflog;   /* NFLOG captures, nflog_ctl.c */
 struct dp_ctx {
 	enum cfg_mode mode;
 	bool null_mode; /* rampart-bench floor: rx -> tx on the same port */
+	bool fast_off;  /* tests: every packet takes the full path (no fast lane) */
 	volatile bool stop;
 	unsigned n_ports, n_workers;
 	bool nat_rss_steer; /* nat.rss-steering */

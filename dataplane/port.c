@@ -243,6 +243,7 @@ static int port_setup(struct dp_ctx *dp, unsigned idx, const struct cfg_port *cp
 		RP_WARN("port", "port %s: cannot enable promiscuous mode: %s", cp->name,
 			rte_strerror(-rc));
 	rte_eth_macaddr_get(pid, &p->mac);
+	p->mac48 = dp_mac_pack(&p->mac);
 	RP_INFO("port", "port %s: %s (%s), %u queue%s%s, mtu %u, mac %02x:%02x:%02x:%02x:%02x:%02x",
 		cp->name, name, info.driver_name, nq, nq > 1 ? "s" : "",
 		p->rss ? ", symmetric RSS" : "", cp->mtu, p->mac.addr_bytes[0],

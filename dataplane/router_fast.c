@@ -1053,13 +1053,228 @@ static __rte_noinline void dp_router_burst_tr(struct dp_worker *w, struct rte_mb
 		out[i] = router_one_tr(w, R, &pkts[i], &meta[i], v4[i], true, UINT16_MAX);
 	}
 	w->cur_hash_ok = 0;
-	dp_tx_enqueue_burst(w, pkts, out, n);
 }
+
+/*
+ * The fast lane (docs/architecture.md#the-fast-lane): with no IPv4 rule,
+ * connection tracking or NAT on the forwarding path, the common IPv4
+ * packet -- unicast to our MAC, a 20-byte header, not a fragment, TCP, UDP
+ * or ICMP with a well-formed header, a TTL above 1, a gateway or neighbour
+ * whose MAC is known, within the port's MTU -- is checked and forwarded in
+ * one pass over its first cache line, without filling a pkt_meta. Every
+ * test here is one the full path (pkt_parse, router_one, in4, send_nh)
+ * makes, and a packet that fails any of them goes that way, so what
+ * leaves the box is the same byte for byte (test_router's fast-lane
+ * differential test holds the two paths to that).
+ */
+static inline bool fast4_on(const struct dp_ctx *dp, const struct dp_rules *R)
+{
+	if (unlikely(dp->fast_off))
+		return false;
+	return R == NULL || R->fast4;
+}
+
+#define OUT_SLOW (UINT16_MAX - 1)
+
+static inline uint64_t ld64le(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return rte_le_to_cpu_64(v);
+}
+
+static inline uint32_t ld32le(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return rte_le_to_cpu_32(v);
+}
+
+#define MAC48 0xffffffffffffull
+
+/* The headers: true if the packet may take the fast lane; *dst is its
+ * destination (host order). Reads nothing past the frame's data_len. */
+static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64_t mine,
+			       uint32_t *dst)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + 20 + 8))
+		return false;
+	/* the Ethernet and IPv4 headers in five loads, byte 0 lowest */
+	uint64_t d = ld64le(p), s = ld64le(p + 6);
+	uint64_t i0 = ld64le(p + 14), i1 = ld64le(p + 22);
+	uint32_t i2 = ld32le(p + 30);
+	uint32_t tl = rte_bswap16((uint16_t)(i0 >> 16));
+	/* to us (so not multicast), not from us, IPv4 without VLAN tag
+	 * (bytes 12-13: 0x08 0x00), no IP options, not a fragment (DF may
+	 * be set: 0xff3f is 0x3fff's bytes), a TTL above 1 */
+	uint64_t bad = ((d ^ mine) & MAC48) | ((s >> 48) ^ 0x0008) | ((i0 & 0xff) ^ 0x45) |
+		       ((i0 >> 48) & 0xff3f);
+	if (bad != 0 || ((s ^ mine) & MAC48) == 0 || (i1 & 0xff) <= 1 || tl < 20 + 8 ||
+	    tl > len - RTE_ETHER_HDR_LEN)
+		return false;
+	const uint8_t *l4 = p + RTE_ETHER_HDR_LEN + 20;
+	uint32_t avail = tl - 20;
+	switch ((uint8_t)(i1 >> 8)) {
+	case IPPROTO_UDP: {
+		uint32_t ul = rd16(l4 + 4);
+		if (ul < 8 || ul > avail)
+			return false;
+		break;
+	}
+	case IPPROTO_TCP: {
+		if (avail < 20)
+			return false;
+		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > avail)
+			return false;
+		break;
+	}
+	case IPPROTO_ICMP:
+		break; /* its 8 bytes are there (tl >= 28) */
+	default:
+		return false;
+	}
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
+		/* the one's complement sum of the header is 0xffff */
+		uint64_t sum = (i0 & 0xffffffff) + (i0 >> 32) + (i1 & 0xffffffff) + (i1 >> 32) + i2;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		if (sum != 0xffff || ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+			return false;
+	}
+	uint32_t src = rte_cpu_to_le_32((uint32_t)(i1 >> 32)); /* as in memory */
+	uint8_t s0 = (uint8_t)(i1 >> 32), d0 = (uint8_t)i2;
+	if (s0 == 0 || s0 == 127 || s0 >= 224 || d0 == 0 || d0 >= 224 ||
+	    ip4_src_is_ours(dp, src))
+		return false;
+	*dst = rte_bswap32(i2);
+	return true;
+}
+
+/* The route v (the LPM's answer) decoded, the packet rewritten. Returns
+ * its port, or OUT_SLOW (nothing was changed). */
+static inline uint16_t fast4_send(struct dp_worker *w, struct rte_mbuf *m, uint32_t v)
+{
+	const struct dp_ctx *dp = w->dp;
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *ip = p + RTE_ETHER_HDR_LEN;
+	uint32_t idx = v & DP_NHV_IDX_MASK;
+	uint16_t out;
+	int nh;
+	switch (v >> DP_NHV_SHIFT) {
+	case DP_NHV_GW:
+		nh = (int)idx;
+		out = dp->nh[idx].port;
+		break;
+	case DP_NHV_CONN:
+		out = (uint16_t)idx;
+		nh = nh_lookup(dp, 4, ip + 16, out);
+		if (nh < 0)
+			return OUT_SLOW;
+		break;
+	default: /* ours, a broadcast, no route (NHV_MISS) */
+		return OUT_SLOW;
+	}
+	uint32_t tl = rd16(ip + 2);
+	if (tl > dp->ports[out].mtu)
+		return OUT_SLOW;
+	/* acquire pairs with the control thread's release store of a freshly
+	 * resolved MAC (send_nh) */
+	uint64_t mac = __atomic_load_n(&dp->nh[nh].mac, __ATOMIC_ACQUIRE);
+	if (!(mac & DP_NH_VALID))
+		return OUT_SLOW;
+	/* committed: nothing below can send it the other way */
+	if (rte_pktmbuf_pkt_len(m) > RTE_ETHER_HDR_LEN + tl) { /* Ethernet padding */
+		m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + tl); /* one segment */
+		m->pkt_len = RTE_ETHER_HDR_LEN + tl;
+	}
+	uint16_t old = (uint16_t)(ip[8] << 8 | ip[9]);
+	ip[8]--;
+	uint16_t new_ = (uint16_t)(ip[8] << 8 | ip[9]);
+	uint16_t c = nat_csum16(rd16(ip + 10), old, new_);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	/* destination then source MAC: 8 + 4 bytes (the 8-byte store's last
+	 * two bytes are the source's first two) */
+	uint64_t so = dp->ports[out].mac48;
+	uint64_t dm = rte_cpu_to_le_64((mac & MAC48) | (so << 48));
+	uint32_t sm = rte_cpu_to_le_32((uint32_t)(so >> 16));
+	memcpy(p, &dm, 8);
+	memcpy(p + 8, &sm, 4);
+	return out;
+}
+
+/* The slow path of a burst (or of the packets the fast lane left): out[i]
+ * is where pkts[i] goes, OUT_NONE if it was consumed. */
+static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
+					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
+					const struct dp_rules *R);
 
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct pkt_meta meta[DP_BURST];
 	uint16_t out[DP_BURST];
+	const struct dp_rules *R = dp_rules_get(w->dp);
+	if (unlikely(dp_trace_on(w->dp)) || !fast4_on(w->dp, R)) {
+		router_full(w, in, pkts, n, out, R);
+		dp_tx_enqueue_burst(w, pkts, out, n);
+		return;
+	}
+	const struct dp_ctx *dp = w->dp;
+	uint64_t mine = dp->ports[in].mac48;
+	struct rte_mbuf *sp[DP_BURST];
+	uint16_t si[DP_BURST], ns = 0;
+	uint32_t v[DP_BURST];
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < n && i < DP_PREFETCH; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + DP_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
+		out[i] = OUT_SLOW;
+		if (fast4_check(dp, pkts[i], mine, &v[i])) {
+			if (rte_lpm_lookup(dp->lpm4, v[i], &v[i]) < 0)
+				v[i] = NHV_MISS;
+			out[i] = fast4_send(w, pkts[i], v[i]);
+		}
+		if (unlikely(out[i] == OUT_SLOW)) {
+			si[ns] = i;
+			sp[ns++] = pkts[i];
+		} else {
+			bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		}
+	}
+	uint16_t nf = (uint16_t)(n - ns);
+	w->st.fast += nf;
+	if (R != NULL && R->fast4_n && nf) {
+		/* the empty chains' policies count what crossed them, as the
+		 * traversal would (IP length: padding was trimmed) */
+		bytes -= (uint64_t)nf * RTE_ETHER_HDR_LEN;
+		struct rules_counter *c = R->ctr[w->id];
+		for (unsigned j = 0; j < R->fast4_n; j++) {
+			c[R->fast4_ctr[j]].pkts += nf;
+			c[R->fast4_ctr[j]].bytes += bytes;
+		}
+	}
+	if (unlikely(ns)) {
+		uint16_t so[DP_BURST];
+		router_full(w, in, sp, ns, so, R);
+		for (uint16_t j = 0; j < ns; j++) {
+			pkts[si[j]] = sp[j];
+			out[si[j]] = so[j];
+		}
+	}
+	dp_tx_enqueue_burst(w, pkts, out, n);
+}
+
+static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
+					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
+					const struct dp_rules *R)
+{
+	struct pkt_meta meta[DP_BURST];
 	uint32_t v4[DP_BURST];
 	parse_burst(pkts, n, in, meta);
 	/* all IPv4 route lookups first: independent loads that overlap */
@@ -1068,7 +1283,6 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 			? lpm4(w->dp, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
 							      meta[i].l3_off + 16))
 			: NHV_MISS;
-	const struct dp_rules *R = dp_rules_get(w->dp);
 	/* rampartctl trace: the one test when nothing is armed */
 	if (unlikely(dp_trace_on(w->dp)) && dp_trace_burst(w)) {
 		dp_router_burst_tr(w, pkts, meta, n, v4, out, R);
@@ -1090,9 +1304,8 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 		for (uint16_t i = 0; i < n; i++)
 			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 	}
-	/* queue for tx in a loop of its own: no packet byte stores in between,
-	 * so the tx buffer index can stay in a register */
-	dp_tx_enqueue_burst(w, pkts, out, n);
+	/* the caller queues for tx in a loop of its own: no packet byte
+	 * stores in between, so the tx buffer index can stay in a register */
 }
 
 /* Bridge mode: a datagram reassembled for connection tracking that does

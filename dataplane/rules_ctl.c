@@ -198,6 +198,27 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 	R->nat = R->prog->uses_nat;
 	if (R->nat)
 		build_natsets(R);
+	/* the router's fast lane: IPv4 forwarding that crosses no rule, only
+	 * empty chains whose ACCEPT policy counts it (the nat table's
+	 * chains see only tracked connections: without tracking, none) */
+	R->fast4 = dp->mode == CFG_MODE_ROUTER && !R->ct && !R->nat;
+	R->fast4_n = 0;
+	static const enum rules_hook fwd_hooks[3] = { RULES_H_PREROUTING, RULES_H_FORWARD,
+						      RULES_H_POSTROUTING };
+	const struct rules_fprog *fp4 = &R->prog->f[0]; /* IPv4 */
+	for (unsigned k = 0; k < 3 && R->fast4; k++) {
+		enum rules_hook h = fwd_hooks[k];
+		for (unsigned i = 0; i < fp4->hook_n[h]; i++) {
+			if (i + 1 == fp4->hook_nat[h])
+				continue;
+			const struct rules_cchain *ch = &fp4->chains[fp4->hook_seq[h][i]];
+			if (ch->n != 0 || ch->policy != RULES_POL_ACCEPT) {
+				R->fast4 = false;
+				break;
+			}
+			R->fast4_ctr[R->fast4_n++] = ch->policy_ctr;
+		}
+	}
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		/* own cache lines per worker: no false sharing between counters */
 		size_t sz = RTE_ALIGN_CEIL((size_t)(R->prog->n_slots ? R->prog->n_slots : 1) *

@@ -12,6 +12,7 @@
  * hop to resolve), the control thread answers into the worker's inject
  * ring, the worker sends.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1613,6 +1614,253 @@ static void install(const char *v4, const char *v6)
 		fail_msg("%s", err);
 	if (dp_rules_install(dp, rs, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
+}
+
+/* ---- the fast lane -------------------------------------------------- */
+
+/* What one frame did to the box: the frames that left each port, the
+ * drop counters (by reason), punts, ICMP errors, fast-lane packets. */
+struct fl_res {
+	unsigned n[NPORTS];
+	struct frame out[NPORTS][2];
+	uint64_t drop[DP_DROP_MAX];
+	uint64_t punted, icmp, fast;
+	uint64_t rule_pkts, rule_bytes; /* every rule and policy counter, summed */
+};
+
+static void fl_snap(struct fl_res *r)
+{
+	for (unsigned d = 0; d < DP_DROP_MAX; d++)
+		r->drop[d] = drops(d);
+	r->punted = w->st.punted;
+	r->icmp = w->st.icmp_sent;
+	r->fast = w->st.fast;
+	r->rule_pkts = r->rule_bytes = 0;
+	const struct dp_rules *R = dp->rules;
+	for (uint32_t i = 0; R != NULL && i < R->prog->n_slots; i++) {
+		r->rule_pkts += R->ctr[w->id][i].pkts;
+		r->rule_bytes += R->ctr[w->id][i].bytes;
+	}
+}
+
+static void fl_run(const struct frame *f, int port, uint64_t ol, bool fast_off, uint16_t ip_id,
+		   struct fl_res *r)
+{
+	struct fl_res before;
+	dp->fast_off = fast_off;
+	w->ip_id = ip_id; /* ICMP errors number their packets: both runs alike */
+	fl_snap(&before);
+	put_flags(port, f, ol);
+	dp_worker_poll(w);
+	fl_snap(r);
+	for (unsigned d = 0; d < DP_DROP_MAX; d++)
+		r->drop[d] -= before.drop[d];
+	r->punted -= before.punted;
+	r->icmp -= before.icmp;
+	r->fast -= before.fast;
+	r->rule_pkts -= before.rule_pkts;
+	r->rule_bytes -= before.rule_bytes;
+	for (int p = 0; p < NPORTS; p++)
+		r->n[p] = take(p, r->out[p], 2);
+	void *m; /* the control thread is not run: what was punted is dropped here */
+	while (rte_ring_sc_dequeue(w->punt, &m) == 0)
+		rte_pktmbuf_free(m);
+	dp->fast_off = false;
+}
+
+static uint32_t fl_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint32_t)(*x >> 11);
+}
+
+/* A frame that is usually almost right: the fast lane's every test sees
+ * both of its answers. */
+static void fl_frame(struct frame *f, uint64_t *x, int *port, uint64_t *ol)
+{
+	static const uint8_t dsts[][4] = {
+		{ 10, 77, 2, 2 },   /* H2: connected, resolved */
+		{ 192, 168, 7, 9 }, /* via the gateway, resolved */
+		{ 10, 77, 1, 2 },   /* H1, back out of lan0 */
+		{ 10, 77, 2, 77 },  /* connected, not resolved */
+		{ 10, 77, 2, 1 },   /* ours */
+		{ 10, 77, 2, 255 }, /* the subnet's broadcast */
+		{ 224, 0, 0, 5 },   { 0, 1, 2, 3 }, { 255, 255, 255, 255 },
+		{ 172, 16, 0, 1 },  /* no route */
+	};
+	static const uint8_t srcs[][4] = {
+		{ 10, 77, 1, 2 }, { 10, 9, 9, 9 }, { 10, 77, 2, 2 }, { 127, 0, 0, 1 },
+		{ 0, 0, 0, 1 },   { 240, 1, 1, 1 }, { 10, 77, 1, 1 }, { 100, 64, 0, 1 },
+	};
+	static const uint8_t ttls[] = { 0, 1, 2, 64, 255 };
+	static const uint16_t frags[] = { 0, 0x4000, 0x2000, 0x0001, 0x4001, 0x8000, 0x6000 };
+	static const uint8_t opts[4] = { 1, 1, 1, 0 }; /* NOP NOP NOP EOL */
+	static const uint64_t ols[] = { 0, RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_BAD,
+					RTE_MBUF_F_RX_IP_CKSUM_NONE };
+	uint32_t r = fl_rand(x);
+	*port = r % 8 == 0 ? 1 : 0;
+	*ol = ols[fl_rand(x) % 4 == 0 ? fl_rand(x) % 4 : 0];
+	const uint8_t *mine = port_mac(*port);
+	uint32_t e = fl_rand(x) % 20;
+	const uint8_t *edst = e == 0 ? MAC_BCAST : e == 1 ? MAC_OTHER : mine;
+	const uint8_t *esrc = e == 2 ? mine : *port ? MAC_H2 : MAC_H1;
+	f->n = 0;
+	bool vlan = fl_rand(x) % 30 == 0;
+	fr_eth(f, edst, esrc, vlan ? 0x8100 : 0x0800);
+	if (vlan)
+		fr_vlan(f, 7, 0x0800);
+	const uint8_t *dst = dsts[fl_rand(x) % 10 < 7 ? fl_rand(x) % 3 : fl_rand(x) % 10];
+	const uint8_t *src = srcs[fl_rand(x) % 3 ? fl_rand(x) % 3 : fl_rand(x) % 8];
+	if (*port == 1 && src == srcs[0])
+		src = srcs[2];
+	uint8_t ttl = ttls[fl_rand(x) % 4 ? 3 : fl_rand(x) % 5];
+	uint16_t frag = frags[fl_rand(x) % 3 ? fl_rand(x) % 2 : fl_rand(x) % 7];
+	uint32_t pr = fl_rand(x) % 10;
+	uint8_t proto = pr < 4 ? IPPROTO_UDP : pr < 7 ? IPPROTO_TCP : pr < 9 ? IPPROTO_ICMP
+			: (fl_rand(x) % 2 ? 47 : IPPROTO_ICMPV6);
+	bool o = fl_rand(x) % 20 == 0;
+	uint32_t ip = fr_ip4(f, proto, ttl, frag, src, dst, o ? opts : NULL, o ? 4 : 0);
+	uint16_t plen = (uint16_t)(fl_rand(x) % 3 ? fl_rand(x) % 40 : fl_rand(x) % 1500);
+	uint32_t l4 = f->n;
+	if (proto == IPPROTO_UDP)
+		fr_udp(f, 5000, 53, plen);
+	else if (proto == IPPROTO_TCP) {
+		fr_tcp(f, 40000, 80, 0x10, (uint8_t)(fl_rand(x) % 8 ? 5 : fl_rand(x) % 16));
+		fr_zero(f, plen);
+	} else
+		fr_icmp(f, 8, 0, 1, 2, plen);
+	fr_ip4_end(f, ip);
+	if (proto == IPPROTO_UDP || proto == IPPROTO_TCP)
+		fr_ip4_l4_csum(f, ip, proto, l4, proto == IPPROTO_UDP ? 6 : 16);
+	/* then, sometimes, something wrong */
+	uint32_t mut = fl_rand(x) % 16;
+	if (mut == 0) { /* one byte anywhere in the headers */
+		f->b[fl_rand(x) % (f->n < 60 ? f->n : 60)] ^= (uint8_t)(1u << fl_rand(x) % 8);
+	} else if (mut == 1) { /* the total length */
+		wr_be16(f->b + ip + 2, (uint16_t)(rd_be16(f->b + ip + 2) + fl_rand(x) % 41 - 20));
+		fr_ip4_csum(f, ip);
+	} else if (mut == 2) { /* the UDP length or the TCP offset */
+		if (proto == IPPROTO_UDP)
+			wr_be16(f->b + l4 + 4, (uint16_t)(fl_rand(x) % (plen + 24u)));
+		else if (proto == IPPROTO_TCP)
+			f->b[l4 + 12] = (uint8_t)(fl_rand(x) % 16 << 4);
+	} else if (mut == 3) { /* the header checksum */
+		f->b[ip + 10] ^= 0x40;
+	} else if (mut == 4 && f->n > 14) { /* cut short */
+		f->n = 14 + fl_rand(x) % (f->n - 14);
+	} else if (mut == 5) { /* Ethernet padding */
+		fr_zero(f, 1 + fl_rand(x) % 30);
+	} else if (mut == 6) { /* another IP version or header length */
+		f->b[ip] = (uint8_t)(fl_rand(x) % 2 ? 0x46 : 0x65);
+		fr_ip4_csum(f, ip);
+	}
+}
+
+/* The fast lane is an optimisation, never a semantic: thousands of frames,
+ * most well formed and some broken in each way the fast lane tests, each
+ * sent once with the fast lane and once through the full path, must leave
+ * the box the same, byte for byte, and be counted the same. */
+static void fl_differential(unsigned n, uint64_t seed, bool expect_fast, bool expect_count)
+{
+	uint64_t rule_pkts = 0;
+	struct frame f, g;
+	learn_h1();
+	learn_h2();
+	mk_arp(&g, 2, port_mac(1), MAC_GW, GW_IP, port_mac(1), WAN_IP);
+	put(1, &g);
+	round_trip();
+	expect_nothing();
+	uint64_t x = seed, fast = 0, slow_fwd = 0;
+	static struct fl_res a, b;
+	for (unsigned k = 0; k < n; k++) {
+		int port;
+		uint64_t ol;
+		fl_frame(&f, &x, &port, &ol);
+		fl_run(&f, port, ol, false, (uint16_t)k, &a);
+		fl_run(&f, port, ol, true, (uint16_t)k, &b);
+		assert_int_equal(b.fast, 0);
+		fast += a.fast;
+		if (!a.fast && (a.n[0] + a.n[1]) == 1 && a.icmp == 0)
+			slow_fwd++;
+		for (int p = 0; p < NPORTS; p++) {
+			if (a.n[p] != b.n[p])
+				fail_msg("frame %u: %u frames on port %d with the fast lane, %u without",
+					 k, a.n[p], p, b.n[p]);
+			for (unsigned i = 0; i < a.n[p] && i < 2; i++) {
+				assert_int_equal(a.out[p][i].n, b.out[p][i].n);
+				if (memcmp(a.out[p][i].b, b.out[p][i].b, a.out[p][i].n) != 0)
+					fail_msg("frame %u: port %d frame %u differs", k, p, i);
+			}
+		}
+		for (unsigned d = 0; d < DP_DROP_MAX; d++)
+			if (a.drop[d] != b.drop[d])
+				fail_msg("frame %u: drop %s %" PRIu64 " with the fast lane, %" PRIu64
+					 " without", k, dp_drop_names[d], a.drop[d], b.drop[d]);
+		assert_int_equal(a.punted, b.punted);
+		assert_int_equal(a.icmp, b.icmp);
+		if (a.rule_pkts != b.rule_pkts || a.rule_bytes != b.rule_bytes)
+			fail_msg("frame %u: rule counters +%" PRIu64 "/%" PRIu64 " with the fast lane, "
+				 "+%" PRIu64 "/%" PRIu64 " without", k, a.rule_pkts, a.rule_bytes,
+				 b.rule_pkts, b.rule_bytes);
+		rule_pkts += a.rule_pkts;
+	}
+	if (expect_fast) {
+		/* both lanes were taken, often: the comparison means something */
+		if (fast < n / 10 || slow_fwd < n / 50)
+			fail_msg("fast lane %" PRIu64 ", full path forwarding %" PRIu64 " of %u", fast,
+				 slow_fwd, n);
+	} else {
+		assert_int_equal(fast, 0);
+	}
+	/* with rules, the fast lane's packets were counted (by policies) */
+	if (expect_count && rule_pkts < fast)
+		fail_msg("rule counters +%" PRIu64 " for %" PRIu64 " fast-lane packets", rule_pkts,
+			 fast);
+}
+
+static void test_fast_lane_differential(void **state)
+{
+	(void)state;
+	fl_differential(30000, 0x9e3779b97f4a7c15ull, true, false);
+}
+
+/* Rules that forwarded packets do not cross (INPUT, OUTPUT) and empty
+ * ACCEPT chains where they do leave the fast lane open, and it counts
+ * those chains' policies as the traversal would; a rule, a DROP policy,
+ * connection tracking close it. */
+static void test_fast_lane_rules(void **state)
+{
+	(void)state;
+	install("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A INPUT -p tcp --dport 22 -j DROP\nCOMMIT\n"
+		"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+		"*mangle\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n",
+		NULL);
+	fl_differential(4000, 42, true, true);
+	install("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p tcp --dport 23 -j DROP\nCOMMIT\n",
+		NULL);
+	fl_differential(1500, 43, false, true);
+	install("*filter\n:FORWARD DROP [0:0]\nCOMMIT\n", NULL);
+	fl_differential(500, 44, false, true);
+	install("*mangle\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MARK --set-mark 1\n"
+		"COMMIT\n", NULL);
+	fl_differential(500, 45, false, true);
+	/* connection tracking (a stateful path: no run is like the last) */
+	install("*filter\n:FORWARD ACCEPT [0:0]\n-A INPUT -m state --state NEW -j ACCEPT\n"
+		"COMMIT\n", NULL);
+	struct frame f, out;
+	uint64_t fast = w->st.fast;
+	mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, 0, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	check_forwarded4(&f, &out, MAC_H2, 1);
+	assert_int_equal(w->st.fast, fast);
+	/* IPv6 rules only: the IPv4 fast lane stays open */
+	install(NULL, "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j DROP\nCOMMIT\n");
+	fl_differential(1500, 47, true, false);
 }
 
 static void mk_tcp4(struct frame *f, const uint8_t *eth_dst, const uint8_t *src, const uint8_t *dst,
@@ -4469,6 +4717,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nd_advert, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_echo, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_forward4, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_fast_lane_differential, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_fast_lane_rules, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ttl_expired, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_no_route, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_hop_limit6, router_setup, dp_down),
