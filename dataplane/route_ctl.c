@@ -160,7 +160,12 @@ int dp_routes_build(struct dp_ctx *dp, const struct cfg *c, char *err, size_t er
 			}
 		}
 	}
-	/* static routes */
+	/* static routes. rte_lpm and rte_lpm6 take depths from 1: a default
+	 * route (/0) is its two halves, /1 each, which a /1 route of the
+	 * config (a longer prefix than the default's) replaces, before or
+	 * after it */
+	bool def[2] = { false, false };        /* by family: a default route was added */
+	bool def_half[2][2] = { { false } };  /* by family, half: its /1 is the default's */
 	for (unsigned r = 0; r < c->n_routes; r++) {
 		const struct cfg_route *rt = &c->routes[r];
 		uint32_t nhv;
@@ -177,10 +182,38 @@ int dp_routes_build(struct dp_ctx *dp, const struct cfg *c, char *err, size_t er
 		} else {
 			nhv = DP_NHV(DP_NHV_CONN, (uint32_t)rt->port);
 		}
+		unsigned fi = rt->dst.family == 4 ? 0 : 1;
+		if (rt->dst.plen == 0) {
+			if (def[fi]) {
+				snprintf(err, errlen, "%s:%d:%d: route to %s duplicates an earlier route",
+					 c->path, rt->line, rt->col, pfx);
+				return -1;
+			}
+			def[fi] = true;
+			for (unsigned half = 0; half < 2; half++) {
+				uint8_t a[16] = { (uint8_t)(half << 7) };
+				uint32_t old;
+				int present = fi == 0
+					? rte_lpm_is_rule_present(dp->lpm4, be32(a), 1, &old)
+					: rte_lpm6_is_rule_present(dp->lpm6, a, 1, &old);
+				if (present == 1)
+					continue; /* the config's /1 */
+				int rc = fi == 0 ? add4(dp, a, 1, nhv, true, err, errlen)
+						 : add6(dp, a, 1, nhv, true, err, errlen);
+				if (rc < 0)
+					return -1;
+				def_half[fi][half] = true;
+			}
+			continue;
+		}
 		uint32_t old;
 		int present = rt->dst.family == 4
 			? rte_lpm_is_rule_present(dp->lpm4, be32(rt->dst.addr), rt->dst.plen, &old)
 			: rte_lpm6_is_rule_present(dp->lpm6, rt->dst.addr, rt->dst.plen, &old);
+		if (present == 1 && rt->dst.plen == 1 && def_half[fi][rt->dst.addr[0] >> 7]) {
+			def_half[fi][rt->dst.addr[0] >> 7] = false; /* replaces the default's half */
+			present = 0;
+		}
 		if (present == 1) {
 			snprintf(err, errlen,
 				 "%s:%d:%d: route to %s duplicates an earlier route or a port's "

@@ -559,6 +559,9 @@ static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint1
 			dp_tx_enqueue(w, out, f);
 			continue;
 		}
+		/* the MACs are send_nh's, or the control thread's once it has
+		 * resolved the next hop: zero until then, not a buffer's past */
+		memset(h, 0, 2 * RTE_ETHER_ADDR_LEN);
 		((struct rte_ether_hdr *)h)->ether_type =
 			rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
 		uint16_t o = send_nh(w, f, v6 ? 6 : 4, dst, in, out, nh);
@@ -634,8 +637,9 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_SRC, m);
 		return OUT_NONE;
 	}
-	if (unlikely(dst[0] >= 224 || dst[0] == 0)) {
-		/* multicast, limited broadcast, class E: not routed */
+	if (unlikely(dst[0] >= 224 || dst[0] == 0 || dst[0] == 127)) {
+		/* multicast, limited broadcast, class E, 0/8; 127/8 as Linux
+		 * without route_localnet: not routed */
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
 		return OUT_NONE;
 	}
@@ -1148,7 +1152,7 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
 	}
 	uint32_t src = rte_cpu_to_le_32((uint32_t)(i1 >> 32)); /* as in memory */
 	uint8_t s0 = (uint8_t)(i1 >> 32), d0 = (uint8_t)i2;
-	if (s0 == 0 || s0 == 127 || s0 >= 224 || d0 == 0 || d0 >= 224 ||
+	if (s0 == 0 || s0 == 127 || s0 >= 224 || d0 == 0 || d0 == 127 || d0 >= 224 ||
 	    ip4_src_is_ours(dp, src))
 		return false;
 	*dst = rte_bswap32(i2);
@@ -1212,14 +1216,14 @@ static inline uint16_t fast4_send(struct dp_worker *w, struct rte_mbuf *m, uint3
  * is where pkts[i] goes, OUT_NONE if it was consumed. */
 static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
-					const struct dp_rules *R);
+					const struct dp_rules *R, bool may_trace);
 
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t out[DP_BURST];
 	const struct dp_rules *R = dp_rules_get(w->dp);
 	if (unlikely(dp_trace_on(w->dp)) || !fast4_on(w->dp, R)) {
-		router_full(w, in, pkts, n, out, R);
+		router_full(w, in, pkts, n, out, R, true);
 		dp_tx_enqueue_burst(w, pkts, out, n);
 		return;
 	}
@@ -1261,7 +1265,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	}
 	if (unlikely(ns)) {
 		uint16_t so[DP_BURST];
-		router_full(w, in, sp, ns, so, R);
+		router_full(w, in, sp, ns, so, R, false);
 		for (uint16_t j = 0; j < ns; j++) {
 			pkts[si[j]] = sp[j];
 			out[si[j]] = so[j];
@@ -1272,7 +1276,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 
 static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
-					const struct dp_rules *R)
+					const struct dp_rules *R, bool may_trace)
 {
 	struct pkt_meta meta[DP_BURST];
 	uint32_t v4[DP_BURST];
@@ -1283,8 +1287,9 @@ static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 			? lpm4(w->dp, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
 							      meta[i].l3_off + 16))
 			: NHV_MISS;
-	/* rampartctl trace: the one test when nothing is armed */
-	if (unlikely(dp_trace_on(w->dp)) && dp_trace_burst(w)) {
+	/* rampartctl trace: the one test when nothing is armed (a burst is
+	 * traced whole: not the fast lane's leftovers of an untraced one) */
+	if (unlikely(may_trace && dp_trace_on(w->dp)) && dp_trace_burst(w)) {
 		dp_router_burst_tr(w, pkts, meta, n, v4, out, R);
 		return;
 	}
