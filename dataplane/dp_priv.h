@@ -139,12 +139,12 @@ struct dp_rules {
 	struct dp_natset nat_pub;  /* source translations' addresses: replies come to them */
 	struct dp_natset nat_priv; /* destination translations' targets: replies come from them */
 	bool follow_udp; /* TFTP helper and NAT: new UDP packets are asked around (rules_ctl.c) */
-	/* router mode's IPv4 fast lane (router_fast.c) is open: forwarding
-	 * crosses nothing but empty ACCEPT chains, whose policy counters
-	 * (fast4_ctr) it counts */
-	bool fast4;
-	uint8_t fast4_n;
-	uint32_t fast4_ctr[3 * RULES_T_COUNT];
+	/* router mode's fast lane (router_fast.c) is open, by family (IPv4,
+	 * IPv6): forwarding crosses nothing but empty ACCEPT chains, whose
+	 * policy counters (fast_ctr) it counts */
+	bool fast[2];
+	uint8_t fast_n[2];
+	uint32_t fast_ctr[2][3 * RULES_T_COUNT];
 	struct ct_limit *climit[DP_MAX_WORKERS]; /* -m connlimit's counts, per worker */
 	struct rules_counter *ctr[DP_MAX_WORKERS];
 };
@@ -216,7 +216,7 @@ struct dp_wstats {
 	uint64_t handoff_out, handoff_in, handoff_full;
 	uint64_t reassembled, frag_failed; /* frag_failed: fragments dropped by reassembly */
 	uint64_t mss_rewritten; /* TCPMSS: SYNs whose MSS option was lowered or added */
-	uint64_t fast; /* packets the router's fast lane forwarded */
+	uint64_t fast; /* packets the router's fast lane forwarded (both families) */
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 

@@ -302,7 +302,7 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 		  "TCP segments whose MSS option TCPMSS lowered or added"),
 		W("fragmented_total", fragmented, "Datagrams fragmented on output"),
 		W("fast_lane_packets_total", fast,
-		  "IPv4 packets the router's fast lane forwarded (no rule on their path)"),
+		  "Packets the router's fast lane forwarded (no rule on their path)"),
 #undef W
 	};
 	worker_counters(o, dp, wfams, RTE_DIM(wfams), wstats_of);

@@ -1060,22 +1060,29 @@ static __rte_noinline void dp_router_burst_tr(struct dp_worker *w, struct rte_mb
 }
 
 /*
- * The fast lane (docs/architecture.md#the-fast-lane): with no IPv4 rule,
- * connection tracking or NAT on the forwarding path, the common IPv4
- * packet -- unicast to our MAC, a 20-byte header, not a fragment, TCP, UDP
- * or ICMP with a well-formed header, a TTL above 1, a gateway or neighbour
- * whose MAC is known, within the port's MTU -- is checked and forwarded in
- * one pass over its first cache line, without filling a pkt_meta. Every
- * test here is one the full path (pkt_parse, router_one, in4, send_nh)
- * makes, and a packet that fails any of them goes that way, so what
- * leaves the box is the same byte for byte (test_router's fast-lane
- * differential test holds the two paths to that).
+ * The fast lane (docs/architecture.md#the-fast-lane): with no rule of its
+ * family, no connection tracking or NAT on the forwarding path, the common
+ * packet -- unicast to our MAC, IPv4 with a 20-byte header and not a
+ * fragment or IPv6 without extension headers, TCP, UDP (or ICMP for IPv4)
+ * with a well-formed header, a TTL above 1, a gateway or neighbour whose
+ * MAC is known, within the port's MTU -- is checked and forwarded in one
+ * pass over its headers, without filling a pkt_meta. Every test here is
+ * one the full path (pkt_parse, router_one, in4/in6, send_nh) makes, and
+ * a packet that fails any of them goes that way, so what leaves the box is
+ * the same byte for byte (test_router's fast-lane differential tests hold
+ * the two paths to that).
  */
-static inline bool fast4_on(const struct dp_ctx *dp, const struct dp_rules *R)
+#define FAST_V4 1
+#define FAST_V6 2
+
+/* Which families may take the fast lane (FAST_V4 | FAST_V6), 0: none. */
+static inline unsigned fast_on(const struct dp_ctx *dp, const struct dp_rules *R)
 {
 	if (unlikely(dp->fast_off))
-		return false;
-	return R == NULL || R->fast4;
+		return 0;
+	if (R == NULL)
+		return FAST_V4 | FAST_V6;
+	return (R->fast[0] ? FAST_V4 : 0) | (R->fast[1] ? FAST_V6 : 0);
 }
 
 #define OUT_SLOW (UINT16_MAX - 1)
@@ -1159,9 +1166,61 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
 	return true;
 }
 
+/* The IPv6 headers: true if the packet may take the fast lane -- a
+ * unicast frame to us, no VLAN tag, version 6, TCP or UDP right after the
+ * fixed header (no extension header) and whole, a hop limit above 1,
+ * neither address multicast, link-local, unspecified or loopback. */
+static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + 40 + 8))
+		return false;
+	uint64_t d = ld64le(p), s = ld64le(p + 6);
+	/* bytes 12-13: 0x86 0xdd */
+	if (((d ^ mine) & MAC48) != 0 || ((s ^ mine) & MAC48) == 0 || (s >> 48) != 0xdd86)
+		return false;
+	const uint8_t *ip = p + RTE_ETHER_HDR_LEN;
+	uint32_t pl = rd16(ip + 4);
+	if ((ip[0] >> 4) != 6 || pl < 8 || pl > len - RTE_ETHER_HDR_LEN - 40 || ip[7] <= 1)
+		return false;
+	const uint8_t *l4 = ip + 40;
+	switch (ip[6]) {
+	case IPPROTO_UDP: {
+		uint32_t ul = rd16(l4 + 4);
+		if (ul < 8 || ul > pl)
+			return false;
+		break;
+	}
+	case IPPROTO_TCP: {
+		if (pl < 20)
+			return false;
+		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > pl)
+			return false;
+		break;
+	}
+	default:
+		return false;
+	}
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+	if (src[0] == 0xff || dst[0] == 0xff || ip6_is_linklocal(src) || ip6_is_linklocal(dst))
+		return false;
+	/* ::, ::1 as either address (the full path: a martian source) */
+	uint64_t sh, sl, dh, dl;
+	memcpy(&sh, src, 8);
+	memcpy(&sl, src + 8, 8);
+	memcpy(&dh, dst, 8);
+	memcpy(&dl, dst + 8, 8);
+	if ((sh == 0 && (sl & ~rte_cpu_to_be_64(1)) == 0) ||
+	    (dh == 0 && (dl & ~rte_cpu_to_be_64(1)) == 0))
+		return false;
+	return true;
+}
+
 /* The route v (the LPM's answer) decoded, the packet rewritten. Returns
  * its port, or OUT_SLOW (nothing was changed). */
-static inline uint16_t fast4_send(struct dp_worker *w, struct rte_mbuf *m, uint32_t v)
+static inline uint16_t fast_send(struct dp_worker *w, struct rte_mbuf *m, uint32_t v, bool v6)
 {
 	const struct dp_ctx *dp = w->dp;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
@@ -1176,14 +1235,14 @@ static inline uint16_t fast4_send(struct dp_worker *w, struct rte_mbuf *m, uint3
 		break;
 	case DP_NHV_CONN:
 		out = (uint16_t)idx;
-		nh = nh_lookup(dp, 4, ip + 16, out);
+		nh = v6 ? nh_lookup(dp, 6, ip + 24, out) : nh_lookup(dp, 4, ip + 16, out);
 		if (nh < 0)
 			return OUT_SLOW;
 		break;
 	default: /* ours, a broadcast, no route (NHV_MISS) */
 		return OUT_SLOW;
 	}
-	uint32_t tl = rd16(ip + 2);
+	uint32_t tl = v6 ? 40u + rd16(ip + 4) : rd16(ip + 2);
 	if (tl > dp->ports[out].mtu)
 		return OUT_SLOW;
 	/* acquire pairs with the control thread's release store of a freshly
@@ -1196,12 +1255,16 @@ static inline uint16_t fast4_send(struct dp_worker *w, struct rte_mbuf *m, uint3
 		m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + tl); /* one segment */
 		m->pkt_len = RTE_ETHER_HDR_LEN + tl;
 	}
-	uint16_t old = (uint16_t)(ip[8] << 8 | ip[9]);
-	ip[8]--;
-	uint16_t new_ = (uint16_t)(ip[8] << 8 | ip[9]);
-	uint16_t c = nat_csum16(rd16(ip + 10), old, new_);
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
+	if (v6) {
+		ip[7]--; /* the hop limit; no header checksum */
+	} else {
+		uint16_t old = (uint16_t)(ip[8] << 8 | ip[9]);
+		ip[8]--;
+		uint16_t new_ = (uint16_t)(ip[8] << 8 | ip[9]);
+		uint16_t c = nat_csum16(rd16(ip + 10), old, new_);
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+	}
 	/* destination then source MAC: 8 + 4 bytes (the 8-byte store's last
 	 * two bytes are the source's first two) */
 	uint64_t so = dp->ports[out].mac48;
@@ -1222,7 +1285,8 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 {
 	uint16_t out[DP_BURST];
 	const struct dp_rules *R = dp_rules_get(w->dp);
-	if (unlikely(dp_trace_on(w->dp)) || !fast4_on(w->dp, R)) {
+	unsigned fam = fast_on(w->dp, R);
+	if (unlikely(dp_trace_on(w->dp)) || fam == 0) {
 		router_full(w, in, pkts, n, out, R, true);
 		dp_tx_enqueue_burst(w, pkts, out, n);
 		return;
@@ -1231,36 +1295,53 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	uint64_t mine = dp->ports[in].mac48;
 	struct rte_mbuf *sp[DP_BURST];
 	uint16_t si[DP_BURST], ns = 0;
-	uint32_t v[DP_BURST];
-	uint64_t bytes = 0;
+	uint16_t nf[2] = { 0, 0 };
+	uint64_t bytes[2] = { 0, 0 }; /* by family, frames' lengths */
 	for (uint16_t i = 0; i < n && i < DP_PREFETCH; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
+		struct rte_mbuf *m = pkts[i];
+		uint32_t v;
 		out[i] = OUT_SLOW;
-		if (fast4_check(dp, pkts[i], mine, &v[i])) {
-			if (rte_lpm_lookup(dp->lpm4, v[i], &v[i]) < 0)
-				v[i] = NHV_MISS;
-			out[i] = fast4_send(w, pkts[i], v[i]);
+		if ((fam & FAST_V4) && fast4_check(dp, m, mine, &v)) {
+			if (rte_lpm_lookup(dp->lpm4, v, &v) < 0)
+				v = NHV_MISS;
+			out[i] = fast_send(w, m, v, false);
+			if (out[i] != OUT_SLOW) {
+				nf[0]++;
+				bytes[0] += rte_pktmbuf_pkt_len(m);
+				continue;
+			}
+		} else if ((fam & FAST_V6) && fast6_check(m, mine)) {
+			const uint8_t *dst = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+								     RTE_ETHER_HDR_LEN + 24);
+			if (rte_lpm6_lookup(dp->lpm6, dst, &v) < 0)
+				v = NHV_MISS;
+			out[i] = fast_send(w, m, v, true);
+			if (out[i] != OUT_SLOW) {
+				nf[1]++;
+				bytes[1] += rte_pktmbuf_pkt_len(m);
+				continue;
+			}
 		}
-		if (unlikely(out[i] == OUT_SLOW)) {
-			si[ns] = i;
-			sp[ns++] = pkts[i];
-		} else {
-			bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		}
+		si[ns] = i;
+		sp[ns++] = m;
 	}
-	uint16_t nf = (uint16_t)(n - ns);
-	w->st.fast += nf;
-	if (R != NULL && R->fast4_n && nf) {
+	w->st.fast += (uint64_t)nf[0] + nf[1];
+	if (R != NULL) {
 		/* the empty chains' policies count what crossed them, as the
 		 * traversal would (IP length: padding was trimmed) */
-		bytes -= (uint64_t)nf * RTE_ETHER_HDR_LEN;
 		struct rules_counter *c = R->ctr[w->id];
-		for (unsigned j = 0; j < R->fast4_n; j++) {
-			c[R->fast4_ctr[j]].pkts += nf;
-			c[R->fast4_ctr[j]].bytes += bytes;
+		for (unsigned f = 0; f < 2; f++) {
+			if (nf[f] == 0)
+				continue;
+			uint64_t b = bytes[f] - (uint64_t)nf[f] * RTE_ETHER_HDR_LEN;
+			for (unsigned j = 0; j < R->fast_n[f]; j++) {
+				c[R->fast_ctr[f][j]].pkts += nf[f];
+				c[R->fast_ctr[f][j]].bytes += b;
+			}
 		}
 	}
 	if (unlikely(ns)) {

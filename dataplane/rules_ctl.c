@@ -198,25 +198,28 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 	R->nat = R->prog->uses_nat;
 	if (R->nat)
 		build_natsets(R);
-	/* the router's fast lane: IPv4 forwarding that crosses no rule, only
+	/* the router's fast lane: forwarding that crosses no rule, only
 	 * empty chains whose ACCEPT policy counts it (the nat table's
-	 * chains see only tracked connections: without tracking, none) */
-	R->fast4 = dp->mode == CFG_MODE_ROUTER && !R->ct && !R->nat;
-	R->fast4_n = 0;
+	 * chains see only tracked connections: without tracking, none);
+	 * connection tracking and NAT are for both families */
 	static const enum rules_hook fwd_hooks[3] = { RULES_H_PREROUTING, RULES_H_FORWARD,
 						      RULES_H_POSTROUTING };
-	const struct rules_fprog *fp4 = &R->prog->f[0]; /* IPv4 */
-	for (unsigned k = 0; k < 3 && R->fast4; k++) {
-		enum rules_hook h = fwd_hooks[k];
-		for (unsigned i = 0; i < fp4->hook_n[h]; i++) {
-			if (i + 1 == fp4->hook_nat[h])
-				continue;
-			const struct rules_cchain *ch = &fp4->chains[fp4->hook_seq[h][i]];
-			if (ch->n != 0 || ch->policy != RULES_POL_ACCEPT) {
-				R->fast4 = false;
-				break;
+	for (unsigned f = 0; f < 2; f++) {
+		const struct rules_fprog *fp = &R->prog->f[f];
+		R->fast[f] = dp->mode == CFG_MODE_ROUTER && !R->ct && !R->nat;
+		R->fast_n[f] = 0;
+		for (unsigned k = 0; k < 3 && R->fast[f]; k++) {
+			enum rules_hook h = fwd_hooks[k];
+			for (unsigned i = 0; i < fp->hook_n[h]; i++) {
+				if (i + 1 == fp->hook_nat[h])
+					continue;
+				const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][i]];
+				if (ch->n != 0 || ch->policy != RULES_POL_ACCEPT) {
+					R->fast[f] = false;
+					break;
+				}
+				R->fast_ctr[f][R->fast_n[f]++] = ch->policy_ctr;
 			}
-			R->fast4_ctr[R->fast4_n++] = ch->policy_ctr;
 		}
 	}
 	for (unsigned i = 0; i < dp->n_workers; i++) {

@@ -1818,8 +1818,97 @@ static uint32_t fl_rand(uint64_t *x)
 
 /* A frame that is usually almost right: the fast lane's every test sees
  * both of its answers. */
+static void fl_frame6(struct frame *f, uint64_t *x, int port)
+{
+	static const uint8_t dsts[][16] = {
+		{ 0xfd, 0x77, 0, 2, [15] = 2 },          /* H2: connected, resolved */
+		{ 0x20, 0x01, 0x0d, 0xb8, [15] = 9 },    /* via H2 */
+		{ 0xfd, 0x77, 0, 1, [15] = 2 },          /* H1 */
+		{ 0xfd, 0x77, 0, 2, [15] = 0x77 },       /* connected, not resolved */
+		{ 0x20, 0x01, 0x0d, 0xb9, [15] = 1 },    /* via a gateway not resolved */
+		{ 0xfd, 0x77, 0, 2, [15] = 1 },          /* ours */
+		{ 0xfe, 0x80, [15] = 5 },                /* link-local */
+		{ 0xff, 0x02, [15] = 1 },                /* multicast */
+		{ [15] = 1 },                            /* loopback */
+		{ 0 },                                   /* unspecified */
+		{ 0x20, 0x02, [15] = 1 },                /* no route */
+	};
+	static const uint8_t srcs[][16] = {
+		{ 0xfd, 0x77, 0, 1, [15] = 2 }, { 0xfd, 0x77, 0, 1, [15] = 9 },
+		{ 0xfd, 0x77, 0, 2, [15] = 2 }, { 0 },
+		{ [15] = 1 },                   { 0xff, 0x02, [15] = 1 },
+		{ 0xfe, 0x80, [15] = 7 },       { 0xfd, 0x77, 0, 1, [15] = 1 },
+	};
+	static const uint8_t hlims[] = { 0, 1, 2, 64, 255 };
+	const uint8_t *mine = port_mac(port);
+	uint32_t e = fl_rand(x) % 20;
+	const uint8_t *edst = e == 0 ? MAC_BCAST : e == 1 ? MAC_OTHER : mine;
+	const uint8_t *esrc = e == 2 ? mine : port ? MAC_H2 : MAC_H1;
+	f->n = 0;
+	bool vlan = fl_rand(x) % 30 == 0;
+	fr_eth(f, edst, esrc, vlan ? 0x8100 : 0x86dd);
+	if (vlan)
+		fr_vlan(f, 7, 0x86dd);
+	const uint8_t *dst = dsts[fl_rand(x) % 10 < 7 ? fl_rand(x) % 3 : fl_rand(x) % 11];
+	const uint8_t *src = srcs[fl_rand(x) % 3 ? fl_rand(x) % 3 : fl_rand(x) % 8];
+	if (port == 1 && src == srcs[0])
+		src = srcs[2];
+	uint8_t hl = hlims[fl_rand(x) % 4 ? 3 : fl_rand(x) % 5];
+	uint32_t pr = fl_rand(x) % 10;
+	uint8_t proto = pr < 4 ? IPPROTO_UDP : pr < 7 ? IPPROTO_TCP : pr < 8 ? IPPROTO_ICMPV6
+			: pr < 9 ? 0 /* hop-by-hop */ : 44 /* fragment */;
+	uint32_t ip = fr_ip6(f, proto, hl, src, dst);
+	if (proto == 0) {
+		fr_ip6_opts(f, IPPROTO_UDP, 0);
+		proto = IPPROTO_UDP;
+	} else if (proto == 44) {
+		fr_ip6_frag(f, IPPROTO_UDP, 0, fl_rand(x) % 2);
+		proto = IPPROTO_UDP;
+	}
+	uint16_t plen = (uint16_t)(fl_rand(x) % 3 ? fl_rand(x) % 40 : fl_rand(x) % 1500);
+	uint32_t l4 = f->n;
+	if (proto == IPPROTO_UDP)
+		fr_udp(f, 5000, 53, plen);
+	else if (proto == IPPROTO_TCP) {
+		fr_tcp(f, 40000, 80, 0x10, (uint8_t)(fl_rand(x) % 8 ? 5 : fl_rand(x) % 16));
+		fr_zero(f, plen);
+	} else
+		fr_icmp(f, fl_rand(x) % 2 ? 128 : 135, 0, 1, 2, plen);
+	fr_ip6_end(f, ip);
+	if (proto == IPPROTO_ICMPV6)
+		fr_ip6_l4_csum(f, ip, proto, l4, 2);
+	else
+		fr_ip6_l4_csum(f, ip, proto, l4, proto == IPPROTO_UDP ? 6 : 16);
+	uint32_t mut = fl_rand(x) % 16;
+	if (mut == 0) {
+		f->b[fl_rand(x) % (f->n < 80 ? f->n : 80)] ^= (uint8_t)(1u << fl_rand(x) % 8);
+	} else if (mut == 1) { /* the payload length */
+		wr_be16(f->b + ip + 4, (uint16_t)(rd_be16(f->b + ip + 4) + fl_rand(x) % 41 - 20));
+	} else if (mut == 2) { /* the UDP length or the TCP offset */
+		if (proto == IPPROTO_UDP)
+			wr_be16(f->b + l4 + 4, (uint16_t)(fl_rand(x) % (plen + 24u)));
+		else if (proto == IPPROTO_TCP)
+			f->b[l4 + 12] = (uint8_t)(fl_rand(x) % 16 << 4);
+	} else if (mut == 3 && f->n > 14) { /* cut short */
+		f->n = 14 + fl_rand(x) % (f->n - 14);
+	} else if (mut == 4) { /* Ethernet padding */
+		fr_zero(f, 1 + fl_rand(x) % 30);
+	} else if (mut == 5) { /* another version */
+		f->b[ip] = (uint8_t)(fl_rand(x) % 2 ? 0x40 : 0x70);
+	}
+}
+
+static int fl_family; /* 4 or 6: frames of that family only; 0: both */
+
 static void fl_frame(struct frame *f, uint64_t *x, int port, uint64_t *ol, unsigned *seg)
 {
+	if (fl_family == 6 || (fl_family == 0 && fl_rand(x) % 3 == 0)) {
+		*ol = 0;
+		fl_frame6(f, x, port);
+		*seg = fl_rand(x) % 40 != 0 ? 0 : fl_rand(x) % 2 ? 1 + fl_rand(x) % 60
+								  : f->n - 1 - fl_rand(x) % 4;
+		return;
+	}
 	static const uint8_t dsts[][4] = {
 		{ 10, 77, 2, 2 },   /* H2: connected, resolved */
 		{ 192, 168, 7, 9 }, /* via the gateway, resolved */
@@ -1918,6 +2007,10 @@ static const char fl_yaml[] =
 	"    via: 10.77.2.254\n"
 	"  - to: 172.20.0.0/16\n"
 	"    via: 10.77.2.253\n"
+	"  - to: \"2001:db8::/32\"\n"
+	"    via: \"fd77:2::2\"\n"
+	"  - to: \"2001:db9::/32\"\n"
+	"    via: \"fd77:2::fd\"\n"
 	"icmp: {ratelimit: 0, burst: 50}\n";
 
 static int fl_setup(void **state)
@@ -1935,7 +2028,9 @@ static int fl_default_setup(void **state)
 {
 	(void)state;
 	char yaml[2048];
-	snprintf(yaml, sizeof(yaml), "%s  - to: 0.0.0.0/0\n    via: 10.77.2.254\n", fl_yaml);
+	snprintf(yaml, sizeof(yaml),
+		 "%s  - to: 0.0.0.0/0\n    via: 10.77.2.254\n  - to: \"::/0\"\n    via: \"fd77:2::2\"\n",
+		 fl_yaml);
 	/* the routes list ends the document before icmp: keep it last */
 	char *icmp = strstr(yaml, "icmp:");
 	assert_non_null(icmp);
@@ -2057,19 +2152,35 @@ static void test_fast_lane_rules(void **state)
 		"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
 		"*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
 		"*mangle\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n",
-		NULL);
+		"*filter\n:FORWARD ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n"
+		"-A INPUT -p tcp --dport 22 -j DROP\nCOMMIT\n"
+		"*mangle\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n");
 	fl_differential(600, 42, true, true);
-	install("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p tcp --dport 23 -j DROP\nCOMMIT\n",
-		NULL);
-	fl_differential(200, 43, false, true);
-	install("*filter\n:FORWARD DROP [0:0]\nCOMMIT\n", NULL);
-	fl_differential(100, 44, false, true);
-	install("*mangle\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MARK --set-mark 1\n"
-		"COMMIT\n", NULL);
-	fl_differential(100, 45, false, true);
-	/* connection tracking (a stateful path: no run is like the last) */
-	install("*filter\n:FORWARD ACCEPT [0:0]\n-A INPUT -m state --state NEW -j ACCEPT\n"
-		"COMMIT\n", NULL);
+	/* IPv4 closed (a rule, a DROP policy, a mangle rule), IPv6 open */
+	static const char *const closed4[] = {
+		"*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p tcp --dport 23 -j DROP\nCOMMIT\n",
+		"*filter\n:FORWARD DROP [0:0]\nCOMMIT\n",
+		("*mangle\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MARK --set-mark 1\n"
+		 "COMMIT\n"),
+		"*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p udp -j ACCEPT\nCOMMIT\n",
+	};
+	for (unsigned i = 0; i < sizeof(closed4) / sizeof(closed4[0]); i++) {
+		install(closed4[i], NULL);
+		fl_family = 4;
+		fl_differential(150, 43 + i, false, true);
+		fl_family = 6;
+		fl_differential(150, 53 + i, true, false);
+		/* the same rules for IPv6: its lane closes, IPv4's opens */
+		install(NULL, closed4[i]);
+		fl_differential(150, 63 + i, false, true);
+		fl_family = 4;
+		fl_differential(150, 73 + i, true, false);
+		fl_family = 0;
+	}
+	/* connection tracking (a stateful path: no run is like the last)
+	 * closes both, whichever family's rules use it */
+	install(NULL, "*filter\n:FORWARD ACCEPT [0:0]\n-A INPUT -m state --state NEW -j ACCEPT\n"
+		"COMMIT\n");
 	struct frame f, out;
 	uint64_t fast = w->st.fast;
 	mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, 0, 10);
@@ -2077,10 +2188,11 @@ static void test_fast_lane_rules(void **state)
 	dp_worker_poll(w);
 	take_one(1, &out);
 	check_forwarded4(&f, &out, MAC_H2, 1);
+	mk_udp6(&f, port_mac(0), H1_IP6, H2_IP6, 64, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
 	assert_int_equal(w->st.fast, fast);
-	/* IPv6 rules only: the IPv4 fast lane stays open */
-	install(NULL, "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j DROP\nCOMMIT\n");
-	fl_differential(200, 47, true, false);
 }
 
 static void mk_tcp4(struct frame *f, const uint8_t *eth_dst, const uint8_t *src, const uint8_t *dst,
