@@ -18,6 +18,7 @@
 #   - 2 workers: parallel curl and iperf3 flows; SIGUSR1 counters show that
 #     both workers received packets, and every file still arrives intact
 #   - no packet of that normal traffic is counted as malformed
+#   - with no ruleset, the downloads crossed by the fast lane (fast_lane=)
 #   - neighbours are re-confirmed (reachable_s 2) and never invalidated
 #   - IPv6 fragments (ping -s 3000, a 3000-byte UDP datagram) cross; IPv4
 #     fragments are a known issue (see known_issue below)
@@ -247,6 +248,12 @@ router_round() {
 	# the downloads: data wan -> lan, ACKs lan -> wan
 	assert_ge "wan0 rx_packets (downloads' data)" "$(stat_port "$STATS" wan0 rx_packets)" 20000
 	assert_ge "lan0 tx_packets (downloads' data)" "$(stat_port "$STATS" lan0 tx_packets)" 20000
+	# no ruleset: the downloads crossed by the fast lane (docs/architecture.md)
+	local fl=0 i
+	for ((i = 0; i < nw; i++)); do
+		fl=$((fl + $(stat_worker "$STATS" "$i" fast_lane)))
+	done
+	assert_ge "the downloads took the fast lane (fast_lane= of the workers)" "$fl" 20000
 	# last: it leaves bad_ipv4_len drops behind
 	known_issue "3000-byte IPv4 ping (fragmented) lan -> wan" \
 		"the af_packet PMD's fanout group has PACKET_FANOUT_FLAG_DEFRAG: the kernel reassembles the fragments, the datagram is cut to the ring's frame size and dropped as bad_ipv4_len" \
