@@ -23,6 +23,8 @@
 #   - IPv6 fragments (ping -s 3000, a 3000-byte UDP datagram) cross; IPv4
 #     fragments are a known issue (see known_issue below)
 #   - ping to the router's link-local address
+#   - default routes (0.0.0.0/0, ::/0) to the wan host (in the MTU round):
+#     pings to addresses behind it are answered
 #   - lan0 with MTU 1280: downloads (v4/v6) still arrive intact through path
 #     MTU discovery driven by rampartd's ICMP errors; a DF ping gets "Frag
 #     needed (mtu = 1280)", an IPv6 one "Packet too big: mtu=1280"
@@ -276,6 +278,10 @@ mtu_round() {
 	gen_config "$cfg" router 1
 	sed -i 's|^    addresses: \[10.77.1.1/24, fd77:1::1/64\]$|&\n    mtu: 1280|' "$cfg"
 	grep -q '^    mtu: 1280$' "$cfg" || die "could not set lan0's MTU in $cfg"
+	# default routes to the wan host, which holds addresses beyond it
+	printf 'routes:\n  - {to: 0.0.0.0/0, via: 10.77.2.2}\n  - {to: "::/0", via: "fd77:2::2"}\n' >>"$cfg"
+	in_wan ip addr replace 198.51.100.1/32 dev lo
+	in_wan ip -6 addr replace 2001:db8:ff::1/128 dev lo
 	rp_start "$cfg"
 	assert_match "rampartd set the MTU of its lan0 veth" ' mtu 1280 ' "$(ip link show dev "$LAN_IF")"
 	# first, so that no earlier ping has taught the wan host the path MTU:
@@ -320,6 +326,8 @@ s.sendto(bytes(range(200)) * 7, ("10.77.1.3", 9999))'
 		'^1400 ok$' "$(cat "$got")"
 	rp_stats
 	assert_ge "rampartd counted the fragmentation" "$(stat_worker "$STATS" 0 fragmented)" 1
+	ping_ok "lan -> 198.51.100.1 by the default route" "$LAN_NS" 198.51.100.1 63
+	ping_ok "lan -> 2001:db8:ff::1 by the default route" "$LAN_NS" 2001:db8:ff::1 63
 	check "rampartd still running" rp_alive
 	rp_stop
 }
