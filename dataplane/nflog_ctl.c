@@ -4,9 +4,14 @@
  * (control thread; the records come through the same per-worker rings as
  * LOG's, so a worker never waits).
  *
- * Group g goes to DIR/nflog-g.pcap (log.nflog.dir), link type "raw IP"
- * (the packets the rules saw, from their IP header; the Ethernet header is
- * not kept, as NFLOG's own packets have none). A file grows to
+ * Group g goes to DIR/nflog-g.pcap (log.nflog.dir), link type NFLOG (239):
+ * what `tcpdump -i nflog:g -w` writes from the kernel -- a 4-byte header
+ * (address family, version 0, the group in network order) and netlink-style
+ * attributes (length and type in host order, values in network order,
+ * each padded to 4 bytes): the packet header (ethertype, hook), the
+ * prefix, the in and out ports (as interface indexes: the port's position
+ * in the config, from 1), the mark when it is not 0, and the payload (the
+ * packet the rules saw, from its IP header). A file grows to
  * log.nflog.max-size, then is renamed to .1 and started again. If the path
  * is a FIFO (mkfifo it first), the capture is streamed into it while a
  * reader is there (`tcpdump -r DIR/nflog-5.pcap`, `wireshark -k -i ...`);
@@ -27,12 +32,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_byteorder.h>
 #include <rte_cycles.h>
 
 #include "dp_priv.h"
 #include "log.h"
 
-#define LINKTYPE_RAW 101
+#define LINKTYPE_NFLOG 239
+/* nfnetlink_log's attribute types (linux/netfilter/nfnetlink_log.h) */
+#define NFULA_PACKET_HDR 1
+#define NFULA_MARK 2
+#define NFULA_IFINDEX_INDEV 4
+#define NFULA_IFINDEX_OUTDEV 5
+#define NFULA_PAYLOAD 9
+#define NFULA_PREFIX 10
+#define NFLOG_HDR_MAX 128 /* the header and every attribute before the payload's data */
 
 struct dp_nflog {
 	uint16_t group;
@@ -72,7 +86,7 @@ static bool open_file(struct dp_ctx *dp, struct dp_nflog *f)
 		uint16_t major, minor;
 		int32_t zone;
 		uint32_t sigfigs, snaplen, linktype;
-	} h = {0xa1b2c3d4u, 2, 4, 0, 0, 65535, LINKTYPE_RAW};
+	} h = {0xa1b2c3d4u, 2, 4, 0, 0, 65535, LINKTYPE_NFLOG};
 	bool ok = true;
 	wr(f->fd, &h, sizeof(h), &ok);
 	f->bytes = sizeof(h);
@@ -81,6 +95,59 @@ static bool open_file(struct dp_ctx *dp, struct dp_nflog *f)
 		f->fd = -1;
 	}
 	return ok;
+}
+
+/* One attribute at b + *at: 4-byte header (length, type: host order), the
+ * value, zeros to a multiple of 4. */
+static void tlv(uint8_t *b, uint32_t *at, uint16_t type, const void *v, uint16_t len)
+{
+	uint16_t l = (uint16_t)(4 + len);
+	memcpy(b + *at, &l, 2);
+	memcpy(b + *at + 2, &type, 2);
+	if (len)
+		memcpy(b + *at + 4, v, len);
+	uint32_t padded = (l + 3u) & ~3u;
+	memset(b + *at + l, 0, padded - l);
+	*at += padded;
+}
+
+/* The NFLOG header and the attributes before the payload's data (its
+ * attribute header included, for cap bytes of data); returns their size. */
+static uint32_t nflog_head(uint8_t *b, const struct rules_t_nflog *n, const struct dp_logrec *rec,
+			   const struct dp_ctx *dp, uint32_t cap)
+{
+	bool v6 = rec->fam == RULES_F_V6;
+	b[0] = v6 ? 10 : 2; /* AF_INET6, AF_INET */
+	b[1] = 0;           /* NFULNL version */
+	b[2] = (uint8_t)(n->group >> 8);
+	b[3] = (uint8_t)n->group;
+	uint32_t at = 4;
+	uint8_t ph[4] = { v6 ? 0x86 : 0x08, v6 ? 0xdd : 0x00, rec->hook, 0 };
+	tlv(b, &at, NFULA_PACKET_HDR, ph, 4); /* struct nfulnl_msg_packet_hdr, its pad included */
+	if (n->prefix != NULL && n->prefix[0] != '\0') {
+		size_t pl = strnlen(n->prefix, 64); /* --nflog-prefix: at most 64 */
+		char pfx[65];
+		memcpy(pfx, n->prefix, pl);
+		pfx[pl] = '\0';
+		tlv(b, &at, NFULA_PREFIX, pfx, (uint16_t)(pl + 1));
+	}
+	if (rec->in_port < dp->n_ports) {
+		uint32_t i = rte_cpu_to_be_32((uint32_t)rec->in_port + 1);
+		tlv(b, &at, NFULA_IFINDEX_INDEV, &i, 4);
+	}
+	if (rec->out_port < dp->n_ports) {
+		uint32_t o = rte_cpu_to_be_32((uint32_t)rec->out_port + 1);
+		tlv(b, &at, NFULA_IFINDEX_OUTDEV, &o, 4);
+	}
+	if (rec->mark != 0) {
+		uint32_t mk = rte_cpu_to_be_32(rec->mark);
+		tlv(b, &at, NFULA_MARK, &mk, 4);
+	}
+	/* the payload's attribute header; its data follows (padded) */
+	uint16_t l = (uint16_t)(4 + cap), type = NFULA_PAYLOAD;
+	memcpy(b + at, &l, 2);
+	memcpy(b + at + 2, &type, 2);
+	return at + 4;
 }
 
 static struct dp_nflog *group_file(struct dp_ctx *dp, uint16_t group)
@@ -145,23 +212,29 @@ void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const stru
 		cap = n->size;
 	/* into a FIFO, a write of at most PIPE_BUF bytes goes whole or not at
 	 * all (below); longer packets are cut there */
-	if (f->fifo && cap > PIPE_BUF - 16)
-		cap = PIPE_BUF - 16;
+	if (f->fifo && cap > PIPE_BUF - 16 - NFLOG_HDR_MAX)
+		cap = PIPE_BUF - 16 - NFLOG_HDR_MAX;
 	if (len < cap)
 		len = cap;
 	/* one write per packet: into a FIFO (non-blocking), a write of less
 	 * than PIPE_BUF goes whole or not at all, so a slow reader loses
 	 * packets, never the stream's framing, and never holds us up */
-	uint32_t rec4[4] = {(uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), cap, len};
-	uint8_t buf[sizeof(rec4) + DP_NFLOG_MAX];
+	uint8_t buf[16 + NFLOG_HDR_MAX + DP_NFLOG_MAX + 4];
+	uint32_t head = nflog_head(buf + 16, n, rec, dp, cap);
+	memcpy(buf + 16 + head, data, cap);
+	uint32_t pad = ((cap + 3u) & ~3u) - cap;
+	memset(buf + 16 + head + cap, 0, pad);
+	/* captured: everything written; original: as if the whole datagram
+	 * had been copied */
+	uint32_t incl = head + cap + pad, orig = head + len + (((len + 3u) & ~3u) - len);
+	uint32_t rec4[4] = {(uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), incl, orig};
 	memcpy(buf, rec4, sizeof(rec4));
-	memcpy(buf + sizeof(rec4), data, cap);
-	ssize_t w = write(f->fd, buf, sizeof(rec4) + cap);
+	ssize_t w = write(f->fd, buf, sizeof(rec4) + incl);
 	if (w < 0 && f->fifo && errno == EAGAIN) {
 		dp->nflog_lost++; /* the reader is behind */
 		return;
 	}
-	if (w != (ssize_t)(sizeof(rec4) + cap)) { /* the reader went away, or the disk is full */
+	if (w != (ssize_t)(sizeof(rec4) + incl)) { /* the reader went away, or the disk is full */
 		close(f->fd);
 		f->fd = -1;
 		f->next_try = (uint64_t)now.tv_sec + 1;
@@ -169,7 +242,7 @@ void dp_nflog_write(struct dp_ctx *dp, const struct rules_t_nflog *n, const stru
 		return;
 	}
 	dp->nflog_written++;
-	f->bytes += sizeof(rec4) + cap;
+	f->bytes += sizeof(rec4) + incl;
 	if (!f->fifo && f->bytes >= dp->nflog_max) {
 		/* rotate: the full capture becomes .1 */
 		char a[CFG_PATH_MAX + 32], b[CFG_PATH_MAX + 32];

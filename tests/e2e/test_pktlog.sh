@@ -10,7 +10,8 @@
 #   - after the file is moved away (log rotation), SIGHUP opens it again
 #   - the daemon log no longer carries the packet lines
 #   - NFLOG: group 5's packets in a pcap file tcpdump reads, group 6's
-#     streamed live into a FIFO that tcpdump reads
+#     streamed live into a FIFO that tcpdump reads; LINKTYPE_NFLOG records
+#     with the prefix, the mark (set in mangle) and the ports
 . "$(dirname "$0")/lib.sh"
 
 e2e_init l
@@ -52,6 +53,10 @@ cat >"$RULES" <<'EOF'
 -A FORWARD -i lan0 -p icmp -j NFLOG --nflog-prefix "cap" --nflog-group 5
 -A FORWARD -i wan0 -p icmp -j NFLOG --nflog-group 6 --nflog-size 64
 COMMIT
+*mangle
+:FORWARD ACCEPT [0:0]
+-A FORWARD -i lan0 -p icmp -j MARK --set-mark 0x2a
+COMMIT
 EOF
 CFG=$E2E_TMP/rampart.yaml
 PKT=$E2E_TMP/packets.log
@@ -72,7 +77,7 @@ T_PING=$(date +%s)
 check "ping lan -> wan (logged)" in_lan ping -c 2 -i 0.2 -W 2 10.77.2.2
 wait_for "the packet log file has the LOG lines" 5 grep -q 'rp-fwd: IN=lan0 OUT=wan0 ' "$PKT"
 assert_file_match "the file: the kernel's format" \
-	'Z rp-fwd: IN=lan0 OUT=wan0 MAC=[0-9a-f:]+ SRC=10\.77\.1\.2 DST=10\.77\.2\.2 LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=[0-9]+ (DF )?PROTO=ICMP TYPE=8 CODE=0 ID=[0-9]+ SEQ=1 ?$' "$PKT"
+	'Z rp-fwd: IN=lan0 OUT=wan0 MAC=[0-9a-f:]+ SRC=10\.77\.1\.2 DST=10\.77\.2\.2 LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=[0-9]+ (DF )?PROTO=ICMP TYPE=8 CODE=0 ID=[0-9]+ SEQ=1 MARK=0x2a ?$' "$PKT"
 wait_for "syslog got them" 5 grep -q 'rp-fwd: IN=lan0' "$E2E_TMP/syslog.out"
 # <PRI> = facility local3 (19) * 8 + level debug (7) = 159
 assert_file_match "syslog: facility local3, level debug" '^<159>.*rampartd\[[0-9]+\]: rp-fwd: IN=lan0 OUT=wan0 ' "$E2E_TMP/syslog.out"
@@ -94,20 +99,42 @@ assert_eq "NFLOG group 5: the 4 echo requests in the capture" 4 \
 	"$(grep -c 'IP 10\.77\.1\.2 > 10\.77\.2\.2: ICMP echo request' <<<"$out")"
 assert_match "NFLOG group 5: the big one whole (1428 bytes, as the kernel's NFLOG copies it)" \
 	'ICMP echo request, id [0-9]+, seq 1, length 1408' "$out"
-# the pcap records' captured and original lengths (tcpdump prints the IP length either way)
+# the records as LINKTYPE_NFLOG (what tcpdump -i nflog:5 writes from the
+# kernel): header, then attributes (length and type in host order, values
+# in network order); the payload's captured and original lengths, the
+# prefix, the mark, the ports, the hook
 big=$("$PY" - "$NFDIR/nflog-5.pcap" <<'PY'
 import struct, sys
 d = open(sys.argv[1], "rb").read()
+assert struct.unpack_from("<I", d, 20)[0] == 239, "link type is not NFLOG"
 off, out = 24, []
 while off + 16 <= len(d):
     _, _, incl, orig = struct.unpack_from("<IIII", d, off)
-    out.append("%d/%d" % (incl, orig))
+    r = d[off + 16:off + 16 + incl]
+    fam, ver, group = r[0], r[1], struct.unpack_from(">H", r, 2)[0]
+    a, f = 4, {}
+    while a + 4 <= len(r):
+        l, t = struct.unpack_from("<HH", r, a)
+        if l < 4:
+            break
+        f[t] = r[a + 4:a + l]
+        a += (l + 3) & ~3
+    assert len(f[1]) == 4, "the packet header attribute is 8 bytes, as the kernel's"
+    pay = f.get(9, b"")
+    head = incl - len(pay) - (((len(pay) + 3) & ~3) - len(pay))
+    out.append("%d/%d,fam=%d,ver=%d,group=%d,hook=%d,prefix=%s,mark=%s,in=%s,out=%s" % (
+        len(pay), orig - head, fam, ver, group, f[1][2],
+        f.get(10, b"").rstrip(b"\0").decode(), f[2].hex() if 2 in f else "-",
+        struct.unpack(">I", f[4])[0] if 4 in f else "-",
+        struct.unpack(">I", f[5])[0] if 5 in f else "-"))
     off += 16 + incl
 print(" ".join(out))
 PY
 )
-log "nflog-5.pcap records (captured/original bytes): $big"
-assert_match "NFLOG group 5: the big packet captured whole, not cut at the record's 160 bytes" "(^| )1428/1428( |$)" "$big"
+log "nflog-5.pcap records: $big"
+assert_match "NFLOG group 5: the big packet captured whole, not cut at the record's 160 bytes" "(^| )1428/1428," "$big"
+assert_match "NFLOG group 5: family, group, hook FORWARD, prefix, mark, ports (lan0 = 1, wan0 = 2)" \
+	"^84/84,fam=2,ver=0,group=5,hook=2,prefix=cap,mark=0000002a,in=1,out=2 " "$big"
 # the records carry the packets' own times: the first two 0.2 s apart, when pinged
 tcpdump -tt -n -r "$NFDIR/nflog-5.pcap" 2>/dev/null | head -2 | awk '{print $1}' >"$E2E_TMP/ts"
 gap=$(awk 'NR == 1 {a = $1} NR == 2 {printf "%d", ($1 - a) * 1000}' "$E2E_TMP/ts")
