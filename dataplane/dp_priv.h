@@ -151,6 +151,11 @@ struct dp_rules {
 
 /* A LOG target's record, worker -> control thread (formatted there). */
 #define DP_LOG_SNAP 160 /* bytes of the IP packet kept in a record */
+/* LOG: a packet whose transport header starts later than DP_LOG_SNAP -
+ * DP_LOG_L4 (the longest TCP header, or an ICMP error's inner headers)
+ * travels with its record, up to DP_LOG_DEEP bytes */
+#define DP_LOG_L4 128
+#define DP_LOG_DEEP 1024
 #define DP_NFLOG_MAX 9216 /* an NFLOG copy's largest size (a jumbo frame's IP packet) */
 #define DP_LOG_RING 1024
 struct dp_logrec {

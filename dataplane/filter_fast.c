@@ -491,6 +491,16 @@ static void queue_logs(struct dp_worker *w, struct rte_mbuf *m, const struct pkt
 				want = DP_NFLOG_MAX;
 			if (want > rec.caplen)
 				rec.copy = rte_pktmbuf_copy(m, w->dp->pool, pm->l3_off, want);
+		} else if (x != NULL && x->kind == RULES_X_LOG && pm->l3_len > rec.caplen &&
+			   pm->l4_off > pm->l3_off &&
+			   (uint32_t)(pm->l4_off - pm->l3_off) + DP_LOG_L4 > rec.caplen) {
+			/* LOG: the transport header (or an ICMP error's inner
+			 * packet) lies beyond the snap, behind IPv6 extension
+			 * headers or IPv4 options: the packet goes along, up to
+			 * DP_LOG_DEEP bytes, so the line names what the
+			 * kernel's would (a short pool: the snap alone) */
+			uint32_t want = RTE_MIN((uint32_t)pm->l3_len, (uint32_t)DP_LOG_DEEP);
+			rec.copy = rte_pktmbuf_copy(m, w->dp->pool, pm->l3_off, want);
 		}
 		if (rte_ring_sp_enqueue_elem(w->logq, &rec, sizeof(rec)) != 0) {
 			w->st.log_dropped++;

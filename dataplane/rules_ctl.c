@@ -413,9 +413,21 @@ static void write_log(struct dp_ctx *dp, const struct dp_logrec *rec)
 	}
 	const char *in = rec->in_port < dp->n_ports ? dp->ports[rec->in_port].name : "";
 	const char *out = rec->out_port < dp->n_ports ? dp->ports[rec->out_port].name : "";
+	/* a deep packet's copy, when it came along (filter_fast.c) */
+	const uint8_t *data = rec->data;
+	uint32_t caplen = rec->caplen;
+	uint8_t deep[DP_LOG_DEEP];
+	if (rec->copy != NULL) {
+		uint32_t l = RTE_MIN(rte_pktmbuf_pkt_len(rec->copy), (uint32_t)sizeof(deep));
+		const uint8_t *p = rte_pktmbuf_read(rec->copy, 0, l, deep);
+		if (p != NULL) {
+			data = p;
+			caplen = l;
+		}
+	}
 	char line[1024];
 	rules_log_format(line, sizeof(line), prefix, in, out, rec->has_mac ? rec->mac : NULL,
-			 rec->data, rec->caplen, rec->fam, flags, rec->mark);
+			 data, caplen, rec->fam, flags, rec->mark);
 	rp_pktlog(level, line);
 	dp->logs_written++;
 }

@@ -1626,6 +1626,52 @@ static void udp4_from(struct frame *f, int port, const uint8_t *src, const uint8
 	fr_ip4_end(f, ip);
 }
 
+/* LOG of a packet whose transport header lies beyond the record's snap
+ * (behind 200 bytes of IPv6 extension headers): the line still names its
+ * protocol and ports, as the kernel's does; and a short one is unchanged. */
+static void test_log_deep(void **state)
+{
+	(void)state;
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/ut-pktlog-%d.log", (int)getpid());
+	unlink(path);
+	assert_int_equal(rp_pktlog_setup(false, -1, path), 0);
+	learn_h1();
+	learn_h2();
+	install(NULL, "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j LOG --log-prefix \"deep \"\n"
+		      "COMMIT\n");
+	struct frame f, out;
+	for (int deep = 0; deep < 2; deep++) {
+		f.n = 0;
+		fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+		uint32_t ip = fr_ip6(&f, deep ? 0 : IPPROTO_UDP, 64, H1_IP6, H2_IP6);
+		if (deep)
+			fr_ip6_opts(&f, IPPROTO_UDP, 24); /* 200 bytes of hop-by-hop */
+		uint32_t l4 = fr_udp(&f, 5000 + deep, 53, 16);
+		fr_ip6_end(&f, ip);
+		fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+		put(0, &f);
+		dp_worker_poll(w);
+		take_one(1, &out);
+	}
+	dp_logs_drain(dp);
+	rp_pktlog_setup(false, -1, NULL);
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	char line[1400];
+	unsigned n = 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		const char *want = n == 0 ? "PROTO=UDP SPT=5000 DPT=53 LEN=24 " :
+					    "PROTO=UDP SPT=5001 DPT=53 LEN=24 ";
+		if (strstr(line, want) == NULL)
+			fail_msg("line %u: no '%s' in %s", n, want, line);
+		n++;
+	}
+	fclose(fp);
+	unlink(path);
+	assert_int_equal(n, 2);
+}
+
 /* Default routes: rte_lpm and rte_lpm6 have no depth 0, so a /0 is two /1
  * halves; a /1 route of the config wins over its half, listed before the
  * default or after it; a second default is refused. */
@@ -5041,6 +5087,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_echo, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_forward4, router_setup, dp_down),
 		cmocka_unit_test(test_default_route), /* each case brings its own */
+		cmocka_unit_test_setup_teardown(test_log_deep, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_differential, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_rules, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_default_route, fl_default_setup,
