@@ -1721,6 +1721,31 @@ static void default_route_case(const char *routes)
 	dp_down(NULL);
 }
 
+static void default_route_case_low(void)
+{
+	static const uint8_t low4[4] = { 8, 8, 8, 8 }, high4[4] = { 200, 1, 1, 1 };
+	assert_int_equal(
+		dp_up("mode: router\nworkers: {main_lcore: 0, lcores: [1]}\nports:\n"
+		      "  - {name: lan0, device: net_ring_ut0, addresses: [10.77.1.1/24, \"fd77:1::1/64\"]}\n"
+		      "  - {name: wan0, device: net_ring_ut1, addresses: [10.77.2.1/24, \"fd77:2::1/64\"]}\n"
+		      "routes:\n  - {to: 0.0.0.0/0, via: 10.77.2.2}\n  - {to: 0.0.0.0/1, via: 10.77.1.2}\n"),
+		0);
+	learn_h1();
+	learn_h2();
+	struct frame f, out;
+	udp4_from(&f, 1, H2_IP, low4, 1000, 53, 8);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	check_forwarded4(&f, &out, MAC_H1, 0);
+	udp4_from(&f, 0, H1_IP, high4, 1000, 53, 8);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	check_forwarded4(&f, &out, MAC_H2, 1);
+	dp_down(NULL);
+}
+
 static void test_default_route(void **state)
 {
 	(void)state;
@@ -1733,27 +1758,47 @@ static void test_default_route(void **state)
 	default_route_case(r);
 	snprintf(r, sizeof(r), "%s%s", halves, defaults);
 	default_route_case(r);
-	/* a second default */
-	snprintf(r, sizeof(r), "  - {to: 0.0.0.0/0, via: 10.77.2.2}\n  - {to: 0.0.0.0/0, port: lan0}\n");
-	char yaml[2048];
-	snprintf(yaml, sizeof(yaml),
-		 "mode: router\nworkers: {main_lcore: 0, lcores: [1]}\nports:\n"
-		 "  - {name: lan0, device: net_ring_ut0, addresses: [10.77.1.1/24]}\n"
-		 "  - {name: wan0, device: net_ring_ut1, addresses: [10.77.2.1/24]}\n"
-		 "routes:\n%s", r);
-	struct cfg c;
-	char err[CFG_ERR_MAX];
-	if (cfg_load_buf(yaml, strlen(yaml), "ut.yaml", &c, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
-	for (int p = 0; p < NPORTS; p++)
-		assert_true(rte_eth_from_rings(ring_names[p], &rxr[p], 1, &txr[p], 1, 0) >= 0);
-	struct dp_ctx *d = dp_create(&c, err, sizeof(err));
-	cfg_free(&c);
-	assert_null(d);
-	if (strstr(err, "ut.yaml:8:5: route to 0.0.0.0/0 duplicates") == NULL)
-		fail_msg("unexpected error '%s'", err);
-	for (int p = 0; p < NPORTS; p++)
-		assert_int_equal(rte_eal_hotplug_remove("vdev", dev_names[p]), 0);
+	/* the low half replaced instead: 8.8.8.8 back to lan0, 200.1.1.1 by
+	 * the default */
+	default_route_case_low();
+	/* refused: a second default, a /1 twice (around a default) */
+	static const struct {
+		const char *routes, *err;
+	} bad[] = {
+		{ "  - {to: 0.0.0.0/0, via: 10.77.2.2}\n  - {to: 0.0.0.0/0, port: lan0}\n",
+		  "ut.yaml:8:5: route to 0.0.0.0/0 duplicates" },
+		{ "  - {to: 0.0.0.0/0, via: 10.77.2.2}\n  - {to: 0.0.0.0/1, port: lan0}\n"
+		  "  - {to: 0.0.0.0/1, via: 10.77.2.2}\n",
+		  "ut.yaml:9:5: route to 0.0.0.0/1 duplicates" },
+		{ "  - {to: 128.0.0.0/1, port: lan0}\n  - {to: 0.0.0.0/0, via: 10.77.2.2}\n"
+		  "  - {to: 128.0.0.0/1, via: 10.77.2.2}\n",
+		  "ut.yaml:9:5: route to 128.0.0.0/1 duplicates" },
+		{ "  - {to: 0.0.0.0/0, port: lan0}\n  - {to: 10.0.0.0/8, via: 10.77.2.2}\n"
+		  "  - {to: 10.0.0.0/8, port: lan0}\n",
+		  "ut.yaml:9:5: route to 10.0.0.0/8 duplicates" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char yaml[2048];
+		snprintf(yaml, sizeof(yaml),
+			 "mode: router\nworkers: {main_lcore: 0, lcores: [1]}\nports:\n"
+			 "  - {name: lan0, device: net_ring_ut0, addresses: [10.77.1.1/24]}\n"
+			 "  - {name: wan0, device: net_ring_ut1, addresses: [10.77.2.1/24]}\n"
+			 "routes:\n%s", bad[i].routes);
+		struct cfg c;
+		char err[CFG_ERR_MAX];
+		if (cfg_load_buf(yaml, strlen(yaml), "ut.yaml", &c, err, sizeof(err)) < 0)
+			fail_msg("%s", err);
+		for (int p = 0; p < NPORTS; p++)
+			assert_true(rte_eth_from_rings(ring_names[p], &rxr[p], 1, &txr[p], 1, 0) >=
+				    0);
+		struct dp_ctx *d = dp_create(&c, err, sizeof(err));
+		cfg_free(&c);
+		assert_null(d);
+		if (strstr(err, bad[i].err) == NULL)
+			fail_msg("case %zu: unexpected error '%s'", i, err);
+		for (int p = 0; p < NPORTS; p++)
+			assert_int_equal(rte_eal_hotplug_remove("vdev", dev_names[p]), 0);
+	}
 	assert_int_equal(rte_mempool_avail_count(pool), POOL_N);
 }
 
