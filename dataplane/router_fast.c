@@ -1103,6 +1103,20 @@ static inline uint32_t ld32le(const uint8_t *p)
 
 #define MAC48 0xffffffffffffull
 
+/* A TCP or UDP header at l4 whole and consistent in the avail (>= 8)
+ * bytes of the datagram after the IP header(s), as parse_l4 wants it. */
+static inline bool fast_l4_ok(uint8_t proto, const uint8_t *l4, uint32_t avail)
+{
+	if (proto == IPPROTO_UDP) {
+		uint32_t ul = rd16(l4 + 4);
+		return ul >= 8 && ul <= avail;
+	}
+	if (proto != IPPROTO_TCP || avail < 20)
+		return false;
+	uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+	return doff >= 20 && doff <= avail;
+}
+
 /* The headers: true if the packet may take the fast lane; *dst is its
  * destination (host order). Reads nothing past the frame's data_len. */
 static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64_t mine,
@@ -1125,28 +1139,10 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
 	if (bad != 0 || ((s ^ mine) & MAC48) == 0 || (i1 & 0xff) <= 1 || tl < 20 + 8 ||
 	    tl > len - RTE_ETHER_HDR_LEN)
 		return false;
-	const uint8_t *l4 = p + RTE_ETHER_HDR_LEN + 20;
-	uint32_t avail = tl - 20;
-	switch ((uint8_t)(i1 >> 8)) {
-	case IPPROTO_UDP: {
-		uint32_t ul = rd16(l4 + 4);
-		if (ul < 8 || ul > avail)
-			return false;
-		break;
-	}
-	case IPPROTO_TCP: {
-		if (avail < 20)
-			return false;
-		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || doff > avail)
-			return false;
-		break;
-	}
-	case IPPROTO_ICMP:
-		break; /* its 8 bytes are there (tl >= 28) */
-	default:
+	/* ICMP: its 8 bytes are there (tl >= 28) */
+	uint8_t proto = (uint8_t)(i1 >> 8);
+	if (proto != IPPROTO_ICMP && !fast_l4_ok(proto, p + RTE_ETHER_HDR_LEN + 20, tl - 20))
 		return false;
-	}
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
 		/* the one's complement sum of the header is 0xffff */
@@ -1184,25 +1180,8 @@ static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine)
 	uint32_t pl = rd16(ip + 4);
 	if ((ip[0] >> 4) != 6 || pl < 8 || pl > len - RTE_ETHER_HDR_LEN - 40 || ip[7] <= 1)
 		return false;
-	const uint8_t *l4 = ip + 40;
-	switch (ip[6]) {
-	case IPPROTO_UDP: {
-		uint32_t ul = rd16(l4 + 4);
-		if (ul < 8 || ul > pl)
-			return false;
-		break;
-	}
-	case IPPROTO_TCP: {
-		if (pl < 20)
-			return false;
-		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || doff > pl)
-			return false;
-		break;
-	}
-	default:
+	if (!fast_l4_ok(ip[6], ip + 40, pl))
 		return false;
-	}
 	const uint8_t *src = ip + 8, *dst = ip + 24;
 	if (src[0] == 0xff || dst[0] == 0xff || ip6_is_linklocal(src) || ip6_is_linklocal(dst))
 		return false;

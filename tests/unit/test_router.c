@@ -1909,6 +1909,39 @@ static uint32_t fl_rand(uint64_t *x)
 
 /* A frame that is usually almost right: the fast lane's every test sees
  * both of its answers. */
+/* The Ethernet header: usually to the port's MAC, sometimes broadcast,
+ * another host's, from the port itself, or with a VLAN tag. */
+static void fl_eth(struct frame *f, uint64_t *x, int port, uint16_t type)
+{
+	const uint8_t *mine = port_mac(port);
+	uint32_t e = fl_rand(x) % 20;
+	const uint8_t *edst = e == 0 ? MAC_BCAST : e == 1 ? MAC_OTHER : mine;
+	const uint8_t *esrc = e == 2 ? mine : port ? MAC_H2 : MAC_H1;
+	f->n = 0;
+	bool vlan = fl_rand(x) % 30 == 0;
+	fr_eth(f, edst, esrc, vlan ? 0x8100 : type);
+	if (vlan)
+		fr_vlan(f, 7, type);
+}
+
+/* UDP, TCP (its offset now and then wrong) or ICMP (icmp_type) with a
+ * payload of *plen bytes, usually small, sometimes around the MTUs;
+ * returns where the header starts. */
+static uint32_t fl_l4(struct frame *f, uint64_t *x, uint8_t proto, uint8_t icmp_type,
+		      uint16_t *plen)
+{
+	*plen = (uint16_t)(fl_rand(x) % 3 ? fl_rand(x) % 40 : fl_rand(x) % 1500);
+	uint32_t l4 = f->n;
+	if (proto == IPPROTO_UDP)
+		fr_udp(f, 5000, 53, *plen);
+	else if (proto == IPPROTO_TCP) {
+		fr_tcp(f, 40000, 80, 0x10, (uint8_t)(fl_rand(x) % 8 ? 5 : fl_rand(x) % 16));
+		fr_zero(f, *plen);
+	} else
+		fr_icmp(f, icmp_type, 0, 1, 2, *plen);
+	return l4;
+}
+
 static void fl_frame6(struct frame *f, uint64_t *x, int port)
 {
 	static const uint8_t dsts[][16] = {
@@ -1931,15 +1964,7 @@ static void fl_frame6(struct frame *f, uint64_t *x, int port)
 		{ 0xfe, 0x80, [15] = 7 },       { 0xfd, 0x77, 0, 1, [15] = 1 },
 	};
 	static const uint8_t hlims[] = { 0, 1, 2, 64, 255 };
-	const uint8_t *mine = port_mac(port);
-	uint32_t e = fl_rand(x) % 20;
-	const uint8_t *edst = e == 0 ? MAC_BCAST : e == 1 ? MAC_OTHER : mine;
-	const uint8_t *esrc = e == 2 ? mine : port ? MAC_H2 : MAC_H1;
-	f->n = 0;
-	bool vlan = fl_rand(x) % 30 == 0;
-	fr_eth(f, edst, esrc, vlan ? 0x8100 : 0x86dd);
-	if (vlan)
-		fr_vlan(f, 7, 0x86dd);
+	fl_eth(f, x, port, 0x86dd);
 	const uint8_t *dst = dsts[fl_rand(x) % 10 < 7 ? fl_rand(x) % 3 : fl_rand(x) % 11];
 	const uint8_t *src = srcs[fl_rand(x) % 3 ? fl_rand(x) % 3 : fl_rand(x) % 8];
 	if (port == 1 && src == srcs[0])
@@ -1956,15 +1981,8 @@ static void fl_frame6(struct frame *f, uint64_t *x, int port)
 		fr_ip6_frag(f, IPPROTO_UDP, 0, fl_rand(x) % 2);
 		proto = IPPROTO_UDP;
 	}
-	uint16_t plen = (uint16_t)(fl_rand(x) % 3 ? fl_rand(x) % 40 : fl_rand(x) % 1500);
-	uint32_t l4 = f->n;
-	if (proto == IPPROTO_UDP)
-		fr_udp(f, 5000, 53, plen);
-	else if (proto == IPPROTO_TCP) {
-		fr_tcp(f, 40000, 80, 0x10, (uint8_t)(fl_rand(x) % 8 ? 5 : fl_rand(x) % 16));
-		fr_zero(f, plen);
-	} else
-		fr_icmp(f, fl_rand(x) % 2 ? 128 : 135, 0, 1, 2, plen);
+	uint16_t plen;
+	uint32_t l4 = fl_l4(f, x, proto, fl_rand(x) % 2 ? 128 : 135, &plen);
 	fr_ip6_end(f, ip);
 	if (proto == IPPROTO_ICMPV6)
 		fr_ip6_l4_csum(f, ip, proto, l4, 2);
@@ -2022,15 +2040,7 @@ static void fl_frame(struct frame *f, uint64_t *x, int port, uint64_t *ol, unsig
 	static const uint64_t ols[] = { 0, RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_BAD,
 					RTE_MBUF_F_RX_IP_CKSUM_NONE };
 	*ol = ols[fl_rand(x) % 4 == 0 ? fl_rand(x) % 4 : 0];
-	const uint8_t *mine = port_mac(port);
-	uint32_t e = fl_rand(x) % 20;
-	const uint8_t *edst = e == 0 ? MAC_BCAST : e == 1 ? MAC_OTHER : mine;
-	const uint8_t *esrc = e == 2 ? mine : port ? MAC_H2 : MAC_H1;
-	f->n = 0;
-	bool vlan = fl_rand(x) % 30 == 0;
-	fr_eth(f, edst, esrc, vlan ? 0x8100 : 0x0800);
-	if (vlan)
-		fr_vlan(f, 7, 0x0800);
+	fl_eth(f, x, port, 0x0800);
 	const uint8_t *dst = dsts[fl_rand(x) % 10 < 7 ? fl_rand(x) % 3 : fl_rand(x) % 13];
 	const uint8_t *src = srcs[fl_rand(x) % 3 ? fl_rand(x) % 3 : fl_rand(x) % 10];
 	if (port == 1 && src == srcs[0])
@@ -2043,15 +2053,8 @@ static void fl_frame(struct frame *f, uint64_t *x, int port, uint64_t *ol, unsig
 	bool o = fl_rand(x) % 20 == 0;
 	uint32_t ip = fr_ip4(f, proto, ttl, frag, src, dst, o ? opts : NULL, o ? 4 : 0);
 	/* around both ports' MTUs (1500, 1400) now and then */
-	uint16_t plen = (uint16_t)(fl_rand(x) % 3 ? fl_rand(x) % 40 : fl_rand(x) % 1500);
-	uint32_t l4 = f->n;
-	if (proto == IPPROTO_UDP)
-		fr_udp(f, 5000, 53, plen);
-	else if (proto == IPPROTO_TCP) {
-		fr_tcp(f, 40000, 80, 0x10, (uint8_t)(fl_rand(x) % 8 ? 5 : fl_rand(x) % 16));
-		fr_zero(f, plen);
-	} else
-		fr_icmp(f, 8, 0, 1, 2, plen);
+	uint16_t plen;
+	uint32_t l4 = fl_l4(f, x, proto, 8, &plen);
 	fr_ip4_end(f, ip);
 	if (proto == IPPROTO_UDP || proto == IPPROTO_TCP)
 		fr_ip4_l4_csum(f, ip, proto, l4, proto == IPPROTO_UDP ? 6 : 16);
