@@ -243,21 +243,10 @@ static inline bool parse_common4(const uint8_t *data, uint32_t len, struct pkt_m
 		return false;
 	const uint8_t *l4 = ip + 20;
 	uint32_t avail = tl - 20;
-	uint8_t proto = ip[9], tcp_flags = 0;
-	if (proto == IPPROTO_TCP) {
-		if (avail < 20)
-			return false;
-		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || doff > avail)
-			return false;
-		tcp_flags = l4[13];
-	} else if (proto == IPPROTO_UDP) {
-		uint32_t ul = rd16(l4 + 4);
-		if (ul < 8 || ul > avail)
-			return false;
-	} else {
+	uint8_t proto = ip[9];
+	if (!pkt_tcpudp_ok(proto, l4, avail))
 		return false;
-	}
+	uint8_t tcp_flags = proto == IPPROTO_TCP ? l4[13] : 0;
 	if (verify_csum && !ip4_csum_ok(ip, 20))
 		return false; /* the general parser names the drop */
 	*m = (struct pkt_meta){

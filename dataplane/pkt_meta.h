@@ -8,6 +8,7 @@
 #ifndef RP_PKT_META_H
 #define RP_PKT_META_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dp_drop.h"
@@ -52,6 +53,21 @@ struct pkt_meta {
 	uint16_t in_port;    /* ingress port index, set by the worker */
 	uint32_t mark;       /* netfilter mark (MARK target), 0 on arrival */
 };
+
+/* A TCP or UDP header at l4, whole and consistent within the avail (>= 8)
+ * bytes of the datagram after the IP header(s), as the parser requires it
+ * (the one-pass paths' test: parse_common4, the router's fast lane). */
+static inline bool pkt_tcpudp_ok(uint8_t proto, const uint8_t *l4, uint32_t avail)
+{
+	if (proto == 17) { /* UDP: its length */
+		uint32_t ul = (uint32_t)(l4[4] << 8 | l4[5]);
+		return ul >= 8 && ul <= avail;
+	}
+	if (proto != 6 || avail < 20) /* TCP: its data offset */
+		return false;
+	uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+	return doff >= 20 && doff <= avail;
+}
 
 /*
  * Parse one frame of len bytes. Fills *m and returns m->drop: DP_DROP_NONE

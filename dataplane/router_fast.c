@@ -1103,20 +1103,6 @@ static inline uint32_t ld32le(const uint8_t *p)
 
 #define MAC48 0xffffffffffffull
 
-/* A TCP or UDP header at l4 whole and consistent in the avail (>= 8)
- * bytes of the datagram after the IP header(s), as parse_l4 wants it. */
-static inline bool fast_l4_ok(uint8_t proto, const uint8_t *l4, uint32_t avail)
-{
-	if (proto == IPPROTO_UDP) {
-		uint32_t ul = rd16(l4 + 4);
-		return ul >= 8 && ul <= avail;
-	}
-	if (proto != IPPROTO_TCP || avail < 20)
-		return false;
-	uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
-	return doff >= 20 && doff <= avail;
-}
-
 /* The headers: true if the packet may take the fast lane; *dst is its
  * destination (host order). Reads nothing past the frame's data_len. */
 static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64_t mine,
@@ -1141,7 +1127,7 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
 		return false;
 	/* ICMP: its 8 bytes are there (tl >= 28) */
 	uint8_t proto = (uint8_t)(i1 >> 8);
-	if (proto != IPPROTO_ICMP && !fast_l4_ok(proto, p + RTE_ETHER_HDR_LEN + 20, tl - 20))
+	if (proto != IPPROTO_ICMP && !pkt_tcpudp_ok(proto, p + RTE_ETHER_HDR_LEN + 20, tl - 20))
 		return false;
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
@@ -1180,7 +1166,7 @@ static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine)
 	uint32_t pl = rd16(ip + 4);
 	if ((ip[0] >> 4) != 6 || pl < 8 || pl > len - RTE_ETHER_HDR_LEN - 40 || ip[7] <= 1)
 		return false;
-	if (!fast_l4_ok(ip[6], ip + 40, pl))
+	if (!pkt_tcpudp_ok(ip[6], ip + 40, pl))
 		return false;
 	const uint8_t *src = ip + 8, *dst = ip + 24;
 	if (src[0] == 0xff || dst[0] == 0xff || ip6_is_linklocal(src) || ip6_is_linklocal(dst))
@@ -1282,28 +1268,25 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
 		struct rte_mbuf *m = pkts[i];
-		uint32_t v;
-		out[i] = OUT_SLOW;
+		uint32_t v = NHV_MISS;
+		int f = -1; /* the family that may take the lane: 0 IPv4, 1 IPv6 */
 		if ((fam & FAST_V4) && fast4_check(dp, m, mine, &v)) {
+			f = 0;
 			if (rte_lpm_lookup(dp->lpm4, v, &v) < 0)
 				v = NHV_MISS;
-			out[i] = fast_send(w, m, v, false);
-			if (out[i] != OUT_SLOW) {
-				nf[0]++;
-				bytes[0] += rte_pktmbuf_pkt_len(m);
-				continue;
-			}
 		} else if ((fam & FAST_V6) && fast6_check(m, mine)) {
-			const uint8_t *dst = rte_pktmbuf_mtod_offset(m, const uint8_t *,
-								     RTE_ETHER_HDR_LEN + 24);
-			if (rte_lpm6_lookup(dp->lpm6, dst, &v) < 0)
+			f = 1;
+			if (rte_lpm6_lookup(dp->lpm6,
+					    rte_pktmbuf_mtod_offset(m, const uint8_t *,
+								    RTE_ETHER_HDR_LEN + 24),
+					    &v) < 0)
 				v = NHV_MISS;
-			out[i] = fast_send(w, m, v, true);
-			if (out[i] != OUT_SLOW) {
-				nf[1]++;
-				bytes[1] += rte_pktmbuf_pkt_len(m);
-				continue;
-			}
+		}
+		out[i] = f < 0 ? OUT_SLOW : fast_send(w, m, v, f == 1);
+		if (out[i] != OUT_SLOW) {
+			nf[f]++;
+			bytes[f] += rte_pktmbuf_pkt_len(m);
+			continue;
 		}
 		si[ns] = i;
 		sp[ns++] = m;
