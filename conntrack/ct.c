@@ -187,9 +187,11 @@ uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t 
 	uint16_t s = ct_sig(h);
 	for (uint32_t probe = 0; probe < t->nb; probe++) {
 		const struct ct_bucket *b = &t->b[bi];
-		for (unsigned i = 0; i < CT_BSLOTS; i++)
-			if (b->sig[i] == s && node_is(t, b->node[i], k))
-				return b->node[i];
+		for (uint32_t m = ct_bucket_match(b, s); m != 0; m &= m - 1) {
+			uint32_t node = b->node[__builtin_ctz(m)];
+			if (node_is(t, node, k))
+				return node;
+		}
 		if (b->passed == 0)
 			break;
 		if (++bi == t->nb)

@@ -42,6 +42,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 struct ct_expect;
 
@@ -364,25 +368,62 @@ static inline void ct_prefetch(const struct ct_table *t, uint32_t h)
 {
 	ct_prefetch0(&t->b[ct_bucket_of(t, h)]);
 }
-/* Returns false if no signature matched (a new connection, most likely). */
+/* The slots of bucket b whose signature is s, as bits (slot i: bit i).
+ * All ten compared at once: a loop over them would mispredict its exit on
+ * most lookups (the match sits anywhere). */
+static inline uint32_t ct_bucket_match(const struct ct_bucket *b, uint16_t s)
+{
+#if defined(__SSE2__)
+	__m128i k = _mm_set1_epi16((short)s);
+	__m128i lo = _mm_loadu_si128((const __m128i *)(const void *)b->sig);
+	uint32_t hi;
+	memcpy(&hi, &b->sig[8], 4);
+	/* slots 8 and 9; the zeros above them never match (a signature is
+	 * never 0) */
+	__m128i m = _mm_packs_epi16(_mm_cmpeq_epi16(lo, k),
+				    _mm_cmpeq_epi16(_mm_cvtsi32_si128((int)hi), k));
+	return (uint32_t)_mm_movemask_epi8(m);
+#else
+	uint32_t m = 0;
+	for (unsigned i = 0; i < CT_BSLOTS; i++)
+		m |= (uint32_t)(b->sig[i] == s) << i;
+	return m;
+#endif
+}
+
+/* Returns false if no signature matched (a new connection, most likely).
+ * An entry spans two cache lines, or three (112 bytes from an offset of 32
+ * or 48 in a line): all are loaded. */
 static inline bool ct_prefetch_entry(const struct ct_table *t, uint32_t h)
 {
 	const struct ct_bucket *b = &t->b[ct_bucket_of(t, h)];
-	uint16_t s = ct_sig(h);
-	bool any = false;
-	for (unsigned i = 0; i < CT_BSLOTS; i++)
-		if (b->sig[i] == s) {
-			const char *e = (const char *)&t->e[b->node[i] >> 1];
-			ct_prefetch0(e);
-			ct_prefetch0(e + 64);
-			any = true;
-		}
-	return any;
+	uint32_t m = ct_bucket_match(b, ct_sig(h));
+	for (uint32_t x = m; x != 0; x &= x - 1) {
+		const char *e = (const char *)&t->e[b->node[__builtin_ctz(x)] >> 1];
+		ct_prefetch0(e);
+		ct_prefetch0(e + 64);
+		if (((uintptr_t)e & 63) > 2 * 64 - sizeof(struct ct_entry))
+			ct_prefetch0(e + sizeof(struct ct_entry) - 1);
+	}
+	return m != 0;
 }
 
 /* Track one packet (see the header comment). h: ct_hash(&p->t). */
 void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
 	unsigned flags, struct ct_res *r);
+/*
+ * The established lane's tracking (router_fast.c): ct_in at PREROUTING for
+ * a TCP or UDP packet that is not a SYN, whose connection's entry is here
+ * (not expired) and has no helper, its own or its master's.
+ * CT_EST_NONE: it is not such a packet, nothing was done (ct_in will judge
+ * it); else it was tracked exactly as ct_in would, r is ct_in's result:
+ * CT_EST_OK when that is ESTABLISHED on the entry (the packet may cross
+ * the rules that accept ESTABLISHED), CT_EST_DONE otherwise (NEW, INVALID:
+ * the full path goes on from r).
+ */
+enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
+int ct_in_est(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
+	struct ct_res *r);
 /* The packet passed every hook: insert its new entry. */
 void ct_confirm(struct ct_table *t, struct ct_res *r);
 /* Free the unconfirmed entry of a packet that was dropped. */

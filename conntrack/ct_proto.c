@@ -776,10 +776,8 @@ static void related(struct ct_table *t, const struct ct_pkt *p, unsigned flags, 
 	t->st.related++;
 }
 
-void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
-	unsigned flags, struct ct_res *r)
+static void res_init(struct ct_res *r)
 {
-	const struct ct_tuple *k = &p->t;
 	r->idx = CT_NIL;
 	r->dir = 0;
 	r->fresh = 0;
@@ -788,39 +786,144 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	r->helper = 0;
 	r->follow = 0;
 	r->state = CT_INVALID;
-	if (unlikely(t->pending != CT_NIL))
-		ct_abort(t); /* the previous packet did not get through */
-	if (unlikely(!p->l4_ok)) {
-		t->st.invalid++; /* a later fragment: not reassembled */
-		return;
-	}
-	uint8_t proto = k->proto;
+}
+
+/* What ct_in judges before any lookup: PKT_OK, or that the packet is
+ * PKT_INVALID or PKT_UNTRACKED (not counted here). */
+enum { PKT_OK, PKT_INVALID, PKT_UNTRACKED };
+static int pkt_judge(const struct ct_table *t, const struct ct_pkt *p, bool prerouting)
+{
+	if (unlikely(!p->l4_ok))
+		return PKT_INVALID; /* a later fragment: not reassembled */
+	uint8_t proto = p->t.proto;
+	bool csum_bad = prerouting && p->csum_bad && t->par->checksum;
 	if (icmp_proto(proto)) {
-		if (proto == 58 && icmp6_untracked(p->icmp_type)) {
-			r->state = CT_UNTRACKED;
-			t->st.untracked++;
-			return;
-		}
-		if (prerouting && p->csum_bad && t->par->checksum) {
-			t->st.invalid++;
-			return;
-		}
-		if (p->icmp_err) {
-			related(t, p, flags, r);
-			return;
-		}
+		if (proto == 58 && icmp6_untracked(p->icmp_type))
+			return PKT_UNTRACKED;
 	} else if (proto == 6) {
 		unsigned doff = p->l4_cap >= 20 ? (unsigned)(p->l4[12] >> 4) * 4 : 0;
 		if (doff < 20 || doff > p->l4_cap || doff > p->l4_len || /* truncated */
-		    !tcp_flags_valid(p->tcp_flags) || (prerouting && p->csum_bad && t->par->checksum)) {
-			t->st.invalid++;
-			return;
+		    !tcp_flags_valid(p->tcp_flags))
+			return PKT_INVALID;
+	} else if (proto != 17 && proto != 136) {
+		csum_bad = false; /* not checked */
+	}
+	return csum_bad ? PKT_INVALID : PKT_OK;
+}
+
+/* pkt_judge, counted: false if the packet is INVALID or UNTRACKED
+ * (r->state says which). */
+static bool pkt_ok(struct ct_table *t, const struct ct_pkt *p, bool prerouting, struct ct_res *r)
+{
+	switch (pkt_judge(t, p, prerouting)) {
+	case PKT_UNTRACKED:
+		r->state = CT_UNTRACKED;
+		t->st.untracked++;
+		return false;
+	case PKT_INVALID:
+		t->st.invalid++;
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* The packet on its entry idx (found, or fresh), direction dir: the
+ * protocol's state machine, accounting, the result in r. Returns V_REPEAT
+ * when the entry was killed and the packet must be looked up again. */
+static int track(struct ct_table *t, const struct ct_pkt *p, const struct seg *s, uint32_t idx,
+	unsigned dir, bool fresh, uint32_t h, uint32_t now, struct ct_res *r)
+{
+	uint8_t proto = p->t.proto;
+	struct ct_entry *e = &t->e[idx];
+	uint8_t state = dir ? CT_ESTABLISHED :
+		(e->status & CT_S_SEEN_REPLY) ? CT_ESTABLISHED :
+		(e->status & CT_S_EXPECTED)   ? CT_RELATED : CT_NEW;
+	int v;
+	switch (proto) {
+	case 6:
+		v = tcp_packet(t, e, idx, dir, s, now, p->len);
+		break;
+	case 17:
+	case 136:
+		if (e->status & CT_S_SEEN_REPLY) {
+			uint32_t to = t->par->to[CT_TO_UDP];
+			bool stream = false;
+			if ((int32_t)(now - e->p.udp.stream_ts) > 0) {
+				to = t->par->to[CT_TO_UDP_STREAM];
+				stream = !(e->status & CT_S_ASSURED);
+			}
+			refresh(e, now, to);
+			if (stream)
+				e->status |= CT_S_ASSURED;
+		} else {
+			refresh(e, now, t->par->to[CT_TO_UDP]);
 		}
-	} else if (proto == 17 || proto == 136) {
-		if (prerouting && p->csum_bad && t->par->checksum) {
-			t->st.invalid++;
-			return;
+		acct(e, dir, p->len);
+		v = V_ACCEPT;
+		break;
+	case 1:
+	case 58:
+		refresh(e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
+		acct(e, dir, p->len);
+		v = V_ACCEPT;
+		break;
+	default:
+		refresh(e, now, t->par->to[CT_TO_GENERIC]);
+		acct(e, dir, p->len);
+		v = V_ACCEPT;
+		break;
+	}
+	if (v == V_REPEAT)
+		return V_REPEAT;
+	if (v == V_INVALID) {
+		if (fresh)
+			ct_abort(t);
+		t->st.invalid++;
+		return V_INVALID;
+	}
+	if (v == V_IGNORE)
+		t->st.ignore++;
+	if (dir == 1)
+		e->status |= CT_S_SEEN_REPLY;
+	if (e->fam == 0) {
+		r->state = state; /* freed by its own packet */
+		return v;
+	}
+	r->idx = idx;
+	r->dir = (uint8_t)dir;
+	r->state = state;
+	r->fresh = fresh;
+	r->helper = (uint8_t)ct_helper(e);
+	if (fresh) {
+		/* ct_confirm indexes both directions: start loading the
+		 * reply's bucket now, the rules run meanwhile */
+		r->h[0] = h;
+		if (p->h_rep) {
+			r->h[1] = p->h_rep; /* its bucket was prefetched */
+		} else {
+			struct ct_tuple rep;
+			ct_entry_tuple(t, idx, 1, &rep);
+			r->h[1] = ct_hash(&rep);
+			ct_prefetch(t, r->h[1]);
 		}
+	}
+	return v;
+}
+
+void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
+	unsigned flags, struct ct_res *r)
+{
+	const struct ct_tuple *k = &p->t;
+	res_init(r);
+	if (unlikely(t->pending != CT_NIL))
+		ct_abort(t); /* the previous packet did not get through */
+	if (!pkt_ok(t, p, prerouting, r))
+		return;
+	uint8_t proto = k->proto;
+	if (icmp_proto(proto) && p->icmp_err) {
+		related(t, p, flags, r);
+		return;
 	}
 
 	struct seg s = {0};
@@ -906,80 +1009,37 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			dir = n & 1;
 			t->st.found++;
 		}
-		struct ct_entry *e = &t->e[idx];
-		uint8_t state = dir ? CT_ESTABLISHED :
-			(e->status & CT_S_SEEN_REPLY) ? CT_ESTABLISHED :
-			(e->status & CT_S_EXPECTED)   ? CT_RELATED : CT_NEW;
-		int v;
-		switch (proto) {
-		case 6:
-			v = tcp_packet(t, e, idx, dir, &s, now, p->len);
-			break;
-		case 17:
-		case 136:
-			if (e->status & CT_S_SEEN_REPLY) {
-				uint32_t to = t->par->to[CT_TO_UDP];
-				bool stream = false;
-				if ((int32_t)(now - e->p.udp.stream_ts) > 0) {
-					to = t->par->to[CT_TO_UDP_STREAM];
-					stream = !(e->status & CT_S_ASSURED);
-				}
-				refresh(e, now, to);
-				if (stream)
-					e->status |= CT_S_ASSURED;
-			} else {
-				refresh(e, now, t->par->to[CT_TO_UDP]);
-			}
-			acct(e, dir, p->len);
-			v = V_ACCEPT;
-			break;
-		case 1:
-		case 58:
-			refresh(e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
-			acct(e, dir, p->len);
-			v = V_ACCEPT;
-			break;
-		default:
-			refresh(e, now, t->par->to[CT_TO_GENERIC]);
-			acct(e, dir, p->len);
-			v = V_ACCEPT;
-			break;
-		}
-		if (v == V_REPEAT)
-			continue;
-		if (v == V_INVALID) {
-			if (fresh)
-				ct_abort(t);
-			t->st.invalid++;
+		if (track(t, p, &s, idx, dir, fresh, h, now, r) != V_REPEAT)
 			return;
-		}
-		if (v == V_IGNORE)
-			t->st.ignore++;
-		if (dir == 1)
-			e->status |= CT_S_SEEN_REPLY;
-		if (e->fam == 0) {
-			r->state = state; /* freed by its own packet */
-			return;
-		}
-		r->idx = idx;
-		r->dir = (uint8_t)dir;
-		r->state = state;
-		r->fresh = fresh;
-		r->helper = (uint8_t)ct_helper(e);
-		if (fresh) {
-			/* ct_confirm indexes both directions: start loading the
-			 * reply's bucket now, the rules run meanwhile */
-			r->h[0] = h;
-			if (p->h_rep) {
-				r->h[1] = p->h_rep; /* its bucket was prefetched */
-			} else {
-				struct ct_tuple rep;
-				ct_entry_tuple(t, idx, 1, &rep);
-				r->h[1] = ct_hash(&rep);
-				ct_prefetch(t, r->h[1]);
-			}
-		}
-		return;
 	}
 	t->st.invalid++;
+}
+
+int ct_in_est(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
+	struct ct_res *r)
+{
+	res_init(r);
+	if (unlikely(t->pending != CT_NIL))
+		ct_abort(t); /* as ct_in: the previous packet did not get through */
+	uint8_t proto = p->t.proto;
+	/* a SYN may reopen a connection (a new entry): ct_in's */
+	if ((proto != 6 && proto != 17) || (proto == 6 && (p->tcp_flags & TH_SYN)) ||
+	    pkt_judge(t, p, true) != PKT_OK)
+		return CT_EST_NONE;
+	uint32_t n = ct_lookup(t, &p->t, h);
+	if (n == CT_NIL)
+		return CT_EST_NONE;
+	uint32_t idx = n >> 1;
+	const struct ct_entry *e = &t->e[idx];
+	/* expired (ct_in: a new connection), or a helper's (after the
+	 * filter, the helper reads the packet) */
+	if ((int32_t)(e->expire - now) <= 0 || (e->ps & 0xf0) != 0)
+		return CT_EST_NONE;
+	t->st.found++;
+	struct seg s = {0};
+	if (proto == 6)
+		seg_read(p, &s);
+	/* what ct_in does with a found entry; without a SYN, no V_REPEAT */
+	track(t, p, &s, idx, n & 1, false, h, now, r);
+	return r->idx != CT_NIL && r->state == CT_ESTABLISHED ? CT_EST_OK : CT_EST_DONE;
 }

@@ -73,23 +73,36 @@ static inline bool sw_csum_wanted(const struct dp_ctx *dp, const struct pkt_meta
 }
 
 /* 1: bad, 0: good, -1: not judged (a UDP checksum of 0, bytes missing) */
-static int l4_csum_bad(const struct pkt_meta *pm, const uint8_t *l3, const uint8_t *l4,
-		       uint32_t len, uint32_t cap)
+static int l4_csum_bad(bool v6, uint8_t proto, const uint8_t *l3, const uint8_t *l4, uint32_t len,
+		       uint32_t cap)
 {
 	if (cap < len || len < 4)
 		return -1;
-	uint8_t proto = pm->l4_proto;
 	if (proto == IPPROTO_UDP && (len < 8 || (l4[6] == 0 && l4[7] == 0)))
 		return -1;
-	uint32_t sum = rte_raw_cksum(l4, len);
+	uint32_t sum = pkt_cksum(l4, len);
 	if (proto != IPPROTO_ICMP) { /* the pseudo-header */
-		sum += pm->l3 == PKT_L3_IPV4 ? rte_raw_cksum(l3 + 12, 8) : rte_raw_cksum(l3 + 8, 32);
+		sum += v6 ? pkt_cksum(l3 + 8, 32) : pkt_cksum(l3 + 12, 8);
 		sum += rte_cpu_to_be_16((uint16_t)proto);
 		sum += rte_cpu_to_be_16((uint16_t)len);
 	}
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum != 0xffff;
+}
+
+bool dp_ct_csum_bad(const struct dp_ctx *dp, struct rte_mbuf *m, bool v6, uint8_t proto,
+		    bool sw, const uint8_t *l3, const uint8_t *l4, uint32_t len, uint32_t cap)
+{
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (ck != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN || !sw || !dp->ct_par.checksum)
+		return ck == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	int v = l4_csum_bad(v6, proto, l3, l4, len, cap);
+	/* as a NIC would have said: a worker it is handed to, or the full
+	 * path after the established lane, does not check it again */
+	if (v >= 0)
+		m->ol_flags |= v ? RTE_MBUF_F_RX_L4_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	return v > 0;
 }
 
 void dp_ct_prefetch_burst(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf **pkts,
@@ -257,17 +270,9 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	p.icmp_type = pm->icmp_type;
 	p.icmp_code = pm->icmp_code;
 	p.icmp_err = (pm->flags & PKT_F_ICMP_ERR) != 0;
-	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	p.csum_bad = ck == RTE_MBUF_F_RX_L4_CKSUM_BAD;
-	if (prerouting && ck == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN && w->dp->ct_par.checksum &&
-	    p.l4_ok && sw_csum_wanted(w->dp, pm)) {
-		int v = l4_csum_bad(pm, l3, p.l4, p.l4_len, p.l4_cap);
-		p.csum_bad = v > 0;
-		/* as a NIC would have said: a worker it is handed to does not
-		 * check it again */
-		if (v >= 0)
-			m->ol_flags |= v ? RTE_MBUF_F_RX_L4_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-	}
+	p.csum_bad = dp_ct_csum_bad(w->dp, m, pm->l3 == PKT_L3_IPV6, pm->l4_proto,
+				    prerouting && p.l4_ok && sw_csum_wanted(w->dp, pm), l3, p.l4,
+				    p.l4_len, p.l4_cap);
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
 	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
@@ -283,8 +288,8 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 static void tcp_csum_fill(const struct pkt_meta *pm, const uint8_t *l3, uint8_t *l4, uint32_t len)
 {
 	l4[16] = l4[17] = 0;
-	uint32_t sum = rte_raw_cksum(l4, len);
-	sum += pm->l3 == PKT_L3_IPV4 ? rte_raw_cksum(l3 + 12, 8) : rte_raw_cksum(l3 + 8, 32);
+	uint32_t sum = pkt_cksum(l4, len);
+	sum += pm->l3 == PKT_L3_IPV4 ? pkt_cksum(l3 + 12, 8) : pkt_cksum(l3 + 8, 32);
 	sum += rte_cpu_to_be_16((uint16_t)IPPROTO_TCP);
 	sum += rte_cpu_to_be_16((uint16_t)len);
 	sum = (sum & 0xffff) + (sum >> 16);

@@ -444,12 +444,13 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 			" icmp_sent=%" PRIu64 " tcp_rst_sent=%" PRIu64 " local_in=%" PRIu64
 			" fragmented=%" PRIu64 " rejects_sent=%" PRIu64 " log_dropped=%" PRIu64
 			" handoff_out=%" PRIu64 " handoff_in=%" PRIu64 " handoff_full=%" PRIu64
-			" reassembled=%" PRIu64 " frag_failed=%" PRIu64 " mss_rewritten=%" PRIu64 " fast_lane=%" PRIu64 "\n",
+			" reassembled=%" PRIu64 " frag_failed=%" PRIu64 " mss_rewritten=%" PRIu64 " fast_lane=%" PRIu64
+			" established_lane=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
 			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented,
 			w->st.rejects_sent, w->st.log_dropped, w->st.handoff_out, w->st.handoff_in,
 			w->st.handoff_full, w->st.reassembled, w->st.frag_failed, w->st.mss_rewritten,
-			w->st.fast);
+			w->st.fast, w->st.fast_est);
 		if (w->ct) {
 			const struct ct_stats *s = &w->ct->st;
 			fprintf(out,

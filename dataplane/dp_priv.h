@@ -141,7 +141,11 @@ struct dp_rules {
 	bool follow_udp; /* TFTP helper and NAT: new UDP packets are asked around (rules_ctl.c) */
 	/* router mode's fast lane (router_fast.c) is open, by family (IPv4,
 	 * IPv6): forwarding crosses nothing but empty ACCEPT chains, whose
-	 * policy counters (fast_ctr) it counts */
+	 * policy counters (fast_ctr) it counts. With connection tracking (ct),
+	 * the established lane: a chain may also have a rule that accepts
+	 * ESTABLISHED (-m state/conntrack, nothing else), first or after rules
+	 * that match other states only, whose counter (in fast_ctr) counts the
+	 * packets of established connections */
 	bool fast[2];
 	uint8_t fast_n[2];
 	uint32_t fast_ctr[2][3 * RULES_T_COUNT];
@@ -222,6 +226,7 @@ struct dp_wstats {
 	uint64_t reassembled, frag_failed; /* frag_failed: fragments dropped by reassembly */
 	uint64_t mss_rewritten; /* TCPMSS: SYNs whose MSS option was lowered or added */
 	uint64_t fast; /* packets the router's fast lane forwarded (both families) */
+	uint64_t fast_est; /* packets the established lane forwarded (both families) */
 	struct dp_port_stats port[DP_MAX_PORTS];
 };
 
@@ -254,6 +259,9 @@ struct dp_worker {
 	uint8_t cur_helper;    /* a handed-over packet: its origin's raw table's helper */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
 	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
+	/* the established lane tracked the current packet already: ct_in's
+	 * result (router_fast.c), NULL: not */
+	const struct ct_res *cur_given;
 	uint32_t cur_hash;
 	uint32_t cur_hrep;     /* its reply tuple's hash, 0: not computed */
 	struct ct_tuple btup[DP_BURST]; /* the burst's tuples (dp_ct_prefetch_burst) */
@@ -341,6 +349,7 @@ struct dp_ctx {
 	enum cfg_mode mode;
 	bool null_mode; /* rampart-bench floor: rx -> tx on the same port */
 	bool fast_off;  /* tests: every packet takes the full path (no fast lane) */
+	uint32_t ct_clock; /* tests: the connection clock (ticks), 0: the TSC's */
 	volatile bool stop;
 	unsigned n_ports, n_workers;
 	bool nat_rss_steer; /* nat.rss-steering */
@@ -414,6 +423,10 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 	uint8_t *reject_with);
 /* Track the packet (after the raw table): sets w->ctr. false: drop it (the
  * table is full, counted). */
+/* ct_fast.c: the L4 checksum of a packet at PREROUTING as conntrack judges
+ * it: true if bad. sw: check it in software when the NIC did not. */
+bool dp_ct_csum_bad(const struct dp_ctx *dp, struct rte_mbuf *m, bool v6, uint8_t proto,
+		    bool sw, const uint8_t *l3, const uint8_t *l4, uint32_t len, uint32_t cap);
 bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const struct pkt_meta *pm, bool prerouting);
 /* Hash the tuples of a burst and prefetch their buckets, then the entries

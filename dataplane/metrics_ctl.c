@@ -303,6 +303,8 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 		W("fragmented_total", fragmented, "Datagrams fragmented on output"),
 		W("fast_lane_packets_total", fast,
 		  "Packets the router's fast lane forwarded (no rule on their path)"),
+		W("established_lane_packets_total", fast_est,
+		  "Packets of established connections the router's established lane forwarded"),
 #undef W
 	};
 	worker_counters(o, dp, wfams, RTE_DIM(wfams), wstats_of);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dp_drop.h"
 
@@ -67,6 +68,45 @@ static inline bool pkt_tcpudp_ok(uint8_t proto, const uint8_t *l4, uint32_t avai
 		return false;
 	uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
 	return doff >= 20 && doff <= avail;
+}
+
+/* The one's complement sum of len bytes (RFC 1071) folded to 16 bits: the
+ * value rte_raw_cksum gives (16-bit words in host order; 0 only for a sum
+ * of zeros), eight bytes a step instead of two. */
+static inline uint16_t pkt_cksum(const void *buf, uint32_t len)
+{
+	const uint8_t *p = (const uint8_t *)buf;
+	uint64_t s = 0;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		s += (v & 0xffffffffu) + (v >> 32);
+	}
+	if (len >= 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		s += v;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		s += v;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t v = 0;
+		memcpy(&v, p, 1); /* the first byte of a word, whatever the byte order */
+		s += v;
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
 }
 
 /*

@@ -216,6 +216,8 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 		return false;
 	if (w->ct_notrack)
 		dp_ct_none(w, CT_UNTRACKED);
+	else if (unlikely(w->cur_given != NULL))
+		w->ctr = *w->cur_given; /* the established lane tracked it */
 	else if (!dp_ct_in(w, R, m, pm, true))
 		return false;
 	if (unlikely(w->ctr.miss))
@@ -1183,13 +1185,13 @@ static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine)
 	return true;
 }
 
-/* The route v (the LPM's answer) decoded, the packet rewritten. Returns
- * its port, or OUT_SLOW (nothing was changed). */
-static inline uint16_t fast_send(struct dp_worker *w, struct rte_mbuf *m, uint32_t v, bool v6)
+/* The route v (the LPM's answer) decoded: the port the packet leaves by
+ * and its next hop's MAC (*mac), or OUT_SLOW (the full path's case: ours,
+ * no route, a neighbour not resolved, over the MTU). Changes nothing. */
+static inline uint16_t fast_route(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v, bool v6,
+				  uint64_t *mac)
 {
-	const struct dp_ctx *dp = w->dp;
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *ip = p + RTE_ETHER_HDR_LEN;
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
 	uint32_t idx = v & DP_NHV_IDX_MASK;
 	uint16_t out;
 	int nh;
@@ -1212,10 +1214,20 @@ static inline uint16_t fast_send(struct dp_worker *w, struct rte_mbuf *m, uint32
 		return OUT_SLOW;
 	/* acquire pairs with the control thread's release store of a freshly
 	 * resolved MAC (send_nh) */
-	uint64_t mac = __atomic_load_n(&dp->nh[nh].mac, __ATOMIC_ACQUIRE);
-	if (!(mac & DP_NH_VALID))
+	*mac = __atomic_load_n(&dp->nh[nh].mac, __ATOMIC_ACQUIRE);
+	if (!(*mac & DP_NH_VALID))
 		return OUT_SLOW;
-	/* committed: nothing below can send it the other way */
+	return out;
+}
+
+/* The packet forwarded to port out, next hop mac (fast_route's answer):
+ * padding trimmed, TTL or hop limit decremented, MACs rewritten. */
+static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uint16_t out,
+				uint64_t mac, bool v6)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *ip = p + RTE_ETHER_HDR_LEN;
+	uint32_t tl = v6 ? 40u + rd16(ip + 4) : rd16(ip + 2);
 	if (rte_pktmbuf_pkt_len(m) > RTE_ETHER_HDR_LEN + tl) { /* Ethernet padding */
 		m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + tl); /* one segment */
 		m->pkt_len = RTE_ETHER_HDR_LEN + tl;
@@ -1237,25 +1249,52 @@ static inline uint16_t fast_send(struct dp_worker *w, struct rte_mbuf *m, uint32
 	uint32_t sm = rte_cpu_to_le_32((uint32_t)(so >> 16));
 	memcpy(p, &dm, 8);
 	memcpy(p + 8, &sm, 4);
+}
+
+/* Route and rewrite: the packet's port, or OUT_SLOW (nothing was changed). */
+static inline uint16_t fast_send(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v, bool v6)
+{
+	uint64_t mac;
+	uint16_t out = fast_route(dp, m, v, v6, &mac);
+	if (out != OUT_SLOW)
+		fast_rewrite(dp, m, out, mac, v6);
 	return out;
+}
+
+/* What a lane forwarded, counted: the worker's counter, and the
+ * counters of the chains it crossed (policies of empty chains, the
+ * ESTABLISHED rule), as the traversal would (IP length: padding was
+ * trimmed). nf, bytes: packets and frame bytes by family. */
+static inline void fast_count(struct dp_worker *w, const struct dp_rules *R, uint64_t *st,
+			      const uint16_t *nf, const uint64_t *bytes)
+{
+	*st += (uint64_t)nf[0] + nf[1];
+	if (R == NULL)
+		return;
+	struct rules_counter *c = R->ctr[w->id];
+	for (unsigned f = 0; f < 2; f++) {
+		if (nf[f] == 0)
+			continue;
+		uint64_t b = bytes[f] - (uint64_t)nf[f] * RTE_ETHER_HDR_LEN;
+		for (unsigned j = 0; j < R->fast_n[f]; j++) {
+			c[R->fast_ctr[f][j]].pkts += nf[f];
+			c[R->fast_ctr[f][j]].bytes += b;
+		}
+	}
 }
 
 /* The slow path of a burst (or of the packets the fast lane left): out[i]
  * is where pkts[i] goes, OUT_NONE if it was consumed. */
 static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
-					const struct dp_rules *R, bool may_trace);
+					const struct dp_rules *R, bool may_trace,
+					const struct ct_res *given);
 
-void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
+/* The fast lane without tracking: each packet alone (no state), those it
+ * leaves to the full path after (in their order). */
+static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n,
+			      const struct dp_rules *R, unsigned fam, uint16_t *out)
 {
-	uint16_t out[DP_BURST];
-	const struct dp_rules *R = dp_rules_get(w->dp);
-	unsigned fam = fast_on(w->dp, R);
-	if (unlikely(dp_trace_on(w->dp)) || fam == 0) {
-		router_full(w, in, pkts, n, out, R, true);
-		dp_tx_enqueue_burst(w, pkts, out, n);
-		return;
-	}
 	const struct dp_ctx *dp = w->dp;
 	uint64_t mine = dp->ports[in].mac48;
 	struct rte_mbuf *sp[DP_BURST];
@@ -1282,7 +1321,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 					    &v) < 0)
 				v = NHV_MISS;
 		}
-		out[i] = f < 0 ? OUT_SLOW : fast_send(w, m, v, f == 1);
+		out[i] = f < 0 ? OUT_SLOW : fast_send(dp, m, v, f == 1);
 		if (out[i] != OUT_SLOW) {
 			nf[f]++;
 			bytes[f] += rte_pktmbuf_pkt_len(m);
@@ -1291,35 +1330,165 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 		si[ns] = i;
 		sp[ns++] = m;
 	}
-	w->st.fast += (uint64_t)nf[0] + nf[1];
-	if (R != NULL) {
-		/* the empty chains' policies count what crossed them, as the
-		 * traversal would (IP length: padding was trimmed) */
-		struct rules_counter *c = R->ctr[w->id];
-		for (unsigned f = 0; f < 2; f++) {
-			if (nf[f] == 0)
-				continue;
-			uint64_t b = bytes[f] - (uint64_t)nf[f] * RTE_ETHER_HDR_LEN;
-			for (unsigned j = 0; j < R->fast_n[f]; j++) {
-				c[R->fast_ctr[f][j]].pkts += nf[f];
-				c[R->fast_ctr[f][j]].bytes += b;
-			}
-		}
-	}
+	fast_count(w, R, &w->st.fast, nf, bytes);
 	if (unlikely(ns)) {
 		uint16_t so[DP_BURST];
-		router_full(w, in, sp, ns, so, R, false);
+		router_full(w, in, sp, ns, so, R, false, NULL);
 		for (uint16_t j = 0; j < ns; j++) {
 			pkts[si[j]] = sp[j];
 			out[si[j]] = so[j];
 		}
 	}
+}
+
+/* The established lane's look at packet m ahead of its turn (read only):
+ * true if its headers may take the lane, its tuple in *tp, its route (the
+ * LPM's answer) in *v, its family in *v6. */
+static inline bool est_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64_t mine,
+			     unsigned fam, struct ct_tuple *tp, uint32_t *v, uint8_t *v6)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
+	uint32_t dst;
+	if ((fam & FAST_V4) && fast4_check(dp, m, mine, &dst)) {
+		if (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP)
+			return false;
+		*v6 = 0;
+		if (rte_lpm_lookup(dp->lpm4, dst, v) < 0)
+			*v = NHV_MISS;
+		memset(tp, 0, sizeof(*tp));
+		memcpy(tp->src, ip + 12, 4);
+		memcpy(tp->dst, ip + 16, 4);
+		tp->sport = rd16(ip + 20);
+		tp->dport = rd16(ip + 22);
+		tp->proto = ip[9];
+		tp->fam = 4;
+		return true;
+	}
+	if ((fam & FAST_V6) && fast6_check(m, mine)) {
+		*v6 = 1;
+		if (rte_lpm6_lookup(dp->lpm6, ip + 24, v) < 0)
+			*v = NHV_MISS;
+		memset(tp, 0, sizeof(*tp));
+		memcpy(tp->src, ip + 8, 16);
+		memcpy(tp->dst, ip + 24, 16);
+		tp->sport = rd16(ip + 40);
+		tp->dport = rd16(ip + 42);
+		tp->proto = ip[6];
+		tp->fam = 6;
+		return true;
+	}
+	return false;
+}
+
+/* How far ahead of its turn the established lane looks at a packet (its
+ * headers, tuple, hash; its connection's bucket requested), and requests
+ * its entry. Short: the lane stops at its first packet it cannot take,
+ * and what it did ahead is then lost (a burst of new connections stops
+ * it at once). */
+#define EST_AHEAD 6
+#define EST_ENTRY_AHEAD 3
+
+/*
+ * The established lane: the fast lane with connection tracking. Packets
+ * of established connections with nothing to do but be accounted
+ * (ct_in_est) cross their chains' ESTABLISHED rules and are forwarded as
+ * the fast lane does. Connections have state: the packets are tracked in
+ * their order, so the lane takes the burst's longest head it can, and the
+ * full path the rest -- the first of which may have been tracked already
+ * (given: an out-of-window segment).
+ */
+static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n,
+			     const struct dp_rules *R, unsigned fam, uint16_t *out)
+{
+	const struct dp_ctx *dp = w->dp;
+	struct ct_table *t = w->ct;
+	uint64_t mine = dp->ports[in].mac48;
+	uint32_t v[DP_BURST], h[DP_BURST];
+	uint8_t v6[DP_BURST];
+	uint16_t k = 0;  /* [0, k): looked at ahead, may take the lane */
+	uint16_t pe = 0; /* [0, pe): their entries requested */
+	bool stop = false; /* packet k may not */
+	uint16_t nf[2] = { 0, 0 };
+	uint64_t bytes[2] = { 0, 0 };
+	struct ct_res given;
+	int e = CT_EST_NONE;
+	uint16_t i;
+	for (i = 0; i < n && i < DP_PREFETCH + EST_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0;; i++) {
+		/* ahead: packet i + EST_AHEAD's headers and bucket, packet i +
+		 * EST_ENTRY_AHEAD's entry, the data of those after */
+		for (; !stop && k < n && k <= i + EST_AHEAD; k++) {
+			if (k + DP_PREFETCH + EST_AHEAD < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + DP_PREFETCH + EST_AHEAD], void *));
+			if (!est_check(dp, pkts[k], mine, fam, &w->btup[k], &v[k], &v6[k])) {
+				stop = true;
+				break;
+			}
+			h[k] = ct_hash(&w->btup[k]);
+			ct_prefetch(t, h[k]);
+		}
+		if (i >= k)
+			break;
+		for (; pe < k && pe <= i + EST_ENTRY_AHEAD; pe++)
+			ct_prefetch_entry(t, h[pe]);
+		struct rte_mbuf *m = pkts[i];
+		bool six = v6[i];
+		uint64_t mac;
+		/* routed first (read only): tracking happens only for a packet
+		 * the lane will forward if its connection lets it */
+		uint16_t o = fast_route(dp, m, v[i], six, &mac);
+		if (o == OUT_SLOW)
+			break;
+		struct ct_pkt p;
+		p.t = w->btup[i];
+		p.l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
+		uint32_t hl = six ? 40 : 20;
+		p.l4 = p.l3 + hl;
+		p.len = six ? 40u + rd16(p.l3 + 4) : rd16(p.l3 + 2);
+		p.l4_len = p.len - hl;
+		/* fast4/6_check: the datagram is whole in the one segment */
+		p.l4_cap = p.l4_len;
+		p.tcp_flags = p.t.proto == IPPROTO_TCP ? p.l4[13] : 0;
+		p.icmp_type = p.icmp_code = 0;
+		p.l4_ok = 1;
+		p.icmp_err = 0;
+		p.helper = 0;
+		p.h_rep = 0;
+		p.csum_bad = dp_ct_csum_bad(dp, m, six, p.t.proto, dp->ports[in].sw_l4_csum, p.l3,
+					    p.l4, p.l4_len, p.l4_cap);
+		e = ct_in_est(t, &p, h[i], w->ct_now, &given);
+		if (e != CT_EST_OK)
+			break;
+		fast_rewrite(dp, m, o, mac, six);
+		out[i] = o;
+		nf[six]++;
+		bytes[six] += rte_pktmbuf_pkt_len(m);
+	}
+	fast_count(w, R, &w->st.fast_est, nf, bytes);
+	if (i < n)
+		router_full(w, in, pkts + i, (uint16_t)(n - i), out + i, R, false,
+			    e == CT_EST_DONE ? &given : NULL);
+}
+
+void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t out[DP_BURST];
+	const struct dp_rules *R = dp_rules_get(w->dp);
+	unsigned fam = fast_on(w->dp, R);
+	if (unlikely(dp_trace_on(w->dp)) || fam == 0)
+		router_full(w, in, pkts, n, out, R, true, NULL);
+	else if (R != NULL && R->ct)
+		est_burst(w, in, pkts, n, R, fam, out);
+	else
+		fast_burst(w, in, pkts, n, R, fam, out);
 	dp_tx_enqueue_burst(w, pkts, out, n);
 }
 
 static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
-					const struct dp_rules *R, bool may_trace)
+					const struct dp_rules *R, bool may_trace,
+					const struct ct_res *given)
 {
 	struct pkt_meta meta[DP_BURST];
 	uint32_t v4[DP_BURST];
@@ -1345,9 +1514,11 @@ static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 			w->cur_hrep = w->bhrep[i];
 			w->cur_i = i;
 			w->cur_hash_ok = 1; /* until the packet changes (reassembly) */
+			w->cur_given = i == 0 ? given : NULL;
 			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 		}
 		w->cur_hash_ok = 0;
+		w->cur_given = NULL;
 	} else {
 		for (uint16_t i = 0; i < n; i++)
 			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);

@@ -160,6 +160,39 @@ int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, siz
 	return install(dp, rs, false, err, errlen);
 }
 
+/* A rule whose one match is the connection's state: -m state --state or
+ * -m conntrack --ctstate alone, not inverted, no other selector. Its
+ * state bits in *st. */
+static bool state_only(const struct rules_crule *cr, uint32_t *st)
+{
+	if (cr->flags != 0 || cr->inv != 0 || cr->proto != 0 || cr->n_match != 1 || cr->hotdrop)
+		return false;
+	const struct rules_ext *x = &cr->match[0];
+	if (x->invert != 0 || (x->kind != RULES_X_STATE &&
+			       (x->kind != RULES_X_CONNTRACK || x->present != (1u << RULES_O_CT_STATE))))
+		return false;
+	*st = x->u.ct.state;
+	return true;
+}
+
+/* The rule of chain ch that decides every packet of an established
+ * connection, if the chain's rules before it cannot match one: those
+ * match by state alone, without ESTABLISHED (-m conntrack --ctstate
+ * INVALID -j DROP, say); it accepts by state alone, with ESTABLISHED.
+ * Its index in the family's rules, -1 if there is none. */
+static int64_t est_rule(const struct rules_fprog *fp, const struct rules_cchain *ch)
+{
+	for (uint32_t j = 0; j < ch->n; j++) {
+		const struct rules_crule *cr = &fp->rules[ch->first + j];
+		uint32_t st;
+		if (!state_only(cr, &st))
+			return -1;
+		if (st & RULES_CT_ESTABLISHED)
+			return cr->kind == RULES_CK_ACCEPT ? (int64_t)ch->first + j : -1;
+	}
+	return -1;
+}
+
 /* Compile rs for this dataplane with its per-worker state; NULL with err. */
 static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 	const struct rules_prog *prev, char *err, size_t errlen)
@@ -200,13 +233,17 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 		build_natsets(R);
 	/* the router's fast lane: forwarding that crosses no rule, only
 	 * empty chains whose ACCEPT policy counts it (the nat table's
-	 * chains see only tracked connections: without tracking, none);
-	 * connection tracking and NAT are for both families */
+	 * chains see only tracked connections: without tracking, none).
+	 * With tracking, the established lane: a chain may also have a rule
+	 * that accepts ESTABLISHED first, or after rules that match other
+	 * states only (est_rule); it counts the packets of established
+	 * connections (the raw table's runs before tracking: it must be
+	 * empty). NAT closes both (for both families). */
 	static const enum rules_hook fwd_hooks[3] = { RULES_H_PREROUTING, RULES_H_FORWARD,
 						      RULES_H_POSTROUTING };
 	for (unsigned f = 0; f < 2; f++) {
 		const struct rules_fprog *fp = &R->prog->f[f];
-		R->fast[f] = dp->mode == CFG_MODE_ROUTER && !R->ct && !R->nat;
+		R->fast[f] = dp->mode == CFG_MODE_ROUTER && !R->nat;
 		R->fast_n[f] = 0;
 		for (unsigned k = 0; k < 3 && R->fast[f]; k++) {
 			enum rules_hook h = fwd_hooks[k];
@@ -214,11 +251,16 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 				if (i + 1 == fp->hook_nat[h])
 					continue;
 				const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][i]];
-				if (ch->n != 0 || ch->policy != RULES_POL_ACCEPT) {
+				bool raw = i == 0 && fp->hook_raw[h];
+				int64_t e;
+				if (ch->n == 0 && ch->policy == RULES_POL_ACCEPT) {
+					R->fast_ctr[f][R->fast_n[f]++] = ch->policy_ctr;
+				} else if (R->ct && !raw && (e = est_rule(fp, ch)) >= 0) {
+					R->fast_ctr[f][R->fast_n[f]++] = fp->rules[e].ctr;
+				} else {
 					R->fast[f] = false;
 					break;
 				}
-				R->fast_ctr[f][R->fast_n[f]++] = ch->policy_ctr;
 			}
 		}
 	}

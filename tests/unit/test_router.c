@@ -2267,6 +2267,454 @@ static void test_fast_lane_rules(void **state)
 	assert_int_equal(w->st.fast, fast);
 }
 
+/* ---- the established lane ------------------------------------------ */
+
+static void tcp4_seg(struct frame *f, int port, const uint8_t *src, const uint8_t *dst,
+		     uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+		     const char *payload);
+
+/* A connection the established lane's test plays both ends of: client
+ * H1 on lan0, server H2 or a host behind a gateway on wan0. TCP: st 0
+ * closed, 1 SYN sent, 2 SYN/ACK sent, 3 open; seq: the next sequence
+ * number of each end. */
+struct el_conn {
+	uint8_t proto, v6, far, st;
+	uint16_t cport;
+	uint32_t seq[2];
+};
+#define EL_CONNS 40
+
+static uint64_t el_fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* A frame of connection c from the end on port (0 the client, 1 the
+ * server): mostly what its state calls for, in sequence; now and then out
+ * of its window, a FIN, an RST, a new SYN, a wrong checksum (unknown to
+ * the NIC, or known bad), a TTL of 1, padding. */
+static void el_frame(struct frame *f, uint64_t *x, int port, struct el_conn *c, uint64_t *ol,
+		     bool clean)
+{
+	static const uint8_t far4[4] = { 192, 168, 7, 9 };
+	static const uint8_t far6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 };
+	const uint8_t *a4[2] = { H1_IP, c->far ? far4 : H2_IP };
+	const uint8_t *a6[2] = { H1_IP6, c->far ? far6 : H2_IP6 };
+	uint16_t sp = port ? (c->proto == IPPROTO_TCP ? 80 : 53) : c->cport;
+	uint16_t dp_ = port ? c->cport : (c->proto == IPPROTO_TCP ? 80 : 53);
+	uint16_t plen = (uint16_t)(fl_rand(x) % 4 ? fl_rand(x) % 40 : fl_rand(x) % 1200);
+	f->n = 0;
+	fr_eth(f, port_mac(port), port ? MAC_H2 : MAC_H1, c->v6 ? 0x86dd : 0x0800);
+	uint32_t ip = c->v6 ? fr_ip6(f, c->proto, 64, a6[port], a6[!port])
+			    : fr_ip4(f, c->proto, 64, 0, a4[port], a4[!port], NULL, 0);
+	uint32_t l4;
+	/* what may go wrong: not the handshake (the connection would never
+	 * open) */
+	bool noisy = !clean;
+	if (c->proto == IPPROTO_UDP) {
+		l4 = fr_udp(f, sp, dp_, plen);
+	} else {
+		uint8_t fl = 0x10; /* ACK */
+		uint32_t r = clean ? 1000 : fl_rand(x) % 1000;
+		bool data = false;
+		if (c->st == 0) {
+			fl = port ? 0x10 : 0x02; /* a SYN (the server: a stray ACK) */
+			if (!port) {
+				c->st = 1;
+				c->seq[0] = fl_rand(x);
+			}
+			plen = 0;
+		} else if (c->st == 1 && port) {
+			fl = 0x12; /* SYN/ACK */
+			c->st = 2;
+			c->seq[1] = fl_rand(x);
+			plen = 0;
+		} else if ((c->st == 1 && !port) || (c->st == 2 && port)) {
+			fl = port ? 0x12 : 0x02; /* the SYN or SYN/ACK again */
+			plen = 0;
+			c->seq[port]--;
+		} else if (c->st == 2 && !port) {
+			c->st = 3;
+		} else if (r < 10) {
+			fl = 0x02; /* a SYN on the connection: ignored */
+			plen = 0;
+		} else if (r < 40) {
+			/* FIN or RST: the next connection is usually another
+			 * one (the client's next port; this one lingers in the
+			 * table), else it reopens this one */
+			fl = r < 25 ? 0x11 : 0x14;
+			c->st = 0;
+			if (r % 3)
+				c->cport = (uint16_t)(c->cport + EL_CONNS);
+		} else {
+			data = true;
+			if (r < 80)
+				fl = 0x18; /* PSH, ACK */
+		}
+		l4 = fr_tcp(f, sp, dp_, fl, 5);
+		fr_zero(f, plen);
+		uint32_t seq = c->seq[port], ack = c->seq[!port];
+		noisy = noisy && data;
+		if (noisy && fl_rand(x) % 25 == 0)
+			seq += 0x40000000u; /* far out of the window */
+		else if (noisy && fl_rand(x) % 25 == 0)
+			seq -= fl_rand(x) % 3000; /* a retransmission, or below it */
+		for (int b = 0; b < 4; b++) {
+			f->b[l4 + 4 + b] = (uint8_t)(seq >> (24 - 8 * b));
+			f->b[l4 + 8 + b] = (fl & 0x10) ? (uint8_t)(ack >> (24 - 8 * b)) : 0;
+		}
+		c->seq[port] += plen + ((fl & 0x03) ? 1 : 0);
+	}
+	if (noisy && fl_rand(x) % 50 == 0)
+		f->b[ip + (c->v6 ? 7 : 8)] = 1; /* TTL, hop limit */
+	if (c->v6) {
+		fr_ip6_end(f, ip);
+		fr_ip6_l4_csum(f, ip, c->proto, l4, c->proto == IPPROTO_UDP ? 6 : 16);
+	} else {
+		fr_ip4_end(f, ip);
+		fr_ip4_l4_csum(f, ip, c->proto, l4, c->proto == IPPROTO_UDP ? 6 : 16);
+	}
+	*ol = 0;
+	uint32_t mut = noisy ? fl_rand(x) % 30 : 30;
+	if (mut == 0)
+		f->b[l4 + (c->proto == IPPROTO_UDP ? 6 : 16)] ^= 0x10; /* checksum: the NIC knows nothing */
+	else if (mut == 1)
+		*ol = RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	else if (mut == 2)
+		*ol = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	else if (mut == 3)
+		fr_zero(f, 1 + fl_rand(x) % 20); /* Ethernet padding */
+}
+
+/* The established lane's rulesets: ESTABLISHED accepted (in mangle too,
+ * for IPv4; after INVALID dropped, for IPv6), new connections accepted. */
+static const char el_rules4[] =
+	"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+	"*mangle\n:PREROUTING ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	":POSTROUTING ACCEPT [0:0]\n"
+	"-A FORWARD -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n"
+	"*filter\n:FORWARD DROP [0:0]\n"
+	"-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	"-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+	"-A FORWARD -p tcp --syn -m conntrack --ctstate NEW -j ACCEPT\n"
+	"-A FORWARD -p udp -m state --state NEW -j ACCEPT\n"
+	"-A FORWARD -p icmp -j ACCEPT\n"
+	"COMMIT\n";
+static const char el_rules6[] =
+	"*filter\n:FORWARD DROP [0:0]\n"
+	"-A FORWARD -m state --state INVALID -j DROP\n"
+	"-A FORWARD -m state --state ESTABLISHED -j ACCEPT\n"
+	"-A FORWARD -m state --state NEW,RELATED -j ACCEPT\n"
+	"COMMIT\n";
+
+/* One run of the established lane's test on a fresh box: bursts of frames
+ * of the connections (and of fl_frame's, which the lane mostly refuses),
+ * the connection clock running (dp->ct_clock). digest[k]: what burst
+ * k did (fl_res); *ct: the digest of the table after; lane[0]: the
+ * packets the established lane forwarded, lane[1]: the bursts it left
+ * part of to the full path. */
+static void el_run(unsigned bursts, uint64_t seed, bool fast_off, uint64_t *digest, uint64_t *ct,
+		   uint64_t lane[2])
+{
+	assert_int_equal(fl_up(""), 0);
+	learn_h1();
+	learn_h2();
+	struct frame g;
+	mk_arp(&g, 2, port_mac(1), MAC_GW, GW_IP, port_mac(1), WAN_IP);
+	put(1, &g);
+	round_trip();
+	expect_nothing();
+	install(el_rules4, el_rules6);
+	assert_true(dp->rules->fast[0] && dp->rules->fast[1]);
+	uint32_t base = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
+	struct el_conn c[EL_CONNS];
+	uint64_t x = seed;
+	for (unsigned i = 0; i < EL_CONNS; i++) {
+		c[i] = (struct el_conn){ .proto = i % 2 ? IPPROTO_TCP : IPPROTO_UDP,
+					 .v6 = i % 3 == 0, .far = i % 4 == 1,
+					 .cport = (uint16_t)(20000 + i) };
+	}
+	static struct frame f[FL_BURST];
+	static struct fl_res r;
+	lane[0] = lane[1] = 0;
+	for (unsigned k = 0; k < bursts; k++) {
+		/* a tick a burst, and now and then 40 s at once: UDP
+		 * connections expire, some found so before they are reaped */
+		dp->ct_clock = base + k + k / 100 * 40 * CT_HZ;
+		uint64_t ol[FL_BURST];
+		unsigned seg[FL_BURST];
+		int port = (int)(fl_rand(&x) % 2);
+		unsigned nf = 1 + fl_rand(&x) % FL_BURST;
+		/* half the bursts as the lane likes them, unless a connection
+		 * is not open yet */
+		bool clean = fl_rand(&x) % 2 == 0;
+		for (unsigned i = 0; i < nf; i++) {
+			seg[i] = 0;
+			if (!clean && fl_rand(&x) % 12 == 0) {
+				fl_frame(&f[i], &x, port, &ol[i], &seg[i]);
+				continue;
+			}
+			/* a few connections at a time: several frames of one in a burst */
+			struct el_conn *cn = &c[(k / 8 * 5 + fl_rand(&x) % 6) % EL_CONNS];
+			el_frame(&f[i], &x, port, cn, &ol[i], clean);
+		}
+		uint64_t est = w->st.fast_est;
+		fl_run(f, nf, port, ol, seg, fast_off, (uint16_t)k, &r);
+		est = w->st.fast_est - est;
+		lane[0] += est;
+		lane[1] += est > 0 && est < nf; /* the lane, then the full path */
+		uint64_t d = 0xcbf29ce484222325ull;
+		for (int p = 0; p < NPORTS; p++) {
+			d = el_fnv(d, &r.n[p], sizeof(r.n[p]));
+			for (unsigned i = 0; i < r.n[p]; i++)
+				d = el_fnv(d, r.out[p][i].b, r.out[p][i].n);
+			d = el_fnv(d, r.drop[p], sizeof(r.drop[p]));
+			d = el_fnv(d, &r.tx_bytes[p], sizeof(r.tx_bytes[p]));
+		}
+		for (unsigned i = 0; i < r.n_punt; i++)
+			d = el_fnv(d, r.punt[i].b, r.punt[i].n);
+		d = el_fnv(d, &r.icmp, sizeof(r.icmp));
+		d = el_fnv(d, r.rule, sizeof(r.rule));
+		d = el_fnv(d, &w->ct->st, sizeof(w->ct->st));
+		digest[k] = d;
+	}
+	/* the table: every entry, its times from the run's clock */
+	const struct ct_table *t = w->ct;
+	uint64_t d = el_fnv(0xcbf29ce484222325ull, &t->live, sizeof(t->live));
+	for (uint32_t i = 0; i < t->max; i++) {
+		struct ct_entry e = t->e[i];
+		if (e.fam == 0)
+			continue;
+		e.expire -= base;
+		if (e.proto == IPPROTO_UDP)
+			e.p.udp.stream_ts -= base;
+		d = el_fnv(d, &i, sizeof(i));
+		d = el_fnv(d, &e, sizeof(e));
+	}
+	*ct = d;
+	dp->ct_clock = 0;
+	assert_int_equal(dp_down(NULL), 0);
+}
+
+/* The established lane is an optimisation, never a semantic: the same
+ * bursts through a fresh box with the lane and through another without
+ * it (every packet the full path) must do the same -- the same frames out
+ * of each port in the same order, punts, drops, ICMP errors, rule
+ * counters, conntrack's statistics after every burst, and the same table
+ * at the end, entry for entry (state, windows, counters, timeouts). The
+ * bursts mix packets the lane takes with those it must leave: new
+ * connections, SYN, FIN, RST, segments out of the window, bad checksums,
+ * TTL 1, malformed frames; several packets of one connection in a burst. */
+static void test_est_lane_differential(void **state)
+{
+	(void)state;
+	enum { BURSTS = 700 };
+	static uint64_t a[BURSTS], b[BURSTS];
+	uint64_t cta, ctb, lane_a[2], lane_b[2];
+	el_run(BURSTS, 0x5eed1234, false, a, &cta, lane_a);
+	el_run(BURSTS, 0x5eed1234, true, b, &ctb, lane_b);
+	assert_int_equal(lane_b[0], 0);
+	for (unsigned k = 0; k < BURSTS; k++)
+		if (a[k] != b[k])
+			fail_msg("burst %u differs with the established lane", k);
+	assert_true(cta == ctb);
+	/* the lane was taken, and left: the comparison means something */
+	if (lane_a[0] < 1500 || lane_a[1] < 100)
+		fail_msg("the established lane took %" PRIu64 " packets, left %" PRIu64 " bursts "
+			 "part way", lane_a[0], lane_a[1]);
+}
+
+/* Which rulesets open the established lane: chains on the forwarding path
+ * empty with an ACCEPT policy, or whose first rule an established packet
+ * matches accepts ESTABLISHED and says nothing else (before it, rules of
+ * other states only); the raw table empty; no NAT. */
+static void test_est_lane_rules(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *rules;
+		bool open;
+	} c[] = {
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", true },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m state --state NEW,ESTABLISHED -j ACCEPT\n-A FORWARD -j DROP\nCOMMIT\n",
+		  true },
+		{ "*mangle\n:PREROUTING ACCEPT [0:0]\n"
+		  "-A PREROUTING -m state --state ESTABLISHED -j ACCEPT\n-A PREROUTING -j MARK "
+		  "--set-mark 1\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\n"
+		  "-A FORWARD -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n", true },
+		{ "*filter\n:FORWARD DROP [0:0]\n" /* rules no established packet matches first */
+		  "-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+		  "-A FORWARD -m state --state NEW,UNTRACKED -j LOG\n"
+		  "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\nCOMMIT\n", true },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m conntrack ! --ctstate NEW -j LOG\n"
+		  "-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -p tcp -m conntrack --ctstate INVALID -j DROP\n"
+		  "-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m conntrack --ctstate ESTABLISHED,INVALID -j LOG\n"
+		  "-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -p tcp -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -i lan0 -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m conntrack ! --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m conntrack --ctstate RELATED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m state --state NEW,RELATED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m conntrack --ctstate ESTABLISHED --ctdir REPLY -j ACCEPT\nCOMMIT\n",
+		  false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m conntrack --ctstate ESTABLISHED -j DROP\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n" /* a comment is no match */
+		  "-A FORWARD -m state --state ESTABLISHED -m comment --comment x -j ACCEPT\nCOMMIT\n",
+		  true },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m state --state ESTABLISHED -m mark --mark 1 -j ACCEPT\nCOMMIT\n",
+		  false },
+		{ "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p udp -j ACCEPT\n"
+		  "-A FORWARD -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*raw\n:PREROUTING ACCEPT [0:0]\n"
+		  "-A PREROUTING -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
+		{ "*filter\n:FORWARD DROP [0:0]\n"
+		  "-A FORWARD -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n"
+		  "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n",
+		  false },
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		install(c[i].rules, NULL);
+		assert_true(dp->rules->ct);
+		if (dp->rules->fast[0] != c[i].open)
+			fail_msg("ruleset %u: the established lane %s", i,
+				 c[i].open ? "closed" : "open");
+		/* IPv6 has no rules: its lane is open, but for NAT (both) */
+		assert_int_equal(dp->rules->fast[1], !dp->rules->nat);
+	}
+}
+
+/* The established lane's own cases, one by one: its packets counted by
+ * the ESTABLISHED rules; an RST it forwards, then a SYN that reopens the
+ * connection (ct_in's: a new entry, not the lane's); a segment out of the
+ * window in the middle of a burst (the lane tracked it: the full path
+ * drops it as INVALID, and forwards the rest). */
+static void test_est_lane_cases(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install(el_rules4, el_rules6);
+	struct el_conn c = { .proto = IPPROTO_TCP, .cport = 30000 };
+	struct frame f[4], out[4];
+	uint64_t x = 99, ol;
+	for (int k = 0; k < 3; k++) { /* SYN, SYN/ACK: the full path; ACK: the lane */
+		el_frame(&f[0], &x, k % 2, &c, &ol, true);
+		put(k % 2, &f[0]);
+		dp_worker_poll(w);
+		assert_int_equal(take(k % 2 ? 0 : 1, out, 4), 1);
+	}
+	assert_int_equal(c.st, 3);
+	assert_int_equal(w->st.fast_est, 1);
+	/* three segments of data, the last an RST: the lane forwards all */
+	for (int i = 0; i < 3; i++) {
+		el_frame(&f[i], &x, 0, &c, &ol, true);
+		put(0, &f[i]);
+	}
+	f[2].b[14 + 20 + 13] = 0x14;
+	fr_ip4_l4_csum(&f[2], 14, IPPROTO_TCP, 14 + 20, 16);
+	/* put again: the ring holds copies */
+	struct rte_mbuf *m;
+	while (rte_ring_sc_dequeue(rxr[0], (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	for (int i = 0; i < 3; i++)
+		put(0, &f[i]);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, out, 4), 3);
+	assert_memory_equal(out[2].b + 14 + 20, f[2].b + 14 + 20, 20); /* the RST */
+	assert_int_equal(w->st.fast_est, 4);
+	const struct dp_rules *R = dp->rules;
+	/* mangle's and filter's ESTABLISHED rules counted them (and the
+	 * SYN/ACK and ACK before) */
+	uint32_t ctr[2] = { R->prog->f[0].rules[R->prog->f[0].chains[R->prog->f[0].hook_chain
+				[RULES_H_FORWARD][RULES_T_MANGLE]].first].ctr,
+			    R->prog->f[0].rules[R->prog->f[0].chains[R->prog->f[0].hook_chain
+				[RULES_H_FORWARD][RULES_T_FILTER]].first].ctr };
+	for (int j = 0; j < 2; j++)
+		assert_int_equal(R->ctr[w->id][ctr[j]].pkts, 2 + 3);
+	/* a SYN on the closed connection's tuple: a new connection */
+	c.st = 0;
+	el_frame(&f[0], &x, 0, &c, &ol, true);
+	put(0, &f[0]);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, out, 4), 1);
+	assert_int_equal(w->st.fast_est, 4);
+	assert_int_equal(w->ct->st.new_, 2);
+	/* the handshake again, then: data, data out of the window, data */
+	for (int k = 1; k < 3; k++) {
+		el_frame(&f[0], &x, k % 2, &c, &ol, true);
+		put(k % 2, &f[0]);
+		dp_worker_poll(w);
+		assert_int_equal(take(k % 2 ? 0 : 1, out, 4), 1);
+	}
+	for (int i = 0; i < 3; i++)
+		el_frame(&f[i], &x, 0, &c, &ol, true);
+	uint8_t *sq = f[1].b + 14 + 20 + 4; /* over the window's upper bound */
+	sq[0] = (uint8_t)(sq[0] + 0x20);
+	fr_ip4_l4_csum(&f[1], 14, IPPROTO_TCP, 14 + 20, 16);
+	uint64_t inval = w->ct->st.invalid, dropped = drops(DP_DROP_FILTER_DROP);
+	for (int i = 0; i < 3; i++)
+		put(0, &f[i]);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, out, 4), 2);
+	assert_memory_equal(out[1].b + 14 + 20, f[2].b + 14 + 20, 20);
+	assert_int_equal(w->st.fast_est, 4 + 1 + 1);
+	assert_int_equal(w->ct->st.invalid, inval + 1);
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), dropped + 1);
+
+	/* an FTP control connection a raw rule gave its helper (the lane
+	 * closed); with the lane open again, its packets still go the full
+	 * way: the helper reads the PORT command */
+	install("*raw\n:PREROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT\n"
+		"*filter\n:FORWARD DROP [0:0]\n"
+		"-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+		"-A FORWARD -p tcp --dport 21 -j ACCEPT\nCOMMIT\n",
+		el_rules6);
+	assert_false(dp->rules->fast[0]);
+	struct frame g, o;
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40000, 21, 0x02, 1000, 0, "");
+	put(0, &g);
+	dp_worker_poll(w);
+	take_one(1, &o);
+	tcp4_seg(&g, 1, H2_IP, H1_IP, 21, 40000, 0x12, 5000, 1001, "");
+	put(1, &g);
+	dp_worker_poll(w);
+	take_one(0, &o);
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40000, 21, 0x10, 1001, 5001, "");
+	put(0, &g);
+	dp_worker_poll(w);
+	take_one(1, &o);
+	install(el_rules4, el_rules6);
+	assert_true(dp->rules->fast[0]);
+	uint64_t est = w->st.fast_est;
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40000, 21, 0x18, 1001, 5001, "USER a\r\n");
+	put(0, &g);
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40000, 21, 0x18, 1009, 5001, "PORT 10,77,1,2,195,80\r\n");
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, out, 4), 2);
+	assert_int_equal(w->ct->st.expect_new, 1);
+	assert_int_equal(w->st.fast_est, est);
+}
+
 static void mk_tcp4(struct frame *f, const uint8_t *eth_dst, const uint8_t *src, const uint8_t *dst,
 		    uint16_t dport, uint8_t flags)
 {
@@ -5155,6 +5603,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_string, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
+		cmocka_unit_test_teardown(test_est_lane_differential, dp_down_if_up),
+		cmocka_unit_test_setup_teardown(test_est_lane_cases, fl_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_est_lane_rules, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_masquerade_address, masq2_setup, dp_down),
