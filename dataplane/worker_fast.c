@@ -116,6 +116,12 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	if (unlikely(!rte_ring_empty(w->handoff)))
 		total += dp_handoff_drain(w);
 	dp_tx_flush(w);
+	/* a packet that created a connection and was then dropped (the
+	 * filter, REJECT) left its entry unconfirmed: freed now, not at this
+	 * worker's next packet -- -m connlimit's counts, which other workers
+	 * read, must not hold it meanwhile */
+	if (w->ct && unlikely(w->ct->pending != CT_NIL))
+		ct_abort(w->ct);
 	if (w->reasm)
 		reasm_expire(w->reasm, rte_rdtsc(), 4); /* bounded, as conntrack's */
 	if (w->ct) {

@@ -17,6 +17,8 @@
 #   - raw CT --notrack: UNTRACKED packets are matched as such
 #   - CONNMARK --set-xmark on NEW, connmark restored into the packet mark
 #     on every later packet: a mark-based REJECT sees the whole connection
+#   - the established lane: an IPv6 download's packets take it (IPv6's
+#     ruleset opens it), an IPv4 download's do not (raw rules close it)
 #   - a TCP segment with an impossible flag combination is INVALID (dropped,
 #     counted by the INVALID rule)
 #   - an established TCP connection keeps working across a ruleset reload
@@ -154,6 +156,29 @@ assert_eq "no daemon at the socket: exit 3" 3 "$?"
 ctl -F >/dev/null 2>&1
 assert_eq "-F empties the table" 0 "$(ctl -C 2>/dev/null)"
 check "traffic still crosses after the flush (a new connection)" in_lan curl -sf -o /dev/null --max-time 3 http://10.77.2.2:8080/hello.txt
+
+# the established lane (docs/architecture.md): IPv6's ruleset opens it
+# (INVALID dropped, then ESTABLISHED accepted; no raw rule, no NAT),
+# IPv4's does not (its raw and mangle tables have rules)
+lane_sum() {
+	rp_stats
+	local i n=0
+	for ((i = 0; i < ${E2E_CT_WORKERS:-2}; i++)); do
+		n=$((n + $(stat_worker "$STATS" "$i" established_lane)))
+	done
+	echo "$n"
+}
+head -c 8000000 /dev/urandom >"$WWW/big.bin"
+lane0=$(lane_sum)
+check "an 8 MB IPv4 download" in_lan curl -sf -o "$E2E_TMP/big4.bin" --max-time 20 http://10.77.2.2:8080/big.bin
+lane4=$(lane_sum)
+check "an 8 MB IPv6 download" in_lan curl -sf -o "$E2E_TMP/big6.bin" --max-time 20 'http://[fd77:2::2]:8080/big.bin'
+lane6=$(lane_sum)
+check "the IPv6 download arrived intact" cmp -s "$WWW/big.bin" "$E2E_TMP/big6.bin"
+check "the IPv4 download arrived intact" cmp -s "$WWW/big.bin" "$E2E_TMP/big4.bin"
+log "established_lane: $lane0 before, $lane4 after IPv4, $lane6 after IPv6"
+assert_eq "IPv4 (raw rules): no packet took the established lane" "$lane0" "$lane4"
+assert_ge "IPv6: the download's packets took the established lane" "$((lane6 - lane4))" 3000
 
 # a connection that lives across a ruleset reload
 in_wan "$PY" - >"$E2E_TMP/echo.out" 2>&1 <<'PY' &

@@ -36,6 +36,7 @@
 #include <rte_thash.h>
 
 #include "ctl.h"
+#include "ct_limit.h"
 #include "dp_ct.h"
 #include "dp_metrics.h"
 #include "dp.h"
@@ -2525,6 +2526,40 @@ static void test_est_lane_differential(void **state)
 	if (lane_a[0] < 1500 || lane_a[1] < 100)
 		fail_msg("the established lane took %" PRIu64 " packets, left %" PRIu64 " bursts "
 			 "part way", lane_a[0], lane_a[1]);
+}
+
+/* A SYN -m connlimit refused: its connection's entry, created for it and
+ * never confirmed, is freed at the end of the worker's loop, not left to
+ * its next packet -- other workers read this worker's connlimit counts,
+ * which would count it meanwhile (an idle worker: for good). */
+static void test_connlimit_refused_freed(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:FORWARD ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp --syn -m connlimit --connlimit-above 1 -j REJECT "
+		"--reject-with tcp-reset\nCOMMIT\n", NULL);
+	struct frame g, o[4];
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40001, 80, 0x02, 1000, 0, "");
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40002, 80, 0x02, 1000, 0, "");
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, 4), 1); /* the reset */
+	assert_int_equal(w->ct->pending, CT_NIL);
+	assert_int_equal(w->ct->live, 1);
+	const struct dp_rules *R = dp->rules;
+	for (int i = 0; i < 300; i++) /* a whole sweep */
+		ct_limit_gc(R->climit[w->id], w->ct, 16);
+	uint8_t key[16] = { 0 };
+	memcpy(key, H1_IP, 4);
+	uint32_t n = 0;
+	for (uint16_t match = 0; match < 4; match++) /* the rule's match id */
+		n += ct_limit_peek(R->climit[w->id], match, 4, key);
+	assert_int_equal(n, 1);
 }
 
 /* Which rulesets open the established lane: chains on the forwarding path
@@ -5606,6 +5641,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_est_lane_differential, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_est_lane_cases, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_est_lane_rules, fl_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_connlimit_refused_freed, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_masquerade_address, masq2_setup, dp_down),
