@@ -412,17 +412,19 @@ static inline bool ct_prefetch_entry(const struct ct_table *t, uint32_t h)
 void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now, bool prerouting,
 	unsigned flags, struct ct_res *r);
 /*
- * The established lane's tracking (router_fast.c): ct_in at PREROUTING for
- * a TCP or UDP packet that is not a SYN, whose connection's entry is here
- * (not expired) and has no helper, its own or its master's.
- * CT_EST_NONE: it is not such a packet, nothing was done (ct_in will judge
- * it); else it was tracked exactly as ct_in would, r is ct_in's result:
- * CT_EST_OK when that is ESTABLISHED on the entry (the packet may cross
- * the rules that accept ESTABLISHED), CT_EST_DONE otherwise (NEW, INVALID:
- * the full path goes on from r).
+ * The established lane's tracking (router_fast.c): ct_in at PREROUTING, in
+ * two steps, for a TCP or UDP packet that is not a SYN, whose connection's
+ * entry is here (not expired) and has no helper, its own or its master's.
+ * ct_est_find: its node (idx << 1 | dir), or CT_NIL when it is not such a
+ * packet (nothing was done: ct_in will judge it). ct_est_track then tracks
+ * it exactly as ct_in would; r is ct_in's result: CT_EST_OK when that is
+ * ESTABLISHED on the entry (the packet may cross the rules that accept
+ * ESTABLISHED), CT_EST_DONE otherwise (INVALID: the full path goes on
+ * from r).
  */
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
-int ct_in_est(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
+uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now);
+int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t node, uint32_t h, uint32_t now,
 	struct ct_res *r);
 /* The packet passed every hook: insert its new entry. */
 void ct_confirm(struct ct_table *t, struct ct_res *r);

@@ -1015,31 +1015,35 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	t->st.invalid++;
 }
 
-int ct_in_est(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
-	struct ct_res *r)
+uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now)
 {
-	res_init(r);
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* as ct_in: the previous packet did not get through */
 	uint8_t proto = p->t.proto;
 	/* a SYN may reopen a connection (a new entry): ct_in's */
 	if ((proto != 6 && proto != 17) || (proto == 6 && (p->tcp_flags & TH_SYN)) ||
 	    pkt_judge(t, p, true) != PKT_OK)
-		return CT_EST_NONE;
+		return CT_NIL;
 	uint32_t n = ct_lookup(t, &p->t, h);
 	if (n == CT_NIL)
-		return CT_EST_NONE;
-	uint32_t idx = n >> 1;
-	const struct ct_entry *e = &t->e[idx];
+		return CT_NIL;
+	const struct ct_entry *e = &t->e[n >> 1];
 	/* expired (ct_in: a new connection), or a helper's (after the
 	 * filter, the helper reads the packet) */
 	if ((int32_t)(e->expire - now) <= 0 || (e->ps & 0xf0) != 0)
-		return CT_EST_NONE;
+		return CT_NIL;
+	return n;
+}
+
+int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_t h, uint32_t now,
+	struct ct_res *r)
+{
+	res_init(r);
 	t->st.found++;
 	struct seg s = {0};
-	if (proto == 6)
+	if (p->t.proto == 6)
 		seg_read(p, &s);
 	/* what ct_in does with a found entry; without a SYN, no V_REPEAT */
-	track(t, p, &s, idx, n & 1, false, h, now, r);
+	track(t, p, &s, n >> 1, n & 1, false, h, now, r);
 	return r->idx != CT_NIL && r->state == CT_ESTABLISHED ? CT_EST_OK : CT_EST_DONE;
 }

@@ -182,11 +182,17 @@ static bool natset_has(const struct dp_natset *s, const struct dp_ctx *dp, uint8
 static int steer_of(struct dp_worker *w, const struct dp_rules *R, const struct pkt_meta *pm,
 	const struct ct_tuple *t)
 {
-	if (!natset_has(&R->nat_pub, w->dp, t->fam, t->dst))
-		return -1;
 	if (!(pm->flags & PKT_F_L4) || (pm->flags & PKT_F_ICMP_ERR))
 		return -1;
-	return nat_owner(t->proto, pm->sport, pm->dport, pm->icmp_type, w->dp->n_workers);
+	return dp_ct_owner(w, R, t, pm->sport, pm->dport, pm->icmp_type);
+}
+
+int dp_ct_owner(const struct dp_worker *w, const struct dp_rules *R, const struct ct_tuple *t,
+	uint16_t sport, uint16_t dport, uint8_t icmp_type)
+{
+	if (!natset_has(&R->nat_pub, w->dp, t->fam, t->dst))
+		return -1;
+	return nat_owner(t->proto, sport, dport, icmp_type, w->dp->n_workers);
 }
 
 static unsigned ask_flags(struct dp_worker *w, const struct dp_rules *R, const struct pkt_meta *pm,

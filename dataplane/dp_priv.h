@@ -423,6 +423,11 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
 	uint8_t *reject_with);
 /* Track the packet (after the raw table): sets w->ctr. false: drop it (the
  * table is full, counted). */
+/* ct_fast.c: with several workers, the worker that owns the connection of
+ * a packet with tuple t addressed to a source translation's address (its
+ * ports name it), -1 if it is not one. */
+int dp_ct_owner(const struct dp_worker *w, const struct dp_rules *R, const struct ct_tuple *t,
+	uint16_t sport, uint16_t dport, uint8_t icmp_type);
 /* ct_fast.c: the L4 checksum of a packet at PREROUTING as conntrack judges
  * it: true if bad. sw: check it in software when the NIC did not. */
 bool dp_ct_csum_bad(const struct dp_ctx *dp, struct rte_mbuf *m, bool v6, uint8_t proto,

@@ -1185,11 +1185,12 @@ static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine)
 	return true;
 }
 
-/* The route v (the LPM's answer) decoded: the port the packet leaves by
- * and its next hop's MAC (*mac), or OUT_SLOW (the full path's case: ours,
+/* The route v (the LPM's answer for dst, the packet's destination or the
+ * one NAT gives it) decoded: the port the packet leaves by and its next
+ * hop's MAC (*mac), or OUT_SLOW (the full path's case: ours,
  * no route, a neighbour not resolved, over the MTU). Changes nothing. */
 static inline uint16_t fast_route(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v, bool v6,
-				  uint64_t *mac)
+				  const uint8_t *dst, uint64_t *mac)
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
 	uint32_t idx = v & DP_NHV_IDX_MASK;
@@ -1202,7 +1203,7 @@ static inline uint16_t fast_route(const struct dp_ctx *dp, struct rte_mbuf *m, u
 		break;
 	case DP_NHV_CONN:
 		out = (uint16_t)idx;
-		nh = v6 ? nh_lookup(dp, 6, ip + 24, out) : nh_lookup(dp, 4, ip + 16, out);
+		nh = nh_lookup(dp, v6 ? 6 : 4, dst, out);
 		if (nh < 0)
 			return OUT_SLOW;
 		break;
@@ -1255,7 +1256,10 @@ static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uin
 static inline uint16_t fast_send(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v, bool v6)
 {
 	uint64_t mac;
-	uint16_t out = fast_route(dp, m, v, v6, &mac);
+	uint16_t out = fast_route(dp, m, v, v6,
+				  rte_pktmbuf_mtod_offset(m, const uint8_t *,
+							  RTE_ETHER_HDR_LEN + (v6 ? 24 : 16)),
+				  &mac);
 	if (out != OUT_SLOW)
 		fast_rewrite(dp, m, out, mac, v6);
 	return out;
@@ -1341,6 +1345,20 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 	}
 }
 
+/* The tracker's tuple of the fast lane's IPv4 (v6 false) or IPv6 packet
+ * whose IP header is at ip: addresses at src, the transport header at l4. */
+static inline void est_tuple(struct ct_tuple *tp, const uint8_t *ip, bool v6, uint8_t proto)
+{
+	unsigned alen = v6 ? 16 : 4, src = v6 ? 8 : 12, l4 = v6 ? 40 : 20;
+	memset(tp, 0, sizeof(*tp));
+	memcpy(tp->src, ip + src, alen);
+	memcpy(tp->dst, ip + src + alen, alen);
+	tp->sport = rd16(ip + l4);
+	tp->dport = rd16(ip + l4 + 2);
+	tp->proto = proto;
+	tp->fam = v6 ? 6 : 4;
+}
+
 /* The established lane's look at packet m ahead of its turn (read only):
  * true if its headers may take the lane, its tuple in *tp, its route (the
  * LPM's answer) in *v, its family in *v6. */
@@ -1355,29 +1373,43 @@ static inline bool est_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64
 		*v6 = 0;
 		if (rte_lpm_lookup(dp->lpm4, dst, v) < 0)
 			*v = NHV_MISS;
-		memset(tp, 0, sizeof(*tp));
-		memcpy(tp->src, ip + 12, 4);
-		memcpy(tp->dst, ip + 16, 4);
-		tp->sport = rd16(ip + 20);
-		tp->dport = rd16(ip + 22);
-		tp->proto = ip[9];
-		tp->fam = 4;
+		est_tuple(tp, ip, false, ip[9]);
 		return true;
 	}
 	if ((fam & FAST_V6) && fast6_check(m, mine)) {
 		*v6 = 1;
 		if (rte_lpm6_lookup(dp->lpm6, ip + 24, v) < 0)
 			*v = NHV_MISS;
-		memset(tp, 0, sizeof(*tp));
-		memcpy(tp->src, ip + 8, 16);
-		memcpy(tp->dst, ip + 24, 16);
-		tp->sport = rd16(ip + 40);
-		tp->dport = rd16(ip + 42);
-		tp->proto = ip[6];
-		tp->fam = 6;
+		est_tuple(tp, ip, true, ip[6]);
 		return true;
 	}
 	return false;
+}
+
+/* The route of the destination dst destination NAT gives a packet (*v:
+ * the LPM's answer); false if dst is one the full path refuses to route
+ * (in4/in6: multicast, 0/8, 127/8, class E; IPv6 link-local, unspecified,
+ * loopback) -- the full path then says so. */
+static inline bool est_dnat_route(const struct dp_ctx *dp, const uint8_t *dst, bool v6,
+				  uint32_t *v)
+{
+	if (!v6) {
+		if (dst[0] == 0 || dst[0] == 127 || dst[0] >= 224)
+			return false;
+		uint32_t a;
+		memcpy(&a, dst, 4);
+		if (rte_lpm_lookup(dp->lpm4, rte_be_to_cpu_32(a), v) < 0)
+			*v = NHV_MISS;
+		return true;
+	}
+	uint64_t hi, lo;
+	memcpy(&hi, dst, 8);
+	memcpy(&lo, dst + 8, 8);
+	if (dst[0] == 0xff || ip6_is_linklocal(dst) || (hi == 0 && (lo & ~rte_cpu_to_be_64(1)) == 0))
+		return false;
+	if (rte_lpm6_lookup(dp->lpm6, dst, v) < 0)
+		*v = NHV_MISS;
+	return true;
 }
 
 /* How far ahead of its turn the established lane looks at a packet (its
@@ -1391,11 +1423,12 @@ static inline bool est_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64
 /*
  * The established lane: the fast lane with connection tracking. Packets
  * of established connections with nothing to do but be accounted
- * (ct_in_est) cross their chains' ESTABLISHED rules and are forwarded as
- * the fast lane does. Connections have state: the packets are tracked in
- * their order, so the lane takes the burst's longest head it can, and the
- * full path the rest -- the first of which may have been tracked already
- * (given: an out-of-window segment).
+ * (ct_est_find, ct_est_track) and translated (their NAT binding) cross
+ * their chains' ESTABLISHED rules and are forwarded as the fast lane does.
+ * Connections have state: the packets are tracked in their order, so the
+ * lane takes the burst's longest head it can, and the full path the rest
+ * -- the first of which may have been tracked already (given: an
+ * out-of-window segment).
  */
 static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n,
 			     const struct dp_rules *R, unsigned fam, uint16_t *out)
@@ -1434,12 +1467,6 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 			ct_prefetch_entry(t, h[pe]);
 		struct rte_mbuf *m = pkts[i];
 		bool six = v6[i];
-		uint64_t mac;
-		/* routed first (read only): tracking happens only for a packet
-		 * the lane will forward if its connection lets it */
-		uint16_t o = fast_route(dp, m, v[i], six, &mac);
-		if (o == OUT_SLOW)
-			break;
 		struct ct_pkt p;
 		p.t = w->btup[i];
 		p.l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
@@ -1455,12 +1482,52 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 		p.icmp_err = 0;
 		p.helper = 0;
 		p.h_rep = 0;
+		/* with several workers and NAT, a packet to a source
+		 * translation's address whose ports name another worker goes
+		 * there untouched (dp_ct_in's steering) */
+		if (R->nat && dp->n_workers > 1) {
+			int ow = dp_ct_owner(w, R, &p.t, p.t.sport, p.t.dport, 0);
+			if (ow >= 0 && (unsigned)ow != w->id)
+				break;
+		}
 		p.csum_bad = dp_ct_csum_bad(dp, m, six, p.t.proto, dp->ports[in].sw_l4_csum, p.l3,
 					    p.l4, p.l4_len, p.l4_cap);
-		e = ct_in_est(t, &p, h[i], w->ct_now, &given);
+		uint32_t node = ct_est_find(t, &p, h[i], w->ct_now);
+		if (node == CT_NIL)
+			break;
+		/* routed before it is tracked (read only): tracking happens only
+		 * for a packet the lane will forward if its connection lets it;
+		 * on the destination NAT gives it, if any (in4 routes after
+		 * PREROUTING) */
+		const struct ct_entry *ce = &t->e[node >> 1];
+		unsigned dir = node & 1;
+		bool dnat = R->nat && nat_needed(ce, dir, NAT_MANIP_DST);
+		bool snat = R->nat && nat_needed(ce, dir, NAT_MANIP_SRC);
+		const uint8_t *dst = p.l3 + (six ? 24 : 16);
+		uint32_t route = v[i];
+		struct ct_tuple rt;
+		if (dnat) {
+			ct_entry_tuple(t, node >> 1, !dir, &rt);
+			dst = rt.src;
+			if (!est_dnat_route(dp, dst, six, &route))
+				break;
+		}
+		uint64_t mac;
+		uint16_t o = fast_route(dp, m, route, six, dst, &mac);
+		if (o == OUT_SLOW)
+			break;
+		e = ct_est_track(t, &p, node, h[i], w->ct_now, &given);
 		if (e != CT_EST_OK)
 			break;
+		/* as the full path: destination NAT (PREROUTING), the TTL
+		 * (routing), source NAT (POSTROUTING) */
+		struct nat_pkt np = { .l3 = (uint8_t *)(uintptr_t)p.l3, .l4 = (uint8_t *)(uintptr_t)p.l4,
+				      .l4_cap = p.l4_cap, .proto = p.t.proto };
+		if (dnat)
+			nat_manip_packet(t, node >> 1, dir, NAT_MANIP_DST, &np);
 		fast_rewrite(dp, m, o, mac, six);
+		if (snat)
+			nat_manip_packet(t, node >> 1, dir, NAT_MANIP_SRC, &np);
 		out[i] = o;
 		nf[six]++;
 		bytes[six] += rte_pktmbuf_pkt_len(m);

@@ -238,12 +238,13 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 	 * that accepts ESTABLISHED first, or after rules that match other
 	 * states only (est_rule); it counts the packets of established
 	 * connections (the raw table's runs before tracking: it must be
-	 * empty). NAT closes both (for both families). */
+	 * empty); it applies their NAT bindings (the nat table's chains see
+	 * only new connections). */
 	static const enum rules_hook fwd_hooks[3] = { RULES_H_PREROUTING, RULES_H_FORWARD,
 						      RULES_H_POSTROUTING };
 	for (unsigned f = 0; f < 2; f++) {
 		const struct rules_fprog *fp = &R->prog->f[f];
-		R->fast[f] = dp->mode == CFG_MODE_ROUTER && !R->nat;
+		R->fast[f] = dp->mode == CFG_MODE_ROUTER;
 		R->fast_n[f] = 0;
 		for (unsigned k = 0; k < 3 && R->fast[f]; k++) {
 			enum rules_hook h = fwd_hooks[k];

@@ -2279,11 +2279,14 @@ static void tcp4_seg(struct frame *f, int port, const uint8_t *src, const uint8_
  * closed, 1 SYN sent, 2 SYN/ACK sent, 3 open; seq: the next sequence
  * number of each end. */
 struct el_conn {
-	uint8_t proto, v6, far, st;
+	uint8_t proto, v6, far, inb, st;
 	uint16_t cport;
 	uint32_t seq[2];
 };
 #define EL_CONNS 40
+/* the established lane's test with NAT: outbound connections masqueraded,
+ * inbound ones (inb) forwarded to H1 by destination NAT */
+static bool el_nat;
 
 static uint64_t el_fnv(uint64_t h, const void *p, size_t n)
 {
@@ -2297,20 +2300,32 @@ static uint64_t el_fnv(uint64_t h, const void *p, size_t n)
  * server): mostly what its state calls for, in sequence; now and then out
  * of its window, a FIN, an RST, a new SYN, a wrong checksum (unknown to
  * the NIC, or known bad), a TTL of 1, padding. */
-static void el_frame(struct frame *f, uint64_t *x, int port, struct el_conn *c, uint64_t *ol,
+static void el_frame(struct frame *f, uint64_t *x, int wire, struct el_conn *c, uint64_t *ol,
 		     bool clean)
 {
 	static const uint8_t far4[4] = { 192, 168, 7, 9 };
 	static const uint8_t far6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 };
-	const uint8_t *a4[2] = { H1_IP, c->far ? far4 : H2_IP };
-	const uint8_t *a6[2] = { H1_IP6, c->far ? far6 : H2_IP6 };
-	uint16_t sp = port ? (c->proto == IPPROTO_TCP ? 80 : 53) : c->cport;
-	uint16_t dp_ = port ? c->cport : (c->proto == IPPROTO_TCP ? 80 : 53);
+	static const uint8_t wan6[16] = { 0xfd, 0x77, 0, 2, [15] = 1 };
+	/* port: the end that sends, 0 the client, 1 the server; wire: the
+	 * box's port it arrives on */
+	int port = c->inb ? !wire : wire;
+	uint16_t svc = c->proto == IPPROTO_TCP ? 80 : 53;
+	/* addresses as each end sees them: an outbound client H1 (masqueraded
+	 * behind wan0's address with el_nat), an inbound client H2 (to wan0's
+	 * address, forwarded to H1) */
+	const uint8_t *cli = c->inb ? (c->v6 ? H2_IP6 : H2_IP) : (c->v6 ? H1_IP6 : H1_IP);
+	const uint8_t *srv = c->inb ? (c->v6 ? H1_IP6 : H1_IP)
+				    : c->far ? (c->v6 ? far6 : far4) : (c->v6 ? H2_IP6 : H2_IP);
+	const uint8_t *wan = c->v6 ? wan6 : WAN_IP;
+	const uint8_t *src = port ? srv : cli;
+	const uint8_t *dst = port ? (el_nat && !c->inb ? wan : cli) : (c->inb ? wan : srv);
+	uint16_t sp = port ? svc : c->cport;
+	uint16_t dp_ = port ? c->cport : c->inb ? 8000 + svc : svc;
 	uint16_t plen = (uint16_t)(fl_rand(x) % 4 ? fl_rand(x) % 40 : fl_rand(x) % 1200);
 	f->n = 0;
-	fr_eth(f, port_mac(port), port ? MAC_H2 : MAC_H1, c->v6 ? 0x86dd : 0x0800);
-	uint32_t ip = c->v6 ? fr_ip6(f, c->proto, 64, a6[port], a6[!port])
-			    : fr_ip4(f, c->proto, 64, 0, a4[port], a4[!port], NULL, 0);
+	fr_eth(f, port_mac(wire), wire ? MAC_H2 : MAC_H1, c->v6 ? 0x86dd : 0x0800);
+	uint32_t ip = c->v6 ? fr_ip6(f, c->proto, 64, src, dst)
+			    : fr_ip4(f, c->proto, 64, 0, src, dst, NULL, 0);
 	uint32_t l4;
 	/* what may go wrong: not the handshake (the connection would never
 	 * open) */
@@ -2417,8 +2432,8 @@ static const char el_rules6[] =
  * k did (fl_res); *ct: the digest of the table after; lane[0]: the
  * packets the established lane forwarded, lane[1]: the bursts it left
  * part of to the full path. */
-static void el_run(unsigned bursts, uint64_t seed, bool fast_off, uint64_t *digest, uint64_t *ct,
-		   uint64_t lane[2])
+static void el_run(const char *rules4, const char *rules6, unsigned bursts, uint64_t seed,
+		   bool fast_off, uint64_t *digest, uint64_t *ct, uint64_t lane[2])
 {
 	assert_int_equal(fl_up(""), 0);
 	learn_h1();
@@ -2428,14 +2443,16 @@ static void el_run(unsigned bursts, uint64_t seed, bool fast_off, uint64_t *dige
 	put(1, &g);
 	round_trip();
 	expect_nothing();
-	install(el_rules4, el_rules6);
+	install(rules4, rules6);
 	assert_true(dp->rules->fast[0] && dp->rules->fast[1]);
+	w->nat_rnd = 0x2545f491; /* NAT's port choices: both runs alike */
 	uint32_t base = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
 	struct el_conn c[EL_CONNS];
 	uint64_t x = seed;
 	for (unsigned i = 0; i < EL_CONNS; i++) {
 		c[i] = (struct el_conn){ .proto = i % 2 ? IPPROTO_TCP : IPPROTO_UDP,
 					 .v6 = i % 3 == 0, .far = i % 4 == 1,
+					 .inb = el_nat && i % 5 == 2,
 					 .cport = (uint16_t)(20000 + i) };
 	}
 	static struct frame f[FL_BURST];
@@ -2509,23 +2526,56 @@ static void el_run(unsigned bursts, uint64_t seed, bool fast_off, uint64_t *dige
  * bursts mix packets the lane takes with those it must leave: new
  * connections, SYN, FIN, RST, segments out of the window, bad checksums,
  * TTL 1, malformed frames; several packets of one connection in a burst. */
-static void test_est_lane_differential(void **state)
+static void el_differential(const char *rules4, const char *rules6, uint64_t seed,
+			    uint64_t min_lane)
 {
-	(void)state;
 	enum { BURSTS = 700 };
 	static uint64_t a[BURSTS], b[BURSTS];
 	uint64_t cta, ctb, lane_a[2], lane_b[2];
-	el_run(BURSTS, 0x5eed1234, false, a, &cta, lane_a);
-	el_run(BURSTS, 0x5eed1234, true, b, &ctb, lane_b);
+	el_run(rules4, rules6, BURSTS, seed, false, a, &cta, lane_a);
+	el_run(rules4, rules6, BURSTS, seed, true, b, &ctb, lane_b);
 	assert_int_equal(lane_b[0], 0);
 	for (unsigned k = 0; k < BURSTS; k++)
 		if (a[k] != b[k])
 			fail_msg("burst %u differs with the established lane", k);
 	assert_true(cta == ctb);
 	/* the lane was taken, and left: the comparison means something */
-	if (lane_a[0] < 1500 || lane_a[1] < 100)
+	if (lane_a[0] < min_lane || lane_a[1] < 100)
 		fail_msg("the established lane took %" PRIu64 " packets, left %" PRIu64 " bursts "
 			 "part way", lane_a[0], lane_a[1]);
+}
+
+static void test_est_lane_differential(void **state)
+{
+	(void)state;
+	el_nat = false;
+	el_differential(el_rules4, el_rules6, 0x5eed1234, 1500);
+}
+
+/* The same with NAT: outbound connections masqueraded behind wan0's
+ * address, inbound ones to wan0's ports 8080 and 8053 forwarded to H1
+ * (destination NAT: the lane routes them on their new destination). */
+static void test_est_lane_nat(void **state)
+{
+	(void)state;
+	static const char nat4[] =
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -i wan0 -p tcp --dport 8080 -j DNAT --to-destination 10.77.1.2:80\n"
+		"-A PREROUTING -i wan0 -p udp --dport 8053 -j DNAT --to-destination 10.77.1.2:53\n"
+		"-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n";
+	static const char nat6[] =
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -i wan0 -p tcp --dport 8080 -j DNAT --to-destination [fd77:1::2]:80\n"
+		"-A PREROUTING -i wan0 -p udp --dport 8053 -j DNAT --to-destination [fd77:1::2]:53\n"
+		"-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n";
+	static char r4[2048], r6[2048];
+	snprintf(r4, sizeof(r4), "%s%s", nat4, el_rules4);
+	snprintf(r6, sizeof(r6), "%s%s", nat6, el_rules6);
+	el_nat = true;
+	el_differential(r4, r6, 0xabcdef, 1000);
+	el_nat = false; /* (a failure leaves it set: the tests that use it set it) */
 }
 
 /* A SYN -m connlimit refused: its connection's entry, created for it and
@@ -2565,7 +2615,7 @@ static void test_connlimit_refused_freed(void **state)
 /* Which rulesets open the established lane: chains on the forwarding path
  * empty with an ACCEPT policy, or whose first rule an established packet
  * matches accepts ESTABLISHED and says nothing else (before it, rules of
- * other states only); the raw table empty; no NAT. */
+ * other states only); the raw table empty. */
 static void test_est_lane_rules(void **state)
 {
 	(void)state;
@@ -2620,10 +2670,10 @@ static void test_est_lane_rules(void **state)
 		  "-A FORWARD -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
 		{ "*raw\n:PREROUTING ACCEPT [0:0]\n"
 		  "-A PREROUTING -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n", false },
-		{ "*filter\n:FORWARD DROP [0:0]\n"
+		{ "*filter\n:FORWARD DROP [0:0]\n" /* NAT: the lane applies the bindings */
 		  "-A FORWARD -m state --state ESTABLISHED -j ACCEPT\nCOMMIT\n"
 		  "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n",
-		  false },
+		  true },
 	};
 	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		install(c[i].rules, NULL);
@@ -2631,8 +2681,7 @@ static void test_est_lane_rules(void **state)
 		if (dp->rules->fast[0] != c[i].open)
 			fail_msg("ruleset %u: the established lane %s", i,
 				 c[i].open ? "closed" : "open");
-		/* IPv6 has no rules: its lane is open, but for NAT (both) */
-		assert_int_equal(dp->rules->fast[1], !dp->rules->nat);
+		assert_true(dp->rules->fast[1]); /* IPv6 has no rules */
 	}
 }
 
@@ -2647,6 +2696,7 @@ static void test_est_lane_cases(void **state)
 	learn_h1();
 	learn_h2();
 	install(el_rules4, el_rules6);
+	el_nat = false;
 	struct el_conn c = { .proto = IPPROTO_TCP, .cport = 30000 };
 	struct frame f[4], out[4];
 	uint64_t x = 99, ol;
@@ -2724,19 +2774,18 @@ static void test_est_lane_cases(void **state)
 		"-A FORWARD -p tcp --dport 21 -j ACCEPT\nCOMMIT\n",
 		el_rules6);
 	assert_false(dp->rules->fast[0]);
-	struct frame g, o;
-	tcp4_seg(&g, 0, H1_IP, H2_IP, 40000, 21, 0x02, 1000, 0, "");
-	put(0, &g);
-	dp_worker_poll(w);
-	take_one(1, &o);
-	tcp4_seg(&g, 1, H2_IP, H1_IP, 21, 40000, 0x12, 5000, 1001, "");
-	put(1, &g);
-	dp_worker_poll(w);
-	take_one(0, &o);
-	tcp4_seg(&g, 0, H1_IP, H2_IP, 40000, 21, 0x10, 1001, 5001, "");
-	put(0, &g);
-	dp_worker_poll(w);
-	take_one(1, &o);
+	struct frame g;
+	static const struct { int port; uint8_t flags; uint32_t seq, ack; } hs[3] = {
+		{ 0, 0x02, 1000, 0 }, { 1, 0x12, 5000, 1001 }, { 0, 0x10, 1001, 5001 }
+	};
+	for (int k = 0; k < 3; k++) {
+		int p = hs[k].port;
+		tcp4_seg(&g, p, p ? H2_IP : H1_IP, p ? H1_IP : H2_IP, p ? 21 : 40000, p ? 40000 : 21,
+			 hs[k].flags, hs[k].seq, hs[k].ack, "");
+		put(p, &g);
+		dp_worker_poll(w);
+		assert_int_equal(take(!p, out, 4), 1);
+	}
 	install(el_rules4, el_rules6);
 	assert_true(dp->rules->fast[0]);
 	uint64_t est = w->st.fast_est;
@@ -5639,6 +5688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_ftp_port, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_est_lane_differential, dp_down_if_up),
+		cmocka_unit_test_teardown(test_est_lane_nat, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_est_lane_cases, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_est_lane_rules, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_connlimit_refused_freed, router_setup, dp_down),
