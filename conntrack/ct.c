@@ -101,6 +101,7 @@ struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
 	for (uint32_t i = 0; i < par->max; i++)
 		t->e[i].tnext = i + 1 < par->max ? i + 1 : CT_NIL;
 	t->free = 0;
+	t->nfree = par->max;
 	for (uint32_t i = 0; i < par->max6; i++) {
 		uint32_t nx = i + 1 < par->max6 ? i + 1 : CT_NIL;
 		memcpy(t->x6[i].a[0], &nx, 4);
@@ -371,6 +372,7 @@ static void entry_free(struct ct_table *t, uint32_t idx)
 	e->status = 0;
 	e->tnext = t->free;
 	t->free = idx;
+	t->nfree++;
 }
 
 static inline bool can_early_drop(const struct ct_entry *e)
@@ -472,6 +474,7 @@ uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 	uint32_t idx = t->free;
 	if (idx != CT_NIL) {
 		t->free = t->e[idx].tnext;
+		t->nfree--;
 		t->e[idx].status = 0;
 	} else if ((idx = early_drop(t)) == CT_NIL) {
 		return CT_NIL;

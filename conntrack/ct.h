@@ -277,6 +277,7 @@ struct ct_table {
 	struct ct_bucket *b;
 	uint32_t nb;          /* buckets */
 	uint32_t max, live, free;
+	uint32_t nfree;       /* entries on the free list (none: early drop) */
 	uint32_t max6, live6, free6;
 	uint32_t pending;    /* unconfirmed entry of the current packet */
 	uint32_t wheel[CT_WHEEL];
@@ -416,14 +417,16 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
  * two steps, for a TCP or UDP packet that is not a SYN, whose connection's
  * entry is here (not expired) and has no helper, its own or its master's.
  * ct_est_find: its node (idx << 1 | dir), or CT_NIL when it is not such a
- * packet (nothing was done: ct_in will judge it). ct_est_track then tracks
+ * packet (nothing was done: ct_in will judge it); *found: the lookup's
+ * answer all the same (CT_NIL: no entry). ct_est_track then tracks
  * it exactly as ct_in would; r is ct_in's result: CT_EST_OK when that is
  * ESTABLISHED on the entry (the packet may cross the rules that accept
  * ESTABLISHED), CT_EST_DONE otherwise (INVALID: the full path goes on
  * from r).
  */
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
-uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now);
+uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
+	uint32_t *found);
 int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t node, uint32_t h, uint32_t now,
 	struct ct_res *r);
 /* The packet passed every hook: insert its new entry. */

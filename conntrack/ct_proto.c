@@ -1015,22 +1015,23 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	t->st.invalid++;
 }
 
-uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now)
+uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
+	uint32_t *found)
 {
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* as ct_in: the previous packet did not get through */
-	uint8_t proto = p->t.proto;
-	/* a SYN may reopen a connection (a new entry): ct_in's */
-	if ((proto != 6 && proto != 17) || (proto == 6 && (p->tcp_flags & TH_SYN)) ||
-	    pkt_judge(t, p, true) != PKT_OK)
-		return CT_NIL;
 	uint32_t n = ct_lookup(t, &p->t, h);
+	*found = n;
 	if (n == CT_NIL)
 		return CT_NIL;
+	uint8_t proto = p->t.proto;
 	const struct ct_entry *e = &t->e[n >> 1];
-	/* expired (ct_in: a new connection), or a helper's (after the
-	 * filter, the helper reads the packet) */
-	if ((int32_t)(e->expire - now) <= 0 || (e->ps & 0xf0) != 0)
+	/* a SYN may reopen a connection (a new entry: ct_in's); expired
+	 * (ct_in: a new connection); a helper's (after the filter, the
+	 * helper reads the packet) */
+	if ((proto != 6 && proto != 17) || (proto == 6 && (p->tcp_flags & TH_SYN)) ||
+	    (int32_t)(e->expire - now) <= 0 || (e->ps & 0xf0) != 0 ||
+	    pkt_judge(t, p, true) != PKT_OK)
 		return CT_NIL;
 	return n;
 }

@@ -262,6 +262,7 @@ struct dp_worker {
 	/* the established lane tracked the current packet already: ct_in's
 	 * result (router_fast.c), NULL: not */
 	const struct ct_res *cur_given;
+	uint8_t est_cool;      /* bursts the established lane sits out (router_fast.c) */
 	uint32_t cur_hash;
 	uint32_t cur_hrep;     /* its reply tuple's hash, 0: not computed */
 	struct ct_tuple btup[DP_BURST]; /* the burst's tuples (dp_ct_prefetch_burst) */

@@ -1292,7 +1292,7 @@ static inline void fast_count(struct dp_worker *w, const struct dp_rules *R, uin
 static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
 					const struct dp_rules *R, bool may_trace,
-					const struct ct_res *given);
+					const struct ct_res *const *given);
 
 /* The fast lane without tracking: each packet alone (no state), those it
  * leaves to the full path after (in their order). */
@@ -1419,16 +1419,31 @@ static inline bool est_dnat_route(const struct dp_ctx *dp, const uint8_t *dst, b
  * it at once). */
 #define EST_AHEAD 6
 #define EST_ENTRY_AHEAD 3
+/* A burst of EST_COOL_MIN packets or more of which the lane forwarded none
+ * (new connections: what it did was in vain) sends the next EST_COOL
+ * bursts straight to the full path. */
+#define EST_COOL_MIN 8
+#define EST_COOL 4
+
+/* Whether the established lane must stop at a new connection it leaves to
+ * the full path: when the table may have to evict one for it (early drop:
+ * any entry, maybe a later packet's). */
+static inline bool est_full(const struct ct_table *t, uint8_t fam)
+{
+	return t->nfree <= DP_BURST || (fam == 6 && t->max6 - t->live6 <= DP_BURST);
+}
 
 /*
  * The established lane: the fast lane with connection tracking. Packets
  * of established connections with nothing to do but be accounted
  * (ct_est_find, ct_est_track) and translated (their NAT binding) cross
  * their chains' ESTABLISHED rules and are forwarded as the fast lane does.
- * Connections have state: the packets are tracked in their order, so the
- * lane takes the burst's longest head it can, and the full path the rest
- * -- the first of which may have been tracked already (given: an
- * out-of-window segment).
+ * The others are left to the full path, after the lane (in their order):
+ * so that no connection sees its packets out of order, a packet whose
+ * connection's entry one of them will work on is left too (touched), and
+ * the lane stops at a packet whose tuple it cannot read (a fragment, ICMP,
+ * not IP) or a new connection that may evict another. A packet it tracked
+ * and leaves (an out-of-window segment) goes with its result (given).
  */
 static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n,
 			     const struct dp_rules *R, unsigned fam, uint16_t *out)
@@ -1443,8 +1458,13 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 	bool stop = false; /* packet k may not */
 	uint16_t nf[2] = { 0, 0 };
 	uint64_t bytes[2] = { 0, 0 };
-	struct ct_res given;
-	int e = CT_EST_NONE;
+	/* left to the full path: sp[j] is pkts[si[j]], given gp[j] */
+	struct rte_mbuf *sp[DP_BURST];
+	uint16_t si[DP_BURST], ns = 0;
+	struct ct_res gv[DP_BURST];
+	const struct ct_res *gp[DP_BURST];
+	uint32_t touched[DP_BURST];
+	uint16_t nt = 0;
 	uint16_t i;
 	for (i = 0; i < n && i < DP_PREFETCH + EST_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -1482,60 +1502,94 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 		p.icmp_err = 0;
 		p.helper = 0;
 		p.h_rep = 0;
+		gp[ns] = NULL;
+		uint32_t touch = CT_NIL; /* the entry the full path will work on */
 		/* with several workers and NAT, a packet to a source
 		 * translation's address whose ports name another worker goes
 		 * there untouched (dp_ct_in's steering) */
 		if (R->nat && dp->n_workers > 1) {
 			int ow = dp_ct_owner(w, R, &p.t, p.t.sport, p.t.dport, 0);
 			if (ow >= 0 && (unsigned)ow != w->id)
-				break;
+				goto left;
 		}
 		p.csum_bad = dp_ct_csum_bad(dp, m, six, p.t.proto, dp->ports[in].sw_l4_csum, p.l3,
 					    p.l4, p.l4_len, p.l4_cap);
-		uint32_t node = ct_est_find(t, &p, h[i], w->ct_now);
-		if (node == CT_NIL)
-			break;
-		/* routed before it is tracked (read only): tracking happens only
-		 * for a packet the lane will forward if its connection lets it;
-		 * on the destination NAT gives it, if any (in4 routes after
-		 * PREROUTING) */
-		const struct ct_entry *ce = &t->e[node >> 1];
-		unsigned dir = node & 1;
-		bool dnat = R->nat && nat_needed(ce, dir, NAT_MANIP_DST);
-		bool snat = R->nat && nat_needed(ce, dir, NAT_MANIP_SRC);
-		const uint8_t *dst = p.l3 + (six ? 24 : 16);
-		uint32_t route = v[i];
-		struct ct_tuple rt;
-		if (dnat) {
-			ct_entry_tuple(t, node >> 1, !dir, &rt);
-			dst = rt.src;
-			if (!est_dnat_route(dp, dst, six, &route))
+		uint32_t found;
+		uint32_t node = ct_est_find(t, &p, h[i], w->ct_now, &found);
+		if (node == CT_NIL) {
+			if (found == CT_NIL && est_full(t, p.t.fam))
 				break;
+			touch = found == CT_NIL ? CT_NIL : found >> 1;
+			goto left;
 		}
-		uint64_t mac;
-		uint16_t o = fast_route(dp, m, route, six, dst, &mac);
-		if (o == OUT_SLOW)
-			break;
-		e = ct_est_track(t, &p, node, h[i], w->ct_now, &given);
-		if (e != CT_EST_OK)
-			break;
-		/* as the full path: destination NAT (PREROUTING), the TTL
-		 * (routing), source NAT (POSTROUTING) */
-		struct nat_pkt np = { .l3 = (uint8_t *)(uintptr_t)p.l3, .l4 = (uint8_t *)(uintptr_t)p.l4,
-				      .l4_cap = p.l4_cap, .proto = p.t.proto };
-		if (dnat)
-			nat_manip_packet(t, node >> 1, dir, NAT_MANIP_DST, &np);
-		fast_rewrite(dp, m, o, mac, six);
-		if (snat)
-			nat_manip_packet(t, node >> 1, dir, NAT_MANIP_SRC, &np);
-		out[i] = o;
-		nf[six]++;
-		bytes[six] += rte_pktmbuf_pkt_len(m);
+		touch = node >> 1;
+		for (uint16_t j = 0; j < nt; j++)
+			if (touched[j] == touch)
+				goto left;
+		{
+			/* routed before it is tracked (read only): tracking
+			 * happens only for a packet the lane will forward if its
+			 * connection lets it; on the destination NAT gives it, if
+			 * any (in4 routes after PREROUTING) */
+			const struct ct_entry *ce = &t->e[node >> 1];
+			unsigned dir = node & 1;
+			bool dnat = R->nat && nat_needed(ce, dir, NAT_MANIP_DST);
+			bool snat = R->nat && nat_needed(ce, dir, NAT_MANIP_SRC);
+			const uint8_t *dst = p.l3 + (six ? 24 : 16);
+			uint32_t route = v[i];
+			struct ct_tuple rt;
+			if (dnat) {
+				ct_entry_tuple(t, node >> 1, !dir, &rt);
+				dst = rt.src;
+				if (!est_dnat_route(dp, dst, six, &route))
+					goto left;
+			}
+			uint64_t mac;
+			uint16_t o = fast_route(dp, m, route, six, dst, &mac);
+			if (o == OUT_SLOW)
+				goto left;
+			if (ct_est_track(t, &p, node, h[i], w->ct_now, &gv[ns]) != CT_EST_OK) {
+				gp[ns] = &gv[ns];
+				goto left;
+			}
+			/* as the full path: destination NAT (PREROUTING), the
+			 * TTL (routing), source NAT (POSTROUTING) */
+			struct nat_pkt np = { .l3 = (uint8_t *)(uintptr_t)p.l3,
+					      .l4 = (uint8_t *)(uintptr_t)p.l4,
+					      .l4_cap = p.l4_cap,
+					      .proto = p.t.proto };
+			if (dnat)
+				nat_manip_packet(t, node >> 1, dir, NAT_MANIP_DST, &np);
+			fast_rewrite(dp, m, o, mac, six);
+			if (snat)
+				nat_manip_packet(t, node >> 1, dir, NAT_MANIP_SRC, &np);
+			out[i] = o;
+			nf[six]++;
+			bytes[six] += rte_pktmbuf_pkt_len(m);
+			continue;
+		}
+left:
+		if (touch != CT_NIL)
+			touched[nt++] = touch;
+		si[ns] = i;
+		sp[ns++] = m;
 	}
 	fast_count(w, R, &w->st.fast_est, nf, bytes);
-	if (i < n)
-		router_full(w, in, pkts + i, (uint16_t)(n - i), out + i, R, false,
-			    e == CT_EST_DONE ? &given : NULL);
+	if (nf[0] + nf[1] == 0 && n >= EST_COOL_MIN)
+		w->est_cool = EST_COOL; /* new connections, most likely */
+	for (; i < n; i++) { /* the lane stopped: the rest as they come */
+		gp[ns] = NULL;
+		si[ns] = i;
+		sp[ns++] = pkts[i];
+	}
+	if (ns) {
+		uint16_t so[DP_BURST];
+		router_full(w, in, sp, ns, so, R, false, gp);
+		for (uint16_t j = 0; j < ns; j++) {
+			pkts[si[j]] = sp[j];
+			out[si[j]] = so[j];
+		}
+	}
 }
 
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
@@ -1545,8 +1599,12 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	unsigned fam = fast_on(w->dp, R);
 	if (unlikely(dp_trace_on(w->dp)) || fam == 0)
 		router_full(w, in, pkts, n, out, R, true, NULL);
-	else if (R != NULL && R->ct)
+	else if (R != NULL && R->ct && likely(w->est_cool == 0))
 		est_burst(w, in, pkts, n, R, fam, out);
+	else if (R != NULL && R->ct) {
+		w->est_cool--;
+		router_full(w, in, pkts, n, out, R, false, NULL);
+	}
 	else
 		fast_burst(w, in, pkts, n, R, fam, out);
 	dp_tx_enqueue_burst(w, pkts, out, n);
@@ -1555,7 +1613,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					struct rte_mbuf **pkts, uint16_t n, uint16_t *out,
 					const struct dp_rules *R, bool may_trace,
-					const struct ct_res *given)
+					const struct ct_res *const *given)
 {
 	struct pkt_meta meta[DP_BURST];
 	uint32_t v4[DP_BURST];
@@ -1581,7 +1639,7 @@ static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 			w->cur_hrep = w->bhrep[i];
 			w->cur_i = i;
 			w->cur_hash_ok = 1; /* until the packet changes (reassembly) */
-			w->cur_given = i == 0 ? given : NULL;
+			w->cur_given = given != NULL ? given[i] : NULL;
 			out[i] = router_one(w, R, &pkts[i], &meta[i], v4[i]);
 		}
 		w->cur_hash_ok = 0;

@@ -2432,10 +2432,14 @@ static const char el_rules6[] =
  * k did (fl_res); *ct: the digest of the table after; lane[0]: the
  * packets the established lane forwarded, lane[1]: the bursts it left
  * part of to the full path. */
+static const char *el_yaml = ""; /* more of the box's config */
+static unsigned el_fill; /* UDP connections made first (never answered) */
+static uint64_t el_early; /* the last run's early drops */
+
 static void el_run(const char *rules4, const char *rules6, unsigned bursts, uint64_t seed,
 		   bool fast_off, uint64_t *digest, uint64_t *ct, uint64_t lane[2])
 {
-	assert_int_equal(fl_up(""), 0);
+	assert_int_equal(fl_up(el_yaml), 0);
 	learn_h1();
 	learn_h2();
 	struct frame g;
@@ -2446,6 +2450,16 @@ static void el_run(const char *rules4, const char *rules6, unsigned bursts, uint
 	install(rules4, rules6);
 	assert_true(dp->rules->fast[0] && dp->rules->fast[1]);
 	w->nat_rnd = 0x2545f491; /* NAT's port choices: both runs alike */
+	for (unsigned i = 0; i < el_fill; i += FL_BURST) {
+		for (unsigned j = i; j < i + FL_BURST && j < el_fill; j++) {
+			udp4_from(&g, 0, H1_IP, H2_IP, (uint16_t)(50000 + j), 9, 8);
+			put(0, &g);
+		}
+		dp_worker_poll(w);
+		struct frame o[FL_BURST];
+		while (take(1, o, FL_BURST) > 0)
+			;
+	}
 	uint32_t base = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
 	struct el_conn c[EL_CONNS];
 	uint64_t x = seed;
@@ -2513,6 +2527,7 @@ static void el_run(const char *rules4, const char *rules6, unsigned bursts, uint
 		d = el_fnv(d, &e, sizeof(e));
 	}
 	*ct = d;
+	el_early = t->st.early_drop;
 	dp->ct_clock = 0;
 	assert_int_equal(dp_down(NULL), 0);
 }
@@ -2549,7 +2564,24 @@ static void test_est_lane_differential(void **state)
 {
 	(void)state;
 	el_nat = false;
+	el_yaml = "";
+	el_fill = 0;
 	el_differential(el_rules4, el_rules6, 0x5eed1234, 1500);
+}
+
+/* The same with a table smaller than the connections: new ones evict
+ * others (early drop), which the lane must not overtake -- it stops at a
+ * new connection when the table's free entries may run out. */
+static void test_est_lane_full(void **state)
+{
+	(void)state;
+	el_nat = false;
+	el_yaml = "conntrack: {max-entries: 1024, max-ipv6: 24}\n";
+	el_fill = 1000;
+	el_differential(el_rules4, el_rules6, 0x77, 300);
+	assert_true(el_early > 10);
+	el_yaml = "";
+	el_fill = 0;
 }
 
 /* The same with NAT: outbound connections masqueraded behind wan0's
@@ -5689,6 +5721,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conntrack_forward, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_est_lane_differential, dp_down_if_up),
 		cmocka_unit_test_teardown(test_est_lane_nat, dp_down_if_up),
+		cmocka_unit_test_teardown(test_est_lane_full, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_est_lane_cases, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_est_lane_rules, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_connlimit_refused_freed, router_setup, dp_down),
