@@ -414,8 +414,10 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	unsigned flags, struct ct_res *r);
 /*
  * The established lane's tracking (router_fast.c): ct_in at PREROUTING, in
- * two steps, for a TCP or UDP packet that is not a SYN, whose connection's
- * entry is here (not expired) and has no helper, its own or its master's.
+ * two steps, for a UDP packet, or a TCP segment without SYN, FIN or RST of
+ * an ESTABLISHED connection, whose connection's entry is here (not
+ * expired) and has no helper, its own or its master's: one that changes
+ * no state other packets' processing reads.
  * ct_est_find: its node (idx << 1 | dir), or CT_NIL when it is not such a
  * packet (nothing was done: ct_in will judge it); *found: the lookup's
  * answer all the same (CT_NIL: no entry). ct_est_track then tracks

@@ -778,13 +778,8 @@ static void related(struct ct_table *t, const struct ct_pkt *p, unsigned flags, 
 
 static void res_init(struct ct_res *r)
 {
+	memset(r, 0, sizeof(*r));
 	r->idx = CT_NIL;
-	r->dir = 0;
-	r->fresh = 0;
-	r->drop = 0;
-	r->miss = 0;
-	r->helper = 0;
-	r->follow = 0;
 	r->state = CT_INVALID;
 }
 
@@ -1026,10 +1021,14 @@ uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uin
 		return CT_NIL;
 	uint8_t proto = p->t.proto;
 	const struct ct_entry *e = &t->e[n >> 1];
-	/* a SYN may reopen a connection (a new entry: ct_in's); expired
-	 * (ct_in: a new connection); a helper's (after the filter, the
-	 * helper reads the packet) */
-	if ((proto != 6 && proto != 17) || (proto == 6 && (p->tcp_flags & TH_SYN)) ||
+	/* expired (ct_in: a new connection); a helper's (after the filter,
+	 * the helper reads the packet). TCP: only a segment that leaves an
+	 * ESTABLISHED connection ESTABLISHED -- no SYN (it may reopen: a new
+	 * entry), FIN or RST (closing, or killed: what -m connlimit counts
+	 * and NAT's free ports change under the packets the lane overtakes) */
+	if ((proto != 6 && proto != 17) ||
+	    (proto == 6 && ((p->tcp_flags & (TH_SYN | TH_FIN | TH_RST)) ||
+			    ct_tcp_state(e) != CT_TCP_ESTABLISHED)) ||
 	    (int32_t)(e->expire - now) <= 0 || (e->ps & 0xf0) != 0 ||
 	    pkt_judge(t, p, true) != PKT_OK)
 		return CT_NIL;

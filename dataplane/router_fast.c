@@ -1517,7 +1517,9 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 		uint32_t found;
 		uint32_t node = ct_est_find(t, &p, h[i], w->ct_now, &found);
 		if (node == CT_NIL) {
-			if (found == CT_NIL && est_full(t, p.t.fam))
+			/* the full path may make a new entry for it (a new
+			 * connection, an expired one, a reopened one) */
+			if (est_full(t, p.t.fam))
 				break;
 			touch = found == CT_NIL ? CT_NIL : found >> 1;
 			goto left;

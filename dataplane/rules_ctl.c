@@ -177,8 +177,9 @@ static bool state_only(const struct rules_crule *cr, uint32_t *st)
 
 /* The rule of chain ch that decides every packet of an established
  * connection, if the chain's rules before it cannot match one: those
- * match by state alone, without ESTABLISHED (-m conntrack --ctstate
- * INVALID -j DROP, say); it accepts by state alone, with ESTABLISHED.
+ * match by state alone, without ESTABLISHED, SNAT or DNAT (-m conntrack
+ * --ctstate INVALID -j DROP, say); it accepts by state alone, with
+ * ESTABLISHED.
  * Its index in the family's rules, -1 if there is none. */
 static int64_t est_rule(const struct rules_fprog *fp, const struct rules_cchain *ch)
 {
@@ -189,6 +190,10 @@ static int64_t est_rule(const struct rules_fprog *fp, const struct rules_cchain 
 			return -1;
 		if (st & RULES_CT_ESTABLISHED)
 			return cr->kind == RULES_CK_ACCEPT ? (int64_t)ch->first + j : -1;
+		/* --ctstate SNAT/DNAT: an established translated connection's
+		 * packets have them too */
+		if (st & (RULES_CT_SNAT | RULES_CT_DNAT))
+			return -1;
 	}
 	return -1;
 }
