@@ -1492,6 +1492,24 @@ static void test_tx_full(void **state)
 }
 
 /* dp_create failures clean up after themselves (the next create works). */
+
+/* A config the loader accepts and dp_create refuses (the ports set up and
+ * started before it fails, and removed after): the error in err
+ * (CFG_ERR_MAX bytes). */
+static void create_fails(const char *yaml, char *err)
+{
+	struct cfg c;
+	if (cfg_load_buf(yaml, strlen(yaml), "ut.yaml", &c, err, CFG_ERR_MAX) < 0)
+		fail_msg("%s", err);
+	for (int p = 0; p < NPORTS; p++)
+		assert_true(rte_eth_from_rings(ring_names[p], &rxr[p], 1, &txr[p], 1, 0) >= 0);
+	struct dp_ctx *d = dp_create(&c, err, CFG_ERR_MAX);
+	cfg_free(&c);
+	assert_null(d);
+	for (int p = 0; p < NPORTS; p++)
+		assert_int_equal(rte_eal_hotplug_remove("vdev", dev_names[p]), 0);
+}
+
 static void test_create_errors(void **state)
 {
 	(void)state;
@@ -1507,21 +1525,10 @@ static void test_create_errors(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char yaml[2048];
 		snprintf(yaml, sizeof(yaml), "%s  - to: 10.77.1.0/24\n%s", router_yaml, bad[i][0]);
-		struct cfg c;
 		char err[CFG_ERR_MAX];
-		if (cfg_load_buf(yaml, strlen(yaml), "ut.yaml", &c, err, sizeof(err)) < 0)
-			fail_msg("%s", err);
-		/* ports are set up and started before the routes fail */
-		for (int p = 0; p < NPORTS; p++)
-			assert_true(rte_eth_from_rings(ring_names[p], &rxr[p], 1, &txr[p], 1, 0) >=
-				    0);
-		struct dp_ctx *d = dp_create(&c, err, sizeof(err));
-		cfg_free(&c);
-		assert_null(d);
+		create_fails(yaml, err);
 		if (strstr(err, bad[i][1]) == NULL || strncmp(err, "ut.yaml:13:5: ", 14) != 0)
 			fail_msg("unexpected error '%s'", err);
-		for (int p = 0; p < NPORTS; p++)
-			assert_int_equal(rte_eal_hotplug_remove("vdev", dev_names[p]), 0);
 	}
 	/* a device that cannot be attached */
 	{
@@ -1785,20 +1792,10 @@ static void test_default_route(void **state)
 			 "  - {name: lan0, device: net_ring_ut0, addresses: [10.77.1.1/24]}\n"
 			 "  - {name: wan0, device: net_ring_ut1, addresses: [10.77.2.1/24]}\n"
 			 "routes:\n%s", bad[i].routes);
-		struct cfg c;
 		char err[CFG_ERR_MAX];
-		if (cfg_load_buf(yaml, strlen(yaml), "ut.yaml", &c, err, sizeof(err)) < 0)
-			fail_msg("%s", err);
-		for (int p = 0; p < NPORTS; p++)
-			assert_true(rte_eth_from_rings(ring_names[p], &rxr[p], 1, &txr[p], 1, 0) >=
-				    0);
-		struct dp_ctx *d = dp_create(&c, err, sizeof(err));
-		cfg_free(&c);
-		assert_null(d);
+		create_fails(yaml, err);
 		if (strstr(err, bad[i].err) == NULL)
 			fail_msg("case %zu: unexpected error '%s'", i, err);
-		for (int p = 0; p < NPORTS; p++)
-			assert_int_equal(rte_eal_hotplug_remove("vdev", dev_names[p]), 0);
 	}
 	assert_int_equal(rte_mempool_avail_count(pool), POOL_N);
 }
