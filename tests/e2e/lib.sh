@@ -278,6 +278,32 @@ bg() {
 	HELPER_PIDS+=("$BG_PID")
 }
 
+# cap_start NS FILE FILTER: tcpdump on NS's eth0 into the pcap FILE; returns
+# once it listens, its pid in CAP_PID (killed on exit; cap_stop ends it).
+# --immediate-mode: libpcap's default TPACKET_V3 ring hands packets over a
+# block at a time, up to its 1 s timeout late, and a capture stopped in
+# that second loses its last packets (test_ct_kernel did, now and then);
+# -U writes each one as it arrives.
+cap_start() {
+	local ns=$1 file=$2 filter=$3 i
+	ip netns exec "$ns" tcpdump -i eth0 --immediate-mode -U -w "$file" "$filter" >/dev/null 2>"$file.err" &
+	CAP_PID=$!
+	HELPER_PIDS+=("$CAP_PID")
+	for i in $(seq 1 100); do
+		grep -q 'listening on' "$file.err" 2>/dev/null && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	die "tcpdump in $ns did not start: $(cat "$file.err" 2>/dev/null)"
+}
+
+# cap_stop PID...: end captures (SIGINT: tcpdump writes what it has, exits)
+cap_stop() {
+	kill -INT "$@" 2>/dev/null
+	wait "$@" 2>/dev/null
+	return 0
+}
+
 # descendants PID: PID's children, grandchildren, ... (deepest first)
 descendants() {
 	local c

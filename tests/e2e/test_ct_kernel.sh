@@ -52,11 +52,10 @@ done
 
 run_seq() { # LAN_NS WAN_NS OUT
 	local lns=$1 wns=$2 out=$3 p1 p2
-	ip netns exec "$lns" tcpdump -i eth0 -U -w "$out.lan.pcap" 'ip or ip6' >/dev/null 2>&1 &
-	p1=$!
-	ip netns exec "$wns" tcpdump -i eth0 -U -w "$out.wan.pcap" 'ip or ip6' >/dev/null 2>&1 &
-	p2=$!
-	sleep 1
+	cap_start "$lns" "$out.lan.pcap" 'ip or ip6'
+	p1=$CAP_PID
+	cap_start "$wns" "$out.wan.pcap" 'ip or ip6'
+	p2=$CAP_PID
 	# neighbours resolved on both sides first
 	ip netns exec "$lns" ping -c 1 -W 1 10.77.1.1 >/dev/null 2>&1
 	ip netns exec "$wns" ping -c 1 -W 1 10.77.2.1 >/dev/null 2>&1
@@ -65,8 +64,7 @@ run_seq() { # LAN_NS WAN_NS OUT
 	sleep 0.3
 	"$PY" "$CTDIFF" drive "$lns" "$wns" || return 1
 	sleep 0.5
-	kill "$p1" "$p2"
-	wait "$p1" "$p2" 2>/dev/null
+	cap_stop "$p1" "$p2"
 	"$PY" "$CTDIFF" outcome "$out.lan.pcap" "$out.wan.pcap" >"$out" || return 1
 }
 

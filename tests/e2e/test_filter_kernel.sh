@@ -62,17 +62,15 @@ norm_log() {
 # One run: capture at the wan host, send from the lan host, collect outcome.
 run_probes() { # LAN_NS WAN_NS OUT
 	local lns=$1 wns=$2 out=$3 tpid
-	ip netns exec "$wns" tcpdump -i eth0 -U -w "$out.wan.pcap" 'ip or ip6' >/dev/null 2>&1 &
-	tpid=$!
-	sleep 1
+	cap_start "$wns" "$out.wan.pcap" 'ip or ip6'
+	tpid=$CAP_PID
 	# warm the neighbour caches on both sides of the router
 	ip netns exec "$lns" ping -c 1 -W 1 10.77.2.2 >/dev/null 2>&1
 	ip netns exec "$lns" ping -6 -c 1 -W 1 fd77:2::2 >/dev/null 2>&1
 	sleep 0.5
 	ip netns exec "$lns" "$PY" "$KDIFF" send "$out.lan.pcap" || return 1
 	sleep 0.5
-	kill "$tpid"
-	wait "$tpid" 2>/dev/null
+	cap_stop "$tpid"
 	"$PY" "$KDIFF" outcome "$out.lan.pcap" "$out.wan.pcap" >"$out" || return 1
 }
 

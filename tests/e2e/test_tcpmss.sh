@@ -38,19 +38,17 @@ ip netns exec "$K_RTR" ip6tables-restore <"$MDIR/tcpmss.rules6" || die "the kern
 # host) and SYN-ACK (at the LAN host): family, port, MSS
 run() {
 	local lns=$1 wns=$2 out=$3 p1 p2 url
-	ip netns exec "$lns" tcpdump -i eth0 -U -w "$out.lan.pcap" 'tcp' >/dev/null 2>&1 &
-	p1=$!
-	ip netns exec "$wns" tcpdump -i eth0 -U -w "$out.wan.pcap" 'tcp' >/dev/null 2>&1 &
-	p2=$!
-	sleep 1
+	cap_start "$lns" "$out.lan.pcap" 'tcp'
+	p1=$CAP_PID
+	cap_start "$wns" "$out.wan.pcap" 'tcp'
+	p2=$CAP_PID
 	: >"$out"
 	for url in http://10.77.2.2:8080 http://10.77.2.2:8081 'http://[fd77:2::2]:8080' 'http://[fd77:2::2]:8081'; do
 		got=$(ip netns exec "$lns" timeout 20 curl -s --max-time 15 "$url/big.bin" | sha256sum | cut -d' ' -f1)
 		if [ "$got" = "$SUM" ]; then echo "fetch $url ok"; else echo "fetch $url fail"; fi >>"$out"
 	done
 	sleep 0.5
-	kill "$p1" "$p2"
-	wait "$p1" "$p2" 2>/dev/null
+	cap_stop "$p1" "$p2"
 	for side in wan lan; do
 		tcpdump -nn -v -r "$out.$side.pcap" 2>/dev/null |
 			grep -o 'Flags \[S\.\?\].*mss [0-9]*' | sed 's/Flags \[\(S\.\?\)\].*mss \([0-9]*\)/\1 \2/' |
