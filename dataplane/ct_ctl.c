@@ -110,7 +110,9 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 				struct ct_table v;
 				struct dp_ctsnap snap = buf[i];
 				view_of(&v, &snap);
-				if (!matches(&v, f))
+				/* timed out, not yet reaped: gone, as the kernel's
+				 * dump skips it (the worker frees it on its own) */
+				if ((int32_t)(v.e[0].expire - q.now) <= 0 || !matches(&v, f))
 					continue;
 				if (kill) {
 					struct dp_ctmsg kq = { .op = DP_CT_KILL, .cursor = buf[i].idx,

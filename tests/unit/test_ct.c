@@ -364,6 +364,58 @@ static void test_tcp_rst_answers_syn(void **st)
 	assert_int_equal(ct_lookup(T, &k.p.t, ct_hash(&k.p.t)), CT_NIL);
 }
 
+
+/* An RST answers a SYN we let through only from the other side (the
+ * kernel's behaviour on 6.18, found by tests/e2e/test_ct_random.sh): one
+ * from the SYN's own side goes through the window check. */
+static void test_tcp_rst_side_of_syn(void **st)
+{
+	(void)st;
+	struct pk k;
+	static const uint8_t s_opts[] = {4, 2, 3, 3, 0};          /* sackok, ws 0 */
+	static const uint8_t c_opts[] = {2, 4, 5, 0xb4, 3, 3, 14}; /* mss, ws 14 */
+	/* simultaneous open: the server's SYN first (the original
+	 * direction), the client's SYN as the reply */
+	tcp4(&k, S, C, 8080, 43009, SYN, 1447992062u, 0, 0, 0, s_opts, 5);
+	assert_int_equal(run(&k), CT_NEW);
+	tcp4(&k, C, S, 43009, 8080, SYN, 398597339u, 0, 8192, 0, c_opts, 7);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	struct ct_entry *e = E();
+	assert_int_equal(ct_tcp_state(e), CT_TCP_SYN_SENT2);
+	/* an RST from the client (the last SYN's side), ack 0, one past
+	 * the client's window: over the upper bound, INVALID */
+	tcp4(&k, C, S, 43009, 8080, RST, 398597341u, 0, 1, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	assert_int_equal(ct_tcp_state(e), CT_TCP_SYN_SENT2);
+	/* from the server, the same RST answers the client's SYN: closes
+	 * without a window check */
+	tcp4(&k, S, C, 8080, 43009, RST, 1447997062u, 0, 1, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_tcp_state(E()), CT_TCP_CLOSE);
+
+	/* seed 4's: a SYN/ACK acknowledging too much (INVALID, but it
+	 * sets the server's window), a server SYN below it (ignored), the
+	 * client's SYN again with a new sequence number (SYN_SENT starts
+	 * its side again), then an RST from the client far below its
+	 * window: ignored, the state stays */
+	now += 10 * CT_HZ;
+	static const uint8_t ws0[] = {3, 3, 0};
+	static const uint8_t sa_opts[] = {2, 4, 5, 0xb4, 4, 2, 3, 3, 0};
+	static const uint8_t m1220[] = {2, 4, 4, 0xc4};
+	static const uint8_t m1460[] = {2, 4, 5, 0xb4};
+	tcp4(&k, C, S, 42810, 443, SYN, 965466622u, 0, 29200, 0, ws0, 3);
+	assert_int_equal(run(&k), CT_NEW);
+	tcp4(&k, S, C, 443, 42810, SYN | ACK, 2637235305u, 965467623u, 29200, 0, sa_opts, 9);
+	assert_int_equal(run(&k), CT_INVALID);
+	tcp4(&k, S, C, 443, 42810, SYN, 619788137u, 0, 61867, 0, m1220, 4);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	tcp4(&k, C, S, 42810, 443, SYN, 2451363385u, 0, 1, 0, m1460, 4);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	tcp4(&k, C, S, 42810, 443, RST, 965482669u, 0, 29200, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_not_equal(ct_tcp_state(E()), CT_TCP_CLOSE);
+}
+
 static void test_tcp_simultaneous_open(void **st)
 {
 	(void)st;
@@ -1290,6 +1342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_retrans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_rst_answers_syn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_rst_side_of_syn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_simultaneous_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_pickup_and_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),

@@ -19,6 +19,8 @@ a list of packets (the fragments of a datagram, sent in the list's order):
 its outcome is how many packets arrived and the state of the first (both
 routers reassemble before tracking and fragment again as they received).
 """
+import os
+import random
 import subprocess
 import sys
 import time
@@ -35,7 +37,14 @@ STATES = {1: "NEW", 2: "ESTABLISHED", 3: "RELATED", 4: "INVALID", 5: "UNTRACKED"
 
 
 def steps():
-    """(side, scapy packet without the tag) in order; side 'c' (lan) or 's' (wan)."""
+    """(side, scapy packet without the tag) in order; side 'c' (lan) or 's' (wan).
+    With CTDIFF_RANDOM=SEED:COUNT in the environment, random_steps()'s instead."""
+    rnd = os.environ.get("CTDIFF_RANDOM")
+    if rnd:
+        seed, count = rnd.split(":")
+        out = random_steps(int(seed), int(count))
+        pick = os.environ.get("CTDIFF_PICK")  # "3,7,9": only those steps (to narrow a difference down)
+        return [out[int(i) - 1] for i in pick.split(",")] if pick else out
     out = []
 
     def c(p):
@@ -181,6 +190,115 @@ def steps():
     return out
 
 
+def random_steps(seed, count):
+    """COUNT random TCP segments over a few connections at a time, IPv4 and
+    IPv6, mostly what two stacks would send (handshakes with random options,
+    data both ways, ACKs, FINs) and often not: retransmissions, segments and
+    ACKs outside the windows, zero windows, RSTs exact, in window or
+    anywhere, SYNs on open connections, flag combinations no stack sends.
+    The same SEED gives the same steps (for the agents too)."""
+    R = random.Random(seed)
+    out = []
+    conns = []
+    port = [42000 + (seed % 97) * 200]
+    M = 1 << 32
+
+    def opts():
+        o = []
+        if R.random() < 0.8:
+            o.append(("MSS", R.choice([536, 1220, 1460])))
+        if R.random() < 0.5:
+            o.append(("SAckOK", b""))
+        if R.random() < 0.6:
+            o.append(("WScale", R.choice([0, 1, 2, 7, 14])))
+        return o
+
+    def win():
+        return R.choice([0, 1, 100, 512, 8192, 29200, 65535, R.randrange(65536)])
+
+    def newc():
+        v6 = R.random() < 0.3
+        c = {"v6": v6, "cp": port[0], "sp": R.choice([80, 443, 25, 8080]),
+             "nxt": {"c": R.randrange(M), "s": R.randrange(M)}, "phase": 0}
+        port[0] += 1
+        conns.append(c)
+        return c
+
+    def seg(c, side, fl, seq, ack=0, data=b"", o=None):
+        cs = side == "c"
+        src = (C6 if cs else S6) if c["v6"] else (C4 if cs else S4)
+        dst = (S6 if cs else C6) if c["v6"] else (S4 if cs else C4)
+        ip = IPv6(src=src, dst=dst) if c["v6"] else IP(src=src, dst=dst)
+        sp, dp = (c["cp"], c["sp"]) if cs else (c["sp"], c["cp"])
+        t = TCP(sport=sp, dport=dp, flags=fl, seq=seq % M, ack=ack % M if "A" in fl else 0,
+                window=win(), options=o or [])
+        out.append((side, ip / t / Raw(data) if data else ip / t))
+
+    while len(out) < count:
+        live = [c for c in conns if c["phase"] < 9]
+        if not live or (len(live) < 4 and R.random() < 0.15):
+            c = newc()
+        else:
+            c = R.choice(live)
+        side = R.choice("cs")
+        other = "s" if side == "c" else "c"
+        nx, peer = c["nxt"][side], c["nxt"][other]
+        r = R.random()
+        if c["phase"] == 0:  # the SYN (or not quite)
+            if r < 0.9:
+                seg(c, "c", "S", c["nxt"]["c"], o=opts())
+                c["nxt"]["c"] += 1
+            else:
+                seg(c, "c", R.choice(["A", "PA", "SA", "R"]), c["nxt"]["c"], peer, b"p" * R.randrange(0, 40))
+            c["phase"] = 1
+            continue
+        if c["phase"] == 1 and r < 0.75:  # the SYN/ACK
+            ack = c["nxt"]["c"] if R.random() < 0.85 else c["nxt"]["c"] + R.choice([-1, 1, 1000, M // 2])
+            seg(c, "s", "SA", c["nxt"]["s"], ack, o=opts())
+            c["nxt"]["s"] += 1
+            c["phase"] = 2
+            continue
+        if c["phase"] == 2 and r < 0.7:  # the third ACK
+            seg(c, "c", "A", c["nxt"]["c"], c["nxt"]["s"])
+            c["phase"] = 3
+            continue
+        # the conversation, mostly well behaved
+        if r < 0.45:  # data, in order or not
+            n = R.choice([1, 10, 100, 536, 1000, 1400])
+            q = R.random()
+            if q < 0.75:
+                sq = nx
+                c["nxt"][side] += n
+            elif q < 0.88:
+                sq = nx - R.randrange(1, 3000)  # retransmission, partly or not
+            else:
+                sq = nx + R.choice([R.randrange(1, 70000), R.randrange(M)])
+            a = R.random()
+            ack = peer if a < 0.85 else peer - R.randrange(1, 5000) if a < 0.93 else peer + R.randrange(1, 200000)
+            seg(c, side, "PA", sq, ack, b"d" * n)
+        elif r < 0.65:  # a bare ACK
+            a = R.random()
+            ack = peer if a < 0.8 else peer - R.randrange(1, 70000) if a < 0.9 else peer + R.randrange(1, 200000)
+            seg(c, side, "A", nx if R.random() < 0.9 else nx - R.randrange(1, 100), ack)
+        elif r < 0.77:  # a FIN
+            seg(c, side, "FA", nx, peer)
+            c["nxt"][side] += 1
+            c["phase"] = max(c["phase"], 4) + 1
+        elif r < 0.85:  # a RST
+            q = R.random()
+            sq = nx if q < 0.4 else nx + R.randrange(1, 60000) if q < 0.7 else R.randrange(M)
+            seg(c, side, "R" if R.random() < 0.6 else "RA", sq, peer)
+            if q < 0.7:
+                c["phase"] = 9
+        elif r < 0.92:  # a SYN on the connection (a reopening, or a stray)
+            seg(c, side, "S", R.randrange(M) if R.random() < 0.5 else nx, o=opts())
+        else:  # a flag combination few stacks send
+            fl = R.choice(["", "F", "SF", "SR", "FR", "SFPU", "U", "A", "PA", "SAR", "FPU"])
+            seg(c, side, fl, nx if R.random() < 0.5 else R.randrange(M), peer,
+                b"x" * R.choice([0, 0, 5]))
+    return out[:count]
+
+
 def tagged(n, p):
     if isinstance(p, list):  # fragments: the flow label only (checksums are the datagram's)
         out = []
@@ -235,21 +353,26 @@ def outcome(lanpcap, wanpcap):
     count = {"c": {}, "s": {}}  # arrived at: tag -> packets
     for where, f in (("c", lanpcap), ("s", wanpcap)):
         for pk in rdpcap(f):
+            # the tag with the addresses: a packet of the hosts' own (a
+            # ping, a neighbour solicitation) may carry the same number
             if IP in pk:
-                tag, tc = pk[IP].id, pk[IP].tos
+                tag, tc = (pk[IP].id, pk[IP].src, pk[IP].dst), pk[IP].tos
             elif IPv6 in pk:
-                tag, tc = pk[IPv6].fl, pk[IPv6].tc
+                tag, tc = (pk[IPv6].fl, pk[IPv6].src, pk[IPv6].dst), pk[IPv6].tc
             else:
                 continue
             seen[where].setdefault(tag, tc >> 2)
             count[where][tag] = count[where].get(tag, 0) + 1
     for n, (side, p) in enumerate(steps(), 1):
         other = "s" if side == "c" else "c"
-        d = seen[other].get(n)
+        ip = p[0] if isinstance(p, list) else p
+        ip = ip[IP] if IP in ip else ip[IPv6]
+        key = (n, ip.src, ip.dst)
+        d = seen[other].get(key)
         if isinstance(p, list):
             what = "%d fragments of %s" % (len(p), p[0].summary().split("/ Raw")[0].strip())
             if d is not None:
-                what += ", %d packets arrived" % count[other][n]
+                what += ", %d packets arrived" % count[other][key]
         else:
             what = p.summary().split("/ Raw")[0].strip()
         if d is None:

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# TCP connection tracking against the Linux kernel's on random segments.
+# test_ct_kernel.sh replays sequences written by hand; this one replays
+# tests/e2e/conntrack/ctdiff.py's random_steps(): a few TCP connections at
+# a time, IPv4 and IPv6, handshakes with random options (window scale, SACK,
+# MSS), data both ways, ACKs, FINs, and often what stacks do not send:
+# retransmissions, segments and ACKs outside the windows, zero windows,
+# RSTs exact, in window or anywhere, SYNs on open connections, odd flags.
+# The same segments cross the kernel's router and rampartd (the same
+# ruleset, ctstate.rules: each packet's state, direction and ASSURED bit in
+# its DSCP); both must give every segment the same state, and their tables
+# must end the same (conntrack -L against rampartctl conntrack -L: the TCP
+# state, both tuples, the flags, and which of the kernel's timeouts runs).
+#
+#   E2E_CT_SEED=N E2E_CT_STEPS=M   another sequence (default 20261206, 300)
+. "$(dirname "$0")/lib.sh"
+
+e2e_init r
+require_cmd tcpdump iptables-restore ip6tables-restore conntrack
+topo_up
+
+SEED=${E2E_CT_SEED:-20261206}
+STEPS=${E2E_CT_STEPS:-300}
+export CTDIFF_RANDOM=$SEED:$STEPS
+[ -n "${E2E_CT_PICK:-}" ] && export CTDIFF_PICK=$E2E_CT_PICK
+log "sequence: seed $SEED, $STEPS segments (E2E_CT_SEED, E2E_CT_STEPS)"
+
+CDIR=$E2E_DIR/conntrack
+CTDIFF=$CDIR/ctdiff.py
+trap 'ktopo_down; e2e_cleanup' EXIT
+ktopo_up
+
+# as test_ct_kernel.sh: the hosts only capture; the kernel router checks
+# L4 checksums itself; its conntrack settings are rampartd's defaults
+for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
+	ip netns exec "$ns" iptables -A INPUT -j DROP
+	ip netns exec "$ns" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT
+	ip netns exec "$ns" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -j ACCEPT
+	ip netns exec "$ns" ip6tables -A INPUT -j DROP
+done
+for i in lan0 wan0; do
+	ip netns exec "$K_RTR" ethtool -K "$i" rx off >/dev/null 2>&1 || die "ethtool -K $i rx off"
+done
+ip netns exec "$K_RTR" iptables-restore <"$CDIR/ctstate.rules" || die "the kernel refused ctstate.rules"
+ip netns exec "$K_RTR" ip6tables-restore <"$CDIR/ctstate.rules6" || die "the kernel refused ctstate.rules6"
+for k in tcp_loose:1 tcp_be_liberal:0 tcp_max_retrans:3 checksum:1; do
+	ip netns exec "$K_RTR" sysctl -qw "net.netfilter.nf_conntrack_${k%%:*}=${k#*:}"
+done
+
+run_seq() { # LAN_NS WAN_NS OUT
+	local lns=$1 wns=$2 out=$3 p1 p2
+	cap_start "$lns" "$out.lan.pcap" 'ip or ip6'
+	p1=$CAP_PID
+	cap_start "$wns" "$out.wan.pcap" 'ip or ip6'
+	p2=$CAP_PID
+	ip netns exec "$lns" ping -c 1 -W 1 10.77.1.1 >/dev/null 2>&1
+	ip netns exec "$wns" ping -c 1 -W 1 10.77.2.1 >/dev/null 2>&1
+	ip netns exec "$lns" ping -6 -c 1 -W 1 fd77:1::1 >/dev/null 2>&1
+	ip netns exec "$wns" ping -6 -c 1 -W 1 fd77:2::1 >/dev/null 2>&1
+	sleep 0.3
+	"$PY" "$CTDIFF" drive "$lns" "$wns" || return 1
+	sleep 0.5
+	cap_stop "$p1" "$p2"
+	"$PY" "$CTDIFF" outcome "$out.lan.pcap" "$out.wan.pcap" >"$out" || return 1
+}
+
+# A conntrack -L listing of TCP entries, comparable between the two: the
+# state, the tuples and flags; the timeout as the kernel's timeout it is
+# counting down (the smallest of them at or above it: a run lasts seconds).
+# Entries with the 10 s timeout (CLOSE, or a reset that left the state) are
+# left out: one may expire in one run and not in the other.
+norm_ct() {
+	awk '$1 == "tcp" {
+		n = split("10 30 60 120 300 432000", T, " "); cls = "?"
+		for (i = 1; i <= n; i++) if ($3 + 0 <= T[i] + 0) { cls = T[i]; break }
+		if (cls == 10 || $4 == "CLOSE") next
+		line = $4 " timeout<=" cls
+		for (i = 5; i <= NF; i++)
+			if ($i !~ /^(packets|bytes|mark|use|zone|secctx)=/) line = line " " $i
+		print line
+	}' | sort
+}
+
+run_seq "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
+ip netns exec "$K_RTR" conntrack -L -p tcp 2>/dev/null | norm_ct >"$E2E_TMP/kernel.ct"
+
+CFG=$E2E_TMP/rampart.yaml
+gen_config "$CFG" router 1
+cat >>"$CFG" <<YAML
+ruleset:
+  file: $CDIR/ctstate.rules
+  ip6tables: $CDIR/ctstate.rules6
+YAML
+rp_start "$CFG"
+run_seq "$LAN_NS" "$WAN_NS" "$E2E_TMP/rampart" || die "rampartd run failed"
+RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
+"$RCTL" -s "$E2E_TMP/rampart.sock" conntrack -L -p tcp >"$E2E_TMP/rampart.L" 2>"$E2E_TMP/ctl.err"
+assert_eq "rampartctl conntrack -L: exit 0" 0 "$?"
+norm_ct <"$E2E_TMP/rampart.L" >"$E2E_TMP/rampart.ct"
+rp_stop
+
+n=$(wc -l <"$E2E_TMP/kernel")
+for s in NEW ESTABLISHED INVALID; do
+	assert_ge "the kernel's run has $s packets" "$(grep -c " $s" "$E2E_TMP/kernel")" 10
+done
+assert_ge "the kernel's run has assured connections" "$(grep -c ' assured' "$E2E_TMP/kernel")" 5
+assert_ge "the kernel's table has TCP entries left" "$(wc -l <"$E2E_TMP/kernel.ct")" 5
+if diff -u "$E2E_TMP/kernel" "$E2E_TMP/rampart" >"$E2E_TMP/ct.diff"; then
+	pass "$n random segments: every one got the same conntrack state as in the kernel"
+else
+	fail "conntrack states differ from the kernel's (- kernel, + rampartd; seed $SEED)" "$E2E_TMP/ct.diff"
+fi
+if diff -u "$E2E_TMP/kernel.ct" "$E2E_TMP/rampart.ct" >"$E2E_TMP/table.diff"; then
+	pass "the tables end the same: $(wc -l <"$E2E_TMP/kernel.ct") TCP entries (state, tuples, flags, timeout)"
+else
+	fail "the conntrack tables differ at the end (- kernel, + rampartd; seed $SEED)" "$E2E_TMP/table.diff"
+fi
+e2e_finish
