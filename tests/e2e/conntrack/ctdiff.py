@@ -26,7 +26,7 @@ import sys
 import time
 
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
-                       ICMPv6DestUnreach, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                       ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrDestOpt, IPOption_LSRR, IPOption_Router_Alert, Raw, fragment6,
                        send, rdpcap, conf)
 
@@ -219,7 +219,7 @@ def random_steps(seed, count):
     def newc():
         v6 = R.random() < 0.3
         c = {"v6": v6, "cp": port[0], "sp": R.choice([80, 443, 25, 8080]),
-             "nxt": {"c": R.randrange(M), "s": R.randrange(M)}, "phase": 0}
+             "nxt": {"c": R.randrange(M), "s": R.randrange(M)}, "phase": 0, "born": len(out)}
         port[0] += 1
         conns.append(c)
         return c
@@ -233,9 +233,70 @@ def random_steps(seed, count):
         t = TCP(sport=sp, dport=dp, flags=fl, seq=seq % M, ack=ack % M if "A" in fl else 0,
                 window=win(), options=o or [])
         out.append((side, ip / t / Raw(data) if data else ip / t))
+        quotable.append((c["v6"], 6, src, dst, sp, dp, seq % M, len(out)))
+
+    # Nothing here may depend on time: both runs take 10-15 s, at their
+    # own pace. A connection or flow is used for AGE steps at most and an
+    # ICMP error quotes a packet of the last QUOTE steps, so that nothing
+    # meets an entry that a 10 s timeout (CLOSE, a reset) may have ended
+    # in one run and not in the other. (UDP's "stream after 2 s" does
+    # depend on time: test_ct_random.sh leaves UDP's ASSURED out.)
+    AGE, QUOTE = 150, 60
+    udp = []  # (v6, client port, server port, first step)
+    quotable = []  # (v6, proto, src, dst, sport, dport, seq, step): packets sent
+
+    def other_traffic():
+        """a UDP datagram, an ICMP echo, or an ICMP error quoting a packet
+        of a connection (or of none), from either end"""
+        r = R.random()
+        side = R.choice("cs")
+        if r < 0.35:  # UDP, a flow's datagram either way, or a new flow
+            young = [f for f in udp if len(out) - f[3] < AGE]
+            if not young or R.random() < 0.3:
+                young.append((R.random() < 0.3, port[0], R.choice([53, 9, 123]), len(out)))
+                udp.append(young[-1])
+                port[0] += 1
+            v6, cp, sp, _ = R.choice(young)
+            src, dst = ((C6, S6) if v6 else (C4, S4)) if side == "c" else ((S6, C6) if v6 else (S4, C4))
+            a, b = (cp, sp) if side == "c" else (sp, cp)
+            ip = IPv6(src=src, dst=dst) if v6 else IP(src=src, dst=dst)
+            out.append((side, ip / UDP(sport=a, dport=b) / Raw(b"u" * R.choice([1, 20, 500]))))
+            quotable.append((v6, 17, src, dst, a, b, 0, len(out)))
+        elif r < 0.6:  # an echo request or reply, ids reused or not
+            v6 = R.random() < 0.3
+            src, dst = ((C6, S6) if v6 else (C4, S4)) if side == "c" else ((S6, C6) if v6 else (S4, C4))
+            ident = R.choice([41900, 41901, R.randrange(65536)])
+            req = R.random() < 0.6
+            if v6:
+                icmp = ICMPv6EchoRequest(id=ident, seq=1) if req else ICMPv6EchoReply(id=ident, seq=1)
+                out.append((side, IPv6(src=src, dst=dst) / icmp))
+            else:
+                out.append((side, IP(src=src, dst=dst) / ICMP(type=8 if req else 0, id=ident, seq=1)))
+        elif [q for q in quotable if len(out) - q[7] < QUOTE]:  # an ICMP error about a packet sent before
+            v6, proto, qs, qd, a, b, sq, _ = R.choice([q for q in quotable if len(out) - q[7] < QUOTE])
+            if R.random() < 0.2:  # about a packet nobody sent
+                a = R.randrange(1024, 65536)
+            # mostly from where the quoted packet went, as a router or
+            # host there would answer; sometimes from its own side
+            back = R.random() < 0.85
+            src, dst = (qd, qs) if back else (qs, qd)
+            side = ("c" if src in (C4, C6) else "s")
+            qip = IPv6(src=qs, dst=qd) if v6 else IP(src=qs, dst=qd, id=R.randrange(65536))
+            l4 = TCP(sport=a, dport=b, seq=sq, flags="A") if proto == 6 else UDP(sport=a, dport=b)
+            quote = bytes(qip / l4 / Raw(b"q"))[:(48 if v6 else 28) + R.choice([0, 0, 12])]
+            if v6:
+                err = R.choice([ICMPv6DestUnreach(code=R.choice([1, 3, 4])), ICMPv6TimeExceeded(),
+                                ICMPv6PacketTooBig(mtu=1280)])
+                out.append((side, IPv6(src=src, dst=dst) / err / quote))
+            else:
+                ty, co = R.choice([(3, 3), (3, 1), (3, 4), (11, 0), (12, 0)])
+                out.append((side, IP(src=src, dst=dst) / ICMP(type=ty, code=co) / quote))
 
     while len(out) < count:
-        live = [c for c in conns if c["phase"] < 9]
+        if R.random() < 0.25:
+            other_traffic()
+            continue
+        live = [c for c in conns if c["phase"] < 9 and len(out) - c["born"] < AGE]
         if not live or (len(live) < 4 and R.random() < 0.15):
             c = newc()
         else:

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Sourced by test_ct_kernel.sh and test_ct_random.sh after lib.sh,
+# topo_up and ktopo_up: the set-up both share and one run of ctdiff.py's
+# steps through a router (the kernel's or rampartd).
+
+CDIR=$E2E_DIR/conntrack
+CTDIFF=$CDIR/ctdiff.py
+
+# ctdiff_setup: the hosts only capture (they must not answer the script's
+# packets themselves: RSTs, port unreachables, echo replies; ARP and ND
+# still work); the kernel's router gets ctstate.rules(6), checks L4
+# checksums itself (a veth marks what it receives CHECKSUM_UNNECESSARY
+# when its receive offload is on) and rampartd's defaults (tcp_loose=1,
+# be_liberal=0, max_retrans=3)
+ctdiff_setup() {
+	local ns i k
+	for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
+		ip netns exec "$ns" iptables -A INPUT -j DROP
+		ip netns exec "$ns" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT
+		ip netns exec "$ns" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -j ACCEPT
+		ip netns exec "$ns" ip6tables -A INPUT -j DROP
+		ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+	done
+	for i in lan0 wan0; do
+		ip netns exec "$K_RTR" ethtool -K "$i" rx off >/dev/null 2>&1 || die "ethtool -K $i rx off"
+	done
+	ip netns exec "$K_RTR" iptables-restore <"$CDIR/ctstate.rules" || die "the kernel refused ctstate.rules"
+	ip netns exec "$K_RTR" ip6tables-restore <"$CDIR/ctstate.rules6" || die "the kernel refused ctstate.rules6"
+	for k in tcp_loose:1 tcp_be_liberal:0 tcp_max_retrans:3 checksum:1; do
+		ip netns exec "$K_RTR" sysctl -qw "net.netfilter.nf_conntrack_${k%%:*}=${k#*:}"
+	done
+}
+
+# ctdiff_run LAN_NS WAN_NS OUT: capture at both hosts, resolve the
+# neighbours, drive every step from its side, write the outcome to OUT
+ctdiff_run() {
+	local lns=$1 wns=$2 out=$3 p1 p2
+	cap_start "$lns" "$out.lan.pcap" 'ip or ip6'
+	p1=$CAP_PID
+	cap_start "$wns" "$out.wan.pcap" 'ip or ip6'
+	p2=$CAP_PID
+	ip netns exec "$lns" ping -c 1 -W 1 10.77.1.1 >/dev/null 2>&1
+	ip netns exec "$wns" ping -c 1 -W 1 10.77.2.1 >/dev/null 2>&1
+	ip netns exec "$lns" ping -6 -c 1 -W 1 fd77:1::1 >/dev/null 2>&1
+	ip netns exec "$wns" ping -6 -c 1 -W 1 fd77:2::1 >/dev/null 2>&1
+	sleep 0.3
+	"$PY" "$CTDIFF" drive "$lns" "$wns" || return 1
+	sleep 0.5
+	cap_stop "$p1" "$p2"
+	"$PY" "$CTDIFF" outcome "$out.lan.pcap" "$out.wan.pcap" >"$out" || return 1
+}
+
+# ctdiff_rampart: rampartd started in router mode with ctstate.rules(6)
+ctdiff_rampart() {
+	local cfg=$E2E_TMP/rampart.yaml
+	gen_config "$cfg" router 1
+	cat >>"$cfg" <<YAML
+ruleset:
+  file: $CDIR/ctstate.rules
+  ip6tables: $CDIR/ctstate.rules6
+YAML
+	rp_start "$cfg"
+}
