@@ -1601,14 +1601,14 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	unsigned fam = fast_on(w->dp, R);
 	if (unlikely(dp_trace_on(w->dp)) || fam == 0)
 		router_full(w, in, pkts, n, out, R, true, NULL);
-	else if (R != NULL && R->ct && likely(w->est_cool == 0))
+	else if (R == NULL || !R->ct)
+		fast_burst(w, in, pkts, n, R, fam, out);
+	else if (likely(w->est_cool == 0))
 		est_burst(w, in, pkts, n, R, fam, out);
-	else if (R != NULL && R->ct) {
+	else { /* sitting out: new connections, most likely */
 		w->est_cool--;
 		router_full(w, in, pkts, n, out, R, false, NULL);
 	}
-	else
-		fast_burst(w, in, pkts, n, R, fam, out);
 	dp_tx_enqueue_burst(w, pkts, out, n);
 }
 

@@ -278,6 +278,16 @@ bg() {
 	HELPER_PIDS+=("$BG_PID")
 }
 
+# cfg_ruleset CFG RULES RULES6: rampart.yaml CFG (from gen_config) loads the
+# iptables-restore files RULES and RULES6
+cfg_ruleset() {
+	cat >>"$1" <<YAML
+ruleset:
+  file: $2
+  ip6tables: $3
+YAML
+}
+
 # cap_start NS FILE FILTER: tcpdump on NS's eth0 into the pcap FILE; returns
 # once it listens, its pid in CAP_PID (killed on exit; cap_stop ends it).
 # --immediate-mode: libpcap's default TPACKET_V3 ring hands packets over a

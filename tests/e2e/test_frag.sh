@@ -20,11 +20,7 @@ topo_up
 CDIR=$E2E_DIR/conntrack
 CFG=$E2E_TMP/rampart.yaml
 E2E_PMD=af_xdp gen_config "$CFG" router 1
-cat >>"$CFG" <<YAML
-ruleset:
-  file: $CDIR/ct.rules
-  ip6tables: $CDIR/ct.rules6
-YAML
+cfg_ruleset "$CFG" "$CDIR/ct.rules" "$CDIR/ct.rules6"
 rp_start "$CFG"
 
 for s in 3000 20000; do

@@ -79,11 +79,7 @@ assert_eq "through the kernel, every transfer succeeds" 0 "$(grep -c ' fail' "$E
 for nw in 1 2; do
 	CFG=$E2E_TMP/rampart-$nw.yaml
 	gen_config "$CFG" router "$nw"
-	cat >>"$CFG" <<YAML
-ruleset:
-  file: $CDIR/helpers.rules
-  ip6tables: $CDIR/helpers.rules6
-YAML
+	cfg_ruleset "$CFG" "$CDIR/helpers.rules" "$CDIR/helpers.rules6"
 	rp_start "$CFG"
 	transfers "$LAN_NS" >"$E2E_TMP/rampart-$nw"
 	if diff -u "$E2E_TMP/kernel" "$E2E_TMP/rampart-$nw" >"$E2E_TMP/helpers-$nw.diff"; then

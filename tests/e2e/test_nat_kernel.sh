@@ -30,11 +30,7 @@ ip netns exec "$K_RTR" ip6tables-restore <"$NDIR/natdiff.rules6" || die "the ker
 
 CFG=$E2E_TMP/rampart.yaml
 gen_config "$CFG" router 1
-cat >>"$CFG" <<YAML
-ruleset:
-  file: $NDIR/natdiff.rules
-  ip6tables: $NDIR/natdiff.rules6
-YAML
+cfg_ruleset "$CFG" "$NDIR/natdiff.rules" "$NDIR/natdiff.rules6"
 rp_start "$CFG"
 
 for ns in "$LAN_NS" "$K_LAN"; do

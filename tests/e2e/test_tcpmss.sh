@@ -70,11 +70,7 @@ a = "    addresses: [10.77.2.1/24, fd77:2::1/64]\n"
 assert a in s
 open(p, "w").write(s.replace(a, a + "    mtu: 1280\n"))
 PY
-cat >>"$CFG" <<YAML
-ruleset:
-  file: $MDIR/tcpmss.rules
-  ip6tables: $MDIR/tcpmss.rules6
-YAML
+cfg_ruleset "$CFG" "$MDIR/tcpmss.rules" "$MDIR/tcpmss.rules6"
 rp_start "$CFG"
 run "$LAN_NS" "$WAN_NS" "$E2E_TMP/rampart"
 cat "$E2E_TMP/rampart"

@@ -2542,8 +2542,11 @@ static void el_run(const char *rules4, const char *rules6, unsigned bursts, uint
  * connections, SYN, FIN, RST, segments out of the window, bad checksums,
  * TTL 1, malformed frames; several packets of one connection in a burst. */
 static void el_differential(const char *rules4, const char *rules6, uint64_t seed,
-			    uint64_t min_lane)
+			    uint64_t min_lane, bool nat, const char *yaml, unsigned fill)
 {
+	el_nat = nat;
+	el_yaml = yaml;
+	el_fill = fill;
 	enum { BURSTS = 700 };
 	static uint64_t a[BURSTS], b[BURSTS];
 	uint64_t cta, ctb, lane_a[2], lane_b[2];
@@ -2563,10 +2566,7 @@ static void el_differential(const char *rules4, const char *rules6, uint64_t see
 static void test_est_lane_differential(void **state)
 {
 	(void)state;
-	el_nat = false;
-	el_yaml = "";
-	el_fill = 0;
-	el_differential(el_rules4, el_rules6, 0x5eed1234, 1500);
+	el_differential(el_rules4, el_rules6, 0x5eed1234, 1500, false, "", 0);
 }
 
 /* The same with a table smaller than the connections: new ones evict
@@ -2575,13 +2575,9 @@ static void test_est_lane_differential(void **state)
 static void test_est_lane_full(void **state)
 {
 	(void)state;
-	el_nat = false;
-	el_yaml = "conntrack: {max-entries: 1024, max-ipv6: 24}\n";
-	el_fill = 1000;
-	el_differential(el_rules4, el_rules6, 0x77, 300);
+	el_differential(el_rules4, el_rules6, 0x77, 300, false,
+			"conntrack: {max-entries: 1024, max-ipv6: 24}\n", 1000);
 	assert_true(el_early > 10);
-	el_yaml = "";
-	el_fill = 0;
 }
 
 /* The same with NAT: outbound connections masqueraded behind wan0's
@@ -2605,9 +2601,7 @@ static void test_est_lane_nat(void **state)
 	static char r4[2048], r6[2048];
 	snprintf(r4, sizeof(r4), "%s%s", nat4, el_rules4);
 	snprintf(r6, sizeof(r6), "%s%s", nat6, el_rules6);
-	el_nat = true;
-	el_differential(r4, r6, 0xabcdef, 1000);
-	el_nat = false; /* (a failure leaves it set: the tests that use it set it) */
+	el_differential(r4, r6, 0xabcdef, 1000, true, "", 0);
 }
 
 /* A SYN -m connlimit refused: its connection's entry, created for it and

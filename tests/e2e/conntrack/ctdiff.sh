@@ -54,10 +54,6 @@ ctdiff_run() {
 ctdiff_rampart() {
 	local cfg=$E2E_TMP/rampart.yaml
 	gen_config "$cfg" router 1
-	cat >>"$cfg" <<YAML
-ruleset:
-  file: $CDIR/ctstate.rules
-  ip6tables: $CDIR/ctstate.rules6
-YAML
+	cfg_ruleset "$cfg" "$CDIR/ctstate.rules" "$CDIR/ctstate.rules6"
 	rp_start "$cfg"
 }
