@@ -2580,6 +2580,85 @@ static void test_est_lane_full(void **state)
 	assert_true(el_early > 10);
 }
 
+/* The early-drop guard, provoked: a full table whose first victim is an
+ * answered UDP connection C (not ASSURED, the soonest to expire). In the
+ * burst [a new connection N, a packet of C], N evicts C, and C's packet
+ * then finds nothing: NEW, which evicts another. Had the lane overtaken
+ * N, C's packet would have been ESTABLISHED. In [C, N] it is, and the
+ * lane takes it (the lane stops at N only, not at the burst). */
+static void test_est_lane_evict(void **state)
+{
+	(void)state;
+	assert_int_equal(fl_up("conntrack: {max-entries: 1024}\n"), 0);
+	uint32_t base = w->ct->wtick;
+	dp->ct_clock = base;
+	learn_h1();
+	learn_h2();
+	install(el_rules4, el_rules6);
+	assert_true(dp->rules->fast[0]);
+	struct frame g, o[FL_BURST];
+	/* C, answered */
+	udp4_from(&g, 0, H1_IP, H2_IP, 40000, 9, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, FL_BURST), 1);
+	udp4_from(&g, 1, H2_IP, H1_IP, 9, 40000, 8);
+	put(1, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, FL_BURST), 1);
+	/* a second later, the rest of the table: never answered */
+	dp->ct_clock = base + CT_HZ;
+	const struct ct_table *t = w->ct;
+	for (unsigned j = 0; t->live < t->max; j++) {
+		udp4_from(&g, 0, H1_IP, H2_IP, (uint16_t)(50000 + j), 9, 8);
+		put(0, &g);
+		if (j % FL_BURST == FL_BURST - 1 || t->live + j % FL_BURST + 1 >= t->max) {
+			dp_worker_poll(w);
+			while (take(1, o, FL_BURST) > 0)
+				;
+		}
+	}
+	assert_int_equal(t->st.early_drop, 0);
+	dp->ct_clock = base + 2 * CT_HZ;
+	const struct dp_rules *R = dp->rules;
+	__auto_type pf = &R->prog->f[0];
+	uint32_t first = pf->chains[pf->hook_chain[RULES_H_FORWARD][RULES_T_FILTER]].first;
+	uint32_t est_rule = pf->rules[first].ctr;
+	uint32_t new_rule = pf->rules[first + 3].ctr; /* -p udp --state NEW */
+	uint64_t est = w->st.fast_est, new_ = t->st.new_;
+	uint64_t n_est = R->ctr[w->id][est_rule].pkts, n_new = R->ctr[w->id][new_rule].pkts;
+	w->est_cool = 0; /* the filling's bursts made the lane sit out the next ones */
+	udp4_from(&g, 0, H1_IP, H2_IP, 40001, 9, 8); /* N */
+	put(0, &g);
+	udp4_from(&g, 0, H1_IP, H2_IP, 40000, 9, 8); /* C */
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, FL_BURST), 2);
+	assert_int_equal(w->st.fast_est, est);
+	assert_int_equal(t->st.early_drop, 2);
+	assert_int_equal(t->st.new_, new_ + 2);
+	assert_int_equal(R->ctr[w->id][new_rule].pkts, n_new + 2);
+	assert_int_equal(R->ctr[w->id][est_rule].pkts, n_est);
+	/* [C, N]: C (a new entry, answered now) first; N evicts the oldest
+	 * of the filling, not C */
+	udp4_from(&g, 1, H2_IP, H1_IP, 9, 40000, 8);
+	put(1, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, FL_BURST), 1);
+	assert_int_equal(t->st.early_drop, 2);
+	udp4_from(&g, 0, H1_IP, H2_IP, 40000, 9, 8); /* C */
+	put(0, &g);
+	udp4_from(&g, 0, H1_IP, H2_IP, 40002, 9, 8); /* N' */
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, FL_BURST), 2);
+	assert_int_equal(w->st.fast_est, est + 2); /* the answer, and C */
+	assert_int_equal(t->st.early_drop, 3);
+	assert_int_equal(t->st.new_, new_ + 3);
+	assert_int_equal(R->ctr[w->id][est_rule].pkts, n_est + 2);
+	dp->ct_clock = 0;
+}
+
 /* The same with NAT: outbound connections masqueraded behind wan0's
  * address, inbound ones to wan0's ports 8080 and 8053 forwarded to H1
  * (destination NAT: the lane routes them on their new destination). */
@@ -5185,6 +5264,63 @@ static char *ctl_cmd(struct rp_ctl_env *env, const char *words)
 	return run_words(words, ctl_fn, env);
 }
 
+/* Entries whose time is up but that their worker has not freed yet (its
+ * expiry is bounded per loop: a mass expiry spreads over many) are gone
+ * for conntrack -L, -C with a filter and -D, as the kernel's dump skips
+ * them; the unfiltered count is the table's, as nf_conntrack_count. */
+static void test_ctl_ct_expired(void **state)
+{
+	(void)state;
+	struct dp_metrics_info info = { .version = "ut" };
+	struct rp_ctl_env env = { .dp = dp, .info = &info };
+	learn_h1();
+	learn_h2();
+	install("*filter\n:FORWARD DROP [0:0]\n"
+		"-A FORWARD -m state --state NEW,ESTABLISHED -j ACCEPT\nCOMMIT\n", NULL);
+	uint32_t base = w->ct->wtick;
+	dp->ct_clock = base;
+	struct frame f, o[FL_BURST];
+	enum { CONNS = 200 };
+	for (unsigned j = 0; j < CONNS; j++) {
+		udp4_from(&f, 0, H1_IP, H2_IP, (uint16_t)(30000 + j), 53, 8);
+		put(0, &f);
+		if (j % FL_BURST == FL_BURST - 1 || j == CONNS - 1) {
+			dp_worker_poll(w);
+			while (take(1, o, FL_BURST) > 0)
+				;
+		}
+	}
+	char *a = ctl_cmd(&env, "conntrack -C -p udp");
+	assert_string_equal(a, "200\n%% ok\n");
+	free(a);
+	/* 31 s later (unreplied UDP: 30 s), one loop: its expiry's budget
+	 * does not reach them (the wheel's 496 ticks first) */
+	dp->ct_clock = base + 31 * CT_HZ;
+	dp_worker_poll(w);
+	uint32_t left = w->ct->live;
+	assert_true(left > 0);
+	a = ctl_cmd(&env, "conntrack -L");
+	assert_string_equal(a, "%% ok 0 flow entries have been shown.\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -C -p udp");
+	assert_string_equal(a, "0\n%% ok\n");
+	free(a);
+	a = ctl_cmd(&env, "conntrack -D -s 10.77.1.2");
+	assert_string_equal(a, "%% ok 0 flow entries have been deleted.\n");
+	free(a);
+	char want[32];
+	snprintf(want, sizeof(want), "%u\n%%%% ok\n", left);
+	a = ctl_cmd(&env, "conntrack -C");
+	assert_string_equal(a, want);
+	free(a);
+	/* the worker frees them in its own time */
+	for (int k = 0; k < 100 && w->ct->live > 0; k++)
+		dp_worker_poll(w);
+	assert_int_equal(w->ct->live, 0);
+	assert_int_equal(w->ct->st.expired, CONNS);
+	dp->ct_clock = 0;
+}
+
 /* rampartctl recent NAME +ADDR / -ADDR / "/": the kernel's writes to
  * /proc/net/xt_recent/NAME, on a list the workers use */
 static void test_ctl_recent(void **state)
@@ -5706,6 +5842,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_json, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_recent, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ctl_ct_expired, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
@@ -5722,6 +5859,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_est_lane_differential, dp_down_if_up),
 		cmocka_unit_test_teardown(test_est_lane_nat, dp_down_if_up),
 		cmocka_unit_test_teardown(test_est_lane_full, dp_down_if_up),
+		cmocka_unit_test_teardown(test_est_lane_evict, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_est_lane_cases, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_est_lane_rules, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_connlimit_refused_freed, router_setup, dp_down),
