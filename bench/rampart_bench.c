@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "dp.h"
 #include "dp_priv.h"
+#include "dp_ct.h"
 #include "cbgen.h"
 #include "rules.h"
 #include "rules_prog.h"
@@ -442,29 +443,37 @@ struct ctbench {
 	 * does (RTE_MBUF_F_RX_L4_CKSUM_GOOD): the ring PMD has none, so
 	 * without it conntrack checks each one in software */
 	bool l4good;
+	/* conntrack -E following: the worker queues an event per connection
+	 * made and per connection expired; the queue is emptied between
+	 * polls, outside the timed part, without reading the events (their
+	 * reading and formatting is the control thread's work, on another
+	 * core in production) */
+	bool events;
 };
 
 static const struct ctbench ctscenarios[] = {
 	{ "ct-established", "1M UDP connections, packets of existing ones (ESTABLISHED first rule)",
-	  1u << 20, 0, 1u << 20, 0, false, 0, false },
+	  1u << 20, 0, 1u << 20, 0, false, 0, false, false },
 	{ "ct-established-64k", "64k UDP connections (a table that fits in cache), existing ones",
-	  1u << 16, 0, 1u << 16, 0, false, 0, false },
+	  1u << 16, 0, 1u << 16, 0, false, 0, false, false },
 	{ "ct-established-offload", "ct-established, the NIC's receive offload vouching for the UDP checksums",
-	  1u << 20, 0, 1u << 20, 0, false, 0, true },
+	  1u << 20, 0, 1u << 20, 0, false, 0, true, false },
 	{ "ct-established-64k-offload", "ct-established-64k, the NIC's receive offload vouching for the UDP checksums",
-	  1u << 16, 0, 1u << 16, 0, false, 0, true },
+	  1u << 16, 0, 1u << 16, 0, false, 0, true, false },
 	{ "ct-new", "every packet a new UDP connection, 1000-rule FORWARD, entries expiring (1 s)",
-	  0, 4, 4u << 20, 1000, false, 0, false },
+	  0, 4, 4u << 20, 1000, false, 0, false, false },
+	{ "ct-new-events", "ct-new with conntrack -E following (NEW and DESTROY events queued)",
+	  0, 4, 4u << 20, 1000, false, 0, false, true },
 	{ "ct-mix", "1M established connections, 1 packet in 4 a new one (1000-rule FORWARD)",
-	  1u << 20, 1, 4u << 20, 1000, false, 0, false },
+	  1u << 20, 1, 4u << 20, 1000, false, 0, false, false },
 	{ "nat-established", "1M SNATed UDP connections, packets of existing ones (translated)",
-	  1u << 20, 0, 1u << 20, 0, true, 0, false },
+	  1u << 20, 0, 1u << 20, 0, true, 0, false, false },
 	{ "nat-new", "every packet a new UDP connection SNATed to one address, 1000-rule FORWARD",
-	  0, 4, 4u << 20, 1000, true, 0, false },
+	  0, 4, 4u << 20, 1000, true, 0, false, false },
 	{ "nat-new-2w", "nat-new from 250 clients on worker 0 of 2, wan0's RSS unknown",
-	  0, 4, 4u << 20, 1000, true, 1, false },
+	  0, 4, 4u << 20, 1000, true, 1, false, false },
 	{ "nat-new-rss", "nat-new-2w with wan0's RSS known: replies steered by the port choice",
-	  0, 4, 4u << 20, 1000, true, 2, false },
+	  0, 4, 4u << 20, 1000, true, 2, false, false },
 };
 
 #define CT_NAT_ADDR 0x0a4d0264u /* 10.77.2.100: the SNAT address */
@@ -643,6 +652,14 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	for (unsigned d = 1; d < DP_DROP_MAX; d++)
 		drop0 += dp_worker_drops(w, d);
 	uint64_t mask = b->flows ? b->flows - 1 : 0;
+	uint64_t events = 0, ev_lost = 0;
+	if (b->events) {
+		char err[128];
+		if (dp_ct_events(dp, true, err, sizeof(err)) < 0) {
+			fprintf(stderr, "rampart-bench: %s: %s\n", b->name, err);
+			rc = -1;
+		}
+	}
 	while (rc == 0 && pkts < target) {
 		for (unsigned i = 0; i < DP_BURST; i++, k++) {
 			if ((k & 3) < b->new_per4 && b->two) {
@@ -675,6 +692,11 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		unsigned n = dp_worker_poll(w);
 		cycles += rte_rdtsc_precise() - t0;
 		pkts += n;
+		if (b->events) {
+			uint64_t l = 0;
+			events += dp_ct_events_drain(dp, NULL, NULL, UINT32_MAX, &l);
+			ev_lost += l;
+		}
 		unsigned got = 0, g;
 		for (int p = 0; p < 2; p++)
 			while ((g = rte_ring_dequeue_burst(tx[p], (void **)m + got, DP_BURST - got, NULL)) > 0)
@@ -710,6 +732,7 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		}
 	}
 	const struct ct_table *t = w->ct;
+	char evs[64];
 	double bpe = t->live ? (double)t->mem / (double)t->live : 0;
 	double cpp = pkts ? (double)cycles / (double)pkts : 0;
 	double pps = cycles ? (double)pkts * (double)rte_get_tsc_hz() / (double)cycles : 0;
@@ -721,9 +744,21 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		       b->name, pps, cpp, pkts, nps, t->live, t->mem, bpe, t->st.expired, t->st.early_drop);
 	else if (rc == 0)
 		printf("%-15s %-75s %7.2f Mpps %7.1f cyc/pkt  new/s=%.2fM live=%u bytes_per_entry=%.1f "
-		       "expired=%" PRIu64 " early_drop=%" PRIu64 "  scenario=%s pps=%.0f cycles_per_packet=%.1f\n",
+		       "expired=%" PRIu64 " early_drop=%" PRIu64 "%s%s  scenario=%s pps=%.0f "
+		       "cycles_per_packet=%.1f\n",
 		       b->name, b->desc, pps / 1e6, cpp, nps / 1e6, t->live, bpe, t->st.expired,
-		       t->st.early_drop, b->name, pps, cpp);
+		       t->st.early_drop, b->events ? " events=" : "",
+		       b->events ? (snprintf(evs, sizeof(evs), "%" PRIu64 " lost=%" PRIu64, events, ev_lost),
+				    evs) : "",
+		       b->name, pps, cpp);
+	if (b->events) {
+		dp_ct_events(dp, false, NULL, 0);
+		if (rc == 0 && (ev_lost || events < pkts)) {
+			fprintf(stderr, "rampart-bench: %s: %" PRIu64 " events for %" PRIu64 " connections, "
+				"%" PRIu64 " lost\n", b->name, events, pkts, ev_lost);
+			rc = -1;
+		}
+	}
 	fflush(stdout);
 	rte_pktmbuf_free_bulk(m, DP_BURST);
 	teardown(dp, rx, tx);

@@ -405,6 +405,7 @@ static uint32_t early_drop_pass(struct ct_table *t, uint32_t from)
 				*pp = e->tnext;
 				e->status &= (uint8_t)~CT_S_WHEEL;
 				if (!(e->status & CT_S_DYING)) {
+					ct_event(t, idx, CT_EV_DESTROY);
 					natc_dying(t, idx);
 					hash_del(t, idx);
 					t->live--;
@@ -444,6 +445,7 @@ static uint32_t early_drop_sample(struct ct_table *t)
 	}
 	if (best != CT_NIL) {
 		struct ct_entry *e = &t->e[best];
+		ct_event(t, best, CT_EV_DESTROY);
 		natc_dying(t, best);
 		hash_del(t, best);
 		t->live--;
@@ -515,6 +517,7 @@ void ct_kill(struct ct_table *t, uint32_t idx)
 		entry_free(t, idx);
 		return;
 	}
+	ct_event(t, idx, CT_EV_DESTROY);
 	natc_dying(t, idx);
 	hash_del(t, idx);
 	e->status |= CT_S_DYING;
@@ -551,11 +554,13 @@ void ct_confirm(struct ct_table *t, struct ct_res *r)
 		natc_count(t, idx, 1);
 	t->live++;
 	t->st.new_++;
+	ct_event(t, idx, CT_EV_NEW);
 }
 
 unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 {
 	unsigned done = 0;
+	t->now = now;
 	while (done < budget) {
 		if (t->wrest != CT_NIL) {
 			/* a few at a time: the buckets of those that expire are
@@ -584,6 +589,7 @@ unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 				if (e->status & CT_S_DYING) {
 					entry_free(t, idx);
 				} else if ((int32_t)(e->expire - now) <= 0) {
+					ct_event(t, idx, CT_EV_DESTROY);
 					natc_dying(t, idx);
 					hash_del_h(t, idx, h[i]);
 					t->live--;
@@ -628,8 +634,8 @@ bool ct_proto_has_ports(uint8_t p)
 	return p == 6 || p == 17 || p == 136 || p == 132 || p == 33;
 }
 
-static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigned dir, char *b,
-	size_t n)
+static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigned dir, bool acct,
+	char *b, size_t n)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	int af = k->fam == 4 ? AF_INET : AF_INET6;
@@ -649,37 +655,99 @@ static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigne
 	if (w2 < 0)
 		return w2;
 	w += w2;
-	if ((size_t)w >= n)
+	if ((size_t)w >= n || !acct)
 		return w;
 	w2 = snprintf(b + w, n - (size_t)w, "packets=%llu bytes=%llu ",
 		(unsigned long long)ct_pkts(e, dir), (unsigned long long)ct_bytes(e, dir));
 	return w2 < 0 ? w2 : w + w2;
 }
 
-int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, size_t n)
+/* conntrack -L's line (ev 0) or conntrack -E's (ev: CT_EV_*; the
+ * kernel's events carry the counters only when the connection dies, the
+ * mark only when set, no use count). */
+static int format(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned ev, char *buf,
+	size_t n)
 {
 	const struct ct_entry *e = &t->e[idx];
 	struct ct_tuple k;
 	int32_t left = (int32_t)(e->expire - now);
 	unsigned secs = left > 0 ? (unsigned)left / CT_HZ : 0;
-	int w = snprintf(buf, n, "%-8s %u %u ", ct_proto_name(e->proto), e->proto, secs);
-	if (e->proto == 6 && w > 0 && (size_t)w < n)
+	int w = 0;
+	bool proto = ev != CT_EV_UPDATE; /* UPDATE: the TCP state if it changed */
+	ev &= (unsigned)~CT_EV_PROTO;
+	if (ev)
+		w = snprintf(buf, n, "%9s ", ev == CT_EV_NEW ? "[NEW]" : ev == CT_EV_UPDATE ? "[UPDATE]"
+										: "[DESTROY]");
+	if (w >= 0 && (size_t)w < n)
+		w += snprintf(buf + w, n - (size_t)w, "%-8s %u %u ", ct_proto_name(e->proto), e->proto,
+			      secs);
+	if (e->proto == 6 && proto && w > 0 && (size_t)w < n)
 		w += snprintf(buf + w, n - (size_t)w, "%s ",
 			ct_tcp_state_names[ct_tcp_state(e) < CT_TCP_MAX ? ct_tcp_state(e) : 0]);
+	bool acct = ev == 0 || ev == CT_EV_DESTROY;
 	for (unsigned d = 0; d < 2 && w > 0 && (size_t)w < n; d++) {
 		ct_entry_tuple(t, idx, d, &k);
-		int x = fmt_tuple(&k, e, d, buf + w, n - (size_t)w);
+		int x = fmt_tuple(&k, e, d, acct, buf + w, n - (size_t)w);
 		if (x < 0)
 			return x;
 		w += x;
 		if (d == 0 && !(e->status & CT_S_SEEN_REPLY) && (size_t)w < n)
 			w += snprintf(buf + w, n - (size_t)w, "[UNREPLIED] ");
 	}
-	if (w > 0 && (size_t)w < n)
+	const char *hn = ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? ct_helper_names[ct_helper(e)]
+								      : NULL;
+	if (w > 0 && (size_t)w < n && ev == 0)
 		w += snprintf(buf + w, n - (size_t)w, "%smark=%u %s%s%suse=1",
 			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", e->mark,
-			ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? "helper=" : "",
-			ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? ct_helper_names[ct_helper(e)] : "",
-			ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? " " : "");
+			hn ? "helper=" : "", hn ? hn : "", hn ? " " : "");
+	else if (w > 0 && (size_t)w < n) {
+		int x = snprintf(buf + w, n - (size_t)w, "%s", (e->status & CT_S_ASSURED) ? "[ASSURED] " : "");
+		if (x > 0)
+			w += x;
+		if (e->mark && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "mark=%u ", e->mark)) > 0)
+			w += x;
+		if (hn && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "helper=%s ", hn)) > 0)
+			w += x;
+		if ((size_t)w < n && w > 0)
+			buf[--w] = '\0'; /* the last blank */
+	}
 	return w;
+}
+
+int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, size_t n)
+{
+	return format(t, idx, now, 0, buf, n);
+}
+
+int ct_format_event(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned type, char *buf,
+	size_t n)
+{
+	return format(t, idx, now, type, buf, n);
+}
+
+void ct_event_put(struct ct_table *t, struct ct_evq *q, uint32_t idx, unsigned type)
+{
+	uint32_t head = q->head;
+	if (head - __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) > q->mask) {
+		__atomic_store_n(&q->lost, q->lost + 1, __ATOMIC_RELAXED);
+		return;
+	}
+	struct ct_ev *ev = &q->rec[head & q->mask];
+	const struct ct_entry *e = &t->e[idx];
+	ev->type = (uint8_t)type;
+	ev->now = t->now;
+	ev->e = *e;
+	if (e->fam == 6)
+		ev->a6 = t->x6[e->a.x6];
+	__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
+}
+
+bool ct_event_get(struct ct_evq *q, struct ct_ev *ev)
+{
+	uint32_t tail = q->tail;
+	if (tail == __atomic_load_n(&q->head, __ATOMIC_ACQUIRE))
+		return false;
+	*ev = q->rec[tail & q->mask];
+	__atomic_store_n(&q->tail, tail + 1, __ATOMIC_RELEASE);
+	return true;
 }

@@ -271,6 +271,32 @@ struct ct_natc {
 	uint64_t other;
 };
 
+/*
+ * Connection events, as the kernel's ctnetlink events (conntrack -E): NEW
+ * when an entry is confirmed, UPDATE when a packet changes its TCP state
+ * or its SEEN_REPLY/ASSURED bits, DESTROY when it leaves the table
+ * (expiry, early drop, deletion, a reopened connection). Off unless a
+ * reader attached a queue (t->evq, control thread); the worker then
+ * copies the entry into the queue, a ring with one writer (the worker)
+ * and one reader (the control thread). A full ring loses the event and
+ * counts it (lost), as the kernel's socket buffer does (ENOBUFS).
+ */
+enum { CT_EV_NEW = 1, CT_EV_UPDATE = 2, CT_EV_DESTROY = 4,
+       CT_EV_PROTO = 0x80 /* with UPDATE: the TCP state changed (shown) */ };
+struct ct_ev {
+	uint8_t type;
+	uint32_t now;      /* the worker's tick: the timeout left */
+	struct ct_entry e; /* as it was */
+	struct ct_addr6 a6;
+};
+struct ct_evq {
+	uint32_t head __attribute__((aligned(64))); /* the worker's */
+	uint64_t lost;                               /* the worker's */
+	uint32_t tail __attribute__((aligned(64))); /* the reader's */
+	uint32_t mask;
+	struct ct_ev rec[] __attribute__((aligned(64)));
+};
+
 struct ct_table {
 	struct ct_entry *e;
 	struct ct_addr6 *x6;
@@ -292,6 +318,8 @@ struct ct_table {
 	struct ct_natc natc; /* live SNAT connections per address (cold) */
 	struct ct_expect *exp; /* the helpers' expectations, shared by the workers
 				  (ct_help.h); NULL: none */
+	struct ct_evq *evq;  /* events on (the control thread sets it), else NULL */
+	uint32_t now;        /* the worker's tick, for the events (ct_expire, the loop) */
 	/* the helpers' state of their control connections, by entry index
 	 * (open addressing, ct_help.c); a connection that finds the map
 	 * full has none (counted: help_full): its lines are not read */
@@ -471,5 +499,19 @@ const char *ct_proto_name(uint8_t p);
 bool ct_proto_has_ports(uint8_t p);
 /* Text of one entry in conntrack -L's format, into buf. Returns the length. */
 int ct_format(const struct ct_table *t, uint32_t idx, uint32_t now, char *buf, size_t n);
+/* Text of one event in conntrack -E's format ("    [NEW] tcp      6 120
+ * SYN_SENT src=..."; DESTROY with the counters), into buf. */
+int ct_format_event(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned type, char *buf,
+	size_t n);
+
+void ct_event_put(struct ct_table *t, struct ct_evq *q, uint32_t idx, unsigned type);
+static inline void ct_event(struct ct_table *t, uint32_t idx, unsigned type)
+{
+	struct ct_evq *q = __atomic_load_n(&t->evq, __ATOMIC_RELAXED);
+	if (__builtin_expect(q != NULL, 0))
+		ct_event_put(t, q, idx, type);
+}
+/* Take the oldest event of q into *ev (reader side). false: none. */
+bool ct_event_get(struct ct_evq *q, struct ct_ev *ev);
 
 #endif

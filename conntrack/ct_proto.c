@@ -837,6 +837,8 @@ static int track(struct ct_table *t, const struct ct_pkt *p, const struct seg *s
 {
 	uint8_t proto = p->t.proto;
 	struct ct_entry *e = &t->e[idx];
+	/* what an UPDATE event reports a change of */
+	unsigned was = (e->ps & 0x0f) | (e->status & (CT_S_SEEN_REPLY | CT_S_ASSURED)) << 4;
 	uint8_t state = dir ? CT_ESTABLISHED :
 		(e->status & CT_S_SEEN_REPLY) ? CT_ESTABLISHED :
 		(e->status & CT_S_EXPECTED)   ? CT_RELATED : CT_NEW;
@@ -890,6 +892,15 @@ static int track(struct ct_table *t, const struct ct_pkt *p, const struct seg *s
 	if (e->fam == 0) {
 		r->state = state; /* freed by its own packet */
 		return v;
+	}
+	/* as the kernel: one event for what the packet changed, none when it
+	 * killed the connection (an RST the only answer: its DESTROY is all),
+	 * the TCP state in it only when that changed */
+	if (!fresh && unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL) &&
+	    !(e->status & CT_S_DYING)) {
+		unsigned now_ = (e->ps & 0x0f) | (e->status & (CT_S_SEEN_REPLY | CT_S_ASSURED)) << 4;
+		if (now_ != was)
+			ct_event(t, idx, CT_EV_UPDATE | ((now_ ^ was) & 0x0f ? CT_EV_PROTO : 0));
 	}
 	r->idx = idx;
 	r->dir = (uint8_t)dir;

@@ -62,7 +62,7 @@ static void view_of(struct ct_table *v, struct dp_ctsnap *s)
 	v->max = 1;
 }
 
-static bool matches(const struct ct_table *v, const struct dp_ct_filter *f)
+bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 {
 	const struct ct_entry *e = &v->e[0];
 	struct ct_tuple k;
@@ -112,7 +112,7 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 				view_of(&v, &snap);
 				/* timed out, not yet reaped: gone, as the kernel's
 				 * dump skips it (the worker frees it on its own) */
-				if ((int32_t)(v.e[0].expire - q.now) <= 0 || !matches(&v, f))
+				if ((int32_t)(v.e[0].expire - q.now) <= 0 || !dp_ct_match(&v, f))
 					continue;
 				if (kill) {
 					struct dp_ctmsg kq = { .op = DP_CT_KILL, .cursor = buf[i].idx,
@@ -134,6 +134,76 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 		}
 	}
 	free(buf);
+	return n;
+}
+
+#define DP_CT_EVQ (1u << 13) /* events a worker may have queued */
+
+int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
+{
+	if (!on) {
+		if (dp->ct_ev_readers > 0 && --dp->ct_ev_readers == 0)
+			for (unsigned wi = 0; wi < dp->n_workers; wi++)
+				if (dp->workers[wi]->ct != NULL)
+					__atomic_store_n(&dp->workers[wi]->ct->evq, NULL, __ATOMIC_RELAXED);
+		return 0;
+	}
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		if (dp->workers[wi]->ct == NULL || dp->ct_evq[wi] != NULL)
+			continue;
+		size_t sz = sizeof(struct ct_evq) + DP_CT_EVQ * sizeof(struct ct_ev);
+		struct ct_evq *q = aligned_alloc(64, (sz + 63) & ~(size_t)63);
+		if (q == NULL) {
+			snprintf(err, errlen, "out of memory for the event queues");
+			return -1;
+		}
+		memset(q, 0, sizeof(*q));
+		q->mask = DP_CT_EVQ - 1;
+		dp->ct_evq[wi] = q;
+	}
+	if (dp->ct_ev_readers++ == 0)
+		for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+			struct ct_evq *q = dp->ct_evq[wi];
+			if (q == NULL)
+				continue;
+			/* what was queued before the last reader left is stale */
+			struct ct_ev ev;
+			while (ct_event_get(q, &ev))
+				;
+			__atomic_store_n(&dp->workers[wi]->ct->evq, q, __ATOMIC_RELAXED);
+		}
+	return 0;
+}
+
+unsigned dp_ct_events_drain(struct dp_ctx *dp, dp_ct_event_fn fn, void *arg, unsigned max,
+	uint64_t *lost)
+{
+	unsigned n = 0;
+	uint64_t l = 0;
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		struct ct_evq *q = dp->ct_evq[wi];
+		if (q == NULL)
+			continue;
+		l += __atomic_load_n(&q->lost, __ATOMIC_RELAXED);
+		if (fn == NULL) { /* discarded unread (rampart-bench) */
+			uint32_t head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
+			uint32_t k = head - q->tail < max - n ? head - q->tail : max - n;
+			__atomic_store_n(&q->tail, q->tail + k, __ATOMIC_RELEASE);
+			n += k;
+			continue;
+		}
+		struct ct_ev ev;
+		while (n < max && ct_event_get(q, &ev)) {
+			struct dp_ctsnap snap = { .idx = 0, .e = ev.e, .a6 = ev.a6 };
+			struct ct_table v;
+			view_of(&v, &snap);
+			fn(arg, wi, &v, ev.now, ev.type);
+			n++;
+		}
+	}
+	if (lost != NULL)
+		*lost = l - dp->ct_ev_lost_seen;
+	dp->ct_ev_lost_seen = l;
 	return n;
 }
 

@@ -44,6 +44,23 @@ int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen);
  * addresses (MASQUERADE, when the port goes down); how many, -1 if a
  * worker does not answer. */
 int dp_ct_flush_snat(struct dp_ctx *dp, uint16_t port);
+/* Whether a one-entry view matches f. */
+bool dp_ct_match(const struct ct_table *view, const struct dp_ct_filter *f);
+
+/* conntrack -E. A reader more (on) or less (off): with at least one, every
+ * worker queues its connections' events (ct.h) for dp_ct_events_drain.
+ * -1 with err when the queues cannot be made. */
+int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen);
+/* Called with a one-entry view of the connection as the event saw it, its
+ * worker's clock then and the event (CT_EV_*). */
+typedef void (*dp_ct_event_fn)(void *arg, unsigned worker, const struct ct_table *view,
+	uint32_t now, unsigned type);
+/* Hand up to max queued events to fn (NULL: discard them), worker by worker; *lost (if not NULL):
+ * events the workers could not queue since the last call. Returns how
+ * many were handed. */
+unsigned dp_ct_events_drain(struct dp_ctx *dp, dp_ct_event_fn fn, void *arg, unsigned max,
+	uint64_t *lost);
+
 /* Per-worker statistics, one line each ("worker=N name=value ..."), or
  * with j (out unused) one JSON array of objects with the same names. */
 void dp_ct_stats(struct dp_ctx *dp, FILE *out, struct json *j);

@@ -375,6 +375,7 @@ void dp_destroy(struct dp_ctx *dp)
 		rte_ring_free(w->logq);
 		rte_ring_free(w->traceq);
 		ct_table_destroy(w->ct);
+		free(dp->ct_evq[i]);
 		if (w->reasm) {
 			reasm_destroy(w->reasm);
 			w->reasm = NULL;

@@ -395,6 +395,12 @@ struct dp_ctx {
 	 * per worker); timeouts may change while they run (32-bit stores) */
 	struct ct_params ct_par;
 	uint8_t ct_mode;         /* enum cfg_ct_mode */
+	/* conntrack -E: the workers' event queues (made at the first reader,
+	 * kept until dp_destroy: a worker may still hold one it was told to
+	 * drop), how many readers want them, the losses reported so far */
+	struct ct_evq *ct_evq[DP_MAX_WORKERS];
+	unsigned ct_ev_readers;
+	uint64_t ct_ev_lost_seen;
 	uint8_t link_up[DP_MAX_PORTS]; /* last link state seen (dp_ctl_poll), 0xff: unknown */
 	/* NFLOG: captures by group (control thread) */
 	char nflog_dir[CFG_PATH_MAX];  /* "": NFLOG packets are only counted as lost */

@@ -93,8 +93,9 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	unsigned total = 0;
 
 	if (w->ct)
-		w->ct_now = likely(dp->ct_clock == 0) ? (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick)
-						      : dp->ct_clock;
+		w->ct->now = w->ct_now = likely(dp->ct_clock == 0)
+					       ? (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick)
+					       : dp->ct_clock;
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		uint16_t n = rte_eth_rx_burst(dp->ports[p].port_id, w->q, pkts, DP_BURST);
 		if (n == 0)

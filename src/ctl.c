@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +25,16 @@
 
 #include "cfg.h"
 #include "ctl.h"
+#include "dp_ct.h"
 #include "log.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
 #endif
 
-enum { CS_READ, CS_WRITE };
+enum { CS_READ, CS_WRITE, CS_STREAM };
+#define CTL_STREAMS_MAX 16          /* conntrack -E readers at once */
+#define CTL_STREAM_BUF (4u << 20)  /* a reader's unread events, at most */
 enum { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
 
 struct conn {
@@ -44,6 +48,13 @@ struct conn {
 	size_t out_len, out_off;
 	uint64_t deadline; /* ms, CLOCK_MONOTONIC */
 	unsigned slot;
+	/* CS_STREAM (conntrack -E): the subscription, the events it lost (not
+	 * read in time) not yet told, its buffer's size */
+	struct rp_ctl_events *ev;
+	uint64_t ev_lost;   /* not read in time */
+	uint64_t ring_lost; /* the workers' queues were full */
+	size_t out_cap;
+	uint32_t ep_events; /* what epoll watches for it now */
 };
 
 struct rp_ctl {
@@ -54,6 +65,8 @@ struct rp_ctl {
 	struct rp_ctl_env *env;
 	struct conn *conns[CTL_CONN_MAX];
 	unsigned n_conns;
+	struct conn *streams[CTL_STREAMS_MAX];
+	unsigned n_streams;
 	uint64_t refused_log_t; /* rate limit of refusal logs */
 	unsigned refused_log_n;
 };
@@ -189,6 +202,14 @@ struct rp_ctl *rp_ctl_open(const struct cfg *cf, struct rp_ctl_env *env)
 
 static void conn_close(struct rp_ctl *c, struct conn *k)
 {
+	if (k->ev != NULL) {
+		rp_ctl_events_close(c->env, k->ev);
+		for (unsigned i = 0; i < c->n_streams; i++)
+			if (c->streams[i] == k) {
+				c->streams[i] = c->streams[--c->n_streams];
+				break;
+			}
+	}
 	epoll_ctl(c->ep, EPOLL_CTL_DEL, k->fd, NULL);
 	close(k->fd);
 	c->conns[k->slot] = NULL;
@@ -202,9 +223,17 @@ void rp_ctl_close(struct rp_ctl *c)
 {
 	if (c == NULL)
 		return;
-	for (unsigned i = 0; i < CTL_CONN_MAX; i++)
-		if (c->conns[i] != NULL)
-			conn_close(c, c->conns[i]);
+	for (unsigned i = 0; i < CTL_CONN_MAX; i++) {
+		struct conn *k = c->conns[i];
+		if (k == NULL)
+			continue;
+		if (k->state == CS_STREAM) { /* best effort: the end, and why */
+			static const char bye[] = "%% ok events ended: rampartd is stopping\n";
+			ssize_t w = send(k->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)w;
+		}
+		conn_close(c, k);
+	}
 	close(c->ep);
 	close(c->fd);
 	unlink(c->path);
@@ -317,6 +346,145 @@ static void accept_one(struct rp_ctl *c, int fd)
 	}
 }
 
+/* conntrack -E: the connection stays open, the events are written to it
+ * as the workers report them (rp_ctl_poll), until the client goes (its
+ * end closed: EPOLLHUP) or rampartd stops. */
+static void stream_start(struct rp_ctl *c, struct conn *k, int argc, char **argv)
+{
+	char err[256];
+	if (c->n_streams >= CTL_STREAMS_MAX) {
+		snprintf(err, sizeof(err), "conntrack -E: %u readers already", CTL_STREAMS_MAX);
+		conn_error(c, k, err);
+		return;
+	}
+	struct rp_ctl_events *ev = rp_ctl_events_open(c->env, argc, argv, err, sizeof(err));
+	if (ev == NULL) {
+		conn_error(c, k, err);
+		return;
+	}
+	free(k->in);
+	k->in = NULL;
+	k->in_len = k->in_cap = 0;
+	k->ev = ev;
+	k->state = CS_STREAM;
+	c->streams[c->n_streams++] = k;
+	/* the client shut its writing side: only its end closing matters
+	 * (EPOLLHUP, always reported), and room to write when it is late */
+	struct epoll_event e = { .events = 0, .data.u32 = k->slot };
+	epoll_ctl(c->ep, EPOLL_CTL_MOD, k->fd, &e);
+	k->ep_events = 0;
+}
+
+static void stream_append(struct conn *k, const char *line, size_t len, bool force)
+{
+	if (k->out_off == k->out_len)
+		k->out_off = k->out_len = 0;
+	if (!force && k->out_len - k->out_off + len > CTL_STREAM_BUF) {
+		k->ev_lost++;
+		return;
+	}
+	if (k->out_len + len > k->out_cap) {
+		if (k->out_off > 0) { /* the sent part first */
+			memmove(k->out, k->out + k->out_off, k->out_len - k->out_off);
+			k->out_len -= k->out_off;
+			k->out_off = 0;
+		}
+		size_t cap = k->out_cap ? k->out_cap : 65536;
+		while (cap < k->out_len + len)
+			cap *= 2;
+		if (cap != k->out_cap) {
+			char *n = realloc(k->out, cap);
+			if (n == NULL) {
+				k->ev_lost++;
+				return;
+			}
+			k->out = n;
+			k->out_cap = cap;
+		}
+	}
+	memcpy(k->out + k->out_len, line, len);
+	k->out_len += len;
+}
+
+/* Send what the client will take; watch for room if it did not take all.
+ * false: it is gone (closed). */
+static bool stream_flush(struct rp_ctl *c, struct conn *k)
+{
+	while (k->out_off < k->out_len) {
+		ssize_t w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w <= 0) {
+			conn_close(c, k);
+			return false;
+		}
+		k->out_off += (size_t)w;
+	}
+	uint32_t want = k->out_off < k->out_len ? EPOLLOUT : 0;
+	if (want != k->ep_events) {
+		struct epoll_event e = { .events = want, .data.u32 = k->slot };
+		epoll_ctl(c->ep, EPOLL_CTL_MOD, k->fd, &e);
+		k->ep_events = want;
+	}
+	return true;
+}
+
+static void stream_event(void *arg, unsigned worker, const struct ct_table *view, uint32_t now,
+	unsigned type)
+{
+	(void)worker;
+	struct rp_ctl *c = arg;
+	char line[640];
+	int len = -1;
+	for (unsigned i = 0; i < c->n_streams; i++) {
+		struct conn *k = c->streams[i];
+		if (!rp_ctl_events_want(k->ev, view, type))
+			continue;
+		if (len < 0) {
+			len = ct_format_event(view, 0, now, type, line, sizeof(line) - 1);
+			if (len < 0)
+				return;
+			if ((size_t)len > sizeof(line) - 2)
+				len = (int)sizeof(line) - 2;
+			line[len++] = '\n';
+		}
+		stream_append(k, line, (size_t)len, false);
+	}
+}
+
+/* The workers' events to the readers, then to their sockets. */
+static int streams_poll(struct rp_ctl *c)
+{
+	uint64_t lost = 0;
+	unsigned n = dp_ct_events_drain(c->env->dp, stream_event, c, 65536, &lost);
+	for (unsigned i = c->n_streams; i-- > 0;) {
+		struct conn *k = c->streams[i];
+		char msg[160];
+		k->ring_lost += lost;
+		/* told once there is room again (a reader that does not read
+		 * gets no more than its buffer) */
+		bool room = k->out_len - k->out_off < CTL_STREAM_BUF;
+		if (room && k->ring_lost) {
+			int m = snprintf(msg, sizeof(msg), "%%%% warning: %" PRIu64 " events lost: the "
+					 "workers' event queues were full\n", k->ring_lost);
+			stream_append(k, msg, (size_t)m, true);
+			k->ring_lost = 0;
+		}
+		if (room && k->ev_lost) {
+			int m = snprintf(msg, sizeof(msg), "%%%% warning: %" PRIu64 " events lost: not "
+					 "read in time\n", k->ev_lost);
+			stream_append(k, msg, (size_t)m, true);
+			k->ev_lost = 0;
+		}
+		if (k->out_off < k->out_len && k->ep_events == 0)
+			stream_flush(c, k); /* may close it (gone) */
+	}
+	return (int)n;
+}
+
 /* Run a complete request. */
 static void conn_exec(struct rp_ctl *c, struct conn *k, size_t head, size_t body_off,
 	size_t body_len)
@@ -346,6 +514,11 @@ static void conn_exec(struct rp_ctl *c, struct conn *k, size_t head, size_t body
 	}
 	RP_DEBUG("ctl", "request from uid %u: %s%s", (unsigned)k->uid, argv[0],
 		 argc > 1 ? " ..." : "");
+	if (rp_ctl_is_events(argc, argv)) {
+		stream_start(c, k, argc, argv);
+		free(argv);
+		return;
+	}
 	if (rp_ctl_streams(argc, argv)) {
 		/* long listings: written as they are produced, blocking with a timeout */
 		int fl = fcntl(k->fd, F_GETFL);
@@ -468,11 +641,18 @@ int rp_ctl_poll(struct rp_ctl *c)
 		if (k == NULL)
 			continue;
 		done++;
-		if (k->state == CS_READ)
+		if (k->state == CS_STREAM) {
+			if (ev[i].events & (EPOLLHUP | EPOLLERR))
+				conn_close(c, k); /* the reader is gone */
+			else
+				stream_flush(c, k);
+		} else if (k->state == CS_READ)
 			conn_read(c, k);
 		else
 			conn_write(c, k);
 	}
+	if (c->n_streams)
+		done += streams_poll(c);
 	/* deadlines, checked a few times a second */
 	static uint64_t last;
 	uint64_t t = now_ms();
@@ -480,7 +660,7 @@ int rp_ctl_poll(struct rp_ctl *c)
 		last = t;
 		for (unsigned i = 0; i < CTL_CONN_MAX; i++) {
 			struct conn *k = c->conns[i];
-			if (k == NULL || t < k->deadline)
+			if (k == NULL || k->state == CS_STREAM || t < k->deadline)
 				continue;
 			if (k->state == CS_READ)
 				conn_error(c, k, "request not received in time");

@@ -21,7 +21,9 @@
  * CTL_IDLE_MS without progress while reading the answer, or it is dropped.
  * Answers are built in memory and sent as the client reads them, except
  * connection listings (conntrack -L/-D), which are written as the walk goes
- * (blocking writes with a 5 s timeout per write, like before).
+ * (blocking writes with a 5 s timeout per write, like before), and
+ * conntrack -E, whose event lines are written as the workers report them
+ * (non-blocking, a bounded buffer per reader) until the client closes.
  *
  * Permissions: the socket is created mode 0660, owner root, group
  * control.group; each client's credentials (SO_PEERCRED, SO_PEERGROUPS)
@@ -97,6 +99,18 @@ bool rp_ctl_streams(int argc, char **argv);
  * readonly/streams judge the request without that word. */
 void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body,
 	size_t body_len, FILE *out);
+/* conntrack -E: a client's subscription to the connection events. */
+struct rp_ctl_events;
+struct ct_table;
+bool rp_ctl_is_events(int argc, char **argv);
+/* Parse the request (-e MASK, conntrack's filters) and turn the workers'
+ * events on; NULL with err. */
+struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char **argv, char *err,
+	size_t errlen);
+void rp_ctl_events_close(struct rp_ctl_env *env, struct rp_ctl_events *s);
+/* Whether the subscriber wants this event (CT_EV_*) of this connection. */
+bool rp_ctl_events_want(const struct rp_ctl_events *s, const struct ct_table *view, unsigned type);
+
 /* Housekeeping between polls (control loop): rebuilds the classifiers a
  * quick change reused once changes pause (dp_rules_rebuild). */
 void rp_ctl_tick(struct rp_ctl_env *env);

@@ -114,7 +114,7 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out, b
 {
 	char err[256];
 	if (argc < 2) {
-		fprintf(out, "%%%% error: conntrack needs a command: -L, -C, -D, -F or -S\n");
+		fprintf(out, "%%%% error: conntrack needs a command: -L, -C, -D, -F, -S or -E\n");
 		return;
 	}
 	const char *op = argv[1];
@@ -211,7 +211,7 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out, b
 		dp_ct_stats(dp, out, json ? &j : NULL);
 		fprintf(out, "%s%%%% ok\n", json ? "\n" : "");
 	} else {
-		fprintf(out, "%%%% error: conntrack: unknown command '%s' (-L, -C, -D, -F, -S)\n", op);
+		fprintf(out, "%%%% error: conntrack: unknown command '%s' (-L, -C, -D, -F, -S, -E)\n", op);
 	}
 }
 
@@ -1273,7 +1273,8 @@ static bool json_listing(int argc, char **argv)
 		return argc == 2 && (!strcmp(argv[1], "version") || !strcmp(argv[1], "nat"));
 	if (!strcmp(c, "conntrack"))
 		return argc >= 2 && (!strcmp(argv[1], "-L") || !strcmp(argv[1], "--dump") ||
-				     !strcmp(argv[1], "-S") || !strcmp(argv[1], "--stats"));
+				     !strcmp(argv[1], "-S") || !strcmp(argv[1], "--stats") ||
+				     !strcmp(argv[1], "-E") || !strcmp(argv[1], "--event"));
 	if (!strcmp(c, "trace"))
 		return argc == 2 && !strcmp(argv[1], "show");
 	return false;
@@ -1305,7 +1306,8 @@ static bool readonly(int argc, char **argv)
 	if (!strcmp(c, "conntrack"))
 		return argc >= 2 && (!strcmp(argv[1], "-L") || !strcmp(argv[1], "--dump") ||
 				     !strcmp(argv[1], "-C") || !strcmp(argv[1], "--count") ||
-				     !strcmp(argv[1], "-S") || !strcmp(argv[1], "--stats"));
+				     !strcmp(argv[1], "-S") || !strcmp(argv[1], "--stats") ||
+				     !strcmp(argv[1], "-E") || !strcmp(argv[1], "--event"));
 	if (!strcmp(c, "restore") || !strcmp(c, "load")) { /* --test only reads */
 		for (int i = 1; i < argc; i++)
 			if (!strcmp(argv[i], "--test") || !strcmp(argv[i], "-t"))
@@ -1335,6 +1337,103 @@ static bool without_json(int argc, char **argv, bool (*pred)(int, char **))
 	return r;
 }
 
+/* ---- conntrack -E ------------------------------------------------------ */
+
+struct rp_ctl_events {
+	struct dp_ct_filter f;
+	unsigned mask; /* CT_EV_* */
+};
+
+static bool is_events(int argc, char **argv)
+{
+	return argc >= 2 && !strcmp(argv[0], "conntrack") &&
+	       (!strcmp(argv[1], "-E") || !strcmp(argv[1], "--event"));
+}
+
+bool rp_ctl_is_events(int argc, char **argv)
+{
+	return is_events(argc, argv);
+}
+
+struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char **argv, char *err,
+	size_t errlen)
+{
+	struct rp_ctl_events *s = calloc(1, sizeof(*s));
+	char **rest = malloc(((size_t)argc + 1) * sizeof(*rest));
+	if (s == NULL || rest == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	int n = 0;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			snprintf(err, errlen, "conntrack -E: no --json (the events are text lines)");
+			goto fail;
+		}
+		if (strcmp(argv[i], "-e") != 0 && strcmp(argv[i], "--event-mask") != 0) {
+			rest[n++] = argv[i];
+			continue;
+		}
+		if (++i >= argc) {
+			snprintf(err, errlen, "conntrack: option -e needs a value (NEW,UPDATE,DESTROY,ALL)");
+			goto fail;
+		}
+		char buf[128];
+		snprintf(buf, sizeof(buf), "%s", argv[i]);
+		char *save = NULL;
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (!strcasecmp(t, "NEW"))
+				s->mask |= CT_EV_NEW;
+			else if (!strcasecmp(t, "UPDATE"))
+				s->mask |= CT_EV_UPDATE;
+			else if (!strcasecmp(t, "DESTROY"))
+				s->mask |= CT_EV_DESTROY;
+			else if (!strcasecmp(t, "ALL"))
+				s->mask |= CT_EV_NEW | CT_EV_UPDATE | CT_EV_DESTROY;
+			else {
+				snprintf(err, errlen, "conntrack: unknown event '%s' (NEW, UPDATE, DESTROY, ALL)",
+					 t);
+				goto fail;
+			}
+		}
+	}
+	if (s->mask == 0)
+		s->mask = CT_EV_NEW | CT_EV_UPDATE | CT_EV_DESTROY;
+	int used = 0;
+	char e2[200];
+	if (dp_ct_filter_parse(&s->f, n, rest, &used, e2, sizeof(e2)) < 0) {
+		snprintf(err, errlen, "conntrack: %s", e2);
+		goto fail;
+	}
+	if (used != n) {
+		snprintf(err, errlen, "conntrack: unexpected '%s'", rest[used]);
+		goto fail;
+	}
+	if (dp_ct_events(env->dp, true, e2, sizeof(e2)) < 0) {
+		snprintf(err, errlen, "conntrack: %s", e2);
+		goto fail;
+	}
+	free(rest);
+	return s;
+fail:
+	free(rest);
+	free(s);
+	return NULL;
+}
+
+void rp_ctl_events_close(struct rp_ctl_env *env, struct rp_ctl_events *s)
+{
+	if (s == NULL)
+		return;
+	dp_ct_events(env->dp, false, NULL, 0);
+	free(s);
+}
+
+bool rp_ctl_events_want(const struct rp_ctl_events *s, const struct ct_table *view, unsigned type)
+{
+	return (s->mask & type) != 0 && dp_ct_match(view, &s->f);
+}
+
 bool rp_ctl_readonly(int argc, char **argv)
 {
 	return without_json(argc, argv, readonly);
@@ -1360,7 +1459,9 @@ static void exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 		fprintf(out, "%%%% error: '%s' takes no input\n", c);
 		return;
 	}
-	if (!strcmp(c, "conntrack"))
+	if (is_events(argc, argv))
+		fprintf(out, "%%%% error: conntrack -E: events are streamed on the control socket only\n");
+	else if (!strcmp(c, "conntrack"))
 		cmd_conntrack(env->dp, argc, argv, out, json);
 	else if (!strcmp(c, "show"))
 		cmd_show(env, argc, argv, out, json);

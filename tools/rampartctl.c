@@ -329,6 +329,11 @@ static int daemon_request_to(int argc, char **argv, const char *body, size_t ble
 	ssize_t len;
 	int rc = -1;
 	while ((len = getline(&buf, &bcap, in)) > 0) {
+		if (strncmp(buf, "%% warning: ", 12) == 0) { /* conntrack -E: lost events */
+			fflush(outf);
+			fprintf(stderr, "rampartctl: %s", buf + 3);
+			continue;
+		}
 		if (strncmp(buf, "%% ", 3) == 0) {
 			buf[strcspn(buf, "\n")] = '\0';
 			fflush(outf); /* the listing before its summary */
@@ -370,12 +375,16 @@ static int cmd_conntrack(int argc, char **argv)
 		fprintf(f, "usage: rampartctl conntrack -L|-C|-D [FILTERS]   list, count, delete\n"
 			   "       rampartctl conntrack -F                 delete every connection\n"
 			   "       rampartctl conntrack -S                 per-worker statistics\n"
+			   "       rampartctl conntrack -E [-e EVENTS] [FILTERS]\n"
+			   "                 follow the events (NEW,UPDATE,DESTROY) until interrupted\n"
 			   "filters (on the original direction), as conntrack(8):\n"
 			   "  -p PROTO  -s ADDR  -d ADDR  --sport N  --dport N  --state TCPSTATE\n"
 			   "  -m MARK[/MASK]  -f ipv4|ipv6\n"
 			   "--json (-L, -S): a JSON array of objects instead\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
+	if (!strcmp(argv[1], "-E") || !strcmp(argv[1], "--event"))
+		setvbuf(stdout, NULL, _IOLBF, 0); /* each event as it comes */
 	return daemon_request(argc, argv);
 }
 

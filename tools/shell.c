@@ -281,6 +281,13 @@ int ctl_shell(void)
 			if (!strcmp(argv[0], "help")) {
 				shell_help();
 				rc = 0;
+			} else if (!strcmp(argv[0], "conntrack") && argc > 1 &&
+				   (!strcmp(argv[1], "-E") || !strcmp(argv[1], "--event"))) {
+				/* it follows until interrupted: not here, where an
+				 * interrupt would end the shell */
+				fprintf(stderr, "rampartctl: conntrack -E follows the events until "
+					"interrupted: run it as rampartctl conntrack -E\n");
+				rc = 2;
 			} else {
 				rc = ctl_dispatch(argc, argv);
 				fflush(stdout);

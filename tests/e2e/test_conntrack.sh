@@ -23,7 +23,8 @@
 #     counted by the INVALID rule)
 #   - an established TCP connection keeps working across a ruleset reload
 #   - SIGUSR1 statistics show entries, found, new and invalid counts
-#   - rampartctl conntrack -L/-C/-D/-F/-S over the control socket
+#   - rampartctl conntrack -L/-C/-D/-F/-S over the control socket, and -E
+#     (the events of a curl, with a filter; the end when rampartd stops)
 #   - SIGHUP applies changed conntrack timeouts
 #   - -m connlimit: a third connection from one host is refused (2
 #     workers: counted over both), a closed one no longer counts
@@ -157,6 +158,31 @@ ctl -F >/dev/null 2>&1
 assert_eq "-F empties the table" 0 "$(ctl -C 2>/dev/null)"
 check "traffic still crosses after the flush (a new connection)" in_lan curl -sf -o /dev/null --max-time 3 http://10.77.2.2:8080/hello.txt
 
+# conntrack -E: a curl's events as they happen (from whichever worker
+# tracks it), the DESTROY of a deletion, and only what the filter asks
+EV=$E2E_TMP/ev.out
+"$RCTL" -s "$SOCK" conntrack -E -p tcp --dport 8080 >"$EV" 2>"$EV.err" &
+evp=$!
+sleep 0.5
+check "a curl while conntrack -E follows" in_lan curl -sf -o /dev/null --max-time 3 http://10.77.2.2:8080/hello.txt
+udp_probe 10.77.2.2 9 >/dev/null
+ctl -D -p tcp --dport 8080 >/dev/null 2>&1
+wait_for "conntrack -E shows the deletion" 5 grep -q '^\[DESTROY\] tcp' "$EV"
+kill "$evp"
+wait "$evp" 2>/dev/null
+assert_file_match "-E: [NEW] as the kernel's conntrack -E prints it" \
+	'^    \[NEW\] tcp +6 120 SYN_SENT src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=8080 \[UNREPLIED\] src=10\.77\.2\.2 dst=10\.77\.1\.2 sport=8080 dport=[0-9]+$' "$EV"
+assert_file_match "-E: [UPDATE] SYN_RECV" '^ \[UPDATE\] tcp +6 60 SYN_RECV src=10\.77\.1\.2 ' "$EV"
+assert_file_match "-E: [UPDATE] ESTABLISHED, assured" \
+	'^ \[UPDATE\] tcp +6 432000 ESTABLISHED src=10\.77\.1\.2 .* \[ASSURED\]$' "$EV"
+assert_file_match "-E: the close, down to TIME_WAIT" '^ \[UPDATE\] tcp +6 120 TIME_WAIT src=10\.77\.1\.2 ' "$EV"
+assert_file_match "-E: [DESTROY] with the counters" \
+	'^\[DESTROY\] tcp +6 [0-9]+ TIME_WAIT src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=8080 packets=[0-9]+ bytes=[0-9]+ src=10\.77\.2\.2 .* \[ASSURED\]$' "$EV"
+assert_eq "-E: nothing the filter leaves out (the UDP probe)" 0 "$(grep -vc 'dport=8080 ' "$EV")"
+out=$(ctl -E -e NOPE 2>&1)
+assert_eq "-E with a bad event mask: exit 1" 1 "$?"
+assert_match "-E: the bad mask is named" "unknown event 'NOPE'" "$out"
+
 # the established lane (docs/architecture.md): IPv6's ruleset opens it
 # (INVALID dropped, then ESTABLISHED accepted; no raw rule, no NAT),
 # IPv4's does not (its raw and mangle tables have rules)
@@ -263,5 +289,42 @@ udp_probe 10.77.2.2 10 >/dev/null
 out=$(ctl -L -p udp --dport 10 2>/dev/null)
 assert_match "a new UDP connection gets the reloaded timeout (7 s)" '^udp +17 [0-7] src=10\.77\.1\.2 dst=10\.77\.2\.2 ' "$out"
 
+# a reader that stops reading costs rampartd a bounded buffer (4 MiB):
+# what does not fit is lost for that reader, counted, and told to it once
+# it reads again (40 000 new UDP connections: ~7 MB of events)
+FIFO=$E2E_TMP/ev.fifo
+mkfifo "$FIFO"
+{ sleep 4; cat; } <"$FIFO" >"$EV" &
+catp=$!
+"$RCTL" -s "$SOCK" conntrack -E -e NEW -p udp >"$FIFO" 2>"$EV.err" &
+evp=$!
+sleep 0.5
+in_lan python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in range(10000, 50000):
+    s.sendto(b"x", ("10.77.2.2", p))
+    if p % 2000 == 0:
+        time.sleep(0.02)
+'
+wait_for "the slow reader is told what it lost" 15 grep -q 'events lost: not read in time' "$EV.err"
+kill "$evp"
+wait "$evp" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$catp" 2>/dev/null || break; sleep 0.1; done
+kill "$catp" 2>/dev/null
+wait "$catp" 2>/dev/null
+n=$(grep -c '^    \[NEW\] udp ' "$EV")
+lost=$(sed -n 's/.*warning: \([0-9]*\) events lost: not read in time.*/\1/p' "$EV.err" | awk '{s += $1} END {print s + 0}')
+log "slow reader: $n events read, $lost lost"
+assert_ge "the slow reader got the events that fit (4 MiB)" "$n" 20000
+assert_ge "and the rest were counted as lost" "$((n + lost))" 39000
+
+# a reader still following when rampartd stops is told, and exits 0
+"$RCTL" -s "$SOCK" conntrack -E >"$EV" 2>"$EV.err" &
+evp=$!
+sleep 0.3
 rp_stop
+wait "$evp"
+assert_eq "conntrack -E ends with rampartd: exit 0" 0 "$?"
+assert_file_match "conntrack -E says why it ended" "events ended: rampartd is stopping" "$EV.err"
 e2e_finish

@@ -26,9 +26,13 @@ ktopo_up
 . "$E2E_DIR/conntrack/ctdiff.sh"
 ctdiff_setup
 
+ev_start "$E2E_TMP/kernel.ev" kernel
 ctdiff_run "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
+ev_stop
 ctdiff_rampart
+ev_start "$E2E_TMP/rampart.ev" rampart
 ctdiff_run "$LAN_NS" "$WAN_NS" "$E2E_TMP/rampart" || die "rampartd run failed"
+ev_stop
 rp_stop
 
 n=$(wc -l <"$E2E_TMP/kernel")
@@ -41,6 +45,14 @@ if diff -u "$E2E_TMP/kernel" "$E2E_TMP/rampart" >"$E2E_TMP/ct.diff"; then
 	pass "$n packets: every one got the same conntrack state as in the kernel"
 else
 	fail "conntrack states differ from the kernel's (- kernel, + rampartd)" "$E2E_TMP/ct.diff"
+fi
+# conntrack -E: the same events, in the same order, as the kernel's
+for f in kernel rampart; do ev_norm <"$E2E_TMP/$f.ev" >"$E2E_TMP/$f.evn"; done
+assert_ge "the kernel's events: connections that became ESTABLISHED" "$(grep -c '^\[UPDATE\] timeout<=432000 ESTABLISHED' "$E2E_TMP/kernel.evn")" 2
+if diff -u "$E2E_TMP/kernel.evn" "$E2E_TMP/rampart.evn" >"$E2E_TMP/ev.diff"; then
+	pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") TCP events as the kernel's"
+else
+	fail "conntrack -E differs from the kernel's (- kernel, + rampartd)" "$E2E_TMP/ev.diff"
 fi
 cat "$E2E_TMP/kernel"
 e2e_finish

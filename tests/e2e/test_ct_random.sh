@@ -15,7 +15,8 @@
 # ruleset, ctstate.rules: each packet's state, direction and ASSURED bit in
 # its DSCP); both must give every segment the same state, and their tables
 # must end the same (conntrack -L against rampartctl conntrack -L: the TCP
-# state, both tuples, the flags, and which of the kernel's timeouts runs).
+# state, both tuples, the flags, and which of the kernel's timeouts runs),
+# and conntrack -E must report the same TCP events (NEW, UPDATE) in order.
 #
 #   E2E_CT_SEED=N E2E_CT_STEPS=M   another sequence (default 20261206, 300)
 . "$(dirname "$0")/lib.sh"
@@ -52,11 +53,15 @@ norm_ct() {
 	}' | sort
 }
 
+ev_start "$E2E_TMP/kernel.ev" kernel
 ctdiff_run "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
+ev_stop
 ip netns exec "$K_RTR" conntrack -L -p tcp 2>/dev/null | norm_ct >"$E2E_TMP/kernel.ct"
 
 ctdiff_rampart
+ev_start "$E2E_TMP/rampart.ev" rampart
 ctdiff_run "$LAN_NS" "$WAN_NS" "$E2E_TMP/rampart" || die "rampartd run failed"
+ev_stop
 RCTL=$(dirname "$RAMPARTD")/tools/rampartctl
 "$RCTL" -s "$E2E_TMP/rampart.sock" conntrack -L -p tcp >"$E2E_TMP/rampart.L" 2>"$E2E_TMP/ctl.err"
 assert_eq "rampartctl conntrack -L: exit 0" 0 "$?"
@@ -85,5 +90,12 @@ if diff -u "$E2E_TMP/kernel.ct" "$E2E_TMP/rampart.ct" >"$E2E_TMP/table.diff"; th
 	pass "the tables end the same: $(wc -l <"$E2E_TMP/kernel.ct") TCP entries (state, tuples, flags, timeout)"
 else
 	fail "the conntrack tables differ at the end (- kernel, + rampartd; seed $SEED)" "$E2E_TMP/table.diff"
+fi
+for f in kernel rampart; do ev_norm <"$E2E_TMP/$f.ev" >"$E2E_TMP/$f.evn"; done
+assert_ge "the kernel's run has TCP events" "$(wc -l <"$E2E_TMP/kernel.evn")" 20
+if diff -u "$E2E_TMP/kernel.evn" "$E2E_TMP/rampart.evn" >"$E2E_TMP/ev.diff"; then
+	pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") TCP events as the kernel's, in order"
+else
+	fail "conntrack -E differs from the kernel's (- kernel, + rampartd; seed $SEED)" "$E2E_TMP/ev.diff"
 fi
 e2e_finish

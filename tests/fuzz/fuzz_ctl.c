@@ -112,6 +112,22 @@ unsigned dp_ct_count(struct dp_ctx *dp)
 	return 0;
 }
 
+static int g_ev_readers; /* conntrack -E: opened and not closed */
+
+int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
+{
+	(void)dp;
+	(void)err;
+	(void)errlen;
+	g_ev_readers += on ? 1 : -1;
+	return 0;
+}
+
+bool dp_ct_match(const struct ct_table *view, const struct dp_ct_filter *f)
+{
+	return view->e[0].fam == f->fam || f->fam == 0;
+}
+
 /* ---- the ruleset side: a small live ruleset kept here ---- */
 
 #include "dp.h"
@@ -272,6 +288,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)rp_ctl_streams(argc, argv);
 			rp_ctl_exec(&env, argc, argv, blen ? buf + off : NULL, blen, out);
 			fclose(out);
+		}
+		if (rp_ctl_is_events(argc, argv)) { /* conntrack -E: the socket's side */
+			char e2[256];
+			struct rp_ctl_events *ev = rp_ctl_events_open(&env, argc, argv, e2, sizeof(e2));
+			if (ev != NULL) {
+				struct ct_entry e = { .fam = 4, .proto = 17 };
+				struct ct_table v = { .e = &e, .max = 1 };
+				(void)rp_ctl_events_want(ev, &v, CT_EV_UPDATE);
+				rp_ctl_events_close(&env, ev);
+			}
+			if (g_ev_readers != 0)
+				abort(); /* a subscription left open */
 		}
 	}
 	free(buf);

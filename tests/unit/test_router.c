@@ -5264,6 +5264,163 @@ static char *ctl_cmd(struct rp_ctl_env *env, const char *words)
 	return run_words(words, ctl_fn, env);
 }
 
+/* conntrack -E's events (dp_ct_events): the lines the kernel's ctnetlink
+ * gives conntrack -E for the same packets (checked in a namespace: a TCP
+ * connection opened, used and closed; a UDP flow answered, a stream, gone). */
+struct ev_log {
+	char lines[64][400];
+	unsigned n;
+};
+
+static void ev_take(void *arg, unsigned worker, const struct ct_table *v, uint32_t now,
+	unsigned type)
+{
+	(void)worker;
+	struct ev_log *l = arg;
+	if (l->n < 64)
+		ct_format_event(v, 0, now, type, l->lines[l->n++], sizeof(l->lines[0]));
+}
+
+static void ev_expect(const char *const *want, unsigned n)
+{
+	struct ev_log l = { .n = 0 };
+	uint64_t lost = 0;
+	dp_ct_events_drain(dp, ev_take, &l, 64, &lost);
+	assert_int_equal(lost, 0);
+	for (unsigned i = 0; i < l.n || i < n; i++)
+		if (i >= l.n || i >= n || strcmp(l.lines[i], want[i]) != 0)
+			fail_msg("event %u: got\n%s\nwant\n%s", i, i < l.n ? l.lines[i] : "(none)",
+				 i < n ? want[i] : "(none)");
+}
+
+static void test_ct_events(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install(el_rules4, el_rules6);
+	char err[128];
+	uint32_t base = w->ct->wtick;
+	dp->ct_clock = base;
+	struct frame g, o[4];
+	/* off: nothing queued */
+	udp4_from(&g, 0, H1_IP, H2_IP, 999, 53, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+	assert_int_equal(dp_ct_events(dp, true, err, sizeof(err)), 0);
+	ev_expect(NULL, 0);
+	static const struct { int port; uint8_t flags; uint32_t seq, ack; const char *data; } tcp[] = {
+		{ 0, 0x02, 1000, 0, "" },     { 1, 0x12, 5000, 1001, "" },  { 0, 0x10, 1001, 5001, "" },
+		{ 0, 0x18, 1001, 5001, "hi" }, { 1, 0x10, 5001, 1003, "" }, { 0, 0x11, 1003, 5001, "" },
+		{ 1, 0x11, 5001, 1004, "" },  { 0, 0x10, 1004, 5002, "" },
+	};
+	for (unsigned k = 0; k < sizeof(tcp) / sizeof(tcp[0]); k++) {
+		int p = tcp[k].port;
+		tcp4_seg(&g, p, p ? H2_IP : H1_IP, p ? H1_IP : H2_IP, p ? 80 : 40000, p ? 40000 : 80,
+			 tcp[k].flags, tcp[k].seq, tcp[k].ack, tcp[k].data);
+		put(p, &g);
+		dp_worker_poll(w);
+		assert_int_equal(take(!p, o, 4), 1);
+	}
+#define T4 "src=10.77.1.2 dst=10.77.2.2 sport=40000 dport=80 "
+#define R4 "src=10.77.2.2 dst=10.77.1.2 sport=80 dport=40000"
+	static const char *const tcp_ev[] = {
+		"    [NEW] tcp      6 120 SYN_SENT " T4 "[UNREPLIED] " R4,
+		" [UPDATE] tcp      6 60 SYN_RECV " T4 R4,
+		" [UPDATE] tcp      6 432000 ESTABLISHED " T4 R4 " [ASSURED]",
+		" [UPDATE] tcp      6 120 FIN_WAIT " T4 R4 " [ASSURED]",
+		" [UPDATE] tcp      6 30 LAST_ACK " T4 R4 " [ASSURED]",
+		" [UPDATE] tcp      6 120 TIME_WAIT " T4 R4 " [ASSURED]",
+	};
+	ev_expect(tcp_ev, 6);
+	/* UDP: new, answered (seen reply), a stream after 2 s (assured),
+	 * then gone (30 s later: the wheel's expiry) with its counters */
+	udp4_from(&g, 0, H1_IP, H2_IP, 5000, 53, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	udp4_from(&g, 1, H2_IP, H1_IP, 53, 5000, 8);
+	put(1, &g);
+	dp_worker_poll(w);
+	dp->ct_clock = base + 3 * CT_HZ;
+	udp4_from(&g, 0, H1_IP, H2_IP, 5000, 53, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 2);
+	assert_int_equal(take(0, o, 4), 1);
+#define U4 "src=10.77.1.2 dst=10.77.2.2 sport=5000 dport=53 "
+#define V4 "src=10.77.2.2 dst=10.77.1.2 sport=53 dport=5000"
+	static const char *const udp_ev[] = {
+		"    [NEW] udp      17 30 " U4 "[UNREPLIED] " V4,
+		" [UPDATE] udp      17 30 " U4 V4,
+		" [UPDATE] udp      17 120 " U4 V4 " [ASSURED]",
+	};
+	ev_expect(udp_ev, 3);
+	/* the lane forwards an assured stream's packets: no event */
+	uint64_t est = w->st.fast_est;
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+	assert_int_equal(w->st.fast_est, est + 1);
+	ev_expect(NULL, 0);
+	/* conntrack -D: DESTROY with the counters, as the kernel's */
+	struct dp_ct_filter f;
+	int used;
+	char *words[] = { "-p", "udp", "--sport", "5000" };
+	assert_int_equal(dp_ct_filter_parse(&f, 4, words, &used, err, sizeof(err)), 0);
+	assert_int_equal(dp_ct_walk(dp, &f, true, NULL, NULL, err, sizeof(err)), 1);
+	static const char *const del_ev[] = {
+		"[DESTROY] udp      17 120 src=10.77.1.2 dst=10.77.2.2 sport=5000 dport=53 packets=3 "
+		"bytes=108 src=10.77.2.2 dst=10.77.1.2 sport=53 dport=5000 packets=1 bytes=36 [ASSURED]",
+	};
+	ev_expect(del_ev, 1);
+	/* the first flow (before -E) and the TCP connection expire */
+	dp->ct_clock = base + 200 * CT_HZ;
+	for (int k = 0; k < 100 && w->ct->live > 0; k++)
+		dp_worker_poll(w);
+	assert_int_equal(w->ct->live, 0);
+	static const char *const exp_ev[] = {
+		"[DESTROY] udp      17 0 src=10.77.1.2 dst=10.77.2.2 sport=999 dport=53 packets=1 bytes=36 "
+		"[UNREPLIED] src=10.77.2.2 dst=10.77.1.2 sport=53 dport=999 packets=0 bytes=0",
+		"[DESTROY] tcp      6 0 TIME_WAIT " T4 "packets=5 bytes=202 " R4 " packets=3 bytes=120 "
+		"[ASSURED]",
+	};
+	ev_expect(exp_ev, 2);
+	/* a full queue loses events, and counts them; the last reader gone,
+	 * nothing more is queued */
+	for (unsigned j = 0; j < 9000; j++) {
+		udp4_from(&g, 0, H1_IP, H2_IP, (uint16_t)(10000 + j), 53, 8);
+		put(0, &g);
+		if (j % FL_BURST == FL_BURST - 1) {
+			dp_worker_poll(w);
+			while (take(1, o, 4) > 0)
+				;
+		}
+	}
+	struct ev_log *l = malloc(sizeof(*l));
+	assert_non_null(l);
+	uint64_t lost = 0, got = 0;
+	for (;;) {
+		l->n = 0;
+		uint64_t x = 0;
+		unsigned n = dp_ct_events_drain(dp, ev_take, l, 64, &x);
+		lost += x;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	free(l);
+	assert_int_equal(got, 8192);
+	assert_int_equal(got + lost, 9000 - 9000 % FL_BURST);
+	assert_int_equal(dp_ct_events(dp, false, err, sizeof(err)), 0);
+	assert_null(w->ct->evq);
+	dp->ct_clock = 0;
+#undef T4
+#undef R4
+#undef U4
+#undef V4
+}
+
 /* Entries whose time is up but that their worker has not freed yet (its
  * expiry is bounded per loop: a mass expiry spreads over many) are gone
  * for conntrack -L, -C with a filter and -D, as the kernel's dump skips
@@ -5843,6 +6000,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_commands, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_recent, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_ct_expired, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ct_events, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),

@@ -57,3 +57,39 @@ ctdiff_rampart() {
 	cfg_ruleset "$cfg" "$CDIR/ctstate.rules" "$CDIR/ctstate.rules6"
 	rp_start "$cfg"
 }
+
+# The connection events of a run (conntrack -E on the kernel's router,
+# rampartctl conntrack -E on rampartd's): TCP's NEW and UPDATE (a DESTROY
+# comes when a timer runs out or the table is swept: left out).
+# ev_start FILE kernel|rampart; ev_stop
+ev_start() {
+	if [ "$2" = kernel ]; then
+		ip netns exec "$K_RTR" conntrack -E -p tcp -e NEW,UPDATE >"$1" 2>/dev/null &
+	else
+		"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" \
+			conntrack -E -p tcp -e NEW,UPDATE >"$1" 2>"$1.err" &
+	fi
+	EV_PID=$!
+	sleep 0.5
+	kill -0 "$EV_PID" 2>/dev/null || die "conntrack -E ($2) did not start: $(cat "$1.err" 2>/dev/null)"
+}
+
+ev_stop() {
+	sleep 0.3
+	kill "$EV_PID" 2>/dev/null # TERM: a background job ignores INT
+	wait "$EV_PID" 2>/dev/null
+}
+
+# ev_norm < events: comparable lines (the timeout as the kernel's timeout
+# it is, as norm_ct; no counters, marks or netlink port ids)
+ev_norm() {
+	awk '$2 == "tcp" {
+		n = split("10 30 60 120 300 432000", T, " "); cls = "?"
+		for (i = 1; i <= n; i++) if ($4 + 0 <= T[i] + 0) { cls = T[i]; break }
+		line = $1 " timeout<=" cls
+		for (i = 5; i <= NF; i++)
+			if ($i !~ /^(packets|bytes|mark|use|zone|secctx|portid)=/ && $i != "[USERSPACE]")
+				line = line " " $i
+		print line
+	}'
+}
