@@ -298,15 +298,18 @@ struct ct_evq {
 };
 
 struct ct_table {
+	/* the first cache line: what every packet reads */
 	struct ct_entry *e;
 	struct ct_addr6 *x6;
 	struct ct_bucket *b;
+	struct ct_evq *evq;  /* events on (the control thread sets it), else NULL */
 	uint32_t nb;          /* buckets */
 	uint32_t max, live, free;
 	uint32_t nfree;       /* entries on the free list (none: early drop) */
-	uint32_t max6, live6, free6;
 	uint32_t pending;    /* unconfirmed entry of the current packet */
+	uint32_t max6, live6, free6;
 	uint32_t wheel[CT_WHEEL];
+	uint32_t now;        /* the worker's tick, for the events (ct_expire, the loop) */
 	uint32_t wtick;      /* next tick to process */
 	uint32_t wrest;      /* the rest of tick wtick - 1's detached list */
 	uint32_t wrest_tick;
@@ -318,8 +321,6 @@ struct ct_table {
 	struct ct_natc natc; /* live SNAT connections per address (cold) */
 	struct ct_expect *exp; /* the helpers' expectations, shared by the workers
 				  (ct_help.h); NULL: none */
-	struct ct_evq *evq;  /* events on (the control thread sets it), else NULL */
-	uint32_t now;        /* the worker's tick, for the events (ct_expire, the loop) */
 	/* the helpers' state of their control connections, by entry index
 	 * (open addressing, ct_help.c); a connection that finds the map
 	 * full has none (counted: help_full): its lines are not read */

@@ -432,26 +432,19 @@ static bool stream_flush(struct rp_ctl *c, struct conn *k)
 	return true;
 }
 
+static struct timespec g_ev_time; /* when this drain read the events */
+
 static void stream_event(void *arg, unsigned worker, const struct ct_table *view, uint32_t now,
 	unsigned type)
 {
-	(void)worker;
 	struct rp_ctl *c = arg;
-	char line[640];
-	int len = -1;
+	char line[1536];
 	for (unsigned i = 0; i < c->n_streams; i++) {
 		struct conn *k = c->streams[i];
-		if (!rp_ctl_events_want(k->ev, view, type))
-			continue;
-		if (len < 0) {
-			len = ct_format_event(view, 0, now, type, line, sizeof(line) - 1);
-			if (len < 0)
-				return;
-			if ((size_t)len > sizeof(line) - 2)
-				len = (int)sizeof(line) - 2;
-			line[len++] = '\n';
-		}
-		stream_append(k, line, (size_t)len, false);
+		int len = rp_ctl_events_line(k->ev, worker, view, now, type, &g_ev_time, line,
+					     sizeof(line));
+		if (len > 0)
+			stream_append(k, line, (size_t)len, false);
 	}
 }
 
@@ -459,6 +452,7 @@ static void stream_event(void *arg, unsigned worker, const struct ct_table *view
 static int streams_poll(struct rp_ctl *c)
 {
 	uint64_t lost = 0;
+	clock_gettime(CLOCK_REALTIME, &g_ev_time);
 	unsigned n = dp_ct_events_drain(c->env->dp, stream_event, c, 65536, &lost);
 	for (unsigned i = c->n_streams; i-- > 0;) {
 		struct conn *k = c->streams[i];

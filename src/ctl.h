@@ -108,8 +108,11 @@ bool rp_ctl_is_events(int argc, char **argv);
 struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char **argv, char *err,
 	size_t errlen);
 void rp_ctl_events_close(struct rp_ctl_env *env, struct rp_ctl_events *s);
-/* Whether the subscriber wants this event (CT_EV_*) of this connection. */
-bool rp_ctl_events_want(const struct rp_ctl_events *s, const struct ct_table *view, unsigned type);
+/* The subscriber's line (text or JSON, '\n' included) for this event
+ * (CT_EV_*) of this connection, read at ts; -1 when it does not want it. */
+struct timespec;
+int rp_ctl_events_line(const struct rp_ctl_events *s, unsigned worker, const struct ct_table *view,
+	uint32_t now, unsigned type, const struct timespec *ts, char *buf, size_t n);
 
 /* Housekeeping between polls (control loop): rebuilds the classifiers a
  * quick change reused once changes pause (dp_rules_rebuild). */

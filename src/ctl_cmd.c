@@ -68,12 +68,13 @@ static void json_tuple(struct json *j, const struct ct_table *v, unsigned dir)
 	json_obj_end(j);
 }
 
-/* conntrack -L --json: one object per connection, the fields of the text. */
-static void json_entry(struct json *j, unsigned worker, const struct ct_table *v, uint32_t now)
+/* conntrack -L --json: one object per connection, the fields of the text
+ * (json_entry); conntrack -E --json: one per event (event first). */
+static void json_entry_fields(struct json *j, unsigned worker, const struct ct_table *v,
+	uint32_t now)
 {
 	const struct ct_entry *e = &v->e[0];
 	int32_t left = (int32_t)(e->expire - now);
-	json_obj(j);
 	json_kstr(j, "family", e->fam == 4 ? "ipv4" : "ipv6");
 	json_kstr(j, "proto", ct_proto_name(e->proto));
 	json_ku64(j, "protonum", e->proto);
@@ -96,6 +97,12 @@ static void json_entry(struct json *j, unsigned worker, const struct ct_table *v
 	if (ct_helper(e) != CT_HELPER_NONE && ct_helper(e) < CT_HELPER_MAX)
 		json_kstr(j, "helper", ct_helper_names[ct_helper(e)]);
 	json_ku64(j, "worker", worker);
+}
+
+static void json_entry(struct json *j, unsigned worker, const struct ct_table *v, uint32_t now)
+{
+	json_obj(j);
+	json_entry_fields(j, worker, v, now);
 	json_obj_end(j);
 }
 
@@ -1342,6 +1349,8 @@ static bool without_json(int argc, char **argv, bool (*pred)(int, char **))
 struct rp_ctl_events {
 	struct dp_ct_filter f;
 	unsigned mask; /* CT_EV_* */
+	bool json;      /* --json: one JSON object a line */
+	bool timestamp; /* -o timestamp: when the control thread read it */
 };
 
 static bool is_events(int argc, char **argv)
@@ -1367,8 +1376,21 @@ struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char 
 	int n = 0;
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
-			snprintf(err, errlen, "conntrack -E: no --json (the events are text lines)");
-			goto fail;
+			s->json = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+			if (++i >= argc) {
+				snprintf(err, errlen, "conntrack: option -o needs a value (timestamp)");
+				goto fail;
+			}
+			if (strcmp(argv[i], "timestamp") != 0) {
+				snprintf(err, errlen, "conntrack -E: unsupported -o '%s' (only timestamp)",
+					 argv[i]);
+				goto fail;
+			}
+			s->timestamp = true;
+			continue;
 		}
 		if (strcmp(argv[i], "-e") != 0 && strcmp(argv[i], "--event-mask") != 0) {
 			rest[n++] = argv[i];
@@ -1429,9 +1451,44 @@ void rp_ctl_events_close(struct rp_ctl_env *env, struct rp_ctl_events *s)
 	free(s);
 }
 
-bool rp_ctl_events_want(const struct rp_ctl_events *s, const struct ct_table *view, unsigned type)
+int rp_ctl_events_line(const struct rp_ctl_events *s, unsigned worker, const struct ct_table *view,
+	uint32_t now, unsigned type, const struct timespec *ts, char *buf, size_t n)
 {
-	return (s->mask & type) != 0 && dp_ct_match(view, &s->f);
+	if ((s->mask & type) == 0 || !dp_ct_match(view, &s->f) || n < 2)
+		return -1;
+	int w = 0;
+	if (s->json) {
+		FILE *f = fmemopen(buf, n - 1, "w");
+		if (f == NULL)
+			return -1;
+		struct json j;
+		json_init(&j, f);
+		json_obj(&j);
+		unsigned t = type & (unsigned)~CT_EV_PROTO;
+		json_kstr(&j, "event", t == CT_EV_NEW ? "new" : t == CT_EV_UPDATE ? "update" : "destroy");
+		if (s->timestamp)
+			json_ku64(&j, "timestamp_us",
+				  (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u);
+		json_entry_fields(&j, worker, view, now);
+		json_obj_end(&j);
+		long len = ftell(f);
+		bool bad = ferror(f) != 0;
+		fclose(f);
+		if (bad || len <= 0 || (size_t)len >= n - 1)
+			return -1; /* did not fit: never a cut object */
+		w = (int)len;
+	} else {
+		if (s->timestamp)
+			w = snprintf(buf, n, "[%lld.%06ld]\t", (long long)ts->tv_sec, ts->tv_nsec / 1000);
+		int x = ct_format_event(view, 0, now, type, buf + w, n - (size_t)w);
+		if (x < 0)
+			return -1;
+		w += x;
+		if ((size_t)w > n - 2)
+			w = (int)n - 2;
+	}
+	buf[w++] = '\n';
+	return w;
 }
 
 bool rp_ctl_readonly(int argc, char **argv)

@@ -375,7 +375,7 @@ static int cmd_conntrack(int argc, char **argv)
 		fprintf(f, "usage: rampartctl conntrack -L|-C|-D [FILTERS]   list, count, delete\n"
 			   "       rampartctl conntrack -F                 delete every connection\n"
 			   "       rampartctl conntrack -S                 per-worker statistics\n"
-			   "       rampartctl conntrack -E [-e EVENTS] [FILTERS]\n"
+			   "       rampartctl conntrack -E [-e EVENTS] [-o timestamp] [--json] [FILTERS]\n"
 			   "                 follow the events (NEW,UPDATE,DESTROY) until interrupted\n"
 			   "filters (on the original direction), as conntrack(8):\n"
 			   "  -p PROTO  -s ADDR  -d ADDR  --sport N  --dport N  --state TCPSTATE\n"

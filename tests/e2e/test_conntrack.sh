@@ -163,13 +163,33 @@ check "traffic still crosses after the flush (a new connection)" in_lan curl -sf
 EV=$E2E_TMP/ev.out
 "$RCTL" -s "$SOCK" conntrack -E -p tcp --dport 8080 >"$EV" 2>"$EV.err" &
 evp=$!
+"$RCTL" -s "$SOCK" conntrack -E -p tcp --dport 8080 --json -o timestamp >"$EV.json" 2>/dev/null &
+evj=$!
+"$RCTL" -s "$SOCK" conntrack -E -e NEW -o timestamp >"$EV.ts" 2>/dev/null &
+evt=$!
 sleep 0.5
 check "a curl while conntrack -E follows" in_lan curl -sf -o /dev/null --max-time 3 http://10.77.2.2:8080/hello.txt
 udp_probe 10.77.2.2 9 >/dev/null
 ctl -D -p tcp --dport 8080 >/dev/null 2>&1
 wait_for "conntrack -E shows the deletion" 5 grep -q '^\[DESTROY\] tcp' "$EV"
-kill "$evp"
-wait "$evp" 2>/dev/null
+kill "$evp" "$evj" "$evt"
+wait "$evp" "$evj" "$evt" 2>/dev/null
+"$PY" - "$EV.json" "$(wc -l <"$EV")" <<'PYEOF' >"$EV.check" 2>&1
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+ev = [json.loads(l) for l in lines]
+assert len(ev) == int(sys.argv[2]), (len(ev), sys.argv[2])
+assert [e["event"] for e in ev][:3] == ["new", "update", "update"], ev[:3]
+assert all(e["original"]["dport"] == 8080 and e["proto"] == "tcp" and e["timestamp_us"] > 1.7e15
+           for e in ev)
+assert ev[0]["state"] == "SYN_SENT" and ev[0]["unreplied"] and ev[-1]["event"] == "destroy"
+print("ok", len(ev))
+PYEOF
+assert_file_match "-E --json -o timestamp: an object a line, the same events as the text" "^ok " "$EV.check"
+assert_file_match "-E -o timestamp: the time before each line, as conntrack's" \
+	'^\[[0-9]{10}\.[0-9]{6}\]	    \[NEW\] tcp +6 120 SYN_SENT src=10\.77\.1\.2 ' "$EV.ts"
+assert_file_match "-E -e NEW: the UDP probe too (no filter)" '\[NEW\] udp +17 ' "$EV.ts"
+assert_eq "-E -e NEW: only NEW events" 0 "$(grep -vc '\[NEW\]' "$EV.ts")"
 assert_file_match "-E: [NEW] as the kernel's conntrack -E prints it" \
 	'^    \[NEW\] tcp +6 120 SYN_SENT src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=8080 \[UNREPLIED\] src=10\.77\.2\.2 dst=10\.77\.1\.2 sport=8080 dport=[0-9]+$' "$EV"
 assert_file_match "-E: [UPDATE] SYN_RECV" '^ \[UPDATE\] tcp +6 60 SYN_RECV src=10\.77\.1\.2 ' "$EV"

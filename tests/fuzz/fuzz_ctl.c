@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfg.h"
 #include "ctl.h"
@@ -295,7 +296,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ev != NULL) {
 				struct ct_entry e = { .fam = 4, .proto = 17 };
 				struct ct_table v = { .e = &e, .max = 1 };
-				(void)rp_ctl_events_want(ev, &v, CT_EV_UPDATE);
+				char line[512];
+				struct timespec ts = { 1, 2 };
+				(void)rp_ctl_events_line(ev, 0, &v, 0, CT_EV_UPDATE, &ts, line, sizeof(line));
 				rp_ctl_events_close(&env, ev);
 			}
 			if (g_ev_readers != 0)
