@@ -142,11 +142,15 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 {
 	if (!on) {
-		if (dp->ct_ev_readers > 0 && --dp->ct_ev_readers == 0)
+		if (dp->ct_ev_readers > 0 && --dp->ct_ev_readers == 0 && dp->ct_evq != NULL)
 			for (unsigned wi = 0; wi < dp->n_workers; wi++)
 				if (dp->workers[wi]->ct != NULL)
 					__atomic_store_n(&dp->workers[wi]->ct->evq, NULL, __ATOMIC_RELAXED);
 		return 0;
+	}
+	if (dp->ct_evq == NULL && (dp->ct_evq = calloc(DP_MAX_WORKERS, sizeof(*dp->ct_evq))) == NULL) {
+		snprintf(err, errlen, "out of memory for the event queues");
+		return -1;
 	}
 	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
 		if (dp->workers[wi]->ct == NULL || dp->ct_evq[wi] != NULL)
@@ -180,7 +184,7 @@ unsigned dp_ct_events_drain(struct dp_ctx *dp, dp_ct_event_fn fn, void *arg, uns
 {
 	unsigned n = 0;
 	uint64_t l = 0;
-	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+	for (unsigned wi = 0; wi < dp->n_workers && dp->ct_evq != NULL; wi++) {
 		struct ct_evq *q = dp->ct_evq[wi];
 		if (q == NULL)
 			continue;

@@ -375,7 +375,8 @@ void dp_destroy(struct dp_ctx *dp)
 		rte_ring_free(w->logq);
 		rte_ring_free(w->traceq);
 		ct_table_destroy(w->ct);
-		free(dp->ct_evq[i]);
+		if (dp->ct_evq != NULL)
+			free(dp->ct_evq[i]);
 		if (w->reasm) {
 			reasm_destroy(w->reasm);
 			w->reasm = NULL;
@@ -386,6 +387,7 @@ void dp_destroy(struct dp_ctx *dp)
 		rte_free(w->nat_src.slot);
 		rte_free(w);
 	}
+	free(dp->ct_evq);
 	dp_routes_free(dp);
 	rte_hash_free(dp->nh_hash);
 	rte_free(dp->nh);

@@ -398,7 +398,7 @@ struct dp_ctx {
 	/* conntrack -E: the workers' event queues (made at the first reader,
 	 * kept until dp_destroy: a worker may still hold one it was told to
 	 * drop), how many readers want them, the losses reported so far */
-	struct ct_evq *ct_evq[DP_MAX_WORKERS];
+	struct ct_evq **ct_evq; /* one per worker (NULL until then) */
 	unsigned ct_ev_readers;
 	uint64_t ct_ev_lost_seen;
 	uint8_t link_up[DP_MAX_PORTS]; /* last link state seen (dp_ctl_poll), 0xff: unknown */
