@@ -740,8 +740,10 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	if (rc == 0 && json)
 		printf("{\"scenario\":\"%s\",\"pps\":%.0f,\"cycles_per_packet\":%.1f,\"packets\":%" PRIu64
 		       ",\"new_per_s\":%.0f,\"live_entries\":%u,\"table_bytes\":%zu,\"bytes_per_entry\":%.1f,"
-		       "\"expired\":%" PRIu64 ",\"early_drop\":%" PRIu64 "}\n",
-		       b->name, pps, cpp, pkts, nps, t->live, t->mem, bpe, t->st.expired, t->st.early_drop);
+		       "\"expired\":%" PRIu64 ",\"early_drop\":%" PRIu64 "%s}\n",
+		       b->name, pps, cpp, pkts, nps, t->live, t->mem, bpe, t->st.expired, t->st.early_drop,
+		       b->events ? (snprintf(evs, sizeof(evs), ",\"events\":%" PRIu64 ",\"events_lost\":%"
+					     PRIu64, events, ev_lost), evs) : "");
 	else if (rc == 0)
 		printf("%-15s %-75s %7.2f Mpps %7.1f cyc/pkt  new/s=%.2fM live=%u bytes_per_entry=%.1f "
 		       "expired=%" PRIu64 " early_drop=%" PRIu64 "%s%s  scenario=%s pps=%.0f "
