@@ -112,6 +112,7 @@ struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
 	for (unsigned i = 0; i < CT_WHEEL; i++)
 		t->wheel[i] = CT_NIL;
 	t->wtick = now;
+	t->now = now;
 	t->wrest = CT_NIL;
 	t->par = par;
 	t->mem = total;
@@ -678,7 +679,9 @@ static int format(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned
 	if (ev)
 		w = snprintf(buf, n, "%9s ", ev == CT_EV_NEW ? "[NEW]" : ev == CT_EV_UPDATE ? "[UPDATE]"
 										: "[DESTROY]");
-	if (w >= 0 && (size_t)w < n)
+	if (w >= 0 && (size_t)w < n && ev == CT_EV_DESTROY && secs == 0) /* as ctnetlink: none */
+		w += snprintf(buf + w, n - (size_t)w, "%-8s %u ", ct_proto_name(e->proto), e->proto);
+	else if (w >= 0 && (size_t)w < n)
 		w += snprintf(buf + w, n - (size_t)w, "%-8s %u %u ", ct_proto_name(e->proto), e->proto,
 			      secs);
 	if (e->proto == 6 && proto && w > 0 && (size_t)w < n)
@@ -706,7 +709,9 @@ static int format(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned
 			w += x;
 		if (e->mark && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "mark=%u ", e->mark)) > 0)
 			w += x;
-		if (hn && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "helper=%s ", hn)) > 0)
+		/* ctnetlink's DESTROY carries no helper */
+		if (hn && ev != CT_EV_DESTROY && (size_t)w < n &&
+		    (x = snprintf(buf + w, n - (size_t)w, "helper=%s ", hn)) > 0)
 			w += x;
 		if ((size_t)w < n && w > 0)
 			buf[--w] = '\0'; /* the last blank */
@@ -728,7 +733,10 @@ int ct_format_event(const struct ct_table *t, uint32_t idx, uint32_t now, unsign
 void ct_event_put(struct ct_table *t, struct ct_evq *q, uint32_t idx, unsigned type)
 {
 	uint32_t head = q->head;
-	if (head - __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) > q->mask) {
+	/* the reader's tail read only when the ring looks full: its cache
+	 * line does not travel between the cores at every event */
+	if (head - q->tail_seen > q->mask &&
+	    head - (q->tail_seen = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE)) > q->mask) {
 		__atomic_store_n(&q->lost, q->lost + 1, __ATOMIC_RELAXED);
 		return;
 	}

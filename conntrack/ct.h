@@ -291,6 +291,7 @@ struct ct_ev {
 };
 struct ct_evq {
 	uint32_t head __attribute__((aligned(64))); /* the worker's */
+	uint32_t tail_seen;                          /* the worker's copy of tail */
 	uint64_t lost;                               /* the worker's */
 	uint32_t tail __attribute__((aligned(64))); /* the reader's */
 	uint32_t mask;
@@ -508,7 +509,7 @@ int ct_format_event(const struct ct_table *t, uint32_t idx, uint32_t now, unsign
 void ct_event_put(struct ct_table *t, struct ct_evq *q, uint32_t idx, unsigned type);
 static inline void ct_event(struct ct_table *t, uint32_t idx, unsigned type)
 {
-	struct ct_evq *q = __atomic_load_n(&t->evq, __ATOMIC_RELAXED);
+	struct ct_evq *q = __atomic_load_n(&t->evq, __ATOMIC_ACQUIRE); /* its set-up seen */
 	if (__builtin_expect(q != NULL, 0))
 		ct_event_put(t, q, idx, type);
 }

@@ -916,7 +916,7 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		return v;
 	}
 	/* conntrack -E following: what the packet changed */
-	if (!fresh && unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL))
+	if (!fresh && unlikely(__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) != NULL))
 		track_event(t, idx, was);
 	r->idx = idx;
 	r->dir = (uint8_t)dir;

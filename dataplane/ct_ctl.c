@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 #include <rte_pause.h>
 
 #include "dp_ct.h"
@@ -145,7 +146,7 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 		if (dp->ct_ev_readers > 0 && --dp->ct_ev_readers == 0 && dp->ct_evq != NULL)
 			for (unsigned wi = 0; wi < dp->n_workers; wi++)
 				if (dp->workers[wi]->ct != NULL)
-					__atomic_store_n(&dp->workers[wi]->ct->evq, NULL, __ATOMIC_RELAXED);
+					__atomic_store_n(&dp->workers[wi]->ct->evq, NULL, __ATOMIC_RELEASE);
 		return 0;
 	}
 	if (dp->ct_evq == NULL && (dp->ct_evq = calloc(DP_MAX_WORKERS, sizeof(*dp->ct_evq))) == NULL) {
@@ -156,12 +157,12 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 		if (dp->workers[wi]->ct == NULL || dp->ct_evq[wi] != NULL)
 			continue;
 		size_t sz = sizeof(struct ct_evq) + DP_CT_EVQ * sizeof(struct ct_ev);
-		struct ct_evq *q = aligned_alloc(64, (sz + 63) & ~(size_t)63);
+		struct ct_evq *q = rte_zmalloc_socket("rp_ctev", sz, RTE_CACHE_LINE_SIZE,
+						      (int)rte_socket_id());
 		if (q == NULL) {
 			snprintf(err, errlen, "out of memory for the event queues");
 			return -1;
 		}
-		memset(q, 0, sizeof(*q));
 		q->mask = DP_CT_EVQ - 1;
 		dp->ct_evq[wi] = q;
 	}
@@ -174,7 +175,8 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 			struct ct_ev ev;
 			while (ct_event_get(q, &ev))
 				;
-			__atomic_store_n(&dp->workers[wi]->ct->evq, q, __ATOMIC_RELAXED);
+			/* release: the worker sees the queue set up */
+			__atomic_store_n(&dp->workers[wi]->ct->evq, q, __ATOMIC_RELEASE);
 		}
 	return 0;
 }
@@ -184,16 +186,20 @@ unsigned dp_ct_events_drain(struct dp_ctx *dp, dp_ct_event_fn fn, void *arg, uns
 {
 	unsigned n = 0;
 	uint64_t l = 0;
-	for (unsigned wi = 0; wi < dp->n_workers && dp->ct_evq != NULL; wi++) {
+	/* each call starts at the next worker: a budget that runs out is not
+	 * always the last workers' loss */
+	unsigned first = dp->n_workers ? dp->ct_ev_next++ % dp->n_workers : 0;
+	for (unsigned k = 0; k < dp->n_workers && dp->ct_evq != NULL; k++) {
+		unsigned wi = (first + k) % dp->n_workers;
 		struct ct_evq *q = dp->ct_evq[wi];
 		if (q == NULL)
 			continue;
 		l += __atomic_load_n(&q->lost, __ATOMIC_RELAXED);
 		if (fn == NULL) { /* discarded unread (rampart-bench) */
 			uint32_t head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
-			uint32_t k = head - q->tail < max - n ? head - q->tail : max - n;
-			__atomic_store_n(&q->tail, q->tail + k, __ATOMIC_RELEASE);
-			n += k;
+			uint32_t m = head - q->tail < max - n ? head - q->tail : max - n;
+			__atomic_store_n(&q->tail, q->tail + m, __ATOMIC_RELEASE);
+			n += m;
 			continue;
 		}
 		struct ct_ev ev;

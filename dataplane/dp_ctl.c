@@ -376,7 +376,7 @@ void dp_destroy(struct dp_ctx *dp)
 		rte_ring_free(w->traceq);
 		ct_table_destroy(w->ct);
 		if (dp->ct_evq != NULL)
-			free(dp->ct_evq[i]);
+			rte_free(dp->ct_evq[i]);
 		if (w->reasm) {
 			reasm_destroy(w->reasm);
 			w->reasm = NULL;

@@ -400,6 +400,7 @@ struct dp_ctx {
 	 * drop), how many readers want them, the losses reported so far */
 	struct ct_evq **ct_evq; /* one per worker (NULL until then) */
 	unsigned ct_ev_readers;
+	unsigned ct_ev_next; /* the worker the next drain starts with */
 	uint64_t ct_ev_lost_seen;
 	uint8_t link_up[DP_MAX_PORTS]; /* last link state seen (dp_ctl_poll), 0xff: unknown */
 	/* NFLOG: captures by group (control thread) */

@@ -35,6 +35,7 @@
 enum { CS_READ, CS_WRITE, CS_STREAM };
 #define CTL_STREAMS_MAX 16          /* conntrack -E readers at once */
 #define CTL_STREAM_BUF (4u << 20)  /* a reader's unread events, at most */
+#define CTL_STREAM_DRAIN 16384      /* events read from the workers per loop */
 enum { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
 
 struct conn {
@@ -227,9 +228,16 @@ void rp_ctl_close(struct rp_ctl *c)
 		struct conn *k = c->conns[i];
 		if (k == NULL)
 			continue;
-		if (k->state == CS_STREAM) { /* best effort: the end, and why */
-			static const char bye[] = "%% ok events ended: rampartd is stopping\n";
-			ssize_t w = send(k->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k->state == CS_STREAM) { /* best effort: the rest, the end, and why */
+			static const char bye[] = "\n%% ok events ended: rampartd is stopping\n";
+			ssize_t w = 0;
+			while (k->out_off < k->out_len &&
+			       (w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off,
+					 MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
+				k->out_off += (size_t)w;
+			/* after a whole line: no blank line before the last one */
+			bool whole = k->out_off == 0 || k->out[k->out_off - 1] == '\n';
+			w = send(k->fd, bye + whole, sizeof(bye) - 1 - whole, MSG_NOSIGNAL | MSG_DONTWAIT);
 			(void)w;
 		}
 		conn_close(c, k);
@@ -371,8 +379,9 @@ static void stream_start(struct rp_ctl *c, struct conn *k, int argc, char **argv
 	/* the client shut its writing side: only its end closing matters
 	 * (EPOLLHUP, always reported), and room to write when it is late */
 	struct epoll_event e = { .events = 0, .data.u32 = k->slot };
-	epoll_ctl(c->ep, EPOLL_CTL_MOD, k->fd, &e);
 	k->ep_events = 0;
+	if (epoll_ctl(c->ep, EPOLL_CTL_MOD, k->fd, &e) < 0)
+		conn_close(c, k); /* left readable, it would spin */
 }
 
 static void stream_append(struct conn *k, const char *line, size_t len, bool force)
@@ -392,6 +401,10 @@ static void stream_append(struct conn *k, const char *line, size_t len, bool for
 		size_t cap = k->out_cap ? k->out_cap : 65536;
 		while (cap < k->out_len + len)
 			cap *= 2;
+		/* no more than the cap and a line: doubling past it would hold
+		 * twice what a reader may have unread */
+		if (cap > CTL_STREAM_BUF + 65536 && k->out_len + len <= CTL_STREAM_BUF + 65536)
+			cap = CTL_STREAM_BUF + 65536;
 		if (cap != k->out_cap) {
 			char *n = realloc(k->out, cap);
 			if (n == NULL) {
@@ -441,6 +454,11 @@ static void stream_event(void *arg, unsigned worker, const struct ct_table *view
 	char line[1536];
 	for (unsigned i = 0; i < c->n_streams; i++) {
 		struct conn *k = c->streams[i];
+		if (k->out_len - k->out_off >= CTL_STREAM_BUF) {
+			k->ev_lost++; /* full: not even formatted (it may not want it: lost is
+					 an upper bound, as the kernel's count of a full socket) */
+			continue;
+		}
 		int len = rp_ctl_events_line(k->ev, worker, view, now, type, &g_ev_time, line,
 					     sizeof(line));
 		if (len > 0)
@@ -453,7 +471,10 @@ static int streams_poll(struct rp_ctl *c)
 {
 	uint64_t lost = 0;
 	clock_gettime(CLOCK_REALTIME, &g_ev_time);
-	unsigned n = dp_ct_events_drain(c->env->dp, stream_event, c, 65536, &lost);
+	/* bounded: a flood of connections must not stall the control loop
+	 * (its other clients, the punted packets, neighbours): what the
+	 * queues cannot hold until the next loop is lost, and counted */
+	unsigned n = dp_ct_events_drain(c->env->dp, stream_event, c, CTL_STREAM_DRAIN, &lost);
 	for (unsigned i = c->n_streams; i-- > 0;) {
 		struct conn *k = c->streams[i];
 		char msg[160];

@@ -1479,7 +1479,9 @@ int rp_ctl_events_line(const struct rp_ctl_events *s, unsigned worker, const str
 		w = (int)len;
 	} else {
 		if (s->timestamp)
-			w = snprintf(buf, n, "[%lld.%06ld]\t", (long long)ts->tv_sec, ts->tv_nsec / 1000);
+			/* conntrack's own format: "[%-8ld.%-6ld]" (the microseconds
+			 * left-aligned, blank-padded) */
+			w = snprintf(buf, n, "[%-8lld.%-6ld]\t", (long long)ts->tv_sec, ts->tv_nsec / 1000);
 		int x = ct_format_event(view, 0, now, type, buf + w, n - (size_t)w);
 		if (x < 0)
 			return -1;

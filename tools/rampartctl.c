@@ -327,7 +327,7 @@ static int daemon_request_to(int argc, char **argv, const char *body, size_t ble
 	char *buf = NULL;
 	size_t bcap = 0;
 	ssize_t len;
-	int rc = -1;
+	int rc = -1, werr = 0;
 	while ((len = getline(&buf, &bcap, in)) > 0) {
 		if (strncmp(buf, "%% warning: ", 12) == 0) { /* conntrack -E: lost events */
 			fflush(outf);
@@ -347,12 +347,17 @@ static int daemon_request_to(int argc, char **argv, const char *body, size_t ble
 			}
 			continue;
 		}
-		fputs(buf, outf);
+		if (fputs(buf, outf) == EOF || ferror(outf)) {
+			werr = errno ? errno : EIO;
+			break; /* the output is gone (conntrack -E | head): stop reading */
+		}
 	}
 	free(buf);
 	fclose(in);
-	if (fflush(outf) != 0) {
-		fprintf(stderr, "rampartctl: write error: %s\n", strerror(errno));
+	if (werr == 0 && fflush(outf) != 0)
+		werr = errno;
+	if (werr != 0) {
+		fprintf(stderr, "rampartctl: write error: %s\n", strerror(werr));
 		return EXIT_INVALID;
 	}
 	if (rc < 0) {

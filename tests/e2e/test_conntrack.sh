@@ -187,7 +187,7 @@ print("ok", len(ev))
 PYEOF
 assert_file_match "-E --json -o timestamp: an object a line, the same events as the text" "^ok " "$EV.check"
 assert_file_match "-E -o timestamp: the time before each line, as conntrack's" \
-	'^\[[0-9]{10}\.[0-9]{6}\]	    \[NEW\] tcp +6 120 SYN_SENT src=10\.77\.1\.2 ' "$EV.ts"
+	'^\[[0-9]{10}\.[0-9][0-9 ]{5}\]	    \[NEW\] tcp +6 120 SYN_SENT src=10\.77\.1\.2 ' "$EV.ts"
 assert_file_match "-E -e NEW: the UDP probe too (no filter)" '\[NEW\] udp +17 ' "$EV.ts"
 assert_eq "-E -e NEW: only NEW events" 0 "$(grep -vc '\[NEW\]' "$EV.ts")"
 assert_file_match "-E: [NEW] as the kernel's conntrack -E prints it" \
@@ -199,6 +199,15 @@ assert_file_match "-E: the close, down to TIME_WAIT" '^ \[UPDATE\] tcp +6 120 TI
 assert_file_match "-E: [DESTROY] with the counters" \
 	'^\[DESTROY\] tcp +6 [0-9]+ TIME_WAIT src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=8080 packets=[0-9]+ bytes=[0-9]+ src=10\.77\.2\.2 .* \[ASSURED\]$' "$EV"
 assert_eq "-E: nothing the filter leaves out (the UDP probe)" 0 "$(grep -vc 'dport=8080 ' "$EV")"
+# conntrack -E | head: rampartctl ends when its output does
+( timeout 10 "$RCTL" -s "$SOCK" conntrack -E -p tcp 2>/dev/null | head -1 >"$EV.head"
+  echo "${PIPESTATUS[0]}" >"$EV.rc" ) &
+hp=$!
+sleep 0.5
+in_lan curl -sf -o /dev/null --max-time 3 http://10.77.2.2:8080/hello.txt
+wait "$hp"
+assert_file_match "-E | head -1: the first event" '\[NEW\] tcp ' "$EV.head"
+assert_eq "-E | head -1: rampartctl ends with its output (not killed by the timeout)" 1 "$(cat "$EV.rc")"
 out=$(ctl -E -e NOPE 2>&1)
 assert_eq "-E with a bad event mask: exit 1" 1 "$?"
 assert_match "-E: the bad mask is named" "unknown event 'NOPE'" "$out"
