@@ -61,17 +61,20 @@ ctdiff_rampart() {
 # The connection events of a run (conntrack -E on the kernel's router,
 # rampartctl conntrack -E on rampartd's): TCP's NEW and UPDATE (a DESTROY
 # comes when a timer runs out or the table is swept: left out).
-# ev_start FILE kernel|rampart; ev_stop
+# ev_start FILE kernel|rampart [OPTIONS (default: -p tcp -e NEW,UPDATE)]; ev_stop
 ev_start() {
-	if [ "$2" = kernel ]; then
-		ip netns exec "$K_RTR" conntrack -E -p tcp -e NEW,UPDATE >"$1" 2>/dev/null &
+	local f=$1 who=$2
+	shift 2
+	[ $# -gt 0 ] || set -- -p tcp -e NEW,UPDATE
+	if [ "$who" = kernel ]; then
+		ip netns exec "$K_RTR" conntrack -E "$@" >"$f" 2>/dev/null &
 	else
 		"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" \
-			conntrack -E -p tcp -e NEW,UPDATE >"$1" 2>"$1.err" &
+			conntrack -E "$@" >"$f" 2>"$f.err" &
 	fi
 	EV_PID=$!
 	sleep 0.5
-	kill -0 "$EV_PID" 2>/dev/null || die "conntrack -E ($2) did not start: $(cat "$1.err" 2>/dev/null)"
+	kill -0 "$EV_PID" 2>/dev/null || die "conntrack -E ($who) did not start: $(cat "$f.err" 2>/dev/null)"
 }
 
 ev_stop() {

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """NAT differential test helper (tests/e2e/test_nat_kernel.sh).
 
+  natdiff.py events FILE        conntrack -E lines made comparable (below)
   natdiff.py serve PORT...      UDP and TCP echo servers on PORT... (all
                                 addresses, v4 and v6): each answers
                                 "seen=ADDR:PORT at=PORT"
@@ -86,9 +87,44 @@ def client(kind, src, sport, dst, dport):
     print("seen=%s:%s %s from=%s:%d" % (addr, port_class(int(port), sport), at, norm_addr(a[0]), a[1]))
 
 
+TIMEOUTS = (10, 30, 60, 120, 300, 432000)
+
+
+def events(path):
+    """conntrack -E lines (the kernel's or rampartctl's), comparable: the
+    timeout as the kernel's timeout it is, the reply's ports as port_class
+    of the original's (a translation the kernel picked at random compares
+    by its class), no counters, marks or netlink port ids."""
+    for line in open(path):
+        t = line.split()
+        if len(t) < 4 or t[0] not in ("[NEW]", "[UPDATE]", "[DESTROY]"):
+            continue
+        out = [t[0], t[1]]
+        i = 3
+        if t[i].isdigit():
+            secs = int(t[i])
+            out.append("timeout<=%s" % next((str(c) for c in TIMEOUTS if secs <= c), "?"))
+            i += 1
+        ports = []
+        for w in t[i:]:
+            k, _, v = w.partition("=")
+            if k in ("packets", "bytes", "mark", "use", "zone", "portid") or w == "[USERSPACE]":
+                continue
+            if k in ("sport", "dport"):
+                ports.append(int(v))
+                if len(ports) == 3:  # the reply's source: the original's destination?
+                    w = "sport=" + port_class(ports[2], ports[1])
+                elif len(ports) == 4:  # the reply's destination: the original's source?
+                    w = "dport=" + port_class(ports[3], ports[0])
+            out.append(w)
+        print(" ".join(out))
+
+
 def main():
     if sys.argv[1] == "serve":
         serve([int(p) for p in sys.argv[2:]])
+    elif sys.argv[1] == "events":
+        events(sys.argv[2])
     else:
         client(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
 
