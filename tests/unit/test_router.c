@@ -5422,6 +5422,14 @@ static void test_ct_events(void **state)
 #undef V4
 }
 
+/* Run a request; its answer must be want. */
+static void ctl_expect(struct rp_ctl_env *env, const char *words, const char *want)
+{
+	char *a = ctl_cmd(env, words);
+	assert_string_equal(a, want);
+	free(a);
+}
+
 /* Entries whose time is up but that their worker has not freed yet (its
  * expiry is bounded per loop: a mass expiry spreads over many) are gone
  * for conntrack -L, -C with a filter and -D, as the kernel's dump skips
@@ -5448,29 +5456,19 @@ static void test_ctl_ct_expired(void **state)
 				;
 		}
 	}
-	char *a = ctl_cmd(&env, "conntrack -C -p udp");
-	assert_string_equal(a, "200\n%% ok\n");
-	free(a);
+	ctl_expect(&env, "conntrack -C -p udp", "200\n%% ok\n");
 	/* 31 s later (unreplied UDP: 30 s), one loop: its expiry's budget
 	 * does not reach them (the wheel's 496 ticks first) */
 	dp->ct_clock = base + 31 * CT_HZ;
 	dp_worker_poll(w);
 	uint32_t left = w->ct->live;
 	assert_true(left > 0);
-	a = ctl_cmd(&env, "conntrack -L");
-	assert_string_equal(a, "%% ok 0 flow entries have been shown.\n");
-	free(a);
-	a = ctl_cmd(&env, "conntrack -C -p udp");
-	assert_string_equal(a, "0\n%% ok\n");
-	free(a);
-	a = ctl_cmd(&env, "conntrack -D -s 10.77.1.2");
-	assert_string_equal(a, "%% ok 0 flow entries have been deleted.\n");
-	free(a);
+	ctl_expect(&env, "conntrack -L", "%% ok 0 flow entries have been shown.\n");
+	ctl_expect(&env, "conntrack -C -p udp", "0\n%% ok\n");
+	ctl_expect(&env, "conntrack -D -s 10.77.1.2", "%% ok 0 flow entries have been deleted.\n");
 	char want[32];
 	snprintf(want, sizeof(want), "%u\n%%%% ok\n", left);
-	a = ctl_cmd(&env, "conntrack -C");
-	assert_string_equal(a, want);
-	free(a);
+	ctl_expect(&env, "conntrack -C", want);
 	/* the worker frees them in its own time */
 	for (int k = 0; k < 100 && w->ct->live > 0; k++)
 		dp_worker_poll(w);

@@ -83,6 +83,19 @@ ev_stop() {
 	wait "$EV_PID" 2>/dev/null
 }
 
+# ev_compare [NOTE]: the two runs' events ($E2E_TMP/kernel.ev and
+# rampart.ev, made comparable in kernel.evn and rampart.evn) must be the
+# same, in the same order; NOTE goes into the failure's message
+ev_compare() {
+	local f
+	for f in kernel rampart; do ev_norm <"$E2E_TMP/$f.ev" >"$E2E_TMP/$f.evn"; done
+	if diff -u "$E2E_TMP/kernel.evn" "$E2E_TMP/rampart.evn" >"$E2E_TMP/ev.diff"; then
+		pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") TCP events as the kernel's, in order"
+	else
+		fail "conntrack -E differs from the kernel's (- kernel, + rampartd${1:+; $1})" "$E2E_TMP/ev.diff"
+	fi
+}
+
 # ev_norm < events: comparable lines (the timeout as the kernel's timeout
 # it is, as norm_ct; no counters, marks or netlink port ids)
 ev_norm() {
