@@ -335,10 +335,12 @@ static void natc_count(struct ct_table *t, uint32_t idx, int d)
 	c->other += (uint64_t)(int64_t)d;
 }
 
-/* Entry idx leaves the living: its NAT usage count, its helper's
- * expectation (every way out of the hash passes here). */
-static inline void natc_dying(struct ct_table *t, uint32_t idx)
+/* Entry idx leaves the living: conntrack -E's DESTROY, its NAT usage
+ * count, its helper's expectation (every way out of the hash passes
+ * here). */
+static inline void entry_dying(struct ct_table *t, uint32_t idx)
 {
+	ct_event(t, idx, CT_EV_DESTROY);
 	if (unlikely(t->e[idx].status & CT_S_SRC_NAT))
 		natc_count(t, idx, -1);
 	if (unlikely(ct_helper(&t->e[idx])))
@@ -406,8 +408,7 @@ static uint32_t early_drop_pass(struct ct_table *t, uint32_t from)
 				*pp = e->tnext;
 				e->status &= (uint8_t)~CT_S_WHEEL;
 				if (!(e->status & CT_S_DYING)) {
-					ct_event(t, idx, CT_EV_DESTROY);
-					natc_dying(t, idx);
+					entry_dying(t, idx);
 					hash_del(t, idx);
 					t->live--;
 					t->st.early_drop++;
@@ -446,8 +447,7 @@ static uint32_t early_drop_sample(struct ct_table *t)
 	}
 	if (best != CT_NIL) {
 		struct ct_entry *e = &t->e[best];
-		ct_event(t, best, CT_EV_DESTROY);
-		natc_dying(t, best);
+		entry_dying(t, best);
 		hash_del(t, best);
 		t->live--;
 		t->st.early_drop++;
@@ -518,8 +518,7 @@ void ct_kill(struct ct_table *t, uint32_t idx)
 		entry_free(t, idx);
 		return;
 	}
-	ct_event(t, idx, CT_EV_DESTROY);
-	natc_dying(t, idx);
+	entry_dying(t, idx);
 	hash_del(t, idx);
 	e->status |= CT_S_DYING;
 	t->live--;
@@ -590,8 +589,7 @@ unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
 				if (e->status & CT_S_DYING) {
 					entry_free(t, idx);
 				} else if ((int32_t)(e->expire - now) <= 0) {
-					ct_event(t, idx, CT_EV_DESTROY);
-					natc_dying(t, idx);
+					entry_dying(t, idx);
 					hash_del_h(t, idx, h[i]);
 					t->live--;
 					t->st.expired++;
