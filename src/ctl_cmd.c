@@ -1401,7 +1401,10 @@ struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char 
 			goto fail;
 		}
 		char buf[128];
-		snprintf(buf, sizeof(buf), "%s", argv[i]);
+		if (snprintf(buf, sizeof(buf), "%s", argv[i]) >= (int)sizeof(buf)) {
+			snprintf(err, errlen, "conntrack: option -e: too long (NEW,UPDATE,DESTROY,ALL)");
+			goto fail;
+		}
 		char *save = NULL;
 		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			if (!strcasecmp(t, "NEW"))

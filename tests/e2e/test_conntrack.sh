@@ -211,6 +211,9 @@ assert_eq "-E | head -1: rampartctl ends with its output (not killed by the time
 out=$(ctl -E -e NOPE 2>&1)
 assert_eq "-E with a bad event mask: exit 1" 1 "$?"
 assert_match "-E: the bad mask is named" "unknown event 'NOPE'" "$out"
+out=$(ctl -E -e "$(printf 'NEW,%.0s' $(seq 40))NOPE" 2>&1)
+assert_eq "-E with a mask too long to read whole: exit 1" 1 "$?"
+assert_match "-E: the long mask is refused, not cut" "option -e: too long" "$out"
 
 # the established lane (docs/architecture.md): IPv6's ruleset opens it
 # (INVALID dropped, then ESTABLISHED accepted; no raw rule, no NAT),
