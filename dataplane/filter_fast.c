@@ -175,6 +175,9 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	v->len = pm->l3_len;
 	v->in_port = in;
 	v->out_port = out;
+	/* in bridge mode every packet the hooks see crosses the bridge (the
+	 * box sends nothing of its own through them) */
+	v->phys_in = w->dp->mode == CFG_MODE_BRIDGE ? pm->in_port : RULES_PORT_NONE;
 	v->mark = pm->mark;
 	v->ct = NULL;
 	v->nat_new = 0;

@@ -394,6 +394,10 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 	case RULES_X_ADDRTYPE:
 		print_addrtype(c, x);
 		break;
+	case RULES_X_PHYSDEV:
+		rbuf_puts(c->b, " PHYSDEV match");
+		rules_ext_print(c->b, x, c->fam);
+		break;
 	case RULES_X_COMMENT:
 		rbuf_printf(c->b, " /* %s */", x->u.comment.s ? x->u.comment.s : "");
 		break;

@@ -159,6 +159,12 @@ struct rules_m_addrtype {
 	uint16_t src, dst; /* RULES_AT_* masks */
 };
 
+struct rules_m_physdev { /* -m physdev: the bridge ports a bridged packet crossed */
+	char in[RULES_IFNAME_MAX + 1], out[RULES_IFNAME_MAX + 1]; /* without a trailing '+' */
+	uint8_t in_wild, out_wild; /* the name ended in '+': a prefix */
+	uint32_t in_ports, out_ports; /* compiled: bit i, port i is named */
+};
+
 struct rules_m_str {
 	char *s; /* owned, NUL-terminated */
 };
@@ -406,6 +412,7 @@ union rules_ext_data {
 	struct rules_m_mark mark;
 	struct rules_m_u8 pkttype;
 	struct rules_m_addrtype addrtype;
+	struct rules_m_physdev physdev;
 	struct rules_m_str comment;
 	struct rules_m_set set;
 	struct rules_m_conntrack ct; /* conntrack and state */
@@ -472,6 +479,7 @@ enum rules_ext_kind {
 	RULES_X_ESP,
 	RULES_X_AH,
 	RULES_X_QUOTA,
+	RULES_X_PHYSDEV,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -533,6 +541,8 @@ enum { RULES_O_TM_DATESTART, RULES_O_TM_DATESTOP, RULES_O_TM_TIMESTART, RULES_O_
 enum { RULES_O_ECN_ECE, RULES_O_ECN_CWR, RULES_O_ECN_IP };          /* ecn */
 enum { RULES_O_SPI, RULES_O_AH_LEN, RULES_O_AH_RES };               /* esp, ah */
 enum { RULES_O_QUOTA };                                              /* quota */
+enum { RULES_O_PD_ISIN, RULES_O_PD_IN, RULES_O_PD_ISOUT, RULES_O_PD_OUT,
+	RULES_O_PD_BRIDGED };                                        /* physdev */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

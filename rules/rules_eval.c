@@ -288,6 +288,34 @@ static bool set_has(const struct rules_cset *cs, int fam, const struct rules_add
 }
 
 /* rare: kept out of the traversal's loop */
+/* xt_physdev's physdev_mt: phys_in is the bridge port a bridged packet
+ * came in by, out_port the one it leaves by (known from FORWARD on). */
+static __attribute__((noinline)) bool physdev_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const struct rules_m_physdev *d = &x->u.physdev;
+	uint32_t pr = x->present, iv = x->invert;
+#define PD(o) (1u << RULES_O_PD_##o)
+	if (pk->phys_in == RULES_PORT_NONE)
+		/* no bridge: matches only when every option given is inverted */
+		return (pr & ~iv) == 0;
+	bool out = pk->out_port != RULES_PORT_NONE;
+	if ((pr & PD(BRIDGED)) && out == ((iv & PD(BRIDGED)) != 0))
+		return false;
+	if ((pr & PD(ISIN)) && (iv & PD(ISIN)))
+		return false; /* always came in by a bridge port */
+	if ((pr & PD(ISOUT)) && out == ((iv & PD(ISOUT)) != 0))
+		return false;
+	if ((pr & PD(IN)) &&
+	    (pk->phys_in < 32 && ((d->in_ports >> pk->phys_in) & 1)) == ((iv & PD(IN)) != 0))
+		return false;
+	if (!(pr & PD(OUT)))
+		return true;
+	if (!out)
+		return false; /* not known yet: neither the name nor its inverse */
+	return (pk->out_port < 32 && ((d->out_ports >> pk->out_port) & 1)) != ((iv & PD(OUT)) != 0);
+#undef PD
+}
+
 static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
 {
 	bool src0 = m->dirs & 1u;
@@ -522,6 +550,8 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return true;
 	case RULES_X_COMMENT:
 		return true;
+	case RULES_X_PHYSDEV:
+		return physdev_match(x, pk);
 	case RULES_X_SET: {
 		const struct rules_cset *cs = cr->sets[i];
 		return set_match(cs, &u->set, pk) != INV(x, 0);

@@ -245,6 +245,14 @@ static const struct rules_opt ah_opts[] = {
 static const struct rules_opt quota_opts[] = {
 	{"quota", RULES_O_QUOTA, RV_U64, RO_INV | RO_MAND, OFF(quota.quota), 0, 0, 0, 0},
 };
+#define PD_WILD(f) (OFF(physdev.f##_wild) - OFF(physdev.f))
+static const struct rules_opt physdev_opts[] = {
+	{"physdev-is-in", RULES_O_PD_ISIN, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
+	{"physdev-in", RULES_O_PD_IN, RV_IFNAME, RO_INV, OFF(physdev.in), 0, 0, PD_WILD(in), 0},
+	{"physdev-is-out", RULES_O_PD_ISOUT, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
+	{"physdev-out", RULES_O_PD_OUT, RV_IFNAME, RO_INV, OFF(physdev.out), 0, 0, PD_WILD(out), 0},
+	{"physdev-is-bridged", RULES_O_PD_BRIDGED, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -406,6 +414,14 @@ static int check_one(struct rules_perr *pe, int col, struct rules_ext *x, const 
 	if (!x->present)
 		return rules_errf(pe, col, "%s: at least one option is required",
 			rules_ext_descs[x->kind].name);
+	return 0;
+}
+
+static int check_physdev(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	if (!x->present)
+		return rules_errf(pe, col, "physdev: no physdev option specified");
 	return 0;
 }
 
@@ -1178,6 +1194,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_AH] = {"ah", RULES_F_ALL, 0, 0, 0, false, OPTS(ah_opts), init_spi, check_ah, print_spi},
 	[RULES_X_QUOTA] = {"quota", RULES_F_ALL, 0, 0, 0, false, OPTS(quota_opts), NULL, NULL,
 		NULL},
+	[RULES_X_PHYSDEV] = {"physdev", RULES_F_ALL, 0, 0, 0, false, OPTS(physdev_opts), NULL,
+		check_physdev, NULL},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING), false, OPTS(rpfilter_opts), NULL, NULL, NULL},
 	[RULES_X_REJECT] = {"REJECT", RULES_F_ALL, 0, T(RULES_T_FILTER), FILTER_HOOKS, true,

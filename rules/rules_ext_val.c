@@ -483,6 +483,29 @@ static int parse_string(struct rules_pctx *pc, const struct rules_opt *o, const 
 	return 0;
 }
 
+/* An interface name as xtables_parse_interface takes it ("eth+": every
+ * name starting with "eth"); empty and kernel-invalid names refused as -i
+ * refuses them. */
+static int parse_ifname(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, char *name,
+	uint8_t *wild)
+{
+	size_t n = strlen(arg);
+	if (n == 0)
+		return rules_errf(pc->pe, pc->col, "--%s: empty interface is likely to be undesired",
+			o->name);
+	if (n > RULES_IFNAME_MAX)
+		return rules_errf(pc->pe, pc->col, "interface name \"%s\" must be shorter than IFNAMSIZ (%d)",
+			arg, RULES_IFNAME_MAX);
+	for (const char *p = arg; *p; p++)
+		if (*p == '/' || isspace((unsigned char)*p) || !isprint((unsigned char)*p) || *p == '"' ||
+		    *p == '\'' || *p == '\\')
+			return rules_errf(pc->pe, pc->col, "invalid character in interface name \"%s\"", arg);
+	*wild = arg[n - 1] == '+';
+	memset(name, 0, RULES_IFNAME_MAX + 1);
+	memcpy(name, arg, n - *wild);
+	return 0;
+}
+
 /* -m string's pattern: --string as it is, --hex-string with "|41 42|"
  * runs of hex bytes and "\\" escaping the next character outside them
  * (libxt_string's parse_hex_string). Stored as [length, bytes...]. */
@@ -1122,6 +1145,9 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	case RV_STRING:
 		rc = parse_string(pc, o, arg, (char **)f);
 		break;
+	case RV_IFNAME:
+		rc = parse_ifname(pc, o, arg, f, (uint8_t *)f + o->dflt);
+		break;
 	case RV_BYTES:
 	case RV_HEXBYTES:
 		rc = parse_bytes(pc, o, arg, o->type == RV_HEXBYTES, (uint8_t **)f);
@@ -1489,6 +1515,9 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 		rbuf_save_string(b, s ? s : "");
 		break;
 	}
+	case RV_IFNAME:
+		rbuf_printf(b, " %s%s", (const char *)f, *((const uint8_t *)f + o->dflt) ? "+" : "");
+		break;
 	case RV_SET: {
 		const struct rules_m_set *s = f;
 		rbuf_printf(b, " %s", s->name);

@@ -85,6 +85,8 @@ enum rv_type {
 	RV_PKTTYPE,
 	RV_ADDRTYPES,
 	RV_STRING,      /* char * in the data, max length in opt->max */
+	RV_IFNAME,      /* an interface name, "+" a prefix: char[16] then, opt->dflt bytes
+			   further, a uint8_t wildcard flag */
 	RV_STATMODE,    /* statistic --mode random|nth (uint8_t) */
 	RV_PROB,        /* a probability 0..1 as p * 2^31 (uint32_t) */
 	RV_EVERY,       /* statistic --every n, kept as n - 1 (uint32_t) */

@@ -446,6 +446,10 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_ADDRTYPE:
 			p->need_addrtype = true;
 			break;
+		case RULES_X_PHYSDEV:
+			mx[n].u.physdev.in_ports = iface_mask(c, x->u.physdev.in, x->u.physdev.in_wild);
+			mx[n].u.physdev.out_ports = iface_mask(c, x->u.physdev.out, x->u.physdev.out_wild);
+			break;
 		case RULES_X_MAC:
 			p->need_mac = true;
 			break;

@@ -83,6 +83,9 @@ struct rules_pkt {
 	uint8_t ct_mhelper; /* RULES_HELPER_* of the connection's master (-m helper), 0: none */
 	uint8_t rpf;       /* RULES_RPF_*: the route back to the source (need_rpf) */
 	uint8_t tcp_optlen;
+	uint8_t phys_in;   /* -m physdev: the bridge port a bridged packet came in by, in
+			      every hook (in_port is none in POSTROUTING); RULES_PORT_NONE:
+			      not bridged */
 	/* -m esp/ah (need_ipsec), each header on its own (an IPv6 packet may
 	 * carry AH then ESP): RULES_IPSEC_* (the header is here whole: ESP
 	 * 8 bytes, AH 12; or cut short, which drops the packet as the

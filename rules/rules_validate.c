@@ -50,6 +50,12 @@ static int check_ext_hooks(struct rules_perr *pe, const struct rules_chain *c,
 		if (x->present & (1u << RULES_O_LIMIT_IFACE_OUT))
 			bad |= hooks & (H(RULES_H_PREROUTING) | H(RULES_H_INPUT));
 	}
+	/* xt_physdev's check: a packet the box sends has no bridge port to
+	 * leave by yet, unless the rule asks for bridged packets only */
+	if (x->kind == RULES_X_PHYSDEV &&
+	    (x->present & ((1u << RULES_O_PD_OUT) | (1u << RULES_O_PD_ISOUT))) &&
+	    (!(x->present & (1u << RULES_O_PD_BRIDGED)) || (x->invert & (1u << RULES_O_PD_BRIDGED))))
+		bad |= hooks & H(RULES_H_OUTPUT);
 	if (x->kind == RULES_X_TCPMSS && (x->present & (1u << RULES_O_MSS_CLAMP)))
 		bad |= hooks & (uint8_t)~(H(RULES_H_FORWARD) | H(RULES_H_OUTPUT) | H(RULES_H_POSTROUTING));
 	if (!bad)
@@ -58,6 +64,11 @@ static int check_ext_hooks(struct rules_perr *pe, const struct rules_chain *c,
 	if (x->kind == RULES_X_TCPMSS)
 		return rules_errf(pe, x->col, "TCPMSS: path-MTU clamping only supported in FORWARD, "
 					      "OUTPUT and POSTROUTING hooks, not in %s (chain %s)",
+			where, c->name);
+	if (x->kind == RULES_X_PHYSDEV)
+		return rules_errf(pe, x->col, "physdev: --physdev-out and --physdev-is-out only supported in "
+					      "the FORWARD and POSTROUTING chains with bridged traffic, not "
+					      "in %s (chain %s)",
 			where, c->name);
 	if (x->kind == RULES_X_ADDRTYPE)
 		return rules_errf(pe, x->col, "addrtype: interface limitation not valid in %s (chain %s)",

@@ -67,6 +67,7 @@ static void eval_both(const struct rules_ruleset *rs, const uint8_t *data, size_
 		a.pkttype = d[7] % 4;
 		a.in_port = d[8] % 5 < 3 ? d[8] % 5 : RULES_PORT_NONE;
 		a.out_port = d[9] % 5 < 3 ? d[9] % 5 : RULES_PORT_NONE;
+		a.phys_in = (d[0] & 8) ? a.in_port : RULES_PORT_NONE;
 		a.sport = (uint16_t)(d[10] << 8 | d[11]);
 		a.dport = (uint16_t)(d[12] << 8 | d[13]);
 		a.len = (uint16_t)(d[14] << 8 | d[15]);

@@ -44,6 +44,7 @@ static struct rules_pkt base4(void)
 	p.len = 60;
 	p.in_port = 0;
 	p.out_port = 1;
+	p.phys_in = RULES_PORT_NONE; /* routed, not bridged */
 	p.sport = 1234;
 	p.dport = 80;
 	p.ct_state = RULES_CT_UNTRACKED;
@@ -335,6 +336,50 @@ static void test_other_matches(void **state)
 	MATCH("-m conntrack --ctstate UNTRACKED", p);
 	NOMATCH("-m conntrack --ctproto tcp", p); /* needs a connection */
 	NOMATCH("-m connmark --mark 0", p);
+}
+
+/* -m physdev as xt_physdev: a bridged packet's ports (out known from
+ * FORWARD on); a packet that crossed no bridge matches only a rule whose
+ * every option is inverted */
+static void test_physdev(void **state)
+{
+	(void)state;
+	struct rules_pkt b = base4(), pre = base4(), post = base4(), routed = base4();
+	b.phys_in = pre.phys_in = post.phys_in = 0;
+	pre.out_port = RULES_PORT_NONE; /* PREROUTING: not known yet */
+	post.in_port = RULES_PORT_NONE; /* POSTROUTING: no -i, but the bridge port is known */
+	MATCH("-m physdev --physdev-in lan0", b);
+	MATCH("-m physdev --physdev-in la+", b);
+	NOMATCH("-m physdev --physdev-in wan0", b);
+	MATCH("-m physdev ! --physdev-in wan0", b);
+	NOMATCH("-m physdev ! --physdev-in lan0", b);
+	MATCH("-m physdev --physdev-out wan0", b);
+	NOMATCH("-m physdev --physdev-out dmz+", b);
+	MATCH("-m physdev ! --physdev-out dmz+", b);
+	MATCH("-m physdev --physdev-in lan0 --physdev-out wan0 --physdev-is-bridged", b);
+	MATCH("-m physdev --physdev-is-in --physdev-is-out --physdev-is-bridged", b);
+	NOMATCH("-m physdev ! --physdev-is-bridged", b);
+	NOMATCH("-m physdev ! --physdev-is-in", b);
+	NOMATCH("-m physdev ! --physdev-is-out", b);
+	NOMATCH("-m physdev --physdev-in nosuch0", b);
+	MATCH("-m physdev --physdev-in lan0 --physdev-out wan0", post);
+	NOMATCH("-m physdev ! --physdev-in lan0", post);
+	/* before the bridge decides: no out port; --physdev-out then fails
+	 * inverted or not (as in the kernel), and so do -is-bridged/-is-out */
+	MATCH("-m physdev --physdev-in lan0", pre);
+	NOMATCH("-m physdev --physdev-out dmz0", pre);
+	NOMATCH("-m physdev ! --physdev-out wan0", pre);
+	NOMATCH("-m physdev --physdev-is-bridged", pre);
+	MATCH("-m physdev ! --physdev-is-bridged", pre);
+	NOMATCH("-m physdev --physdev-is-out", pre);
+	MATCH("-m physdev ! --physdev-is-out --physdev-is-in", pre);
+	/* routed, not bridged */
+	NOMATCH("-m physdev --physdev-in lan0", routed);
+	NOMATCH("-m physdev --physdev-is-in", routed);
+	NOMATCH("-m physdev ! --physdev-in wan0 --physdev-is-bridged", routed);
+	MATCH("-m physdev ! --physdev-in wan0", routed);
+	MATCH("-m physdev ! --physdev-in lan0", routed); /* whatever the name */
+	MATCH("-m physdev ! --physdev-is-bridged ! --physdev-is-in ! --physdev-out x", routed);
 }
 
 /* -m conntrack's options, connmark, connbytes: as xt_conntrack (rev 3),
@@ -1058,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_udp),
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_other_matches),
+		cmocka_unit_test(test_physdev),
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_ct_targets),
 		cmocka_unit_test(test_nat_table),
