@@ -53,7 +53,8 @@
 	X(SOURCE_ROUTE, "source_route")      /* IPv4 LSRR/SSRR option (accept_source_route 0) */ \
 	X(BAD_IPV4_OPTS, "bad_ipv4_opts")    /* IPv4 options whose lengths do not add up (router) */ \
 	X(NAT_FAIL, "nat_fail")              /* no free tuple (port) for a new connection's NAT */ \
-	X(HELPER, "helper")                  /* a helper could not rewrite a translated announcement */
+	X(HELPER, "helper")                  /* a helper could not rewrite a translated announcement */ \
+	X(BAD_IPV6_OPTS, "bad_ipv6_opts")    /* a Hop-by-Hop option Linux refuses (router) */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

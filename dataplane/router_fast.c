@@ -956,6 +956,92 @@ static struct rte_mbuf *defrag(struct dp_worker *w, struct rte_mbuf *m, struct p
 	return d;
 }
 
+/*
+ * The Hop-by-Hop options of a received IPv6 packet, checked as Linux's
+ * ip6_rcv_core does (ipv6_parse_hopopts, before PREROUTING and before
+ * reassembly, on every packet it receives): at most 7 bytes of padding in
+ * a row, PadN of zeroes only, at most 8 other options
+ * (net.ipv6.max_hbh_opts_number), a Router Alert of 2 bytes, a Jumbo
+ * Payload refused (with a parameter problem where Linux sends one), an
+ * IOAM option 4n-aligned (IOAM is off: otherwise skipped), a CALIPSO
+ * option refused (no DOI is configured); an unknown option by its two
+ * high bits (RFC 8200 4.2): 00 skipped, 01 dropped, 10 dropped with a
+ * parameter problem (code 2, pointing at it), 11 the same unless the
+ * destination is multicast. ip: the IPv6 header, its Hop-by-Hop header
+ * whole (the parser checked). Returns 0 to go on, -1 to drop, 1 to drop
+ * with a parameter problem of *code pointing at *ptr.
+ */
+static int hbh_check(const uint8_t *ip, uint8_t *code, uint32_t *ptr)
+{
+	int32_t len = ((int32_t)ip[41] + 1) * 8 - 2;
+	uint32_t off = 42;
+	unsigned pad = 0, count = 0;
+	while (len > 0) {
+		uint8_t t = ip[off];
+		if (t == 0) { /* Pad1 */
+			if (++pad > 7)
+				return -1;
+			off++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			return -1;
+		int32_t olen = (int32_t)ip[off + 1] + 2;
+		if (olen > len)
+			return -1;
+		if (t == 1) { /* PadN */
+			pad += (unsigned)olen;
+			if (pad > 7)
+				return -1;
+			for (int32_t i = 2; i < olen; i++)
+				if (ip[off + (uint32_t)i] != 0)
+					return -1;
+		} else {
+			if (++count > 8)
+				return -1;
+			switch (t) {
+			case 0x05: /* Router Alert */
+				if (ip[off + 1] != 2)
+					return -1;
+				break;
+			case 0xC2: /* Jumbo Payload: not on Ethernet */
+				if (ip[off + 1] != 4 || (off & 3) != 2)
+					return -1;
+				*code = 0;
+				*ptr = ((uint32_t)ip[off + 2] << 24 | (uint32_t)ip[off + 3] << 16 |
+					(uint32_t)ip[off + 4] << 8 | ip[off + 5]) <= 65535 ? off + 2 : off;
+				return 1;
+			case 0x31: /* IOAM, off here */
+				if (off & 3)
+					return -1;
+				break;
+			case 0x07: /* CALIPSO */
+				return -1;
+			default:
+				switch (t >> 6) {
+				case 0:
+					break;
+				case 1:
+					return -1;
+				case 3:
+					if (ip[24] == 0xff)
+						return -1;
+					/* fallthrough */
+				default:
+					*code = 2;
+					*ptr = off;
+					return 1;
+				}
+			}
+			pad = 0;
+		}
+		off += (uint32_t)olen;
+		len -= olen;
+	}
+	return 0;
+}
+
 static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
 				  struct rte_mbuf **mp, struct pkt_meta *pm, uint32_t v4)
 {
@@ -976,6 +1062,19 @@ static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
 		/* promiscuous ports see other hosts' unicast, and our own echo */
 		dp_drop_pkt(w, in, DP_DROP_NOT_FOR_US, m);
 		return OUT_NONE;
+	}
+	if (unlikely(pm->flags & PKT_F_EXTHDR) && pm->l3 == PKT_L3_IPV6) {
+		const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
+		uint8_t code;
+		uint32_t ptr;
+		int r = ip[6] == IPPROTO_HOPOPTS ? hbh_check(ip, &code, &ptr) : 0;
+		if (unlikely(r != 0)) {
+			if (r < 0)
+				dp_drop_pkt(w, in, DP_DROP_BAD_IPV6_OPTS, m);
+			else
+				error6(w, m, pm, DP_DROP_BAD_IPV6_OPTS, 4, code, ptr);
+			return OUT_NONE;
+		}
 	}
 	if (unlikely(pm->flags & PKT_F_FRAG) && R != NULL && R->ct && w->reasm != NULL &&
 	    (pm->l3 == PKT_L3_IPV4 || pm->l3 == PKT_L3_IPV6)) {

@@ -346,6 +346,75 @@ static void print_connbytes(struct lctx *c, const struct rules_ext *x)
 		dir[cb->dir % 3]);
 }
 
+/* libip6t_frag/rt's print_ids/print_nums: "id:5", "ids:!5:10" */
+static void print_nums(struct lctx *c, const char *name, const struct rules_m_ip6ext *e, bool inv)
+{
+	if (e->lo == 0 && e->hi == UINT32_MAX && !inv)
+		return;
+	if (e->lo == e->hi)
+		rbuf_printf(c->b, "%s:%s%u", name, inv ? "!" : "", e->lo);
+	else
+		rbuf_printf(c->b, "%ss:%s%u:%u", name, inv ? "!" : "", e->lo, e->hi);
+}
+
+static void print_ip6ext(struct lctx *c, const struct rules_ext *x)
+{
+	const struct rules_m_ip6ext *e = &x->u.ip6;
+#define P(o) (x->present & BIT(o))
+#define I(o) ((x->invert & BIT(o)) ? "!" : "")
+	switch (x->kind) {
+	case RULES_X_FRAG:
+		rbuf_puts(c->b, " frag ");
+		print_nums(c, "id", e, x->invert & BIT(RULES_O_FR_IDS));
+		if (P(RULES_O_FR_LEN))
+			rbuf_printf(c->b, " length:%s%u", I(RULES_O_FR_LEN), e->len);
+		if (P(RULES_O_FR_RES))
+			rbuf_puts(c->b, " reserved");
+		if (P(RULES_O_FR_FIRST))
+			rbuf_puts(c->b, " first");
+		if (P(RULES_O_FR_MORE))
+			rbuf_puts(c->b, " more");
+		if (P(RULES_O_FR_LAST))
+			rbuf_puts(c->b, " last");
+		break;
+	case RULES_X_RT:
+		rbuf_puts(c->b, " rt");
+		if (P(RULES_O_RT_TYPE))
+			rbuf_printf(c->b, " type:%s%d", I(RULES_O_RT_TYPE), (int32_t)e->type);
+		if (e->lo != 0 || e->hi != UINT32_MAX || (x->invert & BIT(RULES_O_RT_SEGS))) {
+			rbuf_putc(c->b, ' ');
+			print_nums(c, "segsleft", e, x->invert & BIT(RULES_O_RT_SEGS));
+		}
+		if (P(RULES_O_RT_LEN))
+			rbuf_printf(c->b, " length:%s%u", I(RULES_O_RT_LEN), e->len);
+		if (P(RULES_O_RT_RES))
+			rbuf_puts(c->b, " reserved");
+		if (P(RULES_O_RT_ADDRS)) {
+			rbuf_puts(c->b, " 0-addrs ");
+			rules_ip6addrs_print(c->b, e->addrs);
+		}
+		if (P(RULES_O_RT_NSTRICT))
+			rbuf_puts(c->b, " 0-not-strict");
+		break;
+	case RULES_X_HBH:
+	case RULES_X_DST:
+		rbuf_puts(c->b, x->kind == RULES_X_HBH ? " hbh" : " dst");
+		if (P(RULES_O_OP_LEN))
+			rbuf_printf(c->b, " length:%s%u", I(RULES_O_OP_LEN), e->len);
+		if (P(RULES_O_OP_OPTS)) {
+			rbuf_puts(c->b, " opts ");
+			rules_ip6opts_print(c->b, e);
+		}
+		break;
+	default: /* ipv6header */
+		rbuf_printf(c->b, " ipv6header flags:%s0x%02X%s", I(RULES_O_IH_HEADER), e->hdrs,
+			P(RULES_O_IH_SOFT) ? " soft" : "");
+		break;
+	}
+#undef P
+#undef I
+}
+
 static void print_match(struct lctx *c, const struct rules_ext *x, const struct rules_rule *r)
 {
 	bool inv = x->invert & 1;
@@ -393,6 +462,13 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		break;
 	case RULES_X_ADDRTYPE:
 		print_addrtype(c, x);
+		break;
+	case RULES_X_FRAG:
+	case RULES_X_RT:
+	case RULES_X_HBH:
+	case RULES_X_DST:
+	case RULES_X_IPV6HEADER:
+		print_ip6ext(c, x);
 		break;
 	case RULES_X_PHYSDEV:
 		rbuf_puts(c->b, " PHYSDEV match");

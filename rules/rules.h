@@ -165,6 +165,23 @@ struct rules_m_physdev { /* -m physdev: the bridge ports a bridged packet crosse
 	uint32_t in_ports, out_ports; /* compiled: bit i, port i is named */
 };
 
+/* ipv6header --header bits (the kernel's MASK_*) */
+enum {
+	RULES_IH_PROTO = 1 << 0, RULES_IH_NONE = 1 << 1, RULES_IH_ESP = 1 << 2, RULES_IH_AH = 1 << 3,
+	RULES_IH_FRAG = 1 << 4, RULES_IH_ROUTE = 1 << 5, RULES_IH_DST = 1 << 6, RULES_IH_HOP = 1 << 7,
+};
+#define RULES_IP6_OPTS_MAX 16 /* hbh/dst --*-opts entries (IP6T_OPTS_OPTSNR) */
+#define RULES_IP6_RT_ADDRS 16 /* rt --rt-0-addrs entries (IP6T_RT_HOPS) */
+struct rules_m_ip6ext { /* -m frag, rt, hbh, dst, ipv6header */
+	uint32_t lo, hi;   /* frag --fragid, rt --rt-segsleft (0:4294967295 when not given) */
+	uint32_t len;      /* --fraglen, --rt-len, --hbh-len, --dst-len (bytes) */
+	uint32_t type;     /* rt --rt-type */
+	uint8_t hdrs;      /* ipv6header --header: RULES_IH_* */
+	uint8_t n_opts;    /* hbh/dst --*-opts entries */
+	uint16_t opts[RULES_IP6_OPTS_MAX]; /* type << 8 | length (0xff: any length) */
+	uint8_t *addrs;    /* rt --rt-0-addrs, owned: [0] the count, then the addresses */
+};
+
 struct rules_m_str {
 	char *s; /* owned, NUL-terminated */
 };
@@ -413,6 +430,7 @@ union rules_ext_data {
 	struct rules_m_u8 pkttype;
 	struct rules_m_addrtype addrtype;
 	struct rules_m_physdev physdev;
+	struct rules_m_ip6ext ip6;
 	struct rules_m_str comment;
 	struct rules_m_set set;
 	struct rules_m_conntrack ct; /* conntrack and state */
@@ -480,6 +498,11 @@ enum rules_ext_kind {
 	RULES_X_AH,
 	RULES_X_QUOTA,
 	RULES_X_PHYSDEV,
+	RULES_X_FRAG,
+	RULES_X_RT,
+	RULES_X_HBH,
+	RULES_X_DST,
+	RULES_X_IPV6HEADER,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -543,6 +566,12 @@ enum { RULES_O_SPI, RULES_O_AH_LEN, RULES_O_AH_RES };               /* esp, ah *
 enum { RULES_O_QUOTA };                                              /* quota */
 enum { RULES_O_PD_ISIN, RULES_O_PD_IN, RULES_O_PD_ISOUT, RULES_O_PD_OUT,
 	RULES_O_PD_BRIDGED };                                        /* physdev */
+enum { RULES_O_FR_IDS, RULES_O_FR_LEN, RULES_O_FR_RES, RULES_O_FR_FIRST, RULES_O_FR_MORE,
+	RULES_O_FR_LAST };                                           /* frag */
+enum { RULES_O_RT_TYPE, RULES_O_RT_SEGS, RULES_O_RT_LEN, RULES_O_RT_RES, RULES_O_RT_ADDRS,
+	RULES_O_RT_NSTRICT };                                        /* rt */
+enum { RULES_O_OP_LEN, RULES_O_OP_OPTS };                            /* hbh, dst */
+enum { RULES_O_IH_HEADER, RULES_O_IH_SOFT };                         /* ipv6header */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */
 

@@ -56,6 +56,7 @@ static inline bool prange_in(const struct rules_prange *r, uint16_t v)
 }
 
 /* x ^ inv on option bit id */
+#define BIT(i) (1u << (i))
 #define INV(x, id) (((x)->invert >> (id)) & 1u)
 
 /* the first plen bits of a and b are equal (the kernel masks both) */
@@ -316,6 +317,231 @@ static __attribute__((noinline)) bool physdev_match(const struct rules_ext *x, c
 #undef PD
 }
 
+/* ---- IPv6 extension headers (-m frag, rt, hbh, dst, ipv6header) ----
+ * Walked over the datagram's bytes (l3p, l3cap: the kernel's skb->len) as
+ * the kernel's ipv6_find_hdr and ip6t_ipv6header walk them. */
+
+enum { IP6_HOP = 0, IP6_ROUTE = 43, IP6_FRAG = 44, IP6_ESP = 50, IP6_AUTH = 51, IP6_NONE = 59,
+	IP6_DST = 60 };
+
+static bool ip6_ext(uint8_t n) /* ipv6_ext_hdr() */
+{
+	return n == IP6_HOP || n == IP6_ROUTE || n == IP6_FRAG || n == IP6_AUTH || n == IP6_NONE ||
+		n == IP6_DST;
+}
+
+static void hotdrop(const struct rules_pkt *pk)
+{
+	if (pk->hotdrop)
+		*pk->hotdrop = 1;
+}
+
+/* ipv6_find_hdr(skb, &off, target, NULL, NULL): 1 and *at when found, 0
+ * when absent (-ENOENT), -1 when a header is cut short (-EBADMSG: the
+ * matches then drop the packet) */
+static int ip6_find(const struct rules_pkt *pk, uint8_t target, uint32_t *at)
+{
+	const uint8_t *p = pk->l3p;
+	uint32_t cap = pk->l3cap, start = 40;
+	if (p == NULL || cap < 40)
+		return -1;
+	uint8_t next = p[6];
+	for (;;) {
+		bool found = next == target;
+		if (!ip6_ext(next) || next == IP6_NONE)
+			return found ? 1 : 0; /* (target NONE is never searched for) */
+		if (start + 2 > cap)
+			return -1;
+		uint32_t hlen;
+		if (next == IP6_ROUTE && start + 4 > cap)
+			return -1;
+		if (next == IP6_FRAG) {
+			if (start + 4 > cap)
+				return -1;
+			if (((uint32_t)p[start + 2] << 8 | p[start + 3]) & ~7u) {
+				if (!found) /* a non-first fragment: nothing further is a header */
+					return 0;
+				break;
+			}
+			hlen = 8;
+		} else if (next == IP6_AUTH) {
+			hlen = ((uint32_t)p[start + 1] + 2) << 2;
+		} else {
+			hlen = ((uint32_t)p[start + 1] + 1) << 3;
+		}
+		if (found)
+			break;
+		next = p[start];
+		start += hlen;
+	}
+	*at = start;
+	return 1;
+}
+
+static bool frag_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const struct rules_m_ip6ext *e = &x->u.ip6;
+	uint32_t at;
+	int r = ip6_find(pk, IP6_FRAG, &at);
+	if (r <= 0 || at + 8 > pk->l3cap) {
+		if (r != 0)
+			hotdrop(pk); /* cut short */
+		return false;
+	}
+	const uint8_t *f = pk->l3p + at;
+	uint32_t id = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 | (uint32_t)f[6] << 8 | f[7];
+	uint16_t fo = (uint16_t)(f[2] << 8 | f[3]);
+	/* --fraglen is printed, never matched (only in the kernel's debug output) */
+	return ((id >= e->lo && id <= e->hi) != INV(x, RULES_O_FR_IDS)) &&
+		!((x->present & BIT(RULES_O_FR_RES)) && (f[1] || (fo & 6))) &&
+		!((x->present & BIT(RULES_O_FR_FIRST)) && (fo & ~7u)) &&
+		!((x->present & BIT(RULES_O_FR_MORE)) && !(fo & 1)) &&
+		!((x->present & BIT(RULES_O_FR_LAST)) && (fo & 1));
+}
+
+/* ip6t_hbh's hbh_mt6 for -m hbh and -m dst */
+static bool opts_match(const struct rules_ext *x, const struct rules_pkt *pk, uint8_t which)
+{
+	const struct rules_m_ip6ext *e = &x->u.ip6;
+	uint32_t at;
+	int r = ip6_find(pk, which, &at);
+	if (r <= 0) {
+		if (r < 0)
+			hotdrop(pk);
+		return false;
+	}
+	const uint8_t *p = pk->l3p;
+	uint32_t cap = pk->l3cap;
+	uint32_t hlen = ((uint32_t)p[at + 1] + 1) << 3;
+	if (cap - at < hlen)
+		return false; /* shorter than its length field says */
+	bool ret = !e->len || ((e->len == hlen) != INV(x, RULES_O_OP_LEN));
+	if (!(x->present & BIT(RULES_O_OP_OPTS)))
+		return ret;
+	uint32_t ptr = at + 2;
+	int32_t left = (int32_t)hlen - 2;
+	unsigned i;
+	for (i = 0; i < e->n_opts; i++) {
+		if (left < 1 || ptr + 1 > cap)
+			break;
+		uint8_t t = p[ptr];
+		if (t != e->opts[i] >> 8)
+			return false;
+		uint32_t olen;
+		if (t) {
+			if (left < 2 || ptr + 2 > cap)
+				break;
+			uint8_t l = p[ptr + 1], spec = (uint8_t)(e->opts[i] & 0xFF);
+			if (spec != 0xFF && spec != l)
+				return false;
+			olen = (uint32_t)l + 2;
+		} else {
+			olen = 1; /* Pad1 */
+		}
+		if ((ptr > cap - olen || left < (int32_t)olen) && i + 1 < e->n_opts)
+			break;
+		ptr += olen;
+		left -= (int32_t)olen;
+	}
+	return i == e->n_opts && ret;
+}
+
+/* ip6t_rt's rt_mt6 */
+static bool rt_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const struct rules_m_ip6ext *e = &x->u.ip6;
+	uint32_t at;
+	int r = ip6_find(pk, IP6_ROUTE, &at);
+	if (r <= 0) {
+		if (r < 0)
+			hotdrop(pk);
+		return false;
+	}
+	const uint8_t *p = pk->l3p;
+	uint32_t cap = pk->l3cap;
+	uint32_t hlen = ((uint32_t)p[at + 1] + 1) << 3;
+	if (cap - at < hlen)
+		return false;
+	uint8_t type = p[at + 2], segs = p[at + 3];
+	bool ret = ((segs >= e->lo && segs <= e->hi) != INV(x, RULES_O_RT_SEGS)) &&
+		(!(x->present & BIT(RULES_O_RT_LEN)) || ((e->len == hlen) != INV(x, RULES_O_RT_LEN))) &&
+		(!(x->present & BIT(RULES_O_RT_TYPE)) || ((e->type == type) != INV(x, RULES_O_RT_TYPE)));
+	if (ret && (x->present & BIT(RULES_O_RT_RES)))
+		ret = p[at + 4] == 0 && p[at + 5] == 0 && p[at + 6] == 0 && p[at + 7] == 0;
+	if (!(x->present & BIT(RULES_O_RT_ADDRS)))
+		return ret;
+	const uint8_t *want = e->addrs;
+	unsigned n = want ? want[0] : 0, room = (hlen - 8) / 16;
+	if (n > room)
+		return false;
+	if (x->present & BIT(RULES_O_RT_NSTRICT)) {
+		/* in order, others between them */
+		unsigned i = 0;
+		for (unsigned k = 0; k < room && i < n; k++) {
+			if (at + 8 + 16 * (k + 1) > cap) {
+				hotdrop(pk);
+				break;
+			}
+			if (memcmp(p + at + 8 + 16 * k, want + 1 + 16 * i, 16) == 0)
+				i++;
+		}
+		return i == n && ret;
+	}
+	unsigned k;
+	for (k = 0; k < n; k++) {
+		if (at + 8 + 16 * (k + 1) > cap) {
+			hotdrop(pk);
+			break;
+		}
+		if (memcmp(p + at + 8 + 16 * k, want + 1 + 16 * k, 16) != 0)
+			break;
+	}
+	return k == n && k == room && ret;
+}
+
+/* ip6t_ipv6header's ipv6header_mt6 */
+static bool ipv6header_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const uint8_t *p = pk->l3p;
+	uint32_t cap = pk->l3cap;
+	if (p == NULL || cap < 40)
+		return false;
+	uint8_t next = p[6], seen = 0;
+	uint32_t ptr = 40;
+	int32_t len = (int32_t)cap - 40;
+	while (ip6_ext(next) || next == IP6_ESP) {
+		if (next == IP6_NONE) {
+			seen |= RULES_IH_NONE;
+			break;
+		}
+		if (len < 2)
+			return false;
+		if (next == IP6_ESP) {
+			seen |= RULES_IH_ESP;
+			break;
+		}
+		if (ptr + 2 > cap) {
+			hotdrop(pk);
+			return false;
+		}
+		uint32_t hlen = next == IP6_FRAG ? 8 :
+			next == IP6_AUTH ? ((uint32_t)p[ptr + 1] + 2) << 2 : ((uint32_t)p[ptr + 1] + 1) << 3;
+		seen |= next == IP6_HOP ? RULES_IH_HOP : next == IP6_ROUTE ? RULES_IH_ROUTE :
+			next == IP6_FRAG ? RULES_IH_FRAG : next == IP6_AUTH ? RULES_IH_AH : RULES_IH_DST;
+		next = p[ptr];
+		len -= (int32_t)hlen;
+		ptr += hlen;
+		if (ptr > cap)
+			break;
+	}
+	if (next != IP6_NONE && next != IP6_ESP)
+		seen |= RULES_IH_PROTO;
+	uint8_t want = x->u.ip6.hdrs, inv = INV(x, RULES_O_IH_HEADER) ? 0xFF : 0;
+	if (x->present & BIT(RULES_O_IH_SOFT))
+		return !((seen ^ want ^ inv) & want);
+	return inv ? seen != want : seen == want;
+}
+
 static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
 {
 	bool src0 = m->dirs & 1u;
@@ -552,6 +778,16 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return true;
 	case RULES_X_PHYSDEV:
 		return physdev_match(x, pk);
+	case RULES_X_FRAG:
+		return frag_match(x, pk);
+	case RULES_X_RT:
+		return rt_match(x, pk);
+	case RULES_X_HBH:
+		return opts_match(x, pk, IP6_HOP);
+	case RULES_X_DST:
+		return opts_match(x, pk, IP6_DST);
+	case RULES_X_IPV6HEADER:
+		return ipv6header_match(x, pk);
 	case RULES_X_SET: {
 		const struct rules_cset *cs = cr->sets[i];
 		return set_match(cs, &u->set, pk) != INV(x, 0);

@@ -253,6 +253,35 @@ static const struct rules_opt physdev_opts[] = {
 	{"physdev-out", RULES_O_PD_OUT, RV_IFNAME, RO_INV, OFF(physdev.out), 0, 0, PD_WILD(out), 0},
 	{"physdev-is-bridged", RULES_O_PD_BRIDGED, RV_NONE, RO_INV, 0, 0, 0, 0, 0},
 };
+#define IP6(f) OFF(ip6.f)
+static const struct rules_opt frag_opts[] = {
+	{"fragid", RULES_O_FR_IDS, RV_U32RANGE, RO_INV | RO_OMIT_DFLT, IP6(lo), 0, 0, 0, 0},
+	{"fraglen", RULES_O_FR_LEN, RV_U32, RO_INV, IP6(len), 0, 0, 0, 0},
+	{"fragres", RULES_O_FR_RES, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"fragfirst", RULES_O_FR_FIRST, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"fragmore", RULES_O_FR_MORE, RV_NONE, 0, 0, 0, 0, 0, BIT(RULES_O_FR_LAST)},
+	{"fraglast", RULES_O_FR_LAST, RV_NONE, 0, 0, 0, 0, 0, BIT(RULES_O_FR_MORE)},
+};
+static const struct rules_opt rt_opts[] = {
+	{"rt-type", RULES_O_RT_TYPE, RV_U32, RO_INV, IP6(type), 0, 0, 0, 0},
+	{"rt-segsleft", RULES_O_RT_SEGS, RV_U32RANGE, RO_INV | RO_OMIT_DFLT, IP6(lo), 0, 0, 0, 0},
+	{"rt-len", RULES_O_RT_LEN, RV_U32, RO_INV, IP6(len), 0, 0, 0, 0},
+	{"rt-0-res", RULES_O_RT_RES, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"rt-0-addrs", RULES_O_RT_ADDRS, RV_IP6ADDRS, 0, IP6(addrs), 0, 0, 0, 0},
+	{"rt-0-not-strict", RULES_O_RT_NSTRICT, RV_NONE, 0, 0, 0, 0, 0, 0},
+};
+static const struct rules_opt hbh_opts[] = {
+	{"hbh-len", RULES_O_OP_LEN, RV_U32, RO_INV, IP6(len), 0, 0, 0, 0},
+	{"hbh-opts", RULES_O_OP_OPTS, RV_IP6OPTS, 0, IP6(opts), 0, 0, 0, 0},
+};
+static const struct rules_opt dst_opts[] = {
+	{"dst-len", RULES_O_OP_LEN, RV_U32, RO_INV, IP6(len), 0, 0, 0, 0},
+	{"dst-opts", RULES_O_OP_OPTS, RV_IP6OPTS, 0, IP6(opts), 0, 0, 0, 0},
+};
+static const struct rules_opt ipv6header_opts[] = {
+	{"header", RULES_O_IH_HEADER, RV_IP6HDRS, RO_INV | RO_MAND, IP6(hdrs), 0, 0, 0, 0},
+	{"soft", RULES_O_IH_SOFT, RV_NONE, 0, 0, 0, 0, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -414,6 +443,25 @@ static int check_one(struct rules_perr *pe, int col, struct rules_ext *x, const 
 	if (!x->present)
 		return rules_errf(pe, col, "%s: at least one option is required",
 			rules_ext_descs[x->kind].name);
+	return 0;
+}
+
+static void init_ip6ext(union rules_ext_data *d)
+{
+	d->ip6.hi = UINT32_MAX; /* --fragid / --rt-segsleft: every value */
+}
+
+static int check_rt(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	bool type0 = (x->present & BIT(RULES_O_RT_TYPE)) && x->u.ip6.type == 0 &&
+		!(x->invert & BIT(RULES_O_RT_TYPE));
+	if ((x->present & BIT(RULES_O_RT_RES)) && !type0)
+		return rules_errf(pe, col, "rt: \"--rt-type 0\" required for \"--rt-0-res\"");
+	if ((x->present & BIT(RULES_O_RT_ADDRS)) && !type0)
+		return rules_errf(pe, col, "rt: \"--rt-type 0\" required for \"--rt-0-addrs\"");
+	if ((x->present & BIT(RULES_O_RT_NSTRICT)) && !(x->present & BIT(RULES_O_RT_ADDRS)))
+		return rules_errf(pe, col, "rt: \"--rt-0-addrs\" required for \"--rt-0-not-strict\"");
 	return 0;
 }
 
@@ -1194,6 +1242,12 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_AH] = {"ah", RULES_F_ALL, 0, 0, 0, false, OPTS(ah_opts), init_spi, check_ah, print_spi},
 	[RULES_X_QUOTA] = {"quota", RULES_F_ALL, 0, 0, 0, false, OPTS(quota_opts), NULL, NULL,
 		NULL},
+	[RULES_X_FRAG] = {"frag", RULES_F_V6, 0, 0, 0, false, OPTS(frag_opts), init_ip6ext, NULL, NULL},
+	[RULES_X_RT] = {"rt", RULES_F_V6, 0, 0, 0, false, OPTS(rt_opts), init_ip6ext, check_rt, NULL},
+	[RULES_X_HBH] = {"hbh", RULES_F_V6, 0, 0, 0, false, OPTS(hbh_opts), NULL, NULL, NULL},
+	[RULES_X_DST] = {"dst", RULES_F_V6, 0, 0, 0, false, OPTS(dst_opts), NULL, NULL, NULL},
+	[RULES_X_IPV6HEADER] = {"ipv6header", RULES_F_V6, 0, 0, 0, false, OPTS(ipv6header_opts), NULL,
+		NULL, NULL},
 	[RULES_X_PHYSDEV] = {"physdev", RULES_F_ALL, 0, 0, 0, false, OPTS(physdev_opts), NULL,
 		check_physdev, NULL},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
@@ -1287,12 +1341,18 @@ static char **str_field(struct rules_ext *x, const struct rules_opt *o)
 	return (char **)((char *)&x->u + o->off);
 }
 
+/* value types whose data is an owned pointer */
+static bool owned(const struct rules_opt *o)
+{
+	return (o->type == RV_STRING || o->type == RV_BYTES || o->type == RV_IP6ADDRS) &&
+		!(o->flags & RO_ALIAS);
+}
+
 void rules_ext_free(struct rules_ext *x)
 {
 	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];
 	for (unsigned i = 0; i < d->n_opts; i++)
-		if ((d->opts[i].type == RV_STRING || d->opts[i].type == RV_BYTES) &&
-		    !(d->opts[i].flags & RO_ALIAS)) {
+		if (owned(&d->opts[i])) {
 			char **p = str_field(x, &d->opts[i]);
 			free(*p);
 			*p = NULL;
@@ -1304,24 +1364,24 @@ int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src)
 	const struct rules_ext_desc *d = &rules_ext_descs[src->kind];
 	*dst = *src;
 	for (unsigned i = 0; i < d->n_opts; i++)
-		if ((d->opts[i].type == RV_STRING || d->opts[i].type == RV_BYTES) &&
-		    !(d->opts[i].flags & RO_ALIAS))
+		if (owned(&d->opts[i]))
 			*str_field(dst, &d->opts[i]) = NULL;
 	for (unsigned i = 0; i < d->n_opts; i++) {
-		bool bytes = d->opts[i].type == RV_BYTES;
-		if ((d->opts[i].type != RV_STRING && !bytes) || (d->opts[i].flags & RO_ALIAS))
+		const struct rules_opt *o = &d->opts[i];
+		if (!owned(o))
 			continue;
-		const char *s = *str_field((struct rules_ext *)src, &d->opts[i]);
+		const char *s = *str_field((struct rules_ext *)src, o);
 		if (s == NULL)
 			continue;
-		char *c = bytes ? malloc(1u + (uint8_t)s[0]) : strdup(s);
+		size_t n = o->type == RV_BYTES ? 1u + (uint8_t)s[0] :
+			o->type == RV_IP6ADDRS ? 1u + 16u * (uint8_t)s[0] : strlen(s) + 1;
+		char *c = malloc(n);
 		if (c == NULL) {
 			rules_ext_free(dst);
 			return -ENOMEM;
 		}
-		if (bytes)
-			memcpy(c, s, 1u + (uint8_t)s[0]);
-		*str_field(dst, &d->opts[i]) = c;
+		memcpy(c, s, n);
+		*str_field(dst, o) = c;
 	}
 	return 0;
 }
@@ -1471,7 +1531,8 @@ void rules_ext_print(struct rules_buf *b, const struct rules_ext *x, int fam)
 		if (!pres && !(o->flags & RO_ALWAYS))
 			continue;
 		/* tcp_save()/udp_save() leave a full port range out even when inverted */
-		bool ports = o->type == RV_PORTRANGE || o->type == RV_UDPPORTS;
+		bool ports = o->type == RV_PORTRANGE || o->type == RV_UDPPORTS ||
+			(o->type == RV_U32RANGE && (o->flags & RO_OMIT_DFLT)); /* frag, rt */
 		if ((native || !inv || ports) && rules_val_omit(x, o))
 			continue;
 		if (inv)

@@ -506,6 +506,141 @@ static int parse_ifname(struct rules_pctx *pc, const struct rules_opt *o, const 
 	return 0;
 }
 
+/* ipv6header's header names, in its print order (libip6t_ipv6header):
+ * the long name printed, the short one and the /etc/protocols ones
+ * accepted, and the protocol number */
+static const struct {
+	const char *name, *alias, *proto_name, *proto_alias;
+	uint8_t num, bit;
+} ip6hdr_names[] = {
+	{"hop-by-hop", "hop", "hopopt", "ip", 0, RULES_IH_HOP},
+	{"ipv6-opts", "dst", "ipv6-opts", NULL, 60, RULES_IH_DST},
+	{"ipv6-route", "route", "ipv6-route", NULL, 43, RULES_IH_ROUTE},
+	{"ipv6-frag", "frag", "ipv6-frag", NULL, 44, RULES_IH_FRAG},
+	{"ah", "auth", "ah", NULL, 51, RULES_IH_AH},
+	{"esp", "esp", "esp", NULL, 50, RULES_IH_ESP},
+	{"ipv6-nonxt", "none", "ipv6-nonxt", NULL, 59, RULES_IH_NONE},
+	{"protocol", "prot", NULL, NULL, 255, RULES_IH_PROTO},
+};
+
+static int parse_ip6hdrs(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, uint8_t *out)
+{
+	char buf[256];
+	if (strlen(arg) >= sizeof(buf))
+		return bad(pc, o, arg, "too long");
+	snprintf(buf, sizeof(buf), "%s", arg);
+	uint8_t m = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i, n = RULES_ARRAY_SIZE(ip6hdr_names);
+		uint64_t num = 256;
+		if (isdigit((unsigned char)t[0]) && !rules_parse_uint(t, 255, &num))
+			num = 256;
+		for (i = 0; i < n; i++) {
+			const char *pn = ip6hdr_names[i].proto_name, *pa = ip6hdr_names[i].proto_alias;
+			if (num == ip6hdr_names[i].num || strcmp(t, ip6hdr_names[i].name) == 0 ||
+			    strcmp(t, ip6hdr_names[i].alias) == 0 || (pn && strcmp(t, pn) == 0) ||
+			    (pa && strcmp(t, pa) == 0))
+				break;
+		}
+		if (i == n)
+			return rules_errf(pc->pe, pc->col, "unknown header \"%s\" specified", t);
+		m |= ip6hdr_names[i].bit;
+	}
+	if (!m)
+		return rules_errf(pc->pe, pc->col, "ip6t_ipv6header: cannot parse header names");
+	*out = m;
+	return 0;
+}
+
+/* hbh/dst options as libip6t_hbh's parse_options: "type[:length],...",
+ * numbers in C notation cut to 8 bits, at most 16 */
+static int parse_opt_num(struct rules_pctx *pc, const char *what, const char *s, uint16_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(s, &end, 0);
+	if (end == s)
+		return rules_errf(pc->pe, pc->col, "no valid digits in %s \"%s\"", what, s);
+	if (errno == ERANGE)
+		return rules_errf(pc->pe, pc->col, "%s \"%s\" specified too big: would overflow", what, s);
+	if (*end != '\0')
+		return rules_errf(pc->pe, pc->col, "error parsing %s \"%s\"", what, s);
+	*v = (uint16_t)(n & 0xFF);
+	return 0;
+}
+
+static int parse_ip6opts(struct rules_pctx *pc, const struct rules_opt *o, const char *arg,
+	struct rules_m_ip6ext *e)
+{
+	char buf[512];
+	if (strlen(arg) >= sizeof(buf))
+		return bad(pc, o, arg, "too long");
+	snprintf(buf, sizeof(buf), "%s", arg);
+	unsigned i = 0;
+	char *cp = buf, *next;
+	for (; cp && i < RULES_IP6_OPTS_MAX; cp = next, i++) {
+		next = strchr(cp, ',');
+		if (next)
+			*next++ = '\0';
+		char *range = strchr(cp, ':');
+		if (range) {
+			if (i == RULES_IP6_OPTS_MAX - 1)
+				return rules_errf(pc->pe, pc->col, "--%s: too many options specified (max %u)",
+					o->name, RULES_IP6_OPTS_MAX);
+			*range++ = '\0';
+		}
+		uint16_t t, l = 0xFF;
+		int rc = parse_opt_num(pc, "opt", cp, &t);
+		if (rc < 0)
+			return rc;
+		if (range) {
+			if (t == 0)
+				return rules_errf(pc->pe, pc->col, "PAD0 has not got length");
+			if ((rc = parse_opt_num(pc, "length", range, &l)) < 0)
+				return rc;
+		}
+		e->opts[i] = (uint16_t)(t << 8 | l);
+	}
+	if (cp)
+		return rules_errf(pc->pe, pc->col, "--%s: too many options specified (max %u)", o->name,
+			RULES_IP6_OPTS_MAX);
+	e->n_opts = (uint8_t)i;
+	return 0;
+}
+
+/* rt --rt-0-addrs: up to 16 IPv6 addresses, no prefixes */
+static int parse_ip6addrs(struct rules_pctx *pc, const struct rules_opt *o, const char *arg,
+	uint8_t **out)
+{
+	char buf[RULES_IP6_RT_ADDRS * 48];
+	uint8_t a[1 + RULES_IP6_RT_ADDRS * 16];
+	if (strlen(arg) >= sizeof(buf))
+		return rules_errf(pc->pe, pc->col, "too many addresses specified");
+	snprintf(buf, sizeof(buf), "%s", arg);
+	unsigned n = 0;
+	char *cp = buf, *next;
+	for (; cp; cp = next) {
+		next = strchr(cp, ',');
+		if (next)
+			*next++ = '\0';
+		if (n == RULES_IP6_RT_ADDRS)
+			return rules_errf(pc->pe, pc->col, "too many addresses specified");
+		if (inet_pton(AF_INET6, cp, a + 1 + 16 * n) != 1)
+			return rules_errf(pc->pe, pc->col, "bad address: %s", cp);
+		n++;
+	}
+	(void)o;
+	a[0] = (uint8_t)n;
+	uint8_t *c = malloc(1 + 16u * n);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, a, 1 + 16u * n);
+	free(*out);
+	*out = c;
+	return 0;
+}
+
 /* -m string's pattern: --string as it is, --hex-string with "|41 42|"
  * runs of hex bytes and "\\" escaping the next character outside them
  * (libxt_string's parse_hex_string). Stored as [length, bytes...]. */
@@ -1145,6 +1280,15 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	case RV_STRING:
 		rc = parse_string(pc, o, arg, (char **)f);
 		break;
+	case RV_IP6HDRS:
+		rc = parse_ip6hdrs(pc, o, arg, f);
+		break;
+	case RV_IP6OPTS:
+		rc = parse_ip6opts(pc, o, arg, &x->u.ip6);
+		break;
+	case RV_IP6ADDRS:
+		rc = parse_ip6addrs(pc, o, arg, (uint8_t **)f);
+		break;
 	case RV_IFNAME:
 		rc = parse_ifname(pc, o, arg, f, (uint8_t *)f + o->dflt);
 		break;
@@ -1379,6 +1523,26 @@ static uint32_t int_value(const void *f, enum rv_type t)
 	}
 }
 
+void rules_ip6opts_print(struct rules_buf *b, const struct rules_m_ip6ext *e)
+{
+	for (unsigned i = 0; i < e->n_opts && i < RULES_IP6_OPTS_MAX; i++) {
+		rbuf_printf(b, "%s%u", i ? "," : "", e->opts[i] >> 8);
+		if ((e->opts[i] & 0xFF) != 0xFF)
+			rbuf_printf(b, ":%u", e->opts[i] & 0xFF);
+	}
+}
+
+void rules_ip6addrs_print(struct rules_buf *b, const uint8_t *a)
+{
+	struct rules_addr ad;
+	for (unsigned i = 0; a && i < a[0]; i++) {
+		memcpy(ad.b, a + 1 + 16 * i, 16);
+		if (i)
+			rbuf_putc(b, ',');
+		rbuf_addr(b, RULES_F_V6, &ad);
+	}
+}
+
 bool rules_val_omit(const struct rules_ext *x, const struct rules_opt *o)
 {
 	const void *f = (const char *)&x->u + o->off;
@@ -1388,6 +1552,10 @@ bool rules_val_omit(const struct rules_ext *x, const struct rules_opt *o)
 	}
 	if (o->type == RV_TCPFLAGS)
 		return x->u.tcp.flg_mask == 0;
+	if (o->type == RV_U32RANGE && (o->flags & RO_OMIT_DFLT)) {
+		const uint32_t *v = f; /* frag --fragid, rt --rt-segsleft */
+		return v[0] == 0 && v[1] == UINT32_MAX;
+	}
 	if (o->flags & RO_OMIT_DFLT)
 		return int_value(f, (enum rv_type)o->type) == o->dflt;
 	return false;
@@ -1515,6 +1683,24 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 		rbuf_save_string(b, s ? s : "");
 		break;
 	}
+	case RV_IP6HDRS: {
+		uint8_t m = *(const uint8_t *)f;
+		const char *sep = " ";
+		for (size_t i = 0; i < RULES_ARRAY_SIZE(ip6hdr_names); i++)
+			if (m & ip6hdr_names[i].bit) {
+				rbuf_printf(b, "%s%s", sep, ip6hdr_names[i].name);
+				sep = ",";
+			}
+		break;
+	}
+	case RV_IP6OPTS:
+		rbuf_putc(b, ' ');
+		rules_ip6opts_print(b, &x->u.ip6);
+		break;
+	case RV_IP6ADDRS:
+		rbuf_putc(b, ' ');
+		rules_ip6addrs_print(b, *(uint8_t *const *)f);
+		break;
 	case RV_IFNAME:
 		rbuf_printf(b, " %s%s", (const char *)f, *((const uint8_t *)f + o->dflt) ? "+" : "");
 		break;

@@ -85,6 +85,9 @@ enum rv_type {
 	RV_PKTTYPE,
 	RV_ADDRTYPES,
 	RV_STRING,      /* char * in the data, max length in opt->max */
+	RV_IP6OPTS,     /* hbh/dst options "type[:length],...": rules_m_ip6ext.opts, n_opts */
+	RV_IP6ADDRS,    /* rt --rt-0-addrs: an owned uint8_t * (count, then addresses) */
+	RV_IP6HDRS,     /* ipv6header --header names: a uint8_t of RULES_IH_* */
 	RV_IFNAME,      /* an interface name, "+" a prefix: char[16] then, opt->dflt bytes
 			   further, a uint8_t wildcard flag */
 	RV_STATMODE,    /* statistic --mode random|nth (uint8_t) */
@@ -180,6 +183,10 @@ extern const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT];
 uint32_t rules_hl_print_rate(struct rules_buf *b, uint64_t period);
 uint32_t rules_hl_print_bytes(struct rules_buf *b, uint64_t avg, uint64_t burst, const char *prefix);
 void rules_hl_print_mode(struct rules_buf *b, uint8_t mode, char sep);
+
+/* hbh/dst options and rt addresses as ip6tables prints them (no leading blank). */
+void rules_ip6opts_print(struct rules_buf *b, const struct rules_m_ip6ext *e);
+void rules_ip6addrs_print(struct rules_buf *b, const uint8_t *a);
 
 /* Parse context for one rule. */
 struct rules_pctx {

@@ -484,6 +484,14 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_STRING:
 			p->need_payload = true;
 			break;
+		case RULES_X_FRAG:
+		case RULES_X_RT:
+		case RULES_X_HBH:
+		case RULES_X_DST:
+		case RULES_X_IPV6HEADER:
+			p->need_payload = true; /* the extension headers */
+			cr->hotdrop = 1;        /* one cut short */
+			break;
 		case RULES_X_HASHLIMIT:
 			p->need_clock = true;
 			if (x->u.hashlimit.mode & (RULES_HL_SPT | RULES_HL_DPT))

@@ -227,6 +227,12 @@ def battery(router_mac, expect_file):
         E(ETH_IP6, ip6(60, ext6(0) + ext6(17) + u6)), "bad_ipv6_exthdr")
     chain = b"".join(ext6(60) for _ in range(9)) + ext6(17)
     add("IPv6 10 chained destination options", E(ETH_IP6, ip6(60, chain + u6)), "bad_ipv6_exthdr")
+    add("IPv6 hop-by-hop with 14 bytes of padding (Linux: 7 at most)",
+        E(ETH_IP6, ip6(0, ext6(17, 1, b"\x01\x0c" + b"\0" * 12) + u6)), "bad_ipv6_opts")
+    add("IPv6 hop-by-hop PadN not of zeroes",
+        E(ETH_IP6, ip6(0, ext6(17, 0, b"\x01\x04\0\0\x07\0") + u6)), "bad_ipv6_opts")
+    add("IPv6 hop-by-hop unknown option 0x5e (01: discard)",
+        E(ETH_IP6, ip6(0, ext6(17, 0, b"\x5e\x04\0\0\0\0") + u6)), "bad_ipv6_opts")
     add("IPv6 TCP header of 12 bytes", E(ETH_IP6, ip6(6, tcp(1, 2)[:12])), "short_tcp")
     add("IPv6 TCP data offset 15", E(ETH_IP6, ip6(6, tcp(1, 2, doff=15))), "short_tcp")
     add("IPv6 UDP header of 6 bytes", E(ETH_IP6, ip6(17, u6[:6])), "short_udp")

@@ -6,9 +6,10 @@
 # (B) lan -- a network namespace forwarding with the kernel (interfaces
 # named lan0 and wan0, the same addresses) -- wan. The same
 # iptables-restore / ip6tables-restore files (tests/e2e/filter/kdiff-*)
-# are loaded into the kernel router and into rampartd; the same ~80
+# are loaded into the kernel router and into rampartd; the same 135
 # probes (TCP with various flags and ports, UDP of various sizes, ICMP
-# types, TTL 1..3, TOS values, IPv6; to hosts behind the router and to the
+# types, TTL 1..3, TOS values, IPv6, IPsec, fragments, IPv6 extension
+# headers and Hop-by-Hop options; to hosts behind the router and to the
 # router itself) are sent from the lan side of each, tagged, while both
 # ends capture. For each probe the outcome is what reached the wan host
 # (and with which TTL/TOS) and what came back to the lan host (echo
@@ -78,6 +79,8 @@ n_sets=0
 for rules in "$FDIR"/kdiff-*.rules; do
 	name=$(basename "$rules" .rules)
 	rules6=${rules}6
+	# KDIFF_ONLY=kdiff-N: that ruleset alone (while debugging one)
+	[ -n "${KDIFF_ONLY:-}" ] && [ "$name" != "$KDIFF_ONLY" ] && continue
 	log "ruleset $name"
 	# the kernel side: every table emptied first (iptables-restore only
 	# replaces the tables a file names; rampartd starts from nothing)

@@ -382,6 +382,143 @@ static void test_physdev(void **state)
 	MATCH("-m physdev ! --physdev-is-bridged ! --physdev-is-in ! --physdev-out x", routed);
 }
 
+/* An IPv6 datagram: the header, then chain (n bytes) after next header nh. */
+static uint8_t ext6_buf[8][256];
+static struct rules_pkt ext6(int slot, uint8_t nh, const uint8_t *chain, size_t n, size_t cap)
+{
+	struct rules_pkt p = base6();
+	uint8_t *b = ext6_buf[slot];
+	memset(b, 0, 40);
+	b[0] = 0x60;
+	b[4] = (uint8_t)(n >> 8);
+	b[5] = (uint8_t)n;
+	b[6] = nh;
+	b[7] = 64;
+	memcpy(b + 40, chain, n);
+	p.l3p = b;
+	p.l3cap = (uint32_t)(40 + (cap < n ? cap : n));
+	p.len = (uint16_t)(40 + n);
+	p.proto = 17;
+	return p;
+}
+
+/* -m ipv6header, frag, rt, hbh, dst as ip6t_ipv6header, ip6t_frag,
+ * ip6t_rt and ip6t_hbh walk the headers (the kernel's ipv6_find_hdr) */
+static void test_ip6ext(void **state)
+{
+	(void)state;
+	static const uint8_t addr[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
+	uint8_t c[128], *q = c;
+	/* Hop-by-Hop (PadN of 4) -> Destination options (type 5 length 2,
+	 * PadN 0) -> Routing type 0, 1 segment left, one address -> Fragment
+	 * (first, more, id 5) -> UDP */
+	const uint8_t hbh[8] = {60, 0, 1, 4, 0, 0, 0, 0};
+	const uint8_t dst[8] = {43, 0, 5, 2, 0xaa, 0xbb, 1, 0};
+	const uint8_t rt[8] = {44, 2, 0, 1, 0, 0, 0, 0};
+	const uint8_t fr[8] = {17, 0, 0x00, 0x01, 0, 0, 0, 5};
+	const uint8_t udp[8] = {0x04, 0xd2, 0, 53, 0, 8, 0, 0};
+	memcpy(q, hbh, 8), q += 8;
+	memcpy(q, dst, 8), q += 8;
+	memcpy(q, rt, 8), q += 8;
+	memcpy(q, addr, 16), q += 16;
+	memcpy(q, fr, 8), q += 8;
+	memcpy(q, udp, 8), q += 8;
+	uint8_t hd = 0;
+	struct rules_pkt all = ext6(0, 0, c, (size_t)(q - c), 999);
+	all.hotdrop = &hd;
+
+	MATCH("-m ipv6header --header hop,dst,route,frag,prot", all);
+	NOMATCH("-m ipv6header --header hop,dst,route,frag", all);
+	NOMATCH("-m ipv6header ! --header hop,dst,route,frag,prot", all);
+	MATCH("-m ipv6header --header frag --soft", all);
+	MATCH("-m ipv6header --header frag,route --soft", all);
+	NOMATCH("-m ipv6header --header frag,esp --soft", all);
+	NOMATCH("-m ipv6header ! --header frag --soft", all);
+	MATCH("-m ipv6header ! --header esp,ah --soft", all);
+
+	MATCH("-m frag --fragid 5", all);
+	NOMATCH("-m frag --fragid 6", all);
+	MATCH("-m frag ! --fragid 6:9", all);
+	MATCH("-m frag --fragfirst --fragmore --fragres", all);
+	NOMATCH("-m frag --fraglast", all);
+	MATCH("-m frag --fraglen 99", all); /* printed, never matched (as the kernel) */
+
+	MATCH("-m rt --rt-type 0 --rt-segsleft 1 --rt-len 24", all);
+	NOMATCH("-m rt ! --rt-len 24", all);
+	NOMATCH("-m rt --rt-type 2", all);
+	MATCH("-m rt --rt-segsleft 1:3", all);
+	NOMATCH("-m rt ! --rt-segsleft 0:1", all);
+	MATCH("-m rt --rt-type 0 --rt-0-res --rt-0-addrs 2001:db8::9", all);
+	NOMATCH("-m rt --rt-type 0 --rt-0-addrs 2001:db8::8", all);
+	NOMATCH("-m rt --rt-type 0 --rt-0-addrs 2001:db8::9,::1", all); /* more than it holds */
+	MATCH("-m rt --rt-type 0 --rt-0-addrs 2001:db8::9 --rt-0-not-strict", all);
+
+	MATCH("-m hbh --hbh-len 8", all);
+	NOMATCH("-m hbh --hbh-len 16", all);
+	MATCH("-m hbh ! --hbh-len 16", all);
+	MATCH("-m hbh --hbh-len 0", all); /* 0: no length check */
+	MATCH("-m hbh ! --hbh-len 0", all);
+	MATCH("-m hbh --hbh-opts 1:4", all);
+	MATCH("-m hbh --hbh-opts 1", all);
+	NOMATCH("-m hbh --hbh-opts 1:3", all);
+	NOMATCH("-m hbh --hbh-opts 1,1", all); /* no second option */
+	MATCH("-m dst --dst-opts 5:2,1:0 --dst-len 8", all);
+	NOMATCH("-m dst --dst-opts 5:3", all);
+	NOMATCH("-m dst --dst-opts 1", all);
+	assert_int_equal(hd, 0);
+
+	/* a non-first fragment: nothing after the fragment header is a header */
+	const uint8_t late[16] = {0, 0, 0x00, 0x08 | 0, 0, 0, 0, 7, 1, 0, 0, 0, 0, 0, 0, 0};
+	uint8_t c2[24];
+	memcpy(c2, late, 8);
+	c2[0] = 60; /* "Destination options" follow, in the fragmented part */
+	memcpy(c2 + 8, late + 8, 8);
+	memcpy(c2 + 16, udp, 8);
+	struct rules_pkt nf = ext6(1, 44, c2, sizeof(c2), 999);
+	nf.hotdrop = &hd;
+	MATCH("-m frag --fragid 7 --fraglast", nf);
+	NOMATCH("-m frag --fragfirst", nf);
+	NOMATCH("-m dst", nf);
+	NOMATCH("-m dst ! --dst-len 8", nf);
+	MATCH("-m ipv6header --header frag,dst,prot", nf); /* ip6t_ipv6header walks on */
+	assert_int_equal(hd, 0);
+
+	/* cut short: a Hop-by-Hop header longer than the datagram */
+	const uint8_t longh[8] = {43, 1, 1, 4, 0, 0, 0, 0};
+	struct rules_pkt cut = ext6(2, 0, longh, 8, 999);
+	cut.hotdrop = &hd;
+	NOMATCH("-m hbh", cut); /* shorter than its length field: no match */
+	assert_int_equal(hd, 0);
+	NOMATCH("-m rt", cut); /* the next header is past the end: dropped */
+	assert_int_equal(hd, 1);
+	hd = 0;
+	/* ip6t_ipv6header stops at the end instead; the header after it
+	 * counts as the protocol */
+	MATCH("-m ipv6header --header hop,prot", cut);
+	assert_int_equal(hd, 0);
+	const uint8_t two[10] = {43, 0, 1, 4, 0, 0, 0, 0, 17, 0};
+	struct rules_pkt cut2 = ext6(6, 0, two, 9, 999); /* 1 byte of the routing header */
+	cut2.hotdrop = &hd;
+	NOMATCH("-m ipv6header --header hop,route,prot", cut2); /* too short to judge */
+	assert_int_equal(hd, 0);
+
+	/* ESP first; then no extension header at all */
+	struct rules_pkt esp = ext6(3, 50, udp, 8, 999);
+	esp.hotdrop = &hd;
+	MATCH("-m ipv6header --header esp", esp);
+	NOMATCH("-m frag", esp);
+	struct rules_pkt plain = ext6(4, 17, udp, 8, 999);
+	plain.hotdrop = &hd;
+	MATCH("-m ipv6header --header protocol", plain);
+	MATCH("-m ipv6header ! --header hop", plain);
+	NOMATCH("-m frag", plain);
+	NOMATCH("-m hbh", plain);
+	const uint8_t none[8] = {0};
+	struct rules_pkt nonxt = ext6(5, 59, none, 8, 999);
+	MATCH("-m ipv6header --header none", nonxt);
+	assert_int_equal(hd, 0);
+}
+
 /* -m conntrack's options, connmark, connbytes: as xt_conntrack (rev 3),
  * xt_connmark and xt_connbytes look at the packet's connection */
 static void test_connection(void **state)
@@ -1104,6 +1241,7 @@ int main(void)
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_other_matches),
 		cmocka_unit_test(test_physdev),
+		cmocka_unit_test(test_ip6ext),
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_ct_targets),
 		cmocka_unit_test(test_nat_table),

@@ -986,6 +986,54 @@ static void test_source_route(void **state)
 	assert_int_equal(drops(DP_DROP_BAD_IPV4_OPTS), 1);
 }
 
+/* IPv6 Hop-by-Hop options as Linux's ipv6_parse_hopopts judges them,
+ * before PREROUTING: padding and unknown options by their action bits. */
+static void test_hbh_opts(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	static const uint8_t ok_pad[6] = { 1, 4, 0, 0, 0, 0 };       /* PadN of 4 */
+	static const uint8_t ra[6] = { 5, 2, 0, 0, 1, 0 };           /* Router Alert, Pad1 */
+	static const uint8_t skip[6] = { 0x1e, 2, 'a', 'b', 1, 0 };  /* 00: skipped */
+	static const uint8_t big_pad[6] = { 0, 0, 0, 0, 0, 0 };      /* 6 Pad1: fine */
+	static const uint8_t dirty[6] = { 1, 4, 0, 9, 0, 0 };        /* PadN not of zeroes */
+	static const uint8_t u01[6] = { 0x5e, 4, 0, 0, 0, 0 };       /* 01: dropped */
+	static const uint8_t u10[6] = { 0x9e, 4, 0, 0, 0, 0 };       /* 10: parameter problem */
+	static const uint8_t u11[6] = { 1, 0, 0xde, 2, 0, 0 };       /* 11, after a PadN */
+	static const uint8_t ra3[6] = { 5, 3, 0, 0, 0, 0 };          /* Router Alert of 3 bytes */
+	static const uint8_t jumbo[6] = { 0xc2, 4, 0, 0, 1, 0 };     /* Jumbo of 256: refused */
+	const uint8_t *opts[] = { ok_pad, ra, skip, big_pad, dirty, u01, u10, u11, ra3, jumbo };
+	/* forwarded, or the pointer of a parameter problem (0: dropped) */
+	const int want[] = { -1, -1, -1, -1, 0, 0, 42, 44, 0, 44 };
+	for (unsigned k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+		f.n = 0;
+		fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+		uint32_t ip = fr_ip6(&f, IPPROTO_HOPOPTS, 64, H1_IP6, H2_IP6);
+		fr_u8(&f, IPPROTO_UDP);
+		fr_u8(&f, 0);
+		fr_put(&f, opts[k], 6);
+		uint32_t l4 = fr_udp(&f, 5000, 53, 8);
+		fr_ip6_end(&f, ip);
+		fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (want[k] < 0) {
+			take_one(1, &out);
+		} else if (want[k] == 0) {
+			expect_nothing();
+		} else {
+			take_one(0, &out);
+			const uint8_t *icmp = out.b + 14 + 40;
+			assert_int_equal(icmp[0], 4);
+			assert_int_equal(icmp[1], k == 9 ? 0 : 2);
+			assert_int_equal(rd_be32(icmp + 4), (uint32_t)want[k]);
+		}
+	}
+	assert_int_equal(drops(DP_DROP_BAD_IPV6_OPTS), 6);
+}
+
 /* IPv4 without DF, larger than the egress MTU: forwarded as fragments. */
 static void test_fragment4(void **state)
 {
@@ -1652,9 +1700,10 @@ static void test_log_deep(void **state)
 	for (int deep = 0; deep < 2; deep++) {
 		f.n = 0;
 		fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
-		uint32_t ip = fr_ip6(&f, deep ? 0 : IPPROTO_UDP, 64, H1_IP6, H2_IP6);
-		if (deep)
-			fr_ip6_opts(&f, IPPROTO_UDP, 24); /* 200 bytes of hop-by-hop */
+		uint32_t ip = fr_ip6(&f, deep ? IPPROTO_DSTOPTS : IPPROTO_UDP, 64, H1_IP6, H2_IP6);
+		if (deep) /* 200 bytes of destination options (as Hop-by-Hop, so
+			     much padding is refused before the rules) */
+			fr_ip6_opts(&f, IPPROTO_UDP, 24);
 		uint32_t l4 = fr_udp(&f, 5000 + deep, 53, 16);
 		fr_ip6_end(&f, ip);
 		fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
@@ -5980,6 +6029,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtu, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fragment4, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_source_route, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_hbh_opts, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcp_reset, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_martian, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_l2_drops, router_setup, dp_down),

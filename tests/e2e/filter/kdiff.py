@@ -16,7 +16,8 @@ import sys
 import time
 from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
                        ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, ICMPv6ParamProblem,
-                       IPv6ExtHdrFragment, fragment6,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting,
+                       PadN, HBHOptUnknown, fragment6,
                        IPerror, TCPerror, UDPerror, ICMPerror, IPerror6, TCPerror, UDPerror,
                        Raw, AsyncSniffer, send, rdpcap, conf)
 from scapy.layers.ipsec import ESP, AH
@@ -101,7 +102,36 @@ def probes():
     # fragment's REJECT, the kernel does not: its checksum check fails)
     add(("frag6", LAN6[3], DST6[0], 7200, None, 64, 0, 300))
     add(("frag6later", LAN6[3], DST6[0], 7200, None, 64, 0, 300))
+    # IPv6 extension headers in front of UDP, for -m ipv6header, frag, rt,
+    # hbh and dst (last in the list: the quota of kdiff-13 is spent by then)
+    # ... and Hop-by-Hop options the routers check before PREROUTING
+    # (Linux's ipv6_parse_hopopts): too much padding, padding not of
+    # zeroes, unknown options of each action, Router Alert, too many
+    for i, hdrs in enumerate(("hbh", "hbh dst", "dst rt1", "rt2", "hbh rt1 dst", "atomic", "dst atomic",
+                              "rt2s", "hbh2", "hbhpadx", "hbhu01", "hbhu10", "hbhu11", "hbhra",
+                              "hbhra3", "hbh9", "hbh8 dst")):
+        add(("ext6", LAN6[3 + i % 2], DST6[0], 7300 + i, hdrs, 64, 0, 0))
     return out
+
+
+# extension headers by name (ext6 probes); n: the probe's number
+EXT6 = {
+    "hbh": lambda n: IPv6ExtHdrHopByHop(options=[PadN(optdata=b"\0" * 4)]),
+    "hbh2": lambda n: IPv6ExtHdrHopByHop(options=[PadN(optdata=b"\0" * 4), PadN(optdata=b"\0" * 6)]),
+    "dst": lambda n: IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x1e, optdata=b"ab")]),
+    "rt1": lambda n: IPv6ExtHdrRouting(type=0, segleft=0, addresses=["fd77:1::9"]),
+    "rt2": lambda n: IPv6ExtHdrRouting(type=0, segleft=0, addresses=["fd77:1::9", "fd77:1::8"]),
+    "rt2s": lambda n: IPv6ExtHdrRouting(type=0, segleft=0, addresses=["fd77:1::7", "fd77:1::9"]),
+    "atomic": lambda n: IPv6ExtHdrFragment(id=0x1000 + n, m=0, offset=0),
+    "hbhpadx": lambda n: IPv6ExtHdrHopByHop(options=[PadN(optdata=b"\0\x07\0\0")]),
+    "hbhu01": lambda n: IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x5e, optdata=b"ab")]),
+    "hbhu10": lambda n: IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x9e, optdata=b"ab")]),
+    "hbhu11": lambda n: IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0xde, optdata=b"ab")]),
+    "hbhra": lambda n: IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x05, optdata=b"\0\0")]),
+    "hbhra3": lambda n: IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x05, optdata=b"\0\0\0")]),
+    "hbh9": lambda n: IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x1e, optdata=b"")] * 9),
+    "hbh8": lambda n: IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x1e, optdata=b"")] * 8),
+}
 
 
 def build(n, p):
@@ -126,6 +156,11 @@ def build(n, p):
         fr = fragment6(IPv6(src=src, dst=dst, hlim=ttl, fl=n) / IPv6ExtHdrFragment(id=n) /
                        UDP(sport=sport, dport=a) / pay, 160)
         return fr if kind == "frag6" else fr[1:2]
+    if kind == "ext6":
+        ip = IPv6(src=src, dst=dst, hlim=ttl, fl=n)
+        for h in b.split():
+            ip = ip / EXT6[h](n)
+        return ip / UDP(sport=sport, dport=a) / pay
     if kind == "tcp6":
         return IPv6(src=src, dst=dst, hlim=ttl, tc=tos, fl=n) / TCP(sport=sport, dport=a, flags=b, seq=1000 + n,
                                                                     options=opts) / pay
