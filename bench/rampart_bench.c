@@ -65,6 +65,14 @@ static const struct bench scenarios[] = {
 	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 	  "-A FORWARD -m hashlimit --hashlimit-upto 1000000/sec --hashlimit-burst 1000000 "
 	  "--hashlimit-mode srcip,dstip --hashlimit-name bench -j ACCEPT\nCOMMIT\n" },
+	{ "router-u32", "router + one FORWARD -m u32 rule: the L4 source port through the header "
+	  "length (0>>22&0x3C@0>>16), every packet accepted by it", false, false, 0,
+	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	  "-A FORWARD -m u32 --u32 \"6&0xFF=6,17&&0>>22&0x3C@0>>16=1:65535\" -j ACCEPT\nCOMMIT\n" },
+	{ "router6-ext", "router6 + one FORWARD -m ipv6header rule (the header chain walked; "
+	  "every packet accepted by it)", false, true, 0,
+	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	  "-A FORWARD -m ipv6header --header protocol -j ACCEPT\nCOMMIT\n" },
 };
 
 static const char cfg_fmt[] =
@@ -200,11 +208,13 @@ static void refill(struct rte_mbuf *m, unsigned i)
 /* The FORWARD hook in the real pipeline: cbgen rules without targets
  * (they count; the policy accepts), so every packet crosses the whole chain
  * and is still forwarded. */
-static int install_text(struct dp_ctx *dp, const char *text)
+static int install_text(struct dp_ctx *dp, const char *text, bool v6)
 {
 	char err[512];
 	struct rules_ruleset *rs = rules_new();
-	if (!rs || rules_ipt_load(rs, RULES_F_V4, text, strlen(text), "bench", 0, err, sizeof(err)) < 0 ||
+	if (!rs ||
+	    rules_ipt_load(rs, v6 ? RULES_F_V6 : RULES_F_V4, text, strlen(text), "bench", 0, err,
+			   sizeof(err)) < 0 ||
 	    dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rampart-bench: ruleset: %s\n", rs ? err : "out of memory");
 		rules_free(rs);
@@ -356,7 +366,7 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 	struct dp_worker *w = dp_worker_get(dp, 0);
 
 	dp_bench_set_null(dp, b->null_mode);
-	if ((b->rules && install_rules(dp, b->rules) < 0) || (b->text && install_text(dp, b->text) < 0)) {
+	if ((b->rules && install_rules(dp, b->rules) < 0) || (b->text && install_text(dp, b->text, b->ipv6) < 0)) {
 		teardown(dp, rx, tx);
 		return -1;
 	}

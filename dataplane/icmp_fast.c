@@ -129,12 +129,17 @@ int dp_icmp6_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 		   uint8_t type, uint8_t code, uint32_t info)
 {
 	const struct dp_port *port = &w->dp->ports[pm->in_port];
-	if (pm->flags & (PKT_F_ICMP_ERR | PKT_F_FRAG_LATER | PKT_F_L2_MCAST))
-		return -1;
 	uint8_t *orig = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l3_off);
+	/* icmp6_send's one exception for multicast: a parameter problem
+	 * about an unrecognised option whose type says to answer whatever
+	 * the destination (RFC 8200 4.2, action bits 10) */
+	bool any_dst = type == 4 && code == 2 && info < pm->l3_len &&
+		info + pm->l3_off < rte_pktmbuf_data_len(m) && (orig[info] & 0xC0) == 0x80;
+	if (pm->flags & (PKT_F_ICMP_ERR | PKT_F_FRAG_LATER | (any_dst ? 0 : PKT_F_L2_MCAST)))
+		return -1;
 	static const uint8_t zero[16];
 	const uint8_t *osrc = orig + 8, *odst = orig + 24;
-	if (osrc[0] == 0xff || odst[0] == 0xff || memcmp(osrc, zero, 16) == 0 ||
+	if (osrc[0] == 0xff || (odst[0] == 0xff && !any_dst) || memcmp(osrc, zero, 16) == 0 ||
 	    pm->l3_off != RTE_ETHER_HDR_LEN)
 		return -1;
 	uint8_t src[16];

@@ -407,8 +407,13 @@ static void print_ip6ext(struct lctx *c, const struct rules_ext *x)
 		}
 		break;
 	default: /* ipv6header */
-		rbuf_printf(c->b, " ipv6header flags:%s0x%02X%s", I(RULES_O_IH_HEADER), e->hdrs,
-			P(RULES_O_IH_SOFT) ? " soft" : "");
+		rbuf_printf(c->b, " ipv6header flags:%s", I(RULES_O_IH_HEADER));
+		if (c->numeric)
+			rbuf_printf(c->b, "0x%02X", e->hdrs);
+		else
+			rules_ip6hdrs_print(c->b, e->hdrs);
+		if (P(RULES_O_IH_SOFT))
+			rbuf_puts(c->b, " soft");
 		break;
 	}
 #undef P
@@ -469,6 +474,10 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 	case RULES_X_DST:
 	case RULES_X_IPV6HEADER:
 		print_ip6ext(c, x);
+		break;
+	case RULES_X_U32:
+		rbuf_puts(c->b, x->invert ? " u32 !" : " u32");
+		rules_u32_print(c->b, x->u.u32.p);
 		break;
 	case RULES_X_PHYSDEV:
 		rbuf_puts(c->b, " PHYSDEV match");

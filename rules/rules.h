@@ -182,6 +182,21 @@ struct rules_m_ip6ext { /* -m frag, rt, hbh, dst, ipv6header */
 	uint8_t *addrs;    /* rt --rt-0-addrs, owned: [0] the count, then the addresses */
 };
 
+#define RULES_U32_MAX 11 /* tests, operands per location, ranges (XT_U32_MAXSIZE + 1) */
+enum { RULES_U32_AND, RULES_U32_LEFTSH, RULES_U32_RIGHTSH, RULES_U32_AT };
+struct rules_u32 { /* -m u32's program, as xt_u32 keeps it */
+	uint8_t ntests;
+	struct rules_u32_test {
+		uint8_t nnums, nvals;
+		uint8_t op[RULES_U32_MAX];   /* before num[i], i >= 1: RULES_U32_* */
+		uint32_t num[RULES_U32_MAX];
+		uint32_t min[RULES_U32_MAX], max[RULES_U32_MAX];
+	} t[RULES_U32_MAX];
+};
+struct rules_m_u32 { /* -m u32 --u32 */
+	struct rules_u32 *p; /* owned */
+};
+
 struct rules_m_str {
 	char *s; /* owned, NUL-terminated */
 };
@@ -431,6 +446,7 @@ union rules_ext_data {
 	struct rules_m_addrtype addrtype;
 	struct rules_m_physdev physdev;
 	struct rules_m_ip6ext ip6;
+	struct rules_m_u32 u32;
 	struct rules_m_str comment;
 	struct rules_m_set set;
 	struct rules_m_conntrack ct; /* conntrack and state */
@@ -503,6 +519,7 @@ enum rules_ext_kind {
 	RULES_X_HBH,
 	RULES_X_DST,
 	RULES_X_IPV6HEADER,
+	RULES_X_U32,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,

@@ -415,7 +415,7 @@ static bool opts_match(const struct rules_ext *x, const struct rules_pkt *pk, ui
 	uint32_t hlen = ((uint32_t)p[at + 1] + 1) << 3;
 	if (cap - at < hlen)
 		return false; /* shorter than its length field says */
-	bool ret = !e->len || ((e->len == hlen) != INV(x, RULES_O_OP_LEN));
+	bool ret = !(x->present & BIT(RULES_O_OP_LEN)) || ((e->len == hlen) != INV(x, RULES_O_OP_LEN));
 	if (!(x->present & BIT(RULES_O_OP_OPTS)))
 		return ret;
 	uint32_t ptr = at + 2;
@@ -540,6 +540,63 @@ static bool ipv6header_match(const struct rules_ext *x, const struct rules_pkt *
 	if (x->present & BIT(RULES_O_IH_SOFT))
 		return !((seen ^ want ^ inv) & want);
 	return inv ? seen != want : seen == want;
+}
+
+/* xt_u32's u32_match_it over the datagram (l3p, l3cap: skb->len) */
+static bool u32_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const struct rules_u32 *d = x->u.u32.p;
+	const uint8_t *p = pk->l3p;
+	uint32_t len = pk->l3cap;
+	bool ok = true;
+	for (unsigned k = 0; ok && d != NULL && k < d->ntests; k++) {
+		const struct rules_u32_test *t = &d->t[k];
+		uint32_t at = 0, pos = t->num[0];
+		if (p == NULL || len < 4 || pos > len - 4) {
+			ok = false;
+			break;
+		}
+		uint32_t val = (uint32_t)p[pos] << 24 | (uint32_t)p[pos + 1] << 16 |
+			(uint32_t)p[pos + 2] << 8 | p[pos + 3];
+		for (unsigned i = 1; ok && i < t->nnums; i++) {
+			uint32_t n = t->num[i];
+			switch (t->op[i]) {
+			case RULES_U32_AND:
+				val &= n;
+				break;
+			/* a count of 32 or more: what the kernel's shift does on
+			 * x86 (the count taken modulo 32) */
+			case RULES_U32_LEFTSH:
+				val <<= n & 31;
+				break;
+			case RULES_U32_RIGHTSH:
+				val >>= n & 31;
+				break;
+			default: /* @ */
+				if (at + val < at) {
+					ok = false;
+					break;
+				}
+				at += val;
+				pos = n;
+				if (at + 4 < at || len < at + 4 || pos > len - at - 4) {
+					ok = false;
+					break;
+				}
+				val = (uint32_t)p[at + pos] << 24 | (uint32_t)p[at + pos + 1] << 16 |
+					(uint32_t)p[at + pos + 2] << 8 | p[at + pos + 3];
+				break;
+			}
+		}
+		if (!ok)
+			break;
+		unsigned i;
+		for (i = 0; i < t->nvals; i++)
+			if (t->min[i] <= val && val <= t->max[i])
+				break;
+		ok = i < t->nvals;
+	}
+	return ok != INV(x, 0);
 }
 
 static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
@@ -788,6 +845,8 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return opts_match(x, pk, IP6_DST);
 	case RULES_X_IPV6HEADER:
 		return ipv6header_match(x, pk);
+	case RULES_X_U32:
+		return u32_match(x, pk);
 	case RULES_X_SET: {
 		const struct rules_cset *cs = cr->sets[i];
 		return set_match(cs, &u->set, pk) != INV(x, 0);

@@ -282,6 +282,9 @@ static const struct rules_opt ipv6header_opts[] = {
 	{"header", RULES_O_IH_HEADER, RV_IP6HDRS, RO_INV | RO_MAND, IP6(hdrs), 0, 0, 0, 0},
 	{"soft", RULES_O_IH_SOFT, RV_NONE, 0, 0, 0, 0, 0, 0},
 };
+static const struct rules_opt u32_opts[] = {
+	{"u32", O_ANY, RV_U32SPEC, RO_INV | RO_MAND, OFF(u32.p), 0, 0, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -449,20 +452,6 @@ static int check_one(struct rules_perr *pe, int col, struct rules_ext *x, const 
 static void init_ip6ext(union rules_ext_data *d)
 {
 	d->ip6.hi = UINT32_MAX; /* --fragid / --rt-segsleft: every value */
-}
-
-static int check_rt(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
-{
-	(void)r;
-	bool type0 = (x->present & BIT(RULES_O_RT_TYPE)) && x->u.ip6.type == 0 &&
-		!(x->invert & BIT(RULES_O_RT_TYPE));
-	if ((x->present & BIT(RULES_O_RT_RES)) && !type0)
-		return rules_errf(pe, col, "rt: \"--rt-type 0\" required for \"--rt-0-res\"");
-	if ((x->present & BIT(RULES_O_RT_ADDRS)) && !type0)
-		return rules_errf(pe, col, "rt: \"--rt-type 0\" required for \"--rt-0-addrs\"");
-	if ((x->present & BIT(RULES_O_RT_NSTRICT)) && !(x->present & BIT(RULES_O_RT_ADDRS)))
-		return rules_errf(pe, col, "rt: \"--rt-0-addrs\" required for \"--rt-0-not-strict\"");
-	return 0;
 }
 
 static int check_physdev(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
@@ -1243,11 +1232,12 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_QUOTA] = {"quota", RULES_F_ALL, 0, 0, 0, false, OPTS(quota_opts), NULL, NULL,
 		NULL},
 	[RULES_X_FRAG] = {"frag", RULES_F_V6, 0, 0, 0, false, OPTS(frag_opts), init_ip6ext, NULL, NULL},
-	[RULES_X_RT] = {"rt", RULES_F_V6, 0, 0, 0, false, OPTS(rt_opts), init_ip6ext, check_rt, NULL},
+	[RULES_X_RT] = {"rt", RULES_F_V6, 0, 0, 0, false, OPTS(rt_opts), init_ip6ext, NULL, NULL},
 	[RULES_X_HBH] = {"hbh", RULES_F_V6, 0, 0, 0, false, OPTS(hbh_opts), NULL, NULL, NULL},
 	[RULES_X_DST] = {"dst", RULES_F_V6, 0, 0, 0, false, OPTS(dst_opts), NULL, NULL, NULL},
 	[RULES_X_IPV6HEADER] = {"ipv6header", RULES_F_V6, 0, 0, 0, false, OPTS(ipv6header_opts), NULL,
 		NULL, NULL},
+	[RULES_X_U32] = {"u32", RULES_F_ALL, 0, 0, 0, false, OPTS(u32_opts), NULL, NULL, NULL},
 	[RULES_X_PHYSDEV] = {"physdev", RULES_F_ALL, 0, 0, 0, false, OPTS(physdev_opts), NULL,
 		check_physdev, NULL},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
@@ -1344,7 +1334,8 @@ static char **str_field(struct rules_ext *x, const struct rules_opt *o)
 /* value types whose data is an owned pointer */
 static bool owned(const struct rules_opt *o)
 {
-	return (o->type == RV_STRING || o->type == RV_BYTES || o->type == RV_IP6ADDRS) &&
+	return (o->type == RV_STRING || o->type == RV_BYTES || o->type == RV_IP6ADDRS ||
+		       o->type == RV_U32SPEC) &&
 		!(o->flags & RO_ALIAS);
 }
 
@@ -1374,7 +1365,8 @@ int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src)
 		if (s == NULL)
 			continue;
 		size_t n = o->type == RV_BYTES ? 1u + (uint8_t)s[0] :
-			o->type == RV_IP6ADDRS ? 1u + 16u * (uint8_t)s[0] : strlen(s) + 1;
+			o->type == RV_IP6ADDRS ? 1u + 16u * (uint8_t)s[0] :
+			o->type == RV_U32SPEC ? sizeof(struct rules_u32) : strlen(s) + 1;
 		char *c = malloc(n);
 		if (c == NULL) {
 			rules_ext_free(dst);

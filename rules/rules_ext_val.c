@@ -507,20 +507,21 @@ static int parse_ifname(struct rules_pctx *pc, const struct rules_opt *o, const 
 }
 
 /* ipv6header's header names, in its print order (libip6t_ipv6header):
- * the long name printed, the short one and the /etc/protocols ones
- * accepted, and the protocol number */
+ * the name printed, the short one, the protocol number (the exact
+ * decimal string) and the other names /etc/protocols gives it, all
+ * accepted as written (getprotobyname is case-sensitive) */
 static const struct {
-	const char *name, *alias, *proto_name, *proto_alias;
-	uint8_t num, bit;
+	const char *name, *alias, *num, *proto[4];
+	uint8_t bit;
 } ip6hdr_names[] = {
-	{"hop-by-hop", "hop", "hopopt", "ip", 0, RULES_IH_HOP},
-	{"ipv6-opts", "dst", "ipv6-opts", NULL, 60, RULES_IH_DST},
-	{"ipv6-route", "route", "ipv6-route", NULL, 43, RULES_IH_ROUTE},
-	{"ipv6-frag", "frag", "ipv6-frag", NULL, 44, RULES_IH_FRAG},
-	{"ah", "auth", "ah", NULL, 51, RULES_IH_AH},
-	{"esp", "esp", "esp", NULL, 50, RULES_IH_ESP},
-	{"ipv6-nonxt", "none", "ipv6-nonxt", NULL, 59, RULES_IH_NONE},
-	{"protocol", "prot", NULL, NULL, 255, RULES_IH_PROTO},
+	{"hop-by-hop", "hop", "0", {"ip", "IP", "hopopt", "HOPOPT"}, RULES_IH_HOP},
+	{"ipv6-opts", "dst", "60", {"IPv6-Opts"}, RULES_IH_DST},
+	{"ipv6-route", "route", "43", {"IPv6-Route"}, RULES_IH_ROUTE},
+	{"ipv6-frag", "frag", "44", {"IPv6-Frag"}, RULES_IH_FRAG},
+	{"ah", "auth", "51", {"IPSEC-AH"}, RULES_IH_AH},
+	{"esp", "esp", "50", {"IPSEC-ESP"}, RULES_IH_ESP},
+	{"ipv6-nonxt", "none", "59", {"IPv6-NoNxt"}, RULES_IH_NONE},
+	{"protocol", "prot", "255", {NULL}, RULES_IH_PROTO},
 };
 
 static int parse_ip6hdrs(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, uint8_t *out)
@@ -533,14 +534,12 @@ static int parse_ip6hdrs(struct rules_pctx *pc, const struct rules_opt *o, const
 	char *save = NULL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		size_t i, n = RULES_ARRAY_SIZE(ip6hdr_names);
-		uint64_t num = 256;
-		if (isdigit((unsigned char)t[0]) && !rules_parse_uint(t, 255, &num))
-			num = 256;
 		for (i = 0; i < n; i++) {
-			const char *pn = ip6hdr_names[i].proto_name, *pa = ip6hdr_names[i].proto_alias;
-			if (num == ip6hdr_names[i].num || strcmp(t, ip6hdr_names[i].name) == 0 ||
-			    strcmp(t, ip6hdr_names[i].alias) == 0 || (pn && strcmp(t, pn) == 0) ||
-			    (pa && strcmp(t, pa) == 0))
+			bool hit = strcmp(t, ip6hdr_names[i].name) == 0 ||
+				strcmp(t, ip6hdr_names[i].alias) == 0 || strcmp(t, ip6hdr_names[i].num) == 0;
+			for (size_t j = 0; !hit && j < 4 && ip6hdr_names[i].proto[j]; j++)
+				hit = strcmp(t, ip6hdr_names[i].proto[j]) == 0;
+			if (hit)
 				break;
 		}
 		if (i == n)
@@ -639,6 +638,157 @@ static int parse_ip6addrs(struct rules_pctx *pc, const struct rules_opt *o, cons
 	free(*out);
 	*out = c;
 	return 0;
+}
+
+/* -m u32's tests, as libxt_u32's u32_parse reads them: "location=ranges"
+ * joined by "&&"; a location is a number, then "&", "<<", ">>" or "@"
+ * and a number, again; ranges "a[:b]" joined by ","; numbers in C
+ * notation up to 2^32-1; blanks anywhere between. */
+static int u32_number(struct rules_pctx *pc, const char **s, unsigned pos, uint32_t *v)
+{
+	const char *p = *s;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '+') /* strtoumax's sign; a '-' is refused */
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return rules_errf(pc->pe, pc->col, "u32: at char %u: not a number or out of range", pos);
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(p, &end, 0);
+	if (end == p || errno == ERANGE || n > UINT32_MAX)
+		return rules_errf(pc->pe, pc->col, "u32: at char %u: not a number or out of range", pos);
+	*v = (uint32_t)n;
+	*s = end;
+	return 0;
+}
+
+static int parse_u32spec(struct rules_pctx *pc, const char *arg, struct rules_u32 **out)
+{
+	struct rules_u32 *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	unsigned test = 0, loc = 0, val = 0;
+	int state = 0, rc = 0;
+	const char *a = arg;
+#define AT ((unsigned)(a - arg))
+#define FAIL(...) do { rc = rules_errf(pc->pe, pc->col, __VA_ARGS__); goto out; } while (0)
+	for (;;) {
+		struct rules_u32_test *t = &d->t[test];
+		while (isspace((unsigned char)*a))
+			a++;
+		if (*a == '\0') {
+			if (state == 0)
+				FAIL("u32: abrupt end of input after location specifier");
+			if (val == 0)
+				FAIL("u32: test ended with no value specified");
+			t->nnums = (uint8_t)loc;
+			t->nvals = (uint8_t)val;
+			d->ntests = (uint8_t)(test + 1);
+			if (d->ntests >= RULES_U32_MAX)
+				FAIL("u32: at char %u: too many \"&&\"s", AT);
+			break;
+		}
+		if (state == 0) {
+			if (*a == '=') {
+				if (loc == 0)
+					FAIL("u32: at char %u: location spec missing", AT);
+				a++;
+				state = 1;
+				continue;
+			}
+			if (loc != 0) {
+				switch (*a) {
+				case '&':
+					t->op[loc] = RULES_U32_AND;
+					break;
+				case '<':
+					if (*++a != '<')
+						FAIL("u32: at char %u: a second '<' was expected", AT);
+					t->op[loc] = RULES_U32_LEFTSH;
+					break;
+				case '>':
+					if (*++a != '>')
+						FAIL("u32: at char %u: a second '>' was expected", AT);
+					t->op[loc] = RULES_U32_RIGHTSH;
+					break;
+				case '@':
+					t->op[loc] = RULES_U32_AT;
+					break;
+				default:
+					FAIL("u32: at char %u: operator expected", AT);
+				}
+				a++;
+			}
+			if ((rc = u32_number(pc, &a, AT, &t->num[loc])) < 0)
+				goto out;
+			if (++loc >= RULES_U32_MAX)
+				FAIL("u32: at char %u: too many operators", AT);
+		} else if (*a == '&') {
+			if (*++a != '&')
+				FAIL("u32: at char %u: a second '&' was expected", AT);
+			if (val == 0)
+				FAIL("u32: at char %u: value spec missing", AT);
+			t->nnums = (uint8_t)loc;
+			t->nvals = (uint8_t)val;
+			if (++test >= RULES_U32_MAX)
+				FAIL("u32: at char %u: too many \"&&\"s", AT);
+			a++;
+			state = 0;
+			loc = val = 0;
+		} else {
+			if (val > 0) {
+				if (*a != ',')
+					FAIL("u32: at char %u: expected \",\" or \"&&\"", AT);
+				a++;
+			}
+			if ((rc = u32_number(pc, &a, AT, &t->min[val])) < 0)
+				goto out;
+			while (isspace((unsigned char)*a))
+				a++;
+			if (*a == ':') {
+				a++;
+				if ((rc = u32_number(pc, &a, AT, &t->max[val])) < 0)
+					goto out;
+			} else {
+				t->max[val] = t->min[val];
+			}
+			if (++val >= RULES_U32_MAX)
+				FAIL("u32: at char %u: too many \",\"s", AT);
+		}
+	}
+#undef AT
+#undef FAIL
+	free(*out);
+	*out = d;
+	return 0;
+out:
+	free(d);
+	return rc;
+}
+
+void rules_u32_print(struct rules_buf *b, const struct rules_u32 *d)
+{
+	static const char *const ops[] = {"&", "<<", ">>", "@"};
+	rbuf_puts(b, " \"");
+	for (unsigned k = 0; d && k < d->ntests && k < RULES_U32_MAX; k++) {
+		const struct rules_u32_test *t = &d->t[k];
+		if (k)
+			rbuf_puts(b, "&&");
+		rbuf_printf(b, "0x%x", t->num[0]);
+		for (unsigned i = 1; i < t->nnums && i < RULES_U32_MAX; i++)
+			rbuf_printf(b, "%s0x%x", ops[t->op[i] & 3], t->num[i]);
+		rbuf_putc(b, '=');
+		for (unsigned i = 0; i < t->nvals && i < RULES_U32_MAX; i++) {
+			if (i)
+				rbuf_putc(b, ',');
+			if (t->min[i] == t->max[i])
+				rbuf_printf(b, "0x%x", t->min[i]);
+			else
+				rbuf_printf(b, "0x%x:0x%x", t->min[i], t->max[i]);
+		}
+	}
+	rbuf_putc(b, '"');
 }
 
 /* -m string's pattern: --string as it is, --hex-string with "|41 42|"
@@ -1116,6 +1266,15 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	bool hm;
 	int rc = 0;
 
+	/* libip6t_rt: the type-0 options only after "--rt-type 0", and
+	 * --rt-0-not-strict only after --rt-0-addrs */
+	if (x->kind == RULES_X_RT && (o->id == RULES_O_RT_RES || o->id == RULES_O_RT_ADDRS) &&
+	    (!(x->present & (1u << RULES_O_RT_TYPE)) || x->u.ip6.type != 0 ||
+	     (x->invert & (1u << RULES_O_RT_TYPE))))
+		return rules_errf(pc->pe, opt_col, "rt: \"--rt-type 0\" required before \"--%s\"", o->name);
+	if (x->kind == RULES_X_RT && o->id == RULES_O_RT_NSTRICT &&
+	    !(x->present & (1u << RULES_O_RT_ADDRS)))
+		return rules_errf(pc->pe, opt_col, "rt: \"--rt-0-addrs\" required before \"--%s\"", o->name);
 	switch (o->type) {
 	case RV_NONE:
 	case RV_SYN:
@@ -1282,6 +1441,9 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 		break;
 	case RV_IP6HDRS:
 		rc = parse_ip6hdrs(pc, o, arg, f);
+		break;
+	case RV_U32SPEC:
+		rc = parse_u32spec(pc, arg, (struct rules_u32 **)f);
 		break;
 	case RV_IP6OPTS:
 		rc = parse_ip6opts(pc, o, arg, &x->u.ip6);
@@ -1523,6 +1685,16 @@ static uint32_t int_value(const void *f, enum rv_type t)
 	}
 }
 
+void rules_ip6hdrs_print(struct rules_buf *b, uint8_t m)
+{
+	const char *sep = "";
+	for (size_t i = 0; i < RULES_ARRAY_SIZE(ip6hdr_names); i++)
+		if (m & ip6hdr_names[i].bit) {
+			rbuf_printf(b, "%s%s", sep, ip6hdr_names[i].name);
+			sep = ",";
+		}
+}
+
 void rules_ip6opts_print(struct rules_buf *b, const struct rules_m_ip6ext *e)
 {
 	for (unsigned i = 0; i < e->n_opts && i < RULES_IP6_OPTS_MAX; i++) {
@@ -1683,19 +1855,16 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 		rbuf_save_string(b, s ? s : "");
 		break;
 	}
-	case RV_IP6HDRS: {
-		uint8_t m = *(const uint8_t *)f;
-		const char *sep = " ";
-		for (size_t i = 0; i < RULES_ARRAY_SIZE(ip6hdr_names); i++)
-			if (m & ip6hdr_names[i].bit) {
-				rbuf_printf(b, "%s%s", sep, ip6hdr_names[i].name);
-				sep = ",";
-			}
+	case RV_IP6HDRS:
+		rbuf_putc(b, ' ');
+		rules_ip6hdrs_print(b, *(const uint8_t *)f);
 		break;
-	}
 	case RV_IP6OPTS:
 		rbuf_putc(b, ' ');
 		rules_ip6opts_print(b, &x->u.ip6);
+		break;
+	case RV_U32SPEC:
+		rules_u32_print(b, *(struct rules_u32 *const *)f);
 		break;
 	case RV_IP6ADDRS:
 		rbuf_putc(b, ' ');

@@ -88,6 +88,7 @@ enum rv_type {
 	RV_IP6OPTS,     /* hbh/dst options "type[:length],...": rules_m_ip6ext.opts, n_opts */
 	RV_IP6ADDRS,    /* rt --rt-0-addrs: an owned uint8_t * (count, then addresses) */
 	RV_IP6HDRS,     /* ipv6header --header names: a uint8_t of RULES_IH_* */
+	RV_U32SPEC,     /* -m u32's tests: an owned struct rules_u32 * */
 	RV_IFNAME,      /* an interface name, "+" a prefix: char[16] then, opt->dflt bytes
 			   further, a uint8_t wildcard flag */
 	RV_STATMODE,    /* statistic --mode random|nth (uint8_t) */
@@ -187,6 +188,9 @@ void rules_hl_print_mode(struct rules_buf *b, uint8_t mode, char sep);
 /* hbh/dst options and rt addresses as ip6tables prints them (no leading blank). */
 void rules_ip6opts_print(struct rules_buf *b, const struct rules_m_ip6ext *e);
 void rules_ip6addrs_print(struct rules_buf *b, const uint8_t *a);
+void rules_ip6hdrs_print(struct rules_buf *b, uint8_t m); /* ipv6header's names, "," between */
+/* -m u32's tests as libxt_u32 prints them: a blank, then "0x..=0x.." in quotes. */
+void rules_u32_print(struct rules_buf *b, const struct rules_u32 *d);
 
 /* Parse context for one rule. */
 struct rules_pctx {

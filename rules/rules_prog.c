@@ -489,7 +489,8 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_HBH:
 		case RULES_X_DST:
 		case RULES_X_IPV6HEADER:
-			p->need_payload = true; /* the extension headers */
+		case RULES_X_U32:
+			p->need_payload = true; /* the extension headers, u32's bytes */
 			cr->hotdrop = 1;        /* one cut short */
 			break;
 		case RULES_X_HASHLIMIT:

@@ -456,7 +456,7 @@ static void test_ip6ext(void **state)
 	MATCH("-m hbh --hbh-len 8", all);
 	NOMATCH("-m hbh --hbh-len 16", all);
 	MATCH("-m hbh ! --hbh-len 16", all);
-	MATCH("-m hbh --hbh-len 0", all); /* 0: no length check */
+	NOMATCH("-m hbh --hbh-len 0", all); /* given: compared, and no header is 0 bytes long */
 	MATCH("-m hbh ! --hbh-len 0", all);
 	MATCH("-m hbh --hbh-opts 1:4", all);
 	MATCH("-m hbh --hbh-opts 1", all);
@@ -517,6 +517,40 @@ static void test_ip6ext(void **state)
 	struct rules_pkt nonxt = ext6(5, 59, none, 8, 999);
 	MATCH("-m ipv6header --header none", nonxt);
 	assert_int_equal(hd, 0);
+}
+
+/* -m u32 as xt_u32: big-endian words of the datagram, "&", shifts, "@"
+ * hops, ranges, every test of "&&"; a word past the end fails the match */
+static void test_u32(void **state)
+{
+	(void)state;
+	static uint8_t d[44] = {
+		0x45, 0x10, 0x00, 0x2c, 0x12, 0x34, 0x40, 0x00, 64, 6, 0, 0, /* IPv4, TOS 0x10, DF */
+		10, 0, 0, 1, 10, 0, 0, 2,
+		0x04, 0xd2, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0, /* TCP SYN */
+		'a', 'b', 'c', 'd',
+	};
+	struct rules_pkt p = base4();
+	p.l3p = d;
+	p.l3cap = sizeof(d);
+	p.len = sizeof(d);
+	MATCH("-m u32 --u32 \"0>>28=4\"", p);
+	MATCH("-m u32 --u32 \"0>>22&0x3C@0>>16=1234\"", p);          /* the TCP source port */
+	NOMATCH("-m u32 --u32 \"0>>22&0x3C@0>>16=81:90\"", p);
+	MATCH("-m u32 --u32 \"0>>22&0x3C@0&0xFFFF=1:100,0x50\"", p);
+	MATCH("-m u32 --u32 \"8&0xFF0000>>16=6:17,64\"", p);       /* TTL 64 */
+	MATCH("-m u32 --u32 \"6&0xFF=6&&4&0x3FFF=0\"", p);           /* TCP, not a fragment */
+	NOMATCH("-m u32 --u32 \"6&0xFF=6&&4&0x3FFF=1\"", p);
+	MATCH("-m u32 ! --u32 \"6&0xFF=6&&4&0x3FFF=1\"", p);
+	/* payload: the data offset, then the first word of data */
+	MATCH("-m u32 --u32 \"0>>22&0x3C@12>>26&0x3C@0=0x61626364\"", p);
+	MATCH("-m u32 --u32 \"40=0x61626364\"", p);                 /* the last whole word */
+	NOMATCH("-m u32 --u32 \"41=0:0xffffffff\"", p);             /* past the end: no match */
+	MATCH("-m u32 ! --u32 \"41=0:0xffffffff\"", p);
+	NOMATCH("-m u32 --u32 \"0>>22&0x3C@24=0:0xffffffff\"", p);  /* a hop past the end */
+	MATCH("-m u32 --u32 \"0<<32=0x45100000:0x4510ffff\"", p); /* counts taken modulo 32 */
+	struct rules_pkt none = base4(); /* no bytes at all */
+	NOMATCH("-m u32 --u32 \"0=0:0xffffffff\"", none);
 }
 
 /* -m conntrack's options, connmark, connbytes: as xt_conntrack (rev 3),
@@ -1242,6 +1276,7 @@ int main(void)
 		cmocka_unit_test(test_other_matches),
 		cmocka_unit_test(test_physdev),
 		cmocka_unit_test(test_ip6ext),
+		cmocka_unit_test(test_u32),
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_ct_targets),
 		cmocka_unit_test(test_nat_table),

@@ -1031,7 +1031,36 @@ static void test_hbh_opts(void **state)
 			assert_int_equal(rd_be32(icmp + 4), (uint32_t)want[k]);
 		}
 	}
-	assert_int_equal(drops(DP_DROP_BAD_IPV6_OPTS), 6);
+	/* to a multicast group: action 10 still answers (icmp6_send's
+	 * exception), 11 does not */
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	for (int k = 0; k < 2; k++) {
+		f.n = 0;
+		fr_eth(&f, all_nodes_mac, MAC_H1, 0x86dd);
+		uint32_t ip = fr_ip6(&f, IPPROTO_HOPOPTS, 64, H1_IP6, all_nodes);
+		fr_u8(&f, IPPROTO_UDP);
+		fr_u8(&f, 0);
+		fr_put(&f, k ? u11 + 2 : u10, 4);
+		fr_u8(&f, 1); /* PadN 0 */
+		fr_u8(&f, 0);
+		uint32_t l4 = fr_udp(&f, 5000, 53, 8);
+		fr_ip6_end(&f, ip);
+		fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+		put(0, &f);
+		dp_worker_poll(w);
+		if (k == 0) {
+			take_one(0, &out);
+			const uint8_t *icmp = out.b + 14 + 40;
+			assert_int_equal(icmp[0], 4);
+			assert_int_equal(icmp[1], 2);
+			assert_int_equal(rd_be32(icmp + 4), 42);
+			assert_memory_equal(out.b + 14 + 24, H1_IP6, 16); /* back to the sender */
+		} else {
+			expect_nothing();
+		}
+	}
+	assert_int_equal(drops(DP_DROP_BAD_IPV6_OPTS), 8);
 }
 
 /* IPv4 without DF, larger than the egress MTU: forwarded as fragments. */

@@ -192,13 +192,18 @@ def tag_of(pkt):
     for L in (ESP, AH):
         if L in pkt and BASE < pkt[L].seq <= BASE + 1000:
             return pkt[L].seq - BASE
-    if ICMPerror in pkt and BASE < pkt[ICMPerror].id <= BASE + 1000:
-        return pkt[ICMPerror].id - BASE
+    # ICMP echoes (and the ones quoted in errors): id BASE + n and sequence
+    # number n, so that the pings warming the neighbour caches (sequence
+    # 1, a random id) are never taken for a probe
+    def echo(layer):
+        return layer.id - BASE if BASE < layer.id <= BASE + 1000 and layer.seq == layer.id - BASE else None
+    if ICMPerror in pkt:
+        return echo(pkt[ICMPerror])
     for L in (ICMPv6EchoRequest, ICMPv6EchoReply):
-        if L in pkt and BASE < pkt[L].id <= BASE + 1000:
-            return pkt[L].id - BASE
-    if ICMP in pkt and pkt[ICMP].type in (0, 8, 13, 14, 17, 18) and BASE < pkt[ICMP].id <= BASE + 1000:
-        return pkt[ICMP].id - BASE
+        if L in pkt:
+            return echo(pkt[L])
+    if ICMP in pkt and pkt[ICMP].type in (0, 8, 13, 14, 17, 18):
+        return echo(pkt[ICMP])
     return None
 
 
