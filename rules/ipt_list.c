@@ -858,6 +858,9 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 	case RULES_X_NETMAP:
 		print_netmap(c, x);
 		break;
+	case RULES_X_CHECKSUM:
+		rbuf_puts(c->b, " CHECKSUM fill");
+		break;
 	case RULES_X_TCPMSS:
 		if (x->present & BIT(RULES_O_MSS_CLAMP))
 			rbuf_puts(c->b, " TCPMSS clamp to PMTU");

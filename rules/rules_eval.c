@@ -399,22 +399,31 @@ static bool frag_match(const struct rules_ext *x, const struct rules_pkt *pk)
 		!((x->present & BIT(RULES_O_FR_LAST)) && (fo & 1));
 }
 
-/* ip6t_hbh's hbh_mt6 for -m hbh and -m dst */
-static bool opts_match(const struct rules_ext *x, const struct rules_pkt *pk, uint8_t which)
+/* The extension header which (hbh, dst, rt: 8-byte units), found and
+ * whole: *at its offset, *hlen its length. A chain cut short before it
+ * drops the packet (hotdrop); a header longer than the datagram does not
+ * match (the kernel's "packet smaller than its length field"). */
+static bool ip6_header(const struct rules_pkt *pk, uint8_t which, uint32_t *at, uint32_t *hlen)
 {
-	const struct rules_m_ip6ext *e = &x->u.ip6;
-	uint32_t at;
-	int r = ip6_find(pk, which, &at);
+	int r = ip6_find(pk, which, at);
 	if (r <= 0) {
 		if (r < 0)
 			hotdrop(pk);
 		return false;
 	}
+	*hlen = ((uint32_t)pk->l3p[*at + 1] + 1) << 3;
+	return pk->l3cap - *at >= *hlen;
+}
+
+/* ip6t_hbh's hbh_mt6 for -m hbh and -m dst */
+static bool opts_match(const struct rules_ext *x, const struct rules_pkt *pk, uint8_t which)
+{
+	const struct rules_m_ip6ext *e = &x->u.ip6;
+	uint32_t at, hlen;
+	if (!ip6_header(pk, which, &at, &hlen))
+		return false;
 	const uint8_t *p = pk->l3p;
 	uint32_t cap = pk->l3cap;
-	uint32_t hlen = ((uint32_t)p[at + 1] + 1) << 3;
-	if (cap - at < hlen)
-		return false; /* shorter than its length field says */
 	bool ret = !(x->present & BIT(RULES_O_OP_LEN)) || ((e->len == hlen) != INV(x, RULES_O_OP_LEN));
 	if (!(x->present & BIT(RULES_O_OP_OPTS)))
 		return ret;
@@ -450,18 +459,11 @@ static bool opts_match(const struct rules_ext *x, const struct rules_pkt *pk, ui
 static bool rt_match(const struct rules_ext *x, const struct rules_pkt *pk)
 {
 	const struct rules_m_ip6ext *e = &x->u.ip6;
-	uint32_t at;
-	int r = ip6_find(pk, IP6_ROUTE, &at);
-	if (r <= 0) {
-		if (r < 0)
-			hotdrop(pk);
+	uint32_t at, hlen;
+	if (!ip6_header(pk, IP6_ROUTE, &at, &hlen))
 		return false;
-	}
 	const uint8_t *p = pk->l3p;
 	uint32_t cap = pk->l3cap;
-	uint32_t hlen = ((uint32_t)p[at + 1] + 1) << 3;
-	if (cap - at < hlen)
-		return false;
 	uint8_t type = p[at + 2], segs = p[at + 3];
 	bool ret = ((segs >= e->lo && segs <= e->hi) != INV(x, RULES_O_RT_SEGS)) &&
 		(!(x->present & BIT(RULES_O_RT_LEN)) || ((e->len == hlen) != INV(x, RULES_O_RT_LEN))) &&
@@ -847,6 +849,15 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return ipv6header_match(x, pk);
 	case RULES_X_U32:
 		return u32_match(x, pk);
+	case RULES_X_EUI64: {
+		/* ip6t_eui64: the source address's interface identifier is the
+		 * modified EUI-64 of the frame's source MAC (RFC 4291 2.5.1) */
+		const uint8_t *m = pk->mac_src, *a = pk->src.b + 8;
+		if (m == NULL) /* the box's own packet: no frame */
+			return false;
+		return a[0] == (m[0] ^ 0x02) && a[1] == m[1] && a[2] == m[2] && a[3] == 0xff &&
+			a[4] == 0xfe && a[5] == m[3] && a[6] == m[4] && a[7] == m[5];
+	}
 	case RULES_X_SET: {
 		const struct rules_cset *cs = cr->sets[i];
 		return set_match(cs, &u->set, pk) != INV(x, 0);

@@ -285,6 +285,9 @@ static const struct rules_opt ipv6header_opts[] = {
 static const struct rules_opt u32_opts[] = {
 	{"u32", O_ANY, RV_U32SPEC, RO_INV | RO_MAND, OFF(u32.p), 0, 0, 0, 0},
 };
+static const struct rules_opt checksum_opts[] = {
+	{"checksum-fill", O_ANY, RV_NONE, RO_MAND, 0, 0, 0, 0, 0},
+};
 static const struct rules_opt rpfilter_opts[] = {
 	{"loose", RULES_O_RPF_LOOSE, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"validmark", RULES_O_RPF_VALIDMARK, RV_NONE, 0, 0, 0, 0, 0, 0},
@@ -1238,6 +1241,7 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_IPV6HEADER] = {"ipv6header", RULES_F_V6, 0, 0, 0, false, OPTS(ipv6header_opts), NULL,
 		NULL, NULL},
 	[RULES_X_U32] = {"u32", RULES_F_ALL, 0, 0, 0, false, OPTS(u32_opts), NULL, NULL, NULL},
+	[RULES_X_EUI64] = {"eui64", RULES_F_V6, 0, 0, HOOKS_IN, false, NULL, 0, NULL, NULL, NULL},
 	[RULES_X_PHYSDEV] = {"physdev", RULES_F_ALL, 0, 0, 0, false, OPTS(physdev_opts), NULL,
 		check_physdev, NULL},
 	[RULES_X_RPFILTER] = {"rpfilter", RULES_F_ALL, 0, T(RULES_T_RAW) | T(RULES_T_MANGLE),
@@ -1273,6 +1277,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		print_ports_nat},
 	[RULES_X_NETMAP] = {"NETMAP", RULES_F_ALL, 0, T(RULES_T_NAT), 0, true, OPTS(netmap_opts), NULL,
 		NULL, print_netmap},
+	[RULES_X_CHECKSUM] = {"CHECKSUM", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(checksum_opts),
+		NULL, NULL, NULL},
 	[RULES_X_TCPMSS] = {"TCPMSS", RULES_F_ALL, 6, 0, 0, true, OPTS(tcpmss_opts), NULL, check_tcpmss,
 		NULL},
 };

@@ -451,6 +451,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			mx[n].u.physdev.out_ports = iface_mask(c, x->u.physdev.out, x->u.physdev.out_wild);
 			break;
 		case RULES_X_MAC:
+		case RULES_X_EUI64:
 			p->need_mac = true;
 			break;
 		case RULES_X_LIMIT:

@@ -265,6 +265,22 @@ topo_down() {
 }
 
 # in_lan CMD... / in_wan CMD...: run in a host namespace
+# bridge_subnet: the lan and wan hosts in one subnet, as bridge mode
+# wants them: lan 10.77.3.2/24 fd77:3::2/64, wan 10.77.3.3/24 fd77:3::3/64,
+# the default routes and the router-mode addresses removed
+bridge_subnet() {
+	local ns
+	for ns in "$LAN_NS" "$WAN_NS"; do
+		ip -n "$ns" route del default 2>/dev/null
+		ip -n "$ns" -6 route del default 2>/dev/null
+		ip -n "$ns" addr flush dev eth0 scope global
+	done
+	ip -n "$LAN_NS" addr add 10.77.3.2/24 dev eth0 || die "cannot set the lan address"
+	ip -n "$LAN_NS" -6 addr add fd77:3::2/64 dev eth0 nodad || die "cannot set the lan address"
+	ip -n "$WAN_NS" addr add 10.77.3.3/24 dev eth0 || die "cannot set the wan address"
+	ip -n "$WAN_NS" -6 addr add fd77:3::3/64 dev eth0 nodad || die "cannot set the wan address"
+}
+
 in_lan() { ip netns exec "$LAN_NS" "$@"; }
 in_wan() { ip netns exec "$WAN_NS" "$@"; }
 

@@ -23,15 +23,7 @@ topo_up
 WORKERS_LIST=${E2E_WORKERS:-1 2}
 
 # one subnet on both sides of the bridge
-for ns in "$LAN_NS" "$WAN_NS"; do
-	ip -n "$ns" route del default 2>/dev/null
-	ip -n "$ns" -6 route del default 2>/dev/null
-	ip -n "$ns" addr flush dev eth0 scope global
-done
-ip -n "$LAN_NS" addr add 10.77.3.2/24 dev eth0 || die "cannot set the lan address"
-ip -n "$LAN_NS" -6 addr add fd77:3::2/64 dev eth0 nodad || die "cannot set the lan address"
-ip -n "$WAN_NS" addr add 10.77.3.3/24 dev eth0 || die "cannot set the wan address"
-ip -n "$WAN_NS" -6 addr add fd77:3::3/64 dev eth0 nodad || die "cannot set the wan address"
+bridge_subnet
 assert_eq "no default route left in the lan namespace" "" \
 	"$(ip -n "$LAN_NS" route show default; ip -n "$LAN_NS" -6 route show default)"
 LAN_MAC=$(ip -n "$LAN_NS" -br link show dev eth0 | awk '{ print $3 }')

@@ -28,15 +28,7 @@ RULES6=$E2E_DIR/bridge/physdev.rules6
 trap 'ktopo_down; e2e_cleanup' EXIT
 
 # (A): one subnet on both sides of rampartd's bridge
-for ns in "$LAN_NS" "$WAN_NS"; do
-	ip -n "$ns" route del default 2>/dev/null
-	ip -n "$ns" -6 route del default 2>/dev/null
-	ip -n "$ns" addr flush dev eth0 scope global
-done
-ip -n "$LAN_NS" addr add 10.77.3.2/24 dev eth0 || die "cannot set the lan address"
-ip -n "$WAN_NS" addr add 10.77.3.3/24 dev eth0 || die "cannot set the wan address"
-ip -n "$LAN_NS" -6 addr add fd77:3::2/64 dev eth0 nodad || die "cannot set the lan address"
-ip -n "$WAN_NS" -6 addr add fd77:3::3/64 dev eth0 nodad || die "cannot set the wan address"
+bridge_subnet
 
 # (B): the kernel's bridge
 ip netns add "$K_LAN" && ip netns add "$K_RTR" && ip netns add "$K_WAN" || die "cannot create namespaces"

@@ -6,7 +6,7 @@
 # (B) lan -- a network namespace forwarding with the kernel (interfaces
 # named lan0 and wan0, the same addresses) -- wan. The same
 # iptables-restore / ip6tables-restore files (tests/e2e/filter/kdiff-*)
-# are loaded into the kernel router and into rampartd; the same 135
+# are loaded into the kernel router and into rampartd; the same 138
 # probes (TCP with various flags and ports, UDP of various sizes, ICMP
 # types, TTL 1..3, TOS values, IPv6, IPsec, fragments, IPv6 extension
 # headers and Hop-by-Hop options; to hosts behind the router and to the
@@ -37,6 +37,14 @@ lan_addrs() { # NS
 ktopo_up
 lan_addrs "$K_LAN"
 lan_addrs "$LAN_NS"
+# one MAC for both lan hosts: the -m eui64 probes come from the address
+# made from it, the same on both sides
+LAN_MAC=02:00:00:77:01:02
+for ns in "$K_LAN" "$LAN_NS"; do
+	ip -n "$ns" link set eth0 address "$LAN_MAC" || die "cannot set the lan MAC"
+done
+ip -n "$K_RTR" neigh replace 10.77.1.2 lladdr "$LAN_MAC" dev lan0 nud permanent
+ip -n "$K_RTR" -6 neigh replace fd77:1::2 lladdr "$LAN_MAC" dev lan0 nud permanent
 in_wan sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 in_lan sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 

@@ -297,6 +297,20 @@ static void test_other_matches(void **state)
 	NOMATCH("-m mac --mac-source 02:00:00:00:00:02", m);
 	MATCH("-m mac ! --mac-source 02:00:00:00:00:02", m);
 	NOMATCH("-m mac --mac-source 02:00:00:00:00:01", p); /* no Ethernet header */
+	/* -m eui64: fd00::ff:fe00:1 has 00:00:00:00:00:01's modified EUI-64
+	 * as its interface identifier (the universal/local bit flipped) */
+	struct rules_pkt e6 = base6();
+	static const uint8_t eui[8] = {0x00, 0x00, 0x00, 0xff, 0xfe, 0x00, 0x00, 0x01};
+	static const uint8_t mac0[6] = {2, 0, 0, 0, 0, 1}; /* 02: 00 once flipped */
+	memcpy(e6.src.b + 8, eui, 8);
+	e6.mac_src = mac0;
+	MATCH("-m eui64", e6);
+	MATCH("! -s fe80::/64 -m eui64", e6);
+	e6.src.b[15] = 2;
+	NOMATCH("-m eui64", e6);
+	e6.src.b[15] = 1;
+	e6.mac_src = NULL;
+	NOMATCH("-m eui64", e6); /* no frame */
 	MATCH("-m length --length 60", p);
 	NOMATCH("-m length --length 61:100", p);
 	MATCH("-m length ! --length 61:100", p);

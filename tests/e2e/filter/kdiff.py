@@ -111,7 +111,22 @@ def probes():
                               "rt2s", "hbh2", "hbhpadx", "hbhu01", "hbhu10", "hbhu11", "hbhra",
                               "hbhra3", "hbh9", "hbh8 dst")):
         add(("ext6", LAN6[3 + i % 2], DST6[0], 7300 + i, hdrs, 64, 0, 0))
+    # for -m eui64: from the address SLAAC would give the lan host's eth0
+    # (its modified EUI-64, worked out when sending), and from one that
+    # is not
+    for dport in (7400, 7401):
+        add(("udp6", "eui64", DST6[0], dport, None, 64, 0, 0))
+    add(("udp6", LAN6[2], DST6[0], 7400, None, 64, 0, 0))
     return out
+
+
+def eui64_addr(prefix="fd77:1::"):
+    """prefix + the modified EUI-64 of eth0's MAC (RFC 4291 2.5.1)."""
+    from scapy.all import get_if_hwaddr
+    import ipaddress
+    m = bytes.fromhex(get_if_hwaddr("eth0").replace(":", ""))
+    iid = bytes([m[0] ^ 2, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]])
+    return str(ipaddress.IPv6Address(ipaddress.IPv6Address(prefix).packed[:8] + iid))
 
 
 # extension headers by name (ext6 probes); n: the probe's number
@@ -136,6 +151,8 @@ EXT6 = {
 
 def build(n, p):
     kind, src, dst, a, b, ttl, tos, size = p[:8]
+    if src == "eui64":
+        src = eui64_addr()
     opts = p[8] if len(p) > 8 else []
     sport = BASE + n
     pay = Raw(b"k" * size) if size else Raw(b"probe%04d" % n)
