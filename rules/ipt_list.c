@@ -475,6 +475,16 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 	case RULES_X_IPV6HEADER:
 		print_ip6ext(c, x);
 		break;
+	case RULES_X_SCTP:
+		rbuf_puts(c->b, " sctp");
+		print_ports(c, "spt", &x->u.sctp.sport, x->invert & BIT(RULES_O_SC_SPORT), "sctp");
+		print_ports(c, "dpt", &x->u.sctp.dport, x->invert & BIT(RULES_O_SC_DPORT), "sctp");
+		if (x->present & BIT(RULES_O_SC_CHUNKS)) {
+			if (x->invert & BIT(RULES_O_SC_CHUNKS))
+				rbuf_puts(c->b, " !");
+			rules_sctp_chunks_print(c->b, &x->u.sctp, c->numeric);
+		}
+		break;
 	case RULES_X_U32:
 		rbuf_puts(c->b, x->invert ? " u32 !" : " u32");
 		rules_u32_print(c->b, x->u.u32.p);

@@ -331,6 +331,9 @@ static int implicit_match(struct rule_state *st, int col)
 	case 17:
 		k = RULES_X_UDP;
 		break;
+	case 132:
+		k = RULES_X_SCTP;
+		break;
 	case 1:
 		k = (r->fam & RULES_F_V4) ? RULES_X_ICMP : -1;
 		break;

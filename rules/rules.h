@@ -197,6 +197,19 @@ struct rules_m_u32 { /* -m u32 --u32 */
 	struct rules_u32 *p; /* owned */
 };
 
+#define RULES_SCTP_FLAGS 4 /* chunk types with flags (XT_NUM_SCTP_FLAGS) */
+enum { RULES_SCTP_ANY = 1, RULES_SCTP_ALL = 2, RULES_SCTP_ONLY = 4 }; /* SCTP_CHUNK_MATCH_* */
+struct rules_m_sctp { /* -m sctp */
+	struct rules_prange sport, dport; /* 0:65535 when not given */
+	uint8_t mode;                     /* --chunk-types: RULES_SCTP_* */
+	uint8_t n_flags;
+	struct {
+		uint8_t type;             /* as libxt_sctp stores it: its name table's index */
+		uint8_t flag, mask;
+	} flags[RULES_SCTP_FLAGS];
+	uint32_t map[8];                  /* the chunk types named */
+};
+
 struct rules_m_str {
 	char *s; /* owned, NUL-terminated */
 };
@@ -447,6 +460,7 @@ union rules_ext_data {
 	struct rules_m_physdev physdev;
 	struct rules_m_ip6ext ip6;
 	struct rules_m_u32 u32;
+	struct rules_m_sctp sctp;
 	struct rules_m_str comment;
 	struct rules_m_set set;
 	struct rules_m_conntrack ct; /* conntrack and state */
@@ -521,6 +535,7 @@ enum rules_ext_kind {
 	RULES_X_IPV6HEADER,
 	RULES_X_U32,
 	RULES_X_EUI64,
+	RULES_X_SCTP,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,
@@ -590,6 +605,7 @@ enum { RULES_O_FR_IDS, RULES_O_FR_LEN, RULES_O_FR_RES, RULES_O_FR_FIRST, RULES_O
 enum { RULES_O_RT_TYPE, RULES_O_RT_SEGS, RULES_O_RT_LEN, RULES_O_RT_RES, RULES_O_RT_ADDRS,
 	RULES_O_RT_NSTRICT };                                        /* rt */
 enum { RULES_O_OP_LEN, RULES_O_OP_OPTS };                            /* hbh, dst */
+enum { RULES_O_SC_SPORT, RULES_O_SC_DPORT, RULES_O_SC_CHUNKS };      /* sctp */
 enum { RULES_O_IH_HEADER, RULES_O_IH_SOFT };                         /* ipv6header */
 enum { RULES_O_RPF_LOOSE, RULES_O_RPF_VALIDMARK, RULES_O_RPF_ACCEPT_LOCAL,
 	RULES_O_RPF_INVERT };                                        /* rpfilter */

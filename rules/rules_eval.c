@@ -601,6 +601,72 @@ static bool u32_match(const struct rules_ext *x, const struct rules_pkt *pk)
 	return ok != INV(x, 0);
 }
 
+/* xt_sctp's sctp_mt and match_packet over the datagram */
+static bool sctp_flags_ok(const struct rules_m_sctp *m, uint8_t type, uint8_t flags)
+{
+	for (unsigned i = 0; i < m->n_flags; i++)
+		if (m->flags[i].type == type)
+			return (flags & m->flags[i].mask) == m->flags[i].flag;
+	return true;
+}
+
+static bool sctp_chunks(const struct rules_m_sctp *m, const uint8_t *p, uint32_t off, uint32_t len,
+	const struct rules_pkt *pk)
+{
+	uint32_t left[8];
+	memcpy(left, m->map, sizeof(left));
+	do {
+		if (off + 4 > len || (p[off + 2] == 0 && p[off + 3] == 0)) {
+			hotdrop(pk); /* a chunk header cut short, or of length 0 */
+			return false;
+		}
+		uint8_t type = p[off], flags = p[off + 1];
+		uint32_t clen = (uint32_t)p[off + 2] << 8 | p[off + 3];
+		off += (clen + 3) & ~3u;
+		if (m->map[type / 32] & (1u << (type % 32))) {
+			bool ok = sctp_flags_ok(m, type, flags);
+			if (m->mode == RULES_SCTP_ANY && ok)
+				return true;
+			if (m->mode == RULES_SCTP_ALL && ok)
+				left[type / 32] &= ~(1u << (type % 32));
+			if (m->mode == RULES_SCTP_ONLY && !ok)
+				return false;
+		} else if (m->mode == RULES_SCTP_ONLY) {
+			return false;
+		}
+	} while (off < len);
+	if (m->mode == RULES_SCTP_ALL) {
+		for (unsigned i = 0; i < 8; i++)
+			if (left[i])
+				return false;
+		return true;
+	}
+	return m->mode == RULES_SCTP_ONLY;
+}
+
+static bool sctp_match(const struct rules_ext *x, const struct rules_pkt *pk)
+{
+	const struct rules_m_sctp *m = &x->u.sctp;
+	if (pk->frag)
+		return false;
+	const uint8_t *p = pk->l3p;
+	uint32_t len = pk->l3cap, at = pk->l4_off;
+	if (p == NULL || at + 12 > len) {
+		hotdrop(pk);
+		return false;
+	}
+	uint16_t sp = (uint16_t)(p[at] << 8 | p[at + 1]), dp = (uint16_t)(p[at + 2] << 8 | p[at + 3]);
+	if ((x->present & BIT(RULES_O_SC_SPORT)) &&
+	    (sp >= m->sport.lo && sp <= m->sport.hi) == INV(x, RULES_O_SC_SPORT))
+		return false;
+	if ((x->present & BIT(RULES_O_SC_DPORT)) &&
+	    (dp >= m->dport.lo && dp <= m->dport.hi) == INV(x, RULES_O_SC_DPORT))
+		return false;
+	if (!(x->present & BIT(RULES_O_SC_CHUNKS)))
+		return true;
+	return sctp_chunks(m, p, at + 12, len, pk) != INV(x, RULES_O_SC_CHUNKS);
+}
+
 static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
 {
 	bool src0 = m->dirs & 1u;
@@ -849,6 +915,8 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return ipv6header_match(x, pk);
 	case RULES_X_U32:
 		return u32_match(x, pk);
+	case RULES_X_SCTP:
+		return sctp_match(x, pk);
 	case RULES_X_EUI64: {
 		/* ip6t_eui64: the source address's interface identifier is the
 		 * modified EUI-64 of the frame's source MAC (RFC 4291 2.5.1) */

@@ -285,6 +285,14 @@ static const struct rules_opt ipv6header_opts[] = {
 static const struct rules_opt u32_opts[] = {
 	{"u32", O_ANY, RV_U32SPEC, RO_INV | RO_MAND, OFF(u32.p), 0, 0, 0, 0},
 };
+#define SCPORTS(n, i, f, fl) {n, i, RV_CTPORTS, fl, OFF(sctp.f), 0, 0, 0, 0}
+static const struct rules_opt sctp_opts[] = {
+	SCPORTS("sport", RULES_O_SC_SPORT, sport, RO_INV),
+	SCPORTS("source-port", RULES_O_SC_SPORT, sport, RO_INV | RO_ALIAS),
+	SCPORTS("dport", RULES_O_SC_DPORT, dport, RO_INV),
+	SCPORTS("destination-port", RULES_O_SC_DPORT, dport, RO_INV | RO_ALIAS),
+	{"chunk-types", RULES_O_SC_CHUNKS, RV_SCTPCHUNKS, RO_INV, OFF(sctp.mode), 0, 0, 0, 0},
+};
 static const struct rules_opt checksum_opts[] = {
 	{"checksum-fill", O_ANY, RV_NONE, RO_MAND, 0, 0, 0, 0, 0},
 };
@@ -450,6 +458,11 @@ static int check_one(struct rules_perr *pe, int col, struct rules_ext *x, const 
 		return rules_errf(pe, col, "%s: at least one option is required",
 			rules_ext_descs[x->kind].name);
 	return 0;
+}
+
+static void init_sctp(union rules_ext_data *d)
+{
+	d->sctp.sport.hi = d->sctp.dport.hi = 0xFFFF;
 }
 
 static void init_ip6ext(union rules_ext_data *d)
@@ -1241,6 +1254,7 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_IPV6HEADER] = {"ipv6header", RULES_F_V6, 0, 0, 0, false, OPTS(ipv6header_opts), NULL,
 		NULL, NULL},
 	[RULES_X_U32] = {"u32", RULES_F_ALL, 0, 0, 0, false, OPTS(u32_opts), NULL, NULL, NULL},
+	[RULES_X_SCTP] = {"sctp", RULES_F_ALL, 132, 0, 0, false, OPTS(sctp_opts), init_sctp, NULL, NULL},
 	[RULES_X_EUI64] = {"eui64", RULES_F_V6, 0, 0, HOOKS_IN, false, NULL, 0, NULL, NULL, NULL},
 	[RULES_X_PHYSDEV] = {"physdev", RULES_F_ALL, 0, 0, 0, false, OPTS(physdev_opts), NULL,
 		check_physdev, NULL},
@@ -1318,6 +1332,7 @@ int rules_opt_nargs(const struct rules_opt *o)
 		return 0;
 	case RV_TCPFLAGS:
 	case RV_SET:
+	case RV_SCTPCHUNKS:
 		return 2;
 	default:
 		return 1;

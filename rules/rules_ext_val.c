@@ -640,6 +640,130 @@ static int parse_ip6addrs(struct rules_pctx *pc, const struct rules_opt *o, cons
 	return 0;
 }
 
+/* libxt_sctp's chunk names, in its order (its flag records keep the
+ * index into this table, not the chunk type: an I_DATA flag applies to
+ * type 15, as with iptables) */
+static const struct {
+	const char *name;
+	uint8_t type;
+	char flags[9]; /* the flag letters, bit 7 first */
+} sctp_chunks[] = {
+	{"DATA", 0, "----IUBE"}, {"INIT", 1, "--------"}, {"INIT_ACK", 2, "--------"},
+	{"SACK", 3, "--------"}, {"HEARTBEAT", 4, "--------"}, {"HEARTBEAT_ACK", 5, "--------"},
+	{"ABORT", 6, "-------T"}, {"SHUTDOWN", 7, "--------"}, {"SHUTDOWN_ACK", 8, "--------"},
+	{"ERROR", 9, "--------"}, {"COOKIE_ECHO", 10, "--------"}, {"COOKIE_ACK", 11, "--------"},
+	{"ECN_ECNE", 12, "--------"}, {"ECN_CWR", 13, "--------"},
+	{"SHUTDOWN_COMPLETE", 14, "-------T"}, {"I_DATA", 64, "----IUBE"},
+	{"RE_CONFIG", 130, "--------"}, {"PAD", 132, "--------"}, {"ASCONF", 193, "--------"},
+	{"ASCONF_ACK", 128, "--------"}, {"FORWARD_TSN", 192, "--------"},
+	{"I_FORWARD_TSN", 194, "--------"},
+};
+
+static int parse_sctpchunks(struct rules_pctx *pc, const char *const *args, const int *cols,
+	struct rules_m_sctp *m)
+{
+	const char *mode = args[0];
+	if (strcasecmp(mode, "any") == 0)
+		m->mode = RULES_SCTP_ANY;
+	else if (strcasecmp(mode, "all") == 0)
+		m->mode = RULES_SCTP_ALL;
+	else if (strcasecmp(mode, "only") == 0)
+		m->mode = RULES_SCTP_ONLY;
+	else
+		return rules_errf(pc->pe, cols ? cols[0] : pc->col,
+			"Match type has to be one of \"ALL\", \"ANY\" or \"ONLY\"");
+	int col = cols ? cols[1] : pc->col;
+	memset(m->map, 0, sizeof(m->map));
+	m->n_flags = 0;
+	if (strcasecmp(args[1], "ALL") == 0) {
+		memset(m->map, 0xff, sizeof(m->map));
+		return 0;
+	}
+	if (strcasecmp(args[1], "NONE") == 0)
+		return 0;
+	char buf[512];
+	if (strlen(args[1]) >= sizeof(buf))
+		return rules_errf(pc->pe, col, "--chunk-types: too long");
+	snprintf(buf, sizeof(buf), "%s", args[1]);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *fl = strchr(t, ':');
+		if (fl)
+			*fl++ = '\0';
+		size_t i, n = RULES_ARRAY_SIZE(sctp_chunks);
+		for (i = 0; i < n && strcasecmp(sctp_chunks[i].name, t) != 0; i++)
+			;
+		if (i == n)
+			return rules_errf(pc->pe, col, "Unknown sctp chunk \"%s\"", t);
+		m->map[sctp_chunks[i].type / 32] |= 1u << (sctp_chunks[i].type % 32);
+		for (; fl && *fl; fl++) {
+			const char *at = strchr(sctp_chunks[i].flags, toupper((unsigned char)*fl));
+			if (at == NULL || *fl == '-')
+				return rules_errf(pc->pe, col, "Invalid flags for chunk type %zu", i);
+			uint8_t bit = (uint8_t)(1u << (7 - (at - sctp_chunks[i].flags)));
+			unsigned k;
+			for (k = 0; k < m->n_flags && m->flags[k].type != i; k++)
+				;
+			if (k == m->n_flags) {
+				if (m->n_flags == RULES_SCTP_FLAGS)
+					return rules_errf(pc->pe, col,
+						"--chunk-types: flags for at most %u chunk types",
+						RULES_SCTP_FLAGS);
+				m->flags[k].type = (uint8_t)i;
+				m->flags[k].flag = m->flags[k].mask = 0;
+				m->n_flags++;
+			}
+			m->flags[k].mask |= bit;
+			if (isupper((unsigned char)*fl))
+				m->flags[k].flag |= bit;
+		}
+	}
+	return 0;
+}
+
+void rules_sctp_chunks_print(struct rules_buf *b, const struct rules_m_sctp *m, bool numeric)
+{
+	rbuf_puts(b, m->mode == RULES_SCTP_ALL ? " all" : m->mode == RULES_SCTP_ONLY ? " only" : " any");
+	bool none = true, all = true;
+	for (unsigned i = 0; i < 8; i++) {
+		none &= m->map[i] == 0;
+		all &= m->map[i] == UINT32_MAX;
+	}
+	if (none || all) {
+		rbuf_puts(b, none ? " NONE" : " ALL");
+		return;
+	}
+	const char *sep = " ";
+	for (unsigned t = 0; t < 256; t++) {
+		if (!(m->map[t / 32] & (1u << (t % 32))))
+			continue;
+		rbuf_puts(b, sep);
+		sep = ",";
+		const char *name = NULL;
+		for (size_t i = 0; i < RULES_ARRAY_SIZE(sctp_chunks); i++)
+			if (sctp_chunks[i].type == t)
+				name = sctp_chunks[i].name;
+		if (numeric || name == NULL)
+			rbuf_printf(b, "0x%04X", t);
+		else
+			rbuf_puts(b, name);
+		/* libxt_sctp looks the flags up by the chunk type where it
+		 * stored the name's index: only DATA, ABORT and
+		 * SHUTDOWN_COMPLETE (index = type) show theirs */
+		for (unsigned k = 0; k < m->n_flags; k++) {
+			if (m->flags[k].type != t || !m->flags[k].mask || t >= RULES_ARRAY_SIZE(sctp_chunks))
+				continue;
+			rbuf_putc(b, ':');
+			for (int bit = 7; bit >= 0; bit--)
+				if (m->flags[k].mask & (1u << bit)) {
+					char c = sctp_chunks[t].flags[7 - bit];
+					rbuf_putc(b, (m->flags[k].flag & (1u << bit)) ? c :
+											(char)tolower((unsigned char)c));
+				}
+		}
+	}
+}
+
 /* -m u32's tests, as libxt_u32's u32_parse reads them: "location=ranges"
  * joined by "&&"; a location is a number, then "&", "<<", ">>" or "@"
  * and a number, again; ranges "a[:b]" joined by ","; numbers in C
@@ -1445,6 +1569,9 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	case RV_U32SPEC:
 		rc = parse_u32spec(pc, arg, (struct rules_u32 **)f);
 		break;
+	case RV_SCTPCHUNKS:
+		rc = parse_sctpchunks(pc, args, cols, &x->u.sctp);
+		break;
 	case RV_IP6OPTS:
 		rc = parse_ip6opts(pc, o, arg, &x->u.ip6);
 		break;
@@ -1865,6 +1992,9 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 		break;
 	case RV_U32SPEC:
 		rules_u32_print(b, *(struct rules_u32 *const *)f);
+		break;
+	case RV_SCTPCHUNKS:
+		rules_sctp_chunks_print(b, &x->u.sctp, false);
 		break;
 	case RV_IP6ADDRS:
 		rbuf_putc(b, ' ');

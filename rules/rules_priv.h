@@ -88,6 +88,7 @@ enum rv_type {
 	RV_IP6OPTS,     /* hbh/dst options "type[:length],...": rules_m_ip6ext.opts, n_opts */
 	RV_IP6ADDRS,    /* rt --rt-0-addrs: an owned uint8_t * (count, then addresses) */
 	RV_IP6HDRS,     /* ipv6header --header names: a uint8_t of RULES_IH_* */
+	RV_SCTPCHUNKS,  /* sctp --chunk-types: two arguments, mode and chunks */
 	RV_U32SPEC,     /* -m u32's tests: an owned struct rules_u32 * */
 	RV_IFNAME,      /* an interface name, "+" a prefix: char[16] then, opt->dflt bytes
 			   further, a uint8_t wildcard flag */
@@ -189,6 +190,9 @@ void rules_hl_print_mode(struct rules_buf *b, uint8_t mode, char sep);
 void rules_ip6opts_print(struct rules_buf *b, const struct rules_m_ip6ext *e);
 void rules_ip6addrs_print(struct rules_buf *b, const uint8_t *a);
 void rules_ip6hdrs_print(struct rules_buf *b, uint8_t m); /* ipv6header's names, "," between */
+/* sctp --chunk-types as libxt_sctp prints it: " any|all|only", then the
+ * chunks (names, or 0x%04X when numeric) with their flags */
+void rules_sctp_chunks_print(struct rules_buf *b, const struct rules_m_sctp *m, bool numeric);
 /* -m u32's tests as libxt_u32 prints them: a blank, then "0x..=0x.." in quotes. */
 void rules_u32_print(struct rules_buf *b, const struct rules_u32 *d);
 

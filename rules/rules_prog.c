@@ -491,6 +491,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_DST:
 		case RULES_X_IPV6HEADER:
 		case RULES_X_U32:
+		case RULES_X_SCTP:
 			p->need_payload = true; /* the extension headers, u32's bytes */
 			cr->hotdrop = 1;        /* one cut short */
 			break;

@@ -6,10 +6,10 @@
 # (B) lan -- a network namespace forwarding with the kernel (interfaces
 # named lan0 and wan0, the same addresses) -- wan. The same
 # iptables-restore / ip6tables-restore files (tests/e2e/filter/kdiff-*)
-# are loaded into the kernel router and into rampartd; the same 138
+# are loaded into the kernel router and into rampartd; the same 148
 # probes (TCP with various flags and ports, UDP of various sizes, ICMP
 # types, TTL 1..3, TOS values, IPv6, IPsec, fragments, IPv6 extension
-# headers and Hop-by-Hop options; to hosts behind the router and to the
+# headers and Hop-by-Hop options, SCTP; to hosts behind the router and to the
 # router itself) are sent from the lan side of each, tagged, while both
 # ends capture. For each probe the outcome is what reached the wan host
 # (and with which TTL/TOS) and what came back to the lan host (echo

@@ -567,6 +567,56 @@ static void test_u32(void **state)
 	NOMATCH("-m u32 --u32 \"0=0:0xffffffff\"", none);
 }
 
+/* -m sctp as xt_sctp: ports, and the chunks walked in their three modes
+ * with flags; a chunk of length 0 or cut short drops the packet */
+static void test_sctp(void **state)
+{
+	(void)state;
+	static uint8_t d[20 + 12 + 16 + 8 + 4] = {
+		0x45, 0, 0, 60, 0, 1, 0x40, 0, 64, 132, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x0b, 0x59, 0x0f, 0x1c, 0, 0, 0, 1, 0, 0, 0, 0, /* 2905 -> 3868 */
+		0, 0x03, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* DATA, flags B E, 16 bytes */
+		3, 0, 0, 8, 0, 0, 0, 0,                             /* SACK */
+		6, 1, 0, 4,                                          /* ABORT, T */
+	};
+	uint8_t hd = 0;
+	struct rules_pkt p = base4();
+	p.proto = 132;
+	p.l3p = d;
+	p.l3cap = sizeof(d);
+	p.l4_off = 20;
+	p.len = sizeof(d);
+	p.hotdrop = &hd;
+	MATCH("-p sctp -m sctp --dport 3868", p);
+	MATCH("-p sctp --sport 2900:2910", p);
+	NOMATCH("-p sctp -m sctp ! --sport 2900:2910", p);
+	MATCH("-p sctp -m sctp --chunk-types any SACK", p);
+	NOMATCH("-p sctp -m sctp --chunk-types any INIT,COOKIE_ECHO", p);
+	MATCH("-p sctp -m sctp ! --chunk-types any INIT", p);
+	MATCH("-p sctp -m sctp --chunk-types all DATA,SACK,ABORT", p);
+	NOMATCH("-p sctp -m sctp --chunk-types all DATA,SACK,INIT", p);
+	MATCH("-p sctp -m sctp --chunk-types only DATA,SACK,ABORT,INIT", p);
+	NOMATCH("-p sctp -m sctp --chunk-types only DATA,SACK", p);
+	MATCH("-p sctp -m sctp --chunk-types any DATA:BE", p);
+	NOMATCH("-p sctp -m sctp --chunk-types any DATA:b", p);
+	MATCH("-p sctp -m sctp --chunk-types all DATA:BEiu,ABORT:T", p);
+	NOMATCH("-p sctp -m sctp --chunk-types all ABORT:t", p);
+	MATCH("-p sctp -m sctp --chunk-types any ALL", p);
+	NOMATCH("-p sctp -m sctp --chunk-types all ALL", p);
+	NOMATCH("-p sctp -m sctp --chunk-types any NONE", p);
+	MATCH("-p sctp -m sctp --chunk-types all NONE", p);
+	NOMATCH("-p sctp -m sctp --dport 3868", with_frag(p)); /* a later fragment: never */
+	assert_int_equal(hd, 0);
+	/* the last chunk cut short: dropped, inverted or not */
+	struct rules_pkt cut = p;
+	cut.l3cap = sizeof(d) - 2;
+	NOMATCH("-p sctp -m sctp --chunk-types all ABORT", cut);
+	assert_int_equal(hd, 1);
+	hd = 0;
+	MATCH("-p sctp -m sctp --dport 3868", cut); /* ports only: no chunk is read */
+	assert_int_equal(hd, 0);
+}
+
 /* -m conntrack's options, connmark, connbytes: as xt_conntrack (rev 3),
  * xt_connmark and xt_connbytes look at the packet's connection */
 static void test_connection(void **state)
@@ -1291,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_physdev),
 		cmocka_unit_test(test_ip6ext),
 		cmocka_unit_test(test_u32),
+		cmocka_unit_test(test_sctp),
 		cmocka_unit_test(test_connection),
 		cmocka_unit_test(test_ct_targets),
 		cmocka_unit_test(test_nat_table),

@@ -21,6 +21,7 @@ from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoRe
                        IPerror, TCPerror, UDPerror, ICMPerror, IPerror6, TCPerror, UDPerror,
                        Raw, AsyncSniffer, send, rdpcap, conf)
 from scapy.layers.ipsec import ESP, AH
+from scapy.layers.sctp import SCTP, SCTPChunkInit, SCTPChunkData, SCTPChunkSACK, SCTPChunkAbort
 
 conf.verb = 0
 BASE = 20000
@@ -117,7 +118,21 @@ def probes():
     for dport in (7400, 7401):
         add(("udp6", "eui64", DST6[0], dport, None, 64, 0, 0))
     add(("udp6", LAN6[2], DST6[0], 7400, None, 64, 0, 0))
+    # SCTP (-m sctp): ports and chunks, IPv4 and IPv6
+    for i, (chunks, dport) in enumerate((("init", 3868), ("data sack", 3868), ("abort", 2905),
+                                         ("init", 9), ("data", 36412))):
+        add(("sctp4", LAN4[i % len(LAN4)], DST4[0], dport, chunks, 64, 0, 0))
+        add(("sctp6", LAN6[i % len(LAN6)], DST6[0], dport, chunks, 64, 0, 0))
     return out
+
+
+# SCTP chunks by name (sctp probes)
+SCTP_CHUNKS = {
+    "init": lambda: SCTPChunkInit(init_tag=1, a_rwnd=1500, n_out_streams=1, n_in_streams=1, init_tsn=1),
+    "data": lambda: SCTPChunkData(beginning=1, ending=1, data=b"x"),
+    "sack": lambda: SCTPChunkSACK(cumul_tsn_ack=1),
+    "abort": lambda: SCTPChunkAbort(TCB=1),
+}
 
 
 def eui64_addr(prefix="fd77:1::"):
@@ -173,6 +188,12 @@ def build(n, p):
         fr = fragment6(IPv6(src=src, dst=dst, hlim=ttl, fl=n) / IPv6ExtHdrFragment(id=n) /
                        UDP(sport=sport, dport=a) / pay, 160)
         return fr if kind == "frag6" else fr[1:2]
+    if kind in ("sctp4", "sctp6"):
+        ip = IP(src=src, dst=dst, ttl=ttl, id=n) if kind == "sctp4" else IPv6(src=src, dst=dst, hlim=ttl, fl=n)
+        ip = ip / SCTP(sport=sport, dport=a)
+        for c in b.split():
+            ip = ip / SCTP_CHUNKS[c]()
+        return ip
     if kind == "ext6":
         ip = IPv6(src=src, dst=dst, hlim=ttl, fl=n)
         for h in b.split():
@@ -201,11 +222,17 @@ def send_all(lanpcap):
 
 def tag_of(pkt):
     """The probe number a packet belongs to, or None."""
-    for L in (TCP, UDP, TCPerror, UDPerror):
+    for L in (TCP, UDP, TCPerror, UDPerror, SCTP):
         if L in pkt:
             for port in (pkt[L].sport, pkt[L].dport):
                 if BASE < port <= BASE + 1000:
                     return port - BASE
+    if IPerror in pkt and pkt[IPerror].proto == 132:
+        # an ICMP error quoting SCTP (scapy leaves it raw): its ports
+        q = bytes(pkt[IPerror].payload)
+        for port in (int.from_bytes(q[0:2], "big"), int.from_bytes(q[2:4], "big")) if len(q) >= 4 else ():
+            if BASE < port <= BASE + 1000:
+                return port - BASE
     for L in (ESP, AH):
         if L in pkt and BASE < pkt[L].seq <= BASE + 1000:
             return pkt[L].seq - BASE
@@ -234,6 +261,8 @@ def describe(pkt):
             return "tcp[%s] from %s" % (pkt[TCP].flags, src)
         if UDP in pkt:
             return "udp from %s" % src
+        if SCTP in pkt:
+            return "sctp from %s" % src
     if IPv6 in pkt:
         src = pkt[IPv6].src
         for L in (ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, ICMPv6ParamProblem,
@@ -244,6 +273,8 @@ def describe(pkt):
             return "tcp[%s] from %s" % (pkt[TCP].flags, src)
         if UDP in pkt:
             return "udp from %s" % src
+        if SCTP in pkt:
+            return "sctp from %s" % src
     return "?"
 
 
@@ -253,7 +284,7 @@ def outcome(lanpcap, wanpcap):
     for pkt in rdpcap(wanpcap):
         t = tag_of(pkt)
         if t in sent and (TCP in pkt or UDP in pkt or ICMP in pkt or ICMPv6EchoRequest in pkt
-                          or ESP in pkt or AH in pkt) \
+                          or ESP in pkt or AH in pkt or SCTP in pkt) \
                 and not (ICMPerror in pkt or IPerror6 in pkt):
             # only the probe itself going towards the wan host
             if (IP in pkt and pkt[IP].dst == sent[t][2]) or (IPv6 in pkt and pkt[IPv6].dst == sent[t][2]):
@@ -265,8 +296,9 @@ def outcome(lanpcap, wanpcap):
         if t not in sent:
             continue
         src = pkt[IP].src if IP in pkt else (pkt[IPv6].src if IPv6 in pkt else "")
-        if src == sent[t][1]:
-            continue  # the probe itself leaving
+        dst = pkt[IP].dst if IP in pkt else (pkt[IPv6].dst if IPv6 in pkt else "")
+        if src == sent[t][1] or (dst == sent[t][2] and not (ICMPerror in pkt or IPerror6 in pkt)):
+            continue  # the probe itself leaving (its source may be worked out: eui64)
         back.setdefault(t, set()).add(describe(pkt))
     for n in sorted(sent):
         if sent[n][2] == DST4[3]:
