@@ -285,7 +285,7 @@ static const struct rules_opt ipv6header_opts[] = {
 static const struct rules_opt u32_opts[] = {
 	{"u32", O_ANY, RV_U32SPEC, RO_INV | RO_MAND, OFF(u32.p), 0, 0, 0, 0},
 };
-#define SCPORTS(n, i, f, fl) {n, i, RV_CTPORTS, fl, OFF(sctp.f), 0, 0, 0, 0}
+#define SCPORTS(n, i, f, fl) {n, i, RV_SCTPPORTS, fl, OFF(sctp.f), 0, 0, 0, 0}
 static const struct rules_opt sctp_opts[] = {
 	SCPORTS("sport", RULES_O_SC_SPORT, sport, RO_INV),
 	SCPORTS("source-port", RULES_O_SC_SPORT, sport, RO_INV | RO_ALIAS),

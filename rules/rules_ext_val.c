@@ -698,7 +698,7 @@ static int parse_sctpchunks(struct rules_pctx *pc, const char *const *args, cons
 		m->map[sctp_chunks[i].type / 32] |= 1u << (sctp_chunks[i].type % 32);
 		for (; fl && *fl; fl++) {
 			const char *at = strchr(sctp_chunks[i].flags, toupper((unsigned char)*fl));
-			if (at == NULL || *fl == '-')
+			if (at == NULL) /* ('-' is a letter too, for the unnamed bits) */
 				return rules_errf(pc->pe, col, "Invalid flags for chunk type %zu", i);
 			uint8_t bit = (uint8_t)(1u << (7 - (at - sctp_chunks[i].flags)));
 			unsigned k;
@@ -1408,6 +1408,7 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 		}
 		break;
 	case RV_PORTRANGE:
+	case RV_SCTPPORTS:
 		rc = parse_prange(pc, o, arg, f);
 		break;
 	case RV_CTPORTS:
@@ -1867,7 +1868,8 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 	switch (o->type) {
 	case RV_PORTRANGE:
 	case RV_UDPPORTS:
-	case RV_CTPORTS: {
+	case RV_CTPORTS:
+	case RV_SCTPPORTS: {
 		const struct rules_prange *p = f;
 		if (p->lo == p->hi)
 			rbuf_printf(b, " %u", p->lo);

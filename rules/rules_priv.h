@@ -89,6 +89,8 @@ enum rv_type {
 	RV_IP6ADDRS,    /* rt --rt-0-addrs: an owned uint8_t * (count, then addresses) */
 	RV_IP6HDRS,     /* ipv6header --header names: a uint8_t of RULES_IH_* */
 	RV_SCTPCHUNKS,  /* sctp --chunk-types: two arguments, mode and chunks */
+	RV_SCTPPORTS,   /* sctp ports: read as RV_PORTRANGE (xtables_parse_port), printed
+			   even when the whole range, as sctp_save prints them */
 	RV_U32SPEC,     /* -m u32's tests: an owned struct rules_u32 * */
 	RV_IFNAME,      /* an interface name, "+" a prefix: char[16] then, opt->dflt bytes
 			   further, a uint8_t wildcard flag */

@@ -228,7 +228,8 @@ def tag_of(pkt):
                 if BASE < port <= BASE + 1000:
                     return port - BASE
     if IPerror in pkt and pkt[IPerror].proto == 132:
-        # an ICMP error quoting SCTP (scapy leaves it raw): its ports
+        # an ICMP error quoting IPv4 SCTP (scapy makes it SCTPerror,
+        # which the loop above does not know): its ports
         q = bytes(pkt[IPerror].payload)
         for port in (int.from_bytes(q[0:2], "big"), int.from_bytes(q[2:4], "big")) if len(q) >= 4 else ():
             if BASE < port <= BASE + 1000:
