@@ -1009,8 +1009,9 @@ static int hbh_check(const uint8_t *ip, uint8_t *code, uint32_t *ptr)
 				if (ip[off + 1] != 4 || (off & 3) != 2)
 					return -1;
 				*code = 0;
-				*ptr = ((uint32_t)ip[off + 2] << 24 | (uint32_t)ip[off + 3] << 16 |
-					(uint32_t)ip[off + 4] << 8 | ip[off + 5]) <= 65535 ? off + 2 : off;
+				/* the length: 65 535 or less points at it, more
+				 * at the option (the payload length is not 0) */
+				*ptr = rd16(ip + off + 2) == 0 ? off + 2 : off;
 				return 1;
 			case 0x31: /* IOAM, off here */
 				if (off & 3)

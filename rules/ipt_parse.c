@@ -193,19 +193,10 @@ static int parse_iface(struct rule_state *st, const char *arg, int col, bool out
 {
 	struct rules_rule *r = st->pc.r;
 	size_t n = strlen(arg);
-	char *name = out ? r->outiface : r->iniface;
-	if (n == 0)
-		return rules_errf(st->pc.pe, col, "empty interface is likely to be undesired");
-	if (n > RULES_IFNAME_MAX)
-		return rules_errf(st->pc.pe, col, "interface name \"%s\" must be shorter than IFNAMSIZ (%d)",
-			arg, RULES_IFNAME_MAX);
-	for (const char *p = arg; *p; p++)
-		if (*p == '/' || isspace((unsigned char)*p) || !isprint((unsigned char)*p) || *p == '"' ||
-		    *p == '\'' || *p == '\\')
-			return rules_errf(st->pc.pe, col, "invalid character in interface name \"%s\"", arg);
-	bool wild = arg[n - 1] == '+';
-	memcpy(name, arg, n - (wild ? 1 : 0));
-	name[n - (wild ? 1 : 0)] = '\0';
+	bool wild;
+	int rc = rules_parse_ifname(st->pc.pe, col, arg, out ? r->outiface : r->iniface, &wild);
+	if (rc < 0)
+		return rc;
 	if (out) {
 		r->out_wild = wild;
 		r->col_out = (uint16_t)col;

@@ -67,6 +67,17 @@ enum rules_hook {
 
 #define RULES_CHAIN_NAME_MAX 28 /* XT_EXTENSION_MAXNAMELEN - 1 */
 #define RULES_IFNAME_MAX 15     /* IFNAMSIZ - 1 */
+
+/* Big-endian 16- and 32-bit fields of packet bytes (any alignment). */
+static inline uint16_t rules_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rules_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 #define RULES_SET_NAME_MAX 31   /* IPSET_MAXNAMELEN - 1 */
 #define RULES_COMMENT_MAX 255
 #define RULES_LOG_PREFIX_MAX 29

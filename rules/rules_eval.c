@@ -358,7 +358,7 @@ static int ip6_find(const struct rules_pkt *pk, uint8_t target, uint32_t *at)
 		if (next == IP6_FRAG) {
 			if (start + 4 > cap)
 				return -1;
-			if (((uint32_t)p[start + 2] << 8 | p[start + 3]) & ~7u) {
+			if (rules_rd16(p + start + 2) & ~7u) {
 				if (!found) /* a non-first fragment: nothing further is a header */
 					return 0;
 				break;
@@ -389,8 +389,8 @@ static bool frag_match(const struct rules_ext *x, const struct rules_pkt *pk)
 		return false;
 	}
 	const uint8_t *f = pk->l3p + at;
-	uint32_t id = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 | (uint32_t)f[6] << 8 | f[7];
-	uint16_t fo = (uint16_t)(f[2] << 8 | f[3]);
+	uint32_t id = rules_rd32(f + 4);
+	uint16_t fo = rules_rd16(f + 2);
 	/* --fraglen is printed, never matched (only in the kernel's debug output) */
 	return ((id >= e->lo && id <= e->hi) != INV(x, RULES_O_FR_IDS)) &&
 		!((x->present & BIT(RULES_O_FR_RES)) && (f[1] || (fo & 6))) &&
@@ -558,8 +558,7 @@ static bool u32_match(const struct rules_ext *x, const struct rules_pkt *pk)
 			ok = false;
 			break;
 		}
-		uint32_t val = (uint32_t)p[pos] << 24 | (uint32_t)p[pos + 1] << 16 |
-			(uint32_t)p[pos + 2] << 8 | p[pos + 3];
+		uint32_t val = rules_rd32(p + pos);
 		for (unsigned i = 1; ok && i < t->nnums; i++) {
 			uint32_t n = t->num[i];
 			switch (t->op[i]) {
@@ -585,8 +584,7 @@ static bool u32_match(const struct rules_ext *x, const struct rules_pkt *pk)
 					ok = false;
 					break;
 				}
-				val = (uint32_t)p[at + pos] << 24 | (uint32_t)p[at + pos + 1] << 16 |
-					(uint32_t)p[at + pos + 2] << 8 | p[at + pos + 3];
+				val = rules_rd32(p + at + pos);
 				break;
 			}
 		}
@@ -621,7 +619,7 @@ static bool sctp_chunks(const struct rules_m_sctp *m, const uint8_t *p, uint32_t
 			return false;
 		}
 		uint8_t type = p[off], flags = p[off + 1];
-		uint32_t clen = (uint32_t)p[off + 2] << 8 | p[off + 3];
+		uint32_t clen = rules_rd16(p + off + 2);
 		off += (clen + 3) & ~3u;
 		if (m->map[type / 32] & (1u << (type % 32))) {
 			bool ok = sctp_flags_ok(m, type, flags);
@@ -655,7 +653,7 @@ static bool sctp_match(const struct rules_ext *x, const struct rules_pkt *pk)
 		hotdrop(pk);
 		return false;
 	}
-	uint16_t sp = (uint16_t)(p[at] << 8 | p[at + 1]), dp = (uint16_t)(p[at + 2] << 8 | p[at + 3]);
+	uint16_t sp = rules_rd16(p + at), dp = rules_rd16(p + at + 2);
 	if ((x->present & BIT(RULES_O_SC_SPORT)) &&
 	    (sp >= m->sport.lo && sp <= m->sport.hi) == INV(x, RULES_O_SC_SPORT))
 		return false;

@@ -486,20 +486,18 @@ static int parse_string(struct rules_pctx *pc, const struct rules_opt *o, const 
 /* An interface name as xtables_parse_interface takes it ("eth+": every
  * name starting with "eth"); empty and kernel-invalid names refused as -i
  * refuses them. */
-static int parse_ifname(struct rules_pctx *pc, const struct rules_opt *o, const char *arg, char *name,
-	uint8_t *wild)
+int rules_parse_ifname(struct rules_perr *pe, int col, const char *arg, char *name, bool *wild)
 {
 	size_t n = strlen(arg);
 	if (n == 0)
-		return rules_errf(pc->pe, pc->col, "--%s: empty interface is likely to be undesired",
-			o->name);
+		return rules_errf(pe, col, "empty interface is likely to be undesired");
 	if (n > RULES_IFNAME_MAX)
-		return rules_errf(pc->pe, pc->col, "interface name \"%s\" must be shorter than IFNAMSIZ (%d)",
-			arg, RULES_IFNAME_MAX);
+		return rules_errf(pe, col, "interface name \"%s\" must be shorter than IFNAMSIZ (%d)", arg,
+			RULES_IFNAME_MAX);
 	for (const char *p = arg; *p; p++)
 		if (*p == '/' || isspace((unsigned char)*p) || !isprint((unsigned char)*p) || *p == '"' ||
 		    *p == '\'' || *p == '\\')
-			return rules_errf(pc->pe, pc->col, "invalid character in interface name \"%s\"", arg);
+			return rules_errf(pe, col, "invalid character in interface name \"%s\"", arg);
 	*wild = arg[n - 1] == '+';
 	memset(name, 0, RULES_IFNAME_MAX + 1);
 	memcpy(name, arg, n - *wild);
@@ -1579,9 +1577,12 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	case RV_IP6ADDRS:
 		rc = parse_ip6addrs(pc, o, arg, (uint8_t **)f);
 		break;
-	case RV_IFNAME:
-		rc = parse_ifname(pc, o, arg, f, (uint8_t *)f + o->dflt);
+	case RV_IFNAME: {
+		bool wild;
+		if ((rc = rules_parse_ifname(pc->pe, pc->col, arg, f, &wild)) == 0)
+			*((uint8_t *)f + o->dflt) = wild;
 		break;
+	}
 	case RV_BYTES:
 	case RV_HEXBYTES:
 		rc = parse_bytes(pc, o, arg, o->type == RV_HEXBYTES, (uint8_t **)f);

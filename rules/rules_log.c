@@ -42,16 +42,6 @@ static void add(struct lbuf *b, const char *fmt, ...)
 		b->len += (size_t)n;
 }
 
-static unsigned be16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * The packet as the kernel's skb: len is skb->len (from the network
  * header of the outer packet to its end, the length its IP header
@@ -94,13 +84,13 @@ static bool tcp_fields(struct lbuf *b, const struct pk *k, bool fragment, uint32
 		add(b, "INCOMPLETE [%u bytes] ", k->len - off);
 		return true;
 	}
-	add(b, "SPT=%u DPT=%u ", be16(th), be16(th + 2));
+	add(b, "SPT=%u DPT=%u ", rules_rd16(th), rules_rd16(th + 2));
 	if (flags & RULES_LOG_TCPSEQ)
-		add(b, "SEQ=%u ACK=%u ", be32(th + 4), be32(th + 8));
-	add(b, "WINDOW=%u ", be16(th + 14));
+		add(b, "SEQ=%u ACK=%u ", rules_rd32(th + 4), rules_rd32(th + 8));
+	add(b, "WINDOW=%u ", rules_rd16(th + 14));
 	/* TCP_RESERVED_BITS (0x0E000000 of the flag word since AccECN took
 	 * its low bit as AE), shifted as the kernel shifts them */
-	add(b, "RES=0x%02x ", (unsigned)((be32(th + 12) & 0x0E000000u) >> 22) & 0xff);
+	add(b, "RES=0x%02x ", (unsigned)((rules_rd32(th + 12) & 0x0E000000u) >> 22) & 0xff);
 	if (th[12] & 0x01)
 		add(b, "AE ");
 	static const struct {
@@ -111,7 +101,7 @@ static bool tcp_fields(struct lbuf *b, const struct pk *k, bool fragment, uint32
 	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++)
 		if (th[13] & fl[i].bit)
 			add(b, "%s", fl[i].name);
-	add(b, "URGP=%u ", be16(th + 18));
+	add(b, "URGP=%u ", rules_rd16(th + 18));
 	uint32_t doff = (uint32_t)(th[12] >> 4) * 4;
 	if ((flags & RULES_LOG_TCPOPT) && doff > 20) {
 		const uint8_t *op = hp(k, off + 20, doff - 20);
@@ -136,7 +126,7 @@ static bool udp_fields(struct lbuf *b, const struct pk *k, uint8_t proto, bool f
 		add(b, "INCOMPLETE [%u bytes] ", k->len - off);
 		return true;
 	}
-	add(b, "SPT=%u DPT=%u LEN=%u ", be16(uh), be16(uh + 2), be16(uh + 4));
+	add(b, "SPT=%u DPT=%u LEN=%u ", rules_rd16(uh), rules_rd16(uh + 2), rules_rd16(uh + 4));
 	return false;
 }
 
@@ -151,9 +141,9 @@ static void dump4(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 	}
 	add(b, "SRC=%u.%u.%u.%u DST=%u.%u.%u.%u ", ih[12], ih[13], ih[14], ih[15], ih[16], ih[17],
 	    ih[18], ih[19]);
-	unsigned fo = be16(ih + 6);
-	add(b, "LEN=%u TOS=0x%02X PREC=0x%02X TTL=%u ID=%u ", be16(ih + 2), ih[1] & 0x1e,
-	    ih[1] & 0xe0, ih[8], be16(ih + 4));
+	unsigned fo = rules_rd16(ih + 6);
+	add(b, "LEN=%u TOS=0x%02X PREC=0x%02X TTL=%u ID=%u ", rules_rd16(ih + 2), ih[1] & 0x1e,
+	    ih[1] & 0xe0, ih[8], rules_rd16(ih + 4));
 	if (fo & 0x8000)
 		add(b, "CE ");
 	if (fo & 0x4000)
@@ -205,7 +195,7 @@ static void dump4(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 		switch (ic[0]) {
 		case 0:
 		case 8:
-			add(b, "ID=%u SEQ=%u ", be16(ic + 4), be16(ic + 6));
+			add(b, "ID=%u SEQ=%u ", rules_rd16(ic + 4), rules_rd16(ic + 6));
 			break;
 		case 12:
 			add(b, "PARAMETER=%u ", ic[4]);
@@ -222,7 +212,7 @@ static void dump4(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 				add(b, "] ");
 			}
 			if (ic[0] == 3 && ic[1] == 4)
-				add(b, "MTU=%u ", be16(ic + 6));
+				add(b, "MTU=%u ", rules_rd16(ic + 6));
 			break;
 		default:
 			break;
@@ -238,7 +228,7 @@ static void dump4(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 		if (ah == NULL)
 			add(b, "INCOMPLETE [%u bytes] ", k->len - l4);
 		else
-			add(b, "SPI=0x%x ", be32(ah + 4));
+			add(b, "SPI=0x%x ", rules_rd32(ah + 4));
 		break;
 	}
 	case 50: {
@@ -249,7 +239,7 @@ static void dump4(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 		if (eh == NULL)
 			add(b, "INCOMPLETE [%u bytes] ", k->len - l4);
 		else
-			add(b, "SPI=0x%x ", be32(eh));
+			add(b, "SPI=0x%x ", rules_rd32(eh));
 		break;
 	}
 	default:
@@ -288,8 +278,8 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 	add(b, " DST=");
 	addr6(b, ih + 24);
 	add(b, " ");
-	uint32_t w = be32(ih);
-	add(b, "LEN=%u TC=%u HOPLIMIT=%u FLOWLBL=%u ", be16(ih + 4) + 40, (w & 0x0ff00000u) >> 20,
+	uint32_t w = rules_rd32(ih);
+	add(b, "LEN=%u TC=%u HOPLIMIT=%u FLOWLBL=%u ", rules_rd16(ih + 4) + 40, (w & 0x0ff00000u) >> 20,
 	    ih[7], w & 0x000fffffu);
 	bool fragment = false;
 	uint32_t ptr = off + 40;
@@ -311,11 +301,11 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 				add(b, "TRUNCATED ");
 				return;
 			}
-			unsigned fo = be16(fh + 2);
+			unsigned fo = rules_rd16(fh + 2);
 			add(b, "%u ", fo & 0xfff8);
 			if (fo & 0x0001)
 				add(b, "INCOMPLETE ");
-			add(b, "ID:%08x ", be32(fh + 4));
+			add(b, "ID:%08x ", rules_rd32(fh + 4));
 			if (fo & 0xfff8)
 				fragment = true;
 			hdrlen = 8;
@@ -333,7 +323,7 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 					add(b, "INCOMPLETE [%u bytes] )", k->len - ptr);
 					return;
 				}
-				add(b, "SPI=0x%x ", be32(ah + 4));
+				add(b, "SPI=0x%x ", rules_rd32(ah + 4));
 			}
 			hdrlen = ((uint32_t)h[1] + 2) * 4;
 			break;
@@ -350,7 +340,7 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 					add(b, "INCOMPLETE [%u bytes] )", k->len - ptr);
 					return;
 				}
-				add(b, "SPI=0x%x )", be32(eh));
+				add(b, "SPI=0x%x )", rules_rd32(eh));
 			}
 			return;
 		default: /* hop-by-hop, routing, destination options */
@@ -390,10 +380,10 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 		switch (ic[0]) {
 		case 128:
 		case 129:
-			add(b, "ID=%u SEQ=%u ", be16(ic + 4), be16(ic + 6));
+			add(b, "ID=%u SEQ=%u ", rules_rd16(ic + 4), rules_rd16(ic + 6));
 			break;
 		case 4: /* parameter problem */
-			add(b, "POINTER=%08x ", be32(ic + 4));
+			add(b, "POINTER=%08x ", rules_rd32(ic + 4));
 			/* fall through */
 		case 1:
 		case 2:
@@ -404,7 +394,7 @@ static void dump6(struct lbuf *b, const struct pk *k, uint32_t off, unsigned fla
 				add(b, "] ");
 			}
 			if (ic[0] == 2)
-				add(b, "MTU=%u ", be32(ic + 4));
+				add(b, "MTU=%u ", rules_rd32(ic + 4));
 			break;
 		default: /* MLD (130-132) and the rest: type and code only */
 			break;
@@ -434,7 +424,7 @@ int rules_log_format(char *buf, size_t size, const char *prefix, const char *in,
 			    "MACDST=%02x:%02x:%02x:%02x:%02x:%02x "
 			    "MACPROTO=%04x ",
 			    mac[6], mac[7], mac[8], mac[9], mac[10], mac[11], mac[0], mac[1],
-			    mac[2], mac[3], mac[4], mac[5], be16(mac + 12));
+			    mac[2], mac[3], mac[4], mac[5], rules_rd16(mac + 12));
 		} else {
 			add(&b, "MAC=");
 			for (int i = 0; i < 14; i++)
@@ -446,9 +436,9 @@ int rules_log_format(char *buf, size_t size, const char *prefix, const char *in,
 	 * it on input; a jumbogram's 0 or a header we do not have: what we have) */
 	uint32_t declared = 0;
 	if (fam == RULES_F_V6 && len >= 6)
-		declared = be16(ip + 4) ? be16(ip + 4) + 40 : 0;
+		declared = rules_rd16(ip + 4) ? rules_rd16(ip + 4) + 40 : 0;
 	else if (fam != RULES_F_V6 && len >= 4)
-		declared = be16(ip + 2);
+		declared = rules_rd16(ip + 2);
 	uint32_t have = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	struct pk k = {.p = ip, .len = declared ? declared : have, .mark = mark};
 	k.cap = have < k.len ? have : k.len;

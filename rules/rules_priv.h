@@ -242,6 +242,11 @@ int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src);
 bool rules_parse_uint(const char *s, uint64_t max, uint64_t *v);
 /* Port number or service name of protocol proto ("tcp", NULL for any). */
 bool rules_parse_port(const char *s, const char *proto, uint16_t *port);
+/* An interface name as xtables_parse_interface takes it, -i's checks
+ * (empty, longer than IFNAMSIZ - 1, '/', blanks, quotes refused): name
+ * without a trailing '+' (RULES_IFNAME_MAX + 1 bytes written), *wild if
+ * it had one (a prefix). */
+int rules_parse_ifname(struct rules_perr *pe, int col, const char *arg, char *name, bool *wild);
 /* A port as getaddrinfo() reads a service: decimal or a service name. */
 bool rules_parse_port_gai(const char *s, uint16_t *port);
 /* Protocol number or name (as iptables: numbers, its own names, /etc/protocols). */

@@ -858,7 +858,7 @@ static const struct err_case err_cases[] = {
 	{RULES_F_V4, "*filter\n-A FORWARD -m physdev --physdev-in 0123456789abcdef\nCOMMIT\n",
 		"2:36: interface name \"0123456789abcdef\" must be shorter than IFNAMSIZ (15)"},
 	{RULES_F_V4, "*filter\n-A FORWARD -m physdev --physdev-in \"\"\nCOMMIT\n",
-		"2:36: --physdev-in: empty interface is likely to be undesired"},
+		"2:36: empty interface is likely to be undesired"},
 	{RULES_F_V4, "*filter\n-A FORWARD -m physdev --physdev-in a --physdev-in b\nCOMMIT\n",
 		"2:38: physdev: only one of --physdev-in may be given"},
 	{RULES_F_V4, "*filter\n-A OUTPUT -m physdev --physdev-out wan0\nCOMMIT\n",
