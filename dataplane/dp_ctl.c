@@ -60,6 +60,15 @@ static void *ct_mem(size_t n)
  * a millisecond). The kernel's time zone (--kerneltz) is sys_tz, which
  * gettimeofday still reports; xt_time reads the same.
  */
+/* The rules' clock as workers read it (filter_fast.c: rte_rdtsc() /
+ * tsc_us), for the control thread's set timeouts: one process, one rate. */
+static uint64_t rules_tsc_us = 1;
+
+static uint64_t rules_clock(void)
+{
+	return rte_rdtsc() / rules_tsc_us;
+}
+
 static void wall_refresh(struct dp_ctx *dp)
 {
 	struct timespec ts;
@@ -112,6 +121,8 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 	dp->idle_sleep_us = c->idle_sleep_us;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->tsc_us = RTE_MAX(dp->tsc_hz / 1000000, (uint64_t)1);
+	rules_tsc_us = dp->tsc_us;
+	rules_clock_set(rules_clock); /* set timeouts: the workers' clock */
 	wall_refresh(dp);
 	dp->icmp_rate = c->icmp_ratelimit;
 	dp->icmp_burst = c->icmp_burst;

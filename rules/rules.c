@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rules_priv.h"
 
@@ -1004,4 +1005,22 @@ out:
 	free(e);
 	idmap_free(&m);
 	return rc;
+}
+
+/* ---- the clock of set timeouts ---- */
+
+static uint64_t (*clock_fn)(void);
+
+void rules_clock_set(uint64_t (*fn)(void))
+{
+	clock_fn = fn;
+}
+
+uint64_t rules_clock_us(void)
+{
+	if (clock_fn)
+		return clock_fn();
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }

@@ -714,6 +714,9 @@ struct rules_set_entry {
 	uint8_t plen;
 	uint8_t proto; /* port types: 6 tcp (default), 17 udp, ... */
 	uint16_t port_lo, port_hi;
+	/* sets with timeout support: when the entry expires on the rules'
+	 * clock (rules_clock_us); 0: never (ipset's "timeout 0") */
+	uint64_t exp_us;
 };
 
 struct rules_set {
@@ -723,6 +726,8 @@ struct rules_set {
 	uint8_t dim;  /* dimensions of the type: 1 or 2 */
 	uint32_t hashsize, maxelem;
 	uint16_t range_lo, range_hi; /* bitmap:port */
+	uint8_t has_timeout; /* created with "timeout N": entries expire */
+	uint32_t timeout;    /* the default timeout of an entry, seconds (0: never) */
 	size_t n, cap;
 	struct rules_set_entry *e; /* owned */
 };
@@ -814,6 +819,34 @@ int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, co
  * (ENOENT: no such set). */
 char *rules_ipset_print(const struct rules_ruleset *rs, const char *name);
 const char *rules_set_type_name(uint8_t type);
+/* ipset's largest timeout, seconds (IPSET_MAX_TIMEOUT) */
+#define RULES_SET_TIMEOUT_MAX 2147483u
+/* Is entry e of a set alive at now (rules_clock_us)? */
+static inline bool rules_set_entry_live(const struct rules_set_entry *e, uint64_t now)
+{
+	return e->exp_us == 0 || now < e->exp_us;
+}
+/* Whole seconds an entry has left, as ipset lists it (0: never expires; a
+ * live entry with less than a second left: 1) */
+static inline uint64_t rules_set_entry_left(const struct rules_set_entry *e, uint64_t now)
+{
+	if (e->exp_us == 0)
+		return 0;
+	uint64_t s = e->exp_us > now ? (e->exp_us - now) / 1000000u : 0;
+	return s ? s : 1;
+}
+/* Entries of timeout sets expired at now: how many there are, and how
+ * often they should be taken out (seconds: ipset's garbage collection
+ * period, a third of the set's timeout, 1 to 180); 0 when none. */
+size_t rules_ipset_expired(const struct rules_ruleset *rs, uint64_t now, uint32_t *period_s);
+/* Take the entries expired at now out of every set; how many. */
+size_t rules_ipset_purge(struct rules_ruleset *rs, uint64_t now);
+
+/* The clock of set timeouts (and of the rules' other times), microseconds:
+ * fn (the dataplane's, rte_rdtsc() based, as workers read it) once set,
+ * else CLOCK_MONOTONIC. Set before rulesets are loaded. */
+void rules_clock_set(uint64_t (*fn)(void));
+uint64_t rules_clock_us(void);
 
 /* ---- YAML (the native format, docs/rulesets.md) ---- */
 

@@ -253,8 +253,11 @@ static bool mport_match(const struct rules_m_mport *m, uint16_t sp, uint16_t dp,
 }
 
 static bool set_has(const struct rules_cset *cs, int fam, const struct rules_addr *a, uint8_t proto,
-	uint16_t port, bool with_port)
+	uint16_t port, bool with_port, uint64_t now)
 {
+	if (cs->pexp) /* bitmap:port with timeout */
+		return port >= cs->range_lo && port <= cs->range_hi &&
+		       now < cs->pexp[port - cs->range_lo];
 	if (cs->type == RULES_SET_BITMAP_PORT)
 		return (cs->ports[port / 8] >> (port % 8)) & 1u;
 	if (cs->fam != fam)
@@ -279,6 +282,8 @@ static bool set_has(const struct rules_cset *cs, int fam, const struct rules_add
 		}
 		uint32_t end = cs->g[g].first + cs->g[g].n;
 		for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
+			if (cs->has_timeout && !rules_set_entry_live(&cs->e[i], now))
+				continue;
 			if (!with_port)
 				return true;
 			if (cs->e[i].proto == proto && port >= cs->e[i].port_lo && port <= cs->e[i].port_hi)
@@ -672,17 +677,17 @@ static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, con
 	switch (cs->type) {
 	case RULES_SET_HASH_IP:
 	case RULES_SET_HASH_NET:
-		return set_has(cs, pk->fam, a, 0, 0, false);
+		return set_has(cs, pk->fam, a, 0, 0, false, pk->now_us);
 	case RULES_SET_BITMAP_PORT:
 		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
 			return false;
-		return set_has(cs, pk->fam, NULL, pk->proto, src0 ? pk->sport : pk->dport, true);
+		return set_has(cs, pk->fam, NULL, pk->proto, src0 ? pk->sport : pk->dport, true, pk->now_us);
 	default: {
 		/* ip,port: the second direction picks the port; without it, the first */
 		bool psrc = m->dim >= 2 ? (m->dirs & 2u) != 0 : src0;
 		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
 			return false;
-		return set_has(cs, pk->fam, a, pk->proto, psrc ? pk->sport : pk->dport, true);
+		return set_has(cs, pk->fam, a, pk->proto, psrc ? pk->sport : pk->dport, true, pk->now_us);
 	}
 	}
 }

@@ -4,19 +4,27 @@
  * from `ipset save` text. Supported types: hash:ip, hash:net, hash:ip,port,
  * hash:net,port (each IPv4 or IPv6) and bitmap:port: the ones firewall
  * rulesets use for address blocklists and service lists; each maps to a
- * hash table or bitmap in the future classifier. Other types and options
- * (timeouts, counters, comments) are refused with an error rather than
- * ignored.
+ * sorted array or bitmap in the compiled program. Timeouts are supported
+ * as ipset has them: "create ... timeout N" gives a set whose entries
+ * expire (N seconds by default, "add ... timeout M" for one entry, 0:
+ * never); an expired entry no longer matches, is not listed and may be
+ * added again; the control thread takes expired entries out from time to
+ * time (rules_ipset_purge). Other options (counters, comments, nomatch)
+ * are refused with an error rather than ignored.
  *
  * Transactional like the iptables loader; control thread only.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rules_priv.h"
 
 #define SET_ENTRIES_MAX (1u << 24)
+/* -exist on the line (or the change): no error for what is already so,
+ * an add renews the entry's timeout */
+#define IPSET_EXIST (1u << 8)
 
 static const struct {
 	const char *name;
@@ -120,7 +128,26 @@ static int opt_uint(struct rules_pctx *pc, const char *name, const char *v, uint
 	return 0;
 }
 
-static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n)
+/* ipset's timeout value: 0 to 2147483 seconds, its messages */
+static int opt_timeout(struct rules_pctx *pc, const char *v, uint32_t *out)
+{
+	uint64_t x;
+	if (!v)
+		return rules_errf(pc->pe, pc->col, "timeout needs a value");
+	if (!rules_parse_uint(v, UINT32_MAX, &x)) {
+		if (v[0] == '-' && rules_parse_uint(v + 1, UINT64_MAX, &x))
+			return rules_errf(pc->pe, pc->col, "'%s' is out of range 0-%u", v,
+				RULES_SET_TIMEOUT_MAX);
+		return rules_errf(pc->pe, pc->col, "'%s' is invalid as number", v);
+	}
+	if (x > RULES_SET_TIMEOUT_MAX)
+		return rules_errf(pc->pe, pc->col, "'%s' is out of range 0-%u", v, RULES_SET_TIMEOUT_MAX);
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
+	unsigned flags)
 {
 	const char *name = tok[1];
 	size_t type = RULES_ARRAY_SIZE(set_types);
@@ -157,6 +184,9 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 			rc = opt_uint(pc, "hashsize", v, 1u << 30, &ns.hashsize);
 		} else if (strcmp(tok[i], "maxelem") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
 			rc = opt_uint(pc, "maxelem", v, SET_ENTRIES_MAX, &ns.maxelem);
+		} else if (strcmp(tok[i], "timeout") == 0) {
+			rc = opt_timeout(pc, v, &ns.timeout);
+			ns.has_timeout = 1;
 		} else if (strcmp(tok[i], "range") == 0 && ns.type == RULES_SET_BITMAP_PORT) {
 			struct rules_set_entry e = {0};
 			rc = v ? parse_port_part(pc, v, &e) : rules_errf(pc->pe, pc->col, "range needs a value");
@@ -171,7 +201,12 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 	}
 	if (ns.type == RULES_SET_BITMAP_PORT && !have_range)
 		return rules_errf(pc->pe, col[2], "bitmap:port needs \"range FROM-TO\"");
-	if (set_get(rs, name)) {
+	const struct rules_set *old = set_get(rs, name);
+	if (old && (flags & IPSET_EXIST) && old->type == ns.type && old->fam == ns.fam &&
+	    old->has_timeout == ns.has_timeout && old->timeout == ns.timeout &&
+	    old->range_lo == ns.range_lo && old->range_hi == ns.range_hi)
+		return 0; /* ipset create -exist: the same set is there */
+	if (old) {
 		if (set_used(rs, name))
 			return rules_errf(pc->pe, col[1], "set %s is in use by rules and cannot be recreated", name);
 		return rules_errf(pc->pe, col[1], "set %s already exists", name);
@@ -207,22 +242,56 @@ static long entry_find(const struct rules_set *set, const struct rules_set_entry
 	return -1;
 }
 
-static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n)
+/* The words after an add's entry: "timeout N". */
+struct entry_opts {
+	bool has_timeout;
+	uint32_t timeout;
+};
+
+static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, bool add,
+	struct entry_opts *o)
 {
-	if (n != 3)
-		return rules_errf(pc->pe, col[0], "del needs a set name and an entry");
-	struct rules_set *set = set_get(rs, tok[1]);
+	memset(o, 0, sizeof(*o));
+	if (n < 3)
+		return rules_errf(pc->pe, col[0], "%s needs a set name and an entry", add ? "add" : "del");
+	for (int i = 3; i < n; i++) {
+		if (add && !strcmp(tok[i], "timeout")) {
+			pc->col = i + 1 < n ? col[i + 1] : col[i];
+			int rc = opt_timeout(pc, i + 1 < n ? tok[i + 1] : NULL, &o->timeout);
+			if (rc < 0)
+				return rc;
+			o->has_timeout = true;
+			i++;
+			continue;
+		}
+		return rules_errf(pc->pe, col[i], "entry option \"%s\" is not supported", tok[i]);
+	}
+	return 0;
+}
+
+static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
+	unsigned flags)
+{
+	struct entry_opts o;
+	const int at[2] = {1, 2};
+	int rc = entry_opts(pc, tok, col, n, false, &o);
+	if (rc < 0)
+		return rc;
+	struct rules_set *set = set_get(rs, tok[at[0]]);
 	if (!set)
-		return rules_errf(pc->pe, col[1], "set %s doesn't exist", tok[1]);
+		return rules_errf(pc->pe, col[at[0]], "set %s doesn't exist", tok[at[0]]);
 	struct rules_set_entry e;
-	pc->col = col[2];
-	int rc = parse_entry(pc, set, tok[2], &e);
+	pc->col = col[at[1]];
+	rc = parse_entry(pc, set, tok[at[1]], &e);
 	if (rc < 0)
 		return rc;
 	long i = entry_find(set, &e);
-	if (i < 0)
-		return rules_errf(pc->pe, col[2], "element cannot be deleted from set %s: it's not added",
-			set->name);
+	if (i < 0 || !rules_set_entry_live(&set->e[i], rules_clock_us())) {
+		if (flags & IPSET_EXIST)
+			return 0;
+		return rules_errf(pc->pe, col[at[1]],
+			"element cannot be deleted from set %s: it's not added", set->name);
+	}
 	set->e[i] = set->e[--set->n];
 	return 0;
 }
@@ -238,25 +307,57 @@ static int do_flush(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok,
 	return 0;
 }
 
+static size_t purge_set(struct rules_set *set, uint64_t now)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < set->n; i++)
+		if (rules_set_entry_live(&set->e[i], now))
+			set->e[k++] = set->e[i];
+	size_t gone = set->n - k;
+	set->n = k;
+	return gone;
+}
+
 static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
 	unsigned flags)
 {
-	if (n != 3)
-		return rules_errf(pc->pe, col[n > 3 ? 3 : 0], n > 3 ? "entry options are not supported" :
-								  "add needs a set name and an entry");
-	struct rules_set *set = set_get(rs, tok[1]);
-	if (!set)
-		return rules_errf(pc->pe, col[1], "set %s doesn't exist", tok[1]);
-	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
-		return rules_errf(pc->pe, col[2], "set %s is full (maxelem %u)", set->name, set->maxelem);
-	struct rules_set_entry e;
-	pc->col = col[2];
-	int rc = parse_entry(pc, set, tok[2], &e);
+	struct entry_opts o;
+	const int at[2] = {1, 2};
+	bool exist = (flags & IPSET_EXIST) != 0;
+	int rc = entry_opts(pc, tok, col, n, true, &o);
 	if (rc < 0)
 		return rc;
-	if ((flags & RULES_IPSET_EXCL) && entry_find(set, &e) >= 0)
-		return rules_errf(pc->pe, col[2], "element cannot be added to set %s: it's already added",
-			set->name);
+	struct rules_set *set = set_get(rs, tok[at[0]]);
+	if (!set)
+		return rules_errf(pc->pe, col[at[0]], "set %s doesn't exist", tok[at[0]]);
+	struct rules_set_entry e;
+	pc->col = col[at[1]];
+	rc = parse_entry(pc, set, tok[at[1]], &e);
+	if (rc < 0)
+		return rc;
+	if (o.has_timeout && !set->has_timeout)
+		return rules_errf(pc->pe, col[at[1]],
+			"timeout cannot be used: set %s was created without timeout support", set->name);
+	uint64_t now = set->has_timeout ? rules_clock_us() : 0;
+	uint32_t t = o.has_timeout ? o.timeout : set->timeout;
+	e.exp_us = set->has_timeout && t ? now + (uint64_t)t * 1000000u : 0;
+	/* a load (no flag) takes the file's lines as they come, without a
+	 * scan per line; a single change looks for the entry */
+	if ((flags & RULES_IPSET_EXCL) || exist) {
+		long i = entry_find(set, &e);
+		if (i >= 0) {
+			if (!exist && rules_set_entry_live(&set->e[i], now))
+				return rules_errf(pc->pe, col[at[1]],
+					"element cannot be added to set %s: it's already added", set->name);
+			set->e[i].exp_us = e.exp_us; /* expired, or -exist: its timeout again */
+			return 0;
+		}
+	}
+	if (set->n >= set->maxelem && set->has_timeout)
+		purge_set(set, now);
+	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
+		return rules_errf(pc->pe, col[at[1]], "set %s is full (maxelem %u)", set->name,
+			set->maxelem);
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 16;
 		struct rules_set_entry *ne = realloc(set->e, cap * sizeof(*ne));
@@ -267,6 +368,39 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	}
 	set->e[set->n++] = e;
 	return 0;
+}
+
+size_t rules_ipset_purge(struct rules_ruleset *rs, uint64_t now)
+{
+	size_t gone = 0;
+	for (size_t i = 0; i < rs->n_sets; i++)
+		if (rs->sets[i].has_timeout)
+			gone += purge_set(&rs->sets[i], now);
+	return gone;
+}
+
+size_t rules_ipset_expired(const struct rules_ruleset *rs, uint64_t now, uint32_t *period_s)
+{
+	size_t n = 0;
+	uint32_t period = 0;
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct rules_set *s = &rs->sets[i];
+		if (!s->has_timeout)
+			continue;
+		size_t k = 0;
+		for (size_t j = 0; j < s->n; j++)
+			k += !rules_set_entry_live(&s->e[j], now);
+		if (k == 0)
+			continue;
+		/* the kernel's IPSET_GC_PERIOD: a third of the timeout, 1 s to 3 min */
+		uint32_t p = s->timeout / 3 ? (s->timeout / 3 < 180 ? s->timeout / 3 : 180) : 1;
+		if (period == 0 || p < period)
+			period = p;
+		n += k;
+	}
+	if (period_s)
+		*period_s = period;
+	return n;
 }
 
 int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
@@ -324,12 +458,24 @@ int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, co
 		}
 		if (rc < 0 || nt == 0 || tok[0][0] == '#')
 			continue;
+		unsigned lf = flags;
+		int k = 0;
+		for (int i = 0; i < nt; i++) {
+			if (!strcmp(tok[i], "-exist") || !strcmp(tok[i], "--exist") || !strcmp(tok[i], "-!")) {
+				lf |= IPSET_EXIST;
+				continue;
+			}
+			tok[k] = tok[i];
+			col[k++] = col[i];
+		}
+		if ((nt = k) == 0)
+			continue;
 		if (strcmp(tok[0], "create") == 0 || strcmp(tok[0], "-N") == 0)
-			rc = do_create(&pc, n, tok, col, nt);
+			rc = do_create(&pc, n, tok, col, nt, lf);
 		else if (strcmp(tok[0], "add") == 0 || strcmp(tok[0], "-A") == 0)
-			rc = do_add(&pc, n, tok, col, nt, flags);
+			rc = do_add(&pc, n, tok, col, nt, lf);
 		else if (strcmp(tok[0], "del") == 0 || strcmp(tok[0], "-D") == 0)
-			rc = do_del(&pc, n, tok, col, nt);
+			rc = do_del(&pc, n, tok, col, nt, lf);
 		else if (strcmp(tok[0], "flush") == 0 || strcmp(tok[0], "-F") == 0)
 			rc = do_flush(&pc, n, tok, col, nt);
 		else
@@ -379,6 +525,7 @@ char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 {
 	struct rules_buf b = {0};
 	bool found = false;
+	uint64_t now = rules_clock_us();
 	for (size_t i = 0; i < rs->n_sets; i++) {
 		const struct rules_set *s = &rs->sets[i];
 		if (name && strcmp(s->name, name) != 0)
@@ -386,13 +533,20 @@ char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 		found = true;
 		rbuf_printf(&b, "create %s %s", s->name, rules_set_type_name(s->type));
 		if (s->type == RULES_SET_BITMAP_PORT)
-			rbuf_printf(&b, " range %u-%u\n", s->range_lo, s->range_hi);
+			rbuf_printf(&b, " range %u-%u", s->range_lo, s->range_hi);
 		else
-			rbuf_printf(&b, " family %s hashsize %u maxelem %u\n",
+			rbuf_printf(&b, " family %s hashsize %u maxelem %u",
 				s->fam == RULES_F_V6 ? "inet6" : "inet", s->hashsize, s->maxelem);
+		if (s->has_timeout)
+			rbuf_printf(&b, " timeout %u", s->timeout);
+		rbuf_putc(&b, '\n');
 		for (size_t j = 0; j < s->n; j++) {
+			if (!rules_set_entry_live(&s->e[j], now))
+				continue;
 			rbuf_printf(&b, "add %s ", s->name);
 			rules_set_entry_print(&b, s, &s->e[j]);
+			if (s->has_timeout)
+				rbuf_printf(&b, " timeout %" PRIu64, rules_set_entry_left(&s->e[j], now));
 			rbuf_putc(&b, '\n');
 		}
 	}

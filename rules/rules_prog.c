@@ -218,6 +218,22 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 	cs->type = s->type;
 	cs->fam = s->fam;
 	cs->n = (uint32_t)s->n;
+	cs->has_timeout = s->has_timeout;
+	if (s->type == RULES_SET_BITMAP_PORT && s->has_timeout) {
+		cs->range_lo = s->range_lo;
+		cs->range_hi = s->range_hi;
+		cs->pexp = calloc((size_t)s->range_hi - s->range_lo + 1, sizeof(*cs->pexp));
+		if (!cs->pexp)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->n; i++)
+			for (uint32_t p = s->e[i].port_lo; p <= s->e[i].port_hi; p++) {
+				uint64_t x = s->e[i].exp_us ? s->e[i].exp_us : UINT64_MAX;
+				uint64_t *d = &cs->pexp[p - s->range_lo];
+				if (x > *d) /* the longest lived of overlapping ranges */
+					*d = x;
+			}
+		return 0;
+	}
 	if (s->type == RULES_SET_BITMAP_PORT) {
 		cs->ports = calloc(65536 / 8, 1);
 		if (!cs->ports)
@@ -441,6 +457,8 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			if (!s)
 				return cerr(c, "rule %d: set \"%s\" does not exist", r->line, x->u.set.name);
 			sr[n] = &p->csets[s - c->rs->sets];
+			if (s->has_timeout)
+				p->need_clock = true; /* entries expire */
 			break;
 		}
 		case RULES_X_ADDRTYPE:
@@ -1007,6 +1025,7 @@ void rules_prog_free(struct rules_prog *p)
 	for (size_t i = 0; i < p->n_csets; i++) {
 		free(p->csets[i].e);
 		free(p->csets[i].ports);
+		free(p->csets[i].pexp);
 	}
 	free(p->csets);
 	free(p->setrefs);

@@ -209,8 +209,13 @@ struct rules_cset {
 	uint8_t fam;
 	uint16_t n_groups;
 	uint32_t n;
+	uint8_t has_timeout; /* entries' exp_us are read (the packet's now_us) */
 	struct rules_set_entry *e;
-	uint8_t *ports; /* bitmap:port: 65536 bits */
+	uint8_t *ports; /* bitmap:port without timeout: 65536 bits */
+	/* bitmap:port with timeout: per port of the range, when it expires
+	 * (0: not in the set, UINT64_MAX: never) */
+	uint64_t *pexp;
+	uint16_t range_lo, range_hi;
 	struct {
 		uint32_t first, n;
 		uint8_t plen;

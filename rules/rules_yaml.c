@@ -26,6 +26,7 @@
  * ruleset is built fresh, validated, and only then replaces the caller's.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,7 +383,7 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct cy_node *k = key_of(sets, i), *v = val_of(sets, i);
 		static const char *const keys[] = {"type", "family", "range", "hashsize", "maxelem",
-			"elements", NULL};
+			"timeout", "elements", NULL};
 		if (v->type != CY_MAP)
 			return yerr(y, v, "set '%s' must be a map", k->str);
 		if (known(y, v, "a set", keys) < 0)
@@ -394,8 +395,8 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 			return -EINVAL;
 		struct rules_buf b = {0};
 		rbuf_printf(&b, "create %s %s", k->str, ty->str);
-		static const char *const cre[] = {"family", "range", "hashsize", "maxelem"};
-		for (size_t j = 0; j < 4; j++)
+		static const char *const cre[] = {"family", "range", "hashsize", "maxelem", "timeout"};
+		for (size_t j = 0; j < RULES_ARRAY_SIZE(cre); j++)
 			if ((f = cy_map_get(v, cre[j]))) {
 				if (scalar(y, f, cre[j]) < 0) {
 					free(b.s);
@@ -593,10 +594,13 @@ static void yaml_str(struct rules_buf *b, const char *s)
 	rbuf_putc(b, '"');
 }
 
-static void print_entry(struct rules_buf *b, const struct rules_set *s, const struct rules_set_entry *e)
+static void print_entry(struct rules_buf *b, const struct rules_set *s, const struct rules_set_entry *e,
+	uint64_t now)
 {
 	struct rules_buf t = {0};
 	rules_set_entry_print(&t, s, e);
+	if (s->has_timeout)
+		rbuf_printf(&t, " timeout %" PRIu64, rules_set_entry_left(e, now));
 	yaml_str(b, t.s ? t.s : "");
 	if (t.oom)
 		b->oom = true;
@@ -607,6 +611,7 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 {
 	(void)flags;
 	struct rules_buf b = {0};
+	uint64_t now = rules_clock_us();
 	rbuf_puts(&b, "# Rampart ruleset\n");
 	if (rs->n_sets) {
 		rbuf_puts(&b, "sets:\n");
@@ -617,13 +622,24 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 				rbuf_printf(&b, "    family: %s\n", s->fam == RULES_F_V6 ? "inet6" : "inet");
 			else
 				rbuf_printf(&b, "    range: \"%u-%u\"\n", s->range_lo, s->range_hi);
+			if (s->type != RULES_SET_BITMAP_PORT && s->hashsize != 1024)
+				rbuf_printf(&b, "    hashsize: %u\n", s->hashsize);
+			if (s->type != RULES_SET_BITMAP_PORT && s->maxelem != 65536)
+				rbuf_printf(&b, "    maxelem: %u\n", s->maxelem);
+			if (s->has_timeout)
+				rbuf_printf(&b, "    timeout: %u\n", s->timeout);
+			size_t live = 0;
+			for (size_t j = 0; j < s->n; j++)
+				live += rules_set_entry_live(&s->e[j], now);
 			rbuf_puts(&b, "    elements:");
-			if (s->n == 0)
+			if (live == 0)
 				rbuf_puts(&b, " []");
 			rbuf_putc(&b, '\n');
 			for (size_t j = 0; j < s->n; j++) {
+				if (!rules_set_entry_live(&s->e[j], now))
+					continue;
 				rbuf_puts(&b, "      - ");
-				print_entry(&b, s, &s->e[j]);
+				print_entry(&b, s, &s->e[j], now);
 				rbuf_putc(&b, '\n');
 			}
 		}

@@ -59,6 +59,8 @@ struct rp_ctl_env {
 	struct dp_metrics_info *info;  /* last change: time and result */
 	uint64_t last_apply_us;        /* the last change: call to live on every worker */
 	uint64_t last_change_ms;       /* when (CLOCK_MONOTONIC) */
+	uint64_t set_check_ms;         /* timeout sets: last look for expired entries */
+	uint64_t set_purge_ms;         /* and last purge */
 };
 
 /* Listen on c->ctl_socket (its directory is created if missing) with

@@ -395,10 +395,49 @@ static int apply(struct rp_ctl_env *env, struct rules_ruleset *rs, bool inherit,
 	return 0;
 }
 
+struct expired_view {
+	uint64_t now;
+	size_t n;
+	uint32_t period_s;
+};
+
+static void expired_of(const struct rules_ruleset *rs, void *arg)
+{
+	struct expired_view *v = arg;
+	v->n = rules_ipset_expired(rs, v->now, &v->period_s);
+}
+
+/* Timeout sets: their expired entries, which match nothing already, leave
+ * the sets (a change like any other) once per ipset's gc period. */
+static void purge_sets(struct rp_ctl_env *env)
+{
+	uint64_t ms = now_ms();
+	if (ms - env->set_check_ms < 1000)
+		return;
+	env->set_check_ms = ms;
+	struct expired_view v = { .now = rules_clock_us() };
+	if (dp_rules_view(env->dp, expired_of, &v) < 0 || v.n == 0 ||
+	    ms - env->set_purge_ms < (uint64_t)v.period_s * 1000)
+		return;
+	env->set_purge_ms = ms;
+	struct rules_ruleset *rs = dp_rules_snapshot(env->dp);
+	if (rs == NULL)
+		return;
+	size_t gone = rules_ipset_purge(rs, v.now);
+	char err[RULES_ERR_MAX];
+	if (apply(env, rs, false, "set expiry", err, sizeof(err)) < 0) {
+		RP_WARN("ctl", "taking expired set entries out failed: %s", err);
+		return;
+	}
+	RP_INFO("ctl", "%zu expired set entries taken out: ruleset %" PRIu32, gone,
+		dp_rules_generation(env->dp));
+}
+
 void rp_ctl_tick(struct rp_ctl_env *env)
 {
 	/* -m hashlimit: idle entries leave their tables every gc interval */
 	rules_hl_gc(dp_rules_clock_us(env->dp), 1u << 16);
+	purge_sets(env);
 	/* a change that reused classifiers leaves appended rules walked in
 	 * order: once changes pause for a second, build them all again */
 	if (!dp_rules_tailed(env->dp) || now_ms() - env->last_change_ms < 1000)
@@ -669,12 +708,20 @@ static void view_print(const struct rules_ruleset *rs, void *arg)
 		FILE *f = open_memstream(&s, &len);
 		if (f == NULL)
 			break;
+		uint64_t now = rules_clock_us();
 		for (size_t i = 0; i < rs->n_sets; i++) {
 			const struct rules_set *st = &rs->sets[i];
-			fprintf(f, "set=%s type=%s family=%s entries=%zu maxelem=%u\n", st->name,
+			size_t live = st->n;
+			if (st->has_timeout)
+				for (size_t j = 0; j < st->n; j++)
+					live -= !rules_set_entry_live(&st->e[j], now);
+			fprintf(f, "set=%s type=%s family=%s entries=%zu maxelem=%u", st->name,
 				rules_set_type_name(st->type),
 				st->type == RULES_SET_BITMAP_PORT ? "any" : st->fam == RULES_F_V6 ? "inet6" : "inet",
-				st->n, st->maxelem);
+				live, st->maxelem);
+			if (st->has_timeout)
+				fprintf(f, " timeout=%u", st->timeout);
+			fputc('\n', f);
 		}
 		v->out = fclose(f) == 0 ? s : (free(s), NULL);
 		break;
@@ -1036,8 +1083,9 @@ static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	answer_view(env, &v, NULL, out);
 }
 
-/* set add|del NAME ENTRY, set flush NAME, set list [NAME]: named sets,
- * changed live (a change like any other: copy, change, compile, swap) */
+/* set add|del [-exist] NAME ENTRY [timeout N], set flush NAME, set list
+ * [NAME]: named sets, changed live (a change like any other: copy, change,
+ * compile, swap) */
 static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 {
 	const char *op = argc > 1 ? argv[1] : "";
@@ -1046,26 +1094,43 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		answer_view(env, &v, "no such set", out);
 		return;
 	}
-	bool two = !strcmp(op, "add") || !strcmp(op, "del");
-	if (!(two && argc == 4) && !(!strcmp(op, "flush") && argc == 3)) {
-		fprintf(out, "%%%% error: set add|del NAME ENTRY, set flush NAME, set list [NAME]\n");
+	bool add = !strcmp(op, "add"), two = add || !strcmp(op, "del");
+	/* the words of an ipset line after the command, each one word */
+	char line[1024];
+	size_t len = (size_t)snprintf(line, sizeof(line), "%s", op);
+	int words = 0;
+	bool bad = false;
+	for (int i = 2; i < argc && !bad; i++) {
+		if (strpbrk(argv[i], " \t\n") || !argv[i][0])
+			bad = true;
+		else if (strcmp(argv[i], "-exist") && strcmp(argv[i], "-!"))
+			words++;
+		int k = snprintf(line + len, sizeof(line) - len, " %s", argv[i]);
+		if (k < 0 || (size_t)k >= sizeof(line) - len)
+			bad = true;
+		else
+			len += (size_t)k;
+	}
+	bool shape = two ? words == 2 || (add && words == 4) : !strcmp(op, "flush") && words == 1 &&
+									argc == 3;
+	if (!shape) {
+		fprintf(out, "%%%% error: set add|del [-exist] NAME ENTRY [timeout N], set flush NAME, "
+			     "set list [NAME]\n");
 		return;
 	}
-	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s %s%s%s\n", op, argv[2], two ? " " : "",
-			 two ? argv[3] : "");
-	if (n < 0 || (size_t)n >= sizeof(line) || strpbrk(argv[2], " \t") ||
-	    (two && strpbrk(argv[3], " \t"))) {
+	if (bad || len + 1 >= sizeof(line)) {
 		fprintf(out, "%%%% error: set: bad set name or entry\n");
 		return;
 	}
+	line[len++] = '\n';
+	line[len] = '\0';
 	struct rules_ruleset *rs = dp_rules_snapshot(env->dp);
 	char err[RULES_ERR_MAX];
 	if (rs == NULL) {
 		fprintf(out, "%%%% error: out of memory\n");
 		return;
 	}
-	if (rules_ipset_change(rs, line, (size_t)n, "set", RULES_IPSET_EXCL, err, sizeof(err)) < 0) {
+	if (rules_ipset_change(rs, line, len, "set", RULES_IPSET_EXCL, err, sizeof(err)) < 0) {
 		rules_free(rs);
 		fprintf(out, "%%%% error: %s\n", strip_where(err));
 		return;

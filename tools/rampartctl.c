@@ -534,8 +534,10 @@ static int cmd_set(int argc, char **argv)
 {
 	if (argc < 2 || want_help(argc, argv)) {
 		fprintf(argc < 2 ? stderr : stdout,
-			"usage: rampartctl set add NAME ENTRY   add an entry to a named set (-m set)\n"
-			"       rampartctl set del NAME ENTRY   remove it\n"
+			"usage: rampartctl set add [-exist] NAME ENTRY [timeout N]\n"
+			"                                       add an entry to a named set (-m set);\n"
+			"                                       timeout: its seconds to live (0: never)\n"
+			"       rampartctl set del [-exist] NAME ENTRY   remove it\n"
 			"       rampartctl set flush NAME       remove every entry\n"
 			"       rampartctl set list [NAME]      the sets as `ipset save` prints them\n"
 			"ENTRY as ipset writes it: 10.0.0.1, 10.0.0.0/8, 10.0.0.1,tcp:80, 8080-8090\n");

@@ -23,7 +23,8 @@
 #   - hostile clients (garbage, oversized and truncated requests, clients
 #     that connect and say nothing, 300 clients at once) while a ping flood
 #     crosses the box: no packet lost, the daemon answers on
-#   - named sets: set add/del/flush/list change -m set's sets live
+#   - named sets: set add/del/flush/list change -m set's sets live; a timeout
+#     set's entries expire (matching, listing) and are taken out
 #   - trace add/show: the next packets of a connection, the rule that
 #     accepted them and their fate
 #   - --json: -L, conntrack -L and show version parse as JSON (python's
@@ -246,6 +247,42 @@ assert_eq "deleting it again: exit 1" 1 "$?"
 assert_eq "a missing set: exit 1" 1 "$?"
 "$RCTL" set add blocklist 10.77.1.0/33 2>/dev/null
 assert_eq "a bad entry: exit 1" 1 "$?"
+# a timeout set (ipset's "timeout N"): entries expire on their own
+gen_of() { "$RCTL" show version | awk '/ruleset_generation/ {print $2}'; }
+check "-I FORWARD 1 -m set --match-set banned src -j REJECT" \
+	"$RCTL" -I FORWARD 1 -m set --match-set banned src -j REJECT --reject-with icmp-admin-prohibited
+check "set add banned 10.77.1.2 (the set's timeout: 3 s)" "$RCTL" set add banned 10.77.1.2
+assert_eq "curl from the banned host is refused" 7 "$(curl_rc 8080)"
+check_out "set list banned: the entry and its seconds left" "^add banned 10\.77\.1\.2 timeout [123]$" \
+	"$RCTL" set list banned
+check_out "... under the set's create line" \
+	"^create banned hash:ip family inet hashsize 1024 maxelem 65536 timeout 3$" "$RCTL" set list banned
+out=$("$RCTL" set add banned 10.77.1.2 2>&1)
+assert_eq "adding it again before it expires: exit 1" 1 "$?"
+assert_match "... already added" "already added" "$out"
+check "set add -exist ... timeout 4 renews it" "$RCTL" set add -exist banned 10.77.1.2 timeout 4
+check_out "... 4 s now" "^add banned 10\.77\.1\.2 timeout [34]$" "$RCTL" set list banned
+out=$("$RCTL" set add blocklist 10.77.1.9 timeout 5 2>&1)
+assert_eq "a timeout in a set without timeouts: exit 1" 1 "$?"
+assert_match "... as ipset says" "without timeout support" "$out"
+gen0=$(gen_of)
+t0=$(date +%s%N)
+wait_for "the entry expires: curl passes" 8 \
+	ip netns exec "$LAN_NS" curl -s -o /dev/null --max-time 2 http://10.77.2.2:8080/hello.txt
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_ge "... not before its 4 s (ms after the renewal's listing)" "$ms" 2500
+assert_eq "... and is no longer listed" 0 "$("$RCTL" set list banned | grep -c '^add ')"
+check_out "show sets counts no live entry" "^set=banned type=hash:ip family=inet entries=0 maxelem=65536 timeout=3$" \
+	"$RCTL" show sets
+wait_for "the expired entry is taken out of the set (a ruleset change)" 5 \
+	sh -c "[ \$('$RCTL' show version | awk '/ruleset_generation/ {print \$2}') -gt $gen0 ]"
+assert_file_match "... logged" "1 expired set entries taken out" "$RP_LOG"
+check "set add banned 10.77.1.2 timeout 0 (never expires)" "$RCTL" set add banned 10.77.1.2 timeout 0
+check_out "... listed with timeout 0" "^add banned 10\.77\.1\.2 timeout 0$" "$RCTL" set list banned
+check "set del banned 10.77.1.2" "$RCTL" set del banned 10.77.1.2
+check "set del -exist of an entry not there" "$RCTL" set del -exist banned 10.77.1.2
+check "-D FORWARD 1" "$RCTL" -D FORWARD 1
+assert_eq "curl passes" 0 "$(curl_rc 8080)"
 
 # ---- trace
 check "trace add 3 -p tcp --dport 8080 -i lan0" "$RCTL" trace add 3 -p tcp --dport 8080 -i lan0

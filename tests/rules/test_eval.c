@@ -29,7 +29,19 @@ static const char sets_text[] = "create ip4 hash:ip\nadd ip4 10.0.0.1\n"
 				"create net4 hash:net\nadd net4 10.9.0.0/16\nadd net4 10.0.0.0/30\n"
 				"create ipport hash:ip,port\nadd ipport 10.0.0.2,tcp:80\n"
 				"create ports bitmap:port range 1-2000\nadd ports 1234\n"
-				"create net6 hash:net family inet6\nadd net6 fd00::/64\n";
+				"create net6 hash:net family inet6\nadd net6 fd00::/64\n"
+				/* timeout sets, loaded at FAKE_T0 (the rules' clock) */
+				"create tmo hash:ip timeout 300\nadd tmo 10.0.0.1 timeout 10\n"
+				"add tmo 10.0.0.2 timeout 0\n"
+				"create tnp hash:net,port timeout 5\nadd tnp 10.0.0.0/24,tcp:80\n"
+				"create tports bitmap:port range 1-2000 timeout 60\n"
+				"add tports 1234 timeout 2\nadd tports 80 timeout 0\n";
+
+#define FAKE_T0 1000000000ull /* us */
+static uint64_t fake_clock(void)
+{
+	return FAKE_T0;
+}
 
 /* The base packet: IPv4 TCP SYN 10.0.0.1:1234 -> 10.0.0.2:80, lan0 -> wan0. */
 static struct rules_pkt base4(void)
@@ -898,6 +910,40 @@ static void test_sets(void **state)
 	MATCH("-m set --match-set net6 src", base6());
 }
 
+/* Entries of timeout sets match until they expire, on the packet's clock. */
+static void test_set_timeouts(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4();
+	p.now_us = FAKE_T0 + 1999999;
+	MATCH("-m set --match-set tports src", p); /* 1234: 2 s */
+	p.now_us = FAKE_T0 + 9999999; /* 10.0.0.1: 10 s */
+	MATCH("-m set --match-set tmo src", p);
+	MATCH("-m set --match-set tmo dst", p); /* 10.0.0.2: never expires */
+	NOMATCH("-m set --match-set tnp dst,dst", p); /* 5 s */
+	NOMATCH("-m set --match-set tports src", p);
+	MATCH("-m set --match-set tports dst", p);  /* 80: never */
+	NOMATCH("-m set --match-set tports dst", udp(p, 1234, 81));
+	p.now_us = FAKE_T0 + 10000000;
+	NOMATCH("-m set --match-set tmo src", p);
+	MATCH("-m set ! --match-set tmo src", p);
+	MATCH("-m set --match-set tmo dst", p);
+	NOMATCH("-m set --match-set tports src", p);
+	MATCH("-m set --match-set tports dst", p);
+	p.now_us = FAKE_T0 + 4999999;
+	MATCH("-m set --match-set tnp dst,dst", p);
+	p.now_us = FAKE_T0 + 2000000;
+	NOMATCH("-m set --match-set tports src", p);
+	/* a program with a timeout set reads the clock */
+	struct run r;
+	load(&r, forward_text("-m set --match-set tmo src", false, RULES_F_V4), NULL, 0);
+	assert_true(r.p->need_clock);
+	unload(&r);
+	load(&r, forward_text("-m set --match-set ip4 src", false, RULES_F_V4), NULL, 0);
+	assert_false(r.p->need_clock);
+	unload(&r);
+}
+
 static void test_limit(void **state)
 {
 	(void)state;
@@ -1332,6 +1378,7 @@ static void test_quota_threads(void **state)
 
 int main(void)
 {
+	rules_clock_set(fake_clock);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_selectors),
 		cmocka_unit_test(test_quota_threads),
@@ -1348,6 +1395,7 @@ int main(void)
 		cmocka_unit_test(test_connlimit),
 		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_set_timeouts),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_time_calendar),
 		cmocka_unit_test(test_time),

@@ -1146,6 +1146,120 @@ static void test_add_rule(void **state)
 	rules_free(rs);
 }
 
+static uint64_t fake_now;
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static char *set_text(const struct rules_ruleset *rs, const char *name)
+{
+	char *t = rules_ipset_print(rs, name);
+	assert_non_null(t);
+	return t;
+}
+
+#define SET_IS(rs, name, want) \
+	do { \
+		char *_t = set_text(rs, name); \
+		if (strcmp(_t, want)) \
+			fail_msg("set %s:\n%s\nwant:\n%s", name, _t, want); \
+		free(_t); \
+	} while (0)
+
+static int set_do(struct rules_ruleset *rs, const char *line, unsigned flags, char *err)
+{
+	return rules_ipset_change(rs, line, strlen(line), "s", flags, err, RULES_ERR_MAX);
+}
+
+/* ipset's timeouts: defaults, per entry, 0 = never, -exist, expiry, purge,
+ * the listing's remaining seconds (as the kernel's ipset 7.17 prints them) */
+static void test_set_timeouts(void **state)
+{
+	(void)state;
+	char err[RULES_ERR_MAX];
+	fake_now = 5000000000ull;
+	rules_clock_set(fake_clock);
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	static const char sets[] = "create t hash:ip timeout 300\nadd t 1.2.3.4\n"
+				   "add t 1.2.3.5 timeout 0\nadd t 1.2.3.6 timeout 2\n"
+				   "create z hash:ip timeout 0\nadd z 10.0.0.1\n"
+				   "create b bitmap:port range 1-100 timeout 10\nadd b 5 timeout 3\n"
+				   "create p hash:ip\nadd p 9.9.9.9\n";
+	assert_int_equal(rules_ipset_load(rs, sets, strlen(sets), "s", err, sizeof(err)), 0);
+	SET_IS(rs, "t", "create t hash:ip family inet hashsize 1024 maxelem 65536 timeout 300\n"
+			"add t 1.2.3.4 timeout 300\nadd t 1.2.3.5 timeout 0\nadd t 1.2.3.6 timeout 2\n");
+	SET_IS(rs, "z", "create z hash:ip family inet hashsize 1024 maxelem 65536 timeout 0\n"
+			"add z 10.0.0.1 timeout 0\n");
+	SET_IS(rs, "b", "create b bitmap:port range 1-100 timeout 10\nadd b 5 timeout 3\n");
+	SET_IS(rs, "p", "create p hash:ip family inet hashsize 1024 maxelem 65536\nadd p 9.9.9.9\n");
+	/* whole seconds left, rounded down; under one second: 1 */
+	fake_now += 1500000;
+	SET_IS(rs, "t", "create t hash:ip family inet hashsize 1024 maxelem 65536 timeout 300\n"
+			"add t 1.2.3.4 timeout 298\nadd t 1.2.3.5 timeout 0\nadd t 1.2.3.6 timeout 1\n");
+	/* an entry that is there: an error, unless -exist (which renews it) */
+	assert_int_equal(set_do(rs, "add t 1.2.3.4\n", RULES_IPSET_EXCL, err), -EINVAL);
+	assert_string_equal(err, "s:1:7: element cannot be added to set t: it's already added");
+	assert_int_equal(set_do(rs, "add t 1.2.3.4 timeout 50 -exist\n", RULES_IPSET_EXCL, err), 0);
+	assert_int_equal(set_do(rs, "-exist add t 1.2.3.9\n", RULES_IPSET_EXCL, err), 0);
+	assert_int_equal(set_do(rs, "add p 9.9.9.9 -!\n", RULES_IPSET_EXCL, err), 0);
+	assert_int_equal(set_do(rs, "create t hash:ip timeout 300 -exist\n", 0, err), 0);
+	assert_int_equal(set_do(rs, "create t hash:ip timeout 30 -exist\n", 0, err), -EINVAL);
+	assert_string_equal(err, "s:1:8: set t already exists");
+	/* 1.2.3.6 expires: no longer listed, may be added again, not deleted */
+	fake_now += 500000;
+	SET_IS(rs, "t", "create t hash:ip family inet hashsize 1024 maxelem 65536 timeout 300\n"
+			"add t 1.2.3.4 timeout 49\nadd t 1.2.3.5 timeout 0\nadd t 1.2.3.9 timeout 299\n");
+	uint32_t period = 0;
+	assert_int_equal(rules_ipset_expired(rs, fake_now, &period), 1);
+	assert_int_equal(period, 100); /* a third of 300 s */
+	assert_int_equal(set_do(rs, "del t 1.2.3.6\n", 0, err), -EINVAL);
+	assert_string_equal(err, "s:1:7: element cannot be deleted from set t: it's not added");
+	assert_int_equal(set_do(rs, "del t 1.2.3.6 -exist\n", 0, err), 0);
+	assert_int_equal(set_do(rs, "add t 1.2.3.6 timeout 7\n", RULES_IPSET_EXCL, err), 0);
+	assert_int_equal(rules_ipset_expired(rs, fake_now, NULL), 0);
+	SET_IS(rs, "t", "create t hash:ip family inet hashsize 1024 maxelem 65536 timeout 300\n"
+			"add t 1.2.3.4 timeout 49\nadd t 1.2.3.5 timeout 0\nadd t 1.2.3.6 timeout 7\n"
+			"add t 1.2.3.9 timeout 299\n");
+	/* the purge takes out what expired, nothing else */
+	fake_now += 10000000;
+	const struct rules_set *t = rules_set_find(rs, "t");
+	assert_int_equal(t->n, 4);
+	assert_int_equal(rules_ipset_expired(rs, fake_now, &period), 2); /* 1.2.3.6, b's 5 */
+	assert_int_equal(period, 3); /* b: a third of 10 s */
+	assert_int_equal(rules_ipset_purge(rs, fake_now), 2);
+	assert_int_equal(t->n, 3);
+	assert_int_equal(rules_ipset_expired(rs, fake_now, NULL), 0);
+	/* a full set makes room by dropping what expired */
+	static const char small[] = "create s hash:ip maxelem 2 timeout 1\nadd s 1.1.1.1\n"
+				    "add s 1.1.1.2\n";
+	assert_int_equal(rules_ipset_load(rs, small, strlen(small), "s", err, sizeof(err)), 0);
+	assert_int_equal(set_do(rs, "add s 1.1.1.3\n", RULES_IPSET_EXCL, err), -EINVAL);
+	assert_string_equal(err, "s:1:7: set s is full (maxelem 2)");
+	fake_now += 1000000;
+	assert_int_equal(set_do(rs, "add s 1.1.1.3\n", RULES_IPSET_EXCL, err), 0);
+	SET_IS(rs, "s", "create s hash:ip family inet hashsize 1024 maxelem 2 timeout 1\n"
+			"add s 1.1.1.3 timeout 1\n");
+	/* the YAML dump keeps the timeouts, and loads back */
+	char *y = rules_yaml_print(rs, 0);
+	assert_non_null(y);
+	if (!strstr(y, "  s:\n    type: hash:ip\n    family: inet\n    maxelem: 2\n    timeout: 1\n"
+		       "    elements:\n      - \"1.1.1.3 timeout 1\"\n"))
+		fail_msg("%s", y);
+	struct rules_ruleset *back = rules_new();
+	assert_non_null(back);
+	assert_int_equal(rules_yaml_load(back, y, strlen(y), "y", err, sizeof(err)), 0);
+	char *a = rules_ipset_print(rs, NULL), *bb = rules_ipset_print(back, NULL);
+	assert_string_equal(a, bb);
+	free(a);
+	free(bb);
+	free(y);
+	rules_free(back);
+	rules_free(rs);
+	rules_clock_set(NULL);
+}
+
 static void test_clone_and_sets(void **state)
 {
 	char err[RULES_ERR_MAX];
@@ -1169,7 +1283,16 @@ static void test_clone_and_sets(void **state)
 		{"create allow hash:ip\n", "s:1:8: set allow is in use by rules and cannot be recreated"},
 		{"create x hash:ip\ncreate x hash:ip\n", "s:2:8: set x already exists"},
 		{"create x list:set\n", "s:1:10: set type \"list:set\" is not supported"},
-		{"create x hash:ip timeout 5\n", "s:1:18: set option \"timeout\" is not supported"},
+		{"create x hash:ip counters\n", "s:1:18: set option \"counters\" is not supported"},
+		{"create x hash:ip timeout 2147484\n", "s:1:26: '2147484' is out of range 0-2147483"},
+		{"create x hash:ip timeout -1\n", "s:1:26: '-1' is out of range 0-2147483"},
+		{"create x hash:ip timeout abc\n", "s:1:26: 'abc' is invalid as number"},
+		{"create x hash:ip timeout\n", "s:1:18: timeout needs a value"},
+		{"add allow 1.2.3.4 timeout 5\n", "s:1:11: timeout cannot be used: set allow was created without timeout support"},
+		{"add allow 1.2.3.4 nomatch\n", "s:1:19: entry option \"nomatch\" is not supported"},
+		{"add allow\n", "s:1:1: add needs a set name and an entry"},
+		{"del allow -exist\n", "s:1:1: del needs a set name and an entry"},
+		{"del allow 1.2.3.4 timeout 5\n", "s:1:19: entry option \"timeout\" is not supported"},
 		{"create x bitmap:port\n", "s:1:10: bitmap:port needs \"range FROM-TO\""},
 		{"add p 3000\n", "s:1:7: port \"3000\" outside the set's range 1000-2000"},
 		{"add nope 1.2.3.4\n", "s:1:5: set nope doesn't exist"},
@@ -1356,6 +1479,7 @@ int main(void)
 		cmocka_unit_test(test_errors_bounds),
 		cmocka_unit_test(test_add_rule),
 		cmocka_unit_test(test_clone_and_sets),
+		cmocka_unit_test(test_set_timeouts),
 		cmocka_unit_test(test_random_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
