@@ -20,6 +20,8 @@
 
 struct dp_ctx;
 struct dp_worker;
+struct rules_set_req;
+struct rules_set_entry;
 
 struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen);
 int dp_start(struct dp_ctx *dp);
@@ -74,6 +76,17 @@ uint32_t dp_rules_generation(const struct dp_ctx *dp);
 /* The rule engine's clock (microseconds, the workers' now_us): the time
  * base of -m limit and -m recent. */
 uint64_t dp_rules_clock_us(const struct dp_ctx *dp);
+/* -j SET: up to max requests the workers queued (control thread). */
+unsigned dp_set_reqs_drain(struct dp_ctx *dp, struct rules_set_req *out, unsigned max);
+/* The entry e of the live set name: its index in the live ruleset's set,
+ * -1 if it is not there, -2 if there is no such set; *live: not expired. */
+long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
+	uint64_t now, bool *live);
+/* A live entry e of the live timeout set name gets its timeout again
+ * (seconds, RULES_SET_NO_TIMEOUT: the set's), in place (no ruleset change:
+ * workers see it at once); false if not so. */
+bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
+	uint64_t now, uint32_t timeout);
 /* The wall clock of -m time as the workers read it: UTC seconds since 1970. */
 int64_t dp_wall_clock_s(const struct dp_ctx *dp);
 /* Tests and rampart-bench: from now on the workers' wall clock reads utc_s

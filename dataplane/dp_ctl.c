@@ -205,6 +205,9 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 		snprintf(name, sizeof(name), "rp_log%u", i);
 		w->logq = rte_ring_create_elem(name, sizeof(struct dp_logrec), DP_LOG_RING,
 					       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "rp_setq%u", i);
+		w->setq = rte_ring_create_elem(name, sizeof(struct rules_set_req), DP_SETQ_RING,
+					       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "rp_ho%u", i);
 		w->handoff = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "rp_trace%u", i);
@@ -212,7 +215,7 @@ struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen)
 						 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		w->cur_origin = (uint8_t)i;
 		if (w->punt == NULL || w->inject == NULL || w->logq == NULL || w->handoff == NULL ||
-		    w->traceq == NULL) {
+		    w->traceq == NULL || w->setq == NULL) {
 			snprintf(err, errlen, "cannot create rings for worker %u: %s", i,
 				 rte_strerror(rte_errno));
 			goto fail;
@@ -384,6 +387,7 @@ void dp_destroy(struct dp_ctx *dp)
 		free_ring(w->inject);
 		free_ring(w->handoff);
 		rte_ring_free(w->logq);
+		rte_ring_free(w->setq);
 		rte_ring_free(w->traceq);
 		ct_table_destroy(w->ct);
 		if (dp->ct_evq != NULL)
@@ -459,12 +463,12 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 			" fragmented=%" PRIu64 " rejects_sent=%" PRIu64 " log_dropped=%" PRIu64
 			" handoff_out=%" PRIu64 " handoff_in=%" PRIu64 " handoff_full=%" PRIu64
 			" reassembled=%" PRIu64 " frag_failed=%" PRIu64 " mss_rewritten=%" PRIu64 " fast_lane=%" PRIu64
-			" established_lane=%" PRIu64 "\n",
+			" established_lane=%" PRIu64 " set_requests=%" PRIu64 " set_requests_lost=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
 			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented,
 			w->st.rejects_sent, w->st.log_dropped, w->st.handoff_out, w->st.handoff_in,
 			w->st.handoff_full, w->st.reassembled, w->st.frag_failed, w->st.mss_rewritten,
-			w->st.fast, w->st.fast_est);
+			w->st.fast, w->st.fast_est, w->st.set_reqs, w->st.set_reqs_lost);
 		if (w->ct) {
 			const struct ct_stats *s = &w->ct->st;
 			fprintf(out,

@@ -162,6 +162,7 @@ struct dp_rules {
 #define DP_LOG_DEEP 1024
 #define DP_NFLOG_MAX 9216 /* an NFLOG copy's largest size (a jumbo frame's IP packet) */
 #define DP_LOG_RING 1024
+#define DP_SETQ_RING 1024 /* -j SET requests a worker may queue between two control loops */
 struct dp_logrec {
 	uint32_t gen;  /* dp_rules.gen of the program that logged */
 	uint32_t ctr;  /* counter id of the LOG rule */
@@ -222,6 +223,7 @@ struct dp_wstats {
 	uint64_t loops, busy_loops;
 	uint64_t punted, injected, icmp_sent, tcp_rst_sent, local_in, fragmented;
 	uint64_t rejects_sent, log_dropped;
+	uint64_t set_reqs, set_reqs_lost; /* -j SET requests queued, lost (ring full) */
 	uint64_t handoff_out, handoff_in, handoff_full;
 	uint64_t reassembled, frag_failed; /* frag_failed: fragments dropped by reassembly */
 	uint64_t mss_rewritten; /* TCPMSS: SYNs whose MSS option was lowered or added */
@@ -244,6 +246,7 @@ struct dp_worker {
 	struct rte_ring *punt;   /* worker -> control */
 	struct rte_ring *inject; /* control -> worker */
 	struct rte_ring *logq;   /* LOG records, worker -> control */
+	struct rte_ring *setq;   /* -j SET requests (struct rules_set_req), worker -> control */
 	struct rte_ring *handoff; /* packets whose connection may live here (MP/SC) */
 	/* ICMP error token bucket (kernel icmp_msgs_per_sec/burst) */
 	uint64_t icmp_tokens;    /* in units of 1/tsc_hz messages */

@@ -143,6 +143,18 @@ static uint32_t dp_connlimit(void *ctx, uint32_t match, uint8_t fam, const struc
 	return n;
 }
 
+/* -j SET: the request goes to the control thread, which changes the set
+ * (a full ring loses it, counted) */
+static void dp_set_req(void *ctx, const struct rules_set_req *req)
+{
+	struct dp_worker *w = ctx;
+	if (rte_ring_sp_enqueue_elem(w->setq, (void *)(uintptr_t)req, sizeof(*req)) != 0) {
+		w->st.set_reqs_lost++;
+		return;
+	}
+	w->st.set_reqs++;
+}
+
 static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const struct pkt_meta *pm, enum rules_hook h, uint8_t in, uint8_t out, struct rules_pkt *v)
 {
@@ -183,6 +195,8 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	v->nat_new = 0;
 	v->connlimit = NULL;
 	v->hotdrop = &w->cl_hotdrop;
+	v->set_req = unlikely(p->uses_set_target) ? dp_set_req : NULL;
+	v->set_ctx = w;
 	v->ct_status = v->ct_dir = v->ct_mhelper = 0;
 	v->ct_mark = 0;
 	if (!R->ct) {

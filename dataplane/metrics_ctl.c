@@ -293,6 +293,8 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 		W("icmp_sent_total", icmp_sent, "ICMP errors and echo replies the box sent"),
 		W("rejects_sent_total", rejects_sent, "REJECT answers sent"),
 		W("log_dropped_total", log_dropped, "LOG records lost (the logging ring was full)"),
+		W("set_requests_total", set_reqs, "-j SET changes queued for the control thread"),
+		W("set_requests_lost_total", set_reqs_lost, "-j SET changes lost (the ring was full)"),
 		W("handoff_out_total", handoff_out, "Packets handed to another worker (conntrack, NAT)"),
 		W("handoff_in_total", handoff_in, "Packets another worker handed over"),
 		W("handoff_full_total", handoff_full, "Hand-offs dropped: the ring was full"),

@@ -480,6 +480,52 @@ static void write_log(struct dp_ctx *dp, const struct dp_logrec *rec)
 	dp->logs_written++;
 }
 
+unsigned dp_set_reqs_drain(struct dp_ctx *dp, struct rules_set_req *out, unsigned max)
+{
+	unsigned total = 0;
+	for (unsigned i = 0; i < dp->n_workers && total < max; i++) {
+		struct dp_worker *w = dp->workers[i];
+		if (w == NULL || w->setq == NULL)
+			continue;
+		total += rte_ring_sc_dequeue_burst_elem(w->setq, out + total, sizeof(*out),
+							max - total, NULL);
+	}
+	return total;
+}
+
+long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
+	uint64_t now, bool *live)
+{
+	*live = false;
+	struct dp_rules *R = dp->rules;
+	const struct rules_set *s = R ? rules_set_find(R->rs, name) : NULL;
+	if (s == NULL)
+		return -2;
+	uint32_t pos;
+	return rules_cset_find(&R->prog->csets[s - R->rs->sets], e, now, live, &pos);
+}
+
+bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
+	uint64_t now, uint32_t timeout)
+{
+	struct dp_rules *R = dp->rules;
+	struct rules_set *s = R ? (struct rules_set *)rules_set_find(R->rs, name) : NULL;
+	if (s == NULL || !s->has_timeout)
+		return false;
+	struct rules_cset *cs = &R->prog->csets[s - R->rs->sets];
+	bool live;
+	uint32_t pos;
+	long i = rules_cset_find(cs, e, now, &live, &pos);
+	if (i < 0 || !live)
+		return false;
+	uint64_t exp_us = rules_set_exp(s, timeout, now);
+	/* an aligned 8-byte store: a worker reads the old time or the new,
+	 * never a mix; the ruleset this thread keeps gets the same */
+	__atomic_store_n(&cs->e[pos].exp_us, exp_us, __ATOMIC_RELAXED);
+	s->e[i].exp_us = exp_us;
+	return true;
+}
+
 unsigned dp_logs_drain(struct dp_ctx *dp)
 {
 	unsigned total = 0;

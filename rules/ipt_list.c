@@ -274,6 +274,25 @@ static void print_set(struct lctx *c, const struct rules_ext *x)
 		rbuf_printf(c->b, "%s%s", i ? "," : " ", (s->dirs & (1u << i)) ? "src" : "dst");
 }
 
+/* libxt_SET's set_target_print_v3 */
+static void print_set_t(struct lctx *c, const struct rules_ext *x)
+{
+	const struct rules_t_set *t = &x->u.tset;
+	const struct rules_m_set *s[2] = { &t->add, &t->del };
+	static const char *const what[2] = { "add-set", "del-set" };
+	for (unsigned k = 0; k < 2; k++) {
+		if (!(x->present & BIT(k == 0 ? RULES_O_TS_ADD : RULES_O_TS_DEL)))
+			continue;
+		rbuf_printf(c->b, " %s %s", what[k], s[k]->name);
+		for (unsigned i = 0; i < s[k]->dim; i++)
+			rbuf_printf(c->b, "%s%s", i ? "," : " ", (s[k]->dirs & (1u << i)) ? "src" : "dst");
+	}
+	if (x->present & BIT(RULES_O_TS_EXIST))
+		rbuf_puts(c->b, " exist");
+	if (x->present & BIT(RULES_O_TS_TIMEOUT))
+		rbuf_printf(c->b, " timeout %u", t->timeout);
+}
+
 static void ct_addr(struct lctx *c, const char *name, const struct rules_ext *x, unsigned id,
 	const struct rules_hostmask *h)
 {
@@ -870,6 +889,9 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 		break;
 	case RULES_X_CHECKSUM:
 		rbuf_puts(c->b, " CHECKSUM fill");
+		break;
+	case RULES_X_SET_T:
+		print_set_t(c, x);
 		break;
 	case RULES_X_TCPMSS:
 		if (x->present & BIT(RULES_O_MSS_CLAMP))

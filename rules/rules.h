@@ -368,6 +368,15 @@ struct rules_t_ct {
 	uint8_t helper_id; /* RULES_HELPER_*, set by validation */
 };
 
+/* -j SET: the packet's entry added to one set and/or deleted from another
+ * (xt_SET revision 3 without --map-set) */
+#define RULES_SET_NO_TIMEOUT UINT32_MAX /* --timeout not given: the set's */
+struct rules_t_set {
+	struct rules_m_set add, del; /* dim 0: not given */
+	uint32_t timeout;            /* --timeout, or RULES_SET_NO_TIMEOUT */
+	uint16_t add_idx, del_idx;   /* the sets' indexes in the ruleset (compile) */
+};
+
 struct rules_m_statistic { /* -m statistic */
 	uint8_t mode;         /* RULES_STAT_RANDOM, RULES_STAT_NTH */
 	uint32_t probability; /* random: p * 2^31, as xt_statistic */
@@ -488,6 +497,7 @@ union rules_ext_data {
 	struct rules_t_nflog nflog;
 	struct rules_t_nat nat;
 	struct rules_t_ct ctt;
+	struct rules_t_set tset;
 	struct rules_m_helper helper;
 	struct rules_m_statistic stat;
 	struct rules_m_recent recent;
@@ -566,6 +576,7 @@ enum rules_ext_kind {
 	RULES_X_NETMAP,
 	RULES_X_TCPMSS,
 	RULES_X_CHECKSUM,
+	RULES_X_SET_T, /* -j SET */
 	RULES_X_COUNT
 };
 
@@ -594,6 +605,7 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
+enum { RULES_O_TS_ADD, RULES_O_TS_DEL, RULES_O_TS_EXIST, RULES_O_TS_TIMEOUT }; /* SET target */
 enum { RULES_O_ST_MODE, RULES_O_ST_PROB, RULES_O_ST_EVERY, RULES_O_ST_PACKET }; /* statistic */
 enum { RULES_O_STR_ALGO, RULES_O_STR_FROM, RULES_O_STR_TO, RULES_O_STR_STRING,
 	RULES_O_STR_ICASE };                                         /* string */
@@ -835,10 +847,28 @@ static inline uint64_t rules_set_entry_left(const struct rules_set_entry *e, uin
 	uint64_t s = e->exp_us > now ? (e->exp_us - now) / 1000000u : 0;
 	return s ? s : 1;
 }
+/* When an entry of set s added at now with timeout t (seconds;
+ * RULES_SET_NO_TIMEOUT: the set's; at most RULES_SET_TIMEOUT_MAX, as the
+ * kernel clamps it) expires: 0 (never) in a set without timeouts or
+ * for t 0. */
+static inline uint64_t rules_set_exp(const struct rules_set *s, uint32_t t, uint64_t now)
+{
+	if (!s->has_timeout)
+		return 0;
+	if (t == RULES_SET_NO_TIMEOUT)
+		t = s->timeout;
+	if (t > RULES_SET_TIMEOUT_MAX)
+		t = RULES_SET_TIMEOUT_MAX;
+	return t ? now + (uint64_t)t * 1000000u : 0;
+}
 /* Entries of timeout sets expired at now: how many there are, and how
  * often they should be taken out (seconds: ipset's garbage collection
  * period, a third of the set's timeout, 1 to 180); 0 when none. */
 size_t rules_ipset_expired(const struct rules_ruleset *rs, uint64_t now, uint32_t *period_s);
+/* One set: its entries expired at now taken out (in order); how many. */
+size_t rules_set_purge(struct rules_set *set, uint64_t now);
+/* e appended to set: its index, -1 when the set is full (maxelem) or on OOM. */
+long rules_set_append(struct rules_set *set, const struct rules_set_entry *e);
 /* Take the entries expired at now out of every set; how many. */
 size_t rules_ipset_purge(struct rules_ruleset *rs, uint64_t now);
 

@@ -1161,11 +1161,59 @@ static void pkt_key(const struct rules_pkt *pk, uint64_t key[RULES_CLS_DIMS])
 	key[RULES_CLS_PROTO] = pk->proto;
 }
 
+/* -j SET: the packet's entry for set cs as xt_SET's kadt takes it (the
+ * address of the first direction, the port of the second -- dst when the
+ * flags do not name one; a host prefix in a hash:net set); false when
+ * the packet has none (a port type and no TCP/UDP header). */
+static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set *m,
+	const struct rules_pkt *pk, struct rules_set_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (cs->fam != pk->fam)
+		return false;
+	/* an IPv4 view's address is its first 4 bytes (the rest is not
+	 * cleared); set entries hold zeros there */
+	memcpy(e->addr.b, ((m->dirs & 1u) ? &pk->src : &pk->dst)->b, pk->fam == RULES_F_V6 ? 16 : 4);
+	e->plen = pk->fam == RULES_F_V6 ? 128 : 32;
+	if (cs->type == RULES_SET_HASH_IP_PORT || cs->type == RULES_SET_HASH_NET_PORT) {
+		if (!pk->l4 || pk->frag || (pk->proto != 6 && pk->proto != 17))
+			return false;
+		e->proto = pk->proto;
+		e->port_lo = e->port_hi = (m->dirs & 2u) ? pk->sport : pk->dport;
+	}
+	return true;
+}
+
+static __attribute__((noinline)) void set_target(const struct rules_prog *p,
+	const struct rules_ext *t, const struct rules_pkt *pk)
+{
+	if (pk->set_req == NULL)
+		return;
+	const struct rules_t_set *ts = &t->u.tset;
+	struct rules_set_req q;
+	for (int k = 0; k < 2; k++) {
+		if (!(t->present & (1u << (k ? RULES_O_TS_DEL : RULES_O_TS_ADD))))
+			continue;
+		const struct rules_m_set *m = k ? &ts->del : &ts->add;
+		if (!set_req_entry(&p->csets[k ? ts->del_idx : ts->add_idx], m, pk, &q.e))
+			continue;
+		memcpy(q.name, m->name, sizeof(q.name));
+		q.op = k ? RULES_SETREQ_DEL : RULES_SETREQ_ADD;
+		q.exist = !k && (t->present & (1u << RULES_O_TS_EXIST)) != 0;
+		q.timeout = k ? RULES_SET_NO_TIMEOUT : ts->timeout;
+		pk->set_req(pk->set_ctx, &q);
+	}
+}
+
 /* Run one target with a side effect on the packet view. */
-static void apply(const struct rules_crule *cr, struct rules_pkt *pk, struct rules_result *res)
+static void apply(const struct rules_prog *p, const struct rules_crule *cr, struct rules_pkt *pk,
+	struct rules_result *res)
 {
 	const struct rules_ext *t = cr->target;
 	switch (cr->kind) {
+	case RULES_CK_SET:
+		set_target(p, t, pk);
+		break;
 	case RULES_CK_LOG:
 		if (res->n_log < RULES_MAX_LOGS) {
 			res->log_rule[res->n_log] = cr->ctr;
@@ -1364,7 +1412,7 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 			break;
 		default:
 			trace(tr, hit_ctr);
-			apply(hit, pk, res);
+			apply(p, hit, pk, res);
 			break;
 		}
 	}

@@ -399,6 +399,12 @@ static const struct rules_opt redir_opts[] = {
 };
 /* --set-mss and --clamp-mss-to-pmtu write one field in libxt_TCPMSS:
  * both may be given, the last one wins */
+static const struct rules_opt set_t_opts[] = {
+	{"add-set", RULES_O_TS_ADD, RV_SET, 0, OFF(tset.add), 0, 0, 1, 0},
+	{"del-set", RULES_O_TS_DEL, RV_SET, 0, OFF(tset.del), 0, 0, 1, 0},
+	{"exist", RULES_O_TS_EXIST, RV_NONE, 0, 0, 0, 0, 0, 0},
+	{"timeout", RULES_O_TS_TIMEOUT, RV_U32, 0, OFF(tset.timeout), 0, UINT32_MAX - 1, 0, 0},
+};
 static const struct rules_opt tcpmss_opts[] = {
 	{"set-mss", RULES_O_MSS_SET, RV_U16, RO_LAST, OFF(setmss), 0, UINT16_MAX - 20, 0,
 		BIT(RULES_O_MSS_CLAMP)},
@@ -591,6 +597,25 @@ static int check_required(struct rules_perr *pe, int col, struct rules_ext *x, c
  * rewrites whatever TCP segment it hits, as the kernel's. Where
  * --clamp-mss-to-pmtu may go is checked with the hooks
  * (rules_validate.c). */
+static void init_set_t(union rules_ext_data *d)
+{
+	d->tset.timeout = RULES_SET_NO_TIMEOUT;
+}
+
+/* libxt_SET's final checks (revision 3) */
+static int check_set_t(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	if (!(x->present & (BIT(RULES_O_TS_ADD) | BIT(RULES_O_TS_DEL))))
+		return rules_errf(pe, col, "SET: you must specify either --add-set or --del-set "
+					   "(--map-set is not supported)");
+	if ((x->present & BIT(RULES_O_TS_TIMEOUT)) && !(x->present & BIT(RULES_O_TS_ADD)))
+		return rules_errf(pe, col, "SET: option --timeout can be used with --add-set only");
+	if ((x->present & BIT(RULES_O_TS_EXIST)) && !(x->present & BIT(RULES_O_TS_ADD)))
+		return rules_errf(pe, col, "SET: flag --exist can be used with --add-set only");
+	return 0;
+}
+
 static int check_tcpmss(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
 {
 	if (!x->present)
@@ -1294,6 +1319,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_CHECKSUM] = {"CHECKSUM", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(checksum_opts),
 		NULL, NULL, NULL},
 	[RULES_X_TCPMSS] = {"TCPMSS", RULES_F_ALL, 6, 0, 0, true, OPTS(tcpmss_opts), NULL, check_tcpmss,
+		NULL},
+	[RULES_X_SET_T] = {"SET", RULES_F_ALL, 0, 0, 0, true, OPTS(set_t_opts), init_set_t, check_set_t,
 		NULL},
 };
 

@@ -995,8 +995,13 @@ static int parse_set(struct rules_pctx *pc, const struct rules_opt *o, const cha
 		return rules_errf(pc->pe, pc->col, "set name \"%s\" too long, max %d characters", name,
 			RULES_SET_NAME_MAX);
 	const struct rules_set *set = rules_set_find(pc->rs, name);
+	bool target = o->dflt != 0; /* -j SET's --add-set/--del-set */
 	if (!set)
 		return rules_errf(pc->pe, pc->col, "set %s doesn't exist", name);
+	if (target && set->type == RULES_SET_BITMAP_PORT)
+		return rules_errf(pc->pe, pc->col,
+			"SET: set %s is a bitmap:port set: -j SET adds to and deletes from hash sets only",
+			name);
 	if (!(pc->r->fam & set->fam))
 		return rules_errf(pc->pe, pc->col,
 			"the protocol family of set %s is %s, which is not applicable", name,
@@ -1022,7 +1027,7 @@ static int parse_set(struct rules_pctx *pc, const struct rules_opt *o, const cha
 			break;
 		p = comma + 1;
 	}
-	if (s->dim < set->dim)
+	if (s->dim < set->dim && !target) /* -j SET: the kernel takes the missing ones as dst */
 		return rules_errf(pc->pe, cols[1], "set %s has %u dimensions, %u src/dst given", name,
 			set->dim, s->dim);
 	return 0;

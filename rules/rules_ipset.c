@@ -47,11 +47,18 @@ static bool set_used(const struct rules_ruleset *rs, const char *name)
 	for (int t = 0; t < RULES_T_COUNT; t++)
 		for (size_t i = 0; i < rs->tables[t].n_chains; i++) {
 			const struct rules_chain *c = &rs->tables[t].chains[i];
-			for (size_t j = 0; j < c->n_rules; j++)
-				for (unsigned m = 0; m < c->rules[j].n_match; m++)
-					if (c->rules[j].match[m].kind == RULES_X_SET &&
-					    strcmp(c->rules[j].match[m].u.set.name, name) == 0)
+			for (size_t j = 0; j < c->n_rules; j++) {
+				const struct rules_rule *r = &c->rules[j];
+				for (unsigned m = 0; m < r->n_match; m++)
+					if (r->match[m].kind == RULES_X_SET &&
+					    strcmp(r->match[m].u.set.name, name) == 0)
 						return true;
+				const struct rules_ext *x = &r->target.ext;
+				if (r->target.verdict == RULES_V_EXT && x->kind == RULES_X_SET_T &&
+				    (((x->present & (1u << RULES_O_TS_ADD)) && !strcmp(x->u.tset.add.name, name)) ||
+				     ((x->present & (1u << RULES_O_TS_DEL)) && !strcmp(x->u.tset.del.name, name))))
+					return true;
+			}
 		}
 	return false;
 }
@@ -307,7 +314,7 @@ static int do_flush(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok,
 	return 0;
 }
 
-static size_t purge_set(struct rules_set *set, uint64_t now)
+size_t rules_set_purge(struct rules_set *set, uint64_t now)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < set->n; i++)
@@ -339,8 +346,7 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 		return rules_errf(pc->pe, col[at[1]],
 			"timeout cannot be used: set %s was created without timeout support", set->name);
 	uint64_t now = set->has_timeout ? rules_clock_us() : 0;
-	uint32_t t = o.has_timeout ? o.timeout : set->timeout;
-	e.exp_us = set->has_timeout && t ? now + (uint64_t)t * 1000000u : 0;
+	e.exp_us = rules_set_exp(set, o.has_timeout ? o.timeout : RULES_SET_NO_TIMEOUT, now);
 	/* a load (no flag) takes the file's lines as they come, without a
 	 * scan per line; a single change looks for the entry */
 	if ((flags & RULES_IPSET_EXCL) || exist) {
@@ -354,7 +360,7 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 		}
 	}
 	if (set->n >= set->maxelem && set->has_timeout)
-		purge_set(set, now);
+		rules_set_purge(set, now);
 	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
 		return rules_errf(pc->pe, col[at[1]], "set %s is full (maxelem %u)", set->name,
 			set->maxelem);
@@ -370,12 +376,28 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	return 0;
 }
 
+long rules_set_append(struct rules_set *set, const struct rules_set_entry *e)
+{
+	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
+		return -1;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct rules_set_entry *ne = realloc(set->e, cap * sizeof(*ne));
+		if (!ne)
+			return -1;
+		set->e = ne;
+		set->cap = cap;
+	}
+	set->e[set->n] = *e;
+	return (long)set->n++;
+}
+
 size_t rules_ipset_purge(struct rules_ruleset *rs, uint64_t now)
 {
 	size_t gone = 0;
 	for (size_t i = 0; i < rs->n_sets; i++)
 		if (rs->sets[i].has_timeout)
-			gone += purge_set(&rs->sets[i], now);
+			gone += rules_set_purge(&rs->sets[i], now);
 	return gone;
 }
 

@@ -212,6 +212,47 @@ static int ent_cmp(const void *a, const void *b)
 	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
 }
 
+static int idx_cmp(const void *a, const void *b, void *arg)
+{
+	const struct rules_set_entry *e = arg;
+	return ent_cmp(&e[*(const uint32_t *)a], &e[*(const uint32_t *)b]);
+}
+
+long rules_cset_find(const struct rules_cset *cs, const struct rules_set_entry *e, uint64_t now,
+	bool *live, uint32_t *pos)
+{
+	*live = false;
+	if (cs->src == NULL)
+		return -1;
+	for (unsigned g = 0; g < cs->n_groups; g++) {
+		if (cs->g[g].plen != e->plen)
+			continue;
+		uint32_t lo = cs->g[g].first, hi = lo + cs->g[g].n, end = hi;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (memcmp(cs->e[mid].addr.b, e->addr.b, sizeof(e->addr.b)) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (uint32_t i = lo; i < end && !memcmp(cs->e[i].addr.b, e->addr.b, sizeof(e->addr.b));
+		     i++) {
+			const struct rules_set_entry *x = &cs->e[i];
+			if (x->proto != e->proto || x->port_lo != e->port_lo || x->port_hi != e->port_hi)
+				continue;
+			/* the live one of duplicates (a file may add one twice) */
+			bool alive = rules_set_entry_live(x, now);
+			if (!alive && i + 1 < end && !ent_cmp(x, &cs->e[i + 1]))
+				continue;
+			*live = alive;
+			*pos = i;
+			return (long)cs->src[i];
+		}
+		return -1;
+	}
+	return -1;
+}
+
 static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 {
 	memset(cs, 0, sizeof(*cs));
@@ -244,11 +285,15 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 		return 0;
 	}
 	cs->e = malloc((s->n ? s->n : 1) * sizeof(*cs->e));
-	if (!cs->e)
-		return -ENOMEM;
-	if (s->n)
-		memcpy(cs->e, s->e, s->n * sizeof(*cs->e));
-	qsort(cs->e, s->n, sizeof(*cs->e), ent_cmp);
+	cs->src = malloc((s->n ? s->n : 1) * sizeof(*cs->src));
+	if (!cs->e || !cs->src)
+		return -ENOMEM; /* freed with the program */
+	/* sorted through their indexes, which -j SET's lookups keep (src) */
+	for (uint32_t i = 0; i < s->n; i++)
+		cs->src[i] = i;
+	qsort_r(cs->src, s->n, sizeof(*cs->src), idx_cmp, (void *)s->e);
+	for (uint32_t i = 0; i < s->n; i++)
+		cs->e[i] = s->e[cs->src[i]];
 	/* groups of one prefix length, longest first */
 	for (uint32_t i = 0; i < cs->n;) {
 		uint32_t j = i;
@@ -591,6 +636,21 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_LOG:
 			cr->kind = RULES_CK_LOG;
 			break;
+		case RULES_X_SET_T: {
+			struct rules_t_set *ts = &tx->u.tset;
+			for (int k = 0; k < 2; k++) {
+				if (!(tx->present & (1u << (k ? RULES_O_TS_DEL : RULES_O_TS_ADD))))
+					continue;
+				const char *nm = k ? ts->del.name : ts->add.name;
+				const struct rules_set *s = rules_set_find(c->rs, nm);
+				if (!s)
+					return cerr(c, "rule %d: set \"%s\" does not exist", r->line, nm);
+				*(k ? &ts->del_idx : &ts->add_idx) = (uint16_t)(s - c->rs->sets);
+			}
+			cr->kind = RULES_CK_SET;
+			p->uses_set_target = true;
+			break;
+		}
 		case RULES_X_MARK_T:
 			cr->kind = RULES_CK_MARK;
 			break;
@@ -1026,6 +1086,7 @@ void rules_prog_free(struct rules_prog *p)
 		free(p->csets[i].e);
 		free(p->csets[i].ports);
 		free(p->csets[i].pexp);
+		free(p->csets[i].src);
 	}
 	free(p->csets);
 	free(p->setrefs);

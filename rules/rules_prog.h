@@ -59,6 +59,18 @@ struct rules_ct {
 /* rules_pkt.esp, .ah */
 enum { RULES_IPSEC_NONE, RULES_IPSEC_WHOLE, RULES_IPSEC_SHORT };
 
+/* -j SET's change of a set, as the traversal found it: the packet's entry
+ * (its addresses and port as the set's type and the target's src/dst
+ * flags take them: a host prefix in a hash:net set) */
+enum { RULES_SETREQ_ADD, RULES_SETREQ_DEL };
+struct rules_set_req {
+	char name[RULES_SET_NAME_MAX + 1]; /* the set */
+	uint8_t op;          /* RULES_SETREQ_* */
+	uint8_t exist;       /* --exist: an entry there gets its timeout again */
+	uint32_t timeout;    /* --timeout, or RULES_SET_NO_TIMEOUT: the set's */
+	struct rules_set_entry e;
+};
+
 struct rules_pkt {
 	uint8_t fam;       /* RULES_F_V4 or RULES_F_V6 */
 	uint8_t proto;     /* upper-layer protocol (IPv6: after extension headers) */
@@ -104,6 +116,10 @@ struct rules_pkt {
 	 * as the kernel's hotdrop). NULL: connlimit matches nothing. */
 	uint32_t (*connlimit)(void *ctx, uint32_t match, uint8_t fam, const struct rules_addr *key);
 	void *connlimit_ctx;
+	/* -j SET: the change of a set the rule asks for, handed to the caller
+	 * (which queues it for the control thread); NULL: -j SET does nothing */
+	void (*set_req)(void *ctx, const struct rules_set_req *req);
+	void *set_ctx;
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
 	int64_t wall_s;    /* wall clock, UTC seconds since 1970, when prog->need_wall (-m time) */
 	int32_t tz_west_s; /* the kernel's time zone, seconds west of UTC (-m time --kerneltz) */
@@ -189,6 +205,7 @@ enum rules_ck {
 	RULES_CK_TTL,    /* TTL and HL */
 	RULES_CK_NAT,    /* SNAT DNAT MASQUERADE REDIRECT NETMAP: the binding */
 	RULES_CK_TCPMSS,
+	RULES_CK_SET,    /* -j SET: a request to the caller (set_req), then on */
 };
 
 /* Base-selector flags of a compiled rule. */
@@ -212,6 +229,7 @@ struct rules_cset {
 	uint8_t has_timeout; /* entries' exp_us are read (the packet's now_us) */
 	struct rules_set_entry *e;
 	uint8_t *ports; /* bitmap:port without timeout: 65536 bits */
+	uint32_t *src;  /* hash types: each entry's index in the ruleset's set */
 	/* bitmap:port with timeout: per port of the range, when it expires
 	 * (0: not in the set, UINT64_MAX: never) */
 	uint64_t *pexp;
@@ -334,6 +352,7 @@ struct rules_prog {
 	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
 	bool uses_nat;      /* some rule translates (the nat table has a NAT target) */
 	bool uses_connlimit; /* some rule has -m connlimit: the caller counts (connlimit) */
+	bool uses_set_target; /* some rule has -j SET: the caller takes requests (set_req) */
 	/* -m limit keeps its token bucket in the worker's counter array (an
 	 * extra slot per limit match); each worker gets rate/limit_share, so
 	 * the box as a whole keeps the rule's rate. Set before publishing. */
@@ -422,6 +441,12 @@ struct rules_prog *rules_prog_compile_from(const struct rules_ruleset *rs,
 	const char *const *ports, unsigned n_ports, unsigned flags, const struct rules_prog *prev,
 	char *err, size_t errlen);
 void rules_prog_free(struct rules_prog *p);
+
+/* The entry e (exactly: prefix, protocol, ports) in compiled set cs: its
+ * index in the ruleset's set (cs->src) and in cs->e (*pos), or -1. *live:
+ * whether it is alive at now (timeouts). */
+long rules_cset_find(const struct rules_cset *cs, const struct rules_set_entry *e, uint64_t now,
+	bool *live, uint32_t *pos);
 
 /* Optional trace of the rules whose target ran, for tests. */
 struct rules_trace {

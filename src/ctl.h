@@ -61,6 +61,13 @@ struct rp_ctl_env {
 	uint64_t last_change_ms;       /* when (CLOCK_MONOTONIC) */
 	uint64_t set_check_ms;         /* timeout sets: last look for expired entries */
 	uint64_t set_purge_ms;         /* and last purge */
+	/* -j SET: requests that change a set, waiting for the next change */
+	struct rules_set_req *set_pend;
+	size_t set_n_pend;
+	uint64_t set_next_ms;          /* the next change may be made then */
+	uint64_t set_dropped;          /* requests dropped: pending list or set full */
+	uint64_t set_dropped_logged;
+	uint64_t set_changes;          /* changes made for them */
 };
 
 /* Listen on c->ctl_socket (its directory is created if missing) with

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "rampart_version.h"
 #include "rules.h"
+#include "rules_prog.h"
 #include "rules_hashlimit.h"
 #include "rules_recent.h"
 #include "ruleset.h"
@@ -433,8 +434,181 @@ static void purge_sets(struct rp_ctl_env *env)
 		dp_rules_generation(env->dp));
 }
 
+/* ---- -j SET ----
+ *
+ * Workers queue each -j SET they run (dp_set_reqs_drain). Here each is
+ * held against the live set: an add of an entry that is there (and not
+ * expired) changes nothing, or with --exist gives it its timeout again in
+ * place (no ruleset change); a delete of an entry that is not there
+ * changes nothing. What is left (new entries, deletions) waits in
+ * set_pend and goes in as one ruleset change, at most one per
+ * max(2 ms, 10 x the last one's duration): a flood of new addresses costs
+ * the control thread a tenth of its time, never the workers'. */
+#define SET_PEND_MAX 65536u
+#define SET_DRAIN 256u
+
+/* a batch's entries by (set, entry): where each is in the copy */
+struct set_slot {
+	uint64_t h;
+	long idx;       /* index in the set of the copy */
+	uint32_t set;   /* index of the set */
+	bool used;
+};
+
+static uint64_t set_key_hash(uint32_t set, const struct rules_set_entry *e)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ set;
+	const uint8_t *b = (const uint8_t *)e;
+	for (size_t i = 0; i < offsetof(struct rules_set_entry, exp_us); i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static bool set_ent_eq(const struct rules_set_entry *a, const struct rules_set_entry *b)
+{
+	return !memcmp(a->addr.b, b->addr.b, 16) && a->plen == b->plen && a->proto == b->proto &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
+}
+
+static void set_apply_pending(struct rp_ctl_env *env)
+{
+	uint64_t t0 = now_ms();
+	struct rules_ruleset *rs = dp_rules_snapshot(env->dp);
+	size_t cap = 2;
+	while (cap < 2 * env->set_n_pend)
+		cap <<= 1;
+	struct set_slot *tab = calloc(cap, sizeof(*tab));
+	bool *touched = rs ? calloc(rs->n_sets ? rs->n_sets : 1, sizeof(*touched)) : NULL;
+	if (rs == NULL || tab == NULL || touched == NULL) {
+		RP_WARN("ctl", "-j SET: out of memory, %zu changes dropped", env->set_n_pend);
+		env->set_dropped += env->set_n_pend;
+		env->set_n_pend = 0;
+		rules_free(rs);
+		free(tab);
+		free(touched);
+		return;
+	}
+	uint64_t now = rules_clock_us();
+	size_t changed = 0;
+	for (size_t k = 0; k < env->set_n_pend; k++) {
+		const struct rules_set_req *q = &env->set_pend[k];
+		struct rules_set *s = (struct rules_set *)rules_set_find(rs, q->name);
+		if (s == NULL)
+			continue; /* gone with a ruleset change */
+		uint32_t si = (uint32_t)(s - rs->sets);
+		uint64_t h = set_key_hash(si, &q->e);
+		size_t at = h & (cap - 1);
+		long idx = -1;
+		while (tab[at].used) {
+			if (tab[at].h == h && tab[at].set == si && set_ent_eq(&s->e[tab[at].idx], &q->e)) {
+				idx = tab[at].idx;
+				break;
+			}
+			at = (at + 1) & (cap - 1);
+		}
+		bool seen = idx >= 0;
+		if (!seen) {
+			/* not touched by this batch: where the live set has it (the
+			 * copy's indexes are the live ones until this batch appends) */
+			bool live;
+			idx = dp_set_lookup(env->dp, q->name, &q->e, now, &live);
+			if (idx < 0)
+				idx = -1;
+		}
+		bool alive = idx >= 0 && rules_set_entry_live(&s->e[idx], now);
+		if (q->op == RULES_SETREQ_ADD) {
+			uint64_t exp = rules_set_exp(s, q->timeout, now);
+			if (alive && !q->exist)
+				continue;
+			if (idx >= 0) { /* there (renewed), expired or deleted: its time again */
+				s->e[idx].exp_us = exp;
+			} else {
+				struct rules_set_entry e = q->e;
+				e.exp_us = exp;
+				if ((idx = rules_set_append(s, &e)) < 0) {
+					env->set_dropped++; /* full: the kernel's add fails too */
+					continue;
+				}
+			}
+		} else {
+			if (!alive)
+				continue;
+			s->e[idx].exp_us = 1; /* long expired: taken out below */
+		}
+		changed++;
+		touched[si] = true;
+		if (!seen) {
+			tab[at].used = true;
+			tab[at].h = h;
+			tab[at].set = si;
+			tab[at].idx = idx;
+		}
+	}
+	env->set_n_pend = 0;
+	free(tab);
+	if (changed == 0) {
+		free(touched);
+		rules_free(rs);
+		return;
+	}
+	for (size_t i = 0; i < rs->n_sets; i++)
+		if (touched[i])
+			rules_set_purge(&rs->sets[i], now);
+	free(touched);
+	char err[RULES_ERR_MAX];
+	if (apply(env, rs, false, "-j SET", err, sizeof(err)) < 0) {
+		RP_WARN("ctl", "-j SET: the change failed: %s", err);
+		return;
+	}
+	env->set_changes++;
+	uint64_t took = now_ms() - t0;
+	env->set_next_ms = now_ms() + (took * 10 > 2 ? took * 10 : 2);
+}
+
+static void set_requests(struct rp_ctl_env *env)
+{
+	struct rules_set_req q[SET_DRAIN];
+	uint64_t now = rules_clock_us();
+	for (unsigned round = 0; round < 16; round++) {
+		unsigned n = dp_set_reqs_drain(env->dp, q, SET_DRAIN);
+		for (unsigned k = 0; k < n; k++) {
+			bool live;
+			long i = dp_set_lookup(env->dp, q[k].name, &q[k].e, now, &live);
+			if (i == -2)
+				continue;
+			if (q[k].op == RULES_SETREQ_ADD && i >= 0 && live) {
+				if (q[k].exist)
+					dp_set_renew(env->dp, q[k].name, &q[k].e, now, q[k].timeout);
+				continue;
+			}
+			if (q[k].op == RULES_SETREQ_DEL && (i < 0 || !live))
+				continue;
+			if (env->set_pend == NULL &&
+			    (env->set_pend = malloc(SET_PEND_MAX * sizeof(*env->set_pend))) == NULL) {
+				env->set_dropped++;
+				continue;
+			}
+			if (env->set_n_pend == SET_PEND_MAX) {
+				env->set_dropped++;
+				continue;
+			}
+			env->set_pend[env->set_n_pend++] = q[k];
+		}
+		if (n < SET_DRAIN)
+			break;
+	}
+	if (env->set_dropped != env->set_dropped_logged && now_ms() - env->set_check_ms >= 1000) {
+		RP_WARN("ctl", "-j SET: %" PRIu64 " changes dropped so far (a set full, or too many "
+			       "waiting)", env->set_dropped);
+		env->set_dropped_logged = env->set_dropped;
+	}
+	if (env->set_n_pend && now_ms() >= env->set_next_ms)
+		set_apply_pending(env);
+}
+
 void rp_ctl_tick(struct rp_ctl_env *env)
 {
+	set_requests(env);
 	/* -m hashlimit: idle entries leave their tables every gc interval */
 	rules_hl_gc(dp_rules_clock_us(env->dp), 1u << 16);
 	purge_sets(env);

@@ -313,6 +313,7 @@ int main(int argc, char **argv)
 	}
 	RP_NOTICE("main", "stopping");
 	dp_stop(dp);
+	free(env.set_pend);
 	dp_stats_print(dp, stderr);
 	rc = 0;
 out:

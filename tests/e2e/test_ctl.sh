@@ -24,7 +24,8 @@
 #     that connect and say nothing, 300 clients at once) while a ping flood
 #     crosses the box: no packet lost, the daemon answers on
 #   - named sets: set add/del/flush/list change -m set's sets live; a timeout
-#     set's entries expire (matching, listing) and are taken out
+#     set's entries expire (matching, listing) and are taken out; -j SET adds
+#     (a trap port), renews (--exist) and deletes (a knock) entries
 #   - trace add/show: the next packets of a connection, the rule that
 #     accepted them and their fate
 #   - --json: -L, conntrack -L and show version parse as JSON (python's
@@ -281,6 +282,52 @@ check "set add banned 10.77.1.2 timeout 0 (never expires)" "$RCTL" set add banne
 check_out "... listed with timeout 0" "^add banned 10\.77\.1\.2 timeout 0$" "$RCTL" set list banned
 check "set del banned 10.77.1.2" "$RCTL" set del banned 10.77.1.2
 check "set del -exist of an entry not there" "$RCTL" set del -exist banned 10.77.1.2
+
+# -j SET: packets change the set. A trap port bans its caller for 3 s
+# (each new try renews it: --exist), another for good, a UDP knock on 7777
+# lifts the ban (--del-set); they come before the ban rule (a banned
+# source's tries renew its ban), -j SET goes on to the next rule.
+check "-I FORWARD 1 ... --dport 8081 -j SET --add-set banned src --exist --timeout 3" \
+	"$RCTL" -I FORWARD 1 -p tcp --dport 8081 -j SET --add-set banned src --exist --timeout 3
+check "-I FORWARD 1 ... --dport 8082 -j SET --add-set banned src --timeout 0" \
+	"$RCTL" -I FORWARD 1 -p tcp --dport 8082 -j SET --add-set banned src --timeout 0
+check "-I FORWARD 1 ... --dport 7777 -j SET --del-set banned src" \
+	"$RCTL" -I FORWARD 1 -p udp --dport 7777 -j SET --del-set banned src
+check_out "-S: as iptables prints them" \
+	"^-A FORWARD -p tcp -m tcp --dport 8081 -j SET --add-set banned src --exist --timeout 3$" \
+	"$RCTL" -S FORWARD
+trap_port() { in_lan curl -s -o /dev/null --max-time 0.3 "http://10.77.2.2:$1/" >/dev/null 2>&1; }
+assert_eq "curl :8080 passes before the trap" 0 "$(curl_rc 8080)"
+trap_port 8081
+wait_for "a SYN to the trap port :8081 bans its source" 2 sh -c "[ \$(ip netns exec $LAN_NS curl -s -o /dev/null --max-time 1 http://10.77.2.2:8080/hello.txt; echo \$?) = 7 ]"
+check_out "set list: the banned source, 3 s" "^add banned 10\.77\.1\.2 timeout [123]$" "$RCTL" set list banned
+t0=$(date +%s%N)
+for _ in 1 2 3 4 5; do # 5 s of tries, one a second: each renews the 3 s
+	sleep 1
+	trap_port 8081
+done
+assert_eq "renewed by each try (--exist): still banned after 5 s" 7 "$(curl_rc 8080)"
+wait_for "the ban ends 3 s after the last try" 6 \
+	ip netns exec "$LAN_NS" curl -s -o /dev/null --max-time 1 http://10.77.2.2:8080/hello.txt
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_ge "... not before (ms since the tries began)" "$ms" 7000
+trap_port 8082
+wait_for "the other trap (:8082) bans for good" 2 sh -c "[ \$(ip netns exec $LAN_NS curl -s -o /dev/null --max-time 1 http://10.77.2.2:8080/hello.txt; echo \$?) = 7 ]"
+check_out "... timeout 0" "^add banned 10\.77\.1\.2 timeout 0$" "$RCTL" set list banned
+in_lan bash -c 'echo knock >/dev/udp/10.77.2.2/7777'
+wait_for "a UDP knock on 7777 deletes the entry (--del-set)" 2 \
+	ip netns exec "$LAN_NS" curl -s -o /dev/null --max-time 1 http://10.77.2.2:8080/hello.txt
+assert_eq "... the set is empty" 0 "$("$RCTL" set list banned | grep -c '^add ')"
+out=$("$RCTL" show workers)
+assert_match "show workers counts the requests" "set_requests=[1-9][0-9]* set_requests_lost=0" "$out"
+for r in "-p udp --dport 7777 -j SET --del-set banned src" \
+	"-p tcp --dport 8082 -j SET --add-set banned src --timeout 0" \
+	"-p tcp --dport 8081 -j SET --add-set banned src --exist --timeout 3"; do
+	# shellcheck disable=SC2086
+	check "-D FORWARD $r" "$RCTL" -D FORWARD $r
+done
+check_out "... the ban rule is first again" "^-A FORWARD -m set --match-set banned src -j REJECT" \
+	sh -c "'$RCTL' -S FORWARD | sed -n 2p"
 check "-D FORWARD 1" "$RCTL" -D FORWARD 1
 assert_eq "curl passes" 0 "$(curl_rc 8080)"
 

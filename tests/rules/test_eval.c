@@ -8,6 +8,7 @@
  * never match (so that the chain gets a classifier).
  */
 #include <pthread.h>
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -944,6 +945,92 @@ static void test_set_timeouts(void **state)
 	unload(&r);
 }
 
+static struct rules_set_req got[8];
+static unsigned n_got;
+static void take_req(void *ctx, const struct rules_set_req *q)
+{
+	(void)ctx;
+	if (n_got < 8)
+		got[n_got] = *q;
+	n_got++;
+}
+
+static void want_req(unsigned i, const char *set, uint8_t op, const char *addr, uint8_t plen,
+	uint8_t proto, uint16_t port, uint8_t exist, uint32_t timeout)
+{
+	assert_true(i < n_got);
+	const struct rules_set_req *q = &got[i];
+	assert_string_equal(q->name, set);
+	assert_int_equal(q->op, op);
+	struct rules_addr a;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(inet_pton(strchr(addr, ':') ? AF_INET6 : AF_INET, addr, a.b), 1);
+	assert_memory_equal(q->e.addr.b, a.b, 16);
+	assert_int_equal(q->e.plen, plen);
+	assert_int_equal(q->e.proto, proto);
+	assert_int_equal(q->e.port_lo, port);
+	assert_int_equal(q->e.port_hi, port);
+	assert_int_equal(q->e.exp_us, 0);
+	assert_int_equal(q->exist, exist);
+	assert_int_equal(q->timeout, timeout);
+}
+
+/* -j SET: the request each rule makes of the packet (xt_SET's kadt), and
+ * the traversal goes on after it */
+static void test_set_target(void **state)
+{
+	(void)state;
+	static const char t4[] =
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -j SET --add-set ip4 src\n"
+		"-A FORWARD -j SET --add-set net4 dst --exist --timeout 5\n"
+		"-A FORWARD -j SET --add-set ipport src,src --del-set ipport dst,dst\n"
+		"-A FORWARD -j SET --add-set ipport dst\n"
+		"-A FORWARD -j SET --add-set tmo src --timeout 4294967294\n"
+		"-A FORWARD -j ACCEPT\nCOMMIT\n";
+	static const char t6[] =
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -j SET --del-set net6 src\n-A FORWARD -j ACCEPT\nCOMMIT\n";
+	for (int k = 0; k < 2; k++) {
+		struct run r;
+		load(&r, t4, t6, k ? RULES_COMPILE_LINEAR : 0);
+		assert_true(r.p->uses_set_target);
+		struct rules_pkt p = base4();
+		memset(p.src.b + 4, 0xee, 12); /* not cleared in the workers' views */
+		memset(p.dst.b + 4, 0xee, 12);
+		p.set_req = take_req;
+		n_got = 0;
+		struct rules_result res;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		assert_int_equal(n_got, 6);
+		want_req(0, "ip4", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, RULES_SET_NO_TIMEOUT);
+		want_req(1, "net4", RULES_SETREQ_ADD, "10.0.0.2", 32, 0, 0, 1, 5);
+		want_req(2, "ipport", RULES_SETREQ_ADD, "10.0.0.1", 32, 6, 1234, 0, RULES_SET_NO_TIMEOUT);
+		want_req(3, "ipport", RULES_SETREQ_DEL, "10.0.0.2", 32, 6, 80, 0, RULES_SET_NO_TIMEOUT);
+		want_req(4, "ipport", RULES_SETREQ_ADD, "10.0.0.2", 32, 6, 80, 0, RULES_SET_NO_TIMEOUT);
+		want_req(5, "tmo", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, 4294967294u);
+		/* no port: the port sets are left alone */
+		p = icmp(base4(), 8, 0);
+		p.set_req = take_req;
+		n_got = 0;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(n_got, 3);
+		want_req(2, "tmo", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, 4294967294u);
+		/* nobody listening: nothing happens, the traversal goes on */
+		p = base4();
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		p = base6();
+		p.set_req = take_req;
+		n_got = 0;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(n_got, 1);
+		want_req(0, "net6", RULES_SETREQ_DEL, "fd00::1", 128, 0, 0, 0, RULES_SET_NO_TIMEOUT);
+		unload(&r);
+	}
+}
+
 static void test_limit(void **state)
 {
 	(void)state;
@@ -1396,6 +1483,7 @@ int main(void)
 		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_set_timeouts),
+		cmocka_unit_test(test_set_target),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_time_calendar),
 		cmocka_unit_test(test_time),

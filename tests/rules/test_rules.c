@@ -837,6 +837,26 @@ static const struct err_case err_cases[] = {
 		"2:14: eui64 is not allowed in OUTPUT (only in PREROUTING, INPUT, FORWARD)"},
 	{RULES_F_V4, "*filter\n-A INPUT -m eui64\nCOMMIT\n",
 		"2:13: eui64 match is IPv6 only"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET\nCOMMIT\n",
+		"2:13: SET: you must specify either --add-set or --del-set (--map-set is not supported)"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --del-set v4set src --exist\nCOMMIT\n",
+		"2:13: SET: flag --exist can be used with --add-set only"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --del-set v4set src --timeout 5\nCOMMIT\n",
+		"2:13: SET: option --timeout can be used with --add-set only"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set nosuch src\nCOMMIT\n",
+		"2:27: set nosuch doesn't exist"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set bports src\nCOMMIT\n",
+		"2:27: SET: set bports is a bitmap:port set: -j SET adds to and deletes from hash sets only"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set v4set src --add-set ipport src\nCOMMIT\n",
+		"2:37: SET: only one of --add-set may be given"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set v4set src --timeout 4294967295\nCOMMIT\n",
+		"2:47: invalid value \"4294967295\" for --timeout (0-4294967294)"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set v4set foo\nCOMMIT\n",
+		"2:33: you must specify (the comma separated list of) 'src' or 'dst'"},
+	{RULES_F_V4, "*filter\n-A INPUT -j SET --map-set v4set src\nCOMMIT\n",
+		"2:17: unknown option \"--map-set\""},
+	{RULES_F_V6, "*filter\n-A INPUT -j SET --add-set v4set src\nCOMMIT\n",
+		"2:27: the protocol family of set v4set is IPv4, which is not applicable"},
 	{RULES_F_V4, "*mangle\n-A POSTROUTING -j CHECKSUM\nCOMMIT\n",
 		"2:19: CHECKSUM: option --checksum-fill must be specified"},
 	{RULES_F_V4, "*filter\n-A FORWARD -j CHECKSUM --checksum-fill\nCOMMIT\n",
@@ -933,7 +953,8 @@ static const struct err_case err_cases[] = {
 
 static const char err_sets[] = "create v4set hash:ip\n"
 			       "create v6set hash:ip family inet6\n"
-			       "create ipport hash:ip,port\n";
+			       "create ipport hash:ip,port\n"
+			       "create bports bitmap:port range 1-100\n";
 
 /* A ruleset with content in both families: failed loads must not touch it. */
 static struct rules_ruleset *baseline(char **p4, char **p6)
