@@ -49,30 +49,36 @@ struct bench {
 	bool ipv6;
 	uint32_t rules; /* a FORWARD chain of this many rules that only count */
 	const char *text; /* or this iptables-restore text */
+	const char *sets; /* ipset text loaded first (-m set, -j SET) */
 };
 
 static const struct bench scenarios[] = {
-	{ "null", "rx -> tx on the same port, no processing (the floor)", true, false, 0, NULL },
+	{ "null", "rx -> tx on the same port, no processing (the floor)", true, false, 0, NULL, NULL },
 	{ "router", "IPv4 parse + LPM route (16 prefixes, 2 gateways) + TTL + L2 rewrite", false,
-	  false, 0, NULL },
-	{ "router6", "IPv6 parse + LPM route + hop limit + L2 rewrite", false, true, 0, NULL },
+	  false, 0, NULL, NULL },
+	{ "router6", "IPv6 parse + LPM route + hop limit + L2 rewrite", false, true, 0, NULL, NULL },
 	{ "router-filter-10", "router + filter FORWARD of 10 ClassBench-like rules (no verdict: all tried)",
-	  false, false, 10, NULL },
+	  false, false, 10, NULL, NULL },
 	{ "router-filter-10000", "router + filter FORWARD of 10000 ClassBench-like rules (no verdict)",
-	  false, false, 10000, NULL },
+	  false, false, 10000, NULL, NULL },
 	{ "router-hashlimit", "router + one FORWARD -m hashlimit rule keyed by source and "
 	  "destination (1024 keys, every packet under the limit)", false, false, 0,
 	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 	  "-A FORWARD -m hashlimit --hashlimit-upto 1000000/sec --hashlimit-burst 1000000 "
-	  "--hashlimit-mode srcip,dstip --hashlimit-name bench -j ACCEPT\nCOMMIT\n" },
+	  "--hashlimit-mode srcip,dstip --hashlimit-name bench -j ACCEPT\nCOMMIT\n", NULL },
 	{ "router-u32", "router + one FORWARD -m u32 rule: the L4 source port through the header "
 	  "length (0>>22&0x3C@0>>16), every packet accepted by it", false, false, 0,
 	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-	  "-A FORWARD -m u32 --u32 \"6&0xFF=6,17&&0>>22&0x3C@0>>16=1:65535\" -j ACCEPT\nCOMMIT\n" },
+	  "-A FORWARD -m u32 --u32 \"6&0xFF=6,17&&0>>22&0x3C@0>>16=1:65535\" -j ACCEPT\nCOMMIT\n", NULL },
 	{ "router6-ext", "router6 + one FORWARD -m ipv6header rule (the header chain walked; "
 	  "every packet accepted by it)", false, true, 0,
 	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-	  "-A FORWARD -m ipv6header --header protocol -j ACCEPT\nCOMMIT\n" },
+	  "-A FORWARD -m ipv6header --header protocol -j ACCEPT\nCOMMIT\n", NULL },
+	{ "router-set", "router + one FORWARD -j SET --add-set (every packet queues a request; "
+	  "the queue emptied between polls, untimed)", false, false, 0,
+	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	  "-A FORWARD -j SET --add-set seen dst --exist\n-A FORWARD -j ACCEPT\nCOMMIT\n",
+	  "create seen hash:ip family inet timeout 600\n" },
 };
 
 static const char cfg_fmt[] =
@@ -208,11 +214,11 @@ static void refill(struct rte_mbuf *m, unsigned i)
 /* The FORWARD hook in the real pipeline: cbgen rules without targets
  * (they count; the policy accepts), so every packet crosses the whole chain
  * and is still forwarded. */
-static int install_text(struct dp_ctx *dp, const char *text, bool v6)
+static int install_text(struct dp_ctx *dp, const char *text, bool v6, const char *sets)
 {
 	char err[512];
 	struct rules_ruleset *rs = rules_new();
-	if (!rs ||
+	if (!rs || (sets && rules_ipset_load(rs, sets, strlen(sets), "bench", err, sizeof(err)) < 0) ||
 	    rules_ipt_load(rs, v6 ? RULES_F_V6 : RULES_F_V4, text, strlen(text), "bench", 0, err,
 			   sizeof(err)) < 0 ||
 	    dp_rules_install(dp, rs, err, sizeof(err)) < 0) {
@@ -366,7 +372,7 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 	struct dp_worker *w = dp_worker_get(dp, 0);
 
 	dp_bench_set_null(dp, b->null_mode);
-	if ((b->rules && install_rules(dp, b->rules) < 0) || (b->text && install_text(dp, b->text, b->ipv6) < 0)) {
+	if ((b->rules && install_rules(dp, b->rules) < 0) || (b->text && install_text(dp, b->text, b->ipv6, b->sets) < 0)) {
 		teardown(dp, rx, tx);
 		return -1;
 	}
@@ -384,7 +390,7 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 	rte_ring_enqueue_bulk(rx[0], (void **)all, NPKT, NULL);
 
 	uint64_t cycles = 0, pkts = 0, tx0 = dp_worker_tx(w);
-	uint64_t drop0 = 0;
+	uint64_t drop0 = 0, setreqs = 0;
 	for (unsigned d = 1; d < DP_DROP_MAX; d++)
 		drop0 += dp_worker_drops(w, d);
 	while (pkts < target) {
@@ -393,6 +399,12 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		uint64_t t1 = rte_rdtsc_precise();
 		cycles += t1 - t0;
 		pkts += n;
+		if (b->sets) { /* -j SET: the control thread's drain, untimed */
+			static struct rules_set_req q[DP_BURST * 2];
+			unsigned k;
+			while ((k = dp_set_reqs_drain(dp, q, RTE_DIM(q))) > 0)
+				setreqs += k;
+		}
 		struct rte_mbuf *back[64];
 		for (int p = 0; p < 2; p++) {
 			unsigned k;
@@ -426,6 +438,11 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		       b->name, b->desc, pps / 1e6, cpp, b->name, pps, cpp);
 	fflush(stdout);
 	teardown(dp, rx, tx);
+	if (b->sets && setreqs < pkts) {
+		fprintf(stderr, "rampart-bench: %s: %" PRIu64 " set requests for %" PRIu64 " packets\n",
+			b->name, setreqs, pkts);
+		return -1;
+	}
 	if (drops || sent < pkts) {
 		fprintf(stderr, "rampart-bench: %s: %" PRIu64 " drops, %" PRIu64 " of %" PRIu64
 				" forwarded: the scenario is not measuring what it claims\n",

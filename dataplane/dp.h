@@ -22,6 +22,7 @@ struct dp_ctx;
 struct dp_worker;
 struct rules_set_req;
 struct rules_set_entry;
+struct rules_set;
 
 struct dp_ctx *dp_create(const struct cfg *c, char *err, size_t errlen);
 int dp_start(struct dp_ctx *dp);
@@ -87,6 +88,17 @@ long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_e
  * workers see it at once); false if not so. */
 bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
 	uint64_t now, uint32_t timeout);
+/* A deep copy of the live set name into out (0; -ENOENT, -ENOMEM). */
+int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out);
+/* The live sets named as sets[0..n) take their entries: each whose entries
+ * differ is compiled again and swapped in alone (RCU), the rest of the
+ * program untouched (counters, limits, connlimit); the ruleset generation
+ * stays. The entries change hands: sets[k] gets the old ones (the caller
+ * frees them). Nothing changes on error (a set of another type, family,
+ * timeout or range: the ruleset changed since the copy; OOM). *us: the
+ * time it took. */
+int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t *us, char *err,
+	size_t errlen);
 /* The wall clock of -m time as the workers read it: UTC seconds since 1970. */
 int64_t dp_wall_clock_s(const struct dp_ctx *dp);
 /* Tests and rampart-bench: from now on the workers' wall clock reads utc_s

@@ -502,7 +502,7 @@ long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_e
 	if (s == NULL)
 		return -2;
 	uint32_t pos;
-	return rules_cset_find(&R->prog->csets[s - R->rs->sets], e, now, live, &pos);
+	return rules_cset_find(R->prog->csets[s - R->rs->sets].cur, e, now, live, &pos);
 }
 
 bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
@@ -512,7 +512,7 @@ bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_en
 	struct rules_set *s = R ? (struct rules_set *)rules_set_find(R->rs, name) : NULL;
 	if (s == NULL || !s->has_timeout)
 		return false;
-	struct rules_cset *cs = &R->prog->csets[s - R->rs->sets];
+	struct rules_cset *cs = R->prog->csets[s - R->rs->sets].cur;
 	bool live;
 	uint32_t pos;
 	long i = rules_cset_find(cs, e, now, &live, &pos);
@@ -524,6 +524,94 @@ bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_en
 	__atomic_store_n(&cs->e[pos].exp_us, exp_us, __ATOMIC_RELAXED);
 	s->e[i].exp_us = exp_us;
 	return true;
+}
+
+int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out)
+{
+	struct dp_rules *R = dp->rules;
+	const struct rules_set *s = R ? rules_set_find(R->rs, name) : NULL;
+	if (s == NULL)
+		return -ENOENT;
+	return rules_set_copy(out, s);
+}
+
+static bool same_entries(const struct rules_set *a, const struct rules_set *b)
+{
+	return a->n == b->n && (a->n == 0 || memcmp(a->e, b->e, a->n * sizeof(*a->e)) == 0);
+}
+
+int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t *us, char *err,
+	size_t errlen)
+{
+	struct dp_rules *R = dp->rules;
+	uint64_t t0 = rte_rdtsc();
+	if (R == NULL) {
+		snprintf(err, errlen, "no ruleset is installed");
+		return -EINVAL;
+	}
+	struct rules_cset **built = calloc(n ? n : 1, sizeof(*built));
+	size_t *at = calloc(n ? n : 1, sizeof(*at));
+	if (built == NULL || at == NULL) {
+		free(built);
+		free(at);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = 0;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		const struct rules_set *live = rules_set_find(R->rs, sets[k].name);
+		if (live == NULL || live->type != sets[k].type || live->fam != sets[k].fam ||
+		    live->has_timeout != sets[k].has_timeout || live->range_lo != sets[k].range_lo ||
+		    live->range_hi != sets[k].range_hi) {
+			snprintf(err, errlen, "set %s is not the live one (the ruleset changed)",
+				sets[k].name);
+			rc = -EINVAL;
+			break;
+		}
+		at[k] = (size_t)(live - R->rs->sets);
+		if (same_entries(live, &sets[k]))
+			continue;
+		if ((built[k] = rules_cset_build(&sets[k])) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+		}
+	}
+	if (rc < 0) {
+		for (size_t k = 0; k < n; k++)
+			rules_cset_free(built[k]);
+		free(built);
+		free(at);
+		return rc;
+	}
+	/* publish every new one, then wait once: no worker holds an old one */
+	for (size_t k = 0; k < n; k++) {
+		if (built[k] == NULL)
+			continue;
+		struct rules_cset_slot *slot = &R->prog->csets[at[k]];
+		struct rules_cset *old = slot->cur;
+		__atomic_store_n(&slot->cur, built[k], __ATOMIC_RELEASE);
+		built[k] = old;
+		/* the entries change hands: the live ruleset gets the new ones,
+		 * the caller's copy the old ones (freed with it) */
+		struct rules_set *ls = &R->rs->sets[at[k]];
+		struct rules_set_entry *e = ls->e;
+		size_t ln = ls->n, lc = ls->cap;
+		ls->e = sets[k].e;
+		ls->n = sets[k].n;
+		ls->cap = sets[k].cap;
+		sets[k].e = e;
+		sets[k].n = ln;
+		sets[k].cap = lc;
+	}
+	if (dp->started)
+		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	for (size_t k = 0; k < n; k++)
+		rules_cset_free(built[k]);
+	free(built);
+	free(at);
+	if (us)
+		*us = (rte_rdtsc() - t0) / dp->tsc_us;
+	return 0;
 }
 
 unsigned dp_logs_drain(struct dp_ctx *dp)

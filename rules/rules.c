@@ -1020,6 +1020,11 @@ uint64_t rules_clock_us(void)
 {
 	if (clock_fn)
 		return clock_fn();
+	return rules_clock_mono_us();
+}
+
+uint64_t rules_clock_mono_us(void)
+{
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;

@@ -374,7 +374,7 @@ struct rules_t_ct {
 struct rules_t_set {
 	struct rules_m_set add, del; /* dim 0: not given */
 	uint32_t timeout;            /* --timeout, or RULES_SET_NO_TIMEOUT */
-	uint16_t add_idx, del_idx;   /* the sets' indexes in the ruleset (compile) */
+	uint32_t add_idx, del_idx;   /* the sets' indexes in the ruleset (compile) */
 };
 
 struct rules_m_statistic { /* -m statistic */
@@ -865,10 +865,15 @@ static inline uint64_t rules_set_exp(const struct rules_set *s, uint32_t t, uint
  * often they should be taken out (seconds: ipset's garbage collection
  * period, a third of the set's timeout, 1 to 180); 0 when none. */
 size_t rules_ipset_expired(const struct rules_ruleset *rs, uint64_t now, uint32_t *period_s);
+/* A deep copy of src into dst (0, or -ENOMEM); rules_set_release frees
+ * what dst holds. */
+int rules_set_copy(struct rules_set *dst, const struct rules_set *src);
+void rules_set_release(struct rules_set *s);
 /* One set: its entries expired at now taken out (in order); how many. */
 size_t rules_set_purge(struct rules_set *set, uint64_t now);
-/* e appended to set: its index, -1 when the set is full (maxelem) or on OOM. */
-long rules_set_append(struct rules_set *set, const struct rules_set_entry *e);
+/* e appended to set: its index, -1 when the set holds max entries already
+ * (or 2^24) or on OOM. */
+long rules_set_append(struct rules_set *set, const struct rules_set_entry *e, size_t max);
 /* Take the entries expired at now out of every set; how many. */
 size_t rules_ipset_purge(struct rules_ruleset *rs, uint64_t now);
 
@@ -877,6 +882,11 @@ size_t rules_ipset_purge(struct rules_ruleset *rs, uint64_t now);
  * else CLOCK_MONOTONIC. Set before rulesets are loaded. */
 void rules_clock_set(uint64_t (*fn)(void));
 uint64_t rules_clock_us(void);
+uint64_t rules_clock_mono_us(void); /* CLOCK_MONOTONIC, the clock before one is set */
+/* Expiry times of rs's entries read on a clock that says from_now moved
+ * to one that says to_now at the same instant (a ruleset loaded before
+ * the dataplane's clock was set). */
+void rules_ipset_rebase(struct rules_ruleset *rs, uint64_t from_now, uint64_t to_now);
 
 /* ---- YAML (the native format, docs/rulesets.md) ---- */
 

@@ -282,8 +282,12 @@ static bool set_has(const struct rules_cset *cs, int fam, const struct rules_add
 		}
 		uint32_t end = cs->g[g].first + cs->g[g].n;
 		for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
-			if (cs->has_timeout && !rules_set_entry_live(&cs->e[i], now))
-				continue;
+			if (cs->has_timeout) {
+				/* one load: the control thread may renew it meanwhile */
+				uint64_t exp = __atomic_load_n(&cs->e[i].exp_us, __ATOMIC_RELAXED);
+				if (exp != 0 && now >= exp)
+					continue;
+			}
 			if (!with_port)
 				return true;
 			if (cs->e[i].proto == proto && port >= cs->e[i].port_lo && port <= cs->e[i].port_hi)
@@ -930,7 +934,7 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 			a[4] == 0xfe && a[5] == m[3] && a[6] == m[4] && a[7] == m[5];
 	}
 	case RULES_X_SET: {
-		const struct rules_cset *cs = cr->sets[i];
+		const struct rules_cset *cs = __atomic_load_n(&cr->sets[i]->cur, __ATOMIC_ACQUIRE);
 		return set_match(cs, &u->set, pk) != INV(x, 0);
 	}
 	case RULES_X_STATE:
@@ -1162,20 +1166,32 @@ static void pkt_key(const struct rules_pkt *pk, uint64_t key[RULES_CLS_DIMS])
 }
 
 /* -j SET: the packet's entry for set cs as xt_SET's kadt takes it (the
- * address of the first direction, the port of the second -- dst when the
- * flags do not name one; a host prefix in a hash:net set); false when
- * the packet has none (a port type and no TCP/UDP header). */
+ * address of the first direction, the port of the second; in a hash:net
+ * set the address masked to the set's longest prefix, a host prefix when
+ * the set is empty, as INIT_CIDR(h->nets[0].cidr[0], HOST_MASK)); false
+ * when the packet has none (a port type and no TCP/UDP header) or the
+ * flags name fewer directions than the set has (ip_set_add's
+ * IPSET_ERR_TYPE_MISMATCH: nothing happens). */
 static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set *m,
 	const struct rules_pkt *pk, struct rules_set_entry *e)
 {
 	memset(e, 0, sizeof(*e));
-	if (cs->fam != pk->fam)
+	bool port = cs->type == RULES_SET_HASH_IP_PORT || cs->type == RULES_SET_HASH_NET_PORT;
+	if (cs->fam != pk->fam || m->dim < (port ? 2 : 1))
 		return false;
 	/* an IPv4 view's address is its first 4 bytes (the rest is not
 	 * cleared); set entries hold zeros there */
-	memcpy(e->addr.b, ((m->dirs & 1u) ? &pk->src : &pk->dst)->b, pk->fam == RULES_F_V6 ? 16 : 4);
-	e->plen = pk->fam == RULES_F_V6 ? 128 : 32;
-	if (cs->type == RULES_SET_HASH_IP_PORT || cs->type == RULES_SET_HASH_NET_PORT) {
+	unsigned alen = pk->fam == RULES_F_V6 ? 16 : 4;
+	memcpy(e->addr.b, ((m->dirs & 1u) ? &pk->src : &pk->dst)->b, alen);
+	e->plen = (uint8_t)(alen * 8);
+	if ((cs->type == RULES_SET_HASH_NET || cs->type == RULES_SET_HASH_NET_PORT) && cs->n_groups) {
+		e->plen = cs->g[0].plen; /* the longest in the set */
+		for (unsigned i = 0; i < alen; i++) {
+			unsigned bits = e->plen >= 8 * (i + 1) ? 8 : e->plen > 8 * i ? e->plen - 8 * i : 0;
+			e->addr.b[i] &= (uint8_t)(0xff00u >> bits);
+		}
+	}
+	if (port) {
 		if (!pk->l4 || pk->frag || (pk->proto != 6 && pk->proto != 17))
 			return false;
 		e->proto = pk->proto;
@@ -1195,9 +1211,13 @@ static __attribute__((noinline)) void set_target(const struct rules_prog *p,
 		if (!(t->present & (1u << (k ? RULES_O_TS_DEL : RULES_O_TS_ADD))))
 			continue;
 		const struct rules_m_set *m = k ? &ts->del : &ts->add;
-		if (!set_req_entry(&p->csets[k ? ts->del_idx : ts->add_idx], m, pk, &q.e))
+		const struct rules_cset *cs =
+			__atomic_load_n(&p->csets[k ? ts->del_idx : ts->add_idx].cur, __ATOMIC_ACQUIRE);
+		if (!set_req_entry(cs, m, pk, &q.e))
 			continue;
 		memcpy(q.name, m->name, sizeof(q.name));
+		q.type = cs->type;
+		q.fam = cs->fam;
 		q.op = k ? RULES_SETREQ_DEL : RULES_SETREQ_ADD;
 		q.exist = !k && (t->present & (1u << RULES_O_TS_EXIST)) != 0;
 		q.timeout = k ? RULES_SET_NO_TIMEOUT : ts->timeout;

@@ -1027,7 +1027,9 @@ static int parse_set(struct rules_pctx *pc, const struct rules_opt *o, const cha
 			break;
 		p = comma + 1;
 	}
-	if (s->dim < set->dim && !target) /* -j SET: the kernel takes the missing ones as dst */
+	/* -j SET takes fewer: the kernel's target then does nothing (its
+	 * ip_set_add refuses a type mismatch at run time) */
+	if (s->dim < set->dim && !target)
 		return rules_errf(pc->pe, cols[1], "set %s has %u dimensions, %u src/dst given", name,
 			set->dim, s->dim);
 	return 0;

@@ -211,6 +211,7 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 	const struct rules_set *old = set_get(rs, name);
 	if (old && (flags & IPSET_EXIST) && old->type == ns.type && old->fam == ns.fam &&
 	    old->has_timeout == ns.has_timeout && old->timeout == ns.timeout &&
+	    old->maxelem == ns.maxelem && old->hashsize == ns.hashsize &&
 	    old->range_lo == ns.range_lo && old->range_hi == ns.range_hi)
 		return 0; /* ipset create -exist: the same set is there */
 	if (old) {
@@ -376,9 +377,30 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	return 0;
 }
 
-long rules_set_append(struct rules_set *set, const struct rules_set_entry *e)
+int rules_set_copy(struct rules_set *dst, const struct rules_set *src)
 {
-	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
+	*dst = *src;
+	dst->e = malloc((src->n ? src->n : 1) * sizeof(*dst->e));
+	if (dst->e == NULL) {
+		dst->n = dst->cap = 0;
+		return -ENOMEM;
+	}
+	if (src->n)
+		memcpy(dst->e, src->e, src->n * sizeof(*dst->e));
+	dst->cap = src->n ? src->n : 1;
+	return 0;
+}
+
+void rules_set_release(struct rules_set *s)
+{
+	free(s->e);
+	s->e = NULL;
+	s->n = s->cap = 0;
+}
+
+long rules_set_append(struct rules_set *set, const struct rules_set_entry *e, size_t max)
+{
+	if (set->n >= max || set->n >= SET_ENTRIES_MAX)
 		return -1;
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 16;
@@ -390,6 +412,18 @@ long rules_set_append(struct rules_set *set, const struct rules_set_entry *e)
 	}
 	set->e[set->n] = *e;
 	return (long)set->n++;
+}
+
+void rules_ipset_rebase(struct rules_ruleset *rs, uint64_t from_now, uint64_t to_now)
+{
+	for (size_t i = 0; i < rs->n_sets; i++)
+		for (size_t j = 0; j < rs->sets[i].n; j++) {
+			uint64_t *x = &rs->sets[i].e[j].exp_us;
+			if (*x == 0)
+				continue;
+			/* what was left, on the new clock; gone: long expired */
+			*x = *x > from_now ? to_now + (*x - from_now) : 1;
+		}
 }
 
 size_t rules_ipset_purge(struct rules_ruleset *rs, uint64_t now)

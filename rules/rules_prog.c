@@ -253,6 +253,31 @@ long rules_cset_find(const struct rules_cset *cs, const struct rules_set_entry *
 	return -1;
 }
 
+void rules_cset_free(struct rules_cset *cs)
+{
+	if (cs == NULL)
+		return;
+	free(cs->e);
+	free(cs->ports);
+	free(cs->pexp);
+	free(cs->src);
+	free(cs);
+}
+
+static int compile_set(struct rules_cset *cs, const struct rules_set *s);
+
+struct rules_cset *rules_cset_build(const struct rules_set *s)
+{
+	struct rules_cset *cs = malloc(sizeof(*cs));
+	if (cs == NULL)
+		return NULL;
+	if (compile_set(cs, s) < 0) {
+		rules_cset_free(cs);
+		return NULL;
+	}
+	return cs;
+}
+
 static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 {
 	memset(cs, 0, sizeof(*cs));
@@ -287,7 +312,7 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 	cs->e = malloc((s->n ? s->n : 1) * sizeof(*cs->e));
 	cs->src = malloc((s->n ? s->n : 1) * sizeof(*cs->src));
 	if (!cs->e || !cs->src)
-		return -ENOMEM; /* freed with the program */
+		return -ENOMEM; /* freed by rules_cset_build */
 	/* sorted through their indexes, which -j SET's lookups keep (src) */
 	for (uint32_t i = 0; i < s->n; i++)
 		cs->src[i] = i;
@@ -485,7 +510,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 
 	/* matches: copies owned by the program; the comment match is dropped */
 	struct rules_ext *mx = &p->exts[c->ext_used];
-	const struct rules_cset **sr = &p->setrefs[c->ext_used];
+	const struct rules_cset_slot **sr = &p->setrefs[c->ext_used];
 	unsigned n = 0;
 	uint8_t n_quota = 0;
 	for (unsigned i = 0; i < r->n_match; i++) {
@@ -645,7 +670,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 				const struct rules_set *s = rules_set_find(c->rs, nm);
 				if (!s)
 					return cerr(c, "rule %d: set \"%s\" does not exist", r->line, nm);
-				*(k ? &ts->del_idx : &ts->add_idx) = (uint16_t)(s - c->rs->sets);
+				*(k ? &ts->del_idx : &ts->add_idx) = (uint32_t)(s - c->rs->sets);
 			}
 			cr->kind = RULES_CK_SET;
 			p->uses_set_target = true;
@@ -982,8 +1007,10 @@ struct rules_prog *rules_prog_compile_from(const struct rules_ruleset *rs,
 		}
 	}
 	for (size_t i = 0; i < rs->n_sets; i++) {
-		if ((rc = compile_set(&p->csets[i], &rs->sets[i])) < 0)
+		if ((p->csets[i].cur = rules_cset_build(&rs->sets[i])) == NULL) {
+			rc = -ENOMEM;
 			goto fail;
+		}
 		p->n_csets++;
 		p->mem += rs->sets[i].n * sizeof(struct rules_set_entry);
 	}
@@ -1082,12 +1109,8 @@ void rules_prog_free(struct rules_prog *p)
 	}
 	free(p->exts);
 	free(p->nth);
-	for (size_t i = 0; i < p->n_csets; i++) {
-		free(p->csets[i].e);
-		free(p->csets[i].ports);
-		free(p->csets[i].pexp);
-		free(p->csets[i].src);
-	}
+	for (size_t i = 0; i < p->n_csets; i++)
+		rules_cset_free(p->csets[i].cur);
 	free(p->csets);
 	free(p->setrefs);
 	free(p->ctr_src);

@@ -67,6 +67,7 @@ struct rules_set_req {
 	char name[RULES_SET_NAME_MAX + 1]; /* the set */
 	uint8_t op;          /* RULES_SETREQ_* */
 	uint8_t exist;       /* --exist: an entry there gets its timeout again */
+	uint8_t type, fam;   /* the set's, as the rule knew it (a set recreated since: dropped) */
 	uint32_t timeout;    /* --timeout, or RULES_SET_NO_TIMEOUT: the set's */
 	struct rules_set_entry e;
 };
@@ -240,6 +241,20 @@ struct rules_cset {
 	} g[RULES_CSET_GROUPS];
 };
 
+/* Where a program keeps a compiled set: the set as the workers see it
+ * now (read with acquire). A change of a set's entries alone swaps in a
+ * new one (rules_cset_build, release store), and the old one is freed once
+ * no worker can hold it (RCU): the rest of the program -- counters, limit
+ * buckets, connlimit counts -- goes on untouched, as in the kernel, where
+ * an ipset change never touches the rules. */
+struct rules_cset_slot {
+	struct rules_cset *cur;
+};
+
+/* A compiled set of s (malloc'd; NULL on OOM); freed with rules_cset_free. */
+struct rules_cset *rules_cset_build(const struct rules_set *s);
+void rules_cset_free(struct rules_cset *cs);
+
 /* Chains shorter than this are walked rule by rule: a classifier would
  * not pay for its lookup. */
 #define RULES_CLS_MIN_RULES 12
@@ -257,7 +272,7 @@ struct rules_crule {
 	struct rules_addr src, smask, dst, dmask;
 	const struct rules_ext *match;  /* n_match, owned by the program */
 	const struct rules_ext *target; /* target extension or NULL */
-	const struct rules_cset *const *sets; /* per match: the set of -m set, else NULL */
+	const struct rules_cset_slot *const *sets; /* per match: the set of -m set, else NULL */
 };
 
 /* The classifier's projection of a rule in 32 bytes (addresses: the upper
@@ -372,9 +387,9 @@ struct rules_prog {
 	/* owned storage */
 	struct rules_ext *exts;
 	size_t n_exts;
-	struct rules_cset *csets;
+	struct rules_cset_slot *csets; /* one per set of the ruleset, in its order */
 	size_t n_csets;
-	const struct rules_cset **setrefs; /* parallel to exts */
+	const struct rules_cset_slot **setrefs; /* parallel to exts */
 	uint32_t *ident;  /* 0, 1, 2, ...: the candidates of a chain without classifier */
 	uint32_t n_ident;
 	/* some chain's classifier covers only its first rules, the others

@@ -63,12 +63,17 @@ struct rp_ctl_env {
 	uint64_t set_purge_ms;         /* and last purge */
 	/* -j SET: requests that change a set, waiting for the next change */
 	struct rules_set_req *set_pend;
+	uint64_t *set_keys;            /* hashes of their entries (ctl_cmd.c) */
 	size_t set_n_pend;
 	uint64_t set_next_ms;          /* the next change may be made then */
 	uint64_t set_dropped;          /* requests dropped: pending list or set full */
 	uint64_t set_dropped_logged;
 	uint64_t set_changes;          /* changes made for them */
 };
+
+/* -j SET: what the workers queued goes in now (before a command or a
+ * reload, so that changes keep their order). */
+void rp_ctl_set_requests_now(struct rp_ctl_env *env);
 
 /* Listen on c->ctl_socket (its directory is created if missing) with
  * c's groups; NULL on error (logged). env must outlive the socket. */

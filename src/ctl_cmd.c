@@ -396,6 +396,16 @@ static int apply(struct rp_ctl_env *env, struct rules_ruleset *rs, bool inherit,
 	return 0;
 }
 
+/* The sets of rs whose entries differ from the live ones made live alone
+ * (dp_sets_commit: no ruleset change, nothing else reset); rs freed. */
+static int commit_sets(struct rp_ctl_env *env, struct rules_ruleset *rs, uint64_t *us, char *err,
+	size_t errlen)
+{
+	int rc = dp_sets_commit(env->dp, rs->sets, rs->n_sets, us, err, errlen);
+	rules_free(rs);
+	return rc;
+}
+
 struct expired_view {
 	uint64_t now;
 	size_t n;
@@ -409,7 +419,7 @@ static void expired_of(const struct rules_ruleset *rs, void *arg)
 }
 
 /* Timeout sets: their expired entries, which match nothing already, leave
- * the sets (a change like any other) once per ipset's gc period. */
+ * the sets once per ipset's gc period (the sets alone are swapped). */
 static void purge_sets(struct rp_ctl_env *env)
 {
 	uint64_t ms = now_ms();
@@ -426,12 +436,11 @@ static void purge_sets(struct rp_ctl_env *env)
 		return;
 	size_t gone = rules_ipset_purge(rs, v.now);
 	char err[RULES_ERR_MAX];
-	if (apply(env, rs, false, "set expiry", err, sizeof(err)) < 0) {
+	if (commit_sets(env, rs, NULL, err, sizeof(err)) < 0) {
 		RP_WARN("ctl", "taking expired set entries out failed: %s", err);
 		return;
 	}
-	RP_INFO("ctl", "%zu expired set entries taken out: ruleset %" PRIu32, gone,
-		dp_rules_generation(env->dp));
+	RP_INFO("ctl", "%zu expired set entries taken out", gone);
 }
 
 /* ---- -j SET ----
@@ -439,29 +448,48 @@ static void purge_sets(struct rp_ctl_env *env)
  * Workers queue each -j SET they run (dp_set_reqs_drain). Here each is
  * held against the live set: an add of an entry that is there (and not
  * expired) changes nothing, or with --exist gives it its timeout again in
- * place (no ruleset change); a delete of an entry that is not there
- * changes nothing. What is left (new entries, deletions) waits in
- * set_pend and goes in as one ruleset change, at most one per
- * max(2 ms, 10 x the last one's duration): a flood of new addresses costs
- * the control thread a tenth of its time, never the workers'. */
+ * place; a delete of an entry that is not there changes nothing. What is
+ * left (new entries, deletions) waits in set_pend, in order, and goes in
+ * as one change of the sets it touches (copies of them, compiled and
+ * swapped alone: dp_sets_commit), at most one per max(2 ms, 10 x the last
+ * one's duration): a flood of new addresses costs the control thread a
+ * tenth of its time, never the workers'. A request whose entry already
+ * waits is not held against the live set (it must come after the waiting
+ * one), and everything waiting goes in before any rampartctl command or
+ * reload (set_requests_now), so changes keep the order they were made in. */
 #define SET_PEND_MAX 65536u
 #define SET_DRAIN 256u
+#define SET_KEYS (2 * SET_PEND_MAX) /* a power of two */
 
-/* a batch's entries by (set, entry): where each is in the copy */
-struct set_slot {
-	uint64_t h;
-	long idx;       /* index in the set of the copy */
-	uint32_t set;   /* index of the set */
-	bool used;
-};
-
-static uint64_t set_key_hash(uint32_t set, const struct rules_set_entry *e)
+static uint64_t set_key_hash(const char *name, const struct rules_set_entry *e)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ set;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *c = name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
 	const uint8_t *b = (const uint8_t *)e;
 	for (size_t i = 0; i < offsetof(struct rules_set_entry, exp_us); i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
+	return h | 1; /* 0: a free slot */
+}
+
+/* set_keys: the hashes of the waiting requests' entries (open addressing;
+ * a hash collision only costs a skipped shortcut) */
+static bool set_key_waits(const struct rp_ctl_env *env, uint64_t h)
+{
+	for (size_t at = h & (SET_KEYS - 1);; at = (at + 1) & (SET_KEYS - 1)) {
+		if (env->set_keys[at] == h)
+			return true;
+		if (env->set_keys[at] == 0)
+			return false;
+	}
+}
+
+static void set_key_add(struct rp_ctl_env *env, uint64_t h)
+{
+	size_t at = h & (SET_KEYS - 1);
+	while (env->set_keys[at] != 0 && env->set_keys[at] != h)
+		at = (at + 1) & (SET_KEYS - 1);
+	env->set_keys[at] = h;
 }
 
 static bool set_ent_eq(const struct rules_set_entry *a, const struct rules_set_entry *b)
@@ -470,37 +498,65 @@ static bool set_ent_eq(const struct rules_set_entry *a, const struct rules_set_e
 	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
 }
 
+/* a set copied for a batch, with its live entries counted (maxelem) */
+struct set_copy {
+	struct rules_set s;
+	size_t live;
+};
+
+struct set_slot {
+	uint64_t h;
+	long idx;        /* the entry's index in its copy */
+	uint32_t copy;   /* which copy */
+};
+
 static void set_apply_pending(struct rp_ctl_env *env)
 {
 	uint64_t t0 = now_ms();
-	struct rules_ruleset *rs = dp_rules_snapshot(env->dp);
+	size_t n_pend = env->set_n_pend;
+	env->set_n_pend = 0;
+	memset(env->set_keys, 0, SET_KEYS * sizeof(*env->set_keys));
 	size_t cap = 2;
-	while (cap < 2 * env->set_n_pend)
+	while (cap < 2 * n_pend)
 		cap <<= 1;
 	struct set_slot *tab = calloc(cap, sizeof(*tab));
-	bool *touched = rs ? calloc(rs->n_sets ? rs->n_sets : 1, sizeof(*touched)) : NULL;
-	if (rs == NULL || tab == NULL || touched == NULL) {
-		RP_WARN("ctl", "-j SET: out of memory, %zu changes dropped", env->set_n_pend);
-		env->set_dropped += env->set_n_pend;
-		env->set_n_pend = 0;
-		rules_free(rs);
-		free(tab);
-		free(touched);
-		return;
-	}
+	struct set_copy *cp = NULL;
+	size_t n_cp = 0, cap_cp = 0, changed = 0;
+	if (tab == NULL)
+		goto oom;
 	uint64_t now = rules_clock_us();
-	size_t changed = 0;
-	for (size_t k = 0; k < env->set_n_pend; k++) {
+	for (size_t k = 0; k < n_pend; k++) {
 		const struct rules_set_req *q = &env->set_pend[k];
-		struct rules_set *s = (struct rules_set *)rules_set_find(rs, q->name);
-		if (s == NULL)
-			continue; /* gone with a ruleset change */
-		uint32_t si = (uint32_t)(s - rs->sets);
-		uint64_t h = set_key_hash(si, &q->e);
+		size_t ci = 0;
+		while (ci < n_cp && strcmp(cp[ci].s.name, q->name) != 0)
+			ci++;
+		if (ci == n_cp) {
+			if (n_cp == cap_cp) {
+				size_t nc = cap_cp ? 2 * cap_cp : 4;
+				struct set_copy *x = realloc(cp, nc * sizeof(*cp));
+				if (x == NULL)
+					goto oom;
+				cp = x;
+				cap_cp = nc;
+			}
+			int rc = dp_set_copy(env->dp, q->name, &cp[n_cp].s);
+			if (rc == -ENOENT)
+				continue; /* gone with a ruleset change */
+			if (rc < 0)
+				goto oom;
+			cp[n_cp].live = 0;
+			for (size_t j = 0; j < cp[n_cp].s.n; j++)
+				cp[n_cp].live += rules_set_entry_live(&cp[n_cp].s.e[j], now);
+			n_cp++;
+		}
+		struct rules_set *s = &cp[ci].s;
+		if (s->type != q->type || s->fam != q->fam)
+			continue; /* the set was made again, of another kind */
+		uint64_t h = set_key_hash(q->name, &q->e);
 		size_t at = h & (cap - 1);
 		long idx = -1;
-		while (tab[at].used) {
-			if (tab[at].h == h && tab[at].set == si && set_ent_eq(&s->e[tab[at].idx], &q->e)) {
+		while (tab[at].h) {
+			if (tab[at].h == h && tab[at].copy == ci && set_ent_eq(&s->e[tab[at].idx], &q->e)) {
 				idx = tab[at].idx;
 				break;
 			}
@@ -509,7 +565,7 @@ static void set_apply_pending(struct rp_ctl_env *env)
 		bool seen = idx >= 0;
 		if (!seen) {
 			/* not touched by this batch: where the live set has it (the
-			 * copy's indexes are the live ones until this batch appends) */
+			 * copy's indexes are the live ones until it appends) */
 			bool live;
 			idx = dp_set_lookup(env->dp, q->name, &q->e, now, &live);
 			if (idx < 0)
@@ -517,82 +573,110 @@ static void set_apply_pending(struct rp_ctl_env *env)
 		}
 		bool alive = idx >= 0 && rules_set_entry_live(&s->e[idx], now);
 		if (q->op == RULES_SETREQ_ADD) {
-			uint64_t exp = rules_set_exp(s, q->timeout, now);
 			if (alive && !q->exist)
 				continue;
-			if (idx >= 0) { /* there (renewed), expired or deleted: its time again */
+			if (!alive && cp[ci].live >= s->maxelem) {
+				env->set_dropped++; /* full: the kernel's add fails too */
+				continue;
+			}
+			uint64_t exp = rules_set_exp(s, q->timeout, now);
+			if (idx >= 0) { /* renewed, or expired/deleted and back */
 				s->e[idx].exp_us = exp;
 			} else {
 				struct rules_set_entry e = q->e;
 				e.exp_us = exp;
-				if ((idx = rules_set_append(s, &e)) < 0) {
-					env->set_dropped++; /* full: the kernel's add fails too */
-					continue;
-				}
+				/* past maxelem while dead entries wait for the purge below */
+				if ((idx = rules_set_append(s, &e, SIZE_MAX)) < 0)
+					goto oom;
 			}
+			cp[ci].live += !alive;
 		} else {
 			if (!alive)
 				continue;
 			s->e[idx].exp_us = 1; /* long expired: taken out below */
+			cp[ci].live--;
 		}
 		changed++;
-		touched[si] = true;
 		if (!seen) {
-			tab[at].used = true;
 			tab[at].h = h;
-			tab[at].set = si;
+			tab[at].copy = (uint32_t)ci;
 			tab[at].idx = idx;
 		}
 	}
-	env->set_n_pend = 0;
 	free(tab);
-	if (changed == 0) {
-		free(touched);
-		rules_free(rs);
-		return;
+	tab = NULL;
+	if (changed) {
+		struct rules_set *sets = malloc((n_cp ? n_cp : 1) * sizeof(*sets));
+		if (sets == NULL)
+			goto oom;
+		for (size_t i = 0; i < n_cp; i++) {
+			rules_set_purge(&cp[i].s, now);
+			sets[i] = cp[i].s;
+		}
+		char err[RULES_ERR_MAX];
+		if (dp_sets_commit(env->dp, sets, n_cp, NULL, err, sizeof(err)) < 0)
+			RP_WARN("ctl", "-j SET: the change failed: %s", err);
+		else
+			env->set_changes++;
+		for (size_t i = 0; i < n_cp; i++)
+			cp[i].s = sets[i]; /* the old entries, now the copies' */
+		free(sets);
 	}
-	for (size_t i = 0; i < rs->n_sets; i++)
-		if (touched[i])
-			rules_set_purge(&rs->sets[i], now);
-	free(touched);
-	char err[RULES_ERR_MAX];
-	if (apply(env, rs, false, "-j SET", err, sizeof(err)) < 0) {
-		RP_WARN("ctl", "-j SET: the change failed: %s", err);
-		return;
-	}
-	env->set_changes++;
+	for (size_t i = 0; i < n_cp; i++)
+		rules_set_release(&cp[i].s);
+	free(cp);
 	uint64_t took = now_ms() - t0;
 	env->set_next_ms = now_ms() + (took * 10 > 2 ? took * 10 : 2);
+	return;
+oom:
+	RP_WARN("ctl", "-j SET: out of memory, %zu changes dropped", n_pend);
+	env->set_dropped += n_pend;
+	free(tab);
+	for (size_t i = 0; i < n_cp; i++)
+		rules_set_release(&cp[i].s);
+	free(cp);
 }
 
-static void set_requests(struct rp_ctl_env *env)
+/* What the workers queued, taken in; force: what waits goes in now. */
+static void set_requests_take(struct rp_ctl_env *env, bool force)
 {
 	struct rules_set_req q[SET_DRAIN];
 	uint64_t now = rules_clock_us();
 	for (unsigned round = 0; round < 16; round++) {
 		unsigned n = dp_set_reqs_drain(env->dp, q, SET_DRAIN);
 		for (unsigned k = 0; k < n; k++) {
-			bool live;
-			long i = dp_set_lookup(env->dp, q[k].name, &q[k].e, now, &live);
-			if (i == -2)
-				continue;
-			if (q[k].op == RULES_SETREQ_ADD && i >= 0 && live) {
-				if (q[k].exist)
-					dp_set_renew(env->dp, q[k].name, &q[k].e, now, q[k].timeout);
-				continue;
+			if (env->set_pend == NULL) {
+				env->set_pend = malloc(SET_PEND_MAX * sizeof(*env->set_pend));
+				env->set_keys = calloc(SET_KEYS, sizeof(*env->set_keys));
+				if (env->set_pend == NULL || env->set_keys == NULL) {
+					free(env->set_pend);
+					free(env->set_keys);
+					env->set_pend = NULL;
+					env->set_keys = NULL;
+					env->set_dropped++;
+					continue;
+				}
 			}
-			if (q[k].op == RULES_SETREQ_DEL && (i < 0 || !live))
-				continue;
-			if (env->set_pend == NULL &&
-			    (env->set_pend = malloc(SET_PEND_MAX * sizeof(*env->set_pend))) == NULL) {
-				env->set_dropped++;
-				continue;
+			uint64_t h = set_key_hash(q[k].name, &q[k].e);
+			if (env->set_n_pend == 0 || !set_key_waits(env, h)) {
+				bool live;
+				long i = dp_set_lookup(env->dp, q[k].name, &q[k].e, now, &live);
+				if (i == -2)
+					continue;
+				if (q[k].op == RULES_SETREQ_ADD && i >= 0 && live) {
+					if (q[k].exist)
+						dp_set_renew(env->dp, q[k].name, &q[k].e, now, q[k].timeout);
+					continue;
+				}
+				if (q[k].op == RULES_SETREQ_DEL && (i < 0 || !live))
+					continue;
 			}
 			if (env->set_n_pend == SET_PEND_MAX) {
 				env->set_dropped++;
 				continue;
 			}
 			env->set_pend[env->set_n_pend++] = q[k];
+			set_key_add(env, h);
 		}
 		if (n < SET_DRAIN)
 			break;
@@ -602,13 +686,18 @@ static void set_requests(struct rp_ctl_env *env)
 			       "waiting)", env->set_dropped);
 		env->set_dropped_logged = env->set_dropped;
 	}
-	if (env->set_n_pend && now_ms() >= env->set_next_ms)
+	if (env->set_n_pend && (force || now_ms() >= env->set_next_ms))
 		set_apply_pending(env);
+}
+
+void rp_ctl_set_requests_now(struct rp_ctl_env *env)
+{
+	set_requests_take(env, true);
 }
 
 void rp_ctl_tick(struct rp_ctl_env *env)
 {
-	set_requests(env);
+	set_requests_take(env, false);
 	/* -m hashlimit: idle entries leave their tables every gc interval */
 	rules_hl_gc(dp_rules_clock_us(env->dp), 1u << 16);
 	purge_sets(env);
@@ -1258,8 +1347,8 @@ static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 }
 
 /* set add|del [-exist] NAME ENTRY [timeout N], set flush NAME, set list
- * [NAME]: named sets, changed live (a change like any other: copy, change,
- * compile, swap) */
+ * [NAME]: named sets, changed live; only the sets change (copy, change,
+ * compile the set, swap it in: dp_sets_commit) */
 static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 {
 	const char *op = argc > 1 ? argv[1] : "";
@@ -1269,22 +1358,9 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		return;
 	}
 	bool add = !strcmp(op, "add"), two = add || !strcmp(op, "del");
-	/* the words of an ipset line after the command, each one word */
-	char line[1024];
-	size_t len = (size_t)snprintf(line, sizeof(line), "%s", op);
 	int words = 0;
-	bool bad = false;
-	for (int i = 2; i < argc && !bad; i++) {
-		if (strpbrk(argv[i], " \t\n") || !argv[i][0])
-			bad = true;
-		else if (strcmp(argv[i], "-exist") && strcmp(argv[i], "-!"))
-			words++;
-		int k = snprintf(line + len, sizeof(line) - len, " %s", argv[i]);
-		if (k < 0 || (size_t)k >= sizeof(line) - len)
-			bad = true;
-		else
-			len += (size_t)k;
-	}
+	for (int i = 2; i < argc; i++)
+		words += strcmp(argv[i], "-exist") != 0 && strcmp(argv[i], "-!") != 0;
 	bool shape = two ? words == 2 || (add && words == 4) : !strcmp(op, "flush") && words == 1 &&
 									argc == 3;
 	if (!shape) {
@@ -1292,9 +1368,18 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 			     "set list [NAME]\n");
 		return;
 	}
-	if (bad || len + 1 >= sizeof(line)) {
-		fprintf(out, "%%%% error: set: bad set name or entry\n");
-		return;
+	/* the words of an ipset line, each one word (op is add, del or flush) */
+	char line[1024];
+	size_t len = (size_t)snprintf(line, sizeof(line), "%s", op);
+	for (int i = 2; i < argc; i++) {
+		size_t wl = strlen(argv[i]);
+		if (!argv[i][0] || strpbrk(argv[i], " \t\n") || wl + 2 >= sizeof(line) - len) {
+			fprintf(out, "%%%% error: set: bad set name or entry\n");
+			return;
+		}
+		line[len++] = ' ';
+		memcpy(line + len, argv[i], wl);
+		len += wl;
 	}
 	line[len++] = '\n';
 	line[len] = '\0';
@@ -1309,7 +1394,18 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		fprintf(out, "%%%% error: %s\n", strip_where(err));
 		return;
 	}
-	finish(env, rs, false, false, "set", out);
+	uint64_t us = 0;
+	if (commit_sets(env, rs, &us, err, sizeof(err)) < 0) {
+		fprintf(out, "%%%% error: %s\n", strip_where(err));
+		return;
+	}
+	set_info(env, true);
+	int ni = 2;
+	while (ni + 1 < argc && (!strcmp(argv[ni], "-exist") || !strcmp(argv[ni], "-!")))
+		ni++;
+	fprintf(out, "%%%% ok ruleset %" PRIu32 " live on every worker in %" PRIu64 ".%03" PRIu64
+		" ms (set %s changed alone)\n", dp_rules_generation(env->dp), us / 1000, us % 1000,
+		argv[ni]);
 }
 
 static void show_version_json(struct rp_ctl_env *env, FILE *out)
@@ -1801,6 +1897,8 @@ void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 	}
 	bool json;
 	int n = take_json(argc, argv, w, &json);
+	/* -j SET's changes made before the command go in before it */
+	rp_ctl_set_requests_now(env);
 	exec(env, n, w, body, body_len, out, json);
 	free(w);
 }

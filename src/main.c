@@ -134,6 +134,7 @@ static void reload_done(bool ok)
  * Rules that did not change keep their counters. */
 static void reload_rules(struct rp_ctl_env *env)
 {
+	rp_ctl_set_requests_now(env); /* -j SET's changes made before it first */
 	char err[CFG_ERR_MAX];
 	if (rp_ctl_reload(env, err, sizeof(err)) < 0) {
 		RP_ERR("main", "SIGHUP: ruleset not reloaded, the running one stays: %s", err);
@@ -265,6 +266,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (rs != NULL) {
+		/* set timeouts were read on CLOCK_MONOTONIC: the dataplane's clock now */
+		uint64_t mono = rules_clock_mono_us();
+		rules_ipset_rebase(rs, mono, rules_clock_us());
 		if (dp_rules_update(dp, rs, false, err, sizeof(err), NULL) < 0) {
 			RP_ERR("main", "%s", err);
 			goto out;
@@ -314,6 +318,7 @@ int main(int argc, char **argv)
 	RP_NOTICE("main", "stopping");
 	dp_stop(dp);
 	free(env.set_pend);
+	free(env.set_keys);
 	dp_stats_print(dp, stderr);
 	rc = 0;
 out:

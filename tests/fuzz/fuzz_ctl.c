@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,8 +150,11 @@ static void live_init(void)
 	char err[256];
 	rules_free(g_live);
 	g_live = rules_new();
-	if (g_live == NULL || rules_ipt_load(g_live, RULES_F_V4, text, sizeof(text) - 1, "seed", 0,
-					     err, sizeof(err)) < 0)
+	static const char sets[] = "create banned hash:ip timeout 60\nadd banned 10.0.0.1\n"
+				   "create svc hash:ip,port\n";
+	if (g_live == NULL ||
+	    rules_ipset_load(g_live, sets, sizeof(sets) - 1, "seed", err, sizeof(err)) < 0 ||
+	    rules_ipt_load(g_live, RULES_F_V4, text, sizeof(text) - 1, "seed", 0, err, sizeof(err)) < 0)
 		abort();
 	rules_assign_ids(g_live, &g_ids);
 }
@@ -229,6 +233,69 @@ uint64_t dp_rules_clock_us(const struct dp_ctx *dp)
 {
 	(void)dp;
 	return 1000000;
+}
+
+/* -j SET: no worker queues anything here */
+unsigned dp_set_reqs_drain(struct dp_ctx *dp, struct rules_set_req *out, unsigned max)
+{
+	(void)dp;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
+long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
+	uint64_t now, bool *live)
+{
+	(void)dp;
+	(void)name;
+	(void)e;
+	(void)now;
+	*live = false;
+	return -2;
+}
+
+bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
+	uint64_t now, uint32_t timeout)
+{
+	(void)dp;
+	(void)name;
+	(void)e;
+	(void)now;
+	(void)timeout;
+	return false;
+}
+
+int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out)
+{
+	(void)dp;
+	const struct rules_set *s = rules_set_find(g_live, name);
+	return s ? rules_set_copy(out, s) : -ENOENT;
+}
+
+/* the live sets take the given entries, which take the old ones */
+int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t *us, char *err,
+	size_t errlen)
+{
+	(void)dp;
+	for (size_t k = 0; k < n; k++)
+		if (rules_set_find(g_live, sets[k].name) == NULL) {
+			snprintf(err, errlen, "set %s is not the live one", sets[k].name);
+			return -EINVAL;
+		}
+	for (size_t k = 0; k < n; k++) {
+		struct rules_set *l = (struct rules_set *)rules_set_find(g_live, sets[k].name);
+		struct rules_set t = *l;
+		l->e = sets[k].e;
+		l->n = sets[k].n;
+		l->cap = sets[k].cap;
+		sets[k].e = t.e;
+		sets[k].n = t.n;
+		sets[k].cap = t.cap;
+	}
+	if (us)
+		*us = 1;
+	return 0;
 }
 
 void dp_stats_print(struct dp_ctx *dp, FILE *out)

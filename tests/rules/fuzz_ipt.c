@@ -19,7 +19,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char sets4[] = "create s4 hash:ip\ncreate n4 hash:net\ncreate ip4 hash:ip,port\n"
-			    "create p bitmap:port range 1-1024\n";
+			    "create p bitmap:port range 1-1024\n"
+			    "create t4 hash:ip timeout 5\nadd t4 10.0.0.1\nadd t4 10.0.0.2 timeout 0\n"
+			    "create tp hash:net,port timeout 1\nadd tp 10.0.0.0/8,udp:53\n";
 static const char sets6[] = "create s6 hash:ip family inet6\ncreate n6 hash:net family inet6\n";
 
 static struct rules_ruleset *fresh(void)
@@ -32,6 +34,18 @@ static struct rules_ruleset *fresh(void)
 	    rules_ipset_load(rs, sets6, sizeof(sets6) - 1, "s", err, sizeof(err)) < 0)
 		abort();
 	return rs;
+}
+
+/* -j SET's requests: the same from both programs (a count and a checksum) */
+static uint64_t req_sum[2];
+static void take_req(void *ctx, const struct rules_set_req *q)
+{
+	uint64_t *sum = ctx;
+	const uint8_t *b = (const uint8_t *)q;
+	uint64_t h = *sum + 1;
+	for (size_t i = 0; i < sizeof(*q); i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	*sum = h;
 }
 
 /* Compile rs twice and run packets built from data through every hook. */
@@ -85,9 +99,12 @@ static void eval_both(const struct rules_ruleset *rs, const uint8_t *data, size_
 			struct rules_pkt b = a;
 			struct rules_pkt a2 = a;
 			struct rules_result r1, r2;
+			a2.set_req = b.set_req = take_req;
+			a2.set_ctx = &req_sum[0];
+			b.set_ctx = &req_sum[1];
 			rules_eval_hook(lin, (enum rules_hook)h, &a2, c1, &r1, NULL);
 			rules_eval_hook(cls, (enum rules_hook)h, &b, c2, &r2, NULL);
-			if (r1.res != r2.res || r1.reject_with != r2.reject_with || r1.mods != r2.mods ||
+			if (req_sum[0] != req_sum[1] || r1.res != r2.res || r1.reject_with != r2.reject_with || r1.mods != r2.mods ||
 			    r1.n_log != r2.n_log || a2.mark != b.mark || a2.tos != b.tos || a2.ttl != b.ttl) {
 				fprintf(stderr, "linear and classified evaluation differ (hook %d)\n", h);
 				abort();

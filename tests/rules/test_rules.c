@@ -1262,6 +1262,18 @@ static void test_set_timeouts(void **state)
 	assert_int_equal(set_do(rs, "add s 1.1.1.3\n", RULES_IPSET_EXCL, err), 0);
 	SET_IS(rs, "s", "create s hash:ip family inet hashsize 1024 maxelem 2 timeout 1\n"
 			"add s 1.1.1.3 timeout 1\n");
+	/* a ruleset read before the dataplane's clock: its expiries moved to
+	 * the new clock, what was left kept */
+	{
+		const struct rules_set *ss = rules_set_find(rs, "s");
+		uint64_t left = ss->e[0].exp_us - fake_now;
+		rules_ipset_rebase(rs, fake_now, 7);
+		assert_int_equal(ss->e[0].exp_us, 7 + left);
+		rules_ipset_rebase(rs, 7, fake_now);
+		assert_int_equal(ss->e[0].exp_us, fake_now + left);
+	}
+	assert_int_equal(set_do(rs, "create s hash:ip maxelem 3 timeout 1 -exist\n", 0, err), -EINVAL);
+	assert_int_equal(set_do(rs, "create s hash:ip maxelem 2 timeout 1 -exist\n", 0, err), 0);
 	/* the YAML dump keeps the timeouts, and loads back */
 	char *y = rules_yaml_print(rs, 0);
 	assert_non_null(y);
