@@ -1035,6 +1035,135 @@ static int run_filter(const struct fbench *b, uint64_t target, bool json)
 }
 
 /*
+ * apply-set: what a change of a set costs the control thread, on a
+ * 10 000-rule ruleset whose first FORWARD rule matches a hash:ip set of
+ * 65 536 entries with timeouts: one entry added to a copy of the set and
+ * the set alone swapped in (dp_sets_commit: what rampartctl set add and
+ * a batch of -j SET do), against the same change made as a whole-ruleset
+ * change (snapshot, change, dp_rules_update); and an entry's renewal in
+ * place (-j SET --exist of an entry that is there: dp_set_renew).
+ */
+static int run_apply_set(unsigned seq, bool json)
+{
+	struct rte_ring *rx[2], *tx[2];
+	struct dp_ctx *dp = setup(seq, "", rx, tx);
+	if (dp == NULL)
+		return -1;
+	enum { NRULES = 10000, NSET = 65536, ROUNDS = 10 };
+	struct cbgen g;
+	int rc = -1;
+	if (cbgen_rules(&g, CBGEN_SEED, NRULES) < 0) {
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	size_t len;
+	char *text = cbgen_restore_text(&g, &len);
+	cbgen_free(&g);
+	char err[512];
+	struct rules_ruleset *rs = rules_new();
+	size_t cap = (size_t)NSET * 40 + 128, n = 0;
+	char *sets = malloc(cap);
+	static const char first[] = "*filter\n-I FORWARD 1 -m set --match-set big src -j DROP\nCOMMIT\n";
+	if (!text || !rs || !sets) {
+		fprintf(stderr, "rampart-bench: apply-set: out of memory\n");
+		goto fail;
+	}
+	n += (size_t)snprintf(sets + n, cap - n, "create big hash:ip maxelem 131072 timeout 3600\n");
+	for (unsigned i = 0; i < NSET; i++)
+		n += (size_t)snprintf(sets + n, cap - n, "add big 198.%u.%u.%u\n", 18 + (i >> 16),
+				      (i >> 8) & 255, i & 255);
+	if (rules_ipset_load(rs, sets, n, "bench", err, sizeof(err)) < 0 ||
+	    rules_ipt_load(rs, RULES_F_V4, text, len, "bench", 0, err, sizeof(err)) < 0 ||
+	    rules_ipt_load(rs, RULES_F_V4, first, strlen(first), "bench", RULES_LOAD_NOFLUSH, err,
+			   sizeof(err)) < 0 ||
+	    dp_rules_update(dp, rs, false, err, sizeof(err), NULL) < 0) {
+		fprintf(stderr, "rampart-bench: apply-set: %s\n", err);
+		rs = NULL;
+		goto fail;
+	}
+	rs = NULL;
+	double set_ms = 0, set_min = 1e18, full_ms = 0, full_min = 1e18;
+	for (int i = 0; i < ROUNDS; i++) {
+		uint64_t now = rules_clock_us();
+		struct rules_set_entry e;
+		memset(&e, 0, sizeof(e));
+		e.addr.b[0] = 203;
+		e.addr.b[1] = 0;
+		e.addr.b[2] = 113;
+		e.addr.b[3] = (uint8_t)i;
+		e.plen = 32;
+		e.exp_us = now + 60000000;
+		/* the set alone */
+		double t0 = now_ms();
+		struct rules_set c;
+		if (dp_set_copy(dp, "big", &c) < 0 || rules_set_append(&c, &e, SIZE_MAX) < 0 ||
+		    dp_sets_commit(dp, &c, 1, NULL, err, sizeof(err)) < 0) {
+			fprintf(stderr, "rampart-bench: apply-set: %s\n", err);
+			rules_set_release(&c);
+			goto fail;
+		}
+		rules_set_release(&c);
+		double t1 = now_ms();
+		/* the whole ruleset */
+		e.addr.b[2] = 114;
+		struct rules_ruleset *w = dp_rules_snapshot(dp);
+		struct rules_set *ws = w ? (struct rules_set *)rules_set_find(w, "big") : NULL;
+		if (ws == NULL || rules_set_append(ws, &e, SIZE_MAX) < 0 ||
+		    dp_rules_update(dp, w, false, err, sizeof(err), NULL) < 0) {
+			fprintf(stderr, "rampart-bench: apply-set: whole: %s\n", ws ? err : "no set");
+			rules_free(w);
+			goto fail;
+		}
+		double t2 = now_ms();
+		set_ms += t1 - t0;
+		full_ms += t2 - t1;
+		if (t1 - t0 < set_min)
+			set_min = t1 - t0;
+		if (t2 - t1 < full_min)
+			full_min = t2 - t1;
+		dp_worker_poll(dp_worker_get(dp, 0));
+	}
+	/* renewals in place: each a lookup and a store */
+	enum { RENEW = 100000 };
+	uint64_t c0 = rte_rdtsc(), now = rules_clock_us();
+	unsigned ok = 0;
+	for (unsigned i = 0; i < RENEW; i++) {
+		struct rules_set_entry e;
+		memset(&e, 0, sizeof(e));
+		unsigned k = (i * 40503u) % NSET;
+		e.addr.b[0] = 198;
+		e.addr.b[1] = (uint8_t)(18 + (k >> 16));
+		e.addr.b[2] = (uint8_t)((k >> 8) & 255);
+		e.addr.b[3] = (uint8_t)(k & 255);
+		e.plen = 32;
+		ok += dp_set_renew(dp, "big", &e, now, 3600);
+	}
+	double renew_cyc = (double)(rte_rdtsc() - c0) / RENEW;
+	if (ok != RENEW) {
+		fprintf(stderr, "rampart-bench: apply-set: %u of %u renewed\n", ok, RENEW);
+		goto fail;
+	}
+	if (json)
+		printf("{\"scenario\":\"apply-set\",\"set_ms\":%.3f,\"set_min_ms\":%.3f,"
+		       "\"whole_ms\":%.3f,\"whole_min_ms\":%.3f,\"renew_cycles\":%.0f}\n",
+		       set_ms / ROUNDS, set_min, full_ms / ROUNDS, full_min, renew_cyc);
+	else
+		printf("%-19s one entry into a 65536-entry set on 10000 rules: the set alone %.2f ms "
+		       "(min %.2f), as a whole-ruleset change %.2f ms (min %.2f); a renewal in place "
+		       "%.0f cycles  scenario=apply-set set_ms=%.3f whole_ms=%.3f renew_cycles=%.0f\n",
+		       "apply-set", set_ms / ROUNDS, set_min, full_ms / ROUNDS, full_min, renew_cyc,
+		       set_ms / ROUNDS, full_ms / ROUNDS, renew_cyc);
+	fflush(stdout);
+	rc = 0;
+fail:
+	free(text);
+	free(sets);
+	rules_free(rs);
+	teardown(dp, rx, tx);
+	return rc;
+}
+
+/*
  * apply-N: the control plane's cost of one change (rampartctl -A) on an
  * N-rule ClassBench-like ruleset in a live dataplane, phase by phase:
  * snapshot (copy of the live ruleset with its counters), parse (one
@@ -1340,6 +1469,8 @@ static void usage(FILE *f)
 	fprintf(f, "  %-19s %s\n", "apply-10000",
 		"one rampartctl -A on a 10000-rule ruleset: snapshot, parse, validate, compile+publish");
 	fprintf(f, "  %-19s %s\n", "apply-1000", "the same on 1000 rules");
+	fprintf(f, "  %-19s %s\n", "apply-set", "one entry into a 65536-entry set: the set alone "
+		"against a whole-ruleset change; renewals in place (not in 'all')");
 	fprintf(f, "  %-19s %s\n", "frag-ct",
 		"2000-byte UDP datagrams in 2 fragments through conntrack: reassembled, fragmented again");
 	fprintf(f, "  %-19s %s\n", "reasm",
@@ -1442,6 +1573,11 @@ int main(int argc, char **argv)
 		if (all || strcmp(argv[a], "reasm") == 0) {
 			found = true;
 			if (run_reasm(target, json) < 0)
+				rc = 1;
+		}
+		if (strcmp(argv[a], "apply-set") == 0) {
+			found = true;
+			if (run_apply_set(seq++, json) < 0)
 				rc = 1;
 		}
 		if (strcmp(argv[a], "apply-10000") == 0) {
