@@ -1034,6 +1034,17 @@ static int run_filter(const struct fbench *b, uint64_t target, bool json)
 	return 0;
 }
 
+/* iptables-restore text of n ClassBench-like FORWARD rules; NULL on failure */
+static char *cb_text(uint32_t n, size_t *len)
+{
+	struct cbgen g;
+	if (cbgen_rules(&g, CBGEN_SEED, n) < 0)
+		return NULL;
+	char *t = cbgen_restore_text(&g, len);
+	cbgen_free(&g);
+	return t;
+}
+
 /*
  * apply-set: what a change of a set costs the control thread, on a
  * 10 000-rule ruleset whose first FORWARD rule matches a hash:ip set of
@@ -1050,15 +1061,9 @@ static int run_apply_set(unsigned seq, bool json)
 	if (dp == NULL)
 		return -1;
 	enum { NRULES = 10000, NSET = 65536, ROUNDS = 10 };
-	struct cbgen g;
 	int rc = -1;
-	if (cbgen_rules(&g, CBGEN_SEED, NRULES) < 0) {
-		teardown(dp, rx, tx);
-		return -1;
-	}
 	size_t len;
-	char *text = cbgen_restore_text(&g, &len);
-	cbgen_free(&g);
+	char *text = cb_text(NRULES, &len);
 	char err[512];
 	struct rules_ruleset *rs = rules_new();
 	size_t cap = (size_t)NSET * 40 + 128, n = 0;
@@ -1181,15 +1186,9 @@ static int run_apply(uint32_t n, unsigned seq, bool json)
 	struct dp_ctx *dp = setup(seq, "", rx, tx);
 	if (dp == NULL)
 		return -1;
-	struct cbgen g;
 	int rc = -1;
-	if (cbgen_rules(&g, CBGEN_SEED, n) < 0) {
-		teardown(dp, rx, tx);
-		return -1;
-	}
 	size_t len;
-	char *text = cbgen_restore_text(&g, &len);
-	cbgen_free(&g);
+	char *text = cb_text(n, &len);
 	char err[512];
 	struct rules_ruleset *rs = rules_new();
 	if (!text || !rs || rules_ipt_load(rs, RULES_F_V4, text, len, "bench", 0, err, sizeof(err)) < 0 ||

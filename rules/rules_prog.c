@@ -204,9 +204,15 @@ static int ent_cmp(const void *a, const void *b)
 	const struct rules_set_entry *x = a, *y = b;
 	if (x->plen != y->plen)
 		return x->plen > y->plen ? -1 : 1;
-	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
-	if (c)
-		return c;
+	/* the address as memcmp orders it: two big-endian 64-bit halves */
+	uint64_t ka[2], kb[2];
+	memcpy(ka, x->addr.b, 16);
+	memcpy(kb, y->addr.b, 16);
+	for (int i = 0; i < 2; i++) {
+		uint64_t u = __builtin_bswap64(ka[i]), v = __builtin_bswap64(kb[i]);
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
 	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
