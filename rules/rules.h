@@ -831,6 +831,11 @@ int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, co
  * (ENOENT: no such set). */
 char *rules_ipset_print(const struct rules_ruleset *rs, const char *name);
 const char *rules_set_type_name(uint8_t type);
+/* ipset test: is entry (as ipset writes it) in set name at now -- an
+ * address in any prefix that holds it, a prefix exactly? 1 yes, 0 no,
+ * -EINVAL with err (no such set, a bad entry). */
+int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const char *entry,
+	uint64_t now, char *err, size_t errlen);
 /* ipset's largest timeout, seconds (IPSET_MAX_TIMEOUT) */
 #define RULES_SET_TIMEOUT_MAX 2147483u
 /* Is entry e of a set alive at now (rules_clock_us)? */

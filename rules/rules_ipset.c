@@ -545,6 +545,45 @@ int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, co
 	return 0;
 }
 
+int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const char *entry,
+	uint64_t now, char *err, size_t errlen)
+{
+	struct rules_perr pe = {"test", 1, 0, err, errlen};
+	struct rules_rule dummy = {.fam = RULES_F_ALL};
+	struct rules_pctx pc = {&pe, (struct rules_ruleset *)rs, &dummy, 1};
+	const struct rules_set *set = rules_set_find(rs, name);
+	if (set == NULL)
+		return rules_errf(&pe, 0, "set %s doesn't exist", name);
+	struct rules_set_entry t;
+	int rc = parse_entry(&pc, (struct rules_set *)set, entry, &t);
+	if (rc < 0)
+		return rc;
+	unsigned full = set->fam == RULES_F_V6 ? 128 : 32;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct rules_set_entry *e = &set->e[i];
+		if (!rules_set_entry_live(e, now))
+			continue;
+		if (set->type == RULES_SET_BITMAP_PORT) {
+			if (t.port_lo >= e->port_lo && t.port_hi <= e->port_hi)
+				return 1;
+			continue;
+		}
+		/* an address: in any prefix that holds it; a prefix: that one */
+		struct rules_addr a = t.addr;
+		if (t.plen == full)
+			rules_addr_mask(set->fam, &a, e->plen);
+		else if (t.plen != e->plen)
+			continue;
+		if (memcmp(a.b, e->addr.b, 16) != 0)
+			continue;
+		if ((set->type == RULES_SET_HASH_IP_PORT || set->type == RULES_SET_HASH_NET_PORT) &&
+		    (t.proto != e->proto || t.port_lo < e->port_lo || t.port_hi > e->port_hi))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
 const char *rules_set_type_name(uint8_t type)
 {
 	for (size_t i = 0; i < RULES_ARRAY_SIZE(set_types); i++)

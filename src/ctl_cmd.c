@@ -1349,12 +1349,37 @@ static void cmd_dump(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 /* set add|del [-exist] NAME ENTRY [timeout N], set flush NAME, set list
  * [NAME]: named sets, changed live; only the sets change (copy, change,
  * compile the set, swap it in: dp_sets_commit) */
+struct set_test {
+	const char *name, *entry;
+	uint64_t now;
+	int rc;
+	char err[RULES_ERR_MAX];
+};
+
+static void set_test_view(const struct rules_ruleset *rs, void *arg)
+{
+	struct set_test *t = arg;
+	t->rc = rules_ipset_test(rs, t->name, t->entry, t->now, t->err, sizeof(t->err));
+}
+
 static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 {
 	const char *op = argc > 1 ? argv[1] : "";
 	if (!strcmp(op, "list") && argc <= 3) {
 		struct view v = { .kind = VIEW_SETS, .chain = argc == 3 ? argv[2] : NULL };
 		answer_view(env, &v, "no such set", out);
+		return;
+	}
+	if (!strcmp(op, "test") && argc == 4) { /* ipset test: exit status 0 or 1 */
+		struct set_test t = { .name = argv[2], .entry = argv[3], .now = rules_clock_us() };
+		if (dp_rules_view(env->dp, set_test_view, &t) < 0)
+			fprintf(out, "%%%% error: out of memory\n");
+		else if (t.rc < 0)
+			fprintf(out, "%%%% error: %s\n", strip_where(t.err));
+		else if (t.rc == 0)
+			fprintf(out, "%%%% error: %s is NOT in set %s.\n", argv[3], argv[2]);
+		else
+			fprintf(out, "%%%% ok %s is in set %s.\n", argv[3], argv[2]);
 		return;
 	}
 	bool add = !strcmp(op, "add"), two = add || !strcmp(op, "del");
@@ -1364,8 +1389,8 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	bool shape = two ? words == 2 || (add && words == 4) : !strcmp(op, "flush") && words == 1 &&
 									argc == 3;
 	if (!shape) {
-		fprintf(out, "%%%% error: set add|del [-exist] NAME ENTRY [timeout N], set flush NAME, "
-			     "set list [NAME]\n");
+		fprintf(out, "%%%% error: set add|del [-exist] NAME ENTRY [timeout N], set test NAME "
+			     "ENTRY, set flush NAME, set list [NAME]\n");
 		return;
 	}
 	/* the words of an ipset line, each one word (op is add, del or flush) */
@@ -1659,7 +1684,7 @@ static bool readonly(int argc, char **argv)
 	if (!strcmp(c, "trace"))
 		return argc >= 2 && !strcmp(argv[1], "show");
 	if (!strcmp(c, "set"))
-		return argc >= 2 && !strcmp(argv[1], "list");
+		return argc >= 2 && (!strcmp(argv[1], "list") || !strcmp(argv[1], "test"));
 	if (c[0] == '-') {
 		char k = ipt_command(argc, argv);
 		return k == 'L' || k == 'S' || k == 'C';

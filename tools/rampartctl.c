@@ -538,6 +538,7 @@ static int cmd_set(int argc, char **argv)
 			"                                       add an entry to a named set (-m set);\n"
 			"                                       timeout: its seconds to live (0: never)\n"
 			"       rampartctl set del [-exist] NAME ENTRY   remove it\n"
+			"       rampartctl set test NAME ENTRY  exit 0 if it is in the set, 1 if not\n"
 			"       rampartctl set flush NAME       remove every entry\n"
 			"       rampartctl set list [NAME]      the sets as `ipset save` prints them\n"
 			"ENTRY as ipset writes it: 10.0.0.1, 10.0.0.0/8, 10.0.0.1,tcp:80, 8080-8090\n");

@@ -285,6 +285,12 @@ check "set add banned 10.77.1.2 timeout 0 (never expires)" "$RCTL" set add banne
 check_out "... listed with timeout 0" "^add banned 10\.77\.1\.2 timeout 0$" "$RCTL" set list banned
 check "set del banned 10.77.1.2" "$RCTL" set del banned 10.77.1.2
 check "set del -exist of an entry not there" "$RCTL" set del -exist banned 10.77.1.2
+check "set test blocklist 192.0.2.77 (an address in a listed prefix)" "$RCTL" set test blocklist 192.0.2.77
+out=$("$RCTL" set test blocklist 192.0.3.1 2>&1)
+assert_eq "set test of an address not in the set: exit 1" 1 "$?"
+assert_match "... as ipset says" "192\.0\.3\.1 is NOT in set blocklist\." "$out"
+out=$(setpriv --reuid=rpro --regid="$(id -g rpro)" --init-groups "$RCTL" set test blocklist 192.0.2.1 2>&1)
+assert_eq "set test is allowed to the read-only group" 0 "$?"
 
 # -j SET: packets change the set. A trap port bans its caller for 3 s
 # (each new try renews it: --exist), another for good, a UDP knock on 7777

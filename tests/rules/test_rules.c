@@ -1307,6 +1307,19 @@ static void test_clone_and_sets(void **state)
 	assert_int_equal(s->n, 2);
 	assert_int_equal(s->e[0].proto, 17);
 	assert_int_equal(s->e[1].port_hi, 81);
+	/* ipset test: an address in a prefix, a prefix exactly, ports */
+	assert_int_equal(rules_ipset_test(rs, "allow", "10.1.2.3", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "allow", "10.0.0.0/8", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "allow", "10.0.0.0/9", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_test(rs, "allow", "11.0.0.1", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_test(rs, "svc", "10.0.0.1,udp:53", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "svc", "10.0.0.1,53", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_test(rs, "svc", "10.0.0.2,81", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "p", "1500", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "p", "1501", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_test(rs, "nope", "1.2.3.4", 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "test:1: set nope doesn't exist");
+	assert_int_equal(rules_ipset_test(rs, "allow", "1.2.3.4/33", 0, err, sizeof(err)), -EINVAL);
 	static const char r[] = "*filter\n-A INPUT -m set --match-set allow src -j ACCEPT\nCOMMIT\n";
 	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, r, strlen(r), "r", 0, err, sizeof(err)), 0);
 
