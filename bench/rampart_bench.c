@@ -1083,8 +1083,7 @@ static int run_apply_set(unsigned seq, bool json)
 			   sizeof(err)) < 0 ||
 	    dp_rules_update(dp, rs, false, err, sizeof(err), NULL) < 0) {
 		fprintf(stderr, "rampart-bench: apply-set: %s\n", err);
-		rs = NULL;
-		goto fail;
+		goto fail; /* rs is still ours: freed there */
 	}
 	rs = NULL;
 	double set_ms = 0, set_min = 1e18, full_ms = 0, full_min = 1e18;
@@ -1133,15 +1132,21 @@ static int run_apply_set(unsigned seq, bool json)
 	uint64_t c0 = rte_rdtsc(), now = rules_clock_us();
 	unsigned ok = 0;
 	for (unsigned i = 0; i < RENEW; i++) {
-		struct rules_set_entry e;
-		memset(&e, 0, sizeof(e));
+		struct rules_set_req q;
+		memset(&q, 0, sizeof(q));
+		snprintf(q.name, sizeof(q.name), "big");
+		q.type = RULES_SET_HASH_IP;
+		q.fam = RULES_F_V4;
+		q.op = RULES_SETREQ_ADD;
+		q.exist = 1;
+		q.timeout = 3600;
 		unsigned k = (i * 40503u) % NSET;
-		e.addr.b[0] = 198;
-		e.addr.b[1] = (uint8_t)(18 + (k >> 16));
-		e.addr.b[2] = (uint8_t)((k >> 8) & 255);
-		e.addr.b[3] = (uint8_t)(k & 255);
-		e.plen = 32;
-		ok += dp_set_renew(dp, "big", &e, now, 3600);
+		q.e.addr.b[0] = 198;
+		q.e.addr.b[1] = (uint8_t)(18 + (k >> 16));
+		q.e.addr.b[2] = (uint8_t)((k >> 8) & 255);
+		q.e.addr.b[3] = (uint8_t)(k & 255);
+		q.e.plen = 32;
+		ok += dp_set_renew(dp, &q, now);
 	}
 	double renew_cyc = (double)(rte_rdtsc() - c0) / RENEW;
 	if (ok != RENEW) {

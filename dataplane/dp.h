@@ -79,15 +79,14 @@ uint32_t dp_rules_generation(const struct dp_ctx *dp);
 uint64_t dp_rules_clock_us(const struct dp_ctx *dp);
 /* -j SET: up to max requests the workers queued (control thread). */
 unsigned dp_set_reqs_drain(struct dp_ctx *dp, struct rules_set_req *out, unsigned max);
-/* The entry e of the live set name: its index in the live ruleset's set,
- * -1 if it is not there, -2 if there is no such set; *live: not expired. */
-long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
-	uint64_t now, bool *live);
-/* A live entry e of the live timeout set name gets its timeout again
- * (seconds, RULES_SET_NO_TIMEOUT: the set's), in place (no ruleset change:
- * workers see it at once); false if not so. */
-bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
-	uint64_t now, uint32_t timeout);
+/* The entry of request q in the live set it names: its index in the live
+ * ruleset's set, -1 if it is not there, -2 if there is no such set (or it
+ * is no longer of q's type and family); *live: not expired. */
+long dp_set_lookup(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now, bool *live);
+/* q's entry, live in the live timeout set q names, gets its timeout again
+ * (q->timeout seconds, RULES_SET_NO_TIMEOUT: the set's), in place (no
+ * change of the program: workers see it at once); false if not so. */
+bool dp_set_renew(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now);
 /* A deep copy of the live set name into out (0; -ENOENT, -ENOMEM). */
 int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out);
 /* The live sets named as sets[0..n) take their entries: each whose entries

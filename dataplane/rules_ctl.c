@@ -493,32 +493,39 @@ unsigned dp_set_reqs_drain(struct dp_ctx *dp, struct rules_set_req *out, unsigne
 	return total;
 }
 
-long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
-	uint64_t now, bool *live)
+/* The live set q names, if it is still of q's type and family (a set made
+ * again under the name since the request: NULL). */
+static struct rules_set *req_set(struct dp_ctx *dp, const struct rules_set_req *q)
 {
-	*live = false;
 	struct dp_rules *R = dp->rules;
-	const struct rules_set *s = R ? rules_set_find(R->rs, name) : NULL;
-	if (s == NULL)
-		return -2;
-	uint32_t pos;
-	return rules_cset_find(R->prog->csets[s - R->rs->sets].cur, e, now, live, &pos);
+	struct rules_set *s = R ? (struct rules_set *)rules_set_find(R->rs, q->name) : NULL;
+	return s && s->type == q->type && s->fam == q->fam ? s : NULL;
 }
 
-bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
-	uint64_t now, uint32_t timeout)
+long dp_set_lookup(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now, bool *live)
 {
+	*live = false;
+	struct rules_set *s = req_set(dp, q);
+	if (s == NULL)
+		return -2;
 	struct dp_rules *R = dp->rules;
-	struct rules_set *s = R ? (struct rules_set *)rules_set_find(R->rs, name) : NULL;
+	uint32_t pos;
+	return rules_cset_find(R->prog->csets[s - R->rs->sets].cur, &q->e, now, live, &pos);
+}
+
+bool dp_set_renew(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now)
+{
+	struct rules_set *s = req_set(dp, q);
 	if (s == NULL || !s->has_timeout)
 		return false;
+	struct dp_rules *R = dp->rules;
 	struct rules_cset *cs = R->prog->csets[s - R->rs->sets].cur;
 	bool live;
 	uint32_t pos;
-	long i = rules_cset_find(cs, e, now, &live, &pos);
+	long i = rules_cset_find(cs, &q->e, now, &live, &pos);
 	if (i < 0 || !live)
 		return false;
-	uint64_t exp_us = rules_set_exp(s, timeout, now);
+	uint64_t exp_us = rules_set_exp(s, q->timeout, now);
 	/* an aligned 8-byte store: a worker reads the old time or the new,
 	 * never a mix; the ruleset this thread keeps gets the same */
 	__atomic_store_n(&cs->e[pos].exp_us, exp_us, __ATOMIC_RELAXED);
@@ -584,9 +591,11 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 		return rc;
 	}
 	/* publish every new one, then wait once: no worker holds an old one */
+	bool any = false;
 	for (size_t k = 0; k < n; k++) {
 		if (built[k] == NULL)
 			continue;
+		any = true;
 		struct rules_cset_slot *slot = &R->prog->csets[at[k]];
 		struct rules_cset *old = slot->cur;
 		__atomic_store_n(&slot->cur, built[k], __ATOMIC_RELEASE);
@@ -603,7 +612,7 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 		sets[k].n = ln;
 		sets[k].cap = lc;
 	}
-	if (dp->started)
+	if (any && dp->started)
 		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
 	for (size_t k = 0; k < n; k++)
 		rules_cset_free(built[k]);

@@ -563,8 +563,9 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 		const struct rules_set_entry *e = &set->e[i];
 		if (!rules_set_entry_live(e, now))
 			continue;
+		/* a range tested: its first port, as the kernel tests it */
 		if (set->type == RULES_SET_BITMAP_PORT) {
-			if (t.port_lo >= e->port_lo && t.port_hi <= e->port_hi)
+			if (t.port_lo >= e->port_lo && t.port_lo <= e->port_hi)
 				return 1;
 			continue;
 		}
@@ -577,7 +578,7 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 		if (memcmp(a.b, e->addr.b, 16) != 0)
 			continue;
 		if ((set->type == RULES_SET_HASH_IP_PORT || set->type == RULES_SET_HASH_NET_PORT) &&
-		    (t.proto != e->proto || t.port_lo < e->port_lo || t.port_hi > e->port_hi))
+		    (t.proto != e->proto || t.port_lo < e->port_lo || t.port_lo > e->port_hi))
 			continue;
 		return 1;
 	}

@@ -9,6 +9,7 @@
  * the model (table, chain, rule), so a rule of both families has one id,
  * and policies get one id per family, as the model keeps them.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,7 +210,7 @@ static int ent_cmp(const void *a, const void *b)
 	memcpy(ka, x->addr.b, 16);
 	memcpy(kb, y->addr.b, 16);
 	for (int i = 0; i < 2; i++) {
-		uint64_t u = __builtin_bswap64(ka[i]), v = __builtin_bswap64(kb[i]);
+		uint64_t u = be64toh(ka[i]), v = be64toh(kb[i]);
 		if (u != v)
 			return u < v ? -1 : 1;
 	}

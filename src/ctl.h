@@ -64,6 +64,8 @@ struct rp_ctl_env {
 	/* -j SET: requests that change a set, waiting for the next change */
 	struct rules_set_req *set_pend;
 	uint64_t *set_keys;            /* hashes of their entries (ctl_cmd.c) */
+	uint32_t *set_key_at;          /* the slots those took, to clear them */
+	size_t set_n_keys;
 	size_t set_n_pend;
 	uint64_t set_next_ms;          /* the next change may be made then */
 	uint64_t set_dropped;          /* requests dropped: pending list or set full */
@@ -74,6 +76,8 @@ struct rp_ctl_env {
 /* -j SET: what the workers queued goes in now (before a command or a
  * reload, so that changes keep their order). */
 void rp_ctl_set_requests_now(struct rp_ctl_env *env);
+/* What the env allocated for -j SET (at exit). */
+void rp_ctl_env_release(struct rp_ctl_env *env);
 
 /* Listen on c->ctl_socket (its directory is created if missing) with
  * c's groups; NULL on error (logged). env must outlive the socket. */

@@ -406,16 +406,56 @@ static int commit_sets(struct rp_ctl_env *env, struct rules_ruleset *rs, uint64_
 	return rc;
 }
 
+/* A ruleset holding copies of the live sets named, nothing else (a change
+ * of sets alone costs no copy of the rules); NULL with err. */
+static struct rules_ruleset *sets_only(struct rp_ctl_env *env, char *const *names, size_t n,
+	char *err, size_t errlen)
+{
+	struct rules_ruleset *rs = rules_new();
+	if (rs == NULL || (n && (rs->sets = calloc(n, sizeof(*rs->sets))) == NULL)) {
+		rules_free(rs);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rs->cap_sets = n;
+	for (size_t i = 0; i < n; i++) {
+		int rc = dp_set_copy(env->dp, names[i], &rs->sets[rs->n_sets]);
+		if (rc == -ENOENT) {
+			snprintf(err, errlen, "set %s doesn't exist", names[i]);
+		} else if (rc < 0) {
+			snprintf(err, errlen, "out of memory");
+		} else {
+			rs->n_sets++;
+			continue;
+		}
+		rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
 struct expired_view {
 	uint64_t now;
 	size_t n;
 	uint32_t period_s;
+	char **names; /* the timeout sets with expired entries (into the live ruleset) */
+	size_t n_names;
 };
 
 static void expired_of(const struct rules_ruleset *rs, void *arg)
 {
 	struct expired_view *v = arg;
 	v->n = rules_ipset_expired(rs, v->now, &v->period_s);
+	if (v->n == 0 || (v->names = calloc(rs->n_sets, sizeof(*v->names))) == NULL)
+		return;
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct rules_set *s = &rs->sets[i];
+		bool any = false;
+		for (size_t j = 0; s->has_timeout && j < s->n && !any; j++)
+			any = !rules_set_entry_live(&s->e[j], v->now);
+		if (any)
+			v->names[v->n_names++] = (char *)s->name;
+	}
 }
 
 /* Timeout sets: their expired entries, which match nothing already, leave
@@ -427,15 +467,21 @@ static void purge_sets(struct rp_ctl_env *env)
 		return;
 	env->set_check_ms = ms;
 	struct expired_view v = { .now = rules_clock_us() };
-	if (dp_rules_view(env->dp, expired_of, &v) < 0 || v.n == 0 ||
-	    ms - env->set_purge_ms < (uint64_t)v.period_s * 1000)
+	if (dp_rules_view(env->dp, expired_of, &v) < 0 || v.n == 0 || v.names == NULL ||
+	    ms - env->set_purge_ms < (uint64_t)v.period_s * 1000) {
+		free(v.names);
 		return;
+	}
 	env->set_purge_ms = ms;
-	struct rules_ruleset *rs = dp_rules_snapshot(env->dp);
-	if (rs == NULL)
-		return;
-	size_t gone = rules_ipset_purge(rs, v.now);
 	char err[RULES_ERR_MAX];
+	/* the names point into the live ruleset, which nothing changes meanwhile */
+	struct rules_ruleset *rs = sets_only(env, v.names, v.n_names, err, sizeof(err));
+	free(v.names);
+	if (rs == NULL) {
+		RP_WARN("ctl", "taking expired set entries out failed: %s", err);
+		return;
+	}
+	size_t gone = rules_ipset_purge(rs, v.now);
 	if (commit_sets(env, rs, NULL, err, sizeof(err)) < 0) {
 		RP_WARN("ctl", "taking expired set entries out failed: %s", err);
 		return;
@@ -484,12 +530,24 @@ static bool set_key_waits(const struct rp_ctl_env *env, uint64_t h)
 	}
 }
 
+/* (at most SET_PEND_MAX keys in twice as many slots: never full) */
 static void set_key_add(struct rp_ctl_env *env, uint64_t h)
 {
 	size_t at = h & (SET_KEYS - 1);
 	while (env->set_keys[at] != 0 && env->set_keys[at] != h)
 		at = (at + 1) & (SET_KEYS - 1);
-	env->set_keys[at] = h;
+	if (env->set_keys[at] == 0) {
+		env->set_keys[at] = h;
+		env->set_key_at[env->set_n_keys++] = (uint32_t)at;
+	}
+}
+
+/* All the waiting requests' keys out: the slots they took, as logged */
+static void set_keys_clear(struct rp_ctl_env *env)
+{
+	for (size_t k = 0; k < env->set_n_keys; k++)
+		env->set_keys[env->set_key_at[k]] = 0;
+	env->set_n_keys = 0;
 }
 
 static bool set_ent_eq(const struct rules_set_entry *a, const struct rules_set_entry *b)
@@ -515,7 +573,7 @@ static void set_apply_pending(struct rp_ctl_env *env)
 	uint64_t t0 = now_ms();
 	size_t n_pend = env->set_n_pend;
 	env->set_n_pend = 0;
-	memset(env->set_keys, 0, SET_KEYS * sizeof(*env->set_keys));
+	set_keys_clear(env);
 	size_t cap = 2;
 	while (cap < 2 * n_pend)
 		cap <<= 1;
@@ -567,7 +625,7 @@ static void set_apply_pending(struct rp_ctl_env *env)
 			/* not touched by this batch: where the live set has it (the
 			 * copy's indexes are the live ones until it appends) */
 			bool live;
-			idx = dp_set_lookup(env->dp, q->name, &q->e, now, &live);
+			idx = dp_set_lookup(env->dp, q, now, &live);
 			if (idx < 0)
 				idx = -1;
 		}
@@ -585,9 +643,12 @@ static void set_apply_pending(struct rp_ctl_env *env)
 			} else {
 				struct rules_set_entry e = q->e;
 				e.exp_us = exp;
-				/* past maxelem while dead entries wait for the purge below */
-				if ((idx = rules_set_append(s, &e, SIZE_MAX)) < 0)
-					goto oom;
+				/* past maxelem while dead entries wait for the purge below;
+				 * refused only at the loader's bound (or out of memory) */
+				if ((idx = rules_set_append(s, &e, SIZE_MAX)) < 0) {
+					env->set_dropped++;
+					continue;
+				}
 			}
 			cp[ci].live += !alive;
 		} else {
@@ -648,11 +709,15 @@ static void set_requests_take(struct rp_ctl_env *env, bool force)
 			if (env->set_pend == NULL) {
 				env->set_pend = malloc(SET_PEND_MAX * sizeof(*env->set_pend));
 				env->set_keys = calloc(SET_KEYS, sizeof(*env->set_keys));
-				if (env->set_pend == NULL || env->set_keys == NULL) {
+				env->set_key_at = malloc(SET_PEND_MAX * sizeof(*env->set_key_at));
+				if (env->set_pend == NULL || env->set_keys == NULL ||
+				    env->set_key_at == NULL) {
 					free(env->set_pend);
 					free(env->set_keys);
+					free(env->set_key_at);
 					env->set_pend = NULL;
 					env->set_keys = NULL;
+					env->set_key_at = NULL;
 					env->set_dropped++;
 					continue;
 				}
@@ -660,12 +725,12 @@ static void set_requests_take(struct rp_ctl_env *env, bool force)
 			uint64_t h = set_key_hash(q[k].name, &q[k].e);
 			if (env->set_n_pend == 0 || !set_key_waits(env, h)) {
 				bool live;
-				long i = dp_set_lookup(env->dp, q[k].name, &q[k].e, now, &live);
+				long i = dp_set_lookup(env->dp, &q[k], now, &live);
 				if (i == -2)
 					continue;
 				if (q[k].op == RULES_SETREQ_ADD && i >= 0 && live) {
 					if (q[k].exist)
-						dp_set_renew(env->dp, q[k].name, &q[k].e, now, q[k].timeout);
+						dp_set_renew(env->dp, &q[k], now);
 					continue;
 				}
 				if (q[k].op == RULES_SETREQ_DEL && (i < 0 || !live))
@@ -693,6 +758,17 @@ static void set_requests_take(struct rp_ctl_env *env, bool force)
 void rp_ctl_set_requests_now(struct rp_ctl_env *env)
 {
 	set_requests_take(env, true);
+}
+
+void rp_ctl_env_release(struct rp_ctl_env *env)
+{
+	free(env->set_pend);
+	free(env->set_keys);
+	free(env->set_key_at);
+	env->set_pend = NULL;
+	env->set_keys = NULL;
+	env->set_key_at = NULL;
+	env->set_n_pend = env->set_n_keys = 0;
 }
 
 void rp_ctl_tick(struct rp_ctl_env *env)
@@ -1385,7 +1461,7 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	bool add = !strcmp(op, "add"), two = add || !strcmp(op, "del");
 	int words = 0;
 	for (int i = 2; i < argc; i++)
-		words += strcmp(argv[i], "-exist") != 0 && strcmp(argv[i], "-!") != 0;
+		words += strcmp(argv[i], "-exist") && strcmp(argv[i], "--exist") && strcmp(argv[i], "-!");
 	bool shape = two ? words == 2 || (add && words == 4) : !strcmp(op, "flush") && words == 1 &&
 									argc == 3;
 	if (!shape) {
@@ -1398,7 +1474,7 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	size_t len = (size_t)snprintf(line, sizeof(line), "%s", op);
 	for (int i = 2; i < argc; i++) {
 		size_t wl = strlen(argv[i]);
-		if (!argv[i][0] || strpbrk(argv[i], " \t\n") || wl + 2 >= sizeof(line) - len) {
+		if (!argv[i][0] || strpbrk(argv[i], " \t\n\r") || wl + 2 >= sizeof(line) - len) {
 			fprintf(out, "%%%% error: set: bad set name or entry\n");
 			return;
 		}
@@ -1408,10 +1484,14 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	}
 	line[len++] = '\n';
 	line[len] = '\0';
-	struct rules_ruleset *rs = dp_rules_snapshot(env->dp);
+	int ni = 2; /* the set's name */
+	while (ni + 1 < argc &&
+	       (!strcmp(argv[ni], "-exist") || !strcmp(argv[ni], "--exist") || !strcmp(argv[ni], "-!")))
+		ni++;
 	char err[RULES_ERR_MAX];
+	struct rules_ruleset *rs = sets_only(env, &argv[ni], 1, err, sizeof(err));
 	if (rs == NULL) {
-		fprintf(out, "%%%% error: out of memory\n");
+		fprintf(out, "%%%% error: %s\n", err);
 		return;
 	}
 	if (rules_ipset_change(rs, line, len, "set", RULES_IPSET_EXCL, err, sizeof(err)) < 0) {
@@ -1425,9 +1505,6 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		return;
 	}
 	set_info(env, true);
-	int ni = 2;
-	while (ni + 1 < argc && (!strcmp(argv[ni], "-exist") || !strcmp(argv[ni], "-!")))
-		ni++;
 	fprintf(out, "%%%% ok ruleset %" PRIu32 " live on every worker in %" PRIu64 ".%03" PRIu64
 		" ms (set %s changed alone)\n", dp_rules_generation(env->dp), us / 1000, us % 1000,
 		argv[ni]);

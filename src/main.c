@@ -317,8 +317,7 @@ int main(int argc, char **argv)
 	}
 	RP_NOTICE("main", "stopping");
 	dp_stop(dp);
-	free(env.set_pend);
-	free(env.set_keys);
+	rp_ctl_env_release(&env);
 	dp_stats_print(dp, stderr);
 	rc = 0;
 out:

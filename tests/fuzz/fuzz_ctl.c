@@ -135,6 +135,7 @@ bool dp_ct_match(const struct ct_table *view, const struct dp_ct_filter *f)
 #include "dp.h"
 #include "dp_trace.h"
 #include "rules.h"
+#include "rules_prog.h"
 
 static struct rules_ruleset *g_live;
 static uint64_t g_ids;
@@ -150,8 +151,8 @@ static void live_init(void)
 	char err[256];
 	rules_free(g_live);
 	g_live = rules_new();
-	static const char sets[] = "create banned hash:ip timeout 60\nadd banned 10.0.0.1\n"
-				   "create svc hash:ip,port\n";
+	static const char sets[] = "create banned hash:ip timeout 60 maxelem 6\nadd banned 10.0.0.1\n"
+				   "create svc hash:ip,port maxelem 8\n";
 	if (g_live == NULL ||
 	    rules_ipset_load(g_live, sets, sizeof(sets) - 1, "seed", err, sizeof(err)) < 0 ||
 	    rules_ipt_load(g_live, RULES_F_V4, text, sizeof(text) - 1, "seed", 0, err, sizeof(err)) < 0)
@@ -235,35 +236,73 @@ uint64_t dp_rules_clock_us(const struct dp_ctx *dp)
 	return 1000000;
 }
 
-/* -j SET: no worker queues anything here */
+/* -j SET: the "workers" queue requests made of the input's bytes (8
+ * each, at most 16 per input), against the live sets "banned" (hash:ip,
+ * timeout) and "svc" (hash:ip,port); lookups, renewals and commits work
+ * on g_live as the dataplane's do on its live ruleset and program */
+static const uint8_t *g_req_data;
+static size_t g_req_len;
+
 unsigned dp_set_reqs_drain(struct dp_ctx *dp, struct rules_set_req *out, unsigned max)
 {
 	(void)dp;
-	(void)out;
-	(void)max;
-	return 0;
+	unsigned n = 0;
+	while (n < max && n < 16 && g_req_len >= 8) {
+		const uint8_t *b = g_req_data;
+		struct rules_set_req *q = &out[n++];
+		memset(q, 0, sizeof(*q));
+		bool svc = b[1] & 1;
+		snprintf(q->name, sizeof(q->name), "%s", svc ? "svc" : "banned");
+		q->type = svc ? RULES_SET_HASH_IP_PORT : (b[1] & 2) ? RULES_SET_HASH_NET : RULES_SET_HASH_IP;
+		q->fam = RULES_F_V4;
+		q->op = b[0] & 1 ? RULES_SETREQ_DEL : RULES_SETREQ_ADD;
+		q->exist = (b[0] >> 1) & 1;
+		q->timeout = b[2] == 255 ? RULES_SET_NO_TIMEOUT : b[2];
+		q->e.addr.b[0] = 10;
+		q->e.addr.b[2] = b[3] & 3;
+		q->e.addr.b[3] = b[4] & 7;
+		q->e.plen = 32;
+		if (svc) {
+			q->e.proto = b[5] & 1 ? 17 : 6;
+			q->e.port_lo = q->e.port_hi = (uint16_t)(b[6] & 3);
+		}
+		g_req_data += 8;
+		g_req_len -= 8;
+	}
+	return n;
 }
 
-long dp_set_lookup(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
-	uint64_t now, bool *live)
+static struct rules_set *req_set(const struct rules_set_req *q)
+{
+	struct rules_set *s = (struct rules_set *)rules_set_find(g_live, q->name);
+	return s && s->type == q->type && s->fam == q->fam ? s : NULL;
+}
+
+long dp_set_lookup(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now, bool *live)
 {
 	(void)dp;
-	(void)name;
-	(void)e;
-	(void)now;
 	*live = false;
-	return -2;
+	struct rules_set *s = req_set(q);
+	if (s == NULL)
+		return -2;
+	struct rules_cset *cs = rules_cset_build(s);
+	if (cs == NULL)
+		abort();
+	uint32_t pos;
+	long i = rules_cset_find(cs, &q->e, now, live, &pos);
+	rules_cset_free(cs);
+	return i;
 }
 
-bool dp_set_renew(struct dp_ctx *dp, const char *name, const struct rules_set_entry *e,
-	uint64_t now, uint32_t timeout)
+bool dp_set_renew(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now)
 {
-	(void)dp;
-	(void)name;
-	(void)e;
-	(void)now;
-	(void)timeout;
-	return false;
+	bool live;
+	struct rules_set *s = req_set(q);
+	long i = dp_set_lookup(dp, q, now, &live);
+	if (s == NULL || !s->has_timeout || i < 0 || !live)
+		return false;
+	s->e[i].exp_us = rules_set_exp(s, q->timeout, now);
+	return true;
 }
 
 int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out)
@@ -278,11 +317,14 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 	size_t errlen)
 {
 	(void)dp;
-	for (size_t k = 0; k < n; k++)
-		if (rules_set_find(g_live, sets[k].name) == NULL) {
+	for (size_t k = 0; k < n; k++) {
+		const struct rules_set *l = rules_set_find(g_live, sets[k].name);
+		if (l == NULL || l->type != sets[k].type || l->fam != sets[k].fam ||
+		    l->has_timeout != sets[k].has_timeout) {
 			snprintf(err, errlen, "set %s is not the live one", sets[k].name);
 			return -EINVAL;
 		}
+	}
 	for (size_t k = 0; k < n; k++) {
 		struct rules_set *l = (struct rules_set *)rules_set_find(g_live, sets[k].name);
 		struct rules_set t = *l;
@@ -350,6 +392,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f > 0 && argc > 0) {
 		static struct cfg nocfg; /* no ruleset files: reload installs an empty ruleset */
 		struct rp_ctl_env env = { .cfg = &nocfg };
+		g_req_data = data;
+		g_req_len = size;
 		(void)rp_ctl_readonly(argc, argv);
 		FILE *out = fopen("/dev/null", "w");
 		if (out) {
@@ -371,7 +415,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (g_ev_readers != 0)
 				abort(); /* a subscription left open */
 		}
+		rp_ctl_tick(&env); /* what -j SET requests are left */
+		rp_ctl_env_release(&env);
 	}
+	g_req_len = 0;
 	free(buf);
 	return 0;
 }
