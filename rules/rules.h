@@ -870,6 +870,12 @@ static inline uint64_t rules_set_exp(const struct rules_set *s, uint32_t t, uint
  * often they should be taken out (seconds: ipset's garbage collection
  * period, a third of the set's timeout, 1 to 180); 0 when none. */
 size_t rules_ipset_expired(const struct rules_ruleset *rs, uint64_t now, uint32_t *period_s);
+/* A reload keeps what packets and commands put in timeout sets: each set
+ * of dst with timeouts that live has too (same type, family, range) gets
+ * live's entries still alive at now that dst does not list (dst's own win;
+ * up to maxelem). How many were kept, or -ENOMEM. */
+long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset *live,
+	uint64_t now);
 /* A deep copy of src into dst (0, or -ENOMEM); rules_set_release frees
  * what dst holds. */
 int rules_set_copy(struct rules_set *dst, const struct rules_set *src);

@@ -15,6 +15,7 @@
  * Transactional like the iptables loader; control thread only.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,66 @@ long rules_set_append(struct rules_set *set, const struct rules_set_entry *e, si
 	}
 	set->e[set->n] = *e;
 	return (long)set->n++;
+}
+
+static uint64_t entry_hash(const struct rules_set_entry *e)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *b = (const uint8_t *)e;
+	for (size_t i = 0; i < offsetof(struct rules_set_entry, exp_us); i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset *live,
+	uint64_t now)
+{
+	long kept = 0;
+	for (size_t i = 0; i < dst->n_sets; i++) {
+		struct rules_set *d = &dst->sets[i];
+		const struct rules_set *l = rules_set_find(live, d->name);
+		if (!d->has_timeout || l == NULL || !l->has_timeout || l->type != d->type ||
+		    l->fam != d->fam || l->range_lo != d->range_lo || l->range_hi != d->range_hi)
+			continue;
+		/* the new set's entries by key: those win */
+		size_t cap = 16;
+		while (cap < 2 * (d->n + l->n))
+			cap <<= 1;
+		size_t *tab = malloc(cap * sizeof(*tab));
+		if (tab == NULL)
+			return -ENOMEM;
+		for (size_t k = 0; k < cap; k++)
+			tab[k] = SIZE_MAX;
+		for (size_t j = 0; j < d->n; j++) {
+			size_t at = entry_hash(&d->e[j]) & (cap - 1);
+			while (tab[at] != SIZE_MAX)
+				at = (at + 1) & (cap - 1);
+			tab[at] = j;
+		}
+		for (size_t j = 0; j < l->n; j++) {
+			const struct rules_set_entry *e = &l->e[j];
+			if (!rules_set_entry_live(e, now))
+				continue;
+			size_t at = entry_hash(e) & (cap - 1);
+			bool there = false;
+			while (tab[at] != SIZE_MAX && !there) {
+				there = entry_eq(&d->e[tab[at]], e);
+				at = (at + 1) & (cap - 1);
+			}
+			if (there)
+				continue;
+			long k = rules_set_append(d, e, d->maxelem);
+			if (k < 0)
+				break; /* full: the file's entries first, then as many as fit */
+			at = entry_hash(e) & (cap - 1);
+			while (tab[at] != SIZE_MAX)
+				at = (at + 1) & (cap - 1);
+			tab[at] = (size_t)k;
+			kept++;
+		}
+		free(tab);
+	}
+	return kept;
 }
 
 void rules_ipset_rebase(struct rules_ruleset *rs, uint64_t from_now, uint64_t to_now)

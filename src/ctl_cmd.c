@@ -1335,6 +1335,32 @@ static void cmd_restore(struct rp_ctl_env *env, int argc, char **argv, const cha
 }
 
 /* load [--test] NAME <<body: a whole YAML ruleset replaces the live one */
+struct keep_view {
+	struct rules_ruleset *rs;
+	long kept;
+};
+
+static void keep_of(const struct rules_ruleset *live, void *arg)
+{
+	struct keep_view *k = arg;
+	k->kept = rules_ipset_keep_live(k->rs, live, rules_clock_us());
+}
+
+/* A ruleset read again (reload, load) keeps the live entries of its
+ * timeout sets, as ipsets outlive an iptables-restore in the kernel. */
+static int keep_set_entries(struct rp_ctl_env *env, struct rules_ruleset *rs, char *err,
+	size_t errlen)
+{
+	struct keep_view k = { .rs = rs };
+	if (dp_rules_view(env->dp, keep_of, &k) < 0 || k.kept < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (k.kept > 0)
+		RP_INFO("ctl", "%ld live entries of timeout sets kept", k.kept);
+	return 0;
+}
+
 static void cmd_load(struct rp_ctl_env *env, int argc, char **argv, const char *body, size_t blen,
 	FILE *out)
 {
@@ -1365,7 +1391,8 @@ static void cmd_load(struct rp_ctl_env *env, int argc, char **argv, const char *
 		fprintf(out, "%%%% error: out of memory\n");
 		return;
 	}
-	if (rules_yaml_load(n, body, blen, name, err, sizeof(err)) < 0) {
+	if (rules_yaml_load(n, body, blen, name, err, sizeof(err)) < 0 ||
+	    keep_set_entries(env, n, err, sizeof(err)) < 0) {
 		rules_free(n);
 		fprintf(out, "%%%% error: %s\n", err);
 		return;
@@ -1391,6 +1418,10 @@ int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen)
 		return -1;
 	}
 	const char *name = env->cfg->ruleset[0] ? env->cfg->ruleset : env->cfg->ruleset6;
+	if (keep_set_entries(env, rs, err, errlen) < 0) {
+		rules_free(rs);
+		return -1;
+	}
 	return apply(env, rs, true, name, err, errlen);
 }
 

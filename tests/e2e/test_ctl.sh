@@ -339,6 +339,21 @@ check_out "... the ban rule is first again" "^-A FORWARD -m set --match-set bann
 	sh -c "'$RCTL' -S FORWARD | sed -n 2p"
 check "-D FORWARD 1" "$RCTL" -D FORWARD 1
 assert_eq "curl passes" 0 "$(curl_rc 8080)"
+# a reload reads the sets again, but a timeout set keeps its live entries
+# (what packets and commands put there), as an ipset outlives a reload of
+# the iptables rules in the kernel
+sed -i '/NOWHERE/d' "$RULES"
+"$RCTL" save >"$E2E_TMP/before-reload.rules"
+check "set add banned 10.77.1.99 timeout 0" "$RCTL" set add banned 10.77.1.99 timeout 0
+check "set add blocklist 10.77.1.98" "$RCTL" set add blocklist 10.77.1.98
+check "reload" "$RCTL" reload
+check_out "reload kept the timeout set's live entry" "^add banned 10\.77\.1\.99 timeout 0$" \
+	"$RCTL" set list banned
+assert_eq "... and read the other sets from the file again" 0 \
+	"$("$RCTL" set list blocklist | grep -c '10\.77\.1\.98')"
+assert_file_match "... logged" "1 live entries of timeout sets kept" "$RP_LOG"
+check "restore the rules of before the reload" "$RCTL" restore "$E2E_TMP/before-reload.rules"
+check "set del banned 10.77.1.99" "$RCTL" set del banned 10.77.1.99
 
 # ---- trace
 check "trace add 3 -p tcp --dport 8080 -i lan0" "$RCTL" trace add 3 -p tcp --dport 8080 -i lan0

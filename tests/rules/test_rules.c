@@ -1274,6 +1274,19 @@ static void test_set_timeouts(void **state)
 	}
 	assert_int_equal(set_do(rs, "create s hash:ip maxelem 3 timeout 1 -exist\n", 0, err), -EINVAL);
 	assert_int_equal(set_do(rs, "create s hash:ip maxelem 2 timeout 1 -exist\n", 0, err), 0);
+	/* a reload keeps a timeout set's live entries the file does not list */
+	{
+		struct rules_ruleset *fresh = rules_new();
+		static const char file[] = "create s hash:ip maxelem 2 timeout 1\nadd s 1.1.1.7\n"
+					   "create t hash:ip family inet6 timeout 300\n";
+		assert_non_null(fresh);
+		assert_int_equal(rules_ipset_load(fresh, file, strlen(file), "f", err, sizeof(err)), 0);
+		assert_int_equal(rules_ipset_keep_live(fresh, rs, fake_now), 1); /* 1.1.1.3; t: IPv6 now */
+		SET_IS(fresh, "s", "create s hash:ip family inet hashsize 1024 maxelem 2 timeout 1\n"
+				   "add s 1.1.1.7 timeout 1\nadd s 1.1.1.3 timeout 1\n");
+		assert_int_equal(rules_ipset_keep_live(fresh, rs, fake_now), 0); /* there already */
+		rules_free(fresh);
+	}
 	/* the YAML dump keeps the timeouts, and loads back */
 	char *y = rules_yaml_print(rs, 0);
 	assert_non_null(y);
