@@ -12,7 +12,8 @@
 # above ipset's maximum). The same probes (UDP and TCP from fixed source
 # ports, one every 0.2 s, IPv4 and IPv6) cross each; then the kernel's
 # `ipset save` and `rampartctl set list` must list the same entries (the
-# seconds left rounded up to tens: the two are read a moment apart).
+# seconds left rounded up to minutes: the kernel's entries are seconds
+# older).
 . "$(dirname "$0")/lib.sh"
 
 e2e_init sk
@@ -76,11 +77,11 @@ run_probes() { # NS
 }
 
 # ipset save text, comparable: no bucketsize/initval, seconds left rounded
-# up to tens (0 stays 0: never expires), sorted
+# up to minutes (0 stays 0: never expires), sorted
 norm() {
 	sed -E 's/ bucketsize [0-9]+ initval 0x[0-9a-f]+//' |
 		awk '{ for (i = 1; i < NF; i++) if ($1 == "add" && $i == "timeout" && $(i + 1) > 0)
-			$(i + 1) = int(($(i + 1) + 9) / 10) * 10; print }' | sort
+			$(i + 1) = int(($(i + 1) + 59) / 60) * 60; print }' | sort
 }
 
 run_probes "$K_LAN"
