@@ -512,6 +512,10 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		rbuf_puts(c->b, " PHYSDEV match");
 		rules_ext_print(c->b, x, c->fam);
 		break;
+	case RULES_X_POLICY:
+		rbuf_puts(c->b, " policy match");
+		rules_policy_print(c->b, x, c->fam, true);
+		break;
 	case RULES_X_COMMENT:
 		rbuf_printf(c->b, " /* %s */", x->u.comment.s ? x->u.comment.s : "");
 		break;

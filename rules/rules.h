@@ -368,6 +368,32 @@ struct rules_t_ct {
 	uint8_t helper_id; /* RULES_HELPER_*, set by validation */
 };
 
+/* -m policy (xt_policy): the IPsec policy a packet was or will be
+ * processed by. Kept whole for printing; this box does no IPsec, so
+ * "--pol none" matches every packet and "--pol ipsec" none. */
+#define RULES_POLICY_ELEMS 4 /* XT_POLICY_MAX_ELEM */
+enum { RULES_PE_REQID = 1, RULES_PE_SPI = 2, RULES_PE_PROTO = 4, RULES_PE_MODE = 8,
+	RULES_PE_TSRC = 16, RULES_PE_TDST = 32 };
+struct rules_policy_elem {
+	uint8_t match, invert; /* RULES_PE_* given, inverted */
+	uint8_t proto;         /* IPPROTO_ESP, _AH, _COMP */
+	uint8_t mode;          /* 0 transport, 1 tunnel */
+	uint32_t reqid, spi;
+	struct rules_addr tsrc, tdst;
+	uint8_t tsrc_plen, tdst_plen;
+};
+struct rules_ipsec_pol {
+	uint8_t dir;    /* 1 in, 2 out (0: not given) */
+	uint8_t none;   /* --pol none (else ipsec, the default) */
+	uint8_t pol_given, strict;
+	uint8_t len;    /* elements (libxt's info->len once checked) */
+	uint8_t cur;    /* the element options go to while parsing */
+	struct rules_policy_elem e[RULES_POLICY_ELEMS];
+};
+struct rules_m_policy {
+	struct rules_ipsec_pol *p; /* owned */
+};
+
 /* -j SET: the packet's entry added to one set and/or deleted from another
  * (xt_SET revision 3 without --map-set) */
 #define RULES_SET_NO_TIMEOUT UINT32_MAX /* --timeout not given: the set's */
@@ -498,6 +524,7 @@ union rules_ext_data {
 	struct rules_t_nat nat;
 	struct rules_t_ct ctt;
 	struct rules_t_set tset;
+	struct rules_m_policy policy;
 	struct rules_m_helper helper;
 	struct rules_m_statistic stat;
 	struct rules_m_recent recent;
@@ -557,6 +584,7 @@ enum rules_ext_kind {
 	RULES_X_U32,
 	RULES_X_EUI64,
 	RULES_X_SCTP,
+	RULES_X_POLICY,
 	RULES_X_MATCH_END,
 	RULES_X_REJECT = RULES_X_MATCH_END,
 	RULES_X_LOG,

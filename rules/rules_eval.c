@@ -908,6 +908,10 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 		return true;
 	case RULES_X_COMMENT:
 		return true;
+	case RULES_X_POLICY:
+		/* no packet here was or will be processed by IPsec: xt_policy's
+		 * "no secpath / no xfrm" answer, which only --pol none matches */
+		return u->policy.p != NULL && u->policy.p->none;
 	case RULES_X_PHYSDEV:
 		return physdev_match(x, pk);
 	case RULES_X_FRAG:

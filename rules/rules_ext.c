@@ -399,6 +399,22 @@ static const struct rules_opt redir_opts[] = {
 };
 /* --set-mss and --clamp-mss-to-pmtu write one field in libxt_TCPMSS:
  * both may be given, the last one wins */
+/* -m policy: every option parsed by policy_opt (dflt says which, min how
+ * many arguments), printed by print_policy */
+enum { PO_DIR, PO_POL, PO_STRICT, PO_REQID, PO_SPI, PO_PROTO, PO_MODE, PO_TSRC, PO_TDST, PO_NEXT };
+#define POL(n, t, f, args, which) {n, 0, t, f | RO_NOPRINT, OFF(policy.p), args, 0, which, 0}
+static const struct rules_opt policy_opts[] = {
+	POL("dir", RV_POLICY, 0, 1, PO_DIR),
+	POL("pol", RV_POLICY_OPT, 0, 1, PO_POL),
+	POL("strict", RV_POLICY_OPT, 0, 0, PO_STRICT),
+	POL("reqid", RV_POLICY_OPT, RO_INV, 1, PO_REQID),
+	POL("spi", RV_POLICY_OPT, RO_INV, 1, PO_SPI),
+	POL("proto", RV_POLICY_OPT, RO_INV, 1, PO_PROTO),
+	POL("mode", RV_POLICY_OPT, RO_INV, 1, PO_MODE),
+	POL("tunnel-src", RV_POLICY_OPT, RO_INV, 1, PO_TSRC),
+	POL("tunnel-dst", RV_POLICY_OPT, RO_INV, 1, PO_TDST),
+	POL("next", RV_POLICY_OPT, 0, 0, PO_NEXT),
+};
 static const struct rules_opt set_t_opts[] = {
 	{"add-set", RULES_O_TS_ADD, RV_SET, 0, OFF(tset.add), 0, 0, 1, 0},
 	{"del-set", RULES_O_TS_DEL, RV_SET, 0, OFF(tset.del), 0, 0, 1, 0},
@@ -597,6 +613,178 @@ static int check_required(struct rules_perr *pe, int col, struct rules_ext *x, c
  * rewrites whatever TCP segment it hits, as the kernel's. Where
  * --clamp-mss-to-pmtu may go is checked with the hooks
  * (rules_validate.c). */
+/* libxt_policy's parse: options of the current element until --next */
+static int policy_opt(struct rules_pctx *pc, struct rules_ext *x, const struct rules_opt *o,
+	bool inv, const char *arg, int col)
+{
+	struct rules_ipsec_pol **pp = &x->u.policy.p;
+	if (*pp == NULL && (*pp = calloc(1, sizeof(**pp))) == NULL)
+		return -ENOMEM;
+	struct rules_ipsec_pol *p = *pp;
+	struct rules_policy_elem *e = &p->e[p->cur];
+	static const uint8_t bit[] = {
+		[PO_REQID] = RULES_PE_REQID, [PO_SPI] = RULES_PE_SPI, [PO_PROTO] = RULES_PE_PROTO,
+		[PO_MODE] = RULES_PE_MODE, [PO_TSRC] = RULES_PE_TSRC, [PO_TDST] = RULES_PE_TDST,
+	};
+	uint64_t v;
+	x->present |= 1u; /* the match is there */
+	switch (o->dflt) {
+	case PO_DIR:
+		if (p->dir)
+			return rules_errf(pc->pe, col, "policy match: double --dir option");
+		if (!strcmp(arg, "in"))
+			p->dir = 1;
+		else if (!strcmp(arg, "out"))
+			p->dir = 2;
+		else
+			return rules_errf(pc->pe, col, "policy_match: unknown direction \"%s\"", arg);
+		return 0;
+	case PO_POL:
+		if (p->pol_given)
+			return rules_errf(pc->pe, col, "policy match: double --policy option");
+		if (!strcmp(arg, "none"))
+			p->none = 1;
+		else if (strcmp(arg, "ipsec") != 0)
+			return rules_errf(pc->pe, col, "policy match: unknown policy \"%s\"", arg);
+		p->pol_given = 1;
+		return 0;
+	case PO_STRICT:
+		p->strict = 1;
+		return 0;
+	case PO_NEXT:
+		if (p->cur + 1 >= RULES_POLICY_ELEMS)
+			return rules_errf(pc->pe, col, "policy match: maximum policy depth reached");
+		p->cur++;
+		return 0;
+	default:
+		break;
+	}
+	uint8_t b = bit[o->dflt];
+	if (e->match & b)
+		return rules_errf(pc->pe, col, "policy match: double --%s option", o->name);
+	switch (o->dflt) {
+	case PO_REQID:
+	case PO_SPI:
+		if (!rules_parse_uint(arg, UINT32_MAX, &v))
+			return rules_errf(pc->pe, col, "policy match: invalid value \"%s\" for --%s", arg,
+				o->name);
+		*(o->dflt == PO_REQID ? &e->reqid : &e->spi) = (uint32_t)v;
+		break;
+	case PO_PROTO: {
+		uint8_t pr;
+		if (!rules_parse_proto(arg, &pr) || (pr != 50 && pr != 51 && pr != 108))
+			return rules_errf(pc->pe, col, "policy match: protocol must be ah/esp/ipcomp");
+		e->proto = pr;
+		break;
+	}
+	case PO_MODE:
+		if (!strcmp(arg, "transport"))
+			e->mode = 0;
+		else if (!strcmp(arg, "tunnel"))
+			e->mode = 1;
+		else
+			return rules_errf(pc->pe, col, "policy match: invalid mode \"%s\"", arg);
+		break;
+	default: { /* tunnel-src, tunnel-dst */
+		int fam = pc->r->fam == RULES_F_V6 ? RULES_F_V6 : RULES_F_V4;
+		if (pc->r->fam == RULES_F_ALL)
+			fam = rules_addr_fam(arg);
+		pc->col = col;
+		int rc = rules_parse_prefix(pc, fam, arg, o->dflt == PO_TSRC ? &e->tsrc : &e->tdst,
+			o->dflt == PO_TSRC ? &e->tsrc_plen : &e->tdst_plen);
+		if (rc < 0)
+			return rc;
+		pc->r->fam &= (uint8_t)fam;
+		break;
+	}
+	}
+	e->match |= b;
+	if (inv)
+		e->invert |= b;
+	return 0;
+}
+
+/* libxt_policy's final check */
+static int check_policy(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	struct rules_ipsec_pol *p = x->u.policy.p;
+	if (p == NULL || p->dir == 0)
+		return rules_errf(pe, col, "policy match: neither --dir in nor --dir out specified");
+	if (p->cur > 0 && !p->strict)
+		return rules_errf(pe, col, "policy: option \"--next\" also requires \"--strict\"");
+	if (p->none) {
+		if (p->strict)
+			return rules_errf(pe, col, "policy match: policy none but --strict given");
+		p->len = 0; /* the kernel's: element options of a none policy are left out */
+		memset(p->e, 0, sizeof(p->e));
+	} else {
+		p->len = (uint8_t)(p->cur + 1);
+	}
+	for (unsigned i = 0; i < p->len; i++)
+		if ((p->e[i].match & (RULES_PE_TSRC | RULES_PE_TDST)) &&
+		    (!(p->e[i].match & RULES_PE_MODE) || p->e[i].mode != 1))
+			return rules_errf(pe, col, "policy match: --tunnel-src/--tunnel-dst is only valid "
+						   "in tunnel mode");
+	return 0;
+}
+
+static void policy_elem_print(struct rules_buf *b, const struct rules_policy_elem *e, int fam,
+	const char *prefix, bool numeric)
+{
+	static const char *const pname[] = {[50] = "esp", [51] = "ah", [108] = "ipcomp"};
+#define PE_INV(bit) ((e->invert & (bit)) ? "! " : "")
+	if (e->match & RULES_PE_REQID)
+		rbuf_printf(b, " %s%sreqid %u", PE_INV(RULES_PE_REQID), prefix, e->reqid);
+	if (e->match & RULES_PE_SPI)
+		rbuf_printf(b, " %s%sspi 0x%x", PE_INV(RULES_PE_SPI), prefix, e->spi);
+	if (e->match & RULES_PE_PROTO) {
+		if (numeric)
+			rbuf_printf(b, " %s%sproto %u", PE_INV(RULES_PE_PROTO), prefix, e->proto);
+		else
+			rbuf_printf(b, " %s%sproto %s", PE_INV(RULES_PE_PROTO), prefix, pname[e->proto]);
+	}
+	if (e->match & RULES_PE_MODE)
+		rbuf_printf(b, " %s%smode %s", PE_INV(RULES_PE_MODE), prefix,
+			e->mode ? "tunnel" : "transport");
+	const struct rules_addr *a[2] = { &e->tdst, &e->tsrc };
+	const uint8_t pl[2] = { e->tdst_plen, e->tsrc_plen };
+	const uint8_t bits[2] = { RULES_PE_TDST, RULES_PE_TSRC };
+	for (int k = 0; k < 2; k++) {
+		if (!(e->match & bits[k]))
+			continue;
+		rbuf_printf(b, " %s%stunnel-%s ", PE_INV(bits[k]), prefix, k ? "src" : "dst");
+		rbuf_addr(b, fam, a[k]);
+		if (pl[k] != (fam == RULES_F_V6 ? 128 : 32))
+			rbuf_printf(b, "/%u", pl[k]);
+	}
+#undef PE_INV
+}
+
+void rules_policy_print(struct rules_buf *b, const struct rules_ext *x, int fam, bool list)
+{
+	const struct rules_ipsec_pol *p = x->u.policy.p;
+	if (p == NULL)
+		return;
+	const char *pre = list ? "" : "--";
+	rbuf_printf(b, " %sdir %s %spol %s", pre, p->dir == 1 ? "in" : "out", pre,
+		p->none ? "none" : "ipsec");
+	if (p->strict)
+		rbuf_printf(b, " %sstrict", pre);
+	for (unsigned i = 0; i < p->len; i++) {
+		if (list && p->len > 1)
+			rbuf_printf(b, " [%u]", i);
+		policy_elem_print(b, &p->e[i], fam, pre, list);
+		if (!list && i + 1 < p->len)
+			rbuf_puts(b, " --next");
+	}
+}
+
+static void print_policy(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	rules_policy_print(b, x, fam, false);
+}
+
 static void init_set_t(union rules_ext_data *d)
 {
 	d->tset.timeout = RULES_SET_NO_TIMEOUT;
@@ -1322,6 +1510,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		NULL},
 	[RULES_X_SET_T] = {"SET", RULES_F_ALL, 0, 0, 0, true, OPTS(set_t_opts), init_set_t, check_set_t,
 		NULL},
+	[RULES_X_POLICY] = {"policy", RULES_F_ALL, 0, 0, 0, false, OPTS(policy_opts), NULL, check_policy,
+		print_policy},
 };
 
 const char *rules_ext_name(enum rules_ext_kind k)
@@ -1361,6 +1551,9 @@ int rules_opt_nargs(const struct rules_opt *o)
 	case RV_SET:
 	case RV_SCTPCHUNKS:
 		return 2;
+	case RV_POLICY:
+	case RV_POLICY_OPT:
+		return (int)o->min;
 	default:
 		return 1;
 	}
@@ -1383,7 +1576,7 @@ static char **str_field(struct rules_ext *x, const struct rules_opt *o)
 static bool owned(const struct rules_opt *o)
 {
 	return (o->type == RV_STRING || o->type == RV_BYTES || o->type == RV_IP6ADDRS ||
-		       o->type == RV_U32SPEC) &&
+		       o->type == RV_U32SPEC || o->type == RV_POLICY) &&
 		!(o->flags & RO_ALIAS);
 }
 
@@ -1414,7 +1607,8 @@ int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src)
 			continue;
 		size_t n = o->type == RV_BYTES ? 1u + (uint8_t)s[0] :
 			o->type == RV_IP6ADDRS ? 1u + 16u * (uint8_t)s[0] :
-			o->type == RV_U32SPEC ? sizeof(struct rules_u32) : strlen(s) + 1;
+			o->type == RV_U32SPEC ? sizeof(struct rules_u32) :
+			o->type == RV_POLICY ? sizeof(struct rules_ipsec_pol) : strlen(s) + 1;
 		char *c = malloc(n);
 		if (c == NULL) {
 			rules_ext_free(dst);
@@ -1432,6 +1626,12 @@ int rules_ext_parse_opt(struct rules_pctx *pc, struct rules_ext *x, const struct
 	const struct rules_ext_desc *d = &rules_ext_descs[x->kind];
 	int rc;
 
+	if (o->type == RV_POLICY || o->type == RV_POLICY_OPT) { /* options repeat per element */
+		if (inv && !(o->flags & RO_INV))
+			return rules_errf(pc->pe, opt_col, "%s: option --%s cannot be inverted", d->name,
+				o->name);
+		return policy_opt(pc, x, o, inv, o->min ? args[0] : NULL, cols ? cols[0] : opt_col);
+	}
 	if (o->flags & RO_REFUSE)
 		return rules_errf(pc->pe, opt_col,
 			"%s: --%s is not supported: it never worked in the kernel, use --nflog-size", d->name,

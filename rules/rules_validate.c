@@ -56,6 +56,11 @@ static int check_ext_hooks(struct rules_perr *pe, const struct rules_chain *c,
 	    (x->present & ((1u << RULES_O_PD_OUT) | (1u << RULES_O_PD_ISOUT))) &&
 	    (!(x->present & (1u << RULES_O_PD_BRIDGED)) || (x->invert & (1u << RULES_O_PD_BRIDGED))))
 		bad |= hooks & H(RULES_H_OUTPUT);
+	/* xt_policy's check: an input policy is not known where the box's own
+	 * packets leave, an output one not where packets come in */
+	if (x->kind == RULES_X_POLICY && x->u.policy.p != NULL)
+		bad |= hooks & (x->u.policy.p->dir == 1 ? H(RULES_H_OUTPUT) | H(RULES_H_POSTROUTING) :
+							  H(RULES_H_PREROUTING) | H(RULES_H_INPUT));
 	if (x->kind == RULES_X_TCPMSS && (x->present & (1u << RULES_O_MSS_CLAMP)))
 		bad |= hooks & (uint8_t)~(H(RULES_H_FORWARD) | H(RULES_H_OUTPUT) | H(RULES_H_POSTROUTING));
 	if (!bad)
@@ -73,6 +78,9 @@ static int check_ext_hooks(struct rules_perr *pe, const struct rules_chain *c,
 	if (x->kind == RULES_X_ADDRTYPE)
 		return rules_errf(pe, x->col, "addrtype: interface limitation not valid in %s (chain %s)",
 			where, c->name);
+	if (x->kind == RULES_X_POLICY)
+		return rules_errf(pe, x->col, "policy: %s policy not valid in %s (chain %s)",
+			x->u.policy.p->dir == 1 ? "input" : "output", where, c->name);
 	hook_list(allowed, sizeof(allowed), d->hooks);
 	if (c->hook >= 0)
 		return rules_errf(pe, x->col, "%s is not allowed in %s (only in %s)", d->name, where,

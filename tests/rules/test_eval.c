@@ -911,6 +911,18 @@ static void test_sets(void **state)
 	MATCH("-m set --match-set net6 src", base6());
 }
 
+/* -m policy: no packet here is IPsec's, as xt_policy without a secpath */
+static void test_policy(void **state)
+{
+	(void)state;
+	MATCH("-m policy --dir in --pol none", base4());
+	MATCH("-m policy --dir out --pol none", base6());
+	NOMATCH("-m policy --dir in --pol ipsec", base4());
+	NOMATCH("-m policy --dir in", base4()); /* ipsec by default */
+	NOMATCH("-m policy --dir out --pol ipsec ! --proto esp ! --mode tunnel", base6());
+	NOMATCH("-m policy --dir in --pol ipsec --strict --proto esp --next --proto ah", base4());
+}
+
 /* Entries of timeout sets match until they expire, on the packet's clock. */
 static void test_set_timeouts(void **state)
 {
@@ -1488,6 +1500,7 @@ int main(void)
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_set_timeouts),
 		cmocka_unit_test(test_set_target),
+		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_time_calendar),
 		cmocka_unit_test(test_time),
