@@ -17,6 +17,9 @@ struct dp_metrics_info {
 	const char *version;
 	bool reload_ok;       /* the last ruleset load or reload succeeded */
 	uint64_t reload_time; /* when it was attempted (Unix time, seconds) */
+	/* -j SET on the control thread: changes of sets made, requests dropped
+	 * (a set full, too many waiting) */
+	uint64_t set_changes, set_dropped;
 };
 
 void dp_metrics_write(struct dp_ctx *dp, FILE *out, const struct dp_metrics_info *info);

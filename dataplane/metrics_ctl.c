@@ -461,5 +461,11 @@ void dp_metrics_write(struct dp_ctx *dp, FILE *o, const struct dp_metrics_info *
 	family(o, "rampart_ruleset_last_reload_timestamp_seconds", "gauge",
 	       "Time of the last ruleset load or reload attempt (Unix time)");
 	fprintf(o, "rampart_ruleset_last_reload_timestamp_seconds %" PRIu64 "\n", info->reload_time);
+	family(o, "rampart_set_target_changes_total", "counter",
+	       "Changes of sets made for -j SET (each a batch of requests)");
+	fprintf(o, "rampart_set_target_changes_total %" PRIu64 "\n", info->set_changes);
+	family(o, "rampart_set_target_dropped_total", "counter",
+	       "-j SET requests the control thread dropped (a set full, too many waiting)");
+	fprintf(o, "rampart_set_target_dropped_total %" PRIu64 "\n", info->set_dropped);
 	rules_metrics(o, dp, R);
 }

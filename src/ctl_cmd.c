@@ -753,6 +753,10 @@ static void set_requests_take(struct rp_ctl_env *env, bool force)
 	}
 	if (env->set_n_pend && (force || now_ms() >= env->set_next_ms))
 		set_apply_pending(env);
+	if (env->info != NULL) { /* the metrics' view */
+		env->info->set_changes = env->set_changes;
+		env->info->set_dropped = env->set_dropped;
+	}
 }
 
 void rp_ctl_set_requests_now(struct rp_ctl_env *env)

@@ -329,6 +329,10 @@ wait_for "a UDP knock on 7777 deletes the entry (--del-set)" 2 \
 assert_eq "... the set is empty" 0 "$("$RCTL" set list banned | grep -c '^add ')"
 out=$("$RCTL" show workers)
 assert_match "show workers counts the requests" "set_requests=[1-9][0-9]* set_requests_lost=0" "$out"
+out=$(curl -s --max-time 3 "http://127.0.0.1:$(metrics_port)/metrics")
+assert_match "metrics count the changes made for them" \
+	"rampart_set_target_changes_total [1-9]" "$out"
+assert_match "... and none dropped" "rampart_set_target_dropped_total 0" "$out"
 for r in "-p udp --dport 7777 -j SET --del-set banned src" \
 	"-p tcp --dport 8082 -j SET --add-set banned src --timeout 0" \
 	"-p tcp --dport 8081 -j SET --add-set banned src --exist --timeout 3"; do
