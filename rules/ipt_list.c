@@ -514,7 +514,7 @@ static void print_match(struct lctx *c, const struct rules_ext *x, const struct 
 		break;
 	case RULES_X_POLICY:
 		rbuf_puts(c->b, " policy match");
-		rules_policy_print(c->b, x, c->fam, true);
+		rules_policy_print(c->b, x, c->fam, true, c->numeric);
 		break;
 	case RULES_X_COMMENT:
 		rbuf_printf(c->b, " /* %s */", x->u.comment.s ? x->u.comment.s : "");

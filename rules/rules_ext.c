@@ -631,24 +631,26 @@ static int policy_opt(struct rules_pctx *pc, struct rules_ext *x, const struct r
 	switch (o->dflt) {
 	case PO_DIR:
 		if (p->dir)
-			return rules_errf(pc->pe, col, "policy match: double --dir option");
+			return rules_errf(pc->pe, col, "policy: option \"--dir\" can only be used once.");
 		if (!strcmp(arg, "in"))
 			p->dir = 1;
 		else if (!strcmp(arg, "out"))
 			p->dir = 2;
 		else
-			return rules_errf(pc->pe, col, "policy_match: unknown direction \"%s\"", arg);
+			return rules_errf(pc->pe, col, "policy_match: invalid dir \"%s\"", arg);
 		return 0;
 	case PO_POL:
 		if (p->pol_given)
-			return rules_errf(pc->pe, col, "policy match: double --policy option");
+			return rules_errf(pc->pe, col, "policy: option \"--pol\" can only be used once.");
 		if (!strcmp(arg, "none"))
 			p->none = 1;
 		else if (strcmp(arg, "ipsec") != 0)
-			return rules_errf(pc->pe, col, "policy match: unknown policy \"%s\"", arg);
+			return rules_errf(pc->pe, col, "policy match: invalid policy \"%s\"", arg);
 		p->pol_given = 1;
 		return 0;
 	case PO_STRICT:
+		if (p->strict)
+			return rules_errf(pc->pe, col, "policy: option \"--strict\" can only be used once.");
 		p->strict = 1;
 		return 0;
 	case PO_NEXT:
@@ -721,11 +723,19 @@ static int check_policy(struct rules_perr *pe, int col, struct rules_ext *x, con
 	} else {
 		p->len = (uint8_t)(p->cur + 1);
 	}
-	for (unsigned i = 0; i < p->len; i++)
-		if ((p->e[i].match & (RULES_PE_TSRC | RULES_PE_TDST)) &&
-		    (!(p->e[i].match & RULES_PE_MODE) || p->e[i].mode != 1))
+	for (unsigned i = 0; i < p->len; i++) {
+		const struct rules_policy_elem *e = &p->e[i];
+		if (p->strict && e->match == 0)
+			return rules_errf(pe, col, "policy match: empty policy element %u. --strict is in "
+						   "effect, but at least one of reqid, spi, tunnel-src, "
+						   "tunnel-dst, proto or mode is required.", i);
+		/* libxt_policy: transport (the default) not inverted, or tunnel inverted */
+		bool inv = (e->invert & RULES_PE_MODE) != 0;
+		if ((e->match & (RULES_PE_TSRC | RULES_PE_TDST)) &&
+		    ((e->mode == 1 && inv) || (e->mode == 0 && !inv)))
 			return rules_errf(pe, col, "policy match: --tunnel-src/--tunnel-dst is only valid "
 						   "in tunnel mode");
+	}
 	return 0;
 }
 
@@ -761,7 +771,8 @@ static void policy_elem_print(struct rules_buf *b, const struct rules_policy_ele
 #undef PE_INV
 }
 
-void rules_policy_print(struct rules_buf *b, const struct rules_ext *x, int fam, bool list)
+void rules_policy_print(struct rules_buf *b, const struct rules_ext *x, int fam, bool list,
+	bool numeric)
 {
 	const struct rules_ipsec_pol *p = x->u.policy.p;
 	if (p == NULL)
@@ -774,7 +785,7 @@ void rules_policy_print(struct rules_buf *b, const struct rules_ext *x, int fam,
 	for (unsigned i = 0; i < p->len; i++) {
 		if (list && p->len > 1)
 			rbuf_printf(b, " [%u]", i);
-		policy_elem_print(b, &p->e[i], fam, pre, list);
+		policy_elem_print(b, &p->e[i], fam, pre, list && numeric);
 		if (!list && i + 1 < p->len)
 			rbuf_puts(b, " --next");
 	}
@@ -782,7 +793,7 @@ void rules_policy_print(struct rules_buf *b, const struct rules_ext *x, int fam,
 
 static void print_policy(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
-	rules_policy_print(b, x, fam, false);
+	rules_policy_print(b, x, fam, false, false);
 }
 
 static void init_set_t(union rules_ext_data *d)

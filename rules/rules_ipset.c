@@ -415,12 +415,18 @@ long rules_set_append(struct rules_set *set, const struct rules_set_entry *e, si
 	return (long)set->n++;
 }
 
+/* the key's fields (not the struct's padding) */
 static uint64_t entry_hash(const struct rules_set_entry *e)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *b = (const uint8_t *)e;
-	for (size_t i = 0; i < offsetof(struct rules_set_entry, exp_us); i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
+	uint8_t k[22];
+	memcpy(k, e->addr.b, 16);
+	k[16] = e->plen;
+	k[17] = e->proto;
+	memcpy(k + 18, &e->port_lo, 2);
+	memcpy(k + 20, &e->port_hi, 2);
+	for (size_t i = 0; i < sizeof(k); i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
 	return h;
 }
 
@@ -461,9 +467,13 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 			}
 			if (there)
 				continue;
-			long k = rules_set_append(d, e, d->maxelem);
-			if (k < 0)
+			if (d->n >= d->maxelem)
 				break; /* full: the file's entries first, then as many as fit */
+			long k = rules_set_append(d, e, d->maxelem);
+			if (k < 0) {
+				free(tab);
+				return -ENOMEM;
+			}
 			at = entry_hash(e) & (cap - 1);
 			while (tab[at] != SIZE_MAX)
 				at = (at + 1) & (cap - 1);

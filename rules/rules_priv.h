@@ -235,8 +235,9 @@ int rules_time_check(struct rules_perr *pe, int col, struct rules_ext *x, const 
 int rules_ext_finish(struct rules_pctx *pc, struct rules_ext *x);
 /* Append " --opt value ..." of x in iptables-save order. */
 void rules_ext_print(struct rules_buf *b, const struct rules_ext *x, int fam);
-/* -m policy as iptables-save (list false) or iptables -L -n prints it */
-void rules_policy_print(struct rules_buf *b, const struct rules_ext *x, int fam, bool list);
+/* -m policy as iptables-save (list false) or iptables -L [-n] prints it */
+void rules_policy_print(struct rules_buf *b, const struct rules_ext *x, int fam, bool list,
+	bool numeric);
 void rules_ext_free(struct rules_ext *x);
 int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src);
 

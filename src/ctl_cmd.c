@@ -512,9 +512,15 @@ static uint64_t set_key_hash(const char *name, const struct rules_set_entry *e)
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (const char *c = name; *c; c++)
 		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-	const uint8_t *b = (const uint8_t *)e;
-	for (size_t i = 0; i < offsetof(struct rules_set_entry, exp_us); i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
+	/* the key's fields, not the struct's padding */
+	uint8_t k[22];
+	memcpy(k, e->addr.b, 16);
+	k[16] = e->plen;
+	k[17] = e->proto;
+	memcpy(k + 18, &e->port_lo, 2);
+	memcpy(k + 20, &e->port_hi, 2);
+	for (size_t i = 0; i < sizeof(k); i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
 	return h | 1; /* 0: a free slot */
 }
 
@@ -675,10 +681,12 @@ static void set_apply_pending(struct rp_ctl_env *env)
 			sets[i] = cp[i].s;
 		}
 		char err[RULES_ERR_MAX];
-		if (dp_sets_commit(env->dp, sets, n_cp, NULL, err, sizeof(err)) < 0)
+		if (dp_sets_commit(env->dp, sets, n_cp, NULL, err, sizeof(err)) < 0) {
 			RP_WARN("ctl", "-j SET: the change failed: %s", err);
-		else
+			env->set_dropped += changed;
+		} else {
 			env->set_changes++;
+		}
 		for (size_t i = 0; i < n_cp; i++)
 			cp[i].s = sets[i]; /* the old entries, now the copies' */
 		free(sets);
@@ -1424,6 +1432,7 @@ int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen)
 	const char *name = env->cfg->ruleset[0] ? env->cfg->ruleset : env->cfg->ruleset6;
 	if (keep_set_entries(env, rs, err, errlen) < 0) {
 		rules_free(rs);
+		set_info(env, false);
 		return -1;
 	}
 	return apply(env, rs, true, name, err, errlen);
