@@ -854,7 +854,7 @@ static const struct err_case err_cases[] = {
 	{RULES_F_V4, "*filter\n-A INPUT -m policy --dir in --pol maybe\nCOMMIT\n",
 		"2:35: policy match: invalid policy \"maybe\""},
 	{RULES_F_V4, "*filter\n-A INPUT -m policy --dir in --strict --strict --spi 1\nCOMMIT\n",
-		"2:39: policy: option \"--strict\" can only be used once."},
+		"2:38: policy: option \"--strict\" can only be used once."},
 	{RULES_F_V4, "*filter\n-A INPUT -m policy --dir in --strict\nCOMMIT\n",
 		"2:13: policy match: empty policy element 0. --strict is in effect, but at least one of "
 		"reqid, spi, tunnel-src, tunnel-dst, proto or mode is required."},
