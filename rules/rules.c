@@ -733,17 +733,10 @@ struct rules_ruleset *rules_clone(const struct rules_ruleset *rs)
 			goto fail;
 		n->cap_sets = rs->n_sets;
 		for (size_t i = 0; i < rs->n_sets; i++) {
-			n->sets[i] = rs->sets[i];
-			n->sets[i].e = NULL;
-			n->sets[i].cap = n->sets[i].n = 0;
-			n->n_sets++;
-			if (rs->sets[i].n) {
-				n->sets[i].e = malloc(rs->sets[i].n * sizeof(*n->sets[i].e));
-				if (!n->sets[i].e)
-					goto fail;
-				memcpy(n->sets[i].e, rs->sets[i].e, rs->sets[i].n * sizeof(*n->sets[i].e));
-				n->sets[i].n = n->sets[i].cap = rs->sets[i].n;
-			}
+			int rc = rules_set_copy(&n->sets[i], &rs->sets[i]);
+			n->n_sets++; /* freed with n, whole or emptied */
+			if (rc < 0)
+				goto fail;
 		}
 	}
 	return n;

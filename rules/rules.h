@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "rules_hashlimit.h"
 
@@ -866,6 +867,28 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 	uint64_t now, char *err, size_t errlen);
 /* ipset's largest timeout, seconds (IPSET_MAX_TIMEOUT) */
 #define RULES_SET_TIMEOUT_MAX 2147483u
+/* Do a and b name the same element (prefix, protocol, ports; not the expiry)? */
+static inline bool rules_set_entry_same(const struct rules_set_entry *a,
+	const struct rules_set_entry *b)
+{
+	return memcmp(a->addr.b, b->addr.b, 16) == 0 && a->plen == b->plen && a->proto == b->proto &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
+}
+/* A hash of e's element (the fields rules_set_entry_same compares, not the
+ * struct's padding), FNV-1a continued from seed (0: a fresh one). */
+static inline uint64_t rules_set_entry_hash(const struct rules_set_entry *e, uint64_t seed)
+{
+	uint64_t h = seed ? seed : 0xcbf29ce484222325ull;
+	uint8_t k[22];
+	memcpy(k, e->addr.b, 16);
+	k[16] = e->plen;
+	k[17] = e->proto;
+	memcpy(k + 18, &e->port_lo, 2);
+	memcpy(k + 20, &e->port_hi, 2);
+	for (size_t i = 0; i < sizeof(k); i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
+	return h;
+}
 /* Is entry e of a set alive at now (rules_clock_us)? */
 static inline bool rules_set_entry_live(const struct rules_set_entry *e, uint64_t now)
 {

@@ -237,16 +237,10 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 	return 0;
 }
 
-static bool entry_eq(const struct rules_set_entry *a, const struct rules_set_entry *b)
-{
-	return memcmp(a->addr.b, b->addr.b, 16) == 0 && a->plen == b->plen && a->proto == b->proto &&
-	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
-}
-
 static long entry_find(const struct rules_set *set, const struct rules_set_entry *e)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (entry_eq(&set->e[i], e))
+		if (rules_set_entry_same(&set->e[i], e))
 			return (long)i;
 	return -1;
 }
@@ -415,21 +409,6 @@ long rules_set_append(struct rules_set *set, const struct rules_set_entry *e, si
 	return (long)set->n++;
 }
 
-/* the key's fields (not the struct's padding) */
-static uint64_t entry_hash(const struct rules_set_entry *e)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	uint8_t k[22];
-	memcpy(k, e->addr.b, 16);
-	k[16] = e->plen;
-	k[17] = e->proto;
-	memcpy(k + 18, &e->port_lo, 2);
-	memcpy(k + 20, &e->port_hi, 2);
-	for (size_t i = 0; i < sizeof(k); i++)
-		h = (h ^ k[i]) * 0x100000001b3ull;
-	return h;
-}
-
 long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset *live,
 	uint64_t now)
 {
@@ -450,7 +429,7 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 		for (size_t k = 0; k < cap; k++)
 			tab[k] = SIZE_MAX;
 		for (size_t j = 0; j < d->n; j++) {
-			size_t at = entry_hash(&d->e[j]) & (cap - 1);
+			size_t at = rules_set_entry_hash(&d->e[j], 0) & (cap - 1);
 			while (tab[at] != SIZE_MAX)
 				at = (at + 1) & (cap - 1);
 			tab[at] = j;
@@ -459,10 +438,10 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 			const struct rules_set_entry *e = &l->e[j];
 			if (!rules_set_entry_live(e, now))
 				continue;
-			size_t at = entry_hash(e) & (cap - 1);
+			size_t at = rules_set_entry_hash(e, 0) & (cap - 1);
 			bool there = false;
 			while (tab[at] != SIZE_MAX && !there) {
-				there = entry_eq(&d->e[tab[at]], e);
+				there = rules_set_entry_same(&d->e[tab[at]], e);
 				at = (at + 1) & (cap - 1);
 			}
 			if (there)
@@ -474,7 +453,7 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 				free(tab);
 				return -ENOMEM;
 			}
-			at = entry_hash(e) & (cap - 1);
+			at = rules_set_entry_hash(e, 0) & (cap - 1);
 			while (tab[at] != SIZE_MAX)
 				at = (at + 1) & (cap - 1);
 			tab[at] = (size_t)k;

@@ -245,7 +245,7 @@ long rules_cset_find(const struct rules_cset *cs, const struct rules_set_entry *
 		for (uint32_t i = lo; i < end && !memcmp(cs->e[i].addr.b, e->addr.b, sizeof(e->addr.b));
 		     i++) {
 			const struct rules_set_entry *x = &cs->e[i];
-			if (x->proto != e->proto || x->port_lo != e->port_lo || x->port_hi != e->port_hi)
+			if (!rules_set_entry_same(x, e))
 				continue;
 			/* the live one of duplicates (a file may add one twice) */
 			bool alive = rules_set_entry_live(x, now);

@@ -69,7 +69,7 @@ struct rp_ctl_env {
 	size_t set_n_pend;
 	uint64_t set_next_ms;          /* the next change may be made then */
 	uint64_t set_dropped;          /* requests dropped: pending list or set full */
-	uint64_t set_dropped_logged;
+	uint64_t set_dropped_logged, set_log_ms; /* last logged: the count, when */
 	uint64_t set_changes;          /* changes made for them */
 };
 

@@ -512,16 +512,7 @@ static uint64_t set_key_hash(const char *name, const struct rules_set_entry *e)
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (const char *c = name; *c; c++)
 		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-	/* the key's fields, not the struct's padding */
-	uint8_t k[22];
-	memcpy(k, e->addr.b, 16);
-	k[16] = e->plen;
-	k[17] = e->proto;
-	memcpy(k + 18, &e->port_lo, 2);
-	memcpy(k + 20, &e->port_hi, 2);
-	for (size_t i = 0; i < sizeof(k); i++)
-		h = (h ^ k[i]) * 0x100000001b3ull;
-	return h | 1; /* 0: a free slot */
+	return rules_set_entry_hash(e, h) | 1; /* 0: a free slot */
 }
 
 /* set_keys: the hashes of the waiting requests' entries (open addressing;
@@ -554,12 +545,6 @@ static void set_keys_clear(struct rp_ctl_env *env)
 	for (size_t k = 0; k < env->set_n_keys; k++)
 		env->set_keys[env->set_key_at[k]] = 0;
 	env->set_n_keys = 0;
-}
-
-static bool set_ent_eq(const struct rules_set_entry *a, const struct rules_set_entry *b)
-{
-	return !memcmp(a->addr.b, b->addr.b, 16) && a->plen == b->plen && a->proto == b->proto &&
-	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
 }
 
 /* a set copied for a batch, with its live entries counted (maxelem) */
@@ -620,7 +605,7 @@ static void set_apply_pending(struct rp_ctl_env *env)
 		size_t at = h & (cap - 1);
 		long idx = -1;
 		while (tab[at].h) {
-			if (tab[at].h == h && tab[at].copy == ci && set_ent_eq(&s->e[tab[at].idx], &q->e)) {
+			if (tab[at].h == h && tab[at].copy == ci && rules_set_entry_same(&s->e[tab[at].idx], &q->e)) {
 				idx = tab[at].idx;
 				break;
 			}
@@ -720,12 +705,7 @@ static void set_requests_take(struct rp_ctl_env *env, bool force)
 				env->set_key_at = malloc(SET_PEND_MAX * sizeof(*env->set_key_at));
 				if (env->set_pend == NULL || env->set_keys == NULL ||
 				    env->set_key_at == NULL) {
-					free(env->set_pend);
-					free(env->set_keys);
-					free(env->set_key_at);
-					env->set_pend = NULL;
-					env->set_keys = NULL;
-					env->set_key_at = NULL;
+					rp_ctl_env_release(env);
 					env->set_dropped++;
 					continue;
 				}
@@ -754,7 +734,8 @@ static void set_requests_take(struct rp_ctl_env *env, bool force)
 		if (n < SET_DRAIN)
 			break;
 	}
-	if (env->set_dropped != env->set_dropped_logged && now_ms() - env->set_check_ms >= 1000) {
+	if (env->set_dropped != env->set_dropped_logged && now_ms() - env->set_log_ms >= 1000) {
+		env->set_log_ms = now_ms();
 		RP_WARN("ctl", "-j SET: %" PRIu64 " changes dropped so far (a set full, or too many "
 			       "waiting)", env->set_dropped);
 		env->set_dropped_logged = env->set_dropped;
