@@ -851,6 +851,22 @@ static __attribute__((noinline, cold)) void track_event(struct ct_table *t, uint
 		ct_event(t, idx, CT_EV_UPDATE | ((is ^ was) & 0x0f ? CT_EV_PROTO : 0));
 }
 
+/* UDP (and UDP-Lite) as nf_conntrack_udp_packet: unreplied, the short
+ * timeout; answered and still going after 2 s, a stream: ASSURED, the
+ * long one (an ASSURED flow is a stream for good: its stream_ts is not
+ * read). The caller sets SEEN_REPLY after, for a reply. */
+static inline void udp_packet(const struct ct_table *t, struct ct_entry *e, uint32_t now)
+{
+	uint32_t to = t->par->to[CT_TO_UDP];
+	if (e->status & CT_S_ASSURED) {
+		to = t->par->to[CT_TO_UDP_STREAM];
+	} else if ((e->status & CT_S_SEEN_REPLY) && (int32_t)(now - e->p.udp.stream_ts) > 0) {
+		to = t->par->to[CT_TO_UDP_STREAM];
+		e->status |= CT_S_ASSURED;
+	}
+	refresh(e, now, to);
+}
+
 /* Inlined into its two callers (ct_in, the established lane's
  * ct_est_track): a call here costs the lane ~10 % (see tcp_packet). */
 static inline __attribute__((always_inline)) int track(struct ct_table *t, const struct ct_pkt *p,
@@ -871,19 +887,7 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		break;
 	case 17:
 	case 136:
-		if (e->status & CT_S_SEEN_REPLY) {
-			uint32_t to = t->par->to[CT_TO_UDP];
-			bool stream = false;
-			if ((int32_t)(now - e->p.udp.stream_ts) > 0) {
-				to = t->par->to[CT_TO_UDP_STREAM];
-				stream = !(e->status & CT_S_ASSURED);
-			}
-			refresh(e, now, to);
-			if (stream)
-				e->status |= CT_S_ASSURED;
-		} else {
-			refresh(e, now, t->par->to[CT_TO_UDP]);
-		}
+		udp_packet(t, e, now);
 		acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
@@ -1071,6 +1075,21 @@ uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uin
 int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_t h, uint32_t now,
 	struct ct_res *r)
 {
+	uint32_t idx = n >> 1;
+	unsigned dir = n & 1;
+	struct ct_entry *e = &t->e[idx];
+	/* a datagram of an answered UDP flow, nobody following events: what
+	 * track() does for it, without a result (the caller reads r only
+	 * when the answer is not CT_EST_OK) */
+	if ((p->t.proto == 17 || p->t.proto == 136) && (dir || (e->status & CT_S_SEEN_REPLY)) &&
+	    likely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) == NULL)) {
+		t->st.found++;
+		udp_packet(t, e, now);
+		acct(e, dir, p->len);
+		if (dir)
+			e->status |= CT_S_SEEN_REPLY;
+		return CT_EST_OK;
+	}
 	res_init(r);
 	t->st.found++;
 	struct seg s = {0};
