@@ -83,9 +83,13 @@ unsigned dp_set_reqs_drain(struct dp_ctx *dp, struct rules_set_req *out, unsigne
  * ruleset's set, -1 if it is not there, -2 if there is no such set (or it
  * is no longer of q's type and family); *live: not expired. */
 long dp_set_lookup(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now, bool *live);
-/* q's entry, live in the live timeout set q names, gets its timeout again
- * (q->timeout seconds, RULES_SET_NO_TIMEOUT: the set's), in place (no
- * change of the program: workers see it at once); false if not so. */
+/* -j SET --exist of q's entry, live in the live set q names: in a set with
+ * timeouts it gets its timeout again (q->timeout seconds,
+ * RULES_SET_NO_TIMEOUT: the set's), in place (no change of the program:
+ * workers see it at once); true when that was all there was to do. False
+ * when the entry must be made again as a change of the set: it is an
+ * exception (nomatch), which the kernel's add --exist makes a plain
+ * entry. */
 bool dp_set_renew(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now);
 /* A deep copy of the live set name into out (0; -ENOENT, -ENOMEM). */
 int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out);

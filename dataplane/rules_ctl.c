@@ -516,15 +516,22 @@ long dp_set_lookup(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t no
 bool dp_set_renew(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now)
 {
 	struct rules_set *s = req_set(dp, q);
-	if (s == NULL || !s->has_timeout)
-		return false;
+	if (s == NULL)
+		return true; /* no such set any more: nothing to do */
 	struct dp_rules *R = dp->rules;
 	struct rules_cset *cs = R->prog->csets[s - R->rs->sets].cur;
 	bool live;
 	uint32_t pos;
 	long i = rules_cset_find(cs, &q->e, now, &live, &pos);
 	if (i < 0 || !live)
+		return true;
+	/* xt_SET's add --exist makes an exception a plain entry (its comment
+	 * stays, as the kernel's): a change of the set, not a renewal in
+	 * place */
+	if (cs->e[pos].nomatch)
 		return false;
+	if (!s->has_timeout)
+		return true;
 	uint64_t exp_us = rules_set_exp(s, q->timeout, now);
 	/* an aligned 8-byte store: a worker reads the old time or the new,
 	 * never a mix; the ruleset this thread keeps gets the same */
@@ -544,7 +551,14 @@ int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out)
 
 static bool same_entries(const struct rules_set *a, const struct rules_set *b)
 {
-	return a->n == b->n && (a->n == 0 || memcmp(a->e, b->e, a->n * sizeof(*a->e)) == 0);
+	if (a->n != b->n || (a->n && memcmp(a->e, b->e, a->n * sizeof(*a->e)) != 0))
+		return false;
+	/* comments: the same offsets, and the same text there */
+	for (size_t i = 0; i < a->n; i++)
+		if (a->e[i].cmt && strcmp(rules_set_entry_comment(a, &a->e[i]),
+					  rules_set_entry_comment(b, &b->e[i])) != 0)
+			return false;
+	return true;
 }
 
 int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t *us, char *err,
@@ -568,7 +582,8 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 	for (size_t k = 0; k < n && rc == 0; k++) {
 		const struct rules_set *live = rules_set_find(R->rs, sets[k].name);
 		if (live == NULL || live->type != sets[k].type || live->fam != sets[k].fam ||
-		    live->has_timeout != sets[k].has_timeout || live->range_lo != sets[k].range_lo ||
+		    live->has_timeout != sets[k].has_timeout || live->has_comment != sets[k].has_comment ||
+		    live->range_lo != sets[k].range_lo ||
 		    live->range_hi != sets[k].range_hi) {
 			snprintf(err, errlen, "set %s is not the live one (the ruleset changed)",
 				sets[k].name);
@@ -602,15 +617,7 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 		built[k] = old;
 		/* the entries change hands: the live ruleset gets the new ones,
 		 * the caller's copy the old ones (freed with it) */
-		struct rules_set *ls = &R->rs->sets[at[k]];
-		struct rules_set_entry *e = ls->e;
-		size_t ln = ls->n, lc = ls->cap;
-		ls->e = sets[k].e;
-		ls->n = sets[k].n;
-		ls->cap = sets[k].cap;
-		sets[k].e = e;
-		sets[k].n = ln;
-		sets[k].cap = lc;
+		rules_set_swap_entries(&R->rs->sets[at[k]], &sets[k]);
 	}
 	if (any && dp->started)
 		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);

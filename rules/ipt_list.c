@@ -272,6 +272,9 @@ static void print_set(struct lctx *c, const struct rules_ext *x)
 	rbuf_printf(c->b, "%s match-set %s", (x->invert & 1) ? " !" : "", s->name);
 	for (unsigned i = 0; i < s->dim; i++)
 		rbuf_printf(c->b, "%s%s", i ? "," : " ", (s->dirs & (1u << i)) ? "src" : "dst");
+	if (x->present & (1u << RULES_O_MS_RETURN_NOMATCH))
+		rbuf_puts(c->b, " return-nomatch");
+	rules_set_counters_print(c->b, x, false);
 }
 
 /* libxt_SET's set_target_print_v3 */

@@ -647,7 +647,7 @@ static int table_init(struct rules_table *t, enum rules_table_id id)
 static void sets_free(struct rules_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n_sets; i++)
-		free(rs->sets[i].e);
+		rules_set_release(&rs->sets[i]);
 	free(rs->sets);
 	rs->sets = NULL;
 	rs->n_sets = rs->cap_sets = 0;

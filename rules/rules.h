@@ -230,6 +230,11 @@ struct rules_m_set {
 	char name[RULES_SET_NAME_MAX + 1];
 	uint8_t dim;  /* number of src/dst directions given */
 	uint8_t dirs; /* bit i set: direction i is src, else dst */
+	/* -m set's other options (xt_set revision 4): --return-nomatch,
+	 * [!] --update-counters, [!] --update-subcounters, [!] --packets-eq,
+	 * --packets-lt, --packets-gt and the same for bytes; which are given
+	 * is in the ext's present/invert bits (RULES_O_MS_*) */
+	uint64_t packets, bytes;
 };
 
 /* conntrack states, as printed in this order */
@@ -635,6 +640,11 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_TS_ADD, RULES_O_TS_DEL, RULES_O_TS_EXIST, RULES_O_TS_TIMEOUT }; /* SET target */
+enum { /* -m set */
+	RULES_O_MS_SET = 0, RULES_O_MS_RETURN_NOMATCH, RULES_O_MS_UPD_COUNTERS,
+	RULES_O_MS_UPD_SUBCOUNTERS, RULES_O_MS_PK_EQ, RULES_O_MS_PK_LT, RULES_O_MS_PK_GT,
+	RULES_O_MS_BY_EQ, RULES_O_MS_BY_LT, RULES_O_MS_BY_GT
+};
 enum { RULES_O_ST_MODE, RULES_O_ST_PROB, RULES_O_ST_EVERY, RULES_O_ST_PACKET }; /* statistic */
 enum { RULES_O_STR_ALGO, RULES_O_STR_FROM, RULES_O_STR_TO, RULES_O_STR_STRING,
 	RULES_O_STR_ICASE };                                         /* string */
@@ -755,9 +765,17 @@ struct rules_set_entry {
 	uint8_t plen;
 	uint8_t proto; /* port types: 6 tcp (default), 17 udp, ... */
 	uint16_t port_lo, port_hi;
+	/* hash:net types: an exception ("nomatch"): a packet whose most
+	 * specific entry this is does not match (--return-nomatch: does) */
+	uint8_t nomatch;
+	uint8_t rsv0;  /* zero: entries are compared with memcmp */
 	/* sets with timeout support: when the entry expires on the rules'
 	 * clock (rules_clock_us); 0: never (ipset's "timeout 0") */
 	uint64_t exp_us;
+	/* sets with comment support: the entry's comment, as an offset + 1
+	 * into its set's cpool (0: none); the control thread's alone */
+	uint32_t cmt;
+	uint32_t rsv1; /* zero */
 };
 
 struct rules_set {
@@ -769,9 +787,29 @@ struct rules_set {
 	uint16_t range_lo, range_hi; /* bitmap:port */
 	uint8_t has_timeout; /* created with "timeout N": entries expire */
 	uint32_t timeout;    /* the default timeout of an entry, seconds (0: never) */
+	uint8_t has_comment; /* created with "comment": entries may carry one */
 	size_t n, cap;
 	struct rules_set_entry *e; /* owned */
+	/* the entries' comments, NUL-terminated one after the other (owned;
+	 * rules_set_copy keeps only those of live entries) */
+	char *cpool;
+	size_t cpool_len, cpool_cap;
 };
+/* The types whose entries may be exceptions ("nomatch"; ipset's
+ * IPSET_TYPE_NOMATCH feature) */
+static inline bool rules_set_type_nomatch(uint8_t type)
+{
+	return type == RULES_SET_HASH_NET || type == RULES_SET_HASH_NET_PORT;
+}
+/* An entry's comment ("" for none). */
+static inline const char *rules_set_entry_comment(const struct rules_set *s,
+	const struct rules_set_entry *e)
+{
+	return e->cmt && s->cpool && e->cmt <= s->cpool_len ? s->cpool + e->cmt - 1 : "";
+}
+/* Give e (an entry of s, or about to be) the comment c ("" or NULL: none);
+ * -ENOMEM. */
+int rules_set_entry_set_comment(struct rules_set *s, struct rules_set_entry *e, const char *c);
 
 struct rules_ruleset {
 	struct rules_table tables[RULES_T_COUNT];
@@ -931,6 +969,23 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
  * what dst holds. */
 int rules_set_copy(struct rules_set *dst, const struct rules_set *src);
 void rules_set_release(struct rules_set *s);
+/* a and b (sets of one kind) exchange their entries and comments */
+static inline void rules_set_swap_entries(struct rules_set *a, struct rules_set *b)
+{
+	struct rules_set t = *a;
+	a->e = b->e;
+	a->n = b->n;
+	a->cap = b->cap;
+	a->cpool = b->cpool;
+	a->cpool_len = b->cpool_len;
+	a->cpool_cap = b->cpool_cap;
+	b->e = t.e;
+	b->n = t.n;
+	b->cap = t.cap;
+	b->cpool = t.cpool;
+	b->cpool_len = t.cpool_len;
+	b->cpool_cap = t.cpool_cap;
+}
 /* One set: its entries expired at now taken out (in order); how many. */
 size_t rules_set_purge(struct rules_set *set, uint64_t now);
 /* e appended to set: its index, -1 when the set holds max entries already

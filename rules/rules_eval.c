@@ -252,7 +252,12 @@ static bool mport_match(const struct rules_m_mport *m, uint16_t sp, uint16_t dp,
 	return false;
 }
 
-static bool set_has(const struct rules_cset *cs, int fam, const struct rules_addr *a, uint8_t proto,
+/* What a set answers for a packet's element: no entry holds it, an entry
+ * does, or the most specific entry that holds it is an exception
+ * (nomatch) -- the kernel's 0, 1 and -ENOTEMPTY. */
+enum { SET_NONE, SET_IN, SET_NOMATCH };
+
+static int set_has(const struct rules_cset *cs, int fam, const struct rules_addr *a, uint8_t proto,
 	uint16_t port, bool with_port, uint64_t now)
 {
 	if (cs->pexp) /* bitmap:port with timeout */
@@ -261,7 +266,7 @@ static bool set_has(const struct rules_cset *cs, int fam, const struct rules_add
 	if (cs->type == RULES_SET_BITMAP_PORT)
 		return (cs->ports[port / 8] >> (port % 8)) & 1u;
 	if (cs->fam != fam)
-		return false;
+		return SET_NONE;
 	unsigned alen = fam == RULES_F_V4 ? 4 : 16;
 	for (unsigned g = 0; g < cs->n_groups; g++) {
 		struct rules_addr k;
@@ -288,13 +293,14 @@ static bool set_has(const struct rules_cset *cs, int fam, const struct rules_add
 				if (exp != 0 && now >= exp)
 					continue;
 			}
-			if (!with_port)
-				return true;
-			if (cs->e[i].proto == proto && port >= cs->e[i].port_lo && port <= cs->e[i].port_hi)
-				return true;
+			/* groups go from the longest prefix down: the first entry
+			 * found is the most specific, and decides */
+			if (!with_port ||
+			    (cs->e[i].proto == proto && port >= cs->e[i].port_lo && port <= cs->e[i].port_hi))
+				return cs->e[i].nomatch ? SET_NOMATCH : SET_IN;
 		}
 	}
-	return false;
+	return SET_NONE;
 }
 
 /* rare: kept out of the traversal's loop */
@@ -674,7 +680,8 @@ static bool sctp_match(const struct rules_ext *x, const struct rules_pkt *pk)
 	return sctp_chunks(m, p, at + 12, len, pk) != INV(x, RULES_O_SC_CHUNKS);
 }
 
-static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_m_set *m, const struct rules_pkt *pk)
+static int set_lookup(const struct rules_cset *cs, const struct rules_m_set *m,
+	const struct rules_pkt *pk)
 {
 	bool src0 = m->dirs & 1u;
 	const struct rules_addr *a = src0 ? &pk->src : &pk->dst;
@@ -684,16 +691,29 @@ static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, con
 		return set_has(cs, pk->fam, a, 0, 0, false, pk->now_us);
 	case RULES_SET_BITMAP_PORT:
 		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
-			return false;
+			return SET_NONE;
 		return set_has(cs, pk->fam, NULL, pk->proto, src0 ? pk->sport : pk->dport, true, pk->now_us);
 	default: {
 		/* ip,port: the second direction picks the port; without it, the first */
 		bool psrc = m->dim >= 2 ? (m->dirs & 2u) != 0 : src0;
 		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
-			return false;
+			return SET_NONE;
 		return set_has(cs, pk->fam, a, pk->proto, psrc ? pk->sport : pk->dport, true, pk->now_us);
 	}
 	}
+}
+
+/* ip_set_test: an exception does not match; with --return-nomatch (types
+ * that have exceptions) the answer is turned around: an exception matches,
+ * an entry does not. The counter options compare nothing: no set here
+ * keeps counters, and the kernel compares only in sets that do. */
+static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_ext *x,
+	const struct rules_pkt *pk)
+{
+	int r = set_lookup(cs, &x->u.set, pk);
+	if ((x->present & (1u << RULES_O_MS_RETURN_NOMATCH)) && rules_set_type_nomatch(cs->type))
+		return r == SET_NOMATCH;
+	return r == SET_IN;
 }
 
 /* Token bucket of -m limit, per worker, in microseconds of credit:
@@ -939,7 +959,7 @@ static bool ext_match(const struct rules_prog *p, const struct rules_crule *cr, 
 	}
 	case RULES_X_SET: {
 		const struct rules_cset *cs = __atomic_load_n(&cr->sets[i]->cur, __ATOMIC_ACQUIRE);
-		return set_match(cs, &u->set, pk) != INV(x, 0);
+		return set_match(cs, x, pk) != INV(x, 0);
 	}
 	case RULES_X_STATE:
 		return ((pk->ct_state & u->ct.state) != 0) != INV(x, 0);

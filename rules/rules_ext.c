@@ -118,8 +118,24 @@ static const struct rules_opt addrtype_opts[] = {
 static const struct rules_opt comment_opts[] = {
 	{"comment", O_ANY, RV_STRING, RO_MAND, OFF(comment.s), 0, RULES_COMMENT_MAX, 0, 0},
 };
+static void set_print(struct rules_buf *b, const struct rules_ext *x, int fam);
+#define MS(i) BIT(RULES_O_MS_##i)
+#define MS_PK (MS(PK_EQ) | MS(PK_LT) | MS(PK_GT))
+#define MS_BY (MS(BY_EQ) | MS(BY_LT) | MS(BY_GT))
 static const struct rules_opt set_opts[] = {
-	{"match-set", O_ANY, RV_SET, RO_INV | RO_MAND, OFF(set), 0, 0, 0, 0},
+	{"match-set", RULES_O_MS_SET, RV_SET, RO_INV | RO_MAND, OFF(set), 0, 0, 0, 0},
+	{"return-nomatch", RULES_O_MS_RETURN_NOMATCH, RV_NONE, 0, 0, 0, 0, 0, 0},
+	/* printed by set_print, in libxt_set's order */
+	{"update-counters", RULES_O_MS_UPD_COUNTERS, RV_NONE, RO_INV | RO_NOPRINT, 0, 0, 0, 0, 0},
+	{"update-subcounters", RULES_O_MS_UPD_SUBCOUNTERS, RV_NONE, RO_INV | RO_NOPRINT, 0, 0, 0, 0, 0},
+	{"packets-eq", RULES_O_MS_PK_EQ, RV_U64, RO_INV | RO_NOPRINT, OFF(set.packets), 0, 0, 0,
+	 MS_PK & ~MS(PK_EQ)},
+	{"packets-lt", RULES_O_MS_PK_LT, RV_U64, RO_NOPRINT, OFF(set.packets), 0, 0, 0, MS_PK & ~MS(PK_LT)},
+	{"packets-gt", RULES_O_MS_PK_GT, RV_U64, RO_NOPRINT, OFF(set.packets), 0, 0, 0, MS_PK & ~MS(PK_GT)},
+	{"bytes-eq", RULES_O_MS_BY_EQ, RV_U64, RO_INV | RO_NOPRINT, OFF(set.bytes), 0, 0, 0,
+	 MS_BY & ~MS(BY_EQ)},
+	{"bytes-lt", RULES_O_MS_BY_LT, RV_U64, RO_NOPRINT, OFF(set.bytes), 0, 0, 0, MS_BY & ~MS(BY_LT)},
+	{"bytes-gt", RULES_O_MS_BY_GT, RV_U64, RO_NOPRINT, OFF(set.bytes), 0, 0, 0, MS_BY & ~MS(BY_GT)},
 };
 static const struct rules_opt state_opts[] = {
 	{"state", O_ANY, RV_CTSTATES, RO_INV | RO_MAND, OFF(ct.state), 0, 0x1f, 0, 0},
@@ -1440,7 +1456,7 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_ADDRTYPE] = {"addrtype", RULES_F_ALL, 0, 0, 0, false, OPTS(addrtype_opts), NULL,
 		check_addrtype, NULL},
 	[RULES_X_COMMENT] = {"comment", RULES_F_ALL, 0, 0, 0, false, OPTS(comment_opts), NULL, NULL, NULL},
-	[RULES_X_SET] = {"set", RULES_F_ALL, 0, 0, 0, false, OPTS(set_opts), NULL, NULL, NULL},
+	[RULES_X_SET] = {"set", RULES_F_ALL, 0, 0, 0, false, OPTS(set_opts), NULL, NULL, set_print},
 	[RULES_X_STATE] = {"state", RULES_F_ALL, 0, 0, 0, false, OPTS(state_opts), NULL, NULL, NULL},
 	[RULES_X_CONNTRACK] = {"conntrack", RULES_F_ALL, 0, 0, 0, false, OPTS(ct_opts), NULL, check_ct,
 		NULL},
@@ -1761,6 +1777,36 @@ bool rules_ext_kernel_view(const struct rules_ext *x, struct rules_ext *out)
 	if (x->kind == RULES_X_TCP && out->u.tcp.flg_mask == 0)
 		out->invert &= ~BIT(RULES_O_TCP_FLAGS);
 	return true;
+}
+
+void rules_set_counters_print(struct rules_buf *b, const struct rules_ext *x, bool save)
+{
+	const char *dd = save ? "--" : "";
+	static const struct {
+		uint8_t id;
+		const char *name;
+	} ops[] = {
+		{RULES_O_MS_PK_EQ, "packets-eq"}, {RULES_O_MS_PK_LT, "packets-lt"},
+		{RULES_O_MS_PK_GT, "packets-gt"}, {RULES_O_MS_BY_EQ, "bytes-eq"},
+		{RULES_O_MS_BY_LT, "bytes-lt"}, {RULES_O_MS_BY_GT, "bytes-gt"},
+	};
+	/* --update-counters is the default: printed only inverted */
+	if (x->invert & MS(UPD_COUNTERS))
+		rbuf_printf(b, " ! %supdate-counters", dd);
+	if (x->invert & MS(UPD_SUBCOUNTERS))
+		rbuf_printf(b, " ! %supdate-subcounters", dd);
+	for (size_t i = 0; i < RULES_ARRAY_SIZE(ops); i++)
+		if (x->present & BIT(ops[i].id))
+			rbuf_printf(b, "%s %s%s %llu", (x->invert & BIT(ops[i].id)) ? " !" : "", dd,
+				ops[i].name,
+				(unsigned long long)(i < 3 ? x->u.set.packets : x->u.set.bytes));
+}
+
+
+static void set_print(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	(void)fam;
+	rules_set_counters_print(b, x, true);
 }
 
 void rules_ext_print(struct rules_buf *b, const struct rules_ext *x, int fam)

@@ -9,8 +9,10 @@
  * expire (N seconds by default, "add ... timeout M" for one entry, 0:
  * never); an expired entry no longer matches, is not listed and may be
  * added again; the control thread takes expired entries out from time to
- * time (rules_ipset_purge). Other options (counters, comments, nomatch)
- * are refused with an error rather than ignored.
+ * time (rules_ipset_purge). Exceptions ("nomatch", hash:net types: the
+ * most specific entry decides) and comments (a pool of strings per set)
+ * are kept as ipset keeps them. Other options (counters, skbinfo,
+ * forceadd, netmask) are refused with an error rather than ignored.
  *
  * Transactional like the iptables loader; control thread only.
  */
@@ -181,6 +183,11 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 		const char *v = i + 1 < n ? tok[i + 1] : NULL;
 		pc->col = i + 1 < n ? col[i + 1] : col[i];
 		int rc = 0;
+		if (strcmp(tok[i], "comment") == 0) { /* a flag: no value */
+			ns.has_comment = 1;
+			i--;
+			continue;
+		}
 		if (strcmp(tok[i], "family") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
 			if (v && strcmp(v, "inet") == 0)
 				ns.fam = RULES_F_V4;
@@ -192,6 +199,13 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 			rc = opt_uint(pc, "hashsize", v, 1u << 30, &ns.hashsize);
 		} else if (strcmp(tok[i], "maxelem") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
 			rc = opt_uint(pc, "maxelem", v, SET_ENTRIES_MAX, &ns.maxelem);
+		} else if ((strcmp(tok[i], "bucketsize") == 0 || strcmp(tok[i], "initval") == 0) &&
+			   ns.type != RULES_SET_BITMAP_PORT) {
+			/* what `ipset save` writes since ipset 7.11: the kernel hash's
+			 * bucket size and seed. Checked, and of no use here (a set is
+			 * a sorted array): not kept, not printed */
+			uint32_t ignored;
+			rc = opt_uint(pc, tok[i], v, tok[i][0] == 'b' ? 255 : UINT32_MAX, &ignored);
 		} else if (strcmp(tok[i], "timeout") == 0) {
 			rc = opt_timeout(pc, v, &ns.timeout);
 			ns.has_timeout = 1;
@@ -212,6 +226,7 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 	const struct rules_set *old = set_get(rs, name);
 	if (old && (flags & IPSET_EXIST) && old->type == ns.type && old->fam == ns.fam &&
 	    old->has_timeout == ns.has_timeout && old->timeout == ns.timeout &&
+	    old->has_comment == ns.has_comment &&
 	    old->maxelem == ns.maxelem && old->hashsize == ns.hashsize &&
 	    old->range_lo == ns.range_lo && old->range_hi == ns.range_hi)
 		return 0; /* ipset create -exist: the same set is there */
@@ -245,11 +260,16 @@ static long entry_find(const struct rules_set *set, const struct rules_set_entry
 	return -1;
 }
 
-/* The words after an add's entry: "timeout N". */
+/* The words after an add's entry: "timeout N", "nomatch", "comment STR". */
 struct entry_opts {
-	bool has_timeout;
+	bool has_timeout, nomatch;
 	uint32_t timeout;
+	const char *comment; /* NULL: none given */
+	int col_comment, col_nomatch;
 };
+
+/* ipset's own limit on a comment (IPSET_MAX_COMMENT_SIZE) */
+#define SET_COMMENT_MAX 255
 
 static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, bool add,
 	struct entry_opts *o)
@@ -259,12 +279,41 @@ static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, 
 		return rules_errf(pc->pe, col[0], "%s needs a set name and an entry", add ? "add" : "del");
 	for (int i = 3; i < n; i++) {
 		if (add && !strcmp(tok[i], "timeout")) {
+			if (o->has_timeout)
+				return rules_errf(pc->pe, col[i], "timeout already specified");
 			pc->col = i + 1 < n ? col[i + 1] : col[i];
 			int rc = opt_timeout(pc, i + 1 < n ? tok[i + 1] : NULL, &o->timeout);
 			if (rc < 0)
 				return rc;
 			o->has_timeout = true;
 			i++;
+			continue;
+		}
+		if (add && !strcmp(tok[i], "nomatch")) {
+			o->nomatch = true;
+			o->col_nomatch = col[i];
+			continue;
+		}
+		if (add && !strcmp(tok[i], "comment")) {
+			if (o->comment)
+				return rules_errf(pc->pe, col[i], "comment already specified");
+			if (i + 1 >= n)
+				return rules_errf(pc->pe, col[i], "comment needs a value");
+			const char *c = tok[++i];
+			size_t l = strlen(c);
+			o->col_comment = col[i];
+			if (l >= 2 && c[0] == '"' && c[l - 1] == '"') { /* the tokenizer kept the quotes */
+				tok[i][l - 1] = '\0';
+				c++;
+				l -= 2;
+			}
+			if (strchr(c, '"'))
+				return rules_errf(pc->pe, col[i], "\" character is not permitted in comments");
+			if (l > SET_COMMENT_MAX)
+				return rules_errf(pc->pe, col[i],
+					"comment is longer than the maximum allowed %u characters",
+					SET_COMMENT_MAX);
+			o->comment = c;
 			continue;
 		}
 		return rules_errf(pc->pe, col[i], "entry option \"%s\" is not supported", tok[i]);
@@ -341,8 +390,15 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	if (o.has_timeout && !set->has_timeout)
 		return rules_errf(pc->pe, col[at[1]],
 			"timeout cannot be used: set %s was created without timeout support", set->name);
+	if (o.nomatch && !rules_set_type_nomatch(set->type))
+		return rules_errf(pc->pe, o.col_nomatch, "nomatch cannot be used: set %s is of type %s",
+			set->name, rules_set_type_name(set->type));
+	if (o.comment && !set->has_comment)
+		return rules_errf(pc->pe, o.col_comment,
+			"comment cannot be used: set %s was created without comment support", set->name);
 	uint64_t now = set->has_timeout ? rules_clock_us() : 0;
 	e.exp_us = rules_set_exp(set, o.has_timeout ? o.timeout : RULES_SET_NO_TIMEOUT, now);
+	e.nomatch = o.nomatch;
 	/* a load (no flag) takes the file's lines as they come, without a
 	 * scan per line; a single change looks for the entry */
 	if ((flags & RULES_IPSET_EXCL) || exist) {
@@ -351,10 +407,18 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 			if (!exist && rules_set_entry_live(&set->e[i], now))
 				return rules_errf(pc->pe, col[at[1]],
 					"element cannot be added to set %s: it's already added", set->name);
-			set->e[i].exp_us = e.exp_us; /* expired, or -exist: its timeout again */
+			/* expired, or -exist: made again, as the kernel overwrites
+			 * an element's flags and extensions (its timeout, nomatch,
+			 * comment: those given, else none) */
+			set->e[i].exp_us = e.exp_us;
+			set->e[i].nomatch = e.nomatch;
+			if (rules_set_entry_set_comment(set, &set->e[i], o.comment) < 0)
+				return rules_errf(pc->pe, 0, "out of memory");
 			return 0;
 		}
 	}
+	if (o.comment && o.comment[0] && rules_set_entry_set_comment(set, &e, o.comment) < 0)
+		return rules_errf(pc->pe, 0, "out of memory");
 	if (set->n >= set->maxelem && set->has_timeout)
 		rules_set_purge(set, now);
 	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
@@ -372,9 +436,35 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	return 0;
 }
 
+int rules_set_entry_set_comment(struct rules_set *s, struct rules_set_entry *e, const char *c)
+{
+	e->cmt = 0;
+	if (c == NULL || c[0] == '\0')
+		return 0;
+	size_t l = strlen(c) + 1;
+	if (s->cpool_len + l > UINT32_MAX - 1)
+		return -ENOMEM;
+	if (s->cpool_len + l > s->cpool_cap) {
+		size_t cap = s->cpool_cap ? s->cpool_cap : 256;
+		while (cap < s->cpool_len + l)
+			cap *= 2;
+		char *np = realloc(s->cpool, cap);
+		if (np == NULL)
+			return -ENOMEM;
+		s->cpool = np;
+		s->cpool_cap = cap;
+	}
+	memcpy(s->cpool + s->cpool_len, c, l);
+	e->cmt = (uint32_t)s->cpool_len + 1;
+	s->cpool_len += l;
+	return 0;
+}
+
 int rules_set_copy(struct rules_set *dst, const struct rules_set *src)
 {
 	*dst = *src;
+	dst->cpool = NULL;
+	dst->cpool_len = dst->cpool_cap = 0;
 	dst->e = malloc((src->n ? src->n : 1) * sizeof(*dst->e));
 	if (dst->e == NULL) {
 		dst->n = dst->cap = 0;
@@ -383,14 +473,25 @@ int rules_set_copy(struct rules_set *dst, const struct rules_set *src)
 	if (src->n)
 		memcpy(dst->e, src->e, src->n * sizeof(*dst->e));
 	dst->cap = src->n ? src->n : 1;
+	/* the comments of the entries there (what deletions left behind in
+	 * src's pool is not copied) */
+	for (size_t i = 0; i < dst->n; i++)
+		if (dst->e[i].cmt &&
+		    rules_set_entry_set_comment(dst, &dst->e[i], rules_set_entry_comment(src, &src->e[i])) < 0) {
+			rules_set_release(dst);
+			return -ENOMEM;
+		}
 	return 0;
 }
 
 void rules_set_release(struct rules_set *s)
 {
 	free(s->e);
+	free(s->cpool);
 	s->e = NULL;
+	s->cpool = NULL;
 	s->n = s->cap = 0;
+	s->cpool_len = s->cpool_cap = 0;
 }
 
 long rules_set_append(struct rules_set *set, const struct rules_set_entry *e, size_t max)
@@ -417,6 +518,7 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 		struct rules_set *d = &dst->sets[i];
 		const struct rules_set *l = rules_set_find(live, d->name);
 		if (!d->has_timeout || l == NULL || !l->has_timeout || l->type != d->type ||
+		    l->has_comment != d->has_comment ||
 		    l->fam != d->fam || l->range_lo != d->range_lo || l->range_hi != d->range_hi)
 			continue;
 		/* the new set's entries by key: those win */
@@ -449,7 +551,8 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 			if (d->n >= d->maxelem)
 				break; /* full: the file's entries first, then as many as fit */
 			long k = rules_set_append(d, e, d->maxelem);
-			if (k < 0) {
+			if (k < 0 || (d->e[k].cmt && rules_set_entry_set_comment(d, &d->e[k],
+						rules_set_entry_comment(l, e)) < 0)) {
 				free(tab);
 				return -ENOMEM;
 			}
@@ -559,6 +662,14 @@ int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, co
 			}
 			tok[nt] = &copy[i];
 			col[nt++] = (int)i + 1;
+			if (copy[i] == '"') { /* a quoted word (a comment): blanks kept */
+				const char *q = memchr(&copy[i + 1], '"', l - i - 1);
+				if (q == NULL) {
+					rc = rules_errf(&pe, (int)i + 1, "missing close-quote");
+					break;
+				}
+				i = (size_t)(q - copy) + 1;
+			}
 			while (i < l && copy[i] != ' ' && copy[i] != '\t' && copy[i] != '\r')
 				i++;
 		}
@@ -609,6 +720,7 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 	if (rc < 0)
 		return rc;
 	unsigned full = set->fam == RULES_F_V6 ? 128 : 32;
+	const struct rules_set_entry *best = NULL;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct rules_set_entry *e = &set->e[i];
 		if (!rules_set_entry_live(e, now))
@@ -630,9 +742,12 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 		if ((set->type == RULES_SET_HASH_IP_PORT || set->type == RULES_SET_HASH_NET_PORT) &&
 		    (t.proto != e->proto || t.port_lo < e->port_lo || t.port_lo > e->port_hi))
 			continue;
-		return 1;
+		/* the most specific entry decides: an exception ("nomatch")
+		 * there means "is NOT in set", as the kernel's test */
+		if (best == NULL || e->plen > best->plen)
+			best = e;
 	}
-	return 0;
+	return best != NULL && !best->nomatch;
 }
 
 const char *rules_set_type_name(uint8_t type)
@@ -667,6 +782,19 @@ void rules_set_entry_print(struct rules_buf *t, const struct rules_set *s,
 	}
 }
 
+void rules_set_entry_print_full(struct rules_buf *t, const struct rules_set *s,
+	const struct rules_set_entry *e, uint64_t now)
+{
+	rules_set_entry_print(t, s, e);
+	if (s->has_timeout)
+		rbuf_printf(t, " timeout %" PRIu64, rules_set_entry_left(e, now));
+	if (e->nomatch)
+		rbuf_puts(t, " nomatch");
+	const char *c = rules_set_entry_comment(s, e);
+	if (c[0])
+		rbuf_printf(t, " comment \"%s\"", c);
+}
+
 char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 {
 	struct rules_buf b = {0};
@@ -685,14 +813,14 @@ char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 				s->fam == RULES_F_V6 ? "inet6" : "inet", s->hashsize, s->maxelem);
 		if (s->has_timeout)
 			rbuf_printf(&b, " timeout %u", s->timeout);
+		if (s->has_comment)
+			rbuf_puts(&b, " comment");
 		rbuf_putc(&b, '\n');
 		for (size_t j = 0; j < s->n; j++) {
 			if (!rules_set_entry_live(&s->e[j], now))
 				continue;
 			rbuf_printf(&b, "add %s ", s->name);
-			rules_set_entry_print(&b, s, &s->e[j]);
-			if (s->has_timeout)
-				rbuf_printf(&b, " timeout %" PRIu64, rules_set_entry_left(&s->e[j], now));
+			rules_set_entry_print_full(&b, s, &s->e[j], now);
 			rbuf_putc(&b, '\n');
 		}
 	}

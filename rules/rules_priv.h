@@ -41,8 +41,15 @@ void rules_time_list(struct rules_buf *b, const struct rules_ext *x);
 /* A NAT target's range as libxt_NAT prints it (no option name). */
 void rules_nat_range_text(struct rules_buf *t, const struct rules_t_nat *n, int fam);
 /* A set element as ipset prints it ("10.0.0.0/8", "1.2.3.4,tcp:80"). */
+/* -m set's counter options (after --return-nomatch), as iptables-save
+ * (save) or iptables -L prints them. */
+void rules_set_counters_print(struct rules_buf *b, const struct rules_ext *x, bool save);
 void rules_set_entry_print(struct rules_buf *b, const struct rules_set *s,
 	const struct rules_set_entry *e);
+/* The entry as `ipset save` writes it after "add NAME ": the element, then
+ * its timeout left (sets with timeouts), nomatch, comment. */
+void rules_set_entry_print_full(struct rules_buf *b, const struct rules_set *s,
+	const struct rules_set_entry *e, uint64_t now);
 
 /* ---- errors ---- */
 

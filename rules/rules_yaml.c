@@ -383,7 +383,7 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct cy_node *k = key_of(sets, i), *v = val_of(sets, i);
 		static const char *const keys[] = {"type", "family", "range", "hashsize", "maxelem",
-			"timeout", "elements", NULL};
+			"timeout", "comment", "elements", NULL};
 		if (v->type != CY_MAP)
 			return yerr(y, v, "set '%s' must be a map", k->str);
 		if (known(y, v, "a set", keys) < 0)
@@ -404,6 +404,18 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 				}
 				rbuf_printf(&b, " %s %s", cre[j], f->str);
 			}
+		if ((f = cy_map_get(v, "comment"))) { /* comment: true -- entries may carry one */
+			if (scalar(y, f, "comment") < 0) {
+				free(b.s);
+				return -EINVAL;
+			}
+			if (strcmp(f->str, "true") == 0 || strcmp(f->str, "yes") == 0) {
+				rbuf_puts(&b, " comment");
+			} else if (strcmp(f->str, "false") != 0 && strcmp(f->str, "no") != 0) {
+				free(b.s);
+				return yerr(y, f, "comment must be true or false, not '%s'", f->str);
+			}
+		}
 		rbuf_putc(&b, '\n');
 		int rc = ipset_line(y, &b, k->str, k);
 		free(b.s);
@@ -598,9 +610,7 @@ static void print_entry(struct rules_buf *b, const struct rules_set *s, const st
 	uint64_t now)
 {
 	struct rules_buf t = {0};
-	rules_set_entry_print(&t, s, e);
-	if (s->has_timeout)
-		rbuf_printf(&t, " timeout %" PRIu64, rules_set_entry_left(e, now));
+	rules_set_entry_print_full(&t, s, e, now);
 	yaml_str(b, t.s ? t.s : "");
 	if (t.oom)
 		b->oom = true;
@@ -628,6 +638,8 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 				rbuf_printf(&b, "    maxelem: %u\n", s->maxelem);
 			if (s->has_timeout)
 				rbuf_printf(&b, "    timeout: %u\n", s->timeout);
+			if (s->has_comment)
+				rbuf_puts(&b, "    comment: true\n");
 			size_t live = 0;
 			for (size_t j = 0; j < s->n; j++)
 				live += rules_set_entry_live(&s->e[j], now);

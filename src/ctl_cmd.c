@@ -629,8 +629,11 @@ static void set_apply_pending(struct rp_ctl_env *env)
 				continue;
 			}
 			uint64_t exp = rules_set_exp(s, q->timeout, now);
-			if (idx >= 0) { /* renewed, or expired/deleted and back */
+			if (idx >= 0) { /* renewed, or expired/deleted and back: as
+					   xt_SET's add overwrites an element, no longer
+					   an exception (its comment is kept) */
 				s->e[idx].exp_us = exp;
+				s->e[idx].nomatch = 0;
 			} else {
 				struct rules_set_entry e = q->e;
 				e.exp_us = exp;
@@ -716,11 +719,9 @@ static void set_requests_take(struct rp_ctl_env *env, bool force)
 				long i = dp_set_lookup(env->dp, &q[k], now, &live);
 				if (i == -2)
 					continue;
-				if (q[k].op == RULES_SETREQ_ADD && i >= 0 && live) {
-					if (q[k].exist)
-						dp_set_renew(env->dp, &q[k], now);
+				if (q[k].op == RULES_SETREQ_ADD && i >= 0 && live &&
+				    (!q[k].exist || dp_set_renew(env->dp, &q[k], now)))
 					continue;
-				}
 				if (q[k].op == RULES_SETREQ_DEL && (i < 0 || !live))
 					continue;
 			}
@@ -1487,25 +1488,34 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	int words = 0;
 	for (int i = 2; i < argc; i++)
 		words += strcmp(argv[i], "-exist") && strcmp(argv[i], "--exist") && strcmp(argv[i], "-!");
-	bool shape = two ? words == 2 || (add && words == 4) : !strcmp(op, "flush") && words == 1 &&
-									argc == 3;
+	/* add: the entry's options (timeout N, nomatch, comment TEXT) follow;
+	 * the loader judges them */
+	bool shape = two ? words == 2 || (add && words > 2 && words <= 7) :
+			   !strcmp(op, "flush") && words == 1 && argc == 3;
 	if (!shape) {
-		fprintf(out, "%%%% error: set add|del [-exist] NAME ENTRY [timeout N], set test NAME "
-			     "ENTRY, set flush NAME, set list [NAME]\n");
+		fprintf(out, "%%%% error: set add|del [-exist] NAME ENTRY [timeout N] [nomatch] "
+			     "[comment TEXT], set test NAME ENTRY, set flush NAME, set list [NAME]\n");
 		return;
 	}
-	/* the words of an ipset line, each one word (op is add, del or flush) */
+	/* the words of an ipset line, each one word (op is add, del or flush);
+	 * a comment's text quoted, as ipset save quotes it */
 	char line[1024];
 	size_t len = (size_t)snprintf(line, sizeof(line), "%s", op);
 	for (int i = 2; i < argc; i++) {
 		size_t wl = strlen(argv[i]);
-		if (!argv[i][0] || strpbrk(argv[i], " \t\n\r") || wl + 2 >= sizeof(line) - len) {
-			fprintf(out, "%%%% error: set: bad set name or entry\n");
+		bool cmt = add && i > 2 && !strcmp(argv[i - 1], "comment");
+		if ((!argv[i][0] && !cmt) || strpbrk(argv[i], cmt ? "\"\n\r" : " \t\n\r") ||
+		    wl + 4 >= sizeof(line) - len) {
+			fprintf(out, "%%%% error: set: bad set name, entry or comment\n");
 			return;
 		}
 		line[len++] = ' ';
+		if (cmt)
+			line[len++] = '"';
 		memcpy(line + len, argv[i], wl);
 		len += wl;
+		if (cmt)
+			line[len++] = '"';
 	}
 	line[len++] = '\n';
 	line[len] = '\0';

@@ -534,9 +534,11 @@ static int cmd_set(int argc, char **argv)
 {
 	if (argc < 2 || want_help(argc, argv)) {
 		fprintf(argc < 2 ? stderr : stdout,
-			"usage: rampartctl set add [-exist] NAME ENTRY [timeout N]\n"
+			"usage: rampartctl set add [-exist] NAME ENTRY [timeout N] [nomatch] [comment TEXT]\n"
 			"                                       add an entry to a named set (-m set);\n"
-			"                                       timeout: its seconds to live (0: never)\n"
+			"                                       timeout: its seconds to live (0: never);\n"
+			"                                       nomatch: an exception (hash:net types);\n"
+			"                                       comment: sets created with comment\n"
 			"       rampartctl set del [-exist] NAME ENTRY   remove it\n"
 			"       rampartctl set test NAME ENTRY  exit 0 if it is in the set, 1 if not\n"
 			"       rampartctl set flush NAME       remove every entry\n"

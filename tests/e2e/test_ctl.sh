@@ -23,7 +23,8 @@
 #   - hostile clients (garbage, oversized and truncated requests, clients
 #     that connect and say nothing, 300 clients at once) while a ping flood
 #     crosses the box: no packet lost, the daemon answers on
-#   - named sets: set add/del/flush/list change -m set's sets live; a timeout
+#   - named sets: set add/del/flush/list change -m set's sets live (an
+#     exception, nomatch, lets its host through a blocked prefix); a timeout
 #     set's entries expire (matching, listing) and are taken out; -j SET adds
 #     (a trap port), renews (--exist) and deletes (a knock) entries
 #   - trace add/show: the next packets of a connection, the rule that
@@ -248,6 +249,19 @@ assert_eq "deleting it again: exit 1" 1 "$?"
 assert_eq "a missing set: exit 1" 1 "$?"
 "$RCTL" set add blocklist 10.77.1.0/33 2>/dev/null
 assert_eq "a bad entry: exit 1" 1 "$?"
+# an exception (nomatch): the most specific entry decides
+check "set add blocklist 10.77.1.0/24" "$RCTL" set add blocklist 10.77.1.0/24
+assert_eq "curl from the blocked /24 is refused" 7 "$(curl_rc 8080)"
+check "set add blocklist 10.77.1.2 nomatch (an exception)" "$RCTL" set add blocklist 10.77.1.2 nomatch
+assert_eq "curl from the exception passes" 0 "$(curl_rc 8080)"
+check_out "set list: the exception" "^add blocklist 10\.77\.1\.2 nomatch$" "$RCTL" set list blocklist
+out=$("$RCTL" set test blocklist 10.77.1.2 2>&1)
+assert_eq "set test of the exception: exit 1 (NOT in set)" 1 "$?"
+out=$("$RCTL" set add blocklist 10.77.1.3 comment "two words" 2>&1)
+assert_eq "a comment in a set without comment support: exit 1" 1 "$?"
+assert_match "... as ipset says" "created without comment support" "$out"
+check "set del blocklist 10.77.1.0/24" "$RCTL" set del blocklist 10.77.1.0/24
+check "set del blocklist 10.77.1.2" "$RCTL" set del blocklist 10.77.1.2
 # a timeout set (ipset's "timeout N"): entries expire on their own
 gen_of() { "$RCTL" show version | awk '/ruleset_generation/ {print $2}'; }
 check "-I FORWARD 1 -m set --match-set banned src -j REJECT" \

@@ -6,10 +6,12 @@
 # wan, and (B) lan -- a network namespace forwarding with the kernel
 # (interfaces lan0 and wan0) -- wan. Both load the same sets
 # (tests/e2e/sets/sets.ipset: hash:ip, hash:net with and without entries,
-# hash:ip,port, hash:net,port, timeouts, a set of maxelem 1, IPv6) and the
+# hash:ip,port, hash:net,port, timeouts, a set of maxelem 1, IPv6,
+# exceptions (nomatch) and comments) and the
 # same rules (sets.rules, sets.rules6: --add-set with every flag order,
 # one flag for a two-dimension set, --del-set, --exist, --timeout 0 and
-# above ipset's maximum). The same probes (UDP and TCP from fixed source
+# above ipset's maximum; -m set with and without --return-nomatch, whose
+# answers other -j SET rules make visible). The same probes (UDP and TCP from fixed source
 # ports, one every 0.2 s, IPv4 and IPv6) cross each; then the kernel's
 # `ipset save` and `rampartctl set list` must list the same entries (the
 # seconds left rounded up to minutes: the kernel's entries are seconds
@@ -63,7 +65,7 @@ run_probes() { # NS
 	# the lan host's neighbour entry first (not a probe)
 	ip netns exec "$ns" ping -c 1 -W 1 10.77.2.2 >/dev/null 2>&1
 	ip netns exec "$ns" ping -6 -c 1 -W 1 fd77:2::2 >/dev/null 2>&1
-	for p in 1001 1002 1003 1004 1005 1006 1008 1009 1010 1011 1012; do
+	for p in 1001 1002 1003 1004 1005 1006 1008 1009 1010 1011 1012 1013 1014; do
 		ip netns exec "$ns" "$PY" -c "$probe_py" udp $((40000 + p)) "$p" 4
 		sleep 0.2
 	done
@@ -100,4 +102,11 @@ assert_file_match "IPv6" "^add h6 fd77:1::2 timeout 600$" "$E2E_TMP/r.sets"
 assert_eq "--del-set emptied gone" 0 "$(grep -c '^add gone' "$E2E_TMP/r.sets")"
 assert_eq "one dimension for a two-dimension set: nothing added" 0 \
 	"$(grep -c '^add svc1' "$E2E_TMP/r.sets")"
+assert_file_match "--exist made the exception an entry (its comment kept, as the kernel)" \
+	"^add exc 10\.77\.2\.0/24 comment \"an exception\"$" "$E2E_TMP/r.sets"
+assert_file_match "an exception does not match; with --return-nomatch it does" \
+	"^add m2 10\.77\.1\.2$" "$E2E_TMP/r.sets"
+assert_eq "an exception does not match" 0 "$(grep -c '^add m1' "$E2E_TMP/r.sets")"
+assert_file_match "an entry matches" "^add m3 10\.77\.1\.2$" "$E2E_TMP/r.sets"
+assert_eq "an entry does not match with --return-nomatch" 0 "$(grep -c '^add m4' "$E2E_TMP/r.sets")"
 e2e_finish

@@ -152,7 +152,9 @@ static void live_init(void)
 	rules_free(g_live);
 	g_live = rules_new();
 	static const char sets[] = "create banned hash:ip timeout 60 maxelem 6\nadd banned 10.0.0.1\n"
-				   "create svc hash:ip,port maxelem 8\n";
+				   "create svc hash:ip,port maxelem 8\n"
+				   "create nets hash:net timeout 60 maxelem 8 comment\n"
+				   "add nets 10.0.0.0/8 comment \"wide\"\nadd nets 10.1.0.0/16 nomatch\n";
 	if (g_live == NULL ||
 	    rules_ipset_load(g_live, sets, sizeof(sets) - 1, "seed", err, sizeof(err)) < 0 ||
 	    rules_ipt_load(g_live, RULES_F_V4, text, sizeof(text) - 1, "seed", 0, err, sizeof(err)) < 0)
@@ -299,9 +301,12 @@ bool dp_set_renew(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t now
 	bool live;
 	struct rules_set *s = req_set(q);
 	long i = dp_set_lookup(dp, q, now, &live);
-	if (s == NULL || !s->has_timeout || i < 0 || !live)
-		return false;
-	s->e[i].exp_us = rules_set_exp(s, q->timeout, now);
+	if (s == NULL || i < 0 || !live)
+		return true;
+	if (s->e[i].nomatch)
+		return false; /* made a plain entry, as a change */
+	if (s->has_timeout)
+		s->e[i].exp_us = rules_set_exp(s, q->timeout, now);
 	return true;
 }
 
@@ -327,13 +332,7 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 	}
 	for (size_t k = 0; k < n; k++) {
 		struct rules_set *l = (struct rules_set *)rules_set_find(g_live, sets[k].name);
-		struct rules_set t = *l;
-		l->e = sets[k].e;
-		l->n = sets[k].n;
-		l->cap = sets[k].cap;
-		sets[k].e = t.e;
-		sets[k].n = t.n;
-		sets[k].cap = t.cap;
+		rules_set_swap_entries(l, &sets[k]);
 	}
 	if (us)
 		*us = 1;

@@ -21,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char sets4[] = "create s4 hash:ip\ncreate n4 hash:net\ncreate ip4 hash:ip,port\n"
 			    "create p bitmap:port range 1-1024\n"
 			    "create t4 hash:ip timeout 5\nadd t4 10.0.0.1\nadd t4 10.0.0.2 timeout 0\n"
-			    "create tp hash:net,port timeout 1\nadd tp 10.0.0.0/8,udp:53\n";
+			    "create tp hash:net,port timeout 1\nadd tp 10.0.0.0/8,udp:53\n"
+			    "add tp 10.1.0.0/16,udp:53 nomatch\nadd n4 10.0.0.0/8\n"
+			    "add n4 10.1.0.0/16 nomatch\nadd n4 10.1.2.0/24\n";
 static const char sets6[] = "create s6 hash:ip family inet6\ncreate n6 hash:net family inet6\n";
 
 static struct rules_ruleset *fresh(void)

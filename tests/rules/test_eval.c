@@ -36,7 +36,15 @@ static const char sets_text[] = "create ip4 hash:ip\nadd ip4 10.0.0.1\n"
 				"add tmo 10.0.0.2 timeout 0\n"
 				"create tnp hash:net,port timeout 5\nadd tnp 10.0.0.0/24,tcp:80\n"
 				"create tports bitmap:port range 1-2000 timeout 60\n"
-				"add tports 1234 timeout 2\nadd tports 80 timeout 0\n";
+				"add tports 1234 timeout 2\nadd tports 80 timeout 0\n"
+				/* exceptions: the most specific entry decides */
+				"create exc hash:net comment\nadd exc 10.0.0.0/8 comment any\n"
+				"add exc 10.0.0.0/24 nomatch\nadd exc 10.0.0.2/32\n"
+				"create excp hash:net,port\nadd excp 10.0.0.0/8,tcp:80\n"
+				"add excp 10.0.0.0/30,tcp:80 nomatch\nadd excp 10.0.0.0/30,tcp:1234\n"
+				/* an exception that expires: the wider entry again */
+				"create texc hash:net timeout 300\nadd texc 10.0.0.0/8\n"
+				"add texc 10.0.0.0/24 nomatch timeout 3\n";
 
 #define FAKE_T0 1000000000ull /* us */
 static uint64_t fake_clock(void)
@@ -911,6 +919,42 @@ static void test_sets(void **state)
 	MATCH("-m set --match-set net6 src", base6());
 }
 
+/* hash:net exceptions (nomatch), --return-nomatch, and the counter options,
+ * which compare nothing in sets without counters (all of them here) */
+static void test_set_nomatch(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4(); /* 10.0.0.1:1234 -> 10.0.0.2:80 */
+	NOMATCH("-m set --match-set exc src", p);  /* 10.0.0.0/24 nomatch */
+	MATCH("-m set ! --match-set exc src", p);
+	MATCH("-m set --match-set exc dst", p);    /* 10.0.0.2/32 */
+	MATCH("-m set --match-set exc src --return-nomatch", p);
+	NOMATCH("-m set --match-set exc dst --return-nomatch", p);
+	NOMATCH("-m set ! --match-set exc src --return-nomatch", p);
+	struct rules_pkt q = p;
+	q.src.b[1] = 5; /* 10.5.0.1: the /8 alone */
+	MATCH("-m set --match-set exc src", q);
+	NOMATCH("-m set --match-set exc src --return-nomatch", q);
+	q.src.b[0] = 11; /* in no entry: neither */
+	NOMATCH("-m set --match-set exc src", q);
+	NOMATCH("-m set --match-set exc src --return-nomatch", q);
+	MATCH("-m set ! --match-set exc src --return-nomatch", q);
+	/* net,port: the most specific entry of the packet's port */
+	NOMATCH("-m set --match-set excp dst,dst", p);              /* /30,80 nomatch */
+	MATCH("-m set --match-set excp dst,dst --return-nomatch", p);
+	MATCH("-m set --match-set excp dst,src", p);               /* /30,1234 */
+	q = p;
+	q.dst.b[3] = 9; /* 10.0.0.9:80: the /8 */
+	MATCH("-m set --match-set excp dst,dst", q);
+	/* --return-nomatch does nothing to a type without exceptions */
+	MATCH("-m set --match-set ip4 src --return-nomatch", p);
+	/* counter options: no set here has counters; the kernel compares only
+	 * in sets that do */
+	MATCH("-m set --match-set exc dst --packets-gt 5 ! --bytes-eq 0", p);
+	MATCH("-m set --match-set exc dst ! --update-counters ! --update-subcounters --packets-lt 0", p);
+	NOMATCH("-m set --match-set exc src --packets-eq 0", p);
+}
+
 /* -m policy: no packet here is IPsec's, as xt_policy without a secpath */
 static void test_policy(void **state)
 {
@@ -947,6 +991,11 @@ static void test_set_timeouts(void **state)
 	MATCH("-m set --match-set tnp dst,dst", p);
 	p.now_us = FAKE_T0 + 2000000;
 	NOMATCH("-m set --match-set tports src", p);
+	/* an exception holds until it expires, then the wider entry decides */
+	p.now_us = FAKE_T0 + 2999999;
+	NOMATCH("-m set --match-set texc src", p);
+	p.now_us = FAKE_T0 + 3000000;
+	MATCH("-m set --match-set texc src", p);
 	/* a program with a timeout set reads the clock */
 	struct run r;
 	load(&r, forward_text("-m set --match-set tmo src", false, RULES_F_V4), NULL, 0);
@@ -1498,6 +1547,7 @@ int main(void)
 		cmocka_unit_test(test_connlimit),
 		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_set_nomatch),
 		cmocka_unit_test(test_set_timeouts),
 		cmocka_unit_test(test_set_target),
 		cmocka_unit_test(test_policy),

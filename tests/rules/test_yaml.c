@@ -25,6 +25,8 @@ static const char full[] =
 	"    elements: [\"10.0.0.10,tcp:443\", \"10.0.0.11,udp:53\"]\n"
 	"  v6: {type: hash:net, family: inet6, elements: [\"2001:db8::/32\"]}\n"
 	"  high: {type: bitmap:port, range: \"1024-65535\", elements: [\"6000-6063\"]}\n"
+	"  exc: {type: hash:net, comment: true,\n"
+	"        elements: [\"10.0.0.0/8 comment \\\"wide net\\\"\", \"10.1.0.0/16 nomatch\"]}\n"
 	"tables:\n"
 	"  filter:\n"
 	"    INPUT:\n"
@@ -123,6 +125,10 @@ static void test_round_trip(void **state)
 	struct rules_ruleset *b = load_ok(y1);
 	char *y2 = rules_yaml_print(b, 0);
 	assert_string_equal(y1, y2);
+	/* a set with comments and an exception prints as it loads */
+	if (!strstr(y1, "  exc:\n    type: hash:net\n    family: inet\n    comment: true\n    elements:\n"
+			"      - \"10.0.0.0/8 comment \\\"wide net\\\"\"\n      - \"10.1.0.0/16 nomatch\"\n"))
+		fail_msg("the set exc:\n%s", y1);
 	/* through iptables-save text and back: the same rules */
 	char *v4 = rules_ipt_print(rs, RULES_F_V4, 0);
 	char *v6 = rules_ipt_print(rs, RULES_F_V6, 0);
