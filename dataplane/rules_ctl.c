@@ -583,7 +583,8 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 		const struct rules_set *live = rules_set_find(R->rs, sets[k].name);
 		if (live == NULL || live->type != sets[k].type || live->fam != sets[k].fam ||
 		    live->has_timeout != sets[k].has_timeout || live->has_comment != sets[k].has_comment ||
-		    live->range_lo != sets[k].range_lo ||
+		    live->range_lo != sets[k].range_lo || live->ip_lo != sets[k].ip_lo ||
+		    live->ip_hi != sets[k].ip_hi || live->netmask != sets[k].netmask ||
 		    live->range_hi != sets[k].range_hi) {
 			snprintf(err, errlen, "set %s is not the live one (the ruleset changed)",
 				sets[k].name);

@@ -757,8 +757,22 @@ enum rules_set_type {
 	RULES_SET_HASH_IP_PORT, /* ip,[proto:]port */
 	RULES_SET_HASH_NET_PORT,/* ip/plen,[proto:]port */
 	RULES_SET_BITMAP_PORT,  /* port (in a declared range) */
+	RULES_SET_HASH_IP_PORT_IP,  /* ip,[proto:]port,ip */
+	RULES_SET_HASH_IP_PORT_NET, /* ip,[proto:]port,ip/plen */
+	RULES_SET_BITMAP_IP,        /* ip (in a declared range; plen: the set's netmask) */
 	RULES_SET_TYPE_COUNT
 };
+/* Types whose second dimension is a port (ip,port and the like). */
+static inline bool rules_set_type_port(uint8_t type)
+{
+	return type == RULES_SET_HASH_IP_PORT || type == RULES_SET_HASH_NET_PORT ||
+	       type == RULES_SET_HASH_IP_PORT_IP || type == RULES_SET_HASH_IP_PORT_NET;
+}
+/* Types with a third dimension, an address (addr2, plen2). */
+static inline bool rules_set_type_3d(uint8_t type)
+{
+	return type == RULES_SET_HASH_IP_PORT_IP || type == RULES_SET_HASH_IP_PORT_NET;
+}
 
 struct rules_set_entry {
 	struct rules_addr addr;
@@ -776,6 +790,10 @@ struct rules_set_entry {
 	 * into its set's cpool (0: none); the control thread's alone */
 	uint32_t cmt;
 	uint32_t rsv1; /* zero */
+	/* hash:ip,port,ip and hash:ip,port,net: the third dimension */
+	struct rules_addr addr2;
+	uint8_t plen2;
+	uint8_t rsv2[7]; /* zero */
 };
 
 struct rules_set {
@@ -785,6 +803,10 @@ struct rules_set {
 	uint8_t dim;  /* dimensions of the type: 1 or 2 */
 	uint32_t hashsize, maxelem;
 	uint16_t range_lo, range_hi; /* bitmap:port */
+	/* bitmap:ip: its range (host order, widened to whole netmask blocks)
+	 * and netmask (32: addresses); maxelem is its number of blocks */
+	uint32_t ip_lo, ip_hi;
+	uint8_t netmask;
 	uint8_t has_timeout; /* created with "timeout N": entries expire */
 	uint32_t timeout;    /* the default timeout of an entry, seconds (0: never) */
 	uint8_t has_comment; /* created with "comment": entries may carry one */
@@ -799,7 +821,8 @@ struct rules_set {
  * IPSET_TYPE_NOMATCH feature) */
 static inline bool rules_set_type_nomatch(uint8_t type)
 {
-	return type == RULES_SET_HASH_NET || type == RULES_SET_HASH_NET_PORT;
+	return type == RULES_SET_HASH_NET || type == RULES_SET_HASH_NET_PORT ||
+	       type == RULES_SET_HASH_IP_PORT_NET;
 }
 /* An entry's comment ("" for none). */
 static inline const char *rules_set_entry_comment(const struct rules_set *s,
@@ -910,19 +933,22 @@ static inline bool rules_set_entry_same(const struct rules_set_entry *a,
 	const struct rules_set_entry *b)
 {
 	return memcmp(a->addr.b, b->addr.b, 16) == 0 && a->plen == b->plen && a->proto == b->proto &&
-	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       memcmp(a->addr2.b, b->addr2.b, 16) == 0 && a->plen2 == b->plen2;
 }
 /* A hash of e's element (the fields rules_set_entry_same compares, not the
  * struct's padding), FNV-1a continued from seed (0: a fresh one). */
 static inline uint64_t rules_set_entry_hash(const struct rules_set_entry *e, uint64_t seed)
 {
 	uint64_t h = seed ? seed : 0xcbf29ce484222325ull;
-	uint8_t k[22];
+	uint8_t k[39];
 	memcpy(k, e->addr.b, 16);
 	k[16] = e->plen;
 	k[17] = e->proto;
 	memcpy(k + 18, &e->port_lo, 2);
 	memcpy(k + 20, &e->port_hi, 2);
+	memcpy(k + 22, e->addr2.b, 16);
+	k[38] = e->plen2;
 	for (size_t i = 0; i < sizeof(k); i++)
 		h = (h ^ k[i]) * 0x100000001b3ull;
 	return h;

@@ -680,26 +680,76 @@ static bool sctp_match(const struct rules_ext *x, const struct rules_pkt *pk)
 	return sctp_chunks(m, p, at + 12, len, pk) != INV(x, RULES_O_SC_CHUNKS);
 }
 
+/* hash:ip,port,ip and hash:ip,port,net: of the entries of address a and
+ * the packet's port whose third dimension holds a2, the most specific
+ * decides. */
+static int set_has3(const struct rules_cset *cs, int fam, const struct rules_addr *a,
+	uint8_t proto, uint16_t port, const struct rules_addr *a2, uint64_t now)
+{
+	if (cs->fam != fam || cs->n_groups == 0)
+		return SET_NONE;
+	unsigned alen = fam == RULES_F_V4 ? 4 : 16;
+	struct rules_addr k;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.b, a->b, alen);
+	uint32_t lo = cs->g[0].first, hi = lo + cs->g[0].n, end = hi;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (memcmp(cs->e[mid].addr.b, k.b, sizeof(k.b)) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct rules_set_entry *best = NULL;
+	for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
+		const struct rules_set_entry *e = &cs->e[i];
+		if (e->proto != proto || port < e->port_lo || port > e->port_hi)
+			continue;
+		if (cs->has_timeout) {
+			uint64_t exp = __atomic_load_n(&e->exp_us, __ATOMIC_RELAXED);
+			if (exp != 0 && now >= exp)
+				continue;
+		}
+		unsigned pl = e->plen2, j;
+		for (j = 0; j < alen; j++) {
+			unsigned bits = pl >= 8 * (j + 1) ? 8 : pl > 8 * j ? pl - 8 * j : 0;
+			if ((a2->b[j] & (uint8_t)(0xff00u >> bits)) != e->addr2.b[j])
+				break;
+		}
+		if (j == alen && (best == NULL || e->plen2 > best->plen2))
+			best = e;
+	}
+	return best == NULL ? SET_NONE : best->nomatch ? SET_NOMATCH : SET_IN;
+}
+
 static int set_lookup(const struct rules_cset *cs, const struct rules_m_set *m,
 	const struct rules_pkt *pk)
 {
 	bool src0 = m->dirs & 1u;
 	const struct rules_addr *a = src0 ? &pk->src : &pk->dst;
 	switch (cs->type) {
+	case RULES_SET_HASH_IP_PORT_IP:
+	case RULES_SET_HASH_IP_PORT_NET:
+		if (m->dim < 3 || !pk->l4 || (pk->proto != 6 && pk->proto != 17))
+			return SET_NONE;
+		return set_has3(cs, pk->fam, a, pk->proto, (m->dirs & 2u) ? pk->sport : pk->dport,
+				(m->dirs & 4u) ? &pk->src : &pk->dst, pk->now_us);
 	case RULES_SET_HASH_IP:
 	case RULES_SET_HASH_NET:
+	case RULES_SET_BITMAP_IP: /* entries: blocks of its netmask */
 		return set_has(cs, pk->fam, a, 0, 0, false, pk->now_us);
 	case RULES_SET_BITMAP_PORT:
 		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
 			return SET_NONE;
 		return set_has(cs, pk->fam, NULL, pk->proto, src0 ? pk->sport : pk->dport, true, pk->now_us);
-	default: {
-		/* ip,port: the second direction picks the port; without it, the first */
-		bool psrc = m->dim >= 2 ? (m->dirs & 2u) != 0 : src0;
-		if (!pk->l4 || (pk->proto != 6 && pk->proto != 17))
+	default:
+		/* ip,port: the second direction picks the port; fewer directions
+		 * than the set has never match (ip_set_test; the loader refuses
+		 * such a rule anyway) */
+		if (m->dim < 2 || !pk->l4 || (pk->proto != 6 && pk->proto != 17))
 			return SET_NONE;
-		return set_has(cs, pk->fam, a, pk->proto, psrc ? pk->sport : pk->dport, true, pk->now_us);
-	}
+		return set_has(cs, pk->fam, a, pk->proto, (m->dirs & 2u) ? pk->sport : pk->dport, true,
+			       pk->now_us);
 	}
 }
 
@@ -1200,14 +1250,29 @@ static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set 
 	const struct rules_pkt *pk, struct rules_set_entry *e)
 {
 	memset(e, 0, sizeof(*e));
-	bool port = cs->type == RULES_SET_HASH_IP_PORT || cs->type == RULES_SET_HASH_NET_PORT;
-	if (cs->fam != pk->fam || m->dim < (port ? 2 : 1))
+	bool port = rules_set_type_port(cs->type), three = rules_set_type_3d(cs->type);
+	if (cs->fam != pk->fam || m->dim < (three ? 3 : port ? 2 : 1))
 		return false;
 	/* an IPv4 view's address is its first 4 bytes (the rest is not
 	 * cleared); set entries hold zeros there */
 	unsigned alen = pk->fam == RULES_F_V6 ? 16 : 4;
 	memcpy(e->addr.b, ((m->dirs & 1u) ? &pk->src : &pk->dst)->b, alen);
 	e->plen = (uint8_t)(alen * 8);
+	if (cs->type == RULES_SET_BITMAP_IP) {
+		/* the address's block; outside the range: nothing (the kernel's
+		 * IPSET_ERR_BITMAP_RANGE) */
+		uint32_t x = (uint32_t)e->addr.b[0] << 24 | (uint32_t)e->addr.b[1] << 16 |
+			     (uint32_t)e->addr.b[2] << 8 | e->addr.b[3];
+		if (x < cs->ip_lo || x > cs->ip_hi)
+			return false;
+		x &= ~0u << (32 - cs->netmask);
+		e->addr.b[0] = (uint8_t)(x >> 24);
+		e->addr.b[1] = (uint8_t)(x >> 16);
+		e->addr.b[2] = (uint8_t)(x >> 8);
+		e->addr.b[3] = (uint8_t)x;
+		e->plen = cs->netmask;
+		return true;
+	}
 	if ((cs->type == RULES_SET_HASH_NET || cs->type == RULES_SET_HASH_NET_PORT) && cs->n_groups) {
 		e->plen = cs->g[0].plen; /* the longest in the set */
 		for (unsigned i = 0; i < alen; i++) {
@@ -1220,6 +1285,19 @@ static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set 
 			return false;
 		e->proto = pk->proto;
 		e->port_lo = e->port_hi = (m->dirs & 2u) ? pk->sport : pk->dport;
+	}
+	if (three) {
+		memcpy(e->addr2.b, ((m->dirs & 4u) ? &pk->src : &pk->dst)->b, alen);
+		e->plen2 = (uint8_t)(alen * 8);
+		/* hash:ip,port,net: the set's longest third prefix, as hash:net */
+		if (cs->type == RULES_SET_HASH_IP_PORT_NET && cs->plen2_max) {
+			e->plen2 = cs->plen2_max;
+			for (unsigned i = 0; i < alen; i++) {
+				unsigned bits = e->plen2 >= 8 * (i + 1) ? 8 :
+						e->plen2 > 8 * i ? e->plen2 - 8 * i : 0;
+				e->addr2.b[i] &= (uint8_t)(0xff00u >> bits);
+			}
+		}
 	}
 	return true;
 }

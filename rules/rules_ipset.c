@@ -2,9 +2,10 @@
 /*
  * rules_ipset: the named sets that `-m set --match-set` refers to, loaded
  * from `ipset save` text. Supported types: hash:ip, hash:net, hash:ip,port,
- * hash:net,port (each IPv4 or IPv6) and bitmap:port: the ones firewall
- * rulesets use for address blocklists and service lists; each maps to a
- * sorted array or bitmap in the compiled program. Timeouts are supported
+ * hash:net,port, hash:ip,port,ip, hash:ip,port,net (each IPv4 or IPv6),
+ * bitmap:ip (IPv4, a range and a netmask) and bitmap:port: the ones
+ * firewall rulesets and kube-proxy use for address blocklists and service
+ * lists; each maps to a sorted array or bitmap in the compiled program. Timeouts are supported
  * as ipset has them: "create ... timeout N" gives a set whose entries
  * expire (N seconds by default, "add ... timeout M" for one entry, 0:
  * never); an expired entry no longer matches, is not listed and may be
@@ -38,7 +39,93 @@ static const struct {
 	{"hash:ip,port", RULES_SET_HASH_IP_PORT, 2},
 	{"hash:net,port", RULES_SET_HASH_NET_PORT, 2},
 	{"bitmap:port", RULES_SET_BITMAP_PORT, 1},
+	{"hash:ip,port,ip", RULES_SET_HASH_IP_PORT_IP, 3},
+	{"hash:ip,port,net", RULES_SET_HASH_IP_PORT_NET, 3},
+	{"bitmap:ip", RULES_SET_BITMAP_IP, 1},
 };
+
+/* ipset's bitmap types hold at most this many elements */
+#define BITMAP_MAX 65536u
+
+/* An IPv4 address, range "a-b" or prefix "a/n" into [*lo, *hi] (host
+ * order): bitmap:ip's ranges and entries. */
+static int parse_ip4_range(struct rules_pctx *pc, const char *s, uint32_t *lo, uint32_t *hi)
+{
+	char buf[64];
+	if (strlen(s) >= sizeof(buf))
+		return rules_errf(pc->pe, pc->col, "invalid address range \"%s\"", s);
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *dash = strchr(buf, '-');
+	if (dash)
+		*dash++ = '\0';
+	struct rules_addr a;
+	uint8_t plen;
+	int rc = rules_parse_prefix(pc, RULES_F_V4, buf, &a, &plen);
+	if (rc < 0)
+		return rc;
+	uint32_t x = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
+	uint32_t mask = plen ? ~0u << (32 - plen) : 0;
+	*lo = x & mask;
+	*hi = x | ~mask;
+	if (dash) {
+		if (plen != 32)
+			return rules_errf(pc->pe, pc->col, "invalid address range \"%s\"", s);
+		if ((rc = rules_parse_prefix(pc, RULES_F_V4, dash, &a, &plen)) < 0)
+			return rc;
+		if (plen != 32)
+			return rules_errf(pc->pe, pc->col, "invalid address range \"%s\"", s);
+		uint32_t y = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
+		*lo = x < y ? x : y; /* ipset takes a reversed range */
+		*hi = x < y ? y : x;
+	}
+	return 0;
+}
+
+static void ip4_put(struct rules_addr *a, uint32_t x)
+{
+	memset(a, 0, sizeof(*a));
+	a->b[0] = (uint8_t)(x >> 24);
+	a->b[1] = (uint8_t)(x >> 16);
+	a->b[2] = (uint8_t)(x >> 8);
+	a->b[3] = (uint8_t)x;
+}
+
+static uint32_t ip4_get(const struct rules_addr *a)
+{
+	return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+}
+
+/* bitmap:ip's range and netmask as the kernel's bitmap_ip_create takes
+ * them: the range widened to whole blocks, at most BITMAP_MAX of them. */
+static int bitmap_ip_range(struct rules_pctx *pc, struct rules_set *ns, int col)
+{
+	uint32_t nm = ns->netmask;
+	uint32_t mask = ~0u << (32 - nm);
+	uint32_t lo = ns->ip_lo & mask, hi = ns->ip_hi | ~mask;
+	uint64_t count;
+	if (nm == 32) {
+		count = (uint64_t)hi - lo + 1;
+	} else {
+		/* the kernel counts the blocks of the smallest prefix holding
+		 * the range, and wants the netmask longer than it */
+		unsigned bits = 32;
+		uint32_t m = 0xfffffffeu;
+		while (--bits > 0 && m && (hi & m) != lo)
+			m <<= 1;
+		if ((!m && (lo || hi != ~0u)) || nm <= bits)
+			return rules_errf(pc->pe, col, "netmask %u is not longer than the range's prefix /%u",
+				nm, bits);
+		count = 1ull << (nm - bits);
+	}
+	if (count > BITMAP_MAX)
+		return rules_errf(pc->pe, col,
+			"the range you specified exceeds the size limit of the set type (%u elements)",
+			BITMAP_MAX);
+	ns->ip_lo = lo;
+	ns->ip_hi = hi;
+	ns->maxelem = (uint32_t)count;
+	return 0;
+}
 
 static struct rules_set *set_get(struct rules_ruleset *rs, const char *name)
 {
@@ -111,22 +198,53 @@ static int parse_entry(struct rules_pctx *pc, struct rules_set *set, const char 
 				set->range_lo, set->range_hi);
 		return 0;
 	}
+	if (set->type == RULES_SET_BITMAP_IP) { /* one address (ranges: bitmap_ip_each) */
+		uint32_t lo, hi;
+		int rc = parse_ip4_range(pc, buf, &lo, &hi);
+		if (rc < 0)
+			return rc;
+		if (lo != hi)
+			return rules_errf(pc->pe, pc->col, "entry \"%s\": one address here", s);
+		if (lo < set->ip_lo || lo > set->ip_hi)
+			return rules_errf(pc->pe, pc->col,
+				"element \"%s\" is out of the range of set %s", s, set->name);
+		ip4_put(&e->addr, lo & (~0u << (32 - set->netmask)));
+		e->plen = set->netmask;
+		return 0;
+	}
 	char *comma = strchr(buf, ',');
-	bool with_port = set->type == RULES_SET_HASH_IP_PORT || set->type == RULES_SET_HASH_NET_PORT;
-	if (!!comma != with_port)
+	bool with_port = rules_set_type_port(set->type), three = rules_set_type_3d(set->type);
+	char *third = comma ? strchr(comma + 1, ',') : NULL;
+	if (!!comma != with_port || !!third != three)
 		return rules_errf(pc->pe, pc->col, "entry \"%s\" does not fit the set's type", s);
 	if (comma)
 		*comma++ = '\0';
+	if (third)
+		*third++ = '\0';
 	bool net = set->type == RULES_SET_HASH_NET || set->type == RULES_SET_HASH_NET_PORT;
 	if (!net && strchr(buf, '/'))
-		return rules_errf(pc->pe, pc->col, "entry \"%s\": no prefixes in a hash:ip set", s);
+		return rules_errf(pc->pe, pc->col, "entry \"%s\": no prefixes in a %s set", s,
+			rules_set_type_name(set->type));
 	int rc = rules_parse_prefix(pc, set->fam, buf, &e->addr, &e->plen);
 	if (rc < 0)
 		return rc;
 	if (net && e->plen == 0)
 		return rules_errf(pc->pe, pc->col, "entry \"%s\": zero prefix length", s);
 	rules_addr_mask(set->fam, &e->addr, e->plen);
-	return comma ? parse_port_part(pc, comma, e) : 0;
+	if (comma && (rc = parse_port_part(pc, comma, e)) < 0)
+		return rc;
+	if (third) {
+		bool net2 = set->type == RULES_SET_HASH_IP_PORT_NET;
+		if (!net2 && strchr(third, '/'))
+			return rules_errf(pc->pe, pc->col, "entry \"%s\": no prefixes in a %s set", s,
+				rules_set_type_name(set->type));
+		if ((rc = rules_parse_prefix(pc, set->fam, third, &e->addr2, &e->plen2)) < 0)
+			return rc;
+		if (net2 && e->plen2 == 0)
+			return rules_errf(pc->pe, pc->col, "entry \"%s\": zero prefix length", s);
+		rules_addr_mask(set->fam, &e->addr2, e->plen2);
+	}
+	return 0;
 }
 
 static int opt_uint(struct rules_pctx *pc, const char *name, const char *v, uint64_t max, uint32_t *out)
@@ -178,7 +296,9 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 	ns.fam = ns.type == RULES_SET_BITMAP_PORT ? RULES_F_ALL : RULES_F_V4;
 	ns.hashsize = 1024;
 	ns.maxelem = 65536;
-	bool have_range = false;
+	ns.netmask = 32;
+	bool have_range = false, bitmap = ns.type == RULES_SET_BITMAP_PORT || ns.type == RULES_SET_BITMAP_IP;
+	int col_range = col[2];
 	for (int i = 3; i < n; i += 2) {
 		const char *v = i + 1 < n ? tok[i + 1] : NULL;
 		pc->col = i + 1 < n ? col[i + 1] : col[i];
@@ -188,19 +308,19 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 			i--;
 			continue;
 		}
-		if (strcmp(tok[i], "family") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
+		if (strcmp(tok[i], "family") == 0 && !bitmap) {
 			if (v && strcmp(v, "inet") == 0)
 				ns.fam = RULES_F_V4;
 			else if (v && strcmp(v, "inet6") == 0)
 				ns.fam = RULES_F_V6;
 			else
 				rc = rules_errf(pc->pe, pc->col, "family must be inet or inet6");
-		} else if (strcmp(tok[i], "hashsize") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
+		} else if (strcmp(tok[i], "hashsize") == 0 && !bitmap) {
 			rc = opt_uint(pc, "hashsize", v, 1u << 30, &ns.hashsize);
-		} else if (strcmp(tok[i], "maxelem") == 0 && ns.type != RULES_SET_BITMAP_PORT) {
+		} else if (strcmp(tok[i], "maxelem") == 0 && !bitmap) {
 			rc = opt_uint(pc, "maxelem", v, SET_ENTRIES_MAX, &ns.maxelem);
 		} else if ((strcmp(tok[i], "bucketsize") == 0 || strcmp(tok[i], "initval") == 0) &&
-			   ns.type != RULES_SET_BITMAP_PORT) {
+			   !bitmap) {
 			/* what `ipset save` writes since ipset 7.11: the kernel hash's
 			 * bucket size and seed. Checked, and of no use here (a set is
 			 * a sorted array): not kept, not printed */
@@ -209,6 +329,17 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 		} else if (strcmp(tok[i], "timeout") == 0) {
 			rc = opt_timeout(pc, v, &ns.timeout);
 			ns.has_timeout = 1;
+		} else if (strcmp(tok[i], "range") == 0 && ns.type == RULES_SET_BITMAP_IP) {
+			rc = v ? parse_ip4_range(pc, v, &ns.ip_lo, &ns.ip_hi) :
+				 rules_errf(pc->pe, pc->col, "range needs a value");
+			have_range = true;
+			col_range = pc->col;
+		} else if (strcmp(tok[i], "netmask") == 0 && ns.type == RULES_SET_BITMAP_IP) {
+			uint32_t nm = 0;
+			rc = opt_uint(pc, "netmask", v, 255, &nm);
+			if (rc == 0 && (nm < 1 || nm > 32))
+				rc = rules_errf(pc->pe, pc->col, "'%s' is out of range 1-32", v);
+			ns.netmask = (uint8_t)nm;
 		} else if (strcmp(tok[i], "range") == 0 && ns.type == RULES_SET_BITMAP_PORT) {
 			struct rules_set_entry e = {0};
 			rc = v ? parse_port_part(pc, v, &e) : rules_errf(pc->pe, pc->col, "range needs a value");
@@ -221,14 +352,20 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 		if (rc < 0)
 			return rc;
 	}
-	if (ns.type == RULES_SET_BITMAP_PORT && !have_range)
-		return rules_errf(pc->pe, col[2], "bitmap:port needs \"range FROM-TO\"");
+	if (bitmap && !have_range)
+		return rules_errf(pc->pe, col[2], "%s needs \"range FROM-TO\"", tok[2]);
+	if (ns.type == RULES_SET_BITMAP_IP) {
+		int rc = bitmap_ip_range(pc, &ns, col_range);
+		if (rc < 0)
+			return rc;
+	}
 	const struct rules_set *old = set_get(rs, name);
 	if (old && (flags & IPSET_EXIST) && old->type == ns.type && old->fam == ns.fam &&
 	    old->has_timeout == ns.has_timeout && old->timeout == ns.timeout &&
 	    old->has_comment == ns.has_comment &&
 	    old->maxelem == ns.maxelem && old->hashsize == ns.hashsize &&
-	    old->range_lo == ns.range_lo && old->range_hi == ns.range_hi)
+	    old->range_lo == ns.range_lo && old->range_hi == ns.range_hi &&
+	    old->ip_lo == ns.ip_lo && old->ip_hi == ns.ip_hi && old->netmask == ns.netmask)
 		return 0; /* ipset create -exist: the same set is there */
 	if (old) {
 		if (set_used(rs, name))
@@ -321,6 +458,36 @@ static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, 
 	return 0;
 }
 
+/* bitmap:ip's entry spec (an address, a range or a prefix) as blocks of
+ * the set's netmask: the first and the last block, and the set's entries
+ * by block (*at, malloc'd; -1: none), for add and del of ranges. */
+static int bitmap_ip_blocks(struct rules_pctx *pc, const struct rules_set *set, const char *spec,
+	uint32_t *first, uint32_t *last, long **at)
+{
+	uint32_t lo, hi;
+	int rc = parse_ip4_range(pc, spec, &lo, &hi);
+	if (rc < 0)
+		return rc;
+	if (lo < set->ip_lo || hi > set->ip_hi)
+		return rules_errf(pc->pe, pc->col, "element \"%s\" is out of the range of set %s", spec,
+			set->name);
+	unsigned sh = 32u - set->netmask;
+	*first = (lo - set->ip_lo) >> sh;
+	*last = (hi - set->ip_lo) >> sh;
+	size_t nb = ((size_t)(set->ip_hi - set->ip_lo) >> sh) + 1;
+	*at = malloc(nb * sizeof(**at));
+	if (*at == NULL)
+		return rules_errf(pc->pe, 0, "out of memory");
+	for (size_t b = 0; b < nb; b++)
+		(*at)[b] = -1;
+	for (size_t i = 0; i < set->n; i++) {
+		size_t b = (ip4_get(&set->e[i].addr) - set->ip_lo) >> sh;
+		if (b < nb)
+			(*at)[b] = (long)i;
+	}
+	return 0;
+}
+
 static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
 	unsigned flags)
 {
@@ -332,8 +499,34 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	struct rules_set *set = set_get(rs, tok[at[0]]);
 	if (!set)
 		return rules_errf(pc->pe, col[at[0]], "set %s doesn't exist", tok[at[0]]);
-	struct rules_set_entry e;
 	pc->col = col[at[1]];
+	if (set->type == RULES_SET_BITMAP_IP) { /* each block of a range or prefix */
+		uint32_t first, last;
+		long *where;
+		uint64_t now = rules_clock_us();
+		if ((rc = bitmap_ip_blocks(pc, set, tok[at[1]], &first, &last, &where)) < 0)
+			return rc;
+		unsigned sh = 32u - set->netmask;
+		for (uint32_t b = first; rc == 0; b++) {
+			long i = where[b];
+			if (i < 0 || !rules_set_entry_live(&set->e[i], now)) {
+				if (!(flags & IPSET_EXIST))
+					rc = rules_errf(pc->pe, col[at[1]],
+						"element cannot be deleted from set %s: it's not added",
+						set->name);
+			} else {
+				set->e[i] = set->e[--set->n];
+				where[b] = -1;
+				if ((size_t)i < set->n) /* the last one moved to i */
+					where[(ip4_get(&set->e[i].addr) - set->ip_lo) >> sh] = i;
+			}
+			if (b == last)
+				break;
+		}
+		free(where);
+		return rc;
+	}
+	struct rules_set_entry e;
 	rc = parse_entry(pc, set, tok[at[1]], &e);
 	if (rc < 0)
 		return rc;
@@ -370,59 +563,40 @@ size_t rules_set_purge(struct rules_set *set, uint64_t now)
 	return gone;
 }
 
-static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
-	unsigned flags)
+/* Add entry e (parsed, its options o) to set: a single change (EXCL) or
+ * -exist looks for it first (where: its index, -1: absent, -2: not looked
+ * up yet). */
+static int add_one(struct rules_pctx *pc, struct rules_set *set, struct rules_set_entry e,
+	const struct entry_opts *o, unsigned flags, int col_e, long where)
 {
-	struct entry_opts o;
-	const int at[2] = {1, 2};
 	bool exist = (flags & IPSET_EXIST) != 0;
-	int rc = entry_opts(pc, tok, col, n, true, &o);
-	if (rc < 0)
-		return rc;
-	struct rules_set *set = set_get(rs, tok[at[0]]);
-	if (!set)
-		return rules_errf(pc->pe, col[at[0]], "set %s doesn't exist", tok[at[0]]);
-	struct rules_set_entry e;
-	pc->col = col[at[1]];
-	rc = parse_entry(pc, set, tok[at[1]], &e);
-	if (rc < 0)
-		return rc;
-	if (o.has_timeout && !set->has_timeout)
-		return rules_errf(pc->pe, col[at[1]],
-			"timeout cannot be used: set %s was created without timeout support", set->name);
-	if (o.nomatch && !rules_set_type_nomatch(set->type))
-		return rules_errf(pc->pe, o.col_nomatch, "nomatch cannot be used: set %s is of type %s",
-			set->name, rules_set_type_name(set->type));
-	if (o.comment && !set->has_comment)
-		return rules_errf(pc->pe, o.col_comment,
-			"comment cannot be used: set %s was created without comment support", set->name);
 	uint64_t now = set->has_timeout ? rules_clock_us() : 0;
-	e.exp_us = rules_set_exp(set, o.has_timeout ? o.timeout : RULES_SET_NO_TIMEOUT, now);
-	e.nomatch = o.nomatch;
+	e.exp_us = rules_set_exp(set, o->has_timeout ? o->timeout : RULES_SET_NO_TIMEOUT, now);
+	e.nomatch = o->nomatch;
 	/* a load (no flag) takes the file's lines as they come, without a
 	 * scan per line; a single change looks for the entry */
 	if ((flags & RULES_IPSET_EXCL) || exist) {
-		long i = entry_find(set, &e);
+		long i = where == -2 ? entry_find(set, &e) : where;
 		if (i >= 0) {
 			if (!exist && rules_set_entry_live(&set->e[i], now))
-				return rules_errf(pc->pe, col[at[1]],
+				return rules_errf(pc->pe, col_e,
 					"element cannot be added to set %s: it's already added", set->name);
 			/* expired, or -exist: made again, as the kernel overwrites
 			 * an element's flags and extensions (its timeout, nomatch,
 			 * comment: those given, else none) */
 			set->e[i].exp_us = e.exp_us;
 			set->e[i].nomatch = e.nomatch;
-			if (rules_set_entry_set_comment(set, &set->e[i], o.comment) < 0)
+			if (rules_set_entry_set_comment(set, &set->e[i], o->comment) < 0)
 				return rules_errf(pc->pe, 0, "out of memory");
 			return 0;
 		}
 	}
-	if (o.comment && o.comment[0] && rules_set_entry_set_comment(set, &e, o.comment) < 0)
+	if (o->comment && o->comment[0] && rules_set_entry_set_comment(set, &e, o->comment) < 0)
 		return rules_errf(pc->pe, 0, "out of memory");
 	if (set->n >= set->maxelem && set->has_timeout)
 		rules_set_purge(set, now);
 	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
-		return rules_errf(pc->pe, col[at[1]], "set %s is full (maxelem %u)", set->name,
+		return rules_errf(pc->pe, col_e, "set %s is full (maxelem %u)", set->name,
 			set->maxelem);
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 16;
@@ -434,6 +608,60 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	}
 	set->e[set->n++] = e;
 	return 0;
+}
+
+
+static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
+	unsigned flags)
+{
+	struct entry_opts o;
+	const int at[2] = {1, 2};
+	int rc = entry_opts(pc, tok, col, n, true, &o);
+	if (rc < 0)
+		return rc;
+	struct rules_set *set = set_get(rs, tok[at[0]]);
+	if (!set)
+		return rules_errf(pc->pe, col[at[0]], "set %s doesn't exist", tok[at[0]]);
+	if (o.has_timeout && !set->has_timeout)
+		return rules_errf(pc->pe, col[at[1]],
+			"timeout cannot be used: set %s was created without timeout support", set->name);
+	if (o.nomatch && !rules_set_type_nomatch(set->type))
+		return rules_errf(pc->pe, o.col_nomatch, "nomatch cannot be used: set %s is of type %s",
+			set->name, rules_set_type_name(set->type));
+	if (o.comment && !set->has_comment)
+		return rules_errf(pc->pe, o.col_comment,
+			"comment cannot be used: set %s was created without comment support", set->name);
+	pc->col = col[at[1]];
+	if (set->type == RULES_SET_BITMAP_IP) {
+		/* a range or a prefix: each block of the netmask in it (expired
+		 * entries out first: the indexes below must hold) */
+		uint32_t first, last;
+		long *where;
+		if (set->has_timeout)
+			rules_set_purge(set, rules_clock_us());
+		if ((rc = bitmap_ip_blocks(pc, set, tok[at[1]], &first, &last, &where)) < 0)
+			return rc;
+		for (uint32_t b = first; rc == 0; b++) {
+			struct rules_set_entry e;
+			memset(&e, 0, sizeof(e));
+			ip4_put(&e.addr, set->ip_lo + (b << (32u - set->netmask)));
+			e.plen = set->netmask;
+			long w = where[b];
+			size_t n0 = set->n;
+			rc = add_one(pc, set, e, &o, flags, col[at[1]], w);
+			if (rc == 0 && set->n > n0)
+				where[b] = (long)set->n - 1;
+			if (b == last)
+				break;
+		}
+		free(where);
+		return rc;
+	}
+	struct rules_set_entry e;
+	rc = parse_entry(pc, set, tok[at[1]], &e);
+	if (rc < 0)
+		return rc;
+	return add_one(pc, set, e, &o, flags, col[at[1]], -2);
 }
 
 int rules_set_entry_set_comment(struct rules_set *s, struct rules_set_entry *e, const char *c)
@@ -518,7 +746,8 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 		struct rules_set *d = &dst->sets[i];
 		const struct rules_set *l = rules_set_find(live, d->name);
 		if (!d->has_timeout || l == NULL || !l->has_timeout || l->type != d->type ||
-		    l->has_comment != d->has_comment ||
+		    l->has_comment != d->has_comment || l->ip_lo != d->ip_lo || l->ip_hi != d->ip_hi ||
+		    l->netmask != d->netmask ||
 		    l->fam != d->fam || l->range_lo != d->range_lo || l->range_hi != d->range_hi)
 			continue;
 		/* the new set's entries by key: those win */
@@ -739,12 +968,22 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 			continue;
 		if (memcmp(a.b, e->addr.b, 16) != 0)
 			continue;
-		if ((set->type == RULES_SET_HASH_IP_PORT || set->type == RULES_SET_HASH_NET_PORT) &&
+		if (rules_set_type_port(set->type) &&
 		    (t.proto != e->proto || t.port_lo < e->port_lo || t.port_lo > e->port_hi))
 			continue;
+		if (rules_set_type_3d(set->type)) { /* the third dimension the same way */
+			struct rules_addr a2 = t.addr2;
+			if (t.plen2 == full)
+				rules_addr_mask(set->fam, &a2, e->plen2);
+			else if (t.plen2 != e->plen2)
+				continue;
+			if (memcmp(a2.b, e->addr2.b, 16) != 0)
+				continue;
+		}
 		/* the most specific entry decides: an exception ("nomatch")
 		 * there means "is NOT in set", as the kernel's test */
-		if (best == NULL || e->plen > best->plen)
+		if (best == NULL || e->plen > best->plen ||
+		    (e->plen == best->plen && e->plen2 > best->plen2))
 			best = e;
 	}
 	return best != NULL && !best->nomatch;
@@ -764,10 +1003,10 @@ void rules_set_entry_print(struct rules_buf *t, const struct rules_set *s,
 	if (s->type != RULES_SET_BITMAP_PORT) {
 		rbuf_addr(t, s->fam, &e->addr);
 		unsigned full = s->fam == RULES_F_V6 ? 128 : 32;
-		if (e->plen != full)
+		if (e->plen != full && s->type != RULES_SET_BITMAP_IP) /* bitmap:ip: blocks' addresses */
 			rbuf_printf(t, "/%u", e->plen);
 	}
-	if (s->type == RULES_SET_HASH_IP_PORT || s->type == RULES_SET_HASH_NET_PORT) {
+	if (rules_set_type_port(s->type)) {
 		const char *pn = rules_proto_name(e->proto);
 		if (pn)
 			rbuf_printf(t, ",%s:%u", pn, e->port_lo);
@@ -775,11 +1014,27 @@ void rules_set_entry_print(struct rules_buf *t, const struct rules_set *s,
 			rbuf_printf(t, ",%u:%u", e->proto, e->port_lo);
 		if (e->port_hi != e->port_lo)
 			rbuf_printf(t, "-%u", e->port_hi);
+		if (rules_set_type_3d(s->type)) {
+			rbuf_putc(t, ',');
+			rbuf_addr(t, s->fam, &e->addr2);
+			if (e->plen2 != (s->fam == RULES_F_V6 ? 128 : 32))
+				rbuf_printf(t, "/%u", e->plen2);
+		}
 	} else if (s->type == RULES_SET_BITMAP_PORT) {
 		rbuf_printf(t, "%u", e->port_lo);
 		if (e->port_hi != e->port_lo)
 			rbuf_printf(t, "-%u", e->port_hi);
 	}
+}
+
+void rules_set_ip_range_print(struct rules_buf *b, const struct rules_set *s)
+{
+	struct rules_addr a;
+	ip4_put(&a, s->ip_lo);
+	rbuf_addr(b, RULES_F_V4, &a);
+	rbuf_putc(b, '-');
+	ip4_put(&a, s->ip_hi);
+	rbuf_addr(b, RULES_F_V4, &a);
 }
 
 void rules_set_entry_print_full(struct rules_buf *t, const struct rules_set *s,
@@ -795,6 +1050,16 @@ void rules_set_entry_print_full(struct rules_buf *t, const struct rules_set *s,
 		rbuf_printf(t, " comment \"%s\"", c);
 }
 
+/* bitmap elements in the kernel's order: by address, by port */
+static int bitmap_cmp(const void *a, const void *b, void *arg)
+{
+	const struct rules_set_entry *e = arg, *x = &e[*(const size_t *)a], *y = &e[*(const size_t *)b];
+	int c = memcmp(x->addr.b, y->addr.b, sizeof(x->addr.b));
+	if (c)
+		return c;
+	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
+}
+
 char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 {
 	struct rules_buf b = {0};
@@ -806,9 +1071,14 @@ char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 			continue;
 		found = true;
 		rbuf_printf(&b, "create %s %s", s->name, rules_set_type_name(s->type));
-		if (s->type == RULES_SET_BITMAP_PORT)
+		if (s->type == RULES_SET_BITMAP_PORT) {
 			rbuf_printf(&b, " range %u-%u", s->range_lo, s->range_hi);
-		else
+		} else if (s->type == RULES_SET_BITMAP_IP) {
+			rbuf_puts(&b, " range ");
+			rules_set_ip_range_print(&b, s);
+			if (s->netmask != 32)
+				rbuf_printf(&b, " netmask %u", s->netmask);
+		} else
 			rbuf_printf(&b, " family %s hashsize %u maxelem %u",
 				s->fam == RULES_F_V6 ? "inet6" : "inet", s->hashsize, s->maxelem);
 		if (s->has_timeout)
@@ -816,13 +1086,27 @@ char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 		if (s->has_comment)
 			rbuf_puts(&b, " comment");
 		rbuf_putc(&b, '\n');
-		for (size_t j = 0; j < s->n; j++) {
+		/* bitmaps list their elements in order, as the kernel walks them */
+		size_t *ord = NULL;
+		if ((s->type == RULES_SET_BITMAP_IP || s->type == RULES_SET_BITMAP_PORT) && s->n > 1) {
+			ord = malloc(s->n * sizeof(*ord));
+			if (ord == NULL) {
+				b.oom = true;
+				break;
+			}
+			for (size_t j = 0; j < s->n; j++)
+				ord[j] = j;
+			qsort_r(ord, s->n, sizeof(*ord), bitmap_cmp, (void *)s->e);
+		}
+		for (size_t k = 0; k < s->n; k++) {
+			size_t j = ord ? ord[k] : k;
 			if (!rules_set_entry_live(&s->e[j], now))
 				continue;
 			rbuf_printf(&b, "add %s ", s->name);
 			rules_set_entry_print_full(&b, s, &s->e[j], now);
 			rbuf_putc(&b, '\n');
 		}
+		free(ord);
 	}
 	if (name && !found) {
 		free(b.s);

@@ -44,6 +44,8 @@ void rules_nat_range_text(struct rules_buf *t, const struct rules_t_nat *n, int 
 /* -m set's counter options (after --return-nomatch), as iptables-save
  * (save) or iptables -L prints them. */
 void rules_set_counters_print(struct rules_buf *b, const struct rules_ext *x, bool save);
+/* bitmap:ip's range, "A-B" */
+void rules_set_ip_range_print(struct rules_buf *b, const struct rules_set *s);
 void rules_set_entry_print(struct rules_buf *b, const struct rules_set *s,
 	const struct rules_set_entry *e);
 /* The entry as `ipset save` writes it after "add NAME ": the element, then

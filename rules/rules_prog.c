@@ -216,7 +216,15 @@ static int ent_cmp(const void *a, const void *b)
 	}
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
-	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
+	if (x->port_lo != y->port_lo)
+		return x->port_lo < y->port_lo ? -1 : 1;
+	/* hash:ip,port,net: the longest third prefix first (it decides) */
+	if (x->plen2 != y->plen2)
+		return x->plen2 > y->plen2 ? -1 : 1;
+	int c = memcmp(x->addr2.b, y->addr2.b, sizeof(x->addr2.b));
+	if (c)
+		return c < 0 ? -1 : 1;
+	return x->port_hi < y->port_hi ? -1 : x->port_hi > y->port_hi;
 }
 
 static int idx_cmp(const void *a, const void *b, void *arg)
@@ -292,6 +300,9 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 	cs->fam = s->fam;
 	cs->n = (uint32_t)s->n;
 	cs->has_timeout = s->has_timeout;
+	cs->netmask = s->netmask;
+	cs->ip_lo = s->ip_lo;
+	cs->ip_hi = s->ip_hi;
 	if (s->type == RULES_SET_BITMAP_PORT && s->has_timeout) {
 		cs->range_lo = s->range_lo;
 		cs->range_hi = s->range_hi;
@@ -324,8 +335,11 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 	for (uint32_t i = 0; i < s->n; i++)
 		cs->src[i] = i;
 	qsort_r(cs->src, s->n, sizeof(*cs->src), idx_cmp, (void *)s->e);
-	for (uint32_t i = 0; i < s->n; i++)
+	for (uint32_t i = 0; i < s->n; i++) {
 		cs->e[i] = s->e[cs->src[i]];
+		if (cs->e[i].plen2 > cs->plen2_max)
+			cs->plen2_max = cs->e[i].plen2;
+	}
 	/* groups of one prefix length, longest first */
 	for (uint32_t i = 0; i < cs->n;) {
 		uint32_t j = i;

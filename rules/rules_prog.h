@@ -235,6 +235,9 @@ struct rules_cset {
 	 * (0: not in the set, UINT64_MAX: never) */
 	uint64_t *pexp;
 	uint16_t range_lo, range_hi;
+	uint8_t plen2_max; /* hash:ip,port,net: the longest third-dimension prefix (0: none) */
+	uint8_t netmask;   /* bitmap:ip: its netmask and range (host order) */
+	uint32_t ip_lo, ip_hi;
 	struct {
 		uint32_t first, n;
 		uint8_t plen;

@@ -382,8 +382,8 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 		return yerr(y, sets, "sets must be a map of set names, not %s", cy_type_name(sets->type));
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct cy_node *k = key_of(sets, i), *v = val_of(sets, i);
-		static const char *const keys[] = {"type", "family", "range", "hashsize", "maxelem",
-			"timeout", "comment", "elements", NULL};
+		static const char *const keys[] = {"type", "family", "range", "netmask", "hashsize",
+			"maxelem", "timeout", "comment", "elements", NULL};
 		if (v->type != CY_MAP)
 			return yerr(y, v, "set '%s' must be a map", k->str);
 		if (known(y, v, "a set", keys) < 0)
@@ -395,7 +395,8 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 			return -EINVAL;
 		struct rules_buf b = {0};
 		rbuf_printf(&b, "create %s %s", k->str, ty->str);
-		static const char *const cre[] = {"family", "range", "hashsize", "maxelem", "timeout"};
+		static const char *const cre[] = {"family", "range", "netmask", "hashsize", "maxelem",
+			"timeout"};
 		for (size_t j = 0; j < RULES_ARRAY_SIZE(cre); j++)
 			if ((f = cy_map_get(v, cre[j]))) {
 				if (scalar(y, f, cre[j]) < 0) {
@@ -628,13 +629,21 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 		for (size_t i = 0; i < rs->n_sets; i++) {
 			const struct rules_set *s = &rs->sets[i];
 			rbuf_printf(&b, "  %s:\n    type: %s\n", s->name, rules_set_type_name(s->type));
-			if (s->type != RULES_SET_BITMAP_PORT)
-				rbuf_printf(&b, "    family: %s\n", s->fam == RULES_F_V6 ? "inet6" : "inet");
-			else
+			bool bitmap = s->type == RULES_SET_BITMAP_PORT || s->type == RULES_SET_BITMAP_IP;
+			if (s->type == RULES_SET_BITMAP_PORT) {
 				rbuf_printf(&b, "    range: \"%u-%u\"\n", s->range_lo, s->range_hi);
-			if (s->type != RULES_SET_BITMAP_PORT && s->hashsize != 1024)
+			} else if (s->type == RULES_SET_BITMAP_IP) {
+				rbuf_puts(&b, "    range: \"");
+				rules_set_ip_range_print(&b, s);
+				rbuf_puts(&b, "\"\n");
+				if (s->netmask != 32)
+					rbuf_printf(&b, "    netmask: %u\n", s->netmask);
+			} else {
+				rbuf_printf(&b, "    family: %s\n", s->fam == RULES_F_V6 ? "inet6" : "inet");
+			}
+			if (!bitmap && s->hashsize != 1024)
 				rbuf_printf(&b, "    hashsize: %u\n", s->hashsize);
-			if (s->type != RULES_SET_BITMAP_PORT && s->maxelem != 65536)
+			if (!bitmap && s->maxelem != 65536)
 				rbuf_printf(&b, "    maxelem: %u\n", s->maxelem);
 			if (s->has_timeout)
 				rbuf_printf(&b, "    timeout: %u\n", s->timeout);

@@ -7,7 +7,9 @@
 # (interfaces lan0 and wan0) -- wan. Both load the same sets
 # (tests/e2e/sets/sets.ipset: hash:ip, hash:net with and without entries,
 # hash:ip,port, hash:net,port, timeouts, a set of maxelem 1, IPv6,
-# exceptions (nomatch) and comments) and the
+# exceptions (nomatch) and comments, hash:ip,port,ip, hash:ip,port,net and
+# bitmap:ip with a netmask)
+# and the
 # same rules (sets.rules, sets.rules6: --add-set with every flag order,
 # one flag for a two-dimension set, --del-set, --exist, --timeout 0 and
 # above ipset's maximum; -m set with and without --return-nomatch, whose
@@ -65,7 +67,7 @@ run_probes() { # NS
 	# the lan host's neighbour entry first (not a probe)
 	ip netns exec "$ns" ping -c 1 -W 1 10.77.2.2 >/dev/null 2>&1
 	ip netns exec "$ns" ping -6 -c 1 -W 1 fd77:2::2 >/dev/null 2>&1
-	for p in 1001 1002 1003 1004 1005 1006 1008 1009 1010 1011 1012 1013 1014; do
+	for p in 1001 1002 1003 1004 1005 1006 1008 1009 1010 1011 1012 1013 1014 1015 1016 1017; do
 		ip netns exec "$ns" "$PY" -c "$probe_py" udp $((40000 + p)) "$p" 4
 		sleep 0.2
 	done
@@ -106,7 +108,20 @@ assert_file_match "--exist made the exception an entry (its comment kept, as the
 	"^add exc 10\.77\.2\.0/24 comment \"an exception\"$" "$E2E_TMP/r.sets"
 assert_file_match "an exception does not match; with --return-nomatch it does" \
 	"^add m2 10\.77\.1\.2$" "$E2E_TMP/r.sets"
-assert_eq "an exception does not match" 0 "$(grep -c '^add m1' "$E2E_TMP/r.sets")"
+assert_eq "an exception does not match" 0 "$(grep -c '^add m1 ' "$E2E_TMP/r.sets")"
 assert_file_match "an entry matches" "^add m3 10\.77\.1\.2$" "$E2E_TMP/r.sets"
-assert_eq "an entry does not match with --return-nomatch" 0 "$(grep -c '^add m4' "$E2E_TMP/r.sets")"
+assert_eq "an entry does not match with --return-nomatch" 0 "$(grep -c '^add m4 ' "$E2E_TMP/r.sets")"
+assert_file_match "hash:ip,port,ip: src,dst,dst" "^add pip 10\.77\.1\.2,udp:1015,10\.77\.2\.2$" \
+	"$E2E_TMP/r.sets"
+assert_file_match "hash:ip,port,net: the exception answers with --return-nomatch" \
+	"^add m7 10\.77\.1\.2$" "$E2E_TMP/r.sets"
+assert_eq "... and not without" 0 "$(grep -c '^add m6 ' "$E2E_TMP/r.sets")"
+assert_file_match "hash:ip,port,net: -j SET takes the set's longest third prefix (/32 here)" \
+	"^add pin 10\.77\.2\.2,udp:1016,10\.77\.1\.2$" "$E2E_TMP/r.sets"
+assert_file_match "bitmap:ip: the source's /24 block" "^add bip 10\.77\.1\.0 timeout 600$" "$E2E_TMP/r.sets"
+assert_eq "bitmap:ip: an address out of the range is not added" 0 \
+	"$(grep -c '^add bip1 10\.77\.1' "$E2E_TMP/r.sets")"
+assert_file_match "bitmap:ip: a listed block matches" "^add m10 10\.77\.1\.2$" "$E2E_TMP/r.sets"
+assert_file_match "bitmap:ip: an address out of the range is not in the set" "^add m9 10\.77\.1\.2$" \
+	"$E2E_TMP/r.sets"
 e2e_finish

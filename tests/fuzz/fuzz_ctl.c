@@ -154,7 +154,9 @@ static void live_init(void)
 	static const char sets[] = "create banned hash:ip timeout 60 maxelem 6\nadd banned 10.0.0.1\n"
 				   "create svc hash:ip,port maxelem 8\n"
 				   "create nets hash:net timeout 60 maxelem 8 comment\n"
-				   "add nets 10.0.0.0/8 comment \"wide\"\nadd nets 10.1.0.0/16 nomatch\n";
+				   "add nets 10.0.0.0/8 comment \"wide\"\nadd nets 10.1.0.0/16 nomatch\n"
+				   "create blk bitmap:ip range 10.0.0.0/20 netmask 28 timeout 30\n"
+				   "create pin hash:ip,port,net maxelem 8\n";
 	if (g_live == NULL ||
 	    rules_ipset_load(g_live, sets, sizeof(sets) - 1, "seed", err, sizeof(err)) < 0 ||
 	    rules_ipt_load(g_live, RULES_F_V4, text, sizeof(text) - 1, "seed", 0, err, sizeof(err)) < 0)

@@ -23,7 +23,10 @@ static const char sets4[] = "create s4 hash:ip\ncreate n4 hash:net\ncreate ip4 h
 			    "create t4 hash:ip timeout 5\nadd t4 10.0.0.1\nadd t4 10.0.0.2 timeout 0\n"
 			    "create tp hash:net,port timeout 1\nadd tp 10.0.0.0/8,udp:53\n"
 			    "add tp 10.1.0.0/16,udp:53 nomatch\nadd n4 10.0.0.0/8\n"
-			    "add n4 10.1.0.0/16 nomatch\nadd n4 10.1.2.0/24\n";
+			    "add n4 10.1.0.0/16 nomatch\nadd n4 10.1.2.0/24\n"
+			    "create b4 bitmap:ip range 10.0.0.0/16 netmask 24\nadd b4 10.0.0.0/23\n"
+			    "create pn4 hash:ip,port,net\nadd pn4 10.0.0.1,tcp:80,10.0.0.0/8\n"
+			    "add pn4 10.0.0.1,tcp:80,10.0.1.0/24 nomatch\n";
 static const char sets6[] = "create s6 hash:ip family inet6\ncreate n6 hash:net family inet6\n";
 
 static struct rules_ruleset *fresh(void)

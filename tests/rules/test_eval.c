@@ -44,7 +44,15 @@ static const char sets_text[] = "create ip4 hash:ip\nadd ip4 10.0.0.1\n"
 				"add excp 10.0.0.0/30,tcp:80 nomatch\nadd excp 10.0.0.0/30,tcp:1234\n"
 				/* an exception that expires: the wider entry again */
 				"create texc hash:net timeout 300\nadd texc 10.0.0.0/8\n"
-				"add texc 10.0.0.0/24 nomatch timeout 3\n";
+				"add texc 10.0.0.0/24 nomatch timeout 3\n"
+				/* three dimensions */
+				"create ipi hash:ip,port,ip\nadd ipi 10.0.0.2,tcp:80,10.0.0.1\n"
+				"create ipn hash:ip,port,net\nadd ipn 10.0.0.2,tcp:80,10.0.0.0/8\n"
+				"add ipn 10.0.0.2,tcp:80,10.0.0.0/24 nomatch\n"
+				"add ipn 10.0.0.2,tcp:1234,10.0.0.0/24\n"
+				/* bitmap:ip: blocks of its netmask in its range */
+				"create bip bitmap:ip range 10.0.0.0/16 netmask 24\nadd bip 10.0.0.77\n"
+				"create bip2 bitmap:ip range 10.0.1.0-10.0.1.255\n";
 
 #define FAKE_T0 1000000000ull /* us */
 static uint64_t fake_clock(void)
@@ -919,6 +927,37 @@ static void test_sets(void **state)
 	MATCH("-m set --match-set net6 src", base6());
 }
 
+/* hash:ip,port,ip and hash:ip,port,net: address, port, address */
+static void test_set_3d(void **state)
+{
+	(void)state;
+	struct rules_pkt p = base4(); /* 10.0.0.1:1234 -> 10.0.0.2:80 */
+	MATCH("-m set --match-set ipi dst,dst,src", p);
+	NOMATCH("-m set --match-set ipi dst,dst,dst", p);
+	NOMATCH("-m set --match-set ipi dst,src,src", p);  /* port 1234 */
+	NOMATCH("-m set --match-set ipi src,dst,dst", p);
+	NOMATCH("-m set --match-set ipi dst,dst,src", udp(p, 1234, 80)); /* tcp only */
+	MATCH("-m set --match-set ipi dst,dst,src,src", p); /* extra directions: ignored */
+	/* the most specific third prefix decides */
+	NOMATCH("-m set --match-set ipn dst,dst,src", p);   /* 10.0.0.0/24 nomatch */
+	MATCH("-m set --match-set ipn dst,dst,src --return-nomatch", p);
+	MATCH("-m set --match-set ipn dst,src,src", p);     /* tcp:1234 */
+	struct rules_pkt q = p;
+	q.src.b[1] = 7; /* 10.7.0.1: the /8 */
+	MATCH("-m set --match-set ipn dst,dst,src", q);
+	q.src.b[0] = 11;
+	NOMATCH("-m set --match-set ipn dst,dst,src", q);
+	/* bitmap:ip: the address's block */
+	MATCH("-m set --match-set bip src", p);
+	MATCH("-m set --match-set bip dst", p);
+	q = p;
+	q.src.b[2] = 1; /* 10.0.1.1: another block */
+	NOMATCH("-m set --match-set bip src", q);
+	q.src.b[1] = 9; /* out of the range */
+	NOMATCH("-m set --match-set bip src", q);
+	NOMATCH("-m set --match-set bip2 src", p);
+}
+
 /* hash:net exceptions (nomatch), --return-nomatch, and the counter options,
  * which compare nothing in sets without counters (all of them here) */
 static void test_set_nomatch(void **state)
@@ -1048,6 +1087,9 @@ static void test_set_target(void **state)
 		"-A FORWARD -j SET --add-set ipport src,src --del-set ipport dst,dst\n"
 		"-A FORWARD -j SET --add-set ipport dst\n"
 		"-A FORWARD -j SET --add-set tmo src --timeout 4294967294\n"
+		"-A FORWARD -j SET --add-set ipn dst,dst,src\n"
+		"-A FORWARD -j SET --add-set ipi dst,dst\n"
+		"-A FORWARD -j SET --add-set bip2 src\n-A FORWARD -j SET --add-set bip dst\n"
 		"-A FORWARD -j ACCEPT\nCOMMIT\n";
 	static const char t6[] =
 		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
@@ -1067,12 +1109,21 @@ static void test_set_target(void **state)
 		/* hash:net: the set's longest prefix (10.0.0.0/30 and 10.9.0.0/16 in
 		 * it: /30), as the kernel's INIT_CIDR; ipport with one direction
 		 * named: nothing (the kernel's type mismatch) */
-		assert_int_equal(n_got, 5);
+		assert_int_equal(n_got, 7);
 		want_req(0, "ip4", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, RULES_SET_NO_TIMEOUT);
 		want_req(1, "net4", RULES_SETREQ_ADD, "10.0.0.0", 30, 0, 0, 1, 5);
 		want_req(2, "ipport", RULES_SETREQ_ADD, "10.0.0.1", 32, 6, 1234, 0, RULES_SET_NO_TIMEOUT);
 		want_req(3, "ipport", RULES_SETREQ_DEL, "10.0.0.2", 32, 6, 80, 0, RULES_SET_NO_TIMEOUT);
 		want_req(4, "tmo", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, 4294967294u);
+		/* hash:ip,port,net: the third address to the set's longest
+		 * third prefix (/24); ipi with two directions: nothing */
+		want_req(5, "ipn", RULES_SETREQ_ADD, "10.0.0.2", 32, 6, 80, 0, RULES_SET_NO_TIMEOUT);
+		assert_int_equal(got[5].e.plen2, 24);
+		assert_int_equal(got[5].e.addr2.b[0], 10);
+		assert_int_equal(got[5].e.addr2.b[3], 0);
+		assert_int_equal(got[5].e.addr2.b[4], 0);
+		/* bitmap:ip: out of bip2's range, nothing; bip: the /24 block */
+		want_req(6, "bip", RULES_SETREQ_ADD, "10.0.0.0", 24, 0, 0, 0, RULES_SET_NO_TIMEOUT);
 		assert_int_equal(got[0].type, RULES_SET_HASH_IP);
 		assert_int_equal(got[0].fam, RULES_F_V4);
 		/* no port: the port sets are left alone */
@@ -1080,8 +1131,9 @@ static void test_set_target(void **state)
 		p.set_req = take_req;
 		n_got = 0;
 		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
-		assert_int_equal(n_got, 3);
+		assert_int_equal(n_got, 4);
 		want_req(2, "tmo", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, 4294967294u);
+		want_req(3, "bip", RULES_SETREQ_ADD, "10.0.0.0", 24, 0, 0, 0, RULES_SET_NO_TIMEOUT);
 		/* nobody listening: nothing happens, the traversal goes on */
 		p = base4();
 		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
@@ -1548,6 +1600,7 @@ int main(void)
 		cmocka_unit_test(test_est_shortcut),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_set_nomatch),
+		cmocka_unit_test(test_set_3d),
 		cmocka_unit_test(test_set_timeouts),
 		cmocka_unit_test(test_set_target),
 		cmocka_unit_test(test_policy),

@@ -1408,6 +1408,91 @@ static void test_set_nomatch_comment(void **state)
 			"add t 12.0.0.0/8 timeout 100\nadd t 10.0.0.0/8 timeout 100\n"
 			"add t 11.0.0.0/8 timeout 0 comment \"c\"\n");
 	rules_free(re);
+	/* three dimensions: loaded, printed, tested (the most specific third
+	 * prefix decides), refused when they do not fit */
+	static const char three[] =
+		"create pip hash:ip,port,ip\nadd pip 1.1.1.1,tcp:80,2.2.2.2\nadd pip 1.1.1.1,udp:53,2.2.2.3\n"
+		"create pin hash:ip,port,net family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x5e3f2d68\n"
+		"add pin 1.1.1.1,udp:53,10.0.0.0/8\nadd pin 1.1.1.1,udp:53,10.1.0.0/16 nomatch\n"
+		"create pin6 hash:ip,port,net family inet6\nadd pin6 2001:db8::1,tcp:443,2001:db8:1::/48\n";
+	assert_int_equal(rules_ipset_load(rs, three, strlen(three), "s", err, sizeof(err)), 0);
+	SET_IS(rs, "pip", "create pip hash:ip,port,ip family inet hashsize 1024 maxelem 65536\n"
+			  "add pip 1.1.1.1,tcp:80,2.2.2.2\nadd pip 1.1.1.1,udp:53,2.2.2.3\n");
+	SET_IS(rs, "pin", "create pin hash:ip,port,net family inet hashsize 1024 maxelem 65536\n"
+			  "add pin 1.1.1.1,udp:53,10.0.0.0/8\nadd pin 1.1.1.1,udp:53,10.1.0.0/16 nomatch\n");
+	SET_IS(rs, "pin6", "create pin6 hash:ip,port,net family inet6 hashsize 1024 maxelem 65536\n"
+			   "add pin6 2001:db8::1,tcp:443,2001:db8:1::/48\n");
+	assert_int_equal(rules_ipset_test(rs, "pip", "1.1.1.1,tcp:80,2.2.2.2", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "pip", "1.1.1.1,tcp:80,2.2.2.3", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_test(rs, "pin", "1.1.1.1,udp:53,10.2.0.1", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "pin", "1.1.1.1,udp:53,10.1.0.1", 0, err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_test(rs, "pin", "1.1.1.1,udp:53,10.0.0.0/8", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "pin", "1.1.1.1,tcp:53,10.2.0.1", 0, err, sizeof(err)), 0);
+	static const struct {
+		const char *in, *want;
+	} bad3[] = {
+		{"add pip 1.1.1.1,tcp:80\n", "s:1:9: entry \"1.1.1.1,tcp:80\" does not fit the set's type"},
+		{"add pip 1.1.1.1,tcp:80,2.2.2.0/24\n",
+		 "s:1:9: entry \"1.1.1.1,tcp:80,2.2.2.0/24\": no prefixes in a hash:ip,port,ip set"},
+		{"add pin 1.1.1.0/24,tcp:80,2.2.2.0/24\n",
+		 "s:1:9: entry \"1.1.1.0/24,tcp:80,2.2.2.0/24\": no prefixes in a hash:ip,port,net set"},
+		{"add pin 1.1.1.1,tcp:80,0.0.0.0/0\n", "s:1:9: entry \"1.1.1.1,tcp:80,0.0.0.0/0\": zero prefix length"},
+		{"add pip 1.1.1.1,tcp:80,2.2.2.2,3.3.3.3\n", NULL},
+		{"add pip 1.1.1.1,tcp:80,2.2.2.2 nomatch\n", "s:1:32: nomatch cannot be used: set pip is of type hash:ip,port,ip"},
+	};
+	for (size_t i = 0; i < sizeof(bad3) / sizeof(bad3[0]); i++) {
+		if (rules_ipset_load(rs, bad3[i].in, strlen(bad3[i].in), "s", err, sizeof(err)) != -EINVAL)
+			fail_msg("3d case %zu loaded", i);
+		if (bad3[i].want && strcmp(err, bad3[i].want))
+			fail_msg("3d case %zu: want %s\n got %s", i, bad3[i].want, err);
+	}
+	/* bitmap:ip as the kernel's ipset 7.17 takes and prints it: the range
+	 * widened to the netmask's blocks, ranges and prefixes added block by
+	 * block, elements listed in order */
+	static const char bm[] =
+		"create bc bitmap:ip range 10.0.0.0/16 netmask 24 timeout 10 comment\n"
+		"add bc 10.0.5.7 comment \"x\"\nadd bc 10.0.6.0/23\n"
+		"create be bitmap:ip range 10.0.0.20-10.0.0.1\n"
+		"create bj bitmap:ip range 10.0.0.1-10.0.0.9 netmask 30\nadd bj 10.0.0.9\nadd bj 10.0.0.0\n"
+		"create bk bitmap:ip range 10.0.0.1-10.0.0.9\nadd bk 10.0.0.3-10.0.0.4\n";
+	assert_int_equal(rules_ipset_load(rs, bm, strlen(bm), "s", err, sizeof(err)), 0);
+	SET_IS(rs, "bc", "create bc bitmap:ip range 10.0.0.0-10.0.255.255 netmask 24 timeout 10 comment\n"
+			"add bc 10.0.5.0 timeout 10 comment \"x\"\nadd bc 10.0.6.0 timeout 10\n"
+			"add bc 10.0.7.0 timeout 10\n");
+	SET_IS(rs, "be", "create be bitmap:ip range 10.0.0.1-10.0.0.20\n");
+	SET_IS(rs, "bj", "create bj bitmap:ip range 10.0.0.0-10.0.0.11 netmask 30\nadd bj 10.0.0.0\nadd bj 10.0.0.8\n");
+	SET_IS(rs, "bk", "create bk bitmap:ip range 10.0.0.1-10.0.0.9\nadd bk 10.0.0.3\nadd bk 10.0.0.4\n");
+	assert_int_equal(rules_ipset_test(rs, "bc", "10.0.7.9", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "bc", "10.0.8.9", 0, err, sizeof(err)), 0);
+	assert_int_equal(set_do(rs, "del bk 10.0.0.3-10.0.0.4\nadd bk 10.0.0.9\n", RULES_IPSET_EXCL, err), 0);
+	SET_IS(rs, "bk", "create bk bitmap:ip range 10.0.0.1-10.0.0.9\nadd bk 10.0.0.9\n");
+	static const struct {
+		const char *in, *want;
+	} badb[] = {
+		{"create ba bitmap:ip range 10.0.0.0/8\n",
+		 "s:1:27: the range you specified exceeds the size limit of the set type (65536 elements)"},
+		{"create ba bitmap:ip range 10.0.0.0/15\n",
+		 "s:1:27: the range you specified exceeds the size limit of the set type (65536 elements)"},
+		{"add bc 10.1.0.0\n", "s:1:8: element \"10.1.0.0\" is out of the range of set bc"},
+		{"add bc 10.0.6.3\n", "s:1:8: element cannot be added to set bc: it's already added"},
+		{"add bk 10.0.0.7-10.0.0.10\n", "s:1:8: element \"10.0.0.7-10.0.0.10\" is out of the range of set bk"},
+		{"del bk 10.0.0.8-10.0.0.9\n", "s:1:8: element cannot be deleted from set bk: it's not added"},
+		{"create bd bitmap:ip range 10.0.0.1-10.0.0.20 family inet6\n",
+		 "s:1:46: set option \"family\" is not supported"},
+		{"create bf bitmap:ip\n", "s:1:11: bitmap:ip needs \"range FROM-TO\""},
+		{"create bg bitmap:ip range 10.0.0.0/24 netmask 33\n", "s:1:47: '33' is out of range 1-32"},
+		{"create bh bitmap:ip range 10.0.0.0/24 netmask 8\n",
+		 "s:1:27: netmask 8 is not longer than the range's prefix /8"},
+		{"create bi bitmap:ip range 10.0.0.0/16 maxelem 5\n", "s:1:39: set option \"maxelem\" is not supported"},
+		{"create bi bitmap:ip range 10.0.0.0/16\nadd bi 10.0.0.1 nomatch\n",
+		 "s:2:17: nomatch cannot be used: set bi is of type bitmap:ip"},
+	};
+	for (size_t i = 0; i < sizeof(badb) / sizeof(badb[0]); i++) {
+		if (set_do(rs, badb[i].in, RULES_IPSET_EXCL, err) != -EINVAL)
+			fail_msg("bitmap case %zu loaded", i);
+		if (strcmp(err, badb[i].want))
+			fail_msg("bitmap case %zu: want %s\n got %s", i, badb[i].want, err);
+	}
 	rules_free(rs);
 	rules_clock_set(NULL);
 }
