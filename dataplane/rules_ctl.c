@@ -551,13 +551,17 @@ int dp_set_copy(struct dp_ctx *dp, const char *name, struct rules_set *out)
 
 static bool same_entries(const struct rules_set *a, const struct rules_set *b)
 {
-	if (a->n != b->n || (a->n && memcmp(a->e, b->e, a->n * sizeof(*a->e)) != 0))
+	if (a->n != b->n)
 		return false;
-	/* comments: the same offsets, and the same text there */
-	for (size_t i = 0; i < a->n; i++)
-		if (a->e[i].cmt && strcmp(rules_set_entry_comment(a, &a->e[i]),
-					  rules_set_entry_comment(b, &b->e[i])) != 0)
+	/* entries field for field but the comment's offset (pools are
+	 * compacted by copies), then the comments' text */
+	const size_t c0 = offsetof(struct rules_set_entry, cmt), c1 = c0 + sizeof(a->e[0].cmt);
+	for (size_t i = 0; i < a->n; i++) {
+		const char *x = (const char *)&a->e[i], *y = (const char *)&b->e[i];
+		if (memcmp(x, y, c0) != 0 || memcmp(x + c1, y + c1, sizeof(a->e[0]) - c1) != 0 ||
+		    strcmp(rules_set_entry_comment(a, &a->e[i]), rules_set_entry_comment(b, &b->e[i])) != 0)
 			return false;
+	}
 	return true;
 }
 

@@ -722,18 +722,55 @@ static int set_has3(const struct rules_cset *cs, int fam, const struct rules_add
 	return best == NULL ? SET_NONE : best->nomatch ? SET_NOMATCH : SET_IN;
 }
 
+/* The packet's "port" for a port set, as the kernel's
+ * ip_set_get_ip4_port/ip6_port take it: TCP, UDP, SCTP and UDP-Lite ports
+ * (src: the source's), ICMP (IPv4) and ICMPv6 (IPv6) as type << 8 | code
+ * whatever the direction, any other protocol the pseudo port 0; false
+ * when there is none (a later fragment of a protocol with ports, a header
+ * cut short). */
+static bool set_pkt_port(const struct rules_pkt *pk, bool src, uint16_t *port)
+{
+	switch (pk->proto) {
+	case 6:
+	case 17:
+		if (!pk->l4)
+			return false;
+		*port = src ? pk->sport : pk->dport;
+		return true;
+	case 132:
+	case 136:
+		if (pk->frag || pk->l3p == NULL || pk->l4_off + 4u > pk->l3cap)
+			return false;
+		*port = rules_rd16(pk->l3p + pk->l4_off + (src ? 0 : 2));
+		return true;
+	case 1:
+	case 58:
+		if ((pk->proto == 58) != (pk->fam == RULES_F_V6))
+			break; /* ICMP in IPv6, ICMPv6 in IPv4: a protocol without ports */
+		if (!pk->l4)
+			return false;
+		*port = (uint16_t)(pk->icmp_type << 8 | pk->icmp_code);
+		return true;
+	default:
+		break;
+	}
+	*port = 0;
+	return true;
+}
+
 static int set_lookup(const struct rules_cset *cs, const struct rules_m_set *m,
 	const struct rules_pkt *pk)
 {
+	uint16_t port;
 	bool src0 = m->dirs & 1u;
 	const struct rules_addr *a = src0 ? &pk->src : &pk->dst;
 	switch (cs->type) {
 	case RULES_SET_HASH_IP_PORT_IP:
 	case RULES_SET_HASH_IP_PORT_NET:
-		if (m->dim < 3 || !pk->l4 || (pk->proto != 6 && pk->proto != 17))
+		if (m->dim < 3 || !set_pkt_port(pk, (m->dirs & 2u) != 0, &port))
 			return SET_NONE;
-		return set_has3(cs, pk->fam, a, pk->proto, (m->dirs & 2u) ? pk->sport : pk->dport,
-				(m->dirs & 4u) ? &pk->src : &pk->dst, pk->now_us);
+		return set_has3(cs, pk->fam, a, pk->proto, port, (m->dirs & 4u) ? &pk->src : &pk->dst,
+				pk->now_us);
 	case RULES_SET_HASH_IP:
 	case RULES_SET_HASH_NET:
 	case RULES_SET_BITMAP_IP: /* entries: blocks of its netmask */
@@ -746,10 +783,9 @@ static int set_lookup(const struct rules_cset *cs, const struct rules_m_set *m,
 		/* ip,port: the second direction picks the port; fewer directions
 		 * than the set has never match (ip_set_test; the loader refuses
 		 * such a rule anyway) */
-		if (m->dim < 2 || !pk->l4 || (pk->proto != 6 && pk->proto != 17))
+		if (m->dim < 2 || !set_pkt_port(pk, (m->dirs & 2u) != 0, &port))
 			return SET_NONE;
-		return set_has(cs, pk->fam, a, pk->proto, (m->dirs & 2u) ? pk->sport : pk->dport, true,
-			       pk->now_us);
+		return set_has(cs, pk->fam, a, pk->proto, port, true, pk->now_us);
 	}
 }
 
@@ -1281,10 +1317,11 @@ static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set 
 		}
 	}
 	if (port) {
-		if (!pk->l4 || pk->frag || (pk->proto != 6 && pk->proto != 17))
+		uint16_t pt;
+		if (!set_pkt_port(pk, (m->dirs & 2u) != 0, &pt))
 			return false;
 		e->proto = pk->proto;
-		e->port_lo = e->port_hi = (m->dirs & 2u) ? pk->sport : pk->dport;
+		e->port_lo = e->port_hi = pt;
 	}
 	if (three) {
 		memcpy(e->addr2.b, ((m->dirs & 4u) ? &pk->src : &pk->dst)->b, alen);

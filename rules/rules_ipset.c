@@ -153,7 +153,45 @@ static bool set_used(const struct rules_ruleset *rs, const char *name)
 	return false;
 }
 
-static int parse_port_part(struct rules_pctx *pc, const char *s, struct rules_set_entry *e)
+/* ICMP and ICMPv6 type/code pairs by the names ipset 7.17 reads and
+ * prints them (ping and pong read as aliases) */
+static const struct {
+	uint8_t v6, type, code;
+	const char *name;
+} icmp_names[] = {
+	{0, 0, 0, "echo-reply"}, {0, 3, 0, "network-unreachable"}, {0, 3, 1, "host-unreachable"},
+	{0, 3, 2, "protocol-unreachable"}, {0, 3, 3, "port-unreachable"},
+	{0, 3, 4, "fragmentation-needed"}, {0, 3, 5, "source-route-failed"},
+	{0, 3, 6, "network-unknown"}, {0, 3, 7, "host-unknown"}, {0, 3, 9, "network-prohibited"},
+	{0, 3, 10, "host-prohibited"}, {0, 3, 11, "TOS-network-unreachable"},
+	{0, 3, 12, "TOS-host-unreachable"}, {0, 3, 13, "communication-prohibited"},
+	{0, 3, 14, "host-precedence-violation"}, {0, 3, 15, "precedence-cutoff"},
+	{0, 4, 0, "source-quench"}, {0, 5, 0, "network-redirect"}, {0, 5, 1, "host-redirect"},
+	{0, 5, 2, "TOS-network-redirect"}, {0, 5, 3, "TOS-host-redirect"},
+	{0, 8, 0, "echo-request"}, {0, 9, 0, "router-advertisement"},
+	{0, 10, 0, "router-solicitation"}, {0, 11, 0, "ttl-zero-during-transit"},
+	{0, 11, 1, "ttl-zero-during-reassembly"}, {0, 12, 0, "ip-header-bad"},
+	{0, 12, 1, "required-option-missing"}, {0, 13, 0, "timestamp-request"},
+	{0, 14, 0, "timestamp-reply"}, {0, 17, 0, "address-mask-request"},
+	{0, 18, 0, "address-mask-reply"}, {0, 8, 0, "ping"}, {0, 0, 0, "pong"},
+	{1, 1, 0, "no-route"}, {1, 1, 1, "communication-prohibited"},
+	{1, 1, 3, "address-unreachable"}, {1, 1, 4, "port-unreachable"},
+	{1, 2, 0, "packet-too-big"}, {1, 3, 0, "ttl-zero-during-transit"},
+	{1, 3, 1, "ttl-zero-during-reassembly"}, {1, 4, 0, "bad-header"},
+	{1, 4, 1, "unknown-header-type"}, {1, 4, 2, "unknown-option"},
+	{1, 128, 0, "echo-request"}, {1, 129, 0, "echo-reply"},
+	{1, 133, 0, "router-solicitation"}, {1, 134, 0, "router-advertisement"},
+	{1, 135, 0, "neighbour-solicitation"}, {1, 136, 0, "neighbour-advertisement"},
+	{1, 137, 0, "redirect"}, {1, 128, 0, "ping"}, {1, 129, 0, "pong"},
+};
+
+/* The "[proto:]port" part of an entry, as ipset reads it: TCP (the
+ * default) and UDP ports or ranges (service names too), SCTP and
+ * UDP-Lite ports, ICMP (inet) and ICMPv6 (inet6) as NAME or TYPE/CODE,
+ * kept as type << 8 | code; any other protocol with the pseudo port 0.
+ * fam: the set's family (RULES_F_ALL: bitmap:port, plain ports only). */
+static int parse_port_part(struct rules_pctx *pc, const char *s, struct rules_set_entry *e,
+	int fam)
 {
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%s", s);
@@ -166,9 +204,39 @@ static int parse_port_part(struct rules_pctx *pc, const char *s, struct rules_se
 			return rules_errf(pc->pe, pc->col, "unknown protocol \"%s\"", buf);
 		port = colon + 1;
 	}
+	if (e->proto == 1 || e->proto == 58) {
+		bool v6 = e->proto == 58;
+		if (fam != (v6 ? RULES_F_V6 : RULES_F_V4))
+			return rules_errf(pc->pe, pc->col, "protocol %s can be used with family %s only",
+				v6 ? "ICMPv6" : "ICMP", v6 ? "inet6" : "inet");
+		for (size_t i = 0; i < RULES_ARRAY_SIZE(icmp_names); i++)
+			if (icmp_names[i].v6 == v6 && strcmp(icmp_names[i].name, port) == 0) {
+				e->port_lo = e->port_hi =
+					(uint16_t)(icmp_names[i].type << 8 | icmp_names[i].code);
+				return 0;
+			}
+		char *slash = strchr(port, '/');
+		uint64_t t, c;
+		if (slash)
+			*slash++ = '\0';
+		if (!slash || !rules_parse_uint(port, 255, &t) || !rules_parse_uint(slash, 255, &c))
+			return rules_errf(pc->pe, pc->col, "cannot parse \"%s\" as an %s type/code", s,
+				v6 ? "ICMPv6" : "ICMP");
+		e->port_lo = e->port_hi = (uint16_t)(t << 8 | c);
+		return 0;
+	}
 	char *dash = strchr(port, '-');
 	if (dash)
 		*dash++ = '\0';
+	if (e->proto != 6 && e->proto != 17 && e->proto != 132 && e->proto != 136) {
+		/* no ports: the pseudo port 0 */
+		uint64_t z;
+		if (dash || !rules_parse_uint(port, 0, &z))
+			return rules_errf(pc->pe, pc->col,
+				"protocol %s can be used with pseudo port value 0 only", buf);
+		e->port_lo = e->port_hi = 0;
+		return 0;
+	}
 	const char *pn = e->proto == 17 ? "udp" : "tcp";
 	if (!rules_parse_port(port, pn, &e->port_lo) || (dash && !rules_parse_port(dash, pn, &e->port_hi)))
 		return rules_errf(pc->pe, pc->col, "invalid port \"%s\"", s);
@@ -177,6 +245,18 @@ static int parse_port_part(struct rules_pctx *pc, const char *s, struct rules_se
 	if (e->port_hi < e->port_lo)
 		return rules_errf(pc->pe, pc->col, "invalid port range \"%s\"", s);
 	return 0;
+}
+
+/* ICMP(v6) "port" printed as ipset prints it: its name, else TYPE/CODE */
+static void icmp_port_print(struct rules_buf *t, bool v6, uint16_t port)
+{
+	for (size_t i = 0; i < RULES_ARRAY_SIZE(icmp_names); i++)
+		if (icmp_names[i].v6 == v6 && icmp_names[i].type == port >> 8 &&
+		    icmp_names[i].code == (port & 0xff)) {
+			rbuf_puts(t, icmp_names[i].name);
+			return;
+		}
+	rbuf_printf(t, "%u/%u", port >> 8, port & 0xff);
 }
 
 static int parse_entry(struct rules_pctx *pc, struct rules_set *set, const char *s,
@@ -188,7 +268,7 @@ static int parse_entry(struct rules_pctx *pc, struct rules_set *set, const char 
 		return rules_errf(pc->pe, pc->col, "entry too long");
 	snprintf(buf, sizeof(buf), "%s", s);
 	if (set->type == RULES_SET_BITMAP_PORT) {
-		int rc = parse_port_part(pc, buf, e);
+		int rc = parse_port_part(pc, buf, e, RULES_F_ALL);
 		if (rc < 0)
 			return rc;
 		if (strchr(buf, ':'))
@@ -231,7 +311,7 @@ static int parse_entry(struct rules_pctx *pc, struct rules_set *set, const char 
 	if (net && e->plen == 0)
 		return rules_errf(pc->pe, pc->col, "entry \"%s\": zero prefix length", s);
 	rules_addr_mask(set->fam, &e->addr, e->plen);
-	if (comma && (rc = parse_port_part(pc, comma, e)) < 0)
+	if (comma && (rc = parse_port_part(pc, comma, e, set->fam)) < 0)
 		return rc;
 	if (third) {
 		bool net2 = set->type == RULES_SET_HASH_IP_PORT_NET;
@@ -342,7 +422,8 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 			ns.netmask = (uint8_t)nm;
 		} else if (strcmp(tok[i], "range") == 0 && ns.type == RULES_SET_BITMAP_PORT) {
 			struct rules_set_entry e = {0};
-			rc = v ? parse_port_part(pc, v, &e) : rules_errf(pc->pe, pc->col, "range needs a value");
+			rc = v ? parse_port_part(pc, v, &e, RULES_F_ALL) :
+				 rules_errf(pc->pe, pc->col, "range needs a value");
 			ns.range_lo = e.port_lo;
 			ns.range_hi = e.port_hi;
 			have_range = true;
@@ -841,6 +922,70 @@ size_t rules_ipset_expired(const struct rules_ruleset *rs, uint64_t now, uint32_
 	return n;
 }
 
+/* element order for finding duplicates: the fields rules_set_entry_same
+ * compares, then the position */
+static int dup_cmp(const void *a, const void *b, void *arg)
+{
+	const struct rules_set_entry *e = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct rules_set_entry *x = &e[i], *y = &e[j];
+	int c = memcmp(x->addr.b, y->addr.b, 16);
+	if (c == 0)
+		c = memcmp(x->addr2.b, y->addr2.b, 16);
+	if (c == 0)
+		c = (int)x->plen - (int)y->plen;
+	if (c == 0)
+		c = (int)x->plen2 - (int)y->plen2;
+	if (c == 0)
+		c = (int)x->proto - (int)y->proto;
+	if (c == 0)
+		c = (int)x->port_lo - (int)y->port_lo;
+	if (c == 0)
+		c = (int)x->port_hi - (int)y->port_hi;
+	if (c == 0)
+		c = i < j ? -1 : i > j;
+	return c;
+}
+
+/* A file's lines are taken without a scan each (a load of 100k entries
+ * would be quadratic): an element added twice -- maybe once as an
+ * exception, once not -- keeps its last line, as -exist would, so that
+ * what it means does not hang on the compiled set's order. */
+static int sets_dedup(struct rules_ruleset *rs)
+{
+	for (size_t k = 0; k < rs->n_sets; k++) {
+		struct rules_set *s = &rs->sets[k];
+		if (s->n < 2)
+			continue;
+		size_t *ix = malloc(s->n * sizeof(*ix));
+		uint8_t *drop = calloc(s->n, 1);
+		if (ix == NULL || drop == NULL) {
+			free(ix);
+			free(drop);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < s->n; i++)
+			ix[i] = i;
+		qsort_r(ix, s->n, sizeof(*ix), dup_cmp, s->e);
+		size_t gone = 0;
+		for (size_t i = 0; i + 1 < s->n; i++)
+			if (rules_set_entry_same(&s->e[ix[i]], &s->e[ix[i + 1]])) {
+				drop[ix[i]] = 1; /* a later line has it */
+				gone++;
+			}
+		if (gone) {
+			size_t w = 0;
+			for (size_t i = 0; i < s->n; i++)
+				if (!drop[i])
+					s->e[w++] = s->e[i];
+			s->n = w;
+		}
+		free(ix);
+		free(drop);
+	}
+	return 0;
+}
+
 int rules_ipset_load(struct rules_ruleset *rs, const char *buf, size_t len, const char *name,
 	char *err, size_t errlen)
 {
@@ -880,6 +1025,11 @@ int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, co
 		}
 		memcpy(copy, p, l);
 		copy[l] = '\0';
+		/* a blank or "#" line is skipped before it is cut into words, as
+		 * ipset restore does: its quotes and length do not matter */
+		size_t lead = strspn(copy, " \t\r");
+		if (lead == l || copy[lead] == '#')
+			continue;
 		for (size_t i = 0; i < l && nt <= 15;) {
 			while (i < l && (copy[i] == ' ' || copy[i] == '\t' || copy[i] == '\r'))
 				copy[i++] = '\0';
@@ -927,6 +1077,8 @@ int rules_ipset_change(struct rules_ruleset *rs, const char *buf, size_t len, co
 		else
 			rc = rules_errf(&pe, col[0], "unknown ipset command \"%s\"", tok[0]);
 	}
+	if (rc == 0 && !(flags & RULES_IPSET_EXCL) && sets_dedup(n) < 0)
+		rc = rules_errf(&pe, 0, "out of memory");
 	if (rc < 0) {
 		rules_free(n);
 		return rc;
@@ -982,8 +1134,12 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 		}
 		/* the most specific entry decides: an exception ("nomatch")
 		 * there means "is NOT in set", as the kernel's test */
+		/* ties (port ranges of one prefix) as the compiled set orders
+		 * them: the lowest port, then the longest third prefix */
 		if (best == NULL || e->plen > best->plen ||
-		    (e->plen == best->plen && e->plen2 > best->plen2))
+		    (e->plen == best->plen &&
+		     (e->port_lo < best->port_lo ||
+		      (e->port_lo == best->port_lo && e->plen2 > best->plen2))))
 			best = e;
 	}
 	return best != NULL && !best->nomatch;
@@ -1009,9 +1165,13 @@ void rules_set_entry_print(struct rules_buf *t, const struct rules_set *s,
 	if (rules_set_type_port(s->type)) {
 		const char *pn = rules_proto_name(e->proto);
 		if (pn)
-			rbuf_printf(t, ",%s:%u", pn, e->port_lo);
+			rbuf_printf(t, ",%s:", pn);
 		else
-			rbuf_printf(t, ",%u:%u", e->proto, e->port_lo);
+			rbuf_printf(t, ",%u:", e->proto);
+		if (e->proto == 1 || e->proto == 58)
+			icmp_port_print(t, e->proto == 58, e->port_lo);
+		else
+			rbuf_printf(t, "%u", e->port_lo);
 		if (e->port_hi != e->port_lo)
 			rbuf_printf(t, "-%u", e->port_hi);
 		if (rules_set_type_3d(s->type)) {

@@ -631,9 +631,13 @@ static void set_apply_pending(struct rp_ctl_env *env)
 			uint64_t exp = rules_set_exp(s, q->timeout, now);
 			if (idx >= 0) { /* renewed, or expired/deleted and back: as
 					   xt_SET's add overwrites an element, no longer
-					   an exception (its comment is kept) */
+					   an exception; a live one keeps its comment (what
+					   the kernel was seen to do), one that was gone
+					   comes back without */
 				s->e[idx].exp_us = exp;
 				s->e[idx].nomatch = 0;
+				if (!alive)
+					s->e[idx].cmt = 0;
 			} else {
 				struct rules_set_entry e = q->e;
 				e.exp_us = exp;
@@ -1501,9 +1505,16 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	 * a comment's text quoted, as ipset save quotes it */
 	char line[1024];
 	size_t len = (size_t)snprintf(line, sizeof(line), "%s", op);
+	int entry_at = 2; /* the entry: the second word after the -exist flags */
+	for (int k = 0; entry_at < argc; entry_at++)
+		if (strcmp(argv[entry_at], "-exist") && strcmp(argv[entry_at], "--exist") &&
+		    strcmp(argv[entry_at], "-!") && ++k == 2)
+			break;
+	bool want_text = false; /* the previous option word was "comment" */
 	for (int i = 2; i < argc; i++) {
 		size_t wl = strlen(argv[i]);
-		bool cmt = add && i > 2 && !strcmp(argv[i - 1], "comment");
+		bool cmt = add && want_text;
+		want_text = add && i > entry_at && !cmt && !strcmp(argv[i], "comment");
 		if ((!argv[i][0] && !cmt) || strpbrk(argv[i], cmt ? "\"\n\r" : " \t\n\r") ||
 		    wl + 4 >= sizeof(line) - len) {
 			fprintf(out, "%%%% error: set: bad set name, entry or comment\n");

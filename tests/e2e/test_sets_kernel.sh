@@ -8,7 +8,7 @@
 # (tests/e2e/sets/sets.ipset: hash:ip, hash:net with and without entries,
 # hash:ip,port, hash:net,port, timeouts, a set of maxelem 1, IPv6,
 # exceptions (nomatch) and comments, hash:ip,port,ip, hash:ip,port,net and
-# bitmap:ip with a netmask)
+# bitmap:ip with a netmask, ICMP entries)
 # and the
 # same rules (sets.rules, sets.rules6: --add-set with every flag order,
 # one flag for a two-dimension set, --del-set, --exist, --timeout 0 and
@@ -121,6 +121,9 @@ assert_file_match "hash:ip,port,net: -j SET takes the set's longest third prefix
 assert_file_match "bitmap:ip: the source's /24 block" "^add bip 10\.77\.1\.0 timeout 600$" "$E2E_TMP/r.sets"
 assert_eq "bitmap:ip: an address out of the range is not added" 0 \
 	"$(grep -c '^add bip1 10\.77\.1' "$E2E_TMP/r.sets")"
+assert_file_match "hash:ip,port: ICMP's type and code as the port" \
+	"^add pic 10\.77\.2\.2,icmp:echo-request$" "$E2E_TMP/r.sets"
+assert_file_match "... and ICMPv6's" "^add pic6 fd77:2::2,ipv6-icmp:echo-request$" "$E2E_TMP/r.sets"
 assert_file_match "bitmap:ip: a listed block matches" "^add m10 10\.77\.1\.2$" "$E2E_TMP/r.sets"
 assert_file_match "bitmap:ip: an address out of the range is not in the set" "^add m9 10\.77\.1\.2$" \
 	"$E2E_TMP/r.sets"

@@ -327,7 +327,8 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 	for (size_t k = 0; k < n; k++) {
 		const struct rules_set *l = rules_set_find(g_live, sets[k].name);
 		if (l == NULL || l->type != sets[k].type || l->fam != sets[k].fam ||
-		    l->has_timeout != sets[k].has_timeout) {
+		    l->has_timeout != sets[k].has_timeout || l->has_comment != sets[k].has_comment ||
+		    l->ip_lo != sets[k].ip_lo || l->ip_hi != sets[k].ip_hi || l->netmask != sets[k].netmask) {
 			snprintf(err, errlen, "set %s is not the live one", sets[k].name);
 			return -EINVAL;
 		}

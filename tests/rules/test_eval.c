@@ -52,7 +52,10 @@ static const char sets_text[] = "create ip4 hash:ip\nadd ip4 10.0.0.1\n"
 				"add ipn 10.0.0.2,tcp:1234,10.0.0.0/24\n"
 				/* bitmap:ip: blocks of its netmask in its range */
 				"create bip bitmap:ip range 10.0.0.0/16 netmask 24\nadd bip 10.0.0.77\n"
-				"create bip2 bitmap:ip range 10.0.1.0-10.0.1.255\n";
+				"create bip2 bitmap:ip range 10.0.1.0-10.0.1.255\n"
+				/* ports of other protocols: ICMP type/code, pseudo port 0 */
+				"create ipx hash:ip,port\nadd ipx 10.0.0.2,icmp:ping\nadd ipx 10.0.0.2,gre:0\n"
+				"add ipx 10.0.0.2,icmp:3/4\n";
 
 #define FAKE_T0 1000000000ull /* us */
 static uint64_t fake_clock(void)
@@ -956,6 +959,18 @@ static void test_set_3d(void **state)
 	q.src.b[1] = 9; /* out of the range */
 	NOMATCH("-m set --match-set bip src", q);
 	NOMATCH("-m set --match-set bip2 src", p);
+	/* ICMP: type and code, whichever direction; other protocols: port 0 */
+	MATCH("-m set --match-set ipx dst,dst", icmp(base4(), 8, 0));
+	MATCH("-m set --match-set ipx dst,src", icmp(base4(), 3, 4));
+	NOMATCH("-m set --match-set ipx dst,dst", icmp(base4(), 0, 0));
+	NOMATCH("-m set --match-set ipx dst,dst", icmp(base4(), 8, 1));
+	NOMATCH("-m set --match-set ipx dst,dst", p); /* tcp:80 */
+	q = base4();
+	q.proto = 47;
+	q.l4 = 0;
+	MATCH("-m set --match-set ipx dst,dst", q);
+	q.frag = 1; /* a later fragment: no ports needed */
+	MATCH("-m set --match-set ipx dst,dst", q);
 }
 
 /* hash:net exceptions (nomatch), --return-nomatch, and the counter options,
@@ -1126,14 +1141,27 @@ static void test_set_target(void **state)
 		want_req(6, "bip", RULES_SETREQ_ADD, "10.0.0.0", 24, 0, 0, 0, RULES_SET_NO_TIMEOUT);
 		assert_int_equal(got[0].type, RULES_SET_HASH_IP);
 		assert_int_equal(got[0].fam, RULES_F_V4);
-		/* no port: the port sets are left alone */
+		/* ICMP: its type and code are the port (ip_set_get_ip4_port),
+		 * whichever direction is named */
 		p = icmp(base4(), 8, 0);
 		p.set_req = take_req;
 		n_got = 0;
 		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
-		assert_int_equal(n_got, 4);
-		want_req(2, "tmo", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, 4294967294u);
-		want_req(3, "bip", RULES_SETREQ_ADD, "10.0.0.0", 24, 0, 0, 0, RULES_SET_NO_TIMEOUT);
+		assert_int_equal(n_got, 7);
+		want_req(2, "ipport", RULES_SETREQ_ADD, "10.0.0.1", 32, 1, 8 << 8, 0, RULES_SET_NO_TIMEOUT);
+		want_req(3, "ipport", RULES_SETREQ_DEL, "10.0.0.2", 32, 1, 8 << 8, 0, RULES_SET_NO_TIMEOUT);
+		want_req(4, "tmo", RULES_SETREQ_ADD, "10.0.0.1", 32, 0, 0, 0, 4294967294u);
+		want_req(5, "ipn", RULES_SETREQ_ADD, "10.0.0.2", 32, 1, 8 << 8, 0, RULES_SET_NO_TIMEOUT);
+		want_req(6, "bip", RULES_SETREQ_ADD, "10.0.0.0", 24, 0, 0, 0, RULES_SET_NO_TIMEOUT);
+		/* a protocol without ports: the pseudo port 0 */
+		p = base4();
+		p.proto = 47;
+		p.l4 = 0;
+		p.set_req = take_req;
+		n_got = 0;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(n_got, 7);
+		want_req(2, "ipport", RULES_SETREQ_ADD, "10.0.0.1", 32, 47, 0, 0, RULES_SET_NO_TIMEOUT);
 		/* nobody listening: nothing happens, the traversal goes on */
 		p = base4();
 		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);

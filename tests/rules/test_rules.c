@@ -1446,6 +1446,42 @@ static void test_set_nomatch_comment(void **state)
 		if (bad3[i].want && strcmp(err, bad3[i].want))
 			fail_msg("3d case %zu: want %s\n got %s", i, bad3[i].want, err);
 	}
+	/* ports of other protocols, as ipset 7.17 reads and prints them */
+	static const char px[] =
+		"create px hash:ip,port\nadd px 1.1.1.1,icmp:ping\nadd px 1.1.1.1,icmp:3/1\n"
+		"add px 1.1.1.1,icmp:7/7\nadd px 1.1.1.1,sctp:80\nadd px 1.1.1.1,udplite:5\n"
+		"add px 1.1.1.1,gre:0\nadd px 1.1.1.1,47:0\nadd px 1.1.1.1,esp:0\n"
+		"create px6 hash:ip,port family inet6\nadd px6 ::1,icmpv6:ping\nadd px6 ::1,ipv6-icmp:1/3\n";
+	assert_int_equal(rules_ipset_load(rs, px, strlen(px), "s", err, sizeof(err)), 0);
+	SET_IS(rs, "px", "create px hash:ip,port family inet hashsize 1024 maxelem 65536\n"
+			 "add px 1.1.1.1,icmp:echo-request\nadd px 1.1.1.1,icmp:host-unreachable\n"
+			 "add px 1.1.1.1,icmp:7/7\nadd px 1.1.1.1,sctp:80\nadd px 1.1.1.1,udplite:5\n"
+			 "add px 1.1.1.1,gre:0\nadd px 1.1.1.1,esp:0\n"); /* 47:0 is gre:0: kept once */
+	SET_IS(rs, "px6", "create px6 hash:ip,port family inet6 hashsize 1024 maxelem 65536\n"
+			  "add px6 ::1,ipv6-icmp:echo-request\nadd px6 ::1,ipv6-icmp:address-unreachable\n");
+	static const struct {
+		const char *in, *want;
+	} badx[] = {
+		{"add px 1.1.1.1,gre:5\n", "s:1:8: protocol gre can be used with pseudo port value 0 only"},
+		{"add px 1.1.1.1,icmpv6:ping\n", "s:1:8: protocol ICMPv6 can be used with family inet6 only"},
+		{"add px6 ::1,icmp:8/0\n", "s:1:9: protocol ICMP can be used with family inet only"},
+		{"add px 1.1.1.1,icmp:300/0\n", "s:1:8: cannot parse \"icmp:300/0\" as an ICMP type/code"},
+		{"add px 1.1.1.1,icmp:destination-unreachable\n",
+		 "s:1:8: cannot parse \"icmp:destination-unreachable\" as an ICMP type/code"},
+		{"add px 1.1.1.1,0:0\n", "s:1:8: unknown protocol \"0\""},
+	};
+	for (size_t i = 0; i < sizeof(badx) / sizeof(badx[0]); i++) {
+		if (rules_ipset_load(rs, badx[i].in, strlen(badx[i].in), "s", err, sizeof(err)) != -EINVAL)
+			fail_msg("port case %zu loaded", i);
+		if (strcmp(err, badx[i].want))
+			fail_msg("port case %zu: want %s\n got %s", i, badx[i].want, err);
+	}
+	/* a load keeps an element's last line (here: the exception) */
+	static const char dup[] = "create dn hash:net\nadd dn 10.0.0.0/8\nadd dn 10.1.0.0/16\n"
+				  "add dn 10.0.0.0/8 nomatch\n# a \"quote in a comment\n";
+	assert_int_equal(rules_ipset_load(rs, dup, strlen(dup), "s", err, sizeof(err)), 0);
+	SET_IS(rs, "dn", "create dn hash:net family inet hashsize 1024 maxelem 65536\n"
+			 "add dn 10.1.0.0/16\nadd dn 10.0.0.0/8 nomatch\n");
 	/* bitmap:ip as the kernel's ipset 7.17 takes and prints it: the range
 	 * widened to the netmask's blocks, ranges and prefixes added block by
 	 * block, elements listed in order */
