@@ -539,6 +539,46 @@ static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, 
 	return 0;
 }
 
+/* A set's elements by key, for changes of many elements (port ranges):
+ * open addressing over entry indexes (-1: empty). */
+struct kix {
+	size_t cap;
+	long *slot;
+};
+
+static void kix_put(struct kix *k, const struct rules_set *s, size_t i)
+{
+	size_t at = rules_set_entry_hash(&s->e[i], 0) & (k->cap - 1);
+	while (k->slot[at] >= 0)
+		at = (at + 1) & (k->cap - 1);
+	k->slot[at] = (long)i;
+}
+
+/* room for the set's entries and `more` */
+static int kix_build(struct kix *k, const struct rules_set *s, size_t more)
+{
+	k->cap = 16;
+	while (k->cap < 2 * (s->n + more))
+		k->cap <<= 1;
+	k->slot = malloc(k->cap * sizeof(*k->slot));
+	if (k->slot == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < k->cap; i++)
+		k->slot[i] = -1;
+	for (size_t i = 0; i < s->n; i++)
+		kix_put(k, s, i);
+	return 0;
+}
+
+static long kix_find(const struct kix *k, const struct rules_set *s, const struct rules_set_entry *e)
+{
+	size_t at = rules_set_entry_hash(e, 0) & (k->cap - 1);
+	for (; k->slot[at] >= 0; at = (at + 1) & (k->cap - 1))
+		if (rules_set_entry_same(&s->e[k->slot[at]], e))
+			return k->slot[at];
+	return -1;
+}
+
 /* bitmap:ip's entry spec (an address, a range or a prefix) as blocks of
  * the set's netmask: the first and the last block, and the set's entries
  * by block (*at, malloc'd; -1: none), for add and del of ranges. */
@@ -611,6 +651,35 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	rc = parse_entry(pc, set, tok[at[1]], &e);
 	if (rc < 0)
 		return rc;
+	if (e.port_hi != e.port_lo) { /* a port range: each port's element */
+		struct kix k = {0};
+		uint8_t *gone = calloc(set->n ? set->n : 1, 1);
+		uint64_t now = rules_clock_us();
+		if (gone == NULL || kix_build(&k, set, 0) < 0) {
+			free(gone);
+			return rules_errf(pc->pe, 0, "out of memory");
+		}
+		for (uint32_t pt = e.port_lo; rc == 0 && pt <= e.port_hi; pt++) {
+			struct rules_set_entry x = e;
+			x.port_lo = x.port_hi = (uint16_t)pt;
+			long i = kix_find(&k, set, &x);
+			if (i >= 0 && !gone[i] && rules_set_entry_live(&set->e[i], now))
+				gone[i] = 1;
+			else if (!(flags & IPSET_EXIST))
+				rc = rules_errf(pc->pe, col[at[1]],
+					"element cannot be deleted from set %s: it's not added", set->name);
+		}
+		if (rc == 0) {
+			size_t w = 0;
+			for (size_t i = 0; i < set->n; i++)
+				if (!gone[i])
+					set->e[w++] = set->e[i];
+			set->n = w;
+		}
+		free(gone);
+		free(k.slot);
+		return rc;
+	}
 	long i = entry_find(set, &e);
 	if (i < 0 || !rules_set_entry_live(&set->e[i], rules_clock_us())) {
 		if (flags & IPSET_EXIST)
@@ -648,7 +717,7 @@ size_t rules_set_purge(struct rules_set *set, uint64_t now)
  * -exist looks for it first (where: its index, -1: absent, -2: not looked
  * up yet). */
 static int add_one(struct rules_pctx *pc, struct rules_set *set, struct rules_set_entry e,
-	const struct entry_opts *o, unsigned flags, int col_e, long where)
+	const struct entry_opts *o, unsigned flags, int col_e, long where, bool may_purge)
 {
 	bool exist = (flags & IPSET_EXIST) != 0;
 	uint64_t now = set->has_timeout ? rules_clock_us() : 0;
@@ -674,7 +743,7 @@ static int add_one(struct rules_pctx *pc, struct rules_set *set, struct rules_se
 	}
 	if (o->comment && o->comment[0] && rules_set_entry_set_comment(set, &e, o->comment) < 0)
 		return rules_errf(pc->pe, 0, "out of memory");
-	if (set->n >= set->maxelem && set->has_timeout)
+	if (set->n >= set->maxelem && set->has_timeout && may_purge)
 		rules_set_purge(set, now);
 	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
 		return rules_errf(pc->pe, col_e, "set %s is full (maxelem %u)", set->name,
@@ -729,7 +798,7 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 			e.plen = set->netmask;
 			long w = where[b];
 			size_t n0 = set->n;
-			rc = add_one(pc, set, e, &o, flags, col[at[1]], w);
+			rc = add_one(pc, set, e, &o, flags, col[at[1]], w, false);
 			if (rc == 0 && set->n > n0)
 				where[b] = (long)set->n - 1;
 			if (b == last)
@@ -742,7 +811,25 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	rc = parse_entry(pc, set, tok[at[1]], &e);
 	if (rc < 0)
 		return rc;
-	return add_one(pc, set, e, &o, flags, col[at[1]], -2);
+	if (e.port_hi == e.port_lo)
+		return add_one(pc, set, e, &o, flags, col[at[1]], -2, true);
+	/* a port range: one element per port, as the kernel stores them */
+	bool scan = (flags & (RULES_IPSET_EXCL | IPSET_EXIST)) != 0;
+	struct kix k = {0};
+	if (set->has_timeout)
+		rules_set_purge(set, rules_clock_us()); /* the indexes below must hold */
+	if (scan && kix_build(&k, set, (size_t)e.port_hi - e.port_lo + 1) < 0)
+		return rules_errf(pc->pe, 0, "out of memory");
+	for (uint32_t pt = e.port_lo; rc == 0 && pt <= e.port_hi; pt++) {
+		struct rules_set_entry x = e;
+		x.port_lo = x.port_hi = (uint16_t)pt;
+		size_t n0 = set->n;
+		rc = add_one(pc, set, x, &o, flags, col[at[1]], scan ? kix_find(&k, set, &x) : -1, false);
+		if (rc == 0 && scan && set->n > n0)
+			kix_put(&k, set, set->n - 1);
+	}
+	free(k.slot);
+	return rc;
 }
 
 int rules_set_entry_set_comment(struct rules_set *s, struct rules_set_entry *e, const char *c)

@@ -1476,6 +1476,28 @@ static void test_set_nomatch_comment(void **state)
 		if (strcmp(err, badx[i].want))
 			fail_msg("port case %zu: want %s\n got %s", i, badx[i].want, err);
 	}
+	/* port ranges: one element per port, added and deleted port by port,
+	 * as ipset 7.17 lists them */
+	static const char rng[] = "create rp bitmap:port range 1-100\nadd rp 5-8\n"
+				  "create rq hash:ip,port\nadd rq 1.1.1.1,tcp:80-82\n"
+				  "create rr hash:net,port\nadd rr 10.0.0.0/30,tcp:5-6\n"
+				  "create rt hash:ip,port maxelem 2\n";
+	assert_int_equal(rules_ipset_load(rs, rng, strlen(rng), "s", err, sizeof(err)), 0);
+	assert_int_equal(set_do(rs, "add rp 7\n", RULES_IPSET_EXCL, err), -EINVAL);
+	assert_string_equal(err, "s:1:8: element cannot be added to set rp: it's already added");
+	assert_int_equal(set_do(rs, "add rp 8-9\n", RULES_IPSET_EXCL, err), -EINVAL);
+	assert_int_equal(set_do(rs, "-exist add rp 8-9\ndel rp 6-7\ndel rq 1.1.1.1,tcp:81-82\n",
+				RULES_IPSET_EXCL, err), 0);
+	SET_IS(rs, "rp", "create rp bitmap:port range 1-100\nadd rp 5\nadd rp 8\nadd rp 9\n");
+	SET_IS(rs, "rq", "create rq hash:ip,port family inet hashsize 1024 maxelem 65536\n"
+			 "add rq 1.1.1.1,tcp:80\n");
+	SET_IS(rs, "rr", "create rr hash:net,port family inet hashsize 1024 maxelem 65536\n"
+			 "add rr 10.0.0.0/30,tcp:5\nadd rr 10.0.0.0/30,tcp:6\n");
+	assert_int_equal(set_do(rs, "del rq 1.1.1.1,tcp:80-81\n", RULES_IPSET_EXCL, err), -EINVAL);
+	assert_string_equal(err, "s:1:8: element cannot be deleted from set rq: it's not added");
+	assert_int_equal(set_do(rs, "add rt 1.1.1.1,1-5\n", RULES_IPSET_EXCL, err), -EINVAL);
+	assert_string_equal(err, "s:1:8: set rt is full (maxelem 2)");
+	assert_int_equal(rules_ipset_test(rs, "rr", "10.0.0.1,6", 0, err, sizeof(err)), 1);
 	/* a load keeps an element's last line (here: the exception) */
 	static const char dup[] = "create dn hash:net\nadd dn 10.0.0.0/8\nadd dn 10.1.0.0/16\n"
 				  "add dn 10.0.0.0/8 nomatch\n# a \"quote in a comment\n";
@@ -1544,9 +1566,11 @@ static void test_clone_and_sets(void **state)
 	assert_int_equal(rules_ipset_load(rs, sets, strlen(sets), "s", err, sizeof(err)), 0);
 	const struct rules_set *s = rules_set_find(rs, "svc");
 	assert_non_null(s);
-	assert_int_equal(s->n, 2);
+	assert_int_equal(s->n, 3); /* 80-81: one element per port, as the kernel's */
 	assert_int_equal(s->e[0].proto, 17);
-	assert_int_equal(s->e[1].port_hi, 81);
+	assert_int_equal(s->e[1].port_lo, 80);
+	assert_int_equal(s->e[2].port_lo, 81);
+	assert_int_equal(s->e[2].port_hi, 81);
 	/* ipset test: an address in a prefix, a prefix exactly, ports */
 	assert_int_equal(rules_ipset_test(rs, "allow", "10.1.2.3", 0, err, sizeof(err)), 1);
 	assert_int_equal(rules_ipset_test(rs, "allow", "10.0.0.0/8", 0, err, sizeof(err)), 1);
