@@ -598,7 +598,7 @@ int dp_sets_commit(struct dp_ctx *dp, struct rules_set *sets, size_t n, uint64_t
 		at[k] = (size_t)(live - R->rs->sets);
 		if (same_entries(live, &sets[k]))
 			continue;
-		if ((built[k] = rules_cset_build(&sets[k])) == NULL) {
+		if ((built[k] = rules_cset_build(&sets[k], R->rs, R->prog->csets)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			rc = -ENOMEM;
 		}

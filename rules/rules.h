@@ -760,6 +760,7 @@ enum rules_set_type {
 	RULES_SET_HASH_IP_PORT_IP,  /* ip,[proto:]port,ip */
 	RULES_SET_HASH_IP_PORT_NET, /* ip,[proto:]port,ip/plen */
 	RULES_SET_BITMAP_IP,        /* ip (in a declared range; plen: the set's netmask) */
+	RULES_SET_LIST,             /* list:set: other sets, in order (rules_set_member) */
 	RULES_SET_TYPE_COUNT
 };
 /* Types whose second dimension is a port (ip,port and the like). */
@@ -823,6 +824,22 @@ static inline bool rules_set_type_nomatch(uint8_t type)
 {
 	return type == RULES_SET_HASH_NET || type == RULES_SET_HASH_NET_PORT ||
 	       type == RULES_SET_HASH_IP_PORT_NET;
+}
+/* list:set: the name of the set an entry stands for, kept in its two
+ * address fields (31 characters and a NUL: what a set name may be), so
+ * that comparing, hashing and copying entries needs nothing else. */
+static inline void rules_set_member_put(struct rules_set_entry *e, const char *name)
+{
+	char b[32] = {0};
+	memcpy(b, name, strnlen(name, sizeof(b) - 1));
+	memcpy(e->addr.b, b, 16);
+	memcpy(e->addr2.b, b + 16, 16);
+}
+static inline void rules_set_member(const struct rules_set_entry *e, char out[32])
+{
+	memcpy(out, e->addr.b, 16);
+	memcpy(out + 16, e->addr2.b, 16);
+	out[31] = '\0';
 }
 /* An entry's comment ("" for none). */
 static inline const char *rules_set_entry_comment(const struct rules_set *s,

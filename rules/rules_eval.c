@@ -793,13 +793,36 @@ static int set_lookup(const struct rules_cset *cs, const struct rules_m_set *m,
  * that have exceptions) the answer is turned around: an exception matches,
  * an entry does not. The counter options compare nothing: no set here
  * keeps counters, and the kernel compares only in sets that do. */
-static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_ext *x,
+static bool set_answer(const struct rules_cset *cs, const struct rules_ext *x,
 	const struct rules_pkt *pk)
 {
 	int r = set_lookup(cs, &x->u.set, pk);
 	if ((x->present & (1u << RULES_O_MS_RETURN_NOMATCH)) && rules_set_type_nomatch(cs->type))
 		return r == SET_NOMATCH;
 	return r == SET_IN;
+}
+
+/* list:set (list_set_ktest): its live members in order, each asked as
+ * -m set would ask it (its family, directions, --return-nomatch); the
+ * first that says yes decides. Members are never lists. */
+static __attribute__((noinline)) bool set_match(const struct rules_cset *cs, const struct rules_ext *x,
+	const struct rules_pkt *pk)
+{
+	if (cs->type != RULES_SET_LIST)
+		return set_answer(cs, x, pk);
+	for (uint32_t i = 0; i < cs->n; i++) {
+		if (cs->has_timeout) {
+			uint64_t exp = __atomic_load_n(&cs->e[i].exp_us, __ATOMIC_RELAXED);
+			if (exp != 0 && pk->now_us >= exp)
+				continue;
+		}
+		if (cs->mem[i] == NULL)
+			continue;
+		const struct rules_cset *m = __atomic_load_n(&cs->mem[i]->cur, __ATOMIC_ACQUIRE);
+		if (m->type != RULES_SET_LIST && set_answer(m, x, pk))
+			return true;
+	}
+	return false;
 }
 
 /* Token bucket of -m limit, per worker, in microseconds of credit:

@@ -998,10 +998,10 @@ static int parse_set(struct rules_pctx *pc, const struct rules_opt *o, const cha
 	bool target = o->dflt != 0; /* -j SET's --add-set/--del-set */
 	if (!set)
 		return rules_errf(pc->pe, pc->col, "set %s doesn't exist", name);
-	if (target && set->type == RULES_SET_BITMAP_PORT)
+	if (target && (set->type == RULES_SET_BITMAP_PORT || set->type == RULES_SET_LIST))
 		return rules_errf(pc->pe, pc->col,
-			"SET: set %s is a bitmap:port set: -j SET adds to and deletes from hash sets only",
-			name);
+			"SET: set %s is a %s set: -j SET adds to and deletes from hash and bitmap:ip sets only",
+			name, set->type == RULES_SET_LIST ? "list:set" : "bitmap:port");
 	if (!(pc->r->fam & set->fam))
 		return rules_errf(pc->pe, pc->col,
 			"the protocol family of set %s is %s, which is not applicable", name,

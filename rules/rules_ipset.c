@@ -42,6 +42,7 @@ static const struct {
 	{"hash:ip,port,ip", RULES_SET_HASH_IP_PORT_IP, 3},
 	{"hash:ip,port,net", RULES_SET_HASH_IP_PORT_NET, 3},
 	{"bitmap:ip", RULES_SET_BITMAP_IP, 1},
+	{"list:set", RULES_SET_LIST, 1},
 };
 
 /* ipset's bitmap types hold at most this many elements */
@@ -134,6 +135,14 @@ static struct rules_set *set_get(struct rules_ruleset *rs, const char *name)
 
 static bool set_used(const struct rules_ruleset *rs, const char *name)
 {
+	for (size_t i = 0; i < rs->n_sets; i++) /* a member of a list:set */
+		if (rs->sets[i].type == RULES_SET_LIST)
+			for (size_t j = 0; j < rs->sets[i].n; j++) {
+				char m[32];
+				rules_set_member(&rs->sets[i].e[j], m);
+				if (strcmp(m, name) == 0)
+					return true;
+			}
 	for (int t = 0; t < RULES_T_COUNT; t++)
 		for (size_t i = 0; i < rs->tables[t].n_chains; i++) {
 			const struct rules_chain *c = &rs->tables[t].chains[i];
@@ -278,6 +287,17 @@ static int parse_entry(struct rules_pctx *pc, struct rules_set *set, const char 
 				set->range_lo, set->range_hi);
 		return 0;
 	}
+	if (set->type == RULES_SET_LIST) { /* a set's name */
+		const struct rules_set *m = pc->rs ? rules_set_find(pc->rs, buf) : NULL;
+		if (m == NULL)
+			return rules_errf(pc->pe, pc->col,
+				"set %s to be added/deleted/tested as element does not exist", buf);
+		if (m->type == RULES_SET_LIST)
+			return rules_errf(pc->pe, pc->col,
+				"sets with list:set type cannot be added to the set");
+		rules_set_member_put(e, buf);
+		return 0;
+	}
 	if (set->type == RULES_SET_BITMAP_IP) { /* one address (ranges: bitmap_ip_each) */
 		uint32_t lo, hi;
 		int rc = parse_ip4_range(pc, buf, &lo, &hi);
@@ -373,11 +393,13 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 	snprintf(ns.name, sizeof(ns.name), "%s", name);
 	ns.type = set_types[type].type;
 	ns.dim = set_types[type].dim;
-	ns.fam = ns.type == RULES_SET_BITMAP_PORT ? RULES_F_ALL : RULES_F_V4;
+	bool list = ns.type == RULES_SET_LIST;
+	ns.fam = ns.type == RULES_SET_BITMAP_PORT || list ? RULES_F_ALL : RULES_F_V4;
 	ns.hashsize = 1024;
-	ns.maxelem = 65536;
+	ns.maxelem = list ? 8 : 65536; /* list:set: its size */
 	ns.netmask = 32;
-	bool have_range = false, bitmap = ns.type == RULES_SET_BITMAP_PORT || ns.type == RULES_SET_BITMAP_IP;
+	bool have_range = false,
+	     bitmap = ns.type == RULES_SET_BITMAP_PORT || ns.type == RULES_SET_BITMAP_IP || list;
 	int col_range = col[2];
 	for (int i = 3; i < n; i += 2) {
 		const char *v = i + 1 < n ? tok[i + 1] : NULL;
@@ -409,6 +431,10 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 		} else if (strcmp(tok[i], "timeout") == 0) {
 			rc = opt_timeout(pc, v, &ns.timeout);
 			ns.has_timeout = 1;
+		} else if (strcmp(tok[i], "size") == 0 && list) {
+			rc = opt_uint(pc, "size", v, SET_ENTRIES_MAX, &ns.maxelem);
+			if (rc == 0 && ns.maxelem == 0)
+				ns.maxelem = 8; /* ipset's default for 0 */
 		} else if (strcmp(tok[i], "range") == 0 && ns.type == RULES_SET_BITMAP_IP) {
 			rc = v ? parse_ip4_range(pc, v, &ns.ip_lo, &ns.ip_hi) :
 				 rules_errf(pc->pe, pc->col, "range needs a value");
@@ -433,7 +459,7 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 		if (rc < 0)
 			return rc;
 	}
-	if (bitmap && !have_range)
+	if (bitmap && !list && !have_range)
 		return rules_errf(pc->pe, col[2], "%s needs \"range FROM-TO\"", tok[2]);
 	if (ns.type == RULES_SET_BITMAP_IP) {
 		int rc = bitmap_ip_range(pc, &ns, col_range);
@@ -484,6 +510,9 @@ struct entry_opts {
 	uint32_t timeout;
 	const char *comment; /* NULL: none given */
 	int col_comment, col_nomatch;
+	const char *ref; /* list:set: "before REF" (ref_after false) or "after REF" */
+	bool ref_after;
+	int col_ref;
 };
 
 /* ipset's own limit on a comment (IPSET_MAX_COMMENT_SIZE) */
@@ -505,6 +534,16 @@ static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, 
 				return rc;
 			o->has_timeout = true;
 			i++;
+			continue;
+		}
+		if (add && (!strcmp(tok[i], "before") || !strcmp(tok[i], "after"))) {
+			if (o->ref)
+				return rules_errf(pc->pe, col[i], "before/after already specified");
+			if (i + 1 >= n)
+				return rules_errf(pc->pe, col[i], "%s needs a set name", tok[i]);
+			o->ref_after = tok[i][0] == 'a';
+			o->ref = tok[++i];
+			o->col_ref = col[i];
 			continue;
 		}
 		if (add && !strcmp(tok[i], "nomatch")) {
@@ -687,7 +726,11 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 		return rules_errf(pc->pe, col[at[1]],
 			"element cannot be deleted from set %s: it's not added", set->name);
 	}
-	set->e[i] = set->e[--set->n];
+	if (set->type == RULES_SET_LIST) /* in order */
+		memmove(&set->e[i], &set->e[i + 1], (set->n - (size_t)i - 1) * sizeof(set->e[0]));
+	else
+		set->e[i] = set->e[set->n - 1];
+	set->n--;
 	return 0;
 }
 
@@ -746,8 +789,8 @@ static int add_one(struct rules_pctx *pc, struct rules_set *set, struct rules_se
 	if (set->n >= set->maxelem && set->has_timeout && may_purge)
 		rules_set_purge(set, now);
 	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
-		return rules_errf(pc->pe, col_e, "set %s is full (maxelem %u)", set->name,
-			set->maxelem);
+		return rules_errf(pc->pe, col_e, "set %s is full (%s %u)", set->name,
+			set->type == RULES_SET_LIST ? "size" : "maxelem", set->maxelem);
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 16;
 		struct rules_set_entry *ne = realloc(set->e, cap * sizeof(*ne));
@@ -760,6 +803,39 @@ static int add_one(struct rules_pctx *pc, struct rules_set *set, struct rules_se
 	return 0;
 }
 
+
+/* list:set: a member, at the end or before/after another (its order is
+ * the order sets are tried in) */
+static int list_add(struct rules_pctx *pc, struct rules_set *set, const char *name,
+	const struct entry_opts *o, unsigned flags, int col_e)
+{
+	struct rules_set_entry e;
+	int rc = parse_entry(pc, set, name, &e);
+	if (rc < 0)
+		return rc;
+	struct rules_set_entry r;
+	memset(&r, 0, sizeof(r));
+	if (o->ref) {
+		rules_set_member_put(&r, o->ref);
+		long i = entry_find(set, &r);
+		if (i < 0 || !rules_set_entry_live(&set->e[i], rules_clock_us()))
+			return rules_errf(pc->pe, o->col_ref, "set %s is not in list %s", o->ref,
+				set->name);
+	}
+
+	bool fresh = entry_find(set, &e) < 0; /* appended by add_one */
+	/* a list is short: always looked up (a member is there once) */
+	if ((rc = add_one(pc, set, e, o, flags | RULES_IPSET_EXCL, col_e, -2, true)) < 0)
+		return rc;
+	long ref = o->ref ? entry_find(set, &r) : -1; /* after add_one: a purge moves entries */
+	if (fresh && ref >= 0) { /* new, last: moved to its place */
+		size_t to = (size_t)ref + (o->ref_after ? 1 : 0);
+		struct rules_set_entry x = set->e[set->n - 1];
+		memmove(&set->e[to + 1], &set->e[to], (set->n - 1 - to) * sizeof(x));
+		set->e[to] = x;
+	}
+	return 0;
+}
 
 static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
 	unsigned flags)
@@ -781,7 +857,11 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	if (o.comment && !set->has_comment)
 		return rules_errf(pc->pe, o.col_comment,
 			"comment cannot be used: set %s was created without comment support", set->name);
+	if (o.ref && set->type != RULES_SET_LIST)
+		return rules_errf(pc->pe, o.col_ref, "before/after: set %s is not a list:set", set->name);
 	pc->col = col[at[1]];
+	if (set->type == RULES_SET_LIST)
+		return list_add(pc, set, tok[at[1]], &o, flags, col[at[1]]);
 	if (set->type == RULES_SET_BITMAP_IP) {
 		/* a range or a prefix: each block of the netmask in it (expired
 		 * entries out first: the indexes below must hold) */
@@ -1187,6 +1267,10 @@ int rules_ipset_test(const struct rules_ruleset *rs, const char *name, const cha
 	int rc = parse_entry(&pc, (struct rules_set *)set, entry, &t);
 	if (rc < 0)
 		return rc;
+	if (set->type == RULES_SET_LIST) { /* is that set in the list? */
+		long i = entry_find(set, &t);
+		return i >= 0 && rules_set_entry_live(&set->e[i], now);
+	}
 	unsigned full = set->fam == RULES_F_V6 ? 128 : 32;
 	const struct rules_set_entry *best = NULL;
 	for (size_t i = 0; i < set->n; i++) {
@@ -1243,6 +1327,12 @@ const char *rules_set_type_name(uint8_t type)
 void rules_set_entry_print(struct rules_buf *t, const struct rules_set *s,
 	const struct rules_set_entry *e)
 {
+	if (s->type == RULES_SET_LIST) {
+		char m[32];
+		rules_set_member(e, m);
+		rbuf_puts(t, m);
+		return;
+	}
 	if (s->type != RULES_SET_BITMAP_PORT) {
 		rbuf_addr(t, s->fam, &e->addr);
 		unsigned full = s->fam == RULES_F_V6 ? 128 : 32;
@@ -1312,14 +1402,21 @@ char *rules_ipset_print(const struct rules_ruleset *rs, const char *name)
 	struct rules_buf b = {0};
 	bool found = false;
 	uint64_t now = rules_clock_us();
-	for (size_t i = 0; i < rs->n_sets; i++) {
+	/* list:set sets after the others: their members must exist when they
+	 * are read back */
+	for (size_t pass = 0; pass < 2 * rs->n_sets; pass++) {
+		size_t i = pass % rs->n_sets;
 		const struct rules_set *s = &rs->sets[i];
+		if ((s->type == RULES_SET_LIST) != (pass >= rs->n_sets))
+			continue;
 		if (name && strcmp(s->name, name) != 0)
 			continue;
 		found = true;
 		rbuf_printf(&b, "create %s %s", s->name, rules_set_type_name(s->type));
 		if (s->type == RULES_SET_BITMAP_PORT) {
 			rbuf_printf(&b, " range %u-%u", s->range_lo, s->range_hi);
+		} else if (s->type == RULES_SET_LIST) {
+			rbuf_printf(&b, " size %u", s->maxelem);
 		} else if (s->type == RULES_SET_BITMAP_IP) {
 			rbuf_puts(&b, " range ");
 			rules_set_ip_range_print(&b, s);

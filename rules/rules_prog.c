@@ -276,17 +276,39 @@ void rules_cset_free(struct rules_cset *cs)
 	free(cs->ports);
 	free(cs->pexp);
 	free(cs->src);
+	free(cs->mem);
 	free(cs);
 }
 
 static int compile_set(struct rules_cset *cs, const struct rules_set *s);
 
-struct rules_cset *rules_cset_build(const struct rules_set *s)
+/* list:set: its members in order, each with where its compiled set is */
+static int compile_list(struct rules_cset *cs, const struct rules_set *s,
+	const struct rules_ruleset *rs, const struct rules_cset_slot *slots)
+{
+	cs->e = malloc((s->n ? s->n : 1) * sizeof(*cs->e));
+	cs->mem = calloc(s->n ? s->n : 1, sizeof(*cs->mem));
+	if (!cs->e || !cs->mem)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		cs->e[i] = s->e[i];
+		char name[32];
+		rules_set_member(&s->e[i], name);
+		const struct rules_set *m = rs ? rules_set_find(rs, name) : NULL;
+		if (m != NULL && slots != NULL && m->type != RULES_SET_LIST)
+			cs->mem[i] = &slots[m - rs->sets];
+	}
+	return 0;
+}
+
+struct rules_cset *rules_cset_build(const struct rules_set *s, const struct rules_ruleset *rs,
+	const struct rules_cset_slot *slots)
 {
 	struct rules_cset *cs = malloc(sizeof(*cs));
 	if (cs == NULL)
 		return NULL;
-	if (compile_set(cs, s) < 0) {
+	if (compile_set(cs, s) < 0 ||
+	    (s->type == RULES_SET_LIST && compile_list(cs, s, rs, slots) < 0)) {
 		rules_cset_free(cs);
 		return NULL;
 	}
@@ -327,6 +349,8 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 				cs->ports[p / 8] |= (uint8_t)(1u << (p % 8));
 		return 0;
 	}
+	if (s->type == RULES_SET_LIST)
+		return 0; /* compile_list */
 	cs->e = malloc((s->n ? s->n : 1) * sizeof(*cs->e));
 	cs->src = malloc((s->n ? s->n : 1) * sizeof(*cs->src));
 	if (!cs->e || !cs->src)
@@ -354,6 +378,24 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 		i = j;
 	}
 	return 0;
+}
+
+/* What the packet's view must hold for set s: the time (entries expire),
+ * the datagram (SCTP and UDP-Lite ports of port sets); a list:set, what
+ * any member might. */
+static void set_needs(struct rules_prog *p, const struct rules_ruleset *rs, const struct rules_set *s)
+{
+	if (s->has_timeout)
+		p->need_clock = true; /* entries expire */
+	if (rules_set_type_port(s->type))
+		p->need_payload = true;
+	if (s->type == RULES_SET_LIST) {
+		/* its members may change with the list alone (no new program):
+		 * whatever any set might need */
+		p->need_clock = true;
+		p->need_payload = true;
+	}
+	(void)rs;
 }
 
 /* ---- chains ---- */
@@ -548,8 +590,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			if (!s)
 				return cerr(c, "rule %d: set \"%s\" does not exist", r->line, x->u.set.name);
 			sr[n] = &p->csets[s - c->rs->sets];
-			if (s->has_timeout)
-				p->need_clock = true; /* entries expire */
+			set_needs(p, c->rs, s);
 			break;
 		}
 		case RULES_X_ADDRTYPE:
@@ -692,6 +733,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 				if (!s)
 					return cerr(c, "rule %d: set \"%s\" does not exist", r->line, nm);
 				*(k ? &ts->del_idx : &ts->add_idx) = (uint32_t)(s - c->rs->sets);
+				set_needs(p, c->rs, s);
 			}
 			cr->kind = RULES_CK_SET;
 			p->uses_set_target = true;
@@ -1028,7 +1070,7 @@ struct rules_prog *rules_prog_compile_from(const struct rules_ruleset *rs,
 		}
 	}
 	for (size_t i = 0; i < rs->n_sets; i++) {
-		if ((p->csets[i].cur = rules_cset_build(&rs->sets[i])) == NULL) {
+		if ((p->csets[i].cur = rules_cset_build(&rs->sets[i], rs, p->csets)) == NULL) {
 			rc = -ENOMEM;
 			goto fail;
 		}

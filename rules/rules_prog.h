@@ -222,6 +222,7 @@ enum {
 /* A compiled named set: entries sorted by prefix length (longest first),
  * then address, protocol and port; one group per prefix length. */
 #define RULES_CSET_GROUPS 129
+struct rules_cset_slot;
 struct rules_cset {
 	uint8_t type; /* enum rules_set_type */
 	uint8_t fam;
@@ -238,6 +239,9 @@ struct rules_cset {
 	uint8_t plen2_max; /* hash:ip,port,net: the longest third-dimension prefix (0: none) */
 	uint8_t netmask;   /* bitmap:ip: its netmask and range (host order) */
 	uint32_t ip_lo, ip_hi;
+	/* list:set: e holds its members in order (their expiry in exp_us),
+	 * mem[i] where the program keeps member i's compiled set (NULL: none) */
+	const struct rules_cset_slot **mem;
 	struct {
 		uint32_t first, n;
 		uint8_t plen;
@@ -254,8 +258,11 @@ struct rules_cset_slot {
 	struct rules_cset *cur;
 };
 
-/* A compiled set of s (malloc'd; NULL on OOM); freed with rules_cset_free. */
-struct rules_cset *rules_cset_build(const struct rules_set *s);
+/* A compiled set of s (malloc'd; NULL on OOM); freed with rules_cset_free.
+ * A list:set's members are found by name in rs, whose sets' compiled sets
+ * the program keeps in slots (in rs's order); other types ignore both. */
+struct rules_cset *rules_cset_build(const struct rules_set *s, const struct rules_ruleset *rs,
+	const struct rules_cset_slot *slots);
 void rules_cset_free(struct rules_cset *cs);
 
 /* Chains shorter than this are walked rule by rule: a classifier would

@@ -382,8 +382,8 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 		return yerr(y, sets, "sets must be a map of set names, not %s", cy_type_name(sets->type));
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct cy_node *k = key_of(sets, i), *v = val_of(sets, i);
-		static const char *const keys[] = {"type", "family", "range", "netmask", "hashsize",
-			"maxelem", "timeout", "comment", "elements", NULL};
+		static const char *const keys[] = {"type", "family", "range", "netmask", "size",
+			"hashsize", "maxelem", "timeout", "comment", "elements", NULL};
 		if (v->type != CY_MAP)
 			return yerr(y, v, "set '%s' must be a map", k->str);
 		if (known(y, v, "a set", keys) < 0)
@@ -395,8 +395,8 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 			return -EINVAL;
 		struct rules_buf b = {0};
 		rbuf_printf(&b, "create %s %s", k->str, ty->str);
-		static const char *const cre[] = {"family", "range", "netmask", "hashsize", "maxelem",
-			"timeout"};
+		static const char *const cre[] = {"family", "range", "netmask", "size", "hashsize",
+			"maxelem", "timeout"};
 		for (size_t j = 0; j < RULES_ARRAY_SIZE(cre); j++)
 			if ((f = cy_map_get(v, cre[j]))) {
 				if (scalar(y, f, cre[j]) < 0) {
@@ -626,10 +626,15 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 	rbuf_puts(&b, "# Rampart ruleset\n");
 	if (rs->n_sets) {
 		rbuf_puts(&b, "sets:\n");
-		for (size_t i = 0; i < rs->n_sets; i++) {
+		/* list:set sets after the others: their members come first */
+		for (size_t k = 0; k < 2 * rs->n_sets; k++) {
+			size_t i = k % rs->n_sets;
 			const struct rules_set *s = &rs->sets[i];
+			if ((s->type == RULES_SET_LIST) != (k >= rs->n_sets))
+				continue;
 			rbuf_printf(&b, "  %s:\n    type: %s\n", s->name, rules_set_type_name(s->type));
-			bool bitmap = s->type == RULES_SET_BITMAP_PORT || s->type == RULES_SET_BITMAP_IP;
+			bool bitmap = s->type == RULES_SET_BITMAP_PORT || s->type == RULES_SET_BITMAP_IP ||
+				      s->type == RULES_SET_LIST;
 			if (s->type == RULES_SET_BITMAP_PORT) {
 				rbuf_printf(&b, "    range: \"%u-%u\"\n", s->range_lo, s->range_hi);
 			} else if (s->type == RULES_SET_BITMAP_IP) {
@@ -638,6 +643,8 @@ char *rules_yaml_print(const struct rules_ruleset *rs, unsigned flags)
 				rbuf_puts(&b, "\"\n");
 				if (s->netmask != 32)
 					rbuf_printf(&b, "    netmask: %u\n", s->netmask);
+			} else if (s->type == RULES_SET_LIST) {
+				rbuf_printf(&b, "    size: %u\n", s->maxelem);
 			} else {
 				rbuf_printf(&b, "    family: %s\n", s->fam == RULES_F_V6 ? "inet6" : "inet");
 			}

@@ -1054,7 +1054,7 @@ static void view_print(const struct rules_ruleset *rs, void *arg)
 					live -= !rules_set_entry_live(&st->e[j], now);
 			fprintf(f, "set=%s type=%s family=%s entries=%zu maxelem=%u", st->name,
 				rules_set_type_name(st->type),
-				st->type == RULES_SET_BITMAP_PORT ? "any" : st->fam == RULES_F_V6 ? "inet6" : "inet",
+				st->fam == RULES_F_ALL ? "any" : st->fam == RULES_F_V6 ? "inet6" : "inet",
 				live, st->maxelem);
 			if (st->has_timeout)
 				fprintf(f, " timeout=%u", st->timeout);
@@ -1539,6 +1539,31 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 	if (rs == NULL) {
 		fprintf(out, "%%%% error: %s\n", err);
 		return;
+	}
+	/* a list:set's member is checked against the set it names: a copy
+	 * of it comes along (unchanged, so not swapped in again) */
+	if (two && rs->n_sets == 1 && rs->sets[0].type == RULES_SET_LIST && entry_at < argc &&
+	    strcmp(argv[entry_at], rs->sets[0].name) != 0) {
+		struct rules_set m;
+		int rc = dp_set_copy(env->dp, argv[entry_at], &m);
+		if (rc == 0) {
+			struct rules_set *ns = realloc(rs->sets, 2 * sizeof(*ns));
+			if (ns == NULL) {
+				rules_set_release(&m);
+				rules_free(rs);
+				fprintf(out, "%%%% error: out of memory\n");
+				return;
+			}
+			rs->sets = ns;
+			rs->cap_sets = 2;
+			if (strcmp(m.name, ns[0].name) < 0) { /* sorted by name */
+				ns[1] = ns[0];
+				ns[0] = m;
+			} else {
+				ns[1] = m;
+			}
+			rs->n_sets = 2;
+		}
 	}
 	if (rules_ipset_change(rs, line, len, "set", RULES_IPSET_EXCL, err, sizeof(err)) < 0) {
 		rules_free(rs);

@@ -262,6 +262,17 @@ assert_eq "a comment in a set without comment support: exit 1" 1 "$?"
 assert_match "... as ipset says" "created without comment support" "$out"
 check "set del blocklist 10.77.1.0/24" "$RCTL" set del blocklist 10.77.1.0/24
 check "set del blocklist 10.77.1.2" "$RCTL" set del blocklist 10.77.1.2
+# a list:set changes alone too; its members are checked against the sets
+check "set add grp blocklist (a list:set)" "$RCTL" set add grp blocklist
+check "set add grp banned before blocklist" "$RCTL" set add grp banned before blocklist
+check_out "set list grp: in order" "^add grp banned$" "$RCTL" set list grp
+assert_eq "... banned first" "banned blocklist" "$("$RCTL" set list grp | awk '/^add/ {printf "%s%s", s, $3; s=" "}')"
+out=$("$RCTL" set add grp grp 2>&1)
+assert_eq "a list in a list: exit 1" 1 "$?"
+assert_match "... as ipset says" "list:set type cannot be added" "$out"
+check "set test grp blocklist" "$RCTL" set test grp blocklist
+check_out "the sets it names kept their entries" "^add blocklist 192\.0\.2\.0/24$" "$RCTL" set list blocklist
+check "set del grp banned" "$RCTL" set del grp banned
 # a timeout set (ipset's "timeout N"): entries expire on their own
 gen_of() { "$RCTL" show version | awk '/ruleset_generation/ {print $2}'; }
 check "-I FORWARD 1 -m set --match-set banned src -j REJECT" \

@@ -8,7 +8,7 @@
 # (tests/e2e/sets/sets.ipset: hash:ip, hash:net with and without entries,
 # hash:ip,port, hash:net,port, timeouts, a set of maxelem 1, IPv6,
 # exceptions (nomatch) and comments, hash:ip,port,ip, hash:ip,port,net and
-# bitmap:ip with a netmask, ICMP entries)
+# bitmap:ip with a netmask, ICMP entries, list:set)
 # and the
 # same rules (sets.rules, sets.rules6: --add-set with every flag order,
 # one flag for a two-dimension set, --del-set, --exist, --timeout 0 and
@@ -67,7 +67,7 @@ run_probes() { # NS
 	# the lan host's neighbour entry first (not a probe)
 	ip netns exec "$ns" ping -c 1 -W 1 10.77.2.2 >/dev/null 2>&1
 	ip netns exec "$ns" ping -6 -c 1 -W 1 fd77:2::2 >/dev/null 2>&1
-	for p in 1001 1002 1003 1004 1005 1006 1008 1009 1010 1011 1012 1013 1014 1015 1016 1017; do
+	for p in 1001 1002 1003 1004 1005 1006 1008 1009 1010 1011 1012 1013 1014 1015 1016 1017 1018; do
 		ip netns exec "$ns" "$PY" -c "$probe_py" udp $((40000 + p)) "$p" 4
 		sleep 0.2
 	done
@@ -121,6 +121,9 @@ assert_file_match "hash:ip,port,net: -j SET takes the set's longest third prefix
 assert_file_match "bitmap:ip: the source's /24 block" "^add bip 10\.77\.1\.0 timeout 600$" "$E2E_TMP/r.sets"
 assert_eq "bitmap:ip: an address out of the range is not added" 0 \
 	"$(grep -c '^add bip1 10\.77\.1' "$E2E_TMP/r.sets")"
+assert_file_match "list:set: a member holds the source" "^add m11 10\.77\.1\.2$" "$E2E_TMP/r.sets"
+assert_eq "list:set: the member's exception answers no" 0 "$(grep -c '^add m12 ' "$E2E_TMP/r.sets")"
+assert_file_match "list:set: ... and yes with --return-nomatch" "^add m13 10\.77\.1\.2$" "$E2E_TMP/r.sets"
 assert_file_match "hash:ip,port: ICMP's type and code as the port" \
 	"^add pic 10\.77\.2\.2,icmp:echo-request$" "$E2E_TMP/r.sets"
 assert_file_match "... and ICMPv6's" "^add pic6 fd77:2::2,ipv6-icmp:echo-request$" "$E2E_TMP/r.sets"

@@ -156,7 +156,8 @@ static void live_init(void)
 				   "create nets hash:net timeout 60 maxelem 8 comment\n"
 				   "add nets 10.0.0.0/8 comment \"wide\"\nadd nets 10.1.0.0/16 nomatch\n"
 				   "create blk bitmap:ip range 10.0.0.0/20 netmask 28 timeout 30\n"
-				   "create pin hash:ip,port,net maxelem 8\n";
+				   "create pin hash:ip,port,net maxelem 8\n"
+				   "create lst list:set size 4\nadd lst nets\n";
 	if (g_live == NULL ||
 	    rules_ipset_load(g_live, sets, sizeof(sets) - 1, "seed", err, sizeof(err)) < 0 ||
 	    rules_ipt_load(g_live, RULES_F_V4, text, sizeof(text) - 1, "seed", 0, err, sizeof(err)) < 0)
@@ -289,7 +290,7 @@ long dp_set_lookup(struct dp_ctx *dp, const struct rules_set_req *q, uint64_t no
 	struct rules_set *s = req_set(q);
 	if (s == NULL)
 		return -2;
-	struct rules_cset *cs = rules_cset_build(s);
+	struct rules_cset *cs = rules_cset_build(s, NULL, NULL);
 	if (cs == NULL)
 		abort();
 	uint32_t pos;

@@ -26,7 +26,8 @@ static const char sets4[] = "create s4 hash:ip\ncreate n4 hash:net\ncreate ip4 h
 			    "add n4 10.1.0.0/16 nomatch\nadd n4 10.1.2.0/24\n"
 			    "create b4 bitmap:ip range 10.0.0.0/16 netmask 24\nadd b4 10.0.0.0/23\n"
 			    "create pn4 hash:ip,port,net\nadd pn4 10.0.0.1,tcp:80,10.0.0.0/8\n"
-			    "add pn4 10.0.0.1,tcp:80,10.0.1.0/24 nomatch\n";
+			    "add pn4 10.0.0.1,tcp:80,10.0.1.0/24 nomatch\n"
+			    "create l4 list:set\nadd l4 n4\nadd l4 s4\nadd l4 tp\n";
 static const char sets6[] = "create s6 hash:ip family inet6\ncreate n6 hash:net family inet6\n";
 
 static struct rules_ruleset *fresh(void)

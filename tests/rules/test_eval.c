@@ -55,7 +55,11 @@ static const char sets_text[] = "create ip4 hash:ip\nadd ip4 10.0.0.1\n"
 				"create bip2 bitmap:ip range 10.0.1.0-10.0.1.255\n"
 				/* ports of other protocols: ICMP type/code, pseudo port 0 */
 				"create ipx hash:ip,port\nadd ipx 10.0.0.2,icmp:ping\nadd ipx 10.0.0.2,gre:0\n"
-				"add ipx 10.0.0.2,icmp:3/4\n";
+				"add ipx 10.0.0.2,icmp:3/4\n"
+				/* list:set: members of both families, one with exceptions */
+				"create lst list:set\nadd lst ip4\nadd lst net6\n"
+				"create lexc list:set\nadd lexc exc\nadd lexc ipport\n"
+				"create tlst list:set timeout 300\nadd tlst ip4 timeout 3\n";
 
 #define FAKE_T0 1000000000ull /* us */
 static uint64_t fake_clock(void)
@@ -971,6 +975,18 @@ static void test_set_3d(void **state)
 	MATCH("-m set --match-set ipx dst,dst", q);
 	q.frag = 1; /* a later fragment: no ports needed */
 	MATCH("-m set --match-set ipx dst,dst", q);
+	/* list:set: the members in order, each of its own family */
+	MATCH("-m set --match-set lst src", p);
+	NOMATCH("-m set --match-set lst dst", p);
+	MATCH("-m set --match-set lst src", base6());
+	MATCH("-m set ! --match-set lst dst", p);
+	/* each member asked as -m set asks it: exceptions, --return-nomatch,
+	 * directions (ipport needs two) */
+	NOMATCH("-m set --match-set lexc src", p);
+	MATCH("-m set --match-set lexc src --return-nomatch", p);
+	MATCH("-m set --match-set lexc dst", p);           /* exc's 10.0.0.2/32 */
+	MATCH("-m set --match-set lexc dst,dst", p);       /* and ipport's 10.0.0.2,tcp:80 */
+	NOMATCH("-m set --match-set lexc dst,src --return-nomatch", p);
 }
 
 /* hash:net exceptions (nomatch), --return-nomatch, and the counter options,
@@ -1050,6 +1066,11 @@ static void test_set_timeouts(void **state)
 	NOMATCH("-m set --match-set texc src", p);
 	p.now_us = FAKE_T0 + 3000000;
 	MATCH("-m set --match-set texc src", p);
+	/* a list's member that expires is no longer asked */
+	p.now_us = FAKE_T0 + 2999999;
+	MATCH("-m set --match-set tlst src", p);
+	p.now_us = FAKE_T0 + 3000000;
+	NOMATCH("-m set --match-set tlst src", p);
 	/* a program with a timeout set reads the clock */
 	struct run r;
 	load(&r, forward_text("-m set --match-set tmo src", false, RULES_F_V4), NULL, 0);

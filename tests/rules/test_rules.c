@@ -880,7 +880,7 @@ static const struct err_case err_cases[] = {
 	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set nosuch src\nCOMMIT\n",
 		"2:27: set nosuch doesn't exist"},
 	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set bports src\nCOMMIT\n",
-		"2:27: SET: set bports is a bitmap:port set: -j SET adds to and deletes from hash sets only"},
+		"2:27: SET: set bports is a bitmap:port set: -j SET adds to and deletes from hash and bitmap:ip sets only"},
 	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set v4set src --add-set ipport src\nCOMMIT\n",
 		"2:37: SET: only one of --add-set may be given"},
 	{RULES_F_V4, "*filter\n-A INPUT -j SET --add-set v4set src --timeout 4294967295\nCOMMIT\n",
@@ -1498,6 +1498,40 @@ static void test_set_nomatch_comment(void **state)
 	assert_int_equal(set_do(rs, "add rt 1.1.1.1,1-5\n", RULES_IPSET_EXCL, err), -EINVAL);
 	assert_string_equal(err, "s:1:8: set rt is full (maxelem 2)");
 	assert_int_equal(rules_ipset_test(rs, "rr", "10.0.0.1,6", 0, err, sizeof(err)), 1);
+	/* list:set: members in order, before/after, as ipset 7.17 saves them
+	 * (lists after the other sets, so that they load back) */
+	static const char ls[] = "create la list:set size 4\n"
+				 "create lm4 hash:net\nadd lm4 10.0.0.0/8\ncreate lm6 hash:net family inet6\n"
+				 "create lmp hash:ip,port\nadd la lm4\nadd la lmp\nadd la lm6 before lmp\n";
+	assert_int_equal(rules_ipset_load(rs, ls, strlen(ls), "s", err, sizeof(err)), 0);
+	SET_IS(rs, "la", "create la list:set size 4\nadd la lm4\nadd la lm6\nadd la lmp\n");
+	assert_int_equal(rules_ipset_test(rs, "la", "lm6", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "la", "rp", 0, err, sizeof(err)), 0);
+	assert_int_equal(set_do(rs, "del la lm6\nadd la rp after lm4\n", RULES_IPSET_EXCL, err), 0);
+	SET_IS(rs, "la", "create la list:set size 4\nadd la lm4\nadd la rp\nadd la lmp\n");
+	char *all = rules_ipset_print(rs, NULL);
+	assert_non_null(all);
+	char *lpos = strstr(all, "create la list:set");
+	assert_non_null(lpos);
+	assert_null(strstr(lpos, "create lm4")); /* the list after its members */
+	free(all);
+	static const struct {
+		const char *in, *want;
+	} badl[] = {
+		{"add la nosuch\n", "s:1:8: set nosuch to be added/deleted/tested as element does not exist"},
+		{"create lb list:set\nadd la lb\n", "s:2:8: sets with list:set type cannot be added to the set"},
+		{"add la lm4\n", "s:1:8: element cannot be added to set la: it's already added"},
+		{"add la lm6 after nosuch\n", "s:1:18: set nosuch is not in list la"},
+		{"add la lm6\nadd la rr\n", "s:2:8: set la is full (size 4)"},
+		{"create lm4 hash:ip\n", "s:1:8: set lm4 is in use by rules and cannot be recreated"},
+		{"add rq 1.1.1.1,tcp:9 before x\n", "s:1:29: before/after: set rq is not a list:set"},
+	};
+	for (size_t i = 0; i < sizeof(badl) / sizeof(badl[0]); i++) {
+		if (set_do(rs, badl[i].in, RULES_IPSET_EXCL, err) != -EINVAL)
+			fail_msg("list case %zu loaded", i);
+		if (strcmp(err, badl[i].want))
+			fail_msg("list case %zu: want %s\n got %s", i, badl[i].want, err);
+	}
 	/* a load keeps an element's last line (here: the exception) */
 	static const char dup[] = "create dn hash:net\nadd dn 10.0.0.0/8\nadd dn 10.1.0.0/16\n"
 				  "add dn 10.0.0.0/8 nomatch\n# a \"quote in a comment\n";
@@ -1592,7 +1626,7 @@ static void test_clone_and_sets(void **state)
 	} bad[] = {
 		{"create allow hash:ip\n", "s:1:8: set allow is in use by rules and cannot be recreated"},
 		{"create x hash:ip\ncreate x hash:ip\n", "s:2:8: set x already exists"},
-		{"create x list:set\n", "s:1:10: set type \"list:set\" is not supported"},
+		{"create x hash:mac\n", "s:1:10: set type \"hash:mac\" is not supported"},
 		{"create x hash:ip counters\n", "s:1:18: set option \"counters\" is not supported"},
 		{"create x hash:ip timeout 2147484\n", "s:1:26: '2147484' is out of range 0-2147483"},
 		{"create x hash:ip timeout -1\n", "s:1:26: '-1' is out of range 0-2147483"},
