@@ -79,6 +79,12 @@ static const struct bench scenarios[] = {
 	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 	  "-A FORWARD -j SET --add-set seen dst --exist\n-A FORWARD -j ACCEPT\nCOMMIT\n",
 	  "create seen hash:ip family inet timeout 600\n" },
+	{ "router-set-ports", "router + one FORWARD -m set rule on a hash:ip,port set holding 32768 "
+	  "ports of one source (a port range: one element each), 1 packet in 64 from it", false, false, 0,
+	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	  "-A FORWARD -m set --match-set hp src,src -j ACCEPT\n-A FORWARD -j ACCEPT\nCOMMIT\n",
+	  "create hp hash:ip,port family inet\nadd hp 10.77.1.2,udp:1024-33791\n"
+	  "add hp 10.77.1.3,tcp:80\n" },
 };
 
 static const char cfg_fmt[] =

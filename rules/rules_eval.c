@@ -257,6 +257,17 @@ static bool mport_match(const struct rules_m_mport *m, uint16_t sp, uint16_t dp,
  * (nomatch) -- the kernel's 0, 1 and -ENOTEMPTY. */
 enum { SET_NONE, SET_IN, SET_NOMATCH };
 
+/* Is compiled entry e before key (k, proto, port) in the set's order
+ * (address, then protocol and port when with_port)? */
+static inline bool set_key_below(const struct rules_set_entry *e, const struct rules_addr *k,
+	bool with_port, uint8_t proto, uint16_t port)
+{
+	int c = memcmp(e->addr.b, k->b, sizeof(k->b));
+	if (c || !with_port)
+		return c < 0;
+	return e->proto != proto ? e->proto < proto : e->port_lo < port;
+}
+
 static int set_has(const struct rules_cset *cs, int fam, const struct rules_addr *a, uint8_t proto,
 	uint16_t port, bool with_port, uint64_t now)
 {
@@ -276,17 +287,21 @@ static int set_has(const struct rules_cset *cs, int fam, const struct rules_addr
 			unsigned bits = pl >= 8 * (i + 1) ? 8 : pl > 8 * i ? pl - 8 * i : 0;
 			k.b[i] = (uint8_t)(a->b[i] & (uint8_t)(0xff00u >> bits));
 		}
-		/* first entry of the group with this address (binary search) */
+		/* the group's first entry of this address (and protocol and
+		 * port): a binary search -- a port range is one entry per port,
+		 * an address may have thousands */
 		uint32_t lo = cs->g[g].first, hi = lo + cs->g[g].n;
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo) / 2;
-			if (memcmp(cs->e[mid].addr.b, k.b, sizeof(k.b)) < 0)
+			if (set_key_below(&cs->e[mid], &k, with_port, proto, port))
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		uint32_t end = cs->g[g].first + cs->g[g].n;
 		for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
+			if (with_port && (cs->e[i].proto != proto || cs->e[i].port_lo != port))
+				break; /* past this address's entries of the port */
 			if (cs->has_timeout) {
 				/* one load: the control thread may renew it meanwhile */
 				uint64_t exp = __atomic_load_n(&cs->e[i].exp_us, __ATOMIC_RELAXED);
@@ -295,9 +310,7 @@ static int set_has(const struct rules_cset *cs, int fam, const struct rules_addr
 			}
 			/* groups go from the longest prefix down: the first entry
 			 * found is the most specific, and decides */
-			if (!with_port ||
-			    (cs->e[i].proto == proto && port >= cs->e[i].port_lo && port <= cs->e[i].port_hi))
-				return cs->e[i].nomatch ? SET_NOMATCH : SET_IN;
+			return cs->e[i].nomatch ? SET_NOMATCH : SET_IN;
 		}
 	}
 	return SET_NONE;
@@ -695,7 +708,7 @@ static int set_has3(const struct rules_cset *cs, int fam, const struct rules_add
 	uint32_t lo = cs->g[0].first, hi = lo + cs->g[0].n, end = hi;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (memcmp(cs->e[mid].addr.b, k.b, sizeof(k.b)) < 0)
+		if (set_key_below(&cs->e[mid], &k, true, proto, port))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -703,8 +716,8 @@ static int set_has3(const struct rules_cset *cs, int fam, const struct rules_add
 	const struct rules_set_entry *best = NULL;
 	for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
 		const struct rules_set_entry *e = &cs->e[i];
-		if (e->proto != proto || port < e->port_lo || port > e->port_hi)
-			continue;
+		if (e->proto != proto || e->port_lo != port)
+			break; /* the run of this address and port is over */
 		if (cs->has_timeout) {
 			uint64_t exp = __atomic_load_n(&e->exp_us, __ATOMIC_RELAXED);
 			if (exp != 0 && now >= exp)
@@ -726,8 +739,8 @@ static int set_has3(const struct rules_cset *cs, int fam, const struct rules_add
  * ip_set_get_ip4_port/ip6_port take it: TCP, UDP, SCTP and UDP-Lite ports
  * (src: the source's), ICMP (IPv4) and ICMPv6 (IPv6) as type << 8 | code
  * whatever the direction, any other protocol the pseudo port 0; false
- * when there is none (a later fragment of a protocol with ports, a header
- * cut short). */
+ * when there is none (a later fragment of a protocol with ports, any later
+ * IPv6 fragment, a header cut short). */
 static bool set_pkt_port(const struct rules_pkt *pk, bool src, uint16_t *port)
 {
 	switch (pk->proto) {
@@ -738,8 +751,8 @@ static bool set_pkt_port(const struct rules_pkt *pk, bool src, uint16_t *port)
 		*port = src ? pk->sport : pk->dport;
 		return true;
 	case 132:
-	case 136:
-		if (pk->frag || pk->l3p == NULL || pk->l4_off + 4u > pk->l3cap)
+	case 136: /* the whole header there, as the kernel's skb_header_pointer */
+		if (pk->frag || pk->l3p == NULL || pk->l4_off + (pk->proto == 132 ? 12u : 8u) > pk->l3cap)
 			return false;
 		*port = rules_rd16(pk->l3p + pk->l4_off + (src ? 0 : 2));
 		return true;
@@ -754,6 +767,10 @@ static bool set_pkt_port(const struct rules_pkt *pk, bool src, uint16_t *port)
 	default:
 		break;
 	}
+	/* ip_set_get_ip6_port refuses any later fragment; IPv4's takes those
+	 * of protocols without ports */
+	if (pk->frag && pk->fam == RULES_F_V6)
+		return false;
 	*port = 0;
 	return true;
 }

@@ -50,7 +50,8 @@ static const struct {
 
 /* An IPv4 address, range "a-b" or prefix "a/n" into [*lo, *hi] (host
  * order): bitmap:ip's ranges and entries. */
-static int parse_ip4_range(struct rules_pctx *pc, const char *s, uint32_t *lo, uint32_t *hi)
+static int parse_ip4_range(struct rules_pctx *pc, const char *s, uint32_t *lo, uint32_t *hi,
+	bool entry)
 {
 	char buf[64];
 	if (strlen(s) >= sizeof(buf))
@@ -64,6 +65,8 @@ static int parse_ip4_range(struct rules_pctx *pc, const char *s, uint32_t *lo, u
 	int rc = rules_parse_prefix(pc, RULES_F_V4, buf, &a, &plen);
 	if (rc < 0)
 		return rc;
+	if (entry && plen == 0) /* the kernel's !cidr */
+		return rules_errf(pc->pe, pc->col, "entry \"%s\": zero prefix length", s);
 	uint32_t x = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
 	uint32_t mask = plen ? ~0u << (32 - plen) : 0;
 	*lo = x & mask;
@@ -300,7 +303,7 @@ static int parse_entry(struct rules_pctx *pc, struct rules_set *set, const char 
 	}
 	if (set->type == RULES_SET_BITMAP_IP) { /* one address (ranges: bitmap_ip_each) */
 		uint32_t lo, hi;
-		int rc = parse_ip4_range(pc, buf, &lo, &hi);
+		int rc = parse_ip4_range(pc, buf, &lo, &hi, true);
 		if (rc < 0)
 			return rc;
 		if (lo != hi)
@@ -432,11 +435,13 @@ static int do_create(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok
 			rc = opt_timeout(pc, v, &ns.timeout);
 			ns.has_timeout = 1;
 		} else if (strcmp(tok[i], "size") == 0 && list) {
+			/* kept and printed, at least 4 as the kernel makes it; the
+			 * kernel does not hold a list to it, nor does Rampart */
 			rc = opt_uint(pc, "size", v, SET_ENTRIES_MAX, &ns.maxelem);
-			if (rc == 0 && ns.maxelem == 0)
-				ns.maxelem = 8; /* ipset's default for 0 */
+			if (rc == 0 && ns.maxelem < 4)
+				ns.maxelem = 4;
 		} else if (strcmp(tok[i], "range") == 0 && ns.type == RULES_SET_BITMAP_IP) {
-			rc = v ? parse_ip4_range(pc, v, &ns.ip_lo, &ns.ip_hi) :
+			rc = v ? parse_ip4_range(pc, v, &ns.ip_lo, &ns.ip_hi, false) :
 				 rules_errf(pc->pe, pc->col, "range needs a value");
 			have_range = true;
 			col_range = pc->col;
@@ -544,6 +549,8 @@ static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, 
 			o->ref_after = tok[i][0] == 'a';
 			o->ref = tok[++i];
 			o->col_ref = col[i];
+			if (strlen(o->ref) > RULES_SET_NAME_MAX)
+				return rules_errf(pc->pe, col[i], "set name \"%s\" too long", o->ref);
 			continue;
 		}
 		if (add && !strcmp(tok[i], "nomatch")) {
@@ -618,34 +625,49 @@ static long kix_find(const struct kix *k, const struct rules_set *s, const struc
 	return -1;
 }
 
-/* bitmap:ip's entry spec (an address, a range or a prefix) as blocks of
- * the set's netmask: the first and the last block, and the set's entries
- * by block (*at, malloc'd; -1: none), for add and del of ranges. */
-static int bitmap_ip_blocks(struct rules_pctx *pc, const struct rules_set *set, const char *spec,
-	uint32_t *first, uint32_t *last, long **at)
+/* bitmap:ip's entry spec (an address, a range or a prefix) as the kernel's
+ * bitmap_ip_uadt walks it: from its first address, one step of the
+ * netmask's block size at a time while within it -- the block of each
+ * step (a range that starts inside a block may miss the last block it
+ * reaches into, as in the kernel): *lo, and *steps of them. */
+static int bitmap_ip_spec(struct rules_pctx *pc, const struct rules_set *set, const char *spec,
+	uint32_t *lo, uint64_t *steps)
 {
-	uint32_t lo, hi;
-	int rc = parse_ip4_range(pc, spec, &lo, &hi);
+	uint32_t hi;
+	int rc = parse_ip4_range(pc, spec, lo, &hi, true);
 	if (rc < 0)
 		return rc;
-	if (lo < set->ip_lo || hi > set->ip_hi)
+	if (*lo < set->ip_lo || hi > set->ip_hi)
 		return rules_errf(pc->pe, pc->col, "element \"%s\" is out of the range of set %s", spec,
 			set->name);
-	unsigned sh = 32u - set->netmask;
-	*first = (lo - set->ip_lo) >> sh;
-	*last = (hi - set->ip_lo) >> sh;
-	size_t nb = ((size_t)(set->ip_hi - set->ip_lo) >> sh) + 1;
-	*at = malloc(nb * sizeof(**at));
-	if (*at == NULL)
-		return rules_errf(pc->pe, 0, "out of memory");
-	for (size_t b = 0; b < nb; b++)
-		(*at)[b] = -1;
-	for (size_t i = 0; i < set->n; i++) {
-		size_t b = (ip4_get(&set->e[i].addr) - set->ip_lo) >> sh;
-		if (b < nb)
-			(*at)[b] = (long)i;
-	}
+	uint64_t hosts = 1ull << (32u - set->netmask);
+	*steps = ((uint64_t)hi - *lo) / hosts + 1;
 	return 0;
+}
+
+/* the block (index from the range's start) of step k from lo */
+static size_t bitmap_ip_block(const struct rules_set *set, uint32_t lo, uint64_t k)
+{
+	uint64_t x = (uint64_t)lo + (k << (32u - set->netmask));
+	return (size_t)((x - set->ip_lo) >> (32u - set->netmask));
+}
+
+/* the set's entries by block (malloc'd; -1: none) */
+static long *bitmap_ip_index(const struct rules_set *set)
+{
+	unsigned sh = 32u - set->netmask;
+	size_t nb = ((size_t)(set->ip_hi - set->ip_lo) >> sh) + 1;
+	long *at = malloc(nb * sizeof(*at));
+	if (at == NULL)
+		return NULL;
+	for (size_t b = 0; b < nb; b++)
+		at[b] = -1;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t x = ip4_get(&set->e[i].addr);
+		if (x >= set->ip_lo && ((size_t)(x - set->ip_lo) >> sh) < nb)
+			at[(x - set->ip_lo) >> sh] = (long)i;
+	}
+	return at;
 }
 
 static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, const int *col, int n,
@@ -661,29 +683,35 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 		return rules_errf(pc->pe, col[at[0]], "set %s doesn't exist", tok[at[0]]);
 	pc->col = col[at[1]];
 	if (set->type == RULES_SET_BITMAP_IP) { /* each block of a range or prefix */
-		uint32_t first, last;
-		long *where;
+		uint32_t lo;
+		uint64_t steps;
 		uint64_t now = rules_clock_us();
-		if ((rc = bitmap_ip_blocks(pc, set, tok[at[1]], &first, &last, &where)) < 0)
+		if ((rc = bitmap_ip_spec(pc, set, tok[at[1]], &lo, &steps)) < 0)
 			return rc;
-		unsigned sh = 32u - set->netmask;
-		for (uint32_t b = first; rc == 0; b++) {
-			long i = where[b];
-			if (i < 0 || !rules_set_entry_live(&set->e[i], now)) {
-				if (!(flags & IPSET_EXIST))
-					rc = rules_errf(pc->pe, col[at[1]],
-						"element cannot be deleted from set %s: it's not added",
-						set->name);
-			} else {
-				set->e[i] = set->e[--set->n];
-				where[b] = -1;
-				if ((size_t)i < set->n) /* the last one moved to i */
-					where[(ip4_get(&set->e[i].addr) - set->ip_lo) >> sh] = i;
-			}
-			if (b == last)
-				break;
+		long *where = bitmap_ip_index(set);
+		uint8_t *gone = calloc(set->n ? set->n : 1, 1);
+		if (where == NULL || gone == NULL) {
+			free(where);
+			free(gone);
+			return rules_errf(pc->pe, 0, "out of memory");
+		}
+		for (uint64_t k = 0; rc == 0 && k < steps; k++) {
+			long i = where[bitmap_ip_block(set, lo, k)];
+			if (i >= 0 && !gone[i] && rules_set_entry_live(&set->e[i], now))
+				gone[i] = 1;
+			else if (!(flags & IPSET_EXIST))
+				rc = rules_errf(pc->pe, col[at[1]],
+					"element cannot be deleted from set %s: it's not added", set->name);
+		}
+		if (rc == 0) { /* compacted at the end: the indexes held till then */
+			size_t w = 0;
+			for (size_t i = 0; i < set->n; i++)
+				if (!gone[i])
+					set->e[w++] = set->e[i];
+			set->n = w;
 		}
 		free(where);
+		free(gone);
 		return rc;
 	}
 	struct rules_set_entry e;
@@ -788,9 +816,9 @@ static int add_one(struct rules_pctx *pc, struct rules_set *set, struct rules_se
 		return rules_errf(pc->pe, 0, "out of memory");
 	if (set->n >= set->maxelem && set->has_timeout && may_purge)
 		rules_set_purge(set, now);
-	if (set->n >= set->maxelem || set->n >= SET_ENTRIES_MAX)
-		return rules_errf(pc->pe, col_e, "set %s is full (%s %u)", set->name,
-			set->type == RULES_SET_LIST ? "size" : "maxelem", set->maxelem);
+	if ((set->n >= set->maxelem && set->type != RULES_SET_LIST) || set->n >= SET_ENTRIES_MAX)
+		return rules_errf(pc->pe, col_e, "set %s is full (maxelem %u)", set->name,
+			set->maxelem);
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 16;
 		struct rules_set_entry *ne = realloc(set->e, cap * sizeof(*ne));
@@ -813,6 +841,8 @@ static int list_add(struct rules_pctx *pc, struct rules_set *set, const char *na
 	int rc = parse_entry(pc, set, name, &e);
 	if (rc < 0)
 		return rc;
+	if (set->has_timeout) /* list_set_uadd: expired members out first */
+		rules_set_purge(set, rules_clock_us());
 	struct rules_set_entry r;
 	memset(&r, 0, sizeof(r));
 	if (o->ref) {
@@ -863,26 +893,29 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	if (set->type == RULES_SET_LIST)
 		return list_add(pc, set, tok[at[1]], &o, flags, col[at[1]]);
 	if (set->type == RULES_SET_BITMAP_IP) {
-		/* a range or a prefix: each block of the netmask in it (expired
-		 * entries out first: the indexes below must hold) */
-		uint32_t first, last;
-		long *where;
-		if (set->has_timeout)
-			rules_set_purge(set, rules_clock_us());
-		if ((rc = bitmap_ip_blocks(pc, set, tok[at[1]], &first, &last, &where)) < 0)
+		/* a range or a prefix: each block of the netmask it steps on */
+		uint32_t lo;
+		uint64_t steps;
+		if ((rc = bitmap_ip_spec(pc, set, tok[at[1]], &lo, &steps)) < 0)
 			return rc;
-		for (uint32_t b = first; rc == 0; b++) {
+		bool scan = (flags & (RULES_IPSET_EXCL | IPSET_EXIST)) != 0;
+		long *where = NULL;
+		if (scan) { /* expired entries out first: the indexes must hold */
+			if (set->has_timeout)
+				rules_set_purge(set, rules_clock_us());
+			if ((where = bitmap_ip_index(set)) == NULL)
+				return rules_errf(pc->pe, 0, "out of memory");
+		}
+		for (uint64_t k = 0; rc == 0 && k < steps; k++) {
+			size_t b = bitmap_ip_block(set, lo, k);
 			struct rules_set_entry e;
 			memset(&e, 0, sizeof(e));
-			ip4_put(&e.addr, set->ip_lo + (b << (32u - set->netmask)));
+			ip4_put(&e.addr, set->ip_lo + (uint32_t)(b << (32u - set->netmask)));
 			e.plen = set->netmask;
-			long w = where[b];
 			size_t n0 = set->n;
-			rc = add_one(pc, set, e, &o, flags, col[at[1]], w, false);
-			if (rc == 0 && set->n > n0)
+			rc = add_one(pc, set, e, &o, flags, col[at[1]], scan ? where[b] : -1, !scan);
+			if (rc == 0 && scan && set->n > n0)
 				where[b] = (long)set->n - 1;
-			if (b == last)
-				break;
 		}
 		free(where);
 		return rc;
@@ -1017,6 +1050,13 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 			const struct rules_set_entry *e = &l->e[j];
 			if (!rules_set_entry_live(e, now))
 				continue;
+			if (d->type == RULES_SET_LIST) { /* a member the new ruleset still has */
+				char m[32];
+				rules_set_member(e, m);
+				const struct rules_set *ms = rules_set_find(dst, m);
+				if (ms == NULL || ms->type == RULES_SET_LIST)
+					continue;
+			}
 			size_t at = rules_set_entry_hash(e, 0) & (cap - 1);
 			bool there = false;
 			while (tab[at] != SIZE_MAX && !there) {

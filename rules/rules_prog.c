@@ -243,15 +243,14 @@ long rules_cset_find(const struct rules_cset *cs, const struct rules_set_entry *
 		if (cs->g[g].plen != e->plen)
 			continue;
 		uint32_t lo = cs->g[g].first, hi = lo + cs->g[g].n, end = hi;
-		while (lo < hi) {
+		while (lo < hi) { /* the element's place in the set's whole order */
 			uint32_t mid = lo + (hi - lo) / 2;
-			if (memcmp(cs->e[mid].addr.b, e->addr.b, sizeof(e->addr.b)) < 0)
+			if (ent_cmp(&cs->e[mid], e) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (uint32_t i = lo; i < end && !memcmp(cs->e[i].addr.b, e->addr.b, sizeof(e->addr.b));
-		     i++) {
+		for (uint32_t i = lo; i < end && !ent_cmp(&cs->e[i], e); i++) {
 			const struct rules_set_entry *x = &cs->e[i];
 			if (!rules_set_entry_same(x, e))
 				continue;

@@ -361,25 +361,46 @@ static int load_rule(struct yctx *y, enum rules_table_id t, const char *chain, i
 	return rc;
 }
 
-/* One `ipset save` line through the ipset loader; its error is restated at
- * the YAML node `at` ("set 'NAME': what"). */
-static int ipset_line(struct yctx *y, const struct rules_buf *b, const char *set,
-	const struct cy_node *at)
+/* The sets become `ipset save` text, loaded at once (a load per line
+ * would copy the ruleset each time); each line remembers its YAML node,
+ * where the loader's error is restated ("set 'NAME': what"). */
+struct set_lines {
+	struct rules_buf b;
+	size_t n, cap;
+	const struct cy_node **at;
+	const char **set;
+};
+
+static int set_line(struct yctx *y, struct set_lines *sl, const struct cy_node *at, const char *set)
 {
-	int rc = b->oom ? -ENOMEM : rules_ipset_load(y->rs, b->s, b->len, y->name, y->err, y->errlen);
-	if (rc == -EINVAL) {
-		char inner[RULES_ERR_MAX];
-		const char *m = strstr(y->err, ": ");
-		snprintf(inner, sizeof(inner), "%s", m ? m + 2 : y->err);
-		yerr(y, at, "set '%s': %s", set, inner);
+	if (sl->n == sl->cap) {
+		size_t cap = sl->cap ? 2 * sl->cap : 64;
+		const struct cy_node **na = realloc(sl->at, cap * sizeof(*na));
+		if (na == NULL)
+			return -ENOMEM;
+		sl->at = na;
+		const char **ns = realloc(sl->set, cap * sizeof(*ns));
+		if (ns == NULL)
+			return -ENOMEM;
+		sl->set = ns;
+		sl->cap = cap;
 	}
-	return rc;
+	sl->at[sl->n] = at;
+	sl->set[sl->n++] = set;
+	(void)y;
+	return 0;
 }
 
-static int load_sets(struct yctx *y, const struct cy_node *sets)
+/* a value that goes into a line of ipset text: one line */
+static int one_line(struct yctx *y, const struct cy_node *n, const char *what)
 {
-	if (sets->type != CY_MAP)
-		return yerr(y, sets, "sets must be a map of set names, not %s", cy_type_name(sets->type));
+	if (strpbrk(n->str, "\n\r"))
+		return yerr(y, n, "%s must be on one line", what);
+	return 0;
+}
+
+static int load_sets_text(struct yctx *y, const struct cy_node *sets, struct set_lines *sl)
+{
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct cy_node *k = key_of(sets, i), *v = val_of(sets, i);
 		static const char *const keys[] = {"type", "family", "range", "netmask", "size",
@@ -391,37 +412,29 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 		const struct cy_node *ty = cy_map_get(v, "type"), *f;
 		if (!ty)
 			return yerr(y, v, "set '%s' needs a type", k->str);
-		if (scalar(y, ty, "type") < 0)
+		if (scalar(y, ty, "type") < 0 || one_line(y, ty, "type") < 0 || one_line(y, k, "a set name") < 0)
 			return -EINVAL;
-		struct rules_buf b = {0};
-		rbuf_printf(&b, "create %s %s", k->str, ty->str);
+		struct rules_buf *b = &sl->b;
+		rbuf_printf(b, "create %s %s", k->str, ty->str);
 		static const char *const cre[] = {"family", "range", "netmask", "size", "hashsize",
 			"maxelem", "timeout"};
 		for (size_t j = 0; j < RULES_ARRAY_SIZE(cre); j++)
 			if ((f = cy_map_get(v, cre[j]))) {
-				if (scalar(y, f, cre[j]) < 0) {
-					free(b.s);
+				if (scalar(y, f, cre[j]) < 0 || one_line(y, f, cre[j]) < 0)
 					return -EINVAL;
-				}
-				rbuf_printf(&b, " %s %s", cre[j], f->str);
+				rbuf_printf(b, " %s %s", cre[j], f->str);
 			}
 		if ((f = cy_map_get(v, "comment"))) { /* comment: true -- entries may carry one */
-			if (scalar(y, f, "comment") < 0) {
-				free(b.s);
+			if (scalar(y, f, "comment") < 0)
 				return -EINVAL;
-			}
-			if (strcmp(f->str, "true") == 0 || strcmp(f->str, "yes") == 0) {
-				rbuf_puts(&b, " comment");
-			} else if (strcmp(f->str, "false") != 0 && strcmp(f->str, "no") != 0) {
-				free(b.s);
+			if (strcmp(f->str, "true") == 0 || strcmp(f->str, "yes") == 0)
+				rbuf_puts(b, " comment");
+			else if (strcmp(f->str, "false") != 0 && strcmp(f->str, "no") != 0)
 				return yerr(y, f, "comment must be true or false, not '%s'", f->str);
-			}
 		}
-		rbuf_putc(&b, '\n');
-		int rc = ipset_line(y, &b, k->str, k);
-		free(b.s);
-		if (rc < 0)
-			return rc;
+		rbuf_putc(b, '\n');
+		if (set_line(y, sl, k, k->str) < 0)
+			return -ENOMEM;
 		const struct cy_node *el = cy_map_get(v, "elements");
 		if (!el)
 			continue;
@@ -429,17 +442,44 @@ static int load_sets(struct yctx *y, const struct cy_node *sets)
 			return yerr(y, el, "elements must be a list");
 		for (size_t j = 0; j < el->n; j++) {
 			const struct cy_node *e = el->items[j];
-			if (scalar(y, e, "a set element") < 0)
+			if (scalar(y, e, "a set element") < 0 || one_line(y, e, "a set element") < 0)
 				return -EINVAL;
-			struct rules_buf a = {0};
-			rbuf_printf(&a, "add %s %s\n", k->str, e->str);
-			rc = ipset_line(y, &a, k->str, e);
-			free(a.s);
-			if (rc < 0)
-				return rc;
+			rbuf_printf(b, "add %s %s\n", k->str, e->str);
+			if (set_line(y, sl, e, k->str) < 0)
+				return -ENOMEM;
 		}
 	}
 	return 0;
+}
+
+static int load_sets(struct yctx *y, const struct cy_node *sets)
+{
+	if (sets->type != CY_MAP)
+		return yerr(y, sets, "sets must be a map of set names, not %s", cy_type_name(sets->type));
+	struct set_lines sl = {0};
+	int rc = load_sets_text(y, sets, &sl);
+	if (rc == 0 && sl.b.oom)
+		rc = -ENOMEM;
+	bool loaded = false;
+	if (rc == 0 && sl.n) {
+		rc = rules_ipset_load(y->rs, sl.b.s, sl.b.len, y->name, y->err, y->errlen);
+		loaded = true;
+	}
+	if (loaded && rc == -EINVAL && strncmp(y->err, y->name, strlen(y->name)) == 0) {
+		/* "NAME:LINE:COL: what" from the loader: its line's node */
+		const char *p = y->err + strlen(y->name);
+		unsigned long line = *p == ':' ? strtoul(p + 1, NULL, 10) : 0;
+		if (line >= 1 && line <= sl.n) {
+			char inner[RULES_ERR_MAX];
+			const char *m = strstr(p, ": ");
+			snprintf(inner, sizeof(inner), "%s", m ? m + 2 : y->err);
+			yerr(y, sl.at[line - 1], "set '%s': %s", sl.set[line - 1], inner);
+		}
+	}
+	free(sl.b.s);
+	free(sl.at);
+	free(sl.set);
+	return rc;
 }
 
 static bool builtin_chain(enum rules_table_id t, const char *name)

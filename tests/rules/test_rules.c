@@ -1509,6 +1509,11 @@ static void test_set_nomatch_comment(void **state)
 	assert_int_equal(rules_ipset_test(rs, "la", "rp", 0, err, sizeof(err)), 0);
 	assert_int_equal(set_do(rs, "del la lm6\nadd la rp after lm4\n", RULES_IPSET_EXCL, err), 0);
 	SET_IS(rs, "la", "create la list:set size 4\nadd la lm4\nadd la rp\nadd la lmp\n");
+	/* size: at least 4, and not a limit (as the kernel's) */
+	assert_int_equal(set_do(rs, "create lz list:set size 2\nadd lz lm4\nadd lz lm6\nadd lz lmp\n"
+				    "add lz rp\nadd lz rq\n", RULES_IPSET_EXCL, err), 0);
+	SET_IS(rs, "lz", "create lz list:set size 4\nadd lz lm4\nadd lz lm6\nadd lz lmp\nadd lz rp\n"
+			 "add lz rq\n");
 	char *all = rules_ipset_print(rs, NULL);
 	assert_non_null(all);
 	char *lpos = strstr(all, "create la list:set");
@@ -1522,7 +1527,7 @@ static void test_set_nomatch_comment(void **state)
 		{"create lb list:set\nadd la lb\n", "s:2:8: sets with list:set type cannot be added to the set"},
 		{"add la lm4\n", "s:1:8: element cannot be added to set la: it's already added"},
 		{"add la lm6 after nosuch\n", "s:1:18: set nosuch is not in list la"},
-		{"add la lm6\nadd la rr\n", "s:2:8: set la is full (size 4)"},
+
 		{"create lm4 hash:ip\n", "s:1:8: set lm4 is in use by rules and cannot be recreated"},
 		{"add rq 1.1.1.1,tcp:9 before x\n", "s:1:29: before/after: set rq is not a list:set"},
 	};
@@ -1554,6 +1559,14 @@ static void test_set_nomatch_comment(void **state)
 	SET_IS(rs, "be", "create be bitmap:ip range 10.0.0.1-10.0.0.20\n");
 	SET_IS(rs, "bj", "create bj bitmap:ip range 10.0.0.0-10.0.0.11 netmask 30\nadd bj 10.0.0.0\nadd bj 10.0.0.8\n");
 	SET_IS(rs, "bk", "create bk bitmap:ip range 10.0.0.1-10.0.0.9\nadd bk 10.0.0.3\nadd bk 10.0.0.4\n");
+	/* a range that starts inside a block steps by blocks from there (the
+	 * kernel's walk): 10.0.8.200 + 256 is past 10.0.9.100 */
+	assert_int_equal(set_do(rs, "add bc 10.0.8.200-10.0.9.100\n", RULES_IPSET_EXCL, err), 0);
+	assert_int_equal(rules_ipset_test(rs, "bc", "10.0.8.1", 0, err, sizeof(err)), 1);
+	assert_int_equal(rules_ipset_test(rs, "bc", "10.0.9.1", 0, err, sizeof(err)), 0);
+	assert_int_equal(set_do(rs, "del bc 10.0.8.0\n", RULES_IPSET_EXCL, err), 0);
+	assert_int_equal(set_do(rs, "add bc 0.0.0.0/0\n", RULES_IPSET_EXCL, err), -EINVAL);
+	assert_string_equal(err, "s:1:8: entry \"0.0.0.0/0\": zero prefix length");
 	assert_int_equal(rules_ipset_test(rs, "bc", "10.0.7.9", 0, err, sizeof(err)), 1);
 	assert_int_equal(rules_ipset_test(rs, "bc", "10.0.8.9", 0, err, sizeof(err)), 0);
 	assert_int_equal(set_do(rs, "del bk 10.0.0.3-10.0.0.4\nadd bk 10.0.0.9\n", RULES_IPSET_EXCL, err), 0);
