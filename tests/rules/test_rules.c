@@ -1537,6 +1537,19 @@ static void test_set_nomatch_comment(void **state)
 		if (strcmp(err, badl[i].want))
 			fail_msg("list case %zu: want %s\n got %s", i, badl[i].want, err);
 	}
+	/* a reload keeps a timeout list's live members that still exist */
+	struct rules_ruleset *lv = rules_new(), *nw = rules_new();
+	assert_non_null(lv);
+	assert_non_null(nw);
+	static const char lv_t[] = "create A hash:ip\ncreate B hash:ip\ncreate L list:set timeout 600\n"
+				   "add L A\nadd L B\n";
+	static const char nw_t[] = "create B hash:ip\ncreate L list:set timeout 600\n";
+	assert_int_equal(rules_ipset_load(lv, lv_t, strlen(lv_t), "s", err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_load(nw, nw_t, strlen(nw_t), "s", err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_keep_live(nw, lv, fake_now), 1);
+	SET_IS(nw, "L", "create L list:set size 8 timeout 600\nadd L B timeout 600\n");
+	rules_free(lv);
+	rules_free(nw);
 	/* a load keeps an element's last line (here: the exception) */
 	static const char dup[] = "create dn hash:net\nadd dn 10.0.0.0/8\nadd dn 10.1.0.0/16\n"
 				  "add dn 10.0.0.0/8 nomatch\n# a \"quote in a comment\n";
