@@ -257,6 +257,19 @@ static bool mport_match(const struct rules_m_mport *m, uint16_t sp, uint16_t dp,
  * (nomatch) -- the kernel's 0, 1 and -ENOTEMPTY. */
 enum { SET_NONE, SET_IN, SET_NOMATCH };
 
+/* out: a's first alen bytes kept to prefix length pl, the rest zero */
+static inline void addr_masked(struct rules_addr *out, const struct rules_addr *a, unsigned alen,
+	unsigned pl)
+{
+	struct rules_addr m; /* out may be a */
+	memset(&m, 0, sizeof(m));
+	for (unsigned i = 0; i < alen; i++) {
+		unsigned bits = pl >= 8 * (i + 1) ? 8 : pl > 8 * i ? pl - 8 * i : 0;
+		m.b[i] = (uint8_t)(a->b[i] & (uint8_t)(0xff00u >> bits));
+	}
+	*out = m;
+}
+
 /* Is compiled entry e before key (k, proto, port) in the set's order
  * (address, then protocol and port when with_port)? */
 static inline bool set_key_below(const struct rules_set_entry *e, const struct rules_addr *k,
@@ -266,6 +279,23 @@ static inline bool set_key_below(const struct rules_set_entry *e, const struct r
 	if (c || !with_port)
 		return c < 0;
 	return e->proto != proto ? e->proto < proto : e->port_lo < port;
+}
+
+/* The first entry of group g at or after key (k, proto, port): a binary
+ * search -- a port range is one entry per port, an address may have
+ * thousands. */
+static uint32_t set_lower_bound(const struct rules_cset *cs, unsigned g, const struct rules_addr *k,
+	bool with_port, uint8_t proto, uint16_t port)
+{
+	uint32_t lo = cs->g[g].first, hi = lo + cs->g[g].n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (set_key_below(&cs->e[mid], k, with_port, proto, port))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static int set_has(const struct rules_cset *cs, int fam, const struct rules_addr *a, uint8_t proto,
@@ -281,23 +311,8 @@ static int set_has(const struct rules_cset *cs, int fam, const struct rules_addr
 	unsigned alen = fam == RULES_F_V4 ? 4 : 16;
 	for (unsigned g = 0; g < cs->n_groups; g++) {
 		struct rules_addr k;
-		memset(&k, 0, sizeof(k));
-		unsigned pl = cs->g[g].plen;
-		for (unsigned i = 0; i < alen; i++) {
-			unsigned bits = pl >= 8 * (i + 1) ? 8 : pl > 8 * i ? pl - 8 * i : 0;
-			k.b[i] = (uint8_t)(a->b[i] & (uint8_t)(0xff00u >> bits));
-		}
-		/* the group's first entry of this address (and protocol and
-		 * port): a binary search -- a port range is one entry per port,
-		 * an address may have thousands */
-		uint32_t lo = cs->g[g].first, hi = lo + cs->g[g].n;
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-			if (set_key_below(&cs->e[mid], &k, with_port, proto, port))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		addr_masked(&k, a, alen, cs->g[g].plen);
+		uint32_t lo = set_lower_bound(cs, g, &k, with_port, proto, port);
 		uint32_t end = cs->g[g].first + cs->g[g].n;
 		for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
 			if (with_port && (cs->e[i].proto != proto || cs->e[i].port_lo != port))
@@ -703,16 +718,9 @@ static int set_has3(const struct rules_cset *cs, int fam, const struct rules_add
 		return SET_NONE;
 	unsigned alen = fam == RULES_F_V4 ? 4 : 16;
 	struct rules_addr k;
-	memset(&k, 0, sizeof(k));
-	memcpy(k.b, a->b, alen);
-	uint32_t lo = cs->g[0].first, hi = lo + cs->g[0].n, end = hi;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (set_key_below(&cs->e[mid], &k, true, proto, port))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	addr_masked(&k, a, alen, 8 * alen);
+	uint32_t lo = set_lower_bound(cs, 0, &k, true, proto, port);
+	uint32_t end = cs->g[0].first + cs->g[0].n;
 	const struct rules_set_entry *best = NULL;
 	for (uint32_t i = lo; i < end && memcmp(cs->e[i].addr.b, k.b, sizeof(k.b)) == 0; i++) {
 		const struct rules_set_entry *e = &cs->e[i];
@@ -723,13 +731,9 @@ static int set_has3(const struct rules_cset *cs, int fam, const struct rules_add
 			if (exp != 0 && now >= exp)
 				continue;
 		}
-		unsigned pl = e->plen2, j;
-		for (j = 0; j < alen; j++) {
-			unsigned bits = pl >= 8 * (j + 1) ? 8 : pl > 8 * j ? pl - 8 * j : 0;
-			if ((a2->b[j] & (uint8_t)(0xff00u >> bits)) != e->addr2.b[j])
-				break;
-		}
-		if (j == alen && (best == NULL || e->plen2 > best->plen2))
+		struct rules_addr m2;
+		addr_masked(&m2, a2, alen, e->plen2);
+		if (memcmp(m2.b, e->addr2.b, sizeof(m2.b)) == 0 && (best == NULL || e->plen2 > best->plen2))
 			best = e;
 	}
 	return best == NULL ? SET_NONE : best->nomatch ? SET_NOMATCH : SET_IN;
@@ -1351,10 +1355,7 @@ static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set 
 	}
 	if ((cs->type == RULES_SET_HASH_NET || cs->type == RULES_SET_HASH_NET_PORT) && cs->n_groups) {
 		e->plen = cs->g[0].plen; /* the longest in the set */
-		for (unsigned i = 0; i < alen; i++) {
-			unsigned bits = e->plen >= 8 * (i + 1) ? 8 : e->plen > 8 * i ? e->plen - 8 * i : 0;
-			e->addr.b[i] &= (uint8_t)(0xff00u >> bits);
-		}
+		addr_masked(&e->addr, &e->addr, alen, e->plen);
 	}
 	if (port) {
 		uint16_t pt;
@@ -1369,11 +1370,7 @@ static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set 
 		/* hash:ip,port,net: the set's longest third prefix, as hash:net */
 		if (cs->type == RULES_SET_HASH_IP_PORT_NET && cs->plen2_max) {
 			e->plen2 = cs->plen2_max;
-			for (unsigned i = 0; i < alen; i++) {
-				unsigned bits = e->plen2 >= 8 * (i + 1) ? 8 :
-						e->plen2 > 8 * i ? e->plen2 - 8 * i : 0;
-				e->addr2.b[i] &= (uint8_t)(0xff00u >> bits);
-			}
+			addr_masked(&e->addr2, &e->addr2, alen, e->plen2);
 		}
 	}
 	return true;
