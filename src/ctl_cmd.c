@@ -1505,11 +1505,12 @@ static void cmd_set(struct rp_ctl_env *env, int argc, char **argv, FILE *out)
 		words += strcmp(argv[i], "-exist") && strcmp(argv[i], "--exist") && strcmp(argv[i], "-!");
 	/* add: the entry's options (timeout N, nomatch, comment TEXT) follow;
 	 * the loader judges them */
-	bool shape = two ? words == 2 || (add && words > 2 && words <= 7) :
+	bool shape = two ? words == 2 || (add && words > 2 && words <= 9) :
 			   !strcmp(op, "flush") && words == 1 && argc == 3;
 	if (!shape) {
 		fprintf(out, "%%%% error: set add|del [-exist] NAME ENTRY [timeout N] [nomatch] "
-			     "[comment TEXT], set test NAME ENTRY, set flush NAME, set list [NAME]\n");
+			     "[comment TEXT] [before|after SET], set test NAME ENTRY, set flush NAME, "
+			     "set list [NAME]\n");
 		return;
 	}
 	/* the words of an ipset line, each one word (op is add, del or flush);
