@@ -768,6 +768,10 @@ static bool set_pkt_port(const struct rules_pkt *pk, bool src, uint16_t *port)
 			return false;
 		*port = (uint16_t)(pk->icmp_type << 8 | pk->icmp_code);
 		return true;
+	case 0:
+		if (pk->fam == RULES_F_V4)
+			return false; /* ip_set_get_ip4_port: protocol <= 0 */
+		break;
 	default:
 		break;
 	}

@@ -703,11 +703,14 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 				rc = rules_errf(pc->pe, col[at[1]],
 					"element cannot be deleted from set %s: it's not added", set->name);
 		}
-		if (rc == 0) { /* compacted at the end: the indexes held till then */
-			size_t w = 0;
-			for (size_t i = 0; i < set->n; i++)
-				if (!gone[i])
+		if (rc == 0) { /* compacted at the end: the indexes held till then;
+				  a load's second copy of a block goes with it */
+			size_t w = 0, sh = 32u - set->netmask;
+			for (size_t i = 0; i < set->n; i++) {
+				long c = where[(ip4_get(&set->e[i].addr) - set->ip_lo) >> sh];
+				if (!gone[i] && !(c >= 0 && gone[c]))
 					set->e[w++] = set->e[i];
+			}
 			set->n = w;
 		}
 		free(where);
@@ -736,11 +739,13 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 				rc = rules_errf(pc->pe, col[at[1]],
 					"element cannot be deleted from set %s: it's not added", set->name);
 		}
-		if (rc == 0) {
+		if (rc == 0) { /* a load's second copy of an element goes with it */
 			size_t w = 0;
-			for (size_t i = 0; i < set->n; i++)
-				if (!gone[i])
+			for (size_t i = 0; i < set->n; i++) {
+				long c = kix_find(&k, set, &set->e[i]);
+				if (!gone[i] && !(c >= 0 && gone[c]))
 					set->e[w++] = set->e[i];
+			}
 			set->n = w;
 		}
 		free(gone);
@@ -754,11 +759,13 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 		return rules_errf(pc->pe, col[at[1]],
 			"element cannot be deleted from set %s: it's not added", set->name);
 	}
-	if (set->type == RULES_SET_LIST) /* in order */
-		memmove(&set->e[i], &set->e[i + 1], (set->n - (size_t)i - 1) * sizeof(set->e[0]));
-	else
-		set->e[i] = set->e[set->n - 1];
-	set->n--;
+	do { /* every copy (a load may have added the element twice) */
+		if (set->type == RULES_SET_LIST) /* in order */
+			memmove(&set->e[i], &set->e[i + 1], (set->n - (size_t)i - 1) * sizeof(set->e[0]));
+		else
+			set->e[i] = set->e[set->n - 1];
+		set->n--;
+	} while (!(flags & RULES_IPSET_EXCL) && (i = entry_find(set, &e)) >= 0);
 	return 0;
 }
 
@@ -794,9 +801,10 @@ static int add_one(struct rules_pctx *pc, struct rules_set *set, struct rules_se
 	uint64_t now = set->has_timeout ? rules_clock_us() : 0;
 	e.exp_us = rules_set_exp(set, o->has_timeout ? o->timeout : RULES_SET_NO_TIMEOUT, now);
 	e.nomatch = o->nomatch;
-	/* a load (no flag) takes the file's lines as they come, without a
-	 * scan per line; a single change looks for the entry */
-	if ((flags & RULES_IPSET_EXCL) || exist) {
+	/* a load (no EXCL) takes the file's lines as they come, without a
+	 * scan per line (an element added again, -exist or not, is the last
+	 * line's: sets_dedup); a single change looks for the entry */
+	if (flags & RULES_IPSET_EXCL) {
 		long i = where == -2 ? entry_find(set, &e) : where;
 		if (i >= 0) {
 			if (!exist && rules_set_entry_live(&set->e[i], now))
@@ -898,7 +906,7 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 		uint64_t steps;
 		if ((rc = bitmap_ip_spec(pc, set, tok[at[1]], &lo, &steps)) < 0)
 			return rc;
-		bool scan = (flags & (RULES_IPSET_EXCL | IPSET_EXIST)) != 0;
+		bool scan = (flags & RULES_IPSET_EXCL) != 0; /* a load: sets_dedup's last line */
 		long *where = NULL;
 		if (scan) { /* expired entries out first: the indexes must hold */
 			if (set->has_timeout)
@@ -927,7 +935,7 @@ static int do_add(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 	if (e.port_hi == e.port_lo)
 		return add_one(pc, set, e, &o, flags, col[at[1]], -2, true);
 	/* a port range: one element per port, as the kernel stores them */
-	bool scan = (flags & (RULES_IPSET_EXCL | IPSET_EXIST)) != 0;
+	bool scan = (flags & RULES_IPSET_EXCL) != 0; /* a load: sets_dedup's last line */
 	struct kix k = {0};
 	if (set->has_timeout)
 		rules_set_purge(set, rules_clock_us()); /* the indexes below must hold */
@@ -1065,9 +1073,9 @@ long rules_ipset_keep_live(struct rules_ruleset *dst, const struct rules_ruleset
 			}
 			if (there)
 				continue;
-			if (d->n >= d->maxelem)
+			if (d->n >= d->maxelem && d->type != RULES_SET_LIST)
 				break; /* full: the file's entries first, then as many as fit */
-			long k = rules_set_append(d, e, d->maxelem);
+			long k = rules_set_append(d, e, d->type == RULES_SET_LIST ? SIZE_MAX : d->maxelem);
 			if (k < 0 || (d->e[k].cmt && rules_set_entry_set_comment(d, &d->e[k],
 						rules_set_entry_comment(l, e)) < 0)) {
 				free(tab);

@@ -391,11 +391,19 @@ static int set_line(struct yctx *y, struct set_lines *sl, const struct cy_node *
 	return 0;
 }
 
-/* a value that goes into a line of ipset text: one line */
+/* a value that goes into a line of ipset text: one line (elements, which
+ * carry their options); one word (names, types, options) */
 static int one_line(struct yctx *y, const struct cy_node *n, const char *what)
 {
 	if (strpbrk(n->str, "\n\r"))
 		return yerr(y, n, "%s must be on one line", what);
+	return 0;
+}
+
+static int one_word(struct yctx *y, const struct cy_node *n, const char *what)
+{
+	if (!n->str[0] || strpbrk(n->str, " \t\n\r\"'"))
+		return yerr(y, n, "%s must be one word", what);
 	return 0;
 }
 
@@ -412,7 +420,7 @@ static int load_sets_text(struct yctx *y, const struct cy_node *sets, struct set
 		const struct cy_node *ty = cy_map_get(v, "type"), *f;
 		if (!ty)
 			return yerr(y, v, "set '%s' needs a type", k->str);
-		if (scalar(y, ty, "type") < 0 || one_line(y, ty, "type") < 0 || one_line(y, k, "a set name") < 0)
+		if (scalar(y, ty, "type") < 0 || one_word(y, ty, "type") < 0 || one_word(y, k, "a set name") < 0)
 			return -EINVAL;
 		struct rules_buf *b = &sl->b;
 		rbuf_printf(b, "create %s %s", k->str, ty->str);
@@ -420,7 +428,7 @@ static int load_sets_text(struct yctx *y, const struct cy_node *sets, struct set
 			"maxelem", "timeout"};
 		for (size_t j = 0; j < RULES_ARRAY_SIZE(cre); j++)
 			if ((f = cy_map_get(v, cre[j]))) {
-				if (scalar(y, f, cre[j]) < 0 || one_line(y, f, cre[j]) < 0)
+				if (scalar(y, f, cre[j]) < 0 || one_word(y, f, cre[j]) < 0)
 					return -EINVAL;
 				rbuf_printf(b, " %s %s", cre[j], f->str);
 			}

@@ -1548,8 +1548,35 @@ static void test_set_nomatch_comment(void **state)
 	assert_int_equal(rules_ipset_load(nw, nw_t, strlen(nw_t), "s", err, sizeof(err)), 0);
 	assert_int_equal(rules_ipset_keep_live(nw, lv, fake_now), 1);
 	SET_IS(nw, "L", "create L list:set size 8 timeout 600\nadd L B timeout 600\n");
+	/* ... all of them: a list's size is no limit */
+	static const char lv2[] = "create C hash:ip\ncreate D hash:ip\ncreate E hash:ip\ncreate F hash:ip\n"
+				  "create G list:set size 4 timeout 600\nadd G A\nadd G B\nadd G C\nadd G D\n"
+				  "add G E\nadd G F\n";
+	static const char nw2[] = "create G list:set size 4 timeout 600\n";
+	assert_int_equal(rules_ipset_load(lv, lv2, strlen(lv2), "s", err, sizeof(err)), 0);
+	static const char nw3[] = "create A hash:ip\ncreate C hash:ip\ncreate D hash:ip\n"
+				  "create E hash:ip\ncreate F hash:ip\n";
+	assert_int_equal(rules_ipset_load(nw, nw3, strlen(nw3), "s", err, sizeof(err)), 0);
+	assert_int_equal(rules_ipset_load(nw, nw2, strlen(nw2), "s", err, sizeof(err)), 0);
+	/* L gets A back (it exists now), G all six */
+	assert_int_equal(rules_ipset_keep_live(nw, lv, fake_now), 7);
+	SET_IS(nw, "G", "create G list:set size 4 timeout 600\nadd G A timeout 600\nadd G B timeout 600\n"
+			"add G C timeout 600\nadd G D timeout 600\nadd G E timeout 600\nadd G F timeout 600\n");
 	rules_free(lv);
 	rules_free(nw);
+	/* a load that adds an element twice: a del takes every copy, an
+	 * -exist add is the last line (as the kernel would do with one copy) */
+	static const char twice[] =
+		"create tb bitmap:ip range 10.0.0.0/24\nadd tb 10.0.0.1\nadd tb 10.0.0.1\ndel tb 10.0.0.1\n"
+		"create th hash:ip\nadd th 1.1.1.1\nadd th 1.1.1.1\ndel th 1.1.1.1\n"
+		"create tr hash:ip,port\nadd tr 1.1.1.1,80-81\nadd tr 1.1.1.1,80-81\ndel tr 1.1.1.1,80-81\n"
+		"create tn hash:net\nadd tn 10.0.0.0/24\nadd tn 10.0.0.0/24\nadd tn 10.0.0.0/24 nomatch -exist\n";
+	assert_int_equal(rules_ipset_load(rs, twice, strlen(twice), "s", err, sizeof(err)), 0);
+	SET_IS(rs, "tb", "create tb bitmap:ip range 10.0.0.0-10.0.0.255\n");
+	SET_IS(rs, "th", "create th hash:ip family inet hashsize 1024 maxelem 65536\n");
+	SET_IS(rs, "tr", "create tr hash:ip,port family inet hashsize 1024 maxelem 65536\n");
+	SET_IS(rs, "tn", "create tn hash:net family inet hashsize 1024 maxelem 65536\n"
+			 "add tn 10.0.0.0/24 nomatch\n");
 	/* a load keeps an element's last line (here: the exception) */
 	static const char dup[] = "create dn hash:net\nadd dn 10.0.0.0/8\nadd dn 10.1.0.0/16\n"
 				  "add dn 10.0.0.0/8 nomatch\n# a \"quote in a comment\n";
