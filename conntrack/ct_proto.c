@@ -1081,7 +1081,7 @@ int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_
 	/* a datagram of an answered UDP flow, nobody following events: what
 	 * track() does for it, without a result (the caller reads r only
 	 * when the answer is not CT_EST_OK) */
-	if ((p->t.proto == 17 || p->t.proto == 136) && (dir || (e->status & CT_S_SEEN_REPLY)) &&
+	if (p->t.proto == 17 && (dir || (e->status & CT_S_SEEN_REPLY)) && /* ct_est_find: UDP, TCP */
 	    likely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) == NULL)) {
 		t->st.found++;
 		udp_packet(t, e, now);

@@ -79,6 +79,14 @@ static inline uint32_t rules_rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+
+static inline void rules_wr32(uint8_t *p, uint32_t x)
+{
+	p[0] = (uint8_t)(x >> 24);
+	p[1] = (uint8_t)(x >> 16);
+	p[2] = (uint8_t)(x >> 8);
+	p[3] = (uint8_t)x;
+}
 #define RULES_SET_NAME_MAX 31   /* IPSET_MAXNAMELEN - 1 */
 #define RULES_COMMENT_MAX 255
 #define RULES_LOG_PREFIX_MAX 29
@@ -824,6 +832,13 @@ static inline bool rules_set_type_nomatch(uint8_t type)
 {
 	return type == RULES_SET_HASH_NET || type == RULES_SET_HASH_NET_PORT ||
 	       type == RULES_SET_HASH_IP_PORT_NET;
+}
+/* bitmap:ip: is e one of s's blocks (in its range, on its netmask)? */
+static inline bool rules_bitmap_ip_holds(const struct rules_set *s, const struct rules_set_entry *e)
+{
+	uint32_t x = rules_rd32(e->addr.b);
+	return e->plen == s->netmask && x >= s->ip_lo && x <= s->ip_hi &&
+	       (x & ~(~0u << (32 - s->netmask))) == 0;
 }
 /* list:set: the name of the set an entry stands for, kept in its two
  * address fields (31 characters and a NUL: what a set name may be), so

@@ -1345,16 +1345,11 @@ static bool set_req_entry(const struct rules_cset *cs, const struct rules_m_set 
 	if (cs->type == RULES_SET_BITMAP_IP) {
 		/* the address's block; outside the range: nothing (the kernel's
 		 * IPSET_ERR_BITMAP_RANGE) */
-		uint32_t x = (uint32_t)e->addr.b[0] << 24 | (uint32_t)e->addr.b[1] << 16 |
-			     (uint32_t)e->addr.b[2] << 8 | e->addr.b[3];
+		uint32_t x = rules_rd32(e->addr.b);
 		if (x < cs->ip_lo || x > cs->ip_hi)
 			return false;
-		x &= ~0u << (32 - cs->netmask);
-		e->addr.b[0] = (uint8_t)(x >> 24);
-		e->addr.b[1] = (uint8_t)(x >> 16);
-		e->addr.b[2] = (uint8_t)(x >> 8);
-		e->addr.b[3] = (uint8_t)x;
 		e->plen = cs->netmask;
+		addr_masked(&e->addr, &e->addr, 4, e->plen);
 		return true;
 	}
 	if ((cs->type == RULES_SET_HASH_NET || cs->type == RULES_SET_HASH_NET_PORT) && cs->n_groups) {

@@ -67,7 +67,7 @@ static int parse_ip4_range(struct rules_pctx *pc, const char *s, uint32_t *lo, u
 		return rc;
 	if (entry && plen == 0) /* the kernel's !cidr */
 		return rules_errf(pc->pe, pc->col, "entry \"%s\": zero prefix length", s);
-	uint32_t x = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
+	uint32_t x = rules_rd32(a.b);
 	uint32_t mask = plen ? ~0u << (32 - plen) : 0;
 	*lo = x & mask;
 	*hi = x | ~mask;
@@ -78,7 +78,7 @@ static int parse_ip4_range(struct rules_pctx *pc, const char *s, uint32_t *lo, u
 			return rc;
 		if (plen != 32)
 			return rules_errf(pc->pe, pc->col, "invalid address range \"%s\"", s);
-		uint32_t y = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
+		uint32_t y = rules_rd32(a.b);
 		*lo = x < y ? x : y; /* ipset takes a reversed range */
 		*hi = x < y ? y : x;
 	}
@@ -88,15 +88,7 @@ static int parse_ip4_range(struct rules_pctx *pc, const char *s, uint32_t *lo, u
 static void ip4_put(struct rules_addr *a, uint32_t x)
 {
 	memset(a, 0, sizeof(*a));
-	a->b[0] = (uint8_t)(x >> 24);
-	a->b[1] = (uint8_t)(x >> 16);
-	a->b[2] = (uint8_t)(x >> 8);
-	a->b[3] = (uint8_t)x;
-}
-
-static uint32_t ip4_get(const struct rules_addr *a)
-{
-	return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+	rules_wr32(a->b, x);
 }
 
 /* bitmap:ip's range and netmask as the kernel's bitmap_ip_create takes
@@ -585,6 +577,16 @@ static int entry_opts(struct rules_pctx *pc, char **tok, const int *col, int n, 
 	return 0;
 }
 
+/* Take out the entries marked in drop, the others keeping their order. */
+static void set_drop(struct rules_set *s, const uint8_t *drop)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (!drop[i])
+			s->e[w++] = s->e[i];
+	s->n = w;
+}
+
 /* A set's elements by key, for changes of many elements (port ranges):
  * open addressing over entry indexes (-1: empty). */
 struct kix {
@@ -663,7 +665,7 @@ static long *bitmap_ip_index(const struct rules_set *set)
 	for (size_t b = 0; b < nb; b++)
 		at[b] = -1;
 	for (size_t i = 0; i < set->n; i++) {
-		uint32_t x = ip4_get(&set->e[i].addr);
+		uint32_t x = rules_rd32(set->e[i].addr.b);
 		if (x >= set->ip_lo && ((size_t)(x - set->ip_lo) >> sh) < nb)
 			at[(x - set->ip_lo) >> sh] = (long)i;
 	}
@@ -705,13 +707,11 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 		}
 		if (rc == 0) { /* compacted at the end: the indexes held till then;
 				  a load's second copy of a block goes with it */
-			size_t w = 0, sh = 32u - set->netmask;
 			for (size_t i = 0; i < set->n; i++) {
-				long c = where[(ip4_get(&set->e[i].addr) - set->ip_lo) >> sh];
-				if (!gone[i] && !(c >= 0 && gone[c]))
-					set->e[w++] = set->e[i];
+				long c = where[(rules_rd32(set->e[i].addr.b) - set->ip_lo) >> (32u - set->netmask)];
+				gone[i] |= c >= 0 && gone[c];
 			}
-			set->n = w;
+			set_drop(set, gone);
 		}
 		free(where);
 		free(gone);
@@ -740,13 +740,11 @@ static int do_del(struct rules_pctx *pc, struct rules_ruleset *rs, char **tok, c
 					"element cannot be deleted from set %s: it's not added", set->name);
 		}
 		if (rc == 0) { /* a load's second copy of an element goes with it */
-			size_t w = 0;
 			for (size_t i = 0; i < set->n; i++) {
 				long c = kix_find(&k, set, &set->e[i]);
-				if (!gone[i] && !(c >= 0 && gone[c]))
-					set->e[w++] = set->e[i];
+				gone[i] |= c >= 0 && gone[c];
 			}
-			set->n = w;
+			set_drop(set, gone);
 		}
 		free(gone);
 		free(k.slot);
@@ -1188,13 +1186,8 @@ static int sets_dedup(struct rules_ruleset *rs)
 				drop[ix[i]] = 1; /* a later line has it */
 				gone++;
 			}
-		if (gone) {
-			size_t w = 0;
-			for (size_t i = 0; i < s->n; i++)
-				if (!drop[i])
-					s->e[w++] = s->e[i];
-			s->n = w;
-		}
+		if (gone)
+			set_drop(s, drop);
 		free(ix);
 		free(drop);
 	}

@@ -382,7 +382,7 @@ static int compile_set(struct rules_cset *cs, const struct rules_set *s)
 /* What the packet's view must hold for set s: the time (entries expire),
  * the datagram (SCTP and UDP-Lite ports of port sets); a list:set, what
  * any member might. */
-static void set_needs(struct rules_prog *p, const struct rules_ruleset *rs, const struct rules_set *s)
+static void set_needs(struct rules_prog *p, const struct rules_set *s)
 {
 	if (s->has_timeout)
 		p->need_clock = true; /* entries expire */
@@ -394,7 +394,6 @@ static void set_needs(struct rules_prog *p, const struct rules_ruleset *rs, cons
 		p->need_clock = true;
 		p->need_payload = true;
 	}
-	(void)rs;
 }
 
 /* ---- chains ---- */
@@ -589,7 +588,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			if (!s)
 				return cerr(c, "rule %d: set \"%s\" does not exist", r->line, x->u.set.name);
 			sr[n] = &p->csets[s - c->rs->sets];
-			set_needs(p, c->rs, s);
+			set_needs(p, s);
 			break;
 		}
 		case RULES_X_ADDRTYPE:
@@ -732,7 +731,7 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 				if (!s)
 					return cerr(c, "rule %d: set \"%s\" does not exist", r->line, nm);
 				*(k ? &ts->del_idx : &ts->add_idx) = (uint32_t)(s - c->rs->sets);
-				set_needs(p, c->rs, s);
+				set_needs(p, s);
 			}
 			cr->kind = RULES_CK_SET;
 			p->uses_set_target = true;

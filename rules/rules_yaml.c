@@ -371,7 +371,7 @@ struct set_lines {
 	const char **set;
 };
 
-static int set_line(struct yctx *y, struct set_lines *sl, const struct cy_node *at, const char *set)
+static int set_line(struct set_lines *sl, const struct cy_node *at, const char *set)
 {
 	if (sl->n == sl->cap) {
 		size_t cap = sl->cap ? 2 * sl->cap : 64;
@@ -387,7 +387,6 @@ static int set_line(struct yctx *y, struct set_lines *sl, const struct cy_node *
 	}
 	sl->at[sl->n] = at;
 	sl->set[sl->n++] = set;
-	(void)y;
 	return 0;
 }
 
@@ -441,7 +440,7 @@ static int load_sets_text(struct yctx *y, const struct cy_node *sets, struct set
 				return yerr(y, f, "comment must be true or false, not '%s'", f->str);
 		}
 		rbuf_putc(b, '\n');
-		if (set_line(y, sl, k, k->str) < 0)
+		if (set_line(sl, k, k->str) < 0)
 			return -ENOMEM;
 		const struct cy_node *el = cy_map_get(v, "elements");
 		if (!el)
@@ -453,7 +452,7 @@ static int load_sets_text(struct yctx *y, const struct cy_node *sets, struct set
 			if (scalar(y, e, "a set element") < 0 || one_line(y, e, "a set element") < 0)
 				return -EINVAL;
 			rbuf_printf(b, "add %s %s\n", k->str, e->str);
-			if (set_line(y, sl, e, k->str) < 0)
+			if (set_line(sl, e, k->str) < 0)
 				return -ENOMEM;
 		}
 	}

@@ -604,10 +604,7 @@ static void set_apply_pending(struct rp_ctl_env *env)
 		if (s->type == RULES_SET_BITMAP_IP) {
 			/* made by a worker for the set as it was: it must still be
 			 * one of its blocks (a reload may change range or netmask) */
-			uint32_t x = (uint32_t)q->e.addr.b[0] << 24 | (uint32_t)q->e.addr.b[1] << 16 |
-				     (uint32_t)q->e.addr.b[2] << 8 | q->e.addr.b[3];
-			if (q->e.plen != s->netmask || x < s->ip_lo || x > s->ip_hi ||
-			    (x & ~(~0u << (32 - s->netmask))) != 0) {
+			if (!rules_bitmap_ip_holds(s, &q->e)) {
 				env->set_dropped++;
 				continue;
 			}
