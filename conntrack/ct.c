@@ -28,12 +28,34 @@ const char *const ct_timeout_names[CT_TO_COUNT] = {
 	[CT_TO_ICMP] = "icmp",
 	[CT_TO_ICMPV6] = "icmpv6",
 	[CT_TO_GENERIC] = "generic",
+	[CT_TO_SCTP_CLOSED] = "sctp-closed",
+	[CT_TO_SCTP_COOKIE_WAIT] = "sctp-cookie-wait",
+	[CT_TO_SCTP_COOKIE_ECHOED] = "sctp-cookie-echoed",
+	[CT_TO_SCTP_ESTABLISHED] = "sctp-established",
+	[CT_TO_SCTP_SHUTDOWN_SENT] = "sctp-shutdown-sent",
+	[CT_TO_SCTP_SHUTDOWN_RECD] = "sctp-shutdown-recd",
+	[CT_TO_SCTP_SHUTDOWN_ACK_SENT] = "sctp-shutdown-ack-sent",
+	[CT_TO_SCTP_HEARTBEAT_SENT] = "sctp-heartbeat-sent",
 };
 
 const char *const ct_tcp_state_names[CT_TCP_MAX] = {
 	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
 	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
 };
+
+const char *const ct_sctp_state_names[CT_SCTP_MAX] = {
+	"NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED",
+	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT",
+};
+
+const char *ct_state_name(const struct ct_entry *e)
+{
+	if (e->proto == 6)
+		return ct_tcp_state_names[ct_tcp_state(e) < CT_TCP_MAX ? ct_tcp_state(e) : 0];
+	if (e->proto == 132)
+		return ct_sctp_state_names[ct_sctp_state(e) < CT_SCTP_MAX ? ct_sctp_state(e) : 0];
+	return NULL;
+}
 
 void ct_params_default(struct ct_params *p)
 {
@@ -46,6 +68,10 @@ void ct_params_default(struct ct_params *p)
 		[CT_TO_TCP_UNACK] = 300,        [CT_TO_UDP] = 30,
 		[CT_TO_UDP_STREAM] = 120,       [CT_TO_ICMP] = 30,
 		[CT_TO_ICMPV6] = 30,            [CT_TO_GENERIC] = 600,
+		[CT_TO_SCTP_CLOSED] = 10,       [CT_TO_SCTP_COOKIE_WAIT] = 3,
+		[CT_TO_SCTP_COOKIE_ECHOED] = 3, [CT_TO_SCTP_ESTABLISHED] = 210,
+		[CT_TO_SCTP_SHUTDOWN_SENT] = 3, [CT_TO_SCTP_SHUTDOWN_RECD] = 3,
+		[CT_TO_SCTP_SHUTDOWN_ACK_SENT] = 3, [CT_TO_SCTP_HEARTBEAT_SENT] = 30,
 	};
 	memset(p, 0, sizeof(*p));
 	p->max = 262144;
@@ -384,6 +410,9 @@ static inline bool can_early_drop(const struct ct_entry *e)
 		return true;
 	if (!(e->status & CT_S_ASSURED))
 		return true;
+	if (e->proto == 132) /* sctp_can_early_drop: shutting down */
+		return ct_sctp_state(e) >= CT_SCTP_SHUTDOWN_SENT &&
+		       ct_sctp_state(e) <= CT_SCTP_SHUTDOWN_ACK_SENT;
 	return e->proto == 6 && ct_tcp_state(e) >= CT_TCP_FIN_WAIT && ct_tcp_state(e) <= CT_TCP_CLOSE;
 }
 
@@ -682,9 +711,9 @@ static int format(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned
 	else if (w >= 0 && (size_t)w < n)
 		w += snprintf(buf + w, n - (size_t)w, "%-8s %u %u ", ct_proto_name(e->proto), e->proto,
 			      secs);
-	if (e->proto == 6 && proto && w > 0 && (size_t)w < n)
-		w += snprintf(buf + w, n - (size_t)w, "%s ",
-			ct_tcp_state_names[ct_tcp_state(e) < CT_TCP_MAX ? ct_tcp_state(e) : 0]);
+	const char *sn = ct_state_name(e);
+	if (sn != NULL && proto && w > 0 && (size_t)w < n)
+		w += snprintf(buf + w, n - (size_t)w, "%s ", sn);
 	bool acct = ev == 0 || ev == CT_EV_DESTROY;
 	for (unsigned d = 0; d < 2 && w > 0 && (size_t)w < n; d++) {
 		ct_entry_tuple(t, idx, d, &k);

@@ -89,7 +89,31 @@ enum ct_timeout {
 	CT_TO_ICMP,
 	CT_TO_ICMPV6,
 	CT_TO_GENERIC,
+	/* SCTP, by state (CT_TO_SCTP_CLOSED + state - CT_SCTP_CLOSED) */
+	CT_TO_SCTP_CLOSED,
+	CT_TO_SCTP_COOKIE_WAIT,
+	CT_TO_SCTP_COOKIE_ECHOED,
+	CT_TO_SCTP_ESTABLISHED,
+	CT_TO_SCTP_SHUTDOWN_SENT,
+	CT_TO_SCTP_SHUTDOWN_RECD,
+	CT_TO_SCTP_SHUTDOWN_ACK_SENT,
+	CT_TO_SCTP_HEARTBEAT_SENT,
 	CT_TO_COUNT
+};
+
+/* SCTP association states, as the kernel numbers and names them
+ * (nf_conntrack_proto_sctp.c); kept where TCP keeps its state */
+enum ct_sctp_state {
+	CT_SCTP_NONE,
+	CT_SCTP_CLOSED,
+	CT_SCTP_COOKIE_WAIT,
+	CT_SCTP_COOKIE_ECHOED,
+	CT_SCTP_ESTABLISHED,
+	CT_SCTP_SHUTDOWN_SENT,
+	CT_SCTP_SHUTDOWN_RECD,
+	CT_SCTP_SHUTDOWN_ACK_SENT,
+	CT_SCTP_HEARTBEAT_SENT,
+	CT_SCTP_MAX,
 };
 
 /* Tunables. The control thread may change timeouts and flags while workers
@@ -110,6 +134,7 @@ struct ct_params {
 void ct_params_default(struct ct_params *p);
 extern const char *const ct_timeout_names[CT_TO_COUNT]; /* "tcp-established", ... */
 extern const char *const ct_tcp_state_names[CT_TCP_MAX]; /* "ESTABLISHED", ... */
+extern const char *const ct_sctp_state_names[CT_SCTP_MAX]; /* "COOKIE_WAIT", ... */
 
 /* status bits (the kernel's IPS_*; the first four as RULES_CTS_*) */
 enum {
@@ -151,6 +176,15 @@ struct ct_tcp {
 	uint8_t last_x; /* last_wscale:4 | last_flags:4 << 4 */
 };
 
+/* SCTP: the verification tags each direction's packets carry (network
+ * order), the INITs seen, a HEARTBEAT whose tag did not match. */
+struct ct_sctp {
+	uint32_t vtag[2];
+	uint8_t init;     /* bit d: an INIT seen in direction d */
+	uint8_t hb_fail;  /* the kernel's SCTP_FLAG_HEARTBEAT_VTAG_FAILED */
+	uint8_t last_dir; /* of that HEARTBEAT */
+};
+
 /* One connection: both tuples, state, accounting. 112 bytes. */
 struct ct_entry {
 	union {
@@ -160,7 +194,8 @@ struct ct_entry {
 	uint16_t port[4];   /* orig sport, dport, reply sport, dport (host order);
 			       ICMP: id, type << 8 | code */
 	uint8_t proto, fam, status;
-	uint8_t ps;         /* TCP: enum ct_tcp_state (low 4 bits); the helper
+	uint8_t ps;         /* TCP: enum ct_tcp_state, SCTP: enum ct_sctp_state
+			       (low 4 bits); the helper
 			       (enum ct_helper, bits 4-5) and the master's helper
 			       (bits 6-7): ct_tcp_state(), ct_helper(),
 			       ct_master_helper() */
@@ -171,6 +206,7 @@ struct ct_entry {
 	uint64_t by[2];     /* bytes (low 56 bits) | packets >> 32 << 56 */
 	union {
 		struct ct_tcp tcp;
+		struct ct_sctp sctp;
 		struct {
 			uint32_t stream_ts; /* UDP: becomes a stream after this tick */
 		} udp;
@@ -349,6 +385,12 @@ static inline unsigned ct_tcp_state(const struct ct_entry *e)
 {
 	return e->ps & 0x0f;
 }
+static inline unsigned ct_sctp_state(const struct ct_entry *e)
+{
+	return e->ps & 0x0f;
+}
+/* The protocol state conntrack -L shows (TCP, SCTP), else NULL. */
+const char *ct_state_name(const struct ct_entry *e);
 static inline unsigned ct_helper(const struct ct_entry *e)
 {
 	return (e->ps >> 4) & 3;

@@ -738,6 +738,278 @@ in_window:
 	return V_ACCEPT;
 }
 
+/* ---- SCTP ---- */
+
+/* chunk types (RFC 9260) */
+enum {
+	SC_DATA, SC_INIT, SC_INIT_ACK, SC_SACK, SC_HEARTBEAT, SC_HEARTBEAT_ACK, SC_ABORT,
+	SC_SHUTDOWN, SC_SHUTDOWN_ACK, SC_ERROR, SC_COOKIE_ECHO, SC_COOKIE_ACK, SC_ECNE, SC_CWR,
+	SC_SHUTDOWN_COMPLETE,
+};
+#define SC_FLAG_T 0x01 /* ABORT, SHUTDOWN_COMPLETE: the tag is the peer's */
+#define SC_BIT(c) (1u << (c))
+
+#define aNO CT_SCTP_NONE
+#define aCL CT_SCTP_CLOSED
+#define aCW CT_SCTP_COOKIE_WAIT
+#define aCE CT_SCTP_COOKIE_ECHOED
+#define aES CT_SCTP_ESTABLISHED
+#define aSS CT_SCTP_SHUTDOWN_SENT
+#define aSR CT_SCTP_SHUTDOWN_RECD
+#define aSA CT_SCTP_SHUTDOWN_ACK_SENT
+#define aHS CT_SCTP_HEARTBEAT_SENT
+#define aIV CT_SCTP_MAX
+
+/* next state by [direction][chunk][state], as Linux's table (the rows:
+ * INIT, INIT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR, COOKIE_ECHO,
+ * COOKIE_ACK, SHUTDOWN_COMPLETE, HEARTBEAT, HEARTBEAT_ACK). An INIT that
+ * starts a connection leaves it CLOSED: COOKIE_WAIT comes with the INIT_ACK. */
+static const uint8_t sctp_next[2][11][CT_SCTP_MAX] = {
+	{ /* original */
+	/*            aNO  aCL  aCW  aCE  aES  aSS  aSR  aSA  aHS */
+	/*init*/    { aCL, aCL, aCW, aCE, aES, aCL, aCL, aSA, aCW },
+	/*initack*/ { aCL, aCL, aCW, aCE, aES, aSS, aSR, aSA, aCL },
+	/*abort*/   { aCL, aCL, aCL, aCL, aCL, aCL, aCL, aCL, aCL },
+	/*shut*/    { aCL, aCL, aCW, aCE, aSS, aSS, aSR, aSA, aCL },
+	/*shutack*/ { aSA, aCL, aCW, aCE, aES, aSA, aSA, aSA, aSA },
+	/*error*/   { aCL, aCL, aCW, aCE, aES, aSS, aSR, aSA, aCL },
+	/*echo*/    { aCL, aCL, aCE, aCE, aES, aSS, aSR, aSA, aCL },
+	/*ack*/     { aCL, aCL, aCW, aES, aES, aSS, aSR, aSA, aCL },
+	/*shutcpl*/ { aCL, aCL, aCW, aCE, aES, aSS, aSR, aCL, aCL },
+	/*hb*/      { aHS, aCL, aCW, aCE, aES, aSS, aSR, aSA, aHS },
+	/*hback*/   { aCL, aCL, aCW, aCE, aES, aSS, aSR, aSA, aHS },
+	},
+	{ /* reply */
+	/*            aNO  aCL  aCW  aCE  aES  aSS  aSR  aSA  aHS */
+	/*init*/    { aIV, aCL, aCW, aCE, aES, aSS, aSR, aSA, aIV },
+	/*initack*/ { aIV, aCW, aCW, aCE, aES, aSS, aSR, aSA, aIV },
+	/*abort*/   { aIV, aCL, aCL, aCL, aCL, aCL, aCL, aCL, aIV },
+	/*shut*/    { aIV, aCL, aCW, aCE, aSR, aSS, aSR, aSA, aIV },
+	/*shutack*/ { aIV, aCL, aCW, aCE, aES, aSA, aSA, aSA, aIV },
+	/*error*/   { aIV, aCL, aCW, aCL, aES, aSS, aSR, aSA, aIV },
+	/*echo*/    { aIV, aCL, aCE, aCE, aES, aSS, aSR, aSA, aIV },
+	/*ack*/     { aIV, aCL, aCW, aES, aES, aSS, aSR, aSA, aIV },
+	/*shutcpl*/ { aIV, aCL, aCW, aCE, aES, aSS, aSR, aCL, aIV },
+	/*hb*/      { aIV, aCL, aCW, aCE, aES, aSS, aSR, aSA, aHS },
+	/*hback*/   { aIV, aCL, aCW, aCE, aES, aSS, aSR, aSA, aES },
+	},
+};
+
+/* The state a chunk of this type leaves the connection in; other chunks
+ * (DATA, SACK, ...) change nothing. */
+static unsigned sctp_next_state(unsigned dir, unsigned cur, uint8_t type)
+{
+	static const int8_t row[SC_SHUTDOWN_COMPLETE + 1] = {
+		[SC_DATA] = -1, [SC_INIT] = 0, [SC_INIT_ACK] = 1, [SC_SACK] = -1,
+		[SC_HEARTBEAT] = 9, [SC_HEARTBEAT_ACK] = 10, [SC_ABORT] = 2, [SC_SHUTDOWN] = 3,
+		[SC_SHUTDOWN_ACK] = 4, [SC_ERROR] = 5, [SC_COOKIE_ECHO] = 6, [SC_COOKIE_ACK] = 7,
+		[SC_ECNE] = -1, [SC_CWR] = -1, [SC_SHUTDOWN_COMPLETE] = 8,
+	};
+	if (type > SC_SHUTDOWN_COMPLETE || row[type] < 0 || cur >= CT_SCTP_MAX)
+		return cur;
+	return sctp_next[dir][row[type]][cur];
+}
+
+/* A verification tag or an initiate tag, as it is on the wire. */
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Where the chunks end: the datagram's end, or the buffer's if it holds
+ * less. */
+static inline uint32_t sctp_end(const struct ct_pkt *p)
+{
+	return p->l4_len < p->l4_cap ? p->l4_len : p->l4_cap;
+}
+
+/* The next chunk header at *off (advanced past the chunk), as the kernel
+ * walks them: NULL when none is whole before end. */
+static inline const uint8_t *sctp_chunk(const struct ct_pkt *p, uint32_t end, uint32_t *off)
+{
+	if (*off >= end || end - *off < 4)
+		return NULL;
+	const uint8_t *c = p->l4 + *off;
+	*off += (rd16(c + 2) + 3u) & ~3u;
+	return c;
+}
+
+/* do_basic_checks: false if a COOKIE_ECHO or COOKIE_ACK is not the first
+ * chunk, an INIT, INIT_ACK or SHUTDOWN_COMPLETE not the only one, a chunk
+ * has length 0, or there is none; *map: the types seen (bit per type
+ * below 32, those that matter). */
+static bool sctp_chunks_ok(const struct ct_pkt *p, uint32_t *map)
+{
+	uint32_t end = sctp_end(p), off = 12, m = 0;
+	unsigned count = 0;
+	bool alone = false;
+	for (const uint8_t *c; (c = sctp_chunk(p, end, &off)) != NULL; count++) {
+		uint8_t type = c[0];
+		if (type == SC_INIT || type == SC_INIT_ACK || type == SC_SHUTDOWN_COMPLETE)
+			alone = true;
+		if (((type == SC_COOKIE_ACK || type == SC_COOKIE_ECHO || alone) && count != 0) ||
+		    rd16(c + 2) == 0)
+			return false;
+		if (type < 32)
+			m |= SC_BIT(type);
+	}
+	*map = m;
+	return count != 0;
+}
+
+/* sctp_new: a first packet must be made of chunks that may open an
+ * association (DATA or SACK may not); the tags it announces noted. */
+static bool sctp_new(struct ct_entry *e, const struct ct_pkt *p)
+{
+	memset(&e->p.sctp, 0, sizeof(e->p.sctp));
+	uint32_t end = sctp_end(p), off = 12, vtag = ld32(p->l4 + 4);
+	for (const uint8_t *c; (c = sctp_chunk(p, end, &off)) != NULL;) {
+		unsigned ns = sctp_next_state(0, CT_SCTP_NONE, c[0]);
+		if (ns == CT_SCTP_NONE || ns == CT_SCTP_MAX)
+			return false;
+		if (c[0] == SC_INIT) {
+			/* RFC 9260 8.5.1 (A): an INIT carries tag 0; its
+			 * initiate tag is what the answers will carry */
+			if (vtag != 0 || (size_t)(c - p->l4) + 20 > end)
+				return false;
+			e->p.sctp.vtag[1] = ld32(c + 4);
+		} else if (c[0] == SC_HEARTBEAT) {
+			e->p.sctp.vtag[0] = vtag; /* a secondary path's */
+		} else if (c[0] == SC_SHUTDOWN_ACK) {
+			e->p.sctp.vtag[1] = vtag; /* out of the blue: a SHUTDOWN_COMPLETE answers */
+		}
+	}
+	e->ps &= 0xf0; /* NONE */
+	return true;
+}
+
+static inline void sctp_set_state(struct ct_entry *e, unsigned st)
+{
+	e->ps = (uint8_t)((e->ps & 0xf0) | st);
+}
+
+/* nf_conntrack_sctp_packet: the chunks through the state machine, the
+ * verification tags checked (RFC 9260 8.5), the timeout of the state the
+ * last chunk left. A retransmitted INIT of a closed association is let
+ * through without refreshing it (a client reusing its port cannot keep a
+ * stale entry, its NAT binding with it, alive). */
+static int sctp_packet(const struct ct_table *t, struct ct_entry *e, unsigned dir,
+	const struct ct_pkt *p, bool fresh, uint32_t now)
+{
+	uint32_t map;
+	if (!sctp_chunks_ok(p, &map))
+		return V_INVALID;
+	if (fresh) {
+		/* out of the blue: these are answered by nothing (8.4) */
+		if (map & (SC_BIT(SC_ABORT) | SC_BIT(SC_SHUTDOWN_COMPLETE) | SC_BIT(SC_COOKIE_ACK)))
+			return V_INVALID;
+		if (!sctp_new(e, p))
+			return V_INVALID;
+	}
+	struct ct_sctp *sc = &e->p.sctp;
+	uint32_t vtag = ld32(p->l4 + 4);
+	const uint32_t own_check = SC_BIT(SC_INIT) | SC_BIT(SC_SHUTDOWN_COMPLETE) |
+		SC_BIT(SC_COOKIE_ECHO) | SC_BIT(SC_ABORT) | SC_BIT(SC_SHUTDOWN_ACK) |
+		SC_BIT(SC_HEARTBEAT) | SC_BIT(SC_HEARTBEAT_ACK);
+	if (!(map & own_check) && vtag != sc->vtag[dir])
+		return V_INVALID;
+	unsigned ns = CT_SCTP_NONE;
+	bool ignore = false;
+	uint32_t end = sctp_end(p), off = 12;
+	for (const uint8_t *c; (c = sctp_chunk(p, end, &off)) != NULL;) {
+		uint8_t type = c[0];
+		bool tflag = (c[1] & SC_FLAG_T) != 0;
+		switch (type) {
+		case SC_INIT:
+			if (vtag != 0)
+				return V_INVALID;
+			break;
+		case SC_ABORT:
+		case SC_SHUTDOWN_COMPLETE:
+			/* the sender's tag, or with T its peer's */
+			if (vtag != sc->vtag[tflag ? !dir : dir])
+				return V_INVALID;
+			break;
+		case SC_COOKIE_ECHO:
+			if (vtag != sc->vtag[dir])
+				return V_INVALID;
+			break;
+		case SC_COOKIE_ACK:
+			sc->init = 0;
+			break;
+		case SC_HEARTBEAT:
+			if (sc->vtag[dir] == 0) {
+				sc->vtag[dir] = vtag;
+			} else if (vtag != sc->vtag[dir]) {
+				if ((map & SC_BIT(SC_DATA)) || ignore)
+					return V_INVALID;
+				/* maybe a restarted peer: its HEARTBEAT_ACK decides */
+				sc->hb_fail = 1;
+				sc->last_dir = (uint8_t)dir;
+				ignore = true;
+				continue;
+			} else {
+				sc->hb_fail = 0;
+			}
+			break;
+		case SC_HEARTBEAT_ACK:
+			if (sc->vtag[dir] == 0) {
+				sc->vtag[dir] = vtag;
+			} else if (vtag != sc->vtag[dir]) {
+				if ((map & SC_BIT(SC_DATA)) || ignore || !sc->hb_fail ||
+				    sc->last_dir == dir)
+					return V_INVALID;
+				sc->hb_fail = 0;
+				sc->vtag[dir] = vtag;
+				sc->vtag[!dir] = 0;
+			} else {
+				sc->hb_fail = 0;
+			}
+			break;
+		default:
+			break;
+		}
+		unsigned old = ct_sctp_state(e);
+		ns = sctp_next_state(dir, old, type);
+		if (ns == CT_SCTP_MAX)
+			return V_INVALID;
+		if (type == SC_INIT || type == SC_INIT_ACK) {
+			if ((size_t)(c - p->l4) + 20 > end)
+				return V_INVALID; /* no initiate tag */
+			uint32_t itag = ld32(c + 4);
+			if (type == SC_INIT) {
+				/* an INIT that repeats the peer's tag is stale or
+				 * retransmitted: not noted as a new one */
+				if (old == CT_SCTP_NONE || sc->vtag[!dir] != itag) {
+					if ((sc->init & (1u << dir)) && (sc->init & (1u << !dir)))
+						sc->init &= (uint8_t)~(1u << !dir);
+					sc->init |= (uint8_t)(1u << dir);
+				}
+				if (ns == CT_SCTP_CLOSED && old == CT_SCTP_CLOSED && !fresh)
+					ignore = true;
+			} else {
+				uint32_t want = sc->vtag[!dir];
+				if (!(sc->init & (1u << !dir)) && want != 0 && want != itag)
+					return V_INVALID;
+				if ((sc->init & (1u << dir)) && (sc->init & (1u << !dir)) && want != itag)
+					return V_INVALID; /* a collision lost */
+			}
+			sc->vtag[!dir] = itag;
+		}
+		sctp_set_state(e, ns);
+		if (ns == CT_SCTP_ESTABLISHED && old != ns)
+			e->status |= CT_S_ASSURED;
+	}
+	if (ignore)
+		return V_ACCEPT; /* neither refreshed nor counted */
+	refresh(e, now, t->par->to[ns == CT_SCTP_NONE ? CT_TO_SCTP_CLOSED :
+				   CT_TO_SCTP_CLOSED + ns - CT_SCTP_CLOSED]);
+	acct(e, dir, p->len);
+	return V_ACCEPT;
+}
+
 /* ---- ct_in ---- */
 
 static bool icmp6_untracked(uint8_t type)
@@ -810,6 +1082,9 @@ static int pkt_judge(const struct ct_table *t, const struct ct_pkt *p, bool prer
 		if (doff < 20 || doff > p->l4_cap || doff > p->l4_len || /* truncated */
 		    !tcp_flags_valid(p->tcp_flags))
 			return PKT_INVALID;
+	} else if (proto == 132) {
+		if (p->l4_len < 12 || p->l4_cap < 12)
+			return PKT_INVALID; /* no common header */
 	} else if (proto != 17 && proto != 136) {
 		csum_bad = false; /* not checked */
 	}
@@ -890,6 +1165,9 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		udp_packet(t, e, now);
 		acct(e, dir, p->len);
 		v = V_ACCEPT;
+		break;
+	case 132:
+		v = sctp_packet(t, e, dir, p, fresh, now);
 		break;
 	case 1:
 	case 58:
@@ -996,6 +1274,11 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			    (p->tcp_flags & (0x02 | 0x10 | 0x04)) != 0x02) {
 				/* only a SYN surely starts a connection here */
 				r->miss = 1;
+				return;
+			}
+			if (proto == 132 && (flags & CT_IN_ASK) && p->l4_cap > 12 &&
+			    p->l4[12] != SC_INIT) {
+				r->miss = 1; /* nor anything but an INIT */
 				return;
 			}
 			if (flags & CT_IN_ASK_ALL) {

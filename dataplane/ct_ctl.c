@@ -80,7 +80,8 @@ bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 		return false;
 	if (f->dport >= 0 && (e->proto == 1 || e->proto == 58 || k.dport != f->dport))
 		return false;
-	if (f->state >= 0 && (e->proto != 6 || (int)ct_tcp_state(e) != f->state))
+	if (f->has_state && !(e->proto == 6 && (int)ct_tcp_state(e) == f->state) &&
+	    !(e->proto == 132 && (int)ct_sctp_state(e) == f->sctp_state))
 		return false;
 	if (f->has_mark && (e->mark & f->mask) != f->mark)
 		return false;

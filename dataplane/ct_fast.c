@@ -40,6 +40,15 @@ static inline bool tuple_of(const struct rte_mbuf *m, const struct pkt_meta *pm,
 			t->sport = pm->sport;
 			t->dport = pm->dport;
 			break;
+		case IPPROTO_SCTP:
+		case IPPROTO_UDPLITE:
+		case IPPROTO_DCCP:
+			/* ports (nf_ct_get_tuple: none readable, no tuple) */
+			if (rte_pktmbuf_data_len(m) < (uint32_t)pm->l4_off + 4)
+				return false;
+			t->sport = pm->sport;
+			t->dport = pm->dport;
+			break;
 		default:
 			break;
 		}
@@ -63,6 +72,7 @@ static inline bool sw_csum_wanted(const struct dp_ctx *dp, const struct pkt_meta
 	switch (pm->l4_proto) {
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
+	case IPPROTO_SCTP: /* few NICs check its CRC32c */
 		return true;
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
@@ -78,6 +88,13 @@ static int l4_csum_bad(bool v6, uint8_t proto, const uint8_t *l3, const uint8_t 
 {
 	if (cap < len || len < 4)
 		return -1;
+	if (proto == IPPROTO_SCTP) { /* CRC32c, no pseudo-header */
+		if (len < 12)
+			return -1;
+		uint8_t want[4];
+		nat_sctp_csum(l4, len, want);
+		return memcmp(want, l4 + 8, 4) != 0;
+	}
 	if (proto == IPPROTO_UDP && (len < 8 || (l4[6] == 0 && l4[7] == 0)))
 		return -1;
 	uint32_t sum = pkt_cksum(l4, len);

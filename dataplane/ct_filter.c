@@ -16,7 +16,7 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 {
 	memset(f, 0, sizeof(*f));
 	f->sport = f->dport = -1;
-	f->state = -1;
+	f->state = f->sctp_state = -1;
 	int i = 0;
 	while (i < argc) { /* an option and its value each time */
 		const char *o = argv[i];
@@ -84,16 +84,23 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 			else
 				f->dport = (int)n;
 		} else if (!strcmp(o, "--state")) {
-			f->state = -1;
+			/* a TCP or an SCTP state (ESTABLISHED is both) */
+			f->state = f->sctp_state = -1;
 			for (int s = 1; s < CT_TCP_MAX; s++)
 				if (!strcasecmp(v, ct_tcp_state_names[s]))
 					f->state = s;
-			if (f->state < 0) {
-				snprintf(err, errlen, "unknown TCP state '%s' (SYN_SENT, SYN_RECV, "
+			for (int s = 1; s < CT_SCTP_MAX; s++)
+				if (!strcasecmp(v, ct_sctp_state_names[s]))
+					f->sctp_state = s;
+			if (f->state < 0 && f->sctp_state < 0) {
+				snprintf(err, errlen, "unknown state '%s' (TCP: SYN_SENT, SYN_RECV, "
 						      "ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK, "
-						      "TIME_WAIT, CLOSE)", v);
+						      "TIME_WAIT, CLOSE; SCTP: CLOSED, COOKIE_WAIT, "
+						      "COOKIE_ECHOED, ESTABLISHED, SHUTDOWN_SENT, "
+						      "SHUTDOWN_RECD, SHUTDOWN_ACK_SENT, HEARTBEAT_SENT)", v);
 				return -1;
 			}
+			f->has_state = true;
 		} else if (!strcmp(o, "-m") || !strcmp(o, "--mark")) {
 			char *end;
 			unsigned long long n = strtoull(v, &end, 0), m = 0xffffffffull;

@@ -22,7 +22,9 @@ struct dp_ct_filter {
 	uint8_t proto;
 	uint8_t src[16], dst[16];
 	int sport, dport; /* -1: any */
-	int state;        /* enum ct_tcp_state, -1: any */
+	int state;        /* --state: enum ct_tcp_state of a TCP connection, -1: none */
+	int sctp_state;   /* and enum ct_sctp_state of an SCTP one, -1: none */
+	bool has_state;
 	uint32_t mark, mask;
 };
 

@@ -198,10 +198,13 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 	nat_manip_packet(w->ct, w->ctr.idx, w->ctr.dir, mp, &np);
 	if (np.l4 != NULL && np.l4_cap >= 4) {
 		/* later hooks (FORWARD's --dport after DNAT) see the new ports */
-		if (pm->l4_proto == IPPROTO_TCP || pm->l4_proto == IPPROTO_UDP) {
+		if (pm->l4_proto == IPPROTO_TCP || pm->l4_proto == IPPROTO_UDP ||
+		    pm->l4_proto == IPPROTO_SCTP || pm->l4_proto == IPPROTO_DCCP ||
+		    pm->l4_proto == IPPROTO_UDPLITE) {
 			pm->sport = (uint16_t)(np.l4[0] << 8 | np.l4[1]);
 			pm->dport = (uint16_t)(np.l4[2] << 8 | np.l4[3]);
-		} else if (np.l4_cap >= 8) {
+		} else if ((pm->l4_proto == IPPROTO_ICMP || pm->l4_proto == IPPROTO_ICMPV6) &&
+			   np.l4_cap >= 8) {
 			pm->sport = (uint16_t)(np.l4[4] << 8 | np.l4[5]);
 		}
 	}

@@ -97,6 +97,16 @@ static inline uint8_t parse_l4(const uint8_t *data, uint32_t end, struct pkt_met
 		m->sport = rd16(p + 4);
 		m->dport = (uint16_t)(p[0] << 8 | p[1]);
 		break;
+	case IPPROTO_SCTP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_DCCP:
+		/* ports first, as connection tracking keys them (a header
+		 * too short for them has none: the tracker says INVALID) */
+		if (avail >= 4) {
+			m->sport = rd16(p);
+			m->dport = rd16(p + 2);
+		}
+		break;
 	default:
 		break; /* other protocols: address pair and protocol only */
 	}

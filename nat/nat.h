@@ -68,12 +68,13 @@ struct nat_share {
 };
 
 /* The worker that owns the connection of a packet addressed to a source
- * translation's address: TCP/UDP by its ports, ICMP echo by id; -1 when
+ * translation's address: TCP, UDP, SCTP, DCCP, UDP-Lite by its ports,
+ * ICMP echo by id; -1 when
  * the packet does not say (ICMP errors, other protocols). */
 static inline int nat_owner(uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_type,
 	unsigned n)
 {
-	if (proto == 6 || proto == 17)
+	if (proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136)
 		return (int)(((uint32_t)sport + dport) % n);
 	if ((proto == 1 && (icmp_type == 0 || icmp_type == 8)) ||
 	    (proto == 58 && (icmp_type == 128 || icmp_type == 129)))
@@ -222,5 +223,11 @@ static inline uint16_t nat_csum16(uint16_t ck, uint16_t old, uint16_t new_)
 /* One's complement sum of n bytes (network order words), folded, not
  * complemented; seed added. */
 uint16_t nat_csum_raw(const uint8_t *b, uint32_t n, uint32_t seed);
+
+/* SCTP's checksum of the packet at l4 (len >= 12 bytes): the CRC32c of
+ * RFC 9260 appendix B, its checksum field taken as zero, as the four
+ * bytes to store there (little-endian). The SSE4.2 crc32 instruction when
+ * the CPU has it, else bit by bit. */
+void nat_sctp_csum(const uint8_t *l4, uint32_t len, uint8_t out[4]);
 
 #endif

@@ -80,8 +80,8 @@ static void json_entry_fields(struct json *j, unsigned worker, const struct ct_t
 	json_kstr(j, "proto", ct_proto_name(e->proto));
 	json_ku64(j, "protonum", e->proto);
 	json_ku64(j, "timeout", left > 0 ? (unsigned)left / CT_HZ : 0);
-	if (e->proto == 6)
-		json_kstr(j, "state", ct_tcp_state_names[ct_tcp_state(e) < CT_TCP_MAX ? ct_tcp_state(e) : 0]);
+	if (ct_state_name(e) != NULL)
+		json_kstr(j, "state", ct_state_name(e));
 	json_key(j, "original");
 	json_tuple(j, v, 0);
 	json_key(j, "reply");

@@ -383,7 +383,7 @@ static int cmd_conntrack(int argc, char **argv)
 			   "       rampartctl conntrack -E [-e EVENTS] [-o timestamp] [--json] [FILTERS]\n"
 			   "                 follow the events (NEW,UPDATE,DESTROY) until interrupted\n"
 			   "filters (on the original direction), as conntrack(8):\n"
-			   "  -p PROTO  -s ADDR  -d ADDR  --sport N  --dport N  --state TCPSTATE\n"
+			   "  -p PROTO  -s ADDR  -d ADDR  --sport N  --dport N  --state STATE (TCP, SCTP)\n"
 			   "  -m MARK[/MASK]  -f ipv4|ipv6\n"
 			   "--json (-L, -S): a JSON array of objects instead\n");
 		return argc < 2 ? EXIT_USAGE : 0;

@@ -151,7 +151,7 @@ assert_eq "after -D, no icmp entry is left" "" "$(ctl -L -p icmp 2>/dev/null)"
 out=$(ctl -L --state NOSUCH 2>&1)
 rc=$?
 assert_eq "a bad filter: exit 1" 1 "$rc"
-assert_match "a bad filter is named" "unknown TCP state 'NOSUCH'" "$out"
+assert_match "a bad filter is named" "unknown state 'NOSUCH'" "$out"
 "$RCTL" -s "$E2E_TMP/nosuch.sock" conntrack -L >/dev/null 2>&1
 assert_eq "no daemon at the socket: exit 3" 3 "$?"
 ctl -F >/dev/null 2>&1

@@ -10,7 +10,7 @@
 # echo and errors, RELATED or not; IPv6; IPv6 fragments in order, last
 # first, duplicated, overlapping, 17 of them, behind destination options or
 # Hop-by-Hop, an atomic fragment; bad L4 checksums; a loose source route
-# and a router alert) are sent from both ends in turn,
+# and a router alert; SCTP associations over IPv4 and IPv6) are sent from both ends in turn,
 # the hosts' own stacks silenced so that only the script speaks; each end
 # captures what arrives. The state every packet arrived with (and for a
 # fragmented datagram, how many fragments came out) must be the same
@@ -26,13 +26,19 @@ ktopo_up
 . "$E2E_DIR/conntrack/ctdiff.sh"
 ctdiff_setup
 
-ev_start "$E2E_TMP/kernel.ev" kernel
+ev_start "$E2E_TMP/kernel.ev" kernel -e NEW,UPDATE
 ctdiff_run "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
 ev_stop
 ctdiff_rampart
-ev_start "$E2E_TMP/rampart.ev" rampart
+ev_start "$E2E_TMP/rampart.ev" rampart -e NEW,UPDATE
 ctdiff_run "$LAN_NS" "$WAN_NS" "$E2E_TMP/rampart" || die "rampartd run failed"
 ev_stop
+# the SCTP associations still established (the secondary paths the
+# HEARTBEATs opened), as conntrack -L -p sctp --state shows them
+"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" conntrack -L -p sctp \
+	--state ESTABLISHED >"$E2E_TMP/sctp.list" 2>/dev/null
+assert_eq "conntrack -L -p sctp --state ESTABLISHED: the two heartbeat paths" 2 \
+	"$(grep -cE '^sctp +132 [0-9]+ ESTABLISHED src=.* sport=410[45]2 dport=9 .*\[ASSURED\]' "$E2E_TMP/sctp.list")"
 rp_stop
 
 n=$(wc -l <"$E2E_TMP/kernel")
@@ -49,5 +55,7 @@ fi
 # conntrack -E: the same events, in the same order, as the kernel's
 ev_compare
 assert_ge "the kernel's events: connections that became ESTABLISHED" "$(grep -c '^\[UPDATE\] timeout<=432000 ESTABLISHED' "$E2E_TMP/kernel.evn")" 2
+assert_ge "the kernel's events: SCTP associations that became ESTABLISHED" "$(grep -c '^\[UPDATE\] sctp timeout<=210 ESTABLISHED' "$E2E_TMP/kernel.evn")" 2
+assert_ge "the kernel's run has SCTP packets it found INVALID" "$(grep -c 'SCTP.* INVALID' "$E2E_TMP/kernel")" 10
 cat "$E2E_TMP/kernel"
 e2e_finish

@@ -6,8 +6,9 @@
 # with a port, a port range and no port; NAT66) in the kernel's router
 # namespace (lib.sh's ktopo_up) and in rampartd (one worker: the kernel's
 # choices are a single table's). The same connections (tests/e2e/nat/
-# natdiff.py: UDP and TCP from fixed source ports, including clashes on the
-# same port from a second LAN address, privileged and low ports) go
+# natdiff.py: UDP, TCP and SCTP from fixed source ports, including clashes on
+# the same port from a second LAN address, privileged and low ports; SCTP's
+# CRC32c must arrive right both ways) go
 # through both; what each server saw and where each answer came from must
 # be the same. Ports the kernel picks at random compare by their class
 # (1-511, 600-1023, 1024-65535); kept ports must be kept by both. The
@@ -40,6 +41,16 @@ done
 for ns in "$WAN_NS" "$K_WAN"; do
 	bg "srv-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" serve 7000 7001
 done
+# SCTP: scapy answers INITs (the hosts' kernels have no SCTP, and must not
+# answer with protocol unreachables)
+for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
+	ip netns exec "$ns" iptables -A INPUT -p sctp -j DROP
+	ip netns exec "$ns" ip6tables -A INPUT -p sctp -j DROP
+	bg "sctp-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" sctp-serve 7000
+done
+for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
+	wait_for "the SCTP responder in $ns" 10 grep -q serving "$E2E_TMP/sctp-$ns.log"
+done
 sleep 1
 
 cases() { # LAN_NS WAN_NS: one line per connection
@@ -67,6 +78,13 @@ cases() { # LAN_NS WAN_NS: one line per connection
 	c masq6-udp-clash "$l" udp fd77:1::3 40031 fd77:2::2 7000
 	c masq6-tcp "$l" tcp fd77:1::2 40032 fd77:2::2 7001
 	c dnat6-udp "$w" udp fd77:2::2 40033 fd77:2::1 8053
+	c masq-sctp "$l" sctp 10.77.1.2 40041 10.77.2.2 7000
+	c masq-sctp-clash "$l" sctp 10.77.1.3 40041 10.77.2.2 7000
+	c masq-sctp-low "$l" sctp 10.77.1.2 300 10.77.2.2 7000
+	c masq-sctp-low-clash "$l" sctp 10.77.1.3 300 10.77.2.2 7000
+	c dnat-sctp "$w" sctp 10.77.2.2 40042 10.77.2.1 8053
+	c masq6-sctp "$l" sctp fd77:1::2 40043 fd77:2::2 7000
+	c masq6-sctp-clash "$l" sctp fd77:1::3 40043 fd77:2::2 7000
 }
 
 . "$E2E_DIR/conntrack/ctdiff.sh" # ev_start, ev_stop
@@ -79,10 +97,10 @@ ev_stop
 log "kernel:"
 sed 's/^/    /' "$E2E_TMP/kernel.out"
 n=$(grep -c 'seen=' "$E2E_TMP/kernel.out")
-assert_eq "the kernel answered every connection (the test itself works)" 18 "$n"
+assert_eq "the kernel answered every connection (the test itself works)" 25 "$n"
 assert_file_match "the kernel keeps a free port" '^masq-udp +seen=10\.77\.2\.1:kept ' "$E2E_TMP/kernel.out"
 if diff -u "$E2E_TMP/kernel.out" "$E2E_TMP/rampart.out" >"$E2E_TMP/nat.diff"; then
-	pass "rampartd translated all 18 connections as the kernel did"
+	pass "rampartd translated all 25 connections as the kernel did"
 else
 	fail "rampartd and the kernel translated differently: $(cat "$E2E_TMP/nat.diff")"
 fi
@@ -96,7 +114,8 @@ for f in kernel rampart; do
 	"$PY" "$NATDIFF" events "$E2E_TMP/$f.ev" |
 		grep -Ev '^\[UPDATE\] tcp [^ ]+ (FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) ' >"$E2E_TMP/$f.evn"
 done
-assert_ge "the kernel's events: a NEW per connection" "$(grep -c '^\[NEW\]' "$E2E_TMP/kernel.evn")" 18
+assert_ge "the kernel's events: a NEW per connection" "$(grep -c '^\[NEW\]' "$E2E_TMP/kernel.evn")" 25
+assert_file_match "the kernel moved a clashing SCTP port" '^masq-sctp-clash +seen=10\.77\.2\.1:1024-65535 at=7000 crc=ok from=10\.77\.2\.2:7000 back-crc=ok' "$E2E_TMP/kernel.out"
 if diff -u "$E2E_TMP/kernel.evn" "$E2E_TMP/rampart.evn" >"$E2E_TMP/ev.diff"; then
 	pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") events as the kernel's through NAT"
 else

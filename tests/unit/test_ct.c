@@ -520,6 +520,156 @@ static void test_icmp(void **st)
 	assert_int_equal(run(&k), CT_INVALID);
 }
 
+/* ---- SCTP ---- */
+
+/* an SCTP packet of chunks: n of (type, flags, value length); an INIT or
+ * INIT_ACK's initiate tag is itag, every chunk's value otherwise zero */
+struct sc_chunk {
+	uint8_t type, flags;
+	uint16_t vlen;
+};
+static void sctp4(struct pk *k, const char *s, const char *d, uint16_t sp, uint16_t dp,
+	uint32_t vtag, uint32_t itag, const struct sc_chunk *c, unsigned n)
+{
+	unsigned len = 12;
+	for (unsigned i = 0; i < n; i++)
+		len += (4u + c[i].vlen + 3u) & ~3u;
+	uint8_t *h = ip4(k, s, d, 132, len);
+	put16(h, sp);
+	put16(h + 2, dp);
+	put32(h + 4, vtag);
+	unsigned off = 12;
+	for (unsigned i = 0; i < n; i++) {
+		h[off] = c[i].type;
+		h[off + 1] = c[i].flags;
+		put16(h + off + 2, (uint16_t)(4 + c[i].vlen));
+		if ((c[i].type == 1 || c[i].type == 2) && c[i].vlen >= 4)
+			put32(h + off + 4, itag);
+		off += (4u + c[i].vlen + 3u) & ~3u;
+	}
+	k->p.t.sport = sp;
+	k->p.t.dport = dp;
+	k->p.l4_cap = len;
+}
+#define SC1(k, s, d, sp, dp, vtag, itag, type, flags, vlen) \
+	sctp4(k, s, d, sp, dp, vtag, itag, (const struct sc_chunk[]){ { type, flags, vlen } }, 1)
+
+enum { C_DATA = 0, C_INIT = 1, C_INIT_ACK = 2, C_SACK = 3, C_HB = 4, C_HB_ACK = 5, C_ABORT = 6,
+       C_SHUT = 7, C_SHUT_ACK = 8, C_COOKIE_ECHO = 10, C_COOKIE_ACK = 11, C_SHUT_CPL = 14 };
+
+/* The association's life as nf_conntrack_proto_sctp sees it (checked
+ * against the kernel in tests/e2e/test_ct_kernel.sh): INIT leaves it
+ * CLOSED, INIT_ACK COOKIE_WAIT, COOKIE_ECHO COOKIE_ECHOED, COOKIE_ACK
+ * ESTABLISHED (ASSURED); data under the right tags; the shutdown; the
+ * tags checked; a first packet that cannot open one INVALID. */
+static void test_sctp(void **st)
+{
+	(void)st;
+	struct pk k;
+	const uint32_t ct = 0x11111111, st_ = 0x22222222; /* the client's and server's tags */
+	/* a first packet of DATA, or an INIT with a tag, opens nothing */
+	SC1(&k, C, S, 5000, 38412, 0, 0, C_DATA, 0, 8);
+	assert_int_equal(run(&k), CT_INVALID);
+	SC1(&k, C, S, 5000, 38412, 7, ct, C_INIT, 0, 16);
+	assert_int_equal(run(&k), CT_INVALID);
+	SC1(&k, C, S, 5000, 38412, 0, 0, C_ABORT, 0, 0); /* out of the blue */
+	assert_int_equal(run(&k), CT_INVALID);
+	SC1(&k, C, S, 5000, 38412, 0, ct, C_INIT, 0, 12); /* no room for the initiate tag */
+	assert_int_equal(run(&k), CT_INVALID);
+	assert_int_equal(T->live, 0);
+	/* the handshake */
+	SC1(&k, C, S, 5000, 38412, 0, ct, C_INIT, 0, 16);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_CLOSED);
+	assert_int_equal(secs_left(E()), 10);
+	assert_int_equal(E()->p.sctp.vtag[1], htonl(ct));
+	SC1(&k, S, C, 38412, 5000, ct, st_, C_INIT_ACK, 0, 16);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_COOKIE_WAIT);
+	assert_int_equal(secs_left(E()), 3);
+	SC1(&k, C, S, 5000, 38412, 0x99, 0, C_COOKIE_ECHO, 0, 8); /* a wrong tag */
+	assert_int_equal(run(&k), CT_INVALID);
+	SC1(&k, C, S, 5000, 38412, st_, 0, C_COOKIE_ECHO, 0, 8);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_COOKIE_ECHOED);
+	assert_false(E()->status & CT_S_ASSURED);
+	SC1(&k, S, C, 38412, 5000, ct, 0, C_COOKIE_ACK, 0, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_ESTABLISHED);
+	assert_true(E()->status & CT_S_ASSURED);
+	assert_int_equal(secs_left(E()), 210);
+	/* data: each way under the peer's tag, a wrong one INVALID */
+	SC1(&k, C, S, 5000, 38412, st_, 0, C_DATA, 0, 100);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	SC1(&k, S, C, 38412, 5000, ct, 0, C_SACK, 0, 12);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	SC1(&k, S, C, 38412, 5000, st_, 0, C_SACK, 0, 12);
+	assert_int_equal(run(&k), CT_INVALID);
+	/* malformed: a zero-length chunk, a COOKIE_ECHO second, an INIT with company */
+	sctp4(&k, C, S, 5000, 38412, st_, 0,
+	      (const struct sc_chunk[]){ { C_DATA, 0, 8 }, { C_COOKIE_ECHO, 0, 8 } }, 2);
+	assert_int_equal(run(&k), CT_INVALID);
+	sctp4(&k, C, S, 5000, 38412, st_, 0,
+	      (const struct sc_chunk[]){ { C_DATA, 0, 8 }, { C_SACK, 0, 12 } }, 2);
+	assert_int_equal(run(&k), CT_ESTABLISHED); /* bundled: fine */
+	SC1(&k, C, S, 5000, 38412, st_, 0, C_DATA, 0, 8);
+	k.b[20 + 12 + 2] = k.b[20 + 12 + 3] = 0;
+	assert_int_equal(run(&k), CT_INVALID);
+	/* a short packet: no common header */
+	SC1(&k, C, S, 5000, 38412, st_, 0, C_DATA, 0, 8);
+	k.p.l4_len = k.p.l4_cap = 8;
+	assert_int_equal(run(&k), CT_INVALID);
+	/* the shutdown: SHUTDOWN_SENT, SHUTDOWN_ACK_SENT, CLOSED */
+	SC1(&k, C, S, 5000, 38412, st_, 0, C_SHUT, 0, 4);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_SHUTDOWN_SENT);
+	assert_int_equal(secs_left(E()), 3);
+	SC1(&k, S, C, 38412, 5000, ct, 0, C_SHUT_ACK, 0, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_SHUTDOWN_ACK_SENT);
+	SC1(&k, C, S, 5000, 38412, 0x99, 0, C_SHUT_CPL, 0, 0); /* a wrong tag */
+	assert_int_equal(run(&k), CT_INVALID);
+	SC1(&k, C, S, 5000, 38412, ct, 0, C_SHUT_CPL, 1, 0); /* T: the peer's tag */
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_CLOSED);
+	assert_int_equal(secs_left(E()), 10);
+	char buf[512];
+	ct_format(T, R.idx, now, buf, sizeof(buf));
+	assert_string_equal(buf, "sctp     132 10 CLOSED src=10.0.0.1 dst=10.0.1.2 sport=5000 "
+				 "dport=38412 packets=6 bytes=368 src=10.0.1.2 dst=10.0.0.1 "
+				 "sport=38412 dport=5000 packets=4 bytes=172 [ASSURED] mark=0 use=1");
+	/* a retransmitted INIT of the closed association: let through,
+	 * neither refreshed nor counted */
+	now += 5 * CT_HZ;
+	SC1(&k, C, S, 5000, 38412, 0, ct, C_INIT, 0, 16);
+	uint64_t pk = ct_pkts(&T->e[R.idx], 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(secs_left(E()), 5);
+	assert_int_equal(ct_pkts(E(), 0), pk);
+	/* another association's ABORT with the wrong tag, then the right one */
+	SC1(&k, C, S, 5001, 38412, 0, ct, C_INIT, 0, 16);
+	assert_int_equal(run(&k), CT_NEW);
+	SC1(&k, S, C, 38412, 5001, 0x99, 0, C_ABORT, 0, 0);
+	assert_int_equal(run(&k), CT_INVALID);
+	SC1(&k, S, C, 38412, 5001, ct, 0, C_ABORT, 0, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_CLOSED);
+	/* a HEARTBEAT opens a secondary path's entry: HEARTBEAT_SENT, its
+	 * answer ESTABLISHED */
+	SC1(&k, C, S, 5002, 38412, st_, 0, C_HB, 0, 8);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_HEARTBEAT_SENT);
+	assert_int_equal(secs_left(E()), 30);
+	SC1(&k, S, C, 38412, 5002, ct, 0, C_HB_ACK, 0, 8);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_ESTABLISHED);
+	assert_true(E()->status & CT_S_ASSURED);
+	/* shutting down may be evicted though assured (sctp_can_early_drop) */
+	SC1(&k, C, S, 5002, 38412, st_, 0, C_SHUT, 0, 4);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_sctp_state(E()), CT_SCTP_SHUTDOWN_SENT);
+}
+
 static void test_related(void **st)
 {
 	(void)st;
@@ -1347,6 +1497,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_pickup_and_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sctp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_related, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp6_nd_untracked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_tcp, setup, teardown),

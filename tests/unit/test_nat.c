@@ -5,7 +5,8 @@
  * of a small range (dropped and counted, nothing corrupted, reuse after the
  * connection goes), per-worker port shares, persistent and random modes,
  * DNAT, incremental checksums against full recomputation on random
- * packets (IPv4/IPv6, TCP/UDP/ICMP), zero UDP checksums, ICMP errors.
+ * packets (IPv4/IPv6, TCP/UDP/ICMP/UDP-Lite/DCCP), zero UDP checksums,
+ * ICMP errors, SCTP's ports with its CRC32c computed again.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -116,7 +117,7 @@ static uint16_t l4_csum_field(const struct pk *k)
 	const uint8_t *l4 = k->b + hl(k);
 	switch (proto(k)) {
 	case 6: return 16;
-	case 17: return 6;
+	case 17: case 136: case 33: return 6; /* UDP, UDP-Lite, DCCP */
 	default: return 2;
 	}
 	(void)l4;
@@ -160,7 +161,7 @@ static void build(struct pk *k, int fam, const char *s, const char *d, uint8_t p
 	memset(k, 0, sizeof(*k));
 	uint8_t *b = k->b;
 	uint32_t h = fam == 4 ? 20 : 40;
-	uint32_t l4 = pr == 6 ? 20 : 8;
+	uint32_t l4 = pr == 6 ? 20 : pr == 33 ? 12 : 8;
 	k->l3len = h + l4 + payload;
 	if (fam == 4) {
 		b[0] = 0x45;
@@ -186,7 +187,7 @@ static void build(struct pk *k, int fam, const char *s, const char *d, uint8_t p
 		t[l4 + i] = (uint8_t)(i * 7 + sp);
 	k->p.t.fam = (uint8_t)fam;
 	k->p.t.proto = pr;
-	if (pr == 6 || pr == 17) {
+	if (pr == 6 || pr == 17 || pr == 136 || pr == 33) {
 		p16(t, sp);
 		p16(t + 2, dp);
 		k->p.t.sport = sp;
@@ -197,8 +198,11 @@ static void build(struct pk *k, int fam, const char *s, const char *d, uint8_t p
 		t[13] = 0x02; /* SYN */
 		p16(t + 14, 65535);
 		k->p.tcp_flags = 0x02;
-	} else if (pr == 17) {
-		p16(t + 4, (uint16_t)(8 + payload));
+	} else if (pr == 17 || pr == 136) {
+		p16(t + 4, (uint16_t)(8 + payload)); /* UDP-Lite: the coverage, all */
+	} else if (pr == 33) {
+		t[4] = 3;           /* data offset, in words; CsCov 0: all covered */
+		t[8] = 0 << 1 | 1;  /* type REQUEST, X */
 	} else { /* echo request; sp: id */
 		t[0] = fam == 4 ? 8 : 128;
 		p16(t + 4, sp);
@@ -763,10 +767,10 @@ static uint32_t rnd(void)
 static void test_checksums_against_recomputation(void **st)
 {
 	(void)st;
-	static const uint8_t protos[] = {6, 17, 1};
-	for (int it = 0; it < 3000; it++) {
+	static const uint8_t protos[] = {6, 17, 1, 136, 33};
+	for (int it = 0; it < 5000; it++) {
 		int fam = (it & 1) ? 6 : 4;
-		uint8_t pr = protos[rnd() % 3];
+		uint8_t pr = protos[rnd() % 5];
 		if (fam == 6 && pr == 1)
 			pr = 58;
 		char s[64], d[64], ns[64];
@@ -805,6 +809,108 @@ static void test_checksums_against_recomputation(void **st)
 			assert_int_equal(g16(k.b + 26), 0);
 		ct_kill(T, idx);
 	}
+}
+
+/* CRC32c bit by bit, as RFC 9260 appendix B defines it */
+static uint32_t crc32c_ref(const uint8_t *b, uint32_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (uint32_t i = 0; i < n; i++) {
+		c ^= b[i];
+		for (int j = 0; j < 8; j++)
+			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+	}
+	return ~c;
+}
+static uint32_t sctp_crc_of(const uint8_t *l4, uint32_t n)
+{
+	uint8_t cp[512];
+	memcpy(cp, l4, n);
+	memset(cp + 8, 0, 4);
+	return crc32c_ref(cp, n);
+}
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* an SCTP INIT from s:sp to d:dp with a right CRC32c */
+static void sctp_init(struct pk *k, const char *s, const char *d, uint16_t sp, uint16_t dp)
+{
+	memset(k, 0, sizeof(*k));
+	uint8_t *b = k->b, *t = b + 20;
+	k->l3len = 20 + 12 + 20 + 37; /* an odd payload: the CRC's tail bytes */
+	b[0] = 0x45;
+	p16(b + 2, (uint16_t)k->l3len);
+	b[8] = 64;
+	b[9] = 132;
+	inet_pton(AF_INET, s, b + 12);
+	inet_pton(AF_INET, d, b + 16);
+	p16(t, sp);
+	p16(t + 2, dp);
+	t[12] = 1; /* INIT, initiate tag 0x01020304 */
+	p16(t + 14, 20 + 37);
+	t[16] = 1, t[17] = 2, t[18] = 3, t[19] = 4;
+	for (unsigned i = 32; i < k->l3len - 20; i++)
+		t[i] = (uint8_t)(i * 13);
+	uint32_t c = sctp_crc_of(t, k->l3len - 20);
+	t[8] = (uint8_t)c, t[9] = (uint8_t)(c >> 8), t[10] = (uint8_t)(c >> 16), t[11] = (uint8_t)(c >> 24);
+	k->p.t.fam = 4;
+	k->p.t.proto = 132;
+	memcpy(k->p.t.src, b + 12, 4);
+	memcpy(k->p.t.dst, b + 16, 4);
+	k->p.t.sport = sp;
+	k->p.t.dport = dp;
+	k->p.l3 = b;
+	k->p.l4 = t;
+	k->p.l4_len = k->p.l4_cap = k->l3len - 20;
+	k->p.len = k->l3len;
+	k->p.l4_ok = 1;
+	p16(b + 10, (uint16_t)~fold(sum(b, 20)));
+}
+
+/* SCTP through SNAT: the port kept when free, moved (within its class)
+ * when another client holds it, the CRC32c computed again when it moves
+ * (against the bit-by-bit reference), the IPv4 header checksum right */
+static void test_sctp_ports(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	uint8_t want[4];
+	sctp_init(&k, "10.0.0.2", "203.0.113.9", 5000, 38412);
+	nat_sctp_csum(k.p.l4, k.p.l4_len, want);
+	assert_memory_equal(want, k.p.l4 + 8, 4); /* the same CRC as the reference */
+	uint32_t i1 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3);
+	struct nat_pkt n = npk(&k);
+	nat_manip_packet(T, i1, 0, NAT_MANIP_SRC, &n);
+	assert_int_equal(g16(k.b + 20), 5000);
+	assert_int_equal(le32(k.b + 28), sctp_crc_of(k.b + 20, k.l3len - 20));
+	assert_int_equal(fold(sum(k.b, 20)), 0xffff);
+	sctp_init(&k, "10.0.0.3", "203.0.113.9", 5000, 38412);
+	uint32_t i2 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 3);
+	struct ct_tuple r;
+	reply_tuple(i2, &r);
+	assert_int_not_equal(r.dport, 5000);
+	assert_true(r.dport >= 1024);
+	n = npk(&k);
+	nat_manip_packet(T, i2, 0, NAT_MANIP_SRC, &n);
+	assert_int_equal(g16(k.b + 20), r.dport);
+	assert_int_equal(le32(k.b + 28), sctp_crc_of(k.b + 20, k.l3len - 20));
+	assert_int_equal(fold(sum(k.b, 20)), 0xffff);
+	/* the answer to the moved port goes back to 5000, its CRC again right */
+	sctp_init(&k, "203.0.113.9", "198.51.100.1", 38412, r.dport);
+	struct ct_res res;
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &res);
+	assert_int_equal(res.idx, i2);
+	assert_int_equal(res.dir, 1);
+	n = npk(&k);
+	nat_manip_packet(T, i2, 1, NAT_MANIP_DST, &n);
+	assert_int_equal(g16(k.b + 22), 5000);
+	assert_int_equal(le32(k.b + 28), sctp_crc_of(k.b + 20, k.l3len - 20));
+	/* a CRC the reference computes for the RFC's test string */
+	assert_int_equal(crc32c_ref((const uint8_t *)"123456789", 9), 0xE3069283u);
 }
 
 static void test_icmp_echo_id(void **st)
@@ -1326,6 +1432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_persistent_and_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dnat_and_packet_rewrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksums_against_recomputation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sctp_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_echo_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_error_translation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_snat, setup, teardown),

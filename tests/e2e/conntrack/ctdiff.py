@@ -29,6 +29,10 @@ from scapy.all import (IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoRe
                        ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6PacketTooBig, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrDestOpt, IPOption_LSRR, IPOption_Router_Alert, Raw, fragment6,
                        send, rdpcap, conf)
+from scapy.layers.sctp import (SCTP, SCTPChunkInit, SCTPChunkInitAck, SCTPChunkCookieEcho,
+                               SCTPChunkCookieAck, SCTPChunkData, SCTPChunkSACK, SCTPChunkHeartbeatReq,
+                               SCTPChunkHeartbeatAck, SCTPChunkShutdown, SCTPChunkShutdownAck,
+                               SCTPChunkShutdownComplete, SCTPChunkAbort)
 
 conf.verb = 0
 C4, S4 = "10.77.1.2", "10.77.2.2"
@@ -187,6 +191,61 @@ def steps():
     # accept_source_route 0), a router alert (forwarded)
     c(IP(src=C4, dst=S4, options=[IPOption_LSRR(routers=["10.77.2.9"])]) / UDP(sport=41035, dport=9) / Raw(b"o"))
     c(IP(src=C4, dst=S4, options=[IPOption_Router_Alert()]) / UDP(sport=41036, dport=9) / Raw(b"o"))
+
+    # 14. SCTP (nf_conntrack_proto_sctp): the handshake (INIT leaves the
+    # association CLOSED, INIT_ACK COOKIE_WAIT, COOKIE_ECHO COOKIE_ECHOED,
+    # COOKIE_ACK ESTABLISHED and ASSURED), data under each peer's tag,
+    # heartbeats, the shutdown; wrong tags, malformed chunk lists, a bad
+    # CRC32c and what cannot open an association are INVALID
+    def sc(src, dst, sp, dp, tag, *chunks):
+        ip = IPv6(src=src, dst=dst) if ":" in src else IP(src=src, dst=dst)
+        p = ip / SCTP(sport=sp, dport=dp, tag=tag)
+        for ch in chunks:
+            p = p / ch
+        return p
+
+    def init(tag):
+        return SCTPChunkInit(init_tag=tag, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1)
+
+    def init_ack(tag):
+        return SCTPChunkInitAck(init_tag=tag, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=7)
+
+    ctag, stag = 0x1111, 0x2222
+    for C, S, p in ((C4, S4, 41040), (C6, S6, 41050)):
+        c(sc(C, S, p, 9, 0, SCTPChunkData(tsn=1, data=b"d")))       # DATA opens nothing
+        c(sc(C, S, p, 9, 5, init(ctag)))                             # an INIT with a tag
+        c(sc(C, S, p, 9, 0, init(ctag)))
+        s(sc(S, C, 9, p, ctag, init_ack(stag)))
+        c(sc(C, S, p, 9, 0x99, SCTPChunkCookieEcho(cookie=b"cookie")))  # wrong tag
+        c(sc(C, S, p, 9, stag, SCTPChunkCookieEcho(cookie=b"cookie")))
+        s(sc(S, C, 9, p, ctag, SCTPChunkCookieAck()))
+        c(sc(C, S, p, 9, stag, SCTPChunkData(tsn=1, data=b"hello")))
+        s(sc(S, C, 9, p, ctag, SCTPChunkSACK(cumul_tsn_ack=1)))
+        s(sc(S, C, 9, p, stag, SCTPChunkSACK(cumul_tsn_ack=1)))      # its peer's tag
+        c(sc(C, S, p, 9, stag, SCTPChunkData(tsn=2, data=b"x"), SCTPChunkSACK(cumul_tsn_ack=1)))
+        c(sc(C, S, p, 9, stag, SCTPChunkData(tsn=3, data=b"x"), SCTPChunkCookieEcho(cookie=b"c")))
+        x = sc(C, S, p, 9, stag, SCTPChunkData(tsn=3, data=b"x"))
+        x[SCTP].chksum = 0x1234
+        c(bad(x))                                                    # a bad CRC32c
+        s(sc(S, C, 9, p, ctag, SCTPChunkHeartbeatReq()))
+        c(sc(C, S, p, 9, stag, SCTPChunkHeartbeatAck()))
+        c(sc(C, S, p, 9, stag, SCTPChunkShutdown(cumul_tsn_ack=1)))
+        s(sc(S, C, 9, p, ctag, SCTPChunkShutdownAck()))
+        c(sc(C, S, p, 9, 0x99, SCTPChunkShutdownComplete()))         # wrong tag
+        c(sc(C, S, p, 9, stag, SCTPChunkShutdownComplete()))
+        c(sc(C, S, p, 9, 0, init(ctag)))                             # an INIT again, closed
+        # an ABORT: the sender's tag, or with T its peer's
+        c(sc(C, S, p + 1, 9, 0, init(ctag)))
+        s(sc(S, C, 9, p + 1, 0x99, SCTPChunkAbort()))
+        s(sc(S, C, 9, p + 1, 0, SCTPChunkAbort(TCB=1)))
+        s(sc(S, C, 9, p + 1, ctag, SCTPChunkAbort()))
+        # a HEARTBEAT on a path not seen before opens an entry
+        c(sc(C, S, p + 2, 9, stag, SCTPChunkHeartbeatReq()))
+        s(sc(S, C, 9, p + 2, ctag, SCTPChunkHeartbeatAck()))
+        c(sc(C, S, p + 2, 9, stag, SCTPChunkData(tsn=9, data=b"y")))
+        c(sc(C, S, p + 3, 9, 0, SCTPChunkAbort()))                   # out of the blue
+        c(sc(C, S, p + 3, 9, 0, SCTPChunkCookieAck()))
+        c(sc(C, S, p + 3, 9, 0, init(ctag), SCTPChunkData(tsn=1, data=b"z")))  # INIT with company
     return out
 
 

@@ -8,10 +8,15 @@
                                 "seen=ADDR:PORT at=PORT"
   natdiff.py udp SRC SPORT DST DPORT
   natdiff.py tcp SRC SPORT DST DPORT
+  natdiff.py sctp SRC SPORT DST DPORT
                                 one exchange from SRC:SPORT; prints
                                 "seen=ADDR:PORT at=PORT from=ADDR:PORT"
                                 (the peer the server saw, the server's own
-                                port, where the answer came from)
+                                port, where the answer came from; SCTP:
+                                an INIT answered by an INIT_ACK, with
+                                whether each CRC32c arrived right)
+  natdiff.py sctp-serve PORT    (scapy: the hosts have no SCTP) answer
+                                INITs to PORT
 
 Ports the translation chose are printed as "kept" (the client's own) or by
 the class the kernel picks them from (1-511, 600-1023, 1024-65535), so that
@@ -87,7 +92,65 @@ def client(kind, src, sport, dst, dport):
     print("seen=%s:%s %s from=%s:%d" % (addr, port_class(int(port), sport), at, norm_addr(a[0]), a[1]))
 
 
-TIMEOUTS = (10, 30, 60, 120, 300, 432000)
+def crc32c(b):
+    c = 0xffffffff
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xffffffff
+
+
+def sctp_crc_ok(l4):
+    """the SCTP packet's CRC32c (RFC 9260 appendix B) is right"""
+    b = bytes(l4)
+    return len(b) >= 12 and crc32c(b[:8] + b"\0\0\0\0" + b[12:]).to_bytes(4, "little") == b[8:12]
+
+
+def sctp_serve(port):
+    """answer every SCTP INIT to port with an INIT_ACK whose cookie says
+    what was seen: "seen=ADDR:PORT at=PORT crc=ok|bad" (scapy: the host
+    has no SCTP)"""
+    from scapy.all import IP, IPv6, sniff, send, conf
+    from scapy.layers.sctp import SCTP, SCTPChunkInit, SCTPChunkInitAck, SCTPChunkParamStateCookie
+    conf.verb = 0
+
+    def answer(p):
+        ip = p[IP] if IP in p else p[IPv6]
+        sc = p[SCTP]
+        if SCTPChunkInit not in p or sc.dport != port:
+            return
+        ok = "ok" if sctp_crc_ok(sc) else "bad"
+        what = "seen=%s:%d at=%d crc=%s" % (ip.src, sc.sport, port, ok)
+        back = IP(src=ip.dst, dst=ip.src) if IP in p else IPv6(src=ip.dst, dst=ip.src)
+        send(back / SCTP(sport=port, dport=sc.sport, tag=p[SCTPChunkInit].init_tag) /
+             SCTPChunkInitAck(init_tag=0x5eed, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1,
+                              params=[SCTPChunkParamStateCookie(cookie=what.encode())]))
+    print("serving", flush=True)
+    sniff(filter="(ip proto 132 or ip6 proto 132) and dst port %d" % port, prn=answer, store=False)
+
+
+def sctp_client(src, sport, dst, dport):
+    """an SCTP INIT from src:sport, its INIT_ACK awaited: what the server
+    saw, where the answer came from, whether both CRCs were right"""
+    from scapy.all import IP, IPv6, sr1, conf
+    from scapy.layers.sctp import SCTP, SCTPChunkInit, SCTPChunkParamStateCookie
+    conf.verb = 0
+    ip = IPv6(src=src, dst=dst) if ":" in dst else IP(src=src, dst=dst)
+    a = sr1(ip / SCTP(sport=sport, dport=dport, tag=0) /
+            SCTPChunkInit(init_tag=0x1234, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1),
+            timeout=3)
+    if a is None or SCTPChunkParamStateCookie not in a:
+        print("failed(no INIT_ACK)")
+        return
+    seen, at, crc = a[SCTPChunkParamStateCookie].cookie.decode().split(" ")
+    addr, port = seen.split("=", 1)[1].rsplit(":", 1)
+    fr = a[IP].src if IP in a else a[IPv6].src
+    print("seen=%s:%s %s %s from=%s:%d back-crc=%s" % (addr, port_class(int(port), sport), at, crc, fr,
+                                                     a[SCTP].sport, "ok" if sctp_crc_ok(a[SCTP]) else "bad"))
+
+
+TIMEOUTS = (3, 10, 30, 60, 120, 210, 300, 432000)
 
 
 def events(path):
@@ -125,6 +188,10 @@ def main():
         serve([int(p) for p in sys.argv[2:]])
     elif sys.argv[1] == "events":
         events(sys.argv[2])
+    elif sys.argv[1] == "sctp-serve":
+        sctp_serve(int(sys.argv[2]))
+    elif sys.argv[1] == "sctp":
+        sctp_client(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
     else:
         client(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
 
