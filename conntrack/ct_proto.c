@@ -73,7 +73,8 @@ static inline bool icmp_proto(uint8_t p)
 
 static inline bool port_proto(uint8_t p)
 {
-	return p == 6 || p == 17 || p == 136 || p == 132 || p == 33;
+	/* DCCP: no ports since Linux 6.16 removed its tracker (generic) */
+	return p == 6 || p == 17 || p == 136 || p == 132;
 }
 
 /* The tuple a reply to k has; false if k has no reply (an ICMP type that is
@@ -1085,6 +1086,14 @@ static int pkt_judge(const struct ct_table *t, const struct ct_pkt *p, bool prer
 	} else if (proto == 132) {
 		if (p->l4_len < 12 || p->l4_cap < 12)
 			return PKT_INVALID; /* no common header */
+	} else if (proto == 136) {
+		/* udplite_error: a header, a coverage of the header or more
+		 * within the datagram (0: all), a checksum (mandatory) */
+		if (p->l4_len < 8 || p->l4_cap < 8)
+			return PKT_INVALID;
+		uint16_t cov = rd16(p->l4 + 4);
+		if ((cov != 0 && (cov < 8 || cov > p->l4_len)) || rd16(p->l4 + 6) == 0)
+			return PKT_INVALID;
 	} else if (proto != 17 && proto != 136) {
 		csum_bad = false; /* not checked */
 	}

@@ -42,8 +42,8 @@ static inline bool tuple_of(const struct rte_mbuf *m, const struct pkt_meta *pm,
 			break;
 		case IPPROTO_SCTP:
 		case IPPROTO_UDPLITE:
-		case IPPROTO_DCCP:
-			/* ports (nf_ct_get_tuple: none readable, no tuple) */
+			/* ports (nf_ct_get_tuple: none readable, no tuple); DCCP
+			 * has none since Linux 6.16 dropped its tracker */
 			if (rte_pktmbuf_data_len(m) < (uint32_t)pm->l4_off + 4)
 				return false;
 			t->sport = pm->sport;

@@ -159,7 +159,7 @@ static bool is_icmp_query(const struct ct_tuple *k)
 static bool has_ports(const struct ct_tuple *k)
 {
 	return k->proto == IPPROTO_TCP_ || k->proto == IPPROTO_UDP_ || k->proto == IPPROTO_SCTP_ ||
-	       k->proto == IPPROTO_DCCP_ || k->proto == IPPROTO_UDPLITE_ || is_icmp_query(k);
+	       k->proto == IPPROTO_UDPLITE_ || is_icmp_query(k);
 }
 
 /* The address slot of a reply tuple that manip m changes, and its port. */
@@ -401,7 +401,7 @@ again:
 	/* 2. the original port with the range's addresses, the client's hashed
 	 *    address first, then the others in turn */
 	uint64_t start = n_addr > 1 ? client_hash(&o, rg->flags & NAT_R_PERSISTENT) % n_addr : 0;
-	if (!random_all && (port_ok || !ports)) {
+	if (!ports || (!random_all && port_ok)) { /* no ports: random has nothing to draw */
 		uint64_t tries = n_addr < 16 ? n_addr : 16;
 		for (uint64_t i = 0; i < tries; i++) {
 			range_addr(rg, alen, (start + i) % n_addr, a);

@@ -68,13 +68,13 @@ struct nat_share {
 };
 
 /* The worker that owns the connection of a packet addressed to a source
- * translation's address: TCP, UDP, SCTP, DCCP, UDP-Lite by its ports,
+ * translation's address: TCP, UDP, SCTP, UDP-Lite by its ports,
  * ICMP echo by id; -1 when
  * the packet does not say (ICMP errors, other protocols). */
 static inline int nat_owner(uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_type,
 	unsigned n)
 {
-	if (proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136)
+	if (proto == 6 || proto == 17 || proto == 132 || proto == 136)
 		return (int)(((uint32_t)sport + dport) % n);
 	if ((proto == 1 && (icmp_type == 0 || icmp_type == 8)) ||
 	    (proto == 58 && (icmp_type == 128 || icmp_type == 129)))

@@ -246,6 +246,38 @@ def steps():
         c(sc(C, S, p + 3, 9, 0, SCTPChunkAbort()))                   # out of the blue
         c(sc(C, S, p + 3, 9, 0, SCTPChunkCookieAck()))
         c(sc(C, S, p + 3, 9, 0, init(ctag), SCTPChunkData(tsn=1, data=b"z")))  # INIT with company
+
+    # 15. UDP-Lite (its header checked: a checksum, a coverage within the
+    # datagram; the kernel sums the pseudo-header with protocol 17, so the
+    # sum here is made so) and DCCP (since Linux 6.16 the generic tracker:
+    # an address pair, no ports)
+    def ulite(src, dst, sp, dp, data, cov=None, ck=None):
+        import struct
+        hdr = struct.pack("!HHHH", sp, dp, 0 if cov is None else cov, 0)
+        if ck is None:
+            ph = bytes(map(int, src.split("."))) + bytes(map(int, dst.split("."))) + \
+                struct.pack("!BBH", 0, 17, 8 + len(data))
+            b = ph + hdr + data
+            b += b"\0" * (len(b) & 1)
+            t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+            while t >> 16:
+                t = (t & 0xffff) + (t >> 16)
+            ck = ~t & 0xffff
+        return IP(src=src, dst=dst, proto=136) / Raw(hdr[:6] + struct.pack("!H", ck) + data)
+
+    c(ulite(C4, S4, 41060, 9, b"lite"))
+    s(ulite(S4, C4, 9, 41060, b"back"))
+    c(ulite(C4, S4, 41061, 9, b"lite", ck=0))                         # no checksum
+    c(ulite(C4, S4, 41062, 9, b"lite", cov=4))                        # coverage short of the header
+    c(ulite(C4, S4, 41063, 9, b"lite", cov=40))                       # beyond the datagram
+
+    def dccp(src, dst, sp, dp):
+        return IP(src=src, dst=dst, proto=33) / Raw(sp.to_bytes(2, "big") + dp.to_bytes(2, "big") + bytes(12))
+
+    c(dccp(C4, S4, 41064, 9))
+    c(dccp(C4, S4, 41065, 9))       # the same pair: the same entry
+    s(dccp(S4, C4, 9, 41065))
+    c(dccp(C4, S4, 41066, 9))
     return out
 
 

@@ -111,9 +111,10 @@ def sctp_serve(port):
     """answer every SCTP INIT to port with an INIT_ACK whose cookie says
     what was seen: "seen=ADDR:PORT at=PORT crc=ok|bad" (scapy: the host
     has no SCTP)"""
-    from scapy.all import IP, IPv6, sniff, send, conf
+    from scapy.all import IP, IPv6, sniff, conf
     from scapy.layers.sctp import SCTP, SCTPChunkInit, SCTPChunkInitAck, SCTPChunkParamStateCookie
     conf.verb = 0
+    out = conf.L3socket()  # one socket for every answer (send() opens one each time)
 
     def answer(p):
         ip = p[IP] if IP in p else p[IPv6]
@@ -123,11 +124,11 @@ def sctp_serve(port):
         ok = "ok" if sctp_crc_ok(sc) else "bad"
         what = "seen=%s:%d at=%d crc=%s" % (ip.src, sc.sport, port, ok)
         back = IP(src=ip.dst, dst=ip.src) if IP in p else IPv6(src=ip.dst, dst=ip.src)
-        send(back / SCTP(sport=port, dport=sc.sport, tag=p[SCTPChunkInit].init_tag) /
+        out.send(back / SCTP(sport=port, dport=sc.sport, tag=p[SCTPChunkInit].init_tag) /
              SCTPChunkInitAck(init_tag=0x5eed, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1,
                               params=[SCTPChunkParamStateCookie(cookie=what.encode())]))
-    print("serving", flush=True)
-    sniff(filter="(ip proto 132 or ip6 proto 132) and dst port %d" % port, prn=answer, store=False)
+    sniff(filter="(ip proto 132 or ip6 proto 132) and dst port %d" % port, prn=answer, store=False,
+          started_callback=lambda: print("serving", flush=True))
 
 
 def sctp_client(src, sport, dst, dport):
@@ -139,7 +140,7 @@ def sctp_client(src, sport, dst, dport):
     ip = IPv6(src=src, dst=dst) if ":" in dst else IP(src=src, dst=dst)
     a = sr1(ip / SCTP(sport=sport, dport=dport, tag=0) /
             SCTPChunkInit(init_tag=0x1234, a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1),
-            timeout=3)
+            timeout=4, retry=1)  # one INIT again if unanswered (as a stack would)
     if a is None or SCTPChunkParamStateCookie not in a:
         print("failed(no INIT_ACK)")
         return
