@@ -483,33 +483,39 @@ struct ctbench {
 	 * reading and formatting is the control thread's work, on another
 	 * core in production) */
 	bool events;
+	/* SCTP associations instead of UDP flows: set up with the four-packet
+	 * handshake, then DATA chunks, each with its CRC32c checked in
+	 * software (few NICs check it) */
+	bool sctp;
 };
 
 static const struct ctbench ctscenarios[] = {
 	{ "ct-established", "1M UDP connections, packets of existing ones (ESTABLISHED first rule)",
-	  1u << 20, 0, 1u << 20, 0, false, 0, false, false },
+	  1u << 20, 0, 1u << 20, 0, false, 0, false, false, false },
 	{ "ct-established-64k", "64k UDP connections (a table that fits in cache), existing ones",
-	  1u << 16, 0, 1u << 16, 0, false, 0, false, false },
+	  1u << 16, 0, 1u << 16, 0, false, 0, false, false, false },
 	{ "ct-established-1k", "1k UDP connections in the core's cache, checksums vouched for by offload: the lane's work without memory stalls",
-	  1u << 10, 0, 1u << 10, 0, false, 0, true, false },
+	  1u << 10, 0, 1u << 10, 0, false, 0, true, false, false },
 	{ "ct-established-offload", "ct-established, the NIC's receive offload vouching for the UDP checksums",
-	  1u << 20, 0, 1u << 20, 0, false, 0, true, false },
+	  1u << 20, 0, 1u << 20, 0, false, 0, true, false, false },
 	{ "ct-established-64k-offload", "ct-established-64k, the NIC's receive offload vouching for the UDP checksums",
-	  1u << 16, 0, 1u << 16, 0, false, 0, true, false },
+	  1u << 16, 0, 1u << 16, 0, false, 0, true, false, false },
+	{ .name = "ct-sctp-64k", .desc = "64k SCTP associations (after their handshakes), DATA chunks of existing ones, CRC32c checked",
+	  .flows = 1u << 16, .max = 1u << 16, .sctp = true },
 	{ "ct-new", "every packet a new UDP connection, 1000-rule FORWARD, entries expiring (1 s)",
-	  0, 4, 4u << 20, 1000, false, 0, false, false },
+	  0, 4, 4u << 20, 1000, false, 0, false, false, false },
 	{ "ct-new-events", "ct-new with conntrack -E following (NEW and DESTROY events queued)",
-	  0, 4, 4u << 20, 1000, false, 0, false, true },
+	  0, 4, 4u << 20, 1000, false, 0, false, true, false },
 	{ "ct-mix", "1M established connections, 1 packet in 4 a new one (1000-rule FORWARD)",
-	  1u << 20, 1, 4u << 20, 1000, false, 0, false, false },
+	  1u << 20, 1, 4u << 20, 1000, false, 0, false, false, false },
 	{ "nat-established", "1M SNATed UDP connections, packets of existing ones (translated)",
-	  1u << 20, 0, 1u << 20, 0, true, 0, false, false },
+	  1u << 20, 0, 1u << 20, 0, true, 0, false, false, false },
 	{ "nat-new", "every packet a new UDP connection SNATed to one address, 1000-rule FORWARD",
-	  0, 4, 4u << 20, 1000, true, 0, false, false },
+	  0, 4, 4u << 20, 1000, true, 0, false, false, false },
 	{ "nat-new-2w", "nat-new from 250 clients on worker 0 of 2, wan0's RSS unknown",
-	  0, 4, 4u << 20, 1000, true, 1, false, false },
+	  0, 4, 4u << 20, 1000, true, 1, false, false, false },
 	{ "nat-new-rss", "nat-new-2w with wan0's RSS known: replies steered by the port choice",
-	  0, 4, 4u << 20, 1000, true, 2, false, false },
+	  0, 4, 4u << 20, 1000, true, 2, false, false, false },
 };
 
 #define CT_NAT_ADDR 0x0a4d0264u /* 10.77.2.100: the SNAT address */
@@ -545,6 +551,45 @@ static void ct_flow_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f,
 	/* a real checksum, as most UDP carries: the ring PMD has no receive
 	 * checksum offload, so conntrack checks it in software */
 	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+}
+
+/* Association f's packet of the handshake (phase 0 INIT, 1 INIT_ACK, 2
+ * COOKIE_ECHO, 3 COOKIE_ACK) or, phase 4, a DATA chunk of it: between
+ * ct_flow_pkt's addresses and ports, under the tags the handshake gave,
+ * with its CRC32c. */
+#define SCTP_FRAME 82
+static void ct_sctp_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f, unsigned phase)
+{
+	bool reply = phase == 1 || phase == 3;
+	ct_flow_pkt(m, dp, f, reply, false); /* addresses, ports, lengths as UDP's */
+	if (rte_pktmbuf_append(m, SCTP_FRAME - FRAME_LEN) == NULL)
+		return;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  sizeof(struct rte_ether_hdr));
+	uint8_t *l4 = (uint8_t *)(ip + 1);
+	uint32_t l4len = SCTP_FRAME - 14 - 20;
+	memset(l4 + 4, 0, l4len - 4); /* the ports stay */
+	ip->next_proto_id = IPPROTO_SCTP;
+	ip->total_length = rte_cpu_to_be_16(SCTP_FRAME - 14);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	uint32_t ctag = (uint32_t)(f * 2654435761u) | 1, stag = ctag ^ 0x5a5a5a5au;
+	static const uint8_t type[5] = { 1, 2, 10, 11, 0 };
+	uint32_t vtag = phase == 0 ? 0 : reply ? ctag : stag;
+	uint8_t *c = l4 + 12;
+	uint32_t clen = l4len - 12;
+	c[0] = type[phase];
+	c[2] = (uint8_t)(clen >> 8);
+	c[3] = (uint8_t)clen;
+	if (phase <= 1) { /* the initiate tag, a_rwnd, streams, TSN */
+		uint32_t it = phase == 0 ? ctag : stag;
+		c[4] = (uint8_t)(it >> 24), c[5] = (uint8_t)(it >> 16), c[6] = (uint8_t)(it >> 8),
+		c[7] = (uint8_t)it;
+		c[8] = c[9] = 0xff, c[13] = c[15] = 1;
+	}
+	l4[4] = (uint8_t)(vtag >> 24), l4[5] = (uint8_t)(vtag >> 16), l4[6] = (uint8_t)(vtag >> 8),
+	l4[7] = (uint8_t)vtag;
+	nat_sctp_csum(l4, l4len, l4 + 8);
 }
 
 /* ESTABLISHED,RELATED accepted first, n ClassBench-like rules that only
@@ -636,7 +681,8 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		 "conntrack: {max-entries: %u, max-ipv6: 0, timeouts: {udp: 1, udp-stream: 1}}\n", b->max);
 	if (b->flows)
 		snprintf(extra, sizeof(extra), "conntrack: {max-entries: %u, max-ipv6: 0, timeouts: "
-			 "{udp: 3600, udp-stream: 3600}}\n", b->max);
+			 "{udp: 3600, udp-stream: 3600, sctp-cookie-wait: 3600, "
+			 "sctp-cookie-echoed: 3600, sctp-established: 3600}}\n", b->max);
 	if (b->two) /* each worker gets half the entries: the same share as nat-new */
 		snprintf(extra, sizeof(extra), "conntrack: {max-entries: %u, max-ipv6: 0, timeouts: "
 			 "{udp: 1, udp-stream: 1}}\n", 2 * b->max);
@@ -674,10 +720,15 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	/* set up the established connections: a packet each way, then one
 	 * more each way 2 s later would make them streams; ESTABLISHED is
 	 * reached with the first answer already */
-	for (int dir = 0; dir < 2 && rc == 0; dir++)
+	for (int ph = 0; ph < (b->sctp ? 4 : 2) && rc == 0; ph++)
 		for (uint64_t f = 0; f < b->flows && rc == 0; f += DP_BURST) {
-			for (unsigned i = 0; i < DP_BURST; i++)
-				ct_flow_pkt(m[i], dp, f + i, dir == 1, b->nat);
+			int dir = ph & 1;
+			for (unsigned i = 0; i < DP_BURST; i++) {
+				if (b->sctp)
+					ct_sctp_pkt(m[i], dp, f + i, (unsigned)ph);
+				else
+					ct_flow_pkt(m[i], dp, f + i, dir == 1, b->nat);
+			}
 			if (!ct_push(w, rx[dir], tx, m, DP_BURST)) {
 				fprintf(stderr, "rampart-bench: %s: set-up packets lost\n", b->name);
 				rc = -1;
@@ -718,6 +769,8 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 				fresh++;
 			} else if ((k & 3) < b->new_per4)
 				ct_flow_pkt(m[i], dp, fresh++, false, b->nat);
+			else if (b->sctp)
+				ct_sctp_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, 4);
 			else /* an odd stride: every flow in turn, cache-unfriendly order */
 				ct_flow_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, false, b->nat);
 			if (b->l4good)

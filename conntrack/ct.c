@@ -36,6 +36,8 @@ const char *const ct_timeout_names[CT_TO_COUNT] = {
 	[CT_TO_SCTP_SHUTDOWN_RECD] = "sctp-shutdown-recd",
 	[CT_TO_SCTP_SHUTDOWN_ACK_SENT] = "sctp-shutdown-ack-sent",
 	[CT_TO_SCTP_HEARTBEAT_SENT] = "sctp-heartbeat-sent",
+	[CT_TO_GRE] = "gre",
+	[CT_TO_GRE_STREAM] = "gre-stream",
 };
 
 const char *const ct_tcp_state_names[CT_TCP_MAX] = {
@@ -72,6 +74,7 @@ void ct_params_default(struct ct_params *p)
 		[CT_TO_SCTP_COOKIE_ECHOED] = 3, [CT_TO_SCTP_ESTABLISHED] = 210,
 		[CT_TO_SCTP_SHUTDOWN_SENT] = 3, [CT_TO_SCTP_SHUTDOWN_RECD] = 3,
 		[CT_TO_SCTP_SHUTDOWN_ACK_SENT] = 3, [CT_TO_SCTP_HEARTBEAT_SENT] = 30,
+		[CT_TO_GRE] = 30,               [CT_TO_GRE_STREAM] = 180,
 	};
 	memset(p, 0, sizeof(*p));
 	p->max = 262144;
@@ -678,6 +681,8 @@ static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigne
 			k->dport & 0xff, k->sport);
 	else if (ct_proto_has_ports(k->proto))
 		w2 = snprintf(b + w, n - (size_t)w, "sport=%u dport=%u ", k->sport, k->dport);
+	else if (k->proto == 47) /* GRE: the keys (PPTP call ids) */
+		w2 = snprintf(b + w, n - (size_t)w, "srckey=0x%x dstkey=0x%x ", k->sport, k->dport);
 	else
 		w2 = 0;
 	if (w2 < 0)

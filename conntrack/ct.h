@@ -98,6 +98,8 @@ enum ct_timeout {
 	CT_TO_SCTP_SHUTDOWN_RECD,
 	CT_TO_SCTP_SHUTDOWN_ACK_SENT,
 	CT_TO_SCTP_HEARTBEAT_SENT,
+	CT_TO_GRE,        /* unreplied */
+	CT_TO_GRE_STREAM, /* replied (ASSURED) */
 	CT_TO_COUNT
 };
 
@@ -428,6 +430,11 @@ uint32_t ct_hash_reply(const struct ct_tuple *k);
  * ct_prefetch_entry() (once the bucket is there) the entries whose
  * signature matches. */
 uint32_t ct_hash(const struct ct_tuple *k);
+/* GRE's tuple keys (nf_conntrack_proto_gre's gre_pkt_to_tuple) from its
+ * header at l4 (cap bytes): none (0) but for PPTP's enhanced GRE (version
+ * 1), whose call id is the destination key; false for a version 1 packet
+ * that is not PPP (no tuple: INVALID). */
+bool ct_gre_keys(const uint8_t *l4, uint32_t cap, uint16_t *src, uint16_t *dst);
 static inline uint32_t ct_bucket_of(const struct ct_table *t, uint32_t h)
 {
 	return (uint32_t)(((uint64_t)h * t->nb) >> 32);

@@ -91,12 +91,24 @@ static bool tuple_invert(const struct ct_tuple *k, struct ct_tuple *r)
 			return false;
 		r->sport = k->sport;
 		r->dport = (uint16_t)((inv - 1) << 8 | (k->dport & 0xff));
-	} else if (port_proto(k->proto)) {
+	} else if (port_proto(k->proto) || k->proto == 47) { /* GRE: its keys */
 		r->sport = k->dport;
 		r->dport = k->sport;
 	} else {
 		r->sport = r->dport = 0;
 	}
+	return true;
+}
+
+bool ct_gre_keys(const uint8_t *l4, uint32_t cap, uint16_t *src, uint16_t *dst)
+{
+	*src = *dst = 0;
+	if (cap < 4 || (l4[1] & 7) != 1 || cap < 8)
+		return true; /* not PPTP's: as the generic tracker, no keys */
+	if (rd16(l4 + 2) != 0x880b)
+		return false; /* version 1 carries PPP only */
+	*dst = rd16(l4 + 6); /* the call id; the source key comes from the
+				PPTP helper's keymap, which there is none of */
 	return true;
 }
 
@@ -163,6 +175,8 @@ int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tup
 			return -1;
 		k->sport = rd16(l4);
 		k->dport = rd16(l4 + 2);
+	} else if (proto == 47) {
+		return ct_gre_keys(l4, left, &k->sport, &k->dport) ? 0 : -1;
 	}
 	return 0;
 }
@@ -1177,6 +1191,18 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		break;
 	case 132:
 		v = sctp_packet(t, e, dir, p, fresh, now);
+		break;
+	case 47:
+		/* nf_conntrack_proto_gre: answered (before this packet), the
+		 * stream timeout and ASSURED; else the short one */
+		if (e->status & CT_S_SEEN_REPLY) {
+			e->status |= CT_S_ASSURED;
+			refresh(e, now, t->par->to[CT_TO_GRE_STREAM]);
+		} else {
+			refresh(e, now, t->par->to[CT_TO_GRE]);
+		}
+		acct(e, dir, p->len);
+		v = V_ACCEPT;
 		break;
 	case 1:
 	case 58:

@@ -49,6 +49,13 @@ static inline bool tuple_of(const struct rte_mbuf *m, const struct pkt_meta *pm,
 			t->sport = pm->sport;
 			t->dport = pm->dport;
 			break;
+		case IPPROTO_GRE: {
+			uint32_t end = rte_pktmbuf_data_len(m);
+			uint32_t cap = end > pm->l4_off ? end - pm->l4_off : 0;
+			if (!ct_gre_keys(l3 - pm->l3_off + pm->l4_off, cap, &t->sport, &t->dport))
+				return false;
+			break;
+		}
 		default:
 			break;
 		}

@@ -63,6 +63,9 @@ static void json_tuple(struct json *j, const struct ct_table *v, unsigned dir)
 	} else if (ct_proto_has_ports(k.proto)) {
 		json_ku64(j, "sport", k.sport);
 		json_ku64(j, "dport", k.dport);
+	} else if (k.proto == 47) {
+		json_ku64(j, "srckey", k.sport);
+		json_ku64(j, "dstkey", k.dport);
 	}
 	json_ku64(j, "packets", ct_pkts(e, dir));
 	json_ku64(j, "bytes", ct_bytes(e, dir));

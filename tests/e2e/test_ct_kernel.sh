@@ -57,5 +57,6 @@ ev_compare
 assert_ge "the kernel's events: connections that became ESTABLISHED" "$(grep -c '^\[UPDATE\] timeout<=432000 ESTABLISHED' "$E2E_TMP/kernel.evn")" 2
 assert_ge "the kernel's events: SCTP associations that became ESTABLISHED" "$(grep -c '^\[UPDATE\] sctp timeout<=210 ESTABLISHED' "$E2E_TMP/kernel.evn")" 2
 assert_ge "the kernel's run has SCTP packets it found INVALID" "$(grep -c 'SCTP.* INVALID' "$E2E_TMP/kernel")" 10
+assert_ge "the kernel's events: GRE that became ASSURED" "$(grep -c '^\[UPDATE\] gre timeout<=210 .*\[ASSURED\]' "$E2E_TMP/kernel.evn")" 1
 cat "$E2E_TMP/kernel"
 e2e_finish

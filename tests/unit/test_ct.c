@@ -670,6 +670,65 @@ static void test_sctp(void **st)
 	assert_int_equal(ct_sctp_state(E()), CT_SCTP_SHUTDOWN_SENT);
 }
 
+/* GRE as nf_conntrack_proto_gre: keys only for PPTP's enhanced GRE
+ * (version 1, PPP: the call id is the destination key), 30 s unanswered,
+ * answered then 180 s and ASSURED; a version 1 packet not carrying PPP
+ * has no tuple */
+static void gre4(struct pk *k, const char *s, const char *d, uint8_t ver, uint16_t proto,
+	uint16_t call)
+{
+	uint8_t *g = ip4(k, s, d, 47, 8 + 20);
+	g[0] = ver == 1 ? 0x30 : 0; /* K (and S) as PPTP sets them */
+	g[1] = ver;
+	put16(g + 2, proto);
+	put16(g + 4, 20);
+	put16(g + 6, call);
+	k->p.l4_cap = 8 + 20;
+	k->p.t.sport = 0;
+	k->p.t.dport = 0;
+	assert_true(ct_gre_keys(g, 28, &k->p.t.sport, &k->p.t.dport));
+}
+
+static void test_gre(void **st)
+{
+	(void)st;
+	struct pk k;
+	gre4(&k, C, S, 0, 0x0800, 0x1234); /* a plain tunnel: no keys */
+	assert_int_equal(k.p.t.dport, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(secs_left(E()), 30);
+	gre4(&k, S, C, 0, 0x0800, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(secs_left(E()), 30); /* the answer itself: not yet */
+	assert_false(E()->status & CT_S_ASSURED);
+	gre4(&k, C, S, 0, 0x0800, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(secs_left(E()), 180);
+	assert_true(E()->status & CT_S_ASSURED);
+	char buf[512];
+	ct_format(T, R.idx, now, buf, sizeof(buf));
+	assert_string_equal(buf, "gre      47 180 src=10.0.0.1 dst=10.0.1.2 srckey=0x0 dstkey=0x0 "
+				 "packets=2 bytes=96 src=10.0.1.2 dst=10.0.0.1 srckey=0x0 dstkey=0x0 "
+				 "packets=1 bytes=48 [ASSURED] mark=0 use=1");
+	/* PPTP: the call id keys the tuple; the peer's packets carry its own
+	 * call id, a tuple of their own without the helper's keymap */
+	gre4(&k, C, S, 1, 0x880b, 0x5);
+	assert_int_equal(k.p.t.dport, 5);
+	assert_int_equal(run(&k), CT_NEW);
+	ct_format(T, R.idx, now, buf, sizeof(buf));
+	assert_string_equal(buf, "gre      47 30 src=10.0.0.1 dst=10.0.1.2 srckey=0x0 dstkey=0x5 "
+				 "packets=1 bytes=48 [UNREPLIED] src=10.0.1.2 dst=10.0.0.1 srckey=0x5 "
+				 "dstkey=0x0 packets=0 bytes=0 mark=0 use=1");
+	gre4(&k, S, C, 1, 0x880b, 0x9);
+	assert_int_equal(run(&k), CT_NEW);
+	/* version 1 without PPP: no tuple; a short header: no keys */
+	uint16_t a, b;
+	const uint8_t v1ip[8] = { 0x30, 1, 0x08, 0x00, 0, 0, 0, 5 };
+	assert_false(ct_gre_keys(v1ip, 8, &a, &b));
+	assert_true(ct_gre_keys(v1ip, 7, &a, &b));
+	assert_int_equal(a | b, 0);
+}
+
 static void test_related(void **st)
 {
 	(void)st;
@@ -1498,6 +1557,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sctp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gre, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_related, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp6_nd_untracked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_tcp, setup, teardown),

@@ -278,6 +278,33 @@ def steps():
     c(dccp(C4, S4, 41065, 9))       # the same pair: the same entry
     s(dccp(S4, C4, 9, 41065))
     c(dccp(C4, S4, 41066, 9))
+
+    # 16. GRE (nf_conntrack_proto_gre): a plain tunnel has no keys (one
+    # entry per address pair), ASSURED once answered; PPTP's enhanced GRE
+    # (version 1) is keyed by the call id it carries, and a version 1
+    # packet that is not PPP has no tuple (INVALID)
+    inner = bytes(IP(src="192.0.2.1", dst="192.0.2.2") / ICMP())
+
+    def gre(src, dst, hdr, payload=inner):
+        return IP(src=src, dst=dst, proto=47) / Raw(hdr + payload)
+
+    v0 = bytes([0, 0, 0x08, 0])
+    c(gre(C4, S4, v0))
+    s(gre(S4, C4, v0))
+    c(gre(C4, S4, v0))
+    c(gre(C4, S4, bytes([0x20, 0, 0x08, 0, 0, 0, 0, 77])))     # a key (version 0): no tuple key
+    c(gre(C4, S4, bytes([0x30, 1, 0x88, 0x0b, 0, 4, 0, 5])))   # PPTP, call id 5
+    s(gre(S4, C4, bytes([0x30, 1, 0x88, 0x0b, 0, 4, 0, 9])))   # the peer's call id 9
+    c(gre(C4, S4, bytes([0x30, 1, 0x88, 0x0b, 0, 4, 0, 5])))
+    c(gre(C4, S4, bytes([0x30, 1, 0x08, 0x00, 0, 4, 0, 6])))   # version 1, not PPP
+    c(gre(C4, S4, bytes([0x30, 1, 0x88, 0x0b, 0, 4]), b""))   # PPTP cut short of its call id
+    c(gre(C4, S4, bytes([0x30, 1, 0x88]), b""))                # not even a header
+    # ICMP errors about a tunnel and about an SCTP association: RELATED
+    s(IP(src=S4, dst=C4) / ICMP(type=3, code=1) / bytes(gre(C4, S4, v0))[:28])
+    s(IP(src=S4, dst=C4) / ICMP(type=3, code=1) /
+      bytes(sc(C4, S4, 41042, 9, stag, SCTPChunkData(tsn=9, data=b"y")))[:48])
+    s(IP(src=S4, dst=C4) / ICMP(type=3, code=1) /                   # an association never seen
+      bytes(sc(C4, S4, 41099, 9, stag, SCTPChunkData(tsn=9, data=b"y")))[:48])
     return out
 
 

@@ -90,19 +90,19 @@ ev_compare() {
 	local f
 	for f in kernel rampart; do ev_norm <"$E2E_TMP/$f.ev" >"$E2E_TMP/$f.evn"; done
 	if diff -u "$E2E_TMP/kernel.evn" "$E2E_TMP/rampart.evn" >"$E2E_TMP/ev.diff"; then
-		pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") TCP/SCTP events as the kernel's, in order"
+		pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") TCP/SCTP/GRE events as the kernel's, in order"
 	else
 		fail "conntrack -E differs from the kernel's (- kernel, + rampartd${1:+; $1})" "$E2E_TMP/ev.diff"
 	fi
 }
 
-# ev_norm < events: comparable lines of TCP and SCTP (the timeout as the kernel's timeout
+# ev_norm < events: comparable lines of TCP, SCTP and GRE (the timeout as the kernel's timeout
 # it is, as norm_ct; no counters, marks or netlink port ids)
 ev_norm() {
-	awk '$2 == "tcp" || $2 == "sctp" {
+	awk '$2 == "tcp" || $2 == "sctp" || $2 == "gre" {
 		n = split("3 10 30 60 120 210 300 432000", T, " "); cls = "?"
 		for (i = 1; i <= n; i++) if ($4 + 0 <= T[i] + 0) { cls = T[i]; break }
-		line = $1 ($2 == "sctp" ? " sctp" : "") " timeout<=" cls
+		line = $1 ($2 != "tcp" ? " " $2 : "") " timeout<=" cls
 		for (i = 5; i <= NF; i++)
 			if ($i !~ /^(packets|bytes|mark|use|zone|secctx|portid)=/ && $i != "[USERSPACE]")
 				line = line " " $i
