@@ -1221,6 +1221,10 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 	if (v == V_INVALID) {
 		if (fresh)
 			ct_abort(t);
+		else if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) != NULL))
+			track_event(t, idx, was); /* an SCTP chunk before the failing one
+						     changed the state: the kernel
+						     keeps that, and its event */
 		t->st.invalid++;
 		return V_INVALID;
 	}

@@ -216,8 +216,9 @@ static void nat_usage(FILE *o, const struct dp_ctx *dp)
 	for (unsigned j = 0; j < n; j++) {
 		char a[INET6_ADDRSTRLEN];
 		inet_ntop(u[j].fam == 6 ? AF_INET6 : AF_INET, u[j].addr, a, sizeof(a));
-		const char *pn = u[j].proto == 6 ? "tcp" : u[j].proto == 17 ? "udp" :
-			u[j].proto == 1 ? "icmp" : u[j].proto == 58 ? "icmpv6" : NULL;
+		const char *pn = ct_proto_name(u[j].proto);
+		if (!strcmp(pn, "unknown"))
+			pn = NULL;
 		if (pn)
 			fprintf(o, "rampart_nat_connections{address=\"%s\",proto=\"%s\"} %" PRIu64 "\n", a,
 				pn, u[j].conns);

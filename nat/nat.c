@@ -3,9 +3,7 @@
  * nat: bindings (tuple choice) and header rewriting. See nat.h.
  */
 #include <string.h>
-#if defined(__x86_64__)
 #include <nmmintrin.h>
-#endif
 
 #include "nat.h"
 
@@ -14,7 +12,6 @@
 #define IPPROTO_ICMP_ 1
 #define IPPROTO_ICMPV6_ 58
 #define IPPROTO_SCTP_ 132
-#define IPPROTO_DCCP_ 33
 #define IPPROTO_UDPLITE_ 136
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -100,20 +97,10 @@ static inline uint16_t rss_queue(const struct nat_rss *r, uint32_t base, unsigne
 	return r->reta[h & r->reta_mask];
 }
 
-/* CRC32c, reflected (polynomial 0x82F63B78), no final inversion */
-static uint32_t crc32c_sw(uint32_t c, const uint8_t *p, uint32_t n)
-{
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
-	}
-	return c;
-}
-
-#if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const uint8_t *p,
-	uint32_t n)
+/* CRC32c (reflected, polynomial 0x82F63B78, no final inversion) with the
+ * SSE4.2 crc32 instruction, which the tracker's hash needs already
+ * (ct_hash): 8 bytes an instruction. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c(uint32_t c, const uint8_t *p, uint32_t n)
 {
 	uint64_t c64 = c;
 	for (; n >= 8; p += 8, n -= 8) {
@@ -125,16 +112,6 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const ui
 	while (n--)
 		c = _mm_crc32_u8(c, *p++);
 	return c;
-}
-#endif
-
-static uint32_t crc32c(uint32_t c, const uint8_t *p, uint32_t n)
-{
-#if defined(__x86_64__)
-	if (__builtin_cpu_supports("sse4.2"))
-		return crc32c_hw(c, p, n);
-#endif
-	return crc32c_sw(c, p, n);
 }
 
 void nat_sctp_csum(const uint8_t *l4, uint32_t len, uint8_t out[4])
@@ -567,24 +544,19 @@ static void manip_hdr(uint8_t *l3, uint8_t *l4, uint32_t cap, uint8_t proto, enu
 			ck = l4 + 6;
 		break;
 	case IPPROTO_UDPLITE_: /* its checksum is never "none" */
-	case IPPROTO_DCCP_:
 		if (cap >= 4)
 			pf = l4 + (m == NAT_MANIP_SRC ? 0 : 2);
 		if (cap >= 8)
 			ck = l4 + 6;
 		break;
 	case IPPROTO_SCTP_:
-		/* no pseudo-header: the CRC32c over the packet is computed
-		 * again once the port changed (sctp_manip_pkt), when it is
-		 * all there (not a quoted one) */
-		if (cap >= 4 && port >= 0) {
-			uint8_t *sp = l4 + (m == NAT_MANIP_SRC ? 0 : 2);
-			if (rd16(sp) != (uint16_t)port) {
-				wr16(sp, (uint16_t)port);
-				if (l4_csum && cap >= 12)
-					nat_sctp_csum(l4, cap, l4 + 8);
-			}
-		}
+		/* as sctp_manip_pkt: the port, then the CRC32c computed again
+		 * over what is there (a quoted packet: to the end of the ICMP
+		 * message), whatever changed */
+		if (cap >= 4 && port >= 0)
+			wr16(l4 + (m == NAT_MANIP_SRC ? 0 : 2), (uint16_t)port);
+		if (l4_csum && cap >= 12)
+			nat_sctp_csum(l4, cap, l4 + 8);
 		return;
 	case IPPROTO_ICMP_:
 	case IPPROTO_ICMPV6_: {
@@ -657,7 +629,7 @@ bool nat_manip_icmp_error(const struct ct_table *t, uint32_t idx, unsigned dir, 
 			return false;
 		in_proto = in3[6]; /* extension headers: addresses only */
 		if (in_proto != IPPROTO_TCP_ && in_proto != IPPROTO_UDP_ && in_proto != IPPROTO_ICMPV6_ &&
-		    in_proto != IPPROTO_SCTP_ && in_proto != IPPROTO_DCCP_ && in_proto != IPPROTO_UDPLITE_)
+		    in_proto != IPPROTO_SCTP_ && in_proto != IPPROTO_UDPLITE_)
 			in_proto = 0;
 	}
 	/* the quoted packet travelled the other way: the opposite manip, with
@@ -671,7 +643,7 @@ bool nat_manip_icmp_error(const struct ct_table *t, uint32_t idx, unsigned dir, 
 	uint8_t *in4 = in_cap > ihl ? in3 + ihl : NULL;
 	uint32_t in4_cap = in_cap > ihl ? in_cap - ihl : 0;
 	/* a quoted TCP header is usually cut short: ports, not checksum */
-	bool full = !(in_proto == IPPROTO_TCP_ && in4_cap < 20) && in_proto != IPPROTO_SCTP_;
+	bool full = !(in_proto == IPPROTO_TCP_ && in4_cap < 20);
 	manip_hdr(in3, in4, in4_cap, in_proto, im, iaddr, iport, full);
 	/* the outer header: the address only; the ICMP checksum is summed
 	 * again over the whole message */

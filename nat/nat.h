@@ -226,8 +226,7 @@ uint16_t nat_csum_raw(const uint8_t *b, uint32_t n, uint32_t seed);
 
 /* SCTP's checksum of the packet at l4 (len >= 12 bytes): the CRC32c of
  * RFC 9260 appendix B, its checksum field taken as zero, as the four
- * bytes to store there (little-endian). The SSE4.2 crc32 instruction when
- * the CPU has it, else bit by bit. */
+ * bytes to store there (little-endian); SSE4.2's crc32 instruction. */
 void nat_sctp_csum(const uint8_t *l4, uint32_t len, uint8_t out[4]);
 
 #endif

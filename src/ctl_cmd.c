@@ -322,8 +322,9 @@ static void cmd_show_nat(struct dp_ctx *dp, FILE *out, bool json)
 			const struct nat_group *g = &a->g[i];
 			char ab[INET6_ADDRSTRLEN];
 			inet_ntop(g->fam == 4 ? AF_INET : AF_INET6, g->addr, ab, sizeof(ab));
-			const char *pn = g->proto == 6 ? "tcp" : g->proto == 17 ? "udp" :
-				g->proto == 1 ? "icmp" : g->proto == 58 ? "icmpv6" : "other";
+			const char *pn = ct_proto_name(g->proto);
+			if (!strcmp(pn, "unknown"))
+				pn = "other";
 			if (json) {
 				json_obj(&j);
 				json_ku64(&j, "worker", g->worker);
