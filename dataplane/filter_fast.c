@@ -458,6 +458,17 @@ static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 			ip->hdr_checksum = rte_cpu_to_be_16(ck);
 			pm->ttl = v->ttl;
 		}
+		if ((mods & RULES_MOD_TCPF) && pm->l4_proto == IPPROTO_TCP && (pm->flags & PKT_F_L4)) {
+			/* ECN's ECE/CWR: the flags' word, RFC 1624 */
+			uint8_t *th = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l4_off);
+			uint16_t ow = (uint16_t)(th[12] << 8 | th[13]);
+			th[13] = v->tcp_flags;
+			uint16_t ck = (uint16_t)(th[16] << 8 | th[17]);
+			ck = nat_csum16(ck, ow, (uint16_t)(th[12] << 8 | th[13]));
+			th[16] = (uint8_t)(ck >> 8);
+			th[17] = (uint8_t)ck;
+			pm->tcp_flags = v->tcp_flags;
+		}
 	} else {
 		if (mods & RULES_MOD_TOS) {
 			l3[0] = (uint8_t)((l3[0] & 0xf0) | (v->tos >> 4));

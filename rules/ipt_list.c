@@ -897,6 +897,22 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 	case RULES_X_CHECKSUM:
 		rbuf_puts(c->b, " CHECKSUM fill");
 		break;
+	case RULES_X_ECN_T: { /* libipt_ECN's print */
+		const struct rules_t_ecn *e = &x->u.ecnt;
+		unsigned tcp = BIT(RULES_O_ECNT_ECE) | BIT(RULES_O_ECNT_CWR);
+		rbuf_puts(c->b, " ECN");
+		if ((x->present & (tcp | BIT(RULES_O_ECNT_ECT))) == tcp && e->ece == 0 && e->cwr == 0) {
+			rbuf_puts(c->b, " TCP remove");
+			break;
+		}
+		if (x->present & BIT(RULES_O_ECNT_ECE))
+			rbuf_printf(c->b, " ECE=%u", e->ece);
+		if (x->present & BIT(RULES_O_ECNT_CWR))
+			rbuf_printf(c->b, " CWR=%u", e->cwr);
+		if (x->present & BIT(RULES_O_ECNT_ECT))
+			rbuf_printf(c->b, " ECT codepoint=%u", e->ect);
+		break;
+	}
 	case RULES_X_SET_T:
 		print_set_t(c, x);
 		break;

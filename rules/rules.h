@@ -503,6 +503,12 @@ struct rules_t_nat { /* SNAT DNAT MASQUERADE REDIRECT NETMAP */
 	uint16_t port_lo, port_hi, port_base;
 };
 
+/* -j ECN: the TCP ECE and CWR bits to set (0 or 1; --ecn-tcp-remove is
+ * both 0) and the IP header's ECN codepoint (0..3), each if given */
+struct rules_t_ecn {
+	uint8_t ece, cwr, ect;
+};
+
 union rules_ext_data {
 	struct rules_m_tcp tcp;
 	struct rules_m_udp udp;
@@ -537,6 +543,7 @@ union rules_ext_data {
 	struct rules_t_nflog nflog;
 	struct rules_t_nat nat;
 	struct rules_t_ct ctt;
+	struct rules_t_ecn ecnt;
 	struct rules_t_set tset;
 	struct rules_m_policy policy;
 	struct rules_m_helper helper;
@@ -619,6 +626,7 @@ enum rules_ext_kind {
 	RULES_X_TCPMSS,
 	RULES_X_CHECKSUM,
 	RULES_X_SET_T, /* -j SET */
+	RULES_X_ECN_T, /* -j ECN (IPv4, mangle) */
 	RULES_X_COUNT
 };
 
@@ -647,6 +655,7 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
+enum { RULES_O_ECNT_REMOVE, RULES_O_ECNT_CWR, RULES_O_ECNT_ECE, RULES_O_ECNT_ECT }; /* ECN target */
 enum { RULES_O_TS_ADD, RULES_O_TS_DEL, RULES_O_TS_EXIST, RULES_O_TS_TIMEOUT }; /* SET target */
 enum { /* -m set */
 	RULES_O_MS_SET = 0, RULES_O_MS_RETURN_NOMATCH, RULES_O_MS_UPD_COUNTERS,

@@ -1474,6 +1474,28 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 		res->mods |= RULES_MOD_TTL;
 		break;
 	}
+	case RULES_CK_ECN: {
+		/* ipt_ECN: the codepoint if it differs; ECE/CWR of a TCP
+		 * segment (the rule has -p tcp) if they differ */
+		const struct rules_t_ecn *e = &t->u.ecnt;
+		if ((t->present & (1u << RULES_O_ECNT_ECT)) && (pk->tos & 3) != e->ect) {
+			pk->tos = (uint8_t)((pk->tos & ~3u) | e->ect);
+			res->mods |= RULES_MOD_TOS;
+		}
+		if ((t->present & ((1u << RULES_O_ECNT_ECE) | (1u << RULES_O_ECNT_CWR))) && pk->l4 &&
+		    pk->proto == 6) {
+			uint8_t f = pk->tcp_flags;
+			if (t->present & (1u << RULES_O_ECNT_ECE))
+				f = (uint8_t)((f & ~0x40u) | (e->ece ? 0x40 : 0));
+			if (t->present & (1u << RULES_O_ECNT_CWR))
+				f = (uint8_t)((f & ~0x80u) | (e->cwr ? 0x80 : 0));
+			if (f != pk->tcp_flags) {
+				pk->tcp_flags = f;
+				res->mods |= RULES_MOD_TCPF;
+			}
+		}
+		break;
+	}
 	case RULES_CK_TCPMSS:
 		if (t->present & (1u << RULES_O_MSS_CLAMP))
 			res->mss_clamp = 1;

@@ -309,6 +309,15 @@ static const struct rules_opt sctp_opts[] = {
 	SCPORTS("destination-port", RULES_O_SC_DPORT, dport, RO_INV | RO_ALIAS),
 	{"chunk-types", RULES_O_SC_CHUNKS, RV_SCTPCHUNKS, RO_INV, OFF(sctp.mode), 0, 0, 0, 0},
 };
+#define ECNT_TCP (BIT(RULES_O_ECNT_CWR) | BIT(RULES_O_ECNT_ECE))
+static const struct rules_opt ecnt_opts[] = {
+	{"ecn-tcp-remove", RULES_O_ECNT_REMOVE, RV_NONE, RO_NOPRINT, 0, 0, 0, 0, ECNT_TCP},
+	{"ecn-tcp-cwr", RULES_O_ECNT_CWR, RV_U8, RO_NOPRINT, OFF(ecnt.cwr), 0, 1, 0,
+		BIT(RULES_O_ECNT_REMOVE)},
+	{"ecn-tcp-ece", RULES_O_ECNT_ECE, RV_U8, RO_NOPRINT, OFF(ecnt.ece), 0, 1, 0,
+		BIT(RULES_O_ECNT_REMOVE)},
+	{"ecn-ip-ect", RULES_O_ECNT_ECT, RV_U8, RO_NOPRINT, OFF(ecnt.ect), 0, 3, 0, 0},
+};
 static const struct rules_opt checksum_opts[] = {
 	{"checksum-fill", O_ANY, RV_NONE, RO_MAND, 0, 0, 0, 0, 0},
 };
@@ -603,6 +612,21 @@ static int check_connlimit(struct rules_perr *pe, int col, struct rules_ext *x, 
 	if (c->mask != 0xff && c->mask > full)
 		return rules_errf(pe, col, "connlimit: --connlimit-mask %u is longer than an address (%u)",
 			c->mask, full);
+	return 0;
+}
+
+/* ECN (ipt_ECN): an operation; --ecn-tcp-remove is ECE and CWR both 0;
+ * the TCP bits only in a "-p tcp" rule, as the kernel's checkentry */
+static int check_ecn_t(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	if (!x->present)
+		return rules_errf(pe, col, "ECN target: An operation is required");
+	if (x->present & BIT(RULES_O_ECNT_REMOVE)) {
+		x->present = (x->present & ~BIT(RULES_O_ECNT_REMOVE)) | ECNT_TCP;
+		x->u.ecnt.ece = x->u.ecnt.cwr = 0;
+	}
+	if ((x->present & ECNT_TCP) && !proto_is(r, 6))
+		return rules_errf(pe, col, "ECN target: cannot use operation on non-tcp rule");
 	return 0;
 }
 
@@ -1414,6 +1438,22 @@ static void print_statistic(struct rules_buf *b, const struct rules_ext *x, int 
 			s->packet);
 }
 
+/* as libipt_ECN's save: --ecn-tcp-remove when that is all it does */
+static void print_ecn_t(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	const struct rules_t_ecn *e = &x->u.ecnt;
+	if ((x->present & (ECNT_TCP | BIT(RULES_O_ECNT_ECT))) == ECNT_TCP && e->ece == 0 && e->cwr == 0) {
+		rbuf_puts(b, " --ecn-tcp-remove");
+		return;
+	}
+	if (x->present & BIT(RULES_O_ECNT_ECE))
+		rbuf_printf(b, " --ecn-tcp-ece %u", e->ece);
+	if (x->present & BIT(RULES_O_ECNT_CWR))
+		rbuf_printf(b, " --ecn-tcp-cwr %u", e->cwr);
+	if (x->present & BIT(RULES_O_ECNT_ECT))
+		rbuf_printf(b, " --ecn-ip-ect %u", e->ect);
+}
+
 static void print_connmark(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
 	const struct rules_t_connmark *c = &x->u.connmark;
@@ -1531,6 +1571,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		print_ports_nat},
 	[RULES_X_NETMAP] = {"NETMAP", RULES_F_ALL, 0, T(RULES_T_NAT), 0, true, OPTS(netmap_opts), NULL,
 		NULL, print_netmap},
+	[RULES_X_ECN_T] = {"ECN", RULES_F_V4, 0, T(RULES_T_MANGLE), 0, true, OPTS(ecnt_opts), NULL,
+		check_ecn_t, print_ecn_t},
 	[RULES_X_CHECKSUM] = {"CHECKSUM", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(checksum_opts),
 		NULL, NULL, NULL},
 	[RULES_X_TCPMSS] = {"TCPMSS", RULES_F_ALL, 6, 0, 0, true, OPTS(tcpmss_opts), NULL, check_tcpmss,

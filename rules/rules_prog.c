@@ -753,6 +753,9 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_TCPMSS:
 			cr->kind = RULES_CK_TCPMSS;
 			break;
+		case RULES_X_ECN_T:
+			cr->kind = RULES_CK_ECN;
+			break;
 		case RULES_X_NOTRACK:
 			cr->kind = RULES_CK_NOTRACK;
 			p->uses_ct = true;

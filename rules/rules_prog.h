@@ -163,6 +163,7 @@ enum {
 	RULES_MOD_TTL = 1 << 2,
 	RULES_MOD_CTMARK = 1 << 3, /* ct_mark changed (CONNMARK) */
 	RULES_MOD_MSS = 1 << 4,    /* TCPMSS: rules_result.mss, mss_clamp */
+	RULES_MOD_TCPF = 1 << 5,   /* the TCP flags (ECN's ECE/CWR) */
 };
 
 struct rules_result {
@@ -207,6 +208,7 @@ enum rules_ck {
 	RULES_CK_NAT,    /* SNAT DNAT MASQUERADE REDIRECT NETMAP: the binding */
 	RULES_CK_TCPMSS,
 	RULES_CK_SET,    /* -j SET: a request to the caller (set_req), then on */
+	RULES_CK_ECN,    /* -j ECN: the IP ECN field, the TCP ECE/CWR bits */
 };
 
 /* Base-selector flags of a compiled rule. */

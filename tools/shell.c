@@ -39,7 +39,7 @@ static const char *const g_options[] = {
 static const char *const g_tables[] = { "filter", "nat", "mangle", "raw", NULL };
 static const char *const g_targets[] = {
 	"ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "NFLOG", "MARK", "CONNMARK", "TOS", "DSCP",
-	"TTL", "HL", "NOTRACK", "CT", "SNAT", "DNAT", "MASQUERADE", "REDIRECT", "NETMAP", "TCPMSS",
+	"TTL", "HL", "NOTRACK", "CT", "SNAT", "DNAT", "MASQUERADE", "REDIRECT", "NETMAP", "TCPMSS", "ECN",
 	NULL,
 };
 static const char *const g_matches[] = {

@@ -1363,6 +1363,8 @@ static const char trav4[] =
 	"-A FORWARD -p udp -m udp --dport 11 -j DSCP --set-dscp 0x0a\n"
 	"-A FORWARD -p udp -m udp --dport 11 -j TTL --ttl-dec 3\n"
 	"-A FORWARD -p udp -m udp --dport 11 -j MARK --or-mark 0x100\n"
+	"-A FORWARD -p tcp -m tcp --dport 13 -j ECN --ecn-tcp-remove\n"
+	"-A FORWARD -p tcp -m tcp --dport 13 -j ECN --ecn-ip-ect 1\n"
 	"COMMIT\n"
 	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 	":a - [0:0]\n:b - [0:0]\n:c - [0:0]\n"
@@ -1376,6 +1378,7 @@ static const char trav4[] =
 	"-A FORWARD -p udp -m udp --dport 11 -m mark --mark 0x100/0x100 -j ACCEPT\n"
 	"-A FORWARD -p udp -m udp --dport 12 -g c\n"
 	"-A FORWARD -p udp\n"
+	"-A FORWARD -p tcp -m tcp --dport 13 -m ecn ! --ecn-tcp-ece ! --ecn-tcp-cwr --ecn-ip-ect 1 -j ACCEPT\n"
 	"-A a -p udp -m udp --dport 3 -j ACCEPT\n"
 	"-A a -p udp -m udp --dport 4 -j b\n"
 	"-A a -p udp -m udp --dport 4 -j ACCEPT\n"
@@ -1451,6 +1454,25 @@ static void test_traversal(void **state)
 		assert_int_equal(p.ttl, 61);
 		assert_int_equal(p.mark, 0x100);
 		assert_int_equal(res.mods, RULES_MOD_TOS | RULES_MOD_TTL | RULES_MOD_MARK);
+		/* ECN: ECE and CWR cleared, the codepoint set; filter's -m ecn
+		 * sees both */
+		p = base4();
+		p.dport = 13;
+		p.tcp_flags = 0xd0; /* CWR ECE ACK */
+		p.tos = 0x02;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		assert_int_equal(p.tcp_flags, 0x10);
+		assert_int_equal(p.tos, 0x01);
+		assert_int_equal(res.mods, RULES_MOD_TCPF | RULES_MOD_TOS);
+		/* nothing to change: nothing written back */
+		p = base4();
+		p.dport = 13;
+		p.tcp_flags = 0x10;
+		p.tos = 0x01;
+		rules_eval_hook(r.p, RULES_H_FORWARD, &p, r.ctr, &res, NULL);
+		assert_int_equal(res.res, RULES_R_ACCEPT);
+		assert_int_equal(res.mods, 0);
 		/* goto: a -j c, c -g b, b DROPs (12 != 4): ... and -g c from FORWARD:
 		 * FORWARD's -g c comes after a's ACCEPT, so: a -> c -> goto b -> DROP */
 		assert_int_equal(eval_port(&r, 12, 17, NULL, NULL).res, RULES_R_DROP);

@@ -43,6 +43,8 @@ STATES = {1: "NEW", 2: "ESTABLISHED", 3: "RELATED", 4: "INVALID", 5: "UNTRACKED"
 def steps():
     """(side, scapy packet without the tag) in order; side 'c' (lan) or 's' (wan).
     With CTDIFF_RANDOM=SEED:COUNT in the environment, random_steps()'s instead."""
+    if os.environ.get("CTDIFF_SET") == "ecn":
+        return ecn_steps()
     rnd = os.environ.get("CTDIFF_RANDOM")
     if rnd:
         seed, count = rnd.split(":")
@@ -308,6 +310,21 @@ def steps():
     return out
 
 
+def ecn_steps():
+    """tests/e2e/test_ecn_kernel.sh: TCP segments with ECE/CWR and IP ECN
+    codepoints through mangle FORWARD's -j ECN rules (mangle/ecn.rules:
+    one behaviour per destination port), from the LAN host"""
+    out = []
+    for port in (7001, 7002, 7003, 7005, 7006):
+        for fl, tos in (("SEC", 0), ("AE", 2), ("AC", 1), ("PA", 3), ("A", 0)):
+            out.append(("c", IP(src=C4, dst=S4, tos=tos) /
+                        TCP(sport=41100 + port % 100, dport=port, flags=fl, seq=1000, ack=1) / Raw(b"ecn")))
+    for tos in (0, 1, 2, 3):
+        out.append(("c", IP(src=C4, dst=S4, tos=tos) / UDP(sport=41199, dport=7004) / Raw(b"u")))
+        out.append(("c", IP(src=C4, dst=S4, tos=tos) / UDP(sport=41199, dport=7009) / Raw(b"u")))
+    return out
+
+
 def random_steps(seed, count):
     """COUNT random TCP segments over a few connections at a time, IPv4 and
     IPv6, mostly what two stacks would send (handshakes with random options,
@@ -530,6 +547,7 @@ def drive(lanns, wanns):
 def outcome(lanpcap, wanpcap):
     seen = {"c": {}, "s": {}}  # arrived at: tag -> dscp
     count = {"c": {}, "s": {}}  # arrived at: tag -> packets
+    ecn = {"c": {}, "s": {}}  # CTDIFF_SET=ecn: tag -> what the ECN rules may change
     for where, f in (("c", lanpcap), ("s", wanpcap)):
         for pk in rdpcap(f):
             # the tag with the addresses: a packet of the hosts' own (a
@@ -542,6 +560,15 @@ def outcome(lanpcap, wanpcap):
                 continue
             seen[where].setdefault(tag, tc >> 2)
             count[where][tag] = count[where].get(tag, 0) + 1
+            if IP in pk and (TCP in pk or UDP in pk):
+                # the L4 checksum as it arrived against one computed again
+                L4 = TCP if TCP in pk else UDP
+                want = pk[L4].chksum
+                fresh = IP(bytes(pk[IP]))
+                fresh[L4].chksum = None
+                again = IP(bytes(fresh))[L4].chksum
+                ecn[where].setdefault(tag, "%s ecn=%d l4sum=%s" % (
+                    str(pk[TCP].flags) if TCP in pk else "udp", tc & 3, "ok" if again == want else "bad"))
     for n, (side, p) in enumerate(steps(), 1):
         other = "s" if side == "c" else "c"
         ip = p[0] if isinstance(p, list) else p
@@ -554,6 +581,10 @@ def outcome(lanpcap, wanpcap):
                 what += ", %d packets arrived" % count[other][key]
         else:
             what = p.summary().split("/ Raw")[0].strip()
+        if os.environ.get("CTDIFF_SET") == "ecn":
+            got = ecn[other].get(key)
+            print("%3d %s %-50s %s" % (n, side, what, got if got else "not delivered"))
+            continue
         if d is None:
             print("%3d %s %-60s not delivered" % (n, side, what))
         else:
