@@ -155,26 +155,9 @@ void ct_table_destroy(struct ct_table *t)
 		t->free_fn(t);
 }
 
-/* CRC32-C over the tuple (SSE 4.2, as DPDK's rte_hash_crc; DPDK needs it
- * anyway): cheap, and its low bits, which pick the bucket, are well mixed. */
 __attribute__((target("sse4.2"))) uint32_t ct_hash(const struct ct_tuple *k)
 {
-	uint64_t w[4];
-	uint32_t h = 0x9747b28cu;
-	if (k->fam == 4) {
-		uint32_t s, d;
-		memcpy(&s, k->src, 4);
-		memcpy(&d, k->dst, 4);
-		h = (uint32_t)__builtin_ia32_crc32di(h, (uint64_t)s | (uint64_t)d << 32);
-	} else {
-		memcpy(w, k->src, 16);
-		memcpy(w + 2, k->dst, 16);
-		for (int i = 0; i < 4; i++)
-			h = (uint32_t)__builtin_ia32_crc32di(h, w[i]);
-	}
-	uint64_t rest = (uint64_t)k->sport << 32 | (uint64_t)k->dport << 16 |
-		(uint64_t)k->proto << 8 | k->fam;
-	return (uint32_t)__builtin_ia32_crc32di(h, rest);
+	return ct_hash_inline(k);
 }
 
 void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct ct_tuple *k)
@@ -195,23 +178,6 @@ void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct
 	k->fam = e->fam;
 }
 
-static inline bool node_is(const struct ct_table *t, uint32_t node, const struct ct_tuple *k)
-{
-	const struct ct_entry *e = &t->e[node >> 1];
-	unsigned d = node & 1;
-	if (e->port[2 * d] != k->sport || e->port[2 * d + 1] != k->dport || e->proto != k->proto ||
-	    e->fam != k->fam)
-		return false;
-	if (k->fam == 4) {
-		uint32_t s, dd;
-		memcpy(&s, k->src, 4);
-		memcpy(&dd, k->dst, 4);
-		return e->a.a4[2 * d] == s && e->a.a4[2 * d + 1] == dd;
-	}
-	const struct ct_addr6 *x = &t->x6[e->a.x6];
-	return memcmp(x->a[2 * d], k->src, 16) == 0 && memcmp(x->a[2 * d + 1], k->dst, 16) == 0;
-}
-
 uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t h)
 {
 	uint32_t bi = ct_bucket_of(t, h);
@@ -220,7 +186,7 @@ uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t 
 		const struct ct_bucket *b = &t->b[bi];
 		for (uint32_t m = ct_bucket_match(b, s); m != 0; m &= m - 1) {
 			uint32_t node = b->node[__builtin_ctz(m)];
-			if (node_is(t, node, k))
+			if (ct_node_is(t, node, k))
 				return node;
 		}
 		if (b->passed == 0)

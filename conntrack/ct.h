@@ -428,7 +428,30 @@ uint32_t ct_hash_reply(const struct ct_tuple *k);
 
 /* Hash of a tuple; ct_prefetch() starts loading its bucket, then
  * ct_prefetch_entry() (once the bucket is there) the entries whose
- * signature matches. */
+ * signature matches. CRC32-C over the tuple (SSE 4.2, as DPDK's
+ * rte_hash_crc; DPDK needs it anyway): cheap, and its low bits, which pick
+ * the bucket, are well mixed. ct_hash_inline() is the same, for callers
+ * built for SSE 4.2 (the dataplane's, -march): no call on the lane. */
+__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
+ct_hash_inline(const struct ct_tuple *k)
+{
+	uint32_t h = 0x9747b28cu;
+	if (k->fam == 4) {
+		uint32_t s, d;
+		memcpy(&s, k->src, 4);
+		memcpy(&d, k->dst, 4);
+		h = (uint32_t)__builtin_ia32_crc32di(h, (uint64_t)s | (uint64_t)d << 32);
+	} else {
+		uint64_t w[4];
+		memcpy(w, k->src, 16);
+		memcpy(w + 2, k->dst, 16);
+		for (int i = 0; i < 4; i++)
+			h = (uint32_t)__builtin_ia32_crc32di(h, w[i]);
+	}
+	uint64_t rest = (uint64_t)k->sport << 32 | (uint64_t)k->dport << 16 |
+		(uint64_t)k->proto << 8 | k->fam;
+	return (uint32_t)__builtin_ia32_crc32di(h, rest);
+}
 uint32_t ct_hash(const struct ct_tuple *k);
 /* GRE's tuple keys (nf_conntrack_proto_gre's gre_pkt_to_tuple) from its
  * header at l4 (cap bytes): none (0) but for PPTP's enhanced GRE (version
@@ -471,10 +494,31 @@ static inline uint32_t ct_bucket_match(const struct ct_bucket *b, uint16_t s)
 #endif
 }
 
-/* Returns false if no signature matched (a new connection, most likely).
- * An entry spans two cache lines, or three (112 bytes from an offset of 32
- * or 48 in a line): all are loaded. */
-static inline bool ct_prefetch_entry(const struct ct_table *t, uint32_t h)
+/* Whether node (index << 1 | direction) holds tuple k. */
+static inline bool ct_node_is(const struct ct_table *t, uint32_t node, const struct ct_tuple *k)
+{
+	const struct ct_entry *e = &t->e[node >> 1];
+	unsigned d = node & 1;
+	if (e->port[2 * d] != k->sport || e->port[2 * d + 1] != k->dport || e->proto != k->proto ||
+	    e->fam != k->fam)
+		return false;
+	if (k->fam == 4) {
+		uint32_t s, dd;
+		memcpy(&s, k->src, 4);
+		memcpy(&dd, k->dst, 4);
+		return e->a.a4[2 * d] == s && e->a.a4[2 * d + 1] == dd;
+	}
+	const struct ct_addr6 *x = &t->x6[e->a.x6];
+	return memcmp(x->a[2 * d], k->src, 16) == 0 && memcmp(x->a[2 * d + 1], k->dst, 16) == 0;
+}
+
+/* Starts loading the entries whose signature matches h's in its home
+ * bucket (which must be there already) and returns the first one's node:
+ * the likely answer of the lookup (ct_est_find takes it as a hint), CT_NIL
+ * when none matched (a new connection, most likely). An entry spans two
+ * cache lines, or three (112 bytes from an offset of 32 or 48 in a line):
+ * all are loaded. */
+static inline uint32_t ct_prefetch_entry(const struct ct_table *t, uint32_t h)
 {
 	const struct ct_bucket *b = &t->b[ct_bucket_of(t, h)];
 	uint32_t m = ct_bucket_match(b, ct_sig(h));
@@ -485,7 +529,7 @@ static inline bool ct_prefetch_entry(const struct ct_table *t, uint32_t h)
 		if (((uintptr_t)e & 63) > 2 * 64 - sizeof(struct ct_entry))
 			ct_prefetch0(e + sizeof(struct ct_entry) - 1);
 	}
-	return m != 0;
+	return m ? b->node[__builtin_ctz(m)] : CT_NIL;
 }
 
 /* Track one packet (see the header comment). h: ct_hash(&p->t). */
@@ -499,15 +543,17 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
  * no state other packets' processing reads.
  * ct_est_find: its node (idx << 1 | dir), or CT_NIL when it is not such a
  * packet (nothing was done: ct_in will judge it); *found: the lookup's
- * answer all the same (CT_NIL: no entry). ct_est_track then tracks
+ * answer all the same (CT_NIL: no entry). hint: ct_prefetch_entry's
+ * candidate (or CT_NIL), taken when it holds the tuple (the bucket is not
+ * searched again). ct_est_track then tracks
  * it exactly as ct_in would; r is ct_in's result: CT_EST_OK when that is
  * ESTABLISHED on the entry (the packet may cross the rules that accept
  * ESTABLISHED), CT_EST_DONE otherwise (INVALID: the full path goes on
  * from r).
  */
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
-uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
-	uint32_t *found);
+uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t hint,
+	uint32_t now, uint32_t *found);
 int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t node, uint32_t h, uint32_t now,
 	struct ct_res *r);
 /* The packet passed every hook: insert its new entry. */

@@ -1369,12 +1369,15 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	t->st.invalid++;
 }
 
-uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
-	uint32_t *found)
+uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t hint,
+	uint32_t now, uint32_t *found)
 {
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* as ct_in: the previous packet did not get through */
-	uint32_t n = ct_lookup(t, &p->t, h);
+	/* the hint came from the bucket (a live, hashed entry: the lane
+	 * neither inserts nor deletes); a tuple is in the table once */
+	uint32_t n = likely(hint != CT_NIL && ct_node_is(t, hint, &p->t)) ? hint
+									 : ct_lookup(t, &p->t, h);
 	*found = n;
 	if (n == CT_NIL)
 		return CT_NIL;

@@ -88,8 +88,8 @@ bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 	return true;
 }
 
-int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct_visit_fn fn,
-	void *arg, char *err, size_t errlen)
+static int walk(struct dp_ctx *dp, const struct dp_ct_filter *f, uint8_t op, uint32_t mark,
+	uint32_t mask, dp_ct_visit_fn fn, void *arg, char *err, size_t errlen)
 {
 	struct dp_ctsnap *buf = malloc(DP_CT_CHUNK * sizeof(*buf));
 	if (buf == NULL) {
@@ -116,16 +116,19 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 				 * dump skips it (the worker frees it on its own) */
 				if ((int32_t)(v.e[0].expire - q.now) <= 0 || !dp_ct_match(&v, f))
 					continue;
-				if (kill) {
-					struct dp_ctmsg kq = { .op = DP_CT_KILL, .cursor = buf[i].idx,
-							       .out = &buf[i] };
+				if (op != DP_CT_LIST) {
+					struct dp_ctmsg kq = { .op = op, .cursor = buf[i].idx,
+							       .out = &buf[i], .mark = mark,
+							       .mask = mask };
 					if (ask(dp, w, &kq) < 0) {
 						snprintf(err, errlen, "worker %u does not answer", wi);
 						free(buf);
 						return -1;
 					}
 					if (!kq.killed)
-						continue; /* gone or replaced meanwhile */
+						continue; /* gone, replaced meanwhile, or unchanged */
+					if (op == DP_CT_MARK)
+						snap.e.mark = kq.mark; /* shown as it is now */
 				}
 				n++;
 				if (fn != NULL && fn(arg, wi, &v, q.now) < 0) {
@@ -137,6 +140,18 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 	}
 	free(buf);
 	return n;
+}
+
+int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct_visit_fn fn,
+	void *arg, char *err, size_t errlen)
+{
+	return walk(dp, f, kill ? DP_CT_KILL : DP_CT_LIST, 0, 0, fn, arg, err, errlen);
+}
+
+int dp_ct_update_mark(struct dp_ctx *dp, const struct dp_ct_filter *f, uint32_t value,
+	uint32_t mask, dp_ct_visit_fn fn, void *arg, char *err, size_t errlen)
+{
+	return walk(dp, f, DP_CT_MARK, value, mask, fn, arg, err, errlen);
 }
 
 #define DP_CT_EVQ (1u << 13) /* events a worker may have queued */

@@ -153,7 +153,7 @@ void dp_ct_prefetch_burst(struct dp_worker *w, const struct dp_rules *R, struct 
 				continue;
 			}
 		}
-		hash[i] = ct_hash(&w->btup[i]);
+		hash[i] = ct_hash_inline(&w->btup[i]);
 		ct_prefetch(t, hash[i]);
 	}
 	/* the entries the signatures point to are prefetched a few packets
@@ -304,7 +304,7 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 				    prerouting && p.l4_ok && sw_csum_wanted(w->dp, pm), l3, p.l4,
 				    p.l4_len, p.l4_cap);
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
-	uint32_t h = cached ? w->cur_hash : ct_hash(&p.t);
+	uint32_t h = cached ? w->cur_hash : ct_hash_inline(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
 	ct_in(w->ct, &p, h, w->ct_now, prerouting, flags, &w->ctr);
 	if (unlikely(w->ctr.drop)) {
@@ -438,15 +438,29 @@ void dp_ct_serve(struct dp_worker *w)
 		q->cursor = i >= t->max ? UINT32_MAX : i;
 		break;
 	}
-	case DP_CT_KILL: {
+	case DP_CT_KILL:
+	case DP_CT_MARK: {
 		/* the entry listed, not whatever reused its slot since */
-		const struct ct_entry *e = q->cursor < t->max ? &t->e[q->cursor] : NULL;
+		struct ct_entry *e = q->cursor < t->max ? &t->e[q->cursor] : NULL;
 		const struct ct_entry *was = q->out ? &q->out->e : NULL;
-		if (e && was && ct_entry_live(t, q->cursor) && e->fam == was->fam &&
-		    e->proto == was->proto && memcmp(e->port, was->port, sizeof(e->port)) == 0 &&
-		    memcmp(&e->a, &was->a, sizeof(e->a)) == 0) {
+		if (!(e && was && ct_entry_live(t, q->cursor) && e->fam == was->fam &&
+		      e->proto == was->proto && memcmp(e->port, was->port, sizeof(e->port)) == 0 &&
+		      memcmp(&e->a, &was->a, sizeof(e->a)) == 0))
+			break;
+		if (q->op == DP_CT_KILL) {
 			ct_kill(t, q->cursor);
 			q->killed = 1;
+			break;
+		}
+		/* conntrack -U: as ctnetlink's change of the mark, an UPDATE
+		 * event when it changed (conntrack(8) sends none otherwise) */
+		uint32_t m = (e->mark & ~q->mask) ^ q->mark;
+		q->mark = m;
+		if (m != e->mark) {
+			e->mark = m;
+			q->killed = 1;
+			if (__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) != NULL)
+				ct_event(t, q->cursor, CT_EV_UPDATE);
 		}
 		break;
 	}

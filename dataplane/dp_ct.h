@@ -40,6 +40,11 @@ typedef int (*dp_ct_visit_fn)(void *arg, unsigned worker, const struct ct_table 
  * many, or -1 with err. */
 int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct_visit_fn fn,
 	void *arg, char *err, size_t errlen);
+/* conntrack -U: the mark of the connections that match f becomes (mark &
+ * ~mask) ^ value; fn visits those it changed (as they are now). Returns
+ * how many changed, or -1 with err. */
+int dp_ct_update_mark(struct dp_ctx *dp, const struct dp_ct_filter *f, uint32_t value,
+	uint32_t mask, dp_ct_visit_fn fn, void *arg, char *err, size_t errlen);
 /* Delete every connection; returns how many, or -1 with err. */
 int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen);
 /* Delete the connections whose source was translated to one of port's

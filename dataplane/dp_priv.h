@@ -327,7 +327,7 @@ static inline uint32_t dp_rand32(struct dp_worker *w)
  * worker's alone). The control thread stores the pointer (release), the
  * worker does the work at the end of a loop and sets done (release).
  */
-enum dp_ctop { DP_CT_LIST, DP_CT_KILL, DP_CT_FLUSH, DP_CT_PARAMS, DP_CT_FLUSH_SNAT };
+enum dp_ctop { DP_CT_LIST, DP_CT_KILL, DP_CT_FLUSH, DP_CT_PARAMS, DP_CT_FLUSH_SNAT, DP_CT_MARK };
 struct dp_ctsnap { /* one listed entry */
 	uint32_t idx;
 	struct ct_entry e;
@@ -340,6 +340,8 @@ struct dp_ctmsg {
 	uint32_t n;              /* LIST: entries written */
 	uint32_t killed;         /* FLUSH: entries removed */
 	uint16_t port;           /* FLUSH_SNAT: source translations to this port's addresses */
+	uint32_t mark, mask;     /* MARK: the mark becomes (mark & ~mask) ^ value (mark: the
+				    value in, the new mark out; killed: 1 if it changed) */
 	struct dp_ctsnap *out;
 	uint32_t now;            /* worker's tick at the time */
 	volatile uint32_t done;
@@ -458,7 +460,7 @@ static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *has
 	if (i >= n || hash[i] == 0)
 		return;
 	w->bhrep[i] = 0;
-	if (!ct_prefetch_entry(w->ct, hash[i])) {
+	if (ct_prefetch_entry(w->ct, hash[i]) == CT_NIL) {
 		/* no such connection yet: confirming one will index its reply */
 		w->bhrep[i] = ct_hash_reply(&w->btup[i]);
 		if (w->bhrep[i])

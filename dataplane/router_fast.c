@@ -1551,7 +1551,7 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 	const struct dp_ctx *dp = w->dp;
 	struct ct_table *t = w->ct;
 	uint64_t mine = dp->ports[in].mac48;
-	uint32_t v[DP_BURST], h[DP_BURST];
+	uint32_t v[DP_BURST], h[DP_BURST], hint[DP_BURST];
 	uint8_t v6[DP_BURST];
 	uint16_t k = 0;  /* [0, k): looked at ahead, may take the lane */
 	uint16_t pe = 0; /* [0, pe): their entries requested */
@@ -1578,13 +1578,13 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 				stop = true;
 				break;
 			}
-			h[k] = ct_hash(&w->btup[k]);
+			h[k] = ct_hash_inline(&w->btup[k]);
 			ct_prefetch(t, h[k]);
 		}
 		if (i >= k)
 			break;
 		for (; pe < k && pe <= i + EST_ENTRY_AHEAD; pe++)
-			ct_prefetch_entry(t, h[pe]);
+			hint[pe] = ct_prefetch_entry(t, h[pe]);
 		struct rte_mbuf *m = pkts[i];
 		bool six = v6[i];
 		struct ct_pkt p;
@@ -1615,7 +1615,7 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 		p.csum_bad = dp_ct_csum_bad(dp, m, six, p.t.proto, dp->ports[in].sw_l4_csum, p.l3,
 					    p.l4, p.l4_len, p.l4_cap);
 		uint32_t found;
-		uint32_t node = ct_est_find(t, &p, h[i], w->ct_now, &found);
+		uint32_t node = ct_est_find(t, &p, h[i], hint[i], w->ct_now, &found);
 		if (node == CT_NIL) {
 			/* the full path may make a new entry for it (a new
 			 * connection, an expired one, a reopened one) */

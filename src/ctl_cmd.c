@@ -205,6 +205,21 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out, b
 			fprintf(out, "%%%% error: conntrack: %s\n", err);
 		else
 			fprintf(out, "%%%% ok %d flow entries have been deleted.\n", n);
+	} else if (!strcmp(op, "-U") || !strcmp(op, "--update")) {
+		/* conntrack(8): -m/--mark is the new mark (value[/mask]: the
+		 * bits of mask replaced), not a filter */
+		if (!f.has_mark) {
+			fprintf(out, "%%%% error: conntrack -U needs the new mark: -m MARK[/MASK]\n");
+			return;
+		}
+		uint32_t value = f.mark, mask = f.mask;
+		f.has_mark = false;
+		struct list_arg a = { .out = out };
+		int n = dp_ct_update_mark(dp, &f, value, mask, print_entry, &a, err, sizeof(err));
+		if (n < 0)
+			fprintf(out, "%%%% error: conntrack: %s\n", err);
+		else
+			fprintf(out, "%%%% ok %d flow entries have been updated.\n", n);
 	} else if (!strcmp(op, "-F") || !strcmp(op, "--flush")) {
 		if (filtered) {
 			fprintf(out, "%%%% error: conntrack -F takes no filter (use -D)\n");
@@ -222,7 +237,7 @@ static void cmd_conntrack(struct dp_ctx *dp, int argc, char **argv, FILE *out, b
 		dp_ct_stats(dp, out, json ? &j : NULL);
 		fprintf(out, "%s%%%% ok\n", json ? "\n" : "");
 	} else {
-		fprintf(out, "%%%% error: conntrack: unknown command '%s' (-L, -C, -D, -F, -S, -E)\n", op);
+		fprintf(out, "%%%% error: conntrack: unknown command '%s' (-L, -C, -D, -U, -F, -S, -E)\n", op);
 	}
 }
 
@@ -2026,7 +2041,7 @@ static bool streams(int argc, char **argv)
 {
 	return argc >= 2 && !strcmp(argv[0], "conntrack") &&
 	       (!strcmp(argv[1], "-L") || !strcmp(argv[1], "--dump") || !strcmp(argv[1], "-D") ||
-		!strcmp(argv[1], "--delete"));
+		!strcmp(argv[1], "--delete") || !strcmp(argv[1], "-U") || !strcmp(argv[1], "--update"));
 }
 
 bool rp_ctl_streams(int argc, char **argv)

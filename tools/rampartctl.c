@@ -7,7 +7,7 @@
  * rulesets between iptables-save, ip6tables-save and YAML with full
  * validation. `conntrack` talks to rampartd over its control socket
  * (-s PATH or $RAMPART_SOCKET, default /run/rampart/rampart.sock; the
- * protocol is in src/ctl.h): -L/-C/-D/-F/-S as conntrack(8).
+ * protocol is in src/ctl.h): -L/-C/-D/-U/-F/-S as conntrack(8).
  *
  * Exit status: 0 success, 1 invalid input, refused conversion or an error
  * from the daemon (the message on stderr), 2 usage error, 3 the daemon
@@ -378,6 +378,8 @@ static int cmd_conntrack(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		FILE *f = argc < 2 ? stderr : stdout;
 		fprintf(f, "usage: rampartctl conntrack -L|-C|-D [FILTERS]   list, count, delete\n"
+			   "       rampartctl conntrack -U [FILTERS] -m MARK[/MASK]\n"
+			   "                 set the mark of those that match (the bits of MASK)\n"
 			   "       rampartctl conntrack -F                 delete every connection\n"
 			   "       rampartctl conntrack -S                 per-worker statistics\n"
 			   "       rampartctl conntrack -E [-e EVENTS] [-o timestamp] [--json] [FILTERS]\n"

@@ -143,6 +143,19 @@ assert_eq "-C counts what -L lists" "$total" "$(ctl -C 2>/dev/null)"
 out=$(ctl -L -p tcp --dport 8080 -f ipv6 2>/dev/null)
 assert_match "-L with filters: the IPv6 8080 connection" '^tcp +6 [0-9]+ TIME_WAIT src=fd77:1::2 dst=fd77:2::2 sport=[0-9]+ dport=8080 ' "$out"
 assert_eq "-L with filters: nothing else" 1 "$(printf '%s\n' "$out" | wc -l)"
+# -U: the mark of what matches (conntrack(8): -m is the new mark, its mask
+# the bits replaced), the entries changed listed as they are now
+ntcp=$(ctl -C -p tcp --dport 8080 2>/dev/null)
+out=$(ctl -U -p tcp --dport 8080 -m 0x50/0xf0 2>&1)
+assert_match "-U sets the mark of what matches, and lists it" 'dport=8080 .*mark=80 use=1' "$out"
+assert_match "-U says how many it changed" " $ntcp flow entries have been updated" "$out"
+assert_eq "-L -m 0x50/0xf0 finds them" "$ntcp" "$(ctl -C -m 0x50/0xf0 2>/dev/null)"
+out=$(ctl -U -p tcp --dport 8080 -m 0x3/0x3 2>&1)
+assert_match "-U with a mask keeps the other bits" "mark=83 use=1" "$out"
+out=$(ctl -U -p tcp --dport 8080 -m 0x3/0x3 2>&1)
+assert_match "-U changing nothing updates nothing (as conntrack(8))" "0 flow entries have been updated" "$out"
+out=$(ctl -U -p tcp 2>&1)
+assert_match "-U without a mark is refused" "conntrack -U needs the new mark" "$out"
 out=$(ctl -S 2>&1)
 assert_match "-S: one line per worker" "worker=0 entries=[0-9]+ .*found=[0-9]+ new=[0-9]+ invalid=[0-9]+" "$out"
 out=$(ctl -D -p icmp 2>&1)

@@ -60,6 +60,14 @@ int dp_ct_walk(struct dp_ctx *dp, const struct dp_ct_filter *f, bool kill, dp_ct
 	return n;
 }
 
+int dp_ct_update_mark(struct dp_ctx *dp, const struct dp_ct_filter *f, uint32_t value,
+	uint32_t mask, dp_ct_visit_fn fn, void *arg, char *err, size_t errlen)
+{
+	(void)value;
+	(void)mask;
+	return dp_ct_walk(dp, f, false, fn, arg, err, errlen);
+}
+
 int dp_ct_flush(struct dp_ctx *dp, char *err, size_t errlen)
 {
 	(void)dp;
