@@ -85,7 +85,27 @@ bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 		return false;
 	if (f->has_mark && (e->mark & f->mask) != f->mark)
 		return false;
-	return true;
+	if (!(f->has_rsrc || f->has_rdst || f->rsport >= 0 || f->rdport >= 0 || f->nat))
+		return true;
+	struct ct_tuple r;
+	ct_entry_tuple(v, 0, 1, &r);
+	bool icmp = e->proto == 1 || e->proto == 58;
+	if ((f->has_rsrc && memcmp(r.src, f->rsrc, 16) != 0) ||
+	    (f->has_rdst && memcmp(r.dst, f->rdst, 16) != 0) ||
+	    (f->rsport >= 0 && (icmp || r.sport != f->rsport)) ||
+	    (f->rdport >= 0 && (icmp || r.dport != f->rdport)))
+		return false;
+	if (f->nat == 0)
+		return true;
+	/* as conntrack(8)'s filter_nat: source NAT shows in the reply's
+	 * destination, destination NAT in its source (the address given:
+	 * the translated one); --any-nat either, --src-nat with --dst-nat
+	 * both */
+	bool s = (e->status & CT_S_SRC_NAT) && (!f->has_nat_addr || !memcmp(r.dst, f->nat_addr, 16));
+	bool d = (e->status & CT_S_DST_NAT) && (!f->has_nat_addr || !memcmp(r.src, f->nat_addr, 16));
+	if (f->nat & DP_CT_F_ANYNAT)
+		return s || d;
+	return (!(f->nat & DP_CT_F_SNAT) || s) && (!(f->nat & DP_CT_F_DNAT) || d);
 }
 
 static int walk(struct dp_ctx *dp, const struct dp_ct_filter *f, uint8_t op, uint32_t mark,

@@ -11,18 +11,50 @@
 
 #include "dp_ct.h"
 
+void dp_ct_filter_init(struct dp_ct_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->sport = f->dport = f->rsport = f->rdport = -1;
+	f->state = f->sctp_state = -1;
+}
+
 int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optind_out, char *err,
 	size_t errlen)
 {
-	memset(f, 0, sizeof(*f));
-	f->sport = f->dport = -1;
-	f->state = f->sctp_state = -1;
+	dp_ct_filter_init(f);
 	int i = 0;
 	while (i < argc) { /* an option and its value each time */
 		const char *o = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (o[0] != '-')
 			break;
+		/* --src-nat[=ADDR], --dst-nat, --any-nat: the address is
+		 * optional (conntrack(8)), attached or as the next word */
+		const char *eq = strchr(o, '=');
+		size_t ol = eq ? (size_t)(eq - o) : strlen(o);
+		uint8_t natf = ol == 9 && !strncmp(o, "--src-nat", 9) ? DP_CT_F_SNAT :
+			       ol == 9 && !strncmp(o, "--dst-nat", 9) ? DP_CT_F_DNAT :
+			       ol == 9 && !strncmp(o, "--any-nat", 9) ? DP_CT_F_ANYNAT : 0;
+		if (natf) {
+			const char *a = eq ? eq + 1 : (v && v[0] != '-' ? v : NULL);
+			f->nat |= natf;
+			if (a != NULL) {
+				uint8_t fam = 0;
+				memset(f->nat_addr, 0, 16);
+				if (inet_pton(AF_INET, a, f->nat_addr) == 1)
+					fam = 4;
+				else if (inet_pton(AF_INET6, a, f->nat_addr) == 1)
+					fam = 6;
+				if (fam == 0 || (f->fam && f->fam != fam)) {
+					snprintf(err, errlen, "invalid address '%s' for %.*s", a, (int)ol, o);
+					return -1;
+				}
+				f->fam = fam;
+				f->has_nat_addr = true;
+			}
+			i += eq || a == NULL ? 1 : 2;
+			continue;
+		}
 		if (v == NULL) {
 			snprintf(err, errlen, "option %s needs a value", o);
 			return -1;
@@ -49,9 +81,12 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 			}
 			f->has_proto = true;
 		} else if (!strcmp(o, "-s") || !strcmp(o, "--src") || !strcmp(o, "--orig-src") ||
-			   !strcmp(o, "-d") || !strcmp(o, "--dst") || !strcmp(o, "--orig-dst")) {
-			bool src = o[1] == 's' || strstr(o, "src") != NULL;
-			uint8_t *a = src ? f->src : f->dst;
+			   !strcmp(o, "-d") || !strcmp(o, "--dst") || !strcmp(o, "--orig-dst") ||
+			   !strcmp(o, "-r") || !strcmp(o, "--reply-src") || !strcmp(o, "-q") ||
+			   !strcmp(o, "--reply-dst")) {
+			bool reply = o[1] == 'r' || o[1] == 'q' || !strncmp(o, "--reply", 7);
+			bool src = o[1] == 's' || o[1] == 'r' || strstr(o, "src") != NULL;
+			uint8_t *a = reply ? (src ? f->rsrc : f->rdst) : src ? f->src : f->dst;
 			uint8_t fam;
 			if (inet_pton(AF_INET, v, a) == 1) {
 				memset(a + 4, 0, 12);
@@ -67,22 +102,28 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 				return -1;
 			}
 			f->fam = fam;
-			if (src)
+			if (reply && src)
+				f->has_rsrc = true;
+			else if (reply)
+				f->has_rdst = true;
+			else if (src)
 				f->has_src = true;
 			else
 				f->has_dst = true;
 		} else if (!strcmp(o, "--sport") || !strcmp(o, "--orig-port-src") ||
-			   !strcmp(o, "--dport") || !strcmp(o, "--orig-port-dst")) {
+			   !strcmp(o, "--dport") || !strcmp(o, "--orig-port-dst") ||
+			   !strcmp(o, "--reply-port-src") || !strcmp(o, "--reply-port-dst")) {
 			char *end;
 			unsigned long n = strtoul(v, &end, 10);
 			if (!*v || *end || n > 65535) {
 				snprintf(err, errlen, "invalid port '%s' for %s", v, o);
 				return -1;
 			}
+			bool reply = !strncmp(o, "--reply", 7);
 			if (strstr(o, "sport") || strstr(o, "src"))
-				f->sport = (int)n;
+				*(reply ? &f->rsport : &f->sport) = (int)n;
 			else
-				f->dport = (int)n;
+				*(reply ? &f->rdport : &f->dport) = (int)n;
 		} else if (!strcmp(o, "--state")) {
 			/* a TCP or an SCTP state (ESTABLISHED is both) */
 			f->state = f->sctp_state = -1;

@@ -26,8 +26,20 @@ struct dp_ct_filter {
 	int sctp_state;   /* and enum ct_sctp_state of an SCTP one, -1: none */
 	bool has_state;
 	uint32_t mark, mask;
+	/* the reply direction (-r/--reply-src, -q/--reply-dst,
+	 * --reply-port-src/dst) and translation (--src-nat, --dst-nat,
+	 * --any-nat, each with an optional address: the translated one) */
+	bool has_rsrc, has_rdst;
+	uint8_t rsrc[16], rdst[16];
+	int rsport, rdport; /* -1: any */
+	uint8_t nat;        /* DP_CT_F_SNAT | DP_CT_F_DNAT, ANY: either */
+	bool has_nat_addr;
+	uint8_t nat_addr[16];
 };
+enum { DP_CT_F_SNAT = 1, DP_CT_F_DNAT = 2, DP_CT_F_ANYNAT = 4 };
 
+/* A filter that matches every connection. */
+void dp_ct_filter_init(struct dp_ct_filter *f);
 /* Parse conntrack-style filter options from argv; *used: how many words. */
 int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *used, char *err,
 	size_t errlen);

@@ -320,8 +320,7 @@ static void cmd_show_nat(struct dp_ctx *dp, FILE *out, bool json)
 		return;
 	}
 	struct dp_ct_filter f;
-	memset(&f, 0, sizeof(f));
-	f.sport = f.dport = f.state = -1;
+	dp_ct_filter_init(&f);
 	int n = dp_ct_walk(dp, &f, false, tally_nat, a, err, sizeof(err));
 	if (n < 0) {
 		fprintf(out, "%%%% error: show nat: %s\n", err);

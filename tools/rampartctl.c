@@ -384,9 +384,10 @@ static int cmd_conntrack(int argc, char **argv)
 			   "       rampartctl conntrack -S                 per-worker statistics\n"
 			   "       rampartctl conntrack -E [-e EVENTS] [-o timestamp] [--json] [FILTERS]\n"
 			   "                 follow the events (NEW,UPDATE,DESTROY) until interrupted\n"
-			   "filters (on the original direction), as conntrack(8):\n"
+			   "filters, as conntrack(8):\n"
 			   "  -p PROTO  -s ADDR  -d ADDR  --sport N  --dport N  --state STATE (TCP, SCTP)\n"
-			   "  -m MARK[/MASK]  -f ipv4|ipv6\n"
+			   "  -r ADDR  -q ADDR  --reply-port-src N  --reply-port-dst N  (reply direction)\n"
+			   "  --src-nat[=ADDR]  --dst-nat[=ADDR]  --any-nat[=ADDR]  -m MARK[/MASK]  -f ipv4|ipv6\n"
 			   "--json (-L, -S): a JSON array of objects instead\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}

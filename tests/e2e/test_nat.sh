@@ -136,6 +136,26 @@ assert_file_match "-L: a masqueraded connection: the reply goes to the box's add
 assert_file_match "-L: the port forward: the reply comes from the LAN server" \
 	'^tcp +6 [0-9]+ [A-Z_]+ src=10\.77\.2\.2 dst=10\.77\.2\.1 sport=[0-9]+ dport=8888 .* src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=8080 dport=[0-9]+ ' \
 	"$E2E_TMP/ct.list"
+# conntrack(8)'s NAT and reply filters
+ctf() { "$RCTL" -s "$SOCK" conntrack -L "$@" 2>/dev/null; }
+total=$(grep -c '^[a-z]' "$E2E_TMP/ct.list")
+nsrc=$(ctf --src-nat | wc -l)
+ndst=$(ctf --dst-nat | wc -l)
+assert_ge "-L --src-nat: the masqueraded connections" "$nsrc" 5
+assert_eq "-L --src-nat: each one's reply goes to a box address" 0 \
+	"$(ctf --src-nat | grep -Evc ' src=[^ ]+ dst=(10\.77\.[12]\.1|fd77:[12]::1) [^[]*(\[ASSURED\] )?mark=')"
+assert_ge "-L --dst-nat: the port forwards" "$ndst" 3
+assert_eq "-L --dst-nat=10.77.1.2: those to the LAN server" "$ndst" \
+	"$(( $(ctf --dst-nat=10.77.1.2 | wc -l) + $(ctf -f ipv6 --dst-nat | wc -l) ))"
+assert_eq "-L --any-nat: either" "$(( $(ctf --any-nat | wc -l) ))" \
+	"$(( nsrc + ndst - $(ctf --src-nat --dst-nat | wc -l) ))"
+assert_ge "-L --src-nat --dst-nat: the hairpins (both)" "$(ctf --src-nat --dst-nat | wc -l)" 1
+assert_eq "-L -q 10.77.2.1 --reply-port-src 8080 -p tcp: the masqueraded fetches" \
+	"$(grep -c ' src=10\.77\.2\.2 dst=10\.77\.2\.1 sport=8080 ' "$E2E_TMP/ct.list")" \
+	"$(ctf -p tcp -q 10.77.2.1 --reply-port-src 8080 | wc -l)"
+assert_match "-L -r 10.77.1.2: the forwards' replies come from the LAN server" \
+	'dport=8888 .* src=10\.77\.1\.2 ' "$(ctf -r 10.77.1.2 -p tcp)"
+assert_ge "the filters leave some out (the test can fail)" "$total" "$((nsrc + 1))"
 "$RCTL" -s "$SOCK" conntrack -S >"$E2E_TMP/ct.stats" 2>&1
 log "conntrack -S: $(tr '\n' '|' <"$E2E_TMP/ct.stats")"
 sum_of() { grep -o "$1=[0-9]*" "$E2E_TMP/ct.stats" | awk -F= '{ s += $2 } END { print s + 0 }'; }
