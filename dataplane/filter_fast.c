@@ -478,6 +478,10 @@ static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 			l3[7] = v->ttl;
 			pm->ttl = v->ttl;
 		}
+		if (mods & RULES_MOD_ADDR) { /* SNPT/DNPT: checksum-neutral */
+			memcpy(l3 + 8, v->src.b, 16);
+			memcpy(l3 + 24, v->dst.b, 16);
+		}
 	}
 }
 

@@ -897,6 +897,14 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 	case RULES_X_CHECKSUM:
 		rbuf_puts(c->b, " CHECKSUM fill");
 		break;
+	case RULES_X_SNPT:
+	case RULES_X_DNPT: /* libip6t_NPT's print */
+		rbuf_printf(c->b, " %s src-pfx ", x->kind == RULES_X_SNPT ? "SNPT" : "DNPT");
+		rbuf_addr(c->b, c->fam, &x->u.npt.src.addr);
+		rbuf_printf(c->b, "/%u dst-pfx ", x->u.npt.src.plen);
+		rbuf_addr(c->b, c->fam, &x->u.npt.dst.addr);
+		rbuf_printf(c->b, "/%u", x->u.npt.dst.plen);
+		break;
 	case RULES_X_ECN_T: { /* libipt_ECN's print */
 		const struct rules_t_ecn *e = &x->u.ecnt;
 		unsigned tcp = BIT(RULES_O_ECNT_ECE) | BIT(RULES_O_ECNT_CWR);

@@ -509,6 +509,14 @@ struct rules_t_ecn {
 	uint8_t ece, cwr, ect;
 };
 
+/* -j SNPT/DNPT (ip6t_NPT): the inside and outside prefixes (at most /64,
+ * nothing set past their length) and the checksum-neutral adjustment
+ * (RFC 6296 3.2), computed at load */
+struct rules_t_npt {
+	struct rules_hostmask src, dst;
+	uint16_t adj;
+};
+
 union rules_ext_data {
 	struct rules_m_tcp tcp;
 	struct rules_m_udp udp;
@@ -544,6 +552,7 @@ union rules_ext_data {
 	struct rules_t_nat nat;
 	struct rules_t_ct ctt;
 	struct rules_t_ecn ecnt;
+	struct rules_t_npt npt;
 	struct rules_t_set tset;
 	struct rules_m_policy policy;
 	struct rules_m_helper helper;
@@ -627,6 +636,8 @@ enum rules_ext_kind {
 	RULES_X_CHECKSUM,
 	RULES_X_SET_T, /* -j SET */
 	RULES_X_ECN_T, /* -j ECN (IPv4, mangle) */
+	RULES_X_SNPT,  /* -j SNPT, -j DNPT (IPv6 prefix translation, RFC 6296) */
+	RULES_X_DNPT,
 	RULES_X_COUNT
 };
 
@@ -656,6 +667,7 @@ enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NF
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_ECNT_REMOVE, RULES_O_ECNT_CWR, RULES_O_ECNT_ECE, RULES_O_ECNT_ECT }; /* ECN target */
+enum { RULES_O_NPT_SRC, RULES_O_NPT_DST };                           /* SNPT, DNPT */
 enum { RULES_O_TS_ADD, RULES_O_TS_DEL, RULES_O_TS_EXIST, RULES_O_TS_TIMEOUT }; /* SET target */
 enum { /* -m set */
 	RULES_O_MS_SET = 0, RULES_O_MS_RETURN_NOMATCH, RULES_O_MS_UPD_COUNTERS,

@@ -1400,6 +1400,36 @@ static __attribute__((noinline)) void set_target(const struct rules_prog *p,
 	}
 }
 
+/* ip6t_npt_map_pfx: the prefix of a replaced by the outside one (the
+ * longer of the two lengths), then one 16-bit word adjusted so that the
+ * address sums as before (RFC 6296 3.2: checksums stay right): the fourth
+ * word up to /48, else the first of the interface identifier that is not
+ * 0xffff (none: false) */
+static bool npt_map(const struct rules_t_npt *n, struct rules_addr *a)
+{
+	unsigned plen = n->src.plen > n->dst.plen ? n->src.plen : n->dst.plen;
+	for (unsigned i = 0; i < 16 && i * 8 < plen; i++) {
+		unsigned keep = plen - i * 8 >= 8 ? 8 : plen - i * 8;
+		uint8_t m = (uint8_t)(0xff00u >> keep);
+		a->b[i] = (uint8_t)((a->b[i] & ~m) | (n->dst.addr.b[i] & m));
+	}
+	unsigned w = 3;
+	if (plen > 48) {
+		for (w = 4; w < 8; w++)
+			if (a->b[2 * w] != 0xff || a->b[2 * w + 1] != 0xff)
+				break;
+		if (w == 8)
+			return false;
+	}
+	uint32_t s = (uint32_t)(a->b[2 * w] << 8 | a->b[2 * w + 1]) + n->adj;
+	s = (s & 0xffff) + (s >> 16);
+	if (s == 0xffff)
+		s = 0;
+	a->b[2 * w] = (uint8_t)(s >> 8);
+	a->b[2 * w + 1] = (uint8_t)s;
+	return true;
+}
+
 /* Run one target with a side effect on the packet view. */
 static void apply(const struct rules_prog *p, const struct rules_crule *cr, struct rules_pkt *pk,
 	struct rules_result *res)
@@ -1496,6 +1526,14 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 		}
 		break;
 	}
+	case RULES_CK_SNPT:
+	case RULES_CK_DNPT:
+		if (!npt_map(&t->u.npt, cr->kind == RULES_CK_SNPT ? &pk->src : &pk->dst)) {
+			res->npt_fail = 1; /* the caller drops it, as the kernel */
+			break;
+		}
+		res->mods |= RULES_MOD_ADDR;
+		break;
 	case RULES_CK_TCPMSS:
 		if (t->present & (1u << RULES_O_MSS_CLAMP))
 			res->mss_clamp = 1;
@@ -1536,7 +1574,7 @@ static inline void enter(const struct rules_prog *p, const struct rules_fprog *f
 
 /* One table's built-in chain: 1 ACCEPT, 0 DROP, -1 REJECT. */
 static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, uint32_t base,
-	struct rules_pkt *pk, const uint64_t *key, struct rules_counter *ctr, struct rules_result *res,
+	struct rules_pkt *pk, uint64_t *key, struct rules_counter *ctr, struct rules_result *res,
 	struct rules_trace *tr)
 {
 	struct frame stack[RULES_MAX_DEPTH];
@@ -1627,6 +1665,19 @@ static int run_chain(const struct rules_prog *p, const struct rules_fprog *fp, u
 			trace(tr, hit_ctr);
 			enter(p, fp, hit->arg, key, cur);
 			break;
+		case RULES_CK_SNPT:
+		case RULES_CK_DNPT:
+			/* the address changed: the rules after it (no
+			 * classifier in this table: rules_prog.c) and the next
+			 * tables see the new one */
+			trace(tr, hit_ctr);
+			apply(p, hit, pk, res);
+			if (res->npt_fail)
+				return 0;
+			pkt_key(pk, key);
+			s32 = (uint32_t)(key[RULES_CLS_SRC] >> sh);
+			d32 = (uint32_t)(key[RULES_CLS_DST] >> sh);
+			break;
 		default:
 			trace(tr, hit_ctr);
 			apply(p, hit, pk, res);
@@ -1657,6 +1708,7 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->nat = NULL;
 	res->mss = 0xffff;
 	res->mss_clamp = 0;
+	res->npt_fail = 0;
 	unsigned nat = pk->nat_new ? fp->hook_nat[h] : 0;
 	if (!fp->hook_active[h] && !nat)
 		return;

@@ -318,6 +318,10 @@ static const struct rules_opt ecnt_opts[] = {
 		BIT(RULES_O_ECNT_REMOVE)},
 	{"ecn-ip-ect", RULES_O_ECNT_ECT, RV_U8, RO_NOPRINT, OFF(ecnt.ect), 0, 3, 0, 0},
 };
+static const struct rules_opt npt_opts[] = {
+	{"src-pfx", RULES_O_NPT_SRC, RV_HOSTMASK, RO_MAND, OFF(npt.src), 0, 0, 0, 0},
+	{"dst-pfx", RULES_O_NPT_DST, RV_HOSTMASK, RO_MAND, OFF(npt.dst), 0, 0, 0, 0},
+};
 static const struct rules_opt checksum_opts[] = {
 	{"checksum-fill", O_ANY, RV_NONE, RO_MAND, 0, 0, 0, 0, 0},
 };
@@ -627,6 +631,41 @@ static int check_ecn_t(struct rules_perr *pe, int col, struct rules_ext *x, cons
 	}
 	if ((x->present & ECNT_TCP) && !proto_is(r, 6))
 		return rules_errf(pe, col, "ECN target: cannot use operation on non-tcp rule");
+	return 0;
+}
+
+/* SNPT/DNPT (ip6t_npt_checkentry): prefixes of at most 64 bits with
+ * nothing set past their length; the adjustment, the one's complement
+ * difference of their sums (RFC 6296 3.2) */
+static int check_npt(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	struct rules_t_npt *n = &x->u.npt;
+	const struct rules_hostmask *p[2] = { &n->src, &n->dst };
+	uint32_t s[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++) {
+		if (p[k]->plen > 64)
+			return rules_errf(pe, col, "%s: --%s longer than /64", rules_ext_descs[x->kind].name,
+				k ? "dst-pfx" : "src-pfx");
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned keep = p[k]->plen > i * 8 ? p[k]->plen - i * 8 : 0;
+			uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00u >> keep);
+			if (p[k]->addr.b[i] & ~mask)
+				return rules_errf(pe, col, "%s: --%s has bits set past its /%u",
+					rules_ext_descs[x->kind].name, k ? "dst-pfx" : "src-pfx",
+					p[k]->plen);
+		}
+		for (unsigned i = 0; i < 16; i += 2)
+			s[k] += (uint32_t)(p[k]->addr.b[i] << 8 | p[k]->addr.b[i + 1]);
+	}
+	/* src - dst in one's complement: src + ~dst, folded */
+	uint32_t sum = s[0];
+	uint32_t t = s[1];
+	while (t >> 16)
+		t = (t & 0xffff) + (t >> 16);
+	sum += (uint16_t)~t;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	n->adj = (uint16_t)sum; /* src - dst: added to a word of an inside address */
 	return 0;
 }
 
@@ -1573,6 +1612,10 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		NULL, print_netmap},
 	[RULES_X_ECN_T] = {"ECN", RULES_F_V4, 0, T(RULES_T_MANGLE), 0, true, OPTS(ecnt_opts), NULL,
 		check_ecn_t, print_ecn_t},
+	[RULES_X_SNPT] = {"SNPT", RULES_F_V6, 0, T(RULES_T_MANGLE),
+		H(RULES_H_INPUT) | H(RULES_H_POSTROUTING), true, OPTS(npt_opts), NULL, check_npt, NULL},
+	[RULES_X_DNPT] = {"DNPT", RULES_F_V6, 0, T(RULES_T_MANGLE),
+		H(RULES_H_PREROUTING) | H(RULES_H_OUTPUT), true, OPTS(npt_opts), NULL, check_npt, NULL},
 	[RULES_X_CHECKSUM] = {"CHECKSUM", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(checksum_opts),
 		NULL, NULL, NULL},
 	[RULES_X_TCPMSS] = {"TCPMSS", RULES_F_ALL, 6, 0, 0, true, OPTS(tcpmss_opts), NULL, check_tcpmss,

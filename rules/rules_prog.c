@@ -756,6 +756,12 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_ECN_T:
 			cr->kind = RULES_CK_ECN;
 			break;
+		case RULES_X_SNPT:
+			cr->kind = RULES_CK_SNPT;
+			break;
+		case RULES_X_DNPT:
+			cr->kind = RULES_CK_DNPT;
+			break;
 		case RULES_X_NOTRACK:
 			cr->kind = RULES_CK_NOTRACK;
 			p->uses_ct = true;
@@ -945,6 +951,16 @@ static int compile_family(struct cctx *c, int fam)
 		}
 		p->mem += fp->n_rules * sizeof(*fp->quick);
 		unsigned sh = fam == RULES_F_V4 ? 0 : 32;
+		/* a table with SNPT/DNPT changes the packet's address under its
+		 * own traversal: its chains go without classifiers (their
+		 * candidates would be the old address's) */
+		unsigned npt_tables = 0;
+		for (uint32_t ci = 0; ci < nch; ci++)
+			for (uint32_t i = 0; i < fp->chains[ci].n; i++) {
+				unsigned k = fp->rules[fp->chains[ci].first + i].kind;
+				if (k == RULES_CK_SNPT || k == RULES_CK_DNPT)
+					npt_tables |= 1u << fp->meta[ci].table;
+			}
 		for (uint32_t ci = 0; ci < nch; ci++) {
 			struct rules_cchain *cc = &fp->chains[ci];
 			for (uint32_t i = 0; i < cc->n; i++) {
@@ -965,7 +981,7 @@ static int compile_family(struct cctx *c, int fam)
 				q->ctr = fp->rules[cc->first + i].ctr;
 				q->exact = (uint8_t)quick_exact(fam, &fp->rules[cc->first + i]);
 			}
-			if (cc->n < RULES_CLS_MIN_RULES)
+			if (cc->n < RULES_CLS_MIN_RULES || (npt_tables & (1u << fp->meta[ci].table)))
 				continue;
 			struct rules_cls *old = reusable_cls(c->prev, fi, fp->meta[ci].table,
 				fp->meta[ci].name, fp->meta[ci].ids, cc->n);

@@ -164,6 +164,7 @@ enum {
 	RULES_MOD_CTMARK = 1 << 3, /* ct_mark changed (CONNMARK) */
 	RULES_MOD_MSS = 1 << 4,    /* TCPMSS: rules_result.mss, mss_clamp */
 	RULES_MOD_TCPF = 1 << 5,   /* the TCP flags (ECN's ECE/CWR) */
+	RULES_MOD_ADDR = 1 << 6,   /* the IPv6 source or destination (SNPT/DNPT) */
 };
 
 struct rules_result {
@@ -180,6 +181,8 @@ struct rules_result {
 	 * targets one after the other would */
 	uint16_t mss;
 	uint8_t mss_clamp;
+	uint8_t npt_fail;    /* SNPT/DNPT found no word to adjust: drop (the kernel sends
+				a parameter problem too) */
 	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
 	uint32_t log_mark[RULES_MAX_LOGS]; /* the packet's mark as each saw it */
 };
@@ -209,6 +212,8 @@ enum rules_ck {
 	RULES_CK_TCPMSS,
 	RULES_CK_SET,    /* -j SET: a request to the caller (set_req), then on */
 	RULES_CK_ECN,    /* -j ECN: the IP ECN field, the TCP ECE/CWR bits */
+	RULES_CK_SNPT,   /* -j SNPT/DNPT: the source / destination prefix */
+	RULES_CK_DNPT,
 };
 
 /* Base-selector flags of a compiled rule. */

@@ -1487,6 +1487,66 @@ static void test_traversal(void **state)
 	}
 }
 
+/* SNPT/DNPT: ip6t_NPT's mapping (the vectors checked against the kernel by
+ * tests/e2e/test_npt_kernel.sh's calculator), a word of 0xffff skipped, an
+ * address with nothing to adjust dropped; the rules after it and the next
+ * table see the new address (a table of 10 rules: no classifier there) */
+static void test_npt(void **state)
+{
+	(void)state;
+	static const char v6[] =
+		"*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+		"-A POSTROUTING -s fd00:1::/48 -j SNPT --src-pfx fd00:1::/48 --dst-pfx 2001:db8:1::/48\n"
+		"-A POSTROUTING -s fd77:1::/64 -j SNPT --src-pfx fd77:1::/64 --dst-pfx fd99:1::/64\n"
+		"-A POSTROUTING -s fd99:1::/64 -j MARK --set-mark 7\n"
+		"-A POSTROUTING -s fd00:1::/48 -j MARK --set-mark 1\n"
+		"-A POSTROUTING -s 2001:db8:1::/48 -j MARK --set-mark 2\n"
+		"-A POSTROUTING -s fd00:9::/64 -j MARK --set-mark 9\n"
+		"-A POSTROUTING -s fd00:a::/64 -j MARK --set-mark 10\n"
+		"-A POSTROUTING -s fd00:b::/64 -j MARK --set-mark 11\n"
+		"-A POSTROUTING -s fd00:c::/64 -j MARK --set-mark 12\n"
+		"-A POSTROUTING -s fd00:d::/64 -j MARK --set-mark 13\n"
+		"COMMIT\n"
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A POSTROUTING -s fd77:1::/64 -j MASQUERADE\n"
+		"COMMIT\n";
+	static const struct {
+		const char *in, *out;
+		uint32_t mark;
+	} v[] = {
+		{ "fd00:1:0:5::1", "2001:db8:1:cf4c::1", 2 },
+		{ "fd77:1::2", "fd99:1::ffdd:0:0:2", 7 },
+		{ "fd77:1::ffff:0:0:2", "fd99:1::ffff:ffdd:0:2", 7 },
+	};
+	for (unsigned flags = 0; flags <= RULES_COMPILE_LINEAR; flags += RULES_COMPILE_LINEAR) {
+		struct run r;
+		load(&r, NULL, v6, flags);
+		for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			struct rules_pkt p = base6();
+			inet_pton(AF_INET6, v[i].in, p.src.b);
+			p.nat_new = 1;
+			struct rules_result res;
+			rules_eval_hook(r.p, RULES_H_POSTROUTING, &p, r.ctr, &res, NULL);
+			char mapped[64];
+			inet_ntop(AF_INET6, p.src.b, mapped, sizeof(mapped));
+			assert_string_equal(mapped, v[i].out);
+			assert_true(res.mods & RULES_MOD_ADDR);
+			assert_int_equal(p.mark, v[i].mark);
+			/* nat sees the new source: the MASQUERADE of the inside
+			 * prefix no longer applies */
+			assert_null(res.nat);
+		}
+		struct rules_pkt p = base6();
+		inet_pton(AF_INET6, "fd77:1::ffff:ffff:ffff:ffff", p.src.b);
+		struct rules_result res;
+		rules_eval_hook(r.p, RULES_H_POSTROUTING, &p, r.ctr, &res, NULL);
+		assert_int_equal(res.res, RULES_R_DROP);
+		unload(&r);
+	}
+}
+
 /* goto from a user chain returns to the caller of the chain that went. */
 static void test_goto_returns_to_caller(void **state)
 {
@@ -1679,6 +1739,7 @@ int main(void)
 		cmocka_unit_test(test_time_calendar),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_traversal),
+		cmocka_unit_test(test_npt),
 		cmocka_unit_test(test_goto_returns_to_caller),
 		cmocka_unit_test(test_families_and_counters),
 		cmocka_unit_test(test_compile_errors),

@@ -45,6 +45,8 @@ def steps():
     With CTDIFF_RANDOM=SEED:COUNT in the environment, random_steps()'s instead."""
     if os.environ.get("CTDIFF_SET") == "ecn":
         return ecn_steps()
+    if os.environ.get("CTDIFF_SET") == "npt":
+        return npt_steps()
     rnd = os.environ.get("CTDIFF_RANDOM")
     if rnd:
         seed, count = rnd.split(":")
@@ -325,6 +327,43 @@ def ecn_steps():
     return out
 
 
+def npt_map(addr, src_pfx, dst_pfx, plen):
+    """RFC 6296 as ip6t_NPT maps addr (prefixes of the same length here)"""
+    import ipaddress
+    def words(a):
+        b = ipaddress.IPv6Address(a).packed
+        return [b[i] << 8 | b[i + 1] for i in range(0, 16, 2)]
+    def csum(ws):
+        s = sum(ws)
+        while s >> 16:
+            s = (s & 0xffff) + (s >> 16)
+        return s
+    adj = csum([csum(words(src_pfx)), ~csum(words(dst_pfx)) & 0xffff])
+    w, p = words(addr), words(dst_pfx)
+    for i in range(plen // 16):
+        w[i] = p[i]
+    k = 3 if plen <= 48 else next(i for i in range(4, 8) if w[i] != 0xffff)
+    s = csum([w[k], adj])
+    w[k] = 0 if s == 0xffff else s
+    return str(ipaddress.IPv6Address(b"".join(x.to_bytes(2, "big") for x in w)))
+
+
+def npt_steps():
+    """tests/e2e/test_npt_kernel.sh: the LAN's fd77:1::/64 leaves as
+    fd99:1::/64 (SNPT) and comes back (DNPT), mangle/npt.rules6"""
+    out = []
+    back = npt_map(C6, "fd77:1::", "fd99:1::", 64)
+    for sp in (41200, 41201):
+        out.append(("c", IPv6(src=C6, dst=S6) / UDP(sport=sp, dport=9) / Raw(b"npt")))
+        out.append(("s", IPv6(src=S6, dst=back) / UDP(sport=9, dport=sp) / Raw(b"back")))
+    out.append(("c", IPv6(src=C6, dst=S6) / TCP(sport=41202, dport=80, flags="S", seq=1)))
+    out.append(("s", IPv6(src=S6, dst=back) / TCP(sport=80, dport=41202, flags="SA", seq=9, ack=2)))
+    out.append(("c", IPv6(src=C6, dst=S6) / ICMPv6EchoRequest(id=41203, seq=1)))
+    out.append(("s", IPv6(src=S6, dst=back) / ICMPv6EchoReply(id=41203, seq=1)))
+    out.append(("c", IPv6(src="fd77:1::3", dst=S6) / UDP(sport=41204, dport=9) / Raw(b"x")))  # not the host's
+    return out
+
+
 def random_steps(seed, count):
     """COUNT random TCP segments over a few connections at a time, IPv4 and
     IPv6, mostly what two stacks would send (handshakes with random options,
@@ -560,6 +599,23 @@ def outcome(lanpcap, wanpcap):
                 continue
             seen[where].setdefault(tag, tc >> 2)
             count[where][tag] = count[where].get(tag, 0) + 1
+            if IPv6 in pk and os.environ.get("CTDIFF_SET") == "npt":
+                L4 = TCP if TCP in pk else UDP if UDP in pk else ICMPv6EchoRequest if ICMPv6EchoRequest in pk \
+                    else ICMPv6EchoReply if ICMPv6EchoReply in pk else None
+                ok = "?"
+                if L4 is not None:
+                    fresh = IPv6(bytes(pk[IPv6]))
+                    layer = fresh[L4] if L4 in (TCP, UDP) else fresh.payload
+                    want = layer.cksum if L4 not in (TCP, UDP) else layer.chksum
+                    if L4 in (TCP, UDP):
+                        layer.chksum = None
+                        again = IPv6(bytes(fresh))[L4].chksum
+                    else:
+                        layer.cksum = None
+                        again = IPv6(bytes(fresh)).payload.cksum
+                    ok = "ok" if again == want else "bad"
+                # by the tag alone: the translation changed an address
+                ecn[where].setdefault(tag[0], "%s > %s l4sum=%s" % (pk[IPv6].src, pk[IPv6].dst, ok))
             if IP in pk and (TCP in pk or UDP in pk):
                 # the L4 checksum as it arrived against one computed again
                 L4 = TCP if TCP in pk else UDP
@@ -581,8 +637,8 @@ def outcome(lanpcap, wanpcap):
                 what += ", %d packets arrived" % count[other][key]
         else:
             what = p.summary().split("/ Raw")[0].strip()
-        if os.environ.get("CTDIFF_SET") == "ecn":
-            got = ecn[other].get(key)
+        if os.environ.get("CTDIFF_SET") in ("ecn", "npt"):
+            got = ecn[other].get(n if os.environ.get("CTDIFF_SET") == "npt" else key)
             print("%3d %s %-50s %s" % (n, side, what, got if got else "not delivered"))
             continue
         if d is None:
