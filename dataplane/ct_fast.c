@@ -447,6 +447,10 @@ void dp_ct_serve(struct dp_worker *w)
 		      e->proto == was->proto && memcmp(e->port, was->port, sizeof(e->port)) == 0 &&
 		      memcmp(&e->a, &was->a, sizeof(e->a)) == 0))
 			break;
+		/* IPv6: the same record index says little (a freed slot and its
+		 * record are handed out again together): its addresses */
+		if (e->fam == 6 && memcmp(&t->x6[e->a.x6], &q->out->a6, sizeof(q->out->a6)) != 0)
+			break;
 		if (q->op == DP_CT_KILL) {
 			ct_kill(t, q->cursor);
 			q->killed = 1;

@@ -1780,6 +1780,10 @@ int rules_ext_parse_opt(struct rules_pctx *pc, struct rules_ext *x, const struct
 	x->present |= BIT(o->id);
 	if (inv)
 		x->invert |= BIT(o->id);
+	/* libipt_ECN assigns the operation for --ecn-tcp-remove: an
+	 * --ecn-ip-ect before it is forgotten (one after it is kept) */
+	if (x->kind == RULES_X_ECN_T && o->id == RULES_O_ECNT_REMOVE)
+		x->present &= ~BIT(RULES_O_ECNT_ECT);
 	return 0;
 }
 
