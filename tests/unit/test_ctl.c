@@ -119,6 +119,7 @@ static void test_readonly(void **state)
 		{ "-A", "INPUT", NULL }, { "-t", "nat", "-F", NULL }, { "restore", NULL }, { "reload", NULL },
 		{ "conntrack", "-F", NULL }, { "load", "x.yaml", NULL }, { "conntrack", "-D", NULL },
 		{ "trace", "add", NULL }, { "--json", "-F", NULL }, { "conntrack", "--json", "-D", NULL },
+		{ "conntrack", "-U", "-m", NULL }, { "conntrack", "--update", NULL },
 	};
 	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
 		int argc = 0;
@@ -141,6 +142,7 @@ static void test_streams(void **state)
 	char *yes[][4] = {
 		{ "conntrack", "-L", NULL }, { "conntrack", "-D", NULL },
 		{ "conntrack", "--json", "-L", NULL }, { "conntrack", "-L", "--json", NULL },
+		{ "conntrack", "-U", NULL },
 	};
 	char *no[][4] = {
 		{ "conntrack", "-S", "--json", NULL }, { "-L", "--json", NULL }, { "show", "nat", NULL },
