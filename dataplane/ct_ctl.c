@@ -101,8 +101,8 @@ bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 	 * destination, destination NAT in its source (the address given:
 	 * the translated one); --any-nat either, --src-nat with --dst-nat
 	 * both */
-	bool s = (e->status & CT_S_SRC_NAT) && (!f->has_nat_addr || !memcmp(r.dst, f->nat_addr, 16));
-	bool d = (e->status & CT_S_DST_NAT) && (!f->has_nat_addr || !memcmp(r.src, f->nat_addr, 16));
+	bool s = (e->status & CT_S_SRC_NAT) && (!f->has_snat_addr || !memcmp(r.dst, f->snat_addr, 16));
+	bool d = (e->status & CT_S_DST_NAT) && (!f->has_dnat_addr || !memcmp(r.src, f->dnat_addr, 16));
 	if (f->nat & DP_CT_F_ANYNAT)
 		return s || d;
 	return (!(f->nat & DP_CT_F_SNAT) || s) && (!(f->nat & DP_CT_F_DNAT) || d);

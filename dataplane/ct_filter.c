@@ -37,20 +37,30 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 			       ol == 9 && !strncmp(o, "--any-nat", 9) ? DP_CT_F_ANYNAT : 0;
 		if (natf) {
 			const char *a = eq ? eq + 1 : (v && v[0] != '-' ? v : NULL);
+			if ((f->nat | natf) & DP_CT_F_ANYNAT && (f->nat | natf) != DP_CT_F_ANYNAT) {
+				snprintf(err, errlen, "--any-nat goes without --src-nat and --dst-nat");
+				return -1;
+			}
 			f->nat |= natf;
 			if (a != NULL) {
-				uint8_t fam = 0;
-				memset(f->nat_addr, 0, 16);
-				if (inet_pton(AF_INET, a, f->nat_addr) == 1)
+				uint8_t fam = 0, ad[16] = { 0 };
+				if (inet_pton(AF_INET, a, ad) == 1)
 					fam = 4;
-				else if (inet_pton(AF_INET6, a, f->nat_addr) == 1)
+				else if (inet_pton(AF_INET6, a, ad) == 1)
 					fam = 6;
 				if (fam == 0 || (f->fam && f->fam != fam)) {
 					snprintf(err, errlen, "invalid address '%s' for %.*s", a, (int)ol, o);
 					return -1;
 				}
 				f->fam = fam;
-				f->has_nat_addr = true;
+				if (natf != DP_CT_F_DNAT) {
+					memcpy(f->snat_addr, ad, 16);
+					f->has_snat_addr = true;
+				}
+				if (natf != DP_CT_F_SNAT) {
+					memcpy(f->dnat_addr, ad, 16);
+					f->has_dnat_addr = true;
+				}
 			}
 			i += eq || a == NULL ? 1 : 2;
 			continue;

@@ -43,6 +43,12 @@ void dp_destroy(struct dp_ctx *dp);
  */
 struct rules_ruleset;
 int dp_rules_install(struct dp_ctx *dp, struct rules_ruleset *rs, char *err, size_t errlen);
+/* What a box of this mode (enum cfg_mode) and conntrack.mode (enum
+ * cfg_ct_mode) cannot run of compiled program p, said as an error; NULL if
+ * it can (dp_rules_install refuses the rest, rampartd --check says it
+ * before the EAL starts). */
+struct rules_prog;
+const char *dp_rules_refused(const struct rules_prog *p, unsigned mode, unsigned ct_mode);
 char *dp_rules_save(struct dp_ctx *dp, int fam, unsigned flags);
 /* Whether rs would install (compiles for these ports and modes); nothing
  * changes. 0 or -EINVAL with err. */

@@ -33,8 +33,8 @@ struct dp_ct_filter {
 	uint8_t rsrc[16], rdst[16];
 	int rsport, rdport; /* -1: any */
 	uint8_t nat;        /* DP_CT_F_SNAT | DP_CT_F_DNAT, ANY: either */
-	bool has_nat_addr;
-	uint8_t nat_addr[16];
+	bool has_snat_addr, has_dnat_addr; /* the address translated to / from */
+	uint8_t snat_addr[16], dnat_addr[16];
 };
 enum { DP_CT_F_SNAT = 1, DP_CT_F_DNAT = 2, DP_CT_F_ANYNAT = 4 };
 

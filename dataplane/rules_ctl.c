@@ -217,15 +217,7 @@ static struct dp_rules *rules_build(struct dp_ctx *dp, struct rules_ruleset *rs,
 	}
 	R->prog->limit_share = dp->n_workers ? dp->n_workers : 1;
 	/* what this box cannot run */
-	const char *refused =
-		R->prog->uses_ct && dp->ct_mode == CFG_CT_OFF ?
-			"the ruleset uses connection tracking (state, conntrack, connmark, connbytes, "
-			"helper, NOTRACK, CT or CONNMARK) but conntrack.mode is off" :
-		R->prog->uses_nat && dp->mode == CFG_MODE_BRIDGE ?
-			"the nat table translates in router mode only (this box is a bridge)" :
-		R->prog->need_rpf && dp->mode == CFG_MODE_BRIDGE ?
-			"-m rpfilter looks up routes: router mode only (this box is a bridge)" :
-			NULL;
+	const char *refused = dp_rules_refused(R->prog, dp->mode, dp->ct_mode);
 	if (refused != NULL) {
 		rules_prog_free(R->prog);
 		free(R);
@@ -657,4 +649,20 @@ unsigned dp_logs_drain(struct dp_ctx *dp)
 		}
 	}
 	return total;
+}
+
+const char *dp_rules_refused(const struct rules_prog *p, unsigned mode, unsigned ct_mode)
+{
+	if (p->uses_ct && ct_mode == CFG_CT_OFF)
+		return "the ruleset uses connection tracking (state, conntrack, connmark, connbytes, "
+		       "helper, NOTRACK, CT or CONNMARK) but conntrack.mode is off";
+	if (mode != CFG_MODE_BRIDGE)
+		return NULL;
+	if (p->uses_nat)
+		return "the nat table translates in router mode only (this box is a bridge)";
+	if (p->uses_npt)
+		return "SNPT and DNPT translate addresses in router mode only (this box is a bridge)";
+	if (p->need_rpf)
+		return "-m rpfilter looks up routes: router mode only (this box is a bridge)";
+	return NULL;
 }

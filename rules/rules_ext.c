@@ -319,8 +319,8 @@ static const struct rules_opt ecnt_opts[] = {
 	{"ecn-ip-ect", RULES_O_ECNT_ECT, RV_U8, RO_NOPRINT, OFF(ecnt.ect), 0, 3, 0, 0},
 };
 static const struct rules_opt npt_opts[] = {
-	{"src-pfx", RULES_O_NPT_SRC, RV_HOSTMASK, RO_MAND, OFF(npt.src), 0, 0, 0, 0},
-	{"dst-pfx", RULES_O_NPT_DST, RV_HOSTMASK, RO_MAND, OFF(npt.dst), 0, 0, 0, 0},
+	{"src-pfx", RULES_O_NPT_SRC, RV_HOSTMASK, RO_NOPRINT, OFF(npt.src), 0, 0, 0, 0},
+	{"dst-pfx", RULES_O_NPT_DST, RV_HOSTMASK, RO_NOPRINT, OFF(npt.dst), 0, 0, 0, 0},
 };
 static const struct rules_opt checksum_opts[] = {
 	{"checksum-fill", O_ANY, RV_NONE, RO_MAND, 0, 0, 0, 0, 0},
@@ -1493,6 +1493,22 @@ static void print_ecn_t(struct rules_buf *b, const struct rules_ext *x, int fam)
 		rbuf_printf(b, " --ecn-ip-ect %u", e->ect);
 }
 
+/* as libip6t_NPT's save: a prefix of ::/0 is left out (and read back as
+ * ::/0 when missing, which ip6tables' own parser refuses: a saved ruleset
+ * with one loads here) */
+static void print_npt(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	static const struct rules_addr zero;
+	const struct rules_hostmask *p[2] = { &x->u.npt.src, &x->u.npt.dst };
+	for (int k = 0; k < 2; k++) {
+		if (p[k]->plen == 0 && memcmp(&p[k]->addr, &zero, sizeof(zero)) == 0)
+			continue;
+		rbuf_printf(b, " --%s ", k ? "dst-pfx" : "src-pfx");
+		rbuf_addr(b, fam, &p[k]->addr);
+		rbuf_printf(b, "/%u", p[k]->plen);
+	}
+}
+
 static void print_connmark(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
 	const struct rules_t_connmark *c = &x->u.connmark;
@@ -1613,9 +1629,11 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_ECN_T] = {"ECN", RULES_F_V4, 0, T(RULES_T_MANGLE), 0, true, OPTS(ecnt_opts), NULL,
 		check_ecn_t, print_ecn_t},
 	[RULES_X_SNPT] = {"SNPT", RULES_F_V6, 0, T(RULES_T_MANGLE),
-		H(RULES_H_INPUT) | H(RULES_H_POSTROUTING), true, OPTS(npt_opts), NULL, check_npt, NULL},
+		H(RULES_H_INPUT) | H(RULES_H_POSTROUTING), true, OPTS(npt_opts), NULL, check_npt,
+		print_npt},
 	[RULES_X_DNPT] = {"DNPT", RULES_F_V6, 0, T(RULES_T_MANGLE),
-		H(RULES_H_PREROUTING) | H(RULES_H_OUTPUT), true, OPTS(npt_opts), NULL, check_npt, NULL},
+		H(RULES_H_PREROUTING) | H(RULES_H_OUTPUT), true, OPTS(npt_opts), NULL, check_npt,
+		print_npt},
 	[RULES_X_CHECKSUM] = {"CHECKSUM", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(checksum_opts),
 		NULL, NULL, NULL},
 	[RULES_X_TCPMSS] = {"TCPMSS", RULES_F_ALL, 6, 0, 0, true, OPTS(tcpmss_opts), NULL, check_tcpmss,

@@ -758,9 +758,11 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			break;
 		case RULES_X_SNPT:
 			cr->kind = RULES_CK_SNPT;
+			p->uses_npt = true;
 			break;
 		case RULES_X_DNPT:
 			cr->kind = RULES_CK_DNPT;
+			p->uses_npt = true;
 			break;
 		case RULES_X_NOTRACK:
 			cr->kind = RULES_CK_NOTRACK;

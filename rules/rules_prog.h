@@ -383,6 +383,7 @@ struct rules_prog {
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */
 	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
 	bool uses_nat;      /* some rule translates (the nat table has a NAT target) */
+	bool uses_npt;   /* SNPT/DNPT: addresses rewritten (router mode only) */
 	bool uses_connlimit; /* some rule has -m connlimit: the caller counts (connlimit) */
 	bool uses_set_target; /* some rule has -j SET: the caller takes requests (set_req) */
 	/* -m limit keeps its token bucket in the worker's counter array (an

@@ -85,11 +85,7 @@ static int load_rules(const struct cfg *c, struct rules_ruleset **rs, char *err,
 		return -1;
 	}
 	/* what dp_rules_install would refuse, said before the EAL starts */
-	const char *why = NULL;
-	if (p->uses_nat && c->mode == CFG_MODE_BRIDGE)
-		why = "the nat table translates in router mode only (this box is a bridge)";
-	else if (p->uses_ct && c->ct_mode == CFG_CT_OFF)
-		why = "the ruleset uses connection tracking but conntrack.mode is off";
+	const char *why = dp_rules_refused(p, c->mode, c->ct_mode);
 	rules_prog_free(p);
 	if (why != NULL) {
 		int n = snprintf(err, errlen, "%.*s: %s", 256, c->ruleset[0] ? c->ruleset : c->ruleset6,

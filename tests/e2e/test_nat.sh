@@ -150,6 +150,9 @@ assert_eq "-L --dst-nat=10.77.1.2: those to the LAN server" "$ndst" \
 assert_eq "-L --any-nat: either" "$(( $(ctf --any-nat | wc -l) ))" \
 	"$(( nsrc + ndst - $(ctf --src-nat --dst-nat | wc -l) ))"
 assert_ge "-L --src-nat --dst-nat: the hairpins (both)" "$(ctf --src-nat --dst-nat | wc -l)" 1
+assert_eq "-L --src-nat 10.77.1.1 --dst-nat 10.77.1.2: the hairpins, each address its own" \
+	"$(ctf --src-nat --dst-nat -f ipv4 | wc -l)" "$(ctf --src-nat 10.77.1.1 --dst-nat 10.77.1.2 | wc -l)"
+assert_match "--any-nat goes alone" "any-nat goes without" "$("$RCTL" -s "$SOCK" conntrack -L --any-nat --src-nat 2>&1)"
 assert_eq "-L -q 10.77.2.1 --reply-port-src 8080 -p tcp: the masqueraded fetches" \
 	"$(grep -c ' src=10\.77\.2\.2 dst=10\.77\.2\.1 sport=8080 ' "$E2E_TMP/ct.list")" \
 	"$(ctf -p tcp -q 10.77.2.1 --reply-port-src 8080 | wc -l)"

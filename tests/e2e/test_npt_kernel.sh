@@ -48,4 +48,9 @@ else
 	fail "SNPT/DNPT differ from the kernel's (- kernel, + rampartd)" "$E2E_TMP/npt.diff"
 fi
 cat "$E2E_TMP/kernel"
+# bridge mode: refused, clearly (the kernel would route a DNPT'd packet)
+gen_config "$CFG" bridge 1
+cfg_ruleset "$CFG" "$E2E_TMP/empty.rules" "$E2E_DIR/mangle/npt.rules6"
+out=$("$RAMPARTD" --check -c "$CFG" 2>&1)
+assert_match "SNPT/DNPT in bridge mode are refused" "SNPT and DNPT translate addresses in router mode only" "$out"
 e2e_finish

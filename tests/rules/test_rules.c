@@ -721,8 +721,6 @@ static const struct err_case err_cases[] = {
 		"2:19: SNPT: --src-pfx has bits set past its /64"},
 	{RULES_F_V6, "*mangle\n-A POSTROUTING -j SNPT --src-pfx fd00::/96 --dst-pfx 2001:db8::/96\nCOMMIT\n",
 		"2:19: SNPT: --src-pfx longer than /64"},
-	{RULES_F_V6, "*mangle\n-A POSTROUTING -j SNPT --src-pfx fd00::/64\nCOMMIT\n",
-		"2:19: SNPT: option --dst-pfx must be specified"},
 	{RULES_F_V6, "*mangle\n-A PREROUTING -j SNPT --src-pfx fd00::/64 --dst-pfx 2001:db8::/64\nCOMMIT\n",
 		"2:18: SNPT is not allowed in PREROUTING (only in INPUT, POSTROUTING)"},
 	{RULES_F_V6, "*raw\n-A PREROUTING -j DNPT --src-pfx fd00::/64 --dst-pfx 2001:db8::/64\nCOMMIT\n",
