@@ -18,12 +18,7 @@ trap 'ktopo_down; e2e_cleanup' EXIT
 ktopo_up
 export CTDIFF_SET=ecn
 . "$E2E_DIR/conntrack/ctdiff.sh" # ctdiff_run
-for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
-	ip netns exec "$ns" iptables -A INPUT -j DROP # the hosts stay silent
-done
-for i in lan0 wan0; do
-	ip netns exec "$K_RTR" ethtool -K "$i" rx off >/dev/null 2>&1 || die "ethtool -K $i rx off"
-done
+ctdiff_silence
 ip netns exec "$K_RTR" iptables-restore <"$E2E_DIR/mangle/ecn.rules" || die "the kernel refused ecn.rules"
 ctdiff_run "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
 CFG=$E2E_TMP/rampart.yaml

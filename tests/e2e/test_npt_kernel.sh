@@ -19,15 +19,7 @@ trap 'ktopo_down; e2e_cleanup' EXIT
 ktopo_up
 export CTDIFF_SET=npt
 . "$E2E_DIR/conntrack/ctdiff.sh" # ctdiff_run
-for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
-	# the hosts stay silent (neighbour discovery aside)
-	ip netns exec "$ns" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT
-	ip netns exec "$ns" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -j ACCEPT
-	ip netns exec "$ns" ip6tables -A INPUT -j DROP
-done
-for i in lan0 wan0; do
-	ip netns exec "$K_RTR" ethtool -K "$i" rx off >/dev/null 2>&1 || die "ethtool -K $i rx off"
-done
+ctdiff_silence
 ip netns exec "$K_RTR" ip6tables-restore <"$E2E_DIR/mangle/npt.rules6" || die "the kernel refused npt.rules6"
 ctdiff_run "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
 CFG=$E2E_TMP/rampart.yaml

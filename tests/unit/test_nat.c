@@ -78,6 +78,43 @@ static void p16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+static void fix(struct pk *k);
+
+/* An ICMP error from s to d quoting qlen bytes of q, its checksums right
+ * and its tracker view filled; returns the ICMP header. */
+static uint8_t *icmp4_err_pk(struct pk *e, const char *s, const char *d, uint8_t type, uint8_t code,
+	const uint8_t *q, uint32_t qlen)
+{
+	memset(e, 0, sizeof(*e));
+	e->b[0] = 0x45;
+	e->b[8] = 64;
+	e->b[9] = 1;
+	inet_pton(AF_INET, s, e->b + 12);
+	inet_pton(AF_INET, d, e->b + 16);
+	uint8_t *ic = e->b + 20;
+	ic[0] = type;
+	ic[1] = code;
+	memcpy(ic + 8, q, qlen);
+	e->l3len = 20 + 8 + qlen;
+	e->b[2] = (uint8_t)(e->l3len >> 8);
+	e->b[3] = (uint8_t)e->l3len;
+	fix(e);
+	e->p.t.fam = 4;
+	e->p.t.proto = 1;
+	memcpy(e->p.t.src, e->b + 12, 4);
+	memcpy(e->p.t.dst, e->b + 16, 4);
+	e->p.t.dport = (uint16_t)(type << 8 | code);
+	e->p.icmp_type = type;
+	e->p.icmp_code = code;
+	e->p.icmp_err = 1;
+	e->p.l3 = e->b;
+	e->p.l4 = ic;
+	e->p.l4_len = e->p.l4_cap = 8 + qlen;
+	e->p.len = e->l3len;
+	e->p.l4_ok = 1;
+	return ic;
+}
+
 /* the full checksums, from scratch */
 static uint16_t fold(uint64_t s)
 {
@@ -925,32 +962,7 @@ static void test_sctp_ports(void **st)
 	n = npk(&k);
 	nat_manip_packet(T, i2, 0, NAT_MANIP_SRC, &n);
 	struct pk e;
-	memset(&e, 0, sizeof(e));
-	e.b[0] = 0x45;
-	e.b[8] = 64;
-	e.b[9] = 1;
-	inet_pton(AF_INET, "203.0.113.9", e.b + 12);
-	inet_pton(AF_INET, "198.51.100.1", e.b + 16);
-	uint8_t *ic = e.b + 20;
-	ic[0] = 3;
-	ic[1] = 3;
-	memcpy(ic + 8, k.b, 20 + 32); /* the quoted packet: IP, SCTP header, INIT */
-	e.l3len = 20 + 8 + 52;
-	p16(e.b + 2, (uint16_t)e.l3len);
-	fix(&e);
-	e.p.t.fam = 4;
-	e.p.t.proto = 1;
-	memcpy(e.p.t.src, e.b + 12, 4);
-	memcpy(e.p.t.dst, e.b + 16, 4);
-	e.p.t.dport = 3 << 8 | 3;
-	e.p.icmp_type = 3;
-	e.p.icmp_code = 3;
-	e.p.icmp_err = 1;
-	e.p.l3 = e.b;
-	e.p.l4 = ic;
-	e.p.l4_len = e.p.l4_cap = 60;
-	e.p.len = e.l3len;
-	e.p.l4_ok = 1;
+	uint8_t *ic = icmp4_err_pk(&e, "203.0.113.9", "198.51.100.1", 3, 3, k.b, 20 + 32);
 	ct_in(T, &e.p, ct_hash(&e.p.t), now, true, 0, &res);
 	assert_int_equal(res.state, CT_RELATED);
 	assert_int_equal(res.idx, i2);
@@ -1015,31 +1027,9 @@ static void test_icmp_error_translation(void **st)
 	q = k; /* as it left the box */
 	uint16_t nport = g16(q.b + 20);
 	assert_int_not_equal(nport, 33434);
-	/* a router's time exceeded about it, to the NAT address */
-	memset(&e, 0, sizeof(e));
-	e.b[0] = 0x45;
-	e.b[8] = 64;
-	e.b[9] = 1;
-	inet_pton(AF_INET, "192.0.2.1", e.b + 12);
-	inet_pton(AF_INET, "198.51.100.1", e.b + 16);
-	uint8_t *ic = e.b + 20;
-	ic[0] = 11;
-	memcpy(ic + 8, q.b, 28 + 20); /* the quoted header, 8 + 20 bytes of L4 */
-	e.l3len = 20 + 8 + 48;
-	p16(e.b + 2, (uint16_t)e.l3len);
-	fix(&e);
-	e.p.t.fam = 4;
-	e.p.t.proto = 1;
-	memcpy(e.p.t.src, e.b + 12, 4);
-	memcpy(e.p.t.dst, e.b + 16, 4);
-	e.p.t.dport = 11 << 8;
-	e.p.icmp_type = 11;
-	e.p.icmp_err = 1;
-	e.p.l3 = e.b;
-	e.p.l4 = ic;
-	e.p.l4_len = e.p.l4_cap = 56;
-	e.p.len = e.l3len;
-	e.p.l4_ok = 1;
+	/* a router's time exceeded about it, to the NAT address: the quoted
+	 * header and 8 + 20 bytes of L4 */
+	uint8_t *ic = icmp4_err_pk(&e, "192.0.2.1", "198.51.100.1", 11, 0, q.b, 28 + 20);
 	struct ct_res res;
 	ct_in(T, &e.p, ct_hash(&e.p.t), now, true, 0, &res);
 	assert_int_equal(res.state, CT_RELATED);

@@ -12,8 +12,11 @@ CTDIFF=$CDIR/ctdiff.py
 # checksums itself (a veth marks what it receives CHECKSUM_UNNECESSARY
 # when its receive offload is on) and rampartd's defaults (tcp_loose=1,
 # be_liberal=0, max_retrans=3)
-ctdiff_setup() {
-	local ns i k
+# the four hosts silent (neighbour discovery aside: only the scripts
+# speak), the kernel router's receive checksum offload off (it checks
+# checksums then, as rampartd does)
+ctdiff_silence() {
+	local ns i
 	for ns in "$LAN_NS" "$WAN_NS" "$K_LAN" "$K_WAN"; do
 		ip netns exec "$ns" iptables -A INPUT -j DROP
 		ip netns exec "$ns" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT
@@ -24,6 +27,11 @@ ctdiff_setup() {
 	for i in lan0 wan0; do
 		ip netns exec "$K_RTR" ethtool -K "$i" rx off >/dev/null 2>&1 || die "ethtool -K $i rx off"
 	done
+}
+
+ctdiff_setup() {
+	local k
+	ctdiff_silence
 	ip netns exec "$K_RTR" iptables-restore <"$CDIR/ctstate.rules" || die "the kernel refused ctstate.rules"
 	ip netns exec "$K_RTR" ip6tables-restore <"$CDIR/ctstate.rules6" || die "the kernel refused ctstate.rules6"
 	for k in tcp_loose:1 tcp_be_liberal:0 tcp_max_retrans:3 checksum:1; do
