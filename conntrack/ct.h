@@ -249,6 +249,9 @@ struct ct_pkt {
 	uint8_t csum_bad;     /* the caller found the L4 checksum wrong */
 	uint8_t helper;       /* enum ct_helper for a new connection (CT --helper) */
 	uint32_t h_rep;       /* ct_hash_reply(&t) if the caller has it, else 0 */
+	uint32_t hint;        /* a node that may hold the tuple (ct_prefetch_entry's
+				 candidate), taken if it does (ct_hint_holds): any
+				 value is safe, CT_NIL none */
 };
 
 /* What ct_in decided. */
@@ -510,6 +513,17 @@ static inline bool ct_node_is(const struct ct_table *t, uint32_t node, const str
 	}
 	const struct ct_addr6 *x = &t->x6[e->a.x6];
 	return memcmp(x->a[2 * d], k->src, 16) == 0 && memcmp(x->a[2 * d + 1], k->dst, 16) == 0;
+}
+
+/* Whether node, a hint, is the hashed entry of tuple k: in the hash
+ * (confirmed, not dying) and holding k. A tuple is hashed once, so such a
+ * node is what ct_lookup would find; any value of node is safe here. */
+static inline bool ct_hint_holds(const struct ct_table *t, uint32_t node, const struct ct_tuple *k)
+{
+	if (node == CT_NIL || (node >> 1) >= t->max)
+		return false;
+	const struct ct_entry *e = &t->e[node >> 1];
+	return (e->status & (CT_S_CONFIRMED | CT_S_DYING)) == CT_S_CONFIRMED && ct_node_is(t, node, k);
 }
 
 /* Starts loading the entries whose signature matches h's in its home

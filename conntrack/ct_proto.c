@@ -1280,7 +1280,9 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 		seg_read(p, &s);
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		uint32_t n = ct_lookup(t, k, h);
+		/* the prefetch's candidate spares the bucket search (once: a
+		 * second attempt follows a kill) */
+		uint32_t n = attempt == 0 && ct_hint_holds(t, p->hint, k) ? p->hint : ct_lookup(t, k, h);
 		uint32_t idx;
 		unsigned dir;
 		bool fresh = false;
@@ -1374,10 +1376,7 @@ uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uin
 {
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* as ct_in: the previous packet did not get through */
-	/* the hint came from the bucket (a live, hashed entry: the lane
-	 * neither inserts nor deletes); a tuple is in the table once */
-	uint32_t n = likely(hint != CT_NIL && ct_node_is(t, hint, &p->t)) ? hint
-									 : ct_lookup(t, &p->t, h);
+	uint32_t n = likely(ct_hint_holds(t, hint, &p->t)) ? hint : ct_lookup(t, &p->t, h);
 	*found = n;
 	if (n == CT_NIL)
 		return CT_NIL;

@@ -137,6 +137,7 @@ void dp_ct_prefetch_burst(struct dp_worker *w, const struct dp_rules *R, struct 
 	for (uint16_t i = 0; i < n; i++) {
 		const struct pkt_meta *pm = &meta[i];
 		w->bhrep[i] = 0;
+		w->bhint[i] = CT_NIL;
 		w->bsteer[i] = -1;
 		if (pm->drop != DP_DROP_NONE || (pm->l3 != PKT_L3_IPV4 && pm->l3 != PKT_L3_IPV6)) {
 			hash[i] = 0;
@@ -306,6 +307,7 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
 	uint32_t h = cached ? w->cur_hash : ct_hash_inline(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
+	p.hint = cached ? w->cur_hint : CT_NIL;
 	ct_in(w->ct, &p, h, w->ct_now, prerouting, flags, &w->ctr);
 	if (unlikely(w->ctr.drop)) {
 		dp_drop_pkt(w, pm->in_port, DP_DROP_CT_FULL, m);

@@ -268,10 +268,12 @@ struct dp_worker {
 	uint8_t est_cool;      /* bursts the established lane sits out (router_fast.c) */
 	uint32_t cur_hash;
 	uint32_t cur_hrep;     /* its reply tuple's hash, 0: not computed */
+	uint32_t cur_hint;     /* the node its bucket pointed to first (ct_pkt.hint) */
 	struct ct_tuple btup[DP_BURST]; /* the burst's tuples (dp_ct_prefetch_burst) */
 	uint8_t bl4ok[DP_BURST];
 	int8_t bsteer[DP_BURST]; /* NAT: the worker the packet goes to, -1: this one decides */
 	uint32_t bhrep[DP_BURST];
+	uint32_t bhint[DP_BURST]; /* ct_prefetch_entry's candidates, CT_NIL: none */
 	uint16_t cur_i;        /* with cur_hash_ok: the packet's index in the burst */
 	uint8_t cur_hops;      /* the current packet: workers that missed it before */
 	uint8_t cur_origin;    /* the current packet: the worker that received it */
@@ -460,7 +462,8 @@ static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *has
 	if (i >= n || hash[i] == 0)
 		return;
 	w->bhrep[i] = 0;
-	if (ct_prefetch_entry(w->ct, hash[i]) == CT_NIL) {
+	w->bhint[i] = ct_prefetch_entry(w->ct, hash[i]);
+	if (w->bhint[i] == CT_NIL) {
 		/* no such connection yet: confirming one will index its reply */
 		w->bhrep[i] = ct_hash_reply(&w->btup[i]);
 		if (w->bhrep[i])

@@ -1153,6 +1153,7 @@ static __rte_noinline void dp_router_burst_tr(struct dp_worker *w, struct rte_mb
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), n);
 			w->cur_hash = h[i];
 			w->cur_hrep = w->bhrep[i];
+			w->cur_hint = w->bhint[i];
 			w->cur_i = i;
 			w->cur_hash_ok = 1;
 		}
@@ -1602,6 +1603,7 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 		p.icmp_err = 0;
 		p.helper = 0;
 		p.h_rep = 0;
+		p.hint = CT_NIL;
 		gp[ns] = NULL;
 		uint32_t touch = CT_NIL; /* the entry the full path will work on */
 		/* with several workers and NAT, a packet to a source
@@ -1739,6 +1741,7 @@ static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), n);
 			w->cur_hash = h[i];
 			w->cur_hrep = w->bhrep[i];
+			w->cur_hint = w->bhint[i];
 			w->cur_i = i;
 			w->cur_hash_ok = 1; /* until the packet changes (reassembly) */
 			w->cur_given = given != NULL ? given[i] : NULL;
@@ -1886,6 +1889,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), (uint16_t)n);
 			w->cur_hash = h[i];
 			w->cur_hrep = w->bhrep[i];
+			w->cur_hint = w->bhint[i];
 			w->cur_i = (uint16_t)i;
 			w->cur_hash_ok = h[i] != 0;
 		}
