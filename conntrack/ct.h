@@ -394,6 +394,13 @@ static inline unsigned ct_sctp_state(const struct ct_entry *e)
 {
 	return e->ps & 0x0f;
 }
+/* Whether the tracker keys protocol p by its ports (TCP, UDP, UDP-Lite,
+ * SCTP; DCCP has none since Linux 6.16 dropped its tracker): the tuple,
+ * NAT's port choice and the reply steering all go by it. */
+static inline bool ct_port_proto(uint8_t p)
+{
+	return p == 6 || p == 17 || p == 136 || p == 132;
+}
 /* The protocol state conntrack -L shows (TCP, SCTP), else NULL. */
 const char *ct_state_name(const struct ct_entry *e);
 static inline unsigned ct_helper(const struct ct_entry *e)

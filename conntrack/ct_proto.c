@@ -71,12 +71,6 @@ static inline bool icmp_proto(uint8_t p)
 	return p == 1 || p == 58;
 }
 
-static inline bool port_proto(uint8_t p)
-{
-	/* DCCP: no ports since Linux 6.16 removed its tracker (generic) */
-	return p == 6 || p == 17 || p == 136 || p == 132;
-}
-
 /* The tuple a reply to k has; false if k has no reply (an ICMP type that is
  * not a query or its answer). */
 static bool tuple_invert(const struct ct_tuple *k, struct ct_tuple *r)
@@ -91,7 +85,7 @@ static bool tuple_invert(const struct ct_tuple *k, struct ct_tuple *r)
 			return false;
 		r->sport = k->sport;
 		r->dport = (uint16_t)((inv - 1) << 8 | (k->dport & 0xff));
-	} else if (port_proto(k->proto) || k->proto == 47) { /* GRE: its keys */
+	} else if (ct_port_proto(k->proto) || k->proto == 47) { /* GRE: its keys */
 		r->sport = k->dport;
 		r->dport = k->sport;
 	} else {
@@ -170,7 +164,7 @@ int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tup
 			return -1;
 		k->sport = rd16(l4 + 4);
 		k->dport = (uint16_t)(l4[0] << 8 | l4[1]);
-	} else if (port_proto(proto)) {
+	} else if (ct_port_proto(proto)) {
 		if (left < 4)
 			return -1;
 		k->sport = rd16(l4);

@@ -463,10 +463,7 @@ static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 			uint8_t *th = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l4_off);
 			uint16_t ow = (uint16_t)(th[12] << 8 | th[13]);
 			th[13] = v->tcp_flags;
-			uint16_t ck = (uint16_t)(th[16] << 8 | th[17]);
-			ck = nat_csum16(ck, ow, (uint16_t)(th[12] << 8 | th[13]));
-			th[16] = (uint8_t)(ck >> 8);
-			th[17] = (uint8_t)ck;
+			csum16(th + 16, ow, (uint16_t)(th[12] << 8 | th[13]));
 			pm->tcp_flags = v->tcp_flags;
 		}
 	} else {

@@ -199,8 +199,7 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 	if (np.l4 != NULL && np.l4_cap >= 4) {
 		/* later hooks (FORWARD's --dport after DNAT) see the new ports */
 		if (pm->l4_proto == IPPROTO_TCP || pm->l4_proto == IPPROTO_UDP ||
-		    pm->l4_proto == IPPROTO_SCTP || pm->l4_proto == IPPROTO_DCCP ||
-		    pm->l4_proto == IPPROTO_UDPLITE) {
+		    pm->l4_proto == IPPROTO_SCTP || pm->l4_proto == IPPROTO_UDPLITE) {
 			pm->sport = (uint16_t)(np.l4[0] << 8 | np.l4[1]);
 			pm->dport = (uint16_t)(np.l4[2] << 8 | np.l4[3]);
 		} else if ((pm->l4_proto == IPPROTO_ICMP || pm->l4_proto == IPPROTO_ICMPV6) &&

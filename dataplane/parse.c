@@ -100,8 +100,9 @@ static inline uint8_t parse_l4(const uint8_t *data, uint32_t end, struct pkt_met
 	case IPPROTO_SCTP:
 	case IPPROTO_UDPLITE:
 	case IPPROTO_DCCP:
-		/* ports first, as connection tracking keys them (a header
-		 * too short for them has none: the tracker says INVALID) */
+		/* ports first: connection tracking keys SCTP's and UDP-Lite's
+		 * by them (a header too short for them has none: the tracker
+		 * says INVALID), rampartctl trace filters all three by them */
 		if (avail >= 4) {
 			m->sport = rd16(p);
 			m->dport = rd16(p + 2);

@@ -135,8 +135,7 @@ static bool is_icmp_query(const struct ct_tuple *k)
 
 static bool has_ports(const struct ct_tuple *k)
 {
-	return k->proto == IPPROTO_TCP_ || k->proto == IPPROTO_UDP_ || k->proto == IPPROTO_SCTP_ ||
-	       k->proto == IPPROTO_UDPLITE_ || is_icmp_query(k);
+	return ct_port_proto(k->proto) || is_icmp_query(k);
 }
 
 /* The address slot of a reply tuple that manip m changes, and its port. */

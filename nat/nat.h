@@ -74,7 +74,7 @@ struct nat_share {
 static inline int nat_owner(uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_type,
 	unsigned n)
 {
-	if (proto == 6 || proto == 17 || proto == 132 || proto == 136)
+	if (ct_port_proto(proto))
 		return (int)(((uint32_t)sport + dport) % n);
 	if ((proto == 1 && (icmp_type == 0 || icmp_type == 8)) ||
 	    (proto == 58 && (icmp_type == 128 || icmp_type == 129)))

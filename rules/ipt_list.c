@@ -907,9 +907,8 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 		break;
 	case RULES_X_ECN_T: { /* libipt_ECN's print */
 		const struct rules_t_ecn *e = &x->u.ecnt;
-		unsigned tcp = BIT(RULES_O_ECNT_ECE) | BIT(RULES_O_ECNT_CWR);
 		rbuf_puts(c->b, " ECN");
-		if ((x->present & (tcp | BIT(RULES_O_ECNT_ECT))) == tcp && e->ece == 0 && e->cwr == 0) {
+		if (rules_ecn_t_is_remove(x)) {
 			rbuf_puts(c->b, " TCP remove");
 			break;
 		}

@@ -793,6 +793,15 @@ enum rules_set_type {
 	RULES_SET_TYPE_COUNT
 };
 /* Types whose second dimension is a port (ip,port and the like). */
+/* -j ECN that does exactly what --ecn-tcp-remove does (ECE and CWR to 0,
+ * the codepoint left alone): printed so by save and -L, as libipt_ECN */
+static inline bool rules_ecn_t_is_remove(const struct rules_ext *x)
+{
+	uint32_t tcp = 1u << RULES_O_ECNT_ECE | 1u << RULES_O_ECNT_CWR;
+	return (x->present & (tcp | 1u << RULES_O_ECNT_ECT)) == tcp && x->u.ecnt.ece == 0 &&
+	       x->u.ecnt.cwr == 0;
+}
+
 static inline bool rules_set_type_port(uint8_t type)
 {
 	return type == RULES_SET_HASH_IP_PORT || type == RULES_SET_HASH_NET_PORT ||

@@ -646,14 +646,11 @@ static int check_npt(struct rules_perr *pe, int col, struct rules_ext *x, const 
 		if (p[k]->plen > 64)
 			return rules_errf(pe, col, "%s: --%s longer than /64", rules_ext_descs[x->kind].name,
 				k ? "dst-pfx" : "src-pfx");
-		for (unsigned i = 0; i < 16; i++) {
-			unsigned keep = p[k]->plen > i * 8 ? p[k]->plen - i * 8 : 0;
-			uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00u >> keep);
-			if (p[k]->addr.b[i] & ~mask)
-				return rules_errf(pe, col, "%s: --%s has bits set past its /%u",
-					rules_ext_descs[x->kind].name, k ? "dst-pfx" : "src-pfx",
-					p[k]->plen);
-		}
+		struct rules_addr m = p[k]->addr;
+		rules_addr_mask(RULES_F_V6, &m, p[k]->plen);
+		if (memcmp(&m, &p[k]->addr, sizeof(m)) != 0)
+			return rules_errf(pe, col, "%s: --%s has bits set past its /%u",
+				rules_ext_descs[x->kind].name, k ? "dst-pfx" : "src-pfx", p[k]->plen);
 		for (unsigned i = 0; i < 16; i += 2)
 			s[k] += (uint32_t)(p[k]->addr.b[i] << 8 | p[k]->addr.b[i + 1]);
 	}
@@ -1481,7 +1478,7 @@ static void print_statistic(struct rules_buf *b, const struct rules_ext *x, int 
 static void print_ecn_t(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
 	const struct rules_t_ecn *e = &x->u.ecnt;
-	if ((x->present & (ECNT_TCP | BIT(RULES_O_ECNT_ECT))) == ECNT_TCP && e->ece == 0 && e->cwr == 0) {
+	if (rules_ecn_t_is_remove(x)) {
 		rbuf_puts(b, " --ecn-tcp-remove");
 		return;
 	}
