@@ -385,6 +385,9 @@ struct dp_ctx {
 	 * packet), network order; router mode */
 	uint32_t local4[DP_MAX_PORTS * CFG_MAX_ADDRS];
 	uint32_t n_local4;
+	/* bit (last octet & 63) set for each of local4: most sources miss it
+	 * and skip the walk (ip4_src_is_ours) */
+	uint64_t local4_bloom;
 	struct rte_hash *nh_hash;
 	struct dp_nh *nh;
 	uint32_t nh_max, nh_used;
@@ -660,36 +663,34 @@ static inline void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_
 }
 
 /* Queue pkts[i] on port out[i]; out[i] == UINT16_MAX means consumed. A
- * run of packets to one port (the usual burst) keeps the buffer's count
- * and the byte counter in registers: no store-to-load chain through
- * memory per packet. */
+ * run of packets to one port (the usual burst: one run) is found first,
+ * then copied into the port's buffer in one go, its bytes counted in a
+ * register; a buffer the run would overflow is sent first (a run is at
+ * most a burst, a buffer holds two). */
 static inline void dp_tx_enqueue_burst(struct dp_worker *w, struct rte_mbuf **pkts,
 				       const uint16_t *out, uint16_t n)
 {
+	RTE_BUILD_BUG_ON(DP_TXBUF < DP_BURST);
 	uint16_t i = 0;
 	while (i < n) {
-		uint16_t p = out[i];
-		if (p == UINT16_MAX) {
-			i++;
-			continue;
-		}
-		struct dp_txq *t = &w->tx[p];
-		uint16_t k = t->n;
-		uint64_t bytes = 0;
-		do {
-			bytes += rte_pktmbuf_pkt_len(pkts[i]);
-			t->pkts[k++] = pkts[i++];
-			if (unlikely(k == DP_TXBUF)) {
-				/* the send takes back the bytes it could not send */
-				t->n = k;
-				w->st.port[p].tx_bytes += bytes;
-				bytes = 0;
+		uint16_t p = out[i], j = (uint16_t)(i + 1);
+		while (j < n && out[j] == p)
+			j++;
+		if (p != UINT16_MAX) {
+			struct dp_txq *t = &w->tx[p];
+			if (unlikely(t->n + (j - i) > DP_TXBUF))
 				dp_txq_send(w, p);
-				k = t->n;
+			struct rte_mbuf **to = &t->pkts[t->n], **from = &pkts[i];
+			uint16_t run = (uint16_t)(j - i);
+			uint64_t bytes = 0;
+			for (uint16_t k = 0; k < run; k++) {
+				to[k] = from[k];
+				bytes += rte_pktmbuf_pkt_len(from[k]);
 			}
-		} while (i < n && out[i] == p);
-		t->n = k;
-		w->st.port[p].tx_bytes += bytes;
+			t->n = (uint16_t)(t->n + run);
+			w->st.port[p].tx_bytes += bytes;
+		}
+		i = j;
 	}
 }
 

@@ -118,10 +118,13 @@ int dp_routes_build(struct dp_ctx *dp, const struct cfg *c, char *err, size_t er
 
 	/* local addresses first: nothing may override them */
 	dp->n_local4 = 0;
+	dp->local4_bloom = 0;
 	for (unsigned i = 0; i < c->n_ports; i++) {
 		const struct dp_port *p = &dp->ports[i];
-		for (unsigned j = 0; j < p->n4; j++)
+		for (unsigned j = 0; j < p->n4; j++) {
 			dp->local4[dp->n_local4++] = p->ip4[j];
+			dp->local4_bloom |= 1ull << (rte_be_to_cpu_32(p->ip4[j]) & 63);
+		}
 		for (unsigned j = 0; j < p->n4; j++)
 			if (add4(dp, (const uint8_t *)&p->ip4[j], 32, DP_NHV(DP_NHV_LOCAL, i), true,
 				 err, errlen) < 0)

@@ -597,6 +597,8 @@ static inline bool ip4_martian_src(const uint8_t *a)
  * came in by. */
 static inline bool ip4_src_is_ours(const struct dp_ctx *dp, uint32_t src)
 {
+	if (!(dp->local4_bloom >> (rte_be_to_cpu_32(src) & 63) & 1))
+		return false;
 	for (unsigned j = 0; j < dp->n_local4; j++)
 		if (dp->local4[j] == src)
 			return true;
@@ -1206,10 +1208,17 @@ static inline uint32_t ld32le(const uint8_t *p)
 
 #define MAC48 0xffffffffffffull
 
+/* First octets neither end of a forwarded IPv4 packet may have: 0/8,
+ * 127/8, 224/3 (multicast, class E, broadcast) */
+static const uint8_t ip4_martian_first[256] = {
+	[0] = 1, [127] = 1, [224 ... 255] = 1,
+};
+
 /* The headers: true if the packet may take the fast lane; *dst is its
- * destination (host order). Reads nothing past the frame's data_len. */
+ * destination (host order), *tlp its total length. Reads nothing past the
+ * frame's data_len. */
 static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64_t mine,
-			       uint32_t *dst)
+			       uint32_t *dst, uint32_t *tlp)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -1219,7 +1228,7 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
 	uint64_t d = ld64le(p), s = ld64le(p + 6);
 	uint64_t i0 = ld64le(p + 14), i1 = ld64le(p + 22);
 	uint32_t i2 = ld32le(p + 30);
-	uint32_t tl = rte_bswap16((uint16_t)(i0 >> 16));
+	uint32_t tl = __builtin_bswap16((uint16_t)(i0 >> 16));
 	/* to us (so not multicast), not from us, IPv4 without VLAN tag
 	 * (bytes 12-13: 0x08 0x00), no IP options, not a fragment (DF may
 	 * be set: 0xff3f is 0x3fff's bytes), a TTL above 1 */
@@ -1234,20 +1243,20 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
 		return false;
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
-		/* the one's complement sum of the header is 0xffff */
+		/* The one's complement sum of the header is 0xffff: as 2^16 is
+		 * 1 modulo 65535, the header read as any words (these 32-bit
+		 * ones, in either byte order) sums to a multiple of 65535, and
+		 * it is not 0 (the version byte). A multiply and a compare. */
 		uint64_t sum = (i0 & 0xffffffff) + (i0 >> 32) + (i1 & 0xffffffff) + (i1 >> 32) + i2;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		if (sum != 0xffff || ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		if (sum % 0xffff != 0 || ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 			return false;
 	}
 	uint32_t src = rte_cpu_to_le_32((uint32_t)(i1 >> 32)); /* as in memory */
 	uint8_t s0 = (uint8_t)(i1 >> 32), d0 = (uint8_t)i2;
-	if (s0 == 0 || s0 == 127 || s0 >= 224 || d0 == 0 || d0 == 127 || d0 >= 224 ||
-	    ip4_src_is_ours(dp, src))
+	if ((ip4_martian_first[s0] | ip4_martian_first[d0]) || ip4_src_is_ours(dp, src))
 		return false;
 	*dst = rte_bswap32(i2);
+	*tlp = tl;
 	return true;
 }
 
@@ -1255,7 +1264,7 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
  * unicast frame to us, no VLAN tag, version 6, TCP or UDP right after the
  * fixed header (no extension header) and whole, a hop limit above 1,
  * neither address multicast, link-local, unspecified or loopback. */
-static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine)
+static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine, uint32_t *tlp)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -1283,17 +1292,17 @@ static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine)
 	if ((sh == 0 && (sl & ~rte_cpu_to_be_64(1)) == 0) ||
 	    (dh == 0 && (dl & ~rte_cpu_to_be_64(1)) == 0))
 		return false;
+	*tlp = 40 + pl;
 	return true;
 }
 
 /* The route v (the LPM's answer for dst, the packet's destination or the
- * one NAT gives it) decoded: the port the packet leaves by and its next
+ * one NAT gives it) of a datagram of tl bytes (IP header included) decoded: the port the packet leaves by and its next
  * hop's MAC (*mac), or OUT_SLOW (the full path's case: ours,
  * no route, a neighbour not resolved, over the MTU). Changes nothing. */
-static inline uint16_t fast_route(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v, bool v6,
+static inline uint16_t fast_route(const struct dp_ctx *dp, uint32_t v, uint32_t tl, bool v6,
 				  const uint8_t *dst, uint64_t *mac)
 {
-	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
 	uint32_t idx = v & DP_NHV_IDX_MASK;
 	uint16_t out;
 	int nh;
@@ -1311,7 +1320,6 @@ static inline uint16_t fast_route(const struct dp_ctx *dp, struct rte_mbuf *m, u
 	default: /* ours, a broadcast, no route (NHV_MISS) */
 		return OUT_SLOW;
 	}
-	uint32_t tl = v6 ? 40u + rd16(ip + 4) : rd16(ip + 2);
 	if (tl > dp->ports[out].mtu)
 		return OUT_SLOW;
 	/* acquire pairs with the control thread's release store of a freshly
@@ -1322,14 +1330,14 @@ static inline uint16_t fast_route(const struct dp_ctx *dp, struct rte_mbuf *m, u
 	return out;
 }
 
-/* The packet forwarded to port out, next hop mac (fast_route's answer):
- * padding trimmed, TTL or hop limit decremented, MACs rewritten. */
+/* The packet (a datagram of tl bytes) forwarded to port out, next hop
+ * mac (fast_route's answer): padding trimmed, TTL or hop limit
+ * decremented, MACs rewritten. */
 static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uint16_t out,
-				uint64_t mac, bool v6)
+				uint64_t mac, uint32_t tl, bool v6)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	uint8_t *ip = p + RTE_ETHER_HDR_LEN;
-	uint32_t tl = v6 ? 40u + rd16(ip + 4) : rd16(ip + 2);
 	if (rte_pktmbuf_pkt_len(m) > RTE_ETHER_HDR_LEN + tl) { /* Ethernet padding */
 		m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + tl); /* one segment */
 		m->pkt_len = RTE_ETHER_HDR_LEN + tl;
@@ -1337,12 +1345,19 @@ static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uin
 	if (v6) {
 		ip[7]--; /* the hop limit; no header checksum */
 	} else {
-		uint16_t old = (uint16_t)(ip[8] << 8 | ip[9]);
+		/* RFC 1624's HC' = ~(~HC + ~m + m'): the TTL is the high byte
+		 * of its word m, so ~m + m' = ~m + m - 0x100 = 0xfeff whatever
+		 * m is (TTL > 1), and one fold ends it (~HC + 0xfeff <=
+		 * 0x1fefe) -- nat_csum16's answer, bit for bit. One's
+		 * complement sums commute with swapping bytes: computed on the
+		 * checksum as loaded (little-endian), with 0xfeff swapped. */
+		uint16_t c;
+		memcpy(&c, ip + 10, 2);
+		uint32_t sum = (uint32_t)(uint16_t)~c + rte_cpu_to_be_16(0xfeff);
+		sum = (sum & 0xffff) + (sum >> 16);
+		c = (uint16_t)~sum;
 		ip[8]--;
-		uint16_t new_ = (uint16_t)(ip[8] << 8 | ip[9]);
-		uint16_t c = nat_csum16(rd16(ip + 10), old, new_);
-		ip[10] = (uint8_t)(c >> 8);
-		ip[11] = (uint8_t)c;
+		memcpy(ip + 10, &c, 2);
 	}
 	/* destination then source MAC: 8 + 4 bytes (the 8-byte store's last
 	 * two bytes are the source's first two) */
@@ -1354,15 +1369,16 @@ static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uin
 }
 
 /* Route and rewrite: the packet's port, or OUT_SLOW (nothing was changed). */
-static inline uint16_t fast_send(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v, bool v6)
+static inline uint16_t fast_send(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v,
+				 uint32_t tl, bool v6)
 {
 	uint64_t mac;
-	uint16_t out = fast_route(dp, m, v, v6,
+	uint16_t out = fast_route(dp, v, tl, v6,
 				  rte_pktmbuf_mtod_offset(m, const uint8_t *,
 							  RTE_ETHER_HDR_LEN + (v6 ? 24 : 16)),
 				  &mac);
 	if (out != OUT_SLOW)
-		fast_rewrite(dp, m, out, mac, v6);
+		fast_rewrite(dp, m, out, mac, tl, v6);
 	return out;
 }
 
@@ -1412,25 +1428,29 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
 		struct rte_mbuf *m = pkts[i];
-		uint32_t v = NHV_MISS;
-		int f = -1; /* the family that may take the lane: 0 IPv4, 1 IPv6 */
-		if ((fam & FAST_V4) && fast4_check(dp, m, mine, &v)) {
-			f = 0;
+		uint32_t v, tl;
+		/* each family its own fast_send: v6 a constant in each */
+		if ((fam & FAST_V4) && fast4_check(dp, m, mine, &v, &tl)) {
 			if (rte_lpm_lookup(dp->lpm4, v, &v) < 0)
 				v = NHV_MISS;
-		} else if ((fam & FAST_V6) && fast6_check(m, mine)) {
-			f = 1;
+			out[i] = fast_send(dp, m, v, tl, false);
+			if (likely(out[i] != OUT_SLOW)) {
+				nf[0]++;
+				bytes[0] += rte_pktmbuf_pkt_len(m);
+				continue;
+			}
+		} else if ((fam & FAST_V6) && fast6_check(m, mine, &tl)) {
 			if (rte_lpm6_lookup(dp->lpm6,
 					    rte_pktmbuf_mtod_offset(m, const uint8_t *,
 								    RTE_ETHER_HDR_LEN + 24),
 					    &v) < 0)
 				v = NHV_MISS;
-		}
-		out[i] = f < 0 ? OUT_SLOW : fast_send(dp, m, v, f == 1);
-		if (out[i] != OUT_SLOW) {
-			nf[f]++;
-			bytes[f] += rte_pktmbuf_pkt_len(m);
-			continue;
+			out[i] = fast_send(dp, m, v, tl, true);
+			if (likely(out[i] != OUT_SLOW)) {
+				nf[1]++;
+				bytes[1] += rte_pktmbuf_pkt_len(m);
+				continue;
+			}
 		}
 		si[ns] = i;
 		sp[ns++] = m;
@@ -1467,8 +1487,8 @@ static inline bool est_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64
 			     unsigned fam, struct ct_tuple *tp, uint32_t *v, uint8_t *v6)
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
-	uint32_t dst;
-	if ((fam & FAST_V4) && fast4_check(dp, m, mine, &dst)) {
+	uint32_t dst, tl;
+	if ((fam & FAST_V4) && fast4_check(dp, m, mine, &dst, &tl)) {
 		if (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP)
 			return false;
 		*v6 = 0;
@@ -1477,7 +1497,7 @@ static inline bool est_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint64
 		est_tuple(tp, ip, false, ip[9]);
 		return true;
 	}
-	if ((fam & FAST_V6) && fast6_check(m, mine)) {
+	if ((fam & FAST_V6) && fast6_check(m, mine, &tl)) {
 		*v6 = 1;
 		if (rte_lpm6_lookup(dp->lpm6, ip + 24, v) < 0)
 			*v = NHV_MISS;
@@ -1649,7 +1669,7 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 					goto left;
 			}
 			uint64_t mac;
-			uint16_t o = fast_route(dp, m, route, six, dst, &mac);
+			uint16_t o = fast_route(dp, route, p.len, six, dst, &mac);
 			if (o == OUT_SLOW)
 				goto left;
 			if (ct_est_track(t, &p, node, h[i], w->ct_now, &gv[ns]) != CT_EST_OK) {
@@ -1664,7 +1684,7 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 					      .proto = p.t.proto };
 			if (dnat)
 				nat_manip_packet(t, node >> 1, dir, NAT_MANIP_DST, &np);
-			fast_rewrite(dp, m, o, mac, six);
+			fast_rewrite(dp, m, o, mac, p.len, six);
 			if (snat)
 				nat_manip_packet(t, node >> 1, dir, NAT_MANIP_SRC, &np);
 			out[i] = o;
