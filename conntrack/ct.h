@@ -573,10 +573,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
  * from r).
  */
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
-uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t hint,
-	uint32_t now, uint32_t *found);
-int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t node, uint32_t h, uint32_t now,
-	struct ct_res *r);
+/* ct_est_find and ct_est_track are inline: ct_lane.h */
 /* The packet passed every hook: insert its new entry. */
 void ct_confirm(struct ct_table *t, struct ct_res *r);
 /* Free the unconfirmed entry of a packet that was dropped. */

@@ -15,6 +15,7 @@
 
 #include "ct.h"
 #include "ct_help.h"
+#include "ct_lane.h"
 #include "ct_priv.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -197,18 +198,6 @@ static void entry_set_tuples(struct ct_table *t, struct ct_entry *e, const struc
 	e->port[3] = r->dport;
 }
 
-static inline void refresh(struct ct_entry *e, uint32_t now, uint32_t secs)
-{
-	e->expire = now + ct_ticks(secs);
-}
-
-static inline void acct(struct ct_entry *e, unsigned dir, uint32_t len)
-{
-	if (++e->pk_lo[dir] == 0)
-		e->by[dir] += 1ull << 56;
-	e->by[dir] += len;
-}
-
 /* ---- TCP ---- */
 
 enum { I_SYN, I_SYNACK, I_FIN, I_ACK, I_RST, I_NONE };
@@ -290,24 +279,6 @@ static unsigned tcp_index(uint8_t f)
 	if (f & TH_ACK)
 		return I_ACK;
 	return I_NONE;
-}
-
-static bool tcp_flags_valid(uint8_t f)
-{
-	switch (f & (TH_FIN | TH_SYN | TH_RST | TH_ACK | TH_URG)) {
-	case TH_SYN:
-	case TH_SYN | TH_URG:
-	case TH_SYN | TH_ACK:
-	case TH_RST:
-	case TH_RST | TH_ACK:
-	case TH_FIN | TH_ACK:
-	case TH_FIN | TH_ACK | TH_URG:
-	case TH_ACK:
-	case TH_ACK | TH_URG:
-		return true;
-	default:
-		return false;
-	}
 }
 
 struct seg {
@@ -727,12 +698,12 @@ in_window:
 	if (!(e->status & CT_S_SEEN_REPLY)) {
 		if (s->flags & TH_RST) {
 			/* the only answer is a reset: no connection */
-			acct(e, dir, len);
+			ct_acct(e, dir, len);
 			ct_kill(t, idx);
 			return V_ACCEPT;
 		}
 		if (index == I_SYN && old == CT_TCP_SYN_SENT) {
-			acct(e, dir, len); /* a retransmitted SYN does not extend */
+			ct_acct(e, dir, len); /* a retransmitted SYN does not extend */
 			return V_ACCEPT;
 		}
 		if (ns == CT_TCP_ESTABLISHED && timeout > to[CT_TO_TCP_UNACK])
@@ -742,8 +713,8 @@ in_window:
 		   ns == CT_TCP_ESTABLISHED) {
 		e->status |= CT_S_ASSURED;
 	}
-	refresh(e, now, timeout);
-	acct(e, dir, len);
+	ct_refresh(e, now, timeout);
+	ct_acct(e, dir, len);
 	return V_ACCEPT;
 }
 
@@ -1013,9 +984,9 @@ static int sctp_packet(const struct ct_table *t, struct ct_entry *e, unsigned di
 	}
 	if (ignore)
 		return V_ACCEPT; /* neither refreshed nor counted */
-	refresh(e, now, t->par->to[ns == CT_SCTP_NONE ? CT_TO_SCTP_CLOSED :
+	ct_refresh(e, now, t->par->to[ns == CT_SCTP_NONE ? CT_TO_SCTP_CLOSED :
 				   CT_TO_SCTP_CLOSED + ns - CT_SCTP_CLOSED]);
-	acct(e, dir, p->len);
+	ct_acct(e, dir, p->len);
 	return V_ACCEPT;
 }
 
@@ -1082,15 +1053,12 @@ static int pkt_judge(const struct ct_table *t, const struct ct_pkt *p, bool prer
 	if (unlikely(!p->l4_ok))
 		return PKT_INVALID; /* a later fragment: not reassembled */
 	uint8_t proto = p->t.proto;
+	if (proto == 6 || proto == 17)
+		return ct_tcpudp_ok(t, p, prerouting) ? PKT_OK : PKT_INVALID;
 	bool csum_bad = prerouting && p->csum_bad && t->par->checksum;
 	if (icmp_proto(proto)) {
 		if (proto == 58 && icmp6_untracked(p->icmp_type))
 			return PKT_UNTRACKED;
-	} else if (proto == 6) {
-		unsigned doff = p->l4_cap >= 20 ? (unsigned)(p->l4[12] >> 4) * 4 : 0;
-		if (doff < 20 || doff > p->l4_cap || doff > p->l4_len || /* truncated */
-		    !tcp_flags_valid(p->tcp_flags))
-			return PKT_INVALID;
 	} else if (proto == 132) {
 		if (p->l4_len < 12 || p->l4_cap < 12)
 			return PKT_INVALID; /* no common header */
@@ -1102,7 +1070,7 @@ static int pkt_judge(const struct ct_table *t, const struct ct_pkt *p, bool prer
 		uint16_t cov = rd16(p->l4 + 4);
 		if ((cov != 0 && (cov < 8 || cov > p->l4_len)) || rd16(p->l4 + 6) == 0)
 			return PKT_INVALID;
-	} else if (proto != 17 && proto != 136) {
+	} else if (proto != 136) {
 		csum_bad = false; /* not checked */
 	}
 	return csum_bad ? PKT_INVALID : PKT_OK;
@@ -1143,22 +1111,6 @@ static __attribute__((noinline, cold)) void track_event(struct ct_table *t, uint
 		ct_event(t, idx, CT_EV_UPDATE | ((is ^ was) & 0x0f ? CT_EV_PROTO : 0));
 }
 
-/* UDP (and UDP-Lite) as nf_conntrack_udp_packet: unreplied, the short
- * timeout; answered and still going after 2 s, a stream: ASSURED, the
- * long one (an ASSURED flow is a stream for good: its stream_ts is not
- * read). The caller sets SEEN_REPLY after, for a reply. */
-static inline void udp_packet(const struct ct_table *t, struct ct_entry *e, uint32_t now)
-{
-	uint32_t to = t->par->to[CT_TO_UDP];
-	if (e->status & CT_S_ASSURED) {
-		to = t->par->to[CT_TO_UDP_STREAM];
-	} else if ((e->status & CT_S_SEEN_REPLY) && (int32_t)(now - e->p.udp.stream_ts) > 0) {
-		to = t->par->to[CT_TO_UDP_STREAM];
-		e->status |= CT_S_ASSURED;
-	}
-	refresh(e, now, to);
-}
-
 /* Inlined into its two callers (ct_in, the established lane's
  * ct_est_track): a call here costs the lane ~10 % (see tcp_packet). */
 static inline __attribute__((always_inline)) int track(struct ct_table *t, const struct ct_pkt *p,
@@ -1179,8 +1131,8 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		break;
 	case 17:
 	case 136:
-		udp_packet(t, e, now);
-		acct(e, dir, p->len);
+		ct_udp_packet(t, e, now);
+		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
 	case 132:
@@ -1191,22 +1143,22 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		 * stream timeout and ASSURED; else the short one */
 		if (e->status & CT_S_SEEN_REPLY) {
 			e->status |= CT_S_ASSURED;
-			refresh(e, now, t->par->to[CT_TO_GRE_STREAM]);
+			ct_refresh(e, now, t->par->to[CT_TO_GRE_STREAM]);
 		} else {
-			refresh(e, now, t->par->to[CT_TO_GRE]);
+			ct_refresh(e, now, t->par->to[CT_TO_GRE]);
 		}
-		acct(e, dir, p->len);
+		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
 	case 1:
 	case 58:
-		refresh(e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
-		acct(e, dir, p->len);
+		ct_refresh(e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
+		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
 	default:
-		refresh(e, now, t->par->to[CT_TO_GENERIC]);
-		acct(e, dir, p->len);
+		ct_refresh(e, now, t->par->to[CT_TO_GENERIC]);
+		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
 	}
@@ -1365,49 +1317,9 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 	t->st.invalid++;
 }
 
-uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t hint,
-	uint32_t now, uint32_t *found)
+int ct_est_track_full(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_t h,
+	uint32_t now, struct ct_res *r)
 {
-	if (unlikely(t->pending != CT_NIL))
-		ct_abort(t); /* as ct_in: the previous packet did not get through */
-	uint32_t n = likely(ct_hint_holds(t, hint, &p->t)) ? hint : ct_lookup(t, &p->t, h);
-	*found = n;
-	if (n == CT_NIL)
-		return CT_NIL;
-	uint8_t proto = p->t.proto;
-	const struct ct_entry *e = &t->e[n >> 1];
-	/* expired (ct_in: a new connection); a helper's (after the filter,
-	 * the helper reads the packet). TCP: only a segment that leaves an
-	 * ESTABLISHED connection ESTABLISHED -- no SYN (it may reopen: a new
-	 * entry), FIN or RST (closing, or killed: what -m connlimit counts
-	 * and NAT's free ports change under the packets the lane overtakes) */
-	if ((proto != 6 && proto != 17) ||
-	    (proto == 6 && ((p->tcp_flags & (TH_SYN | TH_FIN | TH_RST)) ||
-			    ct_tcp_state(e) != CT_TCP_ESTABLISHED)) ||
-	    (int32_t)(e->expire - now) <= 0 || (e->ps & 0xf0) != 0 ||
-	    pkt_judge(t, p, true) != PKT_OK)
-		return CT_NIL;
-	return n;
-}
-
-int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_t h, uint32_t now,
-	struct ct_res *r)
-{
-	uint32_t idx = n >> 1;
-	unsigned dir = n & 1;
-	struct ct_entry *e = &t->e[idx];
-	/* a datagram of an answered UDP flow, nobody following events: what
-	 * track() does for it, without a result (the caller reads r only
-	 * when the answer is not CT_EST_OK) */
-	if (p->t.proto == 17 && (dir || (e->status & CT_S_SEEN_REPLY)) && /* ct_est_find: UDP, TCP */
-	    likely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) == NULL)) {
-		t->st.found++;
-		udp_packet(t, e, now);
-		acct(e, dir, p->len);
-		if (dir)
-			e->status |= CT_S_SEEN_REPLY;
-		return CT_EST_OK;
-	}
 	res_init(r);
 	t->st.found++;
 	struct seg s = {0};

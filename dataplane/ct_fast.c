@@ -115,12 +115,9 @@ static int l4_csum_bad(bool v6, uint8_t proto, const uint8_t *l3, const uint8_t 
 	return sum != 0xffff;
 }
 
-bool dp_ct_csum_bad(const struct dp_ctx *dp, struct rte_mbuf *m, bool v6, uint8_t proto,
-		    bool sw, const uint8_t *l3, const uint8_t *l4, uint32_t len, uint32_t cap)
+bool dp_ct_csum_sw(struct rte_mbuf *m, bool v6, uint8_t proto, const uint8_t *l3,
+		   const uint8_t *l4, uint32_t len, uint32_t cap)
 {
-	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	if (ck != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN || !sw || !dp->ct_par.checksum)
-		return ck == RTE_MBUF_F_RX_L4_CKSUM_BAD;
 	int v = l4_csum_bad(v6, proto, l3, l4, len, cap);
 	/* as a NIC would have said: a worker it is handed to, or the full
 	 * path after the established lane, does not check it again */

@@ -446,10 +446,21 @@ uint8_t dp_hook(struct dp_worker *w, const struct dp_rules *R, enum rules_hook h
  * ports name it), -1 if it is not one. */
 int dp_ct_owner(const struct dp_worker *w, const struct dp_rules *R, const struct ct_tuple *t,
 	uint16_t sport, uint16_t dport, uint8_t icmp_type);
-/* ct_fast.c: the L4 checksum of a packet at PREROUTING as conntrack judges
- * it: true if bad. sw: check it in software when the NIC did not. */
-bool dp_ct_csum_bad(const struct dp_ctx *dp, struct rte_mbuf *m, bool v6, uint8_t proto,
-		    bool sw, const uint8_t *l3, const uint8_t *l4, uint32_t len, uint32_t cap);
+/* ct_fast.c: dp_ct_csum_bad's software check (the NIC said nothing) */
+bool dp_ct_csum_sw(struct rte_mbuf *m, bool v6, uint8_t proto, const uint8_t *l3,
+		   const uint8_t *l4, uint32_t len, uint32_t cap);
+/* The L4 checksum of a packet at PREROUTING as conntrack judges it: true
+ * if bad. sw: check it in software when the NIC did not. The NIC's
+ * verdict inline; the software check out of line. */
+static inline bool dp_ct_csum_bad(const struct dp_ctx *dp, struct rte_mbuf *m, bool v6,
+				  uint8_t proto, bool sw, const uint8_t *l3, const uint8_t *l4,
+				  uint32_t len, uint32_t cap)
+{
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (ck != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN || !sw || !dp->ct_par.checksum)
+		return ck == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	return dp_ct_csum_sw(m, v6, proto, l3, l4, len, cap);
+}
 bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const struct pkt_meta *pm, bool prerouting);
 /* Hash the tuples of a burst and prefetch their buckets, then the entries

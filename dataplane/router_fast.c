@@ -18,6 +18,7 @@
 #include <rte_lpm6.h>
 #include <rte_prefetch.h>
 
+#include "ct_lane.h"
 #include "dp_priv.h"
 
 static inline int nh_lookup(const struct dp_ctx *dp, uint8_t family, const uint8_t *addr,
