@@ -1590,23 +1590,34 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 	uint16_t i;
 	for (i = 0; i < n && i < DP_PREFETCH + EST_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	/* ahead: packet i + EST_AHEAD's headers and bucket, packet i +
+	 * EST_ENTRY_AHEAD's entry, the data of those after; first the
+	 * packets before them, then one of each per packet */
+#define EST_LOOK(k)                                                                              \
+	do {                                                                                     \
+		if ((k) + DP_PREFETCH + EST_AHEAD < n)                                           \
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[(k) + DP_PREFETCH + EST_AHEAD], void *)); \
+		if (!est_check(dp, pkts[k], mine, fam, &w->btup[k], &v[k], &v6[k])) {           \
+			stop = true;                                                             \
+			break;                                                                   \
+		}                                                                                \
+		h[k] = ct_hash_inline(&w->btup[k]);                                              \
+		ct_prefetch(t, h[k]);                                                            \
+		(k)++;                                                                           \
+	} while (0)
+	while (!stop && k < n && k < EST_AHEAD)
+		EST_LOOK(k);
+	for (; pe < k && pe < EST_ENTRY_AHEAD; pe++)
+		hint[pe] = ct_prefetch_entry(t, h[pe]);
 	for (i = 0;; i++) {
-		/* ahead: packet i + EST_AHEAD's headers and bucket, packet i +
-		 * EST_ENTRY_AHEAD's entry, the data of those after */
-		for (; !stop && k < n && k <= i + EST_AHEAD; k++) {
-			if (k + DP_PREFETCH + EST_AHEAD < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + DP_PREFETCH + EST_AHEAD], void *));
-			if (!est_check(dp, pkts[k], mine, fam, &w->btup[k], &v[k], &v6[k])) {
-				stop = true;
-				break;
-			}
-			h[k] = ct_hash_inline(&w->btup[k]);
-			ct_prefetch(t, h[k]);
-		}
+		if (!stop && k < n)
+			EST_LOOK(k);
 		if (i >= k)
 			break;
-		for (; pe < k && pe <= i + EST_ENTRY_AHEAD; pe++)
+		if (pe < k) { /* pe > i after this (k > i) */
 			hint[pe] = ct_prefetch_entry(t, h[pe]);
+			pe++;
+		}
 		struct rte_mbuf *m = pkts[i];
 		bool six = v6[i];
 		struct ct_pkt p;
@@ -1699,6 +1710,7 @@ left:
 		si[ns] = i;
 		sp[ns++] = m;
 	}
+#undef EST_LOOK
 	fast_count(w, R, &w->st.fast_est, nf, bytes);
 	if (nf[0] + nf[1] == 0 && n >= EST_COOL_MIN)
 		w->est_cool = EST_COOL; /* new connections, most likely */
