@@ -1557,6 +1557,99 @@ static inline bool est_full(const struct ct_table *t, uint8_t fam)
 	return t->nfree <= DP_BURST || (fam == 6 && t->max6 - t->live6 <= DP_BURST);
 }
 
+enum { EST_FWD, EST_LEFT, EST_STOP };
+
+/* The established lane's turn of packet m (tuple *tup, hash h, the
+ * bucket's candidate hint, route: the LPM's answer), of IPv6 if six:
+ * EST_FWD, forwarded by port *o; EST_LEFT, left to the full path, with
+ * the entry it will work on in *touch (CT_NIL: none) and, if *given, the
+ * tracker's result in *res; EST_STOP, the lane stops before it. touched
+ * (nt): the entries of the packets left before it. */
+static __rte_always_inline int est_one(struct dp_worker *w, const struct dp_rules *R, uint16_t in,
+				       struct rte_mbuf *m, const struct ct_tuple *tup, uint32_t h,
+				       uint32_t hint, uint32_t route, bool six,
+				       const uint32_t *touched, uint16_t nt, uint32_t *touch,
+				       struct ct_res *res, bool *given, uint16_t *o)
+{
+	const struct dp_ctx *dp = w->dp;
+	struct ct_table *t = w->ct;
+	struct ct_pkt p;
+	p.t = *tup;
+	p.l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
+	uint32_t hl = six ? 40 : 20;
+	p.l4 = p.l3 + hl;
+	p.len = six ? 40u + rd16(p.l3 + 4) : rd16(p.l3 + 2);
+	p.l4_len = p.len - hl;
+	/* fast4/6_check: the datagram is whole in the one segment */
+	p.l4_cap = p.l4_len;
+	p.tcp_flags = p.t.proto == IPPROTO_TCP ? p.l4[13] : 0;
+	p.icmp_type = p.icmp_code = 0;
+	p.l4_ok = 1;
+	p.icmp_err = 0;
+	p.helper = 0;
+	p.h_rep = 0;
+	p.hint = CT_NIL;
+	/* with several workers and NAT, a packet to a source translation's
+	 * address whose ports name another worker goes there untouched
+	 * (dp_ct_in's steering) */
+	if (R->nat && dp->n_workers > 1) {
+		int ow = dp_ct_owner(w, R, &p.t, p.t.sport, p.t.dport, 0);
+		if (ow >= 0 && (unsigned)ow != w->id)
+			return EST_LEFT;
+	}
+	p.csum_bad = dp_ct_csum_bad(dp, m, six, p.t.proto, dp->ports[in].sw_l4_csum, p.l3, p.l4,
+				    p.l4_len, p.l4_cap);
+	uint32_t found;
+	uint32_t node = ct_est_find(t, &p, h, hint, w->ct_now, &found);
+	if (node == CT_NIL) {
+		/* the full path may make a new entry for it (a new connection,
+		 * an expired one, a reopened one) */
+		if (est_full(t, p.t.fam))
+			return EST_STOP;
+		*touch = found == CT_NIL ? CT_NIL : found >> 1;
+		return EST_LEFT;
+	}
+	*touch = node >> 1;
+	for (uint16_t j = 0; j < nt; j++)
+		if (touched[j] == *touch)
+			return EST_LEFT;
+	/* routed before it is tracked (read only): tracking happens only for
+	 * a packet the lane will forward if its connection lets it; on the
+	 * destination NAT gives it, if any (in4 routes after PREROUTING) */
+	const struct ct_entry *ce = &t->e[node >> 1];
+	unsigned dir = node & 1;
+	bool dnat = R->nat && nat_needed(ce, dir, NAT_MANIP_DST);
+	bool snat = R->nat && nat_needed(ce, dir, NAT_MANIP_SRC);
+	const uint8_t *dst = p.l3 + (six ? 24 : 16);
+	struct ct_tuple rt;
+	if (dnat) {
+		ct_entry_tuple(t, node >> 1, !dir, &rt);
+		dst = rt.src;
+		if (!est_dnat_route(dp, dst, six, &route))
+			return EST_LEFT;
+	}
+	uint64_t mac;
+	*o = fast_route(dp, route, p.len, six, dst, &mac);
+	if (*o == OUT_SLOW)
+		return EST_LEFT;
+	if (ct_est_track(t, &p, node, h, w->ct_now, res) != CT_EST_OK) {
+		*given = true;
+		return EST_LEFT;
+	}
+	/* as the full path: destination NAT (PREROUTING), the TTL (routing),
+	 * source NAT (POSTROUTING) */
+	struct nat_pkt np = { .l3 = (uint8_t *)(uintptr_t)p.l3,
+			      .l4 = (uint8_t *)(uintptr_t)p.l4,
+			      .l4_cap = p.l4_cap,
+			      .proto = p.t.proto };
+	if (dnat)
+		nat_manip_packet(t, node >> 1, dir, NAT_MANIP_DST, &np);
+	fast_rewrite(dp, m, *o, mac, p.len, six);
+	if (snat)
+		nat_manip_packet(t, node >> 1, dir, NAT_MANIP_SRC, &np);
+	return EST_FWD;
+}
+
 /*
  * The established lane: the fast lane with connection tracking. Packets
  * of established connections with nothing to do but be accounted
@@ -1621,92 +1714,23 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 			pe++;
 		}
 		struct rte_mbuf *m = pkts[i];
-		bool six = v6[i];
-		struct ct_pkt p;
-		p.t = w->btup[i];
-		p.l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
-		uint32_t hl = six ? 40 : 20;
-		p.l4 = p.l3 + hl;
-		p.len = six ? 40u + rd16(p.l3 + 4) : rd16(p.l3 + 2);
-		p.l4_len = p.len - hl;
-		/* fast4/6_check: the datagram is whole in the one segment */
-		p.l4_cap = p.l4_len;
-		p.tcp_flags = p.t.proto == IPPROTO_TCP ? p.l4[13] : 0;
-		p.icmp_type = p.icmp_code = 0;
-		p.l4_ok = 1;
-		p.icmp_err = 0;
-		p.helper = 0;
-		p.h_rep = 0;
-		p.hint = CT_NIL;
-		gp[ns] = NULL;
 		uint32_t touch = CT_NIL; /* the entry the full path will work on */
-		/* with several workers and NAT, a packet to a source
-		 * translation's address whose ports name another worker goes
-		 * there untouched (dp_ct_in's steering) */
-		if (R->nat && dp->n_workers > 1) {
-			int ow = dp_ct_owner(w, R, &p.t, p.t.sport, p.t.dport, 0);
-			if (ow >= 0 && (unsigned)ow != w->id)
-				goto left;
-		}
-		p.csum_bad = dp_ct_csum_bad(dp, m, six, p.t.proto, dp->ports[in].sw_l4_csum, p.l3,
-					    p.l4, p.l4_len, p.l4_cap);
-		uint32_t found;
-		uint32_t node = ct_est_find(t, &p, h[i], hint[i], w->ct_now, &found);
-		if (node == CT_NIL) {
-			/* the full path may make a new entry for it (a new
-			 * connection, an expired one, a reopened one) */
-			if (est_full(t, p.t.fam))
-				break;
-			touch = found == CT_NIL ? CT_NIL : found >> 1;
-			goto left;
-		}
-		touch = node >> 1;
-		for (uint16_t j = 0; j < nt; j++)
-			if (touched[j] == touch)
-				goto left;
-		{
-			/* routed before it is tracked (read only): tracking
-			 * happens only for a packet the lane will forward if its
-			 * connection lets it; on the destination NAT gives it, if
-			 * any (in4 routes after PREROUTING) */
-			const struct ct_entry *ce = &t->e[node >> 1];
-			unsigned dir = node & 1;
-			bool dnat = R->nat && nat_needed(ce, dir, NAT_MANIP_DST);
-			bool snat = R->nat && nat_needed(ce, dir, NAT_MANIP_SRC);
-			const uint8_t *dst = p.l3 + (six ? 24 : 16);
-			uint32_t route = v[i];
-			struct ct_tuple rt;
-			if (dnat) {
-				ct_entry_tuple(t, node >> 1, !dir, &rt);
-				dst = rt.src;
-				if (!est_dnat_route(dp, dst, six, &route))
-					goto left;
-			}
-			uint64_t mac;
-			uint16_t o = fast_route(dp, route, p.len, six, dst, &mac);
-			if (o == OUT_SLOW)
-				goto left;
-			if (ct_est_track(t, &p, node, h[i], w->ct_now, &gv[ns]) != CT_EST_OK) {
-				gp[ns] = &gv[ns];
-				goto left;
-			}
-			/* as the full path: destination NAT (PREROUTING), the
-			 * TTL (routing), source NAT (POSTROUTING) */
-			struct nat_pkt np = { .l3 = (uint8_t *)(uintptr_t)p.l3,
-					      .l4 = (uint8_t *)(uintptr_t)p.l4,
-					      .l4_cap = p.l4_cap,
-					      .proto = p.t.proto };
-			if (dnat)
-				nat_manip_packet(t, node >> 1, dir, NAT_MANIP_DST, &np);
-			fast_rewrite(dp, m, o, mac, p.len, six);
-			if (snat)
-				nat_manip_packet(t, node >> 1, dir, NAT_MANIP_SRC, &np);
+		bool given = false;
+		uint16_t o;
+		/* each family its own copy: six a constant in each */
+		int r = likely(!v6[i]) ? est_one(w, R, in, m, &w->btup[i], h[i], hint[i], v[i], false,
+						  touched, nt, &touch, &gv[ns], &given, &o)
+				       : est_one(w, R, in, m, &w->btup[i], h[i], hint[i], v[i], true,
+						  touched, nt, &touch, &gv[ns], &given, &o);
+		if (likely(r == EST_FWD)) {
 			out[i] = o;
-			nf[six]++;
-			bytes[six] += rte_pktmbuf_pkt_len(m);
+			nf[v6[i]]++;
+			bytes[v6[i]] += rte_pktmbuf_pkt_len(m);
 			continue;
 		}
-left:
+		if (r == EST_STOP)
+			break;
+		gp[ns] = given ? &gv[ns] : NULL;
 		if (touch != CT_NIL)
 			touched[nt++] = touch;
 		si[ns] = i;
