@@ -1225,16 +1225,19 @@ static inline bool fast4_check(const struct dp_ctx *dp, struct rte_mbuf *m, uint
 	uint32_t len = rte_pktmbuf_data_len(m);
 	if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + 20 + 8))
 		return false;
-	/* the Ethernet and IPv4 headers in five loads, byte 0 lowest */
-	uint64_t d = ld64le(p), s = ld64le(p + 6);
+	/* the Ethernet and IPv4 headers in five loads, byte 0 lowest; IPv4
+	 * without VLAN tag first (bytes 12-13: 0x08 0x00): an IPv6 packet
+	 * goes on to its own checks at once */
+	uint64_t s = ld64le(p + 6);
+	if ((s >> 48) != 0x0008)
+		return false;
+	uint64_t d = ld64le(p);
 	uint64_t i0 = ld64le(p + 14), i1 = ld64le(p + 22);
 	uint32_t i2 = ld32le(p + 30);
 	uint32_t tl = __builtin_bswap16((uint16_t)(i0 >> 16));
-	/* to us (so not multicast), not from us, IPv4 without VLAN tag
-	 * (bytes 12-13: 0x08 0x00), no IP options, not a fragment (DF may
-	 * be set: 0xff3f is 0x3fff's bytes), a TTL above 1 */
-	uint64_t bad = ((d ^ mine) & MAC48) | ((s >> 48) ^ 0x0008) | ((i0 & 0xff) ^ 0x45) |
-		       ((i0 >> 48) & 0xff3f);
+	/* to us (so not multicast), not from us, no IP options, not a
+	 * fragment (DF may be set: 0xff3f is 0x3fff's bytes), a TTL above 1 */
+	uint64_t bad = ((d ^ mine) & MAC48) | ((i0 & 0xff) ^ 0x45) | ((i0 >> 48) & 0xff3f);
 	if (bad != 0 || ((s ^ mine) & MAC48) == 0 || (i1 & 0xff) <= 1 || tl < 20 + 8 ||
 	    tl > len - RTE_ETHER_HDR_LEN)
 		return false;
