@@ -79,6 +79,11 @@ static const struct bench scenarios[] = {
 	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 	  "-A FORWARD -j SET --add-set seen dst --exist\n-A FORWARD -j ACCEPT\nCOMMIT\n",
 	  "create seen hash:ip family inet timeout 600\n" },
+	{ "router-tee", "router + one mangle PREROUTING -j TEE to a gateway on wan0: every packet "
+	  "copied (its copy through OUTPUT and POSTROUTING, untracked) and forwarded", false, false, 0,
+	  "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	  ":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+	  "-A PREROUTING -i lan0 -j TEE --gateway 10.77.2.254\nCOMMIT\n", NULL },
 	{ "router-set-ports", "router + one FORWARD -m set rule on a hash:ip,port set holding 32768 "
 	  "ports of one source (a port range: one element each), 1 packet in 64 from it", false, false, 0,
 	  "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
@@ -209,6 +214,12 @@ static void build_templates(const struct dp_ctx *dp, bool v6)
 		}
 		g_tlen[i] = v6 ? FRAME_LEN + 16 : FRAME_LEN;
 	}
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+	return x < y ? -1 : x > y;
 }
 
 static void refill(struct rte_mbuf *m, unsigned i)
@@ -394,6 +405,12 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		dp_priv(all[i])->worker = (uint16_t)i; /* template index travels with it */
 	}
 	rte_ring_enqueue_bulk(rx[0], (void **)all, NPKT, NULL);
+	/* the frames that circulate; anything else sent (-j TEE's copies)
+	 * is freed on its way back, untimed */
+	struct rte_mbuf *orig[NPKT];
+	memcpy(orig, all, sizeof(orig));
+	qsort(orig, NPKT, sizeof(orig[0]), ptr_cmp);
+	uint64_t copies = 0;
 
 	uint64_t cycles = 0, pkts = 0, tx0 = dp_worker_tx(w);
 	uint64_t drop0 = 0, setreqs = 0;
@@ -415,12 +432,19 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		for (int p = 0; p < 2; p++) {
 			unsigned k;
 			while ((k = rte_ring_dequeue_burst(tx[p], (void **)back, 64, NULL)) > 0) {
+				unsigned keep = 0;
 				for (unsigned i = 0; i < k; i++) {
+					if (bsearch(&back[i], orig, NPKT, sizeof(orig[0]), ptr_cmp) == NULL) {
+						rte_pktmbuf_free(back[i]);
+						copies++;
+						continue;
+					}
 					uint16_t t = dp_priv(back[i])->worker;
 					refill(back[i], t);
 					dp_priv(back[i])->worker = t;
+					back[keep++] = back[i];
 				}
-				rte_ring_enqueue_bulk(rx[0], (void **)back, k, NULL);
+				rte_ring_enqueue_bulk(rx[0], (void **)back, keep, NULL);
 			}
 		}
 		if (n == 0) {
@@ -432,7 +456,7 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 	for (unsigned d = 1; d < DP_DROP_MAX; d++)
 		drops += dp_worker_drops(w, d);
 	drops -= drop0;
-	uint64_t sent = dp_worker_tx(w) - tx0;
+	uint64_t sent = dp_worker_tx(w) - tx0 - copies;
 	double cpp = pkts ? (double)cycles / (double)pkts : 0;
 	double pps = cycles ? (double)pkts * (double)rte_get_tsc_hz() / (double)cycles : 0;
 	if (json)
@@ -444,6 +468,12 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		       b->name, b->desc, pps / 1e6, cpp, b->name, pps, cpp);
 	fflush(stdout);
 	teardown(dp, rx, tx);
+	/* a TEE rule copies every packet: each copy is sent (and freed here) */
+	if (b->text && strstr(b->text, "-j TEE") && copies < pkts) {
+		fprintf(stderr, "rampart-bench: %s: %" PRIu64 " copies for %" PRIu64 " packets\n",
+			b->name, copies, pkts);
+		return -1;
+	}
 	/* a -j SET rule queues a request per packet (-m set alone: none) */
 	if (b->sets && strstr(b->text, "-j SET") && setreqs < pkts) {
 		fprintf(stderr, "rampart-bench: %s: %" PRIu64 " set requests for %" PRIu64 " packets\n",

@@ -463,12 +463,14 @@ void dp_stats_print(struct dp_ctx *dp, FILE *out)
 			" fragmented=%" PRIu64 " rejects_sent=%" PRIu64 " log_dropped=%" PRIu64
 			" handoff_out=%" PRIu64 " handoff_in=%" PRIu64 " handoff_full=%" PRIu64
 			" reassembled=%" PRIu64 " frag_failed=%" PRIu64 " mss_rewritten=%" PRIu64 " fast_lane=%" PRIu64
-			" established_lane=%" PRIu64 " set_requests=%" PRIu64 " set_requests_lost=%" PRIu64 "\n",
+			" established_lane=%" PRIu64 " set_requests=%" PRIu64 " set_requests_lost=%" PRIu64
+			" tee_sent=%" PRIu64 " tee_lost=%" PRIu64 " tee_noroute=%" PRIu64 "\n",
 			i, w->lcore, rx, w->st.loops, w->st.busy_loops, w->st.punted, w->st.injected,
 			w->st.icmp_sent, w->st.tcp_rst_sent, w->st.local_in, w->st.fragmented,
 			w->st.rejects_sent, w->st.log_dropped, w->st.handoff_out, w->st.handoff_in,
 			w->st.handoff_full, w->st.reassembled, w->st.frag_failed, w->st.mss_rewritten,
-			w->st.fast, w->st.fast_est, w->st.set_reqs, w->st.set_reqs_lost);
+			w->st.fast, w->st.fast_est, w->st.set_reqs, w->st.set_reqs_lost, w->st.tee_sent,
+			w->st.tee_lost, w->st.tee_noroute);
 		if (w->ct) {
 			const struct ct_stats *s = &w->ct->st;
 			fprintf(out,

@@ -43,6 +43,7 @@
 #define DP_MAX_WORKERS CFG_MAX_WORKERS
 #define DP_BURST 32
 #define DP_TXBUF 64
+#define DP_TEE_MAX 64 /* -j TEE copies waiting for the end of a burst */
 #define DP_RING_SIZE 1024
 #define DP_PREFETCH 4
 
@@ -207,6 +208,7 @@ struct dp_mbuf_priv {
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
+	uint32_t mark;     /* -j TEE's copy: the mark its original had at the rule */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
@@ -224,6 +226,9 @@ struct dp_wstats {
 	uint64_t punted, injected, icmp_sent, tcp_rst_sent, local_in, fragmented;
 	uint64_t rejects_sent, log_dropped;
 	uint64_t set_reqs, set_reqs_lost; /* -j SET requests queued, lost (ring full) */
+	uint64_t tee_sent;   /* -j TEE copies handed to their gateway's route */
+	uint64_t tee_lost;   /* -j TEE copies not made: no mbuf, or DP_TEE_MAX waiting */
+	uint64_t tee_noroute; /* -j TEE copies with no route to their gateway (by --oif) */
 	uint64_t handoff_out, handoff_in, handoff_full;
 	uint64_t reassembled, frag_failed; /* frag_failed: fragments dropped by reassembly */
 	uint64_t mss_rewritten; /* TCPMSS: SYNs whose MSS option was lowered or added */
@@ -287,6 +292,15 @@ struct dp_worker {
 	const struct rules_ext *nat_tg;
 	const struct dp_rules *cl_R; /* -m connlimit: the ruleset of the packet at hand */
 	uint8_t cl_hotdrop;          /* a match could not judge (connlimit, hashlimit): drop it */
+	/* -j TEE: the packet a hook runs on (the copies are made of it), the
+	 * copies waiting for the end of the poll (dp_tee_flush), and whether
+	 * one is being sent (its own hooks copy nothing: nf_skb_duplicated) */
+	struct rte_mbuf *tee_m;
+	const struct pkt_meta *tee_pm;
+	uint8_t tee_hook;
+	uint8_t tee_active;
+	uint16_t n_tee;
+	struct rte_mbuf *tee_q[DP_TEE_MAX];
 	struct nat_share nat_share;
 	struct nat_srcmap nat_src; /* DP_NAT_SRCMAP slots */
 	uint32_t nat_rnd;
@@ -616,6 +630,9 @@ void dp_unreach_held(struct dp_worker *w, struct rte_mbuf *m);
 /* Send a packet the box itself built (echo reply, ICMP error): route it on
  * its destination and hand it to tx or to neighbour resolution. */
 void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port);
+/* -j TEE (router_fast.c): send the copies the hooks made since the last
+ * call, each to its gateway (dp_worker_poll, after each burst) */
+void dp_tee_flush(struct dp_worker *w);
 
 /* icmp_fast.c: turn m in place into a reply; return 0 or -1 (m untouched) */
 int dp_icmp4_error(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *pm,
@@ -689,7 +706,8 @@ static inline void dp_tx_enqueue_burst(struct dp_worker *w, struct rte_mbuf **pk
 			j++;
 		if (p != UINT16_MAX) {
 			struct dp_txq *t = &w->tx[p];
-			if (unlikely(t->n + (j - i) > DP_TXBUF))
+			/* never left full: dp_tx_enqueue adds one without a look */
+			if (unlikely(t->n + (j - i) >= DP_TXBUF))
 				dp_txq_send(w, p);
 			struct rte_mbuf **to = &t->pkts[t->n], **from = &pkts[i];
 			uint16_t run = (uint16_t)(j - i);

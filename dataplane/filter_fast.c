@@ -155,6 +155,76 @@ static void dp_set_req(void *ctx, const struct rules_set_req *req)
 	w->st.set_reqs++;
 }
 
+/* -j TEE (nf_dup_ipv4/6): a copy of the packet as the view has it now
+ * (its TOS or traffic class and TTL or hop limit: the hook's own changes
+ * are written back after it), its IP datagram under a fresh Ethernet
+ * header; IPv4's DF set, the TTL one less in PREROUTING and INPUT (a loop
+ * between two boxes dies out), the header checksum made again. It waits
+ * for dp_tee_flush, which routes it to the gateway; the gateway, the
+ * port (oif) and where it came from ride in its private area. */
+static void dp_tee_req(void *ctx, const struct rules_ext *x, uint8_t oif, const struct rules_pkt *pk)
+{
+	struct dp_worker *w = ctx;
+	if (w->tee_active)
+		return; /* a copy's own hooks: no copy of a copy */
+	const struct pkt_meta *pm = w->tee_pm;
+	/* one contiguous buffer, as every packet the pipeline works on: a
+	 * reassembled datagram too big for a port buffer goes into a
+	 * reassembly one */
+	struct rte_mempool *mp = w->dp->pool;
+	if ((uint32_t)pm->l3_len + RTE_ETHER_HDR_LEN + RTE_PKTMBUF_HEADROOM >
+	    rte_pktmbuf_data_room_size(mp))
+		mp = w->dp->pool_jumbo;
+	struct rte_mbuf *c;
+	if (w->n_tee >= DP_TEE_MAX || mp == NULL ||
+	    (c = rte_pktmbuf_copy(w->tee_m, mp, pm->l3_off, pm->l3_len)) == NULL) {
+		w->st.tee_lost++;
+		return;
+	}
+	if (c->nb_segs != 1) {
+		rte_pktmbuf_free(c);
+		w->st.tee_lost++;
+		return;
+	}
+	bool v6 = pm->l3 == PKT_L3_IPV6;
+	/* the IP header in the first segment (the parser checked its length) */
+	uint32_t hl = v6 ? 40 : (uint32_t)((rte_pktmbuf_mtod(c, const uint8_t *)[0] & 0x0f) * 4);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(c, RTE_ETHER_HDR_LEN);
+	if (eth == NULL || rte_pktmbuf_data_len(c) < RTE_ETHER_HDR_LEN + hl) {
+		rte_pktmbuf_free(c);
+		w->st.tee_lost++;
+		return;
+	}
+	memset(eth, 0, sizeof(*eth));
+	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+	uint8_t *ip = (uint8_t *)(eth + 1);
+	bool before_routing = w->tee_hook == RULES_H_PREROUTING || w->tee_hook == RULES_H_INPUT;
+	if (v6) {
+		ip[0] = (uint8_t)(0x60 | pk->tos >> 4);
+		ip[1] = (uint8_t)((ip[1] & 0x0f) | (uint8_t)(pk->tos << 4));
+		ip[7] = (uint8_t)(pk->ttl - before_routing);
+	} else {
+		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
+		h->type_of_service = pk->tos;
+		h->time_to_live = (uint8_t)(pk->ttl - before_routing);
+		h->fragment_offset |= rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		h->hdr_checksum = 0;
+		h->hdr_checksum = rte_ipv4_cksum(h);
+	}
+	c->ol_flags = 0;
+	struct dp_mbuf_priv *pv = dp_priv(c);
+	memset(pv, 0, sizeof(*pv));
+	pv->family = v6 ? 6 : 4;
+	pv->in_port = pm->in_port;
+	pv->out_port = oif == RULES_PORT_NONE ? DP_PORT_NONE : oif;
+	pv->l3_off = RTE_ETHER_HDR_LEN;
+	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
+	pv->frag_max = pv->reasm ? dp_priv(w->tee_m)->frag_max : 0;
+	pv->mark = pk->mark; /* pskb_copy keeps skb->mark */
+	memcpy(pv->addr, x->u.tee.gw.b, v6 ? 16 : 4);
+	w->tee_q[w->n_tee++] = c;
+}
+
 static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const struct pkt_meta *pm, enum rules_hook h, uint8_t in, uint8_t out, struct rules_pkt *v)
 {
@@ -197,6 +267,14 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 	v->hotdrop = &w->cl_hotdrop;
 	v->set_req = unlikely(p->uses_set_target) ? dp_set_req : NULL;
 	v->set_ctx = w;
+	v->tee = NULL;
+	if (unlikely(p->uses_tee)) {
+		v->tee = dp_tee_req;
+		v->tee_ctx = w;
+		w->tee_m = m;
+		w->tee_pm = pm;
+		w->tee_hook = (uint8_t)h;
+	}
 	v->ct_status = v->ct_dir = v->ct_mhelper = 0;
 	v->ct_mark = 0;
 	if (!R->ct) {

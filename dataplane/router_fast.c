@@ -533,12 +533,13 @@ static int fragment6(struct dp_worker *w, struct rte_mbuf *m, uint16_t mtu, uint
  * decremented by the caller; the header is copied into every fragment.
  */
 static void fragment_out(struct dp_worker *w, struct rte_mbuf *m, bool v6, uint16_t l3_off,
-			 uint16_t in, uint16_t out, int nh, const uint8_t *l2, uint16_t mtu)
+			 uint16_t in, uint16_t out, int nh, const uint8_t *l2, uint16_t mtu,
+			 const uint8_t *to)
 {
 	struct rte_mbuf *frags[DP_MAX_FRAGS];
 	uint8_t dst[16];
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
-	memcpy(dst, v6 ? l3 + 24 : l3 + 16, v6 ? 16 : 4);
+	memcpy(dst, to != NULL ? to : v6 ? l3 + 24 : l3 + 16, v6 ? 16 : 4);
 	rte_pktmbuf_adj(m, l3_off);
 	/* a reassembled datagram that keeps DF (its largest fragment had it,
 	 * and fits) gives it to its fragments, as Linux's IPSKB_FRAG_PMTU */
@@ -699,7 +700,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		frag = true;
 	}
 	if (unlikely(frag)) {
-		fragment_out(w, m, false, pm->l3_off, in, out, nh, NULL, mtu);
+		fragment_out(w, m, false, pm->l3_off, in, out, nh, NULL, mtu, NULL);
 		return OUT_NONE;
 	}
 	return send_nh(w, m, 4, dst, in, out, nh);
@@ -791,7 +792,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	}
 	if (unlikely(refrag)) {
-		fragment_out(w, m, true, pm->l3_off, in, out, nh, NULL, mtu);
+		fragment_out(w, m, true, pm->l3_off, in, out, nh, NULL, mtu, NULL);
 		return OUT_NONE;
 	}
 	return send_nh(w, m, 6, dst, in, out, nh);
@@ -1832,7 +1833,7 @@ static void bridge_fragment(struct dp_worker *w, struct rte_mbuf *m, const struc
 	}
 	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), pm->l3_off);
 	fragment_out(w, m, pm->l3 == PKT_L3_IPV6, pm->l3_off, pm->in_port, out, -1, l2,
-		     out_mtu(w->dp, m, pm, out));
+		     out_mtu(w->dp, m, pm, out), NULL);
 }
 
 /* One frame of a bridge burst: the port it leaves by or OUT_NONE. */
@@ -2012,6 +2013,103 @@ void dp_unreach_held(struct dp_worker *w, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 }
 
+/* -j TEE: a copy (dp_tee_req made it) sent as nf_dup_ipv4/6 send theirs:
+ * routed to its gateway, which becomes its next hop (FLOWI_FLAG_KNOWN_NH:
+ * the gateway itself when it is on a connected subnet, else the router
+ * the route to it names), through --oif if given (IPv4 with no route
+ * that way takes the gateway to be on that link, IPv6 sends no copy);
+ * untracked, through OUTPUT and POSTROUTING (the nat table does not
+ * see an untracked packet), whose rules copy nothing of it; too big for
+ * the port, the sender is told (DF is set: frag needed, or packet too
+ * big) and the copy is dropped. */
+static void tee_send(struct dp_worker *w, struct rte_mbuf *m)
+{
+	struct dp_ctx *dp = w->dp;
+	struct dp_mbuf_priv *pv = dp_priv(m);
+	bool v6 = pv->family == 6;
+	uint8_t l3 = v6 ? PKT_L3_IPV6 : PKT_L3_IPV4;
+	uint16_t in = pv->in_port, oif = pv->out_port, out = 0;
+	uint8_t gw[16];
+	memcpy(gw, pv->addr, 16);
+	int nh = -1;
+	int kind = v6 ? route6(dp, gw, oif != DP_PORT_NONE ? oif : in, &out, &nh)
+		      : route4(dp, gw, &out, &nh);
+	if (!v6 && oif != DP_PORT_NONE && (kind < 0 || out != oif)) {
+		/* no route by oif: IPv4 takes the gateway to be on oif's
+		 * link ("routing tables are wrong", ip_route_output_key) */
+		kind = DP_NHV_CONN;
+		out = oif;
+		nh = nh_lookup(dp, 4, gw, oif);
+	}
+	if ((kind != DP_NHV_GW && kind != DP_NHV_CONN) || (oif != DP_PORT_NONE && out != oif)) {
+		w->st.tee_noroute++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct pkt_meta pm;
+	pm.in_port = in;
+	pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &pm, 0);
+	if (unlikely(pm.drop != DP_DROP_NONE || m->nb_segs != 1 || pm.l3 != l3)) {
+		/* dp_tee_req copied what the parser had taken: never here */
+		w->st.tee_lost++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	pm.mark = pv->mark;
+	if (pv->reasm)
+		pm.flags |= PKT_F_REASM;
+	const struct dp_rules *R = dp_rules_get(dp);
+	if (R != NULL && (dp_hook_on(R, l3, RULES_H_OUTPUT) || dp_hook_on(R, l3, RULES_H_POSTROUTING))) {
+		struct ct_res about = w->ctr;
+		dp_ct_none(w, CT_UNTRACKED);
+		uint8_t with, v = RULES_R_ACCEPT;
+		if (dp_hook_on(R, l3, RULES_H_OUTPUT))
+			v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_ALL, m, &pm, DP_PORT_NONE, out, &with);
+		if (v == RULES_R_ACCEPT && dp_hook_on(R, l3, RULES_H_POSTROUTING))
+			v = dp_hook(w, R, RULES_H_POSTROUTING, RULES_PART_ALL, m, &pm, DP_PORT_NONE, out,
+				    &with);
+		w->ctr = about;
+		if (v != RULES_R_ACCEPT) {
+			dp_drop_pkt(w, in, v == RULES_R_REJECT ? DP_DROP_FILTER_REJECT : DP_DROP_FILTER_DROP,
+				    m);
+			return;
+		}
+	}
+	uint16_t mtu = dp->ports[out].mtu;
+	if (pm.l3_len > mtu) {
+		/* DF is set; a reassembled datagram whose largest fragment
+		 * fits is fragmented again (defrag's ignore_df, frag_max_size) */
+		if (pv->reasm && pv->frag_max <= mtu) {
+			w->st.tee_sent++;
+			fragment_out(w, m, v6, RTE_ETHER_HDR_LEN, in, out, nh, NULL,
+				     out_mtu(dp, m, &pm, out), gw);
+			return;
+		}
+		w->st.port[in].drop[DP_DROP_MTU_EXCEEDED]++;
+		int rc = v6 ? dp_icmp6_error(w, m, &pm, 2, 0, mtu) : dp_icmp4_error(w, m, &pm, 3, 4, mtu);
+		if (rc == 0)
+			dp_output_local(w, m, l3, in);
+		else
+			rte_pktmbuf_free(m);
+		return;
+	}
+	w->st.tee_sent++;
+	out = send_nh(w, m, v6 ? 6 : 4, gw, in, out, nh);
+	if (out != OUT_NONE)
+		dp_tx_enqueue(w, out, m);
+}
+
+void dp_tee_flush(struct dp_worker *w)
+{
+	w->tee_active = 1;
+	for (uint16_t i = 0; i < w->n_tee; i++)
+		tee_send(w, w->tee_q[i]);
+	w->n_tee = 0;
+	w->tee_active = 0;
+	w->tee_m = NULL;
+	w->tee_pm = NULL;
+}
+
 void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16_t in_port)
 {
 	struct dp_ctx *dp = w->dp;
@@ -2109,7 +2207,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 		if (rte_be_to_cpu_16(ip->total_length) > dp->ports[out].mtu &&
 		    !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
 			fragment_out(w, m, false, RTE_ETHER_HDR_LEN, in_port, out, nh, NULL,
-				     dp->ports[out].mtu);
+				     dp->ports[out].mtu, NULL);
 			return;
 		}
 	}

@@ -662,6 +662,8 @@ const char *dp_rules_refused(const struct rules_prog *p, unsigned mode, unsigned
 		return "the nat table translates in router mode only (this box is a bridge)";
 	if (p->uses_npt)
 		return "SNPT and DNPT translate addresses in router mode only (this box is a bridge)";
+	if (p->uses_tee)
+		return "-j TEE routes its copies to a gateway: router mode only (this box is a bridge)";
 	if (p->need_rpf)
 		return "-m rpfilter looks up routes: router mode only (this box is a bridge)";
 	return NULL;

@@ -111,11 +111,16 @@ unsigned dp_worker_poll(struct dp_worker *w)
 			dp_router_burst(w, p, pkts, n);
 		else
 			dp_bridge_burst(w, p, pkts, n);
+		/* -j TEE's copies of the burst (at most DP_TEE_MAX waiting) */
+		if (unlikely(w->n_tee))
+			dp_tee_flush(w);
 	}
 	if (unlikely(!rte_ring_empty(w->inject)))
 		total += drain_inject(w);
 	if (unlikely(!rte_ring_empty(w->handoff)))
 		total += dp_handoff_drain(w);
+	if (unlikely(w->n_tee)) /* those of the box's own and handed-over packets */
+		dp_tee_flush(w);
 	dp_tx_flush(w);
 	/* a packet that created a connection and was then dropped (the
 	 * filter, REJECT) left its entry unconfirmed: freed now, not at this

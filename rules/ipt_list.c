@@ -923,6 +923,12 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 	case RULES_X_SET_T:
 		print_set_t(c, x);
 		break;
+	case RULES_X_TEE: /* libxt_TEE's print (numeric) */
+		rbuf_puts(c->b, " TEE gw:");
+		rbuf_addr(c->b, c->fam, &x->u.tee.gw);
+		if ((x->present & BIT(RULES_O_TEE_OIF)) && x->u.tee.oif != NULL && x->u.tee.oif[0])
+			rbuf_printf(c->b, " oif=%s", x->u.tee.oif);
+		break;
 	case RULES_X_TCPMSS:
 		if (x->present & BIT(RULES_O_MSS_CLAMP))
 			rbuf_puts(c->b, " TCPMSS clamp to PMTU");

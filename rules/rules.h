@@ -517,6 +517,13 @@ struct rules_t_npt {
 	uint16_t adj;
 };
 
+/* -j TEE (xt_TEE): the gateway a copy of the packet is routed to, and the
+ * port it must leave by (owned, NULL: any) */
+struct rules_t_tee {
+	struct rules_addr gw;
+	char *oif;
+};
+
 union rules_ext_data {
 	struct rules_m_tcp tcp;
 	struct rules_m_udp udp;
@@ -553,6 +560,7 @@ union rules_ext_data {
 	struct rules_t_ct ctt;
 	struct rules_t_ecn ecnt;
 	struct rules_t_npt npt;
+	struct rules_t_tee tee;
 	struct rules_t_set tset;
 	struct rules_m_policy policy;
 	struct rules_m_helper helper;
@@ -638,6 +646,7 @@ enum rules_ext_kind {
 	RULES_X_ECN_T, /* -j ECN (IPv4, mangle) */
 	RULES_X_SNPT,  /* -j SNPT, -j DNPT (IPv6 prefix translation, RFC 6296) */
 	RULES_X_DNPT,
+	RULES_X_TEE,   /* -j TEE (mangle): a copy to a gateway */
 	RULES_X_COUNT
 };
 
@@ -668,6 +677,7 @@ enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT targe
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_ECNT_REMOVE, RULES_O_ECNT_CWR, RULES_O_ECNT_ECE, RULES_O_ECNT_ECT }; /* ECN target */
 enum { RULES_O_NPT_SRC, RULES_O_NPT_DST };                           /* SNPT, DNPT */
+enum { RULES_O_TEE_GW, RULES_O_TEE_OIF };                            /* TEE */
 enum { RULES_O_TS_ADD, RULES_O_TS_DEL, RULES_O_TS_EXIST, RULES_O_TS_TIMEOUT }; /* SET target */
 enum { /* -m set */
 	RULES_O_MS_SET = 0, RULES_O_MS_RETURN_NOMATCH, RULES_O_MS_UPD_COUNTERS,

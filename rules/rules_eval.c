@@ -1439,6 +1439,10 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 	case RULES_CK_SET:
 		set_target(p, t, pk);
 		break;
+	case RULES_CK_TEE:
+		if (pk->tee != NULL)
+			pk->tee(pk->tee_ctx, t, (uint8_t)cr->arg, pk);
+		break;
 	case RULES_CK_LOG:
 		if (res->n_log < RULES_MAX_LOGS) {
 			res->log_rule[res->n_log] = cr->ctr;

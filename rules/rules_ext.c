@@ -318,6 +318,10 @@ static const struct rules_opt ecnt_opts[] = {
 		BIT(RULES_O_ECNT_REMOVE)},
 	{"ecn-ip-ect", RULES_O_ECNT_ECT, RV_U8, RO_NOPRINT, OFF(ecnt.ect), 0, 3, 0, 0},
 };
+static const struct rules_opt tee_opts[] = {
+	{"gateway", RULES_O_TEE_GW, RV_ADDRMASK, RO_NOPRINT | RO_MAND, OFF(tee.gw), 0, 0, 0, 0},
+	{"oif", RULES_O_TEE_OIF, RV_STRING, RO_NOPRINT, OFF(tee.oif), 0, 15, 0, 0},
+};
 static const struct rules_opt npt_opts[] = {
 	{"src-pfx", RULES_O_NPT_SRC, RV_HOSTMASK, RO_NOPRINT, OFF(npt.src), 0, 0, 0, 0},
 	{"dst-pfx", RULES_O_NPT_DST, RV_HOSTMASK, RO_NOPRINT, OFF(npt.dst), 0, 0, 0, 0},
@@ -631,6 +635,16 @@ static int check_ecn_t(struct rules_perr *pe, int col, struct rules_ext *x, cons
 	}
 	if ((x->present & ECNT_TCP) && !proto_is(r, 6))
 		return rules_errf(pe, col, "ECN target: cannot use operation on non-tcp rule");
+	return 0;
+}
+
+/* TEE (tee_tg_check): the gateway is an address, not the unspecified one */
+static int check_tee(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
+{
+	(void)r;
+	static const struct rules_addr zero;
+	if (memcmp(&x->u.tee.gw, &zero, sizeof(zero)) == 0)
+		return rules_errf(pe, col, "TEE: --gateway must not be the unspecified address");
 	return 0;
 }
 
@@ -1490,6 +1504,15 @@ static void print_ecn_t(struct rules_buf *b, const struct rules_ext *x, int fam)
 		rbuf_printf(b, " --ecn-ip-ect %u", e->ect);
 }
 
+/* as libxt_TEE's save */
+static void print_tee(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	rbuf_puts(b, " --gateway ");
+	rbuf_addr(b, fam, &x->u.tee.gw);
+	if ((x->present & BIT(RULES_O_TEE_OIF)) && x->u.tee.oif != NULL && x->u.tee.oif[0])
+		rbuf_printf(b, " --oif %s", x->u.tee.oif);
+}
+
 /* as libip6t_NPT's save: a prefix of ::/0 is left out (and read back as
  * ::/0 when missing, which ip6tables' own parser refuses: a saved ruleset
  * with one loads here) */
@@ -1631,6 +1654,8 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 	[RULES_X_DNPT] = {"DNPT", RULES_F_V6, 0, T(RULES_T_MANGLE),
 		H(RULES_H_PREROUTING) | H(RULES_H_OUTPUT), true, OPTS(npt_opts), NULL, check_npt,
 		print_npt},
+	[RULES_X_TEE] = {"TEE", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(tee_opts), NULL,
+		check_tee, print_tee},
 	[RULES_X_CHECKSUM] = {"CHECKSUM", RULES_F_ALL, 0, T(RULES_T_MANGLE), 0, true, OPTS(checksum_opts),
 		NULL, NULL, NULL},
 	[RULES_X_TCPMSS] = {"TCPMSS", RULES_F_ALL, 6, 0, 0, true, OPTS(tcpmss_opts), NULL, check_tcpmss,

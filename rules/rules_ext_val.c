@@ -1643,7 +1643,10 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 		struct rules_addr *am = f;
 		memset(am, 0, sizeof(*am));
 		if (inet_pton(fam == RULES_F_V6 ? AF_INET6 : AF_INET, arg, am->b) != 1)
-			return rules_errf(pc->pe, pc->col, "invalid mask \"%s\"", arg);
+			return rules_errf(pc->pe, pc->col, "invalid %s \"%s\"%s",
+				strcmp(o->name, "mask") == 0 ? "mask" : "address", arg,
+				strcmp(o->name, "mask") == 0 ? "" :
+				" (numeric addresses only, host names are refused)");
 		break;
 	}
 	case RV_DATE:

@@ -756,6 +756,20 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 		case RULES_X_ECN_T:
 			cr->kind = RULES_CK_ECN;
 			break;
+		case RULES_X_TEE:
+			/* xt_TEE: an --oif that is no port here, or empty,
+			 * leaves the copy's route free (nf_dup_ipv4/6's oif
+			 * -1, since Linux 4.3) */
+			cr->kind = RULES_CK_TEE;
+			cr->arg = RULES_PORT_NONE;
+			if ((tx->present & (1u << RULES_O_TEE_OIF)) && tx->u.tee.oif != NULL &&
+			    tx->u.tee.oif[0] != '\0') {
+				uint32_t m = iface_mask(c, tx->u.tee.oif, false);
+				if (m)
+					cr->arg = (uint32_t)__builtin_ctz(m);
+			}
+			p->uses_tee = true;
+			break;
 		case RULES_X_SNPT:
 			cr->kind = RULES_CK_SNPT;
 			p->uses_npt = true;

@@ -121,6 +121,11 @@ struct rules_pkt {
 	 * (which queues it for the control thread); NULL: -j SET does nothing */
 	void (*set_req)(void *ctx, const struct rules_set_req *req);
 	void *set_ctx;
+	/* -j TEE: the caller copies the packet as the view has it now (its
+	 * TOS and TTL) for the target's gateway, by port oif (RULES_PORT_NONE:
+	 * any); NULL: -j TEE does nothing */
+	void (*tee)(void *ctx, const struct rules_ext *x, uint8_t oif, const struct rules_pkt *pk);
+	void *tee_ctx;
 	uint64_t now_us;   /* monotonic clock, read when prog->need_clock (-m limit) */
 	int64_t wall_s;    /* wall clock, UTC seconds since 1970, when prog->need_wall (-m time) */
 	int32_t tz_west_s; /* the kernel's time zone, seconds west of UTC (-m time --kerneltz) */
@@ -214,6 +219,8 @@ enum rules_ck {
 	RULES_CK_ECN,    /* -j ECN: the IP ECN field, the TCP ECE/CWR bits */
 	RULES_CK_SNPT,   /* -j SNPT/DNPT: the source / destination prefix */
 	RULES_CK_DNPT,
+	RULES_CK_TEE,    /* -j TEE: a copy to the caller (tee), then on; arg: the --oif
+			    port, RULES_PORT_NONE (none, or not a port here) */
 };
 
 /* Base-selector flags of a compiled rule. */
@@ -386,6 +393,7 @@ struct rules_prog {
 	bool uses_npt;   /* SNPT/DNPT: addresses rewritten (router mode only) */
 	bool uses_connlimit; /* some rule has -m connlimit: the caller counts (connlimit) */
 	bool uses_set_target; /* some rule has -j SET: the caller takes requests (set_req) */
+	bool uses_tee;        /* some rule has -j TEE: the caller takes copies (tee) */
 	/* -m limit keeps its token bucket in the worker's counter array (an
 	 * extra slot per limit match); each worker gets rate/limit_share, so
 	 * the box as a whole keeps the rule's rate. Set before publishing. */

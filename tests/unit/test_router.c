@@ -4230,6 +4230,157 @@ static void test_filter_mangle(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_DROP), 2);
 }
 
+/* dp_tx_enqueue_burst never leaves a port's buffer full: dp_tx_enqueue,
+ * which may come next in the same poll (an ICMP error, a TEE copy), adds
+ * one before it looks */
+static void test_tx_burst_never_full(void **state)
+{
+	(void)state;
+	struct rte_mbuf *m[DP_BURST];
+	uint16_t out[DP_BURST];
+	for (int r = 0; r < 3; r++) {
+		assert_int_equal(rte_pktmbuf_alloc_bulk(dp->pool, m, DP_BURST), 0);
+		for (int i = 0; i < DP_BURST; i++) {
+			assert_non_null(rte_pktmbuf_append(m[i], 60));
+			out[i] = 1;
+		}
+		dp_tx_enqueue_burst(w, m, out, DP_BURST);
+		assert_true(w->tx[1].n < DP_TXBUF);
+	}
+	dp_tx_flush(w);
+	struct frame got[4];
+	assert_int_equal(take(1, got, 4), 3 * DP_BURST);
+}
+
+/* -j TEE: a copy to the gateway (its MAC), the original forwarded as ever;
+ * the copy as the view had it at the rule (an earlier TOS), DF set, the
+ * TTL one less in PREROUTING, FORWARD's already decremented one as it is;
+ * by --oif or no copy; through OUTPUT's filter (dropped there) and never
+ * copied again; an unresolved gateway is resolved first; IPv6 too. */
+static void test_tee(void **state)
+{
+	(void)state;
+	struct frame f, got[8];
+	learn_h1();
+	learn_h2();
+	install("*mangle\n"
+		":PREROUTING ACCEPT [0:0]\n"
+		":INPUT ACCEPT [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p udp -m udp --dport 60 -j TEE --gateway 10.77.2.2\n"
+		"-A PREROUTING -p udp -m udp --dport 61 -j TOS --set-tos 0x10/0x3f\n"
+		"-A PREROUTING -p udp -m udp --dport 61 -j TEE --gateway 10.77.1.2\n"
+		"-A PREROUTING -p udp -m udp --dport 61 -j TOS --set-tos 0x08/0x3f\n"
+		"-A FORWARD -p udp -m udp --dport 62 -j TEE --gateway 10.77.1.2 --oif wan0\n"
+		"-A FORWARD -p udp -m udp --dport 63 -j TEE --gateway 10.77.2.2 --oif wan0\n"
+		"-A FORWARD -p udp -m udp --dport 64 -j TEE --gateway 10.77.2.2\n"
+		"-A OUTPUT -p udp -m udp --dport 64 -j TEE --gateway 10.77.1.2\n"
+		"-A FORWARD -p udp -m udp --dport 65 -j TEE --gateway 10.77.2.9\n"
+		"-A FORWARD -p udp -m udp --dport 66 -j TEE --gateway 10.77.2.2 --oif eth9\n"
+		"-A FORWARD -p udp -m udp --dport 67 -j TEE --gateway 192.0.2.1\n"
+		"COMMIT\n"
+		"*filter\n"
+		":INPUT ACCEPT [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n"
+		"-A OUTPUT -p udp -m udp --dport 63 -j DROP\n"
+		"COMMIT\n",
+		"*mangle\n"
+		":PREROUTING ACCEPT [0:0]\n"
+		":INPUT ACCEPT [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p udp -m udp --dport 60 -j TEE --gateway fd77:1::2\n"
+		"COMMIT\n");
+	/* the copy after the original, to H2's MAC, TTL 63 both, DF on the
+	 * copy only */
+	mk_udp4_port(&f, H1_IP, H2_IP, 60);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, got, 8), 2);
+	assert_int_equal(take(0, got + 2, 6), 0);
+	assert_memory_equal(got[1].b, MAC_H2, 6);
+	assert_int_equal(got[0].b[14 + 8], 63);
+	assert_int_equal(got[1].b[14 + 8], 63);
+	assert_int_equal(got[0].b[14 + 6] & 0x40, 0);
+	assert_int_equal(got[1].b[14 + 6] & 0x40, 0x40);
+	check_ip4_csum(got[1].b + 14);
+	assert_memory_equal(got[1].b + 14 + 12, got[0].b + 14 + 12, 8 + 8); /* addresses, UDP */
+	assert_int_equal(w->st.tee_sent, 1);
+	/* the TOS of the moment: 0x10 on the copy (to H1, lan0), 0x08 forwarded */
+	mk_udp4_port(&f, H1_IP, H2_IP, 61);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, got, 8), 1);
+	assert_int_equal(got[0].b[14 + 1] & 0x3f, 0x08);
+	assert_int_equal(take(0, got, 8), 1);
+	assert_memory_equal(got[0].b, MAC_H1, 6);
+	assert_int_equal(got[0].b[14 + 1] & 0x3f, 0x10);
+	assert_int_equal(got[0].b[14 + 8], 63);
+	check_ip4_csum(got[0].b + 14);
+	/* H1 is not by wan0: IPv4 takes it to be on wan0's link (the copy
+	 * waits for an answer to an ARP request there) */
+	uint64_t punted = w->st.punted;
+	mk_udp4_port(&f, H1_IP, H2_IP, 62);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, got);
+	assert_int_equal(w->st.punted, punted + 1);
+	assert_int_equal(w->st.tee_noroute, 0);
+	/* OUTPUT's filter drops the copy */
+	mk_udp4_port(&f, H1_IP, H2_IP, 63);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, got);
+	assert_int_equal(drops(DP_DROP_FILTER_DROP), 1);
+	/* OUTPUT's TEE does not copy a copy; FORWARD's copy has the TTL
+	 * routing already lowered, no lower */
+	mk_udp4_port(&f, H1_IP, H2_IP, 64);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, got, 8), 2);
+	assert_int_equal(take(0, got + 2, 6), 0);
+	assert_int_equal(got[1].b[14 + 8], 63);
+	/* an unknown gateway: the copy waits for its resolution */
+	punted = w->st.punted;
+	mk_udp4_port(&f, H1_IP, H2_IP, 65);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, got);
+	assert_int_equal(w->st.punted, punted + 1);
+	/* an --oif that is no port here leaves the route free (Linux 4.3+) */
+	uint64_t sent = w->st.tee_sent;
+	mk_udp4_port(&f, H1_IP, H2_IP, 66);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, got, 8), 2);
+	assert_int_equal(w->st.tee_sent, sent + 1);
+	/* no route to the gateway: no copy */
+	mk_udp4_port(&f, H1_IP, H2_IP, 67);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, got);
+	assert_int_equal(w->st.tee_noroute, 1);
+	/* IPv6: the copy to H1 on lan0, hop limit one less */
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+	uint32_t ip = fr_ip6(&f, IPPROTO_UDP, 64, H1_IP6, H2_IP6);
+	uint32_t l4 = fr_udp(&f, 1000, 60, 8);
+	fr_ip6_end(&f, ip);
+	fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, got, 8), 1);
+	assert_int_equal(got[0].b[14 + 7], 63);
+	assert_int_equal(take(0, got, 8), 1);
+	assert_memory_equal(got[0].b, MAC_H1, 6);
+	assert_int_equal(got[0].b[14 + 7], 63);
+	assert_int_equal(w->st.tee_lost, 0);
+}
+
 /* A SYN to dport with an MSS option of mss (0: none) and pad bytes of
  * Ethernet padding after the datagram. */
 static void mk_syn(struct frame *f, bool v6, uint16_t dport, uint16_t mss, uint32_t pad)
@@ -6080,6 +6231,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_ct_expired, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ct_events, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tee, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tx_burst_never_full, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_statistic, router_setup, dp_down),
