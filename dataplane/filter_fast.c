@@ -654,6 +654,13 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 		}
 		return RULES_R_ACCEPT;
 	}
+	/* chains without rules: their policies count it (a traced packet
+	 * takes the traversal, whose events it records) */
+	if (trc == NULL &&
+	    rules_empty_shortcut(R->prog, fam, h, part,
+				 R->ct && w->ctr.fresh && R->nat && !w->ctr.follow, pm->l3_len,
+				 R->ctr[w->id]))
+		return RULES_R_ACCEPT;
 	uint8_t vin = in == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)in;
 	uint8_t vout = out == DP_PORT_NONE ? RULES_PORT_NONE : (uint8_t)out;
 	fill_view(w, R, m, pm, h, vin, vout, &v);

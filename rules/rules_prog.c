@@ -936,6 +936,12 @@ static int compile_family(struct cctx *c, int fam)
 			fp->hook_seq[h][fp->hook_n[h]++] = (uint32_t)fp->hook_chain[h][t];
 		}
 		fp->hook_active[h] = others > 0;
+		fp->hook_empty[h] = 0;
+		for (unsigned i = 0; i < fp->hook_n[h]; i++) {
+			const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][i]];
+			if (i + 1 == fp->hook_nat[h] || (ch->n == 0 && ch->policy == RULES_POL_ACCEPT))
+				fp->hook_empty[h] |= (uint8_t)(1u << i);
+		}
 		fp->est_mask[h] = 0;
 		/* the shortcut: nat sees no ESTABLISHED or RELATED packet */
 		if (others == 1) {

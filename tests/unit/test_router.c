@@ -4230,6 +4230,55 @@ static void test_filter_mangle(void **state)
 	assert_int_equal(drops(DP_DROP_FILTER_DROP), 2);
 }
 
+/* Chains without rules count a packet in their policies without a
+ * traversal (rules_empty_shortcut): every table's policy counts what the
+ * traversal would -- each packet once per hook it crosses, its length --
+ * and the nat table (in use: a MASQUERADE that matches nothing here),
+ * traversed by a connection's first packet only, counts that one. */
+static void test_empty_hooks(void **state)
+{
+	(void)state;
+	struct frame f, got[4];
+	learn_h1();
+	learn_h2();
+	install("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+		"*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o lan0 -j MASQUERADE\nCOMMIT\n"
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		"-A FORWARD -p udp -m udp --dport 9999 -j DROP\nCOMMIT\n",
+		NULL);
+	for (int i = 0; i < 5; i++) {
+		mk_udp4_port(&f, H1_IP, H2_IP, 53);
+		put(0, &f);
+		dp_worker_poll(w);
+		assert_int_equal(take(1, got, 4), 1);
+	}
+	const struct dp_rules *R = dp->rules;
+	const struct rules_fprog *fp = &R->prog->f[0];
+	uint32_t len = rd_be16(got[0].b + 14 + 2);
+	static const struct {
+		enum rules_hook h;
+		int t;
+		uint64_t n;
+	} want[] = {
+		{ RULES_H_PREROUTING, RULES_T_RAW, 5 },   { RULES_H_PREROUTING, RULES_T_MANGLE, 5 },
+		{ RULES_H_PREROUTING, RULES_T_NAT, 1 },   { RULES_H_FORWARD, RULES_T_MANGLE, 5 },
+		{ RULES_H_FORWARD, RULES_T_FILTER, 5 },   { RULES_H_POSTROUTING, RULES_T_MANGLE, 5 },
+		{ RULES_H_POSTROUTING, RULES_T_NAT, 1 },  { RULES_H_INPUT, RULES_T_MANGLE, 0 },
+		{ RULES_H_OUTPUT, RULES_T_FILTER, 0 },
+	};
+	for (size_t k = 0; k < RTE_DIM(want); k++) {
+		int32_t ci = fp->hook_chain[want[k].h][want[k].t];
+		assert_true(ci >= 0);
+		const struct rules_counter *c = &R->ctr[w->id][fp->chains[ci].policy_ctr];
+		if (c->pkts != want[k].n || c->bytes != want[k].n * len)
+			fail_msg("hook %d table %d: %" PRIu64 " packets %" PRIu64 " bytes, want %" PRIu64,
+				 want[k].h, want[k].t, c->pkts, c->bytes, want[k].n);
+	}
+}
+
 /* dp_tx_enqueue_burst never leaves a port's buffer full: dp_tx_enqueue,
  * which may come next in the same poll (an ICMP error, a TEE copy), adds
  * one before it looks */
@@ -6232,6 +6281,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ct_events, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tee, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_empty_hooks, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tx_burst_never_full, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_rpfilter, router_setup, dp_down),
