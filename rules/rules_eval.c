@@ -1697,6 +1697,25 @@ policy: {
 }
 }
 
+/* rules_empty_shortcut's count: the policies of the chains part of hook h
+ * traverses, the nat table's aside */
+void rules_empty_count(const struct rules_fprog *fp, enum rules_hook h, enum rules_part part,
+	uint32_t len, struct rules_counter *ctr)
+{
+	unsigned first = 0, end = fp->hook_n[h];
+	if (part == RULES_PART_RAW)
+		end = fp->hook_raw[h];
+	else if (part == RULES_PART_REST)
+		first = fp->hook_raw[h];
+	for (unsigned i = first; i < end; i++) {
+		if (i + 1 == fp->hook_nat[h])
+			continue;
+		const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][i]];
+		ctr[ch->policy_ctr].pkts++;
+		ctr[ch->policy_ctr].bytes += len;
+	}
+}
+
 void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_part part,
 	struct rules_pkt *pk, struct rules_counter *ctr, struct rules_result *res,
 	struct rules_trace *tr)

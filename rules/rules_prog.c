@@ -937,10 +937,20 @@ static int compile_family(struct cctx *c, int fam)
 		}
 		fp->hook_active[h] = others > 0;
 		fp->hook_empty[h] = 0;
-		for (unsigned i = 0; i < fp->hook_n[h]; i++) {
-			const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][i]];
-			if (i + 1 == fp->hook_nat[h] || (ch->n == 0 && ch->policy == RULES_POL_ACCEPT))
-				fp->hook_empty[h] |= (uint8_t)(1u << i);
+		for (unsigned part = 0; part < 3; part++) {
+			unsigned first = 0, end = fp->hook_n[h];
+			if (part == RULES_PART_RAW)
+				end = fp->hook_raw[h];
+			else if (part == RULES_PART_REST)
+				first = fp->hook_raw[h];
+			bool empty = true;
+			for (unsigned i = first; i < end; i++) {
+				const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][i]];
+				if (i + 1 != fp->hook_nat[h] && (ch->n != 0 || ch->policy != RULES_POL_ACCEPT))
+					empty = false;
+			}
+			if (empty)
+				fp->hook_empty[h] |= (uint8_t)(1u << part);
 		}
 		fp->est_mask[h] = 0;
 		/* the shortcut: nat sees no ESTABLISHED or RELATED packet */

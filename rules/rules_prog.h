@@ -351,8 +351,9 @@ struct rules_fprog {
 	uint8_t hook_n[RULES_H_COUNT];
 	uint8_t hook_raw[RULES_H_COUNT]; /* 1: hook_seq[h][0] is the raw table's */
 	uint8_t hook_nat[RULES_H_COUNT]; /* 1 + position of the nat table in hook_seq, 0: none */
-	/* bit i: hook_seq[h][i] is the nat table's chain, or a chain without
-	 * rules whose policy is ACCEPT (rules_empty_shortcut) */
+	/* bit part (enum rules_part): every chain that part of the hook
+	 * traverses has no rule and an ACCEPT policy, the nat table's aside
+	 * (rules_empty_shortcut) */
 	uint8_t hook_empty[RULES_H_COUNT];
 	/*
 	 * The shortcut of the classic first rule: when the only table of hook h
@@ -533,25 +534,16 @@ static inline bool rules_est_shortcut(const struct rules_prog *p, int fam, enum 
  * (nat: it does) -- the traversal would count each policy and accept:
  * done here, without a packet view.
  */
+void rules_empty_count(const struct rules_fprog *fp, enum rules_hook h, enum rules_part part,
+	uint32_t len, struct rules_counter *ctr);
 static inline bool rules_empty_shortcut(const struct rules_prog *p, int fam, enum rules_hook h,
 	enum rules_part part, bool nat, uint32_t len, struct rules_counter *ctr)
 {
 	const struct rules_fprog *fp = &p->f[fam == RULES_F_V6];
-	unsigned first = 0, end = fp->hook_n[h], n = fp->hook_nat[h];
-	if (part == RULES_PART_RAW)
-		end = fp->hook_raw[h];
-	else if (part == RULES_PART_REST)
-		first = fp->hook_raw[h];
-	unsigned want = ((1u << end) - 1) & ~((1u << first) - 1);
-	if ((fp->hook_empty[h] & want) != want || (nat && n > first && n <= end))
+	if (!(fp->hook_empty[h] & (1u << part)) ||
+	    (nat && fp->hook_nat[h] && (part != RULES_PART_RAW || fp->hook_nat[h] <= fp->hook_raw[h])))
 		return false;
-	for (unsigned i = first; i < end; i++) {
-		if (i + 1 == n)
-			continue;
-		const struct rules_cchain *ch = &fp->chains[fp->hook_seq[h][i]];
-		ctr[ch->policy_ctr].pkts++;
-		ctr[ch->policy_ctr].bytes += len;
-	}
+	rules_empty_count(fp, h, part, len, ctr);
 	return true;
 }
 
