@@ -4124,6 +4124,11 @@ static void send_frags6(uint8_t ext, uint32_t id, bool overlap)
 	}
 }
 
+/* the mangle table's built-in chains, empty, as a ruleset names them */
+#define MANGLE_CHAINS                                                                       \
+	"*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"      \
+	":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+
 /* IPv6: reassembled behind a destination options header or a Hop-by-Hop
  * header (the header before the fragment header takes its next header),
  * one NEW connection, out again in pieces no larger than the largest that
@@ -4180,12 +4185,7 @@ static void test_filter_mangle(void **state)
 	struct frame f, out;
 	learn_h1();
 	learn_h2();
-	install("*mangle\n"
-		":PREROUTING ACCEPT [0:0]\n"
-		":INPUT ACCEPT [0:0]\n"
-		":FORWARD ACCEPT [0:0]\n"
-		":OUTPUT ACCEPT [0:0]\n"
-		":POSTROUTING ACCEPT [0:0]\n"
+	install(MANGLE_CHAINS
 		"-A PREROUTING -p udp -m udp --dport 53 -j MARK --set-xmark 0x5/0xffffffff\n"
 		"-A FORWARD -p udp -m udp --dport 54 -j TOS --set-tos 0x10/0x3f\n"
 		"-A POSTROUTING -p udp -m udp --dport 55 -j TTL --ttl-set 7\n"
@@ -4312,12 +4312,7 @@ static void test_tee(void **state)
 	struct frame f, got[8];
 	learn_h1();
 	learn_h2();
-	install("*mangle\n"
-		":PREROUTING ACCEPT [0:0]\n"
-		":INPUT ACCEPT [0:0]\n"
-		":FORWARD ACCEPT [0:0]\n"
-		":OUTPUT ACCEPT [0:0]\n"
-		":POSTROUTING ACCEPT [0:0]\n"
+	install(MANGLE_CHAINS
 		"-A PREROUTING -p udp -m udp --dport 60 -j TEE --gateway 10.77.2.2\n"
 		"-A PREROUTING -p udp -m udp --dport 61 -j TOS --set-tos 0x10/0x3f\n"
 		"-A PREROUTING -p udp -m udp --dport 61 -j TEE --gateway 10.77.1.2\n"
@@ -4336,12 +4331,7 @@ static void test_tee(void **state)
 		":OUTPUT ACCEPT [0:0]\n"
 		"-A OUTPUT -p udp -m udp --dport 63 -j DROP\n"
 		"COMMIT\n",
-		"*mangle\n"
-		":PREROUTING ACCEPT [0:0]\n"
-		":INPUT ACCEPT [0:0]\n"
-		":FORWARD ACCEPT [0:0]\n"
-		":OUTPUT ACCEPT [0:0]\n"
-		":POSTROUTING ACCEPT [0:0]\n"
+		MANGLE_CHAINS
 		"-A PREROUTING -p udp -m udp --dport 60 -j TEE --gateway fd77:1::2\n"
 		"COMMIT\n");
 	/* the copy after the original, to H2's MAC, TTL 63 both, DF on the
@@ -4486,12 +4476,7 @@ static void test_tcpmss(void **state)
 	learn_h1(); /* both families */
 	learn_h2();
 	static const char mangle[] =
-		"*mangle\n"
-		":PREROUTING ACCEPT [0:0]\n"
-		":INPUT ACCEPT [0:0]\n"
-		":FORWARD ACCEPT [0:0]\n"
-		":OUTPUT ACCEPT [0:0]\n"
-		":POSTROUTING ACCEPT [0:0]\n"
+		MANGLE_CHAINS
 		"-A FORWARD -p tcp -m tcp --dport 81 --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1000\n"
 		"-A FORWARD -p tcp -m tcp --dport 82 --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\n"
 		"-A FORWARD -p tcp -m tcp --dport 83 --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1300\n"
