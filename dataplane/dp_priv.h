@@ -209,6 +209,7 @@ struct dp_mbuf_priv {
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
 	uint32_t mark;     /* -j TEE's copy: the mark its original had at the rule */
+	uint8_t df;       /* -j TEE's copy: its IPv4 original had DF (reassembled: kept it) */
 };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)

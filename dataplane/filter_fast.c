@@ -221,6 +221,7 @@ static void dp_tee_req(void *ctx, const struct rules_ext *x, uint8_t oif, const 
 	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
 	pv->frag_max = pv->reasm ? dp_priv(w->tee_m)->frag_max : 0;
 	pv->mark = pk->mark; /* pskb_copy keeps skb->mark */
+	pv->df = (pm->flags & PKT_F_IP_DF) != 0;
 	memcpy(pv->addr, x->u.tee.gw.b, v6 ? 16 : 4);
 	w->tee_q[w->n_tee++] = c;
 }

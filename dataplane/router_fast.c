@@ -2034,6 +2034,12 @@ static void tee_send(struct dp_worker *w, struct rte_mbuf *m)
 	int nh = -1;
 	int kind = v6 ? route6(dp, gw, oif != DP_PORT_NONE ? oif : in, &out, &nh)
 		      : route4(dp, gw, &out, &nh);
+	if (kind >= 0 && kind != DP_NHV_GW && kind != DP_NHV_CONN) {
+		/* the box's own address, a broadcast: nothing to send to */
+		w->st.tee_noroute++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (!v6 && oif != DP_PORT_NONE && (kind < 0 || out != oif)) {
 		/* no route by oif: IPv4 takes the gateway to be on oif's
 		 * link ("routing tables are wrong", ip_route_output_key) */
@@ -2080,6 +2086,13 @@ static void tee_send(struct dp_worker *w, struct rte_mbuf *m)
 		/* DF is set; a reassembled datagram whose largest fragment
 		 * fits is fragmented again (defrag's ignore_df, frag_max_size) */
 		if (pv->reasm && pv->frag_max <= mtu) {
+			/* the fragments have DF only if the original's had
+			 * (IPSKB_FRAG_PMTU), not the copy's own */
+			if (!v6 && !pv->df) {
+				struct rte_ipv4_hdr *h = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+										 RTE_ETHER_HDR_LEN);
+				h->fragment_offset &= rte_cpu_to_be_16((uint16_t)~RTE_IPV4_HDR_DF_FLAG);
+			}
 			w->st.tee_sent++;
 			fragment_out(w, m, v6, RTE_ETHER_HDR_LEN, in, out, nh, NULL,
 				     out_mtu(dp, m, &pm, out), gw);

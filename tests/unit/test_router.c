@@ -3170,6 +3170,11 @@ static void test_filter_forward(void **state)
 	free(save);
 }
 
+/* the mangle table's built-in chains, empty, as a ruleset names them */
+#define MANGLE_CHAINS                                                                       \
+	"*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"      \
+	":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+
 static const char stateful_v4[] =
 	"*filter\n"
 	":INPUT ACCEPT [0:0]\n"
@@ -3759,6 +3764,43 @@ static void test_conntrack_reassembly(void **state)
 	assert_int_equal(w->st.reassembled, 1);
 }
 
+/* -j TEE of a reassembled datagram (2 028 bytes, fragments of 1 500 without
+ * DF): the copy is fragmented again, as the original, and its fragments
+ * do not have the DF the copy itself got (only a datagram whose
+ * fragments had DF keeps it) */
+static void test_tee_reassembled(void **state)
+{
+	(void)state;
+	struct frame whole, frag[2], out[4];
+	learn_h1();
+	learn_h2();
+	char rules[1024];
+	snprintf(rules, sizeof(rules), "%s-A FORWARD -j TEE --gateway 10.77.1.2\nCOMMIT\n%s",
+		 MANGLE_CHAINS, stateful_v4);
+	install(rules, NULL);
+	mk_frags(&whole, frag, port_mac(0));
+	put(0, &frag[0]);
+	put(0, &frag[1]);
+	dp_worker_poll(w);
+	assert_int_equal(w->st.reassembled, 1);
+	assert_int_equal(w->st.tee_sent, 1);
+	assert_int_equal(take(1, out, 4), 2); /* the original, in two */
+	unsigned n = take(0, out, 4);
+	assert_int_equal(n, 2); /* the copy, in two */
+	unsigned got = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *ip = out[i].b + 14;
+		assert_memory_equal(out[i].b, MAC_H1, 6);
+		check_ip4_csum(ip);
+		assert_int_equal(ip[8], 63);
+		uint16_t fo = rd_be16(ip + 6);
+		assert_int_equal(fo & 0x4000, 0);
+		assert_int_equal((fo & 0x1fff) * 8u, got);
+		got += rd_be16(ip + 2) - 20u;
+	}
+	assert_int_equal(got, rd_be16(whole.b + 14 + 2) - 20u);
+}
+
 /* Bridge mode: fragments are reassembled for tracking too, and leave as
  * fragments with their own Ethernet header. */
 static void test_conntrack_bridge_reassembly(void **state)
@@ -4123,11 +4165,6 @@ static void send_frags6(uint8_t ext, uint32_t id, bool overlap)
 			expect_nothing();
 	}
 }
-
-/* the mangle table's built-in chains, empty, as a ruleset names them */
-#define MANGLE_CHAINS                                                                       \
-	"*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"      \
-	":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
 
 /* IPv6: reassembled behind a destination options header or a Hop-by-Hop
  * header (the header before the fragment header takes its next header),
@@ -6266,6 +6303,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ct_events, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tee, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_tee_reassembled, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_empty_hooks, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tx_burst_never_full, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tcpmss, router_setup, dp_down),
