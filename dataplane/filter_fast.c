@@ -658,7 +658,7 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 	/* chains without rules: their policies count it (a traced packet
 	 * takes the traversal, whose events it records) */
 	if (trc == NULL &&
-	    unlikely(R->prog->f[fam == RULES_F_V6].hook_empty[h] & (1u << part)) &&
+	    unlikely(rules_hook_empty(R->prog, fam, h, part)) &&
 	    rules_empty_shortcut(R->prog, fam, h, part,
 				 R->ct && w->ctr.fresh && R->nat && !w->ctr.follow, pm->l3_len,
 				 R->ctr[w->id]))

@@ -353,6 +353,23 @@ static inline uint16_t out_mtu(const struct dp_ctx *dp, struct rte_mbuf *m,
 	return RTE_MIN(mtu, fm);
 }
 
+/* The TTL of the IPv4 header at ip (above 1) one less, the header checksum
+ * updated: RFC 1624's HC' = ~(~HC + ~m + m'), where the TTL is the high
+ * byte of its word m, so ~m + m' = ~m + m - 0x100 = 0xfeff whatever m is,
+ * and one fold ends it (~HC + 0xfeff <= 0x1fefe) -- nat_csum16's answer,
+ * bit for bit. One's complement sums commute with swapping bytes:
+ * computed on the checksum as loaded (little-endian), 0xfeff swapped. */
+static inline void ip4_ttl_dec(uint8_t *ip)
+{
+	uint16_t c;
+	memcpy(&c, ip + 10, 2);
+	uint32_t sum = (uint32_t)(uint16_t)~c + rte_cpu_to_be_16(0xfeff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	c = (uint16_t)~sum;
+	ip[8]--;
+	memcpy(ip + 10, &c, 2);
+}
+
 #define DP_MAX_FRAGS 128 /* 64 KiB down to 576 */
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -678,13 +695,8 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		return OUT_NONE;
 	}
 	trim_padding(m, pm);
-	/* RFC 1624: TTL is the high byte of the TTL/protocol word. As in
-	 * Linux's ip_forward(), the FORWARD chain sees the decremented TTL. */
-	uint16_t old = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
-	ip->time_to_live--;
-	uint16_t new_ = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
-	ip->hdr_checksum = rte_cpu_to_be_16(
-		nat_csum16(rte_be_to_cpu_16(ip->hdr_checksum), old, new_));
+	/* as in Linux's ip_forward(), the FORWARD chain sees the decremented TTL */
+	ip4_ttl_dec((uint8_t *)ip);
 	w->nat_nh = kind == DP_NHV_GW ? dp->nh[nh].addr : dst;
 	if (!hook(w, R, RULES_H_FORWARD, m, pm, in, out) ||
 	    !hook(w, R, RULES_H_POSTROUTING, m, pm, DP_PORT_NONE, out) ||
@@ -1347,23 +1359,10 @@ static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uin
 		m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + tl); /* one segment */
 		m->pkt_len = RTE_ETHER_HDR_LEN + tl;
 	}
-	if (v6) {
+	if (v6)
 		ip[7]--; /* the hop limit; no header checksum */
-	} else {
-		/* RFC 1624's HC' = ~(~HC + ~m + m'): the TTL is the high byte
-		 * of its word m, so ~m + m' = ~m + m - 0x100 = 0xfeff whatever
-		 * m is (TTL > 1), and one fold ends it (~HC + 0xfeff <=
-		 * 0x1fefe) -- nat_csum16's answer, bit for bit. One's
-		 * complement sums commute with swapping bytes: computed on the
-		 * checksum as loaded (little-endian), with 0xfeff swapped. */
-		uint16_t c;
-		memcpy(&c, ip + 10, 2);
-		uint32_t sum = (uint32_t)(uint16_t)~c + rte_cpu_to_be_16(0xfeff);
-		sum = (sum & 0xffff) + (sum >> 16);
-		c = (uint16_t)~sum;
-		ip[8]--;
-		memcpy(ip + 10, &c, 2);
-	}
+	else
+		ip4_ttl_dec(ip);
 	/* destination then source MAC: 8 + 4 bytes (the 8-byte store's last
 	 * two bytes are the source's first two) */
 	uint64_t so = dp->ports[out].mac48;

@@ -536,12 +536,18 @@ static inline bool rules_est_shortcut(const struct rules_prog *p, int fam, enum 
  */
 void rules_empty_count(const struct rules_fprog *fp, enum rules_hook h, enum rules_part part,
 	uint32_t len, struct rules_counter *ctr);
+/* whether the part of hook h has only such chains (the caller's cheap first test) */
+static inline bool rules_hook_empty(const struct rules_prog *p, int fam, enum rules_hook h,
+	enum rules_part part)
+{
+	return (p->f[fam == RULES_F_V6].hook_empty[h] >> part) & 1;
+}
+/* the shortcut, once rules_hook_empty holds */
 static inline bool rules_empty_shortcut(const struct rules_prog *p, int fam, enum rules_hook h,
 	enum rules_part part, bool nat, uint32_t len, struct rules_counter *ctr)
 {
 	const struct rules_fprog *fp = &p->f[fam == RULES_F_V6];
-	if (!(fp->hook_empty[h] & (1u << part)) ||
-	    (nat && fp->hook_nat[h] && (part != RULES_PART_RAW || fp->hook_nat[h] <= fp->hook_raw[h])))
+	if (nat && fp->hook_nat[h] && (part != RULES_PART_RAW || fp->hook_nat[h] <= fp->hook_raw[h]))
 		return false;
 	rules_empty_count(fp, h, part, len, ctr);
 	return true;

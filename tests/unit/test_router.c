@@ -361,15 +361,23 @@ static void mk_udp4(struct frame *f, const uint8_t *eth_dst, const uint8_t *src,
 	fr_ip4_end(f, ip);
 }
 
+/* An IPv6 UDP datagram of plen payload bytes, its checksum right. */
+static void udp6_frame(struct frame *f, const uint8_t *eth_dst, const uint8_t *eth_src,
+		       const uint8_t *src, const uint8_t *dst, uint8_t hlim, uint16_t sport,
+		       uint16_t dport, uint16_t plen)
+{
+	f->n = 0;
+	fr_eth(f, eth_dst, eth_src, 0x86dd);
+	uint32_t ip = fr_ip6(f, IPPROTO_UDP, hlim, src, dst);
+	uint32_t l4 = fr_udp(f, sport, dport, plen);
+	fr_ip6_end(f, ip);
+	fr_ip6_l4_csum(f, ip, IPPROTO_UDP, l4, 6);
+}
+
 static void mk_udp6(struct frame *f, const uint8_t *eth_dst, const uint8_t *src,
 		    const uint8_t *dst, uint8_t hlim, uint16_t plen)
 {
-	f->n = 0;
-	fr_eth(f, eth_dst, MAC_H1, 0x86dd);
-	uint32_t ip = fr_ip6(f, IPPROTO_UDP, hlim, src, dst);
-	uint32_t l4 = fr_udp(f, 33434, 53, plen);
-	fr_ip6_end(f, ip);
-	fr_ip6_l4_csum(f, ip, IPPROTO_UDP, l4, 6);
+	udp6_frame(f, eth_dst, MAC_H1, src, dst, hlim, 33434, 53, plen);
 }
 
 /* Neighbour solicitation for target from src, with a source link-layer
@@ -1794,12 +1802,7 @@ static void default_route_case(const char *routes)
 	dp_worker_poll(w);
 	take_one(0, &out);
 	check_forwarded4(&f, &out, MAC_H1, 0);
-	f.n = 0;
-	fr_eth(&f, port_mac(1), MAC_H2, 0x86dd);
-	uint32_t ip = fr_ip6(&f, IPPROTO_UDP, 64, H2_IP6, high6);
-	uint32_t l4 = fr_udp(&f, 1000, 53, 8);
-	fr_ip6_end(&f, ip);
-	fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+	udp6_frame(&f, port_mac(1), MAC_H2, H2_IP6, high6, 64, 1000, 53, 8);
 	put(1, &f);
 	dp_worker_poll(w);
 	take_one(0, &out);
@@ -4441,12 +4444,7 @@ static void test_tee(void **state)
 	take_one(1, got);
 	assert_int_equal(w->st.tee_noroute, 1);
 	/* IPv6: the copy to H1 on lan0, hop limit one less */
-	f.n = 0;
-	fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
-	uint32_t ip = fr_ip6(&f, IPPROTO_UDP, 64, H1_IP6, H2_IP6);
-	uint32_t l4 = fr_udp(&f, 1000, 60, 8);
-	fr_ip6_end(&f, ip);
-	fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+	udp6_frame(&f, port_mac(0), MAC_H1, H1_IP6, H2_IP6, 64, 1000, 60, 8);
 	put(0, &f);
 	dp_worker_poll(w);
 	assert_int_equal(take(1, got, 8), 1);
