@@ -85,7 +85,8 @@ void ct_params_default(struct ct_params *p)
 	p->checksum = 1;
 }
 
-_Static_assert(sizeof(struct ct_entry) == 112, "ct_entry must stay 112 bytes");
+_Static_assert(sizeof(struct ct_entry) == 64, "ct_entry is one cache line");
+_Static_assert(sizeof(union ct_pstate) == 48, "ct_entry and its ct_pstate stay 112 bytes");
 _Static_assert(sizeof(struct ct_addr6) == 64, "ct_addr6 is one cache line");
 _Static_assert(sizeof(struct ct_bucket) == 64, "a bucket is one cache line");
 
@@ -104,7 +105,7 @@ static size_t round64(size_t n)
 size_t ct_table_mem(const struct ct_params *p)
 {
 	return round64(sizeof(struct ct_table)) + round64((size_t)p->max * sizeof(struct ct_entry)) +
-		round64((size_t)p->max6 * sizeof(struct ct_addr6)) +
+		round64((size_t)p->max * sizeof(union ct_pstate)) + round64((size_t)p->max6 * sizeof(struct ct_addr6)) +
 		round64((size_t)buckets_for(p->max) * sizeof(struct ct_bucket));
 }
 
@@ -121,6 +122,8 @@ struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
 	size_t off = round64(sizeof(*t));
 	t->e = (struct ct_entry *)(mem + off);
 	off += round64((size_t)par->max * sizeof(struct ct_entry));
+	t->px = (union ct_pstate *)(mem + off);
+	off += round64((size_t)par->max * sizeof(union ct_pstate));
 	t->x6 = par->max6 ? (struct ct_addr6 *)(mem + off) : NULL;
 	off += round64((size_t)par->max6 * sizeof(struct ct_addr6));
 	t->b = (struct ct_bucket *)(mem + off);
@@ -485,6 +488,7 @@ uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 	uint8_t wheel = e->status & CT_S_WHEEL;
 	uint32_t tnext = wheel ? e->tnext : CT_NIL;
 	memset(e, 0, sizeof(*e));
+	memset(&t->px[idx], 0, sizeof(t->px[idx]));
 	e->fam = fam;
 	e->status = wheel;
 	e->tnext = tnext;
@@ -699,13 +703,14 @@ static int format(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned
 								      : NULL;
 	if (w > 0 && (size_t)w < n && ev == 0)
 		w += snprintf(buf + w, n - (size_t)w, "%smark=%u %s%s%suse=1",
-			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", e->mark,
+			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", ct_mark(t, e),
 			hn ? "helper=" : "", hn ? hn : "", hn ? " " : "");
 	else if (w > 0 && (size_t)w < n) {
 		int x = snprintf(buf + w, n - (size_t)w, "%s", (e->status & CT_S_ASSURED) ? "[ASSURED] " : "");
 		if (x > 0)
 			w += x;
-		if (e->mark && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "mark=%u ", e->mark)) > 0)
+		uint32_t mk = ct_mark(t, e);
+		if (mk && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "mark=%u ", mk)) > 0)
 			w += x;
 		/* ctnetlink's DESTROY carries no helper */
 		if (hn && ev != CT_EV_DESTROY && (size_t)w < n &&
@@ -742,7 +747,7 @@ void ct_event_put(struct ct_table *t, struct ct_evq *q, uint32_t idx, unsigned t
 	const struct ct_entry *e = &t->e[idx];
 	ev->type = (uint8_t)type;
 	ev->now = t->now;
-	ev->e = *e;
+	ct_entry_copy(t, e, &ev->e);
 	if (e->fam == 6)
 		ev->a6 = t->x6[e->a.x6];
 	__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);

@@ -8,15 +8,18 @@
  * reads tables (listing, statistics) only through the owning worker (a
  * message on its ring), never directly.
  *
- * Entries (struct ct_entry, 112 bytes) live in one array; both directions
+ * Entries live in one array of cache lines (struct ct_entry, 64 bytes),
+ * their protocols' state (union ct_pstate: TCP's window, SCTP's tags, 48
+ * bytes) in another, so that a packet that needs no window (UDP, and
+ * whatever finds no entry) reads one line of its entry; both directions
  * are indexed (node = index << 1 | direction) in an array of 64-byte
  * buckets of 10 slots, each a 16-bit signature of the hash and a node, with
  * linear probing to the next bucket when one is full (each bucket counts
  * the nodes that went past it, so lookups stop early and deletions need no
  * tombstones). A lookup reads one bucket line and, through the signature,
- * only the entry that matches: no chain of entries to walk. The buckets are
+ * only the entry line that matches: no chain of entries to walk. The buckets are
  * sized for 80% of the slots at most, 16 bytes per connection: with the
- * entry, 128 bytes. IPv4 addresses are in the entry; IPv6 ones in a side
+ * entry's 112, 128 bytes. IPv4 addresses are in the entry; IPv6 ones in a side
  * array of 64-byte records (struct ct_addr6).
  *
  * Time is in ticks of 1/16 s (CT_HZ), a 32-bit count that wraps after 8.5
@@ -187,12 +190,26 @@ struct ct_sctp {
 	uint8_t last_dir; /* of that HEARTBEAT */
 };
 
-/* One connection: both tuples, state, accounting. 112 bytes. */
+/* The part of a connection's state that its protocol's tracking alone
+ * reads (48 bytes): in its own array (ct_table.px, ct_ps()), so that
+ * struct ct_entry is one cache line. */
+union ct_pstate {
+	struct ct_tcp tcp;
+	struct ct_sctp sctp;
+	struct {
+		uint32_t mark; /* UDP, UDP-Lite: the connmark (ct_mark()) */
+	} udp;
+};
+
+/* One connection: both tuples, state, accounting -- one cache line (64
+ * bytes, aligned), all that the established lane reads and writes of a
+ * UDP stream (and of a TCP connection but its window: ct_ps()). With its
+ * 48 bytes of union ct_pstate, 112 bytes. */
 struct ct_entry {
 	union {
 		uint32_t a4[4]; /* orig src, orig dst, reply src, reply dst (network order) */
 		uint32_t x6;    /* IPv6: index of the struct ct_addr6 */
-	} a;
+	} a __attribute__((aligned(64)));
 	uint16_t port[4];   /* orig sport, dport, reply sport, dport (host order);
 			       ICMP: id, type << 8 | code */
 	uint8_t proto, fam, status;
@@ -203,16 +220,14 @@ struct ct_entry {
 			       ct_master_helper() */
 	uint32_t expire;    /* tick */
 	uint32_t tnext;     /* wheel slot list / free list */
-	uint32_t mark;      /* connmark */
+	/* the connmark; UDP and UDP-Lite: the tick after which the flow is
+	 * a stream (stream_ts), their connmark in the ct_pstate, which the
+	 * established lane never reads. Read with ct_mark() (set with
+	 * ct_mark_set()); in a copy (an event's, a listing's), the mark
+	 * (ct_entry_copy()). */
+	uint32_t mts;
 	uint32_t pk_lo[2];  /* accounting per direction: packets (40 bits) */
 	uint64_t by[2];     /* bytes (low 56 bits) | packets >> 32 << 56 */
-	union {
-		struct ct_tcp tcp;
-		struct ct_sctp sctp;
-		struct {
-			uint32_t stream_ts; /* UDP: becomes a stream after this tick */
-		} udp;
-	} p;
 };
 
 #define CT_BSLOTS 10
@@ -342,6 +357,7 @@ struct ct_evq {
 struct ct_table {
 	/* the first cache line: what every packet reads */
 	struct ct_entry *e;
+	union ct_pstate *px;  /* entry i's protocol state: px[i] (ct_ps()) */
 	struct ct_addr6 *x6;
 	struct ct_bucket *b;
 	struct ct_evq *evq;  /* events on (the control thread sets it), else NULL */
@@ -385,6 +401,40 @@ struct ct_table {
 		} sa[2];
 	} help[CT_HELP_MAP];
 };
+
+/* Entry e's protocol state */
+static inline union ct_pstate *ct_ps(const struct ct_table *t, const struct ct_entry *e)
+{
+	return &t->px[e - t->e];
+}
+
+static inline bool ct_udp_like(const struct ct_entry *e)
+{
+	return e->proto == 17 || e->proto == 136;
+}
+
+/* Entry e's connmark, and setting it (t: a worker's table; or the control
+ * thread's one-entry view of a copy, with no px, whose mts is the mark) */
+static inline uint32_t ct_mark(const struct ct_table *t, const struct ct_entry *e)
+{
+	return ct_udp_like(e) && t->px != NULL ? ct_ps(t, e)->udp.mark : e->mts;
+}
+static inline void ct_mark_set(const struct ct_table *t, struct ct_entry *e, uint32_t m)
+{
+	if (ct_udp_like(e))
+		ct_ps(t, e)->udp.mark = m;
+	else
+		e->mts = m;
+}
+
+/* A copy of entry e for the control thread (an event, a listing): its
+ * mts is its connmark */
+static inline void ct_entry_copy(const struct ct_table *t, const struct ct_entry *e,
+				 struct ct_entry *c)
+{
+	*c = *e;
+	c->mts = ct_mark(t, e);
+}
 
 static inline unsigned ct_tcp_state(const struct ct_entry *e)
 {
@@ -536,21 +586,31 @@ static inline bool ct_hint_holds(const struct ct_table *t, uint32_t node, const 
 /* Starts loading the entries whose signature matches h's in its home
  * bucket (which must be there already) and returns the first one's node:
  * the likely answer of the lookup (ct_est_find takes it as a hint), CT_NIL
- * when none matched (a new connection, most likely). An entry spans two
- * cache lines, or three (112 bytes from an offset of 32 or 48 in a line):
- * all are loaded. */
-static inline uint32_t ct_prefetch_entry(const struct ct_table *t, uint32_t h)
+ * when none matched (a new connection, most likely). An entry is one
+ * cache line; its protocol state (ps: a TCP or SCTP packet's, whose
+ * tracking reads it) one or two more. */
+static inline uint32_t ct_prefetch_entry(const struct ct_table *t, uint32_t h, bool ps)
 {
 	const struct ct_bucket *b = &t->b[ct_bucket_of(t, h)];
 	uint32_t m = ct_bucket_match(b, ct_sig(h));
 	for (uint32_t x = m; x != 0; x &= x - 1) {
-		const char *e = (const char *)&t->e[b->node[__builtin_ctz(x)] >> 1];
-		ct_prefetch0(e);
-		ct_prefetch0(e + 64);
-		if (((uintptr_t)e & 63) > 2 * 64 - sizeof(struct ct_entry))
-			ct_prefetch0(e + sizeof(struct ct_entry) - 1);
+		uint32_t i = b->node[__builtin_ctz(x)] >> 1;
+		ct_prefetch0(&t->e[i]);
+		if (ps) {
+			const char *q = (const char *)&t->px[i];
+			ct_prefetch0(q);
+			ct_prefetch0(q + sizeof(union ct_pstate) - 1);
+		}
 	}
 	return m ? b->node[__builtin_ctz(m)] : CT_NIL;
+}
+
+/* Whether the established lane's packet of protocol proto reads its
+ * entry's union ct_pstate (TCP's window, SCTP's tags; not UDP: its
+ * stream_ts is in the entry, its connmark unread) */
+static inline bool ct_proto_ps(uint8_t proto)
+{
+	return proto != 17 && proto != 136;
 }
 
 /* Track one packet (see the header comment). h: ct_hash(&p->t). */

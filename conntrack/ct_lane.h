@@ -36,7 +36,7 @@ static inline void ct_udp_packet(const struct ct_table *t, struct ct_entry *e, u
 	uint32_t to = t->par->to[CT_TO_UDP];
 	if (e->status & CT_S_ASSURED) {
 		to = t->par->to[CT_TO_UDP_STREAM];
-	} else if ((e->status & CT_S_SEEN_REPLY) && (int32_t)(now - e->p.udp.stream_ts) > 0) {
+	} else if ((e->status & CT_S_SEEN_REPLY) && (int32_t)(now - e->mts) > 0) {
 		to = t->par->to[CT_TO_UDP_STREAM];
 		e->status |= CT_S_ASSURED;
 	}

@@ -394,7 +394,7 @@ static inline uint32_t maxackwindow(const struct ct_tcp *st, unsigned dir)
 static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned dir,
 	unsigned index, const struct seg *s)
 {
-	struct ct_tcp *st = &e->p.tcp;
+	struct ct_tcp *st = &ct_ps(t, e)->tcp;
 	unsigned r = !dir;
 	bool liberal = (st->flags[dir] & CT_TF_BE_LIBERAL) || t->par->tcp_be_liberal;
 	uint32_t seq = s->seq, ack = s->ack, sack = s->ack, end = s->end, win = s->win;
@@ -507,7 +507,7 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 static void tcp_handle_invalid(const struct ct_table *t, struct ct_entry *e, unsigned dir,
 	unsigned index, uint32_t now)
 {
-	struct ct_tcp *st = &e->p.tcp;
+	struct ct_tcp *st = &ct_ps(t, e)->tcp;
 	if (!(e->status & CT_S_ASSURED) || (index != I_RST && index != I_FIN))
 		return;
 	if (last_dir(st) != dir && (last_index(st) == I_FIN || last_index(st) == I_RST)) {
@@ -526,7 +526,7 @@ static bool tcp_new(const struct ct_table *t, struct ct_entry *e, const struct s
 {
 	unsigned index = tcp_index(s->flags);
 	uint8_t ns = tcp_next[0][index][CT_TCP_NONE];
-	struct ct_tcp *st = &e->p.tcp;
+	struct ct_tcp *st = &ct_ps(t, e)->tcp;
 	if (ns >= CT_TCP_MAX)
 		return false;
 	memset(st, 0, sizeof(*st));
@@ -558,7 +558,7 @@ static inline bool tcp_established(const struct ct_entry *e)
 static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_entry *e,
 	uint32_t idx, unsigned dir, const struct seg *s, uint32_t now, uint32_t len)
 {
-	struct ct_tcp *st = &e->p.tcp;
+	struct ct_tcp *st = &ct_ps(t, e)->tcp;
 	const struct ct_params *par = t->par;
 	unsigned index = tcp_index(s->flags);
 	unsigned old = ct_tcp_state(e);
@@ -841,9 +841,9 @@ static bool sctp_chunks_ok(const struct ct_pkt *p, uint32_t *map)
 
 /* sctp_new: a first packet must be made of chunks that may open an
  * association (DATA or SACK may not); the tags it announces noted. */
-static bool sctp_new(struct ct_entry *e, const struct ct_pkt *p)
+static bool sctp_new(const struct ct_table *t, struct ct_entry *e, const struct ct_pkt *p)
 {
-	memset(&e->p.sctp, 0, sizeof(e->p.sctp));
+	memset(&ct_ps(t, e)->sctp, 0, sizeof(struct ct_sctp));
 	uint32_t end = sctp_end(p), off = 12, vtag = ld32(p->l4 + 4);
 	for (const uint8_t *c; (c = sctp_chunk(p, end, &off)) != NULL;) {
 		unsigned ns = sctp_next_state(0, CT_SCTP_NONE, c[0]);
@@ -854,11 +854,11 @@ static bool sctp_new(struct ct_entry *e, const struct ct_pkt *p)
 			 * initiate tag is what the answers will carry */
 			if (vtag != 0 || (size_t)(c - p->l4) + 20 > end)
 				return false;
-			e->p.sctp.vtag[1] = ld32(c + 4);
+			ct_ps(t, e)->sctp.vtag[1] = ld32(c + 4);
 		} else if (c[0] == SC_HEARTBEAT) {
-			e->p.sctp.vtag[0] = vtag; /* a secondary path's */
+			ct_ps(t, e)->sctp.vtag[0] = vtag; /* a secondary path's */
 		} else if (c[0] == SC_SHUTDOWN_ACK) {
-			e->p.sctp.vtag[1] = vtag; /* out of the blue: a SHUTDOWN_COMPLETE answers */
+			ct_ps(t, e)->sctp.vtag[1] = vtag; /* out of the blue: a SHUTDOWN_COMPLETE answers */
 		}
 	}
 	e->ps &= 0xf0; /* NONE */
@@ -885,10 +885,10 @@ static int sctp_packet(const struct ct_table *t, struct ct_entry *e, unsigned di
 		/* out of the blue: these are answered by nothing (8.4) */
 		if (map & (SC_BIT(SC_ABORT) | SC_BIT(SC_SHUTDOWN_COMPLETE) | SC_BIT(SC_COOKIE_ACK)))
 			return V_INVALID;
-		if (!sctp_new(e, p))
+		if (!sctp_new(t, e, p))
 			return V_INVALID;
 	}
-	struct ct_sctp *sc = &e->p.sctp;
+	struct ct_sctp *sc = &ct_ps(t, e)->sctp;
 	uint32_t vtag = ld32(p->l4 + 4);
 	const uint32_t own_check = SC_BIT(SC_INIT) | SC_BIT(SC_SHUTDOWN_COMPLETE) |
 		SC_BIT(SC_COOKIE_ECHO) | SC_BIT(SC_ABORT) | SC_BIT(SC_SHUTDOWN_ACK) |
@@ -1287,7 +1287,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 				return;
 			}
 			if (proto == 17 || proto == 136)
-				e->p.udp.stream_ts = now + ct_ticks(2);
+				e->mts = now + ct_ticks(2); /* stream_ts */
 			if (p->helper)
 				e->ps = (uint8_t)((e->ps & 0xcf) | (p->helper & 3) << 4);
 			/* a connection a helper announced (ct_help.h) */

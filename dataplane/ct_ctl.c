@@ -83,7 +83,7 @@ bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 	if (f->has_state && !(e->proto == 6 && (int)ct_tcp_state(e) == f->state) &&
 	    !(e->proto == 132 && (int)ct_sctp_state(e) == f->sctp_state))
 		return false;
-	if (f->has_mark && (e->mark & f->mask) != f->mark)
+	if (f->has_mark && (ct_mark(v, e) & f->mask) != f->mark)
 		return false;
 	if (!(f->has_rsrc || f->has_rdst || f->rsport >= 0 || f->rdport >= 0 || f->nat))
 		return true;
@@ -148,7 +148,7 @@ static int walk(struct dp_ctx *dp, const struct dp_ct_filter *f, uint8_t op, uin
 					if (!kq.killed)
 						continue; /* gone, replaced meanwhile, or unchanged */
 					if (op == DP_CT_MARK)
-						snap.e.mark = kq.mark; /* shown as it is now */
+						snap.e.mts = kq.mark; /* shown as it is now */
 				}
 				n++;
 				if (fn != NULL && fn(arg, wi, &v, q.now) < 0) {

@@ -430,7 +430,7 @@ void dp_ct_serve(struct dp_worker *w)
 				continue;
 			struct dp_ctsnap *s = &q->out[q->n++];
 			s->idx = i;
-			s->e = t->e[i];
+			ct_entry_copy(t, &t->e[i], &s->e);
 			if (s->e.fam == 6)
 				s->a6 = t->x6[s->e.a.x6];
 		}
@@ -457,10 +457,10 @@ void dp_ct_serve(struct dp_worker *w)
 		}
 		/* conntrack -U: as ctnetlink's change of the mark, an UPDATE
 		 * event when it changed (conntrack(8) sends none otherwise) */
-		uint32_t m = (e->mark & ~q->mask) ^ q->mark;
+		uint32_t m = (ct_mark(t, e) & ~q->mask) ^ q->mark;
 		q->mark = m;
-		if (m != e->mark) {
-			e->mark = m;
+		if (m != ct_mark(t, e)) {
+			ct_mark_set(t, e, m);
 			q->killed = 1;
 			if (__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) != NULL)
 				ct_event(t, q->cursor, CT_EV_UPDATE);

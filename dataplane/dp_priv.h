@@ -491,7 +491,8 @@ static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *has
 	if (i >= n || hash[i] == 0)
 		return;
 	w->bhrep[i] = 0;
-	w->bhint[i] = ct_prefetch_entry(w->ct, hash[i]);
+	/* the protocol state too: the rules read a UDP flow's connmark there */
+	w->bhint[i] = ct_prefetch_entry(w->ct, hash[i], true);
 	if (w->bhint[i] == CT_NIL) {
 		/* no such connection yet: confirming one will index its reply */
 		w->bhrep[i] = ct_hash_reply(&w->btup[i]);

@@ -295,7 +295,7 @@ static inline void fill_view(struct dp_worker *w, const struct dp_rules *R, stru
 			v->ct_status = e->status & 0x0f;
 			v->ct_dir = w->ctr.dir;
 			v->ct_mhelper = (uint8_t)ct_master_helper(e);
-			v->ct_mark = e->mark;
+			v->ct_mark = ct_mark(w->ct, e);
 			if (e->status & CT_S_SRC_NAT)
 				v->ct_state |= RULES_CT_SNAT;
 			if (e->status & CT_S_DST_NAT)
@@ -523,7 +523,7 @@ static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	if (mods & RULES_MOD_MARK)
 		pm->mark = v->mark;
 	if ((mods & RULES_MOD_CTMARK) && w->ctr.idx != CT_NIL)
-		w->ct->e[w->ctr.idx].mark = v->ct_mark;
+		ct_mark_set(w->ct, &w->ct->e[w->ctr.idx], v->ct_mark);
 	if (pm->l3 == PKT_L3_IPV4) {
 		if (mods & (RULES_MOD_TOS | RULES_MOD_TTL)) {
 			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;

@@ -1544,8 +1544,8 @@ static inline bool est_dnat_route(const struct dp_ctx *dp, const uint8_t *dst, b
  * ct-new unchanged); not much further: the lane stops at its first
  * packet it cannot take, and what it did ahead is then lost (a burst of
  * new connections stops it at once). */
-#define EST_AHEAD 10
-#define EST_ENTRY_AHEAD 5
+#define EST_AHEAD 16
+#define EST_ENTRY_AHEAD 8
 /* A burst of EST_COOL_MIN packets or more of which the lane forwarded none
  * (new connections: what it did was in vain) sends the next EST_COOL
  * bursts straight to the full path. */
@@ -1706,14 +1706,14 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 	while (!stop && k < n && k < EST_AHEAD)
 		EST_LOOK(k);
 	for (; pe < k && pe < EST_ENTRY_AHEAD; pe++)
-		hint[pe] = ct_prefetch_entry(t, h[pe]);
+		hint[pe] = ct_prefetch_entry(t, h[pe], ct_proto_ps(w->btup[pe].proto));
 	for (i = 0;; i++) {
 		if (!stop && k < n)
 			EST_LOOK(k);
 		if (i >= k)
 			break;
 		if (pe < k) { /* pe > i after this (k > i) */
-			hint[pe] = ct_prefetch_entry(t, h[pe]);
+			hint[pe] = ct_prefetch_entry(t, h[pe], ct_proto_ps(w->btup[pe].proto));
 			pe++;
 		}
 		struct rte_mbuf *m = pkts[i];

@@ -97,7 +97,7 @@ static void json_entry_fields(struct json *j, unsigned worker, const struct ct_t
 	json_arr_end(j);
 	json_kbool(j, "unreplied", !(e->status & CT_S_SEEN_REPLY));
 	json_kbool(j, "assured", e->status & CT_S_ASSURED);
-	json_ku64(j, "mark", e->mark);
+	json_ku64(j, "mark", ct_mark(v, e));
 	if (ct_helper(e) != CT_HELPER_NONE && ct_helper(e) < CT_HELPER_MAX)
 		json_kstr(j, "helper", ct_helper_names[ct_helper(e)]);
 	json_ku64(j, "worker", worker);

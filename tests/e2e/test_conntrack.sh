@@ -156,6 +156,13 @@ out=$(ctl -U -p tcp --dport 8080 -m 0x3/0x3 2>&1)
 assert_match "-U changing nothing updates nothing (as conntrack(8))" "0 flow entries have been updated" "$out"
 out=$(ctl -U -p tcp 2>&1)
 assert_match "-U without a mark is refused" "conntrack -U needs the new mark" "$out"
+# a UDP flow's mark lives apart from the tick that makes it a stream
+# (conntrack/ct.h): set, listed and filtered as a TCP connection's, and
+# its timeout left as it was
+out=$(ctl -U -p udp --dport 9 -m 0x77 2>&1)
+assert_match "-U sets a UDP flow's mark" '^udp +17 [0-9]+ src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=9 .*mark=119 use=1' "$out"
+out=$(ctl -L -p udp --dport 9 -m 0x77 2>/dev/null)
+assert_match "-L -m finds the UDP flow by its mark, [UNREPLIED] and its timeout unchanged" '^udp +17 (1[0-9]|20) src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=[0-9]+ dport=9 .*\[UNREPLIED\] .*mark=119 use=1' "$out"
 out=$(ctl -S 2>&1)
 assert_match "-S: one line per worker" "worker=0 entries=[0-9]+ .*found=[0-9]+ new=[0-9]+ invalid=[0-9]+" "$out"
 out=$(ctl -D -p icmp 2>&1)

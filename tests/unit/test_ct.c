@@ -503,6 +503,42 @@ static void test_udp(void **st)
 	assert_int_equal(ct_bytes(E(), 1), 108);
 }
 
+/* The connmark of a UDP flow sits in its ct_pstate, the entry's line
+ * holding when it becomes a stream: each keeps its own value, and copies
+ * (events, listings) carry the mark; a TCP connection's is in the entry. */
+static void test_udp_mark(void **st)
+{
+	(void)st;
+	struct pk k;
+	udp4(&k, C, S, 5353, 53, 30);
+	assert_int_equal(run(&k), CT_NEW);
+	ct_mark_set(T, E(), 0xa5a5u);
+	udp4(&k, S, C, 53, 5353, 80);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_mark(T, E()), 0xa5a5u);
+	ct_mark_set(T, E(), 0xffffffffu); /* the stream tick stays */
+	now += 1 * CT_HZ;
+	udp4(&k, C, S, 5353, 53, 30);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_false(E()->status & CT_S_ASSURED);
+	now += 2 * CT_HZ;
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_true(E()->status & CT_S_ASSURED);
+	assert_int_equal(ct_mark(T, E()), 0xffffffffu);
+	struct ct_entry c;
+	ct_entry_copy(T, E(), &c);
+	assert_int_equal(c.mts, 0xffffffffu);
+	char buf[512];
+	ct_format(T, R.idx, now, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "mark=4294967295 "));
+
+	tcp4(&k, C, S, 40000, 80, SYN, 1000, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	ct_mark_set(T, E(), 7);
+	assert_int_equal(E()->mts, 7);
+	assert_int_equal(ct_mark(T, E()), 7);
+}
+
 static void test_icmp(void **st)
 {
 	(void)st;
@@ -582,7 +618,7 @@ static void test_sctp(void **st)
 	assert_int_equal(run(&k), CT_NEW);
 	assert_int_equal(ct_sctp_state(E()), CT_SCTP_CLOSED);
 	assert_int_equal(secs_left(E()), 10);
-	assert_int_equal(E()->p.sctp.vtag[1], htonl(ct));
+	assert_int_equal(ct_ps(T, E())->sctp.vtag[1], htonl(ct));
 	SC1(&k, S, C, 38412, 5000, ct, st_, C_INIT_ACK, 0, 16);
 	assert_int_equal(run(&k), CT_ESTABLISHED);
 	assert_int_equal(ct_sctp_state(E()), CT_SCTP_COOKIE_WAIT);
@@ -1104,7 +1140,8 @@ static void test_churn(void **st)
 static void test_sizes(void **st)
 {
 	(void)st;
-	assert_int_equal(sizeof(struct ct_entry), 112);
+	assert_int_equal(sizeof(struct ct_entry), 64);
+	assert_int_equal(sizeof(struct ct_entry) + sizeof(union ct_pstate), 112);
 	assert_int_equal(sizeof(struct ct_bucket), 64);
 	/* 10 million entries in less than 2 GiB */
 	struct ct_params p;
@@ -1555,6 +1592,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_simultaneous_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_pickup_and_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sctp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gre, setup, teardown),

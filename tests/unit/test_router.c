@@ -2601,11 +2601,13 @@ static void el_run(const char *rules4, const char *rules6, unsigned bursts, uint
 		struct ct_entry e = t->e[i];
 		if (e.fam == 0)
 			continue;
+		union ct_pstate ps = t->px[i];
 		e.expire -= base;
 		if (e.proto == IPPROTO_UDP)
-			e.p.udp.stream_ts -= base;
+			e.mts -= base; /* stream_ts */
 		d = el_fnv(d, &i, sizeof(i));
 		d = el_fnv(d, &e, sizeof(e));
+		d = el_fnv(d, &ps, sizeof(ps));
 	}
 	*ct = d;
 	el_early = t->st.early_drop;
