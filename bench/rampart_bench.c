@@ -9,6 +9,7 @@
  *
  *   rampart-bench [--json] [--packets N] SCENARIO... | all
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -754,7 +755,8 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	for (int ph = 0; ph < (b->sctp ? 4 : 3) && rc == 0; ph++) {
 		if (ph == 2 && !b->sctp && b->flows) {
 			struct timespec ts = { 2, 100 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
 		}
 		for (uint64_t f = 0; f < b->flows && rc == 0; f += DP_BURST) {
 			int dir = ph & 1;
@@ -770,7 +772,8 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 			}
 		}
 	}
-	if (rc == 0 && b->flows && !b->sctp) { /* what the set-up claims */
+	/* what the set-up claims (the established scenarios have one worker) */
+	if (rc == 0 && b->flows && !b->sctp) {
 		uint32_t assured = 0;
 		for (uint32_t i = 0; i < w->ct->max; i++)
 			assured += w->ct->e[i].fam != 0 && (w->ct->e[i].status & CT_S_ASSURED);

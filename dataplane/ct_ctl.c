@@ -111,7 +111,9 @@ bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 static int walk(struct dp_ctx *dp, const struct dp_ct_filter *f, uint8_t op, uint32_t mark,
 	uint32_t mask, dp_ct_visit_fn fn, void *arg, char *err, size_t errlen)
 {
-	struct dp_ctsnap *buf = malloc(DP_CT_CHUNK * sizeof(*buf));
+	/* aligned as its entries (struct ct_entry is a cache line); its size
+	 * is a multiple of that alignment */
+	struct dp_ctsnap *buf = aligned_alloc(_Alignof(struct dp_ctsnap), DP_CT_CHUNK * sizeof(*buf));
 	if (buf == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

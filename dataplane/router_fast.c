@@ -1539,11 +1539,11 @@ static inline bool est_dnat_route(const struct dp_ctx *dp, const uint8_t *dst, b
 
 /* How far ahead of its turn the established lane looks at a packet (its
  * headers, tuple, hash; its connection's bucket requested), and requests
- * its entry. Far enough for a table in DRAM (with 1M connections, 10/5
- * against 6/3: ct-established 200 -> 171 cycles, ct-mix 305 -> 279,
- * ct-new unchanged); not much further: the lane stops at its first
- * packet it cannot take, and what it did ahead is then lost (a burst of
- * new connections stops it at once). */
+ * its entry. Far enough for a table in DRAM (with 1M connections and the
+ * entry one cache line, 16/8 against 10/5: ct-established 159 -> 146
+ * cycles; 20/10 as good, 24/12 worse; performance.md); not much further:
+ * the lane stops at its first packet it cannot take, and what it did
+ * ahead is then lost (a burst of new connections stops it at once). */
 #define EST_AHEAD 16
 #define EST_ENTRY_AHEAD 8
 /* A burst of EST_COOL_MIN packets or more of which the lane forwarded none
