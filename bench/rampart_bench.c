@@ -58,6 +58,8 @@ static const struct bench scenarios[] = {
 	{ "router", "IPv4 parse + LPM route (16 prefixes, 2 gateways) + TTL + L2 rewrite", false,
 	  false, 0, NULL, NULL },
 	{ "router6", "IPv6 parse + LPM route + hop limit + L2 rewrite", false, true, 0, NULL, NULL },
+	{ "router-connected", "router to 64 resolved hosts of wan0's connected subnet (the next hop "
+	  "looked up by address)", false, false, 0, NULL, NULL },
 	{ "router-filter-10", "router + filter FORWARD of 10 ClassBench-like rules (no verdict: all tried)",
 	  false, false, 10, NULL, NULL },
 	{ "router-filter-10000", "router + filter FORWARD of 10000 ClassBench-like rules (no verdict)",
@@ -168,7 +170,15 @@ static void put_ns(struct rte_ring *rx, const uint8_t src[16], const uint8_t tar
 	rte_ring_enqueue(rx, m);
 }
 
-static void build_templates(const struct dp_ctx *dp, bool v6)
+/* router-connected's hosts: 10.77.2.2 .. 10.77.2.(2 + N_HOSTS - 1) on wan0 */
+#define N_HOSTS 64
+
+static bool connected(const struct bench *b)
+{
+	return strcmp(b->name, "router-connected") == 0;
+}
+
+static void build_templates(const struct dp_ctx *dp, bool v6, bool hosts)
 {
 	for (unsigned i = 0; i < NPKT; i++) {
 		uint8_t *p = g_tmpl[i];
@@ -189,6 +199,8 @@ static void build_templates(const struct dp_ctx *dp, bool v6)
 			/* 16 routed /16s, spread over two gateways */
 			ip->dst_addr = rte_cpu_to_be_32(0xc0000000u | ((r >> 8) & 0x0f) << 16 |
 							((r >> 12) & 0xffff));
+			if (hosts)
+				ip->dst_addr = rte_cpu_to_be_32(0x0a4d0202u + (r >> 8) % N_HOSTS);
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 			struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
 			u->src_port = rte_cpu_to_be_16((uint16_t)(1024 + (r & 0x7fff)));
@@ -381,6 +393,37 @@ static void teardown(struct dp_ctx *dp, struct rte_ring *rx[2], struct rte_ring 
 	}
 }
 
+/* router-connected's hosts ask for us, as the gateways did: the box
+ * learns them (a next hop each, resolved) */
+static int resolve_hosts(struct dp_ctx *dp, struct rte_ring *rx[2], struct rte_ring *tx[2])
+{
+	static const uint8_t us4[4] = { 10, 77, 2, 1 };
+	struct dp_worker *w = dp_worker_get(dp, 0);
+	for (unsigned h = 0; h < N_HOSTS; h++) {
+		uint8_t ip[4] = { 10, 77, 2, (uint8_t)(2 + h) };
+		put_arp_request(rx[1], NULL, ip, us4, (uint8_t)(2 + h));
+		if (h % 16 == 15)
+			for (int k = 0; k < 4; k++) {
+				dp_worker_poll(w);
+				dp_ctl_poll(dp);
+			}
+	}
+	struct rte_mbuf *junk[64];
+	for (int p = 0; p < 2; p++) {
+		unsigned n;
+		while ((n = rte_ring_dequeue_burst(tx[p], (void **)junk, 64, NULL)) > 0)
+			rte_pktmbuf_free_bulk(junk, n);
+	}
+	unsigned resolved = 0;
+	for (uint32_t i = 0; i < dp->nh_used; i++)
+		resolved += (dp->nh[i].mac & DP_NH_VALID) != 0;
+	if (resolved < 4 + N_HOSTS) {
+		fprintf(stderr, "rampart-bench: hosts not resolved (%u/%u)\n", resolved - 4, N_HOSTS);
+		return -1;
+	}
+	return 0;
+}
+
 static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 {
 	struct rte_ring *rx[2], *tx[2];
@@ -394,7 +437,11 @@ static int run(const struct bench *b, unsigned seq, uint64_t target, bool json)
 		teardown(dp, rx, tx);
 		return -1;
 	}
-	build_templates(dp, b->ipv6);
+	if (connected(b) && resolve_hosts(dp, rx, tx) < 0) {
+		teardown(dp, rx, tx);
+		return -1;
+	}
+	build_templates(dp, b->ipv6, connected(b));
 	struct rte_mbuf *all[NPKT];
 	if (rte_pktmbuf_alloc_bulk(g_pool, all, NPKT) != 0) {
 		fprintf(stderr, "rampart-bench: out of mbufs\n");

@@ -243,6 +243,36 @@ struct dp_txq {
 	struct rte_mbuf *pkts[DP_TXBUF];
 };
 
+/* A worker's memory of connected next hops (the lanes' nh_cached): a
+ * neighbour's (address, port) and its next hop index, direct-mapped.
+ * dp_nh_get only ever adds next hops, so an index never changes meaning
+ * and an entry never goes stale (whether the neighbour is resolved is
+ * read from dp->nh at each packet, as before). */
+#define DP_NHC4 1024 /* IPv4: address | port << 32 | (index + 1) << 40; 0 empty */
+#define DP_NHC6 256
+struct dp_nhc6 {
+	uint8_t addr[16];
+	uint32_t nh1;  /* index + 1, 0: empty */
+	uint16_t port;
+	uint16_t pad;
+	uint64_t pad2;
+};
+
+/* The slot of IPv4 address a (as in memory) on port */
+static inline uint32_t dp_nhc4_slot(uint32_t a, uint16_t port)
+{
+	return (uint32_t)((a ^ port) * 0x9e3779b1u) >> (32 - 10);
+}
+/* ... of an IPv6 address */
+static inline uint32_t dp_nhc6_slot(const uint8_t *addr, uint16_t port)
+{
+	uint64_t hi, lo;
+	memcpy(&hi, addr, 8);
+	memcpy(&lo, addr + 8, 8);
+	return (uint32_t)(((hi ^ lo ^ port) * 0x9e3779b97f4a7c15ull) >> (64 - 8));
+}
+_Static_assert(DP_NHC4 == 1 << 10 && DP_NHC6 == 1 << 8, "the slot functions' widths");
+
 struct dp_worker {
 	struct dp_ctx *dp;
 	unsigned id;
@@ -275,6 +305,8 @@ struct dp_worker {
 	uint32_t cur_hash;
 	uint32_t cur_hrep;     /* its reply tuple's hash, 0: not computed */
 	uint32_t cur_hint;     /* the node its bucket pointed to first (ct_pkt.hint) */
+	uint64_t nhc4[DP_NHC4];           /* connected next hops (DP_NHC4) */
+	struct dp_nhc6 nhc6[DP_NHC6];
 	struct ct_tuple btup[DP_BURST]; /* the burst's tuples (dp_ct_prefetch_burst) */
 	uint8_t bl4ok[DP_BURST];
 	int8_t bsteer[DP_BURST]; /* NAT: the worker the packet goes to, -1: this one decides */

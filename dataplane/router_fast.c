@@ -34,6 +34,38 @@ static inline int nh_lookup(const struct dp_ctx *dp, uint8_t family, const uint8
 
 #define NHV_MISS UINT32_MAX
 
+_Static_assert(CFG_NEIGH_MAX < (1u << 24) - 1, "a next hop index + 1 fits nhc4's 24 bits");
+
+/* nh_lookup through the worker's memory of it (struct dp_nhc6's
+ * comment): a load and a compare instead of a hash table's lookup for a
+ * packet to a host on a connected subnet. */
+static inline int nh_cached(struct dp_worker *w, bool v6, const uint8_t *addr, uint16_t port)
+{
+	if (!v6) {
+		uint32_t a;
+		memcpy(&a, addr, 4);
+		uint64_t key = (uint64_t)a | (uint64_t)(uint8_t)port << 32;
+		uint32_t slot = dp_nhc4_slot(a, port);
+		uint64_t e = w->nhc4[slot];
+		if (likely((e & 0xffffffffffull) == key && (e >> 40) != 0))
+			return (int)(e >> 40) - 1;
+		int nh = nh_lookup(w->dp, 4, addr, port);
+		if (nh >= 0)
+			w->nhc4[slot] = key | (uint64_t)(nh + 1) << 40;
+		return nh;
+	}
+	struct dp_nhc6 *c = &w->nhc6[dp_nhc6_slot(addr, port)];
+	if (likely(c->nh1 != 0 && c->port == port && memcmp(c->addr, addr, 16) == 0))
+		return (int)c->nh1 - 1;
+	int nh = nh_lookup(w->dp, 6, addr, port);
+	if (nh >= 0) {
+		memcpy(c->addr, addr, 16);
+		c->port = port;
+		c->nh1 = (uint32_t)nh + 1;
+	}
+	return nh;
+}
+
 static inline uint32_t lpm4(const struct dp_ctx *dp, const uint8_t *dst)
 {
 	uint32_t v, d;
@@ -1317,9 +1349,10 @@ static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine, uint32_t *tlp)
  * one NAT gives it) of a datagram of tl bytes (IP header included) decoded: the port the packet leaves by and its next
  * hop's MAC (*mac), or OUT_SLOW (the full path's case: ours,
  * no route, a neighbour not resolved, over the MTU). Changes nothing. */
-static inline uint16_t fast_route(const struct dp_ctx *dp, uint32_t v, uint32_t tl, bool v6,
+static inline uint16_t fast_route(struct dp_worker *w, uint32_t v, uint32_t tl, bool v6,
 				  const uint8_t *dst, uint64_t *mac)
 {
+	const struct dp_ctx *dp = w->dp;
 	uint32_t idx = v & DP_NHV_IDX_MASK;
 	uint16_t out;
 	int nh;
@@ -1330,7 +1363,7 @@ static inline uint16_t fast_route(const struct dp_ctx *dp, uint32_t v, uint32_t 
 		break;
 	case DP_NHV_CONN:
 		out = (uint16_t)idx;
-		nh = nh_lookup(dp, v6 ? 6 : 4, dst, out);
+		nh = nh_cached(w, v6, dst, out);
 		if (nh < 0)
 			return OUT_SLOW;
 		break;
@@ -1373,11 +1406,12 @@ static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uin
 }
 
 /* Route and rewrite: the packet's port, or OUT_SLOW (nothing was changed). */
-static inline uint16_t fast_send(const struct dp_ctx *dp, struct rte_mbuf *m, uint32_t v,
+static inline uint16_t fast_send(struct dp_worker *w, struct rte_mbuf *m, uint32_t v,
 				 uint32_t tl, bool v6)
 {
+	const struct dp_ctx *dp = w->dp;
 	uint64_t mac;
-	uint16_t out = fast_route(dp, v, tl, v6,
+	uint16_t out = fast_route(w, v, tl, v6,
 				  rte_pktmbuf_mtod_offset(m, const uint8_t *,
 							  RTE_ETHER_HDR_LEN + (v6 ? 24 : 16)),
 				  &mac);
@@ -1437,7 +1471,7 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 		if ((fam & FAST_V4) && fast4_check(dp, m, mine, &v, &tl)) {
 			if (rte_lpm_lookup(dp->lpm4, v, &v) < 0)
 				v = NHV_MISS;
-			out[i] = fast_send(dp, m, v, tl, false);
+			out[i] = fast_send(w, m, v, tl, false);
 			if (likely(out[i] != OUT_SLOW)) {
 				nf[0]++;
 				bytes[0] += rte_pktmbuf_pkt_len(m);
@@ -1449,7 +1483,7 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 								    RTE_ETHER_HDR_LEN + 24),
 					    &v) < 0)
 				v = NHV_MISS;
-			out[i] = fast_send(dp, m, v, tl, true);
+			out[i] = fast_send(w, m, v, tl, true);
 			if (likely(out[i] != OUT_SLOW)) {
 				nf[1]++;
 				bytes[1] += rte_pktmbuf_pkt_len(m);
@@ -1632,7 +1666,7 @@ static __rte_always_inline int est_one(struct dp_worker *w, const struct dp_rule
 			return EST_LEFT;
 	}
 	uint64_t mac;
-	*o = fast_route(dp, route, p.len, six, dst, &mac);
+	*o = fast_route(w, route, p.len, six, dst, &mac);
 	if (*o == OUT_SLOW)
 		return EST_LEFT;
 	if (ct_est_track(t, &p, node, h, w->ct_now, res) != CT_EST_OK) {

@@ -796,7 +796,7 @@ static int parse_root(struct cfg_ctx *x, struct cfg *c, const struct cy_node *ro
 		if (want(x, n, CY_MAP, "neighbours") < 0 || known_keys(x, n, "neighbours", nk) < 0)
 			return -1;
 		if ((f = cy_map_get(n, "max"))) {
-			if (get_uint(x, f, "neighbours.max", 16, 500000, &v) < 0)
+			if (get_uint(x, f, "neighbours.max", 16, CFG_NEIGH_MAX, &v) < 0)
 				return -1;
 			c->neigh_max = (uint32_t)v;
 		}

@@ -7,6 +7,9 @@
 #ifndef RP_CFG_H
 #define RP_CFG_H
 
+/* neighbours.max's bound (a next hop index fits 24 bits: dataplane) */
+#define CFG_NEIGH_MAX 500000u
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,7 +76,7 @@ struct cfg {
 	struct cfg_route *routes; /* owned */
 	uint32_t icmp_ratelimit; /* messages per second per worker, 0 = unlimited */
 	uint32_t icmp_burst;
-	uint32_t neigh_max;
+	uint32_t neigh_max;         /* at most CFG_NEIGH_MAX */
 	uint32_t neigh_queue;   /* packets held awaiting resolution, total */
 	uint32_t neigh_timeout_s; /* reachable lifetime before re-probing */
 	uint32_t mbufs;         /* 0: sized automatically */

@@ -820,6 +820,82 @@ static void check_icmp4_error(const struct frame *in, const struct frame *out, u
 	assert_memory_equal(icmp + 8, in->b + 14, orig);
 }
 
+/* The lanes remember a connected neighbour's next hop by address, in a
+ * direct-mapped table per worker (router_fast.c's nh_cached). IPv6: 250
+ * hosts on wan0 whose addresses share the 256 slots, each reached in turn
+ * three times over, in different orders. IPv4 (1 024 slots; the hosts of
+ * a /24 never share one): a lan0 host and a wan0 host that share a slot,
+ * reached in turn. Every packet leaves with its own host's MAC. */
+static void test_nh_cache(void **state)
+{
+	(void)state;
+	enum { N = 250 };
+	static const uint8_t wan6[16] = { 0xfd, 0x77, 0, 2, [15] = 1 };
+	struct frame f, got[4], out;
+	learn_h1();
+	uint8_t ip6[N][16], used[DP_NHC6] = { 0 };
+	unsigned shared = 0;
+	for (unsigned h = 0; h < N; h++) {
+		uint8_t mac[6] = { 0x02, 0, 0, 0x42, 0, (uint8_t)h };
+		uint8_t a[16] = { 0xfd, 0x77, 0, 2, [12] = (uint8_t)(h * 37), [13] = 0x10,
+				  [14] = (uint8_t)(h >> 4), [15] = (uint8_t)(h * 11 + 5) };
+		memcpy(ip6[h], a, 16);
+		shared += used[dp_nhc6_slot(a, 1)]++ != 0;
+		mk_ns_from(&f, mac, a, wan6);
+		put(1, &f);
+		round_trip();
+		assert_int_equal(take(1, got, 4), 1); /* NA */
+	}
+	assert_true(shared > 50);
+	for (unsigned round = 0; round < 3; round++)
+		for (unsigned k = 0; k < N; k++) {
+			unsigned h = round == 1 ? N - 1 - k : (k * 7 + round) % N;
+			uint8_t mac[6] = { 0x02, 0, 0, 0x42, 0, (uint8_t)h };
+			mk_udp6(&f, port_mac(0), H1_IP6, ip6[h], 64, 20);
+			put(0, &f);
+			dp_worker_poll(w);
+			take_one(1, &out);
+			assert_memory_equal(out.b, mac, 6);
+			assert_memory_equal(out.b + 38, ip6[h], 16);
+		}
+	/* IPv4: a wan0 host in the slot of some lan0 host */
+	uint8_t l4[4] = { 10, 77, 1, 0 }, w4[4] = { 10, 77, 2, 3 };
+	uint32_t wa;
+	memcpy(&wa, w4, 4);
+	for (unsigned x = 3; x < 255 && l4[3] == 0; x++) {
+		uint8_t c[4] = { 10, 77, 1, (uint8_t)x };
+		uint32_t ca;
+		memcpy(&ca, c, 4);
+		for (unsigned y = 3; y < 255; y++) {
+			w4[3] = (uint8_t)y;
+			memcpy(&wa, w4, 4);
+			if (dp_nhc4_slot(ca, 0) == dp_nhc4_slot(wa, 1)) {
+				l4[3] = (uint8_t)x;
+				break;
+			}
+		}
+	}
+	assert_int_not_equal(l4[3], 0);
+	static const uint8_t mac_l[6] = { 0x02, 0, 0, 0x43, 0, 1 }, mac_w[6] = { 0x02, 0, 0, 0x43, 0, 2 };
+	mk_arp(&f, 1, MAC_BCAST, mac_l, l4, ZERO6, LAN_IP);
+	put(0, &f);
+	mk_arp(&f, 1, MAC_BCAST, mac_w, w4, ZERO6, WAN_IP);
+	put(1, &f);
+	round_trip();
+	assert_int_equal(take(0, got, 4), 1);
+	assert_int_equal(take(1, got, 4), 1);
+	for (unsigned k = 0; k < 6; k++) {
+		bool to_wan = k % 2 == 0;
+		mk_udp4(&f, port_mac(to_wan ? 0 : 1), to_wan ? H1_IP : H2_IP, to_wan ? w4 : l4, 64, 0,
+			20);
+		put(to_wan ? 0 : 1, &f);
+		dp_worker_poll(w);
+		take_one(to_wan ? 1 : 0, &out);
+		check_forwarded4(&f, &out, to_wan ? mac_w : mac_l, to_wan ? 1 : 0);
+	}
+	assert_true(dp_worker_get(dp, 0)->st.fast >= 3 * N + 6); /* by the fast lane */
+}
+
 static void test_ttl_expired(void **state)
 {
 	(void)state;
@@ -6268,6 +6344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nd_advert, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_echo, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_forward4, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_nh_cache, router_setup, dp_down),
 		cmocka_unit_test(test_default_route), /* each case brings its own */
 		cmocka_unit_test_setup_teardown(test_log_deep, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_differential, fl_setup, dp_down),
