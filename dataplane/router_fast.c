@@ -75,11 +75,19 @@ static inline uint32_t lpm4(const struct dp_ctx *dp, const uint8_t *dst)
 	return v;
 }
 
+/* A connected destination's next hop: through worker w's memory of them
+ * (w: a worker on its own core), or the neighbour table's */
+static inline int nh_find(const struct dp_ctx *dp, struct dp_worker *w, bool v6,
+			  const uint8_t *addr, uint16_t port)
+{
+	return w != NULL ? nh_cached(w, v6, addr, port) : nh_lookup(dp, v6 ? 6 : 4, addr, port);
+}
+
 /* Decode an LPM result. Returns the nhv kind or -1 (no route); fills the
  * out port and the next hop index (-1: connected destination not yet in
- * the neighbour table). */
-static inline int route4_decode(const struct dp_ctx *dp, uint32_t v, const uint8_t *dst,
-				uint16_t *port, int *nh)
+ * the neighbour table). w: see nh_find. */
+static inline int route4_decode(const struct dp_ctx *dp, struct dp_worker *w, uint32_t v,
+				const uint8_t *dst, uint16_t *port, int *nh)
 {
 	if (v == NHV_MISS)
 		return -1;
@@ -90,14 +98,14 @@ static inline int route4_decode(const struct dp_ctx *dp, uint32_t v, const uint8
 		*port = dp->nh[idx].port;
 	} else if (kind == DP_NHV_CONN) {
 		*port = (uint16_t)idx;
-		*nh = nh_lookup(dp, 4, dst, (uint16_t)idx);
+		*nh = nh_find(dp, w, false, dst, (uint16_t)idx);
 	}
 	return kind;
 }
 
 static inline int route4(const struct dp_ctx *dp, const uint8_t *dst, uint16_t *port, int *nh)
 {
-	return route4_decode(dp, lpm4(dp, dst), dst, port, nh);
+	return route4_decode(dp, NULL, lpm4(dp, dst), dst, port, nh);
 }
 
 static inline bool ip6_is_linklocal(const uint8_t *a)
@@ -105,8 +113,8 @@ static inline bool ip6_is_linklocal(const uint8_t *a)
 	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
-static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t in_port,
-			 uint16_t *port, int *nh)
+static inline int route6w(const struct dp_ctx *dp, struct dp_worker *w, const uint8_t *dst,
+			  uint16_t in_port, uint16_t *port, int *nh)
 {
 	uint32_t v;
 	if (ip6_is_linklocal(dst)) {
@@ -114,7 +122,7 @@ static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t i
 		if (dp_addr_is_local6(dp, in_port, dst))
 			return DP_NHV_LOCAL;
 		*port = in_port;
-		*nh = nh_lookup(dp, 6, dst, in_port);
+		*nh = nh_find(dp, w, true, dst, in_port);
 		return DP_NHV_CONN;
 	}
 	if (rte_lpm6_lookup(dp->lpm6, dst, &v) < 0)
@@ -126,9 +134,15 @@ static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t i
 		*port = dp->nh[idx].port;
 	} else if (kind == DP_NHV_CONN) {
 		*port = (uint16_t)idx;
-		*nh = nh_lookup(dp, 6, dst, (uint16_t)idx);
+		*nh = nh_find(dp, w, true, dst, (uint16_t)idx);
 	}
 	return kind;
+}
+
+static inline int route6(const struct dp_ctx *dp, const uint8_t *dst, uint16_t in_port,
+			 uint16_t *port, int *nh)
+{
+	return route6w(dp, NULL, dst, in_port, port, nh);
 }
 
 int dp_route_port(const struct dp_ctx *dp, bool v6, const uint8_t *a, uint16_t *port)
@@ -698,7 +712,7 @@ static uint16_t in4(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 		dp_drop_pkt(w, in, DP_DROP_MARTIAN_DST, m);
 		return OUT_NONE;
 	}
-	int kind = route4_decode(dp, v, dst, &out, &nh);
+	int kind = route4_decode(dp, w, v, dst, &out, &nh);
 	if (unlikely(kind < 0)) {
 		error4(w, m, pm, DP_DROP_NO_ROUTE, 3, 0, 0);
 		return OUT_NONE;
@@ -780,7 +794,7 @@ static uint16_t in6(struct dp_worker *w, const struct dp_rules *R, struct rte_mb
 			dp_punt(w, m, DP_PUNT_ND, in);
 		return OUT_NONE;
 	}
-	int kind = route6(dp, dst, in, &out, &nh);
+	int kind = route6w(dp, w, dst, in, &out, &nh);
 	if (kind == DP_NHV_LOCAL && nd) {
 		if (hook(w, R, RULES_H_INPUT, m, pm, in, DP_PORT_NONE))
 			dp_punt(w, m, DP_PUNT_ND, in);
