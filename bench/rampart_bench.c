@@ -565,35 +565,45 @@ struct ctbench {
 	 * handshake, then DATA chunks, each with its CRC32c checked in
 	 * software (few NICs check it) */
 	bool sctp;
+	/* TCP connections instead of UDP flows: set up with the three-way
+	 * handshake (window scaling 7 both ways), then data segments of 10
+	 * bytes from the client, each at the connection's next sequence
+	 * number, in the window the server offered: window tracking's whole
+	 * work for an in-window segment */
+	bool tcp;
 };
 
 static const struct ctbench ctscenarios[] = {
 	{ "ct-established", "1M UDP connections, packets of existing ones (ESTABLISHED first rule)",
-	  1u << 20, 0, 1u << 20, 0, false, 0, false, false, false },
+	  1u << 20, 0, 1u << 20, 0, false, 0, false, false, false, false },
 	{ "ct-established-64k", "64k UDP connections (a table that fits in cache), existing ones",
-	  1u << 16, 0, 1u << 16, 0, false, 0, false, false, false },
+	  1u << 16, 0, 1u << 16, 0, false, 0, false, false, false, false },
 	{ "ct-established-1k", "1k UDP connections in the core's cache, checksums vouched for by offload: the lane's work without memory stalls",
-	  1u << 10, 0, 1u << 10, 0, false, 0, true, false, false },
+	  1u << 10, 0, 1u << 10, 0, false, 0, true, false, false, false },
 	{ "ct-established-offload", "ct-established, the NIC's receive offload vouching for the UDP checksums",
-	  1u << 20, 0, 1u << 20, 0, false, 0, true, false, false },
+	  1u << 20, 0, 1u << 20, 0, false, 0, true, false, false, false },
 	{ "ct-established-64k-offload", "ct-established-64k, the NIC's receive offload vouching for the UDP checksums",
-	  1u << 16, 0, 1u << 16, 0, false, 0, true, false, false },
+	  1u << 16, 0, 1u << 16, 0, false, 0, true, false, false, false },
+	{ .name = "ct-established-tcp-64k", .desc = "64k TCP connections (after their handshakes), data segments of existing ones in the window, checksums checked",
+	  .flows = 1u << 16, .max = 1u << 16, .tcp = true },
+	{ .name = "ct-established-tcp-1k", .desc = "1k TCP connections in the core's cache, data segments, checksums vouched for by offload",
+	  .flows = 1u << 10, .max = 1u << 10, .l4good = true, .tcp = true },
 	{ .name = "ct-sctp-64k", .desc = "64k SCTP associations (after their handshakes), DATA chunks of existing ones, CRC32c checked",
 	  .flows = 1u << 16, .max = 1u << 16, .sctp = true },
 	{ "ct-new", "every packet a new UDP connection, 1000-rule FORWARD, entries expiring (1 s)",
-	  0, 4, 4u << 20, 1000, false, 0, false, false, false },
+	  0, 4, 4u << 20, 1000, false, 0, false, false, false, false },
 	{ "ct-new-events", "ct-new with conntrack -E following (NEW and DESTROY events queued)",
-	  0, 4, 4u << 20, 1000, false, 0, false, true, false },
+	  0, 4, 4u << 20, 1000, false, 0, false, true, false, false },
 	{ "ct-mix", "1M established connections, 1 packet in 4 a new one (1000-rule FORWARD)",
-	  1u << 20, 1, 4u << 20, 1000, false, 0, false, false, false },
+	  1u << 20, 1, 4u << 20, 1000, false, 0, false, false, false, false },
 	{ "nat-established", "1M SNATed UDP connections, packets of existing ones (translated)",
-	  1u << 20, 0, 1u << 20, 0, true, 0, false, false, false },
+	  1u << 20, 0, 1u << 20, 0, true, 0, false, false, false, false },
 	{ "nat-new", "every packet a new UDP connection SNATed to one address, 1000-rule FORWARD",
-	  0, 4, 4u << 20, 1000, true, 0, false, false, false },
+	  0, 4, 4u << 20, 1000, true, 0, false, false, false, false },
 	{ "nat-new-2w", "nat-new from 250 clients on worker 0 of 2, wan0's RSS unknown",
-	  0, 4, 4u << 20, 1000, true, 1, false, false, false },
+	  0, 4, 4u << 20, 1000, true, 1, false, false, false, false },
 	{ "nat-new-rss", "nat-new-2w with wan0's RSS known: replies steered by the port choice",
-	  0, 4, 4u << 20, 1000, true, 2, false, false, false },
+	  0, 4, 4u << 20, 1000, true, 2, false, false, false, false },
 };
 
 #define CT_NAT_ADDR 0x0a4d0264u /* 10.77.2.100: the SNAT address */
@@ -668,6 +678,45 @@ static void ct_sctp_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f,
 	l4[4] = (uint8_t)(vtag >> 24), l4[5] = (uint8_t)(vtag >> 16), l4[6] = (uint8_t)(vtag >> 8),
 	l4[7] = (uint8_t)vtag;
 	nat_sctp_csum(l4, l4len, l4 + 8);
+}
+
+/* Connection f's TCP segment: phase 0 the SYN, 1 the SYN/ACK, 2 the ACK
+ * (each with a window scale option on SYNs), 3 a data segment of 10 bytes
+ * at sequence offset off (from the client). ct_flow_pkt's addresses and
+ * ports; the checksum computed. */
+#define TCP_ISN(f) ((uint32_t)((f) * 2654435761u))
+#define TCP_RISN(f) ((uint32_t)((f) * 40503u + 77))
+static void ct_tcp_pkt(struct rte_mbuf *m, const struct dp_ctx *dp, uint64_t f, unsigned phase,
+		       uint32_t off)
+{
+	bool reply = phase == 1;
+	ct_flow_pkt(m, dp, f, reply, false); /* 64 bytes: 20 of TCP header, 10 of data */
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  sizeof(struct rte_ether_hdr));
+	uint8_t *t = (uint8_t *)(ip + 1);
+	memset(t + 4, 0, FRAME_LEN - 14 - 20 - 4); /* the ports stay */
+	ip->next_proto_id = IPPROTO_TCP;
+	uint32_t isn = TCP_ISN(f), risn = TCP_RISN(f);
+	uint32_t seq = phase == 0 ? isn : phase == 1 ? risn : isn + 1 + off;
+	uint32_t ack = phase == 0 ? 0 : phase == 1 ? isn + 1 : risn + 1;
+	uint8_t flags = phase == 0 ? 0x02 : phase == 1 ? 0x12 : phase == 2 ? 0x10 : 0x18;
+	unsigned hl = phase <= 1 ? 24 : 20, data = phase == 3 ? 10 : 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + hl + data));
+	rte_pktmbuf_trim(m, (uint16_t)(FRAME_LEN - 14 - 20 - hl - data));
+	t[4] = (uint8_t)(seq >> 24), t[5] = (uint8_t)(seq >> 16), t[6] = (uint8_t)(seq >> 8),
+	t[7] = (uint8_t)seq;
+	t[8] = (uint8_t)(ack >> 24), t[9] = (uint8_t)(ack >> 16), t[10] = (uint8_t)(ack >> 8),
+	t[11] = (uint8_t)ack;
+	t[12] = (uint8_t)(hl / 4 << 4);
+	t[13] = flags;
+	t[14] = 0xff, t[15] = 0xff; /* window 65535 (<< 7 after the SYNs) */
+	if (hl == 24) /* window scale 7 */
+		t[20] = 3, t[21] = 3, t[22] = 7, t[23] = 1;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	t[16] = t[17] = 0;
+	uint16_t ck = rte_ipv4_udptcp_cksum(ip, t);
+	memcpy(t + 16, &ck, 2);
 }
 
 /* ESTABLISHED,RELATED accepted first, n ClassBench-like rules that only
@@ -800,7 +849,7 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	 * (ASSURED), as connections that live longer than that are: the
 	 * steady state of established traffic */
 	for (int ph = 0; ph < (b->sctp ? 4 : 3) && rc == 0; ph++) {
-		if (ph == 2 && !b->sctp && b->flows) {
+		if (ph == 2 && !b->sctp && !b->tcp && b->flows) {
 			struct timespec ts = { 2, 100 * 1000 * 1000 };
 			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 				;
@@ -810,6 +859,8 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 			for (unsigned i = 0; i < DP_BURST; i++) {
 				if (b->sctp)
 					ct_sctp_pkt(m[i], dp, f + i, (unsigned)ph);
+				else if (b->tcp)
+					ct_tcp_pkt(m[i], dp, f + i, (unsigned)ph, 0);
 				else
 					ct_flow_pkt(m[i], dp, f + i, dir == 1, b->nat);
 			}
@@ -820,7 +871,7 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		}
 	}
 	/* what the set-up claims (the established scenarios have one worker) */
-	if (rc == 0 && b->flows && !b->sctp) {
+	if (rc == 0 && b->flows && !b->sctp && !b->tcp) {
 		uint32_t assured = 0;
 		for (uint32_t i = 0; i < w->ct->max; i++)
 			assured += w->ct->e[i].fam != 0 && (w->ct->e[i].status & CT_S_ASSURED);
@@ -835,6 +886,14 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 	for (unsigned d = 1; d < DP_DROP_MAX; d++)
 		drop0 += dp_worker_drops(w, d);
 	uint64_t mask = b->flows ? b->flows - 1 : 0;
+	/* TCP: each connection's bytes sent so far (its next sequence number) */
+	uint32_t *tcp_sent = b->tcp ? calloc(b->flows, sizeof(uint32_t)) : NULL;
+	if (b->tcp && tcp_sent == NULL)
+		rc = -1;
+	uint64_t est0 = w->st.fast_est;
+	/* the handshakes' last bursts (none of them the lane's) made the lane
+	 * sit out the next few (est_cool): the timed part starts afresh */
+	w->est_cool = 0;
 	uint64_t events = 0, ev_lost = 0;
 	if (b->events) {
 		char err[128];
@@ -867,6 +926,11 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 				ct_flow_pkt(m[i], dp, fresh++, false, b->nat);
 			else if (b->sctp)
 				ct_sctp_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, 4);
+			else if (b->tcp) {
+				uint64_t f = (k * 0x9e3779b1ull) & mask;
+				ct_tcp_pkt(m[i], dp, f, 3, tcp_sent[f]);
+				tcp_sent[f] += 10;
+			}
 			else /* an odd stride: every flow in turn, cache-unfriendly order */
 				ct_flow_pkt(m[i], dp, (k * 0x9e3779b1ull) & mask, false, b->nat);
 			if (b->l4good)
@@ -904,6 +968,13 @@ static int run_ct(const struct ctbench *b, unsigned seq, uint64_t target, bool j
 		drops += dp_worker_drops(w, d);
 	drops -= drop0;
 	uint64_t sent = dp_worker_tx(w) - tx0;
+	free(tcp_sent);
+	/* TCP: what it claims is the established lane's work for segments */
+	if (rc == 0 && b->tcp && w->st.fast_est - est0 < pkts) {
+		fprintf(stderr, "rampart-bench: %s: %" PRIu64 " of %" PRIu64 " segments took the "
+			"established lane\n", b->name, w->st.fast_est - est0, pkts);
+		rc = -1;
+	}
 	if (rc == 0 && b->two == 2) {
 		/* the hash of each reply is checked in test_nat and test_router;
 		 * here, that the choice was the steered one */

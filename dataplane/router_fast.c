@@ -35,6 +35,7 @@ static inline int nh_lookup(const struct dp_ctx *dp, uint8_t family, const uint8
 #define NHV_MISS UINT32_MAX
 
 _Static_assert(CFG_NEIGH_MAX < (1u << 24) - 1, "a next hop index + 1 fits nhc4's 24 bits");
+_Static_assert(DP_MAX_PORTS <= 256, "a port fits nhc4's 8 bits (and dp_nh_key's)");
 
 /* nh_lookup through the worker's memory of it (struct dp_nhc6's
  * comment): a load and a compare instead of a hash table's lookup for a
