@@ -43,6 +43,134 @@ static inline void ct_udp_packet(const struct ct_table *t, struct ct_entry *e, u
 	ct_refresh(e, now, to);
 }
 
+/* ---- TCP: what the full path (ct_proto.c) and the lane share ---- */
+
+/* sequence space */
+static inline bool ct_seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline bool ct_seq_after(uint32_t a, uint32_t b)
+{
+	return ct_seq_before(b, a);
+}
+
+/* A segment's kind (tcp_index): the rows of the state table */
+enum { I_SYN, I_SYNACK, I_FIN, I_ACK, I_RST, I_NONE };
+
+/* struct ct_tcp's last: last_dir:1 | last_index:3 | retrans:4 */
+static inline unsigned ct_tcp_last_dir(const struct ct_tcp *s)
+{
+	return s->last & 1;
+}
+static inline unsigned ct_tcp_last_index(const struct ct_tcp *s)
+{
+	return (s->last >> 1) & 7;
+}
+static inline unsigned ct_tcp_retrans(const struct ct_tcp *s)
+{
+	return s->last >> 4;
+}
+static inline void ct_tcp_set_last(struct ct_tcp *s, unsigned dir, unsigned index)
+{
+	s->last = (uint8_t)((s->last & 0xf0) | (index << 1) | dir);
+}
+static inline void ct_tcp_set_retrans(struct ct_tcp *s, unsigned r)
+{
+	s->last = (uint8_t)((s->last & 0x0f) | ((r > 15 ? 15 : r) << 4));
+}
+
+static inline uint32_t ct_tcp_maxackwindow(const struct ct_tcp *st, unsigned dir)
+{
+	return st->maxwin[dir] > 66000 ? st->maxwin[dir] : 66000;
+}
+
+/* tcp_in_window's four tests of a segment of direction dir (seq, end;
+ * sack: its acknowledgement, SACK blocks taken), in the kernel's order:
+ * CT_TW_OK, or the first that failed */
+enum { CT_TW_OK, CT_TW_SEQ_OVER, CT_TW_ACK_UNSEEN, CT_TW_OLD_DATA, CT_TW_ACK_BELOW };
+static inline int ct_tcp_window_test(const struct ct_tcp *st, unsigned dir, uint32_t seq,
+				     uint32_t end, uint32_t sack)
+{
+	unsigned r = !dir;
+	if (!ct_seq_before(seq, st->maxend[dir] + 1))
+		return CT_TW_SEQ_OVER; /* over the upper bound */
+	if (!ct_seq_before(sack, st->end[r] + 1))
+		return CT_TW_ACK_UNSEEN; /* acknowledges data not seen yet */
+	if (st->maxwin[r] && !ct_seq_after(end, st->end[dir] - st->maxwin[r] - 1))
+		return CT_TW_OLD_DATA; /* old data retransmitted */
+	if (!ct_seq_after(sack, st->end[r] - ct_tcp_maxackwindow(st, dir) - 1))
+		return CT_TW_ACK_BELOW; /* acknowledges far below the window */
+	return CT_TW_OK;
+}
+
+/* tcp_in_window's bookkeeping of a segment that passed: flags, its window
+ * as in the header (hwin), ack and sack as the tests took them; is_ack:
+ * its kind is I_ACK */
+static inline void ct_tcp_window_take(struct ct_tcp *st, unsigned dir, uint8_t flags, bool is_ack,
+				      uint32_t ack, uint32_t sack, uint32_t end, uint16_t hwin)
+{
+	unsigned r = !dir;
+	uint32_t win = hwin;
+	if (!(flags & TH_SYN))
+		win <<= st->scale[dir];
+	uint32_t swin = win + (sack - ack);
+	if (st->maxwin[dir] < swin)
+		st->maxwin[dir] = swin;
+	if (ct_seq_after(end, st->end[dir])) {
+		st->end[dir] = end;
+		st->flags[dir] |= CT_TF_DATA_UNACK;
+	}
+	if (flags & TH_ACK) {
+		if (!(st->flags[dir] & CT_TF_MAXACK_SET)) {
+			st->maxack[dir] = ack;
+			st->flags[dir] |= CT_TF_MAXACK_SET;
+		} else if (ct_seq_after(ack, st->maxack[dir])) {
+			st->maxack[dir] = ack;
+		}
+	}
+	if (st->maxwin[r] != 0 && ct_seq_after(end, st->maxend[dir]))
+		st->maxwin[r] += end - st->maxend[dir];
+	if (ct_seq_after(sack + win, st->maxend[r] - 1)) {
+		st->maxend[r] = sack + win;
+		if (win == 0)
+			st->maxend[r]++;
+	}
+	if (ack == st->end[r])
+		st->flags[r] &= (uint8_t)~CT_TF_DATA_UNACK;
+
+	if (is_ack) {
+		if (ct_tcp_last_dir(st) == dir && st->last_ack == ack && st->last_end == end &&
+		    st->last_win == hwin) {
+			ct_tcp_set_retrans(st, ct_tcp_retrans(st) + 1);
+		} else {
+			ct_tcp_set_last(st, dir, ct_tcp_last_index(st));
+			st->last_ack = ack;
+			st->last_end = end;
+			st->last_win = hwin;
+			ct_tcp_set_retrans(st, 0);
+		}
+	}
+}
+
+/* The timeout of a connection whose segment (an RST if rst) left it in
+ * state ns (tcp_packet's choice, as the kernel's) */
+static inline uint32_t ct_tcp_timeout(const struct ct_params *par, const struct ct_tcp *st,
+				      unsigned ns, bool rst)
+{
+	const uint32_t *to = par->to;
+	uint32_t ts = to[CT_TO_TCP_SYN_SENT + ns - 1];
+	if (ct_tcp_retrans(st) >= par->tcp_max_retrans && ts > to[CT_TO_TCP_RETRANS])
+		return to[CT_TO_TCP_RETRANS];
+	if (rst)
+		return to[CT_TO_TCP_CLOSE];
+	if (((st->flags[0] | st->flags[1]) & CT_TF_DATA_UNACK) && ts > to[CT_TO_TCP_UNACK])
+		return to[CT_TO_TCP_UNACK];
+	if (st->last_win == 0 && ts > to[CT_TO_TCP_RETRANS])
+		return to[CT_TO_TCP_RETRANS];
+	return ts;
+}
+
 /* The flag combinations nf_conntrack_proto_tcp's tcp_valid_flags lets by */
 static inline bool ct_tcp_flags_valid(uint8_t f)
 {

@@ -23,14 +23,8 @@
 
 enum { V_ACCEPT, V_INVALID, V_IGNORE, V_REPEAT };
 
-static inline bool before(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-static inline bool after(uint32_t a, uint32_t b)
-{
-	return before(b, a);
-}
+#define before ct_seq_before
+#define after ct_seq_after
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -200,7 +194,6 @@ static void entry_set_tuples(struct ct_table *t, struct ct_entry *e, const struc
 
 /* ---- TCP ---- */
 
-enum { I_SYN, I_SYNACK, I_FIN, I_ACK, I_RST, I_NONE };
 
 #define sNO CT_TCP_NONE
 #define sSS CT_TCP_SYN_SENT
@@ -250,17 +243,6 @@ static const uint8_t tcp_next[2][6][CT_TCP_MAX] = {
 #define LF_CHALLENGE 4
 #define LF_SIMOPEN 8
 
-static inline unsigned last_dir(const struct ct_tcp *s) { return s->last & 1; }
-static inline unsigned last_index(const struct ct_tcp *s) { return (s->last >> 1) & 7; }
-static inline unsigned retrans(const struct ct_tcp *s) { return s->last >> 4; }
-static inline void set_last(struct ct_tcp *s, unsigned dir, unsigned index)
-{
-	s->last = (uint8_t)((s->last & 0xf0) | (index << 1) | dir);
-}
-static inline void set_retrans(struct ct_tcp *s, unsigned r)
-{
-	s->last = (uint8_t)((s->last & 0x0f) | ((r > 15 ? 15 : r) << 4));
-}
 static inline unsigned last_wscale(const struct ct_tcp *s) { return s->last_x & 15; }
 static inline unsigned last_flags(const struct ct_tcp *s) { return s->last_x >> 4; }
 static inline void set_last_x(struct ct_tcp *s, unsigned ws, unsigned fl)
@@ -386,10 +368,6 @@ static void tcp_init_sender(struct ct_tcp *st, unsigned dir, const struct seg *s
 	}
 }
 
-static inline uint32_t maxackwindow(const struct ct_tcp *st, unsigned dir)
-{
-	return st->maxwin[dir] > 66000 ? st->maxwin[dir] : 66000;
-}
 
 static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned dir,
 	unsigned index, const struct seg *s)
@@ -442,9 +420,12 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 	if ((s->flags & TH_RST) && seq == 0 && ct_tcp_state(e) == CT_TCP_SYN_SENT)
 		seq = end = st->end[dir]; /* RST answering a SYN */
 
-	if (!before(seq, st->maxend[dir] + 1)) {
+	switch (ct_tcp_window_test(st, dir, seq, end, sack)) {
+	case CT_TW_OK:
+		break;
+	case CT_TW_SEQ_OVER: {
 		uint32_t overshot = end - st->maxend[dir] + 1;
-		bool ack_ok = after(sack, st->end[r] - maxackwindow(st, dir) - 1);
+		bool ack_ok = after(sack, st->end[r] - ct_tcp_maxackwindow(st, dir) - 1);
 		bool in_recv = st->maxwin[r] && after(end, st->end[dir] - st->maxwin[r] - 1);
 		if (in_recv && ack_ok && overshot <= st->maxwin[r] && before(sack, st->end[r] + 1)) {
 			/* more than the window allowed, but acceptable: remember it */
@@ -454,52 +435,14 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 		}
 		return liberal ? V_ACCEPT : V_INVALID; /* SEQ over the upper bound */
 	}
-	if (!before(sack, st->end[r] + 1))
+	case CT_TW_ACK_UNSEEN:
 		return liberal ? V_ACCEPT : V_INVALID; /* ACK of data not seen yet */
-	if (st->maxwin[r] && !after(end, st->end[dir] - st->maxwin[r] - 1))
+	case CT_TW_OLD_DATA:
 		return liberal ? V_ACCEPT : V_IGNORE; /* old data retransmitted */
-	if (!after(sack, st->end[r] - maxackwindow(st, dir) - 1))
+	default: /* CT_TW_ACK_BELOW */
 		return liberal ? V_ACCEPT : V_IGNORE; /* ACK far below the window */
-
-	if (!(s->flags & TH_SYN))
-		win <<= st->scale[dir];
-	uint32_t swin = win + (sack - ack);
-	if (st->maxwin[dir] < swin)
-		st->maxwin[dir] = swin;
-	if (after(end, st->end[dir])) {
-		st->end[dir] = end;
-		st->flags[dir] |= CT_TF_DATA_UNACK;
 	}
-	if (s->flags & TH_ACK) {
-		if (!(st->flags[dir] & CT_TF_MAXACK_SET)) {
-			st->maxack[dir] = ack;
-			st->flags[dir] |= CT_TF_MAXACK_SET;
-		} else if (after(ack, st->maxack[dir])) {
-			st->maxack[dir] = ack;
-		}
-	}
-	if (st->maxwin[r] != 0 && after(end, st->maxend[dir]))
-		st->maxwin[r] += end - st->maxend[dir];
-	if (after(sack + win, st->maxend[r] - 1)) {
-		st->maxend[r] = sack + win;
-		if (win == 0)
-			st->maxend[r]++;
-	}
-	if (ack == st->end[r])
-		st->flags[r] &= (uint8_t)~CT_TF_DATA_UNACK;
-
-	if (index == I_ACK) {
-		if (last_dir(st) == dir && st->last_ack == ack && st->last_end == end &&
-		    st->last_win == s->win) {
-			set_retrans(st, retrans(st) + 1);
-		} else {
-			set_last(st, dir, last_index(st));
-			st->last_ack = ack;
-			st->last_end = end;
-			st->last_win = s->win;
-			set_retrans(st, 0);
-		}
-	}
+	ct_tcp_window_take(st, dir, s->flags, index == I_ACK, ack, sack, end, s->win);
 	return V_ACCEPT;
 }
 
@@ -510,7 +453,7 @@ static void tcp_handle_invalid(const struct ct_table *t, struct ct_entry *e, uns
 	struct ct_tcp *st = &ct_ps(t, e)->tcp;
 	if (!(e->status & CT_S_ASSURED) || (index != I_RST && index != I_FIN))
 		return;
-	if (last_dir(st) != dir && (last_index(st) == I_FIN || last_index(st) == I_RST)) {
+	if (ct_tcp_last_dir(st) != dir && (ct_tcp_last_index(st) == I_FIN || ct_tcp_last_index(st) == I_RST)) {
 		int32_t left = (int32_t)(e->expire - now);
 		if (left < (int32_t)ct_ticks(120))
 			return;
@@ -518,7 +461,7 @@ static void tcp_handle_invalid(const struct ct_table *t, struct ct_entry *e, uns
 		if ((uint32_t)left > to)
 			e->expire = now + to;
 	} else {
-		set_last(st, dir, index);
+		ct_tcp_set_last(st, dir, index);
 	}
 }
 
@@ -542,7 +485,7 @@ static bool tcp_new(const struct ct_table *t, struct ct_entry *e, const struct s
 		/* picked up: assume SACK and be liberal (window scale unknown) */
 		st->flags[0] = st->flags[1] = CT_TF_SACK_PERM | CT_TF_BE_LIBERAL;
 	}
-	set_last(st, 0, I_NONE);
+	ct_tcp_set_last(st, 0, I_NONE);
 	return true;
 }
 
@@ -570,17 +513,17 @@ static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_en
 			break;
 		/* reopening a closed or aborted connection: start again */
 		if (((st->flags[dir] | st->flags[!dir]) & CT_TF_CLOSE_INIT) ||
-		    (last_dir(st) == dir && last_index(st) == I_RST)) {
+		    (ct_tcp_last_dir(st) == dir && ct_tcp_last_index(st) == I_RST)) {
 			ct_kill(t, idx);
 			return V_REPEAT;
 		}
 		/* fall through */
 	case CT_TCP_IGNORE:
-		if (index == I_SYNACK && last_index(st) == I_SYN && last_dir(st) != dir &&
+		if (index == I_SYNACK && ct_tcp_last_index(st) == I_SYN && ct_tcp_last_dir(st) != dir &&
 		    s->ack == st->last_end) {
 			/* this SYN/ACK answers a SYN we ignored: both ends are in
 			 * sync, we are not; take the SYN's annotated values */
-			unsigned ld = last_dir(st);
+			unsigned ld = ct_tcp_last_dir(st);
 			old = CT_TCP_SYN_SENT;
 			ns = CT_TCP_SYN_RECV;
 			st->end[ld] = st->maxend[ld] = st->last_end;
@@ -595,7 +538,7 @@ static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_en
 			st->flags[dir] &= CT_TF_BE_LIBERAL;
 			break;
 		}
-		set_last(st, dir, index);
+		ct_tcp_set_last(st, dir, index);
 		st->last_end = s->end;
 		st->last_win = s->win;
 		if (index == I_SYN && dir == 0) {
@@ -618,8 +561,8 @@ static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_en
 	case CT_TCP_INVALID:
 		return V_INVALID;
 	case CT_TCP_TIME_WAIT:
-		if (old == CT_TCP_LAST_ACK && index == I_ACK && last_dir(st) != dir &&
-		    last_index(st) == I_SYN && (last_flags(st) & LF_CHALLENGE)) {
+		if (old == CT_TCP_LAST_ACK && index == I_ACK && ct_tcp_last_dir(st) != dir &&
+		    ct_tcp_last_index(st) == I_SYN && (last_flags(st) & LF_CHALLENGE)) {
 			/* an RFC 5961 challenge ACK, not the last ACK */
 			set_last_x(st, last_wscale(st), last_flags(st) & ~LF_CHALLENGE);
 			return V_IGNORE;
@@ -637,14 +580,14 @@ static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_en
 			break;
 		if (old >= CT_TCP_FIN_WAIT && old <= CT_TCP_CLOSE)
 			goto in_window; /* closing: the tuple may be reused already */
-		if ((st->flags[!dir] & CT_TF_MAXACK_SET) && last_index(st) != I_SYN) {
+		if ((st->flags[!dir] & CT_TF_MAXACK_SET) && ct_tcp_last_index(st) != I_SYN) {
 			if (s->seq == 0 && !tcp_established(e))
 				break;
 			if (before(s->seq, st->maxack[!dir]) && !par->tcp_ignore_invalid_rst)
 				return V_INVALID; /* RST below what was acknowledged */
 			if (!tcp_established(e) || s->seq == st->maxack[!dir])
 				break;
-			if (last_index(st) == I_ACK && last_dir(st) == dir && s->seq == st->last_end)
+			if (ct_tcp_last_index(st) == I_ACK && ct_tcp_last_dir(st) == dir && s->seq == st->last_end)
 				break; /* an RST at the end of a train of data */
 			ns = old; /* inexact: keep the state for a challenge ACK */
 		}
@@ -653,12 +596,12 @@ static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_en
 		 * from the SYN's own side through the window check, as
 		 * test_ct_random.sh found (a simultaneous open, then an RST
 		 * from the second SYN's sender) */
-		if ((((e->status & CT_S_SEEN_REPLY) && last_index(st) == I_SYN &&
-		      last_dir(st) != dir) ||
-		     (!(e->status & CT_S_ASSURED) && last_index(st) == I_ACK)) &&
+		if ((((e->status & CT_S_SEEN_REPLY) && ct_tcp_last_index(st) == I_SYN &&
+		      ct_tcp_last_dir(st) != dir) ||
+		     (!(e->status & CT_S_ASSURED) && ct_tcp_last_index(st) == I_ACK)) &&
 		    s->ack == st->last_end)
 			goto in_window;
-		if (old == CT_TCP_SYN_SENT && last_index(st) == I_ACK && last_dir(st) == 1 &&
+		if (old == CT_TCP_SYN_SENT && ct_tcp_last_index(st) == I_ACK && ct_tcp_last_dir(st) == 1 &&
 		    s->seq == st->last_ack)
 			goto in_window; /* RST after a challenge ACK */
 		break;
@@ -676,24 +619,13 @@ static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_en
 		break;
 	}
 in_window:
-	set_last(st, dir, index);
+	ct_tcp_set_last(st, dir, index);
 	e->ps = (uint8_t)((e->ps & 0xf0) | ns);
 	if (old != ns && ns == CT_TCP_FIN_WAIT)
 		st->flags[dir] |= CT_TF_CLOSE_INIT;
 
 	const uint32_t *to = par->to;
-	uint32_t timeout;
-	uint32_t ts = to[CT_TO_TCP_SYN_SENT + ns - 1];
-	if (retrans(st) >= par->tcp_max_retrans && ts > to[CT_TO_TCP_RETRANS])
-		timeout = to[CT_TO_TCP_RETRANS];
-	else if (index == I_RST)
-		timeout = to[CT_TO_TCP_CLOSE];
-	else if (((st->flags[0] | st->flags[1]) & CT_TF_DATA_UNACK) && ts > to[CT_TO_TCP_UNACK])
-		timeout = to[CT_TO_TCP_UNACK];
-	else if (st->last_win == 0 && ts > to[CT_TO_TCP_RETRANS])
-		timeout = to[CT_TO_TCP_RETRANS];
-	else
-		timeout = ts;
+	uint32_t timeout = ct_tcp_timeout(par, st, ns, index == I_RST);
 
 	if (!(e->status & CT_S_SEEN_REPLY)) {
 		if (s->flags & TH_RST) {
