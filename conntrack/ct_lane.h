@@ -234,14 +234,52 @@ static inline uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, u
 int ct_est_track_full(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_t h,
 	uint32_t now, struct ct_res *r);
 
-/* See ct.h. A datagram of an answered UDP flow, nobody following events:
- * what track() does for it, without a result (the caller reads r only
- * when the answer is not CT_EST_OK); the rest in ct_proto.c. */
+/* A plain segment of an ESTABLISHED, ASSURED connection without a helper
+ * (ct_est_find: no SYN, FIN or RST), nobody following events: an ACK
+ * (I_ACK) inside the window, its acknowledgement read without SACK blocks
+ * (none allowed, or no options but timestamps). What tcp_packet and
+ * tcp_in_window do with it, step for step: the window's tests and
+ * bookkeeping, the state (ESTABLISHED stays), the timeout, accounting.
+ * false, having changed nothing: anything else (ct_proto.c decides). */
+static inline bool ct_est_tcp(struct ct_table *t, struct ct_entry *e, unsigned dir,
+			      const struct ct_pkt *p, uint32_t now)
+{
+	const uint8_t *th = p->l4;
+	uint8_t fl = th[13];
+	unsigned doff = (unsigned)(th[12] >> 4) * 4;
+	struct ct_tcp *st = &ct_ps(t, e)->tcp;
+	if ((fl & (TH_ACK | TH_SYN | TH_FIN | TH_RST)) != TH_ACK ||
+	    (e->status & (CT_S_SEEN_REPLY | CT_S_ASSURED)) != (CT_S_SEEN_REPLY | CT_S_ASSURED) ||
+	    ct_helper(e) != 0 /* CT_HELPER_NONE */ || st->maxwin[dir] == 0)
+		return false;
+	if ((st->flags[!dir] & CT_TF_SACK_PERM) && doff != 20 &&
+	    !(doff == 32 && th[20] == 1 && th[21] == 1 && th[22] == 8 && th[23] == 10))
+		return false; /* options that may carry SACK blocks */
+	uint32_t seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
+	uint32_t ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 | (uint32_t)th[10] << 8 | th[11];
+	uint32_t end = seq + (p->l4_len - doff);
+	if (ct_tcp_window_test(st, dir, seq, end, ack) != CT_TW_OK)
+		return false;
+	ct_tcp_window_take(st, dir, fl, true, ack, ack, end, (uint16_t)(th[14] << 8 | th[15]));
+	ct_tcp_set_last(st, dir, I_ACK);
+	t->st.found++;
+	ct_refresh(e, now, ct_tcp_timeout(t->par, st, CT_TCP_ESTABLISHED, false));
+	ct_acct(e, dir, p->len);
+	return true;
+}
+
+/* See ct.h. A datagram of an answered UDP flow, or a plain segment of an
+ * established TCP connection (ct_est_tcp), nobody following events: what
+ * track() does for it, without a result (the caller reads r only when the
+ * answer is not CT_EST_OK); the rest in ct_proto.c. */
 static inline int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_t h,
 			       uint32_t now, struct ct_res *r)
 {
 	unsigned dir = n & 1;
 	struct ct_entry *e = &t->e[n >> 1];
+	if (p->t.proto == 6 && __atomic_load_n(&t->evq, __ATOMIC_RELAXED) == NULL &&
+	    ct_est_tcp(t, e, dir, p, now))
+		return CT_EST_OK;
 	if (p->t.proto == 17 && (dir || (e->status & CT_S_SEEN_REPLY)) && /* ct_est_find: UDP, TCP */
 	    __builtin_expect(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) == NULL, 1)) {
 		t->st.found++;
