@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ct_lane: the tracker's part of the established lane (router_fast.c),
- * inline there: finding a packet's entry and judging it (ct_est_find), and
- * a UDP datagram's tracking (ct_est_track). A call into ct_proto.c for
- * each cost the lane about 60 instructions a packet of saved registers and
- * arguments; ct_proto.c's ct_in uses the same pieces, so the lane and the
- * full path cannot drift apart.
+ * inline there: finding a packet's entry and judging it (ct_est_find), a
+ * UDP datagram's tracking and a plain in-window TCP segment's (ct_est_track,
+ * ct_est_tcp). A call into ct_proto.c for each cost the lane about 60
+ * instructions a packet of saved registers and arguments (a TCP segment's
+ * ~200 more in generic steps); ct_proto.c's ct_in and tcp_in_window use
+ * the same pieces, so the lane and the full path cannot drift apart.
  */
 #ifndef RP_CT_LANE_H
 #define RP_CT_LANE_H
@@ -230,7 +231,7 @@ static inline uint32_t ct_est_find(struct ct_table *t, const struct ct_pkt *p, u
 	return n;
 }
 
-/* ct_est_track for all but an answered UDP flow's datagram (ct_proto.c) */
+/* ct_est_track for what it does not take inline (ct_proto.c) */
 int ct_est_track_full(struct ct_table *t, const struct ct_pkt *p, uint32_t n, uint32_t h,
 	uint32_t now, struct ct_res *r);
 

@@ -2434,6 +2434,8 @@ static void tcp4_seg(struct frame *f, int port, const uint8_t *src, const uint8_
  * number of each end. */
 struct el_conn {
 	uint8_t proto, v6, far, inb, st;
+	uint8_t opt; /* TCP: options (SACK permitted, timestamps, window scale ws) */
+	uint8_t ws;
 	uint16_t cport;
 	uint32_t seq[2];
 };
@@ -2495,6 +2497,10 @@ static void el_frame(struct frame *f, uint64_t *x, int wire, struct el_conn *c, 
 			if (!port) {
 				c->st = 1;
 				c->seq[0] = fl_rand(x);
+				/* half the connections with options, as stacks send
+				 * them: window scaling, SACK, timestamps */
+				c->opt = fl_rand(x) % 2;
+				c->ws = (uint8_t)(fl_rand(x) % 9);
 			}
 			plen = 0;
 		} else if (c->st == 1 && port) {
@@ -2524,7 +2530,36 @@ static void el_frame(struct frame *f, uint64_t *x, int wire, struct el_conn *c, 
 			if (r < 80)
 				fl = 0x18; /* PSH, ACK */
 		}
-		l4 = fr_tcp(f, sp, dp_, fl, 5);
+		/* options: a SYN's MSS, SACK permitted, timestamps, window
+		 * scale; then timestamps on every segment, or now and then a
+		 * SACK block instead (its edges near the acknowledgement or
+		 * beyond the data sent: the window's tests read them) */
+		bool syn = fl & 0x02;
+		unsigned doff = !c->opt ? 5 : syn ? 10 : 8;
+		l4 = fr_tcp(f, sp, dp_, fl, (uint8_t)doff);
+		uint8_t *o = f->b + l4 + 20;
+		uint32_t ack0 = c->seq[!port];
+		if (c->opt && syn) {
+			static const uint8_t so[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
+							0, 0, 0, 0, 1, 3, 3, 0 };
+			memcpy(o, so, sizeof(so));
+			o[19] = c->ws;
+		} else if (c->opt && fl_rand(x) % 8 == 0) {
+			uint32_t le = ack0 - fl_rand(x) % 2000, re = ack0 + fl_rand(x) % 3000;
+			uint8_t sk[12] = { 1, 1, 5, 10 };
+			for (int b = 0; b < 4; b++) {
+				sk[4 + b] = (uint8_t)(le >> (24 - 8 * b));
+				sk[8 + b] = (uint8_t)(re >> (24 - 8 * b));
+			}
+			memcpy(o, sk, sizeof(sk));
+		} else if (c->opt) {
+			static const uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1 };
+			memcpy(o, ts, sizeof(ts));
+		}
+		if (noisy && fl_rand(x) % 40 == 0)
+			f->b[l4 + 14] = f->b[l4 + 15] = 0; /* a zero window */
+		else if (noisy && !syn && fl_rand(x) % 4 == 0)
+			f->b[l4 + 14] = (uint8_t)(fl_rand(x) % 256); /* other windows */
 		fr_zero(f, plen);
 		uint32_t seq = c->seq[port], ack = c->seq[!port];
 		noisy = noisy && data;
