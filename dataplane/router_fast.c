@@ -1364,10 +1364,9 @@ static inline bool fast6_check(struct rte_mbuf *m, uint64_t mine, uint32_t *tlp)
  * one NAT gives it) of a datagram of tl bytes (IP header included) decoded: the port the packet leaves by and its next
  * hop's MAC (*mac), or OUT_SLOW (the full path's case: ours,
  * no route, a neighbour not resolved, over the MTU). Changes nothing. */
-static inline uint16_t fast_route(struct dp_worker *w, uint32_t v, uint32_t tl, bool v6,
-				  const uint8_t *dst, uint64_t *mac)
+static inline uint16_t fast_route(const struct dp_ctx *dp, struct dp_worker *w, uint32_t v,
+				  uint32_t tl, bool v6, const uint8_t *dst, uint64_t *mac)
 {
-	const struct dp_ctx *dp = w->dp;
 	uint32_t idx = v & DP_NHV_IDX_MASK;
 	uint16_t out;
 	int nh;
@@ -1421,12 +1420,11 @@ static inline void fast_rewrite(const struct dp_ctx *dp, struct rte_mbuf *m, uin
 }
 
 /* Route and rewrite: the packet's port, or OUT_SLOW (nothing was changed). */
-static inline uint16_t fast_send(struct dp_worker *w, struct rte_mbuf *m, uint32_t v,
-				 uint32_t tl, bool v6)
+static inline uint16_t fast_send(const struct dp_ctx *dp, struct dp_worker *w,
+				 struct rte_mbuf *m, uint32_t v, uint32_t tl, bool v6)
 {
-	const struct dp_ctx *dp = w->dp;
 	uint64_t mac;
-	uint16_t out = fast_route(w, v, tl, v6,
+	uint16_t out = fast_route(dp, w, v, tl, v6,
 				  rte_pktmbuf_mtod_offset(m, const uint8_t *,
 							  RTE_ETHER_HDR_LEN + (v6 ? 24 : 16)),
 				  &mac);
@@ -1486,7 +1484,7 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 		if ((fam & FAST_V4) && fast4_check(dp, m, mine, &v, &tl)) {
 			if (rte_lpm_lookup(dp->lpm4, v, &v) < 0)
 				v = NHV_MISS;
-			out[i] = fast_send(w, m, v, tl, false);
+			out[i] = fast_send(dp, w, m, v, tl, false);
 			if (likely(out[i] != OUT_SLOW)) {
 				nf[0]++;
 				bytes[0] += rte_pktmbuf_pkt_len(m);
@@ -1498,7 +1496,7 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 								    RTE_ETHER_HDR_LEN + 24),
 					    &v) < 0)
 				v = NHV_MISS;
-			out[i] = fast_send(w, m, v, tl, true);
+			out[i] = fast_send(dp, w, m, v, tl, true);
 			if (likely(out[i] != OUT_SLOW)) {
 				nf[1]++;
 				bytes[1] += rte_pktmbuf_pkt_len(m);
@@ -1681,7 +1679,7 @@ static __rte_always_inline int est_one(struct dp_worker *w, const struct dp_rule
 			return EST_LEFT;
 	}
 	uint64_t mac;
-	*o = fast_route(w, route, p.len, six, dst, &mac);
+	*o = fast_route(dp, w, route, p.len, six, dst, &mac);
 	if (*o == OUT_SLOW)
 		return EST_LEFT;
 	if (ct_est_track(t, &p, node, h, w->ct_now, res) != CT_EST_OK) {
