@@ -282,6 +282,22 @@ static int install_rules(struct dp_ctx *dp, uint32_t n)
 	return 0;
 }
 
+/* What the box answered while it learnt its neighbours, freed; the
+ * number of next hops it has resolved. */
+static unsigned drain_resolved(const struct dp_ctx *dp, struct rte_ring *tx[2])
+{
+	struct rte_mbuf *junk[64];
+	for (int p = 0; p < 2; p++) {
+		unsigned n;
+		while ((n = rte_ring_dequeue_burst(tx[p], (void **)junk, 64, NULL)) > 0)
+			rte_pktmbuf_free_bulk(junk, n);
+	}
+	unsigned resolved = 0;
+	for (uint32_t i = 0; i < dp->nh_used; i++)
+		resolved += (dp->nh[i].mac & DP_NH_VALID) != 0;
+	return resolved;
+}
+
 /* Two ring ports and a router dataplane (extra: more of rampart.yaml),
  * with its gateways resolved. NULL on failure (reported). */
 static struct dp_ctx *setup(unsigned seq, const char *extra, struct rte_ring *rx[2],
@@ -353,15 +369,7 @@ static struct dp_ctx *setup(unsigned seq, const char *extra, struct rte_ring *rx
 		dp_ctl_poll(dp);
 	}
 	dp_worker_poll(w);
-	struct rte_mbuf *junk[64];
-	for (int p = 0; p < 2; p++) {
-		unsigned n;
-		while ((n = rte_ring_dequeue_burst(tx[p], (void **)junk, 64, NULL)) > 0)
-			rte_pktmbuf_free_bulk(junk, n);
-	}
-	unsigned resolved = 0;
-	for (uint32_t i = 0; i < dp->nh_used; i++)
-		resolved += (dp->nh[i].mac & DP_NH_VALID) != 0;
+	unsigned resolved = drain_resolved(dp, tx);
 	if (resolved < 4) {
 		fprintf(stderr, "rampart-bench: gateways not resolved (%u/4)\n", resolved);
 		dp_destroy(dp);
@@ -408,15 +416,7 @@ static int resolve_hosts(struct dp_ctx *dp, struct rte_ring *rx[2], struct rte_r
 				dp_ctl_poll(dp);
 			}
 	}
-	struct rte_mbuf *junk[64];
-	for (int p = 0; p < 2; p++) {
-		unsigned n;
-		while ((n = rte_ring_dequeue_burst(tx[p], (void **)junk, 64, NULL)) > 0)
-			rte_pktmbuf_free_bulk(junk, n);
-	}
-	unsigned resolved = 0;
-	for (uint32_t i = 0; i < dp->nh_used; i++)
-		resolved += (dp->nh[i].mac & DP_NH_VALID) != 0;
+	unsigned resolved = drain_resolved(dp, tx);
 	if (resolved < 4 + N_HOSTS) {
 		fprintf(stderr, "rampart-bench: hosts not resolved (%u/%u)\n", resolved - 4, N_HOSTS);
 		return -1;
