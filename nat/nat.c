@@ -518,7 +518,15 @@ static void manip_hdr(uint8_t *l3, uint8_t *l4, uint32_t cap, uint8_t proto, enu
 	uint8_t *ap = l3 + (v4 ? (m == NAT_MANIP_SRC ? 12 : 16) : (m == NAT_MANIP_SRC ? 8 : 24));
 	uint8_t old[16];
 	memcpy(old, ap, alen);
-	bool addr_changes = memcmp(old, addr, alen) != 0;
+	bool addr_changes;
+	if (v4) { /* four bytes: one compare, not a call */
+		uint32_t o32, n32;
+		memcpy(&o32, old, 4);
+		memcpy(&n32, addr, 4);
+		addr_changes = o32 != n32;
+	} else {
+		addr_changes = memcmp(old, addr, 16) != 0;
+	}
 	if (addr_changes) {
 		memcpy(ap, addr, alen);
 		if (v4)
@@ -591,11 +599,21 @@ static void manip_hdr(uint8_t *l3, uint8_t *l4, uint32_t cap, uint8_t proto, enu
 void nat_manip_packet(const struct ct_table *t, uint32_t idx, unsigned dir, enum nat_manip m,
 	const struct nat_pkt *p)
 {
-	struct ct_tuple o;
-	ct_entry_tuple(t, idx, !dir, &o);
 	/* the target is the other direction's tuple, inverted */
 	int port;
 	const uint8_t *addr;
+	const struct ct_entry *e = &t->e[idx];
+	if (e->fam == 4 && (e->proto == IPPROTO_TCP_ || e->proto == IPPROTO_UDP_)) {
+		/* an IPv4 TCP or UDP connection (most): the other direction's
+		 * address and port read where they lie, as ct_entry_tuple would
+		 * give them */
+		unsigned od = !dir, k = m == NAT_MANIP_SRC ? 2 * od + 1 : 2 * od;
+		manip_hdr(p->l3, p->l4, p->l4_cap, p->proto, m, (const uint8_t *)&e->a.a4[k],
+			  e->port[k], true);
+		return;
+	}
+	struct ct_tuple o;
+	ct_entry_tuple(t, idx, !dir, &o);
 	if (m == NAT_MANIP_SRC) {
 		addr = o.dst;
 		port = is_icmp_query(&o) ? o.sport : o.dport;
