@@ -46,6 +46,16 @@ static inline void ct_udp_packet(const struct ct_table *t, struct ct_entry *e, u
 
 /* ---- TCP: what the full path (ct_proto.c) and the lane share ---- */
 
+/* header fields (network order) */
+static inline uint32_t ct_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint16_t ct_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 /* sequence space */
 static inline bool ct_seq_before(uint32_t a, uint32_t b)
 {
@@ -256,12 +266,11 @@ static inline bool ct_est_tcp(struct ct_table *t, struct ct_entry *e, unsigned d
 	if ((st->flags[!dir] & CT_TF_SACK_PERM) && doff != 20 &&
 	    !(doff == 32 && th[20] == 1 && th[21] == 1 && th[22] == 8 && th[23] == 10))
 		return false; /* options that may carry SACK blocks */
-	uint32_t seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
-	uint32_t ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 | (uint32_t)th[10] << 8 | th[11];
+	uint32_t seq = ct_rd32(th + 4), ack = ct_rd32(th + 8);
 	uint32_t end = seq + (p->l4_len - doff);
 	if (ct_tcp_window_test(st, dir, seq, end, ack) != CT_TW_OK)
 		return false;
-	ct_tcp_window_take(st, dir, fl, true, ack, ack, end, (uint16_t)(th[14] << 8 | th[15]));
+	ct_tcp_window_take(st, dir, fl, true, ack, ack, end, ct_rd16(th + 14));
 	ct_tcp_set_last(st, dir, I_ACK);
 	t->st.found++;
 	ct_refresh(e, now, ct_tcp_timeout(t->par, st, CT_TCP_ESTABLISHED, false));

@@ -23,16 +23,6 @@
 
 enum { V_ACCEPT, V_INVALID, V_IGNORE, V_REPEAT };
 
-#define before ct_seq_before
-#define after ct_seq_after
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* ---- tuples ---- */
 
@@ -94,9 +84,9 @@ bool ct_gre_keys(const uint8_t *l4, uint32_t cap, uint16_t *src, uint16_t *dst)
 	*src = *dst = 0;
 	if (cap < 4 || (l4[1] & 7) != 1 || cap < 8)
 		return true; /* not PPTP's: as the generic tracker, no keys */
-	if (rd16(l4 + 2) != 0x880b)
+	if (ct_rd16(l4 + 2) != 0x880b)
 		return false; /* version 1 carries PPP only */
-	*dst = rd16(l4 + 6); /* the call id; the source key comes from the
+	*dst = ct_rd16(l4 + 6); /* the call id; the source key comes from the
 				PPTP helper's keymap, which there is none of */
 	return true;
 }
@@ -119,7 +109,7 @@ int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tup
 		off = (uint32_t)(ip[0] & 15) * 4;
 		if (off < 20 || off > cap)
 			return -1;
-		if (rd16(ip + 6) & 0x1fff)
+		if (ct_rd16(ip + 6) & 0x1fff)
 			return -1; /* a later fragment: no ports */
 		proto = ip[9];
 		memcpy(k->src, ip + 12, 4);
@@ -140,7 +130,7 @@ int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tup
 			} else if (proto == 44) {
 				if (off + 8 > cap)
 					return -1;
-				if (rd16(ip + off + 2) & 0xfff8)
+				if (ct_rd16(ip + off + 2) & 0xfff8)
 					return -1;
 				proto = ip[off];
 				off += 8;
@@ -157,13 +147,13 @@ int ct_tuple_from_ip(const uint8_t *ip, uint32_t cap, uint8_t fam, struct ct_tup
 	if (icmp_proto(proto)) {
 		if (left < 8)
 			return -1;
-		k->sport = rd16(l4 + 4);
+		k->sport = ct_rd16(l4 + 4);
 		k->dport = (uint16_t)(l4[0] << 8 | l4[1]);
 	} else if (ct_port_proto(proto)) {
 		if (left < 4)
 			return -1;
-		k->sport = rd16(l4);
-		k->dport = rd16(l4 + 2);
+		k->sport = ct_rd16(l4);
+		k->dport = ct_rd16(l4 + 2);
 	} else if (proto == 47) {
 		return ct_gre_keys(l4, left, &k->sport, &k->dport) ? 0 : -1;
 	}
@@ -193,7 +183,6 @@ static void entry_set_tuples(struct ct_table *t, struct ct_entry *e, const struc
 }
 
 /* ---- TCP ---- */
-
 
 #define sNO CT_TCP_NONE
 #define sSS CT_TCP_SYN_SENT
@@ -275,9 +264,9 @@ static void seg_read(const struct ct_pkt *p, struct seg *s)
 {
 	const uint8_t *th = p->l4;
 	unsigned doff = (unsigned)(th[12] >> 4) * 4;
-	s->seq = rd32(th + 4);
-	s->ack = rd32(th + 8);
-	s->win = rd16(th + 14);
+	s->seq = ct_rd32(th + 4);
+	s->ack = ct_rd32(th + 8);
+	s->win = ct_rd16(th + 14);
 	s->flags = th[13];
 	s->opt = th + 20;
 	s->optlen = doff > 20 ? doff - 20 : 0;
@@ -345,8 +334,8 @@ static void tcp_sack(const struct seg *s, uint32_t *sack)
 	while ((d = opt_next(&o, &len, &op, &sz)) != NULL) {
 		if (op == 5 && sz >= 10 && (sz - 2) % 8 == 0) {
 			for (int i = 0; i < sz - 2; i += 8) {
-				uint32_t edge = rd32(d + i + 4);
-				if (after(edge, *sack))
+				uint32_t edge = ct_rd32(d + i + 4);
+				if (ct_seq_after(edge, *sack))
 					*sack = edge;
 			}
 			return;
@@ -367,7 +356,6 @@ static void tcp_init_sender(struct ct_tcp *st, unsigned dir, const struct seg *s
 		st->scale[r] = 0;
 	}
 }
-
 
 static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned dir,
 	unsigned index, const struct seg *s)
@@ -404,7 +392,7 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 			else if (sack == st->end[r] + 1)
 				st->end[r]++; /* a keepalive's answer */
 		}
-	} else if ((s->flags & TH_SYN) && after(end, st->end[dir]) &&
+	} else if ((s->flags & TH_SYN) && ct_seq_after(end, st->end[dir]) &&
 		   (ct_tcp_state(e) == CT_TCP_SYN_SENT || ct_tcp_state(e) == CT_TCP_SYN_RECV)) {
 		/* a reinitialised SYN (RFC 793): start this direction again */
 		tcp_init_sender(st, dir, s);
@@ -425,9 +413,9 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 		break;
 	case CT_TW_SEQ_OVER: {
 		uint32_t overshot = end - st->maxend[dir] + 1;
-		bool ack_ok = after(sack, st->end[r] - ct_tcp_maxackwindow(st, dir) - 1);
-		bool in_recv = st->maxwin[r] && after(end, st->end[dir] - st->maxwin[r] - 1);
-		if (in_recv && ack_ok && overshot <= st->maxwin[r] && before(sack, st->end[r] + 1)) {
+		bool ack_ok = ct_seq_after(sack, st->end[r] - ct_tcp_maxackwindow(st, dir) - 1);
+		bool in_recv = st->maxwin[r] && ct_seq_after(end, st->end[dir] - st->maxwin[r] - 1);
+		if (in_recv && ack_ok && overshot <= st->maxwin[r] && ct_seq_before(sack, st->end[r] + 1)) {
 			/* more than the window allowed, but acceptable: remember it */
 			st->end[dir] = end;
 			st->flags[dir] |= CT_TF_DATA_UNACK;
@@ -583,7 +571,7 @@ static __attribute__((noinline)) int tcp_packet(struct ct_table *t, struct ct_en
 		if ((st->flags[!dir] & CT_TF_MAXACK_SET) && ct_tcp_last_index(st) != I_SYN) {
 			if (s->seq == 0 && !tcp_established(e))
 				break;
-			if (before(s->seq, st->maxack[!dir]) && !par->tcp_ignore_invalid_rst)
+			if (ct_seq_before(s->seq, st->maxack[!dir]) && !par->tcp_ignore_invalid_rst)
 				return V_INVALID; /* RST below what was acknowledged */
 			if (!tcp_established(e) || s->seq == st->maxack[!dir])
 				break;
@@ -744,7 +732,7 @@ static inline const uint8_t *sctp_chunk(const struct ct_pkt *p, uint32_t end, ui
 	if (*off >= end || end - *off < 4)
 		return NULL;
 	const uint8_t *c = p->l4 + *off;
-	*off += (rd16(c + 2) + 3u) & ~3u;
+	*off += (ct_rd16(c + 2) + 3u) & ~3u;
 	return c;
 }
 
@@ -762,7 +750,7 @@ static bool sctp_chunks_ok(const struct ct_pkt *p, uint32_t *map)
 		if (type == SC_INIT || type == SC_INIT_ACK || type == SC_SHUTDOWN_COMPLETE)
 			alone = true;
 		if (((type == SC_COOKIE_ACK || type == SC_COOKIE_ECHO || alone) && count != 0) ||
-		    rd16(c + 2) == 0)
+		    ct_rd16(c + 2) == 0)
 			return false;
 		if (type < 32)
 			m |= SC_BIT(type);
@@ -999,8 +987,8 @@ static int pkt_judge(const struct ct_table *t, const struct ct_pkt *p, bool prer
 		 * within the datagram (0: all), a checksum (mandatory) */
 		if (p->l4_len < 8 || p->l4_cap < 8)
 			return PKT_INVALID;
-		uint16_t cov = rd16(p->l4 + 4);
-		if ((cov != 0 && (cov < 8 || cov > p->l4_len)) || rd16(p->l4 + 6) == 0)
+		uint16_t cov = ct_rd16(p->l4 + 4);
+		if ((cov != 0 && (cov < 8 || cov > p->l4_len)) || ct_rd16(p->l4 + 6) == 0)
 			return PKT_INVALID;
 	} else if (proto != 136) {
 		csum_bad = false; /* not checked */
