@@ -66,6 +66,57 @@ static inline bool ct_seq_after(uint32_t a, uint32_t b)
 	return ct_seq_before(b, a);
 }
 
+/* The next option of a TCP option list, NOPs skipped: its kind in *op, its
+ * size in *sz, its data returned; NULL at the end, or at a malformed option
+ * (where the kernel stops too). */
+static inline const uint8_t *ct_tcp_opt_next(const uint8_t **o, int *len, uint8_t *op, int *sz)
+{
+	while (*len > 0) {
+		uint8_t kind = (*o)[0];
+		if (kind == 0)
+			return NULL;
+		if (kind == 1) {
+			(*o)++;
+			(*len)--;
+			continue;
+		}
+		if (*len < 2)
+			return NULL;
+		int size = (*o)[1];
+		if (size < 2 || size > *len)
+			return NULL;
+		const uint8_t *data = *o + 2;
+		*o += size;
+		*len -= size;
+		*op = kind;
+		*sz = size;
+		return data;
+	}
+	return NULL;
+}
+
+/* The highest right edge of the SACK blocks in a segment's options (opt,
+ * optlen bytes), if after *sack (the kernel's tcp_sack: the first SACK
+ * option only; timestamps alone, as stacks send them, at a glance) */
+static inline void ct_tcp_sack(const uint8_t *opt, unsigned optlen, uint32_t *sack)
+{
+	const uint8_t *o = opt, *d;
+	int len = (int)optlen, sz;
+	uint8_t op;
+	if (len == 12 && o[0] == 1 && o[1] == 1 && o[2] == 8 && o[3] == 10)
+		return;
+	while ((d = ct_tcp_opt_next(&o, &len, &op, &sz)) != NULL) {
+		if (op == 5 && sz >= 10 && (sz - 2) % 8 == 0) {
+			for (int i = 0; i < sz - 2; i += 8) {
+				uint32_t edge = ct_rd32(d + i + 4);
+				if (ct_seq_after(edge, *sack))
+					*sack = edge;
+			}
+			return;
+		}
+	}
+}
+
 /* A segment's kind (tcp_index): the rows of the state table */
 enum { I_SYN, I_SYNACK, I_FIN, I_ACK, I_RST, I_NONE };
 
@@ -247,8 +298,8 @@ int ct_est_track_full(struct ct_table *t, const struct ct_pkt *p, uint32_t n, ui
 
 /* A plain segment of an ESTABLISHED, ASSURED connection without a helper
  * (ct_est_find: no SYN, FIN or RST), nobody following events: an ACK
- * (I_ACK) inside the window, its acknowledgement read without SACK blocks
- * (none allowed, or no options but timestamps). What tcp_packet and
+ * (I_ACK) inside the window, its acknowledgement read with its SACK blocks
+ * (when the other side allowed them) as tcp_in_window reads it. What tcp_packet and
  * tcp_in_window do with it, step for step: the window's tests and
  * bookkeeping, the state (ESTABLISHED stays), the timeout, accounting.
  * false, having changed nothing: anything else (ct_proto.c decides). */
@@ -263,14 +314,13 @@ static inline bool ct_est_tcp(struct ct_table *t, struct ct_entry *e, unsigned d
 	    (e->status & (CT_S_SEEN_REPLY | CT_S_ASSURED)) != (CT_S_SEEN_REPLY | CT_S_ASSURED) ||
 	    ct_helper(e) != 0 /* CT_HELPER_NONE */ || st->maxwin[dir] == 0)
 		return false;
-	if ((st->flags[!dir] & CT_TF_SACK_PERM) && doff != 20 &&
-	    !(doff == 32 && th[20] == 1 && th[21] == 1 && th[22] == 8 && th[23] == 10))
-		return false; /* options that may carry SACK blocks */
-	uint32_t seq = ct_rd32(th + 4), ack = ct_rd32(th + 8);
+	uint32_t seq = ct_rd32(th + 4), ack = ct_rd32(th + 8), sack = ack;
+	if ((st->flags[!dir] & CT_TF_SACK_PERM) && doff > 20)
+		ct_tcp_sack(th + 20, doff - 20, &sack); /* doff: within the segment */
 	uint32_t end = seq + (p->l4_len - doff);
-	if (ct_tcp_window_test(st, dir, seq, end, ack) != CT_TW_OK)
+	if (ct_tcp_window_test(st, dir, seq, end, sack) != CT_TW_OK)
 		return false;
-	ct_tcp_window_take(st, dir, fl, true, ack, ack, end, ct_rd16(th + 14));
+	ct_tcp_window_take(st, dir, fl, true, ack, sack, end, ct_rd16(th + 14));
 	ct_tcp_set_last(st, dir, I_ACK);
 	t->st.found++;
 	ct_refresh(e, now, ct_tcp_timeout(t->par, st, CT_TCP_ESTABLISHED, false));

@@ -274,35 +274,6 @@ static void seg_read(const struct ct_pkt *p, struct seg *s)
 		((s->flags & TH_FIN) ? 1 : 0);
 }
 
-/* The next option of a TCP option list, NOPs skipped: its kind in *op, its
- * size in *sz, its data returned; NULL at the end, or at a malformed option
- * (where the kernel stops too). */
-static const uint8_t *opt_next(const uint8_t **o, int *len, uint8_t *op, int *sz)
-{
-	while (*len > 0) {
-		uint8_t kind = (*o)[0];
-		if (kind == 0)
-			return NULL;
-		if (kind == 1) {
-			(*o)++;
-			(*len)--;
-			continue;
-		}
-		if (*len < 2)
-			return NULL;
-		int size = (*o)[1];
-		if (size < 2 || size > *len)
-			return NULL;
-		const uint8_t *data = *o + 2;
-		*o += size;
-		*len -= size;
-		*op = kind;
-		*sz = size;
-		return data;
-	}
-	return NULL;
-}
-
 /* window scale and SACK-permitted of a SYN's options */
 static void tcp_options(const struct seg *s, uint8_t *scale, uint8_t *flags)
 {
@@ -313,7 +284,7 @@ static void tcp_options(const struct seg *s, uint8_t *scale, uint8_t *flags)
 		return;
 	*scale = 0;
 	*flags &= CT_TF_BE_LIBERAL;
-	while ((d = opt_next(&o, &len, &op, &sz)) != NULL) {
+	while ((d = ct_tcp_opt_next(&o, &len, &op, &sz)) != NULL) {
 		if (op == 4 && sz == 2) {
 			*flags |= CT_TF_SACK_PERM;
 		} else if (op == 3 && sz == 3) {
@@ -326,21 +297,7 @@ static void tcp_options(const struct seg *s, uint8_t *scale, uint8_t *flags)
 /* the highest right edge of the SACK blocks, if above *sack */
 static void tcp_sack(const struct seg *s, uint32_t *sack)
 {
-	const uint8_t *o = s->opt, *d;
-	int len = (int)s->optlen, sz;
-	uint8_t op;
-	if (len == 12 && o[0] == 1 && o[1] == 1 && o[2] == 8 && o[3] == 10)
-		return; /* timestamps only */
-	while ((d = opt_next(&o, &len, &op, &sz)) != NULL) {
-		if (op == 5 && sz >= 10 && (sz - 2) % 8 == 0) {
-			for (int i = 0; i < sz - 2; i += 8) {
-				uint32_t edge = ct_rd32(d + i + 4);
-				if (ct_seq_after(edge, *sack))
-					*sack = edge;
-			}
-			return;
-		}
-	}
+	ct_tcp_sack(s->opt, s->optlen, sack);
 }
 
 static void tcp_init_sender(struct ct_tcp *st, unsigned dir, const struct seg *s)

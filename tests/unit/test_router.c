@@ -2190,7 +2190,7 @@ static void fl_frame(struct frame *f, uint64_t *x, int port, uint64_t *ol, unsig
 		{ 100, 64, 0, 1 }, { 224, 1, 1, 1 },
 	};
 	static const uint8_t ttls[] = { 0, 1, 2, 64, 255 };
-	static const uint16_t frags[] = { 0, 0x4000, 0x2000, 0x0001, 0x4001, 0x8000, 0x6000 };
+	static const uint16_t frags[] = { 0, 0x4000, 0x2000, 0x0001, 0x4001, 0x8000, 0x6000, 0x0080 };
 	static const uint8_t opts[4] = { 1, 1, 1, 0 }; /* NOP NOP NOP EOL */
 	static const uint64_t ols[] = { 0, RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_BAD,
 					RTE_MBUF_F_RX_IP_CKSUM_NONE };
@@ -2201,7 +2201,7 @@ static void fl_frame(struct frame *f, uint64_t *x, int port, uint64_t *ol, unsig
 	if (port == 1 && src == srcs[0])
 		src = srcs[2];
 	uint8_t ttl = ttls[fl_rand(x) % 4 ? 3 : fl_rand(x) % 5];
-	uint16_t frag = frags[fl_rand(x) % 3 ? fl_rand(x) % 2 : fl_rand(x) % 7];
+	uint16_t frag = frags[fl_rand(x) % 3 ? fl_rand(x) % 2 : fl_rand(x) % 8];
 	uint32_t pr = fl_rand(x) % 10;
 	uint8_t proto = pr < 4 ? IPPROTO_UDP : pr < 7 ? IPPROTO_TCP : pr < 9 ? IPPROTO_ICMP
 			: (fl_rand(x) % 2 ? 47 : IPPROTO_ICMPV6);
@@ -2367,6 +2367,32 @@ static void test_fast_lane_default_route(void **state)
 	fl_differential(1000, 7, true, false);
 }
 
+/* The fast lane (which tests IPv4 headers four frames at a time) leaves
+ * every fragment to the full path, whichever bit of the offset or MF is
+ * set, and takes frames whose flags only have DF or the reserved bit: in
+ * bursts of four, all forwarded either way. */
+static void test_fast_lane_fragments(void **state)
+{
+	(void)state;
+	static const uint16_t frags[] = { 0x2000, 0x0001, 0x0080, 0x0100, 0x1000, 0x2080,
+					  0x0000, 0x4000, 0x8000, 0xc000 };
+	struct frame f, got[8];
+	learn_h1();
+	learn_h2();
+	for (unsigned k = 0; k < sizeof(frags) / sizeof(frags[0]); k++) {
+		uint64_t fast = w->st.fast;
+		for (unsigned j = 0; j < 4; j++) {
+			mk_udp4(&f, port_mac(0), H1_IP, H2_IP, 64, frags[k], (uint16_t)(20 + j));
+			put(0, &f);
+		}
+		dp_worker_poll(w);
+		assert_int_equal(take(1, got, 8), 4);
+		if (w->st.fast - fast != ((frags[k] & 0x3fff) ? 0 : 4))
+			fail_msg("flags/offset 0x%04x: %" PRIu64 " of 4 by the fast lane", frags[k],
+				 w->st.fast - fast);
+	}
+}
+
 /* Rules that forwarded packets do not cross (INPUT, OUTPUT) and empty
  * ACCEPT chains where they do leave the fast lane open, and it counts
  * those chains' policies as the traversal would (the nat table's: not
@@ -2434,7 +2460,9 @@ static void tcp4_seg(struct frame *f, int port, const uint8_t *src, const uint8_
  * number of each end. */
 struct el_conn {
 	uint8_t proto, v6, far, inb, st;
-	uint8_t opt; /* TCP: options (SACK permitted, timestamps, window scale ws) */
+	uint8_t opt; /* TCP: options (1: SACK permitted, timestamps, window scale
+		      * ws; 2: the same without SACK permitted, whose stack
+		      * sends SACK blocks all the same) */
 	uint8_t ws;
 	uint16_t cport;
 	uint32_t seq[2];
@@ -2499,7 +2527,7 @@ static void el_frame(struct frame *f, uint64_t *x, int wire, struct el_conn *c, 
 				c->seq[0] = fl_rand(x);
 				/* half the connections with options, as stacks send
 				 * them: window scaling, SACK, timestamps */
-				c->opt = fl_rand(x) % 2;
+				c->opt = fl_rand(x) % 2 ? 0 : fl_rand(x) % 4 ? 1 : 2;
 				c->ws = (uint8_t)(fl_rand(x) % 9);
 			}
 			plen = 0;
@@ -2544,8 +2572,18 @@ static void el_frame(struct frame *f, uint64_t *x, int wire, struct el_conn *c, 
 							0, 0, 0, 0, 1, 3, 3, 0 };
 			memcpy(o, so, sizeof(so));
 			o[19] = c->ws;
+			if (c->opt == 2)
+				o[4] = o[5] = 1; /* NOP NOP: no SACK permitted */
 		} else if (c->opt && fl_rand(x) % 8 == 0) {
 			uint32_t le = ack0 - fl_rand(x) % 2000, re = ack0 + fl_rand(x) % 3000;
+			if (fl_rand(x) % 2) {
+				/* a hole: the acknowledgement below what the
+				 * other end sent, a block above it, its right
+				 * edge within what was sent or beyond */
+				ack0 -= 1 + fl_rand(x) % 1500;
+				le = ack0 + 1 + fl_rand(x) % 200;
+				re = le + 1 + fl_rand(x) % 2000;
+			}
 			uint8_t sk[12] = { 1, 1, 5, 10 };
 			for (int b = 0; b < 4; b++) {
 				sk[4 + b] = (uint8_t)(le >> (24 - 8 * b));
@@ -2561,7 +2599,7 @@ static void el_frame(struct frame *f, uint64_t *x, int wire, struct el_conn *c, 
 		else if (noisy && !syn && fl_rand(x) % 4 == 0)
 			f->b[l4 + 14] = (uint8_t)(fl_rand(x) % 256); /* other windows */
 		fr_zero(f, plen);
-		uint32_t seq = c->seq[port], ack = c->seq[!port];
+		uint32_t seq = c->seq[port], ack = ack0;
 		noisy = noisy && data;
 		if (noisy && fl_rand(x) % 25 == 0)
 			seq += 0x40000000u; /* far out of the window */
@@ -6384,6 +6422,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_deep, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_differential, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_rules, fl_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_fast_lane_fragments, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_default_route, fl_default_setup,
 						dp_down),
 		cmocka_unit_test_setup_teardown(test_ttl_expired, router_setup, dp_down),
