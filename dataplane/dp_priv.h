@@ -248,8 +248,8 @@ struct dp_txq {
  * dp_nh_get only ever adds next hops, so an index never changes meaning
  * and an entry never goes stale (whether the neighbour is resolved is
  * read from dp->nh at each packet, as before). */
-#define DP_NHC4 1024 /* IPv4: address | port << 32 | (index + 1) << 40; 0 empty */
-#define DP_NHC6 256
+#define DP_NHC4 4096 /* IPv4: address | port << 32 | (index + 1) << 40; 0 empty */
+#define DP_NHC6 1024 /* 32 KiB each: a /20 of busy hosts, few collisions */
 struct dp_nhc6 {
 	uint8_t addr[16];
 	uint32_t nh1;  /* index + 1, 0: empty */
@@ -261,7 +261,7 @@ struct dp_nhc6 {
 /* The slot of IPv4 address a (as in memory) on port */
 static inline uint32_t dp_nhc4_slot(uint32_t a, uint16_t port)
 {
-	return (uint32_t)((a ^ port) * 0x9e3779b1u) >> (32 - 10);
+	return (uint32_t)((a ^ port) * 0x9e3779b1u) >> (32 - 12);
 }
 /* ... of an IPv6 address */
 static inline uint32_t dp_nhc6_slot(const uint8_t *addr, uint16_t port)
@@ -269,9 +269,9 @@ static inline uint32_t dp_nhc6_slot(const uint8_t *addr, uint16_t port)
 	uint64_t hi, lo;
 	memcpy(&hi, addr, 8);
 	memcpy(&lo, addr + 8, 8);
-	return (uint32_t)(((hi ^ lo ^ port) * 0x9e3779b97f4a7c15ull) >> (64 - 8));
+	return (uint32_t)(((hi ^ lo ^ port) * 0x9e3779b97f4a7c15ull) >> (64 - 10));
 }
-_Static_assert(DP_NHC4 == 1 << 10 && DP_NHC6 == 1 << 8, "the slot functions' widths");
+_Static_assert(DP_NHC4 == 1 << 12 && DP_NHC6 == 1 << 10, "the slot functions' widths");
 
 struct dp_worker {
 	struct dp_ctx *dp;
@@ -722,6 +722,20 @@ static inline void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_
 	t->pkts[t->n++] = m;
 	if (unlikely(t->n == DP_TXBUF))
 		dp_txq_send(w, port);
+}
+
+/* Queue a run of n packets (n <= DP_BURST, bytes: their frames' lengths)
+ * on port p; a buffer the run would fill is sent first. */
+static inline void dp_tx_enqueue_run(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
+				     uint16_t n, uint64_t bytes)
+{
+	struct dp_txq *t = &w->tx[p];
+	/* never left full: dp_tx_enqueue adds one without a look */
+	if (unlikely(t->n + n >= DP_TXBUF))
+		dp_txq_send(w, p);
+	memcpy(&t->pkts[t->n], pkts, n * sizeof(pkts[0]));
+	t->n = (uint16_t)(t->n + n);
+	w->st.port[p].tx_bytes += bytes;
 }
 
 /* Queue pkts[i] on port out[i]; out[i] == UINT16_MAX means consumed. A

@@ -1463,9 +1463,12 @@ static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					const struct ct_res *const *given);
 
 /* The fast lane without tracking: each packet alone (no state), those it
- * leaves to the full path after (in their order). */
-static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n,
-			      const struct dp_rules *R, unsigned fam, uint16_t *out)
+ * leaves to the full path after (in their order). Returns the port every
+ * packet of the burst leaves by, their frames' bytes in *txb, when the
+ * lane forwarded them all by one port (the usual burst); else OUT_NONE. */
+static inline uint16_t fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
+				  uint16_t n, const struct dp_rules *R, unsigned fam, uint16_t *out,
+				  uint64_t *txb)
 {
 	const struct dp_ctx *dp = w->dp;
 	uint64_t mine = dp->ports[in].mac48;
@@ -1473,6 +1476,7 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 	uint16_t si[DP_BURST], ns = 0;
 	uint16_t nf[2] = { 0, 0 };
 	uint64_t bytes[2] = { 0, 0 }; /* by family, frames' lengths */
+	unsigned diff = 0; /* not 0: not all by out[0] */
 	for (uint16_t i = 0; i < n && i < DP_PREFETCH; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -1488,6 +1492,7 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 			if (likely(out[i] != OUT_SLOW)) {
 				nf[0]++;
 				bytes[0] += rte_pktmbuf_pkt_len(m);
+				diff |= (unsigned)(out[i] ^ out[0]);
 				continue;
 			}
 		} else if ((fam & FAST_V6) && fast6_check(m, mine, &tl)) {
@@ -1500,6 +1505,7 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 			if (likely(out[i] != OUT_SLOW)) {
 				nf[1]++;
 				bytes[1] += rte_pktmbuf_pkt_len(m);
+				diff |= (unsigned)(out[i] ^ out[0]);
 				continue;
 			}
 		}
@@ -1507,14 +1513,17 @@ static inline void fast_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf 
 		sp[ns++] = m;
 	}
 	fast_count(w, R, &w->st.fast, nf, bytes);
-	if (unlikely(ns)) {
-		uint16_t so[DP_BURST];
-		router_full(w, in, sp, ns, so, R, false, NULL);
-		for (uint16_t j = 0; j < ns; j++) {
-			pkts[si[j]] = sp[j];
-			out[si[j]] = so[j];
-		}
+	if (likely(ns == 0)) {
+		*txb = bytes[0] + bytes[1];
+		return diff == 0 && n > 0 ? out[0] : OUT_NONE;
 	}
+	uint16_t so[DP_BURST];
+	router_full(w, in, sp, ns, so, R, false, NULL);
+	for (uint16_t j = 0; j < ns; j++) {
+		pkts[si[j]] = sp[j];
+		out[si[j]] = so[j];
+	}
+	return OUT_NONE;
 }
 
 /* The tracker's tuple of the fast lane's IPv4 (v6 false) or IPv6 packet
@@ -1812,8 +1821,14 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	unsigned fam = fast_on(w->dp, R);
 	if (unlikely(dp_trace_on(w->dp)) || fam == 0)
 		router_full(w, in, pkts, n, out, R, true, NULL);
-	else if (R == NULL || !R->ct)
-		fast_burst(w, in, pkts, n, R, fam, out);
+	else if (R == NULL || !R->ct) {
+		uint64_t txb;
+		uint16_t p = fast_burst(w, in, pkts, n, R, fam, out, &txb);
+		if (likely(p != OUT_NONE)) {
+			dp_tx_enqueue_run(w, p, pkts, n, txb);
+			return;
+		}
+	}
 	else if (likely(w->est_cool == 0))
 		est_burst(w, in, pkts, n, R, fam, out);
 	else { /* sitting out: new connections, most likely */

@@ -217,6 +217,23 @@ static int router_setup(void **state)
 	return router_up(0, 50);
 }
 
+/* router_yaml's box with a /16 more on wan0 (10.80.0.1/16): hosts of
+ * different ports' subnets that share a slot of nh_cached */
+static int nh_setup(void **state)
+{
+	(void)state;
+	char yaml[2048];
+	snprintf(yaml, sizeof(yaml), "%s", router_yaml);
+	static const char after[] = "[10.77.2.1/24, ", more[] = "10.80.0.1/16, ";
+	char *at = strstr(yaml, after);
+	if (at == NULL)
+		return -1;
+	at += strlen(after);
+	memmove(at + strlen(more), at, strlen(at) + 1);
+	memcpy(at, more, strlen(more));
+	return dp_up(yaml);
+}
+
 static int router_rl_setup(void **state)
 {
 	(void)state;
@@ -822,10 +839,11 @@ static void check_icmp4_error(const struct frame *in, const struct frame *out, u
 
 /* The lanes remember a connected neighbour's next hop by address, in a
  * direct-mapped table per worker (router_fast.c's nh_cached). IPv6: 250
- * hosts on wan0 whose addresses share the 256 slots, each reached in turn
- * three times over, in different orders. IPv4 (1 024 slots; the hosts of
- * a /24 never share one): a lan0 host and a wan0 host that share a slot,
- * reached in turn. Every packet leaves with its own host's MAC. */
+ * hosts on wan0 whose addresses fall in 64 of the slots (about four to a
+ * slot), each reached in turn three times over, in different orders.
+ * IPv4 (the hosts of a /24 never share a slot): a lan0 host and a host of
+ * wan0's /16 that share one, reached in turn. Every packet leaves with
+ * its own host's MAC. */
 static void test_nh_cache(void **state)
 {
 	(void)state;
@@ -834,11 +852,17 @@ static void test_nh_cache(void **state)
 	struct frame f, got[4], out;
 	learn_h1();
 	uint8_t ip6[N][16], used[DP_NHC6] = { 0 };
-	unsigned shared = 0;
+	unsigned shared = 0, cand = 0;
 	for (unsigned h = 0; h < N; h++) {
 		uint8_t mac[6] = { 0x02, 0, 0, 0x42, 0, (uint8_t)h };
-		uint8_t a[16] = { 0xfd, 0x77, 0, 2, [12] = (uint8_t)(h * 37), [13] = 0x10,
-				  [14] = (uint8_t)(h >> 4), [15] = (uint8_t)(h * 11 + 5) };
+		uint8_t a[16];
+		do {
+			cand++;
+			uint8_t c[16] = { 0xfd, 0x77, 0, 2, [11] = (uint8_t)(cand >> 16),
+					  [12] = (uint8_t)(cand * 37), [13] = 0x10,
+					  [14] = (uint8_t)(cand >> 8), [15] = (uint8_t)(cand * 11 + 5) };
+			memcpy(a, c, 16);
+		} while (dp_nhc6_slot(a, 1) >= 64 || (a[15] <= 1 && a[14] == 0 && a[11] == 0));
 		memcpy(ip6[h], a, 16);
 		shared += used[dp_nhc6_slot(a, 1)]++ != 0;
 		mk_ns_from(&f, mac, a, wan6);
@@ -858,42 +882,58 @@ static void test_nh_cache(void **state)
 			assert_memory_equal(out.b, mac, 6);
 			assert_memory_equal(out.b + 38, ip6[h], 16);
 		}
-	/* IPv4: a wan0 host in the slot of some lan0 host */
-	uint8_t l4[4] = { 10, 77, 1, 0 }, w4[4] = { 10, 77, 2, 3 };
-	uint32_t wa;
-	memcpy(&wa, w4, 4);
+	/* IPv4: a host of wan0's /16 in the slot of some lan0 host */
+	static const uint8_t wan2[4] = { 10, 80, 0, 1 };
+	uint8_t l4[4] = { 10, 77, 1, 0 }, w4[4] = { 10, 80, 0, 0 };
 	for (unsigned x = 3; x < 255 && l4[3] == 0; x++) {
 		uint8_t c[4] = { 10, 77, 1, (uint8_t)x };
 		uint32_t ca;
 		memcpy(&ca, c, 4);
-		for (unsigned y = 3; y < 255; y++) {
-			w4[3] = (uint8_t)y;
-			memcpy(&wa, w4, 4);
-			if (dp_nhc4_slot(ca, 0) == dp_nhc4_slot(wa, 1)) {
+		for (unsigned y = 2; y < 0xfffe; y++) {
+			uint8_t d[4] = { 10, 80, (uint8_t)(y >> 8), (uint8_t)y };
+			uint32_t da;
+			memcpy(&da, d, 4);
+			if (dp_nhc4_slot(ca, 0) == dp_nhc4_slot(da, 1)) {
 				l4[3] = (uint8_t)x;
+				memcpy(w4, d, 4);
 				break;
 			}
 		}
 	}
 	assert_int_not_equal(l4[3], 0);
+	/* and another host of the /16 in that slot: the same port */
+	uint8_t v4[4] = { 0 };
+	uint32_t wa;
+	memcpy(&wa, w4, 4);
+	for (unsigned y = 2; y < 0xfffe && v4[0] == 0; y++) {
+		uint8_t d[4] = { 10, 80, (uint8_t)(y >> 8), (uint8_t)y };
+		uint32_t da;
+		memcpy(&da, d, 4);
+		if (da != wa && dp_nhc4_slot(da, 1) == dp_nhc4_slot(wa, 1))
+			memcpy(v4, d, 4);
+	}
+	assert_int_not_equal(v4[0], 0);
 	static const uint8_t mac_l[6] = { 0x02, 0, 0, 0x43, 0, 1 }, mac_w[6] = { 0x02, 0, 0, 0x43, 0, 2 };
+	static const uint8_t mac_v[6] = { 0x02, 0, 0, 0x43, 0, 3 };
 	mk_arp(&f, 1, MAC_BCAST, mac_l, l4, ZERO6, LAN_IP);
 	put(0, &f);
-	mk_arp(&f, 1, MAC_BCAST, mac_w, w4, ZERO6, WAN_IP);
+	mk_arp(&f, 1, MAC_BCAST, mac_w, w4, ZERO6, wan2);
+	put(1, &f);
+	mk_arp(&f, 1, MAC_BCAST, mac_v, v4, ZERO6, wan2);
 	put(1, &f);
 	round_trip();
 	assert_int_equal(take(0, got, 4), 1);
-	assert_int_equal(take(1, got, 4), 1);
-	for (unsigned k = 0; k < 6; k++) {
-		bool to_wan = k % 2 == 0;
-		mk_udp4(&f, port_mac(to_wan ? 0 : 1), to_wan ? H1_IP : H2_IP, to_wan ? w4 : l4, 64, 0,
-			20);
-		put(to_wan ? 0 : 1, &f);
+	assert_int_equal(take(1, got, 4), 2);
+	for (unsigned k = 0; k < 9; k++) {
+		unsigned to = k % 3; /* w4 and v4 on wan0, l4 on lan0 */
+		const uint8_t *dst = to == 0 ? w4 : to == 1 ? v4 : l4;
+		mk_udp4(&f, port_mac(to < 2 ? 0 : 1), to < 2 ? H1_IP : H2_IP, dst, 64, 0, 20);
+		put(to < 2 ? 0 : 1, &f);
 		dp_worker_poll(w);
-		take_one(to_wan ? 1 : 0, &out);
-		check_forwarded4(&f, &out, to_wan ? mac_w : mac_l, to_wan ? 1 : 0);
+		take_one(to < 2 ? 1 : 0, &out);
+		check_forwarded4(&f, &out, to == 0 ? mac_w : to == 1 ? mac_v : mac_l, to < 2 ? 1 : 0);
 	}
-	assert_true(dp_worker_get(dp, 0)->st.fast >= 3 * N + 6); /* by the fast lane */
+	assert_true(dp_worker_get(dp, 0)->st.fast >= 3 * N + 9); /* by the fast lane */
 }
 
 static void test_ttl_expired(void **state)
@@ -6417,7 +6457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nd_advert, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_echo, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_forward4, router_setup, dp_down),
-		cmocka_unit_test_setup_teardown(test_nh_cache, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_nh_cache, nh_setup, dp_down),
 		cmocka_unit_test(test_default_route), /* each case brings its own */
 		cmocka_unit_test_setup_teardown(test_log_deep, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_fast_lane_differential, fl_setup, dp_down),
