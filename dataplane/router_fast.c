@@ -1720,9 +1720,12 @@ static __rte_always_inline int est_one(struct dp_worker *w, const struct dp_rule
  * the lane stops at a packet whose tuple it cannot read (a fragment, ICMP,
  * not IP) or a new connection that may evict another. A packet it tracked
  * and leaves (an out-of-window segment) goes with its result (given).
+ * Returns as fast_burst (the port of a burst forwarded whole by one, its
+ * bytes in *txb; else OUT_NONE).
  */
-static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n,
-			     const struct dp_rules *R, unsigned fam, uint16_t *out)
+static inline uint16_t est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
+				 uint16_t n, const struct dp_rules *R, unsigned fam, uint16_t *out,
+				 uint64_t *txb)
 {
 	const struct dp_ctx *dp = w->dp;
 	struct ct_table *t = w->ct;
@@ -1734,6 +1737,7 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 	bool stop = false; /* packet k may not */
 	uint16_t nf[2] = { 0, 0 };
 	uint64_t bytes[2] = { 0, 0 };
+	unsigned diff = 0; /* not 0: not all forwarded by out[0] */
 	/* left to the full path: sp[j] is pkts[si[j]], given gp[j] */
 	struct rte_mbuf *sp[DP_BURST];
 	uint16_t si[DP_BURST], ns = 0;
@@ -1783,6 +1787,7 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 						  touched, nt, &touch, &gv[ns], &given, &o);
 		if (likely(r == EST_FWD)) {
 			out[i] = o;
+			diff |= (unsigned)(o ^ out[0]);
 			nf[v6[i]]++;
 			bytes[v6[i]] += rte_pktmbuf_pkt_len(m);
 			continue;
@@ -1804,14 +1809,17 @@ static inline void est_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf *
 		si[ns] = i;
 		sp[ns++] = pkts[i];
 	}
-	if (ns) {
-		uint16_t so[DP_BURST];
-		router_full(w, in, sp, ns, so, R, false, gp);
-		for (uint16_t j = 0; j < ns; j++) {
-			pkts[si[j]] = sp[j];
-			out[si[j]] = so[j];
-		}
+	if (likely(ns == 0)) {
+		*txb = bytes[0] + bytes[1];
+		return diff == 0 && n > 0 ? out[0] : OUT_NONE;
 	}
+	uint16_t so[DP_BURST];
+	router_full(w, in, sp, ns, so, R, false, gp);
+	for (uint16_t j = 0; j < ns; j++) {
+		pkts[si[j]] = sp[j];
+		out[si[j]] = so[j];
+	}
+	return OUT_NONE;
 }
 
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
@@ -1822,16 +1830,21 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 	if (unlikely(dp_trace_on(w->dp)) || fam == 0)
 		router_full(w, in, pkts, n, out, R, true, NULL);
 	else if (R == NULL || !R->ct) {
+		/* the lanes; a burst forwarded whole by one port: one copy */
 		uint64_t txb;
 		uint16_t p = fast_burst(w, in, pkts, n, R, fam, out, &txb);
 		if (likely(p != OUT_NONE)) {
 			dp_tx_enqueue_run(w, p, pkts, n, txb);
 			return;
 		}
-	}
-	else if (likely(w->est_cool == 0))
-		est_burst(w, in, pkts, n, R, fam, out);
-	else { /* sitting out: new connections, most likely */
+	} else if (likely(w->est_cool == 0)) {
+		uint64_t txb;
+		uint16_t p = est_burst(w, in, pkts, n, R, fam, out, &txb);
+		if (likely(p != OUT_NONE)) {
+			dp_tx_enqueue_run(w, p, pkts, n, txb);
+			return;
+		}
+	} else { /* sitting out: new connections, most likely */
 		w->est_cool--;
 		router_full(w, in, pkts, n, out, R, false, NULL);
 	}
