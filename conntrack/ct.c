@@ -149,13 +149,30 @@ struct ct_table *ct_table_create(const struct ct_params *par, uint32_t now,
 	t->par = par;
 	t->mem = total;
 	t->free_fn = free_fn;
+	t->alloc_fn = alloc;
 	return t;
 }
 
 void ct_table_destroy(struct ct_table *t)
 {
-	if (t != NULL)
+	if (t != NULL) {
+		if (t->zn != NULL)
+			t->free_fn(t->zn);
 		t->free_fn(t);
+	}
+}
+
+int ct_zones_enable(struct ct_table *t)
+{
+	if (t->zn != NULL)
+		return 0;
+	size_t n = (size_t)t->max * sizeof(t->zn[0]);
+	uint32_t *zn = t->alloc_fn(n); /* zeroed: every entry in zone 0 */
+	if (zn == NULL)
+		return -1;
+	t->mem += n;
+	__atomic_store_n(&t->zn, zn, __ATOMIC_RELEASE);
+	return 0;
 }
 
 __attribute__((target("sse4.2"))) uint32_t ct_hash(const struct ct_tuple *k)
@@ -179,6 +196,10 @@ void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct
 	k->dport = e->port[2 * dir + 1];
 	k->proto = e->proto;
 	k->fam = e->fam;
+	uint32_t z = ct_zones_of(t, idx);
+	k->zo = (uint16_t)z;
+	k->zr = (uint16_t)(z >> 16);
+	k->zone = dir ? k->zr : k->zo;
 }
 
 uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t h)
@@ -489,6 +510,8 @@ uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 	uint32_t tnext = wheel ? e->tnext : CT_NIL;
 	memset(e, 0, sizeof(*e));
 	memset(&t->px[idx], 0, sizeof(t->px[idx]));
+	if (t->zn != NULL)
+		t->zn[idx] = 0;
 	e->fam = fam;
 	e->status = wheel;
 	e->tnext = tnext;
@@ -526,28 +549,42 @@ void ct_kill(struct ct_table *t, uint32_t idx)
 	t->live--;
 }
 
-void ct_confirm(struct ct_table *t, struct ct_res *r)
+bool ct_confirm(struct ct_table *t, struct ct_res *r)
 {
 	if (!r->fresh || r->idx == CT_NIL)
-		return;
+		return true;
 	uint32_t idx = r->idx;
 	r->fresh = 0;
 	if (t->pending == idx)
 		t->pending = CT_NIL;
 	struct ct_entry *e = &t->e[idx];
 	if (e->fam == 0)
-		return; /* killed on the way */
-	/* No clash check: a table has one writer and a packet goes through
-	 * its hooks before the next one is looked up, so neither tuple can
-	 * have been inserted since ct_in() missed the original one (and an
-	 * entry holding our reply tuple would have been found as that
-	 * connection's reply). NAT, which rewrites tuples, will check. */
+		return true; /* killed on the way */
+	/* A table has one writer and a packet goes through its hooks before
+	 * the next one is looked up, so neither tuple can have been inserted
+	 * since ct_in() missed the original one, and an entry holding our
+	 * reply tuple would have been found as that connection's reply --
+	 * but for zones: a connection whose zones differ by direction may
+	 * hold our reply tuple in our reply's zone and not be ours (the
+	 * kernel finds the clash at confirm and drops the packet). NAT,
+	 * which rewrites tuples, checks its own. */
+	if (unlikely(t->zn != NULL)) {
+		struct ct_tuple rep;
+		ct_entry_tuple(t, idx, 1, &rep);
+		if (ct_lookup(t, &rep, r->h[1]) != CT_NIL) {
+			t->st.insert_failed++;
+			entry_free(t, idx);
+			r->idx = CT_NIL;
+			r->state = CT_INVALID;
+			return false;
+		}
+	}
 	if (!hash_add(t, idx, r->h)) {
 		t->st.insert_failed++;
 		entry_free(t, idx);
 		r->idx = CT_NIL;
 		r->state = CT_INVALID;
-		return;
+		return true;
 	}
 	e->status |= CT_S_CONFIRMED;
 	if (!(e->status & CT_S_WHEEL))
@@ -557,6 +594,7 @@ void ct_confirm(struct ct_table *t, struct ct_res *r)
 	t->live++;
 	t->st.new_++;
 	ct_event(t, idx, CT_EV_NEW);
+	return true;
 }
 
 unsigned ct_expire(struct ct_table *t, uint32_t now, unsigned budget)
@@ -658,6 +696,15 @@ static int fmt_tuple(const struct ct_tuple *k, const struct ct_entry *e, unsigne
 	if (w2 < 0)
 		return w2;
 	w += w2;
+	/* a zone of this direction alone (conntrack's zone-orig=, zone-reply=;
+	 * one of both directions: zone= after the mark) */
+	uint16_t zd = dir ? k->zr : k->zo, zx = dir ? k->zo : k->zr;
+	if (zd != 0 && zx == 0 && (size_t)w < n) {
+		w2 = snprintf(b + w, n - (size_t)w, "zone-%s=%u ", dir ? "reply" : "orig", zd);
+		if (w2 < 0)
+			return w2;
+		w += w2;
+	}
 	if ((size_t)w >= n || !acct)
 		return w;
 	w2 = snprintf(b + w, n - (size_t)w, "packets=%llu bytes=%llu ",
@@ -701,9 +748,13 @@ static int format(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned
 	}
 	const char *hn = ct_helper(e) && ct_helper(e) < CT_HELPER_MAX ? ct_helper_names[ct_helper(e)]
 								      : NULL;
+	uint32_t z = ct_zones_of(t, idx);
+	char zb[16] = "";
+	if ((uint16_t)z != 0 && (uint16_t)z == (uint16_t)(z >> 16))
+		snprintf(zb, sizeof(zb), "zone=%u ", (unsigned)(uint16_t)z);
 	if (w > 0 && (size_t)w < n && ev == 0)
-		w += snprintf(buf + w, n - (size_t)w, "%smark=%u %s%s%suse=1",
-			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", ct_mark(t, e),
+		w += snprintf(buf + w, n - (size_t)w, "%smark=%u %s%s%s%suse=1",
+			(e->status & CT_S_ASSURED) ? "[ASSURED] " : "", ct_mark(t, e), zb,
 			hn ? "helper=" : "", hn ? hn : "", hn ? " " : "");
 	else if (w > 0 && (size_t)w < n) {
 		int x = snprintf(buf + w, n - (size_t)w, "%s", (e->status & CT_S_ASSURED) ? "[ASSURED] " : "");
@@ -711,6 +762,8 @@ static int format(const struct ct_table *t, uint32_t idx, uint32_t now, unsigned
 			w += x;
 		uint32_t mk = ct_mark(t, e);
 		if (mk && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "mark=%u ", mk)) > 0)
+			w += x;
+		if (zb[0] && (size_t)w < n && (x = snprintf(buf + w, n - (size_t)w, "%s", zb)) > 0)
 			w += x;
 		/* ctnetlink's DESTROY carries no helper */
 		if (hn && ev != CT_EV_DESTROY && (size_t)w < n &&
@@ -748,6 +801,7 @@ void ct_event_put(struct ct_table *t, struct ct_evq *q, uint32_t idx, unsigned t
 	ev->type = (uint8_t)type;
 	ev->now = t->now;
 	ct_entry_copy(t, e, &ev->e);
+	ev->zn = ct_zones_of(t, idx);
 	if (e->fam == 6)
 		ev->a6 = t->x6[e->a.x6];
 	__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);

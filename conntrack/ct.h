@@ -242,12 +242,32 @@ struct ct_addr6 {
 };
 
 /* A packet's tuple: what the hash indexes. Addresses in network order (v4
- * in the first 4 bytes, the rest zero), ports in host order. */
+ * in the first 4 bytes, the rest zero), ports in host order.
+ *
+ * Zones (-j CT --zone, --zone-orig, --zone-reply: nf_conntrack_zones):
+ * zo and zr are the zone ids the packet's connection has in its original
+ * and reply directions (0: the default zone; --zone N gives N to both,
+ * --zone-orig N to the original direction only); zone is the id this
+ * tuple is hashed and compared with. A node (entry, direction d) holds
+ * tuple k when the addresses, ports and protocol are equal and the entry's
+ * id in direction d, the key's id for d (zo or zr) and k's zone are one
+ * (the kernel's nf_ct_key_equal; a key with zo != zr is looked up twice,
+ * with zone = zo, then zr, as resolve_normal_ct does). All three 0 when
+ * no zone is in use. */
 struct ct_tuple {
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
 	uint8_t proto, fam;
+	uint16_t zone, zo, zr;
 };
+
+/* The zone ids (original, reply) of a zone spec as rules give it: id N in
+ * both directions, the original's or the reply's only (dirs: bit 0 the
+ * original, bit 1 the reply); 0 when N is 0 (the default zone) */
+static inline uint32_t ct_zone_pack(uint16_t zo, uint16_t zr)
+{
+	return (uint32_t)zo | (uint32_t)zr << 16;
+}
 
 /* What the tracker needs of a packet; the caller fills it from its parser. */
 struct ct_pkt {
@@ -342,6 +362,7 @@ enum { CT_EV_NEW = 1, CT_EV_UPDATE = 2, CT_EV_DESTROY = 4,
 struct ct_ev {
 	uint8_t type;
 	uint32_t now;      /* the worker's tick: the timeout left */
+	uint32_t zn;       /* its zones (ct_zones_of) */
 	struct ct_entry e; /* as it was */
 	struct ct_addr6 a6;
 };
@@ -365,6 +386,11 @@ struct ct_table {
 	uint32_t max, live, free;
 	uint32_t nfree;       /* entries on the free list (none: early drop) */
 	uint32_t pending;    /* unconfirmed entry of the current packet */
+	/* entry i's zones: zn[i] = ct_zone_pack(original's id, reply's id);
+	 * NULL until a ruleset uses zones (ct_zones_enable; the control
+	 * thread sets it before such a ruleset runs): every entry in zone 0 */
+	uint32_t *zn;
+	void *(*alloc_fn)(size_t);
 	uint32_t max6, live6, free6;
 	uint32_t wheel[CT_WHEEL];
 	uint32_t now;        /* the worker's tick, for the events (ct_expire, the loop) */
@@ -493,7 +519,7 @@ uint32_t ct_hash_reply(const struct ct_tuple *k);
  * the bucket, are well mixed. ct_hash_inline() is the same, for callers
  * built for SSE 4.2 (the dataplane's, -march): no call on the lane. */
 __attribute__((target("sse4.2"), always_inline)) static inline uint32_t
-ct_hash_inline(const struct ct_tuple *k)
+ct_hash_zone(const struct ct_tuple *k, uint16_t zone)
 {
 	uint32_t h = 0x9747b28cu;
 	if (k->fam == 4) {
@@ -508,9 +534,21 @@ ct_hash_inline(const struct ct_tuple *k)
 		for (int i = 0; i < 4; i++)
 			h = (uint32_t)__builtin_ia32_crc32di(h, w[i]);
 	}
-	uint64_t rest = (uint64_t)k->sport << 32 | (uint64_t)k->dport << 16 |
-		(uint64_t)k->proto << 8 | k->fam;
+	uint64_t rest = (uint64_t)zone << 48 | (uint64_t)k->sport << 32 |
+		(uint64_t)k->dport << 16 | (uint64_t)k->proto << 8 | k->fam;
 	return (uint32_t)__builtin_ia32_crc32di(h, rest);
+}
+__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
+ct_hash_inline(const struct ct_tuple *k)
+{
+	return ct_hash_zone(k, k->zone);
+}
+/* ... of a tuple the caller knows to be in zone 0 (a packet before its
+ * raw table ran: the lanes' look-ahead) */
+__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
+ct_hash_zone0(const struct ct_tuple *k)
+{
+	return ct_hash_zone(k, 0);
 }
 uint32_t ct_hash(const struct ct_tuple *k);
 /* GRE's tuple keys (nf_conntrack_proto_gre's gre_pkt_to_tuple) from its
@@ -554,6 +592,13 @@ static inline uint32_t ct_bucket_match(const struct ct_bucket *b, uint16_t s)
 #endif
 }
 
+/* Entry idx's zone ids (ct_zone_pack), 0 when zones are not in use */
+static inline uint32_t ct_zones_of(const struct ct_table *t, uint32_t idx)
+{
+	const uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
+	return zn != NULL ? zn[idx] : 0;
+}
+
 /* Whether node (index << 1 | direction) holds tuple k. */
 static inline bool ct_node_is(const struct ct_table *t, uint32_t node, const struct ct_tuple *k)
 {
@@ -562,6 +607,14 @@ static inline bool ct_node_is(const struct ct_table *t, uint32_t node, const str
 	if (e->port[2 * d] != k->sport || e->port[2 * d + 1] != k->dport || e->proto != k->proto ||
 	    e->fam != k->fam)
 		return false;
+	/* zones: none in use (zn NULL) means every entry and every key in
+	 * zone 0 (ct_zones_enable runs before a ruleset that gives zones) */
+	const uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(zn != NULL, 0)) {
+		uint32_t z = zn[node >> 1];
+		if ((uint16_t)(d ? z >> 16 : z) != k->zone || (d ? k->zr : k->zo) != k->zone)
+			return false;
+	}
 	if (k->fam == 4) {
 		uint32_t s, dd;
 		memcpy(&s, k->src, 4);
@@ -634,8 +687,11 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
  */
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
 /* ct_est_find and ct_est_track are inline: ct_lane.h */
-/* The packet passed every hook: insert its new entry. */
-void ct_confirm(struct ct_table *t, struct ct_res *r);
+/* The packet passed every hook: insert its new entry. false when the
+ * packet must be dropped: its reply tuple is another connection's in the
+ * zones it would have (zones only: the kernel's clash at confirm; counted
+ * as insert_failed, and r says INVALID). */
+bool ct_confirm(struct ct_table *t, struct ct_res *r);
 /* Free the unconfirmed entry of a packet that was dropped. */
 void ct_abort(struct ct_table *t);
 
@@ -649,6 +705,10 @@ uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t 
 void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct ct_tuple *k);
 /* Remove an entry now (listing's -D, -F). */
 void ct_kill(struct ct_table *t, uint32_t idx);
+/* Give the table its zones (t->zn, every entry in zone 0): the control
+ * thread, before a ruleset that sets zones runs. 0, or -1 when the memory
+ * cannot be had (nothing changed). */
+int ct_zones_enable(struct ct_table *t);
 static inline bool ct_entry_live(const struct ct_table *t, uint32_t idx)
 {
 	const struct ct_entry *e = &t->e[idx];

@@ -58,6 +58,7 @@ static uint32_t exp_hash(const struct ct_tuple *k)
 static bool same_exp(const struct ct_tuple *a, const struct ct_tuple *b)
 {
 	return a->fam == b->fam && a->proto == b->proto && a->dport == b->dport &&
+		a->zone == b->zone &&
 		a->sport == b->sport && memcmp(a->src, b->src, 16) == 0 &&
 		memcmp(a->dst, b->dst, 16) == 0;
 }
@@ -66,6 +67,7 @@ static bool same_exp(const struct ct_tuple *a, const struct ct_tuple *b)
 static bool exp_match(const struct ct_tuple *e, const struct ct_tuple *k)
 {
 	return e->fam == k->fam && e->proto == k->proto && e->dport == k->dport &&
+		e->zone == (k->zo ? k->zo : k->zr) &&
 		(e->sport == 0 || e->sport == k->sport) && memcmp(e->src, k->src, 16) == 0 &&
 		memcmp(e->dst, k->dst, 16) == 0;
 }
@@ -623,6 +625,9 @@ static bool exp_tuple(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t pr
 	memcpy(k->dst, other.dst, 16);
 	k->sport = 0;
 	k->dport = port;
+	/* the master's zone id (either direction's), which the expected
+	 * connection's packet must have (nf_ct_zone_equal_any) */
+	k->zone = me.zo ? me.zo : me.zr;
 	return true;
 }
 

@@ -64,6 +64,9 @@ static bool tuple_invert(const struct ct_tuple *k, struct ct_tuple *r)
 	memcpy(r->dst, k->src, 16);
 	r->proto = k->proto;
 	r->fam = k->fam;
+	r->zo = k->zo; /* the reply of k's connection: hashed in its reply zone */
+	r->zr = k->zr;
+	r->zone = k->zr;
 	if (icmp_proto(k->proto)) {
 		uint8_t inv = icmp_inverse(k->fam, (uint8_t)(k->dport >> 8));
 		if (inv == 0)
@@ -894,6 +897,11 @@ static void related(struct ct_table *t, const struct ct_pkt *p, unsigned flags, 
 		t->st.invalid++;
 		return;
 	}
+	/* in the error's zone (its original direction's id, as the kernel's
+	 * nf_conntrack_find_get: one lookup) */
+	inv.zo = p->t.zo;
+	inv.zr = p->t.zr;
+	inv.zone = p->t.zo;
 	uint32_t n = ct_lookup(t, &inv, ct_hash(&inv));
 	if (n == CT_NIL) {
 		if (flags & CT_IN_ASK)
@@ -1106,6 +1114,13 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 		/* the prefetch's candidate spares the bucket search (once: a
 		 * second attempt follows a kill) */
 		uint32_t n = attempt == 0 && ct_hint_holds(t, p->hint, k) ? p->hint : ct_lookup(t, k, h);
+		if (unlikely(n == CT_NIL && k->zo != k->zr)) {
+			/* a zone in one direction only: the reply's zone too
+			 * (resolve_normal_ct's second lookup) */
+			struct ct_tuple kr = *k;
+			kr.zone = k->zr;
+			n = ct_lookup(t, &kr, ct_hash(&kr));
+		}
 		uint32_t idx;
 		unsigned dir;
 		bool fresh = false;
@@ -1157,6 +1172,8 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			}
 			struct ct_entry *e = &t->e[idx];
 			entry_set_tuples(t, e, k, &rep);
+			if (unlikely(t->zn != NULL))
+				t->zn[idx] = ct_zone_pack(k->zo, k->zr);
 			t->pending = idx;
 			if (proto == 6 && !tcp_new(t, e, &s)) {
 				ct_abort(t);

@@ -58,6 +58,7 @@ static void view_of(struct ct_table *v, struct dp_ctsnap *s)
 	memset(v, 0, sizeof(*v));
 	v->e = &s->e;
 	v->x6 = &s->a6;
+	v->zn = &s->zn;
 	if (s->e.fam == 6)
 		s->e.a.x6 = 0;
 	v->max = 1;
@@ -242,7 +243,7 @@ unsigned dp_ct_events_drain(struct dp_ctx *dp, dp_ct_event_fn fn, void *arg, uns
 		}
 		struct ct_ev ev;
 		while (n < max && ct_event_get(q, &ev)) {
-			struct dp_ctsnap snap = { .idx = 0, .e = ev.e, .a6 = ev.a6 };
+			struct dp_ctsnap snap = { .idx = 0, .zn = ev.zn, .e = ev.e, .a6 = ev.a6 };
 			struct ct_table v;
 			view_of(&v, &snap);
 			fn(arg, wi, &v, ev.now, ev.type);

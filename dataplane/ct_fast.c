@@ -151,7 +151,7 @@ void dp_ct_prefetch_burst(struct dp_worker *w, const struct dp_rules *R, struct 
 				continue;
 			}
 		}
-		hash[i] = ct_hash_inline(&w->btup[i]);
+		hash[i] = ct_hash_zone0(&w->btup[i]);
 		ct_prefetch(t, hash[i]);
 	}
 	/* the entries the signatures point to are prefetched a few packets
@@ -269,13 +269,19 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 {
 	struct ct_pkt p;
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
-	/* the burst's pass has the tuple already (until the packet changes) */
-	bool cached = prerouting && w->cur_hash_ok;
+	/* the burst's pass has the tuple already (until the packet changes;
+	 * hashed in zone 0) */
+	bool cached = prerouting && w->cur_hash_ok && w->ct_zone == 0;
 	if (cached) {
 		p.t = w->btup[w->cur_i];
 		p.l4_ok = w->bl4ok[w->cur_i];
 	} else {
 		p.l4_ok = tuple_of(m, pm, &p.t);
+	}
+	if (unlikely(w->ct_zone != 0)) { /* CT --zone: looked up in its zone */
+		p.t.zo = (uint16_t)w->ct_zone;
+		p.t.zr = (uint16_t)(w->ct_zone >> 16);
+		p.t.zone = p.t.zo;
 	}
 	unsigned flags = 0;
 	if (prerouting && w->dp->n_workers > 1) {
@@ -398,6 +404,7 @@ bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
 	pv->trace = w->trc != NULL; /* rampartctl trace: the next worker traces it too */
 	pv->helper = w->ct_helper;
+	pv->zone = w->ct_zone;
 	if (rte_ring_mp_enqueue(dp->workers[w->ho_dest]->handoff, m) != 0) {
 		w->st.handoff_full++;
 		dp_drop_pkt(w, pm->in_port, DP_DROP_HANDOFF_FULL, m);
@@ -431,6 +438,7 @@ void dp_ct_serve(struct dp_worker *w)
 			struct dp_ctsnap *s = &q->out[q->n++];
 			s->idx = i;
 			ct_entry_copy(t, &t->e[i], &s->e);
+			s->zn = ct_zones_of(t, i);
 			if (s->e.fam == 6)
 				s->a6 = t->x6[s->e.a.x6];
 		}
@@ -444,7 +452,8 @@ void dp_ct_serve(struct dp_worker *w)
 		const struct ct_entry *was = q->out ? &q->out->e : NULL;
 		if (!(e && was && ct_entry_live(t, q->cursor) && e->fam == was->fam &&
 		      e->proto == was->proto && memcmp(e->port, was->port, sizeof(e->port)) == 0 &&
-		      memcmp(&e->a, &was->a, sizeof(e->a)) == 0))
+		      memcmp(&e->a, &was->a, sizeof(e->a)) == 0 &&
+		      ct_zones_of(t, q->cursor) == q->out->zn))
 			break;
 		/* IPv6: the same record index says little (a freed slot and its
 		 * record are handed out again together): its addresses */

@@ -47,6 +47,7 @@
 	X(FILTER_DROP, "filter_drop")        /* a rule or policy said DROP */              \
 	X(FILTER_REJECT, "filter_reject")    /* a REJECT rule (response sent if allowed) */ \
 	X(CT_FULL, "conntrack_full")         /* new connection, table full, nothing evictable */ \
+	X(CT_CLASH, "conntrack_clash")       /* new connection whose reply tuple another has (zones) */ \
 	X(HANDOFF_FULL, "handoff_full")      /* the next worker's hand-off ring was full */ \
 	X(FRAG_TOO_BIG, "frag_too_big")      /* a reassembled datagram with no buffer to hold it */ \
 	X(FRAG_INVALID, "frag_invalid")      /* a fragment reassembly refused (overlap, length, duplicate) */ \

@@ -207,6 +207,7 @@ struct dp_mbuf_priv {
 	uint8_t create;   /* hand-off: back at its origin, nobody has its connection */
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
+	uint32_t zone;    /* hand-off: the zones its origin's raw table gave it (CT --zone) */
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
 	uint32_t mark;     /* -j TEE's copy: the mark its original had at the rule */
 	uint8_t df;       /* -j TEE's copy: its IPv4 original had DF (reassembled: kept it) */
@@ -296,6 +297,8 @@ struct dp_worker {
 	uint8_t ct_notrack;    /* the raw table said NOTRACK */
 	uint8_t ct_helper;     /* the raw table said CT --helper (enum ct_helper) */
 	uint8_t cur_helper;    /* a handed-over packet: its origin's raw table's helper */
+	uint32_t cur_zone;     /* ... its zones */
+	uint32_t ct_zone;      /* the raw table said CT --zone: ct_zone_pack(original, reply) */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
 	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
 	/* the established lane tracked the current packet already: ct_in's
@@ -379,6 +382,7 @@ static inline uint32_t dp_rand32(struct dp_worker *w)
 enum dp_ctop { DP_CT_LIST, DP_CT_KILL, DP_CT_FLUSH, DP_CT_PARAMS, DP_CT_FLUSH_SNAT, DP_CT_MARK };
 struct dp_ctsnap { /* one listed entry */
 	uint32_t idx;
+	uint32_t zn; /* its zones (ct_zones_of) */
 	struct ct_entry e;
 	struct ct_addr6 a6;
 };
@@ -567,6 +571,7 @@ bool dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm);
 /* The packet passed POSTROUTING or INPUT: its helper runs (as the
  * kernel's at the same place), its new connection is inserted. false:
  * the helper dropped it (freed, counted). */
+void dp_drop_pkt(struct dp_worker *w, uint16_t port, uint8_t reason, struct rte_mbuf *m);
 static inline bool dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R,
 	struct rte_mbuf *m, struct pkt_meta *pm)
 {
@@ -578,8 +583,11 @@ static inline bool dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R,
 		w->ctr.fresh = 0;
 		return false;
 	}
-	if (w->ctr.fresh)
-		ct_confirm(w->ct, &w->ctr);
+	if (w->ctr.fresh && unlikely(!ct_confirm(w->ct, &w->ctr))) {
+		/* its reply tuple is another connection's (zones) */
+		dp_drop_pkt(w, pm->in_port, DP_DROP_CT_CLASH, m);
+		return false;
+	}
 	return true;
 }
 static inline void dp_ct_none(struct dp_worker *w, uint8_t state)

@@ -679,6 +679,8 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 		w->ct_notrack = 1;
 	if (unlikely(res.helper))
 		w->ct_helper = res.helper;
+	if (unlikely(res.zone))
+		w->ct_zone = res.zone;
 	if (unlikely(res.nat != NULL))
 		w->nat_tg = res.nat;
 	if (unlikely(w->cl_hotdrop)) {

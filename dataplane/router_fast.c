@@ -257,6 +257,7 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 	dp_ct_none(w, CT_INVALID); /* what raw sees: no connection yet */
 	w->ct_notrack = 0;
 	w->ct_helper = w->cur_helper; /* handed over: raw ran at its origin */
+	w->ct_zone = w->cur_zone;
 	w->nat_tg = NULL;
 	/* a packet handed over by another worker has been through raw there */
 	if (w->cur_hops == 0 &&
@@ -1759,7 +1760,7 @@ static inline uint16_t est_burst(struct dp_worker *w, uint16_t in, struct rte_mb
 			stop = true;                                                             \
 			break;                                                                   \
 		}                                                                                \
-		h[k] = ct_hash_inline(&w->btup[k]);                                              \
+		h[k] = ct_hash_zone0(&w->btup[k]);                                               \
 		ct_prefetch(t, h[k]);                                                            \
 		(k)++;                                                                           \
 	} while (0)
@@ -2022,6 +2023,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		w->cur_ask_all = pv->ask_all;
 		w->cur_create = pv->create;
 		w->cur_helper = pv->helper;
+		w->cur_zone = pv->zone;
 		if (pre) {
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), (uint16_t)n);
 			w->cur_hash = h[i];
@@ -2052,6 +2054,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 	w->cur_origin = (uint8_t)w->id;
 	w->cur_ask_all = w->cur_create = 0;
 	w->cur_helper = 0;
+	w->cur_zone = 0;
 	return n;
 }
 
@@ -2237,6 +2240,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 			dp_ct_none(w, CT_INVALID);
 			w->ct_notrack = 0;
 			w->ct_helper = 0;
+			w->ct_zone = 0;
 			if (out_on && R->prog->f[l3 == PKT_L3_IPV6].hook_raw[RULES_H_OUTPUT])
 				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_RAW, m, &pm, DP_PORT_NONE,
 					    out, &with);

@@ -73,7 +73,7 @@ static void build_natsets(struct dp_rules *R)
 		int fam = f ? RULES_F_V6 : RULES_F_V4;
 		for (uint32_t i = 0; i < fp->n_rules; i++) {
 			const struct rules_crule *cr = &fp->rules[i];
-			tftp |= cr->kind == RULES_CK_CT_HELPER &&
+			tftp |= cr->kind == RULES_CK_CT &&
 				cr->target->u.ctt.helper_id == RULES_HELPER_TFTP;
 			if (cr->kind != RULES_CK_NAT)
 				continue;
@@ -129,6 +129,19 @@ static int install(struct dp_ctx *dp, struct rules_ruleset *rs, bool reuse, char
 		errlen);
 	if (R == NULL)
 		return -EINVAL;
+	/* CT --zone: the tables keep each connection's zones from now on (4
+	 * bytes an entry, zeroed: the connections so far are in zone 0),
+	 * before the ruleset runs */
+	for (unsigned i = 0; R->ct && R->prog->uses_zones && i < dp->n_workers; i++) {
+		struct ct_table *t = dp->workers[i]->ct;
+		if (t != NULL && ct_zones_enable(t) < 0) {
+			snprintf(err, errlen, "CT --zone: cannot allocate worker %u's conntrack zones "
+				 "(%zu MiB): give EAL more memory", i,
+				 ((size_t)t->max * sizeof(uint32_t)) >> 20);
+			rules_obj_free(R); /* R->rs is still NULL: rs stays the caller's */
+			return -ENOMEM;
+		}
+	}
 	/* -m quota: what the rules kept spent stays spent (one budget for
 	 * both programs while the workers move over) */
 	if (rules_prog_quota_adopt(R->prog, dp->rules ? dp->rules->prog : NULL) < 0) {

@@ -380,6 +380,15 @@ enum { RULES_HELPER_NONE, RULES_HELPER_FTP, RULES_HELPER_TFTP };
 struct rules_t_ct {
 	char *helper; /* owned, may be NULL */
 	uint8_t helper_id; /* RULES_HELPER_*, set by validation */
+	/* --zone, --zone-orig, --zone-reply (libxt_CT's one id and flags:
+	 * the last id given, the directions of the options given, mark) */
+	uint16_t zone;
+	uint8_t zone_flags; /* RULES_CTZ_* */
+};
+enum {
+	RULES_CTZ_ORIG = 1 << 0,  /* --zone-orig given: the original direction's zone */
+	RULES_CTZ_REPLY = 1 << 1, /* --zone-reply given */
+	RULES_CTZ_MARK = 1 << 2,  /* "mark": the id is the packet's mark (its low 16 bits) */
 };
 
 /* -m policy (xt_policy): the IPsec policy a packet was or will be
@@ -673,7 +682,8 @@ enum { RULES_O_CL_UPTO, RULES_O_CL_ABOVE, RULES_O_CL_MASK, RULES_O_CL_SADDR,
 	RULES_O_CL_DADDR };                                          /* connlimit */
 enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
-enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER };                      /* CT target */
+enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER, RULES_O_CT_ZONE, RULES_O_CT_ZONE_ORIG,
+       RULES_O_CT_ZONE_REPLY };                      /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_ECNT_REMOVE, RULES_O_ECNT_CWR, RULES_O_ECNT_ECE, RULES_O_ECNT_ECT }; /* ECN target */
 enum { RULES_O_NPT_SRC, RULES_O_NPT_DST };                           /* SNPT, DNPT */

@@ -1464,10 +1464,25 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 		res->mods |= RULES_MOD_TOS;
 		break;
 	case RULES_CK_NOTRACK:
-		res->notrack = 1;
+		/* the first NOTRACK or CT a packet meets decides (xt_CT and
+		 * notrack_tg leave a packet that has its template alone) */
+		if (!res->ct_set) {
+			res->ct_set = 1;
+			res->notrack = 1;
+		}
 		break;
-	case RULES_CK_CT_HELPER:
-		res->helper = t->u.ctt.helper_id;
+	case RULES_CK_CT:
+		if (!res->ct_set) {
+			const struct rules_t_ct *c = &t->u.ctt;
+			uint32_t id = (c->zone_flags & RULES_CTZ_MARK) ? (pk->mark & 0xffff) : c->zone;
+			unsigned dirs = c->zone_flags & (RULES_CTZ_ORIG | RULES_CTZ_REPLY);
+			if (dirs == 0)
+				dirs = RULES_CTZ_ORIG | RULES_CTZ_REPLY; /* --zone: both */
+			res->ct_set = 1;
+			res->helper = c->helper_id;
+			res->zone = ((dirs & RULES_CTZ_ORIG) ? id : 0) |
+				    ((dirs & RULES_CTZ_REPLY) ? id : 0) << 16;
+		}
 		break;
 	case RULES_CK_CONNMARK: {
 		if (!CT_HAS(pk))
@@ -1728,6 +1743,8 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->n_log = 0;
 	res->notrack = 0;
 	res->helper = 0;
+	res->ct_set = 0;
+	res->zone = 0;
 	res->nat = NULL;
 	res->mss = 0xffff;
 	res->mss_clamp = 0;

@@ -385,6 +385,10 @@ static const struct rules_opt hlt_opts[] = {
 static const struct rules_opt ct_t_opts[] = {
 	{"notrack", RULES_O_CT_NOTRACK, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"helper", RULES_O_CT_HELPER, RV_STRING, 0, OFF(ctt.helper), 1, 15, 0, 0},
+	{"zone", RULES_O_CT_ZONE, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, 0, 0},
+	{"zone-orig", RULES_O_CT_ZONE_ORIG, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, RULES_CTZ_ORIG, 0},
+	{"zone-reply", RULES_O_CT_ZONE_REPLY, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, RULES_CTZ_REPLY,
+		0},
 };
 #define CM_OPS (BIT(O_CMSET) | BIT(O_CMSAVE) | BIT(O_CMRESTORE))
 static const struct rules_opt connmark_opts[] = {
@@ -1529,6 +1533,28 @@ static void print_npt(struct rules_buf *b, const struct rules_ext *x, int fam)
 	}
 }
 
+/* CT's zone as libxt_CT saves it (prefix "--zone") and lists it ("zone"):
+ * one option, "-orig" or "-reply" when that direction's alone, the id or
+ * "mark"; nothing for the default zone */
+void rules_ct_zone_print(struct rules_buf *b, const struct rules_t_ct *c, const char *pfx)
+{
+	if (c->zone == 0 && !(c->zone_flags & RULES_CTZ_MARK))
+		return;
+	unsigned dirs = c->zone_flags & (RULES_CTZ_ORIG | RULES_CTZ_REPLY);
+	rbuf_printf(b, " %s%s", pfx,
+		    dirs == RULES_CTZ_ORIG ? "-orig" : dirs == RULES_CTZ_REPLY ? "-reply" : "");
+	if (c->zone_flags & RULES_CTZ_MARK)
+		rbuf_puts(b, " mark");
+	else
+		rbuf_printf(b, " %u", c->zone);
+}
+
+static void print_ct_t(struct rules_buf *b, const struct rules_ext *x, int fam)
+{
+	(void)fam;
+	rules_ct_zone_print(b, &x->u.ctt, "--zone");
+}
+
 static void print_connmark(struct rules_buf *b, const struct rules_ext *x, int fam)
 {
 	const struct rules_t_connmark *c = &x->u.connmark;
@@ -1629,7 +1655,7 @@ const struct rules_ext_desc rules_ext_descs[RULES_X_COUNT] = {
 		check_required, NULL},
 	[RULES_X_NOTRACK] = {"NOTRACK", RULES_F_ALL, 0, T(RULES_T_RAW), 0, true, NULL, 0, NULL, NULL, NULL},
 	[RULES_X_CT] = {"CT", RULES_F_ALL, 0, T(RULES_T_RAW), 0, true, OPTS(ct_t_opts), NULL, check_ct_t,
-		NULL},
+		print_ct_t},
 	[RULES_X_CONNMARK] = {"CONNMARK", RULES_F_ALL, 0, 0, 0, true, OPTS(connmark_opts), init_connmark,
 		check_connmark, print_connmark},
 	[RULES_X_NFLOG] = {"NFLOG", RULES_F_ALL, 0, 0, 0, true, OPTS(nflog_opts), NULL, NULL, NULL},

@@ -1744,6 +1744,22 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	case RV_NETMAP:
 		rc = parse_netmap(pc, o, arg, f);
 		break;
+	case RV_CTZONE: {
+		/* libxt_CT's ct_parse_zone_id: the direction flags add up, the
+		 * id is the last one given ("mark": the packet's mark) */
+		struct rules_t_ct *c = f;
+		uint64_t v;
+		c->zone_flags |= (uint8_t)o->dflt;
+		c->zone = 0;
+		if (strcasecmp(arg, "mark") == 0)
+			c->zone_flags |= RULES_CTZ_MARK;
+		else if (!rules_parse_uint(arg, UINT16_MAX, &v))
+			return rules_errf(pc->pe, pc->col, "CT: cannot parse \"%s\" as a zone ID "
+				"(0-65535 or mark)", arg);
+		else
+			c->zone = (uint16_t)v;
+		break;
+	}
 	default:
 		return rules_errf(pc->pe, opt_col, "internal error: option type %u", o->type);
 	}

@@ -148,6 +148,8 @@ enum rv_type {
 	RV_NETMAP,
 	RV_POLICY,      /* -m policy --dir: the owned struct rules_policy (one owner) */
 	RV_POLICY_OPT,  /* -m policy's other options, into that struct (opt->min arguments) */
+	RV_CTZONE,      /* CT --zone/--zone-orig/--zone-reply ID|mark into struct rules_t_ct
+			   (the direction flag in opt->dflt) */
 	RV_TYPE_COUNT
 };
 
@@ -254,6 +256,9 @@ int rules_ext_copy(struct rules_ext *dst, const struct rules_ext *src);
 
 /* xtables_strtoul semantics: base 0 (0x.., 0..), no sign, whole string. */
 bool rules_parse_uint(const char *s, uint64_t max, uint64_t *v);
+/* CT's zone options, as libxt_CT prints them (pfx "--zone" or "zone") */
+struct rules_t_ct;
+void rules_ct_zone_print(struct rules_buf *b, const struct rules_t_ct *c, const char *pfx);
 /* Port number or service name of protocol proto ("tcp", NULL for any). */
 bool rules_parse_port(const char *s, const char *proto, uint16_t *port);
 /* An interface name as xtables_parse_interface takes it, -i's checks

@@ -783,11 +783,13 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			p->uses_ct = true;
 			break;
 		case RULES_X_CT:
-			/* --notrack wins over --helper, as in xt_CT */
-			cr->kind = (tx->present & (1u << RULES_O_CT_NOTRACK)) ? RULES_CK_NOTRACK :
-				tx->u.ctt.helper_id != RULES_HELPER_NONE ? RULES_CK_CT_HELPER :
-									    RULES_CK_NONE;
+			/* --notrack wins over --helper and --zone, as in xt_CT */
+			cr->kind = (tx->present & (1u << RULES_O_CT_NOTRACK)) ? RULES_CK_NOTRACK
+									      : RULES_CK_CT;
 			p->uses_ct = true;
+			if (cr->kind == RULES_CK_CT &&
+			    (tx->u.ctt.zone != 0 || (tx->u.ctt.zone_flags & RULES_CTZ_MARK)))
+				p->uses_zones = true;
 			break;
 		case RULES_X_CONNMARK:
 			cr->kind = RULES_CK_CONNMARK;

@@ -179,6 +179,11 @@ struct rules_result {
 	uint8_t n_log;       /* LOG targets hit (at most RULES_MAX_LOGS kept) */
 	uint8_t notrack;     /* NOTRACK or CT --notrack (raw table) */
 	uint8_t helper;      /* CT --helper (raw table): RULES_HELPER_* */
+	uint8_t ct_set;      /* a NOTRACK or CT target ran: later ones do nothing
+				(xt_CT: the packet has its template) */
+	/* CT --zone*: the connection's zone ids, the original direction's in
+	 * the low 16 bits, the reply's in the high ones (0: the default zone) */
+	uint32_t zone;
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	/* TCPMSS (RULES_MOD_MSS): the smallest --set-mss of the rules hit
 	 * (0xffff: none), and whether one clamps to the path MTU; the
@@ -209,7 +214,7 @@ enum rules_ck {
 	RULES_CK_MARK,
 	RULES_CK_TOS,
 	RULES_CK_NOTRACK,
-	RULES_CK_CT_HELPER, /* CT --helper: the new connection gets a helper */
+	RULES_CK_CT,     /* CT (not --notrack): a new connection's helper, the zone */
 	RULES_CK_CONNMARK,
 	RULES_CK_DSCP,
 	RULES_CK_TTL,    /* TTL and HL */
@@ -393,6 +398,7 @@ struct rules_prog {
 	bool need_ipsec;    /* some rule uses -m esp/ah: the caller fills esp, ah, *_spi, ah_* */
 	bool need_ct;       /* some rule looks into the connection: the caller fills ct */
 	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
+	bool uses_zones;    /* some CT target gives a zone (--zone*, not 0) */
 	bool uses_nat;      /* some rule translates (the nat table has a NAT target) */
 	bool uses_npt;   /* SNPT/DNPT: addresses rewritten (router mode only) */
 	bool uses_connlimit; /* some rule has -m connlimit: the caller counts (connlimit) */

@@ -98,6 +98,12 @@ static void json_entry_fields(struct json *j, unsigned worker, const struct ct_t
 	json_kbool(j, "unreplied", !(e->status & CT_S_SEEN_REPLY));
 	json_kbool(j, "assured", e->status & CT_S_ASSURED);
 	json_ku64(j, "mark", ct_mark(v, e));
+	/* zones (CT --zone): the id of each direction, when not the default */
+	uint32_t z = ct_zones_of(v, 0);
+	if ((uint16_t)z != 0)
+		json_ku64(j, "zone_orig", (uint16_t)z);
+	if ((uint16_t)(z >> 16) != 0)
+		json_ku64(j, "zone_reply", (uint16_t)(z >> 16));
 	if (ct_helper(e) != CT_HELPER_NONE && ct_helper(e) < CT_HELPER_MAX)
 		json_kstr(j, "helper", ct_helper_names[ct_helper(e)]);
 	json_ku64(j, "worker", worker);

@@ -81,6 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (t == NULL)
 		return 0;
 	t->exp = ct_expect_create(16, zalloc);
+	/* zones (CT --zone) from the flags' bits 3-5 */
+	if (ct_zones_enable(t) < 0) {
+		free(t->exp);
+		ct_table_destroy(t);
+		return 0;
+	}
 	size_t i = 0;
 	while (i + 3 <= size) {
 		uint32_t len = (uint32_t)data[i] << 8 | data[i + 1];
@@ -98,6 +104,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mkpkt(ip, len, fl & 1, &p) == 0) {
 			struct ct_res r;
 			p.helper = (uint8_t)((fl >> 6) % CT_HELPER_MAX);
+			/* no zone, zone 1 or 2 both ways, or one direction's */
+			static const uint16_t zz[8][2] = { { 0, 0 }, { 0, 0 }, { 1, 1 }, { 2, 2 },
+							   { 1, 0 }, { 0, 1 }, { 2, 0 }, { 0, 2 } };
+			unsigned zi = (fl >> 3) & 7;
+			p.t.zo = zz[zi][0];
+			p.t.zr = zz[zi][1];
+			p.t.zone = p.t.zo;
 			ct_in(t, &p, ct_hash(&p.t), now, true, (fl & 0x20) ? CT_IN_ASK : 0, &r);
 			if (r.idx != CT_NIL && r.helper && t->e[r.idx].fam) {
 				uint32_t h = p.t.proto == 6 ? (uint32_t)(p.l4[12] >> 4) * 4 : 8;

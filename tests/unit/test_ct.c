@@ -539,6 +539,163 @@ static void test_udp_mark(void **st)
 	assert_int_equal(ct_mark(T, E()), 7);
 }
 
+/* CT --zone: the packet's zones (original, reply) as the raw table gave
+ * them; the tuple hashed in the original's */
+static void zone(struct pk *k, uint16_t zo, uint16_t zr)
+{
+	k->p.t.zo = zo;
+	k->p.t.zr = zr;
+	k->p.t.zone = zo;
+}
+
+/* Zones (nf_conntrack_zones): a connection is found by a packet in its
+ * zone only, direction by direction (the kernel's nf_ct_key_equal; a
+ * zone of one direction looked up twice, as resolve_normal_ct does);
+ * listed as conntrack lists it (zone=, zone-orig=, zone-reply=); RELATED
+ * errors in their zone; killed and reused cleanly. */
+static void test_zones(void **st)
+{
+	(void)st;
+	struct pk k, q;
+	char buf[512];
+	assert_int_equal(ct_zones_enable(T), 0);
+	assert_non_null(T->zn);
+	/* the same tuple in zone 5 and in the default zone: two connections */
+	udp4(&k, C, S, 1000, 53, 10);
+	zone(&k, 5, 5);
+	assert_int_equal(run(&k), CT_NEW);
+	uint32_t z5 = R.idx;
+	udp4(&k, C, S, 1000, 53, 10);
+	assert_int_equal(run(&k), CT_NEW);
+	uint32_t z0 = R.idx;
+	assert_int_not_equal(z5, z0);
+	assert_int_equal(T->live, 2);
+	/* found in the same bucket all the same: the zones tell them apart */
+	struct ct_tuple t0, t5;
+	ct_entry_tuple(T, z0, 0, &t0);
+	ct_entry_tuple(T, z5, 0, &t5);
+	assert_int_equal(t5.zone, 5);
+	assert_int_equal(ct_lookup(T, &t0, ct_hash(&t5)), CT_NIL);
+	assert_int_equal(ct_lookup(T, &t5, ct_hash(&t0)), CT_NIL);
+	assert_int_equal(ct_lookup(T, &t5, ct_hash(&t5)), z5 << 1);
+	/* each reply finds its own */
+	udp4(&k, S, C, 53, 1000, 10);
+	zone(&k, 5, 5);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(R.idx, z5);
+	assert_int_equal(R.dir, 1);
+	udp4(&k, S, C, 53, 1000, 10);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(R.idx, z0);
+	udp4(&k, S, C, 53, 1000, 10);
+	zone(&k, 6, 6);
+	assert_int_equal(run(&k), CT_NEW); /* zone 6 has none */
+	ct_format(T, z5, now, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " mark=0 zone=5 use=1"));
+	assert_null(strstr(buf, "zone-"));
+	ct_format(T, z0, now, buf, sizeof(buf));
+	assert_null(strstr(buf, "zone"));
+	/* an ICMP error about zone 5's connection: RELATED in zone 5 only */
+	udp4(&q, C, S, 1000, 53, 10);
+	icmp4_err(&k, S, C, 3, 3, &q);
+	zone(&k, 5, 5);
+	assert_int_equal(run(&k), CT_RELATED);
+	assert_int_equal(R.idx, z5);
+	icmp4_err(&k, S, C, 3, 3, &q);
+	zone(&k, 9, 9);
+	assert_int_equal(run(&k), CT_INVALID);
+
+	/* --zone-orig 7: the original direction in zone 7, replies in 0 */
+	udp4(&k, C, S, 2000, 53, 10);
+	zone(&k, 7, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	uint32_t zo = R.idx;
+	udp4(&k, S, C, 53, 2000, 10); /* a reply with no zone */
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(R.idx, zo);
+	assert_int_equal(R.dir, 1);
+	udp4(&k, S, C, 53, 2000, 10); /* one the same rule gave zone 7: the second lookup */
+	zone(&k, 7, 0);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(R.idx, zo);
+	/* the original direction with no zone: not this connection, and its
+	 * own would hold the reply tuple this one has in zone 0: a clash, the
+	 * packet dropped at confirm as the kernel does */
+	udp4(&k, C, S, 2000, 53, 10);
+	uint32_t live0 = T->live;
+	assert_int_equal(run(&k), CT_INVALID);
+	assert_int_equal(T->live, live0);
+	ct_format(T, zo, now, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " dport=53 zone-orig=7 packets="));
+	assert_null(strstr(buf, "zone="));
+	assert_null(strstr(buf, "zone-reply"));
+
+	/* --zone-reply 9: found by its replies in zone 9 only */
+	udp4(&k, C, S, 3000, 53, 10);
+	zone(&k, 0, 9);
+	assert_int_equal(run(&k), CT_NEW);
+	uint32_t zr = R.idx;
+	udp4(&k, S, C, 53, 3000, 10);
+	zone(&k, 0, 9);
+	assert_int_equal(run(&k), CT_ESTABLISHED);
+	assert_int_equal(R.idx, zr);
+	assert_int_equal(R.dir, 1);
+	udp4(&k, S, C, 53, 3000, 10); /* zoneless: not its reply; and a clash */
+	assert_int_equal(run(&k), CT_INVALID);
+	ct_format(T, zr, now, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " dport=3000 zone-reply=9 packets="));
+	/* a packet whose zone is 5 in its original direction only does not
+	 * find a connection whose zone 5 is its reply's (the kernel compares
+	 * direction by direction) */
+	udp4(&k, S, C, 53, 4000, 10);
+	zone(&k, 0, 5);
+	assert_int_equal(run(&k), CT_NEW);
+	uint32_t x = R.idx;
+	udp4(&k, C, S, 4000, 53, 10);
+	zone(&k, 5, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_not_equal(R.idx, x);
+
+	/* a connection started by an answer in --zone-reply 5 holds, in
+	 * zone 0, the reply tuple of a zoneless packet of the other way
+	 * round: that packet's new connection clashes at confirm (the
+	 * kernel's insert_failed: the packet is dropped) */
+	udp4(&k, C, S, 5000, 53, 10);
+	assert_int_equal(run(&k), CT_NEW);
+	udp4(&k, S, C, 53, 5000, 10);
+	zone(&k, 0, 5);
+	assert_int_equal(run(&k), CT_NEW);
+	udp4(&k, S, C, 5000, 53, 10);
+	zone(&k, 0, 5);
+	assert_int_equal(run(&k), CT_NEW);
+	uint64_t failed = T->st.insert_failed;
+	uint32_t before = T->live;
+	udp4(&k, C, S, 53, 5000, 10);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
+	assert_int_equal(R.state, CT_NEW);
+	assert_false(ct_confirm(T, &R));
+	assert_int_equal(R.state, CT_INVALID);
+	assert_int_equal(T->st.insert_failed, failed + 1);
+	assert_int_equal(T->live, before);
+
+	/* killed: out of the hash in its zone; the slot reused in zone 0 */
+	uint32_t live = T->live;
+	ct_kill(T, z5);
+	assert_int_equal(T->live, live - 1);
+	assert_int_equal(ct_lookup(T, &t5, ct_hash(&t5)), CT_NIL);
+	udp4(&k, C, S, 1000, 53, 10);
+	zone(&k, 5, 5);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_not_equal(R.idx, z0);
+	now += 200 * CT_HZ;
+	while (ct_expire(T, now, 64))
+		;
+	assert_int_equal(T->live, 0);
+	udp4(&k, C, S, 1000, 53, 10);
+	assert_int_equal(run(&k), CT_NEW);
+	assert_int_equal(T->zn[R.idx], 0);
+}
+
 static void test_icmp(void **st)
 {
 	(void)st;
@@ -1584,6 +1741,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tcp_handshake_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_retrans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_rst, setup, teardown),

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Conntrack zones (-j CT --zone, --zone-orig, --zone-reply, "mark")
+# against the Linux kernel's: the same raw table (conntrack/zones-raw.rules:
+# a zone per destination port, for both directions' packets or the lan's
+# only, the original direction's or the reply's, from the mark, a first CT
+# that a later --notrack does not undo) before ctstate.rules' marking, in
+# the kernel's router namespace and in rampartd. UDP and TCP flows and ICMP
+# errors about them, IPv4 and IPv6, from both ends
+# (conntrack/ctdiff.py's CTDIFF_SET=zones): the state every packet arrived
+# with must be the same through both; conntrack -L shows the zones as the
+# kernel's conntrack does.
+. "$(dirname "$0")/lib.sh"
+
+e2e_init z
+require_cmd tcpdump iptables-restore ip6tables-restore conntrack
+topo_up
+trap 'ktopo_down; e2e_cleanup' EXIT
+ktopo_up
+export CTDIFF_SET=zones
+. "$E2E_DIR/conntrack/ctdiff.sh" # ctdiff_silence, ctdiff_run
+ctdiff_silence
+R4=$E2E_TMP/zones.rules R6=$E2E_TMP/zones.rules6
+cat "$E2E_DIR/conntrack/zones-raw.rules" "$E2E_DIR/conntrack/ctstate.rules" >"$R4"
+cat "$E2E_DIR/conntrack/zones-raw.rules6" "$E2E_DIR/conntrack/ctstate.rules6" >"$R6"
+ip netns exec "$K_RTR" iptables-restore <"$R4" || die "the kernel refused zones.rules"
+ip netns exec "$K_RTR" ip6tables-restore <"$R6" || die "the kernel refused zones.rules6"
+for k in tcp_loose:1 tcp_be_liberal:0 checksum:1; do
+	ip netns exec "$K_RTR" sysctl -qw "net.netfilter.nf_conntrack_${k%%:*}=${k#*:}"
+done
+ctdiff_run "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
+ip netns exec "$K_RTR" conntrack -L 2>/dev/null >"$E2E_TMP/kernel.list"
+
+CFG=$E2E_TMP/rampart.yaml
+gen_config "$CFG" router 1
+cfg_ruleset "$CFG" "$R4" "$R6"
+rp_start "$CFG"
+ctdiff_run "$LAN_NS" "$WAN_NS" "$E2E_TMP/rampart" || die "rampartd run failed"
+"$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" conntrack -L \
+	>"$E2E_TMP/rampart.list" 2>/dev/null
+rp_stop
+
+n=$(wc -l <"$E2E_TMP/kernel")
+# the zones change what the kernel says (else this test would test nothing)
+assert_file_match "zone 2 for the lan's packets only: the answer starts a connection of its own" \
+	' s IP / UDP 10.77.2.2:5201 > 10.77.1.2:42201 +NEW' "$E2E_TMP/kernel"
+assert_file_match "zone 1 both ways: the answer is the connection's reply" \
+	' s IP / UDP 10.77.2.2:5101 > 10.77.1.2:42101 +ESTABLISHED reply' "$E2E_TMP/kernel"
+assert_file_match "--zone-orig 4 both ways: the answer is found by the second lookup (zone 0)" \
+	' s IP / UDP 10.77.2.2:5301 > 10.77.1.2:42301 +ESTABLISHED reply' "$E2E_TMP/kernel"
+assert_file_match "--zone-reply 5 for the wan's packets: the answer starts its own connection" \
+	' s IP / UDP 10.77.2.2:5401 > 10.77.1.2:42401 +NEW' "$E2E_TMP/kernel"
+assert_file_match "a new connection whose reply tuple that one holds in zone 0: dropped at confirm" \
+	' c IP / UDP 10.77.1.2:5401 > 10.77.2.2:42401 +not delivered' "$E2E_TMP/kernel"
+if diff -u "$E2E_TMP/kernel" "$E2E_TMP/rampart" >"$E2E_TMP/zones.diff"; then
+	pass "$n packets: every one got the same conntrack state as in the kernel"
+else
+	fail "conntrack states with zones differ from the kernel's (- kernel, + rampartd)" "$E2E_TMP/zones.diff"
+fi
+# conntrack -L: the zones where the kernel's conntrack shows them
+for z in 'zone=1 ' 'zone-orig=4 ' 'zone-reply=5 ' 'zone=6 ' 'zone=7 ' 'zone=3 '; do
+	k=$(grep -c -- "$z" "$E2E_TMP/kernel.list")
+	assert_ge "the kernel lists connections with $z" "$k" 1
+	assert_eq "conntrack -L: as many connections with $z as the kernel" "$k" \
+		"$(grep -c -- "$z" "$E2E_TMP/rampart.list")"
+done
+e2e_finish
