@@ -510,8 +510,9 @@ uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 	uint32_t tnext = wheel ? e->tnext : CT_NIL;
 	memset(e, 0, sizeof(*e));
 	memset(&t->px[idx], 0, sizeof(t->px[idx]));
-	if (t->zn != NULL)
-		t->zn[idx] = 0;
+	uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
+	if (zn != NULL)
+		zn[idx] = 0;
 	e->fam = fam;
 	e->status = wheel;
 	e->tnext = tnext;
@@ -561,17 +562,24 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 	if (e->fam == 0)
 		return true; /* killed on the way */
 	/* A table has one writer and a packet goes through its hooks before
-	 * the next one is looked up, so neither tuple can have been inserted
-	 * since ct_in() missed the original one, and an entry holding our
-	 * reply tuple would have been found as that connection's reply --
-	 * but for zones: a connection whose zones differ by direction may
-	 * hold our reply tuple in our reply's zone and not be ours (the
-	 * kernel finds the clash at confirm and drops the packet). NAT,
-	 * which rewrites tuples, checks its own. */
-	if (unlikely(t->zn != NULL)) {
+	 * the next one is looked up, so our original tuple cannot have been
+	 * inserted since ct_in() missed it. Our reply tuple may be held by
+	 * another connection that is not ours: one whose zones differ by
+	 * direction, or a translated one whose reply is what we would send
+	 * (a client reaching a DNAT backend directly while its translated
+	 * connection lives). The kernel finds that clash at confirm: it
+	 * drops the packet (or, for the second, gives it another source
+	 * port through NAT's null binding, which Rampart does not do). */
+	{
 		struct ct_tuple rep;
 		ct_entry_tuple(t, idx, 1, &rep);
-		if (ct_lookup(t, &rep, r->h[1]) != CT_NIL) {
+		uint32_t n = ct_lookup(t, &rep, r->h[1]);
+		if (n != CT_NIL && (int32_t)(t->e[n >> 1].expire - t->now) <= 0) {
+			ct_kill(t, n >> 1); /* timed out, not yet reaped */
+			t->st.expired++;
+			n = CT_NIL;
+		}
+		if (unlikely(n != CT_NIL)) {
 			t->st.insert_failed++;
 			entry_free(t, idx);
 			r->idx = CT_NIL;

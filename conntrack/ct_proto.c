@@ -1096,6 +1096,7 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 {
 	const struct ct_tuple *k = &p->t;
 	res_init(r);
+	t->now = now; /* ct_confirm's: the worker's tick */
 	if (unlikely(t->pending != CT_NIL))
 		ct_abort(t); /* the previous packet did not get through */
 	if (!pkt_ok(t, p, prerouting, r))
@@ -1172,8 +1173,9 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			}
 			struct ct_entry *e = &t->e[idx];
 			entry_set_tuples(t, e, k, &rep);
-			if (unlikely(t->zn != NULL))
-				t->zn[idx] = ct_zone_pack(k->zo, k->zr);
+			uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
+			if (unlikely(zn != NULL))
+				zn[idx] = ct_zone_pack(k->zo, k->zr);
 			t->pending = idx;
 			if (proto == 6 && !tcp_new(t, e, &s)) {
 				ct_abort(t);

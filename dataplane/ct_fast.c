@@ -269,6 +269,11 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 {
 	struct ct_pkt p;
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
+	if (unlikely(w->ct_zmark)) { /* CT --zone mark: the mark after the raw table */
+		uint32_t id = pm->mark & 0xffff;
+		w->ct_zone = ((w->ct_zmark & 1) ? id : 0) | ((w->ct_zmark & 2) ? id : 0) << 16;
+		w->ct_zmark = 0;
+	}
 	/* the burst's pass has the tuple already (until the packet changes;
 	 * hashed in zone 0) */
 	bool cached = prerouting && w->cur_hash_ok && w->ct_zone == 0;

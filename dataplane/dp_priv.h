@@ -299,6 +299,7 @@ struct dp_worker {
 	uint8_t cur_helper;    /* a handed-over packet: its origin's raw table's helper */
 	uint32_t cur_zone;     /* ... its zones */
 	uint32_t ct_zone;      /* the raw table said CT --zone: ct_zone_pack(original, reply) */
+	uint8_t ct_zmark;      /* ... CT --zone mark: the directions whose id is the mark */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
 	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
 	/* the established lane tracked the current packet already: ct_in's
@@ -537,6 +538,7 @@ static inline void dp_ct_prefetch_ahead(struct dp_worker *w, const uint32_t *has
 		const struct ct_tuple *t = &w->btup[i];
 		if (w->nat_hint_fam == t->fam && (t->proto == 6 || t->proto == 17)) {
 			struct ct_tuple r;
+			memset(&r, 0, sizeof(r)); /* zone 0: before the raw table */
 			memcpy(r.src, t->dst, 16);
 			memcpy(r.dst, w->nat_hint, 16);
 			r.sport = t->dport;
@@ -572,6 +574,8 @@ bool dp_ct_help(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *pm);
  * kernel's at the same place), its new connection is inserted. false:
  * the helper dropped it (freed, counted). */
 void dp_drop_pkt(struct dp_worker *w, uint16_t port, uint8_t reason, struct rte_mbuf *m);
+/* The packet passed its hooks: its new connection confirmed. false: the
+ * packet was consumed (a helper dropped it, or its connection clashed). */
 static inline bool dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R,
 	struct rte_mbuf *m, struct pkt_meta *pm)
 {

@@ -1474,14 +1474,16 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 	case RULES_CK_CT:
 		if (!res->ct_set) {
 			const struct rules_t_ct *c = &t->u.ctt;
-			uint32_t id = (c->zone_flags & RULES_CTZ_MARK) ? (pk->mark & 0xffff) : c->zone;
 			unsigned dirs = c->zone_flags & (RULES_CTZ_ORIG | RULES_CTZ_REPLY);
 			if (dirs == 0)
 				dirs = RULES_CTZ_ORIG | RULES_CTZ_REPLY; /* --zone: both */
 			res->ct_set = 1;
 			res->helper = c->helper_id;
-			res->zone = ((dirs & RULES_CTZ_ORIG) ? id : 0) |
-				    ((dirs & RULES_CTZ_REPLY) ? id : 0) << 16;
+			if (c->zone_flags & RULES_CTZ_MARK)
+				res->zone_mark = (uint8_t)dirs; /* the mark when tracked */
+			else
+				res->zone = ((dirs & RULES_CTZ_ORIG) ? c->zone : 0u) |
+					    ((dirs & RULES_CTZ_REPLY) ? c->zone : 0u) << 16;
 		}
 		break;
 	case RULES_CK_CONNMARK: {
@@ -1745,6 +1747,7 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->helper = 0;
 	res->ct_set = 0;
 	res->zone = 0;
+	res->zone_mark = 0;
 	res->nat = NULL;
 	res->mss = 0xffff;
 	res->mss_clamp = 0;

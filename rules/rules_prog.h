@@ -184,6 +184,10 @@ struct rules_result {
 	/* CT --zone*: the connection's zone ids, the original direction's in
 	 * the low 16 bits, the reply's in the high ones (0: the default zone) */
 	uint32_t zone;
+	/* CT --zone* mark: the directions (bit 0 the original, bit 1 the
+	 * reply) whose id is the packet's mark when it is tracked (after the
+	 * raw table, as the kernel's nf_ct_zone_tmpl reads skb->mark); 0: none */
+	uint8_t zone_mark;
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	/* TCPMSS (RULES_MOD_MSS): the smallest --set-mss of the rules hit
 	 * (0xffff: none), and whether one clamps to the path MTU; the

@@ -8,7 +8,8 @@
 # that a later --notrack does not undo) before ctstate.rules' marking, in
 # the kernel's router namespace and in rampartd. UDP and TCP flows and ICMP
 # errors about them, IPv4 and IPv6, from both ends
-# (conntrack/ctdiff.py's CTDIFF_SET=zones): the state every packet arrived
+# (conntrack/ctdiff.py's CTDIFF_SET=zones; a mark set after the CT rule
+# that takes its zone from it): the state every packet arrived
 # with must be the same through both; conntrack -L shows the zones as the
 # kernel's conntrack does.
 . "$(dirname "$0")/lib.sh"
@@ -59,7 +60,7 @@ else
 	fail "conntrack states with zones differ from the kernel's (- kernel, + rampartd)" "$E2E_TMP/zones.diff"
 fi
 # conntrack -L: the zones where the kernel's conntrack shows them
-for z in 'zone=1 ' 'zone-orig=4 ' 'zone-reply=5 ' 'zone=6 ' 'zone=7 ' 'zone=3 '; do
+for z in 'zone=1 ' 'zone-orig=4 ' 'zone-reply=5 ' 'zone=6 ' 'zone=7 ' 'zone=8 ' 'zone=3 '; do
 	k=$(grep -c -- "$z" "$E2E_TMP/kernel.list")
 	assert_ge "the kernel lists connections with $z" "$k" 1
 	assert_eq "conntrack -L: as many connections with $z as the kernel" "$k" \

@@ -743,6 +743,39 @@ static void test_persistent_and_random(void **st)
 	assert_true(changed >= 9);
 }
 
+/* A client reaching the backend directly while its translated connection
+ * lives: the new connection's reply tuple is the translated one's, a clash
+ * at confirm (the kernel's insert failure; it would give the client
+ * another source port through a null binding): the packet dropped,
+ * insert_failed counted, the first connection untouched. Once it has
+ * expired (not reaped yet), the direct connection is made. */
+static void test_clash_with_translated(void **st)
+{
+	(void)st;
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "192.168.1.10", NULL, 8080, 8080);
+	build(&k, 4, "203.0.113.9", "198.51.100.1", 6, 41000, 80, 0);
+	uint32_t idx = open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 5);
+	build(&k, 4, "203.0.113.9", "192.168.1.10", 6, 41000, 8080, 0);
+	struct ct_res r;
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_NEW);
+	uint64_t failed = T->st.insert_failed;
+	uint32_t live = T->live;
+	assert_false(ct_confirm(T, &r));
+	assert_int_equal(r.idx, CT_NIL);
+	assert_int_equal(T->st.insert_failed, failed + 1);
+	assert_int_equal(T->live, live);
+	assert_true(ct_entry_live(T, idx));
+	now += 200 * CT_HZ; /* the SYN_SENT connection timed out, not reaped */
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_NEW);
+	assert_true(ct_confirm(T, &r));
+	assert_int_not_equal(r.idx, CT_NIL);
+	assert_false(ct_entry_live(T, idx));
+}
+
 static void test_dnat_and_packet_rewrite(void **st)
 {
 	(void)st;
@@ -1469,6 +1502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_addresses_before_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistent_and_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dnat_and_packet_rewrite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clash_with_translated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksums_against_recomputation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sctp_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_echo_id, setup, teardown),

@@ -345,7 +345,7 @@ def zones_steps():
     for v6 in (False, True):
         cl, sv = (C6, S6) if v6 else (C4, S4)
         ip = (lambda a, b: IPv6(src=a, dst=b)) if v6 else (lambda a, b: IP(src=a, dst=b))
-        for port in (5001, 5101, 5201, 5301, 5401, 5501, 5601):
+        for port in (5001, 5101, 5201, 5301, 5401, 5501, 5601, 5701):
             sp = 42000 + port % 1000 + (100 if v6 else 0)
             # UDP: a query, the answer, the query again, an answer from the
             # wan side that starts nothing of its own
