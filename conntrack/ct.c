@@ -569,8 +569,10 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 	 * (a client reaching a DNAT backend directly while its translated
 	 * connection lives). The kernel finds that clash at confirm: it
 	 * drops the packet (or, for the second, gives it another source
-	 * port through NAT's null binding, which Rampart does not do). */
-	{
+	 * port through NAT's null binding, which Rampart does not do). With
+	 * neither a translated connection ever made nor zones, no entry can
+	 * hold our reply tuple without being found by it: no look then. */
+	if (unlikely(t->may_clash || __atomic_load_n(&t->zn, __ATOMIC_RELAXED) != NULL)) {
 		struct ct_tuple rep;
 		ct_entry_tuple(t, idx, 1, &rep);
 		uint32_t n = ct_lookup(t, &rep, r->h[1]);

@@ -391,6 +391,9 @@ struct ct_table {
 	 * thread sets it before such a ruleset runs): every entry in zone 0 */
 	uint32_t *zn;
 	void *(*alloc_fn)(size_t);
+	/* a translated connection was made: a new one's reply tuple may be
+	 * held by another (ct_confirm looks; with zones too). Never cleared. */
+	uint8_t may_clash;
 	uint32_t max6, live6, free6;
 	uint32_t wheel[CT_WHEEL];
 	uint32_t now;        /* the worker's tick, for the events (ct_expire, the loop) */

@@ -465,8 +465,10 @@ done:
 	 * rewriting, no SNAT in --ctstate) */
 	const uint8_t *oa = m == NAT_MANIP_SRC ? o.src : o.dst;
 	uint16_t op = m == NAT_MANIP_SRC ? o.sport : o.dport;
-	if (memcmp(a, oa, alen) != 0 || *pp != op)
+	if (memcmp(a, oa, alen) != 0 || *pp != op) {
 		e->status |= m == NAT_MANIP_SRC ? CT_S_SRC_NAT : CT_S_DST_NAT;
+		t->may_clash = 1; /* a translated reply tuple: ct_confirm looks */
+	}
 	r->h[1] = hrep;
 	if (m == NAT_MANIP_SRC && sm != NULL) {
 		/* worth finding again only if the next connection would not get
