@@ -1464,6 +1464,29 @@ static __rte_noinline void router_full(struct dp_worker *w, uint16_t in,
 					const struct dp_rules *R, bool may_trace,
 					const struct ct_res *const *given);
 
+/* The end of a lane's burst: ns packets it left (sp[j] is pkts[si[j]],
+ * with the tracker's result gp[j] if any) through the full path, their
+ * ports in out. Returns the port every packet leaves by when the lane
+ * forwarded them all by one (their frames' bytes in *txb), else OUT_NONE. */
+static inline uint16_t lane_end(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
+				uint16_t n, uint16_t *out, const struct dp_rules *R,
+				struct rte_mbuf **sp, const uint16_t *si, uint16_t ns,
+				const struct ct_res *const *gp, uint64_t bytes, unsigned diff,
+				uint64_t *txb)
+{
+	if (likely(ns == 0)) {
+		*txb = bytes;
+		return diff == 0 && n > 0 ? out[0] : OUT_NONE;
+	}
+	uint16_t so[DP_BURST];
+	router_full(w, in, sp, ns, so, R, false, gp);
+	for (uint16_t j = 0; j < ns; j++) {
+		pkts[si[j]] = sp[j];
+		out[si[j]] = so[j];
+	}
+	return OUT_NONE;
+}
+
 /* The fast lane without tracking: each packet alone (no state), those it
  * leaves to the full path after (in their order). Returns the port every
  * packet of the burst leaves by, their frames' bytes in *txb, when the
@@ -1515,17 +1538,7 @@ static inline uint16_t fast_burst(struct dp_worker *w, uint16_t in, struct rte_m
 		sp[ns++] = m;
 	}
 	fast_count(w, R, &w->st.fast, nf, bytes);
-	if (likely(ns == 0)) {
-		*txb = bytes[0] + bytes[1];
-		return diff == 0 && n > 0 ? out[0] : OUT_NONE;
-	}
-	uint16_t so[DP_BURST];
-	router_full(w, in, sp, ns, so, R, false, NULL);
-	for (uint16_t j = 0; j < ns; j++) {
-		pkts[si[j]] = sp[j];
-		out[si[j]] = so[j];
-	}
-	return OUT_NONE;
+	return lane_end(w, in, pkts, n, out, R, sp, si, ns, NULL, bytes[0] + bytes[1], diff, txb);
 }
 
 /* The tracker's tuple of the fast lane's IPv4 (v6 false) or IPv6 packet
@@ -1811,17 +1824,7 @@ static inline uint16_t est_burst(struct dp_worker *w, uint16_t in, struct rte_mb
 		si[ns] = i;
 		sp[ns++] = pkts[i];
 	}
-	if (likely(ns == 0)) {
-		*txb = bytes[0] + bytes[1];
-		return diff == 0 && n > 0 ? out[0] : OUT_NONE;
-	}
-	uint16_t so[DP_BURST];
-	router_full(w, in, sp, ns, so, R, false, gp);
-	for (uint16_t j = 0; j < ns; j++) {
-		pkts[si[j]] = sp[j];
-		out[si[j]] = so[j];
-	}
-	return OUT_NONE;
+	return lane_end(w, in, pkts, n, out, R, sp, si, ns, gp, bytes[0] + bytes[1], diff, txb);
 }
 
 void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, uint16_t n)
