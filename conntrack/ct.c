@@ -550,6 +550,15 @@ void ct_kill(struct ct_table *t, uint32_t idx)
 	t->live--;
 }
 
+/* ct_confirm could not insert entry idx: freed, the packet INVALID */
+static void confirm_fail(struct ct_table *t, struct ct_res *r, uint32_t idx)
+{
+	t->st.insert_failed++;
+	entry_free(t, idx);
+	r->idx = CT_NIL;
+	r->state = CT_INVALID;
+}
+
 bool ct_confirm(struct ct_table *t, struct ct_res *r)
 {
 	if (!r->fresh || r->idx == CT_NIL)
@@ -582,18 +591,12 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 			n = CT_NIL;
 		}
 		if (unlikely(n != CT_NIL)) {
-			t->st.insert_failed++;
-			entry_free(t, idx);
-			r->idx = CT_NIL;
-			r->state = CT_INVALID;
+			confirm_fail(t, r, idx);
 			return false;
 		}
 	}
 	if (!hash_add(t, idx, r->h)) {
-		t->st.insert_failed++;
-		entry_free(t, idx);
-		r->idx = CT_NIL;
-		r->state = CT_INVALID;
+		confirm_fail(t, r, idx); /* the table pathologically full: goes on INVALID */
 		return true;
 	}
 	e->status |= CT_S_CONFIRMED;

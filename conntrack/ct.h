@@ -261,12 +261,17 @@ struct ct_tuple {
 	uint16_t zone, zo, zr;
 };
 
-/* The zone ids (original, reply) of a zone spec as rules give it: id N in
- * both directions, the original's or the reply's only (dirs: bit 0 the
- * original, bit 1 the reply); 0 when N is 0 (the default zone) */
+/* An entry's zones as ct_table.zn keeps them */
 static inline uint32_t ct_zone_pack(uint16_t zo, uint16_t zr)
 {
 	return (uint32_t)zo | (uint32_t)zr << 16;
+}
+
+/* The zone id of k's connection, whichever direction has it (an
+ * expectation's: the kernel's nf_ct_zone_equal_any) */
+static inline uint16_t ct_zone_id(const struct ct_tuple *k)
+{
+	return k->zo ? k->zo : k->zr;
 }
 
 /* What the tracker needs of a packet; the caller fills it from its parser. */
@@ -691,9 +696,9 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
 /* ct_est_find and ct_est_track are inline: ct_lane.h */
 /* The packet passed every hook: insert its new entry. false when the
- * packet must be dropped: its reply tuple is another connection's in the
- * zones it would have (zones only: the kernel's clash at confirm; counted
- * as insert_failed, and r says INVALID). */
+ * packet must be dropped: its reply tuple is another connection's (the
+ * kernel's clash at confirm: zones that differ by direction, a translated
+ * connection; counted as insert_failed, and r says INVALID). */
 bool ct_confirm(struct ct_table *t, struct ct_res *r);
 /* Free the unconfirmed entry of a packet that was dropped. */
 void ct_abort(struct ct_table *t);

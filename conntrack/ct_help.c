@@ -67,7 +67,7 @@ static bool same_exp(const struct ct_tuple *a, const struct ct_tuple *b)
 static bool exp_match(const struct ct_tuple *e, const struct ct_tuple *k)
 {
 	return e->fam == k->fam && e->proto == k->proto && e->dport == k->dport &&
-		e->zone == (k->zo ? k->zo : k->zr) &&
+		e->zone == ct_zone_id(k) &&
 		(e->sport == 0 || e->sport == k->sport) && memcmp(e->src, k->src, 16) == 0 &&
 		memcmp(e->dst, k->dst, 16) == 0;
 }
@@ -627,7 +627,7 @@ static bool exp_tuple(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t pr
 	k->dport = port;
 	/* the master's zone id (either direction's), which the expected
 	 * connection's packet must have (nf_ct_zone_equal_any) */
-	k->zone = me.zo ? me.zo : me.zr;
+	k->zone = ct_zone_id(&me);
 	return true;
 }
 

@@ -297,12 +297,6 @@ static void tcp_options(const struct seg *s, uint8_t *scale, uint8_t *flags)
 	}
 }
 
-/* the highest right edge of the SACK blocks, if above *sack */
-static void tcp_sack(const struct seg *s, uint32_t *sack)
-{
-	ct_tcp_sack(s->opt, s->optlen, sack);
-}
-
 static void tcp_init_sender(struct ct_tcp *st, unsigned dir, const struct seg *s)
 {
 	unsigned r = !dir;
@@ -326,7 +320,7 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 	uint32_t seq = s->seq, ack = s->ack, sack = s->ack, end = s->end, win = s->win;
 
 	if (st->flags[r] & CT_TF_SACK_PERM)
-		tcp_sack(s, &sack);
+		ct_tcp_sack(s->opt, s->optlen, &sack);
 	/* NAT changed the lengths of the other direction's segments
 	 * (nf_nat_ftp): its acknowledgements go back to the numbers this
 	 * tracker saw, as the kernel's receiver_offset */

@@ -269,11 +269,6 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 {
 	struct ct_pkt p;
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
-	if (unlikely(w->ct_zmark)) { /* CT --zone mark: the mark after the raw table */
-		uint32_t id = pm->mark & 0xffff;
-		w->ct_zone = ((w->ct_zmark & 1) ? id : 0) | ((w->ct_zmark & 2) ? id : 0) << 16;
-		w->ct_zmark = 0;
-	}
 	/* the burst's pass has the tuple already (until the packet changes;
 	 * hashed in zone 0) */
 	bool cached = prerouting && w->cur_hash_ok && w->ct_zone == 0;
@@ -283,9 +278,10 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	} else {
 		p.l4_ok = tuple_of(m, pm, &p.t);
 	}
-	if (unlikely(w->ct_zone != 0)) { /* CT --zone: looked up in its zone */
-		p.t.zo = (uint16_t)w->ct_zone;
-		p.t.zr = (uint16_t)(w->ct_zone >> 16);
+	if (unlikely(w->ct_zone != 0)) {
+		/* CT --zone: looked up in its zone ("mark": the mark it has
+		 * now, after the raw table); a hand-off carries it resolved */
+		w->ct_zone = rules_zone_ids(w->ct_zone, pm->mark, &p.t.zo, &p.t.zr);
 		p.t.zone = p.t.zo;
 	}
 	unsigned flags = 0;

@@ -207,7 +207,8 @@ struct dp_mbuf_priv {
 	uint8_t create;   /* hand-off: back at its origin, nobody has its connection */
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
-	uint32_t zone;    /* hand-off: the zones its origin's raw table gave it (CT --zone) */
+	uint32_t zone;    /* hand-off: the zone its origin's raw table gave it (CT --zone;
+			     rules_result.zone, resolved) */
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
 	uint32_t mark;     /* -j TEE's copy: the mark its original had at the rule */
 	uint8_t df;       /* -j TEE's copy: its IPv4 original had DF (reassembled: kept it) */
@@ -297,9 +298,8 @@ struct dp_worker {
 	uint8_t ct_notrack;    /* the raw table said NOTRACK */
 	uint8_t ct_helper;     /* the raw table said CT --helper (enum ct_helper) */
 	uint8_t cur_helper;    /* a handed-over packet: its origin's raw table's helper */
-	uint32_t cur_zone;     /* ... its zones */
-	uint32_t ct_zone;      /* the raw table said CT --zone: ct_zone_pack(original, reply) */
-	uint8_t ct_zmark;      /* ... CT --zone mark: the directions whose id is the mark */
+	uint32_t cur_zone;     /* ... its zone (rules_result.zone, resolved) */
+	uint32_t ct_zone;      /* the raw table said CT --zone: rules_result.zone */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
 	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
 	/* the established lane tracked the current packet already: ct_in's

@@ -681,8 +681,6 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 		w->ct_helper = res.helper;
 	if (unlikely(res.zone))
 		w->ct_zone = res.zone;
-	if (unlikely(res.zone_mark))
-		w->ct_zmark = res.zone_mark;
 	if (unlikely(res.nat != NULL))
 		w->nat_tg = res.nat;
 	if (unlikely(w->cl_hotdrop)) {

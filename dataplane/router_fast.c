@@ -258,7 +258,6 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 	w->ct_notrack = 0;
 	w->ct_helper = w->cur_helper; /* handed over: raw ran at its origin */
 	w->ct_zone = w->cur_zone;
-	w->ct_zmark = 0;
 	w->nat_tg = NULL;
 	/* a packet handed over by another worker has been through raw there */
 	if (w->cur_hops == 0 &&
@@ -2245,7 +2244,6 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 			w->ct_notrack = 0;
 			w->ct_helper = 0;
 			w->ct_zone = 0;
-			w->ct_zmark = 0;
 			if (out_on && R->prog->f[l3 == PKT_L3_IPV6].hook_raw[RULES_H_OUTPUT])
 				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_RAW, m, &pm, DP_PORT_NONE,
 					    out, &with);

@@ -1474,16 +1474,16 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 	case RULES_CK_CT:
 		if (!res->ct_set) {
 			const struct rules_t_ct *c = &t->u.ctt;
-			unsigned dirs = c->zone_flags & (RULES_CTZ_ORIG | RULES_CTZ_REPLY);
-			if (dirs == 0)
-				dirs = RULES_CTZ_ORIG | RULES_CTZ_REPLY; /* --zone: both */
+			uint32_t dirs = (c->zone_flags & RULES_CTZ_ORIG ? RULES_ZONE_ORIG : 0) |
+					(c->zone_flags & RULES_CTZ_REPLY ? RULES_ZONE_REPLY : 0);
+			if (dirs == 0) /* --zone: both */
+				dirs = RULES_ZONE_ORIG | RULES_ZONE_REPLY;
 			res->ct_set = 1;
 			res->helper = c->helper_id;
 			if (c->zone_flags & RULES_CTZ_MARK)
-				res->zone_mark = (uint8_t)dirs; /* the mark when tracked */
-			else
-				res->zone = ((dirs & RULES_CTZ_ORIG) ? c->zone : 0u) |
-					    ((dirs & RULES_CTZ_REPLY) ? c->zone : 0u) << 16;
+				res->zone = RULES_ZONE_MARK | dirs;
+			else if (c->zone != 0)
+				res->zone = c->zone | dirs;
 		}
 		break;
 	case RULES_CK_CONNMARK: {
@@ -1747,7 +1747,6 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->helper = 0;
 	res->ct_set = 0;
 	res->zone = 0;
-	res->zone_mark = 0;
 	res->nat = NULL;
 	res->mss = 0xffff;
 	res->mss_clamp = 0;

@@ -181,13 +181,9 @@ struct rules_result {
 	uint8_t helper;      /* CT --helper (raw table): RULES_HELPER_* */
 	uint8_t ct_set;      /* a NOTRACK or CT target ran: later ones do nothing
 				(xt_CT: the packet has its template) */
-	/* CT --zone*: the connection's zone ids, the original direction's in
-	 * the low 16 bits, the reply's in the high ones (0: the default zone) */
+	/* CT --zone*: the id (low 16 bits) and RULES_ZONE_* flags; 0: the
+	 * default zone. The tracker resolves it (rules_zone_ids). */
 	uint32_t zone;
-	/* CT --zone* mark: the directions (bit 0 the original, bit 1 the
-	 * reply) whose id is the packet's mark when it is tracked (after the
-	 * raw table, as the kernel's nf_ct_zone_tmpl reads skb->mark); 0: none */
-	uint8_t zone_mark;
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	/* TCPMSS (RULES_MOD_MSS): the smallest --set-mss of the rules hit
 	 * (0xffff: none), and whether one clamps to the path MTU; the
@@ -200,6 +196,23 @@ struct rules_result {
 	uint32_t log_rule[RULES_MAX_LOGS]; /* counter ids of the LOG rules */
 	uint32_t log_mark[RULES_MAX_LOGS]; /* the packet's mark as each saw it */
 };
+
+/* rules_result.zone's flags: the directions the id is given to, and
+ * whether the id is the packet's mark when it is tracked (after the raw
+ * table, as the kernel's nf_ct_zone_tmpl reads skb->mark) */
+#define RULES_ZONE_ORIG (1u << 16)
+#define RULES_ZONE_REPLY (1u << 17)
+#define RULES_ZONE_MARK (1u << 18)
+
+/* The zone ids (original, reply) of spec for a packet whose mark is mark:
+ * the same spec resolved (the id filled in, no RULES_ZONE_MARK) */
+static inline uint32_t rules_zone_ids(uint32_t spec, uint32_t mark, uint16_t *zo, uint16_t *zr)
+{
+	uint16_t id = (spec & RULES_ZONE_MARK) ? (uint16_t)mark : (uint16_t)spec;
+	*zo = (spec & RULES_ZONE_ORIG) ? id : 0;
+	*zr = (spec & RULES_ZONE_REPLY) ? id : 0;
+	return id | (spec & (RULES_ZONE_ORIG | RULES_ZONE_REPLY));
+}
 
 struct rules_counter {
 	uint64_t pkts, bytes;
