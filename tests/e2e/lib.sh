@@ -249,8 +249,12 @@ topo_up() {
 		die "scripts/topology.sh up failed: $(cat "$E2E_TMP/topology.log")"
 	# The hosts' IPv6 addresses are nodad; wait for the link-local ones too,
 	# so no late DAD traffic or tentative source address disturbs a test.
+	# The hosts answer every probe: a kernel's ICMP error rate limit (per
+	# destination, a burst of 6) would make a traceroute or a port probe
+	# after earlier errors toward the same address lose its answer.
 	local i ns
 	for ns in "$LAN_NS" "$WAN_NS"; do
+		ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 		for i in $(seq 1 50); do
 			ip -n "$ns" -6 addr show dev eth0 tentative 2>/dev/null | grep -q inet6 || break
 			sleep 0.1
