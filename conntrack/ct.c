@@ -559,6 +559,19 @@ static void confirm_fail(struct ct_table *t, struct ct_res *r, uint32_t idx)
 	r->state = CT_INVALID;
 }
 
+bool ct_reply_taken(struct ct_table *t, const struct ct_res *r)
+{
+	struct ct_tuple rep;
+	ct_entry_tuple(t, r->idx, 1, &rep);
+	uint32_t n = ct_lookup(t, &rep, r->h[1]);
+	if (n != CT_NIL && (int32_t)(t->e[n >> 1].expire - t->now) <= 0) {
+		ct_kill(t, n >> 1); /* timed out, not yet reaped */
+		t->st.expired++;
+		n = CT_NIL;
+	}
+	return n != CT_NIL;
+}
+
 bool ct_confirm(struct ct_table *t, struct ct_res *r)
 {
 	if (!r->fresh || r->idx == CT_NIL)
@@ -577,20 +590,14 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 	 * direction, or a translated one whose reply is what we would send
 	 * (a client reaching a DNAT backend directly while its translated
 	 * connection lives). The kernel finds that clash at confirm: it
-	 * drops the packet (or, for the second, gives it another source
-	 * port through NAT's null binding, which Rampart does not do). With
-	 * neither a translated connection ever made nor zones, no entry can
-	 * hold our reply tuple without being found by it: no look then. */
-	if (unlikely(t->may_clash || __atomic_load_n(&t->zn, __ATOMIC_RELAXED) != NULL)) {
-		struct ct_tuple rep;
-		ct_entry_tuple(t, idx, 1, &rep);
-		uint32_t n = ct_lookup(t, &rep, r->h[1]);
-		if (n != CT_NIL && (int32_t)(t->e[n >> 1].expire - t->now) <= 0) {
-			ct_kill(t, n >> 1); /* timed out, not yet reaped */
-			t->st.expired++;
-			n = CT_NIL;
-		}
-		if (unlikely(n != CT_NIL)) {
+	 * drops the packet; the second has been given another source port
+	 * by NAT's null binding before (dp_nat_step), unless no port was
+	 * free. With neither a translated connection ever made nor zones, no
+	 * entry can hold our reply tuple without being found by it: no look
+	 * then; nor when NAT's source step has just looked (r->rep_free). */
+	if (unlikely((t->may_clash && !r->rep_free) ||
+		     __atomic_load_n(&t->zn, __ATOMIC_RELAXED) != NULL)) {
+		if (unlikely(ct_reply_taken(t, r))) {
 			confirm_fail(t, r, idx);
 			return false;
 		}

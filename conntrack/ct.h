@@ -309,6 +309,9 @@ struct ct_res {
 			   connection (nf_nat_follow_master; no nat table):
 			   1: destination NAT to follow_addr:follow_port,
 			   2: source NAT to follow_src (bits) */
+	uint8_t rep_free; /* fresh: NAT's source step found its reply tuple
+			     free (ct_reply_taken, or a binding's look), so
+			     ct_confirm need not look again */
 	uint16_t follow_port;
 	uint32_t h[2];  /* fresh: the hashes of both tuples, for ct_confirm */
 	uint8_t follow_addr[16];
@@ -700,6 +703,10 @@ enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
  * kernel's clash at confirm: zones that differ by direction, a translated
  * connection; counted as insert_failed, and r says INVALID). */
 bool ct_confirm(struct ct_table *t, struct ct_res *r);
+/* Is the reply tuple of r's fresh entry (hash r->h[1]) held by another
+ * connection? A holder that timed out but is not reaped yet is reaped
+ * (and holds nothing). NAT's null binding asks before confirm does. */
+bool ct_reply_taken(struct ct_table *t, const struct ct_res *r);
 /* Free the unconfirmed entry of a packet that was dropped. */
 void ct_abort(struct ct_table *t);
 

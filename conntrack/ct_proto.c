@@ -1068,6 +1068,7 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 	r->dir = (uint8_t)dir;
 	r->state = state;
 	r->fresh = fresh;
+	r->rep_free = 0;
 	r->helper = (uint8_t)ct_helper(e);
 	if (fresh) {
 		/* ct_confirm indexes both directions: start loading the

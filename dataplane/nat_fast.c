@@ -154,6 +154,24 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 				w->nst.alloc_fail++; /* MASQUERADE/REDIRECT on a port without address */
 		}
 	}
+	if (mp == NAT_MANIP_SRC && w->ctr.fresh && !bind && unlikely(w->ct->may_clash)) {
+		/* No source translation: the kernel's null binding, which keeps
+		 * the tuple unless another connection holds its reply (a client
+		 * reaching a DNAT backend directly while its translated
+		 * connection lives, or a DNAT whose backend's reply was taken):
+		 * then another source port of the same address. */
+		if (!ct_reply_taken(w->ct, &w->ctr)) {
+			w->ctr.rep_free = 1;
+		} else {
+			struct ct_tuple o;
+			ct_entry_tuple(w->ct, w->ctr.idx, 0, &o);
+			memset(&rg, 0, sizeof(rg));
+			rg.flags = NAT_R_NULL;
+			memcpy(rg.min, o.src, 16);
+			memcpy(rg.max, o.src, 16);
+			bind = true;
+		}
+	}
 	if (bind) {
 		if (ok)
 			ok = nat_bind(w->ct, &w->ctr, mp, &rg, &w->nat_share, &w->nat_src,
@@ -161,10 +179,13 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 					      w->dp->ports[out].nat_rss : NULL,
 				      dp_rand32(w), &w->nst);
 		if (unlikely(!ok)) {
+			if (rg.flags & NAT_R_NULL)
+				return true; /* no other port: ct_confirm drops it (a clash) */
 			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);
 			return false;
 		}
 		if (mp == NAT_MANIP_SRC) {
+			w->ctr.rep_free = 1; /* the binding found its reply tuple free */
 			struct ct_tuple r;
 			ct_entry_tuple(w->ct, w->ctr.idx, 1, &r);
 			memcpy(w->nat_hint, r.dst, 16);

@@ -444,8 +444,20 @@ again:
 		goto again;
 	}
 done:
+	if (!found && m == NAT_MANIP_DST) {
+		/* as the kernel's get_unique_tuple: the range's first choice,
+		 * taken; the source binding finds the connection a port */
+		uint64_t first_addr = n_addr > 1 ?
+			client_hash(&o, rg->flags & NAT_R_PERSISTENT) % n_addr : 0;
+		range_addr(rg, alen, first_addr, a);
+		*pp = !proto_given || (orig_port >= lo && orig_port - lo < size) ? orig_port :
+										 (uint16_t)lo;
+		hrep = ct_hash(&rep);
+		found = true;
+	}
 	if (!found) {
-		st->alloc_fail++;
+		if (!(rg->flags & NAT_R_NULL))
+			st->alloc_fail++;
 		return false;
 	}
 	/* the entry is not in the hash yet: its reply tuple can change */

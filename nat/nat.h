@@ -48,6 +48,8 @@ enum {
 	NAT_R_RANDOM_FULLY = 1 << 2, /* --random-fully: never keep the port */
 	NAT_R_PERSISTENT = 1 << 3,   /* same client, same address */
 	NAT_R_OFFSET = 1 << 4,       /* DNAT a:p-q/base: shifted ports */
+	NAT_R_NULL = 1 << 5,         /* the null binding (no NAT target): no
+					free tuple is no failure of its own */
 };
 
 /* What a NAT target resolved to for one connection (the caller fills in
@@ -171,7 +173,12 @@ static inline uint32_t nat_srckey(const struct ct_tuple *o)
  * a source translation come in by; with several workers, ports whose
  * reply that hash gives to this worker are tried first. rnd: a random
  * number (the port offset, as the kernel's get_random_u16()). false: no
- * free tuple in the range (counted; drop the packet).
+ * free tuple in the range (counted; drop the packet), or, for the null
+ * binding (NAT_R_NULL), none other than the taken one (not counted: the
+ * entry is left as it was, and ct_confirm finds the clash). A destination
+ * binding never fails, as the kernel's get_unique_tuple: with no free
+ * tuple it keeps a taken one, and the source binding that follows (a
+ * SNAT, or the null binding) gives the connection another source port.
  */
 bool nat_bind(struct ct_table *t, struct ct_res *r, enum nat_manip m, const struct nat_range *rg,
 	const struct nat_share *sh, struct nat_srcmap *sm, const struct nat_rss *rss, uint32_t rnd,

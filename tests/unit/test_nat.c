@@ -744,11 +744,13 @@ static void test_persistent_and_random(void **st)
 }
 
 /* A client reaching the backend directly while its translated connection
- * lives: the new connection's reply tuple is the translated one's, a clash
- * at confirm (the kernel's insert failure; it would give the client
- * another source port through a null binding): the packet dropped,
- * insert_failed counted, the first connection untouched. Once it has
- * expired (not reaped yet), the direct connection is made. */
+ * lives: the new connection's reply tuple is the translated one's. Without
+ * the null binding (dp_nat_step: no nat table, or a protocol without
+ * ports), a clash at confirm (the kernel's insert failure): the packet
+ * dropped, insert_failed counted, the first connection untouched. Once it
+ * has expired (not reaped yet), the direct connection is made. With the
+ * null binding, another source port; with no ports to change, the null
+ * binding fails without counting an allocation failure. */
 static void test_clash_with_translated(void **st)
 {
 	(void)st;
@@ -768,12 +770,44 @@ static void test_clash_with_translated(void **st)
 	assert_int_equal(T->st.insert_failed, failed + 1);
 	assert_int_equal(T->live, live);
 	assert_true(ct_entry_live(T, idx));
+	/* the null binding: the same address, another source port */
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_true(ct_reply_taken(T, &r));
+	struct nat_range nul;
+	range4(&nul, "203.0.113.9", NULL, 0, 0);
+	nul.flags = NAT_R_NULL;
+	assert_true(nat_bind(T, &r, NAT_MANIP_SRC, &nul, &ONE, SM, RSS, 77, &ST));
+	struct ct_tuple rt;
+	reply_tuple(r.idx, &rt);
+	assert_int_not_equal(rt.dport, 41000);
+	assert_true(rt.dport >= 1024);
+	assert_false(ct_reply_taken(T, &r));
+	assert_true(ct_confirm(T, &r));
+	uint32_t direct = r.idx;
+	assert_int_not_equal(direct, CT_NIL);
+	ct_kill(T, direct);
 	now += 200 * CT_HZ; /* the SYN_SENT connection timed out, not reaped */
 	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
 	assert_int_equal(r.state, CT_NEW);
 	assert_true(ct_confirm(T, &r));
 	assert_int_not_equal(r.idx, CT_NIL);
 	assert_false(ct_entry_live(T, idx));
+	/* a protocol without ports (GRE): nothing the null binding can
+	 * change; no allocation failure counted, the clash at confirm */
+	range4(&rg, "192.168.1.10", NULL, 0, 0);
+	build(&k, 4, "203.0.113.9", "198.51.100.1", 47, 0, 0, 0);
+	uint32_t g = open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 5);
+	build(&k, 4, "203.0.113.9", "192.168.1.10", 47, 0, 0, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_NEW);
+	assert_true(ct_reply_taken(T, &r));
+	uint64_t af = ST.alloc_fail;
+	failed = T->st.insert_failed;
+	assert_false(nat_bind(T, &r, NAT_MANIP_SRC, &nul, &ONE, SM, RSS, 77, &ST));
+	assert_int_equal(ST.alloc_fail, af);
+	assert_false(ct_confirm(T, &r));
+	assert_int_equal(T->st.insert_failed, failed + 1);
+	assert_true(ct_entry_live(T, g));
 }
 
 static void test_dnat_and_packet_rewrite(void **st)
@@ -814,15 +848,43 @@ static void test_dnat_and_packet_rewrite(void **st)
 	assert_int_equal(s, a4("198.51.100.1"));
 	assert_int_equal(g16(k.b + 20), 80);
 	assert_true(csum_ok(&k));
-	/* DNAT with the port unchanged and an address taken by a clash */
+	/* DNAT with the port unchanged to a backend whose reply tuple is
+	 * taken: the destination binding keeps it (the kernel's
+	 * get_unique_tuple never fails a destination); the null binding
+	 * that follows gives the connection another source port */
 	range4(&rg, "192.168.1.11", NULL, 0, 0);
 	build(&k, 4, "203.0.113.9", "198.51.100.1", 17, 41000, 53, 0);
 	uint32_t a = open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 5);
 	reply_tuple(a, &r);
 	assert_int_equal(r.sport, 53);
 	build(&k, 4, "203.0.113.9", "198.51.100.2", 17, 41000, 53, 0);
-	assert_int_equal(open_conn(&k, NAT_MANIP_DST, &rg, &ONE, 5), CT_NIL);
-	assert_int_equal(ST.alloc_fail, 1);
+	struct ct_res c;
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &c);
+	assert_true(nat_bind(T, &c, NAT_MANIP_DST, &rg, &ONE, SM, RSS, 5, &ST));
+	assert_int_equal(ST.alloc_fail, 0);
+	reply_tuple(c.idx, &r);
+	memcpy(&s, r.src, 4);
+	assert_int_equal(s, a4("192.168.1.11"));
+	assert_int_equal(r.sport, 53);
+	assert_int_equal(r.dport, 41000);
+	assert_true(ct_reply_taken(T, &c));
+	struct nat_range nul;
+	range4(&nul, "203.0.113.9", NULL, 0, 0);
+	nul.flags = NAT_R_NULL;
+	uint64_t changed = ST.port_changed;
+	assert_true(nat_bind(T, &c, NAT_MANIP_SRC, &nul, &ONE, SM, RSS, 5, &ST));
+	reply_tuple(c.idx, &r);
+	memcpy(&s, r.dst, 4);
+	assert_int_equal(s, a4("203.0.113.9")); /* the address stays */
+	assert_int_not_equal(r.dport, 41000);
+	assert_true(r.dport >= 1024);
+	assert_int_equal(ST.port_changed, changed + 1);
+	assert_true((T->e[c.idx].status & (CT_S_SRC_NAT | CT_S_DST_NAT)) ==
+		    (CT_S_SRC_NAT | CT_S_DST_NAT));
+	assert_false(ct_reply_taken(T, &c));
+	assert_true(ct_confirm(T, &c));
+	assert_int_not_equal(c.idx, CT_NIL);
+	assert_int_equal(ST.alloc_fail, 0);
 }
 
 static uint32_t rnd_state = 12345;
