@@ -54,9 +54,9 @@ void ct_limit_destroy(struct ct_limit *l)
 	l->free_fn(l);
 }
 
-static uint32_t key_hash(uint16_t match, uint8_t fam, const uint32_t k[4])
+static uint32_t key_hash(uint16_t match, uint8_t fam, const uint32_t k[4], uint16_t zone)
 {
-	uint32_t h = 0x811c9dc5u ^ ((uint32_t)match << 8 | fam);
+	uint32_t h = 0x811c9dc5u ^ ((uint32_t)match << 8 | fam) ^ ((uint32_t)zone * 0x01000193u);
 	for (int i = 0; i < 4; i++) {
 		h ^= k[i];
 		h *= 0x9e3779b1u;
@@ -128,15 +128,16 @@ static uint32_t walk(struct ct_limit *l, const struct ct_table *t, struct ct_lim
 }
 
 uint32_t ct_limit_count(struct ct_limit *l, const struct ct_table *t, uint16_t match, uint8_t fam,
-	const uint8_t key[16], uint32_t idx)
+	const uint8_t key[16], uint16_t zone, uint32_t idx)
 {
 	uint32_t k[4];
 	memcpy(k, key, 16);
-	uint32_t h = key_hash(match, fam, k), mask = l->nkeys - 1;
+	uint32_t h = key_hash(match, fam, k, zone), mask = l->nkeys - 1;
 	struct ct_limit_key *s = NULL, *hole = NULL;
 	for (uint32_t p = 0; p < PROBES && p < l->nkeys; p++) {
 		struct ct_limit_key *c = &l->k[(h + p) & mask];
-		if (c->state == 1 && c->match == match && c->fam == fam && memcmp(c->key, k, 16) == 0) {
+		if (c->state == 1 && c->match == match && c->fam == fam && c->zone == zone &&
+		    memcmp(c->key, k, 16) == 0) {
 			s = c;
 			break;
 		}
@@ -171,6 +172,7 @@ uint32_t ct_limit_count(struct ct_limit *l, const struct ct_table *t, uint16_t m
 		wbegin(s);
 		s->match = match;
 		s->fam = fam;
+		s->zone = zone;
 		memcpy(s->key, k, 16);
 		s->count = 0;
 		s->head = CT_NIL;
@@ -193,11 +195,12 @@ uint32_t ct_limit_count(struct ct_limit *l, const struct ct_table *t, uint16_t m
 	return n + 1;
 }
 
-uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, const uint8_t key[16])
+uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, const uint8_t key[16],
+	uint16_t zone)
 {
 	uint32_t k[4];
 	memcpy(k, key, 16);
-	uint32_t h = key_hash(match, fam, k), mask = l->nkeys - 1;
+	uint32_t h = key_hash(match, fam, k, zone), mask = l->nkeys - 1;
 	for (uint32_t p = 0; p < PROBES && p < l->nkeys; p++) {
 		const struct ct_limit_key *c = &l->k[(h + p) & mask];
 		for (int tries = 0; tries < 8; tries++) {
@@ -207,6 +210,7 @@ uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, co
 			uint8_t state = __atomic_load_n(&c->state, __ATOMIC_RELAXED);
 			uint16_t cm = __atomic_load_n(&c->match, __ATOMIC_RELAXED);
 			uint8_t cf = __atomic_load_n(&c->fam, __ATOMIC_RELAXED);
+			uint16_t cz = __atomic_load_n(&c->zone, __ATOMIC_RELAXED);
 			uint32_t ck[4];
 			for (int i = 0; i < 4; i++)
 				ck[i] = __atomic_load_n(&c->key[i], __ATOMIC_RELAXED);
@@ -216,7 +220,8 @@ uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, co
 				continue;
 			if (state == 0)
 				return 0;
-			if (state == 1 && cm == match && cf == fam && memcmp(ck, k, 16) == 0)
+			if (state == 1 && cm == match && cf == fam && cz == zone &&
+			    memcmp(ck, k, 16) == 0)
 				return count;
 			break; /* another key: probe on */
 		}

@@ -33,7 +33,8 @@ struct ct_limit_key {
 	uint32_t key[4];  /* the masked address */
 	uint32_t count;   /* live members when last walked */
 	uint32_t head;    /* first member, CT_NIL: none */
-	uint32_t pad;
+	uint16_t zone;    /* the connections' zone id (the kernel's key has it) */
+	uint16_t pad;
 };
 
 struct ct_limit_member {
@@ -60,16 +61,18 @@ void ct_limit_destroy(struct ct_limit *l);
 size_t ct_limit_mem(uint32_t nkeys, uint32_t nmem);
 
 /*
- * The connections of key for match on this worker, after dropping the dead
+ * The connections of key in zone (a conntrack zone id: as xt_connlimit's,
+ * counts are per zone) for match on this worker, after dropping the dead
  * ones, with connection idx added if it is not there yet (CT_NIL: count
  * only). UINT32_MAX when it could not be added (no room: the caller drops
  * the packet, as the kernel does when it cannot count).
  */
 uint32_t ct_limit_count(struct ct_limit *l, const struct ct_table *t, uint16_t match, uint8_t fam,
-	const uint8_t key[16], uint32_t idx);
+	const uint8_t key[16], uint16_t zone, uint32_t idx);
 
-/* Another worker's published count for key (a lock-free read). */
-uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, const uint8_t key[16]);
+/* Another worker's published count for key in zone (a lock-free read). */
+uint32_t ct_limit_peek(const struct ct_limit *l, uint16_t match, uint8_t fam, const uint8_t key[16],
+	uint16_t zone);
 
 /* Walk the lists of the next few key slots (64 slots, budget members at
  * most), dropping the dead and publishing the counts again. */

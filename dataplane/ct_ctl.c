@@ -86,6 +86,17 @@ bool dp_ct_match(const struct ct_table *v, const struct dp_ct_filter *f)
 		return false;
 	if (f->has_mark && (ct_mark(v, e) & f->mask) != f->mark)
 		return false;
+	if (f->zone >= 0 || f->zone_orig >= 0 || f->zone_reply >= 0) {
+		/* what ctnetlink reports: one zone for both directions
+		 * (CTA_ZONE), or a direction's own (CTA_TUPLE_ZONE); absent
+		 * is 0, as conntrack(8) compares */
+		uint32_t zp = ct_zones_of(v, 0);
+		uint16_t zo = (uint16_t)zp, zr = (uint16_t)(zp >> 16);
+		int both = zo == zr ? zo : 0, orig = zo != zr ? zo : 0, reply = zo != zr ? zr : 0;
+		if ((f->zone >= 0 && both != f->zone) || (f->zone_orig >= 0 && orig != f->zone_orig) ||
+		    (f->zone_reply >= 0 && reply != f->zone_reply))
+			return false;
+	}
 	if (!(f->has_rsrc || f->has_rdst || f->rsport >= 0 || f->rdport >= 0 || f->nat))
 		return true;
 	struct ct_tuple r;

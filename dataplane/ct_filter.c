@@ -16,6 +16,7 @@ void dp_ct_filter_init(struct dp_ct_filter *f)
 	memset(f, 0, sizeof(*f));
 	f->sport = f->dport = f->rsport = f->rdport = -1;
 	f->state = f->sctp_state = -1;
+	f->zone = f->zone_orig = f->zone_reply = -1;
 }
 
 int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optind_out, char *err,
@@ -164,6 +165,17 @@ int dp_ct_filter_parse(struct dp_ct_filter *f, int argc, char **argv, int *optin
 			f->has_mark = true;
 			f->mark = (uint32_t)n;
 			f->mask = (uint32_t)m;
+		} else if (!strcmp(o, "-w") || !strcmp(o, "--zone") || !strcmp(o, "--orig-zone") ||
+			   !strcmp(o, "--reply-zone")) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 0);
+			if (!*v || *v == '-' || *end || n > 65535) {
+				snprintf(err, errlen, "invalid zone '%s' for %s (0-65535)", v, o);
+				return -1;
+			}
+			int *z = !strcmp(o, "--orig-zone") ? &f->zone_orig :
+				 !strcmp(o, "--reply-zone") ? &f->zone_reply : &f->zone;
+			*z = (int)n;
 		} else if (!strcmp(o, "-f") || !strcmp(o, "--family")) {
 			uint8_t fam = !strcmp(v, "ipv4") ? 4 : !strcmp(v, "ipv6") ? 6 : 0;
 			if (fam == 0 || (f->fam && f->fam != fam)) {

@@ -35,6 +35,10 @@ struct dp_ct_filter {
 	uint8_t nat;        /* DP_CT_F_SNAT | DP_CT_F_DNAT, ANY: either */
 	bool has_snat_addr, has_dnat_addr; /* the address translated to / from */
 	uint8_t snat_addr[16], dnat_addr[16];
+	/* -w/--zone, --orig-zone, --reply-zone: the zone ids conntrack(8)
+	 * compares (ctnetlink's CTA_ZONE for a zone of both directions,
+	 * CTA_TUPLE_ZONE of a direction's own; 0 when absent); -1: any */
+	int zone, zone_orig, zone_reply;
 };
 enum { DP_CT_F_SNAT = 1, DP_CT_F_DNAT = 2, DP_CT_F_ANYNAT = 4 };
 

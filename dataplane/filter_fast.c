@@ -132,14 +132,18 @@ static uint32_t dp_connlimit(void *ctx, uint32_t match, uint8_t fam, const struc
 	struct dp_worker *w = ctx;
 	const struct dp_rules *R = w->cl_R;
 	uint8_t f = fam == RULES_F_V6 ? 6 : 4;
-	uint32_t n = ct_limit_count(R->climit[w->id], w->ct, (uint16_t)match, f, key->b, w->ctr.idx);
+	/* the connection's zone id (xt_connlimit keys on it); 0 untracked */
+	uint32_t zp = w->ctr.idx != CT_NIL ? ct_zones_of(w->ct, w->ctr.idx) : 0;
+	uint16_t zone = (uint16_t)zp ? (uint16_t)zp : (uint16_t)(zp >> 16);
+	uint32_t n = ct_limit_count(R->climit[w->id], w->ct, (uint16_t)match, f, key->b, zone,
+		w->ctr.idx);
 	if (n == UINT32_MAX) {
 		w->cl_hotdrop = 1;
 		return n;
 	}
 	for (unsigned i = 0; i < w->dp->n_workers; i++)
 		if (i != w->id)
-			n += ct_limit_peek(R->climit[i], (uint16_t)match, f, key->b);
+			n += ct_limit_peek(R->climit[i], (uint16_t)match, f, key->b, zone);
 	return n;
 }
 

@@ -32,6 +32,17 @@ for k in tcp_loose:1 tcp_be_liberal:0 checksum:1; do
 done
 ctdiff_run "$K_LAN" "$K_WAN" "$E2E_TMP/kernel" || die "kernel run failed"
 ip netns exec "$K_RTR" conntrack -L 2>/dev/null >"$E2E_TMP/kernel.list"
+# conntrack(8)'s zone filters: what each selects
+ZF=("-w 0" "-w 1" "-w 3" "-w 4" "--zone 6" "--orig-zone 4" "--orig-zone 0" "--reply-zone 5"
+	"--reply-zone 1" "-w 7 -p udp" "--orig-zone 4 --reply-zone 0")
+zf_counts() { # CMD...: one line per filter, "FILTER: N"
+	local f
+	for f in "${ZF[@]}"; do
+		# shellcheck disable=SC2086
+		echo "$f: $("$@" conntrack -L $f 2>/dev/null | grep -c .)"
+	done
+}
+zf_counts ip netns exec "$K_RTR" >"$E2E_TMP/kernel.zf"
 
 CFG=$E2E_TMP/rampart.yaml
 gen_config "$CFG" router 1
@@ -40,6 +51,7 @@ rp_start "$CFG"
 ctdiff_run "$LAN_NS" "$WAN_NS" "$E2E_TMP/rampart" || die "rampartd run failed"
 "$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" conntrack -L \
 	>"$E2E_TMP/rampart.list" 2>/dev/null
+zf_counts "$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock" >"$E2E_TMP/rampart.zf"
 rp_stop
 
 n=$(wc -l <"$E2E_TMP/kernel")
@@ -66,4 +78,12 @@ for z in 'zone=1 ' 'zone-orig=4 ' 'zone-reply=5 ' 'zone=6 ' 'zone=7 ' 'zone=8 ' 
 	assert_eq "conntrack -L: as many connections with $z as the kernel" "$k" \
 		"$(grep -c -- "$z" "$E2E_TMP/rampart.list")"
 done
+log "the kernel's zone filters: $(tr '\n' ' ' <"$E2E_TMP/kernel.zf")"
+assert_file_match "the kernel's -w 1 selects connections" '^-w 1: [1-9]' "$E2E_TMP/kernel.zf"
+assert_file_match "the kernel's --orig-zone 4 selects connections" '^--orig-zone 4: [1-9]' "$E2E_TMP/kernel.zf"
+if diff -u "$E2E_TMP/kernel.zf" "$E2E_TMP/rampart.zf" >"$E2E_TMP/zf.diff"; then
+	pass "conntrack -L -w/--orig-zone/--reply-zone select as many connections as the kernel's"
+else
+	fail "conntrack -L zone filters differ from the kernel's (- kernel, + rampartd)" "$E2E_TMP/zf.diff"
+fi
 e2e_finish

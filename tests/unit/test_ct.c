@@ -1119,28 +1119,32 @@ static void test_connlimit(void **st)
 		tcp4(&k, C, S, (uint16_t)(40000 + i), 22, SYN, 1000, 0, 64240, 0, NULL, 0);
 		ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
 		/* counted while unconfirmed: the rules run before the confirm */
-		assert_int_equal(ct_limit_count(l, T, 7, 4, key, R.idx), (uint32_t)i + 1);
+		assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, R.idx), (uint32_t)i + 1);
 		ct_confirm(T, &R);
 		idx[i] = R.idx;
 	}
 	/* the same connection again: not twice */
-	assert_int_equal(ct_limit_count(l, T, 7, 4, key, idx[0]), 2);
-	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 2);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, idx[0]), 2);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, CT_NIL), 2);
 	/* another match or family: another key */
-	assert_int_equal(ct_limit_count(l, T, 8, 4, key, CT_NIL), 0);
+	assert_int_equal(ct_limit_count(l, T, 8, 4, key, 0, CT_NIL), 0);
+	/* another zone: another key (xt_connlimit's key has the zone id) */
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 5, CT_NIL), 0);
+	assert_int_equal(ct_limit_peek(l, 7, 4, key, 5), 0);
+	assert_int_equal(ct_limit_peek(l, 7, 4, key, 0), 2);
 	/* a dropped first packet leaves a dead member behind: not counted */
 	tcp4(&k, C, S, 40009, 22, SYN, 1000, 0, 64240, 0, NULL, 0);
 	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
-	assert_int_equal(ct_limit_count(l, T, 7, 4, key, R.idx), 3);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, R.idx), 3);
 	ct_abort(T);
-	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 2);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, CT_NIL), 2);
 	/* a killed connection goes from the count */
 	ct_kill(T, idx[0]);
-	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 1);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, CT_NIL), 1);
 	/* a connection reaching TIME_WAIT no longer counts */
 	handshake();
 	idx[2] = R.idx;
-	assert_int_equal(ct_limit_count(l, T, 7, 4, key, idx[2]), 2);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, idx[2]), 2);
 	tcp4(&k, C, S, 40000, 80, FIN | ACK, 1001, 5001, 502, 0, NULL, 0);
 	run(&k);
 	tcp4(&k, S, C, 80, 40000, FIN | ACK, 5001, 1002, 509, 0, NULL, 0);
@@ -1148,20 +1152,20 @@ static void test_connlimit(void **st)
 	tcp4(&k, C, S, 40000, 80, ACK, 1002, 5002, 502, 0, NULL, 0);
 	run(&k);
 	assert_int_equal(ct_tcp_state(&T->e[idx[2]]), CT_TCP_TIME_WAIT);
-	assert_int_equal(ct_limit_count(l, T, 7, 4, key, CT_NIL), 1);
+	assert_int_equal(ct_limit_count(l, T, 7, 4, key, 0, CT_NIL), 1);
 	/* what another worker sees, and keeps seeing after gc */
-	assert_int_equal(ct_limit_peek(l, 7, 4, key), 1);
-	assert_int_equal(ct_limit_peek(l, 9, 4, key), 0);
+	assert_int_equal(ct_limit_peek(l, 7, 4, key, 0), 1);
+	assert_int_equal(ct_limit_peek(l, 9, 4, key, 0), 0);
 	ct_kill(T, idx[1]);
-	assert_int_equal(ct_limit_peek(l, 7, 4, key), 1); /* stale until walked */
+	assert_int_equal(ct_limit_peek(l, 7, 4, key, 0), 1); /* stale until walked */
 	ct_limit_gc(l, T, 64);
-	assert_int_equal(ct_limit_peek(l, 7, 4, key), 0);
+	assert_int_equal(ct_limit_peek(l, 7, 4, key, 0), 0);
 	/* 3 members: a fourth connection cannot be remembered */
 	uint8_t key2[16] = {10, 0, 0, 2};
 	for (int i = 0; i < 4; i++) {
 		udp4(&k, C, S, (uint16_t)(50000 + i), 53, 0);
 		ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &R);
-		uint32_t n = ct_limit_count(l, T, 7, 4, key2, R.idx);
+		uint32_t n = ct_limit_count(l, T, 7, 4, key2, 0, R.idx);
 		ct_confirm(T, &R);
 		assert_int_equal(n, i < 3 ? (uint32_t)i + 1 : UINT32_MAX);
 	}

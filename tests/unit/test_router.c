@@ -2985,8 +2985,39 @@ static void test_connlimit_refused_freed(void **state)
 	memcpy(key, H1_IP, 4);
 	uint32_t n = 0;
 	for (uint16_t match = 0; match < 4; match++) /* the rule's match id */
-		n += ct_limit_peek(R->climit[w->id], match, 4, key);
+		n += ct_limit_peek(R->climit[w->id], match, 4, key, 0);
 	assert_int_equal(n, 1);
+}
+
+/* -m connlimit counts per conntrack zone, as xt_connlimit (its key has the
+ * zone id): a SYN in zone 3 is the first of its zone however many zone 0
+ * has, and a third SYN in zone 0 is over the limit. */
+static void test_connlimit_zones(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install("*raw\n:PREROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p tcp --sport 40002 -j CT --zone 3\nCOMMIT\n"
+		"*filter\n:FORWARD ACCEPT [0:0]\n"
+		"-A FORWARD -p tcp --syn -m connlimit --connlimit-above 1 -j REJECT "
+		"--reject-with tcp-reset\nCOMMIT\n", NULL);
+	struct frame g, o[4];
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40001, 80, 0x02, 1000, 0, "");
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40002, 80, 0x02, 1000, 0, "");
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1); /* zone 3's first */
+	assert_int_equal(w->ct->live, 2);
+	tcp4_seg(&g, 0, H1_IP, H2_IP, 40003, 80, 0x02, 1000, 0, "");
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 0);
+	assert_int_equal(take(0, o, 4), 1); /* zone 0's second: the reset */
+	assert_int_equal(w->ct->live, 2);
 }
 
 /* Which rulesets open the established lane: chains on the forwarding path
@@ -6516,6 +6547,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_est_lane_cases, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_est_lane_rules, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_connlimit_refused_freed, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_connlimit_zones, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_masquerade_address, masq2_setup, dp_down),
