@@ -175,6 +175,19 @@ int ct_zones_enable(struct ct_table *t)
 	return 0;
 }
 
+int ct_tpol_enable(struct ct_table *t)
+{
+	if (t->tp != NULL)
+		return 0;
+	size_t n = (size_t)t->max * sizeof(t->tp[0]);
+	uint8_t *tp = t->alloc_fn(n); /* zeroed: no entry has a policy */
+	if (tp == NULL)
+		return -1;
+	t->mem += n;
+	__atomic_store_n(&t->tp, tp, __ATOMIC_RELEASE);
+	return 0;
+}
+
 __attribute__((target("sse4.2"))) uint32_t ct_hash(const struct ct_tuple *k)
 {
 	return ct_hash_inline(k);
@@ -513,6 +526,9 @@ uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 	uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
 	if (zn != NULL)
 		zn[idx] = 0;
+	uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
+	if (tp != NULL)
+		tp[idx] = 0;
 	e->fam = fam;
 	e->status = wheel;
 	e->tnext = tnext;

@@ -124,10 +124,16 @@ enum ct_sctp_state {
 /* Tunables. The control thread may change timeouts and flags while workers
  * run (single 32-bit stores); a change applies from each entry's next
  * packet, as a sysctl change does in Linux. */
+#define CT_TPOL_MAX 16 /* CT --timeout policies */
 struct ct_params {
 	uint32_t max;          /* entries per table */
 	uint32_t max6;         /* IPv6 address records per table */
 	uint32_t to[CT_TO_COUNT];
+	/* CT --timeout's policies (conntrack.timeout-policies; the kernel's
+	 * nfct timeout objects): policy id i + 1's timeouts, all of them,
+	 * those the policy does not give taken from to[] as it loads */
+	uint32_t n_tpol;
+	uint32_t tpol[CT_TPOL_MAX][CT_TO_COUNT];
 	uint8_t tcp_loose;      /* pick up established connections */
 	uint8_t tcp_be_liberal; /* only out-of-window RSTs are INVALID */
 	uint8_t tcp_max_retrans;
@@ -288,6 +294,7 @@ struct ct_pkt {
 	uint8_t icmp_err;     /* an ICMP/ICMPv6 error: inner packet at l4 + 8 */
 	uint8_t csum_bad;     /* the caller found the L4 checksum wrong */
 	uint8_t helper;       /* enum ct_helper for a new connection (CT --helper) */
+	uint8_t tpol;         /* CT --timeout: a new connection's policy id, 0 none */
 	uint32_t h_rep;       /* ct_hash_reply(&t) if the caller has it, else 0 */
 	uint32_t hint;        /* a node that may hold the tuple (ct_prefetch_entry's
 				 candidate), taken if it does (ct_hint_holds): any
@@ -398,6 +405,9 @@ struct ct_table {
 	 * NULL until a ruleset uses zones (ct_zones_enable; the control
 	 * thread sets it before such a ruleset runs): every entry in zone 0 */
 	uint32_t *zn;
+	/* entry i's CT --timeout policy id (ct_params.tpol, 0: none): NULL
+	 * until a ruleset gives one (ct_tpol_enable) */
+	uint8_t *tp;
 	void *(*alloc_fn)(size_t);
 	/* a translated connection was made: a new one's reply tuple may be
 	 * held by another (ct_confirm looks; with zones too). Never cleared. */
@@ -603,6 +613,17 @@ static inline uint32_t ct_bucket_match(const struct ct_bucket *b, uint16_t s)
 #endif
 }
 
+/* The timeouts entry idx lives by: its CT --timeout policy's (the
+ * kernel's nf_ct_timeout_lookup), else the table's */
+static inline const uint32_t *ct_to(const struct ct_table *t, uint32_t idx)
+{
+	const uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(tp == NULL, 1))
+		return t->par->to;
+	uint32_t id = tp[idx];
+	return id != 0 && id <= t->par->n_tpol ? t->par->tpol[id - 1] : t->par->to;
+}
+
 /* Entry idx's zone ids (ct_zone_pack), 0 when zones are not in use */
 static inline uint32_t ct_zones_of(const struct ct_table *t, uint32_t idx)
 {
@@ -694,7 +715,8 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
  * it exactly as ct_in would; r is ct_in's result: CT_EST_OK when that is
  * ESTABLISHED on the entry (the packet may cross the rules that accept
  * ESTABLISHED), CT_EST_DONE otherwise (INVALID: the full path goes on
- * from r).
+ * from r). It refreshes with the table's timeouts: a table with timeout
+ * policies (t->tp) is not for the lane.
  */
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
 /* ct_est_find and ct_est_track are inline: ct_lane.h */
@@ -724,6 +746,10 @@ void ct_kill(struct ct_table *t, uint32_t idx);
  * thread, before a ruleset that sets zones runs. 0, or -1 when the memory
  * cannot be had (nothing changed). */
 int ct_zones_enable(struct ct_table *t);
+/* Give the table its timeout policies (t->tp, every entry without one):
+ * the control thread, before a ruleset with CT --timeout runs. 0, or -1
+ * when the memory cannot be had (nothing changed). */
+int ct_tpol_enable(struct ct_table *t);
 static inline bool ct_entry_live(const struct ct_table *t, uint32_t idx)
 {
 	const struct ct_entry *e = &t->e[idx];

@@ -32,13 +32,13 @@ static inline void ct_acct(struct ct_entry *e, unsigned dir, uint32_t len)
  * timeout; answered and still going after 2 s, a stream: ASSURED, the
  * long one (an ASSURED flow is a stream for good: its stream_ts is not
  * read). The caller sets SEEN_REPLY after, for a reply. */
-static inline void ct_udp_packet(const struct ct_table *t, struct ct_entry *e, uint32_t now)
+static inline void ct_udp_packet(const uint32_t *tos, struct ct_entry *e, uint32_t now)
 {
-	uint32_t to = t->par->to[CT_TO_UDP];
+	uint32_t to = tos[CT_TO_UDP];
 	if (e->status & CT_S_ASSURED) {
-		to = t->par->to[CT_TO_UDP_STREAM];
+		to = tos[CT_TO_UDP_STREAM];
 	} else if ((e->status & CT_S_SEEN_REPLY) && (int32_t)(now - e->mts) > 0) {
-		to = t->par->to[CT_TO_UDP_STREAM];
+		to = tos[CT_TO_UDP_STREAM];
 		e->status |= CT_S_ASSURED;
 	}
 	ct_refresh(e, now, to);
@@ -217,10 +217,9 @@ static inline void ct_tcp_window_take(struct ct_tcp *st, unsigned dir, uint8_t f
 
 /* The timeout of a connection whose segment (an RST if rst) left it in
  * state ns (tcp_packet's choice, as the kernel's) */
-static inline uint32_t ct_tcp_timeout(const struct ct_params *par, const struct ct_tcp *st,
-				      unsigned ns, bool rst)
+static inline uint32_t ct_tcp_timeout(const struct ct_params *par, const uint32_t *to,
+				      const struct ct_tcp *st, unsigned ns, bool rst)
 {
-	const uint32_t *to = par->to;
 	uint32_t ts = to[CT_TO_TCP_SYN_SENT + ns - 1];
 	if (ct_tcp_retrans(st) >= par->tcp_max_retrans && ts > to[CT_TO_TCP_RETRANS])
 		return to[CT_TO_TCP_RETRANS];
@@ -323,7 +322,7 @@ static inline bool ct_est_tcp(struct ct_table *t, struct ct_entry *e, unsigned d
 	ct_tcp_window_take(st, dir, fl, true, ack, sack, end, ct_rd16(th + 14));
 	ct_tcp_set_last(st, dir, I_ACK);
 	t->st.found++;
-	ct_refresh(e, now, ct_tcp_timeout(t->par, st, CT_TCP_ESTABLISHED, false));
+	ct_refresh(e, now, ct_tcp_timeout(t->par, t->par->to, st, CT_TCP_ESTABLISHED, false));
 	ct_acct(e, dir, p->len);
 	return true;
 }
@@ -343,7 +342,7 @@ static inline int ct_est_track(struct ct_table *t, const struct ct_pkt *p, uint3
 	if (p->t.proto == 17 && (dir || (e->status & CT_S_SEEN_REPLY)) && /* ct_est_find: UDP, TCP */
 	    __builtin_expect(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) == NULL, 1)) {
 		t->st.found++;
-		ct_udp_packet(t, e, now);
+		ct_udp_packet(t->par->to, e, now);
 		ct_acct(e, dir, p->len);
 		if (dir)
 			e->status |= CT_S_SEEN_REPLY;

@@ -399,7 +399,7 @@ static void tcp_handle_invalid(const struct ct_table *t, struct ct_entry *e, uns
 		int32_t left = (int32_t)(e->expire - now);
 		if (left < (int32_t)ct_ticks(120))
 			return;
-		uint32_t to = ct_ticks(t->par->to[CT_TO_TCP_UNACK]);
+		uint32_t to = ct_ticks(ct_to(t, (uint32_t)(e - t->e))[CT_TO_TCP_UNACK]);
 		if ((uint32_t)left > to)
 			e->expire = now + to;
 	} else {
@@ -566,8 +566,8 @@ in_window:
 	if (old != ns && ns == CT_TCP_FIN_WAIT)
 		st->flags[dir] |= CT_TF_CLOSE_INIT;
 
-	const uint32_t *to = par->to;
-	uint32_t timeout = ct_tcp_timeout(par, st, ns, index == I_RST);
+	const uint32_t *to = ct_to(t, idx);
+	uint32_t timeout = ct_tcp_timeout(par, to, st, ns, index == I_RST);
 
 	if (!(e->status & CT_S_SEEN_REPLY)) {
 		if (s->flags & TH_RST) {
@@ -858,7 +858,7 @@ static int sctp_packet(const struct ct_table *t, struct ct_entry *e, unsigned di
 	}
 	if (ignore)
 		return V_ACCEPT; /* neither refreshed nor counted */
-	ct_refresh(e, now, t->par->to[ns == CT_SCTP_NONE ? CT_TO_SCTP_CLOSED :
+	ct_refresh(e, now, ct_to(t, (uint32_t)(e - t->e))[ns == CT_SCTP_NONE ? CT_TO_SCTP_CLOSED :
 				   CT_TO_SCTP_CLOSED + ns - CT_SCTP_CLOSED]);
 	ct_acct(e, dir, p->len);
 	return V_ACCEPT;
@@ -1010,7 +1010,7 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		break;
 	case 17:
 	case 136:
-		ct_udp_packet(t, e, now);
+		ct_udp_packet(ct_to(t, idx), e, now);
 		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
@@ -1022,21 +1022,21 @@ static inline __attribute__((always_inline)) int track(struct ct_table *t, const
 		 * stream timeout and ASSURED; else the short one */
 		if (e->status & CT_S_SEEN_REPLY) {
 			e->status |= CT_S_ASSURED;
-			ct_refresh(e, now, t->par->to[CT_TO_GRE_STREAM]);
+			ct_refresh(e, now, ct_to(t, idx)[CT_TO_GRE_STREAM]);
 		} else {
-			ct_refresh(e, now, t->par->to[CT_TO_GRE]);
+			ct_refresh(e, now, ct_to(t, idx)[CT_TO_GRE]);
 		}
 		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
 	case 1:
 	case 58:
-		ct_refresh(e, now, t->par->to[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
+		ct_refresh(e, now, ct_to(t, idx)[proto == 1 ? CT_TO_ICMP : CT_TO_ICMPV6]);
 		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
 	default:
-		ct_refresh(e, now, t->par->to[CT_TO_GENERIC]);
+		ct_refresh(e, now, ct_to(t, idx)[CT_TO_GENERIC]);
 		ct_acct(e, dir, p->len);
 		v = V_ACCEPT;
 		break;
@@ -1171,6 +1171,9 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
 			if (unlikely(zn != NULL))
 				zn[idx] = ct_zone_pack(k->zo, k->zr);
+			uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
+			if (unlikely(tp != NULL))
+				tp[idx] = p->tpol; /* before the tracker's first refresh */
 			t->pending = idx;
 			if (proto == 6 && !tcp_new(t, e, &s)) {
 				ct_abort(t);

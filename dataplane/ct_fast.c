@@ -309,6 +309,7 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 				    prerouting && p.l4_ok && sw_csum_wanted(w->dp, pm), l3, p.l4,
 				    p.l4_len, p.l4_cap);
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
+	p.tpol = w->ct_tpol;     /* CT --timeout */
 	uint32_t h = cached ? w->cur_hash : ct_hash_inline(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
 	p.hint = cached ? w->cur_hint : CT_NIL;
@@ -405,6 +406,7 @@ bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
 	pv->trace = w->trc != NULL; /* rampartctl trace: the next worker traces it too */
 	pv->helper = w->ct_helper;
+	pv->tpol = w->ct_tpol;
 	pv->zone = w->ct_zone;
 	if (rte_ring_mp_enqueue(dp->workers[w->ho_dest]->handoff, m) != 0) {
 		w->st.handoff_full++;

@@ -95,7 +95,8 @@ int dp_ct_expect_list(struct dp_ctx *dp, FILE *out, struct json *j, bool flush);
 void dp_nat_stats(struct dp_ctx *dp, FILE *out, struct json *j);
 /* Live connections of all workers. */
 unsigned dp_ct_count(struct dp_ctx *dp);
-/* New timeouts and TCP options (not sizes), seen by the workers from each
+/* New timeouts (the timeout policies' too, the first p->n_tpol of those
+ * the dataplane started with) and TCP options (not sizes), seen by the workers from each
  * entry's next packet; true if anything changed. */
 bool dp_ct_set_params(struct dp_ctx *dp, const struct ct_params *p);
 

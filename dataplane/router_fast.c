@@ -257,6 +257,7 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 	dp_ct_none(w, CT_INVALID); /* what raw sees: no connection yet */
 	w->ct_notrack = 0;
 	w->ct_helper = w->cur_helper; /* handed over: raw ran at its origin */
+	w->ct_tpol = w->cur_tpol;
 	w->ct_zone = w->cur_zone;
 	w->nat_tg = NULL;
 	/* a packet handed over by another worker has been through raw there */
@@ -1660,6 +1661,7 @@ static __rte_always_inline int est_one(struct dp_worker *w, const struct dp_rule
 	p.l4_ok = 1;
 	p.icmp_err = 0;
 	p.helper = 0;
+	p.tpol = 0; /* no raw table: the lane runs without one */
 	p.h_rep = 0;
 	p.hint = CT_NIL;
 	/* with several workers and NAT, a packet to a source translation's
@@ -1841,7 +1843,10 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 			dp_tx_enqueue_run(w, p, pkts, n, txb);
 			return;
 		}
-	} else if (likely(w->est_cool == 0)) {
+	} else if (likely(w->est_cool == 0) &&
+		   likely(__atomic_load_n(&w->ct->tp, __ATOMIC_RELAXED) == NULL)) {
+		/* (CT --timeout: the lane keeps the table's timeouts; once a
+		 * ruleset gave policies, every packet takes the full path) */
 		uint64_t txb;
 		uint16_t p = est_burst(w, in, pkts, n, R, fam, out, &txb);
 		if (likely(p != OUT_NONE)) {
@@ -2026,6 +2031,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		w->cur_ask_all = pv->ask_all;
 		w->cur_create = pv->create;
 		w->cur_helper = pv->helper;
+		w->cur_tpol = pv->tpol;
 		w->cur_zone = pv->zone;
 		if (pre) {
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), (uint16_t)n);
@@ -2057,6 +2063,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 	w->cur_origin = (uint8_t)w->id;
 	w->cur_ask_all = w->cur_create = 0;
 	w->cur_helper = 0;
+	w->cur_tpol = 0;
 	w->cur_zone = 0;
 	return n;
 }
@@ -2243,6 +2250,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 			dp_ct_none(w, CT_INVALID);
 			w->ct_notrack = 0;
 			w->ct_helper = 0;
+			w->ct_tpol = 0;
 			w->ct_zone = 0;
 			if (out_on && R->prog->f[l3 == PKT_L3_IPV6].hook_raw[RULES_H_OUTPUT])
 				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_RAW, m, &pm, DP_PORT_NONE,

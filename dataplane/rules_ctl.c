@@ -142,6 +142,17 @@ static int install(struct dp_ctx *dp, struct rules_ruleset *rs, bool reuse, char
 			return -ENOMEM;
 		}
 	}
+	/* CT --timeout: each connection's policy id from now on (a byte an
+	 * entry, zeroed: the connections so far have none) */
+	for (unsigned i = 0; R->ct && R->prog->uses_tpol && i < dp->n_workers; i++) {
+		struct ct_table *t = dp->workers[i]->ct;
+		if (t != NULL && ct_tpol_enable(t) < 0) {
+			snprintf(err, errlen, "CT --timeout: cannot allocate worker %u's timeout "
+				 "policies (%zu MiB): give EAL more memory", i, (size_t)t->max >> 20);
+			rules_obj_free(R);
+			return -ENOMEM;
+		}
+	}
 	/* -m quota: what the rules kept spent stays spent (one budget for
 	 * both programs while the workers move over) */
 	if (rules_prog_quota_adopt(R->prog, dp->rules ? dp->rules->prog : NULL) < 0) {

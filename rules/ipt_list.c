@@ -874,6 +874,8 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 			rbuf_puts(c->b, " notrack");
 		if ((x->present & BIT(RULES_O_CT_HELPER)) && x->u.ctt.helper != NULL)
 			rbuf_printf(c->b, " helper %s", x->u.ctt.helper);
+		if ((x->present & BIT(RULES_O_CT_TIMEOUT)) && x->u.ctt.timeout != NULL)
+			rbuf_printf(c->b, " timeout %s", x->u.ctt.timeout);
 		rules_ct_zone_print(c->b, &x->u.ctt, "zone");
 		break;
 	case RULES_X_CONNMARK:

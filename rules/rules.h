@@ -384,7 +384,26 @@ struct rules_t_ct {
 	 * the last id given, the directions of the options given, mark) */
 	uint16_t zone;
 	uint8_t zone_flags; /* RULES_CTZ_* */
+	char *timeout;    /* --timeout: a timeout policy's name (owned, may be NULL) */
+	uint8_t tpol;     /* its id (1-based, rules_timeout_policies), set by
+			     validation; 0: none, or no registry */
 };
+
+/*
+ * CT --timeout's timeout policies: the names a ruleset may give (the
+ * kernel's nfct timeout objects; rampart.yaml's conntrack.timeout-policies),
+ * each for one protocol and the families it may serve. Process-wide, set
+ * before rulesets are loaded (the daemon, its --check); policy i has id
+ * i + 1. Without a registry (offline tools: rampartctl convert) any name
+ * is accepted, with id 0. The array is copied (names included); p NULL:
+ * no registry again.
+ */
+struct rules_tpol {
+	char name[32];
+	uint8_t fams;  /* RULES_F_V4 | RULES_F_V6: the families it serves */
+	uint8_t proto; /* the rule's -p it needs */
+};
+int rules_timeout_policies(const struct rules_tpol *p, unsigned n);
 enum {
 	RULES_CTZ_ORIG = 1 << 0,  /* --zone-orig given: the original direction's zone */
 	RULES_CTZ_REPLY = 1 << 1, /* --zone-reply given */
@@ -683,7 +702,7 @@ enum { RULES_O_CL_UPTO, RULES_O_CL_ABOVE, RULES_O_CL_MASK, RULES_O_CL_SADDR,
 enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER, RULES_O_CT_ZONE, RULES_O_CT_ZONE_ORIG,
-       RULES_O_CT_ZONE_REPLY };                      /* CT target */
+       RULES_O_CT_ZONE_REPLY, RULES_O_CT_TIMEOUT };  /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_ECNT_REMOVE, RULES_O_ECNT_CWR, RULES_O_ECNT_ECE, RULES_O_ECNT_ECT }; /* ECN target */
 enum { RULES_O_NPT_SRC, RULES_O_NPT_DST };                           /* SNPT, DNPT */

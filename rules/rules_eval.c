@@ -1480,6 +1480,7 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 				dirs = RULES_ZONE_ORIG | RULES_ZONE_REPLY;
 			res->ct_set = 1;
 			res->helper = c->helper_id;
+			res->tpol = c->tpol;
 			if (c->zone_flags & RULES_CTZ_MARK)
 				res->zone = RULES_ZONE_MARK | dirs;
 			else if (c->zone != 0)
@@ -1745,6 +1746,7 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->n_log = 0;
 	res->notrack = 0;
 	res->helper = 0;
+	res->tpol = 0;
 	res->ct_set = 0;
 	res->zone = 0;
 	res->nat = NULL;

@@ -385,6 +385,7 @@ static const struct rules_opt hlt_opts[] = {
 static const struct rules_opt ct_t_opts[] = {
 	{"notrack", RULES_O_CT_NOTRACK, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"helper", RULES_O_CT_HELPER, RV_STRING, 0, OFF(ctt.helper), 1, 15, 0, 0},
+	{"timeout", RULES_O_CT_TIMEOUT, RV_STRING, 0, OFF(ctt.timeout), 1, 31, 0, 0},
 	{"zone", RULES_O_CT_ZONE, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, 0, 0},
 	{"zone-orig", RULES_O_CT_ZONE_ORIG, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, RULES_CTZ_ORIG, 0},
 	{"zone-reply", RULES_O_CT_ZONE_REPLY, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, RULES_CTZ_REPLY,
@@ -581,13 +582,66 @@ static int check_reject(struct rules_perr *pe, int col, struct rules_ext *x, con
 	return 0;
 }
 
+/* the registry of CT --timeout policies (rules_timeout_policies) */
+static struct rules_tpol *tpol_reg;
+static unsigned tpol_n;
+static bool tpol_set;
+
+int rules_timeout_policies(const struct rules_tpol *p, unsigned n)
+{
+	struct rules_tpol *c = NULL;
+	if (n > 0) {
+		c = malloc(n * sizeof(*c));
+		if (c == NULL)
+			return -1;
+		memcpy(c, p, n * sizeof(*c));
+	}
+	free(tpol_reg);
+	tpol_reg = c;
+	tpol_n = n;
+	tpol_set = p != NULL;
+	return 0;
+}
+
+/* CT --timeout: a policy the registry has, for the rule's protocol (not
+ * inverted) and family, as xt_CT's nf_ct_set_timeout refuses the rule
+ * otherwise */
+static int check_ct_timeout(struct rules_perr *pe, int col, struct rules_t_ct *c,
+	const struct rules_rule *r)
+{
+	c->tpol = 0;
+	if (!tpol_set)
+		return 0; /* an offline tool: the name is kept as it is */
+	for (unsigned i = 0; i < tpol_n; i++) {
+		const struct rules_tpol *t = &tpol_reg[i];
+		if (strcmp(t->name, c->timeout) != 0)
+			continue;
+		if (!proto_is(r, t->proto))
+			return rules_errf(pe, col, "CT --timeout %s: the policy is for %s: the rule "
+				"needs \"-p %s\" (not inverted)", c->timeout, rules_proto_name(t->proto),
+				rules_proto_name(t->proto));
+		if ((r->fam & t->fams) != r->fam)
+			return rules_errf(pe, col, "CT --timeout %s: the policy is for %s only",
+				c->timeout, t->fams == RULES_F_V4 ? "IPv4" : "IPv6");
+		c->tpol = (uint8_t)(i + 1);
+		return 0;
+	}
+	return rules_errf(pe, col, "CT --timeout: no timeout policy \"%s\" "
+		"(conntrack.timeout-policies in rampart.yaml)", c->timeout);
+}
+
 /* CT --helper: a helper the kernel has, for the rule's protocol (xt_CT
  * refuses the rule otherwise: "-p tcp" for ftp, "-p udp" for tftp, not
- * inverted) */
+ * inverted); --timeout: check_ct_timeout */
 static int check_ct_t(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
 {
 	struct rules_t_ct *c = &x->u.ctt;
 	c->helper_id = RULES_HELPER_NONE;
+	if ((x->present & BIT(RULES_O_CT_TIMEOUT)) && c->timeout != NULL) {
+		int rc = check_ct_timeout(pe, col, c, r);
+		if (rc < 0)
+			return rc;
+	}
 	if (!(x->present & BIT(RULES_O_CT_HELPER)) || c->helper == NULL)
 		return 0;
 	static const struct {

@@ -790,6 +790,8 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 			if (cr->kind == RULES_CK_CT &&
 			    (tx->u.ctt.zone != 0 || (tx->u.ctt.zone_flags & RULES_CTZ_MARK)))
 				p->uses_zones = true;
+			if (cr->kind == RULES_CK_CT && tx->u.ctt.tpol != 0)
+				p->uses_tpol = true;
 			break;
 		case RULES_X_CONNMARK:
 			cr->kind = RULES_CK_CONNMARK;

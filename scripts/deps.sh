@@ -7,7 +7,7 @@ PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 	libdpdk-dev dpdk libyaml-dev libcmocka-dev libjemalloc-dev libedit-dev libmicrohttpd-dev
 	iproute2 iputils-ping ethtool curl traceroute netcat-openbsd tcpdump iperf3
-	iptables ipset conntrack python3 python3-scapy procps psmisc prometheus
+	iptables ipset conntrack nfct python3 python3-scapy procps psmisc prometheus
 )
 missing=()
 for p in "${PKGS[@]}"; do

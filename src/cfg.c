@@ -580,13 +580,136 @@ static int parse_ruleset(struct cfg_ctx *x, struct cfg *c, const struct cy_node 
 	return 0;
 }
 
+/* conntrack.timeout-policies: CT --timeout's policies, as the kernel's
+ * `nfct add timeout NAME inet|inet6 PROTO ATTR SECONDS...`: per name a
+ * protocol, the families it serves and the timeouts it sets by nfct's
+ * attribute names (dashes or underscores); the others are the table's
+ * (conntrack.timeouts) as the policy loads. */
+static const struct {
+	const char *name;
+	uint8_t proto;
+	uint8_t n;
+	struct { const char *attr; uint8_t to; } a[11];
+} tpol_protos[] = {
+	{ "tcp", 6, 11, { { "syn_sent", CT_TO_TCP_SYN_SENT }, { "syn_recv", CT_TO_TCP_SYN_RECV },
+		{ "established", CT_TO_TCP_ESTABLISHED }, { "fin_wait", CT_TO_TCP_FIN_WAIT },
+		{ "close_wait", CT_TO_TCP_CLOSE_WAIT }, { "last_ack", CT_TO_TCP_LAST_ACK },
+		{ "time_wait", CT_TO_TCP_TIME_WAIT }, { "close", CT_TO_TCP_CLOSE },
+		{ "syn_sent2", CT_TO_TCP_SYN_SENT2 }, { "retrans", CT_TO_TCP_RETRANS },
+		{ "unacknowledged", CT_TO_TCP_UNACK } } },
+	{ "udp", 17, 2, { { "unreplied", CT_TO_UDP }, { "replied", CT_TO_UDP_STREAM } } },
+	{ "udplite", 136, 2, { { "unreplied", CT_TO_UDP }, { "replied", CT_TO_UDP_STREAM } } },
+	{ "icmp", 1, 1, { { "timeout", CT_TO_ICMP } } },
+	{ "icmpv6", 58, 1, { { "timeout", CT_TO_ICMPV6 } } },
+	{ "sctp", 132, 8, { { "closed", CT_TO_SCTP_CLOSED }, { "cookie_wait", CT_TO_SCTP_COOKIE_WAIT },
+		{ "cookie_echoed", CT_TO_SCTP_COOKIE_ECHOED },
+		{ "established", CT_TO_SCTP_ESTABLISHED },
+		{ "shutdown_sent", CT_TO_SCTP_SHUTDOWN_SENT },
+		{ "shutdown_recd", CT_TO_SCTP_SHUTDOWN_RECD },
+		{ "shutdown_ack_sent", CT_TO_SCTP_SHUTDOWN_ACK_SENT },
+		{ "heartbeat_sent", CT_TO_SCTP_HEARTBEAT_SENT } } },
+	{ "gre", 47, 2, { { "unreplied", CT_TO_GRE }, { "replied", CT_TO_GRE_STREAM } } },
+};
+
+/* nfct's attribute name a, written with dashes or underscores */
+static bool attr_is(const char *key, const char *a)
+{
+	for (; *key && *a; key++, a++)
+		if (*key != *a && !(*key == '-' && *a == '_'))
+			return false;
+	return *key == *a;
+}
+
+static int parse_tpols(struct cfg_ctx *x, struct cfg *c, const struct cy_node *f)
+{
+	if (want(x, f, CY_MAP, "conntrack.timeout-policies") < 0)
+		return -1;
+	if (f->n > CT_TPOL_MAX)
+		return fail(x, f->items[2 * CT_TPOL_MAX], "conntrack.timeout-policies: at most %d "
+			    "policies", CT_TPOL_MAX);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct cy_node *k = f->items[2 * i], *p = f->items[2 * i + 1];
+		struct cfg_tpol *t = &c->tpol[i];
+		char what[96];
+		snprintf(what, sizeof(what), "conntrack.timeout-policies.%.40s", k->str);
+		size_t nl = strlen(k->str);
+		if (nl == 0 || nl >= sizeof(t->name))
+			return fail(x, k, "%s: a policy name has 1 to %zu characters", what,
+				    sizeof(t->name) - 1);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->tpol[j].name, k->str) == 0)
+				return fail(x, k, "%s: defined twice", what);
+		if (want(x, p, CY_MAP, what) < 0)
+			return -1;
+		memcpy(t->name, k->str, nl + 1);
+		t->line = k->line;
+		t->col = k->col;
+		const struct cy_node *pr = cy_map_get(p, "protocol");
+		if (pr == NULL)
+			return fail(x, p, "%s: give its protocol (tcp, udp, udplite, icmp, icmpv6, "
+				    "sctp, gre)", what);
+		if (want(x, pr, CY_SCALAR, what) < 0)
+			return -1;
+		size_t pi = 0;
+		while (pi < sizeof(tpol_protos) / sizeof(tpol_protos[0]) &&
+		       strcmp(tpol_protos[pi].name, pr->str) != 0)
+			pi++;
+		if (pi == sizeof(tpol_protos) / sizeof(tpol_protos[0]))
+			return fail(x, pr, "%s: protocol '%s' has no timeout policy here (tcp, udp, "
+				    "udplite, icmp, icmpv6, sctp, gre)", what, pr->str);
+		t->proto = tpol_protos[pi].proto;
+		t->fams = pi == 3 ? 1 : pi == 4 ? 2 : 3; /* ICMP: IPv4, ICMPv6: IPv6 */
+		const struct cy_node *fa = cy_map_get(p, "family");
+		if (fa != NULL) {
+			if (want(x, fa, CY_SCALAR, what) < 0)
+				return -1;
+			uint8_t fm = !strcmp(fa->str, "ipv4") ? 1 : !strcmp(fa->str, "ipv6") ? 2 :
+				     !strcmp(fa->str, "any") ? 3 : 0;
+			if (fm == 0 || (fm & t->fams) != fm)
+				return fail(x, fa, "%s: family must be ipv4, ipv6 or any%s, not '%s'",
+					    what, t->fams != 3 ? " (as the protocol allows)" : "",
+					    fa->str);
+			t->fams = fm;
+		}
+		uint32_t *to = c->ct.tpol[i];
+		memcpy(to, c->ct.to, sizeof(c->ct.to));
+		for (size_t a = 0; a < p->n; a++) {
+			const struct cy_node *ak = p->items[2 * a], *av = p->items[2 * a + 1];
+			if (!strcmp(ak->str, "protocol") || !strcmp(ak->str, "family"))
+				continue;
+			int hit = -1;
+			for (unsigned j = 0; j < tpol_protos[pi].n; j++)
+				if (attr_is(ak->str, tpol_protos[pi].a[j].attr))
+					hit = tpol_protos[pi].a[j].to;
+			if (hit < 0) {
+				char list[256] = "";
+				size_t off = 0;
+				for (unsigned j = 0; j < tpol_protos[pi].n && off < sizeof(list); j++)
+					off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+						j ? ", " : "", tpol_protos[pi].a[j].attr);
+				return fail(x, ak, "%s: unknown key '%s' for %s (protocol, family, %s)",
+					    what, ak->str, pr->str, list);
+			}
+			uint64_t v;
+			char aw[160];
+			snprintf(aw, sizeof(aw), "%s.%s", what, ak->str);
+			if (get_uint(x, av, aw, 1, 30u * 86400, &v) < 0)
+				return -1;
+			to[hit] = (uint32_t)v;
+		}
+	}
+	c->ct.n_tpol = (uint32_t)f->n;
+	return 0;
+}
+
 /* conntrack: sizes, TCP tracking options and timeouts (seconds, named as
  * the kernel's nf_conntrack_*_timeout sysctls with dashes). */
 static int parse_conntrack(struct cfg_ctx *x, struct cfg *c, const struct cy_node *n)
 {
 	static const char *const keys[] = { "mode", "max-entries", "max-ipv6", "tcp-loose",
 					    "tcp-be-liberal", "tcp-max-retrans",
-					    "tcp-ignore-invalid-rst", "checksum", "timeouts", NULL };
+					    "tcp-ignore-invalid-rst", "checksum", "timeouts",
+					    "timeout-policies", NULL };
 	const struct cy_node *f;
 	uint64_t v;
 	bool b;
@@ -665,6 +788,8 @@ static int parse_conntrack(struct cfg_ctx *x, struct cfg *c, const struct cy_nod
 				c->ct.to[i] = (uint32_t)v;
 		}
 	}
+	if ((f = cy_map_get(n, "timeout-policies")) && parse_tpols(x, c, f) < 0)
+		return -1;
 	return 0;
 }
 

@@ -108,6 +108,13 @@ struct cfg {
 	/* connection tracking; ct.max and ct.max6 are for the whole box */
 	uint8_t ct_mode;              /* enum cfg_ct_mode */
 	struct ct_params ct;
+	/* conntrack.timeout-policies: CT --timeout's names (policy i + 1's
+	 * timeouts are ct.tpol[i]); fams: 4 and/or 6 as bits 1 << 0, 1 << 1 */
+	struct cfg_tpol {
+		char name[32];
+		uint8_t fams, proto;
+		int line, col;
+	} tpol[CT_TPOL_MAX];
 };
 
 /* Load and validate path into *c (zeroed first). 0 on success; -1 with a

@@ -97,6 +97,19 @@ static int load_one(struct rules_ruleset *rs, const char *path, int kind, char *
 int rp_ruleset_load(const struct cfg *c, struct rules_ruleset **out, char *err, size_t errlen)
 {
 	*out = NULL;
+	/* the timeout policies CT --timeout may name, for these rules and
+	 * every rule the control socket adds later */
+	struct rules_tpol tp[CT_TPOL_MAX];
+	for (unsigned i = 0; i < c->ct.n_tpol && i < CT_TPOL_MAX; i++) {
+		memcpy(tp[i].name, c->tpol[i].name, sizeof(tp[i].name));
+		tp[i].fams = (uint8_t)((c->tpol[i].fams & 1 ? RULES_F_V4 : 0) |
+				       (c->tpol[i].fams & 2 ? RULES_F_V6 : 0));
+		tp[i].proto = c->tpol[i].proto;
+	}
+	if (rules_timeout_policies(tp, c->ct.n_tpol) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (!c->ruleset[0] && !c->ruleset6[0])
 		return 0;
 	struct rules_ruleset *rs = rules_new();

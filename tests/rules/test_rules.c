@@ -1087,6 +1087,47 @@ static void expect_err(struct rules_ruleset *rs, int fam, const char *in, size_t
 	}
 }
 
+/* CT --timeout against a registry of policies (the daemon's
+ * conntrack.timeout-policies), as xt_CT's nf_ct_set_timeout refuses: no
+ * or an inverted -p, another protocol, another family, an unknown name;
+ * without a registry (offline tools) any name, id 0. Full line:col. */
+static void test_ct_timeout(void **state)
+{
+	(void)state;
+	struct rules_tpol p[2] = { { .name = "dns", .fams = RULES_F_V4 | RULES_F_V6, .proto = 17 },
+				   { .name = "web4", .fams = RULES_F_V4, .proto = 6 } };
+	assert_int_equal(rules_timeout_policies(p, 2), 0);
+	struct rules_ruleset *rs = rules_new();
+	static const struct { int fam; const char *in, *want; } bad[] = {
+		{ RULES_F_V4, "*raw\n-A PREROUTING -j CT --timeout dns\nCOMMIT\n",
+		  "t:2:18: CT --timeout dns: the policy is for udp: the rule needs \"-p udp\"" },
+		{ RULES_F_V4, "*raw\n-A PREROUTING ! -p udp -j CT --timeout dns\nCOMMIT\n",
+		  "the rule needs \"-p udp\" (not inverted)" },
+		{ RULES_F_V4, "*raw\n-A PREROUTING -p tcp -j CT --timeout dns\nCOMMIT\n",
+		  "the policy is for udp" },
+		{ RULES_F_V6, "*raw\n-A PREROUTING -p tcp -j CT --timeout web4\nCOMMIT\n",
+		  "t:2:25: CT --timeout web4: the policy is for IPv4 only" },
+		{ RULES_F_V4, "*raw\n-A PREROUTING -p udp -j CT --timeout DNS\nCOMMIT\n",
+		  "no timeout policy \"DNS\" (conntrack.timeout-policies in rampart.yaml)" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_err(rs, bad[i].fam, bad[i].in, strlen(bad[i].in), bad[i].want);
+	static const char good[] = "*raw\n-A PREROUTING -p tcp -j CT --helper ftp --timeout web4 "
+				   "--zone 3\n-A PREROUTING -p udp -j CT --timeout dns\nCOMMIT\n";
+	char err[RULES_ERR_MAX];
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, good, strlen(good), "t", 0, err, sizeof(err)), 0);
+	const struct rules_chain *c = rules_chain_find(rs, RULES_T_RAW, "PREROUTING");
+	assert_non_null(c);
+	assert_int_equal(c->n_rules, 2);
+	assert_int_equal(c->rules[0].target.ext.u.ctt.tpol, 2);
+	assert_int_equal(c->rules[1].target.ext.u.ctt.tpol, 1);
+	/* offline: any name */
+	rules_timeout_policies(NULL, 0);
+	static const char any[] = "*raw\n-A PREROUTING -p tcp -j CT --timeout whatever\nCOMMIT\n";
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, any, strlen(any), "t", 0, err, sizeof(err)), 0);
+	rules_free(rs);
+}
+
 /* Inputs that cannot be written as C string literals in the table. */
 static void test_errors_bounds(void **state)
 {
@@ -1916,6 +1957,7 @@ int main(void)
 		cmocka_unit_test(test_list_chain),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_bounds),
+		cmocka_unit_test(test_ct_timeout),
 		cmocka_unit_test(test_add_rule),
 		cmocka_unit_test(test_clone_and_sets),
 		cmocka_unit_test(test_set_timeouts),

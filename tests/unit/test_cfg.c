@@ -247,6 +247,9 @@ static void test_every_key(void **state)
 		"  tcp-max-retrans: 5\n"
 		"  checksum: off\n"
 		"  timeouts: {tcp-established: 3600, udp: 20, icmpv6: 7}\n"
+		"  timeout-policies:\n"
+		"    dns: {protocol: udp, unreplied: 5, replied: 9}\n"
+		"    slow: {protocol: tcp, family: ipv6, close_wait: 9, time-wait: 7}\n"
 		"control: {socket: run/ctl.sock}\n";
 	struct cfg c;
 	char err[CFG_ERR_MAX];
@@ -270,6 +273,19 @@ static void test_every_key(void **state)
 	assert_int_equal(c.ct.to[CT_TO_UDP], 20);
 	assert_int_equal(c.ct.to[CT_TO_ICMPV6], 7);
 	assert_int_equal(c.ct.to[CT_TO_TCP_TIME_WAIT], 120); /* the kernel's default stays */
+	assert_int_equal(c.ct.n_tpol, 2);
+	assert_string_equal(c.tpol[0].name, "dns");
+	assert_int_equal(c.tpol[0].proto, 17);
+	assert_int_equal(c.tpol[0].fams, 3);
+	assert_int_equal(c.ct.tpol[0][CT_TO_UDP], 5);
+	assert_int_equal(c.ct.tpol[0][CT_TO_UDP_STREAM], 9);
+	assert_int_equal(c.ct.tpol[0][CT_TO_TCP_ESTABLISHED], 3600); /* the table's, as it loads */
+	assert_string_equal(c.tpol[1].name, "slow");
+	assert_int_equal(c.tpol[1].proto, 6);
+	assert_int_equal(c.tpol[1].fams, 2);
+	assert_int_equal(c.ct.tpol[1][CT_TO_TCP_CLOSE_WAIT], 9);
+	assert_int_equal(c.ct.tpol[1][CT_TO_TCP_TIME_WAIT], 7);
+	assert_int_equal(c.ct.tpol[1][CT_TO_TCP_SYN_SENT], 120);
 	assert_string_equal(c.ctl_socket, "/etc/rampart/run/ctl.sock");
 	assert_int_equal(c.n_eal, 3);
 	assert_string_equal(c.eal_args[2], "64");
@@ -526,6 +542,21 @@ static const struct bad bad_cfgs[] = {
 	  "t.yaml:11:24:", "unknown key 'tcp-closed' in conntrack.timeouts" },
 	{ "conntrack timeout zero", WORKERS PORTS "conntrack: {timeouts: {udp: 0}}\n", "t.yaml:11:29:",
 	  "conntrack.timeouts.udp must be between 1 and" },
+	{ "timeout policy without protocol", WORKERS PORTS
+	  "conntrack: {timeout-policies: {dns: {unreplied: 5}}}\n", "t.yaml:11:37:",
+	  "conntrack.timeout-policies.dns: give its protocol" },
+	{ "timeout policy protocol", WORKERS PORTS
+	  "conntrack: {timeout-policies: {x: {protocol: dccp}}}\n", "t.yaml:11:46:",
+	  "protocol 'dccp' has no timeout policy here" },
+	{ "timeout policy attribute", WORKERS PORTS
+	  "conntrack: {timeout-policies: {x: {protocol: udp, established: 5}}}\n", "t.yaml:11:51:",
+	  "unknown key 'established' for udp (protocol, family, unreplied, replied)" },
+	{ "timeout policy family", WORKERS PORTS
+	  "conntrack: {timeout-policies: {x: {protocol: icmp, family: ipv6}}}\n", "t.yaml:11:60:",
+	  "family must be ipv4, ipv6 or any (as the protocol allows), not 'ipv6'" },
+	{ "timeout policy zero", WORKERS PORTS
+	  "conntrack: {timeout-policies: {x: {protocol: tcp, close-wait: 0}}}\n", "t.yaml:11:63:",
+	  "conntrack.timeout-policies.x.close-wait must be between 1 and" },
 	{ "conntrack loose", WORKERS PORTS "conntrack: {tcp-loose: sometimes}\n", "t.yaml:11:24:",
 	  "conntrack.tcp-loose must be true or false" },
 	{ "nat steering", WORKERS PORTS "nat: {rss-steering: maybe}\n", "t.yaml:11:21:",

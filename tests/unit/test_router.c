@@ -3020,6 +3020,86 @@ static void test_connlimit_zones(void **state)
 	assert_int_equal(w->ct->live, 2);
 }
 
+/* CT --timeout: a connection the raw table gives a policy lives by its
+ * timeouts (conntrack.timeout-policies), one beside it in the same burst
+ * by the table's; the rule names a policy of the registry. */
+static int tpol_setup(void **state)
+{
+	(void)state;
+	char yaml[2048];
+	snprintf(yaml, sizeof(yaml), "%sconntrack:\n  timeout-policies:\n"
+		 "    dns: {protocol: udp, unreplied: 5, replied: 9}\n", router_yaml);
+	struct rules_tpol p = { .name = "dns", .fams = RULES_F_V4 | RULES_F_V6, .proto = 17 };
+	if (rules_timeout_policies(&p, 1) < 0)
+		return -1;
+	return dp_up(yaml);
+}
+
+static int tpol_down(void **state)
+{
+	rules_timeout_policies(NULL, 0);
+	return dp_down(state);
+}
+
+/* the seconds entry dport's connection has left, -1 if none */
+static int ct_left(uint16_t dport)
+{
+	const struct ct_table *t = w->ct;
+	for (uint32_t i = 0; i < t->max; i++)
+		if (t->e[i].fam == 4 && t->e[i].port[1] == dport)
+			return (int)((int32_t)(t->e[i].expire - t->now) / CT_HZ);
+	return -1;
+}
+
+static void test_ct_timeout_policy(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	char err[256];
+	struct rules_ruleset *rs = rules_new();
+	static const char bad[] = "*raw\n:PREROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p tcp -j CT --timeout dns\nCOMMIT\n";
+	assert_int_not_equal(rules_ipt_load(rs, RULES_F_V4, bad, strlen(bad), "ut", 0, err,
+		sizeof(err)), 0);
+	assert_non_null(strstr(err, "the policy is for udp"));
+	static const char none[] = "*raw\n:PREROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p udp -j CT --timeout nosuch\nCOMMIT\n";
+	assert_int_not_equal(rules_ipt_load(rs, RULES_F_V4, none, strlen(none), "ut", 0, err,
+		sizeof(err)), 0);
+	assert_non_null(strstr(err, "no timeout policy \"nosuch\""));
+	rules_free(rs);
+	install("*raw\n:PREROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -p udp --dport 53 -j CT --timeout dns\nCOMMIT\n"
+		"*filter\n:FORWARD ACCEPT [0:0]\n"
+		"-A FORWARD -m conntrack --ctstate NEW -j ACCEPT\nCOMMIT\n", NULL);
+	struct frame f[3], o[4];
+	udp4_from(&f[0], 0, H1_IP, H2_IP, 40000, 53, 8);
+	udp4_from(&f[1], 0, H1_IP, H2_IP, 40001, 54, 8); /* after it in the burst */
+	udp4_from(&f[2], 0, H1_IP, H2_IP, 40002, 53, 8);
+	for (int i = 0; i < 3; i++)
+		put(0, &f[i]);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 3);
+	assert_true(ct_left(53) >= 4 && ct_left(53) <= 5);
+	assert_true(ct_left(54) >= 29 && ct_left(54) <= 30);
+	/* answered, then a ruleset that opens the established lane (no raw
+	 * table): the connection keeps its policy's timeouts */
+	udp4_from(&f[0], 1, H2_IP, H1_IP, 53, 40000, 8);
+	put(1, &f[0]);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, 4), 1);
+	install("*filter\n:FORWARD DROP [0:0]\n"
+		"-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n", NULL);
+	udp4_from(&f[0], 0, H1_IP, H2_IP, 40000, 53, 8);
+	udp4_from(&f[1], 0, H1_IP, H2_IP, 40001, 54, 8);
+	put(0, &f[0]);
+	put(0, &f[1]);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1); /* 54 was not answered: NEW, dropped */
+	assert_true(ct_left(53) >= 4 && ct_left(53) <= 5);
+}
+
 /* Which rulesets open the established lane: chains on the forwarding path
  * empty with an ACCEPT policy, or whose first rule an established packet
  * matches accepts ESTABLISHED and says nothing else (before it, rules of
@@ -6548,6 +6628,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_est_lane_rules, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_connlimit_refused_freed, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_connlimit_zones, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ct_timeout_policy, tpol_setup, tpol_down),
 		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_masquerade_address, masq2_setup, dp_down),
