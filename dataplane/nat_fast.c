@@ -154,7 +154,8 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 				w->nst.alloc_fail++; /* MASQUERADE/REDIRECT on a port without address */
 		}
 	}
-	if (mp == NAT_MANIP_SRC && w->ctr.fresh && !bind && unlikely(w->ct->may_clash)) {
+	if (mp == NAT_MANIP_SRC && w->ctr.fresh && !bind &&
+	    unlikely(w->ct->may_clash || __atomic_load_n(&w->ct->zn, __ATOMIC_RELAXED) != NULL)) {
 		/* No source translation: the kernel's null binding, which keeps
 		 * the tuple unless another connection holds its reply (a client
 		 * reaching a DNAT backend directly while its translated
@@ -173,19 +174,23 @@ bool dp_nat_step(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf 
 		}
 	}
 	if (bind) {
-		if (ok)
-			ok = nat_bind(w->ct, &w->ctr, mp, &rg, &w->nat_share, &w->nat_src,
+		bool null = (rg.flags & NAT_R_NULL) != 0;
+		if (ok) /* (a null binding is no client mapping to remember) */
+			ok = nat_bind(w->ct, &w->ctr, mp, &rg, &w->nat_share, null ? NULL : &w->nat_src,
 				      mp == NAT_MANIP_SRC && out < w->dp->n_ports ?
 					      w->dp->ports[out].nat_rss : NULL,
 				      dp_rand32(w), &w->nst);
 		if (unlikely(!ok)) {
-			if (rg.flags & NAT_R_NULL)
+			if (null)
 				return true; /* no other port: ct_confirm drops it (a clash) */
 			dp_drop_pkt(w, pm->in_port, DP_DROP_NAT_FAIL, m);
 			return false;
 		}
-		if (mp == NAT_MANIP_SRC) {
+		if (mp == NAT_MANIP_SRC)
 			w->ctr.rep_free = 1; /* the binding found its reply tuple free */
+		if (mp == NAT_MANIP_SRC && !null) {
+			/* the next source translation's public address, to
+			 * prefetch (dp_ct_prefetch_ahead) */
 			struct ct_tuple r;
 			ct_entry_tuple(w->ct, w->ctr.idx, 1, &r);
 			memcpy(w->nat_hint, r.dst, 16);

@@ -375,10 +375,11 @@ again:
 		}
 	}
 	/* 2. the original port with the range's addresses, the client's hashed
-	 *    address first, then the others in turn */
+	 *    address first, then the others in turn (SNAT; a destination
+	 *    keeps the hashed one, as the kernel's find_best_ips_proto) */
 	uint64_t start = n_addr > 1 ? client_hash(&o, rg->flags & NAT_R_PERSISTENT) % n_addr : 0;
 	if (!ports || (!random_all && port_ok)) { /* no ports: random has nothing to draw */
-		uint64_t tries = n_addr < 16 ? n_addr : 16;
+		uint64_t tries = m == NAT_MANIP_DST ? 1 : n_addr < 16 ? n_addr : 16;
 		for (uint64_t i = 0; i < tries; i++) {
 			range_addr(rg, alen, (start + i) % n_addr, a);
 			if (proto_given && m == NAT_MANIP_DST && rg->port_lo == rg->port_hi)
@@ -401,7 +402,7 @@ again:
 	{
 		uint32_t first, count, step, skips = 0;
 		share_ports(share, salt, lo, size, &first, &count, &step);
-		uint64_t addrs = n_addr < 4 ? n_addr : 4;
+		uint64_t addrs = m == NAT_MANIP_DST ? 1 : n_addr < 4 ? n_addr : 4;
 		for (uint64_t ai = 0; ai < addrs && !found && skips <= RSS_SKIPS; ai++) {
 			range_addr(rg, alen, (start + ai) % n_addr, a);
 			uint32_t base = want ? rss_base(rss, &memo, &rep) : 0;
@@ -446,12 +447,19 @@ again:
 done:
 	if (!found && m == NAT_MANIP_DST) {
 		/* as the kernel's get_unique_tuple: the range's first choice,
-		 * taken; the source binding finds the connection a port */
+		 * taken (its hashed address; the original port, else the
+		 * shifted one, else the range's first); the source binding
+		 * finds the connection a port */
 		uint64_t first_addr = n_addr > 1 ?
 			client_hash(&o, rg->flags & NAT_R_PERSISTENT) % n_addr : 0;
 		range_addr(rg, alen, first_addr, a);
-		*pp = !proto_given || (orig_port >= lo && orig_port - lo < size) ? orig_port :
-										 (uint16_t)lo;
+		if (!proto_given || (!(rg->flags & NAT_R_OFFSET) && orig_port >= lo &&
+				     orig_port - lo < size))
+			*pp = orig_port;
+		else if (rg->flags & NAT_R_OFFSET)
+			*pp = (uint16_t)(lo + (uint16_t)(orig_port - rg->port_base) % size);
+		else
+			*pp = (uint16_t)lo;
 		hrep = ct_hash(&rep);
 		found = true;
 	}

@@ -3526,6 +3526,87 @@ static void test_conntrack_forward(void **state)
 /* MASQUERADE in the pipeline: the source becomes wan0's address (the port
  * kept), the reply is translated back; when wan0's link goes down, the
  * masqueraded connection goes with it. */
+/* The null binding (nf_nat_alloc_null_binding): a client reaching a
+ * port forward's backend directly, from the port its forwarded connection
+ * uses, gets another source port (the reply tuple is the forwarded one's)
+ * and is forwarded, no clash; a second forward to the same backend port
+ * from that port too; a protocol without ports (GRE) cannot move and is
+ * dropped at confirm (conntrack_clash, not nat_fail). */
+static void gre4_from(struct frame *f, int port, const uint8_t *src, const uint8_t *dst)
+{
+	f->n = 0;
+	fr_eth(f, port_mac(port), port ? MAC_H2 : MAC_H1, 0x0800);
+	uint32_t ip = fr_ip4(f, 47, 64, 0, src, dst, NULL, 0);
+	fr_u32(f, 0x00000800u); /* GRE: no flags, IPv4 */
+	fr_ip4_end(f, ip);
+}
+
+static void test_nat_null_binding(void **state)
+{
+	(void)state;
+	struct frame f, out;
+	learn_h1();
+	learn_h2();
+	install("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -i wan0 -p udp --dport 8053 -j DNAT --to-destination 10.77.1.2:53\n"
+		"-A PREROUTING -i wan0 -p udp --dport 8054 -j DNAT --to-destination 10.77.1.2:53\n"
+		"-A PREROUTING -i wan0 -p 47 -d 10.77.2.1 -j DNAT --to-destination 10.77.1.2\n"
+		"COMMIT\n", NULL);
+	const uint8_t *ip = out.b + 14;
+	/* the forward */
+	udp4_from(&f, 1, H2_IP, WAN_IP, 40000, 8053, 10);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_memory_equal(ip + 16, H1_IP, 4);
+	assert_int_equal(rd_be16(ip + 20), 40000);
+	assert_int_equal(rd_be16(ip + 22), 53);
+	uint64_t changed = w->nst.port_changed;
+	/* the backend directly, from the same port */
+	udp4_from(&f, 1, H2_IP, H1_IP, 40000, 53, 10);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	check_ip4_csum(ip);
+	assert_memory_equal(ip + 12, H2_IP, 4);
+	uint16_t moved = rd_be16(ip + 20);
+	assert_int_not_equal(moved, 40000);
+	assert_true(moved >= 1024);
+	assert_int_equal(w->nst.port_changed, changed + 1);
+	/* its answer goes back to the port the client used */
+	udp4_from(&f, 0, H1_IP, H2_IP, 53, moved, 10);
+	put(0, &f);
+	dp_worker_poll(w);
+	take_one(1, &out);
+	assert_int_equal(rd_be16(ip + 22), 40000);
+	assert_memory_equal(ip + 12, H1_IP, 4);
+	/* a second forward to the same backend port, from the same port */
+	udp4_from(&f, 1, H2_IP, WAN_IP, 40000, 8054, 10);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_int_equal(rd_be16(ip + 22), 53);
+	assert_int_not_equal(rd_be16(ip + 20), 40000);
+	assert_int_not_equal(rd_be16(ip + 20), moved);
+	assert_int_equal(dp_ct_count(dp), 3);
+	assert_int_equal(w->st.port[1].drop[DP_DROP_CT_CLASH], 0);
+	assert_int_equal(w->st.port[1].drop[DP_DROP_NAT_FAIL], 0);
+	/* GRE: forwarded, then the backend directly: nothing to move */
+	gre4_from(&f, 1, H2_IP, WAN_IP);
+	put(1, &f);
+	dp_worker_poll(w);
+	take_one(0, &out);
+	assert_memory_equal(ip + 16, H1_IP, 4);
+	gre4_from(&f, 1, H2_IP, H1_IP);
+	put(1, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, &out, 1), 0);
+	assert_int_equal(w->st.port[1].drop[DP_DROP_CT_CLASH], 1);
+	assert_int_equal(w->st.port[1].drop[DP_DROP_NAT_FAIL], 0);
+	assert_int_equal(w->nst.alloc_fail, 0);
+}
+
 static void test_nat_masquerade(void **state)
 {
 	(void)state;
@@ -6629,7 +6710,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connlimit_refused_freed, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_connlimit_zones, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ct_timeout_policy, tpol_setup, tpol_down),
-		cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_nat_null_binding, router_setup, dp_down),
+				cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_masquerade_address, masq2_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_metrics_exposition, router_setup, dp_down),
