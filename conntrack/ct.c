@@ -158,6 +158,8 @@ void ct_table_destroy(struct ct_table *t)
 	if (t != NULL) {
 		if (t->zn != NULL)
 			t->free_fn(t->zn);
+		if (t->tp != NULL)
+			t->free_fn(t->tp);
 		t->free_fn(t);
 	}
 }

@@ -129,16 +129,17 @@ struct ct_params {
 	uint32_t max;          /* entries per table */
 	uint32_t max6;         /* IPv6 address records per table */
 	uint32_t to[CT_TO_COUNT];
-	/* CT --timeout's policies (conntrack.timeout-policies; the kernel's
-	 * nfct timeout objects): policy id i + 1's timeouts, all of them,
-	 * those the policy does not give taken from to[] as it loads */
-	uint32_t n_tpol;
-	uint32_t tpol[CT_TPOL_MAX][CT_TO_COUNT];
 	uint8_t tcp_loose;      /* pick up established connections */
 	uint8_t tcp_be_liberal; /* only out-of-window RSTs are INVALID */
 	uint8_t tcp_max_retrans;
 	uint8_t tcp_ignore_invalid_rst;
 	uint8_t checksum;       /* bad L4 checksums are INVALID (PREROUTING) */
+	/* CT --timeout's policies (conntrack.timeout-policies; the kernel's
+	 * nfct timeout objects): policy id i + 1's timeouts, all of them,
+	 * those the policy does not give taken from to[] as it loads; last,
+	 * so that the fields above share their cache lines */
+	uint32_t n_tpol;
+	uint32_t tpol[CT_TPOL_MAX][CT_TO_COUNT];
 };
 
 /* The kernel's defaults (nf_conntrack_*_timeout). */
@@ -715,8 +716,8 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
  * it exactly as ct_in would; r is ct_in's result: CT_EST_OK when that is
  * ESTABLISHED on the entry (the packet may cross the rules that accept
  * ESTABLISHED), CT_EST_DONE otherwise (INVALID: the full path goes on
- * from r). It refreshes with the table's timeouts: a table with timeout
- * policies (t->tp) is not for the lane.
+ * from r). It refreshes with the table's timeouts: a connection with a
+ * timeout policy (t->tp) is not for the lane.
  */
 enum { CT_EST_NONE = -1, CT_EST_DONE = 0, CT_EST_OK = 1 };
 /* ct_est_find and ct_est_track are inline: ct_lane.h */

@@ -1688,6 +1688,11 @@ static __rte_always_inline int est_one(struct dp_worker *w, const struct dp_rule
 	for (uint16_t j = 0; j < nt; j++)
 		if (touched[j] == *touch)
 			return EST_LEFT;
+	/* a connection with a CT --timeout policy: the lane refreshes with
+	 * the table's timeouts, the full path with its policy's */
+	const uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_RELAXED);
+	if (unlikely(tp != NULL) && tp[node >> 1] != 0)
+		return EST_LEFT;
 	/* routed before it is tracked (read only): tracking happens only for
 	 * a packet the lane will forward if its connection lets it; on the
 	 * destination NAT gives it, if any (in4 routes after PREROUTING) */
@@ -1843,10 +1848,7 @@ void dp_router_burst(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts, u
 			dp_tx_enqueue_run(w, p, pkts, n, txb);
 			return;
 		}
-	} else if (likely(w->est_cool == 0) &&
-		   likely(__atomic_load_n(&w->ct->tp, __ATOMIC_RELAXED) == NULL)) {
-		/* (CT --timeout: the lane keeps the table's timeouts; once a
-		 * ruleset gave policies, every packet takes the full path) */
+	} else if (likely(w->est_cool == 0)) {
 		uint64_t txb;
 		uint16_t p = est_burst(w, in, pkts, n, R, fam, out, &txb);
 		if (likely(p != OUT_NONE)) {

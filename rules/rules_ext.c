@@ -637,6 +637,9 @@ static int check_ct_t(struct rules_perr *pe, int col, struct rules_ext *x, const
 {
 	struct rules_t_ct *c = &x->u.ctt;
 	c->helper_id = RULES_HELPER_NONE;
+	c->tpol = 0;
+	if (x->present & BIT(RULES_O_CT_NOTRACK))
+		return 0; /* xt_ct_tg_check looks at nothing else then */
 	if ((x->present & BIT(RULES_O_CT_TIMEOUT)) && c->timeout != NULL) {
 		int rc = check_ct_timeout(pe, col, c, r);
 		if (rc < 0)

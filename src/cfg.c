@@ -588,27 +588,28 @@ static int parse_ruleset(struct cfg_ctx *x, struct cfg *c, const struct cy_node 
 static const struct {
 	const char *name;
 	uint8_t proto;
+	uint8_t fams; /* the families it exists in (bit 0 IPv4, bit 1 IPv6) */
 	uint8_t n;
 	struct { const char *attr; uint8_t to; } a[11];
 } tpol_protos[] = {
-	{ "tcp", 6, 11, { { "syn_sent", CT_TO_TCP_SYN_SENT }, { "syn_recv", CT_TO_TCP_SYN_RECV },
+	{ "tcp", 6, 3, 11, { { "syn_sent", CT_TO_TCP_SYN_SENT }, { "syn_recv", CT_TO_TCP_SYN_RECV },
 		{ "established", CT_TO_TCP_ESTABLISHED }, { "fin_wait", CT_TO_TCP_FIN_WAIT },
 		{ "close_wait", CT_TO_TCP_CLOSE_WAIT }, { "last_ack", CT_TO_TCP_LAST_ACK },
 		{ "time_wait", CT_TO_TCP_TIME_WAIT }, { "close", CT_TO_TCP_CLOSE },
 		{ "syn_sent2", CT_TO_TCP_SYN_SENT2 }, { "retrans", CT_TO_TCP_RETRANS },
 		{ "unacknowledged", CT_TO_TCP_UNACK } } },
-	{ "udp", 17, 2, { { "unreplied", CT_TO_UDP }, { "replied", CT_TO_UDP_STREAM } } },
-	{ "udplite", 136, 2, { { "unreplied", CT_TO_UDP }, { "replied", CT_TO_UDP_STREAM } } },
-	{ "icmp", 1, 1, { { "timeout", CT_TO_ICMP } } },
-	{ "icmpv6", 58, 1, { { "timeout", CT_TO_ICMPV6 } } },
-	{ "sctp", 132, 8, { { "closed", CT_TO_SCTP_CLOSED }, { "cookie_wait", CT_TO_SCTP_COOKIE_WAIT },
+	{ "udp", 17, 3, 2, { { "unreplied", CT_TO_UDP }, { "replied", CT_TO_UDP_STREAM } } },
+	{ "udplite", 136, 3, 2, { { "unreplied", CT_TO_UDP }, { "replied", CT_TO_UDP_STREAM } } },
+	{ "icmp", 1, 1, 1, { { "timeout", CT_TO_ICMP } } },
+	{ "icmpv6", 58, 2, 1, { { "timeout", CT_TO_ICMPV6 } } },
+	{ "sctp", 132, 3, 8, { { "closed", CT_TO_SCTP_CLOSED }, { "cookie_wait", CT_TO_SCTP_COOKIE_WAIT },
 		{ "cookie_echoed", CT_TO_SCTP_COOKIE_ECHOED },
 		{ "established", CT_TO_SCTP_ESTABLISHED },
 		{ "shutdown_sent", CT_TO_SCTP_SHUTDOWN_SENT },
 		{ "shutdown_recd", CT_TO_SCTP_SHUTDOWN_RECD },
 		{ "shutdown_ack_sent", CT_TO_SCTP_SHUTDOWN_ACK_SENT },
 		{ "heartbeat_sent", CT_TO_SCTP_HEARTBEAT_SENT } } },
-	{ "gre", 47, 2, { { "unreplied", CT_TO_GRE }, { "replied", CT_TO_GRE_STREAM } } },
+	{ "gre", 47, 3, 2, { { "unreplied", CT_TO_GRE }, { "replied", CT_TO_GRE_STREAM } } },
 };
 
 /* nfct's attribute name a, written with dashes or underscores */
@@ -636,19 +637,16 @@ static int parse_tpols(struct cfg_ctx *x, struct cfg *c, const struct cy_node *f
 		if (nl == 0 || nl >= sizeof(t->name))
 			return fail(x, k, "%s: a policy name has 1 to %zu characters", what,
 				    sizeof(t->name) - 1);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(c->tpol[j].name, k->str) == 0)
-				return fail(x, k, "%s: defined twice", what);
-		if (want(x, p, CY_MAP, what) < 0)
+		if (want(x, p, CY_MAP, what) < 0) /* (a name twice: the YAML parser refuses) */
 			return -1;
 		memcpy(t->name, k->str, nl + 1);
-		t->line = k->line;
-		t->col = k->col;
 		const struct cy_node *pr = cy_map_get(p, "protocol");
 		if (pr == NULL)
 			return fail(x, p, "%s: give its protocol (tcp, udp, udplite, icmp, icmpv6, "
 				    "sctp, gre)", what);
-		if (want(x, pr, CY_SCALAR, what) < 0)
+		char pw[112];
+		snprintf(pw, sizeof(pw), "%s.protocol", what);
+		if (want(x, pr, CY_SCALAR, pw) < 0)
 			return -1;
 		size_t pi = 0;
 		while (pi < sizeof(tpol_protos) / sizeof(tpol_protos[0]) &&
@@ -658,17 +656,20 @@ static int parse_tpols(struct cfg_ctx *x, struct cfg *c, const struct cy_node *f
 			return fail(x, pr, "%s: protocol '%s' has no timeout policy here (tcp, udp, "
 				    "udplite, icmp, icmpv6, sctp, gre)", what, pr->str);
 		t->proto = tpol_protos[pi].proto;
-		t->fams = pi == 3 ? 1 : pi == 4 ? 2 : 3; /* ICMP: IPv4, ICMPv6: IPv6 */
+		t->fams = tpol_protos[pi].fams;
 		const struct cy_node *fa = cy_map_get(p, "family");
 		if (fa != NULL) {
-			if (want(x, fa, CY_SCALAR, what) < 0)
+			char fw[112];
+			snprintf(fw, sizeof(fw), "%s.family", what);
+			if (want(x, fa, CY_SCALAR, fw) < 0)
 				return -1;
 			uint8_t fm = !strcmp(fa->str, "ipv4") ? 1 : !strcmp(fa->str, "ipv6") ? 2 :
 				     !strcmp(fa->str, "any") ? 3 : 0;
-			if (fm == 0 || (fm & t->fams) != fm)
-				return fail(x, fa, "%s: family must be ipv4, ipv6 or any%s, not '%s'",
-					    what, t->fams != 3 ? " (as the protocol allows)" : "",
-					    fa->str);
+			if (fm == 0)
+				return fail(x, fa, "%s must be ipv4, ipv6 or any, not '%s'", fw, fa->str);
+			if ((fm & t->fams) != fm)
+				return fail(x, fa, "%s: %s exists in %s only", fw, pr->str,
+					    t->fams == 1 ? "ipv4" : "ipv6");
 			t->fams = fm;
 		}
 		uint32_t *to = c->ct.tpol[i];

@@ -113,7 +113,6 @@ struct cfg {
 	struct cfg_tpol {
 		char name[32];
 		uint8_t fams, proto;
-		int line, col;
 	} tpol[CT_TPOL_MAX];
 };
 

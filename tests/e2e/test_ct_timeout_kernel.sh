@@ -114,10 +114,11 @@ refuse() { # DESC RULE...
 	else
 		pass "the kernel refuses $desc"
 	fi
-	if "${RPCTL[@]}" -t raw -A PREROUTING "$@" >/dev/null 2>&1; then
+	local out
+	if out=$("${RPCTL[@]}" -t raw -A PREROUTING "$@" 2>&1); then
 		fail "rampartd took $desc"
 	else
-		pass "rampartd refuses $desc"
+		assert_match "rampartd refuses $desc" 'CT --timeout' "$out"
 	fi
 }
 refuse "CT --timeout without -p" -j CT --timeout dns
@@ -129,10 +130,10 @@ if ip netns exec "$K_RTR" ip6tables -t raw -A PREROUTING -p udp -j CT --timeout 
 else
 	pass "the kernel refuses an inet policy in ip6tables"
 fi
-if "${RPCTL[@]}" -6 -t raw -A PREROUTING -p udp -j CT --timeout dns >/dev/null 2>&1; then
+if out=$("${RPCTL[@]}" -6 -t raw -A PREROUTING -p udp -j CT --timeout dns 2>&1); then
 	fail "rampartd took an ipv4 policy for IPv6"
 else
-	pass "rampartd refuses an ipv4 policy for IPv6"
+	assert_match "rampartd refuses an ipv4 policy for IPv6" 'the policy is for IPv4 only' "$out"
 fi
 # (a policy name of 4 characters at most: iptables 1.8.9 prints only the
 # first 4 of a longer one, which Rampart prints whole, so that its save

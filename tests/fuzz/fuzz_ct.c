@@ -76,13 +76,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ct_params_default(&par);
 	par.max = 64;
 	par.max6 = 16;
+	/* a timeout policy (CT --timeout): short everywhere */
+	par.n_tpol = 1;
+	for (unsigned k = 0; k < CT_TO_COUNT; k++)
+		par.tpol[0][k] = 1 + k % 3;
 	uint32_t now = 1000;
 	struct ct_table *t = ct_table_create(&par, now, zalloc, free);
 	if (t == NULL)
 		return 0;
 	t->exp = ct_expect_create(16, zalloc);
 	/* zones (CT --zone) from the flags' bits 3-5 */
-	if (ct_zones_enable(t) < 0) {
+	if (ct_zones_enable(t) < 0 || ct_tpol_enable(t) < 0) {
 		free(t->exp);
 		ct_table_destroy(t);
 		return 0;
@@ -111,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p.t.zo = zz[zi][0];
 			p.t.zr = zz[zi][1];
 			p.t.zone = p.t.zo;
+			p.tpol = (uint8_t)(fl >> 7); /* with the helper's high bit: none or policy 1 */
 			ct_in(t, &p, ct_hash(&p.t), now, true, (fl & 0x20) ? CT_IN_ASK : 0, &r);
 			if (r.idx != CT_NIL && r.helper && t->e[r.idx].fam) {
 				uint32_t h = p.t.proto == 6 ? (uint32_t)(p.l4[12] >> 4) * 4 : 8;

@@ -1121,6 +1121,9 @@ static void test_ct_timeout(void **state)
 	assert_int_equal(c->n_rules, 2);
 	assert_int_equal(c->rules[0].target.ext.u.ctt.tpol, 2);
 	assert_int_equal(c->rules[1].target.ext.u.ctt.tpol, 1);
+	/* --notrack: nothing else is looked at (xt_ct_tg_check) */
+	static const char nt[] = "*raw\n-A PREROUTING -j CT --notrack --timeout nosuch\nCOMMIT\n";
+	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, nt, strlen(nt), "t", 0, err, sizeof(err)), 0);
 	/* offline: any name */
 	rules_timeout_policies(NULL, 0);
 	static const char any[] = "*raw\n-A PREROUTING -p tcp -j CT --timeout whatever\nCOMMIT\n";

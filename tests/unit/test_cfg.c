@@ -553,7 +553,7 @@ static const struct bad bad_cfgs[] = {
 	  "unknown key 'established' for udp (protocol, family, unreplied, replied)" },
 	{ "timeout policy family", WORKERS PORTS
 	  "conntrack: {timeout-policies: {x: {protocol: icmp, family: ipv6}}}\n", "t.yaml:11:60:",
-	  "family must be ipv4, ipv6 or any (as the protocol allows), not 'ipv6'" },
+	  "conntrack.timeout-policies.x.family: icmp exists in ipv4 only" },
 	{ "timeout policy zero", WORKERS PORTS
 	  "conntrack: {timeout-policies: {x: {protocol: tcp, close-wait: 0}}}\n", "t.yaml:11:63:",
 	  "conntrack.timeout-policies.x.close-wait must be between 1 and" },
