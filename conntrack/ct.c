@@ -160,6 +160,8 @@ void ct_table_destroy(struct ct_table *t)
 			t->free_fn(t->zn);
 		if (t->tp != NULL)
 			t->free_fn(t->tp);
+		if (t->em != NULL)
+			t->free_fn(t->em);
 		t->free_fn(t);
 	}
 }
@@ -187,6 +189,19 @@ int ct_tpol_enable(struct ct_table *t)
 		return -1;
 	t->mem += n;
 	__atomic_store_n(&t->tp, tp, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int ct_ctev_enable(struct ct_table *t)
+{
+	if (t->em != NULL)
+		return 0;
+	size_t n = (size_t)t->max * sizeof(t->em[0]);
+	uint16_t *em = t->alloc_fn(n); /* zeroed: every entry reports all */
+	if (em == NULL)
+		return -1;
+	t->mem += n;
+	__atomic_store_n(&t->em, em, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -374,7 +389,7 @@ static void natc_count(struct ct_table *t, uint32_t idx, int d)
  * here). */
 static inline void entry_dying(struct ct_table *t, uint32_t idx)
 {
-	ct_event(t, idx, CT_EV_DESTROY);
+	ct_event(t, idx, CT_EV_DESTROY, CT_IPCT_DESTROY);
 	if (unlikely(t->e[idx].status & CT_S_SRC_NAT))
 		natc_count(t, idx, -1);
 	if (unlikely(ct_helper(&t->e[idx])))
@@ -531,6 +546,9 @@ uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 	uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
 	if (tp != NULL)
 		tp[idx] = 0;
+	uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
+	if (em != NULL)
+		em[idx] = 0;
 	e->fam = fam;
 	e->status = wheel;
 	e->tnext = tnext;
@@ -631,7 +649,12 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 		natc_count(t, idx, 1);
 	t->live++;
 	t->st.new_++;
-	ct_event(t, idx, CT_EV_NEW);
+	/* as the kernel's confirm: NEW (RELATED for an expected one), with
+	 * what its first packet did (a TCP or SCTP state, a mark) */
+	ct_event(t, idx, CT_EV_NEW,
+		 (e->status & CT_S_EXPECTED ? CT_IPCT_RELATED : CT_IPCT_NEW) |
+		 ((e->proto == 6 || e->proto == 132) ? CT_IPCT_PROTOINFO : 0) |
+		 (ct_mark(t, e) != 0 ? CT_IPCT_MARK : 0));
 	return true;
 }
 

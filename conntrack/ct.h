@@ -296,6 +296,7 @@ struct ct_pkt {
 	uint8_t csum_bad;     /* the caller found the L4 checksum wrong */
 	uint8_t helper;       /* enum ct_helper for a new connection (CT --helper) */
 	uint8_t tpol;         /* CT --timeout: a new connection's policy id, 0 none */
+	uint16_t ctev;        /* CT --ctevents: a new connection's CT_IPCT_* mask, 0 all */
 	uint32_t h_rep;       /* ct_hash_reply(&t) if the caller has it, else 0 */
 	uint32_t hint;        /* a node that may hold the tuple (ct_prefetch_entry's
 				 candidate), taken if it does (ct_hint_holds): any
@@ -375,6 +376,17 @@ struct ct_natc {
  */
 enum { CT_EV_NEW = 1, CT_EV_UPDATE = 2, CT_EV_DESTROY = 4,
        CT_EV_PROTO = 0x80 /* with UPDATE: the TCP state changed (shown) */ };
+/* What an event reports, as the kernel's IPCT_* bits (CT --ctevents'
+ * names in this order: new, related, destroy, reply, assured, protoinfo,
+ * helper, mark, natseqinfo, secmark): a connection whose mask (CT
+ * --ctevents) has none of an event's bits does not report it, as
+ * nf_conntrack_eventmask_report */
+enum {
+	CT_IPCT_NEW = 1 << 0, CT_IPCT_RELATED = 1 << 1, CT_IPCT_DESTROY = 1 << 2,
+	CT_IPCT_REPLY = 1 << 3, CT_IPCT_ASSURED = 1 << 4, CT_IPCT_PROTOINFO = 1 << 5,
+	CT_IPCT_HELPER = 1 << 6, CT_IPCT_MARK = 1 << 7, CT_IPCT_SEQADJ = 1 << 8,
+	CT_IPCT_SECMARK = 1 << 9, CT_IPCT_LABEL = 1 << 10,
+};
 struct ct_ev {
 	uint8_t type;
 	uint32_t now;      /* the worker's tick: the timeout left */
@@ -409,6 +421,9 @@ struct ct_table {
 	/* entry i's CT --timeout policy id (ct_params.tpol, 0: none): NULL
 	 * until a ruleset gives one (ct_tpol_enable) */
 	uint8_t *tp;
+	/* entry i's CT --ctevents mask (CT_IPCT_*, 0: every event): NULL
+	 * until a ruleset gives one (ct_ctev_enable) */
+	uint16_t *em;
 	void *(*alloc_fn)(size_t);
 	/* a translated connection was made: a new one's reply tuple may be
 	 * held by another (ct_confirm looks; with zones too). Never cleared. */
@@ -751,6 +766,10 @@ int ct_zones_enable(struct ct_table *t);
  * the control thread, before a ruleset with CT --timeout runs. 0, or -1
  * when the memory cannot be had (nothing changed). */
 int ct_tpol_enable(struct ct_table *t);
+/* Give the table its event masks (t->em, every entry reporting all):
+ * the control thread, before a ruleset with CT --ctevents runs. 0, or -1
+ * when the memory cannot be had (nothing changed). */
+int ct_ctev_enable(struct ct_table *t);
 static inline bool ct_entry_live(const struct ct_table *t, uint32_t idx)
 {
 	const struct ct_entry *e = &t->e[idx];
@@ -782,11 +801,17 @@ int ct_format_event(const struct ct_table *t, uint32_t idx, uint32_t now, unsign
 	size_t n);
 
 void ct_event_put(struct ct_table *t, struct ct_evq *q, uint32_t idx, unsigned type);
-static inline void ct_event(struct ct_table *t, uint32_t idx, unsigned type)
+/* conntrack -E: event type (CT_EV_*) of entry idx, reporting ipct
+ * (CT_IPCT_*): queued unless the connection's mask has none of them */
+static inline void ct_event(struct ct_table *t, uint32_t idx, unsigned type, unsigned ipct)
 {
 	struct ct_evq *q = __atomic_load_n(&t->evq, __ATOMIC_ACQUIRE); /* its set-up seen */
-	if (__builtin_expect(q != NULL, 0))
+	if (__builtin_expect(q != NULL, 0)) {
+		const uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
+		if (em != NULL && em[idx] != 0 && !(em[idx] & ipct))
+			return;
 		ct_event_put(t, q, idx, type);
+	}
 }
 /* Take the oldest event of q into *ev (reader side). false: none. */
 bool ct_event_get(struct ct_evq *q, struct ct_ev *ev);

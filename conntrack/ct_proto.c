@@ -986,8 +986,12 @@ static __attribute__((noinline, cold)) void track_event(struct ct_table *t, uint
 	if (e->status & CT_S_DYING)
 		return;
 	unsigned is = (e->ps & 0x0f) | (e->status & (CT_S_SEEN_REPLY | CT_S_ASSURED)) << 4;
-	if (is != was)
-		ct_event(t, idx, CT_EV_UPDATE | ((is ^ was) & 0x0f ? CT_EV_PROTO : 0));
+	unsigned ch = is ^ was;
+	if (ch)
+		ct_event(t, idx, CT_EV_UPDATE | (ch & 0x0f ? CT_EV_PROTO : 0),
+			 (ch & 0x0f ? CT_IPCT_PROTOINFO : 0) |
+			 (ch & CT_S_SEEN_REPLY << 4 ? CT_IPCT_REPLY : 0) |
+			 (ch & CT_S_ASSURED << 4 ? CT_IPCT_ASSURED : 0));
 }
 
 /* Inlined into its two callers (ct_in, the established lane's
@@ -1174,6 +1178,9 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
 			if (unlikely(tp != NULL))
 				tp[idx] = p->tpol; /* before the tracker's first refresh */
+			uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
+			if (unlikely(em != NULL))
+				em[idx] = p->ctev;
 			t->pending = idx;
 			if (proto == 6 && !tcp_new(t, e, &s)) {
 				ct_abort(t);

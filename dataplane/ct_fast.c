@@ -310,6 +310,7 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 				    p.l4_len, p.l4_cap);
 	p.helper = w->ct_helper; /* CT --helper, for a new connection */
 	p.tpol = w->ct_tpol;     /* CT --timeout */
+	p.ctev = w->ct_ctev;     /* CT --ctevents */
 	uint32_t h = cached ? w->cur_hash : ct_hash_inline(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
 	p.hint = cached ? w->cur_hint : CT_NIL;
@@ -407,6 +408,7 @@ bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	pv->trace = w->trc != NULL; /* rampartctl trace: the next worker traces it too */
 	pv->helper = w->ct_helper;
 	pv->tpol = w->ct_tpol;
+	pv->ctev = w->ct_ctev;
 	pv->zone = w->ct_zone;
 	if (rte_ring_mp_enqueue(dp->workers[w->ho_dest]->handoff, m) != 0) {
 		w->st.handoff_full++;
@@ -475,7 +477,11 @@ void dp_ct_serve(struct dp_worker *w)
 			ct_mark_set(t, e, m);
 			q->killed = 1;
 			if (__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) != NULL)
-				ct_event(t, q->cursor, CT_EV_UPDATE);
+				ct_event(t, q->cursor, CT_EV_UPDATE,
+					 /* what ctnetlink's change reports */
+					 CT_IPCT_REPLY | CT_IPCT_ASSURED | CT_IPCT_HELPER |
+					 CT_IPCT_LABEL | CT_IPCT_PROTOINFO | CT_IPCT_SEQADJ |
+					 CT_IPCT_MARK);
 		}
 		break;
 	}

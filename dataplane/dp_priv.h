@@ -208,6 +208,7 @@ struct dp_mbuf_priv {
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
 	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
 	uint8_t tpol;     /* hand-off: the timeout policy its origin's raw table gave it */
+	uint16_t ctev;    /* hand-off: the events its origin's raw table limited it to */
 	uint32_t zone;    /* hand-off: the zone its origin's raw table gave it (CT --zone;
 			     rules_result.zone, resolved) */
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
@@ -301,6 +302,8 @@ struct dp_worker {
 	uint8_t cur_helper;    /* a handed-over packet: its origin's raw table's helper */
 	uint8_t ct_tpol;       /* the raw table said CT --timeout (a policy id) */
 	uint8_t cur_tpol;      /* a handed-over packet: its origin's raw table's policy */
+	uint16_t ct_ctev;      /* the raw table said CT --ctevents (CT_IPCT_* bits) */
+	uint16_t cur_ctev;     /* a handed-over packet: its origin's raw table's */
 	uint32_t cur_zone;     /* ... its zone (rules_result.zone, resolved) */
 	uint32_t ct_zone;      /* the raw table said CT --zone: rules_result.zone */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */

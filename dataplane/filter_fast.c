@@ -685,6 +685,8 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 		w->ct_helper = res.helper;
 	if (unlikely(res.tpol))
 		w->ct_tpol = res.tpol;
+	if (unlikely(res.ctev))
+		w->ct_ctev = res.ctev;
 	if (unlikely(res.zone))
 		w->ct_zone = res.zone;
 	if (unlikely(res.nat != NULL))

@@ -258,6 +258,7 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 	w->ct_notrack = 0;
 	w->ct_helper = w->cur_helper; /* handed over: raw ran at its origin */
 	w->ct_tpol = w->cur_tpol;
+	w->ct_ctev = w->cur_ctev;
 	w->ct_zone = w->cur_zone;
 	w->nat_tg = NULL;
 	/* a packet handed over by another worker has been through raw there */
@@ -1662,6 +1663,7 @@ static __rte_always_inline int est_one(struct dp_worker *w, const struct dp_rule
 	p.icmp_err = 0;
 	p.helper = 0;
 	p.tpol = 0; /* no raw table: the lane runs without one */
+	p.ctev = 0;
 	p.h_rep = 0;
 	p.hint = CT_NIL;
 	/* with several workers and NAT, a packet to a source translation's
@@ -2034,6 +2036,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		w->cur_create = pv->create;
 		w->cur_helper = pv->helper;
 		w->cur_tpol = pv->tpol;
+		w->cur_ctev = pv->ctev;
 		w->cur_zone = pv->zone;
 		if (pre) {
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), (uint16_t)n);
@@ -2066,6 +2069,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 	w->cur_ask_all = w->cur_create = 0;
 	w->cur_helper = 0;
 	w->cur_tpol = 0;
+	w->cur_ctev = 0;
 	w->cur_zone = 0;
 	return n;
 }
@@ -2253,6 +2257,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 			w->ct_notrack = 0;
 			w->ct_helper = 0;
 			w->ct_tpol = 0;
+			w->ct_ctev = 0;
 			w->ct_zone = 0;
 			if (out_on && R->prog->f[l3 == PKT_L3_IPV6].hook_raw[RULES_H_OUTPUT])
 				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_RAW, m, &pm, DP_PORT_NONE,

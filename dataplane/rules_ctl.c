@@ -153,6 +153,17 @@ static int install(struct dp_ctx *dp, struct rules_ruleset *rs, bool reuse, char
 			return -ENOMEM;
 		}
 	}
+	/* CT --ctevents: each connection's event mask from now on (two
+	 * bytes an entry, zeroed: the connections so far report all) */
+	for (unsigned i = 0; R->ct && R->prog->uses_ctev && i < dp->n_workers; i++) {
+		struct ct_table *t = dp->workers[i]->ct;
+		if (t != NULL && ct_ctev_enable(t) < 0) {
+			snprintf(err, errlen, "CT --ctevents: cannot allocate worker %u's event masks "
+				 "(%zu KiB): give EAL more memory", i, ((size_t)t->max * 2) >> 10);
+			rules_obj_free(R);
+			return -ENOMEM;
+		}
+	}
 	/* -m quota: what the rules kept spent stays spent (one budget for
 	 * both programs while the workers move over) */
 	if (rules_prog_quota_adopt(R->prog, dp->rules ? dp->rules->prog : NULL) < 0) {

@@ -876,6 +876,14 @@ static void print_target(struct lctx *c, const struct rules_ext *x)
 			rbuf_printf(c->b, " helper %s", x->u.ctt.helper);
 		if ((x->present & BIT(RULES_O_CT_TIMEOUT)) && x->u.ctt.timeout != NULL)
 			rbuf_printf(c->b, " timeout %s", x->u.ctt.timeout);
+		if (x->present & BIT(RULES_O_CT_CTEVENTS)) {
+			rbuf_puts(c->b, " ctevents");
+			rules_val_print(c->b, x, rules_ext_opt(RULES_X_CT, "ctevents"), 0);
+		}
+		if (x->present & BIT(RULES_O_CT_EXPEVENTS)) {
+			rbuf_puts(c->b, " expevents");
+			rules_val_print(c->b, x, rules_ext_opt(RULES_X_CT, "expevents"), 0);
+		}
 		rules_ct_zone_print(c->b, &x->u.ctt, "zone");
 		break;
 	case RULES_X_CONNMARK:

@@ -387,6 +387,10 @@ struct rules_t_ct {
 	char *timeout;    /* --timeout: a timeout policy's name (owned, may be NULL) */
 	uint8_t tpol;     /* its id (1-based, rules_timeout_policies), set by
 			     validation; 0: none, or no registry */
+	/* --ctevents: the events the connection reports (bit i: the
+	 * kernel's IPCT_* i, CT_IPCT_* in conntrack/ct.h), 0: all;
+	 * --expevents: its expectations' (bit 0, new) */
+	uint16_t ctevents, expevents;
 };
 
 /*
@@ -702,7 +706,8 @@ enum { RULES_O_CL_UPTO, RULES_O_CL_ABOVE, RULES_O_CL_MASK, RULES_O_CL_SADDR,
 enum { RULES_O_NFLOG_PREFIX, RULES_O_NFLOG_GROUP, RULES_O_NFLOG_SIZE, RULES_O_NFLOG_THRESHOLD,
 	RULES_O_NFLOG_RANGE_ };                                      /* NFLOG */
 enum { RULES_O_CT_NOTRACK, RULES_O_CT_HELPER, RULES_O_CT_ZONE, RULES_O_CT_ZONE_ORIG,
-       RULES_O_CT_ZONE_REPLY, RULES_O_CT_TIMEOUT };  /* CT target */
+       RULES_O_CT_ZONE_REPLY, RULES_O_CT_TIMEOUT, RULES_O_CT_CTEVENTS,
+       RULES_O_CT_EXPEVENTS };                       /* CT target */
 enum { RULES_O_MSS_SET, RULES_O_MSS_CLAMP };                         /* TCPMSS target */
 enum { RULES_O_ECNT_REMOVE, RULES_O_ECNT_CWR, RULES_O_ECNT_ECE, RULES_O_ECNT_ECT }; /* ECN target */
 enum { RULES_O_NPT_SRC, RULES_O_NPT_DST };                           /* SNPT, DNPT */

@@ -1481,6 +1481,7 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 			res->ct_set = 1;
 			res->helper = c->helper_id;
 			res->tpol = c->tpol;
+			res->ctev = c->ctevents;
 			if (c->zone_flags & RULES_CTZ_MARK)
 				res->zone = RULES_ZONE_MARK | dirs;
 			else if (c->zone != 0)
@@ -1747,6 +1748,7 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->notrack = 0;
 	res->helper = 0;
 	res->tpol = 0;
+	res->ctev = 0;
 	res->ct_set = 0;
 	res->zone = 0;
 	res->nat = NULL;

@@ -386,6 +386,8 @@ static const struct rules_opt ct_t_opts[] = {
 	{"notrack", RULES_O_CT_NOTRACK, RV_NONE, 0, 0, 0, 0, 0, 0},
 	{"helper", RULES_O_CT_HELPER, RV_STRING, 0, OFF(ctt.helper), 1, 15, 0, 0},
 	{"timeout", RULES_O_CT_TIMEOUT, RV_STRING, 0, OFF(ctt.timeout), 1, 31, 0, 0},
+	{"ctevents", RULES_O_CT_CTEVENTS, RV_CTEVENTS, 0, OFF(ctt.ctevents), 0, 0x3ff, 0, 0},
+	{"expevents", RULES_O_CT_EXPEVENTS, RV_CTEVENTS, 0, OFF(ctt.expevents), 0, 0x1, 0, 0},
 	{"zone", RULES_O_CT_ZONE, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, 0, 0},
 	{"zone-orig", RULES_O_CT_ZONE_ORIG, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, RULES_CTZ_ORIG, 0},
 	{"zone-reply", RULES_O_CT_ZONE_REPLY, RV_CTZONE, RO_NOPRINT, OFF(ctt), 0, 0, RULES_CTZ_REPLY,

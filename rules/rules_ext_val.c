@@ -75,6 +75,10 @@ static const struct bit_name tcp_flag_names[] = {{"FIN", 0x01}, {"SYN", 0x02}, {
 static const char *const addrtype_names[] = {"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST",
 	"MULTICAST", "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"};
 
+/* CT --ctevents' names, bit i the kernel's IPCT_* i (--expevents: "new") */
+static const char *const ctevent_names[] = {"new", "related", "destroy", "reply", "assured",
+	"protoinfo", "helper", "mark", "natseqinfo", "secmark"};
+
 /* parse order of iptables (prefix match, first wins); print order is bit order */
 static const struct bit_name ct_state_names[] = {{"INVALID", RULES_CT_INVALID},
 	{"NEW", RULES_CT_NEW}, {"ESTABLISHED", RULES_CT_ESTABLISHED}, {"RELATED", RULES_CT_RELATED},
@@ -1744,6 +1748,29 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 	case RV_NETMAP:
 		rc = parse_netmap(pc, o, arg, f);
 		break;
+	case RV_CTEVENTS: {
+		/* libxt_CT's ct_parse_events: exact names, comma-separated */
+		uint32_t mask = 0;
+		const char *p = arg;
+		for (;;) {
+			const char *comma = strchr(p, ',');
+			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+			size_t i = 0;
+			while (i < RULES_ARRAY_SIZE(ctevent_names) &&
+			       !((o->max & BIT(i)) && strlen(ctevent_names[i]) == len &&
+				 strncmp(p, ctevent_names[i], len) == 0))
+				i++;
+			if (i == RULES_ARRAY_SIZE(ctevent_names))
+				return rules_errf(pc->pe, pc->col, "CT --%s: unknown event type \"%.*s\"",
+					o->name, (int)len, p);
+			mask |= BIT(i);
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+		*(uint16_t *)f = (uint16_t)mask;
+		break;
+	}
 	case RV_CTZONE: {
 		/* libxt_CT's ct_parse_zone_id: the direction flags add up, the
 		 * id is the last one given ("mark": the packet's mark) */
@@ -1767,6 +1794,17 @@ int rules_val_parse(struct rules_pctx *pc, struct rules_ext *x, const struct rul
 }
 
 /* ---- printing ---- */
+
+/* " A,B,...": the names of v's bits (bit i: names[i]) */
+static void print_name_bits(struct rules_buf *b, const char *const *names, size_t n, uint32_t v)
+{
+	const char *sep = " ";
+	for (size_t i = 0; i < n; i++)
+		if (v & BIT(i)) {
+			rbuf_printf(b, "%s%s", sep, names[i]);
+			sep = ",";
+		}
+}
 
 const char *rules_icmp_name(int fam, uint8_t type, uint8_t code_lo, uint8_t code_hi)
 {
@@ -1996,16 +2034,13 @@ void rules_val_print(struct rules_buf *b, const struct rules_ext *x, const struc
 	case RV_PKTTYPE:
 		rbuf_printf(b, " %s", pkttype_names[*(const uint8_t *)f & 3].name);
 		break;
-	case RV_ADDRTYPES: {
-		uint16_t v = *(const uint16_t *)f;
-		const char *sep = " ";
-		for (size_t i = 0; i < RULES_ARRAY_SIZE(addrtype_names); i++)
-			if (v & BIT(i)) {
-				rbuf_printf(b, "%s%s", sep, addrtype_names[i]);
-				sep = ",";
-			}
+	case RV_CTEVENTS:
+		print_name_bits(b, ctevent_names, RULES_ARRAY_SIZE(ctevent_names), *(const uint16_t *)f);
 		break;
-	}
+	case RV_ADDRTYPES:
+		print_name_bits(b, addrtype_names, RULES_ARRAY_SIZE(addrtype_names),
+			*(const uint16_t *)f);
+		break;
 	case RV_STRING: {
 		const char *s = *(char *const *)f;
 		rbuf_save_string(b, s ? s : "");

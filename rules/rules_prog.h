@@ -185,6 +185,7 @@ struct rules_result {
 	 * default zone. The tracker resolves it (rules_zone_ids). */
 	uint32_t zone;
 	uint8_t tpol;        /* CT --timeout: the policy id (rules_t_ct.tpol), 0: none */
+	uint16_t ctev;       /* CT --ctevents: the events reported (CT_IPCT_* bits), 0: all */
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	/* TCPMSS (RULES_MOD_MSS): the smallest --set-mss of the rules hit
 	 * (0xffff: none), and whether one clamps to the path MTU; the
@@ -418,6 +419,7 @@ struct rules_prog {
 	bool uses_ct;       /* some rule needs connection tracking (state, NOTRACK, ...) */
 	bool uses_zones;    /* some CT target gives a zone (--zone*, not 0) */
 	bool uses_tpol;     /* some CT target gives a timeout policy (--timeout) */
+	bool uses_ctev;     /* some CT target limits the events (--ctevents) */
 	bool uses_nat;      /* some rule translates (the nat table has a NAT target) */
 	bool uses_npt;   /* SNPT/DNPT: addresses rewritten (router mode only) */
 	bool uses_connlimit; /* some rule has -m connlimit: the caller counts (connlimit) */

@@ -10,7 +10,9 @@
 # `-L -n -v` (abbreviated counters), `-S` and `-S -v`, and for every chain
 # `-L CHAIN -n -v --line-numbers`, `-L CHAIN 1 -n -v`, `-S CHAIN -v` and
 # `-S CHAIN 1`, must print exactly as the kernel's ip(6)tables prints them.
-# Usage: kernel-diff.sh BUILDDIR   (needs root, iptables, ipset)
+# NAME.nfct, if present, holds the timeout policies CT --timeout names, one
+# `nfct add timeout` line each, made in the kernel's namespace first.
+# Usage: kernel-diff.sh BUILDDIR   (needs root, iptables, ipset, nfct)
 set -uo pipefail
 build=${1:?usage: kernel-diff.sh BUILDDIR}
 dir=$(cd "$(dirname "$0")/golden" && pwd)
@@ -38,6 +40,13 @@ for f in "$dir"/*.rules; do
 	[ -f "$base.ipset" ] && sets=(-s "$base.ipset")
 	ip netns add "$ns"
 	[ -f "$base.ipset" ] && ip netns exec "$ns" ipset restore <"$base.ipset"
+	# NAME.nfct: the timeout policies CT --timeout names (nfct add timeout LINE)
+	if [ -f "$base.nfct" ]; then
+		while read -r line; do
+			# shellcheck disable=SC2086
+			ip netns exec "$ns" nfct add timeout $line
+		done <"$base.nfct"
+	fi
 	if ! ip netns exec "$ns" "ip${v}tables-restore" -c <"$f" 2>"$work/err"; then
 		echo "kernel-diff: FAIL $name: the kernel refused it: $(cat "$work/err")"
 		fail=1

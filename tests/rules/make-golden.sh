@@ -4,7 +4,8 @@
 # Regenerate tests/rules/golden/*.save with the real kernel: each NAME.rules
 # is restored into a throwaway network namespace with iptables-restore -c
 # (ip6tables-restore when NAME ends in -v6; NAME.ipset, if present, is
-# loaded with ipset restore first) and saved back with iptables-save (-c when
+# loaded with ipset restore first; NAME.nfct's lines are `nfct add timeout`
+# policies made first) and saved back with iptables-save (-c when
 # NAME contains -counters), without the "# Generated"/"# Completed" lines.
 # Also NAME.list and NAME.spec: for every table the file names (in the order
 # raw, mangle, nat, filter), a line "# table T" followed by what
@@ -29,6 +30,12 @@ for f in "$@"; do
 	ip netns add "$ns"
 	if [ -f "$base.ipset" ]; then
 		ip netns exec "$ns" ipset restore < "$base.ipset"
+	fi
+	if [ -f "$base.nfct" ]; then # the timeout policies CT --timeout names
+		while read -r line; do
+			# shellcheck disable=SC2086
+			ip netns exec "$ns" nfct add timeout $line
+		done < "$base.nfct"
 	fi
 	if ! ip netns exec "$ns" "ip${v}tables-restore" -c < "$f"; then
 		echo "make-golden: the kernel refused $f" >&2

@@ -1103,6 +1103,69 @@ static void test_kill_and_format(void **st)
 	assert_int_equal(T->free != CT_NIL, 1);
 }
 
+/* the events queued since the last call, as "N U D" type letters */
+static void evs(struct ct_evq *q, char *out)
+{
+	struct ct_ev ev;
+	size_t n = 0;
+	while (ct_event_get(q, &ev) && n < 15)
+		out[n++] = (ev.type & CT_EV_NEW) ? 'N' : (ev.type & CT_EV_DESTROY) ? 'D' : 'U';
+	out[n] = 0;
+}
+
+/* CT --ctevents: a connection reports only events with a bit of its mask
+ * (nf_conntrack_eventmask_report): new,destroy drops a UDP reply's
+ * UPDATE; assured keeps only the handshake's last UPDATE (not the NEW,
+ * whose bits are NEW and PROTOINFO); a connection without a mask reports
+ * all. */
+static void test_ctevents(void **st)
+{
+	(void)st;
+	struct ct_evq *q = zalloc64(sizeof(*q) + 64 * sizeof(struct ct_ev));
+	assert_non_null(q);
+	q->mask = 63;
+	T->evq = q;
+	assert_int_equal(ct_ctev_enable(T), 0);
+	char got[16];
+	struct pk k;
+	udp4(&k, C, S, 5000, 53, 10);
+	k.p.ctev = CT_IPCT_NEW | CT_IPCT_DESTROY;
+	run(&k);
+	uint32_t u = R.idx;
+	udp4(&k, S, C, 53, 5000, 10);
+	run(&k);
+	evs(q, got);
+	assert_string_equal(got, "N");
+	ct_kill(T, u);
+	evs(q, got);
+	assert_string_equal(got, "D");
+	/* assured only */
+	tcp4(&k, C, S, 40000, 80, SYN, 1000, 0, 64240, 0, NULL, 0);
+	k.p.ctev = CT_IPCT_ASSURED;
+	run(&k);
+	uint32_t tc = R.idx;
+	tcp4(&k, S, C, 80, 40000, SYN | ACK, 5000, 1001, 65160, 0, NULL, 0);
+	run(&k);
+	tcp4(&k, C, S, 40000, 80, ACK, 1001, 5001, 502, 0, NULL, 0);
+	run(&k);
+	assert_true(T->e[tc].status & CT_S_ASSURED);
+	evs(q, got);
+	assert_string_equal(got, "U");
+	ct_kill(T, tc);
+	evs(q, got);
+	assert_string_equal(got, "");
+	/* no mask: every event, the entry's old mask gone */
+	udp4(&k, C, S, 5001, 53, 10);
+	run(&k);
+	udp4(&k, S, C, 53, 5001, 10);
+	run(&k);
+	ct_kill(T, R.idx);
+	evs(q, got);
+	assert_string_equal(got, "NUD");
+	T->evq = NULL;
+	free(q);
+}
+
 /* -m connlimit's counts: a connection counted once however many of its
  * packets pass, dead and closing connections dropped from the count, the
  * packet's own unconfirmed connection counted, another worker's count
@@ -1767,6 +1830,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_and_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connlimit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctevents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_ftp_parse),
