@@ -526,8 +526,17 @@ static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l3_off);
 	if (mods & RULES_MOD_MARK)
 		pm->mark = v->mark;
-	if ((mods & RULES_MOD_CTMARK) && w->ctr.idx != CT_NIL)
-		ct_mark_set(w->ct, &w->ct->e[w->ctr.idx], v->ct_mark);
+	if ((mods & RULES_MOD_CTMARK) && w->ctr.idx != CT_NIL) {
+		struct ct_entry *e = &w->ct->e[w->ctr.idx];
+		if (unlikely(!w->ctr.fresh) && ct_mark(w->ct, e) != v->ct_mark) {
+			ct_mark_set(w->ct, e, v->ct_mark);
+			/* CONNMARK changed a confirmed connection's mark: an
+			 * UPDATE (the kernel's IPCT_MARK; a new one's NEW has it) */
+			ct_event(w->ct, w->ctr.idx, CT_EV_UPDATE, CT_IPCT_MARK);
+		} else {
+			ct_mark_set(w->ct, e, v->ct_mark);
+		}
+	}
 	if (pm->l3 == PKT_L3_IPV4) {
 		if (mods & (RULES_MOD_TOS | RULES_MOD_TTL)) {
 			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;

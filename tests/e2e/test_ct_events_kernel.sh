@@ -5,7 +5,9 @@
 # (conntrack/ctevents.rules: per destination port, the events a connection
 # reports: new and destroy; destroy only; assured only; reply only; none
 # given: all), the same connections (tests/e2e/nat/natdiff.py clients from
-# fixed ports, UDP and TCP), then a flush (conntrack -F: the DESTROYs).
+# fixed ports, UDP and TCP; one UDP exchange twice, its second datagram
+# marked by CONNMARK: an UPDATE of the mark alone), then a flush
+# (conntrack -F: the DESTROYs).
 # conntrack -E must show the same events, made comparable (timeouts by the
 # kernel's timeout they are under, no counters), sorted (a flush's order is
 # its hash table's). The TCP closes of the connection without a mask are
@@ -37,7 +39,7 @@ done
 flows() { # LAN_NS
 	local ns=$1 k
 	for k in "udp 40001 7000" "tcp 40002 7000" "tcp 40003 7001" "udp 40004 7001" \
-		"udp 40005 7002" "tcp 40006 7002"; do
+		"udp 40005 7002" "udp 40005 7002" "tcp 40006 7002"; do
 		set -- $k
 		ip netns exec "$ns" timeout 10 "$PY" "$NATDIFF" "$1" 10.77.1.2 "$2" 10.77.2.2 "$3" \
 			>/dev/null 2>&1 || fail "the $k connection from $ns failed"
@@ -82,6 +84,8 @@ assert_file_match "the kernel: assured only: the UPDATE that assures it" \
 assert_file_nomatch "the kernel: assured only: no NEW" '^\[NEW\] tcp .* dport=7001 ' "$E2E_TMP/kernel.evn"
 assert_file_match "the kernel: reply only: the UPDATE of the reply" '^\[UPDATE\] udp .* dport=7001 ' "$E2E_TMP/kernel.evn"
 assert_file_match "the kernel: no mask: a NEW" '^\[NEW\] tcp .* dport=7002 ' "$E2E_TMP/kernel.evn"
+assert_eq "the kernel: CONNMARK's change of an answered flow's mark: an UPDATE of its own" 2 \
+	"$(grep -c '^\[UPDATE\] udp .* sport=40005 dport=7002 ' "$E2E_TMP/kernel.evn")"
 if diff -u "$E2E_TMP/kernel.evn" "$E2E_TMP/rampart.evn" >"$E2E_TMP/ev.diff"; then
 	pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") events as the kernel's under CT --ctevents"
 else
