@@ -654,6 +654,7 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 	ct_event(t, idx, CT_EV_NEW,
 		 (e->status & CT_S_EXPECTED ? CT_IPCT_RELATED : CT_IPCT_NEW) |
 		 ((e->proto == 6 || e->proto == 132) ? CT_IPCT_PROTOINFO : 0) |
+		 (ct_helper(e) ? CT_IPCT_HELPER : 0) |
 		 (ct_mark(t, e) != 0 ? CT_IPCT_MARK : 0));
 	return true;
 }

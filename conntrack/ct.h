@@ -386,6 +386,9 @@ enum {
 	CT_IPCT_REPLY = 1 << 3, CT_IPCT_ASSURED = 1 << 4, CT_IPCT_PROTOINFO = 1 << 5,
 	CT_IPCT_HELPER = 1 << 6, CT_IPCT_MARK = 1 << 7, CT_IPCT_SEQADJ = 1 << 8,
 	CT_IPCT_SECMARK = 1 << 9, CT_IPCT_LABEL = 1 << 10,
+	/* a mask no event matches: CT --expevents without --ctevents (the
+	 * kernel's ctmask 0 then: the connection reports nothing) */
+	CT_IPCT_NONE = 1 << 15,
 };
 struct ct_ev {
 	uint8_t type;

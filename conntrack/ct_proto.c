@@ -1196,7 +1196,10 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			uint8_t mh = 0;
 			if (t->exp != NULL && ct_expect_take(t->exp, k, now, &xn, &mh)) {
 				e->status |= CT_S_EXPECTED;
-				e->ps = (uint8_t)((e->ps & 0x3f) | (mh & 3) << 6);
+				/* its master's helper, not the raw table's (the
+				 * kernel assigns a template's helper only to a
+				 * connection nobody expected) */
+				e->ps = (uint8_t)((e->ps & 0x0f) | (mh & 3) << 6);
 				t->st.expect_match++;
 				if (xn.on) {
 					r->follow = xn.on;

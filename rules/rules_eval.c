@@ -1481,7 +1481,9 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 			res->ct_set = 1;
 			res->helper = c->helper_id;
 			res->tpol = c->tpol;
-			res->ctev = c->ctevents;
+			/* --expevents alone: the kernel's template has ctmask 0,
+			 * its connections report no event (CT_IPCT_NONE) */
+			res->ctev = c->ctevents ? c->ctevents : c->expevents ? 0x8000 : 0;
 			if (c->zone_flags & RULES_CTZ_MARK)
 				res->zone = RULES_ZONE_MARK | dirs;
 			else if (c->zone != 0)

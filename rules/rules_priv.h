@@ -150,8 +150,8 @@ enum rv_type {
 	RV_POLICY_OPT,  /* -m policy's other options, into that struct (opt->min arguments) */
 	RV_CTZONE,      /* CT --zone/--zone-orig/--zone-reply ID|mark into struct rules_t_ct
 			   (the direction flag in opt->dflt) */
-	RV_CTEVENTS,    /* CT --ctevents/--expevents: a uint16_t of RULES_CTEV_* bits from
-			   libxt_CT's names (opt->max: the bits allowed) */
+	RV_CTEVENTS,    /* CT --ctevents/--expevents: a uint16_t of bits from libxt_CT's
+			   names, bit i the kernel's IPCT_* i (opt->max: the bits allowed) */
 	RV_TYPE_COUNT
 };
 

@@ -792,7 +792,8 @@ static int compile_rule(struct cctx *c, int fam, enum rules_table_id t, const st
 				p->uses_zones = true;
 			if (cr->kind == RULES_CK_CT && tx->u.ctt.tpol != 0)
 				p->uses_tpol = true;
-			if (cr->kind == RULES_CK_CT && tx->u.ctt.ctevents != 0)
+			if (cr->kind == RULES_CK_CT &&
+			    (tx->u.ctt.ctevents != 0 || tx->u.ctt.expevents != 0))
 				p->uses_ctev = true;
 			break;
 		case RULES_X_CONNMARK:

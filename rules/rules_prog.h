@@ -185,7 +185,8 @@ struct rules_result {
 	 * default zone. The tracker resolves it (rules_zone_ids). */
 	uint32_t zone;
 	uint8_t tpol;        /* CT --timeout: the policy id (rules_t_ct.tpol), 0: none */
-	uint16_t ctev;       /* CT --ctevents: the events reported (CT_IPCT_* bits), 0: all */
+	uint16_t ctev;       /* CT --ctevents: the events reported (CT_IPCT_* bits), 0: all;
+				0x8000 (CT_IPCT_NONE): none (--expevents alone) */
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	/* TCPMSS (RULES_MOD_MSS): the smallest --set-mss of the rules hit
 	 * (0xffff: none), and whether one clamps to the path MTU; the

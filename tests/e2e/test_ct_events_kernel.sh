@@ -3,8 +3,8 @@
 #
 # CT --ctevents against the Linux kernel's: the same raw table
 # (conntrack/ctevents.rules: per destination port, the events a connection
-# reports: new and destroy; destroy only; assured only; reply only; none
-# given: all), the same connections (tests/e2e/nat/natdiff.py clients from
+# reports: new and destroy; destroy only; assured only; reply only;
+# --expevents alone: none; no rule: all), the same connections (tests/e2e/nat/natdiff.py clients from
 # fixed ports, UDP and TCP; one UDP exchange twice, its second datagram
 # marked by CONNMARK: an UPDATE of the mark alone), then a flush
 # (conntrack -F: the DESTROYs).
@@ -30,7 +30,7 @@ ip netns exec "$K_RTR" sysctl -qw net.netfilter.nf_conntrack_events=1 ||
 ip netns exec "$K_RTR" iptables-restore <"$RULES" || die "the kernel refused ctevents.rules"
 
 for ns in "$WAN_NS" "$K_WAN"; do
-	bg "srv-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" serve 7000 7001 7002
+	bg "srv-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" serve 7000 7001 7002 7003
 done
 for ns in "$WAN_NS" "$K_WAN"; do
 	wait_for "the servers in $ns" 10 grep -q serving "$E2E_TMP/srv-$ns.log"
@@ -39,7 +39,7 @@ done
 flows() { # LAN_NS
 	local ns=$1 k
 	for k in "udp 40001 7000" "tcp 40002 7000" "tcp 40003 7001" "udp 40004 7001" \
-		"udp 40005 7002" "udp 40005 7002" "tcp 40006 7002"; do
+		"udp 40005 7002" "udp 40005 7002" "tcp 40006 7002" "udp 40007 7003"; do
 		set -- $k
 		ip netns exec "$ns" timeout 10 "$PY" "$NATDIFF" "$1" 10.77.1.2 "$2" 10.77.2.2 "$3" \
 			>/dev/null 2>&1 || fail "the $k connection from $ns failed"
@@ -69,7 +69,7 @@ rp_stop
 for f in kernel rampart; do
 	"$PY" "$NATDIFF" events "$E2E_TMP/$f.ev" |
 		grep -E ' (udp|tcp) ' |
-		grep -Ev '^\[UPDATE\] tcp [^ ]+ (FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) ' |
+		grep -Ev '^\[UPDATE\] tcp [^ ]+ (FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) .* dport=7002 ' |
 		sort >"$E2E_TMP/$f.evn"
 done
 log "kernel:"
@@ -83,6 +83,7 @@ assert_file_match "the kernel: assured only: the UPDATE that assures it" \
 	'^\[UPDATE\] tcp .* ESTABLISHED .* dport=7001 .*\[ASSURED\]' "$E2E_TMP/kernel.evn"
 assert_file_nomatch "the kernel: assured only: no NEW" '^\[NEW\] tcp .* dport=7001 ' "$E2E_TMP/kernel.evn"
 assert_file_match "the kernel: reply only: the UPDATE of the reply" '^\[UPDATE\] udp .* dport=7001 ' "$E2E_TMP/kernel.evn"
+assert_file_nomatch "the kernel: --expevents alone: no event at all" ' dport=7003 ' "$E2E_TMP/kernel.evn"
 assert_file_match "the kernel: no mask: a NEW" '^\[NEW\] tcp .* dport=7002 ' "$E2E_TMP/kernel.evn"
 assert_eq "the kernel: CONNMARK's change of an answered flow's mark: an UPDATE of its own" 2 \
 	"$(grep -c '^\[UPDATE\] udp .* sport=40005 dport=7002 ' "$E2E_TMP/kernel.evn")"

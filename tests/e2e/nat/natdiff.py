@@ -158,7 +158,8 @@ def events(path):
     """conntrack -E lines (the kernel's or rampartctl's), comparable: the
     timeout as the kernel's timeout it is, the reply's ports as port_class
     of the original's (a translation the kernel picked at random compares
-    by its class), no counters, marks or netlink port ids."""
+    by its class), no counters, marks, netlink port ids or the program
+    that deleted it."""
     for line in open(path):
         t = line.split()
         if len(t) < 4 or t[0] not in ("[NEW]", "[UPDATE]", "[DESTROY]"):
@@ -172,7 +173,7 @@ def events(path):
         ports = []
         for w in t[i:]:
             k, _, v = w.partition("=")
-            if k in ("packets", "bytes", "mark", "use", "zone", "portid") or w == "[USERSPACE]":
+            if k in ("packets", "bytes", "mark", "use", "zone", "portid", "progname") or w == "[USERSPACE]":
                 continue
             if k in ("sport", "dport"):
                 ports.append(int(v))
