@@ -176,6 +176,7 @@ int ct_zones_enable(struct ct_table *t)
 		return -1;
 	t->mem += n;
 	__atomic_store_n(&t->zn, zn, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -189,6 +190,7 @@ int ct_tpol_enable(struct ct_table *t)
 		return -1;
 	t->mem += n;
 	__atomic_store_n(&t->tp, tp, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -202,6 +204,7 @@ int ct_ctev_enable(struct ct_table *t)
 		return -1;
 	t->mem += n;
 	__atomic_store_n(&t->em, em, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -540,15 +543,8 @@ uint32_t ct_alloc(struct ct_table *t, uint8_t fam)
 	uint32_t tnext = wheel ? e->tnext : CT_NIL;
 	memset(e, 0, sizeof(*e));
 	memset(&t->px[idx], 0, sizeof(t->px[idx]));
-	uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
-	if (zn != NULL)
-		zn[idx] = 0;
-	uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
-	if (tp != NULL)
-		tp[idx] = 0;
-	uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
-	if (em != NULL)
-		em[idx] = 0;
+	if (unlikely(__atomic_load_n(&t->side, __ATOMIC_ACQUIRE)))
+		ct_side_set(t, idx, 0, 0, 0);
 	e->fam = fam;
 	e->status = wheel;
 	e->tnext = tnext;
@@ -651,7 +647,8 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 	t->st.new_++;
 	/* as the kernel's confirm: NEW (RELATED for an expected one), with
 	 * what its first packet did (a TCP or SCTP state, a mark) */
-	ct_event(t, idx, CT_EV_NEW,
+	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL))
+		ct_event(t, idx, CT_EV_NEW,
 		 (e->status & CT_S_EXPECTED ? CT_IPCT_RELATED : CT_IPCT_NEW) |
 		 ((e->proto == 6 || e->proto == 132) ? CT_IPCT_PROTOINFO : 0) |
 		 (ct_helper(e) ? CT_IPCT_HELPER : 0) |

@@ -427,6 +427,9 @@ struct ct_table {
 	/* entry i's CT --ctevents mask (CT_IPCT_*, 0: every event): NULL
 	 * until a ruleset gives one (ct_ctev_enable) */
 	uint16_t *em;
+	/* one of zn, tp, em exists: entry creation and reuse look at them
+	 * (one predicted branch without) */
+	uint8_t side;
 	void *(*alloc_fn)(size_t);
 	/* a translated connection was made: a new one's reply tuple may be
 	 * held by another (ct_confirm looks; with zones too). Never cleared. */
@@ -641,6 +644,22 @@ static inline const uint32_t *ct_to(const struct ct_table *t, uint32_t idx)
 		return t->par->to;
 	uint32_t id = tp[idx];
 	return id != 0 && id <= t->par->n_tpol ? t->par->tpol[id - 1] : t->par->to;
+}
+
+/* Entry idx's side arrays (those that exist): its zones (ct_zone_pack),
+ * its CT --timeout policy, its CT --ctevents mask */
+static inline void ct_side_set(struct ct_table *t, uint32_t idx, uint32_t zones, uint8_t tpol,
+	uint16_t ctev)
+{
+	uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
+	if (zn != NULL)
+		zn[idx] = zones;
+	uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
+	if (tp != NULL)
+		tp[idx] = tpol;
+	uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
+	if (em != NULL)
+		em[idx] = ctev;
 }
 
 /* Entry idx's zone ids (ct_zone_pack), 0 when zones are not in use */

@@ -1172,15 +1172,10 @@ void ct_in(struct ct_table *t, const struct ct_pkt *p, uint32_t h, uint32_t now,
 			}
 			struct ct_entry *e = &t->e[idx];
 			entry_set_tuples(t, e, k, &rep);
-			uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
-			if (unlikely(zn != NULL))
-				zn[idx] = ct_zone_pack(k->zo, k->zr);
-			uint8_t *tp = __atomic_load_n(&t->tp, __ATOMIC_ACQUIRE);
-			if (unlikely(tp != NULL))
-				tp[idx] = p->tpol; /* before the tracker's first refresh */
-			uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
-			if (unlikely(em != NULL))
-				em[idx] = p->ctev;
+			/* zones, timeout policy (before the tracker's first
+			 * refresh), event mask */
+			if (unlikely(__atomic_load_n(&t->side, __ATOMIC_ACQUIRE)))
+				ct_side_set(t, idx, ct_zone_pack(k->zo, k->zr), p->tpol, p->ctev);
 			t->pending = idx;
 			if (proto == 6 && !tcp_new(t, e, &s)) {
 				ct_abort(t);
