@@ -321,6 +321,35 @@ static uint64_t natc_get(const char *addr, uint8_t proto)
 
 /* ---- tests ---- */
 
+/* Zones (CT --zone): the same translated tuple in another zone is free,
+ * as the kernel's nf_nat_used_tuple looks in the connection's zone: a
+ * second client in zone 2 keeps the port the first one has in zone 1; a
+ * third in zone 1 does not. */
+static void test_snat_zones(void **st)
+{
+	(void)st;
+	assert_int_equal(ct_zones_enable(T), 0);
+	struct pk k;
+	struct nat_range rg;
+	range4(&rg, "198.51.100.1", NULL, 0, 0);
+	struct ct_tuple r;
+	static const uint16_t zones[3] = { 1, 2, 1 };
+	static const char *const client[3] = { "10.0.0.2", "10.0.0.3", "10.0.0.4" };
+	uint16_t port[3];
+	for (int i = 0; i < 3; i++) {
+		build(&k, 4, client[i], "203.0.113.9", 17, 5000, 53, 10);
+		k.p.t.zo = k.p.t.zr = k.p.t.zone = zones[i];
+		uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 777);
+		assert_int_not_equal(idx, CT_NIL);
+		reply_tuple(idx, &r);
+		port[i] = r.dport;
+	}
+	assert_int_equal(port[0], 5000);
+	assert_int_equal(port[1], 5000); /* another zone: free */
+	assert_int_not_equal(port[2], 5000); /* the first one's zone: taken */
+	assert_int_equal(ST.port_changed, 1);
+}
+
 static void test_snat_keeps_port_then_changes_it(void **st)
 {
 	(void)st;
@@ -1558,6 +1587,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snat_keeps_port_then_changes_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snat_zones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exhaustion_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shares_are_disjoint, setup, teardown),
