@@ -3998,6 +3998,73 @@ static void nat_two_workers(bool steer, uint64_t *handoffs, uint64_t *steered)
 	assert_int_equal(dp_down((void **)1), 0);
 }
 
+/* The raw table's CT --timeout and --ctevents ride with a packet handed
+ * to another worker (dp_mbuf_priv) and reach the connection the worker
+ * that makes it creates: an answer-like datagram to the MASQUERADE
+ * address whose ports name the worker that did not receive it. */
+static void test_handoff_ct_template(void **state)
+{
+	(void)state;
+	n_q = 2;
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml), "%.*sconntrack: {max-entries: 8192, max-ipv6: 1024, "
+		 "timeout-policies: {dns: {protocol: udp, unreplied: 5}}}\n",
+		 (int)(strstr(nat2_yaml, "conntrack:") - nat2_yaml), nat2_yaml);
+	struct rules_tpol tp = { .name = "dns", .fams = RULES_F_V4 | RULES_F_V6, .proto = 17 };
+	assert_int_equal(rules_timeout_policies(&tp, 1), 0);
+	assert_int_equal(dp_up(yaml), 0);
+	struct dp_worker *w1 = dp_worker_get(dp, 1);
+	assert_non_null(w1);
+	for (unsigned i = 0; i < 40; i += 2) {
+		nic_key[i] = 0x6d;
+		nic_key[i + 1] = 0x5a;
+	}
+	for (unsigned i = 0; i < 128; i++)
+		nic_reta[i] = (uint16_t)(i % 2);
+	learn_h1();
+	learn_h2();
+	install("*raw\n:PREROUTING ACCEPT [0:0]\n"
+		"-A PREROUTING -i wan0 -p udp -j CT --timeout dns --ctevents destroy\nCOMMIT\n"
+		"*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n", NULL);
+	/* a port whose owner (nat_owner) is not the queue the NIC picks */
+	struct frame f;
+	uint16_t port = 0;
+	for (uint16_t p = 40000; p < 40100 && port == 0; p++) {
+		udp4_from(&f, 1, H2_IP, WAN_IP, 53, p, 10);
+		if (nic_queue(&f) != (unsigned)((53 + p) % 2))
+			port = p;
+	}
+	assert_int_not_equal(port, 0);
+	udp4_from(&f, 1, H2_IP, WAN_IP, 53, port, 10);
+	nic_put(1, &f);
+	for (int k = 0; k < 6; k++) {
+		dp_worker_poll(w);
+		dp_worker_poll(w1);
+	}
+	assert_true(w->st.handoff_out + w1->st.handoff_out > 0);
+	struct frame out;
+	while (nic_take(0, &out) || nic_take(1, &out))
+		;
+	unsigned found = 0;
+	struct dp_worker *ws[2] = { w, w1 };
+	for (int i = 0; i < 2; i++) {
+		const struct ct_table *t = ws[i]->ct;
+		for (uint32_t j = 0; j < t->max; j++)
+			if (t->e[j].fam == 4 && t->e[j].proto == 17 && t->e[j].port[1] == port) {
+				found++;
+				assert_non_null(t->tp);
+				assert_non_null(t->em);
+				assert_int_equal(t->tp[j], 1);
+				assert_int_equal(t->em[j], CT_IPCT_DESTROY);
+				assert_true((int32_t)(t->e[j].expire - t->now) <= (int32_t)(5 * CT_HZ));
+			}
+	}
+	assert_int_equal(found, 1);
+	rules_timeout_policies(NULL, 0);
+	assert_int_equal(dp_down((void **)1), 0);
+}
+
 /* a failed assertion leaves the dataplane up */
 static int dp_down_if_up(void **state)
 {
@@ -6713,6 +6780,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_null_binding, router_setup, dp_down),
 				cmocka_unit_test_setup_teardown(test_nat_masquerade, router_setup, dp_down),
 		cmocka_unit_test_teardown(test_nat_rss_steering, dp_down_if_up),
+		cmocka_unit_test_teardown(test_handoff_ct_template, dp_down_if_up),
 		cmocka_unit_test_setup_teardown(test_masquerade_address, masq2_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_metrics_exposition, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_conntrack_reassembly, router_setup, dp_down),
