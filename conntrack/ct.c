@@ -166,45 +166,35 @@ void ct_table_destroy(struct ct_table *t)
 	}
 }
 
-int ct_zones_enable(struct ct_table *t)
+/* One side array of elem bytes an entry, zeroed (every entry at its
+ * default), counted in the table's memory; NULL without memory */
+static void *side_alloc(struct ct_table *t, size_t elem)
 {
-	if (t->zn != NULL)
-		return 0;
-	size_t n = (size_t)t->max * sizeof(t->zn[0]);
-	uint32_t *zn = t->alloc_fn(n); /* zeroed: every entry in zone 0 */
-	if (zn == NULL)
-		return -1;
-	t->mem += n;
-	__atomic_store_n(&t->zn, zn, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE);
-	return 0;
+	size_t n = (size_t)t->max * elem;
+	void *a = t->alloc_fn(n);
+	if (a != NULL)
+		t->mem += n;
+	return a;
 }
 
-int ct_tpol_enable(struct ct_table *t)
-{
-	if (t->tp != NULL)
-		return 0;
-	size_t n = (size_t)t->max * sizeof(t->tp[0]);
-	uint8_t *tp = t->alloc_fn(n); /* zeroed: no entry has a policy */
-	if (tp == NULL)
-		return -1;
-	t->mem += n;
-	__atomic_store_n(&t->tp, tp, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE);
-	return 0;
-}
+/* Give slot p (t->zn, t->tp, t->em) its array if it has none, published
+ * with release (zeroed before a worker sees it); false without memory */
+#define SIDE_SET(t, p)                                                        \
+	({                                                                    \
+		__typeof__(*(p)) a_ = *(p) ? *(p) : side_alloc((t), sizeof(**(p))); \
+		if (a_ != NULL)                                               \
+			__atomic_store_n((p), a_, __ATOMIC_RELEASE);          \
+		a_ != NULL;                                                   \
+	})
 
-int ct_ctev_enable(struct ct_table *t)
+int ct_side_enable(struct ct_table *t, unsigned which)
 {
-	if (t->em != NULL)
-		return 0;
-	size_t n = (size_t)t->max * sizeof(t->em[0]);
-	uint16_t *em = t->alloc_fn(n); /* zeroed: every entry reports all */
-	if (em == NULL)
+	if (((which & CT_SIDE_ZONES) && !SIDE_SET(t, &t->zn)) ||
+	    ((which & CT_SIDE_TPOL) && !SIDE_SET(t, &t->tp)) ||
+	    ((which & CT_SIDE_CTEV) && !SIDE_SET(t, &t->em)))
 		return -1;
-	t->mem += n;
-	__atomic_store_n(&t->em, em, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE);
+	if (which)
+		__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE); /* after the arrays */
 	return 0;
 }
 

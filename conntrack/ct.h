@@ -418,14 +418,14 @@ struct ct_table {
 	uint32_t nfree;       /* entries on the free list (none: early drop) */
 	uint32_t pending;    /* unconfirmed entry of the current packet */
 	/* entry i's zones: zn[i] = ct_zone_pack(original's id, reply's id);
-	 * NULL until a ruleset uses zones (ct_zones_enable; the control
+	 * NULL until a ruleset uses zones (ct_side_enable; the control
 	 * thread sets it before such a ruleset runs): every entry in zone 0 */
 	uint32_t *zn;
 	/* entry i's CT --timeout policy id (ct_params.tpol, 0: none): NULL
-	 * until a ruleset gives one (ct_tpol_enable) */
+	 * until a ruleset gives one (ct_side_enable) */
 	uint8_t *tp;
 	/* entry i's CT --ctevents mask (CT_IPCT_*, 0: every event): NULL
-	 * until a ruleset gives one (ct_ctev_enable) */
+	 * until a ruleset gives one (ct_side_enable) */
 	uint16_t *em;
 	/* one of zn, tp, em exists: entry creation and reuse look at them
 	 * (one predicted branch without) */
@@ -678,7 +678,7 @@ static inline bool ct_node_is(const struct ct_table *t, uint32_t node, const str
 	    e->fam != k->fam)
 		return false;
 	/* zones: none in use (zn NULL) means every entry and every key in
-	 * zone 0 (ct_zones_enable runs before a ruleset that gives zones) */
+	 * zone 0 (ct_side_enable runs before a ruleset that gives zones) */
 	const uint32_t *zn = __atomic_load_n(&t->zn, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(zn != NULL, 0)) {
 		uint32_t z = zn[node >> 1];
@@ -780,18 +780,19 @@ uint32_t ct_lookup(const struct ct_table *t, const struct ct_tuple *k, uint32_t 
 void ct_entry_tuple(const struct ct_table *t, uint32_t idx, unsigned dir, struct ct_tuple *k);
 /* Remove an entry now (listing's -D, -F). */
 void ct_kill(struct ct_table *t, uint32_t idx);
-/* Give the table its zones (t->zn, every entry in zone 0): the control
- * thread, before a ruleset that sets zones runs. 0, or -1 when the memory
- * cannot be had (nothing changed). */
-int ct_zones_enable(struct ct_table *t);
-/* Give the table its timeout policies (t->tp, every entry without one):
- * the control thread, before a ruleset with CT --timeout runs. 0, or -1
- * when the memory cannot be had (nothing changed). */
-int ct_tpol_enable(struct ct_table *t);
-/* Give the table its event masks (t->em, every entry reporting all):
- * the control thread, before a ruleset with CT --ctevents runs. 0, or -1
- * when the memory cannot be had (nothing changed). */
-int ct_ctev_enable(struct ct_table *t);
+/* Give the table the side arrays which names (CT_SIDE_*), zeroed (every
+ * entry in zone 0, without a timeout policy, reporting every event): the
+ * control thread, before a ruleset that uses them runs; those it has
+ * stay. 0, or -1 when the memory cannot be had (those allocated stay). */
+enum { CT_SIDE_ZONES = 1, CT_SIDE_TPOL = 2, CT_SIDE_CTEV = 4 };
+int ct_side_enable(struct ct_table *t, unsigned which);
+/* Its memory: bytes per entry of the side arrays which names */
+static inline size_t ct_side_bytes(unsigned which)
+{
+	return (which & CT_SIDE_ZONES ? sizeof(uint32_t) : 0) +
+	       (which & CT_SIDE_TPOL ? sizeof(uint8_t) : 0) +
+	       (which & CT_SIDE_CTEV ? sizeof(uint16_t) : 0);
+}
 static inline bool ct_entry_live(const struct ct_table *t, uint32_t idx)
 {
 	const struct ct_entry *e = &t->e[idx];

@@ -271,17 +271,17 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l3_off);
 	/* the burst's pass has the tuple already (until the packet changes;
 	 * hashed in zone 0) */
-	bool cached = prerouting && w->cur_hash_ok && w->ct_zone == 0;
+	bool cached = prerouting && w->cur_hash_ok && w->ct_t.zone == 0;
 	if (cached) {
 		p.t = w->btup[w->cur_i];
 		p.l4_ok = w->bl4ok[w->cur_i];
 	} else {
 		p.l4_ok = tuple_of(m, pm, &p.t);
 	}
-	if (unlikely(w->ct_zone != 0)) {
+	if (unlikely(w->ct_t.zone != 0)) {
 		/* CT --zone: looked up in its zone ("mark": the mark it has
 		 * now, after the raw table); a hand-off carries it resolved */
-		w->ct_zone = rules_zone_ids(w->ct_zone, pm->mark, &p.t.zo, &p.t.zr);
+		w->ct_t.zone = rules_zone_ids(w->ct_t.zone, pm->mark, &p.t.zo, &p.t.zr);
 		p.t.zone = p.t.zo;
 	}
 	unsigned flags = 0;
@@ -308,9 +308,10 @@ bool dp_ct_in(struct dp_worker *w, const struct dp_rules *R, struct rte_mbuf *m,
 	p.csum_bad = dp_ct_csum_bad(w->dp, m, pm->l3 == PKT_L3_IPV6, pm->l4_proto,
 				    prerouting && p.l4_ok && sw_csum_wanted(w->dp, pm), l3, p.l4,
 				    p.l4_len, p.l4_cap);
-	p.helper = w->ct_helper; /* CT --helper, for a new connection */
-	p.tpol = w->ct_tpol;     /* CT --timeout */
-	p.ctev = w->ct_ctev;     /* CT --ctevents */
+	/* CT --helper, --timeout, --ctevents, for a new connection */
+	p.helper = w->ct_t.helper;
+	p.tpol = w->ct_t.tpol;
+	p.ctev = w->ct_t.ctev;
 	uint32_t h = cached ? w->cur_hash : ct_hash_inline(&p.t);
 	p.h_rep = cached ? w->cur_hrep : 0;
 	p.hint = cached ? w->cur_hint : CT_NIL;
@@ -406,10 +407,7 @@ bool dp_ct_handoff(struct dp_worker *w, struct rte_mbuf *m, const struct pkt_met
 	pv->in_port = pm->in_port;
 	pv->reasm = (pm->flags & PKT_F_REASM) != 0;
 	pv->trace = w->trc != NULL; /* rampartctl trace: the next worker traces it too */
-	pv->helper = w->ct_helper;
-	pv->tpol = w->ct_tpol;
-	pv->ctev = w->ct_ctev;
-	pv->zone = w->ct_zone;
+	pv->ct = w->ct_t;
 	if (rte_ring_mp_enqueue(dp->workers[w->ho_dest]->handoff, m) != 0) {
 		w->st.handoff_full++;
 		dp_drop_pkt(w, pm->in_port, DP_DROP_HANDOFF_FULL, m);

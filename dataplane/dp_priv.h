@@ -206,11 +206,9 @@ struct dp_mbuf_priv {
 	uint8_t ask_all;  /* hand-off: asked although it could start a connection */
 	uint8_t create;   /* hand-off: back at its origin, nobody has its connection */
 	uint8_t trace;    /* hand-off: traced by its origin, trace it here too */
-	uint8_t helper;   /* hand-off: the helper its origin's raw table gave it */
-	uint8_t tpol;     /* hand-off: the timeout policy its origin's raw table gave it */
-	uint16_t ctev;    /* hand-off: the events its origin's raw table limited it to */
-	uint32_t zone;    /* hand-off: the zone its origin's raw table gave it (CT --zone;
-			     rules_result.zone, resolved) */
+	/* hand-off: what its origin's raw table's CT said (the zone
+	 * resolved) */
+	struct rules_ct_tmpl ct;
 	uint16_t frag_max; /* reassembled: its largest fragment, the size to fragment to */
 	uint32_t mark;     /* -j TEE's copy: the mark its original had at the rule */
 	uint8_t df;       /* -j TEE's copy: its IPv4 original had DF (reassembled: kept it) */
@@ -298,14 +296,10 @@ struct dp_worker {
 	struct ct_res ctr;     /* the current packet's connection */
 	uint32_t ct_now;       /* ticks, read once per burst */
 	uint8_t ct_notrack;    /* the raw table said NOTRACK */
-	uint8_t ct_helper;     /* the raw table said CT --helper (enum ct_helper) */
-	uint8_t cur_helper;    /* a handed-over packet: its origin's raw table's helper */
-	uint8_t ct_tpol;       /* the raw table said CT --timeout (a policy id) */
-	uint8_t cur_tpol;      /* a handed-over packet: its origin's raw table's policy */
-	uint16_t ct_ctev;      /* the raw table said CT --ctevents (CT_IPCT_* bits) */
-	uint16_t cur_ctev;     /* a handed-over packet: its origin's raw table's */
-	uint32_t cur_zone;     /* ... its zone (rules_result.zone, resolved) */
-	uint32_t ct_zone;      /* the raw table said CT --zone: rules_result.zone */
+	/* what the raw table's CT said of the packet's new connection
+	 * (rules_result.ct; its zone resolved by dp_ct_in) */
+	struct rules_ct_tmpl ct_t;
+	struct rules_ct_tmpl cur_t; /* a handed-over packet: its origin's */
 	uint8_t out_related;   /* dp_output_local: the packet is about the current one */
 	uint8_t cur_hash_ok;   /* cur_hash is the current packet's ct_hash */
 	/* the established lane tracked the current packet already: ct_in's

@@ -690,14 +690,9 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 	}
 	if (unlikely(res.notrack))
 		w->ct_notrack = 1;
-	if (unlikely(res.helper))
-		w->ct_helper = res.helper;
-	if (unlikely(res.tpol))
-		w->ct_tpol = res.tpol;
-	if (unlikely(res.ctev))
-		w->ct_ctev = res.ctev;
-	if (unlikely(res.zone))
-		w->ct_zone = res.zone;
+	_Static_assert(RULES_CTEV_NONE == CT_IPCT_NONE, "the rules' and the tracker's empty mask");
+	if (unlikely(res.ct_set))
+		w->ct_t = res.ct; /* CT (NOTRACK: zeroes, and untracked) */
 	if (unlikely(res.nat != NULL))
 		w->nat_tg = res.nat;
 	if (unlikely(w->cl_hotdrop)) {

@@ -256,10 +256,7 @@ static inline bool hook_pre(struct dp_worker *w, const struct dp_rules *R, struc
 		return hook(w, R, RULES_H_PREROUTING, m, pm, in, DP_PORT_NONE);
 	dp_ct_none(w, CT_INVALID); /* what raw sees: no connection yet */
 	w->ct_notrack = 0;
-	w->ct_helper = w->cur_helper; /* handed over: raw ran at its origin */
-	w->ct_tpol = w->cur_tpol;
-	w->ct_ctev = w->cur_ctev;
-	w->ct_zone = w->cur_zone;
+	w->ct_t = w->cur_t; /* handed over: raw ran at its origin */
 	w->nat_tg = NULL;
 	/* a packet handed over by another worker has been through raw there */
 	if (w->cur_hops == 0 &&
@@ -2034,10 +2031,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 		w->cur_origin = pv->origin;
 		w->cur_ask_all = pv->ask_all;
 		w->cur_create = pv->create;
-		w->cur_helper = pv->helper;
-		w->cur_tpol = pv->tpol;
-		w->cur_ctev = pv->ctev;
-		w->cur_zone = pv->zone;
+		w->cur_t = pv->ct;
 		if (pre) {
 			dp_ct_prefetch_ahead(w, h, (uint16_t)(i + DP_CT_AHEAD), (uint16_t)n);
 			w->cur_hash = h[i];
@@ -2067,10 +2061,7 @@ unsigned dp_handoff_drain(struct dp_worker *w)
 	w->cur_hops = 0;
 	w->cur_origin = (uint8_t)w->id;
 	w->cur_ask_all = w->cur_create = 0;
-	w->cur_helper = 0;
-	w->cur_tpol = 0;
-	w->cur_ctev = 0;
-	w->cur_zone = 0;
+	w->cur_t = (struct rules_ct_tmpl){ 0 };
 	return n;
 }
 
@@ -2255,10 +2246,7 @@ void dp_output_local(struct dp_worker *w, struct rte_mbuf *m, uint8_t l3, uint16
 		if (track) {
 			dp_ct_none(w, CT_INVALID);
 			w->ct_notrack = 0;
-			w->ct_helper = 0;
-			w->ct_tpol = 0;
-			w->ct_ctev = 0;
-			w->ct_zone = 0;
+			w->ct_t = (struct rules_ct_tmpl){ 0 };
 			if (out_on && R->prog->f[l3 == PKT_L3_IPV6].hook_raw[RULES_H_OUTPUT])
 				v = dp_hook(w, R, RULES_H_OUTPUT, RULES_PART_RAW, m, &pm, DP_PORT_NONE,
 					    out, &with);

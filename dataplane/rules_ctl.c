@@ -129,38 +129,19 @@ static int install(struct dp_ctx *dp, struct rules_ruleset *rs, bool reuse, char
 		errlen);
 	if (R == NULL)
 		return -EINVAL;
-	/* CT --zone: the tables keep each connection's zones from now on (4
-	 * bytes an entry, zeroed: the connections so far are in zone 0),
-	 * before the ruleset runs */
-	for (unsigned i = 0; R->ct && R->prog->uses_zones && i < dp->n_workers; i++) {
+	/* CT --zone, --timeout, --ctevents: the tables keep each
+	 * connection's zones (4 bytes), timeout policy (1), event mask (2)
+	 * from now on, zeroed (the connections so far: zone 0, no policy,
+	 * every event), before the ruleset runs */
+	unsigned side = R->ct ? (R->prog->uses_zones ? CT_SIDE_ZONES : 0) |
+		(R->prog->uses_tpol ? CT_SIDE_TPOL : 0) | (R->prog->uses_ctev ? CT_SIDE_CTEV : 0) : 0;
+	for (unsigned i = 0; side && i < dp->n_workers; i++) {
 		struct ct_table *t = dp->workers[i]->ct;
-		if (t != NULL && ct_zones_enable(t) < 0) {
-			snprintf(err, errlen, "CT --zone: cannot allocate worker %u's conntrack zones "
-				 "(%zu MiB): give EAL more memory", i,
-				 ((size_t)t->max * sizeof(uint32_t)) >> 20);
+		if (t != NULL && ct_side_enable(t, side) < 0) {
+			snprintf(err, errlen, "CT --zone/--timeout/--ctevents: cannot allocate worker "
+				 "%u's per-connection state (%zu KiB): give EAL more memory", i,
+				 ((size_t)t->max * ct_side_bytes(side)) >> 10);
 			rules_obj_free(R); /* R->rs is still NULL: rs stays the caller's */
-			return -ENOMEM;
-		}
-	}
-	/* CT --timeout: each connection's policy id from now on (a byte an
-	 * entry, zeroed: the connections so far have none) */
-	for (unsigned i = 0; R->ct && R->prog->uses_tpol && i < dp->n_workers; i++) {
-		struct ct_table *t = dp->workers[i]->ct;
-		if (t != NULL && ct_tpol_enable(t) < 0) {
-			snprintf(err, errlen, "CT --timeout: cannot allocate worker %u's timeout "
-				 "policies (%zu MiB): give EAL more memory", i, (size_t)t->max >> 20);
-			rules_obj_free(R);
-			return -ENOMEM;
-		}
-	}
-	/* CT --ctevents: each connection's event mask from now on (two
-	 * bytes an entry, zeroed: the connections so far report all) */
-	for (unsigned i = 0; R->ct && R->prog->uses_ctev && i < dp->n_workers; i++) {
-		struct ct_table *t = dp->workers[i]->ct;
-		if (t != NULL && ct_ctev_enable(t) < 0) {
-			snprintf(err, errlen, "CT --ctevents: cannot allocate worker %u's event masks "
-				 "(%zu KiB): give EAL more memory", i, ((size_t)t->max * 2) >> 10);
-			rules_obj_free(R);
 			return -ENOMEM;
 		}
 	}

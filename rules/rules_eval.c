@@ -1479,15 +1479,15 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 			if (dirs == 0) /* --zone: both */
 				dirs = RULES_ZONE_ORIG | RULES_ZONE_REPLY;
 			res->ct_set = 1;
-			res->helper = c->helper_id;
-			res->tpol = c->tpol;
+			res->ct.helper = c->helper_id;
+			res->ct.tpol = c->tpol;
 			/* --expevents alone: the kernel's template has ctmask 0,
 			 * its connections report no event (CT_IPCT_NONE) */
-			res->ctev = c->ctevents ? c->ctevents : c->expevents ? 0x8000 : 0;
+			res->ct.ctev = c->ctevents ? c->ctevents : c->expevents ? RULES_CTEV_NONE : 0;
 			if (c->zone_flags & RULES_CTZ_MARK)
-				res->zone = RULES_ZONE_MARK | dirs;
+				res->ct.zone = RULES_ZONE_MARK | dirs;
 			else if (c->zone != 0)
-				res->zone = c->zone | dirs;
+				res->ct.zone = c->zone | dirs;
 		}
 		break;
 	case RULES_CK_CONNMARK: {
@@ -1748,11 +1748,8 @@ void rules_eval_part(const struct rules_prog *p, enum rules_hook h, enum rules_p
 	res->mods = 0;
 	res->n_log = 0;
 	res->notrack = 0;
-	res->helper = 0;
-	res->tpol = 0;
-	res->ctev = 0;
 	res->ct_set = 0;
-	res->zone = 0;
+	res->ct = (struct rules_ct_tmpl){ 0 };
 	res->nat = NULL;
 	res->mss = 0xffff;
 	res->mss_clamp = 0;

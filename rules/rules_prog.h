@@ -172,21 +172,29 @@ enum {
 	RULES_MOD_ADDR = 1 << 6,   /* the IPv6 source or destination (SNPT/DNPT) */
 };
 
+#define RULES_CTEV_NONE 0x8000 /* an event mask no event matches (CT_IPCT_NONE) */
+
+/* What a CT target gives a packet's new connection (xt_CT's template):
+ * copied whole from the rules to the tracker and with a hand-off */
+struct rules_ct_tmpl {
+	uint8_t helper;  /* CT --helper: RULES_HELPER_* */
+	uint8_t tpol;    /* CT --timeout: the policy id (rules_t_ct.tpol), 0: none */
+	uint16_t ctev;   /* CT --ctevents: the events reported (CT_IPCT_* bits), 0:
+			    all; RULES_CTEV_NONE: none (--expevents alone) */
+	/* CT --zone*: the id (low 16 bits) and RULES_ZONE_* flags; 0: the
+	 * default zone. The tracker resolves it (rules_zone_ids). */
+	uint32_t zone;
+};
+
 struct rules_result {
 	uint8_t res;         /* enum rules_res */
 	uint8_t reject_with; /* enum rules_reject, with RULES_R_REJECT */
 	uint8_t mods;        /* RULES_MOD_* */
 	uint8_t n_log;       /* LOG targets hit (at most RULES_MAX_LOGS kept) */
 	uint8_t notrack;     /* NOTRACK or CT --notrack (raw table) */
-	uint8_t helper;      /* CT --helper (raw table): RULES_HELPER_* */
 	uint8_t ct_set;      /* a NOTRACK or CT target ran: later ones do nothing
 				(xt_CT: the packet has its template) */
-	/* CT --zone*: the id (low 16 bits) and RULES_ZONE_* flags; 0: the
-	 * default zone. The tracker resolves it (rules_zone_ids). */
-	uint32_t zone;
-	uint8_t tpol;        /* CT --timeout: the policy id (rules_t_ct.tpol), 0: none */
-	uint16_t ctev;       /* CT --ctevents: the events reported (CT_IPCT_* bits), 0: all;
-				0x8000 (CT_IPCT_NONE): none (--expevents alone) */
+	struct rules_ct_tmpl ct; /* what that CT target said (zeroes: none) */
 	const struct rules_ext *nat; /* the nat table's binding target, or NULL */
 	/* TCPMSS (RULES_MOD_MSS): the smallest --set-mss of the rules hit
 	 * (0xffff: none), and whether one clamps to the path MTU; the
@@ -200,7 +208,7 @@ struct rules_result {
 	uint32_t log_mark[RULES_MAX_LOGS]; /* the packet's mark as each saw it */
 };
 
-/* rules_result.zone's flags: the directions the id is given to, and
+/* rules_result.ct.zone's flags: the directions the id is given to, and
  * whether the id is the packet's mark when it is tracked (after the raw
  * table, as the kernel's nf_ct_zone_tmpl reads skb->mark) */
 #define RULES_ZONE_ORIG (1u << 16)

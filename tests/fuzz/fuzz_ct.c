@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	t->exp = ct_expect_create(16, zalloc);
 	/* zones (CT --zone) from the flags' bits 3-5 */
-	if (ct_zones_enable(t) < 0 || ct_tpol_enable(t) < 0) {
+	if (ct_side_enable(t, CT_SIDE_ZONES | CT_SIDE_TPOL | CT_SIDE_CTEV) < 0) {
 		free(t->exp);
 		ct_table_destroy(t);
 		return 0;

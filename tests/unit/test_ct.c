@@ -558,7 +558,7 @@ static void test_zones(void **st)
 	(void)st;
 	struct pk k, q;
 	char buf[512];
-	assert_int_equal(ct_zones_enable(T), 0);
+	assert_int_equal(ct_side_enable(T, CT_SIDE_ZONES), 0);
 	assert_non_null(T->zn);
 	/* the same tuple in zone 5 and in the default zone: two connections */
 	udp4(&k, C, S, 1000, 53, 10);
@@ -1125,7 +1125,7 @@ static void test_ctevents(void **st)
 	assert_non_null(q);
 	q->mask = 63;
 	T->evq = q;
-	assert_int_equal(ct_ctev_enable(T), 0);
+	assert_int_equal(ct_side_enable(T, CT_SIDE_CTEV), 0);
 	char got[16];
 	struct pk k;
 	udp4(&k, C, S, 5000, 53, 10);

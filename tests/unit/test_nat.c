@@ -328,7 +328,7 @@ static uint64_t natc_get(const char *addr, uint8_t proto)
 static void test_snat_zones(void **st)
 {
 	(void)st;
-	assert_int_equal(ct_zones_enable(T), 0);
+	assert_int_equal(ct_side_enable(T, CT_SIDE_ZONES), 0);
 	struct pk k;
 	struct nat_range rg;
 	range4(&rg, "198.51.100.1", NULL, 0, 0);
