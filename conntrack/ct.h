@@ -54,6 +54,8 @@ struct ct_expect;
 
 #define CT_HZ 16u
 #define CT_HELP_MAP 4096u /* helper state slots per table (3/4 usable) */
+#define CT_HELP_EXP_MAX 8u /* expectations a control connection holds at most
+			      (IRC's max_dcc_channels; FTP, TFTP: 1) */
 #define CT_WHEEL 1024u /* slots of one tick: a 64 s wheel */
 #define CT_NIL UINT32_MAX
 
@@ -454,7 +456,12 @@ struct ct_table {
 	uint32_t help_n;
 	struct ct_help_state {
 		uint32_t idx1;  /* entry index + 1, 0: free */
-		uint32_t slot1; /* its expectation's slot + 1, 0: none */
+		/* its expectations' slots + 1, oldest first (0: none; the
+		 * helper's limit: one for FTP and TFTP, CT_HELP_EXP_MAX for
+		 * IRC, the kernel's max_expected). A slot a connection took
+		 * since stays listed until pruned (it is no longer ours:
+		 * ct_expect_drop leaves it alone) */
+		uint32_t slot1[CT_HELP_EXP_MAX];
 		/* per direction: the last two sequence numbers after a
 		 * newline (the kernel's NUM_SEQ_TO_REMEMBER: a retransmitted
 		 * command is read again) */

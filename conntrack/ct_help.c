@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ct_help: FTP and TFTP helpers and the shared expectation table. See
+ * ct_help: FTP, TFTP and IRC helpers and the shared expectation table. See
  * ct_help.h.
  */
 #include <arpa/inet.h>
@@ -10,7 +10,7 @@
 #include "ct_priv.h"
 #include "rp_cpu.h"
 
-const char *const ct_helper_names[CT_HELPER_MAX] = { "", "ftp", "tftp" };
+const char *const ct_helper_names[CT_HELPER_MAX] = { "", "ftp", "tftp", "irc" };
 
 enum ct_helper ct_helper_by_name(const char *s)
 {
@@ -63,12 +63,16 @@ static bool same_exp(const struct ct_tuple *a, const struct ct_tuple *b)
 		memcmp(a->dst, b->dst, 16) == 0;
 }
 
-/* Does the connection k match expectation e (its source port open)? */
+static const uint8_t zero16[16];
+
+/* Does the connection k match expectation e (its source port open; its
+ * source address too if all zero)? */
 static bool exp_match(const struct ct_tuple *e, const struct ct_tuple *k)
 {
 	return e->fam == k->fam && e->proto == k->proto && e->dport == k->dport &&
 		e->zone == ct_zone_id(k) &&
-		(e->sport == 0 || e->sport == k->sport) && memcmp(e->src, k->src, 16) == 0 &&
+		(e->sport == 0 || e->sport == k->sport) &&
+		(memcmp(e->src, k->src, 16) == 0 || memcmp(e->src, zero16, 16) == 0) &&
 		memcmp(e->dst, k->dst, 16) == 0;
 }
 
@@ -130,6 +134,9 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 	uint32_t now, bool excl)
 {
 	uint32_t h = exp_hash(k);
+	if (memcmp(k->src, zero16, 16) == 0 &&
+	    __atomic_load_n(&x->any_src, __ATOMIC_RELAXED) == 0) /* before it is published */
+		__atomic_store_n(&x->any_src, 1, __ATOMIC_SEQ_CST);
 	/* the same announcement again: renewed (by its latest announcer),
 	 * or, excl, refused if another connection made it */
 	for (unsigned i = 0; i < PROBES; i++) {
@@ -205,15 +212,10 @@ void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint3
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 }
 
-bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
+/* ct_expect_take's look at the slots from place h */
+static bool take_at(struct ct_expect *x, uint32_t h, const struct ct_tuple *k, uint32_t now,
 	struct ct_exp_nat *nat, uint8_t *helper)
 {
-	if (__atomic_load_n(&x->live, __ATOMIC_RELAXED) == 0)
-		return false;
-	/* the place ignores the source port: hash the tuple with sport 0 */
-	struct ct_tuple q = *k;
-	q.sport = 0;
-	uint32_t h = exp_hash(&q);
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct ct_exp_slot *s = &x->s[(h + i) & x->mask];
 		/* a slot busy for a moment (its announcer renewing it on a
@@ -246,6 +248,23 @@ bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE); /* reused meanwhile */
 	}
 	return false;
+}
+
+bool ct_expect_take(struct ct_expect *x, const struct ct_tuple *k, uint32_t now,
+	struct ct_exp_nat *nat, uint8_t *helper)
+{
+	if (__atomic_load_n(&x->live, __ATOMIC_RELAXED) == 0)
+		return false;
+	/* the place ignores the source port: hash the tuple with sport 0 */
+	struct ct_tuple q = *k;
+	q.sport = 0;
+	if (take_at(x, exp_hash(&q), k, now, nat, helper))
+		return true;
+	if (__atomic_load_n(&x->any_src, __ATOMIC_SEQ_CST) == 0)
+		return false;
+	/* an expectation of any source lies where the source is zero */
+	memset(q.src, 0, sizeof(q.src));
+	return take_at(x, exp_hash(&q), k, now, nat, helper);
 }
 
 void ct_expect_sweep(struct ct_expect *x, uint32_t now)
@@ -510,6 +529,96 @@ uint32_t ct_ftp_format(uint8_t type, uint8_t fam, const uint8_t *addr, uint16_t 
 	return n;
 }
 
+/* ---- IRC ---- */
+
+#define IRC_SEARCH 4095u /* the kernel's MAX_SEARCH_SIZE */
+
+/* simple_strtoul(l + *i, 10): the decimal digits there, as many as there
+ * are before n (the value wraps) */
+static uint64_t dec_wrap(const uint8_t *l, uint32_t n, uint32_t *i)
+{
+	uint64_t v = 0;
+	while (*i < n && l[*i] >= '0' && l[*i] <= '9')
+		v = v * 10 + (uint64_t)(l[(*i)++] - '0');
+	return v;
+}
+
+/* The kernel's parse_dcc on pl[d..): past a word, the address and port;
+ * lim: where the kernel's search ends (data_end), all: the bytes there
+ * are (its newline test reads data_end itself). */
+static bool parse_dcc(const uint8_t *pl, uint32_t lim, uint32_t all, uint32_t d, uint32_t *ip,
+	uint16_t *port, uint32_t *beg, uint32_t *end)
+{
+	/* at least 12 after the word: "AAAAAAAA P\1\n" */
+	for (;;) {
+		uint8_t c = pl[d++];
+		if (c == ' ')
+			break;
+		if ((int64_t)d > (int64_t)lim - 12)
+			return false;
+	}
+	uint32_t nl = d;
+	uint32_t stop = lim + 1 < all ? lim + 1 : all;
+	while (nl < stop && pl[nl] != '\n')
+		nl++;
+	if (nl >= stop)
+		return false;
+	*beg = d;
+	*ip = (uint32_t)dec_wrap(pl, nl, &d);
+	while (pl[d] == ' ') {
+		if (d >= lim)
+			return false;
+		d++;
+	}
+	*port = (uint16_t)dec_wrap(pl, nl, &d);
+	*end = d;
+	return true;
+}
+
+bool ct_irc_parse(const uint8_t *pl, uint32_t n, const uint32_t *ok, uint32_t *ip,
+	uint16_t *port, uint32_t *off, uint32_t *len)
+{
+	static const char *const cmds[] = { "SEND ", "CHAT ", "MOVE ", "TSEND ", "SCHAT " };
+	int64_t lim = n < IRC_SEARCH ? n : IRC_SEARCH;
+	uint32_t d = 0;
+	while (d < lim - 10 && (pl[d] == ' ' || pl[d] == '\r' || pl[d] == '\n'))
+		d++;
+	if (d < lim - 10) { /* strlen("PRIVMSG x ") */
+		if (!prefix_ci(pl + d, (uint32_t)lim - d, "PRIVMSG "))
+			return false;
+		d += 8;
+	}
+	/* at least " :\1DCC SEND t AAAAAAAA P\1\n" (26) */
+	while (d < lim - 26) {
+		if (pl[d] != ' ' || pl[d + 1] != ':') {
+			d++;
+			continue;
+		}
+		d += 2;
+		if (memcmp(pl + d, "\1DCC ", 5) != 0)
+			return false; /* the first message is not a DCC */
+		d += 5;
+		for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			uint32_t cl = (uint32_t)strlen(cmds[i]);
+			if (memcmp(pl + d, cmds[i], cl) != 0)
+				continue;
+			d += cl; /* the kernel's cursor stays there for the next ones */
+			uint32_t a, beg, end;
+			uint16_t p;
+			if (!parse_dcc(pl, (uint32_t)lim, n, d, &a, &p, &beg, &end))
+				continue;
+			if (p == 0 || (ok != NULL && a != ok[0] && a != ok[1]))
+				continue; /* "Forged DCC command" */
+			*ip = a;
+			*port = p;
+			*off = beg;
+			*len = end - beg;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- helper state: open addressing by entry index ---- */
 
 #define HBITS 12
@@ -598,8 +707,8 @@ void ct_help_dying(struct ct_table *t, uint32_t idx)
 	struct ct_help_state *h = hfind(t, idx);
 	if (h == NULL)
 		return;
-	if (h->slot1 && t->exp != NULL)
-		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
+	for (unsigned i = 0; i < CT_HELP_EXP_MAX && h->slot1[i] && t->exp != NULL; i++)
+		ct_expect_drop(t->exp, h->slot1[i] - 1, t, idx);
 	hdel(t, (uint32_t)(h - t->help));
 }
 
@@ -631,8 +740,25 @@ static bool exp_tuple(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t pr
 	return true;
 }
 
-/* Replace the connection's expectation (the kernel's max_expected of 1
- * for both helpers) by one for k. Returns ct_expect_add's answer; -1
+/* Is listed slot s1 (slot + 1) still entry idx's expectation? (A look
+ * without a claim: at worst a wrong answer about which one is oldest.) */
+static bool exp_ours(const struct ct_table *t, uint32_t s1, uint32_t idx, uint32_t now)
+{
+	const struct ct_exp_slot *s = &t->exp->s[(s1 - 1) & t->exp->mask];
+	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == CT_EXP_LIVE && s->owner == t &&
+	       s->oidx == idx && !expired(s, now);
+}
+
+/* How many expectations a control connection of helper holds at most
+ * (the kernel's max_expected: 1 for FTP and TFTP, IRC's max_dcc_channels) */
+static unsigned exp_max(uint8_t helper)
+{
+	return helper == CT_HELPER_IRC ? CT_HELP_EXP_MAX : 1;
+}
+
+/* Record the connection's expectation of k; one more than its helper's
+ * limit and the oldest goes (the kernel's evict_oldest_expect), the same
+ * one again is renewed. Returns ct_expect_add's answer (the slot); -1
  * counted as full. */
 static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 	const struct ct_tuple *k, uint8_t helper, const struct ct_exp_nat *nat, bool excl,
@@ -642,17 +768,27 @@ static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 		t->st.expect_full++;
 		return -1;
 	}
-	if (h->slot1) {
-		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
-		h->slot1 = 0;
-	}
 	int slot = ct_expect_add(t->exp, k, helper, nat, t, idx,
 				 now + ct_ticks(CT_EXPECT_TIMEOUT_S), now, excl);
 	if (slot == -1)
 		t->st.expect_full++;
 	if (slot < 0)
 		return slot;
-	h->slot1 = (uint32_t)slot + 1;
+	/* the list, oldest first: without what connections took since and
+	 * without this slot (renewed: it becomes the newest) */
+	uint32_t s1 = (uint32_t)slot + 1;
+	unsigned n = 0, max = exp_max(helper);
+	for (unsigned i = 0; i < CT_HELP_EXP_MAX && h->slot1[i]; i++)
+		if (h->slot1[i] != s1 && exp_ours(t, h->slot1[i], idx, now))
+			h->slot1[n++] = h->slot1[i];
+	if (n >= max) {
+		ct_expect_drop(t->exp, h->slot1[0] - 1, t, idx);
+		memmove(h->slot1, h->slot1 + 1, (n - 1) * sizeof(h->slot1[0]));
+		n--;
+	}
+	h->slot1[n++] = s1;
+	for (unsigned i = n; i < CT_HELP_EXP_MAX; i++)
+		h->slot1[i] = 0;
 	t->st.expect_new++;
 	return slot;
 }
@@ -682,6 +818,51 @@ static void seqadj_set(struct ct_help_state *h, unsigned dir, uint32_t seq, int3
 	h->sa_on = 1;
 }
 
+/* nf_nat_exp_find_port: expectation k (of translated connection idx, by
+ * helper) at the announced port, else at one of up to 128 drawn above it
+ * that no other connection expects. The slot, or < 0 ("all ports in use",
+ * counted). */
+static int nat_exp_port(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
+	struct ct_tuple *k, uint8_t helper, const struct ct_exp_nat *nat, uint32_t now)
+{
+	uint16_t port = k->dport;
+	uint32_t range = 65535u - port;
+	int left = range < 128 ? (int)range : 128;
+	int slot;
+	for (;;) {
+		slot = expect_set(t, idx, h, k, helper, nat, true, now);
+		if (slot != -2 || --left < 0)
+			break;
+		k->dport = (uint16_t)(port + rnd_next(t) % range);
+	}
+	if (slot < 0)
+		t->st.help_drop++;
+	return slot;
+}
+
+/* nf_nat_mangle_tcp_packet: text[0..tl) in place of b->pl[off..off+len),
+ * in a segment of direction dir at seq; the change of length is
+ * remembered for the sequence numbers (nf_ct_seqadj_set). If it does not
+ * fit ("cannot mangle packet"), the expectation at slot goes and the
+ * packet is dropped. */
+static enum ct_help_verdict mangle(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
+	unsigned dir, uint32_t seq, struct ct_help_buf *b, uint32_t off, uint32_t len,
+	const char *text, uint32_t tl, int slot)
+{
+	if (tl == 0 || b->n - len + tl > b->room) {
+		ct_expect_drop(t->exp, (uint32_t)slot, t, idx);
+		t->st.help_drop++;
+		return CT_HELP_DROP;
+	}
+	memmove(b->pl + off + tl, b->pl + off + len, b->n - off - len);
+	memcpy(b->pl + off, text, tl);
+	int32_t delta = (int32_t)tl - (int32_t)len;
+	b->n = (uint32_t)((int32_t)b->n + delta);
+	seqadj_set(h, dir, seq, delta);
+	t->st.help_mangled++;
+	return CT_HELP_MANGLED;
+}
+
 /* nf_nat_ftp: the announcement mt of line pl[0..) of translated
  * connection idx becomes the address and port the other side must use:
  * the connection's address as that side sees it (tuplehash[!dir].dst) and
@@ -707,37 +888,12 @@ static enum ct_help_verdict nat_ftp(struct ct_table *t, uint32_t idx, unsigned d
 		nat.on |= CT_EXP_NAT_SRC; /* the other side is translated: seen as before */
 		memcpy(nat.src_addr, me.dst, 16);
 	}
-	/* nf_nat_exp_find_port: the same port, else up to 128 drawn above */
-	uint32_t range = 65535u - port;
-	int left = range < 128 ? (int)range : 128;
-	int slot;
-	for (;;) {
-		slot = expect_set(t, idx, h, &k, CT_HELPER_FTP, &nat, true, now);
-		if (slot != -2 || --left < 0)
-			break;
-		k.dport = (uint16_t)(port + rnd_next(t) % range);
-	}
-	if (slot < 0) {
-		t->st.help_drop++;
-		return CT_HELP_DROP; /* "all ports in use" */
-	}
+	int slot = nat_exp_port(t, idx, h, &k, CT_HELPER_FTP, &nat, now);
+	if (slot < 0)
+		return CT_HELP_DROP;
 	char text[sizeof("|2||65535|") + 46];
 	uint32_t tl = ct_ftp_format(mt->type, k.fam, k.dst, k.dport, text, sizeof(text));
-	uint32_t tail = b->n - mt->off - mt->len;
-	if (tl == 0 || b->n - mt->len + tl > b->room) {
-		/* "cannot mangle packet": its expectation goes with it */
-		ct_expect_drop(t->exp, h->slot1 - 1, t, idx);
-		h->slot1 = 0;
-		t->st.help_drop++;
-		return CT_HELP_DROP;
-	}
-	memmove(b->pl + mt->off + tl, b->pl + mt->off + mt->len, tail);
-	memcpy(b->pl + mt->off, text, tl);
-	int32_t delta = (int32_t)tl - (int32_t)mt->len;
-	b->n = (uint32_t)((int32_t)b->n + delta);
-	seqadj_set(h, dir, seq, delta);
-	t->st.help_mangled++;
-	return CT_HELP_MANGLED;
+	return mangle(t, idx, h, dir, seq, b, mt->off, mt->len, text, tl, slot);
 }
 
 /* Is seq one of the positions after a newline remembered for dir? */
@@ -849,6 +1005,58 @@ static void tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl, uint3
 	expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, nat.on ? &nat : NULL, now);
 }
 
+static uint32_t v4_host(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/* IRC: a DCC announcement in a segment from the client (nf_conntrack_irc,
+ * translated as nf_nat_irc) */
+static enum ct_help_verdict irc_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
+	struct ct_help_buf *b, uint32_t now)
+{
+	const struct ct_entry *e = &t->e[idx];
+	if (dir != 0 || !(e->status & CT_S_SEEN_REPLY) || e->fam != 4)
+		return CT_HELP_PASS; /* the server's, or before the reply */
+	struct ct_tuple me, other;
+	ct_entry_tuple(t, idx, 0, &me);
+	ct_entry_tuple(t, idx, 1, &other);
+	/* the client's address, before or after NAT */
+	uint32_t ok[2] = { v4_host(me.src), v4_host(other.dst) };
+	uint32_t ip, off, len;
+	uint16_t port;
+	if (!ct_irc_parse(b->pl, b->n, ok, &ip, &port, &off, &len))
+		return CT_HELP_PASS;
+	/* from anywhere to the client as the other side sees it */
+	struct ct_tuple k;
+	if (!exp_tuple(t, idx, 0, 6, NULL, port, &k))
+		return CT_HELP_PASS;
+	memset(k.src, 0, sizeof(k.src));
+	struct ct_help_state *h = hget(t, idx);
+	if (!(e->status & (CT_S_SRC_NAT | CT_S_DST_NAT))) {
+		(void)expect_set(t, idx, h, &k, CT_HELPER_IRC, NULL, false, now);
+		return CT_HELP_PASS;
+	}
+	if (h == NULL) {
+		t->st.help_drop++;
+		return CT_HELP_DROP; /* no state: a change of length could not be followed */
+	}
+	/* nf_nat_irc: the connection translated back to the client's address
+	 * and announced port, its source made the address the client talks
+	 * to (nf_nat_follow_master with the reply's direction) */
+	struct ct_exp_nat nat = { .on = CT_EXP_NAT_DST | CT_EXP_NAT_SRC, .port = port };
+	memcpy(nat.addr, me.src, 16);
+	memcpy(nat.src_addr, me.dst, 16);
+	int slot = nat_exp_port(t, idx, h, &k, CT_HELPER_IRC, &nat, now);
+	if (slot < 0)
+		return CT_HELP_DROP;
+	char text[sizeof("4294967295 65535")];
+	uint32_t tl = put_dec(text, v4_host(k.dst));
+	text[tl++] = ' ';
+	tl += put_dec(text + tl, k.dport);
+	return mangle(t, idx, h, 0, seq, b, off, len, text, tl, slot);
+}
+
 enum ct_help_verdict ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq,
 	struct ct_help_buf *b, uint32_t now)
 {
@@ -861,6 +1069,10 @@ enum ct_help_verdict ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uin
 	case CT_HELPER_TFTP:
 		if (e->proto == 17)
 			tftp_help(t, idx, b->pl, b->n, now);
+		break;
+	case CT_HELPER_IRC:
+		if (e->proto == 6 && b->n > 0)
+			return irc_help(t, idx, dir, seq, b, now);
 		break;
 	default:
 		break;
@@ -900,7 +1112,7 @@ static inline int32_t sa_off(const struct ct_seqadj *a, uint32_t seq)
 
 int32_t ct_seq_offset(const struct ct_table *t, uint32_t idx, unsigned dir, uint32_t seq)
 {
-	if (ct_helper(&t->e[idx]) != CT_HELPER_FTP)
+	if (!ct_helper_seqadj(ct_helper(&t->e[idx])))
 		return 0;
 	const struct ct_help_state *h = hfind(t, idx);
 	return h != NULL && h->sa_on ? sa_off(&h->sa[dir], seq) : 0;
@@ -915,7 +1127,7 @@ static inline uint32_t ack_back(const struct ct_seqadj *a, uint32_t v)
 
 bool ct_seqadj(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t *th, uint32_t cap)
 {
-	if (ct_helper(&t->e[idx]) != CT_HELPER_FTP || cap < 20)
+	if (!ct_helper_seqadj(ct_helper(&t->e[idx])) || cap < 20)
 		return false;
 	const struct ct_help_state *h = hfind(t, idx);
 	if (h == NULL || !h->sa_on)

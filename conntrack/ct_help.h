@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ct_help: connection tracking helpers (FTP, TFTP) and their expectations,
- * as Linux's nf_conntrack_ftp / nf_conntrack_tftp.
+ * ct_help: connection tracking helpers (FTP, TFTP, IRC) and their
+ * expectations, as Linux's nf_conntrack_ftp / nf_conntrack_tftp /
+ * nf_conntrack_irc.
  *
  * A helper is given to a connection by `-t raw ... -j CT --helper NAME`
  * (as the kernel since 4.7: no automatic assignment by port). It reads the
  * connection's packets after the filter has accepted them and, when one
  * announces another connection (FTP's PORT/EPRT commands and 227/229
- * passive-mode replies, a TFTP read or write request), records an
+ * passive-mode replies, a TFTP read or write request, an IRC client's DCC
+ * offer), records an
  * expectation: the tuple that connection will have, its source port left
  * open. The first packet of a new connection that matches an expectation
  * takes it (an expectation is used once): the connection gets the
@@ -34,14 +36,21 @@
 
 #include "ct.h"
 
-enum ct_helper { CT_HELPER_NONE, CT_HELPER_FTP, CT_HELPER_TFTP, CT_HELPER_MAX };
+enum ct_helper { CT_HELPER_NONE, CT_HELPER_FTP, CT_HELPER_TFTP, CT_HELPER_IRC, CT_HELPER_MAX };
 _Static_assert(CT_HELPER_MAX <= 4, "a helper id takes two bits of ct_entry.ps");
-extern const char *const ct_helper_names[CT_HELPER_MAX]; /* "", "ftp", "tftp" */
+extern const char *const ct_helper_names[CT_HELPER_MAX]; /* "", "ftp", "tftp", "irc" */
+/* Whether NAT may change the length of helper h's segments (FTP's and
+ * IRC's announcements): their sequence numbers then follow (ct_seqadj). */
+static inline bool ct_helper_seqadj(unsigned h)
+{
+	return h == CT_HELPER_FTP || h == CT_HELPER_IRC;
+}
 /* The helper named s, CT_HELPER_NONE if none has that name. */
 enum ct_helper ct_helper_by_name(const char *s);
 
 /* How long an expectation waits for its connection (the kernel's
- * expect policy of both helpers: 5 minutes), in seconds. */
+ * expect policy of the three helpers: 5 minutes; IRC's dcc_timeout), in
+ * seconds. */
 #define CT_EXPECT_TIMEOUT_S 300
 
 enum { CT_EXP_FREE, CT_EXP_BUSY, CT_EXP_LIVE };
@@ -61,7 +70,9 @@ struct ct_exp_nat {
 struct ct_exp_slot {
 	uint32_t state; /* CT_EXP_* (atomic) */
 	uint32_t expire; /* tick */
-	struct ct_tuple k; /* the expected original tuple; sport 0: any */
+	/* the expected original tuple; sport 0: any source port; src all
+	 * zero: any source address (IRC's DCC: the peer may be anyone) */
+	struct ct_tuple k;
 	uint8_t helper;  /* the helper that made it */
 	struct ct_exp_nat nat; /* the expected connection's translation */
 	uint32_t oidx;   /* its control connection: entry oidx of table owner */
@@ -71,6 +82,10 @@ struct ct_exp_slot {
 struct ct_expect {
 	uint32_t live; /* live expectations (atomic) */
 	uint32_t mask; /* slots - 1 */
+	/* an expectation of any source address was ever made (atomic): from
+	 * then on a new connection that matches none where its own source
+	 * puts it looks again where such ones lie (its source zeroed) */
+	uint32_t any_src;
 	struct ct_exp_slot s[];
 };
 
@@ -79,7 +94,8 @@ struct ct_expect {
 struct ct_expect *ct_expect_create(uint32_t slots, void *(*alloc)(size_t));
 size_t ct_expect_mem(uint32_t slots);
 
-/* Record an expectation for tuple k (k->sport 0: any source port) until
+/* Record an expectation for tuple k (k->sport 0: any source port; k->src
+ * all zero: any source address) until
  * tick expire, made by entry oidx of table owner (NULL: none), the
  * expected connection translated as nat says (NULL: not). An identical
  * live one is renewed, unless excl is set and another connection made it.
@@ -122,9 +138,19 @@ enum ct_help_verdict {
 /* Run the helper of entry idx on a packet of direction dir; seq: the TCP
  * segment's sequence number as received. Only packets of an established
  * connection are read (the caller's state), as in the kernel. As the
- * kernel's, a control connection has one expectation at a time (a new one
- * replaces it) and loses it when it dies (ct_help_dying). Expectations go
- * to t->exp; counted in t->st (expect_new, expect_full, expect_refused).
+ * kernel's, an FTP or TFTP control connection has one expectation at a
+ * time (a new one replaces it), an IRC one up to CT_HELP_EXP_MAX (the
+ * oldest goes for a ninth), and loses them when it dies (ct_help_dying).
+ * Expectations go to t->exp; counted in t->st (expect_new, expect_full,
+ * expect_refused).
+ *
+ * IRC: a client's DCC announcement (ct_irc_parse) of its own address
+ * (before or after NAT) and a port other than 0 makes an expectation of a
+ * TCP connection from anywhere to that address and port (the reply
+ * tuple's destination); a translated IRC connection's announcement is
+ * rewritten to that address and the port expected (nf_nat_irc), the
+ * connection translated back to the client, its source made the IRC
+ * server's address (nf_nat_follow_master).
  *
  * A translated FTP control connection (SNAT, DNAT, MASQUERADE) has its
  * announcements rewritten as nf_nat_ftp does: the address and port the
@@ -168,5 +194,21 @@ bool ct_ftp_parse(const uint8_t *l, uint32_t n, unsigned dir, uint8_t fam, uint8
  * "|||port|") into out[0..cap); returns its length, 0 if it does not fit. */
 uint32_t ct_ftp_format(uint8_t type, uint8_t fam, const uint8_t *addr, uint16_t port, char *out,
 	uint32_t cap);
+
+/* IRC (nf_conntrack_irc), exposed for tests and fuzzing: does the payload
+ * pl[0..n) of a segment from the client announce a DCC connection? As the
+ * kernel reads it: the first 4095 bytes, blanks and line ends skipped,
+ * then "PRIVMSG " (any case; not required of a payload of 10 bytes or
+ * less), then at the first " :" "\1DCC " and one of "SEND ", "CHAT ",
+ * "MOVE ", "TSEND ", "SCHAT ", a word (the file name), the address as a
+ * decimal number (host order, the kernel's simple_strtoul cut to 32 bits),
+ * blanks, the port (cut to 16 bits), with a newline somewhere after the
+ * word. An announcement of port 0 or of an address other than ok[0] and
+ * ok[1] (host order; ok NULL: any) is passed over (the kernel's "Forged
+ * DCC command") and the reading goes on. Fills *ip (host order), *port
+ * and, as the kernel's matchoff and matchlen, where the address and port
+ * text lies (*off, *len). */
+bool ct_irc_parse(const uint8_t *pl, uint32_t n, const uint32_t *ok, uint32_t *ip,
+	uint16_t *port, uint32_t *off, uint32_t *len);
 
 #endif

@@ -322,9 +322,9 @@ static int tcp_in_window(const struct ct_table *t, struct ct_entry *e, unsigned 
 	if (st->flags[r] & CT_TF_SACK_PERM)
 		ct_tcp_sack(s->opt, s->optlen, &sack);
 	/* NAT changed the lengths of the other direction's segments
-	 * (nf_nat_ftp): its acknowledgements go back to the numbers this
-	 * tracker saw, as the kernel's receiver_offset */
-	if (unlikely(ct_helper(e) == CT_HELPER_FTP)) {
+	 * (nf_nat_ftp, nf_nat_irc): its acknowledgements go back to the
+	 * numbers this tracker saw, as the kernel's receiver_offset */
+	if (unlikely(ct_helper_seqadj(ct_helper(e)))) {
 		int32_t ro = ct_seq_offset(t, (uint32_t)(e - t->e), r, ack - 1);
 		ack -= (uint32_t)ro;
 		sack -= (uint32_t)ro;

@@ -23,8 +23,6 @@
 
 #include "dp_priv.h"
 
-_Static_assert((int)RULES_HELPER_FTP == (int)CT_HELPER_FTP && (int)RULES_HELPER_TFTP == (int)CT_HELPER_TFTP,
-	"the rule engine's helper ids are conntrack's");
 
 static inline void addr_type4(const struct dp_ctx *dp, const uint8_t *a, uint16_t *t)
 {
@@ -90,7 +88,8 @@ _Static_assert(SAME(CT_INVALID, RULES_CT_INVALID) && SAME(CT_NEW, RULES_CT_NEW) 
 		       SAME(CT_UNTRACKED, RULES_CT_UNTRACKED),
 	       "conntrack states must equal RULES_CT_*");
 _Static_assert((int)RULES_HELPER_FTP == (int)CT_HELPER_FTP &&
-		       (int)RULES_HELPER_TFTP == (int)CT_HELPER_TFTP,
+		       (int)RULES_HELPER_TFTP == (int)CT_HELPER_TFTP &&
+		       (int)RULES_HELPER_IRC == (int)CT_HELPER_IRC,
 	       "the rules' helper ids are the tracker's");
 _Static_assert(SAME(CT_S_EXPECTED, RULES_CTS_EXPECTED) &&
 		       SAME(CT_S_SEEN_REPLY, RULES_CTS_SEEN_REPLY) &&

@@ -375,8 +375,8 @@ enum {
 };
 
 /* CT: --notrack, --helper NAME (a connection tracking helper, as the
- * kernel's: ftp for TCP, tftp for UDP) */
-enum { RULES_HELPER_NONE, RULES_HELPER_FTP, RULES_HELPER_TFTP };
+ * kernel's: ftp for TCP, tftp for UDP, irc for IPv4 TCP) */
+enum { RULES_HELPER_NONE, RULES_HELPER_FTP, RULES_HELPER_TFTP, RULES_HELPER_IRC };
 struct rules_t_ct {
 	char *helper; /* owned, may be NULL */
 	uint8_t helper_id; /* RULES_HELPER_*, set by validation */

@@ -632,9 +632,10 @@ static int check_ct_timeout(struct rules_perr *pe, int col, struct rules_t_ct *c
 		"(conntrack.timeout-policies in rampart.yaml)", c->timeout);
 }
 
-/* CT --helper: a helper the kernel has, for the rule's protocol (xt_CT
- * refuses the rule otherwise: "-p tcp" for ftp, "-p udp" for tftp, not
- * inverted); --timeout: check_ct_timeout */
+/* CT --helper: a helper the kernel has, for the rule's protocol and
+ * family (xt_CT refuses the rule otherwise: "-p tcp" for ftp and irc,
+ * "-p udp" for tftp, not inverted; irc for IPv4 only); --timeout:
+ * check_ct_timeout */
 static int check_ct_t(struct rules_perr *pe, int col, struct rules_ext *x, const struct rules_rule *r)
 {
 	struct rules_t_ct *c = &x->u.ctt;
@@ -651,18 +652,23 @@ static int check_ct_t(struct rules_perr *pe, int col, struct rules_ext *x, const
 		return 0;
 	static const struct {
 		const char *name;
-		uint8_t id, proto;
-	} helpers[] = { { "ftp", RULES_HELPER_FTP, 6 }, { "tftp", RULES_HELPER_TFTP, 17 } };
+		uint8_t id, proto, fams;
+	} helpers[] = { { "ftp", RULES_HELPER_FTP, 6, RULES_F_V4 | RULES_F_V6 },
+			{ "tftp", RULES_HELPER_TFTP, 17, RULES_F_V4 | RULES_F_V6 },
+			{ "irc", RULES_HELPER_IRC, 6, RULES_F_V4 } };
 	for (unsigned i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
 		if (strcmp(c->helper, helpers[i].name) != 0)
 			continue;
 		if (!proto_is(r, helpers[i].proto))
 			return rules_errf(pe, col, "CT --helper %s needs \"-p %s\"", helpers[i].name,
 				helpers[i].proto == 6 ? "tcp" : "udp");
+		if ((r->fam & helpers[i].fams) != r->fam)
+			return rules_errf(pe, col, "CT --helper %s: the kernel has it for IPv4 only",
+				helpers[i].name);
 		c->helper_id = helpers[i].id;
 		return 0;
 	}
-	return rules_errf(pe, col, "CT: unknown helper \"%s\" (ftp, tftp)", c->helper);
+	return rules_errf(pe, col, "CT: unknown helper \"%s\" (ftp, tftp, irc)", c->helper);
 }
 
 /* libxt_connlimit: one of --connlimit-upto/above; "! --connlimit-upto N"
@@ -1052,7 +1058,8 @@ static int check_helper(struct rules_perr *pe, int col, struct rules_ext *x, con
 	static const struct {
 		const char *name;
 		uint8_t id;
-	} helpers[] = { { "ftp", RULES_HELPER_FTP }, { "tftp", RULES_HELPER_TFTP } };
+	} helpers[] = { { "ftp", RULES_HELPER_FTP }, { "tftp", RULES_HELPER_TFTP },
+			{ "irc", RULES_HELPER_IRC } };
 	const char *n = x->u.helper.name ? x->u.helper.name : "";
 	x->u.helper.ids = 0;
 	for (unsigned i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)

@@ -51,7 +51,7 @@ static const char *const g_matches[] = {
 static const char *const g_show[] = { "nat", "ports", "workers", "sets", "recent", "hashlimit", "version",
 	NULL };
 static const char *const g_conntrack[] = { "-L", "-C", "-D", "-F", "-S", NULL };
-static const char *const g_helpers[] = { "ftp", "tftp", NULL };
+static const char *const g_helpers[] = { "ftp", "tftp", "irc", NULL };
 static const char *const g_expect[] = { "expect", NULL };
 
 /* chain names, from the daemon */

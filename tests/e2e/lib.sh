@@ -462,11 +462,14 @@ PY
 # no rp_filter, no redirects, no ICMP rate limit) and K_WAN (host 10.77.2.2,
 # fd77:2::2). The caller's EXIT trap must call ktopo_down.
 K_LAN=e2e-k$$-klan K_RTR=e2e-k$$-krtr K_WAN=e2e-k$$-kwan
+# (keeps $?: in an EXIT trap before e2e_cleanup, which must see how the
+# script ended -- a shell error is a failure, not a pass)
 ktopo_down() {
+	local rc=$?
 	ip netns del "$K_LAN" 2>/dev/null
 	ip netns del "$K_RTR" 2>/dev/null
 	ip netns del "$K_WAN" 2>/dev/null
-	return 0
+	return $rc
 }
 
 ktopo_up() {

@@ -55,7 +55,7 @@ in_lan sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 NFLOG_ALL=$(sysctl -n net.netfilter.nf_log_all_netns 2>/dev/null)
 [ -n "$NFLOG_ALL" ] || die "net.netfilter.nf_log_all_netns is missing: cannot compare LOG lines"
 sysctl -qw net.netfilter.nf_log_all_netns=1 || die "cannot enable nf_log_all_netns"
-trap 'ktopo_down; sysctl -qw net.netfilter.nf_log_all_netns=$NFLOG_ALL; e2e_cleanup' EXIT
+trap 'rc=$?; ktopo_down; sysctl -qw net.netfilter.nf_log_all_netns=$NFLOG_ALL; (exit $rc); e2e_cleanup' EXIT
 # Also blanked: the IP id of the outer header (the kernel and rampartd
 # number their own packets differently), and lines about 10.77.2.9, a host
 # that never answers ARP: both send ICMP host unreachable some 3 s later,

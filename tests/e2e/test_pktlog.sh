@@ -34,7 +34,7 @@ if [ ! -e /dev/log ]; then
 	: >/dev/log || die "cannot create the /dev/log mount point"
 	CREATED=1
 fi
-trap '[ "$CREATED" = 1 ] && rm -f /dev/log; e2e_cleanup' EXIT
+trap 'rc=$?; [ "$CREATED" = 1 ] && rm -f /dev/log; (exit $rc); e2e_cleanup' EXIT
 WRAP=$E2E_TMP/rampartd-ns
 cat >"$WRAP" <<EOF
 #!/bin/sh

@@ -5,8 +5,9 @@
  * headers, a tiny table (early drop, the wheel, kills). The input is a
  * list of records: u16 length, u8 flags (bit 0: IPv6, bit 1: confirm,
  * bits 2-3: advance the clock, bit 4: kill what it found, bit 5: CT_IN_ASK,
- * bits 6-7: the helper a new connection gets (FTP, TFTP), whose parser
- * then reads the payload of every packet found), then the IP packet.
+ * bits 6-7: the helper a new connection gets (FTP, TFTP, IRC), whose
+ * parser then reads the payload of every packet found), then the IP
+ * packet. The whole input is also read as an IRC client's segment.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	par.n_tpol = 1;
 	for (unsigned k = 0; k < CT_TO_COUNT; k++)
 		par.tpol[0][k] = 1 + k % 3;
+	uint32_t dcc_ip, off, dl;
+	uint16_t port;
+	if (ct_irc_parse(data, (uint32_t)size, NULL, &dcc_ip, &port, &off, &dl) &&
+	    (off > size || dl > size - off || port == 0))
+		abort(); /* the announcement must lie inside the segment */
 	uint32_t now = 1000;
 	struct ct_table *t = ct_table_create(&par, now, zalloc, free);
 	if (t == NULL)

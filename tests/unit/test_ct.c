@@ -1626,6 +1626,148 @@ static void test_ftp_passive(void **st)
 	assert_int_equal(T->st.expect_new, 3);
 }
 
+static bool irc(const char *pl, const uint32_t *ok, uint32_t *ip, uint16_t *port, uint32_t *off,
+	uint32_t *len)
+{
+	return ct_irc_parse((const uint8_t *)pl, (uint32_t)strlen(pl), ok, ip, port, off, len);
+}
+
+/* nf_conntrack_irc's reading of a client's segment */
+static void test_irc_parse(void **st)
+{
+	(void)st;
+	uint32_t ip = 0, off = 0, len = 0;
+	uint16_t port = 0;
+	/* 167772161 = 10.0.0.1 */
+	static const char send[] = "PRIVMSG bob :\1DCC SEND file.txt 167772161 5000 1234\1\r\n";
+	assert_true(irc(send, NULL, &ip, &port, &off, &len));
+	assert_int_equal(ip, 0x0a000001);
+	assert_int_equal(port, 5000);
+	assert_memory_equal(send + off, "167772161 5000", len); /* what NAT rewrites */
+	assert_int_equal(len, 14);
+	static const char *const good[] = {
+		"privmsg bob :\1DCC CHAT chat 167772161 5000\1\r\n", /* any case */
+		"\r\n  PRIVMSG bob :\1DCC MOVE f 167772161 5000 1\1\n",   /* blanks first */
+		"PRIVMSG bob :\1DCC TSEND f 167772161   5000 1\1\n",      /* blanks between */
+		"PRIVMSG bob :\1DCC SCHAT chat 167772161 5000\1\n",
+		"PRIVMSG #a b c :\1DCC SEND f 167772161 5000 1\1\n",      /* the first " :" */
+		"PRIVMSG bob :\1DCC SEND f 4462739457 5000 1\1\n",        /* 2^32 + 10.0.0.1: cut */
+		"PRIVMSG bob :\1DCC SEND f 167772161 70536 1\1\n",        /* 65536 + 5000: cut */
+	};
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		port = 0;
+		assert_true(irc(good[i], NULL, &ip, &port, &off, &len));
+		assert_int_equal(ip, 0x0a000001);
+		assert_int_equal(port, 5000);
+	}
+	static const char *const bad[] = {
+		"NOTICE bob :\1DCC SEND file 167772161 5000 1\1\r\n",   /* not PRIVMSG */
+		"PRIVMSG bob :hello\r\nPRIVMSG bob :\1DCC SEND f 167772161 5000 1\1\r\n", /* first only */
+		"PRIVMSG bob :\1DCC RESUME f 167772161 5000 1\1\r\n",   /* not a kind it reads */
+		"PRIVMSG bob :\1DCC SEND f 167772161 5000 1\1",         /* no newline */
+		"PRIVMSG bob :\1DCC SEND f 167772161 0 1\1\r\n",        /* port 0 */
+		"PRIVMSG bob :\1DCC SEND 167772161 5000\1\n",           /* too short after the word */
+		"PRIVMSG bob :\1dcc SEND f 167772161 5000 1\1\r\n",     /* DCC in capitals */
+		"PRIVMSG bob :\1DCC",
+		"",
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(irc(bad[i], NULL, &ip, &port, &off, &len));
+	/* forged: another address is passed over, and the reading goes on
+	 * (the cursor after the kind, as the kernel's) */
+	uint32_t ok[2] = { 0x0a000001, 0xc0000201 };
+	assert_false(irc("PRIVMSG bob :\1DCC SEND f 167772162 5000 1\1\r\n", ok, &ip, &port, &off, &len));
+	assert_true(irc("PRIVMSG bob :\1DCC SEND f 3221225985 5000 1\1\r\n", ok, &ip, &port, &off, &len));
+	assert_int_equal(ip, 0xc0000201); /* the translated address */
+	static const char two[] = "PRIVMSG bob :\1DCC SEND f 167772162 5000 1 :\1DCC CHAT c 167772161 6000\1\r\n";
+	assert_true(irc(two, ok, &ip, &port, &off, &len));
+	assert_int_equal(port, 6000);
+	/* a payload of more than 4095 bytes is read in its first 4095 */
+	char big[5000];
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "PRIVMSG bob", 11); /* the first " :" further on */
+	memcpy(big + 4070, " :\1DCC SEND f 167772161 5000 1\1\r\n", 33);
+	big[sizeof(big) - 1] = 0;
+	assert_false(irc(big, NULL, &ip, &port, &off, &len));
+	memcpy(big + 4000, " :\1DCC SEND f 167772161 5000 1\1\r\n", 33);
+	assert_true(irc(big, NULL, &ip, &port, &off, &len));
+}
+
+/* the IRC control connection C:40000 -> S:6667 with the helper, established */
+static void irc_control(void)
+{
+	struct pk k;
+	tcp4(&k, C, S, 40000, 6667, SYN, 1000, 0, 64240, 0, NULL, 0);
+	k.p.helper = CT_HELPER_IRC;
+	assert_int_equal(run_help(&k), CT_NEW);
+	tcp4(&k, S, C, 6667, 40000, SYN | ACK, 5000, 1001, 65160, 0, NULL, 0);
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	tcp4(&k, C, S, 40000, 6667, ACK, 1001, 5001, 502, 0, NULL, 0);
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	assert_int_equal(ct_helper(E()), CT_HELPER_IRC);
+}
+
+/* IRC DCC: a client's announcement makes a connection from anywhere to
+ * the announced port RELATED; the server's segments, and announcements of
+ * another address, make nothing; up to 8 at a time, the oldest goes for
+ * a ninth; they go with the control connection. */
+static void test_irc_dcc(void **st)
+{
+	(void)st;
+	struct pk k;
+	irc_control();
+	uint32_t ctl = R.idx;
+	uint32_t sq = 1001;
+	char line[128];
+#define SAY(text)                                                      \
+	do {                                                           \
+		tcp4_text(&k, C, S, 40000, 6667, sq, 5001, (text));     \
+		assert_int_equal(run_help(&k), CT_ESTABLISHED);        \
+		sq += (uint32_t)strlen(text);                          \
+	} while (0)
+	/* from the server: not read */
+	tcp4_text(&k, S, C, 6667, 40000, 5001, sq, "PRIVMSG you :\1DCC SEND f 167772161 5000 1\1\r\n");
+	run_help(&k);
+	assert_int_equal(X->live, 0);
+	/* another host's address: forged, nothing expected */
+	SAY("PRIVMSG bob :\1DCC SEND f 167772169 5000 1\1\r\n");
+	assert_int_equal(X->live, 0);
+	SAY("PRIVMSG bob :\1DCC SEND f 167772161 5000 1\1\r\n");
+	assert_int_equal(X->live, 1);
+	assert_int_equal(T->st.expect_new, 1);
+	/* a peer anywhere (not the server) connects: RELATED, once */
+	tcp4(&k, "192.0.2.9", C, 33000, 5000, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	assert_true(E()->status & CT_S_EXPECTED);
+	assert_int_equal(ct_master_helper(E()), CT_HELPER_IRC);
+	tcp4(&k, "192.0.2.10", C, 33000, 5000, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	/* nine announcements: the first goes */
+	for (unsigned i = 0; i < 9; i++) {
+		snprintf(line, sizeof(line), "PRIVMSG bob :\1DCC CHAT chat 167772161 %u\1\r\n", 6000 + i);
+		SAY(line);
+	}
+	assert_int_equal(X->live, 8);
+	tcp4(&k, "192.0.2.9", C, 33001, 6000, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+	tcp4(&k, "192.0.2.9", C, 33002, 6008, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	/* one taken: room for one more without losing any */
+	SAY("PRIVMSG bob :\1DCC CHAT chat 167772161 6100\1\r\n");
+	assert_int_equal(X->live, 8);
+	tcp4(&k, "192.0.2.9", C, 33003, 6001, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	/* the same one again: renewed (the newest), not a second */
+	SAY("PRIVMSG bob :\1DCC CHAT chat 167772161 6002\1\r\n");
+	assert_int_equal(X->live, 7);
+	/* the control connection dies: all go */
+	ct_kill(T, ctl);
+	assert_int_equal(X->live, 0);
+	tcp4(&k, "192.0.2.9", C, 33004, 6100, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_NEW);
+#undef SAY
+}
+
 /* IPv6 EPRT, TFTP, the table's limits: renewal, expiry, flush, full. */
 static void test_expectations(void **st)
 {
@@ -1838,6 +1980,8 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_ftp_parse),
 		cmocka_unit_test_setup_teardown(test_ftp_active, setup_help, teardown_help),
+		cmocka_unit_test(test_irc_parse),
+		cmocka_unit_test_setup_teardown(test_irc_dcc, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_ftp_passive, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_expectations, setup_help, teardown_help),
 		cmocka_unit_test(test_expect_threads),

@@ -1411,6 +1411,86 @@ static void test_ftp_port_through_snat(void **st)
 	free(X);
 }
 
+/* IRC DCC from a client behind SNAT (nf_nat_irc): the announcement
+ * rewritten to the public address (one digit longer), the sequence numbers
+ * after it moved, the peer's connection (from anywhere) expected at the
+ * public address, translated back to the client and made to come from the
+ * IRC server (nf_nat_follow_master); a busy port replaced. */
+static void test_irc_through_snat(void **st)
+{
+	(void)st;
+	struct ct_expect *X = ct_expect_create(64, zalloc64);
+	assert_non_null(X);
+	T->exp = X;
+	struct pk k;
+	struct ct_res r;
+	char out[512];
+	struct nat_range rg;
+	range4(&rg, "198.51.100.10", NULL, 0, 0);
+	const char *C = "10.0.0.2", *S = "203.0.113.9", *P = "198.51.100.10";
+	seg(&k, C, S, 40000, 6667, 0x02, 1000, 0, "", NULL, 0);
+	k.p.helper = CT_HELPER_IRC;
+	uint32_t ctl = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+	assert_int_equal(ct_helper(&T->e[ctl]), CT_HELPER_IRC);
+	seg(&k, S, P, 6667, 40000, 0x12, 5000, 1001, "", NULL, 0);
+	through(&k, 0, &r, out);
+	seg(&k, C, S, 40000, 6667, ACK_, 1001, 5001, "", NULL, 0);
+	through(&k, 0, &r, out);
+	static const char dcc[] = "PRIVMSG bob :\1DCC SEND f 167772162 5000 9\1\r\n";
+	seg(&k, C, S, 40000, 6667, ACK_ | PSH_, 1001, 5001, dcc, NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	assert_string_equal(out, "PRIVMSG bob :\1DCC SEND f 3325256714 5000 9\1\r\n");
+	assert_true(csum_ok(&k));
+	uint32_t next = 1001 + (uint32_t)strlen(dcc);
+	seg(&k, C, S, 40000, 6667, ACK_ | PSH_, next, 5001, "PING x\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_PASS);
+	assert_int_equal(g32(k.b + 24), next + 1);
+	/* the server acknowledges in its numbering: back by one */
+	seg(&k, S, P, 6667, 40000, ACK_, 5001, next + 1 + 8, "", NULL, 0);
+	through(&k, 0, &r, out);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	assert_int_equal(g32(k.b + 28), next + 8);
+	/* a peer that is not the server connects to the public address */
+	build(&k, 4, "192.0.2.9", P, 6, 33000, 5000, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_RELATED);
+	assert_int_equal(r.follow, CT_EXP_NAT_DST | CT_EXP_NAT_SRC);
+	assert_int_equal(r.follow_port, 5000);
+	uint32_t fa;
+	memcpy(&fa, r.follow_addr, 4);
+	assert_int_equal(fa, a4(C));
+	memcpy(&fa, r.follow_src, 4);
+	assert_int_equal(fa, a4(S)); /* seen by the client as from the server */
+	ct_abort(T);
+	/* a second client announcing the same port: another one */
+	seg(&k, "10.0.0.3", S, 40001, 6667, 0x02, 1000, 0, "", NULL, 0);
+	k.p.helper = CT_HELPER_IRC;
+	uint32_t ctl2 = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 1);
+	seg(&k, S, P, 6667, 40001, 0x12, 5000, 1001, "", NULL, 0);
+	through(&k, 0, &r, out);
+	seg(&k, C, S, 40000, 6667, ACK_ | PSH_, next + 8, 5001, dcc, NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	seg(&k, "10.0.0.3", S, 40001, 6667, ACK_ | PSH_, 1001, 5001,
+	    "PRIVMSG bob :\1DCC SEND f 167772163 5000 9\1\r\n", NULL, 0);
+	assert_int_equal(through(&k, 0, &r, out), CT_HELP_MANGLED);
+	unsigned ip2, port2;
+	assert_int_equal(sscanf(out, "PRIVMSG bob :\1DCC SEND f %u %u 9", &ip2, &port2), 2);
+	assert_int_equal(ip2, 3325256714u);
+	assert_true(port2 > 5000 && port2 <= 65535);
+	build(&k, 4, "192.0.2.9", P, 6, 33001, (uint16_t)port2, 0);
+	ct_in(T, &k.p, ct_hash(&k.p.t), now, true, 0, &r);
+	assert_int_equal(r.state, CT_RELATED);
+	assert_int_equal(r.follow_port, 5000);
+	memcpy(&fa, r.follow_addr, 4);
+	assert_int_equal(fa, a4("10.0.0.3"));
+	ct_abort(T);
+	ct_kill(T, ctl);
+	ct_kill(T, ctl2);
+	assert_int_equal(T->help_n, 0);
+	T->exp = NULL;
+	free(X);
+}
+
 /* A server behind DNAT: its 227 answer gives the address the client
  * reached (the reply direction grows), EPSV's port only; the client's
  * connection to the public address is translated to the server. */
@@ -1605,6 +1685,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rss_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_binding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ftp_port_through_snat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irc_through_snat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ftp_pasv_through_dnat, setup, teardown),
 		cmocka_unit_test(test_ftp_format),
 		cmocka_unit_test_setup_teardown(test_help_map, setup, teardown),
