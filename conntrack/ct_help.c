@@ -204,7 +204,9 @@ static inline void release_live(struct ct_expect *x, struct ct_exp_slot *s)
 void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint32_t oidx)
 {
 	struct ct_exp_slot *s = &x->s[slot & x->mask];
-	if (!claim(s, CT_EXP_LIVE))
+	/* a slot busy for a moment (another worker passing by, dropping a
+	 * stale number of its own) may still be ours: wait for it */
+	if (settled(s) != CT_EXP_LIVE || !claim(s, CT_EXP_LIVE))
 		return; /* taken, flushed, or being changed: not ours any more */
 	if (s->owner == owner && s->oidx == oidx)
 		release_live(x, s);
@@ -549,6 +551,8 @@ static uint64_t dec_wrap(const uint8_t *l, uint32_t n, uint32_t *i)
 static bool parse_dcc(const uint8_t *pl, uint32_t lim, uint32_t all, uint32_t d, uint32_t *ip,
 	uint16_t *port, uint32_t *beg, uint32_t *end)
 {
+	if (d >= all)
+		return false; /* (the kernel reads what lies after the payload) */
 	/* at least 12 after the word: "AAAAAAAA P\1\n" */
 	for (;;) {
 		uint8_t c = pl[d++];
@@ -600,8 +604,8 @@ bool ct_irc_parse(const uint8_t *pl, uint32_t n, const uint32_t *ok, uint32_t *i
 		d += 5;
 		for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			uint32_t cl = (uint32_t)strlen(cmds[i]);
-			if (memcmp(pl + d, cmds[i], cl) != 0)
-				continue;
+			if ((uint64_t)d + cl > n || memcmp(pl + d, cmds[i], cl) != 0)
+				continue; /* (past the payload: the kernel reads on) */
 			d += cl; /* the kernel's cursor stays there for the next ones */
 			uint32_t a, beg, end;
 			uint16_t p;
@@ -745,8 +749,10 @@ static bool exp_tuple(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t pr
 static bool exp_ours(const struct ct_table *t, uint32_t s1, uint32_t idx, uint32_t now)
 {
 	const struct ct_exp_slot *s = &t->exp->s[(s1 - 1) & t->exp->mask];
-	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == CT_EXP_LIVE && s->owner == t &&
-	       s->oidx == idx && !expired(s, now);
+	uint32_t st = settled(s);
+	if (st == CT_EXP_BUSY)
+		return true; /* still busy: kept (a later look decides) */
+	return st == CT_EXP_LIVE && s->owner == t && s->oidx == idx && !expired(s, now);
 }
 
 /* How many expectations a control connection of helper holds at most
@@ -768,8 +774,17 @@ static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 		t->st.expect_full++;
 		return -1;
 	}
+	unsigned max = exp_max(helper);
 	int slot = ct_expect_add(t->exp, k, helper, nat, t, idx,
 				 now + ct_ticks(CT_EXPECT_TIMEOUT_S), now, excl);
+	if (slot == -1 && h->slot1[max - 1] != 0) {
+		/* no room near its place and the connection at its limit: its
+		 * oldest goes first, as the kernel evicts before it counts the
+		 * table's room (a clash, -2, evicts nothing there either) */
+		ct_expect_drop(t->exp, h->slot1[0] - 1, t, idx);
+		slot = ct_expect_add(t->exp, k, helper, nat, t, idx,
+				     now + ct_ticks(CT_EXPECT_TIMEOUT_S), now, excl);
+	}
 	if (slot == -1)
 		t->st.expect_full++;
 	if (slot < 0)
@@ -777,7 +792,7 @@ static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 	/* the list, oldest first: without what connections took since and
 	 * without this slot (renewed: it becomes the newest) */
 	uint32_t s1 = (uint32_t)slot + 1;
-	unsigned n = 0, max = exp_max(helper);
+	unsigned n = 0;
 	for (unsigned i = 0; i < CT_HELP_EXP_MAX && h->slot1[i]; i++)
 		if (h->slot1[i] != s1 && exp_ours(t, h->slot1[i], idx, now))
 			h->slot1[n++] = h->slot1[i];

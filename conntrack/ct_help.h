@@ -144,6 +144,11 @@ enum ct_help_verdict {
  * Expectations go to t->exp; counted in t->st (expect_new, expect_full,
  * expect_refused).
  *
+ * Unlike the kernel, an untranslated announcement whose expectation
+ * another connection already made takes it over (the kernel refuses it,
+ * -EBUSY, and drops the packet), and one that finds no room is let
+ * through without its expectation (the kernel drops it).
+ *
  * IRC: a client's DCC announcement (ct_irc_parse) of its own address
  * (before or after NAT) and a port other than 0 makes an expectation of a
  * TCP connection from anywhere to that address and port (the reply
