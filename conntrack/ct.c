@@ -162,6 +162,8 @@ void ct_table_destroy(struct ct_table *t)
 			t->free_fn(t->tp);
 		if (t->em != NULL)
 			t->free_fn(t->em);
+		if (t->ec != NULL)
+			t->free_fn(t->ec);
 		t->free_fn(t);
 	}
 }
@@ -191,7 +193,8 @@ int ct_side_enable(struct ct_table *t, unsigned which)
 {
 	if (((which & CT_SIDE_ZONES) && !SIDE_SET(t, &t->zn)) ||
 	    ((which & CT_SIDE_TPOL) && !SIDE_SET(t, &t->tp)) ||
-	    ((which & CT_SIDE_CTEV) && !SIDE_SET(t, &t->em)))
+	    ((which & CT_SIDE_CTEV) && !SIDE_SET(t, &t->em)) ||
+	    ((which & CT_SIDE_ECACHE) && !SIDE_SET(t, &t->ec)))
 		return -1;
 	if (which)
 		__atomic_store_n(&t->side, 1, __ATOMIC_RELEASE); /* after the arrays */
@@ -637,12 +640,16 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 	t->st.new_++;
 	/* as the kernel's confirm: NEW (RELATED for an expected one), with
 	 * what its first packet did (a TCP or SCTP state, a mark) */
-	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL))
+	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL)) {
+		uint16_t *ec = __atomic_load_n(&t->ec, __ATOMIC_ACQUIRE);
+		if (ec != NULL)
+			ec[idx] = 0; /* its NEW says it all */
 		ct_event(t, idx, CT_EV_NEW,
 		 (e->status & CT_S_EXPECTED ? CT_IPCT_RELATED : CT_IPCT_NEW) |
 		 ((e->proto == 6 || e->proto == 132) ? CT_IPCT_PROTOINFO : 0) |
 		 (ct_helper(e) ? CT_IPCT_HELPER : 0) |
 		 (ct_mark(t, e) != 0 ? CT_IPCT_MARK : 0));
+	}
 	return true;
 }
 

@@ -429,7 +429,12 @@ struct ct_table {
 	/* entry i's CT --ctevents mask (CT_IPCT_*, 0: every event): NULL
 	 * until a ruleset gives one (ct_side_enable) */
 	uint16_t *em;
-	/* one of zn, tp, em exists: entry creation and reuse look at them
+	/* entry i's events not yet reported (CT_IPCT_*: the kernel's ecache
+	 * cache), for the packet at hand to report as one UPDATE once it
+	 * passes confirmation (ct_event_cache, ct_event_deliver): NULL until
+	 * conntrack -E first listens (ct_side_enable) */
+	uint16_t *ec;
+	/* one of zn, tp, em, ec exists: entry creation and reuse look at them
 	 * (one predicted branch without) */
 	uint8_t side;
 	void *(*alloc_fn)(size_t);
@@ -667,6 +672,9 @@ static inline void ct_side_set(struct ct_table *t, uint32_t idx, uint32_t zones,
 	uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
 	if (em != NULL)
 		em[idx] = ctev;
+	uint16_t *ec = __atomic_load_n(&t->ec, __ATOMIC_ACQUIRE);
+	if (ec != NULL)
+		ec[idx] = 0;
 }
 
 /* Entry idx's zone ids (ct_zone_pack), 0 when zones are not in use */
@@ -791,14 +799,15 @@ void ct_kill(struct ct_table *t, uint32_t idx);
  * entry in zone 0, without a timeout policy, reporting every event): the
  * control thread, before a ruleset that uses them runs; those it has
  * stay. 0, or -1 when the memory cannot be had (those allocated stay). */
-enum { CT_SIDE_ZONES = 1, CT_SIDE_TPOL = 2, CT_SIDE_CTEV = 4 };
+enum { CT_SIDE_ZONES = 1, CT_SIDE_TPOL = 2, CT_SIDE_CTEV = 4, CT_SIDE_ECACHE = 8 };
 int ct_side_enable(struct ct_table *t, unsigned which);
 /* Its memory: bytes per entry of the side arrays which names */
 static inline size_t ct_side_bytes(unsigned which)
 {
 	return (which & CT_SIDE_ZONES ? sizeof(uint32_t) : 0) +
 	       (which & CT_SIDE_TPOL ? sizeof(uint8_t) : 0) +
-	       (which & CT_SIDE_CTEV ? sizeof(uint16_t) : 0);
+	       (which & CT_SIDE_CTEV ? sizeof(uint16_t) : 0) +
+	       (which & CT_SIDE_ECACHE ? sizeof(uint16_t) : 0);
 }
 static inline bool ct_entry_live(const struct ct_table *t, uint32_t idx)
 {
@@ -842,6 +851,34 @@ static inline void ct_event(struct ct_table *t, uint32_t idx, unsigned type, uns
 			return;
 		ct_event_put(t, q, idx, type);
 	}
+}
+/* conntrack -E: what the packet at hand changed of confirmed entry idx
+ * (ipct: its state, SEEN_REPLY, ASSURED, its mark), to be reported with
+ * all else it changes as one UPDATE once it passes confirmation
+ * (ct_event_deliver), as the kernel's nf_conntrack_event_cache and
+ * nf_ct_deliver_cached_events; a packet dropped before leaves it for the
+ * connection's next one. At once while the table has no cache yet. */
+static inline void ct_event_cache(struct ct_table *t, uint32_t idx, unsigned ipct)
+{
+	if (__builtin_expect(__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) == NULL, 1))
+		return;
+	uint16_t *ec = __atomic_load_n(&t->ec, __ATOMIC_ACQUIRE);
+	if (ec != NULL)
+		ec[idx] = (uint16_t)(ec[idx] | ipct);
+	else
+		ct_event(t, idx, CT_EV_UPDATE | (ipct & CT_IPCT_PROTOINFO ? CT_EV_PROTO : 0), ipct);
+}
+/* The packet of entry idx passed confirmation: what it and those before
+ * it changed, as one UPDATE (shown with the TCP state if that changed) */
+static inline void ct_event_deliver(struct ct_table *t, uint32_t idx)
+{
+	uint16_t *ec = __atomic_load_n(&t->ec, __ATOMIC_ACQUIRE);
+	if (ec == NULL || ec[idx] == 0)
+		return;
+	unsigned ipct = ec[idx];
+	ec[idx] = 0;
+	if (!(t->e[idx].status & CT_S_DYING))
+		ct_event(t, idx, CT_EV_UPDATE | (ipct & CT_IPCT_PROTOINFO ? CT_EV_PROTO : 0), ipct);
 }
 /* Take the oldest event of q into *ev (reader side). false: none. */
 bool ct_event_get(struct ct_evq *q, struct ct_ev *ev);

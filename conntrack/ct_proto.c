@@ -988,10 +988,9 @@ static __attribute__((noinline, cold)) void track_event(struct ct_table *t, uint
 	unsigned is = (e->ps & 0x0f) | (e->status & (CT_S_SEEN_REPLY | CT_S_ASSURED)) << 4;
 	unsigned ch = is ^ was;
 	if (ch)
-		ct_event(t, idx, CT_EV_UPDATE | (ch & 0x0f ? CT_EV_PROTO : 0),
-			 (ch & 0x0f ? CT_IPCT_PROTOINFO : 0) |
-			 (ch & CT_S_SEEN_REPLY << 4 ? CT_IPCT_REPLY : 0) |
-			 (ch & CT_S_ASSURED << 4 ? CT_IPCT_ASSURED : 0));
+		ct_event_cache(t, idx, (ch & 0x0f ? CT_IPCT_PROTOINFO : 0) |
+				       (ch & CT_S_SEEN_REPLY << 4 ? CT_IPCT_REPLY : 0) |
+				       (ch & CT_S_ASSURED << 4 ? CT_IPCT_ASSURED : 0));
 }
 
 /* Inlined into its two callers (ct_in, the established lane's
@@ -1226,5 +1225,11 @@ int ct_est_track_full(struct ct_table *t, const struct ct_pkt *p, uint32_t n, ui
 		seg_read(p, &s);
 	/* what ct_in does with a found entry; without a SYN, no V_REPEAT */
 	track(t, p, &s, n >> 1, n & 1, false, h, now, r);
-	return r->idx != CT_NIL && r->state == CT_ESTABLISHED ? CT_EST_OK : CT_EST_DONE;
+	if (r->idx == CT_NIL || r->state != CT_ESTABLISHED)
+		return CT_EST_DONE;
+	/* the lane forwards it without a confirmation: what it changed is
+	 * reported now (the inline tracking above changes nothing reported) */
+	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL))
+		ct_event_deliver(t, n >> 1);
+	return CT_EST_OK;
 }

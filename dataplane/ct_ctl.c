@@ -214,6 +214,13 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 			return -1;
 		}
 		q->mask = DP_CT_EVQ - 1;
+		/* the events a packet leaves for its confirmation (the
+		 * kernel's ecache): 2 bytes an entry from the first listener on */
+		if (ct_side_enable(dp->workers[wi]->ct, CT_SIDE_ECACHE) < 0) {
+			rte_free(q);
+			snprintf(err, errlen, "out of memory for the event cache");
+			return -1;
+		}
 		dp->ct_evq[wi] = q;
 	}
 	if (dp->ct_ev_readers++ == 0)
@@ -221,10 +228,14 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 			struct ct_evq *q = dp->ct_evq[wi];
 			if (q == NULL)
 				continue;
-			/* what was queued before the last reader left is stale */
+			/* what was queued or cached before the last reader left
+			 * is stale */
 			struct ct_ev ev;
 			while (ct_event_get(q, &ev))
 				;
+			struct ct_table *t = dp->workers[wi]->ct;
+			if (t->ec != NULL)
+				memset(t->ec, 0, (size_t)t->max * sizeof(t->ec[0]));
 			/* release: the worker sees the queue set up */
 			__atomic_store_n(&dp->workers[wi]->ct->evq, q, __ATOMIC_RELEASE);
 		}

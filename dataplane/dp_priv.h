@@ -592,6 +592,9 @@ static inline bool dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R,
 		dp_drop_pkt(w, pm->in_port, DP_DROP_CT_CLASH, m);
 		return false;
 	}
+	/* conntrack -E: what it changed of its connection, as one UPDATE */
+	if (unlikely(__atomic_load_n(&w->ct->evq, __ATOMIC_RELAXED) != NULL) && w->ctr.idx != CT_NIL)
+		ct_event_deliver(w->ct, w->ctr.idx);
 	return true;
 }
 static inline void dp_ct_none(struct dp_worker *w, uint8_t state)

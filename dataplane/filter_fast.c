@@ -530,8 +530,9 @@ static void write_back(struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		if (unlikely(!w->ctr.fresh) && ct_mark(w->ct, e) != v->ct_mark) {
 			ct_mark_set(w->ct, e, v->ct_mark);
 			/* CONNMARK changed a confirmed connection's mark: an
-			 * UPDATE (the kernel's IPCT_MARK; a new one's NEW has it) */
-			ct_event(w->ct, w->ctr.idx, CT_EV_UPDATE, CT_IPCT_MARK);
+			 * UPDATE (the kernel's IPCT_MARK; a new one's NEW has it),
+			 * with what else the packet changed */
+			ct_event_cache(w->ct, w->ctr.idx, CT_IPCT_MARK);
 		} else {
 			ct_mark_set(w->ct, e, v->ct_mark);
 		}

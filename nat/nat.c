@@ -355,7 +355,10 @@ again:
 				ct_entry_tuple(t, j, 0, &xo);
 				ct_entry_tuple(t, j, 1, &xr);
 				uint16_t xp = *side_port(&xr, m);
+				/* same_src() in the connection's zone (the
+				 * original direction's id: nf_ct_zone_equal) */
 				if (memcmp(xo.src, o.src, 16) == 0 && xo.sport == o.sport &&
+				    xo.zo == o.zo &&
 				    addr_in_range(rg, alen, xr.dst) &&
 				    (!proto_given || (xp >= lo && xp - lo < size)) &&
 				    (!ports || port_ours(share, salt, xp))) {

@@ -151,10 +151,12 @@ struct nat_srcmap {
 	uint32_t mask;
 };
 
-/* The cache's key: client address, port, protocol (of an original tuple). */
+/* The cache's key: client address, port, protocol and zone (of an
+ * original tuple: the kernel's nf_nat_bysource hashes the zone in). */
 static inline uint32_t nat_srckey(const struct ct_tuple *o)
 {
-	uint32_t h = 0x2545f491u ^ ((uint32_t)o->proto << 16 | o->sport);
+	uint32_t h = 0x2545f491u ^ ((uint32_t)o->proto << 16 | o->sport) ^
+		     (uint32_t)o->zo * 0x85ebca6bu;
 	for (unsigned i = 0; i < 16; i += 4) {
 		uint32_t w = (uint32_t)o->src[i] << 24 | (uint32_t)o->src[i + 1] << 16 |
 			(uint32_t)o->src[i + 2] << 8 | o->src[i + 3];

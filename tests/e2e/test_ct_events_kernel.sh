@@ -6,7 +6,10 @@
 # reports: new and destroy; destroy only; assured only; reply only;
 # --expevents alone: none; no rule: all), the same connections (tests/e2e/nat/natdiff.py clients from
 # fixed ports, UDP and TCP; one UDP exchange twice, its second datagram
-# marked by CONNMARK: an UPDATE of the mark alone), then a flush
+# marked by CONNMARK: an UPDATE of the mark alone; a TCP connection whose
+# handshake's last segment CONNMARK marks: one UPDATE of its state, its
+# assurance and its mark, as the kernel delivers what a packet changed at
+# its confirmation), then a flush
 # (conntrack -F: the DESTROYs).
 # conntrack -E must show the same events, made comparable (timeouts by the
 # kernel's timeout they are under, no counters), sorted (a flush's order is
@@ -30,7 +33,7 @@ ip netns exec "$K_RTR" sysctl -qw net.netfilter.nf_conntrack_events=1 ||
 ip netns exec "$K_RTR" iptables-restore <"$RULES" || die "the kernel refused ctevents.rules"
 
 for ns in "$WAN_NS" "$K_WAN"; do
-	bg "srv-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" serve 7000 7001 7002 7003
+	bg "srv-$ns" ip netns exec "$ns" "$PY" "$NATDIFF" serve 7000 7001 7002 7003 7004
 done
 for ns in "$WAN_NS" "$K_WAN"; do
 	wait_for "the servers in $ns" 10 grep -q serving "$E2E_TMP/srv-$ns.log"
@@ -39,7 +42,7 @@ done
 flows() { # LAN_NS
 	local ns=$1 k
 	for k in "udp 40001 7000" "tcp 40002 7000" "tcp 40003 7001" "udp 40004 7001" \
-		"udp 40005 7002" "udp 40005 7002" "tcp 40006 7002" "udp 40007 7003"; do
+		"udp 40005 7002" "udp 40005 7002" "tcp 40006 7002" "udp 40007 7003" "tcp 40008 7004"; do
 		set -- $k
 		ip netns exec "$ns" timeout 10 "$PY" "$NATDIFF" "$1" 10.77.1.2 "$2" 10.77.2.2 "$3" \
 			>/dev/null 2>&1 || fail "the $k connection from $ns failed"
@@ -69,7 +72,7 @@ rp_stop
 for f in kernel rampart; do
 	"$PY" "$NATDIFF" events "$E2E_TMP/$f.ev" |
 		grep -E ' (udp|tcp) ' |
-		grep -Ev '^\[UPDATE\] tcp [^ ]+ (FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) .* dport=7002 ' |
+		grep -Ev '^\[UPDATE\] tcp [^ ]+ (FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) .* dport=700[24] ' |
 		sort >"$E2E_TMP/$f.evn"
 done
 log "kernel:"
@@ -87,6 +90,14 @@ assert_file_nomatch "the kernel: --expevents alone: no event at all" ' dport=700
 assert_file_match "the kernel: no mask: a NEW" '^\[NEW\] tcp .* dport=7002 ' "$E2E_TMP/kernel.evn"
 assert_eq "the kernel: CONNMARK's change of an answered flow's mark: an UPDATE of its own" 2 \
 	"$(grep -c '^\[UPDATE\] udp .* sport=40005 dport=7002 ' "$E2E_TMP/kernel.evn")"
+# (the comparable lines leave marks out: the raw ones)
+for f in kernel rampart; do
+	assert_eq "$f: the handshake's last segment, marked: one UPDATE of state and mark" \
+		"SYN_RECV ESTABLISHED/mark=7" \
+		"$(grep -E '^ *\[UPDATE\] tcp .* sport=40008 dport=7004 ' "$E2E_TMP/$f.ev" |
+			grep -Ev ' (FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) ' |
+			awk '{s = $5; for (i = 6; i <= NF; i++) if ($i ~ /^mark=/) s = s "/" $i; printf "%s%s", n++ ? " " : "", s}')"
+done
 if diff -u "$E2E_TMP/kernel.evn" "$E2E_TMP/rampart.evn" >"$E2E_TMP/ev.diff"; then
 	pass "conntrack -E: the same $(wc -l <"$E2E_TMP/kernel.evn") events as the kernel's under CT --ctevents"
 else

@@ -324,7 +324,7 @@ static uint64_t natc_get(const char *addr, uint8_t proto)
 /* Zones (CT --zone): the same translated tuple in another zone is free,
  * as the kernel's nf_nat_used_tuple looks in the connection's zone: a
  * second client in zone 2 keeps the port the first one has in zone 1; a
- * third in zone 1 does not. */
+ * third in zone 1 does not; a client's mapping is remembered per zone. */
 static void test_snat_zones(void **st)
 {
 	(void)st;
@@ -348,6 +348,21 @@ static void test_snat_zones(void **st)
 	assert_int_equal(port[1], 5000); /* another zone: free */
 	assert_int_not_equal(port[2], 5000); /* the first one's zone: taken */
 	assert_int_equal(ST.port_changed, 1);
+	/* a client's mapping is its zone's (nf_nat_bysource, same_src in
+	 * the zone): the third client's next connection reuses its changed
+	 * port in zone 1, but in zone 2 it is a client without a mapping and
+	 * keeps its own port */
+	for (int z = 1; z <= 2; z++) {
+		build(&k, 4, client[2], "203.0.113.10", 17, 5000, 53, 10);
+		k.p.t.zo = k.p.t.zr = k.p.t.zone = (uint16_t)z;
+		uint32_t idx = open_conn(&k, NAT_MANIP_SRC, &rg, &ONE, 777);
+		assert_int_not_equal(idx, CT_NIL);
+		reply_tuple(idx, &r);
+		if (z == 1)
+			assert_int_equal(r.dport, port[2]);
+		else
+			assert_int_equal(r.dport, 5000);
+	}
 }
 
 static void test_snat_keeps_port_then_changes_it(void **st)

@@ -6041,6 +6041,52 @@ static void ev_expect(const char *const *want, unsigned n)
 				 i < n ? want[i] : "(none)");
 }
 
+/* conntrack -E as the kernel's event cache: what a packet changed is
+ * reported when it passes confirmation; a packet dropped after tracking
+ * (here by the filter) leaves its change to the connection's next
+ * accepted packet, which reports it with its own in one UPDATE. */
+static void test_ct_events_cached(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+		"-A FORWARD -p udp -m length --length 37 -j DROP\nCOMMIT\n", NULL);
+	char err[128];
+	dp->ct_clock = w->ct->wtick;
+	assert_int_equal(dp_ct_events(dp, true, err, sizeof(err)), 0);
+	struct frame g, o[4];
+	udp4_from(&g, 0, H1_IP, H2_IP, 6000, 53, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+#define U6K "src=10.77.1.2 dst=10.77.2.2 sport=6000 dport=53 "
+#define V6K "src=10.77.2.2 dst=10.77.1.2 sport=53 dport=6000"
+	static const char *const first[] = { "    [NEW] udp      17 30 " U6K "[UNREPLIED] " V6K };
+	ev_expect(first, 1);
+	/* the answer is tracked (SEEN_REPLY), then dropped: nothing yet */
+	udp4_from(&g, 1, H2_IP, H1_IP, 53, 6000, 9);
+	put(1, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, 4), 0);
+	ev_expect(NULL, 0);
+	/* the client's next datagram passes: the reply's UPDATE with it */
+	udp4_from(&g, 0, H1_IP, H2_IP, 6000, 53, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+	static const char *const next[] = { " [UPDATE] udp      17 30 " U6K V6K };
+	ev_expect(next, 1);
+	/* and only once */
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+	ev_expect(NULL, 0);
+#undef U6K
+#undef V6K
+	assert_int_equal(dp_ct_events(dp, false, err, sizeof(err)), 0);
+}
+
 static void test_ct_events(void **state)
 {
 	(void)state;
@@ -6751,6 +6797,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_recent, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ctl_ct_expired, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ct_events, fl_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ct_events_cached, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tee, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tee_reassembled, router_setup, dp_down),
