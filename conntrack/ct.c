@@ -640,7 +640,7 @@ bool ct_confirm(struct ct_table *t, struct ct_res *r)
 	t->st.new_++;
 	/* as the kernel's confirm: NEW (RELATED for an expected one), with
 	 * what its first packet did (a TCP or SCTP state, a mark) */
-	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL)) {
+	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) != NULL)) {
 		uint16_t *ec = __atomic_load_n(&t->ec, __ATOMIC_ACQUIRE);
 		if (ec != NULL)
 			ec[idx] = 0; /* its NEW says it all */

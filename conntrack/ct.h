@@ -388,6 +388,9 @@ enum {
 	CT_IPCT_REPLY = 1 << 3, CT_IPCT_ASSURED = 1 << 4, CT_IPCT_PROTOINFO = 1 << 5,
 	CT_IPCT_HELPER = 1 << 6, CT_IPCT_MARK = 1 << 7, CT_IPCT_SEQADJ = 1 << 8,
 	CT_IPCT_SECMARK = 1 << 9, CT_IPCT_LABEL = 1 << 10,
+	/* CT --expevents new: its expectations report NEW (and no DESTROY:
+	 * the kernel's expmask); not an IPCT bit, never in an event's */
+	CT_IPEXP_NEW = 1 << 14,
 	/* a mask no event matches: CT --expevents without --ctevents (the
 	 * kernel's ctmask 0 then: the connection reports nothing) */
 	CT_IPCT_NONE = 1 << 15,
@@ -873,7 +876,10 @@ static inline void ct_event_cache(struct ct_table *t, uint32_t idx, unsigned ipc
 static inline void ct_event_deliver(struct ct_table *t, uint32_t idx)
 {
 	uint16_t *ec = __atomic_load_n(&t->ec, __ATOMIC_ACQUIRE);
-	if (ec == NULL || ec[idx] == 0)
+	/* not of an unconfirmed entry (an answer of the box's to a new
+	 * connection's first packet, REJECT's, confirms nothing): the
+	 * kernel's nf_ct_deliver_cached_events neither */
+	if (ec == NULL || ec[idx] == 0 || !(t->e[idx].status & CT_S_CONFIRMED))
 		return;
 	unsigned ipct = ec[idx];
 	ec[idx] = 0;

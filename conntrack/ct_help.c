@@ -4,6 +4,7 @@
  * ct_help.h.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ct_help.h"
@@ -88,7 +89,8 @@ static inline bool expired(const struct ct_exp_slot *s, uint32_t now)
 }
 
 static void fill(struct ct_exp_slot *s, const struct ct_tuple *k, uint8_t helper,
-	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire)
+	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, const struct ct_tuple *mt,
+	uint8_t evm, uint32_t expire)
 {
 	s->k = *k;
 	s->helper = helper;
@@ -98,7 +100,27 @@ static void fill(struct ct_exp_slot *s, const struct ct_tuple *k, uint8_t helper
 		memset(&s->nat, 0, sizeof(s->nat));
 	s->owner = owner;
 	s->oidx = oidx;
+	if (mt != NULL)
+		s->mt = *mt;
+	else
+		memset(&s->mt, 0, sizeof(s->mt));
+	s->evm = evm;
 	s->expire = expire;
+}
+
+/* Expectation event type (CT_EV_NEW, CT_EV_DESTROY) of slot s, which the
+ * caller holds (busy) or is about to publish. */
+static void exp_event(struct ct_expect *x, const struct ct_exp_slot *s, uint8_t type)
+{
+	/* acquire: ev and ev_arg, set before it */
+	if (__builtin_expect(__atomic_load_n(&x->ev_on, __ATOMIC_ACQUIRE) == 0, 1) ||
+	    x->ev == NULL)
+		return;
+	if (!(s->evm & (type == CT_EV_NEW ? CT_EXP_EV_NEW : CT_EXP_EV_DESTROY)))
+		return;
+	struct ct_exp_ev e;
+	ct_exp_ev_of(s, type, 0, &e); /* now: the queue's owner stamps it */
+	x->ev(x->ev_arg, &e);
 }
 
 /* A slot's state, waiting a bounded while if it is busy for a moment (its
@@ -130,8 +152,8 @@ static bool taken_by_other(struct ct_expect *x, uint32_t h, const struct ct_tupl
 }
 
 int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
-	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire,
-	uint32_t now, bool excl)
+	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx,
+	const struct ct_tuple *mt, uint8_t evm, uint32_t expire, uint32_t now, bool excl)
 {
 	uint32_t h = exp_hash(k);
 	if (memcmp(k->src, zero16, 16) == 0 &&
@@ -146,8 +168,12 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 			continue;
 		bool same = same_exp(&s->k, k) && !expired(s, now); /* not changed meanwhile */
 		bool busy = same && excl && (s->owner != owner || s->oidx != oidx);
-		if (same && !busy)
-			fill(s, k, helper, nat, owner, oidx, expire);
+		if (same && !busy) {
+			/* as the kernel's: the old one goes, the new one comes */
+			exp_event(x, s, CT_EV_DESTROY);
+			fill(s, k, helper, nat, owner, oidx, mt, evm, expire);
+			exp_event(x, s, CT_EV_NEW);
+		}
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 		if (busy)
 			return -2;
@@ -163,7 +189,7 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 		if (st == CT_EXP_FREE) {
 			if (!claim(s, CT_EXP_FREE))
 				continue;
-			fill(s, k, helper, nat, owner, oidx, expire);
+			fill(s, k, helper, nat, owner, oidx, mt, evm, expire);
 			__atomic_fetch_add(&x->live, 1, __ATOMIC_RELAXED);
 		} else if (st == CT_EXP_LIVE && expired(s, now)) {
 			if (!claim(s, CT_EXP_LIVE))
@@ -172,11 +198,13 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 				__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 				continue;
 			}
-			fill(s, k, helper, nat, owner, oidx, expire); /* one goes, one comes: live stays */
+			exp_event(x, s, CT_EV_DESTROY); /* its timer's, late */
+			fill(s, k, helper, nat, owner, oidx, mt, evm, expire); /* live stays */
 		} else {
 			continue;
 		}
 		if (!excl) {
+			exp_event(x, s, CT_EV_NEW); /* before a taker can see it */
 			__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 			return (int)j;
 		}
@@ -186,8 +214,14 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 		 * one sees the other); if one is there, ours is withdrawn (both
 		 * may be: each tries another port) */
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_SEQ_CST);
-		if (!taken_by_other(x, h, k, j, owner, oidx, now))
+		if (!taken_by_other(x, h, k, j, owner, oidx, now)) {
+			/* reported once sure (a clash is not, as the kernel's
+			 * -EBUSY); the peer learns the port only from the
+			 * announcement this precedes */
+			exp_event(x, s, CT_EV_NEW);
 			return (int)j;
+		}
+		s->evm = 0; /* withdrawn: nothing to report */
 		ct_expect_drop(x, j, owner, oidx);
 		return -2;
 	}
@@ -208,9 +242,10 @@ void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint3
 	 * stale number of its own) may still be ours: wait for it */
 	if (settled(s) != CT_EXP_LIVE || !claim(s, CT_EXP_LIVE))
 		return; /* taken, flushed, or being changed: not ours any more */
-	if (s->owner == owner && s->oidx == oidx)
+	if (s->owner == owner && s->oidx == oidx) {
+		exp_event(x, s, CT_EV_DESTROY);
 		release_live(x, s);
-	else
+	} else
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 }
 
@@ -236,6 +271,7 @@ static bool take_at(struct ct_expect *x, uint32_t h, const struct ct_tuple *k, u
 		if (!claim(s, CT_EXP_LIVE))
 			continue; /* another thread got there first */
 		if (expired(s, now)) {
+			exp_event(x, s, CT_EV_DESTROY);
 			release_live(x, s); /* passing by an expired one: free it */
 			continue;
 		}
@@ -244,6 +280,7 @@ static bool take_at(struct ct_expect *x, uint32_t h, const struct ct_tuple *k, u
 				*nat = s->nat; /* ours while busy */
 			if (helper != NULL)
 				*helper = s->helper;
+			exp_event(x, s, CT_EV_DESTROY);
 			release_live(x, s); /* used once */
 			return true;
 		}
@@ -279,9 +316,10 @@ void ct_expect_sweep(struct ct_expect *x, uint32_t now)
 			continue;
 		if (!claim(s, CT_EXP_LIVE))
 			continue;
-		if (expired(s, now))
+		if (expired(s, now)) {
+			exp_event(x, s, CT_EV_DESTROY);
 			release_live(x, s);
-		else
+		} else
 			__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 	}
 }
@@ -290,9 +328,62 @@ void ct_expect_flush(struct ct_expect *x)
 {
 	for (uint32_t i = 0; i <= x->mask; i++) {
 		struct ct_exp_slot *s = &x->s[i];
-		if (claim(s, CT_EXP_LIVE))
+		if (claim(s, CT_EXP_LIVE)) {
+			exp_event(x, s, CT_EV_DESTROY);
 			release_live(x, s);
+		}
 	}
+}
+
+void ct_exp_ev_of(const struct ct_exp_slot *s, uint8_t type, uint32_t now, struct ct_exp_ev *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->helper = s->helper;
+	e->expire = s->expire;
+	e->now = now;
+	e->k = s->k;
+	e->mt = s->mt;
+}
+
+void ct_exp_mask(const struct ct_exp_ev *e, uint8_t *msrc, uint8_t *mdst, uint16_t *msport,
+	uint16_t *mdport)
+{
+	unsigned alen = e->k.fam == 4 ? 4 : 16;
+	memset(msrc, 0, 16);
+	memset(mdst, 0, 16);
+	if (memcmp(e->k.src, zero16, 16) != 0)
+		memset(msrc, 0xff, alen);
+	memset(mdst, 0xff, alen);
+	*msport = e->k.sport != 0 ? 0xffff : 0;
+	*mdport = 0xffff;
+}
+
+int ct_format_expect(const struct ct_exp_ev *e, char *buf, size_t n)
+{
+	int af = e->k.fam == 4 ? AF_INET : AF_INET6;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ms[INET6_ADDRSTRLEN],
+		md[INET6_ADDRSTRLEN], os[INET6_ADDRSTRLEN], od[INET6_ADDRSTRLEN];
+	uint8_t msrc[16], mdst[16];
+	uint16_t msp, mdp;
+	ct_exp_mask(e, msrc, mdst, &msp, &mdp);
+	inet_ntop(af, e->k.src, src, sizeof(src));
+	inet_ntop(af, e->k.dst, dst, sizeof(dst));
+	inet_ntop(af, msrc, ms, sizeof(ms));
+	inet_ntop(af, mdst, md, sizeof(md));
+	inet_ntop(af, e->mt.src, os, sizeof(os));
+	inet_ntop(af, e->mt.dst, od, sizeof(od));
+	int32_t left = (int32_t)(e->expire - e->now);
+	unsigned secs = left > 0 ? (unsigned)left / CT_HZ : 0;
+	const char *h = e->helper < CT_HELPER_MAX ? ct_helper_names[e->helper] : "?";
+	const char *ty = e->type == CT_EV_NEW ? "[NEW]" : e->type == CT_EV_DESTROY ? "[DESTROY]" : NULL;
+	return snprintf(buf, n,
+			"%*s%s%u proto=%u src=%s dst=%s sport=%u dport=%u mask-src=%s mask-dst=%s "
+			"sport=%u dport=%u master-src=%s master-dst=%s sport=%u dport=%u class=0 "
+			"helper=%s",
+			ty != NULL ? 9 : 0, ty != NULL ? ty : "", ty != NULL ? " " : "", secs,
+			e->k.proto, src, dst, e->k.sport, e->k.dport, ms, md, msp, mdp, os, od,
+			e->mt.sport, e->mt.dport, h);
 }
 
 /* ---- FTP ---- */
@@ -763,9 +854,9 @@ static unsigned exp_max(uint8_t helper)
 }
 
 /* Record the connection's expectation of k; one more than its helper's
- * limit and the oldest goes (the kernel's evict_oldest_expect), the same
- * one again is renewed. Returns ct_expect_add's answer (the slot); -1
- * counted as full. */
+ * limit and the oldest goes first (the kernel's evict_oldest_expect, its
+ * DESTROY before the new one's NEW), the same one again is renewed.
+ * Returns ct_expect_add's answer (the slot); -1 counted as full. */
 static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 	const struct ct_tuple *k, uint8_t helper, const struct ct_exp_nat *nat, bool excl,
 	uint32_t now)
@@ -775,34 +866,46 @@ static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 		return -1;
 	}
 	unsigned max = exp_max(helper);
-	int slot = ct_expect_add(t->exp, k, helper, nat, t, idx,
-				 now + ct_ticks(CT_EXPECT_TIMEOUT_S), now, excl);
-	if (slot == -1 && h->slot1[max - 1] != 0) {
-		/* no room near its place and the connection at its limit: its
-		 * oldest goes first, as the kernel evicts before it counts the
-		 * table's room (a clash, -2, evicts nothing there either) */
-		ct_expect_drop(t->exp, h->slot1[0] - 1, t, idx);
-		slot = ct_expect_add(t->exp, k, helper, nat, t, idx,
-				     now + ct_ticks(CT_EXPECT_TIMEOUT_S), now, excl);
+	/* the list, oldest first, without what connections took since; is
+	 * k one of them (renewed in its place: nothing evicted)? */
+	unsigned n = 0;
+	bool again = false;
+	for (unsigned i = 0; i < CT_HELP_EXP_MAX && h->slot1[i]; i++) {
+		if (!exp_ours(t, h->slot1[i], idx, now))
+			continue;
+		h->slot1[n++] = h->slot1[i];
+		again |= same_exp(&t->exp->s[(h->slot1[i] - 1) & t->exp->mask].k, k);
 	}
+	for (unsigned i = n; i < CT_HELP_EXP_MAX; i++)
+		h->slot1[i] = 0;
+	if (!again && n >= max) {
+		ct_expect_drop(t->exp, h->slot1[0] - 1, t, idx);
+		memmove(h->slot1, h->slot1 + 1, (n - 1) * sizeof(h->slot1[0]));
+		h->slot1[--n] = 0;
+	}
+	struct ct_tuple mt;
+	ct_entry_tuple(t, idx, 0, &mt);
+	const uint16_t *em = __atomic_load_n(&t->em, __ATOMIC_ACQUIRE);
+	int slot = ct_expect_add(t->exp, k, helper, nat, t, idx, &mt,
+				 ct_exp_evmask(em != NULL ? em[idx] : 0),
+				 now + ct_ticks(CT_EXPECT_TIMEOUT_S), now, excl);
 	if (slot == -1)
 		t->st.expect_full++;
 	if (slot < 0)
 		return slot;
-	/* the list, oldest first: without what connections took since and
-	 * without this slot (renewed: it becomes the newest) */
+	/* this slot the newest (renewed: moved to the end) */
 	uint32_t s1 = (uint32_t)slot + 1;
-	unsigned n = 0;
-	for (unsigned i = 0; i < CT_HELP_EXP_MAX && h->slot1[i]; i++)
-		if (h->slot1[i] != s1 && exp_ours(t, h->slot1[i], idx, now))
-			h->slot1[n++] = h->slot1[i];
-	if (n >= max) {
+	unsigned m = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (h->slot1[i] != s1)
+			h->slot1[m++] = h->slot1[i];
+	if (m >= max) { /* cannot be (evicted above); kept bounded all the same */
 		ct_expect_drop(t->exp, h->slot1[0] - 1, t, idx);
-		memmove(h->slot1, h->slot1 + 1, (n - 1) * sizeof(h->slot1[0]));
-		n--;
+		memmove(h->slot1, h->slot1 + 1, (m - 1) * sizeof(h->slot1[0]));
+		m--;
 	}
-	h->slot1[n++] = s1;
-	for (unsigned i = n; i < CT_HELP_EXP_MAX; i++)
+	h->slot1[m++] = s1;
+	for (unsigned i = m; i < CT_HELP_EXP_MAX; i++)
 		h->slot1[i] = 0;
 	t->st.expect_new++;
 	return slot;

@@ -77,7 +77,42 @@ struct ct_exp_slot {
 	struct ct_exp_nat nat; /* the expected connection's translation */
 	uint32_t oidx;   /* its control connection: entry oidx of table owner */
 	const void *owner;
+	struct ct_tuple mt; /* its control connection's original tuple (events, -L) */
+	uint8_t evm;     /* the events it reports: CT_EXP_EV_NEW | CT_EXP_EV_DESTROY */
 };
+
+/*
+ * Expectation events (conntrack -E expect), as the kernel's ctnetlink
+ * expectation events: NEW when an expectation is recorded, DESTROY when it
+ * goes (used by its connection, replaced, evicted, expired, its control
+ * connection gone, flushed), as nf_ct_expect_event_report reports them.
+ * Which ones an expectation reports is its control connection's (CT
+ * --expevents: NEW only; --ctevents alone: none; neither: both). The
+ * table hands them to ev (set with the table, any thread may call it: the
+ * dataplane queues them in one ring) while ev_on is set. A NEW is handed
+ * before its slot is published, so whoever ends the expectation hands its
+ * DESTROY after.
+ */
+#define CT_EXP_EV_NEW 1
+#define CT_EXP_EV_DESTROY 2
+struct ct_exp_ev {
+	uint8_t type;   /* CT_EV_NEW or CT_EV_DESTROY */
+	uint8_t helper;
+	uint8_t pad[2];
+	uint32_t expire; /* tick */
+	uint32_t now;    /* tick (filled by ev's owner) */
+	struct ct_tuple k;  /* the expected tuple (sport 0, src all zero: any) */
+	struct ct_tuple mt; /* its control connection's original tuple */
+};
+typedef void (*ct_exp_ev_fn)(void *arg, struct ct_exp_ev *e);
+/* The events an expectation of a control connection with CT --ctevents
+ * mask em (ct_table.em; 0: every event) reports. */
+static inline uint8_t ct_exp_evmask(uint16_t em)
+{
+	if (em == 0)
+		return CT_EXP_EV_NEW | CT_EXP_EV_DESTROY;
+	return (em & CT_IPEXP_NEW) ? CT_EXP_EV_NEW : 0;
+}
 
 struct ct_expect {
 	uint32_t live; /* live expectations (atomic) */
@@ -86,6 +121,9 @@ struct ct_expect {
 	 * then on a new connection that matches none where its own source
 	 * puts it looks again where such ones lie (its source zeroed) */
 	uint32_t any_src;
+	uint32_t ev_on;   /* expectation events wanted (atomic) */
+	ct_exp_ev_fn ev;  /* where they go (set before the table is shared) */
+	void *ev_arg;
 	struct ct_exp_slot s[];
 };
 
@@ -94,17 +132,34 @@ struct ct_expect {
 struct ct_expect *ct_expect_create(uint32_t slots, void *(*alloc)(size_t));
 size_t ct_expect_mem(uint32_t slots);
 
+/* The event of slot s as it is (type 0: a listing's), at tick now. */
+void ct_exp_ev_of(const struct ct_exp_slot *s, uint8_t type, uint32_t now, struct ct_exp_ev *e);
+/* What conntrack -L expect prints of an expectation, as conntrack-tools
+ * does ("300 proto=6 src=... dst=... sport=0 dport=N mask-src=...
+ * mask-dst=... sport=0 dport=65535 master-src=... master-dst=... sport=N
+ * dport=21 class=0 helper=ftp"; its seconds left rounded down, as the
+ * kernel's), and with an event type (CT_EV_NEW, CT_EV_DESTROY) what
+ * conntrack -E expect does ("    [NEW] 300 ..."), into buf; no newline.
+ * Returns the length (snprintf's). */
+int ct_format_expect(const struct ct_exp_ev *e, char *buf, size_t n);
+/* Its masks, as the kernel dumps them: the source address all ones unless
+ * any source (all zero), the source port 0 (any) unless given. */
+void ct_exp_mask(const struct ct_exp_ev *e, uint8_t *msrc, uint8_t *mdst, uint16_t *msport,
+	uint16_t *mdport);
+
 /* Record an expectation for tuple k (k->sport 0: any source port; k->src
  * all zero: any source address) until
- * tick expire, made by entry oidx of table owner (NULL: none), the
+ * tick expire, made by entry oidx of table owner (NULL: none) whose
+ * original tuple is mt (NULL: none known) and which reports events evm
+ * (CT_EXP_EV_*), the
  * expected connection translated as nat says (NULL: not). An identical
  * live one is renewed, unless excl is set and another connection made it.
  * Returns its slot; -1: no free slot near its place (counted by the
  * caller); -2 (excl): the same expectation is another connection's (the
  * kernel's -EBUSY, on which NAT tries another port). */
 int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
-	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx, uint32_t expire,
-	uint32_t now, bool excl);
+	const struct ct_exp_nat *nat, const void *owner, uint32_t oidx,
+	const struct ct_tuple *mt, uint8_t evm, uint32_t expire, uint32_t now, bool excl);
 /* Drop slot's expectation if entry oidx of table owner made it. */
 void ct_expect_drop(struct ct_expect *x, uint32_t slot, const void *owner, uint32_t oidx);
 /* Free the expired slots (the control thread, now and then): until then

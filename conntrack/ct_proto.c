@@ -1229,7 +1229,7 @@ int ct_est_track_full(struct ct_table *t, const struct ct_pkt *p, uint32_t n, ui
 		return CT_EST_DONE;
 	/* the lane forwards it without a confirmation: what it changed is
 	 * reported now (the inline tracking above changes nothing reported) */
-	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_RELAXED) != NULL))
+	if (unlikely(__atomic_load_n(&t->evq, __ATOMIC_ACQUIRE) != NULL))
 		ct_event_deliver(t, n >> 1);
 	return CT_EST_OK;
 }

@@ -17,8 +17,12 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "dp_ct.h"
 #include "dp_priv.h"
@@ -223,7 +227,11 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 		}
 		dp->ct_evq[wi] = q;
 	}
-	if (dp->ct_ev_readers++ == 0)
+	if (dp->ct_ev_readers++ == 0) {
+		/* a worker that still saw the last reader's queue may be
+		 * caching into ec: done with that packet before ec is cleared */
+		if (dp->started)
+			rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
 		for (unsigned wi = 0; wi < dp->n_workers; wi++) {
 			struct ct_evq *q = dp->ct_evq[wi];
 			if (q == NULL)
@@ -239,6 +247,7 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 			/* release: the worker sees the queue set up */
 			__atomic_store_n(&dp->workers[wi]->ct->evq, q, __ATOMIC_RELEASE);
 		}
+	}
 	return 0;
 }
 
@@ -444,6 +453,98 @@ bool dp_ct_set_params(struct dp_ctx *dp, const struct ct_params *p)
 	return changed;
 }
 
+void dp_ct_exp_json(struct json *j, const struct ct_exp_ev *e)
+{
+	int af = e->k.fam == 4 ? AF_INET : AF_INET6;
+	char a[INET6_ADDRSTRLEN];
+	uint8_t msrc[16], mdst[16];
+	uint16_t msp, mdp;
+	ct_exp_mask(e, msrc, mdst, &msp, &mdp);
+	int32_t left = (int32_t)(e->expire - e->now);
+	json_ku64(j, "timeout", left > 0 ? (unsigned)left / CT_HZ : 0);
+	json_kstr(j, "family", e->k.fam == 4 ? "ipv4" : "ipv6");
+	json_kstr(j, "proto", ct_proto_name(e->k.proto));
+	json_kstr(j, "src", inet_ntop(af, e->k.src, a, sizeof(a)));
+	json_kstr(j, "dst", inet_ntop(af, e->k.dst, a, sizeof(a)));
+	json_ku64(j, "sport", e->k.sport);
+	json_ku64(j, "dport", e->k.dport);
+	json_kstr(j, "mask_src", inet_ntop(af, msrc, a, sizeof(a)));
+	json_kstr(j, "mask_dst", inet_ntop(af, mdst, a, sizeof(a)));
+	json_ku64(j, "mask_sport", msp);
+	json_ku64(j, "mask_dport", mdp);
+	json_kstr(j, "master_src", inet_ntop(af, e->mt.src, a, sizeof(a)));
+	json_kstr(j, "master_dst", inet_ntop(af, e->mt.dst, a, sizeof(a)));
+	json_ku64(j, "master_sport", e->mt.sport);
+	json_ku64(j, "master_dport", e->mt.dport);
+	json_ku64(j, "class", 0);
+	json_kstr(j, "helper", e->helper < CT_HELPER_MAX ? ct_helper_names[e->helper] : "?");
+}
+
+#define DP_CT_EXPQ 4096u /* expectation events queued at most */
+_Static_assert(sizeof(struct ct_exp_ev) % 4 == 0, "an rte_ring element");
+
+/* ct_expect's ev: any thread (workers making and taking expectations,
+ * the control thread sweeping and flushing) */
+static void exp_ev_put(void *arg, struct ct_exp_ev *e)
+{
+	struct dp_ctx *dp = arg;
+	e->now = dp->ct_clock != 0 ? dp->ct_clock : (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
+	if (rte_ring_mp_enqueue_elem(dp->ct_expq, e, sizeof(*e)) != 0)
+		__atomic_fetch_add(&dp->ct_exp_lost, 1, __ATOMIC_RELAXED);
+}
+
+int dp_ct_exp_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
+{
+	struct ct_expect *x = dp->ct_exp;
+	if (!on) {
+		if (dp->ct_exp_readers > 0 && --dp->ct_exp_readers == 0 && x != NULL)
+			__atomic_store_n(&x->ev_on, 0, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (x == NULL) { /* no conntrack: never an event */
+		dp->ct_exp_readers++;
+		return 0;
+	}
+	if (dp->ct_expq == NULL) {
+		dp->ct_expq = rte_ring_create_elem("rp_ctexp", sizeof(struct ct_exp_ev), DP_CT_EXPQ,
+						   (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (dp->ct_expq == NULL) {
+			snprintf(err, errlen, "cannot create the expectation event queue: %s",
+				 rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	if (dp->ct_exp_readers++ == 0) {
+		/* what was queued before the last reader left is stale */
+		struct ct_exp_ev e;
+		while (rte_ring_sc_dequeue_elem(dp->ct_expq, &e, sizeof(e)) == 0)
+			;
+		x->ev_arg = dp;
+		x->ev = exp_ev_put;
+		__atomic_store_n(&x->ev_on, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+unsigned dp_ct_exp_events_drain(struct dp_ctx *dp, dp_ct_exp_event_fn fn, void *arg,
+	unsigned max, uint64_t *lost)
+{
+	unsigned n = 0;
+	if (dp->ct_expq != NULL) {
+		struct ct_exp_ev e;
+		while (n < max && rte_ring_sc_dequeue_elem(dp->ct_expq, &e, sizeof(e)) == 0) {
+			if (fn != NULL)
+				fn(arg, &e);
+			n++;
+		}
+	}
+	uint64_t l = __atomic_load_n(&dp->ct_exp_lost, __ATOMIC_RELAXED);
+	if (lost != NULL)
+		*lost = l - dp->ct_exp_lost_seen;
+	dp->ct_exp_lost_seen = l;
+	return n;
+}
+
 int dp_ct_expect_list(struct dp_ctx *dp, FILE *out, struct json *j, bool flush)
 {
 	struct ct_expect *x = dp->ct_exp;
@@ -464,25 +565,16 @@ int dp_ct_expect_list(struct dp_ctx *dp, FILE *out, struct json *j, bool flush)
 		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != CT_EXP_LIVE ||
 		    (int32_t)(c.expire - now) <= 0)
 			continue; /* ... then it is not shown */
-		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-		int af = c.k.fam == 4 ? AF_INET : AF_INET6;
-		inet_ntop(af, c.k.src, src, sizeof(src));
-		inet_ntop(af, c.k.dst, dst, sizeof(dst));
-		unsigned secs = (unsigned)(c.expire - now) / CT_HZ;
-		const char *h = c.helper < CT_HELPER_MAX ? ct_helper_names[c.helper] : "?";
+		struct ct_exp_ev e;
+		ct_exp_ev_of(&c, 0, now, &e);
 		if (j != NULL) {
 			json_obj(j);
-			json_ku64(j, "timeout", secs);
-			json_kstr(j, "family", c.k.fam == 4 ? "ipv4" : "ipv6");
-			json_kstr(j, "proto", ct_proto_name(c.k.proto));
-			json_kstr(j, "src", src);
-			json_kstr(j, "dst", dst);
-			json_ku64(j, "dport", c.k.dport);
-			json_kstr(j, "helper", h);
+			dp_ct_exp_json(j, &e);
 			json_obj_end(j);
 		} else if (out != NULL) {
-			fprintf(out, "%u proto=%u src=%s dst=%s sport=0 dport=%u helper=%s\n", secs,
-				c.k.proto, src, dst, c.k.dport, h);
+			char line[512];
+			ct_format_expect(&e, line, sizeof(line));
+			fprintf(out, "%s\n", line);
 		}
 		n++;
 	}

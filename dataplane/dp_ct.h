@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "ct.h"
+#include "ct_help.h"
 
 struct dp_ctx;
 struct json;
@@ -83,6 +84,18 @@ typedef void (*dp_ct_event_fn)(void *arg, unsigned worker, const struct ct_table
  * many were handed. */
 unsigned dp_ct_events_drain(struct dp_ctx *dp, dp_ct_event_fn fn, void *arg, unsigned max,
 	uint64_t *lost);
+
+/* conntrack -E expect: a reader of the expectations' events more (on) or
+ * less (off). -1 with err when the queue cannot be made. */
+int dp_ct_exp_events(struct dp_ctx *dp, bool on, char *err, size_t errlen);
+typedef void (*dp_ct_exp_event_fn)(void *arg, const struct ct_exp_ev *e);
+/* Hand up to max queued expectation events to fn, oldest first; *lost
+ * (if not NULL): those not queued since the last call. Returns how many. */
+unsigned dp_ct_exp_events_drain(struct dp_ctx *dp, dp_ct_exp_event_fn fn, void *arg,
+	unsigned max, uint64_t *lost);
+/* An expectation event's fields as JSON members (conntrack -L expect
+ * --json's object, -E expect's without "event"). */
+void dp_ct_exp_json(struct json *j, const struct ct_exp_ev *e);
 
 /* Per-worker statistics, one line each ("worker=N name=value ..."), or
  * with j (out unused) one JSON array of objects with the same names. */

@@ -410,6 +410,7 @@ void dp_destroy(struct dp_ctx *dp)
 	rte_mempool_free(dp->pool);
 	rte_mempool_free(dp->pool_jumbo);
 	rte_free(dp->ct_exp);
+	rte_ring_free(dp->ct_expq);
 	rte_free(dp);
 }
 

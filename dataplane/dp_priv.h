@@ -462,6 +462,12 @@ struct dp_ctx {
 	 * drop), how many readers want them, the losses reported so far */
 	struct ct_evq **ct_evq; /* one per worker (NULL until then) */
 	unsigned ct_ev_readers;
+	/* conntrack -E expect: the expectations' events, from any thread
+	 * (multi-producer; NULL until the first reader) */
+	struct rte_ring *ct_expq;
+	unsigned ct_exp_readers;
+	uint64_t ct_exp_lost;      /* not queued: the ring was full (atomic) */
+	uint64_t ct_exp_lost_seen; /* the control thread's */
 	unsigned ct_ev_next; /* the worker the next drain starts with */
 	uint64_t ct_ev_lost_seen;
 	uint8_t link_up[DP_MAX_PORTS]; /* last link state seen (dp_ctl_poll), 0xff: unknown */
@@ -593,7 +599,7 @@ static inline bool dp_ct_confirm(struct dp_worker *w, const struct dp_rules *R,
 		return false;
 	}
 	/* conntrack -E: what it changed of its connection, as one UPDATE */
-	if (unlikely(__atomic_load_n(&w->ct->evq, __ATOMIC_RELAXED) != NULL) && w->ctr.idx != CT_NIL)
+	if (unlikely(__atomic_load_n(&w->ct->evq, __ATOMIC_ACQUIRE) != NULL) && w->ctr.idx != CT_NIL)
 		ct_event_deliver(w->ct, w->ctr.idx);
 	return true;
 }

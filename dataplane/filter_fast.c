@@ -691,6 +691,7 @@ static __rte_always_inline uint8_t hook_run(struct dp_worker *w, const struct dp
 	if (unlikely(res.notrack))
 		w->ct_notrack = 1;
 	_Static_assert(RULES_CTEV_NONE == CT_IPCT_NONE, "the rules' and the tracker's empty mask");
+	_Static_assert(RULES_CTEV_EXPNEW == CT_IPEXP_NEW, "the rules' and the tracker's expevents");
 	if (unlikely(res.ct_set))
 		w->ct_t = res.ct; /* CT (NOTRACK: zeroes, and untracked) */
 	if (unlikely(res.nat != NULL))

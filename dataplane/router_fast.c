@@ -1133,6 +1133,9 @@ static inline uint16_t router_one(struct dp_worker *w, const struct dp_rules *R,
 		uint32_t ptr;
 		int r = ip[6] == IPPROTO_HOPOPTS ? hbh_check(ip, &code, &ptr) : 0;
 		if (unlikely(r != 0)) {
+			/* before PREROUTING (ip6_rcv_core's): no connection yet,
+			 * not the previous packet's for the error to be about */
+			dp_ct_none(w, CT_INVALID);
 			if (r < 0)
 				dp_drop_pkt(w, in, DP_DROP_BAD_IPV6_OPTS, m);
 			else

@@ -1482,8 +1482,12 @@ static void apply(const struct rules_prog *p, const struct rules_crule *cr, stru
 			res->ct.helper = c->helper_id;
 			res->ct.tpol = c->tpol;
 			/* --expevents alone: the kernel's template has ctmask 0,
-			 * its connections report no event (CT_IPCT_NONE) */
+			 * its connections report no event (CT_IPCT_NONE);
+			 * --ctevents alone: expmask 0, their expectations none
+			 * (no RULES_CTEV_EXPNEW) */
 			res->ct.ctev = c->ctevents ? c->ctevents : c->expevents ? RULES_CTEV_NONE : 0;
+			if (c->expevents & 1)
+				res->ct.ctev |= RULES_CTEV_EXPNEW;
 			if (c->zone_flags & RULES_CTZ_MARK)
 				res->ct.zone = RULES_ZONE_MARK | dirs;
 			else if (c->zone != 0)

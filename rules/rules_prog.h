@@ -173,6 +173,7 @@ enum {
 };
 
 #define RULES_CTEV_NONE 0x8000 /* an event mask no event matches (CT_IPCT_NONE) */
+#define RULES_CTEV_EXPNEW 0x4000 /* --expevents new (CT_IPEXP_NEW) */
 
 /* What a CT target gives a packet's new connection (xt_CT's template):
  * copied whole from the rules to the tracker and with a hand-off */

@@ -466,6 +466,22 @@ static void stream_event(void *arg, unsigned worker, const struct ct_table *view
 	}
 }
 
+static void stream_exp_event(void *arg, const struct ct_exp_ev *e)
+{
+	struct rp_ctl *c = arg;
+	char line[1536];
+	for (unsigned i = 0; i < c->n_streams; i++) {
+		struct conn *k = c->streams[i];
+		if (k->out_len - k->out_off >= CTL_STREAM_BUF) {
+			k->ev_lost++;
+			continue;
+		}
+		int len = rp_ctl_exp_events_line(k->ev, e, &g_ev_time, line, sizeof(line));
+		if (len > 0)
+			stream_append(k, line, (size_t)len, false);
+	}
+}
+
 /* The workers' events to the readers, then to their sockets. */
 static int streams_poll(struct rp_ctl *c)
 {
@@ -475,10 +491,12 @@ static int streams_poll(struct rp_ctl *c)
 	 * (its other clients, the punted packets, neighbours): what the
 	 * queues cannot hold until the next loop is lost, and counted */
 	unsigned n = dp_ct_events_drain(c->env->dp, stream_event, c, CTL_STREAM_DRAIN, &lost);
+	uint64_t xlost = 0;
+	n += dp_ct_exp_events_drain(c->env->dp, stream_exp_event, c, CTL_STREAM_DRAIN, &xlost);
 	for (unsigned i = c->n_streams; i-- > 0;) {
 		struct conn *k = c->streams[i];
 		char msg[160];
-		k->ring_lost += lost;
+		k->ring_lost += rp_ctl_events_expect(k->ev) ? xlost : lost;
 		/* told once there is room again (a reader that does not read
 		 * gets no more than its buffer) */
 		bool room = k->out_len - k->out_off < CTL_STREAM_BUF;

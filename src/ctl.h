@@ -120,17 +120,24 @@ void rp_ctl_exec(struct rp_ctl_env *env, int argc, char **argv, const char *body
 /* conntrack -E: a client's subscription to the connection events. */
 struct rp_ctl_events;
 struct ct_table;
+struct ct_exp_ev;
 bool rp_ctl_is_events(int argc, char **argv);
 /* Parse the request (-e MASK, conntrack's filters) and turn the workers'
  * events on; NULL with err. */
 struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char **argv, char *err,
 	size_t errlen);
 void rp_ctl_events_close(struct rp_ctl_env *env, struct rp_ctl_events *s);
+/* Whether it follows the expectations (conntrack -E expect). */
+bool rp_ctl_events_expect(const struct rp_ctl_events *s);
 /* The subscriber's line (text or JSON, '\n' included) for this event
  * (CT_EV_*) of this connection, read at ts; -1 when it does not want it. */
 struct timespec;
 int rp_ctl_events_line(const struct rp_ctl_events *s, unsigned worker, const struct ct_table *view,
 	uint32_t now, unsigned type, const struct timespec *ts, char *buf, size_t n);
+/* The line (or JSON object) of expectation event e for reader s (conntrack
+ * -E expect); -1 when it does not want it. */
+int rp_ctl_exp_events_line(const struct rp_ctl_events *s, const struct ct_exp_ev *e,
+	const struct timespec *ts, char *buf, size_t n);
 
 /* Housekeeping between polls (control loop): rebuilds the classifiers a
  * quick change reused once changes pause (dp_rules_rebuild). */

@@ -1889,6 +1889,7 @@ static bool without_json(int argc, char **argv, bool (*pred)(int, char **))
 
 struct rp_ctl_events {
 	struct dp_ct_filter f;
+	bool expect;   /* conntrack -E expect: the expectations' events */
 	unsigned mask; /* CT_EV_* */
 	bool json;      /* --json: one JSON object a line */
 	bool timestamp; /* -o timestamp: when the control thread read it */
@@ -1915,7 +1916,12 @@ struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char 
 		goto fail;
 	}
 	int n = 0;
-	for (int i = 2; i < argc; i++) {
+	int i0 = 2;
+	if (argc > 2 && (!strcmp(argv[2], "expect") || !strcmp(argv[2], "expectation"))) {
+		s->expect = true;
+		i0 = 3;
+	}
+	for (int i = i0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			s->json = true;
 			continue;
@@ -1965,8 +1971,22 @@ struct rp_ctl_events *rp_ctl_events_open(struct rp_ctl_env *env, int argc, char 
 	}
 	if (s->mask == 0)
 		s->mask = CT_EV_NEW | CT_EV_UPDATE | CT_EV_DESTROY;
-	int used = 0;
 	char e2[200];
+	if (s->expect) {
+		/* an expectation has no filter of conntrack's here */
+		if (n > 0) {
+			snprintf(err, errlen, "conntrack -E expect: unexpected '%s' (-e, -o timestamp, "
+				 "--json)", rest[0]);
+			goto fail;
+		}
+		if (dp_ct_exp_events(env->dp, true, e2, sizeof(e2)) < 0) {
+			snprintf(err, errlen, "conntrack: %s", e2);
+			goto fail;
+		}
+		free(rest);
+		return s;
+	}
+	int used = 0;
 	if (dp_ct_filter_parse(&s->f, n, rest, &used, e2, sizeof(e2)) < 0) {
 		snprintf(err, errlen, "conntrack: %s", e2);
 		goto fail;
@@ -1991,14 +2011,61 @@ void rp_ctl_events_close(struct rp_ctl_env *env, struct rp_ctl_events *s)
 {
 	if (s == NULL)
 		return;
-	dp_ct_events(env->dp, false, NULL, 0);
+	if (s->expect)
+		dp_ct_exp_events(env->dp, false, NULL, 0);
+	else
+		dp_ct_events(env->dp, false, NULL, 0);
 	free(s);
+}
+
+bool rp_ctl_events_expect(const struct rp_ctl_events *s)
+{
+	return s->expect;
+}
+
+int rp_ctl_exp_events_line(const struct rp_ctl_events *s, const struct ct_exp_ev *e,
+	const struct timespec *ts, char *buf, size_t n)
+{
+	if (!s->expect || (s->mask & e->type) == 0 || n < 2)
+		return -1;
+	int w = 0;
+	if (s->json) {
+		FILE *f = fmemopen(buf, n - 1, "w");
+		if (f == NULL)
+			return -1;
+		struct json j;
+		json_init(&j, f);
+		json_obj(&j);
+		json_kstr(&j, "event", e->type == CT_EV_NEW ? "new" : "destroy");
+		if (s->timestamp)
+			json_ku64(&j, "timestamp_us",
+				  (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u);
+		dp_ct_exp_json(&j, e);
+		json_obj_end(&j);
+		long len = ftell(f);
+		bool bad = ferror(f) != 0;
+		fclose(f);
+		if (bad || len <= 0 || (size_t)len >= n - 1)
+			return -1;
+		w = (int)len;
+	} else {
+		if (s->timestamp)
+			w = snprintf(buf, n, "[%-8lld.%-6ld]\t", (long long)ts->tv_sec, ts->tv_nsec / 1000);
+		int x = ct_format_expect(e, buf + w, n - (size_t)w);
+		if (x < 0)
+			return -1;
+		w += x;
+		if ((size_t)w > n - 2)
+			w = (int)n - 2;
+	}
+	buf[w++] = '\n';
+	return w;
 }
 
 int rp_ctl_events_line(const struct rp_ctl_events *s, unsigned worker, const struct ct_table *view,
 	uint32_t now, unsigned type, const struct timespec *ts, char *buf, size_t n)
 {
-	if ((s->mask & type) == 0 || !dp_ct_match(view, &s->f) || n < 2)
+	if (s->expect || (s->mask & type) == 0 || !dp_ct_match(view, &s->f) || n < 2)
 		return -1;
 	int w = 0;
 	if (s->json) {

@@ -102,11 +102,29 @@ session() {
 	return 0
 }
 
+# conntrack -E expect / -L expect output with what differs from run to
+# run (seconds left, the client's port) made T and P; -L's sorted
+exp_norm() {
+	grep -v 'have been shown\.$\|^%%' "$1" |
+		sed -E -e 's/^( *\[[A-Z]+\]) [0-9]+ /\1 T /' -e 's/^[0-9]+ proto=/T proto=/' \
+			-e 's/(master-dst=[^ ]+ sport=)[0-9]+/\1P/'
+}
+exp_stop() {
+	sleep 1
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # ---- the kernel
 ip netns exec "$K_RTR" iptables-restore <"$CDIR/irc.rules" || die "the kernel refused irc.rules"
+bg kexp ip netns exec "$K_RTR" conntrack -E expect
+kexp=$BG_PID
+sleep 0.5
 session "$K_LAN" "$K_WAN" kernel
+exp_stop "$kexp"
 cat "$E2E_TMP/kernel.out"
 K_EXP=$(ip netns exec "$K_RTR" conntrack -C expect 2>/dev/null)
+ip netns exec "$K_RTR" conntrack -L expect 2>/dev/null | exp_norm /dev/stdin | sort >"$E2E_TMP/kexp-list"
 log "the kernel's expectations left: $K_EXP"
 assert_eq "through the kernel: SEND, CHAT, the 2nd and 9th of nine offers get through" 4 \
 	"$(grep -c ' ok' "$E2E_TMP/kernel.out")"
@@ -138,13 +156,34 @@ ruleset:
   file: $CDIR/irc.rules
 YAML
 	rp_start "$CFG"
+	bg "rexp-$nw" "$RCTL" -s "$SOCK" conntrack -E expect
+	rexp=$BG_PID
+	sleep 0.5
 	session "$LAN_NS" "$WAN_NS" "rampart-$nw"
+	exp_stop "$rexp"
 	same "rampart-$nw" "$nw worker(s)" kernel
+	# every offer made, evicted (the ninth's NEW after the first's
+	# DESTROY) and taken, in the kernel's order
+	exp_norm "$E2E_TMP/kexp.log" >"$E2E_TMP/kexp.n"
+	exp_norm "$E2E_TMP/rexp-$nw.log" >"$E2E_TMP/rexp-$nw.n"
+	if [ -s "$E2E_TMP/kexp.n" ] && diff -u "$E2E_TMP/kexp.n" "$E2E_TMP/rexp-$nw.n" >"$E2E_TMP/rexp-$nw.diff"; then
+		pass "$nw worker(s): the same $(wc -l <"$E2E_TMP/kexp.n") expectation events as the kernel's (conntrack -E expect)"
+	else
+		fail "$nw worker(s): expectation events differ from the kernel's (- kernel, + rampartd)" \
+			"$E2E_TMP/rexp-$nw.diff"
+	fi
 	assert_eq "$nw worker(s): expectations left (conntrack -C expect) as the kernel's" "$K_EXP" \
 		"$("$RCTL" -s "$SOCK" conntrack -C expect)"
 	check_out "$nw worker(s): conntrack -L expect lists a DCC offer from any address" \
-		"^[0-9]+ proto=6 src=0\.0\.0\.0 dst=10\.77\.1\.2 sport=0 dport=501[2-7] helper=irc$" \
+		"^[0-9]+ proto=6 src=0\.0\.0\.0 dst=10\.77\.1\.2 sport=0 dport=501[2-7] mask-src=0\.0\.0\.0 " \
 		"$RCTL" -s "$SOCK" conntrack -L expect
+	"$RCTL" -s "$SOCK" conntrack -L expect 2>/dev/null | exp_norm /dev/stdin | sort >"$E2E_TMP/rexp-list-$nw"
+	if diff -u "$E2E_TMP/kexp-list" "$E2E_TMP/rexp-list-$nw" >"$E2E_TMP/rexp-list-$nw.diff"; then
+		pass "$nw worker(s): conntrack -L expect lists what the kernel's does, as it does"
+	else
+		fail "$nw worker(s): conntrack -L expect differs from the kernel's (- kernel, + rampartd)" \
+			"$E2E_TMP/rexp-list-$nw.diff"
+	fi
 	check_out "$nw worker(s): the peer's connection is RELATED to the IRC one (conntrack -L)" \
 		"^tcp +6 [0-9]+ [A-Z_]+ src=10\.77\.2\.3 dst=10\.77\.1\.2 sport=[0-9]+ dport=5011 " \
 		"$RCTL" -s "$SOCK" conntrack -L -p tcp

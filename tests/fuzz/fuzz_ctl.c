@@ -133,6 +133,20 @@ int dp_ct_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 	return 0;
 }
 
+int dp_ct_exp_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
+{
+	(void)dp;
+	(void)err;
+	(void)errlen;
+	g_ev_readers += on ? 1 : -1;
+	return 0;
+}
+
+void dp_ct_exp_json(struct json *j, const struct ct_exp_ev *e)
+{
+	json_ku64(j, "dport", e->k.dport);
+}
+
 bool dp_ct_match(const struct ct_table *view, const struct dp_ct_filter *f)
 {
 	return view->e[0].fam == f->fam || f->fam == 0;

@@ -1626,6 +1626,161 @@ static void test_ftp_passive(void **st)
 	assert_int_equal(T->st.expect_new, 3);
 }
 
+/* conntrack -E expect: the events a table hands out, as text */
+struct exp_log {
+	unsigned n;
+	char l[16][512];
+};
+static void exp_log_put(void *arg, struct ct_exp_ev *e)
+{
+	struct exp_log *g = arg;
+	e->now = now;
+	if (g->n < 16)
+		ct_format_expect(e, g->l[g->n++], sizeof(g->l[0]));
+}
+
+/* the FTP server's line t on ftp_control's connection, at *sq */
+static void srv_line(uint32_t *sq, const char *t)
+{
+	struct pk k;
+	tcp4_text(&k, S, C, 21, 40000, *sq, 1001, t);
+	run_help(&k);
+	*sq += (uint32_t)strlen(t);
+}
+
+/* Expectation events as the kernel's (nf_ct_expect_event_report): NEW
+ * when one is made, DESTROY when it goes -- replaced by the connection's
+ * next (the old one's first), used, expired, its connection gone,
+ * flushed; none for what a connection with CT --expevents new or
+ * --ctevents only, or nobody listening, makes. */
+static void test_expect_events(void **st)
+{
+	(void)st;
+	struct pk k;
+	/* which a connection reports: CT --ctevents and --expevents as the
+	 * kernel's ctmask/expmask (neither: all; --expevents new: NEW;
+	 * --ctevents alone: none) */
+	assert_int_equal(ct_exp_evmask(0), CT_EXP_EV_NEW | CT_EXP_EV_DESTROY);
+	assert_int_equal(ct_exp_evmask(CT_IPCT_NONE | CT_IPEXP_NEW), CT_EXP_EV_NEW);
+	assert_int_equal(ct_exp_evmask(CT_IPCT_NEW | CT_IPEXP_NEW), CT_EXP_EV_NEW);
+	assert_int_equal(ct_exp_evmask(CT_IPCT_NEW | CT_IPCT_DESTROY), 0);
+	struct exp_log g = { .n = 0 };
+	X->ev = exp_log_put;
+	X->ev_arg = &g;
+	ftp_control();
+	uint32_t master = R.idx;
+	/* nobody listening: nothing */
+	uint32_t sq = 5001;
+	srv_line(&sq, "220 ready\r\n"); /* where the next line starts */
+	srv_line(&sq, "227 Entering Passive Mode (10,0,1,2,117,48).\r\n");
+	assert_int_equal(g.n, 0);
+	assert_int_equal(X->live, 1);
+	X->ev_on = 1;
+	/* the next replaces it: its DESTROY, then the new one's NEW */
+	srv_line(&sq, "227 Entering Passive Mode (10,0,1,2,117,49).\r\n");
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.l[0], "[DESTROY] 300 proto=6 src=10.0.0.1 dst=10.0.1.2 sport=0 "
+				    "dport=30000 mask-src=255.255.255.255 mask-dst=255.255.255.255 "
+				    "sport=0 dport=65535 master-src=10.0.0.1 master-dst=10.0.1.2 "
+				    "sport=40000 dport=21 class=0 helper=ftp");
+	assert_string_equal(g.l[1], "    [NEW] 300 proto=6 src=10.0.0.1 dst=10.0.1.2 sport=0 "
+				    "dport=30001 mask-src=255.255.255.255 mask-dst=255.255.255.255 "
+				    "sport=0 dport=65535 master-src=10.0.0.1 master-dst=10.0.1.2 "
+				    "sport=40000 dport=21 class=0 helper=ftp");
+	/* the same again: renewed, as the kernel's (the old one goes) */
+	now += 2 * CT_HZ;
+	srv_line(&sq, "227 Entering Passive Mode (10,0,1,2,117,49).\r\n");
+	assert_int_equal(g.n, 4);
+	assert_non_null(strstr(g.l[2], "[DESTROY] 298 proto=6 ") == g.l[2] ? g.l[2] : NULL);
+	assert_non_null(strstr(g.l[3], "    [NEW] 300 proto=6 ") == g.l[3] ? g.l[3] : NULL);
+	assert_int_equal(X->live, 1);
+	/* used by its connection, 10 seconds later */
+	now += 10 * CT_HZ;
+	tcp4(&k, C, S, 51000, 30001, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
+	assert_int_equal(g.n, 5);
+	assert_non_null(strstr(g.l[4], "[DESTROY] 290 proto=6 ") == g.l[4] ? g.l[4] : NULL);
+	assert_non_null(strstr(g.l[4], " dport=30001 "));
+	/* its connection gone: its expectation with it */
+	srv_line(&sq, "229 Entering Extended Passive Mode (|||40002|)\r\n");
+	assert_int_equal(g.n, 6);
+	assert_non_null(strstr(g.l[5], "    [NEW] 300 proto=6 ") == g.l[5] ? g.l[5] : NULL);
+	ct_help_dying(T, master);
+	assert_int_equal(g.n, 7);
+	assert_non_null(strstr(g.l[6], "[DESTROY] 300 proto=6 ") == g.l[6] ? g.l[6] : NULL);
+	assert_non_null(strstr(g.l[6], " dport=40002 "));
+	assert_int_equal(X->live, 0);
+
+	/* the table alone: flushed; a NEW-only and a silent connection; a
+	 * clash withdrawn (excl) reports nothing; IPv6 and any source */
+	struct ct_tuple e, m6;
+	memset(&e, 0, sizeof(e));
+	e.fam = 4;
+	e.proto = 17;
+	inet_pton(AF_INET, S, e.src);
+	inet_pton(AF_INET, C, e.dst);
+	e.dport = 7000;
+	g.n = 0;
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, NULL, T, 1, NULL, CT_EXP_EV_NEW, now + 10,
+				  now, false) >= 0);
+	assert_int_equal(g.n, 1);
+	ct_expect_flush(X);
+	assert_int_equal(g.n, 1); /* NEW only: no DESTROY */
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, NULL, T, 1, NULL, 0, now + 10, now,
+				  false) >= 0);
+	ct_expect_flush(X);
+	assert_int_equal(g.n, 1);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, NULL, T, 1, NULL, 3, now + 10, now,
+				  true) >= 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(ct_expect_add(X, &e, CT_HELPER_TFTP, NULL, T, 2, NULL, 3, now + 10, now,
+				       true), -2); /* another connection's: refused, unreported */
+	assert_int_equal(g.n, 2);
+	ct_expect_flush(X);
+	assert_int_equal(g.n, 3);
+	assert_non_null(strstr(g.l[2], "[DESTROY] 0 proto=17 ") == g.l[2] ? g.l[2] : NULL);
+	/* expired: swept, shown with no time left; one expired taken again
+	 * by a new one: its DESTROY first */
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, NULL, T, 1, NULL, 3, now + 2 * CT_HZ, now,
+				  false) >= 0);
+	now += 3 * CT_HZ;
+	ct_expect_sweep(X, now);
+	assert_int_equal(g.n, 5);
+	assert_non_null(strstr(g.l[4], "[DESTROY] 0 proto=17 ") == g.l[4] ? g.l[4] : NULL);
+	g.n = 0;
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, NULL, T, 1, NULL, 3, now + 2 * CT_HZ, now,
+				  false) >= 0);
+	now += 3 * CT_HZ;
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, NULL, T, 1, NULL, 3, now + 2 * CT_HZ, now,
+				  false) >= 0);
+	assert_int_equal(g.n, 3);
+	assert_non_null(strstr(g.l[1], "[DESTROY] 0 proto=17 ") == g.l[1] ? g.l[1] : NULL);
+	assert_non_null(strstr(g.l[2], "    [NEW] 2 proto=17 ") == g.l[2] ? g.l[2] : NULL);
+	ct_expect_flush(X);
+	g.n = 3;
+	memset(&e, 0, sizeof(e));
+	memset(&m6, 0, sizeof(m6));
+	e.fam = m6.fam = 6;
+	e.proto = m6.proto = 6;
+	inet_pton(AF_INET6, "fd77:1::2", e.dst);
+	e.dport = 5000;
+	inet_pton(AF_INET6, "fd77:1::2", m6.src);
+	inet_pton(AF_INET6, "fd77:2::2", m6.dst);
+	m6.sport = 33000;
+	m6.dport = 6667;
+	assert_true(ct_expect_add(X, &e, CT_HELPER_IRC, NULL, T, 3, &m6, 3, now + 300 * CT_HZ, now,
+				  false) >= 0);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.l[3], "    [NEW] 300 proto=6 src=:: dst=fd77:1::2 sport=0 dport=5000 "
+				    "mask-src=:: mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+				    "sport=0 dport=65535 master-src=fd77:1::2 master-dst=fd77:2::2 "
+				    "sport=33000 dport=6667 class=0 helper=irc");
+	X->ev_on = 0;
+	ct_expect_flush(X);
+	assert_int_equal(g.n, 4);
+	X->ev = NULL;
+}
+
 /* the parser on an exact copy of pl (a read past it is ASan's to see) */
 static bool irc(const char *pl, const uint32_t *ok, uint32_t *ip, uint16_t *port, uint32_t *off,
 	uint32_t *len)
@@ -1841,8 +1996,8 @@ static void test_expectations(void **st)
 	inet_pton(AF_INET, S, e.src);
 	inet_pton(AF_INET, C, e.dst);
 	e.dport = 7000;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 20, now, false) >= 0); /* renewed */
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, NULL, 0, now + 10, now, false) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, NULL, 0, now + 20, now, false) >= 0); /* renewed */
 	assert_int_equal(X->live, 1);
 	struct ct_tuple c = e;
 	c.sport = 20;
@@ -1852,18 +2007,18 @@ static void test_expectations(void **st)
 	/* the translation it carries comes out with it (nf_nat_follow_master) */
 	struct ct_exp_nat xn = { .on = CT_EXP_NAT_DST, .port = 5000 }, got;
 	inet_pton(AF_INET, C, xn.addr);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, &xn, NULL, 0, now + 10, now, false) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_TFTP, &xn, NULL, 0, NULL, 0, now + 10, now, false) >= 0);
 	memset(&got, 0xee, sizeof(got));
 	assert_true(ct_expect_take(X, &c, now, &got, NULL));
 	assert_memory_equal(&got, &xn, sizeof(xn));
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, NULL, 0, now + 10, now, false) >= 0);
 	assert_true(ct_expect_take(X, &c, now, &got, NULL));
 	assert_int_equal(got.on, 0);
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 10, now, false) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, NULL, 0, now + 10, now, false) >= 0);
 	assert_false(ct_expect_take(X, &c, now + 10, NULL, NULL)); /* expired: freed on the way */
 	assert_int_equal(X->live, 0);
 	/* dropped only by the connection that made it */
-	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, NULL, T, 7, now + 10, now, false);
+	int sl = ct_expect_add(X, &e, CT_HELPER_FTP, NULL, T, 7, NULL, 0, now + 10, now, false);
 	assert_true(sl >= 0);
 	ct_expect_drop(X, (uint32_t)sl, T, 8);
 	ct_expect_drop(X, (uint32_t)sl, NULL, 7);
@@ -1874,7 +2029,7 @@ static void test_expectations(void **st)
 	unsigned made = 0, failed = 0;
 	for (unsigned i = 0; i < 200; i++) {
 		e.dport = (uint16_t)(7000 + i);
-		if (ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 100, now, false) >= 0)
+		if (ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, NULL, 0, now + 100, now, false) >= 0)
 			made++;
 		else
 			failed++;
@@ -1883,7 +2038,7 @@ static void test_expectations(void **st)
 	assert_int_equal(X->live, made);
 	/* expired slots are taken again */
 	e.dport = 9999;
-	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, now + 200, now + 100, false) >= 0);
+	assert_true(ct_expect_add(X, &e, CT_HELPER_FTP, NULL, NULL, 0, NULL, 0, now + 200, now + 100, false) >= 0);
 	ct_expect_flush(X);
 	assert_int_equal(X->live, 0);
 	c = e;
@@ -1922,7 +2077,7 @@ static void *exp_stress_run(void *arg)
 		case 0:
 		case 1:
 		case 2: {
-			int sl = ct_expect_add(a->x, &k, CT_HELPER_FTP, NULL, a, r & 255, t + 4, t, false);
+			int sl = ct_expect_add(a->x, &k, CT_HELPER_FTP, NULL, a, r & 255, NULL, 0, t + 4, t, false);
 			if (sl >= 0)
 				a->made++;
 			if (sl >= 0 && ((r >> 27) & 1))
@@ -2006,6 +2161,7 @@ int main(void)
 		cmocka_unit_test(test_irc_parse),
 		cmocka_unit_test_setup_teardown(test_irc_dcc, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_ftp_passive, setup_help, teardown_help),
+		cmocka_unit_test_setup_teardown(test_expect_events, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_expectations, setup_help, teardown_help),
 		cmocka_unit_test(test_expect_threads),
 	};

@@ -6087,6 +6087,91 @@ static void test_ct_events_cached(void **state)
 	assert_int_equal(dp_ct_events(dp, false, err, sizeof(err)), 0);
 }
 
+/* CONNMARK in POSTROUTING on the ICMP answer to a REJECTed new
+ * connection: no event, as the kernel's (nf_ct_deliver_cached_events
+ * skips an unconfirmed conntrack): the connection never existed */
+static void test_ct_events_unconfirmed(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install("*mangle\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j CONNMARK --set-mark 0x1\nCOMMIT\n"
+		"*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p udp -j REJECT\nCOMMIT\n", NULL);
+	char err[128];
+	dp->ct_clock = w->ct->wtick;
+	assert_int_equal(dp_ct_events(dp, true, err, sizeof(err)), 0);
+	struct frame g, o[4];
+	udp4_from(&g, 0, H1_IP, H2_IP, 6000, 53, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, 4), 1); /* the port unreachable */
+	struct ev_log l = { .n = 0 };
+	uint64_t lost = 0;
+	dp_ct_events_drain(dp, ev_take, &l, 64, &lost);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(dp_ct_events(dp, false, err, sizeof(err)), 0);
+}
+
+/* An IPv6 packet refused for its Hop-by-Hop options (before PREROUTING:
+ * not tracked) is answered about no connection: the worker's previous
+ * packet's connection keeps its cached change for its own next packet */
+static void test_ct_events_hbh_error(void **state)
+{
+	(void)state;
+	learn_h1();
+	learn_h2();
+	install("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m conntrack --ctstate INVALID -j DROP\n"
+		"-A FORWARD -p udp -m length --length 37 -j DROP\nCOMMIT\n", NULL);
+	char err[128];
+	dp->ct_clock = w->ct->wtick;
+	assert_int_equal(dp_ct_events(dp, true, err, sizeof(err)), 0);
+	struct frame g, o[4];
+	udp4_from(&g, 0, H1_IP, H2_IP, 6000, 53, 8);
+	put(0, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(1, o, 4), 1);
+	struct ev_log l = { .n = 0 };
+	uint64_t lost = 0;
+	dp_ct_events_drain(dp, ev_take, &l, 64, &lost);
+	assert_int_equal(l.n, 1); /* NEW */
+	udp4_from(&g, 1, H2_IP, H1_IP, 53, 6000, 9); /* SEEN_REPLY, dropped */
+	put(1, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, 4), 0);
+	l.n = 0;
+	dp_ct_events_drain(dp, ev_take, &l, 64, &lost);
+	assert_int_equal(l.n, 0);
+	/* an unrelated IPv6 datagram with a Hop-by-Hop option of action 10:
+	 * a parameter problem back */
+	static const uint8_t u10[6] = { 0x9e, 4, 0, 0, 0, 0 };
+	struct frame f;
+	f.n = 0;
+	fr_eth(&f, port_mac(0), MAC_H1, 0x86dd);
+	uint32_t ip = fr_ip6(&f, IPPROTO_HOPOPTS, 64, H1_IP6, H2_IP6);
+	fr_u8(&f, IPPROTO_UDP);
+	fr_u8(&f, 0);
+	fr_put(&f, u10, 6);
+	uint32_t l4 = fr_udp(&f, 5000, 53, 8);
+	fr_ip6_end(&f, ip);
+	fr_ip6_l4_csum(&f, ip, IPPROTO_UDP, l4, 6);
+	put(0, &f);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, 4), 1);
+	l.n = 0;
+	dp_ct_events_drain(dp, ev_take, &l, 64, &lost);
+	assert_int_equal(l.n, 0);
+	/* the connection's next accepted packet reports it */
+	udp4_from(&g, 1, H2_IP, H1_IP, 53, 6000, 8);
+	put(1, &g);
+	dp_worker_poll(w);
+	assert_int_equal(take(0, o, 4), 1);
+	l.n = 0;
+	dp_ct_events_drain(dp, ev_take, &l, 64, &lost);
+	assert_int_equal(l.n, 1);
+	assert_non_null(strstr(l.lines[0], "[UPDATE]"));
+	assert_int_equal(dp_ct_events(dp, false, err, sizeof(err)), 0);
+}
+
 static void test_ct_events(void **state)
 {
 	(void)state;
@@ -6691,15 +6776,24 @@ static void test_ctl_json(void **state)
 	memcpy(ek.dst, H2_IP, 4);
 	ek.dport = 30000;
 	uint32_t tnow = (uint32_t)(rte_rdtsc() / dp->ct_tsc_tick);
-	assert_true(ct_expect_add(dp->ct_exp, &ek, CT_HELPER_FTP, NULL, NULL, 0, tnow + 300 * CT_HZ, tnow, false) >= 0);
+	struct ct_tuple mt = ek; /* its control connection */
+	mt.sport = 40000;
+	mt.dport = 21;
+	assert_true(ct_expect_add(dp->ct_exp, &ek, CT_HELPER_FTP, NULL, NULL, 0, &mt, 3,
+				  tnow + 300 * CT_HZ, tnow, false) >= 0);
 	a = ctl_cmd(&env, "conntrack -L expect");
+	/* as conntrack-tools prints the kernel's */
 	assert_non_null(strstr(a, " proto=6 src=10.77.1.2 dst=10.77.2.2 sport=0 dport=30000 "
-				  "helper=ftp\n%% ok 1 expectations have been shown.\n"));
+				  "mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 "
+				  "dport=65535 master-src=10.77.1.2 master-dst=10.77.2.2 sport=40000 "
+				  "dport=21 class=0 helper=ftp\n%% ok 1 expectations have been shown.\n"));
 	free(a);
 	a = ctl_cmd(&env, "conntrack -L expect --json");
 	json_check("conntrack -L expect --json", a,
 		   "len(d) == 1 and d[0]['proto'] == 'tcp' and d[0]['dport'] == 30000 and "
-		   "d[0]['helper'] == 'ftp' and 295 <= d[0]['timeout'] <= 300");
+		   "d[0]['helper'] == 'ftp' and 295 <= d[0]['timeout'] <= 300 and "
+		   "d[0]['mask_src'] == '255.255.255.255' and d[0]['mask_sport'] == 0 and "
+		   "d[0]['master_sport'] == 40000 and d[0]['master_dport'] == 21");
 	free(a);
 	a = ctl_cmd(&env, "conntrack -C expect");
 	assert_string_equal(a, "1\n%% ok\n");
@@ -6798,6 +6892,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_ct_expired, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ct_events, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_ct_events_cached, fl_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ct_events_unconfirmed, fl_setup, dp_down),
+		cmocka_unit_test_setup_teardown(test_ct_events_hbh_error, fl_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_filter_mangle, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tee, router_setup, dp_down),
 		cmocka_unit_test_setup_teardown(test_tee_reassembled, router_setup, dp_down),
