@@ -126,7 +126,8 @@ enum ct_sctp_state {
 /* Tunables. The control thread may change timeouts and flags while workers
  * run (single 32-bit stores); a change applies from each entry's next
  * packet, as a sysctl change does in Linux. */
-#define CT_TPOL_MAX 16 /* CT --timeout policies */
+#define CT_TPOL_MAX 16 /* CT --timeout policies at a time */
+#define CT_TPOL_IDS 64 /* policy ids since the start (each a policy for good) */
 struct ct_params {
 	uint32_t max;          /* entries per table */
 	uint32_t max6;         /* IPv6 address records per table */
@@ -138,10 +139,12 @@ struct ct_params {
 	uint8_t checksum;       /* bad L4 checksums are INVALID (PREROUTING) */
 	/* CT --timeout's policies (conntrack.timeout-policies; the kernel's
 	 * nfct timeout objects): policy id i + 1's timeouts, all of them,
-	 * those the policy does not give taken from to[] as it loads; last,
-	 * so that the fields above share their cache lines */
+	 * those the policy does not give taken from to[] as it loads (a
+	 * configuration's: its policy i is ct.tpol[i]; the dataplane's: ids
+	 * as rp_tpol_reload gives them, a removed policy's the table's);
+	 * last, so that the fields above share their cache lines */
 	uint32_t n_tpol;
-	uint32_t tpol[CT_TPOL_MAX][CT_TO_COUNT];
+	uint32_t tpol[CT_TPOL_IDS][CT_TO_COUNT];
 };
 
 /* The kernel's defaults (nf_conntrack_*_timeout). */
@@ -658,7 +661,9 @@ static inline const uint32_t *ct_to(const struct ct_table *t, uint32_t idx)
 	if (__builtin_expect(tp == NULL, 1))
 		return t->par->to;
 	uint32_t id = tp[idx];
-	return id != 0 && id <= t->par->n_tpol ? t->par->tpol[id - 1] : t->par->to;
+	/* acquire: a new id's timeouts are stored before n_tpol grows */
+	return id != 0 && id <= __atomic_load_n(&t->par->n_tpol, __ATOMIC_ACQUIRE)
+		? t->par->tpol[id - 1] : t->par->to;
 }
 
 /* Entry idx's side arrays (those that exist): its zones (ct_zone_pack),

@@ -431,14 +431,19 @@ bool dp_ct_set_params(struct dp_ctx *dp, const struct ct_params *p)
 			__atomic_store_n(&cur->to[i], p->to[i], __ATOMIC_RELAXED);
 			changed = true;
 		}
-	/* the timeout policies' values (which policies there are is the
-	 * start's: the connections hold their ids) */
-	for (unsigned k = 0; k < cur->n_tpol && k < p->n_tpol; k++)
+	/* the timeout policies' values, by id (rp_tpol_reload: an id is a
+	 * policy for good; new ones come with ids after the last) */
+	for (unsigned k = 0; k < p->n_tpol && k < CT_TPOL_IDS; k++)
 		for (unsigned i = 0; i < CT_TO_COUNT; i++)
 			if (cur->tpol[k][i] != p->tpol[k][i]) {
 				__atomic_store_n(&cur->tpol[k][i], p->tpol[k][i], __ATOMIC_RELAXED);
 				changed = true;
 			}
+	if (p->n_tpol > cur->n_tpol && p->n_tpol <= CT_TPOL_IDS) {
+		/* release: their timeouts before the ids are taken as valid */
+		__atomic_store_n(&cur->n_tpol, p->n_tpol, __ATOMIC_RELEASE);
+		changed = true;
+	}
 #define SET(f)                                                              \
 	if (cur->f != p->f) {                                               \
 		__atomic_store_n(&cur->f, p->f, __ATOMIC_RELAXED);          \

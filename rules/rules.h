@@ -398,7 +398,7 @@ struct rules_t_ct {
  * kernel's nfct timeout objects; rampart.yaml's conntrack.timeout-policies),
  * each for one protocol and the families it may serve. Process-wide, set
  * before rulesets are loaded (the daemon, its --check); policy i has id
- * i + 1. Without a registry (offline tools: rampartctl convert) any name
+ * p[i].id, or i + 1 if that is 0. Without a registry (offline tools: rampartctl convert) any name
  * is accepted, with id 0. The array is copied (names included); p NULL:
  * no registry again.
  */
@@ -406,6 +406,7 @@ struct rules_tpol {
 	char name[32];
 	uint8_t fams;  /* RULES_F_V4 | RULES_F_V6: the families it serves */
 	uint8_t proto; /* the rule's -p it needs */
+	uint8_t id;    /* its id; 0: its place + 1 */
 };
 int rules_timeout_policies(const struct rules_tpol *p, unsigned n);
 enum {

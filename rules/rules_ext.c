@@ -625,7 +625,7 @@ static int check_ct_timeout(struct rules_perr *pe, int col, struct rules_t_ct *c
 		if ((r->fam & t->fams) != r->fam)
 			return rules_errf(pe, col, "CT --timeout %s: the policy is for %s only",
 				c->timeout, t->fams == RULES_F_V4 ? "IPv4" : "IPv6");
-		c->tpol = (uint8_t)(i + 1);
+		c->tpol = t->id != 0 ? t->id : (uint8_t)(i + 1);
 		return 0;
 	}
 	return rules_errf(pe, col, "CT --timeout: no timeout policy \"%s\" "

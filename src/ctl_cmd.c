@@ -1453,7 +1453,14 @@ int rp_ctl_reload(struct rp_ctl_env *env, char *err, size_t errlen)
 		set_info(env, false);
 		return -1;
 	}
-	return apply(env, rs, true, name, err, errlen);
+	int rc = apply(env, rs, true, name, err, errlen);
+	/* the live rules were all read with the policies the configuration
+	 * has now: a removed one's id takes the table's timeouts */
+	struct ct_params *p = rc == 0 ? malloc(sizeof(*p)) : NULL;
+	if (p != NULL && rp_tpol_retire(p))
+		dp_ct_set_params(env->dp, p);
+	free(p);
+	return rc;
 }
 
 static void cmd_reload(struct rp_ctl_env *env, int argc, FILE *out)

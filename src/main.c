@@ -112,20 +112,20 @@ static void reload_ct_params(struct dp_ctx *dp, const struct cfg *c)
 	if (n.ct.max != c->ct.max || n.ct.max6 != c->ct.max6 || n.ct_mode != c->ct_mode)
 		RP_WARN("main", "SIGHUP: conntrack.mode, max-entries and max-ipv6 change at the next "
 				"start only");
-	/* the timeout policies' values reload; which there are (names,
-	 * protocols, families) is the start's: connections hold their ids */
-	bool same = n.ct.n_tpol == c->ct.n_tpol;
-	for (unsigned i = 0; same && i < n.ct.n_tpol; i++)
-		same = !strcmp(n.tpol[i].name, c->tpol[i].name) && n.tpol[i].proto == c->tpol[i].proto &&
-		       n.tpol[i].fams == c->tpol[i].fams;
-	if (!same) {
-		RP_WARN("main", "SIGHUP: conntrack.timeout-policies: the policies (names, order, "
-				"protocols, families) change at the next start only; their timeouts "
-				"not reloaded");
-		n.ct.n_tpol = 0;
+	/* the timeout policies: kept by name, added, removed (their ids
+	 * retire once the ruleset no longer names them: rp_tpol_retire) */
+	char warn[400];
+	struct ct_params *p = malloc(sizeof(*p));
+	if (p == NULL) {
+		RP_ERR("main", "SIGHUP: conntrack timeouts not reloaded: out of memory");
+		cfg_free(&n);
+		return;
 	}
-	if (dp_ct_set_params(dp, &n.ct))
+	if (!rp_tpol_reload(&n, p, warn, sizeof(warn)))
+		RP_WARN("main", "SIGHUP: %s", warn);
+	if (dp_ct_set_params(dp, p))
 		RP_NOTICE("main", "SIGHUP: conntrack timeouts and options reloaded");
+	free(p);
 	cfg_free(&n);
 }
 

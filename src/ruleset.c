@@ -94,22 +94,123 @@ static int load_one(struct rules_ruleset *rs, const char *path, int kind, char *
 	return rc < 0 ? -1 : 0;
 }
 
+/* ---- CT --timeout policy ids (ruleset.h) ---- */
+
+static struct {
+	bool on;
+	unsigned n; /* live policies, in the configuration's order */
+	struct rules_tpol live[CT_TPOL_MAX]; /* with their ids */
+	unsigned next;     /* the next id to give */
+	uint64_t retiring; /* ids of removed policies a rule may still name */
+	struct ct_params par; /* every id's timeouts, as the dataplane has them */
+} g_tp;
+_Static_assert(CT_TPOL_IDS <= 64, "g_tp.retiring holds one bit an id");
+
+static void tpol_of(const struct cfg *c, unsigned i, struct rules_tpol *t)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->name, c->tpol[i].name, sizeof(t->name));
+	t->fams = (uint8_t)((c->tpol[i].fams & 1 ? RULES_F_V4 : 0) |
+			    (c->tpol[i].fams & 2 ? RULES_F_V6 : 0));
+	t->proto = c->tpol[i].proto;
+}
+
+static void tpol_register(void)
+{
+	/* a copy of a few dozen bytes: only out of memory fails it, and
+	 * then the registry stays the last one */
+	(void)rules_timeout_policies(g_tp.live, g_tp.n);
+}
+
+void rp_tpol_start(const struct cfg *c)
+{
+	memset(&g_tp, 0, sizeof(g_tp));
+	g_tp.on = true;
+	g_tp.n = c->ct.n_tpol < CT_TPOL_MAX ? c->ct.n_tpol : CT_TPOL_MAX;
+	for (unsigned i = 0; i < g_tp.n; i++) {
+		tpol_of(c, i, &g_tp.live[i]);
+		g_tp.live[i].id = (uint8_t)(i + 1);
+	}
+	g_tp.next = g_tp.n + 1;
+	g_tp.par = c->ct; /* ids 1..n: the configuration's order */
+	tpol_register();
+}
+
+bool rp_tpol_reload(const struct cfg *n, struct ct_params *p, char *warn, size_t warnlen)
+{
+	if (!g_tp.on)
+		rp_tpol_start(n);
+	struct rules_tpol live[CT_TPOL_MAX];
+	unsigned nn = n->ct.n_tpol < CT_TPOL_MAX ? n->ct.n_tpol : CT_TPOL_MAX;
+	unsigned next = g_tp.next;
+	uint64_t kept = 0;
+	for (unsigned i = 0; i < nn; i++) {
+		tpol_of(n, i, &live[i]);
+		for (unsigned j = 0; j < g_tp.n && live[i].id == 0; j++)
+			if (!strcmp(g_tp.live[j].name, live[i].name) &&
+			    g_tp.live[j].proto == live[i].proto && g_tp.live[j].fams == live[i].fams)
+				live[i].id = g_tp.live[j].id;
+		if (live[i].id == 0) {
+			if (next > CT_TPOL_IDS) {
+				snprintf(warn, warnlen, "conntrack.timeout-policies: more than %u "
+					 "policies since the start (each new name, protocol or family "
+					 "takes one for good): the policies change at the next start only; "
+					 "their timeouts not reloaded", CT_TPOL_IDS);
+				*p = n->ct;
+				p->n_tpol = g_tp.par.n_tpol;
+				memcpy(p->tpol, g_tp.par.tpol, sizeof(p->tpol));
+				return false;
+			}
+			live[i].id = (uint8_t)next++;
+		}
+		kept |= 1ull << (live[i].id - 1);
+	}
+	for (unsigned j = 0; j < g_tp.n; j++)
+		if (!(kept & (1ull << (g_tp.live[j].id - 1))))
+			g_tp.retiring |= 1ull << (g_tp.live[j].id - 1);
+	g_tp.retiring &= ~kept; /* removed, then back with the same id */
+	/* every id's timeouts: a live policy's from n (its unset values the
+	 * table's), a retiring one's as they were, any other the table's */
+	struct ct_params q = n->ct;
+	for (unsigned id = 1; id < next; id++) {
+		uint32_t *to = q.tpol[id - 1];
+		if (g_tp.retiring & (1ull << (id - 1)))
+			memcpy(to, g_tp.par.tpol[id - 1], sizeof(q.to));
+		else
+			memcpy(to, q.to, sizeof(q.to));
+	}
+	for (unsigned i = 0; i < nn; i++)
+		memcpy(q.tpol[live[i].id - 1], n->ct.tpol[i], sizeof(q.to));
+	q.n_tpol = next - 1;
+	memcpy(g_tp.live, live, sizeof(live[0]) * nn);
+	g_tp.n = nn;
+	g_tp.next = next;
+	g_tp.par = q;
+	*p = q;
+	tpol_register();
+	return true;
+}
+
+bool rp_tpol_retire(struct ct_params *p)
+{
+	if (!g_tp.on || g_tp.retiring == 0)
+		return false;
+	for (unsigned id = 1; id < g_tp.next; id++)
+		if (g_tp.retiring & (1ull << (id - 1)))
+			memcpy(g_tp.par.tpol[id - 1], g_tp.par.to, sizeof(g_tp.par.to));
+	g_tp.retiring = 0;
+	*p = g_tp.par;
+	return true;
+}
+
 int rp_ruleset_load(const struct cfg *c, struct rules_ruleset **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	/* the timeout policies CT --timeout may name, for these rules and
-	 * every rule the control socket adds later */
-	struct rules_tpol tp[CT_TPOL_MAX];
-	for (unsigned i = 0; i < c->ct.n_tpol && i < CT_TPOL_MAX; i++) {
-		memcpy(tp[i].name, c->tpol[i].name, sizeof(tp[i].name));
-		tp[i].fams = (uint8_t)((c->tpol[i].fams & 1 ? RULES_F_V4 : 0) |
-				       (c->tpol[i].fams & 2 ? RULES_F_V6 : 0));
-		tp[i].proto = c->tpol[i].proto;
-	}
-	if (rules_timeout_policies(tp, c->ct.n_tpol) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	 * every rule the control socket adds later: the configuration's at
+	 * the first load, then what SIGHUP's rp_tpol_reload made them */
+	if (!g_tp.on)
+		rp_tpol_start(c);
 	if (!c->ruleset[0] && !c->ruleset6[0])
 		return 0;
 	struct rules_ruleset *rs = rules_new();

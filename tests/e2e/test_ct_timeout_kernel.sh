@@ -10,7 +10,10 @@
 # them without a policy). conntrack -L must list the same connections in
 # the same states with the same timeouts (to the second they are under).
 # Then the rule the kernel refuses is refused: without -p, for another
-# protocol, another family, an unknown policy.
+# protocol, another family, an unknown policy. Last, the policies change
+# while running (nfct add/delete; a SIGHUP with a policy added, one
+# removed, the others reordered) and the flows must again get the
+# kernel's timeouts.
 . "$(dirname "$0")/lib.sh"
 
 e2e_init t
@@ -55,7 +58,10 @@ run_flows "$K_LAN" ip netns exec "$K_RTR" >"$E2E_TMP/kernel.list"
 
 CFG=$E2E_TMP/rampart.yaml
 gen_config "$CFG" router 1
-cfg_ruleset "$CFG" "$CDIR/timeout.rules" "$CDIR/timeout.rules6"
+# a copy: the SIGHUP below rewrites it (the files rampart.yaml names are
+# read again; which files is the start's)
+cp "$CDIR/timeout.rules" "$E2E_TMP/timeout.rules"
+cfg_ruleset "$CFG" "$E2E_TMP/timeout.rules" "$CDIR/timeout.rules6"
 cat >>"$CFG" <<YAML
 conntrack:
   timeout-policies:
@@ -147,5 +153,51 @@ assert_eq "iptables -S prints it as the kernel's iptables does" \
 assert_eq "iptables -L prints it as the kernel's iptables does" \
 	"$(ip netns exec "$K_RTR" iptables -t raw -L PREROUTING -n | tail -1)" \
 	"$("${RPCTL[@]}" -t raw -L PREROUTING -n | tail -1)"
+# ---- the policies changed while running: in the kernel nfct adds "late"
+# and deletes "dns" once no rule names it; rampartd reloads rampart.yaml
+# (SIGHUP) with "late" added, "dns" removed and the others reordered. The
+# flows again: the same connections and timeouts as the kernel's
+knfct add timeout late inet udp unreplied 3 replied 4 || die "nfct cannot add late"
+ip netns exec "$K_RTR" iptables-restore <"$CDIR/timeout-late.rules" || die "the kernel refused timeout-late.rules"
+knfct delete timeout dns || die "nfct cannot delete dns once no rule names it"
+ip netns exec "$K_RTR" conntrack -F >/dev/null 2>&1
+run_flows "$K_LAN" ip netns exec "$K_RTR" >"$E2E_TMP/kernel-late.list"
+"$PY" "$CTT" list "$E2E_TMP/kernel-late.list" >"$E2E_TMP/kernel-late"
+assert_file_match "the kernel: an unanswered UDP flow under the new policy (3 s)" \
+	'^ipv4 udp dport=5355 - timeout<=3 \[UNREPLIED\]' "$E2E_TMP/kernel-late"
+cp "$CDIR/timeout-late.rules" "$E2E_TMP/timeout.rules"
+sed -i '/^  timeout-policies:$/,$d' "$CFG"
+cat >>"$CFG" <<YAML
+  timeout-policies:
+    short-tcp:
+      protocol: tcp
+      family: ipv4
+      established: 100
+      close_wait: 9
+    late:
+      protocol: udp
+      family: ipv4
+      unreplied: 3
+      replied: 4
+    dns6:
+      protocol: udp
+      family: ipv6
+      unreplied: 5
+      replied: 7
+YAML
+kill -HUP "$RP_PID"
+wait_for "the ruleset reloaded" 10 grep -q 'SIGHUP: ruleset reloaded' "$RP_LOG" ||
+	fail "rampartd did not reload its ruleset on SIGHUP" "$RP_LOG"
+assert_file_nomatch "SIGHUP: no warning about the policies" 'timeout-policies' "$RP_LOG"
+"${RPCTL[@]}" conntrack -F >/dev/null 2>&1
+run_flows "$LAN_NS" "${RPCTL[@]}" >"$E2E_TMP/rampart-late.list"
+"$PY" "$CTT" list "$E2E_TMP/rampart-late.list" >"$E2E_TMP/rampart-late"
+if diff -u "$E2E_TMP/kernel-late" "$E2E_TMP/rampart-late" >"$E2E_TMP/timeout-late.diff"; then
+	pass "policies changed live: the same $(wc -l <"$E2E_TMP/kernel-late") connections with the same timeouts as the kernel's"
+else
+	fail "policies changed live: timeouts differ from the kernel's (- kernel, + rampartd)" \
+		"$E2E_TMP/timeout-late.diff"
+fi
+refuse "CT --timeout of a deleted policy" -p udp -j CT --timeout dns
 rp_stop
 e2e_finish

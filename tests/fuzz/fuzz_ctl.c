@@ -142,6 +142,13 @@ int dp_ct_exp_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 	return 0;
 }
 
+bool dp_ct_set_params(struct dp_ctx *dp, const struct ct_params *p)
+{
+	(void)dp;
+	(void)p;
+	return false;
+}
+
 void dp_ct_exp_json(struct json *j, const struct ct_exp_ev *e)
 {
 	json_ku64(j, "dport", e->k.dport);

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "ctl.h"
+#include "ruleset.h"
+#include <stdio.h>
 
 static int frame(const char *s, size_t *head, size_t *off, size_t *blen, char *err)
 {
@@ -162,6 +164,115 @@ static void test_streams(void **state)
 	}
 }
 
+/* a configuration whose policies are names[i] (protocol protos[i], UDP's
+ * unreplied timeout 100 + i) */
+static void tpol_cfg(struct cfg *c, unsigned n, const char *const *names, const uint8_t *protos)
+{
+	memset(c, 0, sizeof(*c));
+	ct_params_default(&c->ct);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(c->tpol[i].name, sizeof(c->tpol[i].name), "%s", names[i]);
+		c->tpol[i].proto = protos[i];
+		c->tpol[i].fams = 3;
+		memcpy(c->ct.tpol[i], c->ct.to, sizeof(c->ct.to));
+		c->ct.tpol[i][CT_TO_UDP] = 100 + i;
+	}
+	c->ct.n_tpol = n;
+}
+
+/* the id a rule naming policy name (of protocol proto) gets */
+static unsigned tpol_id(const char *name, const char *proto)
+{
+	struct rules_ruleset *rs = rules_new();
+	assert_non_null(rs);
+	char in[200], err[RULES_ERR_MAX];
+	snprintf(in, sizeof(in), "*raw\n-A PREROUTING -p %s -j CT --timeout %s\nCOMMIT\n", proto,
+		 name);
+	unsigned id = 0;
+	if (rules_ipt_load(rs, RULES_F_V4, in, strlen(in), "t", 0, err, sizeof(err)) == 0) {
+		const struct rules_chain *c = rules_chain_find(rs, RULES_T_RAW, "PREROUTING");
+		id = c->rules[0].target.ext.u.ctt.tpol;
+	}
+	rules_free(rs);
+	return id;
+}
+
+/* CT --timeout policies through SIGHUPs: a policy keeps its id when
+ * reordered or retimed, a new one takes an id never given before, a
+ * removed one's id keeps its timeouts until the ruleset no longer names
+ * it and then lives by the table's; a changed protocol is a new policy;
+ * ids run out after CT_TPOL_IDS */
+static void test_tpol_ids(void **state)
+{
+	(void)state;
+	static struct cfg c; /* big: not on the stack */
+	static struct ct_params p;
+	char warn[400];
+	static const char *const n1[] = { "dns", "web", "ntp" };
+	static const uint8_t p1[] = { 17, 6, 17 };
+	tpol_cfg(&c, 3, n1, p1);
+	rp_tpol_start(&c);
+	assert_int_equal(tpol_id("dns", "udp"), 1);
+	assert_int_equal(tpol_id("web", "tcp"), 2);
+	assert_int_equal(tpol_id("ntp", "udp"), 3);
+	/* reordered, dns removed, syslog added, web retimed */
+	static const char *const n2[] = { "ntp", "syslog", "web" };
+	static const uint8_t p2[] = { 17, 17, 6 };
+	tpol_cfg(&c, 3, n2, p2);
+	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
+	assert_int_equal(tpol_id("ntp", "udp"), 3);
+	assert_int_equal(tpol_id("syslog", "udp"), 4);
+	assert_int_equal(tpol_id("web", "tcp"), 2);
+	assert_int_equal(tpol_id("dns", "udp"), 0); /* no such policy now */
+	assert_int_equal(p.n_tpol, 4);
+	assert_int_equal(p.tpol[2][CT_TO_UDP], 100); /* ntp: now first */
+	assert_int_equal(p.tpol[3][CT_TO_UDP], 101);
+	assert_int_equal(p.tpol[1][CT_TO_UDP], 102);
+	assert_int_equal(p.tpol[0][CT_TO_UDP], 100); /* dns: as it was, for now */
+	/* the ruleset reloaded: dns's connections live by the table's */
+	assert_true(rp_tpol_retire(&p));
+	assert_int_equal(p.tpol[0][CT_TO_UDP], p.to[CT_TO_UDP]);
+	assert_int_equal(p.tpol[3][CT_TO_UDP], 101);
+	assert_false(rp_tpol_retire(&p)); /* nothing more */
+	/* dns back: a new id (its old connections keep the table's) */
+	static const char *const n3[] = { "dns", "web" };
+	static const uint8_t p3[] = { 17, 17 }; /* web now UDP: a new policy too */
+	tpol_cfg(&c, 2, n3, p3);
+	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
+	assert_int_equal(tpol_id("dns", "udp"), 5);
+	assert_int_equal(tpol_id("web", "udp"), 6);
+	assert_int_equal(tpol_id("web", "tcp"), 0);
+	assert_int_equal(p.n_tpol, 6);
+	assert_true(rp_tpol_retire(&p)); /* ntp, syslog, web (TCP) */
+	for (unsigned id = 1; id <= 4; id++)
+		assert_int_equal(p.tpol[id - 1][CT_TO_UDP], p.to[CT_TO_UDP]);
+	assert_int_equal(p.tpol[4][CT_TO_UDP], 100);
+	/* a policy's timeouts reload in place */
+	c.ct.tpol[0][CT_TO_UDP] = 77;
+	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
+	assert_int_equal(tpol_id("dns", "udp"), 5);
+	assert_int_equal(p.tpol[4][CT_TO_UDP], 77);
+	/* ids run out: the running policies stay */
+	unsigned made = 0;
+	for (unsigned k = 0; k < CT_TPOL_IDS; k++) {
+		char nm[32];
+		snprintf(nm, sizeof(nm), "p%u", k);
+		const char *nn[] = { nm };
+		static const uint8_t pp[] = { 17 };
+		tpol_cfg(&c, 1, nn, pp);
+		if (!rp_tpol_reload(&c, &p, warn, sizeof(warn)))
+			break;
+		made++;
+	}
+	assert_int_equal(made, CT_TPOL_IDS - 6);
+	assert_non_null(strstr(warn, "more than 64 policies since the start"));
+	assert_int_equal(p.n_tpol, CT_TPOL_IDS);
+	char last[32];
+	snprintf(last, sizeof(last), "p%u", made - 1);
+	assert_int_equal(tpol_id(last, "udp"), CT_TPOL_IDS); /* the registry stayed */
+	rules_timeout_policies(NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_encode_roundtrip),
 		cmocka_unit_test(test_readonly),
 		cmocka_unit_test(test_streams),
+		cmocka_unit_test(test_tpol_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
