@@ -199,7 +199,8 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 				continue;
 			}
 			exp_event(x, s, CT_EV_DESTROY); /* its timer's, late */
-			fill(s, k, helper, nat, owner, oidx, mt, evm, expire); /* live stays */
+			/* live stays; excl: silent until sure (below) */
+			fill(s, k, helper, nat, owner, oidx, mt, excl ? 0 : evm, expire);
 		} else {
 			continue;
 		}
@@ -208,6 +209,8 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 			__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
 			return (int)j;
 		}
+		if (st == CT_EXP_FREE)
+			s->evm = 0; /* excl: silent until sure (below) */
 		/* excl: another worker may have published the same key in
 		 * another free slot meanwhile. Published first, then looked
 		 * for (sequentially consistent: of two such writers, at least
@@ -216,13 +219,20 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 		__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_SEQ_CST);
 		if (!taken_by_other(x, h, k, j, owner, oidx, now)) {
 			/* reported once sure (a clash is not, as the kernel's
-			 * -EBUSY); the peer learns the port only from the
-			 * announcement this precedes */
-			exp_event(x, s, CT_EV_NEW);
+			 * -EBUSY): the slot held again, still ours, gets its
+			 * events and its NEW; taken meanwhile (the peer learns
+			 * the port only from the announcement this precedes, so
+			 * hardly ever), it reported nothing and never will */
+			if (evm != 0 && settled(s) == CT_EXP_LIVE && claim(s, CT_EXP_LIVE)) {
+				if (s->owner == owner && s->oidx == oidx && same_exp(&s->k, k)) {
+					s->evm = evm;
+					exp_event(x, s, CT_EV_NEW);
+				}
+				__atomic_store_n(&s->state, CT_EXP_LIVE, __ATOMIC_RELEASE);
+			}
 			return (int)j;
 		}
-		s->evm = 0; /* withdrawn: nothing to report */
-		ct_expect_drop(x, j, owner, oidx);
+		ct_expect_drop(x, j, owner, oidx); /* silent: evm 0 */
 		return -2;
 	}
 	return -1;

@@ -202,7 +202,11 @@ enum ct_help_verdict {
  * Unlike the kernel, an untranslated announcement whose expectation
  * another connection already made takes it over (the kernel refuses it,
  * -EBUSY, and drops the packet), and one that finds no room is let
- * through without its expectation (the kernel drops it).
+ * through without its expectation (the kernel drops it). A connection at
+ * its helper's limit loses its oldest expectation before the new one is
+ * tried, so a translated announcement for which every port tried clashes
+ * (dropped) has cost it one the kernel would have kept (it checks for a
+ * clash first).
  *
  * IRC: a client's DCC announcement (ct_irc_parse) of its own address
  * (before or after NAT) and a port other than 0 makes an expectation of a

@@ -520,12 +520,19 @@ int dp_ct_exp_events(struct dp_ctx *dp, bool on, char *err, size_t errlen)
 		}
 	}
 	if (dp->ct_exp_readers++ == 0) {
-		/* what was queued before the last reader left is stale */
+		/* what was queued before the last reader left is stale (a
+		 * worker that still saw it follow is done with its packet
+		 * first), and so are its losses */
+		if (dp->started)
+			rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
 		struct ct_exp_ev e;
 		while (rte_ring_sc_dequeue_elem(dp->ct_expq, &e, sizeof(e)) == 0)
 			;
-		x->ev_arg = dp;
-		x->ev = exp_ev_put;
+		dp->ct_exp_lost_seen = __atomic_load_n(&dp->ct_exp_lost, __ATOMIC_RELAXED);
+		if (x->ev == NULL) { /* once: workers read them while ev_on is set */
+			x->ev_arg = dp;
+			x->ev = exp_ev_put;
+		}
 		__atomic_store_n(&x->ev_on, 1, __ATOMIC_RELEASE);
 	}
 	return 0;

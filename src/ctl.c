@@ -454,6 +454,8 @@ static void stream_event(void *arg, unsigned worker, const struct ct_table *view
 	char line[1536];
 	for (unsigned i = 0; i < c->n_streams; i++) {
 		struct conn *k = c->streams[i];
+		if (rp_ctl_events_expect(k->ev))
+			continue; /* it follows the expectations */
 		if (k->out_len - k->out_off >= CTL_STREAM_BUF) {
 			k->ev_lost++; /* full: not even formatted (it may not want it: lost is
 					 an upper bound, as the kernel's count of a full socket) */
@@ -472,6 +474,8 @@ static void stream_exp_event(void *arg, const struct ct_exp_ev *e)
 	char line[1536];
 	for (unsigned i = 0; i < c->n_streams; i++) {
 		struct conn *k = c->streams[i];
+		if (!rp_ctl_events_expect(k->ev))
+			continue; /* it follows the connections */
 		if (k->out_len - k->out_off >= CTL_STREAM_BUF) {
 			k->ev_lost++;
 			continue;

@@ -101,6 +101,7 @@ static struct {
 	unsigned n; /* live policies, in the configuration's order */
 	struct rules_tpol live[CT_TPOL_MAX]; /* with their ids */
 	unsigned next;     /* the next id to give */
+	struct rules_tpol desc[CT_TPOL_IDS]; /* what each id given names */
 	uint64_t retiring; /* ids of removed policies a rule may still name */
 	struct ct_params par; /* every id's timeouts, as the dataplane has them */
 } g_tp;
@@ -113,6 +114,11 @@ static void tpol_of(const struct cfg *c, unsigned i, struct rules_tpol *t)
 	t->fams = (uint8_t)((c->tpol[i].fams & 1 ? RULES_F_V4 : 0) |
 			    (c->tpol[i].fams & 2 ? RULES_F_V6 : 0));
 	t->proto = c->tpol[i].proto;
+}
+
+static bool tpol_same(const struct rules_tpol *a, const struct rules_tpol *b)
+{
+	return !strcmp(a->name, b->name) && a->proto == b->proto && a->fams == b->fams;
 }
 
 static void tpol_register(void)
@@ -130,10 +136,25 @@ void rp_tpol_start(const struct cfg *c)
 	for (unsigned i = 0; i < g_tp.n; i++) {
 		tpol_of(c, i, &g_tp.live[i]);
 		g_tp.live[i].id = (uint8_t)(i + 1);
+		g_tp.desc[i] = g_tp.live[i];
 	}
 	g_tp.next = g_tp.n + 1;
 	g_tp.par = c->ct; /* ids 1..n: the configuration's order */
 	tpol_register();
+}
+
+/* q's timeouts of every id below next: policy i of n at live[i].id, a
+ * retiring id's as the dataplane has them, any other (retired, never
+ * named again) the table's */
+static void tpol_rows(struct ct_params *q, const struct cfg *n, const struct rules_tpol *live,
+	unsigned nn, unsigned next, uint64_t retiring)
+{
+	for (unsigned id = 1; id < next; id++)
+		memcpy(q->tpol[id - 1],
+		       retiring & (1ull << (id - 1)) ? g_tp.par.tpol[id - 1] : q->to, sizeof(q->to));
+	for (unsigned i = 0; i < nn; i++)
+		memcpy(q->tpol[live[i].id - 1], n->ct.tpol[i], sizeof(q->to));
+	q->n_tpol = next - 1;
 }
 
 bool rp_tpol_reload(const struct cfg *n, struct ct_params *p, char *warn, size_t warnlen)
@@ -146,42 +167,47 @@ bool rp_tpol_reload(const struct cfg *n, struct ct_params *p, char *warn, size_t
 	uint64_t kept = 0;
 	for (unsigned i = 0; i < nn; i++) {
 		tpol_of(n, i, &live[i]);
+		/* a live policy, or a removed one a rule may still name (back
+		 * before its id retired): the same id */
 		for (unsigned j = 0; j < g_tp.n && live[i].id == 0; j++)
-			if (!strcmp(g_tp.live[j].name, live[i].name) &&
-			    g_tp.live[j].proto == live[i].proto && g_tp.live[j].fams == live[i].fams)
+			if (tpol_same(&g_tp.live[j], &live[i]))
 				live[i].id = g_tp.live[j].id;
+		for (unsigned id = 1; id < g_tp.next && live[i].id == 0; id++)
+			if ((g_tp.retiring & (1ull << (id - 1))) && tpol_same(&g_tp.desc[id - 1], &live[i]))
+				live[i].id = (uint8_t)id;
 		if (live[i].id == 0) {
 			if (next > CT_TPOL_IDS) {
 				snprintf(warn, warnlen, "conntrack.timeout-policies: more than %u "
 					 "policies since the start (each new name, protocol or family "
 					 "takes one for good): the policies change at the next start only; "
 					 "their timeouts not reloaded", CT_TPOL_IDS);
-				*p = n->ct;
-				p->n_tpol = g_tp.par.n_tpol;
-				memcpy(p->tpol, g_tp.par.tpol, sizeof(p->tpol));
+				/* the table's timeouts and options reload all the same;
+				 * the running policies keep theirs */
+				struct ct_params q = n->ct;
+				for (unsigned id = 1; id < g_tp.next; id++)
+					memcpy(q.tpol[id - 1], g_tp.par.tpol[id - 1], sizeof(q.to));
+				for (unsigned id = 1; id < g_tp.next; id++) {
+					bool on = (g_tp.retiring & (1ull << (id - 1))) != 0;
+					for (unsigned j = 0; j < g_tp.n && !on; j++)
+						on = g_tp.live[j].id == id;
+					if (!on) /* retired: the table's, the new table's */
+						memcpy(q.tpol[id - 1], q.to, sizeof(q.to));
+				}
+				q.n_tpol = g_tp.next - 1;
+				g_tp.par = q;
+				*p = q;
 				return false;
 			}
 			live[i].id = (uint8_t)next++;
+			g_tp.desc[live[i].id - 1] = live[i];
 		}
 		kept |= 1ull << (live[i].id - 1);
 	}
 	for (unsigned j = 0; j < g_tp.n; j++)
-		if (!(kept & (1ull << (g_tp.live[j].id - 1))))
-			g_tp.retiring |= 1ull << (g_tp.live[j].id - 1);
-	g_tp.retiring &= ~kept; /* removed, then back with the same id */
-	/* every id's timeouts: a live policy's from n (its unset values the
-	 * table's), a retiring one's as they were, any other the table's */
+		g_tp.retiring |= 1ull << (g_tp.live[j].id - 1);
+	g_tp.retiring &= ~kept; /* removed now, or removed and back */
 	struct ct_params q = n->ct;
-	for (unsigned id = 1; id < next; id++) {
-		uint32_t *to = q.tpol[id - 1];
-		if (g_tp.retiring & (1ull << (id - 1)))
-			memcpy(to, g_tp.par.tpol[id - 1], sizeof(q.to));
-		else
-			memcpy(to, q.to, sizeof(q.to));
-	}
-	for (unsigned i = 0; i < nn; i++)
-		memcpy(q.tpol[live[i].id - 1], n->ct.tpol[i], sizeof(q.to));
-	q.n_tpol = next - 1;
+	tpol_rows(&q, n, live, nn, next, g_tp.retiring);
 	memcpy(g_tp.live, live, sizeof(live[0]) * nn);
 	g_tp.n = nn;
 	g_tp.next = next;

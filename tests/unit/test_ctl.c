@@ -165,17 +165,19 @@ static void test_streams(void **state)
 }
 
 /* a configuration whose policies are names[i] (protocol protos[i], UDP's
- * unreplied timeout 100 + i) */
-static void tpol_cfg(struct cfg *c, unsigned n, const char *const *names, const uint8_t *protos)
+ * unreplied timeout base + i; the table's own UDP timeout udp) */
+static void tpol_cfg(struct cfg *c, unsigned n, const char *const *names, const uint8_t *protos,
+	uint32_t base, uint32_t udp)
 {
 	memset(c, 0, sizeof(*c));
 	ct_params_default(&c->ct);
+	c->ct.to[CT_TO_UDP] = udp;
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(c->tpol[i].name, sizeof(c->tpol[i].name), "%s", names[i]);
 		c->tpol[i].proto = protos[i];
 		c->tpol[i].fams = 3;
 		memcpy(c->ct.tpol[i], c->ct.to, sizeof(c->ct.to));
-		c->ct.tpol[i][CT_TO_UDP] = 100 + i;
+		c->ct.tpol[i][CT_TO_UDP] = base + i;
 	}
 	c->ct.n_tpol = n;
 }
@@ -200,8 +202,9 @@ static unsigned tpol_id(const char *name, const char *proto)
 /* CT --timeout policies through SIGHUPs: a policy keeps its id when
  * reordered or retimed, a new one takes an id never given before, a
  * removed one's id keeps its timeouts until the ruleset no longer names
- * it and then lives by the table's; a changed protocol is a new policy;
- * ids run out after CT_TPOL_IDS */
+ * it and then lives by the table's (and one back before that gets its id
+ * back); a changed protocol is a new policy; ids run out after
+ * CT_TPOL_IDS, the table's timeouts still reloading */
 static void test_tpol_ids(void **state)
 {
 	(void)state;
@@ -210,56 +213,68 @@ static void test_tpol_ids(void **state)
 	char warn[400];
 	static const char *const n1[] = { "dns", "web", "ntp" };
 	static const uint8_t p1[] = { 17, 6, 17 };
-	tpol_cfg(&c, 3, n1, p1);
+	tpol_cfg(&c, 3, n1, p1, 100, 30);
 	rp_tpol_start(&c);
 	assert_int_equal(tpol_id("dns", "udp"), 1);
 	assert_int_equal(tpol_id("web", "tcp"), 2);
 	assert_int_equal(tpol_id("ntp", "udp"), 3);
-	/* reordered, dns removed, syslog added, web retimed */
+	/* reordered, dns removed, syslog added, all retimed */
 	static const char *const n2[] = { "ntp", "syslog", "web" };
 	static const uint8_t p2[] = { 17, 17, 6 };
-	tpol_cfg(&c, 3, n2, p2);
+	tpol_cfg(&c, 3, n2, p2, 200, 31);
 	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
 	assert_int_equal(tpol_id("ntp", "udp"), 3);
 	assert_int_equal(tpol_id("syslog", "udp"), 4);
 	assert_int_equal(tpol_id("web", "tcp"), 2);
 	assert_int_equal(tpol_id("dns", "udp"), 0); /* no such policy now */
 	assert_int_equal(p.n_tpol, 4);
-	assert_int_equal(p.tpol[2][CT_TO_UDP], 100); /* ntp: now first */
-	assert_int_equal(p.tpol[3][CT_TO_UDP], 101);
-	assert_int_equal(p.tpol[1][CT_TO_UDP], 102);
+	assert_int_equal(p.to[CT_TO_UDP], 31);
+	assert_int_equal(p.tpol[2][CT_TO_UDP], 200); /* ntp: now first */
+	assert_int_equal(p.tpol[3][CT_TO_UDP], 201);
+	assert_int_equal(p.tpol[1][CT_TO_UDP], 202);
 	assert_int_equal(p.tpol[0][CT_TO_UDP], 100); /* dns: as it was, for now */
-	/* the ruleset reloaded: dns's connections live by the table's */
+	/* dns back before its id retired (the ruleset did not load): its id */
+	static const char *const n2b[] = { "ntp", "syslog", "web", "dns" };
+	static const uint8_t p2b[] = { 17, 17, 6, 17 };
+	tpol_cfg(&c, 4, n2b, p2b, 300, 31);
+	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
+	assert_int_equal(tpol_id("dns", "udp"), 1);
+	assert_int_equal(p.tpol[0][CT_TO_UDP], 303);
+	assert_false(rp_tpol_retire(&p)); /* nothing retires */
+	/* removed again; the ruleset reloaded: dns's connections live by the
+	 * table's */
+	tpol_cfg(&c, 3, n2, p2, 200, 31);
+	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
+	assert_int_equal(p.tpol[0][CT_TO_UDP], 303);
 	assert_true(rp_tpol_retire(&p));
-	assert_int_equal(p.tpol[0][CT_TO_UDP], p.to[CT_TO_UDP]);
-	assert_int_equal(p.tpol[3][CT_TO_UDP], 101);
+	assert_int_equal(p.tpol[0][CT_TO_UDP], 31);
+	assert_int_equal(p.tpol[3][CT_TO_UDP], 201);
+	assert_int_equal(p.to[CT_TO_UDP], 31);
 	assert_false(rp_tpol_retire(&p)); /* nothing more */
-	/* dns back: a new id (its old connections keep the table's) */
+	/* dns back after: a new id (its old connections keep the table's) */
 	static const char *const n3[] = { "dns", "web" };
 	static const uint8_t p3[] = { 17, 17 }; /* web now UDP: a new policy too */
-	tpol_cfg(&c, 2, n3, p3);
+	tpol_cfg(&c, 2, n3, p3, 400, 32);
 	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
 	assert_int_equal(tpol_id("dns", "udp"), 5);
 	assert_int_equal(tpol_id("web", "udp"), 6);
 	assert_int_equal(tpol_id("web", "tcp"), 0);
 	assert_int_equal(p.n_tpol, 6);
+	assert_int_equal(p.tpol[0][CT_TO_UDP], 32); /* retired: the new table's */
 	assert_true(rp_tpol_retire(&p)); /* ntp, syslog, web (TCP) */
 	for (unsigned id = 1; id <= 4; id++)
-		assert_int_equal(p.tpol[id - 1][CT_TO_UDP], p.to[CT_TO_UDP]);
-	assert_int_equal(p.tpol[4][CT_TO_UDP], 100);
-	/* a policy's timeouts reload in place */
-	c.ct.tpol[0][CT_TO_UDP] = 77;
-	assert_true(rp_tpol_reload(&c, &p, warn, sizeof(warn)));
-	assert_int_equal(tpol_id("dns", "udp"), 5);
-	assert_int_equal(p.tpol[4][CT_TO_UDP], 77);
-	/* ids run out: the running policies stay */
+		assert_int_equal(p.tpol[id - 1][CT_TO_UDP], 32);
+	assert_int_equal(p.tpol[4][CT_TO_UDP], 400);
+	assert_int_equal(p.tpol[5][CT_TO_UDP], 401);
+	/* ids run out: the running policies stay, the table's timeouts
+	 * reload, a later retirement keeps them */
 	unsigned made = 0;
 	for (unsigned k = 0; k < CT_TPOL_IDS; k++) {
 		char nm[32];
 		snprintf(nm, sizeof(nm), "p%u", k);
 		const char *nn[] = { nm };
 		static const uint8_t pp[] = { 17 };
-		tpol_cfg(&c, 1, nn, pp);
+		tpol_cfg(&c, 1, nn, pp, 500, 33);
 		if (!rp_tpol_reload(&c, &p, warn, sizeof(warn)))
 			break;
 		made++;
@@ -267,9 +282,18 @@ static void test_tpol_ids(void **state)
 	assert_int_equal(made, CT_TPOL_IDS - 6);
 	assert_non_null(strstr(warn, "more than 64 policies since the start"));
 	assert_int_equal(p.n_tpol, CT_TPOL_IDS);
+	assert_int_equal(p.to[CT_TO_UDP], 33);
+	assert_int_equal(p.tpol[CT_TPOL_IDS - 1][CT_TO_UDP], 500); /* the last one's */
+	assert_int_equal(p.tpol[0][CT_TO_UDP], 33);                /* retired */
+	assert_int_equal(p.tpol[4][CT_TO_UDP], 400); /* dns: retiring, no ruleset since */
 	char last[32];
 	snprintf(last, sizeof(last), "p%u", made - 1);
 	assert_int_equal(tpol_id(last, "udp"), CT_TPOL_IDS); /* the registry stayed */
+	assert_true(rp_tpol_retire(&p)); /* dns, web, p0 .. p(made - 2) */
+	assert_int_equal(p.to[CT_TO_UDP], 33);
+	assert_int_equal(p.tpol[4][CT_TO_UDP], 33);
+	assert_int_equal(p.tpol[CT_TPOL_IDS - 2][CT_TO_UDP], 33);
+	assert_int_equal(p.tpol[CT_TPOL_IDS - 1][CT_TO_UDP], 500);
 	rules_timeout_policies(NULL, 0);
 }
 
