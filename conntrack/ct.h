@@ -128,6 +128,7 @@ enum ct_sctp_state {
  * packet, as a sysctl change does in Linux. */
 #define CT_TPOL_MAX 16 /* CT --timeout policies at a time */
 #define CT_TPOL_IDS 64 /* policy ids since the start (each a policy for good) */
+#define CT_TPOL_GENERIC 255 /* a policy's protocol: those without a tracker (nfct's generic) */
 struct ct_params {
 	uint32_t max;          /* entries per table */
 	uint32_t max6;         /* IPv6 address records per table */

@@ -66,6 +66,12 @@ static bool same_exp(const struct ct_tuple *a, const struct ct_tuple *b)
 
 static const uint8_t zero16[16];
 
+/* An expectation of any source address (IRC's DCC)? */
+static inline bool is_any_src(const struct ct_tuple *k)
+{
+	return memcmp(k->src, zero16, 16) == 0;
+}
+
 /* Does the connection k match expectation e (its source port open; its
  * source address too if all zero)? */
 static bool exp_match(const struct ct_tuple *e, const struct ct_tuple *k)
@@ -156,9 +162,6 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 	const struct ct_tuple *mt, uint8_t evm, uint32_t expire, uint32_t now, bool excl)
 {
 	uint32_t h = exp_hash(k);
-	if (memcmp(k->src, zero16, 16) == 0 &&
-	    __atomic_load_n(&x->any_src, __ATOMIC_RELAXED) == 0) /* before it is published */
-		__atomic_store_n(&x->any_src, 1, __ATOMIC_SEQ_CST);
 	/* the same announcement again: renewed (by its latest announcer),
 	 * or, excl, refused if another connection made it */
 	for (unsigned i = 0; i < PROBES; i++) {
@@ -191,6 +194,8 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 				continue;
 			fill(s, k, helper, nat, owner, oidx, mt, evm, expire);
 			__atomic_fetch_add(&x->live, 1, __ATOMIC_RELAXED);
+			if (is_any_src(k)) /* counted before it is published */
+				__atomic_fetch_add(&x->any_src, 1, __ATOMIC_SEQ_CST);
 		} else if (st == CT_EXP_LIVE && expired(s, now)) {
 			if (!claim(s, CT_EXP_LIVE))
 				continue;
@@ -199,8 +204,13 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 				continue;
 			}
 			exp_event(x, s, CT_EV_DESTROY); /* its timer's, late */
+			bool was = is_any_src(&s->k), is = is_any_src(k);
+			if (is && !was)
+				__atomic_fetch_add(&x->any_src, 1, __ATOMIC_SEQ_CST);
 			/* live stays; excl: silent until sure (below) */
 			fill(s, k, helper, nat, owner, oidx, mt, excl ? 0 : evm, expire);
+			if (was && !is)
+				__atomic_fetch_sub(&x->any_src, 1, __ATOMIC_SEQ_CST);
 		} else {
 			continue;
 		}
@@ -241,6 +251,8 @@ int ct_expect_add(struct ct_expect *x, const struct ct_tuple *k, uint8_t helper,
 /* Free a slot we hold (busy) that was live. */
 static inline void release_live(struct ct_expect *x, struct ct_exp_slot *s)
 {
+	if (is_any_src(&s->k))
+		__atomic_fetch_sub(&x->any_src, 1, __ATOMIC_SEQ_CST);
 	__atomic_fetch_sub(&x->live, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->state, CT_EXP_FREE, __ATOMIC_RELEASE);
 }
@@ -921,13 +933,28 @@ static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 	return slot;
 }
 
-static void expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
+static enum ct_help_verdict expect_k(struct ct_table *t, uint32_t idx, struct ct_tuple *k,
+	uint8_t helper, const struct ct_exp_nat *nat, uint32_t now)
+{
+	if (expect_set(t, idx, hget(t, idx), k, helper, nat, true, now) != -2)
+		return CT_HELP_PASS;
+	t->st.help_drop++;
+	return CT_HELP_DROP;
+}
+
+/* An announcement's expectation (not rewritten: FTP and IRC untranslated,
+ * TFTP): CT_HELP_DROP when another connection expects the same (the
+ * kernel's -EBUSY from nf_ct_expect_related: "cannot add expectation",
+ * NF_DROP), else CT_HELP_PASS (also when there is no room: unlike the
+ * kernel, the packet passes without it) */
+static enum ct_help_verdict expect(struct ct_table *t, uint32_t idx, unsigned dir, uint8_t proto,
 	const uint8_t *addr, uint16_t port, uint8_t helper, const struct ct_exp_nat *nat,
 	uint32_t now)
 {
 	struct ct_tuple k;
-	if (exp_tuple(t, idx, dir, proto, addr, port, &k))
-		(void)expect_set(t, idx, hget(t, idx), &k, helper, nat, false, now);
+	if (!exp_tuple(t, idx, dir, proto, addr, port, &k))
+		return CT_HELP_PASS;
+	return expect_k(t, idx, &k, helper, nat, now);
 }
 
 /* The kernel's nf_ct_seqadj_set: a segment of direction dir at seq grew by
@@ -1098,17 +1125,16 @@ static enum ct_help_verdict ftp_help(struct ct_table *t, uint32_t idx, unsigned 
 		return CT_HELP_PASS;
 	if (nat)
 		return nat_ftp(t, idx, dir, seq, b, &mt, addr, port, now);
-	expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, NULL, now);
-	return CT_HELP_PASS;
+	return expect(t, idx, dir, 6, addr, port, CT_HELPER_FTP, NULL, now);
 }
 
 /* TFTP: a read or write request from the client; the server answers from
  * another port to the client's (nf_conntrack_tftp). */
-static void tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl, uint32_t n,
-	uint32_t now)
+static enum ct_help_verdict tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl,
+	uint32_t n, uint32_t now)
 {
 	if (n < 2 || pl[0] != 0 || (pl[1] != 1 && pl[1] != 2))
-		return;
+		return CT_HELP_PASS;
 	struct ct_tuple orig, rep;
 	ct_entry_tuple(t, idx, 0, &orig);
 	ct_entry_tuple(t, idx, 1, &rep);
@@ -1130,7 +1156,7 @@ static void tftp_help(struct ct_table *t, uint32_t idx, const uint8_t *pl, uint3
 		nat.on |= CT_EXP_NAT_SRC;
 		memcpy(nat.src_addr, orig.dst, 16);
 	}
-	expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, nat.on ? &nat : NULL, now);
+	return expect(t, idx, 0, 17, NULL, rep.dport, CT_HELPER_TFTP, nat.on ? &nat : NULL, now);
 }
 
 static uint32_t v4_host(const uint8_t *a)
@@ -1161,10 +1187,8 @@ static enum ct_help_verdict irc_help(struct ct_table *t, uint32_t idx, unsigned 
 		return CT_HELP_PASS;
 	memset(k.src, 0, sizeof(k.src));
 	struct ct_help_state *h = hget(t, idx);
-	if (!(e->status & (CT_S_SRC_NAT | CT_S_DST_NAT))) {
-		(void)expect_set(t, idx, h, &k, CT_HELPER_IRC, NULL, false, now);
-		return CT_HELP_PASS;
-	}
+	if (!(e->status & (CT_S_SRC_NAT | CT_S_DST_NAT)))
+		return expect_k(t, idx, &k, CT_HELPER_IRC, NULL, now);
 	if (h == NULL) {
 		t->st.help_drop++;
 		return CT_HELP_DROP; /* no state: a change of length could not be followed */
@@ -1196,7 +1220,7 @@ enum ct_help_verdict ct_help(struct ct_table *t, uint32_t idx, unsigned dir, uin
 		break;
 	case CT_HELPER_TFTP:
 		if (e->proto == 17)
-			tftp_help(t, idx, b->pl, b->n, now);
+			return tftp_help(t, idx, b->pl, b->n, now);
 		break;
 	case CT_HELPER_IRC:
 		if (e->proto == 6 && b->n > 0)

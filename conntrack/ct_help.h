@@ -117,9 +117,9 @@ static inline uint8_t ct_exp_evmask(uint16_t em)
 struct ct_expect {
 	uint32_t live; /* live expectations (atomic) */
 	uint32_t mask; /* slots - 1 */
-	/* an expectation of any source address was ever made (atomic): from
-	 * then on a new connection that matches none where its own source
-	 * puts it looks again where such ones lie (its source zeroed) */
+	/* live expectations of any source address (atomic): while there are,
+	 * a new connection that matches none where its own source puts it
+	 * looks again where such ones lie (its source zeroed) */
 	uint32_t any_src;
 	uint32_t ev_on;   /* expectation events wanted (atomic) */
 	ct_exp_ev_fn ev;  /* where they go (set before the table is shared) */
@@ -199,10 +199,11 @@ enum ct_help_verdict {
  * Expectations go to t->exp; counted in t->st (expect_new, expect_full,
  * expect_refused).
  *
- * Unlike the kernel, an untranslated announcement whose expectation
- * another connection already made takes it over (the kernel refuses it,
- * -EBUSY, and drops the packet), and one that finds no room is let
- * through without its expectation (the kernel drops it). A connection at
+ * As the kernel's, an announcement whose expectation another connection
+ * already made is dropped (nf_ct_expect_related's -EBUSY: "cannot add
+ * expectation"; NAT first tries other ports). Unlike the kernel, one that
+ * finds no room is let through without its expectation (the kernel drops
+ * it: our table may be full near its place before it is full). A connection at
  * its helper's limit loses its oldest expectation before the new one is
  * tried, so a translated announcement for which every port tried clashes
  * (dropped) has cost it one the kernel would have kept (it checks for a

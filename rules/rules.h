@@ -405,9 +405,11 @@ struct rules_t_ct {
 struct rules_tpol {
 	char name[32];
 	uint8_t fams;  /* RULES_F_V4 | RULES_F_V6: the families it serves */
-	uint8_t proto; /* the rule's -p it needs */
+	uint8_t proto; /* the rule's -p it needs; RULES_TPOL_GENERIC: one
+			  without a tracker of its own */
 	uint8_t id;    /* its id; 0: its place + 1 */
 };
+#define RULES_TPOL_GENERIC 255
 int rules_timeout_policies(const struct rules_tpol *p, unsigned n);
 enum {
 	RULES_CTZ_ORIG = 1 << 0,  /* --zone-orig given: the original direction's zone */

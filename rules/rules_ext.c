@@ -618,7 +618,18 @@ static int check_ct_timeout(struct rules_perr *pe, int col, struct rules_t_ct *c
 		const struct rules_tpol *t = &tpol_reg[i];
 		if (strcmp(t->name, c->timeout) != 0)
 			continue;
-		if (!proto_is(r, t->proto))
+		if (t->proto == RULES_TPOL_GENERIC) {
+			/* xt_CT: the rule's protocol must fall to the generic
+			 * tracker (nf_ct_l4proto_find), in either family */
+			static const uint8_t tracked[] = { 1, 6, 17, 47, 58, 132, 136 };
+			bool ok = r->proto != 0 && !(r->inv & RULES_INV_PROTO);
+			for (size_t k = 0; ok && k < sizeof(tracked); k++)
+				ok = r->proto != tracked[k];
+			if (!ok)
+				return rules_errf(pe, col, "CT --timeout %s: the policy is generic: the rule "
+					"needs \"-p\" (not inverted) of a protocol without a tracker of its own "
+					"(not tcp, udp, udplite, icmp, icmpv6, sctp or gre)", c->timeout);
+		} else if (!proto_is(r, t->proto))
 			return rules_errf(pe, col, "CT --timeout %s: the policy is for %s: the rule "
 				"needs \"-p %s\" (not inverted)", c->timeout, rules_proto_name(t->proto),
 				rules_proto_name(t->proto));

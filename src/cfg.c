@@ -610,6 +610,9 @@ static const struct {
 		{ "shutdown_ack_sent", CT_TO_SCTP_SHUTDOWN_ACK_SENT },
 		{ "heartbeat_sent", CT_TO_SCTP_HEARTBEAT_SENT } } },
 	{ "gre", 47, 3, 2, { { "unreplied", CT_TO_GRE }, { "replied", CT_TO_GRE_STREAM } } },
+	/* the protocols without a tracker of their own (ESP, AH, DCCP, ...):
+	 * nfct's l4proto 255 */
+	{ "generic", CT_TPOL_GENERIC, 3, 1, { { "timeout", CT_TO_GENERIC } } },
 };
 
 /* nfct's attribute name a, written with dashes or underscores */
@@ -643,7 +646,7 @@ static int parse_tpols(struct cfg_ctx *x, struct cfg *c, const struct cy_node *f
 		const struct cy_node *pr = cy_map_get(p, "protocol");
 		if (pr == NULL)
 			return fail(x, p, "%s: give its protocol (tcp, udp, udplite, icmp, icmpv6, "
-				    "sctp, gre)", what);
+				    "sctp, gre, generic)", what);
 		char pw[112];
 		snprintf(pw, sizeof(pw), "%s.protocol", what);
 		if (want(x, pr, CY_SCALAR, pw) < 0)
@@ -654,7 +657,7 @@ static int parse_tpols(struct cfg_ctx *x, struct cfg *c, const struct cy_node *f
 			pi++;
 		if (pi == sizeof(tpol_protos) / sizeof(tpol_protos[0]))
 			return fail(x, pr, "%s: protocol '%s' has no timeout policy here (tcp, udp, "
-				    "udplite, icmp, icmpv6, sctp, gre)", what, pr->str);
+				    "udplite, icmp, icmpv6, sctp, gre, generic)", what, pr->str);
 		t->proto = tpol_protos[pi].proto;
 		t->fams = tpol_protos[pi].fams;
 		const struct cy_node *fa = cy_map_get(p, "family");

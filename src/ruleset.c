@@ -106,6 +106,7 @@ static struct {
 	struct ct_params par; /* every id's timeouts, as the dataplane has them */
 } g_tp;
 _Static_assert(CT_TPOL_IDS <= 64, "g_tp.retiring holds one bit an id");
+_Static_assert(CT_TPOL_GENERIC == RULES_TPOL_GENERIC, "the generic policy's protocol, as the rules know it");
 
 static void tpol_of(const struct cfg *c, unsigned i, struct rules_tpol *t)
 {

@@ -29,6 +29,7 @@ knfct() { ip netns exec "$K_RTR" nfct "$@"; }
 knfct add timeout dns inet udp unreplied 5 replied 7 || die "nfct cannot add a policy"
 knfct add timeout dns6 inet6 udp unreplied 5 replied 7 || die "nfct cannot add dns6"
 knfct add timeout short-tcp inet tcp established 100 close_wait 9 || die "nfct cannot add short-tcp"
+knfct add timeout gen inet generic timeout 100 || die "nfct cannot add a generic policy"
 ip netns exec "$K_RTR" iptables-restore <"$CDIR/timeout.rules" || die "the kernel refused timeout.rules"
 ip netns exec "$K_RTR" ip6tables-restore <"$CDIR/timeout.rules6" || die "the kernel refused timeout.rules6"
 
@@ -80,6 +81,10 @@ conntrack:
       family: ipv4
       established: 100
       close_wait: 9
+    gen:
+      protocol: generic
+      family: ipv4
+      timeout: 100
 YAML
 rp_start "$CFG"
 RPCTL=("$(dirname "$RAMPARTD")/tools/rampartctl" -s "$E2E_TMP/rampart.sock")
@@ -101,8 +106,12 @@ assert_file_match "the kernel: an established TCP connection without a policy" \
 	'^ipv4 tcp dport=8081 ESTABLISHED timeout<=432000 \[ASSURED\]' "$E2E_TMP/kernel"
 assert_file_match "the kernel: IPv6 under its inet6 policy" \
 	'^ipv6 udp dport=5355 - timeout<=5 \[UNREPLIED\]' "$E2E_TMP/kernel"
+assert_file_match "the kernel: ESP under a generic policy (100 s)" \
+	'^ipv4 proto50 dport=- - timeout<=100 \[UNREPLIED\]' "$E2E_TMP/kernel"
+assert_file_match "the kernel: AH without a policy (the generic 600 s)" \
+	'^ipv4 proto51 dport=- - timeout<=600 \[UNREPLIED\]' "$E2E_TMP/kernel"
 n=$(wc -l <"$E2E_TMP/kernel")
-assert_eq "the kernel lists the 8 connections" 8 "$n"
+assert_eq "the kernel lists the 10 connections" 10 "$n"
 if diff -u "$E2E_TMP/kernel" "$E2E_TMP/rampart" >"$E2E_TMP/timeout.diff"; then
 	pass "conntrack -L: the same $n connections with the same timeouts as the kernel's"
 else
@@ -131,6 +140,8 @@ refuse "CT --timeout without -p" -j CT --timeout dns
 refuse "CT --timeout for another protocol" -p tcp -j CT --timeout dns
 refuse "CT --timeout with an inverted -p" ! -p udp -j CT --timeout dns
 refuse "CT --timeout of an unknown policy" -p udp -j CT --timeout nosuch
+refuse "a generic CT --timeout for a tracked protocol" -p udp -j CT --timeout gen
+refuse "a generic CT --timeout without -p" -j CT --timeout gen
 if ip netns exec "$K_RTR" ip6tables -t raw -A PREROUTING -p udp -j CT --timeout dns 2>/dev/null; then
 	fail "the kernel took an inet policy in ip6tables"
 else
@@ -157,7 +168,7 @@ assert_eq "iptables -L prints it as the kernel's iptables does" \
 # and deletes "dns" once no rule names it; rampartd reloads rampart.yaml
 # (SIGHUP) with "late" added, "dns" removed and the others reordered. The
 # flows again: the same connections and timeouts as the kernel's
-knfct add timeout late inet udp unreplied 3 replied 4 || die "nfct cannot add late"
+knfct add timeout late inet udp unreplied 3 replied 100 || die "nfct cannot add late"
 ip netns exec "$K_RTR" iptables-restore <"$CDIR/timeout-late.rules" || die "the kernel refused timeout-late.rules"
 knfct delete timeout dns || die "nfct cannot delete dns once no rule names it"
 ip netns exec "$K_RTR" conntrack -F >/dev/null 2>&1
@@ -178,12 +189,15 @@ cat >>"$CFG" <<YAML
       protocol: udp
       family: ipv4
       unreplied: 3
-      replied: 4
+      replied: 100
     dns6:
       protocol: udp
       family: ipv6
       unreplied: 5
       replied: 7
+    gen:
+      protocol: generic
+      timeout: 100
 YAML
 kill -HUP "$RP_PID"
 wait_for "the ruleset reloaded" 10 grep -q 'SIGHUP: ruleset reloaded' "$RP_LOG" ||

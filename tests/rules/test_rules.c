@@ -1133,6 +1133,28 @@ static void test_ct_timeout(void **state)
 	assert_int_equal(c->n_rules, 2);
 	assert_int_equal(c->rules[0].target.ext.u.ctt.tpol, 2);
 	assert_int_equal(c->rules[1].target.ext.u.ctt.tpol, 1);
+	/* a generic policy (nfct's l4proto 255): for a -p that falls to the
+	 * generic tracker, as xt_CT checks it */
+	struct rules_tpol g[1] = { { .name = "gen", .fams = RULES_F_V4 | RULES_F_V6,
+				     .proto = RULES_TPOL_GENERIC, .id = 7 } };
+	assert_int_equal(rules_timeout_policies(g, 1), 0);
+	static const char *const gbad[] = {
+		"*raw\n-A PREROUTING -p udp -j CT --timeout gen\nCOMMIT\n",
+		"*raw\n-A PREROUTING -p gre -j CT --timeout gen\nCOMMIT\n",
+		"*raw\n-A PREROUTING -j CT --timeout gen\nCOMMIT\n",
+		"*raw\n-A PREROUTING ! -p esp -j CT --timeout gen\nCOMMIT\n",
+	};
+	for (size_t i = 0; i < sizeof(gbad) / sizeof(gbad[0]); i++)
+		expect_err(rs, RULES_F_V4, gbad[i], strlen(gbad[i]), "the policy is generic");
+	static const char ggood[] = "*raw\n-A PREROUTING -p esp -j CT --timeout gen\n"
+				    "-A PREROUTING -p dccp -j CT --timeout gen\nCOMMIT\n";
+	struct rules_ruleset *gs = rules_new();
+	assert_int_equal(rules_ipt_load(gs, RULES_F_V4, ggood, strlen(ggood), "t", 0, err, sizeof(err)), 0);
+	c = rules_chain_find(gs, RULES_T_RAW, "PREROUTING");
+	assert_int_equal(c->rules[0].target.ext.u.ctt.tpol, 7);
+	assert_int_equal(c->rules[1].target.ext.u.ctt.tpol, 7);
+	rules_free(gs);
+	assert_int_equal(rules_timeout_policies(p, 2), 0);
 	/* --notrack: nothing else is looked at (xt_ct_tg_check) */
 	static const char nt[] = "*raw\n-A PREROUTING -j CT --notrack --timeout nosuch\nCOMMIT\n";
 	assert_int_equal(rules_ipt_load(rs, RULES_F_V4, nt, strlen(nt), "t", 0, err, sizeof(err)), 0);

@@ -250,6 +250,7 @@ static void test_every_key(void **state)
 		"  timeout-policies:\n"
 		"    dns: {protocol: udp, unreplied: 5, replied: 9}\n"
 		"    slow: {protocol: tcp, family: ipv6, close_wait: 9, time-wait: 7}\n"
+		"    esp: {protocol: generic, timeout: 100}\n"
 		"control: {socket: run/ctl.sock}\n";
 	struct cfg c;
 	char err[CFG_ERR_MAX];
@@ -273,7 +274,11 @@ static void test_every_key(void **state)
 	assert_int_equal(c.ct.to[CT_TO_UDP], 20);
 	assert_int_equal(c.ct.to[CT_TO_ICMPV6], 7);
 	assert_int_equal(c.ct.to[CT_TO_TCP_TIME_WAIT], 120); /* the kernel's default stays */
-	assert_int_equal(c.ct.n_tpol, 2);
+	assert_int_equal(c.ct.n_tpol, 3);
+	assert_string_equal(c.tpol[2].name, "esp");
+	assert_int_equal(c.tpol[2].proto, CT_TPOL_GENERIC);
+	assert_int_equal(c.tpol[2].fams, 3);
+	assert_int_equal(c.ct.tpol[2][CT_TO_GENERIC], 100);
 	assert_string_equal(c.tpol[0].name, "dns");
 	assert_int_equal(c.tpol[0].proto, 17);
 	assert_int_equal(c.tpol[0].fams, 3);

@@ -1771,6 +1771,9 @@ static void test_expect_events(void **st)
 	assert_true(ct_expect_add(X, &e, CT_HELPER_IRC, NULL, T, 3, &m6, 3, now + 300 * CT_HZ, now,
 				  false) >= 0);
 	assert_int_equal(g.n, 4);
+	/* counted while live: a new connection looks for it by a zero source
+	 * only then */
+	assert_int_equal(X->any_src, 1);
 	assert_string_equal(g.l[3], "    [NEW] 300 proto=6 src=:: dst=fd77:1::2 sport=0 dport=5000 "
 				    "mask-src=:: mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
 				    "sport=0 dport=65535 master-src=fd77:1::2 master-dst=fd77:2::2 "
@@ -1778,7 +1781,62 @@ static void test_expect_events(void **st)
 	X->ev_on = 0;
 	ct_expect_flush(X);
 	assert_int_equal(g.n, 4);
+	assert_int_equal(X->any_src, 0);
 	X->ev = NULL;
+}
+
+/* An announcement whose expectation another connection made already is
+ * dropped, as the kernel's -EBUSY ("cannot add expectation"); its own
+ * again is renewed. */
+static void test_expect_busy(void **st)
+{
+	(void)st;
+	struct pk k;
+	ftp_control();
+	uint32_t first = R.idx;
+	/* a second control connection from the same client */
+	tcp4(&k, C, S, 40001, 21, SYN, 3000, 0, 64240, 0, NULL, 0);
+	k.p.helper = CT_HELPER_FTP;
+	assert_int_equal(run_help(&k), CT_NEW);
+	tcp4(&k, S, C, 21, 40001, SYN | ACK, 7000, 3001, 65160, 0, NULL, 0);
+	run_help(&k);
+	tcp4(&k, C, S, 40001, 21, ACK, 3001, 7001, 502, 0, NULL, 0);
+	assert_int_equal(run_help(&k), CT_ESTABLISHED);
+	uint32_t second = R.idx;
+	assert_int_not_equal(first, second);
+	static const char *const ready = "220 ready\r\n";
+	static const char *const l227 = "227 Entering Passive Mode (10,0,1,2,117,48).\r\n";
+	uint32_t sq1 = 5001, sq2 = 7001;
+	struct {
+		uint32_t idx;
+		uint16_t cport;
+		uint32_t *sq;
+	} c[2] = { { first, 40000, &sq1 }, { second, 40001, &sq2 } };
+	enum ct_help_verdict v[2];
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 2; i++) {
+			const char *text = round == 0 ? ready : l227;
+			tcp4_text(&k, S, C, 21, c[i].cport, *c[i].sq, i == 0 ? 1001 : 3001, text);
+			assert_int_equal(run(&k), CT_ESTABLISHED);
+			uint32_t n = (uint32_t)strlen(text);
+			struct ct_help_buf b = { (uint8_t *)k.p.l4 + 20, n, n };
+			v[i] = ct_help(T, c[i].idx, 1, *c[i].sq, &b, now);
+			*c[i].sq += n;
+		}
+	assert_int_equal(v[0], CT_HELP_PASS);
+	assert_int_equal(v[1], CT_HELP_DROP); /* the first's: busy */
+	assert_int_equal(X->live, 1);
+	assert_int_equal(T->st.help_drop, 1);
+	/* the first's own again: renewed, passed */
+	tcp4_text(&k, S, C, 21, 40000, sq1, 1001, l227);
+	run(&k);
+	struct ct_help_buf b = { (uint8_t *)k.p.l4 + 20, (uint32_t)strlen(l227),
+				 (uint32_t)strlen(l227) };
+	assert_int_equal(ct_help(T, first, 1, sq1, &b, now), CT_HELP_PASS);
+	assert_int_equal(X->live, 1);
+	/* used by its data connection: RELATED */
+	tcp4(&k, C, S, 51000, 30000, SYN, 100, 0, 64240, 0, NULL, 0);
+	assert_int_equal(run(&k), CT_RELATED);
 }
 
 /* the parser on an exact copy of pl (a read past it is ASan's to see) */
@@ -1938,9 +1996,11 @@ static void test_irc_dcc(void **st)
 	tcp4(&k, "192.0.2.9", C, 33006, 6002, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_RELATED);
 	assert_int_equal(X->live, 7);
+	assert_int_equal(X->any_src, 7); /* each from any source */
 	/* the control connection dies: all go */
 	ct_kill(T, ctl);
 	assert_int_equal(X->live, 0);
+	assert_int_equal(X->any_src, 0); /* no second look any more */
 	tcp4(&k, "192.0.2.9", C, 33004, 6100, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_NEW);
 #undef SAY
@@ -2068,7 +2128,7 @@ static void *exp_stress_run(void *arg)
 		memset(&k, 0, sizeof(k));
 		k.fam = 4;
 		k.proto = 6;
-		k.src[0] = 10;
+		k.src[0] = (r >> 28) & 1 ? 10 : 0; /* half of any source (IRC's) */
 		k.dst[0] = 10;
 		k.dst[3] = (uint8_t)((r >> 8) & 3);
 		k.dport = (uint16_t)(1000 + (r & 15));
@@ -2115,12 +2175,15 @@ static void test_expect_threads(void **st)
 		made += a[i].made;
 		taken += a[i].taken;
 	}
-	unsigned live = 0;
+	unsigned live = 0, any = 0;
+	static const uint8_t z[16];
 	for (unsigned i = 0; i <= x->mask; i++) {
 		assert_true(x->s[i].state == CT_EXP_FREE || x->s[i].state == CT_EXP_LIVE);
 		live += x->s[i].state == CT_EXP_LIVE;
+		any += x->s[i].state == CT_EXP_LIVE && memcmp(x->s[i].k.src, z, 16) == 0;
 	}
 	assert_int_equal(x->live, live);
+	assert_int_equal(x->any_src, any); /* counted as they came and went */
 	assert_true(made > 1000 && taken > 100); /* the mix did happen */
 	ct_expect_flush(x);
 	assert_int_equal(x->live, 0);
@@ -2162,6 +2225,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_irc_dcc, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_ftp_passive, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_expect_events, setup_help, teardown_help),
+		cmocka_unit_test_setup_teardown(test_expect_busy, setup_help, teardown_help),
 		cmocka_unit_test_setup_teardown(test_expectations, setup_help, teardown_help),
 		cmocka_unit_test(test_expect_threads),
 	};

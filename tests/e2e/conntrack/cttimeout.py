@@ -9,9 +9,11 @@
                                 answered and still going after 2 s (5353),
                                 answered (5354), unanswered (5355); TCP
                                 held (8080, 8081), closed by the server
-                                (8082); IPv6 UDP (5353, 5355)
+                                (8082); IPv6 UDP (5353, 5355); one ESP
+                                and one AH packet (the generic tracker)
   cttimeout.py list FILE        conntrack -L lines made comparable: the
-                                protocol, the original destination port, the
+                                protocol, the original destination port (or
+                                protocol number: proto50), the
                                 state and flags, the timeout as the smallest
                                 of the bounds below it is under
 """
@@ -20,7 +22,7 @@ import sys
 import threading
 import time
 
-BOUNDS = (3, 5, 7, 9, 30, 60, 100, 120, 300, 432000)
+BOUNDS = (3, 5, 7, 9, 30, 60, 100, 120, 300, 600, 432000)
 
 
 def serve():
@@ -85,6 +87,13 @@ def flows(v4, v6):
     c = tcp(8082)
     c.settimeout(3)
     c.recv(16)  # the server's FIN: the connection is in CLOSE_WAIT
+    # ESP and AH: the generic tracker's (ESP under a generic policy)
+    for proto, body in ((50, b"\0\0\1\0" + b"\0\0\0\1" + b"\0" * 8),
+                        (51, bytes([59, 4, 0, 0]) + b"\0\0\1\0" + b"\0\0\0\1" + b"\0" * 12)):
+        r = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+        r.sendto(body, (v4, 0))
+        keep.append(r)
+    time.sleep(0.3)  # our ACK of the server's FIN gone (a delayed ACK: 200 ms at most)
     print("flows", flush=True)
     time.sleep(30)
 
@@ -102,7 +111,10 @@ def listing(path):
                 k, v = w.split("=", 1)
                 kv.setdefault(k, v)
         dport = kv.get("dport", "-")
-        if dport not in ("5353", "5354", "5355", "8080", "8081", "8082"):
+        if proto == "unknown":  # "unknown 50 SECS": by its protocol number
+            proto, secs = "proto" + t[1], int(t[2])
+        if dport not in ("5353", "5354", "5355", "8080", "8081", "8082") and \
+                proto not in ("proto50", "proto51"):
             continue
         state = t[3] if "=" not in t[3] else "-"
         fam = "ipv6" if ":" in kv.get("src", "") else "ipv4"
