@@ -98,17 +98,48 @@ static int load_rules(const struct cfg *c, struct rules_ruleset **rs, char *err,
 	return 0;
 }
 
+/* The ruleset's place in a configuration: what SIGHUP takes from the
+ * reloaded one */
+struct rs_paths {
+	char ruleset[CFG_PATH_MAX], ruleset6[CFG_PATH_MAX], ipsets[CFG_PATH_MAX];
+	uint8_t format;
+	int line, col;
+};
+
+static void rs_paths_get(const struct cfg *c, struct rs_paths *r)
+{
+	memcpy(r->ruleset, c->ruleset, sizeof(r->ruleset));
+	memcpy(r->ruleset6, c->ruleset6, sizeof(r->ruleset6));
+	memcpy(r->ipsets, c->ipsets, sizeof(r->ipsets));
+	r->format = c->ruleset_format;
+	r->line = c->ruleset_line;
+	r->col = c->ruleset_col;
+}
+
+static void rs_paths_set(struct cfg *c, const struct rs_paths *r)
+{
+	memcpy(c->ruleset, r->ruleset, sizeof(c->ruleset));
+	memcpy(c->ruleset6, r->ruleset6, sizeof(c->ruleset6));
+	memcpy(c->ipsets, r->ipsets, sizeof(c->ipsets));
+	c->ruleset_format = r->format;
+	c->ruleset_line = r->line;
+	c->ruleset_col = r->col;
+}
+
 /* SIGHUP, first: the configuration's conntrack timeouts and TCP options
- * (sizes need a restart). A configuration that does not load changes
- * nothing. */
-static void reload_ct_params(struct dp_ctx *dp, const struct cfg *c)
+ * (sizes need a restart), and where the ruleset is (*paths, for
+ * reload_rules). A configuration that does not load changes nothing:
+ * false. */
+static bool reload_ct_params(struct dp_ctx *dp, const struct cfg *c, struct rs_paths *paths)
 {
 	char err[CFG_ERR_MAX];
 	struct cfg n;
 	if (cfg_load(c->path, &n, err, sizeof(err)) < 0) {
-		RP_ERR("main", "SIGHUP: configuration not reloaded: %s", err);
-		return;
+		RP_ERR("main", "SIGHUP: configuration not reloaded, the ruleset not read again: %s",
+		       err);
+		return false;
 	}
+	rs_paths_get(&n, paths);
 	if (n.ct.max != c->ct.max || n.ct.max6 != c->ct.max6 || n.ct_mode != c->ct_mode)
 		RP_WARN("main", "SIGHUP: conntrack.mode, max-entries and max-ipv6 change at the next "
 				"start only");
@@ -119,7 +150,7 @@ static void reload_ct_params(struct dp_ctx *dp, const struct cfg *c)
 	if (p == NULL) {
 		RP_ERR("main", "SIGHUP: conntrack timeouts not reloaded: out of memory");
 		cfg_free(&n);
-		return;
+		return true;
 	}
 	if (!rp_tpol_reload(&n, p, warn, sizeof(warn)))
 		RP_WARN("main", "SIGHUP: %s", warn);
@@ -127,6 +158,7 @@ static void reload_ct_params(struct dp_ctx *dp, const struct cfg *c)
 		RP_NOTICE("main", "SIGHUP: conntrack timeouts and options reloaded");
 	free(p);
 	cfg_free(&n);
+	return true;
 }
 
 /* the last ruleset load, for the metrics */
@@ -138,13 +170,18 @@ static void reload_done(bool ok)
 	g_info.reload_time = (uint64_t)time(NULL);
 }
 
-/* SIGHUP: read the ruleset files again; on any error keep the running one.
- * Rules that did not change keep their counters. */
-static void reload_rules(struct rp_ctl_env *env)
+/* SIGHUP: read the ruleset files again, where the reloaded configuration
+ * c says they are (paths); on any error keep the running one and the
+ * files it came from. Rules that did not change keep their counters. */
+static void reload_rules(struct rp_ctl_env *env, struct cfg *c, const struct rs_paths *paths)
 {
 	rp_ctl_set_requests_now(env); /* -j SET's changes made before it first */
+	struct rs_paths old;
+	rs_paths_get(c, &old);
+	rs_paths_set(c, paths);
 	char err[CFG_ERR_MAX];
 	if (rp_ctl_reload(env, err, sizeof(err)) < 0) {
+		rs_paths_set(c, &old);
 		RP_ERR("main", "SIGHUP: ruleset not reloaded, the running one stays: %s", err);
 		return;
 	}
@@ -308,9 +345,14 @@ int main(int argc, char **argv)
 		unsigned n = dp_ctl_poll(dp);
 		if (g_hup) {
 			g_hup = 0;
-			reload_ct_params(dp, &c);
+			struct rs_paths *paths = malloc(sizeof(*paths));
+			bool ok = paths != NULL && reload_ct_params(dp, &c, paths);
 			rp_pktlog_reopen(); /* after a log rotation */
-			reload_rules(&env);
+			if (ok)
+				reload_rules(&env, &c, paths);
+			else if (paths == NULL)
+				RP_ERR("main", "SIGHUP: out of memory: nothing reloaded");
+			free(paths);
 		}
 		if (g_dump) {
 			g_dump = 0;

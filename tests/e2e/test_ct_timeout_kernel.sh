@@ -59,8 +59,6 @@ run_flows "$K_LAN" ip netns exec "$K_RTR" >"$E2E_TMP/kernel.list"
 
 CFG=$E2E_TMP/rampart.yaml
 gen_config "$CFG" router 1
-# a copy: the SIGHUP below rewrites it (the files rampart.yaml names are
-# read again; which files is the start's)
 cp "$CDIR/timeout.rules" "$E2E_TMP/timeout.rules"
 cfg_ruleset "$CFG" "$E2E_TMP/timeout.rules" "$CDIR/timeout.rules6"
 cat >>"$CFG" <<YAML
@@ -176,7 +174,10 @@ run_flows "$K_LAN" ip netns exec "$K_RTR" >"$E2E_TMP/kernel-late.list"
 "$PY" "$CTT" list "$E2E_TMP/kernel-late.list" >"$E2E_TMP/kernel-late"
 assert_file_match "the kernel: an unanswered UDP flow under the new policy (3 s)" \
 	'^ipv4 udp dport=5355 - timeout<=3 \[UNREPLIED\]' "$E2E_TMP/kernel-late"
-cp "$CDIR/timeout-late.rules" "$E2E_TMP/timeout.rules"
+# (the ruleset's path changes too: SIGHUP reads the files rampart.yaml
+# names now)
+sed -i "s|$E2E_TMP/timeout.rules\$|$CDIR/timeout-late.rules|" "$CFG"
+grep -q timeout-late.rules "$CFG" || die "cannot point rampart.yaml at timeout-late.rules"
 sed -i '/^  timeout-policies:$/,$d' "$CFG"
 cat >>"$CFG" <<YAML
   timeout-policies:
