@@ -350,7 +350,8 @@ void ct_expect_flush(struct ct_expect *x)
 {
 	for (uint32_t i = 0; i <= x->mask; i++) {
 		struct ct_exp_slot *s = &x->s[i];
-		if (claim(s, CT_EXP_LIVE)) {
+		/* one busy for a moment (its owner renewing it) is waited for */
+		if (settled(s) == CT_EXP_LIVE && claim(s, CT_EXP_LIVE)) {
 			exp_event(x, s, CT_EV_DESTROY);
 			release_live(x, s);
 		}
@@ -900,6 +901,10 @@ static int expect_set(struct ct_table *t, uint32_t idx, struct ct_help_state *h,
 	}
 	for (unsigned i = n; i < CT_HELP_EXP_MAX; i++)
 		h->slot1[i] = 0;
+	/* excl: another connection's already? refused before anything is
+	 * evicted, as the kernel checks the clash first */
+	if (excl && !again && taken_by_other(t->exp, exp_hash(k), k, UINT32_MAX, t, idx, now))
+		return -2;
 	if (!again && n >= max) {
 		ct_expect_drop(t->exp, h->slot1[0] - 1, t, idx);
 		memmove(h->slot1, h->slot1 + 1, (n - 1) * sizeof(h->slot1[0]));

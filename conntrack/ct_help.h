@@ -205,9 +205,8 @@ enum ct_help_verdict {
  * finds no room is let through without its expectation (the kernel drops
  * it: our table may be full near its place before it is full). A connection at
  * its helper's limit loses its oldest expectation before the new one is
- * tried, so a translated announcement for which every port tried clashes
- * (dropped) has cost it one the kernel would have kept (it checks for a
- * clash first).
+ * tried, but only once no other connection holds the new one (the
+ * kernel's clash check first): a refused announcement costs it nothing.
  *
  * IRC: a client's DCC announcement (ct_irc_parse) of its own address
  * (before or after NAT) and a port other than 0 makes an expectation of a

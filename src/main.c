@@ -350,7 +350,9 @@ int main(int argc, char **argv)
 			rp_pktlog_reopen(); /* after a log rotation */
 			if (ok)
 				reload_rules(&env, &c, paths);
-			else if (paths == NULL)
+			else
+				reload_done(false); /* the metrics and show version say so */
+			if (paths == NULL)
 				RP_ERR("main", "SIGHUP: out of memory: nothing reloaded");
 			free(paths);
 		}

@@ -1827,13 +1827,26 @@ static void test_expect_busy(void **st)
 	assert_int_equal(v[1], CT_HELP_DROP); /* the first's: busy */
 	assert_int_equal(X->live, 1);
 	assert_int_equal(T->st.help_drop, 1);
+	/* the second announces its own, then the first's again: refused
+	 * before its own is evicted (the kernel's clash check first) */
+	static const char *const l227b = "227 Entering Passive Mode (10,0,1,2,117,49).\r\n";
+	const char *seq2[2] = { l227b, l227 };
+	for (int j = 0; j < 2; j++) {
+		tcp4_text(&k, S, C, 21, 40001, sq2, 3001, seq2[j]);
+		assert_int_equal(run(&k), CT_ESTABLISHED);
+		uint32_t n = (uint32_t)strlen(seq2[j]);
+		struct ct_help_buf b2 = { (uint8_t *)k.p.l4 + 20, n, n };
+		assert_int_equal(ct_help(T, second, 1, sq2, &b2, now), j == 0 ? CT_HELP_PASS : CT_HELP_DROP);
+		sq2 += n;
+	}
+	assert_int_equal(X->live, 2);
 	/* the first's own again: renewed, passed */
 	tcp4_text(&k, S, C, 21, 40000, sq1, 1001, l227);
 	run(&k);
 	struct ct_help_buf b = { (uint8_t *)k.p.l4 + 20, (uint32_t)strlen(l227),
 				 (uint32_t)strlen(l227) };
 	assert_int_equal(ct_help(T, first, 1, sq1, &b, now), CT_HELP_PASS);
-	assert_int_equal(X->live, 1);
+	assert_int_equal(X->live, 2);
 	/* used by its data connection: RELATED */
 	tcp4(&k, C, S, 51000, 30000, SYN, 100, 0, 64240, 0, NULL, 0);
 	assert_int_equal(run(&k), CT_RELATED);
