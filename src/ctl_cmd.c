@@ -2030,10 +2030,24 @@ bool rp_ctl_events_expect(const struct rp_ctl_events *s)
 	return s->expect;
 }
 
-int rp_ctl_exp_events_line(const struct rp_ctl_events *s, const struct ct_exp_ev *e,
+/* One event as a reader follows it: a connection's (view, worker, now) or
+ * an expectation's (x) */
+struct ev_src {
+	const struct ct_exp_ev *x;
+	unsigned worker;
+	const struct ct_table *view;
+	uint32_t now;
+	unsigned type; /* CT_EV_* */
+};
+
+/* The reader's line for event e: a JSON object ("event", "timestamp_us"
+ * with -o timestamp, then the listing's fields) or conntrack's text (the
+ * timestamp first, as conntrack's "[%-8ld.%-6ld]" with the microseconds
+ * left-aligned, blank-padded), '\n' included; -1 if it does not fit. */
+static int event_line(const struct rp_ctl_events *s, const struct ev_src *e,
 	const struct timespec *ts, char *buf, size_t n)
 {
-	if (!s->expect || (s->mask & e->type) == 0 || n < 2)
+	if (n < 2)
 		return -1;
 	int w = 0;
 	if (s->json) {
@@ -2043,22 +2057,27 @@ int rp_ctl_exp_events_line(const struct rp_ctl_events *s, const struct ct_exp_ev
 		struct json j;
 		json_init(&j, f);
 		json_obj(&j);
-		json_kstr(&j, "event", e->type == CT_EV_NEW ? "new" : "destroy");
+		unsigned t = e->type & (unsigned)~CT_EV_PROTO;
+		json_kstr(&j, "event", t == CT_EV_NEW ? "new" : t == CT_EV_UPDATE ? "update" : "destroy");
 		if (s->timestamp)
 			json_ku64(&j, "timestamp_us",
 				  (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u);
-		dp_ct_exp_json(&j, e);
+		if (e->x != NULL)
+			dp_ct_exp_json(&j, e->x);
+		else
+			json_entry_fields(&j, e->worker, e->view, e->now);
 		json_obj_end(&j);
 		long len = ftell(f);
 		bool bad = ferror(f) != 0;
 		fclose(f);
 		if (bad || len <= 0 || (size_t)len >= n - 1)
-			return -1;
+			return -1; /* did not fit: never a cut object */
 		w = (int)len;
 	} else {
 		if (s->timestamp)
 			w = snprintf(buf, n, "[%-8lld.%-6ld]\t", (long long)ts->tv_sec, ts->tv_nsec / 1000);
-		int x = ct_format_expect(e, buf + w, n - (size_t)w);
+		int x = e->x != NULL ? ct_format_expect(e->x, buf + w, n - (size_t)w)
+				     : ct_format_event(e->view, 0, e->now, e->type, buf + w, n - (size_t)w);
 		if (x < 0)
 			return -1;
 		w += x;
@@ -2069,46 +2088,22 @@ int rp_ctl_exp_events_line(const struct rp_ctl_events *s, const struct ct_exp_ev
 	return w;
 }
 
+int rp_ctl_exp_events_line(const struct rp_ctl_events *s, const struct ct_exp_ev *e,
+	const struct timespec *ts, char *buf, size_t n)
+{
+	if (!s->expect || (s->mask & e->type) == 0)
+		return -1;
+	struct ev_src src = { .x = e, .type = e->type };
+	return event_line(s, &src, ts, buf, n);
+}
+
 int rp_ctl_events_line(const struct rp_ctl_events *s, unsigned worker, const struct ct_table *view,
 	uint32_t now, unsigned type, const struct timespec *ts, char *buf, size_t n)
 {
-	if (s->expect || (s->mask & type) == 0 || !dp_ct_match(view, &s->f) || n < 2)
+	if (s->expect || (s->mask & type) == 0 || !dp_ct_match(view, &s->f))
 		return -1;
-	int w = 0;
-	if (s->json) {
-		FILE *f = fmemopen(buf, n - 1, "w");
-		if (f == NULL)
-			return -1;
-		struct json j;
-		json_init(&j, f);
-		json_obj(&j);
-		unsigned t = type & (unsigned)~CT_EV_PROTO;
-		json_kstr(&j, "event", t == CT_EV_NEW ? "new" : t == CT_EV_UPDATE ? "update" : "destroy");
-		if (s->timestamp)
-			json_ku64(&j, "timestamp_us",
-				  (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u);
-		json_entry_fields(&j, worker, view, now);
-		json_obj_end(&j);
-		long len = ftell(f);
-		bool bad = ferror(f) != 0;
-		fclose(f);
-		if (bad || len <= 0 || (size_t)len >= n - 1)
-			return -1; /* did not fit: never a cut object */
-		w = (int)len;
-	} else {
-		if (s->timestamp)
-			/* conntrack's own format: "[%-8ld.%-6ld]" (the microseconds
-			 * left-aligned, blank-padded) */
-			w = snprintf(buf, n, "[%-8lld.%-6ld]\t", (long long)ts->tv_sec, ts->tv_nsec / 1000);
-		int x = ct_format_event(view, 0, now, type, buf + w, n - (size_t)w);
-		if (x < 0)
-			return -1;
-		w += x;
-		if ((size_t)w > n - 2)
-			w = (int)n - 2;
-	}
-	buf[w++] = '\n';
-	return w;
+	struct ev_src src = { .worker = worker, .view = view, .now = now, .type = type };
+	return event_line(s, &src, ts, buf, n);
 }
 
 bool rp_ctl_readonly(int argc, char **argv)
